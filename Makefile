@@ -1,0 +1,110 @@
+# sdc-docker in C: one non-recursive Makefile.
+#
+# Each component folder has a module.mk that adds to the lists below; this
+# file holds only the rules they share.  Objects go under $(BUILD), binaries
+# under $(BUILD)/bin.  `make check` is the same build with ASan and UBSan in
+# build-asan/.
+
+PREFIX  ?= /usr/local
+DESTDIR ?=
+BUILD   ?= build
+CC      ?= cc
+VERSION := 0.1.0
+
+PKGS := libevent libevent_openssl jansson yaml-0.1 sqlite3 openssl libcurl \
+	libedit ncursesw libssh libarchive uuid
+
+WARN     := -Wall -Wextra -Werror -Wno-unused-parameter
+CFLAGS   ?= -O2 -g
+CFLAGS   += -std=c11 $(WARN) -fno-strict-aliasing
+CPPFLAGS += -D_GNU_SOURCE -DSDC_VERSION='"$(VERSION)"' -I. -Ilib \
+	    $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lhttp_parser -lpthread -lm
+TEST_LDLIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
+
+ifeq ($(SAN),1)
+CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS += -fsanitize=address,undefined
+endif
+
+# Filled in by the module.mk files.
+LIBRARIES :=          # static libraries: $(BUILD)/libX.a
+BINS      :=          # binaries: $(BUILD)/bin/X
+UNIT_TESTS :=         # cmocka test binaries: $(BUILD)/tests/X
+MANPAGES  :=          # man/X.N
+ETC_FILES :=          # files under etc/ to install
+
+include $(sort $(wildcard */module.mk))
+
+# Link a binary from its objects and every library; the group lets the
+# libraries refer to each other in any order.
+LINK = $(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) \
+	-Wl,--start-group $(LIBRARIES) -Wl,--end-group $(LDLIBS)
+
+# Unit tests: tests/unit/test_NAME.c → $(BUILD)/tests/test_NAME, linked
+# against every library.
+UNIT_TESTS += $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(wildcard tests/unit/test_*.c))
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIBRARIES)
+	@mkdir -p $(dir $@)
+	$(LINK) $(TEST_LDLIBS)
+
+.PHONY: all deps test check run install bench fuzz clean lint-clang
+.DEFAULT_GOAL := all
+
+all: deps $(LIBRARIES) $(BINS) $(UNIT_TESTS) lint-clang
+
+deps:
+	@scripts/deps.sh build
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+# Every source file again through clang, for its warnings; no objects kept.
+CLANG_SRCS := $(sort $(wildcard lib/*.c */*.c tests/unit/*.c bench/*.c))
+CLANG_SRCS := $(filter-out fuzz/%,$(CLANG_SRCS))
+lint-clang: $(BUILD)/.clang-ok
+$(BUILD)/.clang-ok: $(CLANG_SRCS) $(wildcard */*.h)
+	@mkdir -p $(BUILD)
+	@for f in $(CLANG_SRCS); do \
+		clang $(CPPFLAGS) -std=c11 $(WARN) -fsyntax-only $$f || exit 1; \
+	done
+	@touch $@
+
+test: all
+	@scripts/deps.sh test
+	@BUILD=$(BUILD) tests/run.sh
+
+check:
+	$(MAKE) BUILD=build-asan SAN=1 test
+
+run: deps
+	@scripts/deps.sh run
+	@$(MAKE) --no-print-directory $(BINS)
+	@BUILD=$(BUILD) scripts/run.sh
+
+bench: all
+	@scripts/deps.sh bench
+	@for b in bench/*/run; do echo "== $$b"; BUILD=$(BUILD) $$b || exit 1; done
+
+fuzz:
+	@scripts/deps.sh fuzz
+	@$(MAKE) --no-print-directory -f fuzz/Makefile BUILD=build-fuzz
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man8 \
+		$(DESTDIR)$(PREFIX)/etc/sdc-docker
+	install -m 755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
+	install -m 755 sdc-docker-setup.sh $(DESTDIR)$(PREFIX)/bin/sdc-docker-setup
+	@for m in $(MANPAGES); do \
+		s=$${m##*.}; install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man$$s/ || exit 1; \
+	done
+	@for e in $(ETC_FILES); do \
+		install -m 644 $$e $(DESTDIR)$(PREFIX)/etc/sdc-docker/ || exit 1; \
+	done
+
+clean:
+	rm -rf build build-asan build-fuzz build-clang
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,64 @@
+/*
+ * store.h: the daemon's database, behind a small interface.
+ *
+ * The one implementation today is SQLite in WAL mode with synchronous=FULL:
+ * a commit is on disk (fsync'd) before store_commit() returns, so a daemon
+ * may acknowledge a write as soon as its transaction commits.  The calls are
+ * the ones a PostgreSQL implementation can serve too: plain SQL with "?"
+ * placeholders, numbered from 1, and no SQLite-only features in the schema.
+ *
+ * A store is used from one thread.  Statements are prepared once and reset
+ * after each use (store_reset), which keeps the hot paths cheap.
+ */
+#ifndef SDC_STORE_H
+#define SDC_STORE_H
+
+#include <stdint.h>
+
+#include "error.h"
+
+struct store;
+struct store_stmt;
+
+/* Open (creating) the database file at path; its folder must exist. */
+int store_open(struct store **out, const char *path, sdc_error_t *err);
+void store_close(struct store *st);
+
+/* Bring the schema up to date.  migrations[i] is the SQL that takes the
+ * schema from version i to i+1; the list ends with NULL.  Each step runs in
+ * its own transaction with the version recorded, so a crash mid-way leaves
+ * the schema at a whole version. */
+int store_migrate(struct store *st, const char *const *migrations, sdc_error_t *err);
+int store_version(struct store *st, int *version, sdc_error_t *err);
+
+int store_exec(struct store *st, const char *sql, sdc_error_t *err);
+int store_begin(struct store *st, sdc_error_t *err);
+int store_commit(struct store *st, sdc_error_t *err);
+/* Never fails in a way the caller can act on; safe when no transaction. */
+void store_rollback(struct store *st);
+
+int store_prepare(struct store *st, struct store_stmt **out, const char *sql, sdc_error_t *err);
+void store_finalize(struct store_stmt *stmt);
+/* Clear the bindings and rewind, ready for the next use. */
+void store_reset(struct store_stmt *stmt);
+
+int store_bind_text(struct store_stmt *stmt, int idx, const char *value, sdc_error_t *err);
+int store_bind_blob(struct store_stmt *stmt, int idx, const void *data, size_t len, sdc_error_t *err);
+int store_bind_int64(struct store_stmt *stmt, int idx, int64_t value, sdc_error_t *err);
+int store_bind_null(struct store_stmt *stmt, int idx, sdc_error_t *err);
+
+/* 1: a row is ready; 0: done; -1: error (a constraint violation has
+ * err->code STORE_CONSTRAINT). */
+int store_step(struct store_stmt *stmt, sdc_error_t *err);
+#define STORE_CONSTRAINT 19
+
+/* Column values of the current row; text is NULL for SQL NULL and valid
+ * until the next step or reset. */
+const char *store_col_text(struct store_stmt *stmt, int col);
+const void *store_col_blob(struct store_stmt *stmt, int col, size_t *len);
+int64_t store_col_int64(struct store_stmt *stmt, int col);
+int store_col_is_null(struct store_stmt *stmt, int col);
+/* Rows changed by the last statement. */
+int store_changes(struct store *st);
+
+#endif

@@ -1,0 +1,49 @@
+#!/bin/sh
+# Installs the Debian packages a make target needs, and nothing when all are
+# present.  Usage: scripts/deps.sh build|test|run|bench|fuzz ...
+# apt-get update runs at most once per call, and only when something is missing.
+set -eu
+
+build="gcc clang make pkg-config libevent-dev libhttp-parser-dev libjansson-dev
+libyaml-dev libsqlite3-dev libssl-dev libcurl4-openssl-dev libedit-dev
+libncurses-dev libcmocka-dev libssh-dev libarchive-dev uuid-dev libpq-dev"
+test="openssl openssh-client curl tmux python3 python3-docker runc busybox-static
+docker-registry skopeo umoci"
+run="openssl openssh-client curl"
+bench="wrk docker.io hyperfine"
+fuzz="libclang-rt-14-dev"
+
+want=""
+for target in "$@"; do
+	case "$target" in
+	build) want="$want $build" ;;
+	test)  want="$want $build $test" ;;
+	run)   want="$want $build $run" ;;
+	bench) want="$want $build $test $bench" ;;
+	fuzz)  want="$want $build $fuzz" ;;
+	*) echo "deps.sh: unknown target '$target'" >&2; exit 2 ;;
+	esac
+done
+
+missing=""
+for pkg in $want; do
+	case " $missing " in *" $pkg "*) continue ;; esac
+	if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'ok installed'; then
+		missing="$missing $pkg"
+	fi
+done
+# The docker CLI may come from elsewhere than Debian; only install it when absent.
+case " $* " in *" test "*|*" bench "*)
+	command -v docker >/dev/null 2>&1 || missing="$missing docker.io" ;;
+esac
+
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" -ne 0 ]; then
+	echo "deps.sh: missing Debian packages:$missing (run as root to install)" >&2
+	exit 1
+fi
+echo "deps.sh: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+# shellcheck disable=SC2086
+apt-get install -y -q --no-install-recommends $missing

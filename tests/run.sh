@@ -1,0 +1,48 @@
+#!/bin/sh
+# Runs every test: the cmocka unit tests in $BUILD/tests, then the
+# integration tests in tests/integration (executables; exit 0 = pass,
+# 77 = skipped, anything else = fail).  Ends with one line
+# "N passed, N failed, N skipped" and exits non-zero on any failure.
+#
+#   tests/run.sh [PATTERN]   only the tests whose name contains PATTERN
+set -u
+BUILD=${BUILD:-build}
+export BUILD
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top" || exit 1
+export SDC_TOP="$top" SDC_BIN="$top/$BUILD/bin"
+pattern=${1:-}
+passed=0 failed=0 skipped=0 failures=""
+logdir="$top/$BUILD/test-logs"
+mkdir -p "$logdir"
+
+run_one() { # name, command...
+	name=$1; shift
+	case "$name" in *"$pattern"*) ;; *) return ;; esac
+	start=$(date +%s)
+	timeout 600 "$@" >"$logdir/$name.log" 2>&1
+	rc=$?
+	secs=$(( $(date +%s) - start ))
+	if [ $rc -eq 0 ]; then
+		passed=$((passed + 1)); echo "PASS  $name (${secs}s)"
+	elif [ $rc -eq 77 ]; then
+		skipped=$((skipped + 1)); echo "SKIP  $name: $(tail -n 1 "$logdir/$name.log")"
+	else
+		failed=$((failed + 1)); failures="$failures $name"
+		echo "FAIL  $name (exit $rc, ${secs}s); last lines of $logdir/$name.log:"
+		tail -n 25 "$logdir/$name.log" | sed 's/^/    /'
+	fi
+}
+
+for t in "$BUILD"/tests/test_*; do
+	[ -x "$t" ] || continue
+	run_one "$(basename "$t")" "$t"
+done
+for t in tests/integration/*; do
+	[ -x "$t" ] || continue
+	run_one "$(basename "$t")" "$t"
+done
+
+[ -n "$failures" ] && echo "failed:$failures"
+echo "$passed passed, $failed failed, $skipped skipped"
+[ $failed -eq 0 ]
