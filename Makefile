@@ -34,7 +34,7 @@ UNIT_TESTS :=         # cmocka test binaries: $(BUILD)/tests/X
 MANPAGES  :=          # man/X.N
 ETC_FILES :=          # files under etc/ to install
 
-include $(sort $(wildcard */module.mk))
+include $(sort $(wildcard */module.mk */*/module.mk))
 
 # Link a binary from its objects and every library; the group lets the
 # libraries refer to each other in any order.

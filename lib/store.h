@@ -24,12 +24,17 @@ struct store_stmt;
 int store_open(struct store **out, const char *path, sdc_error_t *err);
 void store_close(struct store *st);
 
-/* Bring the schema up to date.  migrations[i] is the SQL that takes the
- * schema from version i to i+1; the list ends with NULL.  Each step runs in
- * its own transaction with the version recorded, so a crash mid-way leaves
- * the schema at a whole version. */
-int store_migrate(struct store *st, const char *const *migrations, sdc_error_t *err);
-int store_version(struct store *st, int *version, sdc_error_t *err);
+/* Bring one component's tables up to date.  Each module that keeps tables
+ * (accounts, images, containers, ...) owns its own list and its own
+ * version, so modules can change their schema independently.
+ * migrations[i] is the SQL that takes the component from version i to i+1;
+ * the list ends with NULL.  Each step runs in its own transaction with the
+ * version recorded, so a crash mid-way leaves the schema at a whole
+ * version. */
+int store_migrate(struct store *st, const char *component,
+    const char *const *migrations, sdc_error_t *err);
+int store_version(struct store *st, const char *component, int *version,
+    sdc_error_t *err);
 
 int store_exec(struct store *st, const char *sql, sdc_error_t *err);
 int store_begin(struct store *st, sdc_error_t *err);
