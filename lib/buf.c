@@ -19,6 +19,7 @@ buf_grow(struct buf *b, size_t extra)
 	if (want < 64)
 		want = 64;
 	b->data = xrealloc(b->data, want);
+	b->data[b->len] = '\0';
 	b->cap = want;
 }
 

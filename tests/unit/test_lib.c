@@ -1,0 +1,226 @@
+/*
+ * test_lib.c: the small core modules — errors, buffers, JSON helpers, ids,
+ * YAML config loading and the JSON log line.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "buf.h"
+#include "error.h"
+#include "ids.h"
+#include "jsonutil.h"
+#include "log.h"
+#include "yamlconf.h"
+
+static int
+fails_with_errno(sdc_error_t *err)
+{
+	return sdc_make_error(err, 2, "opening %s", "x.conf");
+}
+
+static void
+test_error_wrap(void **state)
+{
+	sdc_error_t err = NULL;
+
+	assert_int_equal(fails_with_errno(&err), -1);
+	assert_int_equal(sdc_error_wrap(&err, "loading config"), -1);
+	assert_string_equal(sdc_error_msg(err),
+	    "loading config: opening x.conf: No such file or directory");
+	assert_int_equal(err->errnum, 2);
+	sdc_error_release(&err);
+	assert_null(err);
+	assert_string_equal(sdc_error_msg(err), "");
+	sdc_make_error_code(&err, 404, "no such %s", "thing");
+	assert_int_equal(err->code, 404);
+	sdc_error_release(&err);
+}
+
+static void
+test_buf(void **state)
+{
+	struct buf b = BUF_INIT;
+	char *s;
+	size_t len;
+
+	assert_string_equal(buf_str(&b), "");
+	buf_puts(&b, "hello");
+	buf_putc(&b, ' ');
+	buf_printf(&b, "%d %s", 42, "world");
+	assert_string_equal(b.data, "hello 42 world");
+	buf_consume(&b, 6);
+	assert_string_equal(b.data, "42 world");
+	for (int i = 0; i < 1000; i++)
+		buf_append(&b, "x", 1);
+	assert_int_equal(b.len, 1008);
+	assert_int_equal(b.data[b.len], '\0');
+	s = buf_detach(&b, &len);
+	assert_int_equal(len, 1008);
+	assert_null(b.data);
+	free(s);
+	s = buf_detach(&b, &len);       /* an empty buffer gives "" */
+	assert_string_equal(s, "");
+	free(s);
+}
+
+static void
+test_json(void **state)
+{
+	sdc_error_t err = NULL;
+	json_t *v;
+	const char *s;
+	json_int_t n;
+	char *text;
+
+	static const char doc[] = "{\"a\": 1, \"b\": \"x\", \"c\": true}";
+
+	v = json_parse(doc, sizeof doc - 1, &err);
+	assert_non_null(v);
+	assert_int_equal(json_int(v, "a", 0), 1);
+	assert_string_equal(json_str(v, "b", ""), "x");
+	assert_string_equal(json_str(v, "a", "fallback"), "fallback");
+	assert_true(json_bool(v, "c", false));
+	assert_int_equal(json_str_req(v, "a", &s, &err), -1);
+	assert_string_equal(sdc_error_msg(err), "a must be a string, not integer");
+	sdc_error_release(&err);
+	assert_int_equal(json_int_req(v, "zz", &n, &err), -1);
+	assert_string_equal(sdc_error_msg(err), "zz is required");
+	sdc_error_release(&err);
+	text = json_text(v);
+	assert_string_equal(text, "{\"a\":1,\"b\":\"x\",\"c\":true}");
+	free(text);
+	json_decref(v);
+
+	assert_null(json_parse("{\"a\":", 5, &err));
+	assert_non_null(strstr(sdc_error_msg(err), "invalid JSON at line 1"));
+	assert_int_equal(err->code, 400);
+	sdc_error_release(&err);
+	assert_null(json_parse("{\"a\":1,\"a\":2}", 13, &err));
+	sdc_error_release(&err);
+}
+
+static void
+test_ids(void **state)
+{
+	char u[UUID_LEN + 1], d[DOCKER_ID_LEN + 1], d2[DOCKER_ID_LEN + 1];
+
+	uuid_make(u);
+	assert_true(uuid_valid(u));
+	assert_false(uuid_valid("not-a-uuid"));
+	assert_false(uuid_valid(NULL));
+	docker_id_make(d);
+	docker_id_make(d2);
+	assert_true(docker_id_valid(d));
+	assert_string_not_equal(d, d2);
+	assert_true(docker_id_prefix_valid("abc123"));
+	assert_false(docker_id_prefix_valid("ABC"));
+	assert_false(docker_id_prefix_valid(""));
+	assert_false(docker_id_valid("abc"));
+}
+
+static void
+test_yaml(void **state)
+{
+	static const char doc[] =
+	    "listen: 127.0.0.1:9080\n"
+	    "port: 2376\n"
+	    "ratio: 1.5\n"
+	    "tls: true\n"
+	    "quoted: \"true\"\n"
+	    "empty:\n"
+	    "list: [a, 2, null]\n"
+	    "nested:\n"
+	    "  key: value\n";
+	sdc_error_t err = NULL;
+	json_t *v;
+
+	v = yaml_load_string(doc, sizeof doc - 1, &err);
+	assert_non_null(v);
+	assert_string_equal(json_str(v, "listen", ""), "127.0.0.1:9080");
+	assert_int_equal(json_int(v, "port", 0), 2376);
+	assert_true(json_is_real(json_object_get(v, "ratio")));
+	assert_true(json_is_true(json_object_get(v, "tls")));
+	assert_string_equal(json_str(v, "quoted", ""), "true");
+	assert_true(json_is_null(json_object_get(v, "empty")));
+	assert_int_equal(json_array_size(json_object_get(v, "list")), 3);
+	assert_string_equal(json_str(json_object_get(v, "nested"), "key", ""), "value");
+	json_decref(v);
+
+	v = yaml_load_string("a: &x 1\nb: *x\n", 14, &err);
+	assert_null(v);
+	assert_non_null(strstr(sdc_error_msg(err), "aliases are not supported"));
+	sdc_error_release(&err);
+
+	v = yaml_load_string("a: [1, 2\n", 9, &err);
+	assert_null(v);
+	assert_non_null(strstr(sdc_error_msg(err), "line"));
+	sdc_error_release(&err);
+
+	v = yaml_load_file("/nonexistent.yaml", &err);
+	assert_null(v);
+	assert_non_null(strstr(sdc_error_msg(err), "/nonexistent.yaml"));
+	sdc_error_release(&err);
+
+	v = yaml_load_string("", 0, &err);
+	assert_true(json_is_object(v));
+	json_decref(v);
+}
+
+static void
+test_log_line(void **state)
+{
+	int fds[2];
+	char line[1024];
+	ssize_t n;
+	json_t *v, *fields;
+	sdc_error_t err = NULL;
+
+	assert_int_equal(pipe(fds), 0);
+	log_init("testd", fds[1], LOG_INFO);
+	log_debug("not shown");
+	fields = json_pack("{s:i}", "status", 200);
+	log_emit(LOG_INFO, "req-1", fields, "hello %s \xff", "world");
+	json_decref(fields);
+	n = read(fds[0], line, sizeof line - 1);
+	assert_true(n > 0);
+	line[n] = '\0';
+	assert_int_equal(line[n - 1], '\n');
+	v = json_parse(line, (size_t)n, &err);
+	assert_non_null(v);
+	assert_string_equal(json_str(v, "name", ""), "testd");
+	assert_int_equal(json_int(v, "level", 0), 30);
+	assert_string_equal(json_str(v, "msg", ""), "hello world ?");
+	assert_string_equal(json_str(v, "req_id", ""), "req-1");
+	assert_int_equal(json_int(v, "status", 0), 200);
+	assert_int_equal(json_int(v, "pid", 0), getpid());
+	assert_non_null(json_str(v, "time", NULL));
+	json_decref(v);
+	assert_int_equal(log_level_parse("debug"), LOG_DEBUG);
+	assert_int_equal(log_level_parse("40"), LOG_WARN);
+	assert_int_equal(log_level_parse("loud"), -1);
+	close(fds[0]);
+	close(fds[1]);
+	log_init("testd", 2, LOG_INFO);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_error_wrap),
+		cmocka_unit_test(test_buf),
+		cmocka_unit_test(test_json),
+		cmocka_unit_test(test_ids),
+		cmocka_unit_test(test_yaml),
+		cmocka_unit_test(test_log_line),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
