@@ -1,0 +1,122 @@
+/* fsutil.c: see fsutil.h. */
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fsutil.h"
+#include "xalloc.h"
+
+int
+mkdir_p(const char *path, mode_t mode, sdc_error_t *err)
+{
+	char *copy = xstrdup(path);
+	int rc = 0;
+
+	for (char *p = copy + 1; rc == 0; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		char saved = *p;
+
+		*p = '\0';
+		if (mkdir(copy, mode) != 0 && errno != EEXIST)
+			rc = sdc_make_error(err, errno, "cannot create %s", copy);
+		*p = saved;
+		if (saved == '\0')
+			break;
+	}
+	free(copy);
+	return rc;
+}
+
+static int
+write_all(int fd, const char *data, size_t len)
+{
+	while (len > 0) {
+		ssize_t n = write(fd, data, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		data += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static void
+fsync_dir_of(const char *path)
+{
+	char *copy = xstrdup(path);
+	int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+	free(copy);
+}
+
+int
+file_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
+    sdc_error_t *err)
+{
+	char *tmp;
+	int fd, saved;
+
+	xasprintf(&tmp, "%s.tmp.%ld", path, (long)getpid());
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	if (fd < 0) {
+		sdc_make_error(err, errno, "cannot create %s", tmp);
+		free(tmp);
+		return -1;
+	}
+	if (write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+		saved = errno;
+		close(fd);
+		unlink(tmp);
+		sdc_make_error(err, saved, "cannot write %s", tmp);
+		free(tmp);
+		return -1;
+	}
+	close(fd);
+	if (rename(tmp, path) < 0) {
+		saved = errno;
+		unlink(tmp);
+		sdc_make_error(err, saved, "cannot rename %s to %s", tmp, path);
+		free(tmp);
+		return -1;
+	}
+	free(tmp);
+	fsync_dir_of(path);
+	return 0;
+}
+
+int
+file_read(const char *path, struct buf *out, sdc_error_t *err)
+{
+	char chunk[8192];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return sdc_make_error(err, errno, "cannot open %s", path);
+	while ((n = read(fd, chunk, sizeof chunk)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			int saved = errno;
+
+			close(fd);
+			return sdc_make_error(err, saved, "cannot read %s", path);
+		}
+		buf_append(out, chunk, (size_t)n);
+	}
+	close(fd);
+	return 0;
+}

@@ -1,0 +1,25 @@
+/*
+ * fsutil.h: the file system chores every daemon repeats.
+ *
+ * file_write_atomic() is the one way state and cache files are written:
+ * a temporary file in the same directory, fsync'd, renamed over the
+ * target, and the directory fsync'd, so a reader (or a reboot) sees the
+ * old contents or the new, never a mix.
+ */
+#ifndef SDC_FSUTIL_H
+#define SDC_FSUTIL_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "buf.h"
+#include "error.h"
+
+/* Create path and its missing parents with mode (umask applies). */
+int mkdir_p(const char *path, mode_t mode, sdc_error_t *err);
+int file_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
+    sdc_error_t *err);
+/* Append the whole file to out. */
+int file_read(const char *path, struct buf *out, sdc_error_t *err);
+
+#endif
