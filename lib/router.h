@@ -2,10 +2,12 @@
  * router.h: method + path pattern → handler.
  *
  * Patterns are literal segments and ":name" parameters, e.g.
- * "/containers/:id/json".  A parameter matches one non-empty segment;
- * a final "*name" matches the rest of the path (slashes included), so
- * "/images/*name/json" is not possible but "/images/*name" is — image names
- * with slashes are handled by routes that end in a parameter.
+ * "/containers/:id/json".  A parameter matches one non-empty segment.
+ * One "*name" segment per pattern matches one or more whole segments,
+ * slashes included, with any literal segments after it anchored at the
+ * end of the path: "/images/ *name/json" (written here with a space so
+ * the comment stays a comment) takes "/images/127.0.0.1:5000/busybox/json"
+ * with name "127.0.0.1:5000/busybox", as Docker's image routes need.
  *
  * With ROUTER_VERSION_PREFIX, an optional leading "/vX.Y" is removed from
  * req->path and parsed into req->api_major/api_minor before matching.
