@@ -38,7 +38,7 @@ include $(sort $(wildcard */module.mk */*/module.mk))
 
 # Link a binary from its objects and every library; the group lets the
 # libraries refer to each other in any order.
-LINK = $(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) \
+LINK = @$(if $(Q),echo "  LINK    $@";) $(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) \
 	-Wl,--start-group $(LIBRARIES) -Wl,--end-group $(LDLIBS)
 
 # Unit tests: tests/unit/test_NAME.c → $(BUILD)/tests/test_NAME, linked
@@ -56,9 +56,13 @@ all: deps $(LIBRARIES) $(BINS) $(UNIT_TESTS) lint-clang
 deps:
 	@scripts/deps.sh build
 
+# V=1 shows the whole commands.
+Q := $(if $(V),,@)
+
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
+	@$(if $(Q),echo "  CC      $<")
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
 
 # Every source file again through clang, for its warnings; no objects kept.
 CLANG_SRCS := $(sort $(wildcard lib/*.c */*.c tests/unit/*.c bench/*.c))

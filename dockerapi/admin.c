@@ -1,0 +1,227 @@
+/*
+ * admin.c: the operators' API, on a unix socket only root can open.
+ *
+ * The socket file is created 0600 and each request's peer uid is checked
+ * as well, so a socket moved to a laxer directory still refuses others.
+ * It is never offered on the network: there is no TLS and no account, the
+ * operator's uid is the credential.  sdcadm-docker is its client.
+ *
+ *   GET    /ping
+ *   GET    /accounts                      POST /accounts
+ *   GET    /accounts/:login               PUT  /accounts/:login
+ *   DELETE /accounts/:login[?force=true]
+ *   GET    /accounts/:login/keys          POST /accounts/:login/keys
+ *   DELETE /accounts/:login/keys/:key     (name or fingerprint)
+ *   GET    /config                        (the tunables in force, and whence)
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "dockerapi.h"
+#include "jsonutil.h"
+#include "log.h"
+#include "xalloc.h"
+
+static int
+admin_ping(struct http_request *req, void *arg)
+{
+	return api_json(req, 200, json_pack("{s:s, s:s}", "status", "ok",
+	    "version", SDC_VERSION));
+}
+
+static int
+admin_accounts_list(struct http_request *req, void *arg)
+{
+	sdc_error_t err = NULL;
+	json_t *list = accounts_list(arg, &err);
+
+	return list != NULL ? api_json(req, 200, list) : api_error_from(req, &err);
+}
+
+static int
+admin_account_create(struct http_request *req, void *arg)
+{
+	sdc_error_t err = NULL;
+	json_t *body = http_body_json(req, &err);
+	struct account *a;
+
+	if (body == NULL)
+		return api_error_from(req, &err);
+	a = account_create(arg, body, &err);
+	json_decref(body);
+	if (a == NULL)
+		return api_error_from(req, &err);
+	log_emit(LOG_INFO, req->req_id, NULL, "admin: created account %s", a->login);
+	api_json(req, 201, account_json(a));
+	account_free(a);
+	return HTTP_DONE;
+}
+
+/* The account named in the path, or NULL having answered 404. */
+static struct account *
+admin_account_arg(struct dockerapi *d, struct http_request *req)
+{
+	sdc_error_t err = NULL;
+	struct account *a = account_find(d, http_param(req, "login"), &err);
+
+	if (a == NULL)
+		api_error_from(req, &err);
+	return a;
+}
+
+static int
+admin_account_get(struct http_request *req, void *arg)
+{
+	struct account *a = admin_account_arg(arg, req);
+
+	if (a == NULL)
+		return HTTP_DONE;
+	api_json(req, 200, account_json(a));
+	account_free(a);
+	return HTTP_DONE;
+}
+
+static int
+admin_account_update(struct http_request *req, void *arg)
+{
+	struct account *a = admin_account_arg(arg, req);
+	sdc_error_t err = NULL;
+	json_t *body;
+
+	if (a == NULL)
+		return HTTP_DONE;
+	body = http_body_json(req, &err);
+	if (body == NULL || account_update(arg, a, body, &err) < 0)
+		api_error_from(req, &err);
+	else
+		api_json(req, 200, account_json(a));
+	json_decref(body);
+	account_free(a);
+	return HTTP_DONE;
+}
+
+static int
+admin_account_delete(struct http_request *req, void *arg)
+{
+	struct dockerapi *d = arg;
+	struct account *a = admin_account_arg(d, req);
+	struct usage_counts c = { 0 };
+	sdc_error_t err = NULL;
+
+	if (a == NULL)
+		return HTTP_DONE;
+	usage_counts(d, a, &c);
+	if (c.containers > 0 && !http_query_bool(req, "force", false))
+		api_error(req, 409, "account %s still has %d containers; remove "
+		    "them first or use force", a->login, c.containers);
+	else if (account_delete(d, a, &err) < 0)
+		api_error_from(req, &err);
+	else {
+		log_emit(LOG_INFO, req->req_id, NULL, "admin: deleted account %s", a->login);
+		http_reply(req, 204, NULL, NULL, 0);
+	}
+	account_free(a);
+	return HTTP_DONE;
+}
+
+static int
+admin_keys_list(struct http_request *req, void *arg)
+{
+	struct account *a = admin_account_arg(arg, req);
+	sdc_error_t err = NULL;
+	json_t *keys;
+
+	if (a == NULL)
+		return HTTP_DONE;
+	keys = account_keys(arg, a, &err);
+	account_free(a);
+	return keys != NULL ? api_json(req, 200, keys) : api_error_from(req, &err);
+}
+
+static int
+admin_key_add(struct http_request *req, void *arg)
+{
+	struct account *a = admin_account_arg(arg, req);
+	sdc_error_t err = NULL;
+	const char *line;
+	json_t *body, *key = NULL;
+
+	if (a == NULL)
+		return HTTP_DONE;
+	body = http_body_json(req, &err);
+	if (body != NULL && json_str_req(body, "key", &line, &err) == 0)
+		key = account_key_add(arg, a, json_str(body, "name", NULL), line, &err);
+	if (key != NULL)
+		api_json(req, 201, key);
+	else
+		api_error_from(req, &err);
+	json_decref(body);
+	account_free(a);
+	return HTTP_DONE;
+}
+
+static int
+admin_key_remove(struct http_request *req, void *arg)
+{
+	struct account *a = admin_account_arg(arg, req);
+	sdc_error_t err = NULL;
+
+	if (a == NULL)
+		return HTTP_DONE;
+	if (account_key_remove(arg, a, http_param(req, "key"), &err) < 0)
+		api_error_from(req, &err);
+	else
+		http_reply(req, 204, NULL, NULL, 0);
+	account_free(a);
+	return HTTP_DONE;
+}
+
+static int
+admin_config(struct http_request *req, void *arg)
+{
+	struct dockerapi *d = arg;
+
+	return api_json(req, 200, json_pack("{s:s, s:O}", "source",
+	    tunables_source(d), "config", tunables_get(d)));
+}
+
+static const struct route admin_routes[] = {
+	{ "GET", "/ping", admin_ping, 0, NULL },
+	{ "GET", "/accounts", admin_accounts_list, 0, NULL },
+	{ "POST", "/accounts", admin_account_create, 0, NULL },
+	{ "GET", "/accounts/:login", admin_account_get, 0, NULL },
+	{ "PUT", "/accounts/:login", admin_account_update, 0, NULL },
+	{ "DELETE", "/accounts/:login", admin_account_delete, 0, NULL },
+	{ "GET", "/accounts/:login/keys", admin_keys_list, 0, NULL },
+	{ "POST", "/accounts/:login/keys", admin_key_add, 0, NULL },
+	{ "DELETE", "/accounts/:login/keys/:key", admin_key_remove, 0, NULL },
+	{ "GET", "/config", admin_config, 0, NULL },
+	{ NULL, NULL, NULL, 0, NULL },
+};
+
+static int
+admin_dispatch(struct http_request *req, void *arg)
+{
+	struct dockerapi *d = arg;
+	const struct route *route;
+	long uid = http_peer_uid(req);
+	int status;
+
+	if (uid != 0 && uid != (long)geteuid())
+		return api_error(req, 403, "the admin API is for root only");
+	route = router_match(d->admin_router, req, &status);
+	if (route == NULL)
+		return api_error(req, status, "%s %s is not an admin route",
+		    req->method, req->path);
+	return route->handler(req, d);
+}
+
+int
+admin_init(struct dockerapi *d, sdc_error_t *err)
+{
+	d->admin_router = router_new(0);
+	router_add_table(d->admin_router, admin_routes);
+	http_server_set_handler(d->admin_srv, admin_dispatch, d);
+	return 0;
+}

@@ -1,0 +1,198 @@
+/*
+ * auth.c: which account a Docker request speaks for.
+ *
+ * The expensive part, checking the client certificate against the
+ * account's SSH keys, happens once per connection, right after the TLS
+ * handshake; its outcome (an account and the key that vouched, or the
+ * reason for refusing) is kept on the connection.  Each request then only
+ * re-reads the account and checks that key is still one of its keys, so
+ * disabling an account or removing a key takes effect on the next request,
+ * even on a connection that is kept alive.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "certgen/certgen.h"
+#include "dockerapi.h"
+#include "log.h"
+#include "xalloc.h"
+
+struct auth_result {
+	int status;             /* 0 when the certificate was accepted */
+	char *message;
+	char account_uuid[37];
+	char *key_md5;
+};
+
+static void
+auth_result_free(void *p)
+{
+	struct auth_result *r = p;
+
+	free(r->message);
+	free(r->key_md5);
+	free(r);
+}
+
+static struct auth_result *
+refuse(const char *fmt, const char *arg)
+{
+	struct auth_result *r = xcalloc(1, sizeof *r);
+
+	r->status = 401;
+	xasprintf(&r->message, fmt, arg);
+	return r;
+}
+
+static struct auth_result *
+auth_check_cert(struct dockerapi *d, X509 *peer)
+{
+	struct auth_result *r;
+	struct account *a;
+	struct certgen_pubkey *keys = NULL;
+	size_t nkeys = 0;
+	sdc_error_t err = NULL;
+	char *login;
+	int i;
+
+	if (peer == NULL)
+		return refuse("%s", "Unauthorized: no client certificate; run "
+		    "sdc-docker-setup.sh to make one from your SSH key");
+	login = certgen_cert_subject_cn(peer, &err);
+	if (login == NULL) {
+		sdc_error_release(&err);
+		return refuse("%s", "Unauthorized: the client certificate has no "
+		    "subject CN naming an account");
+	}
+	a = account_find(d, login, &err);
+	if (a == NULL) {
+		log_emit(LOG_INFO, NULL, NULL, "refused certificate for %s: %s",
+		    login, sdc_error_msg(err));
+		sdc_error_release(&err);
+		r = refuse("Unauthorized: no account %s with this key", login);
+		free(login);
+		return r;
+	}
+	if (account_pubkeys(d, a, &keys, &nkeys, &err) < 0 ||
+	    (i = certgen_verify_client(peer, keys, nkeys, time(NULL), NULL, &err)) < 0) {
+		log_emit(LOG_INFO, NULL, NULL, "refused certificate for %s: %s",
+		    login, sdc_error_msg(err));
+		sdc_error_release(&err);
+		r = refuse("Unauthorized: the client certificate is not vouched "
+		    "for by an SSH key of account %s", login);
+	} else {
+		r = xcalloc(1, sizeof *r);
+		snprintf(r->account_uuid, sizeof r->account_uuid, "%s", a->uuid);
+		r->key_md5 = xstrdup(keys[i].md5);
+	}
+	account_pubkeys_free(keys, nkeys);
+	account_free(a);
+	free(login);
+	return r;
+}
+
+int
+auth_tls_peer(struct http_conn *conn, X509 *peer, void *arg)
+{
+	struct dockerapi *d = arg;
+
+	/* Keep the connection either way: /_ping and /ca.pem need no
+	 * certificate, and a refused client deserves a JSON 401, not a
+	 * reset. */
+	http_conn_set_data(conn, auth_check_cert(d, peer), auth_result_free);
+	return 0;
+}
+
+bool
+auth_dc_allowed(const struct dockerapi *d, const struct account *a)
+{
+	const char *dc = tunable_str(d, "datacenter_name", "");
+	size_t i;
+	json_t *v;
+
+	if (!tunable_bool(d, "account_allowed_dcs", false))
+		return true;
+	json_array_foreach(a->allowed_dcs, i, v)
+		if (strcmp(json_string_value(v), dc) == 0)
+			return true;
+	return false;
+}
+
+/* The key that vouched at the handshake is still the account's. */
+static bool
+auth_key_current(struct dockerapi *d, const struct account *a, const char *md5)
+{
+	struct store_stmt *q;
+	sdc_error_t err = NULL;
+	int rc = -1;
+
+	if (store_prepare(d->store, &q, "SELECT 1 FROM account_keys WHERE "
+	    "account_uuid = ? AND fingerprint = ?", &err) == 0) {
+		if (store_bind_text(q, 1, a->uuid, &err) == 0 &&
+		    store_bind_text(q, 2, md5, &err) == 0)
+			rc = store_step(q, &err);
+		store_finalize(q);
+	}
+	sdc_error_release(&err);
+	return rc == 1;
+}
+
+static struct account *
+auth_plain(struct dockerapi *d, struct http_request *req)
+{
+	struct account *a;
+	sdc_error_t err = NULL;
+
+	if (d->cfg.plain_account == NULL) {
+		api_error(req, 401, "Unauthorized: USE_TLS is off and no "
+		    "plain_account is configured");
+		return NULL;
+	}
+	a = account_find(d, d->cfg.plain_account, &err);
+	if (a == NULL)
+		api_error(req, 401, "Unauthorized: %s", sdc_error_msg(err));
+	sdc_error_release(&err);
+	return a;
+}
+
+struct account *
+auth_account(struct dockerapi *d, struct http_request *req)
+{
+	struct auth_result *r = http_conn_data(req->conn);
+	struct account *a;
+	sdc_error_t err = NULL;
+
+	if (!d->use_tls)
+		a = auth_plain(d, req);
+	else if (r == NULL) {
+		api_error(req, 401, "Unauthorized: no client certificate");
+		return NULL;
+	} else if (r->status != 0) {
+		api_error(req, r->status, "%s", r->message);
+		return NULL;
+	} else {
+		a = account_find(d, r->account_uuid, &err);
+		sdc_error_release(&err);
+		if (a == NULL || !auth_key_current(d, a, r->key_md5)) {
+			api_error(req, 401, "Unauthorized: the key of this "
+			    "certificate is no longer registered");
+			account_free(a);
+			return NULL;
+		}
+	}
+	if (a == NULL)
+		return NULL;
+	if (a->disabled) {
+		api_error(req, 403, "Forbidden: account %s is disabled", a->login);
+		account_free(a);
+		return NULL;
+	}
+	if (!auth_dc_allowed(d, a)) {
+		api_error(req, 403, "Forbidden: account %s is not allowed to use "
+		    "data center %s", a->login, tunable_str(d, "datacenter_name", ""));
+		account_free(a);
+		return NULL;
+	}
+	return a;
+}

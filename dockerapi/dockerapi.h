@@ -1,0 +1,201 @@
+/*
+ * dockerapi.h: the Docker endpoint daemon, the whole story in one header.
+ *
+ * One process, one libevent loop, three listeners:
+ *
+ *   docker    the Docker Remote API for end users (TLS on 2376, or plain
+ *             2375 when USE_TLS is false).  Every request but /_ping and
+ *             /ca.pem is made by an account: the client certificate names
+ *             it (auth.c), and what it sees is only its own.
+ *   cloudapi  the small part of Triton's CloudAPI the setup script needs,
+ *             HTTPS, requests signed with HTTP Signature (cloudapi.c).
+ *   admin     the operators' API on a root-only unix socket (admin.c):
+ *             accounts, keys, the effective config, every container.
+ *
+ * Requests go connection → http.c → router → api_dispatch() (api.c),
+ * which checks the API version, the caller, maintenance mode and the
+ * route's needs, then calls the handler from one of the resource files
+ * (system.c, ...).  A handler answers with api_json()/api_error(), or
+ * returns HTTP_ASYNC and answers later.
+ *
+ * Tunables come from the config service: tunables.c watches SAPI on a
+ * thread of libsapi's and hands each new config to the loop, where it
+ * replaces the old one at once: no restart, no request sees half of one.
+ * The last good config is cached on disk so the daemon serves when SAPI
+ * is down.
+ *
+ * State lives in one SQLite file (<data>/dockerapi.db), each module with
+ * its own tables and migrations (store_migrate per component).
+ */
+#ifndef DOCKERAPI_H
+#define DOCKERAPI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <jansson.h>
+#include <openssl/ssl.h>
+
+#include "error.h"
+#include "http.h"
+#include "router.h"
+#include "store.h"
+
+#define DOCKERAPI_NAME "dockerapi"
+#define API_MIN_MINOR 20        /* 1.20: the oldest API the seeds name */
+#define API_MAX_MINOR 41        /* 1.41: what current clients negotiate */
+#define API_VERSION_STR(minor) "1." #minor
+
+struct tunables;
+struct account;
+
+/* What the daemon was started with: built-in defaults, then the YAML file
+ * (-f), then flags.  Tunables that change at run time are not here. */
+struct dockerapi_config {
+	char *data_dir;
+	char *listen;           /* docker API; "" = from USE_TLS: :2376 / :2375 */
+	char *cloudapi_listen;
+	char *admin_socket;
+	char *sapi_url;
+	char *sapi_instance;    /* SAPI instance name of this daemon */
+	char *zones;
+	char *server_name;      /* CN and SAN of the generated server cert */
+	char *plain_account;    /* login used for plain (non-TLS) requests */
+	int log_level;
+};
+
+struct dockerapi {
+	struct event_base *base;
+	struct dockerapi_config cfg;
+	struct store *store;
+	struct tunables *tun;
+	SSL_CTX *tls;           /* server context, for docker and cloudapi */
+	bool use_tls;           /* USE_TLS as it was at start */
+	struct http_server *docker_srv;
+	struct http_server *cloudapi_srv;
+	struct http_server *admin_srv;
+	struct router *docker_router;
+	struct router *cloudapi_router;
+	struct router *admin_router;
+	char *ca_pem;           /* served at /ca.pem */
+	time_t started;
+};
+
+/* --- config.c: defaults, the YAML file, flags --- */
+
+int config_load(struct dockerapi_config *cfg, const char *path, sdc_error_t *err);
+void config_defaults(struct dockerapi_config *cfg);
+void config_free(struct dockerapi_config *cfg);
+
+/* --- tunables.c: live SAPI config --- */
+
+int tunables_start(struct dockerapi *d, sdc_error_t *err);
+void tunables_stop(struct dockerapi *d);
+/* The current merged metadata (borrowed; valid until the loop next runs
+ * an event, so copy what must outlive the handler). */
+const json_t *tunables_get(const struct dockerapi *d);
+const char *tunable_str(const struct dockerapi *d, const char *key, const char *def);
+bool tunable_bool(const struct dockerapi *d, const char *key, bool def);
+json_int_t tunable_int(const struct dockerapi *d, const char *key, json_int_t def);
+/* Where the current config came from: "sapi", "cache" or "defaults". */
+const char *tunables_source(const struct dockerapi *d);
+/* Apply a new merged config now (on the loop thread). Steals the ref. */
+void tunables_apply(struct dockerapi *d, json_t *config, const char *source);
+
+/* --- accounts.c: accounts and their SSH keys --- */
+
+struct account {
+	char uuid[37];
+	char *login;
+	char *email;
+	bool approved;          /* approved_for_provisioning */
+	bool disabled;
+	json_t *allowed_dcs;    /* array of names, or NULL for "any" */
+	int64_t created;
+};
+
+int accounts_init(struct dockerapi *d, sdc_error_t *err);
+/* Look up by login or uuid. NULL with err code 404 when absent. */
+struct account *account_find(struct dockerapi *d, const char *login_or_uuid, sdc_error_t *err);
+void account_free(struct account *a);
+json_t *account_json(const struct account *a);
+/* Create from a JSON body {login, email, approved_for_provisioning,
+ * disabled, allowed_dcs}; 409 for a taken login. */
+struct account *account_create(struct dockerapi *d, const json_t *spec, sdc_error_t *err);
+int account_update(struct dockerapi *d, struct account *a, const json_t *changes, sdc_error_t *err);
+int account_delete(struct dockerapi *d, const struct account *a, sdc_error_t *err);
+json_t *accounts_list(struct dockerapi *d, sdc_error_t *err);
+
+/* Keys: {name, fingerprint (md5), sha256, type, key (authorized_keys)} */
+json_t *account_keys(struct dockerapi *d, const struct account *a, sdc_error_t *err);
+json_t *account_key_add(struct dockerapi *d, const struct account *a,
+    const char *name, const char *line, sdc_error_t *err);
+int account_key_remove(struct dockerapi *d, const struct account *a,
+    const char *name_or_fp, sdc_error_t *err);
+/* The parsed keys, for certificate and signature checks.  Frees with
+ * account_pubkeys_free. */
+struct certgen_pubkey;
+int account_pubkeys(struct dockerapi *d, const struct account *a,
+    struct certgen_pubkey **out, size_t *n, sdc_error_t *err);
+void account_pubkeys_free(struct certgen_pubkey *keys, size_t n);
+
+/* --- auth.c: who is calling --- */
+
+/* The TLS peer hook: works out the account a client certificate speaks
+ * for, once per connection. */
+int auth_tls_peer(struct http_conn *conn, X509 *peer, void *arg);
+/* The caller's account for this request, or NULL having answered 401/403. */
+struct account *auth_account(struct dockerapi *d, struct http_request *req);
+/* Whether this data center is one the account may use. */
+bool auth_dc_allowed(const struct dockerapi *d, const struct account *a);
+
+/* --- tls.c --- */
+
+int tls_setup(struct dockerapi *d, sdc_error_t *err);
+
+/* --- api.c: the Docker API front door --- */
+
+/* Route flags */
+#define API_NO_AUTH     0x01    /* /_ping, /ca.pem */
+#define API_PROVISION   0x02    /* needs approved_for_provisioning */
+#define API_BODY_STREAM 0x04    /* body goes to the handler as it comes */
+
+struct api_endpoint {
+	struct route route;     /* first: the router hands this back */
+	int min_minor;          /* oldest API version that has it; 0 = any */
+};
+
+int api_init(struct dockerapi *d, sdc_error_t *err);
+/* Docker's error body {"message": ...}. Returns HTTP_DONE. */
+int api_error(struct http_request *req, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Answer from an sdc_error: its code as the status when it is one (else
+ * 500), its message as the message. Releases it. */
+int api_error_from(struct http_request *req, sdc_error_t *err);
+int api_json(struct http_request *req, int status, json_t *body);
+/* The API version the request speaks (minor of 1.x): its prefix, or the
+ * newest when it has none. */
+int api_minor(const struct http_request *req);
+/* The account api_dispatch found for this request (NULL on API_NO_AUTH
+ * routes). */
+struct account *api_account(const struct http_request *req);
+
+/* --- system.c: _ping, version, info, ca.pem --- */
+
+extern const struct api_endpoint api_system_endpoints[];
+
+/* --- cloudapi.c --- */
+
+int cloudapi_init(struct dockerapi *d, sdc_error_t *err);
+
+/* --- admin.c --- */
+
+int admin_init(struct dockerapi *d, sdc_error_t *err);
+
+/* --- counts the other modules provide for /info --- */
+
+struct usage_counts {
+	int containers, running, paused, stopped, images;
+};
+void usage_counts(struct dockerapi *d, const struct account *a, struct usage_counts *out);
+
+#endif

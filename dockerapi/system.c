@@ -1,0 +1,184 @@
+/*
+ * system.c: the system routes — /_ping, /version, /info — and /ca.pem.
+ *
+ * /info is where Triton's divergence shows on purpose: the storage driver
+ * is "sdc" and the driver status names the calling account, because the
+ * whole data center is one host and what a user sees of it is their own.
+ * Unlike Triton, NCPU and MemTotal are the real figures of this node.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <sys/sysinfo.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "dockerapi.h"
+#include "jsonutil.h"
+#include "log.h"
+#include "xalloc.h"
+
+static void
+set_ping_headers(struct http_request *req)
+{
+	http_set_header(req, "Api-Version", API_VERSION_STR(41));
+	http_set_header(req, "OSType", "linux");
+	http_set_header(req, "Docker-Experimental", "false");
+	http_set_header(req, "Cache-Control", "no-cache, no-store, must-revalidate");
+	http_set_header(req, "Pragma", "no-cache");
+}
+
+static int
+system_ping(struct http_request *req, void *arg)
+{
+	set_ping_headers(req);
+	http_reply(req, 200, "text/plain; charset=utf-8", "OK", 2);
+	return HTTP_DONE;
+}
+
+static int
+system_ca(struct http_request *req, void *arg)
+{
+	struct dockerapi *d = arg;
+
+	if (d->ca_pem == NULL)
+		return api_error(req, 404, "this endpoint does not use TLS");
+	http_reply(req, 200, "application/x-pem-file", d->ca_pem, strlen(d->ca_pem));
+	return HTTP_DONE;
+}
+
+static const char *
+kernel_version(void)
+{
+	static struct utsname u;
+
+	if (u.release[0] == '\0' && uname(&u) != 0)
+		return "unknown";
+	return u.release;
+}
+
+static const char *
+go_arch(void)
+{
+#if defined(__x86_64__)
+	return "amd64";
+#elif defined(__aarch64__)
+	return "arm64";
+#else
+	return "unknown";
+#endif
+}
+
+static int
+system_version(struct http_request *req, void *arg)
+{
+	json_t *v;
+
+	v = json_pack("{s:{s:s}, s:[{s:s, s:s, s:{s:s, s:s, s:s, s:s, s:s}}], "
+	    "s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
+	    "Platform", "Name", "Triton Elastic Container Service",
+	    "Components", "Name", "Engine", "Version", SDC_VERSION, "Details",
+	    "ApiVersion", API_VERSION_STR(41), "MinAPIVersion", API_VERSION_STR(20),
+	    "Os", "linux", "Arch", go_arch(), "KernelVersion", kernel_version(),
+	    "Version", SDC_VERSION,
+	    "ApiVersion", API_VERSION_STR(41),
+	    "MinAPIVersion", API_VERSION_STR(20),
+	    "GitCommit", "sdc-docker",
+	    "GoVersion", "n/a (C)",
+	    "Os", "linux",
+	    "Arch", go_arch(),
+	    "KernelVersion", kernel_version(),
+	    "BuildTime", __DATE__ " " __TIME__);
+	return api_json(req, 200, v);
+}
+
+static char *
+iso_now(void)
+{
+	char buf[64];
+	struct timespec ts;
+	struct tm tm;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+	return xstrdup(buf);
+}
+
+static json_t *
+info_plugins(const struct dockerapi *d)
+{
+	json_t *log = json_array();
+	const char *drivers = tunable_str(d, "ENABLED_LOG_DRIVERS", "json-file");
+	char *copy = xstrdup(drivers), *save = NULL;
+
+	for (char *t = strtok_r(copy, ", ", &save); t != NULL; t = strtok_r(NULL, ", ", &save))
+		json_array_append_new(log, json_string(t));
+	free(copy);
+	return json_pack("{s:[s], s:[s], s:o, s:[]}", "Volume", "local",
+	    "Network", "bridge", "Log", log, "Authorization");
+}
+
+static int
+system_info(struct http_request *req, void *arg)
+{
+	struct dockerapi *d = arg;
+	struct account *a = api_account(req);
+	struct usage_counts c = { 0 };
+	struct sysinfo si;
+	char *now = iso_now();
+	json_t *v;
+
+	usage_counts(d, a, &c);
+	if (sysinfo(&si) != 0)
+		memset(&si, 0, sizeof si);
+	v = json_pack("{s:s, s:i, s:i, s:i, s:i, s:i, s:s, s:[[s,s]], s:o,"
+	    " s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:s, s:s, s:s,"
+	    " s:s, s:s, s:s, s:s, s:i, s:I, s:s, s:s, s:[], s:b, s:s,"
+	    " s:{s:{s:s}}, s:s, s:b, s:s, s:{s:s}, s:[]}",
+	    "ID", a->uuid,
+	    "Containers", c.containers,
+	    "ContainersRunning", c.running,
+	    "ContainersPaused", c.paused,
+	    "ContainersStopped", c.stopped,
+	    "Images", c.images,
+	    "Driver", "sdc",
+	    "DriverStatus", "SDCAccount", a->login,
+	    "Plugins", info_plugins(d),
+	    "MemoryLimit", 1, "SwapLimit", 0, "KernelMemory", 0,
+	    "CpuCfsPeriod", 1, "CpuCfsQuota", 1, "CPUShares", 1, "CPUSet", 0,
+	    "PidsLimit", 1, "IPv4Forwarding", 1, "Debug", 0,
+	    "SystemTime", now,
+	    "LoggingDriver", "json-file",
+	    "CgroupDriver", "cgroupfs",
+	    "KernelVersion", kernel_version(),
+	    "OperatingSystem", "SmartDataCenter",
+	    "OSType", "linux",
+	    "Architecture", "x86_64",
+	    "NCPU", (int)sysconf(_SC_NPROCESSORS_ONLN),
+	    "MemTotal", (json_int_t)si.totalram * si.mem_unit,
+	    "Name", tunable_str(d, "datacenter_name", "coal"),
+	    "ServerVersion", SDC_VERSION,
+	    "Labels",
+	    "ExperimentalBuild", 0,
+	    "DefaultRuntime", "runc",
+	    "Runtimes", "runc", "path", "runc",
+	    "ExecutionDriver", "sdc-" SDC_VERSION,
+	    "LiveRestoreEnabled", 1,
+	    "IndexServerAddress", "https://index.docker.io/v1/",
+	    "Swarm", "LocalNodeState", "inactive",
+	    "Warnings");
+	free(now);
+	if (v == NULL)
+		return api_error(req, 500, "building the info answer failed");
+	return api_json(req, 200, v);
+}
+
+const struct api_endpoint api_system_endpoints[] = {
+	{ { "GET", "/_ping", system_ping, API_NO_AUTH, NULL }, 0 },
+	{ { "HEAD", "/_ping", system_ping, API_NO_AUTH, NULL }, 0 },
+	{ { "GET", "/ca.pem", system_ca, API_NO_AUTH, NULL }, 0 },
+	{ { "GET", "/version", system_version, 0, NULL }, 0 },
+	{ { "GET", "/info", system_info, 0, NULL }, 0 },
+	{ { NULL, NULL, NULL, 0, NULL }, 0 },
+};

@@ -1,0 +1,107 @@
+/*
+ * tls.c: the server side of TLS for the docker and cloudapi listeners.
+ *
+ * On first start the daemon makes its own CA and server certificate with
+ * libcertgen under <data>/tls/, as Triton's headnode setup did, and serves
+ * the CA at /ca.pem so the setup script can pin it.  Client certificates
+ * are asked for but not checked by OpenSSL: they are self-signed by users'
+ * SSH keys, so no CA could vouch for them.  auth.c decides instead, and a
+ * client without one still reaches /_ping and /ca.pem.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <openssl/err.h>
+
+#include "certgen/certgen.h"
+#include "dockerapi.h"
+#include "log.h"
+#include "xalloc.h"
+
+static int
+accept_any_client_cert(int preverify_ok, X509_STORE_CTX *ctx)
+{
+	return 1;
+}
+
+static char *
+read_file(const char *path, sdc_error_t *err)
+{
+	struct buf b = BUF_INIT;
+	char chunk[4096];
+	size_t n;
+	FILE *f = fopen(path, "r");
+
+	if (f == NULL) {
+		sdc_make_error(err, errno, "cannot read %s", path);
+		return NULL;
+	}
+	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+		buf_append(&b, chunk, n);
+	fclose(f);
+	return buf_detach(&b, NULL);
+}
+
+static int
+tls_ensure_certs(struct dockerapi *d, const char *dir, sdc_error_t *err)
+{
+	char *sans[4];
+	size_t n = 0;
+	int rc;
+
+	sans[n++] = xstrdup("IP:127.0.0.1");
+	sans[n++] = xstrdup("IP:::1");
+	sans[n++] = xstrdup("DNS:localhost");
+	if (strcmp(d->cfg.server_name, "localhost") != 0)
+		xasprintf(&sans[n++], "%s:%s", strspn(d->cfg.server_name,
+		    "0123456789.") == strlen(d->cfg.server_name) ? "IP" : "DNS",
+		    d->cfg.server_name);
+	rc = certgen_server_ensure(dir, d->cfg.server_name,
+	    (const char *const *)sans, n, err);
+	for (size_t i = 0; i < n; i++)
+		free(sans[i]);
+	if (rc == 1)
+		log_info("made a server CA and certificate in %s", dir);
+	return rc < 0 ? -1 : 0;
+}
+
+int
+tls_setup(struct dockerapi *d, sdc_error_t *err)
+{
+	char *dir, *cert, *key, *ca;
+	SSL_CTX *ctx = NULL;
+	int rc = -1;
+
+	xasprintf(&dir, "%s/tls", d->cfg.data_dir);
+	xasprintf(&cert, "%s/server-cert.pem", dir);
+	xasprintf(&key, "%s/server-key.pem", dir);
+	xasprintf(&ca, "%s/ca.pem", dir);
+	if (tls_ensure_certs(d, dir, err) < 0)
+		goto out;
+	if ((d->ca_pem = read_file(ca, err)) == NULL)
+		goto out;
+	ctx = SSL_CTX_new(TLS_server_method());
+	if (ctx == NULL ||
+	    !SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) ||
+	    SSL_CTX_use_certificate_chain_file(ctx, cert) != 1 ||
+	    SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1 ||
+	    SSL_CTX_check_private_key(ctx) != 1) {
+		sdc_make_error(err, 0, "loading the server certificate from %s: %s",
+		    dir, ERR_error_string(ERR_get_error(), NULL));
+		SSL_CTX_free(ctx);
+		goto out;
+	}
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, accept_any_client_cert);
+	SSL_CTX_set_session_id_context(ctx, (const unsigned char *)"dockerapi", 9);
+	d->tls = ctx;
+	rc = 0;
+out:
+	free(dir);
+	free(cert);
+	free(key);
+	free(ca);
+	return rc;
+}
