@@ -38,7 +38,7 @@ include $(sort $(wildcard */module.mk */*/module.mk))
 
 # Link a binary from its objects and every library; the group lets the
 # libraries refer to each other in any order.
-LINK = @$(if $(Q),echo "  LINK    $@";) $(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) \
+LINK = $(Q)$(if $(Q),echo "  LINK    $@";) $(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) \
 	-Wl,--start-group $(LIBRARIES) -Wl,--end-group $(LDLIBS)
 
 # Unit tests: tests/unit/test_NAME.c → $(BUILD)/tests/test_NAME, linked

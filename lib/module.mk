@@ -5,4 +5,4 @@ LIBRARIES += $(LIBSDC)
 
 $(LIBSDC): $(LIBSDC_SRCS:%.c=$(BUILD)/%.o)
 	@mkdir -p $(dir $@)
-	$(AR) rcs $@ $^
+	$(Q)$(AR) rcs $@ $^
