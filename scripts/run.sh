@@ -1,0 +1,51 @@
+#!/bin/sh
+# `make run`: the config service and the Docker endpoint on loopback with
+# their embedded defaults, in the foreground.  Ctrl-C (or SIGTERM) stops
+# both: each finishes the requests it has in flight, then exits.
+set -u
+BUILD=${BUILD:-build}
+top=$(cd "$(dirname "$0")/.." && pwd)
+bin="$top/$BUILD/bin"
+cd "$top" || exit 1
+mkdir -p var
+
+"$bin/sapi" &
+sapi=$!
+# dockerapi starts on SAPI's config when SAPI answers, else on its cache
+# or its defaults; give SAPI a moment so the first start sees the real one.
+i=0
+while [ $i -lt 50 ] && ! curl -sf http://127.0.0.1:9080/ping >/dev/null 2>&1; do
+	sleep 0.1; i=$((i + 1))
+done
+"$bin/dockerapi" &
+dockerapi=$!
+
+stop() {
+	trap - INT TERM
+	kill -TERM "$dockerapi" "$sapi" 2>/dev/null
+	wait "$dockerapi" "$sapi" 2>/dev/null
+	exit 0
+}
+trap stop INT TERM
+
+i=0
+while [ $i -lt 50 ] && [ ! -S var/dockerapi/admin.sock ]; do
+	sleep 0.1; i=$((i + 1))
+done
+cat <<MSG
+
+sdc-docker is running:
+  Docker API   tcp://127.0.0.1:2376 (TLS)
+  CloudAPI     https://127.0.0.1:8443
+  SAPI         http://127.0.0.1:9080
+  admin        $top/var/dockerapi/admin.sock
+
+Next, as the operator, add an account with your SSH key:
+  DOCKERAPI_ADMIN=$top/var/dockerapi/admin.sock $bin/sdcadm-docker account create jill --approved --key ~/.ssh/id_rsa.pub
+Then, as that user, set up the docker client:
+  $top/sdc-docker-setup.sh -k https://127.0.0.1:8443 jill ~/.ssh/id_rsa
+
+Ctrl-C stops both daemons.
+MSG
+wait "$dockerapi"
+stop
