@@ -1,0 +1,272 @@
+/*
+ * adm.h: sdcadm-docker, the operator's command, in one header.
+ *
+ * The command is a table of subcommands (cmd.c), each living in its own file
+ * and exporting one `const struct adm_cmd_entry`.  Every way of running the
+ * tool goes through the same three steps, as tmux does:
+ *
+ *     parse   argv from the command line (main.c) or from a line typed in
+ *             the shell (argv.c splits it, honouring quotes);
+ *     find    adm_cmd_find() matches the words against the table by unique
+ *             prefix ("lo us" is "logs usage"), reporting ambiguity;
+ *     exec    the entry's exec() parses its own options with
+ *             adm_opt_next() and does the work.
+ *
+ * Listings build jansson values and hand them to output.c, which prints
+ * either JSON (--json) or a table sized to the terminal, so every listing
+ * gets both forms for free.  Help text, bash completion and the shell's tab
+ * completion are all generated from the table and the entries' option
+ * tables, so adding a subcommand is one file and one line in adm_cmd_table[]
+ * (plus its section in man/sdcadm-docker.8).
+ *
+ * The log commands share logs-walk.c, a directory walk under the zones root
+ * that never follows a symbolic link and spreads its work over a few threads
+ * by container directory.
+ *
+ * Exit statuses (adm_exit): 0 success, 1 the work was done in part (for
+ * cleanup: some file could not be removed), 2 usage error, 3 another run
+ * holds the lock.
+ */
+#ifndef SDC_ADM_H
+#define SDC_ADM_H
+
+#include <dirent.h>
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include <jansson.h>
+
+#include "error.h"
+
+#define ADM_PROGRAM "sdcadm-docker"
+#define ADM_ZONES_DEFAULT "/zones"
+
+enum adm_exit {
+	ADM_EXIT_OK = 0,
+	ADM_EXIT_FAIL = 1,
+	ADM_EXIT_USAGE = 2,
+	ADM_EXIT_BUSY = 3,
+};
+
+/*
+ * What a subcommand runs with: the global options (main.c fills them from
+ * the command line and the environment) and where output goes.  Each
+ * command gets its own copy, so an option given to one command in the shell
+ * does not stick to the next.
+ */
+struct adm_ctx {
+	bool json;		/* --json: JSON instead of tables */
+	const char *admin;	/* --admin PATH / DOCKERAPI_ADMIN: dockerapi's admin socket */
+	const char *sapi_url;	/* --sapi-url URL / SAPI_URL */
+	const char *zones;	/* --zones DIR: the zones root */
+	bool interactive;	/* running inside the shell */
+	FILE *out;		/* results (stdout; tests use a memstream) */
+};
+
+/* A growable list of strings, NULL-terminated (argv.c). */
+struct adm_strv {
+	char **v;
+	size_t n;
+	size_t cap;
+};
+
+struct adm_cmd_entry;
+
+/* Lists completions of `word` for an entry's positional arguments; argv
+ * holds the arguments before it.  Returns 0, or -1 with *err (errors are not
+ * shown while completing). */
+typedef int (*adm_complete_fn)(const struct adm_ctx *ctx, int argc, char **argv,
+    const char *word, struct adm_strv *out, sdc_error_t *err);
+
+/* An entry's exec(): argv[0] is the entry's name, argv[1..] its arguments.
+ * Returns an adm_exit. */
+typedef int (*adm_exec_fn)(const struct adm_cmd_entry *self, struct adm_ctx *ctx,
+    int argc, char **argv);
+
+/* adm_cmd_entry.flags */
+#define ADM_CMD_HIDDEN		0x1	/* not in help or completion */
+#define ADM_CMD_NEEDS_ADMIN	0x2	/* talks to dockerapi's admin API */
+#define ADM_CMD_NEEDS_SAPI	0x4	/* talks to the config service */
+
+/*
+ * One subcommand.  `name` is one or more words ("logs cleanup"); `alias` an
+ * alternative spelling matched the same way (or NULL).  `usage` is the
+ * argument synopsis after the name, `help` the paragraph --help prints
+ * (option lines included).  `opts` is the getopt_long table the entry parses
+ * (a `val` that is a letter is also its short option); completion and bash
+ * completion read it too.  `complete` is the hook for positional arguments:
+ * account logins and container ids plug in there.
+ */
+struct adm_cmd_entry {
+	const char *name;
+	const char *alias;
+	const char *usage;
+	const char *help;
+	int flags;
+	const struct option *opts;
+	adm_complete_fn complete;
+	adm_exec_fn exec;
+};
+
+/* main.c: global options, then adm_cmd_run() or the shell. */
+
+/* cmd.c: the table, lookup, help, option parsing and messages. */
+extern const struct adm_cmd_entry *const adm_cmd_table[];
+/* Find the entry named by the first words of argv; *used is how many words
+ * the name took.  NULL with *err ("unknown command", "ambiguous command ...,
+ * could be: ...", or "incomplete command ..., one of: ...") otherwise. */
+const struct adm_cmd_entry *adm_cmd_find(int argc, char **argv, int *used,
+    sdc_error_t *err);
+/* Parse → find → exec, for main and the shell alike. */
+int adm_cmd_run(const struct adm_ctx *ctx, int argc, char **argv);
+/* "usage: sdcadm-docker NAME USAGE" and the help paragraph. */
+void adm_cmd_help(const struct adm_cmd_entry *entry, FILE *f);
+/* The overview: every visible command with its one-line usage. */
+void adm_cmd_help_all(FILE *f);
+/* "sdcadm-docker NAME: message" on stderr. */
+void adm_cmd_warn(const struct adm_cmd_entry *self, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* The same plus the usage line; returns ADM_EXIT_USAGE. */
+int adm_cmd_usage_error(const struct adm_cmd_entry *self, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Option parsing over an entry's `opts`, reentrant enough for the shell
+ * (it resets getopt's state on the first call). */
+struct adm_opt_state {
+	const struct adm_cmd_entry *entry;
+	char shorts[64];
+	bool started;
+	const char *arg;	/* the option's value */
+	int ind;		/* after the end: the first operand */
+};
+void adm_opt_init(struct adm_opt_state *st, const struct adm_cmd_entry *entry);
+/* The option's val; -1 at the end; '?' after printing a message naming the
+ * unknown option, or the option missing its value (exit with 2). */
+int adm_opt_next(struct adm_opt_state *st, int argc, char **argv);
+
+/* complete.c: completion, shared by the shell and bash. */
+/* Candidates for `word`, the word being typed, after the complete words
+ * argv[0..argc-1]: subcommand words, then an entry's flags, then its
+ * `complete` hook.  Sorted, unique. */
+void adm_complete(const struct adm_ctx *ctx, int argc, char **argv,
+    const char *word, struct adm_strv *out);
+extern const struct adm_cmd_entry adm_cmd_complete_entry;
+
+/* argv.c: splitting lines into words; string lists. */
+struct adm_split {
+	struct adm_strv words;
+	bool open;		/* the last word runs to the end of the text */
+};
+/* Split like a shell: blanks separate words, '...' is literal, "..." allows
+ * \" \\ \$ \`, a backslash quotes the next character, # starts a comment at
+ * a word's start.  With `partial`, an unterminated quote is allowed (for
+ * completion) and open tells whether the text ends inside a word. */
+int adm_argv_split(const char *line, bool partial, struct adm_split *out,
+    sdc_error_t *err);
+void adm_split_free(struct adm_split *s);
+void adm_strv_add(struct adm_strv *sv, const char *s);
+void adm_strv_sort_unique(struct adm_strv *sv);
+void adm_strv_free(struct adm_strv *sv);
+
+/* units.c: sizes ("500k", "10M", "1G": powers of 1024; a bare number is
+ * bytes) and ages ("30s", "30m", "12h", "7d", "2w"; a bare number is days). */
+int adm_units_parse_size(const char *s, uint64_t *out, sdc_error_t *err);
+int adm_units_parse_age(const char *s, uint64_t *seconds, sdc_error_t *err);
+/* "0", "512", "1.5K", "12.3M" ...; buf of at least 16 bytes. */
+const char *adm_units_format_size(uint64_t bytes, char *buf, size_t len);
+
+/* output.c: tables and JSON, shared by every listing. */
+#define ADM_COL_RIGHT	0x1	/* right-aligned (numbers) */
+#define ADM_COL_BYTES	0x2	/* an integer shown as a size */
+#define ADM_COL_SHRINK	0x4	/* cut to make the table fit */
+struct adm_column {
+	const char *key;	/* the member of each row object */
+	const char *header;
+	int flags;
+};
+/* The table's width budget: $COLUMNS if set, else the terminal's width
+ * (TIOCGWINSZ on stdout), else 80. */
+int adm_output_width(void);
+/* Print rows (an array of objects) as JSON when ctx->json, else as a table
+ * with an optional footer row (totals). */
+void adm_output_list(const struct adm_ctx *ctx, const struct adm_column *cols,
+    json_t *rows, json_t *footer);
+/* Print a table of the given width (for tests and the TUI). */
+void adm_output_table(FILE *f, int width, const struct adm_column *cols,
+    json_t *rows, json_t *footer);
+/* Pretty JSON and a newline. */
+void adm_output_json(const struct adm_ctx *ctx, json_t *value);
+
+/* logs-walk.c: the safe walk of <zones>/<uuid>/logs/ shared by the log
+ * commands. */
+struct logs_tree {
+	char *path;		/* the zones root, as given */
+	int rootfd;		/* opened once; every lookup is relative to it */
+	struct adm_strv ids;	/* the container directory names */
+};
+/* A rotated log or the live log, as fstatat() saw it. */
+struct logs_file {
+	char *name;
+	uint64_t size;
+	int64_t mtime_ns;
+	dev_t dev;
+	ino_t ino;
+};
+struct logs_dir {
+	DIR *dir;		/* <uuid>/logs, opened without following links */
+	int fd;			/* its descriptor, for fstatat and unlinkat */
+	bool has_live;
+	struct logs_file live;	/* stdio.log */
+	struct logs_file *rot;	/* stdio.log.<timestamp>, regular files only */
+	size_t nrot;
+	size_t caprot;
+};
+/* True when name is stdio.log.YYYY-MM-DDTHH:MM:SS[.F]Z (1 to 9 digits F). */
+bool logs_walk_is_rotated(const char *name);
+/* Open the root and list the entries that look like container directories
+ * (UUID names).  The root itself may be a link; nothing below it is
+ * followed. */
+int logs_walk_open(struct logs_tree *t, const char *zones, sdc_error_t *err);
+void logs_walk_close(struct logs_tree *t);
+/* Open <root>/<ids[i]>/logs one component at a time with O_NOFOLLOW and
+ * O_DIRECTORY.  -1 with errno: ENOENT (no such dir: nothing to do),
+ * ELOOP/ENOTDIR (a link or not a directory: skipped), others. */
+int logs_walk_open_dir(const struct logs_tree *t, size_t i);
+/* Read an opened logs dir: the live log and the rotated regular files
+ * (sorted newest first).  Takes ownership of fd. */
+int logs_walk_read_dir(int fd, struct logs_dir *d, sdc_error_t *err);
+void logs_walk_free_dir(struct logs_dir *d);
+/* Run fn(arg, job, worker) for job = 0..njobs-1 on nthreads threads, each
+ * taking the next job from a shared counter. */
+typedef void (*logs_walk_job_fn)(void *arg, size_t job, unsigned worker);
+void logs_walk_pool(unsigned nthreads, size_t njobs, logs_walk_job_fn fn, void *arg);
+/* A thread count for unlink-heavy work: 2 x online CPUs, from 2 to 8. */
+unsigned logs_walk_default_jobs(void);
+
+/* logs-lock.c: one cleanup at a time per zones root. */
+struct logs_lock {
+	int fd;
+};
+/* Take <root>/.sdcadm-docker-logs.lock (flock).  wait_secs < 0: wait
+ * forever; 0: do not wait.  Returns 0, or -1 with *err; err's code is
+ * EWOULDBLOCK when another run holds it (the message names its pid). */
+int logs_lock_take(struct logs_lock *l, const struct logs_tree *t, int wait_secs,
+    bool announce, sdc_error_t *err);
+void logs_lock_release(struct logs_lock *l);
+#define LOGS_LOCK_NAME ".sdcadm-docker-logs.lock"
+
+/* logs-cleanup.c, logs-usage.c */
+extern const struct adm_cmd_entry adm_cmd_logs_cleanup_entry;
+extern const struct adm_cmd_entry adm_cmd_logs_usage_entry;
+
+/* shell.c: the libedit shell. */
+/* The interactive loop; returns the exit status for main. */
+int adm_shell_run(const struct adm_ctx *ctx);
+/* Where history is kept: $XDG_STATE_HOME/sdcadm-docker/history, else
+ * ~/.sdcadm_docker_history.  Caller frees; NULL when there is no home. */
+char *adm_shell_history_path(void);
+
+#endif
