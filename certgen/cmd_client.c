@@ -1,0 +1,125 @@
+/*
+ * cmd_client.c: `client`, a Docker client certificate from an SSH key.
+ *
+ * Writes key.pem and cert.pem (and issuer.pem for the issued form) into
+ * the output directory together or not at all.  ca.pem is left alone:
+ * in a Docker cert directory that name belongs to the server's CA.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <openssl/crypto.h>
+
+#include "cmd.h"
+
+struct client_opts {
+	const char *login;
+	const char *key;
+	const char *out;
+	int days;
+	bool issued;
+	struct certgen_pass pass;
+};
+
+static int client_exec(int argc, char **argv);
+
+const struct cmd_entry cmd_client_entry = {
+	"client",
+	"write key.pem and cert.pem, a client certificate for LOGIN made from an SSH key",
+	"--account LOGIN --key PATH --out DIR [--days N] [--issued]\n"
+	"\t[--passphrase-file FILE | --passphrase-env VAR]",
+	client_exec,
+};
+
+static int
+client_parse(int argc, char **argv, struct client_opts *o)
+{
+	static const struct option longopts[] = {
+		{ "account", required_argument, NULL, 'a' },
+		{ "key", required_argument, NULL, 'k' },
+		{ "out", required_argument, NULL, 'o' },
+		{ "days", required_argument, NULL, 'd' },
+		{ "issued", no_argument, NULL, 'i' },
+		{ "help", no_argument, NULL, 'h' },
+		CMD_PASS_OPTIONS,
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	while ((c = getopt_long(argc, argv, "a:k:o:d:ih", longopts, NULL)) != -1) {
+		if (cmd_pass_option(&o->pass, c, optarg))
+			continue;
+		switch (c) {
+		case 'a': o->login = optarg; break;
+		case 'k': o->key = optarg; break;
+		case 'o': o->out = optarg; break;
+		case 'i': o->issued = true; break;
+		case 'd':
+			if ((o->days = cmd_days(optarg)) < 0)
+				return cmd_usage_error(&cmd_client_entry, "bad --days \"%s\"", optarg);
+			break;
+		case 'h': cmd_help(&cmd_client_entry); return CMD_DONE;
+		default: return cmd_usage_error(&cmd_client_entry, "bad option");
+		}
+	}
+	if (optind != argc)
+		return cmd_usage_error(&cmd_client_entry, "unexpected \"%s\"", argv[optind]);
+	if (o->login == NULL || o->key == NULL || o->out == NULL)
+		return cmd_usage_error(&cmd_client_entry, "--account, --key and --out are needed");
+	if (*o->login == '\0')
+		return cmd_usage_error(&cmd_client_entry, "empty --account");
+	return 0;
+}
+
+/* PEM everything, then write it all at once. */
+static int
+client_write(const struct client_opts *o, const struct certgen_pair *pair, X509 *issuer,
+    sdc_error_t *err)
+{
+	struct buf key = BUF_INIT, cert = BUF_INIT, ca = BUF_INIT;
+	struct certgen_file files[3];
+	int rc;
+
+	rc = certgen_key_pem(pair->key, &key, err) < 0 ||
+	    certgen_cert_pem(pair->cert, &cert, err) < 0 ||
+	    (issuer != NULL && certgen_cert_pem(issuer, &ca, err) < 0) ? -1 : 0;
+	if (rc == 0) {
+		files[0] = (struct certgen_file){ "key.pem", key.data, key.len, 0600 };
+		files[1] = (struct certgen_file){ "cert.pem", cert.data, cert.len, 0644 };
+		files[2] = (struct certgen_file){ "issuer.pem", ca.data, ca.len, 0644 };
+		rc = certgen_files_write(o->out, files, issuer != NULL ? 3 : 2, err);
+	}
+	OPENSSL_cleanse(key.data, key.len);
+	buf_free(&key);
+	buf_free(&cert);
+	buf_free(&ca);
+	return rc;
+}
+
+static int
+client_exec(int argc, char **argv)
+{
+	struct client_opts o = { .pass = { CERTGEN_PASS_PROMPT, NULL, NULL } };
+	struct certgen_pair pair = { NULL, NULL };
+	sdc_error_t err = NULL;
+	X509 *issuer = NULL;
+	EVP_PKEY *key;
+	int rc;
+
+	if ((rc = client_parse(argc, argv, &o)) != 0)
+		return rc == CMD_DONE ? 0 : rc;
+	key = certgen_key_load(o.key, &o.pass, &err);
+	certgen_pass_clear(&o.pass);
+	if (key == NULL)
+		return cmd_fail(&err);
+	if (o.issued)
+		rc = certgen_client_issued(key, o.login, o.days, &pair, &issuer, &err);
+	else
+		rc = certgen_client_self_signed(key, o.login, o.days, &pair, &err);
+	if (rc == 0)
+		rc = client_write(&o, &pair, issuer, &err);
+	EVP_PKEY_free(key);
+	X509_free(issuer);
+	certgen_pair_clear(&pair);
+	return rc < 0 ? cmd_fail(&err) : 0;
+}

@@ -1,0 +1,167 @@
+/*
+ * file.c: writing certificate sets all or nothing.
+ *
+ * A key without its certificate, or a half-written key, is worse than
+ * nothing: docker fails later with a confusing message.  So every file is
+ * first written in full to a temporary name in the same directory (same
+ * file system, so rename is atomic), with its final mode from the start
+ * (0600 keys are never readable by others, not even briefly), flushed to
+ * disk, and only when all of them are written are they renamed into place.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "certgen.h"
+#include "xalloc.h"
+
+#define FILE_MAX (1024 * 1024)
+
+int
+certgen_file_read(const char *path, struct buf *out, sdc_error_t *err)
+{
+	char chunk[4096];
+	ssize_t n;
+	int fd;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return sdc_make_error(err, errno, "opening %s", path);
+	for (;;) {
+		n = read(fd, chunk, sizeof chunk);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		buf_append(out, chunk, (size_t)n);
+		if (out->len > FILE_MAX) {
+			close(fd);
+			return sdc_make_error(err, 0, "%s: too large for a key file", path);
+		}
+	}
+	if (n < 0) {
+		sdc_make_error(err, errno, "reading %s", path);
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	if (out->data == NULL)
+		buf_puts(out, "");
+	return 0;
+}
+
+static int
+file_mkdir(const char *dir, sdc_error_t *err)
+{
+	struct stat st;
+	char *copy, *p;
+
+	if (stat(dir, &st) == 0)
+		return S_ISDIR(st.st_mode) ? 0 : sdc_make_error(err, ENOTDIR, "%s", dir);
+	copy = xstrdup(dir);
+	for (p = copy + 1; *p != '\0'; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(copy, 0700) < 0 && errno != EEXIST) {
+			sdc_make_error(err, errno, "creating %s", copy);
+			free(copy);
+			return -1;
+		}
+		*p = '/';
+	}
+	free(copy);
+	if (mkdir(dir, 0700) < 0 && errno != EEXIST)
+		return sdc_make_error(err, errno, "creating %s", dir);
+	return 0;
+}
+
+static int
+file_write_all(int fd, const char *data, size_t len)
+{
+	ssize_t n;
+
+	while (len > 0) {
+		n = write(fd, data, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -1;
+		data += n;
+		len -= (size_t)n;
+	}
+	return fsync(fd);
+}
+
+/* Write one file under a temporary name; *tmp receives that name. */
+static int
+file_write_temp(const char *dir, const struct certgen_file *f, char **tmp, sdc_error_t *err)
+{
+	int fd, saved;
+
+	xasprintf(tmp, "%s/.%s.XXXXXX", dir, f->name);
+	fd = mkstemp(*tmp);
+	if (fd < 0) {
+		sdc_make_error(err, errno, "creating a file in %s", dir);
+		free(*tmp);
+		*tmp = NULL;
+		return -1;
+	}
+	if (fchmod(fd, (mode_t)f->mode) < 0 || file_write_all(fd, f->data, f->len) < 0) {
+		saved = errno;
+		close(fd);
+		return sdc_make_error(err, saved, "writing %s/%s", dir, f->name);
+	}
+	if (close(fd) < 0)
+		return sdc_make_error(err, errno, "writing %s/%s", dir, f->name);
+	return 0;
+}
+
+static void
+file_unlink_temps(char **tmps, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (tmps[i] != NULL)
+			unlink(tmps[i]);
+		free(tmps[i]);
+		tmps[i] = NULL;
+	}
+}
+
+int
+certgen_files_write(const char *dir, const struct certgen_file *files, size_t n,
+    sdc_error_t *err)
+{
+	char **tmps = xcalloc(n + 1, sizeof *tmps);
+	char *final;
+	size_t i;
+	int rc = 0, fd;
+
+	if (file_mkdir(dir, err) < 0) {
+		free(tmps);
+		return -1;
+	}
+	for (i = 0; i < n && rc == 0; i++)
+		rc = file_write_temp(dir, &files[i], &tmps[i], err);
+	for (i = 0; i < n && rc == 0; i++) {
+		xasprintf(&final, "%s/%s", dir, files[i].name);
+		if (rename(tmps[i], final) < 0)
+			rc = sdc_make_error(err, errno, "renaming into %s", final);
+		else {
+			free(tmps[i]);
+			tmps[i] = NULL;
+		}
+		free(final);
+	}
+	file_unlink_temps(tmps, n);
+	free(tmps);
+	if (rc == 0 && (fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+	return rc;
+}
