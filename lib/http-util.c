@@ -1,0 +1,127 @@
+/*
+ * http-util.c: the small pure pieces of the HTTP server: reason phrases,
+ * percent-decoding and the Date header.
+ *
+ * The Date header is formatted at most once a second and kept; a busy
+ * server would otherwise spend a noticeable share of each response in
+ * gmtime and strftime.  The cache is per thread so servers in several
+ * threads (as in the tests) do not share it.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "http-internal.h"
+
+const char *
+http_status_text(int status)
+{
+	switch (status) {
+	case 100: return "Continue";
+	case 101: return "Switching Protocols";
+	case 200: return "OK";
+	case 201: return "Created";
+	case 202: return "Accepted";
+	case 204: return "No Content";
+	case 206: return "Partial Content";
+	case 301: return "Moved Permanently";
+	case 302: return "Found";
+	case 303: return "See Other";
+	case 304: return "Not Modified";
+	case 307: return "Temporary Redirect";
+	case 308: return "Permanent Redirect";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 406: return "Not Acceptable";
+	case 408: return "Request Timeout";
+	case 409: return "Conflict";
+	case 410: return "Gone";
+	case 411: return "Length Required";
+	case 412: return "Precondition Failed";
+	case 413: return "Payload Too Large";
+	case 414: return "URI Too Long";
+	case 415: return "Unsupported Media Type";
+	case 416: return "Range Not Satisfiable";
+	case 417: return "Expectation Failed";
+	case 422: return "Unprocessable Entity";
+	case 426: return "Upgrade Required";
+	case 428: return "Precondition Required";
+	case 429: return "Too Many Requests";
+	case 431: return "Request Header Fields Too Large";
+	case 500: return "Internal Server Error";
+	case 501: return "Not Implemented";
+	case 502: return "Bad Gateway";
+	case 503: return "Service Unavailable";
+	case 504: return "Gateway Timeout";
+	case 505: return "HTTP Version Not Supported";
+	default: return "Unknown";
+	}
+}
+
+static int
+util_hex(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+size_t
+http_util_unescape(char *s, size_t len, bool plus)
+{
+	size_t i, o = 0;
+
+	for (i = 0; i < len; i++) {
+		int hi, lo;
+
+		if (s[i] == '%' && i + 2 < len &&
+		    (hi = util_hex(s[i + 1])) >= 0 &&
+		    (lo = util_hex(s[i + 2])) >= 0) {
+			s[o++] = (char)(hi << 4 | lo);
+			i += 2;
+		} else if (plus && s[i] == '+')
+			s[o++] = ' ';
+		else
+			s[o++] = s[i];
+	}
+	return o;
+}
+
+const char *
+http_util_date(void)
+{
+	static _Thread_local char text[64];
+	static _Thread_local time_t when;
+	time_t now = time(NULL);
+	static const char days[7][4] = {
+		"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
+	static const char months[12][4] = { "Jan", "Feb", "Mar", "Apr", "May",
+		"Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+	struct tm tm;
+
+	if (now != when || text[0] == '\0') {
+		/* By hand, not strftime: the names must not follow the locale. */
+		gmtime_r(&now, &tm);
+		snprintf(text, sizeof text, "%s, %02d %s %04d %02d:%02d:%02d GMT",
+		    days[tm.tm_wday % 7], tm.tm_mday, months[tm.tm_mon % 12],
+		    tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+		when = now;
+	}
+	return text;
+}
+
+uint64_t
+http_util_now_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
