@@ -120,6 +120,9 @@ extern const struct adm_cmd_entry *const adm_cmd_table[];
  * could be: ...", or "incomplete command ..., one of: ...") otherwise. */
 const struct adm_cmd_entry *adm_cmd_find(int argc, char **argv, int *used,
     sdc_error_t *err);
+/* The same over another table (tests). */
+const struct adm_cmd_entry *adm_cmd_find_in(const struct adm_cmd_entry *const *table,
+    int argc, char **argv, int *used, sdc_error_t *err);
 /* Parse → find → exec, for main and the shell alike. */
 int adm_cmd_run(const struct adm_ctx *ctx, int argc, char **argv);
 /* "usage: sdcadm-docker NAME USAGE" and the help paragraph. */

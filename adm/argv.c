@@ -116,14 +116,16 @@ adm_argv_split(const char *line, bool partial, struct adm_split *out,
     sdc_error_t *err)
 {
 	struct buf w = BUF_INIT;
-	const char *p = line;
+	const char *p = line, *start;
 	char quote;
 
 	memset(out, 0, sizeof *out);
 	for (;;) {
+		start = p;
 		while (*p == ' ' || *p == '\t' || *p == '\n')
 			p++;
-		out->open = false;
+		if (p != start)
+			out->open = false;
 		if (*p == '\0' || *p == '#')
 			break;
 		buf_reset(&w);

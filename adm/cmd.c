@@ -35,11 +35,12 @@ const struct adm_cmd_entry *const adm_cmd_table[] = {
 /* A candidate during the lookup: an entry under one of its spellings. */
 struct cmd_cand {
 	const struct adm_cmd_entry *entry;
+	bool alias;
 	struct adm_split words;
 };
 
 static size_t
-cmd_candidates(struct cmd_cand **out)
+cmd_candidates(const struct adm_cmd_entry *const *table, struct cmd_cand **out)
 {
 	const struct adm_cmd_entry *const *e;
 	struct cmd_cand *c = NULL;
@@ -47,12 +48,13 @@ cmd_candidates(struct cmd_cand **out)
 	const char *names[2];
 	int i;
 
-	for (e = adm_cmd_table; *e != NULL; e++) {
+	for (e = table; *e != NULL; e++) {
 		names[0] = (*e)->name;
 		names[1] = (*e)->alias;
 		for (i = 0; i < 2 && names[i] != NULL; i++) {
 			c = xrealloc(c, (n + 1) * sizeof *c);
 			c[n].entry = *e;
+			c[n].alias = i == 1;
 			adm_argv_split(names[i], false, &c[n].words, NULL);
 			n++;
 		}
@@ -71,24 +73,37 @@ cmd_candidates_free(struct cmd_cand *c, size_t n)
 	free(c);
 }
 
-/* Keep the candidates whose word `level` matches `typed`: the exact ones if
- * any, else those it prefixes.  Returns how many are kept. */
+enum cmd_match { CMD_NONE, CMD_ALIAS_PREFIX, CMD_PREFIX, CMD_EXACT };
+
+static enum cmd_match
+cmd_match(const struct cmd_cand *c, size_t level, const char *typed)
+{
+	const char *w;
+
+	if (c->words.words.n <= level)
+		return CMD_NONE;
+	w = c->words.words.v[level];
+	if (strcmp(w, typed) == 0)
+		return CMD_EXACT;
+	if (strncmp(w, typed, strlen(typed)) != 0)
+		return CMD_NONE;
+	return c->alias ? CMD_ALIAS_PREFIX : CMD_PREFIX;
+}
+
+/* Keep the candidates whose word `level` matches `typed` best: exactly if
+ * any does, else as a prefix of a name, else as a prefix of an alias (so
+ * an alias never makes a name's prefix ambiguous).  Returns how many. */
 static size_t
 cmd_filter(struct cmd_cand *c, size_t n, size_t level, const char *typed)
 {
-	size_t i, kept = 0, len = strlen(typed);
-	bool exact = false;
-	const char *w;
+	enum cmd_match best = CMD_NONE, m;
+	size_t i, kept = 0;
 
 	for (i = 0; i < n; i++)
-		if (c[i].words.words.n > level &&
-		    strcmp(c[i].words.words.v[level], typed) == 0)
-			exact = true;
+		if ((m = cmd_match(&c[i], level, typed)) > best)
+			best = m;
 	for (i = 0; i < n; i++) {
-		if (c[i].words.words.n <= level)
-			continue;
-		w = c[i].words.words.v[level];
-		if (exact ? strcmp(w, typed) == 0 : strncmp(w, typed, len) == 0)
+		if (best != CMD_NONE && cmd_match(&c[i], level, typed) == best)
 			c[kept++] = c[i];
 		else
 			adm_split_free(&c[i].words);
@@ -127,25 +142,36 @@ cmd_one_word(struct cmd_cand *c, size_t n, size_t level)
 const struct adm_cmd_entry *
 adm_cmd_find(int argc, char **argv, int *used, sdc_error_t *err)
 {
+	return adm_cmd_find_in(adm_cmd_table, argc, argv, used, err);
+}
+
+const struct adm_cmd_entry *
+adm_cmd_find_in(const struct adm_cmd_entry *const *table, int argc, char **argv,
+    int *used, sdc_error_t *err)
+{
 	struct cmd_cand *c;
 	struct buf typed = BUF_INIT, choices = BUF_INIT;
 	const struct adm_cmd_entry *found = NULL;
 	size_t n, level;
 
-	n = cmd_candidates(&c);
+	n = cmd_candidates(table, &c);
 	for (level = 0; level < (size_t)argc; level++) {
-		buf_printf(&typed, "%s%s", level ? " " : "", argv[level]);
 		n = cmd_filter(c, n, level, argv[level]);
 		if (n == 0) {
-			sdc_make_error(err, 0, "unknown command: %s", typed.data);
+			sdc_make_error(err, 0, "unknown command: %s%s%s",
+			    typed.data ? typed.data : "", level ? " " : "",
+			    argv[level]);
 			goto out;
 		}
 		if (!cmd_one_word(c, n, level)) {
 			cmd_choices(c, n, level, &choices);
-			sdc_make_error(err, 0, "ambiguous command: %s, could be: %s",
-			    typed.data, choices.data);
+			sdc_make_error(err, 0, "ambiguous command: %s%s%s, could "
+			    "be: %s", typed.data ? typed.data : "",
+			    level ? " " : "", argv[level], choices.data);
 			goto out;
 		}
+		buf_printf(&typed, "%s%s", level ? " " : "",
+		    c[0].words.words.v[level]);
 		if (c[0].words.words.n == level + 1) {
 			found = c[0].entry;
 			*used = (int)level + 1;
