@@ -1,0 +1,172 @@
+/*
+ * sapiadm.c: the command line of the config service: options, then one
+ * subcommand from the table.
+ *
+ * Options may stand anywhere (GNU order), so `sapiadm update UUID --action
+ * delete metadata.X` and `sapiadm --json get UUID` both read naturally;
+ * "--" ends them.  The exit status is all a script needs: 0 done, 1 the
+ * service said no or could not be reached (the reason on stderr), 2 the
+ * command line was wrong.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sapiadm.h"
+
+static const struct sapiadm_cmd *const sapiadm_cmds[] = {
+	&sapiadm_get_cmd,
+	&sapiadm_showapp_cmd,
+	&sapiadm_update_cmd,
+	&sapiadm_watch_cmd,
+	NULL
+};
+
+static void
+sapiadm_usage(FILE *f)
+{
+	int i;
+
+	fprintf(f, "usage: sapiadm [--url URL] [--json] COMMAND ...\n");
+	for (i = 0; sapiadm_cmds[i] != NULL; i++)
+		fprintf(f, "  sapiadm %s %s\n      %s\n", sapiadm_cmds[i]->name,
+		    sapiadm_cmds[i]->args, sapiadm_cmds[i]->help);
+	fprintf(f, "The service is at --url, else $SAPI_URL, else %s.\n"
+	    "Exit status: 0 done, 1 refused or unreachable, 2 usage.\n",
+	    SAPI_DEFAULT_URL);
+}
+
+int
+sapiadm_fail(sdc_error_t *err)
+{
+	fprintf(stderr, "sapiadm: %s\n", sdc_error_msg(*err));
+	sdc_error_release(err);
+	return SAPIADM_FAIL;
+}
+
+void
+sapiadm_print(const struct sapiadm *a, const json_t *v)
+{
+	char *text = json_dumps(v, JSON_ENCODE_ANY | JSON_PRESERVE_ORDER |
+	    (a->json ? JSON_COMPACT : JSON_INDENT(2)));
+
+	if (text != NULL) {
+		printf("%s\n", text);
+		free(text);
+	}
+	fflush(stdout);
+}
+
+json_t *
+sapiadm_find(struct sapiadm *a, const char *uuid, enum sapi_object *kind,
+    sdc_error_t *err)
+{
+	static const enum sapi_object kinds[] = {
+		SAPI_OBJ_APPLICATION, SAPI_OBJ_SERVICE, SAPI_OBJ_INSTANCE,
+		SAPI_OBJ_MANIFEST
+	};
+	json_t *obj;
+	size_t i;
+
+	for (i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+		obj = sapi_client_get(a->c, kinds[i], uuid, err);
+		if (obj != NULL) {
+			*kind = kinds[i];
+			return obj;
+		}
+		if ((*err)->code != 404)
+			return NULL;
+		sdc_error_release(err);
+	}
+	sdc_make_error_code(err, 404, "no object with uuid %s", uuid);
+	return NULL;
+}
+
+static const struct sapiadm_cmd *
+sapiadm_lookup(const char *name)
+{
+	int i;
+
+	for (i = 0; sapiadm_cmds[i] != NULL; i++)
+		if (strcmp(sapiadm_cmds[i]->name, name) == 0)
+			return sapiadm_cmds[i];
+	return NULL;
+}
+
+/* Options; returns the index of the first operand, or -1 (usage). */
+static int
+sapiadm_options(struct sapiadm *a, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "url", required_argument, NULL, 'u' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "action", required_argument, NULL, 'a' },
+		{ "if-match", required_argument, NULL, 'm' },
+		{ "count", required_argument, NULL, 'n' },
+		{ "wait", required_argument, NULL, 'w' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	char *end;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "hjn:u:", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'u': a->url = optarg; break;
+		case 'j': a->json = true; break;
+		case 'a': a->action = optarg; break;
+		case 'm':
+			a->if_match = strtoll(optarg, &end, 10);
+			if (*end != '\0' || a->if_match <= 0)
+				return -1;
+			break;
+		case 'n':
+			a->count = strtol(optarg, &end, 10);
+			if (*end != '\0' || a->count <= 0)
+				return -1;
+			break;
+		case 'w':
+			a->wait = strtod(optarg, &end);
+			if (*end != '\0' || a->wait <= 0)
+				return -1;
+			break;
+		case 'h':
+			sapiadm_usage(stdout);
+			exit(SAPIADM_OK);
+		case 'V':
+			printf("sapiadm %s\n", SDC_VERSION);
+			exit(SAPIADM_OK);
+		default:
+			return -1;
+		}
+	}
+	return optind;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct sapiadm a = { 0 };
+	const struct sapiadm_cmd *cmd;
+	sdc_error_t err = NULL;
+	int first, rc;
+
+	if ((first = sapiadm_options(&a, argc, argv)) < 0 || first >= argc) {
+		sapiadm_usage(stderr);
+		return SAPIADM_USAGE;
+	}
+	if ((cmd = sapiadm_lookup(argv[first])) == NULL) {
+		fprintf(stderr, "sapiadm: unknown command \"%s\"\n", argv[first]);
+		sapiadm_usage(stderr);
+		return SAPIADM_USAGE;
+	}
+	if ((a.c = sapi_client_new(a.url, &err)) == NULL)
+		return sapiadm_fail(&err);
+	rc = cmd->exec(&a, argc - first - 1, argv + first + 1);
+	if (rc == SAPIADM_USAGE)
+		fprintf(stderr, "usage: sapiadm %s %s\n", cmd->name, cmd->args);
+	sapi_client_free(a.c);
+	return rc;
+}

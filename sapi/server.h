@@ -1,0 +1,91 @@
+/*
+ * server.h: the daemon around the model: its state, the resources and
+ * their routes, and the helpers every handler answers with.
+ *
+ * Everything here runs on the daemon's one libevent thread.  A write is a
+ * store transaction opened and committed inside one handler call; only
+ * after the commit does the handler answer and tell configs.c, which wakes
+ * the long polls whose merged config the write changed.
+ */
+#ifndef SAPI_SERVER_H
+#define SAPI_SERVER_H
+
+#include "http.h"
+#include "router.h"
+#include "sapi.h"
+
+struct sapi_waiters;
+
+struct sapi {
+	struct event_base *base;
+	struct http_server *http;
+	struct router *router;
+	struct sapi_model *model;
+	struct sapi_waiters *waiters;
+	double max_wait;
+};
+
+/* What a resource's handlers need to know about its kind (objects.c). */
+struct sapi_resource {
+	enum sapi_kind kind;
+	const char *name;               /* "application" */
+	const char *parent_field;       /* "application_uuid" or NULL */
+	enum sapi_kind parent_kind;
+	const char *const *required;    /* keys a POST must have */
+	const char *const *strings;     /* other optional string fields */
+	bool typed;                     /* has "type": vm | agent */
+	/* Kind-specific checks and defaults for a new or changed object. */
+	int (*prepare)(struct sapi *s, json_t *obj, const json_t *parent,
+	    sdc_error_t *err);
+};
+
+extern const struct sapi_resource sapi_application_resource;
+extern const struct sapi_resource sapi_service_resource;
+extern const struct sapi_resource sapi_instance_resource;
+extern const struct sapi_resource sapi_manifest_resource;
+
+/* Route tables, each ending with a zeroed entry. */
+extern const struct route sapi_application_routes[];
+extern const struct route sapi_service_routes[];
+extern const struct route sapi_instance_routes[];
+extern const struct route sapi_manifest_routes[];
+extern const struct route sapi_config_routes[];
+extern const struct route sapi_mode_routes[];
+
+/* Create an object from a POST body, inside the caller's transaction
+ * (also used by the bootstrap).  Returns the stored object. */
+json_t *sapi_objects_create(struct sapi *s, const struct sapi_resource *res,
+    const json_t *body, sdc_error_t *err);
+/* The generic handlers; the route's data is its struct sapi_resource. */
+int sapi_objects_list(struct http_request *req, void *arg);
+int sapi_objects_post(struct http_request *req, void *arg);
+int sapi_objects_get(struct http_request *req, void *arg);
+int sapi_objects_put(struct http_request *req, void *arg);
+int sapi_objects_delete(struct http_request *req, void *arg);
+
+/* Load the bootstrap file into an empty store (bootstrap.c). */
+int sapi_bootstrap_load(struct sapi *s, const char *path, sdc_error_t *err);
+
+/* Long polls (configs.c): a write has committed, wake whoever's config it
+ * changed; shut down: answer every held request now. */
+struct sapi_waiters *sapi_waiters_new(void);
+void sapi_waiters_free(struct sapi_waiters *w);
+void sapi_configs_changed(struct sapi *s);
+void sapi_configs_flush(struct sapi *s);
+
+/* Answering (server.c). */
+int sapi_reply_error(struct http_request *req, sdc_error_t *err);
+int sapi_reply_fail(struct http_request *req, enum sapi_errcode code,
+    const char *fmt, ...) SDC_PRINTF(3, 4);
+/* A JSON object with an ETag of its version; steals obj. */
+int sapi_reply_object(struct http_request *req, int status, json_t *obj);
+/* The body as a JSON object, or NULL after answering 400. */
+json_t *sapi_request_object(struct http_request *req);
+/* Does the If-Match header (absent: yes) accept this version? */
+bool sapi_if_match(const struct http_request *req, json_int_t version);
+/* Does an If-None-Match style list hold this etag? */
+bool sapi_etag_listed(const char *header, const char *etag);
+void sapi_dispatch_init(struct sapi *s);
+int sapi_dispatch(struct http_request *req, void *arg);
+
+#endif
