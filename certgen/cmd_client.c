@@ -4,6 +4,9 @@
  * Writes key.pem and cert.pem (and issuer.pem for the issued form) into
  * the output directory together or not at all.  ca.pem is left alone:
  * in a Docker cert directory that name belongs to the server's CA.
+ * --out may be given many times: the key is read (and its passphrase
+ * asked) once, and each directory gets a certificate of its own, which
+ * is how scripts make many of them without a process for each.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,11 +14,13 @@
 #include <openssl/crypto.h>
 
 #include "cmd.h"
+#include "xalloc.h"
 
 struct client_opts {
 	const char *login;
 	const char *key;
-	const char *out;
+	const char **outs;
+	size_t nouts;
 	int days;
 	bool issued;
 	struct certgen_pass pass;
@@ -26,7 +31,7 @@ static int client_exec(int argc, char **argv);
 const struct cmd_entry cmd_client_entry = {
 	"client",
 	"write key.pem and cert.pem, a client certificate for LOGIN made from an SSH key",
-	"--account LOGIN --key PATH --out DIR [--days N] [--issued]\n"
+	"--account LOGIN --key PATH --out DIR [--out DIR ...] [--days N] [--issued]\n"
 	"\t[--passphrase-file FILE | --passphrase-env VAR]",
 	client_exec,
 };
@@ -52,7 +57,10 @@ client_parse(int argc, char **argv, struct client_opts *o)
 		switch (c) {
 		case 'a': o->login = optarg; break;
 		case 'k': o->key = optarg; break;
-		case 'o': o->out = optarg; break;
+		case 'o':
+			o->outs = xrealloc(o->outs, (o->nouts + 1) * sizeof *o->outs);
+			o->outs[o->nouts++] = optarg;
+			break;
 		case 'i': o->issued = true; break;
 		case 'd':
 			if ((o->days = cmd_days(optarg)) < 0)
@@ -64,7 +72,7 @@ client_parse(int argc, char **argv, struct client_opts *o)
 	}
 	if (optind != argc)
 		return cmd_usage_error(&cmd_client_entry, "unexpected \"%s\"", argv[optind]);
-	if (o->login == NULL || o->key == NULL || o->out == NULL)
+	if (o->login == NULL || o->key == NULL || o->nouts == 0)
 		return cmd_usage_error(&cmd_client_entry, "--account, --key and --out are needed");
 	if (*o->login == '\0')
 		return cmd_usage_error(&cmd_client_entry, "empty --account");
@@ -73,7 +81,7 @@ client_parse(int argc, char **argv, struct client_opts *o)
 
 /* PEM everything, then write it all at once. */
 static int
-client_write(const struct client_opts *o, const struct certgen_pair *pair, X509 *issuer,
+client_write(const char *dir, const struct certgen_pair *pair, X509 *issuer,
     sdc_error_t *err)
 {
 	struct buf key = BUF_INIT, cert = BUF_INIT, ca = BUF_INIT;
@@ -87,7 +95,7 @@ client_write(const struct client_opts *o, const struct certgen_pair *pair, X509 
 		files[0] = (struct certgen_file){ "key.pem", key.data, key.len, 0600 };
 		files[1] = (struct certgen_file){ "cert.pem", cert.data, cert.len, 0644 };
 		files[2] = (struct certgen_file){ "issuer.pem", ca.data, ca.len, 0644 };
-		rc = certgen_files_write(o->out, files, issuer != NULL ? 3 : 2, err);
+		rc = certgen_files_write(dir, files, issuer != NULL ? 3 : 2, err);
 	}
 	OPENSSL_cleanse(key.data, key.len);
 	buf_free(&key);
@@ -97,29 +105,40 @@ client_write(const struct client_opts *o, const struct certgen_pair *pair, X509 
 }
 
 static int
+client_make(const struct client_opts *o, EVP_PKEY *key, const char *dir, sdc_error_t *err)
+{
+	struct certgen_pair pair = { NULL, NULL };
+	X509 *issuer = NULL;
+	int rc;
+
+	if (o->issued)
+		rc = certgen_client_issued(key, o->login, o->days, &pair, &issuer, err);
+	else
+		rc = certgen_client_self_signed(key, o->login, o->days, &pair, err);
+	if (rc == 0)
+		rc = client_write(dir, &pair, issuer, err);
+	X509_free(issuer);
+	certgen_pair_clear(&pair);
+	return rc;
+}
+
+static int
 client_exec(int argc, char **argv)
 {
 	struct client_opts o = { .pass = { CERTGEN_PASS_PROMPT, NULL, NULL } };
-	struct certgen_pair pair = { NULL, NULL };
 	sdc_error_t err = NULL;
-	X509 *issuer = NULL;
-	EVP_PKEY *key;
+	EVP_PKEY *key = NULL;
 	int rc;
 
-	if ((rc = client_parse(argc, argv, &o)) != 0)
-		return rc == CMD_DONE ? 0 : rc;
-	key = certgen_key_load(o.key, &o.pass, &err);
-	certgen_pass_clear(&o.pass);
-	if (key == NULL)
-		return cmd_fail(&err);
-	if (o.issued)
-		rc = certgen_client_issued(key, o.login, o.days, &pair, &issuer, &err);
-	else
-		rc = certgen_client_self_signed(key, o.login, o.days, &pair, &err);
-	if (rc == 0)
-		rc = client_write(&o, &pair, issuer, &err);
+	if ((rc = client_parse(argc, argv, &o)) == 0) {
+		key = certgen_key_load(o.key, &o.pass, &err);
+		certgen_pass_clear(&o.pass);
+		rc = key == NULL ? cmd_fail(&err) : 0;
+	}
+	for (size_t i = 0; rc == 0 && i < o.nouts; i++)
+		if (client_make(&o, key, o.outs[i], &err) < 0)
+			rc = cmd_fail(&err);
 	EVP_PKEY_free(key);
-	X509_free(issuer);
-	certgen_pair_clear(&pair);
-	return rc < 0 ? cmd_fail(&err) : 0;
+	free(o.outs);
+	return rc == CMD_DONE ? 0 : rc;
 }

@@ -76,7 +76,7 @@ key_parse_pem(const char *data, size_t len, const char *name, struct certgen_pas
 	}
 	if (ctx.passerr != NULL) {
 		ERR_clear_error();
-		sdc_make_error(err, 0, "%s", sdc_error_msg(ctx.passerr));
+		sdc_make_error(err, 0, "%s: %s", name, sdc_error_msg(ctx.passerr));
 		sdc_error_release(&ctx.passerr);
 		return NULL;
 	}

@@ -1,20 +1,20 @@
 /*
  * openssh.c: the OpenSSH private key format ("openssh-key-v1").
  *
- * OpenSSL cannot read it.  Unencrypted keys we take apart ourselves: the
- * format is a handful of SSH wire strings.  Encrypted ones need bcrypt_pbkdf,
- * which OpenSSL lacks, so libssh decrypts them and hands the key back
- * unencrypted (PEM, or this format for Ed25519), which goes round again.
- * Before any passphrase is asked for we check the outer structure and the
- * key type, so a corrupt or DSA key is reported as such, and a libssh
- * failure on a sound file can then fairly be called a wrong passphrase.
- * Either way the private key must match the public key stored in the clear.
+ * OpenSSL cannot read it, and libssh 0.10 can decrypt it but not hand an
+ * RSA key back, so we take it apart ourselves: the format is a handful of
+ * SSH wire strings, and encrypted keys are AES (CTR, CBC or GCM) under a
+ * key from bcrypt_pbkdf (bcrypt_pbkdf.c).  Before any passphrase is asked
+ * for we check the outer structure and the key type, so a corrupt or DSA
+ * key is reported as such.  A wrong passphrase shows as the two check
+ * words at the head of the decrypted section differing.  The private key
+ * must match the public key stored in the clear.
  */
 #include <stdlib.h>
 #include <string.h>
 
-#include <libssh/libssh.h>
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 
 #include "sshwire.h"
 #include "xalloc.h"
@@ -26,10 +26,30 @@
 struct openssh_outer {
 	char *cipher;
 	char *kdf;
+	const unsigned char *kdfopts;
+	size_t kdfoptslen;
 	const unsigned char *pub;	/* the public key blob */
 	size_t publen;
 	const unsigned char *priv;	/* the (maybe encrypted) private section */
 	size_t privlen;
+	const unsigned char *tag;	/* what follows it: GCM's tag */
+	size_t taglen;
+};
+
+/* The ciphers ssh-keygen may encrypt a key with, but chacha20-poly1305. */
+static const struct openssh_cipher {
+	const char *name;
+	const char *evp;
+	size_t keylen, ivlen, taglen;
+} openssh_ciphers[] = {
+	{ "aes256-ctr", "AES-256-CTR", 32, 16, 0 },
+	{ "aes192-ctr", "AES-192-CTR", 24, 16, 0 },
+	{ "aes128-ctr", "AES-128-CTR", 16, 16, 0 },
+	{ "aes256-cbc", "AES-256-CBC", 32, 16, 0 },
+	{ "aes192-cbc", "AES-192-CBC", 24, 16, 0 },
+	{ "aes128-cbc", "AES-128-CBC", 16, 16, 0 },
+	{ "aes256-gcm@openssh.com", "AES-256-GCM", 32, 12, 16 },
+	{ "aes128-gcm@openssh.com", "AES-128-GCM", 16, 12, 16 },
 };
 
 /* The base64 between the armour lines, decoded. */
@@ -57,8 +77,6 @@ static int
 openssh_read_outer(const struct buf *raw, struct openssh_outer *o, sdc_error_t *err)
 {
 	struct sshwire r;
-	const unsigned char *kdfopts;
-	size_t kdfoptslen;
 	uint32_t nkeys;
 	size_t mlen = sizeof OPENSSH_MAGIC;
 
@@ -68,7 +86,7 @@ openssh_read_outer(const struct buf *raw, struct openssh_outer *o, sdc_error_t *
 	r.left = raw->len - mlen;
 	if ((o->cipher = sshwire_cstring(&r, err)) == NULL ||
 	    (o->kdf = sshwire_cstring(&r, err)) == NULL ||
-	    sshwire_string(&r, &kdfopts, &kdfoptslen, err) < 0 ||
+	    sshwire_string(&r, &o->kdfopts, &o->kdfoptslen, err) < 0 ||
 	    sshwire_u32(&r, &nkeys, err) < 0)
 		return -1;
 	if (nkeys != 1)
@@ -76,6 +94,8 @@ openssh_read_outer(const struct buf *raw, struct openssh_outer *o, sdc_error_t *
 	if (sshwire_string(&r, &o->pub, &o->publen, err) < 0 ||
 	    sshwire_string(&r, &o->priv, &o->privlen, err) < 0)
 		return -1;
+	o->tag = r.p;
+	o->taglen = r.left;
 	return 0;
 }
 
@@ -160,11 +180,12 @@ openssh_ed25519(struct sshwire *r, sdc_error_t *err)
 	return certgen_build_ed25519(pub, publen, priv, err);
 }
 
-/* The unencrypted private section: check ints, then one key. */
+/* The unencrypted private section: two equal check words, then one key.
+ * Check words that differ after decryption mean a wrong passphrase. */
 static EVP_PKEY *
-openssh_read_private(const struct openssh_outer *o, sdc_error_t *err)
+openssh_read_private(const unsigned char *priv, size_t len, bool decrypted, sdc_error_t *err)
 {
-	struct sshwire r = { o->priv, o->privlen };
+	struct sshwire r = { priv, len };
 	uint32_t check1, check2;
 	char *type;
 	EVP_PKEY *key = NULL;
@@ -172,7 +193,8 @@ openssh_read_private(const struct openssh_outer *o, sdc_error_t *err)
 	if (sshwire_u32(&r, &check1, err) < 0 || sshwire_u32(&r, &check2, err) < 0)
 		return NULL;
 	if (check1 != check2)
-		return sdc_make_error(err, 0, "corrupt private section (check bytes differ)"), NULL;
+		return sdc_make_error(err, 0, decrypted ? "wrong passphrase" :
+		    "the check words differ"), NULL;
 	if ((type = sshwire_cstring(&r, err)) == NULL)
 		return NULL;
 	if (strcmp(type, "ssh-rsa") == 0)
@@ -187,32 +209,91 @@ openssh_read_private(const struct openssh_outer *o, sdc_error_t *err)
 	return key;
 }
 
-/* Decrypt with libssh and read back what it exports. */
+static const struct openssh_cipher *
+openssh_find_cipher(const char *name, sdc_error_t *err)
+{
+	for (size_t i = 0; i < sizeof openssh_ciphers / sizeof openssh_ciphers[0]; i++)
+		if (strcmp(openssh_ciphers[i].name, name) == 0)
+			return &openssh_ciphers[i];
+	return sdc_make_error(err, 0, "unsupported cipher %s", name), NULL;
+}
+
+/* The cipher key and IV, from the passphrase and the KDF options. */
+static int
+openssh_derive(const struct openssh_outer *o, const struct openssh_cipher *c,
+    const char *pw, unsigned char *keyiv, sdc_error_t *err)
+{
+	struct sshwire r = { o->kdfopts, o->kdfoptslen };
+	const unsigned char *salt;
+	size_t saltlen;
+	uint32_t rounds;
+
+	if (strcmp(o->kdf, "bcrypt") != 0)
+		return sdc_make_error(err, 0, "unsupported key derivation %s", o->kdf);
+	if (sshwire_string(&r, &salt, &saltlen, err) < 0 || sshwire_u32(&r, &rounds, err) < 0)
+		return -1;
+	if (rounds > 1000000)
+		return sdc_make_error(err, 0, "absurd bcrypt rounds %u", rounds);
+	if (*pw == '\0')
+		return sdc_make_error(err, 0, "wrong passphrase (an empty one)");
+	return certgen_bcrypt_pbkdf(pw, strlen(pw), salt, saltlen, keyiv,
+	    c->keylen + c->ivlen, rounds, err);
+}
+
+static int
+openssh_decipher(const struct openssh_outer *o, const struct openssh_cipher *c,
+    const unsigned char *keyiv, unsigned char *plain, sdc_error_t *err)
+{
+	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
+	EVP_CIPHER *cipher = EVP_CIPHER_fetch(NULL, c->evp, NULL);
+	int n = 0, fin = 0, ok;
+
+	if (o->privlen % 16 != 0 || o->taglen != c->taglen) {
+		EVP_CIPHER_CTX_free(ctx);
+		EVP_CIPHER_free(cipher);
+		return sdc_make_error(err, 0, "encrypted section of a bad length");
+	}
+	ok = ctx != NULL && cipher != NULL &&
+	    EVP_DecryptInit_ex2(ctx, cipher, NULL, NULL, NULL) &&
+	    (c->taglen == 0 || EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_IVLEN,
+	    (int)c->ivlen, NULL)) &&
+	    EVP_DecryptInit_ex2(ctx, NULL, keyiv, keyiv + c->keylen, NULL) &&
+	    EVP_CIPHER_CTX_set_padding(ctx, 0) &&
+	    EVP_DecryptUpdate(ctx, plain, &n, o->priv, (int)o->privlen) &&
+	    (c->taglen == 0 || EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_AEAD_SET_TAG,
+	    (int)c->taglen, (void *)o->tag));
+	if (ok && !EVP_DecryptFinal_ex(ctx, plain + n, &fin)) {
+		sdc_make_error(err, 0, "wrong passphrase");
+		ok = 0;
+	} else if (!ok) {
+		certgen_ossl_error(err, "decrypting with %s", c->name);
+	}
+	EVP_CIPHER_CTX_free(ctx);
+	EVP_CIPHER_free(cipher);
+	return ok ? 0 : -1;
+}
+
 static EVP_PKEY *
-openssh_decrypt(const char *text, size_t len, const char *name, struct certgen_pass *pass,
+openssh_decrypt(const struct openssh_outer *o, const char *name, struct certgen_pass *pass,
     sdc_error_t *err)
 {
+	const struct openssh_cipher *c;
+	unsigned char keyiv[64], *plain;
 	const char *pw;
-	char *copy, *plain = NULL;
-	ssh_key sk = NULL;
-	EVP_PKEY *key;
-	int rc;
+	EVP_PKEY *key = NULL;
 
+	if ((c = openssh_find_cipher(o->cipher, err)) == NULL)
+		return NULL;
 	if ((pw = certgen_pass_get(pass, name, err)) == NULL)
 		return NULL;
-	copy = xstrndup(text, len);
-	rc = ssh_pki_import_privkey_base64(copy, pw, NULL, NULL, &sk);
-	free(copy);
-	if (rc != SSH_OK)
-		return sdc_make_error(err, 0, "%s: wrong passphrase", name), NULL;
-	rc = ssh_pki_export_privkey_base64(sk, NULL, NULL, NULL, &plain);
-	ssh_key_free(sk);
-	if (rc != SSH_OK || plain == NULL)
-		return sdc_make_error(err, 0, "%s: the decrypted key could not be re-encoded",
-		    name), NULL;
-	key = certgen_key_parse(plain, strlen(plain), name, NULL, err);
-	OPENSSL_cleanse(plain, strlen(plain));
-	ssh_string_free_char(plain);
+	if (openssh_derive(o, c, pw, keyiv, err) < 0)
+		return NULL;
+	plain = xmalloc(o->privlen + 16);
+	if (openssh_decipher(o, c, keyiv, plain, err) == 0)
+		key = openssh_read_private(plain, o->privlen, true, err);
+	OPENSSL_cleanse(keyiv, sizeof keyiv);
+	OPENSSL_cleanse(plain, o->privlen + 16);
+	free(plain);
 	return key;
 }
 
@@ -250,13 +331,13 @@ certgen_openssh_parse(const char *text, size_t len, const char *name,
 		goto out;
 	}
 	if (strcmp(o.cipher, "none") == 0) {
-		key = openssh_read_private(&o, err);
+		key = openssh_read_private(o.priv, o.privlen, false, err);
 		if (key == NULL)
 			sdc_error_wrap(err, "%s: corrupt OpenSSH private key", name);
-	} else if (strcmp(o.kdf, "bcrypt") != 0) {
-		sdc_make_error(err, 0, "%s: unsupported key derivation %s", name, o.kdf);
 	} else {
-		key = openssh_decrypt(text, len, name, pass, err);
+		key = openssh_decrypt(&o, name, pass, err);
+		if (key == NULL)
+			sdc_error_wrap(err, "%s", name);
 	}
 	if (key != NULL && openssh_check_match(key, &o, err) < 0) {
 		EVP_PKEY_free(key);

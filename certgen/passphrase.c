@@ -74,9 +74,9 @@ passphrase_prompt(const char *what, sdc_error_t *err)
 
 	fd = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
-		return sdc_make_error(err, errno,
-		    "%s is encrypted and there is no terminal to ask for its passphrase",
-		    what), NULL;
+		return sdc_make_error(err, 0,
+		    "the key is encrypted and there is no terminal to ask for its passphrase"),
+		    NULL;
 	dprintf(fd, "Enter passphrase for %s: ", what);
 	echo_off = tcgetattr(fd, &old) == 0;
 	if (echo_off) {
@@ -98,8 +98,8 @@ certgen_pass_get(struct certgen_pass *pass, const char *what, sdc_error_t *err)
 	const char *v;
 
 	if (pass == NULL)
-		return sdc_make_error(err, 0, "%s is encrypted and no passphrase was given",
-		    what), NULL;
+		return sdc_make_error(err, 0, "the key is encrypted and no passphrase was given"),
+		    NULL;
 	if (pass->cached != NULL)
 		return pass->cached;
 	switch (pass->kind) {
@@ -113,15 +113,15 @@ certgen_pass_get(struct certgen_pass *pass, const char *what, sdc_error_t *err)
 		v = getenv(pass->value);
 		if (v == NULL)
 			return sdc_make_error(err, 0,
-			    "%s is encrypted and $%s is not set", what, pass->value), NULL;
+			    "the key is encrypted and $%s is not set", pass->value), NULL;
 		pass->cached = xstrdup(v);
 		break;
 	case CERTGEN_PASS_STRING:
 		pass->cached = xstrdup(pass->value != NULL ? pass->value : "");
 		break;
 	default:
-		return sdc_make_error(err, 0, "%s is encrypted and no passphrase was given",
-		    what), NULL;
+		return sdc_make_error(err, 0, "the key is encrypted and no passphrase was given"),
+		    NULL;
 	}
 	return pass->cached;
 }
