@@ -36,6 +36,10 @@ ETC_FILES :=          # files under etc/ to install
 
 include $(sort $(wildcard */module.mk */*/module.mk))
 
+# Modules are read in name order, so a module's own rules cannot see the
+# libraries of the ones after it: every binary depends on all of them here.
+$(BINS): $(LIBRARIES)
+
 # Link a binary from its objects and every library; the group lets the
 # libraries refer to each other in any order.
 LINK = $(Q)$(if $(Q),echo "  LINK    $@";) $(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) \

@@ -98,8 +98,11 @@ bool tunable_bool(const struct dockerapi *d, const char *key, bool def);
 json_int_t tunable_int(const struct dockerapi *d, const char *key, json_int_t def);
 /* Where the current config came from: "sapi", "cache" or "defaults". */
 const char *tunables_source(const struct dockerapi *d);
-/* Apply a new merged config now (on the loop thread). Steals the ref. */
-void tunables_apply(struct dockerapi *d, json_t *config, const char *source);
+/* Apply new merged metadata now (on the loop thread). Steals the ref. */
+void tunables_apply(struct dockerapi *d, json_t *metadata, const char *source);
+/* Call fn on the loop after each change of the tunables. */
+typedef void (*tunables_change_fn)(struct dockerapi *d, void *arg);
+void tunables_on_change(struct dockerapi *d, tunables_change_fn fn, void *arg);
 
 /* --- accounts.c: accounts and their SSH keys --- */
 

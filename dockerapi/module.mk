@@ -8,3 +8,14 @@ MANPAGES += man/dockerapi.8 man/sdc-docker-config.5
 $(BUILD)/bin/dockerapi: $(DOCKERAPI_SRCS:%.c=$(BUILD)/%.o) $(LIBRARIES)
 	@mkdir -p $(dir $@)
 	$(LINK)
+
+# The config service's bootstrap file is also dockerapi's built-in
+# defaults (tunables.c): one file, so the two cannot disagree.
+$(BUILD)/gen/bootstrap.c: etc/sapi-bootstrap.yaml
+	@mkdir -p $(dir $@)
+	$(Q){ echo 'const char tunables_bootstrap_yaml[] = {'; \
+	  od -An -v -tx1 $< | sed -e 's/\([0-9a-f][0-9a-f]\)/0x\1,/g'; \
+	  echo '0x00 };'; } > $@
+$(BUILD)/gen/bootstrap.o: $(BUILD)/gen/bootstrap.c
+	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
+$(BUILD)/bin/dockerapi: $(BUILD)/gen/bootstrap.o
