@@ -376,10 +376,64 @@ key_identify() {
 	esac
 }
 
-# Read the key: leaves $work/profile/key.pem (PKCS#8 PEM, unencrypted) and
-# $work/tmp/key.pub, and sets key_type, key_alg, key_md5.
+# Make the key usable without its passphrase: sdc-docker-certgen writes
+# key.pem and cert.pem from it at once; otherwise ssh-keygen or openssl
+# decrypt the copy in $work/tmp/ssh.key.  Prints the complaint on failure.
+key_unlock() { # encrypted: true|false
+	if [ -n "$certgen" ]; then
+		{ SDC_SETUP_PASS_=$passphrase "$certgen" client --account "$account" \
+		    --key "$key_path" --out "$work/profile" \
+		    --passphrase-env SDC_SETUP_PASS_ >/dev/null; } 2>&1
+	else
+		key_decrypt "$1"
+	fi
+}
+
+# Unlock the key, asking for its passphrase as often as it takes.
+key_unlock_ask() {
+	local encrypted=false ok=false attempt=1 out
+	key_is_encrypted && encrypted=true
+	if ! $encrypted; then
+		out=$(key_unlock false) || key_unlock_die "$out"
+		return 0
+	fi
+	cat >"$work/tmp/askpass" <<'EOF'
+#!/bin/sh
+printf '%s\n' "$SDC_SETUP_PASS_"
+EOF
+	chmod 700 "$work/tmp/askpass"
+	while passphrase_get $attempt; do
+		if out=$(key_unlock true); then
+			ok=true
+			break
+		fi
+		cp "$key_path" "$work/tmp/ssh.key"
+		case $out in
+		*'incorrect passphrase'* | *'bad decrypt'* | *'Bad passphrase'* | \
+		    *'wrong password'* | *'wrong passphrase'*) ;;
+		*) key_unlock_die "$out" ;;
+		esac
+		[ -n "${SDC_KEY_PASSPHRASE+set}" ] ||
+		    printf 'Wrong passphrase, try again.\n' >/dev/tty
+		attempt=$((attempt + 1))
+	done
+	passphrase=
+	$ok || die $EXIT_KEY "wrong passphrase for $key_path"
+}
+
+key_unlock_die() { # complaint
+	case $1 in
+	*DSA*) die $EXIT_KEY "$key_path is a DSA key, which is not supported" \
+	    "use an RSA, ECDSA or Ed25519 key" ;;
+	*) die $EXIT_KEY "cannot read $key_path" "$1" ;;
+	esac
+}
+
+# Read the key: leaves $work/profile/key.pem (PKCS#8 PEM, unencrypted),
+# sets key_type and key_md5, and, on the openssl path, key_alg and
+# key_digest; with sdc-docker-certgen, cert.pem is made here too.
 key_load() {
-	local f=$work/tmp/ssh.key encrypted=false ok=false attempt=1 out
+	local f=$work/tmp/ssh.key
 	key_check_file
 	if ! cp "$key_path" "$f" || ! chmod 600 "$f"; then
 		die $EXIT_FAIL "cannot copy $key_path to $work"
@@ -387,55 +441,39 @@ key_load() {
 	# A DSA key in OpenSSH format shows its type before any passphrase.
 	if [ "$key_format" = openssh ] &&
 	    ssh-keygen -l -f "$f" 2>/dev/null | grep -q '(DSA)$'; then
-		die $EXIT_KEY "$key_path is a DSA key, which is not supported" \
-		    "use an RSA, ECDSA or Ed25519 key"
+		key_unlock_die DSA
 	fi
-	key_is_encrypted && encrypted=true
-	if $encrypted; then
-		cat >"$work/tmp/askpass" <<'EOF'
-#!/bin/sh
-printf '%s\n' "$SDC_SETUP_PASS_"
-EOF
-		chmod 700 "$work/tmp/askpass"
-		while passphrase_get $attempt; do
-			if out=$(key_decrypt true); then
-				ok=true
-				break
-			fi
-			cp "$key_path" "$f"
-			case $out in
-			*'incorrect passphrase'* | *'bad decrypt'* | *'Bad passphrase'* | \
-			    *'wrong password'* | *'wrong passphrase'*) ;;
-			*) die $EXIT_KEY "cannot read $key_path" "$out" ;;
-			esac
-			[ -n "${SDC_KEY_PASSPHRASE+set}" ] ||
-			    printf 'Wrong passphrase, try again.\n' >/dev/tty
-			attempt=$((attempt + 1))
-		done
-		passphrase=
-		$ok || die $EXIT_KEY "wrong passphrase for $key_path"
+	key_unlock_ask
+	if [ -n "$certgen" ]; then
+		key_md5=$("$certgen" fingerprint --md5 --bare "$work/profile/key.pem") ||
+		    die $EXIT_KEY "cannot fingerprint $key_path"
+		case $(openssl x509 -in "$work/profile/cert.pem" -noout -text) in
+		*rsaEncryption*) key_type=RSA ;;
+		*id-ecPublicKey*) key_type=ECDSA ;;
+		*) key_type=ED25519 ;;
+		esac
 	else
-		out=$(key_decrypt false) || die $EXIT_KEY "cannot read $key_path" "$out"
-	fi
-
-	# The public key, from the private key.
-	if ssh-keygen -y -f "$f" >"$work/tmp/key.pub" 2>/dev/null; then
-		:
-	elif ! ed25519_pub_from_pem "$f" >"$work/tmp/key.pub"; then
-		die $EXIT_KEY "cannot derive the public key of $key_path"
-	fi
-	key_identify
-
-	# PKCS#8 PEM for openssl and the Docker client.
-	if [ "$key_format" = openssh ] && [ "$key_type" = ED25519 ]; then
-		ed25519_to_pem "$f" "$work/profile/key.pem" ||
-		    die $EXIT_KEY "cannot convert the Ed25519 key $key_path to PEM"
-	else
-		openssl pkey -in "$f" -out "$work/profile/key.pem" 2>/dev/null ||
-		    die $EXIT_KEY "cannot convert $key_path to PEM"
+		key_to_pem "$f"
 	fi
 	rm -f "$f"
 	key_check_pub
+}
+
+# From the unlocked copy: the public key, what it is, and key.pem.
+key_to_pem() { # unlocked key file
+	if ssh-keygen -y -f "$1" >"$work/tmp/key.pub" 2>/dev/null; then
+		:
+	elif ! ed25519_pub_from_pem "$1" >"$work/tmp/key.pub"; then
+		die $EXIT_KEY "cannot derive the public key of $key_path"
+	fi
+	key_identify
+	if [ "$key_format" = openssh ] && [ "$key_type" = ED25519 ]; then
+		ed25519_to_pem "$1" "$work/profile/key.pem" ||
+		    die $EXIT_KEY "cannot convert the Ed25519 key $key_path to PEM"
+	else
+		openssl pkey -in "$1" -out "$work/profile/key.pem" 2>/dev/null ||
+		    die $EXIT_KEY "cannot convert $key_path to PEM"
+	fi
 }
 
 # A KEY.pub beside the key is not needed; if it names another key, say so,
@@ -457,7 +495,8 @@ http_signature() { # date
 	local sig tbs=$work/tmp/tbs
 	printf 'date: %s' "$1" >"$tbs"
 	if [ -n "$certgen" ]; then
-		"$certgen" sign --key "$work/profile/key.pem" --account "$account" --date "$1"
+		"$certgen" sign --key "$work/profile/key.pem" --account "$account" --date "$1" |
+		    sed -n 's/^Authorization: //p' | grep .
 		return
 	fi
 	if [ "$key_type" = ED25519 ]; then
@@ -536,11 +575,8 @@ cloudapi_verify() {
 client_cert() {
 	local conf=$work/tmp/req.cnf
 	say "Generating client certificate from SSH private key."
-	if [ -n "$certgen" ]; then
-		"$certgen" client --account "$account" --key "$work/profile/key.pem" \
-		    --out "$work/profile" >/dev/null ||
-		    die $EXIT_FAIL "sdc-docker-certgen could not make the certificate"
-	else
+	# sdc-docker-certgen made it with key.pem, in key_load.
+	if [ -z "$certgen" ]; then
 		cat >"$conf" <<EOF
 [req]
 distinguished_name = dn

@@ -365,7 +365,16 @@ if [ -x "$certgen" ]; then
 	done
 	SDC_CERTGEN=$certgen SDC_KEY_PASSPHRASE=hunter22 run certgen-pass 0 -k "$url" jill "$tmp/k/ec256-ossh-pw"
 	check_profile "$home/.sdc/docker/jill" ec256-ossh-pw ""
+	SDC_CERTGEN=$certgen SDC_KEY_PASSPHRASE='long pass phrase' \
+	    run certgen-ed-pass 0 -k "$url" jill "$tmp/k/ed-ossh-pw"
+	check_profile "$home/.sdc/docker/jill" ed-ossh-pw ""
+	SDC_CERTGEN=$certgen SDC_KEY_PASSPHRASE=nope \
+	    run certgen-wrong-pass 3 -k "$url" jill "$tmp/k/ed-ossh-pw"
+	expect err "wrong passphrase for $tmp/k/ed-ossh-pw"
 	SDC_CERTGEN=$certgen run certgen-wrong-key 5 -k "$url" jill "$tmp/k/stranger"
+	expect err "is not an SSH key of account 'jill'"
+	SDC_CERTGEN=$certgen run certgen-dsa 3 -k "$url" jill "$tmp/k/dsa-ossh"
+	expect err "is a DSA key, which is not supported"
 else
 	echo "note: $certgen not built, its cases not run"
 fi
