@@ -24,18 +24,14 @@ const struct cmd_entry cmd_fingerprint_entry = {
 };
 
 /* The first line of the file that is not blank or a comment. */
-static bool
-fingerprint_public_line(const char *text, struct certgen_pubkey *pk)
+static int
+fingerprint_public_line(const char *text, struct certgen_pubkey *pk, sdc_error_t *err)
 {
-	sdc_error_t err = NULL;
 	const char *p = text;
-	int rc;
 
 	while (*p == '#' || *p == '\n' || *p == '\r' || *p == ' ')
 		p = *p == '#' ? p + strcspn(p, "\n") : p + 1;
-	rc = certgen_pubkey_parse(p, pk, &err);
-	sdc_error_release(&err);
-	return rc == 0;
+	return certgen_pubkey_parse(p, pk, err);
 }
 
 static int
@@ -50,15 +46,14 @@ fingerprint_load(const char *path, struct certgen_pass *pass, struct certgen_pub
 	if (certgen_file_read(path, &text, err) < 0)
 		return -1;
 	if (strstr(text.data, "PRIVATE KEY-----") == NULL) {
-		rc = fingerprint_public_line(text.data, pk) ? 0 :
-		    sdc_make_error(err, 0, "%s: not an SSH public key or a private key", path);
+		rc = fingerprint_public_line(text.data, pk, err);
 		buf_free(&text);
-		return rc;
+		return rc < 0 ? sdc_error_wrap(err, "%s", path) : 0;
 	}
 	xasprintf(&pub, "%s.pub", path);
 	buf_reset(&text);
 	rc = access(pub, R_OK) == 0 && certgen_file_read(pub, &text, err) == 0 &&
-	    fingerprint_public_line(text.data, pk) ? 0 : -1;
+	    fingerprint_public_line(text.data, pk, err) == 0 ? 0 : -1;
 	free(pub);
 	buf_free(&text);
 	if (rc == 0)

@@ -6,13 +6,17 @@
  * first written in full to a temporary name in the same directory (same
  * file system, so rename is atomic), with its final mode from the start
  * (0600 keys are never readable by others, not even briefly), and only
- * when all of them are written are they renamed into place.  There is no
+ * when all of them are written are they renamed into place.  Renames in
+ * one directory hardly fail once every target is checked to be a plain
+ * file or absent; should one fail anyway, the files this call created are
+ * removed again (a file it replaced cannot come back).  There is no
  * fsync: these files are cheap to make again, and a sync costs more than
  * making the certificate (tens of milliseconds on a busy disk), which
  * matters to scripts that make them by the hundred.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -135,32 +139,66 @@ file_unlink_temps(char **tmps, size_t n)
 	}
 }
 
+/* Each target must be absent or a plain file; *existed says which. */
+static int
+file_check_targets(char **finals, bool *existed, size_t n, sdc_error_t *err)
+{
+	struct stat st;
+
+	for (size_t i = 0; i < n; i++) {
+		existed[i] = lstat(finals[i], &st) == 0;
+		if (existed[i] && !S_ISREG(st.st_mode))
+			return sdc_make_error(err, 0, "%s exists and is not a plain file", finals[i]);
+		if (!existed[i] && errno != ENOENT)
+			return sdc_make_error(err, errno, "%s", finals[i]);
+	}
+	return 0;
+}
+
+static int
+file_commit(char **tmps, char **finals, const bool *existed, size_t n, sdc_error_t *err)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (rename(tmps[i], finals[i]) < 0)
+			break;
+		free(tmps[i]);
+		tmps[i] = NULL;
+	}
+	if (i == n)
+		return 0;
+	sdc_make_error(err, errno, "renaming into %s", finals[i]);
+	while (i-- > 0)
+		if (!existed[i])
+			unlink(finals[i]);
+	return -1;
+}
+
 int
 certgen_files_write(const char *dir, const struct certgen_file *files, size_t n,
     sdc_error_t *err)
 {
 	char **tmps = xcalloc(n + 1, sizeof *tmps);
-	char *final;
+	char **finals = xcalloc(n + 1, sizeof *finals);
+	bool *existed = xcalloc(n + 1, sizeof *existed);
 	size_t i;
-	int rc = 0;
+	int rc;
 
-	if (file_mkdir(dir, err) < 0) {
-		free(tmps);
-		return -1;
-	}
+	for (i = 0; i < n; i++)
+		xasprintf(&finals[i], "%s/%s", dir, files[i].name);
+	rc = file_mkdir(dir, err);
+	if (rc == 0)
+		rc = file_check_targets(finals, existed, n, err);
 	for (i = 0; i < n && rc == 0; i++)
 		rc = file_write_temp(dir, &files[i], &tmps[i], err);
-	for (i = 0; i < n && rc == 0; i++) {
-		xasprintf(&final, "%s/%s", dir, files[i].name);
-		if (rename(tmps[i], final) < 0)
-			rc = sdc_make_error(err, errno, "renaming into %s", final);
-		else {
-			free(tmps[i]);
-			tmps[i] = NULL;
-		}
-		free(final);
-	}
+	if (rc == 0)
+		rc = file_commit(tmps, finals, existed, n, err);
 	file_unlink_temps(tmps, n);
+	for (i = 0; i < n; i++)
+		free(finals[i]);
+	free(finals);
 	free(tmps);
+	free(existed);
 	return rc;
 }

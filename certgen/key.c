@@ -47,8 +47,15 @@ key_pem_password(char *out, int size, int rwflag, void *u)
 int
 certgen_key_check_type(EVP_PKEY *key, sdc_error_t *err)
 {
+	char group[64];
+
 	if (EVP_PKEY_get_base_id(key) == EVP_PKEY_DSA)
 		return sdc_make_error(err, 0, DSA_REFUSED);
+	if (EVP_PKEY_get_base_id(key) == EVP_PKEY_EC &&
+	    certgen_key_kind(key) == CERTGEN_KEY_UNSUPPORTED &&
+	    EVP_PKEY_get_utf8_string_param(key, "group", group, sizeof group, NULL))
+		return sdc_make_error(err, 0, "ECDSA keys on curve %s are not supported; "
+		    "use P-256, P-384 or P-521", group);
 	if (certgen_key_kind(key) == CERTGEN_KEY_UNSUPPORTED)
 		return sdc_make_error(err, 0, "%s keys are not supported; "
 		    "use an RSA, ECDSA (P-256, P-384, P-521) or Ed25519 key",
