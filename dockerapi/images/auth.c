@@ -1,0 +1,146 @@
+/*
+ * auth.c: registry credentials in (X-Registry-Auth) and challenges
+ * (WWW-Authenticate) out.
+ *
+ * X-Registry-Auth is base64url JSON; clients differ on padding and a few
+ * send the standard alphabet, so both alphabets are accepted and padding is
+ * restored before decoding.  Challenges are parsed leniently: the scheme,
+ * then key=value pairs whose values may be quoted with backslash escapes.
+ */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <openssl/evp.h>
+
+#include "images-int.h"
+#include "jsonutil.h"
+#include "xalloc.h"
+
+static char *
+auth_field(json_t *o, const char *key)
+{
+	const char *s = json_str(o, key, NULL);
+
+	return s != NULL && *s != '\0' ? xstrdup(s) : NULL;
+}
+
+int
+images_auth_parse(struct images_auth *out, const char *header, sdc_error_t *err)
+{
+	size_t len, padded;
+	char *b64;
+	unsigned char *raw;
+	int n;
+	json_t *o;
+
+	memset(out, 0, sizeof *out);
+	if (header == NULL || *header == '\0')
+		return 0;
+	len = strlen(header);
+	padded = (len + 3) / 4 * 4;
+	b64 = xmalloc(padded + 1);
+	for (size_t i = 0; i < len; i++)
+		b64[i] = header[i] == '-' ? '+' : header[i] == '_' ? '/' : header[i];
+	for (size_t i = len; i < padded; i++)
+		b64[i] = '=';
+	b64[padded] = '\0';
+	raw = xmalloc(padded + 1);
+	n = EVP_DecodeBlock(raw, (unsigned char *)b64, (int)padded);
+	free(b64);
+	if (n < 0) {
+		free(raw);
+		return sdc_make_error_code(err, 400, "invalid X-Registry-Auth header");
+	}
+	/* EVP_DecodeBlock counts the padding as zero bytes; JSON ignores them */
+	while (n > 0 && raw[n - 1] == '\0')
+		n--;
+	o = json_parse((char *)raw, (size_t)n, err);
+	free(raw);
+	if (o == NULL)
+		return sdc_error_wrap(err, "invalid X-Registry-Auth header");
+	out->username = auth_field(o, "username");
+	out->password = auth_field(o, "password");
+	out->identitytoken = auth_field(o, "identitytoken");
+	out->registrytoken = auth_field(o, "registrytoken");
+	json_decref(o);
+	return 0;
+}
+
+void
+images_auth_free(struct images_auth *auth)
+{
+	free(auth->username);
+	free(auth->password);
+	free(auth->identitytoken);
+	free(auth->registrytoken);
+	memset(auth, 0, sizeof *auth);
+}
+
+static const char *
+auth_skip_space(const char *p)
+{
+	while (*p == ' ' || *p == '\t' || *p == ',')
+		p++;
+	return p;
+}
+
+/* One key=value pair at *p; returns false at the end. */
+static bool
+auth_next_param(const char **p, struct buf *key, struct buf *val)
+{
+	const char *s = auth_skip_space(*p);
+
+	buf_reset(key);
+	buf_reset(val);
+	while (*s != '\0' && *s != '=' && *s != ' ' && *s != ',')
+		buf_putc(key, (char)tolower((unsigned char)*s++));
+	if (*s != '=' || key->len == 0)
+		return false;
+	s++;
+	if (*s == '"') {
+		for (s++; *s != '\0' && *s != '"'; s++) {
+			if (*s == '\\' && s[1] != '\0')
+				s++;
+			buf_putc(val, *s);
+		}
+		if (*s == '"')
+			s++;
+	} else
+		while (*s != '\0' && *s != ',')
+			buf_putc(val, *s++);
+	*p = s;
+	return true;
+}
+
+void
+auth_challenge_parse(const char *header, struct auth_challenge *c)
+{
+	struct buf key = BUF_INIT, val = BUF_INIT;
+	const char *p = auth_skip_space(header);
+	const char *sp = strchr(p, ' ');
+
+	memset(c, 0, sizeof *c);
+	c->scheme = sp ? xstrndup(p, (size_t)(sp - p)) : xstrdup(p);
+	p = sp ? sp : p + strlen(p);
+	while (auth_next_param(&p, &key, &val)) {
+		char **slot = strcmp(key.data, "realm") == 0 ? &c->realm :
+		    strcmp(key.data, "service") == 0 ? &c->service :
+		    strcmp(key.data, "scope") == 0 ? &c->scope : NULL;
+		if (slot != NULL) {
+			free(*slot);
+			*slot = xstrdup(buf_str(&val));
+		}
+	}
+	buf_free(&key);
+	buf_free(&val);
+}
+
+void
+auth_challenge_free(struct auth_challenge *c)
+{
+	free(c->scheme);
+	free(c->realm);
+	free(c->service);
+	free(c->scope);
+	memset(c, 0, sizeof *c);
+}

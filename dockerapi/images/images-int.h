@@ -1,0 +1,278 @@
+/*
+ * images-int.h: what the files of libsdcimages share and nobody else sees.
+ *
+ * The split follows the threading contract of images.h: blobs.c, layers.c,
+ * registry.c and the job bodies (pull.c, archive.c, import.c) run in worker
+ * threads and touch only files and the network; meta.c, list.c and
+ * remove.c run on the owner thread and are the only users of the store.
+ * The two meet in job.c (events, results) and in the pin set below, which
+ * keeps the owner's garbage collection away from blobs and layers a job is
+ * still writing or about to record.
+ */
+#ifndef SDC_IMAGES_INT_H
+#define SDC_IMAGES_INT_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <openssl/evp.h>
+
+#include "buf.h"
+#include "images.h"
+
+/* ---- util.c: string vectors, digests, paths ---- */
+
+struct strv {
+	char **v;
+	size_t n, cap;
+};
+
+void strv_push(struct strv *sv, const char *s);
+bool strv_has(const struct strv *sv, const char *s);
+void strv_free(struct strv *sv);
+
+#define DIGEST_HEX 64
+/* "sha256:<64 lower hex>" */
+bool digest_valid(const char *d);
+/* The 64 hex of a valid digest (a pointer into it). */
+const char *digest_hex(const char *d);
+/* sha256 of a buffer as "sha256:<hex>", malloc'd. */
+char *digest_of(const void *data, size_t len);
+/* Finish a hash into "sha256:<hex>" in out[72]. */
+void digest_final(EVP_MD_CTX *md, char out[72]);
+/* Docker's short id: the first 12 hex of a digest, in out[13]. */
+void digest_short(const char *d, char out[13]);
+
+int mkdir_p(const char *path, int mode, sdc_error_t *err);
+/* Remove a tree without following symlinks; missing is fine. */
+int rm_rf(const char *path, sdc_error_t *err);
+/* A fresh unique name under dir: "<dir>/<prefix>-<random>". */
+char *tmp_name(const char *dir, const char *prefix);
+/* Bytes of regular files below a folder (the unpacked size of a layer). */
+int64_t tree_size(const char *path);
+/* Read a whole small file. */
+int file_read(const char *path, struct buf *out, size_t max, sdc_error_t *err);
+/* Write a whole file at once through a temp name in the same folder. */
+int file_write_atomic(const char *path, const void *data, size_t len, sdc_error_t *err);
+/* RFC 3339 with nanoseconds as Docker writes times, from unix seconds. */
+char *time_rfc3339(int64_t secs, long nsec);
+/* Parse an RFC 3339 time to unix seconds (0 when unparsable). */
+int64_t time_parse(const char *s);
+
+/* ---- refs.c ---- */
+
+/* "docker.io/library/busybox" -> "busybox" */
+char *refs_familiar_repo(const char *repo);
+
+/* ---- images.c: the object and its pins ---- */
+
+struct images {
+	struct store *st;
+	char *root;		/* <data>/images, symlinks resolved */
+	char *blobdir;		/* root/blobs/sha256 */
+	char *layerdir;		/* root/layers */
+	char *tmpdir;		/* root/tmp */
+	char *mirror;
+	struct strv insecure;
+	int max_downloads;
+	pthread_mutex_t pin_lock;
+	struct strv pins;	/* digests, one entry per pin (a multiset) */
+	int jobs;
+	struct meta_stmts *meta;
+};
+
+void images_pin(struct images *im, const char *digest);
+void images_unpin(struct images *im, const char *digest);
+bool images_pinned(struct images *im, const char *digest);
+
+/* ---- blobs.c: the content-addressed store ---- */
+
+char *blobs_path(struct images *im, const char *digest);
+bool blobs_exists(struct images *im, const char *digest);
+
+/* A blob being written: to tmp/ while hashed, then verified and renamed. */
+struct blob_writer {
+	struct images *im;
+	char *tmp;
+	int fd;
+	EVP_MD_CTX *md;
+	int64_t size;
+};
+
+int blob_writer_open(struct blob_writer *w, struct images *im, sdc_error_t *err);
+int blob_writer_write(struct blob_writer *w, const void *data, size_t len,
+    sdc_error_t *err);
+/* Verify against `want` (a digest; NULL to accept whatever it hashes to)
+ * and `want_size` (-1 for any), then rename into place.  *got (72 bytes,
+ * may be NULL) receives the digest.  On any failure the temp file is gone. */
+int blob_writer_commit(struct blob_writer *w, const char *want, int64_t want_size,
+    char got[72], sdc_error_t *err);
+/* Drop an unfinished blob.  Safe after commit and twice. */
+void blob_writer_abort(struct blob_writer *w);
+/* Store a small in-memory blob (a config, a manifest) under its digest. */
+int blobs_put(struct images *im, const void *data, size_t len, const char *want,
+    char got[72], sdc_error_t *err);
+
+/* ---- layers.c: safe unpacking ---- */
+
+typedef void layers_progress_fn(void *arg, int64_t current, int64_t total);
+
+struct layer_result {
+	char diff_id[72];	/* sha256 of the uncompressed tar */
+	int64_t size;		/* bytes of regular files */
+	bool created;		/* false: another job had unpacked it first */
+};
+
+/* Unpack the blob at `blob` (any compression) into layers/<hex diff_id>
+ * through a temp dir.  want_diff (may be NULL) must match the uncompressed
+ * digest.  Refuses paths that would leave the layer dir. */
+int layers_unpack(struct images *im, const char *blob, const char *want_diff,
+    layers_progress_fn *progress, void *arg, atomic_int *cancel,
+    struct layer_result *res, sdc_error_t *err);
+bool layers_exists(struct images *im, const char *diff_id);
+/* Copy the uncompressed tar of a blob to write(); used by save. */
+int layers_copy_tar(const char *blob, images_write_fn *write, void *arg,
+    int64_t *size, sdc_error_t *err);
+
+/* ---- job.c: worker threads and their events ---- */
+
+struct job_layer {
+	char *digest;		/* the blob's digest */
+	char *media_type;
+	int64_t blob_size;
+	char *diff_id;
+	int64_t size;		/* unpacked bytes */
+};
+
+/* What a job adds to the store, filled by the worker, committed by meta.c. */
+struct job_image {
+	char *id;		/* sha256 of config */
+	char *config;		/* the config JSON as stored */
+	struct job_layer *layers;
+	size_t nlayers;
+	struct strv tags;	/* normalised "repo:tag" */
+	char *repo;		/* for a digest reference: the repo */
+	char *digest;		/* manifest digest (RepoDigests) or NULL */
+	bool up_to_date;	/* set by commit */
+};
+
+struct images_job {
+	struct images *im;
+	char *account;
+	images_event_fn *cb;
+	void *arg;
+	int pipe[2];
+	pthread_t thread;
+	bool started;
+	pthread_mutex_t lock;	/* guards queue, done */
+	struct job_event *queue;
+	size_t nqueue, capqueue;
+	bool done;
+	bool finished;		/* dispatch has returned non-zero */
+	int rc;
+	sdc_error_t werr;	/* the worker's error */
+	atomic_int cancel;
+	int (*run)(struct images_job *, sdc_error_t *);
+	int (*commit)(struct images_job *, sdc_error_t *);
+	void (*free_data)(struct images_job *);
+	void *data;
+	struct job_image *images;
+	size_t nimages;
+	struct strv pins;	/* held until free */
+	struct strv new_blobs;	/* created by this job: removed on failure */
+	struct strv new_layers;
+	pthread_mutex_t rec_lock;	/* guards pins/new_* from layer threads */
+};
+
+struct images_job *job_new(struct images *im, const char *account,
+    images_event_fn *cb, void *arg);
+int job_start(struct images_job *job, sdc_error_t *err);
+/* From the worker: queue an event (copied). */
+void job_event(struct images_job *job, enum images_ev kind, const char *id,
+    const char *text, int64_t current, int64_t total);
+void job_pin(struct images_job *job, const char *digest);
+void job_created_blob(struct images_job *job, const char *digest);
+void job_created_layer(struct images_job *job, const char *diff_id);
+struct job_image *job_add_image(struct images_job *job);
+bool job_cancelled(struct images_job *job);
+
+/* ---- auth.c: WWW-Authenticate ---- */
+
+struct auth_challenge {
+	char *scheme;	/* "Bearer", "Basic" */
+	char *realm, *service, *scope;
+};
+
+void auth_challenge_parse(const char *header, struct auth_challenge *c);
+void auth_challenge_free(struct auth_challenge *c);
+
+/* ---- registry.c: the v2 client ---- */
+
+struct registry;
+struct registry_opts {
+	const char *mirror;
+	const struct strv *insecure;
+	const struct images_auth *auth;
+	atomic_int *cancel;
+};
+
+int registry_open(struct registry **out, const struct image_ref *ref,
+    const struct registry_opts *opts, sdc_error_t *err);
+/* A copy for another thread: same endpoint and token, its own connection. */
+struct registry *registry_dup(const struct registry *src);
+void registry_close(struct registry *r);
+/* GET a manifest by tag or digest: body, media type, digest of the body. */
+int registry_manifest(struct registry *r, const char *ref, struct buf *body,
+    char **media_type, char digest[72], sdc_error_t *err);
+/* GET a small blob into memory, verified. */
+int registry_blob_mem(struct registry *r, const char *digest, int64_t size,
+    struct buf *body, sdc_error_t *err);
+typedef void registry_progress_fn(void *arg, int64_t current, int64_t total);
+/* GET a blob into the blob store, verified (digest and size). */
+int registry_blob_store(struct registry *r, struct images *im, const char *digest,
+    int64_t size, registry_progress_fn *progress, void *arg, sdc_error_t *err);
+
+/* ---- meta.c: the store (owner thread only) ---- */
+
+int meta_open(struct images *im, sdc_error_t *err);
+/* Prepared statements with bound arguments: fmt says 't' (text) or 'i'
+ * (int64_t) for each.  The error comes before the variadic arguments. */
+struct store_stmt *meta_query(struct images *im, sdc_error_t *err,
+    const char *sql, const char *fmt, ...);
+/* Run to completion; returns the rows changed, or -1. */
+int meta_exec(struct images *im, sdc_error_t *err, const char *sql,
+    const char *fmt, ...);
+/* The first column of the first row, or NULL (with *err set on failure). */
+char *meta_string(struct images *im, sdc_error_t *err, const char *sql,
+    const char *fmt, ...);
+int meta_set_tag(struct images *im, const char *account, const char *repo,
+    const char *tag, const char *id, bool *same, sdc_error_t *err);
+int meta_add_owner(struct images *im, const char *account, const char *id,
+    bool *existed, sdc_error_t *err);
+void meta_close(struct images *im);
+/* Record an image for an account with its tags and digest. */
+int meta_commit_image(struct images *im, const char *account,
+    struct job_image *img, sdc_error_t *err);
+bool meta_blob_used(struct images *im, const char *digest);
+bool meta_layer_used(struct images *im, const char *diff_id);
+/* Remove a blob / layer unless recorded or pinned (garbage collection). */
+void meta_gc_blob(struct images *im, const char *digest);
+void meta_gc_layer(struct images *im, const char *diff_id);
+
+/* ---- list.c / remove.c helpers shared with archive.c ---- */
+
+/* The image's config JSON and its layer rows, by id. */
+int meta_image_get(struct images *im, const char *id, json_t **config,
+    struct job_layer **layers, size_t *nlayers, sdc_error_t *err);
+void job_layers_free(struct job_layer *l, size_t n);
+/* Every "repo:tag" (familiar) of an account pointing at id. */
+int meta_image_tags(struct images *im, const char *account, const char *id,
+    struct strv *tags, struct strv *digests, sdc_error_t *err);
+
+/* ---- import.c ---- */
+
+/* Apply Dockerfile-syntax changes to a container config object. */
+int import_apply_changes(json_t *config, const char *const *changes, sdc_error_t *err);
+
+#endif

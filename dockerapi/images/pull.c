@@ -1,0 +1,516 @@
+/*
+ * pull.c: a pull, as a job (see job.c for the threading).
+ *
+ * The worker resolves the manifest (a manifest list or OCI index is
+ * narrowed to linux/amd64), fetches the config, and then fetches and
+ * unpacks the missing layers on up to max_downloads threads.  Layers are
+ * unpacked into folders of their own, named by diff id and independent of
+ * their parents, so unlike Docker we need not wait for layer N-1 before
+ * unpacking layer N: each layer thread downloads and then unpacks straight
+ * away, which keeps both cores busy.  Every digest is pinned before it is
+ * looked at, so the owner's garbage collection cannot remove a blob or a
+ * layer between "it exists" and the commit.  The owner commits the image,
+ * tag and digest, and only it can tell "Downloaded newer image" from
+ * "Image is up to date".
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "images-int.h"
+#include "jsonutil.h"
+#include "xalloc.h"
+
+#define PULL_TICK_MS 100
+
+struct pull_layer {
+	char *digest;
+	char *media_type;
+	int64_t size;
+	char *diff_id;
+	char id[13];
+	bool present;		/* blob and layer already here */
+	int64_t usize;		/* unpacked */
+	int64_t last_ms;
+	struct pull *p;
+};
+
+struct pull {
+	struct images_job *job;
+	struct image_ref ref;
+	char *mirror;
+	struct strv insecure;
+	struct images_auth auth;
+	struct registry *reg;
+	char *manifest_digest;
+	char *config_digest;
+	struct buf config;
+	struct pull_layer *layers;
+	size_t nlayers;
+	pthread_mutex_t lock;	/* next, err */
+	size_t next;
+	sdc_error_t err;
+};
+
+static int64_t
+pull_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static bool
+pull_is_index(const char *media_type, json_t *m)
+{
+	if (strcmp(media_type, "application/vnd.docker.distribution.manifest.list.v2+json") == 0 ||
+	    strcmp(media_type, "application/vnd.oci.image.index.v1+json") == 0)
+		return true;
+	return json_is_array(json_object_get(m, "manifests")) &&
+	    !json_is_array(json_object_get(m, "layers"));
+}
+
+/* The linux/amd64 entry of an index. */
+static int
+pull_pick_platform(json_t *index, char **digest, sdc_error_t *err)
+{
+	json_t *e;
+	size_t i;
+
+	json_array_foreach(json_object_get(index, "manifests"), i, e) {
+		json_t *pl = json_object_get(e, "platform");
+		const char *d = json_str(e, "digest", NULL);
+		if (strcmp(json_str(pl, "os", ""), "linux") != 0 ||
+		    strcmp(json_str(pl, "architecture", ""), "amd64") != 0 ||
+		    !digest_valid(d))
+			continue;
+		*digest = xstrdup(d);
+		return 0;
+	}
+	return sdc_make_error_code(err, 404, "no matching manifest for linux/amd64 "
+	    "in the manifest list entries");
+}
+
+static json_t *
+pull_fetch_manifest(struct pull *p, const char *ref, char **media_type,
+    char digest[72], sdc_error_t *err)
+{
+	struct buf body = BUF_INIT;
+	json_t *m;
+
+	if (registry_manifest(p->reg, ref, &body, media_type, digest, err) < 0) {
+		buf_free(&body);
+		return NULL;
+	}
+	m = json_parse(body.data, body.len, err);
+	buf_free(&body);
+	if (m == NULL) {
+		free(*media_type);
+		*media_type = NULL;
+		sdc_error_wrap(err, "manifest %s", ref);
+	}
+	return m;
+}
+
+/* Resolve ref to an image manifest; p->manifest_digest is the top one. */
+static json_t *
+pull_resolve(struct pull *p, sdc_error_t *err)
+{
+	const char *ref = p->ref.digest ? p->ref.digest : p->ref.tag;
+	char digest[72], *mt = NULL, *pick = NULL;
+	json_t *m;
+
+	if ((m = pull_fetch_manifest(p, ref, &mt, digest, err)) == NULL)
+		return NULL;
+	p->manifest_digest = xstrdup(digest);
+	if (pull_is_index(mt, m)) {
+		free(mt);
+		mt = NULL;
+		if (pull_pick_platform(m, &pick, err) < 0) {
+			json_decref(m);
+			return NULL;
+		}
+		json_decref(m);
+		m = pull_fetch_manifest(p, pick, &mt, digest, err);
+		free(pick);
+		if (m == NULL)
+			return NULL;
+	}
+	free(mt);
+	if (json_int(m, "schemaVersion", 0) != 2 ||
+	    !json_is_object(json_object_get(m, "config"))) {
+		json_decref(m);
+		sdc_make_error_code(err, 500, "unsupported manifest format for %s "
+		    "(schema 1 or unknown)", ref);
+		return NULL;
+	}
+	return m;
+}
+
+static int
+pull_read_layers(struct pull *p, json_t *m, sdc_error_t *err)
+{
+	json_t *layers = json_object_get(m, "layers"), *l;
+	size_t i;
+
+	if (!json_is_array(layers))
+		return sdc_make_error_code(err, 500, "manifest without layers");
+	p->nlayers = json_array_size(layers);
+	p->layers = xcalloc(p->nlayers + 1, sizeof *p->layers);
+	json_array_foreach(layers, i, l) {
+		struct pull_layer *pl = &p->layers[i];
+		const char *d = json_str(l, "digest", NULL);
+		const char *mt = json_str(l, "mediaType", "");
+		if (!digest_valid(d))
+			return sdc_make_error_code(err, 500, "manifest layer %zu has "
+			    "no valid digest", i);
+		if (strstr(mt, "foreign") != NULL)
+			return sdc_make_error_code(err, 500, "foreign layers (%s) are "
+			    "not supported", mt);
+		pl->digest = xstrdup(d);
+		pl->media_type = xstrdup(mt);
+		pl->size = json_int(l, "size", -1);
+		pl->p = p;
+		digest_short(d, pl->id);
+	}
+	return 0;
+}
+
+/* Fetch (or find) the config and match its diff ids with the layers. */
+static int
+pull_config(struct pull *p, json_t *m, bool *had, sdc_error_t *err)
+{
+	json_t *cd = json_object_get(m, "config"), *c, *ids;
+	const char *d = json_str(cd, "digest", NULL);
+	char *path;
+	size_t i;
+	json_t *id;
+
+	if (!digest_valid(d))
+		return sdc_make_error_code(err, 500, "manifest config has no valid digest");
+	p->config_digest = xstrdup(d);
+	job_pin(p->job, d);
+	*had = blobs_exists(p->job->im, d);
+	if (*had) {
+		path = blobs_path(p->job->im, d);
+		if (file_read(path, &p->config, 16 << 20, err) < 0) {
+			free(path);
+			return -1;
+		}
+		free(path);
+	} else {
+		if (registry_blob_mem(p->reg, d, json_int(cd, "size", -1), &p->config, err) < 0 ||
+		    blobs_put(p->job->im, p->config.data, p->config.len, d, NULL, err) < 0)
+			return -1;
+		job_created_blob(p->job, d);
+	}
+	if ((c = json_parse(p->config.data, p->config.len, err)) == NULL)
+		return sdc_error_wrap(err, "image config");
+	ids = json_object_get(json_object_get(c, "rootfs"), "diff_ids");
+	if (json_array_size(ids) != p->nlayers) {
+		json_decref(c);
+		return sdc_make_error_code(err, 500, "image config has %zu diff ids "
+		    "for %zu layers", json_array_size(ids), p->nlayers);
+	}
+	json_array_foreach(ids, i, id) {
+		if (!digest_valid(json_string_value(id))) {
+			json_decref(c);
+			return sdc_make_error_code(err, 500, "invalid diff id in config");
+		}
+		p->layers[i].diff_id = xstrdup(json_string_value(id));
+	}
+	json_decref(c);
+	return 0;
+}
+
+static void
+pull_fail(struct pull *p, sdc_error_t *err)
+{
+	pthread_mutex_lock(&p->lock);
+	if (p->err == NULL) {
+		p->err = *err;
+		*err = NULL;
+		atomic_store(&p->job->cancel, 1);
+	}
+	sdc_error_release(err);
+	pthread_mutex_unlock(&p->lock);
+}
+
+static void
+pull_tick(struct pull_layer *pl, enum images_ev kind, int64_t cur, int64_t total)
+{
+	int64_t now = pull_now_ms();
+
+	if (now - pl->last_ms < PULL_TICK_MS && cur != total)
+		return;
+	pl->last_ms = now;
+	job_event(pl->p->job, kind, pl->id, NULL, cur, total);
+}
+
+static void
+pull_download_progress(void *arg, int64_t cur, int64_t total)
+{
+	if (cur > 0)
+		pull_tick(arg, IMAGES_EV_DOWNLOADING, cur, total);
+}
+
+static void
+pull_extract_progress(void *arg, int64_t cur, int64_t total)
+{
+	pull_tick(arg, IMAGES_EV_EXTRACTING, cur, total);
+}
+
+static int
+pull_one_layer(struct pull_layer *pl, struct registry *r, sdc_error_t *err)
+{
+	struct images_job *job = pl->p->job;
+	struct layer_result res;
+	char *path;
+	int rc;
+
+	if (!blobs_exists(job->im, pl->digest)) {
+		if (registry_blob_store(r, job->im, pl->digest, pl->size,
+		    pull_download_progress, pl, err) < 0)
+			return -1;
+		job_created_blob(job, pl->digest);
+	}
+	job_event(job, IMAGES_EV_VERIFYING, pl->id, NULL, 0, 0);
+	job_event(job, IMAGES_EV_DOWNLOAD_COMPLETE, pl->id, NULL, 0, 0);
+	if (layers_exists(job->im, pl->diff_id)) {
+		path = images_layer_dir(job->im, pl->diff_id);
+		pl->usize = tree_size(path);
+		free(path);
+	} else {
+		path = blobs_path(job->im, pl->digest);
+		pl->last_ms = 0;
+		rc = layers_unpack(job->im, path, pl->diff_id, pull_extract_progress,
+		    pl, &job->cancel, &res, err);
+		free(path);
+		if (rc < 0)
+			return sdc_error_wrap(err, "failed to register layer");
+		if (res.created)
+			job_created_layer(job, pl->diff_id);
+		pl->usize = res.size;
+	}
+	job_event(job, IMAGES_EV_PULL_COMPLETE, pl->id, NULL, 0, 0);
+	return 0;
+}
+
+static void *
+pull_layer_thread(void *arg)
+{
+	struct pull *p = arg;
+	struct registry *r = registry_dup(p->reg);
+	sdc_error_t err = NULL;
+
+	for (;;) {
+		struct pull_layer *pl = NULL;
+		pthread_mutex_lock(&p->lock);
+		while (p->next < p->nlayers && p->layers[p->next].present)
+			p->next++;
+		if (p->next < p->nlayers && p->err == NULL)
+			pl = &p->layers[p->next++];
+		pthread_mutex_unlock(&p->lock);
+		if (pl == NULL)
+			break;
+		if (pull_one_layer(pl, r, &err) < 0)
+			pull_fail(p, &err);
+	}
+	registry_close(r);
+	return NULL;
+}
+
+/* Announce the layers as Docker does, then work through them. */
+static int
+pull_layers(struct pull *p, bool quiet, sdc_error_t *err)
+{
+	struct images_job *job = p->job;
+	size_t missing = 0, nthreads;
+	pthread_t th[16];
+
+	for (size_t i = 0; i < p->nlayers; i++) {
+		struct pull_layer *pl = &p->layers[i];
+		job_pin(job, pl->digest);
+		job_pin(job, pl->diff_id);
+		pl->present = blobs_exists(job->im, pl->digest) &&
+		    layers_exists(job->im, pl->diff_id);
+		if (pl->present) {
+			char *path = images_layer_dir(job->im, pl->diff_id);
+			pl->usize = tree_size(path);
+			free(path);
+			if (!quiet)
+				job_event(job, IMAGES_EV_ALREADY_EXISTS, pl->id, NULL, 0, 0);
+		} else {
+			job_event(job, IMAGES_EV_FS_LAYER, pl->id, NULL, 0, 0);
+			missing++;
+		}
+	}
+	nthreads = missing < (size_t)job->im->max_downloads ? missing :
+	    (size_t)job->im->max_downloads;
+	if (nthreads > 16)
+		nthreads = 16;
+	for (size_t i = 0, seen = 0; i < p->nlayers; i++)
+		if (!p->layers[i].present && seen++ >= nthreads)
+			job_event(job, IMAGES_EV_WAITING, p->layers[i].id, NULL, 0, 0);
+	for (size_t i = 0; i < nthreads; i++)
+		if (pthread_create(&th[i], NULL, pull_layer_thread, p) != 0) {
+			nthreads = i;
+			pthread_mutex_lock(&p->lock);
+			if (p->err == NULL)
+				sdc_make_error(&p->err, 0, "cannot start a download thread");
+			pthread_mutex_unlock(&p->lock);
+			break;
+		}
+	for (size_t i = 0; i < nthreads; i++)
+		pthread_join(th[i], NULL);
+	if (p->err != NULL) {
+		sdc_error_release(err);
+		*err = p->err;
+		p->err = NULL;
+		return -1;
+	}
+	if (job_cancelled(job))
+		return sdc_make_error_code(err, 500, "cancelled");
+	return 0;
+}
+
+static void
+pull_fill_image(struct pull *p)
+{
+	struct job_image *img = job_add_image(p->job);
+	char *repo = image_ref_repo(&p->ref), *tag;
+
+	img->id = xstrdup(p->config_digest);
+	img->config = xstrndup(p->config.data, p->config.len);
+	img->nlayers = p->nlayers;
+	img->layers = xcalloc(p->nlayers + 1, sizeof *img->layers);
+	for (size_t i = 0; i < p->nlayers; i++) {
+		img->layers[i].digest = xstrdup(p->layers[i].digest);
+		img->layers[i].media_type = xstrdup(p->layers[i].media_type);
+		img->layers[i].blob_size = p->layers[i].size;
+		img->layers[i].diff_id = xstrdup(p->layers[i].diff_id);
+		img->layers[i].size = p->layers[i].usize;
+	}
+	if (p->ref.tag != NULL) {
+		xasprintf(&tag, "%s:%s", repo, p->ref.tag);
+		strv_push(&img->tags, tag);
+		free(tag);
+	}
+	img->repo = repo;
+	img->digest = xstrdup(p->manifest_digest);
+}
+
+static int
+pull_run(struct images_job *job, sdc_error_t *err)
+{
+	struct pull *p = job->data;
+	struct registry_opts o = { p->mirror, &p->insecure, &p->auth, &job->cancel };
+	json_t *m;
+	bool had_config = false;
+	int rc;
+
+	if (registry_open(&p->reg, &p->ref, &o, err) < 0)
+		return -1;
+	if ((m = pull_resolve(p, err)) == NULL)
+		return -1;
+	rc = pull_read_layers(p, m, err);
+	if (rc == 0) {
+		job_event(job, IMAGES_EV_PULLING_FROM,
+		    p->ref.digest ? p->ref.digest : p->ref.tag, p->ref.path, 0, 0);
+		rc = pull_config(p, m, &had_config, err);
+	}
+	json_decref(m);
+	if (rc < 0)
+		return -1;
+	if (pull_layers(p, had_config, err) < 0)
+		return -1;
+	pull_fill_image(p);
+	return 0;
+}
+
+static int
+pull_commit(struct images_job *job, sdc_error_t *err)
+{
+	struct pull *p = job->data;
+	struct job_image *img = &job->images[0];
+	char *name, *status;
+	struct images_event ev = { IMAGES_EV_DIGEST, NULL, p->manifest_digest, 0, 0 };
+
+	if (meta_commit_image(job->im, job->account, img, err) < 0)
+		return -1;
+	if (job->cb != NULL) {
+		job->cb(job->arg, &ev);
+		name = image_ref_familiar_full(&p->ref);
+		xasprintf(&status, "%s for %s", img->up_to_date ?
+		    "Image is up to date" : "Downloaded newer image", name);
+		ev.kind = IMAGES_EV_STATUS;
+		ev.text = status;
+		job->cb(job->arg, &ev);
+		free(status);
+		free(name);
+	}
+	return 0;
+}
+
+static void
+pull_free(struct images_job *job)
+{
+	struct pull *p = job->data;
+
+	if (p == NULL)
+		return;
+	registry_close(p->reg);
+	image_ref_free(&p->ref);
+	free(p->mirror);
+	strv_free(&p->insecure);
+	images_auth_free(&p->auth);
+	free(p->manifest_digest);
+	free(p->config_digest);
+	buf_free(&p->config);
+	for (size_t i = 0; i < p->nlayers; i++) {
+		free(p->layers[i].digest);
+		free(p->layers[i].media_type);
+		free(p->layers[i].diff_id);
+	}
+	free(p->layers);
+	sdc_error_release(&p->err);
+	pthread_mutex_destroy(&p->lock);
+	free(p);
+}
+
+int
+images_pull_start(struct images *im, const char *account, const char *name,
+    const struct images_auth *auth, images_event_fn *cb, void *arg,
+    struct images_job **out, sdc_error_t *err)
+{
+	struct images_job *job;
+	struct pull *p = xcalloc(1, sizeof *p);
+
+	if (image_ref_parse(&p->ref, name, err) < 0) {
+		free(p);
+		return -1;
+	}
+	pthread_mutex_init(&p->lock, NULL);
+	p->mirror = im->mirror ? xstrdup(im->mirror) : NULL;
+	for (size_t i = 0; i < im->insecure.n; i++)
+		strv_push(&p->insecure, im->insecure.v[i]);
+	if (auth != NULL) {
+		p->auth.username = auth->username ? xstrdup(auth->username) : NULL;
+		p->auth.password = auth->password ? xstrdup(auth->password) : NULL;
+		p->auth.identitytoken = auth->identitytoken ? xstrdup(auth->identitytoken) : NULL;
+		p->auth.registrytoken = auth->registrytoken ? xstrdup(auth->registrytoken) : NULL;
+	}
+	job = job_new(im, account, cb, arg);
+	job->data = p;
+	p->job = job;
+	job->run = pull_run;
+	job->commit = pull_commit;
+	job->free_data = pull_free;
+	if (job_start(job, err) < 0) {
+		images_job_free(job);
+		return -1;
+	}
+	*out = job;
+	return 0;
+}

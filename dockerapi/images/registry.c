@@ -1,0 +1,659 @@
+/*
+ * registry.c: a Docker registry v2 client on libcurl, enough to pull.
+ *
+ * One `struct registry` is one libcurl easy handle (kept, so requests reuse
+ * the connection) and is used by one thread; a pull that fetches layers in
+ * parallel gives each transfer thread its own copy (registry_dup), which
+ * shares nothing but starts from the same endpoint and token.
+ *
+ * Endpoint choice follows Docker: docker.io goes to the configured mirror
+ * or to registry-1.docker.io; other registries are HTTPS, except those the
+ * caller marks insecure and loopback addresses, which are tried over HTTPS
+ * without verification first and then over plain HTTP.  Authentication
+ * starts only when a registry answers 401: the WWW-Authenticate challenge
+ * says Basic (credentials sent as they are) or Bearer (a token is fetched
+ * from the realm for the repository's pull scope, with the credentials, if
+ * any, as basic auth), and the request is tried once more.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <curl/curl.h>
+#include <openssl/evp.h>
+
+#include "images-int.h"
+#include "jsonutil.h"
+#include "xalloc.h"
+
+#define REG_MANIFEST_MAX (4 * 1024 * 1024)
+#define REG_ERRBODY_MAX (64 * 1024)
+
+static const char reg_manifest_accept[] =
+    "Accept: application/vnd.docker.distribution.manifest.v2+json, "
+    "application/vnd.docker.distribution.manifest.list.v2+json, "
+    "application/vnd.oci.image.manifest.v1+json, "
+    "application/vnd.oci.image.index.v1+json";
+
+struct registry {
+	CURL *curl;
+	char *base;		/* "https://host:port", no trailing slash */
+	char *name;		/* repository path on that registry */
+	char *display;		/* the familiar name, for messages */
+	char *authz;		/* "Authorization: ..." or NULL */
+	bool verify;		/* TLS verification */
+	struct images_auth auth;
+	atomic_int *cancel;
+};
+
+/* What one request collected. */
+struct reg_resp {
+	long status;
+	struct buf errbody;
+	char *www_auth;
+	char *content_type;
+	/* where a 2xx body goes */
+	struct buf *body;
+	size_t body_max;
+	struct blob_writer *blob;
+	sdc_error_t *err;
+	bool failed;		/* the sink refused data */
+	registry_progress_fn *progress;
+	void *arg;
+	int64_t total;
+	atomic_int *cancel;
+};
+
+static void
+reg_resp_free(struct reg_resp *rr)
+{
+	buf_free(&rr->errbody);
+	free(rr->www_auth);
+	free(rr->content_type);
+}
+
+static char *
+reg_header_value(const char *line, size_t len, const char *name)
+{
+	size_t n = strlen(name);
+
+	if (len <= n + 1 || strncasecmp(line, name, n) != 0 || line[n] != ':')
+		return NULL;
+	line += n + 1;
+	len -= n + 1;
+	while (len > 0 && (*line == ' ' || *line == '\t'))
+		line++, len--;
+	while (len > 0 && (line[len - 1] == '\r' || line[len - 1] == '\n'))
+		len--;
+	return xstrndup(line, len);
+}
+
+static size_t
+reg_header_cb(char *data, size_t size, size_t n, void *arg)
+{
+	struct reg_resp *rr = arg;
+	size_t len = size * n;
+	char *v;
+
+	if (len >= 5 && strncmp(data, "HTTP/", 5) == 0) {
+		/* a new response (after a redirect): forget the last one's */
+		free(rr->www_auth);
+		free(rr->content_type);
+		rr->www_auth = rr->content_type = NULL;
+	} else if ((v = reg_header_value(data, len, "WWW-Authenticate")) != NULL) {
+		free(rr->www_auth);
+		rr->www_auth = v;
+	} else if ((v = reg_header_value(data, len, "Content-Type")) != NULL) {
+		free(rr->content_type);
+		rr->content_type = v;
+	}
+	return len;
+}
+
+static size_t
+reg_sink(char *data, size_t size, size_t n, void *arg)
+{
+	struct reg_resp *rr = arg;
+	size_t len = size * n;
+
+	if (rr->status < 200 || rr->status > 299) {
+		if (rr->errbody.len + len <= REG_ERRBODY_MAX)
+			buf_append(&rr->errbody, data, len);
+		return len;
+	}
+	if (rr->blob != NULL) {
+		if (blob_writer_write(rr->blob, data, len, rr->err) < 0) {
+			rr->failed = true;
+			return 0;
+		}
+		return len;
+	}
+	if (rr->body->len + len > rr->body_max) {
+		sdc_make_error_code(rr->err, 500, "registry answer larger than %zu bytes",
+		    rr->body_max);
+		rr->failed = true;
+		return 0;
+	}
+	buf_append(rr->body, data, len);
+	return len;
+}
+
+/* Learn the status before the first body byte: libcurl has it by then. */
+struct reg_call {
+	CURL *curl;
+	struct reg_resp *rr;
+};
+
+static size_t
+reg_body_cb(char *data, size_t size, size_t n, void *arg)
+{
+	struct reg_call *c = arg;
+
+	if (c->rr->status == 0)
+		curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &c->rr->status);
+	return reg_sink(data, size, n, c->rr);
+}
+
+static int
+reg_xfer_cb(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+    curl_off_t ulnow)
+{
+	struct reg_resp *rr = arg;
+
+	(void)dltotal;
+	(void)ultotal;
+	(void)ulnow;
+	if (rr->cancel != NULL && atomic_load(rr->cancel))
+		return 1;
+	if (rr->progress != NULL && rr->status >= 200 && rr->status <= 299)
+		rr->progress(rr->arg, dlnow, rr->total);
+	return 0;
+}
+
+static void
+reg_setup(struct registry *r, struct curl_slist **hdrs, const char *accept)
+{
+	CURL *c = r->curl;
+
+	curl_easy_reset(c);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
+	curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
+	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
+	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 60L);
+	curl_easy_setopt(c, CURLOPT_USERAGENT, "sdc-docker/" SDC_VERSION);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, r->verify ? 1L : 0L);
+	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, r->verify ? 2L : 0L);
+	*hdrs = NULL;
+	if (accept != NULL)
+		*hdrs = curl_slist_append(*hdrs, accept);
+	if (r->authz != NULL)
+		*hdrs = curl_slist_append(*hdrs, r->authz);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, *hdrs);
+}
+
+/* One GET of url; fills rr.  -1 only for transport errors. */
+static int
+reg_get(struct registry *r, const char *url, const char *accept,
+    struct reg_resp *rr, sdc_error_t *err)
+{
+	struct curl_slist *hdrs;
+	struct reg_call call = { r->curl, rr };
+	char errbuf[CURL_ERROR_SIZE] = "";
+	CURLcode cc;
+
+	reg_setup(r, &hdrs, accept);
+	rr->err = err;
+	rr->cancel = r->cancel;
+	curl_easy_setopt(r->curl, CURLOPT_URL, url);
+	curl_easy_setopt(r->curl, CURLOPT_ERRORBUFFER, errbuf);
+	curl_easy_setopt(r->curl, CURLOPT_HEADERFUNCTION, reg_header_cb);
+	curl_easy_setopt(r->curl, CURLOPT_HEADERDATA, rr);
+	curl_easy_setopt(r->curl, CURLOPT_WRITEFUNCTION, reg_body_cb);
+	curl_easy_setopt(r->curl, CURLOPT_WRITEDATA, &call);
+	curl_easy_setopt(r->curl, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(r->curl, CURLOPT_XFERINFOFUNCTION, reg_xfer_cb);
+	curl_easy_setopt(r->curl, CURLOPT_XFERINFODATA, rr);
+	cc = curl_easy_perform(r->curl);
+	curl_slist_free_all(hdrs);
+	curl_easy_getinfo(r->curl, CURLINFO_RESPONSE_CODE, &rr->status);
+	if (rr->failed)
+		return -1;
+	if (cc == CURLE_ABORTED_BY_CALLBACK)
+		return sdc_make_error_code(err, 500, "cancelled");
+	if (cc == CURLE_PARTIAL_FILE)
+		return sdc_make_error_code(err, 500, "%s: truncated answer from the "
+		    "registry (connection closed early): %s", url, errbuf);
+	if (cc != CURLE_OK)
+		return sdc_make_error_code(err, 500, "%s: %s", url,
+		    *errbuf ? errbuf : curl_easy_strerror(cc));
+	return 0;
+}
+
+static char *
+reg_basic(const char *user, const char *pass)
+{
+	char *plain, *out;
+	unsigned char *b64;
+	size_t len;
+
+	xasprintf(&plain, "%s:%s", user ? user : "", pass ? pass : "");
+	len = strlen(plain);
+	b64 = xmalloc(4 * ((len + 2) / 3) + 1);
+	EVP_EncodeBlock(b64, (unsigned char *)plain, (int)len);
+	free(plain);
+	xasprintf(&out, "Basic %s", (char *)b64);
+	free(b64);
+	return out;
+}
+
+static char *
+reg_escape(struct registry *r, const char *s)
+{
+	char *e = curl_easy_escape(r->curl, s, 0), *out = xstrdup(e);
+
+	curl_free(e);
+	return out;
+}
+
+/* Fetch a bearer token from the challenge's realm. */
+static int
+reg_token(struct registry *r, const struct auth_challenge *ch, sdc_error_t *err)
+{
+	struct reg_resp rr = { 0 };
+	struct buf body = BUF_INIT;
+	char *url, *svc, *scope, *scope_default = NULL, *basic = NULL;
+	const char *tok;
+	json_t *o;
+	int rc;
+
+	if (ch->realm == NULL)
+		return sdc_make_error_code(err, 401, "registry asks for a bearer "
+		    "token but names no realm");
+	xasprintf(&scope_default, "repository:%s:pull", r->name);
+	svc = reg_escape(r, ch->service ? ch->service : "");
+	scope = reg_escape(r, scope_default);
+	xasprintf(&url, "%s%sservice=%s&scope=%s", ch->realm,
+	    strchr(ch->realm, '?') ? "&" : "?", svc, scope);
+	free(svc);
+	free(scope);
+	free(scope_default);
+	if (r->auth.username != NULL || r->auth.identitytoken != NULL) {
+		char *b = reg_basic(r->auth.identitytoken ? "<token>" : r->auth.username,
+		    r->auth.identitytoken ? r->auth.identitytoken : r->auth.password);
+		xasprintf(&basic, "Authorization: %s", b);
+		free(b);
+	}
+	free(r->authz);
+	r->authz = basic;
+	rr.body = &body;
+	rr.body_max = REG_ERRBODY_MAX;
+	rc = reg_get(r, url, NULL, &rr, err);
+	free(url);
+	free(r->authz);
+	r->authz = NULL;
+	if (rc == 0 && (rr.status == 401 || rr.status == 403))
+		rc = sdc_make_error_code(err, 401, "pull access denied for %s: "
+		    "unauthorized: incorrect username or password", r->display);
+	else if (rc == 0 && rr.status != 200)
+		rc = sdc_make_error_code(err, 500, "token server answered %ld", rr.status);
+	if (rc == 0 && (o = json_parse(body.data, body.len, err)) != NULL) {
+		tok = json_str(o, "token", NULL);
+		if (tok == NULL || *tok == '\0')
+			tok = json_str(o, "access_token", NULL);
+		if (tok != NULL && *tok != '\0')
+			xasprintf(&r->authz, "Authorization: Bearer %s", tok);
+		else
+			rc = sdc_make_error_code(err, 401, "token server gave no token");
+		json_decref(o);
+	} else if (rc == 0)
+		rc = sdc_error_wrap(err, "token server answer");
+	buf_free(&body);
+	reg_resp_free(&rr);
+	return rc;
+}
+
+/* Answer a 401's challenge; afterwards r->authz is set. */
+static int
+reg_authenticate(struct registry *r, const char *www_auth, sdc_error_t *err)
+{
+	struct auth_challenge ch;
+	int rc = 0;
+
+	if (www_auth == NULL)
+		return sdc_make_error_code(err, 401, "pull access denied for %s: "
+		    "unauthorized (no challenge)", r->display);
+	auth_challenge_parse(www_auth, &ch);
+	if (strcasecmp(ch.scheme, "Basic") == 0) {
+		char *b = reg_basic(r->auth.username, r->auth.password);
+		free(r->authz);
+		xasprintf(&r->authz, "Authorization: %s", b);
+		free(b);
+	} else if (strcasecmp(ch.scheme, "Bearer") == 0) {
+		if (r->auth.registrytoken != NULL) {
+			free(r->authz);
+			xasprintf(&r->authz, "Authorization: Bearer %s", r->auth.registrytoken);
+		} else
+			rc = reg_token(r, &ch, err);
+	} else
+		rc = sdc_make_error_code(err, 401, "registry asks for unknown "
+		    "authentication scheme %s", ch.scheme);
+	auth_challenge_free(&ch);
+	return rc;
+}
+
+/* GET base + path, answering one 401 with authentication. */
+static int
+reg_get_authed(struct registry *r, const char *path, const char *accept,
+    struct reg_resp *rr, sdc_error_t *err)
+{
+	char *url;
+	int rc;
+
+	xasprintf(&url, "%s%s", r->base, path);
+	rc = reg_get(r, url, accept, rr, err);
+	if (rc == 0 && rr->status == 401) {
+		char *www = rr->www_auth ? xstrdup(rr->www_auth) : NULL;
+		bool had = r->authz != NULL && r->auth.registrytoken == NULL &&
+		    strncmp(r->authz, "Authorization: Basic", 20) == 0;
+		rr->status = 0;
+		buf_reset(&rr->errbody);
+		if (rr->body != NULL)
+			buf_reset(rr->body);
+		rc = had ? 0 : reg_authenticate(r, www, err);
+		free(www);
+		/* the 401's body went to errbody, never to the sink */
+		if (rc == 0 && !had)
+			rc = reg_get(r, url, accept, rr, err);
+		else if (rc == 0)
+			rr->status = 401;
+	}
+	free(url);
+	return rc;
+}
+
+/* The registry's {"errors":[{"code","message"}]} as "code: message". */
+static char *
+reg_errors_text(const struct buf *body)
+{
+	json_t *o, *errs, *e;
+	struct buf out = BUF_INIT;
+	sdc_error_t err = NULL;
+	size_t i;
+
+	o = body->len > 0 ? json_parse(body->data, body->len, &err) : NULL;
+	sdc_error_release(&err);
+	errs = o ? json_object_get(o, "errors") : NULL;
+	json_array_foreach(errs, i, e) {
+		const char *m = json_str(e, "message", "");
+		const char *code = json_str(e, "code", "");
+		if (out.len > 0)
+			buf_puts(&out, "; ");
+		buf_printf(&out, "%s", *m ? m : code);
+	}
+	json_decref(o);
+	return out.len > 0 ? buf_detach(&out, NULL) : NULL;
+}
+
+static bool
+reg_errors_has(const struct buf *body, const char *code)
+{
+	char *needle;
+	bool found;
+
+	xasprintf(&needle, "\"%s\"", code);
+	found = body->len > 0 && strstr(buf_str(body), needle) != NULL;
+	free(needle);
+	return found;
+}
+
+static int
+reg_status_error(struct registry *r, struct reg_resp *rr, const char *what,
+    sdc_error_t *err)
+{
+	char *text = reg_errors_text(&rr->errbody);
+	int rc;
+
+	if (rr->status == 404 && reg_errors_has(&rr->errbody, "MANIFEST_UNKNOWN"))
+		rc = sdc_make_error_code(err, 404, "manifest for %s not found: "
+		    "manifest unknown: %s", what, text ? text : "manifest unknown");
+	else if (rr->status == 401 || rr->status == 403 ||
+	    (rr->status == 404 && reg_errors_has(&rr->errbody, "NAME_UNKNOWN")))
+		rc = sdc_make_error_code(err, 404, "pull access denied for %s, "
+		    "repository does not exist or may require 'docker login'%s%s",
+		    r->display, text ? ": " : "", text ? text : "");
+	else if (rr->status == 404)
+		rc = sdc_make_error_code(err, 404, "%s: not found%s%s", what,
+		    text ? ": " : "", text ? text : "");
+	else
+		rc = sdc_make_error_code(err, 500, "%s: received unexpected HTTP "
+		    "status: %ld%s%s", what, rr->status, text ? ": " : "",
+		    text ? text : "");
+	free(text);
+	return rc;
+}
+
+static bool
+reg_is_insecure(const char *host, const struct strv *insecure)
+{
+	if (strncmp(host, "127.", 4) == 0 || strncmp(host, "localhost", 9) == 0 ||
+	    strncmp(host, "[::1]", 5) == 0)
+		return true;
+	if (insecure == NULL)
+		return false;
+	for (size_t i = 0; i < insecure->n; i++) {
+		const char *s = insecure->v[i];
+		size_t n = strlen(s);
+		/* "host" allows every port of host */
+		if (strcmp(s, host) == 0 ||
+		    (strchr(s, ':') == NULL && strncmp(host, s, n) == 0 && host[n] == ':'))
+			return true;
+	}
+	return false;
+}
+
+/* GET /v2/: picks the scheme for insecure registries, meets auth early. */
+static int
+reg_ping(struct registry *r, const char *host, bool insecure, sdc_error_t *err)
+{
+	struct reg_resp rr = { 0 };
+	struct buf body = BUF_INIT;
+	int rc;
+
+	rr.body = &body;
+	rr.body_max = REG_ERRBODY_MAX;
+	rc = reg_get_authed(r, "/v2/", NULL, &rr, err);
+	if (rc < 0 && insecure && strncmp(r->base, "https://", 8) == 0) {
+		sdc_error_release(err);
+		free(r->base);
+		xasprintf(&r->base, "http://%s", host);
+		reg_resp_free(&rr);
+		memset(&rr, 0, sizeof rr);
+		rr.body = &body;
+		rr.body_max = REG_ERRBODY_MAX;
+		rc = reg_get_authed(r, "/v2/", NULL, &rr, err);
+	}
+	if (rc == 0 && rr.status == 401)
+		rc = reg_status_error(r, &rr, r->display, err);
+	buf_free(&body);
+	reg_resp_free(&rr);
+	return rc;
+}
+
+static void
+reg_copy_auth(struct images_auth *dst, const struct images_auth *src)
+{
+	memset(dst, 0, sizeof *dst);
+	if (src == NULL)
+		return;
+	dst->username = src->username ? xstrdup(src->username) : NULL;
+	dst->password = src->password ? xstrdup(src->password) : NULL;
+	dst->identitytoken = src->identitytoken ? xstrdup(src->identitytoken) : NULL;
+	dst->registrytoken = src->registrytoken ? xstrdup(src->registrytoken) : NULL;
+}
+
+int
+registry_open(struct registry **out, const struct image_ref *ref,
+    const struct registry_opts *opts, sdc_error_t *err)
+{
+	struct registry *r = xcalloc(1, sizeof *r);
+	bool insecure;
+	const char *host = ref->domain;
+
+	r->curl = curl_easy_init();
+	r->name = xstrdup(ref->path);
+	r->display = image_ref_familiar(ref);
+	r->cancel = opts->cancel;
+	reg_copy_auth(&r->auth, opts->auth);
+	if (strcmp(ref->domain, "docker.io") == 0 && opts->mirror != NULL) {
+		r->base = xstrdup(opts->mirror);
+		while (strlen(r->base) > 0 && r->base[strlen(r->base) - 1] == '/')
+			r->base[strlen(r->base) - 1] = '\0';
+		insecure = false;
+		r->verify = true;
+	} else {
+		if (strcmp(ref->domain, "docker.io") == 0)
+			host = "registry-1.docker.io";
+		insecure = reg_is_insecure(host, opts->insecure);
+		r->verify = !insecure;
+		xasprintf(&r->base, "https://%s", host);
+	}
+	if (reg_ping(r, host, insecure, err) < 0) {
+		registry_close(r);
+		return -1;
+	}
+	*out = r;
+	return 0;
+}
+
+struct registry *
+registry_dup(const struct registry *src)
+{
+	struct registry *r = xcalloc(1, sizeof *r);
+
+	r->curl = curl_easy_init();
+	r->base = xstrdup(src->base);
+	r->name = xstrdup(src->name);
+	r->display = xstrdup(src->display);
+	r->authz = src->authz ? xstrdup(src->authz) : NULL;
+	r->verify = src->verify;
+	r->cancel = src->cancel;
+	reg_copy_auth(&r->auth, &src->auth);
+	return r;
+}
+
+void
+registry_close(struct registry *r)
+{
+	if (r == NULL)
+		return;
+	curl_easy_cleanup(r->curl);
+	free(r->base);
+	free(r->name);
+	free(r->display);
+	free(r->authz);
+	images_auth_free(&r->auth);
+	free(r);
+}
+
+static char *
+reg_media_type(const char *content_type)
+{
+	size_t n;
+
+	if (content_type == NULL)
+		return xstrdup("");
+	n = strcspn(content_type, "; ");
+	return xstrndup(content_type, n);
+}
+
+int
+registry_manifest(struct registry *r, const char *ref, struct buf *body,
+    char **media_type, char digest[72], sdc_error_t *err)
+{
+	struct reg_resp rr = { 0 };
+	char *path, *d, *what;
+	int rc;
+
+	xasprintf(&path, "/v2/%s/manifests/%s", r->name, ref);
+	xasprintf(&what, "%s%s%s", r->display, strncmp(ref, "sha256:", 7) ? ":" : "@", ref);
+	rr.body = body;
+	rr.body_max = REG_MANIFEST_MAX;
+	buf_reset(body);
+	rc = reg_get_authed(r, path, reg_manifest_accept, &rr, err);
+	if (rc == 0 && rr.status != 200)
+		rc = reg_status_error(r, &rr, what, err);
+	if (rc == 0) {
+		d = digest_of(body->data, body->len);
+		memcpy(digest, d, 72);
+		free(d);
+		if (strncmp(ref, "sha256:", 7) == 0 && strcmp(ref, digest) != 0)
+			rc = sdc_make_error_code(err, 500, "manifest verification "
+			    "failed for digest %s: got %s", ref, digest);
+		*media_type = reg_media_type(rr.content_type);
+	}
+	free(path);
+	free(what);
+	reg_resp_free(&rr);
+	return rc;
+}
+
+int
+registry_blob_mem(struct registry *r, const char *digest, int64_t size,
+    struct buf *body, sdc_error_t *err)
+{
+	struct reg_resp rr = { 0 };
+	char *path, *got;
+	int rc;
+
+	xasprintf(&path, "/v2/%s/blobs/%s", r->name, digest);
+	rr.body = body;
+	rr.body_max = REG_MANIFEST_MAX;
+	buf_reset(body);
+	rc = reg_get_authed(r, path, NULL, &rr, err);
+	if (rc == 0 && rr.status != 200)
+		rc = reg_status_error(r, &rr, digest, err);
+	if (rc == 0 && size >= 0 && (int64_t)body->len != size)
+		rc = sdc_make_error_code(err, 500, "%s: truncated blob: expected %lld "
+		    "bytes, got %zu", digest, (long long)size, body->len);
+	if (rc == 0) {
+		got = digest_of(body->data, body->len);
+		if (strcmp(got, digest) != 0)
+			rc = sdc_make_error_code(err, 500, "blob verification failed "
+			    "for digest %s: got %s", digest, got);
+		free(got);
+	}
+	free(path);
+	reg_resp_free(&rr);
+	return rc;
+}
+
+int
+registry_blob_store(struct registry *r, struct images *im, const char *digest,
+    int64_t size, registry_progress_fn *progress, void *arg, sdc_error_t *err)
+{
+	struct reg_resp rr = { 0 };
+	struct blob_writer w;
+	char *path;
+	int rc;
+
+	if (blob_writer_open(&w, im, err) < 0)
+		return -1;
+	xasprintf(&path, "/v2/%s/blobs/%s", r->name, digest);
+	rr.blob = &w;
+	rr.progress = progress;
+	rr.arg = arg;
+	rr.total = size;
+	rc = reg_get_authed(r, path, NULL, &rr, err);
+	if (rc == 0 && rr.status != 200)
+		rc = reg_status_error(r, &rr, digest, err);
+	if (rc == 0)
+		rc = blob_writer_commit(&w, digest, size, NULL, err);
+	else
+		blob_writer_abort(&w);
+	free(path);
+	reg_resp_free(&rr);
+	return rc;
+}

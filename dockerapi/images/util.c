@@ -1,0 +1,274 @@
+/*
+ * util.c: the small helpers every file of the image layer needs: string
+ * vectors, sha256 digests in Docker's "sha256:<hex>" spelling, and the
+ * filesystem chores (mkdir -p, rm -rf, temp names, atomic writes).
+ *
+ * rm_rf() walks with FTW_PHYS so it never follows a symlink out of the tree
+ * it is removing; layer dirs are full of symlinks that point anywhere.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "images-int.h"
+#include "xalloc.h"
+
+void
+strv_push(struct strv *sv, const char *s)
+{
+	if (sv->n + 1 >= sv->cap) {
+		sv->cap = sv->cap ? 2 * sv->cap : 8;
+		sv->v = xrealloc(sv->v, sv->cap * sizeof *sv->v);
+	}
+	sv->v[sv->n++] = xstrdup(s);
+	sv->v[sv->n] = NULL;
+}
+
+bool
+strv_has(const struct strv *sv, const char *s)
+{
+	for (size_t i = 0; i < sv->n; i++)
+		if (strcmp(sv->v[i], s) == 0)
+			return true;
+	return false;
+}
+
+void
+strv_free(struct strv *sv)
+{
+	for (size_t i = 0; i < sv->n; i++)
+		free(sv->v[i]);
+	free(sv->v);
+	sv->v = NULL;
+	sv->n = sv->cap = 0;
+}
+
+bool
+digest_valid(const char *d)
+{
+	if (d == NULL || strncmp(d, "sha256:", 7) != 0 || strlen(d) != 7 + DIGEST_HEX)
+		return false;
+	for (d += 7; *d != '\0'; d++)
+		if (!((*d >= '0' && *d <= '9') || (*d >= 'a' && *d <= 'f')))
+			return false;
+	return true;
+}
+
+const char *
+digest_hex(const char *d)
+{
+	return d + 7;
+}
+
+void
+digest_final(EVP_MD_CTX *md, char out[72])
+{
+	unsigned char raw[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+
+	EVP_DigestFinal_ex(md, raw, &n);
+	memcpy(out, "sha256:", 7);
+	for (unsigned int i = 0; i < n && i < 32; i++)
+		snprintf(out + 7 + 2 * i, 3, "%02x", raw[i]);
+	out[71] = '\0';
+}
+
+char *
+digest_of(const void *data, size_t len)
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	char out[72];
+
+	EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+	EVP_DigestUpdate(md, data, len);
+	digest_final(md, out);
+	EVP_MD_CTX_free(md);
+	return xstrdup(out);
+}
+
+void
+digest_short(const char *d, char out[13])
+{
+	const char *hex = strncmp(d, "sha256:", 7) == 0 ? d + 7 : d;
+
+	snprintf(out, 13, "%s", hex);
+}
+
+int
+mkdir_p(const char *path, int mode, sdc_error_t *err)
+{
+	char *p = xstrdup(path);
+
+	for (char *s = p + 1; ; s++) {
+		if (*s != '/' && *s != '\0')
+			continue;
+		char c = *s;
+		*s = '\0';
+		if (mkdir(p, mode) < 0 && errno != EEXIST) {
+			int e = errno;
+			sdc_make_error(err, e, "mkdir %s", p);
+			free(p);
+			return -1;
+		}
+		*s = c;
+		if (c == '\0')
+			break;
+	}
+	free(p);
+	return 0;
+}
+
+static int
+rm_rf_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)ftw;
+	if (flag == FTW_DP)
+		return rmdir(path) < 0 && errno != ENOENT ? -1 : 0;
+	return unlink(path) < 0 && errno != ENOENT ? -1 : 0;
+}
+
+int
+rm_rf(const char *path, sdc_error_t *err)
+{
+	struct stat sb;
+
+	if (lstat(path, &sb) < 0)
+		return errno == ENOENT ? 0 : sdc_make_error(err, errno, "%s", path);
+	if (!S_ISDIR(sb.st_mode)) {
+		if (unlink(path) < 0 && errno != ENOENT)
+			return sdc_make_error(err, errno, "removing %s", path);
+		return 0;
+	}
+	if (nftw(path, rm_rf_one, 32, FTW_DEPTH | FTW_PHYS | FTW_MOUNT) < 0)
+		return sdc_make_error(err, errno, "removing %s", path);
+	return 0;
+}
+
+char *
+tmp_name(const char *dir, const char *prefix)
+{
+	unsigned char r[8];
+	char *out;
+
+	if (getrandom(r, sizeof r, 0) != (ssize_t)sizeof r)
+		abort();
+	xasprintf(&out, "%s/%s-%02x%02x%02x%02x%02x%02x%02x%02x", dir, prefix,
+	    r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7]);
+	return out;
+}
+
+static _Thread_local int64_t tree_bytes;
+
+static int
+tree_size_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)path;
+	(void)ftw;
+	if (flag == FTW_F && S_ISREG(sb->st_mode))
+		tree_bytes += sb->st_size;
+	return 0;
+}
+
+int64_t
+tree_size(const char *path)
+{
+	tree_bytes = 0;
+	nftw(path, tree_size_one, 32, FTW_PHYS);
+	return tree_bytes;
+}
+
+int
+file_read(const char *path, struct buf *out, size_t max, sdc_error_t *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	char chunk[65536];
+	ssize_t n;
+
+	if (fd < 0)
+		return sdc_make_error(err, errno, "%s", path);
+	while ((n = read(fd, chunk, sizeof chunk)) > 0) {
+		if (out->len + (size_t)n > max) {
+			close(fd);
+			return sdc_make_error(err, 0, "%s: larger than %zu bytes", path, max);
+		}
+		buf_append(out, chunk, n);
+	}
+	if (n < 0) {
+		int e = errno;
+		close(fd);
+		return sdc_make_error(err, e, "reading %s", path);
+	}
+	close(fd);
+	return 0;
+}
+
+int
+file_write_atomic(const char *path, const void *data, size_t len, sdc_error_t *err)
+{
+	char *tmp;
+	int fd;
+
+	xasprintf(&tmp, "%s.tmp", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0) {
+		free(tmp);
+		return sdc_make_error(err, errno, "creating %s", path);
+	}
+	if (write(fd, data, len) != (ssize_t)len || close(fd) < 0 ||
+	    rename(tmp, path) < 0) {
+		int e = errno;
+		unlink(tmp);
+		free(tmp);
+		return sdc_make_error(err, e, "writing %s", path);
+	}
+	free(tmp);
+	return 0;
+}
+
+char *
+time_rfc3339(int64_t secs, long nsec)
+{
+	time_t t = (time_t)secs;
+	struct tm tm;
+	char base[32], *out;
+
+	gmtime_r(&t, &tm);
+	strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (nsec > 0)
+		xasprintf(&out, "%s.%09ldZ", base, nsec);
+	else
+		xasprintf(&out, "%sZ", base);
+	return out;
+}
+
+int64_t
+time_parse(const char *s)
+{
+	struct tm tm;
+	const char *rest;
+	int64_t t;
+
+	if (s == NULL)
+		return 0;
+	memset(&tm, 0, sizeof tm);
+	rest = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (rest == NULL)
+		return 0;
+	t = (int64_t)timegm(&tm);
+	while (*rest == '.' || (*rest >= '0' && *rest <= '9'))
+		rest++;
+	if ((*rest == '+' || *rest == '-') && strlen(rest) >= 6) {
+		int off = ((rest[1] - '0') * 10 + (rest[2] - '0')) * 3600 +
+		    ((rest[4] - '0') * 10 + (rest[5] - '0')) * 60;
+		t += *rest == '+' ? -off : off;
+	}
+	return t;
+}
