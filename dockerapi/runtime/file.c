@@ -1,0 +1,114 @@
+/*
+ * file.c: small files in a container's folder, and removing the folder.
+ *
+ * Writes go to a temporary name and are renamed into place, so a reader
+ * racing a writer sees one version or the other.  They are not fsync'd:
+ * the folder's files are rebuilt from the daemon's store if a host crash
+ * loses them, and a sync on every container start would cost more than
+ * the whole start should.  rt_rmtree() never follows a symlink: a
+ * container's upper layer is the user's, and may point anywhere.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "xalloc.h"
+#include "dockerapi/runtime/internal.h"
+
+int
+rt_file_write(const char *path, const char *data, size_t len, sdc_error_t *err)
+{
+	char *tmp;
+	int fd, closed, rc = -1;
+
+	xasprintf(&tmp, "%s.tmp", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		sdc_make_error(err, errno, "creating %s", tmp);
+	else if (write(fd, data, len) != (ssize_t)len)
+		sdc_make_error(err, errno, "writing %s", tmp);
+	else {
+		closed = close(fd);
+		fd = -1;
+		if (closed < 0 || rename(tmp, path) < 0)
+			sdc_make_error(err, errno, "renaming %s", tmp);
+		else
+			rc = 0;
+	}
+	if (rc < 0) {
+		if (fd >= 0)
+			close(fd);
+		unlink(tmp);
+	}
+	free(tmp);
+	return rc;
+}
+
+int
+rt_json_write(const char *path, json_t *value, sdc_error_t *err)
+{
+	char *text = json_dumps(value, JSON_INDENT(1) | JSON_PRESERVE_ORDER);
+	int rc;
+
+	if (text == NULL)
+		return sdc_make_error(err, ENOMEM, "encoding %s", path);
+	rc = rt_file_write(path, text, strlen(text), err);
+	free(text);
+	return rc;
+}
+
+json_t *
+rt_json_read(const char *path, sdc_error_t *err)
+{
+	json_error_t je;
+	json_t *j;
+
+	if ((j = json_load_file(path, 0, &je)) == NULL) {
+		if (access(path, F_OK) < 0)
+			sdc_make_error(err, errno, "%s", path);
+		else
+			sdc_make_error(err, 0, "%s: %s", path, je.text);
+	}
+	return j;
+}
+
+static int
+rt_rmtree_at(int dfd, const char *name, sdc_error_t *err)
+{
+	struct dirent *d;
+	DIR *dir;
+	int fd;
+
+	if (unlinkat(dfd, name, 0) == 0 || errno == ENOENT)
+		return 0;
+	if (errno != EISDIR && errno != EPERM)
+		return sdc_make_error(err, errno, "removing %s", name);
+	fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || (dir = fdopendir(fd)) == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return sdc_make_error(err, errno, "opening %s", name);
+	}
+	while ((d = readdir(dir)) != NULL) {
+		if (strcmp(d->d_name, ".") == 0 || strcmp(d->d_name, "..") == 0)
+			continue;
+		if (rt_rmtree_at(dirfd(dir), d->d_name, err) < 0) {
+			closedir(dir);
+			return sdc_error_wrap(err, "%s", name);
+		}
+	}
+	closedir(dir);
+	if (unlinkat(dfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+		return sdc_make_error(err, errno, "removing %s", name);
+	return 0;
+}
+
+int
+rt_rmtree(const char *path, sdc_error_t *err)
+{
+	return rt_rmtree_at(AT_FDCWD, path, err);
+}

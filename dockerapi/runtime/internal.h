@@ -1,0 +1,93 @@
+/*
+ * internal.h: what libsdcnode's files share and callers do not see.
+ *
+ * Paths are built from the config and the id on each call (the library
+ * keeps no state), and returned malloc'd; the caller frees them.
+ */
+#ifndef SDC_RT_INTERNAL_H
+#define SDC_RT_INTERNAL_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "buf.h"
+#include "dockerapi/runtime/runtime.h"
+
+/* The runtime's own settings, kept in the folder beside config.json. */
+#define RT_FILE_RUNTIME "runtime.json"
+#define RT_DIR_ROOT "root"
+#define RT_DIR_RW "rw"
+#define RT_DIR_EXEC "exec"
+
+/* paths.c */
+const char *rt_zones(const struct rt_config *cfg);
+const char *rt_runtime(const struct rt_config *cfg);
+const char *rt_runtime_root(const struct rt_config *cfg);
+const char *rt_cgroup_parent(const struct rt_config *cfg);
+char *rt_monitor_path(const struct rt_config *cfg);
+int rt_id_check(const char *what, const char *id, sdc_error_t *err);
+/* <zones>/<id>, or <zones>/<id>/<name> when name is not NULL. */
+char *rt_path(const struct rt_config *cfg, const char *id, const char *name);
+char *rt_exec_path(const struct rt_config *cfg, const char *id,
+    const char *exec_id);
+
+/* file.c */
+int rt_file_write(const char *path, const char *data, size_t len,
+    sdc_error_t *err);
+int rt_json_write(const char *path, json_t *value, sdc_error_t *err);
+json_t *rt_json_read(const char *path, sdc_error_t *err);
+int rt_rmtree(const char *path, sdc_error_t *err);
+
+/* runc.c: run the runtime to completion; its stderr is the error. */
+int rt_runc(const struct rt_config *cfg, const char *const *args,
+    sdc_error_t *err);
+bool rt_runc_known(const struct rt_config *cfg, const char *id);
+
+/* cgroup.c */
+/* The container's cgroup folder for a controller; *v2 says which kind. */
+char *rt_cgroup_dir(const struct rt_config *cfg, const char *id,
+    const char *controller, bool *v2);
+char *rt_cgroups_path(const struct rt_config *cfg, const char *id);
+char *rt_oom_file(const struct rt_config *cfg, const char *id);
+int rt_cgroup_remove(const struct rt_config *cfg, const char *id,
+    sdc_error_t *err);
+bool rt_cgroup_frozen(const struct rt_config *cfg, const char *id);
+
+/* user.c */
+struct rt_user {
+	uid_t uid;
+	gid_t gid;
+	gid_t gids[64];
+	size_t ngids;
+	char home[256];
+};
+int rt_user_resolve(const char *rootfs, const char *spec, struct rt_user *u,
+    sdc_error_t *err);
+
+/* rootfs.c */
+int rt_rootfs_mount(const char *dir, const json_t *layers, int64_t disk,
+    sdc_error_t *err);
+int rt_rootfs_ensure(const char *dir, sdc_error_t *err);
+int rt_rootfs_unmount(const char *dir, sdc_error_t *err);
+
+/* bundle.c */
+json_t *rt_bundle_process(const struct rt_process *proc, const char *rootfs,
+    const char *hostname, sdc_error_t *err);
+int rt_bundle_write(const struct rt_config *cfg, const struct rt_spec *spec,
+    const char *dir, sdc_error_t *err);
+
+/* monitor.c: the monitor's lock, spawning one. */
+bool rt_monitor_alive(const char *dir);
+int rt_monitor_wait(const char *dir, int timeout_ms, sdc_error_t *err);
+int rt_monitor_spawn(const struct rt_config *cfg, const char *id,
+    const char *dir, const char *process, bool tty, bool open_stdin,
+    const struct rt_start_opts *opts, struct rt_started *out,
+    sdc_error_t *err);
+
+/* state.c */
+int rt_state_file(const char *dir, struct rt_state *out, sdc_error_t *err);
+int rt_state_json(json_t *j, struct rt_state *out);
+long long rt_pid_start(pid_t pid);
+
+#endif

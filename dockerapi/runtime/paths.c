@@ -1,0 +1,98 @@
+/*
+ * paths.c: the config's defaults and the names of things in a folder.
+ *
+ * Ids become path components and runc arguments, so they are checked
+ * here once against a strict alphabet instead of escaped everywhere.
+ */
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "xalloc.h"
+#include "dockerapi/runtime/internal.h"
+
+#define RT_MONITOR_NAME "sdc-docker-monitor"
+
+const char *
+rt_zones(const struct rt_config *cfg)
+{
+	return cfg->zones != NULL ? cfg->zones : "/zones";
+}
+
+const char *
+rt_runtime(const struct rt_config *cfg)
+{
+	return cfg->runtime != NULL ? cfg->runtime : "/usr/sbin/runc";
+}
+
+const char *
+rt_runtime_root(const struct rt_config *cfg)
+{
+	return cfg->runtime_root != NULL ? cfg->runtime_root :
+	    "/run/sdc-docker/runc";
+}
+
+const char *
+rt_cgroup_parent(const struct rt_config *cfg)
+{
+	return cfg->cgroup_parent != NULL ? cfg->cgroup_parent : "sdc-docker";
+}
+
+/* Beside the running binary (the build tree, or the install's bin), else
+ * whatever $PATH finds. */
+char *
+rt_monitor_path(const struct rt_config *cfg)
+{
+	char self[PATH_MAX], *slash, *path;
+	ssize_t n;
+
+	if (cfg->monitor != NULL)
+		return xstrdup(cfg->monitor);
+	n = readlink("/proc/self/exe", self, sizeof self - 1);
+	if (n > 0) {
+		self[n] = '\0';
+		if ((slash = strrchr(self, '/')) != NULL) {
+			*slash = '\0';
+			xasprintf(&path, "%s/%s", self, RT_MONITOR_NAME);
+			if (access(path, X_OK) == 0)
+				return path;
+			free(path);
+		}
+	}
+	return xstrdup(RT_MONITOR_NAME);
+}
+
+int
+rt_id_check(const char *what, const char *id, sdc_error_t *err)
+{
+	size_t n = id != NULL ? strlen(id) : 0;
+
+	if (n == 0 || n > 128 || id[0] == '.' || id[0] == '-' ||
+	    strspn(id, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789_.-") != n)
+		return sdc_make_error(err, 0, "invalid %s '%s'", what,
+		    id != NULL ? id : "");
+	return 0;
+}
+
+char *
+rt_path(const struct rt_config *cfg, const char *id, const char *name)
+{
+	char *p;
+
+	if (name != NULL)
+		xasprintf(&p, "%s/%s/%s", rt_zones(cfg), id, name);
+	else
+		xasprintf(&p, "%s/%s", rt_zones(cfg), id);
+	return p;
+}
+
+char *
+rt_exec_path(const struct rt_config *cfg, const char *id, const char *exec_id)
+{
+	char *p;
+
+	xasprintf(&p, "%s/%s/%s/%s", rt_zones(cfg), id, RT_DIR_EXEC, exec_id);
+	return p;
+}

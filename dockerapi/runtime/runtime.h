@@ -1,0 +1,252 @@
+/*
+ * runtime.h: libsdcnode, the node backend: containers as OCI bundles run
+ * by runc under a per-container monitor (sdc-docker-monitor).
+ *
+ * A container is a folder <zones>/<id>/ (docs/runtime.md has the layout
+ * and the monitor's protocol).  The library keeps no state in memory: every
+ * call reads what it needs from the folder, so a daemon that restarts just
+ * calls rt_state_read() for each container it knows and carries on; the
+ * monitors never stopped.  Nothing here keeps a global either, so calls for
+ * different containers may run in different threads.  The calls that run
+ * the runtime (rt_start, rt_pause, rt_delete, ...) block for its few tens
+ * of milliseconds; a daemon on an event loop calls them from a worker or
+ * accepts the pause.
+ *
+ * The life of a container, as the Docker routes use it:
+ *
+ *     create:   rt_create(&cfg, &spec, &err)
+ *     start:    rt_start(&cfg, id, &opts, &started, &err)
+ *     attach:   fd = rt_attach_open(&cfg, id, NULL, &err), then
+ *               rt_attach_recv() / rt_attach_send() (RT_FRAME_* types)
+ *     wait:     an attach fd's last frame is RT_FRAME_EXIT; rt_state_read()
+ *     kill:     rt_kill(&cfg, id, SIGTERM, &err)
+ *     pause:    rt_pause(), rt_resume()
+ *     exec:     rt_exec_start(), rt_exec_state()
+ *     stats:    rt_stats_read();  top: rt_top_read()
+ *     rm:       rt_delete(&cfg, id, force, &err)
+ *
+ * Every fallible call takes sdc_error_t *err last and returns -1 on
+ * failure (lib/error.h); the message is fit to show a Docker client.
+ */
+#ifndef SDC_RUNTIME_H
+#define SDC_RUNTIME_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "error.h"
+#include "dockerapi/runtime/protocol.h"
+
+/* Where things are.  A zeroed struct (plus zones) is a working default. */
+struct rt_config {
+	const char *zones;		/* containers' root; NULL: "/zones" */
+	const char *runtime;		/* NULL: "/usr/sbin/runc" */
+	const char *runtime_root;	/* runc --root; NULL: "/run/sdc-docker/runc" */
+	const char *monitor;		/* NULL: sdc-docker-monitor beside the
+					 * running binary, else in $PATH */
+	const char *cgroup_parent;	/* NULL: "sdc-docker" */
+};
+
+/* A bind mount, e.g. a volume: source on the host, destination inside. */
+struct rt_mount {
+	const char *source;
+	const char *destination;
+	bool readonly;
+};
+
+/* What rt_create() builds.  Arrays of strings are NULL-terminated. */
+struct rt_spec {
+	const char *id;			/* folder name and runtime id */
+	const char *const *layers;	/* image layer dirs, lowest first */
+	const char *const *argv;	/* final argv: Entrypoint + Cmd */
+	const char *const *env;		/* "KEY=VALUE"; PATH, HOSTNAME and
+					 * (with tty) TERM are added if absent */
+	const char *cwd;		/* NULL: "/" */
+	const char *user;		/* "uid[:gid]" or "name[:group]", names
+					 * from the image's /etc/passwd, group;
+					 * NULL: root */
+	const char *hostname;		/* NULL: the first 12 chars of id */
+	bool tty;
+	bool open_stdin;
+	bool readonly_rootfs;
+	const struct rt_mount *mounts;
+	size_t nmounts;
+	int64_t memory;			/* bytes; 0: no limit */
+	int64_t cpu_quota;		/* microseconds a period; 0: none */
+	int64_t cpu_period;		/* microseconds; 0: 100000 */
+	uint64_t cpu_shares;		/* 0: default */
+	int64_t pids_limit;		/* 0: none */
+	int64_t disk;			/* writable layer bytes; 0: no limit */
+};
+
+/* Create the folder, mount the root filesystem, write config.json.  The
+ * container is then "created"; nothing runs until rt_start(). */
+int rt_create(const struct rt_config *cfg, const struct rt_spec *spec,
+    sdc_error_t *err);
+
+struct rt_start_opts {
+	bool no_log;			/* log driver "none": no stdio.log */
+	int64_t log_max_size;		/* rotate stdio.log at this size; 0: never */
+	int log_max_file;		/* files kept, live one included, as Docker's
+					 * max-file; 0: keep all rotated files */
+	bool attach;			/* return a connected attach fd, which sees
+					 * the output from the very first byte */
+};
+
+struct rt_started {
+	pid_t pid;			/* the container's init, on the host */
+	int attach_fd;			/* -1 unless opts->attach */
+};
+
+/* Start the monitor, which starts the container; returns once it runs.
+ * A failure's message is runc's own ("exec: \"nope\": executable file not
+ * found in $PATH").  Also restarts an exited container. */
+int rt_start(const struct rt_config *cfg, const char *id,
+    const struct rt_start_opts *opts, struct rt_started *out, sdc_error_t *err);
+
+enum rt_status {
+	RT_CREATED,			/* never started */
+	RT_RUNNING,
+	RT_PAUSED,
+	RT_EXITED,
+};
+
+struct rt_state {
+	enum rt_status status;
+	pid_t pid;			/* 0 if never started */
+	pid_t monitor_pid;
+	bool monitor_alive;
+	int exit_code;			/* 128+N for signal N; -1 if unknown */
+	int signal;			/* the signal that killed it, or 0 */
+	bool oom_killed;
+	struct timespec started_at;	/* zero if never started */
+	struct timespec finished_at;	/* zero unless exited */
+};
+
+/* The state from the folder: what a restarted daemon calls. */
+int rt_state_read(const struct rt_config *cfg, const char *id,
+    struct rt_state *out, sdc_error_t *err);
+const char *rt_status_name(enum rt_status s);	/* "created", "running", ... */
+
+/* Block until the container is not running (timeout_ms < 0: forever),
+ * then read its state.  For tools and tests; a daemon watches an attach
+ * fd for RT_FRAME_EXIT instead. */
+int rt_wait(const struct rt_config *cfg, const char *id, int timeout_ms,
+    struct rt_state *out, sdc_error_t *err);
+
+/* The container's ids, from the folder names (for recovery). */
+int rt_list(const struct rt_config *cfg, char ***ids, size_t *n,
+    sdc_error_t *err);
+void rt_list_free(char **ids, size_t n);
+
+/* Send a signal to the container's init.  Fails if it is not running. */
+int rt_kill(const struct rt_config *cfg, const char *id, int sig,
+    sdc_error_t *err);
+
+/* Freeze and thaw every process of the container (the freezer cgroup). */
+int rt_pause(const struct rt_config *cfg, const char *id, sdc_error_t *err);
+int rt_resume(const struct rt_config *cfg, const char *id, sdc_error_t *err);
+
+/* Remove the container: unmount, runtime state, cgroups, folder.  A
+ * running or paused one is refused unless force, which kills it first. */
+int rt_delete(const struct rt_config *cfg, const char *id, bool force,
+    sdc_error_t *err);
+
+/* A process to exec in a running container. */
+struct rt_process {
+	const char *const *argv;
+	const char *const *env;		/* added to the container's, last wins */
+	const char *cwd;		/* NULL: the container's */
+	const char *user;		/* NULL: the container's */
+	bool tty;
+	bool open_stdin;
+};
+
+/* Run proc in the container under a monitor of its own, in
+ * <zones>/<id>/exec/<exec_id>/.  Its output goes only to attach clients
+ * (opts->attach gives one from the first byte); no log is written. */
+int rt_exec_start(const struct rt_config *cfg, const char *id,
+    const char *exec_id, const struct rt_process *proc,
+    const struct rt_start_opts *opts, struct rt_started *out,
+    sdc_error_t *err);
+int rt_exec_state(const struct rt_config *cfg, const char *id,
+    const char *exec_id, struct rt_state *out, sdc_error_t *err);
+int rt_exec_remove(const struct rt_config *cfg, const char *id,
+    const char *exec_id, sdc_error_t *err);
+
+/* The attach socket of a container (exec_id NULL) or an exec.  The fd is
+ * SOCK_SEQPACKET, blocking, close-on-exec; set O_NONBLOCK for an event
+ * loop.  Clients may come and go; several may attach at once. */
+int rt_attach_open(const struct rt_config *cfg, const char *id,
+    const char *exec_id, sdc_error_t *err);
+
+struct rt_frame {
+	enum rt_frame_type type;
+	char data[RT_FRAME_MAX + 1];	/* NUL-terminated for convenience */
+	size_t len;
+};
+
+/* One frame.  Returns 1 with a frame, 0 at end (after RT_FRAME_EXIT the
+ * monitor hangs up), -1 on error (EAGAIN on a non-blocking fd: errnum). */
+int rt_attach_recv(int fd, struct rt_frame *f, sdc_error_t *err);
+/* Send stdin bytes (RT_FRAME_STDIN), RT_FRAME_CLOSE_STDIN, RT_FRAME_MUTE
+ * (len 0), or a text control frame.  Data longer than a frame is split. */
+int rt_attach_send(int fd, enum rt_frame_type type, const void *data,
+    size_t len, sdc_error_t *err);
+int rt_attach_resize(int fd, unsigned rows, unsigned cols, sdc_error_t *err);
+/* The exit frame's payload (state.json) into a state. */
+int rt_attach_exit_state(const struct rt_frame *f, struct rt_state *out,
+    sdc_error_t *err);
+
+/* Change a running container's log rotation (DEFAULT_MAX_LOG_SIZE moved). */
+int rt_log_limits(const struct rt_config *cfg, const char *id,
+    int64_t max_size, int max_file, sdc_error_t *err);
+
+/* Resource use from the container's cgroups; -1 where unknown. */
+struct rt_blkio {
+	unsigned major, minor;
+	char op[16];			/* "Read", "Write", ... as in Docker */
+	uint64_t value;
+};
+struct rt_netdev {
+	char name[32];
+	uint64_t rx_bytes, rx_packets, rx_errors, rx_dropped;
+	uint64_t tx_bytes, tx_packets, tx_errors, tx_dropped;
+};
+struct rt_stats {
+	struct timespec read_at;
+	int64_t memory_usage, memory_max_usage, memory_limit, memory_failcnt;
+	int64_t memory_cache, memory_rss;	/* from memory.stat */
+	int64_t cpu_total_ns, cpu_user_ns, cpu_system_ns;
+	int64_t system_cpu_ns;		/* the host's, from /proc/stat */
+	int online_cpus;
+	int64_t percpu_ns[256];		/* cpuacct.usage_percpu */
+	int npercpu;
+	int64_t pids_current, pids_limit;
+	struct rt_blkio blkio[64];	/* io_service_bytes_recursive */
+	int nblkio;
+	struct rt_netdev net[8];	/* the container's netns */
+	int nnet;
+};
+int rt_stats_read(const struct rt_config *cfg, const char *id,
+    struct rt_stats *out, sdc_error_t *err);
+
+/* The container's processes, for `docker top`.  pids alone suffice to
+ * filter a host `ps` (what dockerd does for ps args); the other fields give
+ * the default `ps -ef` columns without running ps. */
+struct rt_proc {
+	pid_t pid, ppid;
+	uid_t uid;
+	char state;
+	char tty[16];			/* "?" or "pts/0" */
+	long long start_ticks;		/* since boot, in clock ticks */
+	long long cpu_ticks;		/* utime + stime */
+	char cmd[256];			/* cmdline, spaces between args */
+};
+int rt_top_read(const struct rt_config *cfg, const char *id,
+    struct rt_proc **procs, size_t *n, sdc_error_t *err);
+
+#endif

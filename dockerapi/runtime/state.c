@@ -1,0 +1,215 @@
+/*
+ * state.c: a container's state, read back from its folder.
+ *
+ * state.json is the monitor's record (written whole and renamed: see the
+ * monitor's exit.c); the monitor's lock says whether the monitor lives,
+ * and the freezer cgroup whether the container is paused.  No state.json
+ * means never started.  A "running" record with no live monitor means the
+ * monitor was killed: the container is still running if its pid is still
+ * the same process (the pid's start time matches), and otherwise exited
+ * with an unknown code (-1).  All a restarted daemon needs is this.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "xalloc.h"
+#include "dockerapi/runtime/internal.h"
+
+const char *
+rt_status_name(enum rt_status s)
+{
+	switch (s) {
+	case RT_CREATED: return "created";
+	case RT_RUNNING: return "running";
+	case RT_PAUSED: return "paused";
+	case RT_EXITED: return "exited";
+	}
+	return "unknown";
+}
+
+long long
+rt_pid_start(pid_t pid)
+{
+	char path[64], buf[1024], *p;
+	int fd, field;
+	ssize_t n;
+
+	snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return -1;
+	n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	if ((p = strrchr(buf, ')')) == NULL)
+		return -1;
+	for (field = 2; field < 22 && p != NULL; field++)
+		p = strchr(p + 1, ' ');
+	return p != NULL ? strtoll(p + 1, NULL, 10) : -1;
+}
+
+static void
+rt_state_time(const json_t *j, const char *key, struct timespec *ts)
+{
+	const char *s = json_string_value(json_object_get(j, key));
+	struct tm tm = { 0 };
+	char frac[16] = "";
+	size_t n;
+
+	ts->tv_sec = 0;
+	ts->tv_nsec = 0;
+	if (s == NULL || sscanf(s, "%d-%d-%dT%d:%d:%d.%9[0-9]", &tm.tm_year,
+	    &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec,
+	    frac) < 6)
+		return;
+	tm.tm_year -= 1900;
+	tm.tm_mon -= 1;
+	ts->tv_sec = timegm(&tm);
+	for (n = strlen(frac); n < 9; n++)
+		frac[n] = '0';
+	frac[9] = '\0';
+	ts->tv_nsec = strtol(frac, NULL, 10);
+}
+
+int
+rt_state_json(json_t *j, struct rt_state *out)
+{
+	const char *status = json_string_value(json_object_get(j, "status"));
+	json_int_t pid_start;
+
+	if (status == NULL)
+		return -1;
+	out->pid = (pid_t)json_integer_value(json_object_get(j, "pid"));
+	out->monitor_pid = (pid_t)json_integer_value(json_object_get(j,
+	    "monitor_pid"));
+	rt_state_time(j, "started_at", &out->started_at);
+	if (strcmp(status, "running") == 0) {
+		out->status = RT_RUNNING;
+		pid_start = json_integer_value(json_object_get(j, "pid_start"));
+		if (!out->monitor_alive && rt_pid_start(out->pid) != pid_start) {
+			out->status = RT_EXITED;
+			out->exit_code = -1;
+		}
+		return 0;
+	}
+	out->status = RT_EXITED;
+	out->exit_code = (int)json_integer_value(json_object_get(j, "exit_code"));
+	out->signal = (int)json_integer_value(json_object_get(j, "signal"));
+	out->oom_killed = json_is_true(json_object_get(j, "oom_killed"));
+	rt_state_time(j, "finished_at", &out->finished_at);
+	return 0;
+}
+
+int
+rt_state_file(const char *dir, struct rt_state *out, sdc_error_t *err)
+{
+	json_error_t je;
+	char *path;
+	json_t *j;
+	int rc = 0;
+
+	memset(out, 0, sizeof *out);
+	out->status = RT_CREATED;
+	out->monitor_alive = rt_monitor_alive(dir);
+	xasprintf(&path, "%s/%s", dir, RT_FILE_STATE);
+	j = json_load_file(path, 0, &je);
+	if (j == NULL && errno != ENOENT && access(path, F_OK) == 0)
+		rc = sdc_make_error(err, 0, "%s: %s", path, je.text);
+	else if (j != NULL && rt_state_json(j, out) < 0)
+		rc = sdc_make_error(err, 0, "%s: no status", path);
+	json_decref(j);
+	free(path);
+	return rc;
+}
+
+int
+rt_state_read(const struct rt_config *cfg, const char *id,
+    struct rt_state *out, sdc_error_t *err)
+{
+	struct stat st;
+	char *dir;
+	int rc;
+
+	if (rt_id_check("container id", id, err) < 0)
+		return -1;
+	dir = rt_path(cfg, id, NULL);
+	if (stat(dir, &st) < 0) {
+		rc = sdc_make_error(err, errno, "No such container: %s", id);
+		free(dir);
+		return rc;
+	}
+	rc = rt_state_file(dir, out, err);
+	free(dir);
+	if (rc == 0 && out->status == RT_RUNNING && rt_cgroup_frozen(cfg, id))
+		out->status = RT_PAUSED;
+	return rc;
+}
+
+int
+rt_wait(const struct rt_config *cfg, const char *id, int timeout_ms,
+    struct rt_state *out, sdc_error_t *err)
+{
+	struct rt_frame *f = xmalloc(sizeof *f);
+	struct pollfd p;
+	int fd, rc = 1;
+
+	if ((fd = rt_attach_open(cfg, id, NULL, NULL)) >= 0 &&
+	    rt_attach_send(fd, RT_FRAME_MUTE, NULL, 0, NULL) == 0) {
+		p.fd = fd;
+		p.events = POLLIN;
+		while ((rc = poll(&p, 1, timeout_ms)) > 0 &&
+		    rt_attach_recv(fd, f, NULL) == 1 && f->type != RT_FRAME_EXIT)
+			;
+	}
+	if (fd >= 0)
+		close(fd);
+	free(f);
+	if (rc == 0 && fd >= 0)
+		return sdc_make_error(err, ETIMEDOUT, "waiting for %s", id);
+	/* The exit record is written before the monitor hangs up. */
+	return rt_state_read(cfg, id, out, err);
+}
+
+int
+rt_list(const struct rt_config *cfg, char ***ids, size_t *n, sdc_error_t *err)
+{
+	struct dirent *d;
+	size_t cap = 0;
+	DIR *dir;
+
+	*ids = NULL;
+	*n = 0;
+	if ((dir = opendir(rt_zones(cfg))) == NULL) {
+		if (errno == ENOENT)
+			return 0;
+		return sdc_make_error(err, errno, "%s", rt_zones(cfg));
+	}
+	while ((d = readdir(dir)) != NULL) {
+		if (d->d_name[0] == '.' || rt_id_check("id", d->d_name, NULL) < 0)
+			continue;
+		if (*n == cap) {
+			cap = cap == 0 ? 16 : cap * 2;
+			*ids = xrealloc(*ids, cap * sizeof **ids);
+		}
+		(*ids)[(*n)++] = xstrdup(d->d_name);
+	}
+	closedir(dir);
+	return 0;
+}
+
+void
+rt_list_free(char **ids, size_t n)
+{
+	while (n > 0)
+		free(ids[--n]);
+	free(ids);
+}
