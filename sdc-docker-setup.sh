@@ -534,13 +534,14 @@ http_get() { # url, out file, signed: true|false
 }
 
 # Fail with a useful message for curl's failure to reach a URL.
-http_die() { # curl status, url, what
+http_die() { # curl status, url, what, [exit status]
+	local status=${4:-$EXIT_REACH}
 	case $1 in
 	60 | 51 | 58 | 77 | 83 | 90 | 91)
-		die $EXIT_REACH "cannot verify the TLS certificate of $2 ($3)" "$http_error" \
+		die "$status" "cannot verify the TLS certificate of $2 ($3)" "$http_error" \
 		    "if it uses a self-signed certificate, run again with -k" ;;
 	*)
-		die $EXIT_REACH "cannot reach $3 at $2" "$http_error" ;;
+		die "$status" "cannot reach $3 at $2" "$http_error" ;;
 	esac
 }
 
@@ -615,8 +616,10 @@ docker_endpoint() {
 	tcp://?*) ;;
 	*) die $EXIT_DOCKER "the Docker endpoint '$docker_host' is not a tcp:// address" ;;
 	esac
-	case ${docker_host#tcp://} in
-	*:[0-9]* | \[*\]:[0-9]*) ;;
+	case ${docker_host#tcp://} in	# no port: Docker's TLS port
+	\[*\]:[0-9]*) ;;
+	\[*\] | *]) docker_host=$docker_host:2376 ;;
+	*:[0-9]*) ;;
 	*) docker_host=$docker_host:2376 ;;
 	esac
 	say "Docker service endpoint is: $docker_host" ""
@@ -624,7 +627,7 @@ docker_endpoint() {
 	local url=https://${docker_host#tcp://}/ca.pem
 	http_get "$url" "$work/profile/ca.pem" false
 	rc=$?
-	[ $rc -eq 0 ] || http_die $rc "$url" "the Docker endpoint"
+	[ $rc -eq 0 ] || http_die $rc "$url" "the Docker endpoint" $EXIT_DOCKER
 	[ "$http_status" = 200 ] || die $EXIT_DOCKER "GET $url answered HTTP $http_status"
 	openssl x509 -noout -in "$work/profile/ca.pem" 2>/dev/null ||
 	    die $EXIT_DOCKER "$url did not give a PEM certificate"
@@ -663,7 +666,10 @@ profile_write() {
 		$opt_force || die $EXIT_EXISTS "profile $dir exists (use -f to overwrite it)"
 		mv -- "$dir" "$work/old" || die $EXIT_FAIL "cannot move the old profile $dir aside"
 	fi
-	mv -- "$work/profile" "$dir" || die $EXIT_FAIL "cannot write $dir"
+	if ! mv -- "$work/profile" "$dir"; then
+		[ -e "$work/old" ] && mv -- "$work/old" "$dir"
+		die $EXIT_FAIL "cannot write $dir"
+	fi
 	say "Wrote certificate files to $dir" ""
 }
 
@@ -689,6 +695,7 @@ summary() {
 main() {
 	parse_args "$@"
 	check_tools
+	[ -n "${HOME:-}" ] || die $EXIT_USAGE "HOME is not set"
 	local base=$HOME/.sdc/docker
 	local dir=$base/$opt_profile
 	if [ -e "$dir" ] && ! $opt_force; then

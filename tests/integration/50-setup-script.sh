@@ -53,7 +53,7 @@ fail() {
 # ---- Keys and certificates --------------------------------------------------
 
 cd "$tmp" || exit 1
-mkdir -p keys/jill keys/nodock keys/badsvc k tmpdir
+mkdir -p keys/jill keys/nodock keys/badsvc keys/noport k tmpdir
 quiet() { "$@" >/dev/null 2>&1 || { echo "setup failed: $*"; exit 1; }; }
 
 quiet openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes \
@@ -97,6 +97,8 @@ cp k/rsa-pem.pub keys/nodock/
 printf '{"cloudapi": "x"}\n' >keys/nodock/services.json
 cp k/rsa-pem.pub keys/badsvc/
 printf '{"docker": "unix:///var/run/docker.sock"}\n' >keys/badsvc/services.json
+cp k/rsa-pem.pub keys/noport/
+printf '{"docker": "tcp://[::1]"}\n' >keys/noport/services.json
 
 python3 "$stub" --cert srv.pem --key srv.key --ca ca.pem --keys keys \
     --port-file ports 2>stub.log &
@@ -354,6 +356,9 @@ run no-docker 6 -k "$url" nodock "$tmp/k/rsa-pem"
 expect err "lists no \"docker\" service for account 'nodock'"
 run docker-not-tcp 6 -k "$url" badsvc "$tmp/k/rsa-pem"
 expect err "is not a tcp:// address"
+run docker-unreachable 6 -k "$url" noport "$tmp/k/rsa-pem"
+expect out "Docker service endpoint is: tcp://[::1]:2376"
+expect err "cannot reach the Docker endpoint at https://[::1]:2376/ca.pem"
 
 # ---- With sdc-docker-certgen, when it is built --------------------------------------
 
