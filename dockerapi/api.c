@@ -3,10 +3,10 @@
  *
  * Every resource file exports a table of endpoints; api_init() puts them
  * all in one router.  api_dispatch() then runs the checks every route
- * shares, in the order a client would want to hear about them: is this
- * path a thing at all, does the client speak an API version we serve, is
- * the data center in maintenance (writes only), who is calling, may they
- * provision.  Only then does the handler run, with the caller's account at
+ * shares, in the order a client would want to hear about them: is the
+ * data center in maintenance (then no write goes anywhere), is this path a
+ * thing at all, does the client speak an API version we serve, who is
+ * calling, may they provision.  Only then does the handler run, with the caller's account at
  * hand through api_account().
  */
 #include <stdarg.h>
@@ -149,15 +149,16 @@ api_route(struct dockerapi *d, struct http_request *req)
 	return NULL;
 }
 
+/* Only routes that stream their body need deciding on before the body
+ * comes; anything else, a miss included, is api_dispatch()'s to answer. */
 static int
 api_head(struct http_request *req, void *arg)
 {
 	struct dockerapi *d = arg;
-	const struct route *route = api_route(d, req);
+	int status;
+	const struct route *route = router_match(d->docker_router, req, &status);
 
-	if (route == NULL)
-		return -1;
-	if (route->flags & API_BODY_STREAM)
+	if (route != NULL && (route->flags & API_BODY_STREAM))
 		http_set_body_limit(req, (size_t)-1);
 	return 0;
 }
@@ -166,14 +167,15 @@ static int
 api_dispatch(struct http_request *req, void *arg)
 {
 	struct dockerapi *d = arg;
-	const struct route *route = api_route(d, req);
-	const struct api_endpoint *ep = (const struct api_endpoint *)route;
+	const struct route *route;
+	const struct api_endpoint *ep;
 	struct account *a = NULL;
 	int rc;
 
-	if (route == NULL || api_check_version(req) < 0 ||
-	    api_check_maintenance(d, req) < 0)
+	if (api_check_maintenance(d, req) < 0 || (route = api_route(d, req)) == NULL ||
+	    api_check_version(req) < 0)
 		return HTTP_DONE;
+	ep = (const struct api_endpoint *)route;
 	if (ep->min_minor != 0 && api_minor(req) < ep->min_minor)
 		return api_error(req, 400, "%s %s requires API version 1.%d",
 		    req->method, req->path, ep->min_minor);

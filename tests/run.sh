@@ -35,11 +35,11 @@ run_one() { # name, command...
 }
 
 for t in "$BUILD"/tests/test_*; do
-	[ -x "$t" ] || continue
+	[ -f "$t" ] && [ -x "$t" ] || continue
 	run_one "$(basename "$t")" "$t"
 done
 for t in tests/integration/*; do
-	[ -x "$t" ] || continue
+	[ -f "$t" ] && [ -x "$t" ] || continue
 	run_one "$(basename "$t")" "$t"
 done
 

@@ -1,0 +1,242 @@
+"""sdctest: what the integration tests share.
+
+Starts the real daemons (sapi, dockerapi) on free loopback ports with
+temporary data, talks to the admin socket, makes client certificates with
+sdc-docker-certgen, and runs the real docker CLI against the endpoint.
+Every process started here is stopped by Daemons.stop(), which the tests
+call from tearDown / atexit, also when a test fails.
+"""
+import atexit
+import http.client
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+
+TOP = os.environ.get("SDC_TOP") or os.path.dirname(os.path.dirname(
+    os.path.dirname(os.path.abspath(__file__))))
+BIN = os.environ.get("SDC_BIN") or os.path.join(TOP, "build", "bin")
+
+# Tests pass their own CA; this machine's bundle variables would override it.
+for _v in ("CURL_CA_BUNDLE", "REQUESTS_CA_BUNDLE", "SSL_CERT_FILE"):
+    os.environ.pop(_v, None)
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(what, check, timeout=10.0):
+    end = time.time() + timeout
+    while time.time() < end:
+        try:
+            if check():
+                return
+        except OSError:
+            pass
+        time.sleep(0.05)
+    raise AssertionError("timed out waiting for " + what)
+
+
+def port_open(port):
+    with socket.socket() as s:
+        return s.connect_ex(("127.0.0.1", port)) == 0
+
+
+class UnixHTTPConnection(http.client.HTTPConnection):
+    def __init__(self, path, timeout=30):
+        super().__init__("localhost", timeout=timeout)
+        self.unix_path = path
+
+    def connect(self):
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.settimeout(self.timeout)
+        self.sock.connect(self.unix_path)
+
+
+def keygen(path, kind="rsa", bits=None, fmt=None, passphrase=""):
+    args = ["ssh-keygen", "-q", "-t", kind, "-N", passphrase, "-f", path, "-C", "test"]
+    if bits:
+        args += ["-b", str(bits)]
+    if fmt:
+        args += ["-m", fmt]
+    subprocess.run(args, check=True)
+    return path
+
+
+class Daemons:
+    """sapi + dockerapi on free ports under one temporary directory."""
+
+    def __init__(self, use_tls=True):
+        self.tmp = tempfile.mkdtemp(prefix="sdctest.")
+        self.sapi_port = free_port()
+        self.docker_port = free_port()
+        self.cloudapi_port = free_port()
+        self.admin_socket = os.path.join(self.tmp, "admin.sock")
+        self.sapi_url = "http://127.0.0.1:%d" % self.sapi_port
+        self.procs = {}
+        self.use_tls = use_tls
+        atexit.register(self.stop)
+
+    # --- processes ---
+
+    def _spawn(self, name, args):
+        log = open(os.path.join(self.tmp, name + ".log"), "ab")
+        self.procs[name] = subprocess.Popen(args, stdout=log, stderr=log,
+                                            stdin=subprocess.DEVNULL)
+        log.close()
+
+    def start_sapi(self):
+        self._spawn("sapi", [os.path.join(BIN, "sapi"),
+                             "--listen", "127.0.0.1:%d" % self.sapi_port,
+                             "--data-dir", os.path.join(self.tmp, "sapi"),
+                             "--bootstrap", os.path.join(TOP, "etc", "sapi-bootstrap.yaml")])
+        wait_for("sapi", lambda: port_open(self.sapi_port))
+
+    def start_dockerapi(self, extra=()):
+        self._spawn("dockerapi", [os.path.join(BIN, "dockerapi"),
+                                  "--data-dir", os.path.join(self.tmp, "dockerapi"),
+                                  "--sapi-url", self.sapi_url,
+                                  "--listen", "127.0.0.1:%d" % self.docker_port,
+                                  "--cloudapi-listen", "127.0.0.1:%d" % self.cloudapi_port,
+                                  "--admin-socket", self.admin_socket,
+                                  "--zones", os.path.join(self.tmp, "zones")] + list(extra))
+        wait_for("dockerapi", lambda: os.path.exists(self.admin_socket)
+                 and port_open(self.docker_port) and port_open(self.cloudapi_port))
+
+    def start(self):
+        self.start_sapi()
+        if self.use_tls is False:
+            self.sapiadm("update", self.docker_service_uuid(), "metadata.USE_TLS=false")
+        self.start_dockerapi()
+        return self
+
+    def stop_one(self, name, sig=signal.SIGTERM):
+        p = self.procs.pop(name, None)
+        if p is None:
+            return None
+        if p.poll() is None:
+            p.send_signal(sig)
+            try:
+                p.wait(10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+        return p.returncode
+
+    def stop(self):
+        for name in list(self.procs):
+            self.stop_one(name)
+        if os.environ.get("SDCTEST_KEEP"):
+            print("kept", self.tmp)
+        else:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def log(self, name):
+        try:
+            with open(os.path.join(self.tmp, name + ".log"), errors="replace") as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    def pid(self, name):
+        return self.procs[name].pid
+
+    # --- the admin API ---
+
+    def admin(self, method, path, body=None):
+        conn = UnixHTTPConnection(self.admin_socket)
+        data = json.dumps(body) if body is not None else None
+        conn.request(method, path, body=data,
+                     headers={"Content-Type": "application/json"} if data else {})
+        resp = conn.getresponse()
+        raw = resp.read()
+        conn.close()
+        return resp.status, (json.loads(raw) if raw else None)
+
+    def add_account(self, login, pubkey_path=None, approved=True, **extra):
+        body = {"login": login, "approved_for_provisioning": approved}
+        body.update(extra)
+        status, acct = self.admin("POST", "/accounts", body)
+        assert status == 201, (status, acct)
+        if pubkey_path:
+            self.add_key(login, pubkey_path)
+        return acct
+
+    def add_key(self, login, pubkey_path):
+        with open(pubkey_path) as f:
+            status, key = self.admin("POST", "/accounts/%s/keys" % login, {"key": f.read()})
+        assert status == 201, (status, key)
+        return key
+
+    # --- SAPI ---
+
+    def sapiadm(self, *args, check=True):
+        env = dict(os.environ, SAPI_URL=self.sapi_url)
+        return subprocess.run([os.path.join(BIN, "sapiadm")] + list(args), env=env,
+                              check=check, capture_output=True, text=True)
+
+    def docker_service_uuid(self):
+        conn = http.client.HTTPConnection("127.0.0.1", self.sapi_port, timeout=10)
+        conn.request("GET", "/services?name=docker")
+        svcs = json.loads(conn.getresponse().read())
+        conn.close()
+        return svcs[0]["uuid"]
+
+    def set_tunable(self, key, value):
+        self.sapiadm("update", self.docker_service_uuid(),
+                     "metadata.%s=%s" % (key, json.dumps(value)))
+
+    # --- clients ---
+
+    def client_certs(self, login, key_path, outdir=None, issued=False, days=None):
+        outdir = outdir or os.path.join(self.tmp, "certs-" + login + "-" +
+                                        os.path.basename(key_path))
+        args = [os.path.join(BIN, "sdc-docker-certgen"), "client", "--account", login,
+                "--key", key_path, "--out", outdir]
+        if issued:
+            args.append("--issued")
+        if days is not None:
+            args += ["--days", str(days)]
+        subprocess.run(args, check=True, capture_output=True)
+        shutil.copy(os.path.join(self.tmp, "dockerapi", "tls", "ca.pem"),
+                    os.path.join(outdir, "ca.pem"))
+        return outdir
+
+    def docker_env(self, certdir=None):
+        env = dict(os.environ)
+        for v in ("DOCKER_CONTEXT", "DOCKER_CONFIG"):
+            env.pop(v, None)
+        env["DOCKER_CONFIG"] = os.path.join(self.tmp, "docker-config")
+        if self.use_tls:
+            env["DOCKER_HOST"] = "tcp://127.0.0.1:%d" % self.docker_port
+            env["DOCKER_CERT_PATH"] = certdir
+            env["DOCKER_TLS_VERIFY"] = "1"
+        else:
+            env["DOCKER_HOST"] = "tcp://127.0.0.1:%d" % self.docker_port
+        return env
+
+    def docker(self, certdir, *args, check=False, timeout=60, input=None):
+        return subprocess.run(["docker"] + list(args), env=self.docker_env(certdir),
+                              capture_output=True, text=True, timeout=timeout,
+                              check=check, input=input)
+
+    def https(self, method, path, certdir=None, port=None, headers=None):
+        """A raw HTTPS request to the docker (or another) listener."""
+        import ssl
+        ctx = ssl.create_default_context(cafile=os.path.join(self.tmp, "dockerapi", "tls", "ca.pem"))
+        if certdir:
+            ctx.load_cert_chain(os.path.join(certdir, "cert.pem"), os.path.join(certdir, "key.pem"))
+        conn = http.client.HTTPSConnection("127.0.0.1", port or self.docker_port,
+                                           context=ctx, timeout=30)
+        conn.request(method, path, headers=headers or {})
+        resp = conn.getresponse()
+        body = resp.read()
+        conn.close()
+        return resp.status, dict(resp.getheaders()), body
