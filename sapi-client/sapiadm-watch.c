@@ -5,7 +5,9 @@
  * It uses libsapi's watch exactly as a daemon would, through the fd
  * interface: poll() on the watch's fd, take the newest config, print it.
  * Connection trouble is reported on stderr and retried, never fatal, so the
- * command survives a restart of the service.
+ * command survives a restart of the service.  --cache FILE keeps the last
+ * config as a daemon would, and prints it first, even with the service
+ * down.
  */
 #include <errno.h>
 #include <poll.h>
@@ -37,6 +39,7 @@ sapiadm_watch(struct sapiadm *a, int argc, char **argv)
 	struct sapi_watch_options o = {
 		.url = a->url,
 		.wait = a->wait,
+		.cache_path = a->cache,
 		.backoff_max = 2,
 		.on_error = sapiadm_watch_error,
 	};
@@ -75,7 +78,7 @@ sapiadm_watch(struct sapiadm *a, int argc, char **argv)
 }
 
 const struct sapiadm_cmd sapiadm_watch_cmd = {
-	"watch", "UUID|NAME [-n COUNT] [--wait SECONDS]",
+	"watch", "UUID|NAME [-n COUNT] [--wait SECONDS] [--cache FILE]",
 	"print the instance's merged config now and at each change",
 	sapiadm_watch
 };

@@ -105,6 +105,7 @@ sapiadm_options(struct sapiadm *a, int argc, char **argv)
 		{ "if-match", required_argument, NULL, 'm' },
 		{ "count", required_argument, NULL, 'n' },
 		{ "wait", required_argument, NULL, 'w' },
+		{ "cache", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
@@ -117,6 +118,7 @@ sapiadm_options(struct sapiadm *a, int argc, char **argv)
 		case 'u': a->url = optarg; break;
 		case 'j': a->json = true; break;
 		case 'a': a->action = optarg; break;
+		case 'c': a->cache = optarg; break;
 		case 'm':
 			a->if_match = strtoll(optarg, &end, 10);
 			if (*end != '\0' || a->if_match <= 0)

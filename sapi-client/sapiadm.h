@@ -24,6 +24,7 @@ struct sapiadm {
 	json_int_t if_match;    /* --if-match */
 	long count;             /* watch -n */
 	double wait;            /* watch --wait */
+	const char *cache;      /* watch --cache */
 };
 
 struct sapiadm_cmd {
