@@ -32,6 +32,7 @@ struct pull_layer {
 	bool present;		/* blob and layer already here */
 	int64_t usize;		/* unpacked */
 	int64_t last_ms;
+	int64_t last_cur;
 	struct pull *p;
 };
 
@@ -242,9 +243,10 @@ pull_tick(struct pull_layer *pl, enum images_ev kind, int64_t cur, int64_t total
 {
 	int64_t now = pull_now_ms();
 
-	if (now - pl->last_ms < PULL_TICK_MS && cur != total)
+	if (cur == pl->last_cur || (now - pl->last_ms < PULL_TICK_MS && cur != total))
 		return;
 	pl->last_ms = now;
+	pl->last_cur = cur;
 	job_event(pl->p->job, kind, pl->id, NULL, cur, total);
 }
 
@@ -284,6 +286,7 @@ pull_one_layer(struct pull_layer *pl, struct registry *r, sdc_error_t *err)
 	} else {
 		path = blobs_path(job->im, pl->digest);
 		pl->last_ms = 0;
+		pl->last_cur = -1;
 		rc = layers_unpack(job->im, path, pl->diff_id, pull_extract_progress,
 		    pl, &job->cancel, &res, err);
 		free(path);

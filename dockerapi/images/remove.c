@@ -57,13 +57,15 @@ remove_note(json_t *out, const char *key, const char *value)
 	json_array_append_new(out, o);
 }
 
+/* References of the account to id: tags only, or tags and digests. */
 static int
 remove_refcount(struct images *im, const char *account, const char *id,
-    int64_t *n, sdc_error_t *err)
+    bool digests, int64_t *n, sdc_error_t *err)
 {
 	char *s = meta_string(im, err, "SELECT (SELECT COUNT(*) FROM image_tags WHERE "
-	    "account = ? AND image_id = ?) + (SELECT COUNT(*) FROM image_digests "
-	    "WHERE account = ? AND image_id = ?)", "tttt", account, id, account, id);
+	    "account = ? AND image_id = ?) + ? * (SELECT COUNT(*) FROM image_digests "
+	    "WHERE account = ? AND image_id = ?)", "ttitt", account, id,
+	    (int64_t)digests, account, id);
 
 	if (s == NULL)
 		return -1;
@@ -246,8 +248,9 @@ remove_tx(struct images *im, const char *account, const char *name,
 	if (images_resolve(im, account, name, &id, err) < 0)
 		return -1;
 	n = remove_named_by_id(name, id) ? 0 : 1;	/* 1: named by reference */
-	if (n == 1 && remove_refcount(im, account, id, &refs, err) == 0 && refs > 1) {
-		/* one of several references: just untag */
+	/* one of several tags (or a digest among other references): untag */
+	if (n == 1 && remove_refcount(im, account, id, strchr(name, '@') != NULL,
+	    &refs, err) == 0 && refs > 1) {
 		rc = remove_untag(im, account, name, id, out, err) < 0 ? -1 : 0;
 		goto done;
 	}
