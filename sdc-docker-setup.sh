@@ -528,8 +528,7 @@ http_get() { # url, out file, signed: true|false
 	fi
 	http_status=$(curl "${args[@]}" -- "$1" 2>"$work/tmp/curl.err")
 	rc=$?
-	http_error=$(tr '\n' ' ' <"$work/tmp/curl.err")
-	http_error=${http_error% }
+	http_error=$(head -n 1 "$work/tmp/curl.err")
 	return $rc
 }
 
