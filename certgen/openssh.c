@@ -115,7 +115,7 @@ openssh_check_type(const struct openssh_outer *o, sdc_error_t *err)
 	int rc = 0;
 
 	if (type == NULL)
-		return -1;
+		return sdc_error_wrap(err, "corrupt OpenSSH private key");
 	if (strcmp(type, "ssh-dss") == 0)
 		rc = sdc_make_error(err, 0,
 		    "DSA keys are not supported; use an RSA, ECDSA or Ed25519 key");
