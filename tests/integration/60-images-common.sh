@@ -61,14 +61,16 @@ EOF
 }
 
 # start_fakereg ARGS...: the impostor; sets FAKE=127.0.0.1:PORT
+FAKES=0
 start_fakereg() {
-	python3 -u "$FAKEREG" "$@" >"$T/fake.port" 2>"$T/fake.log" &
+	FAKES=$((FAKES + 1))
+	python3 -u "$FAKEREG" "$@" >"$T/fake$FAKES.port" 2>"$T/fake$FAKES.log" &
 	PIDS="$PIDS $!"
 	for _ in $(seq 1 100); do
-		[ -s "$T/fake.port" ] && break
+		[ -s "$T/fake$FAKES.port" ] && break
 		sleep 0.1
 	done
-	FAKE=127.0.0.1:$(head -n 1 "$T/fake.port")
+	FAKE=127.0.0.1:$(head -n 1 "$T/fake$FAKES.port")
 	wait_http "http://$FAKE/v2/" || true
 }
 
