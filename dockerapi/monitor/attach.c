@@ -261,7 +261,10 @@ attach_finish(const char *state, size_t len)
 		if (c->pending)
 			send(c->fd, attach_frame, attach_frame_len, MSG_NOSIGNAL);
 		send(c->fd, frame, len + 1, MSG_NOSIGNAL);
-		shutdown(c->fd, SHUT_RDWR);
+		/* Read what the client sent last: a unix socket closed with
+		 * unread input resets the peer ahead of our last frames. */
+		while (recv(c->fd, attach_in, sizeof attach_in, MSG_DONTWAIT) > 0)
+			;
 		close(c->fd);
 		c->fd = -1;
 	}

@@ -13,4 +13,4 @@ BINS += $(BUILD)/bin/sdc-docker-monitor
 
 $(BUILD)/bin/sdc-docker-monitor: $(MONITOR_OBJS)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) $(MONITOR_STATIC) -o $@ $^
+	$(CC) $(LDFLAGS) $(MONITOR_STATIC) -o $@ $(MONITOR_OBJS)

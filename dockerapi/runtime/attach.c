@@ -56,8 +56,13 @@ rt_attach_recv(int fd, struct rt_frame *f, sdc_error_t *err)
 {
 	char pkt[RT_FRAME_MAX + 2];
 	ssize_t n;
+	int resets = 0;
 
-	while ((n = recv(fd, pkt, sizeof pkt, 0)) < 0 && errno == EINTR)
+	/* A unix socket closed with input unread (a late stdin frame of
+	 * ours) reports ECONNRESET once, ahead of the frames still queued
+	 * for us; those are still there, so read on. */
+	while ((n = recv(fd, pkt, sizeof pkt, 0)) < 0 &&
+	    (errno == EINTR || (errno == ECONNRESET && resets++ == 0)))
 		;
 	if (n < 0)
 		return sdc_make_error(err, errno, "attach socket");

@@ -5,7 +5,8 @@
  * adds nothing of its own beyond the default devices: Docker's capability
  * set, the masked and read-only /proc and /sys paths, /dev, /dev/pts,
  * /dev/shm (64 MiB), /dev/mqueue, a read-only /sys and /sys/fs/cgroup, and
- * /etc/hosts and /etc/hostname bound from the folder.  Namespaces: pid,
+ * /etc/hosts and /etc/hostname bound from the folder.  No rlimits: the
+ * container inherits the daemon's, as Docker's inherit dockerd's.  Namespaces: pid,
  * mount, ipc, uts and a new network namespace, in which runc brings up the
  * loopback interface and nothing else.  Limits go to linux.resources, so
  * runc applies them to the cgroups it makes.  No seccomp profile yet.
@@ -103,15 +104,12 @@ rt_bundle_process(const struct rt_process *proc, const char *rootfs,
 	rt_bundle_default_env(env, "HOME", u.home);
 	caps = rt_bundle_strings(rt_bundle_caps);
 	argv = rt_bundle_strings(proc->argv);
-	p = json_pack("{s:b,s:o,s:o,s:o,s:s,s:{s:O,s:O,s:O,s:O},"
-	    "s:[{s:s,s:i,s:i}],s:b}",
+	p = json_pack("{s:b,s:o,s:o,s:o,s:s,s:{s:O,s:O,s:O,s:O},s:b}",
 	    "terminal", proc->tty, "user", rt_bundle_user(&u), "args", argv,
 	    "env", env, "cwd", proc->cwd != NULL && proc->cwd[0] != '\0' ?
 	    proc->cwd : "/",
 	    "capabilities", "bounding", caps, "effective", caps,
-	    "permitted", caps, "inheritable", caps,
-	    "rlimits", "type", "RLIMIT_NOFILE", "hard", 1048576,
-	    "soft", 1048576, "noNewPrivileges", false);
+	    "permitted", caps, "inheritable", caps, "noNewPrivileges", false);
 	json_decref(caps);
 	return p;
 }
