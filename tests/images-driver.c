@@ -5,7 +5,8 @@
  * images_job_wait(), and prints every progress event as the JSON line the
  * Docker API would stream, so tests check exactly what clients would see.
  *
- *   images-driver -d DATA [-m MIRROR] [-k HOST] [-a XREGAUTH] [-u ID:CTR[:running]]
+ *   images-driver -d DATA [-m MIRROR] [-k HOST] [-a XREGAUTH] [-j N]
+ *                 [-u ID,CONTAINER[,running]]
  *                 CMD ACCOUNT ARGS...
  *   CMD: pull NAME | list [-D 0|1] [-l LABEL] [-r REF] | inspect NAME |
  *        history NAME | tag NAME TARGET | rmi [-f] [-n] NAME | resolve NAME |
@@ -16,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "dockerapi/images/images.h"
@@ -303,6 +305,7 @@ main(int argc, char **argv)
 	o.insecure = insecure;
 	if (o.datadir == NULL || argc - optind < 2)
 		goto usage;
+	mkdir(o.datadir, 0700);
 	xasprintf(&dbpath, "%s/images-test.db", o.datadir);
 	rc = store_open(&st, dbpath, &err) < 0 || images_open(&im, st, &o, &err) < 0 ||
 	    dispatch(im, &auth, argc - optind, argv + optind, &err) < 0;

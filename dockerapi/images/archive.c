@@ -293,7 +293,7 @@ load_commit(struct images_job *job, sdc_error_t *err)
 	if (store_begin(job->im->st, err) < 0)
 		return -1;
 	for (size_t i = 0; i < job->nimages; i++) {
-		if (meta_commit_image(job->im, job->account, &job->images[i], err) == 0)
+		if (meta_record_image(job->im, job->account, &job->images[i], err) == 0)
 			continue;
 		store_rollback(job->im->st);
 		return -1;

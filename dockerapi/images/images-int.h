@@ -251,7 +251,10 @@ int meta_set_tag(struct images *im, const char *account, const char *repo,
 int meta_add_owner(struct images *im, const char *account, const char *id,
     bool *existed, sdc_error_t *err);
 void meta_close(struct images *im);
-/* Record an image for an account with its tags and digest. */
+/* Record an image for an account with its tags and digest, inside a
+ * transaction of the caller's (record) or in one of its own (commit). */
+int meta_record_image(struct images *im, const char *account,
+    struct job_image *img, sdc_error_t *err);
 int meta_commit_image(struct images *im, const char *account,
     struct job_image *img, sdc_error_t *err);
 bool meta_blob_used(struct images *im, const char *digest);

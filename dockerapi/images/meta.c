@@ -212,8 +212,8 @@ meta_add_owner(struct images *im, const char *account, const char *id,
 	return 0;
 }
 
-static int
-meta_commit_one(struct images *im, const char *account, struct job_image *img,
+int
+meta_record_image(struct images *im, const char *account, struct job_image *img,
     sdc_error_t *err)
 {
 	bool owned, same = true, one;
@@ -251,7 +251,7 @@ meta_commit_image(struct images *im, const char *account, struct job_image *img,
 {
 	if (store_begin(im->st, err) < 0)
 		return -1;
-	if (meta_commit_one(im, account, img, err) < 0) {
+	if (meta_record_image(im, account, img, err) < 0) {
 		store_rollback(im->st);
 		return sdc_error_wrap(err, "recording image %s", img->id);
 	}

@@ -29,9 +29,9 @@ free_port() {
 	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
-wait_http() { # url
+wait_http() { # url: any HTTP answer will do
 	for _ in $(seq 1 100); do
-		curl -fs "$1" >/dev/null 2>&1 && return 0
+		[ "$(curl -s -o /dev/null -w '%{http_code}' "$1" 2>/dev/null)" != 000 ] && return 0
 		sleep 0.1
 	done
 	fail "nothing answers at $1"
@@ -71,7 +71,7 @@ start_fakereg() {
 		sleep 0.1
 	done
 	FAKE=127.0.0.1:$(head -n 1 "$T/fake$FAKES.port")
-	wait_http "http://$FAKE/v2/" || true
+	wait_http "http://$FAKE/v2/"
 }
 
 need() {
