@@ -162,16 +162,21 @@ check_profile() { # dir, key name, verify: 1|""
 	openssl x509 -in "$dir/cert.pem" -noout -checkend $((360 * 86400)) >/dev/null ||
 	    fail "cert expires within 360 days"
 	# Public key = the SSH key's, self-signed by it, key.pem its private half.
-	pubkey_of_cert "$dir/cert.pem" | cmp -s - <(pubkey_of_ssh "$pub") ||
-	    fail "cert.pem's public key is not the one of $pub"
-	openssl pkey -in "$dir/key.pem" -pubout 2>/dev/null |
-	    cmp -s - <(openssl x509 -in "$dir/cert.pem" -noout -pubkey) ||
-	    fail "key.pem is not the private half of cert.pem"
 	python3 -c '
 import sys
 from cryptography import x509
-c = x509.load_pem_x509_certificate(open(sys.argv[1], "rb").read())
-c.verify_directly_issued_by(c)' "$dir/cert.pem" || fail "cert.pem is not self-signed by its key"
+from cryptography.hazmat.primitives import serialization as s
+cert = x509.load_pem_x509_certificate(open(sys.argv[1], "rb").read())
+ssh = s.load_ssh_public_key(open(sys.argv[2], "rb").read())
+key = s.load_pem_private_key(open(sys.argv[3], "rb").read(), None)
+spki = (s.Encoding.DER, s.PublicFormat.SubjectPublicKeyInfo)
+if cert.public_key().public_bytes(*spki) != ssh.public_bytes(*spki):
+    sys.exit("cert.pem'"'"'s public key is not the one of " + sys.argv[2])
+if key.public_key().public_bytes(*spki) != ssh.public_bytes(*spki):
+    sys.exit("key.pem is not the private half of " + sys.argv[2])
+cert.verify_directly_issued_by(cert)
+' "$dir/cert.pem" "$pub" "$dir/key.pem" 2>"$tmp/py.err" ||
+	    fail "certificate check: $(tail -n 1 "$tmp/py.err")"
 	# env.sh: sourceable by sh and bash, with the right settings.
 	local got
 	got=$(env -i DOCKER_TLS_VERIFY=stale sh -c '. "$1" && echo "$DOCKER_CERT_PATH|$DOCKER_HOST|$DOCKER_CLIENT_TIMEOUT|$COMPOSE_HTTP_TIMEOUT|${DOCKER_TLS_VERIFY-unset}|${DOCKER_TLS-}"' sh "$dir/env.sh")
@@ -181,19 +186,6 @@ c.verify_directly_issued_by(c)' "$dir/cert.pem" || fail "cert.pem is not self-si
 		[ "$got" = "$dir|tcp://127.0.0.1:$dport|300|300|unset|1" ] || fail "env.sh gives $got"
 	fi
 	bash -n "$dir/env.sh" || fail "env.sh is not valid bash"
-}
-
-pubkey_of_cert() {
-	openssl x509 -in "$1" -noout -pubkey | openssl pkey -pubin -outform DER
-}
-# The SubjectPublicKeyInfo (DER) of an OpenSSH public key line.
-pubkey_of_ssh() {
-	python3 -c '
-import sys
-from cryptography.hazmat.primitives import serialization as s
-k = s.load_ssh_public_key(open(sys.argv[1], "rb").read())
-sys.stdout.buffer.write(k.public_bytes(s.Encoding.DER, s.PublicFormat.SubjectPublicKeyInfo))
-' "$1"
 }
 
 # ---- Key types and formats ---------------------------------------------------------
@@ -243,7 +235,7 @@ if command -v script >/dev/null 2>&1; then
 		cases=$((cases + 1))
 		home=$tmp/home/$case
 		mkdir -p "$home"
-		{ sleep 1; printf '%s' "$3"; } | HOME=$home TMPDIR=$tmp/tmpdir SDC_CERTGEN=none \
+		{ sleep 0.5; printf '%s' "$3"; } | HOME=$home TMPDIR=$tmp/tmpdir SDC_CERTGEN=none \
 		    timeout 60 script -qec "'$setup' -k '$url' jill '$tmp/k/rsa-ossh-pw'" /dev/null \
 		    >"$tmp/out" 2>"$tmp/err"
 		status=$?
