@@ -187,8 +187,10 @@ sapi_schema_type_ok(const json_t *t, const json_t *v, const char *path,
 		buf_puts(&want, json_string_value(t));
 	} else {
 		json_array_foreach(t, i, e) {
-			if (sapi_schema_is_type(v, json_string_value(e)))
+			if (sapi_schema_is_type(v, json_string_value(e))) {
+				buf_free(&want);
 				return 0;
+			}
 			buf_printf(&want, "%s%s", i > 0 ? " or " : "",
 			    json_string_value(e));
 		}
