@@ -129,7 +129,7 @@ rt_exec_state(const struct rt_config *cfg, const char *id,
 		return -1;
 	edir = rt_exec_path(cfg, id, exec_id);
 	if (stat(edir, &st) < 0)
-		rc = sdc_make_error(err, errno, "No such exec instance: %s",
+		rc = sdc_make_error_code(err, 404, "No such exec instance: %s",
 		    exec_id);
 	else
 		rc = rt_state_file(edir, out, err);

@@ -26,7 +26,8 @@
  *     rm:       rt_delete(&cfg, id, force, &err)
  *
  * Every fallible call takes sdc_error_t *err last and returns -1 on
- * failure (lib/error.h); the message is fit to show a Docker client.
+ * failure (lib/error.h); the message is fit to show a Docker client.  An
+ * unknown container or exec has err->code 404.
  */
 #ifndef SDC_RUNTIME_H
 #define SDC_RUNTIME_H

@@ -143,7 +143,7 @@ rt_state_read(const struct rt_config *cfg, const char *id,
 		return -1;
 	dir = rt_path(cfg, id, NULL);
 	if (stat(dir, &st) < 0) {
-		rc = sdc_make_error(err, errno, "No such container: %s", id);
+		rc = sdc_make_error_code(err, 404, "No such container: %s", id);
 		free(dir);
 		return rc;
 	}
