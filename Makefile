@@ -19,6 +19,7 @@ CFLAGS   ?= -O2 -g
 CFLAGS   += -std=c11 $(WARN) -fno-strict-aliasing
 CPPFLAGS += -D_GNU_SOURCE -DSDC_VERSION='"$(VERSION)"' -I. -Ilib \
 	    $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDFLAGS  += -Wl,--as-needed
 LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lhttp_parser -lpthread -lm
 TEST_LDLIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
 

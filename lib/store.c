@@ -14,14 +14,24 @@
 #include "store.h"
 #include "xalloc.h"
 
-struct store {
-	sqlite3 *db;
-	char *path;
-};
+/* Preparing a statement costs more than running a simple one, and the
+ * daemons run the same few queries on every request.  So store_prepare()
+ * hands out a cached statement for SQL it has seen, and store_finalize()
+ * only resets it and gives it back; callers need not know. */
+#define STORE_CACHE_SIZE 64
 
 struct store_stmt {
 	struct store *st;
 	sqlite3_stmt *stmt;
+	char *sql;              /* set when the statement lives in the cache */
+	int in_use;
+};
+
+struct store {
+	sqlite3 *db;
+	char *path;
+	struct store_stmt *cache[STORE_CACHE_SIZE];
+	int ncache;
 };
 
 static int
@@ -65,6 +75,11 @@ store_close(struct store *st)
 {
 	if (st == NULL)
 		return;
+	for (int i = 0; i < st->ncache; i++) {
+		sqlite3_finalize(st->cache[i]->stmt);
+		free(st->cache[i]->sql);
+		free(st->cache[i]);
+	}
 	sqlite3_close_v2(st->db);
 	free(st->path);
 	free(st);
@@ -173,12 +188,27 @@ int
 store_prepare(struct store *st, struct store_stmt **out, const char *sql, sdc_error_t *err)
 {
 	sqlite3_stmt *stmt;
+	struct store_stmt *q;
 
+	for (int i = 0; i < st->ncache; i++) {
+		q = st->cache[i];
+		if (!q->in_use && strcmp(q->sql, sql) == 0) {
+			q->in_use = 1;
+			*out = q;
+			return 0;
+		}
+	}
 	if (sqlite3_prepare_v2(st->db, sql, -1, &stmt, NULL) != SQLITE_OK)
 		return db_error(st, err, "prepare");
-	*out = xcalloc(1, sizeof **out);
-	(*out)->st = st;
-	(*out)->stmt = stmt;
+	q = xcalloc(1, sizeof *q);
+	q->st = st;
+	q->stmt = stmt;
+	q->in_use = 1;
+	if (st->ncache < STORE_CACHE_SIZE) {
+		q->sql = xstrdup(sql);
+		st->cache[st->ncache++] = q;
+	}
+	*out = q;
 	return 0;
 }
 
@@ -187,6 +217,11 @@ store_finalize(struct store_stmt *q)
 {
 	if (q == NULL)
 		return;
+	if (q->sql != NULL) {
+		store_reset(q);
+		q->in_use = 0;
+		return;
+	}
 	sqlite3_finalize(q->stmt);
 	free(q);
 }

@@ -1,0 +1,72 @@
+# bench/lib.sh: what the benchmark scripts share.  Source it; it sets
+# TOP, BIN and a temporary BENCH_TMP removed on exit, and offers:
+#
+#   free_port                     a free loopback port
+#   wait_port PORT                until something listens there
+#   dockerd_start PORT [ARGS...]  Debian's dockerd on 127.0.0.1:PORT with all
+#                                 its state under BENCH_TMP (sets DOCKERD_PID,
+#                                 DOCKERD_SOCK)
+#   wrk_run URL                   wrk with the same settings for every peer;
+#                                 sets WRK_RPS and WRK_P99_MS
+#   rss_kib PID                   resident memory of a process
+#   ratio A B                     A/B with two decimals
+#   cleanup_add CMD               run CMD at exit (processes to stop)
+
+set -u
+TOP=$(cd "$(dirname "$0")/../.." && pwd)
+BIN=${SDC_BIN:-$TOP/${BUILD:-build}/bin}
+BENCH_TMP=$(mktemp -d /tmp/sdc-bench.XXXXXX)
+WRK_THREADS=${WRK_THREADS:-2}
+WRK_CONNS=${WRK_CONNS:-50}
+WRK_SECS=${WRK_SECS:-5}
+_cleanups=""
+
+cleanup_add() { _cleanups="$1; $_cleanups"; }
+_bench_exit() {
+	eval "$_cleanups" 2>/dev/null
+	rm -rf "$BENCH_TMP"
+}
+trap _bench_exit EXIT INT TERM
+
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+wait_port() {
+	i=0
+	while ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; do
+		i=$((i + 1))
+		[ $i -gt 300 ] && { echo "nothing listens on port $1" >&2; return 1; }
+		sleep 0.1
+	done
+}
+
+dockerd_start() {
+	port=$1; shift
+	command -v dockerd >/dev/null || { echo "dockerd missing: make bench installs docker.io" >&2; return 1; }
+	DOCKERD_SOCK=$BENCH_TMP/docker.sock
+	mkdir -p "$BENCH_TMP/dockerd"
+	dockerd --data-root "$BENCH_TMP/dockerd/root" --exec-root "$BENCH_TMP/dockerd/exec" \
+		--pidfile "$BENCH_TMP/dockerd/pid" -H "unix://$DOCKERD_SOCK" \
+		-H "tcp://127.0.0.1:$port" --iptables=false --ip6tables=false --bridge=none \
+		"$@" >"$BENCH_TMP/dockerd/log" 2>&1 &
+	DOCKERD_PID=$!
+	cleanup_add "kill $DOCKERD_PID; wait $DOCKERD_PID"
+	wait_port "$port" || { tail -20 "$BENCH_TMP/dockerd/log" >&2; return 1; }
+}
+
+# wrk prints "Requests/sec: N" and, with --latency, "99%  1.23ms".
+wrk_run() {
+	out=$(wrk -t"$WRK_THREADS" -c"$WRK_CONNS" -d"${WRK_SECS}s" --latency "$@")
+	WRK_RPS=$(printf '%s\n' "$out" | awk '/Requests\/sec/ {print $2}')
+	WRK_P99_MS=$(printf '%s\n' "$out" | awk '$1 == "99%" {
+		v = $2; u = v; sub(/[0-9.]+/, "", u); sub(/[a-z]+$/, "", v);
+		if (u == "us") v /= 1000; else if (u == "s") v *= 1000; print v }')
+	errors=$(printf '%s\n' "$out" | awk '/Non-2xx|Socket errors/')
+	[ -n "$errors" ] && echo "    wrk: $errors" >&2
+	return 0
+}
+
+rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print "inf"; else printf "%.2f", a / b }'; }
