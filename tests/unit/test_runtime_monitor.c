@@ -1,0 +1,158 @@
+/*
+ * test_runtime_monitor.c: the monitor's json-file writer (its log.c,
+ * compiled in here, since the monitor is a program and not a library):
+ * Go-compatible escaping, UTF-8 repair, line splitting, partial lines,
+ * rotation names, max-size and max-file.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "dockerapi/monitor/log.c"
+
+#include <jansson.h>
+
+#include "xalloc.h"
+
+static char dir[64];
+
+static int
+setup(void **state)
+{
+	snprintf(dir, sizeof dir, "/tmp/test_monitor.XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static void
+escape_is(const char *in, size_t len, const char *want)
+{
+	char out[256];
+	size_t n = log_json_escape(out, in, len);
+
+	out[n] = '\0';
+	assert_string_equal(out, want);
+}
+
+static void
+test_escape(void **state)
+{
+	escape_is("plain", 5, "plain");
+	escape_is("a\"b\\c\n\r\t", 8, "a\\\"b\\\\c\\n\\r\\t");
+	escape_is("<a&b>", 5, "\\u003ca\\u0026b\\u003e");
+	escape_is("\001\037\177", 3, "\\u0001\\u001f\177");
+	escape_is("\xe2\x82\xac \xf0\x9f\x98\x80", 8, "\xe2\x82\xac \xf0\x9f\x98\x80");
+	escape_is("\xff\xc3", 2, "\\ufffd\\ufffd");
+	escape_is("\xed\xa0\x80", 3, "\\ufffd\\ufffd\\ufffd");	/* surrogate */
+	escape_is("\xe2\x80\xa8", 3, "\\u2028");
+}
+
+static void
+test_utf8_cut(void **state)
+{
+	assert_int_equal(log_utf8_cut("abc", 3), 3);
+	assert_int_equal(log_utf8_cut("ab\xe2\x82", 4), 2);
+	assert_int_equal(log_utf8_cut("ab\xe2\x82\xac", 5), 5);
+	assert_int_equal(log_utf8_cut("a\xf0", 2), 1);
+}
+
+/* All records of the files, oldest first, concatenated; and their count. */
+static char *
+read_all(int *records, int *files)
+{
+	char cmd[256], line[70000], *all = xcalloc(1, 1 << 20);
+	json_t *j;
+	FILE *f;
+
+	*records = 0;
+	snprintf(cmd, sizeof cmd, "cd %s/logs && ls stdio.log.* 2>/dev/null | "
+	    "sort; echo stdio.log", dir);
+	f = popen(cmd, "r");
+	*files = 0;
+	while (fgets(cmd, sizeof cmd, f) != NULL) {
+		char path[512];
+		FILE *lf;
+
+		cmd[strcspn(cmd, "\n")] = '\0';
+		snprintf(path, sizeof path, "%s/logs/%s", dir, cmd);
+		(*files)++;
+		if ((lf = fopen(path, "r")) == NULL)
+			continue;
+		while (fgets(line, sizeof line, lf) != NULL) {
+			j = json_loads(line, 0, NULL);
+			assert_non_null(j);
+			strcat(all, json_string_value(json_object_get(j, "log")));
+			json_decref(j);
+			(*records)++;
+		}
+		fclose(lf);
+	}
+	pclose(f);
+	return all;
+}
+
+static void
+test_lines_and_rotation(void **state)
+{
+	sdc_error_t err = NULL;
+	char want[8192] = "", line[64], *all;
+	int i, records, files;
+
+	assert_int_equal(log_open(dir, 1000, 4, &err), 0);
+	for (i = 0; i < 100; i++) {
+		snprintf(line, sizeof line, "line %d\n", i);
+		strcat(want, line);
+	}
+	/* Written in odd pieces: records still come out a line each. */
+	for (i = 0; want[i] != '\0'; i += 7)
+		log_write(1, want + i, strlen(want + i) < 7 ? strlen(want + i) : 7);
+	log_write(2, "partial", 7);
+	log_flush(0);
+	strcat(want, "partial");
+	all = read_all(&records, &files);
+	assert_int_equal(files, 4);		/* max-file: 3 rotated + live */
+	assert_non_null(strstr(want, all));	/* the newest, in order */
+	assert_string_equal(want + strlen(want) - strlen(all), all);
+	free(all);
+
+	log_limits(0, 0);			/* no rotation from now on */
+	log_write(1, "x\n", 2);
+	all = read_all(&records, &files);
+	assert_int_equal(files, 4);
+	free(all);
+}
+
+static void
+test_time(void **state)
+{
+	struct timespec ts = { 1795458774, 5 };
+	char out[64];
+
+	log_time(out, sizeof out, &ts);
+	assert_string_equal(out, "2026-11-23T18:32:54.000000005Z");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_escape),
+		cmocka_unit_test(test_utf8_cut),
+		cmocka_unit_test(test_time),
+		cmocka_unit_test_setup_teardown(test_lines_and_rotation, setup,
+		    teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
