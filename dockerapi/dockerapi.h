@@ -47,6 +47,8 @@
 
 struct tunables;
 struct account;
+struct images;
+struct containers;
 
 /* What the daemon was started with: built-in defaults, then the YAML file
  * (-f), then flags.  Tunables that change at run time are not here. */
@@ -78,6 +80,8 @@ struct dockerapi {
 	struct router *admin_router;
 	char *ca_pem;           /* served at /ca.pem */
 	time_t started;
+	struct images *images;          /* images.c: the image store */
+	struct containers *containers;  /* containers.c: the node backend */
 };
 
 /* --- config.c: defaults, the YAML file, flags --- */
