@@ -13,5 +13,5 @@ BINS += $(BUILD)/bin/sdc-node
 $(BUILD)/bin/sdc-node: $(BUILD)/dockerapi/runtime/cli/sdc-node.o \
 		$(LIBSDCNODE) $(BUILD)/libsdc.a
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $(BUILD)/dockerapi/runtime/cli/sdc-node.o \
+	$(CC) $(LDFLAGS) -Wl,--as-needed -o $@ $(BUILD)/dockerapi/runtime/cli/sdc-node.o \
 		$(LIBSDCNODE) $(BUILD)/libsdc.a $(LDLIBS)

@@ -5,7 +5,8 @@
  * session can walk a container through its life exactly as the daemon
  * does: create, start (optionally attached: output relayed, stdin sent,
  * exit code returned), state, wait, kill, pause, resume, exec, attach,
- * stats, top, log-limits, delete, list.  Output is plain key=value lines
+ * stats, top, log-limits, delete, list; and run, which is `docker run
+ * --rm` in one process, for timing the whole path.  Output is plain key=value lines
  * for scripts.  See sdc-node --help.
  */
 #include <errno.h>
@@ -15,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "xalloc.h"
@@ -32,7 +34,8 @@ static const char node_usage[] =
     "  state ID | wait ID [TIMEOUT_MS] | kill ID SIGNAL | pause ID | resume ID\n"
     "  exec ID EXEC_ID [-t] [-i] [-u USER] [-e K=V]... -- ARGV...   (attached)\n"
     "  attach ID [EXEC_ID] | stats ID | top ID | log-limits ID MAX_SIZE MAX_FILE\n"
-    "  delete ID [-f] | list\n";
+    "  delete ID [-f] | list\n"
+    "  run ID [create options] -- ARGV...   (create, start attached, delete: run --rm)\n";
 
 struct node_args {
 	const char *v[NODE_MAX + 1];
@@ -193,6 +196,51 @@ node_start(const struct rt_config *cfg, int argc, char **argv)
 		return 0;
 	}
 	return node_relay(out.attach_fd, !isatty(0));
+}
+
+/* With $SDC_NODE_TIMING set, the time since the last mark, to stderr. */
+static void
+node_mark(const char *what)
+{
+	static struct timespec last;
+	struct timespec now;
+
+	if (getenv("SDC_NODE_TIMING") == NULL)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (last.tv_sec != 0)
+		fprintf(stderr, "%s: %.2f ms\n", what,
+		    (double)(now.tv_sec - last.tv_sec) * 1e3 +
+		    (double)(now.tv_nsec - last.tv_nsec) / 1e6);
+	last = now;
+}
+
+/* docker run --rm, in one process: create, start attached, delete. */
+static int
+node_run(const struct rt_config *cfg, int argc, char **argv)
+{
+	struct rt_start_opts o = { .attach = true };
+	struct rt_started out;
+	sdc_error_t err = NULL;
+	int code;
+
+	node_mark("begin");
+	if ((code = node_create(cfg, argc, argv)) != 0)
+		return code;
+	node_mark("create");
+	if (rt_start(cfg, argv[1], &o, &out, &err) < 0) {
+		code = node_fail(&err);
+		rt_delete(cfg, argv[1], true, &err);
+		sdc_error_release(&err);
+		return code;
+	}
+	node_mark("start");
+	code = node_relay(out.attach_fd, false);
+	node_mark("wait");
+	if (rt_delete(cfg, argv[1], true, &err) < 0)
+		return node_fail(&err);
+	node_mark("delete");
+	return code;
 }
 
 static int
@@ -366,6 +414,8 @@ main(int argc, char **argv)
 		return node_create(&cfg, argc, argv);
 	if (strcmp(cmd, "start") == 0)
 		return node_start(&cfg, argc, argv);
+	if (strcmp(cmd, "run") == 0)
+		return node_run(&cfg, argc, argv);
 	if (strcmp(cmd, "exec") == 0 && argc > 3)
 		return node_exec(&cfg, argc, argv);
 	return node_simple(&cfg, cmd, argc, argv);
