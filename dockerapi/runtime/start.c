@@ -20,16 +20,22 @@ rt_start_prepare(const struct rt_config *cfg, const char *id, const char *dir,
     json_t **rt, sdc_error_t *err)
 {
 	const char *del[] = { "delete", "--force", id, NULL };
+	struct rt_state st;
 	char *path;
 
+	if (rt_state_read(cfg, id, &st, err) < 0)
+		return -1;
+	if (st.status == RT_RUNNING || st.status == RT_PAUSED)
+		return sdc_make_error(err, 0, "Container %s is already %s", id,
+		    rt_status_name(st.status));
+	/* Exited: its monitor may still be removing it from runc. */
 	if (rt_monitor_wait(dir, RT_START_WAIT_MS, err) < 0)
-		return sdc_make_error(err, 0, "container %s is already running",
-		    id);
+		return -1;
 	xasprintf(&path, "%s/%s", dir, RT_FILE_RUNTIME);
 	*rt = rt_json_read(path, err);
 	free(path);
 	if (*rt == NULL)
-		return sdc_error_wrap(err, "No such container: %s", id);
+		return sdc_error_wrap(err, "container %s", id);
 	if (rt_rootfs_ensure(dir, err) < 0)
 		return -1;
 	if (rt_runc_known(cfg, id) && rt_runc(cfg, del, err) < 0)
