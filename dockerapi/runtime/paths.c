@@ -96,3 +96,9 @@ rt_exec_path(const struct rt_config *cfg, const char *id, const char *exec_id)
 	xasprintf(&p, "%s/%s/%s/%s", rt_zones(cfg), id, RT_DIR_EXEC, exec_id);
 	return p;
 }
+
+char *
+rt_dir(const struct rt_config *cfg, const char *id)
+{
+	return rt_path(cfg, id, NULL);
+}

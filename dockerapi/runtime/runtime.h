@@ -138,6 +138,9 @@ const char *rt_status_name(enum rt_status s);	/* "created", "running", ... */
 int rt_wait(const struct rt_config *cfg, const char *id, int timeout_ms,
     struct rt_state *out, sdc_error_t *err);
 
+/* The container's folder, <zones>/<id> (logs/ holds stdio.log*); free it. */
+char *rt_dir(const struct rt_config *cfg, const char *id);
+
 /* The container's ids, from the folder names (for recovery). */
 int rt_list(const struct rt_config *cfg, char ***ids, size_t *n,
     sdc_error_t *err);
