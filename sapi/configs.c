@@ -86,11 +86,9 @@ sapi_configs_answer(struct http_request *req, json_t *cfg, const char *etag,
 	http_set_header(req, "Cache-Control", "no-cache");
 	if (sapi_etag_listed(if_none_match, etag)) {
 		json_decref(cfg);
-		http_reply(req, 304, NULL, NULL, 0);
-	} else {
-		http_reply_json(req, 200, cfg);
+		return sapi_send(req, 304, NULL);
 	}
-	return HTTP_DONE;
+	return sapi_send(req, 200, cfg);
 }
 
 /* --- waiters --- */

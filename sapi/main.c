@@ -140,6 +140,7 @@ sapi_main_signal(evutil_socket_t sig, short what, void *arg)
 		return;
 	}
 	log_info("signal %d: shutting down", (int)sig);
+	sapi_commit_flush(&m->s);
 	sapi_configs_flush(&m->s);
 	http_server_shutdown(m->s.http, 5, sapi_main_stopped, m);
 }
@@ -179,6 +180,7 @@ sapi_main_free(struct sapi_main *m)
 		event_free(m->sigterm);
 	if (m->sigint != NULL)
 		event_free(m->sigint);
+	sapi_commit_free(m->s.commit);     /* answers what it still holds */
 	if (m->s.http != NULL)
 		http_server_free(m->s.http);
 	sapi_waiters_free(m->s.waiters);
@@ -212,6 +214,7 @@ main(int argc, char **argv)
 		goto out;
 	log_info("data in %s/sapi.db", o.data_dir);
 	m.s.base = event_base_new();
+	m.s.commit = sapi_commit_new(&m.s);
 	sapi_dispatch_init(&m.s);
 	if (sapi_main_serve(&m, &o, &err) < 0)
 		goto out;

@@ -18,16 +18,14 @@ sapi_mode_ping(struct http_request *req, void *arg)
 	struct sapi *s = arg;
 	bool ok = sapi_model_available(s->model);
 
-	http_reply_json(req, ok ? 200 : 503, json_pack("{s:s, s:s, s:b}",
+	return sapi_send(req, ok ? 200 : 503, json_pack("{s:s, s:s, s:b}",
 	    "mode", "full", "storType", "sqlite", "storAvailable", ok));
-	return HTTP_DONE;
 }
 
 static int
 sapi_mode_get(struct http_request *req, void *arg)
 {
-	http_reply_json(req, 200, json_string("full"));
-	return HTTP_DONE;
+	return sapi_send(req, 200, json_string("full"));
 }
 
 /* The mode comes as ?mode=, or in a JSON body {"mode": ...}. */
@@ -40,16 +38,15 @@ sapi_mode_post(struct http_request *req, void *arg)
 
 	if (mode == NULL && req->body.len > 0) {
 		if ((body = sapi_request_object(req)) == NULL)
-			return HTTP_DONE;
+			return HTTP_DONE;       /* answered: 400 */
 		mode = json_string_value(json_object_get(body, "mode"));
 	}
 	if (mode == NULL)
 		rc = sapi_reply_fail(req, SAPI_E_MISSING_PARAMETER,
 		    "missing required keys: mode");
-	else if (strcmp(mode, "full") == 0) {
-		http_reply(req, 204, NULL, NULL, 0);
-		rc = HTTP_DONE;
-	} else if (strcmp(mode, "proto") == 0)
+	else if (strcmp(mode, "full") == 0)
+		rc = sapi_send(req, 204, NULL);
+	else if (strcmp(mode, "proto") == 0)
 		rc = sapi_reply_fail(req, SAPI_E_INVALID_ARGUMENT,
 		    "cannot go back from full mode to proto mode");
 	else

@@ -208,6 +208,28 @@ sapi_model_rollback(struct sapi_model *m)
 	store_rollback(m->st);
 }
 
+int
+sapi_model_savepoint(struct sapi_model *m, sdc_error_t *err)
+{
+	return store_exec(m->st, "SAVEPOINT sapi_write", err);
+}
+
+int
+sapi_model_release_savepoint(struct sapi_model *m, sdc_error_t *err)
+{
+	return store_exec(m->st, "RELEASE SAVEPOINT sapi_write", err);
+}
+
+void
+sapi_model_rollback_savepoint(struct sapi_model *m)
+{
+	sdc_error_t err = NULL;
+
+	if (store_exec(m->st, "ROLLBACK TO SAVEPOINT sapi_write", &err) == 0)
+		store_exec(m->st, "RELEASE SAVEPOINT sapi_write", &err);
+	sdc_error_release(&err);
+}
+
 /* The object of the current row: its JSON with the version column. */
 static json_t *
 sapi_model_row(struct store_stmt *q, sdc_error_t *err)

@@ -5,11 +5,11 @@
  * The four resources differ only in data (which keys a POST needs, which
  * parent they hang from, whether they have a type), so one set of handlers
  * reads that from the route's struct sapi_resource instead of four copies
- * of the same code.  A write runs inside one store transaction: the
- * checks that read other objects (the parent exists, the schema holds for
- * every merged config below) see the write itself, and a refusal rolls it
- * all back.  The answer leaves only after the commit, i.e. once the write
- * is on disk.
+ * of the same code.  A write runs inside the store transaction of its
+ * batch (commit.c): the checks that read other objects (the parent exists,
+ * the schema holds for every merged config below) see the write itself,
+ * and a refusal rolls back that write alone.  The answer leaves only after
+ * the commit, i.e. once the write is on disk.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -30,7 +30,8 @@ sapi_objects_resource(const struct http_request *req)
 	return ((const struct route *)req->route)->data;
 }
 
-/* Run fn in a transaction and answer with what it returns. */
+/* Run fn as one write of the current batch and answer with what it
+ * returns, once the batch is committed (commit.c). */
 static int
 sapi_objects_write(struct http_request *req, struct sapi *s,
     sapi_objects_write_fn fn, const json_t *body, int status)
@@ -39,24 +40,21 @@ sapi_objects_write(struct http_request *req, struct sapi *s,
 	sdc_error_t err = NULL;
 	json_t *obj;
 
-	if (sapi_model_begin(s->model, &err) < 0)
+	if (sapi_commit_enter(s, &err) < 0)
 		return sapi_reply_error(req, &err);
 	if ((obj = fn(s, req, res, body, &err)) == NULL) {
-		sapi_model_rollback(s->model);
+		sapi_commit_leave(s, false, NULL);
 		return sapi_reply_error(req, &err);
 	}
-	if (sapi_model_commit(s->model, &err) < 0) {
+	if (sapi_commit_leave(s, true, &err) < 0) {
 		json_decref(obj);
 		return sapi_reply_error(req, &err);
 	}
 	if (status == 204) {
 		json_decref(obj);
-		http_reply(req, 204, NULL, NULL, 0);
-	} else {
-		sapi_reply_object(req, status, obj);
+		return sapi_send(req, 204, NULL);
 	}
-	sapi_configs_changed(s);
-	return HTTP_DONE;
+	return sapi_reply_object(req, status, obj);
 }
 
 /* --- reading --- */
@@ -78,8 +76,7 @@ sapi_objects_list(struct http_request *req, void *arg)
 		f.parent = http_query(req, res->parent_field);
 	if ((list = sapi_model_list(s->model, res->kind, &f, &err)) == NULL)
 		return sapi_reply_error(req, &err);
-	http_reply_json(req, 200, list);
-	return HTTP_DONE;
+	return sapi_send(req, 200, list);
 }
 
 int

@@ -67,6 +67,10 @@ bool sapi_model_available(struct sapi_model *m);
 int sapi_model_begin(struct sapi_model *m, sdc_error_t *err);
 int sapi_model_commit(struct sapi_model *m, sdc_error_t *err);
 void sapi_model_rollback(struct sapi_model *m);
+/* Inside a transaction: one write's statements, kept or undone alone. */
+int sapi_model_savepoint(struct sapi_model *m, sdc_error_t *err);
+int sapi_model_release_savepoint(struct sapi_model *m, sdc_error_t *err);
+void sapi_model_rollback_savepoint(struct sapi_model *m);
 
 /* A new reference to the object, or NULL: SAPI_E_NOT_FOUND when there is
  * none of that kind with that uuid. */

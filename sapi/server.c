@@ -48,8 +48,7 @@ sapi_reply_error(struct http_request *req, sdc_error_t *err)
 	body = json_pack("{s:s, s:o}", "code", sapi_error_name(*err),
 	    "message", sapi_json_text(sdc_error_msg(*err)));
 	sdc_error_release(err);
-	http_reply_json(req, status, body);
-	return HTTP_DONE;
+	return sapi_send(req, status, body);
 }
 
 int
@@ -76,8 +75,7 @@ sapi_reply_object(struct http_request *req, int status, json_t *obj)
 	snprintf(etag, sizeof etag, "\"%lld\"",
 	    (long long)json_int(obj, "version", 0));
 	http_set_header(req, "ETag", etag);
-	http_reply_json(req, status, obj);
-	return HTTP_DONE;
+	return sapi_send(req, status, obj);
 }
 
 json_t *
@@ -199,15 +197,14 @@ sapi_dispatch(struct http_request *req, void *arg)
 	const struct route *r;
 	int status = 404;
 
+	req->data = s;
 	log_emit(LOG_DEBUG, req->req_id, NULL, "%s %s", req->method,
 	    req->target);
 	if ((r = router_match(s->router, req, &status)) != NULL)
 		return r->handler(req, s);
-	if (status == 405) {
-		http_reply_json(req, 405, json_pack("{s:s, s:s+}", "code",
+	if (status == 405)
+		return sapi_send(req, 405, json_pack("{s:s, s:s+}", "code",
 		    "BadMethod", "message", req->method, " is not allowed here"));
-		return HTTP_DONE;
-	}
 	return sapi_reply_fail(req, SAPI_E_NOT_FOUND, "%s does not exist",
 	    req->path);
 }

@@ -15,6 +15,7 @@
 #include "sapi.h"
 
 struct sapi_waiters;
+struct sapi_commit;
 
 struct sapi {
 	struct event_base *base;
@@ -22,6 +23,7 @@ struct sapi {
 	struct router *router;
 	struct sapi_model *model;
 	struct sapi_waiters *waiters;
+	struct sapi_commit *commit;
 	double max_wait;
 };
 
@@ -73,7 +75,20 @@ void sapi_waiters_free(struct sapi_waiters *w);
 void sapi_configs_changed(struct sapi *s);
 void sapi_configs_flush(struct sapi *s);
 
-/* Answering (server.c). */
+/* Group commit (commit.c).  A write runs between enter and leave (keep:
+ * its statements stay in the batch; else they are rolled back); the batch
+ * commits once the loop has run every ready request. */
+struct sapi_commit *sapi_commit_new(struct sapi *s);
+void sapi_commit_free(struct sapi_commit *c);
+int sapi_commit_enter(struct sapi *s, sdc_error_t *err);
+int sapi_commit_leave(struct sapi *s, bool keep, sdc_error_t *err);
+/* Commit the open batch now and send the answers it holds. */
+void sapi_commit_flush(struct sapi *s);
+/* Every answer goes out through here: at once, or after the open batch
+ * commits.  Steals body (NULL: none).  Returns what the handler returns. */
+int sapi_send(struct http_request *req, int status, json_t *body);
+
+/* Answering (server.c).  Each returns what the handler should return. */
 int sapi_reply_error(struct http_request *req, sdc_error_t *err);
 int sapi_reply_fail(struct http_request *req, enum sapi_errcode code,
     const char *fmt, ...) SDC_PRINTF(3, 4);

@@ -95,6 +95,12 @@ class Sapi:
                 self.proc.wait()
         rc = self.proc.returncode if self.proc else None
         self.proc = None
+        text = self.logtext()
+        for bad in ("AddressSanitizer", "LeakSanitizer", "runtime error:"):
+            if bad in text:
+                check(False, "sapi's log has no %s report:\n%s" %
+                      (bad, text[text.index(bad) - 200:][:3000]))
+                break
         if kill and self in _live:
             _live.remove(self)
             if self.own_dir:

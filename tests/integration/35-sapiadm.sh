@@ -114,8 +114,9 @@ check "... with curl's reason" grep -qi "connect" "$tmp/err"
 "$A" --help >/dev/null; check "--help: exit 0" [ $? -eq 0 ]
 
 # watch: the config now, then each change
+: >"$tmp/watch.out"
 "$A" --json watch dockerapi0 --cache "$tmp/cache.json" --wait 5 \
-    >"$tmp/watch.out" 2>"$tmp/watch.err" &
+    >>"$tmp/watch.out" 2>"$tmp/watch.err" &
 wpid=$!
 pids="$pids $wpid"
 n_lines() { wc -l <"$tmp/watch.out"; }
@@ -150,6 +151,9 @@ kill "$sapi_pid"; wait "$sapi_pid" 2>/dev/null
     2>/dev/null
 check "with sapi down, watch -n 1 prints the cached config" [ "$(json \
     "$tmp/cached.out" "j['metadata']['W']")" = 2 ]
+
+check "no sanitizer report in sapi's log" sh -c \
+    "! grep -q 'Sanitizer\|runtime error:' '$tmp/sapi.log'"
 
 echo "$fails failure(s)"
 [ $fails -eq 0 ]
