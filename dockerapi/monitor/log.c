@@ -323,6 +323,12 @@ log_write(int stream, const char *data, size_t len)
 	}
 }
 
+bool
+log_pending(void)
+{
+	return log_lines[1].len > 0 || log_lines[2].len > 0;
+}
+
 void
 log_flush(int age_ms)
 {

@@ -3,7 +3,8 @@
  *
  * The monitor watches at most a few dozen descriptors, so a fixed table
  * scanned on each pass costs less than any event library would in code
- * and memory.  Callbacks may add and remove entries while the loop runs:
+ * and memory.  The tick runs only while it is wanted (a partial log line
+ * waits, or output is draining), so an idle monitor never wakes up.  Callbacks may add and remove entries while the loop runs:
  * a removed entry is marked and skipped, and the table is compacted only
  * between passes.
  */
@@ -27,6 +28,7 @@ static int loop_count;
 static bool loop_stop;
 static int loop_tick_ms;
 static void (*loop_tick_cb)(void);
+static bool (*loop_tick_wanted)(void);
 
 static struct loop_entry *
 loop_find(int fd)
@@ -74,10 +76,11 @@ loop_del(int fd)
 }
 
 void
-loop_tick(int ms, void (*tick)(void))
+loop_tick(int ms, void (*tick)(void), bool (*wanted)(void))
 {
 	loop_tick_ms = ms;
 	loop_tick_cb = tick;
+	loop_tick_wanted = wanted;
 }
 
 void
@@ -128,6 +131,7 @@ loop_run(void)
 	struct pollfd pfd[LOOP_MAX];
 	long long next = 0;
 	int i, n, timeout;
+	bool ticking;
 
 	while (!loop_stop) {
 		loop_compact();
@@ -140,7 +144,10 @@ loop_run(void)
 			pfd[n++].revents = 0;
 		}
 		timeout = -1;
-		if (loop_tick_ms > 0) {
+		ticking = loop_tick_ms > 0 && loop_tick_wanted();
+		if (!ticking)
+			next = 0;
+		else {
 			if (next == 0)
 				next = loop_now_ms() + loop_tick_ms;
 			timeout = (int)(next - loop_now_ms());
@@ -150,7 +157,7 @@ loop_run(void)
 		if (poll(pfd, (nfds_t)n, timeout) < 0 && errno != EINTR)
 			return;
 		loop_dispatch(pfd, n);
-		if (loop_tick_ms > 0 && loop_now_ms() >= next) {
+		if (ticking && loop_now_ms() >= next) {
 			next = 0;
 			loop_tick_cb();
 		}

@@ -180,6 +180,12 @@ main_tick(void)
 		loop_break();
 }
 
+static bool
+main_tick_wanted(void)
+{
+	return main_exited || log_pending();
+}
+
 static void
 main_signal_cb(int fd, short revents, void *arg)
 {
@@ -244,7 +250,7 @@ main(int argc, char **argv)
 		sync_error("%s", sdc_error_msg(err));
 		return 1;
 	}
-	loop_tick(MAIN_TICK_MS, main_tick);
+	loop_tick(MAIN_TICK_MS, main_tick, main_tick_wanted);
 	loop_run();
 	if (main_failed) {
 		unlinkat(mon_dirfd, RT_FILE_ATTACH, 0);

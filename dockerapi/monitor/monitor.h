@@ -50,8 +50,8 @@ typedef void (*loop_cb)(int fd, short revents, void *arg);
 void loop_add(int fd, short events, loop_cb cb, void *arg);
 void loop_events(int fd, short events);
 void loop_del(int fd);
-/* Call tick every `ms` milliseconds while ms > 0. */
-void loop_tick(int ms, void (*tick)(void));
+/* Call tick every `ms` milliseconds while wanted() says so. */
+void loop_tick(int ms, void (*tick)(void), bool (*wanted)(void));
 void loop_run(void);
 void loop_break(void);
 
@@ -79,6 +79,8 @@ void stdio_resize(unsigned rows, unsigned cols);
 int log_open(const char *dir, long long max_size, int max_file, sdc_error_t *err);
 void log_limits(long long max_size, int max_file);
 void log_write(int stream, const char *data, size_t len);
+/* Whether a partial line waits for log_flush(). */
+bool log_pending(void);
 /* Write out partial lines older than `age_ms` (0: all of them). */
 void log_flush(int age_ms);
 /* The Docker timestamp: 2026-11-23T18:20:01.123456789Z */
