@@ -69,11 +69,18 @@ done
 [ "$(grep -c '"log":"run' "$ZONES/again/logs/stdio.log")" = 3 ] || fail "restart log"
 ok "an exited container starts again, appending to its log"
 
+# As after a reboot: the mounts are gone; a start mounts them again.
+node create boot -l "$LAYER" -d 8388608 -- cat /etc/hostname >/dev/null
+umount "$ZONES/boot/root" && umount "$ZONES/boot/rw"
+[ "$(node start boot -a </dev/null)" = boot ] || fail "start after the mounts went"
+grep -q "$ZONES/boot/rw tmpfs" /proc/mounts || fail "tmpfs not mounted again"
+ok "a start mounts the root and the writable layer again"
+
 node create busy -l "$LAYER" -- sleep 60 >/dev/null
 node start busy >/dev/null
 node delete busy 2>/dev/null && fail "deleted a running container without force"
 node delete busy -f || fail "rm -f busy"
-for c in oom again busy; do
+for c in oom again boot busy; do
 	[ -e "$ZONES/$c" ] && node delete "$c"
 	assert_gone "$c"
 done
