@@ -13,6 +13,10 @@
  * would: that is someone's attempt at a version.  "/version" and
  * "/volumes/..." are plain paths.
  *
+ * A "*name" rest parameter counts the segments the pattern has after it
+ * and leaves that many at the end of the path for them, so image names
+ * with slashes, a registry port and a tag fit: no backtracking needed.
+ *
  * HEAD falls back to the GET route of the same path when no route names
  * HEAD; the server sends no body for HEAD in any case.
  *
@@ -84,14 +88,43 @@ router_seglen(const char *s)
 	return slash ? (size_t)(slash - s) : strlen(s);
 }
 
-/* Match path against pattern, segment by segment; collect the params. */
+/* The start of the last n segments of path (at their '/'), or NULL when
+ * path has fewer; n == 0 gives the end of path. */
+static const char *
+router_tail(const char *path, size_t n)
+{
+	const char *p = path + strlen(path);
+
+	while (n > 0) {
+		if (p == path)
+			return NULL;
+		if (*--p == '/')
+			n--;
+	}
+	return p;
+}
+
+static size_t
+router_nsegs(const char *pat)
+{
+	size_t n = 0;
+
+	for (; *pat != '\0'; pat++)
+		if (*pat == '/')
+			n++;
+	return n;
+}
+
+/* Match path against pattern, segment by segment, adding to the params.
+ * A "*name" segment takes all but as many trailing segments of the path
+ * as the pattern has after it, and those must match the rest. */
 static bool
-router_match_pattern(const char *pat, const char *path,
+router_match_from(const char *pat, const char *path,
     struct router_span *spans, size_t *nspans)
 {
 	size_t plen, slen;
+	const char *cut;
 
-	*nspans = 0;
 	for (;;) {
 		if (*pat == '\0' || *path == '\0')
 			return *pat == '\0' && *path == '\0';
@@ -102,12 +135,16 @@ router_match_pattern(const char *pat, const char *path,
 		slen = router_seglen(path);
 
 		if (*pat == '*') {
-			if (*path == '\0' || *nspans == ROUTER_MAX_PARAMS)
+			cut = router_tail(path, router_nsegs(pat + plen));
+			if (cut == NULL || cut == path || *path == '/' ||
+			    *nspans == ROUTER_MAX_PARAMS)
 				return false;
 			spans[*nspans] = (struct router_span){ pat + 1,
-			    plen - 1, path, strlen(path) };
+			    plen - 1, path, (size_t)(cut - path) };
 			(*nspans)++;
-			return pat[plen] == '\0';
+			pat += plen;
+			path = cut;
+			continue;
 		}
 		if (*pat == ':') {
 			if (slen == 0 || *nspans == ROUTER_MAX_PARAMS)
@@ -120,6 +157,14 @@ router_match_pattern(const char *pat, const char *path,
 		pat += plen;
 		path += slen;
 	}
+}
+
+static bool
+router_match_pattern(const char *pat, const char *path,
+    struct router_span *spans, size_t *nspans)
+{
+	*nspans = 0;
+	return router_match_from(pat, path, spans, nspans);
 }
 
 static void
