@@ -94,6 +94,9 @@ rt_exec_start(const struct rt_config *cfg, const char *id,
 	if (rt_id_check("exec id", exec_id, err) < 0 ||
 	    rt_state_read(cfg, id, &st, err) < 0)
 		return -1;
+	if (st.status == RT_PAUSED)
+		return sdc_make_error(err, 0, "Container %s is paused, unpause the "
+		    "container before exec", id);
 	if (st.status != RT_RUNNING)
 		return sdc_make_error(err, 0, "Container %s is not running", id);
 	path = rt_path(cfg, id, RT_DIR_EXEC);

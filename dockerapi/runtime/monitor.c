@@ -96,6 +96,20 @@ rt_argv_free(struct rt_argv *a)
 		free(a->owned[--a->nowned]);
 }
 
+/* Docker's exit codes for a command that could not be run: 127 when it
+ * is not there, 126 when it cannot be executed. */
+static int
+rt_monitor_error_code(const char *msg)
+{
+	if (strstr(msg, "executable file not found") != NULL ||
+	    strstr(msg, "no such file or directory") != NULL)
+		return 127;
+	if (strstr(msg, "permission denied") != NULL ||
+	    strstr(msg, "exec format error") != NULL)
+		return 126;
+	return 0;
+}
+
 /* Read the monitor's one line: "ok PID" or "error TEXT". */
 static int
 rt_monitor_sync(int fd, pid_t *pid, sdc_error_t *err)
@@ -125,7 +139,8 @@ rt_monitor_sync(int fd, pid_t *pid, sdc_error_t *err)
 		*pid = (pid_t)strtol(line.data + 3, NULL, 10);
 		rc = 0;
 	} else if (strncmp(buf_str(&line), "error ", 6) == 0)
-		rc = sdc_make_error(err, 0, "%s", line.data + 6);
+		rc = sdc_make_error_code(err, rt_monitor_error_code(line.data + 6),
+		    "%s", line.data + 6);
 	else
 		rc = sdc_make_error(err, 0, "the container monitor exited "
 		    "without a report");

@@ -104,7 +104,9 @@ struct rt_started {
 
 /* Start the monitor, which starts the container; returns once it runs.
  * A failure's message is runc's own ("exec: \"nope\": executable file not
- * found in $PATH").  Also restarts an exited container. */
+ * found in $PATH"), and err->code is the exit code Docker reports for it:
+ * 127 (command not found), 126 (not executable), else 0.  Also restarts
+ * an exited container. */
 int rt_start(const struct rt_config *cfg, const char *id,
     const struct rt_start_opts *opts, struct rt_started *out, sdc_error_t *err);
 

@@ -50,9 +50,9 @@ out=$(run net -- sh -c 'echo $(ls /sys/class/net); readlink /proc/1/ns/pid') || 
 ok "own network namespace with loopback only, own pid namespace"
 
 rc=0; out=$(run nope -- /no/such/thing 2>&1) || rc=$?
-[ $rc != 0 ] && echo "$out" | grep -q "no such file or directory" || fail "bad command: $rc $out"
+[ $rc = 127 ] && echo "$out" | grep -q "no such file or directory" || fail "bad command: $rc $out"
 [ "$(state_of nope status)" = created ] || fail "failed start changed state"
-ok "a failed start reports runc's error: $out"
+ok "a failed start reports runc's error, exit code 127: $out"
 
 mkdir -p "$T/vol"
 echo from-host >"$T/vol/f"

@@ -50,12 +50,17 @@ node_push(struct node_args *a, const char *s)
 	a->v[a->n] = NULL;
 }
 
+/* Print the error; exit 1, or the exit code the error carries (126 or
+ * 127 for a command that could not be run, as `docker run` exits). */
 static int
 node_fail(sdc_error_t *err)
 {
+	int code = *err != NULL && (*err)->code > 0 && (*err)->code < 256 ?
+	    (*err)->code : 1;
+
 	fprintf(stderr, "sdc-node: %s\n", sdc_error_msg(*err));
 	sdc_error_release(err);
-	return 1;
+	return code;
 }
 
 static void
