@@ -323,7 +323,21 @@ static bool
 conn_reading(const struct http_conn *c)
 {
 	return c->state == CONN_ACTIVE && c->ready &&
-	    (c->cur == NULL || !c->cur->body_done);
+	    (c->cur == NULL || (!c->cur->body_done && !c->cur->body_paused));
+}
+
+void
+http_pause_body(struct http_request *req, bool pause)
+{
+	struct http_req *r = HTTP_REQ(req);
+	struct http_conn *c = req->conn;
+
+	if (r->body_paused == pause)
+		return;
+	r->body_paused = pause;
+	/* what is buffered gets parsed from the loop, not from the caller */
+	if (!pause && c != NULL && c->state == CONN_ACTIVE && c->cur == r)
+		event_active(c->later, EV_TIMEOUT, 1);
 }
 
 static void

@@ -54,6 +54,7 @@ struct http_req {
 	bool streaming, chunked, close_after;
 	bool bodyless;                  /* HEAD, 204, 304: send no body */
 	bool discard_body;              /* answered early: drop what follows */
+	bool body_paused;               /* http_pause_body(): stop reading */
 	bool gone;                      /* the client left before the answer */
 };
 

@@ -88,8 +88,8 @@ http_stream_body(struct http_request *req, http_body_sink_fn sink, void *arg)
 {
 	struct http_req *r = HTTP_REQ(req);
 
-	if (r->dispatched || r->body_done)
-		return;                 /* only from a head hook */
+	if (r->body_done || (r->dispatched && r->sink == NULL))
+		return;                 /* a head hook, or a handler replacing its sink */
 	r->sink = sink;
 	r->sink_arg = arg;
 }

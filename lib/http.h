@@ -125,9 +125,15 @@ const char *http_param(const struct http_request *req, const char *name);
  * body gives an empty object. */
 json_t *http_body_json(const struct http_request *req, sdc_error_t *err);
 
-/* Body streaming, from a head hook only. */
+/* Body streaming: from a head hook, or from the handler of a request
+ * whose head hook turned streaming on (to put its own sink in place before
+ * the first byte arrives). */
 void http_set_body_limit(struct http_request *req, size_t max);
 void http_stream_body(struct http_request *req, http_body_sink_fn sink, void *arg);
+/* Stop (true) or resume (false) reading a streamed body, for a sink whose
+ * consumer falls behind: the socket is not read while paused.  Bytes the
+ * parser already holds may still reach the sink after pausing. */
+void http_pause_body(struct http_request *req, bool pause);
 
 /* Called if the client goes away before the request is answered. */
 void http_on_close(struct http_request *req, http_event_fn fn, void *arg);
