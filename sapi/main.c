@@ -118,7 +118,9 @@ sapi_main_bootstrap(struct sapi *s, const struct sapi_options *o,
 		    "with no objects", o->bootstrap != NULL ? o->bootstrap : "-");
 		return 0;
 	}
-	return sapi_bootstrap_load(s, o->bootstrap, err);
+	if (sapi_bootstrap_load(s, o->bootstrap, err) < 0)
+		return sdc_error_wrap(err, "the bootstrap");
+	return 0;
 }
 
 static void

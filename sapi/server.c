@@ -198,8 +198,6 @@ sapi_dispatch(struct http_request *req, void *arg)
 	int status = 404;
 
 	req->data = s;
-	log_emit(LOG_DEBUG, req->req_id, NULL, "%s %s", req->method,
-	    req->target);
 	if ((r = router_match(s->router, req, &status)) != NULL)
 		return r->handler(req, s);
 	if (status == 405)
