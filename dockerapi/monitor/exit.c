@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "monitor.h"
+#include "dockerapi/runtime/procstat.h"
 #include "dockerapi/runtime/protocol.h"
 
 #define EXIT_STASH 16
@@ -72,30 +73,6 @@ exit_reap(void)
 	}
 }
 
-/* Field 22 of /proc/PID/stat: the start time, which with the pid names a
- * process for good (pids are reused, the pair is not). */
-static long long
-exit_start_time(pid_t pid)
-{
-	char path[64], buf[1024], *p;
-	ssize_t n;
-	int fd, field;
-
-	snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return 0;
-	n = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	if ((p = strrchr(buf, ')')) == NULL)
-		return 0;
-	for (field = 2; field < 22 && p != NULL; field++)
-		p = strchr(p + 1, ' ');
-	return p != NULL ? strtoll(p + 1, NULL, 10) : 0;
-}
-
 static void
 exit_now(char *out, size_t len)
 {
@@ -133,7 +110,7 @@ exit_write_running(pid_t pid)
 	int i, n;
 
 	exit_pid = pid;
-	exit_pid_start = exit_start_time(pid);
+	exit_pid_start = rt_proc_start_time(pid);
 	exit_now(exit_started, sizeof exit_started);
 	n = snprintf(text, sizeof text, "{\"status\":\"running\",\"pid\":%ld,"
 	    "\"pid_start\":%lld,\"monitor_pid\":%ld,\"started_at\":\"%s\"}\n",

@@ -44,15 +44,6 @@ static struct log_line log_lines[3];
 /* Worst case: every byte escaped to \u00XX, plus the envelope. */
 static char log_record[RT_FRAME_MAX * 6 + 128];
 
-static long long
-log_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 void
 log_time(char *out, size_t len, const struct timespec *ts)
 {
@@ -293,7 +284,7 @@ log_emit(struct log_line *l, int stream, size_t n)
 	log_record_write(stream, l->buf, n);
 	memmove(l->buf, l->buf + n, l->len - n);
 	l->len -= n;
-	l->since_ms = log_now_ms();
+	l->since_ms = loop_now_ms();
 }
 
 void
@@ -311,7 +302,7 @@ log_write(int stream, const char *data, size_t len)
 		if (take > sizeof l->buf - l->len)
 			take = sizeof l->buf - l->len;
 		if (l->len == 0)
-			l->since_ms = log_now_ms();
+			l->since_ms = loop_now_ms();
 		memcpy(l->buf + l->len, data, take);
 		l->len += take;
 		data += take;
@@ -332,7 +323,7 @@ log_pending(void)
 void
 log_flush(int age_ms)
 {
-	long long now = log_now_ms();
+	long long now = loop_now_ms();
 	int s;
 
 	if (log_fd < 0)

@@ -100,7 +100,7 @@ loop_compact(void)
 	loop_count = j;
 }
 
-static long long
+long long
 loop_now_ms(void)
 {
 	struct timespec ts;

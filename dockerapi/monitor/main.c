@@ -37,15 +37,6 @@ static bool main_exited, main_failed;
 static int main_status;
 static long long main_deadline;
 
-static long long
-main_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Keep only stdio (on /dev/null) and the descriptors we were given. */
 static void
 main_fds(const struct mon_opts *o)
@@ -160,7 +151,7 @@ main_container_exited(int status)
 {
 	main_status = status;
 	main_exited = true;
-	main_deadline = main_now_ms() + MAIN_DRAIN_MS;
+	main_deadline = loop_now_ms() + MAIN_DRAIN_MS;
 	if (stdio_done())
 		loop_break();
 }
@@ -176,7 +167,7 @@ static void
 main_tick(void)
 {
 	log_flush(MAIN_TICK_MS);
-	if (main_exited && main_now_ms() >= main_deadline)
+	if (main_exited && loop_now_ms() >= main_deadline)
 		loop_break();
 }
 

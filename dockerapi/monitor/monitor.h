@@ -53,6 +53,7 @@ void loop_del(int fd);
 /* Call tick every `ms` milliseconds while wanted() says so. */
 void loop_tick(int ms, void (*tick)(void), bool (*wanted)(void));
 void loop_run(void);
+long long loop_now_ms(void);	/* CLOCK_MONOTONIC, in ms */
 void loop_break(void);
 
 /* runc.c */

@@ -37,7 +37,7 @@ rt_kill(const struct rt_config *cfg, const char *id, int sig,
 		return -1;
 	start = json_integer_value(json_object_get(j, "pid_start"));
 	json_decref(j);
-	if (rt_pid_start(st.pid) != start)
+	if (start <= 0 || rt_pid_start(st.pid) != start)
 		return sdc_make_error(err, 0, "Container %s is not running", id);
 	if (kill(st.pid, sig) < 0)
 		return sdc_make_error(err, errno, "signalling container %s", id);

@@ -22,6 +22,7 @@
 
 #include "xalloc.h"
 #include "dockerapi/runtime/internal.h"
+#include "dockerapi/runtime/procstat.h"
 
 const char *
 rt_status_name(enum rt_status s)
@@ -38,23 +39,7 @@ rt_status_name(enum rt_status s)
 long long
 rt_pid_start(pid_t pid)
 {
-	char path[64], buf[1024], *p;
-	int fd, field;
-	ssize_t n;
-
-	snprintf(path, sizeof path, "/proc/%ld/stat", (long)pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return -1;
-	n = read(fd, buf, sizeof buf - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	if ((p = strrchr(buf, ')')) == NULL)
-		return -1;
-	for (field = 2; field < 22 && p != NULL; field++)
-		p = strchr(p + 1, ' ');
-	return p != NULL ? strtoll(p + 1, NULL, 10) : -1;
+	return rt_proc_start_time(pid);
 }
 
 static void
@@ -95,7 +80,8 @@ rt_state_json(json_t *j, struct rt_state *out)
 	if (strcmp(status, "running") == 0) {
 		out->status = RT_RUNNING;
 		pid_start = json_integer_value(json_object_get(j, "pid_start"));
-		if (!out->monitor_alive && rt_pid_start(out->pid) != pid_start) {
+		if (!out->monitor_alive && (pid_start <= 0 ||
+		    rt_pid_start(out->pid) != pid_start)) {
 			out->status = RT_EXITED;
 			out->exit_code = -1;
 		}

@@ -1,6 +1,7 @@
 /*
  * test_runtime_monitor.c: the monitor's json-file writer (its log.c,
- * compiled in here, since the monitor is a program and not a library):
+ * compiled in here with the loop's clock, since the monitor is a program
+ * and not a library):
  * Go-compatible escaping, UTF-8 repair, line splitting, partial lines,
  * rotation names, max-size and max-file.
  */
@@ -11,6 +12,7 @@
 #include <cmocka.h>
 
 #include "dockerapi/monitor/log.c"
+#include "dockerapi/monitor/loop.c"
 
 #include <jansson.h>
 
