@@ -21,6 +21,9 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <dirent.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include "xalloc.h"
@@ -174,4 +177,55 @@ rt_rootfs_unmount(const char *dir, sdc_error_t *err)
 	    rt_rootfs_umount(dir, RT_DIR_RW, err) < 0)
 		return -1;
 	return 0;
+}
+
+/* Bytes in use under an open folder; never follows a symlink. */
+static int64_t
+rt_rootfs_du(int dfd)
+{
+	struct dirent *d;
+	struct stat st;
+	int64_t sum = 0;
+	DIR *dir;
+	int fd;
+
+	if ((dir = fdopendir(dfd)) == NULL) {
+		close(dfd);
+		return 0;
+	}
+	while ((d = readdir(dir)) != NULL) {
+		if (strcmp(d->d_name, ".") == 0 || strcmp(d->d_name, "..") == 0 ||
+		    fstatat(dirfd(dir), d->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+			continue;
+		sum += (int64_t)st.st_blocks * 512;
+		if (S_ISDIR(st.st_mode) && (fd = openat(dirfd(dir), d->d_name,
+		    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) >= 0)
+			sum += rt_rootfs_du(fd);
+	}
+	closedir(dir);
+	return sum;
+}
+
+int
+rt_size_rw(const struct rt_config *cfg, const char *id, int64_t *bytes,
+    sdc_error_t *err)
+{
+	char *dir, *upper;
+	struct statfs fs;
+	int fd, rc = 0;
+
+	*bytes = 0;
+	if (rt_id_check("container id", id, err) < 0)
+		return -1;
+	dir = rt_path(cfg, id, NULL);
+	xasprintf(&upper, "%s/%s/upper", dir, RT_DIR_RW);
+	if (rt_rootfs_is_mount(dir, RT_DIR_RW) && statfs(upper, &fs) == 0)
+		*bytes = (int64_t)(fs.f_blocks - fs.f_bfree) * fs.f_bsize;
+	else if ((fd = open(upper, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0)
+		*bytes = rt_rootfs_du(fd);
+	else
+		rc = sdc_make_error_code(err, 404, "No such container: %s", id);
+	free(upper);
+	free(dir);
+	return rc;
 }

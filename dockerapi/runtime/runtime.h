@@ -143,6 +143,11 @@ int rt_wait(const struct rt_config *cfg, const char *id, int timeout_ms,
 /* The container's folder, <zones>/<id> (logs/ holds stdio.log*); free it. */
 char *rt_dir(const struct rt_config *cfg, const char *id);
 
+/* Bytes used by the writable layer (`docker ps -s`'s SizeRw): the tmpfs's
+ * use when there is a disk limit, else a walk of the upper folder. */
+int rt_size_rw(const struct rt_config *cfg, const char *id, int64_t *bytes,
+    sdc_error_t *err);
+
 /* The container's ids, from the folder names (for recovery). */
 int rt_list(const struct rt_config *cfg, char ***ids, size_t *n,
     sdc_error_t *err);

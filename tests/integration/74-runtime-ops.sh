@@ -76,11 +76,19 @@ umount "$ZONES/boot/root" && umount "$ZONES/boot/rw"
 grep -q "$ZONES/boot/rw tmpfs" /proc/mounts || fail "tmpfs not mounted again"
 ok "a start mounts the root and the writable layer again"
 
+run sized -- sh -c 'head -c 300000 /dev/zero >/file' >/dev/null
+run sizedt -d 8388608 -- sh -c 'head -c 300000 /dev/zero >/file' >/dev/null
+for c in sized sizedt; do
+	s=$(node size $c)
+	[ "$s" -ge 300000 ] && [ "$s" -lt 1000000 ] || fail "size of $c's writable layer: $s"
+done
+ok "writable layer size, on disk and on tmpfs"
+
 node create busy -l "$LAYER" -- sleep 60 >/dev/null
 node start busy >/dev/null
 node delete busy 2>/dev/null && fail "deleted a running container without force"
 node delete busy -f || fail "rm -f busy"
-for c in oom again boot busy; do
+for c in oom again boot sized sizedt busy; do
 	[ -e "$ZONES/$c" ] && node delete "$c"
 	assert_gone "$c"
 done

@@ -33,7 +33,7 @@ static const char node_usage[] =
     "  start ID [-a] [-n] [-s MAX_SIZE] [-f MAX_FILE]   (-a: attached, exits with its code)\n"
     "  state ID | wait ID [TIMEOUT_MS] | kill ID SIGNAL | pause ID | resume ID\n"
     "  exec ID EXEC_ID [-t] [-i] [-u USER] [-e K=V]... -- ARGV...   (attached)\n"
-    "  attach ID [EXEC_ID] | stats ID | top ID | log-limits ID MAX_SIZE MAX_FILE\n"
+    "  attach ID [EXEC_ID] | stats ID | top ID | size ID | log-limits ID MAX_SIZE MAX_FILE\n"
     "  delete ID [-f] | list\n"
     "  run ID [create options] -- ARGV...   (create, start attached, delete: run --rm)\n";
 
@@ -354,7 +354,12 @@ node_simple(const struct rt_config *cfg, const char *cmd, int argc,
 	else if (strcmp(cmd, "kill") == 0)
 		rc = rt_kill(cfg, id, argc > 2 ? node_signal(argv[2]) : SIGTERM,
 		    &err);
-	else if (strcmp(cmd, "pause") == 0)
+	else if (strcmp(cmd, "size") == 0) {
+		int64_t bytes;
+
+		if ((rc = rt_size_rw(cfg, id, &bytes, &err)) == 0)
+			printf("%lld\n", (long long)bytes);
+	} else if (strcmp(cmd, "pause") == 0)
 		rc = rt_pause(cfg, id, &err);
 	else if (strcmp(cmd, "resume") == 0)
 		rc = rt_resume(cfg, id, &err);
