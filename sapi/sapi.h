@@ -62,8 +62,9 @@ int sapi_model_is_empty(struct sapi_model *m, bool *empty, sdc_error_t *err);
 /* A trivial query, for /ping. */
 bool sapi_model_available(struct sapi_model *m);
 
-/* One write (several statements) is one transaction: begin, then commit or
- * rollback.  A commit is on disk when it returns. */
+/* A transaction: begin, then commit or rollback.  A commit is on disk
+ * when it returns.  The daemon groups writes (commit.c): one transaction,
+ * a savepoint per write. */
 int sapi_model_begin(struct sapi_model *m, sdc_error_t *err);
 int sapi_model_commit(struct sapi_model *m, sdc_error_t *err);
 void sapi_model_rollback(struct sapi_model *m);

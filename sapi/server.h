@@ -2,10 +2,11 @@
  * server.h: the daemon around the model: its state, the resources and
  * their routes, and the helpers every handler answers with.
  *
- * Everything here runs on the daemon's one libevent thread.  A write is a
- * store transaction opened and committed inside one handler call; only
- * after the commit does the handler answer and tell configs.c, which wakes
- * the long polls whose merged config the write changed.
+ * Everything here runs on the daemon's one libevent thread.  The writes
+ * handled in one turn of the loop share a store transaction (commit.c);
+ * once it has committed, their answers leave and configs.c wakes the long
+ * polls whose merged config changed.  Handlers answer only through
+ * sapi_send() and the helpers built on it, and return what those return.
  */
 #ifndef SAPI_SERVER_H
 #define SAPI_SERVER_H
