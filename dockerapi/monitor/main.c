@@ -130,6 +130,7 @@ main_runc_exited(int status)
 	pid_t pid;
 
 	if (status == 0 && (pid = main_read_pid()) > 0) {
+		runc_console_take();
 		stdio_runc_ok();
 		exit_write_running(pid);
 		sync_ok(pid);

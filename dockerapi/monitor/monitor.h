@@ -60,6 +60,7 @@ void loop_break(void);
 int runc_spawn(const struct mon_opts *o, int dirfd, const int child_fds[3],
     pid_t *pid, sdc_error_t *err);
 int runc_console_listen(int dirfd, char *path, size_t len, sdc_error_t *err);
+void runc_console_take(void);
 void runc_delete(const struct mon_opts *o);
 
 /* stdio.c */

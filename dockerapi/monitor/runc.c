@@ -144,13 +144,24 @@ runc_console_listen(int dirfd, char *path, size_t len, sdc_error_t *err)
 	    RUNC_CONSOLE);
 	snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path);
 	unlinkat(dirfd, RUNC_CONSOLE, 0);
-	runc_console_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	runc_console_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC |
+	    SOCK_NONBLOCK, 0);
 	if (runc_console_fd < 0 ||
 	    bind(runc_console_fd, (struct sockaddr *)&sa, sizeof sa) < 0 ||
 	    listen(runc_console_fd, 1) < 0)
 		return sdc_make_error(err, errno, "console socket");
 	loop_add(runc_console_fd, POLLIN, runc_console_cb, NULL);
 	return 0;
+}
+
+/* runc has exited: take the master now if its connection is still
+ * waiting, so the start is reported with the pty in hand (a resize sent
+ * right after the start then has a terminal to go to). */
+void
+runc_console_take(void)
+{
+	if (runc_console_fd >= 0)
+		runc_console_cb(runc_console_fd, POLLIN, NULL);
 }
 
 /* Remove the stopped container from the runtime, and with it its cgroups,

@@ -33,6 +33,7 @@ static bool stdio_tty, stdio_paused, stdio_close_pending, stdio_stdin_open;
 static char stdio_frame[RT_FRAME_MAX + 1];
 static char stdio_queue[RT_FRAME_MAX];
 static size_t stdio_queue_len;
+static struct winsize stdio_size;	/* asked for before the pty came */
 
 static void stdio_cb(int fd, short revents, void *arg);
 
@@ -138,6 +139,8 @@ stdio_set_master(int fd)
 {
 	stdio_master = fd;
 	stdio_nonblock(fd);
+	if (stdio_size.ws_row != 0)
+		ioctl(fd, TIOCSWINSZ, &stdio_size);
 	loop_add(fd, stdio_paused ? 0 : POLLIN, stdio_cb, NULL);
 }
 
@@ -299,9 +302,8 @@ stdio_close_stdin(void)
 void
 stdio_resize(unsigned rows, unsigned cols)
 {
-	struct winsize ws = { .ws_row = (unsigned short)rows,
-	    .ws_col = (unsigned short)cols };
-
+	stdio_size.ws_row = (unsigned short)rows;
+	stdio_size.ws_col = (unsigned short)cols;
 	if (stdio_master >= 0)
-		ioctl(stdio_master, TIOCSWINSZ, &ws);
+		ioctl(stdio_master, TIOCSWINSZ, &stdio_size);
 }

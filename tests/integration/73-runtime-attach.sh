@@ -44,7 +44,7 @@ echo "$out" | grep -q "tick 39" || fail "late attach missed the output: $out"
 echo "$out" | grep -q "tick 0" && fail "late attach replayed old output"
 ok "a late attach gets the output from then on, and the exit"
 
-node create tty -l "$LAYER" -t -i -- sh -c 'tty; read x; echo "got $x"' >/dev/null
+node create tty -l "$LAYER" -t -i -- sh -c 'tty; read x; echo "got $x"; stty size' >/dev/null
 python3 - "$ZONES" "$ATTACH_PY" "$SDC_BIN/sdc-node" "$T/runc" "$CG" <<'PY' || fail "tty"
 import sys, subprocess, time
 exec(open(sys.argv[2]).read())
@@ -60,7 +60,7 @@ for t, data in frames(s):
         break
     assert t == 1, t
     out += data
-assert b"got word" in out, out
+assert b"got word" in out and b"24 80" in out, out
 log = open(zones + "/tty/logs/stdio.log").read()
 assert '"log":"/dev/pts/0\\r\\n","stream":"stdout"' in log, log
 PY
