@@ -7,7 +7,9 @@
  * one object, as in Triton, and POSTing a taken uuid fails on the primary
  * key.  The JSON is the object as the API shows it; the columns are only
  * indexes.  SAPI's data is small (tens of objects), so filters the columns
- * do not cover are applied in memory.
+ * do not cover are applied in memory.  The SQL is plain enough for the
+ * store's PostgreSQL side too (hence the CASTs that type the optional
+ * filters).
  *
  * The statements are prepared once.  The daemon is one thread, and a write
  * is a transaction the handler opens and commits around its statements, so
@@ -51,8 +53,9 @@ static const char *const sapi_model_sql[Q_COUNT] = {
 	[Q_GET] = "SELECT body, version FROM sapi_objects "
 	    "WHERE uuid = ? AND kind = ?",
 	[Q_LIST] = "SELECT body, version FROM sapi_objects WHERE kind = ? "
-	    "AND (? IS NULL OR name = ?) AND (? IS NULL OR parent = ?) "
-	    "AND (? IS NULL OR type = ?) ORDER BY name, uuid",
+	    "AND (CAST(? AS TEXT) IS NULL OR name = ?) "
+	    "AND (CAST(? AS TEXT) IS NULL OR parent = ?) "
+	    "AND (CAST(? AS TEXT) IS NULL OR type = ?) ORDER BY name, uuid",
 	[Q_CHILDREN] = "SELECT count(*) FROM sapi_objects WHERE parent = ?",
 	[Q_INSERT] = "INSERT INTO sapi_objects "
 	    "(uuid, kind, name, parent, type, version, body) "
