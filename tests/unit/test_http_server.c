@@ -1,0 +1,645 @@
+/*
+ * test_http_server.c: the HTTP server over real loopback sockets —
+ * pipelining, keep-alive, bodies, limits, timeouts, streaming, async
+ * answers, hijack both ways, unix sockets and graceful shutdown.
+ *
+ * Each test starts its own server (options differ) in a thread, with one
+ * handler that dispatches on the path; what the server saw is reported
+ * back through the atomic fields of `seen`.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <cmocka.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+
+#include "test_http_util.h"
+
+static struct ts *g_ts;
+
+static struct {
+	atomic_int closed;              /* on_close ran */
+	atomic_int done;                /* shutdown finished */
+	atomic_int hijack_eof;          /* the client half-closed a hijack */
+	atomic_int got_len;
+	char got[256];                  /* read after the server half-closed */
+} seen;
+
+static void
+later(int ms, void (*fn)(evutil_socket_t, short, void *), void *arg)
+{
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+
+	event_base_once(g_ts->base, -1, EV_TIMEOUT, fn, arg, &tv);
+}
+
+static void
+late_reply(evutil_socket_t fd, short what, void *arg)
+{
+	http_reply(arg, 200, "text/plain", "late", 4);
+}
+
+static void
+stream_next(evutil_socket_t fd, short what, void *arg)
+{
+	struct http_request *req = arg;
+	intptr_t step = (intptr_t)req->data + 1;
+
+	req->data = (void *)step;
+	if (step == 1) {
+		http_stream_write(req, "two", 3);
+		later(200, stream_next, req);
+	} else {
+		http_stream_printf(req, "%s", "three");
+		http_stream_end(req);
+	}
+}
+
+static void
+on_close(struct http_request *req, void *arg)
+{
+	atomic_store(&seen.closed, 1);
+}
+
+/* Hijacked connections still open, freed at the end of a test. */
+static struct bufferevent *hijacked[8];
+
+static void
+hijack_keep(struct bufferevent *bev)
+{
+	for (size_t i = 0; i < 8; i++)
+		if (hijacked[i] == NULL) {
+			hijacked[i] = bev;
+			return;
+		}
+}
+
+static void
+hijack_drop(struct bufferevent *bev)
+{
+	for (size_t i = 0; i < 8; i++)
+		if (hijacked[i] == bev)
+			hijacked[i] = NULL;
+	bufferevent_free(bev);
+}
+
+static void
+cmd_drop_hijacked(struct ts *ts, void *arg)
+{
+	for (size_t i = 0; i < 8; i++)
+		if (hijacked[i] != NULL)
+			hijack_drop(hijacked[i]);
+}
+
+static void
+hijack_free(evutil_socket_t fd, short what, void *arg)
+{
+	hijack_drop(arg);
+}
+
+/* Echo, and answer the client's half-close with "bye" and our own. */
+static void
+hijack_echo_read(struct bufferevent *bev, void *arg)
+{
+	bufferevent_write_buffer(bev, bufferevent_get_input(bev));
+}
+
+static void
+hijack_echo_event(struct bufferevent *bev, short what, void *arg)
+{
+	if (what & BEV_EVENT_EOF) {
+		atomic_store(&seen.hijack_eof, 1);
+		bufferevent_write(bev, "bye", 3);
+		http_hijack_shutdown_write(bev);
+		later(1000, hijack_free, bev);
+	} else if (what & BEV_EVENT_ERROR)
+		hijack_drop(bev);
+}
+
+/* The server half-closes first, then keeps reading. */
+static void
+hijack_first_read(struct bufferevent *bev, void *arg)
+{
+	struct evbuffer *in = bufferevent_get_input(bev);
+	int n = atomic_load(&seen.got_len);
+	size_t len = evbuffer_get_length(in);
+
+	if (len > sizeof seen.got - 1 - (size_t)n)
+		len = sizeof seen.got - 1 - (size_t)n;
+	evbuffer_remove(in, seen.got + n, len);
+	atomic_store(&seen.got_len, n + (int)len);
+}
+
+static void
+hijack_first_event(struct bufferevent *bev, short what, void *arg)
+{
+	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))
+		hijack_drop(bev);
+}
+
+static int
+handle_hijack(struct http_request *req, bool first)
+{
+	struct bufferevent *bev;
+
+	bev = http_hijack(req, "application/vnd.docker.raw-stream");
+	if (bev == NULL)
+		return HTTP_DONE;
+	hijack_keep(bev);
+	if (first) {
+		bufferevent_setcb(bev, hijack_first_read, NULL,
+		    hijack_first_event, NULL);
+		bufferevent_write(bev, "hello", 5);
+		http_hijack_shutdown_write(bev);
+	} else {
+		bufferevent_setcb(bev, hijack_echo_read, NULL,
+		    hijack_echo_event, NULL);
+		if (evbuffer_get_length(bufferevent_get_input(bev)) > 0)
+			hijack_echo_read(bev, NULL);
+	}
+	return HTTP_DONE;
+}
+
+static int
+reply_text(struct http_request *req, const char *text)
+{
+	http_reply(req, 200, "text/plain", text, strlen(text));
+	return HTTP_DONE;
+}
+
+static int
+handler(struct http_request *req, void *arg)
+{
+	const char *p = req->path;
+	char tmp[64];
+
+	if (strcmp(p, "/hello") == 0)
+		return reply_text(req, "hello");
+	if (strcmp(p, "/query") == 0)
+		return reply_text(req, http_query(req, "n") ? http_query(req, "n") : "-");
+	if (strcmp(p, "/id") == 0)
+		return reply_text(req, req->req_id);
+	if (strcmp(p, "/echo") == 0) {
+		http_reply(req, 200, "application/octet-stream", req->body.data,
+		    req->body.len);
+		return HTTP_DONE;
+	}
+	if (strcmp(p, "/json") == 0) {
+		sdc_error_t err = NULL;
+		json_t *v = http_body_json(req, &err);
+
+		if (v == NULL) {
+			sdc_error_release(&err);
+			http_reply_json(req, 400, json_pack("{s:s}", "message", "bad"));
+		} else
+			http_reply_json(req, 200, v);
+		return HTTP_DONE;
+	}
+	if (strcmp(p, "/uid") == 0) {
+		snprintf(tmp, sizeof tmp, "%ld", http_peer_uid(req));
+		return reply_text(req, tmp);
+	}
+	if (strcmp(p, "/async") == 0) {
+		later(100, late_reply, req);
+		return HTTP_ASYNC;
+	}
+	if (strcmp(p, "/slow") == 0) {
+		later(300, late_reply, req);
+		return HTTP_ASYNC;
+	}
+	if (strcmp(p, "/wait") == 0) {
+		http_on_close(req, on_close, NULL);
+		return HTTP_ASYNC;
+	}
+	if (strcmp(p, "/stream") == 0) {
+		http_stream_start(req, 200, "text/plain");
+		http_stream_write(req, "one", 3);
+		req->data = NULL;
+		later(200, stream_next, req);
+		return HTTP_ASYNC;
+	}
+	if (strcmp(p, "/hijack") == 0)
+		return handle_hijack(req, false);
+	if (strcmp(p, "/hijack-first") == 0)
+		return handle_hijack(req, true);
+	if (strcmp(p, "/silent") == 0)
+		return HTTP_DONE;       /* a bug: the server answers 500 */
+	http_reply(req, 404, NULL, NULL, 0);
+	return HTTP_DONE;
+}
+
+static struct ts *
+server(const struct http_server_options *opts)
+{
+	memset(&seen, 0, sizeof seen);
+	g_ts = ts_new(opts, handler, NULL);
+	ts_listen(g_ts, NULL);
+	ts_start(g_ts);
+	return g_ts;
+}
+
+static void
+done(struct ts *ts)
+{
+	ts_call(ts, cmd_drop_hijacked, NULL);
+	ts_free(ts);
+}
+
+static void
+test_pipelining_keepalive(void **state)
+{
+	struct ts *ts = server(NULL);
+	struct tc *tc = tc_connect(ts->port);
+	struct tresp r;
+
+	assert_non_null(tc);
+	assert_int_equal(tc_send(tc,
+	    "GET /query?n=1 HTTP/1.1\r\nHost: x\r\n\r\n"
+	    "GET /async HTTP/1.1\r\nHost: x\r\n\r\n"
+	    "GET /query?n=3 HTTP/1.1\r\nHost: x\r\n\r\n"), 0);
+	assert_int_equal(tc_response(tc, &r), 200);
+	assert_string_equal(buf_str(&r.body), "1");
+	tresp_free(&r);
+	assert_int_equal(tc_response(tc, &r), 200);
+	assert_string_equal(buf_str(&r.body), "late");
+	tresp_free(&r);
+	assert_int_equal(tc_response(tc, &r), 200);
+	assert_string_equal(buf_str(&r.body), "3");
+	assert_true(r.keep_alive);
+	tresp_free(&r);
+	/* the same connection, once more */
+	assert_int_equal(tc_request(tc, "GET /query?n=4 HTTP/1.1\r\n\r\n", &r), 200);
+	assert_string_equal(buf_str(&r.body), "4");
+	assert_true(tresp_has(&r, "date: "));
+	tresp_free(&r);
+	assert_int_equal(tc_request(tc, "GET /nowhere HTTP/1.1\r\n\r\n", &r), 404);
+	tresp_free(&r);
+	assert_int_equal(tc_request(tc, "GET /silent HTTP/1.1\r\n\r\n", &r), 500);
+	tresp_free(&r);
+	tc_close(tc);
+	done(ts);
+}
+
+static void
+test_bodies(void **state)
+{
+	struct ts *ts = server(NULL);
+	struct tc *tc = tc_connect(ts->port);
+	struct tresp r;
+
+	assert_int_equal(tc_send(tc, "POST /echo HTTP/1.1\r\nHost: x\r\n"
+	    "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n"), 0);
+	usleep(50000);
+	assert_int_equal(tc_request(tc, "6\r\n world\r\n0\r\n\r\n", &r), 200);
+	assert_string_equal(buf_str(&r.body), "hello world");
+	tresp_free(&r);
+	assert_int_equal(tc_request(tc, "POST /echo HTTP/1.1\r\n"
+	    "Content-Length: 3\r\n\r\nabc", &r), 200);
+	assert_string_equal(buf_str(&r.body), "abc");
+	tresp_free(&r);
+	assert_int_equal(tc_request(tc, "POST /json HTTP/1.1\r\n"
+	    "Content-Length: 8\r\n\r\n{\"a\": 1}", &r), 200);
+	assert_string_equal(buf_str(&r.body), "{\"a\":1}");
+	assert_true(tresp_has(&r, "content-type: application/json"));
+	tresp_free(&r);
+	assert_int_equal(tc_request(tc, "POST /json HTTP/1.1\r\n"
+	    "Content-Length: 0\r\n\r\n", &r), 200);
+	assert_string_equal(buf_str(&r.body), "{}");
+	tresp_free(&r);
+	assert_int_equal(tc_request(tc, "POST /json HTTP/1.1\r\n"
+	    "Content-Length: 3\r\n\r\n{x}", &r), 400);
+	tresp_free(&r);
+	/* Expect: 100-continue gets its interim answer first */
+	assert_int_equal(tc_request(tc, "POST /echo HTTP/1.1\r\n"
+	    "Expect: 100-continue\r\nContent-Length: 2\r\n\r\n", &r), 100);
+	tresp_free(&r);
+	assert_int_equal(tc_request(tc, "ok", &r), 200);
+	assert_string_equal(buf_str(&r.body), "ok");
+	tresp_free(&r);
+	tc_close(tc);
+	done(ts);
+}
+
+static void
+expect_error_then_close(int port, const char *req, int status)
+{
+	struct tc *tc = tc_connect(port);
+	struct tresp r;
+
+	assert_int_equal(tc_request(tc, req, &r), status);
+	assert_true(tresp_has(&r, "connection: close"));
+	tresp_free(&r);
+	assert_true(tc_wait_eof(tc, 3));
+	tc_close(tc);
+}
+
+static void
+test_errors_and_limits(void **state)
+{
+	struct http_server_options o = { .max_body_bytes = 1024,
+		.max_header_bytes = 1024 };
+	struct ts *ts = server(&o);
+	char big[2048];
+
+	expect_error_then_close(ts->port, "BL\001H / HTTP/1.1\r\n\r\n", 400);
+	expect_error_then_close(ts->port, "GET / HTTP/1.1\r\nBad Header\r\n\r\n", 400);
+	expect_error_then_close(ts->port, "GET /%00 HTTP/1.1\r\n\r\n", 400);
+	expect_error_then_close(ts->port, "POST /echo HTTP/1.1\r\n"
+	    "Content-Length: 5000\r\n\r\n", 413);
+	memset(big, 'a', sizeof big);
+	memcpy(big, "POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+	    "400\r\n", 56);
+	memcpy(big + 56 + 0x400, "\r\n400\r\n", 7);
+	big[56 + 0x400 + 7 + 100] = '\0';     /* over by 100 */
+	expect_error_then_close(ts->port, big, 413);
+	memset(big, 'b', sizeof big);
+	memcpy(big, "GET / HTTP/1.1\r\nX-Big: ", 23);
+	strcpy(big + sizeof big - 5, "\r\n\r\n");
+	expect_error_then_close(ts->port, big, 431);
+	done(ts);
+}
+
+static void
+test_slowloris(void **state)
+{
+	struct http_server_options o = { .request_timeout_sec = 1 };
+	struct ts *ts = server(&o);
+	struct tc *tc = tc_connect(ts->port);
+	double start = tc_now(), took;
+	char tmp[256];
+	ssize_t n = -1;
+
+	tc_send(tc, "GET /hello HTTP/1.1\r\n");
+	tc_timeout(tc->fd, 300);
+	while (tc_now() - start < 5) {
+		if (tc_send(tc, "X") < 0)
+			break;
+		n = recv(tc->fd, tmp, sizeof tmp, 0);
+		if (n >= 0)
+			break;
+	}
+	took = tc_now() - start;
+	assert_true(n >= 0 || took < 5);
+	assert_true(took >= 0.9 && took < 2.5);
+	tc_close(tc);
+	done(ts);
+}
+
+static void
+test_idle_timeout(void **state)
+{
+	struct http_server_options o = { .idle_timeout_sec = 1 };
+	struct ts *ts = server(&o);
+	struct tc *tc = tc_connect(ts->port);
+	struct tresp r;
+	double start;
+
+	assert_int_equal(tc_request(tc, "GET /hello HTTP/1.1\r\n\r\n", &r), 200);
+	tresp_free(&r);
+	start = tc_now();
+	assert_true(tc_wait_eof(tc, 4));
+	assert_true(tc_now() - start > 0.8);
+	tc_close(tc);
+	done(ts);
+}
+
+static void
+test_streaming(void **state)
+{
+	struct ts *ts = server(NULL);
+	struct tc *tc = tc_connect(ts->port);
+	struct tresp r;
+	double start = tc_now();
+
+	memset(&r, 0, sizeof r);
+	tc_send(tc, "GET /stream HTTP/1.1\r\n\r\n");
+	assert_int_equal(tc_until(tc, &r, 1), 200);
+	assert_false(r.complete);
+	assert_string_equal(buf_str(&r.body), "one");
+	assert_true(tc_now() - start < 0.3);
+	assert_true(tresp_has(&r, "transfer-encoding: chunked"));
+	assert_int_equal(tc_until(tc, &r, 0), 200);
+	assert_string_equal(buf_str(&r.body), "onetwothree");
+	assert_true(tc_now() - start >= 0.35);
+	tresp_free(&r);
+	/* the connection is still good */
+	assert_int_equal(tc_request(tc, "GET /hello HTTP/1.1\r\n\r\n", &r), 200);
+	tresp_free(&r);
+	tc_close(tc);
+
+	/* HTTP/1.0: no chunks; the end of the body is the close */
+	tc = tc_connect(ts->port);
+	assert_int_equal(tc_request(tc, "GET /stream HTTP/1.0\r\n\r\n", &r), 200);
+	assert_string_equal(buf_str(&r.body), "onetwothree");
+	assert_false(tresp_has(&r, "chunked"));
+	tresp_free(&r);
+	tc_close(tc);
+	done(ts);
+}
+
+static void
+test_on_close(void **state)
+{
+	struct ts *ts = server(NULL);
+	struct tc *tc = tc_connect(ts->port);
+
+	tc_send(tc, "GET /wait HTTP/1.1\r\n\r\n");
+	usleep(100000);
+	assert_int_equal(atomic_load(&seen.closed), 0);
+	tc_close(tc);
+	assert_true(tc_wait_flag(&seen.closed, 1, 3));
+	done(ts);
+}
+
+static void
+test_head_and_request_id(void **state)
+{
+	struct ts *ts = server(NULL);
+	struct tc *tc = tc_connect(ts->port);
+	struct tresp r;
+
+	tc->head_request = true;
+	assert_int_equal(tc_request(tc, "HEAD /hello HTTP/1.1\r\n\r\n", &r), 200);
+	assert_true(tresp_has(&r, "content-length: 5"));
+	assert_int_equal(r.body.len, 0);
+	tresp_free(&r);
+	/* had a body been sent, this would read it as a response */
+	assert_int_equal(tc_request(tc, "GET /id HTTP/1.1\r\n"
+	    "X-Request-Id: abc-123\r\n\r\n", &r), 200);
+	assert_string_equal(buf_str(&r.body), "abc-123");
+	assert_true(tresp_has(&r, "x-request-id: abc-123"));
+	tresp_free(&r);
+	assert_int_equal(tc_request(tc, "GET /id HTTP/1.1\r\n\r\n", &r), 200);
+	assert_int_equal(r.body.len, 36);
+	tresp_free(&r);
+	/* HTTP/1.0 without keep-alive: answered, then closed */
+	assert_int_equal(tc_request(tc, "GET /hello HTTP/1.0\r\n\r\n", &r), 200);
+	assert_true(tresp_has(&r, "connection: close"));
+	tresp_free(&r);
+	assert_true(tc_wait_eof(tc, 3));
+	tc_close(tc);
+	done(ts);
+}
+
+static void
+test_hijack_upgrade(void **state)
+{
+	struct ts *ts = server(NULL);
+	struct tc *tc = tc_connect(ts->port);
+	char *head, got[8];
+
+	/* "early" arrives with the request: it must reach the new owner */
+	tc_send(tc, "POST /hijack HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\n"
+	    "Upgrade: tcp\r\nContent-Length: 0\r\n\r\nearly");
+	head = tc_raw_head(tc);
+	assert_non_null(head);
+	assert_non_null(strstr(head, "HTTP/1.1 101 UPGRADED\r\n"));
+	assert_non_null(strstr(head, "Upgrade: tcp\r\n"));
+	assert_non_null(strstr(head,
+	    "Content-Type: application/vnd.docker.raw-stream\r\n"));
+	free(head);
+	assert_int_equal(tc_read_exact(tc, got, 5), 0);
+	assert_memory_equal(got, "early", 5);
+	tc_send(tc, "ping");
+	assert_int_equal(tc_read_exact(tc, got, 4), 0);
+	assert_memory_equal(got, "ping", 4);
+	/* we half-close; the server still writes, then half-closes */
+	shutdown(tc->fd, SHUT_WR);
+	assert_int_equal(tc_read_exact(tc, got, 3), 0);
+	assert_memory_equal(got, "bye", 3);
+	assert_true(tc_wait_eof(tc, 3));
+	assert_int_equal(atomic_load(&seen.hijack_eof), 1);
+	tc_close(tc);
+	done(ts);
+}
+
+static void
+test_hijack_raw(void **state)
+{
+	struct ts *ts = server(NULL);
+	struct tc *tc = tc_connect(ts->port);
+	char *head, got[8];
+
+	/* no Upgrade asked: 200 OK and a raw stream */
+	tc_send(tc, "POST /hijack-first HTTP/1.1\r\nHost: x\r\n\r\n");
+	head = tc_raw_head(tc);
+	assert_non_null(head);
+	assert_non_null(strstr(head, "HTTP/1.1 200 OK\r\n"));
+	assert_null(strstr(head, "Upgrade"));
+	free(head);
+	assert_int_equal(tc_read_exact(tc, got, 5), 0);
+	assert_memory_equal(got, "hello", 5);
+	/* the server half-closed; we can still write to it */
+	assert_true(tc_wait_eof(tc, 3));
+	assert_int_equal(tc_send(tc, "after"), 0);
+	assert_true(tc_wait_flag(&seen.got_len, 5, 3));
+	assert_memory_equal(seen.got, "after", 5);
+	tc_close(tc);
+	done(ts);
+}
+
+static void
+test_unix_socket(void **state)
+{
+	char dir[] = "/tmp/sdc-http-test-XXXXXX", path[128], addr[140], tmp[32];
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	sdc_error_t err = NULL;
+	struct stat st;
+	struct tresp r;
+	struct tc *tc;
+	struct ts *ts;
+	int fd;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/s.sock", dir);
+	snprintf(addr, sizeof addr, "unix:%s", path);
+	/* a stale socket file, as a crashed daemon leaves */
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	strcpy(sa.sun_path, path);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+	close(fd);
+
+	memset(&seen, 0, sizeof seen);
+	g_ts = ts = ts_new(NULL, handler, NULL);
+	assert_int_equal(http_server_listen(ts->srv, addr, NULL, 0660, &err), 0);
+	assert_int_equal(http_server_port(ts->srv, 0), -1);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0660);
+	/* a live one is refused */
+	assert_int_equal(http_server_listen(ts->srv, addr, NULL, 0, &err), -1);
+	assert_non_null(strstr(sdc_error_msg(err), "in use"));
+	sdc_error_release(&err);
+	ts_start(ts);
+
+	tc = tc_connect_unix(path);
+	assert_non_null(tc);
+	assert_int_equal(tc_request(tc, "GET /uid HTTP/1.1\r\n\r\n", &r), 200);
+	snprintf(tmp, sizeof tmp, "%ld", (long)getuid());
+	assert_string_equal(buf_str(&r.body), tmp);
+	tresp_free(&r);
+	tc_close(tc);
+	done(ts);
+	assert_int_not_equal(access(path, F_OK), 0);   /* removed at close */
+	rmdir(dir);
+}
+
+static void
+on_done(void *arg)
+{
+	atomic_store(&seen.done, 1);
+}
+
+static void
+cmd_shutdown(struct ts *ts, void *arg)
+{
+	http_server_shutdown(ts->srv, 5, on_done, NULL);
+}
+
+static void
+test_graceful_shutdown(void **state)
+{
+	struct ts *ts = server(NULL);
+	struct tc *busy = tc_connect(ts->port), *idle = tc_connect(ts->port);
+	struct tresp r;
+
+	tc_send(busy, "GET /slow HTTP/1.1\r\n\r\n");
+	usleep(100000);
+	ts_call(ts, cmd_shutdown, NULL);
+	assert_true(tc_wait_eof(idle, 2));      /* idle: closed at once */
+	usleep(50000);
+	assert_null(tc_connect(ts->port));      /* no longer accepting */
+	assert_int_equal(atomic_load(&seen.done), 0);
+	assert_int_equal(tc_response(busy, &r), 200);   /* finished */
+	assert_string_equal(buf_str(&r.body), "late");
+	assert_true(tresp_has(&r, "connection: close"));
+	tresp_free(&r);
+	tc_close(busy);
+	assert_true(tc_wait_flag(&seen.done, 1, 3));
+	tc_close(idle);
+	done(ts);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_pipelining_keepalive),
+		cmocka_unit_test(test_bodies),
+		cmocka_unit_test(test_errors_and_limits),
+		cmocka_unit_test(test_slowloris),
+		cmocka_unit_test(test_idle_timeout),
+		cmocka_unit_test(test_streaming),
+		cmocka_unit_test(test_on_close),
+		cmocka_unit_test(test_head_and_request_id),
+		cmocka_unit_test(test_hijack_upgrade),
+		cmocka_unit_test(test_hijack_raw),
+		cmocka_unit_test(test_unix_socket),
+		cmocka_unit_test(test_graceful_shutdown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
