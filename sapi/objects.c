@@ -307,6 +307,9 @@ sapi_objects_do_put(struct sapi *s, struct http_request *req,
 		json_decref(obj);
 		return NULL;
 	}
+	log_emit(LOG_INFO, req->req_id, NULL, "updated %s %s to version %lld",
+	    res->name, json_str(obj, "uuid", ""),
+	    (long long)json_int(obj, "version", 0));
 	return obj;
 }
 
