@@ -22,6 +22,7 @@
 /* Each resource file's table, ending with a zeroed entry. */
 static const struct api_endpoint *const api_tables[] = {
 	api_system_endpoints,
+	api_images_endpoints,
 	NULL,
 };
 
@@ -149,6 +150,14 @@ api_route(struct dockerapi *d, struct http_request *req)
 	return NULL;
 }
 
+/* A streamed body that no handler takes (refused before the handler, or
+ * not wanted by it) is read and dropped. */
+static int
+api_body_drop(struct http_request *req, const char *data, size_t len, void *arg)
+{
+	return 0;
+}
+
 /* Only routes that stream their body need deciding on before the body
  * comes; anything else, a miss included, is api_dispatch()'s to answer. */
 static int
@@ -158,8 +167,10 @@ api_head(struct http_request *req, void *arg)
 	int status;
 	const struct route *route = router_match(d->docker_router, req, &status);
 
-	if (route != NULL && (route->flags & API_BODY_STREAM))
+	if (route != NULL && (route->flags & API_BODY_STREAM)) {
 		http_set_body_limit(req, (size_t)-1);
+		http_stream_body(req, api_body_drop, NULL);
+	}
 	return 0;
 }
 

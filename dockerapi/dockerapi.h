@@ -164,7 +164,9 @@ int tls_setup(struct dockerapi *d, sdc_error_t *err);
 /* Route flags */
 #define API_NO_AUTH     0x01    /* /_ping, /ca.pem */
 #define API_PROVISION   0x02    /* needs approved_for_provisioning */
-#define API_BODY_STREAM 0x04    /* body goes to the handler as it comes */
+#define API_BODY_STREAM 0x04    /* body goes to the handler as it comes: the
+                                   handler puts its sink in place with
+                                   http_stream_body(); else it is dropped */
 
 struct api_endpoint {
 	struct route route;     /* first: the router hands this back */
@@ -189,6 +191,23 @@ struct account *api_account(const struct http_request *req);
 /* --- system.c: _ping, version, info, ca.pem --- */
 
 extern const struct api_endpoint api_system_endpoints[];
+
+/* --- images.c: the image routes over libsdcimages (dockerapi/images/) --- */
+
+extern const struct api_endpoint api_images_endpoints[];
+/* Open the image store under the data dir and follow DOCKER_IO_MIRROR and
+ * INSECURE_REGISTRIES; after the store and the tunables. */
+int images_api_init(struct dockerapi *d, sdc_error_t *err);
+/* Cancel pulls, loads and saves in flight; close the image store. */
+void images_api_free(struct dockerapi *d);
+/* The account's images, for /info. */
+int images_api_count(struct dockerapi *d, const struct account *a);
+/* The container module says whether a container of `account` (its uuid)
+ * uses image `image_id` ("sha256:..."), naming it in *container (malloc'd)
+ * and whether it runs in *running.  images.c has a weak default that
+ * knows no container. */
+bool containers_image_in_use(struct dockerapi *d, const char *account,
+    const char *image_id, char **container, bool *running);
 
 /* --- cloudapi.c --- */
 

@@ -228,6 +228,7 @@ daemon_free(struct dockerapi *d)
 	if (d->admin_router) router_free(d->admin_router);
 	SSL_CTX_free(d->tls);
 	free(d->ca_pem);
+	if (d->images) images_api_free(d);
 	store_close(d->store);
 	config_free(&d->cfg);
 	if (d->base) event_base_free(d->base);
@@ -252,7 +253,8 @@ main(int argc, char **argv)
 	log_set_level(d.cfg.log_level);
 	d.started = time(NULL);
 	d.base = event_base_new();
-	if (open_store(&d, &err) < 0 || tunables_start(&d, &err) < 0)
+	if (open_store(&d, &err) < 0 || tunables_start(&d, &err) < 0 ||
+	    images_api_init(&d, &err) < 0)
 		goto out;
 	d.use_tls = tunable_bool(&d, "USE_TLS", true);
 	if (tls_setup(&d, &err) < 0 || start_listeners(&d, &err) < 0)

@@ -10,4 +10,5 @@ void
 usage_counts(struct dockerapi *d, const struct account *a, struct usage_counts *out)
 {
 	memset(out, 0, sizeof *out);
+	out->images = images_api_count(d, a);
 }

@@ -1,0 +1,77 @@
+/*
+ * images-pull.c: POST /images/create, which Docker's API uses for two
+ * things: pulling (fromImage) and importing a tarball (fromSrc).
+ *
+ * A pull streams the library's progress events as Docker's JSON lines, so
+ * the docker CLI draws its bars; the library sends no event before the
+ * manifest is resolved, so an unknown name or a refused login is still a
+ * plain HTTP error that the CLI prints as "Error response from daemon".
+ * `docker pull --all-tags` (no tag) pulls "latest": there is no tag list
+ * to walk through a mirror that may not serve one.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "images-api.h"
+#include "xalloc.h"
+
+/* fromImage plus tag as one reference: "busybox" + "1.36" gives
+ * "busybox:1.36", a digest gives "busybox@sha256:...". */
+static char *
+pull_name(const char *image, const char *tag)
+{
+	char *name;
+
+	if (tag == NULL || *tag == '\0')
+		return xstrdup(image);
+	if (strchr(tag, ':') != NULL)
+		xasprintf(&name, "%s@%s", image, tag);
+	else
+		xasprintf(&name, "%s:%s", image, tag);
+	return name;
+}
+
+static int
+pull_start(struct http_request *req, struct dockerapi *d, const char *image)
+{
+	struct images_auth auth;
+	struct images_job *job;
+	struct imgjob *j;
+	sdc_error_t err = NULL;
+	char *name;
+	int rc;
+
+	if (*image == '\0')
+		return api_error(req, 400, "fromImage must not be empty");
+	if (images_auth_parse(&auth, http_header(req, "X-Registry-Auth"), &err) < 0) {
+		sdc_error_wrap(&err, "X-Registry-Auth");
+		return api_error_from(req, &err);
+	}
+	name = pull_name(image, http_query(req, "tag"));
+	j = imgjob_new(d, req, 0, NULL);
+	rc = images_pull_start(d->images, api_account(req)->uuid, name, &auth,
+	    imgjob_event, j, &job, &err);
+	images_auth_free(&auth);
+	free(name);
+	if (rc < 0)
+		return imgjob_refuse(j, &err);
+	return imgjob_run(j, job);
+}
+
+int
+images_api_create(struct http_request *req, void *arg)
+{
+	struct dockerapi *d = arg;
+	const char *image = http_query(req, "fromImage");
+	const char *src = http_query(req, "fromSrc");
+
+	if (image != NULL)
+		return pull_start(req, d, image);
+	if (src == NULL)
+		return api_error(req, 400, "fromImage or fromSrc is required");
+	if (strcmp(src, "-") != 0)
+		return api_error(req, 501, "importing from a URL is not supported "
+		    "here: send the tarball in the request (docker import FILE, or "
+		    "curl -o - URL | docker import -)");
+	return images_api_import(req, d);
+}
