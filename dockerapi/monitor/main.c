@@ -60,16 +60,16 @@ main_fds(const struct mon_opts *o)
 	}
 }
 
-static void
+/* Fork; the parent (the starter's child) is to exit at once, the child
+ * leads a new session.  Returns the fork's pid, as fork does. */
+static pid_t
 main_detach(void)
 {
 	pid_t pid = fork();
 
-	if (pid < 0)
-		exit(1);
-	if (pid > 0)
-		_exit(0);
-	setsid();
+	if (pid == 0)
+		setsid();
+	return pid;
 }
 
 static int
@@ -236,8 +236,16 @@ main(int argc, char **argv)
 	}
 	mon_opts = &o;
 	main_fds(&o);
-	main_detach();
 	sync_init(o.sync_fd);
+	switch (main_detach()) {
+	case -1:
+		sync_error("fork: %s", strerror(errno));
+		return 1;
+	case 0:
+		break;
+	default:
+		return 0;
+	}
 	if (main_setup(&o, &err) < 0) {
 		sync_error("%s", sdc_error_msg(err));
 		return 1;
