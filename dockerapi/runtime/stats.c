@@ -69,7 +69,7 @@ rt_stats_key(const char *text, const char *key)
 static void
 rt_stats_memory(const char *dir, bool v2, struct rt_stats *s)
 {
-	static char text[8192];
+	char text[8192];
 
 	s->memory_usage = rt_stats_int(dir, v2 ? "memory.current" :
 	    "memory.usage_in_bytes");
@@ -141,7 +141,7 @@ rt_stats_host(struct rt_stats *s)
 static void
 rt_stats_blkio(const char *dir, bool v2, struct rt_stats *s)
 {
-	static char text[16384];
+	char text[16384];
 	struct rt_blkio *b;
 	char *line, *save, op[16];
 	unsigned long long rb, wb;
