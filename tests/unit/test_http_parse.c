@@ -47,11 +47,12 @@ run_parse(const char *text, size_t len, size_t step, size_t max_header,
 		if (ev == HTTP_PARSE_DONE && http_parse_upgraded(&ps))
 			break;
 	}
+	/* the parser first: it looks at its request to see whose it is */
+	http_parse_free(&ps);
 	/* a request whose body never finished */
 	http_req_free(out->reqs[out->n]);
 	out->reqs[out->n] = NULL;
 	out->used = off;
-	http_parse_free(&ps);
 }
 
 static void

@@ -24,9 +24,6 @@ static struct ts *g_ts;
 static struct {
 	atomic_int closed;              /* on_close ran */
 	atomic_int done;                /* shutdown finished */
-	atomic_int hijack_eof;          /* the client half-closed a hijack */
-	atomic_int got_len;
-	char got[256];                  /* read after the server half-closed */
 } seen;
 
 static void
@@ -63,105 +60,6 @@ static void
 on_close(struct http_request *req, void *arg)
 {
 	atomic_store(&seen.closed, 1);
-}
-
-/* Hijacked connections still open, freed at the end of a test. */
-static struct bufferevent *hijacked[8];
-
-static void
-hijack_keep(struct bufferevent *bev)
-{
-	for (size_t i = 0; i < 8; i++)
-		if (hijacked[i] == NULL) {
-			hijacked[i] = bev;
-			return;
-		}
-}
-
-static void
-hijack_drop(struct bufferevent *bev)
-{
-	for (size_t i = 0; i < 8; i++)
-		if (hijacked[i] == bev)
-			hijacked[i] = NULL;
-	bufferevent_free(bev);
-}
-
-static void
-cmd_drop_hijacked(struct ts *ts, void *arg)
-{
-	for (size_t i = 0; i < 8; i++)
-		if (hijacked[i] != NULL)
-			hijack_drop(hijacked[i]);
-}
-
-static void
-hijack_free(evutil_socket_t fd, short what, void *arg)
-{
-	hijack_drop(arg);
-}
-
-/* Echo, and answer the client's half-close with "bye" and our own. */
-static void
-hijack_echo_read(struct bufferevent *bev, void *arg)
-{
-	bufferevent_write_buffer(bev, bufferevent_get_input(bev));
-}
-
-static void
-hijack_echo_event(struct bufferevent *bev, short what, void *arg)
-{
-	if (what & BEV_EVENT_EOF) {
-		atomic_store(&seen.hijack_eof, 1);
-		bufferevent_write(bev, "bye", 3);
-		http_hijack_shutdown_write(bev);
-		later(1000, hijack_free, bev);
-	} else if (what & BEV_EVENT_ERROR)
-		hijack_drop(bev);
-}
-
-/* The server half-closes first, then keeps reading. */
-static void
-hijack_first_read(struct bufferevent *bev, void *arg)
-{
-	struct evbuffer *in = bufferevent_get_input(bev);
-	int n = atomic_load(&seen.got_len);
-	size_t len = evbuffer_get_length(in);
-
-	if (len > sizeof seen.got - 1 - (size_t)n)
-		len = sizeof seen.got - 1 - (size_t)n;
-	evbuffer_remove(in, seen.got + n, len);
-	atomic_store(&seen.got_len, n + (int)len);
-}
-
-static void
-hijack_first_event(struct bufferevent *bev, short what, void *arg)
-{
-	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))
-		hijack_drop(bev);
-}
-
-static int
-handle_hijack(struct http_request *req, bool first)
-{
-	struct bufferevent *bev;
-
-	bev = http_hijack(req, "application/vnd.docker.raw-stream");
-	if (bev == NULL)
-		return HTTP_DONE;
-	hijack_keep(bev);
-	if (first) {
-		bufferevent_setcb(bev, hijack_first_read, NULL,
-		    hijack_first_event, NULL);
-		bufferevent_write(bev, "hello", 5);
-		http_hijack_shutdown_write(bev);
-	} else {
-		bufferevent_setcb(bev, hijack_echo_read, NULL,
-		    hijack_echo_event, NULL);
-		if (evbuffer_get_length(bufferevent_get_input(bev)) > 0)
-			hijack_echo_read(bev, NULL);
-	}
-	return HTTP_DONE;
 }
 
 static int
@@ -223,9 +121,9 @@ handler(struct http_request *req, void *arg)
 		return HTTP_ASYNC;
 	}
 	if (strcmp(p, "/hijack") == 0)
-		return handle_hijack(req, false);
+		return hj_handle(g_ts, req, false);
 	if (strcmp(p, "/hijack-first") == 0)
-		return handle_hijack(req, true);
+		return hj_handle(g_ts, req, true);
 	if (strcmp(p, "/silent") == 0)
 		return HTTP_DONE;       /* a bug: the server answers 500 */
 	http_reply(req, 404, NULL, NULL, 0);
@@ -236,6 +134,7 @@ static struct ts *
 server(const struct http_server_options *opts)
 {
 	memset(&seen, 0, sizeof seen);
+	hj_reset();
 	g_ts = ts_new(opts, handler, NULL);
 	ts_listen(g_ts, NULL);
 	ts_start(g_ts);
@@ -245,7 +144,7 @@ server(const struct http_server_options *opts)
 static void
 done(struct ts *ts)
 {
-	ts_call(ts, cmd_drop_hijacked, NULL);
+	ts_call(ts, hj_drop_all, NULL);
 	ts_free(ts);
 }
 
@@ -512,7 +411,7 @@ test_hijack_upgrade(void **state)
 	assert_int_equal(tc_read_exact(tc, got, 3), 0);
 	assert_memory_equal(got, "bye", 3);
 	assert_true(tc_wait_eof(tc, 3));
-	assert_int_equal(atomic_load(&seen.hijack_eof), 1);
+	assert_int_equal(atomic_load(&hj_seen.eof), 1);
 	tc_close(tc);
 	done(ts);
 }
@@ -536,8 +435,8 @@ test_hijack_raw(void **state)
 	/* the server half-closed; we can still write to it */
 	assert_true(tc_wait_eof(tc, 3));
 	assert_int_equal(tc_send(tc, "after"), 0);
-	assert_true(tc_wait_flag(&seen.got_len, 5, 3));
-	assert_memory_equal(seen.got, "after", 5);
+	assert_true(tc_wait_flag(&hj_seen.got_len, 5, 3));
+	assert_memory_equal(hj_seen.got, "after", 5);
 	tc_close(tc);
 	done(ts);
 }
@@ -564,6 +463,7 @@ test_unix_socket(void **state)
 	close(fd);
 
 	memset(&seen, 0, sizeof seen);
+	hj_reset();
 	g_ts = ts = ts_new(NULL, handler, NULL);
 	assert_int_equal(http_server_listen(ts->srv, addr, NULL, 0660, &err), 0);
 	assert_int_equal(http_server_port(ts->srv, 0), -1);

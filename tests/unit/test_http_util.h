@@ -9,7 +9,7 @@
  * their loop's thread.  Responses are read with http-parser in response
  * mode, so pipelined answers are split exactly where they end.
  *
- * Header-only (static functions) because each test file is its own
+ * Header-only (static inline functions) because each test file is its own
  * program; included by test_http_server.c and test_http_tls.c.
  */
 #ifndef TEST_HTTP_UTIL_H
@@ -30,6 +30,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <http_parser.h>
 #include <openssl/ssl.h>
@@ -53,7 +55,7 @@ struct ts_cmd {
 	void *arg;
 };
 
-static void
+static inline void
 ts_wake_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct ts *ts = arg;
@@ -63,7 +65,7 @@ ts_wake_cb(evutil_socket_t fd, short what, void *arg)
 		cmd.fn(ts, cmd.arg);
 }
 
-static void *
+static inline void *
 ts_main(void *arg)
 {
 	struct ts *ts = arg;
@@ -73,7 +75,7 @@ ts_main(void *arg)
 }
 
 /* Run fn(ts, arg) on the server's thread. */
-static void
+static inline void
 ts_call(struct ts *ts, void (*fn)(struct ts *, void *), void *arg)
 {
 	struct ts_cmd cmd = { fn, arg };
@@ -82,7 +84,7 @@ ts_call(struct ts *ts, void (*fn)(struct ts *, void *), void *arg)
 		abort();
 }
 
-static struct ts *
+static inline struct ts *
 ts_new(const struct http_server_options *opts, http_handler_fn fn, void *arg)
 {
 	struct ts *ts = calloc(1, sizeof *ts);
@@ -99,7 +101,7 @@ ts_new(const struct http_server_options *opts, http_handler_fn fn, void *arg)
 }
 
 /* Listen on a free loopback port (tls may be NULL) and start the loop. */
-static int
+static inline int
 ts_listen(struct ts *ts, SSL_CTX *tls)
 {
 	sdc_error_t err = NULL;
@@ -113,19 +115,19 @@ ts_listen(struct ts *ts, SSL_CTX *tls)
 	return l;
 }
 
-static void
+static inline void
 ts_start(struct ts *ts)
 {
 	pthread_create(&ts->thread, NULL, ts_main, ts);
 }
 
-static void
+static inline void
 ts_break(struct ts *ts, void *arg)
 {
 	event_base_loopbreak(ts->base);
 }
 
-static void
+static inline void
 ts_free(struct ts *ts)
 {
 	ts_call(ts, ts_break, NULL);
@@ -140,9 +142,115 @@ ts_free(struct ts *ts)
 	free(ts);
 }
 
+/* --- a hijacked connection on the server side ---
+ *
+ * "echo" mode echoes, and answers the client's half-close with "bye" and
+ * a half-close of its own; "first" mode writes "hello", half-closes at
+ * once and then records what the client still sends.  Connections still
+ * open at the end of a test are freed by hj_drop_all (on the loop).
+ */
+
+static struct {
+	atomic_int eof;                 /* the client half-closed (echo) */
+	atomic_int got_len;
+	char got[256];                  /* read after our half-close (first) */
+	struct bufferevent *open[8];
+} hj_seen;
+
+static inline void
+hj_reset(void)
+{
+	memset(&hj_seen, 0, sizeof hj_seen);
+}
+
+static inline void
+hj_keep(struct bufferevent *bev)
+{
+	for (size_t i = 0; i < 8; i++)
+		if (hj_seen.open[i] == NULL) {
+			hj_seen.open[i] = bev;
+			return;
+		}
+}
+
+static inline void
+hj_drop(struct bufferevent *bev)
+{
+	for (size_t i = 0; i < 8; i++)
+		if (hj_seen.open[i] == bev)
+			hj_seen.open[i] = NULL;
+	bufferevent_free(bev);
+}
+
+static inline void
+hj_drop_all(struct ts *ts, void *arg)
+{
+	for (size_t i = 0; i < 8; i++)
+		if (hj_seen.open[i] != NULL)
+			hj_drop(hj_seen.open[i]);
+}
+
+static inline void
+hj_echo_read(struct bufferevent *bev, void *arg)
+{
+	bufferevent_write_buffer(bev, bufferevent_get_input(bev));
+}
+
+static inline void
+hj_echo_event(struct bufferevent *bev, short what, void *arg)
+{
+	if (what & BEV_EVENT_EOF) {
+		atomic_store(&hj_seen.eof, 1);
+		bufferevent_write(bev, "bye", 3);
+		http_hijack_shutdown_write(bev);
+	} else if (what & BEV_EVENT_ERROR)
+		hj_drop(bev);
+}
+
+static inline void
+hj_first_read(struct bufferevent *bev, void *arg)
+{
+	struct evbuffer *in = bufferevent_get_input(bev);
+	int n = atomic_load(&hj_seen.got_len);
+	size_t len = evbuffer_get_length(in);
+
+	if (len > sizeof hj_seen.got - 1 - (size_t)n)
+		len = sizeof hj_seen.got - 1 - (size_t)n;
+	evbuffer_remove(in, hj_seen.got + n, len);
+	atomic_store(&hj_seen.got_len, n + (int)len);
+}
+
+static inline void
+hj_first_event(struct bufferevent *bev, short what, void *arg)
+{
+	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR))
+		hj_drop(bev);
+}
+
+static inline int
+hj_handle(struct ts *ts, struct http_request *req, bool first)
+{
+	struct bufferevent *bev;
+
+	bev = http_hijack(req, "application/vnd.docker.raw-stream");
+	if (bev == NULL)
+		return HTTP_DONE;
+	hj_keep(bev);
+	if (first) {
+		bufferevent_setcb(bev, hj_first_read, NULL, hj_first_event, NULL);
+		bufferevent_write(bev, "hello", 5);
+		http_hijack_shutdown_write(bev);
+	} else {
+		bufferevent_setcb(bev, hj_echo_read, NULL, hj_echo_event, NULL);
+		if (evbuffer_get_length(bufferevent_get_input(bev)) > 0)
+			hj_echo_read(bev, NULL);
+	}
+	return HTTP_DONE;
+}
+
 /* --- the client side --- */
 
-static double
+static inline double
 tc_now(void)
 {
 	struct timespec t;
@@ -170,7 +278,7 @@ struct tresp {
 	struct buf field;
 };
 
-static void
+static inline void
 tc_timeout(int fd, int ms)
 {
 	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
@@ -179,7 +287,7 @@ tc_timeout(int fd, int ms)
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
 }
 
-static struct tc *
+static inline struct tc *
 tc_connect_fd(int fd)
 {
 	struct tc *tc = calloc(1, sizeof *tc);
@@ -190,7 +298,7 @@ tc_connect_fd(int fd)
 	return tc;
 }
 
-static struct tc *
+static inline struct tc *
 tc_connect(int port)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET,
@@ -206,7 +314,7 @@ tc_connect(int port)
 	return tc_connect_fd(fd);
 }
 
-static struct tc *
+static inline struct tc *
 tc_connect_unix(const char *path)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
@@ -223,7 +331,7 @@ tc_connect_unix(const char *path)
 	return tc_connect_fd(fd);
 }
 
-static void
+static inline void
 tc_close(struct tc *tc)
 {
 	if (tc->ssl != NULL)
@@ -232,7 +340,7 @@ tc_close(struct tc *tc)
 	free(tc);
 }
 
-static int
+static inline int
 tc_write(struct tc *tc, const void *data, size_t len)
 {
 	if (tc->ssl != NULL)
@@ -248,14 +356,14 @@ tc_write(struct tc *tc, const void *data, size_t len)
 	return 0;
 }
 
-static int
+static inline int
 tc_send(struct tc *tc, const char *s)
 {
 	return tc_write(tc, s, strlen(s));
 }
 
 /* Read whatever comes next; 0 at EOF, -1 on error or timeout. */
-static ssize_t
+static inline ssize_t
 tc_read_raw(struct tc *tc, char *buf, size_t len)
 {
 	if (tc->ssl != NULL) {
@@ -269,7 +377,7 @@ tc_read_raw(struct tc *tc, char *buf, size_t len)
 }
 
 /* Fill the input buffer a little more. */
-static ssize_t
+static inline ssize_t
 tc_fill(struct tc *tc)
 {
 	ssize_t n;
@@ -282,13 +390,13 @@ tc_fill(struct tc *tc)
 	return n;
 }
 
-static int
+static inline int
 tr_on_status(http_parser *hp, const char *at, size_t len)
 {
 	return 0;
 }
 
-static int
+static inline int
 tr_on_field(http_parser *hp, const char *at, size_t len)
 {
 	struct tresp *r = hp->data;
@@ -299,7 +407,7 @@ tr_on_field(http_parser *hp, const char *at, size_t len)
 	return 0;
 }
 
-static int
+static inline int
 tr_on_value(http_parser *hp, const char *at, size_t len)
 {
 	struct tresp *r = hp->data;
@@ -313,7 +421,7 @@ tr_on_value(http_parser *hp, const char *at, size_t len)
 	return 0;
 }
 
-static int
+static inline int
 tr_on_headers(http_parser *hp)
 {
 	struct tresp *r = hp->data;
@@ -322,14 +430,14 @@ tr_on_headers(http_parser *hp)
 	return 0;
 }
 
-static int
+static inline int
 tr_on_headers_head(http_parser *hp)
 {
 	tr_on_headers(hp);
 	return 1;               /* no body after a HEAD */
 }
 
-static int
+static inline int
 tr_on_body(http_parser *hp, const char *at, size_t len)
 {
 	struct tresp *r = hp->data;
@@ -339,7 +447,7 @@ tr_on_body(http_parser *hp, const char *at, size_t len)
 	return 0;
 }
 
-static int
+static inline int
 tr_on_complete(http_parser *hp)
 {
 	struct tresp *r = hp->data;
@@ -352,7 +460,7 @@ tr_on_complete(http_parser *hp)
 
 /* Header lines get a newline between them: the value callback cannot
  * tell where a header ends, so insert it when the next name starts. */
-static int
+static inline int
 tr_on_field_nl(http_parser *hp, const char *at, size_t len)
 {
 	struct tresp *r = hp->data;
@@ -363,7 +471,7 @@ tr_on_field_nl(http_parser *hp, const char *at, size_t len)
 	return tr_on_field(hp, at, len);
 }
 
-static void
+static inline void
 tresp_free(struct tresp *r)
 {
 	buf_free(&r->head);
@@ -373,7 +481,7 @@ tresp_free(struct tresp *r)
 }
 
 /* Feed buffered bytes; true once the response is complete. */
-static bool
+static inline bool
 tc_feed(struct tc *tc, struct tresp *r, bool until_eof)
 {
 	http_parser_settings s = {
@@ -400,7 +508,7 @@ tc_feed(struct tc *tc, struct tresp *r, bool until_eof)
 
 /* Read until the response is complete, or has at least `chunks` pieces
  * of body (0: until complete); its status, or -1. */
-static int
+static inline int
 tc_until(struct tc *tc, struct tresp *r, int chunks)
 {
 	for (;;) {
@@ -427,7 +535,7 @@ tc_until(struct tc *tc, struct tresp *r, int chunks)
 }
 
 /* Read one whole response; its status, or -1. */
-static int
+static inline int
 tc_response(struct tc *tc, struct tresp *r)
 {
 	memset(r, 0, sizeof *r);
@@ -435,7 +543,7 @@ tc_response(struct tc *tc, struct tresp *r)
 }
 
 /* A request, then its response; the status, or -1. */
-static int
+static inline int
 tc_request(struct tc *tc, const char *req, struct tresp *r)
 {
 	if (tc_send(tc, req) < 0)
@@ -444,14 +552,14 @@ tc_request(struct tc *tc, const char *req, struct tresp *r)
 }
 
 /* Does the head carry this line ("name: value", lower-case name)? */
-static bool
+static inline bool
 tresp_has(const struct tresp *r, const char *line)
 {
 	return strstr(buf_str(&r->head), line) != NULL;
 }
 
 /* Read until EOF (true) or time out (false). */
-static bool
+static inline bool
 tc_wait_eof(struct tc *tc, double secs)
 {
 	double end = tc_now() + secs;
@@ -472,7 +580,7 @@ tc_wait_eof(struct tc *tc, double secs)
 }
 
 /* Read exactly len raw bytes (after any buffered ones). */
-static int
+static inline int
 tc_read_exact(struct tc *tc, char *out, size_t len)
 {
 	while (tc->len < len) {
@@ -487,7 +595,7 @@ tc_read_exact(struct tc *tc, char *out, size_t len)
 
 /* Read a response head byte for byte up to its blank line, leaving what
  * follows (a raw stream) unread; the head's text, or NULL. */
-static char *
+static inline char *
 tc_raw_head(struct tc *tc)
 {
 	struct buf b = BUF_INIT;
@@ -516,7 +624,7 @@ tc_raw_head(struct tc *tc)
 }
 
 /* Poll an atomic flag set by the server thread. */
-static bool
+static inline bool
 tc_wait_flag(atomic_int *flag, int want, double secs)
 {
 	double end = tc_now() + secs;
