@@ -76,15 +76,20 @@ rt_id_check(const char *what, const char *id, sdc_error_t *err)
 	return 0;
 }
 
+/* Folder paths are always absolute: runc resolves a relative path (a bind
+ * mount's source, say) against the bundle, not our working folder. */
 char *
 rt_path(const struct rt_config *cfg, const char *id, const char *name)
 {
-	char *p;
+	const char *zones = rt_zones(cfg);
+	char cwd[PATH_MAX] = "", *p;
 
+	if (zones[0] != '/' && getcwd(cwd, sizeof cwd - 1) != NULL)
+		strcat(cwd, "/");
 	if (name != NULL)
-		xasprintf(&p, "%s/%s/%s", rt_zones(cfg), id, name);
+		xasprintf(&p, "%s%s/%s/%s", cwd, zones, id, name);
 	else
-		xasprintf(&p, "%s/%s", rt_zones(cfg), id);
+		xasprintf(&p, "%s%s/%s", cwd, zones, id);
 	return p;
 }
 
@@ -93,7 +98,10 @@ rt_exec_path(const struct rt_config *cfg, const char *id, const char *exec_id)
 {
 	char *p;
 
-	xasprintf(&p, "%s/%s/%s/%s", rt_zones(cfg), id, RT_DIR_EXEC, exec_id);
+	char *dir = rt_path(cfg, id, RT_DIR_EXEC);
+
+	xasprintf(&p, "%s/%s", dir, exec_id);
+	free(dir);
 	return p;
 }
 
