@@ -14,12 +14,16 @@
 #include <string.h>
 
 #include "sapiadm.h"
+#include "xalloc.h"
 
 static const struct sapiadm_cmd *const sapiadm_cmds[] = {
 	&sapiadm_get_cmd,
 	&sapiadm_showapp_cmd,
 	&sapiadm_update_cmd,
 	&sapiadm_watch_cmd,
+	&sapiadm_list_cmd,
+	&sapiadm_create_cmd,
+	&sapiadm_delete_cmd,
 	NULL
 };
 
@@ -81,6 +85,89 @@ sapiadm_find(struct sapiadm *a, const char *uuid, enum sapi_object *kind,
 	}
 	sdc_make_error_code(err, 404, "no object with uuid %s", uuid);
 	return NULL;
+}
+
+int
+sapiadm_kind(const char *name, enum sapi_object *kind)
+{
+	static const enum sapi_object kinds[] = {
+		SAPI_OBJ_APPLICATION, SAPI_OBJ_SERVICE, SAPI_OBJ_INSTANCE,
+		SAPI_OBJ_MANIFEST
+	};
+	const char *path;
+	size_t i, n = strlen(name);
+
+	for (i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+		path = sapi_object_path(kinds[i]);
+		/* "services", or "service" */
+		if (strcmp(name, path) == 0 || (n + 1 == strlen(path) &&
+		    strncmp(name, path, n) == 0)) {
+			*kind = kinds[i];
+			return 0;
+		}
+	}
+	return -1;
+}
+
+static json_t *
+sapiadm_value(const char *text)
+{
+	json_t *v = json_loads(text, JSON_DECODE_ANY, NULL);
+
+	return v != NULL ? v : json_string(text);
+}
+
+/* Add "FIELD.KEY=VALUE" (or "FIELD.KEY" when deleting) to body. */
+int
+sapiadm_assign(json_t *body, const char *arg, bool deleting)
+{
+	const char *eq = strchr(arg, '='), *dot = strchr(arg, '.');
+	size_t keylen = eq != NULL ? (size_t)(eq - arg) : strlen(arg);
+	char field[16], *key;
+	json_t *map, *value;
+
+	if (dot == NULL || dot > arg + keylen) {        /* a top-level field */
+		if (eq == NULL || deleting)
+			return -1;
+		key = xstrndup(arg, keylen);
+		json_object_set_new(body, key, sapiadm_value(eq + 1));
+		free(key);
+		return 0;
+	}
+	if ((size_t)(dot - arg) >= sizeof field || dot + 1 == arg + keylen ||
+	    (eq == NULL && !deleting))
+		return -1;
+	snprintf(field, sizeof field, "%.*s", (int)(dot - arg), arg);
+	if (strcmp(field, "metadata") != 0 && strcmp(field, "params") != 0 &&
+	    strcmp(field, "manifests") != 0)
+		return -1;
+	if ((map = json_object_get(body, field)) == NULL) {
+		map = json_object();
+		json_object_set_new(body, field, map);
+	}
+	key = xstrndup(dot + 1, (size_t)(arg + keylen - dot - 1));
+	value = deleting ? json_null() : sapiadm_value(eq + 1);
+	json_object_set_new(map, key, value);
+	free(key);
+	return 0;
+}
+
+json_t *
+sapiadm_read_body(sdc_error_t *err)
+{
+	json_error_t je;
+	json_t *body;
+
+	if ((body = json_loadf(stdin, 0, &je)) == NULL) {
+		sdc_make_error(err, 0, "stdin: line %d: %s", je.line, je.text);
+		return NULL;
+	}
+	if (!json_is_object(body)) {
+		json_decref(body);
+		sdc_make_error(err, 0, "stdin: expected a JSON object");
+		return NULL;
+	}
+	return body;
 }
 
 static const struct sapiadm_cmd *

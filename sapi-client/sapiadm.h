@@ -38,11 +38,23 @@ extern const struct sapiadm_cmd sapiadm_get_cmd;
 extern const struct sapiadm_cmd sapiadm_showapp_cmd;
 extern const struct sapiadm_cmd sapiadm_update_cmd;
 extern const struct sapiadm_cmd sapiadm_watch_cmd;
+extern const struct sapiadm_cmd sapiadm_list_cmd;
+extern const struct sapiadm_cmd sapiadm_create_cmd;
+extern const struct sapiadm_cmd sapiadm_delete_cmd;
 
 /* Print "sapiadm: <msg>" for err, release it, return SAPIADM_FAIL. */
 int sapiadm_fail(sdc_error_t *err);
 /* A value as the output mode wants it: pretty, or one compact line. */
 void sapiadm_print(const struct sapiadm *a, const json_t *v);
+/* "application(s)", "service(s)", "instance(s)", "manifest(s)". */
+int sapiadm_kind(const char *name, enum sapi_object *kind);
+/* Add "FIELD.KEY=VALUE" to a body: FIELD is metadata, params or
+ * manifests, VALUE JSON when it parses, else a string; "KEY=VALUE" sets a
+ * top-level field.  When deleting, "FIELD.KEY" names a key to remove.
+ * -1 when arg is none of these. */
+int sapiadm_assign(json_t *body, const char *arg, bool deleting);
+/* A JSON object from stdin. */
+json_t *sapiadm_read_body(sdc_error_t *err);
 /* Find an object by uuid, whatever its kind. */
 json_t *sapiadm_find(struct sapiadm *a, const char *uuid,
     enum sapi_object *kind, sdc_error_t *err);

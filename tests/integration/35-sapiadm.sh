@@ -1,6 +1,7 @@
 #!/bin/sh
 # 35-sapiadm.sh: sapiadm against a real sapi: get, showapp, update (KEY=VALUE
-# with JSON values, --action delete, a body on stdin, --if-match), watch
+# with JSON values, --action delete, a body on stdin, --if-match), list,
+# create, delete, watch
 # (each change printed; through a restart of sapi; from the cache with sapi
 # down), --json output, and the exit statuses: 0 done, 1 refused or
 # unreachable, 2 usage.
@@ -95,6 +96,32 @@ check "... with the reason" grep -q "SchemaValidationError.*USE_TLS" "$tmp/err"
 "$A" --json update "$app" metadata.datacenter_name=us-west-9 >"$tmp/upd.json"
 check "update --json prints the object" [ "$(json "$tmp/upd.json" \
     "j['metadata']['datacenter_name']")" = us-west-9 ]
+
+# list, create, delete
+"$A" list services name=docker >"$tmp/list.txt"
+check "list services name=docker" grep -q "^docker .*$svc  vm" "$tmp/list.txt"
+"$A" --json list instance >"$tmp/list.json"
+check "list --json (singular kind)" [ "$(json "$tmp/list.json" "len(j)")" = 1 ]
+napp=$("$A" create application name=extra metadata.E=1)
+check "create from assignments prints the uuid" [ ${#napp} -eq 36 ]
+echo "{\"name\": \"s2\", \"application_uuid\": \"$napp\"}" |
+    "$A" --json create services >"$tmp/s2.json"
+nsvc=$(json "$tmp/s2.json" "j['uuid']")
+check "create from stdin" [ "$(json "$tmp/s2.json" "j['type']")" = vm ]
+"$A" create services name=x 2>"$tmp/err"
+check "create without a required key: exit 1" [ $? -eq 1 ]
+check "... naming it" grep -q "MissingParameter.*application_uuid" "$tmp/err"
+"$A" create widgets name=x 2>/dev/null
+check "create of an unknown kind: exit 2" [ $? -eq 2 ]
+"$A" delete "$napp" 2>"$tmp/err"
+check "delete of an application with services: exit 1" [ $? -eq 1 ]
+check "... InUse" grep -q InUse "$tmp/err"
+"$A" delete "$nsvc" --if-match 5 2>/dev/null
+check "delete with a stale --if-match: exit 1" [ $? -eq 1 ]
+"$A" delete "$nsvc" --if-match 1 && "$A" delete "$napp"
+check "delete bottom up: exit 0" [ $? -eq 0 ]
+"$A" get "$napp" 2>/dev/null
+check "deleted" [ $? -eq 1 ]
 
 # errors and usage
 "$A" get 00000000-0000-4000-8000-000000000000 2>"$tmp/err"
