@@ -197,29 +197,35 @@ list_labels_match(json_t *labels, const char *const *want)
 	return true;
 }
 
-/* Keep the tags matching any reference pattern; false when none does. */
+/* Keep the references ("repo:tag", or "repo@digest" with sep '@') that
+ * match any pattern, as a whole or by their repository; false when none
+ * does.  Docker filters both RepoTags and RepoDigests this way. */
 static bool
-list_refs_match(struct strv *tags, const char *const *patterns)
+list_refs_match(struct strv *refs, const char *const *patterns, char sep)
 {
 	struct strv keep = { 0 };
 
 	if (patterns == NULL || patterns[0] == NULL)
 		return true;
-	for (size_t i = 0; i < tags->n; i++) {
-		char *name = xstrdup(tags->v[i]), *colon = strrchr(name, ':');
+	for (size_t i = 0; i < refs->n; i++) {
+		char *name = xstrdup(refs->v[i]), *cut = strrchr(name, sep);
 		bool ok = false;
+		if (sep == '@' && cut != NULL)
+			cut = strchr(name, '@');
 		for (size_t j = 0; patterns[j] != NULL && !ok; j++) {
-			ok = fnmatch(patterns[j], tags->v[i], 0) == 0;
-			*colon = '\0';
+			ok = fnmatch(patterns[j], refs->v[i], 0) == 0;
+			if (cut != NULL)
+				*cut = '\0';
 			ok = ok || fnmatch(patterns[j], name, 0) == 0;
-			*colon = ':';
+			if (cut != NULL)
+				*cut = sep;
 		}
 		if (ok)
-			strv_push(&keep, tags->v[i]);
+			strv_push(&keep, refs->v[i]);
 		free(name);
 	}
-	strv_free(tags);
-	*tags = keep;
+	strv_free(refs);
+	*refs = keep;
 	return keep.n > 0;
 }
 
@@ -254,7 +260,7 @@ list_one(struct images *im, const char *account, struct store_stmt *q,
 	const char *id = store_col_text(q, 0), *text = store_col_text(q, 1);
 	struct strv tags = { 0 }, digests = { 0 };
 	json_t *config;
-	bool keep;
+	bool keep, by_tag, by_digest;
 
 	if (meta_image_tags(im, account, id, &tags, &digests, err) < 0)
 		return -1;
@@ -266,7 +272,10 @@ list_one(struct images *im, const char *account, struct store_stmt *q,
 	}
 	keep = (f->dangling < 0 || (f->dangling == 1) == (tags.n == 0)) &&
 	    list_labels_match(json_object_get(json_object_get(config, "config"),
-	    "Labels"), f->labels) && list_refs_match(&tags, f->references);
+	    "Labels"), f->labels);
+	by_tag = list_refs_match(&tags, f->references, ':');
+	by_digest = list_refs_match(&digests, f->references, '@');
+	keep = keep && (by_tag || by_digest);
 	if (keep)
 		json_array_append_new(out, list_summary(id, config,
 		    store_col_int64(q, 2), store_col_int64(q, 3), &tags, &digests));
