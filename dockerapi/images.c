@@ -16,8 +16,10 @@
  * to ask (a v2 registry has no search), and a list that silently misses
  * images would mislead more than a clear refusal.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "images-api.h"
 #include "jsonutil.h"
@@ -245,51 +247,91 @@ images_query_parse(struct http_request *req, struct images_query *q,
 	return 0;
 }
 
-/* The Created time of the image `name` names, for before= and since=. */
-static int
-images_created_of(struct dockerapi *d, const char *account, json_t *all,
-    const char *name, json_int_t *out, sdc_error_t *err)
+/* An RFC 3339 time in nanoseconds since the epoch; 0 if unreadable. */
+static int64_t
+images_time_ns(const char *s)
 {
-	json_t *e;
-	char *id;
-	size_t i;
+	struct tm tm = { 0 };
+	const char *p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+	int64_t ns = 0, scale = 100000000;
+	int sign, hh, mm;
 
-	if (images_resolve(d->images, account, name, &id, err) < 0)
-		return -1;
-	json_array_foreach(all, i, e)
-		if (strcmp(json_str(e, "Id", ""), id) == 0) {
-			*out = json_int(e, "Created", 0);
-			free(id);
-			return 0;
-		}
-	free(id);
-	return sdc_make_error_code(err, 404, "No such image: %s", name);
+	if (p == NULL)
+		return 0;
+	if (*p == '.')
+		for (p++; *p >= '0' && *p <= '9'; p++, scale /= 10)
+			ns += (*p - '0') * scale;
+	ns += (int64_t)timegm(&tm) * 1000000000;
+	if ((*p == '+' || *p == '-') && sscanf(p + 1, "%d:%d", &hh, &mm) == 2) {
+		sign = *p == '+' ? 1 : -1;
+		ns -= sign * ((int64_t)hh * 3600 + mm * 60) * 1000000000;
+	}
+	return ns;
 }
 
-/* before= and since=: strictly older, strictly newer. */
+/* An image's creation time to the nanosecond, from its config. */
+static int64_t
+images_created_ns(struct dockerapi *d, const char *account, const char *id)
+{
+	sdc_error_t err = NULL;
+	json_t *info;
+	int64_t ns;
+
+	if (images_inspect(d->images, account, id, &info, &err) < 0) {
+		sdc_error_release(&err);
+		return 0;
+	}
+	ns = images_time_ns(json_str(info, "Created", ""));
+	json_decref(info);
+	return ns;
+}
+
+/* -1, 0, 1 as image a was made before, with, after image b: by the
+ * list's seconds, and to the nanosecond within one second, where chains
+ * of images made by one script mostly are. */
+static int
+images_compare_created(struct dockerapi *d, const char *account,
+    const json_t *a, const json_t *b)
+{
+	json_int_t sa = json_int(a, "Created", 0), sb = json_int(b, "Created", 0);
+	int64_t na, nb;
+
+	if (sa != sb)
+		return sa < sb ? -1 : 1;
+	na = images_created_ns(d, account, json_str(a, "Id", ""));
+	nb = images_created_ns(d, account, json_str(b, "Id", ""));
+	return na < nb ? -1 : na > nb;
+}
+
+/* before= and since=: strictly older, strictly newer than the image
+ * `name` names. */
 static int
 images_time_filter(struct dockerapi *d, const char *account, json_t **list,
     const char *name, bool before, sdc_error_t *err)
 {
-	json_t *all, *keep, *e;
-	json_int_t t = 0;
+	json_t *all, *keep, *e, *ref = NULL;
+	char *id;
 	size_t i;
 
 	if (name == NULL)
 		return 0;
-	if (images_list(d->images, account, NULL, &all, err) < 0)
+	if (images_resolve(d->images, account, name, &id, err) < 0)
 		return -1;
-	if (images_created_of(d, account, all, name, &t, err) < 0) {
-		json_decref(all);
+	if (images_list(d->images, account, NULL, &all, err) < 0) {
+		free(id);
 		return -1;
 	}
-	json_decref(all);
+	json_array_foreach(all, i, e)
+		if (strcmp(json_str(e, "Id", ""), id) == 0)
+			ref = e;
+	free(id);
 	keep = json_array();
 	json_array_foreach(*list, i, e) {
-		json_int_t c = json_int(e, "Created", 0);
-		if (before ? c < t : c > t)
+		int c = ref != NULL ? images_compare_created(d, account, e, ref) : 0;
+		if (before ? c < 0 : c > 0)
 			json_array_append(keep, e);
 	}
+	json_decref(all);
 	json_decref(*list);
 	*list = keep;
 	return 0;

@@ -41,7 +41,7 @@ def build_busybox(workdir):
 
 def oci_add_layer(src, workdir, name, files):
     """A new OCI tag `name` on top of `src` (an "oci:DIR:TAG" reference)
-    with `files` ({path: bytes}) added in one layer."""
+    with `files` ({path: bytes}) added in one layer, made a minute later."""
     layout, tag = src[4:].rsplit(":", 1)
     bundle = os.path.join(workdir, "bundle-" + name)
     subprocess.run(["umoci", "unpack", "--image", "%s:%s" % (layout, tag), bundle],
@@ -52,6 +52,10 @@ def oci_add_layer(src, workdir, name, files):
         with open(full, "wb") as f:
             f.write(data)
     subprocess.run(["umoci", "repack", "--image", "%s:%s" % (layout, name), bundle],
+                   check=True, stdout=subprocess.DEVNULL)
+    # repack keeps the base's creation time; a new image is newer
+    subprocess.run(["umoci", "config", "--image", "%s:%s" % (layout, name), "--created",
+                    time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + 60))],
                    check=True, stdout=subprocess.DEVNULL)
     shutil.rmtree(bundle)
     return "oci:%s:%s" % (layout, name)
