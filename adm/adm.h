@@ -265,6 +265,71 @@ void logs_lock_release(struct logs_lock *l);
 extern const struct adm_cmd_entry adm_cmd_logs_cleanup_entry;
 extern const struct adm_cmd_entry adm_cmd_logs_usage_entry;
 
+/* admin-client.c: dockerapi's admin API over its unix socket.  The
+ * answer (json null for 204), or NULL with *err: code = HTTP status and
+ * the daemon's message, or a CURLcode when the socket is unreachable. */
+json_t *adm_admin_call(const struct adm_ctx *ctx, const char *method,
+    const char *path, const json_t *body, sdc_error_t *err);
+const char *adm_admin_path(const struct adm_ctx *ctx);
+/* A path segment, URL-escaped; caller frees. */
+char *adm_admin_escape(const char *s);
+/* Completion of account logins (first operand). */
+int adm_complete_logins(const struct adm_ctx *ctx, int argc, char **argv,
+    const char *word, struct adm_strv *out, sdc_error_t *err);
+
+/* account.c, key.c */
+/* Print the error as self's and release it; returns ADM_EXIT_FAIL. */
+int adm_fail(const struct adm_cmd_entry *self, sdc_error_t *err);
+/* "/accounts/<escaped login><rest>"; caller frees. */
+char *adm_account_path(const char *login, const char *rest);
+/* Add the key in file (first key line) to login; *added (if not NULL)
+ * gets the daemon's answer. */
+int adm_key_add(const struct adm_ctx *ctx, const char *login, const char *file,
+    const char *name, json_t **added, sdc_error_t *err);
+extern const struct adm_cmd_entry adm_cmd_account_create_entry;
+extern const struct adm_cmd_entry adm_cmd_account_list_entry;
+extern const struct adm_cmd_entry adm_cmd_account_get_entry;
+extern const struct adm_cmd_entry adm_cmd_account_update_entry;
+extern const struct adm_cmd_entry adm_cmd_account_delete_entry;
+extern const struct adm_cmd_entry adm_cmd_key_add_entry;
+extern const struct adm_cmd_entry adm_cmd_key_list_entry;
+extern const struct adm_cmd_entry adm_cmd_key_remove_entry;
+
+/* config.c: tunables through SAPI (sdc app → docker service → dockerapi0). */
+/* [{key, value, from, version}], sorted by key. */
+json_t *adm_config_rows(const struct adm_ctx *ctx, sdc_error_t *err);
+/* Set "KEY=VALUE" pairs where each key lives, with If-Match (if_match, or
+ * the version read when 0); a lost race has code 412. */
+int adm_config_set(const struct adm_ctx *ctx, char *const *pairs, int n,
+    json_int_t if_match, sdc_error_t *err);
+extern const struct adm_cmd_entry adm_cmd_config_show_entry;
+extern const struct adm_cmd_entry adm_cmd_config_get_entry;
+extern const struct adm_cmd_entry adm_cmd_config_set_entry;
+extern const struct adm_cmd_entry adm_cmd_config_unset_entry;
+extern const struct adm_cmd_entry adm_cmd_config_packages_list_entry;
+extern const struct adm_cmd_entry adm_cmd_config_packages_add_entry;
+extern const struct adm_cmd_entry adm_cmd_config_packages_remove_entry;
+extern const struct adm_cmd_entry adm_cmd_maint_on_entry;
+extern const struct adm_cmd_entry adm_cmd_maint_off_entry;
+
+/* container.c: every account's containers. */
+extern const struct adm_column adm_container_columns[];
+/* The admin API's list, with a short_id added to each row. */
+json_t *adm_container_rows(const struct adm_ctx *ctx, const char *account,
+    bool all, sdc_error_t *err);
+extern const struct adm_cmd_entry adm_cmd_container_list_entry;
+extern const struct adm_cmd_entry adm_cmd_container_inspect_entry;
+extern const struct adm_cmd_entry adm_cmd_container_logs_entry;
+extern const struct adm_cmd_entry adm_cmd_container_stop_entry;
+extern const struct adm_cmd_entry adm_cmd_container_kill_entry;
+
+/* logs-usage.c, for the TUI: the rows `logs usage` prints. */
+extern const struct adm_column adm_logs_usage_columns[];
+json_t *adm_logs_usage_rows(const char *zones, sdc_error_t *err);
+
+/* tui.c */
+extern const struct adm_cmd_entry adm_cmd_tui_entry;
+
 /* shell.c: the libedit shell. */
 /* The interactive loop; returns the exit status for main. */
 int adm_shell_run(const struct adm_ctx *ctx);

@@ -25,10 +25,33 @@ static const struct adm_cmd_entry adm_cmd_help_entry;
 
 /* One line per subcommand, kept sorted. */
 const struct adm_cmd_entry *const adm_cmd_table[] = {
+	&adm_cmd_account_create_entry,
+	&adm_cmd_account_delete_entry,
+	&adm_cmd_account_get_entry,
+	&adm_cmd_account_list_entry,
+	&adm_cmd_account_update_entry,
 	&adm_cmd_complete_entry,
+	&adm_cmd_config_get_entry,
+	&adm_cmd_config_packages_add_entry,
+	&adm_cmd_config_packages_list_entry,
+	&adm_cmd_config_packages_remove_entry,
+	&adm_cmd_config_set_entry,
+	&adm_cmd_config_show_entry,
+	&adm_cmd_config_unset_entry,
+	&adm_cmd_container_inspect_entry,
+	&adm_cmd_container_kill_entry,
+	&adm_cmd_container_list_entry,
+	&adm_cmd_container_logs_entry,
+	&adm_cmd_container_stop_entry,
 	&adm_cmd_help_entry,
+	&adm_cmd_key_add_entry,
+	&adm_cmd_key_list_entry,
+	&adm_cmd_key_remove_entry,
 	&adm_cmd_logs_cleanup_entry,
 	&adm_cmd_logs_usage_entry,
+	&adm_cmd_maint_off_entry,
+	&adm_cmd_maint_on_entry,
+	&adm_cmd_tui_entry,
 	NULL
 };
 

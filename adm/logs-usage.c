@@ -103,7 +103,7 @@ usage_rows(const struct usage_run *r, struct usage_row *sum, size_t *count)
 	return rows;
 }
 
-static const struct adm_column usage_columns[] = {
+const struct adm_column adm_logs_usage_columns[] = {
 	{ "uuid", "CONTAINER", ADM_COL_SHRINK },
 	{ "live", "LIVE", ADM_COL_RIGHT | ADM_COL_BYTES },
 	{ "rotated", "ROTATED", ADM_COL_RIGHT | ADM_COL_BYTES },
@@ -130,7 +130,7 @@ usage_print(const struct usage_run *r, const struct adm_ctx *ctx)
 		json_decref(doc);
 		return;
 	}
-	adm_output_list(ctx, usage_columns, rows, total);
+	adm_output_list(ctx, adm_logs_usage_columns, rows, total);
 	json_decref(rows);
 	json_decref(total);
 }
@@ -142,6 +142,26 @@ static const struct option usage_options[] = {
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ NULL, 0, NULL, 0 }
 };
+
+/* The rows alone, biggest first, for the TUI's log pane. */
+json_t *
+adm_logs_usage_rows(const char *zones, sdc_error_t *err)
+{
+	struct usage_run r;
+	struct usage_row sum;
+	json_t *rows;
+	size_t n;
+
+	memset(&r, 0, sizeof r);
+	if (logs_walk_open(&r.tree, zones, err) < 0)
+		return NULL;
+	r.rows = xcalloc(r.tree.ids.n + 1, sizeof *r.rows);
+	logs_walk_pool(logs_walk_default_jobs(), r.tree.ids.n, usage_container, &r);
+	rows = usage_rows(&r, &sum, &n);
+	free(r.rows);
+	logs_walk_close(&r.tree);
+	return rows;
+}
 
 static int
 usage_exec(const struct adm_cmd_entry *self, struct adm_ctx *ctx, int argc,
