@@ -456,10 +456,13 @@ save_add_name(struct images_save *sv, const char *account, const char *name,
 		return found ? 0 : -1;
 	if (images_resolve(sv->im, account, name, &id, err) < 0)
 		return -1;
-	if (image_ref_parse_notag(&ref, name, &perr) == 0 && ref.tag != NULL)
-		tag = image_ref_familiar_full(&ref);
-	sdc_error_release(&perr);
-	image_ref_free(&ref);
+	/* "sha256:<hex>" names the image, not a tag of a "sha256" repo */
+	if (strncmp(name, "sha256:", 7) != 0) {
+		if (image_ref_parse_notag(&ref, name, &perr) == 0 && ref.tag != NULL)
+			tag = image_ref_familiar_full(&ref);
+		sdc_error_release(&perr);
+		image_ref_free(&ref);
+	}
 	rc = save_add(sv, id, tag, err);
 	free(tag);
 	free(id);
