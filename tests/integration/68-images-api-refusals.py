@@ -1,0 +1,185 @@
+#!/usr/bin/python3
+"""Refusals on the API side of the image routes, through the docker CLI:
+unknown images and repositories, a registry that fails in the middle of a
+pull (500), a tampered and a truncated blob, an unsafe layer, an account
+not approved for provisioning, bad credentials headers, a client that
+leaves in the middle, and search.  Each is a clear error in the CLI's
+output, leaves nothing in the store, and the daemon keeps serving.  (The
+storage side of these refusals is 62-images-refusals.sh.)"""
+import importlib.util
+import io
+import json
+import os
+import socket
+import ssl
+import subprocess
+import sys
+import tarfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+_spec = importlib.util.spec_from_file_location("imagesapi", os.path.join(
+    HERE, "65-images-api-common.py"))
+common = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(common)
+
+
+def layer_tar(path, files, symlinks=()):
+    with tarfile.open(path, "w") as t:
+        for name, data in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            t.addfile(info, io.BytesIO(data))
+        for name, target in symlinks:
+            info = tarfile.TarInfo(name)
+            info.type = tarfile.SYMTYPE
+            info.linkname = target
+            t.addfile(info)
+    return path
+
+
+class FakeRegistry:
+    """60-images-fakereg.py: one image that misbehaves as asked."""
+
+    def __init__(self, *args):
+        self.proc = subprocess.Popen([sys.executable, "-u",
+                                      os.path.join(HERE, "60-images-fakereg.py")] +
+                                     list(args), stdout=subprocess.PIPE,
+                                     stderr=subprocess.DEVNULL)
+        self.addr = "127.0.0.1:" + self.proc.stdout.readline().decode().strip()
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(10)
+        self.proc.stdout.close()
+
+
+class Refusals(common.ImagesTest):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.good = layer_tar(os.path.join(cls.work, "good.tar"),
+                             {"a.txt": b"a" * 200000, "b.txt": b"b\n"})
+        cls.good2 = layer_tar(os.path.join(cls.work, "good2.tar"),
+                              {"c.txt": os.urandom(300000)})
+        cls.evil = layer_tar(os.path.join(cls.work, "evil.tar"), {"../../etc/evil": b"x"})
+        cls.d.add_account("carol", None, approved=False)
+        key = common.sdctest.keygen(os.path.join(cls.d.tmp, "keys", "carol"), "ed25519")
+        cls.d.add_key("carol", key + ".pub")
+        cls.carol = cls.d.client_certs("carol", key)
+
+    def setUp(self):
+        self.before = self.store_dirs()
+
+    def assertClean(self):
+        """Nothing left behind, and the daemon still answers."""
+        for _ in range(50):
+            if self.store_dirs() == self.before:
+                break
+            time.sleep(0.1)
+        self.assertEqual(self.store_dirs(), self.before)
+        self.docker_ok(self.alice, "images")
+
+    def pull_refused(self, fake_args, name, text):
+        fake = FakeRegistry(*fake_args)
+        try:
+            r = self.docker(self.alice, "pull", "%s/%s" % (fake.addr, name))
+        finally:
+            fake.stop()
+        self.assertNotEqual(r.returncode, 0, r.stdout)
+        self.assertIn(text, r.stdout + r.stderr)
+        self.assertClean()
+        return r
+
+    def test_unknown_image_and_repository(self):
+        r = self.docker(self.alice, "pull", self.reg.addr + "/busybox:nope")
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("Error response from daemon", r.stderr)
+        self.assertIn("manifest unknown", r.stderr)
+        r = self.docker(self.alice, "pull", self.reg.addr + "/nothere")
+        self.assertIn("Error response from daemon", r.stderr)
+        self.assertClean()
+        for args in (["inspect", "--type", "image", "nosuch"], ["history", "nosuch"],
+                     ["rmi", "nosuch"], ["tag", "nosuch", "x"]):
+            err = self.docker_fails(self.alice, *args)
+            self.assertIn("No such image: nosuch", err)
+        st, _, body = self.api(self.alice, "DELETE", "/images/nosuch:1")
+        self.assertEqual((st, json.loads(body)), (404, {"message": "No such image: nosuch:1"}))
+        err = self.docker_fails(self.alice, "pull", "127.0.0.1:1/BAD")
+        self.assertIn("invalid reference format", err)
+
+    def test_registry_500_mid_pull(self):
+        r = self.pull_refused(["--repo", "img", "--mode", "error500", "--layer", self.good,
+                               "--layer", self.good2], "img", "500")
+        # the progress had started: the error came as a stream line
+        self.assertIn("Pulling fs layer", r.stdout)
+
+    def test_tampered_blob(self):
+        self.pull_refused(["--repo", "img", "--mode", "tamper", "--layer", self.good],
+                          "img", "verification failed")
+
+    def test_truncated_blob(self):
+        self.pull_refused(["--repo", "img", "--mode", "truncate", "--layer", self.good],
+                          "img", "truncated")
+        self.pull_refused(["--repo", "img", "--mode", "short", "--layer", self.good],
+                          "img", "truncated")
+
+    def test_unsafe_layer(self):
+        self.pull_refused(["--repo", "img", "--layer", self.good, "--layer", self.evil],
+                          "img", "'..'")
+        with open(self.evil, "rb") as f:
+            r = subprocess.run(["docker", "import", "-", "evil:1"], stdin=f,
+                               capture_output=True, text=True,
+                               env=self.d.docker_env(self.alice))
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("'..'", r.stderr)
+        self.assertClean()
+
+    def test_good_pull_after_refusals(self):
+        fake = FakeRegistry("--repo", "img", "--layer", self.good, "--layer", self.good2)
+        try:
+            out = self.docker_ok(self.alice, "pull", fake.addr + "/img")
+            self.assertIn("Pull complete", out)
+            self.docker_ok(self.alice, "rmi", fake.addr + "/img")
+        finally:
+            fake.stop()
+        self.assertClean()
+
+    def test_not_approved_for_provisioning(self):
+        for args in (["pull", self.reg.addr + "/busybox"], ["load", "-i", self.good],
+                     ["import", self.good]):
+            err = self.docker_fails(self.carol, *args)
+            self.assertIn("not approved for provisioning", err)
+        self.assertEqual(self.docker_ok(self.carol, "images", "-q"), "")
+        self.assertClean()
+
+    def test_bad_registry_auth_header(self):
+        st, _, body = self.api(self.alice, "POST", "/images/create?fromImage=%s/busybox"
+                               % self.reg.addr, headers={"X-Registry-Auth": "!!!not base64"})
+        self.assertEqual(st, 400, body)
+        self.assertIn("X-Registry-Auth", json.loads(body)["message"])
+
+    def test_client_leaves_mid_pull(self):
+        ctx = ssl.create_default_context(cafile=os.path.join(self.alice, "ca.pem"))
+        ctx.load_cert_chain(os.path.join(self.alice, "cert.pem"),
+                            os.path.join(self.alice, "key.pem"))
+        fake = FakeRegistry("--repo", "img", "--mode", "truncate", "--layer", self.good)
+        try:
+            for _ in range(3):
+                with socket.create_connection(("127.0.0.1", self.d.docker_port)) as raw:
+                    s = ctx.wrap_socket(raw, server_hostname="127.0.0.1")
+                    s.sendall(("POST /images/create?fromImage=%s/img&tag=latest HTTP/1.1\r\n"
+                               "Host: x\r\nContent-Length: 0\r\n\r\n" % fake.addr).encode())
+                    time.sleep(0.05)
+                    s.close()
+        finally:
+            fake.stop()
+        self.assertClean()
+
+    def test_search_is_refused_plainly(self):
+        err = self.docker_fails(self.alice, "search", "busybox")
+        self.assertIn("docker search is not available", err)
+
+
+if __name__ == "__main__":
+    common.main()
