@@ -1,0 +1,306 @@
+/*
+ * test_images.c: the parts of libsdcimages that need neither disk nor
+ * network -- references, progress JSON, X-Registry-Auth, WWW-Authenticate
+ * challenges, and Dockerfile changes for import.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "dockerapi/images/images-int.h"
+#include "jsonutil.h"
+
+static void
+check_ref(const char *in, const char *domain, const char *path, const char *tag,
+    const char *digest, const char *familiar)
+{
+	struct image_ref r;
+	sdc_error_t err = NULL;
+	char *f;
+
+	if (image_ref_parse(&r, in, &err) < 0)
+		fail_msg("%s: %s", in, sdc_error_msg(err));
+	assert_string_equal(r.domain, domain);
+	assert_string_equal(r.path, path);
+	if (tag == NULL)
+		assert_null(r.tag);
+	else
+		assert_string_equal(r.tag, tag);
+	if (digest == NULL)
+		assert_null(r.digest);
+	else
+		assert_string_equal(r.digest, digest);
+	f = image_ref_familiar_full(&r);
+	assert_string_equal(f, familiar);
+	free(f);
+	image_ref_free(&r);
+}
+
+#define D64 "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+static void
+test_refs_normalise(void **state)
+{
+	(void)state;
+	check_ref("busybox", "docker.io", "library/busybox", "latest", NULL, "busybox:latest");
+	check_ref("busybox:1.36", "docker.io", "library/busybox", "1.36", NULL, "busybox:1.36");
+	check_ref("user/x", "docker.io", "user/x", "latest", NULL, "user/x:latest");
+	check_ref("docker.io/library/busybox", "docker.io", "library/busybox", "latest",
+	    NULL, "busybox:latest");
+	check_ref("index.docker.io/user/x:t", "docker.io", "user/x", "t", NULL, "user/x:t");
+	check_ref("127.0.0.1:5000/x:tag", "127.0.0.1:5000", "x", "tag", NULL,
+	    "127.0.0.1:5000/x:tag");
+	check_ref("localhost/a/b", "localhost", "a/b", "latest", NULL, "localhost/a/b:latest");
+	check_ref("reg.example.com/a/b/c", "reg.example.com", "a/b/c", "latest", NULL,
+	    "reg.example.com/a/b/c:latest");
+	check_ref("busybox@" D64, "docker.io", "library/busybox", NULL, D64,
+	    "busybox@" D64);
+	check_ref("a-b.c/e", "a-b.c", "e", "latest", NULL, "a-b.c/e:latest");
+	check_ref("user/a__b-c", "docker.io", "user/a__b-c", "latest", NULL,
+	    "user/a__b-c:latest");
+	check_ref("my_image-1.x", "docker.io", "library/my_image-1.x", "latest", NULL,
+	    "my_image-1.x:latest");
+}
+
+static void
+check_bad_ref(const char *in, const char *msg)
+{
+	struct image_ref r;
+	sdc_error_t err = NULL;
+
+	assert_int_equal(image_ref_parse(&r, in, &err), -1);
+	assert_non_null(strstr(sdc_error_msg(err), msg));
+	assert_int_equal(err->code, 400);
+	sdc_error_release(&err);
+}
+
+static void
+test_refs_invalid(void **state)
+{
+	(void)state;
+	check_bad_ref("", "invalid reference format");
+	check_bad_ref("BusyBox", "repository name must be lowercase");
+	check_bad_ref("busybox:", "invalid tag");
+	check_bad_ref("busybox:-x", "invalid tag");
+	check_bad_ref("busybox@sha256:abc", "invalid digest");
+	check_bad_ref("a//b", "invalid reference format");
+	check_bad_ref("-a", "invalid reference format");
+	check_bad_ref("a_", "invalid reference format");
+	check_bad_ref("a...b", "invalid reference format");
+	check_bad_ref("a_b.c/x", "invalid registry host");
+	check_bad_ref("host:99999999/x", "invalid registry host");
+	check_bad_ref("0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+	    "64-byte hexadecimal");
+}
+
+static void
+test_refs_familiar_repo(void **state)
+{
+	char *s;
+
+	(void)state;
+	s = refs_familiar_repo("docker.io/library/busybox");
+	assert_string_equal(s, "busybox");
+	free(s);
+	s = refs_familiar_repo("docker.io/user/x");
+	assert_string_equal(s, "user/x");
+	free(s);
+	s = refs_familiar_repo("127.0.0.1:5000/x");
+	assert_string_equal(s, "127.0.0.1:5000/x");
+	free(s);
+}
+
+static void
+check_event(enum images_ev kind, const char *id, const char *text, int64_t cur,
+    int64_t total, const char *want)
+{
+	struct images_event ev = { kind, id, text, cur, total };
+	json_t *j = images_event_json(&ev);
+	char *s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+
+	assert_string_equal(s, want);
+	free(s);
+	json_decref(j);
+}
+
+static void
+test_events_json(void **state)
+{
+	(void)state;
+	check_event(IMAGES_EV_PULLING_FROM, "latest", "library/busybox", 0, 0,
+	    "{\"status\":\"Pulling from library/busybox\",\"id\":\"latest\"}");
+	check_event(IMAGES_EV_FS_LAYER, "a1b2c3d4e5f6", NULL, 0, 0,
+	    "{\"status\":\"Pulling fs layer\",\"progressDetail\":{},\"id\":\"a1b2c3d4e5f6\"}");
+	check_event(IMAGES_EV_WAITING, "a1b2c3d4e5f6", NULL, 0, 0,
+	    "{\"status\":\"Waiting\",\"progressDetail\":{},\"id\":\"a1b2c3d4e5f6\"}");
+	check_event(IMAGES_EV_DOWNLOADING, "a1b2c3d4e5f6", NULL, 1500000, 3000000,
+	    "{\"status\":\"Downloading\",\"progressDetail\":{\"current\":1500000,"
+	    "\"total\":3000000},\"progress\":\"[=========================>"
+	    "                         ]    1.5MB/3MB\",\"id\":\"a1b2c3d4e5f6\"}");
+	check_event(IMAGES_EV_EXTRACTING, "x", NULL, 32768, 32768,
+	    "{\"status\":\"Extracting\",\"progressDetail\":{\"current\":32768,"
+	    "\"total\":32768},\"progress\":\"[================================"
+	    "==================>]  32.77kB/32.77kB\",\"id\":\"x\"}");
+	check_event(IMAGES_EV_VERIFYING, "x", NULL, 0, 0,
+	    "{\"status\":\"Verifying Checksum\",\"progressDetail\":{},\"id\":\"x\"}");
+	check_event(IMAGES_EV_DOWNLOAD_COMPLETE, "x", NULL, 0, 0,
+	    "{\"status\":\"Download complete\",\"progressDetail\":{},\"id\":\"x\"}");
+	check_event(IMAGES_EV_PULL_COMPLETE, "x", NULL, 0, 0,
+	    "{\"status\":\"Pull complete\",\"progressDetail\":{},\"id\":\"x\"}");
+	check_event(IMAGES_EV_ALREADY_EXISTS, "x", NULL, 0, 0,
+	    "{\"status\":\"Already exists\",\"progressDetail\":{},\"id\":\"x\"}");
+	check_event(IMAGES_EV_DIGEST, NULL, D64, 0, 0,
+	    "{\"status\":\"Digest: " D64 "\"}");
+	check_event(IMAGES_EV_STATUS, NULL, "Downloaded newer image for busybox:latest",
+	    0, 0, "{\"status\":\"Status: Downloaded newer image for busybox:latest\"}");
+	check_event(IMAGES_EV_LOADED, NULL, "Loaded image: busybox:latest", 0, 0,
+	    "{\"stream\":\"Loaded image: busybox:latest\\n\"}");
+}
+
+static void
+test_error_json(void **state)
+{
+	json_t *j = images_error_json("boom");
+	char *s = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+
+	(void)state;
+	assert_string_equal(s, "{\"errorDetail\":{\"message\":\"boom\"},\"error\":\"boom\"}");
+	free(s);
+	json_decref(j);
+}
+
+static void
+test_auth_header(void **state)
+{
+	struct images_auth a;
+	sdc_error_t err = NULL;
+
+	(void)state;
+	/* {"username":"alice","password":"s3cr?t>"} in base64url, no padding */
+	assert_int_equal(images_auth_parse(&a,
+	    "eyJ1c2VybmFtZSI6ImFsaWNlIiwicGFzc3dvcmQiOiJzM2NyP3Q-In0", &err), 0);
+	assert_string_equal(a.username, "alice");
+	assert_string_equal(a.password, "s3cr?t>");
+	assert_null(a.identitytoken);
+	images_auth_free(&a);
+	assert_int_equal(images_auth_parse(&a, "", &err), 0);
+	assert_null(a.username);
+	assert_int_equal(images_auth_parse(&a, "!!!notbase64", &err), -1);
+	assert_int_equal(err->code, 400);
+	sdc_error_release(&err);
+}
+
+static void
+test_auth_challenge(void **state)
+{
+	struct auth_challenge c;
+
+	(void)state;
+	auth_challenge_parse("Bearer realm=\"https://auth.docker.io/token\","
+	    "service=\"registry.docker.io\",scope=\"repository:library/busybox:pull\"", &c);
+	assert_string_equal(c.scheme, "Bearer");
+	assert_string_equal(c.realm, "https://auth.docker.io/token");
+	assert_string_equal(c.service, "registry.docker.io");
+	assert_string_equal(c.scope, "repository:library/busybox:pull");
+	auth_challenge_free(&c);
+	auth_challenge_parse("Basic realm=basic-realm", &c);
+	assert_string_equal(c.scheme, "Basic");
+	assert_string_equal(c.realm, "basic-realm");
+	assert_null(c.service);
+	auth_challenge_free(&c);
+}
+
+static void
+test_changes(void **state)
+{
+	const char *changes[] = {
+		"CMD [\"/bin/sh\", \"-c\", \"echo hi\"]",
+		"ENTRYPOINT top -b",
+		"ENV A=1 B=\"two words\"",
+		"env A=3",
+		"ENV PATH /usr/bin:/bin",
+		"WORKDIR /srv",
+		"USER daemon",
+		"LABEL a=b \"c d\"=e",
+		"EXPOSE 80 53/udp",
+		NULL
+	};
+	json_t *c = json_object();
+	sdc_error_t err = NULL;
+	char *s;
+
+	(void)state;
+	assert_int_equal(import_apply_changes(c, changes, &err), 0);
+	s = json_dumps(c, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	assert_string_equal(s, "{\"Cmd\":[\"/bin/sh\",\"-c\",\"echo hi\"],"
+	    "\"Entrypoint\":[\"/bin/sh\",\"-c\",\"top -b\"],"
+	    "\"Env\":[\"A=3\",\"B=two words\",\"PATH=/usr/bin:/bin\"],"
+	    "\"WorkingDir\":\"/srv\",\"User\":\"daemon\","
+	    "\"Labels\":{\"a\":\"b\",\"c d\":\"e\"},"
+	    "\"ExposedPorts\":{\"80/tcp\":{},\"53/udp\":{}}}");
+	free(s);
+	json_decref(c);
+}
+
+static void
+test_changes_refused(void **state)
+{
+	const char *bad[][2] = {
+		{ "RUN rm -rf /", "not a valid change command" },
+		{ "EXPOSE 99999", "invalid port" },
+		{ "ENV", "requires an argument" },
+		{ "LABEL =x", "key=value" },
+	};
+	sdc_error_t err = NULL;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		const char *one[] = { bad[i][0], NULL };
+		json_t *c = json_object();
+		assert_int_equal(import_apply_changes(c, one, &err), -1);
+		if (strstr(sdc_error_msg(err), bad[i][1]) == NULL)
+			fail_msg("%s: %s", bad[i][0], sdc_error_msg(err));
+		sdc_error_release(&err);
+		json_decref(c);
+	}
+}
+
+static void
+test_digests(void **state)
+{
+	char *d = digest_of("", 0), s[13];
+
+	(void)state;
+	assert_string_equal(d, "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+	assert_true(digest_valid(d));
+	assert_false(digest_valid("sha256:E3B0"));
+	assert_false(digest_valid("md5:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"));
+	digest_short(d, s);
+	assert_string_equal(s, "e3b0c44298fc");
+	free(d);
+	assert_int_equal(time_parse("2024-01-02T03:04:05.123456789Z"), 1704164645);
+	assert_int_equal(time_parse("2024-01-02T05:04:05+02:00"), 1704164645);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_refs_normalise),
+		cmocka_unit_test(test_refs_invalid),
+		cmocka_unit_test(test_refs_familiar_repo),
+		cmocka_unit_test(test_events_json),
+		cmocka_unit_test(test_error_json),
+		cmocka_unit_test(test_auth_header),
+		cmocka_unit_test(test_auth_challenge),
+		cmocka_unit_test(test_changes),
+		cmocka_unit_test(test_changes_refused),
+		cmocka_unit_test(test_digests),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

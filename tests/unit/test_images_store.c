@@ -1,0 +1,561 @@
+/*
+ * test_images_store.c: the on-disk half of libsdcimages without a network:
+ * the blob store's verification, layer unpacking (whiteouts, opaque dirs,
+ * owners, modes, xattrs, links, devices, refusals), and the per-account
+ * tables with tag, list, remove and garbage collection.  Tars are written
+ * here with libarchive, so each test says exactly which entries it feeds.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include <archive.h>
+#include <archive_entry.h>
+
+#include "dockerapi/images/images-int.h"
+#include "jsonutil.h"
+#include "xalloc.h"
+
+struct fixture {
+	char dir[64];
+	struct store *st;
+	struct images *im;
+};
+
+static char *
+fx_path(struct fixture *fx, const char *rel)
+{
+	char *p;
+
+	xasprintf(&p, "%s/%s", fx->dir, rel);
+	return p;
+}
+
+static int
+setup(void **state)
+{
+	struct fixture *fx = xcalloc(1, sizeof *fx);
+	struct images_opts o = { 0 };
+	sdc_error_t err = NULL;
+	char *db;
+
+	snprintf(fx->dir, sizeof fx->dir, "/tmp/test-images-XXXXXX");
+	if (mkdtemp(fx->dir) == NULL)
+		return -1;
+	db = fx_path(fx, "store.db");
+	o.datadir = fx->dir;
+	if (store_open(&fx->st, db, &err) < 0 || images_open(&fx->im, fx->st, &o, &err) < 0) {
+		fprintf(stderr, "%s\n", sdc_error_msg(err));
+		return -1;
+	}
+	free(db);
+	*state = fx;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *fx = *state;
+	sdc_error_t err = NULL;
+
+	images_close(fx->im);
+	store_close(fx->st);
+	rm_rf(fx->dir, &err);
+	free(fx);
+	return 0;
+}
+
+/* ---- a tiny tar writer ---- */
+
+struct tar {
+	struct archive *a;
+	char *path;
+};
+
+static void
+tar_open(struct tar *t, struct fixture *fx, const char *name)
+{
+	t->path = fx_path(fx, name);
+	t->a = archive_write_new();
+	archive_write_set_format_pax(t->a);
+	assert_int_equal(archive_write_open_filename(t->a, t->path), ARCHIVE_OK);
+}
+
+static struct archive_entry *
+tar_entry(const char *name, unsigned int type, int mode)
+{
+	struct archive_entry *e = archive_entry_new();
+
+	archive_entry_set_pathname(e, name);
+	archive_entry_set_filetype(e, type);
+	archive_entry_set_perm(e, mode);
+	archive_entry_set_mtime(e, 1600000000, 0);
+	return e;
+}
+
+static void
+tar_put(struct tar *t, struct archive_entry *e, const char *data)
+{
+	size_t len = data ? strlen(data) : 0;
+
+	if (archive_entry_filetype(e) == AE_IFREG && archive_entry_hardlink(e) == NULL)
+		archive_entry_set_size(e, (la_int64_t)len);
+	assert_int_equal(archive_write_header(t->a, e), ARCHIVE_OK);
+	if (len > 0)
+		assert_int_equal(archive_write_data(t->a, data, len), (la_ssize_t)len);
+	archive_entry_free(e);
+}
+
+static void
+tar_file(struct tar *t, const char *name, int mode, const char *data)
+{
+	tar_put(t, tar_entry(name, AE_IFREG, mode), data);
+}
+
+static void
+tar_link(struct tar *t, const char *name, unsigned int type, const char *target)
+{
+	struct archive_entry *e = tar_entry(name, type, 0777);
+
+	if (type == AE_IFLNK)
+		archive_entry_set_symlink(e, target);
+	else {
+		archive_entry_set_filetype(e, AE_IFREG);
+		archive_entry_set_hardlink(e, target);
+	}
+	tar_put(t, e, NULL);
+}
+
+static void
+tar_close(struct tar *t)
+{
+	archive_write_close(t->a);
+	archive_write_free(t->a);
+}
+
+static int
+count_entries(struct fixture *fx, const char *rel)
+{
+	char *cmd, *p = fx_path(fx, rel);
+	FILE *f;
+	int n = -1;
+
+	xasprintf(&cmd, "ls -A '%s' | wc -l", p);
+	f = popen(cmd, "r");
+	if (f != NULL && fscanf(f, "%d", &n) != 1)
+		n = -1;
+	if (f != NULL)
+		pclose(f);
+	free(cmd);
+	free(p);
+	return n;
+}
+
+/* ---- tests ---- */
+
+static void
+test_blob_verification(void **state)
+{
+	struct fixture *fx = *state;
+	sdc_error_t err = NULL;
+	char got[72], *d = digest_of("hello", 5);
+
+	assert_int_equal(blobs_put(fx->im, "hellO", 5, d, NULL, &err), -1);
+	assert_non_null(strstr(sdc_error_msg(err), "verification failed"));
+	sdc_error_release(&err);
+	assert_false(blobs_exists(fx->im, d));
+	assert_int_equal(count_entries(fx, "images/tmp"), 0);
+	assert_int_equal(blobs_put(fx->im, "hello", 5, d, got, &err), 0);
+	assert_string_equal(got, d);
+	assert_true(blobs_exists(fx->im, d));
+	free(d);
+}
+
+static char *
+build_rich_layer(struct fixture *fx)
+{
+	struct tar t;
+	struct archive_entry *e;
+
+	tar_open(&t, fx, "rich.tar");
+	e = tar_entry("./etc/", AE_IFDIR, 0750);
+	archive_entry_set_uid(e, 1000);
+	tar_put(&t, e, NULL);
+	e = tar_entry("etc/f", AE_IFREG, 04755);
+	archive_entry_set_uid(e, 1000);
+	archive_entry_set_gid(e, 1001);
+	archive_entry_xattr_add_entry(e, "user.k", "v", 1);
+	archive_entry_xattr_add_entry(e, "trusted.overlay.redirect", "/x", 2);
+	tar_put(&t, e, "content\n");
+	tar_link(&t, "etc/g", AE_IFREG, "etc/f");
+	tar_link(&t, "etc/s", AE_IFLNK, "/abs/target");
+	tar_put(&t, tar_entry("dev", AE_IFDIR, 0755), NULL);
+	e = tar_entry("dev/null", AE_IFCHR, 0666);
+	archive_entry_set_rdev(e, makedev(1, 3));
+	tar_put(&t, e, NULL);
+	tar_put(&t, tar_entry("dev/fifo", AE_IFIFO, 0600), NULL);
+	tar_file(&t, ".wh.gone", 0644, NULL);
+	tar_put(&t, tar_entry("opq", AE_IFDIR, 0755), NULL);
+	tar_file(&t, "opq/.wh..wh..opq", 0644, NULL);
+	tar_file(&t, "opq/kept", 0644, "k");
+	tar_close(&t);
+	return t.path;
+}
+
+static void
+test_unpack_rich(void **state)
+{
+	struct fixture *fx = *state;
+	struct layer_result res;
+	sdc_error_t err = NULL;
+	char *tar = build_rich_layer(fx), *dir, *p, buf[8];
+	struct stat sb, sb2;
+
+	if (layers_unpack(fx->im, tar, NULL, NULL, NULL, NULL, &res, &err) < 0)
+		fail_msg("%s", sdc_error_msg(err));
+	assert_true(res.created);
+	assert_int_equal(res.size, 8 + 1);
+	dir = images_layer_dir(fx->im, res.diff_id);
+	xasprintf(&p, "%s/etc", dir);
+	assert_int_equal(lstat(p, &sb), 0);
+	assert_int_equal(sb.st_mode & 07777, 0750);
+	assert_int_equal(sb.st_uid, 1000);
+	free(p);
+	xasprintf(&p, "%s/etc/f", dir);
+	assert_int_equal(lstat(p, &sb), 0);
+	assert_int_equal(sb.st_mode & 07777, 04755);
+	assert_int_equal(sb.st_uid, 1000);
+	assert_int_equal(sb.st_gid, 1001);
+	assert_int_equal(sb.st_mtime, 1600000000);
+	assert_int_equal(sb.st_nlink, 2);
+	assert_int_equal(lgetxattr(p, "user.k", buf, sizeof buf), 1);
+	assert_int_equal(lgetxattr(p, "trusted.overlay.redirect", buf, sizeof buf), -1);
+	free(p);
+	xasprintf(&p, "%s/etc/g", dir);
+	assert_int_equal(lstat(p, &sb2), 0);
+	assert_int_equal(sb.st_ino, sb2.st_ino);
+	free(p);
+	xasprintf(&p, "%s/etc/s", dir);
+	assert_int_equal(readlink(p, buf, sizeof buf), 8);
+	assert_memory_equal(buf, "/abs/tar", 8);
+	free(p);
+	xasprintf(&p, "%s/dev/null", dir);
+	assert_int_equal(lstat(p, &sb), 0);
+	assert_true(S_ISCHR(sb.st_mode));
+	assert_int_equal(major(sb.st_rdev), 1);
+	assert_int_equal(minor(sb.st_rdev), 3);
+	free(p);
+	xasprintf(&p, "%s/dev/fifo", dir);
+	assert_int_equal(lstat(p, &sb), 0);
+	assert_true(S_ISFIFO(sb.st_mode));
+	free(p);
+	xasprintf(&p, "%s/gone", dir);
+	assert_int_equal(lstat(p, &sb), 0);
+	assert_true(S_ISCHR(sb.st_mode));
+	assert_int_equal(sb.st_rdev, 0);
+	assert_int_equal(sb.st_mode & 07777, 0);
+	free(p);
+	xasprintf(&p, "%s/.wh.gone", dir);
+	assert_int_equal(lstat(p, &sb), -1);
+	free(p);
+	xasprintf(&p, "%s/opq", dir);
+	assert_int_equal(lgetxattr(p, "trusted.overlay.opaque", buf, sizeof buf), 1);
+	assert_int_equal(buf[0], 'y');
+	free(p);
+	xasprintf(&p, "%s/opq/.wh..wh..opq", dir);
+	assert_int_equal(lstat(p, &sb), -1);
+	free(p);
+	assert_int_equal(count_entries(fx, "images/tmp"), 0);
+	/* the same layer again: found, not created */
+	assert_int_equal(layers_unpack(fx->im, tar, res.diff_id, NULL, NULL, NULL,
+	    &res, &err), 0);
+	assert_false(res.created);
+	assert_int_equal(count_entries(fx, "images/layers"), 1);
+	free(dir);
+	free(tar);
+}
+
+static void
+expect_unpack_refused(struct fixture *fx, const char *tar, const char *msg)
+{
+	struct layer_result res;
+	sdc_error_t err = NULL;
+
+	assert_int_equal(layers_unpack(fx->im, tar, NULL, NULL, NULL, NULL, &res, &err), -1);
+	if (strstr(sdc_error_msg(err), msg) == NULL)
+		fail_msg("%s: %s", tar, sdc_error_msg(err));
+	sdc_error_release(&err);
+	assert_int_equal(count_entries(fx, "images/layers"), 0);
+	assert_int_equal(count_entries(fx, "images/tmp"), 0);
+}
+
+static void
+test_unpack_refusals(void **state)
+{
+	struct fixture *fx = *state;
+	struct layer_result res;
+	sdc_error_t err = NULL;
+	struct tar t;
+	char *tar;
+
+	tar_open(&t, fx, "a.tar");
+	tar_file(&t, "ok", 0644, "x");
+	tar_file(&t, "../../escape", 0644, "x");
+	tar_close(&t);
+	expect_unpack_refused(fx, t.path, "'..' component");
+	free(t.path);
+
+	tar_open(&t, fx, "b.tar");
+	tar_file(&t, "/etc/passwd", 0644, "x");
+	tar_close(&t);
+	expect_unpack_refused(fx, t.path, "absolute path");
+	free(t.path);
+
+	tar_open(&t, fx, "c.tar");
+	tar_link(&t, "lnk", AE_IFLNK, "/etc");
+	tar_file(&t, "lnk/passwd", 0644, "x");
+	tar_close(&t);
+	expect_unpack_refused(fx, t.path, "symlink lnk");
+	free(t.path);
+
+	tar_open(&t, fx, "d.tar");
+	tar_link(&t, "shadow", AE_IFREG, "/etc/shadow");
+	tar_close(&t);
+	expect_unpack_refused(fx, t.path, "absolute path");
+	free(t.path);
+
+	tar_open(&t, fx, "e.tar");
+	tar_link(&t, "shadow", AE_IFREG, "missing");
+	tar_close(&t);
+	expect_unpack_refused(fx, t.path, "no such file in the layer");
+	free(t.path);
+
+	tar_open(&t, fx, "f.tar");
+	tar_file(&t, "ok", 0644, "x");
+	tar_close(&t);
+	assert_int_equal(layers_unpack(fx->im, t.path, "sha256:"
+	    "0000000000000000000000000000000000000000000000000000000000000000",
+	    NULL, NULL, NULL, &res, &err), -1);
+	assert_non_null(strstr(sdc_error_msg(err), "diff id mismatch"));
+	sdc_error_release(&err);
+	assert_int_equal(count_entries(fx, "images/layers"), 0);
+	free(t.path);
+
+	tar = fx_path(fx, "junk.tar");
+	assert_int_equal(file_write_atomic(tar, "junk junk junk", 14, &err), 0);
+	expect_unpack_refused(fx, tar, "layer");
+	free(tar);
+}
+
+/* An image of one layer made from a tar, recorded for `account`. */
+static char *
+make_image(struct fixture *fx, const char *account, const char *tag,
+    const char *content, char **diff_out)
+{
+	struct job_image img = { 0 };
+	struct layer_result res;
+	sdc_error_t err = NULL;
+	struct tar t;
+	char diff[72], id[72], *config;
+
+	tar_open(&t, fx, "img.tar");
+	tar_file(&t, "data", 0644, content);
+	tar_close(&t);
+	assert_int_equal(layers_unpack(fx->im, t.path, NULL, NULL, NULL, NULL, &res, &err), 0);
+	memcpy(diff, res.diff_id, 72);
+	{
+		struct buf b = BUF_INIT;
+		assert_int_equal(file_read(t.path, &b, 1 << 20, &err), 0);
+		assert_int_equal(blobs_put(fx->im, b.data, b.len, diff, NULL, &err), 0);
+		buf_free(&b);
+	}
+	xasprintf(&config, "{\"created\":\"2024-01-01T00:00:00Z\",\"config\":"
+	    "{\"Labels\":{\"k\":\"%s\"}},\"rootfs\":{\"type\":\"layers\","
+	    "\"diff_ids\":[\"%s\"]},\"history\":[{\"created_by\":\"test\"}]}",
+	    content, diff);
+	assert_int_equal(blobs_put(fx->im, config, strlen(config), NULL, id, &err), 0);
+	img.id = xstrdup(id);
+	img.config = config;
+	img.nlayers = 1;
+	img.layers = xcalloc(1, sizeof *img.layers);
+	img.layers[0].digest = xstrdup(diff);
+	img.layers[0].diff_id = xstrdup(diff);
+	img.layers[0].media_type = xstrdup("application/vnd.docker.image.rootfs.diff.tar");
+	img.layers[0].size = res.size;
+	if (tag != NULL)
+		strv_push(&img.tags, tag);
+	if (meta_commit_image(fx->im, account, &img, &err) < 0)
+		fail_msg("%s", sdc_error_msg(err));
+	job_layers_free(img.layers, 1);
+	free(img.config);
+	strv_free(&img.tags);
+	free(t.path);
+	if (diff_out != NULL)
+		*diff_out = xstrdup(diff);
+	return img.id;
+}
+
+static int
+list_count(struct fixture *fx, const char *account, const struct images_filter *f)
+{
+	json_t *out;
+	sdc_error_t err = NULL;
+	int n;
+
+	assert_int_equal(images_list(fx->im, account, f, &out, &err), 0);
+	n = (int)json_array_size(out);
+	json_decref(out);
+	return n;
+}
+
+static void
+test_accounts_and_tags(void **state)
+{
+	struct fixture *fx = *state;
+	sdc_error_t err = NULL;
+	char *id = make_image(fx, "acct-a", "docker.io/library/one:latest", "1", NULL);
+	char *got, *prefix;
+	const char *lab[] = { "k=1", NULL }, *nolab[] = { "k=2", NULL };
+	const char *refs[] = { "on*", NULL }, *norefs[] = { "two", NULL };
+	struct images_filter f = { false, -1, lab, NULL };
+
+	assert_int_equal(images_resolve(fx->im, "acct-a", "one", &got, &err), 0);
+	assert_string_equal(got, id);
+	free(got);
+	assert_int_equal(images_resolve(fx->im, "acct-a", id + 7, &got, &err), 0);
+	free(got);
+	prefix = xstrndup(id, 7 + 12);
+	assert_int_equal(images_resolve(fx->im, "acct-a", prefix, &got, &err), 0);
+	assert_string_equal(got, id);
+	free(got);
+	free(prefix);
+	assert_int_equal(images_resolve(fx->im, "acct-b", "one", &got, &err), -1);
+	assert_int_equal(err->code, 404);
+	assert_string_equal(sdc_error_msg(err), "No such image: one");
+	sdc_error_release(&err);
+	assert_int_equal(images_resolve(fx->im, "acct-b", id, &got, &err), -1);
+	sdc_error_release(&err);
+
+	assert_int_equal(list_count(fx, "acct-a", NULL), 1);
+	assert_int_equal(list_count(fx, "acct-b", NULL), 0);
+	assert_int_equal(list_count(fx, "acct-a", &f), 1);
+	f.labels = nolab;
+	assert_int_equal(list_count(fx, "acct-a", &f), 0);
+	f.labels = NULL;
+	f.references = refs;
+	assert_int_equal(list_count(fx, "acct-a", &f), 1);
+	f.references = norefs;
+	assert_int_equal(list_count(fx, "acct-a", &f), 0);
+	f.references = NULL;
+	f.dangling = 1;
+	assert_int_equal(list_count(fx, "acct-a", &f), 0);
+
+	assert_int_equal(images_tag(fx->im, "acct-a", "one", "two:v2", &err), 0);
+	assert_int_equal(images_resolve(fx->im, "acct-a", "two:v2", &got, &err), 0);
+	assert_string_equal(got, id);
+	free(got);
+	assert_int_equal(images_tag(fx->im, "acct-b", "one", "two:v2", &err), -1);
+	sdc_error_release(&err);
+	assert_int_equal(images_tag(fx->im, "acct-a", "one", "x@sha256:"
+	    "0000000000000000000000000000000000000000000000000000000000000000", &err), -1);
+	sdc_error_release(&err);
+	free(id);
+}
+
+static void
+test_remove_and_gc(void **state)
+{
+	struct fixture *fx = *state;
+	sdc_error_t err = NULL;
+	char *diff, *id = make_image(fx, "acct-a", "docker.io/library/one:latest", "1", &diff);
+	char *id2 = make_image(fx, "acct-b", "docker.io/library/one:latest", "1", NULL);
+	json_t *out;
+	char *s;
+
+	assert_string_equal(id, id2);	/* same content, same image */
+	assert_int_equal(images_tag(fx->im, "acct-a", "one", "one:extra", &err), 0);
+	/* one of two tags: untag only */
+	assert_int_equal(images_remove(fx->im, "acct-a", "one:extra", false, false,
+	    NULL, NULL, &out, &err), 0);
+	s = json_dumps(out, JSON_COMPACT);
+	assert_string_equal(s, "[{\"Untagged\":\"one:extra\"}]");
+	free(s);
+	json_decref(out);
+	/* last tag of acct-a: the image leaves acct-a but stays for acct-b */
+	assert_int_equal(images_remove(fx->im, "acct-a", "one", false, false,
+	    NULL, NULL, &out, &err), 0);
+	s = json_dumps(out, JSON_COMPACT);
+	assert_non_null(strstr(s, "\"Untagged\":\"one:latest\""));
+	assert_non_null(strstr(s, "\"Deleted\""));
+	free(s);
+	json_decref(out);
+	assert_int_equal(list_count(fx, "acct-a", NULL), 0);
+	assert_int_equal(list_count(fx, "acct-b", NULL), 1);
+	assert_true(layers_exists(fx->im, diff));
+	/* pinned: the layer survives the last owner's rmi until unpinned */
+	images_pin(fx->im, diff);
+	assert_int_equal(images_remove(fx->im, "acct-b", id, false, false,
+	    NULL, NULL, &out, &err), 0);
+	json_decref(out);
+	assert_true(layers_exists(fx->im, diff));
+	images_unpin(fx->im, diff);
+	meta_gc_layer(fx->im, diff);
+	meta_gc_blob(fx->im, diff);
+	assert_false(layers_exists(fx->im, diff));
+	assert_int_equal(count_entries(fx, "images/layers"), 0);
+	assert_int_equal(count_entries(fx, "images/blobs/sha256"), 0);
+	assert_int_equal(count_entries(fx, "images/tmp"), 0);
+	free(diff);
+	free(id);
+	free(id2);
+}
+
+static void
+test_history_and_inspect(void **state)
+{
+	struct fixture *fx = *state;
+	sdc_error_t err = NULL;
+	char *id = make_image(fx, "acct-a", "docker.io/library/one:latest", "1", NULL);
+	json_t *out, *top;
+
+	assert_int_equal(images_history(fx->im, "acct-a", "one", &out, &err), 0);
+	assert_int_equal(json_array_size(out), 1);
+	top = json_array_get(out, 0);
+	assert_string_equal(json_str(top, "Id", ""), id);
+	assert_string_equal(json_str(top, "CreatedBy", ""), "test");
+	assert_int_equal(json_int(top, "Size", 0), 1);
+	json_decref(out);
+	assert_int_equal(images_inspect(fx->im, "acct-a", "one", &out, &err), 0);
+	assert_string_equal(json_str(out, "Id", ""), id);
+	assert_string_equal(json_string_value(json_array_get(json_object_get(out,
+	    "RepoTags"), 0)), "one:latest");
+	assert_int_equal(json_array_size(json_object_get(json_object_get(out,
+	    "RootFS"), "Layers")), 1);
+	json_decref(out);
+	free(id);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_blob_verification, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unpack_rich, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unpack_refusals, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_accounts_and_tags, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_remove_and_gc, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_history_and_inspect, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
