@@ -130,9 +130,10 @@ chain_write(struct config_chain *ch, enum sapi_object kind, const json_t *obj,
 	json_decref(body);
 	if (r == NULL && *err != NULL && (*err)->code == 412) {
 		sdc_error_release(err);
-		return sdc_make_error_code(err, 412, "the %s changed since it was read "
-		    "(version %lld is stale): look at `config show` again and retry",
-		    sapi_object_path(kind), (long long)version);
+		return sdc_make_error_code(err, 412, "the %s %s changed since it was "
+		    "read (version %lld is stale): look at `config show` again and retry",
+		    kind == SAPI_OBJ_APPLICATION ? "application" : kind == SAPI_OBJ_SERVICE ?
+		    "service" : "instance", json_str(obj, "name", ""), (long long)version);
 	}
 	json_decref(r);
 	return r != NULL ? 0 : -1;

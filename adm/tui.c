@@ -437,6 +437,7 @@ tui_switch(struct tui *t, int pane)
 	t->pane = pane;
 	t->cursor = t->top = 0;
 	t->status[0] = '\0';
+	t->filter[0] = '\0';   /* a filter is about one pane's rows */
 	tui_load(t);
 }
 

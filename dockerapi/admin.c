@@ -195,7 +195,7 @@ static const struct route admin_routes[] = {
 	{ "DELETE", "/accounts/:login", admin_account_delete, 0, NULL },
 	{ "GET", "/accounts/:login/keys", admin_keys_list, 0, NULL },
 	{ "POST", "/accounts/:login/keys", admin_key_add, 0, NULL },
-	{ "DELETE", "/accounts/:login/keys/:key", admin_key_remove, 0, NULL },
+	{ "DELETE", "/accounts/:login/keys/*key", admin_key_remove, 0, NULL },
 	{ "GET", "/config", admin_config, 0, NULL },
 	{ NULL, NULL, NULL, 0, NULL },
 };
