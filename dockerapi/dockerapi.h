@@ -209,6 +209,21 @@ int images_api_count(struct dockerapi *d, const struct account *a);
 bool containers_image_in_use(struct dockerapi *d, const char *account,
     const char *image_id, char **container, bool *running);
 
+/* --- containers.c: containers on the node backend (containers.h) --- */
+
+extern const struct api_endpoint api_container_endpoints[];
+struct usage_counts;
+/* Load the containers, read each one's state from its folder and watch
+ * the running ones; after the store, the tunables and the images. */
+int containers_init(struct dockerapi *d, sdc_error_t *err);
+void containers_free(struct dockerapi *d);
+/* Add the account's (every account's when NULL) containers to *out. */
+void containers_count(struct dockerapi *d, const char *account,
+    struct usage_counts *out);
+/* The admin API: inspect objects with "Account"; NULL when unknown. */
+json_t *containers_admin_list(struct dockerapi *d, const char *account, bool all);
+json_t *containers_admin_get(struct dockerapi *d, const char *id);
+
 /* --- cloudapi.c --- */
 
 int cloudapi_init(struct dockerapi *d, sdc_error_t *err);

@@ -228,6 +228,7 @@ daemon_free(struct dockerapi *d)
 	if (d->admin_router) router_free(d->admin_router);
 	SSL_CTX_free(d->tls);
 	free(d->ca_pem);
+	containers_free(d);
 	if (d->images) images_api_free(d);
 	store_close(d->store);
 	config_free(&d->cfg);
@@ -254,7 +255,7 @@ main(int argc, char **argv)
 	d.started = time(NULL);
 	d.base = event_base_new();
 	if (open_store(&d, &err) < 0 || tunables_start(&d, &err) < 0 ||
-	    images_api_init(&d, &err) < 0)
+	    images_api_init(&d, &err) < 0 || containers_init(&d, &err) < 0)
 		goto out;
 	d.use_tls = tunable_bool(&d, "USE_TLS", true);
 	if (tls_setup(&d, &err) < 0 || start_listeners(&d, &err) < 0)

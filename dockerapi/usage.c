@@ -11,4 +11,5 @@ usage_counts(struct dockerapi *d, const struct account *a, struct usage_counts *
 {
 	memset(out, 0, sizeof *out);
 	out->images = images_api_count(d, a);
+	containers_count(d, a->uuid, out);
 }

@@ -1,0 +1,556 @@
+/*
+ * container-create.c: POST /containers/create, from Docker's config to a
+ * container folder and a row.
+ *
+ * The request is checked whole before anything is made (name, image,
+ * labels, log config, package, command), because a refusal should leave
+ * nothing behind; then the folder is created (rt_create mounts the root
+ * and writes config.json), volumes made, and the row written.  If the row
+ * cannot be written the folder goes again.
+ *
+ * The command is Docker's merge of the request over the image: an
+ * Entrypoint in the request replaces the image's and drops its Cmd; with
+ * none, the image's Entrypoint stays and the request's Cmd, if any,
+ * replaces the image's.  Env is the image's with the request's on top.
+ * Volumes (-v /data) are folders of the container's own, bound in, and go
+ * with it; host paths are not offered (a container must not reach the
+ * host's files).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "containers.h"
+#include "dockerapi/images/images.h"
+#include "ids.h"
+#include "jsonutil.h"
+#include "log.h"
+#include "xalloc.h"
+
+#define MIB (1024LL * 1024)
+
+static const char *const name_left[] = {
+	"admiring", "bold", "brave", "busy", "clever", "cool", "dazzling",
+	"eager", "elegant", "epic", "fervent", "focused", "gallant", "happy",
+	"hopeful", "jolly", "keen", "kind", "lucid", "modest", "nifty",
+	"peaceful", "quirky", "relaxed", "serene", "sharp", "stoic", "tender",
+	"vibrant", "wizardly", "youthful", "zealous",
+};
+
+static const char *const name_right[] = {
+	"babbage", "bell", "borg", "curie", "darwin", "dijkstra", "einstein",
+	"euclid", "fermat", "galileo", "goldberg", "hopper", "hypatia",
+	"kepler", "knuth", "lamport", "lovelace", "mccarthy", "meitner",
+	"newton", "noether", "pascal", "ritchie", "shannon", "thompson",
+	"torvalds", "turing", "wiles", "wozniak", "yalow",
+};
+
+#define NELEM(a) (sizeof (a) / sizeof (a)[0])
+
+bool
+ctr_name_valid(const char *name)
+{
+	size_t n;
+
+	if (name[0] == '/')
+		name++;
+	n = strlen(name);
+	return n >= 2 && n <= 128 && strchr("._-", name[0]) == NULL &&
+	    strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789_.-") == n;
+}
+
+char *
+ctr_name_generate(struct containers *cs, const char *account)
+{
+	char *name = NULL;
+	unsigned r;
+	int tries;
+
+	for (tries = 0; tries < 100; tries++) {
+		free(name);
+		r = (unsigned)random();
+		xasprintf(&name, tries < 10 ? "%s_%s" : "%s_%s%u",
+		    name_left[r % NELEM(name_left)],
+		    name_right[(r >> 8) % NELEM(name_right)], r % 100);
+		if (ctr_by_name(cs, account, name) == NULL)
+			break;
+	}
+	return name;
+}
+
+/* --- the pieces of the config --- */
+
+/* A string or array of strings as an array (Docker's StrSlice). */
+static json_t *
+create_strslice(const json_t *v)
+{
+	if (json_is_string(v))
+		return json_pack("[O]", v);
+	if (json_is_array(v))
+		return json_incref((json_t *)v);
+	return NULL;
+}
+
+static void
+create_command(json_t *config, const json_t *img)
+{
+	json_t *ep = create_strslice(json_object_get(config, "Entrypoint"));
+	json_t *cmd = create_strslice(json_object_get(config, "Cmd"));
+
+	if (ep == NULL) {
+		ep = create_strslice(json_object_get(img, "Entrypoint"));
+		if (cmd == NULL || json_array_size(cmd) == 0) {
+			json_decref(cmd);
+			cmd = create_strslice(json_object_get(img, "Cmd"));
+		}
+	}
+	if (json_array_size(ep) == 1 &&
+	    strcmp(json_string_value(json_array_get(ep, 0)) ?: "x", "") == 0)
+		json_array_clear(ep);
+	json_object_set_new(config, "Entrypoint", ep != NULL ? ep : json_null());
+	json_object_set_new(config, "Cmd", cmd != NULL ? cmd : json_null());
+}
+
+static json_t *
+create_argv(const json_t *config)
+{
+	json_t *argv = json_array(), *v;
+	size_t i;
+
+	json_array_foreach(json_object_get(config, "Entrypoint"), i, v)
+		json_array_append(argv, v);
+	json_array_foreach(json_object_get(config, "Cmd"), i, v)
+		json_array_append(argv, v);
+	return argv;
+}
+
+static bool
+create_env_has(const json_t *env, const char *kv)
+{
+	size_t n = strcspn(kv, "="), i;
+	const char *e;
+
+	for (i = 0; i < json_array_size(env); i++) {
+		e = json_string_value(json_array_get(env, i));
+		if (e != NULL && strncmp(e, kv, n) == 0 &&
+		    (e[n] == '=' || e[n] == '\0'))
+			return true;
+	}
+	return false;
+}
+
+static void
+create_env(json_t *config, const json_t *img)
+{
+	json_t *want = json_object_get(config, "Env"), *env = json_array(), *v;
+	size_t i;
+
+	json_array_foreach(json_object_get(img, "Env"), i, v)
+		if (json_is_string(v) && !create_env_has(want, json_string_value(v)))
+			json_array_append(env, v);
+	json_array_foreach(want, i, v)
+		if (json_is_string(v) && strchr(json_string_value(v), '=') != NULL)
+			json_array_append(env, v);
+	json_object_set_new(config, "Env", env);
+}
+
+static void
+create_default_str(json_t *config, const json_t *img, const char *key)
+{
+	const char *v = json_str(config, key, "");
+
+	if (*v == '\0')
+		json_object_set_new(config, key, json_string(json_str(img, key, "")));
+}
+
+static json_t *
+create_labels(const json_t *config, const json_t *img)
+{
+	json_t *labels = json_object(), *v;
+	const char *k;
+
+	json_object_foreach(json_object_get(img, "Labels"), k, v)
+		json_object_set(labels, k, v);
+	json_object_foreach(json_object_get(config, "Labels"), k, v)
+		json_object_set(labels, k, v);
+	return labels;
+}
+
+/* Docker's answer for a taken name. */
+static int
+create_name(struct containers *cs, struct http_request *req, char **out,
+    sdc_error_t *err)
+{
+	const char *name = http_query(req, "name");
+	const char *acct = ctr_account(req);
+	struct ctr *other;
+
+	if (name == NULL || *name == '\0') {
+		*out = ctr_name_generate(cs, acct);
+		return 0;
+	}
+	if (!ctr_name_valid(name))
+		return sdc_make_error_code(err, 400, "Invalid container name (%s), "
+		    "only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", name);
+	if (name[0] == '/')
+		name++;
+	if ((other = ctr_by_name(cs, acct, name)) != NULL)
+		return sdc_make_error_code(err, 409, "Conflict. The container name "
+		    "\"/%s\" is already in use by container \"%s\". You have to "
+		    "remove (or rename) that container to be able to reuse that "
+		    "name.", name, other->id);
+	*out = xstrdup(name);
+	return 0;
+}
+
+/* Volumes as binds of folders under the container's, and Mounts. */
+static int
+create_volumes(struct ctr *c, const char *dir, const json_t *config,
+    const json_t *hc, struct rt_mount **mounts, size_t *n, sdc_error_t *err)
+{
+	json_t *vols = json_object_get(config, "Volumes"), *v, *list;
+	const char *dest;
+	char *src;
+	size_t i = 0;
+
+	if (json_array_size(json_object_get(hc, "Binds")) > 0 ||
+	    json_array_size(json_object_get(hc, "Mounts")) > 0)
+		return sdc_make_error_code(err, 400, "host volumes and named "
+		    "volumes are not supported; use -v /path for a volume of "
+		    "the container's own");
+	list = json_array();
+	*mounts = xcalloc(json_object_size(vols) + 1, sizeof **mounts);
+	json_object_foreach(vols, dest, v) {
+		if (dest[0] != '/' || strstr(dest, "..") != NULL) {
+			json_decref(list);
+			return sdc_make_error_code(err, 400, "invalid volume "
+			    "path \"%s\": it must be absolute", dest);
+		}
+		xasprintf(&src, "%s/volumes/%zu", dir, i);
+		(*mounts)[i].source = src;
+		(*mounts)[i].destination = dest;
+		json_array_append_new(list, json_pack("{s:s,s:s,s:s,s:s,s:s,"
+		    "s:s,s:b,s:s}", "Type", "volume", "Name", c->uuid, "Source",
+		    src, "Destination", dest, "Driver", "local", "Mode", "",
+		    "RW", true, "Propagation", ""));
+		i++;
+	}
+	*n = i;
+	json_object_set_new(c->extra, "Mounts", list);
+	return 0;
+}
+
+static void
+create_volumes_free(struct rt_mount *m, size_t n)
+{
+	while (n > 0)
+		free((char *)m[--n].source);
+	free(m);
+}
+
+static int
+create_volume_dirs(const struct rt_mount *m, size_t n, const char *dir,
+    sdc_error_t *err)
+{
+	char *vdir;
+	size_t i;
+
+	if (n == 0)
+		return 0;
+	xasprintf(&vdir, "%s/volumes", dir);
+	if (mkdir(vdir, 0755) < 0 && errno != EEXIST) {
+		free(vdir);
+		return sdc_make_error(err, errno, "creating volumes");
+	}
+	free(vdir);
+	for (i = 0; i < n; i++)
+		if (mkdir(m[i].source, 0755) < 0 && errno != EEXIST)
+			return sdc_make_error(err, errno, "creating %s",
+			    m[i].source);
+	return 0;
+}
+
+/* Everything a spec points to lives here until rt_create returns. */
+struct create_ctx {
+	struct containers *cs;
+	struct ctr *c;
+	json_t *body;
+	json_t *img;			/* the image's container config */
+	json_t *diff_ids;
+	struct package pkg;
+	struct logconfig lc;
+	char **layers;
+	char **argv;
+	char **env;
+	struct rt_mount *mounts;
+	size_t nmounts;
+};
+
+static char **
+create_strv(const json_t *a)
+{
+	char **v = xcalloc(json_array_size(a) + 1, sizeof *v);
+	size_t i;
+
+	for (i = 0; i < json_array_size(a); i++)
+		v[i] = xstrdup(json_string_value(json_array_get(a, i)) ?: "");
+	return v;
+}
+
+static void
+create_strv_free(char **v)
+{
+	for (size_t i = 0; v != NULL && v[i] != NULL; i++)
+		free(v[i]);
+	free(v);
+}
+
+static void
+create_ctx_free(struct create_ctx *x)
+{
+	json_decref(x->body);
+	json_decref(x->img);
+	json_decref(x->diff_ids);
+	package_clear(&x->pkg);
+	create_strv_free(x->layers);
+	create_strv_free(x->argv);
+	create_strv_free(x->env);
+	create_volumes_free(x->mounts, x->nmounts);
+	ctr_free(x->c);
+}
+
+static int
+create_image(struct create_ctx *x, const char *account, sdc_error_t *err)
+{
+	struct dockerapi *d = x->cs->d;
+	const char *name = json_str(x->body, "Image", "");
+	json_t *whole = NULL;
+	char *id = NULL;
+	size_t i;
+
+	if (*name == '\0')
+		return sdc_make_error_code(err, 400, "Config.Image is required");
+	if (d->images == NULL)
+		return sdc_make_error_code(err, 404, "No such image: %s", name);
+	if (images_resolve(d->images, account, name, &id, err) < 0 ||
+	    images_layers(d->images, account, id, &x->diff_ids, &whole, err) < 0) {
+		free(id);
+		if (*err != NULL && (*err)->code == 404)
+			return sdc_make_error_code(err, 404, "No such image: %s",
+			    name);
+		return -1;
+	}
+	x->c->image = xstrdup(name);
+	x->c->image_id = id;
+	x->img = json_incref(json_object_get(whole, "config"));
+	if (x->img == NULL)
+		x->img = json_object();
+	json_decref(whole);
+	x->layers = xcalloc(json_array_size(x->diff_ids) + 1, sizeof *x->layers);
+	for (i = 0; i < json_array_size(x->diff_ids); i++)
+		x->layers[i] = images_layer_dir(d->images,
+		    json_string_value(json_array_get(x->diff_ids, i)));
+	return 0;
+}
+
+/* The package's limits into HostConfig, as inspect shows them. */
+static void
+create_limits(struct create_ctx *x, json_t *hc, json_t *labels)
+{
+	json_int_t quota = (json_int_t)(x->pkg.vcpus * 100000 + 0.5);
+
+	json_object_set_new(labels, "com.joyent.package",
+	    json_string(x->pkg.name));
+	json_object_set_new(hc, "Memory", json_integer(x->pkg.memory * MIB));
+	json_object_set_new(hc, "MemorySwap", json_integer(x->pkg.memory * MIB));
+	json_object_set_new(hc, "CpuPeriod", json_integer(100000));
+	json_object_set_new(hc, "CpuQuota", json_integer(quota));
+	json_object_set_new(hc, "NanoCpus",
+	    json_integer((json_int_t)(x->pkg.vcpus * 1e9 + 0.5)));
+	json_object_set_new(x->c->extra, "DiskMiB", json_integer(x->pkg.disk));
+}
+
+/* Check and complete Config and HostConfig; nothing made yet. */
+static int
+create_check(struct create_ctx *x, struct http_request *req, int minor,
+    sdc_error_t *err)
+{
+	struct dockerapi *d = x->cs->d;
+	json_t *config = x->body, *hc, *labels, *argv;
+
+	hc = json_object_get(config, "HostConfig");
+	if (!json_is_object(hc)) {
+		hc = json_object();
+		json_object_set_new(config, "HostConfig", hc);
+	}
+	if (minor < 25)
+		json_object_set_new(hc, "AutoRemove", json_false());
+	if (labels_validate(d, json_object_get(config, "Labels"), err) < 0 ||
+	    logconfig_validate(d, hc, &x->lc, err) < 0 ||
+	    create_image(x, ctr_account(req), err) < 0)
+		return -1;
+	labels = create_labels(config, x->img);
+	json_object_set_new(config, "Labels", labels);
+	if (packages_choose(d, hc, labels, &x->pkg, err) < 0)
+		return -1;
+	create_limits(x, hc, labels);
+	create_command(config, x->img);
+	create_env(config, x->img);
+	create_default_str(config, x->img, "WorkingDir");
+	create_default_str(config, x->img, "User");
+	if (json_object_get(config, "Volumes") == NULL ||
+	    json_is_null(json_object_get(config, "Volumes")))
+		json_object_set(config, "Volumes", json_object_get(x->img,
+		    "Volumes") ?: json_null());
+	argv = create_argv(config);
+	if (json_array_size(argv) == 0) {
+		json_decref(argv);
+		return sdc_make_error_code(err, 400, "No command specified");
+	}
+	x->argv = create_strv(argv);
+	json_object_set_new(x->c->extra, "Path", json_incref(json_array_get(argv, 0)));
+	json_array_remove(argv, 0);
+	json_object_set_new(x->c->extra, "Args", argv);
+	json_object_set_new(x->c->extra, "LogMaxSize", json_integer(x->lc.max_size));
+	json_object_set_new(x->c->extra, "LogMaxFile", json_integer(x->lc.max_file));
+	x->env = create_strv(json_object_get(config, "Env"));
+	return 0;
+}
+
+static void
+create_spec(struct create_ctx *x, struct rt_spec *spec)
+{
+	const json_t *config = x->c->config;
+	const char *host = json_str(config, "Hostname", "");
+
+	memset(spec, 0, sizeof *spec);
+	spec->id = x->c->uuid;
+	spec->layers = (const char *const *)x->layers;
+	spec->argv = (const char *const *)x->argv;
+	spec->env = (const char *const *)x->env;
+	spec->cwd = json_str(config, "WorkingDir", "");
+	spec->user = json_str(config, "User", "");
+	if (*spec->user == '\0')
+		spec->user = NULL;
+	spec->hostname = *host != '\0' ? host : NULL;
+	spec->tty = json_bool(config, "Tty", false);
+	spec->open_stdin = json_bool(config, "OpenStdin", false);
+	spec->mounts = x->mounts;
+	spec->nmounts = x->nmounts;
+	spec->memory = x->pkg.memory * MIB;
+	spec->cpu_quota = (int64_t)(x->pkg.vcpus * 100000 + 0.5);
+	spec->cpu_period = 100000;
+	spec->disk = x->pkg.disk * MIB;
+}
+
+static void
+create_ctr_init(struct create_ctx *x, struct http_request *req, char *name)
+{
+	struct ctr *c = xcalloc(1, sizeof *c);
+	struct timespec now;
+	char uuid[UUID_LEN + 1];
+	size_t i, j;
+
+	uuid_make(uuid);
+	snprintf(c->uuid, sizeof c->uuid, "%s", uuid);
+	docker_id_make(c->id);
+	for (i = j = 0; uuid[i] != '\0'; i++)
+		if (uuid[i] != '-')
+			c->id[j++] = uuid[i];
+	clock_gettime(CLOCK_REALTIME, &now);
+	c->created = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
+	c->account = xstrdup(ctr_account(req));
+	c->name = name;
+	c->extra = json_object();
+	c->watch_fd = -1;
+	c->st.status = RT_CREATED;
+	c->cs = x->cs;
+	x->c = c;
+}
+
+static int
+create_make(struct create_ctx *x, sdc_error_t *err)
+{
+	struct containers *cs = x->cs;
+	struct ctr *c = x->c;
+	sdc_error_t ignored = NULL;
+	struct rt_spec spec;
+	char *dir;
+	int rc;
+
+	xasprintf(&dir, "%s/%s", cs->zones, c->uuid);
+	rc = create_volumes(c, dir, c->config, json_object_get(c->config,
+	    "HostConfig"), &x->mounts, &x->nmounts, err);
+	if (rc == 0) {
+		create_spec(x, &spec);
+		if ((rc = rt_create(&cs->rt, &spec, err)) < 0 && (*err)->code == 0)
+			(*err)->code = 400;
+	}
+	if (rc == 0 && ((rc = create_volume_dirs(x->mounts, x->nmounts, dir,
+	    err)) < 0 || (rc = ctr_insert(cs, c, err)) < 0)) {
+		rt_delete(&cs->rt, c->uuid, true, &ignored);
+		sdc_error_release(&ignored);
+	}
+	free(dir);
+	return rc;
+}
+
+/* Config as inspect shows it: HostConfig apart. */
+static void
+create_split(struct create_ctx *x)
+{
+	struct ctr *c = x->c;
+
+	c->host_config = json_incref(json_object_get(x->body, "HostConfig"));
+	json_object_del(x->body, "HostConfig");
+	json_object_del(x->body, "NetworkingConfig");
+	if (json_str(x->body, "Hostname", "")[0] == '\0')
+		json_object_set_new(x->body, "Hostname", json_stringn(c->id, 12));
+	c->config = json_incref(x->body);
+	c->package = xstrdup(x->pkg.name);
+}
+
+int
+ctr_create(struct http_request *req, void *arg)
+{
+	struct dockerapi *d = arg;
+	struct create_ctx x = { .cs = ctrs(d) };
+	sdc_error_t err = NULL;
+	char *name = NULL;
+	struct ctr *c;
+
+	if ((x.body = http_body_json(req, &err)) == NULL ||
+	    !json_is_object(x.body)) {
+		if (err == NULL)
+			sdc_make_error_code(&err, 400, "the body must be a JSON "
+			    "object");
+		create_ctx_free(&x);
+		return api_error_from(req, &err);
+	}
+	if (create_name(x.cs, req, &name, &err) < 0) {
+		create_ctx_free(&x);
+		return api_error_from(req, &err);
+	}
+	create_ctr_init(&x, req, name);
+	if (create_check(&x, req, api_minor(req), &err) < 0) {
+		create_ctx_free(&x);
+		return api_error_from(req, &err);
+	}
+	create_split(&x);
+	if (create_make(&x, &err) < 0) {
+		create_ctx_free(&x);
+		return api_error_from(req, &err);
+	}
+	c = x.c;
+	x.c = NULL;             /* the list has it now */
+	create_ctx_free(&x);
+	log_emit(LOG_INFO, req->req_id, NULL, "created container %s (%s) for "
+	    "%s, package %s", c->id, c->name, api_account(req)->login,
+	    c->package);
+	events_container(x.cs, c, "create", NULL);
+	return api_json(req, 201, json_pack("{s:s,s:[]}", "Id", c->id,
+	    "Warnings"));
+}

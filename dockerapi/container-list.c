@@ -1,0 +1,327 @@
+/*
+ * container-list.c: GET /containers/json (ps) and GET /containers/:id/json
+ * (inspect), both from memory.
+ *
+ * ps is the call clients make most (compose and the CLI poll it), so it
+ * reads nothing from disk unless the client asks for sizes: the states
+ * are those the watchers keep, and the rows were loaded at start.
+ * Filters take both of Docker's encodings, {"label": ["a=b"]} and the old
+ * {"label": {"a=b": true}}.
+ */
+#include <ftw.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "containers.h"
+#include "jsonutil.h"
+#include "xalloc.h"
+
+/* --- ps --- */
+
+/* Docker's HumanDuration. */
+static void
+list_duration(char *out, size_t len, int64_t secs)
+{
+	int64_t m = secs / 60, h = m / 60;
+
+	if (secs < 1)
+		snprintf(out, len, "Less than a second");
+	else if (secs == 1)
+		snprintf(out, len, "1 second");
+	else if (secs < 60)
+		snprintf(out, len, "%lld seconds", (long long)secs);
+	else if (m == 1)
+		snprintf(out, len, "About a minute");
+	else if (m < 60)
+		snprintf(out, len, "%lld minutes", (long long)m);
+	else if (h == 1)
+		snprintf(out, len, "About an hour");
+	else if (h < 48)
+		snprintf(out, len, "%lld hours", (long long)h);
+	else if (h < 24 * 7 * 2)
+		snprintf(out, len, "%lld days", (long long)(h / 24));
+	else if (h < 24 * 30 * 2)
+		snprintf(out, len, "%lld weeks", (long long)(h / 24 / 7));
+	else if (h < 24 * 365 * 2)
+		snprintf(out, len, "%lld months", (long long)(h / 24 / 30));
+	else
+		snprintf(out, len, "%lld years", (long long)(h / 24 / 365));
+}
+
+static void
+list_status(const struct ctr *c, char *out, size_t len)
+{
+	time_t now = time(NULL);
+	char d[64];
+
+	switch (c->st.status) {
+	case RT_CREATED:
+		snprintf(out, len, "Created");
+		break;
+	case RT_RUNNING:
+	case RT_PAUSED:
+		list_duration(d, sizeof d, now - c->st.started_at.tv_sec);
+		snprintf(out, len, "Up %s%s", d, c->st.status == RT_PAUSED ?
+		    " (Paused)" : "");
+		break;
+	case RT_EXITED:
+		list_duration(d, sizeof d, now - c->st.finished_at.tv_sec);
+		snprintf(out, len, "Exited (%d) %s ago", c->st.exit_code, d);
+		break;
+	}
+}
+
+static char *
+list_command(const struct ctr *c)
+{
+	struct buf b = BUF_INIT;
+	const json_t *v;
+	size_t i;
+
+	buf_puts(&b, json_str(c->extra, "Path", ""));
+	json_array_foreach(json_object_get(c->extra, "Args"), i, v)
+		buf_printf(&b, " %s", json_string_value(v));
+	return buf_detach(&b, NULL);
+}
+
+static int64_t list_du_total;
+
+static int
+list_du_cb(const char *path, const struct stat *st, int flag, struct FTW *f)
+{
+	if (flag == FTW_F)
+		list_du_total += st->st_blocks * 512;
+	return 0;
+}
+
+static int64_t
+list_size_rw(const struct containers *cs, const struct ctr *c)
+{
+	char *upper;
+
+	xasprintf(&upper, "%s/%s/rw/upper", cs->zones, c->uuid);
+	list_du_total = 0;
+	nftw(upper, list_du_cb, 16, FTW_PHYS | FTW_MOUNT);
+	free(upper);
+	return list_du_total;
+}
+
+static json_t *
+list_entry(struct containers *cs, const struct ctr *c, bool size)
+{
+	char status[96], *cmd = list_command(c);
+	json_t *labels = ctr_labels(c), *e;
+
+	list_status(c, status, sizeof status);
+	e = json_pack("{s:s,s:[s+],s:s,s:s,s:s,s:I,s:[],s:O,s:s,s:s,"
+	    "s:{s:s},s:{s:{}},s:O}",
+	    "Id", c->id, "Names", "/", c->name, "Image", c->image,
+	    "ImageID", c->image_id, "Command", cmd,
+	    "Created", (json_int_t)(c->created / 1000000000), "Ports",
+	    "Labels", labels != NULL ? labels : json_object(),
+	    "State", ctr_status_word(c), "Status", status,
+	    "HostConfig", "NetworkMode", "default",
+	    "NetworkSettings", "Networks",
+	    "Mounts", json_object_get(c->extra, "Mounts") ?: json_array());
+	if (labels == NULL)
+		json_decref(json_object_get(e, "Labels"));
+	if (json_object_get(c->extra, "Mounts") == NULL)
+		json_decref(json_object_get(e, "Mounts"));
+	if (size) {
+		json_object_set_new(e, "SizeRw", json_integer(list_size_rw(cs, c)));
+		json_object_set_new(e, "SizeRootFs", json_integer(0));
+	}
+	free(cmd);
+	return e;
+}
+
+/* The filter's values as an array, whichever encoding the client used. */
+static json_t *
+list_filter_values(const json_t *filters, const char *key)
+{
+	json_t *v = json_object_get(filters, key), *a;
+	const char *k;
+	json_t *x;
+
+	if (v == NULL || json_is_array(v))
+		return json_incref(v);
+	a = json_array();
+	json_object_foreach(v, k, x)
+		json_array_append_new(a, json_string(k));
+	return a;
+}
+
+static bool
+list_ancestor(const struct ctr *c, const char *want)
+{
+	size_t n = strlen(want);
+	const char *hex = c->image_id + (strncmp(c->image_id, "sha256:", 7) == 0 ? 7 : 0);
+	const char *colon = strrchr(c->image, ':');
+
+	if (strcmp(c->image, want) == 0 || strcmp(c->image_id, want) == 0 ||
+	    (n >= 4 && strncmp(hex, want, n) == 0))
+		return true;
+	/* "busybox" matches a container of "busybox:latest" and the reverse. */
+	if (colon != NULL && strchr(colon, '/') == NULL &&
+	    strncmp(c->image, want, (size_t)(colon - c->image)) == 0 &&
+	    want[colon - c->image] == '\0')
+		return strcmp(colon, ":latest") == 0;
+	return strncmp(want, c->image, strlen(c->image)) == 0 &&
+	    strcmp(want + strlen(c->image), ":latest") == 0;
+}
+
+/* One filter key: any of its values may match. */
+static bool
+list_match_one(const struct ctr *c, const char *key, const char *v)
+{
+	char code[16];
+
+	if (strcmp(key, "id") == 0)
+		return strncmp(c->id, v, strlen(v)) == 0;
+	if (strcmp(key, "name") == 0)
+		return strstr(c->name, v[0] == '/' ? v + 1 : v) != NULL;
+	if (strcmp(key, "label") == 0)
+		return labels_match(ctr_labels(c), v);
+	if (strcmp(key, "status") == 0)
+		return strcmp(ctr_status_word(c), v) == 0;
+	if (strcmp(key, "exited") == 0) {
+		snprintf(code, sizeof code, "%d", c->st.exit_code);
+		return c->st.status == RT_EXITED && strcmp(code, v) == 0;
+	}
+	if (strcmp(key, "ancestor") == 0)
+		return list_ancestor(c, v);
+	return true;
+}
+
+static bool
+list_match(const struct ctr *c, const json_t *filters)
+{
+	static const char *const keys[] = { "id", "name", "status", "exited",
+	    "ancestor", NULL };
+	json_t *vals;
+	bool ok = true;
+	size_t i, k;
+
+	for (k = 0; ok && keys[k] != NULL; k++) {
+		if ((vals = list_filter_values(filters, keys[k])) == NULL)
+			continue;
+		ok = json_array_size(vals) == 0;
+		for (i = 0; !ok && i < json_array_size(vals); i++)
+			ok = list_match_one(c, keys[k],
+			    json_string_value(json_array_get(vals, i)) ?: "");
+		json_decref(vals);
+	}
+	/* Every label filter must hold. */
+	if (ok && (vals = list_filter_values(filters, "label")) != NULL) {
+		for (i = 0; ok && i < json_array_size(vals); i++)
+			ok = list_match_one(c, "label",
+			    json_string_value(json_array_get(vals, i)) ?: "");
+		json_decref(vals);
+	}
+	return ok;
+}
+
+int
+ctr_list(struct http_request *req, void *arg)
+{
+	struct containers *cs = ctrs(arg);
+	const char *acct = ctr_account(req), *f = http_query(req, "filters");
+	const char *lim = http_query(req, "limit");
+	bool all = http_query_bool(req, "all", false);
+	bool size = http_query_bool(req, "size", false);
+	json_t *filters = NULL, *out = json_array();
+	int limit = lim != NULL ? atoi(lim) : -1;
+	struct ctr *c;
+
+	if (lim == NULL && (lim = http_query(req, "last")) != NULL)
+		limit = atoi(lim);
+	if (limit > 0)
+		all = true;
+	if (f != NULL && *f != '\0' &&
+	    (filters = json_loads(f, 0, NULL)) == NULL) {
+		json_decref(out);
+		return api_error(req, 400, "invalid filters: %s", f);
+	}
+	for (c = cs->list; c != NULL; c = c->next) {
+		if (limit > 0 && (int)json_array_size(out) >= limit)
+			break;
+		if (strcmp(c->account, acct) != 0 ||
+		    (!all && !ctr_running(c)) ||
+		    (filters != NULL && !list_match(c, filters)))
+			continue;
+		json_array_append_new(out, list_entry(cs, c, size));
+	}
+	json_decref(filters);
+	return api_json(req, 200, out);
+}
+
+/* --- inspect --- */
+
+static json_t *
+inspect_state(const struct ctr *c)
+{
+	char started[48], finished[48];
+
+	ctr_ts_iso(started, sizeof started, &c->st.started_at);
+	ctr_ts_iso(finished, sizeof finished, &c->st.finished_at);
+	return json_pack("{s:s,s:b,s:b,s:b,s:b,s:b,s:i,s:i,s:s,s:s,s:s}",
+	    "Status", ctr_status_word(c), "Running", ctr_running(c),
+	    "Paused", c->st.status == RT_PAUSED, "Restarting", false,
+	    "OOMKilled", c->st.oom_killed, "Dead", false,
+	    "Pid", ctr_running(c) ? (int)c->st.pid : 0,
+	    "ExitCode", c->st.exit_code, "Error", "",
+	    "StartedAt", started, "FinishedAt", finished);
+}
+
+json_t *
+ctr_inspect_json(struct containers *cs, const struct ctr *c, int minor)
+{
+	char created[48], *dir, *log;
+	json_t *j;
+
+	ctr_time_iso(created, sizeof created, c->created);
+	xasprintf(&dir, "%s/%s", cs->zones, c->uuid);
+	xasprintf(&log, "%s/logs/stdio.log", dir);
+	j = json_pack("{s:s,s:s,s:O,s:O,s:o,s:s,s:s,s:s,s:s,s:s,s:s,s:i,"
+	    "s:s,s:s,s:s,s:s,s:s,s:[],s:O,s:{s:s,s:{s:s}},s:O,s:O,"
+	    "s:{s:s,s:s,s:{},s:s,s:{}}}",
+	    "Id", c->id, "Created", created,
+	    "Path", json_object_get(c->extra, "Path") ?: json_null(),
+	    "Args", json_object_get(c->extra, "Args") ?: json_null(),
+	    "State", inspect_state(c), "Image", c->image_id,
+	    "ResolvConfPath", "", "HostnamePath", "", "HostsPath", "",
+	    "LogPath", log, "Name", "", "RestartCount", c->restart_count,
+	    "Driver", "sdc", "Platform", "linux", "MountLabel", "",
+	    "ProcessLabel", "", "AppArmorProfile", "", "ExecIDs",
+	    "HostConfig", c->host_config,
+	    "GraphDriver", "Name", "overlay", "Data", "MergedDir", dir,
+	    "Mounts", json_object_get(c->extra, "Mounts") ?: json_null(),
+	    "Config", c->config,
+	    "NetworkSettings", "Bridge", "", "SandboxID", "", "Ports",
+	    "IPAddress", "", "Networks");
+	if (json_object_get(c->extra, "Path") == NULL)
+		json_decref(json_object_get(j, "Path"));
+	if (json_object_get(c->extra, "Args") == NULL)
+		json_decref(json_object_get(j, "Args"));
+	if (json_object_get(c->extra, "Mounts") == NULL)
+		json_object_set_new(j, "Mounts", json_array());
+	json_object_set_new(j, "Name", json_sprintf("/%s", c->name));
+	json_object_set_new(j, "HostnamePath", json_sprintf("%s/hostname", dir));
+	json_object_set_new(j, "HostsPath", json_sprintf("%s/hosts", dir));
+	free(dir);
+	free(log);
+	(void)minor;
+	return j;
+}
+
+int
+ctr_inspect(struct http_request *req, void *arg)
+{
+	struct ctr *c = ctr_lookup(req, arg);
+
+	if (c == NULL)
+		return HTTP_DONE;
+	return api_json(req, 200, ctr_inspect_json(ctrs(arg), c, api_minor(req)));
+}

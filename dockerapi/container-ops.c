@@ -1,0 +1,397 @@
+/*
+ * container-ops.c: start, stop, restart, kill, pause, unpause, rm, rename.
+ *
+ * The runtime calls here block for the few tens of milliseconds runc
+ * takes; everything that waits longer is asynchronous.  A stop sends the
+ * stop signal, arms a timer for the grace time that sends SIGKILL, and is
+ * answered when the watcher sees the exit (ops_exited); a restart is a
+ * stop whose answer comes after the start that follows.  Only the API's
+ * own stop and kill count as "stopped by the user"; the exit code is the
+ * process's, whatever caused it.
+ */
+#include <ctype.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <event2/event.h>
+
+#include "containers.h"
+#include "jsonutil.h"
+#include "log.h"
+#include "xalloc.h"
+
+struct ctr_stopper {
+	struct ctr_stopper *next;
+	struct http_request *req;
+	struct ctr *c;
+	bool restart;
+};
+
+/* The signals seed 002 lists, by Docker's names. */
+static const struct {
+	const char *name;
+	int sig;
+} ops_signals[] = {
+	{ "ABRT", SIGABRT }, { "ALRM", SIGALRM }, { "BUS", SIGBUS },
+	{ "CHLD", SIGCHLD }, { "CONT", SIGCONT }, { "FPE", SIGFPE },
+	{ "HUP", SIGHUP }, { "ILL", SIGILL }, { "INT", SIGINT },
+	{ "IO", SIGIO }, { "IOT", SIGIOT }, { "KILL", SIGKILL },
+	{ "LOST", SIGPWR }, { "PIPE", SIGPIPE }, { "POLL", SIGPOLL },
+	{ "PROF", SIGPROF }, { "PWR", SIGPWR }, { "QUIT", SIGQUIT },
+	{ "SEGV", SIGSEGV }, { "STOP", SIGSTOP }, { "SYS", SIGSYS },
+	{ "TERM", SIGTERM }, { "TRAP", SIGTRAP }, { "TSTP", SIGTSTP },
+	{ "TTIN", SIGTTIN }, { "TTOU", SIGTTOU }, { "URG", SIGURG },
+	{ "USR1", SIGUSR1 }, { "USR2", SIGUSR2 }, { "VTALRM", SIGVTALRM },
+	{ "WINCH", SIGWINCH }, { "XCPU", SIGXCPU }, { "XFSZ", SIGXFSZ },
+};
+
+/* "HUP", "SIGHUP", "sighup" or "1"; -1 if none of those. */
+int
+signal_parse(const char *s)
+{
+	char *end;
+	long n;
+	size_t i;
+
+	if (isdigit((unsigned char)*s)) {
+		n = strtol(s, &end, 10);
+		return *end == '\0' && n > 0 && n < 65 ? (int)n : -1;
+	}
+	if (strncasecmp(s, "SIG", 3) == 0)
+		s += 3;
+	for (i = 0; i < sizeof ops_signals / sizeof ops_signals[0]; i++)
+		if (strcasecmp(s, ops_signals[i].name) == 0)
+			return ops_signals[i].sig;
+	return -1;
+}
+
+static int
+ops_not_running(struct http_request *req, const struct ctr *c)
+{
+	return api_error(req, 409, "Container %s is not running", c->id);
+}
+
+/* --- start --- */
+
+static void
+ops_started_state(struct containers *cs, struct ctr *c,
+    const struct rt_started *s)
+{
+	sdc_error_t err = NULL;
+
+	if (rt_state_read(&cs->rt, c->uuid, &c->st, &err) == 0 &&
+	    ctr_running(c))
+		return;
+	sdc_error_release(&err);
+	memset(&c->st, 0, sizeof c->st);
+	c->st.status = RT_RUNNING;
+	c->st.pid = s->pid;
+	clock_gettime(CLOCK_REALTIME, &c->st.started_at);
+}
+
+int
+ctr_start_one(struct containers *cs, struct ctr *c, sdc_error_t *err)
+{
+	struct rt_start_opts opts = { .attach = true };
+	struct rt_started s;
+	struct logconfig lc;
+
+	logconfig_of(c, &lc);
+	opts.no_log = lc.no_log;
+	opts.log_max_size = logconfig_max_size(cs->d, &lc);
+	opts.log_max_file = lc.max_file;
+	if (rt_start(&cs->rt, c->uuid, &opts, &s, err) < 0) {
+		if (*err != NULL && (*err)->code == 0)
+			(*err)->code = 400;
+		return -1;
+	}
+	ops_started_state(cs, c, &s);
+	c->stopping = false;
+	watch_start(cs, c, s.attach_fd, c->attachers == NULL);
+	attach_started(c);
+	events_container(cs, c, "start", NULL);
+	return 0;
+}
+
+int
+ctr_start(struct http_request *req, void *arg)
+{
+	struct ctr *c = ctr_lookup(req, arg);
+	sdc_error_t err = NULL;
+
+	if (c == NULL)
+		return HTTP_DONE;
+	if (c->st.status == RT_PAUSED)
+		return api_error(req, 409, "cannot start a paused container, try "
+		    "unpause instead");
+	if (ctr_running(c))
+		return http_reply(req, 304, NULL, NULL, 0);
+	if (c->removing)
+		return api_error(req, 409, "container %s is marked for removal "
+		    "and cannot be started", c->id);
+	if (ctr_start_one(ctrs(arg), c, &err) < 0)
+		return api_error_from(req, &err);
+	return http_reply(req, 204, NULL, NULL, 0);
+}
+
+/* --- stop and restart --- */
+
+static void
+ops_stopper_closed(struct http_request *req, void *arg)
+{
+	struct ctr_stopper *s = arg, **p;
+
+	for (p = &s->c->stoppers; *p != NULL;
+	    p = &(*p)->next)
+		if (*p == s) {
+			*p = s->next;
+			break;
+		}
+	free(s);
+}
+
+static void
+ops_kill_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct ctr *c = arg;
+	sdc_error_t err = NULL;
+
+	if (ctr_running(c) && rt_kill(&c->cs->rt, c->uuid, SIGKILL, &err) < 0) {
+		log_warn("container %s: SIGKILL: %s", c->id, sdc_error_msg(err));
+		sdc_error_release(&err);
+	}
+}
+
+static int
+ops_signal(struct containers *cs, struct ctr *c, int sig, sdc_error_t *err)
+{
+	bool paused = c->st.status == RT_PAUSED;
+
+	if (rt_kill(&cs->rt, c->uuid, sig, err) < 0)
+		return -1;
+	if (paused && (sig == SIGKILL || sig == SIGTERM) &&
+	    rt_resume(&cs->rt, c->uuid, err) == 0)
+		c->st.status = RT_RUNNING;
+	sdc_error_release(err);
+	return 0;
+}
+
+static int
+ops_stop_signal(const struct ctr *c)
+{
+	const char *s = json_str(c->config, "StopSignal", "");
+	int sig = *s != '\0' ? signal_parse(s) : -1;
+
+	return sig > 0 ? sig : SIGTERM;
+}
+
+/* Signal, arm the SIGKILL, answer at the exit. */
+static int
+ops_stop_begin(struct http_request *req, struct ctr *c, bool restart)
+{
+	struct containers *cs = ctrs(c->cs->d);
+	const char *t = http_query(req, "t");
+	int secs = t != NULL ? atoi(t) :
+	    (int)json_int(c->config, "StopTimeout", 10);
+	struct timeval tv = { secs > 0 ? secs : 0, 0 };
+	struct ctr_stopper *s;
+	sdc_error_t err = NULL;
+	char sigtext[16];
+	int sig = ops_stop_signal(c);
+
+	c->stopping = true;
+	if (ops_signal(cs, c, secs > 0 ? sig : SIGKILL, &err) < 0) {
+		c->stopping = false;
+		return api_error_from(req, &err);
+	}
+	snprintf(sigtext, sizeof sigtext, "%d", secs > 0 ? sig : SIGKILL);
+	events_container(cs, c, "kill", json_pack("{s:s}", "signal", sigtext));
+	if (c->stop_timer == NULL)
+		c->stop_timer = evtimer_new(cs->d->base, ops_kill_timer_cb, c);
+	evtimer_add(c->stop_timer, &tv);
+	s = xcalloc(1, sizeof *s);
+	s->req = req;
+	s->c = c;
+	s->restart = restart;
+	s->next = c->stoppers;
+	c->stoppers = s;
+	http_on_close(req, ops_stopper_closed, s);
+	return HTTP_ASYNC;
+}
+
+int
+ctr_stop(struct http_request *req, void *arg)
+{
+	struct ctr *c = ctr_lookup(req, arg);
+
+	if (c == NULL)
+		return HTTP_DONE;
+	if (!ctr_running(c))
+		return http_reply(req, 304, NULL, NULL, 0);
+	return ops_stop_begin(req, c, false);
+}
+
+int
+ctr_restart(struct http_request *req, void *arg)
+{
+	struct ctr *c = ctr_lookup(req, arg);
+	sdc_error_t err = NULL;
+
+	if (c == NULL)
+		return HTTP_DONE;
+	if (ctr_running(c))
+		return ops_stop_begin(req, c, true);
+	if (ctr_start_one(ctrs(arg), c, &err) < 0)
+		return api_error_from(req, &err);
+	events_container(ctrs(arg), c, "restart", NULL);
+	return http_reply(req, 204, NULL, NULL, 0);
+}
+
+void
+ops_exited(struct containers *cs, struct ctr *c)
+{
+	struct ctr_stopper *s = c->stoppers, *next;
+	sdc_error_t err = NULL;
+	bool restart = false, any = s != NULL;
+
+	if (c->stop_timer != NULL) {
+		event_free(c->stop_timer);
+		c->stop_timer = NULL;
+	}
+	c->stoppers = NULL;
+	for (next = s; next != NULL; next = next->next)
+		restart |= next->restart;
+	if (any)
+		events_container(cs, c, "stop", NULL);
+	if (restart && !c->removing) {
+		c->restart_count++;
+		if (ctr_start_one(cs, c, &err) == 0)
+			events_container(cs, c, "restart", NULL);
+	}
+	for (; s != NULL; s = next) {
+		next = s->next;
+		http_on_close(s->req, NULL, NULL);
+		if (err != NULL && s->restart)
+			api_error(s->req, 500, "%s", sdc_error_msg(err));
+		else
+			http_reply(s->req, 204, NULL, NULL, 0);
+		free(s);
+	}
+	sdc_error_release(&err);
+}
+
+/* --- kill, pause --- */
+
+int
+ctr_kill(struct http_request *req, void *arg)
+{
+	struct ctr *c = ctr_lookup(req, arg);
+	const char *name = http_query(req, "signal");
+	sdc_error_t err = NULL;
+	char sigtext[16];
+	int sig = SIGKILL;
+
+	if (c == NULL)
+		return HTTP_DONE;
+	if (name != NULL && *name != '\0' && (sig = signal_parse(name)) < 0)
+		return api_error(req, 400, "Invalid signal: %s", name);
+	if (!ctr_running(c))
+		return ops_not_running(req, c);
+	if (sig == SIGKILL)
+		c->stopping = true;
+	if (ops_signal(ctrs(arg), c, sig, &err) < 0)
+		return api_error_from(req, &err);
+	snprintf(sigtext, sizeof sigtext, "%d", sig);
+	events_container(ctrs(arg), c, "kill", json_pack("{s:s}", "signal",
+	    sigtext));
+	return http_reply(req, 204, NULL, NULL, 0);
+}
+
+int
+ctr_pause(struct http_request *req, void *arg)
+{
+	struct ctr *c = ctr_lookup(req, arg);
+	sdc_error_t err = NULL;
+
+	if (c == NULL)
+		return HTTP_DONE;
+	if (!ctr_running(c))
+		return ops_not_running(req, c);
+	if (c->st.status == RT_PAUSED)
+		return api_error(req, 409, "Container %s is already paused", c->id);
+	if (rt_pause(&ctrs(arg)->rt, c->uuid, &err) < 0)
+		return api_error_from(req, &err);
+	c->st.status = RT_PAUSED;
+	events_container(ctrs(arg), c, "pause", NULL);
+	return http_reply(req, 204, NULL, NULL, 0);
+}
+
+int
+ctr_unpause(struct http_request *req, void *arg)
+{
+	struct ctr *c = ctr_lookup(req, arg);
+	sdc_error_t err = NULL;
+
+	if (c == NULL)
+		return HTTP_DONE;
+	if (c->st.status != RT_PAUSED)
+		return api_error(req, 409, "Container %s is not paused", c->id);
+	if (rt_resume(&ctrs(arg)->rt, c->uuid, &err) < 0)
+		return api_error_from(req, &err);
+	c->st.status = RT_RUNNING;
+	events_container(ctrs(arg), c, "unpause", NULL);
+	return http_reply(req, 204, NULL, NULL, 0);
+}
+
+/* --- rm, rename --- */
+
+int
+ctr_delete(struct http_request *req, void *arg)
+{
+	struct ctr *c = ctr_lookup(req, arg);
+	sdc_error_t err = NULL;
+
+	if (c == NULL)
+		return HTTP_DONE;
+	if (ctr_remove(ctrs(arg), c, http_query_bool(req, "force", false),
+	    &err) < 0)
+		return api_error_from(req, &err);
+	return http_reply(req, 204, NULL, NULL, 0);
+}
+
+int
+ctr_rename(struct http_request *req, void *arg)
+{
+	struct ctr *c = ctr_lookup(req, arg), *other;
+	const char *name = http_query(req, "name");
+	sdc_error_t err = NULL;
+	char *old;
+
+	if (c == NULL)
+		return HTTP_DONE;
+	if (name == NULL || !ctr_name_valid(name))
+		return api_error(req, 400, "Invalid container name (%s), only "
+		    "[a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", name ? name : "");
+	if (name[0] == '/')
+		name++;
+	if ((other = ctr_by_name(ctrs(arg), c->account, name)) != NULL) {
+		if (other == c)
+			return api_error(req, 400, "Renaming a container with the "
+			    "same name as its current name");
+		return api_error(req, 409, "Conflict. The container name \"/%s\" "
+		    "is already in use by container \"%s\". You have to remove "
+		    "(or rename) that container to be able to reuse that name.",
+		    name, other->id);
+	}
+	xasprintf(&old, "/%s", c->name);
+	if (ctr_rename_row(ctrs(arg), c, name, &err) < 0) {
+		free(old);
+		return api_error_from(req, &err);
+	}
+	events_container(ctrs(arg), c, "rename", json_pack("{s:s}", "oldName",
+	    old));
+	free(old);
+	return http_reply(req, 204, NULL, NULL, 0);
+}

@@ -1,0 +1,255 @@
+/*
+ * container-watch.c: learning that a container exited, and the waits that
+ * want to know.
+ *
+ * Each running container has one attach connection to its monitor, kept
+ * by the module: the watcher.  It is muted (the monitor sends it nothing
+ * but the exit) unless run's attach clients are being fed from it, and its
+ * last frame is RT_FRAME_EXIT with the exit record.  That one event drives
+ * everything that follows an exit, in Docker's order: the attach streams
+ * end, `die` is published, followed logs end, stop/restart and waits are
+ * answered, and AutoRemove removes.  If the monitor itself dies the
+ * socket closes with no exit frame, and the folder says what happened.
+ *
+ * A wait answers its headers at once and its body at the exit, as dockerd
+ * does: the docker CLI sends the wait before the start and only goes on
+ * once the wait's response has begun, so the exit cannot slip between.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <event2/event.h>
+
+#include "containers.h"
+#include "log.h"
+#include "xalloc.h"
+
+enum wait_cond { WAIT_NOT_RUNNING, WAIT_NEXT_EXIT, WAIT_REMOVED };
+
+struct ctr_waiter {
+	struct ctr_waiter *next;
+	struct http_request *req;
+	struct ctr *c;
+	enum wait_cond cond;
+};
+
+static struct rt_frame watch_frame;
+
+static void watch_cb(evutil_socket_t fd, short what, void *arg);
+
+int
+watch_start(struct containers *cs, struct ctr *c, int fd, bool muted)
+{
+	sdc_error_t err = NULL;
+
+	watch_stop(c);
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+	if (muted && rt_attach_send(fd, RT_FRAME_MUTE, NULL, 0, &err) < 0) {
+		log_warn("container %s: muting the watcher: %s", c->id,
+		    sdc_error_msg(err));
+		sdc_error_release(&err);
+	}
+	c->watch_fd = fd;
+	c->watch_muted = muted;
+	c->watch_ev = event_new(cs->d->base, fd, EV_READ | EV_PERSIST, watch_cb, c);
+	event_add(c->watch_ev, NULL);
+	return 0;
+}
+
+void
+watch_stop(struct ctr *c)
+{
+	if (c->watch_ev != NULL)
+		event_free(c->watch_ev);
+	if (c->watch_fd >= 0)
+		close(c->watch_fd);
+	c->watch_ev = NULL;
+	c->watch_fd = -1;
+}
+
+void
+watch_maybe_mute(struct ctr *c)
+{
+	if (c->attachers != NULL || c->watch_muted || c->watch_fd < 0)
+		return;
+	c->watch_muted = rt_attach_send(c->watch_fd, RT_FRAME_MUTE, NULL, 0,
+	    NULL) == 0;
+}
+
+/* --- waits --- */
+
+static void
+wait_answer(struct ctr_waiter *w, int code)
+{
+	http_stream_printf(w->req, "{\"StatusCode\":%d}\n", code);
+	http_stream_end(w->req);
+}
+
+static void
+wait_unlink(struct ctr_waiter *w)
+{
+	struct ctr_waiter **p;
+
+	for (p = &w->c->waiters; *p != NULL; p = &(*p)->next)
+		if (*p == w) {
+			*p = w->next;
+			return;
+		}
+}
+
+static void
+wait_closed(struct http_request *req, void *arg)
+{
+	struct ctr_waiter *w = arg;
+
+	wait_unlink(w);
+	free(w);
+}
+
+/* Answer the waiters whose condition holds; all of them when `all`. */
+static void
+wait_wake(struct ctr *c, bool all)
+{
+	struct ctr_waiter *w, *next, *keep = NULL;
+	int code = c->st.exit_code < 0 ? 255 : c->st.exit_code;
+
+	for (w = c->waiters; w != NULL; w = next) {
+		next = w->next;
+		if (all || w->cond != WAIT_REMOVED) {
+			http_on_close(w->req, NULL, NULL);
+			wait_answer(w, code);
+			free(w);
+		} else {
+			w->next = keep;
+			keep = w;
+		}
+	}
+	c->waiters = keep;
+}
+
+int
+ctr_wait(struct http_request *req, void *arg)
+{
+	struct ctr *c = ctr_lookup(req, arg);
+	const char *cond = http_query(req, "condition");
+	struct ctr_waiter *w;
+
+	if (c == NULL)
+		return HTTP_DONE;
+	w = xcalloc(1, sizeof *w);
+	if (cond == NULL || api_minor(req) < 30 || *cond == '\0' ||
+	    strcmp(cond, "not-running") == 0)
+		w->cond = WAIT_NOT_RUNNING;
+	else if (strcmp(cond, "next-exit") == 0)
+		w->cond = WAIT_NEXT_EXIT;
+	else if (strcmp(cond, "removed") == 0)
+		w->cond = WAIT_REMOVED;
+	else {
+		free(w);
+		return api_error(req, 400, "invalid condition: \"%s\"", cond);
+	}
+	w->req = req;
+	w->c = c;
+	http_stream_start(req, 200, "application/json");
+	if (w->cond == WAIT_NOT_RUNNING && !ctr_running(c)) {
+		wait_answer(w, c->st.exit_code < 0 ? 255 : c->st.exit_code);
+		free(w);
+		return HTTP_ASYNC;
+	}
+	w->next = c->waiters;
+	c->waiters = w;
+	http_on_close(req, wait_closed, w);
+	return HTTP_ASYNC;
+}
+
+/* --- exits --- */
+
+void
+watch_removed(struct containers *cs, struct ctr *c)
+{
+	attach_end_all(c);
+	logs_exited(c);
+	ops_exited(cs, c);
+	wait_wake(c, true);
+}
+
+void
+watch_exited(struct containers *cs, struct ctr *c)
+{
+	char code[16];
+	sdc_error_t err = NULL;
+
+	snprintf(code, sizeof code, "%d", c->st.exit_code);
+	events_container(cs, c, "die", json_pack("{s:s}", "exitCode", code));
+	logs_exited(c);
+	wait_wake(c, false);
+	ops_exited(cs, c);
+	if (!ctr_running(c) && !c->removing &&
+	    json_is_true(json_object_get(c->host_config, "AutoRemove")) &&
+	    ctr_remove(cs, c, false, &err) < 0) {
+		log_warn("container %s: auto-remove: %s", c->id,
+		    sdc_error_msg(err));
+		sdc_error_release(&err);
+	}
+}
+
+/* The exit record, keeping the start time we already knew. */
+static void
+watch_state(struct containers *cs, struct ctr *c, const struct rt_frame *f)
+{
+	sdc_error_t err = NULL;
+	struct rt_state st;
+
+	if (f != NULL && rt_attach_exit_state(f, &st, &err) == 0) {
+		c->st = st;
+		c->st.monitor_alive = false;
+		return;
+	}
+	sdc_error_release(&err);
+	if (rt_state_read(&cs->rt, c->uuid, &st, &err) == 0)
+		c->st = st;
+	else {
+		sdc_error_release(&err);
+		c->st.status = RT_EXITED;
+		c->st.exit_code = -1;
+	}
+}
+
+static void
+watch_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct ctr *c = arg;
+	struct containers *cs = NULL;
+	struct rt_frame *f = &watch_frame;
+	sdc_error_t err = NULL;
+	int rc;
+
+	for (;;) {
+		if (attach_backlogged(c)) {
+			event_del(c->watch_ev);
+			return;
+		}
+		rc = rt_attach_recv(fd, f, &err);
+		if (rc < 0 && (err->errnum == EAGAIN || err->errnum == EWOULDBLOCK)) {
+			sdc_error_release(&err);
+			return;
+		}
+		if (rc == 1 && f->type != RT_FRAME_EXIT) {
+			attach_feed(c, f);
+			continue;
+		}
+		break;
+	}
+	sdc_error_release(&err);
+	cs = c->cs;
+	watch_state(cs, c, rc == 1 ? f : NULL);
+	watch_stop(c);
+	if (rc == 1)
+		attach_feed(c, f);
+	attach_end_all(c);
+	if (ctr_running(c))
+		return;         /* the monitor died, the container lives on */
+	watch_exited(cs, c);
+}

@@ -1,0 +1,220 @@
+/*
+ * containers.h: what the container route files share, and nothing else
+ * sees (the daemon's other modules use the few calls in dockerapi.h).
+ *
+ * The truth about a container is split the way it lives: what Docker's
+ * client asked for (Config, HostConfig, the name, the package) is a row
+ * in the store, written once at create and on rename; what happened to
+ * it since (running, exit code, times) is in its folder, read back with
+ * rt_state_read() at start and kept current by a watcher: one muted
+ * attach connection per running container, whose last frame is the exit.
+ * So nothing polls, and a restarted daemon is back where it was after one
+ * read of each folder.
+ *
+ * All of it lives on the loop's thread.  A struct ctr is freed only when
+ * no request holds it: route handlers look one up per request, and the
+ * asynchronous ones (wait, attach, logs -f, stats) register on it and are
+ * ended by ctr_gone() before it is freed.
+ */
+#ifndef DOCKERAPI_CONTAINERS_H
+#define DOCKERAPI_CONTAINERS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <jansson.h>
+
+#include "dockerapi.h"
+#include "dockerapi/runtime/runtime.h"
+
+struct event;
+struct bufferevent;
+struct ctr_attach;
+struct ctr_waiter;
+struct ctr_stopper;
+struct logs_follow;
+struct exec_inst;
+struct events;
+
+struct ctr {
+	struct ctr *next;
+	struct containers *cs;		/* the module it belongs to */
+	char id[65];			/* Docker's id */
+	char uuid[37];			/* folder and runtime id */
+	char *account;			/* account uuid */
+	char *name;			/* without the leading '/' */
+	char *image;			/* as the client named it */
+	char *image_id;			/* sha256:... */
+	int64_t created;		/* ns since the epoch */
+	char *package;			/* package name */
+	json_t *config;			/* Docker's Config, as inspect shows it */
+	json_t *host_config;		/* Docker's HostConfig */
+	json_t *extra;			/* Path, Args, log limits, mounts */
+	struct rt_state st;
+	int restart_count;
+	bool removing;			/* rm in progress, or AutoRemove due */
+	bool stopping;			/* stop/kill by the API: not an error */
+	/* The watcher: attach fd of the running container. */
+	int watch_fd;
+	struct event *watch_ev;
+	bool watch_muted;
+	struct ctr_attach *attachers;	/* fed from the watcher */
+	struct ctr_waiter *waiters;
+	struct logs_follow *followers;
+	struct event *stop_timer;	/* stop: SIGKILL after the grace time */
+	struct ctr_stopper *stoppers;	/* stop/restart waiting for the exit */
+};
+
+struct containers {
+	struct dockerapi *d;
+	struct rt_config rt;
+	char *zones;
+	struct ctr *list;		/* newest first */
+	struct exec_inst *execs;
+	struct events *events;
+};
+
+/* containers.c */
+struct containers *ctrs(struct dockerapi *d);
+/* The caller's container by id, id prefix or name; NULL having answered
+ * 404 (or 400 for an ambiguous prefix). */
+struct ctr *ctr_lookup(struct http_request *req, struct dockerapi *d);
+struct ctr *ctr_find(struct containers *cs, const char *account,
+    const char *ref, sdc_error_t *err);
+struct ctr *ctr_by_name(struct containers *cs, const char *account,
+    const char *name);
+int ctr_insert(struct containers *cs, struct ctr *c, sdc_error_t *err);
+int ctr_rename_row(struct containers *cs, struct ctr *c, const char *name,
+    sdc_error_t *err);
+/* Remove the folder and the row; events and waiters are told. */
+int ctr_remove(struct containers *cs, struct ctr *c, bool force,
+    sdc_error_t *err);
+void ctr_free(struct ctr *c);
+bool ctr_running(const struct ctr *c);
+const char *ctr_status_word(const struct ctr *c);
+/* The caller's account uuid, borrowed from the request. */
+const char *ctr_account(struct http_request *req);
+json_t *ctr_labels(const struct ctr *c);
+void ctr_time_iso(char *out, size_t len, int64_t ns);
+void ctr_ts_iso(char *out, size_t len, const struct timespec *ts);
+
+/* container-create.c */
+int ctr_create(struct http_request *req, void *arg);
+/* A Docker-style name ("eager_turing") not taken in the account. */
+char *ctr_name_generate(struct containers *cs, const char *account);
+bool ctr_name_valid(const char *name);
+
+/* packages.c */
+struct package {
+	char *name;
+	char *uuid;
+	int64_t memory;			/* MiB */
+	double vcpus;
+	int64_t disk;			/* MiB */
+};
+/* Choose from HostConfig and the labels; 422 when none fits. */
+int packages_choose(struct dockerapi *d, const json_t *host_config,
+    const json_t *labels, struct package *out, sdc_error_t *err);
+void package_clear(struct package *p);
+
+/* labels.c */
+int labels_validate(struct dockerapi *d, const json_t *labels,
+    sdc_error_t *err);
+/* "k" or "k=v" against labels. */
+bool labels_match(const json_t *labels, const char *filter);
+
+/* logconfig.c */
+struct logconfig {
+	char driver[16];
+	bool no_log;
+	int64_t max_size;		/* 0: from DEFAULT_MAX_LOG_SIZE */
+	int max_file;
+};
+/* Validate HostConfig.LogConfig, filling in the default driver. */
+int logconfig_validate(struct dockerapi *d, json_t *host_config,
+    struct logconfig *out, sdc_error_t *err);
+void logconfig_of(const struct ctr *c, struct logconfig *out);
+int64_t logconfig_max_size(struct dockerapi *d, const struct logconfig *lc);
+void logconfig_init(struct dockerapi *d);
+
+/* container-watch.c: the watcher, exits, waits */
+int watch_start(struct containers *cs, struct ctr *c, int fd, bool muted);
+void watch_stop(struct ctr *c);
+/* Mute the watcher once no attacher is fed from it. */
+void watch_maybe_mute(struct ctr *c);
+int ctr_wait(struct http_request *req, void *arg);
+/* Answer the waiters that wait for `removed` (and the rest). */
+void watch_removed(struct containers *cs, struct ctr *c);
+/* The container exited (state in c->st): events, waiters, AutoRemove. */
+void watch_exited(struct containers *cs, struct ctr *c);
+
+/* attach.c */
+struct attach_opts {
+	bool in, out, err;		/* the streams the client wants */
+	bool raw;			/* TTY: no multiplexing headers */
+	bool stdin_once;		/* client's EOF closes the stdin */
+};
+/* Called with the exit frame (NULL if the monitor hung up without one),
+ * before the stream ends. */
+typedef void attach_exit_fn(void *arg, const struct rt_frame *f);
+/* A hijacked client on container c; fd is its own monitor connection
+ * (an exec's, or a running container's), or -1 to be fed by the
+ * watcher from the start on. */
+struct ctr_attach *attach_open(struct ctr *c, struct bufferevent *bev,
+    int fd, const struct attach_opts *o, attach_exit_fn *on_exit, void *arg);
+/* The watcher is there: stdin waiting for it may flow. */
+void attach_started(struct ctr *c);
+int ctr_attach(struct http_request *req, void *arg);
+int ctr_resize(struct http_request *req, void *arg);
+/* Frames read by the watcher go to the attachers fed from it. */
+void attach_feed(struct ctr *c, const struct rt_frame *f);
+void attach_end_all(struct ctr *c);
+/* Docker's 8-byte header of a multiplexed stream. */
+void attach_mux_header(unsigned char hdr[8], int stream, size_t len);
+/* Stop reading the watcher while a client is slow. */
+bool attach_backlogged(const struct ctr *c);
+
+/* container-ops.c */
+int ctr_start(struct http_request *req, void *arg);
+int ctr_start_one(struct containers *cs, struct ctr *c, sdc_error_t *err);
+int ctr_stop(struct http_request *req, void *arg);
+int ctr_restart(struct http_request *req, void *arg);
+int ctr_kill(struct http_request *req, void *arg);
+int ctr_pause(struct http_request *req, void *arg);
+int ctr_unpause(struct http_request *req, void *arg);
+int ctr_delete(struct http_request *req, void *arg);
+int ctr_rename(struct http_request *req, void *arg);
+/* A stop or restart in progress sees the exit. */
+void ops_exited(struct containers *cs, struct ctr *c);
+int signal_parse(const char *s);
+
+/* container-list.c */
+int ctr_list(struct http_request *req, void *arg);
+int ctr_inspect(struct http_request *req, void *arg);
+json_t *ctr_inspect_json(struct containers *cs, const struct ctr *c,
+    int minor);
+
+/* logs.c */
+int ctr_logs(struct http_request *req, void *arg);
+void logs_exited(struct ctr *c);
+
+/* top.c, stats.c */
+int ctr_top(struct http_request *req, void *arg);
+int ctr_stats(struct http_request *req, void *arg);
+
+/* exec.c */
+int exec_create(struct http_request *req, void *arg);
+int exec_start(struct http_request *req, void *arg);
+int exec_inspect(struct http_request *req, void *arg);
+int exec_resize(struct http_request *req, void *arg);
+void exec_forget(struct containers *cs, const struct ctr *c);
+void exec_free_all(struct containers *cs);
+
+/* events.c */
+void events_init(struct containers *cs);
+void events_free(struct containers *cs);
+/* A container event; attrs (may be NULL) is stolen. */
+void events_container(struct containers *cs, const struct ctr *c,
+    const char *action, json_t *attrs);
+int events_get(struct http_request *req, void *arg);
+
+#endif

@@ -1,0 +1,295 @@
+/*
+ * events.c: GET /events, the container lifecycle as Docker reports it.
+ *
+ * Every event is kept in a ring of the last EVENTS_KEEP (for since=), and
+ * written to each subscriber of the same account whose filters it passes.
+ * Events are per account like everything else: one account never sees
+ * another's containers come and go.  The message has both shapes clients
+ * read: the old one (status, id, from) that the docker CLI's `run --rm`
+ * below API 1.25 waits on, and the newer Type/Action/Actor.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <event2/event.h>
+
+#include "containers.h"
+#include "jsonutil.h"
+#include "xalloc.h"
+
+#define EVENTS_KEEP 1024
+
+struct ev_rec {
+	char *account;
+	int64_t ns;
+	json_t *msg;
+};
+
+struct ev_sub {
+	struct ev_sub *next;
+	struct events *ev;
+	struct http_request *req;
+	char *account;
+	json_t *filters;
+	int64_t until;			/* ns; 0: none */
+	struct event *timer;
+};
+
+struct events {
+	struct ev_rec ring[EVENTS_KEEP];
+	size_t head, n;
+	struct ev_sub *subs;
+};
+
+void
+events_init(struct containers *cs)
+{
+	cs->events = xcalloc(1, sizeof *cs->events);
+}
+
+static void
+events_sub_free(struct ev_sub *s)
+{
+	struct ev_sub **p;
+
+	for (p = &s->ev->subs; *p != NULL; p = &(*p)->next)
+		if (*p == s) {
+			*p = s->next;
+			break;
+		}
+	if (s->timer != NULL)
+		event_free(s->timer);
+	json_decref(s->filters);
+	free(s->account);
+	free(s);
+}
+
+static void
+events_sub_end(struct ev_sub *s)
+{
+	http_on_close(s->req, NULL, NULL);
+	http_stream_end(s->req);
+	events_sub_free(s);
+}
+
+void
+events_free(struct containers *cs)
+{
+	struct events *ev = cs->events;
+	size_t i;
+
+	if (ev == NULL)
+		return;
+	while (ev->subs != NULL)
+		events_sub_end(ev->subs);
+	for (i = 0; i < EVENTS_KEEP; i++) {
+		free(ev->ring[i].account);
+		json_decref(ev->ring[i].msg);
+	}
+	free(ev);
+	cs->events = NULL;
+}
+
+/* --- filters --- */
+
+static bool
+events_any(const json_t *filters, const char *key, const char *const *cands)
+{
+	json_t *v = json_object_get(filters, key), *x;
+	const char *k, *want;
+	size_t i, j;
+
+	if (v == NULL || (json_is_array(v) && json_array_size(v) == 0))
+		return true;
+	if (json_is_object(v)) {
+		json_object_foreach(v, k, x)
+			for (j = 0; cands[j] != NULL; j++)
+				if (strcmp(k, cands[j]) == 0)
+					return true;
+		return false;
+	}
+	json_array_foreach(v, i, x) {
+		want = json_string_value(x);
+		for (j = 0; want != NULL && cands[j] != NULL; j++)
+			if (strcmp(want, cands[j]) == 0)
+				return true;
+	}
+	return false;
+}
+
+static bool
+events_labels(const json_t *filters, const json_t *attrs)
+{
+	json_t *v = json_object_get(filters, "label"), *x;
+	const char *k;
+	size_t i;
+
+	if (json_is_object(v)) {
+		json_object_foreach(v, k, x)
+			if (!labels_match(attrs, k))
+				return false;
+	} else
+		json_array_foreach(v, i, x)
+			if (!labels_match(attrs, json_string_value(x) ?: ""))
+				return false;
+	return true;
+}
+
+static bool
+events_match(const json_t *filters, const json_t *msg)
+{
+	const json_t *actor = json_object_get(msg, "Actor");
+	const json_t *attrs = json_object_get(actor, "Attributes");
+	const char *id = json_str(actor, "ID", "");
+	const char *action = json_str(msg, "Action", "");
+	char shortid[13], verb[32];
+	const char *type[] = { json_str(msg, "Type", ""), NULL };
+	const char *ctr[] = { id, shortid, json_str(attrs, "name", ""), NULL };
+	const char *act[] = { action, verb, NULL };
+	const char *img[] = { json_str(msg, "from", ""), NULL };
+
+	if (filters == NULL)
+		return true;
+	snprintf(shortid, sizeof shortid, "%s", id);
+	snprintf(verb, sizeof verb, "%.*s", (int)strcspn(action, ":"), action);
+	return events_any(filters, "type", type) &&
+	    events_any(filters, "container", ctr) &&
+	    events_any(filters, "event", act) &&
+	    events_any(filters, "image", img) &&
+	    events_labels(filters, attrs);
+}
+
+/* --- publishing --- */
+
+static void
+events_send(struct ev_sub *s, const json_t *msg)
+{
+	char *text = json_text(msg);
+
+	http_stream_printf(s->req, "%s\n", text);
+	free(text);
+}
+
+static void
+events_publish(struct events *ev, const char *account, json_t *msg, int64_t ns)
+{
+	struct ev_rec *r = &ev->ring[(ev->head + ev->n) % EVENTS_KEEP];
+	struct ev_sub *s;
+
+	if (ev->n == EVENTS_KEEP) {
+		ev->head = (ev->head + 1) % EVENTS_KEEP;
+		ev->n--;
+	}
+	free(r->account);
+	json_decref(r->msg);
+	r->account = xstrdup(account);
+	r->ns = ns;
+	r->msg = msg;
+	ev->n++;
+	for (s = ev->subs; s != NULL; s = s->next)
+		if (strcmp(s->account, account) == 0 &&
+		    events_match(s->filters, msg))
+			events_send(s, msg);
+}
+
+void
+events_container(struct containers *cs, const struct ctr *c,
+    const char *action, json_t *attrs)
+{
+	const json_t *labels = ctr_labels(c);
+	struct timespec now;
+	const char *k;
+	json_t *v, *msg;
+	int64_t ns;
+
+	if (cs->events == NULL)
+		return;
+	if (attrs == NULL)
+		attrs = json_object();
+	json_object_foreach((json_t *)labels, k, v)
+		json_object_set(attrs, k, v);
+	json_object_set_new(attrs, "image", json_string(c->image));
+	json_object_set_new(attrs, "name", json_string(c->name));
+	clock_gettime(CLOCK_REALTIME, &now);
+	ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
+	msg = json_pack("{s:s,s:s,s:s,s:s,s:s,s:{s:s,s:o},s:s,s:I,s:I}",
+	    "status", action, "id", c->id, "from", c->image,
+	    "Type", "container", "Action", action,
+	    "Actor", "ID", c->id, "Attributes", attrs, "scope", "local",
+	    "time", (json_int_t)now.tv_sec, "timeNano", (json_int_t)ns);
+	events_publish(cs->events, c->account, msg, ns);
+}
+
+/* --- GET /events --- */
+
+/* Seconds, maybe fractional, as the CLI sends them; 0 for none. */
+static int64_t
+events_time_arg(const char *s)
+{
+	double v;
+
+	if (s == NULL || *s == '\0')
+		return 0;
+	v = strtod(s, NULL);
+	return v > 0 ? (int64_t)(v * 1e9) : 0;
+}
+
+static void
+events_closed(struct http_request *req, void *arg)
+{
+	events_sub_free(arg);
+}
+
+static void
+events_until_cb(evutil_socket_t fd, short what, void *arg)
+{
+	events_sub_end(arg);
+}
+
+int
+events_get(struct http_request *req, void *arg)
+{
+	struct events *ev = ctrs(arg)->events;
+	const char *f = http_query(req, "filters");
+	int64_t since = events_time_arg(http_query(req, "since"));
+	struct ev_sub *s = xcalloc(1, sizeof *s);
+	struct timespec now;
+	struct timeval tv;
+	int64_t wait;
+	size_t i;
+
+	s->ev = ev;
+	s->req = req;
+	s->account = xstrdup(ctr_account(req));
+	s->until = events_time_arg(http_query(req, "until"));
+	if (f != NULL && *f != '\0' && (s->filters = json_loads(f, 0, NULL)) == NULL) {
+		free(s->account);
+		free(s);
+		return api_error(req, 400, "invalid filters: %s", f);
+	}
+	http_stream_start(req, 200, "application/json");
+	for (i = 0; since > 0 && i < ev->n; i++) {
+		struct ev_rec *r = &ev->ring[(ev->head + i) % EVENTS_KEEP];
+
+		if (r->ns >= since && (s->until == 0 || r->ns <= s->until) &&
+		    strcmp(r->account, s->account) == 0 &&
+		    events_match(s->filters, r->msg))
+			events_send(s, r->msg);
+	}
+	s->next = ev->subs;
+	ev->subs = s;
+	http_on_close(req, events_closed, s);
+	if (s->until != 0) {
+		clock_gettime(CLOCK_REALTIME, &now);
+		wait = s->until - ((int64_t)now.tv_sec * 1000000000 + now.tv_nsec);
+		if (wait <= 0) {
+			events_sub_end(s);
+			return HTTP_ASYNC;
+		}
+		tv.tv_sec = (time_t)(wait / 1000000000);
+		tv.tv_usec = (long)(wait % 1000000000 / 1000);
+		s->timer = evtimer_new(ctrs(arg)->d->base, events_until_cb, s);
+		evtimer_add(s->timer, &tv);
+	}
+	return HTTP_ASYNC;
+}
