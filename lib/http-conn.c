@@ -73,6 +73,28 @@ http_conn_output(struct http_conn *c)
 	return bufferevent_get_output(c->bev);
 }
 
+/* Plain sockets are written at once, from the call that queued the bytes:
+ * a small answer then costs one writev and no epoll changes, where going
+ * through EV_WRITE costs two epoll_ctl calls and a loop turn.  EV_WRITE is
+ * on only while output waits (the loop discipline of MODELS.md).  A write
+ * error is left for the bufferevent to find, so that nobody's on_close
+ * runs inside the caller's write.  TLS goes through the bufferevent. */
+void
+http_conn_flush(struct http_conn *c)
+{
+	struct evbuffer *out;
+
+	if (c->bev == NULL || c->state == CONN_DEAD)
+		return;
+	out = bufferevent_get_output(c->bev);
+	if (evbuffer_get_length(out) == 0)
+		return;
+	if (c->ssl == NULL && !(bufferevent_get_enabled(c->bev) & EV_WRITE))
+		evbuffer_write(out, bufferevent_getfd(c->bev));
+	if (evbuffer_get_length(out) > 0)
+		bufferevent_enable(c->bev, EV_WRITE);
+}
+
 void
 http_conn_set_drain_mark(struct http_conn *c, size_t low)
 {
@@ -182,6 +204,7 @@ conn_end(struct http_conn *c)
 {
 	c->state = CONN_CLOSING;
 	evtimer_del(c->timer);
+	http_conn_flush(c);
 	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
 		conn_linger(c);
 	else
@@ -271,8 +294,11 @@ conn_continue_100(struct http_conn *c, struct http_req *r, long long len)
 
 	if (expect != NULL && strcasecmp(expect, "100-continue") == 0 &&
 	    r->pub.http_minor >= 1 && len != 0)
+	{
 		evbuffer_add(bufferevent_get_output(c->bev),
 		    "HTTP/1.1 100 Continue\r\n\r\n", 25);
+		http_conn_flush(c);
+	}
 }
 
 static void
@@ -426,6 +452,8 @@ conn_writecb(struct bufferevent *bev, void *arg)
 	struct http_conn *c = arg;
 	struct http_req *r = c->cur;
 
+	if (c->ssl == NULL && evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+		bufferevent_disable(bev, EV_WRITE);     /* see http_conn_flush */
 	if (c->state == CONN_CLOSING) {
 		if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
 			conn_linger(c);
@@ -537,7 +565,7 @@ http_conn_accept(struct http_listener *l, int fd)
 	c->later = event_new(srv->base, -1, 0, conn_later_cb, c);
 	bufferevent_setcb(c->bev, conn_readcb, conn_writecb, conn_eventcb, c);
 	bufferevent_setwatermark(c->bev, EV_READ, 0, CONN_READ_HIGH);
-	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	bufferevent_enable(c->bev, c->ssl != NULL ? EV_READ | EV_WRITE : EV_READ);
 	conn_link(&srv->conns, c);
 	srv->nconns++;
 	conn_arm(c, srv->opts.request_timeout_sec);

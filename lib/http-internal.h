@@ -109,6 +109,8 @@ size_t http_util_unescape(char *s, size_t len, bool plus);
 /* The current time as an HTTP date, cached per second. */
 const char *http_util_date(void);
 uint64_t http_util_now_usec(void);
+/* A random (version 4) UUID for a request that came without an id. */
+void http_util_req_id(char out[37]);
 
 /* --- http-conn.c --- */
 
@@ -171,6 +173,8 @@ void http_conn_answered(struct http_conn *c);
 void http_conn_close(struct http_conn *c);
 /* Free a closed connection's memory (normally done from the loop). */
 void http_conn_free(struct http_conn *c);
+/* Send what is queued now if the socket takes it (see http-conn.c). */
+void http_conn_flush(struct http_conn *c);
 /* Where the response goes; NULL once the client is gone. */
 struct evbuffer *http_conn_output(struct http_conn *c);
 /* Give the bufferevent away: the connection forgets it and closes. */

@@ -219,7 +219,7 @@ parse_fix_pointers(struct http_parse *ps, size_t nheaders, size_t nquery)
 	if (id != NULL && parse_req_id_ok(id))
 		strcpy(r->pub.req_id, id);
 	else
-		uuid_make(r->pub.req_id);
+		http_util_req_id(r->pub.req_id);
 }
 
 static int

@@ -126,6 +126,7 @@ http_reply(struct http_request *req, int status, const char *content_type,
 	    nobody ? BODY_NONE : BODY_LENGTH, len);
 	if (!nobody && !r->head_method && len > 0)
 		evbuffer_add(out, body, len);
+	http_conn_flush(req->conn);
 	r->answered = true;
 	http_conn_answered(req->conn);
 	return 0;
@@ -166,6 +167,7 @@ http_stream_start(struct http_request *req, int status, const char *content_type
 	else
 		kind = BODY_CLOSE;
 	reply_head(r, out, status, content_type, kind, 0);
+	http_conn_flush(req->conn);
 	r->streaming = true;
 	return 0;
 }
@@ -193,6 +195,7 @@ http_stream_write(struct http_request *req, const void *data, size_t len)
 	evbuffer_add(out, data, len);
 	if (r->chunked)
 		evbuffer_add(out, "\r\n", 2);
+	http_conn_flush(req->conn);
 	return 0;
 }
 
@@ -243,6 +246,7 @@ http_stream_end(struct http_request *req)
 	r->answered = true;
 	r->on_drain = NULL;
 	if (out != NULL) {
+		http_conn_flush(req->conn);
 		http_conn_set_drain_mark(req->conn, 0);
 		http_conn_answered(req->conn);
 	}

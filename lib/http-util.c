@@ -6,10 +6,19 @@
  * server would otherwise spend a noticeable share of each response in
  * gmtime and strftime.  The cache is per thread so servers in several
  * threads (as in the tests) do not share it.
+ *
+ * Request ids for requests that came without one are version 4 UUIDs from
+ * a per-thread xorshift128+ generator seeded once from getrandom(2), not
+ * from uuid_make(): libuuid makes five system calls for each UUID, which
+ * is more than the rest of a small request costs.  These ids only need to
+ * be unique, not unguessable.  A forked child seeds afresh.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "http-internal.h"
 
@@ -124,4 +133,69 @@ http_util_now_usec(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+static _Thread_local uint64_t util_rng[2];
+static _Thread_local bool util_seeded;
+
+static void
+util_forked(void)
+{
+	util_seeded = false;
+}
+
+static uint64_t
+util_next(void)
+{
+	uint64_t s1 = util_rng[0];
+	const uint64_t s0 = util_rng[1];
+
+	util_rng[0] = s0;
+	s1 ^= s1 << 23;
+	util_rng[1] = s1 ^ s0 ^ (s1 >> 17) ^ (s0 >> 26);
+	return util_rng[1] + s0;
+}
+
+static void
+util_atfork(void)
+{
+	pthread_atfork(NULL, NULL, util_forked);
+}
+
+static void
+util_seed(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+	pthread_once(&once, util_atfork);
+	if (getrandom(util_rng, sizeof util_rng, 0) != sizeof util_rng) {
+		util_rng[0] = (uint64_t)time(NULL) ^ (uint64_t)getpid() << 32;
+		util_rng[1] = http_util_now_usec() | 1;
+	}
+	util_seeded = true;
+}
+
+void
+http_util_req_id(char out[37])
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned char b[16];
+	uint64_t a, c;
+	int i, o = 0;
+
+	if (!util_seeded)
+		util_seed();
+	a = util_next();
+	c = util_next();
+	memcpy(b, &a, 8);
+	memcpy(b + 8, &c, 8);
+	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
+	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+	for (i = 0; i < 16; i++) {
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			out[o++] = '-';
+		out[o++] = hex[b[i] >> 4];
+		out[o++] = hex[b[i] & 15];
+	}
+	out[o] = '\0';
 }
