@@ -191,12 +191,12 @@ openssh_read_private(const unsigned char *priv, size_t len, bool decrypted, sdc_
 	EVP_PKEY *key = NULL;
 
 	if (sshwire_u32(&r, &check1, err) < 0 || sshwire_u32(&r, &check2, err) < 0)
-		return NULL;
+		return sdc_error_wrap(err, "corrupt OpenSSH private key"), NULL;
 	if (check1 != check2)
 		return sdc_make_error(err, 0, decrypted ? "wrong passphrase" :
-		    "the check words differ"), NULL;
+		    "corrupt OpenSSH private key: the check words differ"), NULL;
 	if ((type = sshwire_cstring(&r, err)) == NULL)
-		return NULL;
+		return sdc_error_wrap(err, "corrupt OpenSSH private key"), NULL;
 	if (strcmp(type, "ssh-rsa") == 0)
 		key = openssh_rsa(&r, err);
 	else if (strcmp(type, "ssh-ed25519") == 0)
@@ -206,6 +206,8 @@ openssh_read_private(const unsigned char *priv, size_t len, bool decrypted, sdc_
 	else
 		sdc_make_error(err, 0, "%s keys are not supported", type);
 	free(type);
+	if (key == NULL)
+		sdc_error_wrap(err, "corrupt OpenSSH private key");
 	return key;
 }
 
@@ -333,7 +335,7 @@ certgen_openssh_parse(const char *text, size_t len, const char *name,
 	if (strcmp(o.cipher, "none") == 0) {
 		key = openssh_read_private(o.priv, o.privlen, false, err);
 		if (key == NULL)
-			sdc_error_wrap(err, "%s: corrupt OpenSSH private key", name);
+			sdc_error_wrap(err, "%s", name);
 	} else {
 		key = openssh_decrypt(&o, name, pass, err);
 		if (key == NULL)

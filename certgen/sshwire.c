@@ -50,8 +50,11 @@ sshwire_cstring(struct sshwire *r, sdc_error_t *err)
 
 	if (sshwire_string(r, &s, &len, err) < 0)
 		return NULL;
-	if (memchr(s, '\0', len) != NULL)
-		return sdc_make_error(err, 0, "an SSH name holds a NUL byte"), NULL;
+	/* Names (key types, ciphers, curves) are printable ASCII; anything
+	 * else is damage, and must not reach a terminal in a message. */
+	for (size_t i = 0; i < len; i++)
+		if (s[i] < 0x21 || s[i] > 0x7e)
+			return sdc_make_error(err, 0, "an SSH name holds a byte 0x%02x", s[i]), NULL;
 	return xstrndup((const char *)s, len);
 }
 

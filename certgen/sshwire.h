@@ -21,7 +21,7 @@ struct sshwire {
 
 int sshwire_u32(struct sshwire *r, uint32_t *v, sdc_error_t *err);
 int sshwire_string(struct sshwire *r, const unsigned char **s, size_t *len, sdc_error_t *err);
-/* A string as an allocated C string; refused if it holds a NUL. */
+/* A name as an allocated C string; refused unless printable ASCII. */
 char *sshwire_cstring(struct sshwire *r, sdc_error_t *err);
 BIGNUM *sshwire_mpint(struct sshwire *r, sdc_error_t *err);
 
