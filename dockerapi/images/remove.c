@@ -223,6 +223,8 @@ remove_check_use(const char *account, const char *name, const char *id,
 	if (running || !force)
 		rc = remove_conflict(name, id, container ? container : "?", running,
 		    by_ref, err);
+	else
+		rc = 1;
 	free(container);
 	return rc;
 }
@@ -243,7 +245,7 @@ remove_tx(struct images *im, const char *account, const char *name,
 {
 	char *id, *parent;
 	int64_t refs, repos;
-	int n, rc = -1;
+	int n, used, rc = -1;
 
 	if (images_resolve(im, account, name, &id, err) < 0)
 		return -1;
@@ -254,7 +256,8 @@ remove_tx(struct images *im, const char *account, const char *name,
 		rc = remove_untag(im, account, name, id, out, err) < 0 ? -1 : 0;
 		goto done;
 	}
-	if (remove_check_use(account, name, id, force, n == 1, in_use, arg, err) < 0)
+	if ((used = remove_check_use(account, name, id, force, n == 1, in_use, arg,
+	    err)) < 0)
 		goto done;
 	if (n == 0 && !force && remove_repos(im, account, id, &repos, err) == 0 &&
 	    repos > 1) {
@@ -264,8 +267,15 @@ remove_tx(struct images *im, const char *account, const char *name,
 		    "forced) - image is referenced in multiple repositories", sid);
 		goto done;
 	}
-	if (*err != NULL || remove_untag_all(im, account, id, out, err) < 0 ||
-	    remove_image(im, account, id, out, gcb, gcl, err) < 0)
+	if (*err != NULL || remove_untag_all(im, account, id, out, err) < 0)
+		goto done;
+	/* forced past a stopped container: its root still stands on these
+	 * layers, so the image stays, untagged, until the container goes */
+	if (used) {
+		rc = 0;
+		goto done;
+	}
+	if (remove_image(im, account, id, out, gcb, gcl, err) < 0)
 		goto done;
 	rc = 0;
 	while (!noprune && rc == 0 &&

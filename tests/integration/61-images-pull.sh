@@ -112,8 +112,12 @@ drv rmi acct1 "$id" 2>"$T/err" && fail "rmi by id with several repositories"
 grep -q "must be forced" "$T/err" || fail "rmi conflict: $(cat "$T/err")"
 drv -u "$id,ctr1,running" rmi acct1 -f "$id" 2>"$T/err" && fail "forced rmi of a running container's image"
 grep -q "cannot be forced" "$T/err" || fail "running conflict: $(cat "$T/err")"
-drv -u "$id,ctr1" rmi acct1 -f "$id" >/dev/null 2>"$T/err" \
+drv -u "$id,ctr1" rmi acct1 -f "$id" >"$T/out" 2>"$T/err" \
     || fail "forced rmi with stopped container: $(cat "$T/err")"
+# the stopped container's root stands on the layers: untagged, kept
+grep -q '"Deleted"' "$T/out" && fail "image deleted under a stopped container"
+drv list acct1 -D 1 | grep -q "\"$id\"" || fail "forced rmi did not leave it dangling"
+drv rmi acct1 "$id" >/dev/null 2>"$T/err" || fail "rmi once unused: $(cat "$T/err")"
 drv list acct1 | grep -q '"Id"' && fail "acct1 still lists images"
 [ "$(ls "$T/data/images/layers" | wc -l)" = 1 ] || fail "layer removed while acct2 uses it"
 drv rmi acct2 "$REG/busybox" >/dev/null || fail "acct2 rmi"

@@ -192,17 +192,29 @@ class Pull(common.ImagesTest):
         self.assertIn("Deleted: " + pid, out)
 
     def test_9_rmi_refused_while_a_container_uses_it(self):
-        self.pull(self.alice, self.bb)
-        r = self.docker(self.alice, "create", "--name", "user1", self.bb, "true")
+        pl = self.reg.addr + "/plus"
+        self.pull(self.alice, pl)
+        pid = json.loads(self.docker_ok(self.alice, "inspect", pl))[0]["Id"]
+        r = self.docker(self.alice, "create", "--name", "user1", pl, "true")
         if r.returncode != 0:
             self.skipTest("no containers here yet: " + r.stderr.strip())
         try:
-            err = self.docker_fails(self.alice, "rmi", self.bb)
-            self.assertIn("conflict", err)
-            self.assertIn(self.bb, self.docker_ok(self.alice, "images"))
+            err = self.docker_fails(self.alice, "rmi", pl)
+            self.assertIn("conflict: unable to remove repository reference", err)
+            self.assertIn("must force", err)
+            err = self.docker_fails(self.alice, "rmi", pid)
+            self.assertIn("image is being used by stopped container", err)
+            self.assertIn(pl, self.docker_ok(self.alice, "images"))
+            # forced: untagged, but kept while the container stands on it
+            out = self.docker_ok(self.alice, "rmi", "-f", pl)
+            self.assertIn("Untagged: %s:latest" % pl, out)
+            self.assertNotIn("Deleted", out)
+            self.assertIn(pid, self.docker_ok(self.alice, "images", "-q", "--no-trunc",
+                                              "--filter", "dangling=true").split())
         finally:
             self.docker(self.alice, "rm", "-f", "user1")
-
+        out = self.docker_ok(self.alice, "rmi", pid)
+        self.assertIn("Deleted: " + pid, out)
 
 if __name__ == "__main__":
     common.main()
