@@ -293,9 +293,9 @@ ctr_remove(struct containers *cs, struct ctr *c, bool force, sdc_error_t *err)
 		log_warn("container %s: removing its row: %s", c->id,
 		    sdc_error_msg(*err));
 	sdc_error_release(err);
-	exec_forget(cs, c);
 	events_container(cs, c, "destroy", NULL);
 	watch_removed(cs, c);
+	exec_forget(cs, c);
 	ctr_unlink(cs, c);
 	ctr_free(c);
 	return 0;

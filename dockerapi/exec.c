@@ -1,11 +1,347 @@
 /*
- * exec.c: docker exec.
+ * exec.c: docker exec: create, start (attached or detached), inspect,
+ * resize.
+ *
+ * An exec is a record in memory, as in dockerd: it lives as long as its
+ * container (or this daemon), which is all a client needs to run one and
+ * read its exit code.  Starting runs it under a monitor of its own
+ * (rt_exec_start), whose attach connection either becomes the client's
+ * hijacked stream (attach.c, the same code as a container's) or, when
+ * detached, is kept just to learn the exit.  The exit code is recorded
+ * from the exit frame before the stream ends, so the CLI's inspect right
+ * after the stream always sees it.  A finished exec's folder is removed
+ * at the next exec of the same container.
  */
-#include "containers.h"
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <event2/event.h>
 
-int exec_create(struct http_request *req, void *arg) { return api_error(req, 501, "not yet"); }
-int exec_start(struct http_request *req, void *arg) { return api_error(req, 501, "not yet"); }
-int exec_inspect(struct http_request *req, void *arg) { return api_error(req, 501, "not yet"); }
-int exec_resize(struct http_request *req, void *arg) { return api_error(req, 501, "not yet"); }
-void exec_forget(struct containers *cs, const struct ctr *c) { }
-void exec_free_all(struct containers *cs) { }
+#include "containers.h"
+#include "ids.h"
+#include "jsonutil.h"
+#include "log.h"
+#include "xalloc.h"
+
+struct exec_inst {
+	struct exec_inst *next;
+	char id[65];
+	struct ctr *c;
+	json_t *config;			/* the create request */
+	bool started, running, cleaned;
+	int exit_code;
+	pid_t pid;
+	int fd;				/* detached: the exit watcher */
+	struct event *ev;
+};
+
+static struct exec_inst *
+exec_find(struct containers *cs, struct http_request *req)
+{
+	const char *id = http_param(req, "id");
+	struct exec_inst *e;
+
+	for (e = cs->execs; e != NULL; e = e->next)
+		if (strcmp(e->id, id) == 0 &&
+		    strcmp(e->c->account, ctr_account(req)) == 0)
+			return e;
+	api_error(req, 404, "No such exec instance: %s", id);
+	return NULL;
+}
+
+static char *
+exec_cmdline(const struct exec_inst *e)
+{
+	struct buf b = BUF_INIT;
+	const json_t *v;
+	size_t i;
+
+	json_array_foreach(json_object_get(e->config, "Cmd"), i, v)
+		buf_printf(&b, "%s%s", i > 0 ? " " : "", json_string_value(v));
+	return buf_detach(&b, NULL);
+}
+
+static void
+exec_event(struct exec_inst *e, const char *what, json_t *attrs)
+{
+	char *cmd = exec_cmdline(e), *action;
+
+	if (strcmp(what, "exec_die") == 0)
+		action = xstrdup(what);
+	else
+		xasprintf(&action, "%s: %s", what, cmd);
+	json_object_set_new(attrs, "execID", json_string(e->id));
+	events_container(e->c->cs, e->c, action, attrs);
+	free(action);
+	free(cmd);
+}
+
+static void
+exec_unwatch(struct exec_inst *e)
+{
+	if (e->ev != NULL)
+		event_free(e->ev);
+	if (e->fd >= 0)
+		close(e->fd);
+	e->ev = NULL;
+	e->fd = -1;
+}
+
+static void
+exec_free(struct exec_inst *e)
+{
+	exec_unwatch(e);
+	json_decref(e->config);
+	free(e);
+}
+
+/* The exit frame (or the monitor's hang-up, f NULL). */
+static void
+exec_exited(void *arg, const struct rt_frame *f)
+{
+	struct exec_inst *e = arg;
+	sdc_error_t err = NULL;
+	struct rt_state st;
+	char code[16];
+
+	if (!e->running)
+		return;
+	e->running = false;
+	if ((f != NULL && rt_attach_exit_state(f, &st, &err) == 0) ||
+	    rt_exec_state(&e->c->cs->rt, e->c->uuid, e->id, &st, &err) == 0)
+		e->exit_code = st.exit_code;
+	else
+		e->exit_code = -1;
+	sdc_error_release(&err);
+	snprintf(code, sizeof code, "%d", e->exit_code);
+	exec_event(e, "exec_die", json_pack("{s:s}", "exitCode", code));
+}
+
+static void
+exec_watch_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct exec_inst *e = arg;
+	struct rt_frame *f = xmalloc(sizeof *f);
+	int rc;
+
+	while ((rc = rt_attach_recv(fd, f, NULL)) == 1 && f->type != RT_FRAME_EXIT)
+		;
+	if (rc < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+		free(f);
+		return;
+	}
+	exec_exited(e, rc == 1 ? f : NULL);
+	exec_unwatch(e);
+	free(f);
+}
+
+/* Finished execs of the container: their folders can go. */
+static void
+exec_sweep(struct containers *cs, const struct ctr *c)
+{
+	struct exec_inst *e;
+
+	for (e = cs->execs; e != NULL; e = e->next)
+		if (e->c == c && e->started && !e->running && !e->cleaned &&
+		    rt_exec_remove(&cs->rt, c->uuid, e->id, NULL) == 0)
+			e->cleaned = true;
+}
+
+int
+exec_create(struct http_request *req, void *arg)
+{
+	struct containers *cs = ctrs(arg);
+	struct ctr *c = ctr_lookup(req, arg);
+	sdc_error_t err = NULL;
+	struct exec_inst *e;
+	json_t *body, *cmd;
+
+	if (c == NULL)
+		return HTTP_DONE;
+	if ((body = http_body_json(req, &err)) == NULL)
+		return api_error_from(req, &err);
+	cmd = json_object_get(body, "Cmd");
+	if (json_is_string(cmd))
+		json_object_set_new(body, "Cmd", cmd = json_pack("[O]", cmd));
+	if (!json_is_array(cmd) || json_array_size(cmd) == 0) {
+		json_decref(body);
+		return api_error(req, 400, "No exec command specified");
+	}
+	if (c->st.status == RT_PAUSED || !ctr_running(c)) {
+		json_decref(body);
+		return api_error(req, 409, c->st.status == RT_PAUSED ?
+		    "Container %s is paused, unpause the container before exec" :
+		    "Container %s is not running", c->id);
+	}
+	exec_sweep(cs, c);
+	e = xcalloc(1, sizeof *e);
+	docker_id_make(e->id);
+	e->c = c;
+	e->config = body;
+	e->fd = -1;
+	e->next = cs->execs;
+	cs->execs = e;
+	exec_event(e, "exec_create", json_object());
+	return api_json(req, 201, json_pack("{s:s}", "Id", e->id));
+}
+
+static const char **
+exec_strv(const json_t *a)
+{
+	const char **v = xcalloc(json_array_size(a) + 1, sizeof *v);
+	size_t i;
+
+	for (i = 0; i < json_array_size(a); i++)
+		v[i] = json_string_value(json_array_get(a, i)) ?: "";
+	return v;
+}
+
+static int
+exec_run(struct exec_inst *e, bool tty, bool attach, struct rt_started *s,
+    sdc_error_t *err)
+{
+	const json_t *cfg = e->config;
+	const char **argv = exec_strv(json_object_get(cfg, "Cmd"));
+	const char **env = exec_strv(json_object_get(cfg, "Env"));
+	struct rt_process p = {
+		.argv = argv, .env = env,
+		.cwd = json_str(cfg, "WorkingDir", NULL),
+		.user = json_str(cfg, "User", NULL),
+		.tty = tty,
+		.open_stdin = attach && json_bool(cfg, "AttachStdin", false),
+	};
+	struct rt_start_opts o = { .no_log = true, .attach = true };
+	int rc;
+
+	if (p.cwd != NULL && *p.cwd == '\0')
+		p.cwd = NULL;
+	rc = rt_exec_start(&e->c->cs->rt, e->c->uuid, e->id, &p, &o, s, err);
+	free(argv);
+	free(env);
+	return rc;
+}
+
+int
+exec_start(struct http_request *req, void *arg)
+{
+	struct containers *cs = ctrs(arg);
+	struct exec_inst *e = exec_find(cs, req);
+	sdc_error_t err = NULL;
+	struct attach_opts o = { .stdin_once = true };
+	struct bufferevent *bev;
+	struct rt_started s;
+	json_t *body;
+	bool detach, tty;
+
+	if (e == NULL)
+		return HTTP_DONE;
+	if (e->started)
+		return api_error(req, 409, "Error: Exec command %s is already "
+		    "running", e->id);
+	if ((body = http_body_json(req, &err)) == NULL)
+		return api_error_from(req, &err);
+	detach = json_bool(body, "Detach", false);
+	tty = json_bool(body, "Tty", json_bool(e->config, "Tty", false));
+	json_decref(body);
+	if (!ctr_running(e->c))
+		return api_error(req, 409, "Container %s is not running", e->c->id);
+	if (exec_run(e, tty, !detach, &s, &err) < 0)
+		return api_error_from(req, &err);
+	e->started = e->running = true;
+	e->pid = s.pid;
+	exec_event(e, "exec_start", json_object());
+	if (detach) {
+		e->fd = s.attach_fd;
+		fcntl(e->fd, F_SETFL, fcntl(e->fd, F_GETFL) | O_NONBLOCK);
+		rt_attach_send(e->fd, RT_FRAME_MUTE, NULL, 0, NULL);
+		e->ev = event_new(cs->d->base, e->fd, EV_READ | EV_PERSIST,
+		    exec_watch_cb, e);
+		event_add(e->ev, NULL);
+		return http_reply(req, 200, NULL, NULL, 0);
+	}
+	if ((bev = http_hijack(req, "application/vnd.docker.raw-stream")) == NULL) {
+		close(s.attach_fd);
+		return HTTP_DONE;
+	}
+	o.in = json_bool(e->config, "AttachStdin", false);
+	o.out = json_bool(e->config, "AttachStdout", true);
+	o.err = json_bool(e->config, "AttachStderr", true);
+	o.raw = tty;
+	attach_open(e->c, bev, s.attach_fd, &o, exec_exited, e);
+	return HTTP_DONE;
+}
+
+int
+exec_inspect(struct http_request *req, void *arg)
+{
+	struct exec_inst *e = exec_find(ctrs(arg), req);
+	json_t *cmd, *j;
+
+	if (e == NULL)
+		return HTTP_DONE;
+	cmd = json_deep_copy(json_object_get(e->config, "Cmd"));
+	j = json_pack("{s:s,s:b,s:n,s:{s:b,s:O,s:o,s:b,s:s},s:b,s:b,s:b,"
+	    "s:b,s:s,s:s,s:i}", "ID", e->id, "Running", e->running, "ExitCode",
+	    "ProcessConfig", "tty", json_bool(e->config, "Tty", false),
+	    "entrypoint", json_array_get(cmd, 0), "arguments", json_array(),
+	    "privileged", false, "user", json_str(e->config, "User", ""),
+	    "OpenStdin", json_bool(e->config, "AttachStdin", false),
+	    "OpenStderr", json_bool(e->config, "AttachStderr", false),
+	    "OpenStdout", json_bool(e->config, "AttachStdout", false),
+	    "CanRemove", false, "ContainerID", e->c->id, "DetachKeys", "",
+	    "Pid", e->running ? (int)e->pid : 0);
+	json_array_remove(cmd, 0);
+	json_object_set_new(json_object_get(j, "ProcessConfig"), "arguments", cmd);
+	if (e->started && !e->running)
+		json_object_set_new(j, "ExitCode", json_integer(e->exit_code));
+	return api_json(req, 200, j);
+}
+
+int
+exec_resize(struct http_request *req, void *arg)
+{
+	struct containers *cs = ctrs(arg);
+	struct exec_inst *e = exec_find(cs, req);
+	const char *h = http_query(req, "h"), *w = http_query(req, "w");
+	sdc_error_t err = NULL;
+	int fd;
+
+	if (e == NULL)
+		return HTTP_DONE;
+	if (!e->running)
+		return api_error(req, 409, "Exec %s is not running", e->id);
+	if ((fd = rt_attach_open(&cs->rt, e->c->uuid, e->id, &err)) < 0)
+		return api_error_from(req, &err);
+	rt_attach_send(fd, RT_FRAME_MUTE, NULL, 0, NULL);
+	if (h != NULL && w != NULL)
+		rt_attach_resize(fd, (unsigned)atoi(h), (unsigned)atoi(w), NULL);
+	close(fd);
+	return http_reply(req, 200, NULL, NULL, 0);
+}
+
+void
+exec_forget(struct containers *cs, const struct ctr *c)
+{
+	struct exec_inst **p = &cs->execs, *e;
+
+	while ((e = *p) != NULL) {
+		if (e->c == c) {
+			*p = e->next;
+			exec_free(e);
+		} else
+			p = &e->next;
+	}
+}
+
+void
+exec_free_all(struct containers *cs)
+{
+	struct exec_inst *e;
+
+	while ((e = cs->execs) != NULL) {
+		cs->execs = e->next;
+		exec_free(e);
+	}
+}
