@@ -16,9 +16,22 @@
  *                key's MD5 fingerprint; signed by the SSH key; extended key
  *                usage clientAuth and Joyent's docker purpose OID.
  * A server verifying either needs only the account's public keys (see
- * certgen_verify_client).  A TLS server should not send a list of
+ * certgen_verify_client).  Neither chains to a CA the server holds, so a
+ * TLS server asks for a certificate (SSL_VERIFY_PEER |
+ * SSL_VERIFY_FAIL_IF_NO_PEER_CERT) with a verify callback that accepts
+ * whatever comes, and judges it afterwards.  It must not send a list of
  * acceptable CA names: Go clients (the docker CLI) send no certificate
  * when their certificate's issuer is not on a list the server sent.
+ *
+ * The daemon's side, in short:
+ *
+ *     struct certgen_pubkey keys[n];      // one per authorized_keys line
+ *     certgen_pubkey_parse(line, &keys[i], &err);   // keys[i].md5, ...
+ *     cn = certgen_cert_subject_cn(peer, &err);     // the login
+ *     i = certgen_verify_client(peer, keys, n, time(NULL), NULL, &err);
+ *     certgen_server_ensure(dir, "my.host", sans, nsans, &err);
+ *     certgen_httpsig_parse(authorization, &hs, &err);  // hs.login, hs.fingerprint
+ *     certgen_httpsig_verify(&hs, date_header, &keys[j], &err);
  *
  * Errors follow lib/error.h: fallible functions take `sdc_error_t *err`
  * last and return -1 or NULL; OpenSSL's own text is kept in the message.
@@ -151,7 +164,9 @@ int certgen_server_cert(const struct certgen_pair *ca, const char *cn,
     sdc_error_t *err);
 /* Write a new server-cert.pem and server-key.pem into dir, under the CA
  * kept there (ca.pem, ca-key.pem) or, when there is none, a new one
- * written beside them.  Keys are 0600; every file or none is written. */
+ * written beside them.  A ca.pem without its key is an error: replacing
+ * it would break every client that trusts it.  Keys are 0600; every file
+ * or none is written. */
 int certgen_server_write(const char *dir, const char *cn, const char *const *sans,
     size_t nsans, int days, sdc_error_t *err);
 /* For the daemon's first start: certgen_server_write() unless dir already
@@ -175,7 +190,9 @@ enum certgen_form {
  * and its signature verifies with it (validity is not checked, as in
  * Triton).  Issued form: the issuer CN is the MD5 fingerprint of keys[i],
  * the signature verifies with it and `now` lies within the validity
- * period.  Returns i, and the form in *form if not NULL; -1 with a
+ * period.  Either way a certificate whose key usage or extended key usage
+ * rules out TLS client authentication is refused.
+ * Returns i, and the form in *form if not NULL; -1 with a
  * message fit for a log when no key vouches for it.  The subject CN (the
  * login) is the caller's to compare: certgen_cert_subject_cn(). */
 int certgen_verify_client(X509 *peer, const struct certgen_pubkey *keys, size_t nkeys,

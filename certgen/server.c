@@ -178,6 +178,9 @@ certgen_server_write(const char *dir, const char *cn, const char *const *sans,
 	bool have_ca = server_exists(dir, "ca.pem") && server_exists(dir, "ca-key.pem");
 	int rc;
 
+	if (!have_ca && server_exists(dir, "ca.pem"))
+		return sdc_make_error(err, 0, "%s/ca.pem is there but not ca-key.pem: "
+		    "cannot sign with that CA, and will not replace it", dir);
 	if (have_ca)
 		rc = server_load_ca(dir, &ca, err);
 	else

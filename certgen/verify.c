@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include <openssl/err.h>
+#include <openssl/x509v3.h>
 
 #include "certgen.h"
 
@@ -21,6 +22,17 @@ verify_signature(X509 *peer, const struct certgen_pubkey *key, sdc_error_t *err)
 	if (X509_verify(peer, key->pkey) != 1)
 		return certgen_ossl_error(err,
 		    "the certificate's signature does not verify with key %s", key->md5);
+	return 0;
+}
+
+/* No extension may rule out TLS client use (none at all is fine). */
+static int
+verify_purpose(X509 *peer, sdc_error_t *err)
+{
+	if (X509_check_purpose(peer, X509_PURPOSE_SSL_CLIENT, 0) != 1) {
+		ERR_clear_error();
+		return sdc_make_error(err, 0, "the certificate is not for TLS clients");
+	}
 	return 0;
 }
 
@@ -71,6 +83,8 @@ certgen_verify_client(X509 *peer, const struct certgen_pubkey *keys, size_t nkey
 
 	if (peer == NULL)
 		return sdc_make_error(err, 0, "no client certificate");
+	if (verify_purpose(peer, err) < 0)
+		return -1;
 	fp = verify_cert_fingerprint(peer);
 	i = verify_find(keys, nkeys, fp);
 	free(fp);

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include <openssl/x509v3.h>
@@ -136,6 +137,60 @@ test_client_forged(void **state)
 	certgen_pubkey_clear(&key);
 	EVP_PKEY_free(victim);
 	EVP_PKEY_free(attacker);
+}
+
+/* Signed by the right key, but for servers only. */
+static void
+test_client_wrong_purpose(void **state)
+{
+	struct certgen_pubkey key;
+	struct certgen_pair pair;
+	EVP_PKEY *pkey = make_key("P-256");
+	X509_EXTENSION *ext;
+	sdc_error_t err = NULL;
+	int i;
+
+	account_key(pkey, &key);
+	assert_int_equal(certgen_client_self_signed(pkey, "jill", 0, &pair, &err), 0);
+	i = X509_get_ext_by_NID(pair.cert, NID_ext_key_usage, -1);
+	assert_true(i >= 0);
+	X509_EXTENSION_free(X509_delete_ext(pair.cert, i));
+	ext = X509V3_EXT_conf_nid(NULL, NULL, NID_ext_key_usage, "serverAuth");
+	assert_non_null(ext);
+	X509_add_ext(pair.cert, ext, -1);
+	X509_EXTENSION_free(ext);
+	assert_true(X509_sign(pair.cert, pkey, EVP_sha256()) > 0);
+	assert_int_equal(certgen_verify_client(pair.cert, &key, 1, time(NULL), NULL, &err), -1);
+	assert_string_equal(sdc_error_msg(err), "the certificate is not for TLS clients");
+	sdc_error_release(&err);
+	certgen_pair_clear(&pair);
+	certgen_pubkey_clear(&key);
+	EVP_PKEY_free(pkey);
+}
+
+static void
+test_server_ensure(void **state)
+{
+	char dir[] = "/tmp/test_certgen_auth.XXXXXX", *path;
+	const char *sans[] = { "IP:127.0.0.1" };
+	sdc_error_t err = NULL;
+
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(certgen_server_ensure(dir, "h", sans, 1, &err), 1);
+	assert_int_equal(certgen_server_ensure(dir, "h", sans, 1, &err), 0);
+	/* A CA without its key is neither used nor replaced. */
+	xasprintf(&path, "%s/ca-key.pem", dir);
+	unlink(path);
+	free(path);
+	xasprintf(&path, "%s/server-cert.pem", dir);
+	unlink(path);
+	free(path);
+	assert_int_equal(certgen_server_ensure(dir, "h", sans, 1, &err), -1);
+	assert_non_null(strstr(sdc_error_msg(err), "not ca-key.pem"));
+	sdc_error_release(&err);
+	xasprintf(&path, "rm -rf '%s'", dir);
+	assert_int_equal(system(path), 0);
+	free(path);
 }
 
 static void
@@ -272,7 +327,9 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_client_forms),
 		cmocka_unit_test(test_client_forged),
+		cmocka_unit_test(test_client_wrong_purpose),
 		cmocka_unit_test(test_server),
+		cmocka_unit_test(test_server_ensure),
 		cmocka_unit_test(test_httpsig),
 		cmocka_unit_test(test_httpsig_parse),
 	};
