@@ -13,6 +13,8 @@
  *   GET    /accounts/:login/keys          POST /accounts/:login/keys
  *   DELETE /accounts/:login/keys/:key     (name or fingerprint)
  *   GET    /config                        (the tunables in force, and whence)
+ *   GET    /containers[?account=LOGIN][&all=1]  (inspect objects, any account)
+ *   GET    /containers/:id                (id, id prefix or uuid)
  */
 #include <stdlib.h>
 #include <string.h>
@@ -186,6 +188,35 @@ admin_config(struct http_request *req, void *arg)
 	    tunables_source(d), "config", tunables_get(d)));
 }
 
+static int
+admin_containers(struct http_request *req, void *arg)
+{
+	struct dockerapi *d = arg;
+	const char *login = http_query(req, "account");
+	struct account *a = NULL;
+	sdc_error_t err = NULL;
+	json_t *list;
+
+	if (login != NULL && *login != '\0' &&
+	    (a = account_find(d, login, &err)) == NULL)
+		return api_error_from(req, &err);
+	list = containers_admin_list(d, a != NULL ? a->uuid : NULL,
+	    http_query_bool(req, "all", false));
+	account_free(a);
+	return api_json(req, 200, list);
+}
+
+static int
+admin_container(struct http_request *req, void *arg)
+{
+	json_t *j = containers_admin_get(arg, http_param(req, "id"));
+
+	if (j == NULL)
+		return api_error(req, 404, "No such container: %s",
+		    http_param(req, "id"));
+	return api_json(req, 200, j);
+}
+
 static const struct route admin_routes[] = {
 	{ "GET", "/ping", admin_ping, 0, NULL },
 	{ "GET", "/accounts", admin_accounts_list, 0, NULL },
@@ -197,6 +228,8 @@ static const struct route admin_routes[] = {
 	{ "POST", "/accounts/:login/keys", admin_key_add, 0, NULL },
 	{ "DELETE", "/accounts/:login/keys/*key", admin_key_remove, 0, NULL },
 	{ "GET", "/config", admin_config, 0, NULL },
+	{ "GET", "/containers", admin_containers, 0, NULL },
+	{ "GET", "/containers/:id", admin_container, 0, NULL },
 	{ NULL, NULL, NULL, 0, NULL },
 };
 
