@@ -198,7 +198,11 @@ complete_is(const char *line, const char *want)
 static void
 test_complete(void **state)
 {
-	complete_is("", "help logs");
+	complete_is("", "account config container help key logs maint tui");
+	complete_is("acc", "account");
+	complete_is("account ", "create delete get list update");
+	complete_is("config packages ", "add list remove");
+	complete_is("account create x --ap", "--approved");
 	complete_is("lo", "logs");
 	complete_is("logs ", "cleanup usage");
 	complete_is("logs us", "usage");
