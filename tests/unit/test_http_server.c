@@ -62,6 +62,59 @@ on_close(struct http_request *req, void *arg)
 	atomic_store(&seen.closed, 1);
 }
 
+/* A streamed upload: count the bytes, answer at the end. */
+static int
+upload_sink(struct http_request *req, const char *data, size_t len, void *arg)
+{
+	char tmp[32];
+
+	if (len > 0) {
+		req->data = (void *)((uintptr_t)req->data + len);
+		return 0;
+	}
+	snprintf(tmp, sizeof tmp, "%zu", (size_t)(uintptr_t)req->data);
+	http_reply(req, 200, "text/plain", tmp, strlen(tmp));
+	return 0;
+}
+
+static int
+head_hook(struct http_request *req, void *arg)
+{
+	if (strcmp(req->path, "/forbidden") == 0) {
+		http_reply(req, 403, NULL, NULL, 0);
+		return -1;
+	}
+	if (strcmp(req->path, "/big") == 0)
+		http_set_body_limit(req, 1 << 20);
+	if (strcmp(req->path, "/upload") == 0) {
+		req->data = NULL;
+		http_stream_body(req, upload_sink, NULL);
+	}
+	return 0;
+}
+
+/* A large stream written as the client drains it. */
+#define BIGSTREAM_TOTAL (4 << 20)
+
+static void
+bigstream_more(struct http_request *req, void *arg)
+{
+	static char block[65536];
+	uintptr_t sent = (uintptr_t)req->data;
+
+	while (sent < BIGSTREAM_TOTAL && http_stream_pending(req) < 256 * 1024) {
+		memset(block, 'a' + (int)(sent / sizeof block % 26), sizeof block);
+		if (http_stream_write(req, block, sizeof block) < 0)
+			return;
+		sent += sizeof block;
+	}
+	req->data = (void *)sent;
+	if (sent >= BIGSTREAM_TOTAL)
+		http_stream_end(req);
+	else
+		http_stream_on_drain(req, bigstream_more, NULL);
+}
+
 static int
 reply_text(struct http_request *req, const char *text)
 {
@@ -120,6 +173,18 @@ handler(struct http_request *req, void *arg)
 		later(200, stream_next, req);
 		return HTTP_ASYNC;
 	}
+	if (strcmp(p, "/upload") == 0)
+		return HTTP_ASYNC;      /* the sink answers */
+	if (strcmp(p, "/big") == 0 || strcmp(p, "/small") == 0) {
+		snprintf(tmp, sizeof tmp, "%zu", req->body.len);
+		return reply_text(req, tmp);
+	}
+	if (strcmp(p, "/bigstream") == 0) {
+		http_stream_start(req, 200, "application/octet-stream");
+		req->data = NULL;
+		bigstream_more(req, NULL);
+		return HTTP_ASYNC;
+	}
 	if (strcmp(p, "/hijack") == 0)
 		return hj_handle(g_ts, req, false);
 	if (strcmp(p, "/hijack-first") == 0)
@@ -136,6 +201,7 @@ server(const struct http_server_options *opts)
 	memset(&seen, 0, sizeof seen);
 	hj_reset();
 	g_ts = ts_new(opts, handler, NULL);
+	http_server_set_head_hook(g_ts->srv, head_hook, NULL);
 	ts_listen(g_ts, NULL);
 	ts_start(g_ts);
 	return g_ts;
@@ -218,6 +284,62 @@ test_bodies(void **state)
 	tresp_free(&r);
 	assert_int_equal(tc_request(tc, "ok", &r), 200);
 	assert_string_equal(buf_str(&r.body), "ok");
+	tresp_free(&r);
+	tc_close(tc);
+	done(ts);
+}
+
+static void
+test_head_hook(void **state)
+{
+	struct http_server_options o = { .max_body_bytes = 1024 };
+	struct ts *ts = server(&o);
+	struct tc *tc = tc_connect(ts->port);
+	static char body[300000];
+	char head[128];
+	struct tresp r;
+
+	/* answered from the hook: the body is dropped, the connection lives */
+	assert_int_equal(tc_request(tc, "POST /forbidden HTTP/1.1\r\n"
+	    "Content-Length: 5000\r\n\r\n", &r), 403);
+	tresp_free(&r);
+	memset(body, 'x', sizeof body);
+	assert_int_equal(tc_write(tc, body, 5000), 0);
+	/* a limit raised by the hook */
+	snprintf(head, sizeof head, "POST /big HTTP/1.1\r\n"
+	    "Content-Length: %d\r\n\r\n", 4000);
+	tc_send(tc, head);
+	tc_write(tc, body, 4000);
+	assert_int_equal(tc_response(tc, &r), 200);
+	assert_string_equal(buf_str(&r.body), "4000");
+	tresp_free(&r);
+	/* a body streamed to a sink, past the buffered limit */
+	snprintf(head, sizeof head, "POST /upload HTTP/1.1\r\n"
+	    "Content-Length: %zu\r\n\r\n", sizeof body);
+	tc_send(tc, head);
+	tc_write(tc, body, sizeof body);
+	assert_int_equal(tc_response(tc, &r), 200);
+	assert_string_equal(buf_str(&r.body), "300000");
+	tresp_free(&r);
+	assert_int_equal(tc_request(tc, "GET /hello HTTP/1.1\r\n\r\n", &r), 200);
+	tresp_free(&r);
+	tc_close(tc);
+	done(ts);
+}
+
+static void
+test_stream_drain(void **state)
+{
+	struct ts *ts = server(NULL);
+	struct tc *tc = tc_connect(ts->port);
+	struct tresp r;
+	bool ok = true;
+
+	assert_int_equal(tc_request(tc, "GET /bigstream HTTP/1.1\r\n\r\n", &r), 200);
+	assert_int_equal(r.body.len, BIGSTREAM_TOTAL);
+	for (size_t i = 0; i < r.body.len; i += 65536)
+		ok = ok && r.body.data[i] == 'a' + (int)(i / 65536 % 26);
+	assert_true(ok);
 	tresp_free(&r);
 	tc_close(tc);
 	done(ts);
@@ -529,6 +651,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pipelining_keepalive),
 		cmocka_unit_test(test_bodies),
+		cmocka_unit_test(test_head_hook),
+		cmocka_unit_test(test_stream_drain),
 		cmocka_unit_test(test_errors_and_limits),
 		cmocka_unit_test(test_slowloris),
 		cmocka_unit_test(test_idle_timeout),
