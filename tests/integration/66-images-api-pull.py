@@ -45,6 +45,13 @@ class Pull(common.ImagesTest):
         lines = common.json_lines(body.decode())
         self.assertEqual(lines[0], {"status": "Pulling from busybox", "id": "latest"})
         self.assertTrue(lines[-1]["status"].startswith("Status: Image is up to date"))
+        # by digest: the CLI sends it as the tag
+        digest = [x for x in lines if x["status"].startswith("Digest:")][0]["status"][8:]
+        out = self.pull(self.alice, "%s@%s" % (self.bb, digest))
+        self.assertIn("Digest: " + digest, out)
+        out = self.docker_ok(self.alice, "images", "--digests", "--format",
+                             "{{.Repository}} {{.Digest}}")
+        self.assertIn("%s %s" % (self.bb, digest), out.splitlines())
 
     def test_2_images_list_and_filters(self):
         self.pull(self.alice, self.bb)

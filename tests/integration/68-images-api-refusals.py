@@ -176,6 +176,35 @@ class Refusals(common.ImagesTest):
             fake.stop()
         self.assertClean()
 
+    def test_registry_credentials(self):
+        """docker-py sends X-Registry-Auth; the registry wants a bearer
+        token for the right login."""
+        import docker
+        fake = FakeRegistry("--repo", "private/app", "--auth", "alice:s3cret",
+                            "--layer", self.good)
+        tls = docker.tls.TLSConfig(client_cert=(os.path.join(self.alice, "cert.pem"),
+                                                os.path.join(self.alice, "key.pem")),
+                                   ca_cert=os.path.join(self.alice, "ca.pem"), verify=True)
+        client = docker.APIClient(base_url="https://127.0.0.1:%d" % self.d.docker_port,
+                                  tls=tls, version="1.41")
+        repo = fake.addr + "/private/app"
+        try:
+            with self.assertRaises(docker.errors.APIError) as cm:
+                client.pull(repo, tag="latest")
+            self.assertIn("pull access denied", str(cm.exception))
+            with self.assertRaises(docker.errors.APIError):
+                client.pull(repo, tag="latest",
+                            auth_config={"username": "alice", "password": "wrong"})
+            self.assertClean()
+            out = client.pull(repo, tag="latest",
+                              auth_config={"username": "alice", "password": "s3cret"})
+            self.assertIn("Downloaded newer image for %s:latest" % repo, out)
+            self.assertEqual(client.inspect_image(repo)["RepoTags"], [repo + ":latest"])
+            client.remove_image(repo)
+        finally:
+            client.close()
+            fake.stop()
+
     def test_search_is_refused_plainly(self):
         err = self.docker_fails(self.alice, "search", "busybox")
         self.assertIn("docker search is not available", err)
