@@ -91,6 +91,9 @@ EVP_PKEY *certgen_key_load(const char *path, struct certgen_pass *pass, sdc_erro
 /* The same from memory; `name` is used in messages. */
 EVP_PKEY *certgen_key_parse(const char *data, size_t len, const char *name,
     struct certgen_pass *pass, sdc_error_t *err);
+/* Fail unless the public and private halves of a key agree (keycheck.c);
+ * certgen_key_load() does this for every key it reads. */
+int certgen_key_check_consistency(EVP_PKEY *key, const char *name, sdc_error_t *err);
 /* Fail unless the key is one of the supported types. */
 int certgen_key_check_type(EVP_PKEY *key, sdc_error_t *err);
 /* A fresh EC P-256 key pair. */

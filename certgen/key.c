@@ -92,23 +92,6 @@ key_parse_pem(const char *data, size_t len, const char *name, struct certgen_pas
 	return certgen_ossl_error(err, "%s: not a valid private key", name), NULL;
 }
 
-/* Damage inside a key's numbers still decodes; a key whose halves do not
- * fit would make certificates nothing verifies.  The check is cheap: no
- * primality tests, only that public and private parts agree. */
-static int
-key_check_pairwise(EVP_PKEY *key, const char *name, sdc_error_t *err)
-{
-	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_pkey(NULL, key, NULL);
-	int ok = ctx != NULL && EVP_PKEY_pairwise_check(ctx) == 1;
-
-	EVP_PKEY_CTX_free(ctx);
-	if (!ok)
-		return certgen_ossl_error(err,
-		    "%s: corrupt private key (its public and private parts do not match)", name);
-	ERR_clear_error();
-	return 0;
-}
-
 EVP_PKEY *
 certgen_key_parse(const char *data, size_t len, const char *name,
     struct certgen_pass *pass, sdc_error_t *err)
@@ -133,7 +116,7 @@ certgen_key_parse(const char *data, size_t len, const char *name,
 		EVP_PKEY_free(key);
 		return sdc_error_wrap(err, "%s", name), NULL;
 	}
-	if (key_check_pairwise(key, name, err) < 0) {
+	if (certgen_key_check_consistency(key, name, err) < 0) {
 		EVP_PKEY_free(key);
 		return NULL;
 	}

@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "certgen/certgen.h"
+#include "certgen/sshwire.h"
 #include "xalloc.h"
 
 /* Made with ssh-keygen -t ed25519 -a 2 -N pw -C fixture. */
@@ -157,6 +158,34 @@ test_pem_round_trip(void **state)
 	sdc_error_release(&err);
 }
 
+/* An RSA key whose d is off by two decodes but must not be used. */
+static void
+test_rsa_consistency(void **state)
+{
+	EVP_PKEY *good = EVP_RSA_gen(1024), *bad;
+	BIGNUM *n = NULL, *e = NULL, *d = NULL, *p = NULL, *q = NULL;
+	sdc_error_t err = NULL;
+
+	assert_non_null(good);
+	assert_int_equal(certgen_key_check_consistency(good, "good", &err), 0);
+	assert_true(EVP_PKEY_get_bn_param(good, "n", &n) && EVP_PKEY_get_bn_param(good, "e", &e) &&
+	    EVP_PKEY_get_bn_param(good, "d", &d) && EVP_PKEY_get_bn_param(good, "rsa-factor1", &p) &&
+	    EVP_PKEY_get_bn_param(good, "rsa-factor2", &q));
+	assert_true(BN_add_word(d, 2));
+	bad = certgen_build_rsa(n, e, d, p, q, &err);
+	assert_non_null(bad);
+	assert_int_equal(certgen_key_check_consistency(bad, "bad", &err), -1);
+	assert_non_null(strstr(sdc_error_msg(err), "bad: corrupt private key"));
+	sdc_error_release(&err);
+	EVP_PKEY_free(good);
+	EVP_PKEY_free(bad);
+	BN_free(n);
+	BN_free(e);
+	BN_free(d);
+	BN_free(p);
+	BN_free(q);
+}
+
 static void
 test_base64(void **state)
 {
@@ -229,6 +258,7 @@ main(void)
 		cmocka_unit_test(test_pubkey_errors),
 		cmocka_unit_test(test_openssh_encrypted),
 		cmocka_unit_test(test_pem_round_trip),
+		cmocka_unit_test(test_rsa_consistency),
 		cmocka_unit_test(test_base64),
 		cmocka_unit_test(test_files_write),
 	};
