@@ -246,7 +246,7 @@ void logs_walk_free_dir(struct logs_dir *d);
  * taking the next job from a shared counter. */
 typedef void (*logs_walk_job_fn)(void *arg, size_t job, unsigned worker);
 void logs_walk_pool(unsigned nthreads, size_t njobs, logs_walk_job_fn fn, void *arg);
-/* A thread count for unlink-heavy work: 2 x online CPUs, from 2 to 8. */
+/* A thread count for unlink-heavy work: 4 x online CPUs, from 4 to 16. */
 unsigned logs_walk_default_jobs(void);
 
 /* logs-lock.c: one cleanup at a time per zones root. */

@@ -559,7 +559,7 @@ const struct adm_cmd_entry adm_cmd_logs_cleanup_entry = {
 	    "  --wait            wait for a run already going (the default)...\n"
 	    "  --timeout SECS    ...for at most SECS (default 300), then exit 3\n"
 	    "  --no-wait         exit 3 at once if another run holds the lock\n"
-	    "  --jobs N          threads removing files (default 2 per CPU, 2-8)\n"
+	    "  --jobs N          threads removing files (default 4 per CPU, 4-16)\n"
 	    "Exit status: 0 done, 1 some file could not be removed, 2 usage,\n"
 	    "3 another cleanup holds the lock.\n",
 	.flags = 0,

@@ -10,9 +10,11 @@
  * descriptor, so a directory swapped for a symlink after we looked at it
  * redirects nothing: we hold the directory, not its name.
  *
- * Unlinking is the cost (a journal write each), and it scales with
- * directories worked on at once, so the work is spread over a few threads,
- * each taking the next container from a shared counter.
+ * Unlinking is the cost, and most of it is waiting (on the journal, on
+ * inode and directory locks), not CPU: on 2 CPUs one thread is as slow as
+ * find, and 8 threads, each taking the next container from a shared
+ * counter, remove the same files about twice as fast.  Separate
+ * directories keep them off each other's locks.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -277,6 +279,6 @@ logs_walk_default_jobs(void)
 
 	if (n < 1)
 		n = 1;
-	n *= 2;
-	return (unsigned)(n < 2 ? 2 : n > 8 ? 8 : n);
+	n *= 4;
+	return (unsigned)(n < 4 ? 4 : n > 16 ? 16 : n);
 }
