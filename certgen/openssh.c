@@ -36,7 +36,7 @@ struct openssh_outer {
 	size_t taglen;
 };
 
-/* The ciphers ssh-keygen may encrypt a key with, but chacha20-poly1305. */
+/* The ciphers ssh-keygen may encrypt a key with, all but chacha20-poly1305. */
 static const struct openssh_cipher {
 	const char *name;
 	const char *evp;
