@@ -181,6 +181,32 @@ class Archive(common.ImagesTest):
         self.assertEqual(st, 501)
         self.assertIn("not supported", json.loads(body)["message"])
 
+    def test_5b_large_load_streams(self):
+        """A load bigger than the daemon's buffers: the body is paused
+        and resumed while the job unpacks, and arrives whole."""
+        big = common.oci_add_layer(self.busybox, self.work, "big",
+                                   {"/big.bin": os.urandom(24 * 1000 * 1000)})
+        self.reg.push(big, "big:latest")
+        name = self.reg.addr + "/big"
+        # the CLI shows bars only on a terminal: look at what it is sent
+        st, _, body = self.api(self.alice, "POST", "/images/create?fromImage=%s&tag=latest"
+                               % name)
+        self.assertEqual(st, 200)
+        lines = common.json_lines(body.decode())
+        down = [x for x in lines if x.get("status") == "Downloading"]
+        self.assertTrue(down, lines)
+        self.assertEqual(sorted(down[-1]["progressDetail"]), ["current", "total"])
+        self.assertIn("[=", down[-1]["progress"])
+        self.assertIn("Extracting", [x.get("status") for x in lines])
+        iid = self.ids(self.alice, name)
+        path = self.save(self.alice, name)
+        self.assertGreater(os.path.getsize(path), 24 * 1000 * 1000)
+        self.docker_ok(self.alice, "rmi", name)
+        out = self.docker_ok(self.alice, "load", "-i", path)
+        self.assertIn("Loaded image: %s:latest" % name, out)
+        self.assertEqual(self.ids(self.alice, name), iid)
+        self.docker_ok(self.alice, "rmi", name)
+
     def test_6_old_api_save_load(self):
         os.environ["DOCKER_API_VERSION"] = "1.24"
         try:
