@@ -6,8 +6,9 @@
  * plain OpenSSL EVP_PKEYs and certificates plain X509s, so the daemon can
  * hand over what its TLS stack gives it (SSL_get0_peer_certificate) and use
  * the results without conversion.  Every SSH-side fact (fingerprints, wire
- * blobs) is computed from the EVP_PKEY, never kept beside it, so a key and
- * its fingerprint cannot drift apart.
+ * blobs) is computed from the EVP_PKEY, whatever file format it came from;
+ * struct certgen_pubkey computes them once, when the key is parsed, so the
+ * two cannot drift apart.
  *
  * Two client certificate forms are recognised, as in Triton:
  *   self-signed  subject CN = login, public key = the SSH key, signed by the
