@@ -569,24 +569,15 @@ save_data_cb(void *arg, const void *data, size_t len)
 }
 
 static int
-save_count_cb(void *arg, const void *data, size_t len)
-{
-	(void)arg;
-	(void)data;
-	(void)len;
-	return 0;
-}
-
-static int
 save_layer(struct images_save *sv, struct save_out *so, const struct job_layer *l,
     const char *parent, sdc_error_t *err)
 {
 	const char *hex = digest_hex(l->diff_id);
-	char *blob = blobs_path(sv->im, l->digest), *name, *json;
+	char *name, *json;
 	int64_t size, copied;
 	int rc;
 
-	rc = layers_copy_tar(blob, save_count_cb, NULL, &size, err);
+	rc = layers_tar_size(sv->im, l->diff_id, l->digest, &size, err);
 	xasprintf(&name, "%s/", hex);
 	if (rc == 0)
 		rc = save_header(so, name, AE_IFDIR, 0, err);
@@ -608,11 +599,11 @@ save_layer(struct images_save *sv, struct save_out *so, const struct job_layer *
 	if (rc == 0)
 		rc = save_header(so, name, AE_IFREG, size, err);
 	free(name);
-	if (rc == 0 && layers_copy_tar(blob, save_data_cb, so, &copied, err) < 0)
+	if (rc == 0 && layers_copy_tar(sv->im, l->diff_id, l->digest, save_data_cb,
+	    so, &copied, err) < 0)
 		rc = -1;
 	if (rc == 0 && copied != size)
 		rc = sdc_make_error(err, 0, "layer %s changed while saving", hex);
-	free(blob);
 	return rc;
 }
 

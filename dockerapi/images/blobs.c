@@ -98,10 +98,10 @@ blob_writer_abort(struct blob_writer *w)
 }
 
 int
-blob_writer_commit(struct blob_writer *w, const char *want, int64_t want_size,
+blob_writer_verify(struct blob_writer *w, const char *want, int64_t want_size,
     char got[72], sdc_error_t *err)
 {
-	char digest[72], *dst;
+	char digest[72];
 	int rc = 0;
 
 	digest_final(w->md, digest);
@@ -116,7 +116,18 @@ blob_writer_commit(struct blob_writer *w, const char *want, int64_t want_size,
 		rc = sdc_make_error_code(err, 500,
 		    "filesystem layer verification failed for digest %s: got %s",
 		    want, digest);
-	else if (fsync(w->fd) < 0)
+	if (rc < 0)
+		blob_writer_abort(w);
+	return rc;
+}
+
+int
+blob_writer_keep(struct blob_writer *w, const char *digest, sdc_error_t *err)
+{
+	char *dst;
+	int rc = 0;
+
+	if (fsync(w->fd) < 0)
 		rc = sdc_make_error(err, errno, "syncing a blob");
 	if (rc == 0) {
 		dst = blobs_path(w->im, digest);
@@ -130,6 +141,19 @@ blob_writer_commit(struct blob_writer *w, const char *want, int64_t want_size,
 	}
 	blob_writer_abort(w);
 	return rc;
+}
+
+int
+blob_writer_commit(struct blob_writer *w, const char *want, int64_t want_size,
+    char got[72], sdc_error_t *err)
+{
+	char digest[72];
+
+	if (blob_writer_verify(w, want, want_size, digest, err) < 0)
+		return -1;
+	if (got != NULL)
+		memcpy(got, digest, 72);
+	return blob_writer_keep(w, digest, err);
 }
 
 int

@@ -103,6 +103,12 @@ struct blob_writer {
 int blob_writer_open(struct blob_writer *w, struct images *im, sdc_error_t *err);
 int blob_writer_write(struct blob_writer *w, const void *data, size_t len,
     sdc_error_t *err);
+/* Check digest and size but keep the temp file (w->tmp) out of the store:
+ * a layer blob is unpacked from there and then, usually, dropped. */
+int blob_writer_verify(struct blob_writer *w, const char *want, int64_t want_size,
+    char got[72], sdc_error_t *err);
+/* After verify: sync and move into the store. */
+int blob_writer_keep(struct blob_writer *w, const char *digest, sdc_error_t *err);
 /* Verify against `want` (a digest; NULL to accept whatever it hashes to)
  * and `want_size` (-1 for any), then rename into place.  *got (72 bytes,
  * may be NULL) receives the digest.  On any failure the temp file is gone. */
@@ -122,6 +128,7 @@ struct layer_result {
 	char diff_id[72];	/* sha256 of the uncompressed tar */
 	int64_t size;		/* bytes of regular files */
 	bool created;		/* false: another job had unpacked it first */
+	bool split;		/* a tar-split was kept: the blob is not needed */
 };
 
 /* Unpack the blob at `blob` (any compression) into layers/<hex diff_id>
@@ -131,9 +138,43 @@ int layers_unpack(struct images *im, const char *blob, const char *want_diff,
     layers_progress_fn *progress, void *arg, atomic_int *cancel,
     struct layer_result *res, sdc_error_t *err);
 bool layers_exists(struct images *im, const char *diff_id);
-/* Copy the uncompressed tar of a blob to write(); used by save. */
-int layers_copy_tar(const char *blob, images_write_fn *write, void *arg,
+/* layers/<hex>: the layer's own folder, holding diff/ and tar-split. */
+char *layers_root(struct images *im, const char *diff_id);
+bool layers_has_split(struct images *im, const char *diff_id);
+/* The layer's uncompressed tar, from its tar-split and files, or else from
+ * the blob `digest`: its size, and its bytes to write() (for save). */
+int layers_tar_size(struct images *im, const char *diff_id, const char *digest,
     int64_t *size, sdc_error_t *err);
+int layers_copy_tar(struct images *im, const char *diff_id, const char *digest,
+    images_write_fn *write, void *arg, int64_t *size, sdc_error_t *err);
+
+/* ---- tarsplit.c: rebuilding a layer tar without its blob ---- */
+
+struct tarsplit {
+	unsigned char hdr[512];
+	size_t hlen;
+	int state;
+	uint64_t remain, pad;
+	int64_t pax_size;
+	bool in_pax;
+	struct buf pax;
+	struct buf out;		/* the records so far */
+	size_t raw_at;		/* offset of the open raw record's length */
+	size_t files;
+	uint64_t total;
+	bool invalid;
+	struct strv names;
+};
+
+void tarsplit_init(struct tarsplit *ts);
+void tarsplit_free(struct tarsplit *ts);
+void tarsplit_feed(struct tarsplit *ts, const void *data, size_t len);
+/* The unpacker's name for the next regular file with contents. */
+void tarsplit_name(struct tarsplit *ts, const char *rel);
+int tarsplit_write(struct tarsplit *ts, const char *path, sdc_error_t *err);
+int tarsplit_size(const char *split, int64_t *size, sdc_error_t *err);
+int tarsplit_rebuild(const char *split, const char *dir, images_write_fn *write,
+    void *arg, sdc_error_t *err);
 
 /* ---- job.c: worker threads and their events ---- */
 
@@ -229,9 +270,11 @@ int registry_manifest(struct registry *r, const char *ref, struct buf *body,
 int registry_blob_mem(struct registry *r, const char *digest, int64_t size,
     struct buf *body, sdc_error_t *err);
 typedef void registry_progress_fn(void *arg, int64_t current, int64_t total);
-/* GET a blob into the blob store, verified (digest and size). */
-int registry_blob_store(struct registry *r, struct images *im, const char *digest,
-    int64_t size, registry_progress_fn *progress, void *arg, sdc_error_t *err);
+/* GET a blob into a temp file (w), verified (digest and size); the caller
+ * keeps it (blob_writer_keep) or drops it (blob_writer_abort). */
+int registry_blob_fetch(struct registry *r, struct images *im, const char *digest,
+    int64_t size, registry_progress_fn *progress, void *arg,
+    struct blob_writer *w, sdc_error_t *err);
 
 /* ---- meta.c: the store (owner thread only) ---- */
 

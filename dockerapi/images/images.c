@@ -101,7 +101,7 @@ images_layer_dir(struct images *im, const char *diff_id)
 {
 	char *p;
 
-	xasprintf(&p, "%s/%s", im->layerdir,
+	xasprintf(&p, "%s/%s/diff", im->layerdir,
 	    digest_valid(diff_id) ? digest_hex(diff_id) : "invalid");
 	return p;
 }

@@ -46,7 +46,7 @@
 	ARCHIVE_EXTRACT_SPARSE)
 
 struct unpack {
-	const char *root;	/* the temp dir being filled */
+	char *root;		/* the temp dir's diff/ being filled */
 	struct archive *raw;	/* blob -> uncompressed bytes */
 	struct archive *tar;
 	struct archive *disk;
@@ -57,6 +57,7 @@ struct unpack {
 	layers_progress_fn *progress;
 	void *arg;
 	atomic_int *cancel;
+	struct tarsplit ts;
 };
 
 bool
@@ -70,6 +71,36 @@ layers_exists(struct images *im, const char *diff_id)
 		return false;
 	p = images_layer_dir(im, diff_id);
 	ok = lstat(p, &sb) == 0 && S_ISDIR(sb.st_mode);
+	free(p);
+	return ok;
+}
+
+char *
+layers_root(struct images *im, const char *diff_id)
+{
+	char *p;
+
+	xasprintf(&p, "%s/%s", im->layerdir,
+	    digest_valid(diff_id) ? digest_hex(diff_id) : "invalid");
+	return p;
+}
+
+static char *
+layers_split_path(struct images *im, const char *diff_id)
+{
+	char *root = layers_root(im, diff_id), *p;
+
+	xasprintf(&p, "%s/tar-split", root);
+	free(root);
+	return p;
+}
+
+bool
+layers_has_split(struct images *im, const char *diff_id)
+{
+	char *p = layers_split_path(im, diff_id);
+	bool ok = access(p, F_OK) == 0;
+
 	free(p);
 	return ok;
 }
@@ -316,6 +347,17 @@ layer_entry(struct unpack *u, struct archive_entry *e, sdc_error_t *err)
 	if (slash != NULL)
 		*slash = '\0';
 	dir = slash ? rel : "";
+	if (archive_entry_filetype(e) == AE_IFREG && archive_entry_size(e) > 0 &&
+	    archive_entry_hardlink(e) == NULL) {
+		if (strncmp(base, ".wh.", 4) == 0)
+			u->ts.invalid = true;	/* contents the folder cannot keep */
+		else if (slash != NULL) {
+			*slash = '/';
+			tarsplit_name(&u->ts, rel);
+			*slash = '\0';
+		} else
+			tarsplit_name(&u->ts, rel);
+	}
 	if (strncmp(base, ".wh.", 4) == 0) {
 		/* the folder must be reachable without symlinks */
 		char *probe;
@@ -361,6 +403,7 @@ layer_read_cb(struct archive *a, void *arg, const void **buf)
 		return -1;
 	}
 	EVP_DigestUpdate(u->md, u->chunk, (size_t)n);
+	tarsplit_feed(&u->ts, u->chunk, (size_t)n);
 	*buf = u->chunk;
 	if (u->progress != NULL)
 		u->progress(u->arg, archive_filter_bytes(u->raw, -1), u->blob_size);
@@ -409,8 +452,10 @@ layer_extract(struct unpack *u, sdc_error_t *err)
 		return sdc_make_error_code(err, 500, "reading layer: %s",
 		    archive_error_string(u->tar));
 	/* hash what follows the end-of-archive blocks too */
-	while ((n = archive_read_data(u->raw, u->chunk, sizeof u->chunk)) > 0)
+	while ((n = archive_read_data(u->raw, u->chunk, sizeof u->chunk)) > 0) {
 		EVP_DigestUpdate(u->md, u->chunk, (size_t)n);
+		tarsplit_feed(&u->ts, u->chunk, (size_t)n);
+	}
 	if (n < 0)
 		return sdc_make_error_code(err, 500, "reading layer: %s",
 		    archive_error_string(u->raw));
@@ -430,6 +475,41 @@ layer_close(struct unpack *u)
 	if (u->disk != NULL)
 		archive_write_free(u->disk);
 	EVP_MD_CTX_free(u->md);
+	tarsplit_free(&u->ts);
+	free(u->root);
+}
+
+static int
+layer_hash_cb(void *arg, const void *data, size_t len)
+{
+	EVP_DigestUpdate(arg, data, len);
+	return 0;
+}
+
+/*
+ * Keep a tar-split beside the folder, but only once it has rebuilt the very
+ * tar we unpacked; otherwise the caller keeps the blob.
+ */
+static bool
+layer_keep_split(struct unpack *u, const char *tmp, const char *diff_id)
+{
+	char *path, got[72];
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	sdc_error_t err = NULL;
+	bool ok;
+
+	xasprintf(&path, "%s/tar-split", tmp);
+	EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+	ok = tarsplit_write(&u->ts, path, &err) == 0 &&
+	    tarsplit_rebuild(path, u->root, layer_hash_cb, md, &err) == 0;
+	digest_final(md, got);
+	ok = ok && strcmp(got, diff_id) == 0;
+	if (!ok)
+		unlink(path);
+	sdc_error_release(&err);
+	EVP_MD_CTX_free(md);
+	free(path);
+	return ok;
 }
 
 /* Move the finished temp dir to its name; losing a race is fine. */
@@ -437,7 +517,7 @@ static int
 layer_publish(struct images *im, const char *tmp, const char *diff_id,
     struct layer_result *res, sdc_error_t *err)
 {
-	char *dst = images_layer_dir(im, diff_id);
+	char *dst = layers_root(im, diff_id);
 	int rc = 0;
 
 	res->created = true;
@@ -462,22 +542,25 @@ layers_unpack(struct images *im, const char *blob, const char *want_diff,
 	int rc = -1;
 
 	memset(res, 0, sizeof *res);
-	u->root = tmp;
+	xasprintf(&u->root, "%s/diff", tmp);
+	tarsplit_init(&u->ts);
 	u->progress = progress;
 	u->arg = arg;
 	u->cancel = cancel;
 	u->md = EVP_MD_CTX_new();
 	EVP_DigestInit_ex(u->md, EVP_sha256(), NULL);
-	if (mkdir(tmp, 0755) < 0)
-		sdc_make_error(err, errno, "creating %s", tmp);
+	if (mkdir(tmp, 0700) < 0 || mkdir(u->root, 0755) < 0)
+		sdc_make_error(err, errno, "creating %s", u->root);
 	else if (layer_open_readers(u, blob, err) == 0 && layer_extract(u, err) == 0) {
 		digest_final(u->md, res->diff_id);
 		res->size = u->size;
 		if (want_diff != NULL && strcmp(want_diff, res->diff_id) != 0)
 			sdc_make_error_code(err, 500, "layer diff id mismatch: "
 			    "expected %s, got %s", want_diff, res->diff_id);
-		else
+		else {
+			res->split = layer_keep_split(u, tmp, res->diff_id);
 			rc = layer_publish(im, tmp, res->diff_id, res, err);
+		}
 	}
 	layer_close(u);
 	free(u);
@@ -490,8 +573,8 @@ layers_unpack(struct images *im, const char *blob, const char *want_diff,
 	return rc;
 }
 
-int
-layers_copy_tar(const char *blob, images_write_fn *write, void *arg,
+static int
+layers_blob_tar(const char *blob, images_write_fn *write, void *arg,
     int64_t *size, sdc_error_t *err)
 {
 	struct archive *raw = archive_read_new();
@@ -511,12 +594,68 @@ layers_copy_tar(const char *blob, images_write_fn *write, void *arg,
 		if (n < 0)
 			rc = sdc_make_error(err, 0, "reading %s: %s", blob,
 			    archive_error_string(raw));
-		else if (write(arg, chunk, (size_t)n) < 0)
+		else if (write != NULL && write(arg, chunk, (size_t)n) < 0)
 			rc = sdc_make_error(err, 0, "writing the archive");
 		else
 			*size += n;
 	}
 	archive_read_free(raw);
 	free(chunk);
+	return rc;
+}
+
+struct layer_count {
+	images_write_fn *write;
+	void *arg;
+	int64_t n;
+};
+
+static int
+layer_count_cb(void *arg, const void *data, size_t len)
+{
+	struct layer_count *c = arg;
+
+	c->n += (int64_t)len;
+	return c->write(c->arg, data, len);
+}
+
+int
+layers_copy_tar(struct images *im, const char *diff_id, const char *digest,
+    images_write_fn *write, void *arg, int64_t *size, sdc_error_t *err)
+{
+	struct layer_count c = { write, arg, 0 };
+	char *split, *dir, *blob;
+	int rc;
+
+	if (!layers_has_split(im, diff_id)) {
+		blob = blobs_path(im, digest);
+		rc = layers_blob_tar(blob, write, arg, size, err);
+		free(blob);
+		return rc;
+	}
+	split = layers_split_path(im, diff_id);
+	dir = images_layer_dir(im, diff_id);
+	rc = tarsplit_rebuild(split, dir, layer_count_cb, &c, err);
+	*size = c.n;
+	free(split);
+	free(dir);
+	return rc;
+}
+
+int
+layers_tar_size(struct images *im, const char *diff_id, const char *digest,
+    int64_t *size, sdc_error_t *err)
+{
+	char *p;
+	int rc;
+
+	if (layers_has_split(im, diff_id)) {
+		p = layers_split_path(im, diff_id);
+		rc = tarsplit_size(p, size, err);
+	} else {
+		p = blobs_path(im, digest);
+		rc = layers_blob_tar(p, NULL, NULL, size, err);
+	}
+	free(p);
 	return rc;
 }

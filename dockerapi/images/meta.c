@@ -270,11 +270,28 @@ meta_exists(struct images *im, const char *sql, const char *a, const char *b)
 	return found;
 }
 
+/* A config is used while its image exists; a layer blob only while its
+ * layer has no tar-split to rebuild the tar from. */
 bool
 meta_blob_used(struct images *im, const char *digest)
 {
-	return meta_exists(im, "SELECT id FROM images WHERE id = ? UNION ALL "
-	    "SELECT blob FROM image_layers WHERE blob = ?", digest, digest);
+	struct store_stmt *q;
+	sdc_error_t err = NULL;
+	bool used;
+	int r;
+
+	if (meta_exists(im, "SELECT id FROM images WHERE id = ?", digest, NULL))
+		return true;
+	q = meta_query(im, &err, "SELECT DISTINCT diff_id FROM image_layers WHERE "
+	    "blob = ?", "t", digest);
+	used = q == NULL;	/* on doubt, keep */
+	while (q != NULL && !used && (r = store_step(q, &err)) == 1)
+		used = !layers_has_split(im, store_col_text(q, 0));
+	if (q != NULL)
+		store_finalize(q);
+	used = used || err != NULL;
+	sdc_error_release(&err);
+	return used;
 }
 
 bool
@@ -308,7 +325,7 @@ meta_gc_layer(struct images *im, const char *diff_id)
 
 	if (!digest_valid(diff_id) || meta_layer_used(im, diff_id))
 		return;
-	path = images_layer_dir(im, diff_id);
+	path = layers_root(im, diff_id);
 	grave = tmp_name(im->tmpdir, "gone");
 	/* out of sight at once, removed at leisure */
 	pthread_mutex_lock(&im->pin_lock);

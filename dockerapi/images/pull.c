@@ -267,35 +267,35 @@ static int
 pull_one_layer(struct pull_layer *pl, struct registry *r, sdc_error_t *err)
 {
 	struct images_job *job = pl->p->job;
+	struct blob_writer w = { 0 };
 	struct layer_result res;
+	bool stored = blobs_exists(job->im, pl->digest);
 	char *path;
 	int rc;
 
-	if (!blobs_exists(job->im, pl->digest)) {
-		if (registry_blob_store(r, job->im, pl->digest, pl->size,
-		    pull_download_progress, pl, err) < 0)
-			return -1;
-		job_created_blob(job, pl->digest);
-	}
+	if (!stored && registry_blob_fetch(r, job->im, pl->digest, pl->size,
+	    pull_download_progress, pl, &w, err) < 0)
+		return -1;
 	job_event(job, IMAGES_EV_VERIFYING, pl->id, NULL, 0, 0);
 	job_event(job, IMAGES_EV_DOWNLOAD_COMPLETE, pl->id, NULL, 0, 0);
-	if (layers_exists(job->im, pl->diff_id)) {
-		path = images_layer_dir(job->im, pl->diff_id);
-		pl->usize = tree_size(path);
-		free(path);
-	} else {
-		path = blobs_path(job->im, pl->digest);
-		pl->last_ms = 0;
-		pl->last_cur = -1;
-		rc = layers_unpack(job->im, path, pl->diff_id, pull_extract_progress,
-		    pl, &job->cancel, &res, err);
-		free(path);
-		if (rc < 0)
-			return sdc_error_wrap(err, "failed to register layer");
-		if (res.created)
-			job_created_layer(job, pl->diff_id);
-		pl->usize = res.size;
-	}
+	path = stored ? blobs_path(job->im, pl->digest) : xstrdup(w.tmp);
+	pl->last_ms = 0;
+	pl->last_cur = -1;
+	rc = layers_unpack(job->im, path, pl->diff_id, pull_extract_progress,
+	    pl, &job->cancel, &res, err);
+	free(path);
+	if (rc == 0 && res.created)
+		job_created_layer(job, pl->diff_id);
+	/* the blob stays only where no tar-split can stand in for it */
+	if (rc == 0 && !stored && !res.split) {
+		rc = blob_writer_keep(&w, pl->digest, err);
+		if (rc == 0)
+			job_created_blob(job, pl->digest);
+	} else if (!stored)
+		blob_writer_abort(&w);
+	if (rc < 0)
+		return sdc_error_wrap(err, "failed to register layer");
+	pl->usize = res.size;
 	job_event(job, IMAGES_EV_PULL_COMPLETE, pl->id, NULL, 0, 0);
 	return 0;
 }
@@ -336,8 +336,7 @@ pull_layers(struct pull *p, bool quiet, sdc_error_t *err)
 		struct pull_layer *pl = &p->layers[i];
 		job_pin(job, pl->digest);
 		job_pin(job, pl->diff_id);
-		pl->present = blobs_exists(job->im, pl->digest) &&
-		    layers_exists(job->im, pl->diff_id);
+		pl->present = layers_exists(job->im, pl->diff_id);
 		if (pl->present) {
 			char *path = images_layer_dir(job->im, pl->diff_id);
 			pl->usize = tree_size(path);

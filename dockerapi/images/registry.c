@@ -631,18 +631,18 @@ registry_blob_mem(struct registry *r, const char *digest, int64_t size,
 }
 
 int
-registry_blob_store(struct registry *r, struct images *im, const char *digest,
-    int64_t size, registry_progress_fn *progress, void *arg, sdc_error_t *err)
+registry_blob_fetch(struct registry *r, struct images *im, const char *digest,
+    int64_t size, registry_progress_fn *progress, void *arg,
+    struct blob_writer *w, sdc_error_t *err)
 {
 	struct reg_resp rr = { 0 };
-	struct blob_writer w;
 	char *path;
 	int rc;
 
-	if (blob_writer_open(&w, im, err) < 0)
+	if (blob_writer_open(w, im, err) < 0)
 		return -1;
 	xasprintf(&path, "/v2/%s/blobs/%s", r->name, digest);
-	rr.blob = &w;
+	rr.blob = w;
 	rr.progress = progress;
 	rr.arg = arg;
 	rr.total = size;
@@ -650,9 +650,9 @@ registry_blob_store(struct registry *r, struct images *im, const char *digest,
 	if (rc == 0 && rr.status != 200)
 		rc = reg_status_error(r, &rr, digest, err);
 	if (rc == 0)
-		rc = blob_writer_commit(&w, digest, size, NULL, err);
+		rc = blob_writer_verify(w, digest, size, NULL, err);
 	else
-		blob_writer_abort(&w);
+		blob_writer_abort(w);
 	free(path);
 	reg_resp_free(&rr);
 	return rc;

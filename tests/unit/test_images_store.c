@@ -212,6 +212,35 @@ build_rich_layer(struct fixture *fx)
 	return t.path;
 }
 
+static int
+hash_cb(void *arg, const void *data, size_t len)
+{
+	EVP_DigestUpdate(arg, data, len);
+	return 0;
+}
+
+/* The tar rebuilt from the tar-split is the tar we unpacked, byte for byte. */
+static void
+check_rebuild(struct fixture *fx, const char *diff_id, const char *tar)
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	sdc_error_t err = NULL;
+	int64_t size, want;
+	char got[72];
+	struct stat sb;
+
+	assert_int_equal(stat(tar, &sb), 0);
+	EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+	if (layers_copy_tar(fx->im, diff_id, "sha256:none", hash_cb, md, &size, &err) < 0)
+		fail_msg("%s", sdc_error_msg(err));
+	digest_final(md, got);
+	EVP_MD_CTX_free(md);
+	assert_string_equal(got, diff_id);
+	assert_int_equal(size, sb.st_size);
+	assert_int_equal(layers_tar_size(fx->im, diff_id, "sha256:none", &want, &err), 0);
+	assert_int_equal(want, sb.st_size);
+}
+
 static void
 test_unpack_rich(void **state)
 {
@@ -224,7 +253,9 @@ test_unpack_rich(void **state)
 	if (layers_unpack(fx->im, tar, NULL, NULL, NULL, NULL, &res, &err) < 0)
 		fail_msg("%s", sdc_error_msg(err));
 	assert_true(res.created);
+	assert_true(res.split);
 	assert_int_equal(res.size, 8 + 1);
+	check_rebuild(fx, res.diff_id, tar);
 	dir = images_layer_dir(fx->im, res.diff_id);
 	xasprintf(&p, "%s/etc", dir);
 	assert_int_equal(lstat(p, &sb), 0);
