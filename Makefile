@@ -105,7 +105,7 @@ install: all
 		$(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man8 \
 		$(DESTDIR)$(PREFIX)/etc/sdc-docker
 	install -m 755 $(BINS) $(DESTDIR)$(PREFIX)/bin/
-	install -m 755 sdc-docker-setup.sh $(DESTDIR)$(PREFIX)/bin/sdc-docker-setup
+	install -m 755 sdc-docker-setup.sh $(DESTDIR)$(PREFIX)/bin/
 	@for m in $(MANPAGES); do \
 		s=$${m##*.}; install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man$$s/ || exit 1; \
 	done
