@@ -2,7 +2,7 @@
  * images.c: the Docker API's image routes, over libsdcimages
  * (dockerapi/images/images.h), and the image store's place in the daemon.
  *
- * The quick routes (list, inspect, history, tag, remove) are store queries
+ * The quick routes (list, inspect, history, tag, remove, prune) are store queries
  * on the loop thread and answer at once; the slow ones (pull, import, load,
  * save) live in images-pull.c and images-archive.c.  Images belong to an
  * account, keyed by its uuid, so a login can change without losing them.
@@ -437,6 +437,84 @@ images_delete(struct http_request *req, void *arg)
 	return api_json(req, 200, out);
 }
 
+/* ---- POST /images/prune ---- */
+
+/* Remove one unused image for prune, with all its references; adds what
+ * was removed to `deleted` and its size to *space when it went. */
+static void
+images_prune_one(struct dockerapi *d, const char *account, json_t *img,
+    json_t *deleted, json_int_t *space)
+{
+	const char *id = json_str(img, "Id", "");
+	sdc_error_t err = NULL;
+	char *ctr = NULL;
+	bool running = false, gone = false;
+	json_t *out, *e;
+	size_t i;
+
+	if (containers_image_in_use(d, account, id, &ctr, &running)) {
+		free(ctr);
+		return;
+	}
+	if (images_remove(d->images, account, id, true, false, images_in_use, d,
+	    &out, &err) < 0) {
+		log_warn("prune %s: %s", id, sdc_error_msg(err));
+		sdc_error_release(&err);
+		return;
+	}
+	json_array_foreach(out, i, e) {
+		gone = gone || json_object_get(e, "Deleted") != NULL;
+		json_array_append(deleted, e);
+	}
+	if (gone)
+		*space += json_int(img, "Size", 0);
+	json_decref(out);
+}
+
+/* Unused images: untagged ones, or all with dangling=false; label
+ * narrows them down. */
+static int
+images_post_prune(struct http_request *req, void *arg)
+{
+	struct dockerapi *d = arg;
+	const char *account = api_account(req)->uuid;
+	struct images_filter f = { .dangling = 1 };
+	struct images_query q;
+	sdc_error_t err = NULL;
+	json_t *list, *deleted = json_array(), *e;
+	json_int_t space = 0;
+	size_t i;
+
+	if (images_query_parse(req, &q, &err) == 0 &&
+	    (q.refs != NULL || q.before != NULL || q.since != NULL))
+		sdc_make_error_code(&err, 400, "prune takes the filters dangling "
+		    "and label");
+	if (err != NULL) {
+		images_query_free(&q);
+		json_decref(deleted);
+		return api_error_from(req, &err);
+	}
+	if (q.dangling != NULL && q.dangling[0] != NULL &&
+	    (strcmp(q.dangling[0], "false") == 0 || strcmp(q.dangling[0], "0") == 0))
+		f.dangling = -1;
+	f.labels = q.labels;
+	if (images_list(d->images, account, &f, &list, &err) < 0) {
+		images_query_free(&q);
+		json_decref(deleted);
+		return api_error_from(req, &err);
+	}
+	json_array_foreach(list, i, e)
+		images_prune_one(d, account, e, deleted, &space);
+	json_decref(list);
+	images_query_free(&q);
+	if (json_array_size(deleted) == 0) {
+		json_decref(deleted);
+		deleted = json_null();
+	}
+	return api_json(req, 200, json_pack("{s:o,s:I}", "ImagesDeleted", deleted,
+	    "SpaceReclaimed", space));
+}
+
 static int
 images_search(struct http_request *req, void *arg)
 {
@@ -455,6 +533,7 @@ const struct api_endpoint api_images_endpoints[] = {
 	    API_PROVISION | API_BODY_STREAM, NULL }, 0 },
 	{ { "POST", "/images/load", images_api_load,
 	    API_PROVISION | API_BODY_STREAM, NULL }, 0 },
+	{ { "POST", "/images/prune", images_post_prune, 0, NULL }, 25 },
 	{ { "GET", "/images/*name/json", images_get_inspect, 0, NULL }, 0 },
 	{ { "GET", "/images/*name/history", images_get_history, 0, NULL }, 0 },
 	{ { "GET", "/images/*name/get", images_api_save, 0, NULL }, 0 },

@@ -217,6 +217,39 @@ class Archive(common.ImagesTest):
         finally:
             os.environ.pop("DOCKER_API_VERSION")
 
+    def test_9_prune(self):
+        ids = []
+        for data in (b"1", b"2"):
+            p = subprocess.run(["docker", "import", "-"], input=tarball({"f": data}),
+                               capture_output=True, env=self.d.docker_env(self.alice))
+            self.assertEqual(p.returncode, 0, p.stderr)
+            ids.append(p.stdout.decode().strip())
+        keep = self.ids(self.alice, self.bb)[0]
+        out = self.docker_ok(self.alice, "image", "prune", "-f")
+        self.assertIn("Deleted Images:", out)
+        for iid in ids:
+            self.assertIn("deleted: " + iid, out)
+        self.assertIn("Total reclaimed space:", out)
+        self.assertEqual(self.docker_ok(self.alice, "images", "-q", "--filter",
+                                        "dangling=true"), "")
+        self.assertIn(keep, self.image_ids(self.alice))
+        err = self.docker_fails(self.alice, "image", "prune", "-f", "--filter", "until=1h")
+        self.assertIn("invalid filter 'until'", err)
+        # -a: every image no container uses, in every repository
+        r = self.docker(self.alice, "create", "--name", "pruneuser", self.bb, "true")
+        try:
+            out = self.docker_ok(self.alice, "image", "prune", "-a", "-f")
+            self.assertIn("untagged: %s:latest" % self.pl, out)
+            left = self.image_ids(self.alice)
+            self.assertEqual(left, [keep] if r.returncode == 0 else [])
+        finally:
+            self.docker(self.alice, "rm", "-f", "pruneuser")
+        # bob's prune is about bob's images only
+        mine = self.image_ids(self.alice)
+        self.docker_ok(self.bob, "image", "prune", "-a", "-f")
+        self.assertEqual(self.image_ids(self.bob), [])
+        self.assertEqual(self.image_ids(self.alice), mine)
+
 
 if __name__ == "__main__":
     common.main()
