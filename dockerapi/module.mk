@@ -3,7 +3,7 @@
 # their own.
 DOCKERAPI_SRCS := $(wildcard dockerapi/*.c)
 BINS += $(BUILD)/bin/dockerapi
-MANPAGES += man/dockerapi.8 man/sdc-docker-config.5
+MANPAGES += man/dockerapi.8 man/sdc-docker-config.5 man/sdc-docker-monitor.8 man/sdc-node.8
 
 $(BUILD)/bin/dockerapi: $(DOCKERAPI_SRCS:%.c=$(BUILD)/%.o) $(LIBRARIES)
 	@mkdir -p $(dir $@)
