@@ -89,8 +89,13 @@ http_conn_flush(struct http_conn *c)
 	out = bufferevent_get_output(c->bev);
 	if (evbuffer_get_length(out) == 0)
 		return;
-	if (c->ssl == NULL && !(bufferevent_get_enabled(c->bev) & EV_WRITE))
+	if (c->ssl == NULL && !(bufferevent_get_enabled(c->bev) & EV_WRITE)) {
+		/* A bufferevent keeps its output's start frozen except in its
+		 * own write callback; do as that callback does. */
+		evbuffer_unfreeze(out, 1);
 		evbuffer_write(out, bufferevent_getfd(c->bev));
+		evbuffer_freeze(out, 1);
+	}
 	if (evbuffer_get_length(out) > 0)
 		bufferevent_enable(c->bev, EV_WRITE);
 }
@@ -565,7 +570,12 @@ http_conn_accept(struct http_listener *l, int fd)
 	c->later = event_new(srv->base, -1, 0, conn_later_cb, c);
 	bufferevent_setcb(c->bev, conn_readcb, conn_writecb, conn_eventcb, c);
 	bufferevent_setwatermark(c->bev, EV_READ, 0, CONN_READ_HIGH);
-	bufferevent_enable(c->bev, c->ssl != NULL ? EV_READ | EV_WRITE : EV_READ);
+	if (c->ssl != NULL)
+		bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	else {
+		bufferevent_disable(c->bev, EV_WRITE);  /* on by default */
+		bufferevent_enable(c->bev, EV_READ);
+	}
 	conn_link(&srv->conns, c);
 	srv->nconns++;
 	conn_arm(c, srv->opts.request_timeout_sec);
