@@ -8,12 +8,13 @@
  *   images-driver -d DATA [-m MIRROR] [-k HOST] [-a XREGAUTH] [-j N]
  *                 [-u ID,CONTAINER[,running]]
  *                 CMD ACCOUNT ARGS...
- *   CMD: pull NAME | list [-D 0|1] [-l LABEL] [-r REF] | inspect NAME |
+ *   CMD: pull NAME... (several: at once) | list [-D 0|1] [-l LABEL] [-r REF] | inspect NAME |
  *        history NAME | tag NAME TARGET | rmi [-f] [-n] NAME | resolve NAME |
  *        layers NAME | save OUT NAME... | load FILE | import FILE REPO [CHANGE...]
  */
 #include <fcntl.h>
 #include <getopt.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,6 +103,47 @@ run_job(struct images_job *job, sdc_error_t *err)
 		fprintf(stderr, "image %s\n", images_job_image_id(job));
 	images_job_free(job);
 	return r > 0 ? 0 : -1;
+}
+
+/* Several pulls at once, the way the daemon runs them: one poll loop
+ * dispatching every job on this thread. */
+static int
+cmd_pull_many(struct images *im, const char *account, const struct images_auth *auth,
+    int argc, char **argv, sdc_error_t *err)
+{
+	struct images_job *jobs[16];
+	struct pollfd p[16];
+	int n = argc < 16 ? argc : 16, left, failed = 0;
+
+	for (int i = 0; i < n; i++)
+		if (images_pull_start(im, account, argv[i], auth, on_event, NULL,
+		    &jobs[i], err) < 0) {
+			while (i-- > 0)
+				images_job_free(jobs[i]);
+			return -1;
+		}
+	for (left = n; left > 0; ) {
+		for (int i = 0; i < n; i++) {
+			p[i].fd = jobs[i] ? images_job_fd(jobs[i]) : -1;
+			p[i].events = POLLIN;
+		}
+		poll(p, (nfds_t)n, 1000);
+		for (int i = 0; i < n; i++) {
+			sdc_error_t e = NULL;
+			int r;
+			if (jobs[i] == NULL || (r = images_job_dispatch(jobs[i], &e)) == 0)
+				continue;
+			if (r < 0) {
+				fprintf(stderr, "error: %s: %s\n", argv[i], sdc_error_msg(e));
+				failed++;
+			}
+			sdc_error_release(&e);
+			images_job_free(jobs[i]);
+			jobs[i] = NULL;
+			left--;
+		}
+	}
+	return failed ? sdc_make_error(err, 0, "%d pulls failed", failed) : 0;
 }
 
 static int
@@ -252,6 +294,8 @@ dispatch(struct images *im, const struct images_auth *auth, int argc, char **arg
 			return -1;
 		return run_job(job, err);
 	}
+	if (strcmp(cmd, "pull") == 0 && argc > 1)
+		return cmd_pull_many(im, account, auth, argc, argv, err);
 	if (strcmp(cmd, "load") == 0 && argc == 1) {
 		fd = strcmp(argv[0], "-") == 0 ? dup(0) : open(argv[0], O_RDONLY);
 		if (fd < 0)

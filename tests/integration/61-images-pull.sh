@@ -99,6 +99,14 @@ grep -q "Downloaded newer image for busybox:latest" "$T/out" || fail "mirror sta
 drv list acct1 | grep -q '"busybox:latest"' || fail "mirror tag"
 ok "docker.io through a mirror"
 
+# Concurrent pulls sharing a layer, in one process as in the daemon.
+"$DRIVER" -d "$T/data3" pull acct3 "$REG/busybox" "$REG/plus" "$REG/busybox:v2s2" >"$T/out" 2>&1 \
+    || { cat "$T/out"; fail "concurrent pulls"; }
+[ "$(ls "$T/data3/images/layers" | wc -l)" = 2 ] || fail "concurrent pulls: $(ls "$T/data3/images/layers")"
+[ "$(ls -A "$T/data3/images/tmp" | wc -l)" = 0 ] || fail "concurrent pulls left temp files"
+[ "$("$DRIVER" -d "$T/data3" list acct3 | grep -o '"Id"' | wc -l)" = 2 ] || fail "concurrent pulls: images"
+ok "concurrent pulls of images sharing a layer"
+
 drv inspect acct1 busybox | grep -q '"Cmd":\["sh"\]' || fail "inspect Config.Cmd"
 drv history acct1 busybox | grep -q '"CreatedBy":"umoci repack"' || fail "history"
 drv tag acct1 busybox mine/bb:1 || fail "tag"
