@@ -31,6 +31,17 @@ pull_name(const char *image, const char *tag)
 	return name;
 }
 
+/* The nodes run linux/amd64, and that is the image a pull chooses from a
+ * manifest list; asking for another platform is an error, not a surprise
+ * at run time. */
+static bool
+pull_platform_ok(const char *platform)
+{
+	return platform == NULL || *platform == '\0' ||
+	    strcmp(platform, "linux") == 0 || strcmp(platform, "linux/amd64") == 0 ||
+	    strcmp(platform, "amd64") == 0;
+}
+
 static int
 pull_start(struct http_request *req, struct dockerapi *d, const char *image)
 {
@@ -43,6 +54,9 @@ pull_start(struct http_request *req, struct dockerapi *d, const char *image)
 
 	if (*image == '\0')
 		return api_error(req, 400, "fromImage must not be empty");
+	if (!pull_platform_ok(http_query(req, "platform")))
+		return api_error(req, 400, "platform %s is not served here: this data "
+		    "center runs linux/amd64", http_query(req, "platform"));
 	if (images_auth_parse(&auth, http_header(req, "X-Registry-Auth"), &err) < 0) {
 		sdc_error_wrap(&err, "X-Registry-Auth");
 		return api_error_from(req, &err);

@@ -153,6 +153,14 @@ class Refusals(common.ImagesTest):
         self.assertEqual(self.docker_ok(self.carol, "images", "-q"), "")
         self.assertClean()
 
+    def test_other_platform(self):
+        err = self.docker_fails(self.alice, "pull", "--platform", "linux/arm64",
+                                self.reg.addr + "/busybox")
+        self.assertIn("platform linux/arm64 is not served here", err)
+        self.docker_ok(self.alice, "pull", "--platform", "linux/amd64",
+                       self.reg.addr + "/busybox")
+        self.docker_ok(self.alice, "rmi", self.reg.addr + "/busybox")
+
     def test_bad_registry_auth_header(self):
         st, _, body = self.api(self.alice, "POST", "/images/create?fromImage=%s/busybox"
                                % self.reg.addr, headers={"X-Registry-Auth": "!!!not base64"})
