@@ -175,6 +175,9 @@ listen_split(const char *addr, char *host, size_t hostlen, const char **port,
 	memcpy(host, h, n);
 	host[n] = '\0';
 	*port = colon + 1;
+	if (**port == '\0' || strspn(*port, "0123456789") != strlen(*port) ||
+	    strlen(*port) > 5 || atoi(*port) > 65535)
+		return sdc_make_error(err, 0, "bad port in \"%s\"", addr);
 	return 0;
 }
 

@@ -610,6 +610,58 @@ test_unix_socket(void **state)
 }
 
 static void
+test_listen_addresses(void **state)
+{
+	struct event_base *base = event_base_new();
+	struct http_server *srv = http_server_new(base, NULL);
+	sdc_error_t err = NULL;
+	int l;
+
+	l = http_server_listen(srv, "localhost:0", NULL, 0, &err);
+	assert_true(l >= 0);
+	assert_true(http_server_port(srv, l) > 0);
+	l = http_server_listen(srv, "[::1]:0", NULL, 0, &err);
+	if (l < 0)      /* no IPv6 loopback here */
+		sdc_error_release(&err);
+	else
+		assert_true(http_server_port(srv, l) > 0);
+	assert_int_equal(http_server_listen(srv, "nope", NULL, 0, &err), -1);
+	assert_non_null(strstr(sdc_error_msg(err), "nope"));
+	sdc_error_release(&err);
+	assert_int_equal(http_server_listen(srv, "127.0.0.1:99999", NULL, 0, &err), -1);
+	sdc_error_release(&err);
+	assert_int_equal(http_server_listen(srv, "[::1:80", NULL, 0, &err), -1);
+	sdc_error_release(&err);
+	assert_int_equal(http_server_port(srv, 42), -1);
+	http_server_free(srv);
+	event_base_free(base);
+}
+
+static void
+test_max_connections(void **state)
+{
+	struct http_server_options o = { .max_connections = 1 };
+	struct ts *ts = server(&o);
+	struct tc *a = tc_connect(ts->port), *b;
+	struct tresp r;
+	char tmp[16];
+
+	assert_int_equal(tc_request(a, "GET /hello HTTP/1.1\r\n\r\n", &r), 200);
+	tresp_free(&r);
+	/* the kernel takes b's connection, but nobody serves it yet */
+	b = tc_connect(ts->port);
+	tc_send(b, "GET /hello HTTP/1.1\r\n\r\n");
+	tc_timeout(b->fd, 300);
+	assert_int_equal(recv(b->fd, tmp, sizeof tmp, 0), -1);
+	tc_timeout(b->fd, 5000);
+	tc_close(a);
+	assert_int_equal(tc_response(b, &r), 200);
+	tresp_free(&r);
+	tc_close(b);
+	done(ts);
+}
+
+static void
 on_done(void *arg)
 {
 	atomic_store(&seen.done, 1);
@@ -663,6 +715,8 @@ main(void)
 		cmocka_unit_test(test_hijack_raw),
 		cmocka_unit_test(test_unix_socket),
 		cmocka_unit_test(test_graceful_shutdown),
+		cmocka_unit_test(test_listen_addresses),
+		cmocka_unit_test(test_max_connections),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
