@@ -295,6 +295,11 @@ extern const struct adm_cmd_entry adm_cmd_key_add_entry;
 extern const struct adm_cmd_entry adm_cmd_key_list_entry;
 extern const struct adm_cmd_entry adm_cmd_key_remove_entry;
 
+/* cert.c */
+extern const struct adm_cmd_entry adm_cmd_cert_client_entry;
+extern const struct adm_cmd_entry adm_cmd_cert_server_entry;
+extern const struct adm_cmd_entry adm_cmd_cert_show_entry;
+
 /* config.c: tunables through SAPI (sdc app → docker service → dockerapi0). */
 /* [{key, value, from, version}], sorted by key. */
 json_t *adm_config_rows(const struct adm_ctx *ctx, sdc_error_t *err);

@@ -159,6 +159,11 @@ int certgen_client_self_signed(EVP_PKEY *ssh_key, const char *login, int days,
 int certgen_client_issued(EVP_PKEY *ssh_key, const char *login, int days,
     struct certgen_pair *out, X509 **issuer, sdc_error_t *err);
 
+/* Make the self-signed or the issued form and write key.pem (0600) and
+ * cert.pem, plus issuer.pem for the issued form, into dir: all or none. */
+int certgen_client_write(const char *dir, EVP_PKEY *ssh_key, const char *login,
+    int days, bool issued, sdc_error_t *err);
+
 /* A CA for the server (CN = "<cn> CA"), self-signed with a fresh key. */
 int certgen_server_ca(const char *cn, int days, struct certgen_pair *ca, sdc_error_t *err);
 /* A server certificate signed by ca, CN = cn, with the subject alternative

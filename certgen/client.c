@@ -12,6 +12,7 @@
  */
 #include <stdlib.h>
 
+#include <openssl/crypto.h>
 #include <openssl/x509v3.h>
 
 #include "x509.h"
@@ -107,4 +108,48 @@ certgen_client_issued(EVP_PKEY *ssh_key, const char *login, int days,
 	else
 		X509_free(ca);
 	return 0;
+}
+
+/* PEM everything, then write it all at once. */
+static int
+client_files_write(const char *dir, const struct certgen_pair *pair, X509 *issuer,
+    sdc_error_t *err)
+{
+	struct buf key = BUF_INIT, cert = BUF_INIT, ca = BUF_INIT;
+	struct certgen_file files[3];
+	int rc;
+
+	rc = certgen_key_pem(pair->key, &key, err) < 0 ||
+	    certgen_cert_pem(pair->cert, &cert, err) < 0 ||
+	    (issuer != NULL && certgen_cert_pem(issuer, &ca, err) < 0) ? -1 : 0;
+	if (rc == 0) {
+		files[0] = (struct certgen_file){ "key.pem", key.data, key.len, 0600 };
+		files[1] = (struct certgen_file){ "cert.pem", cert.data, cert.len, 0644 };
+		files[2] = (struct certgen_file){ "issuer.pem", ca.data, ca.len, 0644 };
+		rc = certgen_files_write(dir, files, issuer != NULL ? 3 : 2, err);
+	}
+	OPENSSL_cleanse(key.data, key.len);
+	buf_free(&key);
+	buf_free(&cert);
+	buf_free(&ca);
+	return rc;
+}
+
+int
+certgen_client_write(const char *dir, EVP_PKEY *ssh_key, const char *login, int days,
+    bool issued, sdc_error_t *err)
+{
+	struct certgen_pair pair = { NULL, NULL };
+	X509 *issuer = NULL;
+	int rc;
+
+	if (issued)
+		rc = certgen_client_issued(ssh_key, login, days, &pair, &issuer, err);
+	else
+		rc = certgen_client_self_signed(ssh_key, login, days, &pair, err);
+	if (rc == 0)
+		rc = client_files_write(dir, &pair, issuer, err);
+	X509_free(issuer);
+	certgen_pair_clear(&pair);
+	return rc;
 }

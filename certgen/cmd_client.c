@@ -79,49 +79,6 @@ client_parse(int argc, char **argv, struct client_opts *o)
 	return 0;
 }
 
-/* PEM everything, then write it all at once. */
-static int
-client_write(const char *dir, const struct certgen_pair *pair, X509 *issuer,
-    sdc_error_t *err)
-{
-	struct buf key = BUF_INIT, cert = BUF_INIT, ca = BUF_INIT;
-	struct certgen_file files[3];
-	int rc;
-
-	rc = certgen_key_pem(pair->key, &key, err) < 0 ||
-	    certgen_cert_pem(pair->cert, &cert, err) < 0 ||
-	    (issuer != NULL && certgen_cert_pem(issuer, &ca, err) < 0) ? -1 : 0;
-	if (rc == 0) {
-		files[0] = (struct certgen_file){ "key.pem", key.data, key.len, 0600 };
-		files[1] = (struct certgen_file){ "cert.pem", cert.data, cert.len, 0644 };
-		files[2] = (struct certgen_file){ "issuer.pem", ca.data, ca.len, 0644 };
-		rc = certgen_files_write(dir, files, issuer != NULL ? 3 : 2, err);
-	}
-	OPENSSL_cleanse(key.data, key.len);
-	buf_free(&key);
-	buf_free(&cert);
-	buf_free(&ca);
-	return rc;
-}
-
-static int
-client_make(const struct client_opts *o, EVP_PKEY *key, const char *dir, sdc_error_t *err)
-{
-	struct certgen_pair pair = { NULL, NULL };
-	X509 *issuer = NULL;
-	int rc;
-
-	if (o->issued)
-		rc = certgen_client_issued(key, o->login, o->days, &pair, &issuer, err);
-	else
-		rc = certgen_client_self_signed(key, o->login, o->days, &pair, err);
-	if (rc == 0)
-		rc = client_write(dir, &pair, issuer, err);
-	X509_free(issuer);
-	certgen_pair_clear(&pair);
-	return rc;
-}
-
 static int
 client_exec(int argc, char **argv)
 {
@@ -136,7 +93,7 @@ client_exec(int argc, char **argv)
 		rc = key == NULL ? cmd_fail(&err) : 0;
 	}
 	for (size_t i = 0; rc == 0 && i < o.nouts; i++)
-		if (client_make(&o, key, o.outs[i], &err) < 0)
+		if (certgen_client_write(o.outs[i], key, o.login, o.days, o.issued, &err) < 0)
 			rc = cmd_fail(&err);
 	EVP_PKEY_free(key);
 	free(o.outs);

@@ -107,6 +107,36 @@ class Adm(unittest.TestCase):
         self.adm("account", "create", "gone1")
         self.adm("account", "delete", "gone1")
 
+    # --- certificates ---
+
+    def test_cert(self):
+        out = os.path.join(self.d.tmp, "certout")
+        self.adm("cert", "client", "jill", "--key", self.key2, "--out", out)
+        self.assertEqual(oct(os.stat(os.path.join(out, "key.pem")).st_mode & 0o777), "0o600")
+        shown = self.admj("cert", "show", os.path.join(out, "cert.pem"))
+        md5 = subprocess.run(["ssh-keygen", "-l", "-E", "md5", "-f", self.key2 + ".pub"],
+                             capture_output=True, text=True).stdout.split()[1][4:]
+        self.assertEqual(shown["key_md5"], md5)
+        self.assertEqual(shown["subject_cn"], "jill")
+        self.assertTrue(shown["self_signed"])
+        issued = os.path.join(self.d.tmp, "issued")
+        self.adm("cert", "client", "jill", "--key", self.key2, "--out", issued,
+                 "--issued", "--days", "2")
+        shown = self.admj("cert", "show", os.path.join(issued, "cert.pem"))
+        self.assertEqual(shown["issuer_cn"], md5)
+        srv = os.path.join(self.d.tmp, "srv")
+        self.adm("cert", "server", "--cn", "docker.test", "--san",
+                 "IP:127.0.0.1,DNS:docker.test", "--out", srv)
+        text = subprocess.run(["openssl", "x509", "-noout", "-text", "-in",
+                               os.path.join(srv, "server-cert.pem")],
+                              capture_output=True, text=True).stdout
+        self.assertIn("DNS:docker.test", text)
+        self.assertIn("IP Address:127.0.0.1", text)
+        self.adm("cert", "client", "jill", "--key", "/nonexistent", "--out", out, rc=1)
+        self.adm("cert", "client", "jill", "--out", out, rc=2)
+        self.adm("cert", "client", "jill", "--key", self.key2, "--out", out, "--days", "0", rc=2)
+        self.adm("cert", "show", self.key2 + ".pub", rc=1)
+
     # --- config ---
 
     def test_config(self):
