@@ -12,7 +12,7 @@ CC      ?= cc
 VERSION := 0.1.0
 
 PKGS := libevent libevent_openssl jansson yaml-0.1 sqlite3 openssl libcurl \
-	libedit ncursesw libssh libarchive uuid
+	libedit ncursesw libarchive uuid
 
 WARN     := -Wall -Wextra -Werror -Wno-unused-parameter
 CFLAGS   ?= -O2 -g
