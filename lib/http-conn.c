@@ -242,7 +242,9 @@ conn_fail(struct http_conn *c, int status)
 		r->status = status;
 		r->answered = true;
 		conn_log(r);
-	}
+	} else if (log_enabled(LOG_DEBUG))
+		log_emit(LOG_DEBUG, NULL, NULL, "http: %d before a request head "
+		    "was complete", status);
 	conn_end(c);
 }
 
