@@ -15,7 +15,9 @@
  * unpacked and checked against the config's diff ids.  The files nobody
  * needs (VERSION, legacy json, ...) are collected after the job like any
  * blob no image refers to.  Docker 25+ archives (OCI layout inside) carry
- * a manifest.json too, with blobs/sha256/<hex> paths, and load the same way.
+ * a manifest.json too, with blobs/sha256/<hex> paths, and load the same way;
+ * a bare OCI layout (index.json only, as `skopeo copy oci-archive:` writes)
+ * is turned into the same entries.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -245,26 +247,133 @@ load_image(struct images_job *job, json_t *entry, sdc_error_t *err)
 	return 0;
 }
 
-static int
-load_run(struct images_job *job, sdc_error_t *err)
+/* "blobs/sha256/<hex>" of a descriptor, the name its file has in an OCI
+ * layout. */
+static json_t *
+load_oci_path(json_t *desc)
+{
+	const char *d = json_str(desc, "digest", "");
+	char *p;
+	json_t *s;
+
+	if (!digest_valid(d))
+		return json_string("");
+	xasprintf(&p, "blobs/sha256/%s", digest_hex(d));
+	s = json_string(p);
+	free(p);
+	return s;
+}
+
+/* The tag an OCI index gives a manifest, if any. */
+static void
+load_oci_tag(json_t *desc, json_t *tags)
+{
+	json_t *ann = json_object_get(desc, "annotations");
+	const char *name = json_str(ann, "io.containerd.image.name", NULL);
+	const char *ref = json_str(ann, "org.opencontainers.image.ref.name", NULL);
+
+	if (name != NULL)
+		json_array_append_new(tags, json_string(name));
+	else if (ref != NULL && strpbrk(ref, "/:") != NULL)	/* not a bare tag */
+		json_array_append_new(tags, json_string(ref));
+}
+
+/* An OCI image layout (index.json) without manifest.json: build the
+ * manifest.json entries from it.  Nested indexes are narrowed to
+ * linux/amd64 as in a pull. */
+static json_t *
+load_oci_manifest(struct images_job *job, const char *index_digest, int depth,
+    sdc_error_t *err)
+{
+	struct buf text = BUF_INIT;
+	json_t *idx, *out = json_array(), *desc, *m;
+	size_t i, k;
+
+	if (depth > 2 || load_read_blob(job->im, index_digest, &text, err) < 0 ||
+	    (idx = json_parse(text.data, text.len, err)) == NULL) {
+		buf_free(&text);
+		json_decref(out);
+		if (*err == NULL)
+			sdc_make_error_code(err, 400, "OCI index nested too deep");
+		return NULL;
+	}
+	buf_free(&text);
+	json_array_foreach(json_object_get(idx, "manifests"), i, desc) {
+		const char *mt = json_str(desc, "mediaType", "");
+		json_t *pl = json_object_get(desc, "platform"), *e, *layers, *l;
+		if (pl != NULL && (strcmp(json_str(pl, "os", "linux"), "linux") != 0 ||
+		    strcmp(json_str(pl, "architecture", "amd64"), "amd64") != 0))
+			continue;
+		if (strstr(mt, "index") != NULL || strstr(mt, "list") != NULL) {
+			json_t *sub = load_oci_manifest(job, json_str(desc, "digest", ""),
+			    depth + 1, err);
+			if (sub == NULL)
+				break;
+			json_array_extend(out, sub);
+			json_decref(sub);
+			continue;
+		}
+		if (!digest_valid(json_str(desc, "digest", NULL)) ||
+		    load_read_blob(job->im, json_str(desc, "digest", ""), &text, err) < 0 ||
+		    (m = json_parse(text.data, text.len, err)) == NULL) {
+			buf_free(&text);
+			if (*err == NULL)
+				sdc_make_error_code(err, 400, "OCI index entry without digest");
+			break;
+		}
+		buf_free(&text);
+		e = json_object();
+		json_object_set_new(e, "Config", load_oci_path(json_object_get(m, "config")));
+		json_object_set_new(e, "RepoTags", json_array());
+		load_oci_tag(desc, json_object_get(e, "RepoTags"));
+		layers = json_array();
+		json_array_foreach(json_object_get(m, "layers"), k, l)
+			json_array_append_new(layers, load_oci_path(l));
+		json_object_set_new(e, "Layers", layers);
+		json_array_append_new(out, e);
+		json_decref(m);
+	}
+	json_decref(idx);
+	if (*err != NULL) {
+		json_decref(out);
+		return NULL;
+	}
+	return out;
+}
+
+static json_t *
+load_manifest(struct images_job *job, sdc_error_t *err)
 {
 	struct load *ld = job->data;
 	struct buf text = BUF_INIT;
-	const char *md;
-	json_t *m, *entry;
-	size_t i;
+	const char *md = load_digest_of(ld, "manifest.json");
+	json_t *m;
 
-	if (load_read_archive(job, err) < 0)
-		return -1;
-	if ((md = load_digest_of(ld, "manifest.json")) == NULL)
-		return sdc_make_error_code(err, 400, "not a docker-archive: no "
-		    "manifest.json (archives from Docker before 1.10 are not supported)");
+	if (md == NULL && (md = load_digest_of(ld, "index.json")) != NULL)
+		return load_oci_manifest(job, md, 0, err);
+	if (md == NULL) {
+		sdc_make_error_code(err, 400, "not a docker-archive: no manifest.json "
+		    "(archives from Docker before 1.10 are not supported)");
+		return NULL;
+	}
 	if (load_read_blob(job->im, md, &text, err) < 0 ||
 	    (m = json_parse(text.data, text.len, err)) == NULL) {
 		buf_free(&text);
-		return sdc_error_wrap(err, "manifest.json");
+		sdc_error_wrap(err, "manifest.json");
+		return NULL;
 	}
 	buf_free(&text);
+	return m;
+}
+
+static int
+load_run(struct images_job *job, sdc_error_t *err)
+{
+	json_t *m, *entry;
+	size_t i;
+
+	if (load_read_archive(job, err) < 0 || (m = load_manifest(job, err)) == NULL)
+		return -1;
 	json_array_foreach(m, i, entry)
 		if (load_image(job, entry, err) < 0) {
 			json_decref(m);

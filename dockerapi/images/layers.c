@@ -397,6 +397,10 @@ layer_read_cb(struct archive *a, void *arg, const void **buf)
 	la_ssize_t n;
 
 	(void)a;
+	if (u->cancel != NULL && atomic_load(u->cancel)) {
+		archive_set_error(u->tar, ECANCELED, "cancelled");
+		return -1;
+	}
 	n = archive_read_data(u->raw, u->chunk, sizeof u->chunk);
 	if (n < 0) {
 		archive_set_error(u->tar, EIO, "%s", archive_error_string(u->raw));

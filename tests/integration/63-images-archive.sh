@@ -68,6 +68,11 @@ drv load acct1 "$T/oci-in-docker.tar" >/dev/null 2>&1 || fail "load of an OCI-la
 [ "$(drv resolve acct1 ocidocker)" = "$want_id" ] || fail "OCI-layout archive id"
 ok "Docker 25+ OCI-layout archive loads"
 
+skopeo copy --quiet "oci:$T/bb/oci:latest" "oci-archive:$T/oci.tar:busybox:oci" >/dev/null
+drv load acct1 "$T/oci.tar" >"$T/out" 2>&1 || { cat "$T/out"; fail "load of an OCI archive"; }
+[ "$(drv resolve acct1 busybox:oci)" = "$want_id" ] || fail "OCI archive: $(cat "$T/out")"
+ok "a bare OCI-layout archive loads"
+
 before=$(store_counts)
 printf 'not a tar' >"$T/junk.tar"
 drv load acct1 "$T/junk.tar" 2>"$T/err" && fail "junk loaded"
