@@ -211,14 +211,18 @@ cleanup_total_group(void *arg, size_t g, unsigned worker)
 	close(fd);
 }
 
+/* Oldest first; then by name and container, so a run is repeatable. */
 static int
 cleanup_cmp_oldest(const void *a, const void *b)
 {
 	const struct cleanup_rec *x = a, *y = b;
+	int c;
 
 	if (x->f.mtime_ns != y->f.mtime_ns)
 		return x->f.mtime_ns < y->f.mtime_ns ? -1 : 1;
-	return strcmp(x->f.name, y->f.name);
+	if ((c = strcmp(x->f.name, y->f.name)) != 0)
+		return c;
+	return x->cont < y->cont ? -1 : x->cont > y->cont;
 }
 
 static int
