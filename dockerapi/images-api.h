@@ -1,6 +1,7 @@
 /*
- * images-api.h: what the image route files (images.c, images-pull.c,
- * images-archive.c, images-job.c) share and nobody else needs.
+ * images-api.h: what the image route files (images.c, images-list.c,
+ * images-pull.c, images-archive.c, images-job.c) share and nobody else
+ * needs.
  *
  * The slow routes -- pull, import, load -- run a libsdcimages job in a
  * worker thread and turn it into an HTTP answer on the loop: an `imgjob`
@@ -36,6 +37,14 @@ int imgjob_run(struct imgjob *j, struct images_job *job);
 int imgjob_refuse(struct imgjob *j, sdc_error_t *err);
 /* Daemon exit: cancel every job in flight. */
 void imgjob_cancel_all(void);
+
+/* images.c: the library's in-use hook, asking the container module */
+bool images_api_in_use(void *arg, const char *account, const char *id,
+    char **container, bool *running);
+
+/* images-list.c */
+int images_api_list(struct http_request *req, void *arg);
+int images_api_prune(struct http_request *req, void *arg);
 
 /* images-pull.c, images-archive.c: the slow routes */
 int images_api_create(struct http_request *req, void *arg);
