@@ -26,6 +26,7 @@ static struct {
 	atomic_int done;                /* shutdown finished */
 	atomic_int slow_started;        /* /slow reached its handler */
 	atomic_int release;             /* /stream may go on after "one" */
+	atomic_int pauses;              /* times /upload-slow paused its body */
 } seen;
 
 static void
@@ -83,6 +84,25 @@ upload_sink(struct http_request *req, const char *data, size_t len, void *arg)
 	return 0;
 }
 
+/* The same, pausing the body after each piece for a moment. */
+static void
+upload_resume(evutil_socket_t fd, short what, void *arg)
+{
+	http_pause_body(arg, false);
+}
+
+static int
+upload_slow_sink(struct http_request *req, const char *data, size_t len,
+    void *arg)
+{
+	if (len > 0) {
+		atomic_fetch_add(&seen.pauses, 1);
+		http_pause_body(req, true);
+		later(5, upload_resume, req);
+	}
+	return upload_sink(req, data, len, arg);
+}
+
 static int
 head_hook(struct http_request *req, void *arg)
 {
@@ -95,6 +115,10 @@ head_hook(struct http_request *req, void *arg)
 	if (strcmp(req->path, "/upload") == 0) {
 		req->data = NULL;
 		http_stream_body(req, upload_sink, NULL);
+	}
+	if (strcmp(req->path, "/upload-slow") == 0) {
+		req->data = NULL;
+		http_stream_body(req, upload_slow_sink, NULL);
 	}
 	return 0;
 }
@@ -180,7 +204,7 @@ handler(struct http_request *req, void *arg)
 		later(20, stream_next, req);
 		return HTTP_ASYNC;
 	}
-	if (strcmp(p, "/upload") == 0)
+	if (strcmp(p, "/upload") == 0 || strcmp(p, "/upload-slow") == 0)
 		return HTTP_ASYNC;      /* the sink answers */
 	if (strcmp(p, "/big") == 0 || strcmp(p, "/small") == 0) {
 		snprintf(tmp, sizeof tmp, "%zu", req->body.len);
@@ -327,6 +351,15 @@ test_head_hook(void **state)
 	tc_write(tc, body, sizeof body);
 	assert_int_equal(tc_response(tc, &r), 200);
 	assert_string_equal(buf_str(&r.body), "300000");
+	tresp_free(&r);
+	/* the same, paused after each piece: all of it arrives, in order */
+	snprintf(head, sizeof head, "POST /upload-slow HTTP/1.1\r\n"
+	    "Content-Length: %zu\r\n\r\n", sizeof body);
+	tc_send(tc, head);
+	tc_write(tc, body, sizeof body);
+	assert_int_equal(tc_response(tc, &r), 200);
+	assert_string_equal(buf_str(&r.body), "300000");
+	assert_true(atomic_load(&seen.pauses) > 1);
 	tresp_free(&r);
 	assert_int_equal(tc_request(tc, "GET /hello HTTP/1.1\r\n\r\n", &r), 200);
 	tresp_free(&r);
