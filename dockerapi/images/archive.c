@@ -129,11 +129,8 @@ static void
 load_progress(void *arg, int64_t cur, int64_t total)
 {
 	struct load_progress *lp = arg;
-	struct timespec ts;
-	int64_t now;
+	int64_t now = now_ms();
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 	if (now - lp->last < 100 && cur != total)
 		return;
 	lp->last = now;

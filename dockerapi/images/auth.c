@@ -66,6 +66,24 @@ images_auth_parse(struct images_auth *out, const char *header, sdc_error_t *err)
 	return 0;
 }
 
+static char *
+auth_dup(const char *s)
+{
+	return s != NULL ? xstrdup(s) : NULL;
+}
+
+void
+images_auth_copy(struct images_auth *dst, const struct images_auth *src)
+{
+	memset(dst, 0, sizeof *dst);
+	if (src == NULL)
+		return;
+	dst->username = auth_dup(src->username);
+	dst->password = auth_dup(src->password);
+	dst->identitytoken = auth_dup(src->identitytoken);
+	dst->registrytoken = auth_dup(src->registrytoken);
+}
+
 void
 images_auth_free(struct images_auth *auth)
 {

@@ -55,6 +55,8 @@ int64_t tree_size(const char *path);
 int file_read(const char *path, struct buf *out, size_t max, sdc_error_t *err);
 /* Write a whole file at once through a temp name in the same folder. */
 int file_write_atomic(const char *path, const void *data, size_t len, sdc_error_t *err);
+/* Milliseconds of CLOCK_MONOTONIC, for throttling progress. */
+int64_t now_ms(void);
 /* RFC 3339 with nanoseconds as Docker writes times, from unix seconds. */
 char *time_rfc3339(int64_t secs, long nsec);
 /* Parse an RFC 3339 time to unix seconds (0 when unparsable). */
@@ -79,7 +81,6 @@ struct images {
 	pthread_mutex_t pin_lock;
 	struct strv pins;	/* digests, one entry per pin (a multiset) */
 	int jobs;
-	struct meta_stmts *meta;
 };
 
 void images_pin(struct images *im, const char *digest);
@@ -238,7 +239,10 @@ void job_created_layer(struct images_job *job, const char *diff_id);
 struct job_image *job_add_image(struct images_job *job);
 bool job_cancelled(struct images_job *job);
 
-/* ---- auth.c: WWW-Authenticate ---- */
+/* ---- auth.c: credentials and WWW-Authenticate ---- */
+
+/* A deep copy (src may be NULL: empty credentials). */
+void images_auth_copy(struct images_auth *dst, const struct images_auth *src);
 
 struct auth_challenge {
 	char *scheme;	/* "Bearer", "Basic" */

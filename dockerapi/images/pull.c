@@ -15,7 +15,6 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "images-int.h"
 #include "jsonutil.h"
@@ -52,15 +51,6 @@ struct pull {
 	size_t next;
 	sdc_error_t err;
 };
-
-static int64_t
-pull_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static bool
 pull_is_index(const char *media_type, json_t *m)
@@ -241,7 +231,7 @@ pull_fail(struct pull *p, sdc_error_t *err)
 static void
 pull_tick(struct pull_layer *pl, enum images_ev kind, int64_t cur, int64_t total)
 {
-	int64_t now = pull_now_ms();
+	int64_t now = now_ms();
 
 	if (cur == pl->last_cur || (now - pl->last_ms < PULL_TICK_MS && cur != total))
 		return;
@@ -497,12 +487,7 @@ images_pull_start(struct images *im, const char *account, const char *name,
 	p->mirror = im->mirror ? xstrdup(im->mirror) : NULL;
 	for (size_t i = 0; i < im->insecure.n; i++)
 		strv_push(&p->insecure, im->insecure.v[i]);
-	if (auth != NULL) {
-		p->auth.username = auth->username ? xstrdup(auth->username) : NULL;
-		p->auth.password = auth->password ? xstrdup(auth->password) : NULL;
-		p->auth.identitytoken = auth->identitytoken ? xstrdup(auth->identitytoken) : NULL;
-		p->auth.registrytoken = auth->registrytoken ? xstrdup(auth->registrytoken) : NULL;
-	}
+	images_auth_copy(&p->auth, auth);
 	job = job_new(im, account, cb, arg);
 	job->data = p;
 	p->job = job;

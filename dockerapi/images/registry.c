@@ -482,18 +482,6 @@ reg_ping(struct registry *r, const char *host, bool insecure, sdc_error_t *err)
 	return rc;
 }
 
-static void
-reg_copy_auth(struct images_auth *dst, const struct images_auth *src)
-{
-	memset(dst, 0, sizeof *dst);
-	if (src == NULL)
-		return;
-	dst->username = src->username ? xstrdup(src->username) : NULL;
-	dst->password = src->password ? xstrdup(src->password) : NULL;
-	dst->identitytoken = src->identitytoken ? xstrdup(src->identitytoken) : NULL;
-	dst->registrytoken = src->registrytoken ? xstrdup(src->registrytoken) : NULL;
-}
-
 int
 registry_open(struct registry **out, const struct image_ref *ref,
     const struct registry_opts *opts, sdc_error_t *err)
@@ -506,7 +494,7 @@ registry_open(struct registry **out, const struct image_ref *ref,
 	r->name = xstrdup(ref->path);
 	r->display = image_ref_familiar(ref);
 	r->cancel = opts->cancel;
-	reg_copy_auth(&r->auth, opts->auth);
+	images_auth_copy(&r->auth, opts->auth);
 	if (strcmp(ref->domain, "docker.io") == 0 && opts->mirror != NULL) {
 		r->base = xstrdup(opts->mirror);
 		while (strlen(r->base) > 0 && r->base[strlen(r->base) - 1] == '/')
@@ -540,7 +528,7 @@ registry_dup(const struct registry *src)
 	r->authz = src->authz ? xstrdup(src->authz) : NULL;
 	r->verify = src->verify;
 	r->cancel = src->cancel;
-	reg_copy_auth(&r->auth, &src->auth);
+	images_auth_copy(&r->auth, &src->auth);
 	return r;
 }
 

@@ -233,6 +233,15 @@ file_write_atomic(const char *path, const void *data, size_t len, sdc_error_t *e
 	return 0;
 }
 
+int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 char *
 time_rfc3339(int64_t secs, long nsec)
 {
