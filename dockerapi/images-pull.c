@@ -16,18 +16,22 @@
 #include "xalloc.h"
 
 /* fromImage plus tag as one reference: "busybox" + "1.36" gives
- * "busybox:1.36", a digest gives "busybox@sha256:...". */
+ * "busybox:1.36", a digest gives "busybox@sha256:...".  As in Docker, the
+ * tag parameter wins over one in fromImage. */
 static char *
 pull_name(const char *image, const char *tag)
 {
+	const char *slash = strrchr(image, '/');
+	const char *colon = strchr(slash != NULL ? slash : image, ':');
+	size_t len = strcspn(image, "@");       /* the name, without a digest */
 	char *name;
 
 	if (tag == NULL || *tag == '\0')
 		return xstrdup(image);
-	if (strchr(tag, ':') != NULL)
-		xasprintf(&name, "%s@%s", image, tag);
-	else
-		xasprintf(&name, "%s:%s", image, tag);
+	if (colon != NULL && (size_t)(colon - image) < len)
+		len = (size_t)(colon - image);  /* ... and without a tag */
+	xasprintf(&name, "%.*s%c%s", (int)len, image,
+	    strchr(tag, ':') != NULL ? '@' : ':', tag);
 	return name;
 }
 

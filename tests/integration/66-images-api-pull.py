@@ -45,6 +45,11 @@ class Pull(common.ImagesTest):
         lines = common.json_lines(body.decode())
         self.assertEqual(lines[0], {"status": "Pulling from busybox", "id": "latest"})
         self.assertTrue(lines[-1]["status"].startswith("Status: Image is up to date"))
+        # the tag parameter wins over a tag in fromImage, as in Docker
+        st, _, body = self.api(self.alice, "POST",
+                               "/images/create?fromImage=%s:nope&tag=latest" % self.bb)
+        self.assertEqual(st, 200, body)
+        self.assertIn("Image is up to date for %s:latest" % self.bb, body.decode())
         # by digest: the CLI sends it as the tag
         digest = [x for x in lines if x["status"].startswith("Digest:")][0]["status"][8:]
         out = self.pull(self.alice, "%s@%s" % (self.bb, digest))
