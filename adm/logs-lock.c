@@ -49,6 +49,18 @@ lock_note_pid(int fd)
 		return;	/* only informative */
 }
 
+static void
+lock_announce(struct logs_lock *l, const struct logs_tree *t)
+{
+	long pid = lock_holder(l->fd);
+	char who[48] = "another logs cleanup";
+
+	if (pid > 0)
+		snprintf(who, sizeof who, "another logs cleanup (pid %ld)", pid);
+	fprintf(stderr, "%s logs cleanup: waiting for %s, which holds %s/%s\n",
+	    ADM_PROGRAM, who, t->path, LOGS_LOCK_NAME);
+}
+
 static int
 lock_busy(struct logs_lock *l, const struct logs_tree *t, sdc_error_t *err)
 {
@@ -87,9 +99,7 @@ logs_lock_take(struct logs_lock *l, const struct logs_tree *t, int wait_secs,
 		if (wait_secs >= 0 && waited_ms >= (long)wait_secs * 1000)
 			return lock_busy(l, t, err);
 		if (announce && !said) {
-			fprintf(stderr, "%s logs cleanup: waiting for pid %ld, "
-			    "which holds %s/%s\n", ADM_PROGRAM, lock_holder(l->fd),
-			    t->path, LOGS_LOCK_NAME);
+			lock_announce(l, t);
 			said = true;
 		}
 		nanosleep(&poll, NULL);
