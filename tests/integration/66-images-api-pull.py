@@ -179,6 +179,16 @@ class Pull(common.ImagesTest):
             self.assertIn("Untagged: old:api", out)
         finally:
             os.environ.pop("DOCKER_API_VERSION")
+        # the oldest version served
+        st, _, body = self.api(self.alice, "POST",
+                               "/v1.20/images/create?fromImage=%s&tag=latest" % self.bb)
+        self.assertEqual(st, 200, body)
+        st, _, body = self.api(self.alice, "GET", "/v1.20/images/json")
+        self.assertEqual(st, 200, body)
+        self.assertIn(self.bb + ":latest", [t for i in json.loads(body) for t in i["RepoTags"]])
+        st, _, body = self.api(self.alice, "POST", "/v1.20/images/prune")
+        self.assertEqual(st, 400, body)
+        self.assertIn("requires API version 1.25", body.decode())
         # the 1.24 "filter" parameter
         st, _, body = self.api(self.alice, "GET", "/v1.24/images/json?filter=" + self.bb)
         self.assertEqual(st, 200)
