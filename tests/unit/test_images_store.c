@@ -316,6 +316,45 @@ test_unpack_rich(void **state)
 	free(tar);
 }
 
+/* GNU and ustar tars with long names, a hard link and an empty file all
+ * rebuild from their tar-split. */
+static void
+test_tarsplit_formats(void **state)
+{
+	struct fixture *fx = *state;
+	int formats[] = { ARCHIVE_FORMAT_TAR_GNUTAR, ARCHIVE_FORMAT_TAR_USTAR,
+	    ARCHIVE_FORMAT_TAR_PAX_RESTRICTED };
+	char longname[200];
+
+	memset(longname, 'n', sizeof longname - 1);
+	longname[sizeof longname - 1] = '\0';
+	memcpy(longname, "deep/", 5);
+	for (size_t i = 0; i < sizeof formats / sizeof formats[0]; i++) {
+		struct layer_result res;
+		sdc_error_t err = NULL;
+		struct tar t;
+		char name[32];
+
+		snprintf(name, sizeof name, "fmt%zu.tar", i);
+		t.path = fx_path(fx, name);
+		t.a = archive_write_new();
+		archive_write_set_format(t.a, formats[i]);
+		assert_int_equal(archive_write_open_filename(t.a, t.path), ARCHIVE_OK);
+		tar_put(&t, tar_entry("deep", AE_IFDIR, 0755), NULL);
+		tar_file(&t, formats[i] == ARCHIVE_FORMAT_TAR_USTAR ? "deep/short" :
+		    longname, 0644, "long\n");
+		tar_file(&t, "empty", 0600, NULL);
+		tar_file(&t, "odd", 0600, "513 bytes? no, a few");
+		tar_link(&t, "hard", AE_IFREG, "odd");
+		tar_close(&t);
+		if (layers_unpack(fx->im, t.path, NULL, NULL, NULL, NULL, &res, &err) < 0)
+			fail_msg("%s: %s", name, sdc_error_msg(err));
+		assert_true(res.split);
+		check_rebuild(fx, res.diff_id, t.path);
+		free(t.path);
+	}
+}
+
 static void
 expect_unpack_refused(struct fixture *fx, const char *tar, const char *msg)
 {
@@ -582,6 +621,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_blob_verification, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unpack_rich, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tarsplit_formats, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unpack_refusals, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_accounts_and_tags, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_remove_and_gc, setup, teardown),
