@@ -191,9 +191,10 @@ conn_linger(struct http_conn *c)
 		http_conn_close(c);
 		return;
 	}
-	if (c->ssl != NULL)
-		SSL_shutdown(c->ssl);
-	else
+	if (c->ssl != NULL) {
+		if (!(SSL_get_shutdown(c->ssl) & SSL_SENT_SHUTDOWN))
+			SSL_shutdown(c->ssl);
+	} else
 		shutdown(bufferevent_getfd(c->bev), SHUT_WR);
 	c->state = CONN_LINGER;
 	evbuffer_drain(bufferevent_get_input(c->bev),

@@ -287,9 +287,12 @@ hijack_shutdown_now(struct bufferevent *bev)
 {
 	SSL *ssl = bufferevent_openssl_get_ssl(bev);
 
-	if (ssl != NULL)
-		SSL_shutdown(ssl);      /* close_notify; reading goes on */
-	else
+	/* Once only: a second SSL_shutdown() would read (and drop) what the
+	 * peer still sends while waiting for its close_notify. */
+	if (ssl != NULL) {
+		if (!(SSL_get_shutdown(ssl) & SSL_SENT_SHUTDOWN))
+			SSL_shutdown(ssl);      /* close_notify; reading goes on */
+	} else
 		shutdown(bufferevent_getfd(bev), SHUT_WR);
 }
 
@@ -310,6 +313,7 @@ http_hijack_shutdown_write(struct bufferevent *bev)
 {
 	struct evbuffer *out = bufferevent_get_output(bev);
 
+	evbuffer_remove_cb(out, hijack_drained, bev);  /* asked twice */
 	if (evbuffer_get_length(out) == 0)
 		hijack_shutdown_now(bev);
 	else
