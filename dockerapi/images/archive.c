@@ -110,7 +110,8 @@ load_read_archive(struct images_job *job, sdc_error_t *err)
 		    archive_error_string(a));
 	while (rc == 0 && (r = archive_read_next_header(a, &e)) == ARCHIVE_OK)
 		if (archive_entry_filetype(e) == AE_IFREG)
-			rc = load_store_entry(job, a, archive_entry_pathname(e), chunk, err);
+			rc = load_store_entry(job, a, archive_entry_pathname(e),
+			    chunk, err);
 	if (rc == 0 && r != ARCHIVE_EOF)
 		rc = sdc_make_error_code(err, 400, "reading the archive: %s",
 		    archive_error_string(a));
@@ -315,12 +316,14 @@ load_oci_manifest(struct images_job *job, const char *index_digest, int depth,
 		    (m = json_parse(text.data, text.len, err)) == NULL) {
 			buf_free(&text);
 			if (*err == NULL)
-				sdc_make_error_code(err, 400, "OCI index entry without digest");
+				sdc_make_error_code(err, 400,
+				    "OCI index entry without digest");
 			break;
 		}
 		buf_free(&text);
 		e = json_object();
-		json_object_set_new(e, "Config", load_oci_path(json_object_get(m, "config")));
+		json_object_set_new(e, "Config",
+		    load_oci_path(json_object_get(m, "config")));
 		json_object_set_new(e, "RepoTags", json_array());
 		load_oci_tag(desc, json_object_get(e, "RepoTags"));
 		layers = json_array();

@@ -134,8 +134,11 @@ import_pairs(json_t *config, const char *what, const char *arg, sdc_error_t *err
 		if (pairs) {
 			v = strchr(k, '=');
 			*v++ = '\0';
-		} else
-			v = (char *)arg + strcspn(arg, " \t") + strspn(arg + strcspn(arg, " \t"), " \t");
+		} else {
+			/* the old form: everything after the key is the value */
+			v = (char *)arg + strcspn(arg, " \t");
+			v += strspn(v, " \t");
+		}
 		if (strcmp(what, "ENV") == 0)
 			import_env_set(config, k, v);
 		else
@@ -381,7 +384,8 @@ import_repo_tag(const char *repo, char **out, sdc_error_t *err)
 		return -1;
 	if (ref.digest != NULL) {
 		image_ref_free(&ref);
-		return sdc_make_error_code(err, 400, "cannot import with a digest reference");
+		return sdc_make_error_code(err, 400,
+		    "cannot import with a digest reference");
 	}
 	r = image_ref_repo(&ref);
 	xasprintf(out, "%s:%s", r, ref.tag);

@@ -245,8 +245,10 @@ layer_write_entry(struct unpack *u, struct archive_entry *e, const char *rel,
 	if (archive_entry_filetype(e) == AE_IFREG && archive_entry_size(e) > 0 &&
 	    archive_entry_hardlink(e) == NULL) {
 		u->size += archive_entry_size(e);
-		while ((r = archive_read_data_block(u->tar, &block, &len, &off)) == ARCHIVE_OK)
-			if (archive_write_data_block(u->disk, block, len, off) < ARCHIVE_OK)
+		while ((r = archive_read_data_block(u->tar, &block, &len,
+		    &off)) == ARCHIVE_OK)
+			if (archive_write_data_block(u->disk, block, len, off) <
+			    ARCHIVE_OK)
 				return layer_disk_error(u, rel, err);
 		if (r != ARCHIVE_EOF)
 			return sdc_make_error_code(err, 500, "reading layer entry %s: %s",
@@ -268,7 +270,8 @@ layer_opaque(struct unpack *u, const char *dir, sdc_error_t *err)
 	if (lstat(path, &sb) < 0 && errno == ENOENT && mkdir_p(path, 0755, err) < 0)
 		rc = -1;
 	else if (lstat(path, &sb) < 0 || !S_ISDIR(sb.st_mode))
-		rc = sdc_make_error_code(err, 500, "opaque marker in %s, not a folder", dir);
+		rc = sdc_make_error_code(err, 500,
+		    "opaque marker in %s, not a folder", dir);
 	else if (lsetxattr(path, "trusted.overlay.opaque", "y", 1, 0) < 0)
 		rc = sdc_make_error(err, errno, "marking %s opaque", dir);
 	free(path);
@@ -318,7 +321,8 @@ layer_hardlink(struct unpack *u, struct archive_entry *e, const char *rel,
 	if (*clean == '\0' || layer_check_parents(u->root, clean, rel, err) < 0) {
 		free(clean);
 		if (*err == NULL)
-			sdc_make_error_code(err, 500, "refusing hard link %s to the layer root", rel);
+			sdc_make_error_code(err, 500,
+			    "refusing hard link %s to the layer root", rel);
 		return -1;
 	}
 	path = layer_join(u->root, clean);

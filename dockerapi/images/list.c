@@ -65,7 +65,8 @@ list_by_id(struct images *im, const char *account, const char *name,
 	store_finalize(q);
 	if (n > 1) {
 		free(id);
-		sdc_make_error_code(err, 400, "multiple images found with id prefix %s", hex);
+		sdc_make_error_code(err, 400,
+		    "multiple images found with id prefix %s", hex);
 		return NULL;
 	}
 	return id;
@@ -135,9 +136,12 @@ meta_image_get(struct images *im, const char *id, json_t **config,
 	int r;
 
 	if (config != NULL) {
-		text = meta_string(im, err, "SELECT config FROM images WHERE id = ?", "t", id);
+		text = meta_string(im, err, "SELECT config FROM images WHERE id = ?",
+		    "t", id);
+		if (text == NULL && *err != NULL)
+			return -1;
 		if (text == NULL)
-			return *err ? -1 : sdc_make_error_code(err, 404, "No such image: %s", id);
+			return sdc_make_error_code(err, 404, "No such image: %s", id);
 		*config = json_parse(text, strlen(text), err);
 		free(text);
 		if (*config == NULL)
@@ -187,7 +191,8 @@ list_labels_match(json_t *labels, const char *const *want)
 {
 	for (size_t i = 0; want != NULL && want[i] != NULL; i++) {
 		const char *eq = strchr(want[i], '=');
-		char *key = eq ? xstrndup(want[i], (size_t)(eq - want[i])) : xstrdup(want[i]);
+		char *key = eq ? xstrndup(want[i], (size_t)(eq - want[i])) :
+		    xstrdup(want[i]);
 		const char *v = json_string_value(json_object_get(labels, key));
 		bool ok = v != NULL && (eq == NULL || strcmp(v, eq + 1) == 0);
 		free(key);
@@ -471,7 +476,8 @@ images_history(struct images *im, const char *account, const char *name,
 	/* configs without history: one line a layer */
 	for (; layer < li.n; layer++) {
 		json_t *e = json_object();
-		json_object_set_new(e, "created", json_deep_copy(json_object_get(li.config, "created")));
+		json_object_set_new(e, "created",
+		    json_deep_copy(json_object_get(li.config, "created")));
 		json_array_insert_new(a, 0, list_history_entry("<missing>", e,
 		    li.layers[layer].size));
 		json_decref(e);

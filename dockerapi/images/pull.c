@@ -55,7 +55,8 @@ struct pull {
 static bool
 pull_is_index(const char *media_type, json_t *m)
 {
-	if (strcmp(media_type, "application/vnd.docker.distribution.manifest.list.v2+json") == 0 ||
+	if (strcmp(media_type,
+	    "application/vnd.docker.distribution.manifest.list.v2+json") == 0 ||
 	    strcmp(media_type, "application/vnd.oci.image.index.v1+json") == 0)
 		return true;
 	return json_is_array(json_object_get(m, "manifests")) &&
@@ -191,7 +192,8 @@ pull_config(struct pull *p, json_t *m, bool *had, sdc_error_t *err)
 		}
 		free(path);
 	} else {
-		if (registry_blob_mem(p->reg, d, json_int(cd, "size", -1), &p->config, err) < 0 ||
+		if (registry_blob_mem(p->reg, d, json_int(cd, "size", -1),
+		    &p->config, err) < 0 ||
 		    blobs_put(p->job->im, p->config.data, p->config.len, d, NULL, err) < 0)
 			return -1;
 		job_created_blob(p->job, d);

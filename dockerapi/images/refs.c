@@ -227,7 +227,8 @@ ref_parse(struct image_ref *ref, const char *s, bool default_tag, sdc_error_t *e
 	if (strlen(ref->domain) + 1 + strlen(ref->path) > REF_MAX_NAME) {
 		free(copy);
 		image_ref_free(ref);
-		return ref_error(err, "repository name must not be more than 255 characters", s);
+		return ref_error(err,
+		    "repository name must not be more than 255 characters", s);
 	}
 	if (tag != NULL)
 		ref->tag = xstrdup(tag);

@@ -334,7 +334,8 @@ reg_authenticate(struct registry *r, const char *www_auth, sdc_error_t *err)
 	} else if (strcasecmp(ch.scheme, "Bearer") == 0) {
 		if (r->auth.registrytoken != NULL) {
 			free(r->authz);
-			xasprintf(&r->authz, "Authorization: Bearer %s", r->auth.registrytoken);
+			xasprintf(&r->authz, "Authorization: Bearer %s",
+			    r->auth.registrytoken);
 		} else
 			rc = reg_token(r, &ch, err);
 	} else

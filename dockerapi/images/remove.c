@@ -174,7 +174,8 @@ remove_image(struct images *im, const char *account, const char *id,
 	}
 	job_layers_free(l, n);
 	strv_push(gc_blobs, id);
-	if (meta_exec(im, err, "DELETE FROM image_layers WHERE image_id = ?", "t", id) < 0 ||
+	if (meta_exec(im, err, "DELETE FROM image_layers WHERE image_id = ?",
+	    "t", id) < 0 ||
 	    meta_exec(im, err, "DELETE FROM images WHERE id = ?", "t", id) < 0)
 		return -1;
 	return 0;

@@ -197,7 +197,8 @@ file_read(const char *path, struct buf *out, size_t max, sdc_error_t *err)
 	while ((n = read(fd, chunk, sizeof chunk)) > 0) {
 		if (out->len + (size_t)n > max) {
 			close(fd);
-			return sdc_make_error(err, 0, "%s: larger than %zu bytes", path, max);
+			return sdc_make_error(err, 0, "%s: larger than %zu bytes",
+			    path, max);
 		}
 		buf_append(out, chunk, n);
 	}
