@@ -156,9 +156,10 @@ http_conn_close(struct http_conn *c)
 		if (r->on_close != NULL)
 			r->on_close(&r->pub, r->on_close_arg);
 	}
-	if (c->bev != NULL)
+	if (c->bev != NULL && !c->parsing) {
 		bufferevent_free(c->bev);
-	c->bev = NULL;
+		c->bev = NULL;
+	}
 	c->ssl = NULL;
 	evtimer_del(c->timer);
 	conn_unlink(&srv->conns, c);
@@ -197,8 +198,9 @@ conn_linger(struct http_conn *c)
 	} else
 		shutdown(bufferevent_getfd(c->bev), SHUT_WR);
 	c->state = CONN_LINGER;
-	evbuffer_drain(bufferevent_get_input(c->bev),
-	    evbuffer_get_length(bufferevent_get_input(c->bev)));
+	if (!c->parsing)
+		evbuffer_drain(bufferevent_get_input(c->bev),
+		    evbuffer_get_length(bufferevent_get_input(c->bev)));
 	bufferevent_setwatermark(c->bev, EV_READ, 0, 0);
 	bufferevent_enable(c->bev, EV_READ);
 	conn_arm(c, CONN_LINGER_SEC);
@@ -374,11 +376,30 @@ http_pause_body(struct http_request *req, bool pause)
 		event_active(c->later, EV_TIMEOUT, 1);
 }
 
+/* The parser reads the input buffer in place; whatever a callback does
+ * meanwhile (a sink that answers and so ends the connection, say) must not
+ * free or drain that buffer under it.  So those steps wait for the feed to
+ * return: see conn_after_feed, conn_linger and http_conn_close. */
+static void
+conn_after_feed(struct http_conn *c)
+{
+	struct evbuffer *in;
+
+	if (c->state == CONN_DEAD && c->bev != NULL) {
+		bufferevent_free(c->bev);
+		c->bev = NULL;
+	} else if (c->state == CONN_LINGER) {
+		in = bufferevent_get_input(c->bev);
+		evbuffer_drain(in, evbuffer_get_length(in));
+	}
+}
+
 static void
 conn_process(struct http_conn *c)
 {
 	struct evbuffer *in;
 	struct evbuffer_iovec v;
+	enum http_parse_event ev;
 	size_t used;
 
 	while (conn_reading(c)) {
@@ -387,16 +408,21 @@ conn_process(struct http_conn *c)
 			break;
 		if (c->cur == NULL && c->ps.req == NULL)
 			conn_arm(c, c->srv->opts.request_timeout_sec);
-		switch (http_parse_feed(&c->ps, v.iov_base, v.iov_len, &used)) {
+		c->parsing = true;
+		ev = http_parse_feed(&c->ps, v.iov_base, v.iov_len, &used);
+		c->parsing = false;
+		if (c->state != CONN_ACTIVE) {
+			conn_after_feed(c);
+			return;
+		}
+		evbuffer_drain(in, used);
+		switch (ev) {
 		case HTTP_PARSE_MORE:
-			evbuffer_drain(in, used);
 			break;
 		case HTTP_PARSE_HEAD:
-			evbuffer_drain(in, used);
 			conn_head(c);
 			break;
 		case HTTP_PARSE_DONE:
-			evbuffer_drain(in, used);
 			conn_done(c);
 			break;
 		case HTTP_PARSE_ERROR:
@@ -406,11 +432,20 @@ conn_process(struct http_conn *c)
 	}
 }
 
+/* An answer that ends the connection before the body is in: nothing more
+ * is read but to be dropped, so end now.  Otherwise a request answered
+ * from another event is finished from the loop. */
 void
 http_conn_answered(struct http_conn *c)
 {
-	if (c->state != CONN_DEAD && !c->dispatching && c->cur != NULL &&
-	    c->cur->body_done)
+	struct http_req *r = c->cur;
+
+	if (c->state != CONN_ACTIVE || r == NULL)
+		return;
+	if (!r->body_done && r->close_after) {
+		conn_log(r);
+		conn_end(c);
+	} else if (!c->dispatching && r->body_done)
 		event_active(c->later, EV_TIMEOUT, 1);
 }
 

@@ -164,6 +164,7 @@ struct http_conn {
 	enum { CONN_ACTIVE, CONN_CLOSING, CONN_LINGER, CONN_DEAD } state;
 	bool eof;                       /* the client sent all it will send */
 	bool dispatching;               /* inside the handler's call */
+	bool parsing;                   /* inside the parser: input in use */
 };
 
 void http_conn_accept(struct http_listener *l, int fd);

@@ -37,11 +37,15 @@ reply_no_body_status(int status)
 	return (status >= 100 && status < 200) || status == 204 || status == 304;
 }
 
+/* An answer before the body of a request that said "Expect:
+ * 100-continue" ends the connection too: the client may never send that
+ * body, and we could not tell its bytes from the next request's. */
 static bool
 reply_should_close(const struct http_req *r, const struct http_conn *c)
 {
 	return !r->keep_alive || c->srv->shutting_down || c->eof ||
-	    c->ps.hp.upgrade;
+	    c->ps.hp.upgrade ||
+	    (!r->body_done && http_header(&r->pub, "Expect") != NULL);
 }
 
 static void

@@ -103,6 +103,16 @@ upload_slow_sink(struct http_request *req, const char *data, size_t len,
 	return upload_sink(req, data, len, arg);
 }
 
+/* Refuses the body at its first bytes, from inside the parser. */
+static int
+upload_refuse_sink(struct http_request *req, const char *data, size_t len,
+    void *arg)
+{
+	if (len > 0)
+		http_reply(req, 400, NULL, NULL, 0);
+	return 0;
+}
+
 static int
 head_hook(struct http_request *req, void *arg)
 {
@@ -116,6 +126,8 @@ head_hook(struct http_request *req, void *arg)
 		req->data = NULL;
 		http_stream_body(req, upload_sink, NULL);
 	}
+	if (strcmp(req->path, "/upload-refuse") == 0)
+		http_stream_body(req, upload_refuse_sink, NULL);
 	if (strcmp(req->path, "/upload-slow") == 0) {
 		req->data = NULL;
 		http_stream_body(req, upload_slow_sink, NULL);
@@ -204,7 +216,8 @@ handler(struct http_request *req, void *arg)
 		later(20, stream_next, req);
 		return HTTP_ASYNC;
 	}
-	if (strcmp(p, "/upload") == 0 || strcmp(p, "/upload-slow") == 0)
+	if (strcmp(p, "/upload") == 0 || strcmp(p, "/upload-slow") == 0 ||
+	    strcmp(p, "/upload-refuse") == 0)
 		return HTTP_ASYNC;      /* the sink answers */
 	if (strcmp(p, "/big") == 0 || strcmp(p, "/small") == 0) {
 		snprintf(tmp, sizeof tmp, "%zu", req->body.len);
@@ -363,6 +376,25 @@ test_head_hook(void **state)
 	tresp_free(&r);
 	assert_int_equal(tc_request(tc, "GET /hello HTTP/1.1\r\n\r\n", &r), 200);
 	tresp_free(&r);
+	tc_close(tc);
+	/* a sink that answers early, on a connection that ends with it */
+	tc = tc_connect(ts->port);
+	snprintf(head, sizeof head, "POST /upload-refuse HTTP/1.0\r\n"
+	    "Content-Length: %zu\r\n\r\n", sizeof body);
+	tc_send(tc, head);
+	tc_write(tc, body, sizeof body);
+	assert_int_equal(tc_response(tc, &r), 400);
+	tresp_free(&r);
+	assert_true(tc_wait_eof(tc, 3));
+	tc_close(tc);
+	tc = tc_connect(ts->port);
+	/* refused before a body the client only sends when asked: the body
+	 * may never come, so the connection ends */
+	assert_int_equal(tc_request(tc, "POST /forbidden HTTP/1.1\r\n"
+	    "Expect: 100-continue\r\nContent-Length: 5000\r\n\r\n", &r), 403);
+	assert_true(tresp_has(&r, "connection: close"));
+	tresp_free(&r);
+	assert_true(tc_wait_eof(tc, 3));
 	tc_close(tc);
 	done(ts);
 }
