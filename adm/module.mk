@@ -7,7 +7,7 @@ LIBRARIES += $(LIBADM)
 BINS += $(BUILD)/bin/sdcadm-docker
 MANPAGES += man/sdcadm-docker.8
 ETC_FILES += etc/cron.d/sdc-docker-logs etc/systemd/sdc-docker-logs.service \
-	etc/systemd/sdc-docker-logs.timer
+	etc/systemd/sdc-docker-logs.timer etc/bash_completion.d/sdcadm-docker
 
 $(LIBADM): $(ADM_SRCS:%.c=$(BUILD)/%.o)
 	@mkdir -p $(dir $@)

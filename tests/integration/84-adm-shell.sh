@@ -121,6 +121,18 @@ wait_for 'EXITED rc=0'
 grep -q 'help\\040logs' "$tmp/state/sdcadm-docker/history" || fail "no history under XDG_STATE_HOME"
 echo "ok: history under \$XDG_STATE_HOME"
 
+# The bash completion file asks the binary the same questions.
+command -v bash >/dev/null && {
+	got=$(bash -c '. "$1/etc/bash_completion.d/sdcadm-docker"
+		COMP_WORDS=("$2" --zones /z logs us); COMP_CWORD=4
+		_sdcadm_docker; echo "${COMPREPLY[*]}"
+		COMP_WORDS=("$2" logs cleanup --max); COMP_CWORD=3
+		_sdcadm_docker; echo "${COMPREPLY[*]}"' sh "$top" "$adm")
+	[ "$got" = "usage
+--max-age --max-total" ] || fail "bash completion: $got"
+	echo "ok: bash completion"
+}
+
 # No terminal, no command: the usage on stderr and status 2.
 if "$adm" </dev/null >"$tmp/o" 2>"$tmp/e"; then fail "no command, no tty: status 0"; else rc=$?; fi
 [ $rc -eq 2 ] || fail "no command, no tty: status $rc"
