@@ -3,15 +3,18 @@
  * routes.
  *
  * On disk, under <data>/images:
- *   blobs/sha256/<hex>   content-addressed blobs (manifest configs, layer
- *                        blobs as the registry served them), verified on
- *                        arrival: a blob is written to tmp/ while hashed and
- *                        renamed into place only when its digest matches;
- *   layers/<diffhex>/    each layer unpacked once, as an overlayfs lower dir
- *                        (whiteouts as 0/0 character devices, opaque dirs
- *                        with trusted.overlay.opaque=y), named by its diff id
- *                        so that a layer shared by many images, or by many
- *                        accounts, is stored once;
+ *   blobs/sha256/<hex>   content-addressed blobs (image configs; a layer
+ *                        blob only where its tar-split could not be kept),
+ *                        verified on arrival: a blob is written to tmp/
+ *                        while hashed and renamed into place only when its
+ *                        digest matches;
+ *   layers/<diffhex>/diff/   each layer unpacked once, as an overlayfs lower
+ *                        dir (whiteouts as 0/0 character devices, opaque
+ *                        dirs with trusted.overlay.opaque=y), named by its
+ *                        diff id so that a layer shared by many images, or
+ *                        by many accounts, is stored once;
+ *   layers/<diffhex>/tar-split   what rebuilds the layer's exact tar for
+ *                        `docker save` from the files (see tarsplit.c);
  *   tmp/                 work in progress; emptied by images_open().
  * In the daemon's store (component "images"): image configs, the layers of
  * each image, and per-account ownership, tags and digests.  Images are per
@@ -78,7 +81,8 @@ void images_close(struct images *im);
 /* Change the registry settings live; jobs started later use them. */
 void images_configure(struct images *im, const char *mirror,
     const char *const *insecure);
-/* <data>/images/layers/<hex of diff_id>: the overlayfs lower dir of a layer. */
+/* <data>/images/layers/<hex of diff_id>/diff: the overlayfs lower dir of
+ * a layer (a new string). */
 char *images_layer_dir(struct images *im, const char *diff_id);
 
 /* ---- references --------------------------------------------------------- */

@@ -1,12 +1,14 @@
 /*
- * layers.c: unpacking a layer blob into layers/<diff hex>/, safely.
+ * layers.c: unpacking a layer blob into layers/<diff hex>/diff, safely,
+ * with the tar-split that lets `docker save` rebuild the exact tar.
  *
  * Two libarchive readers are chained: the first (format "raw", every
  * filter) turns the blob into the uncompressed tar stream, which is hashed
  * on its way to the second (format tar), so the diff id is checked in the
- * same single pass as the unpacking.  Entries go through archive_write_disk
- * into a temp dir under tmp/, which is renamed to its final name only when
- * the whole layer is in and its diff id matches; a failure removes it.
+ * same single pass as the unpacking (the stream also feeds the tar-split).
+ * Entries go through archive_write_disk into a temp dir under tmp/, which
+ * is renamed to its final name only when the whole layer is in and its
+ * diff id matches; a failure removes it.
  *
  * No entry may reach outside the layer dir.  Our own checks come first and
  * refuse: absolute names, any ".." component, a parent component that is a
