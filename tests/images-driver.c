@@ -5,7 +5,7 @@
  * images_job_wait(), and prints every progress event as the JSON line the
  * Docker API would stream, so tests check exactly what clients would see.
  *
- *   images-driver -d DATA [-m MIRROR] [-k HOST] [-a XREGAUTH] [-j N]
+ *   images-driver -d DATA [-m MIRROR] [-k HOST] [-a XREGAUTH] [-j N] [-c MS]
  *                 [-u ID,CONTAINER[,running]]
  *                 CMD ACCOUNT ARGS...
  *   CMD: pull NAME... (several: at once) | list [-D 0|1] [-l LABEL] [-r REF] | inspect NAME |
@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -28,6 +29,7 @@
 #include "xalloc.h"
 
 static const char *in_use_spec;
+static int cancel_ms = -1;	/* -c: free a pull this long after its start */
 
 static void
 print_json(json_t *j)
@@ -94,10 +96,38 @@ write_fd(void *arg, const void *data, size_t len)
 	return 0;
 }
 
+/* Abandon the job after cancel_ms, as the daemon does when a client goes. */
+static int
+run_job_cancelled(struct images_job *job, sdc_error_t *err)
+{
+	struct pollfd p = { .fd = images_job_fd(job), .events = POLLIN };
+	struct timespec start, now;
+	int r = 0;
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (;;) {
+		poll(&p, 1, 50);
+		if ((r = images_job_dispatch(job, err)) != 0)
+			break;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if ((now.tv_sec - start.tv_sec) * 1000 +
+		    (now.tv_nsec - start.tv_nsec) / 1000000 >= cancel_ms)
+			break;
+	}
+	images_job_free(job);
+	if (r == 0)
+		return sdc_make_error(err, 0, "cancelled by the driver");
+	return r > 0 ? 0 : -1;
+}
+
 static int
 run_job(struct images_job *job, sdc_error_t *err)
 {
-	int r = images_job_wait(job, err);
+	int r;
+
+	if (cancel_ms >= 0)
+		return run_job_cancelled(job, err);
+	r = images_job_wait(job, err);
 
 	if (r > 0 && images_job_image_id(job) != NULL)
 		fprintf(stderr, "image %s\n", images_job_image_id(job));
@@ -332,7 +362,7 @@ main(int argc, char **argv)
 	char *dbpath;
 
 	log_init("images-driver", 2, LOG_WARN);
-	while ((c = getopt(argc, argv, "+d:m:k:a:u:j:")) != -1) {
+	while ((c = getopt(argc, argv, "+d:m:k:a:u:j:c:")) != -1) {
 		switch (c) {
 		case 'd': o.datadir = optarg; break;
 		case 'm': o.mirror = optarg; break;
@@ -343,6 +373,7 @@ main(int argc, char **argv)
 			break;
 		case 'u': in_use_spec = optarg; break;
 		case 'j': o.max_downloads = atoi(optarg); break;
+		case 'c': cancel_ms = atoi(optarg); break;
 		default: goto usage;
 		}
 	}

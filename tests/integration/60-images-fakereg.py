@@ -7,6 +7,7 @@
 #   --mode short     layer 0: Content-Length and body both half
 #   --mode error500  every layer after the first answers 500
 #   --mode baddiff   the config's first diff id is wrong
+#   --mode slow      the last layer trickles out over ~20 s
 #   --auth USER:PASS bearer auth: /v2/ answers 401, /token hands out a token
 # Prints the port when ready.  Not a test itself (not executable).
 import argparse
@@ -17,6 +18,7 @@ import http.server
 import json
 import socketserver
 import sys
+import time
 
 
 def sha(b):
@@ -117,6 +119,20 @@ def main():
                 body = body[:-1] + bytes([body[-1] ^ 1])
             if idx == 0 and args.mode == "short":
                 body = body[:len(body) // 2]
+            if idx == len(order) - 1 and args.mode == "slow":
+                self.send_response(200)
+                self.send_header("Content-Type", "application/octet-stream")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                step = max(1, len(body) // 200)
+                try:
+                    for i in range(0, len(body), step):
+                        self.wfile.write(body[i:i + step])
+                        self.wfile.flush()
+                        time.sleep(0.1)
+                except OSError:
+                    pass
+                return
             if idx == 0 and args.mode == "truncate":
                 self.send_response(200)
                 self.send_header("Content-Type", "application/octet-stream")

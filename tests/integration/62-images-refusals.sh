@@ -83,6 +83,12 @@ expect_refused "registry failing mid-pull" "500" pull acct1 "$FAKE/img"
 expect_refused "unknown image" "manifest unknown" pull acct1 "$FAKE/img:nope"
 expect_refused "unknown repository" "repository does not exist" pull acct1 "$FAKE/other"
 
+# A pull abandoned half way (the client went away) leaves nothing either.
+start_fakereg --repo img --mode slow --layer "$T/tars/good.tar" --layer "$T/tars/good2.tar"
+t0=$(date +%s)
+expect_refused "abandoned pull" "cancelled" -c 1500 pull acct1 "$FAKE/img"
+[ $(($(date +%s) - t0)) -lt 10 ] || fail "cancelling took too long"
+
 # After all that, a good image still pulls (its layer blobs give way to
 # tar-splits: only the config stays in the blob store).
 start_fakereg --repo img --layer "$T/tars/good.tar" --layer "$T/tars/good2.tar"
