@@ -19,6 +19,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <wchar.h>
 
 #include "adm.h"
 #include "xalloc.h"
@@ -185,7 +186,9 @@ shell_open(struct shell *sh, const struct adm_ctx *ctx)
 	el_set(sh->el, EL_SIGNAL, 1);
 	el_set(sh->el, EL_PROMPT, shell_prompt);
 	el_set(sh->el, EL_HIST, history, sh->hist);
-	el_set(sh->el, EL_ADDFN, "adm-complete", "complete a word",
+	/* The wide form: the narrow one copies both strings and never frees
+	 * them. */
+	el_wset(sh->el, EL_ADDFN, L"adm-complete", L"complete a word",
 	    shell_complete);
 	el_set(sh->el, EL_BIND, "^I", "adm-complete", NULL);
 	el_source(sh->el, NULL);
