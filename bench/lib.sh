@@ -8,6 +8,10 @@
 #                                 DOCKERD_SOCK)
 #   wrk_run URL                   wrk with the same settings for every peer;
 #                                 sets WRK_RPS and WRK_P99_MS
+#   wrk_measure URL PID           wrk_run, plus CPU_US: the server's CPU time
+#                                 per request (steadier than requests/s on a
+#                                 busy machine)
+#   better A B                    true when A > B (numbers)
 #   rss_kib PID                   resident memory of a process
 #   ratio A B                     A/B with two decimals
 #   cleanup_add CMD               run CMD at exit (processes to stop)
@@ -65,6 +69,16 @@ wrk_run() {
 	errors=$(printf '%s\n' "$out" | awk '/Non-2xx|Socket errors/')
 	[ -n "$errors" ] && echo "    wrk: $errors" >&2
 	return 0
+}
+
+better() { awk -v a="$1" -v b="$2" 'BEGIN { exit !(a > b) }'; }
+_cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+wrk_measure() {
+	_t0=$(_cpu_ticks "$2")
+	wrk_run "$1"
+	_t1=$(_cpu_ticks "$2")
+	CPU_US=$(awk -v t="$((_t1 - _t0))" -v hz="$(getconf CLK_TCK)" -v r="$WRK_RPS" \
+		-v s="$WRK_SECS" 'BEGIN { printf "%.1f", (r > 0 ? t / hz * 1e6 / (r * s) : 0) }')
 }
 
 rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
