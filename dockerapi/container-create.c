@@ -482,8 +482,8 @@ create_make(struct create_ctx *x, sdc_error_t *err)
 	int rc;
 
 	xasprintf(&dir, "%s/%s", cs->zones, c->uuid);
-	rc = create_volumes(c, dir, c->config, json_object_get(c->config,
-	    "HostConfig"), &x->mounts, &x->nmounts, err);
+	rc = create_volumes(c, dir, c->config, c->host_config, &x->mounts,
+	    &x->nmounts, err);
 	if (rc == 0) {
 		create_spec(x, &spec);
 		if ((rc = rt_create(&cs->rt, &spec, err)) < 0 && (*err)->code == 0)

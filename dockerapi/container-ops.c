@@ -266,7 +266,6 @@ ops_exited(struct containers *cs, struct ctr *c)
 	if (any)
 		events_container(cs, c, "stop", NULL);
 	if (restart && !c->removing) {
-		c->restart_count++;
 		if (ctr_start_one(cs, c, &err) == 0)
 			events_container(cs, c, "restart", NULL);
 	}

@@ -75,6 +75,10 @@ class Run(common.ContainersTest):
         stats = self.ok("stats", "--no-stream", "--format",
                         "{{.Name}} {{.CPUPerc}} {{.MemUsage}}", "life")
         self.assertRegex(stats, r"^life \d+\.\d+% [\d.]+[KMG]iB / 1GiB")
+        self.assertRegex(self.ok("ps", "-s", "--filter", "name=life", "--format", "{{.Size}}"),
+                         r"^\d+(\.\d+)?[kMG]?B")
+        self.assertEqual(self.ok("ps", "-q", "--filter", "status=running",
+                                 "--filter", "name=life"), cid[:12] + "\n")
         self.ok("pause", "life")
         self.assertEqual(self.inspect("life")["State"]["Status"], "paused")
         self.assertIn("(Paused)", self.ok("ps", "--format", "{{.Status}}",

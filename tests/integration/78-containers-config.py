@@ -143,6 +143,25 @@ class Config(common.ContainersTest):
             self.d.set_tunable("DEFAULT_MAX_LOG_SIZE", 50000000)
         self.ok("rm", "-f", "slow")
 
+    def test_process_settings_and_volumes(self):
+        out = self.ok("run", "--rm", "-w", "/tmp", "-u", "1000:1000", "-h", "myhost",
+                      "-e", "FOO=bar", "busybox", "sh", "-c",
+                      'echo "$(pwd) $(id -u):$(id -g) $(hostname) $FOO"')
+        self.assertEqual(out, "/tmp 1000:1000 myhost bar\n")
+        self.assertEqual(self.ok("run", "--rm", "--entrypoint", "echo", "busybox", "a", "b"),
+                         "a b\n")
+        self.ok("run", "--name", "vol", "-v", "/data", "busybox", "sh", "-c",
+                "echo kept > /data/f")
+        c = self.inspect("vol")
+        self.assertEqual(c["Mounts"][0]["Destination"], "/data")
+        with open(os.path.join(c["Mounts"][0]["Source"], "f")) as f:
+            self.assertEqual(f.read(), "kept\n")
+        self.assertEqual(self.ok("start", "-a", "vol"), "")
+        self.ok("rm", "-v", "vol")
+        self.assertFalse(os.path.exists(c["Mounts"][0]["Source"]))
+        r = self.fails("run", "--rm", "-v", "/etc:/hostetc", "busybox", "true")
+        self.assertIn("not supported", r.stderr)
+
     def test_docker_py(self):
         import docker
         tls = docker.tls.TLSConfig(
