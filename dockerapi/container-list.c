@@ -5,7 +5,8 @@
  * ps is the call clients make most (compose and the CLI poll it), so it
  * reads nothing from disk unless the client asks for sizes: the states
  * are those the watchers keep, and the rows were loaded at start.
- * Filters take both of Docker's encodings, {"label": ["a=b"]} and the old
+ * Filters (id, name, label, status, exited, ancestor, since, before)
+ * take both of Docker's encodings, {"label": ["a=b"]} and the old
  * {"label": {"a=b": true}}.
  */
 #include <ftw.h>
@@ -223,6 +224,30 @@ list_match(const struct ctr *c, const json_t *filters)
 	return ok;
 }
 
+/* filters since=X and before=X: created after or before container X. */
+static bool
+list_time_filter(struct containers *cs, const char *acct, const json_t *filters,
+    const struct ctr *c)
+{
+	static const char *const keys[] = { "since", "before" };
+	const struct ctr *ref;
+	json_t *vals;
+	size_t k;
+	bool ok = true;
+
+	for (k = 0; ok && k < 2; k++) {
+		if ((vals = list_filter_values(filters, keys[k])) == NULL)
+			continue;
+		if (json_array_size(vals) > 0 &&
+		    (ref = ctr_find(cs, acct, json_string_value(json_array_get(vals,
+		    0)) ?: "", NULL)) != NULL)
+			ok = k == 0 ? c->created > ref->created :
+			    c->created < ref->created;
+		json_decref(vals);
+	}
+	return ok;
+}
+
 int
 ctr_list(struct http_request *req, void *arg)
 {
@@ -249,7 +274,8 @@ ctr_list(struct http_request *req, void *arg)
 			break;
 		if (strcmp(c->account, acct) != 0 ||
 		    (!all && !ctr_running(c)) ||
-		    (filters != NULL && !list_match(c, filters)))
+		    (filters != NULL && (!list_match(c, filters) ||
+		    !list_time_filter(cs, acct, filters, c))))
 			continue;
 		json_array_append_new(out, list_entry(cs, c, size));
 	}

@@ -118,6 +118,14 @@ class Run(common.ContainersTest):
         self.ok("rm", "taken")
         name = self.inspect(self.ok("create", "busybox", "true").strip())["Name"]
         self.assertRegex(name, r"^/[a-z]+_[a-z]+\d*$")
+        self.ok("create", "--name", "older", "busybox", "true")
+        self.ok("create", "--name", "newer", "busybox", "true")
+        self.assertEqual(self.ok("ps", "-a", "--filter", "since=older",
+                                 "--format", "{{.Names}}"), "newer\n")
+        self.assertIn("older", self.ok("ps", "-a", "--filter", "before=newer",
+                                       "--format", "{{.Names}}").split())
+        self.assertEqual(self.ok("ps", "-a", "-n", "1", "--format", "{{.Names}}"), "newer\n")
+        self.ok("rm", "older", "newer", name[1:])
 
     def test_events_and_wait(self):
         since = str(int(time.time()) - 1)
