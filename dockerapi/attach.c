@@ -166,6 +166,13 @@ attach_end_all(struct ctr *c)
 		attach_finish(c->attachers);
 }
 
+void
+attach_free_all(struct ctr *c)
+{
+	while (c->attachers != NULL)
+		attach_free(c->attachers);
+}
+
 bool
 attach_backlogged(const struct ctr *c)
 {

@@ -431,7 +431,9 @@ containers_free(struct dockerapi *d)
 		return;
 	while ((c = cs->list) != NULL) {
 		cs->list = c->next;
-		attach_end_all(c);
+		attach_free_all(c);
+		if (c->stop_timer != NULL)
+			event_free(c->stop_timer);
 		watch_stop(c);
 		ctr_free(c);
 	}

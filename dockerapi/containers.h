@@ -168,6 +168,8 @@ int ctr_resize(struct http_request *req, void *arg);
 /* Frames read by the watcher go to the attachers fed from it. */
 void attach_feed(struct ctr *c, const struct rt_frame *f);
 void attach_end_all(struct ctr *c);
+/* The daemon is stopping: drop every client of the container now. */
+void attach_free_all(struct ctr *c);
 /* Docker's 8-byte header of a multiplexed stream. */
 void attach_mux_header(unsigned char hdr[8], int stream, size_t len);
 /* Stop reading the watcher while a client is slow. */
