@@ -229,10 +229,11 @@ struct logs_dir {
 };
 /* True when name is stdio.log.YYYY-MM-DDTHH:MM:SS[.F]Z (1 to 9 digits F). */
 bool logs_walk_is_rotated(const char *name);
-/* Open the root and list the entries that look like container directories
- * (UUID names).  The root itself may be a link; nothing below it is
- * followed. */
+/* Open the root (it may itself be a link; nothing below it is followed). */
 int logs_walk_open(struct logs_tree *t, const char *zones, sdc_error_t *err);
+/* (Re)read the entries that look like container directories: UUID names,
+ * not links.  Cleanup lists only once it holds the lock. */
+int logs_walk_list(struct logs_tree *t, sdc_error_t *err);
 void logs_walk_close(struct logs_tree *t);
 /* Open <root>/<ids[i]>/logs one component at a time with O_NOFOLLOW and
  * O_DIRECTORY.  -1 with errno: ENOENT (no such dir: nothing to do),

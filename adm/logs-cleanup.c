@@ -404,6 +404,13 @@ cleanup_go(const struct adm_cmd_entry *self, const struct adm_ctx *ctx,
 		logs_walk_close(&r.tree);
 		return i ? ADM_EXIT_BUSY : ADM_EXIT_FAIL;
 	}
+	if (logs_walk_list(&r.tree, &err) < 0) {
+		adm_cmd_warn(self, "%s", sdc_error_msg(err));
+		sdc_error_release(&err);
+		logs_lock_release(&lock);
+		logs_walk_close(&r.tree);
+		return ADM_EXIT_FAIL;
+	}
 	clock_gettime(CLOCK_REALTIME, &now);
 	r.cutoff_ns = ((int64_t)now.tv_sec - (int64_t)o->max_age) * 1000000000 +
 	    now.tv_nsec;

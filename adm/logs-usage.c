@@ -155,6 +155,10 @@ adm_logs_usage_rows(const char *zones, sdc_error_t *err)
 	memset(&r, 0, sizeof r);
 	if (logs_walk_open(&r.tree, zones, err) < 0)
 		return NULL;
+	if (logs_walk_list(&r.tree, err) < 0) {
+		logs_walk_close(&r.tree);
+		return NULL;
+	}
 	r.rows = xcalloc(r.tree.ids.n + 1, sizeof *r.rows);
 	logs_walk_pool(logs_walk_default_jobs(), r.tree.ids.n, usage_container, &r);
 	rows = usage_rows(&r, &sum, &n);
@@ -185,9 +189,11 @@ usage_exec(const struct adm_cmd_entry *self, struct adm_ctx *ctx, int argc,
 		return adm_cmd_usage_error(self, "unexpected argument '%s'",
 		    argv[st.ind]);
 	memset(&r, 0, sizeof r);
-	if (logs_walk_open(&r.tree, ctx->zones, &err) < 0) {
+	if (logs_walk_open(&r.tree, ctx->zones, &err) < 0 ||
+	    logs_walk_list(&r.tree, &err) < 0) {
 		adm_cmd_warn(self, "%s", sdc_error_msg(err));
 		sdc_error_release(&err);
+		logs_walk_close(&r.tree);
 		return ADM_EXIT_FAIL;
 	}
 	r.rows = xcalloc(r.tree.ids.n + 1, sizeof *r.rows);

@@ -84,20 +84,26 @@ walk_cmp_ids(const void *a, const void *b)
 int
 logs_walk_open(struct logs_tree *t, const char *zones, sdc_error_t *err)
 {
-	struct dirent *de;
-	DIR *dir;
-	int fd;
-
 	memset(t, 0, sizeof *t);
 	t->rootfd = open(zones, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (t->rootfd < 0)
 		return sdc_make_error(err, errno, "cannot open %s", zones);
 	t->path = xstrdup(zones);
+	return 0;
+}
+
+int
+logs_walk_list(struct logs_tree *t, sdc_error_t *err)
+{
+	struct dirent *de;
+	DIR *dir;
+	int fd;
+
+	adm_strv_free(&t->ids);
 	if ((fd = dup(t->rootfd)) < 0 || (dir = fdopendir(fd)) == NULL) {
-		sdc_make_error(err, errno, "cannot read %s", zones);
+		sdc_make_error(err, errno, "cannot read %s", t->path);
 		if (fd >= 0)
 			close(fd);
-		logs_walk_close(t);
 		return -1;
 	}
 	/* dup shares the offset: start from the top whatever happened. */

@@ -214,6 +214,7 @@ test_walk(void **state)
 	int fd;
 
 	assert_int_equal(logs_walk_open(&lt, t->zones, NULL), 0);
+	assert_int_equal(logs_walk_list(&lt, NULL), 0);
 	/* U1, U2, U4: U3 is a link and not-a-uuid is not a container */
 	assert_int_equal(lt.ids.n, 3);
 	assert_string_equal(lt.ids.v[0], U1);
