@@ -76,7 +76,7 @@ attach_unlink(struct ctr_attach *a)
 			break;
 		}
 	watch_maybe_mute(a->c);
-	if (a->c->watch_ev != NULL && !attach_backlogged(a->c))
+	if (a->c->watch_fd >= 0 && !attach_backlogged(a->c))
 		event_add(a->c->watch_ev, NULL);
 	a->c = NULL;
 }
@@ -230,7 +230,7 @@ attach_write_cb(struct bufferevent *bev, void *arg)
 {
 	struct ctr_attach *a = arg;
 
-	if (a->c != NULL && a->c->watch_ev != NULL && !attach_backlogged(a->c))
+	if (a->c != NULL && a->c->watch_fd >= 0 && !attach_backlogged(a->c))
 		event_add(a->c->watch_ev, NULL);
 }
 

@@ -19,6 +19,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <event2/event.h>
 
@@ -67,6 +68,42 @@ watch_stop(struct ctr *c)
 		close(c->watch_fd);
 	c->watch_ev = NULL;
 	c->watch_fd = -1;
+}
+
+/* No monitor to tell us (it was killed, the container lives on): read
+ * the folder a few times a second until the container is gone. */
+static void
+watch_poll_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct ctr *c = arg;
+	sdc_error_t err = NULL;
+	struct rt_state st;
+
+	if (rt_state_read(&c->cs->rt, c->uuid, &st, &err) < 0) {
+		sdc_error_release(&err);
+		st.status = RT_EXITED;
+		st.exit_code = -1;
+	}
+	if (st.status == RT_RUNNING || st.status == RT_PAUSED)
+		return;
+	if (st.finished_at.tv_sec == 0)
+		clock_gettime(CLOCK_REALTIME, &st.finished_at);
+	c->st = st;
+	watch_stop(c);
+	attach_end_all(c);
+	watch_exited(c->cs, c);
+}
+
+void
+watch_orphan(struct containers *cs, struct ctr *c)
+{
+	struct timeval tv = { 0, 250000 };
+
+	watch_stop(c);
+	log_warn("container %s runs without its monitor; polling its state",
+	    c->id);
+	c->watch_ev = event_new(cs->d->base, -1, EV_PERSIST, watch_poll_cb, c);
+	event_add(c->watch_ev, &tv);
 }
 
 void
@@ -249,7 +286,9 @@ watch_cb(evutil_socket_t fd, short what, void *arg)
 	if (rc == 1)
 		attach_feed(c, f);
 	attach_end_all(c);
-	if (ctr_running(c))
-		return;         /* the monitor died, the container lives on */
+	if (ctr_running(c)) {
+		watch_orphan(cs, c);    /* the monitor died, the container lives on */
+		return;
+	}
 	watch_exited(cs, c);
 }

@@ -352,6 +352,7 @@ ctr_recover(struct containers *cs, struct ctr *c)
 	    watch_start(cs, c, fd, true) < 0) {
 		log_warn("container %s: no watcher: %s", c->id, sdc_error_msg(err));
 		sdc_error_release(&err);
+		watch_orphan(cs, c);
 	}
 }
 

@@ -139,6 +139,8 @@ void logconfig_init(struct dockerapi *d);
 /* container-watch.c: the watcher, exits, waits */
 int watch_start(struct containers *cs, struct ctr *c, int fd, bool muted);
 void watch_stop(struct ctr *c);
+/* A running container without a monitor connection: poll its folder. */
+void watch_orphan(struct containers *cs, struct ctr *c);
 /* Mute the watcher once no attacher is fed from it. */
 void watch_maybe_mute(struct ctr *c);
 int ctr_wait(struct http_request *req, void *arg);
