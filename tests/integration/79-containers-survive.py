@@ -6,6 +6,7 @@ exit codes recorded by the monitors while no daemon was there."""
 import importlib
 import os
 import signal
+import subprocess
 import sys
 import time
 
@@ -40,6 +41,21 @@ class Survive(common.ContainersTest):
         self.ok("stop", "-t", "1", "keeps")
         self.assertEqual(self.ok("wait", "keeps").strip(), "137")
         self.assertEqual(self.ok("run", "--rm", "busybox", "echo", "again"), "again\n")
+
+    def test_monitor_killed(self):
+        """A container whose monitor dies still stops, and says so."""
+        self.ok("run", "-d", "--name", "orphan", "busybox", "sleep", "1000")
+        uuid = self.uuid_of("orphan")
+        mon = subprocess.run(["pgrep", "-f", "--", "--dir %s/%s " % (self.zones, uuid)],
+                             capture_output=True, text=True).stdout.split()
+        self.assertEqual(len(mon), 1)
+        os.kill(int(mon[0]), signal.SIGKILL)
+        time.sleep(0.5)
+        self.assertTrue(self.inspect("orphan")["State"]["Running"])
+        self.ok("stop", "-t", "1", "orphan", timeout=20)
+        self.assertEqual(self.inspect("orphan")["State"]["Status"], "exited")
+        self.ok("rm", "orphan")
+        self.assert_gone(uuid)
 
 
 if __name__ == "__main__":
