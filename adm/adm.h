@@ -125,6 +125,9 @@ const struct adm_cmd_entry *adm_cmd_find_in(const struct adm_cmd_entry *const *t
     int argc, char **argv, int *used, sdc_error_t *err);
 /* Parse → find → exec, for main and the shell alike. */
 int adm_cmd_run(const struct adm_ctx *ctx, int argc, char **argv);
+/* Whether each of argv's words starts the matching word of name ("lo",
+ * "c" starts "logs cleanup"). */
+bool adm_cmd_name_starts(const char *name, int argc, char **argv);
 /* "usage: sdcadm-docker NAME USAGE" and the help paragraph. */
 void adm_cmd_help(const struct adm_cmd_entry *entry, FILE *f);
 /* The overview: every visible command with its one-line usage. */
@@ -194,7 +197,9 @@ struct adm_column {
  * (TIOCGWINSZ on stdout), else 80. */
 int adm_output_width(void);
 /* Print rows (an array of objects) as JSON when ctx->json, else as a table
- * with an optional footer row (totals). */
+ * with an optional footer row (totals).  The footer is for the table only:
+ * a command whose JSON carries totals builds its own document and prints
+ * it with adm_output_json() (logs-usage.c does). */
 void adm_output_list(const struct adm_ctx *ctx, const struct adm_column *cols,
     json_t *rows, json_t *footer);
 /* Print a table of the given width (for tests and the TUI). */

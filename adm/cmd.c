@@ -22,6 +22,7 @@
 #include "xalloc.h"
 
 static const struct adm_cmd_entry adm_cmd_help_entry;
+static int cmd_help_group(FILE *f, int argc, char **argv);
 
 /* One line per subcommand, kept sorted. */
 const struct adm_cmd_entry *const adm_cmd_table[] = {
@@ -242,8 +243,9 @@ adm_cmd_run(const struct adm_ctx *ctx, int argc, char **argv)
 	entry = adm_cmd_find(argc, argv, &used, &err);
 	if (entry == NULL) {
 		fprintf(stderr, "%s: %s\n", ADM_PROGRAM, sdc_error_msg(err));
-		fprintf(stderr, "Run '%s help' for the list of commands.\n",
-		    ADM_PROGRAM);
+		if (argc == 0 || cmd_help_group(stderr, argc, argv) == 0)
+			fprintf(stderr, "Run '%s help' for the list of "
+			    "commands.\n", ADM_PROGRAM);
 		sdc_error_release(&err);
 		return ADM_EXIT_USAGE;
 	}
@@ -371,7 +373,41 @@ adm_opt_next(struct adm_opt_state *st, int argc, char **argv)
 	return c;
 }
 
-/* help [COMMAND]: the overview, or one command's help. */
+bool
+adm_cmd_name_starts(const char *name, int argc, char **argv)
+{
+	struct adm_split s;
+	bool yes;
+	int i;
+
+	adm_argv_split(name, false, &s, NULL);
+	yes = s.words.n >= (size_t)argc;
+	for (i = 0; yes && i < argc; i++)
+		yes = strncmp(s.words.v[i], argv[i], strlen(argv[i])) == 0;
+	adm_split_free(&s);
+	return yes;
+}
+
+/* The usage lines of the visible commands whose names start with argv
+ * ("help logs"); how many. */
+static int
+cmd_help_group(FILE *f, int argc, char **argv)
+{
+	const struct adm_cmd_entry *const *e;
+	int n = 0;
+
+	for (e = adm_cmd_table; *e != NULL; e++) {
+		if (((*e)->flags & ADM_CMD_HIDDEN) ||
+		    !adm_cmd_name_starts((*e)->name, argc, argv))
+			continue;
+		fprintf(f, "%s %s %s%s%s\n", n++ ? "      " : "usage:",
+		    ADM_PROGRAM, (*e)->name, *(*e)->usage ? " " : "",
+		    (*e)->usage);
+	}
+	return n;
+}
+
+/* help [COMMAND]: the overview, one command's help, or a group's usage. */
 static int
 cmd_help_exec(const struct adm_cmd_entry *self, struct adm_ctx *ctx, int argc,
     char **argv)
@@ -385,6 +421,10 @@ cmd_help_exec(const struct adm_cmd_entry *self, struct adm_ctx *ctx, int argc,
 		return ADM_EXIT_OK;
 	}
 	entry = adm_cmd_find(argc - 1, argv + 1, &used, &err);
+	if (entry == NULL && cmd_help_group(ctx->out, argc - 1, argv + 1) > 0) {
+		sdc_error_release(&err);
+		return ADM_EXIT_OK;
+	}
 	if (entry == NULL) {
 		adm_cmd_warn(self, "%s", sdc_error_msg(err));
 		sdc_error_release(&err);

@@ -22,7 +22,7 @@ complete_words(int argc, char **argv, const char *word, struct adm_strv *out)
 	const char *names[2];
 	struct adm_split s;
 	size_t len = strlen(word);
-	int i, k;
+	int k;
 
 	for (e = adm_cmd_table; *e != NULL; e++) {
 		if ((*e)->flags & ADM_CMD_HIDDEN)
@@ -30,12 +30,10 @@ complete_words(int argc, char **argv, const char *word, struct adm_strv *out)
 		names[0] = (*e)->name;
 		names[1] = (*e)->alias;
 		for (k = 0; k < 2 && names[k] != NULL; k++) {
+			if (!adm_cmd_name_starts(names[k], argc, argv))
+				continue;
 			adm_argv_split(names[k], false, &s, NULL);
-			for (i = 0; i < argc && (size_t)i < s.words.n; i++)
-				if (strncmp(s.words.v[i], argv[i],
-				    strlen(argv[i])) != 0)
-					break;
-			if (i == argc && s.words.n > (size_t)argc &&
+			if (s.words.n > (size_t)argc &&
 			    strncmp(s.words.v[argc], word, len) == 0)
 				adm_strv_add(out, s.words.v[argc]);
 			adm_split_free(&s);

@@ -316,6 +316,86 @@ test_output_width(void **state)
 		assert_int_equal(adm_output_width(), 80);
 }
 
+static void
+test_history_path(void **unused)
+{
+	char dir[] = "/tmp/test_adm.XXXXXX", state[64], want[96], *p;
+
+	setenv("HOME", "/home/op", 1);
+	unsetenv("XDG_STATE_HOME");
+	p = adm_shell_history_path();
+	assert_string_equal(p, "/home/op/.sdcadm_docker_history");
+	free(p);
+	setenv("XDG_STATE_HOME", "relative/ignored", 1);
+	p = adm_shell_history_path();
+	assert_string_equal(p, "/home/op/.sdcadm_docker_history");
+	free(p);
+	assert_non_null(mkdtemp(dir));
+	snprintf(want, sizeof want, "%s/state/sdcadm-docker/history", dir);
+	snprintf(state, sizeof state, "%s/state", dir);
+	setenv("XDG_STATE_HOME", state, 1);
+	p = adm_shell_history_path();
+	assert_string_equal(p, want);
+	free(p);
+	*strrchr(want, '/') = '\0';
+	assert_int_equal(rmdir(want), 0);	/* it made the directories */
+	assert_int_equal(rmdir(state), 0);
+	assert_int_equal(rmdir(dir), 0);
+	unsetenv("XDG_STATE_HOME");
+	unsetenv("HOME");
+	assert_null(adm_shell_history_path());
+}
+
+/* Run a line through adm_cmd_run, stdout captured. */
+static int
+run_line(const char *line, char **text)
+{
+	struct adm_ctx ctx = { .zones = "/nonexistent" };
+	struct adm_split s;
+	size_t len = 0;
+	int rc;
+
+	assert_int_equal(adm_argv_split(line, false, &s, NULL), 0);
+	ctx.out = open_memstream(text, &len);
+	rc = adm_cmd_run(&ctx, (int)s.words.n, s.words.v);
+	fclose(ctx.out);
+	adm_split_free(&s);
+	return rc;
+}
+
+static void
+test_help(void **state)
+{
+	char *t;
+
+	assert_int_equal(run_line("help", &t), 0);
+	assert_non_null(strstr(t, "  logs cleanup ["));
+	assert_null(strstr(t, "_complete"));
+	free(t);
+	assert_int_equal(run_line("help lo", &t), 0);
+	assert_string_equal(t, "usage: sdcadm-docker logs cleanup "
+	    "[--zones DIR] [--max-age AGE] [--keep N] [--max-total SIZE] "
+	    "[--dry-run] [--verbose] [--json] [--wait | --no-wait] "
+	    "[--timeout SECS] [--jobs N]\n"
+	    "       sdcadm-docker logs usage [--zones DIR] [--json]\n");
+	free(t);
+	assert_int_equal(run_line("help logs us", &t), 0);
+	assert_true(strncmp(t, "usage: sdcadm-docker logs usage [--zones DIR] "
+	    "[--json]\n\nShows", 53) == 0);
+	free(t);
+	assert_int_equal(run_line("logs usage --help", &t), 0);
+	assert_true(strncmp(t, "usage: sdcadm-docker logs usage", 31) == 0);
+	free(t);
+	assert_int_equal(run_line("help zzz", &t), ADM_EXIT_USAGE);
+	free(t);
+	assert_int_equal(run_line("zzz", &t), ADM_EXIT_USAGE);
+	free(t);
+	/* _complete, as bash calls it */
+	assert_int_equal(run_line("_complete -- logs ''", &t), 0);
+	assert_string_equal(t, "cleanup\nusage\n");
+	free(t);
+}
+
 int
 main(void)
 {
@@ -328,6 +408,8 @@ main(void)
 		cmocka_unit_test(test_units),
 		cmocka_unit_test(test_output_table),
 		cmocka_unit_test(test_output_width),
+		cmocka_unit_test(test_history_path),
+		cmocka_unit_test(test_help),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
