@@ -206,7 +206,7 @@ ctr_insert(struct containers *cs, struct ctr *c, sdc_error_t *err)
 	else if (*err != NULL && (*err)->code == STORE_CONSTRAINT)
 		sdc_make_error_code(err, 409, "Conflict. The container name "
 		    "\"/%s\" is already in use.", c->name);
-	store_reset(st);
+	store_finalize(st);
 out:
 	free(config);
 	free(hc);
@@ -232,7 +232,7 @@ ctr_rename_row(struct containers *cs, struct ctr *c, const char *name,
 	    store_bind_text(st, 2, c->id, err) == 0 &&
 	    store_step(st, err) >= 0)
 		rc = 0;
-	store_reset(st);
+	store_finalize(st);
 	if (rc == 0) {
 		free(c->name);
 		c->name = xstrdup(name);
@@ -250,7 +250,7 @@ ctr_delete_row(struct containers *cs, const char *id, sdc_error_t *err)
 		return -1;
 	if (store_bind_text(st, 1, id, err) == 0 && store_step(st, err) >= 0)
 		rc = 0;
-	store_reset(st);
+	store_finalize(st);
 	return rc;
 }
 
@@ -373,7 +373,7 @@ ctr_load(struct containers *cs, sdc_error_t *err)
 		*tail = c;
 		tail = &c->next;
 	}
-	store_reset(st);
+	store_finalize(st);
 	if (rc < 0)
 		return -1;
 	for (c = cs->list; c != NULL; c = c->next)

@@ -16,14 +16,14 @@ common = importlib.import_module("76-containers-common")
 
 class Run(common.ContainersTest):
     def test_run_rm_echo(self):
-        self.assertEqual(self.ok("run", "--rm", "--name", "rm1", "busybox", "echo", "hi"),
+        self.assertEqual(self.ok("run", "--rm", "--name", "rmtest1", "busybox", "echo", "hi"),
                          "hi\n")
         env = dict(self.d.docker_env(self.alice), DOCKER_API_VERSION="1.24")
-        r = subprocess.run(["docker", "run", "--rm", "--name", "rm2", "busybox", "echo", "hi"],
+        r = subprocess.run(["docker", "run", "--rm", "--name", "rmtest2", "busybox", "echo", "hi"],
                            env=env,
                            capture_output=True, text=True, timeout=60)
         self.assertEqual((r.returncode, r.stdout), (0, "hi\n"), r.stderr)
-        self.assertEqual(self.ok("ps", "-aq", "--filter", "name=rm"), "")
+        self.assertEqual(self.ok("ps", "-aq", "--filter", "name=rmtest"), "")
 
     def test_exit_codes(self):
         r = self.docker(self.alice, "run", "--name", "three", "busybox", "sh", "-c", "exit 3")
@@ -38,9 +38,10 @@ class Run(common.ContainersTest):
         self.ok("kill", "victim")
         self.assertEqual(self.ok("wait", "victim").strip(), "137")
         self.assertEqual(self.inspect("victim")["State"]["ExitCode"], 137)
-        r = self.docker(self.alice, "run", "busybox", "nosuchcommand")
+        r = self.docker(self.alice, "run", "--name", "nocmd", "busybox", "nosuchcommand")
         self.assertNotEqual(r.returncode, 0)
-        self.ok("rm", "three", "victim")
+        self.assertIn("nosuchcommand", r.stderr)
+        self.ok("rm", "three", "victim", "nocmd")
 
     def test_tty_and_stdin(self):
         self.assertEqual(self.ok("run", "--rm", "-t", "busybox", "echo", "tty"), "tty\n")
