@@ -344,6 +344,11 @@ extern const struct adm_cmd_entry adm_cmd_tui_entry;
 /* shell.c: the libedit shell. */
 /* The interactive loop; returns the exit status for main. */
 int adm_shell_run(const struct adm_ctx *ctx);
+/* True once Ctrl-C was pressed in the shell during the current command.
+ * A command that can run long (a --follow, a wait) polls it, e.g. from a
+ * curl progress callback, and stops; outside the shell SIGINT keeps its
+ * default action and this stays false. */
+bool adm_interrupted(void);
 /* Where history is kept: $XDG_STATE_HOME/sdcadm-docker/history, else
  * ~/.sdcadm_docker_history.  Caller frees; NULL when there is no home. */
 char *adm_shell_history_path(void);

@@ -9,7 +9,9 @@
  * only sets a flag, installed without SA_RESTART, so libedit's read fails
  * with EINTR and el_gets() returns; the loop sees the flag, drops the line
  * and prompts again.  EL_SIGNAL lets libedit put the terminal back in order
- * around the signal.  History is saved after every command, so it survives
+ * around the signal.  While a command runs, Ctrl-C only sets the same flag:
+ * a command that waits long (following a log, say) polls adm_interrupted()
+ * and returns, and the shell carries on.  History is saved after every command, so it survives
  * the shell being killed.
  */
 #include <errno.h>
@@ -42,6 +44,12 @@ shell_on_sigint(int sig)
 {
 	(void)sig;
 	shell_interrupted = 1;
+}
+
+bool
+adm_interrupted(void)
+{
+	return shell_interrupted != 0;
 }
 
 static char *
@@ -238,8 +246,10 @@ shell_line(struct shell *sh, const char *line)
 	shell_remember(sh, line);
 	if (strcmp(s.words.v[0], "exit") == 0 || strcmp(s.words.v[0], "quit") == 0)
 		go_on = false;
-	else
+	else {
+		shell_interrupted = 0;
 		adm_cmd_run(&sh->ctx, (int)s.words.n, s.words.v);
+	}
 	fflush(stdout);
 	adm_split_free(&s);
 	return go_on;
