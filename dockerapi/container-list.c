@@ -138,22 +138,6 @@ list_entry(struct containers *cs, const struct ctr *c, bool size)
 	return e;
 }
 
-/* The filter's values as an array, whichever encoding the client used. */
-static json_t *
-list_filter_values(const json_t *filters, const char *key)
-{
-	json_t *v = json_object_get(filters, key), *a;
-	const char *k;
-	json_t *x;
-
-	if (v == NULL || json_is_array(v))
-		return json_incref(v);
-	a = json_array();
-	json_object_foreach(v, k, x)
-		json_array_append_new(a, json_string(k));
-	return a;
-}
-
 static bool
 list_ancestor(const struct ctr *c, const char *want)
 {
@@ -206,7 +190,7 @@ list_match(const struct ctr *c, const json_t *filters)
 	size_t i, k;
 
 	for (k = 0; ok && keys[k] != NULL; k++) {
-		if ((vals = list_filter_values(filters, keys[k])) == NULL)
+		if ((vals = ctr_filter_values(filters, keys[k])) == NULL)
 			continue;
 		ok = json_array_size(vals) == 0;
 		for (i = 0; !ok && i < json_array_size(vals); i++)
@@ -215,7 +199,7 @@ list_match(const struct ctr *c, const json_t *filters)
 		json_decref(vals);
 	}
 	/* Every label filter must hold. */
-	if (ok && (vals = list_filter_values(filters, "label")) != NULL) {
+	if (ok && (vals = ctr_filter_values(filters, "label")) != NULL) {
 		for (i = 0; ok && i < json_array_size(vals); i++)
 			ok = list_match_one(c, "label",
 			    json_string_value(json_array_get(vals, i)) ?: "");
@@ -236,7 +220,7 @@ list_time_filter(struct containers *cs, const char *acct, const json_t *filters,
 	bool ok = true;
 
 	for (k = 0; ok && k < 2; k++) {
-		if ((vals = list_filter_values(filters, keys[k])) == NULL)
+		if ((vals = ctr_filter_values(filters, keys[k])) == NULL)
 			continue;
 		if (json_array_size(vals) > 0 &&
 		    (ref = ctr_find(cs, acct, json_string_value(json_array_get(vals,

@@ -360,6 +360,56 @@ ctr_delete(struct http_request *req, void *arg)
 	return http_reply(req, 204, NULL, NULL, 0);
 }
 
+/* POST /containers/prune: the account's stopped containers, filtered by
+ * label (label=K[=V], label!=K[=V]) and `until` (a Unix time). */
+static bool
+ops_prune_match(const struct ctr *c, const json_t *filters)
+{
+	json_t *v = ctr_filter_values(filters, "label");
+	json_t *nv = ctr_filter_values(filters, "label!");
+	json_t *u = ctr_filter_values(filters, "until"), *x;
+	const char *until = json_string_value(json_array_get(u, 0));
+	bool ok = until == NULL ||
+	    c->created / 1000000000 < (int64_t)strtoll(until, NULL, 10);
+	size_t i;
+
+	json_array_foreach(v, i, x)
+		ok = ok && labels_match(ctr_labels(c), json_string_value(x) ?: "");
+	json_array_foreach(nv, i, x)
+		ok = ok && !labels_match(ctr_labels(c), json_string_value(x) ?: "");
+	json_decref(v);
+	json_decref(nv);
+	json_decref(u);
+	return ok;
+}
+
+int
+ctr_prune(struct http_request *req, void *arg)
+{
+	struct containers *cs = ctrs(arg);
+	const char *f = http_query(req, "filters");
+	const char *acct = ctr_account(req);
+	json_t *filters = f != NULL ? json_loads(f, 0, NULL) : NULL;
+	json_t *deleted = json_array();
+	struct ctr *c, *next;
+	sdc_error_t err = NULL;
+
+	for (c = cs->list; c != NULL; c = next) {
+		next = c->next;
+		if (strcmp(c->account, acct) != 0 || ctr_running(c) ||
+		    c->removing || !ops_prune_match(c, filters))
+			continue;
+		json_array_append_new(deleted, json_string(c->id));
+		if (ctr_remove(cs, c, false, &err) < 0) {
+			json_array_remove(deleted, json_array_size(deleted) - 1);
+			sdc_error_release(&err);
+		}
+	}
+	json_decref(filters);
+	return api_json(req, 200, json_pack("{s:o,s:i}", "ContainersDeleted",
+	    deleted, "SpaceReclaimed", 0));
+}
+
 int
 ctr_rename(struct http_request *req, void *arg)
 {

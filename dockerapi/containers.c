@@ -73,6 +73,20 @@ ctr_labels(const struct ctr *c)
 	return json_is_object(l) ? l : NULL;
 }
 
+json_t *
+ctr_filter_values(const json_t *filters, const char *key)
+{
+	json_t *v = json_object_get(filters, key), *a, *x;
+	const char *k;
+
+	if (v == NULL || json_is_array(v))
+		return json_incref(v);
+	a = json_array();
+	json_object_foreach(v, k, x)
+		json_array_append_new(a, json_string(k));
+	return a;
+}
+
 void
 ctr_ts_iso(char *out, size_t len, const struct timespec *ts)
 {
@@ -534,6 +548,7 @@ containers_admin_get(struct dockerapi *d, const char *ref)
 const struct api_endpoint api_container_endpoints[] = {
 	R("POST", "/containers/create", ctr_create, API_PROVISION, 0),
 	R("GET", "/containers/json", ctr_list, 0, 0),
+	R("POST", "/containers/prune", ctr_prune, 0, 25),
 	R("GET", "/containers/:id/json", ctr_inspect, 0, 0),
 	R("POST", "/containers/:id/start", ctr_start, 0, 0),
 	R("POST", "/containers/:id/attach", ctr_attach, 0, 0),

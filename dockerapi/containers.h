@@ -94,6 +94,9 @@ const char *ctr_status_word(const struct ctr *c);
 /* The caller's account uuid, borrowed from the request. */
 const char *ctr_account(struct http_request *req);
 json_t *ctr_labels(const struct ctr *c);
+/* A filter's values as an array (new reference, NULL if absent), from
+ * either of Docker's encodings: {"k": ["v"]} or {"k": {"v": true}}. */
+json_t *ctr_filter_values(const json_t *filters, const char *key);
 void ctr_time_iso(char *out, size_t len, int64_t ns);
 void ctr_ts_iso(char *out, size_t len, const struct timespec *ts);
 
@@ -187,6 +190,7 @@ int ctr_pause(struct http_request *req, void *arg);
 int ctr_unpause(struct http_request *req, void *arg);
 int ctr_delete(struct http_request *req, void *arg);
 int ctr_rename(struct http_request *req, void *arg);
+int ctr_prune(struct http_request *req, void *arg);
 /* A stop or restart in progress sees the exit. */
 void ops_exited(struct containers *cs, struct ctr *c);
 int signal_parse(const char *s);

@@ -128,6 +128,17 @@ class Run(common.ContainersTest):
         self.assertEqual(self.ok("ps", "-a", "-n", "1", "--format", "{{.Names}}"), "newer\n")
         self.ok("rm", "older", "newer", name[1:])
 
+    def test_prune(self):
+        self.ok("create", "--name", "p1", "busybox", "true", certs=self.bob)
+        self.ok("create", "--name", "p2", "--label", "keep=1", "busybox", "true",
+                certs=self.bob)
+        self.ok("run", "-d", "--name", "p3", "busybox", "sleep", "100", certs=self.bob)
+        out = self.ok("container", "prune", "-f", "--filter", "label!=keep", certs=self.bob)
+        self.assertIn("Deleted Containers:", out)
+        self.assertEqual(sorted(self.ok("ps", "-a", "--format", "{{.Names}}",
+                                        certs=self.bob).split()), ["p2", "p3"])
+        self.ok("rm", "-f", "p2", "p3", certs=self.bob)
+
     def test_events_and_wait(self):
         since = str(int(time.time()) - 1)
         self.ok("run", "--name", "ev", "busybox", "true")
