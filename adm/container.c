@@ -29,12 +29,32 @@ const struct adm_column adm_container_columns[] = {
 	{ NULL, NULL, 0 }
 };
 
+/* One flat row from the admin API's inspect-shaped container; the full
+ * object stays under "inspect" for --json and the TUI. */
+static json_t *
+container_row(json_t *c)
+{
+	const char *id = json_str(c, "Id", ""), *name = json_str(c, "Name", "");
+	json_t *config = json_object_get(c, "Config");
+	json_t *labels = json_object_get(config, "Labels");
+
+	return json_pack("{s:s, s:s%, s:s, s:s, s:s, s:s, s:s, s:I, s:O}",
+	    "id", id, "short_id", id, strlen(id) < 12 ? strlen(id) : (size_t)12,
+	    "account", json_str(c, "Login", json_str(c, "Account", "")),
+	    "name", *name == '/' ? name + 1 : name,
+	    "image", json_str(config, "Image", ""),
+	    "state", json_str(json_object_get(c, "State"), "Status", ""),
+	    "package", json_str(labels, "com.joyent.package", "-"),
+	    "log_bytes", json_int(c, "LogBytes", 0),
+	    "inspect", c);
+}
+
 json_t *
 adm_container_rows(const struct adm_ctx *ctx, const char *account, bool all,
     sdc_error_t *err)
 {
 	char *path, *acct = account != NULL ? adm_admin_escape(account) : NULL;
-	json_t *list, *c;
+	json_t *list, *c, *rows;
 	size_t i;
 
 	xasprintf(&path, "/containers?all=%d%s%s", all ? 1 : 0,
@@ -42,10 +62,13 @@ adm_container_rows(const struct adm_ctx *ctx, const char *account, bool all,
 	list = adm_admin_call(ctx, "GET", path, NULL, err);
 	free(path);
 	free(acct);
+	if (list == NULL)
+		return NULL;
+	rows = json_array();
 	json_array_foreach(list, i, c)
-		json_object_set_new(c, "short_id", json_stringn(json_str(c, "id", ""),
-		    strlen(json_str(c, "id", "")) < 12 ? strlen(json_str(c, "id", "")) : 12));
-	return list;
+		json_array_append_new(rows, container_row(c));
+	json_decref(list);
+	return rows;
 }
 
 static int

@@ -16,8 +16,11 @@
  *   GET    /containers[?account=LOGIN][&all=1]  (inspect objects, any account)
  *   GET    /containers/:id                (id, id prefix or uuid)
  */
+#include <dirent.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "dockerapi.h"
@@ -188,6 +191,62 @@ admin_config(struct http_request *req, void *arg)
 	    tunables_source(d), "config", tunables_get(d)));
 }
 
+/* Bytes of a container's live and rotated logs: LogPath and its
+ * LogPath.<time> siblings. */
+static json_int_t
+admin_log_bytes(const char *log_path)
+{
+	char *dir = xstrdup(log_path), *slash = strrchr(dir, '/');
+	const char *base = strrchr(log_path, '/') != NULL ? strrchr(log_path, '/') + 1 : log_path;
+	size_t blen = strlen(base);
+	json_int_t total = 0;
+	struct dirent *e;
+	struct stat sb;
+	DIR *dp;
+
+	if (slash != NULL)
+		*slash = '\0';
+	if ((dp = opendir(dir)) != NULL) {
+		while ((e = readdir(dp)) != NULL)
+			if (strncmp(e->d_name, base, blen) == 0 &&
+			    (e->d_name[blen] == '\0' || e->d_name[blen] == '.') &&
+			    fstatat(dirfd(dp), e->d_name, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
+			    S_ISREG(sb.st_mode))
+				total += sb.st_size;
+		closedir(dp);
+	}
+	free(dir);
+	return total;
+}
+
+/* What an operator wants beside Docker's fields: the account's login and
+ * how much log the container keeps. */
+static void
+admin_container_extras(struct dockerapi *d, json_t *list)
+{
+	json_t *c, *logins = json_object();
+	size_t i;
+
+	json_array_foreach(list, i, c) {
+		const char *uuid = json_str(c, "Account", "");
+		json_t *login = json_object_get(logins, uuid);
+
+		if (login == NULL) {
+			sdc_error_t err = NULL;
+			struct account *a = account_find(d, uuid, &err);
+
+			login = json_string(a != NULL ? a->login : uuid);
+			json_object_set_new(logins, uuid, login);
+			account_free(a);
+			sdc_error_release(&err);
+		}
+		json_object_set(c, "Login", login);
+		json_object_set_new(c, "LogBytes",
+		    json_integer(admin_log_bytes(json_str(c, "LogPath", ""))));
+	}
+	json_decref(logins);
+}
+
 static int
 admin_containers(struct http_request *req, void *arg)
 {
@@ -203,6 +262,7 @@ admin_containers(struct http_request *req, void *arg)
 	list = containers_admin_list(d, a != NULL ? a->uuid : NULL,
 	    http_query_bool(req, "all", false));
 	account_free(a);
+	admin_container_extras(d, list);
 	return api_json(req, 200, list);
 }
 
