@@ -31,7 +31,7 @@ read_key_line(const char *path, sdc_error_t *err)
 	struct buf b = BUF_INIT;
 	char *line = NULL, *save = NULL;
 
-	if (file_read(path, &b, err) < 0)
+	if (file_read(path, &b, 1 << 20, err) < 0)
 		return NULL;
 	for (char *l = strtok_r(b.data != NULL ? b.data : (char *)"", "\n", &save);
 	    l != NULL; l = strtok_r(NULL, "\n", &save)) {

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "certgen.h"
+#include "fsutil.h"
 #include "xalloc.h"
 
 #define FILE_MAX (1024 * 1024)
@@ -31,31 +32,8 @@
 int
 certgen_file_read(const char *path, struct buf *out, sdc_error_t *err)
 {
-	char chunk[4096];
-	ssize_t n;
-	int fd;
-
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return sdc_make_error(err, errno, "opening %s", path);
-	for (;;) {
-		n = read(fd, chunk, sizeof chunk);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		buf_append(out, chunk, (size_t)n);
-		if (out->len > FILE_MAX) {
-			close(fd);
-			return sdc_make_error(err, 0, "%s: too large for a key file", path);
-		}
-	}
-	if (n < 0) {
-		sdc_make_error(err, errno, "reading %s", path);
-		close(fd);
+	if (file_read(path, out, FILE_MAX, err) < 0)
 		return -1;
-	}
-	close(fd);
 	if (out->data == NULL)
 		buf_puts(out, "");
 	return 0;
@@ -87,23 +65,6 @@ file_mkdir(const char *dir, sdc_error_t *err)
 	return 0;
 }
 
-static int
-file_write_all(int fd, const char *data, size_t len)
-{
-	ssize_t n;
-
-	while (len > 0) {
-		n = write(fd, data, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -1;
-		data += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* Write one file under a temporary name; *tmp receives that name. */
 static int
 file_write_temp(const char *dir, const struct certgen_file *f, char **tmp, sdc_error_t *err)
@@ -118,7 +79,7 @@ file_write_temp(const char *dir, const struct certgen_file *f, char **tmp, sdc_e
 		*tmp = NULL;
 		return -1;
 	}
-	if (fchmod(fd, (mode_t)f->mode) < 0 || file_write_all(fd, f->data, f->len) < 0) {
+	if (fchmod(fd, (mode_t)f->mode) < 0 || fd_write_all(fd, f->data, f->len) < 0) {
 		saved = errno;
 		close(fd);
 		return sdc_make_error(err, saved, "writing %s/%s", dir, f->name);

@@ -19,6 +19,7 @@
 #include <unistd.h>
 #include <event2/event.h>
 
+#include "fsutil.h"
 #include "images-api.h"
 #include "log.h"
 #include "xalloc.h"
@@ -108,20 +109,7 @@ static struct save *saves;
 static int
 save_write(void *arg, const void *data, size_t len)
 {
-	int fd = *(int *)arg;
-	const char *p = data;
-	ssize_t n;
-
-	while (len > 0) {
-		n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return -1;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
+	return fd_write_all(*(int *)arg, data, len);
 }
 
 static void *

@@ -18,6 +18,7 @@
 
 #include "certgen/certgen.h"
 #include "dockerapi.h"
+#include "fsutil.h"
 #include "log.h"
 #include "xalloc.h"
 
@@ -25,24 +26,6 @@ static int
 accept_any_client_cert(int preverify_ok, X509_STORE_CTX *ctx)
 {
 	return 1;
-}
-
-static char *
-read_file(const char *path, sdc_error_t *err)
-{
-	struct buf b = BUF_INIT;
-	char chunk[4096];
-	size_t n;
-	FILE *f = fopen(path, "r");
-
-	if (f == NULL) {
-		sdc_make_error(err, errno, "cannot read %s", path);
-		return NULL;
-	}
-	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-		buf_append(&b, chunk, n);
-	fclose(f);
-	return buf_detach(&b, NULL);
 }
 
 static int
@@ -72,6 +55,7 @@ int
 tls_setup(struct dockerapi *d, sdc_error_t *err)
 {
 	char *dir, *cert, *key, *ca;
+	struct buf pem = BUF_INIT;
 	SSL_CTX *ctx = NULL;
 	int rc = -1;
 
@@ -81,8 +65,9 @@ tls_setup(struct dockerapi *d, sdc_error_t *err)
 	xasprintf(&ca, "%s/ca.pem", dir);
 	if (tls_ensure_certs(d, dir, err) < 0)
 		goto out;
-	if ((d->ca_pem = read_file(ca, err)) == NULL)
+	if (file_read(ca, &pem, 1 << 20, err) < 0)
 		goto out;
+	d->ca_pem = buf_detach(&pem, NULL);
 	ctx = SSL_CTX_new(TLS_server_method());
 	if (ctx == NULL ||
 	    !SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) ||
@@ -99,6 +84,7 @@ tls_setup(struct dockerapi *d, sdc_error_t *err)
 	d->tls = ctx;
 	rc = 0;
 out:
+	buf_free(&pem);
 	free(dir);
 	free(cert);
 	free(key);

@@ -33,9 +33,11 @@ mkdir_p(const char *path, mode_t mode, sdc_error_t *err)
 	return rc;
 }
 
-static int
-write_all(int fd, const char *data, size_t len)
+int
+fd_write_all(int fd, const void *buf, size_t len)
 {
+	const char *data = buf;
+
 	while (len > 0) {
 		ssize_t n = write(fd, data, len);
 
@@ -76,7 +78,7 @@ file_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
 		free(tmp);
 		return -1;
 	}
-	if (write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+	if (fd_write_all(fd, data, len) < 0 || fsync(fd) < 0) {
 		saved = errno;
 		close(fd);
 		unlink(tmp);
@@ -98,8 +100,10 @@ file_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
 }
 
 int
-file_read(const char *path, struct buf *out, sdc_error_t *err)
+file_read(const char *path, struct buf *out, size_t max, sdc_error_t *err)
 {
+	size_t start = out->len;
+
 	char chunk[8192];
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	ssize_t n;
@@ -116,6 +120,11 @@ file_read(const char *path, struct buf *out, sdc_error_t *err)
 			return sdc_make_error(err, saved, "cannot read %s", path);
 		}
 		buf_append(out, chunk, (size_t)n);
+		if (max > 0 && out->len - start > max) {
+			close(fd);
+			return sdc_make_error(err, EFBIG, "%s is larger than %zu bytes",
+			    path, max);
+		}
 	}
 	close(fd);
 	return 0;

@@ -15,11 +15,14 @@
 #include "buf.h"
 #include "error.h"
 
+/* write(2) all of data, across short writes and EINTR; -1 with errno. */
+int fd_write_all(int fd, const void *data, size_t len);
 /* Create path and its missing parents with mode (umask applies). */
 int mkdir_p(const char *path, mode_t mode, sdc_error_t *err);
 int file_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
     sdc_error_t *err);
-/* Append the whole file to out. */
-int file_read(const char *path, struct buf *out, sdc_error_t *err);
+/* Append the whole file to out; a file over max bytes is an error
+ * (max 0: no limit). */
+int file_read(const char *path, struct buf *out, size_t max, sdc_error_t *err);
 
 #endif

@@ -23,7 +23,7 @@ sapi_cache_read(const char *path, char **etag, char **instance_uuid,
 	struct buf b = BUF_INIT;
 	json_t *doc, *cfg;
 
-	if (file_read(path, &b, err) < 0) {
+	if (file_read(path, &b, 0, err) < 0) {
 		buf_free(&b);
 		return NULL;
 	}

@@ -19,6 +19,7 @@
 #include <openssl/evp.h>
 
 #include "buf.h"
+#include "fsutil.h"
 #include "images.h"
 
 /* ---- util.c: string vectors, digests, paths ---- */
@@ -44,17 +45,12 @@ void digest_final(EVP_MD_CTX *md, char out[72]);
 /* Docker's short id: the first 12 hex of a digest, in out[13]. */
 void digest_short(const char *d, char out[13]);
 
-int mkdir_p(const char *path, int mode, sdc_error_t *err);
 /* Remove a tree without following symlinks; missing is fine. */
 int rm_rf(const char *path, sdc_error_t *err);
 /* A fresh unique name under dir: "<dir>/<prefix>-<random>". */
 char *tmp_name(const char *dir, const char *prefix);
 /* Bytes of regular files below a folder (the unpacked size of a layer). */
 int64_t tree_size(const char *path);
-/* Read a whole small file. */
-int file_read(const char *path, struct buf *out, size_t max, sdc_error_t *err);
-/* Write a whole file at once through a temp name in the same folder. */
-int file_write_atomic(const char *path, const void *data, size_t len, sdc_error_t *err);
 /* Milliseconds of CLOCK_MONOTONIC, for throttling progress. */
 int64_t now_ms(void);
 /* RFC 3339 with nanoseconds as Docker writes times, from unix seconds. */

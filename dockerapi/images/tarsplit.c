@@ -243,7 +243,7 @@ tarsplit_write(struct tarsplit *ts, const char *path, sdc_error_t *err)
 	}
 	buf_putc(&ts->out, 'E');
 	ts_u64(&ts->out, ts->total);
-	return file_write_atomic(path, ts->out.data, ts->out.len, err);
+	return file_write_atomic(path, ts->out.data, ts->out.len, 0644, err);
 }
 
 /* ---- reading back ---- */

@@ -101,29 +101,6 @@ digest_short(const char *d, char out[13])
 	snprintf(out, 13, "%s", hex);
 }
 
-int
-mkdir_p(const char *path, int mode, sdc_error_t *err)
-{
-	char *p = xstrdup(path);
-
-	for (char *s = p + 1; ; s++) {
-		if (*s != '/' && *s != '\0')
-			continue;
-		char c = *s;
-		*s = '\0';
-		if (mkdir(p, mode) < 0 && errno != EEXIST) {
-			int e = errno;
-			sdc_make_error(err, e, "mkdir %s", p);
-			free(p);
-			return -1;
-		}
-		*s = c;
-		if (c == '\0')
-			break;
-	}
-	free(p);
-	return 0;
-}
 
 static int
 rm_rf_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
@@ -185,54 +162,7 @@ tree_size(const char *path)
 	return tree_bytes;
 }
 
-int
-file_read(const char *path, struct buf *out, size_t max, sdc_error_t *err)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	char chunk[65536];
-	ssize_t n;
 
-	if (fd < 0)
-		return sdc_make_error(err, errno, "%s", path);
-	while ((n = read(fd, chunk, sizeof chunk)) > 0) {
-		if (out->len + (size_t)n > max) {
-			close(fd);
-			return sdc_make_error(err, 0, "%s: larger than %zu bytes",
-			    path, max);
-		}
-		buf_append(out, chunk, n);
-	}
-	if (n < 0) {
-		int e = errno;
-		close(fd);
-		return sdc_make_error(err, e, "reading %s", path);
-	}
-	close(fd);
-	return 0;
-}
-
-int
-file_write_atomic(const char *path, const void *data, size_t len, sdc_error_t *err)
-{
-	char *tmp;
-	int fd;
-
-	xasprintf(&tmp, "%s.tmp", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		free(tmp);
-		return sdc_make_error(err, errno, "creating %s", path);
-	}
-	if (write(fd, data, len) != (ssize_t)len || close(fd) < 0 ||
-	    rename(tmp, path) < 0) {
-		int e = errno;
-		unlink(tmp);
-		free(tmp);
-		return sdc_make_error(err, e, "writing %s", path);
-	}
-	free(tmp);
-	return 0;
-}
 
 int64_t
 now_ms(void)

@@ -422,7 +422,7 @@ test_unpack_refusals(void **state)
 	free(t.path);
 
 	tar = fx_path(fx, "junk.tar");
-	assert_int_equal(file_write_atomic(tar, "junk junk junk", 14, &err), 0);
+	assert_int_equal(file_write_atomic(tar, "junk junk junk", 14, 0644, &err), 0);
 	expect_unpack_refused(fx, tar, "layer");
 	free(tar);
 }
