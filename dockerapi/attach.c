@@ -230,6 +230,8 @@ attach_write_cb(struct bufferevent *bev, void *arg)
 {
 	struct ctr_attach *a = arg;
 
+	if (a->ev != NULL)
+		event_add(a->ev, NULL);
 	if (a->c != NULL && a->c->watch_fd >= 0 && !attach_backlogged(a->c))
 		event_add(a->c->watch_ev, NULL);
 }
@@ -281,8 +283,10 @@ attach_fd_cb(evutil_socket_t fd, short what, void *arg)
 		if (a->done)
 			return;
 		if (evbuffer_get_length(bufferevent_get_output(a->bev)) >
-		    ATTACH_BACKLOG)
+		    ATTACH_BACKLOG) {
+			event_del(a->ev);	/* until the client drains */
 			return;
+		}
 	}
 	if (a->on_exit != NULL)
 		a->on_exit(a->arg, NULL);

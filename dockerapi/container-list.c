@@ -4,7 +4,9 @@
  *
  * ps is the call clients make most (compose and the CLI poll it), so it
  * reads nothing from disk unless the client asks for sizes: the states
- * are those the watchers keep, and the rows were loaded at start.
+ * are those the watchers keep, and the rows were loaded at start.  Its
+ * answer is written as text: what never changes of an entry is kept as
+ * JSON text on the container, and only state and status are added.
  * Filters (id, name, label, status, exited, ancestor, since, before)
  * take both of Docker's encodings, {"label": ["a=b"]} and the old
  * {"label": {"a=b": true}}.
@@ -109,33 +111,51 @@ list_size_rw(const struct containers *cs, const struct ctr *c)
 	return list_du_total;
 }
 
-static json_t *
-list_entry(struct containers *cs, const struct ctr *c, bool size)
+/* What ps shows of a container that changes only with its name, as JSON
+ * text without the closing brace; made once, kept on the container. */
+static const char *
+list_static(struct ctr *c)
 {
-	char status[96], *cmd = list_command(c);
-	json_t *labels = ctr_labels(c), *e;
+	json_t *labels = ctr_labels(c), *mounts = json_object_get(c->extra, "Mounts");
+	char *cmd, *text;
+	json_t *e;
 
-	list_status(c, status, sizeof status);
-	e = json_pack("{s:s,s:[s+],s:s,s:s,s:s,s:I,s:[],s:O,s:s,s:s,"
-	    "s:{s:s},s:{s:{}},s:O}",
+	if (c->ps_json != NULL && c->ps_name != NULL && strcmp(c->ps_name, c->name) == 0)
+		return c->ps_json;
+	cmd = list_command(c);
+	e = json_pack("{s:s,s:[s+],s:s,s:s,s:s,s:I,s:[],s:o,s:{s:s},s:{s:{}},s:o}",
 	    "Id", c->id, "Names", "/", c->name, "Image", c->image,
 	    "ImageID", c->image_id, "Command", cmd,
 	    "Created", (json_int_t)(c->created / 1000000000), "Ports",
-	    "Labels", labels != NULL ? labels : json_object(),
-	    "State", ctr_status_word(c), "Status", status,
+	    "Labels", labels != NULL ? json_incref(labels) : json_object(),
 	    "HostConfig", "NetworkMode", "default",
 	    "NetworkSettings", "Networks",
-	    "Mounts", json_object_get(c->extra, "Mounts") ?: json_array());
-	if (labels == NULL)
-		json_decref(json_object_get(e, "Labels"));
-	if (json_object_get(c->extra, "Mounts") == NULL)
-		json_decref(json_object_get(e, "Mounts"));
-	if (size) {
-		json_object_set_new(e, "SizeRw", json_integer(list_size_rw(cs, c)));
-		json_object_set_new(e, "SizeRootFs", json_integer(0));
-	}
+	    "Mounts", mounts != NULL ? json_incref(mounts) : json_array());
+	text = json_dumps(e, JSON_COMPACT);
+	text[strlen(text) - 1] = '\0';         /* the closing brace */
+	json_decref(e);
 	free(cmd);
-	return e;
+	free(c->ps_json);
+	free(c->ps_name);
+	c->ps_json = text;
+	c->ps_name = xstrdup(c->name);
+	return text;
+}
+
+/* One entry of ps, as text: the cached part, then state and status. */
+static void
+list_entry(struct buf *out, struct containers *cs, struct ctr *c, bool size)
+{
+	char status[96];
+
+	list_status(c, status, sizeof status);
+	buf_puts(out, list_static(c));
+	buf_printf(out, ",\"State\":\"%s\",\"Status\":\"%s\"",
+	    ctr_status_word(c), status);
+	if (size)
+		buf_printf(out, ",\"SizeRw\":%lld,\"SizeRootFs\":0",
+		    (long long)list_size_rw(cs, c));
+	buf_putc(out, '}');
 }
 
 static bool
@@ -240,8 +260,9 @@ ctr_list(struct http_request *req, void *arg)
 	const char *lim = http_query(req, "limit");
 	bool all = http_query_bool(req, "all", false);
 	bool size = http_query_bool(req, "size", false);
-	json_t *filters = NULL, *out = json_array();
-	int limit = lim != NULL ? atoi(lim) : -1;
+	json_t *filters = NULL;
+	struct buf out = BUF_INIT;
+	int limit = lim != NULL ? atoi(lim) : -1, n = 0;
 	struct ctr *c;
 
 	if (lim == NULL && (lim = http_query(req, "last")) != NULL)
@@ -249,22 +270,26 @@ ctr_list(struct http_request *req, void *arg)
 	if (limit > 0)
 		all = true;
 	if (f != NULL && *f != '\0' &&
-	    (filters = json_loads(f, 0, NULL)) == NULL) {
-		json_decref(out);
+	    (filters = json_loads(f, 0, NULL)) == NULL)
 		return api_error(req, 400, "invalid filters: %s", f);
-	}
+	buf_putc(&out, '[');
 	for (c = cs->list; c != NULL; c = c->next) {
-		if (limit > 0 && (int)json_array_size(out) >= limit)
+		if (limit > 0 && n >= limit)
 			break;
 		if (strcmp(c->account, acct) != 0 ||
 		    (!all && !ctr_running(c)) ||
 		    (filters != NULL && (!list_match(c, filters) ||
 		    !list_time_filter(cs, acct, filters, c))))
 			continue;
-		json_array_append_new(out, list_entry(cs, c, size));
+		if (n++ > 0)
+			buf_putc(&out, ',');
+		list_entry(&out, cs, c, size);
 	}
+	buf_puts(&out, "]\n");
 	json_decref(filters);
-	return api_json(req, 200, out);
+	http_reply(req, 200, "application/json", out.data, out.len);
+	buf_free(&out);
+	return HTTP_DONE;
 }
 
 /* --- inspect --- */

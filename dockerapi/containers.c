@@ -120,6 +120,8 @@ ctr_free(struct ctr *c)
 	free(c->image);
 	free(c->image_id);
 	free(c->package);
+	free(c->ps_json);
+	free(c->ps_name);
 	json_decref(c->config);
 	json_decref(c->host_config);
 	json_decref(c->extra);

@@ -62,6 +62,8 @@ struct ctr {
 	struct logs_follow *followers;
 	struct event *stop_timer;	/* stop: SIGKILL after the grace time */
 	struct ctr_stopper *stoppers;	/* stop/restart waiting for the exit */
+	char *ps_json, *ps_name;	/* container-list.c's cache, and the
+					 * name it was made with */
 };
 
 struct containers {
