@@ -130,23 +130,81 @@ container_inspect_exec(const struct adm_cmd_entry *self, struct adm_ctx *ctx, in
 	return ADM_EXIT_OK;
 }
 
-/* Lines stream to stdout as they come, for --follow. */
+/* The admin API answers logs as the Docker API does: without a tty, in
+ * frames of an 8-byte header (stream, 0, 0, 0, length as 32 bits big
+ * endian) and the payload.  Payloads go to the output as they come, so
+ * --follow shows lines at once. */
+struct logs_sink {
+	FILE *out;
+	bool framed;
+	unsigned char head[8];
+	size_t have;            /* bytes of head read */
+	size_t left;            /* payload bytes still to copy */
+};
+
 static size_t
 container_logs_write(char *data, size_t size, size_t n, void *arg)
 {
-	fwrite(data, size, n, arg);
-	fflush(arg);
+	struct logs_sink *k = arg;
+	size_t len = size * n, take;
+
+	while (len > 0) {
+		if (!k->framed || k->left > 0) {
+			take = k->framed && k->left < len ? k->left : len;
+			fwrite(data, 1, take, k->out);
+			if (k->framed)
+				k->left -= take;
+		} else {
+			take = sizeof k->head - k->have < len ? sizeof k->head - k->have : len;
+			memcpy(k->head + k->have, data, take);
+			k->have += take;
+			if (k->have == sizeof k->head) {
+				k->left = (size_t)k->head[4] << 24 | (size_t)k->head[5] << 16 |
+				    (size_t)k->head[6] << 8 | k->head[7];
+				k->have = 0;
+			}
+		}
+		data += take;
+		len -= take;
+	}
+	fflush(k->out);
+	if (adm_interrupted())
+		return 0;       /* Ctrl-C in the shell ends a --follow */
 	return size * n;
+}
+
+/* libcurl asks often, data or not: the way a quiet --follow notices Ctrl-C. */
+static int
+container_logs_progress(void *arg, curl_off_t dlt, curl_off_t dln, curl_off_t ult,
+    curl_off_t uln)
+{
+	return adm_interrupted() ? 1 : 0;
+}
+
+/* Whether the container has a tty, which decides the framing. */
+static int
+container_tty(const struct adm_ctx *ctx, const char *id, bool *tty, sdc_error_t *err)
+{
+	char *path = container_path(id, NULL);
+	json_t *v = adm_admin_call(ctx, "GET", path, NULL, err);
+
+	free(path);
+	if (v == NULL)
+		return -1;
+	*tty = json_bool(json_object_get(v, "Config"), "Tty", false);
+	json_decref(v);
+	return 0;
 }
 
 static int
 container_logs_exec(const struct adm_cmd_entry *self, struct adm_ctx *ctx, int argc, char **argv)
 {
 	struct adm_opt_state st;
+	struct logs_sink sink = { .out = ctx->out };
 	const char *tail = "all";
-	bool follow = false;
+	bool follow = false, tty = false;
 	char *rest, *path, *url, curl_err[CURL_ERROR_SIZE] = "";
-	long status = 0;
+	sdc_error_t err = NULL;
 	CURL *curl;
 	CURLcode rc;
 	int c;
@@ -164,25 +222,30 @@ container_logs_exec(const struct adm_cmd_entry *self, struct adm_ctx *ctx, int a
 		return adm_cmd_usage_error(self, "expected one ID");
 	if (strcmp(tail, "all") != 0 && strspn(tail, "0123456789") != strlen(tail))
 		return adm_cmd_usage_error(self, "--tail takes a number or 'all', not '%s'", tail);
-	xasprintf(&rest, "/logs?tail=%s&follow=%d", tail, follow ? 1 : 0);
+	if (container_tty(ctx, argv[st.ind], &tty, &err) < 0)
+		return adm_fail(self, &err);
+	sink.framed = !tty;
+	xasprintf(&rest, "/logs?stdout=1&stderr=1&tail=%s&follow=%d", tail, follow ? 1 : 0);
 	path = container_path(argv[st.ind], rest);
 	xasprintf(&url, "http://admin%s", path);
 	curl = curl_easy_init();
 	curl_easy_setopt(curl, CURLOPT_UNIX_SOCKET_PATH, adm_admin_path(ctx));
 	curl_easy_setopt(curl, CURLOPT_URL, url);
 	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, container_logs_write);
-	curl_easy_setopt(curl, CURLOPT_WRITEDATA, ctx->out);
+	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &sink);
 	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, curl_err);
 	curl_easy_setopt(curl, CURLOPT_FAILONERROR, 1L);
+	curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
+	curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, container_logs_progress);
 	rc = curl_easy_perform(curl);
-	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
 	curl_easy_cleanup(curl);
 	free(url);
 	free(path);
 	free(rest);
+	if ((rc == CURLE_WRITE_ERROR || rc == CURLE_ABORTED_BY_CALLBACK) && adm_interrupted())
+		return ADM_EXIT_OK;
 	if (rc != CURLE_OK) {
-		adm_cmd_warn(self, "%s", status == 404 ? "no such container" :
-		    *curl_err != '\0' ? curl_err : curl_easy_strerror(rc));
+		adm_cmd_warn(self, "%s", *curl_err != '\0' ? curl_err : curl_easy_strerror(rc));
 		return ADM_EXIT_FAIL;
 	}
 	return ADM_EXIT_OK;

@@ -13,6 +13,10 @@
  *   GET    /accounts/:login/keys          POST /accounts/:login/keys
  *   DELETE /accounts/:login/keys/:key     (name or fingerprint)
  *   GET    /config                        (the tunables in force, and whence)
+ *   GET    /containers[?account=LOGIN&all=1]
+ *   GET    /containers/:id                (any account's; inspect and more)
+ *   GET    /containers/:id/logs           (as the Docker API's, multiplexed)
+ *   POST   /containers/:id/stop, /kill
  *   GET    /containers[?account=LOGIN][&all=1]  (inspect objects, any account)
  *   GET    /containers/:id                (id, id prefix or uuid)
  */
@@ -277,6 +281,51 @@ admin_container(struct http_request *req, void *arg)
 	return api_json(req, 200, j);
 }
 
+/* stop, kill and logs for any account's container: find it, lend the
+ * handler the owner's account and the full id, as api_dispatch() would
+ * for the owner, so the operator gets exactly the Docker API's behaviour
+ * (a stop waits for the exit; logs read across rotated files). */
+static int
+admin_as_owner(struct http_request *req, struct dockerapi *d, http_handler_fn handler)
+{
+	const char *id, *owner;
+	struct account *a;
+	sdc_error_t err = NULL;
+	int rc;
+
+	if (containers_admin_find(d, http_param(req, "id"), &id, &owner) < 0)
+		return api_error(req, 404, "No such container: %s", http_param(req, "id"));
+	if ((a = account_find(d, owner, &err)) == NULL)
+		return api_error_from(req, &err);
+	for (size_t i = 0; i < req->nparams; i++)
+		if (strcmp(req->params[i].name, "id") == 0)
+			req->params[i].value = (char *)id;
+	req->data = a;
+	rc = handler(req, d);
+	if (req->data == a)
+		req->data = NULL;
+	account_free(a);
+	return rc;
+}
+
+static int
+admin_container_stop(struct http_request *req, void *arg)
+{
+	return admin_as_owner(req, arg, ctr_stop);
+}
+
+static int
+admin_container_kill(struct http_request *req, void *arg)
+{
+	return admin_as_owner(req, arg, ctr_kill);
+}
+
+static int
+admin_container_logs(struct http_request *req, void *arg)
+{
+	return admin_as_owner(req, arg, ctr_logs);
+}
+
 static const struct route admin_routes[] = {
 	{ "GET", "/ping", admin_ping, 0, NULL },
 	{ "GET", "/accounts", admin_accounts_list, 0, NULL },
@@ -290,6 +339,9 @@ static const struct route admin_routes[] = {
 	{ "GET", "/config", admin_config, 0, NULL },
 	{ "GET", "/containers", admin_containers, 0, NULL },
 	{ "GET", "/containers/:id", admin_container, 0, NULL },
+	{ "GET", "/containers/:id/logs", admin_container_logs, 0, NULL },
+	{ "POST", "/containers/:id/stop", admin_container_stop, 0, NULL },
+	{ "POST", "/containers/:id/kill", admin_container_kill, 0, NULL },
 	{ NULL, NULL, NULL, 0, NULL },
 };
 

@@ -523,6 +523,26 @@ containers_admin_list(struct dockerapi *d, const char *account, bool all)
 	return list;
 }
 
+/* Any account's container by id, id prefix or uuid; the pointers stay
+ * valid while the container exists. */
+int
+containers_admin_find(struct dockerapi *d, const char *ref, const char **id,
+    const char **account)
+{
+	struct ctr *c;
+	size_t n = strlen(ref);
+
+	if (d->containers == NULL || n == 0)
+		return -1;
+	for (c = d->containers->list; c != NULL; c = c->next)
+		if (strncmp(c->id, ref, n) == 0 || strcmp(c->uuid, ref) == 0) {
+			*id = c->id;
+			*account = c->account;
+			return 0;
+		}
+	return -1;
+}
+
 json_t *
 containers_admin_get(struct dockerapi *d, const char *ref)
 {

@@ -204,8 +204,7 @@ void images_api_free(struct dockerapi *d);
 int images_api_count(struct dockerapi *d, const struct account *a);
 /* The container module says whether a container of `account` (its uuid)
  * uses image `image_id` ("sha256:..."), naming it in *container (malloc'd)
- * and whether it runs in *running.  images.c has a weak default that
- * knows no container. */
+ * and whether it runs in *running (containers.c). */
 bool containers_image_in_use(struct dockerapi *d, const char *account,
     const char *image_id, char **container, bool *running);
 
@@ -223,6 +222,13 @@ void containers_count(struct dockerapi *d, const char *account,
 /* The admin API: inspect objects with "Account"; NULL when unknown. */
 json_t *containers_admin_list(struct dockerapi *d, const char *account, bool all);
 json_t *containers_admin_get(struct dockerapi *d, const char *id);
+/* The full Docker id and the owner's uuid of any account's container. */
+int containers_admin_find(struct dockerapi *d, const char *ref, const char **id,
+    const char **account);
+/* The Docker API's own handlers, for the admin API to lend an owner to. */
+int ctr_stop(struct http_request *req, void *arg);
+int ctr_kill(struct http_request *req, void *arg);
+int ctr_logs(struct http_request *req, void *arg);
 
 /* --- cloudapi.c --- */
 

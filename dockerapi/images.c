@@ -27,15 +27,6 @@
 
 /* ---- the container module's hook ---- */
 
-/* No container module linked in: no container uses any image.  The
- * container module's own definition replaces this one. */
-__attribute__((weak)) bool
-containers_image_in_use(struct dockerapi *d, const char *account,
-    const char *image_id, char **container, bool *running)
-{
-	return false;
-}
-
 bool
 images_api_in_use(void *arg, const char *account, const char *id,
     char **container, bool *running)
