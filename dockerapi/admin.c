@@ -124,7 +124,8 @@ admin_account_delete(struct http_request *req, void *arg)
 	if (c.containers > 0 && !http_query_bool(req, "force", false))
 		api_error(req, 409, "account %s still has %d containers; remove "
 		    "them first or use force", a->login, c.containers);
-	else if (account_delete(d, a, &err) < 0)
+	else if (containers_remove_account(d, a->uuid, &err) < 0 ||
+	    account_delete(d, a, &err) < 0)
 		api_error_from(req, &err);
 	else {
 		log_emit(LOG_INFO, req->req_id, NULL, "admin: deleted account %s", a->login);

@@ -502,6 +502,24 @@ containers_count(struct dockerapi *d, const char *account,
 	}
 }
 
+/* Remove every container of an account (running ones killed): what
+ * deleting the account with force means. */
+int
+containers_remove_account(struct dockerapi *d, const char *account, sdc_error_t *err)
+{
+	struct ctr *c, *next;
+
+	if (d->containers == NULL)
+		return 0;
+	for (c = d->containers->list; c != NULL; c = next) {
+		next = c->next;
+		if (strcmp(c->account, account) == 0 &&
+		    ctr_remove(d->containers, c, true, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
 /* The admin API: every container of an account (or all), inspect-shaped
  * summaries with the account named. */
 json_t *

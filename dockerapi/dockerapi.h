@@ -222,6 +222,9 @@ void containers_count(struct dockerapi *d, const char *account,
 /* The admin API: inspect objects with "Account"; NULL when unknown. */
 json_t *containers_admin_list(struct dockerapi *d, const char *account, bool all);
 json_t *containers_admin_get(struct dockerapi *d, const char *id);
+/* Remove all of an account's containers, running or not. */
+int containers_remove_account(struct dockerapi *d, const char *account,
+    sdc_error_t *err);
 /* The full Docker id and the owner's uuid of any account's container. */
 int containers_admin_find(struct dockerapi *d, const char *ref, const char **id,
     const char **account);

@@ -70,6 +70,13 @@ class AdmContainers(common.ContainersTest):
         # An account with containers is not deleted unless forced.
         r = self.adm("account", "delete", "bob", rc=1)
         self.assertIn("still has", r.stderr)
+        # With --force, its containers go with it.
+        self.d.add_account("carol", self.keys["bob"] + ".pub")
+        carol = self.d.client_certs("carol", self.keys["bob"])
+        self.run_ok(carol, "pull", self.reg.addr + "/busybox")
+        gone = self.run_ok(carol, "run", "-d", self.reg.addr + "/busybox", "sleep", "300")
+        self.adm("account", "delete", "carol", "--force")
+        self.adm("container", "inspect", gone, rc=1)
 
         self.adm("container", "stop", cid[:12], "--time", "1")
         state = json.loads(self.adm("container", "inspect", cid).stdout)["State"]
