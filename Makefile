@@ -54,6 +54,8 @@ $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIBRARIES)
 	$(LINK) $(TEST_LDLIBS)
 
 .PHONY: all deps test check run install bench fuzz clean lint-clang
+# Keep the objects of unit tests: they are intermediate files to make.
+.SECONDARY:
 .DEFAULT_GOAL := all
 
 all: deps $(LIBRARIES) $(BINS) $(UNIT_TESTS) lint-clang
