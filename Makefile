@@ -112,7 +112,8 @@ install: all
 		s=$${m##*.}; install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man$$s/ || exit 1; \
 	done
 	@for e in $(ETC_FILES); do \
-		install -m 644 $$e $(DESTDIR)$(PREFIX)/etc/sdc-docker/ || exit 1; \
+		d=$(DESTDIR)$(PREFIX)/etc/sdc-docker/$$(dirname $${e#etc/}); \
+		install -d $$d && install -m 644 $$e $$d/ || exit 1; \
 	done
 
 clean:
