@@ -125,6 +125,7 @@ admin_account_delete(struct http_request *req, void *arg)
 		api_error(req, 409, "account %s still has %d containers; remove "
 		    "them first or use force", a->login, c.containers);
 	else if (containers_remove_account(d, a->uuid, &err) < 0 ||
+	    images_api_remove_account(d, a->uuid, &err) < 0 ||
 	    account_delete(d, a, &err) < 0)
 		api_error_from(req, &err);
 	else {

@@ -200,6 +200,9 @@ extern const struct api_endpoint api_images_endpoints[];
 int images_api_init(struct dockerapi *d, sdc_error_t *err);
 /* Cancel pulls, loads and saves in flight; close the image store. */
 void images_api_free(struct dockerapi *d);
+/* Remove all of an account's images (deleting it with force). */
+int images_api_remove_account(struct dockerapi *d, const char *account,
+    sdc_error_t *err);
 /* The account's images, for /info. */
 int images_api_count(struct dockerapi *d, const struct account *a);
 /* The container module says whether a container of `account` (its uuid)

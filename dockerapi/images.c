@@ -143,6 +143,32 @@ images_api_count(struct dockerapi *d, const struct account *a)
 	return n;
 }
 
+/* Remove every image of an account (its containers are gone first):
+ * what deleting the account with force means.  Layers other accounts
+ * share stay. */
+int
+images_api_remove_account(struct dockerapi *d, const char *account, sdc_error_t *err)
+{
+	json_t *list, *img, *out;
+	size_t i;
+	int rc = 0;
+
+	if (d->images == NULL)
+		return 0;
+	if (images_list(d->images, account, NULL, &list, err) < 0)
+		return -1;
+	json_array_foreach(list, i, img) {
+		if (images_remove(d->images, account, json_str(img, "Id", ""), true,
+		    false, images_api_in_use, d, &out, err) < 0) {
+			rc = -1;
+			break;
+		}
+		json_decref(out);
+	}
+	json_decref(list);
+	return rc;
+}
+
 /* ---- one image ---- */
 
 static int

@@ -77,6 +77,11 @@ class AdmContainers(common.ContainersTest):
         gone = self.run_ok(carol, "run", "-d", self.reg.addr + "/busybox", "sleep", "300")
         self.adm("account", "delete", "carol", "--force")
         self.adm("container", "inspect", gone, rc=1)
+        # Its images went too; alice still has hers (the layers are shared).
+        self.d.add_account("carol", self.keys["bob"] + ".pub")
+        self.assertEqual(self.run_ok(carol, "images", "-q"), "")
+        self.assertNotEqual(self.run_ok(self.alice, "images", "-q"), "")
+        self.adm("account", "delete", "carol")
 
         self.adm("container", "stop", cid[:12], "--time", "1")
         state = json.loads(self.adm("container", "inspect", cid).stdout)["State"]
