@@ -339,7 +339,7 @@ const struct adm_cmd_entry adm_cmd_account_delete_entry = {
 	.usage = "LOGIN [--force]",
 	.help =
 	    "Deletes an account and its keys.  Refused while it has containers,\n"
-	    "unless --force.\n",
+	    "unless --force, which removes its containers and images too.\n",
 	.flags = ADM_CMD_NEEDS_ADMIN,
 	.opts = delete_options,
 	.complete = adm_complete_logins,
