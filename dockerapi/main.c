@@ -148,14 +148,13 @@ listen_on(struct dockerapi *d, struct http_server **srv, const char *name,
 	struct http_server_options opts = {
 		.server_header = "sdc-docker/" SDC_VERSION " (linux)",
 	};
-	char unix_prefix[] = "unix:";
 	int idx;
 
 	*srv = http_server_new(d->base, &opts);
 	idx = http_server_listen(*srv, addr, tls, 0600, err);
 	if (idx < 0)
 		return sdc_error_wrap(err, "%s listener", name);
-	if (strncmp(addr, unix_prefix, 5) == 0)
+	if (strncmp(addr, "unix:", 5) == 0)
 		log_emit(LOG_INFO, NULL, NULL, "%s listening on %s", name, addr);
 	else
 		log_emit(LOG_INFO, NULL, NULL, "%s listening on %s (port %d%s)", name,
