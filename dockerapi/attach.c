@@ -241,13 +241,24 @@ attach_event_cb(struct bufferevent *bev, short what, void *arg)
 {
 	struct ctr_attach *a = arg;
 
-	if (!(what & BEV_EVENT_EOF) || a->done) {
+	if (!(what & BEV_EVENT_EOF)) {
 		attach_free(a);
 		return;
 	}
 	/* Half-closed (the CLI does so at once when it sends no input): no
-	 * more input, the output goes on. */
-	bufferevent_disable(bev, EV_READ);
+	 * more input, the output goes on.  On TLS, libevent stops writing
+	 * too when the peer's close_notify arrives, and only restarts when
+	 * output is added to an empty buffer; what was already queued would
+	 * sit there, so writing is started again here. */
+	bufferevent_disable(bev, EV_READ | EV_WRITE);
+	bufferevent_enable(bev, EV_WRITE);
+	if (a->done) {
+		/* Finished already: free now unless output is still queued,
+		 * which the linger timer gives the time to leave. */
+		if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+			attach_free(a);
+		return;
+	}
 	if (a->o.in && a->o.stdin_once) {
 		a->close_stdin_due = true;
 		attach_stdin(a);
