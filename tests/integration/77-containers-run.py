@@ -48,6 +48,15 @@ class Run(common.ContainersTest):
         self.assertEqual(self.ok("run", "--rm", "-i", "busybox", "cat", input="piped\n"),
                          "piped\n")
 
+    def test_exec_output_every_time(self):
+        """The CLI half-closes an exec's stream at once; output queued at
+        that moment must still arrive (it was lost about once in 20)."""
+        self.ok("run", "-d", "--name", "execd", "busybox", "sleep", "300")
+        outs = [self.d.docker(self.alice, "exec", "execd", "echo", "hello").stdout
+                for _ in range(40)]
+        self.assertEqual(outs.count("hello\n"), 40, outs)
+        self.ok("rm", "-f", "execd")
+
     def test_detached_life(self):
         script = ('trap "echo got HUP" HUP; i=0; while true; do echo tick $i; '
                   'i=$((i+1)); sleep 0.2; done')
