@@ -246,12 +246,8 @@ attach_event_cb(struct bufferevent *bev, short what, void *arg)
 		return;
 	}
 	/* Half-closed (the CLI does so at once when it sends no input): no
-	 * more input, the output goes on.  On TLS, libevent stops writing
-	 * too when the peer's close_notify arrives, and only restarts when
-	 * output is added to an empty buffer; what was already queued would
-	 * sit there, so writing is started again here. */
-	bufferevent_disable(bev, EV_READ | EV_WRITE);
-	bufferevent_enable(bev, EV_WRITE);
+	 * more input, the output goes on. */
+	http_hijack_read_closed(bev);
 	if (a->done) {
 		/* Finished already: free now unless output is still queued,
 		 * which the linger timer gives the time to leave. */

@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include <event2/event.h>
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
@@ -308,6 +309,13 @@ hijack_drained(struct evbuffer *buf, const struct evbuffer_cb_info *info,
 		return;
 	evbuffer_remove_cb(buf, hijack_drained, arg);
 	hijack_shutdown_now(arg);
+}
+
+void
+http_hijack_read_closed(struct bufferevent *bev)
+{
+	bufferevent_disable(bev, EV_READ | EV_WRITE);
+	bufferevent_enable(bev, EV_WRITE);
 }
 
 /* Half-close once everything queued has been written: a FIN on a plain

@@ -175,6 +175,10 @@ void http_stream_end(struct http_request *req);
  * Half-close: http_hijack_shutdown_write(). */
 struct bufferevent *http_hijack(struct http_request *req, const char *content_type);
 void http_hijack_shutdown_write(struct bufferevent *bev);
+/* The peer closed its sending side: stop reading and keep the output
+ * going (on TLS, libevent stops writing at the peer's close_notify and
+ * would leave what is queued unsent). */
+void http_hijack_read_closed(struct bufferevent *bev);
 
 /* Reason phrase for a status code ("Not Found"). */
 const char *http_status_text(int status);
