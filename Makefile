@@ -66,7 +66,9 @@ deps:
 # V=1 shows the whole commands.
 Q := $(if $(V),,@)
 
-$(BUILD)/%.o: %.c
+# Every compile waits for the packages, so make -j on a fresh machine
+# does not race the install.
+$(BUILD)/%.o: %.c | deps
 	@mkdir -p $(dir $@)
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
@@ -75,7 +77,7 @@ $(BUILD)/%.o: %.c
 CLANG_SRCS := $(sort $(wildcard lib/*.c */*.c tests/unit/*.c bench/*.c))
 CLANG_SRCS := $(filter-out fuzz/%,$(CLANG_SRCS))
 lint-clang: $(BUILD)/.clang-ok
-$(BUILD)/.clang-ok: $(CLANG_SRCS) $(wildcard */*.h)
+$(BUILD)/.clang-ok: $(CLANG_SRCS) $(wildcard */*.h) | deps
 	@mkdir -p $(BUILD)
 	@for f in $(CLANG_SRCS); do \
 		clang $(CPPFLAGS) -std=c11 $(WARN) -fsyntax-only $$f || exit 1; \
