@@ -159,6 +159,8 @@ struct http_conn {
 	struct http_req *cur;           /* the request read or handled now */
 	struct event *timer;            /* request, idle or linger timeout */
 	struct event *later;            /* deferred: go on reading, or free */
+	struct event *rd;               /* plain sockets: our own reader */
+	bool rd_on;                     /* rd is added */
 	void *data;
 	void (*data_free)(void *);
 	enum { CONN_ACTIVE, CONN_CLOSING, CONN_LINGER, CONN_DEAD } state;
