@@ -617,44 +617,18 @@ images_save_free(struct images_save *sv)
 }
 
 struct save_out {
-	struct archive *a;
-	images_write_fn *write;
-	void *arg;
-	bool failed;
+	struct tarw tar;
 	time_t mtime;
+	sdc_error_t data_err;           /* from save_data_cb */
 };
-
-static la_ssize_t
-save_write_cb(struct archive *a, void *arg, const void *buf, size_t len)
-{
-	struct save_out *so = arg;
-
-	(void)a;
-	if (so->write(so->arg, buf, len) < 0) {
-		so->failed = true;
-		return -1;
-	}
-	return (la_ssize_t)len;
-}
 
 static int
 save_header(struct save_out *so, const char *name, int type, int64_t size,
     sdc_error_t *err)
 {
-	struct archive_entry *e = archive_entry_new();
-	int r;
-
-	archive_entry_set_pathname(e, name);
-	archive_entry_set_filetype(e, (unsigned int)type);
-	archive_entry_set_perm(e, type == AE_IFDIR ? 0755 : 0644);
-	archive_entry_set_size(e, size);
-	archive_entry_set_mtime(e, so->mtime, 0);
-	r = archive_write_header(so->a, e);
-	archive_entry_free(e);
-	if (r != ARCHIVE_OK)
-		return sdc_make_error(err, 0, "writing the archive: %s",
-		    archive_error_string(so->a));
-	return 0;
+	return tarw_header(&so->tar, name, type == AE_IFDIR ? '5' : '0',
+	    type == AE_IFDIR ? 0755 : 0644, (unsigned long long)size,
+	    so->mtime, err);
 }
 
 static int
@@ -663,10 +637,7 @@ save_file(struct save_out *so, const char *name, const char *data, size_t len,
 {
 	if (save_header(so, name, AE_IFREG, (int64_t)len, err) < 0)
 		return -1;
-	if (len > 0 && archive_write_data(so->a, data, len) != (la_ssize_t)len)
-		return sdc_make_error(err, 0, "writing the archive: %s",
-		    archive_error_string(so->a));
-	return 0;
+	return tarw_data(&so->tar, data, len, err);
 }
 
 static int
@@ -674,7 +645,9 @@ save_data_cb(void *arg, const void *data, size_t len)
 {
 	struct save_out *so = arg;
 
-	return archive_write_data(so->a, data, len) == (la_ssize_t)len ? 0 : -1;
+	if (so->data_err != NULL)
+		return -1;
+	return tarw_data(&so->tar, data, len, &so->data_err);
 }
 
 static int
@@ -709,8 +682,14 @@ save_layer(struct images_save *sv, struct save_out *so, const struct job_layer *
 		rc = save_header(so, name, AE_IFREG, size, err);
 	free(name);
 	if (rc == 0 && layers_copy_tar(sv->im, l->diff_id, l->digest, save_data_cb,
-	    so, &copied, err) < 0)
+	    so, &copied, err) < 0) {
+		if (so->data_err != NULL) {     /* ours says more than "copy" */
+			sdc_error_release(err);
+			*err = so->data_err;
+			so->data_err = NULL;
+		}
 		rc = -1;
+	}
 	if (rc == 0 && copied != size)
 		rc = sdc_make_error(err, 0, "layer %s changed while saving", hex);
 	return rc;
@@ -787,18 +766,13 @@ int
 images_save_write(struct images_save *sv, images_write_fn *write, void *arg,
     sdc_error_t *err)
 {
-	struct save_out so = { archive_write_new(), write, arg, false, time(NULL) };
+	struct save_out so = { .mtime = time(NULL) };
 	json_t *m, *repos;
 	char *mt, *rt;
-	int rc = 0;
+	int rc;
 
-	archive_write_set_format_pax_restricted(so.a);
-	archive_write_set_bytes_in_last_block(so.a, 1);
-	if (archive_write_open(so.a, &so, NULL, save_write_cb, NULL) != ARCHIVE_OK)
-		rc = sdc_make_error(err, 0, "writing the archive: %s",
-		    archive_error_string(so.a));
-	if (rc == 0)
-		rc = save_images(sv, &so, err);
+	tarw_init(&so.tar, write, arg);
+	rc = save_images(sv, &so, err);
 	m = save_manifest(sv, &repos);
 	mt = json_dumps(m, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	rt = json_dumps(repos, JSON_COMPACT | JSON_PRESERVE_ORDER);
@@ -810,9 +784,9 @@ images_save_write(struct images_save *sv, images_write_fn *write, void *arg,
 	free(rt);
 	json_decref(m);
 	json_decref(repos);
-	if (archive_write_close(so.a) != ARCHIVE_OK && rc == 0)
-		rc = sdc_make_error(err, 0, "writing the archive: %s",
-		    so.failed ? "the reader went away" : archive_error_string(so.a));
-	archive_write_free(so.a);
+	if (rc == 0)
+		rc = tarw_close(&so.tar, err);
+	tarw_free(&so.tar);
+	sdc_error_release(&so.data_err);
 	return rc;
 }

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
@@ -286,6 +287,69 @@ test_digests(void **state)
 	assert_int_equal(time_parse("2024-01-02T05:04:05+02:00"), 1704164645);
 }
 
+static int
+tar_to_file(void *arg, const void *data, size_t len)
+{
+	return fwrite(data, 1, len, arg) == len ? 0 : -1;
+}
+
+/* What the save writer makes, read back by GNU tar: a folder, a file
+ * whose data ends mid-block, and a name too long for ustar. */
+static void
+test_tar_writer(void **state)
+{
+	char dir[] = "/tmp/tarw-XXXXXX", path[256], cmd[600], got[2048];
+	char longname[151], data[1000];
+	struct tarw w;
+	sdc_error_t err = NULL;
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/out.tar", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	memset(longname, 'n', 150);
+	longname[150] = '\0';
+	memset(data, 'x', sizeof data);
+	tarw_init(&w, tar_to_file, f);
+	assert_int_equal(tarw_header(&w, "d/", '5', 0755, 0, 1700000000, &err), 0);
+	assert_int_equal(tarw_header(&w, "d/a", '0', 0644, sizeof data, 1700000000, &err), 0);
+	assert_int_equal(tarw_data(&w, data, 300, &err), 0);
+	assert_int_equal(tarw_data(&w, data, 700, &err), 0);
+	assert_int_equal(tarw_header(&w, longname, '0', 0644, 3, 1700000000, &err), 0);
+	assert_int_equal(tarw_data(&w, "abc", 3, &err), 0);
+	assert_int_equal(tarw_close(&w, &err), 0);
+	tarw_free(&w);
+	assert_int_equal(fclose(f), 0);
+
+	snprintf(cmd, sizeof cmd, "cd %s && tar -xf out.tar && stat -c %%s d/a && "
+	    "cat %s && tar -tf out.tar | tr '\\n' ' '", dir, longname);
+	f = popen(cmd, "r");
+	assert_non_null(f);
+	got[fread(got, 1, sizeof got - 1, f)] = '\0';
+	assert_int_equal(pclose(f), 0);
+	snprintf(cmd, sizeof cmd, "1000\nabcd/ d/a %s ", longname);
+	assert_string_equal(got, cmd);
+
+	/* A size ustar cannot hold goes in a pax record; too much data or too
+	 * little is refused. */
+	tarw_init(&w, tar_to_file, NULL);
+	assert_int_equal(tarw_header(&w, "big", '0', 0644, 9ULL << 30, 0, &err), 0);
+	assert_non_null(memmem(w.out.data, w.out.len, "size=9663676416\n", 16));
+	assert_int_equal(tarw_close(&w, &err), -1);
+	assert_non_null(strstr(sdc_error_msg(err), "missing"));
+	sdc_error_release(&err);
+	tarw_free(&w);
+	tarw_init(&w, tar_to_file, NULL);
+	assert_int_equal(tarw_header(&w, "small", '0', 0644, 1, 0, &err), 0);
+	assert_int_equal(tarw_data(&w, "ab", 2, &err), -1);
+	sdc_error_release(&err);
+	tarw_free(&w);
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
 int
 main(void)
 {
@@ -300,6 +364,7 @@ main(void)
 		cmocka_unit_test(test_changes),
 		cmocka_unit_test(test_changes_refused),
 		cmocka_unit_test(test_digests),
+		cmocka_unit_test(test_tar_writer),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
