@@ -1,18 +1,14 @@
 /*
  * client.c: one HTTP exchange with the config service.
  *
- * Every call builds a request on the client's one easy handle (reused, so
- * the connection is kept alive between calls) and runs it through a multi
- * handle instead of curl_easy_perform: the watch's thread sits in a long
- * poll for a minute at a time, and curl_multi_wakeup() is what lets
- * sapi_watch_stop() cut that short from another thread.  An answer of 400
- * or more becomes an error whose code is the status and whose message
- * carries SAPI's {"code", "message"}; a failure to connect one whose code is
- * the CURLcode.
+ * Every call is a request on the client's one http_client (lib/http-
+ * client.h), which keeps the connection alive between calls.  The watch's
+ * thread sits in a long poll for a minute at a time; http_client_interrupt()
+ * wakes it from another thread, which is what lets sapi_watch_stop() cut
+ * that short.  An answer of 400 or more becomes an error whose code is the
+ * status and whose message carries SAPI's {"code", "message"}; a failure to
+ * connect one whose code is the client's HTTP_CLIENT_E_* (below 100).
  */
-#include <curl/curl.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,13 +17,8 @@
 #include "jsonutil.h"
 #include "xalloc.h"
 
-static pthread_once_t sapi_client_once = PTHREAD_ONCE_INIT;
-
-static void
-sapi_client_global_init(void)
-{
-	curl_global_init(CURL_GLOBAL_DEFAULT);
-}
+/* SAPI answers are JSON documents; a whole listing stays well below. */
+#define SAPI_ANSWER_MAX (64 * 1024 * 1024)
 
 const char *
 sapi_object_path(enum sapi_object kind)
@@ -48,10 +39,10 @@ sapi_object_path(enum sapi_object kind)
 struct sapi_client *
 sapi_client_new(const char *url, sdc_error_t *err)
 {
+	struct http_client_options o = { .connect_timeout_ms = 5000 };
 	struct sapi_client *c;
 	size_t n;
 
-	pthread_once(&sapi_client_once, sapi_client_global_init);
 	if (url == NULL || *url == '\0')
 		url = getenv("SAPI_URL");
 	if (url == NULL || *url == '\0')
@@ -68,20 +59,14 @@ sapi_client_new(const char *url, sdc_error_t *err)
 			c->base[--n] = '\0';
 	} else {
 		free(c);
-		sdc_make_error_code(err, CURLE_URL_MALFORMAT, "%s: not an "
+		sdc_make_error_code(err, HTTP_CLIENT_E_URL, "%s: not an "
 		    "http:// URL or unix:PATH", url);
 		return NULL;
 	}
 	c->url = xstrdup(url);
 	c->timeout_ms = 30000;
-	c->easy = curl_easy_init();
-	c->multi = curl_multi_init();
-	if (c->easy == NULL || c->multi == NULL) {
-		sapi_client_free(c);
-		sdc_make_error_code(err, CURLE_FAILED_INIT,
-		    "cannot initialise libcurl");
-		return NULL;
-	}
+	o.unix_path = c->unix_path;
+	c->http = http_client_new(&o);
 	return c;
 }
 
@@ -90,10 +75,7 @@ sapi_client_free(struct sapi_client *c)
 {
 	if (c == NULL)
 		return;
-	if (c->easy != NULL)
-		curl_easy_cleanup(c->easy);
-	if (c->multi != NULL)
-		curl_multi_cleanup(c->multi);
+	http_client_free(c->http);
 	free(c->url);
 	free(c->base);
 	free(c->unix_path);
@@ -115,100 +97,7 @@ sapi_client_set_timeout(struct sapi_client *c, long ms)
 void
 sapi_client_interrupt(struct sapi_client *c)
 {
-	atomic_store(&c->stop, true);
-	curl_multi_wakeup(c->multi);
-}
-
-/* --- one exchange --- */
-
-static size_t
-sapi_client_body_cb(char *data, size_t size, size_t n, void *arg)
-{
-	buf_append(arg, data, size * n);
-	return size * n;
-}
-
-static size_t
-sapi_client_header_cb(char *data, size_t size, size_t n, void *arg)
-{
-	struct sapi_response *r = arg;
-	size_t len = size * n, vlen;
-	const char *v;
-
-	if (len > 5 && strncasecmp(data, "ETag:", 5) == 0) {
-		v = data + 5;
-		vlen = len - 5;
-		while (vlen > 0 && (*v == ' ' || *v == '\t')) {
-			v++;
-			vlen--;
-		}
-		while (vlen > 0 && (v[vlen - 1] == '\r' || v[vlen - 1] == '\n' ||
-		    v[vlen - 1] == ' '))
-			vlen--;
-		free(r->etag);
-		r->etag = xstrndup(v, vlen);
-	}
-	return len;
-}
-
-/* Run the easy handle to completion through the multi handle. */
-static CURLcode
-sapi_client_run(struct sapi_client *c)
-{
-	CURLcode result = CURLE_OK;
-	CURLMsg *msg;
-	int running = 1, left;
-
-	curl_multi_add_handle(c->multi, c->easy);
-	while (running > 0) {
-		if (curl_multi_perform(c->multi, &running) != CURLM_OK) {
-			result = CURLE_FAILED_INIT;
-			break;
-		}
-		if (running == 0)
-			break;
-		if (atomic_load(&c->stop)) {
-			result = CURLE_ABORTED_BY_CALLBACK;
-			break;
-		}
-		curl_multi_poll(c->multi, NULL, 0, 1000, NULL);
-	}
-	while (result == CURLE_OK &&
-	    (msg = curl_multi_info_read(c->multi, &left)) != NULL)
-		if (msg->msg == CURLMSG_DONE)
-			result = msg->data.result;
-	curl_multi_remove_handle(c->multi, c->easy);
-	return result;
-}
-
-static void
-sapi_client_setup(struct sapi_client *c, const char *method, const char *url,
-    const char *body, struct curl_slist *headers, struct sapi_response *r,
-    long timeout_ms)
-{
-	CURL *e = c->easy;
-
-	curl_easy_reset(e);
-	curl_easy_setopt(e, CURLOPT_URL, url);
-	curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, method);
-	if (strcmp(method, "GET") == 0)
-		curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
-	if (body != NULL) {
-		curl_easy_setopt(e, CURLOPT_POSTFIELDS, body);
-		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
-	}
-	curl_easy_setopt(e, CURLOPT_HTTPHEADER, headers);
-	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, sapi_client_body_cb);
-	curl_easy_setopt(e, CURLOPT_WRITEDATA, &r->body);
-	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, sapi_client_header_cb);
-	curl_easy_setopt(e, CURLOPT_HEADERDATA, r);
-	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout_ms);
-	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, 5000L);
-	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
-	curl_easy_setopt(e, CURLOPT_PROXY, "");
-	if (c->unix_path != NULL)
-		curl_easy_setopt(e, CURLOPT_UNIX_SOCKET_PATH, c->unix_path);
+	http_client_interrupt(c->http);
 }
 
 /* The error for an answer >= 400: "STATUS CodeName: message". */
@@ -235,43 +124,51 @@ int
 sapi_client_request(struct sapi_client *c, const struct sapi_request *rq,
     struct sapi_response *r, sdc_error_t *err)
 {
-	struct curl_slist *headers = NULL;
-	char *url, *body = NULL, *h;
-	CURLcode cc;
+	struct http_client_request hr = { .method = rq->method,
+		.body_max = SAPI_ANSWER_MAX };
+	struct http_client_response hres;
+	const char *headers[5];
+	char *url, *body = NULL, *if_match = NULL, *if_none = NULL;
+	const char *etag;
+	size_t nh = 0;
 	int rc = 0;
 
 	memset(r, 0, sizeof *r);
 	xasprintf(&url, "%s%s", c->base, rq->path);
+	headers[nh++] = "Accept: application/json";
 	if (rq->body != NULL) {
 		body = json_text(rq->body);
-		headers = curl_slist_append(headers,
-		    "Content-Type: application/json");
+		headers[nh++] = "Content-Type: application/json";
+		hr.body = body;
+		hr.body_len = strlen(body);
 	}
-	headers = curl_slist_append(headers, "Accept: application/json");
-	headers = curl_slist_append(headers, "Expect:");
 	if (rq->if_match > 0) {
-		xasprintf(&h, "If-Match: \"%lld\"", (long long)rq->if_match);
-		headers = curl_slist_append(headers, h);
-		free(h);
+		xasprintf(&if_match, "If-Match: \"%lld\"",
+		    (long long)rq->if_match);
+		headers[nh++] = if_match;
 	}
 	if (rq->if_none_match != NULL) {
-		xasprintf(&h, "If-None-Match: %s", rq->if_none_match);
-		headers = curl_slist_append(headers, h);
-		free(h);
+		xasprintf(&if_none, "If-None-Match: %s", rq->if_none_match);
+		headers[nh++] = if_none;
 	}
-	sapi_client_setup(c, rq->method, url, body, headers, r,
-	    rq->timeout_ms > 0 ? rq->timeout_ms : c->timeout_ms);
-	cc = sapi_client_run(c);
-	if (cc != CURLE_OK) {
-		rc = sdc_make_error_code(err, (int)cc, "%s %s: %s", rq->method,
-		    url, curl_easy_strerror(cc));
-	} else {
-		curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &r->status);
+	headers[nh] = NULL;
+	hr.url = url;
+	hr.headers = headers;
+	hr.timeout_ms = rq->timeout_ms > 0 ? rq->timeout_ms : c->timeout_ms;
+	if (http_client_request(c->http, &hr, &hres, err) < 0)
+		rc = sdc_error_wrap(err, "%s", rq->method);
+	else {
+		r->status = hres.status;
+		if ((etag = http_client_header(&hres, "ETag")) != NULL)
+			r->etag = xstrdup(etag);
+		r->body = hres.body;
+		memset(&hres.body, 0, sizeof hres.body);
+		http_client_response_free(&hres);
 		if (r->status >= 400)
 			rc = sapi_client_http_error(rq->method, rq->path, r, err);
 	}
-	curl_easy_setopt(c->easy, CURLOPT_HTTPHEADER, NULL);
-	curl_slist_free_all(headers);
+	free(if_match);
+	free(if_none);
 	free(body);
 	free(url);
 	if (rc < 0)
@@ -301,9 +198,6 @@ sapi_response_free(struct sapi_response *r)
 char *
 sapi_client_escape(struct sapi_client *c, const char *s)
 {
-	char *e = curl_easy_escape(c->easy, s, 0), *out;
-
-	out = xstrdup(e != NULL ? e : "");
-	curl_free(e);
-	return out;
+	(void)c;
+	return http_client_escape(s);
 }

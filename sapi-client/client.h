@@ -5,10 +5,8 @@
 #ifndef SAPI_CLIENT_CLIENT_H
 #define SAPI_CLIENT_CLIENT_H
 
-#include <curl/curl.h>
-#include <stdatomic.h>
-
 #include "buf.h"
+#include "http-client.h"
 #include "sapi.h"
 
 struct sapi_client {
@@ -16,9 +14,7 @@ struct sapi_client {
 	char *base;             /* scheme://host:port, no trailing slash */
 	char *unix_path;        /* for unix:PATH, else NULL */
 	long timeout_ms;
-	CURL *easy;
-	CURLM *multi;
-	atomic_bool stop;       /* set by sapi_client_interrupt() */
+	struct http_client *http;       /* keeps the connection alive */
 };
 
 struct sapi_request {
@@ -36,7 +32,8 @@ struct sapi_response {
 	char *etag;                     /* the ETag header, or NULL */
 };
 
-/* 0 for any answer below 400; -1 otherwise (code: status or CURLcode).
+/* 0 for any answer below 400; -1 otherwise (code: the status, or an
+ * HTTP_CLIENT_E_* when there was no answer).
  * On success free the response with sapi_response_free(). */
 int sapi_client_request(struct sapi_client *c, const struct sapi_request *rq,
     struct sapi_response *r, sdc_error_t *err);

@@ -2,8 +2,8 @@
  * sapi.h: libsapi, the C client of the config service.
  *
  * Two halves.  The calls (sapi_client_*) are blocking HTTP requests over
- * libcurl, one at a time per client: fine for tools and for a daemon's
- * start-up, not for its event loop.  The watch (sapi_watch_*) is for
+ * lib/http-client, one at a time per client: fine for tools and for a
+ * daemon's start-up, not for its event loop.  The watch (sapi_watch_*) is for
  * daemons: it runs on a thread of its own, long-polls the instance's
  * merged config (GET /configs/:uuid?wait=...) and hands each new config to
  * the caller, reconnecting with backoff while the service is down and
@@ -14,8 +14,9 @@
  * and returns -1 or NULL.  err->code is the HTTP status when the service
  * answered with an error (404, 409, 412, ...; the message then carries
  * SAPI's code name, e.g. "ResourceNotFound: instance ... not found"), or
- * the CURLcode when it could not be reached (CURLE_COULDNT_CONNECT, ...).
- * The two ranges do not overlap: CURLcodes are below 100.
+ * http-client's code when it could not be reached (HTTP_CLIENT_E_CONNECT,
+ * HTTP_CLIENT_E_TIMEOUT, ...: libcurl's numbers, as before).  The two
+ * ranges do not overlap: those codes are below 100.
  *
  * JSON values are jansson's; functions returning json_t * give the caller
  * a new reference.
