@@ -13,7 +13,6 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <curl/curl.h>
 
 #include "images-int.h"
 #include "xalloc.h"
@@ -51,7 +50,6 @@ images_open(struct images **out, struct store *st, const struct images_opts *opt
 		return sdc_make_error(err, e, "opening the image store");
 	}
 	free(root);
-	curl_global_init(CURL_GLOBAL_DEFAULT);
 	im = xcalloc(1, sizeof *im);
 	im->st = st;
 	im->root = xstrdup(real);

@@ -1,10 +1,14 @@
 /*
- * registry.c: a Docker registry v2 client on libcurl, enough to pull.
+ * registry.c: a Docker registry v2 client on lib/http-client, enough to
+ * pull.
  *
- * One `struct registry` is one libcurl easy handle (kept, so requests reuse
- * the connection) and is used by one thread; a pull that fetches layers in
+ * One `struct registry` is one http_client (kept, so requests reuse the
+ * connection) and is used by one thread; a pull that fetches layers in
  * parallel gives each transfer thread its own copy (registry_dup), which
- * shares nothing but starts from the same endpoint and token.
+ * shares nothing but starts from the same endpoint and token.  Redirects
+ * are followed (blob downloads go to a storage host, without the
+ * Authorization header), https_proxy and the like are honoured, and a
+ * transfer that receives nothing for a minute is given up.
  *
  * Endpoint choice follows Docker: docker.io goes to the configured mirror
  * or to registry-1.docker.io; other registries are HTTPS, except those the
@@ -18,9 +22,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <curl/curl.h>
 #include <openssl/evp.h>
 
+#include "http-client.h"
 #include "images-int.h"
 #include "jsonutil.h"
 #include "xalloc.h"
@@ -35,7 +39,7 @@ static const char reg_manifest_accept[] =
     "application/vnd.oci.image.index.v1+json";
 
 struct registry {
-	CURL *curl;
+	struct http_client *http;
 	char *base;		/* "https://host:port", no trailing slash */
 	char *name;		/* repository path on that registry */
 	char *display;		/* the familiar name, for messages */
@@ -55,8 +59,8 @@ struct reg_resp {
 	struct buf *body;
 	size_t body_max;
 	struct blob_writer *blob;
-	sdc_error_t *err;
 	bool failed;		/* the sink refused data */
+	const struct http_client_response *hr;	/* the answer coming in */
 	registry_progress_fn *progress;
 	void *arg;
 	int64_t total;
@@ -71,127 +75,60 @@ reg_resp_free(struct reg_resp *rr)
 	free(rr->content_type);
 }
 
-static char *
-reg_header_value(const char *line, size_t len, const char *name)
+static bool
+reg_ok(const struct http_client_response *hr)
 {
-	size_t n = strlen(name);
-
-	if (len <= n + 1 || strncasecmp(line, name, n) != 0 || line[n] != ':')
-		return NULL;
-	line += n + 1;
-	len -= n + 1;
-	while (len > 0 && (*line == ' ' || *line == '\t'))
-		line++, len--;
-	while (len > 0 && (line[len - 1] == '\r' || line[len - 1] == '\n'))
-		len--;
-	return xstrndup(line, len);
-}
-
-static size_t
-reg_header_cb(char *data, size_t size, size_t n, void *arg)
-{
-	struct reg_resp *rr = arg;
-	size_t len = size * n;
-	char *v;
-
-	if (len >= 5 && strncmp(data, "HTTP/", 5) == 0) {
-		/* a new response (after a redirect): forget the last one's */
-		free(rr->www_auth);
-		free(rr->content_type);
-		rr->www_auth = rr->content_type = NULL;
-	} else if ((v = reg_header_value(data, len, "WWW-Authenticate")) != NULL) {
-		free(rr->www_auth);
-		rr->www_auth = v;
-	} else if ((v = reg_header_value(data, len, "Content-Type")) != NULL) {
-		free(rr->content_type);
-		rr->content_type = v;
-	}
-	return len;
-}
-
-static size_t
-reg_sink(char *data, size_t size, size_t n, void *arg)
-{
-	struct reg_resp *rr = arg;
-	size_t len = size * n;
-
-	if (rr->status < 200 || rr->status > 299) {
-		if (rr->errbody.len + len <= REG_ERRBODY_MAX)
-			buf_append(&rr->errbody, data, len);
-		return len;
-	}
-	if (rr->blob != NULL) {
-		if (blob_writer_write(rr->blob, data, len, rr->err) < 0) {
-			rr->failed = true;
-			return 0;
-		}
-		return len;
-	}
-	if (rr->body->len + len > rr->body_max) {
-		sdc_make_error_code(rr->err, 500, "registry answer larger than %zu bytes",
-		    rr->body_max);
-		rr->failed = true;
-		return 0;
-	}
-	buf_append(rr->body, data, len);
-	return len;
-}
-
-/* Learn the status before the first body byte: libcurl has it by then. */
-struct reg_call {
-	CURL *curl;
-	struct reg_resp *rr;
-};
-
-static size_t
-reg_body_cb(char *data, size_t size, size_t n, void *arg)
-{
-	struct reg_call *c = arg;
-
-	if (c->rr->status == 0)
-		curl_easy_getinfo(c->curl, CURLINFO_RESPONSE_CODE, &c->rr->status);
-	return reg_sink(data, size, n, c->rr);
+	return hr->status >= 200 && hr->status <= 299;
 }
 
 static int
-reg_xfer_cb(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
-    curl_off_t ulnow)
+reg_sink(void *arg, const struct http_client_response *hr, const void *data,
+    size_t len, sdc_error_t *err)
 {
 	struct reg_resp *rr = arg;
 
-	(void)dltotal;
-	(void)ultotal;
-	(void)ulnow;
+	if (!reg_ok(hr)) {
+		if (rr->errbody.len + len <= REG_ERRBODY_MAX)
+			buf_append(&rr->errbody, data, len);
+		return 0;
+	}
+	if (rr->blob != NULL) {
+		if (blob_writer_write(rr->blob, data, len, err) < 0) {
+			rr->failed = true;
+			return -1;
+		}
+		return 0;
+	}
+	if (rr->body->len + len > rr->body_max) {
+		rr->failed = true;
+		return sdc_make_error_code(err, 500, "registry answer larger "
+		    "than %zu bytes", rr->body_max);
+	}
+	buf_append(rr->body, data, len);
+	return 0;
+}
+
+static int
+reg_progress(void *arg, int64_t got, int64_t total)
+{
+	struct reg_resp *rr = arg;
+
+	(void)total;
 	if (rr->cancel != NULL && atomic_load(rr->cancel))
-		return 1;
-	if (rr->progress != NULL && rr->status >= 200 && rr->status <= 299)
-		rr->progress(rr->arg, dlnow, rr->total);
+		return -1;
+	if (rr->progress != NULL && reg_ok(rr->hr))
+		rr->progress(rr->arg, got, rr->total);
 	return 0;
 }
 
 static void
-reg_setup(struct registry *r, struct curl_slist **hdrs, const char *accept)
+reg_keep_header(char **to, const struct http_client_response *hr,
+    const char *name)
 {
-	CURL *c = r->curl;
+	const char *v = http_client_header(hr, name);
 
-	curl_easy_reset(c);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 1L);
-	curl_easy_setopt(c, CURLOPT_MAXREDIRS, 5L);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
-	curl_easy_setopt(c, CURLOPT_LOW_SPEED_LIMIT, 1L);
-	curl_easy_setopt(c, CURLOPT_LOW_SPEED_TIME, 60L);
-	curl_easy_setopt(c, CURLOPT_USERAGENT, "sdc-docker/" SDC_VERSION);
-	curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, r->verify ? 1L : 0L);
-	curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, r->verify ? 2L : 0L);
-	*hdrs = NULL;
-	if (accept != NULL)
-		*hdrs = curl_slist_append(*hdrs, accept);
-	if (r->authz != NULL)
-		*hdrs = curl_slist_append(*hdrs, r->authz);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, *hdrs);
+	free(*to);
+	*to = v != NULL ? xstrdup(v) : NULL;
 }
 
 /* One GET of url; fills rr.  -1 only for transport errors. */
@@ -199,36 +136,41 @@ static int
 reg_get(struct registry *r, const char *url, const char *accept,
     struct reg_resp *rr, sdc_error_t *err)
 {
-	struct curl_slist *hdrs;
-	struct reg_call call = { r->curl, rr };
-	char errbuf[CURL_ERROR_SIZE] = "";
-	CURLcode cc;
+	const char *headers[3] = { NULL, NULL, NULL };
+	struct http_client_request rq = { .url = url, .headers = headers,
+		.sink = reg_sink, .sink_arg = rr, .progress = reg_progress,
+		.progress_arg = rr };
+	struct http_client_response hr;
+	size_t n = 0;
+	int rc, code;
 
-	reg_setup(r, &hdrs, accept);
-	rr->err = err;
+	if (accept != NULL)
+		headers[n++] = accept;
+	if (r->authz != NULL)
+		headers[n++] = r->authz;
 	rr->cancel = r->cancel;
-	curl_easy_setopt(r->curl, CURLOPT_URL, url);
-	curl_easy_setopt(r->curl, CURLOPT_ERRORBUFFER, errbuf);
-	curl_easy_setopt(r->curl, CURLOPT_HEADERFUNCTION, reg_header_cb);
-	curl_easy_setopt(r->curl, CURLOPT_HEADERDATA, rr);
-	curl_easy_setopt(r->curl, CURLOPT_WRITEFUNCTION, reg_body_cb);
-	curl_easy_setopt(r->curl, CURLOPT_WRITEDATA, &call);
-	curl_easy_setopt(r->curl, CURLOPT_NOPROGRESS, 0L);
-	curl_easy_setopt(r->curl, CURLOPT_XFERINFOFUNCTION, reg_xfer_cb);
-	curl_easy_setopt(r->curl, CURLOPT_XFERINFODATA, rr);
-	cc = curl_easy_perform(r->curl);
-	curl_slist_free_all(hdrs);
-	curl_easy_getinfo(r->curl, CURLINFO_RESPONSE_CODE, &rr->status);
-	if (rr->failed)
+	rr->failed = false;
+	rr->hr = &hr;
+	rc = http_client_request(r->http, &rq, &hr, err);
+	rr->hr = NULL;
+	if (rc < 0) {
+		if (rr->failed)
+			return -1;      /* the sink's own error */
+		code = (*err)->code;
+		if (code == HTTP_CLIENT_E_ABORTED) {
+			sdc_error_release(err);
+			return sdc_make_error_code(err, 500, "cancelled");
+		}
+		(*err)->code = 500;
+		if (code == HTTP_CLIENT_E_PARTIAL)
+			return sdc_error_wrap(err, "truncated answer from the "
+			    "registry (connection closed early)");
 		return -1;
-	if (cc == CURLE_ABORTED_BY_CALLBACK)
-		return sdc_make_error_code(err, 500, "cancelled");
-	if (cc == CURLE_PARTIAL_FILE)
-		return sdc_make_error_code(err, 500, "%s: truncated answer from the "
-		    "registry (connection closed early): %s", url, errbuf);
-	if (cc != CURLE_OK)
-		return sdc_make_error_code(err, 500, "%s: %s", url,
-		    *errbuf ? errbuf : curl_easy_strerror(cc));
+	}
+	rr->status = hr.status;
+	reg_keep_header(&rr->www_auth, &hr, "WWW-Authenticate");
+	reg_keep_header(&rr->content_type, &hr, "Content-Type");
+	http_client_response_free(&hr);
 	return 0;
 }
 
@@ -249,15 +191,6 @@ reg_basic(const char *user, const char *pass)
 	return out;
 }
 
-static char *
-reg_escape(struct registry *r, const char *s)
-{
-	char *e = curl_easy_escape(r->curl, s, 0), *out = xstrdup(e);
-
-	curl_free(e);
-	return out;
-}
-
 /* Fetch a bearer token from the challenge's realm. */
 static int
 reg_token(struct registry *r, const struct auth_challenge *ch, sdc_error_t *err)
@@ -273,8 +206,8 @@ reg_token(struct registry *r, const struct auth_challenge *ch, sdc_error_t *err)
 		return sdc_make_error_code(err, 401, "registry asks for a bearer "
 		    "token but names no realm");
 	xasprintf(&scope_default, "repository:%s:pull", r->name);
-	svc = reg_escape(r, ch->service ? ch->service : "");
-	scope = reg_escape(r, scope_default);
+	svc = http_client_escape(ch->service ? ch->service : "");
+	scope = http_client_escape(scope_default);
 	xasprintf(&url, "%s%sservice=%s&scope=%s", ch->realm,
 	    strchr(ch->realm, '?') ? "&" : "?", svc, scope);
 	free(svc);
@@ -483,6 +416,22 @@ reg_ping(struct registry *r, const char *host, bool insecure, sdc_error_t *err)
 	return rc;
 }
 
+/* A minute without a byte ends a transfer, however long it has run. */
+static struct http_client *
+reg_client(bool verify)
+{
+	struct http_client_options o = {
+		.insecure = !verify,
+		.follow_redirects = true,
+		.use_proxy_env = true,
+		.connect_timeout_ms = 30000,
+		.idle_timeout_ms = 60000,
+		.user_agent = "sdc-docker/" SDC_VERSION,
+	};
+
+	return http_client_new(&o);
+}
+
 int
 registry_open(struct registry **out, const struct image_ref *ref,
     const struct registry_opts *opts, sdc_error_t *err)
@@ -491,7 +440,6 @@ registry_open(struct registry **out, const struct image_ref *ref,
 	bool insecure;
 	const char *host = ref->domain;
 
-	r->curl = curl_easy_init();
 	r->name = xstrdup(ref->path);
 	r->display = image_ref_familiar(ref);
 	r->cancel = opts->cancel;
@@ -509,6 +457,7 @@ registry_open(struct registry **out, const struct image_ref *ref,
 		r->verify = !insecure;
 		xasprintf(&r->base, "https://%s", host);
 	}
+	r->http = reg_client(r->verify);
 	if (reg_ping(r, host, insecure, err) < 0) {
 		registry_close(r);
 		return -1;
@@ -522,7 +471,7 @@ registry_dup(const struct registry *src)
 {
 	struct registry *r = xcalloc(1, sizeof *r);
 
-	r->curl = curl_easy_init();
+	r->http = http_client_dup(src->http);
 	r->base = xstrdup(src->base);
 	r->name = xstrdup(src->name);
 	r->display = xstrdup(src->display);
@@ -538,7 +487,7 @@ registry_close(struct registry *r)
 {
 	if (r == NULL)
 		return;
-	curl_easy_cleanup(r->curl);
+	http_client_free(r->http);
 	free(r->base);
 	free(r->name);
 	free(r->display);
