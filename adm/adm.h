@@ -273,7 +273,8 @@ extern const struct adm_cmd_entry adm_cmd_logs_usage_entry;
 
 /* admin-client.c: dockerapi's admin API over its unix socket.  The
  * answer (json null for 204), or NULL with *err: code = HTTP status and
- * the daemon's message, or a CURLcode when the socket is unreachable. */
+ * the daemon's message, or an HTTP_CLIENT_E_* (http-client.h) when the
+ * socket is unreachable. */
 json_t *adm_admin_call(const struct adm_ctx *ctx, const char *method,
     const char *path, const json_t *body, sdc_error_t *err);
 const char *adm_admin_path(const struct adm_ctx *ctx);
@@ -345,8 +346,8 @@ extern const struct adm_cmd_entry adm_cmd_tui_entry;
 /* The interactive loop; returns the exit status for main. */
 int adm_shell_run(const struct adm_ctx *ctx);
 /* True once Ctrl-C was pressed in the shell during the current command.
- * A command that can run long (a --follow, a wait) polls it, e.g. from a
- * curl progress callback, and stops; outside the shell SIGINT keeps its
+ * A command that can run long (a --follow, a wait) polls it, e.g. from an
+ * http-client progress callback, and stops; outside the shell SIGINT keeps its
  * default action and this stays false. */
 bool adm_interrupted(void);
 /* Where history is kept: $XDG_STATE_HOME/sdcadm-docker/history, else

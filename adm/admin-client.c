@@ -1,18 +1,18 @@
 /*
  * admin-client.c: talking to dockerapi's admin API.
  *
- * The API lives on a unix socket only root can open, so libcurl's
- * CURLOPT_UNIX_SOCKET_PATH is the whole transport; the URL's host is a
+ * The API lives on a unix socket only root can open, so lib/http-client
+ * with a unix_path is the whole transport; the URL's host is a
  * placeholder.  Errors come back as {"message": ...}, which becomes the
  * error's text, with the HTTP status as its code so a subcommand can tell
  * "no such account" (404) from "already exists" (409).
  */
-#include <curl/curl.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "adm.h"
 #include "buf.h"
+#include "http-client.h"
 #include "jsonutil.h"
 #include "xalloc.h"
 
@@ -20,17 +20,13 @@
  * dockerapi's own default, relative to where `make run` starts it. */
 #define ADM_ADMIN_DEFAULT "var/dockerapi/admin.sock"
 
+/* Every container of every account, inspected, fits well below. */
+#define ADM_ANSWER_MAX (64 * 1024 * 1024)
+
 const char *
 adm_admin_path(const struct adm_ctx *ctx)
 {
 	return ctx->admin != NULL && *ctx->admin != '\0' ? ctx->admin : ADM_ADMIN_DEFAULT;
-}
-
-static size_t
-collect(char *data, size_t size, size_t n, void *arg)
-{
-	buf_append(arg, data, size * n);
-	return size * n;
 }
 
 static json_t *
@@ -52,46 +48,34 @@ json_t *
 adm_admin_call(const struct adm_ctx *ctx, const char *method, const char *path,
     const json_t *body, sdc_error_t *err)
 {
-	CURL *curl = curl_easy_init();
-	struct curl_slist *headers = NULL;
-	struct buf in = BUF_INIT;
-	char *url, *text = NULL, curl_err[CURL_ERROR_SIZE] = "";
-	long status = 0;
+	struct http_client_options o = { .unix_path = adm_admin_path(ctx),
+		.timeout_ms = 60000 };
+	struct http_client *http = http_client_new(&o);
+	const char *json_type[] = { "Content-Type: application/json", NULL };
+	struct http_client_request rq = { .method = method,
+		.body_max = ADM_ANSWER_MAX };
+	struct http_client_response r;
+	char *url, *text = NULL;
 	json_t *out = NULL;
-	CURLcode rc;
 
-	if (curl == NULL) {
-		sdc_make_error(err, 0, "cannot start libcurl");
-		return NULL;
-	}
 	xasprintf(&url, "http://admin%s", path);
-	curl_easy_setopt(curl, CURLOPT_UNIX_SOCKET_PATH, adm_admin_path(ctx));
-	curl_easy_setopt(curl, CURLOPT_URL, url);
-	curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method);
-	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect);
-	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &in);
-	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, curl_err);
-	curl_easy_setopt(curl, CURLOPT_TIMEOUT, 60L);
+	rq.url = url;
 	if (body != NULL) {
 		text = json_text(body);
-		headers = curl_slist_append(headers, "Content-Type: application/json");
-		curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-		curl_easy_setopt(curl, CURLOPT_POSTFIELDS, text);
+		rq.headers = json_type;
+		rq.body = text;
+		rq.body_len = strlen(text);
 	}
-	rc = curl_easy_perform(curl);
-	if (rc != CURLE_OK)
-		sdc_make_error_code(err, rc, "cannot reach dockerapi's admin API at "
-		    "%s: %s (set --admin or DOCKERAPI_ADMIN)", adm_admin_path(ctx),
-		    *curl_err != '\0' ? curl_err : curl_easy_strerror(rc));
+	if (http_client_request(http, &rq, &r, err) < 0)
+		sdc_error_wrap(err, "cannot reach dockerapi's admin API at %s "
+		    "(set --admin or DOCKERAPI_ADMIN)", adm_admin_path(ctx));
 	else {
-		curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
-		out = answer(status, &in, err);
+		out = answer(r.status, &r.body, err);
+		http_client_response_free(&r);
 	}
-	curl_slist_free_all(headers);
-	curl_easy_cleanup(curl);
+	http_client_free(http);
 	free(text);
 	free(url);
-	buf_free(&in);
 	return out;
 }
 
@@ -99,10 +83,7 @@ adm_admin_call(const struct adm_ctx *ctx, const char *method, const char *path,
 char *
 adm_admin_escape(const char *s)
 {
-	char *e = curl_easy_escape(NULL, s, 0), *out = xstrdup(e != NULL ? e : "");
-
-	curl_free(e);
-	return out;
+	return http_client_escape(s);
 }
 
 int

@@ -7,12 +7,12 @@
  * mirror docker's own (ps, inspect, logs, stop, kill) and take a full id,
  * a unique id prefix, or account/name.
  */
-#include <curl/curl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "adm.h"
+#include "http-client.h"
 #include "jsonutil.h"
 #include "xalloc.h"
 
@@ -137,17 +137,25 @@ container_inspect_exec(const struct adm_cmd_entry *self, struct adm_ctx *ctx, in
 struct logs_sink {
 	FILE *out;
 	bool framed;
+	struct buf refusal;     /* the body of an answer of 400 or more */
 	unsigned char head[8];
 	size_t have;            /* bytes of head read */
 	size_t left;            /* payload bytes still to copy */
 };
 
-static size_t
-container_logs_write(char *data, size_t size, size_t n, void *arg)
+static int
+container_logs_write(void *arg, const struct http_client_response *r,
+    const void *bytes, size_t len, sdc_error_t *err)
 {
 	struct logs_sink *k = arg;
-	size_t len = size * n, take;
+	const char *data = bytes;
+	size_t take;
 
+	if (r->status >= 400) {
+		if (k->refusal.len < 64 * 1024)
+			buf_append(&k->refusal, data, len);
+		return 0;
+	}
 	while (len > 0) {
 		if (!k->framed || k->left > 0) {
 			take = k->framed && k->left < len ? k->left : len;
@@ -168,17 +176,32 @@ container_logs_write(char *data, size_t size, size_t n, void *arg)
 		len -= take;
 	}
 	fflush(k->out);
-	if (adm_interrupted())
-		return 0;       /* Ctrl-C in the shell ends a --follow */
-	return size * n;
+	/* Ctrl-C in the shell ends a --follow */
+	return adm_interrupted() ? -1 : 0;
 }
 
-/* libcurl asks often, data or not: the way a quiet --follow notices Ctrl-C. */
+/* Called every quarter second, data or not: the way a quiet --follow
+ * notices Ctrl-C. */
 static int
-container_logs_progress(void *arg, curl_off_t dlt, curl_off_t dln, curl_off_t ult,
-    curl_off_t uln)
+container_logs_progress(void *arg, int64_t got, int64_t total)
 {
-	return adm_interrupted() ? 1 : 0;
+	return adm_interrupted() ? -1 : 0;
+}
+
+/* The daemon's {"message"} of a refusal, or its status. */
+static void
+container_logs_refused(const struct adm_cmd_entry *self, int status,
+    const struct buf *body)
+{
+	json_t *v = json_loadb(body->data != NULL ? body->data : "", body->len,
+	    0, NULL);
+	const char *m = json_str(v, "message", NULL);
+
+	if (m != NULL)
+		adm_cmd_warn(self, "%s", m);
+	else
+		adm_cmd_warn(self, "the admin API answered %d", status);
+	json_decref(v);
 }
 
 /* Whether the container has a tty, which decides the framing. */
@@ -203,11 +226,13 @@ container_logs_exec(const struct adm_cmd_entry *self, struct adm_ctx *ctx, int a
 	struct logs_sink sink = { .out = ctx->out };
 	const char *tail = "all";
 	bool follow = false, tty = false;
-	char *rest, *path, *url, curl_err[CURL_ERROR_SIZE] = "";
+	struct http_client_options o = { .unix_path = adm_admin_path(ctx) };
+	struct http_client_request rq = { 0 };
+	struct http_client_response r = { 0 };
+	struct http_client *http;
+	char *rest, *path, *url;
 	sdc_error_t err = NULL;
-	CURL *curl;
-	CURLcode rc;
-	int c;
+	int c, rc;
 
 	adm_opt_init(&st, self);
 	while ((c = adm_opt_next(&st, argc, argv)) != -1) {
@@ -228,27 +253,30 @@ container_logs_exec(const struct adm_cmd_entry *self, struct adm_ctx *ctx, int a
 	xasprintf(&rest, "/logs?stdout=1&stderr=1&tail=%s&follow=%d", tail, follow ? 1 : 0);
 	path = container_path(argv[st.ind], rest);
 	xasprintf(&url, "http://admin%s", path);
-	curl = curl_easy_init();
-	curl_easy_setopt(curl, CURLOPT_UNIX_SOCKET_PATH, adm_admin_path(ctx));
-	curl_easy_setopt(curl, CURLOPT_URL, url);
-	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, container_logs_write);
-	curl_easy_setopt(curl, CURLOPT_WRITEDATA, &sink);
-	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, curl_err);
-	curl_easy_setopt(curl, CURLOPT_FAILONERROR, 1L);
-	curl_easy_setopt(curl, CURLOPT_NOPROGRESS, 0L);
-	curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, container_logs_progress);
-	rc = curl_easy_perform(curl);
-	curl_easy_cleanup(curl);
+	http = http_client_new(&o);
+	rq.url = url;
+	rq.sink = container_logs_write;
+	rq.sink_arg = &sink;
+	rq.progress = container_logs_progress;
+	rc = http_client_request(http, &rq, &r, &err);
+	http_client_free(http);
 	free(url);
 	free(path);
 	free(rest);
-	if ((rc == CURLE_WRITE_ERROR || rc == CURLE_ABORTED_BY_CALLBACK) && adm_interrupted())
-		return ADM_EXIT_OK;
-	if (rc != CURLE_OK) {
-		adm_cmd_warn(self, "%s", *curl_err != '\0' ? curl_err : curl_easy_strerror(rc));
-		return ADM_EXIT_FAIL;
-	}
-	return ADM_EXIT_OK;
+	if (rc < 0 && adm_interrupted())
+		rc = ADM_EXIT_OK;
+	else if (rc < 0) {
+		adm_cmd_warn(self, "%s", sdc_error_msg(err));
+		rc = ADM_EXIT_FAIL;
+	} else if (r.status >= 400) {
+		container_logs_refused(self, r.status, &sink.refusal);
+		rc = ADM_EXIT_FAIL;
+	} else
+		rc = ADM_EXIT_OK;
+	sdc_error_release(&err);
+	http_client_response_free(&r);
+	buf_free(&sink.refusal);
+	return rc;
 }
 
 static int
