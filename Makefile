@@ -11,7 +11,7 @@ BUILD   ?= build
 CC      ?= cc
 VERSION := 0.1.0
 
-PKGS := libevent libevent_openssl jansson yaml-0.1 sqlite3 openssl libcurl \
+PKGS := libevent libevent_openssl jansson yaml-0.1 sqlite3 openssl \
 	libedit ncursesw uuid
 
 # libarchive is linked statically: the shared one loads libxml2, ICU and

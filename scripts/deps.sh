@@ -5,7 +5,7 @@
 set -eu
 
 build="gcc clang make pkg-config libevent-dev libhttp-parser-dev libjansson-dev
-libyaml-dev libsqlite3-dev libssl-dev libcurl4-openssl-dev libedit-dev
+libyaml-dev libsqlite3-dev libssl-dev libedit-dev
 libncurses-dev libcmocka-dev libarchive-dev uuid-dev libpq-dev
 nettle-dev libacl1-dev liblzma-dev libzstd-dev liblz4-dev libbz2-dev zlib1g-dev"
 test="openssl openssh-client curl tmux python3 python3-docker python3-cryptography runc busybox-static
