@@ -10,8 +10,8 @@
  *             return sdc_error_wrap(err, "opening the store");
  *
  * The fields are kept apart so a caller can act on them: `errnum` is an
- * errno value (0 if none), `code` a domain code (an HTTP status, a CURLcode,
- * an OpenSSL error) and `msg` the text for a person.
+ * errno value (0 if none), `code` a domain code (an HTTP status, an
+ * HTTP_CLIENT_E_*, an OpenSSL error) and `msg` the text for a person.
  */
 #ifndef SDC_ERROR_H
 #define SDC_ERROR_H
@@ -32,7 +32,7 @@ typedef struct sdc_error *sdc_error_t;
  * An earlier error in *err is released first. */
 int sdc_make_error(sdc_error_t *err, int errnum, const char *fmt, ...) SDC_PRINTF(3, 4);
 
-/* The same, with a domain code (HTTP status, CURLcode, ...). */
+/* The same, with a domain code (HTTP status, HTTP_CLIENT_E_*, ...). */
 int sdc_make_error_code(sdc_error_t *err, int code, const char *fmt, ...) SDC_PRINTF(3, 4);
 
 /* Prefix "<context>: " to the message already in *err.  Returns -1. */
