@@ -11,26 +11,30 @@ BUILD   ?= build
 CC      ?= cc
 VERSION := 0.1.0
 
-PKGS := libevent libevent_openssl jansson yaml-0.1 sqlite3 openssl \
-	libedit ncursesw uuid
-
-# libarchive is linked statically: the shared one loads libxml2, ICU and
-# libstdc++ for formats never read here, 1.7 MiB resident in the daemon;
-# the static one brings only the readers called.  Its own dependencies stay
-# shared, and --as-needed drops those a binary does not use.  (Like the
-# flags below, expanded when used: the packages may not be there yet.)
-ARCHIVE_LIBS = -Wl,-Bstatic -larchive -Wl,-Bdynamic $(filter-out -larchive -lxml2,\
-	$(shell pkg-config --static --libs libarchive 2>/dev/null))
+# Libraries.  OpenSSL and the terminal ones (libedit, ncurses) are shared,
+# so Debian's security updates reach TLS without a rebuild; the rest are
+# linked from their static archives, so a process maps one file and only
+# the code it calls: dockerapi idles at about 9 MiB resident, against 10.5
+# with every library shared (and the shared libarchive would load libxml2,
+# ICU and libstdc++ as well, for formats never read here).  These expand
+# when used, not when make reads this: the packages may not be there yet.
+STATIC_PKGS := libevent libevent_openssl jansson yaml-0.1 sqlite3 uuid libarchive
+SHARED_PKGS := openssl libedit ncursesw
+PKGS := $(STATIC_PKGS) $(SHARED_PKGS)
+STATIC_LIBS = $(filter-out -lssl -lcrypto -lxml2 -lm,\
+	$(shell pkg-config --static --libs $(STATIC_PKGS) 2>/dev/null)) -lhttp_parser
 
 WARN     := -Wall -Wextra -Werror -Wno-unused-parameter
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=c11 $(WARN) -fno-strict-aliasing
 CPPFLAGS += -D_GNU_SOURCE -DSDC_VERSION='"$(VERSION)"' -I. -Ilib \
-	    $(shell pkg-config --cflags $(PKGS) libarchive 2>/dev/null)
+	    $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDFLAGS  += -Wl,--as-needed
-LDLIBS   += $(shell pkg-config --libs $(PKGS) 2>/dev/null) $(ARCHIVE_LIBS) \
-	    -lhttp_parser -lpthread -lm
-TEST_LDLIBS := $(shell pkg-config --libs cmocka 2>/dev/null)
+LDLIBS   += -Wl,-Bstatic $(STATIC_LIBS) -Wl,-Bdynamic \
+	    $(shell pkg-config --libs $(SHARED_PKGS) 2>/dev/null) -lpthread -lm
+# The unit tests also write tars of every format with libarchive (xar's needs
+# libxml2).
+TEST_LDLIBS = $(shell pkg-config --libs cmocka libxml-2.0 2>/dev/null)
 
 ifeq ($(SAN),1)
 CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
