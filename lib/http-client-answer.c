@@ -137,8 +137,10 @@ hc_progress(struct hc_xfer *x)
 {
 	const struct http_client_request *rq = x->rq;
 
-	if (rq->progress == NULL || x->redirect)
+	if (rq->progress == NULL)
 		return 0;
+	if (x->redirect)        /* still asked: it may want to cancel */
+		return rq->progress(rq->progress_arg, 0, -1);
 	return rq->progress(rq->progress_arg, x->got, x->r->content_length);
 }
 

@@ -34,7 +34,6 @@ struct hc_conn {
 	int fd;
 	SSL *ssl;
 	char *key;                      /* what it connects to, for reuse */
-	bool reused;                    /* has served an answer already */
 	uint64_t last_used;
 	size_t in_off, in_len;          /* unread bytes of in[] */
 	char in[16384];

@@ -256,6 +256,8 @@ hc_conn_open(struct http_client *c, const struct hc_url *u,
 		hc_conn_close(conn);
 		return NULL;
 	}
+	if (w->idle_ms > 0)             /* idle time counts from here */
+		w->idle_deadline = hc_now_ms() + w->idle_ms;
 	return conn;
 }
 

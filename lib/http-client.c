@@ -125,7 +125,6 @@ hc_pool_put(struct http_client *c, struct hc_conn *conn)
 {
 	size_t slot = 0;
 
-	conn->reused = true;
 	conn->last_used = ++c->uses;
 	for (size_t i = 0; i < HC_POOL; i++) {
 		if (c->pool[i] == NULL) {

@@ -86,8 +86,9 @@ struct http_client_response {
 typedef int (*http_client_sink_fn)(void *arg,
     const struct http_client_response *r, const void *data, size_t len,
     sdc_error_t *err);
-/* After body bytes arrive and every quarter second while waiting: `got`
- * bytes of `total` (-1: unknown) of the current answer's body.  Return -1
+/* After body bytes arrive and every quarter second while waiting
+ * (connecting included): `got` bytes of `total` (-1: unknown) of the
+ * current answer's body, 0 of -1 while a redirect is followed.  Return -1
  * to cancel (HTTP_CLIENT_E_ABORTED). */
 typedef int (*http_client_progress_fn)(void *arg, int64_t got, int64_t total);
 
