@@ -84,11 +84,24 @@ upload_sink(struct http_request *req, const char *data, size_t len, void *arg)
 	return 0;
 }
 
-/* The same, pausing the body after each piece for a moment. */
+/* The same, pausing the body after each piece for a moment.  The last
+ * piece may come with the end of the body, in the same read: the answer
+ * then waits for the resume, which must not find the request gone. */
+static struct {
+	int resumes;                    /* scheduled, not yet run */
+	bool ended;                     /* the body ended meanwhile */
+} slow;
+
 static void
 upload_resume(evutil_socket_t fd, short what, void *arg)
 {
-	http_pause_body(arg, false);
+	if (--slow.resumes > 0)
+		return;
+	if (slow.ended) {
+		slow.ended = false;
+		upload_sink(arg, "", 0, NULL);
+	} else
+		http_pause_body(arg, false);
 }
 
 static int
@@ -98,7 +111,11 @@ upload_slow_sink(struct http_request *req, const char *data, size_t len,
 	if (len > 0) {
 		atomic_fetch_add(&seen.pauses, 1);
 		http_pause_body(req, true);
+		slow.resumes++;
 		later(5, upload_resume, req);
+	} else if (slow.resumes > 0) {
+		slow.ended = true;
+		return 0;
 	}
 	return upload_sink(req, data, len, arg);
 }
