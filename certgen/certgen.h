@@ -207,6 +207,34 @@ enum certgen_form {
 int certgen_verify_client(X509 *peer, const struct certgen_pubkey *keys, size_t nkeys,
     time_t now, enum certgen_form *form, sdc_error_t *err);
 
+/* ---- Certificates already verified (memo.c) --------------------------- */
+
+/* Which key vouched for a certificate, by both its fingerprints. */
+struct certgen_memo_key {
+	char md5[48];
+	char sha256[44];
+};
+
+/* A bounded memo of self-signed client certificates that verified, by the
+ * SHA-256 of their encoding, and the key that vouched for each.  It knows
+ * nothing of accounts: a caller that finds a certificate in it must still
+ * check that the key is one of the account's keys now, and then reaches
+ * the verdict certgen_verify_client() would.  Not for the issued form,
+ * whose verdict also depends on the time and the account's other keys. */
+struct certgen_memo;
+
+/* At most `slots` certificates (rounded up to a power of two); NULL if
+ * OpenSSL has no SHA-256.  Every function takes a NULL memo as empty. */
+struct certgen_memo *certgen_memo_new(size_t slots);
+void certgen_memo_free(struct certgen_memo *memo);
+/* The key that vouched for peer, or NULL; valid until the memo changes. */
+const struct certgen_memo_key *certgen_memo_find(struct certgen_memo *memo, X509 *peer);
+/* certgen_verify_client(), remembering peer in memo if it passes in the
+ * self-signed form. */
+int certgen_memo_verify(struct certgen_memo *memo, X509 *peer,
+    const struct certgen_pubkey *keys, size_t nkeys, time_t now,
+    enum certgen_form *form, sdc_error_t *err);
+
 /* ---- HTTP Signature (httpsig.c) --------------------------------------- */
 
 /* The signature algorithm name for a key: rsa-sha256, ecdsa-sha256/384/512

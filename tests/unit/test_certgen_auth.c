@@ -1,8 +1,8 @@
 /*
  * test_certgen_auth.c: what the Docker daemon asks of libcertgen: client
- * certificates in both forms checked against an account's keys, the
- * server CA and certificate, and HTTP Signatures, with keys of each type
- * made on the spot.
+ * certificates in both forms checked against an account's keys, the memo
+ * of certificates already verified, the server CA and certificate, and
+ * HTTP Signatures, with keys of each type made on the spot.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -168,6 +168,121 @@ test_client_wrong_purpose(void **state)
 	EVP_PKEY_free(pkey);
 }
 
+/* The same certificate as the TLS stack would hand over: parsed afresh
+ * from its encoding. */
+static X509 *
+reparse(X509 *cert)
+{
+	unsigned char *der = NULL;
+	const unsigned char *p;
+	int len = i2d_X509(cert, &der);
+	X509 *copy;
+
+	assert_true(len > 0);
+	p = der;
+	copy = d2i_X509(NULL, &p, len);
+	assert_non_null(copy);
+	OPENSSL_free(der);
+	return copy;
+}
+
+/* What the memo keeps: a self-signed certificate that verified, with the
+ * key that vouched; never a failure, never the issued form. */
+static void
+test_memo_remembers_verified(void **state)
+{
+	struct certgen_memo *memo = certgen_memo_new(64);
+	struct certgen_pubkey keys[2];
+	struct certgen_pair pair, again, issued, forged;
+	const struct certgen_memo_key *k;
+	EVP_PKEY *mine = make_key("ED25519"), *other = make_key("P-256");
+	enum certgen_form form;
+	sdc_error_t err = NULL;
+	time_t now = time(NULL);
+	X509 *copy;
+
+	assert_non_null(memo);
+	account_key(other, &keys[0]);
+	account_key(mine, &keys[1]);
+	assert_int_equal(certgen_client_self_signed(mine, "jill", 0, &pair, &err), 0);
+	assert_null(certgen_memo_find(memo, pair.cert));
+
+	/* Refused: nothing remembered. */
+	assert_int_equal(certgen_memo_verify(memo, pair.cert, keys, 1, now, NULL, &err), -1);
+	sdc_error_release(&err);
+	assert_null(certgen_memo_find(memo, pair.cert));
+
+	/* Accepted: found again, also as a fresh parse of the same bytes. */
+	assert_int_equal(certgen_memo_verify(memo, pair.cert, keys, 2, now, &form, &err), 1);
+	assert_int_equal(form, CERTGEN_FORM_SELF_SIGNED);
+	copy = reparse(pair.cert);
+	k = certgen_memo_find(memo, copy);
+	assert_non_null(k);
+	assert_string_equal(k->md5, keys[1].md5);
+	assert_string_equal(k->sha256, keys[1].sha256);
+	X509_free(copy);
+
+	/* Another certificate of the same key and login is another entry. */
+	assert_int_equal(certgen_client_self_signed(mine, "jill", 0, &again, &err), 0);
+	assert_null(certgen_memo_find(memo, again.cert));
+
+	/* The victim's key, another key's signature: refused, not kept. */
+	assert_int_equal(certgen_client_self_signed(mine, "jill", 0, &forged, &err), 0);
+	assert_true(X509_sign(forged.cert, other, EVP_sha256()) > 0);
+	assert_int_equal(certgen_memo_verify(memo, forged.cert, keys, 2, now, NULL, &err), -1);
+	sdc_error_release(&err);
+	assert_null(certgen_memo_find(memo, forged.cert));
+
+	/* The issued form passes but is never kept: its verdict has a clock. */
+	assert_int_equal(certgen_client_issued(mine, "jill", 0, &issued, NULL, &err), 0);
+	assert_int_equal(certgen_memo_verify(memo, issued.cert, keys, 2, now, &form, &err), 1);
+	assert_int_equal(form, CERTGEN_FORM_ISSUED);
+	assert_null(certgen_memo_find(memo, issued.cert));
+
+	certgen_pair_clear(&pair);
+	certgen_pair_clear(&again);
+	certgen_pair_clear(&issued);
+	certgen_pair_clear(&forged);
+	certgen_pubkey_clear(&keys[0]);
+	certgen_pubkey_clear(&keys[1]);
+	EVP_PKEY_free(mine);
+	EVP_PKEY_free(other);
+	certgen_memo_free(memo);
+}
+
+/* Bounded: with one slot, the newest certificate pushes out the last.  A
+ * missing memo is an empty one. */
+static void
+test_memo_bounded(void **state)
+{
+	struct certgen_memo *memo = certgen_memo_new(1);
+	struct certgen_pubkey key;
+	struct certgen_pair a, b;
+	EVP_PKEY *pkey = make_key("P-256");
+	sdc_error_t err = NULL;
+	time_t now = time(NULL);
+
+	account_key(pkey, &key);
+	assert_int_equal(certgen_client_self_signed(pkey, "jill", 0, &a, &err), 0);
+	assert_int_equal(certgen_client_self_signed(pkey, "jill", 0, &b, &err), 0);
+	assert_int_equal(certgen_memo_verify(memo, a.cert, &key, 1, now, NULL, &err), 0);
+	assert_non_null(certgen_memo_find(memo, a.cert));
+	assert_int_equal(certgen_memo_verify(memo, b.cert, &key, 1, now, NULL, &err), 0);
+	assert_non_null(certgen_memo_find(memo, b.cert));
+	assert_null(certgen_memo_find(memo, a.cert));
+
+	assert_int_equal(certgen_memo_verify(NULL, a.cert, &key, 1, now, NULL, &err), 0);
+	assert_null(certgen_memo_find(NULL, a.cert));
+	assert_null(certgen_memo_find(memo, NULL));
+	certgen_memo_free(NULL);
+
+	certgen_pair_clear(&a);
+	certgen_pair_clear(&b);
+	certgen_pubkey_clear(&key);
+	EVP_PKEY_free(pkey);
+	certgen_memo_free(memo);
+}
+
 static void
 test_server_ensure(void **state)
 {
@@ -328,6 +443,8 @@ main(void)
 		cmocka_unit_test(test_client_forms),
 		cmocka_unit_test(test_client_forged),
 		cmocka_unit_test(test_client_wrong_purpose),
+		cmocka_unit_test(test_memo_remembers_verified),
+		cmocka_unit_test(test_memo_bounded),
 		cmocka_unit_test(test_server),
 		cmocka_unit_test(test_server_ensure),
 		cmocka_unit_test(test_httpsig),
