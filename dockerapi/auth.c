@@ -8,6 +8,14 @@
  * re-reads the account and checks that key is still one of its keys, so
  * disabling an account or removing a key takes effect on the next request,
  * even on a connection that is kept alive.
+ *
+ * A client shows the same certificate on each new connection, so the
+ * certificate check remembers (certgen's memo) which key a self-signed
+ * certificate verified with, and the next connection only asks the store
+ * whether the account named by the certificate still has that very key:
+ * no key parsed, no signature checked, and still the verdict a full check
+ * would reach, since nothing about the account or its keys is kept.  A
+ * removed key or account is refused on the next connection, at once.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +25,9 @@
 #include "dockerapi.h"
 #include "log.h"
 #include "xalloc.h"
+
+/* Certificates remembered: clients in use at once, with room to spare. */
+#define AUTH_MEMO_SLOTS 1024
 
 struct auth_result {
 	int status;             /* 0 when the certificate was accepted */
@@ -46,6 +57,43 @@ refuse(const char *fmt, const char *arg)
 }
 
 static struct auth_result *
+accept_key(const char *account_uuid, const char *key_md5)
+{
+	struct auth_result *r = xcalloc(1, sizeof *r);
+
+	snprintf(r->account_uuid, sizeof r->account_uuid, "%s", account_uuid);
+	r->key_md5 = xstrdup(key_md5);
+	return r;
+}
+
+/* A certificate that verified before with a key the account named by its
+ * CN still has (the same rule as account_find: login or uuid); NULL when
+ * it takes a full check to know. */
+static struct auth_result *
+auth_check_remembered(struct dockerapi *d, X509 *peer, const char *login)
+{
+	const struct certgen_memo_key *k = certgen_memo_find(d->cert_memo, peer);
+	struct auth_result *r = NULL;
+	struct store_stmt *q;
+	sdc_error_t err = NULL;
+
+	if (k == NULL)
+		return NULL;
+	if (store_prepare(d->store, &q, "SELECT uuid FROM accounts JOIN account_keys "
+	    "ON account_uuid = uuid WHERE (login = ?1 OR uuid = ?1) AND "
+	    "fingerprint = ?2 AND sha256 = ?3", &err) == 0) {
+		if (store_bind_text(q, 1, login, &err) == 0 &&
+		    store_bind_text(q, 2, k->md5, &err) == 0 &&
+		    store_bind_text(q, 3, k->sha256, &err) == 0 &&
+		    store_step(q, &err) == 1)
+			r = accept_key(store_col_text(q, 0), k->md5);
+		store_finalize(q);
+	}
+	sdc_error_release(&err);
+	return r;
+}
+
+static struct auth_result *
 auth_check_cert(struct dockerapi *d, X509 *peer)
 {
 	struct auth_result *r;
@@ -65,6 +113,10 @@ auth_check_cert(struct dockerapi *d, X509 *peer)
 		return refuse("%s", "Unauthorized: the client certificate has no "
 		    "subject CN naming an account");
 	}
+	if ((r = auth_check_remembered(d, peer, login)) != NULL) {
+		free(login);
+		return r;
+	}
 	a = account_find(d, login, &err);
 	if (a == NULL) {
 		log_emit(LOG_INFO, NULL, NULL, "refused certificate for %s: %s",
@@ -75,17 +127,15 @@ auth_check_cert(struct dockerapi *d, X509 *peer)
 		return r;
 	}
 	if (account_pubkeys(d, a, &keys, &nkeys, &err) < 0 ||
-	    (i = certgen_verify_client(peer, keys, nkeys, time(NULL), NULL, &err)) < 0) {
+	    (i = certgen_memo_verify(d->cert_memo, peer, keys, nkeys, time(NULL),
+	    NULL, &err)) < 0) {
 		log_emit(LOG_INFO, NULL, NULL, "refused certificate for %s: %s",
 		    login, sdc_error_msg(err));
 		sdc_error_release(&err);
 		r = refuse("Unauthorized: the client certificate is not vouched "
 		    "for by an SSH key of account %s", login);
-	} else {
-		r = xcalloc(1, sizeof *r);
-		snprintf(r->account_uuid, sizeof r->account_uuid, "%s", a->uuid);
-		r->key_md5 = xstrdup(keys[i].md5);
-	}
+	} else
+		r = accept_key(a->uuid, keys[i].md5);
 	account_pubkeys_free(keys, nkeys);
 	account_free(a);
 	free(login);
@@ -97,6 +147,8 @@ auth_tls_peer(struct http_conn *conn, X509 *peer, void *arg)
 {
 	struct dockerapi *d = arg;
 
+	if (d->cert_memo == NULL)
+		d->cert_memo = certgen_memo_new(AUTH_MEMO_SLOTS);
 	/* Keep the connection either way: /_ping and /ca.pem need no
 	 * certificate, and a refused client deserves a JSON 401, not a
 	 * reset. */

@@ -72,6 +72,7 @@ struct dockerapi {
 	struct tunables *tun;
 	SSL_CTX *tls;           /* server context, for docker and cloudapi */
 	bool use_tls;           /* USE_TLS as it was at start */
+	struct certgen_memo *cert_memo; /* auth.c: certificates verified */
 	struct http_server *docker_srv;
 	struct http_server *cloudapi_srv;
 	struct http_server *admin_srv;

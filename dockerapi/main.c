@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include <event2/event.h>
 
+#include "certgen/certgen.h"
 #include "dockerapi.h"
 #include "fsutil.h"
 #include "log.h"
@@ -226,6 +227,7 @@ daemon_free(struct dockerapi *d)
 	if (d->cloudapi_router) router_free(d->cloudapi_router);
 	if (d->admin_router) router_free(d->admin_router);
 	SSL_CTX_free(d->tls);
+	certgen_memo_free(d->cert_memo);
 	free(d->ca_pem);
 	containers_free(d);
 	if (d->images) images_api_free(d);

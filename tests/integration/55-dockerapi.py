@@ -216,6 +216,63 @@ class DockerAPI(unittest.TestCase):
                                       serialization.NoEncryption()))
         return out
 
+    def test_refuse_removed_key_at_once(self):
+        """A certificate checked once is remembered, but never past its key:
+        removed through the admin API, the key is refused on the very next
+        connection (and request); added back, it is accepted again; the
+        account deleted, then made again with that key, accepts it too."""
+        key = sdctest.keygen(os.path.join(self.keys, "rotate"), "ed25519")
+        spare = sdctest.keygen(os.path.join(self.keys, "rotate_spare"), "rsa", 2048)
+        self.d.add_account("rotator", key + ".pub")
+        with open(spare + ".pub") as f:
+            status, added = self.d.admin("POST", "/accounts/rotator/keys",
+                                         {"key": f.read(), "name": "spare"})
+        self.assertEqual(status, 201, added)
+        certs = self.d.client_certs("rotator", key)
+        spare_certs = self.d.client_certs("rotator", spare)
+        for _ in range(3):      # the first full check, then remembered ones
+            self.assertEqual(self.d.https("GET", "/v1.24/info", certdir=certs)[0], 200)
+        kept = self.keepalive(certs)
+        self.assertEqual(self.request(kept, "/v1.24/info")[0], 200)
+
+        status, listed = self.d.admin("GET", "/accounts/rotator/keys")
+        mine = [k["fingerprint"] for k in listed if k["name"] != "spare"]
+        self.assertEqual(len(mine), 1, listed)
+        self.assertEqual(self.d.admin("DELETE", "/accounts/rotator/keys/" + mine[0])[0], 204)
+        # A new connection is judged afresh at the handshake; the one kept
+        # alive keeps its handshake's verdict but is refused per request.
+        self.assertRefused(certs, 401, "not vouched for by an SSH key of account rotator")
+        status, body = self.request(kept, "/v1.24/info")
+        self.assertEqual(status, 401)
+        self.assertIn("no longer registered", body.decode())
+        kept.close()
+        self.assertEqual(self.d.https("GET", "/v1.24/info", certdir=spare_certs)[0], 200)
+
+        self.d.add_key("rotator", key + ".pub")
+        self.assertEqual(self.d.https("GET", "/v1.24/info", certdir=certs)[0], 200)
+
+        self.assertEqual(self.d.admin("DELETE", "/accounts/rotator")[0], 204)
+        self.assertRefused(certs, 401, "no account rotator with this key")
+        self.d.add_account("rotator", key + ".pub")
+        status, _, body = self.d.https("GET", "/v1.24/info", certdir=certs)
+        self.assertEqual(status, 200, body)
+        self.assertEqual(json.loads(body)["DriverStatus"], [["SDCAccount", "rotator"]])
+        self.assertRefused(spare_certs, 401, "not vouched for")
+
+    def keepalive(self, certdir):
+        import http.client
+        import ssl
+        ctx = ssl.create_default_context(
+            cafile=os.path.join(self.d.tmp, "dockerapi", "tls", "ca.pem"))
+        ctx.load_cert_chain(os.path.join(certdir, "cert.pem"), os.path.join(certdir, "key.pem"))
+        return http.client.HTTPSConnection("127.0.0.1", self.d.docker_port, context=ctx,
+                                           timeout=30)
+
+    def request(self, conn, path):
+        conn.request("GET", path)
+        resp = conn.getresponse()
+        return resp.status, resp.read()
+
     def test_refuse_disabled_account(self):
         key = sdctest.keygen(os.path.join(self.keys, "dis"), "ed25519")
         self.d.add_account("disabled1", key + ".pub")
