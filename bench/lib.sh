@@ -7,7 +7,8 @@
 #                                 its state under BENCH_TMP (sets DOCKERD_PID,
 #                                 DOCKERD_SOCK)
 #   wrk_run URL                   wrk with the same settings for every peer;
-#                                 sets WRK_RPS and WRK_P99_MS
+#                                 sets WRK_RPS, WRK_P99_MS and WRK_CPU_US
+#                                 (wrk's own CPU time per request)
 #   wrk_measure URL PID           wrk_run, plus CPU_US: the server's CPU time
 #                                 per request (steadier than requests/s on a
 #                                 busy machine)
@@ -61,8 +62,11 @@ dockerd_start() {
 
 # wrk prints "Requests/sec: N" and, with --latency, "99%  1.23ms".
 wrk_run() {
-	out=$(wrk -t"$WRK_THREADS" -c"$WRK_CONNS" -d"${WRK_SECS}s" --latency "$@")
+	out=$({ TIMEFORMAT='wrk-cpu %U %S'; time wrk -t"$WRK_THREADS" \
+		-c"$WRK_CONNS" -d"${WRK_SECS}s" --latency "$@"; } 2>&1)
 	WRK_RPS=$(printf '%s\n' "$out" | awk '/Requests\/sec/ {print $2}')
+	WRK_CPU_US=$(printf '%s\n' "$out" | awk -v r="$WRK_RPS" -v s="$WRK_SECS" \
+		'$1 == "wrk-cpu" { printf "%.1f", (r > 0 ? ($2 + $3) * 1e6 / (r * s) : 0) }')
 	WRK_P99_MS=$(printf '%s\n' "$out" | awk '$1 == "99%" {
 		v = $2; u = v; sub(/[0-9.]+/, "", u); sub(/[a-z]+$/, "", v);
 		if (u == "us") v /= 1000; else if (u == "s") v *= 1000; print v }')
@@ -82,5 +86,10 @@ wrk_measure() {
 }
 
 rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
+
+# On a machine whose cores the load generator shares, a server that cost
+# nothing would still leave wrk's own CPU per request: requests/s can then
+# beat a peer by at most (wrk + peer) / wrk.  Prints that ceiling.
+wrk_ceiling() { awk -v w="$1" -v p="$2" 'BEGIN { printf "%.2f", (w > 0 ? (w + p) / w : 0) }'; }
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print "inf"; else printf "%.2f", a / b }'; }
