@@ -29,7 +29,6 @@
 
 #define HC_MAX_REDIRECTS 5
 
-
 struct http_client *
 http_client_new(const struct http_client_options *o)
 {
