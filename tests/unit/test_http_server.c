@@ -310,6 +310,39 @@ test_pipelining_keepalive(void **state)
 	done(ts);
 }
 
+/* More pipelined requests than the server buffers (256 KiB) while the
+ * first one waits for its answer: reading stops, then goes on as the
+ * parser drains the input, and every answer comes, in order. */
+static void
+test_pipelined_flood(void **state)
+{
+	enum { N = 12000 };
+	struct ts *ts = server(NULL);
+	struct tc *tc = tc_connect(ts->port);
+	struct buf reqs = BUF_INIT;
+	struct tresp r;
+	char want[16];
+
+	assert_non_null(tc);
+	buf_puts(&reqs, "GET /async HTTP/1.1\r\nHost: x\r\n\r\n");
+	for (int i = 1; i <= N; i++)
+		buf_printf(&reqs, "GET /query?n=%d HTTP/1.1\r\nHost: x\r\n\r\n", i);
+	assert_true(reqs.len > 400 * 1024);
+	assert_int_equal(tc_write(tc, reqs.data, reqs.len), 0);
+	buf_free(&reqs);
+	assert_int_equal(tc_response(tc, &r), 200);
+	assert_string_equal(buf_str(&r.body), "late");
+	tresp_free(&r);
+	for (int i = 1; i <= N; i++) {
+		assert_int_equal(tc_response(tc, &r), 200);
+		snprintf(want, sizeof want, "%d", i);
+		assert_string_equal(buf_str(&r.body), want);
+		tresp_free(&r);
+	}
+	tc_close(tc);
+	done(ts);
+}
+
 static void
 test_bodies(void **state)
 {
@@ -792,6 +825,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pipelining_keepalive),
+		cmocka_unit_test(test_pipelined_flood),
 		cmocka_unit_test(test_bodies),
 		cmocka_unit_test(test_head_hook),
 		cmocka_unit_test(test_stream_drain),
