@@ -97,7 +97,6 @@ char *hc_url_join(const struct hc_url *bu, const char *location);
  * hc_proxy_free), 0 for none, -1 for one that cannot be used. */
 int hc_proxy_for(const struct hc_url *u, struct hc_proxy *p, sdc_error_t *err);
 void hc_proxy_free(struct hc_proxy *p);
-char *hc_basic(const char *userinfo);
 
 /* http-client-io.c */
 int64_t hc_now_ms(void);

@@ -200,14 +200,19 @@ hc_no_proxy(const char *host)
 }
 
 char *
-hc_basic(const char *userinfo)
+http_client_basic_auth(const char *user, const char *pass)
 {
-	size_t len = strlen(userinfo);
-	unsigned char *b64 = xmalloc(4 * ((len + 2) / 3) + 1);
-	char *out;
+	char *plain, *out;
+	unsigned char *b64;
+	size_t len;
 
-	EVP_EncodeBlock(b64, (const unsigned char *)userinfo, (int)len);
+	xasprintf(&plain, "%s:%s", user != NULL ? user : "",
+	    pass != NULL ? pass : "");
+	len = strlen(plain);
+	b64 = xmalloc(4 * ((len + 2) / 3) + 1);
+	EVP_EncodeBlock(b64, (const unsigned char *)plain, (int)len);
 	xasprintf(&out, "Basic %s", (char *)b64);
+	free(plain);
 	free(b64);
 	return out;
 }
@@ -218,7 +223,7 @@ hc_proxy_parse(const char *spec, struct hc_proxy *p, sdc_error_t *err)
 {
 	const char *s = spec, *at;
 	struct hc_url u = { 0 };
-	char *user;
+	char *user, *pass;
 	size_t n;
 
 	if (strstr(s, "://") != NULL) {
@@ -231,7 +236,10 @@ hc_proxy_parse(const char *spec, struct hc_proxy *p, sdc_error_t *err)
 	at = memchr(s, '@', n);
 	if (at != NULL) {
 		user = xstrndup(s, (size_t)(at - s));
-		p->authz = hc_basic(user);
+		pass = strchr(user, ':');
+		if (pass != NULL)
+			*pass++ = '\0';
+		p->authz = http_client_basic_auth(user, pass);
 		free(user);
 		n -= (size_t)(at + 1 - s);
 		s = at + 1;

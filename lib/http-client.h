@@ -125,6 +125,10 @@ const char *http_client_header(const struct http_client_response *r,
 /* From any thread: abort the request in flight, and every later one. */
 void http_client_interrupt(struct http_client *c);
 
+/* "Basic <base64 of user:pass>", an Authorization header's value; free
+ * the result. */
+char *http_client_basic_auth(const char *user, const char *pass);
+
 /* Percent-encode everything but letters, digits and "-._~" (a path
  * segment or a query value); free the result. */
 char *http_client_escape(const char *s);

@@ -22,7 +22,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <openssl/evp.h>
 
 #include "http-client.h"
 #include "images-int.h"
@@ -174,23 +173,6 @@ reg_get(struct registry *r, const char *url, const char *accept,
 	return 0;
 }
 
-static char *
-reg_basic(const char *user, const char *pass)
-{
-	char *plain, *out;
-	unsigned char *b64;
-	size_t len;
-
-	xasprintf(&plain, "%s:%s", user ? user : "", pass ? pass : "");
-	len = strlen(plain);
-	b64 = xmalloc(4 * ((len + 2) / 3) + 1);
-	EVP_EncodeBlock(b64, (unsigned char *)plain, (int)len);
-	free(plain);
-	xasprintf(&out, "Basic %s", (char *)b64);
-	free(b64);
-	return out;
-}
-
 /* Fetch a bearer token from the challenge's realm. */
 static int
 reg_token(struct registry *r, const struct auth_challenge *ch, sdc_error_t *err)
@@ -214,7 +196,7 @@ reg_token(struct registry *r, const struct auth_challenge *ch, sdc_error_t *err)
 	free(scope);
 	free(scope_default);
 	if (r->auth.username != NULL || r->auth.identitytoken != NULL) {
-		char *b = reg_basic(r->auth.identitytoken ? "<token>" : r->auth.username,
+		char *b = http_client_basic_auth(r->auth.identitytoken ? "<token>" : r->auth.username,
 		    r->auth.identitytoken ? r->auth.identitytoken : r->auth.password);
 		xasprintf(&basic, "Authorization: %s", b);
 		free(b);
@@ -260,7 +242,7 @@ reg_authenticate(struct registry *r, const char *www_auth, sdc_error_t *err)
 		    "unauthorized (no challenge)", r->display);
 	auth_challenge_parse(www_auth, &ch);
 	if (strcasecmp(ch.scheme, "Basic") == 0) {
-		char *b = reg_basic(r->auth.username, r->auth.password);
+		char *b = http_client_basic_auth(r->auth.username, r->auth.password);
 		free(r->authz);
 		xasprintf(&r->authz, "Authorization: %s", b);
 		free(b);

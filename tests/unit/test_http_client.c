@@ -238,6 +238,7 @@ static void
 proxy_answer(struct raw *r, int fd, const char *head)
 {
 	char body[600], out[800];
+	const char *authz = strstr(head, "\r\nProxy-Authorization: ");
 	int port = 0;
 	struct tc *up;
 
@@ -255,6 +256,9 @@ proxy_answer(struct raw *r, int fd, const char *head)
 	}
 	snprintf(body, sizeof body, "via proxy: %.*s", (int)strcspn(head,
 	    "\r\n"), head);
+	if (authz != NULL)
+		snprintf(body + strlen(body), sizeof body - strlen(body),
+		    " (%.*s)", (int)strcspn(authz + 2, "\r\n"), authz + 2);
 	snprintf(out, sizeof out, "HTTP/1.1 200 OK\r\nContent-Length: %zu\r\n"
 	    "Connection: close\r\n\r\n%s", strlen(body), body);
 	raw_send(fd, out);
@@ -737,11 +741,32 @@ test_proxy(void **state)
 	assert_string_equal(buf_str(&r.body), "hello");
 	http_client_response_free(&r);
 	unsetenv("no_proxy");
+	/* credentials in the proxy's URL go to the proxy, user:pass */
+	snprintf(proxy, sizeof proxy, "http://jill:secret@127.0.0.1:%d",
+	    g_proxy.port);
+	setenv("http_proxy", proxy, 1);
+	assert_int_equal(get(c, "http://example.invalid/x", &r, &err), 200);
+	assert_string_equal(buf_str(&r.body), "via proxy: GET "
+	    "http://example.invalid/x HTTP/1.1 (Proxy-Authorization: Basic "
+	    "amlsbDpzZWNyZXQ=)");
+	http_client_response_free(&r);
 	expect_error(c, "https://localhost:1/", HTTP_CLIENT_E_PROXY,
 	    "the proxy refused the tunnel: HTTP/1.1 403 Forbidden");
 	unsetenv("http_proxy");
 	unsetenv("HTTPS_PROXY");
 	http_client_free(c);
+}
+
+static void
+test_basic_auth(void **state)
+{
+	char *a = http_client_basic_auth("jill", "secret");
+	char *b = http_client_basic_auth("jill", NULL);
+
+	assert_string_equal(a, "Basic amlsbDpzZWNyZXQ=");
+	assert_string_equal(b, "Basic amlsbDo=");       /* "jill:" */
+	free(a);
+	free(b);
 }
 
 static void
@@ -769,6 +794,7 @@ main(void)
 		cmocka_unit_test(test_interrupt_and_cancel),
 		cmocka_unit_test(test_tls),
 		cmocka_unit_test(test_proxy),
+		cmocka_unit_test(test_basic_auth),
 		cmocka_unit_test(test_escape),
 	};
 
