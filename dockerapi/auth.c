@@ -26,9 +26,6 @@
 #include "log.h"
 #include "xalloc.h"
 
-/* Certificates remembered: clients in use at once, with room to spare. */
-#define AUTH_MEMO_SLOTS 1024
-
 struct auth_result {
 	int status;             /* 0 when the certificate was accepted */
 	char *message;
@@ -147,8 +144,6 @@ auth_tls_peer(struct http_conn *conn, X509 *peer, void *arg)
 {
 	struct dockerapi *d = arg;
 
-	if (d->cert_memo == NULL)
-		d->cert_memo = certgen_memo_new(AUTH_MEMO_SLOTS);
 	/* Keep the connection either way: /_ping and /ca.pem need no
 	 * certificate, and a refused client deserves a JSON 401, not a
 	 * reset. */

@@ -31,6 +31,10 @@
 #include "log.h"
 #include "xalloc.h"
 
+/* Client certificates auth.c remembers having verified: clients in use at
+ * once, with room to spare. */
+#define TLS_CERT_MEMO_SLOTS 1024
+
 static int
 accept_any_client_cert(X509_STORE_CTX *ctx, void *arg)
 {
@@ -105,6 +109,7 @@ tls_setup(struct dockerapi *d, sdc_error_t *err)
 	}
 	tls_handshake_policy(ctx);
 	d->tls = ctx;
+	d->cert_memo = certgen_memo_new(TLS_CERT_MEMO_SLOTS);
 	rc = 0;
 out:
 	buf_free(&pem);
