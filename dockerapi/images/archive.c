@@ -623,19 +623,18 @@ struct save_out {
 };
 
 static int
-save_header(struct save_out *so, const char *name, int type, int64_t size,
+save_header(struct save_out *so, const char *name, char type, int64_t size,
     sdc_error_t *err)
 {
-	return tarw_header(&so->tar, name, type == AE_IFDIR ? '5' : '0',
-	    type == AE_IFDIR ? 0755 : 0644, (unsigned long long)size,
-	    so->mtime, err);
+	return tarw_header(&so->tar, name, type, type == '5' ? 0755 : 0644,
+	    (unsigned long long)size, so->mtime, err);
 }
 
 static int
 save_file(struct save_out *so, const char *name, const char *data, size_t len,
     sdc_error_t *err)
 {
-	if (save_header(so, name, AE_IFREG, (int64_t)len, err) < 0)
+	if (save_header(so, name, '0', (int64_t)len, err) < 0)
 		return -1;
 	return tarw_data(&so->tar, data, len, err);
 }
@@ -662,7 +661,7 @@ save_layer(struct images_save *sv, struct save_out *so, const struct job_layer *
 	rc = layers_tar_size(sv->im, l->diff_id, l->digest, &size, err);
 	xasprintf(&name, "%s/", hex);
 	if (rc == 0)
-		rc = save_header(so, name, AE_IFDIR, 0, err);
+		rc = save_header(so, name, '5', 0, err);
 	free(name);
 	xasprintf(&name, "%s/VERSION", hex);
 	if (rc == 0)
@@ -679,7 +678,7 @@ save_layer(struct images_save *sv, struct save_out *so, const struct job_layer *
 	free(json);
 	xasprintf(&name, "%s/layer.tar", hex);
 	if (rc == 0)
-		rc = save_header(so, name, AE_IFREG, size, err);
+		rc = save_header(so, name, '0', size, err);
 	free(name);
 	if (rc == 0 && layers_copy_tar(sv->im, l->diff_id, l->digest, save_data_cb,
 	    so, &copied, err) < 0) {
