@@ -750,6 +750,14 @@ test_proxy(void **state)
 	    "http://example.invalid/x HTTP/1.1 (Proxy-Authorization: Basic "
 	    "amlsbDpzZWNyZXQ=)");
 	http_client_response_free(&r);
+	/* a proxy this client cannot use is an error, not a direct request */
+	setenv("http_proxy", "socks5://127.0.0.1:1080", 1);
+	expect_error(c, "http://example.invalid/x", HTTP_CLIENT_E_PROXY,
+	    "only http:// proxies are supported");
+	setenv("http_proxy", "http://127.0.0.1:99999", 1);
+	expect_error(c, "http://example.invalid/x", HTTP_CLIENT_E_PROXY,
+	    "malformed");
+	setenv("http_proxy", proxy, 1);
 	expect_error(c, "https://localhost:1/", HTTP_CLIENT_E_PROXY,
 	    "the proxy refused the tunnel: HTTP/1.1 403 Forbidden");
 	unsetenv("http_proxy");
