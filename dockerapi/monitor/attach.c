@@ -43,6 +43,7 @@ static size_t attach_frame_len;
 static char attach_in[RT_FRAME_MAX + 1];
 
 static void attach_client_cb(int fd, short revents, void *arg);
+static void attach_control(struct attach_client *c, const char *p, size_t len);
 
 static short
 attach_want(const struct attach_client *c)
@@ -70,6 +71,33 @@ attach_any_pending(void)
 	return false;
 }
 
+/* One frame from a client into attach_in.  A unix socket closed with our
+ * output unread reports ECONNRESET once, ahead of the frames it sent
+ * before closing; those are still queued, so read on. */
+static ssize_t
+attach_recv(struct attach_client *c)
+{
+	ssize_t n;
+
+	n = recv(c->fd, attach_in, sizeof attach_in - 1, MSG_DONTWAIT);
+	if (n < 0 && errno == ECONNRESET)
+		n = recv(c->fd, attach_in, sizeof attach_in - 1, MSG_DONTWAIT);
+	return n;
+}
+
+/* A client that sends its frames and hangs up at once (sdc-node
+ * log-limits) is found gone by the next output frame, before the loop got
+ * to its input: act on what it sent before letting it go. */
+static void
+attach_hangup(struct attach_client *c)
+{
+	ssize_t n;
+
+	while (attach_reading && (n = attach_recv(c)) > 0)
+		attach_control(c, attach_in, (size_t)n);
+	attach_drop(c);
+}
+
 /* Try to send the current frame; false if the client must wait. */
 static bool
 attach_send(struct attach_client *c)
@@ -84,7 +112,7 @@ attach_send(struct attach_client *c)
 		loop_events(c->fd, attach_want(c));
 		return false;
 	}
-	attach_drop(c);
+	attach_hangup(c);
 	return true;
 }
 
@@ -174,7 +202,7 @@ attach_client_cb(int fd, short revents, void *arg)
 	}
 	if ((revents & (POLLIN | POLLHUP | POLLERR)) == 0 || !attach_reading)
 		return;
-	n = recv(fd, attach_in, sizeof attach_in - 1, MSG_DONTWAIT);
+	n = attach_recv(c);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (n <= 0) {

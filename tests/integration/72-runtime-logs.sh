@@ -59,16 +59,21 @@ assert recs[2]["log"] == "no newline", recs[2]
 PY
 ok "escaped as Go does, invalid UTF-8 as U+FFFD, partial last line kept"
 
-# A change of max-size reaches a running container.
-node create live -l "$LAYER" -- sh -c 'while true; do echo "tick tick tick tick tick"; sleep 0.01; done' >/dev/null
+# A change of max-size and max-file reaches a running container, also one
+# whose output never pauses: log-limits hangs up as soon as it has sent, and
+# its frames must still count when the monitor finds it gone on a write.
+node create live -l "$LAYER" -- sh -c 'while true; do echo "tick tick tick tick tick"; done' >/dev/null
 node start live >/dev/null
 sleep 0.3
 [ -z "$(ls "$ZONES/live/logs" | grep '^stdio\.log\.')" ] || fail "rotated with no max-size"
-node log-limits live 2000 0
+node log-limits live 20000 2 || fail "log-limits refused"
 wait_for sh -c "ls '$ZONES/live/logs' | grep -q '^stdio\.log\.'" || fail "new max-size not applied"
+sleep 0.2
+n=$(ls "$ZONES/live/logs" | grep -c '^stdio\.log\.') || true
+[ "$n" = 1 ] || fail "new max-file 2 kept $n rotated files"
 node kill live KILL
 node wait live 5000 >/dev/null
-ok "log-limits applies a new max-size to a running container"
+ok "log-limits applies a new max-size and max-file to a running container, output never pausing"
 
 for c in chatty kept none odd live; do
 	node delete "$c" || fail "delete $c"
