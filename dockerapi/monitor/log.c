@@ -113,14 +113,13 @@ log_rotated(char *oldest, size_t len)
 	return count;
 }
 
+/* Remove the oldest rotated files until KEEP are left. */
 static void
-log_prune(void)
+log_prune(int keep)
 {
 	char oldest[256];
 
-	if (log_max_file == 0)
-		return;
-	while (log_rotated(oldest, sizeof oldest) > log_max_file - 1)
+	while (log_rotated(oldest, sizeof oldest) > keep)
 		if (unlinkat(log_dirfd, oldest, 0) < 0)
 			return;
 }
@@ -132,6 +131,10 @@ log_rotate(void)
 	struct timespec ts;
 	int fd, tries;
 
+	/* Room is made before the rename, so that whoever lists the folder
+	 * (docker logs, the cleanup job) never sees more than max-file. */
+	if (log_max_file > 1)
+		log_prune(log_max_file - 2);
 	clock_gettime(CLOCK_REALTIME, &ts);
 	for (tries = 0; tries < 100; tries++, ts.tv_nsec++) {
 		log_time(stamp, sizeof stamp, &ts);
@@ -147,7 +150,8 @@ log_rotate(void)
 	close(log_fd);
 	log_fd = fd;
 	log_size = 0;
-	log_prune();
+	if (log_max_file == 1)
+		log_prune(0);
 }
 
 static size_t
