@@ -98,6 +98,12 @@ char *hc_url_join(const struct hc_url *bu, const char *location);
 int hc_proxy_for(const struct hc_url *u, struct hc_proxy *p, sdc_error_t *err);
 void hc_proxy_free(struct hc_proxy *p);
 
+/* http-client-resolve.c: host's addresses (free them with freeaddrinfo),
+ * within w's deadlines; proxy picks the error's code and wording. */
+struct addrinfo;
+int hc_resolve(const char *host, int port, bool proxy, struct addrinfo **res,
+    struct hc_wait *w, sdc_error_t *err);
+
 /* http-client-io.c */
 int64_t hc_now_ms(void);
 /* Wait until fd has events (0), or fail with why it will not (-1). */

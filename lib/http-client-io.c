@@ -7,9 +7,8 @@
  * deadlines as its timeout (and a 250 ms tick when someone wants progress
  * reports).  So a timeout, an interrupt from another thread or a cancel
  * from the progress callback each ends the wait at once, in the middle of
- * a connect or a TLS handshake as well as of a body.  Name resolution is
- * the one step that blocks without a timeout (getaddrinfo has none).
- * TLS itself is http-client-tls.c's.
+ * a connect or a TLS handshake as well as of a body.  Name resolution
+ * waits the same way (http-client-resolve.c); TLS is http-client-tls.c's.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -153,20 +152,14 @@ static int
 hc_connect_tcp(const char *host, int port, bool proxy, struct hc_conn *conn,
     struct hc_wait *w, sdc_error_t *err)
 {
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res, *ai;
-	char ports[8], *hp;
-	int rc = 1, why = 0, g;
+	struct addrinfo *res, *ai;
+	char *hp;
+	int rc = 1, why = 0;
 	struct hc_url u = { .host = (char *)host, .port = port };
 
-	snprintf(ports, sizeof ports, "%d", port);
-	hp = hc_url_hostport(&u, true);
-	if ((g = getaddrinfo(host, ports, &hints, &res)) != 0) {
-		sdc_make_error_code(err, proxy ? HTTP_CLIENT_E_PROXY_RESOLVE :
-		    HTTP_CLIENT_E_RESOLVE, "cannot resolve %s%s: %s",
-		    proxy ? "proxy " : "", host, gai_strerror(g));
-		free(hp);
+	if (hc_resolve(host, port, proxy, &res, w, err) < 0)
 		return -1;
-	}
+	hp = hc_url_hostport(&u, true);
 	for (ai = res; ai != NULL && rc == 1; ai = ai->ai_next)
 		rc = hc_connect_addr(ai, conn, &why, w, err);
 	freeaddrinfo(res);
