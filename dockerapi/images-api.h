@@ -1,7 +1,7 @@
 /*
  * images-api.h: what the image route files (images.c, images-list.c,
- * images-pull.c, images-archive.c, images-job.c) share and nobody else
- * needs.
+ * images-pull.c, images-login.c, images-archive.c, images-job.c) share
+ * and nobody else needs.
  *
  * The slow routes -- pull, import, load -- run a libsdcimages job in a
  * worker thread and turn it into an HTTP answer on the loop: an `imgjob`
@@ -30,6 +30,9 @@ struct imgjob *imgjob_new(struct dockerapi *d, struct http_request *req,
 /* The images_event_fn to pass to the start function, with the imgjob as
  * its argument. */
 void imgjob_event(void *arg, const struct images_event *ev);
+/* On success, answer this JSON with a 200 rather than an empty stream (a
+ * job that sends no events: login).  Takes the reference. */
+void imgjob_answer_with(struct imgjob *j, json_t *answer);
 /* The job has started: follow it until the answer is complete.  Returns
  * HTTP_ASYNC. */
 int imgjob_run(struct imgjob *j, struct images_job *job);
@@ -45,6 +48,9 @@ bool images_api_in_use(void *arg, const char *account, const char *id,
 /* images-list.c */
 int images_api_list(struct http_request *req, void *arg);
 int images_api_prune(struct http_request *req, void *arg);
+
+/* images-login.c: POST /auth (docker login) */
+int images_api_login(struct http_request *req, void *arg);
 
 /* images-pull.c, images-archive.c: the slow routes */
 int images_api_create(struct http_request *req, void *arg);

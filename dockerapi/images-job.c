@@ -43,6 +43,7 @@ struct imgjob {
 	struct buf pending;
 	bool paused, body_done;
 	/* the result */
+	json_t *answer;                 /* on success, instead of a stream */
 	bool finished;
 	int rc;
 	sdc_error_t err;
@@ -100,6 +101,7 @@ imgjob_free(struct imgjob *j)
 	if (j->ev != NULL)
 		event_free(j->ev);
 	images_job_free(j->job);
+	json_decref(j->answer);
 	sdc_error_release(&j->err);
 	buf_free(&j->pending);
 	if (j->prev != NULL)
@@ -152,7 +154,10 @@ imgjob_maybe_answer(struct imgjob *j)
 {
 	if (!j->finished || !j->body_done)
 		return;
-	if (j->rc > 0) {
+	if (j->rc > 0 && j->answer != NULL && !j->streaming) {
+		api_json(j->req, 200, j->answer);       /* takes it */
+		j->answer = NULL;
+	} else if (j->rc > 0) {
 		imgjob_start_stream(j);
 		http_stream_end(j->req);
 	} else if (j->streaming) {
@@ -261,6 +266,13 @@ imgjob_sink(struct http_request *req, const char *data, size_t len, void *arg)
 	buf_append(&j->pending, data, len);
 	imgjob_after_write(j, imgjob_flush(j));
 	return 0;
+}
+
+void
+imgjob_answer_with(struct imgjob *j, json_t *answer)
+{
+	json_decref(j->answer);
+	j->answer = answer;
 }
 
 int

@@ -261,5 +261,6 @@ const struct api_endpoint api_images_endpoints[] = {
 	{ { "GET", "/images/*name/get", images_api_save, 0, NULL }, 0 },
 	{ { "POST", "/images/*name/tag", images_post_tag, 0, NULL }, 0 },
 	{ { "DELETE", "/images/*name", images_delete, 0, NULL }, 0 },
+	{ { "POST", "/auth", images_api_login, 0, NULL }, 0 },
 	{ { NULL, NULL, NULL, 0, NULL }, 0 },
 };

@@ -281,6 +281,10 @@ struct registry_opts {
 
 int registry_open(struct registry **out, const struct image_ref *ref,
     const struct registry_opts *opts, sdc_error_t *err);
+/* GET /v2/ of domain with opts->auth: 0 when the registry takes them.
+ * opts->mirror is not used for a login. */
+int registry_login(const char *domain, const struct registry_opts *opts,
+    sdc_error_t *err);
 /* A copy for another thread: same endpoint and token, its own connection. */
 struct registry *registry_dup(const struct registry *src);
 void registry_close(struct registry *r);

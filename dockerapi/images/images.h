@@ -187,6 +187,17 @@ int images_import_start(struct images *im, const char *account, int fd,
     const char *repo, const char *const *changes, const char *message,
     images_event_fn *cb, void *arg, struct images_job **out, sdc_error_t *err);
 
+/* `docker login`: whether the registry named by server (an address as
+ * the docker CLI sends it: "https://index.docker.io/v1/", "host:5000")
+ * takes auth.  Nothing is stored, nothing is emitted; the job fails (code
+ * 401) when the registry refuses the credentials. */
+int images_login_start(struct images *im, const char *server,
+    const struct images_auth *auth, struct images_job **out,
+    sdc_error_t *err);
+/* server's registry host, "docker.io" for Docker Hub's names; NULL and a
+ * 400 error for an address that names no host. */
+char *images_login_domain(const char *server, sdc_error_t *err);
+
 /* A readable fd (level-triggered) for the owner's event loop. */
 int images_job_fd(struct images_job *job);
 /* Deliver queued events; 0 = still running, 1 = done and committed,

@@ -1,6 +1,6 @@
 /*
  * registry.c: a Docker registry v2 client on lib/http-client, enough to
- * pull.
+ * pull and to check a login.
  *
  * One `struct registry` is one http_client (kept, so requests reuse the
  * connection) and is used by one thread; a pull that fetches layers in
@@ -17,7 +17,9 @@
  * starts only when a registry answers 401: the WWW-Authenticate challenge
  * says Basic (credentials sent as they are) or Bearer (a token is fetched
  * from the realm for the repository's pull scope, with the credentials, if
- * any, as basic auth), and the request is tried once more.
+ * any, as basic auth), and the request is tried once more.  A login is the
+ * same GET /v2/ with no repository: the token asked for has no scope, and
+ * the login holds when /v2/ answers 2xx with it.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,7 +42,7 @@ static const char reg_manifest_accept[] =
 struct registry {
 	struct http_client *http;
 	char *base;		/* "https://host:port", no trailing slash */
-	char *name;		/* repository path on that registry */
+	char *name;		/* repository path on that registry; NULL: login */
 	char *display;		/* the familiar name, for messages */
 	char *authz;		/* "Authorization: ..." or NULL */
 	bool verify;		/* TLS verification */
@@ -72,6 +74,7 @@ reg_resp_free(struct reg_resp *rr)
 	buf_free(&rr->errbody);
 	free(rr->www_auth);
 	free(rr->content_type);
+	rr->www_auth = rr->content_type = NULL;
 }
 
 static bool
@@ -173,7 +176,24 @@ reg_get(struct registry *r, const char *url, const char *accept,
 	return 0;
 }
 
-/* Fetch a bearer token from the challenge's realm. */
+/* Access refused, in Docker's words for a login, a pull with credentials
+ * (401: the docker CLI may ask for others) and one without (404, as
+ * dockerd answers: nothing to ask the user for). */
+static int
+reg_denied(struct registry *r, const char *why, sdc_error_t *err)
+{
+	if (r->name == NULL)
+		return sdc_make_error_code(err, 401, "Get \"%s/v2/\": "
+		    "unauthorized: %s", r->base, why);
+	if (r->auth.username == NULL && r->auth.identitytoken == NULL)
+		return sdc_make_error_code(err, 404, "pull access denied for %s, "
+		    "repository does not exist or may require 'docker login'",
+		    r->display);
+	return sdc_make_error_code(err, 401, "pull access denied for %s: "
+	    "unauthorized: %s", r->display, why);
+}
+
+/* Fetch a bearer token from the challenge's realm; no scope for a login. */
 static int
 reg_token(struct registry *r, const struct auth_challenge *ch, sdc_error_t *err)
 {
@@ -187,14 +207,18 @@ reg_token(struct registry *r, const struct auth_challenge *ch, sdc_error_t *err)
 	if (ch->realm == NULL)
 		return sdc_make_error_code(err, 401, "registry asks for a bearer "
 		    "token but names no realm");
-	xasprintf(&scope_default, "repository:%s:pull", r->name);
 	svc = http_client_escape(ch->service ? ch->service : "");
-	scope = http_client_escape(scope_default);
-	xasprintf(&url, "%s%sservice=%s&scope=%s", ch->realm,
-	    strchr(ch->realm, '?') ? "&" : "?", svc, scope);
+	if (r->name != NULL) {
+		xasprintf(&scope_default, "repository:%s:pull", r->name);
+		scope = http_client_escape(scope_default);
+		xasprintf(&url, "%s%sservice=%s&scope=%s", ch->realm,
+		    strchr(ch->realm, '?') ? "&" : "?", svc, scope);
+		free(scope);
+		free(scope_default);
+	} else
+		xasprintf(&url, "%s%sservice=%s", ch->realm,
+		    strchr(ch->realm, '?') ? "&" : "?", svc);
 	free(svc);
-	free(scope);
-	free(scope_default);
 	if (r->auth.username != NULL || r->auth.identitytoken != NULL) {
 		char *b = http_client_basic_auth(r->auth.identitytoken ? "<token>" : r->auth.username,
 		    r->auth.identitytoken ? r->auth.identitytoken : r->auth.password);
@@ -210,8 +234,7 @@ reg_token(struct registry *r, const struct auth_challenge *ch, sdc_error_t *err)
 	free(r->authz);
 	r->authz = NULL;
 	if (rc == 0 && (rr.status == 401 || rr.status == 403))
-		rc = sdc_make_error_code(err, 401, "pull access denied for %s: "
-		    "unauthorized: incorrect username or password", r->display);
+		rc = reg_denied(r, "incorrect username or password", err);
 	else if (rc == 0 && rr.status != 200)
 		rc = sdc_make_error_code(err, 500, "token server answered %ld", rr.status);
 	if (rc == 0 && (o = json_parse(body.data, body.len, err)) != NULL) {
@@ -238,8 +261,7 @@ reg_authenticate(struct registry *r, const char *www_auth, sdc_error_t *err)
 	int rc = 0;
 
 	if (www_auth == NULL)
-		return sdc_make_error_code(err, 401, "pull access denied for %s: "
-		    "unauthorized (no challenge)", r->display);
+		return reg_denied(r, "no challenge to answer", err);
 	auth_challenge_parse(www_auth, &ch);
 	if (strcasecmp(ch.scheme, "Basic") == 0) {
 		char *b = http_client_basic_auth(r->auth.username, r->auth.password);
@@ -370,31 +392,25 @@ reg_is_insecure(const char *host, const struct strv *insecure)
 	return false;
 }
 
-/* GET /v2/: picks the scheme for insecure registries, meets auth early. */
+/* GET /v2/: picks the scheme for insecure registries, meets auth early.
+ * The status is left in rr for the caller to judge. */
 static int
-reg_ping(struct registry *r, const char *host, bool insecure, sdc_error_t *err)
+reg_ping(struct registry *r, const char *host, bool insecure,
+    struct reg_resp *rr, sdc_error_t *err)
 {
-	struct reg_resp rr = { 0 };
-	struct buf body = BUF_INIT;
 	int rc;
 
-	rr.body = &body;
-	rr.body_max = REG_ERRBODY_MAX;
-	rc = reg_get_authed(r, "/v2/", NULL, &rr, err);
+	rc = reg_get_authed(r, "/v2/", NULL, rr, err);
 	if (rc < 0 && insecure && strncmp(r->base, "https://", 8) == 0) {
 		sdc_error_release(err);
 		free(r->base);
 		xasprintf(&r->base, "http://%s", host);
-		reg_resp_free(&rr);
-		memset(&rr, 0, sizeof rr);
-		rr.body = &body;
-		rr.body_max = REG_ERRBODY_MAX;
-		rc = reg_get_authed(r, "/v2/", NULL, &rr, err);
+		reg_resp_free(rr);
+		rr->status = 0;
+		if (rr->body != NULL)
+			buf_reset(rr->body);
+		rc = reg_get_authed(r, "/v2/", NULL, rr, err);
 	}
-	if (rc == 0 && rr.status == 401)
-		rc = reg_status_error(r, &rr, r->display, err);
-	buf_free(&body);
-	reg_resp_free(&rr);
 	return rc;
 }
 
@@ -414,38 +430,84 @@ reg_client(bool verify)
 	return http_client_new(&o);
 }
 
+/* The endpoint for domain; *host is what an insecure retry goes to. */
+static struct registry *
+reg_new(const char *domain, const struct registry_opts *opts,
+    const char **host, bool *insecure)
+{
+	struct registry *r = xcalloc(1, sizeof *r);
+
+	*host = domain;
+	r->cancel = opts->cancel;
+	images_auth_copy(&r->auth, opts->auth);
+	if (strcmp(domain, "docker.io") == 0 && opts->mirror != NULL) {
+		r->base = xstrdup(opts->mirror);
+		while (strlen(r->base) > 0 && r->base[strlen(r->base) - 1] == '/')
+			r->base[strlen(r->base) - 1] = '\0';
+		*insecure = false;
+		r->verify = true;
+	} else {
+		if (strcmp(domain, "docker.io") == 0)
+			*host = "registry-1.docker.io";
+		*insecure = reg_is_insecure(*host, opts->insecure);
+		r->verify = !*insecure;
+		xasprintf(&r->base, "https://%s", *host);
+	}
+	r->http = reg_client(r->verify);
+	return r;
+}
+
 int
 registry_open(struct registry **out, const struct image_ref *ref,
     const struct registry_opts *opts, sdc_error_t *err)
 {
-	struct registry *r = xcalloc(1, sizeof *r);
+	struct reg_resp rr = { 0 };
+	struct buf body = BUF_INIT;
+	const char *host;
 	bool insecure;
-	const char *host = ref->domain;
+	struct registry *r = reg_new(ref->domain, opts, &host, &insecure);
+	int rc;
 
 	r->name = xstrdup(ref->path);
 	r->display = image_ref_familiar(ref);
-	r->cancel = opts->cancel;
-	images_auth_copy(&r->auth, opts->auth);
-	if (strcmp(ref->domain, "docker.io") == 0 && opts->mirror != NULL) {
-		r->base = xstrdup(opts->mirror);
-		while (strlen(r->base) > 0 && r->base[strlen(r->base) - 1] == '/')
-			r->base[strlen(r->base) - 1] = '\0';
-		insecure = false;
-		r->verify = true;
-	} else {
-		if (strcmp(ref->domain, "docker.io") == 0)
-			host = "registry-1.docker.io";
-		insecure = reg_is_insecure(host, opts->insecure);
-		r->verify = !insecure;
-		xasprintf(&r->base, "https://%s", host);
-	}
-	r->http = reg_client(r->verify);
-	if (reg_ping(r, host, insecure, err) < 0) {
+	rr.body = &body;
+	rr.body_max = REG_ERRBODY_MAX;
+	rc = reg_ping(r, host, insecure, &rr, err);
+	if (rc == 0 && rr.status == 401)
+		rc = reg_status_error(r, &rr, r->display, err);
+	buf_free(&body);
+	reg_resp_free(&rr);
+	if (rc < 0) {
 		registry_close(r);
 		return -1;
 	}
 	*out = r;
 	return 0;
+}
+
+int
+registry_login(const char *domain, const struct registry_opts *opts,
+    sdc_error_t *err)
+{
+	struct reg_resp rr = { 0 };
+	struct buf body = BUF_INIT;
+	const char *host;
+	bool insecure;
+	struct registry *r = reg_new(domain, opts, &host, &insecure);
+	int rc;
+
+	r->display = xstrdup(domain);
+	rr.body = &body;
+	rr.body_max = REG_ERRBODY_MAX;
+	rc = reg_ping(r, host, insecure, &rr, err);
+	if (rc == 0 && (rr.status < 200 || rr.status > 299))
+		rc = sdc_make_error_code(err, rr.status == 401 ||
+		    rr.status == 403 ? 401 : 500, "login attempt to %s/v2/ "
+		    "failed with status: %ld", r->base, rr.status);
+	buf_free(&body);
+	reg_resp_free(&rr);
+	registry_close(r);
+	return rc;
 }
 
 struct registry *
