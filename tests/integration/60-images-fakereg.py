@@ -9,6 +9,7 @@
 #   --mode baddiff   the config's first diff id is wrong
 #   --mode slow      the last layer trickles out over ~20 s
 #   --auth USER:PASS bearer auth: /v2/ answers 401, /token hands out a token
+#   --basic          with --auth: Basic auth on every request, no token
 # Prints the port when ready.  Not a test itself (not executable).
 import argparse
 import base64
@@ -56,6 +57,7 @@ def main():
     ap.add_argument("--tag", default="latest")
     ap.add_argument("--mode", default="")
     ap.add_argument("--auth", default="")
+    ap.add_argument("--basic", action="store_true")
     args = ap.parse_args()
     blobs, order, manifest = build(args)
     token = "tok-" + hashlib.sha256(args.auth.encode()).hexdigest()[:16]
@@ -78,13 +80,15 @@ def main():
         def authed(self):
             if not args.auth:
                 return True
-            if self.headers.get("Authorization") == "Bearer " + token:
+            basic = "Basic " + base64.b64encode(args.auth.encode()).decode()
+            if self.headers.get("Authorization") == (basic if args.basic else "Bearer " + token):
                 return True
             port = self.server.server_address[1]
+            challenge = ('Basic realm="fake"' if args.basic else
+                         'Bearer realm="http://127.0.0.1:%d/token",service="fake",'
+                         'scope="repository:%s:pull"' % (port, args.repo))
             self.send(401, b'{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}',
-                      extra={"WWW-Authenticate":
-                             'Bearer realm="http://127.0.0.1:%d/token",service="fake",'
-                             'scope="repository:%s:pull"' % (port, args.repo)})
+                      extra={"WWW-Authenticate": challenge})
             return False
 
         def do_GET(self):

@@ -95,6 +95,22 @@ class Registry:
                 self.proc.wait()
 
 
+class FakeRegistry:
+    """60-images-fakereg.py: one image that misbehaves as asked."""
+
+    def __init__(self, *args):
+        self.proc = subprocess.Popen([sys.executable, "-u",
+                                      os.path.join(HERE, "60-images-fakereg.py")] +
+                                     list(args), stdout=subprocess.PIPE,
+                                     stderr=subprocess.DEVNULL)
+        self.addr = "127.0.0.1:" + self.proc.stdout.readline().decode().strip()
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(10)
+        self.proc.stdout.close()
+
+
 def json_lines(text):
     return [json.loads(x) for x in text.splitlines() if x.strip()]
 

@@ -11,9 +11,8 @@ import io
 import json
 import os
 import socket
-import ssl
 import subprocess
-import sys
+import ssl
 import tarfile
 import time
 
@@ -36,22 +35,6 @@ def layer_tar(path, files, symlinks=()):
             info.linkname = target
             t.addfile(info)
     return path
-
-
-class FakeRegistry:
-    """60-images-fakereg.py: one image that misbehaves as asked."""
-
-    def __init__(self, *args):
-        self.proc = subprocess.Popen([sys.executable, "-u",
-                                      os.path.join(HERE, "60-images-fakereg.py")] +
-                                     list(args), stdout=subprocess.PIPE,
-                                     stderr=subprocess.DEVNULL)
-        self.addr = "127.0.0.1:" + self.proc.stdout.readline().decode().strip()
-
-    def stop(self):
-        self.proc.terminate()
-        self.proc.wait(10)
-        self.proc.stdout.close()
 
 
 class Refusals(common.ImagesTest):
@@ -81,7 +64,7 @@ class Refusals(common.ImagesTest):
         self.docker_ok(self.alice, "images")
 
     def pull_refused(self, fake_args, name, text):
-        fake = FakeRegistry(*fake_args)
+        fake = common.FakeRegistry(*fake_args)
         try:
             r = self.docker(self.alice, "pull", "%s/%s" % (fake.addr, name))
         finally:
@@ -136,7 +119,7 @@ class Refusals(common.ImagesTest):
         self.assertClean()
 
     def test_good_pull_after_refusals(self):
-        fake = FakeRegistry("--repo", "img", "--layer", self.good, "--layer", self.good2)
+        fake = common.FakeRegistry("--repo", "img", "--layer", self.good, "--layer", self.good2)
         try:
             out = self.docker_ok(self.alice, "pull", fake.addr + "/img")
             self.assertIn("Pull complete", out)
@@ -171,7 +154,7 @@ class Refusals(common.ImagesTest):
         ctx = ssl.create_default_context(cafile=os.path.join(self.alice, "ca.pem"))
         ctx.load_cert_chain(os.path.join(self.alice, "cert.pem"),
                             os.path.join(self.alice, "key.pem"))
-        fake = FakeRegistry("--repo", "img", "--mode", "truncate", "--layer", self.good)
+        fake = common.FakeRegistry("--repo", "img", "--mode", "truncate", "--layer", self.good)
         try:
             for _ in range(3):
                 with socket.create_connection(("127.0.0.1", self.d.docker_port)) as raw:
@@ -188,7 +171,7 @@ class Refusals(common.ImagesTest):
         """docker-py sends X-Registry-Auth; the registry wants a bearer
         token for the right login."""
         import docker
-        fake = FakeRegistry("--repo", "private/app", "--auth", "alice:s3cret",
+        fake = common.FakeRegistry("--repo", "private/app", "--auth", "alice:s3cret",
                             "--layer", self.good)
         tls = docker.tls.TLSConfig(client_cert=(os.path.join(self.alice, "cert.pem"),
                                                 os.path.join(self.alice, "key.pem")),

@@ -222,7 +222,9 @@ class Daemons:
             env["DOCKER_HOST"] = "tcp://127.0.0.1:%d" % self.docker_port
         return env
 
-    def docker(self, certdir, *args, check=False, timeout=60, input=None):
+    # stdin is empty unless given: a docker CLI that would prompt (a pull
+    # refused with 401 asks for a login) fails instead of waiting.
+    def docker(self, certdir, *args, check=False, timeout=60, input=""):
         return subprocess.run(["docker"] + list(args), env=self.docker_env(certdir),
                               capture_output=True, text=True, timeout=timeout,
                               check=check, input=input)
