@@ -390,6 +390,7 @@ create_check(struct create_ctx *x, struct http_request *req, int minor,
 		json_object_set_new(hc, "AutoRemove", json_false());
 	if (labels_validate(d, json_object_get(config, "Labels"), err) < 0 ||
 	    logconfig_validate(d, hc, &x->lc, err) < 0 ||
+	    restart_validate(hc, err) < 0 ||
 	    create_image(x, ctr_account(req), err) < 0)
 		return -1;
 	labels = create_labels(config, x->img);

@@ -71,7 +71,8 @@ list_status(const struct ctr *c, char *out, size_t len)
 		break;
 	case RT_EXITED:
 		list_duration(d, sizeof d, now - c->st.finished_at.tv_sec);
-		snprintf(out, len, "Exited (%d) %s ago", c->st.exit_code, d);
+		snprintf(out, len, "%s (%d) %s ago", ctr_restarting(c) ?
+		    "Restarting" : "Exited", c->st.exit_code, d);
 		break;
 	}
 }
@@ -277,7 +278,7 @@ ctr_list(struct http_request *req, void *arg)
 		if (limit > 0 && n >= limit)
 			break;
 		if (strcmp(c->account, acct) != 0 ||
-		    (!all && !ctr_running(c)) ||
+		    (!all && !ctr_running(c) && !ctr_restarting(c)) ||
 		    (filters != NULL && (!list_match(c, filters) ||
 		    !list_time_filter(cs, acct, filters, c))))
 			continue;
@@ -302,8 +303,9 @@ inspect_state(const struct ctr *c)
 	ctr_ts_iso(started, sizeof started, &c->st.started_at);
 	ctr_ts_iso(finished, sizeof finished, &c->st.finished_at);
 	return json_pack("{s:s,s:b,s:b,s:b,s:b,s:b,s:i,s:i,s:s,s:s,s:s}",
-	    "Status", ctr_status_word(c), "Running", ctr_running(c),
-	    "Paused", c->st.status == RT_PAUSED, "Restarting", false,
+	    "Status", ctr_status_word(c),
+	    "Running", ctr_running(c) || ctr_restarting(c),
+	    "Paused", c->st.status == RT_PAUSED, "Restarting", ctr_restarting(c),
 	    "OOMKilled", c->st.oom_killed, "Dead", false,
 	    "Pid", ctr_running(c) ? (int)c->st.pid : 0,
 	    "ExitCode", c->st.exit_code, "Error", "",

@@ -7,7 +7,10 @@
  * answered when the watcher sees the exit (ops_exited); a restart is a
  * stop whose answer comes after the start that follows.  Only the API's
  * own stop and kill count as "stopped by the user"; the exit code is the
- * process's, whatever caused it.
+ * process's, whatever caused it.  A start, stop, restart or kill by the
+ * user also settles the restart policy's part (container-restart.c): a
+ * pending restart is cancelled, and the row records whether the user
+ * stopped it.
  */
 #include <ctype.h>
 #include <signal.h>
@@ -102,6 +105,7 @@ ctr_start_one(struct containers *cs, struct ctr *c, sdc_error_t *err)
 	opts.no_log = lc.no_log;
 	opts.log_max_size = logconfig_max_size(cs->d, &lc);
 	opts.log_max_file = lc.max_file;
+	restart_cancel(c);
 	if (rt_start(&cs->rt, c->uuid, &opts, &s, err) < 0) {
 		if (*err != NULL && (*err)->code == 0)
 			(*err)->code = 400;
@@ -113,6 +117,37 @@ ctr_start_one(struct containers *cs, struct ctr *c, sdc_error_t *err)
 	attach_started(c);
 	events_container(cs, c, "start", NULL);
 	return 0;
+}
+
+/* A start the user asked for: the policy's count starts over. */
+static int
+ops_user_start(struct containers *cs, struct ctr *c, sdc_error_t *err)
+{
+	if (ctr_start_one(cs, c, err) < 0)
+		return -1;
+	c->restart_count = 0;
+	c->restart_delay_ms = 0;
+	if (restart_set_user_stop(cs, c, false, err) < 0) {
+		log_warn("container %s: %s", c->id, sdc_error_msg(*err));
+		sdc_error_release(err);
+	}
+	return 0;
+}
+
+/* A stop or kill the user asked for; false when it found a restart
+ * pending, which it cancelled: nothing runs to be stopped. */
+static bool
+ops_user_stop(struct containers *cs, struct ctr *c)
+{
+	sdc_error_t err = NULL;
+	bool pending = ctr_restarting(c);
+
+	restart_cancel(c);
+	if (restart_set_user_stop(cs, c, true, &err) < 0) {
+		log_warn("container %s: %s", c->id, sdc_error_msg(err));
+		sdc_error_release(&err);
+	}
+	return !pending;
 }
 
 int
@@ -131,7 +166,7 @@ ctr_start(struct http_request *req, void *arg)
 	if (c->removing)
 		return api_error(req, 409, "container %s is marked for removal "
 		    "and cannot be started", c->id);
-	if (ctr_start_one(ctrs(arg), c, &err) < 0)
+	if (ops_user_start(ctrs(arg), c, &err) < 0)
 		return api_error_from(req, &err);
 	return http_reply(req, 204, NULL, NULL, 0);
 }
@@ -228,6 +263,8 @@ ctr_stop(struct http_request *req, void *arg)
 
 	if (c == NULL)
 		return HTTP_DONE;
+	if (!ops_user_stop(ctrs(arg), c))
+		return http_reply(req, 204, NULL, NULL, 0);
 	if (!ctr_running(c))
 		return http_reply(req, 304, NULL, NULL, 0);
 	return ops_stop_begin(req, c, false);
@@ -243,7 +280,7 @@ ctr_restart(struct http_request *req, void *arg)
 		return HTTP_DONE;
 	if (ctr_running(c))
 		return ops_stop_begin(req, c, true);
-	if (ctr_start_one(ctrs(arg), c, &err) < 0)
+	if (ops_user_start(ctrs(arg), c, &err) < 0)
 		return api_error_from(req, &err);
 	events_container(ctrs(arg), c, "restart", NULL);
 	return http_reply(req, 204, NULL, NULL, 0);
@@ -266,7 +303,7 @@ ops_exited(struct containers *cs, struct ctr *c)
 	if (any)
 		events_container(cs, c, "stop", NULL);
 	if (restart && !c->removing) {
-		if (ctr_start_one(cs, c, &err) == 0)
+		if (ops_user_start(cs, c, &err) == 0)
 			events_container(cs, c, "restart", NULL);
 	}
 	for (; s != NULL; s = next) {
@@ -296,10 +333,11 @@ ctr_kill(struct http_request *req, void *arg)
 		return HTTP_DONE;
 	if (name != NULL && *name != '\0' && (sig = signal_parse(name)) < 0)
 		return api_error(req, 400, "Invalid signal: %s", name);
-	if (!ctr_running(c))
+	if (!ctr_running(c) && !ctr_restarting(c))
 		return ops_not_running(req, c);
-	if (sig == SIGKILL)
-		c->stopping = true;
+	if (!ops_user_stop(ctrs(arg), c))
+		return http_reply(req, 204, NULL, NULL, 0);
+	c->stopping = true;     /* its exit, if it comes, is the user's */
 	if (ops_signal(ctrs(arg), c, sig, &err) < 0)
 		return api_error_from(req, &err);
 	snprintf(sigtext, sizeof sigtext, "%d", sig);

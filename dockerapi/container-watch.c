@@ -8,7 +8,7 @@
  * last frame is RT_FRAME_EXIT with the exit record.  That one event drives
  * everything that follows an exit, in Docker's order: the attach streams
  * end, `die` is published, followed logs end, stop/restart and waits are
- * answered, and AutoRemove removes.  If the monitor itself dies the
+ * answered, and the restart policy restarts or AutoRemove removes.  If the monitor itself dies the
  * socket closes with no exit frame, and the folder says what happened.
  *
  * A wait answers its headers at once and its body at the exit, as dockerd
@@ -223,6 +223,8 @@ watch_exited(struct containers *cs, struct ctr *c)
 	logs_exited(c);
 	wait_wake(c, false);
 	ops_exited(cs, c);
+	if (restart_after_exit(cs, c))
+		return;
 	if (!ctr_running(c) && !c->removing &&
 	    json_is_true(json_object_get(c->host_config, "AutoRemove")) &&
 	    ctr_remove(cs, c, false, &err) < 0) {

@@ -36,6 +36,8 @@ static const char *const ctr_migrations[] = {
 	" extra TEXT NOT NULL,"
 	" UNIQUE (account, name));"
 	"CREATE INDEX containers_account ON containers (account);",
+	"ALTER TABLE containers ADD COLUMN stopped_by_user INTEGER NOT NULL "
+	"DEFAULT 0;",
 	NULL,
 };
 
@@ -62,6 +64,8 @@ ctr_status_word(const struct ctr *c)
 {
 	if (c->removing && !ctr_running(c))
 		return "removing";
+	if (ctr_restarting(c))
+		return "restarting";
 	return rt_status_name(c->st.status);
 }
 
@@ -256,6 +260,24 @@ ctr_rename_row(struct containers *cs, struct ctr *c, const char *name,
 	return rc;
 }
 
+int
+ctr_stopped_row(struct containers *cs, struct ctr *c, bool stopped,
+    sdc_error_t *err)
+{
+	struct store_stmt *st;
+	int rc = -1;
+
+	if (ctr_stmt(cs, "UPDATE containers SET stopped_by_user = ? WHERE "
+	    "id = ?", &st, err) < 0)
+		return -1;
+	if (store_bind_int64(st, 1, stopped, err) == 0 &&
+	    store_bind_text(st, 2, c->id, err) == 0 &&
+	    store_step(st, err) >= 0)
+		rc = 0;
+	store_finalize(st);
+	return rc;
+}
+
 static int
 ctr_delete_row(struct containers *cs, const char *id, sdc_error_t *err)
 {
@@ -285,10 +307,11 @@ ctr_unlink(struct containers *cs, struct ctr *c)
 int
 ctr_remove(struct containers *cs, struct ctr *c, bool force, sdc_error_t *err)
 {
-	if (ctr_running(c) && !force)
+	if ((ctr_running(c) || ctr_restarting(c)) && !force)
 		return sdc_make_error_code(err, 409, "You cannot remove a %s "
 		    "container %s. Stop the container before attempting removal "
-		    "or force remove", rt_status_name(c->st.status), c->id);
+		    "or force remove", ctr_status_word(c), c->id);
+	restart_cancel(c);
 	c->removing = true;
 	if (rt_delete(&cs->rt, c->uuid, force, err) < 0 &&
 	    (*err == NULL || (*err)->code != 404)) {
@@ -344,6 +367,7 @@ ctr_from_row(struct store_stmt *st)
 	c->config = ctr_col_json(st, 8);
 	c->host_config = ctr_col_json(st, 9);
 	c->extra = ctr_col_json(st, 10);
+	c->stopped_by_user = store_col_int64(st, 11) != 0;
 	c->watch_fd = -1;
 	return c;
 }
@@ -380,8 +404,8 @@ ctr_load(struct containers *cs, sdc_error_t *err)
 	int rc;
 
 	if (ctr_stmt(cs, "SELECT id, uuid, account, name, image, image_id, "
-	    "created, package, config, host_config, extra FROM containers "
-	    "ORDER BY created DESC", &st, err) < 0)
+	    "created, package, config, host_config, extra, stopped_by_user "
+	    "FROM containers ORDER BY created DESC", &st, err) < 0)
 		return -1;
 	while ((rc = store_step(st, err)) == 1) {
 		c = ctr_from_row(st);
@@ -432,6 +456,7 @@ containers_init(struct dockerapi *d, sdc_error_t *err)
 		return sdc_error_wrap(err, "containers");
 	ctr_recover_autoremove(cs);
 	logconfig_init(d);
+	restart_at_daemon_start(cs);
 	for (struct ctr *c = cs->list; c != NULL; c = c->next)
 		n += ctr_running(c);
 	log_info("containers: %d running, zones in %s", n, cs->zones);
@@ -451,6 +476,7 @@ containers_free(struct dockerapi *d)
 		attach_free_all(c);
 		if (c->stop_timer != NULL)
 			event_free(c->stop_timer);
+		restart_cancel(c);
 		watch_stop(c);
 		ctr_free(c);
 	}

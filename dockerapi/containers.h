@@ -50,7 +50,10 @@ struct ctr {
 	json_t *host_config;		/* Docker's HostConfig */
 	json_t *extra;			/* Path, Args, log limits, mounts */
 	struct rt_state st;
-	int restart_count;
+	int restart_count;		/* the policy's, since the user's start */
+	int64_t restart_delay_ms;	/* the wait before the next one */
+	struct event *restart_timer;	/* pending: the container restarts */
+	bool stopped_by_user;		/* the last stop was the user's (row) */
 	bool removing;			/* rm in progress, or AutoRemove due */
 	bool stopping;			/* stop/kill by the API: not an error */
 	/* The watcher: attach fd of the running container. */
@@ -86,6 +89,8 @@ struct ctr *ctr_by_name(struct containers *cs, const char *account,
     const char *name);
 int ctr_insert(struct containers *cs, struct ctr *c, sdc_error_t *err);
 int ctr_rename_row(struct containers *cs, struct ctr *c, const char *name,
+    sdc_error_t *err);
+int ctr_stopped_row(struct containers *cs, struct ctr *c, bool stopped,
     sdc_error_t *err);
 /* Remove the folder and the row; events and waiters are told. */
 int ctr_remove(struct containers *cs, struct ctr *c, bool force,
@@ -196,6 +201,20 @@ int ctr_prune(struct http_request *req, void *arg);
 /* A stop or restart in progress sees the exit. */
 void ops_exited(struct containers *cs, struct ctr *c);
 int signal_parse(const char *s);
+
+/* container-restart.c: restart policies */
+/* HostConfig.RestartPolicy as Docker accepts it (400 otherwise). */
+int restart_validate(const json_t *host_config, sdc_error_t *err);
+/* After an exit: schedule the restart the policy asks for, if any. */
+bool restart_after_exit(struct containers *cs, struct ctr *c);
+/* A restart is scheduled. */
+bool ctr_restarting(const struct ctr *c);
+void restart_cancel(struct ctr *c);
+/* Record (in the row) whether the last stop was the user's. */
+int restart_set_user_stop(struct containers *cs, struct ctr *c, bool stopped,
+    sdc_error_t *err);
+/* The daemon starts: the "always" and "unless-stopped" containers. */
+void restart_at_daemon_start(struct containers *cs);
 
 /* container-list.c */
 int ctr_list(struct http_request *req, void *arg);

@@ -1,0 +1,189 @@
+/*
+ * container-restart.c: restart policies (HostConfig.RestartPolicy), applied
+ * as Docker's restart manager applies them.
+ *
+ * "always" restarts after every exit, "unless-stopped" too, and
+ * "on-failure[:N]" after a non-zero exit, at most N times (0: no limit).
+ * An exit the user caused (stop, kill) is never followed by a restart.
+ * Restarts wait 100 ms, then twice as long each time, up to a minute; a
+ * run of ten seconds or more starts the wait over.  While it waits the
+ * container is "restarting": stop and kill cancel the restart, rm refuses
+ * without force.
+ *
+ * When the daemon starts, "always" containers that are not running are
+ * started, and "unless-stopped" ones unless their last stop was the
+ * user's: the one fact about a container's runs kept in its row
+ * (stopped_by_user), since a daemon that was away cannot tell a crash from
+ * a stop otherwise.  RestartCount counts the policy's restarts since the
+ * user's last start, as in Docker, in memory.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <event2/event.h>
+
+#include "containers.h"
+#include "jsonutil.h"
+#include "log.h"
+
+#define RESTART_FIRST_MS 100
+#define RESTART_MAX_MS 60000
+#define RESTART_RESET_SECS 10
+
+enum restart_kind { RESTART_NO, RESTART_ALWAYS, RESTART_UNLESS_STOPPED,
+    RESTART_ON_FAILURE };
+
+struct restart_policy {
+	enum restart_kind kind;
+	int64_t max;			/* on-failure's retries; 0: no limit */
+};
+
+static int
+restart_policy(const json_t *host_config, struct restart_policy *p,
+    sdc_error_t *err)
+{
+	json_t *rp = json_object_get(host_config, "RestartPolicy");
+	const char *name = json_str(rp, "Name", "");
+
+	p->kind = RESTART_NO;
+	p->max = json_int(rp, "MaximumRetryCount", 0);
+	if (*name == '\0' || strcmp(name, "no") == 0)
+		p->kind = RESTART_NO;
+	else if (strcmp(name, "always") == 0)
+		p->kind = RESTART_ALWAYS;
+	else if (strcmp(name, "unless-stopped") == 0)
+		p->kind = RESTART_UNLESS_STOPPED;
+	else if (strcmp(name, "on-failure") == 0)
+		p->kind = RESTART_ON_FAILURE;
+	else
+		return sdc_make_error_code(err, 400, "invalid restart policy: "
+		    "unknown policy '%s'; use one of 'no', 'always', "
+		    "'on-failure', or 'unless-stopped'", name);
+	if (p->max < 0)
+		return sdc_make_error_code(err, 400, "invalid restart policy: "
+		    "maximum retry count cannot be negative");
+	if (p->max > 0 && p->kind != RESTART_ON_FAILURE)
+		return sdc_make_error_code(err, 400, "invalid restart policy: "
+		    "maximum retry count can only be used with 'on-failure'");
+	return 0;
+}
+
+int
+restart_validate(const json_t *host_config, sdc_error_t *err)
+{
+	struct restart_policy p;
+
+	if (restart_policy(host_config, &p, err) < 0)
+		return -1;
+	if (p.kind != RESTART_NO &&
+	    json_is_true(json_object_get(host_config, "AutoRemove")))
+		return sdc_make_error_code(err, 400, "conflicting options: "
+		    "cannot specify both --restart and --rm");
+	return 0;
+}
+
+bool
+ctr_restarting(const struct ctr *c)
+{
+	return c->restart_timer != NULL;
+}
+
+void
+restart_cancel(struct ctr *c)
+{
+	if (c->restart_timer != NULL)
+		event_free(c->restart_timer);
+	c->restart_timer = NULL;
+}
+
+static void
+restart_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct ctr *c = arg;
+	sdc_error_t err = NULL;
+
+	restart_cancel(c);
+	if (ctr_running(c) || c->removing)
+		return;
+	c->restart_count++;
+	if (ctr_start_one(c->cs, c, &err) < 0) {
+		log_warn("container %s: restart (policy): %s", c->id,
+		    sdc_error_msg(err));
+		sdc_error_release(&err);
+	}
+}
+
+/* Docker's decision for an exit with code `code`, and the wait before. */
+static bool
+restart_due(struct ctr *c, const struct restart_policy *p, int code)
+{
+	int64_t ran = c->st.finished_at.tv_sec - c->st.started_at.tv_sec;
+
+	if (ran >= RESTART_RESET_SECS || c->restart_delay_ms == 0)
+		c->restart_delay_ms = RESTART_FIRST_MS;
+	else if (c->restart_delay_ms < RESTART_MAX_MS)
+		c->restart_delay_ms *= 2;
+	if (c->restart_delay_ms > RESTART_MAX_MS)
+		c->restart_delay_ms = RESTART_MAX_MS;
+	switch (p->kind) {
+	case RESTART_ALWAYS:
+	case RESTART_UNLESS_STOPPED:
+		return true;
+	case RESTART_ON_FAILURE:
+		return code != 0 && (p->max == 0 || c->restart_count < p->max);
+	default:
+		return false;
+	}
+}
+
+bool
+restart_after_exit(struct containers *cs, struct ctr *c)
+{
+	struct restart_policy p;
+	struct timeval tv;
+
+	if (c->stopping || c->removing || ctr_running(c) ||
+	    restart_policy(c->host_config, &p, NULL) < 0 ||
+	    !restart_due(c, &p, c->st.exit_code))
+		return false;
+	tv.tv_sec = c->restart_delay_ms / 1000;
+	tv.tv_usec = (c->restart_delay_ms % 1000) * 1000;
+	restart_cancel(c);
+	c->restart_timer = evtimer_new(cs->d->base, restart_timer_cb, c);
+	evtimer_add(c->restart_timer, &tv);
+	return true;
+}
+
+int
+restart_set_user_stop(struct containers *cs, struct ctr *c, bool stopped,
+    sdc_error_t *err)
+{
+	if (c->stopped_by_user == stopped)
+		return 0;
+	if (ctr_stopped_row(cs, c, stopped, err) < 0)
+		return -1;
+	c->stopped_by_user = stopped;
+	return 0;
+}
+
+void
+restart_at_daemon_start(struct containers *cs)
+{
+	struct restart_policy p;
+	sdc_error_t err = NULL;
+
+	for (struct ctr *c = cs->list; c != NULL; c = c->next) {
+		if (ctr_running(c) || c->st.status == RT_CREATED ||
+		    restart_policy(c->host_config, &p, NULL) < 0)
+			continue;
+		if (p.kind != RESTART_ALWAYS && (p.kind != RESTART_UNLESS_STOPPED ||
+		    c->stopped_by_user))
+			continue;
+		if (ctr_start_one(cs, c, &err) < 0) {
+			log_warn("container %s: start (restart policy %s): %s",
+			    c->id, p.kind == RESTART_ALWAYS ? "always" :
+			    "unless-stopped", sdc_error_msg(err));
+			sdc_error_release(&err);
+		} else
+			log_info("container %s: started (restart policy)", c->id);
+	}
+}

@@ -1,0 +1,138 @@
+#!/usr/bin/python3
+"""Restart policies through the docker CLI: on-failure:N restarts a failing
+container N times and stops there, never a clean exit; always restarts
+after any exit until the user stops it (also while it waits between two
+runs), with RestartCount and the "restarting" state; the refusals (an
+unknown policy, a retry count with always, --restart with --rm, rm of a
+restarting container); and after a restart of dockerapi, "always" and
+"unless-stopped" containers that are not running start again, except an
+"unless-stopped" one the user stopped."""
+import importlib
+import os
+import signal
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+common = importlib.import_module("76-containers-common")
+
+
+class Restart(common.ContainersTest):
+    def state(self, name):
+        return self.inspect(name)["State"]
+
+    def test_1_on_failure(self):
+        self.ok("run", "-d", "--name", "fails", "--restart", "on-failure:2",
+                "busybox", "sh", "-c", "echo run; exit 3")
+        self.wait_until("two restarts", lambda: self.inspect("fails")["RestartCount"] == 2
+                        and self.state("fails")["Status"] == "exited", timeout=15)
+        time.sleep(1.5)         # and no third
+        c = self.inspect("fails")
+        self.assertEqual((c["RestartCount"], c["State"]["ExitCode"]), (2, 3))
+        self.assertEqual(self.ok("logs", "fails"), "run\nrun\nrun\n")
+        self.assertEqual(c["HostConfig"]["RestartPolicy"],
+                         {"Name": "on-failure", "MaximumRetryCount": 2})
+        self.ok("run", "-d", "--name", "clean", "--restart", "on-failure",
+                "busybox", "true")
+        self.wait_until("the exit", lambda: self.state("clean")["Status"] == "exited")
+        time.sleep(1)
+        self.assertEqual(self.inspect("clean")["RestartCount"], 0)
+        self.ok("rm", "fails", "clean")
+
+    def test_2_always_until_stopped(self):
+        self.ok("run", "-d", "--name", "loops", "--restart", "always",
+                "busybox", "sh", "-c", "sleep 0.3")
+        self.wait_until("three restarts",
+                        lambda: self.inspect("loops")["RestartCount"] >= 3, timeout=20)
+        # (a duration in --until is whole seconds: a time just ahead instead)
+        events = self.ok("events", "--since", "60s", "--until", "%.3f" % (time.time() + 0.5),
+                         "--filter", "container=loops", "--format", "{{.Action}}")
+        self.assertGreaterEqual(events.split().count("start"), 4, events)
+        self.assertGreaterEqual(events.split().count("die"), 3, events)
+        self.ok("stop", "-t", "1", "loops")
+        self.assertEqual(self.state("loops")["Status"], "exited")
+        count = self.inspect("loops")["RestartCount"]
+        time.sleep(2)
+        self.assertEqual(self.state("loops")["Status"], "exited")
+        self.assertEqual(self.inspect("loops")["RestartCount"], count)
+        # a user start begins the count again
+        self.ok("start", "loops")
+        self.assertEqual(self.inspect("loops")["RestartCount"], 0)
+        self.ok("rm", "-f", "loops")
+
+    def test_3_restarting_state(self):
+        # exits at once: after a few runs the waits are seconds long
+        self.ok("run", "-d", "--name", "flaps", "--restart", "always",
+                "busybox", "false")
+        self.wait_until("the restarting state",
+                        lambda: self.state("flaps")["Restarting"], timeout=15)
+        st = self.state("flaps")
+        self.assertEqual((st["Status"], st["Running"]), ("restarting", True))
+        ps = self.ok("ps", "--filter", "name=flaps", "--format", "{{.Status}}")
+        self.assertTrue(ps.startswith("Restarting (1) "), ps)
+        r = self.fails("rm", "flaps")
+        self.assertIn("You cannot remove a restarting container", r.stderr)
+        self.ok("stop", "flaps")
+        self.assertEqual(self.state("flaps")["Status"], "exited")
+        count = self.inspect("flaps")["RestartCount"]
+        time.sleep(1.5)
+        self.assertEqual(self.inspect("flaps")["RestartCount"], count)
+        self.ok("rm", "flaps")
+
+    def test_4_refusals(self):
+        r = self.fails("run", "-d", "--restart", "sometimes", "busybox", "true")
+        self.assertIn("invalid restart policy", r.stderr)
+        r = self.fails("run", "-d", "--rm", "--restart", "always", "busybox", "true")
+        self.assertIn("--restart and --rm", r.stderr)
+        import docker
+        client = docker.APIClient(
+            base_url="https://127.0.0.1:%d" % self.d.docker_port, version="1.41",
+            tls=docker.tls.TLSConfig(client_cert=(os.path.join(self.alice, "cert.pem"),
+                                                  os.path.join(self.alice, "key.pem")),
+                                     ca_cert=os.path.join(self.alice, "ca.pem"), verify=True))
+        try:
+            with self.assertRaises(docker.errors.APIError) as cm:
+                client.create_container("busybox", "true", host_config=client.create_host_config(
+                    restart_policy={"Name": "always", "MaximumRetryCount": 3}))
+            self.assertEqual(cm.exception.status_code, 400)
+            self.assertIn("can only be used with 'on-failure'", str(cm.exception))
+        finally:
+            client.close()
+        self.assertEqual(self.ok("ps", "-aq"), "")
+
+    def test_5_daemon_restart(self):
+        self.ok("run", "-d", "--name", "always", "--restart", "always",
+                "busybox", "sleep", "1000")
+        self.ok("run", "-d", "--name", "unless", "--restart", "unless-stopped",
+                "busybox", "sleep", "1000")
+        self.ok("run", "-d", "--name", "stopped", "--restart", "unless-stopped",
+                "busybox", "sleep", "1000")
+        self.ok("run", "-d", "--name", "plain", "busybox", "sleep", "1000")
+        self.ok("stop", "-t", "0", "stopped")
+        uuids = [self.uuid_of(name) for name in ("always", "unless", "plain")]
+        self.d.stop_one("dockerapi", signal.SIGKILL)
+        for uuid in uuids:     # while no daemon is there, they die
+            self.kill_container(uuid)
+        self.d.start_dockerapi()
+        self.assertEqual(self.state("always")["Status"], "running")
+        self.assertEqual(self.state("unless")["Status"], "running")
+        self.assertEqual(self.state("stopped")["Status"], "exited")
+        self.assertEqual(self.state("plain")["Status"], "exited")
+        self.ok("rm", "-f", "always", "unless", "stopped", "plain")
+
+    # The way a crash would: the container's init killed (runc's pid file),
+    # and its monitor left to record the exit.
+    def kill_container(self, uuid):
+        with open(os.path.join(self.zones, uuid, "pid")) as f:
+            pid = int(f.read())
+        os.kill(pid, signal.SIGKILL)
+        state = os.path.join(self.zones, uuid, "state.json")
+
+        def exited():
+            with open(state) as f:
+                return '"exited"' in f.read()
+        self.wait_until("the exit of " + uuid, exited)
+
+
+if __name__ == "__main__":
+    common.main()
