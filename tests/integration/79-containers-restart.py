@@ -61,11 +61,15 @@ class Restart(common.ContainersTest):
         self.ok("rm", "-f", "loops")
 
     def test_3_restarting_state(self):
-        # exits at once: after a few runs the waits are seconds long
+        # exits at once: after the fourth run the wait is 1.6 s, long
+        # enough to look at it
         self.ok("run", "-d", "--name", "flaps", "--restart", "always",
                 "busybox", "false")
-        self.wait_until("the restarting state",
-                        lambda: self.state("flaps")["Restarting"], timeout=15)
+
+        def waiting_long():
+            c = self.inspect("flaps")
+            return c["State"]["Restarting"] and c["RestartCount"] >= 4
+        self.wait_until("the restarting state", waiting_long, timeout=15)
         st = self.state("flaps")
         self.assertEqual((st["Status"], st["Running"]), ("restarting", True))
         ps = self.ok("ps", "--filter", "name=flaps", "--format", "{{.Status}}")
