@@ -8,8 +8,9 @@
  * last frame is RT_FRAME_EXIT with the exit record.  That one event drives
  * everything that follows an exit, in Docker's order: the attach streams
  * end, `die` is published, followed logs end, stop/restart and waits are
- * answered, and the restart policy restarts or AutoRemove removes.  If the monitor itself dies the
- * socket closes with no exit frame, and the folder says what happened.
+ * answered, and the restart policy restarts or AutoRemove removes.  If the
+ * monitor itself dies the socket closes with no exit frame, and the folder
+ * says what happened.
  *
  * A wait answers its headers at once and its body at the exit, as dockerd
  * does: the docker CLI sends the wait before the start and only goes on
