@@ -407,6 +407,7 @@ reg_ping(struct registry *r, const char *host, bool insecure,
 		xasprintf(&r->base, "http://%s", host);
 		reg_resp_free(rr);
 		rr->status = 0;
+		rr->failed = false;
 		if (rr->body != NULL)
 			buf_reset(rr->body);
 		rc = reg_get_authed(r, "/v2/", NULL, rr, err);
