@@ -337,7 +337,12 @@ ctr_kill(struct http_request *req, void *arg)
 		return ops_not_running(req, c);
 	if (!ops_user_stop(ctrs(arg), c))
 		return http_reply(req, 204, NULL, NULL, 0);
-	c->stopping = true;     /* its exit, if it comes, is the user's */
+	/* As with dockerd, the exit that follows is the user's (no restart
+	 * after it) unless the container names a stop signal and this is
+	 * another one, a reload say. */
+	if (sig == SIGKILL || sig == ops_stop_signal(c) ||
+	    *json_str(c->config, "StopSignal", "") == '\0')
+		c->stopping = true;
 	if (ops_signal(ctrs(arg), c, sig, &err) < 0)
 		return api_error_from(req, &err);
 	snprintf(sigtext, sizeof sigtext, "%d", sig);

@@ -4,7 +4,8 @@ container N times and stops there, never a clean exit; always restarts
 after any exit until the user stops it (also while it waits between two
 runs), with RestartCount and the "restarting" state; the refusals (an
 unknown policy, a retry count with always, --restart with --rm, rm of a
-restarting container); and after a restart of dockerapi, "always" and
+restarting container); a kill with another signal than the container's
+own stop signal is no stop; and after a restart of dockerapi, "always" and
 "unless-stopped" containers that are not running start again, except an
 "unless-stopped" one the user stopped."""
 import importlib
@@ -123,6 +124,21 @@ class Restart(common.ContainersTest):
         self.assertEqual(self.state("stopped")["Status"], "exited")
         self.assertEqual(self.state("plain")["Status"], "exited")
         self.ok("rm", "-f", "always", "unless", "stopped", "plain")
+
+    def test_6_kill_with_another_signal(self):
+        """With a stop signal of its own, a kill with another one (a reload)
+        is not a stop: the exit it causes is followed by the restart."""
+        self.ok("run", "-d", "--name", "reloads", "--restart", "always",
+                "--stop-signal", "USR1", "busybox", "sh", "-c",
+                'trap "exit 3" HUP; while true; do sleep 0.1; done')
+        self.ok("kill", "-s", "HUP", "reloads")
+        self.wait_until("the restart after HUP",
+                        lambda: self.inspect("reloads")["RestartCount"] == 1)
+        self.ok("kill", "reloads")       # SIGKILL: a stop
+        self.wait_until("the exit", lambda: self.state("reloads")["Status"] == "exited")
+        time.sleep(1)
+        self.assertEqual(self.state("reloads")["Status"], "exited")
+        self.ok("rm", "reloads")
 
     # The way a crash would: the container's init killed (runc's pid file),
     # and its monitor left to record the exit.
