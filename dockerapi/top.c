@@ -38,6 +38,17 @@ top_boot_time(void)
 	return bt;
 }
 
+/* ps's C: CPU time over the process's lifetime, in whole percent, at
+ * most 99 (procps' pr_c). */
+static int
+top_cpu_percent(const struct rt_proc *p, long long boot, long hz)
+{
+	long long alive = (long long)time(NULL) - boot - p->start_ticks / hz;
+	long long pct = alive > 0 ? p->cpu_ticks * 100 / hz / alive : 0;
+
+	return pct > 99 ? 99 : (int)pct;
+}
+
 static json_t *
 top_row(const struct rt_proc *p, long long boot, long hz)
 {
@@ -56,7 +67,7 @@ top_row(const struct rt_proc *p, long long boot, long hz)
 	    t / 60 % 60, t % 60);
 	snprintf(num[0], sizeof num[0], "%ld", (long)p->pid);
 	snprintf(num[1], sizeof num[1], "%ld", (long)p->ppid);
-	snprintf(num[2], sizeof num[2], "%d", 0);
+	snprintf(num[2], sizeof num[2], "%d", top_cpu_percent(p, boot, hz));
 	return json_pack("[s,s,s,s,s,s,s,s]", uid, num[0], num[1], num[2],
 	    stime, p->tty, cputime, p->cmd);
 }

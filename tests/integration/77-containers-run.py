@@ -118,6 +118,16 @@ class Run(common.ContainersTest):
         r = self.fails("container", "inspect", "life2")
         self.assertIn("No such container", r.stderr)
 
+    def test_top_cpu_column(self):
+        """top's C: a process that never sleeps shows its share of a CPU."""
+        self.ok("run", "-d", "--name", "spins", "busybox", "sh", "-c",
+                "while true; do :; done")
+        time.sleep(1.5)
+        lines = self.ok("top", "spins").splitlines()
+        self.assertEqual(lines[0].split()[:4], ["UID", "PID", "PPID", "C"])
+        self.assertGreater(int(lines[1].split()[3]), 0, lines)
+        self.ok("rm", "-f", "spins")
+
     def test_names_and_conflicts(self):
         self.ok("create", "--name", "taken", "busybox", "true")
         r = self.fails("create", "--name", "taken", "busybox", "true")
