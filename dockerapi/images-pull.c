@@ -6,8 +6,9 @@
  * the docker CLI draws its bars; the library sends no event before the
  * manifest is resolved, so an unknown name or a refused login is still a
  * plain HTTP error that the CLI prints as "Error response from daemon".
- * `docker pull --all-tags` (no tag) pulls "latest": there is no tag list
- * to walk through a mirror that may not serve one.
+ * A name with neither tag nor digest, and no tag parameter, is a pull of
+ * every tag, as with dockerd: that is what `docker pull -a` sends (the CLI
+ * adds ":latest" to a plain `docker pull`).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +47,25 @@ pull_platform_ok(const char *platform)
 	    strcmp(platform, "amd64") == 0;
 }
 
+/* No tag anywhere: every tag. */
+static bool
+pull_every_tag(const char *image, const char *tag)
+{
+	struct image_ref ref;
+	sdc_error_t err = NULL;
+	bool all;
+
+	if (tag != NULL && *tag != '\0')
+		return false;
+	if (image_ref_parse_notag(&ref, image, &err) < 0) {
+		sdc_error_release(&err);
+		return false;           /* the pull itself says what is wrong */
+	}
+	all = ref.tag == NULL && ref.digest == NULL;
+	image_ref_free(&ref);
+	return all;
+}
+
 static int
 pull_start(struct http_request *req, struct dockerapi *d, const char *image)
 {
@@ -65,10 +85,16 @@ pull_start(struct http_request *req, struct dockerapi *d, const char *image)
 		sdc_error_wrap(&err, "X-Registry-Auth");
 		return api_error_from(req, &err);
 	}
-	name = pull_name(image, http_query(req, "tag"));
 	j = imgjob_new(d, req, 0, NULL);
-	rc = images_pull_start(d->images, api_account(req)->uuid, name, &auth,
-	    imgjob_event, j, &job, &err);
+	if (pull_every_tag(image, http_query(req, "tag"))) {
+		name = xstrdup(image);
+		rc = images_pull_all_start(d->images, api_account(req)->uuid,
+		    name, &auth, imgjob_event, j, &job, &err);
+	} else {
+		name = pull_name(image, http_query(req, "tag"));
+		rc = images_pull_start(d->images, api_account(req)->uuid, name,
+		    &auth, imgjob_event, j, &job, &err);
+	}
 	images_auth_free(&auth);
 	free(name);
 	if (rc < 0)

@@ -291,6 +291,9 @@ void registry_close(struct registry *r);
 /* GET a manifest by tag or digest: body, media type, digest of the body. */
 int registry_manifest(struct registry *r, const char *ref, struct buf *body,
     char **media_type, char digest[72], sdc_error_t *err);
+/* Every tag of the repository (the registry's pages followed); 404 for
+ * none. */
+int registry_tags(struct registry *r, struct strv *tags, sdc_error_t *err);
 /* GET a small blob into memory, verified. */
 int registry_blob_mem(struct registry *r, const char *digest, int64_t size,
     struct buf *body, sdc_error_t *err);

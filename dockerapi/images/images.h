@@ -173,6 +173,12 @@ int images_pull_start(struct images *im, const char *account, const char *name,
     const struct images_auth *auth, images_event_fn *cb, void *arg,
     struct images_job **out, sdc_error_t *err);
 
+/* Pull every tag of the repository `repo` (no tag, no digest: 400), as
+ * `docker pull -a` does; nothing is tagged unless every tag came. */
+int images_pull_all_start(struct images *im, const char *account,
+    const char *repo, const struct images_auth *auth, images_event_fn *cb,
+    void *arg, struct images_job **out, sdc_error_t *err);
+
 /* Load a docker-archive (`docker save` of Docker 20+, OCI layout of
  * Docker 25+, or images_save output) from `fd`, which the job reads to EOF
  * and closes.  Images are tagged for `account` as named in the archive. */

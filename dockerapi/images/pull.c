@@ -11,7 +11,9 @@
  * looked at, so the owner's garbage collection cannot remove a blob or a
  * layer between "it exists" and the commit.  The owner commits the image,
  * tag and digest, and only it can tell "Downloaded newer image" from
- * "Image is up to date".
+ * "Image is up to date".  A pull of every tag (`docker pull -a`) lists the
+ * repository's tags and pulls them one after the other in the same job,
+ * each an image of the job's: nothing is tagged unless every tag came.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -41,7 +43,9 @@ struct pull {
 	char *mirror;
 	struct strv insecure;
 	struct images_auth auth;
+	bool all_tags;
 	struct registry *reg;
+	/* the image being pulled */
 	char *manifest_digest;
 	char *config_digest;
 	struct buf config;
@@ -395,48 +399,104 @@ pull_fill_image(struct pull *p)
 	img->digest = xstrdup(p->manifest_digest);
 }
 
-static int
-pull_run(struct images_job *job, sdc_error_t *err)
+/* Forget the image pulled last, for the next tag. */
+static void
+pull_image_reset(struct pull *p)
 {
-	struct pull *p = job->data;
-	struct registry_opts o = { p->mirror, &p->insecure, &p->auth, &job->cancel };
+	free(p->manifest_digest);
+	free(p->config_digest);
+	p->manifest_digest = p->config_digest = NULL;
+	buf_free(&p->config);
+	for (size_t i = 0; i < p->nlayers; i++) {
+		free(p->layers[i].digest);
+		free(p->layers[i].media_type);
+		free(p->layers[i].diff_id);
+	}
+	free(p->layers);
+	p->layers = NULL;
+	p->nlayers = p->next = 0;
+}
+
+/* The image p->ref names: manifest, config, layers, and its job_image. */
+static int
+pull_image(struct pull *p, sdc_error_t *err)
+{
 	json_t *m;
 	bool had_config = false;
 	int rc;
 
-	if (registry_open(&p->reg, &p->ref, &o, err) < 0)
-		return -1;
 	if ((m = pull_resolve(p, err)) == NULL)
 		return -1;
 	rc = pull_read_layers(p, m, err);
 	if (rc == 0) {
-		job_event(job, IMAGES_EV_PULLING_FROM,
+		job_event(p->job, IMAGES_EV_PULLING_FROM,
 		    p->ref.digest ? p->ref.digest : p->ref.tag, p->ref.path, 0, 0);
 		rc = pull_config(p, m, &had_config, err);
 	}
 	json_decref(m);
-	if (rc < 0)
-		return -1;
-	if (pull_layers(p, had_config, err) < 0)
+	if (rc < 0 || pull_layers(p, had_config, err) < 0)
 		return -1;
 	pull_fill_image(p);
 	return 0;
 }
 
 static int
+pull_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int
+pull_every_tag(struct pull *p, sdc_error_t *err)
+{
+	struct strv tags = { 0 };
+	int rc = registry_tags(p->reg, &tags, err);
+
+	if (rc == 0)
+		qsort(tags.v, tags.n, sizeof *tags.v, pull_cmp);
+	for (size_t i = 0; rc == 0 && i < tags.n; i++) {
+		free(p->ref.tag);
+		p->ref.tag = xstrdup(tags.v[i]);
+		pull_image_reset(p);
+		rc = pull_image(p, err);
+	}
+	strv_free(&tags);
+	return rc;
+}
+
+static int
+pull_run(struct images_job *job, sdc_error_t *err)
+{
+	struct pull *p = job->data;
+	struct registry_opts o = { p->mirror, &p->insecure, &p->auth, &job->cancel };
+
+	if (registry_open(&p->reg, &p->ref, &o, err) < 0)
+		return -1;
+	return p->all_tags ? pull_every_tag(p, err) : pull_image(p, err);
+}
+
+static int
 pull_commit(struct images_job *job, sdc_error_t *err)
 {
 	struct pull *p = job->data;
-	struct job_image *img = &job->images[0];
+	struct images_event ev = { IMAGES_EV_DIGEST, NULL, NULL, 0, 0 };
+	bool up_to_date = true;
 	char *name, *status;
-	struct images_event ev = { IMAGES_EV_DIGEST, NULL, p->manifest_digest, 0, 0 };
 
-	if (meta_commit_image(job->im, job->account, img, err) < 0)
-		return -1;
+	for (size_t i = 0; i < job->nimages; i++) {
+		if (meta_commit_image(job->im, job->account, &job->images[i],
+		    err) < 0)
+			return -1;
+		up_to_date &= job->images[i].up_to_date;
+	}
 	if (job->cb != NULL) {
-		job->cb(job->arg, &ev);
-		name = image_ref_familiar_full(&p->ref);
-		xasprintf(&status, "%s for %s", img->up_to_date ?
+		for (size_t i = 0; i < job->nimages; i++) {
+			ev.text = job->images[i].digest;
+			job->cb(job->arg, &ev);
+		}
+		name = p->all_tags ? image_ref_familiar(&p->ref) :
+		    image_ref_familiar_full(&p->ref);
+		xasprintf(&status, "%s for %s", up_to_date ?
 		    "Image is up to date" : "Downloaded newer image", name);
 		ev.kind = IMAGES_EV_STATUS;
 		ev.text = status;
@@ -459,32 +519,19 @@ pull_free(struct images_job *job)
 	free(p->mirror);
 	strv_free(&p->insecure);
 	images_auth_free(&p->auth);
-	free(p->manifest_digest);
-	free(p->config_digest);
-	buf_free(&p->config);
-	for (size_t i = 0; i < p->nlayers; i++) {
-		free(p->layers[i].digest);
-		free(p->layers[i].media_type);
-		free(p->layers[i].diff_id);
-	}
-	free(p->layers);
+	pull_image_reset(p);
 	sdc_error_release(&p->err);
 	pthread_mutex_destroy(&p->lock);
 	free(p);
 }
 
-int
-images_pull_start(struct images *im, const char *account, const char *name,
+static int
+pull_start(struct images *im, const char *account, struct pull *p,
     const struct images_auth *auth, images_event_fn *cb, void *arg,
     struct images_job **out, sdc_error_t *err)
 {
 	struct images_job *job;
-	struct pull *p = xcalloc(1, sizeof *p);
 
-	if (image_ref_parse(&p->ref, name, err) < 0) {
-		free(p);
-		return -1;
-	}
 	pthread_mutex_init(&p->lock, NULL);
 	p->mirror = im->mirror ? xstrdup(im->mirror) : NULL;
 	for (size_t i = 0; i < im->insecure.n; i++)
@@ -502,4 +549,39 @@ images_pull_start(struct images *im, const char *account, const char *name,
 	}
 	*out = job;
 	return 0;
+}
+
+int
+images_pull_start(struct images *im, const char *account, const char *name,
+    const struct images_auth *auth, images_event_fn *cb, void *arg,
+    struct images_job **out, sdc_error_t *err)
+{
+	struct pull *p = xcalloc(1, sizeof *p);
+
+	if (image_ref_parse(&p->ref, name, err) < 0) {
+		free(p);
+		return -1;
+	}
+	return pull_start(im, account, p, auth, cb, arg, out, err);
+}
+
+int
+images_pull_all_start(struct images *im, const char *account,
+    const char *repo, const struct images_auth *auth, images_event_fn *cb,
+    void *arg, struct images_job **out, sdc_error_t *err)
+{
+	struct pull *p = xcalloc(1, sizeof *p);
+
+	if (image_ref_parse_notag(&p->ref, repo, err) < 0) {
+		free(p);
+		return -1;
+	}
+	if (p->ref.tag != NULL || p->ref.digest != NULL) {
+		image_ref_free(&p->ref);
+		free(p);
+		return sdc_make_error_code(err, 400, "%s: a pull of every tag "
+		    "takes a repository name, without tag or digest", repo);
+	}
+	p->all_tags = true;
+	return pull_start(im, account, p, auth, cb, arg, out, err);
 }

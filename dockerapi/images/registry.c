@@ -56,6 +56,7 @@ struct reg_resp {
 	struct buf errbody;
 	char *www_auth;
 	char *content_type;
+	char *link;		/* a list's next page */
 	/* where a 2xx body goes */
 	struct buf *body;
 	size_t body_max;
@@ -74,7 +75,8 @@ reg_resp_free(struct reg_resp *rr)
 	buf_free(&rr->errbody);
 	free(rr->www_auth);
 	free(rr->content_type);
-	rr->www_auth = rr->content_type = NULL;
+	free(rr->link);
+	rr->www_auth = rr->content_type = rr->link = NULL;
 }
 
 static bool
@@ -172,6 +174,7 @@ reg_get(struct registry *r, const char *url, const char *accept,
 	rr->status = hr.status;
 	reg_keep_header(&rr->www_auth, &hr, "WWW-Authenticate");
 	reg_keep_header(&rr->content_type, &hr, "Content-Type");
+	reg_keep_header(&rr->link, &hr, "Link");
 	http_client_response_free(&hr);
 	return 0;
 }
@@ -580,6 +583,59 @@ registry_manifest(struct registry *r, const char *ref, struct buf *body,
 	free(path);
 	free(what);
 	reg_resp_free(&rr);
+	return rc;
+}
+
+/* The path of a Link header's rel="next" target, or NULL. */
+static char *
+reg_next_page(const char *link)
+{
+	const char *lt, *gt;
+
+	if (link == NULL || strstr(link, "rel=\"next\"") == NULL ||
+	    (lt = strchr(link, '<')) == NULL || (gt = strchr(lt, '>')) == NULL ||
+	    lt[1] != '/')
+		return NULL;
+	return xstrndup(lt + 1, (size_t)(gt - lt - 1));
+}
+
+int
+registry_tags(struct registry *r, struct strv *tags, sdc_error_t *err)
+{
+	struct reg_resp rr = { 0 };
+	struct buf body = BUF_INIT;
+	char *path;
+	json_t *o, *t;
+	size_t i;
+	int rc = 0, pages = 0;
+
+	xasprintf(&path, "/v2/%s/tags/list", r->name);
+	while (rc == 0 && path != NULL) {
+		rr.body = &body;
+		rr.body_max = REG_MANIFEST_MAX;
+		buf_reset(&body);
+		rc = reg_get_authed(r, path, NULL, &rr, err);
+		free(path);
+		path = NULL;
+		if (rc == 0 && rr.status != 200)
+			rc = reg_status_error(r, &rr, r->display, err);
+		if (rc == 0 && (o = json_parse(body.data, body.len, err)) == NULL)
+			rc = sdc_error_wrap(err, "the tag list of %s", r->display);
+		else if (rc == 0) {
+			json_array_foreach(json_object_get(o, "tags"), i, t)
+				if (json_is_string(t))
+					strv_push(tags, json_string_value(t));
+			json_decref(o);
+			if (++pages < 100)
+				path = reg_next_page(rr.link);
+		}
+		reg_resp_free(&rr);
+		memset(&rr, 0, sizeof rr);
+	}
+	free(path);
+	buf_free(&body);
+	if (rc == 0 && tags->n == 0)
+		rc = sdc_make_error_code(err, 404, "%s has no tags", r->display);
 	return rc;
 }
 

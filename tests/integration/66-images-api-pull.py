@@ -2,8 +2,9 @@
 """The image routes with the real docker CLI over TLS: pull from a
 registry on loopback and through the docker.io mirror set in SAPI, images
 with its filters and digests, tag, inspect (names with a registry port,
-slashes and a tag), history, rmi, /info's count, the old API, and that a
-second account sees none of the first one's images."""
+slashes and a tag), history, rmi, /info's count, the old API, a pull of
+every tag, and that a second account sees none of the first one's
+images."""
 import importlib.util
 import json
 import os
@@ -237,6 +238,35 @@ class Pull(common.ImagesTest):
             self.docker(self.alice, "rm", "-f", "user1")
         out = self.docker_ok(self.alice, "rmi", pid)
         self.assertIn("Deleted: " + pid, out)
+    def test_a_pull_every_tag(self):
+        self.reg.push(self.plus, "multi:one")
+        self.reg.push(self.busybox, "multi:two")
+        multi = self.reg.addr + "/multi"
+        out = self.docker_ok(self.alice, "pull", "-a", multi)
+        self.assertIn("one: Pulling from multi", out)
+        self.assertIn("two: Pulling from multi", out)
+        self.assertEqual(len(self.re_digests(out)), 2, out)
+        self.assertIn("Status: Downloaded newer image for " + multi, out)
+        tags = self.docker_ok(self.alice, "images", "--format", "{{.Tag}}", multi)
+        self.assertEqual(sorted(tags.split()), ["one", "two"])
+        out = self.docker_ok(self.alice, "pull", "-a", multi)
+        self.assertIn("Status: Image is up to date for " + multi, out)
+        # the API without a tag is the same, as with dockerd
+        self.docker_ok(self.alice, "rmi", multi + ":one", multi + ":two")
+        st, _, body = self.api(self.alice, "POST", "/v1.41/images/create?fromImage=" + multi)
+        self.assertEqual(st, 200, body)
+        self.assertIn("Downloaded newer image for " + multi, body.decode())
+        tags = self.docker_ok(self.alice, "images", "--format", "{{.Tag}}", multi)
+        self.assertEqual(sorted(tags.split()), ["one", "two"])
+        err = self.docker_fails(self.alice, "pull", "-a", self.reg.addr + "/nothere")
+        self.assertIn("repository does not exist", err)
+        self.docker_ok(self.alice, "rmi", multi + ":one", multi + ":two")
+
+    @staticmethod
+    def re_digests(out):
+        import re
+        return re.findall(r"Digest: sha256:[0-9a-f]{64}", out)
+
 
 if __name__ == "__main__":
     common.main()
