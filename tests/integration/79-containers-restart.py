@@ -101,6 +101,11 @@ class Restart(common.ContainersTest):
                     restart_policy={"Name": "always", "MaximumRetryCount": 3}))
             self.assertEqual(cm.exception.status_code, 400)
             self.assertIn("can only be used with 'on-failure'", str(cm.exception))
+            with self.assertRaises(docker.errors.APIError) as cm:
+                client.create_container("busybox", "true", host_config=client.create_host_config(
+                    restart_policy={"Name": "sometimes"}))
+            self.assertEqual(cm.exception.status_code, 400)
+            self.assertIn("unknown policy 'sometimes'", str(cm.exception))
             # the CLI refuses --rm with --restart itself; the API does too
             with self.assertRaises(docker.errors.APIError) as cm:
                 client.create_container("busybox", "true", host_config=client.create_host_config(
