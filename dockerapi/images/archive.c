@@ -453,12 +453,7 @@ images_load_start(struct images *im, const char *account, int fd,
 	job->run = load_run;
 	job->commit = load_commit;
 	job->free_data = load_free;
-	if (job_start(job, err) < 0) {
-		images_job_free(job);
-		return -1;
-	}
-	*out = job;
-	return 0;
+	return job_start(job, out, err);
 }
 
 /* ---- save ---- */

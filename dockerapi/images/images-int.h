@@ -31,6 +31,8 @@ struct strv {
 };
 
 void strv_push(struct strv *sv, const char *s);
+/* Appends every string of src to dst. */
+void strv_copy(struct strv *dst, const struct strv *src);
 bool strv_has(const struct strv *sv, const char *s);
 void strv_free(struct strv *sv);
 
@@ -246,7 +248,10 @@ struct images_job {
 
 struct images_job *job_new(struct images *im, const char *account,
     images_event_fn *cb, void *arg);
-int job_start(struct images_job *job, sdc_error_t *err);
+/* Start the worker and hand the job to *out; on failure the job is
+ * freed. */
+int job_start(struct images_job *job, struct images_job **out,
+    sdc_error_t *err);
 /* From the worker: queue an event (copied). */
 void job_event(struct images_job *job, enum images_ev kind, const char *id,
     const char *text, int64_t current, int64_t total);

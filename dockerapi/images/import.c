@@ -411,11 +411,9 @@ images_import_start(struct images *im, const char *account, int fd,
 	job->commit = import_commit;
 	job->free_data = import_free;
 	if (import_repo_tag(repo, &ip->repo_tag, err) < 0 ||
-	    import_apply_changes(ip->config, changes, err) < 0 ||
-	    job_start(job, err) < 0) {
+	    import_apply_changes(ip->config, changes, err) < 0) {
 		images_job_free(job);
 		return -1;
 	}
-	*out = job;
-	return 0;
+	return job_start(job, out, err);
 }

@@ -65,16 +65,23 @@ job_main(void *arg)
 }
 
 int
-job_start(struct images_job *job, sdc_error_t *err)
+job_start(struct images_job *job, struct images_job **out, sdc_error_t *err)
 {
 	int r;
 
-	if (pipe2(job->pipe, O_CLOEXEC | O_NONBLOCK) < 0)
-		return sdc_make_error(err, errno, "starting an image job");
+	if (pipe2(job->pipe, O_CLOEXEC | O_NONBLOCK) < 0) {
+		sdc_make_error(err, errno, "starting an image job");
+		images_job_free(job);
+		return -1;
+	}
 	r = pthread_create(&job->thread, NULL, job_main, job);
-	if (r != 0)
-		return sdc_make_error(err, r, "starting an image job");
+	if (r != 0) {
+		sdc_make_error(err, r, "starting an image job");
+		images_job_free(job);
+		return -1;
+	}
 	job->started = true;
+	*out = job;
 	return 0;
 }
 

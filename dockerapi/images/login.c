@@ -83,17 +83,11 @@ images_login_start(struct images *im, const char *server,
 		free(l);
 		return -1;
 	}
-	for (size_t i = 0; i < im->insecure.n; i++)
-		strv_push(&l->insecure, im->insecure.v[i]);
+	strv_copy(&l->insecure, &im->insecure);
 	images_auth_copy(&l->auth, auth);
 	job = job_new(im, "", NULL, NULL);
 	job->data = l;
 	job->run = login_run;
 	job->free_data = login_free;
-	if (job_start(job, err) < 0) {
-		images_job_free(job);
-		return -1;
-	}
-	*out = job;
-	return 0;
+	return job_start(job, out, err);
 }

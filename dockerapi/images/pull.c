@@ -534,8 +534,7 @@ pull_start(struct images *im, const char *account, struct pull *p,
 
 	pthread_mutex_init(&p->lock, NULL);
 	p->mirror = im->mirror ? xstrdup(im->mirror) : NULL;
-	for (size_t i = 0; i < im->insecure.n; i++)
-		strv_push(&p->insecure, im->insecure.v[i]);
+	strv_copy(&p->insecure, &im->insecure);
 	images_auth_copy(&p->auth, auth);
 	job = job_new(im, account, cb, arg);
 	job->data = p;
@@ -543,12 +542,7 @@ pull_start(struct images *im, const char *account, struct pull *p,
 	job->run = pull_run;
 	job->commit = pull_commit;
 	job->free_data = pull_free;
-	if (job_start(job, err) < 0) {
-		images_job_free(job);
-		return -1;
-	}
-	*out = job;
-	return 0;
+	return job_start(job, out, err);
 }
 
 int

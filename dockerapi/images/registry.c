@@ -396,25 +396,38 @@ reg_is_insecure(const char *host, const struct strv *insecure)
 }
 
 /* GET /v2/: picks the scheme for insecure registries, meets auth early.
- * The status is left in rr for the caller to judge. */
+ * A pull goes on from any answer but a refusal; a login holds only on a
+ * 2xx. */
 static int
-reg_ping(struct registry *r, const char *host, bool insecure,
-    struct reg_resp *rr, sdc_error_t *err)
+reg_ping(struct registry *r, const char *host, bool insecure, sdc_error_t *err)
 {
+	struct reg_resp rr = { 0 };
+	struct buf body = BUF_INIT;
 	int rc;
 
-	rc = reg_get_authed(r, "/v2/", NULL, rr, err);
+	rr.body = &body;
+	rr.body_max = REG_ERRBODY_MAX;
+	rc = reg_get_authed(r, "/v2/", NULL, &rr, err);
 	if (rc < 0 && insecure && strncmp(r->base, "https://", 8) == 0) {
 		sdc_error_release(err);
 		free(r->base);
 		xasprintf(&r->base, "http://%s", host);
-		reg_resp_free(rr);
-		rr->status = 0;
-		rr->failed = false;
-		if (rr->body != NULL)
-			buf_reset(rr->body);
-		rc = reg_get_authed(r, "/v2/", NULL, rr, err);
+		reg_resp_free(&rr);
+		memset(&rr, 0, sizeof rr);
+		rr.body = &body;
+		rr.body_max = REG_ERRBODY_MAX;
+		buf_reset(&body);
+		rc = reg_get_authed(r, "/v2/", NULL, &rr, err);
 	}
+	if (rc == 0 && r->name != NULL && rr.status == 401)
+		rc = reg_status_error(r, &rr, r->display, err);
+	else if (rc == 0 && r->name == NULL &&
+	    (rr.status < 200 || rr.status > 299))
+		rc = sdc_make_error_code(err, rr.status == 401 ||
+		    rr.status == 403 ? 401 : 500, "login attempt to %s/v2/ "
+		    "failed with status: %ld", r->base, rr.status);
+	buf_free(&body);
+	reg_resp_free(&rr);
 	return rc;
 }
 
@@ -465,23 +478,13 @@ int
 registry_open(struct registry **out, const struct image_ref *ref,
     const struct registry_opts *opts, sdc_error_t *err)
 {
-	struct reg_resp rr = { 0 };
-	struct buf body = BUF_INIT;
 	const char *host;
 	bool insecure;
 	struct registry *r = reg_new(ref->domain, opts, &host, &insecure);
-	int rc;
 
 	r->name = xstrdup(ref->path);
 	r->display = image_ref_familiar(ref);
-	rr.body = &body;
-	rr.body_max = REG_ERRBODY_MAX;
-	rc = reg_ping(r, host, insecure, &rr, err);
-	if (rc == 0 && rr.status == 401)
-		rc = reg_status_error(r, &rr, r->display, err);
-	buf_free(&body);
-	reg_resp_free(&rr);
-	if (rc < 0) {
+	if (reg_ping(r, host, insecure, err) < 0) {
 		registry_close(r);
 		return -1;
 	}
@@ -493,23 +496,13 @@ int
 registry_login(const char *domain, const struct registry_opts *opts,
     sdc_error_t *err)
 {
-	struct reg_resp rr = { 0 };
-	struct buf body = BUF_INIT;
 	const char *host;
 	bool insecure;
 	struct registry *r = reg_new(domain, opts, &host, &insecure);
 	int rc;
 
 	r->display = xstrdup(domain);
-	rr.body = &body;
-	rr.body_max = REG_ERRBODY_MAX;
-	rc = reg_ping(r, host, insecure, &rr, err);
-	if (rc == 0 && (rr.status < 200 || rr.status > 299))
-		rc = sdc_make_error_code(err, rr.status == 401 ||
-		    rr.status == 403 ? 401 : 500, "login attempt to %s/v2/ "
-		    "failed with status: %ld", r->base, rr.status);
-	buf_free(&body);
-	reg_resp_free(&rr);
+	rc = reg_ping(r, host, insecure, err);
 	registry_close(r);
 	return rc;
 }

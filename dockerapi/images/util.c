@@ -31,6 +31,13 @@ strv_push(struct strv *sv, const char *s)
 	sv->v[sv->n] = NULL;
 }
 
+void
+strv_copy(struct strv *dst, const struct strv *src)
+{
+	for (size_t i = 0; i < src->n; i++)
+		strv_push(dst, src->v[i]);
+}
+
 bool
 strv_has(const struct strv *sv, const char *s)
 {
