@@ -27,6 +27,10 @@
  * does not pile up) and at end of file, and starts again as the parser
  * drains the input; see conn_read_watch.
  *
+ * Plain connections' output leaves in batches, through io_uring, at the end
+ * of the loop pass that queued it (http-uring.c); where the kernel has no
+ * io_uring it is written at once, see http_conn_flush.
+ *
  * After an answer that ends the connection we half-close and read (and
  * drop) what the client still sends for a moment before closing: closing
  * with unread input would make the kernel send a reset, which can destroy
@@ -84,7 +88,17 @@ http_conn_output(struct http_conn *c)
 	return bufferevent_get_output(c->bev);
 }
 
-/* Plain sockets are written at once, from the call that queued the bytes:
+size_t
+http_conn_unsent(struct http_conn *c)
+{
+	if (c->bev == NULL)
+		return 0;
+	return evbuffer_get_length(bufferevent_get_output(c->bev)) +
+	    http_uring_unsent(c);
+}
+
+/* Plain sockets with a ring send at the end of the loop pass (http-uring.c).
+ * Without one they are written at once, from the call that queued the bytes:
  * a small answer then costs one writev and no epoll changes, where going
  * through EV_WRITE costs two epoll_ctl calls and a loop turn.  EV_WRITE is
  * on only while output waits (the loop discipline of MODELS.md).  A write
@@ -100,6 +114,10 @@ http_conn_flush(struct http_conn *c)
 	out = bufferevent_get_output(c->bev);
 	if (evbuffer_get_length(out) == 0)
 		return;
+	if (c->send != NULL) {
+		http_uring_want(c);
+		return;
+	}
 	if (c->ssl == NULL && !(bufferevent_get_enabled(c->bev) & EV_WRITE)) {
 		/* A bufferevent keeps its output's start frozen except in its
 		 * own write callback; do as that callback does. */
@@ -143,7 +161,13 @@ conn_unlink(struct http_conn **head, struct http_conn *c)
 void
 http_conn_free(struct http_conn *c)
 {
-	conn_unlink(&c->srv->dead, c);
+	if (!c->kept)
+		conn_unlink(&c->srv->dead, c);
+	if (http_uring_keep(c)) {
+		c->kept = true;         /* the send's completion frees it */
+		return;
+	}
+	http_uring_forget(c);
 	http_parse_free(&c->ps);
 	http_req_free(c->cur);
 	if (c->data_free != NULL && c->data != NULL)
@@ -165,6 +189,7 @@ http_conn_close(struct http_conn *c)
 		return;
 	c->state = CONN_DEAD;
 	conn_read_watch(c);             /* before the socket goes */
+	http_uring_release(c);
 	if (r != NULL && r->dispatched && !r->answered) {
 		r->gone = true;
 		if (r->on_close != NULL)
@@ -188,6 +213,7 @@ http_conn_detach(struct http_conn *c)
 {
 	struct bufferevent *bev = c->bev;
 
+	http_uring_settle(c);
 	c->bev = NULL;
 	c->ssl = NULL;
 	bufferevent_setcb(bev, NULL, NULL, NULL, NULL);
@@ -231,7 +257,7 @@ conn_end(struct http_conn *c)
 	c->state = CONN_CLOSING;
 	evtimer_del(c->timer);
 	http_conn_flush(c);
-	if (evbuffer_get_length(bufferevent_get_output(c->bev)) == 0)
+	if (http_conn_unsent(c) == 0)
 		conn_linger(c);
 	else
 		conn_arm(c, c->srv->opts.idle_timeout_sec);
@@ -542,6 +568,16 @@ conn_writecb(struct bufferevent *bev, void *arg)
 		r->on_drain(&r->pub, r->on_drain_arg);
 }
 
+void
+http_conn_sent(struct http_conn *c, int error)
+{
+	if (error != 0) {
+		log_debug("http: send: %s", strerror(error));
+		http_conn_close(c);
+	} else
+		conn_writecb(c->bev, c);
+}
+
 static void
 conn_tls_ready(struct http_conn *c)
 {
@@ -566,8 +602,7 @@ conn_eof(struct http_conn *c)
 		http_conn_close(c);
 	else if (c->state == CONN_CLOSING)
 		return;                 /* let the answer go out first */
-	else if (r == NULL && c->ps.req == NULL &&
-	    evbuffer_get_length(bufferevent_get_output(c->bev)) != 0)
+	else if (r == NULL && c->ps.req == NULL && http_conn_unsent(c) != 0)
 		conn_end(c);
 	else
 		http_conn_close(c);
@@ -686,6 +721,7 @@ http_conn_accept(struct http_listener *l, int fd)
 		c->rd = event_new(srv->base, fd, EV_READ | EV_PERSIST,
 		    conn_read_plain, c);
 		conn_read_watch(c);
+		http_uring_attach(c);
 	}
 	conn_link(&srv->conns, c);
 	srv->nconns++;

@@ -224,7 +224,7 @@ http_stream_pending(const struct http_request *req)
 {
 	struct evbuffer *out = stream_output(HTTP_REQ(req));
 
-	return out == NULL ? 0 : evbuffer_get_length(out);
+	return out == NULL ? 0 : http_conn_unsent(req->conn);
 }
 
 void

@@ -90,6 +90,8 @@ struct http_server_options {
 	int request_timeout_sec;        /* whole head + body; default 30 */
 	int max_connections;            /* default 4096 */
 	const char *server_header;      /* "Server:" value; NULL for none */
+	bool no_uring;                  /* write with writev, never batch the
+	                                   writes through io_uring */
 };
 
 /* --- the server --- */
@@ -112,6 +114,9 @@ int http_server_port(struct http_server *srv, int listener);
 void http_server_shutdown(struct http_server *srv, int grace_sec,
     void (*done)(void *arg), void *arg);
 void http_server_free(struct http_server *srv);
+/* True once plain connections' output goes out through io_uring (from the
+ * first plain connection on, unless the kernel refused the ring). */
+bool http_server_uses_uring(const struct http_server *srv);
 
 /* --- reading a request --- */
 

@@ -6,6 +6,10 @@
  * Each test starts its own server (options differ) in a thread, with one
  * handler that dispatches on the path; what the server saw is reported
  * back through the atomic fields of `seen`.
+ *
+ * The whole suite runs twice: with plain connections' output batched
+ * through io_uring, and with it written by writev (no_uring), the path a
+ * kernel without io_uring gets.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,6 +17,7 @@
 #include <stdint.h>
 #include <sys/stat.h>
 #include <cmocka.h>
+#include <liburing.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -20,6 +25,7 @@
 #include "test_http_util.h"
 
 static struct ts *g_ts;
+static bool g_no_uring;                 /* this run writes with writev */
 
 static struct {
 	atomic_int closed;              /* on_close ran */
@@ -152,6 +158,22 @@ head_hook(struct http_request *req, void *arg)
 	return 0;
 }
 
+/* A large answer in one piece, more than the socket buffers hold. */
+#define BIGBODY_LEN (8 << 20)
+
+static char *
+bigbody(void)
+{
+	static char *body;
+
+	if (body == NULL) {
+		body = malloc(BIGBODY_LEN);
+		for (size_t i = 0; i < BIGBODY_LEN; i++)
+			body[i] = (char)('a' + i / 4096 % 26);
+	}
+	return body;
+}
+
 /* A large stream written as the client drains it. */
 #define BIGSTREAM_TOTAL (4 << 20)
 
@@ -246,6 +268,11 @@ handler(struct http_request *req, void *arg)
 		bigstream_more(req, NULL);
 		return HTTP_ASYNC;
 	}
+	if (strcmp(p, "/bigbody") == 0) {
+		http_reply(req, 200, "application/octet-stream", bigbody(),
+		    BIGBODY_LEN);
+		return HTTP_DONE;
+	}
 	if (strcmp(p, "/hijack") == 0)
 		return hj_handle(g_ts, req, false);
 	if (strcmp(p, "/hijack-first") == 0)
@@ -259,9 +286,14 @@ handler(struct http_request *req, void *arg)
 static struct ts *
 server(const struct http_server_options *opts)
 {
+	struct http_server_options o = { 0 };
+
+	if (opts != NULL)
+		o = *opts;
+	o.no_uring = g_no_uring;
 	memset(&seen, 0, sizeof seen);
 	hj_reset();
-	g_ts = ts_new(opts, handler, NULL);
+	g_ts = ts_new(&o, handler, NULL);
 	http_server_set_head_hook(g_ts->srv, head_hook, NULL);
 	ts_listen(g_ts, NULL);
 	ts_start(g_ts);
@@ -820,6 +852,124 @@ test_graceful_shutdown(void **state)
 	done(ts);
 }
 
+/* Does this kernel let us make a ring at all? */
+static bool
+kernel_has_uring(void)
+{
+	struct io_uring ring;
+
+	if (io_uring_queue_init(2, &ring, 0) < 0)
+		return false;
+	io_uring_queue_exit(&ring);
+	return true;
+}
+
+static void
+test_uring_in_use(void **state)
+{
+	struct ts *ts = server(NULL);
+	struct tc *tc = tc_connect(ts->port);
+	struct tresp r;
+
+	assert_int_equal(tc_request(tc, "GET /hello HTTP/1.1\r\n\r\n", &r), 200);
+	tresp_free(&r);
+	if (g_no_uring)
+		assert_false(http_server_uses_uring(ts->srv));
+	else if (kernel_has_uring())
+		assert_true(http_server_uses_uring(ts->srv));
+	tc_close(tc);
+	done(ts);
+}
+
+static void
+expect_bigbody(struct tc *tc)
+{
+	struct tresp r;
+
+	assert_int_equal(tc_response(tc, &r), 200);
+	assert_int_equal(r.body.len, BIGBODY_LEN);
+	assert_memory_equal(r.body.data, bigbody(), BIGBODY_LEN);
+	tresp_free(&r);
+}
+
+/* A hijack while the answer before it still waits for the client to read:
+ * the new owner's bytes must come after all of that answer. */
+static void
+test_hijack_after_stuck_answer(void **state)
+{
+	struct ts *ts = server(NULL);
+	struct tc *tc = tc_connect(ts->port);
+	char *head, got[8];
+
+	tc_send(tc, "GET /bigbody HTTP/1.1\r\n\r\n");
+	usleep(200000);                 /* the server's send now waits */
+	tc_send(tc, "POST /hijack-first HTTP/1.1\r\nHost: x\r\n\r\n");
+	usleep(200000);
+	expect_bigbody(tc);
+	head = tc_raw_head(tc);
+	assert_non_null(head);
+	assert_non_null(strstr(head, "HTTP/1.1 200 OK\r\n"));
+	free(head);
+	assert_int_equal(tc_read_exact(tc, got, 5), 0);
+	assert_memory_equal(got, "hello", 5);
+	assert_true(tc_wait_eof(tc, 3));
+	tc_close(tc);
+	done(ts);
+}
+
+/* The client resets the connection while a large answer is being sent:
+ * the server closes it (the request waiting behind learns it) and goes on
+ * serving others. */
+static void
+test_reset_while_sending(void **state)
+{
+	struct ts *ts = server(NULL);
+	struct tc *tc = tc_connect(ts->port), *other;
+	struct linger lg = { 1, 0 };
+	struct tresp r;
+	char some[65536];
+
+	tc_send(tc, "GET /bigbody HTTP/1.1\r\n\r\nGET /wait HTTP/1.1\r\n\r\n");
+	assert_true(recv(tc->fd, some, sizeof some, MSG_WAITALL) > 0);
+	usleep(100000);
+	setsockopt(tc->fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+	tc_close(tc);
+	assert_true(tc_wait_flag(&seen.closed, 1, 3));
+	other = tc_connect(ts->port);
+	assert_int_equal(tc_request(other, "GET /hello HTTP/1.1\r\n\r\n", &r), 200);
+	tresp_free(&r);
+	tc_close(other);
+	done(ts);
+}
+
+/* The server is freed while a send of its waits in the kernel: the
+ * connection goes with it, nothing is left behind (see make check). */
+static void
+test_free_while_sending(void **state)
+{
+	struct ts *ts = server(NULL);
+	struct tc *tc = tc_connect(ts->port);
+
+	tc_send(tc, "GET /bigbody HTTP/1.1\r\n\r\n");
+	usleep(200000);
+	done(ts);
+	tc_close(tc);
+}
+
+static int
+run_with_uring(void **state)
+{
+	g_no_uring = false;
+	return 0;
+}
+
+static int
+run_with_writev(void **state)
+{
+	g_no_uring = true;
+	return 0;
+}
+
 int
 main(void)
 {
@@ -841,7 +991,12 @@ main(void)
 		cmocka_unit_test(test_graceful_shutdown),
 		cmocka_unit_test(test_listen_addresses),
 		cmocka_unit_test(test_max_connections),
+		cmocka_unit_test(test_uring_in_use),
+		cmocka_unit_test(test_hijack_after_stuck_answer),
+		cmocka_unit_test(test_reset_while_sending),
+		cmocka_unit_test(test_free_while_sending),
 	};
 
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests_name("io_uring", tests, run_with_uring, NULL) |
+	    cmocka_run_group_tests_name("writev", tests, run_with_writev, NULL);
 }
