@@ -344,8 +344,10 @@ uring_open(struct http_server *srv)
 		return NULL;
 	}
 	u->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (u->efd < 0 || io_uring_register_eventfd(&u->ring, u->efd) < 0) {
-		log_info("http: no eventfd for io_uring: writing with writev");
+	rc = u->efd < 0 ? -errno : io_uring_register_eventfd(&u->ring, u->efd);
+	if (rc < 0) {
+		log_info("http: no io_uring (eventfd: %s): writing with writev",
+		    strerror(-rc));
 		if (u->efd >= 0)
 			close(u->efd);
 		io_uring_queue_exit(&u->ring);

@@ -55,7 +55,8 @@ main(int argc, char **argv)
 	struct event *sigterm, *sigint;
 	sdc_error_t err = NULL;
 
-	log_init("sdc-http-bench", 2, LOG_WARN);
+	/* info: the server says so when the kernel refuses io_uring */
+	log_init("sdc-http-bench", 2, LOG_INFO);
 	base = event_base_new();
 	srv = http_server_new(base, &opts);
 	bench.base = base;
