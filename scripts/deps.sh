@@ -34,9 +34,13 @@ for pkg in $want; do
 		missing="$missing $pkg"
 	fi
 done
-# The docker CLI may come from elsewhere than Debian; only install it when absent.
+# The tests need a docker CLI, and one of them (like the benches) Debian's
+# dockerd as a peer.  A docker CLI from elsewhere may come first on PATH;
+# it stays in use, so docker.io is only wanted when either is absent.
 case " $* " in *" test "*|*" bench "*)
-	command -v docker >/dev/null 2>&1 || missing="$missing docker.io" ;;
+	if ! command -v docker >/dev/null 2>&1 || ! command -v dockerd >/dev/null 2>&1; then
+		case " $missing " in *" docker.io "*) ;; *) missing="$missing docker.io" ;; esac
+	fi ;;
 esac
 
 [ -z "$missing" ] && exit 0
