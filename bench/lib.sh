@@ -16,6 +16,7 @@
 #   rss_kib PID                   resident memory of a process
 #   ratio A B                     A/B with two decimals
 #   cleanup_add CMD               run CMD at exit (processes to stop)
+#   need CMD...                   exit 1, naming it, when a command is missing
 
 set -u
 TOP=$(cd "$(dirname "$0")/../.." && pwd)
@@ -32,6 +33,16 @@ _bench_exit() {
 	rm -rf "$BENCH_TMP"
 }
 trap _bench_exit EXIT INT TERM
+
+# `make bench` installs what the benchmarks use; run by hand, a missing
+# tool would otherwise show as zeros and a ratio of inf.
+need() {
+	for _c in "$@"; do
+		command -v "$_c" >/dev/null 2>&1 && continue
+		echo "$(basename "$(dirname "$0")"): $_c is not installed (make bench installs it)" >&2
+		exit 1
+	done
+}
 
 free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
