@@ -119,35 +119,14 @@ ctr_start_one(struct containers *cs, struct ctr *c, sdc_error_t *err)
 	return 0;
 }
 
-/* A start the user asked for: the policy's count starts over. */
+/* A start the user asked for, not the policy's. */
 static int
 ops_user_start(struct containers *cs, struct ctr *c, sdc_error_t *err)
 {
 	if (ctr_start_one(cs, c, err) < 0)
 		return -1;
-	c->restart_count = 0;
-	c->restart_delay_ms = 0;
-	if (restart_set_user_stop(cs, c, false, err) < 0) {
-		log_warn("container %s: %s", c->id, sdc_error_msg(*err));
-		sdc_error_release(err);
-	}
+	restart_user_started(cs, c);
 	return 0;
-}
-
-/* A stop or kill the user asked for; false when it found a restart
- * pending, which it cancelled: nothing runs to be stopped. */
-static bool
-ops_user_stop(struct containers *cs, struct ctr *c)
-{
-	sdc_error_t err = NULL;
-	bool pending = ctr_restarting(c);
-
-	restart_cancel(c);
-	if (restart_set_user_stop(cs, c, true, &err) < 0) {
-		log_warn("container %s: %s", c->id, sdc_error_msg(err));
-		sdc_error_release(&err);
-	}
-	return !pending;
 }
 
 int
@@ -263,7 +242,7 @@ ctr_stop(struct http_request *req, void *arg)
 
 	if (c == NULL)
 		return HTTP_DONE;
-	if (!ops_user_stop(ctrs(arg), c))
+	if (restart_user_stopped(ctrs(arg), c))
 		return http_reply(req, 204, NULL, NULL, 0);
 	if (!ctr_running(c))
 		return http_reply(req, 304, NULL, NULL, 0);
@@ -335,7 +314,7 @@ ctr_kill(struct http_request *req, void *arg)
 		return api_error(req, 400, "Invalid signal: %s", name);
 	if (!ctr_running(c) && !ctr_restarting(c))
 		return ops_not_running(req, c);
-	if (!ops_user_stop(ctrs(arg), c))
+	if (restart_user_stopped(ctrs(arg), c))
 		return http_reply(req, 204, NULL, NULL, 0);
 	/* As with dockerd, the exit that follows is the user's (no restart
 	 * after it) unless the container names a stop signal and this is

@@ -155,16 +155,39 @@ restart_after_exit(struct containers *cs, struct ctr *c)
 	return true;
 }
 
-int
-restart_set_user_stop(struct containers *cs, struct ctr *c, bool stopped,
-    sdc_error_t *err)
+/* The row says whether the last stop was the user's.  A failed write only
+ * costs the choice at the next daemon start, so it is logged, not fatal. */
+static void
+restart_record_user_stop(struct containers *cs, struct ctr *c, bool stopped)
 {
+	sdc_error_t err = NULL;
+
 	if (c->stopped_by_user == stopped)
-		return 0;
-	if (ctr_stopped_row(cs, c, stopped, err) < 0)
-		return -1;
+		return;
+	if (ctr_stopped_row(cs, c, stopped, &err) < 0) {
+		log_warn("container %s: %s", c->id, sdc_error_msg(err));
+		sdc_error_release(&err);
+		return;
+	}
 	c->stopped_by_user = stopped;
-	return 0;
+}
+
+void
+restart_user_started(struct containers *cs, struct ctr *c)
+{
+	c->restart_count = 0;
+	c->restart_delay_ms = 0;
+	restart_record_user_stop(cs, c, false);
+}
+
+bool
+restart_user_stopped(struct containers *cs, struct ctr *c)
+{
+	bool pending = ctr_restarting(c);
+
+	restart_cancel(c);
+	restart_record_user_stop(cs, c, true);
+	return pending;
 }
 
 void

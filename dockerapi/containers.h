@@ -210,9 +210,11 @@ bool restart_after_exit(struct containers *cs, struct ctr *c);
 /* A restart is scheduled. */
 bool ctr_restarting(const struct ctr *c);
 void restart_cancel(struct ctr *c);
-/* Record (in the row) whether the last stop was the user's. */
-int restart_set_user_stop(struct containers *cs, struct ctr *c, bool stopped,
-    sdc_error_t *err);
+/* The user started the container: the policy's count starts over. */
+void restart_user_started(struct containers *cs, struct ctr *c);
+/* The user stopped or killed it: no restart follows.  True when a restart
+ * was pending (now cancelled): nothing runs to be stopped. */
+bool restart_user_stopped(struct containers *cs, struct ctr *c);
 /* The daemon starts: the "always" and "unless-stopped" containers. */
 void restart_at_daemon_start(struct containers *cs);
 

@@ -215,7 +215,8 @@ void http_uring_settle(struct http_conn *c);
 bool http_uring_keep(struct http_conn *c);
 /* Free the connection's part (from http_conn_free). */
 void http_uring_forget(struct http_conn *c);
-/* Wait out every send in the kernel, then close the ring. */
+/* Close the ring, which cancels the sends still in it, and free the
+ * connections those held. */
 void http_uring_free(struct http_server *srv);
 
 /* --- http-listen.c --- */

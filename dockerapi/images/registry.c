@@ -196,13 +196,24 @@ reg_denied(struct registry *r, const char *why, sdc_error_t *err)
 	    "unauthorized: %s", r->display, why);
 }
 
+/* The Authorization header the next requests send: Basic credentials. */
+static void
+reg_authz_basic(struct registry *r, const char *user, const char *pass)
+{
+	char *b = http_client_basic_auth(user, pass);
+
+	free(r->authz);
+	xasprintf(&r->authz, "Authorization: %s", b);
+	free(b);
+}
+
 /* Fetch a bearer token from the challenge's realm; no scope for a login. */
 static int
 reg_token(struct registry *r, const struct auth_challenge *ch, sdc_error_t *err)
 {
 	struct reg_resp rr = { 0 };
 	struct buf body = BUF_INIT;
-	char *url, *svc, *scope, *scope_default = NULL, *basic = NULL;
+	char *url, *svc, *scope = NULL, *scope_param = NULL;
 	const char *tok;
 	json_t *o;
 	int rc;
@@ -212,24 +223,24 @@ reg_token(struct registry *r, const struct auth_challenge *ch, sdc_error_t *err)
 		    "token but names no realm");
 	svc = http_client_escape(ch->service ? ch->service : "");
 	if (r->name != NULL) {
-		xasprintf(&scope_default, "repository:%s:pull", r->name);
-		scope = http_client_escape(scope_default);
-		xasprintf(&url, "%s%sservice=%s&scope=%s", ch->realm,
-		    strchr(ch->realm, '?') ? "&" : "?", svc, scope);
-		free(scope);
-		free(scope_default);
-	} else
-		xasprintf(&url, "%s%sservice=%s", ch->realm,
-		    strchr(ch->realm, '?') ? "&" : "?", svc);
-	free(svc);
-	if (r->auth.username != NULL || r->auth.identitytoken != NULL) {
-		char *b = http_client_basic_auth(r->auth.identitytoken ? "<token>" : r->auth.username,
-		    r->auth.identitytoken ? r->auth.identitytoken : r->auth.password);
-		xasprintf(&basic, "Authorization: %s", b);
-		free(b);
+		xasprintf(&scope, "repository:%s:pull", r->name);
+		scope_param = http_client_escape(scope);
 	}
-	free(r->authz);
-	r->authz = basic;
+	xasprintf(&url, "%s%sservice=%s%s%s", ch->realm,
+	    strchr(ch->realm, '?') ? "&" : "?", svc,
+	    scope_param != NULL ? "&scope=" : "",
+	    scope_param != NULL ? scope_param : "");
+	free(scope_param);
+	free(scope);
+	free(svc);
+	if (r->auth.identitytoken != NULL)
+		reg_authz_basic(r, "<token>", r->auth.identitytoken);
+	else if (r->auth.username != NULL)
+		reg_authz_basic(r, r->auth.username, r->auth.password);
+	else {
+		free(r->authz);
+		r->authz = NULL;
+	}
 	rr.body = &body;
 	rr.body_max = REG_ERRBODY_MAX;
 	rc = reg_get(r, url, NULL, &rr, err);
@@ -266,12 +277,9 @@ reg_authenticate(struct registry *r, const char *www_auth, sdc_error_t *err)
 	if (www_auth == NULL)
 		return reg_denied(r, "no challenge to answer", err);
 	auth_challenge_parse(www_auth, &ch);
-	if (strcasecmp(ch.scheme, "Basic") == 0) {
-		char *b = http_client_basic_auth(r->auth.username, r->auth.password);
-		free(r->authz);
-		xasprintf(&r->authz, "Authorization: %s", b);
-		free(b);
-	} else if (strcasecmp(ch.scheme, "Bearer") == 0) {
+	if (strcasecmp(ch.scheme, "Basic") == 0)
+		reg_authz_basic(r, r->auth.username, r->auth.password);
+	else if (strcasecmp(ch.scheme, "Bearer") == 0) {
 		if (r->auth.registrytoken != NULL) {
 			free(r->authz);
 			xasprintf(&r->authz, "Authorization: Bearer %s",
