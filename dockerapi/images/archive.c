@@ -75,7 +75,8 @@ load_store_entry(struct images_job *job, struct archive *a, const char *name,
 	if (blob_writer_open(&w, job->im, err) < 0)
 		return -1;
 	while ((n = archive_read_data(a, chunk, 128 * 1024)) > 0)
-		if (blob_writer_write(&w, chunk, (size_t)n, err) < 0) {
+		if (budget_charge(&job->budget, &job->budget.stored, n,
+		    err) < 0 || blob_writer_write(&w, chunk, (size_t)n, err) < 0) {
 			blob_writer_abort(&w);
 			return -1;
 		}
@@ -163,7 +164,7 @@ load_layer(struct images_job *job, const char *digest, const char *diff,
 	}
 	blob = blobs_path(job->im, digest);
 	rc = layers_unpack(job->im, blob, diff, load_progress, &lp, &job->cancel,
-	    &res, err);
+	    &job->budget, &res, err);
 	free(blob);
 	if (rc < 0)
 		return sdc_error_wrap(err, "loading layer %s", lp.id);

@@ -80,6 +80,8 @@ struct images {
 	pthread_mutex_t pin_lock;
 	struct strv pins;	/* digests, one entry per pin (a multiset) */
 	int jobs;
+	images_quota_fn *quota_fn;	/* quota.c */
+	void *quota_arg;
 };
 
 void images_pin(struct images *im, const char *digest);
@@ -120,6 +122,19 @@ void blob_writer_abort(struct blob_writer *w);
 int blobs_put(struct images *im, const void *data, size_t len, const char *want,
     char got[72], sdc_error_t *err);
 
+/* ---- quota.c: a job's allowance of image bytes ---- */
+
+struct images_budget {
+	int64_t limit;		/* the account's quota in bytes; -1: none */
+	int64_t left;		/* what it had left when the job was made */
+	atomic_llong stored;	/* bytes a load or import stored as blobs */
+	atomic_llong unpacked;	/* uncompressed bytes of unpacked layers */
+};
+
+/* Any thread: add n to counter; -1 (code 403) once it passes the left. */
+int budget_charge(struct images_budget *b, atomic_llong *counter, int64_t n,
+    sdc_error_t *err);
+
 /* ---- layers.c: safe unpacking ---- */
 
 typedef void layers_progress_fn(void *arg, int64_t current, int64_t total);
@@ -136,7 +151,7 @@ struct layer_result {
  * digest.  Refuses paths that would leave the layer dir. */
 int layers_unpack(struct images *im, const char *blob, const char *want_diff,
     layers_progress_fn *progress, void *arg, atomic_int *cancel,
-    struct layer_result *res, sdc_error_t *err);
+    struct images_budget *budget, struct layer_result *res, sdc_error_t *err);
 bool layers_exists(struct images *im, const char *diff_id);
 /* layers/<hex>: the layer's own folder, holding diff/ and tar-split. */
 char *layers_root(struct images *im, const char *diff_id);
@@ -244,7 +259,13 @@ struct images_job {
 	struct strv new_blobs;	/* created by this job: removed on failure */
 	struct strv new_layers;
 	pthread_mutex_t rec_lock;	/* guards pins/new_* from layer threads */
+	struct images_budget budget;	/* the account's image-bytes quota */
 };
+
+/* quota.c, owner thread: the budget when the job is made, and the check
+ * of the final figure before the job's commit. */
+void budget_init(struct images_job *job);
+int budget_check_commit(struct images_job *job, sdc_error_t *err);
 
 struct images_job *job_new(struct images *im, const char *account,
     images_event_fn *cb, void *arg);

@@ -85,6 +85,17 @@ void images_configure(struct images *im, const char *mirror,
  * a layer (a new string). */
 char *images_layer_dir(struct images *im, const char *diff_id);
 
+/* ---- quota (owner thread; see quota.c) --------------------------------- */
+
+/* The bytes of image layers `account` may keep, or -1 for no limit. */
+typedef int64_t images_quota_fn(void *arg, const char *account);
+/* Jobs made from now on ask fn for their account's limit, stop writing
+ * once they would pass it, and fail with code 403 naming the quota. */
+void images_set_quota(struct images *im, images_quota_fn *fn, void *arg);
+/* The bytes of the distinct layers of the account's images. */
+int images_account_bytes(struct images *im, const char *account,
+    int64_t *out, sdc_error_t *err);
+
 /* ---- references --------------------------------------------------------- */
 
 /* A reference normalised by Docker Hub's rules: "busybox" is domain

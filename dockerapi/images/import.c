@@ -246,7 +246,9 @@ import_store_tar(struct images_job *job, struct import *ip, char diff[72],
 	if (rc == 0 && blob_writer_open(&w, job->im, err) < 0)
 		rc = -1;
 	while (rc == 0 && (n = archive_read_data(a, chunk, 128 * 1024)) > 0)
-		if (job_cancelled(job) || blob_writer_write(&w, chunk, (size_t)n, err) < 0)
+		if (job_cancelled(job) || budget_charge(&job->budget,
+		    &job->budget.stored, n, err) < 0 ||
+		    blob_writer_write(&w, chunk, (size_t)n, err) < 0)
 			rc = -1;
 	if (rc == 0 && n < 0)
 		rc = sdc_make_error_code(err, 400, "reading the tarball: %s",
@@ -306,8 +308,10 @@ import_run(struct images_job *job, sdc_error_t *err)
 	job_created_blob(job, diff);
 	blob = blobs_path(job->im, diff);
 	if (!layers_exists(job->im, diff)) {
+		/* the blob was charged as it was stored; the files are
+		 * bounded by it */
 		int rc = layers_unpack(job->im, blob, diff, NULL, NULL, &job->cancel,
-		    &res, err);
+		    NULL, &res, err);
 		if (rc < 0) {
 			free(blob);
 			return -1;

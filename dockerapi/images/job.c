@@ -42,6 +42,7 @@ job_new(struct images *im, const char *account, images_event_fn *cb, void *arg)
 	pthread_mutex_init(&job->lock, NULL);
 	pthread_mutex_init(&job->rec_lock, NULL);
 	atomic_init(&job->cancel, 0);
+	budget_init(job);
 	im->jobs++;
 	return job;
 }
@@ -220,7 +221,8 @@ job_finish(struct images_job *job, sdc_error_t *err)
 		sdc_error_release(err);
 		*err = job->werr;
 		job->werr = NULL;
-	} else if (job->commit != NULL)
+	} else if (job->commit != NULL &&
+	    (rc = budget_check_commit(job, err)) == 0)
 		rc = job->commit(job, err);
 	job_collect(job);
 	job->finished = true;

@@ -59,6 +59,8 @@ struct unpack {
 	layers_progress_fn *progress;
 	void *arg;
 	atomic_int *cancel;
+	struct images_budget *budget;
+	sdc_error_t over;	/* the budget ran out */
 	struct tarsplit ts;
 };
 
@@ -412,6 +414,11 @@ layer_read_cb(struct archive *a, void *arg, const void **buf)
 		archive_set_error(u->tar, EIO, "%s", archive_error_string(u->raw));
 		return -1;
 	}
+	if (u->over == NULL && budget_charge(u->budget, u->budget != NULL ?
+	    &u->budget->unpacked : NULL, n, &u->over) < 0) {
+		archive_set_error(u->tar, EDQUOT, "%s", sdc_error_msg(u->over));
+		return -1;
+	}
 	EVP_DigestUpdate(u->md, u->chunk, (size_t)n);
 	tarsplit_feed(&u->ts, u->chunk, (size_t)n);
 	*buf = u->chunk;
@@ -463,6 +470,10 @@ layer_extract(struct unpack *u, sdc_error_t *err)
 		    archive_error_string(u->tar));
 	/* hash what follows the end-of-archive blocks too */
 	while ((n = archive_read_data(u->raw, u->chunk, sizeof u->chunk)) > 0) {
+		if (budget_charge(u->budget, u->budget != NULL ?
+		    &u->budget->unpacked : NULL, n, &u->over) < 0)
+			return sdc_make_error_code(err, 403, "%s",
+			    sdc_error_msg(u->over));
 		EVP_DigestUpdate(u->md, u->chunk, (size_t)n);
 		tarsplit_feed(&u->ts, u->chunk, (size_t)n);
 	}
@@ -545,7 +556,7 @@ layer_publish(struct images *im, const char *tmp, const char *diff_id,
 int
 layers_unpack(struct images *im, const char *blob, const char *want_diff,
     layers_progress_fn *progress, void *arg, atomic_int *cancel,
-    struct layer_result *res, sdc_error_t *err)
+    struct images_budget *budget, struct layer_result *res, sdc_error_t *err)
 {
 	struct unpack *u = xcalloc(1, sizeof *u);
 	char *tmp = tmp_name(im->tmpdir, "layer");
@@ -557,6 +568,7 @@ layers_unpack(struct images *im, const char *blob, const char *want_diff,
 	u->progress = progress;
 	u->arg = arg;
 	u->cancel = cancel;
+	u->budget = budget;
 	u->md = EVP_MD_CTX_new();
 	EVP_DigestInit_ex(u->md, EVP_sha256(), NULL);
 	if (mkdir(tmp, 0700) < 0 || mkdir(u->root, 0755) < 0)
@@ -572,6 +584,13 @@ layers_unpack(struct images *im, const char *blob, const char *want_diff,
 			rc = layer_publish(im, tmp, res->diff_id, res, err);
 		}
 	}
+	if (rc < 0 && u->over != NULL) {
+		/* whatever libarchive made of it, the reason is the quota */
+		sdc_error_release(err);
+		*err = u->over;
+		u->over = NULL;
+	}
+	sdc_error_release(&u->over);
 	layer_close(u);
 	free(u);
 	if (rc < 0) {

@@ -278,7 +278,7 @@ pull_one_layer(struct pull_layer *pl, struct registry *r, sdc_error_t *err)
 	pl->last_ms = 0;
 	pl->last_cur = -1;
 	rc = layers_unpack(job->im, path, pl->diff_id, pull_extract_progress,
-	    pl, &job->cancel, &res, err);
+	    pl, &job->cancel, &job->budget, &res, err);
 	free(path);
 	if (rc == 0 && res.created)
 		job_created_layer(job, pl->diff_id);

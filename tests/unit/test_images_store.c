@@ -250,7 +250,7 @@ test_unpack_rich(void **state)
 	char *tar = build_rich_layer(fx), *dir, *p, buf[8];
 	struct stat sb, sb2;
 
-	if (layers_unpack(fx->im, tar, NULL, NULL, NULL, NULL, &res, &err) < 0)
+	if (layers_unpack(fx->im, tar, NULL, NULL, NULL, NULL, NULL, &res, &err) < 0)
 		fail_msg("%s", sdc_error_msg(err));
 	assert_true(res.created);
 	assert_true(res.split);
@@ -308,7 +308,7 @@ test_unpack_rich(void **state)
 	free(p);
 	assert_int_equal(count_entries(fx, "images/tmp"), 0);
 	/* the same layer again: found, not created */
-	assert_int_equal(layers_unpack(fx->im, tar, res.diff_id, NULL, NULL, NULL,
+	assert_int_equal(layers_unpack(fx->im, tar, res.diff_id, NULL, NULL, NULL, NULL,
 	    &res, &err), 0);
 	assert_false(res.created);
 	assert_int_equal(count_entries(fx, "images/layers"), 1);
@@ -347,7 +347,7 @@ test_tarsplit_formats(void **state)
 		tar_file(&t, "odd", 0600, "513 bytes? no, a few");
 		tar_link(&t, "hard", AE_IFREG, "odd");
 		tar_close(&t);
-		if (layers_unpack(fx->im, t.path, NULL, NULL, NULL, NULL, &res, &err) < 0)
+		if (layers_unpack(fx->im, t.path, NULL, NULL, NULL, NULL, NULL, &res, &err) < 0)
 			fail_msg("%s: %s", name, sdc_error_msg(err));
 		assert_true(res.split);
 		check_rebuild(fx, res.diff_id, t.path);
@@ -361,7 +361,7 @@ expect_unpack_refused(struct fixture *fx, const char *tar, const char *msg)
 	struct layer_result res;
 	sdc_error_t err = NULL;
 
-	assert_int_equal(layers_unpack(fx->im, tar, NULL, NULL, NULL, NULL, &res, &err), -1);
+	assert_int_equal(layers_unpack(fx->im, tar, NULL, NULL, NULL, NULL, NULL, &res, &err), -1);
 	if (strstr(sdc_error_msg(err), msg) == NULL)
 		fail_msg("%s: %s", tar, sdc_error_msg(err));
 	sdc_error_release(&err);
@@ -415,7 +415,7 @@ test_unpack_refusals(void **state)
 	tar_close(&t);
 	assert_int_equal(layers_unpack(fx->im, t.path, "sha256:"
 	    "0000000000000000000000000000000000000000000000000000000000000000",
-	    NULL, NULL, NULL, &res, &err), -1);
+	    NULL, NULL, NULL, NULL, &res, &err), -1);
 	assert_non_null(strstr(sdc_error_msg(err), "diff id mismatch"));
 	sdc_error_release(&err);
 	assert_int_equal(count_entries(fx, "images/layers"), 0);
@@ -441,7 +441,7 @@ make_image(struct fixture *fx, const char *account, const char *tag,
 	tar_open(&t, fx, "img.tar");
 	tar_file(&t, "data", 0644, content);
 	tar_close(&t);
-	assert_int_equal(layers_unpack(fx->im, t.path, NULL, NULL, NULL, NULL, &res, &err), 0);
+	assert_int_equal(layers_unpack(fx->im, t.path, NULL, NULL, NULL, NULL, NULL, &res, &err), 0);
 	memcpy(diff, res.diff_id, 72);
 	{
 		struct buf b = BUF_INIT;
