@@ -175,7 +175,7 @@ attach_control(struct attach_client *c, const char *p, size_t len)
 	case RT_FRAME_LOG_LIMITS:
 		a = attach_arg(&s);
 		b = attach_arg(&s);
-		log_limits((long long)a, (int)b);
+		log_limits((long long)a, (int)b, (long long)attach_arg(&s));
 		break;
 	case RT_FRAME_MUTE:
 		c->muted = true;

@@ -17,6 +17,7 @@
 enum {
 	OPT_ID = 1, OPT_DIR, OPT_BUNDLE, OPT_PROCESS, OPT_RUNTIME, OPT_ROOT,
 	OPT_OOM, OPT_TTY, OPT_STDIN, OPT_NOLOG, OPT_MAXSIZE, OPT_MAXFILE,
+	OPT_BUDGET,
 	OPT_SYNC, OPT_ATTACH,
 };
 
@@ -33,6 +34,7 @@ static const struct option cli_options[] = {
 	{ "no-log", no_argument, NULL, OPT_NOLOG },
 	{ "log-max-size", required_argument, NULL, OPT_MAXSIZE },
 	{ "log-max-file", required_argument, NULL, OPT_MAXFILE },
+	{ "log-budget", required_argument, NULL, OPT_BUDGET },
 	{ "sync-fd", required_argument, NULL, OPT_SYNC },
 	{ "attach-fd", required_argument, NULL, OPT_ATTACH },
 	{ NULL, 0, NULL, 0 },
@@ -76,6 +78,11 @@ cli_option(int c, const char *arg, struct mon_opts *o, sdc_error_t *err)
 		if (cli_number("log-max-file", arg, 0, &n, err) < 0)
 			return -1;
 		o->log_max_file = (int)n;
+		return 0;
+	case OPT_BUDGET:
+		if (cli_number("log-budget", arg, 0, &n, err) < 0)
+			return -1;
+		o->log_budget = n;
 		return 0;
 	case OPT_SYNC:
 	case OPT_ATTACH:

@@ -17,6 +17,13 @@
  * included; 0 keeps every rotated file, as Triton did, for the operator's
  * cleanup job to handle.  All names are resolved against the logs folder's
  * descriptor, so a rename or long path elsewhere cannot redirect a write.
+ *
+ * A budget (the container's share of its package's disk) bounds all the
+ * files together, whatever max-size and max-file say: the live file is
+ * then rotated at half the budget at most, and before each rotation the
+ * oldest rotated files go until the rest and the file being rotated fit
+ * in what the live one leaves, so a chatty container keeps its newest
+ * output and can never fill the node.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -40,6 +47,7 @@ static int log_fd = -1;
 static long long log_size;
 static long long log_max_size;
 static int log_max_file;
+static long long log_budget;
 static struct log_line log_lines[3];
 /* Worst case: every byte escaped to \u00XX, plus the envelope. */
 static char log_record[RT_FRAME_MAX * 6 + 128];
@@ -56,7 +64,8 @@ log_time(char *out, size_t len, const struct timespec *ts)
 }
 
 int
-log_open(const char *dir, long long max_size, int max_file, sdc_error_t *err)
+log_open(const char *dir, long long max_size, int max_file, long long budget,
+    sdc_error_t *err)
 {
 	struct stat st;
 	int dfd;
@@ -76,27 +85,45 @@ log_open(const char *dir, long long max_size, int max_file, sdc_error_t *err)
 	if (log_fd < 0 || fstat(log_fd, &st) < 0)
 		return sdc_make_error(err, errno, "opening %s", RT_LOG_FILE);
 	log_size = st.st_size;
-	log_limits(max_size, max_file);
+	log_limits(max_size, max_file, budget);
 	return 0;
 }
 
+/* The size at which the live file is rotated; 0: never. */
+static long long
+log_rotate_at(void)
+{
+	if (log_budget > 0 && (log_max_size == 0 || log_max_size > log_budget / 2))
+		return log_budget / 2 > 0 ? log_budget / 2 : 1;
+	return log_max_size;
+}
+
+static void log_prune_bytes(long long keep);
+
 void
-log_limits(long long max_size, int max_file)
+log_limits(long long max_size, int max_file, long long budget)
 {
 	log_max_size = max_size > 0 ? max_size : 0;
 	log_max_file = max_file > 0 ? max_file : 0;
+	log_budget = budget > 0 ? budget : 0;
+	if (log_budget > 0 && log_dirfd >= 0)
+		log_prune_bytes(log_budget - log_rotate_at());
 }
 
-/* How many rotated files there are, and the oldest's name. */
+/* How many rotated files there are, the oldest's name, and their bytes
+ * (when total is not NULL). */
 static int
-log_rotated(char *oldest, size_t len)
+log_rotated_bytes(char *oldest, size_t len, long long *total)
 {
 	static char dents[4096];
 	struct dirent64 *d;
+	struct stat st;
 	ssize_t n, off;
 	int count = 0;
 
 	oldest[0] = '\0';
+	if (total != NULL)
+		*total = 0;
 	if (lseek(log_dirfd, 0, SEEK_SET) < 0)
 		return 0;
 	while ((n = getdents64(log_dirfd, dents, sizeof dents)) > 0) {
@@ -106,11 +133,20 @@ log_rotated(char *oldest, size_t len)
 			    sizeof RT_LOG_FILE) != 0 || strlen(d->d_name) >= len)
 				continue;
 			count++;
+			if (total != NULL && fstatat(log_dirfd, d->d_name, &st,
+			    AT_SYMLINK_NOFOLLOW) == 0)
+				*total += st.st_size;
 			if (oldest[0] == '\0' || strcmp(d->d_name, oldest) < 0)
 				strcpy(oldest, d->d_name);
 		}
 	}
 	return count;
+}
+
+static int
+log_rotated(char *oldest, size_t len)
+{
+	return log_rotated_bytes(oldest, len, NULL);
 }
 
 /* Remove the oldest rotated files until KEEP are left. */
@@ -120,6 +156,19 @@ log_prune(int keep)
 	char oldest[256];
 
 	while (log_rotated(oldest, sizeof oldest) > keep)
+		if (unlinkat(log_dirfd, oldest, 0) < 0)
+			return;
+}
+
+/* Remove the oldest rotated files until they take at most KEEP bytes. */
+static void
+log_prune_bytes(long long keep)
+{
+	char oldest[256];
+	long long total;
+
+	while (log_rotated_bytes(oldest, sizeof oldest, &total) > 0 &&
+	    total > keep)
 		if (unlinkat(log_dirfd, oldest, 0) < 0)
 			return;
 }
@@ -135,6 +184,8 @@ log_rotate(void)
 	 * (docker logs, the cleanup job) never sees more than max-file. */
 	if (log_max_file > 1)
 		log_prune(log_max_file - 2);
+	if (log_budget > 0)
+		log_prune_bytes(log_budget - log_rotate_at() - log_size);
 	clock_gettime(CLOCK_REALTIME, &ts);
 	for (tries = 0; tries < 100; tries++, ts.tv_nsec++) {
 		log_time(stamp, sizeof stamp, &ts);
@@ -152,6 +203,8 @@ log_rotate(void)
 	log_size = 0;
 	if (log_max_file == 1)
 		log_prune(0);
+	else if (log_budget > 0)
+		log_prune_bytes(log_budget - log_rotate_at());
 }
 
 static size_t
@@ -253,8 +306,8 @@ log_record_write(int stream, const char *data, size_t len)
 	n += log_put(log_record + n, ",\"time\":\"");
 	n += log_put(log_record + n, stamp);
 	n += log_put(log_record + n, "\"}\n");
-	if (log_max_size > 0 && log_size > 0 &&
-	    log_size + (long long)n > log_max_size)
+	if (log_rotate_at() > 0 && log_size > 0 &&
+	    log_size + (long long)n > log_rotate_at())
 		log_rotate();
 	if ((w = write(log_fd, log_record, n)) > 0)
 		log_size += w;

@@ -208,6 +208,7 @@ main_setup(const struct mon_opts *o, sdc_error_t *err)
 		return sdc_make_error(err, errno, "signalfd");
 	loop_add(sfd, POLLIN, main_signal_cb, NULL);
 	if (o->log && log_open(o->dir, o->log_max_size, o->log_max_file,
+	    o->log_budget,
 	    err) < 0)
 		return -1;
 	if (attach_listen(mon_dirfd, err) < 0)

@@ -38,6 +38,7 @@ struct mon_opts {
 	bool log;			/* write logs/stdio.log */
 	long long log_max_size;		/* bytes; 0: never rotate */
 	int log_max_file;		/* files kept, live one included; 0: all */
+	long long log_budget;		/* bytes all log files may take; 0: any */
 	int sync_fd;			/* -1 if none */
 	int attach_fd;			/* a pre-connected client, -1 if none */
 };
@@ -78,8 +79,9 @@ void stdio_close_stdin(void);
 void stdio_resize(unsigned rows, unsigned cols);
 
 /* log.c */
-int log_open(const char *dir, long long max_size, int max_file, sdc_error_t *err);
-void log_limits(long long max_size, int max_file);
+int log_open(const char *dir, long long max_size, int max_file,
+    long long budget, sdc_error_t *err);
+void log_limits(long long max_size, int max_file, long long budget);
 void log_write(int stream, const char *data, size_t len);
 /* Whether a partial line waits for log_flush(). */
 bool log_pending(void);

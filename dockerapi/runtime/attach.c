@@ -141,15 +141,15 @@ rt_attach_exit_state(const struct rt_frame *f, struct rt_state *out,
 
 int
 rt_log_limits(const struct rt_config *cfg, const char *id, int64_t max_size,
-    int max_file, sdc_error_t *err)
+    int max_file, int64_t budget, sdc_error_t *err)
 {
 	char text[64];
 	int fd, n, rc;
 
 	if ((fd = rt_attach_open(cfg, id, NULL, err)) < 0)
 		return -1;
-	n = snprintf(text, sizeof text, "%lld %d", (long long)max_size,
-	    max_file);
+	n = snprintf(text, sizeof text, "%lld %d %lld", (long long)max_size,
+	    max_file, (long long)budget);
 	if ((rc = rt_attach_send(fd, RT_FRAME_MUTE, NULL, 0, err)) == 0)
 		rc = rt_attach_send(fd, RT_FRAME_LOG_LIMITS, text, (size_t)n, err);
 	close(fd);

@@ -173,6 +173,8 @@ rt_monitor_argv(struct rt_argv *a, const struct rt_config *cfg,
 		rt_argv_num(a, "--log-max-size", opts->log_max_size);
 	if (opts->log_max_file > 0)
 		rt_argv_num(a, "--log-max-file", opts->log_max_file);
+	if (opts->log_budget > 0)
+		rt_argv_num(a, "--log-budget", opts->log_budget);
 	rt_argv_add(a, "--sync-fd", "3");
 	if (opts->attach)
 		rt_argv_add(a, "--attach-fd", "4");

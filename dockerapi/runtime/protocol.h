@@ -19,7 +19,7 @@ enum rt_frame_type {
 	RT_FRAME_EXIT = 3,		/* monitor -> client: state.json text, last frame */
 	RT_FRAME_CLOSE_STDIN = 4,	/* client -> monitor: no more input */
 	RT_FRAME_RESIZE = 5,		/* client -> monitor: "ROWS COLS" (tty only) */
-	RT_FRAME_LOG_LIMITS = 6,	/* client -> monitor: "MAX_SIZE MAX_FILE" */
+	RT_FRAME_LOG_LIMITS = 6,	/* client -> monitor: "MAX_SIZE MAX_FILE BUDGET" */
 	RT_FRAME_MUTE = 7,		/* client -> monitor: send me no output, only EXIT */
 };
 

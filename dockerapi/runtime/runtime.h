@@ -91,6 +91,9 @@ int rt_create(const struct rt_config *cfg, const struct rt_spec *spec,
 struct rt_start_opts {
 	bool no_log;			/* log driver "none": no stdio.log */
 	int64_t log_max_size;		/* rotate stdio.log at this size; 0: never */
+	int64_t log_budget;		/* bytes stdio.log and its rotated files
+					 * may take together, the oldest rotated
+					 * going first; 0: no limit */
 	int log_max_file;		/* files kept, live one included, as Docker's
 					 * max-file; 0: keep all rotated files */
 	bool attach;			/* return a connected attach fd, which sees
@@ -212,9 +215,10 @@ int rt_attach_resize(int fd, unsigned rows, unsigned cols, sdc_error_t *err);
 int rt_attach_exit_state(const struct rt_frame *f, struct rt_state *out,
     sdc_error_t *err);
 
-/* Change a running container's log rotation (DEFAULT_MAX_LOG_SIZE moved). */
+/* Change a running container's log rotation (DEFAULT_MAX_LOG_SIZE moved);
+ * budget as rt_start_opts.log_budget. */
 int rt_log_limits(const struct rt_config *cfg, const char *id,
-    int64_t max_size, int max_file, sdc_error_t *err);
+    int64_t max_size, int max_file, int64_t budget, sdc_error_t *err);
 
 /* Resource use from the container's cgroups; -1 where unknown. */
 struct rt_blkio {

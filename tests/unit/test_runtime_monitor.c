@@ -3,7 +3,7 @@
  * compiled in here with the loop's clock, since the monitor is a program
  * and not a library):
  * Go-compatible escaping, UTF-8 repair, line splitting, partial lines,
- * rotation names, max-size and max-file.
+ * rotation names, max-size and max-file, and the byte budget of all files.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -111,7 +111,7 @@ test_lines_and_rotation(void **state)
 	char want[8192] = "", line[64], *all;
 	int i, records, files;
 
-	assert_int_equal(log_open(dir, 1000, 4, &err), 0);
+	assert_int_equal(log_open(dir, 1000, 4, 0, &err), 0);
 	for (i = 0; i < 100; i++) {
 		snprintf(line, sizeof line, "line %d\n", i);
 		strcat(want, line);
@@ -128,11 +128,53 @@ test_lines_and_rotation(void **state)
 	assert_string_equal(want + strlen(want) - strlen(all), all);
 	free(all);
 
-	log_limits(0, 0);			/* no rotation from now on */
+	log_limits(0, 0, 0);			/* no rotation from now on */
 	log_write(1, "x\n", 2);
 	all = read_all(&records, &files);
 	assert_int_equal(files, 4);
 	free(all);
+}
+
+/* Bytes of every file in logs/. */
+static long long
+logs_bytes(void)
+{
+	char cmd[256];
+	long long n = -1;
+	FILE *f;
+
+	snprintf(cmd, sizeof cmd, "cat %s/logs/* | wc -c", dir);
+	f = popen(cmd, "r");
+	if (fscanf(f, "%lld", &n) != 1)
+		n = -1;
+	pclose(f);
+	return n;
+}
+
+static void
+test_budget(void **state)
+{
+	sdc_error_t err = NULL;
+	char line[64], *all;
+	int i, records, files;
+
+	/* No max-size, keep every file: only the budget bounds them. */
+	assert_int_equal(log_open(dir, 0, 0, 4000, &err), 0);
+	for (i = 0; i < 500; i++) {
+		snprintf(line, sizeof line, "budget line %d\n", i);
+		log_write(1, line, strlen(line));
+		assert_true(logs_bytes() <= 4000);
+	}
+	all = read_all(&records, &files);
+	assert_true(files >= 2);			/* it did rotate */
+	assert_non_null(strstr(all, "budget line 499\n"));	/* the newest */
+	assert_null(strstr(all, "budget line 0\n"));	/* the oldest went */
+	free(all);
+	/* A smaller budget, live: applied to what is there at once. */
+	log_limits(0, 0, 1000);
+	assert_true(logs_bytes() - log_size <= 500);
+	log_write(1, "more\n", 5);
+	assert_true(logs_bytes() <= 1000);
 }
 
 static void
@@ -154,6 +196,7 @@ main(void)
 		cmocka_unit_test(test_time),
 		cmocka_unit_test_setup_teardown(test_lines_and_rotation, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(test_budget, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -33,7 +33,7 @@ static const char node_usage[] =
     "  start ID [-a] [-n] [-s MAX_SIZE] [-f MAX_FILE]   (-a: attached, exits with its code)\n"
     "  state ID | wait ID [TIMEOUT_MS] | kill ID SIGNAL | pause ID | resume ID\n"
     "  exec ID EXEC_ID [-t] [-i] [-u USER] [-e K=V]... -- ARGV...   (attached)\n"
-    "  attach ID [EXEC_ID] | stats ID | top ID | size ID | log-limits ID MAX_SIZE MAX_FILE\n"
+    "  attach ID [EXEC_ID] | stats ID | top ID | size ID | log-limits ID MAX_SIZE MAX_FILE [BUDGET]\n"
     "  delete ID [-f] | list\n"
     "  run ID [create options] -- ARGV...   (create, start attached, delete: run --rm)\n";
 
@@ -368,7 +368,8 @@ node_simple(const struct rt_config *cfg, const char *cmd, int argc,
 		    &err);
 	else if (strcmp(cmd, "log-limits") == 0 && argc > 3)
 		rc = rt_log_limits(cfg, id, strtoll(argv[2], NULL, 10),
-		    atoi(argv[3]), &err);
+		    atoi(argv[3]), argc > 4 ? strtoll(argv[4], NULL, 10) : 0,
+		    &err);
 	else if (strcmp(cmd, "attach") == 0) {
 		if ((rc = rt_attach_open(cfg, id, argc > 2 ? argv[2] : NULL,
 		    &err)) >= 0)
