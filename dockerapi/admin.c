@@ -12,6 +12,7 @@
  *   DELETE /accounts/:login[?force=true]
  *   GET    /accounts/:login/keys          POST /accounts/:login/keys
  *   DELETE /accounts/:login/keys/:key     (name or fingerprint)
+ *   GET    /accounts/:login/quota         PUT  /accounts/:login/quota
  *   GET    /config                        (the tunables in force, and whence)
  *   GET    /containers[?account=LOGIN&all=1]
  *   GET    /containers/:id                (any account's; inspect and more)
@@ -338,6 +339,8 @@ static const struct route admin_routes[] = {
 	{ "GET", "/accounts/:login/keys", admin_keys_list, 0, NULL },
 	{ "POST", "/accounts/:login/keys", admin_key_add, 0, NULL },
 	{ "DELETE", "/accounts/:login/keys/*key", admin_key_remove, 0, NULL },
+	{ "GET", "/accounts/:login/quota", quota_admin, 0, NULL },
+	{ "PUT", "/accounts/:login/quota", quota_admin, 0, NULL },
 	{ "GET", "/config", admin_config, 0, NULL },
 	{ "GET", "/containers", admin_containers, 0, NULL },
 	{ "GET", "/containers/:id", admin_container, 0, NULL },

@@ -395,9 +395,13 @@ create_check(struct create_ctx *x, struct http_request *req, int minor,
 		return -1;
 	labels = create_labels(config, x->img);
 	json_object_set_new(config, "Labels", labels);
-	if (packages_choose(d, hc, labels, &x->pkg, err) < 0)
+	if (packages_choose(d, hc, labels, &x->pkg, err) < 0 ||
+	    quota_check_containers(d, ctr_account(req), err) < 0 ||
+	    capacity_check(d, x->pkg.memory, NULL, err) < 0)
 		return -1;
 	create_limits(x, hc, labels);
+	json_object_set_new(x->c->extra, "LogDiskBytes", json_integer(
+	    logconfig_disk_share(d, x->pkg.disk, x->lc.no_log)));
 	create_command(config, x->img);
 	create_env(config, x->img);
 	create_default_str(config, x->img, "WorkingDir");
@@ -444,7 +448,10 @@ create_spec(struct create_ctx *x, struct rt_spec *spec)
 	spec->memory = x->pkg.memory * MIB;
 	spec->cpu_quota = (int64_t)(x->pkg.vcpus * 100000 + 0.5);
 	spec->cpu_period = 100000;
-	spec->disk = x->pkg.disk * MIB;
+	/* the logs' share of the disk is not the writable layer's */
+	spec->disk = x->pkg.disk * MIB -
+	    json_int(x->c->extra, "LogDiskBytes", 0);
+	spec->pids_limit = x->pkg.pids;
 }
 
 static void

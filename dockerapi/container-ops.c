@@ -105,6 +105,10 @@ ctr_start_one(struct containers *cs, struct ctr *c, sdc_error_t *err)
 	opts.no_log = lc.no_log;
 	opts.log_max_size = logconfig_max_size(cs->d, &lc);
 	opts.log_max_file = lc.max_file;
+	opts.log_budget = lc.no_log ? 0 : logconfig_budget(cs->d, c);
+	if (capacity_check(cs->d, json_int(c->host_config, "Memory", 0) /
+	    (1024 * 1024), c, err) < 0)
+		return -1;
 	restart_cancel(c);
 	if (rt_start(&cs->rt, c->uuid, &opts, &s, err) < 0) {
 		if (*err != NULL && (*err)->code == 0)

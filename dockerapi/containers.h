@@ -120,6 +120,8 @@ struct package {
 	int64_t memory;			/* MiB */
 	double vcpus;
 	int64_t disk;			/* MiB */
+	int64_t pids;			/* pids limit: the package's "pids", else
+					 * DEFAULT_PIDS_LIMIT */
 };
 /* Choose from HostConfig and the labels; 422 when none fits. */
 int packages_choose(struct dockerapi *d, const json_t *host_config,
@@ -144,6 +146,11 @@ int logconfig_validate(struct dockerapi *d, json_t *host_config,
     struct logconfig *out, sdc_error_t *err);
 void logconfig_of(const struct ctr *c, struct logconfig *out);
 int64_t logconfig_max_size(struct dockerapi *d, const struct logconfig *lc);
+/* The bytes a container's log files may take in all (rt_start_opts.
+ * log_budget), and at create the share of a package's disk they get. */
+int64_t logconfig_budget(struct dockerapi *d, const struct ctr *c);
+int64_t logconfig_disk_share(struct dockerapi *d, int64_t disk_mib,
+    bool no_log);
 void logconfig_init(struct dockerapi *d);
 
 /* container-watch.c: the watcher, exits, waits */

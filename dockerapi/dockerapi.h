@@ -245,6 +245,30 @@ int cloudapi_init(struct dockerapi *d, sdc_error_t *err);
 
 int admin_init(struct dockerapi *d, sdc_error_t *err);
 
+/* --- quota.c: what one account may hold --- */
+
+enum quota_kind { QUOTA_CONTAINERS, QUOTA_IMAGE_BYTES, QUOTA_VOLUME_BYTES,
+	QUOTA_NKINDS };
+/* The account's table, and the image store's quota hook; after the
+ * store and the images. */
+int quota_init(struct dockerapi *d, sdc_error_t *err);
+/* The account's (uuid) limit: its own, else the tunable; -1: none. */
+int64_t quota_limit(struct dockerapi *d, const char *account, enum quota_kind k);
+/* 403 naming the quota when the account may not have one more container. */
+int quota_check_containers(struct dockerapi *d, const char *account,
+    sdc_error_t *err);
+/* GET and PUT /accounts/:login/quota of the admin API. */
+int quota_admin(struct http_request *req, void *arg);
+
+/* --- capacity.c: what this node can hold --- */
+
+/* 409 "No compute resources available" when a container of `mib` MiB of
+ * memory does not fit beside the running ones (`self` not counted; may
+ * be NULL) within the node's memory times NODE_OVERPROVISION_RATIO. */
+struct ctr;
+int capacity_check(struct dockerapi *d, int64_t mib, const struct ctr *self,
+    sdc_error_t *err);
+
 /* --- counts the other modules provide for /info --- */
 
 struct usage_counts {

@@ -237,6 +237,36 @@ logconfig_max_size(struct dockerapi *d, const struct logconfig *lc)
 	    tunable_int(d, "DEFAULT_MAX_LOG_SIZE", LOG_DEFAULT_SIZE);
 }
 
+/*
+ * The container's logs count against its disk: LOG_DISK_PERCENT of the
+ * package's disk is theirs (stdio.log and every rotated file together),
+ * and the writable layer gets the rest (container-create.c), so the two
+ * never take more than the package's disk.  The share is fixed at create
+ * (LogDiskBytes in the row); containers made before it existed get the
+ * share of their DiskMiB as the tunable says now.
+ */
+int64_t
+logconfig_disk_share(struct dockerapi *d, int64_t disk_mib, bool no_log)
+{
+	json_int_t pct = tunable_int(d, "LOG_DISK_PERCENT", 10);
+
+	if (no_log || disk_mib <= 0 || pct <= 0)
+		return 0;
+	if (pct > 100)
+		pct = 100;
+	return disk_mib * 1024 * 1024 / 100 * pct;
+}
+
+int64_t
+logconfig_budget(struct dockerapi *d, const struct ctr *c)
+{
+	json_t *v = json_object_get(c->extra, "LogDiskBytes");
+
+	if (json_is_integer(v))
+		return json_integer_value(v);
+	return logconfig_disk_share(d, json_int(c->extra, "DiskMiB", 0), false);
+}
+
 /* DEFAULT_MAX_LOG_SIZE moved: tell every running container that uses it. */
 static void
 logconfig_changed(struct dockerapi *d, void *arg)
@@ -255,7 +285,8 @@ logconfig_changed(struct dockerapi *d, void *arg)
 		logconfig_of(c, &lc);
 		if (!ctr_running(c) || lc.no_log || lc.max_size > 0)
 			continue;
-		if (rt_log_limits(&cs->rt, c->uuid, size, lc.max_file, &err) < 0) {
+		if (rt_log_limits(&cs->rt, c->uuid, size, lc.max_file,
+		    logconfig_budget(d, c), &err) < 0) {
 			log_warn("container %s: new log size: %s", c->id,
 			    sdc_error_msg(err));
 			sdc_error_release(&err);

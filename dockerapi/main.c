@@ -256,7 +256,8 @@ main(int argc, char **argv)
 	d.started = time(NULL);
 	d.base = event_base_new();
 	if (open_store(&d, &err) < 0 || tunables_start(&d, &err) < 0 ||
-	    images_api_init(&d, &err) < 0 || containers_init(&d, &err) < 0)
+	    images_api_init(&d, &err) < 0 || quota_init(&d, &err) < 0 ||
+	    containers_init(&d, &err) < 0)
 		goto out;
 	d.use_tls = tunable_bool(&d, "USE_TLS", true);
 	if (tls_setup(&d, &err) < 0 || start_listeners(&d, &err) < 0)

@@ -39,6 +39,17 @@ package_from_json(const json_t *j, struct package *p)
 	p->memory = json_int(j, "memory", 0);
 	p->vcpus = json_number_value(json_object_get(j, "vcpus"));
 	p->disk = json_int(j, "disk", 0);
+	p->pids = json_int(j, "pids", 0);
+}
+
+/* Every container gets a pids limit: its package's, else the default. */
+static void
+package_pids(struct dockerapi *d, struct package *p)
+{
+	if (p->pids <= 0)
+		p->pids = tunable_int(d, "DEFAULT_PIDS_LIMIT", 1024);
+	if (p->pids <= 0)
+		p->pids = 1024;
 }
 
 static bool
@@ -177,8 +188,12 @@ packages_choose(struct dockerapi *d, const json_t *host_config,
 	size_t i;
 
 	memset(out, 0, sizeof *out);
-	if (want != NULL)
-		return package_by_label(d, table, want, out, err);
+	if (want != NULL) {
+		if (package_by_label(d, table, want, out, err) < 0)
+			return -1;
+		package_pids(d, out);
+		return 0;
+	}
 	if (package_request(d, host_config, &r, err) < 0)
 		return -1;
 	json_array_foreach(table, i, j)
@@ -188,5 +203,6 @@ packages_choose(struct dockerapi *d, const json_t *host_config,
 	if (best == NULL)
 		return package_none(&r, err);
 	package_from_json(best, out);
+	package_pids(d, out);
 	return 0;
 }
