@@ -6,7 +6,8 @@
  * the daemon validates (login syntax, duplicates, refusing to delete an
  * account that still has containers) and its message is what the operator
  * sees.  `account create --key FILE` adds keys in the same go, since an
- * account without a key cannot log in anyway.
+ * account without a key cannot log in anyway.  `account quota` shows and
+ * sets the account's own quotas over the service defaults.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -255,6 +256,128 @@ account_delete_exec(const struct adm_cmd_entry *self, struct adm_ctx *ctx,
 	return ADM_EXIT_OK;
 }
 
+/* --- quota --- */
+
+static const struct adm_column quota_columns[] = {
+	{ "quota", "QUOTA", 0 },
+	{ "limit", "LIMIT", 0 },
+	{ "source", "FROM", 0 },
+	{ "used", "USED", 0 },
+	{ NULL, NULL, 0 }
+};
+
+static const char *const quota_names[] = {
+	"containers", "image_bytes", "volume_bytes", NULL
+};
+
+static void
+quota_cell(const char *name, json_int_t v, char *buf, size_t len)
+{
+	if (strcmp(name, "containers") == 0)
+		snprintf(buf, len, "%lld", (long long)v);
+	else
+		adm_units_format_size((uint64_t)v, buf, len);
+}
+
+static void
+quota_print(const struct adm_ctx *ctx, json_t *q)
+{
+	json_t *rows, *o;
+	char lim[32], used[32];
+
+	if (ctx->json) {
+		adm_output_json(ctx, q);
+		return;
+	}
+	rows = json_array();
+	for (int i = 0; quota_names[i] != NULL; i++) {
+		o = json_object_get(q, quota_names[i]);
+		if (json_is_integer(json_object_get(o, "limit")))
+			quota_cell(quota_names[i], json_integer_value(
+			    json_object_get(o, "limit")), lim, sizeof lim);
+		else
+			snprintf(lim, sizeof lim, "none");
+		quota_cell(quota_names[i], json_int(o, "used", 0), used,
+		    sizeof used);
+		json_array_append_new(rows, json_pack("{s:s, s:s, s:s, s:s}",
+		    "quota", quota_names[i], "limit", lim, "source",
+		    json_is_null(json_object_get(o, "account")) ? "default" :
+		    "account", "used", used));
+	}
+	adm_output_list(ctx, quota_columns, rows, NULL);
+	json_decref(rows);
+}
+
+/* "containers=5", "image-bytes=2G", "volume_bytes=none", "x=default". */
+static int
+quota_setting(const char *arg, json_t *body, sdc_error_t *err)
+{
+	const char *eq = strchr(arg, '=');
+	char name[32];
+	uint64_t v;
+	int i;
+
+	if (eq == NULL || (size_t)(eq - arg) >= sizeof name)
+		return sdc_make_error(err, 0, "expected QUOTA=VALUE, not '%s'", arg);
+	snprintf(name, sizeof name, "%.*s", (int)(eq - arg), arg);
+	for (char *p = name; *p != '\0'; p++)
+		if (*p == '-')
+			*p = '_';
+	for (i = 0; quota_names[i] != NULL; i++)
+		if (strcmp(name, quota_names[i]) == 0)
+			break;
+	if (quota_names[i] == NULL)
+		return sdc_make_error(err, 0, "unknown quota '%.*s': the quotas "
+		    "are containers, image-bytes and volume-bytes",
+		    (int)(eq - arg), arg);
+	eq++;
+	if (strcmp(eq, "default") == 0)
+		json_object_set_new(body, name, json_null());
+	else if (strcmp(eq, "none") == 0)
+		json_object_set_new(body, name, json_integer(0));
+	else if (adm_units_parse_size(eq, &v, err) < 0)
+		return sdc_error_wrap(err, "quota %s", name);
+	else
+		json_object_set_new(body, name, json_integer((json_int_t)v));
+	return 0;
+}
+
+static int
+account_quota_exec(const struct adm_cmd_entry *self, struct adm_ctx *ctx,
+    int argc, char **argv)
+{
+	json_t *body = json_object(), *q;
+	sdc_error_t err = NULL;
+	char *path;
+	int ind, i;
+
+	if (account_options(self, ctx, argc, argv, NULL, NULL, &ind) < 0) {
+		json_decref(body);
+		return ADM_EXIT_USAGE;
+	}
+	if (ind >= argc) {
+		json_decref(body);
+		return adm_cmd_usage_error(self, "expected a LOGIN");
+	}
+	for (i = ind + 1; i < argc; i++)
+		if (quota_setting(argv[i], body, &err) < 0) {
+			json_decref(body);
+			adm_cmd_warn(self, "%s", sdc_error_msg(err));
+			sdc_error_release(&err);
+			return ADM_EXIT_USAGE;
+		}
+	path = adm_account_path(argv[ind], "/quota");
+	q = adm_admin_call(ctx, json_object_size(body) > 0 ? "PUT" : "GET",
+	    path, json_object_size(body) > 0 ? body : NULL, &err);
+	free(path);
+	json_decref(body);
+	if (q == NULL)
+		return adm_fail(self, &err);
+	quota_print(ctx, q);
+	json_decref(q);
+	return ADM_EXIT_OK;
+}
+
 static const struct option create_options[] = {
 	{ "email", required_argument, NULL, OPT_EMAIL },
 	{ "approved", no_argument, NULL, OPT_APPROVED },
@@ -332,6 +455,22 @@ const struct adm_cmd_entry adm_cmd_account_update_entry = {
 	.opts = update_options,
 	.complete = adm_complete_logins,
 	.exec = account_update_exec,
+};
+
+const struct adm_cmd_entry adm_cmd_account_quota_entry = {
+	.name = "account quota",
+	.usage = "LOGIN [QUOTA=VALUE]... [--json]",
+	.help =
+	    "Shows an account's quotas (the limit in force, whether it is the\n"
+	    "account's own or the service default, and what the account uses),\n"
+	    "or sets them.  QUOTA is containers, image-bytes or volume-bytes;\n"
+	    "VALUE a number (sizes may be 500M, 2G, ...), none for no limit,\n"
+	    "or default to follow the QUOTA_* tunable again.  Over a quota the\n"
+	    "account's create, pull, load or import is refused (403).\n",
+	.flags = ADM_CMD_NEEDS_ADMIN,
+	.opts = json_options,
+	.complete = adm_complete_logins,
+	.exec = account_quota_exec,
 };
 
 const struct adm_cmd_entry adm_cmd_account_delete_entry = {

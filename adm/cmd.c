@@ -28,6 +28,7 @@ static int cmd_help_group(FILE *f, int argc, char **argv);
 const struct adm_cmd_entry *const adm_cmd_table[] = {
 	&adm_cmd_account_create_entry,
 	&adm_cmd_account_delete_entry,
+	&adm_cmd_account_quota_entry,
 	&adm_cmd_account_get_entry,
 	&adm_cmd_account_list_entry,
 	&adm_cmd_account_update_entry,
