@@ -4,9 +4,10 @@ within its package's pids limit; a package larger than the node, or one
 that would take the running containers past the node's memory times
 NODE_OVERPROVISION_RATIO, is refused with Triton's "No compute resources
 available." (at once after a live change of the ratio); the containers
-quota holds for one account and not the other; a gzip bomb imported or
-loaded stops at the image-bytes quota and leaves no file and no row; a
-chatty container's logs stay within its share of its package's disk."""
+quota holds for one account and not the other; a gzip bomb imported,
+loaded or pulled stops at the image-bytes quota and leaves no file and no
+row; a chatty container's logs stay within its share of its package's
+disk."""
 import gzip
 import importlib
 import io
@@ -252,6 +253,30 @@ class Limits(common.ContainersTest):
                                timeout=60)
             self.assertEqual(p.returncode, 0, p.stderr)
             self.ok("rmi", "small:1", certs=self.bob)
+        finally:
+            self.adm("account", "quota", "alice", "image-bytes=default")
+
+    def test_5_pull_bomb(self):
+        src = "oci:%s:latest" % os.path.join(self.work, "bb", "oci")
+        bomb = common.images_common.oci_add_layer(src, self.work, "bomb",
+                                                  {"/zeros": bytes(32 * MIB)})
+        self.reg.push(bomb, "bomb:latest")
+        used = json.loads(self.adm("account", "quota", "alice", "--json"))[
+            "image_bytes"]["used"]
+        self.adm("account", "quota", "alice", "image-bytes=%d" % (used + 8 * MIB))
+        before = self.store_state()
+        try:
+            # the new layer is unpacked: counted as it is, stopped at the quota
+            r = self.fails("pull", self.reg.addr + "/bomb")
+            self.assertIn("quota image_bytes", r.stderr + r.stdout)
+            self.assertEqual(self.store_state(), before)
+            # bob has it now; alice's pull finds the layer on disk, and is
+            # still refused before anything is recorded for her
+            self.ok("pull", self.reg.addr + "/bomb", certs=self.bob)
+            r = self.fails("pull", self.reg.addr + "/bomb")
+            self.assertIn("quota image_bytes", r.stderr + r.stdout)
+            self.assertNotIn("bomb", self.ok("images", "--format", "{{.Repository}}"))
+            self.ok("rmi", self.reg.addr + "/bomb", certs=self.bob)
         finally:
             self.adm("account", "quota", "alice", "image-bytes=default")
 
