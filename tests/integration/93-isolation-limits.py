@@ -96,33 +96,61 @@ class Limits(common.ContainersTest):
 
     # --- pids ---
 
+    def spec_of(self, uuid):
+        with open(os.path.join(self.zones, uuid, "config.json")) as f:
+            return json.load(f)
+
+    def kill_cgroup(self, uuid):
+        """Whatever is left of a container's processes, frozen and killed:
+        a bomb with no limit must not outlive a failed test."""
+        fr = "/sys/fs/cgroup/freezer/sdc-docker/" + uuid
+        if not os.path.isdir(fr):
+            return
+        with open(fr + "/freezer.state", "w") as f:
+            f.write("FROZEN")
+        with open(fr + "/cgroup.procs") as f:
+            for pid in f.read().split():
+                try:
+                    os.kill(int(pid), 9)
+                except OSError:
+                    pass
+        with open(fr + "/freezer.state", "w") as f:
+            f.write("THAWED")
+
     def test_1_fork_bomb_contained(self):
         bomb = "f() { f | f & }; f; sleep 600"
-        self.ok("run", "-d", "--name", "bomb", "-m", "64m", "busybox", "sh", "-c", bomb)
+        self.ok("create", "--name", "bomb", "-m", "64m", "busybox", "sh", "-c", bomb)
         uuid = self.uuid_of("bomb")
-        self.assertEqual(self.cgroup_file(uuid, "pids.max").strip(), "32")
+        try:
+            # never light it without a limit
+            self.assertEqual(self.spec_of(uuid)["linux"]["resources"].get(
+                "pids", {}).get("limit"), 32)
+            self.ok("start", "bomb")
+            self.assertEqual(self.cgroup_file(uuid, "pids.max").strip(), "32")
 
-        def refused():   # pids.events: "max N", N forks refused
-            ev = (self.cgroup_file(uuid, "pids.events") or "").split()
-            return len(ev) == 2 and ev[0] == "max" and int(ev[1]) > 0
-        self.wait_until("the bomb to hit its pids limit", refused, timeout=30)
-        self.assertLessEqual(int(self.cgroup_file(uuid, "pids.current")), 32)
-        # the host and the daemon still answer, promptly
-        t = time.time()
-        subprocess.run(["sh", "-c", "for i in 1 2 3 4 5; do /bin/true; done"],
-                       check=True, timeout=10)
-        self.ok("ps", "-q")
-        self.assertLess(time.time() - t, 20)
-        self.ok("rm", "-f", "bomb")
+            def refused():   # pids.events: "max N", N forks refused
+                ev = (self.cgroup_file(uuid, "pids.events") or "").split()
+                return len(ev) == 2 and ev[0] == "max" and int(ev[1]) > 0
+            self.wait_until("the bomb to hit its pids limit", refused, timeout=30)
+            self.assertLessEqual(int(self.cgroup_file(uuid, "pids.current")), 32)
+            # the host and the daemon still answer, promptly
+            t = time.time()
+            subprocess.run(["sh", "-c", "for i in 1 2 3 4 5; do /bin/true; done"],
+                           check=True, timeout=10)
+            self.ok("ps", "-q")
+            self.assertLess(time.time() - t, 20)
+        finally:
+            if self.docker(self.alice, "rm", "-f", "bomb").returncode != 0:
+                self.kill_cgroup(uuid)
+                self.docker(self.alice, "rm", "-f", "bomb")
         self.assert_gone(uuid)
 
     def test_1_default_pids_limit(self):
         # a package without "pids" gets DEFAULT_PIDS_LIMIT
         self.ok("create", "--name", "plain", "-m", "128m", "busybox", "true")
         uuid = self.uuid_of("plain")
-        with open(os.path.join(self.zones, uuid, "config.json")) as f:
-            spec = json.load(f)
-        self.assertEqual(spec["linux"]["resources"]["pids"]["limit"], 1024)
+        self.assertEqual(self.spec_of(uuid)["linux"]["resources"]["pids"]["limit"],
+                         1024)
         self.ok("rm", "plain")
 
     # --- the node's memory ---

@@ -200,7 +200,7 @@ test_complete(void **state)
 {
 	complete_is("", "account cert config container help key logs maint tui");
 	complete_is("acc", "account");
-	complete_is("account ", "create delete get list update");
+	complete_is("account ", "create delete get list quota update");
 	complete_is("config packages ", "add list remove");
 	complete_is("account create x --ap", "--approved");
 	complete_is("lo", "logs");
