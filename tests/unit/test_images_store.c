@@ -475,6 +475,52 @@ make_image(struct fixture *fx, const char *account, const char *tag,
 	return img.id;
 }
 
+/* The image-bytes budget: an unpack stops once it would pass what is left,
+ * with the quota's error and nothing left in tmp/ or layers/; shared
+ * layers count for each account that has them. */
+static void
+test_quota_budget(void **state)
+{
+	struct fixture *fx = *state;
+	struct images_budget b = { .limit = 1000, .left = 1000 };
+	struct layer_result res;
+	sdc_error_t err = NULL;
+	char big[8193], *id, *id2;
+	int64_t bytes = -1;
+	struct tar t;
+
+	memset(big, 'x', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	tar_open(&t, fx, "big.tar");
+	tar_file(&t, "big", 0644, big);
+	tar_close(&t);
+	assert_int_equal(layers_unpack(fx->im, t.path, NULL, NULL, NULL, NULL, &b,
+	    &res, &err), -1);
+	assert_int_equal(err->code, 403);
+	assert_non_null(strstr(sdc_error_msg(err), "quota image_bytes"));
+	sdc_error_release(&err);
+	assert_int_equal(count_entries(fx, "images/tmp"), 0);
+	assert_int_equal(count_entries(fx, "images/layers"), 0);
+	/* with room enough it goes in */
+	b.left = 1 << 20;
+	atomic_store(&b.unpacked, 0);
+	assert_int_equal(layers_unpack(fx->im, t.path, NULL, NULL, NULL, NULL, &b,
+	    &res, &err), 0);
+	assert_true(atomic_load(&b.unpacked) >= 8192);
+	free(t.path);
+
+	id = make_image(fx, "acct-a", "docker.io/library/a:1", "shared", NULL);
+	assert_int_equal(images_account_bytes(fx->im, "acct-a", &bytes, &err), 0);
+	assert_int_equal(bytes, 6);
+	id2 = make_image(fx, "acct-b", "docker.io/library/b:1", "shared", NULL);
+	assert_int_equal(images_account_bytes(fx->im, "acct-b", &bytes, &err), 0);
+	assert_int_equal(bytes, 6);		/* shared: counted for each */
+	assert_int_equal(images_account_bytes(fx->im, "acct-c", &bytes, &err), 0);
+	assert_int_equal(bytes, 0);
+	free(id);
+	free(id2);
+}
+
 static int
 list_count(struct fixture *fx, const char *account, const struct images_filter *f)
 {
@@ -626,6 +672,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_accounts_and_tags, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_remove_and_gc, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_history_and_inspect, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_quota_budget, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
