@@ -414,7 +414,7 @@ layer_read_cb(struct archive *a, void *arg, const void **buf)
 		archive_set_error(u->tar, EIO, "%s", archive_error_string(u->raw));
 		return -1;
 	}
-	if (u->over == NULL && budget_charge(u->budget, u->budget != NULL ?
+	if (u->over != NULL || budget_charge(u->budget, u->budget != NULL ?
 	    &u->budget->unpacked : NULL, n, &u->over) < 0) {
 		archive_set_error(u->tar, EDQUOT, "%s", sdc_error_msg(u->over));
 		return -1;
