@@ -77,6 +77,12 @@ json_t *rt_bundle_process(const struct rt_process *proc, const char *rootfs,
 int rt_bundle_write(const struct rt_config *cfg, const struct rt_spec *spec,
     const char *dir, sdc_error_t *err);
 
+/* bundle-options.c: Docker's options over the default config.json; an
+ * exec's process keeps the container's capabilities and limits. */
+int rt_bundle_options(json_t *config, const struct rt_spec *spec,
+    const char *dir, sdc_error_t *err);
+void rt_bundle_options_exec(json_t *process, const json_t *container_process);
+
 /* monitor.c: the monitor's lock, spawning one. */
 bool rt_monitor_alive(const char *dir);
 int rt_monitor_wait(const char *dir, int timeout_ms, sdc_error_t *err);
