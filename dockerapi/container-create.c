@@ -168,14 +168,18 @@ create_default_str(json_t *config, const json_t *img, const char *key)
 		json_object_set_new(config, key, json_string(json_str(img, key, "")));
 }
 
+/* The image's labels under the request's; the image's reserved ones
+ * (com.joyent.package, triton.*) are dropped: only the request steers
+ * provisioning. */
 static json_t *
-create_labels(const json_t *config, const json_t *img)
+create_labels(struct dockerapi *d, const json_t *config, const json_t *img)
 {
 	json_t *labels = json_object(), *v;
 	const char *k;
 
 	json_object_foreach(json_object_get(img, "Labels"), k, v)
-		json_object_set(labels, k, v);
+		if (!labels_reserved(d, k))
+			json_object_set(labels, k, v);
 	json_object_foreach(json_object_get(config, "Labels"), k, v)
 		json_object_set(labels, k, v);
 	return labels;
@@ -392,7 +396,7 @@ create_check(struct create_ctx *x, struct http_request *req, int minor,
 	    restart_validate(hc, err) < 0 ||
 	    create_image(x, ctr_account(req), err) < 0)
 		return -1;
-	labels = create_labels(config, x->img);
+	labels = create_labels(d, config, x->img);
 	json_object_set_new(config, "Labels", labels);
 	if (packages_choose(d, hc, labels, &x->pkg, err) < 0 ||
 	    options_check(d, config, &x->pkg, &x->opts, err) < 0)

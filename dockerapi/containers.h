@@ -159,6 +159,8 @@ void options_doc(struct buf *b, bool roff);
 /* labels.c */
 int labels_validate(struct dockerapi *d, const json_t *labels,
     sdc_error_t *err);
+/* Under one of RESERVED_LABEL_NAMESPACES (triton.*, com.joyent.*). */
+bool labels_reserved(struct dockerapi *d, const char *key);
 /* "k" or "k=v" against labels. */
 bool labels_match(const json_t *labels, const char *filter);
 
