@@ -343,18 +343,28 @@ class Options(common.ContainersTest):
         out = self.inside("--cap-drop", "ALL", "--cap-add", "CHOWN", "busybox",
                           "cat", "/proc/self/status")
         self.assertEqual(status(out, "CapEff"), "0000000000000001")
-        out = self.inside("--cap-drop", "NET_RAW", "busybox", "cat", "/proc/self/status")
+        # the rest in one container
+        script = ("cat /proc/self/status; echo PIDS $(cat /sys/fs/cgroup/pids/pids.max "
+                  "2>/dev/null || cat /sys/fs/cgroup/pids.max); echo NOFILE $(ulimit -n) "
+                  "$(ulimit -Hn); echo SHMMNI $(cat /proc/sys/kernel/shmmni); "
+                  "echo OOM $(cat /proc/self/oom_score_adj); grep db /etc/hosts; "
+                  "echo DOMAIN $(cat /proc/sys/kernel/domainname); "
+                  "touch /x 2>/dev/null || echo READONLY; df -k /dev/shm /run; "
+                  "echo CGROUP $(grep -c -v ':/$' /proc/self/cgroup); "
+                  "grep -E ' /run ' /proc/mounts")
+        out = self.inside("--cap-drop", "NET_RAW", "--security-opt", "no-new-privileges",
+                          "--pids-limit", "50", "--ulimit", "nofile=100:200", "--sysctl",
+                          "kernel.shmmni=1000", "--oom-score-adj", "500", "--add-host",
+                          "db:10.0.0.5", "--domainname", "example.com", "--read-only",
+                          "--shm-size", "10m", "--tmpfs", "/run:size=1m,exec",
+                          "--cgroupns", "private", "busybox",
+                          "sh", "-c", script)
         self.assertEqual(int(status(out, "CapEff"), 16) & (1 << 13), 0)
-        out = self.inside("--security-opt", "no-new-privileges", "busybox",
-                          "cat", "/proc/self/status")
+        self.assertNotEqual(int(status(out, "CapEff"), 16), 0)
         self.assertEqual(status(out, "NoNewPrivs"), "1")
-        self.assertEqual(self.inside("--pids-limit", "50", "busybox", "sh", "-c",
-                                     "cat /sys/fs/cgroup/pids/pids.max 2>/dev/null || "
-                                     "cat /sys/fs/cgroup/pids.max"), "50\n")
-        self.assertEqual(self.inside("--ulimit", "nofile=100:200", "busybox", "sh", "-c",
-                                     "ulimit -n; ulimit -Hn"), "100\n200\n")
-        out = self.inside("--shm-size", "10m", "--tmpfs", "/run:size=1m,exec", "busybox",
-                          "sh", "-c", "df -k /dev/shm /run; grep -E ' /run ' /proc/mounts")
+        for line in ("PIDS 50", "NOFILE 100 200", "SHMMNI 1000", "OOM 500", "10.0.0.5\tdb",
+                     "DOMAIN example.com", "READONLY", "CGROUP 0"):
+            self.assertIn(line + "\n", out)
         self.assertRegex(out, r"shm\s+10240\s")
         self.assertRegex(out, r"tmpfs\s+1024\s")
         mnt = out.strip().splitlines()[-1]
@@ -369,16 +379,6 @@ class Options(common.ContainersTest):
                                      "id", "-G"), "0 10 50\n")
         r = self.fails("run", "--rm", "--group-add", "nope", "opts", "true")
         self.assertIn("unable to find group nope", r.stderr)
-        self.assertEqual(self.inside("--read-only", "busybox", "sh", "-c",
-                                     "touch /x 2>/dev/null || echo ro"), "ro\n")
-        self.assertEqual(self.inside("--sysctl", "kernel.shmmni=1000", "busybox",
-                                     "cat", "/proc/sys/kernel/shmmni"), "1000\n")
-        self.assertEqual(self.inside("--oom-score-adj", "500", "busybox",
-                                     "cat", "/proc/self/oom_score_adj"), "500\n")
-        self.assertEqual(self.inside("--add-host", "db:10.0.0.5", "busybox", "grep", "db",
-                                     "/etc/hosts"), "10.0.0.5\tdb\n")
-        self.assertEqual(self.inside("--domainname", "example.com", "busybox",
-                                     "cat", "/proc/sys/kernel/domainname"), "example.com\n")
         out = self.inside("--init", "busybox", "sh", "-c",
                           "tr '\\0' ' ' </proc/1/cmdline; echo; echo $$")
         self.assertEqual(out.splitlines()[0], "/sbin/docker-init -- sh -c "
