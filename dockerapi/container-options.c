@@ -476,6 +476,15 @@ opt_cpu_shares(struct opt_ctx *x, const json_t *v, sdc_error_t *err)
 	return opt_want_int(x, v, 0, 262144, &n, err);
 }
 
+/* A request the package is chosen from (packages.c). */
+static int
+opt_asked(struct opt_ctx *x, const json_t *v, sdc_error_t *err)
+{
+	json_int_t n;
+
+	return opt_want_int(x, v, 0, INT64_MAX, &n, err);
+}
+
 static int
 opt_within_memory(struct opt_ctx *x, const json_t *v, int64_t *out,
     sdc_error_t *err)
@@ -750,24 +759,30 @@ opt_sysctls(struct opt_ctx *x, const json_t *v, sdc_error_t *err)
 	return 0;
 }
 
-/* Docker's ulimit names; max: a fixed cap, -1 the package's memory, 0
- * none (the limit binds only the container's own processes). */
+/* Docker's ulimit names and the most a tenant may ask: a fixed cap, the
+ * package's memory, nothing above 0 (a raised nice or rtprio would let
+ * the container's processes run ahead of other tenants'), or no cap (the
+ * limit binds only the container's own processes). */
+#define UL_FREE 0
+#define UL_MEMORY (-1)
+#define UL_ZERO (-2)
 static const struct {
 	const char *name, *type;
 	int64_t max;
 } opt_ulimits[] = {
-	{ "as", "RLIMIT_AS", 0 }, { "core", "RLIMIT_CORE", 0 },
-	{ "cpu", "RLIMIT_CPU", 0 }, { "data", "RLIMIT_DATA", 0 },
-	{ "fsize", "RLIMIT_FSIZE", 0 }, { "locks", "RLIMIT_LOCKS", 0 },
-	{ "memlock", "RLIMIT_MEMLOCK", -1 },
-	{ "msgqueue", "RLIMIT_MSGQUEUE", -1 },
-	{ "nice", "RLIMIT_NICE", 0 },	/* any raise refused: see below */
+	{ "as", "RLIMIT_AS", UL_FREE }, { "core", "RLIMIT_CORE", UL_FREE },
+	{ "cpu", "RLIMIT_CPU", UL_FREE }, { "data", "RLIMIT_DATA", UL_FREE },
+	{ "fsize", "RLIMIT_FSIZE", UL_FREE },
+	{ "locks", "RLIMIT_LOCKS", UL_FREE },
+	{ "memlock", "RLIMIT_MEMLOCK", UL_MEMORY },
+	{ "msgqueue", "RLIMIT_MSGQUEUE", UL_MEMORY },
+	{ "nice", "RLIMIT_NICE", UL_ZERO },
 	{ "nofile", "RLIMIT_NOFILE", 1048576 },
 	{ "nproc", "RLIMIT_NPROC", 65536 },
-	{ "rss", "RLIMIT_RSS", 0 }, { "rtprio", "RLIMIT_RTPRIO", 0 },
-	{ "rttime", "RLIMIT_RTTIME", 0 },
+	{ "rss", "RLIMIT_RSS", UL_FREE }, { "rtprio", "RLIMIT_RTPRIO", UL_ZERO },
+	{ "rttime", "RLIMIT_RTTIME", UL_FREE },
 	{ "sigpending", "RLIMIT_SIGPENDING", 65536 },
-	{ "stack", "RLIMIT_STACK", 0 },
+	{ "stack", "RLIMIT_STACK", UL_FREE },
 };
 #define OPT_NULIMITS (sizeof opt_ulimits / sizeof opt_ulimits[0])
 
@@ -796,11 +811,12 @@ opt_ulimit_one(struct opt_ctx *x, const json_t *u, sdc_error_t *err)
 		return opt_fail(x, err, "ulimit soft limit must be less than or "
 		    "equal to hard limit: %lld > %lld", (long long)soft,
 		    (long long)hard);
-	max = opt_ulimits[i].max < 0 ? opt_memory(x) : opt_ulimits[i].max;
-	if (strcmp(name, "nice") == 0 || strcmp(name, "rtprio") == 0)
+	max = opt_ulimits[i].max;
+	if (max == UL_MEMORY)
+		max = opt_memory(x);
+	else if (max == UL_ZERO)
 		max = 0;
-	if ((max > 0 || strcmp(name, "nice") == 0 ||
-	    strcmp(name, "rtprio") == 0) && hard > max)
+	if (opt_ulimits[i].max != UL_FREE && hard > max)
 		return opt_fail(x, err, "%s above %lld is not allowed",
 		    name, (long long)max);
 	if (x->o->nrlimits < sizeof x->o->rlimits / sizeof x->o->rlimits[0]) {
@@ -1175,8 +1191,8 @@ static const struct ctr_option options[] = {
 	{ "HostConfig.MaskedPaths", "--security-opt systempaths", OPT_REFUSED,
 	  opt_null_only, "the masked /proc and /sys paths are the node's",
 	  NULL, "[]" },
-	{ "HostConfig.Memory", "-m", OPT_LIMITED, NULL,
-	  "memory asked: " PKG, "268435456", NULL },
+	{ "HostConfig.Memory", "-m", OPT_LIMITED, opt_asked,
+	  "memory asked: " PKG, "268435456", "-1" },
 	{ "HostConfig.MemoryReservation", "--memory-reservation", OPT_LIMITED,
 	  opt_memory_reservation, "a soft limit, at most the package's memory",
 	  "67108864", "1099511627776" },
@@ -1189,8 +1205,8 @@ static const struct ctr_option options[] = {
 	  "host paths and named volumes are not offered: " NO_HOST
 	  " (use -v /path or --tmpfs)", NULL,
 	  "[{\"Type\": \"bind\", \"Source\": \"/etc\", \"Target\": \"/x\"}]" },
-	{ "HostConfig.NanoCpus", "--cpus", OPT_LIMITED, NULL,
-	  "CPUs asked: " PKG, "500000000", NULL },
+	{ "HostConfig.NanoCpus", "--cpus", OPT_LIMITED, opt_asked,
+	  "CPUs asked: " PKG, "500000000", "-1" },
 	{ "HostConfig.NetworkMode", "--network", OPT_SOME, opt_network_mode,
 	  "default, bridge and none accepted: " NO_NET, "\"none\"",
 	  "\"host\"" },
@@ -1285,8 +1301,6 @@ static int
 opt_section(struct opt_ctx *x, const char *section, const json_t *obj,
     const char *const *skip, sdc_error_t *err)
 {
-	static const struct ctr_option unknown = { "", "", OPT_REFUSED, NULL,
-	    "", NULL, NULL };
 	const char *key;
 	json_t *v;
 
@@ -1297,7 +1311,6 @@ opt_section(struct opt_ctx *x, const char *section, const json_t *obj,
 		if (x->opt == NULL) {
 			if (opt_zero(v))
 				continue;
-			x->opt = &unknown;
 			return sdc_make_error_code(err, 400, "unknown option "
 			    "%s.%s: it is not one of Docker's", section, key);
 		}
