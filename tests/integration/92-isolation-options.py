@@ -281,6 +281,17 @@ class Options(common.ContainersTest):
         self.assertEqual(st, 400, j)
         self.assertIn("HostConfig.privileged", j["message"])
 
+    def test_console_size(self):
+        st, j = self.api("POST", "/containers/create", {
+            "Image": "busybox", "Cmd": ["stty", "size"], "Tty": True,
+            "HostConfig": {"ConsoleSize": [30, 100]}})
+        self.assertEqual(st, 201, j)
+        cid = j["Id"]
+        self.assertEqual(self.api("POST", "/containers/%s/start" % cid)[0], 204)
+        self.assertEqual(self.api("POST", "/containers/%s/wait" % cid)[1]["StatusCode"], 0)
+        self.assertEqual(self.ok("logs", cid).strip(), "30 100")
+        self.api("DELETE", "/containers/%s?force=1" % cid)
+
     # --- the docker CLI ---
 
     def test_cli_refusals(self):
