@@ -291,7 +291,7 @@ struct create_ctx {
 	size_t nmounts;
 };
 
-static char **
+char **
 create_strv(const json_t *a)
 {
 	char **v = xcalloc(json_array_size(a) + 1, sizeof *v);
@@ -302,7 +302,7 @@ create_strv(const json_t *a)
 	return v;
 }
 
-static void
+void
 create_strv_free(char **v)
 {
 	for (size_t i = 0; v != NULL && v[i] != NULL; i++)

@@ -188,25 +188,6 @@ opt_want_int(struct opt_ctx *x, const json_t *v, json_int_t min,
 	return 0;
 }
 
-static char **
-opt_strv(const json_t *a)
-{
-	char **v = xcalloc(json_array_size(a) + 1, sizeof *v);
-	size_t i;
-
-	for (i = 0; i < json_array_size(a); i++)
-		v[i] = xstrdup(json_string_value(json_array_get(a, i)) ?: "");
-	return v;
-}
-
-static void
-opt_strv_free(char **v)
-{
-	for (size_t i = 0; v != NULL && v[i] != NULL; i++)
-		free(v[i]);
-	free(v);
-}
-
 static int64_t
 opt_memory(const struct opt_ctx *x)
 {
@@ -952,7 +933,7 @@ opt_extra_hosts(struct opt_ctx *x, const json_t *v, sdc_error_t *err)
 			    "add-host: \"%s\"", s);
 	}
 	if (json_array_size(v) > 0)
-		x->o->extra_hosts = opt_strv(v);
+		x->o->extra_hosts = create_strv(v);
 	return 0;
 }
 
@@ -971,7 +952,7 @@ opt_group_add(struct opt_ctx *x, const json_t *v, sdc_error_t *err)
 			return opt_fail(x, err, "invalid group \"%s\"", s);
 	}
 	if (json_array_size(v) > 0)
-		x->o->group_add = opt_strv(v);
+		x->o->group_add = create_strv(v);
 	return 0;
 }
 
@@ -1375,10 +1356,10 @@ options_clear(struct ctr_opts *o)
 {
 	size_t i;
 
-	opt_strv_free(o->caps);
-	opt_strv_free(o->group_add);
-	opt_strv_free(o->sysctls);
-	opt_strv_free(o->extra_hosts);
+	create_strv_free(o->caps);
+	create_strv_free(o->group_add);
+	create_strv_free(o->sysctls);
+	create_strv_free(o->extra_hosts);
 	for (i = 0; o->tmpfs != NULL && i < o->ntmpfs; i++) {
 		free((char *)o->tmpfs[i].destination);
 		free((char *)o->tmpfs[i].options);

@@ -113,6 +113,9 @@ int ctr_create(struct http_request *req, void *arg);
 /* A Docker-style name ("eager_turing") not taken in the account. */
 char *ctr_name_generate(struct containers *cs, const char *account);
 bool ctr_name_valid(const char *name);
+/* A JSON array of strings as a NULL-terminated vector, and its free. */
+char **create_strv(const json_t *a);
+void create_strv_free(char **v);
 
 /* packages.c */
 struct package {

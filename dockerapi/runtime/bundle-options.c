@@ -27,16 +27,6 @@
 #include "xalloc.h"
 #include "dockerapi/runtime/internal.h"
 
-static json_t *
-rt_opts_strings(const char *const *v)
-{
-	json_t *a = json_array();
-
-	while (v != NULL && *v != NULL)
-		json_array_append_new(a, json_string(*v++));
-	return a;
-}
-
 static void
 rt_opts_caps(json_t *proc, const char *const *caps)
 {
@@ -48,7 +38,7 @@ rt_opts_caps(json_t *proc, const char *const *caps)
 	if (caps == NULL || c == NULL)
 		return;
 	for (i = 0; sets[i] != NULL; i++)
-		json_object_set_new(c, sets[i], rt_opts_strings(caps));
+		json_object_set_new(c, sets[i], rt_bundle_strings(caps));
 }
 
 static void

@@ -37,7 +37,7 @@ static const char *const rt_bundle_readonly[] = {
 	"/proc/sysrq-trigger", NULL,
 };
 
-static json_t *
+json_t *
 rt_bundle_strings(const char *const *v)
 {
 	json_t *a = json_array();

@@ -72,6 +72,7 @@ int rt_rootfs_ensure(const char *dir, sdc_error_t *err);
 int rt_rootfs_unmount(const char *dir, sdc_error_t *err);
 
 /* bundle.c */
+json_t *rt_bundle_strings(const char *const *v);	/* a JSON array */
 json_t *rt_bundle_process(const struct rt_process *proc, const char *rootfs,
     const char *hostname, sdc_error_t *err);
 int rt_bundle_write(const struct rt_config *cfg, const struct rt_spec *spec,
