@@ -343,6 +343,26 @@ class Options(common.ContainersTest):
         finally:
             self.d.set_tunable("DEFAULT_PIDS_LIMIT", 0)
 
+    def test_joining_another_container(self):
+        # bob names alice's running container in every option that joins
+        # or borrows from another one: each is refused, and his own
+        # container name gets the same answer as hers
+        self.ok("run", "-d", "--name", "victim", "busybox", "sleep", "100")
+        vid = self.inspect("victim")["Id"]
+        self.ok("run", "-d", "--name", "bobs", "busybox", "sleep", "100", certs=self.bob)
+        for opt in ("--pid", "--ipc", "--network", "--volumes-from", "--uts", "--cgroupns"):
+            answers = []
+            for target in (vid, "bobs"):
+                value = target if opt == "--volumes-from" else "container:" + target
+                if opt in ("--uts", "--cgroupns"):
+                    value = "host"
+                r = self.docker(self.bob, "run", "--rm", opt, value, "busybox", "true")
+                self.assertNotEqual(r.returncode, 0, (opt, value))
+                answers.append(r.stderr.replace(target, "X"))
+            self.assertEqual(answers[0], answers[1], opt)
+        self.ok("rm", "-f", "victim")
+        self.ok("rm", "-f", "bobs", certs=self.bob)
+
     def inside(self, *args):
         return self.ok("run", "--rm", *args)
 
