@@ -588,8 +588,7 @@ opt_cap_name(const char *in, char *out, size_t len)
 }
 
 static int
-opt_cap_list(struct opt_ctx *x, const json_t *v, bool add, bool *all,
-    sdc_error_t *err)
+opt_cap_list(struct opt_ctx *x, const json_t *v, bool add, sdc_error_t *err)
 {
 	char name[64];
 	json_t *e;
@@ -597,13 +596,11 @@ opt_cap_list(struct opt_ctx *x, const json_t *v, bool add, bool *all,
 
 	if (opt_want_strings(x, v, err) < 0)
 		return -1;
-	*all = false;
 	json_array_foreach(v, i, e) {
 		opt_cap_name(json_string_value(e), name, sizeof name);
 		if (strcmp(name, "ALL") == 0) {
 			if (add)
 				return opt_refuse(x, "ALL", err);
-			*all = true;
 			continue;
 		}
 		if (!opt_in(opt_all_caps, name))
@@ -659,17 +656,13 @@ opt_caps_final(struct opt_ctx *x)
 static int
 opt_cap_add(struct opt_ctx *x, const json_t *v, sdc_error_t *err)
 {
-	bool all;
-
-	return opt_cap_list(x, v, true, &all, err);
+	return opt_cap_list(x, v, true, err);
 }
 
 static int
 opt_cap_drop(struct opt_ctx *x, const json_t *v, sdc_error_t *err)
 {
-	bool all;
-
-	return opt_cap_list(x, v, false, &all, err);
+	return opt_cap_list(x, v, false, err);
 }
 
 /* --- security options, sysctls, ulimits, tmpfs, hosts, groups --- */
