@@ -378,6 +378,7 @@ class Options(common.ContainersTest):
         script = ("cat /proc/self/status; echo PIDS $(cat /sys/fs/cgroup/pids/pids.max "
                   "2>/dev/null || cat /sys/fs/cgroup/pids.max); echo NOFILE $(ulimit -n) "
                   "$(ulimit -Hn); echo SHMMNI $(cat /proc/sys/kernel/shmmni); "
+                  "echo PORTS $(cat /proc/sys/net/ipv4/ip_unprivileged_port_start); "
                   "echo OOM $(cat /proc/self/oom_score_adj); grep db /etc/hosts; "
                   "echo DOMAIN $(cat /proc/sys/kernel/domainname); "
                   "touch /x 2>/dev/null || echo READONLY; df -k /dev/shm /run; "
@@ -385,7 +386,9 @@ class Options(common.ContainersTest):
                   "grep -E ' /run ' /proc/mounts")
         out = self.inside("--cap-drop", "NET_RAW", "--security-opt", "no-new-privileges",
                           "--pids-limit", "50", "--ulimit", "nofile=100:200", "--sysctl",
-                          "kernel.shmmni=1000", "--oom-score-adj", "500", "--add-host",
+                          "kernel.shmmni=1000", "--sysctl",
+                          "net.ipv4.ip_unprivileged_port_start=80", "--oom-score-adj", "500",
+                          "--add-host",
                           "db:10.0.0.5", "--domainname", "example.com", "--read-only",
                           "--shm-size", "10m", "--tmpfs", "/run:size=1m,exec",
                           "--cgroupns", "private", "busybox",
@@ -393,7 +396,8 @@ class Options(common.ContainersTest):
         self.assertEqual(int(status(out, "CapEff"), 16) & (1 << 13), 0)
         self.assertNotEqual(int(status(out, "CapEff"), 16), 0)
         self.assertEqual(status(out, "NoNewPrivs"), "1")
-        for line in ("PIDS 50", "NOFILE 100 200", "SHMMNI 1000", "OOM 500", "10.0.0.5\tdb",
+        for line in ("PIDS 50", "NOFILE 100 200", "SHMMNI 1000", "PORTS 80", "OOM 500",
+                     "10.0.0.5\tdb",
                      "DOMAIN example.com", "READONLY", "CGROUP 0"):
             self.assertIn(line + "\n", out)
         self.assertRegex(out, r"shm\s+10240\s")
