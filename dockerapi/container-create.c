@@ -14,7 +14,9 @@
  * replaces the image's.  Env is the image's with the request's on top.
  * Volumes (-v /data) are folders of the container's own, bound in, and go
  * with it; host paths are not offered (a container must not reach the
- * host's files).
+ * host's files).  Every other field of the body is checked against the
+ * options table (container-options.c) before anything is made: applied,
+ * or refused with a 400 naming it.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -166,14 +168,18 @@ create_default_str(json_t *config, const json_t *img, const char *key)
 		json_object_set_new(config, key, json_string(json_str(img, key, "")));
 }
 
+/* The image's labels under the request's; the image's reserved ones
+ * (com.joyent.package, triton.*) are dropped: only the request steers
+ * provisioning. */
 static json_t *
-create_labels(const json_t *config, const json_t *img)
+create_labels(struct dockerapi *d, const json_t *config, const json_t *img)
 {
 	json_t *labels = json_object(), *v;
 	const char *k;
 
 	json_object_foreach(json_object_get(img, "Labels"), k, v)
-		json_object_set(labels, k, v);
+		if (!labels_reserved(d, k))
+			json_object_set(labels, k, v);
 	json_object_foreach(json_object_get(config, "Labels"), k, v)
 		json_object_set(labels, k, v);
 	return labels;
@@ -206,21 +212,16 @@ create_name(struct containers *cs, struct http_request *req, char **out,
 	return 0;
 }
 
-/* Volumes as binds of folders under the container's, and Mounts. */
+/* Volumes as binds of folders under the container's. */
 static int
 create_volumes(struct ctr *c, const char *dir, const json_t *config,
-    const json_t *hc, struct rt_mount **mounts, size_t *n, sdc_error_t *err)
+    struct rt_mount **mounts, size_t *n, sdc_error_t *err)
 {
 	json_t *vols = json_object_get(config, "Volumes"), *v, *list;
 	const char *dest;
 	char *src;
 	size_t i = 0;
 
-	if (json_array_size(json_object_get(hc, "Binds")) > 0 ||
-	    json_array_size(json_object_get(hc, "Mounts")) > 0)
-		return sdc_make_error_code(err, 400, "host volumes and named "
-		    "volumes are not supported; use -v /path for a volume of "
-		    "the container's own");
 	list = json_array();
 	*mounts = xcalloc(json_object_size(vols) + 1, sizeof **mounts);
 	json_object_foreach(vols, dest, v) {
@@ -282,6 +283,7 @@ struct create_ctx {
 	json_t *diff_ids;
 	struct package pkg;
 	struct logconfig lc;
+	struct ctr_opts opts;		/* container-options.c */
 	char **layers;
 	char **argv;
 	char **env;
@@ -289,7 +291,7 @@ struct create_ctx {
 	size_t nmounts;
 };
 
-static char **
+char **
 create_strv(const json_t *a)
 {
 	char **v = xcalloc(json_array_size(a) + 1, sizeof *v);
@@ -300,7 +302,7 @@ create_strv(const json_t *a)
 	return v;
 }
 
-static void
+void
 create_strv_free(char **v)
 {
 	for (size_t i = 0; v != NULL && v[i] != NULL; i++)
@@ -315,6 +317,7 @@ create_ctx_free(struct create_ctx *x)
 	json_decref(x->img);
 	json_decref(x->diff_ids);
 	package_clear(&x->pkg);
+	options_clear(&x->opts);
 	create_strv_free(x->layers);
 	create_strv_free(x->argv);
 	create_strv_free(x->env);
@@ -393,9 +396,10 @@ create_check(struct create_ctx *x, struct http_request *req, int minor,
 	    restart_validate(hc, err) < 0 ||
 	    create_image(x, ctr_account(req), err) < 0)
 		return -1;
-	labels = create_labels(config, x->img);
+	labels = create_labels(d, config, x->img);
 	json_object_set_new(config, "Labels", labels);
 	if (packages_choose(d, hc, labels, &x->pkg, err) < 0 ||
+	    options_check(d, config, &x->pkg, &x->opts, err) < 0 ||
 	    quota_check_containers(d, ctr_account(req), err) < 0 ||
 	    capacity_check(d, x->pkg.memory, NULL, err) < 0)
 		return -1;
@@ -406,6 +410,7 @@ create_check(struct create_ctx *x, struct http_request *req, int minor,
 	create_env(config, x->img);
 	create_default_str(config, x->img, "WorkingDir");
 	create_default_str(config, x->img, "User");
+	create_default_str(config, x->img, "StopSignal");
 	if (json_object_get(config, "Volumes") == NULL ||
 	    json_is_null(json_object_get(config, "Volumes")))
 		json_object_set(config, "Volumes", json_object_get(x->img,
@@ -490,10 +495,11 @@ create_make(struct create_ctx *x, sdc_error_t *err)
 	int rc;
 
 	xasprintf(&dir, "%s/%s", cs->zones, c->uuid);
-	rc = create_volumes(c, dir, c->config, c->host_config, &x->mounts,
+	rc = create_volumes(c, dir, c->config, &x->mounts,
 	    &x->nmounts, err);
 	if (rc == 0) {
 		create_spec(x, &spec);
+		options_spec(&x->opts, &spec);
 		if ((rc = rt_create(&cs->rt, &spec, err)) < 0 && (*err)->code == 0)
 			(*err)->code = 400;
 	}

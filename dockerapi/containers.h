@@ -28,6 +28,7 @@
 
 struct event;
 struct bufferevent;
+struct buf;
 struct ctr_attach;
 struct ctr_waiter;
 struct ctr_stopper;
@@ -112,6 +113,9 @@ int ctr_create(struct http_request *req, void *arg);
 /* A Docker-style name ("eager_turing") not taken in the account. */
 char *ctr_name_generate(struct containers *cs, const char *account);
 bool ctr_name_valid(const char *name);
+/* A JSON array of strings as a NULL-terminated vector, and its free. */
+char **create_strv(const json_t *a);
+void create_strv_free(char **v);
 
 /* packages.c */
 struct package {
@@ -128,9 +132,40 @@ int packages_choose(struct dockerapi *d, const json_t *host_config,
     const json_t *labels, struct package *out, sdc_error_t *err);
 void package_clear(struct package *p);
 
+/* container-options.c: every field of a create body applied or refused */
+struct ctr_opts {
+	char **caps;			/* NULL: Docker's default set */
+	bool no_new_privileges;
+	bool readonly_rootfs;
+	bool cgroupns;
+	int oom_score_adj;
+	struct rt_rlimit rlimits[16];
+	size_t nrlimits;
+	int64_t shm_size;		/* 0: the default */
+	int64_t memory_reservation;
+	int64_t pids_limit;		/* 0: the package's */
+	struct rt_tmpfs *tmpfs;
+	size_t ntmpfs;
+	char **group_add, **sysctls, **extra_hosts;
+	const char *init;		/* the init's host path, or NULL */
+	const char *domainname;		/* borrowed from the body */
+	unsigned console_height, console_width;
+};
+/* Check the request's body (before the image's config is merged in)
+ * field by field; 400 naming the first field refused. */
+int options_check(struct dockerapi *d, const json_t *body,
+    const struct package *pkg, struct ctr_opts *o, sdc_error_t *err);
+/* What was accepted, into the runtime spec (pointers into o). */
+void options_spec(const struct ctr_opts *o, struct rt_spec *spec);
+void options_clear(struct ctr_opts *o);
+/* The table as a markdown table (docs/) or roff .TP list (dockerapi.8). */
+void options_doc(struct buf *b, bool roff);
+
 /* labels.c */
 int labels_validate(struct dockerapi *d, const json_t *labels,
     sdc_error_t *err);
+/* Under one of RESERVED_LABEL_NAMESPACES (triton.*, com.joyent.*). */
+bool labels_reserved(struct dockerapi *d, const char *key);
 /* "k" or "k=v" against labels. */
 bool labels_match(const json_t *labels, const char *filter);
 

@@ -7,13 +7,18 @@
  * refused with Triton's wording, naming the label.  Every other label is
  * the user's, kept as given and filterable.  Both lists are tunables, so
  * an operator defining a new label needs no new binary.
+ *
+ * Reserved labels steer provisioning (com.joyent.package picks the
+ * package), so they come from the request alone: container-create.c
+ * drops the image's reserved labels when it merges the image's labels in,
+ * and an image built elsewhere cannot choose its own package.
  */
 #include <string.h>
 
 #include "containers.h"
 #include "jsonutil.h"
 
-static bool
+bool
 labels_reserved(struct dockerapi *d, const char *key)
 {
 	const json_t *ns = json_object_get(tunables_get(d),

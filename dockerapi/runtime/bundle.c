@@ -19,7 +19,7 @@
 #include "xalloc.h"
 #include "dockerapi/runtime/internal.h"
 
-static const char *const rt_bundle_caps[] = {
+const char *const rt_default_caps[] = {
 	"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER",
 	"CAP_MKNOD", "CAP_NET_RAW", "CAP_SETGID", "CAP_SETUID", "CAP_SETFCAP",
 	"CAP_SETPCAP", "CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT", "CAP_KILL",
@@ -37,7 +37,7 @@ static const char *const rt_bundle_readonly[] = {
 	"/proc/sysrq-trigger", NULL,
 };
 
-static json_t *
+json_t *
 rt_bundle_strings(const char *const *v)
 {
 	json_t *a = json_array();
@@ -102,7 +102,7 @@ rt_bundle_process(const struct rt_process *proc, const char *rootfs,
 	rt_bundle_default_env(env, "HOSTNAME", hostname);
 	rt_bundle_default_env(env, "TERM", proc->tty ? "xterm" : NULL);
 	rt_bundle_default_env(env, "HOME", u.home);
-	caps = rt_bundle_strings(rt_bundle_caps);
+	caps = rt_bundle_strings(rt_default_caps);
 	argv = rt_bundle_strings(proc->argv);
 	p = json_pack("{s:b,s:o,s:o,s:o,s:s,s:{s:O,s:O,s:O,s:O},s:b}",
 	    "terminal", proc->tty, "user", rt_bundle_user(&u), "args", argv,
@@ -260,6 +260,10 @@ rt_bundle_write(const struct rt_config *cfg, const struct rt_spec *spec,
 	    "root", "path", RT_DIR_ROOT, "readonly", spec->readonly_rootfs,
 	    "hostname", hostname, "mounts", rt_bundle_mounts(spec, dir),
 	    "linux", rt_bundle_linux(cfg, spec));
+	if (rt_bundle_options(config, spec, dir, err) < 0) {
+		json_decref(config);
+		return -1;
+	}
 	xasprintf(&path, "%s/config.json", dir);
 	rc = rt_json_write(path, config, err);
 	free(path);

@@ -70,6 +70,8 @@ rt_exec_process(const struct rt_config *cfg, const char *id,
 	    json_string_value(json_object_get(config, "hostname")), err);
 	if (p != NULL && (proc->user == NULL || proc->user[0] == '\0'))
 		json_object_set(p, "user", json_object_get(cproc, "user"));
+	if (p != NULL)
+		rt_bundle_options_exec(p, cproc);
 	free(rootfs);
 	free(env);
 	free(dir);

@@ -72,10 +72,17 @@ int rt_rootfs_ensure(const char *dir, sdc_error_t *err);
 int rt_rootfs_unmount(const char *dir, sdc_error_t *err);
 
 /* bundle.c */
+json_t *rt_bundle_strings(const char *const *v);	/* a JSON array */
 json_t *rt_bundle_process(const struct rt_process *proc, const char *rootfs,
     const char *hostname, sdc_error_t *err);
 int rt_bundle_write(const struct rt_config *cfg, const struct rt_spec *spec,
     const char *dir, sdc_error_t *err);
+
+/* bundle-options.c: Docker's options over the default config.json; an
+ * exec's process keeps the container's capabilities and limits. */
+int rt_bundle_options(json_t *config, const struct rt_spec *spec,
+    const char *dir, sdc_error_t *err);
+void rt_bundle_options_exec(json_t *process, const json_t *container_process);
 
 /* monitor.c: the monitor's lock, spawning one. */
 bool rt_monitor_alive(const char *dir);

@@ -58,6 +58,18 @@ struct rt_mount {
 	bool readonly;
 };
 
+/* A resource limit of the container's processes (Docker's --ulimit). */
+struct rt_rlimit {
+	const char *type;		/* "RLIMIT_NOFILE", ... */
+	uint64_t soft, hard;
+};
+
+/* A tmpfs mount (Docker's --tmpfs): options as mount(8) takes them. */
+struct rt_tmpfs {
+	const char *destination;
+	const char *options;		/* "size=65536k,mode=1777,exec" */
+};
+
 /* What rt_create() builds.  Arrays of strings are NULL-terminated. */
 struct rt_spec {
 	const char *id;			/* folder name and runtime id */
@@ -81,7 +93,38 @@ struct rt_spec {
 	uint64_t cpu_shares;		/* 0: default */
 	int64_t pids_limit;		/* 0: none */
 	int64_t disk;			/* writable layer bytes; 0: no limit */
+	/* Docker's options (bundle-options.c); zero is Docker's default. */
+	const char *const *caps;	/* the capability set ("CAP_CHOWN", ...);
+					 * NULL: rt_default_caps */
+	bool no_new_privileges;
+	int oom_score_adj;
+	const struct rt_rlimit *rlimits;
+	size_t nrlimits;
+	int64_t shm_size;		/* /dev/shm bytes; 0: 64 MiB */
+	const struct rt_tmpfs *tmpfs;
+	size_t ntmpfs;
+	const char *const *group_add;	/* group names (the image's /etc/group)
+					 * or gids, added to the user's */
+	const char *const *sysctls;	/* "key=value" */
+	const char *const *extra_hosts;	/* "name:address" lines for /etc/hosts */
+	const char *init;		/* host path of an init (tini) bound at
+					 * RT_INIT_PATH and run first; NULL: none */
+	bool cgroupns;			/* a cgroup namespace of its own */
+	const char *domainname;		/* NULL: none */
+	unsigned console_height;	/* the TTY's first size; 0: the runtime's */
+	unsigned console_width;
+	int64_t memory_reservation;	/* bytes (soft limit); 0: none */
 };
+
+/* Where an init given in rt_spec.init appears inside, as with dockerd. */
+#define RT_INIT_PATH "/sbin/docker-init"
+
+/* Docker's default capability set, NULL-terminated. */
+extern const char *const rt_default_caps[];
+/* A group's gid from a root filesystem's /etc/group (a name or a number);
+ * the error names a group that is not there. */
+int rt_group_gid(const char *rootfs, const char *group, gid_t *out,
+    sdc_error_t *err);
 
 /* Create the folder, mount the root filesystem, write config.json.  The
  * container is then "created"; nothing runs until rt_start(). */

@@ -156,3 +156,16 @@ rt_user_resolve(const char *rootfs, const char *spec, struct rt_user *u,
 	free(user);
 	return rc;
 }
+
+int
+rt_group_gid(const char *rootfs, const char *group, gid_t *out,
+    sdc_error_t *err)
+{
+	struct rt_user u;
+
+	memset(&u, 0, sizeof u);
+	if (rt_user_groups(rootfs, group, "", &u, err) < 0)
+		return -1;
+	*out = u.gid;
+	return 0;
+}

@@ -1,0 +1,222 @@
+/*
+ * test_container_options.c: the create body's options table
+ * (dockerapi/container-options.c).
+ *
+ * The pages list what the table says: docs/container-options.md and
+ * dockerapi(8) hold, between their markers, exactly what options_doc
+ * renders (SDC_WRITE_DOCS=1 writes it there instead of comparing).  And a
+ * few checks that need no daemon: the zero values clients send pass, a
+ * refusal names the field and the flag, capabilities are Docker's default
+ * less the dropped plus the added back.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "buf.h"
+#include "fsutil.h"
+#include "xalloc.h"
+#include "dockerapi/containers.h"
+
+static char *
+top_path(const char *rel)
+{
+	const char *top = getenv("SDC_TOP");
+	char *p;
+
+	xasprintf(&p, "%s/%s", top != NULL ? top : ".", rel);
+	return p;
+}
+
+static char *
+slurp(const char *path)
+{
+	struct buf b = BUF_INIT;
+	char chunk[4096];
+	size_t n;
+	FILE *f = fopen(path, "r");
+
+	assert_non_null(f);
+	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+		buf_append(&b, chunk, n);
+	fclose(f);
+	return buf_detach(&b, &n);
+}
+
+/* The text between the line `begin` and the line `end` of a page is what
+ * options_doc renders. */
+static void
+check_page(const char *rel, bool roff, const char *begin, const char *end)
+{
+	char *path = top_path(rel), *text = slurp(path), *a, *z;
+	struct buf want = BUF_INIT;
+	FILE *f;
+
+	options_doc(&want, roff);
+	a = strstr(text, begin);
+	assert_non_null(a);
+	a += strlen(begin);
+	z = strstr(a, end);
+	assert_non_null(z);
+	if (getenv("SDC_WRITE_DOCS") != NULL) {
+		f = fopen(path, "w");
+		assert_non_null(f);
+		fwrite(text, 1, (size_t)(a - text), f);
+		fputs(buf_str(&want), f);
+		fputs(z, f);
+		assert_int_equal(fclose(f), 0);
+	} else {
+		if ((size_t)(z - a) != want.len ||
+		    memcmp(a, buf_str(&want), want.len) != 0)
+			fail_msg("%s is not what the options table renders; run "
+			    "SDC_WRITE_DOCS=1 build/tests/test_container_options",
+			    rel);
+	}
+	buf_free(&want);
+	free(text);
+	free(path);
+}
+
+static void
+test_pages(void **state)
+{
+	check_page("docs/container-options.md", false,
+	    "<!-- the table: generated -->\n", "<!-- end of the table -->");
+	check_page("man/dockerapi.8", true,
+	    ".\\\" the options table: generated\n",
+	    ".\\\" end of the options table");
+}
+
+static struct package pkg = { .name = "t4-standard-1G", .memory = 1024,
+    .vcpus = 0.25, .disk = 25600 };
+
+static int
+check(const char *text, struct ctr_opts *o, sdc_error_t *err)
+{
+	json_t *body = json_loads(text, 0, NULL);
+	int rc;
+
+	assert_non_null(body);
+	rc = options_check(NULL, body, &pkg, o, err);
+	json_decref(body);
+	return rc;
+}
+
+static void
+refused(const char *text, const char *words)
+{
+	sdc_error_t err = NULL;
+	struct ctr_opts o;
+
+	if (check(text, &o, &err) == 0)
+		fail_msg("%s was accepted", text);
+	assert_int_equal(err->code, 400);
+	if (strstr(sdc_error_msg(err), words) == NULL)
+		fail_msg("\"%s\" does not say \"%s\"", sdc_error_msg(err), words);
+	sdc_error_release(&err);
+}
+
+static void
+test_zero_values(void **state)
+{
+	sdc_error_t err = NULL;
+	struct ctr_opts o;
+
+	assert_int_equal(check("{\"Image\": \"x\", \"Env\": null, \"Volumes\": "
+	    "{}, \"HostConfig\": {\"NetworkMode\": \"default\", \"ConsoleSize\": "
+	    "[0, 0], \"LogConfig\": {\"Type\": \"\", \"Config\": {}}, "
+	    "\"MemorySwappiness\": -1, \"Devices\": [], \"CapAdd\": null, "
+	    "\"Privileged\": false, \"PidsLimit\": 0, \"Isolation\": \"\"}, "
+	    "\"NetworkingConfig\": {\"EndpointsConfig\": {\"default\": "
+	    "{\"IPAMConfig\": null, \"GwPriority\": 0}}}}", &o, &err), 0);
+	assert_null(o.caps);
+	assert_false(o.no_new_privileges);
+	options_clear(&o);
+}
+
+static void
+test_refusals(void **state)
+{
+	refused("{\"HostConfig\": {\"Privileged\": true}}",
+	    "HostConfig.Privileged (--privileged): not supported");
+	refused("{\"HostConfig\": {\"PidMode\": \"host\"}}",
+	    "HostConfig.PidMode (--pid): \"host\" is not supported");
+	refused("{\"HostConfig\": {\"CapAdd\": [\"SYS_ADMIN\"]}}",
+	    "\"CAP_SYS_ADMIN\" is not supported");
+	refused("{\"HostConfig\": {\"CapDrop\": [\"BOGUS\"]}}",
+	    "unknown capability: \"CAP_BOGUS\"");
+	refused("{\"HostConfig\": {\"SecurityOpt\": [\"seccomp:unconfined\"]}}",
+	    "seccomp:unconfined");
+	refused("{\"HostConfig\": {\"SecurityOpt\": [\"bogus\"]}}",
+	    "Invalid --security-opt");
+	refused("{\"HostConfig\": {\"Sysctls\": {\"kernel.panic\": \"1\"}}}",
+	    "kernel.panic");
+	refused("{\"HostConfig\": {\"ShmSize\": 2147483648}}",
+	    "more than the package's memory");
+	refused("{\"HostConfig\": {\"Tmpfs\": {\"/proc/x\": \"\"}}}",
+	    "invalid mount path");
+	refused("{\"HostConfig\": {\"Ulimits\": [{\"Name\": \"nofile\", "
+	    "\"Soft\": -1, \"Hard\": -1}]}}", "nofile above 1048576");
+	refused("{\"HostConfig\": {\"Ulimits\": [{\"Name\": \"core\", "
+	    "\"Soft\": 2, \"Hard\": 1}]}}", "soft limit");
+	refused("{\"HostConfig\": {\"Binds\": [\"/:/host\"]}}",
+	    "host volumes and named volumes are not supported");
+	refused("{\"HostConfig\": {\"Bogus\": 1}}", "HostConfig.Bogus");
+	refused("{\"Bogus\": \"x\"}", "Config.Bogus");
+	refused("{\"NetworkingConfig\": {\"EndpointsConfig\": {\"net\": {}}}}",
+	    "\"net\" is not supported");
+	refused("{\"StopSignal\": \"SIGNOPE\"}", "Invalid signal: SIGNOPE");
+}
+
+static void
+test_applied(void **state)
+{
+	sdc_error_t err = NULL;
+	struct ctr_opts o;
+	struct rt_spec spec;
+
+	assert_int_equal(check("{\"HostConfig\": {\"CapDrop\": [\"ALL\"], "
+	    "\"CapAdd\": [\"chown\"], \"SecurityOpt\": [\"no-new-privileges\"], "
+	    "\"Ulimits\": [{\"Name\": \"nofile\", \"Soft\": 10, \"Hard\": 20}], "
+	    "\"Tmpfs\": {\"/run\": \"exec\"}, \"ShmSize\": 1048576, "
+	    "\"Sysctls\": {\"net.ipv4.ip_forward\": \"1\"}}}", &o, &err), 0);
+	assert_non_null(o.caps);
+	assert_string_equal(o.caps[0], "CAP_CHOWN");
+	assert_null(o.caps[1]);
+	assert_true(o.no_new_privileges);
+	assert_int_equal(o.nrlimits, 1);
+	assert_string_equal(o.rlimits[0].type, "RLIMIT_NOFILE");
+	assert_int_equal(o.rlimits[0].hard, 20);
+	assert_int_equal(o.ntmpfs, 1);
+	assert_string_equal(o.tmpfs[0].options, "exec,size=1048576k");
+	assert_string_equal(o.sysctls[0], "net.ipv4.ip_forward=1");
+	memset(&spec, 0, sizeof spec);
+	options_spec(&o, &spec);
+	assert_int_equal(spec.shm_size, 1048576);
+	assert_string_equal(spec.caps[0], "CAP_CHOWN");
+	options_clear(&o);
+
+	assert_int_equal(check("{\"HostConfig\": {\"CapDrop\": [\"NET_RAW\"]}}",
+	    &o, &err), 0);
+	for (size_t i = 0; o.caps[i] != NULL; i++)
+		assert_string_not_equal(o.caps[i], "CAP_NET_RAW");
+	options_clear(&o);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_pages),
+		cmocka_unit_test(test_zero_values),
+		cmocka_unit_test(test_refusals),
+		cmocka_unit_test(test_applied),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
