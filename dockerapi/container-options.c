@@ -515,22 +515,6 @@ opt_swappiness(struct opt_ctx *x, const json_t *v, sdc_error_t *err)
 	return opt_want_int(x, v, -1, 100, &n, err);
 }
 
-/* The package's pids limit: its "pids" in PACKAGES, else
- * DEFAULT_PIDS_LIMIT; 0 when neither is set. */
-static int64_t
-opt_package_pids(const struct opt_ctx *x)
-{
-	const json_t *table = json_object_get(tunables_get(x->d), "PACKAGES");
-	const json_t *j;
-	size_t i;
-
-	json_array_foreach(table, i, j)
-		if (strcmp(json_str(j, "name", ""), x->pkg->name) == 0 &&
-		    json_int(j, "pids", 0) > 0)
-			return json_int(j, "pids", 0);
-	return tunable_int(x->d, "DEFAULT_PIDS_LIMIT", 0);
-}
-
 static int
 opt_pids_limit(struct opt_ctx *x, const json_t *v, sdc_error_t *err)
 {
@@ -541,7 +525,7 @@ opt_pids_limit(struct opt_ctx *x, const json_t *v, sdc_error_t *err)
 		return -1;
 	if (n == 0)
 		return 0;
-	cap = opt_package_pids(x);
+	cap = x->pkg->pids;	/* packages_choose filled it in */
 	if (cap > 0 && (n < 0 || n > cap))
 		return opt_fail(x, err, "%s is more than the package's limit "
 		    "(%s: %lld)", n < 0 ? "unlimited" : "the value", x->pkg->name,
