@@ -164,6 +164,8 @@ struct attach_opts {
 	bool in, out, err;		/* the streams the client wants */
 	bool raw;			/* TTY: no multiplexing headers */
 	bool stdin_once;		/* client's EOF closes the stdin */
+	struct limits_hold *hold;	/* the account's count of long-lived
+					 * requests: released when it ends */
 };
 /* Called with the exit frame (NULL if the monitor hung up without one),
  * before the stream ends. */

@@ -101,11 +101,14 @@ http_on_close(struct http_request *req, http_event_fn fn, void *arg)
 	HTTP_REQ(req)->on_close_arg = arg;
 }
 
-void
+void *
 http_on_finish(struct http_request *req, http_event_fn fn, void *arg)
 {
+	void *old = HTTP_REQ(req)->on_finish_arg;
+
 	HTTP_REQ(req)->on_finish = fn;
 	HTTP_REQ(req)->on_finish_arg = arg;
+	return old;
 }
 
 X509 *

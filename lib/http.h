@@ -163,8 +163,9 @@ void http_pause_body(struct http_request *req, bool pause);
 void http_on_close(struct http_request *req, http_event_fn fn, void *arg);
 /* Called once when the request is over, however it ended (answered, the
  * client gone, the connection taken over): for the caller's accounting.
- * One per request; NULL removes it. */
-void http_on_finish(struct http_request *req, http_event_fn fn, void *arg);
+ * One per request; returns the arg of the one it replaces (NULL, NULL
+ * takes it back). */
+void *http_on_finish(struct http_request *req, http_event_fn fn, void *arg);
 
 /* The connection's TLS peer certificate (borrowed), or NULL. */
 X509 *http_peer_cert(const struct http_request *req);
