@@ -21,6 +21,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <jansson.h>
 
 #include "dockerapi.h"
@@ -229,6 +230,16 @@ json_t *ctr_inspect_json(struct containers *cs, const struct ctr *c,
 /* logs.c */
 int ctr_logs(struct http_request *req, void *arg);
 void logs_exited(struct ctr *c);
+
+/* logs-tail.c: a log's lines from the end (on a worker thread) */
+/* One line, newline included, of files[file] at offset off; return 1 to
+ * stop, 0 for the next (older). */
+typedef int logs_line_fn(void *arg, size_t file, off_t off, const char *line,
+    size_t len);
+/* files (names in dir, oldest first, the live one last) from the newest
+ * complete line backward.  -1 on a read error (errno). */
+int logs_tail_scan(const char *dir, char *const *files, size_t nfiles,
+    logs_line_fn *fn, void *arg);
 
 /* top.c, stats.c */
 int ctr_top(struct http_request *req, void *arg);
