@@ -49,7 +49,7 @@
 #define LOGS_PENDING_MAX (1024 * 1024)
 #define LOGS_BATCH (64 * 1024)          /* worker: bytes per hand-over */
 #define LOGS_HANDOVER_MAX (1024 * 1024) /* worker: waits above this */
-#define LOGS_WORKER_STACK (256 * 1024)
+#define LOGS_WORKER_STACK (1024 * 1024)
 
 struct logs_follow {
 	struct logs_follow *next;
@@ -446,8 +446,10 @@ logs_watch(struct logs_follow *lf)
 	event_add(lf->ino_ev, NULL);
 }
 
-static void
-logs_pump(struct logs_follow *lf)
+/* Read on from where the reading state points to the end of the live
+ * file; false when stopped first (the client is full, or gone). */
+static bool
+logs_read_through(struct logs_follow *lf)
 {
 	for (;;) {
 		if (lf->fp == NULL && !logs_open(lf)) {
@@ -455,19 +457,27 @@ logs_pump(struct logs_follow *lf)
 				lf->idx++;
 				continue;
 			}
-			break;          /* no live log (driver none) */
+			return true;    /* no live log (driver none) */
 		}
-		if (!logs_read_file(lf)) {
+		if (!logs_read_file(lf))
+			return false;
+		if (lf->idx + 1 >= lf->nfiles)
+			return true;
+		fclose(lf->fp);
+		lf->fp = NULL;
+		lf->idx++;
+	}
+}
+
+static void
+logs_pump(struct logs_follow *lf)
+{
+	for (;;) {
+		if (!logs_read_through(lf)) {
 			http_stream_on_drain(lf->req, logs_drained, lf);
 			return;
 		}
-		if (lf->idx + 1 < lf->nfiles) {
-			fclose(lf->fp);
-			lf->fp = NULL;
-			lf->idx++;
-			continue;
-		}
-		if (lf->follow && logs_rotated(lf)) {
+		if (lf->follow && lf->fp != NULL && logs_rotated(lf)) {
 			fclose(lf->fp);
 			lf->fp = NULL;
 			continue;       /* the new stdio.log, from its start */
@@ -515,29 +525,6 @@ logs_closed(struct http_request *req, void *arg)
 
 /* --- the worker: what the log already holds --- */
 
-/* Read forward from where the reading state points to the end of the
- * live file (not following). */
-static void
-logs_work_forward(struct logs_follow *lf)
-{
-	for (;;) {
-		if (lf->fp == NULL && !logs_open(lf)) {
-			if (lf->idx + 1 < lf->nfiles) {
-				lf->idx++;
-				continue;
-			}
-			return;
-		}
-		if (!logs_read_file(lf))
-			return;         /* cancelled */
-		if (lf->idx + 1 >= lf->nfiles)
-			return;
-		fclose(lf->fp);
-		lf->fp = NULL;
-		lf->idx++;
-	}
-}
-
 static void *
 logs_work_main(void *arg)
 {
@@ -557,7 +544,7 @@ logs_work_main(void *arg)
 		lf->tail = -1;
 	}
 	if (!atomic_load(&lf->cancel))
-		logs_work_forward(lf);
+		logs_read_through(lf);  /* false only when cancelled */
 	logs_handover(lf);
 	pthread_mutex_lock(&lf->lock);
 	lf->worker_done = true;
