@@ -61,6 +61,40 @@ class DataDenial(common.ContainersTest):
         self.ok("rm", "a-ev2")
         self.ok("rm", "b-1100", certs=self.bob)
 
+    def test_attach_streams_count_until_they_end(self):
+        """An attach stream takes the socket over and keeps its place in
+        ACCOUNT_MAX_STREAMS until it ends, not only until its request."""
+        self.d.set_tunable("ACCOUNT_MAX_STREAMS", 2)
+        try:
+            cid = self.ok("create", "--name", "att", "busybox", "true").strip()
+            held = []
+            self.wait_until("the limit to apply", lambda: self.events_status() == 200)
+            for _ in range(2):
+                c = self.conn(self.alice)
+                c.request("POST", "/containers/%s/attach?stream=1&stdout=1" % cid)
+                r = c.getresponse()     # holds the socket: keep it
+                self.assertEqual(r.status, 200)
+                held.append(r)
+            self.wait_until("the limit to apply", lambda: self.events_status() == 429)
+            self.assertEqual(self.events_status(self.bob), 200)
+            # the streams end with the container, and give their places back
+            self.ok("rm", "-f", "att")
+            self.wait_until("the places to come back",
+                            lambda: self.events_status() == 200, timeout=15)
+            for c in held:
+                c.close()
+        finally:
+            self.d.set_tunable("ACCOUNT_MAX_STREAMS", 256)
+
+    def events_status(self, certs=None):
+        """GET /events?until=now: a long-lived request that ends at once."""
+        c = self.conn(certs or self.alice)
+        c.request("GET", "/events?since=1&until=%d" % int(time.time()))
+        r = c.getresponse()
+        r.read()
+        c.close()
+        return r.status
+
     def write_big_log(self, name):
         """A rotated file of BIG_MB of old stdout lines, and a live file
         of 20 lines of 2021."""
