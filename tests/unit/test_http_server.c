@@ -33,6 +33,8 @@ static struct {
 	atomic_int slow_started;        /* /slow reached its handler */
 	atomic_int release;             /* /stream may go on after "one" */
 	atomic_int pauses;              /* times /upload-slow paused its body */
+	atomic_int owner_released;      /* /owned's connection owner let go */
+	atomic_int finished;            /* /owned's requests were over */
 } seen;
 
 static void
@@ -73,6 +75,18 @@ static void
 on_close(struct http_request *req, void *arg)
 {
 	atomic_store(&seen.closed, 1);
+}
+
+static void
+owner_release(void *owner)
+{
+	atomic_fetch_add(&seen.owner_released, 1);
+}
+
+static void
+on_finish(struct http_request *req, void *arg)
+{
+	atomic_fetch_add(&seen.finished, 1);
 }
 
 /* A streamed upload: count the bytes, answer at the end. */
@@ -215,6 +229,16 @@ handler(struct http_request *req, void *arg)
 		return reply_text(req, http_query(req, "n") ? http_query(req, "n") : "-");
 	if (strcmp(p, "/id") == 0)
 		return reply_text(req, req->req_id);
+	if (strcmp(p, "/owned") == 0) {
+		/* an owner once per connection, a finish hook per request;
+		 * ?close=1 ends the connection with the answer */
+		if (http_conn_owner(req->conn) == NULL)
+			http_conn_set_owner(req->conn, (void *)1, owner_release);
+		http_on_finish(req, on_finish, NULL);
+		if (http_query(req, "close") != NULL)
+			http_close_after(req);
+		return reply_text(req, "owned");
+	}
 	if (strcmp(p, "/echo") == 0) {
 		http_reply(req, 200, "application/octet-stream", req->body.data,
 		    req->body.len);
@@ -890,6 +914,33 @@ test_peer_limits(void **state)
 	done(ts);
 }
 
+/* The daemon's accounting hooks: a request's finish runs once it is over,
+ * the connection's owner is released once when it closes, and
+ * http_close_after() ends the connection with the answer. */
+static void
+test_owner_and_finish(void **state)
+{
+	struct ts *ts = server(NULL);
+	struct tc *tc = tc_connect(ts->port);
+	struct tresp r;
+
+	assert_int_equal(tc_request(tc, "GET /owned HTTP/1.1\r\n\r\n", &r), 200);
+	tresp_free(&r);
+	assert_int_equal(tc_request(tc, "GET /owned HTTP/1.1\r\n\r\n", &r), 200);
+	assert_false(tresp_has(&r, "connection: close"));
+	tresp_free(&r);
+	assert_true(tc_wait_flag(&seen.finished, 2, 5));
+	assert_int_equal(atomic_load(&seen.owner_released), 0);
+	assert_int_equal(tc_request(tc, "GET /owned?close=1 HTTP/1.1\r\n\r\n", &r), 200);
+	assert_true(tresp_has(&r, "connection: close"));
+	tresp_free(&r);
+	assert_true(tc_wait_eof(tc, 5));
+	assert_true(tc_wait_flag(&seen.owner_released, 1, 5));
+	assert_true(tc_wait_flag(&seen.finished, 3, 5));
+	tc_close(tc);
+	done(ts);
+}
+
 /* A connection that says nothing is closed at the handshake timeout. */
 static void
 test_handshake_timeout(void **state)
@@ -1082,6 +1133,7 @@ main(void)
 		cmocka_unit_test(test_max_connections),
 		cmocka_unit_test(test_peer_limits),
 		cmocka_unit_test(test_handshake_timeout),
+		cmocka_unit_test(test_owner_and_finish),
 		cmocka_unit_test(test_uring_in_use),
 		cmocka_unit_test(test_hijack_after_stuck_answer),
 		cmocka_unit_test(test_reset_while_sending),
