@@ -240,6 +240,12 @@ typedef int logs_line_fn(void *arg, size_t file, off_t off, const char *line,
  * complete line backward.  -1 on a read error (errno). */
 int logs_tail_scan(const char *dir, char *const *files, size_t nfiles,
     logs_line_fn *fn, void *arg);
+/* True when a line is older than the point sought. */
+typedef bool logs_before_fn(void *arg, const char *line, size_t len);
+/* Where lines not older than a point in time begin (within a block):
+ * *file (an index in files) and *off, a line start. */
+int logs_since_seek(const char *dir, char *const *files, size_t nfiles,
+    logs_before_fn *before, void *arg, size_t *file, off_t *off);
 
 /* top.c, stats.c */
 int ctr_top(struct http_request *req, void *arg);

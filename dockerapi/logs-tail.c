@@ -15,6 +15,13 @@
  * A line still being written (no newline yet at the end of the live file)
  * is left out: the forward read takes it when it is complete.
  *
+ * --since without --tail is found the same way rather than by reading up
+ * to it: whole rotated files whose last line is older are passed over,
+ * and in the file where it falls a binary search on the lines' times
+ * (they are in order) finds a line start at most a block before the
+ * first line that is not older.  A --since near the end of a large log
+ * costs a few reads.
+ *
  * Plain files and pread(), no stdio: this runs on a worker thread of
  * logs.c, never on the loop.
  */
@@ -103,4 +110,106 @@ logs_tail_scan(const char *dir, char *const *files, size_t nfiles,
 		close(fd);
 	}
 	return rc < 0 ? -1 : 0;
+}
+
+/* The newest complete line of a file. */
+struct seek_last {
+	struct buf line;
+	bool found;
+};
+
+static int
+seek_last_line(void *arg, size_t file, off_t off, const char *line, size_t len)
+{
+	struct seek_last *l = arg;
+
+	buf_append(&l->line, line, len);
+	l->found = true;
+	return 1;
+}
+
+/* The first complete line starting after offset mid (before hi), into
+ * *line; false when there is none in the block there. */
+static bool
+seek_line_after(int fd, off_t mid, off_t hi, struct buf *blk, off_t *start,
+    size_t *len)
+{
+	size_t n = hi - mid > TAIL_BLOCK ? TAIL_BLOCK : (size_t)(hi - mid);
+	ssize_t got;
+	char *nl, *end;
+
+	buf_reset(blk);
+	buf_grow(blk, n);
+	got = pread(fd, blk->data, n, mid);
+	if (got <= 0)
+		return false;
+	blk->len = (size_t)got;
+	if ((nl = memchr(blk->data, '\n', blk->len)) == NULL)
+		return false;
+	nl++;
+	end = memchr(nl, '\n', blk->len - (size_t)(nl - blk->data));
+	if (end == NULL)
+		return false;
+	*start = mid + (off_t)(nl - blk->data);
+	*len = (size_t)(end + 1 - nl);
+	memmove(blk->data, nl, *len);
+	blk->len = *len;
+	return true;
+}
+
+int
+logs_since_seek(const char *dir, char *const *files, size_t nfiles,
+    logs_before_fn *before, void *arg, size_t *file, off_t *off)
+{
+	struct seek_last last = { BUF_INIT, false };
+	struct buf blk = BUF_INIT;
+	struct stat st;
+	off_t lo, hi, mid, start;
+	size_t len;
+	char *path;
+	int fd;
+
+	*file = 0;
+	*off = 0;
+	for (size_t i = 0; i < nfiles; i++) {
+		xasprintf(&path, "%s/%s", dir, files[i]);
+		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		free(path);
+		if (fd < 0 || fstat(fd, &st) != 0) {
+			if (fd >= 0)
+				close(fd);
+			continue;
+		}
+		buf_reset(&last.line);
+		last.found = false;
+		if (tail_file(fd, st.st_size, i, seek_last_line, &last) < 0 ||
+		    !last.found) {
+			close(fd);
+			continue;       /* empty, or unreadable: read it as is */
+		}
+		if (before(arg, last.line.data, last.line.len) &&
+		    i + 1 < nfiles) {
+			close(fd);      /* all of it is older */
+			*file = i + 1;
+			continue;
+		}
+		/* lines starting before lo are all older */
+		lo = 0;
+		hi = st.st_size;
+		while (hi - lo > TAIL_BLOCK) {
+			mid = lo + (hi - lo) / 2;
+			if (seek_line_after(fd, mid, hi, &blk, &start, &len) &&
+			    before(arg, blk.data, len))
+				lo = start;
+			else
+				hi = mid;
+		}
+		close(fd);
+		*file = i;
+		*off = lo;
+		break;
+	}
+	buf_free(&last.line);
+	buf_free(&blk);
+	return 0;
 }

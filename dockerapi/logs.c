@@ -7,7 +7,10 @@
  * (same fixed width), found in the line before it is parsed, so lines out
  * of range cost no JSON parsing.  --tail reads from the end instead
  * (logs-tail.c): the newest file first, backward, until it has N
- * matching records or, with --since, reaches an older one.
+ * matching records or, with --since, reaches an older one; then forward
+ * from there.  --since alone starts where a binary search on the times
+ * puts it, and reading what already is stops at the first line past
+ * --until: lines are written in time order.
  *
  * A log is a tenant's data and can be gigabytes: reading what is already
  * there (all of it, a --since/--until scan, a big tail) runs on a worker
@@ -259,15 +262,26 @@ logs_parse(const struct logs_follow *lf, const char *line, size_t len,
 	return s;
 }
 
-static void
+/* One line read forward; true when it is past --until. */
+static bool
 logs_record(struct logs_follow *lf, const char *line, size_t len)
 {
 	struct buf b = BUF_INIT;
-	int s = logs_parse(lf, line, len, &b);
+	int s;
 
-	if (s != 0)
+	if (lf->until[0] != '\0' && logs_line_range(lf, line, len) > 0)
+		return true;
+	if ((s = logs_parse(lf, line, len, &b)) != 0)
 		logs_emit(lf, s, b.data, b.len);
 	buf_free(&b);
+	return false;
+}
+
+/* A line older than --since (logs_since_seek). */
+static bool
+logs_before_since(void *arg, const char *line, size_t len)
+{
+	return logs_line_range(arg, line, len) < 0;
 }
 
 /* --tail, from the end (logs-tail.c): find where the answer begins. */
@@ -325,13 +339,15 @@ logs_rotated(struct logs_follow *lf)
 	return moved;
 }
 
-/* Lines until EOF of the current file; false if the client is full. */
+/* Lines until EOF of the current file; false if the client is full (on the
+ * worker: if it is gone, or the lines are past --until). */
 static bool
 logs_read_file(struct logs_follow *lf)
 {
 	char *line = NULL;
 	size_t cap = 0;
 	ssize_t n;
+	bool past = false;
 
 	clearerr(lf->fp);
 	while ((n = getline(&line, &cap, lf->fp)) > 0) {
@@ -341,12 +357,15 @@ logs_read_file(struct logs_follow *lf)
 		}
 		if (lf->partial.len > 0) {
 			buf_append(&lf->partial, line, (size_t)n);
-			logs_record(lf, lf->partial.data, lf->partial.len);
+			past = logs_record(lf, lf->partial.data, lf->partial.len);
 			buf_reset(&lf->partial);
 		} else
-			logs_record(lf, line, (size_t)n);
-		if (lf->working ? atomic_load(&lf->cancel) :
-		    http_stream_pending(lf->req) > LOGS_PENDING_MAX) {
+			past = logs_record(lf, line, (size_t)n);
+		/* lines are in time order: reading what already is, nothing
+		 * after one past --until is wanted */
+		if ((past && lf->working && !lf->follow) ||
+		    (lf->working ? atomic_load(&lf->cancel) :
+		    http_stream_pending(lf->req) > LOGS_PENDING_MAX)) {
 			free(line);
 			return false;
 		}
@@ -531,17 +550,19 @@ logs_work_main(void *arg)
 	struct logs_follow *lf = arg;
 	uint64_t one = 1;
 
-	if (lf->tail >= 0) {
-		lf->start_file = 0;
-		lf->start_off = 0;
+	lf->start_file = 0;
+	lf->start_off = 0;
+	if (lf->tail >= 0)
 		logs_tail_scan(lf->dir, lf->files, lf->nfiles, logs_tail_line, lf);
-		lf->idx = lf->start_file;
-		if (!atomic_load(&lf->cancel) && logs_open(lf) &&
-		    fseeko(lf->fp, lf->start_off, SEEK_SET) != 0) {
-			fclose(lf->fp);
-			lf->fp = NULL;
-		}
-		lf->tail = -1;
+	else if (lf->since[0] != '\0')
+		logs_since_seek(lf->dir, lf->files, lf->nfiles, logs_before_since,
+		    lf, &lf->start_file, &lf->start_off);
+	lf->tail = -1;
+	lf->idx = lf->start_file;
+	if (lf->start_off > 0 && !atomic_load(&lf->cancel) && logs_open(lf) &&
+	    fseeko(lf->fp, lf->start_off, SEEK_SET) != 0) {
+		fclose(lf->fp);
+		lf->fp = NULL;
 	}
 	if (!atomic_load(&lf->cancel))
 		logs_read_through(lf);  /* false only when cancelled */
