@@ -200,6 +200,10 @@ api_dispatch(struct http_request *req, void *arg)
 			account_free(a);
 			return HTTP_DONE;
 		}
+		if (limits_admit(d, req, a, route->flags & API_LONG) < 0) {
+			account_free(a);
+			return HTTP_DONE;
+		}
 	}
 	req->data = a;
 	rc = route->handler(req, d);

@@ -92,6 +92,7 @@ attach_free(struct ctr_attach *a)
 	if (a->fd >= 0)
 		close(a->fd);
 	bufferevent_free(a->bev);
+	limits_release(a->o.hold);
 	free(a);
 }
 
@@ -354,7 +355,9 @@ ctr_attach(struct http_request *req, void *arg)
 	if (ctr_running(c) &&
 	    (fd = rt_attach_open(&ctrs(d)->rt, c->uuid, NULL, &err)) < 0)
 		return api_error_from(req, &err);
+	o.hold = limits_keep(req);
 	if ((bev = http_hijack(req, "application/vnd.docker.raw-stream")) == NULL) {
+		limits_release(o.hold);
 		if (fd >= 0)
 			close(fd);
 		return HTTP_DONE;

@@ -21,6 +21,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <jansson.h>
 
 #include "dockerapi.h"
@@ -206,6 +207,8 @@ struct attach_opts {
 	bool in, out, err;		/* the streams the client wants */
 	bool raw;			/* TTY: no multiplexing headers */
 	bool stdin_once;		/* client's EOF closes the stdin */
+	struct limits_hold *hold;	/* the account's count of long-lived
+					 * requests: released when it ends */
 };
 /* Called with the exit frame (NULL if the monitor hung up without one),
  * before the stream ends. */
@@ -269,6 +272,22 @@ json_t *ctr_inspect_json(struct containers *cs, const struct ctr *c,
 /* logs.c */
 int ctr_logs(struct http_request *req, void *arg);
 void logs_exited(struct ctr *c);
+
+/* logs-tail.c: a log's lines from the end (on a worker thread) */
+/* One line, newline included, of files[file] at offset off; return 1 to
+ * stop, 0 for the next (older). */
+typedef int logs_line_fn(void *arg, size_t file, off_t off, const char *line,
+    size_t len);
+/* files (names in dir, oldest first, the live one last) from the newest
+ * complete line backward.  -1 on a read error (errno). */
+int logs_tail_scan(const char *dir, char *const *files, size_t nfiles,
+    logs_line_fn *fn, void *arg);
+/* True when a line is older than the point sought. */
+typedef bool logs_before_fn(void *arg, const char *line, size_t len);
+/* Where lines not older than a point in time begin (within a block):
+ * *file (an index in files) and *off, a line start. */
+int logs_since_seek(const char *dir, char *const *files, size_t nfiles,
+    logs_before_fn *before, void *arg, size_t *file, off_t *off);
 
 /* top.c, stats.c */
 int ctr_top(struct http_request *req, void *arg);

@@ -49,6 +49,8 @@ struct tunables;
 struct account;
 struct images;
 struct containers;
+struct limits;
+struct limits_hold;
 
 /* What the daemon was started with: built-in defaults, then the YAML file
  * (-f), then flags.  Tunables that change at run time are not here. */
@@ -81,6 +83,8 @@ struct dockerapi {
 	struct router *admin_router;
 	char *ca_pem;           /* served at /ca.pem */
 	time_t started;
+	long fd_limit;          /* RLIMIT_NOFILE as raised at start */
+	struct limits *limits;          /* limits.c: counts per account */
 	struct images *images;          /* images.c: the image store */
 	struct containers *containers;  /* containers.c: the node backend */
 };
@@ -168,6 +172,9 @@ int tls_setup(struct dockerapi *d, sdc_error_t *err);
 #define API_BODY_STREAM 0x04    /* body goes to the handler as it comes: the
                                    handler puts its sink in place with
                                    http_stream_body(); else it is dropped */
+#define API_LONG        0x08    /* long-lived (events, logs, wait, attach,
+                                   exec, stats): counts against the
+                                   account's ACCOUNT_MAX_STREAMS */
 
 struct api_endpoint {
 	struct route route;     /* first: the router hands this back */
@@ -188,6 +195,22 @@ int api_minor(const struct http_request *req);
 /* The account api_dispatch found for this request (NULL on API_NO_AUTH
  * routes). */
 struct account *api_account(const struct http_request *req);
+
+/* --- limits.c: what one account or client host may hold --- */
+
+/* Push the connection limits to the listeners, now and at each change of
+ * the tunables; after the listeners. */
+int limits_init(struct dockerapi *d, sdc_error_t *err);
+void limits_free(struct dockerapi *d);
+/* Count the request's connection (and the request itself when long)
+ * against account a; -1 having answered 429, the connection then closing. */
+int limits_admit(struct dockerapi *d, struct http_request *req,
+    const struct account *a, bool long_lived);
+/* A long-lived request about to take the socket over (attach, exec) keeps
+ * its count until the stream ends: take it before http_hijack, release it
+ * then.  NULL when the request has none. */
+struct limits_hold *limits_keep(struct http_request *req);
+void limits_release(struct limits_hold *h);
 
 /* --- system.c: _ping, version, info, ca.pem --- */
 

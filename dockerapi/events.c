@@ -1,12 +1,17 @@
 /*
  * events.c: GET /events, the container lifecycle as Docker reports it.
  *
- * Every event is kept in a ring of the last EVENTS_KEEP (for since=), and
+ * Every event is kept for since= in a history of its account's own, and
  * written to each subscriber of the same account whose filters it passes.
  * Events are per account like everything else: one account never sees
- * another's containers come and go.  The message has both shapes clients
- * read: the old one (status, id, from) that the docker CLI's `run --rm`
- * below API 1.25 waits on, and the newer Type/Action/Actor.
+ * another's containers come and go, and one account's flood of events
+ * never pushes another's out of its history.  Each account keeps its last
+ * EVENTS_KEEP (dockerd keeps 256 for a whole host), and all of them
+ * together at most EVENTS_KEEP_TOTAL: past that the account with the
+ * longest history loses its oldest event, so the memory is bounded and a
+ * flood costs the flooder.  The message has both shapes clients read:
+ * the old one (status, id, from) that the docker CLI's `run --rm` below
+ * API 1.25 waits on, and the newer Type/Action/Actor.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -18,12 +23,7 @@
 #include "xalloc.h"
 
 #define EVENTS_KEEP 1024
-
-struct ev_rec {
-	char *account;
-	int64_t ns;
-	json_t *msg;
-};
+#define EVENTS_KEEP_TOTAL 65536
 
 struct ev_sub {
 	struct ev_sub *next;
@@ -36,8 +36,9 @@ struct ev_sub {
 };
 
 struct events {
-	struct ev_rec ring[EVENTS_KEEP];
-	size_t head, n;
+	json_t *hist;			/* account uuid -> its messages, oldest
+					 * first */
+	size_t total;			/* messages in all of them */
 	struct ev_sub *subs;
 };
 
@@ -45,6 +46,7 @@ void
 events_init(struct containers *cs)
 {
 	cs->events = xcalloc(1, sizeof *cs->events);
+	cs->events->hist = json_object();
 }
 
 static void
@@ -76,16 +78,12 @@ void
 events_free(struct containers *cs)
 {
 	struct events *ev = cs->events;
-	size_t i;
 
 	if (ev == NULL)
 		return;
 	while (ev->subs != NULL)
 		events_sub_end(ev->subs);
-	for (i = 0; i < EVENTS_KEEP; i++) {
-		free(ev->ring[i].account);
-		json_decref(ev->ring[i].msg);
-	}
+	json_decref(ev->hist);
 	free(ev);
 	cs->events = NULL;
 }
@@ -170,26 +168,49 @@ events_send(struct ev_sub *s, const json_t *msg)
 	free(text);
 }
 
+/* The oldest message of the account with the longest history goes. */
 static void
-events_publish(struct events *ev, const char *account, json_t *msg, int64_t ns)
+events_trim_largest(struct events *ev)
 {
-	struct ev_rec *r = &ev->ring[(ev->head + ev->n) % EVENTS_KEEP];
+	json_t *hist, *largest = NULL;
+	const char *account, *which = NULL;
+
+	json_object_foreach(ev->hist, account, hist)
+		if (largest == NULL || json_array_size(hist) > json_array_size(largest)) {
+			largest = hist;
+			which = account;
+		}
+	if (largest == NULL)
+		return;
+	json_array_remove(largest, 0);
+	ev->total--;
+	if (json_array_size(largest) == 0)
+		json_object_del(ev->hist, which);
+}
+
+static void
+events_publish(struct events *ev, const char *account, json_t *msg)
+{
+	json_t *hist = json_object_get(ev->hist, account);
 	struct ev_sub *s;
 
-	if (ev->n == EVENTS_KEEP) {
-		ev->head = (ev->head + 1) % EVENTS_KEEP;
-		ev->n--;
+	if (hist == NULL) {
+		hist = json_array();
+		json_object_set_new(ev->hist, account, hist);
 	}
-	free(r->account);
-	json_decref(r->msg);
-	r->account = xstrdup(account);
-	r->ns = ns;
-	r->msg = msg;
-	ev->n++;
+	json_array_append(hist, msg);
+	ev->total++;
+	if (json_array_size(hist) > EVENTS_KEEP) {
+		json_array_remove(hist, 0);
+		ev->total--;
+	}
+	while (ev->total > EVENTS_KEEP_TOTAL)
+		events_trim_largest(ev);
 	for (s = ev->subs; s != NULL; s = s->next)
 		if (strcmp(s->account, account) == 0 &&
 		    events_match(s->filters, msg))
 			events_send(s, msg);
+	json_decref(msg);
 }
 
 void
@@ -217,7 +238,7 @@ events_container(struct containers *cs, const struct ctr *c,
 	    "Type", "container", "Action", action,
 	    "Actor", "ID", c->id, "Attributes", attrs, "scope", "local",
 	    "time", (json_int_t)now.tv_sec, "timeNano", (json_int_t)ns);
-	events_publish(cs->events, c->account, msg, ns);
+	events_publish(cs->events, c->account, msg);
 }
 
 /* --- GET /events --- */
@@ -253,9 +274,10 @@ events_get(struct http_request *req, void *arg)
 	const char *f = http_query(req, "filters");
 	int64_t since = events_time_arg(http_query(req, "since"));
 	struct ev_sub *s = xcalloc(1, sizeof *s);
+	json_t *hist, *msg;
 	struct timespec now;
 	struct timeval tv;
-	int64_t wait;
+	int64_t wait, ns;
 	size_t i;
 
 	s->ev = ev;
@@ -268,13 +290,12 @@ events_get(struct http_request *req, void *arg)
 		return api_error(req, 400, "invalid filters: %s", f);
 	}
 	http_stream_start(req, 200, "application/json");
-	for (i = 0; since > 0 && i < ev->n; i++) {
-		struct ev_rec *r = &ev->ring[(ev->head + i) % EVENTS_KEEP];
-
-		if (r->ns >= since && (s->until == 0 || r->ns <= s->until) &&
-		    strcmp(r->account, s->account) == 0 &&
-		    events_match(s->filters, r->msg))
-			events_send(s, r->msg);
+	hist = since > 0 ? json_object_get(ev->hist, s->account) : NULL;
+	json_array_foreach(hist, i, msg) {
+		ns = json_int(msg, "timeNano", 0);
+		if (ns >= since && (s->until == 0 || ns <= s->until) &&
+		    events_match(s->filters, msg))
+			events_send(s, msg);
 	}
 	s->next = ev->subs;
 	ev->subs = s;

@@ -261,7 +261,9 @@ exec_start(struct http_request *req, void *arg)
 		event_add(e->ev, NULL);
 		return http_reply(req, 200, NULL, NULL, 0);
 	}
+	o.hold = limits_keep(req);
 	if ((bev = http_hijack(req, "application/vnd.docker.raw-stream")) == NULL) {
+		limits_release(o.hold);
 		close(s.attach_fd);
 		return HTTP_DONE;
 	}

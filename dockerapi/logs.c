@@ -4,21 +4,41 @@
  * The files are read in order, oldest first: stdio.log.<time> sort by
  * name because the time is fixed-width UTC, then the live stdio.log.
  * Each line is a json-file record; since/until compare its time as text
- * (same fixed width, so no parsing per line), and --tail keeps the last N
- * matching records in a ring while it reads through.
+ * (same fixed width), found in the line before it is parsed, so lines out
+ * of range cost no JSON parsing.  --tail reads from the end instead
+ * (logs-tail.c): the newest file first, backward, until it has N
+ * matching records or, with --since, reaches an older one; then forward
+ * from there.  --since alone starts where a binary search on the times
+ * puts it, and reading what already is stops at the first line past
+ * --until: lines are written in time order.
  *
- * Reading is a pump that stops while the client has more than a little
- * unsent, and goes on when it drains, so a large log never sits whole in
- * memory.  Following watches the logs folder with inotify: a write makes
- * the pump read on; a rotation is seen as the live name pointing at a new
- * inode, and the old file is read to its end before the new one is
- * opened, so nothing is lost across it.  The stream ends when the
- * container exits (after reading what is left) or is removed.
+ * A log is a tenant's data and can be gigabytes: reading what is already
+ * there (all of it, a --since/--until scan, a big tail) runs on a worker
+ * thread of its own, never on the loop, where it would stall every
+ * client.  The worker formats the answer into batches and hands them to
+ * the loop through a buffer under a mutex and an eventfd, as libsapi's
+ * watch and the image jobs hand their results back; it waits while that
+ * buffer is full, and the loop takes from it only while the client has
+ * little unsent, so a large log never sits whole in memory.  When the
+ * worker is done, the loop owns the reading state again.
+ *
+ * Following then watches the logs folder with inotify: a write makes the
+ * pump read on from where the worker stopped; a rotation is seen as the
+ * live name pointing at a new inode, and the old file is read to its end
+ * before the new one is opened, so nothing is lost across it.  The
+ * stream ends when the container exits (after reading what is left) or
+ * is removed.  A client that leaves while the worker runs cancels it; the
+ * request's state is freed when the worker has stopped.
  */
 #include <dirent.h>
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/inotify.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -30,12 +50,9 @@
 #include "xalloc.h"
 
 #define LOGS_PENDING_MAX (1024 * 1024)
-
-struct logs_rec {
-	int stream;
-	char *text;			/* with the timestamp prefix if asked */
-	size_t len;
-};
+#define LOGS_BATCH (64 * 1024)          /* worker: bytes per hand-over */
+#define LOGS_HANDOVER_MAX (1024 * 1024) /* worker: waits above this */
+#define LOGS_WORKER_STACK (1024 * 1024)
 
 struct logs_follow {
 	struct logs_follow *next;
@@ -45,8 +62,9 @@ struct logs_follow {
 	bool out, err, ts, raw, follow;
 	char since[40], until[40];
 	long tail;			/* -1: all */
-	struct logs_rec *ring;
-	long ring_n, ring_next;
+	long found;			/* --tail: matches seen from the end */
+	size_t start_file;		/* --tail: where the answer begins */
+	off_t start_off;
 	char **files;
 	size_t nfiles, idx;
 	FILE *fp;
@@ -56,6 +74,19 @@ struct logs_follow {
 	struct event *ino_ev;
 	bool exited;			/* read to the end, then stop */
 	bool ended;
+	/* the worker, while `working`: it owns everything above that is
+	 * about reading (files, fp, ino, partial, ring) */
+	bool working;
+	bool gone;			/* the client left meanwhile */
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t room;
+	struct buf handover;		/* worker -> loop, under lock */
+	bool worker_done;		/* under lock */
+	atomic_bool cancel;
+	struct buf batch;		/* the worker's own */
+	int wake_fd;			/* eventfd: handover or done */
+	struct event *wake_ev;
 };
 
 /* "1700000000.5" → "2023-11-14T22:13:20.500000000Z"; "" for none. */
@@ -108,11 +139,43 @@ logs_list(struct logs_follow *lf)
 	lf->files[lf->nfiles++] = xstrdup("stdio.log");
 }
 
+/* The worker's batch goes to the loop; waits while the loop has a full
+ * hand-over.  False once the client has gone. */
+static bool
+logs_handover(struct logs_follow *lf)
+{
+	uint64_t one = 1;
+	bool wake;
+
+	if (lf->batch.len == 0)
+		return !atomic_load(&lf->cancel);
+	pthread_mutex_lock(&lf->lock);
+	while (lf->handover.len >= LOGS_HANDOVER_MAX && !atomic_load(&lf->cancel))
+		pthread_cond_wait(&lf->room, &lf->lock);
+	wake = lf->handover.len == 0;
+	buf_append(&lf->handover, lf->batch.data, lf->batch.len);
+	pthread_mutex_unlock(&lf->lock);
+	buf_reset(&lf->batch);
+	if (wake && write(lf->wake_fd, &one, sizeof one) < 0)
+		abort();        /* an eventfd write of 1 cannot fail */
+	return !atomic_load(&lf->cancel);
+}
+
 static void
 logs_emit(struct logs_follow *lf, int stream, const char *text, size_t len)
 {
 	unsigned char hdr[8];
 
+	if (lf->working) {              /* on the worker */
+		if (!lf->raw) {
+			attach_mux_header(hdr, stream, len);
+			buf_append(&lf->batch, hdr, sizeof hdr);
+		}
+		buf_append(&lf->batch, text, len);
+		if (lf->batch.len >= LOGS_BATCH)
+			logs_handover(lf);
+		return;
+	}
 	if (!lf->raw) {
 		attach_mux_header(hdr, stream, len);
 		http_stream_write(lf->req, hdr, sizeof hdr);
@@ -120,69 +183,132 @@ logs_emit(struct logs_follow *lf, int stream, const char *text, size_t len)
 	http_stream_write(lf->req, text, len);
 }
 
-static void
-logs_ring_put(struct logs_follow *lf, int stream, char *text, size_t len)
+/* The record's "time" as written by the monitor (the last "time":"
+ * in the line: inside the log text a quote is escaped), or NULL. */
+static const char *
+logs_line_time(const char *line, size_t len, size_t *tlen)
 {
-	struct logs_rec *r;
+	static const char key[] = "\"time\":\"";
+	size_t k = sizeof key - 1;
+	const char *end;
 
-	if (lf->tail == 0) {
-		free(text);
-		return;
-	}
-	r = &lf->ring[lf->ring_next];
-	free(r->text);
-	r->stream = stream;
-	r->text = text;
-	r->len = len;
-	lf->ring_next = (lf->ring_next + 1) % lf->tail;
-	if (lf->ring_n < lf->tail)
-		lf->ring_n++;
+	for (size_t i = len >= k ? len - k + 1 : 0; i-- > 0;)
+		if (memcmp(line + i, key, k) == 0) {
+			end = memchr(line + i + k, '"', len - i - k);
+			if (end == NULL)
+				return NULL;
+			*tlen = (size_t)(end - (line + i + k));
+			return line + i + k;
+		}
+	return NULL;
 }
 
-static void
-logs_ring_flush(struct logs_follow *lf)
+/* Compare a time of tlen bytes with a NUL-terminated bound, as text. */
+static int
+logs_time_cmp(const char *t, size_t tlen, const char *bound)
 {
-	long i, start = (lf->ring_next - lf->ring_n + lf->tail) % (lf->tail ?: 1);
-	struct logs_rec *r;
+	size_t blen = strlen(bound);
+	int c = memcmp(t, bound, tlen < blen ? tlen : blen);
 
-	for (i = 0; i < lf->ring_n; i++) {
-		r = &lf->ring[(start + i) % lf->tail];
-		logs_emit(lf, r->stream, r->text, r->len);
-		free(r->text);
-		r->text = NULL;
-	}
-	lf->ring_n = 0;
-	lf->tail = -1;          /* from now on, straight out */
+	return c != 0 ? c : (tlen > blen) - (tlen < blen);
 }
 
-/* One json-file record. */
-static void
-logs_record(struct logs_follow *lf, const char *line, size_t len)
+/* -1: before --since, 1: after --until, 0: within (or no time seen: the
+ * parse decides). */
+static int
+logs_line_range(const struct logs_follow *lf, const char *line, size_t len)
 {
-	json_t *j = json_loadb(line, len, 0, NULL);
-	const char *stream = json_str(j, "stream", ""), *time = json_str(j, "time", "");
-	const char *text = json_str(j, "log", NULL);
-	int s = strcmp(stream, "stderr") == 0 ? 2 : 1;
-	struct buf b = BUF_INIT;
-	size_t n;
+	size_t tlen;
+	const char *t;
 
+	if (lf->since[0] == '\0' && lf->until[0] == '\0')
+		return 0;
+	if ((t = logs_line_time(line, len, &tlen)) == NULL)
+		return 0;
+	if (lf->since[0] != '\0' && logs_time_cmp(t, tlen, lf->since) < 0)
+		return -1;
+	if (lf->until[0] != '\0' && logs_time_cmp(t, tlen, lf->until) > 0)
+		return 1;
+	return 0;
+}
+
+/* One json-file record: its stream (1, 2) and text in *b, or 0 when the
+ * filters leave it out. */
+static int
+logs_parse(const struct logs_follow *lf, const char *line, size_t len,
+    struct buf *b)
+{
+	json_t *j;
+	const char *stream, *time, *text;
+	int s;
+
+	if (logs_line_range(lf, line, len) != 0)
+		return 0;
+	j = json_loadb(line, len, 0, NULL);
+	stream = json_str(j, "stream", "");
+	time = json_str(j, "time", "");
+	text = json_str(j, "log", NULL);
+	s = strcmp(stream, "stderr") == 0 ? 2 : 1;
 	if (text == NULL || (s == 1 && !lf->out) || (s == 2 && !lf->err) ||
 	    (lf->since[0] != '\0' && strcmp(time, lf->since) < 0) ||
 	    (lf->until[0] != '\0' && strcmp(time, lf->until) > 0)) {
 		json_decref(j);
-		return;
+		return 0;
 	}
 	if (lf->ts)
-		buf_printf(&b, "%s ", time);
-	buf_append(&b, text, json_string_length(json_object_get(j, "log")));
+		buf_printf(b, "%s ", time);
+	buf_append(b, text, json_string_length(json_object_get(j, "log")));
 	json_decref(j);
-	n = b.len;
-	if (lf->tail >= 0)
-		logs_ring_put(lf, s, buf_detach(&b, NULL), n);
-	else {
+	return s;
+}
+
+/* One line read forward; true when it is past --until. */
+static bool
+logs_record(struct logs_follow *lf, const char *line, size_t len)
+{
+	struct buf b = BUF_INIT;
+	int s;
+
+	if (lf->until[0] != '\0' && logs_line_range(lf, line, len) > 0)
+		return true;
+	if ((s = logs_parse(lf, line, len, &b)) != 0)
 		logs_emit(lf, s, b.data, b.len);
-		buf_free(&b);
+	buf_free(&b);
+	return false;
+}
+
+/* A line older than --since (logs_since_seek). */
+static bool
+logs_before_since(void *arg, const char *line, size_t len)
+{
+	return logs_line_range(arg, line, len) < 0;
+}
+
+/* --tail, from the end (logs-tail.c): find where the answer begins. */
+static int
+logs_tail_line(void *arg, size_t file, off_t off, const char *line, size_t len)
+{
+	struct logs_follow *lf = arg;
+	struct buf b = BUF_INIT;
+	int s;
+
+	if (atomic_load(&lf->cancel))
+		return 1;
+	if (lf->found >= lf->tail || logs_line_range(lf, line, len) < 0) {
+		/* enough (--tail 0), or older than --since, as is all before
+		 * it: the answer begins after this line */
+		lf->start_file = file;
+		lf->start_off = off + (off_t)len;
+		return 1;
 	}
+	s = logs_parse(lf, line, len, &b);
+	buf_free(&b);
+	if (s != 0 && ++lf->found >= lf->tail) {
+		lf->start_file = file;
+		lf->start_off = off;
+		return 1;
+	}
+	return 0;
 }
 
 static bool
@@ -213,13 +339,15 @@ logs_rotated(struct logs_follow *lf)
 	return moved;
 }
 
-/* Lines until EOF of the current file; false if the client is full. */
+/* Lines until EOF of the current file; false if the client is full (on the
+ * worker: if it is gone, or the lines are past --until). */
 static bool
 logs_read_file(struct logs_follow *lf)
 {
 	char *line = NULL;
 	size_t cap = 0;
 	ssize_t n;
+	bool past = false;
 
 	clearerr(lf->fp);
 	while ((n = getline(&line, &cap, lf->fp)) > 0) {
@@ -229,11 +357,15 @@ logs_read_file(struct logs_follow *lf)
 		}
 		if (lf->partial.len > 0) {
 			buf_append(&lf->partial, line, (size_t)n);
-			logs_record(lf, lf->partial.data, lf->partial.len);
+			past = logs_record(lf, lf->partial.data, lf->partial.len);
 			buf_reset(&lf->partial);
 		} else
-			logs_record(lf, line, (size_t)n);
-		if (http_stream_pending(lf->req) > LOGS_PENDING_MAX) {
+			past = logs_record(lf, line, (size_t)n);
+		/* lines are in time order: reading what already is, nothing
+		 * after one past --until is wanted */
+		if ((past && lf->working && !lf->follow) ||
+		    (lf->working ? atomic_load(&lf->cancel) :
+		    http_stream_pending(lf->req) > LOGS_PENDING_MAX)) {
 			free(line);
 			return false;
 		}
@@ -243,6 +375,7 @@ logs_read_file(struct logs_follow *lf)
 }
 
 static void logs_pump(struct logs_follow *lf);
+static void logs_work_take(struct logs_follow *lf);
 
 static void
 logs_drained(struct http_request *req, void *arg)
@@ -281,12 +414,16 @@ logs_free(struct logs_follow *lf)
 	for (i = 0; i < lf->nfiles; i++)
 		free(lf->files[i]);
 	free(lf->files);
-	if (lf->ring != NULL) {
-		for (long k = 0; k < (lf->tail > 0 ? lf->tail : 0); k++)
-			free(lf->ring[k].text);
-		free(lf->ring);
-	}
 	buf_free(&lf->partial);
+	if (lf->wake_ev != NULL) {
+		event_free(lf->wake_ev);
+		pthread_mutex_destroy(&lf->lock);
+		pthread_cond_destroy(&lf->room);
+	}
+	if (lf->wake_fd >= 0)
+		close(lf->wake_fd);
+	buf_free(&lf->handover);
+	buf_free(&lf->batch);
 	free(lf->dir);
 	free(lf);
 }
@@ -328,8 +465,10 @@ logs_watch(struct logs_follow *lf)
 	event_add(lf->ino_ev, NULL);
 }
 
-static void
-logs_pump(struct logs_follow *lf)
+/* Read on from where the reading state points to the end of the live
+ * file; false when stopped first (the client is full, or gone). */
+static bool
+logs_read_through(struct logs_follow *lf)
 {
 	for (;;) {
 		if (lf->fp == NULL && !logs_open(lf)) {
@@ -337,27 +476,33 @@ logs_pump(struct logs_follow *lf)
 				lf->idx++;
 				continue;
 			}
-			break;          /* no live log (driver none) */
+			return true;    /* no live log (driver none) */
 		}
-		if (!logs_read_file(lf)) {
+		if (!logs_read_file(lf))
+			return false;
+		if (lf->idx + 1 >= lf->nfiles)
+			return true;
+		fclose(lf->fp);
+		lf->fp = NULL;
+		lf->idx++;
+	}
+}
+
+static void
+logs_pump(struct logs_follow *lf)
+{
+	for (;;) {
+		if (!logs_read_through(lf)) {
 			http_stream_on_drain(lf->req, logs_drained, lf);
 			return;
 		}
-		if (lf->idx + 1 < lf->nfiles) {
-			fclose(lf->fp);
-			lf->fp = NULL;
-			lf->idx++;
-			continue;
-		}
-		if (lf->follow && logs_rotated(lf)) {
+		if (lf->follow && lf->fp != NULL && logs_rotated(lf)) {
 			fclose(lf->fp);
 			lf->fp = NULL;
 			continue;       /* the new stdio.log, from its start */
 		}
 		break;
 	}
-	if (lf->tail >= 0)
-		logs_ring_flush(lf);
 	if (!lf->follow || lf->exited || lf->c == NULL)
 		logs_end(lf);
 	else
@@ -372,7 +517,8 @@ logs_exited(struct ctr *c)
 	while ((lf = c->followers) != NULL) {
 		logs_unlink(lf);
 		lf->exited = true;
-		logs_pump(lf);
+		if (!lf->working)       /* else when the worker is done */
+			logs_pump(lf);
 	}
 }
 
@@ -382,7 +528,137 @@ logs_closed(struct http_request *req, void *arg)
 	struct logs_follow *lf = arg;
 
 	lf->ended = true;
-	logs_free(lf);
+	lf->req = NULL;
+	if (!lf->working) {
+		logs_free(lf);
+		return;
+	}
+	/* the worker stops at its next line; freed when it has */
+	logs_unlink(lf);
+	lf->gone = true;
+	pthread_mutex_lock(&lf->lock);
+	atomic_store(&lf->cancel, true);
+	pthread_cond_broadcast(&lf->room);
+	pthread_mutex_unlock(&lf->lock);
+}
+
+/* --- the worker: what the log already holds --- */
+
+static void *
+logs_work_main(void *arg)
+{
+	struct logs_follow *lf = arg;
+	uint64_t one = 1;
+
+	lf->start_file = 0;
+	lf->start_off = 0;
+	if (lf->tail >= 0)
+		logs_tail_scan(lf->dir, lf->files, lf->nfiles, logs_tail_line, lf);
+	else if (lf->since[0] != '\0')
+		logs_since_seek(lf->dir, lf->files, lf->nfiles, logs_before_since,
+		    lf, &lf->start_file, &lf->start_off);
+	lf->tail = -1;
+	lf->idx = lf->start_file;
+	if (lf->start_off > 0 && !atomic_load(&lf->cancel) && logs_open(lf) &&
+	    fseeko(lf->fp, lf->start_off, SEEK_SET) != 0) {
+		fclose(lf->fp);
+		lf->fp = NULL;
+	}
+	if (!atomic_load(&lf->cancel))
+		logs_read_through(lf);  /* false only when cancelled */
+	logs_handover(lf);
+	pthread_mutex_lock(&lf->lock);
+	lf->worker_done = true;
+	pthread_mutex_unlock(&lf->lock);
+	if (write(lf->wake_fd, &one, sizeof one) < 0)
+		abort();
+	return NULL;
+}
+
+static void
+logs_work_drained(struct http_request *req, void *arg)
+{
+	http_stream_on_drain(req, NULL, NULL);
+	logs_work_take(arg);
+}
+
+/* On the loop: send what the worker handed over while the client takes
+ * it; once the worker is done, go on as the loop (follow, or end). */
+static void
+logs_work_take(struct logs_follow *lf)
+{
+	struct buf got = BUF_INIT;
+	bool done;
+
+	for (;;) {
+		pthread_mutex_lock(&lf->lock);
+		done = lf->worker_done;
+		if (!lf->gone && http_stream_pending(lf->req) > LOGS_PENDING_MAX) {
+			pthread_mutex_unlock(&lf->lock);
+			http_stream_on_drain(lf->req, logs_work_drained, lf);
+			return;
+		}
+		got = lf->handover;
+		lf->handover = (struct buf)BUF_INIT;
+		pthread_cond_broadcast(&lf->room);
+		pthread_mutex_unlock(&lf->lock);
+		if (got.len == 0)
+			break;
+		if (!lf->gone)
+			http_stream_write(lf->req, got.data, got.len);
+		buf_free(&got);
+	}
+	if (!done)
+		return;
+	pthread_join(lf->thread, NULL);
+	lf->working = false;
+	if (lf->gone)
+		logs_free(lf);
+	else if (!lf->follow)
+		logs_end(lf);
+	else
+		logs_pump(lf);
+}
+
+static void
+logs_work_cb(evutil_socket_t fd, short what, void *arg)
+{
+	uint64_t n;
+
+	if (read(fd, &n, sizeof n) < 0 && errno != EAGAIN)
+		return;
+	logs_work_take(arg);
+}
+
+/* The worker blocks every signal (they are the process's) and needs
+ * little stack. */
+static int
+logs_work_start(struct logs_follow *lf, struct event_base *base)
+{
+	pthread_attr_t attr;
+	sigset_t all, old;
+	int rc;
+
+	lf->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (lf->wake_fd < 0)
+		return errno;
+	pthread_mutex_init(&lf->lock, NULL);
+	pthread_cond_init(&lf->room, NULL);
+	atomic_init(&lf->cancel, false);
+	lf->wake_ev = event_new(base, lf->wake_fd, EV_READ | EV_PERSIST,
+	    logs_work_cb, lf);
+	event_add(lf->wake_ev, NULL);
+	lf->working = true;
+	sigfillset(&all);
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, LOGS_WORKER_STACK);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rc = pthread_create(&lf->thread, &attr, logs_work_main, lf);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	pthread_attr_destroy(&attr);
+	if (rc != 0)
+		lf->working = false;
+	return rc;
 }
 
 int
@@ -391,6 +667,7 @@ ctr_logs(struct http_request *req, void *arg)
 	struct ctr *c = ctr_lookup(req, arg);
 	const char *tail = http_query(req, "tail");
 	struct logs_follow *lf;
+	int rc;
 
 	if (c == NULL)
 		return HTTP_DONE;
@@ -412,14 +689,19 @@ ctr_logs(struct http_request *req, void *arg)
 	logs_time_arg(http_query(req, "until"), lf->until, sizeof lf->until);
 	lf->tail = tail == NULL || strcmp(tail, "all") == 0 || *tail == '\0' ?
 	    -1 : atol(tail);
-	if (lf->tail > 0)
-		lf->ring = xcalloc((size_t)lf->tail, sizeof *lf->ring);
+	if (lf->tail < -1)
+		lf->tail = -1;
 	xasprintf(&lf->dir, "%s/%s/logs", ctrs(arg)->zones, c->uuid);
 	logs_list(lf);
+	lf->wake_fd = -1;
+	if ((rc = logs_work_start(lf, ctrs(arg)->d->base)) != 0) {
+		logs_free(lf);
+		return api_error(req, 500, "cannot read the logs: no thread: %s",
+		    strerror(rc));
+	}
 	lf->next = c->followers;
 	c->followers = lf;
 	http_on_close(req, logs_closed, lf);
 	http_stream_start(req, 200, "application/vnd.docker.raw-stream");
-	logs_pump(lf);
 	return HTTP_ASYNC;
 }

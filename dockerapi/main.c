@@ -1,10 +1,16 @@
 /*
  * main.c: dockerapi, the Docker endpoint daemon.
  *
- * Reads top to bottom: settings, logging, the store, the tunables (so the
- * first request already sees them), TLS, the three listeners, signals,
- * then the loop until SIGTERM or SIGINT, which let requests in flight
- * finish before the process exits.
+ * Reads top to bottom: settings, logging, the file descriptor limit, the
+ * store, the tunables (so the first request already sees them), TLS, the
+ * three listeners and their limits, signals, then the loop until SIGTERM
+ * or SIGINT, which let requests in flight finish before the process exits.
+ *
+ * The soft limit on open files is raised to the hard one: every client
+ * connection, followed log and running container's monitor socket is a
+ * descriptor, and the usual soft limit of 1024 would be the real cap.
+ * limits.c keeps the connection caps below it (see there and the systemd
+ * unit's LimitNOFILE).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -12,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -183,9 +190,42 @@ start_listeners(struct dockerapi *d, sdc_error_t *err)
 	free(admin);
 	if (rc < 0)
 		return -1;
-	if (api_init(d, err) < 0 || cloudapi_init(d, err) < 0 || admin_init(d, err) < 0)
+	if (api_init(d, err) < 0 || cloudapi_init(d, err) < 0 ||
+	    admin_init(d, err) < 0 || limits_init(d, err) < 0)
 		return -1;
 	return 0;
+}
+
+/* Soft limit up to the hard one; the limit we end up with. */
+static long
+raise_fd_limit(void)
+{
+	struct rlimit rl;
+	rlim_t was;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0) {
+		log_warn("file descriptors: getrlimit: %s", strerror(errno));
+		return 0;
+	}
+	was = rl.rlim_cur;
+	if (rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) != 0) {
+			log_warn("file descriptors: cannot raise the limit from "
+			    "%llu to %llu: %s", (unsigned long long)was,
+			    (unsigned long long)rl.rlim_max, strerror(errno));
+			rl.rlim_cur = was;
+		}
+	}
+	if (rl.rlim_cur != was)
+		log_info("file descriptors: limit raised from %llu to %llu",
+		    (unsigned long long)was, (unsigned long long)rl.rlim_cur);
+	else
+		log_info("file descriptors: limit %llu (the hard limit)",
+		    (unsigned long long)rl.rlim_cur);
+	if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > (rlim_t)1 << 30)
+		return 1L << 30;
+	return (long)rl.rlim_cur;
 }
 
 /* --- shutdown: each server finishes what it has, then the loop ends --- */
@@ -226,6 +266,7 @@ daemon_free(struct dockerapi *d)
 	if (d->docker_router) router_free(d->docker_router);
 	if (d->cloudapi_router) router_free(d->cloudapi_router);
 	if (d->admin_router) router_free(d->admin_router);
+	limits_free(d);
 	SSL_CTX_free(d->tls);
 	certgen_memo_free(d->cert_memo);
 	free(d->ca_pem);
@@ -254,6 +295,7 @@ main(int argc, char **argv)
 	}
 	log_set_level(d.cfg.log_level);
 	d.started = time(NULL);
+	d.fd_limit = raise_fd_limit();
 	d.base = event_base_new();
 	if (open_store(&d, &err) < 0 || tunables_start(&d, &err) < 0 ||
 	    images_api_init(&d, &err) < 0 || quota_init(&d, &err) < 0 ||

@@ -4,6 +4,9 @@
 DOCKERAPI_SRCS := $(wildcard dockerapi/*.c)
 BINS += $(BUILD)/bin/dockerapi
 MANPAGES += man/dockerapi.8 man/sdc-docker-config.5 man/sdc-docker-monitor.8 man/sdc-node.8
+# The systemd units of the two daemons of a node (with their LimitNOFILE).
+ETC_FILES += etc/systemd/sdc-docker-dockerapi.service \
+	etc/systemd/sdc-docker-sapi.service
 
 $(BUILD)/bin/dockerapi: $(DOCKERAPI_SRCS:%.c=$(BUILD)/%.o) $(LIBRARIES)
 	@mkdir -p $(dir $@)

@@ -8,10 +8,13 @@
  * its handler nothing more is parsed, so answers leave in order; a read
  * high-water mark keeps a flood of pipelined requests from piling up.
  *
- * One timer per connection does three jobs in turn: the request timeout
- * (from a request's first byte, or from accept, until it reaches its
- * handler: a client dribbling its head a byte at a time is cut off), the
- * keep-alive idle timeout, and the lingering close.
+ * One timer per connection does four jobs in turn: the handshake timeout
+ * (from accept until the first request head is complete, TLS handshake
+ * included: a connection that says nothing goes soon), the request
+ * timeout (from a request's first byte until it reaches its handler: a
+ * client dribbling its head a byte at a time is cut off), the keep-alive
+ * idle timeout, and the lingering close.  Until that first head the
+ * connection also counts as pending against its address (http-peers.c).
  *
  * Closing is in two steps.  http_conn_close() releases the socket and runs
  * an unanswered request's on_close at once; the memory goes from the
@@ -201,6 +204,11 @@ http_conn_close(struct http_conn *c)
 	}
 	c->ssl = NULL;
 	evtimer_del(c->timer);
+	http_peers_release(srv, c->peer, c->pending);
+	c->peer = NULL;
+	if (c->owner_release != NULL && c->owner != NULL)
+		c->owner_release(c->owner);
+	c->owner = NULL;
 	conn_unlink(&srv->conns, c);
 	conn_link(&srv->dead, c);
 	srv->nconns--;
@@ -365,6 +373,12 @@ conn_head(struct http_conn *c)
 	c->cur = r;
 	r->pub.conn = c;
 	r->start_usec = http_util_now_usec();
+	if (c->pending) {
+		/* established: the body, if any, has the request timeout */
+		c->pending = false;
+		http_peers_established(c->peer);
+		conn_arm(c, srv->opts.request_timeout_sec);
+	}
 	if (srv->head_hook != NULL && srv->head_hook(&r->pub, srv->head_arg) < 0) {
 		if (c->state != CONN_ACTIVE)
 			return;
@@ -450,7 +464,7 @@ conn_process(struct http_conn *c)
 		in = bufferevent_get_input(c->bev);
 		if (evbuffer_peek(in, -1, NULL, &v, 1) < 1 || v.iov_len == 0)
 			break;
-		if (c->cur == NULL && c->ps.req == NULL)
+		if (c->cur == NULL && c->ps.req == NULL && !c->pending)
 			conn_arm(c, c->srv->opts.request_timeout_sec);
 		c->parsing = true;
 		ev = http_parse_feed(&c->ps, v.iov_base, v.iov_len, &used);
@@ -693,8 +707,18 @@ conn_peer_setup(struct http_conn *c, struct http_listener *l, int fd)
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 }
 
+/* From accept to the first request head: the handshake timeout, or the
+ * request timeout when that is shorter. */
+static int
+conn_first_timeout(const struct http_server *srv)
+{
+	int hs = srv->opts.handshake_timeout_sec, rq = srv->opts.request_timeout_sec;
+
+	return hs < rq ? hs : rq;
+}
+
 void
-http_conn_accept(struct http_listener *l, int fd)
+http_conn_accept(struct http_listener *l, int fd, struct http_peer *peer)
 {
 	struct http_server *srv = l->srv;
 	struct http_conn *c = xcalloc(1, sizeof *c);
@@ -704,10 +728,13 @@ http_conn_accept(struct http_listener *l, int fd)
 	c->bev = conn_bev_new(c, l, fd);
 	if (c->bev == NULL) {
 		log_warn("http: cannot set up a connection");
+		http_peers_release(srv, peer, true);
 		close(fd);
 		free(c);
 		return;
 	}
+	c->peer = peer;
+	c->pending = true;
 	http_parse_init(&c->ps, srv->opts.max_header_bytes,
 	    srv->opts.max_body_bytes);
 	c->timer = evtimer_new(srv->base, conn_timer_cb, c);
@@ -725,5 +752,5 @@ http_conn_accept(struct http_listener *l, int fd)
 	}
 	conn_link(&srv->conns, c);
 	srv->nconns++;
-	conn_arm(c, srv->opts.request_timeout_sec);
+	conn_arm(c, conn_first_timeout(srv));
 }

@@ -4,6 +4,8 @@
  * The server is layered so that each layer can be tested alone:
  *
  *   http-listen.c   listeners (TCP, unix, TLS), accept, shutdown
+ *   http-peers.c    connections counted by client address, for the
+ *                   limits checked at accept
  *   http-conn.c     one connection: input → parser → head hook → body →
  *                   handler, timers, close, lingering close
  *   http-uring.c    plain connections' output, sent in batches through
@@ -33,6 +35,9 @@
 struct evbuffer;
 struct event;
 struct evconnlistener;
+struct sockaddr;
+struct http_peers;
+struct http_peer;
 
 struct http_req {
 	struct http_request pub;        /* first: the public view */
@@ -46,6 +51,8 @@ struct http_req {
 	void *on_close_arg;
 	http_event_fn on_drain;
 	void *on_drain_arg;
+	http_event_fn on_finish;
+	void *on_finish_arg;
 	struct buf out_headers;         /* "Name: value\r\n" lines to send */
 	uint64_t start_usec;
 	int status;                     /* what it was answered with */
@@ -58,6 +65,7 @@ struct http_req {
 	bool discard_body;              /* answered early: drop what follows */
 	bool body_paused;               /* http_pause_body(): stop reading */
 	bool gone;                      /* the client left before the answer */
+	bool forced_close;              /* http_close_after() */
 };
 
 #define HTTP_REQ(r) ((struct http_req *)(r))
@@ -139,7 +147,10 @@ struct http_server {
 	struct http_conn *conns;        /* doubly linked through prev/next */
 	struct http_conn *dead;         /* closed, memory not yet freed */
 	int nconns;
-	bool paused;                    /* listeners off: too many connections */
+	struct http_peers *peers;       /* http-peers.c */
+	unsigned long refused;          /* at accept, by a limit */
+	unsigned long refused_logged;   /* of those, told in the log */
+	int64_t refused_log_sec;        /* when the log last said so */
 	bool shutting_down;
 	void (*done)(void *);
 	void *done_arg;
@@ -160,6 +171,10 @@ struct http_conn {
 	                                   NULL: written with writev */
 	bool ready;                     /* plain, or TLS handshake done and
 	                                   the peer accepted */
+	bool pending;                   /* no first request head yet */
+	struct http_peer *peer;         /* its address's count, or NULL */
+	void *owner;                    /* http_conn_set_owner() */
+	void (*owner_release)(void *);
 	long peer_uid;
 	struct http_parse ps;
 	struct http_req *cur;           /* the request read or handled now */
@@ -176,7 +191,8 @@ struct http_conn {
 	bool kept;                      /* freed, but a send still holds it */
 };
 
-void http_conn_accept(struct http_listener *l, int fd);
+/* A new connection, counted against peer (may be NULL). */
+void http_conn_accept(struct http_listener *l, int fd, struct http_peer *peer);
 /* The request's response is complete (replied, ended or hijacked). */
 void http_conn_answered(struct http_conn *c);
 /* Close now; an unanswered request's on_close runs; memory goes later. */
@@ -221,7 +237,24 @@ void http_uring_free(struct http_server *srv);
 
 /* --- http-listen.c --- */
 
-/* A connection ended: accept again if we had stopped, finish shutdown. */
+/* A connection ended: finish shutdown if it was the last. */
 void http_server_conn_gone(struct http_server *srv);
+
+/* --- http-peers.c --- */
+
+/* Count a new connection from sa against its address; -1 (and nothing
+ * counted) when the address is at one of its limits, *why and *limit
+ * saying which.
+ * Unix sockets are not counted: *peer is NULL and the call succeeds. */
+int http_peers_admit(struct http_server *srv, const struct sockaddr *sa,
+    struct http_peer **peer, const char **why, int *limit);
+/* The connection sent its first request head: no longer pending. */
+void http_peers_established(struct http_peer *p);
+/* The connection closed (pending or not). */
+void http_peers_release(struct http_server *srv, struct http_peer *p,
+    bool pending);
+/* The address as text, for the log. */
+void http_peers_format(const struct sockaddr *sa, char *out, size_t len);
+void http_peers_free(struct http_server *srv);
 
 #endif

@@ -13,6 +13,15 @@
  * is up.  The done callback always runs from the loop, never from inside
  * http_server_shutdown().
  *
+ * Limits are checked at accept, before any TLS work: the cap on all
+ * connections and the limits per client address (http-peers.c).  A
+ * connection over one of them is closed at once with a reset (no
+ * TIME_WAIT left behind), rather than left in the kernel's queue: a queue
+ * nobody reads locks every client out until the connections that fill
+ * the cap time out, while closing keeps accepting and the connections
+ * already open keep being served.  Refusals are counted and logged at
+ * most every ten seconds.
+ *
  * Writing to a socket the peer has closed raises SIGPIPE, which would kill
  * the daemon; http_server_new() ignores it for the process.
  */
@@ -26,6 +35,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -37,6 +47,7 @@
 #include "xalloc.h"
 
 #define LISTEN_BACKLOG 511
+#define LISTEN_REFUSED_LOG_SEC 10
 
 static void
 server_listeners_enable(struct http_server *srv, bool on)
@@ -73,11 +84,6 @@ server_check_done(struct http_server *srv)
 void
 http_server_conn_gone(struct http_server *srv)
 {
-	if (srv->paused && !srv->shutting_down &&
-	    srv->nconns < srv->opts.max_connections) {
-		srv->paused = false;
-		server_listeners_enable(srv, true);
-	}
 	server_check_done(srv);
 }
 
@@ -95,7 +101,7 @@ server_resume_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct http_server *srv = arg;
 
-	if (!srv->paused && !srv->shutting_down)
+	if (!srv->shutting_down)
 		server_listeners_enable(srv, true);
 }
 
@@ -119,12 +125,42 @@ http_server_new(struct event_base *base, const struct http_server_options *opts)
 		o->request_timeout_sec = 30;
 	if (o->max_connections <= 0)
 		o->max_connections = 4096;
+	if (o->handshake_timeout_sec <= 0)
+		o->handshake_timeout_sec = 10;
 	if (o->server_header != NULL)
 		o->server_header = xstrdup(o->server_header);
 	srv->ev_done = event_new(base, -1, 0, server_done_cb, srv);
 	srv->ev_grace = evtimer_new(base, server_grace_cb, srv);
 	srv->ev_resume = evtimer_new(base, server_resume_cb, srv);
 	return srv;
+}
+
+void
+http_server_set_limits(struct http_server *srv,
+    const struct http_server_options *limits)
+{
+	struct http_server_options *o = &srv->opts;
+
+	o->max_connections = limits->max_connections > 0 ?
+	    limits->max_connections : 4096;
+	o->peer_max_connections = limits->peer_max_connections > 0 ?
+	    limits->peer_max_connections : 0;
+	o->peer_max_pending = limits->peer_max_pending > 0 ?
+	    limits->peer_max_pending : 0;
+	o->handshake_timeout_sec = limits->handshake_timeout_sec > 0 ?
+	    limits->handshake_timeout_sec : 10;
+}
+
+int
+http_server_connections(const struct http_server *srv)
+{
+	return srv->nconns;
+}
+
+unsigned long
+http_server_refused(const struct http_server *srv)
+{
+	return srv->refused;
 }
 
 void
@@ -280,22 +316,55 @@ listen_unix(const char *path, int mode, sdc_error_t *err)
 	return fd;
 }
 
+/* Close a connection we will not serve, with a reset, and say so in the
+ * log now and then. */
+static void
+listen_refuse(struct http_server *srv, int fd, const struct sockaddr *sa,
+    const char *why, int limit)
+{
+	struct linger lg = { 1, 0 };
+	struct timespec now;
+	char addr[INET6_ADDRSTRLEN];
+
+	setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+	close(fd);
+	srv->refused++;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (srv->refused_log_sec != 0 &&
+	    now.tv_sec - srv->refused_log_sec < LISTEN_REFUSED_LOG_SEC)
+		return;
+	http_peers_format(sa, addr, sizeof addr);
+	log_warn("http: refused %lu connection(s) at accept; the last from %s: "
+	    "%s at the limit of %d", srv->refused - srv->refused_logged, addr,
+	    why, limit);
+	srv->refused_logged = srv->refused;
+	srv->refused_log_sec = now.tv_sec;
+}
+
 static void
 listen_accept_cb(struct evconnlistener *lev, evutil_socket_t fd,
     struct sockaddr *sa, int salen, void *arg)
 {
 	struct http_listener *l = arg;
 	struct http_server *srv = l->srv;
+	struct http_peer *peer;
+	const char *why = NULL;
+	int limit = 0;
 
 	if (srv->shutting_down) {
 		close(fd);
 		return;
 	}
-	http_conn_accept(l, fd);
-	if (srv->nconns >= srv->opts.max_connections && !srv->paused) {
-		srv->paused = true;
-		server_listeners_enable(srv, false);
+	if (srv->nconns >= srv->opts.max_connections) {
+		listen_refuse(srv, fd, sa, "all connections",
+		    srv->opts.max_connections);
+		return;
 	}
+	if (http_peers_admit(srv, sa, &peer, &why, &limit) < 0) {
+		listen_refuse(srv, fd, sa, why, limit);
+		return;
+	}
+	http_conn_accept(l, fd, peer);
 }
 
 /* Out of descriptors, most likely: wait a second rather than spin. */
@@ -412,6 +481,7 @@ http_server_free(struct http_server *srv)
 		http_conn_close(srv->conns);
 	while (srv->dead != NULL)
 		http_conn_free(srv->dead);
+	http_peers_free(srv);
 	http_uring_free(srv);           /* frees those a send still held */
 	for (size_t i = 0; i < srv->nlisteners; i++) {
 		SSL_CTX_free(srv->listeners[i]->tls);

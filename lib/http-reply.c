@@ -44,7 +44,7 @@ reply_no_body_status(int status)
 static bool
 reply_should_close(const struct http_req *r, const struct http_conn *c)
 {
-	return !r->keep_alive || c->srv->shutting_down || c->eof ||
+	return !r->keep_alive || r->forced_close || c->srv->shutting_down || c->eof ||
 	    c->ps.hp.upgrade ||
 	    (!r->body_done && http_header(&r->pub, "Expect") != NULL);
 }
@@ -105,6 +105,12 @@ reply_head(struct http_req *r, struct evbuffer *out, int status,
 	buf_puts(h, "\r\n");
 	evbuffer_add(out, h->data, h->len);
 	r->status = status;
+}
+
+void
+http_close_after(struct http_request *req)
+{
+	HTTP_REQ(req)->forced_close = true;
 }
 
 /* The output a response may go to, or NULL when it may not. */

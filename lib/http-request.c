@@ -101,6 +101,16 @@ http_on_close(struct http_request *req, http_event_fn fn, void *arg)
 	HTTP_REQ(req)->on_close_arg = arg;
 }
 
+void *
+http_on_finish(struct http_request *req, http_event_fn fn, void *arg)
+{
+	void *old = HTTP_REQ(req)->on_finish_arg;
+
+	HTTP_REQ(req)->on_finish = fn;
+	HTTP_REQ(req)->on_finish_arg = arg;
+	return old;
+}
+
 X509 *
 http_peer_cert(const struct http_request *req)
 {
@@ -122,6 +132,19 @@ void *
 http_conn_data(const struct http_conn *conn)
 {
 	return conn->data;
+}
+
+void
+http_conn_set_owner(struct http_conn *conn, void *owner, void (*release)(void *))
+{
+	conn->owner = owner;
+	conn->owner_release = release;
+}
+
+void *
+http_conn_owner(const struct http_conn *conn)
+{
+	return conn->owner;
 }
 
 long
@@ -152,6 +175,8 @@ http_req_free(struct http_req *req)
 {
 	if (req == NULL)
 		return;
+	if (req->on_finish != NULL)
+		req->on_finish(&req->pub, req->on_finish_arg);
 	buf_free(&req->arena);
 	buf_free(&req->pub.body);
 	buf_free(&req->out_headers);

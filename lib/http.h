@@ -88,7 +88,18 @@ struct http_server_options {
 	size_t max_body_bytes;          /* beyond: 413; default 1 MiB */
 	int idle_timeout_sec;           /* keep-alive idle; default 60 */
 	int request_timeout_sec;        /* whole head + body; default 30 */
-	int max_connections;            /* default 4096 */
+	int max_connections;            /* all at once; default 4096.  At
+	                                   the cap a new connection is closed
+	                                   as soon as it is accepted */
+	/* Limits per client address (an IPv4 address, or an IPv6 /64), checked
+	 * at accept before any TLS work; 0 means no limit.  A connection is
+	 * "pending" from accept until its first request head is complete
+	 * (on TLS: the handshake and that head). */
+	int peer_max_connections;
+	int peer_max_pending;
+	int handshake_timeout_sec;      /* accept to the first request head;
+	                                   default 10 (at most the request
+	                                   timeout) */
 	const char *server_header;      /* "Server:" value; NULL for none */
 	bool no_uring;                  /* write with writev, never batch the
 	                                   writes through io_uring */
@@ -114,6 +125,14 @@ int http_server_port(struct http_server *srv, int listener);
 void http_server_shutdown(struct http_server *srv, int grace_sec,
     void (*done)(void *arg), void *arg);
 void http_server_free(struct http_server *srv);
+/* Change the connection limits of a running server (max_connections,
+ * peer_max_connections, peer_max_pending, handshake_timeout_sec; the
+ * other fields are ignored).  Connections already open stay. */
+void http_server_set_limits(struct http_server *srv,
+    const struct http_server_options *limits);
+/* Connections open now, and those refused at accept by a limit. */
+int http_server_connections(const struct http_server *srv);
+unsigned long http_server_refused(const struct http_server *srv);
 /* True once plain connections' output goes out through io_uring (from the
  * first plain connection on, unless the kernel refused the ring). */
 bool http_server_uses_uring(const struct http_server *srv);
@@ -142,17 +161,31 @@ void http_pause_body(struct http_request *req, bool pause);
 
 /* Called if the client goes away before the request is answered. */
 void http_on_close(struct http_request *req, http_event_fn fn, void *arg);
+/* Called once when the request is over, however it ended (answered, the
+ * client gone, the connection taken over): for the caller's accounting.
+ * One per request; returns the arg of the one it replaces (NULL, NULL
+ * takes it back). */
+void *http_on_finish(struct http_request *req, http_event_fn fn, void *arg);
 
 /* The connection's TLS peer certificate (borrowed), or NULL. */
 X509 *http_peer_cert(const struct http_request *req);
 /* Per-connection data, freed with free_fn when the connection closes. */
 void http_conn_set_data(struct http_conn *conn, void *data, void (*free_fn)(void *));
 void *http_conn_data(const struct http_conn *conn);
+/* Who the connection counts against (the daemon's accounting, beside
+ * its data): release(owner) runs once, when the connection closes or is
+ * taken over. */
+void http_conn_set_owner(struct http_conn *conn, void *owner,
+    void (*release)(void *));
+void *http_conn_owner(const struct http_conn *conn);
 /* Peer credentials on a unix socket (uid; -1 on TCP). */
 long http_peer_uid(const struct http_request *req);
 
 /* --- answering --- */
 
+/* The answer to this request ends the connection ("Connection: close");
+ * call before the reply. */
+void http_close_after(struct http_request *req);
 /* Add a response header; call before the reply. */
 void http_set_header(struct http_request *req, const char *name, const char *value);
 int http_reply(struct http_request *req, int status, const char *content_type,

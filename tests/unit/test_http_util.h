@@ -17,6 +17,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -307,6 +308,27 @@ tc_connect(int port)
 	int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
 
 	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+		close(fd);
+		return NULL;
+	}
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+	return tc_connect_fd(fd);
+}
+
+/* From another loopback address (127.0.0.2, say): another client host
+ * for the server's limits per address. */
+static inline struct tc *
+tc_connect_from(int port, const char *from)
+{
+	struct sockaddr_in sa = { .sin_family = AF_INET,
+		.sin_port = htons((uint16_t)port),
+		.sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	struct sockaddr_in src = { .sin_family = AF_INET };
+	int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+
+	if (inet_pton(AF_INET, from, &src.sin_addr) != 1 ||
+	    bind(fd, (struct sockaddr *)&src, sizeof src) != 0 ||
+	    connect(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
 		close(fd);
 		return NULL;
 	}
