@@ -213,8 +213,12 @@ sapi_client_request(struct sapi_client *c, const struct sapi_request *rq,
 	hr.url = url;
 	hr.headers = headers;
 	hr.timeout_ms = rq->timeout_ms > 0 ? rq->timeout_ms : c->timeout_ms;
-	if (http_client_request(c->http, &hr, &hres, err) < 0)
+	if (http_client_request(c->http, &hr, &hres, err) < 0) {
+		if (strncmp(c->base, "https://", 8) == 0 && c->cert_file == NULL)
+			sdc_error_wrap(err, "no client certificate (sapi on "
+			    "TCP wants the operator's: set SAPI_CERT_PATH)");
 		rc = sdc_error_wrap(err, "%s", rq->method);
+	}
 	else {
 		r->status = hres.status;
 		if ((etag = http_client_header(&hres, "ETag")) != NULL)
