@@ -784,17 +784,21 @@ test_tls_client_cert(void **state)
 	o.ca_file = g_ca;
 	o.cert_file = cert;
 	o.key_file = key;
-	expect_error(http_client_new(&o), url(g_mtls, true, "/hello"),
-	    HTTP_CLIENT_E_VERIFY, "certificate verify failed");
+	c = http_client_new(&o);
+	expect_error(c, url(g_mtls, true, "/hello"), HTTP_CLIENT_E_VERIFY,
+	    "certificate verify failed");
+	http_client_free(c);
 
 	/* files that cannot be used are named */
 	o.ca_file = bad;
-	expect_error(http_client_new(&o), url(g_mtls, true, "/hello"),
-	    HTTP_CLIENT_E_TLS, bad);
+	c = http_client_new(&o);
+	expect_error(c, url(g_mtls, true, "/hello"), HTTP_CLIENT_E_TLS, bad);
+	http_client_free(c);
 	o.ca_file = g_mtls_ca;
 	o.cert_file = bad;
-	expect_error(http_client_new(&o), url(g_mtls, true, "/hello"),
-	    HTTP_CLIENT_E_TLS, bad);
+	c = http_client_new(&o);
+	expect_error(c, url(g_mtls, true, "/hello"), HTTP_CLIENT_E_TLS, bad);
+	http_client_free(c);
 }
 
 static void
