@@ -61,6 +61,7 @@ struct adm_ctx {
 	bool json;		/* --json: JSON instead of tables */
 	const char *admin;	/* --admin PATH / DOCKERAPI_ADMIN: dockerapi's admin socket */
 	const char *sapi_url;	/* --sapi-url URL / SAPI_URL */
+	const char *sapi_cert_path; /* --sapi-cert-path DIR / SAPI_CERT_PATH (https) */
 	const char *zones;	/* --zones DIR: the zones root */
 	bool interactive;	/* running inside the shell */
 	FILE *out;		/* results (stdout; tests use a memstream) */

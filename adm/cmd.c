@@ -278,7 +278,8 @@ adm_cmd_help_all(FILE *f)
 	const struct adm_cmd_entry *const *e;
 
 	fprintf(f, "usage: %s [--json] [--admin PATH] [--sapi-url URL] "
-	    "[--zones DIR] [COMMAND [ARGS...]]\n"
+	    "[--sapi-cert-path DIR]\n"
+	    "       [--zones DIR] [COMMAND [ARGS...]]\n"
 	    "       %s --help | --version\n\n"
 	    "With no command on a terminal, opens an interactive shell.\n"
 	    "Commands (any unique prefix of each word will do):\n",

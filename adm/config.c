@@ -68,16 +68,18 @@ static int
 chain_read(const struct adm_ctx *ctx, struct config_chain *ch, sdc_error_t *err)
 {
 	memset(ch, 0, sizeof *ch);
-	if ((ch->c = sapi_client_new(ctx->sapi_url, err)) == NULL)
+	if ((ch->c = sapi_client_new_tls(ctx->sapi_url, ctx->sapi_cert_path,
+	    err)) == NULL)
 		return -1;
 	ch->app = find_one(ch->c, SAPI_OBJ_APPLICATION, CONFIG_APP, NULL, NULL, err);
 	if (ch->app != NULL)
 		ch->svc = find_one(ch->c, SAPI_OBJ_SERVICE, CONFIG_SERVICE,
 		    "application_uuid", json_str(ch->app, "uuid", ""), err);
 	if (ch->svc == NULL) {
+		sdc_error_wrap(err, "reading the config from SAPI at %s",
+		    sapi_client_url(ch->c));
 		chain_free(ch);
-		return sdc_error_wrap(err, "reading the config from SAPI at %s",
-		    ctx->sapi_url != NULL ? ctx->sapi_url : "$SAPI_URL");
+		return -1;
 	}
 	ch->inst = find_one(ch->c, SAPI_OBJ_INSTANCE, CONFIG_INSTANCE,
 	    "service_uuid", json_str(ch->svc, "uuid", ""), err);

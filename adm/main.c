@@ -15,12 +15,13 @@
 
 #include "adm.h"
 
-enum { OPT_ADMIN = 256, OPT_SAPI_URL, OPT_ZONES, OPT_VERSION };
+enum { OPT_ADMIN = 256, OPT_SAPI_URL, OPT_ZONES, OPT_VERSION, OPT_SAPI_CERTS };
 
 static const struct option main_options[] = {
 	{ "json", no_argument, NULL, 'j' },
 	{ "admin", required_argument, NULL, OPT_ADMIN },
 	{ "sapi-url", required_argument, NULL, OPT_SAPI_URL },
+	{ "sapi-cert-path", required_argument, NULL, OPT_SAPI_CERTS },
 	{ "zones", required_argument, NULL, OPT_ZONES },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
@@ -54,6 +55,7 @@ main(int argc, char **argv)
 		case 'j': ctx.json = true; break;
 		case OPT_ADMIN: ctx.admin = optarg; break;
 		case OPT_SAPI_URL: ctx.sapi_url = optarg; break;
+		case OPT_SAPI_CERTS: ctx.sapi_cert_path = optarg; break;
 		case OPT_ZONES: ctx.zones = optarg; break;
 		case 'h':
 			adm_cmd_help_all(stdout);

@@ -3,6 +3,9 @@
 #
 #   free_port                     a free loopback port
 #   wait_port PORT                until something listens there
+#   sapi_start                    sapi on its unix socket BENCH_TMP/sapi.sock,
+#                                 SAPI_URL exported; sets SAPI_SOCK and
+#                                 DOCKER_SVC (the docker service's uuid)
 #   dockerd_start PORT [ARGS...]  Debian's dockerd on 127.0.0.1:PORT with all
 #                                 its state under BENCH_TMP (sets DOCKERD_PID,
 #                                 DOCKERD_SOCK)
@@ -46,6 +49,22 @@ need() {
 
 free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+sapi_start() {
+	SAPI_SOCK=$BENCH_TMP/sapi.sock
+	export SAPI_URL=unix:$SAPI_SOCK
+	"$BIN/sapi" --listen "$SAPI_URL" --data-dir "$BENCH_TMP/sapi" \
+		--bootstrap "$TOP/etc/sapi-bootstrap.yaml" 2>"$BENCH_TMP/sapi.log" &
+	cleanup_add "kill $!"
+	i=0
+	while ! curl -sf --unix-socket "$SAPI_SOCK" http://sapi/ping >/dev/null; do
+		i=$((i + 1))
+		[ $i -gt 300 ] && { echo "sapi does not answer on $SAPI_SOCK" >&2; return 1; }
+		sleep 0.1
+	done
+	DOCKER_SVC=$(curl -s --unix-socket "$SAPI_SOCK" "http://sapi/services?name=docker" |
+		python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["uuid"])')
 }
 
 wait_port() {

@@ -183,6 +183,24 @@ int certgen_server_write(const char *dir, const char *cn, const char *const *san
 int certgen_server_ensure(const char *dir, const char *cn, const char *const *sans,
     size_t nsans, sdc_error_t *err);
 
+/* The CA kept in dir (ca.pem and ca-key.pem). */
+int certgen_ca_load(const char *dir, struct certgen_pair *ca, sdc_error_t *err);
+
+/* ---- Under the operator's CA (operator.c) ------------------------------ */
+
+/* A client certificate for the operator's tools and daemons (CN = cn, EKU
+ * clientAuth) signed by the CA kept in ca_dir; written into out as
+ * cert.pem, key.pem (0600) and a copy of the CA's ca.pem: the layout of
+ * Docker's DOCKER_CERT_PATH and of libsapi's SAPI_CERT_PATH. */
+int certgen_operator_write(const char *ca_dir, const char *out, const char *cn,
+    int days, sdc_error_t *err);
+/* A server certificate (as certgen_server_cert) signed by the CA kept in
+ * ca_dir, for another daemon than the one owning it (sapi on TCP): written
+ * into out as server-cert.pem, server-key.pem (0600) and ca.pem. */
+int certgen_server_write_under(const char *ca_dir, const char *out,
+    const char *cn, const char *const *sans, size_t nsans, int days,
+    sdc_error_t *err);
+
 /* The subject (or issuer) CN of a certificate; caller frees. */
 char *certgen_cert_subject_cn(X509 *cert, sdc_error_t *err);
 char *certgen_cert_issuer_cn(X509 *cert, sdc_error_t *err);

@@ -25,6 +25,7 @@ struct cmd_entry {
 
 extern const struct cmd_entry cmd_client_entry;
 extern const struct cmd_entry cmd_server_entry;
+extern const struct cmd_entry cmd_operator_entry;
 extern const struct cmd_entry cmd_fingerprint_entry;
 extern const struct cmd_entry cmd_sign_entry;
 extern const struct cmd_entry cmd_verify_entry;

@@ -15,6 +15,7 @@
 static const struct cmd_entry *const cmd_table[] = {
 	&cmd_client_entry,
 	&cmd_server_entry,
+	&cmd_operator_entry,
 	&cmd_fingerprint_entry,
 	&cmd_sign_entry,
 	&cmd_verify_entry,

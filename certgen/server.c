@@ -114,8 +114,8 @@ server_exists(const char *dir, const char *name)
 	return ok;
 }
 
-static int
-server_load_ca(const char *dir, struct certgen_pair *ca, sdc_error_t *err)
+int
+certgen_ca_load(const char *dir, struct certgen_pair *ca, sdc_error_t *err)
 {
 	struct buf b = BUF_INIT;
 	char *path;
@@ -182,7 +182,7 @@ certgen_server_write(const char *dir, const char *cn, const char *const *sans,
 		return sdc_make_error(err, 0, "%s/ca.pem is there but not ca-key.pem: "
 		    "cannot sign with that CA, and will not replace it", dir);
 	if (have_ca)
-		rc = server_load_ca(dir, &ca, err);
+		rc = certgen_ca_load(dir, &ca, err);
 	else
 		rc = certgen_server_ca(cn, days, &ca, err);
 	if (rc == 0)

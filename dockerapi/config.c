@@ -13,6 +13,7 @@
 #include "dockerapi.h"
 #include "jsonutil.h"
 #include "log.h"
+#include "sapi-client/sapi.h"
 #include "xalloc.h"
 #include "yamlconf.h"
 
@@ -45,7 +46,13 @@ config_defaults(struct dockerapi_config *cfg)
 	cfg->listen = xstrdup("");
 	cfg->cloudapi_listen = xstrdup("127.0.0.1:8443");
 	cfg->admin_socket = xstrdup("");
-	cfg->sapi_url = env_or("SAPI_URL", "http://127.0.0.1:9080");
+	cfg->sapi_url = env_or("SAPI_URL", "");
+	if (*cfg->sapi_url == '\0') {          /* sapi's own default socket */
+		free(cfg->sapi_url);
+		cfg->sapi_url = sapi_default_url();
+	}
+	cfg->sapi_cert_path = getenv("SAPI_CERT_PATH") != NULL ?
+	    xstrdup(getenv("SAPI_CERT_PATH")) : NULL;
 	cfg->sapi_instance = xstrdup("dockerapi0");
 	cfg->zones = xstrdup("/zones");
 	cfg->server_name = xstrdup("localhost");
@@ -70,6 +77,7 @@ static const struct {
 	{ "cloudapi_listen", offsetof(struct dockerapi_config, cloudapi_listen) },
 	{ "admin_socket", offsetof(struct dockerapi_config, admin_socket) },
 	{ "sapi_url", offsetof(struct dockerapi_config, sapi_url) },
+	{ "sapi_cert_path", offsetof(struct dockerapi_config, sapi_cert_path) },
 	{ "sapi_instance", offsetof(struct dockerapi_config, sapi_instance) },
 	{ "zones", offsetof(struct dockerapi_config, zones) },
 	{ "server_name", offsetof(struct dockerapi_config, server_name) },

@@ -60,6 +60,7 @@ struct dockerapi_config {
 	char *cloudapi_listen;
 	char *admin_socket;
 	char *sapi_url;
+	char *sapi_cert_path;   /* https sapi: cert.pem, key.pem, ca.pem */
 	char *sapi_instance;    /* SAPI instance name of this daemon */
 	char *zones;
 	char *server_name;      /* CN and SAN of the generated server cert */

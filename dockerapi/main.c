@@ -44,8 +44,11 @@ static const char usage[] =
 "      --admin-socket PATH   operators' API (default DATA/admin.sock, or\n"
 "                            $DOCKERAPI_ADMIN)\n"
 "      --data-dir DIR        where the store, TLS files and caches live\n"
-"      --sapi-url URL        the config service (default $SAPI_URL or\n"
-"                            http://127.0.0.1:9080)\n"
+"      --sapi-url URL        the config service: unix:PATH or https://HOST:PORT\n"
+"                            (default $SAPI_URL, else sapi's own default\n"
+"                            socket, DATA/sapi.sock of sapi)\n"
+"      --sapi-cert-path DIR  for https: the operator's cert.pem, key.pem and\n"
+"                            ca.pem (default $SAPI_CERT_PATH)\n"
 "      --zones DIR           container folders (default /zones)\n"
 "      --log-level LEVEL     trace, debug, info, warn, error\n"
 "  -h, --help                this text\n"
@@ -56,7 +59,7 @@ static const char usage[] =
 
 enum {
 	OPT_LISTEN = 256, OPT_CLOUDAPI, OPT_ADMIN, OPT_DATA, OPT_SAPI, OPT_ZONES,
-	OPT_LOGLEVEL,
+	OPT_LOGLEVEL, OPT_SAPI_CERTS,
 };
 
 static const struct option long_options[] = {
@@ -66,6 +69,7 @@ static const struct option long_options[] = {
 	{ "admin-socket", required_argument, NULL, OPT_ADMIN },
 	{ "data-dir", required_argument, NULL, OPT_DATA },
 	{ "sapi-url", required_argument, NULL, OPT_SAPI },
+	{ "sapi-cert-path", required_argument, NULL, OPT_SAPI_CERTS },
 	{ "zones", required_argument, NULL, OPT_ZONES },
 	{ "log-level", required_argument, NULL, OPT_LOGLEVEL },
 	{ "help", no_argument, NULL, 'h' },
@@ -111,6 +115,7 @@ parse_args(int argc, char **argv, struct dockerapi_config *cfg, sdc_error_t *err
 		case OPT_ADMIN: set(&cfg->admin_socket, optarg); break;
 		case OPT_DATA: set(&cfg->data_dir, optarg); break;
 		case OPT_SAPI: set(&cfg->sapi_url, optarg); break;
+		case OPT_SAPI_CERTS: set(&cfg->sapi_cert_path, optarg); break;
 		case OPT_ZONES: set(&cfg->zones, optarg); break;
 		case OPT_LOGLEVEL:
 			if ((level = log_level_parse(optarg)) < 0)
@@ -139,7 +144,8 @@ open_store(struct dockerapi *d, sdc_error_t *err)
 	char *path;
 	int rc;
 
-	if (mkdir_p(d->cfg.data_dir, 0700, err) < 0)
+	if (mkdir_p(d->cfg.data_dir, 0700, err) < 0 ||
+	    dir_private(d->cfg.data_dir, err) < 0)
 		return -1;
 	xasprintf(&path, "%s/dockerapi.db", d->cfg.data_dir);
 	rc = store_open(&d->store, path, err);

@@ -233,7 +233,7 @@ tunables_first_fetch(struct dockerapi *d)
 	char uuid[37], *etag = NULL;
 	json_t *config = NULL;
 
-	c = sapi_client_new(d->cfg.sapi_url, &err);
+	c = sapi_client_new_tls(d->cfg.sapi_url, d->cfg.sapi_cert_path, &err);
 	if (c != NULL) {
 		sapi_client_set_timeout(c, 2000);
 		if (sapi_client_find_instance(c, d->cfg.sapi_instance, uuid, &err) == 0 &&
@@ -263,6 +263,7 @@ tunables_start(struct dockerapi *d, sdc_error_t *err)
 	tunables_first_fetch(d);
 
 	o.url = d->cfg.sapi_url;
+	o.cert_path = d->cfg.sapi_cert_path;
 	o.instance_name = d->cfg.sapi_instance;
 	o.cache_path = t->cache_path;
 	o.on_error = on_watch_error;

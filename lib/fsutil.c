@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,66 @@ mkdir_p(const char *path, mode_t mode, sdc_error_t *err)
 			break;
 	}
 	free(copy);
+	return rc;
+}
+
+char *
+fs_source_tree(void)
+{
+	char exe[PATH_MAX], *top, *p, *probe;
+	ssize_t n;
+	struct stat sb;
+	int i;
+
+	n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	if (n <= 0)
+		return NULL;
+	exe[n] = '\0';
+	top = xstrdup(exe);
+	for (i = 0; i < 3; i++) {               /* bin/X, build dir */
+		if ((p = strrchr(top, '/')) == NULL || p == top)
+			goto no;
+		*p = '\0';
+	}
+	xasprintf(&probe, "%s/sapi/module.mk", top);
+	i = stat(probe, &sb);
+	free(probe);
+	if (i == 0)
+		return top;
+no:
+	free(top);
+	return NULL;
+}
+
+char *
+fs_state_dir(const char *name)
+{
+	const char *state = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
+	char *top = fs_source_tree(), *dir;
+
+	if (top != NULL)
+		xasprintf(&dir, "%s/var/%s", top, name);
+	else if (state != NULL && *state == '/')
+		xasprintf(&dir, "%s/sdc-docker/%s", state, name);
+	else
+		xasprintf(&dir, "%s/.local/state/sdc-docker/%s",
+		    home != NULL ? home : "", name);
+	free(top);
+	return dir;
+}
+
+int
+dir_private(const char *path, sdc_error_t *err)
+{
+	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int rc = 0;
+
+	if (fd < 0)
+		return sdc_make_error(err, errno, "%s: not a folder", path);
+	if (fchmod(fd, 0700) != 0)
+		rc = sdc_make_error(err, errno, "cannot make %s private (0700)",
+		    path);
+	close(fd);
 	return rc;
 }
 

@@ -19,6 +19,16 @@
 int fd_write_all(int fd, const void *data, size_t len);
 /* Create path and its missing parents with mode (umask applies). */
 int mkdir_p(const char *path, mode_t mode, sdc_error_t *err);
+/* A daemon's data dir: a folder only its owner enters (0700), set so
+ * also when it was made laxer before; not a folder is an error. */
+int dir_private(const char *path, sdc_error_t *err);
+/* The source tree this binary was built in (it runs as <top>/<build>/bin/X
+ * or <top>/<build>/tests/X), or NULL; free it. */
+char *fs_source_tree(void);
+/* Where a daemon called name keeps its state by default: <top>/var/name
+ * run from a source tree, else $XDG_STATE_HOME/sdc-docker/name, else
+ * ~/.local/state/sdc-docker/name.  Free it. */
+char *fs_state_dir(const char *name);
 int file_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
     sdc_error_t *err);
 /* Append the whole file to out; a file over max bytes is an error

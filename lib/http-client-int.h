@@ -54,6 +54,8 @@ struct http_client {
 	struct http_client_options o;
 	char *unix_path;
 	char *user_agent;
+	char *ca_file, *cert_file, *key_file;
+	SSL_CTX *own_tls;               /* with ca_file or cert_file: its own */
 	int wake_fd;                    /* an eventfd, written to interrupt */
 	atomic_bool stopped;
 	bool tls_ref;                   /* holds the TLS contexts */

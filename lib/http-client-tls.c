@@ -5,7 +5,10 @@
  * The contexts are the process's, two of them (verifying against the
  * system's store, and not verifying at all), made on first use and freed
  * when the last client that used one goes: loading the CA store costs time
- * and memory that a daemon should not keep after its one pull.  The name
+ * and memory that a daemon should not keep after its one pull.  A client
+ * given its own CA file or a client certificate (libsapi on mutual TLS) has
+ * a context of its own instead, made at its first handshake and freed with
+ * it: those files are that client's, not the process's.  The name
  * checked is the URL's host, as a DNS name (SSL_set1_host, sent as SNI
  * too) or an IP address.
  *
@@ -81,6 +84,53 @@ hc_tls_new(bool verify)
 	return ctx;
 }
 
+/* The client's own context: its CA file, its certificate and key. */
+static SSL_CTX *
+hc_tls_own(struct http_client *c, bool verify, sdc_error_t *err)
+{
+	const char *key = c->key_file != NULL ? c->key_file : c->cert_file;
+	SSL_CTX *ctx;
+
+	if (c->own_tls != NULL)
+		return c->own_tls;
+	ERR_clear_error();
+	if ((ctx = hc_tls_new(false)) == NULL) {
+		sdc_make_error_code(err, HTTP_CLIENT_E_TLS, "TLS: cannot set "
+		    "up: %s", hc_tls_reason());
+		return NULL;
+	}
+	if (verify) {
+		if (c->ca_file == NULL)
+			SSL_CTX_set_default_verify_paths(ctx);
+		else if (SSL_CTX_load_verify_locations(ctx, c->ca_file,
+		    NULL) != 1) {
+			sdc_make_error_code(err, HTTP_CLIENT_E_TLS, "TLS: CA "
+			    "file %s: %s", c->ca_file, hc_tls_reason());
+			goto fail;
+		}
+		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, NULL);
+	}
+	if (c->cert_file == NULL && c->key_file != NULL) {
+		sdc_make_error_code(err, HTTP_CLIENT_E_TLS, "TLS: a client key "
+		    "(%s) without its certificate", c->key_file);
+		goto fail;
+	}
+	if (c->cert_file != NULL &&
+	    (SSL_CTX_use_certificate_chain_file(ctx, c->cert_file) != 1 ||
+	    SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1 ||
+	    SSL_CTX_check_private_key(ctx) != 1)) {
+		sdc_make_error_code(err, HTTP_CLIENT_E_TLS, "TLS: client "
+		    "certificate %s (key %s): %s", c->cert_file, key,
+		    hc_tls_reason());
+		goto fail;
+	}
+	c->own_tls = ctx;
+	return ctx;
+fail:
+	SSL_CTX_free(ctx);
+	return NULL;
+}
+
 static SSL_CTX *
 hc_tls_ctx(struct http_client *c, bool verify)
 {
@@ -101,6 +151,8 @@ hc_tls_ctx(struct http_client *c, bool verify)
 void
 hc_tls_release(struct http_client *c)
 {
+	SSL_CTX_free(c->own_tls);
+	c->own_tls = NULL;
 	if (!c->tls_ref)
 		return;
 	c->tls_ref = false;
@@ -136,11 +188,16 @@ hc_tls_handshake(struct http_client *c, struct hc_conn *conn,
     const char *host, struct hc_wait *w, sdc_error_t *err)
 {
 	bool verify = !c->o.insecure;
-	SSL_CTX *ctx = hc_tls_ctx(c, verify);
+	SSL_CTX *ctx;
 	struct hc_sigpipe sp;
 	long vr;
 	int r, e;
 
+	if (c->ca_file != NULL || c->cert_file != NULL || c->key_file != NULL) {
+		if ((ctx = hc_tls_own(c, verify, err)) == NULL)
+			return -1;
+	} else
+		ctx = hc_tls_ctx(c, verify);
 	if (ctx == NULL || (conn->ssl = SSL_new(ctx)) == NULL)
 		return sdc_make_error_code(err, HTTP_CLIENT_E_TLS,
 		    "TLS: cannot set up: %s", hc_tls_reason());

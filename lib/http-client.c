@@ -42,8 +42,16 @@ http_client_new(const struct http_client_options *o)
 	    xstrdup(o->unix_path) : NULL;
 	c->user_agent = o != NULL && o->user_agent != NULL ?
 	    xstrdup(o->user_agent) : NULL;
+	c->ca_file = o != NULL && o->ca_file != NULL ? xstrdup(o->ca_file) : NULL;
+	c->cert_file = o != NULL && o->cert_file != NULL ?
+	    xstrdup(o->cert_file) : NULL;
+	c->key_file = o != NULL && o->key_file != NULL ?
+	    xstrdup(o->key_file) : NULL;
 	c->o.unix_path = c->unix_path;
 	c->o.user_agent = c->user_agent;
+	c->o.ca_file = c->ca_file;
+	c->o.cert_file = c->cert_file;
+	c->o.key_file = c->key_file;
 	c->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	return c;
 }
@@ -66,6 +74,9 @@ http_client_free(struct http_client *c)
 		close(c->wake_fd);
 	free(c->unix_path);
 	free(c->user_agent);
+	free(c->ca_file);
+	free(c->cert_file);
+	free(c->key_file);
 	free(c);
 }
 

@@ -8,8 +8,12 @@
  * the options sends every request to that socket instead, the URL's host
  * then only filling the Host header.
  *
- * HTTPS verifies the server's certificate against the system's store and
- * checks its name, unless the client is made `insecure`.  Redirects are
+ * HTTPS verifies the server's certificate against the system's store (or
+ * against ca_file alone, when given) and checks its name, unless the client
+ * is made `insecure`.  cert_file and key_file present a client certificate
+ * (mutual TLS, as sapi on TCP asks for); a client with any of the three has
+ * a TLS context of its own, loaded at its first handshake, where a file
+ * that cannot be used fails the request with HTTP_CLIENT_E_TLS naming it.  Redirects are
  * followed when asked (an Authorization header is dropped when one leads to
  * another host), and `use_proxy_env` honours https_proxy, http_proxy and
  * no_proxy as curl does (a CONNECT tunnel for https).
@@ -64,6 +68,10 @@ struct http_client_options {
 	long timeout_ms;                /* whole request; 0: none */
 	long idle_timeout_ms;           /* nothing moves for this long; 0: none */
 	const char *user_agent;         /* NULL: no User-Agent */
+	const char *ca_file;            /* PEM CAs to verify with, instead of
+	                                   the system's store; NULL: those */
+	const char *cert_file;          /* PEM client certificate, or NULL */
+	const char *key_file;           /* its PEM key (NULL: in cert_file) */
 };
 
 struct http_client_header {

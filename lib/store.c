@@ -6,10 +6,18 @@
  * (an acknowledged write survives a power cut).  busy_timeout covers the
  * one case where two processes share a file (tools reading a daemon's
  * store).  Schema versions live in one table, a row per component.
+ *
+ * The file holds accounts, keys and tunables: it is made 0600 before
+ * SQLite opens it (and an older, laxer one is set to 0600), and SQLite
+ * gives its -wal and -shm files the database's own mode.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "store.h"
 #include "xalloc.h"
@@ -43,6 +51,34 @@ db_error(struct store *st, sdc_error_t *err, const char *what)
 	    sqlite3_errmsg(st->db));
 }
 
+/* The database and what SQLite keeps beside it, 0600 whatever the umask. */
+static int
+store_private(const char *path, sdc_error_t *err)
+{
+	static const char *const sides[] = { "-wal", "-shm", "-journal" };
+	char *side;
+	int fd;
+
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0 || fchmod(fd, 0600) != 0) {
+		sdc_make_error(err, errno, "%s", path);
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	close(fd);
+	for (size_t i = 0; i < sizeof sides / sizeof sides[0]; i++) {
+		xasprintf(&side, "%s%s", path, sides[i]);
+		if (chmod(side, 0600) != 0 && errno != ENOENT) {
+			sdc_make_error(err, errno, "%s", side);
+			free(side);
+			return -1;
+		}
+		free(side);
+	}
+	return 0;
+}
+
 int
 store_open(struct store **out, const char *path, sdc_error_t *err)
 {
@@ -54,6 +90,10 @@ store_open(struct store **out, const char *path, sdc_error_t *err)
 	    "  component TEXT PRIMARY KEY, version INTEGER NOT NULL);";
 	struct store *st = xcalloc(1, sizeof *st);
 
+	if (strcmp(path, ":memory:") != 0 && store_private(path, err) < 0) {
+		free(st);
+		return -1;
+	}
 	st->path = xstrdup(path);
 	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {

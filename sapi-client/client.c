@@ -9,11 +9,14 @@
  * status and whose message carries SAPI's {"code", "message"}; a failure to
  * connect one whose code is the client's HTTP_CLIENT_E_* (below 100).
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "client.h"
+#include "fsutil.h"
 #include "jsonutil.h"
 #include "xalloc.h"
 
@@ -36,19 +39,56 @@ sapi_object_path(enum sapi_object kind)
 	return "objects";
 }
 
+char *
+sapi_default_url(void)
+{
+	char *dir = fs_state_dir("sapi"), *url;
+
+	xasprintf(&url, "unix:%s/sapi.sock", dir);
+	free(dir);
+	return url;
+}
+
+/* cert.pem, key.pem and ca.pem of dir into the options (free them with
+ * the client). */
+static int
+sapi_client_certs(struct sapi_client *c, const char *dir, sdc_error_t *err)
+{
+	static const char *const names[] = { "cert.pem", "key.pem", "ca.pem" };
+	char **paths[] = { &c->cert_file, &c->key_file, &c->ca_file };
+
+	for (size_t i = 0; i < 3; i++) {
+		xasprintf(paths[i], "%s/%s", dir, names[i]);
+		if (access(*paths[i], R_OK) != 0)
+			return sdc_make_error_code(err, HTTP_CLIENT_E_TLS,
+			    "%s: %s (SAPI_CERT_PATH holds the operator's "
+			    "cert.pem, key.pem and ca.pem)", *paths[i],
+			    strerror(errno));
+	}
+	return 0;
+}
+
 struct sapi_client *
-sapi_client_new(const char *url, sdc_error_t *err)
+sapi_client_new_tls(const char *url, const char *cert_path, sdc_error_t *err)
 {
 	struct http_client_options o = { .connect_timeout_ms = 5000 };
 	struct sapi_client *c;
+	char *def = NULL;
 	size_t n;
 
 	if (url == NULL || *url == '\0')
 		url = getenv("SAPI_URL");
 	if (url == NULL || *url == '\0')
-		url = SAPI_DEFAULT_URL;
+		url = def = sapi_default_url();
+	if (cert_path == NULL)
+		cert_path = getenv("SAPI_CERT_PATH");
 	c = xcalloc(1, sizeof *c);
-	if (strncmp(url, "unix:", 5) == 0) {
+	c->url = xstrdup(url);
+	if (strncmp(url, "unix://", 7) == 0 && url[7] == '/') {
+		c->unix_path = xstrdup(url + 7);
+		c->base = xstrdup("http://localhost");
+	} else if (strncmp(url, "unix:", 5) == 0 && url[5] != '\0' &&
+	    strncmp(url, "unix://", 7) != 0) {
 		c->unix_path = xstrdup(url + 5);
 		c->base = xstrdup("http://localhost");
 	} else if (strncmp(url, "http://", 7) == 0 ||
@@ -58,16 +98,31 @@ sapi_client_new(const char *url, sdc_error_t *err)
 		while (n > 0 && c->base[n - 1] == '/')
 			c->base[--n] = '\0';
 	} else {
-		free(c);
-		sdc_make_error_code(err, HTTP_CLIENT_E_URL, "%s: not an "
-		    "http:// URL or unix:PATH", url);
-		return NULL;
+		sdc_make_error_code(err, HTTP_CLIENT_E_URL, "%s: not unix:PATH, "
+		    "https:// or http://", url);
+		goto fail;
 	}
-	c->url = xstrdup(url);
+	if (strncmp(url, "https://", 8) == 0 && cert_path != NULL &&
+	    *cert_path != '\0' && sapi_client_certs(c, cert_path, err) < 0)
+		goto fail;
+	free(def);
 	c->timeout_ms = 30000;
 	o.unix_path = c->unix_path;
+	o.cert_file = c->cert_file;
+	o.key_file = c->key_file;
+	o.ca_file = c->ca_file;
 	c->http = http_client_new(&o);
 	return c;
+fail:
+	free(def);
+	sapi_client_free(c);
+	return NULL;
+}
+
+struct sapi_client *
+sapi_client_new(const char *url, sdc_error_t *err)
+{
+	return sapi_client_new_tls(url, NULL, err);
 }
 
 void
@@ -76,6 +131,9 @@ sapi_client_free(struct sapi_client *c)
 	if (c == NULL)
 		return;
 	http_client_free(c->http);
+	free(c->cert_file);
+	free(c->key_file);
+	free(c->ca_file);
 	free(c->url);
 	free(c->base);
 	free(c->unix_path);
@@ -155,8 +213,12 @@ sapi_client_request(struct sapi_client *c, const struct sapi_request *rq,
 	hr.url = url;
 	hr.headers = headers;
 	hr.timeout_ms = rq->timeout_ms > 0 ? rq->timeout_ms : c->timeout_ms;
-	if (http_client_request(c->http, &hr, &hres, err) < 0)
+	if (http_client_request(c->http, &hr, &hres, err) < 0) {
+		if (strncmp(c->base, "https://", 8) == 0 && c->cert_file == NULL)
+			sdc_error_wrap(err, "no client certificate (sapi on "
+			    "TCP wants the operator's: set SAPI_CERT_PATH)");
 		rc = sdc_error_wrap(err, "%s", rq->method);
+	}
 	else {
 		r->status = hres.status;
 		if ((etag = http_client_header(&hres, "ETag")) != NULL)

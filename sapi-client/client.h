@@ -13,6 +13,7 @@ struct sapi_client {
 	char *url;              /* as given */
 	char *base;             /* scheme://host:port, no trailing slash */
 	char *unix_path;        /* for unix:PATH, else NULL */
+	char *cert_file, *key_file, *ca_file;   /* https: of cert_path */
 	long timeout_ms;
 	struct http_client *http;       /* keeps the connection alive */
 };

@@ -29,7 +29,12 @@
 
 #include "error.h"
 
-#define SAPI_DEFAULT_URL "http://127.0.0.1:9080"
+/* Where a client finds the service when neither the caller nor $SAPI_URL
+ * says: "unix:" and the socket sapi makes by default when run by the same
+ * user from the same install (DATA_DIR/sapi.sock: <top>/var/sapi from a
+ * source tree, else $XDG_STATE_HOME or ~/.local/state, sdc-docker/sapi).
+ * Free it. */
+char *sapi_default_url(void);
 
 enum sapi_object {
 	SAPI_OBJ_APPLICATION,
@@ -45,8 +50,16 @@ const char *sapi_object_path(enum sapi_object kind);
 
 struct sapi_client;
 
-/* url: "http://HOST:PORT" (a trailing slash is fine), or "unix:/PATH" for
- * a daemon on a unix socket.  NULL means $SAPI_URL, else SAPI_DEFAULT_URL. */
+/* url: "unix:/PATH" (or "unix:///PATH") for the daemon's unix socket, its
+ * default; "https://HOST:PORT" for sapi on TCP, which takes only mutual
+ * TLS: the client then presents cert.pem and key.pem of cert_path and
+ * verifies the service against its ca.pem (the operator's CA), as Docker
+ * does with DOCKER_CERT_PATH; "http://HOST:PORT" is still spoken, to a
+ * proxy say.  A trailing slash is fine.  NULL or "" means $SAPI_URL, else
+ * sapi_default_url(); a NULL cert_path means $SAPI_CERT_PATH. */
+struct sapi_client *sapi_client_new_tls(const char *url, const char *cert_path,
+    sdc_error_t *err);
+/* The same with cert_path $SAPI_CERT_PATH. */
 struct sapi_client *sapi_client_new(const char *url, sdc_error_t *err);
 void sapi_client_free(struct sapi_client *c);
 const char *sapi_client_url(const struct sapi_client *c);
@@ -105,6 +118,7 @@ typedef void (*sapi_watch_error_fn)(const struct sdc_error *err, void *arg);
 
 struct sapi_watch_options {
 	const char *url;                /* NULL: $SAPI_URL or the default */
+	const char *cert_path;          /* https: as sapi_client_new_tls */
 	const char *instance_uuid;      /* this instance; or: */
 	const char *instance_name;      /* found by name (re-found if deleted) */
 	const char *cache_path;         /* NULL: no cache */

@@ -38,6 +38,7 @@ sapiadm_watch(struct sapiadm *a, int argc, char **argv)
 {
 	struct sapi_watch_options o = {
 		.url = a->url,
+		.cert_path = a->cert_path,
 		.wait = a->wait,
 		.cache_path = a->cache,
 		.backoff_max = 2,

@@ -30,15 +30,20 @@ static const struct sapiadm_cmd *const sapiadm_cmds[] = {
 static void
 sapiadm_usage(FILE *f)
 {
+	char *def = sapi_default_url();
 	int i;
 
-	fprintf(f, "usage: sapiadm [--url URL] [--json] COMMAND ...\n");
+	fprintf(f, "usage: sapiadm [--url URL] [--cert-path DIR] [--json] "
+	    "COMMAND ...\n");
 	for (i = 0; sapiadm_cmds[i] != NULL; i++)
 		fprintf(f, "  sapiadm %s %s\n      %s\n", sapiadm_cmds[i]->name,
 		    sapiadm_cmds[i]->args, sapiadm_cmds[i]->help);
 	fprintf(f, "The service is at --url, else $SAPI_URL, else %s.\n"
-	    "Exit status: 0 done, 1 refused or unreachable, 2 usage.\n",
-	    SAPI_DEFAULT_URL);
+	    "URL is unix:PATH or https://HOST:PORT; for https, --cert-path\n"
+	    "(else $SAPI_CERT_PATH) holds the operator's cert.pem, key.pem and\n"
+	    "ca.pem.\n"
+	    "Exit status: 0 done, 1 refused or unreachable, 2 usage.\n", def);
+	free(def);
 }
 
 int
@@ -187,6 +192,7 @@ sapiadm_options(struct sapiadm *a, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "url", required_argument, NULL, 'u' },
+		{ "cert-path", required_argument, NULL, 'C' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "action", required_argument, NULL, 'a' },
 		{ "if-match", required_argument, NULL, 'm' },
@@ -203,6 +209,7 @@ sapiadm_options(struct sapiadm *a, int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "hjn:u:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'u': a->url = optarg; break;
+		case 'C': a->cert_path = optarg; break;
 		case 'j': a->json = true; break;
 		case 'a': a->action = optarg; break;
 		case 'c': a->cache = optarg; break;
@@ -251,7 +258,7 @@ main(int argc, char **argv)
 		sapiadm_usage(stderr);
 		return SAPIADM_USAGE;
 	}
-	if ((a.c = sapi_client_new(a.url, &err)) == NULL)
+	if ((a.c = sapi_client_new_tls(a.url, a.cert_path, &err)) == NULL)
 		return sapiadm_fail(&err);
 	rc = cmd->exec(&a, argc - first - 1, argv + first + 1);
 	if (rc == SAPIADM_USAGE)

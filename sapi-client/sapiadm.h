@@ -19,6 +19,7 @@ enum { SAPIADM_OK = 0, SAPIADM_FAIL = 1, SAPIADM_USAGE = 2 };
 struct sapiadm {
 	struct sapi_client *c;
 	const char *url;
+	const char *cert_path;          /* NULL: $SAPI_CERT_PATH */
 	bool json;              /* --json: compact JSON, one value a line */
 	const char *action;     /* --action */
 	json_int_t if_match;    /* --if-match */

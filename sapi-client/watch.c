@@ -309,7 +309,7 @@ sapi_watch_init(struct sapi_watch *w, const struct sapi_watch_options *o,
 	w->seed = (unsigned)time(NULL) ^ (unsigned)getpid();
 	if (pipe2(w->pipe, O_CLOEXEC | O_NONBLOCK) < 0)
 		return sdc_make_error(err, errno, "sapi_watch: pipe");
-	if ((w->c = sapi_client_new(o->url, err)) == NULL)
+	if ((w->c = sapi_client_new_tls(o->url, o->cert_path, err)) == NULL)
 		return -1;
 	return 0;
 }

@@ -21,6 +21,7 @@ static const struct {
 	{ SAPI_E_SCHEMA, "SchemaValidationError" },
 	{ SAPI_E_EXISTS, "ObjectAlreadyExists" },
 	{ SAPI_E_IN_USE, "InUse" },
+	{ SAPI_E_FORBIDDEN, "Forbidden" },
 	{ SAPI_E_PRECONDITION, "PreconditionFailed" },
 	{ SAPI_E_INTERNAL, "InternalError" },
 	{ SAPI_E_UNAVAILABLE, "ServiceUnavailable" },

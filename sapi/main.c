@@ -8,6 +8,7 @@
  * flight, then leave the loop and exit 0.  A second signal exits at once.
  */
 #include <event2/event.h>
+#include <openssl/ssl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -30,12 +31,13 @@ static void
 sapi_main_usage(FILE *f)
 {
 	fprintf(f,
-	    "usage: sapi [-f sapi.yaml] [--listen HOST:PORT|unix:PATH]\n"
+	    "usage: sapi [-f sapi.yaml] [--listen unix:PATH|HOST:PORT]\n"
+	    "            [--tls-cert FILE --tls-key FILE --tls-client-ca FILE]\n"
 	    "            [--data-dir DIR] [--bootstrap FILE] [--log-level LEVEL]\n"
 	    "       sapi --help | --version\n"
 	    "The config service: applications, services, instances, manifests\n"
-	    "and merged configs over HTTP.  Default: listen on 127.0.0.1:9080.\n"
-	    "See sapi(8).\n");
+	    "and merged configs over HTTP.  Default: the unix socket\n"
+	    "DATA_DIR/sapi.sock (0600); TCP only with mutual TLS.  See sapi(8).\n");
 }
 
 static int
@@ -44,6 +46,9 @@ sapi_main_args(int argc, char **argv, struct sapi_options *o, sdc_error_t *err)
 	static const struct option longopts[] = {
 		{ "file", required_argument, NULL, 'f' },
 		{ "listen", required_argument, NULL, 'l' },
+		{ "tls-cert", required_argument, NULL, 'c' },
+		{ "tls-key", required_argument, NULL, 'k' },
+		{ "tls-client-ca", required_argument, NULL, 'a' },
 		{ "data-dir", required_argument, NULL, 'd' },
 		{ "bootstrap", required_argument, NULL, 'b' },
 		{ "log-level", required_argument, NULL, 'L' },
@@ -82,6 +87,18 @@ sapi_main_args(int argc, char **argv, struct sapi_options *o, sdc_error_t *err)
 			free(o->listen);
 			o->listen = xstrdup(optarg);
 			break;
+		case 'c':
+			free(o->tls_cert);
+			o->tls_cert = xstrdup(optarg);
+			break;
+		case 'k':
+			free(o->tls_key);
+			o->tls_key = xstrdup(optarg);
+			break;
+		case 'a':
+			free(o->tls_client_ca);
+			o->tls_client_ca = xstrdup(optarg);
+			break;
 		case 'd':
 			free(o->data_dir);
 			o->data_dir = xstrdup(optarg);
@@ -99,7 +116,7 @@ sapi_main_args(int argc, char **argv, struct sapi_options *o, sdc_error_t *err)
 			break;
 		}
 	}
-	return 0;
+	return sapi_options_finish(o, err);
 }
 
 static int
@@ -156,16 +173,21 @@ sapi_main_serve(struct sapi_main *m, const struct sapi_options *o,
 		.server_header = "sapi/" SDC_VERSION,
 	};
 	struct sapi *s = &m->s;
+	SSL_CTX *tls = NULL;
 	int l;
 
+	if (o->tls_cert != NULL && (tls = sapi_tls_context(o, err)) == NULL)
+		return -1;
 	s->http = http_server_new(s->base, &hopts);
 	http_server_set_handler(s->http, sapi_dispatch, s);
-	if ((l = http_server_listen(s->http, o->listen, NULL, 0, err)) < 0)
+	l = http_server_listen(s->http, o->listen, tls, 0600, err);
+	SSL_CTX_free(tls);              /* the listener holds its own ref */
+	if (l < 0)
 		return sdc_error_wrap(err, "listening on %s", o->listen);
 	if (strncmp(o->listen, "unix:", 5) == 0)
 		log_info("listening on %s", o->listen);
 	else
-		log_info("listening on %s (port %d)", o->listen,
+		log_info("listening on %s (port %d, mutual TLS)", o->listen,
 		    http_server_port(s->http, l));
 	m->sigterm = evsignal_new(s->base, SIGTERM, sapi_main_signal, m);
 	m->sigint = evsignal_new(s->base, SIGINT, sapi_main_signal, m);
@@ -211,6 +233,7 @@ main(int argc, char **argv)
 	m.s.max_wait = o.max_wait;
 	m.s.waiters = sapi_waiters_new();
 	if (mkdir_p(o.data_dir, 0700, &err) < 0 ||
+	    dir_private(o.data_dir, &err) < 0 ||
 	    sapi_model_open(&m.s.model, o.data_dir, &err) < 0 ||
 	    sapi_main_bootstrap(&m.s, &o, &err) < 0)
 		goto out;

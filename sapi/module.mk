@@ -6,7 +6,7 @@ LIBSAPID := $(BUILD)/libsapid.a
 LIBRARIES += $(LIBSAPID)
 BINS += $(BUILD)/bin/sapi
 MANPAGES += man/sapi.8
-ETC_FILES += etc/sapi.yaml etc/sapi-bootstrap.yaml
+ETC_FILES += etc/sapi.yaml etc/sapi-bootstrap.yaml etc/systemd/sdc-docker-sapi.service
 
 $(LIBSAPID): $(SAPID_SRCS:%.c=$(BUILD)/%.o)
 	@mkdir -p $(dir $@)

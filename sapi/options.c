@@ -7,6 +7,13 @@
  * touch their home; installed, it follows XDG ($XDG_STATE_HOME, else
  * ~/.local/state) and the installed etc folder.  Unknown keys in the file
  * are refused, so a typo does not pass silently for a default.
+ *
+ * Whoever can write to sapi steers every daemon it configures (a registry
+ * mirror for every tenant, say), so the default is a unix socket in the
+ * data dir, 0600: only sapi's own user (root, installed) may connect, as
+ * with dockerapi's admin socket.  A TCP address is taken only with mutual
+ * TLS (tls_cert, tls_key and tls_client_ca, the operator's CA), never as
+ * plain HTTP that any local user could reach.
  */
 #include <limits.h>
 #include <stdio.h>
@@ -15,6 +22,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fsutil.h"
 #include "jsonutil.h"
 #include "log.h"
 #include "sapi.h"
@@ -25,60 +33,21 @@
 #define SAPI_ETCDIR "/usr/local/etc/sdc-docker"
 #endif
 
-#define SAPI_DEFAULT_LISTEN "127.0.0.1:9080"
-
-/* The source tree this binary was built in, or NULL. */
-static char *
-sapi_options_tree(void)
-{
-	char exe[PATH_MAX], *top, *p, *probe;
-	ssize_t n;
-	struct stat sb;
-	int i;
-
-	n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-	if (n <= 0)
-		return NULL;
-	exe[n] = '\0';
-	top = xstrdup(exe);
-	for (i = 0; i < 3; i++) {               /* bin/sapi, build dir */
-		if ((p = strrchr(top, '/')) == NULL || p == top)
-			goto no;
-		*p = '\0';
-	}
-	xasprintf(&probe, "%s/sapi/module.mk", top);
-	i = stat(probe, &sb);
-	free(probe);
-	if (i == 0)
-		return top;
-no:
-	free(top);
-	return NULL;
-}
-
 static void
 sapi_options_defaults(struct sapi_options *o)
 {
-	const char *state = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
-	char *top = sapi_options_tree();
+	char *top = fs_source_tree();
 
 	memset(o, 0, sizeof *o);
-	o->listen = xstrdup(SAPI_DEFAULT_LISTEN);
 	o->log_level = LOG_INFO;
 	o->max_wait = 300;
 	o->max_body = 1024 * 1024;
-	if (top != NULL) {
-		xasprintf(&o->data_dir, "%s/var/sapi", top);
+	o->data_dir = fs_state_dir("sapi");
+	if (top != NULL)
 		xasprintf(&o->bootstrap, "%s/etc/sapi-bootstrap.yaml", top);
-		free(top);
-		return;
-	}
-	if (state != NULL && *state == '/')
-		xasprintf(&o->data_dir, "%s/sdc-docker/sapi", state);
 	else
-		xasprintf(&o->data_dir, "%s/.local/state/sdc-docker/sapi",
-		    home != NULL ? home : "");
-	o->bootstrap = xstrdup(SAPI_ETCDIR "/sapi-bootstrap.yaml");
+		o->bootstrap = xstrdup(SAPI_ETCDIR "/sapi-bootstrap.yaml");
+	free(top);
 }
 
 static int
@@ -98,6 +67,12 @@ sapi_options_set(struct sapi_options *o, const char *key, const json_t *v,
 {
 	if (strcmp(key, "listen") == 0)
 		return sapi_options_string(v, key, &o->listen, err);
+	if (strcmp(key, "tls_cert") == 0)
+		return sapi_options_string(v, key, &o->tls_cert, err);
+	if (strcmp(key, "tls_key") == 0)
+		return sapi_options_string(v, key, &o->tls_key, err);
+	if (strcmp(key, "tls_client_ca") == 0)
+		return sapi_options_string(v, key, &o->tls_client_ca, err);
 	if (strcmp(key, "data_dir") == 0)
 		return sapi_options_string(v, key, &o->data_dir, err);
 	if (strcmp(key, "bootstrap") == 0) {
@@ -158,9 +133,33 @@ sapi_options_load(struct sapi_options *o, const char *path, sdc_error_t *err)
 	return 0;
 }
 
+int
+sapi_options_finish(struct sapi_options *o, sdc_error_t *err)
+{
+	bool tcp, some = o->tls_cert != NULL || o->tls_key != NULL ||
+	    o->tls_client_ca != NULL;
+
+	if (o->listen == NULL)
+		xasprintf(&o->listen, "unix:%s/sapi.sock", o->data_dir);
+	tcp = strncmp(o->listen, "unix:", 5) != 0;
+	if (!tcp && some)
+		return sdc_make_error(err, 0, "tls_cert, tls_key and "
+		    "tls_client_ca are for a TCP listen address; %s is a unix "
+		    "socket", o->listen);
+	if (tcp && (o->tls_cert == NULL || o->tls_key == NULL ||
+	    o->tls_client_ca == NULL))
+		return sdc_make_error(err, 0, "listening on TCP (%s) needs "
+		    "mutual TLS: set tls_cert, tls_key and tls_client_ca (the "
+		    "operator's CA), or listen on unix:PATH", o->listen);
+	return 0;
+}
+
 void
 sapi_options_free(struct sapi_options *o)
 {
+	free(o->tls_cert);
+	free(o->tls_key);
+	free(o->tls_client_ca);
 	free(o->listen);
 	free(o->data_dir);
 	free(o->bootstrap);

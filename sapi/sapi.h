@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <jansson.h>
+#include <openssl/types.h>
 
 #include "error.h"
 
@@ -33,6 +34,7 @@ enum sapi_errcode {
 	SAPI_E_SCHEMA = 40902,		/* 409 SchemaValidationError */
 	SAPI_E_EXISTS = 40903,		/* 409 ObjectAlreadyExists */
 	SAPI_E_IN_USE = 40904,		/* 409 InUse */
+	SAPI_E_FORBIDDEN = 40300,	/* 403 Forbidden */
 	SAPI_E_PRECONDITION = 41200,	/* 412 PreconditionFailed */
 	SAPI_E_INTERNAL = 50000,	/* 500 InternalError */
 	SAPI_E_UNAVAILABLE = 50300,	/* 503 ServiceUnavailable */
@@ -139,7 +141,12 @@ int sapi_merge_check_schema(struct sapi_model *m, enum sapi_kind kind,
 /* --- the daemon's settings (options.c) --- */
 
 struct sapi_options {
-	char *listen;           /* HOST:PORT or unix:PATH */
+	char *listen;           /* HOST:PORT or unix:PATH; NULL until
+	                           sapi_options_finish: unix:DATA/sapi.sock */
+	char *tls_cert;         /* TCP only: the server's certificate, */
+	char *tls_key;          /* its key, */
+	char *tls_client_ca;    /* and the CA every client's cert must
+	                           chain to (mutual TLS) */
 	char *data_dir;
 	char *bootstrap;        /* YAML loaded on first start; NULL: none */
 	bool bootstrap_given;   /* named by the user: missing is an error */
@@ -150,6 +157,16 @@ struct sapi_options {
 
 /* Defaults, then the YAML file (when path != NULL). */
 int sapi_options_load(struct sapi_options *o, const char *path, sdc_error_t *err);
+/* After the flags: the default listen address (the socket in the data
+ * dir), and the rule that TCP goes with mutual TLS and TLS with TCP. */
+int sapi_options_finish(struct sapi_options *o, sdc_error_t *err);
+
+/* --- mutual TLS for a TCP listener (tls.c) --- */
+
+/* The server context: o's certificate and key, and client certificates
+ * required and verified against o->tls_client_ca. */
+SSL_CTX *sapi_tls_context(const struct sapi_options *o,
+    sdc_error_t *err);
 void sapi_options_free(struct sapi_options *o);
 
 #endif

@@ -6,12 +6,13 @@
  * one errors.c derives from the code.  Objects carry their version as a
  * strong ETag ("3"); If-Match takes that form, the bare number, a weak tag
  * or "*", so a shell script can pass the version it read without quoting
- * games.
+ * games.  On a unix socket, only root and sapi's own user are answered.
  */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "jsonutil.h"
 #include "log.h"
@@ -195,9 +196,15 @@ sapi_dispatch(struct http_request *req, void *arg)
 {
 	struct sapi *s = arg;
 	const struct route *r;
+	long uid = http_peer_uid(req);
 	int status = 404;
 
 	req->data = s;
+	/* The socket is 0600 in a 0700 folder; this still holds if its
+	 * mode is loosened or it is moved elsewhere. */
+	if (uid >= 0 && uid != 0 && uid != (long)geteuid())
+		return sapi_reply_fail(req, SAPI_E_FORBIDDEN, "uid %ld may not "
+		    "use the config service", uid);
 	if ((r = router_match(s->router, req, &status)) != NULL)
 		return r->handler(req, s);
 	if (status == 405)

@@ -9,12 +9,15 @@ bin="$top/$BUILD/bin"
 cd "$top" || exit 1
 mkdir -p var
 
+# sapi's default: the unix socket var/sapi/sapi.sock (0600), which
+# dockerapi, sapiadm and sdcadm-docker built here find by default too.
 "$bin/sapi" &
 sapi=$!
 # dockerapi starts on SAPI's config when SAPI answers, else on its cache
 # or its defaults; give SAPI a moment so the first start sees the real one.
 i=0
-while [ $i -lt 50 ] && ! curl -sf http://127.0.0.1:9080/ping >/dev/null 2>&1; do
+while [ $i -lt 50 ] && ! curl -sf --unix-socket var/sapi/sapi.sock \
+    http://sapi/ping >/dev/null 2>&1; do
 	sleep 0.1; i=$((i + 1))
 done
 "$bin/dockerapi" &
@@ -37,7 +40,7 @@ cat <<MSG
 sdc-docker is running:
   Docker API   tcp://127.0.0.1:2376 (TLS)
   CloudAPI     https://127.0.0.1:8443
-  SAPI         http://127.0.0.1:9080
+  SAPI         unix:$top/var/sapi/sapi.sock (only you: 0600)
   admin        $top/var/dockerapi/admin.sock
 
 Next, as the operator, add an account with your SSH key:

@@ -1,10 +1,11 @@
 # 30-sapi-common.py: what the sapi integration tests share (not a test:
 # not executable; the tests load it by path).
 #
-# Sapi() starts the real daemon from $SDC_BIN on a free loopback port
-# (--listen 127.0.0.1:0; the port is read from its log) with a temporary
-# data dir, and stops it on exit whatever happens.  req() is one HTTP
-# exchange returning (status, headers, parsed JSON or None).
+# Sapi() starts the real daemon from $SDC_BIN on its unix socket (sapi's
+# default; here <tmp>/sapi.sock) with a temporary data dir, and stops it on
+# exit whatever happens.  req() is one HTTP exchange returning (status,
+# headers, parsed JSON or None); connect() and http() give a raw socket and
+# an http.client connection to the daemon, whatever it listens on.
 import atexit
 import http.client
 import json
@@ -12,6 +13,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -52,6 +54,7 @@ class Sapi:
         self.extra = list(extra)
         self.proc = None
         self.port = None
+        self.socket = os.path.join(self.tmp, "sapi.sock")
         _live.append(self)
         self.start()
 
@@ -59,7 +62,7 @@ class Sapi:
         self.log = open(os.path.join(self.tmp, "sapi.log"), "ab")
         offset = self.log.tell()
         self.proc = subprocess.Popen(
-            [os.path.join(BIN, "sapi"), "--listen", "127.0.0.1:0",
+            [os.path.join(BIN, "sapi"), "--listen", "unix:" + self.socket,
              "--data-dir", self.data_dir, "--bootstrap", self.bootstrap]
             + self.extra, stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.time() + 20
@@ -67,9 +70,11 @@ class Sapi:
             with open(os.path.join(self.tmp, "sapi.log"), "rb") as f:
                 f.seek(offset)
                 text = f.read().decode("utf-8", "replace")
-            m = re.findall(r'"listening on [^"]*\(port (\d+)\)', text)
+            m = re.findall(r'"listening on [^"]*\(port (\d+)', text)
             if m:
                 self.port = int(m[-1])
+                return
+            if '"listening on unix:' in text:
                 return
             if self.proc.poll() is not None:
                 raise RuntimeError("sapi exited %s:\n%s" %
@@ -79,7 +84,17 @@ class Sapi:
 
     @property
     def url(self):
-        return "http://127.0.0.1:%d" % self.port
+        return "unix:" + self.socket
+
+    def addr(self):
+        """Where req(), connect() and http() go: the socket's path."""
+        return self.socket
+
+    def connect(self, timeout=None):
+        return connect(self.addr(), timeout)
+
+    def http(self, timeout=30):
+        return http_conn(self.addr(), timeout)
 
     def logtext(self):
         with open(os.path.join(self.tmp, "sapi.log"), "rb") as f:
@@ -112,11 +127,36 @@ class Sapi:
 
     def req(self, method, path, body=None, headers=None, raw=None,
             timeout=30):
-        return req(self.port, method, path, body, headers, raw, timeout)
+        return req(self.addr(), method, path, body, headers, raw, timeout)
 
 
-def req(port, method, path, body=None, headers=None, raw=None, timeout=30):
-    c = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+class _UnixHTTPConnection(http.client.HTTPConnection):
+    def __init__(self, path, timeout):
+        super().__init__("localhost", timeout=timeout)
+        self.unix_path = path
+
+    def connect(self):
+        self.sock = connect(self.unix_path, self.timeout)
+
+
+def connect(addr, timeout=None):
+    """A socket to addr: a unix socket's path, or a loopback port."""
+    if isinstance(addr, int):
+        return socket.create_connection(("127.0.0.1", addr), timeout)
+    so = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    so.settimeout(timeout)
+    so.connect(addr)
+    return so
+
+
+def http_conn(addr, timeout=30):
+    if isinstance(addr, int):
+        return http.client.HTTPConnection("127.0.0.1", addr, timeout=timeout)
+    return _UnixHTTPConnection(addr, timeout)
+
+
+def req(addr, method, path, body=None, headers=None, raw=None, timeout=30):
+    c = http_conn(addr, timeout)
     h = dict(headers or {})
     data = raw
     if body is not None:

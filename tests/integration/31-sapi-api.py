@@ -317,7 +317,7 @@ check(res2.get("r", (0,))[0] == 404, "a poll on a deleted instance gets 404")
 
 # a poll whose client goes away does not hurt the daemon
 import socket
-so = socket.create_connection(("127.0.0.1", s.port))
+so = s.connect()
 so.sendall(("GET /configs/%s?wait=30 HTTP/1.1\r\nHost: x\r\n"
             "If-None-Match: %s\r\n\r\n" % (inst["uuid"], h3["etag"])).encode())
 time.sleep(0.2)

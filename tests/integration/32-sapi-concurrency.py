@@ -26,7 +26,7 @@ errors = []
 
 
 def writer(i):
-    c = http.client.HTTPConnection("127.0.0.1", s.port, timeout=30)
+    c = s.http(timeout=30)
     try:
         done = 0
         while done < EACH:

@@ -30,7 +30,7 @@ stop = threading.Event()
 
 
 def post_writer(i):
-    c = http.client.HTTPConnection("127.0.0.1", s.port, timeout=10)
+    c = s.http(timeout=10)
     n = 0
     try:
         while not stop.is_set():
@@ -48,7 +48,7 @@ def post_writer(i):
 
 
 def put_writer(i):
-    c = http.client.HTTPConnection("127.0.0.1", s.port, timeout=10)
+    c = s.http(timeout=10)
     n = 0
     try:
         while not stop.is_set():

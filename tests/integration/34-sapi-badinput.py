@@ -95,7 +95,7 @@ for junk in (b"\x00\x01\x02garbage\r\n\r\n", b"GET / HTTP/9.9\r\n\r\n",
              b"GET /ping HTTP/1.1\r\n" + b"X-Long: " + b"a" * 100000 +
              b"\r\n\r\n", b"POST /applications HTTP/1.1\r\nContent-Length: "
              b"-5\r\n\r\n"):
-    so = socket.create_connection(("127.0.0.1", s.port), timeout=5)
+    so = s.connect(timeout=5)
     try:
         so.sendall(junk)
         so.recv(4096)
@@ -105,7 +105,7 @@ for junk in (b"\x00\x01\x02garbage\r\n\r\n", b"GET / HTTP/9.9\r\n\r\n",
 alive("raw garbage")
 
 # a client that sends half a request and goes away
-so = socket.create_connection(("127.0.0.1", s.port))
+so = s.connect()
 so.sendall(b"PUT " + u.encode() + b" HTTP/1.1\r\nContent-Length: 100\r\n\r\n{")
 so.close()
 time.sleep(0.1)

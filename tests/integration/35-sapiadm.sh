@@ -33,7 +33,7 @@ json() { # file, python expression over j
 
 start_sapi() {
 	: >"$tmp/sapi.log"
-	"$BIN/sapi" --listen "${LISTEN:-127.0.0.1:0}" --data-dir "$tmp/data" \
+	"$BIN/sapi" --listen "unix:$tmp/sapi.sock" --data-dir "$tmp/data" \
 	    --bootstrap "$TOP/etc/sapi-bootstrap.yaml" 2>>"$tmp/sapi.log" &
 	sapi_pid=$!
 	pids="$pids $sapi_pid"
@@ -43,9 +43,7 @@ start_sapi() {
 		[ $i -gt 200 ] && { cat "$tmp/sapi.log"; exit 1; }
 		sleep 0.05
 	done
-	port=$(sed -n 's/.*(port \([0-9]*\)).*/\1/p' "$tmp/sapi.log" | tail -1)
-	LISTEN=127.0.0.1:$port
-	export SAPI_URL=http://127.0.0.1:$port
+	export SAPI_URL=unix:$tmp/sapi.sock
 }
 start_sapi
 A="$BIN/sapiadm"
@@ -67,6 +65,8 @@ check "get UUID (a service)" [ "$(json "$tmp/get.json" "j['name']")" = docker ]
 check "get --json is one line" [ "$(wc -l <"$tmp/get1.json")" -eq 1 ]
 "$A" --url "$SAPI_URL" get "$app" >/dev/null
 check "--url works" [ $? -eq 0 ]
+"$A" --url "unix://$tmp/sapi.sock" get "$app" >/dev/null
+check "--url unix:///PATH works" [ $? -eq 0 ]
 
 # update: JSON values when they parse, else strings
 "$A" update "$svc" metadata.N=42 metadata.B=true 'metadata.L=[1,"a"]' \
@@ -162,7 +162,7 @@ check "... the new value" [ "$(tail -1 "$tmp/watch.out" | python3 -c \
 "$A" update "$svc" metadata.UNRELATED_TO_CONFIG=1 --action delete
 sleep 0.3
 check "a write that changes nothing prints nothing" [ "$(n_lines)" -eq 2 ]
-# sapi restarts on the same port: the watch reconnects
+# sapi restarts on the same socket: the watch reconnects
 kill "$sapi_pid"; wait "$sapi_pid" 2>/dev/null
 start_sapi
 "$A" update "$inst" metadata.W=2

@@ -3,6 +3,9 @@
 Starts the real daemons (sapi, dockerapi) on free loopback ports with
 temporary data, talks to the admin socket, makes client certificates with
 sdc-docker-certgen, and runs the real docker CLI against the endpoint.
+sapi listens on its unix socket (<tmp>/sapi.sock, 0600: sapi takes TCP only
+with mutual TLS); sapi_url is "unix:<that path>" for sapiadm, dockerapi and
+sdcadm-docker, and sapi_http() is a raw request to it.
 Every process started here is stopped by Daemons.stop(), which the tests
 call from tearDown / atexit, also when a test fails.
 """
@@ -49,6 +52,11 @@ def port_open(port):
         return s.connect_ex(("127.0.0.1", port)) == 0
 
 
+def unix_open(path):
+    with socket.socket(socket.AF_UNIX) as s:
+        return s.connect_ex(path) == 0
+
+
 class UnixHTTPConnection(http.client.HTTPConnection):
     def __init__(self, path, timeout=30):
         super().__init__("localhost", timeout=timeout)
@@ -79,7 +87,8 @@ class Daemons:
         self.docker_port = free_port()
         self.cloudapi_port = free_port()
         self.admin_socket = os.path.join(self.tmp, "admin.sock")
-        self.sapi_url = "http://127.0.0.1:%d" % self.sapi_port
+        self.sapi_socket = os.path.join(self.tmp, "sapi.sock")
+        self.sapi_url = "unix:" + self.sapi_socket
         self.procs = {}
         self.use_tls = use_tls
         atexit.register(self.stop)
@@ -94,10 +103,10 @@ class Daemons:
 
     def start_sapi(self):
         self._spawn("sapi", [os.path.join(BIN, "sapi"),
-                             "--listen", "127.0.0.1:%d" % self.sapi_port,
+                             "--listen", "unix:" + self.sapi_socket,
                              "--data-dir", os.path.join(self.tmp, "sapi"),
                              "--bootstrap", os.path.join(TOP, "etc", "sapi-bootstrap.yaml")])
-        wait_for("sapi", lambda: port_open(self.sapi_port))
+        wait_for("sapi", lambda: unix_open(self.sapi_socket))
 
     def start_dockerapi(self, extra=()):
         self._spawn("dockerapi", [os.path.join(BIN, "dockerapi"),
@@ -182,11 +191,20 @@ class Daemons:
         return subprocess.run([os.path.join(BIN, "sapiadm")] + list(args), env=env,
                               check=check, capture_output=True, text=True)
 
-    def docker_service_uuid(self):
-        conn = http.client.HTTPConnection("127.0.0.1", self.sapi_port, timeout=10)
-        conn.request("GET", "/services?name=docker")
-        svcs = json.loads(conn.getresponse().read())
+    def sapi_http(self, method, path, body=None):
+        """One request to sapi's socket: (status, parsed JSON or None)."""
+        conn = UnixHTTPConnection(self.sapi_socket, timeout=10)
+        data = json.dumps(body) if body is not None else None
+        conn.request(method, path, body=data,
+                     headers={"Content-Type": "application/json"} if data else {})
+        resp = conn.getresponse()
+        raw = resp.read()
         conn.close()
+        return resp.status, (json.loads(raw) if raw else None)
+
+    def docker_service_uuid(self):
+        status, svcs = self.sapi_http("GET", "/services?name=docker")
+        assert status == 200, (status, svcs)
         return svcs[0]["uuid"]
 
     def set_tunable(self, key, value):

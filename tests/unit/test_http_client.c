@@ -20,9 +20,9 @@
 #include "test_http_util.h"
 #include "http-client.h"
 
-static struct ts *g_plain, *g_tls;
+static struct ts *g_plain, *g_tls, *g_mtls;
 static char g_dir[] = "/tmp/test_http_client.XXXXXX";
-static char g_sock[300], g_ca[300];
+static char g_sock[300], g_ca[300], g_mtls_ca[300];
 
 /* --- the servers' side --- */
 
@@ -100,16 +100,14 @@ handler(struct http_request *req, void *arg)
 	return reply(req, 404, "no such thing");
 }
 
-/* A self-signed certificate for 127.0.0.1, written to pem_out too. */
-static SSL_CTX *
-tls_ctx(const char *san, const char *pem_out)
+/* A self-signed certificate for san, with its key. */
+static X509 *
+self_signed(const char *san, EVP_PKEY **keyp)
 {
-	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
 	EVP_PKEY *key = EVP_EC_gen("P-256");
 	X509 *cert = X509_new();
 	X509_EXTENSION *ext;
 	X509_NAME *name;
-	FILE *f;
 
 	X509_set_version(cert, 2);
 	ASN1_INTEGER_set(X509_get_serialNumber(cert), 1);
@@ -124,6 +122,39 @@ tls_ctx(const char *san, const char *pem_out)
 	X509_add_ext(cert, ext, -1);
 	X509_EXTENSION_free(ext);
 	X509_sign(cert, key, EVP_sha256());
+	*keyp = key;
+	return cert;
+}
+
+/* A client certificate (its own CA) in cert_path and key_path. */
+static void
+client_cert(const char *cert_path, const char *key_path)
+{
+	EVP_PKEY *key;
+	X509 *cert = self_signed("DNS:client", &key);
+	FILE *f;
+
+	if ((f = fopen(cert_path, "w")) != NULL) {
+		PEM_write_X509(f, cert);
+		fclose(f);
+	}
+	if ((f = fopen(key_path, "w")) != NULL) {
+		PEM_write_PrivateKey(f, key, NULL, NULL, 0, NULL, NULL);
+		fclose(f);
+	}
+	X509_free(cert);
+	EVP_PKEY_free(key);
+}
+
+/* A self-signed certificate for 127.0.0.1, written to pem_out too. */
+static SSL_CTX *
+tls_ctx(const char *san, const char *pem_out)
+{
+	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+	EVP_PKEY *key;
+	X509 *cert = self_signed(san, &key);
+	FILE *f;
+
 	SSL_CTX_use_certificate(ctx, cert);
 	SSL_CTX_use_PrivateKey(ctx, key);
 	if (pem_out != NULL && (f = fopen(pem_out, "w")) != NULL) {
@@ -309,7 +340,7 @@ static int
 setup(void **state)
 {
 	sdc_error_t err = NULL;
-	char addr[320];
+	char addr[320], keyp[320];
 	SSL_CTX *ctx;
 
 	if (mkdtemp(g_dir) == NULL)
@@ -334,6 +365,19 @@ setup(void **state)
 	ts_listen(g_tls, ctx);
 	SSL_CTX_free(ctx);
 	ts_start(g_tls);
+	/* mutual TLS: clients must show the certificate in client.pem */
+	snprintf(g_mtls_ca, sizeof g_mtls_ca, "%s/mtls-ca.pem", g_dir);
+	snprintf(addr, sizeof addr, "%s/client.pem", g_dir);
+	snprintf(keyp, sizeof keyp, "%s/client-key.pem", g_dir);
+	client_cert(addr, keyp);
+	g_mtls = ts_new(NULL, handler, NULL);
+	ctx = tls_ctx("IP:127.0.0.1", g_mtls_ca);
+	SSL_CTX_load_verify_locations(ctx, addr, NULL);
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER |
+	    SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
+	ts_listen(g_mtls, ctx);
+	SSL_CTX_free(ctx);
+	ts_start(g_mtls);
 	raw_start(&g_raw, false);
 	raw_start(&g_proxy, true);
 	return 0;
@@ -348,6 +392,7 @@ teardown(void **state)
 	raw_stop(&g_proxy);
 	ts_free(g_plain);
 	ts_free(g_tls);
+	ts_free(g_mtls);
 	snprintf(cmd, sizeof cmd, "rm -rf %s", g_dir);
 	return system(cmd);
 }
@@ -705,6 +750,57 @@ test_tls(void **state)
 	unsetenv("SSL_CERT_FILE");
 }
 
+/* A client certificate and a CA file of the client's own (libsapi to sapi
+ * on TCP). */
+static void
+test_tls_client_cert(void **state)
+{
+	char cert[320], key[320], bad[320];
+	struct http_client_options o = { .ca_file = g_mtls_ca };
+	struct http_client *c;
+	struct http_client_response r;
+	sdc_error_t err = NULL;
+
+	snprintf(cert, sizeof cert, "%s/client.pem", g_dir);
+	snprintf(key, sizeof key, "%s/client-key.pem", g_dir);
+	snprintf(bad, sizeof bad, "%s/nothing.pem", g_dir);
+	o.cert_file = cert;
+	o.key_file = key;
+	c = http_client_new(&o);
+	assert_int_equal(get(c, url(g_mtls, true, "/hello"), &r, &err), 200);
+	assert_string_equal(buf_str(&r.body), "hello");
+	http_client_response_free(&r);
+	http_client_free(c);
+
+	/* no certificate: the server refuses the handshake */
+	o.cert_file = o.key_file = NULL;
+	c = http_client_new(&o);
+	assert_int_equal(get(c, url(g_mtls, true, "/hello"), &r, &err), -1);
+	assert_non_null(err);
+	sdc_error_release(&err);
+	http_client_free(c);
+
+	/* the CA file is the only trust: another server's does not verify */
+	o.ca_file = g_ca;
+	o.cert_file = cert;
+	o.key_file = key;
+	c = http_client_new(&o);
+	expect_error(c, url(g_mtls, true, "/hello"), HTTP_CLIENT_E_VERIFY,
+	    "certificate verify failed");
+	http_client_free(c);
+
+	/* files that cannot be used are named */
+	o.ca_file = bad;
+	c = http_client_new(&o);
+	expect_error(c, url(g_mtls, true, "/hello"), HTTP_CLIENT_E_TLS, bad);
+	http_client_free(c);
+	o.ca_file = g_mtls_ca;
+	o.cert_file = bad;
+	c = http_client_new(&o);
+	expect_error(c, url(g_mtls, true, "/hello"), HTTP_CLIENT_E_TLS, bad);
+	http_client_free(c);
+}
+
 static void
 test_proxy(void **state)
 {
@@ -801,6 +897,7 @@ main(void)
 		cmocka_unit_test(test_timeouts),
 		cmocka_unit_test(test_interrupt_and_cancel),
 		cmocka_unit_test(test_tls),
+		cmocka_unit_test(test_tls_client_cert),
 		cmocka_unit_test(test_proxy),
 		cmocka_unit_test(test_basic_auth),
 		cmocka_unit_test(test_escape),

@@ -58,6 +58,35 @@ test_urls(void **state)
 	sdc_error_release(&err);
 	assert_string_equal(sapi_object_path(SAPI_OBJ_INSTANCE), "instances");
 	assert_string_equal(sapi_object_path(SAPI_OBJ_MANIFEST), "manifests");
+
+	/* unix:///PATH too; "unix:" and "unix://" alone name no socket */
+	c = sapi_client_new("unix:///tmp/nothing.sock", &err);
+	assert_non_null(c);
+	sapi_client_free(c);
+	assert_null(sapi_client_new("unix:", &err));
+	sdc_error_release(&err);
+	assert_null(sapi_client_new("unix://tmp/x.sock", &err));
+	sdc_error_release(&err);
+	/* https with a certificate folder that lacks the files: named */
+	assert_null(sapi_client_new_tls("https://127.0.0.1:9", "/nonexistent",
+	    &err));
+	assert_non_null(err);
+	assert_non_null(strstr(err->msg, "/nonexistent/cert.pem"));
+	sdc_error_release(&err);
+}
+
+/* No URL and no $SAPI_URL: sapi's own default socket, here the source
+ * tree's var/sapi/sapi.sock. */
+static void
+test_default_url(void **state)
+{
+	char *u;
+
+	unsetenv("SAPI_URL");
+	u = sapi_default_url();
+	assert_true(strncmp(u, "unix:/", 6) == 0);
+	assert_non_null(strstr(u, "/var/sapi/sapi.sock"));
+	free(u);
 }
 
 static void
@@ -206,6 +235,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_urls),
+		cmocka_unit_test(test_default_url),
 		cmocka_unit_test(test_unreachable),
 		cmocka_unit_test(test_cache_roundtrip),
 		cmocka_unit_test(test_watch_down),

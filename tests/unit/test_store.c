@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -157,6 +158,44 @@ test_open_missing_dir(void **state)
 	sdc_error_release(&err);
 }
 
+static int
+file_mode(const char *p)
+{
+	struct stat sb;
+
+	return stat(p, &sb) == 0 ? (int)(sb.st_mode & 07777) : -1;
+}
+
+/* Accounts and tunables live here: 0600 whatever the umask, -wal and
+ * -shm too, and a laxer file from before is made 0600. */
+static void
+test_files_private(void **state)
+{
+	char p[300], side[320];
+	struct store *st;
+	sdc_error_t err = NULL;
+	mode_t old = umask(0);
+	FILE *f;
+
+	snprintf(p, sizeof p, "%s/private.db", dir);
+	assert_int_equal(store_open(&st, p, &err), 0);
+	assert_int_equal(store_exec(st, "CREATE TABLE t (x)", &err), 0);
+	assert_int_equal(file_mode(p), 0600);
+	snprintf(side, sizeof side, "%s-wal", p);
+	assert_int_equal(file_mode(side), 0600);
+	snprintf(side, sizeof side, "%s-shm", p);
+	assert_int_equal(file_mode(side), 0600);
+	store_close(st);
+	snprintf(p, sizeof p, "%s/lax.db", dir);
+	assert_non_null(f = fopen(p, "w"));
+	fclose(f);
+	chmod(p, 0666);
+	assert_int_equal(store_open(&st, p, &err), 0);
+	assert_int_equal(file_mode(p), 0600);
+	store_close(st);
+	umask(old);
+}
+
 int
 main(void)
 {
@@ -166,6 +205,7 @@ main(void)
 		cmocka_unit_test(test_failed_migration_keeps_whole_version),
 		cmocka_unit_test(test_newer_schema_refused),
 		cmocka_unit_test(test_open_missing_dir),
+		cmocka_unit_test(test_files_private),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
