@@ -107,6 +107,7 @@ ctr_start_one(struct containers *cs, struct ctr *c, sdc_error_t *err)
 	opts.log_max_file = lc.max_file;
 	restart_cancel(c);
 	if (rt_start(&cs->rt, c->uuid, &opts, &s, err) < 0) {
+		ctr_rt_error(cs, c, err);
 		if (*err != NULL && (*err)->code == 0)
 			(*err)->code = 400;
 		return -1;
@@ -184,7 +185,7 @@ ops_signal(struct containers *cs, struct ctr *c, int sig, sdc_error_t *err)
 	bool paused = c->st.status == RT_PAUSED;
 
 	if (rt_kill(&cs->rt, c->uuid, sig, err) < 0)
-		return -1;
+		return ctr_rt_error(cs, c, err);
 	if (paused && (sig == SIGKILL || sig == SIGTERM) &&
 	    rt_resume(&cs->rt, c->uuid, err) == 0)
 		c->st.status = RT_RUNNING;
@@ -342,8 +343,10 @@ ctr_pause(struct http_request *req, void *arg)
 		return ops_not_running(req, c);
 	if (c->st.status == RT_PAUSED)
 		return api_error(req, 409, "Container %s is already paused", c->id);
-	if (rt_pause(&ctrs(arg)->rt, c->uuid, &err) < 0)
+	if (rt_pause(&ctrs(arg)->rt, c->uuid, &err) < 0) {
+		ctr_rt_error(ctrs(arg), c, &err);
 		return api_error_from(req, &err);
+	}
 	c->st.status = RT_PAUSED;
 	events_container(ctrs(arg), c, "pause", NULL);
 	return http_reply(req, 204, NULL, NULL, 0);
@@ -359,8 +362,10 @@ ctr_unpause(struct http_request *req, void *arg)
 		return HTTP_DONE;
 	if (c->st.status != RT_PAUSED)
 		return api_error(req, 409, "Container %s is not paused", c->id);
-	if (rt_resume(&ctrs(arg)->rt, c->uuid, &err) < 0)
+	if (rt_resume(&ctrs(arg)->rt, c->uuid, &err) < 0) {
+		ctr_rt_error(ctrs(arg), c, &err);
 		return api_error_from(req, &err);
+	}
 	c->st.status = RT_RUNNING;
 	events_container(ctrs(arg), c, "unpause", NULL);
 	return http_reply(req, 204, NULL, NULL, 0);

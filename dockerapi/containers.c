@@ -114,6 +114,24 @@ ctr_time_iso(char *out, size_t len, int64_t ns)
 	ctr_ts_iso(out, len, &ts);
 }
 
+int
+ctr_rt_error(struct containers *cs, const struct ctr *c, sdc_error_t *err)
+{
+	char *text;
+
+	if (*err == NULL || (*err)->msg == NULL)
+		return -1;
+	text = rt_error_text(&cs->rt, c->uuid, (*err)->msg);
+	if (strcmp(text, (*err)->msg) == 0) {
+		free(text);
+		return -1;
+	}
+	log_info("container %s: the runtime said: %s", c->id, (*err)->msg);
+	free((*err)->msg);
+	(*err)->msg = text;
+	return -1;
+}
+
 void
 ctr_free(struct ctr *c)
 {

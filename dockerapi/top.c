@@ -20,7 +20,9 @@ ctr_top(struct http_request *req, void *arg)
 	if (!ctr_running(c))
 		return api_error(req, 409, "Container %s is not running", c->id);
 	if (rt_top(&ctrs(arg)->rt, c->uuid, http_query(req, "ps_args"), &out,
-	    &err) < 0)
+	    &err) < 0) {
+		ctr_rt_error(ctrs(arg), c, &err);
 		return api_error_from(req, &err);
+	}
 	return api_json(req, 200, out);
 }

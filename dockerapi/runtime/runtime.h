@@ -129,6 +129,16 @@ struct rt_state {
 	struct timespec finished_at;	/* zero unless exited */
 };
 
+/* An error message of the runtime (err->msg of any call for container
+ * id) as a tenant may read it: paths inside the root filesystem become
+ * the container's own, other host paths (the folder, zones root, image
+ * layers, runc's state, /proc/<pid>/fd links) "(host path)".  Free it.
+ * rt_error_public() is the same with the layer folders given. */
+char *rt_error_text(const struct rt_config *cfg, const char *id,
+    const char *msg);
+char *rt_error_public(const struct rt_config *cfg, const char *id,
+    const char *const *host_dirs, const char *msg);
+
 /* The state from the folder: what a restarted daemon calls. */
 int rt_state_read(const struct rt_config *cfg, const char *id,
     struct rt_state *out, sdc_error_t *err);
