@@ -120,6 +120,24 @@ ctr_start_one(struct containers *cs, struct ctr *c, sdc_error_t *err)
 	return 0;
 }
 
+/* As dockerd does: an AutoRemove container whose start failed is removed
+ * at once, before the error is answered.  `docker run --rm` waits for the
+ * removal after a failed start, and waited for ever. */
+static void
+ops_start_failed(struct containers *cs, struct ctr *c)
+{
+	sdc_error_t err = NULL;
+
+	if (ctr_running(c) || c->removing ||
+	    !json_is_true(json_object_get(c->host_config, "AutoRemove")))
+		return;
+	if (ctr_remove(cs, c, true, &err) < 0) {
+		log_warn("container %s: auto-remove after a failed start: %s",
+		    c->id, sdc_error_msg(err));
+		sdc_error_release(&err);
+	}
+}
+
 /* A start the user asked for, not the policy's. */
 static int
 ops_user_start(struct containers *cs, struct ctr *c, sdc_error_t *err)
@@ -146,8 +164,10 @@ ctr_start(struct http_request *req, void *arg)
 	if (c->removing)
 		return api_error(req, 409, "container %s is marked for removal "
 		    "and cannot be started", c->id);
-	if (ops_user_start(ctrs(arg), c, &err) < 0)
+	if (ops_user_start(ctrs(arg), c, &err) < 0) {
+		ops_start_failed(ctrs(arg), c);
 		return api_error_from(req, &err);
+	}
 	return http_reply(req, 204, NULL, NULL, 0);
 }
 
@@ -260,8 +280,10 @@ ctr_restart(struct http_request *req, void *arg)
 		return HTTP_DONE;
 	if (ctr_running(c))
 		return ops_stop_begin(req, c, true);
-	if (ops_user_start(ctrs(arg), c, &err) < 0)
+	if (ops_user_start(ctrs(arg), c, &err) < 0) {
+		ops_start_failed(ctrs(arg), c);
 		return api_error_from(req, &err);
+	}
 	events_container(ctrs(arg), c, "restart", NULL);
 	return http_reply(req, 204, NULL, NULL, 0);
 }
