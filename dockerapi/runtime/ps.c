@@ -197,11 +197,36 @@ rt_ps_refuse(const char *word, sdc_error_t *err)
 	    "-o lists of columns", word);
 }
 
+/* The letters of one option word w from f on: those in noops change
+ * nothing, `flag` sets *set, 'o' takes the rest of the word (or the next
+ * word: *want_list) as a list of columns; anything else is refused. */
+static int
+rt_ps_letters(struct rt_ps *ps, const char *w, const char *f,
+    const char *noops, char flag, bool *set, bool *want_list,
+    sdc_error_t *err)
+{
+	for (; *f != '\0'; f++) {
+		if (strchr(noops, *f) != NULL)
+			continue;
+		if (*f == flag)
+			*set = true;
+		else if (*f == 'o') {
+			if (f[1] == '\0') {
+				*want_list = true;
+				return 0;
+			}
+			return rt_ps_list(ps, f + 1, err);
+		} else
+			return rt_ps_refuse(w, err);
+	}
+	return 0;
+}
+
 struct rt_ps *
 rt_ps_parse(const char *args, sdc_error_t *err)
 {
 	struct rt_ps *ps = xcalloc(1, sizeof *ps);
-	char *copy = xstrdup(args != NULL ? args : ""), *w, *save, *f;
+	char *copy = xstrdup(args != NULL ? args : ""), *w, *save;
 	bool full = false, bsd = false, bsd_user = false, want_list = false;
 	int rc = 0;
 
@@ -214,41 +239,18 @@ rt_ps_parse(const char *args, sdc_error_t *err)
 			want_list = true;
 		else if (strncmp(w, "--format=", 9) == 0)
 			rc = rt_ps_list(ps, w + 9, err);
-		else if (w[0] == '-' && w[1] != '-' && strcmp(w, "-aux") != 0) {
-			for (f = w + 1; *f != '\0' && rc == 0; f++) {
-				if (*f == 'e' || *f == 'A')
-					continue;
-				if (*f == 'f')
-					full = true;
-				else if (*f == 'o') {
-					if (f[1] != '\0')
-						rc = rt_ps_list(ps, f + 1, err);
-					else
-						want_list = true;
-					break;
-				} else
-					rc = rt_ps_refuse(w, err);
-			}
-			if (w[1] == '\0')
-				rc = rt_ps_refuse(w, err);
-		} else if (w[0] != '-' || strcmp(w, "-aux") == 0) {
-			bsd = true;
-			for (f = w + (w[0] == '-'); *f != '\0' && rc == 0; f++) {
-				if (*f == 'a' || *f == 'x' || *f == 'w')
-					continue;
-				if (*f == 'u')
-					bsd_user = true;
-				else if (*f == 'o') {
-					if (f[1] != '\0')
-						rc = rt_ps_list(ps, f + 1, err);
-					else
-						want_list = true;
-					break;
-				} else
-					rc = rt_ps_refuse(w, err);
-			}
-		} else
+		else if (strcmp(w, "-") == 0 || strncmp(w, "--", 2) == 0)
 			rc = rt_ps_refuse(w, err);
+		else if (w[0] == '-' && strcmp(w, "-aux") != 0)
+			/* UNIX options: -e, -A, -f, -o */
+			rc = rt_ps_letters(ps, w, w + 1, "eA", 'f', &full,
+			    &want_list, err);
+		else {
+			/* BSD options: a, x, w, u, o ("-aux" is aux) */
+			bsd = true;
+			rc = rt_ps_letters(ps, w, w + (w[0] == '-'), "axw", 'u',
+			    &bsd_user, &want_list, err);
+		}
 	}
 	if (rc == 0 && want_list)
 		rc = sdc_make_error_code(err, 400, "ps: error: format "

@@ -99,21 +99,31 @@ check(const char *args, const char *want)
 	free(got);
 }
 
+/* ps's STIME/START of a process started `after` seconds after boot. */
+static char *
+hhmm(long after)
+{
+	time_t t = (time_t)(BOOT + after);
+	static char out[2][16];
+	static int i;
+	struct tm tm;
+
+	i = !i;
+	localtime_r(&t, &tm);
+	strftime(out[i], sizeof out[i], "%H:%M", &tm);
+	return out[i];
+}
+
 static void
 test_default_is_ef(void **state)
 {
-	char a[16], b[16], *want;
-	time_t t0 = (time_t)(BOOT + 100), t1 = (time_t)(BOOT + 9990);
-	struct tm tm;
+	char *want;
 
 	(void)state;
-	localtime_r(&t0, &tm);
-	strftime(a, sizeof a, "%H:%M", &tm);
-	localtime_r(&t1, &tm);
-	strftime(b, sizeof b, "%H:%M", &tm);
 	xasprintf(&want, "UID PID PPID C STIME TTY TIME CMD"
 	    "|root 4242 4200 1 %s ? 00:01:39 sh -c sleep 300"
-	    "|4711 4300 4242 50 %s pts/0 00:00:05 sleep 300", a, b);
+	    "|4711 4300 4242 50 %s pts/0 00:00:05 sleep 300", hhmm(100),
+	    hhmm(9990));
 	check(NULL, want);
 	check("", want);
 	check("-ef", want);
@@ -125,18 +135,13 @@ test_default_is_ef(void **state)
 static void
 test_aux(void **state)
 {
-	char a[16], b[16], *want;
-	time_t t0 = (time_t)(BOOT + 100), t1 = (time_t)(BOOT + 9990);
-	struct tm tm;
+	char *want;
 
 	(void)state;
-	localtime_r(&t0, &tm);
-	strftime(a, sizeof a, "%H:%M", &tm);
-	localtime_r(&t1, &tm);
-	strftime(b, sizeof b, "%H:%M", &tm);
 	xasprintf(&want, "USER PID %%CPU %%MEM VSZ RSS TTY STAT START TIME COMMAND"
 	    "|root 4242 1.0 1.5 1234 15000 ? Ss %s 1:39 sh -c sleep 300"
-	    "|4711 4300 50.0 0.0 99 10 pts/0 RNl+ %s 0:05 sleep 300", a, b);
+	    "|4711 4300 50.0 0.0 99 10 pts/0 RNl+ %s 0:05 sleep 300", hhmm(100),
+	    hhmm(9990));
 	check("aux", want);
 	check("-aux", want);
 	check("ux", want);
