@@ -214,16 +214,19 @@ enum certgen_form {
 
 /* Which of an account's keys vouches for a peer certificate.  Self-signed
  * form: the certificate's public key has the MD5 fingerprint of keys[i]
- * and its signature verifies with it (validity is not checked, as in
- * Triton).  Issued form: the issuer CN is the MD5 fingerprint of keys[i],
- * the signature verifies with it and `now` lies within the validity
- * period.  Either way a certificate whose key usage or extended key usage
- * rules out TLS client authentication is refused.
+ * and its signature verifies with it.  Issued form: the issuer CN is the
+ * MD5 fingerprint of keys[i] and the signature verifies with it.  Either
+ * way `now` must lie within the validity period (Triton did not check it
+ * for the self-signed form), and a certificate whose key usage or
+ * extended key usage rules out TLS client authentication is refused.
  * Returns i, and the form in *form if not NULL; -1 with a
  * message fit for a log when no key vouches for it.  The subject CN (the
  * login) is the caller's to compare: certgen_cert_subject_cn(). */
 int certgen_verify_client(X509 *peer, const struct certgen_pubkey *keys, size_t nkeys,
     time_t now, enum certgen_form *form, sdc_error_t *err);
+/* now lies within the certificate's notBefore..notAfter: -1 with "the
+ * certificate has expired" or "... is not valid yet" otherwise. */
+int certgen_verify_validity(X509 *peer, time_t now, sdc_error_t *err);
 
 /* ---- Certificates already verified (memo.c) --------------------------- */
 
@@ -245,8 +248,10 @@ struct certgen_memo;
  * OpenSSL has no SHA-256.  Every function takes a NULL memo as empty. */
 struct certgen_memo *certgen_memo_new(size_t slots);
 void certgen_memo_free(struct certgen_memo *memo);
-/* The key that vouched for peer, or NULL; valid until the memo changes. */
-const struct certgen_memo_key *certgen_memo_find(struct certgen_memo *memo, X509 *peer);
+/* The key that vouched for peer, or NULL (also when now is outside the
+ * certificate's validity period); valid until the memo changes. */
+const struct certgen_memo_key *certgen_memo_find(struct certgen_memo *memo, X509 *peer,
+    time_t now);
 /* certgen_verify_client(), remembering peer in memo if it passes in the
  * self-signed form. */
 int certgen_memo_verify(struct certgen_memo *memo, X509 *peer,

@@ -78,15 +78,21 @@ memo_slot(struct certgen_memo *m, X509 *peer, unsigned char digest[32])
 }
 
 const struct certgen_memo_key *
-certgen_memo_find(struct certgen_memo *m, X509 *peer)
+certgen_memo_find(struct certgen_memo *m, X509 *peer, time_t now)
 {
 	unsigned char digest[32];
+	sdc_error_t expired = NULL;
 	struct memo_slot *s;
 
 	if (m == NULL || peer == NULL || (s = memo_slot(m, peer, digest)) == NULL)
 		return NULL;
 	if (!s->used || memcmp(s->digest, digest, sizeof digest) != 0)
 		return NULL;
+	/* Time moves on: a certificate that verified may have expired since. */
+	if (certgen_verify_validity(peer, now, &expired) < 0) {
+		sdc_error_release(&expired);
+		return NULL;
+	}
 	return &s->key;
 }
 

@@ -6,7 +6,10 @@
  * verification cannot judge them; the daemon accepts any certificate in
  * the handshake and asks here afterwards.  Keys are matched by MD5
  * fingerprint (how Triton names keys), but a match proves nothing until
- * the certificate's signature verifies with that key.
+ * the certificate's signature verifies with that key.  Both forms must be
+ * within their validity period: Triton did not check it for self-signed
+ * certificates, so a copy of one stayed good for ever, whatever the user
+ * asked for with --days.
  */
 #include <stdlib.h>
 #include <strings.h>
@@ -36,8 +39,8 @@ verify_purpose(X509 *peer, sdc_error_t *err)
 	return 0;
 }
 
-static int
-verify_validity(X509 *peer, time_t now, sdc_error_t *err)
+int
+certgen_verify_validity(X509 *peer, time_t now, sdc_error_t *err)
 {
 	if (X509_cmp_time(X509_get0_notBefore(peer), &now) != -1)
 		return sdc_make_error(err, 0, "the certificate is not valid yet");
@@ -89,7 +92,8 @@ certgen_verify_client(X509 *peer, const struct certgen_pubkey *keys, size_t nkey
 	i = verify_find(keys, nkeys, fp);
 	free(fp);
 	if (i >= 0) {
-		if (verify_signature(peer, &keys[i], err) < 0)
+		if (verify_signature(peer, &keys[i], err) < 0 ||
+		    certgen_verify_validity(peer, now, err) < 0)
 			return -1;
 		if (form != NULL)
 			*form = CERTGEN_FORM_SELF_SIGNED;
@@ -102,7 +106,7 @@ certgen_verify_client(X509 *peer, const struct certgen_pubkey *keys, size_t nkey
 	if (i < 0)
 		return sdc_make_error(err, 0,
 		    "neither the certificate's key nor its issuer is one of the account's keys");
-	if (verify_signature(peer, &keys[i], err) < 0 || verify_validity(peer, now, err) < 0)
+	if (verify_signature(peer, &keys[i], err) < 0 || certgen_verify_validity(peer, now, err) < 0)
 		return -1;
 	if (form != NULL)
 		*form = CERTGEN_FORM_ISSUED;

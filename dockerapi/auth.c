@@ -16,6 +16,11 @@
  * no key parsed, no signature checked, and still the verdict a full check
  * would reach, since nothing about the account or its keys is kept.  A
  * removed key or account is refused on the next connection, at once.
+ *
+ * A certificate outside its validity period is refused first, whatever its
+ * form (self-signed ones too, which Triton let live for ever).  An unknown
+ * login and a known one with a key that is not its own get the same 401
+ * text, so the answer does not tell which logins exist; the log says which.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +30,11 @@
 #include "dockerapi.h"
 #include "log.h"
 #include "xalloc.h"
+
+/* The one answer for an unknown login and for a key that is not the
+ * login's: which of the two it was is not the client's to learn. */
+#define AUTH_NOT_VOUCHED "Unauthorized: the client certificate is not " \
+	"vouched for by an SSH key of the account it names"
 
 struct auth_result {
 	int status;             /* 0 when the certificate was accepted */
@@ -69,7 +79,8 @@ accept_key(const char *account_uuid, const char *key_md5)
 static struct auth_result *
 auth_check_remembered(struct dockerapi *d, X509 *peer, const char *login)
 {
-	const struct certgen_memo_key *k = certgen_memo_find(d->cert_memo, peer);
+	const struct certgen_memo_key *k = certgen_memo_find(d->cert_memo, peer,
+	    time(NULL));
 	struct auth_result *r = NULL;
 	struct store_stmt *q;
 	sdc_error_t err = NULL;
@@ -110,6 +121,15 @@ auth_check_cert(struct dockerapi *d, X509 *peer)
 		return refuse("%s", "Unauthorized: the client certificate has no "
 		    "subject CN naming an account");
 	}
+	/* A property of the certificate alone: saying so tells nothing of
+	 * the accounts. */
+	if (certgen_verify_validity(peer, time(NULL), &err) < 0) {
+		r = refuse("Unauthorized: %s; make a new one with "
+		    "sdc-docker-setup.sh", sdc_error_msg(err));
+		sdc_error_release(&err);
+		free(login);
+		return r;
+	}
 	if ((r = auth_check_remembered(d, peer, login)) != NULL) {
 		free(login);
 		return r;
@@ -119,7 +139,7 @@ auth_check_cert(struct dockerapi *d, X509 *peer)
 		log_emit(LOG_INFO, NULL, NULL, "refused certificate for %s: %s",
 		    login, sdc_error_msg(err));
 		sdc_error_release(&err);
-		r = refuse("Unauthorized: no account %s with this key", login);
+		r = refuse("%s", AUTH_NOT_VOUCHED);
 		free(login);
 		return r;
 	}
@@ -129,8 +149,7 @@ auth_check_cert(struct dockerapi *d, X509 *peer)
 		log_emit(LOG_INFO, NULL, NULL, "refused certificate for %s: %s",
 		    login, sdc_error_msg(err));
 		sdc_error_release(&err);
-		r = refuse("Unauthorized: the client certificate is not vouched "
-		    "for by an SSH key of account %s", login);
+		r = refuse("%s", AUTH_NOT_VOUCHED);
 	} else
 		r = accept_key(a->uuid, keys[i].md5);
 	account_pubkeys_free(keys, nkeys);

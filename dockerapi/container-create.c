@@ -502,6 +502,8 @@ create_make(struct create_ctx *x, sdc_error_t *err)
 		options_spec(&x->opts, &spec);
 		if ((rc = rt_create(&cs->rt, &spec, err)) < 0 && (*err)->code == 0)
 			(*err)->code = 400;
+		if (rc < 0)
+			ctr_rt_error(cs, c, err);
 	}
 	if (rc == 0 && ((rc = create_volume_dirs(x->mounts, x->nmounts, dir,
 	    err)) < 0 || (rc = ctr_insert(cs, c, err)) < 0)) {

@@ -111,6 +111,7 @@ ctr_start_one(struct containers *cs, struct ctr *c, sdc_error_t *err)
 		return -1;
 	restart_cancel(c);
 	if (rt_start(&cs->rt, c->uuid, &opts, &s, err) < 0) {
+		ctr_rt_error(cs, c, err);
 		if (*err != NULL && (*err)->code == 0)
 			(*err)->code = 400;
 		return -1;
@@ -121,6 +122,24 @@ ctr_start_one(struct containers *cs, struct ctr *c, sdc_error_t *err)
 	attach_started(c);
 	events_container(cs, c, "start", NULL);
 	return 0;
+}
+
+/* As dockerd does: an AutoRemove container whose start failed is removed
+ * at once, before the error is answered.  `docker run --rm` waits for the
+ * removal after a failed start, and waited for ever. */
+static void
+ops_start_failed(struct containers *cs, struct ctr *c)
+{
+	sdc_error_t err = NULL;
+
+	if (ctr_running(c) || c->removing ||
+	    !json_is_true(json_object_get(c->host_config, "AutoRemove")))
+		return;
+	if (ctr_remove(cs, c, true, &err) < 0) {
+		log_warn("container %s: auto-remove after a failed start: %s",
+		    c->id, sdc_error_msg(err));
+		sdc_error_release(&err);
+	}
 }
 
 /* A start the user asked for, not the policy's. */
@@ -149,8 +168,10 @@ ctr_start(struct http_request *req, void *arg)
 	if (c->removing)
 		return api_error(req, 409, "container %s is marked for removal "
 		    "and cannot be started", c->id);
-	if (ops_user_start(ctrs(arg), c, &err) < 0)
+	if (ops_user_start(ctrs(arg), c, &err) < 0) {
+		ops_start_failed(ctrs(arg), c);
 		return api_error_from(req, &err);
+	}
 	return http_reply(req, 204, NULL, NULL, 0);
 }
 
@@ -188,7 +209,7 @@ ops_signal(struct containers *cs, struct ctr *c, int sig, sdc_error_t *err)
 	bool paused = c->st.status == RT_PAUSED;
 
 	if (rt_kill(&cs->rt, c->uuid, sig, err) < 0)
-		return -1;
+		return ctr_rt_error(cs, c, err);
 	if (paused && (sig == SIGKILL || sig == SIGTERM) &&
 	    rt_resume(&cs->rt, c->uuid, err) == 0)
 		c->st.status = RT_RUNNING;
@@ -263,8 +284,10 @@ ctr_restart(struct http_request *req, void *arg)
 		return HTTP_DONE;
 	if (ctr_running(c))
 		return ops_stop_begin(req, c, true);
-	if (ops_user_start(ctrs(arg), c, &err) < 0)
+	if (ops_user_start(ctrs(arg), c, &err) < 0) {
+		ops_start_failed(ctrs(arg), c);
 		return api_error_from(req, &err);
+	}
 	events_container(ctrs(arg), c, "restart", NULL);
 	return http_reply(req, 204, NULL, NULL, 0);
 }
@@ -346,8 +369,10 @@ ctr_pause(struct http_request *req, void *arg)
 		return ops_not_running(req, c);
 	if (c->st.status == RT_PAUSED)
 		return api_error(req, 409, "Container %s is already paused", c->id);
-	if (rt_pause(&ctrs(arg)->rt, c->uuid, &err) < 0)
+	if (rt_pause(&ctrs(arg)->rt, c->uuid, &err) < 0) {
+		ctr_rt_error(ctrs(arg), c, &err);
 		return api_error_from(req, &err);
+	}
 	c->st.status = RT_PAUSED;
 	events_container(ctrs(arg), c, "pause", NULL);
 	return http_reply(req, 204, NULL, NULL, 0);
@@ -363,8 +388,10 @@ ctr_unpause(struct http_request *req, void *arg)
 		return HTTP_DONE;
 	if (c->st.status != RT_PAUSED)
 		return api_error(req, 409, "Container %s is not paused", c->id);
-	if (rt_resume(&ctrs(arg)->rt, c->uuid, &err) < 0)
+	if (rt_resume(&ctrs(arg)->rt, c->uuid, &err) < 0) {
+		ctr_rt_error(ctrs(arg), c, &err);
 		return api_error_from(req, &err);
+	}
 	c->st.status = RT_RUNNING;
 	events_container(ctrs(arg), c, "unpause", NULL);
 	return http_reply(req, 204, NULL, NULL, 0);

@@ -10,6 +10,9 @@
  * Recovery reads each container's folder (rt_state_read) and, for the
  * running ones, opens a watcher again; monitors never stopped, so a
  * container that exited while the daemon was away simply reads as exited.
+ * A remove marks the row first (`removing`) and deletes it last, so a
+ * daemon killed in between finishes the removal at its next start instead
+ * of showing what is left of the container as "created".
  */
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +41,9 @@ static const char *const ctr_migrations[] = {
 	"CREATE INDEX containers_account ON containers (account);",
 	"ALTER TABLE containers ADD COLUMN stopped_by_user INTEGER NOT NULL "
 	"DEFAULT 0;",
+	/* rm in progress: set before anything of the container goes, so a
+	 * daemon killed midway finishes the removal at its next start */
+	"ALTER TABLE containers ADD COLUMN removing INTEGER NOT NULL DEFAULT 0;",
 	NULL,
 };
 
@@ -112,6 +118,24 @@ ctr_time_iso(char *out, size_t len, int64_t ns)
 	struct timespec ts = { (time_t)(ns / 1000000000), (long)(ns % 1000000000) };
 
 	ctr_ts_iso(out, len, &ts);
+}
+
+int
+ctr_rt_error(struct containers *cs, const struct ctr *c, sdc_error_t *err)
+{
+	char *text;
+
+	if (*err == NULL || (*err)->msg == NULL)
+		return -1;
+	text = rt_error_text(&cs->rt, c->uuid, (*err)->msg);
+	if (strcmp(text, (*err)->msg) == 0) {
+		free(text);
+		return -1;
+	}
+	log_info("container %s: the runtime said: %s", c->id, (*err)->msg);
+	free((*err)->msg);
+	(*err)->msg = text;
+	return -1;
 }
 
 void
@@ -279,6 +303,24 @@ ctr_stopped_row(struct containers *cs, struct ctr *c, bool stopped,
 }
 
 static int
+ctr_removing_row(struct containers *cs, const char *id, bool removing,
+    sdc_error_t *err)
+{
+	struct store_stmt *st;
+	int rc = -1;
+
+	if (ctr_stmt(cs, "UPDATE containers SET removing = ? WHERE id = ?", &st,
+	    err) < 0)
+		return -1;
+	if (store_bind_int64(st, 1, removing, err) == 0 &&
+	    store_bind_text(st, 2, id, err) == 0 &&
+	    store_step(st, err) >= 0)
+		rc = 0;
+	store_finalize(st);
+	return rc;
+}
+
+static int
 ctr_delete_row(struct containers *cs, const char *id, sdc_error_t *err)
 {
 	struct store_stmt *st;
@@ -307,15 +349,26 @@ ctr_unlink(struct containers *cs, struct ctr *c)
 int
 ctr_remove(struct containers *cs, struct ctr *c, bool force, sdc_error_t *err)
 {
+	sdc_error_t ignored = NULL;
+
 	if ((ctr_running(c) || ctr_restarting(c)) && !force)
 		return sdc_make_error_code(err, 409, "You cannot remove a %s "
 		    "container %s. Stop the container before attempting removal "
 		    "or force remove", ctr_status_word(c), c->id);
 	restart_cancel(c);
+	/* The row says so first: whatever happens from here on, the next
+	 * start of the daemon finishes the job (ctr_finish_removals). */
+	if (ctr_removing_row(cs, c->id, true, err) < 0)
+		return sdc_error_wrap(err, "removing container %s", c->id);
 	c->removing = true;
 	if (rt_delete(&cs->rt, c->uuid, force, err) < 0 &&
 	    (*err == NULL || (*err)->code != 404)) {
+		ctr_rt_error(cs, c, err);
 		c->removing = false;
+		if (ctr_removing_row(cs, c->id, false, &ignored) < 0) {
+			log_warn("container %s: %s", c->id, sdc_error_msg(ignored));
+			sdc_error_release(&ignored);
+		}
 		return -1;
 	}
 	sdc_error_release(err);
@@ -368,6 +421,7 @@ ctr_from_row(struct store_stmt *st)
 	c->host_config = ctr_col_json(st, 9);
 	c->extra = ctr_col_json(st, 10);
 	c->stopped_by_user = store_col_int64(st, 11) != 0;
+	c->removing = store_col_int64(st, 12) != 0;
 	c->watch_fd = -1;
 	return c;
 }
@@ -404,8 +458,8 @@ ctr_load(struct containers *cs, sdc_error_t *err)
 	int rc;
 
 	if (ctr_stmt(cs, "SELECT id, uuid, account, name, image, image_id, "
-	    "created, package, config, host_config, extra, stopped_by_user "
-	    "FROM containers ORDER BY created DESC", &st, err) < 0)
+	    "created, package, config, host_config, extra, stopped_by_user, "
+	    "removing FROM containers ORDER BY created DESC", &st, err) < 0)
 		return -1;
 	while ((rc = store_step(st, err)) == 1) {
 		c = ctr_from_row(st);
@@ -419,6 +473,30 @@ ctr_load(struct containers *cs, sdc_error_t *err)
 	for (c = cs->list; c != NULL; c = c->next)
 		ctr_recover(cs, c);
 	return 0;
+}
+
+/* An rm the daemon did not live to finish (killed midway): whatever is
+ * left of the container (its processes, runtime state, cgroups, mounts,
+ * folder, row) goes now, so it is never shown half deleted. */
+static void
+ctr_finish_removals(struct containers *cs)
+{
+	struct ctr *c, *next;
+	sdc_error_t err = NULL;
+
+	for (c = cs->list; c != NULL; c = next) {
+		next = c->next;
+		if (!c->removing)
+			continue;
+		log_info("container %s: finishing its removal", c->id);
+		c->removing = false;
+		if (ctr_remove(cs, c, true, &err) < 0) {
+			log_warn("container %s: finishing its removal: %s", c->id,
+			    sdc_error_msg(err));
+			sdc_error_release(&err);
+			c->removing = true;
+		}
+	}
 }
 
 /* Containers with AutoRemove that exited while the daemon was away. */
@@ -454,6 +532,7 @@ containers_init(struct dockerapi *d, sdc_error_t *err)
 	if (store_migrate(d->store, "containers", ctr_migrations, err) < 0 ||
 	    ctr_load(cs, err) < 0)
 		return sdc_error_wrap(err, "containers");
+	ctr_finish_removals(cs);
 	ctr_recover_autoremove(cs);
 	logconfig_init(d);
 	restart_at_daemon_start(cs);

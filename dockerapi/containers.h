@@ -98,6 +98,10 @@ int ctr_stopped_row(struct containers *cs, struct ctr *c, bool stopped,
 int ctr_remove(struct containers *cs, struct ctr *c, bool force,
     sdc_error_t *err);
 void ctr_free(struct ctr *c);
+/* An error of the runtime for container c, made fit for its tenant: the
+ * whole text logged for the operator, host paths rewritten out of the
+ * message (rt_error_text).  Returns -1. */
+int ctr_rt_error(struct containers *cs, const struct ctr *c, sdc_error_t *err);
 bool ctr_running(const struct ctr *c);
 const char *ctr_status_word(const struct ctr *c);
 /* The caller's account uuid, borrowed from the request. */

@@ -218,6 +218,8 @@ exec_run(struct exec_inst *e, bool tty, bool attach, struct rt_started *s,
 	if (p.cwd != NULL && *p.cwd == '\0')
 		p.cwd = NULL;
 	rc = rt_exec_start(&e->c->cs->rt, e->c->uuid, e->id, &p, &o, s, err);
+	if (rc < 0)
+		ctr_rt_error(e->c->cs, e->c, err);
 	free(argv);
 	free(env);
 	return rc;

@@ -64,6 +64,27 @@ struct rt_user {
 };
 int rt_user_resolve(const char *rootfs, const char *spec, struct rt_user *u,
     sdc_error_t *err);
+/* The name of uid in the image's /etc/passwd (read as rt_user_resolve
+ * reads it, inside rootfs); false when it has none. */
+bool rt_user_name(const char *rootfs, uid_t uid, char *name, size_t len);
+
+/* ps.c: `docker top`'s columns from ps arguments */
+struct rt_ps;
+/* 400 for what ps takes but this does not. */
+struct rt_ps *rt_ps_parse(const char *args, sdc_error_t *err);
+void rt_ps_free(struct rt_ps *ps);
+struct rt_ps_env {
+	time_t now;
+	long long boot;			/* btime: the epoch second of boot */
+	long hz;			/* clock ticks a second */
+	unsigned long long mem_total_kb;
+	/* The name of a uid, or NULL to show the number. */
+	const char *(*user)(uid_t uid, void *arg);
+	void *arg;
+};
+/* {"Titles": [...], "Processes": [[...], ...]} */
+json_t *rt_ps_format(const struct rt_ps *ps, const struct rt_proc *procs,
+    size_t n, const struct rt_ps_env *env);
 
 /* rootfs.c */
 int rt_rootfs_mount(const char *dir, const json_t *layers, int64_t disk,

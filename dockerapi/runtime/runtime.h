@@ -175,6 +175,16 @@ struct rt_state {
 	struct timespec finished_at;	/* zero unless exited */
 };
 
+/* An error message of the runtime (err->msg of any call for container
+ * id) as a tenant may read it: paths inside the root filesystem become
+ * the container's own, other host paths (the folder, zones root, image
+ * layers, runc's state, /proc/<pid>/fd links) "(host path)".  Free it.
+ * rt_error_public() is the same with the layer folders given. */
+char *rt_error_text(const struct rt_config *cfg, const char *id,
+    const char *msg);
+char *rt_error_public(const struct rt_config *cfg, const char *id,
+    const char *const *host_dirs, const char *msg);
+
 /* The state from the folder: what a restarted daemon calls. */
 int rt_state_read(const struct rt_config *cfg, const char *id,
     struct rt_state *out, sdc_error_t *err);
@@ -292,19 +302,36 @@ struct rt_stats {
 int rt_stats_read(const struct rt_config *cfg, const char *id,
     struct rt_stats *out, sdc_error_t *err);
 
-/* The container's processes, for `docker top`.  pids alone suffice to
- * filter a host `ps` (what dockerd does for ps args); the other fields give
- * the default `ps -ef` columns without running ps. */
+/* The container's processes, for `docker top`: the pids of its cgroup,
+ * each read from /proc through a descriptor of its own /proc folder and
+ * kept only if that process is still in the container's cgroup, so a pid
+ * reused by another process meanwhile is never read.  A process that
+ * exits while it is read is left out. */
 struct rt_proc {
-	pid_t pid, ppid;
-	uid_t uid;
-	char state;
+	pid_t pid, ppid, pgrp, sid, tpgid;
+	uid_t uid;			/* effective, as the container sees it */
+	char state;			/* R, S, D, Z, T, ... */
+	int nice;
+	bool locked;			/* has locked pages (VmLck) */
+	long nlwp;			/* threads */
 	char tty[16];			/* "?" or "pts/0" */
 	long long start_ticks;		/* since boot, in clock ticks */
 	long long cpu_ticks;		/* utime + stime */
-	char cmd[256];			/* cmdline, spaces between args */
+	unsigned long long vsz_kb, rss_kb;
+	char comm[64];
+	char cmd[4096];			/* cmdline, spaces between args; empty
+					 * for a kernel thread or a zombie */
 };
 int rt_top_read(const struct rt_config *cfg, const char *id,
     struct rt_proc **procs, size_t *n, sdc_error_t *err);
+
+/* `docker top` whole: the processes formatted as `ps ps_args` would show
+ * them (NULL or "": "-ef"), as {"Titles": [...], "Processes": [[...]]},
+ * with user names from the container's own /etc/passwd.  No ps runs.
+ * Arguments ps takes that are not supported are refused with err->code
+ * 400 before anything is read. */
+struct json_t;
+int rt_top(const struct rt_config *cfg, const char *id, const char *ps_args,
+    struct json_t **out, sdc_error_t *err);
 
 #endif

@@ -169,3 +169,22 @@ rt_group_gid(const char *rootfs, const char *group, gid_t *out,
 	*out = u.gid;
 	return 0;
 }
+
+bool
+rt_user_name(const char *rootfs, uid_t uid, char *name, size_t len)
+{
+	char line[1024], *f[7];
+	FILE *fp = rt_user_open(rootfs, "/etc/passwd");
+	bool found = false;
+
+	while (!found && fp != NULL && fgets(line, sizeof line, fp) != NULL) {
+		if (rt_user_fields(line, f, 7) < 3 || f[2][0] == '\0' ||
+		    strtoul(f[2], NULL, 10) != (unsigned long)uid)
+			continue;
+		snprintf(name, len, "%s", f[0]);
+		found = true;
+	}
+	if (fp != NULL)
+		fclose(fp);
+	return found;
+}

@@ -241,7 +241,7 @@ class DockerAPI(unittest.TestCase):
         self.assertEqual(self.d.admin("DELETE", "/accounts/rotator/keys/" + mine[0])[0], 204)
         # A new connection is judged afresh at the handshake; the one kept
         # alive keeps its handshake's verdict but is refused per request.
-        self.assertRefused(certs, 401, "not vouched for by an SSH key of account rotator")
+        self.assertRefused(certs, 401, "not vouched for by an SSH key of the account it names")
         status, body = self.request(kept, "/v1.24/info")
         self.assertEqual(status, 401)
         self.assertIn("no longer registered", body.decode())
@@ -252,7 +252,7 @@ class DockerAPI(unittest.TestCase):
         self.assertEqual(self.d.https("GET", "/v1.24/info", certdir=certs)[0], 200)
 
         self.assertEqual(self.d.admin("DELETE", "/accounts/rotator")[0], 204)
-        self.assertRefused(certs, 401, "no account rotator with this key")
+        self.assertRefused(certs, 401, "not vouched for by an SSH key of the account it names")
         self.d.add_account("rotator", key + ".pub")
         status, _, body = self.d.https("GET", "/v1.24/info", certdir=certs)
         self.assertEqual(status, 200, body)

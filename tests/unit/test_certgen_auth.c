@@ -60,7 +60,7 @@ check_forms(const char *type)
 	account_key(other, &keys[0]);
 	account_key(mine, &keys[1]);
 
-	/* Self-signed: found by the key's fingerprint; validity not checked. */
+	/* Self-signed: found by the key's fingerprint; validity checked. */
 	assert_int_equal(certgen_client_self_signed(mine, "jill", 10, &pair, &err), 0);
 	assert_ptr_equal(pair.key, mine);
 	cn = certgen_cert_subject_cn(pair.cert, &err);
@@ -68,7 +68,10 @@ check_forms(const char *type)
 	free(cn);
 	assert_int_equal(certgen_verify_client(pair.cert, keys, 2, now, &form, &err), 1);
 	assert_int_equal(form, CERTGEN_FORM_SELF_SIGNED);
-	assert_int_equal(certgen_verify_client(pair.cert, keys, 2, now + 100 * DAY, NULL, &err), 1);
+	assert_int_equal(certgen_verify_client(pair.cert, keys, 2, now + 11 * DAY, NULL, &err), -1);
+	assert_string_equal(sdc_error_msg(err), "the certificate has expired");
+	assert_int_equal(certgen_verify_client(pair.cert, keys, 2, now - DAY, NULL, &err), -1);
+	assert_string_equal(sdc_error_msg(err), "the certificate is not valid yet");
 	assert_int_equal(certgen_verify_client(pair.cert, keys, 1, now, NULL, &err), -1);
 	sdc_error_release(&err);
 	certgen_pair_clear(&pair);
@@ -205,39 +208,41 @@ test_memo_remembers_verified(void **state)
 	account_key(other, &keys[0]);
 	account_key(mine, &keys[1]);
 	assert_int_equal(certgen_client_self_signed(mine, "jill", 0, &pair, &err), 0);
-	assert_null(certgen_memo_find(memo, pair.cert));
+	assert_null(certgen_memo_find(memo, pair.cert, time(NULL)));
 
 	/* Refused: nothing remembered. */
 	assert_int_equal(certgen_memo_verify(memo, pair.cert, keys, 1, now, NULL, &err), -1);
 	sdc_error_release(&err);
-	assert_null(certgen_memo_find(memo, pair.cert));
+	assert_null(certgen_memo_find(memo, pair.cert, time(NULL)));
 
 	/* Accepted: found again, also as a fresh parse of the same bytes. */
 	assert_int_equal(certgen_memo_verify(memo, pair.cert, keys, 2, now, &form, &err), 1);
 	assert_int_equal(form, CERTGEN_FORM_SELF_SIGNED);
 	copy = reparse(pair.cert);
-	k = certgen_memo_find(memo, copy);
+	k = certgen_memo_find(memo, copy, time(NULL));
 	assert_non_null(k);
 	assert_string_equal(k->md5, keys[1].md5);
 	assert_string_equal(k->sha256, keys[1].sha256);
+	/* ... but not once it has expired */
+	assert_null(certgen_memo_find(memo, copy, now + 400 * DAY));
 	X509_free(copy);
 
 	/* Another certificate of the same key and login is another entry. */
 	assert_int_equal(certgen_client_self_signed(mine, "jill", 0, &again, &err), 0);
-	assert_null(certgen_memo_find(memo, again.cert));
+	assert_null(certgen_memo_find(memo, again.cert, time(NULL)));
 
 	/* The victim's key, another key's signature: refused, not kept. */
 	assert_int_equal(certgen_client_self_signed(mine, "jill", 0, &forged, &err), 0);
 	assert_true(X509_sign(forged.cert, other, EVP_sha256()) > 0);
 	assert_int_equal(certgen_memo_verify(memo, forged.cert, keys, 2, now, NULL, &err), -1);
 	sdc_error_release(&err);
-	assert_null(certgen_memo_find(memo, forged.cert));
+	assert_null(certgen_memo_find(memo, forged.cert, time(NULL)));
 
 	/* The issued form passes but is never kept: its verdict has a clock. */
 	assert_int_equal(certgen_client_issued(mine, "jill", 0, &issued, NULL, &err), 0);
 	assert_int_equal(certgen_memo_verify(memo, issued.cert, keys, 2, now, &form, &err), 1);
 	assert_int_equal(form, CERTGEN_FORM_ISSUED);
-	assert_null(certgen_memo_find(memo, issued.cert));
+	assert_null(certgen_memo_find(memo, issued.cert, time(NULL)));
 
 	certgen_pair_clear(&pair);
 	certgen_pair_clear(&again);
@@ -266,14 +271,14 @@ test_memo_bounded(void **state)
 	assert_int_equal(certgen_client_self_signed(pkey, "jill", 0, &a, &err), 0);
 	assert_int_equal(certgen_client_self_signed(pkey, "jill", 0, &b, &err), 0);
 	assert_int_equal(certgen_memo_verify(memo, a.cert, &key, 1, now, NULL, &err), 0);
-	assert_non_null(certgen_memo_find(memo, a.cert));
+	assert_non_null(certgen_memo_find(memo, a.cert, time(NULL)));
 	assert_int_equal(certgen_memo_verify(memo, b.cert, &key, 1, now, NULL, &err), 0);
-	assert_non_null(certgen_memo_find(memo, b.cert));
-	assert_null(certgen_memo_find(memo, a.cert));
+	assert_non_null(certgen_memo_find(memo, b.cert, time(NULL)));
+	assert_null(certgen_memo_find(memo, a.cert, time(NULL)));
 
 	assert_int_equal(certgen_memo_verify(NULL, a.cert, &key, 1, now, NULL, &err), 0);
-	assert_null(certgen_memo_find(NULL, a.cert));
-	assert_null(certgen_memo_find(memo, NULL));
+	assert_null(certgen_memo_find(NULL, a.cert, time(NULL)));
+	assert_null(certgen_memo_find(memo, NULL, time(NULL)));
 	certgen_memo_free(NULL);
 
 	certgen_pair_clear(&a);

@@ -19,6 +19,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "xalloc.h"
 #include "dockerapi/runtime/runtime.h"
 
@@ -33,7 +35,7 @@ static const char node_usage[] =
     "  start ID [-a] [-n] [-s MAX_SIZE] [-f MAX_FILE]   (-a: attached, exits with its code)\n"
     "  state ID | wait ID [TIMEOUT_MS] | kill ID SIGNAL | pause ID | resume ID\n"
     "  exec ID EXEC_ID [-t] [-i] [-u USER] [-e K=V]... -- ARGV...   (attached)\n"
-    "  attach ID [EXEC_ID] | stats ID | top ID | size ID | log-limits ID MAX_SIZE MAX_FILE [BUDGET]\n"
+    "  attach ID [EXEC_ID] | stats ID | top ID [PS_ARGS] | size ID | log-limits ID MAX_SIZE MAX_FILE [BUDGET]\n"
     "  delete ID [-f] | list\n"
     "  run ID [create options] -- ARGV...   (create, start attached, delete: run --rm)\n";
 
@@ -301,21 +303,25 @@ node_stats(const struct rt_config *cfg, const char *id)
 	return 0;
 }
 
+/* `docker top`'s table, tab-separated: the titles, then a line a process. */
 static int
-node_top(const struct rt_config *cfg, const char *id)
+node_top(const struct rt_config *cfg, const char *id, const char *ps_args)
 {
-	struct rt_proc *p;
 	sdc_error_t err = NULL;
-	size_t n, i;
+	json_t *out, *row, *v;
+	size_t i, j;
 
-	if (rt_top_read(cfg, id, &p, &n, &err) < 0)
+	if (rt_top(cfg, id, ps_args, &out, &err) < 0)
 		return node_fail(&err);
-	printf("UID PID PPID STAT TTY TICKS CMD\n");
-	for (i = 0; i < n; i++)
-		printf("%u %ld %ld %c %s %lld %s\n", (unsigned)p[i].uid,
-		    (long)p[i].pid, (long)p[i].ppid, p[i].state, p[i].tty,
-		    p[i].cpu_ticks, p[i].cmd);
-	free(p);
+	json_array_foreach(json_object_get(out, "Titles"), j, v)
+		printf("%s%s", j > 0 ? "\t" : "", json_string_value(v));
+	printf("\n");
+	json_array_foreach(json_object_get(out, "Processes"), i, row) {
+		json_array_foreach(row, j, v)
+			printf("%s%s", j > 0 ? "\t" : "", json_string_value(v));
+		printf("\n");
+	}
+	json_decref(out);
 	return 0;
 }
 
@@ -377,7 +383,7 @@ node_simple(const struct rt_config *cfg, const char *cmd, int argc,
 	} else if (strcmp(cmd, "stats") == 0)
 		return node_stats(cfg, id);
 	else if (strcmp(cmd, "top") == 0)
-		return node_top(cfg, id);
+		return node_top(cfg, id, argc > 2 ? argv[2] : NULL);
 	else if (strcmp(cmd, "state") != 0 && strcmp(cmd, "wait") != 0)
 		return fprintf(stderr, "%s", node_usage), 2;
 	return rc < 0 ? node_fail(&err) : 0;
