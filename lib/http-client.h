@@ -53,7 +53,10 @@ enum {
 	HTTP_CLIENT_E_VERIFY = 60,      /* the certificate did not verify */
 	HTTP_CLIENT_E_TOO_LARGE = 63,
 	HTTP_CLIENT_E_PROXY = 97,
+	HTTP_CLIENT_E_REFUSED = 98,     /* addr_check refused the host */
 };
+
+struct sockaddr;
 
 struct http_client_options {
 	const char *unix_path;          /* every request goes to this socket */
@@ -64,6 +67,15 @@ struct http_client_options {
 	long timeout_ms;                /* whole request; 0: none */
 	long idle_timeout_ms;           /* nothing moves for this long; 0: none */
 	const char *user_agent;         /* NULL: no User-Agent */
+	/* Judges every address the URL's host resolves to (redirects
+	 * included; also when a proxy carries the request, though the proxy
+	 * then resolves the name again) before any connection: -1 refuses
+	 * the host and the request fails with HTTP_CLIENT_E_REFUSED, having
+	 * connected nowhere.  The connection goes to the very addresses
+	 * judged, so a second DNS answer cannot change them.  NULL: all. */
+	int (*addr_check)(void *arg, const char *host, int port,
+	    const struct sockaddr *sa);
+	void *addr_check_arg;
 };
 
 struct http_client_header {
