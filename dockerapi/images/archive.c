@@ -12,7 +12,9 @@
  * (Docker writes manifest.json last): every file goes into the blob store
  * under its digest, and names are mapped to digests.  At the end the
  * manifest tells which blobs are configs and which are layers; layers are
- * unpacked and checked against the config's diff ids.  The files nobody
+ * unpacked and checked against the config's diff ids -- a layer already in
+ * the store is hashed all the same, since only the archive's own bytes
+ * prove the account may use it (proofs.c).  The files nobody
  * needs (VERSION, legacy json, ...) are collected after the job like any
  * blob no image refers to.  Docker 25+ archives (OCI layout inside) carry
  * a manifest.json too, with blobs/sha256/<hex> paths, and load the same way;
@@ -155,20 +157,24 @@ load_layer(struct images_job *job, const char *digest, const char *diff,
 	    "application/vnd.docker.image.rootfs.diff.tar" :
 	    "application/vnd.oci.image.layer.v1.tar+gzip");
 	l->blob_size = -1;
-	if (layers_exists(job->im, diff)) {
-		dir = images_layer_dir(job->im, diff);
-		l->size = tree_size(dir);
-		free(dir);
-		return 0;
-	}
 	blob = blobs_path(job->im, digest);
-	rc = layers_unpack(job->im, blob, diff, load_progress, &lp, &job->cancel,
-	    &res, err);
+	/* a layer already here is not taken on its name: the archive's
+	 * bytes must be that layer's (proofs.c) */
+	if (layers_exists(job->im, diff)) {
+		rc = layers_verify(blob, diff, load_progress, &lp, &job->cancel, err);
+		dir = images_layer_dir(job->im, diff);
+		res.size = tree_size(dir);
+		res.created = false;
+		free(dir);
+	} else
+		rc = layers_unpack(job->im, blob, diff, load_progress, &lp,
+		    &job->cancel, &res, err);
 	free(blob);
 	if (rc < 0)
 		return sdc_error_wrap(err, "loading layer %s", lp.id);
 	if (res.created)
 		job_created_layer(job, diff);
+	job_proved(job, diff);
 	l->size = res.size;
 	return 0;
 }
@@ -402,7 +408,8 @@ load_commit(struct images_job *job, sdc_error_t *err)
 	if (store_begin(job->im->st, err) < 0)
 		return -1;
 	for (size_t i = 0; i < job->nimages; i++) {
-		if (meta_record_image(job->im, job->account, &job->images[i], err) == 0)
+		if (meta_record_image(job->im, job->account, &job->images[i],
+		    &job->proved, err) == 0)
 			continue;
 		store_rollback(job->im->st);
 		return -1;

@@ -431,8 +431,8 @@ layer_open_readers(struct unpack *u, const char *blob, sdc_error_t *err)
 	archive_read_support_format_raw(u->raw);
 	if (archive_read_open_filename(u->raw, blob, 128 * 1024) != ARCHIVE_OK ||
 	    archive_read_next_header(u->raw, &e) != ARCHIVE_OK)
-		return sdc_make_error_code(err, 500, "opening layer %s: %s", blob,
-		    archive_error_string(u->raw));
+		return sdc_make_error_code(err, 500, "reading layer: %s",
+		    archive_error_string(u->raw));	/* no store path: tenants read it */
 	u->blob_size = stat(blob, &sb) == 0 ? sb.st_size : 0;
 	u->tar = archive_read_new();
 	archive_read_support_format_tar(u->tar);
@@ -580,6 +580,49 @@ layers_unpack(struct images *im, const char *blob, const char *want_diff,
 		sdc_error_release(&e2);
 	}
 	free(tmp);
+	return rc;
+}
+
+int
+layers_verify(const char *blob, const char *want_diff,
+    layers_progress_fn *progress, void *arg, atomic_int *cancel,
+    sdc_error_t *err)
+{
+	struct archive *raw = archive_read_new();
+	struct archive_entry *e;
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	char *chunk = xmalloc(128 * 1024), got[72];
+	struct stat sb;
+	int64_t total = stat(blob, &sb) == 0 ? sb.st_size : 0;
+	la_ssize_t n;
+	int rc = 0;
+
+	EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+	archive_read_support_filter_all(raw);
+	archive_read_support_format_raw(raw);
+	if (archive_read_open_filename(raw, blob, 128 * 1024) != ARCHIVE_OK ||
+	    archive_read_next_header(raw, &e) != ARCHIVE_OK)
+		rc = sdc_make_error_code(err, 500, "reading layer: %s",
+		    archive_error_string(raw));
+	while (rc == 0 && (n = archive_read_data(raw, chunk, 128 * 1024)) != 0) {
+		if (n < 0)
+			rc = sdc_make_error_code(err, 500, "reading layer: %s",
+			    archive_error_string(raw));
+		else if (cancel != NULL && atomic_load(cancel))
+			rc = sdc_make_error_code(err, 500, "cancelled");
+		else {
+			EVP_DigestUpdate(md, chunk, (size_t)n);
+			if (progress != NULL)
+				progress(arg, archive_filter_bytes(raw, -1), total);
+		}
+	}
+	digest_final(md, got);
+	if (rc == 0 && strcmp(got, want_diff) != 0)
+		rc = sdc_make_error_code(err, 500, "layer diff id mismatch: "
+		    "expected %s, got %s", want_diff, got);
+	archive_read_free(raw);
+	EVP_MD_CTX_free(md);
+	free(chunk);
 	return rc;
 }
 

@@ -432,6 +432,7 @@ static char *
 make_image(struct fixture *fx, const char *account, const char *tag,
     const char *content, char **diff_out)
 {
+	struct strv proved = { 0 };
 	struct job_image img = { 0 };
 	struct layer_result res;
 	sdc_error_t err = NULL;
@@ -464,8 +465,10 @@ make_image(struct fixture *fx, const char *account, const char *tag,
 	img.layers[0].size = res.size;
 	if (tag != NULL)
 		strv_push(&img.tags, tag);
-	if (meta_commit_image(fx->im, account, &img, &err) < 0)
+	strv_push(&proved, diff);
+	if (meta_commit_image(fx->im, account, &img, &proved, &err) < 0)
 		fail_msg("%s", sdc_error_msg(err));
+	strv_free(&proved);
 	job_layers_free(img.layers, 1);
 	free(img.config);
 	strv_free(&img.tags);
