@@ -60,6 +60,7 @@ struct unpack {
 	void *arg;
 	atomic_int *cancel;
 	struct tarsplit ts;
+	struct strv skipped;	/* device nodes not made, by name */
 };
 
 bool
@@ -339,6 +340,40 @@ layer_hardlink(struct unpack *u, struct archive_entry *e, const char *rel,
 	return 0;
 }
 
+/*
+ * Device nodes are not made in the store: the store lives on the host,
+ * and a node there (a block device of the host's disk, /dev/mem, ...) is
+ * reachable by whatever reads the store, while a container gets its /dev
+ * from the runtime and cannot use other nodes anyway (the device cgroup
+ * and its user namespace refuse them).  Docker skips them the same way
+ * when it unpacks inside a user namespace.  A 0/0 character device is the
+ * overlayfs whiteout and stays.  A hard link to a skipped node is skipped
+ * too.  The tar-split keeps their headers, so `docker save` still writes
+ * the layer's exact tar.
+ */
+static bool
+layer_skip_device(struct unpack *u, struct archive_entry *e, const char *rel)
+{
+	mode_t t = archive_entry_filetype(e);
+	const char *target = archive_entry_hardlink(e);
+	char *clean;
+	sdc_error_t err = NULL;
+	bool skip = false;
+
+	if (target != NULL && u->skipped.n > 0 &&
+	    layer_clean_name(target, &clean, &err) == 0) {
+		skip = strv_has(&u->skipped, clean);
+		free(clean);
+	}
+	sdc_error_release(&err);
+	if (target == NULL && (t == AE_IFBLK ||
+	    (t == AE_IFCHR && archive_entry_rdev(e) != 0)))
+		skip = true;
+	if (skip)
+		strv_push(&u->skipped, rel);
+	return skip;
+}
+
 static int
 layer_entry(struct unpack *u, struct archive_entry *e, sdc_error_t *err)
 {
@@ -382,6 +417,10 @@ layer_entry(struct unpack *u, struct archive_entry *e, sdc_error_t *err)
 	}
 	if (slash != NULL)
 		*slash = '/';
+	if (layer_skip_device(u, e, rel)) {
+		free(rel);
+		return 0;
+	}
 	rc = layer_check_parents(u->root, rel, rel, err);
 	if (rc == 0 && archive_entry_hardlink(e) != NULL)
 		rc = layer_hardlink(u, e, rel, err);
@@ -486,6 +525,7 @@ layer_close(struct unpack *u)
 		archive_write_free(u->disk);
 	EVP_MD_CTX_free(u->md);
 	tarsplit_free(&u->ts);
+	strv_free(&u->skipped);
 	free(u->root);
 }
 
