@@ -76,6 +76,7 @@ struct images {
 	char *tmpdir;		/* root/tmp */
 	char *mirror;
 	struct strv insecure;
+	struct strv allow_private;	/* REGISTRY_ALLOW_PRIVATE */
 	int max_downloads;
 	pthread_mutex_t pin_lock;
 	struct strv pins;	/* digests, one entry per pin (a multiset) */
@@ -283,12 +284,25 @@ struct auth_challenge {
 void auth_challenge_parse(const char *header, struct auth_challenge *c);
 void auth_challenge_free(struct auth_challenge *c);
 
+/* ---- addrcheck.c: the addresses a registry may have ---- */
+
+struct sockaddr;
+/* Loopback, unspecified, link-local, private, multicast or reserved. */
+bool addrcheck_private(const struct sockaddr *sa);
+/* 0 when sa (an address of host, port) is public or the host is allowed
+ * by an entry ("host", "host:port", "net/bits"); else -1. */
+int addrcheck_allowed(const struct strv *allowed, const char *host, int port,
+    const struct sockaddr *sa);
+/* Add the "host[:port]" of a URL to allowed. */
+void addrcheck_allow_url(struct strv *allowed, const char *url);
+
 /* ---- registry.c: the v2 client ---- */
 
 struct registry;
 struct registry_opts {
 	const char *mirror;
 	const struct strv *insecure;
+	const struct strv *allow_private;	/* beside mirror and insecure */
 	const struct images_auth *auth;
 	atomic_int *cancel;
 };

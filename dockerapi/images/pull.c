@@ -45,6 +45,7 @@ struct pull {
 	struct image_ref ref;
 	char *mirror;
 	struct strv insecure;
+	struct strv allow_private;
 	struct images_auth auth;
 	bool all_tags;
 	struct strv proved;	/* the account's proofs at start (proofs.c) */
@@ -495,7 +496,8 @@ static int
 pull_run(struct images_job *job, sdc_error_t *err)
 {
 	struct pull *p = job->data;
-	struct registry_opts o = { p->mirror, &p->insecure, &p->auth, &job->cancel };
+	struct registry_opts o = { p->mirror, &p->insecure, &p->allow_private,
+	    &p->auth, &job->cancel };
 
 	if (registry_open(&p->reg, &p->ref, &o, err) < 0)
 		return -1;
@@ -545,6 +547,7 @@ pull_free(struct images_job *job)
 	image_ref_free(&p->ref);
 	free(p->mirror);
 	strv_free(&p->insecure);
+	strv_free(&p->allow_private);
 	images_auth_free(&p->auth);
 	strv_free(&p->proved);
 	strv_free(&p->owned);
@@ -574,6 +577,7 @@ pull_start(struct images *im, const char *account, struct pull *p,
 	}
 	p->mirror = im->mirror ? xstrdup(im->mirror) : NULL;
 	strv_copy(&p->insecure, &im->insecure);
+	strv_copy(&p->allow_private, &im->allow_private);
 	images_auth_copy(&p->auth, auth);
 	job = job_new(im, account, cb, arg);
 	job->data = p;
