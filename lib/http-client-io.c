@@ -267,10 +267,17 @@ hc_conn_open(struct http_client *c, const struct hc_url *u,
 	if (c->unix_path != NULL)
 		rc = hc_connect_unix(c->unix_path, conn, err);
 	else if (p != NULL) {
-		/* the proxy is the operator's; the host behind it is judged */
+		/* The proxy is the operator's; the host behind it is judged as
+		 * we resolve it.  A name only the proxy can resolve is the
+		 * proxy's business (and its network's). */
 		struct addrinfo *res = NULL;
-		rc = c->o.addr_check == NULL ? 0 :
-		    hc_resolve(u->host, u->port, false, &res, &cw, err);
+		rc = 0;
+		if (c->o.addr_check != NULL &&
+		    hc_resolve(u->host, u->port, false, &res, &cw, err) < 0) {
+			rc = (*err)->code == HTTP_CLIENT_E_RESOLVE ? 0 : -1;
+			if (rc == 0)
+				sdc_error_release(err);
+		}
 		if (rc == 0)
 			rc = hc_check_addrs(c, u->host, u->port, res, err);
 		if (res != NULL)

@@ -69,7 +69,8 @@ struct http_client_options {
 	const char *user_agent;         /* NULL: no User-Agent */
 	/* Judges every address the URL's host resolves to (redirects
 	 * included; also when a proxy carries the request, though the proxy
-	 * then resolves the name again) before any connection: -1 refuses
+	 * then resolves the name again, and a name that does not resolve
+	 * here is left to the proxy) before any connection: -1 refuses
 	 * the host and the request fails with HTTP_CLIENT_E_REFUSED, having
 	 * connected nowhere.  The connection goes to the very addresses
 	 * judged, so a second DNS answer cannot change them.  NULL: all. */
