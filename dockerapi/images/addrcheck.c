@@ -11,13 +11,15 @@
  * Loopback, unspecified, link-local, private (RFC 1918, shared 100.64/10,
  * IPv6 unique local and site-local), multicast and reserved addresses are
  * refused, IPv4 inside IPv6 (mapped, compatible, NAT64) judged as IPv4,
- * unless the operator allows the host: the docker.io mirror,
+ * and so is any address of the host's own interfaces, public or not (its
+ * services listen there too), unless the operator allows the host: the docker.io mirror,
  * INSECURE_REGISTRIES, or REGISTRY_ALLOW_PRIVATE, whose entries are
  * "host" (every port), "host:port", or a network "10.1.0.0/16".
  * The refusal happens before any packet leaves, so it reads the same
  * whether a port is open, closed or filtered.
  */
 #include <arpa/inet.h>
+#include <ifaddrs.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,6 +72,33 @@ addr_v6_private(const unsigned char *b)
 	return (b[0] & 0xfe) == 0xfc ||			/* fc00::/7 */
 	    (b[0] == 0xfe && (b[1] & 0x80) == 0x80) ||	/* fe80::/10, fec0::/10 */
 	    b[0] == 0xff;				/* ff00::/8 */
+}
+
+/* One of this host's own addresses?  Read afresh each time: interfaces
+ * come and go, and a pull makes few connections. */
+static bool
+addr_local(const struct sockaddr *sa)
+{
+	struct ifaddrs *ifs, *i;
+	bool found = false;
+
+	if (getifaddrs(&ifs) < 0)
+		return true;	/* on doubt, refuse */
+	for (i = ifs; i != NULL && !found; i = i->ifa_next) {
+		const struct sockaddr *a = i->ifa_addr;
+		if (a == NULL || a->sa_family != sa->sa_family)
+			continue;
+		if (sa->sa_family == AF_INET)
+			found = memcmp(&((const struct sockaddr_in *)(const void *)
+			    a)->sin_addr, &((const struct sockaddr_in *)
+			    (const void *)sa)->sin_addr, 4) == 0;
+		else if (sa->sa_family == AF_INET6)
+			found = memcmp(&((const struct sockaddr_in6 *)(const void *)
+			    a)->sin6_addr, &((const struct sockaddr_in6 *)
+			    (const void *)sa)->sin6_addr, 16) == 0;
+	}
+	freeifaddrs(ifs);
+	return found;
 }
 
 bool
@@ -137,7 +166,7 @@ int
 addrcheck_allowed(const struct strv *allowed, const char *host, int port,
     const struct sockaddr *sa)
 {
-	if (!addrcheck_private(sa))
+	if (!addrcheck_private(sa) && !addr_local(sa))
 		return 0;
 	for (size_t i = 0; allowed != NULL && i < allowed->n; i++) {
 		const char *e = allowed->v[i];

@@ -289,8 +289,9 @@ void auth_challenge_free(struct auth_challenge *c);
 struct sockaddr;
 /* Loopback, unspecified, link-local, private, multicast or reserved. */
 bool addrcheck_private(const struct sockaddr *sa);
-/* 0 when sa (an address of host, port) is public or the host is allowed
- * by an entry ("host", "host:port", "net/bits"); else -1. */
+/* 0 when sa (an address of host, port) is public and not this host's,
+ * or the host is allowed by an entry ("host", "host:port", "net/bits");
+ * else -1. */
 int addrcheck_allowed(const struct strv *allowed, const char *host, int port,
     const struct sockaddr *sa);
 /* Add the "host[:port]" of a URL to allowed. */

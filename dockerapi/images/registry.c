@@ -154,9 +154,9 @@ reg_refused(struct registry *r, sdc_error_t *err)
 	pthread_mutex_unlock(&r->refused_lock);
 	sdc_error_release(err);
 	sdc_make_error_code(err, 403, "%s %s refused: %s is a loopback, "
-	    "link-local, private, unspecified or multicast address, which "
-	    "registries are not reached at unless the operator allows it "
-	    "(REGISTRY_ALLOW_PRIVATE)", r->name != NULL ? "pull from" :
+	    "link-local, private, unspecified, multicast or this host's own "
+	    "address, which registries are not reached at unless the operator "
+	    "allows it (REGISTRY_ALLOW_PRIVATE)", r->name != NULL ? "pull from" :
 	    "login to", r->display, host);
 	free(host);
 	return -1;

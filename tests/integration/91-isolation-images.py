@@ -73,7 +73,7 @@ class Trap:
 
     def __init__(self):
         self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
+        self.sock.bind(("0.0.0.0", 0))     # the host's own addresses too
         self.sock.listen(16)
         self.port = self.sock.getsockname()[1]
         self.accepted = []
@@ -312,6 +312,10 @@ class Isolation(common.ImagesTest):
         names = ["127.0.0.1:%d/x" % t, "127.0.0.1:%d/x" % self.closed,
                  "10.0.0.1/x", "localhost:%d/x" % t, "169.254.169.254/x",
                  "0.0.0.0:%d/x" % t]
+        # the host's own addresses, even public ones, are the host
+        out = subprocess.run(["ip", "-o", "-4", "addr", "show", "scope", "global"],
+                             capture_output=True, text=True).stdout
+        names += ["%s:%d/x" % (a, t) for a in re.findall(r"inet (\S+)/", out)]
         msgs = set()
         for n in names:
             start = time.monotonic()

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <cmocka.h>
 #include <arpa/inet.h>
+#include <ifaddrs.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 
@@ -407,6 +408,17 @@ test_addrcheck(void **state)
 	assert_int_equal(check_addr("fd12::1", &allow, "x", 1), 0);
 	assert_int_equal(check_addr("fc12::1", &allow, "x", 1), -1);
 	strv_free(&allow);
+	/* every address of this host's interfaces, public or not */
+	{
+		struct ifaddrs *ifs, *i;
+		assert_int_equal(getifaddrs(&ifs), 0);
+		for (i = ifs; i != NULL; i = i->ifa_next)
+			if (i->ifa_addr != NULL && (i->ifa_addr->sa_family ==
+			    AF_INET || i->ifa_addr->sa_family == AF_INET6))
+				assert_int_equal(addrcheck_allowed(NULL, "h", 1,
+				    i->ifa_addr), -1);
+		freeifaddrs(ifs);
+	}
 	addrcheck_allow_url(&allow, "http://127.0.0.1:5000/v2");
 	addrcheck_allow_url(&allow, "mirror.example");
 	assert_string_equal(allow.v[0], "127.0.0.1:5000");
