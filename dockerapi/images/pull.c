@@ -193,10 +193,13 @@ pull_config(struct pull *p, json_t *m, bool *had, sdc_error_t *err)
 		return sdc_make_error_code(err, 500, "manifest config has no valid digest");
 	p->config_digest = xstrdup(d);
 	job_pin(p->job, d);
-	/* only the account's own images are "up to date": whether another
-	 * account has this one is none of its business */
+	/* Only the account's own images are "up to date": whether another
+	 * account has this one is none of its business.  Nor is its config
+	 * (environment, labels) to be had by naming its digest in a
+	 * manifest: a config the account does not own comes from the
+	 * registry, verified, even when the store holds it. */
 	*had = strv_has(&p->owned, d);
-	if (blobs_exists(p->job->im, d)) {
+	if (*had) {
 		path = blobs_path(p->job->im, d);
 		if (file_read(path, &p->config, 16 << 20, err) < 0) {
 			free(path);
@@ -204,11 +207,16 @@ pull_config(struct pull *p, json_t *m, bool *had, sdc_error_t *err)
 		}
 		free(path);
 	} else {
+		bool existed = blobs_exists(p->job->im, d);
 		if (registry_blob_mem(p->reg, d, json_int(cd, "size", -1),
-		    &p->config, err) < 0 ||
-		    blobs_put(p->job->im, p->config.data, p->config.len, d, NULL, err) < 0)
+		    &p->config, err) < 0)
 			return -1;
-		job_created_blob(p->job, d);
+		if (!existed) {
+			if (blobs_put(p->job->im, p->config.data, p->config.len,
+			    d, NULL, err) < 0)
+				return -1;
+			job_created_blob(p->job, d);
+		}
 	}
 	if ((c = json_parse(p->config.data, p->config.len, err)) == NULL)
 		return sdc_error_wrap(err, "image config");

@@ -14,6 +14,7 @@
 #                    (another's layer, claimed with other bytes)
 #   --realm URL      with --auth: the bearer challenge names this realm
 #   --redirect URL   blobs answer 307 to URL + "/" + digest
+#   --config-digest D  the manifest names config D (another's, not served)
 # Prints the port when ready.  Not a test itself (not executable).
 import argparse
 import base64
@@ -67,8 +68,14 @@ def main():
     ap.add_argument("--claim", default="")
     ap.add_argument("--realm", default="")
     ap.add_argument("--redirect", default="")
+    ap.add_argument("--config-digest", default="")
     args = ap.parse_args()
     blobs, order, manifest = build(args)
+    if args.config_digest:
+        m = json.loads(manifest)
+        m["config"] = {"mediaType": m["config"]["mediaType"],
+                       "digest": args.config_digest}
+        manifest = json.dumps(m).encode()
     token = "tok-" + hashlib.sha256(args.auth.encode()).hexdigest()[:16]
 
     class H(http.server.BaseHTTPRequestHandler):

@@ -353,6 +353,53 @@ class Isolation(common.ImagesTest):
                       r.stdout + r.stderr)
         self.assertEqual(self.trap.accepted, [], "the daemon connected")
 
+    def test_8_pull_naming_another_config_fails(self):
+        """bob's registry names alice's image config (its id) in a
+        manifest whose layers bob can prove: bob must not get alice's
+        config (its environment) from the store."""
+        token = "TOKEN=" + os.urandom(8).hex()
+        self.docker_ok(self.alice, "pull", self.reg.addr + "/busybox")
+        saved = os.path.join(self.work, "alice-bb.tar")
+        self.docker_ok(self.alice, "save", "-o", saved, self.reg.addr + "/busybox")
+        with tarfile.open(saved) as t:
+            files = {m.name: t.extractfile(m).read() for m in t.getmembers()
+                     if m.isfile()}
+        man = json.loads(files["manifest.json"])[0]
+        config = json.loads(files[man["Config"]])
+        config["config"]["Env"] = (config["config"].get("Env") or []) + [token]
+        cbytes = json.dumps(config).encode()
+        cname = sha(cbytes)[7:] + ".json"
+        arch = os.path.join(self.work, "alice-env.tar")
+        with open(arch, "wb") as f:
+            f.write(tar_bytes([entry(n, data=files[n]) for n in man["Layers"]] + [
+                entry(cname, data=cbytes),
+                entry("manifest.json", data=json.dumps(
+                    [{"Config": cname, "RepoTags": ["alice/env:1"],
+                      "Layers": man["Layers"]}]).encode())]))
+        self.docker_ok(self.alice, "load", "-i", arch)
+        layers = []
+        for i, n in enumerate(man["Layers"]):
+            p = os.path.join(self.work, "bb-layer%d.tar" % i)
+            with open(p, "wb") as f:
+                f.write(files[n])
+            layers += ["--layer", p]
+        fake = common.FakeRegistry(*layers, "--config-digest", sha(cbytes))
+        self.fakes.append(fake)
+        self.d.set_tunable("REGISTRY_ALLOW_PRIVATE", self.allowed + [
+            self.late.addr, fake.addr])
+        deadline = time.monotonic() + 20
+        while True:
+            r = self.docker(self.bob, "pull", fake.addr + "/evil")
+            if "refused" not in r.stderr or time.monotonic() > deadline:
+                break
+        self.assertNotEqual(r.returncode, 0, r.stdout)
+        self.assertNotIn(token, r.stdout + r.stderr)
+        r = self.docker(self.bob, "image", "inspect", sha(cbytes))
+        self.assertNotEqual(r.returncode, 0, r.stdout)
+        self.assertNotIn(token, r.stdout + r.stderr)
+        self.assertNotIn(token, self.docker_ok(self.bob, "images", "-a",
+                                               "--no-trunc"))
+
     def wait_pull(self, name):
         deadline = time.monotonic() + 20
         while True:
