@@ -54,13 +54,22 @@ load_digest_of(struct load *ld, const char *name)
 	return NULL;
 }
 
+/* Only what the archive carried: the store may hold the same digest for
+ * another account, and neither its bytes nor its presence are this
+ * load's to learn. */
 static int
-load_read_blob(struct images *im, const char *digest, struct buf *out,
+load_read_blob(struct images_job *job, const char *digest, struct buf *out,
     sdc_error_t *err)
 {
-	char *path = blobs_path(im, digest);
-	int rc = file_read(path, out, ARCHIVE_META_MAX, err);
+	struct load *ld = job->data;
+	char *path;
+	int rc;
 
+	if (!strv_has(&ld->digests, digest))
+		return sdc_make_error_code(err, 400, "the archive lacks blob %s",
+		    digest);
+	path = blobs_path(job->im, digest);
+	rc = file_read(path, out, ARCHIVE_META_MAX, err);
 	free(path);
 	return rc;
 }
@@ -216,7 +225,7 @@ load_image(struct images_job *job, json_t *entry, sdc_error_t *err)
 
 	if ((cd = load_digest_of(ld, cname)) == NULL)
 		return sdc_make_error_code(err, 400, "archive lacks config %s", cname);
-	if (load_read_blob(job->im, cd, &text, err) < 0 ||
+	if (load_read_blob(job, cd, &text, err) < 0 ||
 	    (config = json_parse(text.data, text.len, err)) == NULL) {
 		buf_free(&text);
 		return sdc_error_wrap(err, "config %s", cname);
@@ -293,7 +302,7 @@ load_oci_manifest(struct images_job *job, const char *index_digest, int depth,
 	json_t *idx, *out = json_array(), *desc, *m;
 	size_t i, k;
 
-	if (depth > 2 || load_read_blob(job->im, index_digest, &text, err) < 0 ||
+	if (depth > 2 || load_read_blob(job, index_digest, &text, err) < 0 ||
 	    (idx = json_parse(text.data, text.len, err)) == NULL) {
 		buf_free(&text);
 		json_decref(out);
@@ -318,7 +327,7 @@ load_oci_manifest(struct images_job *job, const char *index_digest, int depth,
 			continue;
 		}
 		if (!digest_valid(json_str(desc, "digest", NULL)) ||
-		    load_read_blob(job->im, json_str(desc, "digest", ""), &text, err) < 0 ||
+		    load_read_blob(job, json_str(desc, "digest", ""), &text, err) < 0 ||
 		    (m = json_parse(text.data, text.len, err)) == NULL) {
 			buf_free(&text);
 			if (*err == NULL)
@@ -362,7 +371,7 @@ load_manifest(struct images_job *job, sdc_error_t *err)
 		    "(archives from Docker before 1.10 are not supported)");
 		return NULL;
 	}
-	if (load_read_blob(job->im, md, &text, err) < 0 ||
+	if (load_read_blob(job, md, &text, err) < 0 ||
 	    (m = json_parse(text.data, text.len, err)) == NULL) {
 		buf_free(&text);
 		sdc_error_wrap(err, "manifest.json");

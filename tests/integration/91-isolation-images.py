@@ -400,6 +400,28 @@ class Isolation(common.ImagesTest):
         self.assertNotIn(token, self.docker_ok(self.bob, "images", "-a",
                                                "--no-trunc"))
 
+    def test_9_oci_index_reads_only_the_archive(self):
+        """An OCI layout whose index names a blob the store holds for
+        alice (her image's config) is refused just like one naming a blob
+        nobody has: the store is not read for bob."""
+        theirs = self.docker_ok(self.alice, "image", "inspect", "-f", "{{.Id}}",
+                                "alice/secret:1").strip()
+        nobody = sha(os.urandom(16))
+        msgs = set()
+        for d in (theirs, nobody):
+            index = {"schemaVersion": 2, "manifests": [{
+                "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                "digest": d, "size": 100}]}
+            arch = os.path.join(self.work, "index.tar")
+            with open(arch, "wb") as f:
+                f.write(tar_bytes([
+                    entry("oci-layout", data=b'{"imageLayoutVersion":"1.0.0"}'),
+                    entry("index.json", data=json.dumps(index).encode())]))
+            err = self.docker_fails(self.bob, "load", "-i", arch)
+            msgs.add(err.replace(d, "DIGEST"))
+        self.assertEqual(len(msgs), 1, msgs)
+        self.assertIn("the archive lacks blob DIGEST", msgs.pop())
+
     def wait_pull(self, name):
         deadline = time.monotonic() + 20
         while True:
