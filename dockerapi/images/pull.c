@@ -289,7 +289,7 @@ pull_one_layer(struct pull_layer *pl, struct registry *r, sdc_error_t *err)
 	struct images_job *job = pl->p->job;
 	struct blob_writer w = { 0 };
 	struct layer_result res;
-	bool split;
+	bool spare;		/* the blob need not be kept */
 	char *dir;
 	int rc;
 
@@ -306,17 +306,17 @@ pull_one_layer(struct pull_layer *pl, struct registry *r, sdc_error_t *err)
 		dir = images_layer_dir(job->im, pl->diff_id);
 		res.size = tree_size(dir);
 		free(dir);
-		split = layers_has_split(job->im, pl->diff_id) ||
+		spare = layers_has_split(job->im, pl->diff_id) ||
 		    blobs_exists(job->im, pl->digest);
 	} else {
 		rc = layers_unpack(job->im, w.tmp, pl->diff_id,
 		    pull_extract_progress, pl, &job->cancel, &res, err);
 		if (rc == 0 && res.created)
 			job_created_layer(job, pl->diff_id);
-		split = res.split;
+		spare = res.split;
 	}
 	/* the blob stays only where no tar-split can stand in for it */
-	if (rc == 0 && !split) {
+	if (rc == 0 && !spare) {
 		rc = blob_writer_keep(&w, pl->digest, err);
 		if (rc == 0)
 			job_created_blob(job, pl->digest);
