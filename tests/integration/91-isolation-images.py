@@ -214,6 +214,14 @@ class Isolation(common.ImagesTest):
         self.assertEqual(self.image_ids(self.bob), before_ids)
         self.assertEqual(self.store_dirs(), before_store)
         self.assert_bob_has_no_secret("bob/stolen:0")
+        # nor by alice's image id
+        theirs = self.docker_ok(self.alice, "image", "inspect", "-f", "{{.Id}}",
+                                "alice/secret:1").strip()
+        for args in (("run", "--rm", theirs, "cat", "/secret.txt"),
+                     ("save", theirs), ("tag", theirs, "bob/mine")):
+            r = self.docker(self.bob, *args)
+            self.assertNotEqual(r.returncode, 0, args)
+            self.assertNotIn(SECRET.decode(), r.stdout + r.stderr)
         # A still has and runs its own
         self.assertIn(SECRET_DIFF, self.docker_ok(
             self.alice, "image", "inspect", "-f", "{{json .RootFS.Layers}}",
@@ -254,6 +262,22 @@ class Isolation(common.ImagesTest):
         self.assertEqual(out.count("Pull complete"), 1, out)
         self.assertIn(self.reg.addr + "/plus", self.docker_ok(
             carol, "images", "--format", "{{.Repository}}"))
+
+    def test_3b_proof_goes_with_the_last_image(self):
+        """Once dave removes his only image with busybox's layer, a pull
+        no longer says "Already exists" for it, although alice still
+        holds it: that would tell dave that someone does."""
+        key = sdctest.keygen(os.path.join(self.d.tmp, "keys", "dave"), "ed25519")
+        self.d.add_account("dave", key + ".pub")
+        dave = self.d.client_certs("dave", key)
+        self.docker_ok(self.alice, "pull", self.reg.addr + "/busybox")
+        self.docker_ok(dave, "pull", self.reg.addr + "/busybox")
+        out = self.docker_ok(dave, "pull", self.reg.addr + "/plus")
+        self.assertEqual(out.count("Already exists"), 1, out)
+        self.docker_ok(dave, "rmi", self.reg.addr + "/busybox", self.reg.addr + "/plus")
+        out = self.docker_ok(dave, "pull", self.reg.addr + "/plus")
+        self.assertNotIn("Already exists", out)
+        self.assertEqual(out.count("Pull complete"), 2, out)
 
     # ---- device nodes ---------------------------------------------------
 
