@@ -170,7 +170,8 @@ load_layer(struct images_job *job, const char *digest, const char *diff,
 	/* a layer already here is not taken on its name: the archive's
 	 * bytes must be that layer's (proofs.c) */
 	if (layers_exists(job->im, diff)) {
-		rc = layers_verify(blob, diff, load_progress, &lp, &job->cancel, err);
+		rc = layers_verify(job->im, blob, diff, load_progress, &lp,
+		    &job->cancel, err);
 		dir = images_layer_dir(job->im, diff);
 		res.size = tree_size(dir);
 		res.created = false;

@@ -140,7 +140,7 @@ int layers_unpack(struct images *im, const char *blob, const char *want_diff,
     struct layer_result *res, sdc_error_t *err);
 /* Only check that the blob's uncompressed bytes hash to want_diff (a
  * layer already unpacked, that this job must prove it has). */
-int layers_verify(const char *blob, const char *want_diff,
+int layers_verify(struct images *im, const char *blob, const char *want_diff,
     layers_progress_fn *progress, void *arg, atomic_int *cancel,
     sdc_error_t *err);
 bool layers_exists(struct images *im, const char *diff_id);

@@ -623,19 +623,33 @@ layers_unpack(struct images *im, const char *blob, const char *want_diff,
 	return rc;
 }
 
+/*
+ * The stream can be no longer than the layer's own tar, which its
+ * tar-split tells cheaply: a gzip bomb claiming a layer that is here is
+ * stopped there instead of being hashed to its end.
+ */
 int
-layers_verify(const char *blob, const char *want_diff,
+layers_verify(struct images *im, const char *blob, const char *want_diff,
     layers_progress_fn *progress, void *arg, atomic_int *cancel,
     sdc_error_t *err)
 {
 	struct archive *raw = archive_read_new();
 	struct archive_entry *e;
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	char *chunk = xmalloc(128 * 1024), got[72];
+	char *chunk = xmalloc(128 * 1024), got[72], *split;
 	struct stat sb;
-	int64_t total = stat(blob, &sb) == 0 ? sb.st_size : 0;
+	int64_t total = stat(blob, &sb) == 0 ? sb.st_size : 0, max = -1, seen = 0;
+	sdc_error_t e2 = NULL;
 	la_ssize_t n;
 	int rc = 0;
+
+	if (layers_has_split(im, want_diff)) {
+		split = layers_split_path(im, want_diff);
+		if (tarsplit_size(split, &max, &e2) < 0)
+			max = -1;
+		sdc_error_release(&e2);
+		free(split);
+	}
 
 	EVP_DigestInit_ex(md, EVP_sha256(), NULL);
 	archive_read_support_filter_all(raw);
@@ -650,6 +664,10 @@ layers_verify(const char *blob, const char *want_diff,
 			    archive_error_string(raw));
 		else if (cancel != NULL && atomic_load(cancel))
 			rc = sdc_make_error_code(err, 500, "cancelled");
+		else if (max >= 0 && (seen += n) > max)
+			rc = sdc_make_error_code(err, 500, "layer diff id mismatch: "
+			    "expected %s, got more bytes than that layer has",
+			    want_diff);
 		else {
 			EVP_DigestUpdate(md, chunk, (size_t)n);
 			if (progress != NULL)

@@ -301,8 +301,8 @@ pull_one_layer(struct pull_layer *pl, struct registry *r, sdc_error_t *err)
 	pl->last_ms = 0;
 	pl->last_cur = -1;
 	if (layers_exists(job->im, pl->diff_id)) {
-		rc = layers_verify(w.tmp, pl->diff_id, pull_extract_progress, pl,
-		    &job->cancel, err);
+		rc = layers_verify(job->im, w.tmp, pl->diff_id,
+		    pull_extract_progress, pl, &job->cancel, err);
 		dir = images_layer_dir(job->im, pl->diff_id);
 		res.size = tree_size(dir);
 		free(dir);

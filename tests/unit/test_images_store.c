@@ -632,6 +632,42 @@ test_history_and_inspect(void **state)
 	free(id);
 }
 
+/* layers_verify: the same bytes prove a layer, others do not, and a
+ * stream longer than the layer's own tar stops there. */
+static void
+test_verify(void **state)
+{
+	struct fixture *fx = *state;
+	struct layer_result res;
+	sdc_error_t err = NULL;
+	struct tar t;
+	char *big, *zeros;
+	FILE *f;
+
+	tar_open(&t, fx, "small.tar");
+	tar_file(&t, "f", 0644, "small");
+	tar_close(&t);
+	assert_int_equal(layers_unpack(fx->im, t.path, NULL, NULL, NULL, NULL,
+	    &res, &err), 0);
+	assert_true(res.split);
+	assert_int_equal(layers_verify(fx->im, t.path, res.diff_id, NULL, NULL,
+	    NULL, &err), 0);
+	/* a plain file of zeros far longer than that tar, claiming it */
+	big = fx_path(fx, "big.bin");
+	zeros = xcalloc(1, 1 << 20);
+	assert_non_null(f = fopen(big, "w"));
+	for (int i = 0; i < 16; i++)
+		assert_int_equal(fwrite(zeros, 1, 1 << 20, f), 1 << 20);
+	fclose(f);
+	assert_int_equal(layers_verify(fx->im, big, res.diff_id, NULL, NULL,
+	    NULL, &err), -1);
+	assert_non_null(strstr(sdc_error_msg(err), "more bytes than that layer"));
+	sdc_error_release(&err);
+	free(zeros);
+	free(big);
+	free(t.path);
+}
+
 int
 main(void)
 {
@@ -640,6 +676,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_unpack_rich, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tarsplit_formats, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unpack_refusals, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_verify, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_accounts_and_tags, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_remove_and_gc, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_history_and_inspect, setup, teardown),
