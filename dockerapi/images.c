@@ -8,9 +8,11 @@
  * images-archive.c.  Images belong to an
  * account, keyed by its uuid, so a login can change without losing them.
  *
- * The registry settings are tunables: DOCKER_IO_MIRROR and
- * INSECURE_REGISTRIES reach the library at start and again after every
- * change, so the next pull uses them; pulls in flight keep their own.
+ * The registry settings are tunables: DOCKER_IO_MIRROR,
+ * INSECURE_REGISTRIES and REGISTRY_ALLOW_PRIVATE (registries that may be on
+ * loopback or private addresses, beside the first two) reach the library
+ * at start and again after every change, so the next pull uses them;
+ * pulls in flight keep their own.
  *
  * `docker search` answers 501.  Triton passed searches on to Docker Hub;
  * a data center that pulls docker.io through its own mirror has no index
@@ -36,8 +38,9 @@ images_api_in_use(void *arg, const char *account, const char *id,
 
 /* ---- settings ---- */
 
-/* INSECURE_REGISTRIES as a list: a JSON array, or a string of names
- * separated by commas or spaces (as typed into sapiadm). */
+/* INSECURE_REGISTRIES (or REGISTRY_ALLOW_PRIVATE) as a list: a JSON
+ * array, or a string of names separated by commas or spaces (as typed
+ * into sapiadm). */
 static char **
 images_insecure_list(const json_t *v)
 {
@@ -89,17 +92,28 @@ images_mirror_url(const char *mirror, char *const *insecure)
 }
 
 static void
+images_list_free(char **list)
+{
+	for (char **p = list; *p != NULL; p++)
+		free(*p);
+	free(list);
+}
+
+static void
 images_apply_tunables(struct dockerapi *d, void *arg)
 {
 	char **insecure = images_insecure_list(json_object_get(tunables_get(d),
 	    "INSECURE_REGISTRIES"));
+	char **allow = images_insecure_list(json_object_get(tunables_get(d),
+	    "REGISTRY_ALLOW_PRIVATE"));
 	char *mirror = images_mirror_url(tunable_str(d, "DOCKER_IO_MIRROR", ""),
 	    insecure);
 
-	images_configure(d->images, mirror, (const char *const *)insecure);
-	for (char **p = insecure; *p != NULL; p++)
-		free(*p);
-	free(insecure);
+	(void)arg;
+	images_configure(d->images, mirror, (const char *const *)insecure,
+	    (const char *const *)allow);
+	images_list_free(insecure);
+	images_list_free(allow);
 	free(mirror);
 }
 

@@ -148,9 +148,34 @@ hc_connect_addr(const struct addrinfo *ai, struct hc_conn *conn, int *why,
 	return 1;
 }
 
+/* Every address of res through the client's addr_check: 0, or -1 when
+ * one is refused (HTTP_CLIENT_E_REFUSED). */
 static int
-hc_connect_tcp(const char *host, int port, bool proxy, struct hc_conn *conn,
-    struct hc_wait *w, sdc_error_t *err)
+hc_check_addrs(const struct http_client *c, const char *host, int port,
+    const struct addrinfo *res, sdc_error_t *err)
+{
+	struct hc_url u = { .host = (char *)host, .port = port };
+	char *hp;
+
+	if (c == NULL || c->o.addr_check == NULL)
+		return 0;
+	for (const struct addrinfo *ai = res; ai != NULL; ai = ai->ai_next) {
+		if (c->o.addr_check(c->o.addr_check_arg, host, port,
+		    ai->ai_addr) == 0)
+			continue;
+		hp = hc_url_hostport(&u, true);
+		sdc_make_error_code(err, HTTP_CLIENT_E_REFUSED, "connect to %s: "
+		    "the address is not allowed", hp);
+		free(hp);
+		return -1;
+	}
+	return 0;
+}
+
+/* check: the client whose addr_check judges the addresses, or NULL. */
+static int
+hc_connect_tcp(const struct http_client *check, const char *host, int port,
+    bool proxy, struct hc_conn *conn, struct hc_wait *w, sdc_error_t *err)
 {
 	struct addrinfo *res, *ai;
 	char *hp;
@@ -159,6 +184,10 @@ hc_connect_tcp(const char *host, int port, bool proxy, struct hc_conn *conn,
 
 	if (hc_resolve(host, port, proxy, &res, w, err) < 0)
 		return -1;
+	if (hc_check_addrs(check, host, port, res, err) < 0) {
+		freeaddrinfo(res);
+		return -1;
+	}
 	hp = hc_url_hostport(&u, true);
 	for (ai = res; ai != NULL && rc == 1; ai = ai->ai_next)
 		rc = hc_connect_addr(ai, conn, &why, w, err);
@@ -237,10 +266,27 @@ hc_conn_open(struct http_client *c, const struct hc_url *u,
 	cw.idle_ms = 0;
 	if (c->unix_path != NULL)
 		rc = hc_connect_unix(c->unix_path, conn, err);
-	else if (p != NULL)
-		rc = hc_connect_tcp(p->host, p->port, true, conn, &cw, err);
-	else
-		rc = hc_connect_tcp(u->host, u->port, false, conn, &cw, err);
+	else if (p != NULL) {
+		/* The proxy is the operator's; the host behind it is judged as
+		 * we resolve it.  A name only the proxy can resolve is the
+		 * proxy's business (and its network's). */
+		struct addrinfo *res = NULL;
+		rc = 0;
+		if (c->o.addr_check != NULL &&
+		    hc_resolve(u->host, u->port, false, &res, &cw, err) < 0) {
+			rc = (*err)->code == HTTP_CLIENT_E_RESOLVE ? 0 : -1;
+			if (rc == 0)
+				sdc_error_release(err);
+		}
+		if (rc == 0)
+			rc = hc_check_addrs(c, u->host, u->port, res, err);
+		if (res != NULL)
+			freeaddrinfo(res);
+		if (rc == 0)
+			rc = hc_connect_tcp(NULL, p->host, p->port, true, conn,
+			    &cw, err);
+	} else
+		rc = hc_connect_tcp(c, u->host, u->port, false, conn, &cw, err);
 	if (rc == 0 && p != NULL && u->tls)
 		rc = hc_tunnel(conn, u, p, &cw, err);
 	if (rc == 0 && u->tls)

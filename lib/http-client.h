@@ -57,7 +57,10 @@ enum {
 	HTTP_CLIENT_E_VERIFY = 60,      /* the certificate did not verify */
 	HTTP_CLIENT_E_TOO_LARGE = 63,
 	HTTP_CLIENT_E_PROXY = 97,
+	HTTP_CLIENT_E_REFUSED = 98,     /* addr_check refused the host */
 };
+
+struct sockaddr;
 
 struct http_client_options {
 	const char *unix_path;          /* every request goes to this socket */
@@ -72,6 +75,16 @@ struct http_client_options {
 	                                   the system's store; NULL: those */
 	const char *cert_file;          /* PEM client certificate, or NULL */
 	const char *key_file;           /* its PEM key (NULL: in cert_file) */
+	/* Judges every address the URL's host resolves to (redirects
+	 * included; also when a proxy carries the request, though the proxy
+	 * then resolves the name again, and a name that does not resolve
+	 * here is left to the proxy) before any connection: -1 refuses
+	 * the host and the request fails with HTTP_CLIENT_E_REFUSED, having
+	 * connected nowhere.  The connection goes to the very addresses
+	 * judged, so a second DNS answer cannot change them.  NULL: all. */
+	int (*addr_check)(void *arg, const char *host, int port,
+	    const struct sockaddr *sa);
+	void *addr_check_arg;
 };
 
 struct http_client_header {

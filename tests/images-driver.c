@@ -352,21 +352,23 @@ dispatch(struct images *im, const struct images_auth *auth, int argc, char **arg
 int
 main(int argc, char **argv)
 {
-	struct images_opts o = { NULL, NULL, NULL, 0 };
+	struct images_opts o = { 0 };
 	struct images_auth auth = { 0 };
 	const char *insecure[8] = { NULL };
-	int ni = 0, c, rc = 1;
+	const char *allow[8] = { NULL };
+	int ni = 0, np = 0, c, rc = 1;
 	struct store *st = NULL;
 	struct images *im = NULL;
 	sdc_error_t err = NULL;
 	char *dbpath;
 
 	log_init("images-driver", 2, LOG_WARN);
-	while ((c = getopt(argc, argv, "+d:m:k:a:u:j:c:")) != -1) {
+	while ((c = getopt(argc, argv, "+d:m:k:p:a:u:j:c:")) != -1) {
 		switch (c) {
 		case 'd': o.datadir = optarg; break;
 		case 'm': o.mirror = optarg; break;
 		case 'k': if (ni < 7) insecure[ni++] = optarg; break;
+		case 'p': if (np < 7) allow[np++] = optarg; break;
 		case 'a':
 			if (images_auth_parse(&auth, optarg, &err) < 0)
 				goto out;
@@ -378,6 +380,7 @@ main(int argc, char **argv)
 		}
 	}
 	o.insecure = insecure;
+	o.allow_private = allow;
 	if (o.datadir == NULL || argc - optind < 2)
 		goto usage;
 	mkdir(o.datadir, 0700);

@@ -12,7 +12,9 @@
  * (Docker writes manifest.json last): every file goes into the blob store
  * under its digest, and names are mapped to digests.  At the end the
  * manifest tells which blobs are configs and which are layers; layers are
- * unpacked and checked against the config's diff ids.  The files nobody
+ * unpacked and checked against the config's diff ids -- a layer already in
+ * the store is hashed all the same, since only the archive's own bytes
+ * prove the account may use it (proofs.c).  The files nobody
  * needs (VERSION, legacy json, ...) are collected after the job like any
  * blob no image refers to.  Docker 25+ archives (OCI layout inside) carry
  * a manifest.json too, with blobs/sha256/<hex> paths, and load the same way;
@@ -52,13 +54,22 @@ load_digest_of(struct load *ld, const char *name)
 	return NULL;
 }
 
+/* Only what the archive carried: the store may hold the same digest for
+ * another account, and neither its bytes nor its presence are this
+ * load's to learn. */
 static int
-load_read_blob(struct images *im, const char *digest, struct buf *out,
+load_read_blob(struct images_job *job, const char *digest, struct buf *out,
     sdc_error_t *err)
 {
-	char *path = blobs_path(im, digest);
-	int rc = file_read(path, out, ARCHIVE_META_MAX, err);
+	struct load *ld = job->data;
+	char *path;
+	int rc;
 
+	if (!strv_has(&ld->digests, digest))
+		return sdc_make_error_code(err, 400, "the archive lacks blob %s",
+		    digest);
+	path = blobs_path(job->im, digest);
+	rc = file_read(path, out, ARCHIVE_META_MAX, err);
 	free(path);
 	return rc;
 }
@@ -156,20 +167,25 @@ load_layer(struct images_job *job, const char *digest, const char *diff,
 	    "application/vnd.docker.image.rootfs.diff.tar" :
 	    "application/vnd.oci.image.layer.v1.tar+gzip");
 	l->blob_size = -1;
-	if (layers_exists(job->im, diff)) {
-		dir = images_layer_dir(job->im, diff);
-		l->size = tree_size(dir);
-		free(dir);
-		return 0;
-	}
 	blob = blobs_path(job->im, digest);
-	rc = layers_unpack(job->im, blob, diff, load_progress, &lp, &job->cancel,
-	    &job->budget, &res, err);
+	/* a layer already here is not taken on its name: the archive's
+	 * bytes must be that layer's (proofs.c) */
+	if (layers_exists(job->im, diff)) {
+		rc = layers_verify(job->im, blob, diff, load_progress, &lp,
+		    &job->cancel, err);
+		dir = images_layer_dir(job->im, diff);
+		res.size = tree_size(dir);
+		res.created = false;
+		free(dir);
+	} else
+		rc = layers_unpack(job->im, blob, diff, load_progress, &lp,
+		    &job->cancel, &job->budget, &res, err);
 	free(blob);
 	if (rc < 0)
 		return sdc_error_wrap(err, "loading layer %s", lp.id);
 	if (res.created)
 		job_created_layer(job, diff);
+	job_proved(job, diff);
 	l->size = res.size;
 	return 0;
 }
@@ -211,7 +227,7 @@ load_image(struct images_job *job, json_t *entry, sdc_error_t *err)
 
 	if ((cd = load_digest_of(ld, cname)) == NULL)
 		return sdc_make_error_code(err, 400, "archive lacks config %s", cname);
-	if (load_read_blob(job->im, cd, &text, err) < 0 ||
+	if (load_read_blob(job, cd, &text, err) < 0 ||
 	    (config = json_parse(text.data, text.len, err)) == NULL) {
 		buf_free(&text);
 		return sdc_error_wrap(err, "config %s", cname);
@@ -288,7 +304,7 @@ load_oci_manifest(struct images_job *job, const char *index_digest, int depth,
 	json_t *idx, *out = json_array(), *desc, *m;
 	size_t i, k;
 
-	if (depth > 2 || load_read_blob(job->im, index_digest, &text, err) < 0 ||
+	if (depth > 2 || load_read_blob(job, index_digest, &text, err) < 0 ||
 	    (idx = json_parse(text.data, text.len, err)) == NULL) {
 		buf_free(&text);
 		json_decref(out);
@@ -313,7 +329,7 @@ load_oci_manifest(struct images_job *job, const char *index_digest, int depth,
 			continue;
 		}
 		if (!digest_valid(json_str(desc, "digest", NULL)) ||
-		    load_read_blob(job->im, json_str(desc, "digest", ""), &text, err) < 0 ||
+		    load_read_blob(job, json_str(desc, "digest", ""), &text, err) < 0 ||
 		    (m = json_parse(text.data, text.len, err)) == NULL) {
 			buf_free(&text);
 			if (*err == NULL)
@@ -357,7 +373,7 @@ load_manifest(struct images_job *job, sdc_error_t *err)
 		    "(archives from Docker before 1.10 are not supported)");
 		return NULL;
 	}
-	if (load_read_blob(job->im, md, &text, err) < 0 ||
+	if (load_read_blob(job, md, &text, err) < 0 ||
 	    (m = json_parse(text.data, text.len, err)) == NULL) {
 		buf_free(&text);
 		sdc_error_wrap(err, "manifest.json");
@@ -403,7 +419,8 @@ load_commit(struct images_job *job, sdc_error_t *err)
 	if (store_begin(job->im->st, err) < 0)
 		return -1;
 	for (size_t i = 0; i < job->nimages; i++) {
-		if (meta_record_image(job->im, job->account, &job->images[i], err) == 0)
+		if (meta_record_image(job->im, job->account, &job->images[i],
+		    &job->proved, err) == 0)
 			continue;
 		store_rollback(job->im->st);
 		return -1;

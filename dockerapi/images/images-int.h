@@ -76,6 +76,7 @@ struct images {
 	char *tmpdir;		/* root/tmp */
 	char *mirror;
 	struct strv insecure;
+	struct strv allow_private;	/* REGISTRY_ALLOW_PRIVATE */
 	int max_downloads;
 	pthread_mutex_t pin_lock;
 	struct strv pins;	/* digests, one entry per pin (a multiset) */
@@ -152,6 +153,11 @@ struct layer_result {
 int layers_unpack(struct images *im, const char *blob, const char *want_diff,
     layers_progress_fn *progress, void *arg, atomic_int *cancel,
     struct images_budget *budget, struct layer_result *res, sdc_error_t *err);
+/* Only check that the blob's uncompressed bytes hash to want_diff (a
+ * layer already unpacked, that this job must prove it has). */
+int layers_verify(struct images *im, const char *blob, const char *want_diff,
+    layers_progress_fn *progress, void *arg, atomic_int *cancel,
+    sdc_error_t *err);
 bool layers_exists(struct images *im, const char *diff_id);
 /* layers/<hex>: the layer's own folder, holding diff/ and tar-split. */
 char *layers_root(struct images *im, const char *diff_id);
@@ -258,7 +264,8 @@ struct images_job {
 	struct strv pins;	/* held until free */
 	struct strv new_blobs;	/* created by this job: removed on failure */
 	struct strv new_layers;
-	pthread_mutex_t rec_lock;	/* guards pins/new_* from layer threads */
+	struct strv proved;	/* diff ids whose bytes this job hashed */
+	pthread_mutex_t rec_lock;	/* guards pins, new_* and proved (layer threads) */
 	struct images_budget budget;	/* the account's image-bytes quota */
 };
 
@@ -279,6 +286,9 @@ void job_event(struct images_job *job, enum images_ev kind, const char *id,
 void job_pin(struct images_job *job, const char *digest);
 void job_created_blob(struct images_job *job, const char *digest);
 void job_created_layer(struct images_job *job, const char *diff_id);
+/* The account's own bytes (upload, or a verified registry blob) hashed to
+ * diff_id: the layer may join the account's images (proofs.c). */
+void job_proved(struct images_job *job, const char *diff_id);
 struct job_image *job_add_image(struct images_job *job);
 bool job_cancelled(struct images_job *job);
 
@@ -295,12 +305,26 @@ struct auth_challenge {
 void auth_challenge_parse(const char *header, struct auth_challenge *c);
 void auth_challenge_free(struct auth_challenge *c);
 
+/* ---- addrcheck.c: the addresses a registry may have ---- */
+
+struct sockaddr;
+/* Loopback, unspecified, link-local, private, multicast or reserved. */
+bool addrcheck_private(const struct sockaddr *sa);
+/* 0 when sa (an address of host, port) is public and not this host's,
+ * or the host is allowed by an entry ("host", "host:port", "net/bits");
+ * else -1. */
+int addrcheck_allowed(const struct strv *allowed, const char *host, int port,
+    const struct sockaddr *sa);
+/* Add the "host[:port]" of a URL to allowed. */
+void addrcheck_allow_url(struct strv *allowed, const char *url);
+
 /* ---- registry.c: the v2 client ---- */
 
 struct registry;
 struct registry_opts {
 	const char *mirror;
 	const struct strv *insecure;
+	const struct strv *allow_private;	/* beside mirror and insecure */
 	const struct images_auth *auth;
 	atomic_int *cancel;
 };
@@ -349,16 +373,33 @@ int meta_add_owner(struct images *im, const char *account, const char *id,
     bool *existed, sdc_error_t *err);
 void meta_close(struct images *im);
 /* Record an image for an account with its tags and digest, inside a
- * transaction of the caller's (record) or in one of its own (commit). */
+ * transaction of the caller's (record) or in one of its own (commit).
+ * Every layer must be in `proved` (diff ids the job proved, may be NULL)
+ * or among the account's earlier proofs: see proofs.c. */
 int meta_record_image(struct images *im, const char *account,
-    struct job_image *img, sdc_error_t *err);
+    struct job_image *img, const struct strv *proved, sdc_error_t *err);
 int meta_commit_image(struct images *im, const char *account,
-    struct job_image *img, sdc_error_t *err);
+    struct job_image *img, const struct strv *proved, sdc_error_t *err);
 bool meta_blob_used(struct images *im, const char *digest);
 bool meta_layer_used(struct images *im, const char *diff_id);
 /* Remove a blob / layer unless recorded or pinned (garbage collection). */
 void meta_gc_blob(struct images *im, const char *digest);
 void meta_gc_layer(struct images *im, const char *diff_id);
+
+/* ---- proofs.c: the layers an account proved it has (owner thread) ---- */
+
+/* The account's proved diff ids / the ids of its images, appended. */
+int proofs_list(struct images *im, const char *account, struct strv *out,
+    sdc_error_t *err);
+int proofs_owned_images(struct images *im, const char *account,
+    struct strv *out, sdc_error_t *err);
+/* Refuses (400) an image with a layer neither in `proved` nor proved by
+ * the account before; else records its layers as the account's. */
+int proofs_check_record(struct images *im, const char *account,
+    const struct job_image *img, const struct strv *proved, sdc_error_t *err);
+/* Drop the account's proofs of layers none of its images uses. */
+int proofs_forget_unused(struct images *im, const char *account,
+    sdc_error_t *err);
 
 /* ---- list.c / remove.c helpers shared with archive.c ---- */
 

@@ -57,7 +57,7 @@ images_open(struct images **out, struct store *st, const struct images_opts *opt
 	xasprintf(&im->layerdir, "%s/layers", real);
 	xasprintf(&im->tmpdir, "%s/tmp", real);
 	pthread_mutex_init(&im->pin_lock, NULL);
-	images_configure(im, opts->mirror, opts->insecure);
+	images_configure(im, opts->mirror, opts->insecure, opts->allow_private);
 	im->max_downloads = opts->max_downloads > 0 ? opts->max_downloads : 3;
 	if (images_make_dirs(im, err) < 0 || meta_open(im, err) < 0) {
 		images_close(im);
@@ -79,19 +79,24 @@ images_close(struct images *im)
 	free(im->tmpdir);
 	free(im->mirror);
 	strv_free(&im->insecure);
+	strv_free(&im->allow_private);
 	strv_free(&im->pins);
 	pthread_mutex_destroy(&im->pin_lock);
 	free(im);
 }
 
 void
-images_configure(struct images *im, const char *mirror, const char *const *insecure)
+images_configure(struct images *im, const char *mirror, const char *const *insecure,
+    const char *const *allow_private)
 {
 	free(im->mirror);
 	im->mirror = mirror && *mirror ? xstrdup(mirror) : NULL;
 	strv_free(&im->insecure);
 	for (size_t i = 0; insecure != NULL && insecure[i] != NULL; i++)
 		strv_push(&im->insecure, insecure[i]);
+	strv_free(&im->allow_private);
+	for (size_t i = 0; allow_private != NULL && allow_private[i] != NULL; i++)
+		strv_push(&im->allow_private, allow_private[i]);
 }
 
 char *

@@ -69,6 +69,10 @@ struct images_opts {
 	/* Registry settings (SAPI metadata); see images_configure(). */
 	const char *mirror;	/* "http://127.0.0.1:5000" for docker.io, or NULL */
 	const char *const *insecure;	/* "host[:port]" list ending NULL, or NULL */
+	/* Registries that may be on loopback, link-local, private, unspecified
+	 * or multicast addresses, beside the mirror and the insecure ones:
+	 * "host", "host:port" or "net/bits", ending NULL; or NULL. */
+	const char *const *allow_private;
 	int max_downloads;	/* concurrent layer transfers of one pull; 0 = 3 */
 };
 
@@ -80,7 +84,7 @@ int images_open(struct images **out, struct store *st,
 void images_close(struct images *im);
 /* Change the registry settings live; jobs started later use them. */
 void images_configure(struct images *im, const char *mirror,
-    const char *const *insecure);
+    const char *const *insecure, const char *const *allow_private);
 /* <data>/images/layers/<hex of diff_id>/diff: the overlayfs lower dir of
  * a layer (a new string). */
 char *images_layer_dir(struct images *im, const char *diff_id);

@@ -306,6 +306,7 @@ import_run(struct images_job *job, sdc_error_t *err)
 		return -1;
 	job_pin(job, diff);
 	job_created_blob(job, diff);
+	job_proved(job, diff);	/* the upload's own bytes hash to it */
 	blob = blobs_path(job->im, diff);
 	if (!layers_exists(job->im, diff)) {
 		/* the blob was charged as it was stored; the files are
@@ -352,7 +353,7 @@ import_commit(struct images_job *job, sdc_error_t *err)
 	struct job_image *img = &job->images[0];
 	struct images_event ev = { IMAGES_EV_IMPORTED, NULL, img->id, 0, 0 };
 
-	if (meta_commit_image(job->im, job->account, img, err) < 0)
+	if (meta_commit_image(job->im, job->account, img, &job->proved, err) < 0)
 		return -1;
 	if (job->cb != NULL)
 		job->cb(job->arg, &ev);

@@ -139,6 +139,12 @@ job_created_layer(struct images_job *job, const char *diff_id)
 	job_record(job, &job->new_layers, diff_id);
 }
 
+void
+job_proved(struct images_job *job, const char *diff_id)
+{
+	job_record(job, &job->proved, diff_id);
+}
+
 struct job_image *
 job_add_image(struct images_job *job)
 {
@@ -304,6 +310,7 @@ images_job_free(struct images_job *job)
 	strv_free(&job->pins);
 	strv_free(&job->new_blobs);
 	strv_free(&job->new_layers);
+	strv_free(&job->proved);
 	if (job->pipe[0] >= 0)
 		close(job->pipe[0]);
 	if (job->pipe[1] >= 0)

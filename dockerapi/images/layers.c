@@ -62,6 +62,7 @@ struct unpack {
 	struct images_budget *budget;
 	sdc_error_t over;	/* the budget ran out */
 	struct tarsplit ts;
+	struct strv skipped;	/* device nodes not made, by name */
 };
 
 bool
@@ -341,6 +342,40 @@ layer_hardlink(struct unpack *u, struct archive_entry *e, const char *rel,
 	return 0;
 }
 
+/*
+ * Device nodes are not made in the store: the store lives on the host,
+ * and a node there (a block device of the host's disk, /dev/mem, ...) is
+ * reachable by whatever reads the store, while a container gets its /dev
+ * from the runtime and cannot use other nodes anyway (the device cgroup
+ * and its user namespace refuse them).  Docker skips them the same way
+ * when it unpacks inside a user namespace.  A 0/0 character device is the
+ * overlayfs whiteout and stays.  A hard link to a skipped node is skipped
+ * too.  The tar-split keeps their headers, so `docker save` still writes
+ * the layer's exact tar.
+ */
+static bool
+layer_skip_device(struct unpack *u, struct archive_entry *e, const char *rel)
+{
+	mode_t t = archive_entry_filetype(e);
+	const char *target = archive_entry_hardlink(e);
+	char *clean;
+	sdc_error_t err = NULL;
+	bool skip = false;
+
+	if (target != NULL && u->skipped.n > 0 &&
+	    layer_clean_name(target, &clean, &err) == 0) {
+		skip = strv_has(&u->skipped, clean);
+		free(clean);
+	}
+	sdc_error_release(&err);
+	if (target == NULL && (t == AE_IFBLK ||
+	    (t == AE_IFCHR && archive_entry_rdev(e) != 0)))
+		skip = true;
+	if (skip)
+		strv_push(&u->skipped, rel);
+	return skip;
+}
+
 static int
 layer_entry(struct unpack *u, struct archive_entry *e, sdc_error_t *err)
 {
@@ -384,6 +419,10 @@ layer_entry(struct unpack *u, struct archive_entry *e, sdc_error_t *err)
 	}
 	if (slash != NULL)
 		*slash = '/';
+	if (layer_skip_device(u, e, rel)) {
+		free(rel);
+		return 0;
+	}
 	rc = layer_check_parents(u->root, rel, rel, err);
 	if (rc == 0 && archive_entry_hardlink(e) != NULL)
 		rc = layer_hardlink(u, e, rel, err);
@@ -438,8 +477,8 @@ layer_open_readers(struct unpack *u, const char *blob, sdc_error_t *err)
 	archive_read_support_format_raw(u->raw);
 	if (archive_read_open_filename(u->raw, blob, 128 * 1024) != ARCHIVE_OK ||
 	    archive_read_next_header(u->raw, &e) != ARCHIVE_OK)
-		return sdc_make_error_code(err, 500, "opening layer %s: %s", blob,
-		    archive_error_string(u->raw));
+		return sdc_make_error_code(err, 500, "reading layer: %s",
+		    archive_error_string(u->raw));	/* no store path: tenants read it */
 	u->blob_size = stat(blob, &sb) == 0 ? sb.st_size : 0;
 	u->tar = archive_read_new();
 	archive_read_support_format_tar(u->tar);
@@ -497,6 +536,7 @@ layer_close(struct unpack *u)
 		archive_write_free(u->disk);
 	EVP_MD_CTX_free(u->md);
 	tarsplit_free(&u->ts);
+	strv_free(&u->skipped);
 	free(u->root);
 }
 
@@ -599,6 +639,67 @@ layers_unpack(struct images *im, const char *blob, const char *want_diff,
 		sdc_error_release(&e2);
 	}
 	free(tmp);
+	return rc;
+}
+
+/*
+ * The stream can be no longer than the layer's own tar, which its
+ * tar-split tells cheaply: a gzip bomb claiming a layer that is here is
+ * stopped there instead of being hashed to its end.
+ */
+int
+layers_verify(struct images *im, const char *blob, const char *want_diff,
+    layers_progress_fn *progress, void *arg, atomic_int *cancel,
+    sdc_error_t *err)
+{
+	struct archive *raw = archive_read_new();
+	struct archive_entry *e;
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	char *chunk = xmalloc(128 * 1024), got[72], *split;
+	struct stat sb;
+	int64_t total = stat(blob, &sb) == 0 ? sb.st_size : 0, max = -1, seen = 0;
+	sdc_error_t e2 = NULL;
+	la_ssize_t n;
+	int rc = 0;
+
+	if (layers_has_split(im, want_diff)) {
+		split = layers_split_path(im, want_diff);
+		if (tarsplit_size(split, &max, &e2) < 0)
+			max = -1;
+		sdc_error_release(&e2);
+		free(split);
+	}
+
+	EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+	archive_read_support_filter_all(raw);
+	archive_read_support_format_raw(raw);
+	if (archive_read_open_filename(raw, blob, 128 * 1024) != ARCHIVE_OK ||
+	    archive_read_next_header(raw, &e) != ARCHIVE_OK)
+		rc = sdc_make_error_code(err, 500, "reading layer: %s",
+		    archive_error_string(raw));
+	while (rc == 0 && (n = archive_read_data(raw, chunk, 128 * 1024)) != 0) {
+		if (n < 0)
+			rc = sdc_make_error_code(err, 500, "reading layer: %s",
+			    archive_error_string(raw));
+		else if (cancel != NULL && atomic_load(cancel))
+			rc = sdc_make_error_code(err, 500, "cancelled");
+		else if (max >= 0 && (seen += n) > max)
+			rc = sdc_make_error_code(err, 500, "layer diff id mismatch: "
+			    "expected %s, got more bytes than that layer has",
+			    want_diff);
+		else {
+			EVP_DigestUpdate(md, chunk, (size_t)n);
+			if (progress != NULL)
+				progress(arg, archive_filter_bytes(raw, -1), total);
+		}
+	}
+	digest_final(md, got);
+	if (rc == 0 && strcmp(got, want_diff) != 0)
+		rc = sdc_make_error_code(err, 500, "layer diff id mismatch: "
+		    "expected %s, got %s", want_diff, got);
+	archive_read_free(raw);
+	EVP_MD_CTX_free(md);
+	free(chunk);
 	return rc;
 }
 

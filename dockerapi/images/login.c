@@ -18,6 +18,7 @@
 struct login {
 	char *domain;
 	struct strv insecure;
+	struct strv allow_private;	/* and the mirror's host */
 	struct images_auth auth;
 };
 
@@ -25,7 +26,8 @@ static int
 login_run(struct images_job *job, sdc_error_t *err)
 {
 	struct login *l = job->data;
-	struct registry_opts o = { .insecure = &l->insecure, .auth = &l->auth,
+	struct registry_opts o = { .insecure = &l->insecure,
+	    .allow_private = &l->allow_private, .auth = &l->auth,
 	    .cancel = &job->cancel };
 
 	return registry_login(l->domain, &o, err);
@@ -38,6 +40,7 @@ login_free(struct images_job *job)
 
 	free(l->domain);
 	strv_free(&l->insecure);
+	strv_free(&l->allow_private);
 	images_auth_free(&l->auth);
 	free(l);
 }
@@ -84,6 +87,9 @@ images_login_start(struct images *im, const char *server,
 		return -1;
 	}
 	strv_copy(&l->insecure, &im->insecure);
+	strv_copy(&l->allow_private, &im->allow_private);
+	if (im->mirror != NULL)
+		addrcheck_allow_url(&l->allow_private, im->mirror);
 	images_auth_copy(&l->auth, auth);
 	job = job_new(im, "", NULL, NULL);
 	job->data = l;

@@ -10,6 +10,9 @@
  * workers, and it is made under the pin lock together with the removal so
  * a worker can never see a blob that is about to go.
  *
+ * Which layers an account may use is proofs.c's, checked here before an
+ * image is recorded for an account.
+ *
  * The SQL is plain enough for PostgreSQL too (ON CONFLICT is in both).
  */
 #include <errno.h>
@@ -62,6 +65,18 @@ static const char *const meta_migrations[] = {
 	"  digest TEXT NOT NULL,"
 	"  image_id TEXT NOT NULL,"
 	"  PRIMARY KEY (account, repo, digest));",
+	/* 2: the layers each account proved it has (proofs.c); what a store
+	 * of version 1 holds was pulled, loaded or imported before, so the
+	 * account's images stand as proof of their layers */
+	"CREATE TABLE layer_proofs ("
+	"  account TEXT NOT NULL,"
+	"  diff_id TEXT NOT NULL,"
+	"  added BIGINT NOT NULL,"
+	"  PRIMARY KEY (account, diff_id));"
+	"INSERT INTO layer_proofs (account, diff_id, added) "
+	"  SELECT DISTINCT o.account, l.diff_id, o.added FROM image_owners o "
+	"  JOIN image_layers l ON l.image_id = o.image_id "
+	"  ON CONFLICT (account, diff_id) DO NOTHING;",
 	NULL
 };
 
@@ -214,12 +229,13 @@ meta_add_owner(struct images *im, const char *account, const char *id,
 
 int
 meta_record_image(struct images *im, const char *account, struct job_image *img,
-    sdc_error_t *err)
+    const struct strv *proved, sdc_error_t *err)
 {
 	bool owned, same = true, one;
 	char *repo, *colon;
 
-	if (meta_insert_image(im, img, err) < 0 ||
+	if (proofs_check_record(im, account, img, proved, err) < 0 ||
+	    meta_insert_image(im, img, err) < 0 ||
 	    meta_add_owner(im, account, img->id, &owned, err) < 0)
 		return -1;
 	for (size_t i = 0; i < img->tags.n; i++) {
@@ -247,11 +263,11 @@ meta_record_image(struct images *im, const char *account, struct job_image *img,
 
 int
 meta_commit_image(struct images *im, const char *account, struct job_image *img,
-    sdc_error_t *err)
+    const struct strv *proved, sdc_error_t *err)
 {
 	if (store_begin(im->st, err) < 0)
 		return -1;
-	if (meta_record_image(im, account, img, err) < 0) {
+	if (meta_record_image(im, account, img, proved, err) < 0) {
 		store_rollback(im->st);
 		return sdc_error_wrap(err, "recording image %s", img->id);
 	}

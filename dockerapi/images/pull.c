@@ -7,7 +7,10 @@
  * unpacked into folders of their own, named by diff id and independent of
  * their parents, so unlike Docker we need not wait for layer N-1 before
  * unpacking layer N: each layer thread downloads and then unpacks straight
- * away, which keeps both cores busy.  Every digest is pinned before it is
+ * away, which keeps both cores busy.  A layer counts as here only when the
+ * account proved it has it (proofs.c): any other is downloaded and
+ * checked, so neither the store's content nor "Already exists" tells one
+ * account what another holds.  Every digest is pinned before it is
  * looked at, so the owner's garbage collection cannot remove a blob or a
  * layer between "it exists" and the commit.  The owner commits the image,
  * tag and digest, and only it can tell "Downloaded newer image" from
@@ -30,7 +33,7 @@ struct pull_layer {
 	int64_t size;
 	char *diff_id;
 	char id[13];
-	bool present;		/* blob and layer already here */
+	bool present;		/* proved by the account and unpacked here */
 	int64_t usize;		/* unpacked */
 	int64_t last_ms;
 	int64_t last_cur;
@@ -42,8 +45,11 @@ struct pull {
 	struct image_ref ref;
 	char *mirror;
 	struct strv insecure;
+	struct strv allow_private;
 	struct images_auth auth;
 	bool all_tags;
+	struct strv proved;	/* the account's proofs at start (proofs.c) */
+	struct strv owned;	/* the account's image ids at start */
 	struct registry *reg;
 	/* the image being pulled */
 	char *manifest_digest;
@@ -187,7 +193,12 @@ pull_config(struct pull *p, json_t *m, bool *had, sdc_error_t *err)
 		return sdc_make_error_code(err, 500, "manifest config has no valid digest");
 	p->config_digest = xstrdup(d);
 	job_pin(p->job, d);
-	*had = blobs_exists(p->job->im, d);
+	/* Only the account's own images are "up to date": whether another
+	 * account has this one is none of its business.  Nor is its config
+	 * (environment, labels) to be had by naming its digest in a
+	 * manifest: a config the account does not own comes from the
+	 * registry, verified, even when the store holds it. */
+	*had = strv_has(&p->owned, d);
 	if (*had) {
 		path = blobs_path(p->job->im, d);
 		if (file_read(path, &p->config, 16 << 20, err) < 0) {
@@ -196,11 +207,16 @@ pull_config(struct pull *p, json_t *m, bool *had, sdc_error_t *err)
 		}
 		free(path);
 	} else {
+		bool existed = blobs_exists(p->job->im, d);
 		if (registry_blob_mem(p->reg, d, json_int(cd, "size", -1),
-		    &p->config, err) < 0 ||
-		    blobs_put(p->job->im, p->config.data, p->config.len, d, NULL, err) < 0)
+		    &p->config, err) < 0)
 			return -1;
-		job_created_blob(p->job, d);
+		if (!existed) {
+			if (blobs_put(p->job->im, p->config.data, p->config.len,
+			    d, NULL, err) < 0)
+				return -1;
+			job_created_blob(p->job, d);
+		}
 	}
 	if ((c = json_parse(p->config.data, p->config.len, err)) == NULL)
 		return sdc_error_wrap(err, "image config");
@@ -259,38 +275,56 @@ pull_extract_progress(void *arg, int64_t cur, int64_t total)
 	pull_tick(arg, IMAGES_EV_EXTRACTING, cur, total);
 }
 
+/*
+ * A layer the account has not proved is downloaded whatever the store
+ * holds, so the account proves it has the bytes (the blob verified
+ * against the manifest's digest, its uncompressed bytes against the diff
+ * id) and its progress cannot tell it which layers other accounts hold.
+ * A layer already unpacked is only hashed (still shown as extracting);
+ * a new one is unpacked.
+ */
 static int
 pull_one_layer(struct pull_layer *pl, struct registry *r, sdc_error_t *err)
 {
 	struct images_job *job = pl->p->job;
 	struct blob_writer w = { 0 };
 	struct layer_result res;
-	bool stored = blobs_exists(job->im, pl->digest);
-	char *path;
+	bool spare;		/* the blob need not be kept */
+	char *dir;
 	int rc;
 
-	if (!stored && registry_blob_fetch(r, job->im, pl->digest, pl->size,
+	if (registry_blob_fetch(r, job->im, pl->digest, pl->size,
 	    pull_download_progress, pl, &w, err) < 0)
 		return -1;
 	job_event(job, IMAGES_EV_VERIFYING, pl->id, NULL, 0, 0);
 	job_event(job, IMAGES_EV_DOWNLOAD_COMPLETE, pl->id, NULL, 0, 0);
-	path = stored ? blobs_path(job->im, pl->digest) : xstrdup(w.tmp);
 	pl->last_ms = 0;
 	pl->last_cur = -1;
-	rc = layers_unpack(job->im, path, pl->diff_id, pull_extract_progress,
-	    pl, &job->cancel, &job->budget, &res, err);
-	free(path);
-	if (rc == 0 && res.created)
-		job_created_layer(job, pl->diff_id);
+	if (layers_exists(job->im, pl->diff_id)) {
+		rc = layers_verify(job->im, w.tmp, pl->diff_id,
+		    pull_extract_progress, pl, &job->cancel, err);
+		dir = images_layer_dir(job->im, pl->diff_id);
+		res.size = tree_size(dir);
+		free(dir);
+		spare = layers_has_split(job->im, pl->diff_id) ||
+		    blobs_exists(job->im, pl->digest);
+	} else {
+		rc = layers_unpack(job->im, w.tmp, pl->diff_id,
+		    pull_extract_progress, pl, &job->cancel, &job->budget, &res, err);
+		if (rc == 0 && res.created)
+			job_created_layer(job, pl->diff_id);
+		spare = res.split;
+	}
 	/* the blob stays only where no tar-split can stand in for it */
-	if (rc == 0 && !stored && !res.split) {
+	if (rc == 0 && !spare) {
 		rc = blob_writer_keep(&w, pl->digest, err);
 		if (rc == 0)
 			job_created_blob(job, pl->digest);
-	} else if (!stored)
+	} else
 		blob_writer_abort(&w);
 	if (rc < 0)
 		return sdc_error_wrap(err, "failed to register layer");
+	job_proved(job, pl->diff_id);
 	pl->usize = res.size;
 	job_event(job, IMAGES_EV_PULL_COMPLETE, pl->id, NULL, 0, 0);
 	return 0;
@@ -332,11 +366,13 @@ pull_layers(struct pull *p, bool quiet, sdc_error_t *err)
 		struct pull_layer *pl = &p->layers[i];
 		job_pin(job, pl->digest);
 		job_pin(job, pl->diff_id);
-		pl->present = layers_exists(job->im, pl->diff_id);
+		pl->present = strv_has(&p->proved, pl->diff_id) &&
+		    layers_exists(job->im, pl->diff_id);
 		if (pl->present) {
 			char *path = images_layer_dir(job->im, pl->diff_id);
 			pl->usize = tree_size(path);
 			free(path);
+			job_proved(job, pl->diff_id);
 			if (!quiet)
 				job_event(job, IMAGES_EV_ALREADY_EXISTS, pl->id, NULL, 0, 0);
 		} else {
@@ -468,7 +504,8 @@ static int
 pull_run(struct images_job *job, sdc_error_t *err)
 {
 	struct pull *p = job->data;
-	struct registry_opts o = { p->mirror, &p->insecure, &p->auth, &job->cancel };
+	struct registry_opts o = { p->mirror, &p->insecure, &p->allow_private,
+	    &p->auth, &job->cancel };
 
 	if (registry_open(&p->reg, &p->ref, &o, err) < 0)
 		return -1;
@@ -485,7 +522,7 @@ pull_commit(struct images_job *job, sdc_error_t *err)
 
 	for (size_t i = 0; i < job->nimages; i++) {
 		if (meta_commit_image(job->im, job->account, &job->images[i],
-		    err) < 0)
+		    &job->proved, err) < 0)
 			return -1;
 		up_to_date &= job->images[i].up_to_date;
 	}
@@ -518,7 +555,10 @@ pull_free(struct images_job *job)
 	image_ref_free(&p->ref);
 	free(p->mirror);
 	strv_free(&p->insecure);
+	strv_free(&p->allow_private);
 	images_auth_free(&p->auth);
+	strv_free(&p->proved);
+	strv_free(&p->owned);
 	pull_image_reset(p);
 	sdc_error_release(&p->err);
 	pthread_mutex_destroy(&p->lock);
@@ -533,8 +573,19 @@ pull_start(struct images *im, const char *account, struct pull *p,
 	struct images_job *job;
 
 	pthread_mutex_init(&p->lock, NULL);
+	/* what the account has, read now: the worker cannot read the store */
+	if (proofs_list(im, account, &p->proved, err) < 0 ||
+	    proofs_owned_images(im, account, &p->owned, err) < 0) {
+		image_ref_free(&p->ref);
+		strv_free(&p->proved);
+		strv_free(&p->owned);
+		pthread_mutex_destroy(&p->lock);
+		free(p);
+		return -1;
+	}
 	p->mirror = im->mirror ? xstrdup(im->mirror) : NULL;
 	strv_copy(&p->insecure, &im->insecure);
+	strv_copy(&p->allow_private, &im->allow_private);
 	images_auth_copy(&p->auth, auth);
 	job = job_new(im, account, cb, arg);
 	job->data = p;

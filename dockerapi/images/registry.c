@@ -20,6 +20,10 @@
  * any, as basic auth), and the request is tried once more.  A login is the
  * same GET /v2/ with no repository: the token asked for has no scope, and
  * the login holds when /v2/ answers 2xx with it.
+ *
+ * Every connection goes through addrcheck.c first: a registry (or token
+ * realm, or redirect) on a loopback, private or link-local address is
+ * refused, with one message, unless the operator allowed it.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,6 +52,9 @@ struct registry {
 	bool verify;		/* TLS verification */
 	struct images_auth auth;
 	atomic_int *cancel;
+	struct strv allowed;	/* hosts and nets that may be private */
+	char *refused;		/* "host:port" addrcheck refused last */
+	pthread_mutex_t refused_lock;
 };
 
 /* What one request collected. */
@@ -135,6 +142,26 @@ reg_keep_header(char **to, const struct http_client_response *hr,
 	*to = v != NULL ? xstrdup(v) : NULL;
 }
 
+/* An address the operator did not allow: one message, whatever answers
+ * (or not) at that address, since nothing was sent there. */
+static int
+reg_refused(struct registry *r, sdc_error_t *err)
+{
+	char *host;
+
+	pthread_mutex_lock(&r->refused_lock);
+	host = xstrdup(r->refused ? r->refused : r->base);
+	pthread_mutex_unlock(&r->refused_lock);
+	sdc_error_release(err);
+	sdc_make_error_code(err, 403, "%s %s refused: %s is a loopback, "
+	    "link-local, private, unspecified, multicast or this host's own "
+	    "address, which registries are not reached at unless the operator "
+	    "allows it (REGISTRY_ALLOW_PRIVATE)", r->name != NULL ? "pull from" :
+	    "login to", r->display, host);
+	free(host);
+	return -1;
+}
+
 /* One GET of url; fills rr.  -1 only for transport errors. */
 static int
 reg_get(struct registry *r, const char *url, const char *accept,
@@ -165,6 +192,8 @@ reg_get(struct registry *r, const char *url, const char *accept,
 			sdc_error_release(err);
 			return sdc_make_error_code(err, 500, "cancelled");
 		}
+		if (code == HTTP_CLIENT_E_REFUSED)
+			return reg_refused(r, err);
 		(*err)->code = 500;
 		if (code == HTTP_CLIENT_E_PARTIAL)
 			return sdc_error_wrap(err, "truncated answer from the "
@@ -416,7 +445,8 @@ reg_ping(struct registry *r, const char *host, bool insecure, sdc_error_t *err)
 	rr.body = &body;
 	rr.body_max = REG_ERRBODY_MAX;
 	rc = reg_get_authed(r, "/v2/", NULL, &rr, err);
-	if (rc < 0 && insecure && strncmp(r->base, "https://", 8) == 0) {
+	if (rc < 0 && insecure && strncmp(r->base, "https://", 8) == 0 &&
+	    (*err)->code != 403) {
 		sdc_error_release(err);
 		free(r->base);
 		xasprintf(&r->base, "http://%s", host);
@@ -439,17 +469,35 @@ reg_ping(struct registry *r, const char *host, bool insecure, sdc_error_t *err)
 	return rc;
 }
 
+/* The http client's addr_check: see addrcheck.c. */
+static int
+reg_addr_check(void *arg, const char *host, int port, const struct sockaddr *sa)
+{
+	struct registry *r = arg;
+
+	if (addrcheck_allowed(&r->allowed, host, port, sa) == 0)
+		return 0;
+	pthread_mutex_lock(&r->refused_lock);
+	free(r->refused);
+	xasprintf(&r->refused, strchr(host, ':') ? "[%s]:%d" : "%s:%d", host,
+	    port);
+	pthread_mutex_unlock(&r->refused_lock);
+	return -1;
+}
+
 /* A minute without a byte ends a transfer, however long it has run. */
 static struct http_client *
-reg_client(bool verify)
+reg_client(struct registry *r)
 {
 	struct http_client_options o = {
-		.insecure = !verify,
+		.insecure = !r->verify,
 		.follow_redirects = true,
 		.use_proxy_env = true,
 		.connect_timeout_ms = 30000,
 		.idle_timeout_ms = 60000,
 		.user_agent = "sdc-docker/" SDC_VERSION,
+		.addr_check = reg_addr_check,
+		.addr_check_arg = r,
 	};
 
 	return http_client_new(&o);
@@ -464,7 +512,14 @@ reg_new(const char *domain, const struct registry_opts *opts,
 
 	*host = domain;
 	r->cancel = opts->cancel;
+	pthread_mutex_init(&r->refused_lock, NULL);
 	images_auth_copy(&r->auth, opts->auth);
+	if (opts->insecure != NULL)
+		strv_copy(&r->allowed, opts->insecure);
+	if (opts->allow_private != NULL)
+		strv_copy(&r->allowed, opts->allow_private);
+	if (opts->mirror != NULL && *opts->mirror != '\0')
+		addrcheck_allow_url(&r->allowed, opts->mirror);
 	if (strcmp(domain, "docker.io") == 0 && opts->mirror != NULL) {
 		r->base = xstrdup(opts->mirror);
 		while (strlen(r->base) > 0 && r->base[strlen(r->base) - 1] == '/')
@@ -478,7 +533,7 @@ reg_new(const char *domain, const struct registry_opts *opts,
 		r->verify = !*insecure;
 		xasprintf(&r->base, "https://%s", *host);
 	}
-	r->http = reg_client(r->verify);
+	r->http = reg_client(r);
 	return r;
 }
 
@@ -520,7 +575,10 @@ registry_dup(const struct registry *src)
 {
 	struct registry *r = xcalloc(1, sizeof *r);
 
-	r->http = http_client_dup(src->http);
+	pthread_mutex_init(&r->refused_lock, NULL);
+	strv_copy(&r->allowed, &src->allowed);
+	r->verify = src->verify;
+	r->http = reg_client(r);
 	r->base = xstrdup(src->base);
 	r->name = xstrdup(src->name);
 	r->display = xstrdup(src->display);
@@ -542,6 +600,9 @@ registry_close(struct registry *r)
 	free(r->display);
 	free(r->authz);
 	images_auth_free(&r->auth);
+	strv_free(&r->allowed);
+	free(r->refused);
+	pthread_mutex_destroy(&r->refused_lock);
 	free(r);
 }
 

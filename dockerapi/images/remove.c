@@ -305,7 +305,8 @@ images_remove(struct images *im, const char *account, const char *name,
 		return -1;
 	}
 	if (remove_tx(im, account, name, force, noprune, in_use, arg, a, &gcb,
-	    &gcl, err) < 0 || store_commit(im->st, err) < 0) {
+	    &gcl, err) < 0 || proofs_forget_unused(im, account, err) < 0 ||
+	    store_commit(im->st, err) < 0) {
 		store_rollback(im->st);
 		json_decref(a);
 		strv_free(&gcb);

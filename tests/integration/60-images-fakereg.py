@@ -10,6 +10,11 @@
 #   --mode slow      the last layer trickles out over ~20 s
 #   --auth USER:PASS bearer auth: /v2/ answers 401, /token hands out a token
 #   --basic          with --auth: Basic auth on every request, no token
+#   --claim DIFFID   the config names DIFFID as its last layer's diff id
+#                    (another's layer, claimed with other bytes)
+#   --realm URL      with --auth: the bearer challenge names this realm
+#   --redirect URL   blobs answer 307 to URL + "/" + digest
+#   --config-digest D  the manifest names config D (another's, not served)
 # Prints the port when ready.  Not a test itself (not executable).
 import argparse
 import base64
@@ -37,6 +42,8 @@ def build(args):
                        "size": len(gz), "digest": sha(gz)})
     if args.mode == "baddiff":
         diffs[0] = sha(b"not this")
+    if args.claim:
+        diffs[-1] = args.claim
     config = json.dumps({"architecture": "amd64", "os": "linux",
                          "created": "2024-01-01T00:00:00Z",
                          "config": {"Cmd": ["sh"]},
@@ -58,8 +65,17 @@ def main():
     ap.add_argument("--mode", default="")
     ap.add_argument("--auth", default="")
     ap.add_argument("--basic", action="store_true")
+    ap.add_argument("--claim", default="")
+    ap.add_argument("--realm", default="")
+    ap.add_argument("--redirect", default="")
+    ap.add_argument("--config-digest", default="")
     args = ap.parse_args()
     blobs, order, manifest = build(args)
+    if args.config_digest:
+        m = json.loads(manifest)
+        m["config"] = {"mediaType": m["config"]["mediaType"],
+                       "digest": args.config_digest}
+        manifest = json.dumps(m).encode()
     token = "tok-" + hashlib.sha256(args.auth.encode()).hexdigest()[:16]
 
     class H(http.server.BaseHTTPRequestHandler):
@@ -85,8 +101,9 @@ def main():
                 return True
             port = self.server.server_address[1]
             challenge = ('Basic realm="fake"' if args.basic else
-                         'Bearer realm="http://127.0.0.1:%d/token",service="fake",'
-                         'scope="repository:%s:pull"' % (port, args.repo))
+                         'Bearer realm="%s",service="fake",'
+                         'scope="repository:%s:pull"' % (
+                             args.realm or "http://127.0.0.1:%d/token" % port, args.repo))
             self.send(401, b'{"errors":[{"code":"UNAUTHORIZED","message":"authentication required"}]}',
                       extra={"WWW-Authenticate": challenge})
             return False
@@ -113,6 +130,8 @@ def main():
             if rest.startswith("manifests/"):
                 return self.send(404, b'{"errors":[{"code":"MANIFEST_UNKNOWN","message":"manifest unknown"}]}')
             d = rest[len("blobs/"):]
+            if args.redirect:
+                return self.send(307, extra={"Location": args.redirect + "/" + d})
             if d not in blobs:
                 return self.send(404, b'{"errors":[{"code":"BLOB_UNKNOWN","message":"blob unknown to registry"}]}')
             body = blobs[d]

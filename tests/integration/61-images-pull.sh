@@ -100,7 +100,7 @@ drv list acct1 | grep -q '"busybox:latest"' || fail "mirror tag"
 ok "docker.io through a mirror"
 
 # Concurrent pulls sharing a layer, in one process as in the daemon.
-"$DRIVER" -d "$T/data3" pull acct3 "$REG/busybox" "$REG/plus" "$REG/busybox:v2s2" >"$T/out" 2>&1 \
+"$DRIVER" -d "$T/data3" -p 127.0.0.1 pull acct3 "$REG/busybox" "$REG/plus" "$REG/busybox:v2s2" >"$T/out" 2>&1 \
     || { cat "$T/out"; fail "concurrent pulls"; }
 [ "$(ls "$T/data3/images/layers" | wc -l)" = 2 ] || fail "concurrent pulls: $(ls "$T/data3/images/layers")"
 [ "$(ls -A "$T/data3/images/tmp" | wc -l)" = 0 ] || fail "concurrent pulls left temp files"

@@ -81,7 +81,7 @@ def keygen(path, kind="rsa", bits=None, fmt=None, passphrase=""):
 class Daemons:
     """sapi + dockerapi on free ports under one temporary directory."""
 
-    def __init__(self, use_tls=True):
+    def __init__(self, use_tls=True, allow_private_registries=("127.0.0.1",)):
         self.tmp = tempfile.mkdtemp(prefix="sdctest.")
         self.sapi_port = free_port()
         self.docker_port = free_port()
@@ -91,6 +91,9 @@ class Daemons:
         self.sapi_url = "unix:" + self.sapi_socket
         self.procs = {}
         self.use_tls = use_tls
+        # the test registries listen on loopback, which the daemon refuses
+        # to reach unless the operator allows it (REGISTRY_ALLOW_PRIVATE)
+        self.allow_private_registries = list(allow_private_registries)
         atexit.register(self.stop)
 
     # --- processes ---
@@ -123,6 +126,8 @@ class Daemons:
         self.start_sapi()
         if self.use_tls is False:
             self.sapiadm("update", self.docker_service_uuid(), "metadata.USE_TLS=false")
+        if self.allow_private_registries:
+            self.set_tunable("REGISTRY_ALLOW_PRIVATE", self.allow_private_registries)
         self.start_dockerapi()
         return self
 

@@ -17,6 +17,8 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
+#include <arpa/inet.h>
+
 #include "test_http_util.h"
 #include "http-client.h"
 
@@ -861,6 +863,94 @@ test_proxy(void **state)
 	http_client_free(c);
 }
 
+/* addr_check: refuses the host names and addresses listed in arg
+ * ("a,b"), counts its calls. */
+static int g_checks;
+
+static bool
+listed(const char *list, const char *s)
+{
+	size_t n = strlen(s);
+
+	for (const char *p = list; (p = strstr(p, s)) != NULL; p += n)
+		if ((p == list || p[-1] == ',') && (p[n] == ',' || p[n] == '\0'))
+			return true;
+	return false;
+}
+
+static int
+refuse_hosts(void *arg, const char *host, int port, const struct sockaddr *sa)
+{
+	char addr[INET6_ADDRSTRLEN] = "";
+
+	(void)port;
+	g_checks++;
+	if (sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)
+		    sa)->sin_addr, addr, sizeof addr);
+	else if (sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)
+		    sa)->sin6_addr, addr, sizeof addr);
+	return listed(arg, host) || listed(arg, addr) ? -1 : 0;
+}
+
+static void
+test_addr_check(void **state)
+{
+	struct http_client_options o = { .follow_redirects = true,
+		.addr_check = refuse_hosts, .addr_check_arg = "127.0.0.1" };
+	struct http_client *c = http_client_new(&o);
+	struct http_client_response r;
+	struct raw trap = { 0 };
+	sdc_error_t err = NULL;
+	char u[100], proxy[100];
+	int fd;
+
+	/* refused before any connection: the trap never sees an accept */
+	trap.port = raw_listen(&trap);
+	snprintf(u, sizeof u, "http://127.0.0.1:%d/x", trap.port);
+	expect_error(c, u, HTTP_CLIENT_E_REFUSED, "the address is not allowed");
+	fcntl(trap.lfd, F_SETFL, O_NONBLOCK);
+	fd = accept(trap.lfd, NULL, NULL);
+	assert_int_equal(fd, -1);
+	assert_int_equal(errno, EAGAIN);
+	/* by name too, after resolution, and every address of it */
+	snprintf(u, sizeof u, "http://localhost:%d/x", trap.port);
+	o.addr_check_arg = "127.0.0.1,::1";
+	http_client_free(c);
+	c = http_client_new(&o);
+	expect_error(c, u, HTTP_CLIENT_E_REFUSED, "the address is not allowed");
+	assert_int_equal(accept(trap.lfd, NULL, NULL), -1);
+	/* allowed hosts go through; a redirect is judged again */
+	o.addr_check_arg = "localhost";
+	http_client_free(c);
+	c = http_client_new(&o);
+	g_checks = 0;
+	assert_int_equal(get(c, url(g_plain, false, "/hello"), &r, &err), 200);
+	http_client_response_free(&r);
+	assert_true(g_checks > 0);
+	assert_int_equal(get(c, url(g_plain, false, "/redirect-away"), &r,
+	    &err), -1);
+	assert_int_equal(err->code, HTTP_CLIENT_E_REFUSED);
+	sdc_error_release(&err);
+	/* through a proxy the target is judged; a name only the proxy
+	 * resolves is left to it */
+	o.use_proxy_env = true;
+	o.addr_check_arg = "127.0.0.1";
+	http_client_free(c);
+	c = http_client_new(&o);
+	snprintf(proxy, sizeof proxy, "http://127.0.0.1:%d", g_proxy.port);
+	setenv("http_proxy", proxy, 1);
+	snprintf(u, sizeof u, "http://127.0.0.1:%d/x", trap.port);
+	expect_error(c, u, HTTP_CLIENT_E_REFUSED, "the address is not allowed");
+	assert_int_equal(get(c, "http://example.invalid/x", &r, &err), 200);
+	http_client_response_free(&r);
+	unsetenv("http_proxy");
+	assert_int_equal(accept(trap.lfd, NULL, NULL), -1);
+	close(trap.lfd);
+	http_client_free(c);
+}
+
 static void
 test_basic_auth(void **state)
 {
@@ -899,6 +989,7 @@ main(void)
 		cmocka_unit_test(test_tls),
 		cmocka_unit_test(test_tls_client_cert),
 		cmocka_unit_test(test_proxy),
+		cmocka_unit_test(test_addr_check),
 		cmocka_unit_test(test_basic_auth),
 		cmocka_unit_test(test_escape),
 	};

@@ -1,7 +1,8 @@
 /*
  * test_images.c: the parts of libsdcimages that need neither disk nor
  * network -- references, progress JSON, X-Registry-Auth, WWW-Authenticate
- * challenges, and Dockerfile changes for import.
+ * challenges, Dockerfile changes for import, and which registry
+ * addresses are private.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,6 +12,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include "dockerapi/images/images-int.h"
 #include "jsonutil.h"
@@ -350,6 +355,77 @@ test_tar_writer(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* addrcheck_allowed for a literal address. */
+static int
+check_addr(const char *addr, const struct strv *allowed, const char *host,
+    int port)
+{
+	struct sockaddr_storage ss = { 0 };
+	struct sockaddr_in *v4 = (struct sockaddr_in *)&ss;
+	struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&ss;
+
+	if (inet_pton(AF_INET, addr, &v4->sin_addr) == 1)
+		v4->sin_family = AF_INET;
+	else {
+		assert_int_equal(inet_pton(AF_INET6, addr, &v6->sin6_addr), 1);
+		v6->sin6_family = AF_INET6;
+	}
+	return addrcheck_allowed(allowed, host, port, (struct sockaddr *)&ss);
+}
+
+static void
+test_addrcheck(void **state)
+{
+	static const char *const refused[] = { "127.0.0.1", "127.255.0.9",
+	    "0.0.0.0", "10.0.0.1", "172.16.0.1", "172.31.255.255",
+	    "192.168.1.1", "169.254.169.254", "100.64.0.1", "224.0.0.1",
+	    "255.255.255.255", "::1", "::", "fe80::1", "fc00::1", "fd12::1",
+	    "ff02::1", "::ffff:127.0.0.1", "::ffff:10.1.2.3", "64:ff9b::a00:1",
+	    NULL };
+	static const char *const public[] = { "8.8.8.8", "172.32.0.1",
+	    "172.15.255.255", "100.128.0.1", "169.253.0.1", "1.1.1.1",
+	    "2001:4860:4860::8888", "::ffff:8.8.8.8", "64:ff9b::808:808", NULL };
+	struct strv allow = { 0 };
+
+	(void)state;
+	for (const char *const *a = refused; *a != NULL; a++)
+		if (check_addr(*a, NULL, "h", 443) != -1)
+			fail_msg("%s allowed", *a);
+	for (const char *const *a = public; *a != NULL; a++)
+		if (check_addr(*a, NULL, "h", 443) != 0)
+			fail_msg("%s refused", *a);
+	strv_push(&allow, "reg.local");
+	strv_push(&allow, "127.0.0.1:5000");
+	strv_push(&allow, "[::1]:5001");
+	strv_push(&allow, "10.1.0.0/16");
+	strv_push(&allow, "fd00::/8");
+	assert_int_equal(check_addr("10.9.9.9", &allow, "reg.local", 1), 0);
+	assert_int_equal(check_addr("127.0.0.1", &allow, "127.0.0.1", 5000), 0);
+	assert_int_equal(check_addr("127.0.0.1", &allow, "127.0.0.1", 5001), -1);
+	assert_int_equal(check_addr("::1", &allow, "::1", 5001), 0);
+	assert_int_equal(check_addr("10.1.200.3", &allow, "x", 1), 0);
+	assert_int_equal(check_addr("10.2.0.1", &allow, "x", 1), -1);
+	assert_int_equal(check_addr("fd12::1", &allow, "x", 1), 0);
+	assert_int_equal(check_addr("fc12::1", &allow, "x", 1), -1);
+	strv_free(&allow);
+	/* every address of this host's interfaces, public or not */
+	{
+		struct ifaddrs *ifs, *i;
+		assert_int_equal(getifaddrs(&ifs), 0);
+		for (i = ifs; i != NULL; i = i->ifa_next)
+			if (i->ifa_addr != NULL && (i->ifa_addr->sa_family ==
+			    AF_INET || i->ifa_addr->sa_family == AF_INET6))
+				assert_int_equal(addrcheck_allowed(NULL, "h", 1,
+				    i->ifa_addr), -1);
+		freeifaddrs(ifs);
+	}
+	addrcheck_allow_url(&allow, "http://127.0.0.1:5000/v2");
+	addrcheck_allow_url(&allow, "mirror.example");
+	assert_string_equal(allow.v[0], "127.0.0.1:5000");
+	assert_string_equal(allow.v[1], "mirror.example");
+	strv_free(&allow);
+}
+
 int
 main(void)
 {
@@ -365,6 +441,7 @@ main(void)
 		cmocka_unit_test(test_changes_refused),
 		cmocka_unit_test(test_digests),
 		cmocka_unit_test(test_tar_writer),
+		cmocka_unit_test(test_addrcheck),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

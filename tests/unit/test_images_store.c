@@ -203,6 +203,13 @@ build_rich_layer(struct fixture *fx)
 	e = tar_entry("dev/null", AE_IFCHR, 0666);
 	archive_entry_set_rdev(e, makedev(1, 3));
 	tar_put(&t, e, NULL);
+	e = tar_entry("dev/sda", AE_IFBLK, 0660);
+	archive_entry_set_rdev(e, makedev(8, 0));
+	tar_put(&t, e, NULL);
+	tar_link(&t, "dev/disk", AE_IFREG, "dev/sda");
+	e = tar_entry("dev/wh", AE_IFCHR, 0);
+	archive_entry_set_rdev(e, makedev(0, 0));
+	tar_put(&t, e, NULL);
 	tar_put(&t, tar_entry("dev/fifo", AE_IFIFO, 0600), NULL);
 	tar_file(&t, ".wh.gone", 0644, NULL);
 	tar_put(&t, tar_entry("opq", AE_IFDIR, 0755), NULL);
@@ -280,11 +287,18 @@ test_unpack_rich(void **state)
 	assert_int_equal(readlink(p, buf, sizeof buf), 8);
 	assert_memory_equal(buf, "/abs/tar", 8);
 	free(p);
-	xasprintf(&p, "%s/dev/null", dir);
+	/* device nodes are not made in the store (a hard link to one
+	 * neither); a 0/0 character device is a whiteout and is */
+	for (const char *const *n = (const char *const[]){ "dev/null",
+	    "dev/sda", "dev/disk", NULL }; *n != NULL; n++) {
+		xasprintf(&p, "%s/%s", dir, *n);
+		assert_int_equal(lstat(p, &sb), -1);
+		free(p);
+	}
+	xasprintf(&p, "%s/dev/wh", dir);
 	assert_int_equal(lstat(p, &sb), 0);
 	assert_true(S_ISCHR(sb.st_mode));
-	assert_int_equal(major(sb.st_rdev), 1);
-	assert_int_equal(minor(sb.st_rdev), 3);
+	assert_int_equal(sb.st_rdev, 0);
 	free(p);
 	xasprintf(&p, "%s/dev/fifo", dir);
 	assert_int_equal(lstat(p, &sb), 0);
@@ -432,6 +446,7 @@ static char *
 make_image(struct fixture *fx, const char *account, const char *tag,
     const char *content, char **diff_out)
 {
+	struct strv proved = { 0 };
 	struct job_image img = { 0 };
 	struct layer_result res;
 	sdc_error_t err = NULL;
@@ -464,8 +479,10 @@ make_image(struct fixture *fx, const char *account, const char *tag,
 	img.layers[0].size = res.size;
 	if (tag != NULL)
 		strv_push(&img.tags, tag);
-	if (meta_commit_image(fx->im, account, &img, &err) < 0)
+	strv_push(&proved, diff);
+	if (meta_commit_image(fx->im, account, &img, &proved, &err) < 0)
 		fail_msg("%s", sdc_error_msg(err));
+	strv_free(&proved);
 	job_layers_free(img.layers, 1);
 	free(img.config);
 	strv_free(&img.tags);
@@ -661,6 +678,42 @@ test_history_and_inspect(void **state)
 	free(id);
 }
 
+/* layers_verify: the same bytes prove a layer, others do not, and a
+ * stream longer than the layer's own tar stops there. */
+static void
+test_verify(void **state)
+{
+	struct fixture *fx = *state;
+	struct layer_result res;
+	sdc_error_t err = NULL;
+	struct tar t;
+	char *big, *zeros;
+	FILE *f;
+
+	tar_open(&t, fx, "small.tar");
+	tar_file(&t, "f", 0644, "small");
+	tar_close(&t);
+	assert_int_equal(layers_unpack(fx->im, t.path, NULL, NULL, NULL, NULL, NULL,
+	    &res, &err), 0);
+	assert_true(res.split);
+	assert_int_equal(layers_verify(fx->im, t.path, res.diff_id, NULL, NULL,
+	    NULL, &err), 0);
+	/* a plain file of zeros far longer than that tar, claiming it */
+	big = fx_path(fx, "big.bin");
+	zeros = xcalloc(1, 1 << 20);
+	assert_non_null(f = fopen(big, "w"));
+	for (int i = 0; i < 16; i++)
+		assert_int_equal(fwrite(zeros, 1, 1 << 20, f), 1 << 20);
+	fclose(f);
+	assert_int_equal(layers_verify(fx->im, big, res.diff_id, NULL, NULL,
+	    NULL, &err), -1);
+	assert_non_null(strstr(sdc_error_msg(err), "more bytes than that layer"));
+	sdc_error_release(&err);
+	free(zeros);
+	free(big);
+	free(t.path);
+}
+
 int
 main(void)
 {
@@ -669,6 +722,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_unpack_rich, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tarsplit_formats, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unpack_refusals, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_verify, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_accounts_and_tags, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_remove_and_gc, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_history_and_inspect, setup, teardown),
