@@ -27,12 +27,12 @@
 #include "images-int.h"
 #include "xalloc.h"
 
-int
-proofs_list(struct images *im, const char *account, struct strv *out,
-    sdc_error_t *err)
+/* The first column of every row a query on one account gives. */
+static int
+proofs_column(struct images *im, const char *sql, const char *account,
+    struct strv *out, sdc_error_t *err)
 {
-	struct store_stmt *q = meta_query(im, err, "SELECT diff_id FROM "
-	    "layer_proofs WHERE account = ?", "t", account);
+	struct store_stmt *q = meta_query(im, err, sql, "t", account);
 	int r;
 
 	if (q == NULL)
@@ -44,19 +44,19 @@ proofs_list(struct images *im, const char *account, struct strv *out,
 }
 
 int
+proofs_list(struct images *im, const char *account, struct strv *out,
+    sdc_error_t *err)
+{
+	return proofs_column(im, "SELECT diff_id FROM layer_proofs WHERE "
+	    "account = ?", account, out, err);
+}
+
+int
 proofs_owned_images(struct images *im, const char *account, struct strv *out,
     sdc_error_t *err)
 {
-	struct store_stmt *q = meta_query(im, err, "SELECT image_id FROM "
-	    "image_owners WHERE account = ?", "t", account);
-	int r;
-
-	if (q == NULL)
-		return -1;
-	while ((r = store_step(q, err)) == 1)
-		strv_push(out, store_col_text(q, 0));
-	store_finalize(q);
-	return r < 0 ? -1 : 0;
+	return proofs_column(im, "SELECT image_id FROM image_owners WHERE "
+	    "account = ?", account, out, err);
 }
 
 static int
