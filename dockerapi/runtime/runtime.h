@@ -49,6 +49,8 @@ struct rt_config {
 	const char *monitor;		/* NULL: sdc-docker-monitor beside the
 					 * running binary, else in $PATH */
 	const char *cgroup_parent;	/* NULL: "sdc-docker" */
+	bool no_seccomp;		/* no seccomp profile: for measuring its
+					 * cost only (bench/run), never for tenants */
 };
 
 /* A bind mount, e.g. a volume: source on the host, destination inside. */
@@ -56,6 +58,14 @@ struct rt_mount {
 	const char *source;
 	const char *destination;
 	bool readonly;
+};
+
+/* A user namespace for the container: its ids 0..count-1 are the host's
+ * uid..uid+count-1 and gid..gid+count-1 (seccomp.c, userns.c). */
+struct rt_idmap {
+	uid_t uid;			/* host uid of the container's root */
+	gid_t gid;			/* host gid of its group 0 */
+	uint32_t count;			/* ids mapped; 0: no user namespace */
 };
 
 /* What rt_create() builds.  Arrays of strings are NULL-terminated. */
@@ -81,6 +91,7 @@ struct rt_spec {
 	uint64_t cpu_shares;		/* 0: default */
 	int64_t pids_limit;		/* 0: none */
 	int64_t disk;			/* writable layer bytes; 0: no limit */
+	struct rt_idmap idmap;		/* count 0: the host's ids, no userns */
 };
 
 /* Create the folder, mount the root filesystem, write config.json.  The
