@@ -99,6 +99,11 @@ void ctr_free(struct ctr *c);
 bool ctr_running(const struct ctr *c);
 const char *ctr_status_word(const struct ctr *c);
 /* The caller's account uuid, borrowed from the request. */
+/* isolation.c: the account's user namespace; the bench's switch. */
+void isolation_init(struct containers *cs);
+bool isolation_bench_without(const char *what);
+int isolation_idmap(struct containers *cs, const char *account,
+    struct rt_idmap *out, sdc_error_t *err);
 const char *ctr_account(struct http_request *req);
 json_t *ctr_labels(const struct ctr *c);
 /* A filter's values as an array (new reference, NULL if absent), from
