@@ -24,3 +24,11 @@ $(BUILD)/bin/sdc-node: $(BUILD)/dockerapi/runtime/cli/sdc-node.o \
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -Wl,--as-needed -o $@ $(BUILD)/dockerapi/runtime/cli/sdc-node.o \
 		$(LIBSDCNODE) $(BUILD)/libsdc.a $(LDLIBS)
+
+# The isolation tests' attacker, a static binary put into their image;
+# with the unit tests, never installed.
+ISOLATION_HELPER := $(BUILD)/tests/isolation-helper
+UNIT_TESTS += $(ISOLATION_HELPER)
+$(ISOLATION_HELPER): tests/isolation-helper.c | deps
+	@mkdir -p $(dir $@)
+	$(CC) -D_GNU_SOURCE -std=c11 $(WARN) -O2 -static -o $@ $<
