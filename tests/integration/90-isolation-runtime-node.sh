@@ -25,6 +25,15 @@ node delete u1 || fail "delete u1"
 assert_gone u1
 ok "container ids are the range's, layers shared through an idmapped mount"
 
+out=$(run u3 -h boxname -U $U:$U:65536 -- sh -c 'echo x >/dev/null && echo devnull; \
+	awk "\$2 == \"/dev/mqueue\" || \$2 == \"/sys\" || \$2 == \"/dev/pts\" {print \$3}" /proc/mounts | sort | tr "\n" " "; echo; \
+	cat /etc/hostname; echo "10.0.0.1 added" >>/etc/hosts && echo hosts-writable; ls /sys/kernel >/dev/null && echo sysfs')
+for want in devnull "devpts mqueue sysfs " boxname hosts-writable sysfs; do
+	echo "$out" | grep -qx "$want" || fail "'$want' missing: $out"
+done
+node delete u3 || fail "delete u3"
+ok "/dev, /dev/pts, mqueue, sysfs, /etc/hosts and /etc/hostname work in the user namespace"
+
 node create u2 -l "$LAYER" -d 8388608 -U $U:$U:65536 -- sleep 60 >/dev/null
 umount "$ZONES/u2/root" && umount "$ZONES/u2/rw"
 node start u2 >/dev/null || fail "start after the mounts went"
