@@ -61,7 +61,7 @@ struct rt_mount {
 };
 
 /* A user namespace for the container: its ids 0..count-1 are the host's
- * uid..uid+count-1 and gid..gid+count-1 (seccomp.c, userns.c). */
+ * uid..uid+count-1 and gid..gid+count-1 (docs/runtime.md, userns.c). */
 struct rt_idmap {
 	uid_t uid;			/* host uid of the container's root */
 	gid_t gid;			/* host gid of its group 0 */
