@@ -162,6 +162,34 @@ class Isolation(common.ContainersTest):
         self.ok("rm", "-f", "a1")
         self.ok("rm", "-f", "b1", certs=self.bob)
 
+    def uid_base(self, certs):
+        """The host uid of container root for the account of certs."""
+        self.ok("run", "-d", "--name", "probe", "iso", "sleep", "1000", certs=certs)
+        with open("/proc/%d/uid_map" % self.pid_of("probe", certs=certs)) as f:
+            base = int(f.read().split()[1])
+        self.ok("rm", "-f", "probe", certs=certs)
+        return base
+
+    def test_ranges_never_reused(self):
+        # a deleted account's range is not given to the next account
+        keys = os.path.join(self.d.tmp, "keys")
+        bases = []
+        for login in ("carol", "dave"):
+            key = sdctest.keygen(os.path.join(keys, login), "ed25519")
+            self.d.add_account(login, key + ".pub")
+            certs = self.d.client_certs(login, key)
+            for args in (("pull", self.reg.addr + "/iso"),
+                         ("tag", self.reg.addr + "/iso", "iso")):
+                self.ok(*args, certs=certs)
+            base = self.uid_base(certs)
+            self.assertEqual(self.uid_base(certs), base)    # allocated once
+            bases.append(base)
+            st, j = self.d.admin("DELETE", "/accounts/%s?force=true" % login)
+            self.assertIn(st, (200, 204), j)
+        self.assertNotEqual(bases[0], bases[1])
+        self.assertGreaterEqual(abs(bases[0] - bases[1]), 65536)
+        self.assertNotIn(self.uid_base(self.alice), bases)
+
     def test_written_file_owned_by_the_account(self):
         self.ok("run", "-d", "--name", "w1", "iso", "sh", "-c",
                 "echo x > /written; mkdir /d; sleep 1000")
