@@ -16,8 +16,8 @@
  * open_tree(OPEN_TREE_CLONE) makes a private, detached copy of the layer's
  * mount, mount_setattr(MOUNT_ATTR_IDMAP) with a user namespace holding the
  * account's mapping makes on-disk id k appear as host id uid+k, and the
- * overlay takes it as lowerdir=/proc/self/fd/N (the kernel, 6.15 and
- * later, accepts a detached mount as a layer; the overlay keeps its own
+ * overlay takes it as lowerdir=/proc/self/fd/N (recent kernels, 6.18
+ * here, accept a detached mount as a layer; the overlay keeps its own
  * reference, so the fd is closed right after and nothing is left in the
  * host's mount table).  Inside the namespace uid+k is k again: a file the
  * image gives to 1000 shows as 1000, a setuid-root binary makes its caller
