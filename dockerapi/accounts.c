@@ -37,6 +37,15 @@ static const char *const accounts_migrations[] = {
 	"  created INTEGER NOT NULL,"
 	"  PRIMARY KEY (account_uuid, fingerprint),"
 	"  UNIQUE (account_uuid, name));",
+	/* Each account's host id range for its containers' user namespace
+	 * (account_id_range).  Rows outlive their account, so a range is
+	 * never given to another: files left by a deleted account's
+	 * containers can never become a new account's. */
+	"CREATE TABLE account_id_ranges ("
+	"  base INTEGER PRIMARY KEY,"
+	"  count INTEGER NOT NULL,"
+	"  account_uuid TEXT NOT NULL UNIQUE,"
+	"  created INTEGER NOT NULL);",
 	NULL,
 };
 
@@ -268,6 +277,65 @@ account_delete(struct dockerapi *d, const struct account *a, sdc_error_t *err)
 		rc = store_step(q, err);
 	store_finalize(q);
 	return rc < 0 ? -1 : 0;
+}
+
+/* --- host id ranges --- */
+
+/* The first range starts above every range useradd gives out in
+ * /etc/subuid (SUB_UID_MAX is 600100000), so an account's ids are no host
+ * user's and no local user's subordinate ids; 65536 ids a range, as
+ * Docker's userns-remap gives, leaves room for about 50000 accounts below
+ * 2^32 - 1 (the kernel's invalid id). */
+#define ID_RANGE_FIRST 1000000000LL
+#define ID_RANGE_SIZE 65536LL
+#define ID_RANGE_END 4294967295LL
+
+static int
+account_id_range_find(struct dockerapi *d, const char *uuid, uint32_t *base,
+    uint32_t *count, sdc_error_t *err)
+{
+	struct store_stmt *q;
+	int rc;
+
+	if (store_prepare(d->store, &q, "SELECT base, count FROM "
+	    "account_id_ranges WHERE account_uuid = ?", err) < 0)
+		return -1;
+	if ((rc = store_bind_text(q, 1, uuid, err)) == 0 &&
+	    (rc = store_step(q, err)) == 1) {
+		*base = (uint32_t)store_col_int64(q, 0);
+		*count = (uint32_t)store_col_int64(q, 1);
+	}
+	store_finalize(q);
+	return rc;
+}
+
+int
+account_id_range(struct dockerapi *d, const char *account_uuid,
+    uint32_t *base, uint32_t *count, sdc_error_t *err)
+{
+	struct store_stmt *q;
+	int rc;
+
+	if ((rc = account_id_range_find(d, account_uuid, base, count, err)) != 0)
+		return rc < 0 ? -1 : 0;
+	if (store_prepare(d->store, &q, "INSERT INTO account_id_ranges (base, "
+	    "count, account_uuid, created) SELECT COALESCE(MAX(base + count), "
+	    "?1), ?2, ?3, ?4 FROM account_id_ranges", err) < 0)
+		return -1;
+	rc = store_bind_int64(q, 1, ID_RANGE_FIRST, err);
+	if (rc == 0) rc = store_bind_int64(q, 2, ID_RANGE_SIZE, err);
+	if (rc == 0) rc = store_bind_text(q, 3, account_uuid, err);
+	if (rc == 0) rc = store_bind_int64(q, 4, time(NULL), err);
+	if (rc == 0) rc = store_step(q, err);
+	store_finalize(q);
+	if (rc < 0 || account_id_range_find(d, account_uuid, base, count,
+	    err) != 1)
+		return sdc_error_wrap(err, "allocating host ids for account %s",
+		    account_uuid);
+	if ((int64_t)*base + *count > ID_RANGE_END)
+		return sdc_make_error_code(err, 500, "no host id range left for "
+		    "account %s: every range up to 2^32 is taken", account_uuid);
+	return 0;
 }
 
 /* --- keys --- */

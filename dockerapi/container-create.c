@@ -23,6 +23,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "containers.h"
 #include "dockerapi/images/images.h"
@@ -252,9 +253,11 @@ create_volumes_free(struct rt_mount *m, size_t n)
 	free(m);
 }
 
+/* The volumes' folders, owned by the container's root (its user
+ * namespace's host ids when it has one). */
 static int
 create_volume_dirs(const struct rt_mount *m, size_t n, const char *dir,
-    sdc_error_t *err)
+    const struct rt_idmap *idmap, sdc_error_t *err)
 {
 	char *vdir;
 	size_t i;
@@ -267,10 +270,15 @@ create_volume_dirs(const struct rt_mount *m, size_t n, const char *dir,
 		return sdc_make_error(err, errno, "creating volumes");
 	}
 	free(vdir);
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		if (mkdir(m[i].source, 0755) < 0 && errno != EEXIST)
 			return sdc_make_error(err, errno, "creating %s",
 			    m[i].source);
+		if (idmap->count > 0 && chown(m[i].source, idmap->uid,
+		    idmap->gid) < 0)
+			return sdc_make_error(err, errno, "giving %s to the "
+			    "container's root", m[i].source);
+	}
 	return 0;
 }
 
@@ -500,13 +508,16 @@ create_make(struct create_ctx *x, sdc_error_t *err)
 	if (rc == 0) {
 		create_spec(x, &spec);
 		options_spec(&x->opts, &spec);
+		rc = isolation_idmap(cs, c->account, &spec.idmap, err);
+	}
+	if (rc == 0) {
 		if ((rc = rt_create(&cs->rt, &spec, err)) < 0 && (*err)->code == 0)
 			(*err)->code = 400;
 		if (rc < 0)
 			ctr_rt_error(cs, c, err);
 	}
 	if (rc == 0 && ((rc = create_volume_dirs(x->mounts, x->nmounts, dir,
-	    err)) < 0 || (rc = ctr_insert(cs, c, err)) < 0)) {
+	    &spec.idmap, err)) < 0 || (rc = ctr_insert(cs, c, err)) < 0)) {
 		rt_delete(&cs->rt, c->uuid, true, &ignored);
 		sdc_error_release(&ignored);
 	}

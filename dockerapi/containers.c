@@ -527,6 +527,7 @@ containers_init(struct dockerapi *d, sdc_error_t *err)
 	cs->zones = xstrdup(d->cfg.zones != NULL && *d->cfg.zones != '\0' ?
 	    d->cfg.zones : "/zones");
 	cs->rt.zones = cs->zones;
+	isolation_init(cs);
 	d->containers = cs;
 	events_init(cs);
 	if (store_migrate(d->store, "containers", ctr_migrations, err) < 0 ||

@@ -104,6 +104,11 @@ void ctr_free(struct ctr *c);
 int ctr_rt_error(struct containers *cs, const struct ctr *c, sdc_error_t *err);
 bool ctr_running(const struct ctr *c);
 const char *ctr_status_word(const struct ctr *c);
+/* isolation.c: the account's user namespace; the bench's switch. */
+void isolation_init(struct containers *cs);
+bool isolation_bench_without(const char *what);
+int isolation_idmap(struct containers *cs, const char *account,
+    struct rt_idmap *out, sdc_error_t *err);
 /* The caller's account uuid, borrowed from the request. */
 const char *ctr_account(struct http_request *req);
 json_t *ctr_labels(const struct ctr *c);

@@ -127,6 +127,11 @@ struct account {
 };
 
 int accounts_init(struct dockerapi *d, sdc_error_t *err);
+/* The account's host ids for its containers' user namespace: ids
+ * base..base+count-1, allocated on first use and never given to another
+ * account, even once this one is deleted. */
+int account_id_range(struct dockerapi *d, const char *account_uuid,
+    uint32_t *base, uint32_t *count, sdc_error_t *err);
 /* Look up by login or uuid. NULL with err code 404 when absent. */
 struct account *account_find(struct dockerapi *d, const char *login_or_uuid, sdc_error_t *err);
 void account_free(struct account *a);

@@ -9,7 +9,9 @@
  * container inherits the daemon's, as Docker's inherit dockerd's.  Namespaces: pid,
  * mount, ipc, uts and a new network namespace, in which runc brings up the
  * loopback interface and nothing else.  Limits go to linux.resources, so
- * runc applies them to the cgroups it makes.  No seccomp profile yet.
+ * runc applies them to the cgroups it makes.  The seccomp profile
+ * (seccomp.c) and the account's user namespace (userns.c) are added by
+ * their own modules once the rest is written.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -29,7 +31,8 @@ const char *const rt_default_caps[] = {
 static const char *const rt_bundle_masked[] = {
 	"/proc/asound", "/proc/acpi", "/proc/kcore", "/proc/keys",
 	"/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats",
-	"/proc/sched_debug", "/proc/scsi", "/sys/firmware", NULL,
+	"/proc/sched_debug", "/proc/scsi", "/sys/firmware",
+	"/sys/devices/virtual/powercap", NULL,
 };
 
 static const char *const rt_bundle_readonly[] = {
@@ -260,7 +263,10 @@ rt_bundle_write(const struct rt_config *cfg, const struct rt_spec *spec,
 	    "root", "path", RT_DIR_ROOT, "readonly", spec->readonly_rootfs,
 	    "hostname", hostname, "mounts", rt_bundle_mounts(spec, dir),
 	    "linux", rt_bundle_linux(cfg, spec));
-	if (rt_bundle_options(config, spec, dir, err) < 0) {
+	/* the options first: seccomp follows the capabilities they leave */
+	if (rt_bundle_options(config, spec, dir, err) < 0 ||
+	    rt_seccomp_apply(cfg, config, err) < 0 ||
+	    rt_userns_apply(config, &spec->idmap, err) < 0) {
 		json_decref(config);
 		return -1;
 	}

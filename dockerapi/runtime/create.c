@@ -26,9 +26,9 @@ rt_create_runtime_json(const struct rt_spec *spec, const char *dir,
 
 	for (l = spec->layers; l != NULL && *l != NULL; l++)
 		json_array_append_new(layers, json_string(*l));
-	rt = json_pack("{s:o,s:I,s:b,s:b}", "layers", layers, "disk",
+	rt = json_pack("{s:o,s:I,s:b,s:b,s:o}", "layers", layers, "disk",
 	    (json_int_t)spec->disk, "tty", spec->tty, "open_stdin",
-	    spec->open_stdin);
+	    spec->open_stdin, "idmap", rt_userns_json(&spec->idmap));
 	xasprintf(&path, "%s/%s", dir, RT_FILE_RUNTIME);
 	rc = rt_json_write(path, rt, err);
 	free(path);
@@ -47,10 +47,12 @@ rt_create_in(const struct rt_config *cfg, const struct rt_spec *spec,
 	rc = rt_create_runtime_json(spec, dir, &rt, err);
 	if (rc == 0)
 		rc = rt_rootfs_mount(dir, json_object_get(rt, "layers"),
-		    spec->disk, err);
+		    spec->disk, &spec->idmap, err);
 	json_decref(rt);
 	if (rc == 0)
 		rc = rt_bundle_write(cfg, spec, dir, err);
+	if (rc == 0)
+		rc = rt_userns_own_dir(dir, &spec->idmap, err);
 	if (rc == 0) {
 		xasprintf(&logs, "%s/%s", dir, RT_LOG_DIR);
 		if (mkdir(logs, 0750) < 0 && errno != EEXIST)
@@ -68,7 +70,8 @@ rt_create(const struct rt_config *cfg, const struct rt_spec *spec,
 	char *dir;
 	int rc;
 
-	if (rt_id_check("container id", spec->id, err) < 0)
+	if (rt_id_check("container id", spec->id, err) < 0 ||
+	    rt_userns_check(&spec->idmap, err) < 0)
 		return -1;
 	if (mkdir_p(rt_zones(cfg), 0755, err) < 0)
 		return sdc_error_wrap(err, "zones folder");

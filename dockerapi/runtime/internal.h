@@ -88,7 +88,7 @@ json_t *rt_ps_format(const struct rt_ps *ps, const struct rt_proc *procs,
 
 /* rootfs.c */
 int rt_rootfs_mount(const char *dir, const json_t *layers, int64_t disk,
-    sdc_error_t *err);
+    const struct rt_idmap *idmap, sdc_error_t *err);
 int rt_rootfs_ensure(const char *dir, sdc_error_t *err);
 int rt_rootfs_unmount(const char *dir, sdc_error_t *err);
 
@@ -104,6 +104,27 @@ int rt_bundle_write(const struct rt_config *cfg, const struct rt_spec *spec,
 int rt_bundle_options(json_t *config, const struct rt_spec *spec,
     const char *dir, sdc_error_t *err);
 void rt_bundle_options_exec(json_t *process, const json_t *container_process);
+
+/* seccomp.c: linux.seccomp from etc/seccomp.json, for the process's
+ * bounding capabilities; rt_seccomp_apply() sets it in a config.json. */
+json_t *rt_seccomp_json(const json_t *caps, sdc_error_t *err);
+int rt_seccomp_apply(const struct rt_config *cfg, json_t *config,
+    sdc_error_t *err);
+
+/* userns.c: the account's user namespace (idmap count 0: none). */
+bool rt_userns_on(const struct rt_idmap *m);
+int rt_userns_check(const struct rt_idmap *m, sdc_error_t *err);
+json_t *rt_userns_json(const struct rt_idmap *m);	/* runtime.json's */
+void rt_userns_from_json(const json_t *j, struct rt_idmap *m);
+int rt_userns_layers(const json_t *layers, const struct rt_idmap *m,
+    int *fds, sdc_error_t *err);
+void rt_userns_close(int *fds, size_t n);
+int rt_userns_own_rw(const char *dir, const struct rt_idmap *m,
+    sdc_error_t *err);
+int rt_userns_own_dir(const char *dir, const struct rt_idmap *m,
+    sdc_error_t *err);
+int rt_userns_apply(json_t *config, const struct rt_idmap *m,
+    sdc_error_t *err);
 
 /* monitor.c: the monitor's lock, spawning one. */
 bool rt_monitor_alive(const char *dir);

@@ -55,10 +55,11 @@ rt_rootfs_is_mount(const char *dir, const char *name)
 	return m;
 }
 
-/* The overlay's options, or -1 if a layer cannot be named in them. */
+/* The overlay's options, or -1 if a layer cannot be named in them.  With
+ * fds (idmapped layers, userns.c), layer i is /proc/self/fd/<fds[i]>. */
 static int
-rt_rootfs_options(const char *dir, const json_t *layers, struct buf *o,
-    sdc_error_t *err)
+rt_rootfs_options(const char *dir, const json_t *layers, const int *fds,
+    struct buf *o, sdc_error_t *err)
 {
 	const char *l;
 	size_t i;
@@ -71,7 +72,11 @@ rt_rootfs_options(const char *dir, const json_t *layers, struct buf *o,
 		if (l == NULL || l[0] != '/' || strpbrk(l, ",:") != NULL)
 			return sdc_make_error(err, 0, "layer folder '%s' must be an "
 			    "absolute path without ',' or ':'", l != NULL ? l : "");
-		buf_printf(o, "%s%s", i + 1 == json_array_size(layers) ? "" : ":", l);
+		buf_puts(o, i + 1 == json_array_size(layers) ? "" : ":");
+		if (fds != NULL)
+			buf_printf(o, "/proc/self/fd/%d", fds[i]);
+		else
+			buf_puts(o, l);
 	}
 	buf_printf(o, ",upperdir=%s/%s/upper,workdir=%s/%s/work", dir,
 	    RT_DIR_RW, dir, RT_DIR_RW);
@@ -111,25 +116,38 @@ rt_rootfs_rw(const char *dir, int64_t disk, sdc_error_t *err)
 
 int
 rt_rootfs_mount(const char *dir, const json_t *layers, int64_t disk,
-    sdc_error_t *err)
+    const struct rt_idmap *idmap, sdc_error_t *err)
 {
+	size_t n = json_array_size(layers);
 	struct buf opts = BUF_INIT;
+	int *fds = NULL, rc = 0;
 	char *root;
-	int rc = 0;
 
 	if (rt_rootfs_is_mount(dir, RT_DIR_ROOT))
 		return 0;
 	if (rt_rootfs_rw(dir, disk, err) < 0 ||
 	    rt_rootfs_mkdir(dir, RT_DIR_ROOT, err) < 0)
 		return sdc_error_wrap(err, "root filesystem");
-	if (rt_rootfs_options(dir, layers, &opts, err) < 0) {
-		buf_free(&opts);
-		return -1;
+	if (rt_userns_on(idmap)) {
+		fds = xcalloc(n + 1, sizeof *fds);
+		if (rt_userns_own_rw(dir, idmap, err) < 0 ||
+		    rt_userns_layers(layers, idmap, fds, err) < 0) {
+			free(fds);
+			return sdc_error_wrap(err, "root filesystem");
+		}
 	}
-	xasprintf(&root, "%s/%s", dir, RT_DIR_ROOT);
-	if (mount("overlay", root, "overlay", 0, buf_str(&opts)) < 0)
-		rc = sdc_make_error(err, errno, "mounting the overlay on %s", root);
-	free(root);
+	if (rt_rootfs_options(dir, layers, fds, &opts, err) < 0)
+		rc = -1;
+	else {
+		xasprintf(&root, "%s/%s", dir, RT_DIR_ROOT);
+		if (mount("overlay", root, "overlay", 0, buf_str(&opts)) < 0)
+			rc = sdc_make_error(err, errno, "mounting the overlay on "
+			    "%s", root);
+		free(root);
+	}
+	if (fds != NULL)
+		rt_userns_close(fds, n);
+	free(fds);
 	buf_free(&opts);
 	return rc;
 }
@@ -138,6 +156,7 @@ rt_rootfs_mount(const char *dir, const json_t *layers, int64_t disk,
 int
 rt_rootfs_ensure(const char *dir, sdc_error_t *err)
 {
+	struct rt_idmap idmap;
 	json_t *rt;
 	char *path;
 	int rc;
@@ -149,8 +168,9 @@ rt_rootfs_ensure(const char *dir, sdc_error_t *err)
 	free(path);
 	if (rt == NULL)
 		return -1;
+	rt_userns_from_json(json_object_get(rt, "idmap"), &idmap);
 	rc = rt_rootfs_mount(dir, json_object_get(rt, "layers"),
-	    json_integer_value(json_object_get(rt, "disk")), err);
+	    json_integer_value(json_object_get(rt, "disk")), &idmap, err);
 	json_decref(rt);
 	return rc;
 }

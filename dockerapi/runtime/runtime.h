@@ -49,6 +49,8 @@ struct rt_config {
 	const char *monitor;		/* NULL: sdc-docker-monitor beside the
 					 * running binary, else in $PATH */
 	const char *cgroup_parent;	/* NULL: "sdc-docker" */
+	bool no_seccomp;		/* no seccomp profile: for measuring its
+					 * cost only (bench/run), never for tenants */
 };
 
 /* A bind mount, e.g. a volume: source on the host, destination inside. */
@@ -68,6 +70,14 @@ struct rt_rlimit {
 struct rt_tmpfs {
 	const char *destination;
 	const char *options;		/* "size=65536k,mode=1777,exec" */
+};
+
+/* A user namespace for the container: its ids 0..count-1 are the host's
+ * uid..uid+count-1 and gid..gid+count-1 (docs/runtime.md, userns.c). */
+struct rt_idmap {
+	uid_t uid;			/* host uid of the container's root */
+	gid_t gid;			/* host gid of its group 0 */
+	uint32_t count;			/* ids mapped; 0: no user namespace */
 };
 
 /* What rt_create() builds.  Arrays of strings are NULL-terminated. */
@@ -114,6 +124,7 @@ struct rt_spec {
 	unsigned console_height;	/* the TTY's first size; 0: the runtime's */
 	unsigned console_width;
 	int64_t memory_reservation;	/* bytes (soft limit); 0: none */
+	struct rt_idmap idmap;		/* count 0: the host's ids, no userns */
 };
 
 /* Where an init given in rt_spec.init appears inside, as with dockerd. */

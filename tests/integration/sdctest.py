@@ -83,6 +83,9 @@ class Daemons:
 
     def __init__(self, use_tls=True, allow_private_registries=("127.0.0.1",)):
         self.tmp = tempfile.mkdtemp(prefix="sdctest.")
+        # A container's root is an unprivileged host user (its account's
+        # user namespace), which runc's init must let walk to the bundle.
+        os.chmod(self.tmp, 0o711)
         self.sapi_port = free_port()
         self.docker_port = free_port()
         self.cloudapi_port = free_port()

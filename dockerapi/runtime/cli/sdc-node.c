@@ -31,7 +31,8 @@ static const char node_usage[] =
     "                COMMAND ID [ARGS]\n"
     "  create ID [-l LAYER]... [-t] [-i] [-u USER] [-w CWD] [-h HOST] [-e K=V]...\n"
     "            [-m BYTES] [-q CPU_QUOTA_US] [-p PIDS] [-d DISK_BYTES]\n"
-    "            [-v SRC:DST[:ro]]... [--read-only] -- ARGV...\n"
+    "            [-v SRC:DST[:ro]]... [--read-only] [-U UID:GID:COUNT] -- ARGV...\n"
+    "            (-U: a user namespace, container ids 0.. as host UID.., GID..)\n"
     "  start ID [-a] [-n] [-s MAX_SIZE] [-f MAX_FILE]   (-a: attached, exits with its code)\n"
     "  state ID | wait ID [TIMEOUT_MS] | kill ID SIGNAL | pause ID | resume ID\n"
     "  exec ID EXEC_ID [-t] [-i] [-u USER] [-e K=V]... -- ARGV...   (attached)\n"
@@ -138,11 +139,11 @@ node_create(const struct rt_config *cfg, int argc, char **argv)
 	struct rt_mount mounts[16];
 	struct node_args layers = { .n = 0 }, env = { .n = 0 };
 	sdc_error_t err = NULL;
-	char *src, *dst;
+	char *src, *dst, extra;
 	int c;
 
 	optind = 2;
-	while ((c = getopt_long(argc, argv, "l:tiu:w:h:e:m:q:p:d:v:", lo,
+	while ((c = getopt_long(argc, argv, "l:tiu:w:h:e:m:q:p:d:v:U:", lo,
 	    NULL)) != -1) {
 		switch (c) {
 		case 'l': node_push(&layers, optarg); break;
@@ -157,6 +158,14 @@ node_create(const struct rt_config *cfg, int argc, char **argv)
 		case 'p': s.pids_limit = strtoll(optarg, NULL, 10); break;
 		case 'd': s.disk = strtoll(optarg, NULL, 10); break;
 		case 'o': s.readonly_rootfs = true; break;
+		case 'U':
+			if (sscanf(optarg, "%u:%u:%u%c", &s.idmap.uid, &s.idmap.gid,
+			    &s.idmap.count, &extra) != 3 || s.idmap.count == 0) {
+				fprintf(stderr, "sdc-node: -U wants UID:GID:COUNT, "
+				    "not '%s'\n", optarg);
+				return 2;
+			}
+			break;
 		case 'v':
 			if (s.nmounts == 16 || (dst = strchr(src = optarg, ':')) == NULL)
 				return fprintf(stderr, "%s", node_usage), 2;
