@@ -364,23 +364,6 @@ opt_stop_timeout(struct opt_ctx *x, const json_t *v, sdc_error_t *err)
 }
 
 static int
-opt_domainname(struct opt_ctx *x, const json_t *v, sdc_error_t *err)
-{
-	const char *s;
-
-	if (opt_want_string(x, v, err) < 0)
-		return -1;
-	s = json_string_value(v);
-	if (s == NULL || *s == '\0')
-		return 0;
-	if (strlen(s) > 253 || strspn(s, "abcdefghijklmnopqrstuvwxyz"
-	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") != strlen(s))
-		return opt_fail(x, err, "invalid domain name \"%s\"", s);
-	x->o->domainname = s;
-	return 0;
-}
-
-static int
 opt_healthcheck(struct opt_ctx *x, const json_t *v, sdc_error_t *err)
 {
 	const json_t *test = json_object_get(v, "Test");
@@ -979,9 +962,10 @@ static const struct ctr_option options[] = {
 	{ "Config.Cmd", "", OPT_APPLIED, NULL,
 	  "the command, merged with the image's as Docker does", "[\"true\"]",
 	  NULL },
-	{ "Config.Domainname", "--domainname", OPT_APPLIED, opt_domainname,
-	  "the container's NIS domain name (its UTS namespace)",
-	  "\"example.com\"", "\"a b\"" },
+	{ "Config.Domainname", "--domainname", OPT_REFUSED, NULL,
+	  "runc 1.1 sets a domain name only through /proc/sys, which the "
+	  "container's user namespace may not write", NULL,
+	  "\"example.com\"" },
 	{ "Config.Entrypoint", "--entrypoint", OPT_APPLIED, NULL,
 	  "replaces the image's entrypoint and drops its Cmd", "[\"true\"]",
 	  NULL },
@@ -1318,7 +1302,6 @@ options_spec(const struct ctr_opts *o, struct rt_spec *spec)
 	spec->extra_hosts = (const char *const *)o->extra_hosts;
 	spec->init = o->init;
 	spec->cgroupns = o->cgroupns;
-	spec->domainname = o->domainname;
 	spec->console_height = o->console_height;
 	spec->console_width = o->console_width;
 	spec->memory_reservation = o->memory_reservation;

@@ -158,7 +158,6 @@ struct ctr_opts {
 	size_t ntmpfs;
 	char **group_add, **sysctls, **extra_hosts;
 	const char *init;		/* the init's host path, or NULL */
-	const char *domainname;		/* borrowed from the body */
 	unsigned console_height, console_width;
 };
 /* Check the request's body (before the image's config is merged in)

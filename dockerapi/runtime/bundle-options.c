@@ -12,9 +12,8 @@
  * /dev/shm, tmpfs mounts with Docker's default options (nosuid, nodev,
  * noexec, each overridable but for what the daemon refused), extra
  * /etc/hosts lines, tini bound read-only and run first as dockerd runs
- * docker-init, a cgroup namespace, the domain name (as the sysctl
- * kernel.domainname: runc 1.1 has no "domainname"), the TTY's first size
- * and a memory reservation.
+ * docker-init, a cgroup namespace, the TTY's first size and a memory
+ * reservation.
  *
  * An exec'd process is built from scratch by bundle.c, so it takes the
  * container's capabilities, no_new_privs and rlimits here: a
@@ -213,14 +212,6 @@ rt_bundle_options(json_t *config, const struct rt_spec *spec,
 	rt_opts_shm(config, spec->shm_size);
 	rt_opts_tmpfs(config, spec);
 	rt_opts_sysctls(linux, spec->sysctls);
-	/* runc 1.1 has no "domainname"; the UTS namespace is the container's,
-	 * so its sysctl is allowed and does the same. */
-	if (spec->domainname != NULL && spec->domainname[0] != '\0') {
-		if (json_object_get(linux, "sysctl") == NULL)
-			json_object_set_new(linux, "sysctl", json_object());
-		json_object_set_new(json_object_get(linux, "sysctl"),
-		    "kernel.domainname", json_string(spec->domainname));
-	}
 	if (spec->cgroupns)
 		json_array_append_new(json_object_get(linux, "namespaces"),
 		    json_pack("{s:s}", "type", "cgroup"));

@@ -120,7 +120,6 @@ struct rt_spec {
 	const char *init;		/* host path of an init (tini) bound at
 					 * RT_INIT_PATH and run first; NULL: none */
 	bool cgroupns;			/* a cgroup namespace of its own */
-	const char *domainname;		/* NULL: none */
 	unsigned console_height;	/* the TTY's first size; 0: the runtime's */
 	unsigned console_width;
 	int64_t memory_reservation;	/* bytes (soft limit); 0: none */

@@ -95,7 +95,6 @@ def mount(cfg, dest):
 RUNTIME = {
     "HostConfig.CapDrop": lambda c, h: "CAP_NET_RAW" not in c["process"]["capabilities"]["bounding"],
     "HostConfig.CapAdd": lambda c, h: "CAP_CHOWN" in c["process"]["capabilities"]["effective"],
-    "Config.Domainname": lambda c, h: c["linux"]["sysctl"]["kernel.domainname"] == "example.com",
     "HostConfig.SecurityOpt": lambda c, h: c["process"]["noNewPrivileges"] is True,
     "HostConfig.Ulimits": lambda c, h: {"type": "RLIMIT_NOFILE", "soft": 100, "hard": 200}
     in c["process"]["rlimits"],
@@ -297,6 +296,7 @@ class Options(common.ContainersTest):
     def test_cli_refusals(self):
         for args, words in (
                 (["--privileged"], "Privileged"),
+                (["--domainname", "example.com"], "Domainname"),
                 (["--cap-add", "NET_ADMIN"], "CAP_NET_ADMIN"),
                 (["--cap-add", "ALL"], "CapAdd"),
                 (["--security-opt", "seccomp=unconfined"], "seccomp=unconfined"),
@@ -380,7 +380,6 @@ class Options(common.ContainersTest):
                   "$(ulimit -Hn); echo SHMMNI $(cat /proc/sys/kernel/shmmni); "
                   "echo PORTS $(cat /proc/sys/net/ipv4/ip_unprivileged_port_start); "
                   "echo OOM $(cat /proc/self/oom_score_adj); grep db /etc/hosts; "
-                  "echo DOMAIN $(cat /proc/sys/kernel/domainname); "
                   "touch /x 2>/dev/null || echo READONLY; df -k /dev/shm /run; "
                   "echo CGROUP $(grep -c -v ':/$' /proc/self/cgroup); "
                   "grep -E ' /run ' /proc/mounts")
@@ -389,7 +388,7 @@ class Options(common.ContainersTest):
                           "kernel.shmmni=1000", "--sysctl",
                           "net.ipv4.ip_unprivileged_port_start=80", "--oom-score-adj", "500",
                           "--add-host",
-                          "db:10.0.0.5", "--domainname", "example.com", "--read-only",
+                          "db:10.0.0.5", "--read-only",
                           "--shm-size", "10m", "--tmpfs", "/run:size=1m,exec",
                           "--cgroupns", "private", "busybox",
                           "sh", "-c", script)
@@ -398,7 +397,7 @@ class Options(common.ContainersTest):
         self.assertEqual(status(out, "NoNewPrivs"), "1")
         for line in ("PIDS 50", "NOFILE 100 200", "SHMMNI 1000", "PORTS 80", "OOM 500",
                      "10.0.0.5\tdb",
-                     "DOMAIN example.com", "READONLY", "CGROUP 0"):
+                     "READONLY", "CGROUP 0"):
             self.assertIn(line + "\n", out)
         self.assertRegex(out, r"shm\s+10240\s")
         self.assertRegex(out, r"tmpfs\s+1024\s")
