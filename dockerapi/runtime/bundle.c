@@ -29,7 +29,8 @@ const char *const rt_default_caps[] = {
 };
 
 static const char *const rt_bundle_masked[] = {
-	"/proc/asound", "/proc/acpi", "/proc/kcore", "/proc/keys",
+	"/proc/asound", "/proc/acpi", "/proc/interrupts", "/proc/kcore",
+	"/proc/keys",
 	"/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats",
 	"/proc/sched_debug", "/proc/scsi", "/sys/firmware",
 	"/sys/devices/virtual/powercap", NULL,
