@@ -86,11 +86,12 @@ $(BUILD)/%.o: %.c | deps
 	@$(if $(Q),echo "  CC      $<")
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
 
-# Every source file again through clang, for its warnings; no objects kept.
-CLANG_SRCS := $(sort $(wildcard lib/*.c */*.c tests/unit/*.c bench/*.c))
-CLANG_SRCS := $(filter-out fuzz/%,$(CLANG_SRCS))
+# Every source file again through clang, for its warnings, in every folder
+# (fuzz targets are clang's own build); no objects kept.
+CLANG_SRCS := $(sort $(wildcard */*.c */*/*.c */*/*/*.c))
+CLANG_SRCS := $(filter-out fuzz/% $(BUILD)/% var/%,$(CLANG_SRCS))
 lint-clang: $(BUILD)/.clang-ok
-$(BUILD)/.clang-ok: $(CLANG_SRCS) $(wildcard */*.h) | deps
+$(BUILD)/.clang-ok: $(CLANG_SRCS) $(wildcard */*.h */*/*.h) | deps
 	@mkdir -p $(BUILD)
 	@for f in $(CLANG_SRCS); do \
 		clang $(CPPFLAGS) -std=c11 $(WARN) -fsyntax-only $$f || exit 1; \
