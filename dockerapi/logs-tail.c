@@ -89,23 +89,34 @@ tail_file(int fd, off_t end, size_t file, logs_line_fn *fn, void *arg)
 	return rc;
 }
 
+/* A log file of the folder, never through a symlink, and its size; -1
+ * when it is gone or cannot be read. */
+static int
+tail_open(const char *dir, const char *name, struct stat *st)
+{
+	char *path;
+	int fd;
+
+	xasprintf(&path, "%s/%s", dir, name);
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	free(path);
+	if (fd >= 0 && fstat(fd, st) != 0) {
+		close(fd);
+		fd = -1;
+	}
+	return fd;
+}
+
 int
 logs_tail_scan(const char *dir, char *const *files, size_t nfiles,
     logs_line_fn *fn, void *arg)
 {
 	struct stat st;
-	char *path;
 	int fd, rc = 0;
 
 	for (size_t i = nfiles; i-- > 0 && rc == 0;) {
-		xasprintf(&path, "%s/%s", dir, files[i]);
-		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-		free(path);
-		if (fd < 0 || fstat(fd, &st) != 0) {
-			if (fd >= 0)
-				close(fd);
+		if ((fd = tail_open(dir, files[i], &st)) < 0)
 			continue;       /* gone meanwhile (cleanup, driver none) */
-		}
 		rc = tail_file(fd, st.st_size, i, fn, arg);
 		close(fd);
 	}
@@ -166,20 +177,13 @@ logs_since_seek(const char *dir, char *const *files, size_t nfiles,
 	struct stat st;
 	off_t lo, hi, mid, start;
 	size_t len;
-	char *path;
 	int fd;
 
 	*file = 0;
 	*off = 0;
 	for (size_t i = 0; i < nfiles; i++) {
-		xasprintf(&path, "%s/%s", dir, files[i]);
-		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-		free(path);
-		if (fd < 0 || fstat(fd, &st) != 0) {
-			if (fd >= 0)
-				close(fd);
+		if ((fd = tail_open(dir, files[i], &st)) < 0)
 			continue;
-		}
 		buf_reset(&last.line);
 		last.found = false;
 		if (tail_file(fd, st.st_size, i, seek_last_line, &last) < 0 ||
