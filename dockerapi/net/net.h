@@ -1,0 +1,112 @@
+/*
+ * net.h: a node's container networking (libsdcnet.a), below the Docker
+ * network routes.
+ *
+ * The routes and the store decide *what* a container's network is (which
+ * networks, which addresses, which ports: IPAM and leases live in the
+ * store, see dockerapi/networks*.c); this library makes it so in the
+ * kernel, with well-kept pieces and nothing hand-rolled:
+ *   - links and addresses through rtnetlink (libnl-route-3): one Linux
+ *     bridge per network, one veth pair per container endpoint;
+ *   - packet policy through one nftables table of our own (libnftables, one
+ *     transaction per change): outbound NAT, published ports (DNAT), the
+ *     isolation between networks and from the host;
+ *   - names through aardvark-dns (Debian's, podman's resolver), listening on
+ *     each network's gateway, fed by one config file per network.
+ *
+ * A container's network namespace ("sandbox") is made by the daemon before
+ * the runtime starts the container, kept alive by a bind mount at
+ * <run>/netns/<container id>, and handed to runc as a namespace path; so
+ * the container's first instruction already has its addresses, and
+ * teardown works even after the container's processes are gone.
+ *
+ * Every name a kernel object gets is derived from the store's ids, so a
+ * sweep at start (net_sweep) can remove whatever no live network or
+ * container owns: after `kill -9` of the daemon nothing leaks, and what a
+ * running container needs is rebuilt.
+ *
+ * Threading: called from the daemon's loop thread; each call is short
+ * (netlink and one nft transaction, no child process except starting
+ * aardvark-dns once).
+ */
+#ifndef SDC_NET_H
+#define SDC_NET_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+
+/* Where the library keeps its state (netns bind mounts, aardvark's config). */
+struct net_config {
+	const char *run_dir;		/* e.g. /run/sdc-docker: netns/, dns/ */
+	const char *dns_binary;		/* aardvark-dns; NULL: from PATH */
+};
+
+/* One network's bridge.  id is the store's 64-hex network id. */
+struct net_bridge {
+	const char *id;
+	struct in_addr subnet;		/* network order */
+	int prefix;			/* e.g. 24 */
+	struct in_addr gateway;		/* the bridge's own address */
+	bool internal;			/* no NAT, no route out, no ports */
+};
+
+/* The bridge's interface name for a network id: "sdc" + 12 hex. */
+void net_bridge_ifname(const char *network_id, char out[16]);
+
+int net_bridge_ensure(const struct net_config *cfg, const struct net_bridge *b,
+    sdc_error_t *err);
+int net_bridge_remove(const struct net_config *cfg, const char *network_id,
+    sdc_error_t *err);
+
+/* A published port: host_ip 0.0.0.0 means every address of the host. */
+struct net_port {
+	int proto;			/* IPPROTO_TCP or IPPROTO_UDP */
+	struct in_addr host_ip;
+	uint16_t host_port;
+	uint16_t container_port;
+};
+
+/* One endpoint: a container on one network. */
+struct net_endpoint {
+	const struct net_bridge *bridge;
+	const char *ifname;		/* inside: "eth0", "eth1", ... */
+	struct in_addr ip;
+	uint8_t mac[6];
+	bool default_route;		/* via this bridge's gateway */
+	const struct net_port *ports;	/* DNAT'd to ip; none on internal */
+	size_t nports;
+};
+
+/* The sandbox: a network namespace with lo up, kept at
+ * <run>/netns/<container id>.  *path is malloc'ed. */
+int net_sandbox_create(const struct net_config *cfg, const char *container_id,
+    char **path, sdc_error_t *err);
+/* Remove every endpoint, port rule and the namespace; absent is fine. */
+int net_sandbox_destroy(const struct net_config *cfg, const char *container_id,
+    sdc_error_t *err);
+
+int net_endpoint_attach(const struct net_config *cfg, const char *container_id,
+    const struct net_endpoint *ep, sdc_error_t *err);
+int net_endpoint_detach(const struct net_config *cfg, const char *container_id,
+    const char *network_id, sdc_error_t *err);
+
+/* Names aardvark-dns answers on one network. */
+struct net_dns_entry {
+	const char *container_id;
+	struct in_addr ip;
+	const char *const *names;	/* container name, aliases, short id */
+};
+/* Replace a network's whole name table (an empty one removes it). */
+int net_dns_set(const struct net_config *cfg, const struct net_bridge *b,
+    const struct net_dns_entry *entries, size_t n, sdc_error_t *err);
+
+/* Remove every bridge, veth, netns, nft element and DNS table whose
+ * network or container id is not in the given lists (NULL-terminated). */
+int net_sweep(const struct net_config *cfg, const char *const *network_ids,
+    const char *const *container_ids, sdc_error_t *err);
+
+#endif
