@@ -6,7 +6,7 @@
 set -u
 bin=${SDC_BIN:?}/sdc-docker-certgen
 for c in ssh-keygen openssl; do
-	command -v $c >/dev/null || { echo "no $c"; exit 77; }
+	command -v $c >/dev/null || { echo "no $c"; exit 1; }
 done
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT INT TERM

@@ -9,9 +9,9 @@
 set -u
 bin=${SDC_BIN:?}/sdc-docker-certgen
 docker=$(command -v docker || echo /usr/local/bin/docker)
-[ -x "$docker" ] || { echo "no docker CLI"; exit 77; }
+[ -x "$docker" ] || { echo "no docker CLI"; exit 1; }
 for c in ssh-keygen openssl python3; do
-	command -v $c >/dev/null || { echo "no $c"; exit 77; }
+	command -v $c >/dev/null || { echo "no $c"; exit 1; }
 done
 unset REQUESTS_CA_BUNDLE CURL_CA_BUNDLE DOCKER_CONTEXT
 tmp=$(mktemp -d)

@@ -39,8 +39,8 @@ signal.signal(signal.SIGTERM, lambda *a: sys.exit(1))
 def need_binaries(*names):
     for n in names:
         if not os.access(os.path.join(BIN, n), os.X_OK):
-            print("skip: %s/%s is not built" % (BIN, n))
-            sys.exit(77)
+            print("missing: %s/%s is not built" % (BIN, n))
+            sys.exit(1)
 
 
 class Sapi:

@@ -9,7 +9,7 @@ set -u
 BIN=${SDC_BIN:-$(dirname "$0")/../../build/bin}
 TOP=${SDC_TOP:-$(dirname "$0")/../..}
 for b in sapi sapiadm; do
-	[ -x "$BIN/$b" ] || { echo "skip: $BIN/$b is not built"; exit 77; }
+	[ -x "$BIN/$b" ] || { echo "missing: $BIN/$b is not built"; exit 1; }
 done
 tmp=$(mktemp -d /tmp/sapiadm-test.XXXXXX)
 pids=""

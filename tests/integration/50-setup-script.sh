@@ -23,10 +23,10 @@ setup=$top/sdc-docker-setup.sh
 stub=$top/tests/stubs/cloudapi-stub.py
 
 for t in python3 curl openssl ssh-keygen setsid; do
-	command -v "$t" >/dev/null 2>&1 || { echo "skip: $t not installed"; exit 77; }
+	command -v "$t" >/dev/null 2>&1 || { echo "missing: $t not installed"; exit 1; }
 done
 python3 -c 'import cryptography' 2>/dev/null ||
-    { echo "skip: python3-cryptography not installed"; exit 77; }
+    { echo "missing: python3-cryptography not installed"; exit 1; }
 
 # This machine points curl at a CA bundle of its own; these tests give
 # their own CA, or none.

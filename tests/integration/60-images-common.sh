@@ -11,7 +11,7 @@ DRIVER=${IMAGES_DRIVER:-$(dirname "$SDC_BIN")/tests/images-driver}
 FAKEREG="$SDC_TOP/tests/integration/60-images-fakereg.py"
 unset REQUESTS_CA_BUNDLE CURL_CA_BUNDLE
 
-[ -x "$DRIVER" ] || { echo "no $DRIVER (build it first)"; exit 77; }
+[ -x "$DRIVER" ] || { echo "no $DRIVER (build it first)"; exit 1; }
 
 T=$(mktemp -d /tmp/sdc-images-test.XXXXXX)
 PIDS=""
@@ -76,7 +76,7 @@ start_fakereg() {
 
 need() {
 	for c in "$@"; do
-		command -v "$c" >/dev/null 2>&1 || { echo "$c not installed"; exit 77; }
+		command -v "$c" >/dev/null 2>&1 || { echo "$c not installed"; exit 1; }
 	done
 }
 

@@ -26,7 +26,7 @@ def need(*cmds):
     for c in cmds:
         if shutil.which(c) is None:
             print(c + " not installed")
-            sys.exit(77)
+            sys.exit(1)
 
 
 def build_busybox(workdir):

@@ -9,11 +9,11 @@ set -eu
 : "${BUILD:=build}"
 : "${SDC_BIN:=$SDC_TOP/$BUILD/bin}"
 
-[ "$(id -u)" = 0 ] || { echo "needs root (mounts, cgroups, runc)"; exit 77; }
-[ -x /usr/sbin/runc ] || { echo "no /usr/sbin/runc (apt-get install runc)"; exit 77; }
-[ -x /bin/busybox ] || { echo "no /bin/busybox (apt-get install busybox-static)"; exit 77; }
+[ "$(id -u)" = 0 ] || { echo "needs root (mounts, cgroups, runc)"; exit 1; }
+[ -x /usr/sbin/runc ] || { echo "no /usr/sbin/runc (apt-get install runc)"; exit 1; }
+[ -x /bin/busybox ] || { echo "no /bin/busybox (apt-get install busybox-static)"; exit 1; }
 [ -x "$SDC_BIN/sdc-node" ] && [ -x "$SDC_BIN/sdc-docker-monitor" ] ||
-	{ echo "no sdc-node/sdc-docker-monitor in $SDC_BIN (build them first)"; exit 77; }
+	{ echo "no sdc-node/sdc-docker-monitor in $SDC_BIN (build them first)"; exit 1; }
 
 T=$(mktemp -d /tmp/sdc-rt.XXXXXX)
 CG=sdctest-$$

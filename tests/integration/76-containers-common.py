@@ -24,14 +24,14 @@ import sdctest  # noqa: E402
 images_common = importlib.import_module("65-images-api-common")
 
 
-def skip_unless_able():
+def require_tools():
     if os.geteuid() != 0:
         print("needs root (mounts, cgroups, runc)")
-        sys.exit(77)
+        sys.exit(1)
     images_common.need("runc", "busybox", "umoci", "skopeo", "docker-registry", "docker")
     if not os.path.exists(os.path.join(sdctest.BIN, "sdc-docker-monitor")):
         print("no sdc-docker-monitor in " + sdctest.BIN)
-        sys.exit(77)
+        sys.exit(1)
 
 
 class ContainersTest(unittest.TestCase):
@@ -40,7 +40,7 @@ class ContainersTest(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        skip_unless_able()
+        require_tools()
         cls.d = sdctest.Daemons().start()
         cls.zones = os.path.join(cls.d.tmp, "zones")
         cls.work = os.path.join(cls.d.tmp, "work")

@@ -7,7 +7,7 @@
 set -eu
 top=${SDC_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 adm=${SDC_BIN:-$top/build/bin}/sdcadm-docker
-[ -x "$adm" ] || { echo "no $adm"; exit 77; }
+[ -x "$adm" ] || { echo "no $adm"; exit 1; }
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/80-adm-cleanup.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 trap 'exit 1' INT TERM

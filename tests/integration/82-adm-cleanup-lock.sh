@@ -6,8 +6,8 @@
 set -eu
 top=${SDC_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 adm=${SDC_BIN:-$top/build/bin}/sdcadm-docker
-[ -x "$adm" ] || { echo "no $adm"; exit 77; }
-command -v flock >/dev/null || { echo "no flock(1)"; exit 77; }
+[ -x "$adm" ] || { echo "no $adm"; exit 1; }
+command -v flock >/dev/null || { echo "no flock(1)"; exit 1; }
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/82-adm-lock.XXXXXX")
 holder=
 cleanup() {

@@ -7,8 +7,8 @@
 set -eu
 top=${SDC_TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 adm=${SDC_BIN:-$top/build/bin}/sdcadm-docker
-[ -x "$adm" ] || { echo "no $adm"; exit 77; }
-command -v tmux >/dev/null || { echo "no tmux"; exit 77; }
+[ -x "$adm" ] || { echo "no $adm"; exit 1; }
+command -v tmux >/dev/null || { echo "no tmux"; exit 1; }
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/84-adm-shell.XXXXXX")
 n=0
 T=
