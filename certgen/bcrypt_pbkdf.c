@@ -4,15 +4,12 @@
  * OpenSSH derives the cipher key with bcrypt_pbkdf: PBKDF2-like rounds of
  * SHA-512 around "eksblowfish", Blowfish with its costly key schedule.
  * OpenSSL offers neither bcrypt nor a Blowfish whose schedule we could
- * drive, so both are here.  Blowfish starts from the hexadecimal digits of
- * pi; rather than carry a 4 KiB table we compute them once, the first
- * time an encrypted key is read, with Machin's formula in OpenSSL's
- * bignums (a few milliseconds).
+ * drive, so both are here, checked against OpenBSD's known answers
+ * (tests/unit/test_certgen_bcrypt.c).  Blowfish starts from the digits of
+ * pi, kept as a table in blowfish-pi.c.
  */
-#include <pthread.h>
 #include <string.h>
 
-#include <openssl/bn.h>
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
 
@@ -23,68 +20,12 @@ struct blf {
 	uint32_t s[4][256];
 };
 
-#define BLF_WORDS (18 + 4 * 256)
-#define PI_GUARD_BITS 64
-
-static struct blf blf_init;
-static int blf_init_ok;
-static pthread_once_t blf_once = PTHREAD_ONCE_INIT;
-
-/* sum += sign * scale * arctan(1/x), by the Gregory series. */
-static int
-pi_arctan(BIGNUM *sum, const BIGNUM *scale, BN_ULONG x, int sign)
-{
-	BIGNUM *power = BN_dup(scale), *term = BN_new();
-	BN_ULONG k;
-	int ok = power != NULL && term != NULL && BN_div_word(power, x) != (BN_ULONG)-1;
-
-	for (k = 0; ok && !BN_is_zero(power); k++) {
-		ok = BN_copy(term, power) != NULL && BN_div_word(term, 2 * k + 1) != (BN_ULONG)-1;
-		if (ok)
-			ok = (k % 2 == 0) == (sign > 0) ? BN_add(sum, sum, term) :
-			    BN_sub(sum, sum, term);
-		if (ok)
-			ok = BN_div_word(power, x * x) != (BN_ULONG)-1;
-	}
-	BN_free(power);
-	BN_free(term);
-	return ok;
-}
-
-/* pi = 16 arctan(1/5) - 4 arctan(1/239); its fraction fills the state. */
+/* A fresh state: the digits of pi (blowfish-pi.c), P array then S boxes. */
 static void
-pi_fill_state(void)
+blf_init(struct blf *c)
 {
-	int bits = BLF_WORDS * 32;
-	unsigned char *digits = OPENSSL_malloc(BLF_WORDS * 4);
-	BIGNUM *scale = BN_new(), *a = BN_new(), *b = BN_new(), *three = BN_new();
-	int ok;
-
-	BN_zero(a);
-	BN_zero(b);
-	ok = digits != NULL && scale != NULL && a != NULL && b != NULL && three != NULL &&
-	    BN_set_word(scale, 1) && BN_lshift(scale, scale, bits + PI_GUARD_BITS) &&
-	    pi_arctan(a, scale, 5, 1) && pi_arctan(b, scale, 239, 1) &&
-	    BN_lshift(a, a, 4) && BN_lshift(b, b, 2) && BN_sub(a, a, b) &&
-	    BN_copy(three, scale) != NULL && BN_mul_word(three, 3) &&
-	    BN_sub(a, a, three) && BN_rshift(a, a, PI_GUARD_BITS) &&
-	    BN_bn2binpad(a, digits, BLF_WORDS * 4) == BLF_WORDS * 4;
-	/* The digits fill the P array, then the four S boxes. */
-	for (int i = 0; ok && i < BLF_WORDS; i++) {
-		const unsigned char *d = digits + 4 * i;
-		uint32_t v = (uint32_t)d[0] << 24 | (uint32_t)d[1] << 16 | (uint32_t)d[2] << 8 | d[3];
-
-		if (i < 18)
-			blf_init.p[i] = v;
-		else
-			blf_init.s[(i - 18) / 256][(i - 18) % 256] = v;
-	}
-	blf_init_ok = ok && blf_init.p[0] == 0x243f6a88;
-	OPENSSL_free(digits);
-	BN_free(scale);
-	BN_free(a);
-	BN_free(b);
-	BN_free(three);
+	memcpy(c->p, blowfish_pi, sizeof c->p);
+	memcpy(c->s, blowfish_pi + 18, sizeof c->s);
 }
 
 static uint32_t
@@ -150,10 +91,11 @@ static void
 bcrypt_hash(const uint8_t *sha2pass, const uint8_t *sha2salt, uint8_t out[32])
 {
 	static const char magic[] = "OxychromaticBlowfishSwatDynamite";
-	struct blf c = blf_init;
+	struct blf c;
 	uint32_t cdata[8];
 	size_t j = 0;
 
+	blf_init(&c);
 	blf_expand(&c, sha2salt, 64, sha2pass, 64);
 	for (int i = 0; i < 64; i++) {
 		blf_expand(&c, NULL, 0, sha2salt, 64);
@@ -185,9 +127,6 @@ certgen_bcrypt_pbkdf(const char *pass, size_t passlen, const unsigned char *salt
 	if (rounds < 1 || passlen == 0 || saltlen == 0 || saltlen > 64 || keylen == 0 ||
 	    keylen > 32 * 32)
 		return sdc_make_error(err, 0, "bad bcrypt parameters");
-	pthread_once(&blf_once, pi_fill_state);
-	if (!blf_init_ok)
-		return sdc_make_error(err, 0, "could not set up Blowfish");
 	stride = (keylen + sizeof out - 1) / sizeof out;
 	amt = (keylen + stride - 1) / stride;
 	memcpy(countsalt, salt, saltlen);

@@ -42,6 +42,10 @@ EVP_PKEY *certgen_build_ec(const char *group, const unsigned char *point, size_t
 EVP_PKEY *certgen_build_ed25519(const unsigned char *pub, size_t publen,
     const unsigned char *seed, sdc_error_t *err);
 
+/* Blowfish's initial state, the digits of pi (blowfish-pi.c). */
+#define BLOWFISH_PI_WORDS (18 + 4 * 256)
+extern const uint32_t blowfish_pi[BLOWFISH_PI_WORDS];
+
 /* OpenSSH's key derivation for encrypted keys (bcrypt_pbkdf.c). */
 int certgen_bcrypt_pbkdf(const char *pass, size_t passlen, const unsigned char *salt,
     size_t saltlen, unsigned char *key, size_t keylen, unsigned int rounds, sdc_error_t *err);
