@@ -4,21 +4,25 @@
  * The source is chosen up front (a prompt, a file, an environment
  * variable) but consulted only once a key turns out to be encrypted, so a
  * plain key never prompts.  The prompt talks to /dev/tty rather than
- * stdin/stdout, which scripts may have redirected, and turns echo off.
- * Whatever was fetched is wiped before it is freed.
+ * stdin/stdout, which scripts may have redirected; it is OpenSSL's, which
+ * turns echo off and restores the terminal on Ctrl-C.  Whatever was
+ * fetched is wiped before it is freed.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 
 #include "certgen.h"
 #include "xalloc.h"
+
+/* Longer than any passphrase typed by hand; ssh-keygen allows 1023. */
+#define PASSPHRASE_MAX 1023
 
 /* Read one line from fd (up to a newline or EOF) without stdio, so no
  * copy of the secret lingers in a FILE buffer. */
@@ -65,30 +69,31 @@ passphrase_from_file(const char *path, sdc_error_t *err)
 	return line;
 }
 
+/* The prompt is OpenSSL's (its UI reads /dev/tty with echo off and, on
+ * Ctrl-C or another terminating signal, puts the terminal back before
+ * reporting the interruption), into a buffer that is wiped here. */
 static char *
 passphrase_prompt(const char *what, sdc_error_t *err)
 {
-	struct termios old, quiet;
-	char *line;
-	int fd, echo_off;
+	char buf[PASSPHRASE_MAX + 1], *prompt, *line = NULL;
+	int fd, rc;
 
 	fd = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
 	if (fd < 0)
 		return sdc_make_error(err, 0,
 		    "the key is encrypted and there is no terminal to ask for its passphrase"),
 		    NULL;
-	dprintf(fd, "Enter passphrase for %s: ", what);
-	echo_off = tcgetattr(fd, &old) == 0;
-	if (echo_off) {
-		quiet = old;
-		quiet.c_lflag &= ~(tcflag_t)ECHO;
-		quiet.c_lflag |= ECHONL;
-		tcsetattr(fd, TCSAFLUSH, &quiet);
-	}
-	line = passphrase_read_line(fd, err);
-	if (echo_off)
-		tcsetattr(fd, TCSAFLUSH, &old);
 	close(fd);
+	xasprintf(&prompt, "Enter passphrase for %s: ", what);
+	rc = EVP_read_pw_string_min(buf, 0, sizeof buf, prompt, 0);
+	free(prompt);
+	if (rc == 0)
+		line = xstrdup(buf);
+	else if (rc == -2)
+		sdc_make_error(err, 0, "interrupted while asking for the passphrase");
+	else
+		sdc_make_error(err, 0, "could not read the passphrase from the terminal");
+	OPENSSL_cleanse(buf, sizeof buf);
 	return line;
 }
 

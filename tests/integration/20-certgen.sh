@@ -133,5 +133,30 @@ for t in "rsa -b 2048" "ecdsa -b 256" "ecdsa -b 384" "ecdsa -b 521" "ed25519"; d
 	done
 done
 
+# Every cipher ssh-keygen can encrypt a key with (-Z): the eight the reader
+# accepts give the key's own fingerprint, a wrong passphrase says so; the
+# others are refused by name, before any passphrase is asked.
+for cipher in $(ssh -Q cipher); do
+	k=$tmp/cipher-$cipher
+	ssh-keygen -q -t ed25519 -a 2 -N "$pass" -Z "$cipher" -f "$k" >/dev/null ||
+	    { fail "ssh-keygen -Z $cipher"; continue; }
+	want=$(ssh-keygen -l -E sha256 -f "$k.pub" | cut -d' ' -f2)
+	rm "$k.pub"
+	case $cipher in
+	3des-cbc|chacha20-poly1305@openssh.com)
+		msg=$($bin fingerprint --passphrase-env PASS "$k" 2>&1 </dev/null) &&
+		    fail "$cipher: accepted"
+		echo "$msg" | grep -q "unsupported cipher $cipher" ||
+		    fail "$cipher: unclear message: $msg" ;;
+	*)
+		[ "$($bin fingerprint --passphrase-env PASS "$k" </dev/null)" = "$want" ] ||
+		    fail "$cipher: fingerprint of the decrypted key"
+		msg=$($bin fingerprint --passphrase-env WRONG "$k" 2>&1 </dev/null) &&
+		    fail "$cipher: wrong passphrase accepted"
+		echo "$msg" | grep -q "wrong passphrase" || fail "$cipher: unclear message: $msg" ;;
+	esac
+	echo "ok cipher $cipher"
+done
+
 echo "failures: $failures"
 [ $failures -eq 0 ]

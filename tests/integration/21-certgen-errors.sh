@@ -5,11 +5,12 @@
 # Also the server subcommand (SANs, CA kept across runs) and --help.
 set -u
 bin=${SDC_BIN:?}/sdc-docker-certgen
-for c in ssh-keygen openssl; do
+for c in ssh-keygen openssl tmux; do
 	command -v $c >/dev/null || { echo "no $c"; exit 1; }
 done
 tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT INT TERM
+T=:
+trap '$T kill-server 2>/dev/null; rm -rf "$tmp"' EXIT INT TERM
 failures=0
 fail() { echo "FAIL: $*"; failures=$((failures + 1)); }
 
@@ -93,6 +94,36 @@ $bin server --cn other --san DNS:other --out "$s" || fail "server again"
 openssl verify -CAfile "$s/ca.pem" "$s/server-cert.pem" >/dev/null || fail "new server chain"
 msg=$($bin server --cn x --san URI:http://x --out "$tmp/badsan" 2>&1) && fail "URI SAN accepted"
 echo "$msg" | grep -q "neither DNS:name nor IP:address" || fail "bad SAN message: $msg"
+
+# The passphrase prompt, on a terminal of its own: typed without echo it
+# opens the key; Ctrl-C at the prompt ends the command with the terminal
+# as it was (echo on), not left silent.  The shell around it catches
+# SIGINT with a handler, so it survives to report the terminal's modes.
+wait_for() { # FILE-OR-PANE-TEXT CHECK...
+	i=0
+	while ! "$@" && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+	"$@"
+}
+pane_says() { $T capture-pane -p 2>/dev/null | grep -q "$1"; }
+cp "$tmp/ecenc" "$tmp/ecenc-alone"	# no .pub beside it: the key must be opened
+prompt_session() { # KEYS...
+	rm -f "$tmp/done"
+	$T kill-server 2>/dev/null
+	n=$((${n:-0} + 1)); T="tmux -S $tmp/tmux$n.sock"	# a server per session
+	$T new-session -d -x 120 -y 20 "sh -c 'trap : INT; stty echo; $bin fingerprint $tmp/ecenc-alone >$tmp/fp.out 2>$tmp/fp.err; echo \$? >$tmp/rc; stty -a >$tmp/stty.out; touch $tmp/done; sleep 60'"
+	wait_for pane_says "Enter passphrase for" || fail "prompt: no prompt shown"
+	$T send-keys "$@"
+	wait_for test -e "$tmp/done" || fail "prompt: the command did not end"
+}
+prompt_session sekrit Enter
+[ "$(cat "$tmp/fp.out")" = "$(ssh-keygen -l -E sha256 -f "$tmp/ecenc.pub" | cut -d' ' -f2)" ] ||
+    fail "prompt: typed passphrase did not open the key: $(cat "$tmp/fp.err")"
+pane_says sekrit && fail "prompt: the passphrase was echoed"
+prompt_session C-c
+[ "$(cat "$tmp/rc")" != 0 ] || fail "prompt: Ctrl-C did not stop the command"
+grep -q -- "-echo\b" "$tmp/stty.out" && fail "prompt: Ctrl-C left echo off"
+grep -q "interrupted" "$tmp/fp.err" || fail "prompt: Ctrl-C message: $(cat "$tmp/fp.err")"
+echo "prompt: typed, and Ctrl-C restores the terminal"
 
 echo "failures: $failures"
 [ $failures -eq 0 ]
