@@ -61,6 +61,8 @@ openssh_dearmour(const char *text, size_t len, struct buf *out, sdc_error_t *err
 	int rc;
 
 	b = memmem(text, len, OPENSSH_BEGIN, strlen(OPENSSH_BEGIN));
+	if (b == NULL)
+		return sdc_make_error(err, 0, "no BEGIN line");
 	b += strlen(OPENSSH_BEGIN);
 	e = memmem(b, len - (size_t)(b - text), OPENSSH_END, strlen(OPENSSH_END));
 	if (e == NULL)
