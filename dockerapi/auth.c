@@ -40,7 +40,7 @@ struct auth_result {
 	int status;             /* 0 when the certificate was accepted */
 	char *message;
 	char account_uuid[37];
-	char *key_md5;
+	char *key_sha256;	/* the vouching key, by its SHA-256 fingerprint */
 };
 
 static void
@@ -49,7 +49,7 @@ auth_result_free(void *p)
 	struct auth_result *r = p;
 
 	free(r->message);
-	free(r->key_md5);
+	free(r->key_sha256);
 	free(r);
 }
 
@@ -64,12 +64,12 @@ refuse(const char *fmt, const char *arg)
 }
 
 static struct auth_result *
-accept_key(const char *account_uuid, const char *key_md5)
+accept_key(const char *account_uuid, const char *key_sha256)
 {
 	struct auth_result *r = xcalloc(1, sizeof *r);
 
 	snprintf(r->account_uuid, sizeof r->account_uuid, "%s", account_uuid);
-	r->key_md5 = xstrdup(key_md5);
+	r->key_sha256 = xstrdup(key_sha256);
 	return r;
 }
 
@@ -94,7 +94,7 @@ auth_check_remembered(struct dockerapi *d, X509 *peer, const char *login)
 		    store_bind_text(q, 2, k->md5, &err) == 0 &&
 		    store_bind_text(q, 3, k->sha256, &err) == 0 &&
 		    store_step(q, &err) == 1)
-			r = accept_key(store_col_text(q, 0), k->md5);
+			r = accept_key(store_col_text(q, 0), k->sha256);
 		store_finalize(q);
 	}
 	sdc_error_release(&err);
@@ -151,7 +151,7 @@ auth_check_cert(struct dockerapi *d, X509 *peer)
 		sdc_error_release(&err);
 		r = refuse("%s", AUTH_NOT_VOUCHED);
 	} else
-		r = accept_key(a->uuid, keys[i].md5);
+		r = accept_key(a->uuid, keys[i].sha256);
 	account_pubkeys_free(keys, nkeys);
 	account_free(a);
 	free(login);
@@ -185,18 +185,20 @@ auth_dc_allowed(const struct dockerapi *d, const struct account *a)
 	return false;
 }
 
-/* The key that vouched at the handshake is still the account's. */
+/* The key that vouched at the handshake is still the account's: matched
+ * by SHA-256, as the memo matches, not by MD5, whose collisions are
+ * cheap. */
 static bool
-auth_key_current(struct dockerapi *d, const struct account *a, const char *md5)
+auth_key_current(struct dockerapi *d, const struct account *a, const char *sha256)
 {
 	struct store_stmt *q;
 	sdc_error_t err = NULL;
 	int rc = -1;
 
 	if (store_prepare(d->store, &q, "SELECT 1 FROM account_keys WHERE "
-	    "account_uuid = ? AND fingerprint = ?", &err) == 0) {
+	    "account_uuid = ? AND sha256 = ?", &err) == 0) {
 		if (store_bind_text(q, 1, a->uuid, &err) == 0 &&
-		    store_bind_text(q, 2, md5, &err) == 0)
+		    store_bind_text(q, 2, sha256, &err) == 0)
 			rc = store_step(q, &err);
 		store_finalize(q);
 	}
@@ -240,7 +242,7 @@ auth_account(struct dockerapi *d, struct http_request *req)
 	} else {
 		a = account_find(d, r->account_uuid, &err);
 		sdc_error_release(&err);
-		if (a == NULL || !auth_key_current(d, a, r->key_md5)) {
+		if (a == NULL || !auth_key_current(d, a, r->key_sha256)) {
 			api_error(req, 401, "Unauthorized: the key of this "
 			    "certificate is no longer registered");
 			account_free(a);
