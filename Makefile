@@ -18,7 +18,7 @@ VERSION := 0.1.0
 # with every library shared (and the shared libarchive would load libxml2,
 # ICU and libstdc++ as well, for formats never read here).  These expand
 # when used, not when make reads this: the packages may not be there yet.
-STATIC_PKGS := libevent libevent_openssl jansson yaml-0.1 sqlite3 uuid libarchive liburing
+STATIC_PKGS := libevent libevent_openssl jansson yaml-0.1 sqlite3 uuid libarchive
 SHARED_PKGS := openssl libedit ncursesw
 PKGS := $(STATIC_PKGS) $(SHARED_PKGS)
 STATIC_LIBS = $(filter-out -lssl -lcrypto -lxml2 -lm,\

@@ -30,9 +30,8 @@
  * does not pile up) and at end of file, and starts again as the parser
  * drains the input; see conn_read_watch.
  *
- * Plain connections' output leaves in batches, through io_uring, at the end
- * of the loop pass that queued it (http-uring.c); where the kernel has no
- * io_uring it is written at once, see http_conn_flush.
+ * Plain connections' output is written at once, from the call that queued
+ * it, see http_conn_flush; TLS output goes through the bufferevent.
  *
  * After an answer that ends the connection we half-close and read (and
  * drop) what the client still sends for a moment before closing: closing
@@ -96,12 +95,10 @@ http_conn_unsent(struct http_conn *c)
 {
 	if (c->bev == NULL)
 		return 0;
-	return evbuffer_get_length(bufferevent_get_output(c->bev)) +
-	    http_uring_unsent(c);
+	return evbuffer_get_length(bufferevent_get_output(c->bev));
 }
 
-/* Plain sockets with a ring send at the end of the loop pass (http-uring.c).
- * Without one they are written at once, from the call that queued the bytes:
+/* Plain sockets are written at once, from the call that queued the bytes:
  * a small answer then costs one writev and no epoll changes, where going
  * through EV_WRITE costs two epoll_ctl calls and a loop turn.  EV_WRITE is
  * on only while output waits (the loop discipline of MODELS.md).  A write
@@ -117,10 +114,6 @@ http_conn_flush(struct http_conn *c)
 	out = bufferevent_get_output(c->bev);
 	if (evbuffer_get_length(out) == 0)
 		return;
-	if (c->send != NULL) {
-		http_uring_want(c);
-		return;
-	}
 	if (c->ssl == NULL && !(bufferevent_get_enabled(c->bev) & EV_WRITE)) {
 		/* A bufferevent keeps its output's start frozen except in its
 		 * own write callback; do as that callback does. */
@@ -164,13 +157,7 @@ conn_unlink(struct http_conn **head, struct http_conn *c)
 void
 http_conn_free(struct http_conn *c)
 {
-	if (!c->kept)
-		conn_unlink(&c->srv->dead, c);
-	if (http_uring_keep(c)) {
-		c->kept = true;         /* the send's completion frees it */
-		return;
-	}
-	http_uring_forget(c);
+	conn_unlink(&c->srv->dead, c);
 	http_parse_free(&c->ps);
 	http_req_free(c->cur);
 	if (c->data_free != NULL && c->data != NULL)
@@ -192,7 +179,6 @@ http_conn_close(struct http_conn *c)
 		return;
 	c->state = CONN_DEAD;
 	conn_read_watch(c);             /* before the socket goes */
-	http_uring_release(c);
 	if (r != NULL && r->dispatched && !r->answered) {
 		r->gone = true;
 		if (r->on_close != NULL)
@@ -221,7 +207,6 @@ http_conn_detach(struct http_conn *c)
 {
 	struct bufferevent *bev = c->bev;
 
-	http_uring_settle(c);
 	c->bev = NULL;
 	c->ssl = NULL;
 	bufferevent_setcb(bev, NULL, NULL, NULL, NULL);
@@ -582,16 +567,6 @@ conn_writecb(struct bufferevent *bev, void *arg)
 		r->on_drain(&r->pub, r->on_drain_arg);
 }
 
-void
-http_conn_sent(struct http_conn *c, int error)
-{
-	if (error != 0) {
-		log_debug("http: send: %s", strerror(error));
-		http_conn_close(c);
-	} else
-		conn_writecb(c->bev, c);
-}
-
 static void
 conn_tls_ready(struct http_conn *c)
 {
@@ -748,7 +723,6 @@ http_conn_accept(struct http_listener *l, int fd, struct http_peer *peer)
 		c->rd = event_new(srv->base, fd, EV_READ | EV_PERSIST,
 		    conn_read_plain, c);
 		conn_read_watch(c);
-		http_uring_attach(c);
 	}
 	conn_link(&srv->conns, c);
 	srv->nconns++;

@@ -8,8 +8,6 @@
  *                   limits checked at accept
  *   http-conn.c     one connection: input → parser → head hook → body →
  *                   handler, timers, close, lingering close
- *   http-uring.c    plain connections' output, sent in batches through
- *                   io_uring at the end of each loop pass
  *   http-parse.c    bytes → struct http_req, with no sockets at all (the
  *                   fuzz target drives it directly)
  *   http-reply.c    response heads, replies, streams, hijack
@@ -158,8 +156,6 @@ struct http_server {
 	struct event *ev_done;
 	struct event *ev_resume;        /* accept again after an accept error */
 	struct buf scratch;             /* response heads are built here */
-	struct http_uring *uring;       /* made at the first plain connection */
-	bool uring_failed;              /* the kernel said no: writev */
 };
 
 struct http_conn {
@@ -167,8 +163,6 @@ struct http_conn {
 	struct http_conn *prev, *next;
 	struct bufferevent *bev;        /* NULL once hijacked or closed */
 	SSL *ssl;                       /* NULL on plain connections */
-	struct http_send *send;         /* output batched by http-uring.c, or
-	                                   NULL: written with writev */
 	bool ready;                     /* plain, or TLS handshake done and
 	                                   the peer accepted */
 	bool pending;                   /* no first request head yet */
@@ -188,7 +182,6 @@ struct http_conn {
 	bool eof;                       /* the client sent all it will send */
 	bool dispatching;               /* inside the handler's call */
 	bool parsing;                   /* inside the parser: input in use */
-	bool kept;                      /* freed, but a send still holds it */
 };
 
 /* A new connection, counted against peer (may be NULL). */
@@ -205,35 +198,9 @@ void http_conn_flush(struct http_conn *c);
 struct evbuffer *http_conn_output(struct http_conn *c);
 /* Bytes of output not yet taken by the kernel. */
 size_t http_conn_unsent(struct http_conn *c);
-/* A batched send ended (http-uring.c): error is its errno, or 0 when all the
- * output has gone.  Does what the bufferevent's write callback would. */
-void http_conn_sent(struct http_conn *c, int error);
 /* Give the bufferevent away: the connection forgets it and closes. */
 struct bufferevent *http_conn_detach(struct http_conn *c);
 void http_conn_set_drain_mark(struct http_conn *c, size_t low);
-
-/* --- http-uring.c --- */
-
-/* Send this plain connection's output through the server's ring; false
- * when there is no ring (the connection then writes with writev). */
-bool http_uring_attach(struct http_conn *c);
-/* The connection has output: send it at the end of this loop pass. */
-void http_uring_want(struct http_conn *c);
-/* Bytes the kernel was given and has not yet taken. */
-size_t http_uring_unsent(const struct http_conn *c);
-/* The socket is about to close: submit what names it. */
-void http_uring_release(struct http_conn *c);
-/* The socket is about to be handed over: end the send in the kernel and
- * put what it did not send back in front of the output. */
-void http_uring_settle(struct http_conn *c);
-/* True, and the connection is freed by the completion, while a send of
- * its is in the kernel. */
-bool http_uring_keep(struct http_conn *c);
-/* Free the connection's part (from http_conn_free). */
-void http_uring_forget(struct http_conn *c);
-/* Close the ring, which cancels the sends still in it, and free the
- * connections those held. */
-void http_uring_free(struct http_server *srv);
 
 /* --- http-listen.c --- */
 

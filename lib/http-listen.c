@@ -482,7 +482,6 @@ http_server_free(struct http_server *srv)
 	while (srv->dead != NULL)
 		http_conn_free(srv->dead);
 	http_peers_free(srv);
-	http_uring_free(srv);           /* frees those a send still held */
 	for (size_t i = 0; i < srv->nlisteners; i++) {
 		SSL_CTX_free(srv->listeners[i]->tls);
 		free(srv->listeners[i]->unix_path);

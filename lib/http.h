@@ -101,8 +101,6 @@ struct http_server_options {
 	                                   default 10 (at most the request
 	                                   timeout) */
 	const char *server_header;      /* "Server:" value; NULL for none */
-	bool no_uring;                  /* write with writev, never batch the
-	                                   writes through io_uring */
 };
 
 /* --- the server --- */
@@ -133,9 +131,6 @@ void http_server_set_limits(struct http_server *srv,
 /* Connections open now, and those refused at accept by a limit. */
 int http_server_connections(const struct http_server *srv);
 unsigned long http_server_refused(const struct http_server *srv);
-/* True once plain connections' output goes out through io_uring (from the
- * first plain connection on, unless the kernel refused the ring). */
-bool http_server_uses_uring(const struct http_server *srv);
 
 /* --- reading a request --- */
 

@@ -55,7 +55,7 @@ main(int argc, char **argv)
 	struct event *sigterm, *sigint;
 	sdc_error_t err = NULL;
 
-	/* info: the server says so when the kernel refuses io_uring */
+	/* info level: what the server says as it starts */
 	log_init("sdc-http-bench", 2, LOG_INFO);
 	base = event_base_new();
 	srv = http_server_new(base, &opts);

@@ -6,10 +6,6 @@
  * Each test starts its own server (options differ) in a thread, with one
  * handler that dispatches on the path; what the server saw is reported
  * back through the atomic fields of `seen`.
- *
- * The whole suite runs twice: with plain connections' output batched
- * through io_uring, and with it written by writev (no_uring), the path a
- * kernel without io_uring gets.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -17,7 +13,6 @@
 #include <stdint.h>
 #include <sys/stat.h>
 #include <cmocka.h>
-#include <liburing.h>
 
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
@@ -25,7 +20,6 @@
 #include "test_http_util.h"
 
 static struct ts *g_ts;
-static bool g_no_uring;                 /* this run writes with writev */
 
 static struct {
 	atomic_int closed;              /* on_close ran */
@@ -314,7 +308,6 @@ server(const struct http_server_options *opts)
 
 	if (opts != NULL)
 		o = *opts;
-	o.no_uring = g_no_uring;
 	memset(&seen, 0, sizeof seen);
 	hj_reset();
 	g_ts = ts_new(&o, handler, NULL);
@@ -992,35 +985,6 @@ test_graceful_shutdown(void **state)
 	done(ts);
 }
 
-/* Does this kernel let us make a ring at all? */
-static bool
-kernel_has_uring(void)
-{
-	struct io_uring ring;
-
-	if (io_uring_queue_init(2, &ring, 0) < 0)
-		return false;
-	io_uring_queue_exit(&ring);
-	return true;
-}
-
-static void
-test_uring_in_use(void **state)
-{
-	struct ts *ts = server(NULL);
-	struct tc *tc = tc_connect(ts->port);
-	struct tresp r;
-
-	assert_int_equal(tc_request(tc, "GET /hello HTTP/1.1\r\n\r\n", &r), 200);
-	tresp_free(&r);
-	if (g_no_uring)
-		assert_false(http_server_uses_uring(ts->srv));
-	else if (kernel_has_uring())
-		assert_true(http_server_uses_uring(ts->srv));
-	tc_close(tc);
-	done(ts);
-}
-
 static void
 expect_bigbody(struct tc *tc)
 {
@@ -1096,20 +1060,6 @@ test_free_while_sending(void **state)
 	tc_close(tc);
 }
 
-static int
-run_with_uring(void **state)
-{
-	g_no_uring = false;
-	return 0;
-}
-
-static int
-run_with_writev(void **state)
-{
-	g_no_uring = true;
-	return 0;
-}
-
 int
 main(void)
 {
@@ -1134,12 +1084,10 @@ main(void)
 		cmocka_unit_test(test_peer_limits),
 		cmocka_unit_test(test_handshake_timeout),
 		cmocka_unit_test(test_owner_and_finish),
-		cmocka_unit_test(test_uring_in_use),
 		cmocka_unit_test(test_hijack_after_stuck_answer),
 		cmocka_unit_test(test_reset_while_sending),
 		cmocka_unit_test(test_free_while_sending),
 	};
 
-	return cmocka_run_group_tests_name("io_uring", tests, run_with_uring, NULL) |
-	    cmocka_run_group_tests_name("writev", tests, run_with_writev, NULL);
+	return cmocka_run_group_tests(tests, NULL, NULL);
 }
