@@ -528,6 +528,7 @@ containers_init(struct dockerapi *d, sdc_error_t *err)
 	    d->cfg.zones : "/zones");
 	cs->rt.zones = cs->zones;
 	isolation_init(cs);
+	lxcfs_init(cs);
 	d->containers = cs;
 	events_init(cs);
 	if (store_migrate(d->store, "containers", ctr_migrations, err) < 0 ||

@@ -106,6 +106,8 @@ bool ctr_running(const struct ctr *c);
 const char *ctr_status_word(const struct ctr *c);
 /* isolation.c: the account's user namespace; the bench's switch. */
 void isolation_init(struct containers *cs);
+/* lxcfs.c: mount (or find) lxcfs and set cs->rt.lxcfs_dir, or log why not. */
+void lxcfs_init(struct containers *cs);
 bool isolation_bench_without(const char *what);
 int isolation_idmap(struct containers *cs, const char *account,
     struct rt_idmap *out, sdc_error_t *err);

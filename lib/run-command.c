@@ -46,11 +46,16 @@ run_spawn(const struct run_command *rc, int outfd, int errfd, pid_t *pid)
 
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-	if (outfd >= 0)
+	if (rc->log_path != NULL) {
+		posix_spawn_file_actions_addopen(&fa, 1, rc->log_path,
+		    O_WRONLY | O_APPEND | O_CREAT, 0600);
+		posix_spawn_file_actions_adddup2(&fa, 1, 2);
+	} else if (outfd >= 0)
 		posix_spawn_file_actions_adddup2(&fa, outfd, 1);
 	else
 		posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
-	posix_spawn_file_actions_adddup2(&fa, errfd, 2);
+	if (rc->log_path == NULL)
+		posix_spawn_file_actions_adddup2(&fa, errfd, 2);
 	r = posix_spawnp(pid, rc->argv[0], &fa, NULL, (char *const *)rc->argv,
 	    environ);
 	posix_spawn_file_actions_destroy(&fa);
@@ -106,7 +111,7 @@ run_command(struct run_command *rc, sdc_error_t *err)
 	rc->exit_code = -1;
 	if (pipe2(ep, O_CLOEXEC) < 0)
 		return sdc_make_error(err, errno, "pipe");
-	if (rc->out != NULL && pipe2(op, O_CLOEXEC) < 0) {
+	if (rc->out != NULL && rc->log_path == NULL && pipe2(op, O_CLOEXEC) < 0) {
 		close(ep[0]);
 		close(ep[1]);
 		return sdc_make_error(err, errno, "pipe");
@@ -121,6 +126,8 @@ run_command(struct run_command *rc, sdc_error_t *err)
 			close(op[0]);
 		return sdc_make_error(err, r, "running %s", rc->argv[0]);
 	}
+	/* With a log file the child has no end of the pipe: it reads as
+	 * closed at once, and the wait below is for the child alone. */
 	late = run_collect(op[0], ep[0], rc->out != NULL ? rc->out : &discard,
 	    &errbuf, rc->timeout_ms);
 	if (late)

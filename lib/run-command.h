@@ -11,6 +11,10 @@
  * stands (a program's own wording is what a user can act on).  With a
  * timeout the child is killed with SIGKILL when it runs over, and the
  * error says so: a hung helper never holds its caller forever.
+ *
+ * A daemon that must outlive its caller is started through setsid -f
+ * with log_path set: its output goes to that file, nothing is captured,
+ * and the call returns as soon as setsid has forked it away.
  */
 #ifndef SDC_RUN_COMMAND_H
 #define SDC_RUN_COMMAND_H
@@ -24,6 +28,8 @@ struct run_command {
 	const char *const *argv;	/* argv[0]: a path, or a name in $PATH */
 	int timeout_ms;			/* 0: wait as long as it takes */
 	struct buf *out;		/* its stdout, or NULL: /dev/null */
+	const char *log_path;		/* stdout and stderr appended here
+					 * instead (out is then unused) */
 	int exit_code;			/* set: its exit status, or 128 + signal */
 };
 

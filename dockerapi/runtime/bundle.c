@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "xalloc.h"
 #include "dockerapi/runtime/internal.h"
@@ -133,8 +134,31 @@ rt_bundle_mount(const char *dest, const char *type, const char *src,
 	    "source", src, "options", o);
 }
 
+/* The files lxcfs answers per cgroup, bound over the container's own
+ * (dockerapi/lxcfs.c says why). */
+static const char *const rt_bundle_lxcfs[] = {
+	"/proc/cpuinfo", "/proc/diskstats", "/proc/meminfo", "/proc/stat",
+	"/proc/swaps", "/proc/uptime", NULL,
+};
+
+static void
+rt_bundle_lxcfs_mounts(json_t *m, const char *lxcfs_dir)
+{
+	struct stat st;
+	char *src;
+
+	for (const char *const *f = rt_bundle_lxcfs; *f != NULL; f++) {
+		xasprintf(&src, "%s%s", lxcfs_dir, *f);
+		if (stat(src, &st) == 0)
+			json_array_append_new(m, rt_bundle_mount(*f, "bind", src,
+			    "bind,rprivate,ro,nosuid,nodev,noexec"));
+		free(src);
+	}
+}
+
 static json_t *
-rt_bundle_mounts(const struct rt_spec *spec, const char *dir)
+rt_bundle_mounts(const struct rt_config *cfg, const struct rt_spec *spec,
+    const char *dir)
 {
 	json_t *m = json_array();
 	char *hosts, *hostname;
@@ -154,6 +178,8 @@ rt_bundle_mounts(const struct rt_spec *spec, const char *dir)
 	    "nosuid,noexec,nodev,ro"));
 	json_array_append_new(m, rt_bundle_mount("/sys/fs/cgroup", "cgroup",
 	    "cgroup", "nosuid,noexec,nodev,relatime,ro"));
+	if (cfg->lxcfs_dir != NULL)
+		rt_bundle_lxcfs_mounts(m, cfg->lxcfs_dir);
 	xasprintf(&hosts, "%s/hosts", dir);
 	xasprintf(&hostname, "%s/hostname", dir);
 	json_array_append_new(m, rt_bundle_mount("/etc/hosts", "bind", hosts,
@@ -262,7 +288,7 @@ rt_bundle_write(const struct rt_config *cfg, const struct rt_spec *spec,
 	config = json_pack("{s:s,s:o,s:{s:s,s:b},s:s,s:o,s:o}",
 	    "ociVersion", "1.0.2", "process", process,
 	    "root", "path", RT_DIR_ROOT, "readonly", spec->readonly_rootfs,
-	    "hostname", hostname, "mounts", rt_bundle_mounts(spec, dir),
+	    "hostname", hostname, "mounts", rt_bundle_mounts(cfg, spec, dir),
 	    "linux", rt_bundle_linux(cfg, spec));
 	/* the options first: seccomp follows the capabilities they leave */
 	if (rt_bundle_options(config, spec, dir, err) < 0 ||

@@ -51,6 +51,8 @@ struct rt_config {
 	const char *cgroup_parent;	/* NULL: "sdc-docker" */
 	bool no_seccomp;		/* no seccomp profile: for measuring its
 					 * cost only (bench/run), never for tenants */
+	const char *lxcfs_dir;		/* a mounted lxcfs whose /proc files are
+					 * bound over the container's; NULL: none */
 };
 
 /* A bind mount, e.g. a volume: source on the host, destination inside. */

@@ -1,15 +1,18 @@
 /*
  * test_run_command.c: lib/run-command against real programs: output
  * captured, stderr as the error, exit codes and signals, a missing
- * program, and a child that runs over its timeout (killed, and the call
+ * program, output sent to a log file, and a child that runs over its timeout (killed, and the call
  * returns near the deadline rather than when the child would have).
  */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "run-command.h"
@@ -76,6 +79,30 @@ test_missing_program(void **state)
 }
 
 static void
+test_log_file(void **state)
+{
+	char path[] = "/tmp/test_run_command.XXXXXX";
+	const char *argv[] = { "sh", "-c", "echo to-log; echo err-log >&2", NULL };
+	struct run_command rc = { .argv = argv, .log_path = path };
+	sdc_error_t err = NULL;
+	char text[64] = "";
+	FILE *f;
+	int fd;
+
+	(void)state;
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(run_command(&rc, &err), 0);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	assert_int_equal(fread(text, 1, sizeof text - 1, f), 15);
+	fclose(f);
+	unlink(path);
+	assert_string_equal(text, "to-log\nerr-log\n");
+}
+
+static void
 test_timeout_kills(void **state)
 {
 	const char *argv[] = { "sleep", "30", NULL };
@@ -99,6 +126,7 @@ main(void)
 		cmocka_unit_test(test_failure_says_stderr),
 		cmocka_unit_test(test_silent_failure_and_signal),
 		cmocka_unit_test(test_missing_program),
+		cmocka_unit_test(test_log_file),
 		cmocka_unit_test(test_timeout_kills),
 	};
 
