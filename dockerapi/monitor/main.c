@@ -213,6 +213,9 @@ main_setup(const struct mon_opts *o, sdc_error_t *err)
 		return -1;
 	if (attach_listen(mon_dirfd, err) < 0)
 		return -1;
+	/* before runc, which connects to it as it starts the container */
+	if (o->process == NULL && sysinfo_listen(mon_dirfd, err) < 0)
+		return -1;
 	if (o->attach_fd >= 0)
 		attach_client(o->attach_fd);
 	if (stdio_prepare(o, child, err) < 0 ||

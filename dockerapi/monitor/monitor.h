@@ -6,8 +6,9 @@
  * server of its attach socket and keeper of its exit status.  It is split
  * by job as conmon is: cli (options), loop (a poll() loop), runc (spawning
  * the runtime, the console socket), stdio (pipes or pty), log (json-file
- * and rotation), attach (the socket server), exit (reaping and the state
- * file) and sync (the one report to whoever started it).
+ * and rotation), attach (the socket server), sysinfo (the container's
+ * sysinfo(2) calls), exit (reaping and the state file) and sync (the one
+ * report to whoever started it).
  *
  * Memory is the constraint that shaped it: a host runs one monitor per
  * container, so the monitor is linked statically, uses fixed-size static
@@ -56,6 +57,10 @@ void loop_tick(int ms, void (*tick)(void), bool (*wanted)(void));
 void loop_run(void);
 long long loop_now_ms(void);	/* CLOCK_MONOTONIC, in ms */
 void loop_break(void);
+
+/* sysinfo.c: the container's sysinfo(2), answered through seccomp's
+ * notify descriptor, which runc hands to a socket in the folder. */
+int sysinfo_listen(int dirfd, sdc_error_t *err);
 
 /* runc.c */
 int runc_spawn(const struct mon_opts *o, int dirfd, const int child_fds[3],

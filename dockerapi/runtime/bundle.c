@@ -292,7 +292,7 @@ rt_bundle_write(const struct rt_config *cfg, const struct rt_spec *spec,
 	    "linux", rt_bundle_linux(cfg, spec));
 	/* the options first: seccomp follows the capabilities they leave */
 	if (rt_bundle_options(config, spec, dir, err) < 0 ||
-	    rt_seccomp_apply(cfg, config, err) < 0 ||
+	    rt_seccomp_apply(cfg, config, dir, err) < 0 ||
 	    rt_userns_apply(config, &spec->idmap, err) < 0) {
 		json_decref(config);
 		return -1;

@@ -108,7 +108,7 @@ void rt_bundle_options_exec(json_t *process, const json_t *container_process);
 /* seccomp.c: linux.seccomp from etc/seccomp.json, for the process's
  * bounding capabilities; rt_seccomp_apply() sets it in a config.json. */
 json_t *rt_seccomp_json(const json_t *caps, sdc_error_t *err);
-int rt_seccomp_apply(const struct rt_config *cfg, json_t *config,
+int rt_seccomp_apply(const struct rt_config *cfg, json_t *config, const char *dir,
     sdc_error_t *err);
 
 /* userns.c: the account's user namespace (idmap count 0: none). */

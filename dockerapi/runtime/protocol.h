@@ -30,6 +30,7 @@ enum rt_frame_type {
 #define RT_FILE_STATE "state.json"
 #define RT_FILE_LOCK "monitor.lock"
 #define RT_FILE_ATTACH "attach.sock"
+#define RT_FILE_SECCOMP "seccomp.sock"	/* runc hands the notify fd here */
 #define RT_FILE_PID "pid"
 #define RT_FILE_RUNC_LOG "runc.log"
 #define RT_FILE_PROCESS "process.json"

@@ -226,6 +226,15 @@ rt_seccomp_build(const json_t *p, const json_t *caps, sdc_error_t *err)
 	if (!rt_seccomp_has(caps, "CAP_SYS_ADMIN") && rt_seccomp_no_admin(rules,
 	    json_object_get(p, "without_cap_sys_admin"), err) < 0)
 		goto fail;
+	v = json_object_get(p, "notify");
+	if (json_array_size(v) > 0) {
+		names = json_array();
+		if (rt_seccomp_names(names, v, "notify", err) < 0)
+			goto fail;
+		json_array_append_new(rules, json_pack("{s:o,s:s}", "names",
+		    names, "action", "SCMP_ACT_NOTIFY"));
+		names = NULL;
+	}
 	return json_pack("{s:s,s:i,s:o,s:o}", "defaultAction", "SCMP_ACT_ERRNO",
 	    "defaultErrnoRet", e, "architectures", archs, "syscalls", rules);
 fail:
@@ -233,6 +242,20 @@ fail:
 	json_decref(rules);
 	json_decref(archs);
 	return NULL;
+}
+
+/* Does a rule of s hand calls to a listener? */
+static bool
+rt_seccomp_notifies(const json_t *s)
+{
+	const json_t *r;
+	size_t i;
+
+	json_array_foreach(json_object_get(s, "syscalls"), i, r)
+		if (strcmp(json_string_value(json_object_get(r, "action")),
+		    "SCMP_ACT_NOTIFY") == 0)
+			return true;
+	return false;
 }
 
 json_t *
@@ -251,7 +274,8 @@ rt_seccomp_json(const json_t *caps, sdc_error_t *err)
 }
 
 int
-rt_seccomp_apply(const struct rt_config *cfg, json_t *config, sdc_error_t *err)
+rt_seccomp_apply(const struct rt_config *cfg, json_t *config, const char *dir,
+    sdc_error_t *err)
 {
 	const json_t *caps;
 	json_t *s;
@@ -262,6 +286,14 @@ rt_seccomp_apply(const struct rt_config *cfg, json_t *config, sdc_error_t *err)
 	    "process"), "capabilities"), "bounding");
 	if ((s = rt_seccomp_json(caps, err)) == NULL)
 		return -1;
+	/* runc hands the notify descriptor to the monitor (monitor/sysinfo.c) */
+	if (rt_seccomp_notifies(s)) {
+		char *path;
+
+		xasprintf(&path, "%s/%s", dir, RT_FILE_SECCOMP);
+		json_object_set_new(s, "listenerPath", json_string(path));
+		free(path);
+	}
 	json_object_set_new(json_object_get(config, "linux"), "seccomp", s);
 	return 0;
 }

@@ -149,7 +149,7 @@ test_apply(void **state)
 	sdc_error_t err = NULL;
 
 	(void)state;
-	assert_int_equal(rt_seccomp_apply(&cfg, config, &err), 0);
+	assert_int_equal(rt_seccomp_apply(&cfg, config, "/zones/x", &err), 0);
 	assert_int_equal(rt_userns_apply(config, &m, &err), 0);
 	l = json_object_get(config, "linux");
 	assert_non_null(json_object_get(l, "seccomp"));
@@ -171,7 +171,7 @@ test_apply(void **state)
 	/* and the measuring switch leaves seccomp out */
 	cfg.no_seccomp = true;
 	config = json_pack("{s:{},s:{}}", "process", "linux");
-	assert_int_equal(rt_seccomp_apply(&cfg, config, &err), 0);
+	assert_int_equal(rt_seccomp_apply(&cfg, config, "/zones/x", &err), 0);
 	assert_null(json_object_get(json_object_get(config, "linux"), "seccomp"));
 	json_decref(config);
 }
