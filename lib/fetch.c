@@ -461,6 +461,7 @@ fetch_failed(struct fetch_xfer *x, CURLcode rc)
 	const char *why = x->errbuf[0] != '\0' ? x->errbuf :
 	    curl_easy_strerror(rc);
 	long os_errno = 0, connect_code = 0;
+	int code;
 
 	if (x->refused)
 		return sdc_make_error_code(x->err, FETCH_E_REFUSED,
@@ -495,8 +496,10 @@ fetch_failed(struct fetch_xfer *x, CURLcode rc)
 		return sdc_make_error_code(x->err, FETCH_E_PARTIAL,
 		    "connection closed before the answer was complete (%lld "
 		    "body bytes received): %s", (long long)x->got, why);
-	return sdc_make_error_code(x->err, fetch_code(rc), "%s%s",
-	    x->proxied ? "through the proxy: " : "", why);
+	code = fetch_code(rc);
+	return sdc_make_error_code(x->err, code, "%s%s%s",
+	    x->proxied ? "through the proxy: " : "", code == FETCH_E_TLS ||
+	    code == FETCH_E_VERIFY ? "TLS: " : "", why);
 }
 
 /* Why the loop must stop now, as an error; 0 to go on. */
