@@ -17,8 +17,9 @@ VERSION := 0.1.0
 # and its pages are shared with every other process that maps it: PSS,
 # not RSS, is what a process costs); the rest are
 # linked from their static archives, so a process maps one file and only
-# the code it calls: dockerapi idles at about 9 MiB resident, against 10.5
-# with every library shared (and the shared libarchive would load libxml2,
+# the code it calls: dockerapi idles at about 10 MiB PSS (bench/pss.sh),
+# half of it libcurl's tree while no other process maps it (the shared
+# libarchive would load libxml2,
 # ICU and libstdc++ as well, for formats never read here).  These expand
 # when used, not when make reads this: the packages may not be there yet.
 STATIC_PKGS := libevent libevent_openssl jansson yaml-0.1 sqlite3 uuid libarchive liburing
