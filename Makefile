@@ -11,15 +11,19 @@ BUILD   ?= build
 CC      ?= cc
 VERSION := 0.1.0
 
-# Libraries.  OpenSSL and the terminal ones (libedit, ncurses) are shared,
-# so Debian's security updates reach TLS without a rebuild; the rest are
+# Libraries.  OpenSSL, libcurl and the terminal ones (libedit, ncurses) are
+# shared, so Debian's security updates reach TLS and HTTP without a
+# rebuild (--as-needed keeps libcurl out of binaries that never call out,
+# and its pages are shared with every other process that maps it: PSS,
+# not RSS, is what a process costs); the rest are
 # linked from their static archives, so a process maps one file and only
-# the code it calls: dockerapi idles at about 9 MiB resident, against 10.5
-# with every library shared (and the shared libarchive would load libxml2,
+# the code it calls: dockerapi idles at about 10 MiB PSS (bench/pss.sh),
+# half of it libcurl's tree while no other process maps it (the shared
+# libarchive would load libxml2,
 # ICU and libstdc++ as well, for formats never read here).  These expand
 # when used, not when make reads this: the packages may not be there yet.
 STATIC_PKGS := libevent libevent_openssl jansson yaml-0.1 sqlite3 uuid libarchive
-SHARED_PKGS := openssl libedit ncursesw
+SHARED_PKGS := openssl libcurl libedit ncursesw
 PKGS := $(STATIC_PKGS) $(SHARED_PKGS)
 STATIC_LIBS = $(filter-out -lssl -lcrypto -lxml2 -lm,\
 	$(shell pkg-config --static --libs $(STATIC_PKGS) 2>/dev/null)) -lhttp_parser

@@ -274,7 +274,7 @@ extern const struct adm_cmd_entry adm_cmd_logs_usage_entry;
 
 /* admin-client.c: dockerapi's admin API over its unix socket.  The
  * answer (json null for 204), or NULL with *err: code = HTTP status and
- * the daemon's message, or an HTTP_CLIENT_E_* (http-client.h) when the
+ * the daemon's message, or a FETCH_E_* (fetch.h) when the
  * socket is unreachable. */
 json_t *adm_admin_call(const struct adm_ctx *ctx, const char *method,
     const char *path, const json_t *body, sdc_error_t *err);
@@ -349,7 +349,7 @@ extern const struct adm_cmd_entry adm_cmd_tui_entry;
 int adm_shell_run(const struct adm_ctx *ctx);
 /* True once Ctrl-C was pressed in the shell during the current command.
  * A command that can run long (a --follow, a wait) polls it, e.g. from an
- * http-client progress callback, and stops; outside the shell SIGINT keeps its
+ * fetch progress callback, and stops; outside the shell SIGINT keeps its
  * default action and this stays false. */
 bool adm_interrupted(void);
 /* Where history is kept: $XDG_STATE_HOME/sdcadm-docker/history, else

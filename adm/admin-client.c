@@ -1,7 +1,7 @@
 /*
  * admin-client.c: talking to dockerapi's admin API.
  *
- * The API lives on a unix socket only root can open, so lib/http-client
+ * The API lives on a unix socket only root can open, so lib/fetch
  * with a unix_path is the whole transport; the URL's host is a
  * placeholder.  Errors come back as {"message": ...}, which becomes the
  * error's text, with the HTTP status as its code so a subcommand can tell
@@ -12,7 +12,7 @@
 
 #include "adm.h"
 #include "buf.h"
-#include "http-client.h"
+#include "fetch.h"
 #include "jsonutil.h"
 #include "xalloc.h"
 
@@ -48,13 +48,13 @@ json_t *
 adm_admin_call(const struct adm_ctx *ctx, const char *method, const char *path,
     const json_t *body, sdc_error_t *err)
 {
-	struct http_client_options o = { .unix_path = adm_admin_path(ctx),
+	struct fetch_options o = { .unix_path = adm_admin_path(ctx),
 		.timeout_ms = 60000 };
-	struct http_client *http = http_client_new(&o);
+	struct fetch *http = fetch_new(&o);
 	const char *json_type[] = { "Content-Type: application/json", NULL };
-	struct http_client_request rq = { .method = method,
+	struct fetch_request rq = { .method = method,
 		.body_max = ADM_ANSWER_MAX };
-	struct http_client_response r;
+	struct fetch_response r;
 	char *url, *text = NULL;
 	json_t *out = NULL;
 
@@ -66,14 +66,14 @@ adm_admin_call(const struct adm_ctx *ctx, const char *method, const char *path,
 		rq.body = text;
 		rq.body_len = strlen(text);
 	}
-	if (http_client_request(http, &rq, &r, err) < 0)
+	if (fetch_request(http, &rq, &r, err) < 0)
 		sdc_error_wrap(err, "cannot reach dockerapi's admin API at %s "
 		    "(set --admin or DOCKERAPI_ADMIN)", adm_admin_path(ctx));
 	else {
 		out = answer(r.status, &r.body, err);
-		http_client_response_free(&r);
+		fetch_response_free(&r);
 	}
-	http_client_free(http);
+	fetch_free(http);
 	free(text);
 	free(url);
 	return out;
@@ -83,7 +83,7 @@ adm_admin_call(const struct adm_ctx *ctx, const char *method, const char *path,
 char *
 adm_admin_escape(const char *s)
 {
-	return http_client_escape(s);
+	return fetch_escape(s);
 }
 
 int

@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "adm.h"
-#include "http-client.h"
+#include "fetch.h"
 #include "jsonutil.h"
 #include "xalloc.h"
 
@@ -144,7 +144,7 @@ struct logs_sink {
 };
 
 static int
-container_logs_write(void *arg, const struct http_client_response *r,
+container_logs_write(void *arg, const struct fetch_response *r,
     const void *bytes, size_t len, sdc_error_t *err)
 {
 	struct logs_sink *k = arg;
@@ -226,10 +226,10 @@ container_logs_exec(const struct adm_cmd_entry *self, struct adm_ctx *ctx, int a
 	struct logs_sink sink = { .out = ctx->out };
 	const char *tail = "all";
 	bool follow = false, tty = false;
-	struct http_client_options o = { .unix_path = adm_admin_path(ctx) };
-	struct http_client_request rq = { 0 };
-	struct http_client_response r = { 0 };
-	struct http_client *http;
+	struct fetch_options o = { .unix_path = adm_admin_path(ctx) };
+	struct fetch_request rq = { 0 };
+	struct fetch_response r = { 0 };
+	struct fetch *http;
 	char *rest, *path, *url;
 	sdc_error_t err = NULL;
 	int c, rc;
@@ -253,13 +253,13 @@ container_logs_exec(const struct adm_cmd_entry *self, struct adm_ctx *ctx, int a
 	xasprintf(&rest, "/logs?stdout=1&stderr=1&tail=%s&follow=%d", tail, follow ? 1 : 0);
 	path = container_path(argv[st.ind], rest);
 	xasprintf(&url, "http://admin%s", path);
-	http = http_client_new(&o);
+	http = fetch_new(&o);
 	rq.url = url;
 	rq.sink = container_logs_write;
 	rq.sink_arg = &sink;
 	rq.progress = container_logs_progress;
-	rc = http_client_request(http, &rq, &r, &err);
-	http_client_free(http);
+	rc = fetch_request(http, &rq, &r, &err);
+	fetch_free(http);
 	free(url);
 	free(path);
 	free(rest);
@@ -274,7 +274,7 @@ container_logs_exec(const struct adm_cmd_entry *self, struct adm_ctx *ctx, int a
 	} else
 		rc = ADM_EXIT_OK;
 	sdc_error_release(&err);
-	http_client_response_free(&r);
+	fetch_response_free(&r);
 	buf_free(&sink.refusal);
 	return rc;
 }

@@ -1,13 +1,13 @@
 /*
  * client.c: one HTTP exchange with the config service.
  *
- * Every call is a request on the client's one http_client (lib/http-
- * client.h), which keeps the connection alive between calls.  The watch's
- * thread sits in a long poll for a minute at a time; http_client_interrupt()
+ * Every call is a request on the client's one fetch client (lib/fetch.h,
+ * libcurl), which keeps the connection alive between calls.  The watch's
+ * thread sits in a long poll for a minute at a time; fetch_interrupt()
  * wakes it from another thread, which is what lets sapi_watch_stop() cut
  * that short.  An answer of 400 or more becomes an error whose code is the
  * status and whose message carries SAPI's {"code", "message"}; a failure to
- * connect one whose code is the client's HTTP_CLIENT_E_* (below 100).
+ * connect one whose code is the client's FETCH_E_* (below 100).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -60,7 +60,7 @@ sapi_client_certs(struct sapi_client *c, const char *dir, sdc_error_t *err)
 	for (size_t i = 0; i < 3; i++) {
 		xasprintf(paths[i], "%s/%s", dir, names[i]);
 		if (access(*paths[i], R_OK) != 0)
-			return sdc_make_error_code(err, HTTP_CLIENT_E_TLS,
+			return sdc_make_error_code(err, FETCH_E_TLS,
 			    "%s: %s (SAPI_CERT_PATH holds the operator's "
 			    "cert.pem, key.pem and ca.pem)", *paths[i],
 			    strerror(errno));
@@ -71,7 +71,7 @@ sapi_client_certs(struct sapi_client *c, const char *dir, sdc_error_t *err)
 struct sapi_client *
 sapi_client_new_tls(const char *url, const char *cert_path, sdc_error_t *err)
 {
-	struct http_client_options o = { .connect_timeout_ms = 5000 };
+	struct fetch_options o = { .connect_timeout_ms = 5000 };
 	struct sapi_client *c;
 	char *def = NULL;
 	size_t n;
@@ -98,7 +98,7 @@ sapi_client_new_tls(const char *url, const char *cert_path, sdc_error_t *err)
 		while (n > 0 && c->base[n - 1] == '/')
 			c->base[--n] = '\0';
 	} else {
-		sdc_make_error_code(err, HTTP_CLIENT_E_URL, "%s: not unix:PATH, "
+		sdc_make_error_code(err, FETCH_E_URL, "%s: not unix:PATH, "
 		    "https:// or http://", url);
 		goto fail;
 	}
@@ -111,7 +111,7 @@ sapi_client_new_tls(const char *url, const char *cert_path, sdc_error_t *err)
 	o.cert_file = c->cert_file;
 	o.key_file = c->key_file;
 	o.ca_file = c->ca_file;
-	c->http = http_client_new(&o);
+	c->http = fetch_new(&o);
 	return c;
 fail:
 	free(def);
@@ -130,7 +130,7 @@ sapi_client_free(struct sapi_client *c)
 {
 	if (c == NULL)
 		return;
-	http_client_free(c->http);
+	fetch_free(c->http);
 	free(c->cert_file);
 	free(c->key_file);
 	free(c->ca_file);
@@ -155,7 +155,7 @@ sapi_client_set_timeout(struct sapi_client *c, long ms)
 void
 sapi_client_interrupt(struct sapi_client *c)
 {
-	http_client_interrupt(c->http);
+	fetch_interrupt(c->http);
 }
 
 /* The error for an answer >= 400: "STATUS CodeName: message". */
@@ -182,9 +182,9 @@ int
 sapi_client_request(struct sapi_client *c, const struct sapi_request *rq,
     struct sapi_response *r, sdc_error_t *err)
 {
-	struct http_client_request hr = { .method = rq->method,
+	struct fetch_request hr = { .method = rq->method,
 		.body_max = SAPI_ANSWER_MAX };
-	struct http_client_response hres;
+	struct fetch_response hres;
 	const char *headers[5];
 	char *url, *body = NULL, *if_match = NULL, *if_none = NULL;
 	const char *etag;
@@ -213,7 +213,7 @@ sapi_client_request(struct sapi_client *c, const struct sapi_request *rq,
 	hr.url = url;
 	hr.headers = headers;
 	hr.timeout_ms = rq->timeout_ms > 0 ? rq->timeout_ms : c->timeout_ms;
-	if (http_client_request(c->http, &hr, &hres, err) < 0) {
+	if (fetch_request(c->http, &hr, &hres, err) < 0) {
 		if (strncmp(c->base, "https://", 8) == 0 && c->cert_file == NULL)
 			sdc_error_wrap(err, "no client certificate (sapi on "
 			    "TCP wants the operator's: set SAPI_CERT_PATH)");
@@ -221,11 +221,11 @@ sapi_client_request(struct sapi_client *c, const struct sapi_request *rq,
 	}
 	else {
 		r->status = hres.status;
-		if ((etag = http_client_header(&hres, "ETag")) != NULL)
+		if ((etag = fetch_header(&hres, "ETag")) != NULL)
 			r->etag = xstrdup(etag);
 		r->body = hres.body;
 		memset(&hres.body, 0, sizeof hres.body);
-		http_client_response_free(&hres);
+		fetch_response_free(&hres);
 		if (r->status >= 400)
 			rc = sapi_client_http_error(rq->method, rq->path, r, err);
 	}
@@ -261,5 +261,5 @@ char *
 sapi_client_escape(struct sapi_client *c, const char *s)
 {
 	(void)c;
-	return http_client_escape(s);
+	return fetch_escape(s);
 }

@@ -6,7 +6,7 @@
 #define SAPI_CLIENT_CLIENT_H
 
 #include "buf.h"
-#include "http-client.h"
+#include "fetch.h"
 #include "sapi.h"
 
 struct sapi_client {
@@ -15,7 +15,7 @@ struct sapi_client {
 	char *unix_path;        /* for unix:PATH, else NULL */
 	char *cert_file, *key_file, *ca_file;   /* https: of cert_path */
 	long timeout_ms;
-	struct http_client *http;       /* keeps the connection alive */
+	struct fetch *http;     /* keeps the connection alive */
 };
 
 struct sapi_request {
@@ -34,7 +34,7 @@ struct sapi_response {
 };
 
 /* 0 for any answer below 400; -1 otherwise (code: the status, or an
- * HTTP_CLIENT_E_* when there was no answer).
+ * FETCH_E_* when there was no answer).
  * On success free the response with sapi_response_free(). */
 int sapi_client_request(struct sapi_client *c, const struct sapi_request *rq,
     struct sapi_response *r, sdc_error_t *err);

@@ -2,7 +2,7 @@
  * sapi.h: libsapi, the C client of the config service.
  *
  * Two halves.  The calls (sapi_client_*) are blocking HTTP requests over
- * lib/http-client, one at a time per client: fine for tools and for a
+ * lib/fetch (libcurl), one at a time per client: fine for tools and for a
  * daemon's start-up, not for its event loop.  The watch (sapi_watch_*) is for
  * daemons: it runs on a thread of its own, long-polls the instance's
  * merged config (GET /configs/:uuid?wait=...) and hands each new config to
@@ -14,8 +14,8 @@
  * and returns -1 or NULL.  err->code is the HTTP status when the service
  * answered with an error (404, 409, 412, ...; the message then carries
  * SAPI's code name, e.g. "ResourceNotFound: instance ... not found"), or
- * http-client's code when it could not be reached (HTTP_CLIENT_E_CONNECT,
- * HTTP_CLIENT_E_TIMEOUT, ...: libcurl's numbers, as before).  The two
+ * lib/fetch's code when it could not be reached (FETCH_E_CONNECT,
+ * FETCH_E_TIMEOUT, ...: libcurl's numbers, as before).  The two
  * ranges do not overlap: those codes are below 100.
  *
  * JSON values are jansson's; functions returning json_t * give the caller

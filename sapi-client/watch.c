@@ -19,7 +19,7 @@
  *
  * Stopping must not wait out a long poll: sapi_watch_stop() sets the flag,
  * signals the backoff sleep, and interrupts the request in flight
- * (http_client_interrupt, which wakes its poll), then joins.
+ * (fetch_interrupt, which wakes its poll), then joins.
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -8,7 +8,7 @@ build="gcc clang make pkg-config libevent-dev libhttp-parser-dev libjansson-dev
 libyaml-dev libsqlite3-dev libssl-dev libedit-dev
 libncurses-dev libcmocka-dev libarchive-dev uuid-dev libpq-dev
 nettle-dev libacl1-dev liblzma-dev libzstd-dev liblz4-dev libbz2-dev zlib1g-dev
-libxml2-dev"
+libxml2-dev libcurl4-openssl-dev"
 test="openssl openssh-client curl tmux python3 python3-docker python3-cryptography runc busybox-static tini
 docker-registry skopeo umoci keyutils lxcfs"
 run="openssl openssh-client curl tini lxcfs"

@@ -1,8 +1,8 @@
 /*
- * registry.c: a Docker registry v2 client on lib/http-client, enough to
+ * registry.c: a Docker registry v2 client on lib/fetch (libcurl), enough to
  * pull and to check a login.
  *
- * One `struct registry` is one http_client (kept, so requests reuse the
+ * One `struct registry` is one fetch client (kept, so requests reuse the
  * connection) and is used by one thread; a pull that fetches layers in
  * parallel gives each transfer thread its own copy (registry_dup), which
  * shares nothing but starts from the same endpoint and token.  Redirects
@@ -29,7 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "http-client.h"
+#include "fetch.h"
 #include "images-int.h"
 #include "jsonutil.h"
 #include "xalloc.h"
@@ -44,7 +44,7 @@ static const char reg_manifest_accept[] =
     "application/vnd.oci.image.index.v1+json";
 
 struct registry {
-	struct http_client *http;
+	struct fetch *http;
 	char *base;		/* "https://host:port", no trailing slash */
 	char *name;		/* repository path on that registry; NULL: login */
 	char *display;		/* the familiar name, for messages */
@@ -69,7 +69,7 @@ struct reg_resp {
 	size_t body_max;
 	struct blob_writer *blob;
 	bool failed;		/* the sink refused data */
-	const struct http_client_response *hr;	/* the answer coming in */
+	const struct fetch_response *hr;	/* the answer coming in */
 	registry_progress_fn *progress;
 	void *arg;
 	int64_t total;
@@ -87,13 +87,13 @@ reg_resp_free(struct reg_resp *rr)
 }
 
 static bool
-reg_ok(const struct http_client_response *hr)
+reg_ok(const struct fetch_response *hr)
 {
 	return hr->status >= 200 && hr->status <= 299;
 }
 
 static int
-reg_sink(void *arg, const struct http_client_response *hr, const void *data,
+reg_sink(void *arg, const struct fetch_response *hr, const void *data,
     size_t len, sdc_error_t *err)
 {
 	struct reg_resp *rr = arg;
@@ -133,10 +133,10 @@ reg_progress(void *arg, int64_t got, int64_t total)
 }
 
 static void
-reg_keep_header(char **to, const struct http_client_response *hr,
+reg_keep_header(char **to, const struct fetch_response *hr,
     const char *name)
 {
-	const char *v = http_client_header(hr, name);
+	const char *v = fetch_header(hr, name);
 
 	free(*to);
 	*to = v != NULL ? xstrdup(v) : NULL;
@@ -168,10 +168,10 @@ reg_get(struct registry *r, const char *url, const char *accept,
     struct reg_resp *rr, sdc_error_t *err)
 {
 	const char *headers[3] = { NULL, NULL, NULL };
-	struct http_client_request rq = { .url = url, .headers = headers,
+	struct fetch_request rq = { .url = url, .headers = headers,
 		.sink = reg_sink, .sink_arg = rr, .progress = reg_progress,
 		.progress_arg = rr };
-	struct http_client_response hr;
+	struct fetch_response hr;
 	size_t n = 0;
 	int rc, code;
 
@@ -182,20 +182,20 @@ reg_get(struct registry *r, const char *url, const char *accept,
 	rr->cancel = r->cancel;
 	rr->failed = false;
 	rr->hr = &hr;
-	rc = http_client_request(r->http, &rq, &hr, err);
+	rc = fetch_request(r->http, &rq, &hr, err);
 	rr->hr = NULL;
 	if (rc < 0) {
 		if (rr->failed)
 			return -1;      /* the sink's own error */
 		code = (*err)->code;
-		if (code == HTTP_CLIENT_E_ABORTED) {
+		if (code == FETCH_E_ABORTED) {
 			sdc_error_release(err);
 			return sdc_make_error_code(err, 500, "cancelled");
 		}
-		if (code == HTTP_CLIENT_E_REFUSED)
+		if (code == FETCH_E_REFUSED)
 			return reg_refused(r, err);
 		(*err)->code = 500;
-		if (code == HTTP_CLIENT_E_PARTIAL)
+		if (code == FETCH_E_PARTIAL)
 			return sdc_error_wrap(err, "truncated answer from the "
 			    "registry (connection closed early)");
 		return -1;
@@ -204,7 +204,7 @@ reg_get(struct registry *r, const char *url, const char *accept,
 	reg_keep_header(&rr->www_auth, &hr, "WWW-Authenticate");
 	reg_keep_header(&rr->content_type, &hr, "Content-Type");
 	reg_keep_header(&rr->link, &hr, "Link");
-	http_client_response_free(&hr);
+	fetch_response_free(&hr);
 	return 0;
 }
 
@@ -229,7 +229,7 @@ reg_denied(struct registry *r, const char *why, sdc_error_t *err)
 static void
 reg_authz_basic(struct registry *r, const char *user, const char *pass)
 {
-	char *b = http_client_basic_auth(user, pass);
+	char *b = fetch_basic_auth(user, pass);
 
 	free(r->authz);
 	xasprintf(&r->authz, "Authorization: %s", b);
@@ -250,10 +250,10 @@ reg_token(struct registry *r, const struct auth_challenge *ch, sdc_error_t *err)
 	if (ch->realm == NULL)
 		return sdc_make_error_code(err, 401, "registry asks for a bearer "
 		    "token but names no realm");
-	svc = http_client_escape(ch->service ? ch->service : "");
+	svc = fetch_escape(ch->service ? ch->service : "");
 	if (r->name != NULL) {
 		xasprintf(&scope, "repository:%s:pull", r->name);
-		scope_param = http_client_escape(scope);
+		scope_param = fetch_escape(scope);
 	}
 	xasprintf(&url, "%s%sservice=%s%s%s", ch->realm,
 	    strchr(ch->realm, '?') ? "&" : "?", svc,
@@ -486,10 +486,10 @@ reg_addr_check(void *arg, const char *host, int port, const struct sockaddr *sa)
 }
 
 /* A minute without a byte ends a transfer, however long it has run. */
-static struct http_client *
+static struct fetch *
 reg_client(struct registry *r)
 {
-	struct http_client_options o = {
+	struct fetch_options o = {
 		.insecure = !r->verify,
 		.follow_redirects = true,
 		.use_proxy_env = true,
@@ -500,7 +500,7 @@ reg_client(struct registry *r)
 		.addr_check_arg = r,
 	};
 
-	return http_client_new(&o);
+	return fetch_new(&o);
 }
 
 /* The endpoint for domain; *host is what an insecure retry goes to. */
@@ -594,7 +594,7 @@ registry_close(struct registry *r)
 {
 	if (r == NULL)
 		return;
-	http_client_free(r->http);
+	fetch_free(r->http);
 	free(r->base);
 	free(r->name);
 	free(r->display);

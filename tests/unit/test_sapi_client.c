@@ -54,7 +54,7 @@ test_urls(void **state)
 	sapi_client_free(c);
 	assert_null(sapi_client_new("ftp://x", &err));
 	assert_non_null(err);
-	assert_true(err->code > 0 && err->code < 100);  /* HTTP_CLIENT_E_URL */
+	assert_true(err->code > 0 && err->code < 100);  /* FETCH_E_URL */
 	sdc_error_release(&err);
 	assert_string_equal(sapi_object_path(SAPI_OBJ_INSTANCE), "instances");
 	assert_string_equal(sapi_object_path(SAPI_OBJ_MANIFEST), "manifests");

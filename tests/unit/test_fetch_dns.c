@@ -1,5 +1,5 @@
 /*
- * test_http_client_dns.c: lib/http-client's name lookups against a DNS
+ * test_fetch_dns.c: lib/fetch's name lookups against a DNS
  * server that never answers.
  *
  * The process moves into a mount namespace of its own and binds its own
@@ -19,13 +19,13 @@
 #include <sys/mount.h>
 
 #include "test_http_util.h"
-#include "http-client.h"
+#include "fetch.h"
 
 #define DNS_ADDR "127.53.53.53"
 
 static struct ts *g_srv;
 static int g_dns = -1;
-static char g_dir[] = "/tmp/test_http_client_dns.XXXXXX";
+static char g_dir[] = "/tmp/test_fetch_dns.XXXXXX";
 
 static int
 handler(struct http_request *req, void *arg)
@@ -79,14 +79,14 @@ dns_was_asked(void)
 }
 
 static void
-expect_stuck(struct http_client *c, const char *u, int code, const char *text)
+expect_stuck(struct fetch *c, const char *u, int code, const char *text)
 {
-	struct http_client_request rq = { .url = u };
-	struct http_client_response r;
+	struct fetch_request rq = { .url = u };
+	struct fetch_response r;
 	sdc_error_t err = NULL;
 	double t0 = tc_now();
 
-	assert_int_equal(http_client_request(c, &rq, &r, &err), -1);
+	assert_int_equal(fetch_request(c, &rq, &r, &err), -1);
 	if (err->code != code || strstr(err->msg, text) == NULL)
 		fail_msg("%s: code %d, \"%s\"; wanted %d, \"%s\"", u, err->code,
 		    err->msg, code, text);
@@ -98,66 +98,66 @@ expect_stuck(struct http_client *c, const char *u, int code, const char *text)
 static void
 test_connect_timeout(void **state)
 {
-	struct http_client_options o = { .connect_timeout_ms = 300 };
-	struct http_client *c = http_client_new(&o);
+	struct fetch_options o = { .connect_timeout_ms = 300 };
+	struct fetch *c = fetch_new(&o);
 
-	expect_stuck(c, "http://registry.hung.test/v2/", HTTP_CLIENT_E_TIMEOUT,
-	    "cannot resolve registry.hung.test: timed out after 0.3 s");
-	http_client_free(c);
+	expect_stuck(c, "http://registry.hung.test/v2/", FETCH_E_TIMEOUT,
+	    "Resolving timed out after 3");
+	fetch_free(c);
 }
 
 static void
 test_proxy_timeout(void **state)
 {
-	struct http_client_options o = { .connect_timeout_ms = 300,
+	struct fetch_options o = { .connect_timeout_ms = 300,
 	    .use_proxy_env = true };
-	struct http_client *c = http_client_new(&o);
+	struct fetch *c = fetch_new(&o);
 
 	setenv("http_proxy", "http://proxy.hung.test:3128", 1);
-	expect_stuck(c, "http://registry.hung.test/v2/", HTTP_CLIENT_E_TIMEOUT,
-	    "cannot resolve proxy proxy.hung.test: timed out after 0.3 s");
+	expect_stuck(c, "http://registry.hung.test/v2/", FETCH_E_TIMEOUT,
+	    "through the proxy: Resolving timed out after 3");
 	unsetenv("http_proxy");
-	http_client_free(c);
+	fetch_free(c);
 }
 
 static void *
 interrupter(void *arg)
 {
 	usleep(200000);
-	http_client_interrupt(arg);
+	fetch_interrupt(arg);
 	return NULL;
 }
 
 static void
 test_interrupt(void **state)
 {
-	struct http_client *c = http_client_new(NULL);        /* 30 s */
+	struct fetch *c = fetch_new(NULL);        /* 30 s */
 	pthread_t t;
 
 	pthread_create(&t, NULL, interrupter, c);
-	expect_stuck(c, "http://registry.hung.test/v2/", HTTP_CLIENT_E_ABORTED,
-	    "cannot resolve registry.hung.test: interrupted");
+	expect_stuck(c, "http://registry.hung.test/v2/", FETCH_E_ABORTED,
+	    "registry.hung.test/v2/: interrupted");
 	pthread_join(t, NULL);
-	http_client_free(c);
+	fetch_free(c);
 }
 
 /* A name the lookup thread does find (in hosts) is used as before. */
 static void
 test_found(void **state)
 {
-	struct http_client *c = http_client_new(NULL);
-	struct http_client_response r;
+	struct fetch *c = fetch_new(NULL);
+	struct fetch_response r;
 	sdc_error_t err = NULL;
 	char u[128];
-	struct http_client_request rq = { .url = u };
+	struct fetch_request rq = { .url = u };
 
 	snprintf(u, sizeof u, "http://registry.local.test:%d/", g_srv->port);
-	if (http_client_request(c, &rq, &r, &err) < 0)
+	if (fetch_request(c, &rq, &r, &err) < 0)
 		fail_msg("%s", sdc_error_msg(err));
 	assert_int_equal(r.status, 200);
 	assert_string_equal(buf_str(&r.body), "found");
-	http_client_response_free(&r);
-	http_client_free(c);
+	fetch_response_free(&r);
+	fetch_free(c);
 }
 
 static int
