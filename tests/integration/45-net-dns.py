@@ -117,11 +117,14 @@ def query(server, name, qtype=1, src=None, timeout=1.0):
 
 
 def resolve(server, name, src=None):
-    """The A answers, [] for NXDOMAIN; retries a lost query."""
-    for _ in range(5):
+    """The A answers, [] for NXDOMAIN; asks again while the server is not
+    (yet, or again after a reload) listening."""
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
         r = query(server, name, src=src)
         if r is not None:
             return r[1] if r[0] == NOERROR else []
+        time.sleep(0.01)
     raise AssertionError("no answer from %s for %s" % (server, name))
 
 
