@@ -104,22 +104,21 @@ cmp_ll(const void *a, const void *b)
 /* Time rounds calls of net_dns_set; print the median, mean and max. */
 static int
 bench_rounds(const struct net_config *cfg, const struct net_bridge *b,
-    struct net_dns_entry *e, int n, int rounds, const char **round_name,
+    struct net_dns_entry *e, int n, int rounds, char *round_name,
     const char *what)
 {
 	long long *t = xcalloc((size_t)rounds, sizeof *t), t0, sum = 0;
 	sdc_error_t err = NULL;
-	char name[32];
 	int i;
 
 	for (i = 0; i < rounds; i++) {
-		if (round_name != NULL) {
-			snprintf(name, sizeof name, "round-%d", i);
-			*round_name = name;
-		}
+		if (round_name != NULL)
+			snprintf(round_name, 32, "round-%d", i);
 		t0 = now_ns();
-		if (net_dns_set(cfg, b, e, (size_t)n, &err) < 0)
+		if (net_dns_set(cfg, b, e, (size_t)n, &err) < 0) {
+			free(t);
 			return fail(&err);
+		}
 		t[i] = now_ns() - t0;
 		sum += t[i];
 	}
@@ -140,7 +139,8 @@ bench(const struct net_config *cfg, const struct net_bridge *b, int n, int round
 	struct net_dns_entry *e = xcalloc((size_t)n, sizeof *e);
 	const char ***names = xcalloc((size_t)n, sizeof *names);
 	sdc_error_t err = NULL;
-	int i;
+	char round_name[32] = "round-start";
+	int i, rc = 0;
 
 	for (i = 0; i < n; i++) {
 		char *id, *name, *shortid;
@@ -155,13 +155,21 @@ bench(const struct net_config *cfg, const struct net_bridge *b, int n, int round
 		e[i].ip.s_addr = htonl(ntohl(b->subnet.s_addr) + 2 + (unsigned)i);
 		e[i].names = names[i];
 	}
-	names[0][2] = "round-start";
+	names[0][2] = round_name;
 	if (net_dns_set(cfg, b, e, (size_t)n, &err) < 0)
-		return fail(&err);
-	if (bench_rounds(cfg, b, e, n, rounds, &names[0][2], "changed") != 0 ||
+		rc = fail(&err);
+	else if (bench_rounds(cfg, b, e, n, rounds, round_name, "changed") != 0 ||
 	    bench_rounds(cfg, b, e, n, rounds, NULL, "unchanged") != 0)
-		return 1;
-	return 0;
+		rc = 1;
+	for (i = 0; i < n; i++) {
+		free((void *)e[i].container_id);
+		free((void *)names[i][0]);
+		free((void *)names[i][1]);
+		free(names[i]);
+	}
+	free(names);
+	free(e);
+	return rc;
 }
 
 int
@@ -193,7 +201,11 @@ main(int argc, char **argv)
 		for (i = 2; i < argc; i++)
 			if (parse_entry(&e[i - 2], argv[i]) < 0)
 				return 2;
-		if (net_dns_set(&cfg, &b, e, (size_t)argc - 2, &err) < 0)
+		rc = net_dns_set(&cfg, &b, e, (size_t)argc - 2, &err);
+		for (i = 0; i < argc - 2; i++)
+			free((void *)e[i].names);
+		free(e);
+		if (rc < 0)
 			return fail(&err);
 		printf("ok %lld\n", now_ns());
 		return 0;
@@ -203,9 +215,9 @@ main(int argc, char **argv)
 
 		for (i = 0; i < argc; i++)
 			ids[i] = argv[i];
-		if (net_dns_sweep(&cfg, ids, &err) < 0)
-			return fail(&err);
-		return 0;
+		rc = net_dns_sweep(&cfg, ids, &err);
+		free(ids);
+		return rc < 0 ? fail(&err) : 0;
 	}
 	if (strcmp(cmd, "ensure") == 0 && argc == 0) {
 		if ((rc = net_dns_ensure(&cfg, &err)) < 0)
@@ -220,7 +232,9 @@ main(int argc, char **argv)
 	if (strcmp(cmd, "bench") == 0 && argc == 4) {
 		if (parse_bridge(&b, argv[0], argv[1]) < 0)
 			return 2;
-		return bench(&cfg, &b, atoi(argv[2]), atoi(argv[3]) > 0 ? atoi(argv[3]) : 1);
+		if (atoi(argv[2]) < 1 || atoi(argv[3]) < 1)
+			return usage();
+		return bench(&cfg, &b, atoi(argv[2]), atoi(argv[3]));
 	}
 	return usage();
 }
