@@ -578,9 +578,9 @@ dns_listed(const char *id, const char *const *ids)
 }
 
 /* Remove what is in dir except the pid file and, if keep is set, the
- * tables it lists; whether a table is left. */
+ * tables it lists; whether a table is left.  *removed: a table went. */
 static bool
-dns_prune(const char *dir, bool keep, const char *const *ids)
+dns_prune(const char *dir, bool keep, const char *const *ids, bool *removed)
 {
 	struct dirent *de;
 	DIR *d = opendir(dir);
@@ -596,7 +596,8 @@ dns_prune(const char *dir, bool keep, const char *const *ids)
 			left = true;
 			continue;
 		}
-		unlinkat(dirfd(d), de->d_name, 0);
+		if (unlinkat(dirfd(d), de->d_name, 0) == 0)
+			*removed = true;
 	}
 	closedir(d);
 	return left;
@@ -607,17 +608,20 @@ net_dns_sweep(const struct net_config *cfg, const char *const *network_ids,
     sdc_error_t *err)
 {
 	struct dns_paths p;
+	bool removed = false, staged = false;
 	int rc = 0;
 
 	dns_paths_init(&p, cfg);
 	if (dns_dirs(&p, err) < 0) {
 		rc = -1;
 	} else {
-		dns_prune(p.stage, false, NULL);
-		if (dns_prune(p.conf, true, network_ids))
-			rc = dns_reload(&p, err);
-		else
+		dns_prune(p.stage, false, NULL, &staged);
+		if (!dns_prune(p.conf, true, network_ids, &removed))
 			dns_stop(&p);
+		else if (removed || dns_running(&p) == 0)
+			rc = dns_reload(&p, err);
+		/* else: it serves these very tables; a reload would only
+		 * close its sockets for a while. */
 	}
 	if (rc < 0)
 		sdc_error_wrap(err, "sweeping the name tables");

@@ -117,9 +117,9 @@ int net_dns_set(const struct net_config *cfg, const struct net_bridge *b,
  * own networks' gateways (nft), never another network's.
  *
  * net_dns_sweep: at daemon start, after the bridges: drop the tables of
- * networks not in network_ids (NULL-terminated), then start aardvark-dns
- * (or restart it after a kill -9) and reload it if a table is left, stop
- * it if none is.  net_sweep calls it.
+ * networks not in network_ids (NULL-terminated), then, if a table is
+ * left, start aardvark-dns (or restart it after a kill -9) or reload it
+ * if a table went; stop it if none is left.  net_sweep calls it.
  * net_dns_ensure: restart aardvark-dns if a table exists and it is not
  * running (no reload otherwise): cheap, for a periodic check; 1 when it
  * was started, 0 when nothing was needed.

@@ -232,6 +232,18 @@ class NetDns(unittest.TestCase):
                     out.append(int(d))
         return out
 
+    @staticmethod
+    def listener(ip):
+        """The inode of the UDP socket bound on ip:53: a reload makes a
+        new one."""
+        want = "%08X:0035" % struct.unpack("<I", socket.inet_aton(ip))[0]
+        with open("/proc/net/udp") as f:
+            for line in f.readlines()[1:]:
+                fields = line.split()
+                if fields[1] == want:
+                    return int(fields[9])
+        return 0
+
     def wait_resolves(self, server, name, want, src, limit=5.0):
         deadline = time.monotonic() + limit
         while time.monotonic() < deadline:
@@ -282,9 +294,10 @@ class NetDns(unittest.TestCase):
 
     def test_2_rename_remove_and_time_to_resolve(self):
         self.start_both()
-        pid = self.pid()
+        pid, sock = self.pid(), self.listener(GW_A)
         self.set_a("%s=%s=web2,webalias" % (C1, IP1), "%s=%s=client" % (C2, IP2))
         self.wait_resolves(GW_A, "web2", [IP1], IP2)
+        self.assertNotEqual(self.listener(GW_A), sock)     # reloaded
         self.assertEqual(resolve(GW_A, "web", IP2), [])
         self.assertEqual(resolve(GW_A, C1[:12], IP2), [])
         # A new container: how long until its name answers.
@@ -301,9 +314,11 @@ class NetDns(unittest.TestCase):
         self.wait_resolves(GW_A, "newcomer", [], IP2)
         # The same table again (a rebuild after a restart): not rewritten.
         path = os.path.join(self.conf, NET_A)
-        inode = os.stat(path).st_ino
+        inode, sock = os.stat(path).st_ino, self.listener(GW_A)
+        self.assertNotEqual(sock, 0)
         self.set_a("%s=%s=web2,webalias" % (C1, IP1), "%s=%s=client" % (C2, IP2))
         self.assertEqual(os.stat(path).st_ino, inode)
+        self.assertEqual(self.listener(GW_A), sock)
         # Every call was a new process, and none started another server.
         self.assertEqual(self.pid(), pid)
         self.assertEqual(self.aardvarks(), [pid])
@@ -362,6 +377,12 @@ class NetDns(unittest.TestCase):
     def test_5_sweep(self):
         self.start_both()
         pid = self.pid()
+        # Every table known and served: the sweep at a daemon's start
+        # leaves the server alone (no reload, the same sockets).
+        sock = self.listener(GW_A)
+        self.driver("sweep", NET_A, NET_B)
+        self.assertEqual(self.listener(GW_A), sock)
+        self.assertEqual(self.pid(), pid)
         # A leftover file aardvark-dns could not parse goes too.
         with open(os.path.join(self.conf, "junk.tmp.1"), "w") as f:
             f.write("garbage\n")
