@@ -456,21 +456,22 @@ dns_stop(const struct dns_paths *p)
 	unlink(p->pidfile);
 }
 
-/* Whether the config dir holds a table: 1 or 0. */
-static int
-dns_count_tables(const struct dns_paths *p)
+/* Whether the config dir holds a table (any file but the pid file, as
+ * aardvark-dns reads it). */
+static bool
+dns_has_table(const struct dns_paths *p)
 {
 	struct dirent *de;
 	DIR *d = opendir(p->conf);
-	int n = 0;
+	bool found = false;
 
 	if (d == NULL)
-		return 0;
-	while (n == 0 && (de = readdir(d)) != NULL)
-		if (de->d_name[0] != '.' && strcmp(de->d_name, DNS_PID_FILE) != 0)
-			n++;
+		return false;
+	while (!found && (de = readdir(d)) != NULL)
+		found = strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0 &&
+		    strcmp(de->d_name, DNS_PID_FILE) != 0;
 	closedir(d);
-	return n;
+	return found;
 }
 
 /* The process as the tables say: reloaded (or started) when there is one,
@@ -478,7 +479,7 @@ dns_count_tables(const struct dns_paths *p)
 static int
 dns_apply(const struct dns_paths *p, bool have_table, sdc_error_t *err)
 {
-	if (!have_table && dns_count_tables(p) == 0) {
+	if (!have_table && !dns_has_table(p)) {
 		dns_stop(p);
 		return 0;
 	}
@@ -636,7 +637,7 @@ net_dns_ensure(const struct net_config *cfg, sdc_error_t *err)
 	int rc = 0;
 
 	dns_paths_init(&p, cfg);
-	if (dns_count_tables(&p) == 0) {
+	if (!dns_has_table(&p)) {
 		if (dns_running(&p) > 0)
 			dns_stop(&p);
 	} else if (dns_running(&p) == 0) {
