@@ -101,16 +101,15 @@ int net_link_delete(struct nl_sock *sk, const char *ifname, sdc_error_t *err);
 int net_link_veth(struct nl_sock *sk, const char *host, const char *alias,
     const char *bridge, int netns_fd, const struct net_endpoint *ep,
     sdc_error_t *err);
-/* Inside a sandbox: the address, the route; every link but lo deleted. */
+/* Inside a sandbox: lo up; an endpoint's address and route. */
 int net_link_configure(struct nl_sock *ns, const struct net_endpoint *ep,
     sdc_error_t *err);
 int net_link_lo_up(struct nl_sock *ns, sdc_error_t *err);
-int net_link_flush(struct nl_sock *ns, sdc_error_t *err);
 /* Each link of the host: fn(name, alias or NULL, kind or NULL, arg). */
 int net_link_each(struct nl_sock *sk, void (*fn)(const char *, const char *,
     const char *, void *), void *arg, sdc_error_t *err);
 
-/* sandbox.c: links deleted, unmounted, unlinked; absent is fine. */
+/* sandbox.c: unmounted, unlinked; absent is fine. */
 int net_sandbox_remove_path(const char *path, sdc_error_t *err);
 
 /* sysctl.c */

@@ -298,9 +298,6 @@ net_link_configure(struct nl_sock *ns, const struct net_endpoint *ep,
 struct net_link_walk {
 	void (*fn)(const char *, const char *, const char *, void *);
 	void *arg;
-	bool all_but_lo;
-	struct nl_sock *sk;
-	int err;
 };
 
 static void
@@ -325,35 +322,5 @@ net_link_each(struct nl_sock *sk, void (*fn)(const char *, const char *,
 		return net_nl_fail(err, e, "listing", "links");
 	nl_cache_foreach(cache, net_link_visit, &w);
 	nl_cache_free(cache);
-	return 0;
-}
-
-static void
-net_link_flush_one(struct nl_object *o, void *arg)
-{
-	struct net_link_walk *w = arg;
-	struct rtnl_link *link = (struct rtnl_link *)o;
-	int e;
-
-	if (rtnl_link_get_flags(link) & IFF_LOOPBACK)
-		return;
-	if ((e = rtnl_link_delete(w->sk, link)) < 0 && e != -NLE_NODEV &&
-	    e != -NLE_OBJ_NOTFOUND)
-		w->err = e;
-}
-
-int
-net_link_flush(struct nl_sock *ns, sdc_error_t *err)
-{
-	struct net_link_walk w = { .sk = ns };
-	struct nl_cache *cache;
-	int e;
-
-	if ((e = rtnl_link_alloc_cache(ns, AF_UNSPEC, &cache)) < 0)
-		return net_nl_fail(err, e, "listing", "the sandbox's links");
-	nl_cache_foreach(cache, net_link_flush_one, &w);
-	nl_cache_free(cache);
-	if (w.err < 0)
-		return net_nl_fail(err, w.err, "deleting", "a sandbox's link");
 	return 0;
 }

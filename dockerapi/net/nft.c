@@ -17,20 +17,34 @@
 #include "xalloc.h"
 #include "dockerapi/net/internal.h"
 
+/*
+ * One context for the process, made at the first use: a new context reads
+ * iproute2's tables and starts with an empty cache, a few milliseconds
+ * each time.  The library runs on the daemon's loop thread only (net.h),
+ * so nothing else uses it at the same time.  Both outputs go to buffers,
+ * which each read rewinds.
+ */
+static struct nft_ctx *net_nft_shared;
+
 static struct nft_ctx *
 net_nft_ctx(bool json, sdc_error_t *err)
 {
-	struct nft_ctx *ctx = nft_ctx_new(NFT_CTX_DEFAULT);
+	struct nft_ctx *ctx = net_nft_shared;
 
 	if (ctx == NULL) {
-		sdc_make_error(err, errno, "nftables: no context");
-		return NULL;
+		if ((ctx = nft_ctx_new(NFT_CTX_DEFAULT)) == NULL) {
+			sdc_make_error(err, errno, "nftables: no context");
+			return NULL;
+		}
+		nft_ctx_buffer_output(ctx);
+		nft_ctx_buffer_error(ctx);
+		net_nft_shared = ctx;
 	}
-	nft_ctx_buffer_output(ctx);
-	nft_ctx_buffer_error(ctx);
-	if (json)
-		nft_ctx_output_set_flags(ctx, NFT_CTX_OUTPUT_JSON |
-		    NFT_CTX_OUTPUT_HANDLE);
+	nft_ctx_output_set_flags(ctx, json ? NFT_CTX_OUTPUT_JSON |
+	    NFT_CTX_OUTPUT_HANDLE : 0);
+	/* rewind what an earlier call left */
+	(void)nft_ctx_get_output_buffer(ctx);
+	(void)nft_ctx_get_error_buffer(ctx);
 	return ctx;
 }
 
@@ -59,7 +73,6 @@ net_nft_run(const char *text, sdc_error_t *err)
 		return -1;
 	if (nft_run_cmd_from_buffer(ctx, text) != 0)
 		rc = net_nft_fail(ctx, text, err);
-	nft_ctx_free(ctx);
 	return rc;
 }
 
@@ -78,7 +91,6 @@ net_nft_list(const char *cmd, sdc_error_t *err)
 	    NULL)
 		sdc_make_error(err, 0, "nftables: '%s' gave no JSON: %s", cmd,
 		    je.text);
-	nft_ctx_free(ctx);
 	return j;
 }
 
@@ -173,6 +185,8 @@ net_nft_chains(sdc_error_t *err)
 	return v;
 }
 
+/* Every p_ chain has its jump, added in the same transaction: the
+ * "ports" chain alone says which there are. */
 int
 net_nft_ports_remove(const char *container_id, const char *network_id,
     sdc_error_t *err)
@@ -180,35 +194,21 @@ net_nft_ports_remove(const char *container_id, const char *network_id,
 	char cid[65], nid[65];
 	struct net_nft_jump *jumps;
 	struct buf b = { NULL, 0, 0 };
-	char **chains;
 	size_t n, i;
 	int rc = 0;
 
 	if (net_nft_jumps(&jumps, &n, err) < 0)
 		return -1;
-	if ((chains = net_nft_chains(err)) == NULL) {
-		net_nft_jumps_free(jumps, n);
-		return -1;
-	}
-	for (i = 0; chains[i] != NULL; i++) {
-		long long handle = 0;
-		size_t k;
-
-		if (!net_ports_chain_parse(chains[i], cid, nid) ||
+	for (i = 0; i < n; i++) {
+		if (!net_ports_chain_parse(jumps[i].chain, cid, nid) ||
 		    (container_id != NULL && strcmp(cid, container_id) != 0) ||
 		    (network_id != NULL && strcmp(nid, network_id) != 0))
 			continue;
-		for (k = 0; k < n; k++)
-			if (strcmp(jumps[k].chain, chains[i]) == 0)
-				net_nft_ports_remove_text(&b, chains[i],
-				    jumps[k].handle), handle = -1;
-		if (handle == 0)
-			net_nft_ports_remove_text(&b, chains[i], 0);
+		net_nft_ports_remove_text(&b, jumps[i].chain, jumps[i].handle);
 	}
 	if (b.len > 0)
 		rc = net_nft_run(buf_str(&b), err);
 	buf_free(&b);
-	net_strv_free(chains);
 	net_nft_jumps_free(jumps, n);
 	return rc;
 }

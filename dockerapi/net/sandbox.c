@@ -13,9 +13,13 @@
  * namespaces, where a copy would keep a namespace (and its veths) alive
  * after we unmount ours.
  *
- * Destroy deletes the sandbox's links (a veth goes with its peer), the
- * container's port rules, then unmounts and unlinks; every step accepts
- * what is already gone.
+ * Destroy removes the container's port rules, unmounts and unlinks; every
+ * step accepts what is already gone.  The namespace dies when nothing
+ * holds it (the container's processes are gone by then) and the kernel
+ * deletes its veths with it, batched, on a worker of its own: deleting a
+ * link ourselves waits for an RCU grace period, some 15 ms each, on the
+ * daemon's loop thread.  A veth that a lingering process keeps alive is
+ * net_sweep's (its alias names a container that is gone).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -141,23 +145,12 @@ net_sandbox_create(const struct net_config *cfg, const char *container_id,
 	return -1;
 }
 
-/* Unmount and unlink one sandbox file; its links first. */
+/* Unmount and unlink one sandbox file. */
 int
 net_sandbox_remove_path(const char *path, sdc_error_t *err)
 {
-	struct nl_sock *ns;
-
-	if (net_sandbox_is_ns(path)) {
-		if ((ns = net_nl_open_in(path, err)) == NULL)
-			return -1;
-		if (net_link_flush(ns, err) < 0) {
-			net_nl_close(ns);
-			return -1;
-		}
-		net_nl_close(ns);
-		while (umount2(path, MNT_DETACH) == 0)
-			;
-	}
+	while (umount2(path, MNT_DETACH) == 0)
+		;
 	if (unlink(path) < 0 && errno != ENOENT)
 		return sdc_make_error(err, errno, "removing %s", path);
 	return 0;

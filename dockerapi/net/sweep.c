@@ -7,10 +7,11 @@
  * network marker in <run>/networks.  Another daemon on the same host (a
  * test's, with its own run dir) shares the kernel's links and our nftables
  * table, and its objects are left alone.  In order:
- *   - sandboxes of containers not in the list: their links deleted (a
- *     veth goes with its peer), unmounted, unlinked;
- *   - host veth ends of a dead sandbox or of a live container on a network
- *     that is gone; bridges of our networks that are gone;
+ *   - sandboxes of containers not in the list: unmounted, unlinked (the
+ *     kernel deletes their veths when nothing holds them);
+ *   - host veth ends of a container that is gone (on one of our networks
+ *     or from one of our sandboxes), or on a network that is gone;
+ *     bridges of our networks that are gone;
  *   - endpoints' nftables chains (and their jumps) whose container or
  *     network is gone, the gone bridges' set elements;
  *   - the markers of gone networks; the names tables (dns.c's
@@ -81,9 +82,12 @@ static bool
 net_sweep_endpoint_gone(const struct net_sweep *w, const char *cid,
     const char *nid)
 {
+	bool live_c = net_id_in(cid, w->containers);
+	bool live_n = net_id_in(nid, w->networks);
+
 	return net_id_in(cid, (const char *const *)w->dead) ||
-	    net_sweep_gone(w, nid) ||
-	    (net_id_in(cid, w->containers) && !net_id_in(nid, w->networks));
+	    net_sweep_gone(w, nid) || (live_c && !live_n) ||
+	    (!live_c && net_id_in(nid, (const char *const *)w->ours));
 }
 
 static void
