@@ -15,6 +15,7 @@
 #include <net/if.h>
 #include <pthread.h>
 #include <sched.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -131,14 +132,24 @@ net_link_bridge(struct nl_sock *sk, const struct net_bridge *b,
 	char name[16];
 	struct rtnl_link *link = NULL, *change;
 	struct rtnl_addr *addr;
-	struct nl_addr *local;
-	int e, ifindex;
+	struct nl_addr *local, *addr_mac;
+	uint8_t mac[6];
+	int e, i, ifindex;
 
 	net_bridge_ifname(b->id, name);
 	if (rtnl_link_get_kernel(sk, 0, name, &link) < 0) {
 		if ((link = rtnl_link_bridge_alloc()) == NULL)
 			return sdc_make_error(err, ENOMEM, "bridge %s", name);
 		rtnl_link_set_name(link, name);
+		/* A MAC of its own, fixed: else the bridge takes its lowest
+		 * port's, and changes it (stale ARP for the gateway) as
+		 * containers come and go. */
+		mac[0] = 0x02;
+		for (i = 1; i < 6; i++)
+			sscanf(b->id + 2 * i, "%2hhx", &mac[i]);
+		addr_mac = nl_addr_build(AF_LLC, mac, 6);
+		rtnl_link_set_addr(link, addr_mac);
+		nl_addr_put(addr_mac);
 		e = rtnl_link_add(sk, link, NLM_F_CREATE);
 		rtnl_link_put(link);
 		link = NULL;
