@@ -6,19 +6,15 @@
  * enslaved to the bridge and up, so no half-made pair is ever visible
  * under a name the container uses.  What must happen inside the sandbox
  * (the address, the default route, lo) goes through a netlink socket made
- * there: a socket belongs to the namespace it was created in, so a short
- * thread joins the namespace, opens it and ends; the caller's thread never
+ * there: a socket belongs to the namespace it was created in, so it is
+ * opened by lib/netns.c's short thread inside; the caller's thread never
  * changes namespace.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <net/if.h>
-#include <pthread.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <netlink/netlink.h>
 #include <netlink/route/addr.h>
@@ -27,6 +23,7 @@
 #include <netlink/route/link/veth.h>
 #include <netlink/route/route.h>
 
+#include "netns.h"
 #include "xalloc.h"
 #include "dockerapi/net/internal.h"
 
@@ -62,56 +59,23 @@ net_nl_close(struct nl_sock *sk)
 		nl_socket_free(sk);
 }
 
-struct net_nl_job {
-	const char *path;
-	struct nl_sock *sk;
-	int errnum;
-	const char *what;
-};
-
-static void *
-net_nl_thread(void *arg)
+static int
+net_nl_connect(void *arg, sdc_error_t *err)
 {
-	struct net_nl_job *j = arg;
-	int fd = open(j->path, O_RDONLY | O_CLOEXEC);
+	struct nl_sock **sk = arg;
 
-	if (fd < 0) {
-		j->errnum = errno;
-		j->what = "opening";
-		return NULL;
-	}
-	if (setns(fd, CLONE_NEWNET) < 0) {
-		j->errnum = errno;
-		j->what = "joining";
-	} else if ((j->sk = nl_socket_alloc()) == NULL) {
-		j->errnum = ENOMEM;
-		j->what = "a netlink socket in";
-	} else if (nl_connect(j->sk, NETLINK_ROUTE) < 0) {
-		j->errnum = EIO;
-		j->what = "connecting netlink in";
-		nl_socket_free(j->sk);
-		j->sk = NULL;
-	}
-	close(fd);
-	return NULL;
+	*sk = net_nl_open(err);
+	return *sk != NULL ? 0 : -1;
 }
 
 struct nl_sock *
 net_nl_open_in(const char *netns_path, sdc_error_t *err)
 {
-	struct net_nl_job j = { .path = netns_path };
-	pthread_t t;
-	int e;
+	struct nl_sock *sk = NULL;
 
-	if ((e = pthread_create(&t, NULL, net_nl_thread, &j)) != 0) {
-		sdc_make_error(err, e, "a thread for the sandbox %s", netns_path);
+	if (netns_run(netns_path, net_nl_connect, &sk, err) < 0)
 		return NULL;
-	}
-	pthread_join(t, NULL);
-	if (j.sk == NULL)
-		sdc_make_error(err, j.errnum, "%s the sandbox %s", j.what,
-		    netns_path);
-	return j.sk;
+	return sk;
 }
 
 static struct nl_addr *

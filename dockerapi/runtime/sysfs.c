@@ -11,53 +11,30 @@
  * link of the host, other tenants' veths (named after their ids) included.
  *
  * Instead, just before runc runs, the daemon mounts a sysfs read-only at
- * <dir>/sysfs from a short-lived thread that joined the sandbox (setns of
- * a network namespace is per thread and ends with it), and config.json
+ * <dir>/sysfs from a short-lived thread that joined the sandbox
+ * (lib/netns.c: setns is per thread and ends with it), and config.json
  * binds that at /sys (bundle.c).  Once the container runs its mount
  * namespace holds its own copy, so the daemon's is detached at once: the
  * sandbox is pinned by nothing but the container.
  */
 #include <errno.h>
-#include <fcntl.h>
-#include <pthread.h>
-#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "netns.h"
 #include "xalloc.h"
 #include "dockerapi/runtime/internal.h"
 
-struct rt_sysfs_job {
-	const char *netns;
-	const char *target;
-	int errnum;
-	const char *what;
-};
-
-static void *
-rt_sysfs_thread(void *arg)
+static int
+rt_sysfs_mount_here(void *target, sdc_error_t *err)
 {
-	struct rt_sysfs_job *j = arg;
-	int fd = open(j->netns, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0) {
-		j->errnum = errno;
-		j->what = "opening the network namespace";
-		return NULL;
-	}
-	if (setns(fd, CLONE_NEWNET) < 0) {
-		j->errnum = errno;
-		j->what = "joining the network namespace";
-	} else if (mount("sysfs", j->target, "sysfs", MS_RDONLY | MS_NOSUID |
-	    MS_NOEXEC | MS_NODEV, NULL) < 0) {
-		j->errnum = errno;
-		j->what = "mounting sysfs";
-	}
-	close(fd);
-	return NULL;
+	if (mount("sysfs", target, "sysfs", MS_RDONLY | MS_NOSUID |
+	    MS_NOEXEC | MS_NODEV, NULL) < 0)
+		return sdc_make_error(err, errno, "mounting sysfs");
+	return 0;
 }
 
 /* The network namespace path config.json joins when its /sys is ours. */
@@ -104,10 +81,9 @@ rt_sysfs_unmount(const char *dir)
 int
 rt_sysfs_mount(const char *dir, sdc_error_t *err)
 {
-	struct rt_sysfs_job j = { .errnum = 0 };
+	const char *netns;
 	char *target, *path;
 	json_t *config;
-	pthread_t t;
 	int rc = 0;
 
 	xasprintf(&target, "%s/%s", dir, RT_DIR_SYSFS);
@@ -118,21 +94,14 @@ rt_sysfs_mount(const char *dir, sdc_error_t *err)
 		free(target);
 		return -1;
 	}
-	j.netns = rt_sysfs_netns(config, target);
-	j.target = target;
-	if (j.netns != NULL) {
+	if ((netns = rt_sysfs_netns(config, target)) != NULL) {
 		rt_sysfs_unmount(dir);
-		if (mkdir(target, 0555) < 0 && errno != EEXIST) {
-			j.errnum = errno;
-			j.what = "making the mount point";
-		} else if ((j.errnum = pthread_create(&t, NULL, rt_sysfs_thread,
-		    &j)) != 0)
-			j.what = "starting a thread";
+		if (mkdir(target, 0555) < 0 && errno != EEXIST)
+			rc = sdc_make_error(err, errno, "making %s", target);
 		else
-			pthread_join(t, NULL);
-		if (j.errnum != 0)
-			rc = sdc_make_error(err, j.errnum, "the container's /sys "
-			    "in %s: %s", j.netns, j.what);
+			rc = netns_run(netns, rt_sysfs_mount_here, target, err);
+		if (rc < 0)
+			sdc_error_wrap(err, "the container's /sys");
 	}
 	json_decref(config);
 	free(target);
