@@ -17,6 +17,7 @@
 #include "ids.h"
 #include "jsonutil.h"
 #include "log.h"
+#include "netns.h"
 #include "yamlconf.h"
 
 static int
@@ -210,6 +211,46 @@ test_log_line(void **state)
 	log_init("testd", 2, LOG_INFO);
 }
 
+static int
+netns_probe(void *arg, sdc_error_t *err)
+{
+	char buf[64];
+	ssize_t n = readlink("/proc/thread-self/ns/net", buf, sizeof buf - 1);
+
+	buf[n > 0 ? n : 0] = '\0';
+	if (strcmp(buf, arg) != 0)
+		return sdc_make_error(err, 0, "in %s, not %s", buf,
+		    (const char *)arg);
+	return 0;
+}
+
+/* The function runs in the namespace at the path (here our own, which
+ * any process may join again), and its error comes back; a path that is
+ * not a namespace is named. */
+static void
+test_netns_run(void **state)
+{
+	sdc_error_t err = NULL;
+	char self[64];
+	ssize_t n = readlink("/proc/self/ns/net", self, sizeof self - 1);
+
+	assert_true(n > 0);
+	self[n] = '\0';
+	if (netns_run("/proc/self/ns/net", netns_probe, self, &err) < 0) {
+		/* setns needs CAP_SYS_ADMIN even for our own namespace */
+		assert_non_null(strstr(sdc_error_msg(err), "joining"));
+		sdc_error_release(&err);
+	}
+	assert_int_equal(netns_run("/proc/self/ns/net", netns_probe, "net:[0]",
+	    &err), -1);
+	sdc_error_release(&err);
+	assert_int_equal(netns_run("/nonexistent/ns", netns_probe, self, &err),
+	    -1);
+	assert_non_null(strstr(sdc_error_msg(err), "joining the network "
+	    "namespace /nonexistent/ns"));
+	sdc_error_release(&err);
+}
+
 int
 main(void)
 {
@@ -220,6 +261,7 @@ main(void)
 		cmocka_unit_test(test_ids),
 		cmocka_unit_test(test_yaml),
 		cmocka_unit_test(test_log_line),
+		cmocka_unit_test(test_netns_run),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -170,6 +170,47 @@ test_bundle(void **state)
 	free(path);
 }
 
+/* A sandbox's namespace is joined by path; with a user namespace, /sys is
+ * the sandbox's sysfs bound from the folder (sysfs.c), else sysfs. */
+static void
+test_bundle_netns(void **state)
+{
+	static const char *const argv[] = { "true", NULL };
+	struct rt_spec spec = { .id = "c1", .argv = argv,
+	    .netns_path = "/run/sdc-docker/netns/c1" };
+	struct rt_config cfg = { .zones = tmpdir };
+	char *dir = in_tmp("c1"), *path = in_tmp("c1/config.json"), *text;
+	sdc_error_t err = NULL;
+	json_t *c;
+
+	assert_int_equal(rt_bundle_write(&cfg, &spec, dir, &err), 0);
+	c = rt_json_read(path, &err);
+	text = json_dumps(json_object_get(json_object_get(c, "linux"),
+	    "namespaces"), 0);
+	assert_non_null(strstr(text, "{\"type\": \"network\", \"path\": "
+	    "\"/run/sdc-docker/netns/c1\"}"));
+	free(text);
+	text = json_dumps(json_object_get(c, "mounts"), 0);
+	assert_non_null(strstr(text, "\"destination\": \"/sys\", \"type\": "
+	    "\"sysfs\""));
+	free(text);
+	json_decref(c);
+
+	spec.idmap = (struct rt_idmap){ .uid = 100000, .gid = 100000,
+	    .count = 65536 };
+	assert_int_equal(rt_bundle_write(&cfg, &spec, dir, &err), 0);
+	c = rt_json_read(path, &err);
+	text = json_dumps(json_object_get(c, "mounts"), 0);
+	assert_non_null(strstr(text, "\"destination\": \"/sys\", \"type\": "
+	    "\"bind\", \"source\": \""));
+	assert_non_null(strstr(text, "/c1/sysfs\", \"options\": [\"rbind\", "
+	    "\"rprivate\", \"nosuid\", \"noexec\", \"nodev\", \"ro\"]"));
+	free(text);
+	json_decref(c);
+	free(dir);
+	free(path);
+}
+
 static void
 test_state_file(void **state)
 {
@@ -269,6 +310,7 @@ main(void)
 		cmocka_unit_test(test_user),
 		cmocka_unit_test(test_user_symlink_stays_inside),
 		cmocka_unit_test(test_bundle),
+		cmocka_unit_test(test_bundle_netns),
 		cmocka_unit_test(test_state_file),
 		cmocka_unit_test(test_ids),
 		cmocka_unit_test(test_attach_frames),

@@ -1,0 +1,209 @@
+/*
+ * test_net.c: the pure parts of libsdcnet's plumbing: the names kernel
+ * objects get from ids (and back, as net_sweep reads them), id checks, and
+ * the text of the nftables transactions.  The kernel side is
+ * tests/integration/40-net-plumbing.sh.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <cmocka.h>
+
+#include "dockerapi/net/internal.h"
+
+#define NID "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+#define CID "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210"
+
+static void
+test_ids(void **state)
+{
+	sdc_error_t err = NULL;
+
+	assert_true(net_id_ok(NID));
+	assert_true(net_id_ok("0123456789ab"));
+	assert_false(net_id_ok("0123456789a"));		/* too short */
+	assert_false(net_id_ok(NID "0"));		/* too long */
+	assert_false(net_id_ok("0123456789AB"));	/* upper case */
+	assert_false(net_id_ok("0123456789ab\"; flush ruleset"));
+	assert_false(net_id_ok(NULL));
+	assert_int_equal(net_id_check("network", "x y", &err), -1);
+	assert_int_equal(err->code, 400);
+	assert_non_null(strstr(sdc_error_msg(err), "invalid network id 'x y'"));
+	sdc_error_release(&err);
+}
+
+static void
+test_names(void **state)
+{
+	char a[16], b[16], cid[65], nid[65], *s;
+	struct net_config cfg = { .run_dir = "/run/sdc-docker" };
+
+	net_bridge_ifname(NID, a);
+	assert_string_equal(a, "sdc0123456789ab");
+	assert_true(net_bridge_ifname_ours(a));
+	assert_false(net_bridge_ifname_ours("sdc0123"));
+	assert_false(net_bridge_ifname_ours("docker0"));
+
+	net_veth_ifname(CID, NID, a);
+	assert_int_equal(strlen(a), 15);
+	assert_true(net_veth_ifname_ours(a));
+	net_veth_ifname(CID, NID, b);
+	assert_string_equal(a, b);			/* deterministic */
+	net_veth_ifname(NID, CID, b);
+	assert_string_not_equal(a, b);			/* both ids count */
+	net_veth_ifname(CID, "1123456789abcdef", b);
+	assert_string_not_equal(a, b);
+
+	s = net_veth_alias(CID, NID);
+	assert_string_equal(s, "sdc " CID " " NID);
+	assert_true(net_veth_alias_parse(s, cid, nid));
+	assert_string_equal(cid, CID);
+	assert_string_equal(nid, NID);
+	free(s);
+	assert_false(net_veth_alias_parse(NULL, cid, nid));
+	assert_false(net_veth_alias_parse("sdc " CID, cid, nid));
+	assert_false(net_veth_alias_parse("sdc xyz " NID, cid, nid));
+	assert_false(net_veth_alias_parse("other " CID " " NID, cid, nid));
+
+	s = net_ports_chain(CID, NID);
+	assert_string_equal(s, "p_" CID "_" NID);
+	assert_true(net_ports_chain_parse(s, cid, nid));
+	assert_string_equal(cid, CID);
+	assert_string_equal(nid, NID);
+	free(s);
+	assert_false(net_ports_chain_parse("ports", cid, nid));
+	assert_false(net_ports_chain_parse("p_" CID, cid, nid));
+
+	s = net_netns_path(&cfg, CID);
+	assert_string_equal(s, "/run/sdc-docker/netns/" CID);
+	free(s);
+	s = net_network_marker(&cfg, NID);
+	assert_string_equal(s, "/run/sdc-docker/networks/" NID);
+	free(s);
+	{
+		const char *const ids[] = { NID, NULL };
+
+		assert_true(net_id_in(NID, ids));
+		assert_false(net_id_in(CID, ids));
+		assert_false(net_id_in(CID, NULL));
+	}
+}
+
+static void
+test_base_rules(void **state)
+{
+	struct buf b = { NULL, 0, 0 };
+	const char *t;
+
+	net_nft_base_text(&b);
+	t = buf_str(&b);
+	/* one table of ours, base chains rewritten whole */
+	assert_non_null(strstr(t, "add table inet sdc_docker\n"));
+	assert_non_null(strstr(t, "flush chain inet sdc_docker forward\n"));
+	/* nothing between two networks, nothing to link-local */
+	assert_non_null(strstr(t, "forward iifname @bridges oifname @bridges drop\n"));
+	assert_non_null(strstr(t, "forward iifname @bridges ip daddr 169.254.0.0/16 drop\n"));
+	/* same network first, internal before anything that accepts */
+	assert_true(strstr(t, "forward iifname . oifname @same accept") <
+	    strstr(t, "forward iifname @internal drop"));
+	assert_true(strstr(t, "forward oifname @internal drop") <
+	    strstr(t, "forward oifname @bridges ct status dnat accept"));
+	assert_true(strstr(t, "forward iifname @bridges oifname @bridges drop") <
+	    strstr(t, "forward iifname @bridges accept"));
+	/* the host: only DNS on the gateway of the bridge it came in on */
+	assert_non_null(strstr(t, "input iifname @bridges fib daddr . iif type "
+	    "local udp dport 53 accept\n"));
+	assert_non_null(strstr(t, "input iifname @bridges drop\n"));
+	/* published ports never from outside to 127/8 (route_localnet) */
+	assert_true(strstr(t, "prerouting ip daddr 127.0.0.0/8 return") <
+	    strstr(t, "prerouting fib daddr type local jump ports"));
+	assert_non_null(strstr(t, "postrouting oifname @bridges ip saddr "
+	    "127.0.0.0/8 masquerade\n"));
+	buf_free(&b);
+}
+
+static void
+test_bridge_rules(void **state)
+{
+	struct buf b = { NULL, 0, 0 };
+
+	net_nft_bridge_text(&b, "sdc0123456789ab", false);
+	assert_string_equal(buf_str(&b),
+	    "add element inet sdc_docker bridges { \"sdc0123456789ab\" }\n"
+	    "add element inet sdc_docker same { \"sdc0123456789ab\" . \"sdc0123456789ab\" }\n"
+	    "add element inet sdc_docker internal { \"sdc0123456789ab\" }\n"
+	    "delete element inet sdc_docker internal { \"sdc0123456789ab\" }\n"
+	    "add element inet sdc_docker natifs { \"sdc0123456789ab\" }\n");
+	buf_reset(&b);
+	net_nft_bridge_text(&b, "sdc0123456789ab", true);
+	assert_non_null(strstr(buf_str(&b), "delete element inet sdc_docker "
+	    "natifs { \"sdc0123456789ab\" }\nadd element inet sdc_docker "
+	    "internal { \"sdc0123456789ab\" }\n"));
+	buf_reset(&b);
+	net_nft_bridge_remove_text(&b, "sdc0123456789ab");
+	assert_non_null(strstr(buf_str(&b), "delete element inet sdc_docker "
+	    "same { \"sdc0123456789ab\" . \"sdc0123456789ab\" }\n"));
+	buf_free(&b);
+}
+
+static void
+test_port_rules(void **state)
+{
+	struct net_bridge br = { .id = NID, .prefix = 24 };
+	struct net_port ports[2] = {
+		{ .proto = IPPROTO_TCP, .host_port = 8080, .container_port = 80 },
+		{ .proto = IPPROTO_UDP, .host_port = 5353, .container_port = 53 },
+	};
+	struct net_endpoint ep = { .bridge = &br, .ifname = "eth0",
+	    .ports = ports, .nports = 2 };
+	struct buf b = { NULL, 0, 0 };
+	sdc_error_t err = NULL;
+
+	inet_pton(AF_INET, "10.1.1.2", &ep.ip);
+	inet_pton(AF_INET, "127.0.0.1", &ports[1].host_ip);
+	assert_int_equal(net_nft_ports_text(&b, CID, NID, &ep, true, &err), 0);
+	assert_string_equal(buf_str(&b),
+	    "add chain inet sdc_docker p_" CID "_" NID "\n"
+	    "flush chain inet sdc_docker p_" CID "_" NID "\n"
+	    "add rule inet sdc_docker p_" CID "_" NID " tcp dport 8080 dnat ip to 10.1.1.2:80\n"
+	    "add rule inet sdc_docker p_" CID "_" NID " ip daddr 127.0.0.1 udp dport 5353 dnat ip to 10.1.1.2:53\n"
+	    "add rule inet sdc_docker ports jump p_" CID "_" NID "\n");
+	buf_reset(&b);
+	assert_int_equal(net_nft_ports_text(&b, CID, NID, &ep, false, &err), 0);
+	assert_null(strstr(buf_str(&b), "jump"));
+	buf_reset(&b);
+	ports[0].proto = 132;		/* sctp: not ours */
+	assert_int_equal(net_nft_ports_text(&b, CID, NID, &ep, true, &err), -1);
+	assert_int_equal(err->code, 400);
+	assert_non_null(strstr(sdc_error_msg(err), "tcp or udp"));
+	sdc_error_release(&err);
+	buf_reset(&b);
+	net_nft_ports_remove_text(&b, "p_x", 42);
+	assert_string_equal(buf_str(&b),
+	    "delete rule inet sdc_docker ports handle 42\n"
+	    "flush chain inet sdc_docker p_x\ndelete chain inet sdc_docker p_x\n");
+	buf_reset(&b);
+	net_nft_foreign_text(&b, "ip filter", "DOCKER-USER");
+	assert_non_null(strstr(buf_str(&b), "insert rule ip filter DOCKER-USER "
+	    "iifname \"sdc*\" accept comment \"sdc-docker\"\n"));
+	buf_free(&b);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_ids),
+		cmocka_unit_test(test_names),
+		cmocka_unit_test(test_base_rules),
+		cmocka_unit_test(test_bridge_rules),
+		cmocka_unit_test(test_port_rules),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
