@@ -1,0 +1,60 @@
+/*
+ * container-export.c: GET /containers/:id/export, `docker export`.
+ *
+ * The container's whole file system as a tar, running or not: the
+ * runtime walks the overlay's merged view (tree-tar.c, which never
+ * follows the tenant's symlinks and gives owners as the container sees
+ * them), on a thread of its own whose output is streamed to the client
+ * (thread-stream.c).  Only the caller's own containers are found
+ * (ctr_lookup), so another account's id is a 404 like an unknown one.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "containers.h"
+#include "thread-stream.h"
+#include "xalloc.h"
+
+struct export {
+	struct rt_config rt;
+	char uuid[37];
+};
+
+static int
+export_run(void *arg, thread_stream_write_fn *write, void *warg,
+    sdc_error_t *err)
+{
+	struct export *x = arg;
+
+	return rt_export_tar(&x->rt, x->uuid, write, warg, err);
+}
+
+static void
+export_done(void *arg)
+{
+	free(arg);
+}
+
+int
+ctr_export(struct http_request *req, void *arg)
+{
+	struct dockerapi *d = arg;
+	struct ctr *c = ctr_lookup(req, d);
+	sdc_error_t err = NULL;
+	struct export *x;
+
+	if (c == NULL)
+		return HTTP_DONE;
+	if (c->removing)
+		return api_error(req, 409, "You cannot export container %s "
+		    "which is being removed", c->id);
+	x = xcalloc(1, sizeof *x);
+	x->rt = ctrs(d)->rt;
+	memcpy(x->uuid, c->uuid, sizeof x->uuid);
+	if (thread_stream_start(req, d->base, "container export",
+	    "application/x-tar", export_run, export_done, x, &err) < 0) {
+		free(x);
+		return api_error_from(req, &err);
+	}
+	return HTTP_ASYNC;
+}
