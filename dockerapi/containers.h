@@ -255,10 +255,11 @@ int ctr_prune(struct http_request *req, void *arg);
 void ops_exited(struct containers *cs, struct ctr *c);
 int signal_parse(const char *s);
 
-/* container-export.c, container-changes.c: the
- * container's files out (docker export, diff) */
+/* container-export.c, container-changes.c, container-commit.c: the
+ * container's files out (docker export, diff, commit) */
 int ctr_export(struct http_request *req, void *arg);
 int ctr_changes(struct http_request *req, void *arg);
+int ctr_commit(struct http_request *req, void *arg);
 
 /* container-restart.c: restart policies */
 /* HostConfig.RestartPolicy as Docker accepts it (400 otherwise). */

@@ -395,5 +395,7 @@ int meta_image_tags(struct images *im, const char *account, const char *id,
 
 /* Apply Dockerfile-syntax changes to a container config object. */
 int import_apply_changes(json_t *config, const char *const *changes, sdc_error_t *err);
+/* "repo[:tag]" -> normalised "domain/path:tag" (NULL for none). */
+int import_repo_tag(const char *repo, char **out, sdc_error_t *err);
 
 #endif

@@ -176,6 +176,40 @@ import_ports(json_t *config, const char *arg, sdc_error_t *err)
 	return rc;
 }
 
+/* VOLUME ["/a", "/b"] or VOLUME /a /b */
+static int
+import_volumes(json_t *config, const char *arg, sdc_error_t *err)
+{
+	json_t *vols = json_object_get(config, "Volumes"), *a, *v;
+	struct strv w = { 0 };
+	sdc_error_t perr = NULL;
+	size_t i;
+
+	if (!json_is_object(vols)) {
+		vols = json_object();
+		json_object_set_new(config, "Volumes", vols);
+	}
+	if (*arg == '[' && (a = json_parse(arg, strlen(arg), &perr)) != NULL) {
+		json_array_foreach(a, i, v)
+			if (json_is_string(v))
+				strv_push(&w, json_string_value(v));
+		json_decref(a);
+	} else
+		import_words(arg, &w);
+	sdc_error_release(&perr);
+	for (i = 0; i < w.n; i++)
+		if (w.v[i][0] != '/') {
+			sdc_make_error_code(err, 400, "VOLUME %s: the path must "
+			    "be absolute", w.v[i]);
+			strv_free(&w);
+			return -1;
+		}
+	for (i = 0; i < w.n; i++)
+		json_object_set_new(vols, w.v[i], json_object());
+	strv_free(&w);
+	return 0;
+}
+
 static int
 import_change(json_t *config, const char *line, sdc_error_t *err)
 {
@@ -202,16 +236,23 @@ import_change(json_t *config, const char *line, sdc_error_t *err)
 		json_object_set_new(config, "StopSignal", json_string(arg));
 	else if (strcmp(cmd, "EXPOSE") == 0)
 		rc = import_ports(config, arg, err);
-	else if (strcmp(cmd, "VOLUME") == 0) {
-		vols = json_object_get(config, "Volumes");
-		if (!json_is_object(vols)) {
-			vols = json_object();
-			json_object_set_new(config, "Volumes", vols);
+	else if (strcmp(cmd, "VOLUME") == 0)
+		rc = import_volumes(config, arg, err);
+	else if (strcmp(cmd, "ONBUILD") == 0) {
+		vols = json_object_get(config, "OnBuild");
+		if (!json_is_array(vols)) {
+			vols = json_array();
+			json_object_set_new(config, "OnBuild", vols);
 		}
-		json_object_set_new(vols, arg, json_object());
+		json_array_append_new(vols, json_string(arg));
 	} else
+	{
+		/* Docker names it in lower case */
+		for (char *c = cmd; *c; c++)
+			*c = (char)tolower((unsigned char)*c);
 		rc = sdc_make_error_code(err, 400, "%s is not a valid change command",
 		    *cmd ? cmd : "(empty)");
+	}
 	free(cmd);
 	return rc;
 }
@@ -376,7 +417,7 @@ import_free(struct images_job *job)
 }
 
 /* "repo[:tag]" -> normalised "domain/path:tag". */
-static int
+int
 import_repo_tag(const char *repo, char **out, sdc_error_t *err)
 {
 	struct image_ref ref;
@@ -390,7 +431,7 @@ import_repo_tag(const char *repo, char **out, sdc_error_t *err)
 	if (ref.digest != NULL) {
 		image_ref_free(&ref);
 		return sdc_make_error_code(err, 400,
-		    "cannot import with a digest reference");
+		    "cannot import or commit with a digest reference");
 	}
 	r = image_ref_repo(&ref);
 	xasprintf(out, "%s:%s", r, ref.tag);
