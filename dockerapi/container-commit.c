@@ -60,20 +60,6 @@ commit_event(void *arg, const struct images_event *ev)
 		imgjob_answer_with(arg, json_pack("{s:s}", "Id", ev->text));
 }
 
-/* Every "changes" parameter, in order (one per --change). */
-static const char **
-commit_changes(const struct http_request *req)
-{
-	const char **v = xcalloc(req->nquery + 1, sizeof *v);
-	size_t n = 0;
-
-	for (size_t i = 0; i < req->nquery; i++)
-		if (strcmp(req->query[i].name, "changes") == 0 &&
-		    *req->query[i].value != '\0')
-			v[n++] = req->query[i].value;
-	return v;
-}
-
 /* The container's Config, with what the body's config sets over it. */
 static json_t *
 commit_config(struct http_request *req, const struct ctr *c, sdc_error_t *err)
@@ -156,7 +142,7 @@ ctr_commit(struct http_request *req, void *arg)
 	src = xcalloc(1, sizeof *src);
 	src->rt = ctrs(d)->rt;
 	memcpy(src->uuid, c->uuid, sizeof src->uuid);
-	changes = commit_changes(req);
+	changes = images_api_changes(req);
 	created_by = commit_created_by(c);
 	o.parent = c->image_id;
 	o.config = config;

@@ -39,8 +39,8 @@ images_api_load(struct http_request *req, void *arg)
 }
 
 /* Every "changes" parameter, in order (one per --change). */
-static const char **
-import_changes(const struct http_request *req)
+const char **
+images_api_changes(const struct http_request *req)
 {
 	const char **v = xcalloc(req->nquery + 1, sizeof *v);
 	size_t n = 0;
@@ -56,7 +56,7 @@ int
 images_api_import(struct http_request *req, struct dockerapi *d)
 {
 	const char *repo = http_query(req, "repo"), *tag = http_query(req, "tag");
-	const char **changes = import_changes(req);
+	const char **changes = images_api_changes(req);
 	struct images_job *job;
 	sdc_error_t err = NULL;
 	struct imgjob *j;

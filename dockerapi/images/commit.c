@@ -89,31 +89,13 @@ static int
 commit_run(struct images_job *job, sdc_error_t *err)
 {
 	struct commit *cm = job->data;
-	struct layer_result res;
 	struct job_image *img;
 	json_t *ids;
-	char diff[72], id[72], *blob, *config;
-	int rc;
+	char diff[72], id[72], *config;
+	int64_t size;
 
-	if (commit_store_tar(job, cm, diff, err) < 0)
-		return -1;
-	job_pin(job, diff);
-	job_created_blob(job, diff);
-	job_proved(job, diff);	/* the account's own bytes hash to it */
-	blob = blobs_path(job->im, diff);
-	if (!layers_exists(job->im, diff)) {
-		rc = layers_unpack(job->im, blob, diff, NULL, NULL, &job->cancel,
-		    NULL, &res, err);
-		if (rc == 0 && res.created)
-			job_created_layer(job, diff);
-	} else {
-		char *dir = images_layer_dir(job->im, diff);
-		res.size = tree_size(dir);
-		free(dir);
-		rc = 0;
-	}
-	free(blob);
-	if (rc < 0)
+	if (commit_store_tar(job, cm, diff, err) < 0 ||
+	    import_own_layer(job, diff, &size, err) < 0)
 		return -1;
 	ids = json_object_get(json_object_get(cm->image, "rootfs"), "diff_ids");
 	json_array_append_new(ids, json_string(diff));
@@ -142,22 +124,9 @@ commit_run(struct images_job *job, sdc_error_t *err)
 	img->layers[cm->nlayers].media_type =
 	    xstrdup("application/vnd.docker.image.rootfs.diff.tar");
 	img->layers[cm->nlayers].blob_size = -1;
-	img->layers[cm->nlayers].size = res.size;
+	img->layers[cm->nlayers].size = size;
 	if (cm->repo_tag != NULL)
 		strv_push(&img->tags, cm->repo_tag);
-	return 0;
-}
-
-static int
-commit_commit(struct images_job *job, sdc_error_t *err)
-{
-	struct job_image *img = &job->images[0];
-	struct images_event ev = { IMAGES_EV_IMPORTED, NULL, img->id, 0, 0 };
-
-	if (meta_commit_image(job->im, job->account, img, &job->proved, err) < 0)
-		return -1;
-	if (job->cb != NULL)
-		job->cb(job->arg, &ev);
 	return 0;
 }
 
@@ -239,7 +208,7 @@ images_commit_start(struct images *im, const char *account,
 	job = job_new(im, account, cb, arg);
 	job->data = cm;
 	job->run = commit_run;
-	job->commit = commit_commit;
+	job->commit = import_commit;
 	job->free_data = commit_free;
 	config = json_is_object(o->config) ? json_deep_copy(o->config) : json_object();
 	if (import_repo_tag(o->repo, &cm->repo_tag, err) < 0 ||

@@ -395,6 +395,13 @@ int meta_image_tags(struct images *im, const char *account, const char *id,
 
 /* Apply Dockerfile-syntax changes to a container config object. */
 int import_apply_changes(json_t *config, const char *const *changes, sdc_error_t *err);
+/* The layer blob diff (stored by this job from the account's own bytes)
+ * pinned, proved and unpacked unless it is already; *size: its files. */
+int import_own_layer(struct images_job *job, const char *diff, int64_t *size,
+    sdc_error_t *err);
+/* A job's commit step for its one image: record it, then the
+ * IMAGES_EV_IMPORTED event with its id (import, commit). */
+int import_commit(struct images_job *job, sdc_error_t *err);
 /* "repo[:tag]" -> normalised "domain/path:tag" (NULL for none). */
 int import_repo_tag(const char *repo, char **out, sdc_error_t *err);
 

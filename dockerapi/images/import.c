@@ -335,37 +335,47 @@ import_config(struct import *ip, const char *diff)
 	return text;
 }
 
+int
+import_own_layer(struct images_job *job, const char *diff, int64_t *size,
+    sdc_error_t *err)
+{
+	struct layer_result res;
+	char *blob;
+	int rc = 0;
+
+	job_pin(job, diff);
+	job_created_blob(job, diff);
+	job_proved(job, diff);	/* the account's own bytes hash to it */
+	blob = blobs_path(job->im, diff);
+	if (!layers_exists(job->im, diff)) {
+		/* the blob was charged as it was stored; the files are
+		 * bounded by it */
+		rc = layers_unpack(job->im, blob, diff, NULL, NULL, &job->cancel,
+		    NULL, &res, err);
+		if (rc == 0 && res.created)
+			job_created_layer(job, diff);
+		if (rc == 0)
+			*size = res.size;
+	} else {
+		char *dir = images_layer_dir(job->im, diff);
+		*size = tree_size(dir);
+		free(dir);
+	}
+	free(blob);
+	return rc;
+}
+
 static int
 import_run(struct images_job *job, sdc_error_t *err)
 {
 	struct import *ip = job->data;
 	struct layer_result res;
 	struct job_image *img;
-	char diff[72], id[72], *blob, *config;
+	char diff[72], id[72], *config;
 
-	if (import_store_tar(job, ip, diff, err) < 0)
+	if (import_store_tar(job, ip, diff, err) < 0 ||
+	    import_own_layer(job, diff, &res.size, err) < 0)
 		return -1;
-	job_pin(job, diff);
-	job_created_blob(job, diff);
-	job_proved(job, diff);	/* the upload's own bytes hash to it */
-	blob = blobs_path(job->im, diff);
-	if (!layers_exists(job->im, diff)) {
-		/* the blob was charged as it was stored; the files are
-		 * bounded by it */
-		int rc = layers_unpack(job->im, blob, diff, NULL, NULL, &job->cancel,
-		    NULL, &res, err);
-		if (rc < 0) {
-			free(blob);
-			return -1;
-		}
-		if (res.created)
-			job_created_layer(job, diff);
-	} else {
-		char *dir = images_layer_dir(job->im, diff);
-		res.size = tree_size(dir);
-		free(dir);
-	}
-	free(blob);
 	config = import_config(ip, diff);
 	if (blobs_put(job->im, config, strlen(config), NULL, id, err) < 0) {
 		free(config);
@@ -388,7 +398,7 @@ import_run(struct images_job *job, sdc_error_t *err)
 	return 0;
 }
 
-static int
+int
 import_commit(struct images_job *job, sdc_error_t *err)
 {
 	struct job_image *img = &job->images[0];
