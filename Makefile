@@ -33,7 +33,10 @@ CFLAGS   ?= -O2 -g
 CFLAGS   += -std=c11 $(WARN) -fno-strict-aliasing
 CPPFLAGS += -D_GNU_SOURCE -DSDC_VERSION='"$(VERSION)"' -I. -Ilib \
 	    $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDFLAGS  += -Wl,--as-needed
+# libarchive's tar writer calls a helper that sits beside the table of
+# every writer (xar's needs libxml2): --gc-sections drops the writers
+# nothing reaches, so the static link needs no libxml2.
+LDFLAGS  += -Wl,--as-needed -Wl,--gc-sections
 LDLIBS   += -Wl,-Bstatic $(STATIC_LIBS) -Wl,-Bdynamic \
 	    $(shell pkg-config --libs $(SHARED_PKGS) 2>/dev/null) -lpthread -lm
 # The unit tests also write tars of every format with libarchive (xar's needs

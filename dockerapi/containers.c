@@ -716,5 +716,8 @@ const struct api_endpoint api_container_endpoints[] = {
 	R("POST", "/exec/:id/resize", exec_resize, 0, 0),
 	R("GET", "/exec/:id/json", exec_inspect, 0, 0),
 	R("GET", "/events", events_get, API_LONG, 0),
+	R("GET", "/containers/:id/export", ctr_export, API_LONG, 0),
+	R("GET", "/containers/:id/changes", ctr_changes, 0, 0),
+	R("POST", "/commit", ctr_commit, 0, 0),
 	{ { NULL, NULL, NULL, 0, NULL }, 0 },
 };

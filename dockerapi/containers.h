@@ -257,6 +257,20 @@ int ctr_prune(struct http_request *req, void *arg);
 void ops_exited(struct containers *cs, struct ctr *c);
 int signal_parse(const char *s);
 
+/* container-export.c, container-changes.c, container-commit.c: the
+ * container's files out (docker export, diff, commit) */
+int ctr_export(struct http_request *req, void *arg);
+int ctr_changes(struct http_request *req, void *arg);
+int ctr_commit(struct http_request *req, void *arg);
+/* Answer req with what fn writes for container c, run on a thread of its
+ * own and streamed (thread-stream.c); returns HTTP_ASYNC or, having
+ * answered the error, HTTP_DONE. */
+typedef int ctr_files_fn(const struct rt_config *rt, const char *uuid,
+    int (*write)(void *, const void *, size_t), void *warg, sdc_error_t *err);
+int ctr_stream_files(struct http_request *req, struct dockerapi *d,
+    const struct ctr *c, const char *what, const char *content_type,
+    ctr_files_fn *fn);
+
 /* container-restart.c: restart policies */
 /* HostConfig.RestartPolicy as Docker accepts it (400 otherwise). */
 int restart_validate(const json_t *host_config, sdc_error_t *err);

@@ -57,6 +57,8 @@ int images_api_create(struct http_request *req, void *arg);
 int images_api_import(struct http_request *req, struct dockerapi *d);
 int images_api_load(struct http_request *req, void *arg);
 int images_api_save(struct http_request *req, void *arg);
-void images_api_save_cancel_all(void);
+/* Every "changes" query parameter (import, commit), NULL-terminated; free
+ * the array only. */
+const char **images_api_changes(const struct http_request *req);
 
 #endif

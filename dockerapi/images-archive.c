@@ -4,28 +4,17 @@
  *
  * Load and import stream the request body into a library job (see
  * images-job.c).  Save goes the other way: the library writes the
- * docker-archive with blocking writes, so a thread of our own runs it into
- * a pipe and the loop copies the pipe to the response, reading only while
- * the client keeps up (http_stream_pending and on_drain).  If the client
- * goes, closing the pipe makes the thread's next write fail, which stops
- * it; a failure in the middle can only end the response, as in Docker,
- * since a tar stream has nowhere to carry an error message.
+ * docker-archive with blocking writes, so it runs on a thread of its own
+ * whose output is streamed to the client (thread-stream.c).
  */
-#include <errno.h>
-#include <fcntl.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <event2/event.h>
 
-#include "fsutil.h"
 #include "images-api.h"
-#include "log.h"
+#include "thread-stream.h"
 #include "xalloc.h"
 
-#define SAVE_CHUNK (128 * 1024)
-#define SAVE_PENDING_HIGH (1024 * 1024)
 
 /* ---- load and import ---- */
 
@@ -50,8 +39,8 @@ images_api_load(struct http_request *req, void *arg)
 }
 
 /* Every "changes" parameter, in order (one per --change). */
-static const char **
-import_changes(const struct http_request *req)
+const char **
+images_api_changes(const struct http_request *req)
 {
 	const char **v = xcalloc(req->nquery + 1, sizeof *v);
 	size_t n = 0;
@@ -67,7 +56,7 @@ int
 images_api_import(struct http_request *req, struct dockerapi *d)
 {
 	const char *repo = http_query(req, "repo"), *tag = http_query(req, "tag");
-	const char **changes = import_changes(req);
+	const char **changes = images_api_changes(req);
 	struct images_job *job;
 	sdc_error_t err = NULL;
 	struct imgjob *j;
@@ -90,115 +79,16 @@ images_api_import(struct http_request *req, struct dockerapi *d)
 
 /* ---- save ---- */
 
-struct save {
-	struct dockerapi *d;
-	struct http_request *req;       /* NULL once the client has gone */
-	struct images_save *sv;
-	pthread_t thread;
-	bool running;
-	int fd;                         /* the pipe's read end */
-	int wfd;                        /* its write end, the thread's */
-	struct event *ev;
-	int rc;                         /* the thread's result, after join */
-	sdc_error_t err;
-	struct save *prev, *next;
-};
-
-static struct save *saves;
-
 static int
-save_write(void *arg, const void *data, size_t len)
+save_run(void *arg, thread_stream_write_fn *write, void *warg, sdc_error_t *err)
 {
-	return fd_write_all(*(int *)arg, data, len);
-}
-
-static void *
-save_main(void *arg)
-{
-	struct save *s = arg;
-
-	s->rc = images_save_write(s->sv, save_write, &s->wfd, &s->err);
-	close(s->wfd);
-	s->wfd = -1;
-	return NULL;
+	return images_save_write(arg, write, warg, err);
 }
 
 static void
-save_free(struct save *s)
+save_done(void *arg)
 {
-	if (s->ev != NULL)
-		event_free(s->ev);
-	if (s->fd >= 0)
-		close(s->fd);   /* the thread's next write fails: it stops */
-	if (s->running)
-		pthread_join(s->thread, NULL);
-	if (s->wfd >= 0)
-		close(s->wfd);
-	images_save_free(s->sv);
-	sdc_error_release(&s->err);
-	if (s->prev != NULL)
-		s->prev->next = s->next;
-	else
-		saves = s->next;
-	if (s->next != NULL)
-		s->next->prev = s->prev;
-	free(s);
-}
-
-static void
-save_end(struct save *s)
-{
-	pthread_join(s->thread, NULL);
-	s->running = false;
-	if (s->rc < 0)
-		log_emit(LOG_WARN, s->req->req_id, NULL, "image save stopped: %s",
-		    sdc_error_msg(s->err));
-	http_stream_end(s->req);
-	http_on_close(s->req, NULL, NULL);
-	save_free(s);
-}
-
-static void save_resume(struct http_request *req, void *arg);
-
-static void
-save_on_readable(evutil_socket_t fd, short what, void *arg)
-{
-	struct save *s = arg;
-	char buf[SAVE_CHUNK];
-	ssize_t n;
-
-	while (http_stream_pending(s->req) < SAVE_PENDING_HIGH) {
-		n = read(s->fd, buf, sizeof buf);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return;         /* EAGAIN: the thread is behind */
-		if (n == 0) {
-			save_end(s);
-			return;
-		}
-		http_stream_write(s->req, buf, (size_t)n);
-	}
-	event_del(s->ev);
-	http_stream_on_drain(s->req, save_resume, s);
-}
-
-static void
-save_resume(struct http_request *req, void *arg)
-{
-	struct save *s = arg;
-
-	http_stream_on_drain(req, NULL, NULL);
-	event_add(s->ev, NULL);
-}
-
-static void
-save_on_close(struct http_request *req, void *arg)
-{
-	struct save *s = arg;
-
-	s->req = NULL;
-	save_free(s);
+	images_save_free(arg);
 }
 
 /* names= (GET /images/get, one per image) or the one in the path */
@@ -218,63 +108,28 @@ save_names(const struct http_request *req)
 	return v;
 }
 
-static int
-save_start(struct save *s, sdc_error_t *err)
-{
-	int p[2], r;
-
-	if (pipe2(p, O_CLOEXEC) < 0)
-		return sdc_make_error(err, errno, "saving images");
-	s->fd = p[0];
-	s->wfd = p[1];
-	(void)fcntl(s->fd, F_SETPIPE_SZ, SAVE_PENDING_HIGH);
-	(void)fcntl(s->fd, F_SETFL, O_NONBLOCK);
-	r = pthread_create(&s->thread, NULL, save_main, s);
-	if (r != 0)
-		return sdc_make_error(err, r, "saving images");
-	s->running = true;
-	return 0;
-}
-
 int
 images_api_save(struct http_request *req, void *arg)
 {
 	struct dockerapi *d = arg;
 	const char **names = save_names(req);
+	struct images_save *sv;
 	sdc_error_t err = NULL;
-	struct save *s;
 
 	if (names[0] == NULL) {
 		free(names);
 		return api_error(req, 400, "no image names given");
 	}
-	s = xcalloc(1, sizeof *s);
-	s->d = d;
-	s->req = req;
-	s->fd = s->wfd = -1;
-	s->next = saves;
-	if (saves != NULL)
-		saves->prev = s;
-	saves = s;
-	if (images_save_prepare(d->images, api_account(req)->uuid, names, &s->sv,
-	    &err) < 0 || save_start(s, &err) < 0) {
+	if (images_save_prepare(d->images, api_account(req)->uuid, names, &sv,
+	    &err) < 0) {
 		free(names);
-		save_free(s);
 		return api_error_from(req, &err);
 	}
 	free(names);
-	http_stream_start(req, 200, "application/x-tar");
-	s->ev = event_new(d->base, s->fd, EV_READ | EV_PERSIST, save_on_readable, s);
-	event_add(s->ev, NULL);
-	http_on_close(req, save_on_close, s);
-	return HTTP_ASYNC;
-}
-
-void
-images_api_save_cancel_all(void)
-{
-	while (saves != NULL) {
-		saves->req = NULL;      /* the servers have freed their requests */
-		save_free(saves);
+	if (thread_stream_start(req, d->base, "image save", "application/x-tar",
+	    save_run, save_done, sv, &err) < 0) {
+		images_save_free(sv);
+		return api_error_from(req, &err);
 	}
+	return HTTP_ASYNC;
 }

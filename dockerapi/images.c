@@ -25,6 +25,7 @@
 #include "images-api.h"
 #include "jsonutil.h"
 #include "log.h"
+#include "thread-stream.h"
 #include "xalloc.h"
 
 /* ---- the container module's hook ---- */
@@ -133,7 +134,7 @@ void
 images_api_free(struct dockerapi *d)
 {
 	imgjob_cancel_all();
-	images_api_save_cancel_all();
+	thread_stream_cancel_all();
 	images_close(d->images);
 	d->images = NULL;
 }

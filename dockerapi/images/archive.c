@@ -31,6 +31,7 @@
 
 #include "images-int.h"
 #include "jsonutil.h"
+#include "tarout.h"
 #include "xalloc.h"
 
 #define ARCHIVE_META_MAX (16 << 20)
@@ -630,26 +631,24 @@ images_save_free(struct images_save *sv)
 }
 
 struct save_out {
-	struct tarw tar;
+	struct archive *tar;
 	time_t mtime;
 	sdc_error_t data_err;           /* from save_data_cb */
 };
 
 static int
-save_header(struct save_out *so, const char *name, char type, int64_t size,
+save_header(struct save_out *so, const char *name, unsigned type, int64_t size,
     sdc_error_t *err)
 {
-	return tarw_header(&so->tar, name, type, type == '5' ? 0755 : 0644,
-	    (unsigned long long)size, so->mtime, err);
+	return tarout_entry(so->tar, name, type, type == AE_IFDIR ? 0755 : 0644,
+	    size, so->mtime, err);
 }
 
 static int
 save_file(struct save_out *so, const char *name, const char *data, size_t len,
     sdc_error_t *err)
 {
-	if (save_header(so, name, '0', (int64_t)len, err) < 0)
-		return -1;
-	return tarw_data(&so->tar, data, len, err);
+	return tarout_file(so->tar, name, data, len, so->mtime, err);
 }
 
 static int
@@ -659,7 +658,7 @@ save_data_cb(void *arg, const void *data, size_t len)
 
 	if (so->data_err != NULL)
 		return -1;
-	return tarw_data(&so->tar, data, len, &so->data_err);
+	return tarout_data(so->tar, data, len, &so->data_err);
 }
 
 static int
@@ -674,7 +673,7 @@ save_layer(struct images_save *sv, struct save_out *so, const struct job_layer *
 	rc = layers_tar_size(sv->im, l->diff_id, l->digest, &size, err);
 	xasprintf(&name, "%s/", hex);
 	if (rc == 0)
-		rc = save_header(so, name, '5', 0, err);
+		rc = save_header(so, name, AE_IFDIR, 0, err);
 	free(name);
 	xasprintf(&name, "%s/VERSION", hex);
 	if (rc == 0)
@@ -691,7 +690,7 @@ save_layer(struct images_save *sv, struct save_out *so, const struct job_layer *
 	free(json);
 	xasprintf(&name, "%s/layer.tar", hex);
 	if (rc == 0)
-		rc = save_header(so, name, '0', size, err);
+		rc = save_header(so, name, AE_IFREG, size, err);
 	free(name);
 	if (rc == 0 && layers_copy_tar(sv->im, l->diff_id, l->digest, save_data_cb,
 	    so, &copied, err) < 0) {
@@ -783,7 +782,8 @@ images_save_write(struct images_save *sv, images_write_fn *write, void *arg,
 	char *mt, *rt;
 	int rc;
 
-	tarw_init(&so.tar, write, arg);
+	if ((so.tar = tarout_new(write, arg, err)) == NULL)
+		return -1;
 	rc = save_images(sv, &so, err);
 	m = save_manifest(sv, &repos);
 	mt = json_dumps(m, JSON_COMPACT | JSON_PRESERVE_ORDER);
@@ -797,8 +797,9 @@ images_save_write(struct images_save *sv, images_write_fn *write, void *arg,
 	json_decref(m);
 	json_decref(repos);
 	if (rc == 0)
-		rc = tarw_close(&so.tar, err);
-	tarw_free(&so.tar);
+		rc = tarout_close(so.tar, err);
+	else
+		tarout_close(so.tar, NULL);
 	sdc_error_release(&so.data_err);
 	return rc;
 }

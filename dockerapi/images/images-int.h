@@ -169,26 +169,6 @@ int layers_tar_size(struct images *im, const char *diff_id, const char *digest,
 int layers_copy_tar(struct images *im, const char *diff_id, const char *digest,
     images_write_fn *write, void *arg, int64_t *size, sdc_error_t *err);
 
-/* ---- tarwrite.c: the tar writer of `docker save` ---- */
-
-struct tarw {
-	images_write_fn *write;
-	void *arg;
-	struct buf out;                 /* gathered, not yet written */
-	unsigned long long left;        /* of the current entry's data */
-	unsigned pad;                   /* zeros after it */
-	bool failed;                    /* the reader went away */
-};
-
-void tarw_init(struct tarw *w, images_write_fn *write, void *arg);
-void tarw_free(struct tarw *w);
-/* type is '0' (file) or '5' (folder); its data follows with tarw_data. */
-int tarw_header(struct tarw *w, const char *name, char type, unsigned mode,
-    unsigned long long size, time_t mtime, sdc_error_t *err);
-int tarw_data(struct tarw *w, const void *data, size_t len, sdc_error_t *err);
-/* The trailer, and whatever is still gathered. */
-int tarw_close(struct tarw *w, sdc_error_t *err);
-
 /* ---- tarsplit.c: rebuilding a layer tar without its blob ---- */
 
 struct tarsplit {
@@ -415,5 +395,14 @@ int meta_image_tags(struct images *im, const char *account, const char *id,
 
 /* Apply Dockerfile-syntax changes to a container config object. */
 int import_apply_changes(json_t *config, const char *const *changes, sdc_error_t *err);
+/* The layer blob diff (stored by this job from the account's own bytes)
+ * pinned, proved and unpacked unless it is already; *size: its files. */
+int import_own_layer(struct images_job *job, const char *diff, int64_t *size,
+    sdc_error_t *err);
+/* A job's commit step for its one image: record it, then the
+ * IMAGES_EV_IMPORTED event with its id (import, commit). */
+int import_commit(struct images_job *job, sdc_error_t *err);
+/* "repo[:tag]" -> normalised "domain/path:tag" (NULL for none). */
+int import_repo_tag(const char *repo, char **out, sdc_error_t *err);
 
 #endif

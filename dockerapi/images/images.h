@@ -208,6 +208,31 @@ int images_import_start(struct images *im, const char *account, int fd,
     const char *repo, const char *const *changes, const char *message,
     images_event_fn *cb, void *arg, struct images_job **out, sdc_error_t *err);
 
+/* Commit a container: its image (parent) with one layer more, written by
+ * layer() on the worker (Docker's layer tar: whiteouts as .wh. files).
+ * config is the container's Config; changes as for import, with ONBUILD
+ * and STOPSIGNAL too (a bad one fails at start, code 400).  Once the job
+ * has started, layer() is called exactly once, on the worker, even if the
+ * job is cancelled meanwhile (its writes then fail).  The commit's event
+ * is IMAGES_EV_IMPORTED with the new image id. */
+typedef int images_layer_fn(void *arg, int (*write)(void *, const void *, size_t),
+    void *warg, sdc_error_t *err);
+struct images_commit_opts {
+	const char *parent;		/* the container's image id */
+	const json_t *config;		/* the container's Config */
+	const json_t *container_config;	/* recorded as container_config */
+	const char *container_id;
+	const char *const *changes;	/* NULL-terminated, or NULL */
+	const char *repo;		/* "repo[:tag]", or NULL: untagged */
+	const char *comment, *author;	/* may be NULL */
+	const char *created_by;		/* the container's command */
+	images_layer_fn *layer;
+	void *layer_arg;
+};
+int images_commit_start(struct images *im, const char *account,
+    const struct images_commit_opts *o, images_event_fn *cb, void *arg,
+    struct images_job **out, sdc_error_t *err);
+
 /* `docker login`: whether the registry named by server (an address as
  * the docker CLI sends it: "https://index.docker.io/v1/", "host:5000")
  * takes auth.  Nothing is stored, nothing is emitted; the job fails (code

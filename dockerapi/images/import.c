@@ -176,6 +176,40 @@ import_ports(json_t *config, const char *arg, sdc_error_t *err)
 	return rc;
 }
 
+/* VOLUME ["/a", "/b"] or VOLUME /a /b */
+static int
+import_volumes(json_t *config, const char *arg, sdc_error_t *err)
+{
+	json_t *vols = json_object_get(config, "Volumes"), *a, *v;
+	struct strv w = { 0 };
+	sdc_error_t perr = NULL;
+	size_t i;
+
+	if (!json_is_object(vols)) {
+		vols = json_object();
+		json_object_set_new(config, "Volumes", vols);
+	}
+	if (*arg == '[' && (a = json_parse(arg, strlen(arg), &perr)) != NULL) {
+		json_array_foreach(a, i, v)
+			if (json_is_string(v))
+				strv_push(&w, json_string_value(v));
+		json_decref(a);
+	} else
+		import_words(arg, &w);
+	sdc_error_release(&perr);
+	for (i = 0; i < w.n; i++)
+		if (w.v[i][0] != '/') {
+			sdc_make_error_code(err, 400, "VOLUME %s: the path must "
+			    "be absolute", w.v[i]);
+			strv_free(&w);
+			return -1;
+		}
+	for (i = 0; i < w.n; i++)
+		json_object_set_new(vols, w.v[i], json_object());
+	strv_free(&w);
+	return 0;
+}
+
 static int
 import_change(json_t *config, const char *line, sdc_error_t *err)
 {
@@ -202,16 +236,23 @@ import_change(json_t *config, const char *line, sdc_error_t *err)
 		json_object_set_new(config, "StopSignal", json_string(arg));
 	else if (strcmp(cmd, "EXPOSE") == 0)
 		rc = import_ports(config, arg, err);
-	else if (strcmp(cmd, "VOLUME") == 0) {
-		vols = json_object_get(config, "Volumes");
-		if (!json_is_object(vols)) {
-			vols = json_object();
-			json_object_set_new(config, "Volumes", vols);
+	else if (strcmp(cmd, "VOLUME") == 0)
+		rc = import_volumes(config, arg, err);
+	else if (strcmp(cmd, "ONBUILD") == 0) {
+		vols = json_object_get(config, "OnBuild");
+		if (!json_is_array(vols)) {
+			vols = json_array();
+			json_object_set_new(config, "OnBuild", vols);
 		}
-		json_object_set_new(vols, arg, json_object());
+		json_array_append_new(vols, json_string(arg));
 	} else
+	{
+		/* Docker names it in lower case */
+		for (char *c = cmd; *c; c++)
+			*c = (char)tolower((unsigned char)*c);
 		rc = sdc_make_error_code(err, 400, "%s is not a valid change command",
 		    *cmd ? cmd : "(empty)");
+	}
 	free(cmd);
 	return rc;
 }
@@ -294,37 +335,47 @@ import_config(struct import *ip, const char *diff)
 	return text;
 }
 
+int
+import_own_layer(struct images_job *job, const char *diff, int64_t *size,
+    sdc_error_t *err)
+{
+	struct layer_result res;
+	char *blob;
+	int rc = 0;
+
+	job_pin(job, diff);
+	job_created_blob(job, diff);
+	job_proved(job, diff);	/* the account's own bytes hash to it */
+	blob = blobs_path(job->im, diff);
+	if (!layers_exists(job->im, diff)) {
+		/* the blob was charged as it was stored; the files are
+		 * bounded by it */
+		rc = layers_unpack(job->im, blob, diff, NULL, NULL, &job->cancel,
+		    NULL, &res, err);
+		if (rc == 0 && res.created)
+			job_created_layer(job, diff);
+		if (rc == 0)
+			*size = res.size;
+	} else {
+		char *dir = images_layer_dir(job->im, diff);
+		*size = tree_size(dir);
+		free(dir);
+	}
+	free(blob);
+	return rc;
+}
+
 static int
 import_run(struct images_job *job, sdc_error_t *err)
 {
 	struct import *ip = job->data;
 	struct layer_result res;
 	struct job_image *img;
-	char diff[72], id[72], *blob, *config;
+	char diff[72], id[72], *config;
 
-	if (import_store_tar(job, ip, diff, err) < 0)
+	if (import_store_tar(job, ip, diff, err) < 0 ||
+	    import_own_layer(job, diff, &res.size, err) < 0)
 		return -1;
-	job_pin(job, diff);
-	job_created_blob(job, diff);
-	job_proved(job, diff);	/* the upload's own bytes hash to it */
-	blob = blobs_path(job->im, diff);
-	if (!layers_exists(job->im, diff)) {
-		/* the blob was charged as it was stored; the files are
-		 * bounded by it */
-		int rc = layers_unpack(job->im, blob, diff, NULL, NULL, &job->cancel,
-		    NULL, &res, err);
-		if (rc < 0) {
-			free(blob);
-			return -1;
-		}
-		if (res.created)
-			job_created_layer(job, diff);
-	} else {
-		char *dir = images_layer_dir(job->im, diff);
-		res.size = tree_size(dir);
-		free(dir);
-	}
-	free(blob);
 	config = import_config(ip, diff);
 	if (blobs_put(job->im, config, strlen(config), NULL, id, err) < 0) {
 		free(config);
@@ -347,7 +398,7 @@ import_run(struct images_job *job, sdc_error_t *err)
 	return 0;
 }
 
-static int
+int
 import_commit(struct images_job *job, sdc_error_t *err)
 {
 	struct job_image *img = &job->images[0];
@@ -376,7 +427,7 @@ import_free(struct images_job *job)
 }
 
 /* "repo[:tag]" -> normalised "domain/path:tag". */
-static int
+int
 import_repo_tag(const char *repo, char **out, sdc_error_t *err)
 {
 	struct image_ref ref;
@@ -390,7 +441,7 @@ import_repo_tag(const char *repo, char **out, sdc_error_t *err)
 	if (ref.digest != NULL) {
 		image_ref_free(&ref);
 		return sdc_make_error_code(err, 400,
-		    "cannot import with a digest reference");
+		    "cannot import or commit with a digest reference");
 	}
 	r = image_ref_repo(&ref);
 	xasprintf(out, "%s:%s", r, ref.tag);

@@ -219,6 +219,23 @@ char *rt_dir(const struct rt_config *cfg, const char *id);
 int rt_size_rw(const struct rt_config *cfg, const char *id, int64_t *bytes,
     sdc_error_t *err);
 
+struct json_t;
+/* The container's files out (changes.c, tree-tar.c); owners as the
+ * container sees them (its user namespace's ids mapped back). */
+typedef int rt_write_fn(void *arg, const void *data, size_t len);
+/* `docker diff`: [{"Path": "/x", "Kind": 0 modified | 1 added |
+ * 2 deleted}] from the writable layer against the image's layers. */
+int rt_changes(const struct rt_config *cfg, const char *id, struct json_t **out,
+    sdc_error_t *err);
+/* `docker export`: the whole root filesystem (the overlay's merged view)
+ * as a tar, written through write(), which returns -1 to stop. */
+int rt_export_tar(const struct rt_config *cfg, const char *id,
+    rt_write_fn *write, void *arg, sdc_error_t *err);
+/* `docker commit`: the writable layer as an image layer tar (deletions as
+ * .wh.NAME, opaque folders with .wh..wh..opq). */
+int rt_layer_tar(const struct rt_config *cfg, const char *id,
+    rt_write_fn *write, void *arg, sdc_error_t *err);
+
 /* The container's ids, from the folder names (for recovery). */
 int rt_list(const struct rt_config *cfg, char ***ids, size_t *n,
     sdc_error_t *err);
