@@ -10,7 +10,7 @@ libncurses-dev libcmocka-dev libarchive-dev uuid-dev libpq-dev
 nettle-dev libacl1-dev liblzma-dev libzstd-dev liblz4-dev libbz2-dev zlib1g-dev
 libxml2-dev liburing-dev"
 test="openssl openssh-client curl tmux python3 python3-docker python3-cryptography runc busybox-static tini
-docker-registry skopeo umoci keyutils"
+docker-registry skopeo umoci keyutils docker-compose"
 run="openssl openssh-client curl tini"
 bench="wrk docker.io hyperfine"
 fuzz="libclang-rt-14-dev"
