@@ -944,31 +944,32 @@ opt_storage(struct opt_ctx *x, const json_t *v, sdc_error_t *err)
 	return 0;
 }
 
-/* -v NAME:/path (named volumes; host paths refused): container-volumes.c */
+/* A check of container-volumes.c, its message under the field's name. */
 static int
-opt_binds(struct opt_ctx *x, const json_t *v, sdc_error_t *err)
+opt_cvol(struct opt_ctx *x, int (*check)(const json_t *, sdc_error_t *),
+    const json_t *v, sdc_error_t *err)
 {
 	sdc_error_t e = NULL;
 	int rc = 0;
 
-	if (cvol_check_binds(v, &e) < 0) {
+	if (check(v, &e) < 0) {
 		rc = opt_fail(x, err, "%s", e->msg);
 		sdc_error_release(&e);
 	}
 	return rc;
 }
 
+/* -v NAME:/path (named volumes; host paths refused) */
+static int
+opt_binds(struct opt_ctx *x, const json_t *v, sdc_error_t *err)
+{
+	return opt_cvol(x, cvol_check_binds, v, err);
+}
+
 static int
 opt_volumes_from(struct opt_ctx *x, const json_t *v, sdc_error_t *err)
 {
-	sdc_error_t e = NULL;
-	int rc = 0;
-
-	if (cvol_check_from(v, &e) < 0) {
-		rc = opt_fail(x, err, "%s", e->msg);
-		sdc_error_release(&e);
-	}
-	return rc;
+	return opt_cvol(x, cvol_check_from, v, err);
 }
 
 static int
@@ -1025,7 +1026,6 @@ opt_mount_tmpfs(struct opt_ctx *x, const json_t *m, sdc_error_t *err)
 static int
 opt_mounts(struct opt_ctx *x, const json_t *v, sdc_error_t *err)
 {
-	sdc_error_t e = NULL;
 	const json_t *m;
 	size_t i;
 
@@ -1040,11 +1040,8 @@ opt_mounts(struct opt_ctx *x, const json_t *v, sdc_error_t *err)
 				return -1;
 			continue;
 		}
-		if (cvol_check_mount(m, &e) < 0) {
-			opt_fail(x, err, "%s", e->msg);
-			sdc_error_release(&e);
+		if (opt_cvol(x, cvol_check_mount, m, err) < 0)
 			return -1;
-		}
 	}
 	return 0;
 }
@@ -1135,9 +1132,9 @@ static const struct ctr_option options[] = {
 	  "the container is removed when it exits (API 1.25 and later)",
 	  "true", NULL },
 	{ "HostConfig.Binds", "-v src:dst", OPT_SOME, opt_binds,
-	  "named volumes (NAME:/path[:ro|rw|nocopy]) of the account, made "
-	  "on first use and filled from the image; host paths are not "
-	  "offered: " NO_HOST, "[\"data:/data:ro\"]",
+	  "named volumes (NAME:/path, then :ro, :rw or :nocopy) of the "
+	  "account, made on first use and filled from the image; host "
+	  "paths are not offered: " NO_HOST, "[\"data:/data:ro\"]",
 	  "[\"/etc:/hostetc\"]" },
 	{ "HostConfig.BlkioDeviceReadBps", "--device-read-bps", OPT_REFUSED,
 	  NULL, "disk I/O limits are not offered: the writable layer is "
@@ -1333,9 +1330,10 @@ static const struct ctr_option options[] = {
 	{ "HostConfig.VolumeDriver", "--volume-driver", OPT_SOME,
 	  opt_volume_driver, "local only: no volume plugins", "\"local\"",
 	  "\"nfs\"" },
-	{ "HostConfig.VolumesFrom", "--volumes-from", OPT_APPLIED,
-	  opt_volumes_from, "the volumes of another container of the "
-	  "account (:ro or :rw)", NULL, "[\"other:bogus\"]" },
+	{ "HostConfig.VolumesFrom", "--volumes-from", OPT_SOME,
+	  opt_volumes_from, "the volumes of another container of the same "
+	  "account (:ro or :rw); another account's containers are not found",
+	  NULL, "[\"other:bogus\"]" },
 	/* NetworkingConfig */
 	{ "NetworkingConfig.EndpointsConfig", "--network", OPT_SOME,
 	  opt_endpoints, "default, bridge and none with no settings: " NO_NET,

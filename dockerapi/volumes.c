@@ -65,8 +65,16 @@ volumes_init(struct dockerapi *d, sdc_error_t *err)
 	char *root;
 	int rc;
 
+	sdc_error_t ignored = NULL;
+
 	if (store_migrate(d->store, "volumes", volume_migrations, err) < 0)
 		return sdc_error_wrap(err, "volumes");
+	/* A daemon stopped between a container's row and its references
+	 * going leaves references to no container: they would keep the
+	 * volume "in use" for ever.  (No containers table yet: none.) */
+	if (store_exec(d->store, "DELETE FROM volume_refs WHERE container NOT "
+	    "IN (SELECT id FROM containers)", &ignored) < 0)
+		sdc_error_release(&ignored);
 	xasprintf(&root, "%s/volumes", d->cfg.data_dir);
 	rc = mkdir_p(root, 0700, err);
 	free(root);

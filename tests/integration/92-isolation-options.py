@@ -322,7 +322,8 @@ class Options(common.ContainersTest):
                 (["--tmpfs", "/x:size=2g", "-m", "1g"], "Tmpfs"),
                 (["--tmpfs", "/x:suid"], "suid"),
                 (["--stop-signal", "NOPE"], "Invalid signal"),
-                (["-v", "/etc:/hostetc"], "not supported")):
+                (["-v", "/etc:/hostetc"], "host paths are not offered"),
+                (["--mount", "type=bind,src=/etc,dst=/x"], "host paths are not offered")):
             with self.subTest(args=args):
                 r = self.docker(self.alice, "run", "--rm", *args, "busybox", "true")
                 self.assertNotEqual(r.returncode, 0, args)
