@@ -49,7 +49,7 @@ class Compose(common.ContainersTest):
         env["COMPOSE_HTTP_TIMEOUT"] = "120"
         for v in ("CURL_CA_BUNDLE", "REQUESTS_CA_BUNDLE"):
             env.pop(v, None)
-        r = subprocess.run(["docker-compose", "-p", "vt", "--no-ansi"] + list(args),
+        r = subprocess.run(["docker-compose", "-p", "vt", "--ansi", "never"] + list(args),
                            cwd=proj, env=env, capture_output=True, text=True,
                            timeout=timeout)
         self.assertEqual(r.returncode, 0, "docker-compose %s: %s%s%s" % (
