@@ -30,6 +30,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "buf.h"
 #include "containers.h"
@@ -477,6 +478,27 @@ volumes_release(struct dockerapi *d, const char *account,
 	}
 	volumes_free(vs, n);
 	json_decref(anon);
+}
+
+int
+volumes_remove_account(struct dockerapi *d, const char *account,
+    sdc_error_t *err)
+{
+	struct volume **vs;
+	size_t n, i;
+	char *dir;
+	int rc = 0;
+
+	if (volumes_list(d, account, &vs, &n, err) < 0)
+		return -1;
+	for (i = 0; i < n && rc == 0; i++)
+		rc = volume_remove(d, vs[i], err);
+	volumes_free(vs, n);
+	xasprintf(&dir, "%s/volumes/%s", d->cfg.data_dir, account);
+	if (rc == 0)
+		rmdir(dir);		/* empty now, or never made */
+	free(dir);
+	return rc;
 }
 
 int

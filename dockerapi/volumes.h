@@ -66,6 +66,10 @@ int volume_ref(struct dockerapi *d, const struct volume *v,
  * remove_anonymous its anonymous volumes no other container uses. */
 void volumes_release(struct dockerapi *d, const char *account,
     const char *container, bool remove_anonymous);
+/* Every volume of the account (its containers gone first): what
+ * deleting the account with force means. */
+int volumes_remove_account(struct dockerapi *d, const char *account,
+    sdc_error_t *err);
 /* Bytes in all of the account's volumes. */
 int volumes_account_bytes(struct dockerapi *d, const char *account,
     int64_t *bytes, sdc_error_t *err);

@@ -332,6 +332,21 @@ class Volumes(common.ContainersTest):
         self.ok("rm", "owner")
         self.ok("volume", "rm", "secret")
 
+    def test_account_deleted(self):
+        """Deleting an account with force takes its volumes."""
+        key = os.path.join(self.work, "carol")
+        import sdctest
+        sdctest.keygen(key, "ed25519")
+        self.d.add_account("carol", key + ".pub")
+        carol = self.d.client_certs("carol", key)
+        self.ok("volume", "create", "c1", certs=carol)
+        st, j = self.d.admin("GET", "/accounts/carol")
+        folder = os.path.join(self.d.tmp, "dockerapi", "volumes", j["uuid"])
+        self.assertEqual(len(os.listdir(folder)), 1)
+        st, _ = self.d.admin("DELETE", "/accounts/carol?force=true")
+        self.assertEqual(st, 204)
+        self.assertFalse(os.path.exists(folder))
+
     def test_planted_symlinks(self):
         canary = os.path.join(self.work, "canary")
         os.makedirs(canary, exist_ok=True)
