@@ -18,12 +18,9 @@
  * options table (container-options.c) before anything is made: applied,
  * or refused with a 400 naming it.
  */
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "containers.h"
 #include "dockerapi/images/images.h"
