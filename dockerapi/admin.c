@@ -31,6 +31,7 @@
 #include "dockerapi.h"
 #include "jsonutil.h"
 #include "log.h"
+#include "volumes.h"
 #include "xalloc.h"
 
 static int
@@ -127,6 +128,7 @@ admin_account_delete(struct http_request *req, void *arg)
 		    "them first or use force", a->login, c.containers);
 	else if (containers_remove_account(d, a->uuid, &err) < 0 ||
 	    images_api_remove_account(d, a->uuid, &err) < 0 ||
+	    volumes_remove_account(d, a->uuid, &err) < 0 ||
 	    account_delete(d, a, &err) < 0)
 		api_error_from(req, &err);
 	else {

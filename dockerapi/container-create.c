@@ -12,24 +12,22 @@
  * Entrypoint in the request replaces the image's and drops its Cmd; with
  * none, the image's Entrypoint stays and the request's Cmd, if any,
  * replaces the image's.  Env is the image's with the request's on top.
- * Volumes (-v /data) are folders of the container's own, bound in, and go
- * with it; host paths are not offered (a container must not reach the
- * host's files).  Every other field of the body is checked against the
+ * Volumes (-v, --mount, --volumes-from, the image's VOLUME) are the
+ * account's volumes, bound in (container-volumes.c); host paths are not
+ * offered (a container must not reach the host's files).  Every other field of the body is checked against the
  * options table (container-options.c) before anything is made: applied,
  * or refused with a 400 naming it.
  */
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
-#include <unistd.h>
 
 #include "containers.h"
 #include "dockerapi/images/images.h"
 #include "ids.h"
 #include "jsonutil.h"
 #include "log.h"
+#include "volumes.h"
 #include "xalloc.h"
 
 #define MIB (1024LL * 1024)
@@ -186,6 +184,24 @@ create_labels(struct dockerapi *d, const json_t *config, const json_t *img)
 	return labels;
 }
 
+/* Config.Volumes: the image's VOLUME paths and the request's. */
+static void
+create_volumes(json_t *config, const json_t *img)
+{
+	json_t *vols = json_object_get(config, "Volumes"), *v;
+	const char *k;
+
+	if (json_object_size(json_object_get(img, "Volumes")) == 0)
+		return;
+	if (!json_is_object(vols)) {
+		vols = json_object();
+		json_object_set_new(config, "Volumes", vols);
+	}
+	json_object_foreach(json_object_get(img, "Volumes"), k, v)
+		if (json_object_get(vols, k) == NULL)
+			json_object_set_new(vols, k, json_object());
+}
+
 /* Docker's answer for a taken name. */
 static int
 create_name(struct containers *cs, struct http_request *req, char **out,
@@ -213,75 +229,6 @@ create_name(struct containers *cs, struct http_request *req, char **out,
 	return 0;
 }
 
-/* Volumes as binds of folders under the container's. */
-static int
-create_volumes(struct ctr *c, const char *dir, const json_t *config,
-    struct rt_mount **mounts, size_t *n, sdc_error_t *err)
-{
-	json_t *vols = json_object_get(config, "Volumes"), *v, *list;
-	const char *dest;
-	char *src;
-	size_t i = 0;
-
-	list = json_array();
-	*mounts = xcalloc(json_object_size(vols) + 1, sizeof **mounts);
-	json_object_foreach(vols, dest, v) {
-		if (dest[0] != '/' || strstr(dest, "..") != NULL) {
-			json_decref(list);
-			return sdc_make_error_code(err, 400, "invalid volume "
-			    "path \"%s\": it must be absolute", dest);
-		}
-		xasprintf(&src, "%s/volumes/%zu", dir, i);
-		(*mounts)[i].source = src;
-		(*mounts)[i].destination = dest;
-		json_array_append_new(list, json_pack("{s:s,s:s,s:s,s:s,s:s,"
-		    "s:s,s:b,s:s}", "Type", "volume", "Name", c->uuid, "Source",
-		    src, "Destination", dest, "Driver", "local", "Mode", "",
-		    "RW", true, "Propagation", ""));
-		i++;
-	}
-	*n = i;
-	json_object_set_new(c->extra, "Mounts", list);
-	return 0;
-}
-
-static void
-create_volumes_free(struct rt_mount *m, size_t n)
-{
-	while (n > 0)
-		free((char *)m[--n].source);
-	free(m);
-}
-
-/* The volumes' folders, owned by the container's root (its user
- * namespace's host ids when it has one). */
-static int
-create_volume_dirs(const struct rt_mount *m, size_t n, const char *dir,
-    const struct rt_idmap *idmap, sdc_error_t *err)
-{
-	char *vdir;
-	size_t i;
-
-	if (n == 0)
-		return 0;
-	xasprintf(&vdir, "%s/volumes", dir);
-	if (mkdir(vdir, 0755) < 0 && errno != EEXIST) {
-		free(vdir);
-		return sdc_make_error(err, errno, "creating volumes");
-	}
-	free(vdir);
-	for (i = 0; i < n; i++) {
-		if (mkdir(m[i].source, 0755) < 0 && errno != EEXIST)
-			return sdc_make_error(err, errno, "creating %s",
-			    m[i].source);
-		if (idmap->count > 0 && chown(m[i].source, idmap->uid,
-		    idmap->gid) < 0)
-			return sdc_make_error(err, errno, "giving %s to the "
-			    "container's root", m[i].source);
-	}
-	return 0;
-}
-
 /* Everything a spec points to lives here until rt_create returns. */
 struct create_ctx {
 	struct containers *cs;
@@ -295,8 +242,7 @@ struct create_ctx {
 	char **layers;
 	char **argv;
 	char **env;
-	struct rt_mount *mounts;
-	size_t nmounts;
+	struct cvol_set vols;		/* container-volumes.c */
 };
 
 char **
@@ -329,7 +275,7 @@ create_ctx_free(struct create_ctx *x)
 	create_strv_free(x->layers);
 	create_strv_free(x->argv);
 	create_strv_free(x->env);
-	create_volumes_free(x->mounts, x->nmounts);
+	cvol_free(&x->vols);
 	ctr_free(x->c);
 }
 
@@ -419,10 +365,7 @@ create_check(struct create_ctx *x, struct http_request *req, int minor,
 	create_default_str(config, x->img, "WorkingDir");
 	create_default_str(config, x->img, "User");
 	create_default_str(config, x->img, "StopSignal");
-	if (json_object_get(config, "Volumes") == NULL ||
-	    json_is_null(json_object_get(config, "Volumes")))
-		json_object_set(config, "Volumes", json_object_get(x->img,
-		    "Volumes") ?: json_null());
+	create_volumes(config, x->img);
 	argv = create_argv(config);
 	if (json_array_size(argv) == 0) {
 		json_decref(argv);
@@ -456,8 +399,8 @@ create_spec(struct create_ctx *x, struct rt_spec *spec)
 	spec->hostname = *host != '\0' ? host : NULL;
 	spec->tty = json_bool(config, "Tty", false);
 	spec->open_stdin = json_bool(config, "OpenStdin", false);
-	spec->mounts = x->mounts;
-	spec->nmounts = x->nmounts;
+	spec->mounts = x->vols.mounts;
+	spec->nmounts = x->vols.nmounts;
 	spec->memory = x->pkg.memory * MIB;
 	spec->cpu_quota = (int64_t)(x->pkg.vcpus * 100000 + 0.5);
 	spec->cpu_period = 100000;
@@ -498,30 +441,31 @@ create_make(struct create_ctx *x, sdc_error_t *err)
 	struct containers *cs = x->cs;
 	struct ctr *c = x->c;
 	sdc_error_t ignored = NULL;
+	struct rt_idmap idmap;
 	struct rt_spec spec;
-	char *dir;
 	int rc;
 
-	xasprintf(&dir, "%s/%s", cs->zones, c->uuid);
-	rc = create_volumes(c, dir, c->config, &x->mounts,
-	    &x->nmounts, err);
-	if (rc == 0) {
-		create_spec(x, &spec);
-		options_spec(&x->opts, &spec);
-		rc = isolation_idmap(cs, c->account, &spec.idmap, err);
+	if (isolation_idmap(cs, c->account, &idmap, err) < 0 ||
+	    cvol_prepare(cs->d, c, &x->vols, err) < 0) {
+		cvol_abort(cs->d, c, &x->vols);
+		return -1;
 	}
-	if (rc == 0) {
-		if ((rc = rt_create(&cs->rt, &spec, err)) < 0 && (*err)->code == 0)
+	create_spec(x, &spec);
+	options_spec(&x->opts, &spec);
+	spec.idmap = idmap;
+	if ((rc = rt_create(&cs->rt, &spec, err)) < 0) {
+		if ((*err)->code == 0)
 			(*err)->code = 400;
-		if (rc < 0)
-			ctr_rt_error(cs, c, err);
+		ctr_rt_error(cs, c, err);
+		cvol_abort(cs->d, c, &x->vols);
+		return -1;
 	}
-	if (rc == 0 && ((rc = create_volume_dirs(x->mounts, x->nmounts, dir,
-	    &spec.idmap, err)) < 0 || (rc = ctr_insert(cs, c, err)) < 0)) {
+	if ((rc = cvol_finish(cs->d, c, &idmap, &x->vols, err)) < 0 ||
+	    (rc = ctr_insert(cs, c, err)) < 0) {
 		rt_delete(&cs->rt, c->uuid, true, &ignored);
 		sdc_error_release(&ignored);
+		cvol_abort(cs->d, c, &x->vols);
 	}
-	free(dir);
 	return rc;
 }
 

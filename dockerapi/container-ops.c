@@ -23,6 +23,7 @@
 #include "containers.h"
 #include "jsonutil.h"
 #include "log.h"
+#include "volumes.h"
 #include "xalloc.h"
 
 struct ctr_stopper {
@@ -146,6 +147,10 @@ ops_start_failed(struct containers *cs, struct ctr *c)
 static int
 ops_user_start(struct containers *cs, struct ctr *c, sdc_error_t *err)
 {
+	/* QUOTA_VOLUME_BYTES: no start with volumes over it (volumes.c) */
+	if (json_array_size(json_object_get(c->extra, "Mounts")) > 0 &&
+	    volumes_quota_check(cs->d, c->account, err) < 0)
+		return -1;
 	if (ctr_start_one(cs, c, err) < 0)
 		return -1;
 	restart_user_started(cs, c);
@@ -407,6 +412,7 @@ ctr_delete(struct http_request *req, void *arg)
 
 	if (c == NULL)
 		return HTTP_DONE;
+	c->remove_volumes = http_query_bool(req, "v", false);
 	if (ctr_remove(ctrs(arg), c, http_query_bool(req, "force", false),
 	    &err) < 0)
 		return api_error_from(req, &err);

@@ -37,6 +37,7 @@
 #include "buf.h"
 #include "containers.h"
 #include "jsonutil.h"
+#include "volumes.h"
 #include "xalloc.h"
 
 #define MIB (1024LL * 1024)
@@ -832,10 +833,39 @@ opt_tmpfs_options(struct opt_ctx *x, const char *dest, const char *in,
 	return rc;
 }
 
+/* One tmpfs at dest, its options checked. */
+static int
+opt_tmpfs_add(struct opt_ctx *x, const char *dest, const char *opts,
+    sdc_error_t *err)
+{
+	struct buf b = BUF_INIT;
+	size_t i;
+
+	if (dest[0] != '/' || dest[1] == '\0' || strstr(dest, "..") ||
+	    strcmp(dest, "/proc") == 0 || strncmp(dest, "/proc/", 6) == 0 ||
+	    strcmp(dest, "/sys") == 0 || strncmp(dest, "/sys/", 5) == 0 ||
+	    strpbrk(dest, ",\n") != NULL)
+		return opt_fail(x, err, "invalid mount path \"%s\"", dest);
+	for (i = 0; i < x->o->ntmpfs; i++)
+		if (strcmp(x->o->tmpfs[i].destination, dest) == 0)
+			return opt_fail(x, err, "Duplicate mount point: %s",
+			    dest);
+	if (opt_tmpfs_options(x, dest, opts, &b, err) < 0) {
+		buf_free(&b);
+		return -1;
+	}
+	x->o->tmpfs = xrealloc(x->o->tmpfs, (x->o->ntmpfs + 1) *
+	    sizeof *x->o->tmpfs);
+	x->o->tmpfs[x->o->ntmpfs].destination = xstrdup(dest);
+	x->o->tmpfs[x->o->ntmpfs].options = xstrdup(buf_str(&b));
+	x->o->ntmpfs++;
+	buf_free(&b);
+	return 0;
+}
+
 static int
 opt_tmpfs(struct opt_ctx *x, const json_t *v, sdc_error_t *err)
 {
-	struct buf b = BUF_INIT;
 	const char *dest;
 	json_t *e;
 
@@ -843,27 +873,13 @@ opt_tmpfs(struct opt_ctx *x, const json_t *v, sdc_error_t *err)
 		return 0;
 	if (!json_is_object(v))
 		return opt_fail(x, err, "must be an object of paths to options");
-	x->o->tmpfs = xcalloc(json_object_size(v) + 1, sizeof *x->o->tmpfs);
 	json_object_foreach((json_t *)v, dest, e) {
 		if (!json_is_string(e))
 			return opt_fail(x, err, "the options of %s must be a "
 			    "string", dest);
-		if (dest[0] != '/' || dest[1] == '\0' || strstr(dest, "..") ||
-		    strcmp(dest, "/proc") == 0 || strncmp(dest, "/proc/", 6) == 0 ||
-		    strcmp(dest, "/sys") == 0 || strncmp(dest, "/sys/", 5) == 0 ||
-		    strpbrk(dest, ",\n") != NULL)
-			return opt_fail(x, err, "invalid mount path \"%s\"", dest);
-		buf_free(&b);
-		if (opt_tmpfs_options(x, dest, json_string_value(e), &b,
-		    err) < 0) {
-			buf_free(&b);
+		if (opt_tmpfs_add(x, dest, json_string_value(e), err) < 0)
 			return -1;
-		}
-		x->o->tmpfs[x->o->ntmpfs].destination = xstrdup(dest);
-		x->o->tmpfs[x->o->ntmpfs].options = xstrdup(buf_str(&b));
-		x->o->ntmpfs++;
 	}
-	buf_free(&b);
 	return 0;
 }
 
@@ -928,14 +944,106 @@ opt_storage(struct opt_ctx *x, const json_t *v, sdc_error_t *err)
 	return 0;
 }
 
+/* A check of container-volumes.c, its message under the field's name. */
+static int
+opt_cvol(struct opt_ctx *x, int (*check)(const json_t *, sdc_error_t *),
+    const json_t *v, sdc_error_t *err)
+{
+	sdc_error_t e = NULL;
+	int rc = 0;
+
+	if (check(v, &e) < 0) {
+		rc = opt_fail(x, err, "%s", e->msg);
+		sdc_error_release(&e);
+	}
+	return rc;
+}
+
+/* -v NAME:/path (named volumes; host paths refused) */
 static int
 opt_binds(struct opt_ctx *x, const json_t *v, sdc_error_t *err)
 {
-	if (opt_zero(v))
+	return opt_cvol(x, cvol_check_binds, v, err);
+}
+
+static int
+opt_volumes_from(struct opt_ctx *x, const json_t *v, sdc_error_t *err)
+{
+	return opt_cvol(x, cvol_check_from, v, err);
+}
+
+static int
+opt_volume_driver(struct opt_ctx *x, const json_t *v, sdc_error_t *err)
+{
+	if (opt_zero(v) || (json_is_string(v) &&
+	    strcmp(json_string_value(v), "local") == 0))
 		return 0;
-	return sdc_make_error_code(err, 400, "host volumes and named volumes "
-	    "are not supported (%s); use -v /path for a volume of the "
-	    "container's own", x->opt->field);
+	return opt_fail(x, err, "volume driver %s is not offered: only the "
+	    "local driver is", json_is_string(v) ? json_string_value(v) :
+	    "(not a string)");
+}
+
+/* A type=tmpfs mount as --tmpfs options: size, mode (octal), ro. */
+static int
+opt_mount_tmpfs(struct opt_ctx *x, const json_t *m, sdc_error_t *err)
+{
+	const json_t *to = json_object_get(m, "TmpfsOptions");
+	struct buf b = BUF_INIT;
+	json_int_t size = json_int(to, "SizeBytes", 0);
+	json_int_t mode = json_int(to, "Mode", 0);
+	const char *k;
+	json_t *e;
+	int rc;
+
+	json_object_foreach((json_t *)to, k, e)
+		if (strcmp(k, "SizeBytes") != 0 && strcmp(k, "Mode") != 0 &&
+		    !opt_zero(e))
+			return opt_fail(x, err, "tmpfs option %s is not "
+			    "supported (tmpfs-size and tmpfs-mode are)", k);
+	json_object_foreach((json_t *)m, k, e)
+		if (strcmp(k, "Type") != 0 && strcmp(k, "Target") != 0 &&
+		    strcmp(k, "ReadOnly") != 0 &&
+		    strcmp(k, "TmpfsOptions") != 0 && !opt_zero(e) &&
+		    !(strcmp(k, "Consistency") == 0 && json_is_string(e) &&
+		    strcmp(json_string_value(e), "default") == 0))
+			return opt_fail(x, err, "mount option %s is not "
+			    "supported for type=tmpfs", k);
+	if (size < 0 || mode < 0 || mode > 07777)
+		return opt_fail(x, err, "invalid tmpfs-size or tmpfs-mode");
+	if (size > 0)
+		buf_printf(&b, "size=%lld", (long long)size);
+	if (mode > 0)
+		buf_printf(&b, "%smode=%llo", b.len > 0 ? "," : "",
+		    (unsigned long long)mode);
+	if (json_bool(m, "ReadOnly", false))
+		buf_printf(&b, "%sro", b.len > 0 ? "," : "");
+	rc = opt_tmpfs_add(x, json_str(m, "Target", ""), buf_str(&b), err);
+	buf_free(&b);
+	return rc;
+}
+
+/* --mount: type=volume (container-volumes.c) and type=tmpfs here. */
+static int
+opt_mounts(struct opt_ctx *x, const json_t *v, sdc_error_t *err)
+{
+	const json_t *m;
+	size_t i;
+
+	if (v == NULL || json_is_null(v))
+		return 0;
+	if (!json_is_array(v))
+		return opt_fail(x, err, "must be an array");
+	json_array_foreach(v, i, m) {
+		if (json_is_object(m) &&
+		    strcmp(json_str(m, "Type", ""), "tmpfs") == 0) {
+			if (opt_mount_tmpfs(x, m, err) < 0)
+				return -1;
+			continue;
+		}
+		if (opt_cvol(x, cvol_check_mount, m, err) < 0)
+			return -1;
+	}
+	return 0;
 }
 
 /* --- the table --- */
@@ -1011,8 +1119,9 @@ static const struct ctr_option options[] = {
 	  "user and group, names from the image's /etc/passwd and /etc/group",
 	  "\"1000:1000\"", NULL },
 	{ "Config.Volumes", "-v /path", OPT_APPLIED, NULL,
-	  "folders of the container's own, removed with it", "{\"/data\": {}}",
-	  "{\"data\": {}}" },
+	  "an anonymous volume at each path (the image's VOLUME too) not "
+	  "mounted otherwise, filled from the image; rm -v removes it",
+	  "{\"/data\": {}}", "{\"data\": {}}" },
 	{ "Config.WorkingDir", "-w", OPT_APPLIED, opt_string,
 	  "the working folder", "\"/tmp\"", NULL },
 	/* HostConfig */
@@ -1022,8 +1131,10 @@ static const struct ctr_option options[] = {
 	{ "HostConfig.AutoRemove", "--rm", OPT_APPLIED, opt_bool,
 	  "the container is removed when it exits (API 1.25 and later)",
 	  "true", NULL },
-	{ "HostConfig.Binds", "-v src:dst", OPT_REFUSED, opt_binds,
-	  "host paths and named volumes are not offered: " NO_HOST, NULL,
+	{ "HostConfig.Binds", "-v src:dst", OPT_SOME, opt_binds,
+	  "named volumes (NAME:/path, then :ro, :rw or :nocopy) of the "
+	  "account, made on first use and filled from the image; host "
+	  "paths are not offered: " NO_HOST, "[\"data:/data:ro\"]",
 	  "[\"/etc:/hostetc\"]" },
 	{ "HostConfig.BlkioDeviceReadBps", "--device-read-bps", OPT_REFUSED,
 	  NULL, "disk I/O limits are not offered: the writable layer is "
@@ -1143,9 +1254,12 @@ static const struct ctr_option options[] = {
 	{ "HostConfig.MemorySwappiness", "--memory-swappiness", OPT_INERT,
 	  opt_swappiness, "checked (0 to 100); no swap is offered, so it "
 	  "changes nothing", "10", "101" },
-	{ "HostConfig.Mounts", "--mount", OPT_REFUSED, opt_binds,
-	  "host paths and named volumes are not offered: " NO_HOST
-	  " (use -v /path or --tmpfs)", NULL,
+	{ "HostConfig.Mounts", "--mount", OPT_SOME, opt_mounts,
+	  "type=volume (src, dst, readonly, volume-nocopy, volume-label) "
+	  "and type=tmpfs (tmpfs-size, tmpfs-mode, within the package's "
+	  "memory); type=bind and volume-opt are refused: host paths are not "
+	  "offered: " NO_HOST,
+	  "[{\"Type\": \"volume\", \"Source\": \"data\", \"Target\": \"/x\"}]",
 	  "[{\"Type\": \"bind\", \"Source\": \"/etc\", \"Target\": \"/x\"}]" },
 	{ "HostConfig.NanoCpus", "--cpus", OPT_LIMITED, opt_asked,
 	  "CPUs asked: " PKG, "500000000", "-1" },
@@ -1213,11 +1327,13 @@ static const struct ctr_option options[] = {
 	  "[{\"Name\": \"nofile\", \"Soft\": 1, \"Hard\": 2000000}]" },
 	{ "HostConfig.UsernsMode", "--userns", OPT_REFUSED, opt_private_only,
 	  "host is refused: " NO_HOST, NULL, "\"host\"" },
-	{ "HostConfig.VolumeDriver", "--volume-driver", OPT_REFUSED, NULL,
-	  "no volume plugins: volumes are folders of the container's own",
-	  NULL, "\"local\"" },
-	{ "HostConfig.VolumesFrom", "--volumes-from", OPT_REFUSED, NULL,
-	  "volumes are the container's own", NULL, "[\"other\"]" },
+	{ "HostConfig.VolumeDriver", "--volume-driver", OPT_SOME,
+	  opt_volume_driver, "local only: no volume plugins", "\"local\"",
+	  "\"nfs\"" },
+	{ "HostConfig.VolumesFrom", "--volumes-from", OPT_SOME,
+	  opt_volumes_from, "the volumes of another container of the same "
+	  "account (:ro or :rw); another account's containers are not found",
+	  NULL, "[\"other:bogus\"]" },
 	/* NetworkingConfig */
 	{ "NetworkingConfig.EndpointsConfig", "--network", OPT_SOME,
 	  opt_endpoints, "default, bridge and none with no settings: " NO_NET,

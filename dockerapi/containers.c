@@ -22,6 +22,7 @@
 #include "containers.h"
 #include "jsonutil.h"
 #include "log.h"
+#include "volumes.h"
 #include "xalloc.h"
 
 static const char *const ctr_migrations[] = {
@@ -385,6 +386,9 @@ ctr_remove(struct containers *cs, struct ctr *c, bool force, sdc_error_t *err)
 		log_warn("container %s: removing its row: %s", c->id,
 		    sdc_error_msg(*err));
 	sdc_error_release(err);
+	/* rm -v and --rm take the anonymous volumes with them, as dockerd */
+	volumes_release(cs->d, c->account, c->id, c->remove_volumes ||
+	    json_is_true(json_object_get(c->host_config, "AutoRemove")));
 	events_container(cs, c, "destroy", NULL);
 	watch_removed(cs, c);
 	exec_forget(cs, c);
@@ -527,6 +531,8 @@ containers_init(struct dockerapi *d, sdc_error_t *err)
 	cs->zones = xstrdup(d->cfg.zones != NULL && *d->cfg.zones != '\0' ?
 	    d->cfg.zones : "/zones");
 	cs->rt.zones = cs->zones;
+	xasprintf(&cs->volumes, "%s/volumes", d->cfg.data_dir);
+	cs->rt.volumes = cs->volumes;
 	isolation_init(cs);
 	lxcfs_init(cs);
 	d->containers = cs;
@@ -564,6 +570,7 @@ containers_free(struct dockerapi *d)
 	exec_free_all(cs);
 	events_free(cs);
 	free(cs->zones);
+	free(cs->volumes);
 	free(cs);
 	d->containers = NULL;
 }

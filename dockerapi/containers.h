@@ -58,6 +58,7 @@ struct ctr {
 	bool stopped_by_user;		/* the last stop was the user's (row) */
 	bool removing;			/* rm in progress, or AutoRemove due */
 	bool stopping;			/* stop/kill by the API: not an error */
+	bool remove_volumes;		/* rm -v: its anonymous volumes go too */
 	/* The watcher: attach fd of the running container. */
 	int watch_fd;
 	struct event *watch_ev;
@@ -75,6 +76,7 @@ struct containers {
 	struct dockerapi *d;
 	struct rt_config rt;
 	char *zones;
+	char *volumes;			/* <data>/volumes (rt.volumes) */
 	struct ctr *list;		/* newest first */
 	struct exec_inst *execs;
 	struct events *events;

@@ -28,6 +28,7 @@
 #include "dockerapi.h"
 #include "fsutil.h"
 #include "log.h"
+#include "volumes.h"
 #include "xalloc.h"
 
 static const char usage[] =
@@ -305,7 +306,7 @@ main(int argc, char **argv)
 	d.base = event_base_new();
 	if (open_store(&d, &err) < 0 || tunables_start(&d, &err) < 0 ||
 	    images_api_init(&d, &err) < 0 || quota_init(&d, &err) < 0 ||
-	    containers_init(&d, &err) < 0)
+	    volumes_init(&d, &err) < 0 || containers_init(&d, &err) < 0)
 		goto out;
 	d.use_tls = tunable_bool(&d, "USE_TLS", true);
 	if (tls_setup(&d, &err) < 0 || start_listeners(&d, &err) < 0)

@@ -9,7 +9,10 @@
  *   image_bytes    QUOTA_IMAGE_BYTES   bytes of the account's image layers
  *                                      (a layer shared with other accounts
  *                                      counts for each; images/quota.c)
- *   volume_bytes   QUOTA_VOLUME_BYTES  kept for volumes, not enforced yet
+ *   volume_bytes   QUOTA_VOLUME_BYTES  bytes in the account's volumes
+ *                                      (volumes.c: no volume made, no
+ *                                      container with one created or
+ *                                      started, at or over it)
  *
  * A limit of 0 (or less) means none.  The overrides live in a table of
  * their own (account_quotas, one row an account, a NULL column meaning
@@ -28,6 +31,7 @@
 #include "containers.h"
 #include "dockerapi/images/images.h"
 #include "jsonutil.h"
+#include "volumes.h"
 #include "xalloc.h"
 
 static const char *const quota_migrations[] = {
@@ -145,6 +149,9 @@ quota_json(struct dockerapi *d, const struct account *a, sdc_error_t *err)
 	used[QUOTA_CONTAINERS] = n.containers;
 	if (d->images != NULL &&
 	    images_account_bytes(d->images, a->uuid, &used[QUOTA_IMAGE_BYTES],
+	    err) < 0)
+		return NULL;
+	if (volumes_account_bytes(d, a->uuid, &used[QUOTA_VOLUME_BYTES],
 	    err) < 0)
 		return NULL;
 	out = json_object();

@@ -98,6 +98,8 @@ rt_error_public(const struct rt_config *cfg, const char *id,
 		host = rt_errtext_under(start, len, dir) > 0 ||
 		    rt_errtext_under(start, len, rt_zones(cfg)) > 0 ||
 		    rt_errtext_under(start, len, rt_runtime_root(cfg)) > 0 ||
+		    (cfg->volumes != NULL &&
+		    rt_errtext_under(start, len, cfg->volumes) > 0) ||
 		    rt_errtext_proc_fd(start, len);
 		for (h = host_dirs; !host && h != NULL && *h != NULL; h++)
 			host = rt_errtext_under(start, len, *h) > 0;

@@ -49,6 +49,8 @@ struct rt_config {
 	const char *monitor;		/* NULL: sdc-docker-monitor beside the
 					 * running binary, else in $PATH */
 	const char *cgroup_parent;	/* NULL: "sdc-docker" */
+	const char *volumes;		/* volumes' root, a host path errors
+					 * never show; NULL: none */
 	bool no_seccomp;		/* no seccomp profile: for measuring its
 					 * cost only (bench/run), never for tenants */
 	const char *lxcfs_dir;		/* a mounted lxcfs whose /proc files are
@@ -365,5 +367,21 @@ int rt_top_read(const struct rt_config *cfg, const char *id,
 struct json_t;
 int rt_top(const struct rt_config *cfg, const char *id, const char *ps_args,
     struct json_t **out, sdc_error_t *err);
+
+/* Volumes (volume.c): a volume is a folder dir whose dir/_data is bound
+ * into containers.  Make it (dir 0700, _data owned by idmap's root);
+ * remove it whole, never following a symlink planted in it; its bytes
+ * (a walk of _data, symlinks not followed). */
+int rt_volume_make(const char *dir, const struct rt_idmap *idmap,
+    sdc_error_t *err);
+int rt_volume_remove(const char *dir, sdc_error_t *err);
+int rt_volume_size(const char *dir, int64_t *bytes, sdc_error_t *err);
+/* Docker's first copy: when dir/_data is empty, what the mounted root of
+ * container id has at dest (resolved inside that root) is copied in,
+ * ids outside idmap's range given to its nobody.  Nothing at dest is no
+ * error. */
+int rt_volume_populate(const struct rt_config *cfg, const char *id,
+    const char *dest, const char *dir, const struct rt_idmap *idmap,
+    sdc_error_t *err);
 
 #endif

@@ -165,7 +165,18 @@ test_refusals(void **state)
 	refused("{\"HostConfig\": {\"Ulimits\": [{\"Name\": \"core\", "
 	    "\"Soft\": 2, \"Hard\": 1}]}}", "soft limit");
 	refused("{\"HostConfig\": {\"Binds\": [\"/:/host\"]}}",
-	    "host volumes and named volumes are not supported");
+	    "host paths are not offered");
+	refused("{\"HostConfig\": {\"Binds\": [\"../x:/data\"]}}",
+	    "host paths are not offered");
+	refused("{\"HostConfig\": {\"Mounts\": [{\"Type\": \"bind\", "
+	    "\"Source\": \"/etc\", \"Target\": \"/x\"}]}}",
+	    "type=bind is not offered");
+	refused("{\"HostConfig\": {\"Mounts\": [{\"Type\": \"tmpfs\", "
+	    "\"Target\": \"/proc/x\"}]}}", "invalid mount path");
+	refused("{\"HostConfig\": {\"Mounts\": [{\"Type\": \"volume\", "
+	    "\"Source\": \"dd\", \"Target\": \"/x\", \"VolumeOptions\": "
+	    "{\"DriverConfig\": {\"Options\": {\"o\": \"bind\"}}}}]}}",
+	    "volume-opt is not offered");
 	refused("{\"HostConfig\": {\"Bogus\": 1}}", "HostConfig.Bogus");
 	refused("{\"Bogus\": \"x\"}", "Config.Bogus");
 	refused("{\"NetworkingConfig\": {\"EndpointsConfig\": {\"net\": {}}}}",

@@ -1,0 +1,555 @@
+/*
+ * volumes.c: Docker's volumes, one namespace of names per account, kept
+ * in the store and on disk under the data dir.
+ *
+ * A volume is a row (table `volumes`: its uuid, account, name, labels,
+ * creation time, whether it is anonymous) and a folder
+ * <data>/volumes/<account uuid>/<volume uuid>/_data.  The folder is named
+ * by uuid, not by the tenant's name, so no name reaches a path; the
+ * folders above _data are root's, 0700, and _data belongs to the
+ * account's user-namespace root (its host id range, accounts.c), so its
+ * containers' root may write it and no other account's container can
+ * reach it (runc opens a bind's source as host root before the container
+ * enters its namespace).  Clients are shown Docker's Mountpoint form,
+ * /var/lib/docker/volumes/<name>/_data, never the host path.
+ *
+ * Which container uses which volume is the table `volume_refs`, written
+ * at create and cleared when the container goes; a volume with a
+ * reference is "in use" (rm refused, as dockerd refuses it) and not
+ * dangling.  Only the local driver is offered.
+ *
+ * QUOTA_VOLUME_BYTES (quota.c) is enforced by refusing to make a volume,
+ * or to create or start a container that mounts one, while the account's
+ * volumes hold that many bytes or more; a volume's bytes are a walk of
+ * its folder (rt_volume_size), so a container may go past the quota
+ * while it runs, and is stopped at its next start.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "containers.h"
+#include "fsutil.h"
+#include "ids.h"
+#include "jsonutil.h"
+#include "log.h"
+#include "volumes.h"
+#include "xalloc.h"
+
+static const char *const volume_migrations[] = {
+	"CREATE TABLE volumes ("
+	" uuid TEXT PRIMARY KEY,"
+	" account TEXT NOT NULL,"
+	" name TEXT NOT NULL,"
+	" labels TEXT NOT NULL,"
+	" created BIGINT NOT NULL,"
+	" anonymous INTEGER NOT NULL,"
+	" UNIQUE (account, name));"
+	"CREATE TABLE volume_refs ("
+	" volume TEXT NOT NULL,"
+	" container TEXT NOT NULL,"
+	" PRIMARY KEY (volume, container));"
+	"CREATE INDEX volume_refs_container ON volume_refs (container);",
+	NULL,
+};
+
+#define VOLUME_COLS "uuid, account, name, labels, created, anonymous"
+
+int
+volumes_init(struct dockerapi *d, sdc_error_t *err)
+{
+	char *root;
+	int rc;
+
+	sdc_error_t ignored = NULL;
+
+	if (store_migrate(d->store, "volumes", volume_migrations, err) < 0)
+		return sdc_error_wrap(err, "volumes");
+	/* A daemon stopped between a container's row and its references
+	 * going leaves references to no container: they would keep the
+	 * volume "in use" for ever.  (No containers table yet: none.) */
+	if (store_exec(d->store, "DELETE FROM volume_refs WHERE container NOT "
+	    "IN (SELECT id FROM containers)", &ignored) < 0)
+		sdc_error_release(&ignored);
+	xasprintf(&root, "%s/volumes", d->cfg.data_dir);
+	rc = mkdir_p(root, 0700, err);
+	free(root);
+	return rc;
+}
+
+bool
+volume_name_valid(const char *name)
+{
+	size_t n = strlen(name);
+
+	return n >= 2 && n <= 255 && strchr("_.-", name[0]) == NULL &&
+	    strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789_.-") == n;
+}
+
+void
+volume_free(struct volume *v)
+{
+	if (v == NULL)
+		return;
+	free(v->account);
+	free(v->name);
+	json_decref(v->labels);
+	free(v);
+}
+
+void
+volumes_free(struct volume **v, size_t n)
+{
+	while (n > 0)
+		volume_free(v[--n]);
+	free(v);
+}
+
+static struct volume *
+volume_from_row(struct store_stmt *q)
+{
+	struct volume *v = xcalloc(1, sizeof *v);
+
+	snprintf(v->uuid, sizeof v->uuid, "%s", store_col_text(q, 0) ?: "");
+	v->account = xstrdup(store_col_text(q, 1) ?: "");
+	v->name = xstrdup(store_col_text(q, 2) ?: "");
+	v->labels = json_loads(store_col_text(q, 3) ?: "{}", 0, NULL);
+	if (!json_is_object(v->labels)) {
+		json_decref(v->labels);
+		v->labels = json_object();
+	}
+	v->created = store_col_int64(q, 4);
+	v->anonymous = store_col_int64(q, 5) != 0;
+	return v;
+}
+
+struct volume *
+volume_get(struct dockerapi *d, const char *account, const char *name,
+    sdc_error_t *err)
+{
+	struct store_stmt *q;
+	struct volume *v = NULL;
+	int rc;
+
+	if (store_prepare(d->store, &q, "SELECT " VOLUME_COLS " FROM volumes "
+	    "WHERE account = ? AND name = ?", err) < 0)
+		return NULL;
+	if ((rc = store_bind_text(q, 1, account, err)) == 0 &&
+	    (rc = store_bind_text(q, 2, name, err)) == 0 &&
+	    (rc = store_step(q, err)) == 1)
+		v = volume_from_row(q);
+	store_finalize(q);
+	if (v == NULL && rc == 0)
+		sdc_make_error_code(err, 404, "get %s: no such volume", name);
+	return v;
+}
+
+int
+volumes_list(struct dockerapi *d, const char *account, struct volume ***out,
+    size_t *n, sdc_error_t *err)
+{
+	struct store_stmt *q;
+	size_t cap = 0;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if (store_prepare(d->store, &q, "SELECT " VOLUME_COLS " FROM volumes "
+	    "WHERE account = ? ORDER BY created, name", err) < 0)
+		return -1;
+	if ((rc = store_bind_text(q, 1, account, err)) == 0)
+		while ((rc = store_step(q, err)) == 1) {
+			if (*n == cap) {
+				cap = cap ? cap * 2 : 16;
+				*out = xrealloc(*out, cap * sizeof **out);
+			}
+			(*out)[(*n)++] = volume_from_row(q);
+		}
+	store_finalize(q);
+	if (rc < 0) {
+		volumes_free(*out, *n);
+		*out = NULL;
+		*n = 0;
+		return -1;
+	}
+	return 0;
+}
+
+char *
+volume_dir(struct dockerapi *d, const struct volume *v)
+{
+	char *p;
+
+	xasprintf(&p, "%s/volumes/%s/%s", d->cfg.data_dir, v->account, v->uuid);
+	return p;
+}
+
+char *
+volume_data_dir(struct dockerapi *d, const struct volume *v)
+{
+	char *p;
+
+	xasprintf(&p, "%s/volumes/%s/%s/_data", d->cfg.data_dir, v->account,
+	    v->uuid);
+	return p;
+}
+
+char *
+volume_mountpoint(const struct volume *v)
+{
+	char *p;
+
+	xasprintf(&p, "/var/lib/docker/volumes/%s/_data", v->name);
+	return p;
+}
+
+int
+volume_size(struct dockerapi *d, const struct volume *v, int64_t *bytes,
+    sdc_error_t *err)
+{
+	char *dir = volume_dir(d, v);
+	int rc = rt_volume_size(dir, bytes, err);
+
+	free(dir);
+	return rc;
+}
+
+json_t *
+volume_users(struct dockerapi *d, const struct volume *v, sdc_error_t *err)
+{
+	struct store_stmt *q;
+	json_t *ids;
+	int rc;
+
+	if (store_prepare(d->store, &q, "SELECT container FROM volume_refs "
+	    "WHERE volume = ? ORDER BY container", err) < 0)
+		return NULL;
+	ids = json_array();
+	if ((rc = store_bind_text(q, 1, v->uuid, err)) == 0)
+		while ((rc = store_step(q, err)) == 1)
+			json_array_append_new(ids,
+			    json_string(store_col_text(q, 0) ?: ""));
+	store_finalize(q);
+	if (rc < 0) {
+		json_decref(ids);
+		return NULL;
+	}
+	return ids;
+}
+
+static void
+volume_time_iso(char *out, size_t len, int64_t secs)
+{
+	time_t t = (time_t)secs;
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(out, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+json_t *
+volume_json(struct dockerapi *d, const struct volume *v, bool usage)
+{
+	char created[32], *mp = volume_mountpoint(v);
+	sdc_error_t err = NULL;
+	json_t *j, *users;
+	int64_t size = -1;
+
+	volume_time_iso(created, sizeof created, v->created);
+	j = json_pack("{s:s,s:s,s:O,s:s,s:s,s:n,s:s}", "CreatedAt", created,
+	    "Driver", "local", "Labels", json_object_size(v->labels) > 0 ?
+	    v->labels : json_null(), "Mountpoint", mp, "Name", v->name,
+	    "Options", "Scope", "local");
+	free(mp);
+	if (!usage)
+		return j;
+	users = volume_users(d, v, &err);
+	if (volume_size(d, v, &size, &err) < 0)
+		size = -1;
+	if (err != NULL) {
+		log_warn("volume %s: %s", v->uuid, sdc_error_msg(err));
+		sdc_error_release(&err);
+	}
+	json_object_set_new(j, "UsageData", json_pack("{s:I,s:I}", "Size",
+	    (json_int_t)size, "RefCount",
+	    (json_int_t)(users != NULL ? json_array_size(users) : 0)));
+	json_decref(users);
+	return j;
+}
+
+struct volume *
+volume_create(struct dockerapi *d, const char *account, const char *name,
+    const json_t *labels, bool anonymous, bool *made, sdc_error_t *err)
+{
+	char gen[DOCKER_ID_LEN + 1], *dir, *parent, *text;
+	struct rt_idmap idmap;
+	struct store_stmt *q;
+	struct volume *v;
+	int rc;
+
+	*made = false;
+	if (name != NULL) {
+		if (!volume_name_valid(name))
+			return sdc_make_error_code(err, 400, "create %s: \"%s\" "
+			    "includes invalid characters for a local volume "
+			    "name, only \"[a-zA-Z0-9][a-zA-Z0-9_.-]\" are "
+			    "allowed. If you intended to pass a host directory, "
+			    "use absolute path (host paths are not offered "
+			    "here)", name, name), NULL;
+		if ((v = volume_get(d, account, name, err)) != NULL)
+			return v;
+		if ((*err)->code != 404)
+			return NULL;
+		sdc_error_release(err);
+	}
+	if (volumes_quota_check(d, account, err) < 0 ||
+	    isolation_idmap(ctrs(d), account, &idmap, err) < 0)
+		return NULL;
+	if (name == NULL) {
+		docker_id_make(gen);
+		name = gen;
+	}
+	v = xcalloc(1, sizeof *v);
+	uuid_make(v->uuid);
+	v->account = xstrdup(account);
+	v->name = xstrdup(name);
+	v->labels = labels != NULL && json_is_object(labels) ?
+	    json_deep_copy(labels) : json_object();
+	v->created = (int64_t)time(NULL);
+	v->anonymous = anonymous;
+	xasprintf(&parent, "%s/volumes/%s", d->cfg.data_dir, account);
+	dir = volume_dir(d, v);
+	if (mkdir_p(parent, 0700, err) < 0 ||
+	    rt_volume_make(dir, &idmap, err) < 0) {
+		free(parent);
+		free(dir);
+		volume_free(v);
+		return NULL;
+	}
+	free(parent);
+	text = json_dumps(v->labels, JSON_COMPACT);
+	rc = store_prepare(d->store, &q, "INSERT INTO volumes (" VOLUME_COLS
+	    ") VALUES (?, ?, ?, ?, ?, ?)", err);
+	if (rc == 0) {
+		if (store_bind_text(q, 1, v->uuid, err) < 0 ||
+		    store_bind_text(q, 2, account, err) < 0 ||
+		    store_bind_text(q, 3, v->name, err) < 0 ||
+		    store_bind_text(q, 4, text, err) < 0 ||
+		    store_bind_int64(q, 5, v->created, err) < 0 ||
+		    store_bind_int64(q, 6, anonymous, err) < 0 ||
+		    store_step(q, err) < 0)
+			rc = -1;
+		store_finalize(q);
+	}
+	free(text);
+	if (rc < 0) {
+		sdc_error_t ignored = NULL;
+
+		rt_volume_remove(dir, &ignored);
+		sdc_error_release(&ignored);
+		free(dir);
+		volume_free(v);
+		if ((*err)->code == STORE_CONSTRAINT)
+			(*err)->code = 409;
+		return NULL;
+	}
+	free(dir);
+	*made = true;
+	return v;
+}
+
+static int
+volume_exec(struct dockerapi *d, const char *sql, const char *a,
+    const char *b, sdc_error_t *err)
+{
+	struct store_stmt *q;
+	int rc;
+
+	if (store_prepare(d->store, &q, sql, err) < 0)
+		return -1;
+	rc = store_bind_text(q, 1, a, err);
+	if (rc == 0 && b != NULL)
+		rc = store_bind_text(q, 2, b, err);
+	if (rc == 0)
+		rc = store_step(q, err) < 0 ? -1 : 0;
+	store_finalize(q);
+	return rc;
+}
+
+int
+volume_remove(struct dockerapi *d, const struct volume *v, sdc_error_t *err)
+{
+	json_t *users = volume_users(d, v, err);
+	char *dir;
+	int rc;
+
+	if (users == NULL)
+		return -1;
+	if (json_array_size(users) > 0) {
+		/* dockerd's words: "volume is in use - [id id]" */
+		struct buf b = BUF_INIT;
+		json_t *u;
+		size_t i;
+
+		json_array_foreach(users, i, u)
+			buf_printf(&b, "%s%s", i > 0 ? " " : "",
+			    json_string_value(u));
+		rc = sdc_make_error_code(err, 409, "remove %s: volume is in "
+		    "use - [%s]", v->name, buf_str(&b));
+		buf_free(&b);
+		json_decref(users);
+		return rc;
+	}
+	json_decref(users);
+	if (volume_exec(d, "DELETE FROM volumes WHERE uuid = ?", v->uuid, NULL,
+	    err) < 0)
+		return -1;
+	dir = volume_dir(d, v);
+	rc = rt_volume_remove(dir, err);
+	free(dir);
+	if (rc < 0) {
+		log_warn("volume %s (%s): removing its folder: %s", v->uuid,
+		    v->name, sdc_error_msg(*err));
+		sdc_error_release(err);
+	}
+	return 0;
+}
+
+int
+volume_ref(struct dockerapi *d, const struct volume *v, const char *container,
+    sdc_error_t *err)
+{
+	return volume_exec(d, "INSERT OR IGNORE INTO volume_refs (volume, "
+	    "container) VALUES (?, ?)", v->uuid, container, err);
+}
+
+void
+volumes_release(struct dockerapi *d, const char *account,
+    const char *container, bool remove_anonymous)
+{
+	struct volume **vs = NULL;
+	sdc_error_t err = NULL;
+	struct store_stmt *q;
+	json_t *anon = json_array(), *users;
+	size_t n = 0, i;
+	int rc;
+
+	if (remove_anonymous && store_prepare(d->store, &q, "SELECT r.volume "
+	    "FROM volume_refs r JOIN volumes v ON v.uuid = r.volume WHERE "
+	    "r.container = ? AND v.anonymous = 1", &err) == 0) {
+		if ((rc = store_bind_text(q, 1, container, &err)) == 0)
+			while ((rc = store_step(q, &err)) == 1)
+				json_array_append_new(anon,
+				    json_string(store_col_text(q, 0) ?: ""));
+		store_finalize(q);
+	}
+	if (err == NULL)
+		volume_exec(d, "DELETE FROM volume_refs WHERE container = ?",
+		    container, NULL, &err);
+	if (err == NULL && json_array_size(anon) > 0 &&
+	    volumes_list(d, account, &vs, &n, &err) == 0)
+		for (i = 0; i < n; i++) {
+			size_t j;
+			json_t *u;
+			bool mine = false;
+
+			json_array_foreach(anon, j, u)
+				mine = mine || strcmp(json_string_value(u),
+				    vs[i]->uuid) == 0;
+			if (!mine || (users = volume_users(d, vs[i], &err)) == NULL)
+				continue;
+			if (json_array_size(users) == 0 &&
+			    volume_remove(d, vs[i], &err) == 0)
+				log_info("volume %s removed with container %s",
+				    vs[i]->name, container);
+			json_decref(users);
+			sdc_error_release(&err);
+		}
+	if (err != NULL) {
+		log_warn("container %s: releasing its volumes: %s", container,
+		    sdc_error_msg(err));
+		sdc_error_release(&err);
+	}
+	volumes_free(vs, n);
+	json_decref(anon);
+}
+
+int
+volumes_remove_account(struct dockerapi *d, const char *account,
+    sdc_error_t *err)
+{
+	struct volume **vs;
+	size_t n, i;
+	char *dir;
+	int rc = 0;
+
+	if (volumes_list(d, account, &vs, &n, err) < 0)
+		return -1;
+	for (i = 0; i < n && rc == 0; i++)
+		rc = volume_remove(d, vs[i], err);
+	volumes_free(vs, n);
+	xasprintf(&dir, "%s/volumes/%s", d->cfg.data_dir, account);
+	if (rc == 0)
+		rmdir(dir);		/* empty now, or never made */
+	free(dir);
+	return rc;
+}
+
+int
+volumes_account_bytes(struct dockerapi *d, const char *account,
+    int64_t *bytes, sdc_error_t *err)
+{
+	struct volume **vs;
+	size_t n, i;
+	int64_t one;
+	int rc = 0;
+
+	*bytes = 0;
+	if (volumes_list(d, account, &vs, &n, err) < 0)
+		return -1;
+	for (i = 0; i < n && rc == 0; i++)
+		if ((rc = volume_size(d, vs[i], &one, err)) == 0)
+			*bytes += one;
+	volumes_free(vs, n);
+	return rc;
+}
+
+int
+volumes_quota_check(struct dockerapi *d, const char *account,
+    sdc_error_t *err)
+{
+	int64_t limit = quota_limit(d, account, QUOTA_VOLUME_BYTES), used;
+
+	if (limit < 0)
+		return 0;
+	if (volumes_account_bytes(d, account, &used, err) < 0)
+		return -1;
+	if (used >= limit)
+		return sdc_make_error_code(err, 403, "quota exceeded: this "
+		    "account's volumes may hold at most %" PRId64 " bytes "
+		    "(quota volume_bytes) and hold %" PRId64 "; remove some "
+		    "data or volumes first", limit, used);
+	return 0;
+}
+
+json_t *
+volumes_df_json(struct dockerapi *d, const char *account, sdc_error_t *err)
+{
+	struct volume **vs;
+	json_t *out;
+	size_t n, i;
+
+	if (volumes_list(d, account, &vs, &n, err) < 0)
+		return NULL;
+	out = json_array();
+	for (i = 0; i < n; i++)
+		json_array_append_new(out, volume_json(d, vs[i], true));
+	volumes_free(vs, n);
+	return out;
+}

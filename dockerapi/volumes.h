@@ -1,0 +1,114 @@
+/*
+ * volumes.h: Docker's volumes, per account (volumes.c), their routes
+ * (volumes-api.c) and how a container's create turns -v, --mount,
+ * --volumes-from and the image's VOLUME into them (container-volumes.c).
+ */
+#ifndef DOCKERAPI_VOLUMES_H
+#define DOCKERAPI_VOLUMES_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <jansson.h>
+
+#include "dockerapi.h"
+#include "dockerapi/runtime/runtime.h"
+
+struct volume {
+	char uuid[37];			/* its folder's name */
+	char *account;			/* account uuid */
+	char *name;			/* unique in the account */
+	json_t *labels;			/* object */
+	int64_t created;		/* seconds since the epoch */
+	bool anonymous;			/* made for a container, unnamed */
+};
+
+/* The label Docker gives anonymous volumes. */
+#define VOLUME_ANON_LABEL "com.docker.volume.anonymous"
+
+/* volumes.c */
+int volumes_init(struct dockerapi *d, sdc_error_t *err);
+/* Docker's rule for a name: [a-zA-Z0-9][a-zA-Z0-9_.-]+ (no '/', no "..") */
+bool volume_name_valid(const char *name);
+/* The account's volume by name; 404 "get NAME: no such volume". */
+struct volume *volume_get(struct dockerapi *d, const char *account,
+    const char *name, sdc_error_t *err);
+/* Make a volume (name NULL: 64 random hex digits), or return the one of
+ * that name.  *made says which.  labels is copied (NULL: none). */
+struct volume *volume_create(struct dockerapi *d, const char *account,
+    const char *name, const json_t *labels, bool anonymous, bool *made,
+    sdc_error_t *err);
+/* Remove the volume's row and folder: 409 "volume is in use - [ids]"
+ * while a container refers to it. */
+int volume_remove(struct dockerapi *d, const struct volume *v,
+    sdc_error_t *err);
+void volume_free(struct volume *v);
+/* Every volume of the account, oldest first; free with volumes_free. */
+int volumes_list(struct dockerapi *d, const char *account,
+    struct volume ***out, size_t *n, sdc_error_t *err);
+void volumes_free(struct volume **v, size_t n);
+/* Host folders: the volume's (with _data in it) and what is bound. */
+char *volume_dir(struct dockerapi *d, const struct volume *v);
+char *volume_data_dir(struct dockerapi *d, const struct volume *v);
+/* What Docker clients are shown as its Mountpoint (no host path). */
+char *volume_mountpoint(const struct volume *v);
+/* Bytes in the volume (`docker system df`, the quota). */
+int volume_size(struct dockerapi *d, const struct volume *v, int64_t *bytes,
+    sdc_error_t *err);
+/* The ids of the containers that use it (a JSON array of strings). */
+json_t *volume_users(struct dockerapi *d, const struct volume *v,
+    sdc_error_t *err);
+/* Docker's JSON of a volume; with usage, UsageData {Size, RefCount}. */
+json_t *volume_json(struct dockerapi *d, const struct volume *v, bool usage);
+/* Container id uses volume v / no longer uses any. */
+int volume_ref(struct dockerapi *d, const struct volume *v,
+    const char *container, sdc_error_t *err);
+/* Container id (of account) is gone: its references go, and with
+ * remove_anonymous its anonymous volumes no other container uses. */
+void volumes_release(struct dockerapi *d, const char *account,
+    const char *container, bool remove_anonymous);
+/* Every volume of the account (its containers gone first): what
+ * deleting the account with force means. */
+int volumes_remove_account(struct dockerapi *d, const char *account,
+    sdc_error_t *err);
+/* Bytes in all of the account's volumes. */
+int volumes_account_bytes(struct dockerapi *d, const char *account,
+    int64_t *bytes, sdc_error_t *err);
+/* 403 naming QUOTA_VOLUME_BYTES when the account's volumes hold it all. */
+int volumes_quota_check(struct dockerapi *d, const char *account,
+    sdc_error_t *err);
+/* `docker system df`'s Volumes: every volume with UsageData. */
+json_t *volumes_df_json(struct dockerapi *d, const char *account,
+    sdc_error_t *err);
+
+/* volumes-api.c */
+extern const struct api_endpoint api_volume_endpoints[];
+
+/* container-volumes.c: a container's volumes at create */
+struct cvol;				/* one mount being made */
+struct cvol_set {
+	struct cvol *v;
+	size_t n;
+	struct rt_mount *mounts;	/* for rt_spec, valid while the set is */
+	size_t nmounts;
+};
+struct ctr;
+/* The options walk's checks (container-options.c): HostConfig.Binds,
+ * one of HostConfig.Mounts (tmpfs ones pass), HostConfig.VolumesFrom. */
+int cvol_check_binds(const json_t *binds, sdc_error_t *err);
+int cvol_check_mount(const json_t *mount, sdc_error_t *err);
+int cvol_check_from(const json_t *from, sdc_error_t *err);
+/* Work out the container's volume mounts from its Config (Volumes: the
+ * request's and the image's), HostConfig (Binds, Mounts of type volume,
+ * VolumesFrom) and make the volumes missing; 400 for a host path or a
+ * bad spec, 403 over the quota.  Puts Docker's "Mounts" in c->extra. */
+int cvol_prepare(struct dockerapi *d, struct ctr *c, struct cvol_set *set,
+    sdc_error_t *err);
+/* After rt_create (the root is mounted): the first copy into new or
+ * empty volumes, and the references recorded. */
+int cvol_finish(struct dockerapi *d, struct ctr *c,
+    const struct rt_idmap *idmap, struct cvol_set *set, sdc_error_t *err);
+/* The create failed: the volumes made for it go again. */
+void cvol_abort(struct dockerapi *d, struct ctr *c, struct cvol_set *set);
+void cvol_free(struct cvol_set *set);
+
+#endif
