@@ -905,9 +905,19 @@ arc_put_data(struct archive *a, int fd, const char *entry, sdc_error_t *err)
 	int r;
 
 	while ((r = archive_read_data_block(a, &buf, &len, &off)) == ARCHIVE_OK) {
-		if (len > 0 && pwrite(fd, buf, len, off) != (ssize_t)len)
-			return arc_put_errno(errno != 0 ? errno : ENOSPC, entry, err);
 		end = off + (la_int64_t)len;
+		while (len > 0) {
+			ssize_t n = pwrite(fd, buf, len, off);
+
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0)
+				return arc_put_errno(n < 0 ? errno : ENOSPC, entry,
+				    err);
+			buf = (const char *)buf + n;
+			len -= (size_t)n;
+			off += n;
+		}
 	}
 	if (r != ARCHIVE_EOF)
 		return sdc_make_error_code(err, 400, "reading the tar at \"%s\": %s",
@@ -976,9 +986,9 @@ arc_put_entry(struct arc_put *p, struct archive *a, struct archive_entry *e,
 		lfd = *lrel != '\0' ? arc_walk(p, lpdir, false, err) : -1;
 		free(lpdir);
 		if (lfd < 0) {
-			if (*lrel == '\0')
-				sdc_make_error_code(err, 400, "tar entry \"%s\": a "
-				    "hard link to the destination", raw);
+			sdc_error_release(err);
+			sdc_make_error_code(err, 400, "tar entry \"%s\": cannot "
+			    "link to \"%s\"", raw, archive_entry_hardlink(e));
 			goto out;
 		}
 		if (arc_clear(p, dfd, name, false, raw, &is_dir, err) < 0)
