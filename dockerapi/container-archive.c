@@ -111,16 +111,53 @@ cp_path(struct http_request *req)
 	return p;
 }
 
+/* The volume (a mount of Mounts) the path is in or above, or NULL.  The
+ * host's view of the root does not have the container's mounts, so what
+ * is in a volume would be read or written in the folder under it. */
+static const char *
+cp_volume(const struct ctr *c, const char *path)
+{
+	json_t *m;
+	size_t i, n;
+	char *clean = rt_path_clean(path);
+	const char *hit = NULL, *dest;
+
+	json_array_foreach(json_object_get(c->extra, "Mounts"), i, m) {
+		dest = json_string_value(json_object_get(m, "Destination"));
+		if (dest == NULL)
+			continue;
+		n = strlen(clean);
+		if (strncmp(dest, clean, n) == 0 && (dest[n] == '/' ||
+		    dest[n] == '\0' || n == 1)) {
+			hit = dest;	/* the path holds the volume */
+			break;
+		}
+		n = strlen(dest);
+		if (strncmp(clean, dest, n) == 0 && clean[n] == '/') {
+			hit = dest;
+			break;
+		}
+	}
+	free(clean);
+	return hit;
+}
+
 /* The container's root, opened; NULL having answered. */
 static struct cpjob *
 cp_job(struct http_request *req, struct dockerapi *d, const char *path)
 {
 	struct cpjob *j;
 	sdc_error_t err = NULL;
+	const char *vol;
 	struct ctr *c;
 
 	if ((c = ctr_lookup(req, d)) == NULL)
 		return NULL;
+	if ((vol = cp_volume(c, path)) != NULL) {
+		api_error(req, 501, "docker cp of a path in or above a volume "
+		    "(%s) is not supported", vol);
+		return NULL;
+	}
 	j = xcalloc(1, sizeof *j);
 	j->d = d;
 	j->req = req;

@@ -180,8 +180,16 @@ class Cp(common.ContainersTest):
             c.put_archive("ro", "/tmp", tar_of([("z", b"", 0)]))
         self.assertEqual(e.exception.status_code, 403)
         self.assertIn("read-only", str(e.exception))
+        # a volume is not in the host's view of the root: refused, not
+        # read or written in the folder beneath it
+        self.ok("run", "-d", "--name", "vol", "-v", "/data", "busybox", "sleep", "300")
+        r = self.fails("cp", "vol:/data/x", self.local("volx"))
+        self.assertIn("volume (/data) is not supported", r.stderr)
+        with self.assertRaises(docker.errors.APIError) as e:
+            c.put_archive("vol", "/data", tar_of([("z", b"", 0)]))
+        self.assertEqual(e.exception.status_code, 501)
         c.close()
-        self.ok("rm", "-f", "py", "ro")
+        self.ok("rm", "-f", "py", "ro", "vol")
 
 
 if __name__ == "__main__":
