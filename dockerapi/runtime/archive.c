@@ -171,16 +171,17 @@ arc_fd_cpath(const struct rt_root *r, int fd)
 
 /* ---- paths as Docker reads them ---- */
 
-/* Go's filepath.Clean of "/" + path: absolute, no "." or "..", no
- * doubled or trailing '/'. */
-char *
-rt_path_clean(const char *path)
+/* path cleaned as Go's filepath.Clean does: no "." or "..", no doubled
+ * or trailing '/'; lead is "/" (absolute) or "" (relative, where a ".."
+ * that would climb above the start sets *escaped). */
+static char *
+arc_clean(const char *path, const char *lead, bool *escaped)
 {
+	size_t len, mark, top = strlen(lead);
 	struct buf b = BUF_INIT;
 	const char *p = path, *e;
-	size_t len, mark;
 
-	buf_putc(&b, '/');
+	buf_puts(&b, lead);
 	while (*p != '\0') {
 		while (*p == '/')
 			p++;
@@ -191,12 +192,14 @@ rt_path_clean(const char *path)
 		if (len == 1 && p[0] == '.')
 			;
 		else if (len == 2 && p[0] == '.' && p[1] == '.') {
+			if (b.len == top && escaped != NULL)
+				*escaped = true;
 			mark = b.len;
-			while (mark > 1 && b.data[mark - 1] != '/')
+			while (mark > top && b.data[mark - 1] != '/')
 				mark--;
-			b.len = mark > 1 ? mark - 1 : 1;
+			b.len = mark > top ? mark - 1 : top;
 		} else {
-			if (b.len > 1)
+			if (b.len > top)
 				buf_putc(&b, '/');
 			buf_append(&b, p, len);
 		}
@@ -204,6 +207,13 @@ rt_path_clean(const char *path)
 	}
 	buf_str(&b);
 	return buf_detach(&b, NULL);
+}
+
+/* Go's filepath.Clean of "/" + path. */
+char *
+rt_path_clean(const char *path)
+{
+	return arc_clean(path, "/", NULL);
 }
 
 /* A path ending in "/" or "/." means the thing it resolves to, links
@@ -705,40 +715,15 @@ arc_put_errno(int e, const char *entry, sdc_error_t *err)
 static char *
 arc_entry_name(const char *name, sdc_error_t *err)
 {
-	struct buf b = BUF_INIT;
-	const char *p = name, *e;
-	size_t len, mark;
+	bool escaped = false;
+	char *rel = arc_clean(name, "", &escaped);
 
-	while (*p != '\0') {
-		while (*p == '/')
-			p++;
-		if (*p == '\0')
-			break;
-		e = strchrnul(p, '/');
-		len = (size_t)(e - p);
-		if (len == 1 && p[0] == '.')
-			;
-		else if (len == 2 && p[0] == '.' && p[1] == '.') {
-			if (b.len == 0) {
-				buf_free(&b);
-				sdc_make_error_code(err, 400, "invalid tar entry "
-				    "\"%s\": it leads outside of the destination",
-				    name);
-				return NULL;
-			}
-			mark = b.len;
-			while (mark > 0 && b.data[mark - 1] != '/')
-				mark--;
-			b.len = mark > 0 ? mark - 1 : 0;
-		} else {
-			if (b.len > 0)
-				buf_putc(&b, '/');
-			buf_append(&b, p, len);
-		}
-		p = e;
-	}
-	buf_str(&b);
-	return buf_detach(&b, NULL);
+	if (!escaped)
+		return rel;
+	free(rel);
+	sdc_make_error_code(err, 400, "invalid tar entry \"%s\": it leads "
+	    "outside of the destination", name);
+	return NULL;
 }
 
 static int
