@@ -180,6 +180,17 @@ class Cp(common.ContainersTest):
             c.put_archive("ro", "/tmp", tar_of([("z", b"", 0)]))
         self.assertEqual(e.exception.status_code, 403)
         self.assertIn("read-only", str(e.exception))
+        # the old copy route, for API 1.23 and older
+        old = self.client()
+        old._version = "1.23"
+        r = old._post_json(old._url("/containers/{0}/copy", "py"),
+                           data={"Resource": "/tmp/p"}, stream=True)
+        old._raise_for_status(r)
+        with tarfile.open(fileobj=io.BytesIO(r.raw.read())) as t:
+            self.assertEqual(sorted(t.getnames()), ["p", "p/q"])
+        r = c._post_json(c._url("/containers/{0}/copy", "py"), data={"Resource": "/tmp/p"})
+        self.assertEqual(r.status_code, 404)
+        old.close()
         # a volume is not in the host's view of the root: refused, not
         # read or written in the folder beneath it
         self.ok("run", "-d", "--name", "vol", "-v", "/data", "busybox", "sleep", "300")
