@@ -26,6 +26,7 @@ static const struct api_endpoint *const api_tables[] = {
 	api_images_endpoints,
 	api_container_endpoints,
 	api_volume_endpoints,
+	api_container_archive_endpoints,
 	NULL,
 };
 

@@ -244,6 +244,7 @@ bool containers_image_in_use(struct dockerapi *d, const char *account,
 /* --- containers.c: containers on the node backend (containers.h) --- */
 
 extern const struct api_endpoint api_container_endpoints[];
+extern const struct api_endpoint api_container_archive_endpoints[];
 struct usage_counts;
 /* Load the containers, read each one's state from its folder and watch
  * the running ones; after the store, the tunables and the images. */

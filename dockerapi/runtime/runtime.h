@@ -383,5 +383,47 @@ int rt_volume_size(const char *dir, int64_t *bytes, sdc_error_t *err);
 int rt_volume_populate(const struct rt_config *cfg, const char *id,
     const char *dest, const char *dir, const struct rt_idmap *idmap,
     sdc_error_t *err);
+/* docker cp (archive.c): a container's root opened, whatever its state
+ * (mounted again if a reboot unmounted it), and paths inside it resolved
+ * so that nothing leads out of it. */
+struct rt_root {
+	int fd;				/* O_PATH fd of the root */
+	char *host;			/* its host path (to name fds back) */
+	struct rt_idmap idmap;		/* the container's ids */
+};
+int rt_root_open(const struct rt_config *cfg, const char *id,
+    struct rt_root *r, sdc_error_t *err);
+void rt_root_close(struct rt_root *r);
+/* Go's filepath.Clean("/" + path), malloc'd. */
+char *rt_path_clean(const char *path);
+/* Docker's ContainerPathStat: mode in Go's os.FileMode bits, linkTarget
+ * the link resolved inside the root ("" for anything else). */
+struct rt_path_stat {
+	char *name;
+	int64_t size;
+	uint32_t mode;
+	struct timespec mtime;
+	char *link_target;
+};
+/* err->code 404 when the path is not there. */
+int rt_archive_stat(const struct rt_root *r, const char *path,
+    struct rt_path_stat *st, sdc_error_t *err);
+void rt_path_stat_free(struct rt_path_stat *st);
+/* A tar of the path (a folder with everything under it) to write(),
+ * named as Docker names it, ids as the container sees them. */
+typedef int rt_write_fn(void *arg, const void *data, size_t len);
+int rt_archive_get(const struct rt_root *r, const char *path,
+    rt_write_fn *write, void *arg, sdc_error_t *err);
+struct rt_put_opts {
+	bool no_overwrite_dir_non_dir;	/* a folder never replaces a file, nor
+					 * a file a folder */
+	bool copy_uidgid;		/* the tar's ids (in the container's
+					 * range), not the container's root */
+};
+/* Extract the tar read from fd (plain, gzip, bzip2 or xz) into the folder
+ * at path; err->code 404 (no such folder), 400 (not a folder, a bad
+ * entry), 403 (no space left in the writable layer). */
+int rt_archive_put(const struct rt_root *r, const char *path,
+    const struct rt_put_opts *o, int fd, sdc_error_t *err);
 
 #endif

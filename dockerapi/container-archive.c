@@ -1,0 +1,616 @@
+/*
+ * container-archive.c: docker cp's routes -- HEAD, GET and PUT
+ * /containers/:id/archive, and the old POST /containers/:id/copy.
+ *
+ * The file work is libsdcnode's (runtime/archive.c, whose top comment
+ * says why no path it follows leads out of the container's root); this
+ * file answers as dockerd does: the stat of the path base64-encoded in
+ * X-Docker-Container-Path-Stat, Docker's 404 "Could not find the file
+ * ... in container ...", 400 for an extraction point that is not a
+ * folder, 403 for a read-only root filesystem.
+ *
+ * A tar can be large and the file calls block, so they run on a thread
+ * of the request's own, joined to the loop by pipes, as `docker save`
+ * does (images-archive.c): GET writes the tar into a pipe the loop copies
+ * to the client, reading only while the client keeps up; PUT's body is
+ * streamed into a pipe the thread reads, the socket paused while the
+ * thread is behind, and the answer goes once both the thread and the
+ * body are done.  A client that leaves closes its pipe, which stops the
+ * thread at its next read or write.  What is checked before the first
+ * byte (the container, the path, the read-only flag) is answered before
+ * anything starts, so a tar stream never has to carry an error.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <event2/event.h>
+#include <openssl/evp.h>
+
+#include "containers.h"
+#include "fsutil.h"
+#include "log.h"
+#include "xalloc.h"
+
+#define CP_CHUNK (128 * 1024)
+#define CP_PENDING_HIGH (1024 * 1024)
+
+struct cpjob {
+	struct dockerapi *d;
+	struct http_request *req;	/* NULL once the client has gone */
+	struct rt_root root;
+	char *path;
+	struct rt_put_opts put;
+	bool is_put;
+	pthread_t thread;
+	bool running;
+	/* GET: the thread writes fd[1], the loop reads fd[0].
+	 * PUT: the loop writes fd[1], the thread reads fd[0]. */
+	int fd[2];
+	struct event *ev;		/* GET: fd[0] readable; PUT: fd[1]
+					 * writable */
+	int note[2];			/* PUT: closed by the thread at its end */
+	struct event *note_ev;
+	struct buf pending;		/* PUT: body not yet in the pipe */
+	bool paused, body_done, finished;
+	int rc;
+	sdc_error_t err;
+};
+
+static void
+cp_close(int *fd)
+{
+	if (*fd >= 0)
+		close(*fd);
+	*fd = -1;
+}
+
+static void
+cp_free(struct cpjob *j)
+{
+	if (j->ev != NULL)
+		event_free(j->ev);
+	if (j->note_ev != NULL)
+		event_free(j->note_ev);
+	/* the loop's ends first: the thread then stops at its next call */
+	cp_close(j->is_put ? &j->fd[1] : &j->fd[0]);
+	if (j->running)
+		pthread_join(j->thread, NULL);
+	cp_close(&j->fd[0]);
+	cp_close(&j->fd[1]);
+	cp_close(&j->note[0]);
+	cp_close(&j->note[1]);
+	if (j->paused && j->req != NULL)
+		http_pause_body(j->req, false);
+	rt_root_close(&j->root);
+	buf_free(&j->pending);
+	sdc_error_release(&j->err);
+	free(j->path);
+	free(j);
+}
+
+/* Docker's answer for a path that is not there. */
+static int
+cp_not_found(struct http_request *req, const char *path)
+{
+	return api_error(req, 404, "Could not find the file %s in container %s",
+	    path, http_param(req, "id"));
+}
+
+static const char *
+cp_path(struct http_request *req)
+{
+	const char *p = http_query(req, "path");
+
+	if (p == NULL || *p == '\0') {
+		api_error(req, 400, "bad parameter: 'path' cannot be empty");
+		return NULL;
+	}
+	return p;
+}
+
+/* The volume (a mount of Mounts) the path is in or above, or NULL.  The
+ * host's view of the root does not have the container's mounts, so what
+ * is in a volume would be read or written in the folder under it. */
+static const char *
+cp_volume(const struct ctr *c, const char *path)
+{
+	json_t *m;
+	size_t i, n;
+	char *clean = rt_path_clean(path);
+	const char *hit = NULL, *dest;
+
+	json_array_foreach(json_object_get(c->extra, "Mounts"), i, m) {
+		dest = json_string_value(json_object_get(m, "Destination"));
+		if (dest == NULL)
+			continue;
+		n = strlen(clean);
+		if (strncmp(dest, clean, n) == 0 && (dest[n] == '/' ||
+		    dest[n] == '\0' || n == 1)) {
+			hit = dest;	/* the path holds the volume */
+			break;
+		}
+		n = strlen(dest);
+		if (strncmp(clean, dest, n) == 0 && clean[n] == '/') {
+			hit = dest;
+			break;
+		}
+	}
+	free(clean);
+	return hit;
+}
+
+/* The container's root, opened; NULL having answered. */
+static struct cpjob *
+cp_job(struct http_request *req, struct dockerapi *d, const char *path)
+{
+	struct cpjob *j;
+	sdc_error_t err = NULL;
+	const char *vol;
+	struct ctr *c;
+
+	if ((c = ctr_lookup(req, d)) == NULL)
+		return NULL;
+	if ((vol = cp_volume(c, path)) != NULL) {
+		api_error(req, 501, "docker cp of a path in or above a volume "
+		    "(%s) is not supported", vol);
+		return NULL;
+	}
+	j = xcalloc(1, sizeof *j);
+	j->d = d;
+	j->req = req;
+	j->fd[0] = j->fd[1] = j->note[0] = j->note[1] = -1;
+	j->root.fd = -1;
+	j->path = xstrdup(path);
+	if (rt_root_open(&ctrs(d)->rt, c->uuid, &j->root, &err) < 0) {
+		ctr_rt_error(ctrs(d), c, &err);
+		api_error_from(req, &err);
+		cp_free(j);
+		return NULL;
+	}
+	return j;
+}
+
+/* The stat header; -1 having answered (404 or 500). */
+static int
+cp_stat_header(struct cpjob *j, const char *path)
+{
+	struct rt_path_stat st;
+	sdc_error_t err = NULL;
+	char mtime[64], *text, *b64;
+	json_t *o;
+	int n;
+
+	if (rt_archive_stat(&j->root, path, &st, &err) < 0) {
+		if (err != NULL && err->code == 404) {
+			sdc_error_release(&err);
+			cp_not_found(j->req, path);
+		} else
+			api_error_from(j->req, &err);
+		return -1;
+	}
+	ctr_ts_iso(mtime, sizeof mtime, &st.mtime);
+	o = json_pack("{s:s,s:I,s:I,s:s,s:s}", "name", st.name, "size",
+	    (json_int_t)st.size, "mode", (json_int_t)st.mode, "mtime", mtime,
+	    "linkTarget", st.link_target);
+	text = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	n = (int)strlen(text);
+	b64 = xmalloc((size_t)(4 * ((n + 2) / 3) + 1));
+	EVP_EncodeBlock((unsigned char *)b64, (unsigned char *)text, n);
+	http_set_header(j->req, "X-Docker-Container-Path-Stat", b64);
+	free(b64);
+	free(text);
+	rt_path_stat_free(&st);
+	return 0;
+}
+
+/* HEAD /containers/:id/archive */
+static int
+cp_head(struct http_request *req, void *arg)
+{
+	const char *path = cp_path(req);
+	struct cpjob *j;
+
+	if (path == NULL || (j = cp_job(req, arg, path)) == NULL)
+		return HTTP_DONE;
+	if (cp_stat_header(j, path) == 0)
+		http_reply(req, 200, "application/json", NULL, 0);
+	j->req = NULL;
+	cp_free(j);
+	return HTTP_DONE;
+}
+
+/* ---- GET: the tar out ---- */
+
+static int
+cp_get_write(void *arg, const void *data, size_t len)
+{
+	return fd_write_all(*(int *)arg, data, len);
+}
+
+static void *
+cp_get_main(void *arg)
+{
+	struct cpjob *j = arg;
+
+	j->rc = rt_archive_get(&j->root, j->path, cp_get_write, &j->fd[1],
+	    &j->err);
+	cp_close(&j->fd[1]);
+	return NULL;
+}
+
+static void
+cp_get_end(struct cpjob *j)
+{
+	pthread_join(j->thread, NULL);
+	j->running = false;
+	if (j->rc < 0)
+		log_emit(LOG_WARN, j->req->req_id, NULL, "archive of %s stopped: "
+		    "%s", j->path, sdc_error_msg(j->err));
+	http_stream_end(j->req);
+	http_on_close(j->req, NULL, NULL);
+	cp_free(j);
+}
+
+static void cp_get_resume(struct http_request *req, void *arg);
+
+static void
+cp_get_readable(evutil_socket_t fd, short what, void *arg)
+{
+	struct cpjob *j = arg;
+	char buf[CP_CHUNK];
+	ssize_t n;
+
+	while (http_stream_pending(j->req) < CP_PENDING_HIGH) {
+		n = read(j->fd[0], buf, sizeof buf);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return;		/* EAGAIN: the thread is behind */
+		if (n == 0) {
+			cp_get_end(j);
+			return;
+		}
+		http_stream_write(j->req, buf, (size_t)n);
+	}
+	event_del(j->ev);
+	http_stream_on_drain(j->req, cp_get_resume, j);
+}
+
+static void
+cp_get_resume(struct http_request *req, void *arg)
+{
+	struct cpjob *j = arg;
+
+	http_stream_on_drain(req, NULL, NULL);
+	event_add(j->ev, NULL);
+}
+
+static void
+cp_on_close(struct http_request *req, void *arg)
+{
+	struct cpjob *j = arg;
+
+	j->req = NULL;
+	cp_free(j);
+}
+
+static int
+cp_get_start(struct cpjob *j)
+{
+	int r;
+
+	if (pipe2(j->fd, O_CLOEXEC) < 0) {
+		api_error(j->req, 500, "copying: %s", strerror(errno));
+		return -1;
+	}
+	(void)fcntl(j->fd[0], F_SETPIPE_SZ, CP_PENDING_HIGH);
+	(void)fcntl(j->fd[0], F_SETFL, O_NONBLOCK);
+	if ((r = pthread_create(&j->thread, NULL, cp_get_main, j)) != 0) {
+		api_error(j->req, 500, "copying: %s", strerror(r));
+		return -1;
+	}
+	j->running = true;
+	http_stream_start(j->req, 200, "application/x-tar");
+	j->ev = event_new(j->d->base, j->fd[0], EV_READ | EV_PERSIST,
+	    cp_get_readable, j);
+	event_add(j->ev, NULL);
+	http_on_close(j->req, cp_on_close, j);
+	return 0;
+}
+
+/* GET /containers/:id/archive */
+static int
+cp_get(struct http_request *req, void *arg)
+{
+	const char *path = cp_path(req);
+	struct cpjob *j;
+
+	if (path == NULL || (j = cp_job(req, arg, path)) == NULL)
+		return HTTP_DONE;
+	if (cp_stat_header(j, path) < 0 || cp_get_start(j) < 0) {
+		j->req = NULL;
+		cp_free(j);
+		return HTTP_DONE;
+	}
+	return HTTP_ASYNC;
+}
+
+/* POST /containers/:id/copy {"Resource": path}: API 1.23 and older. */
+static int
+cp_copy(struct http_request *req, void *arg)
+{
+	sdc_error_t err = NULL;
+	const char *path;
+	struct cpjob *j;
+	json_t *body;
+
+	if (api_minor(req) >= 24)
+		return api_error(req, 404, "POST /containers/{id}/copy was removed "
+		    "in API 1.24: use GET /containers/{id}/archive");
+	if ((body = http_body_json(req, &err)) == NULL) {
+		api_error(req, 400, "%s", sdc_error_msg(err));
+		sdc_error_release(&err);
+		return HTTP_DONE;
+	}
+	path = json_string_value(json_object_get(body, "Resource"));
+	if (path == NULL || *path == '\0') {
+		json_decref(body);
+		return api_error(req, 400, "Path cannot be empty");
+	}
+	j = cp_job(req, arg, path);
+	json_decref(body);
+	if (j == NULL)
+		return HTTP_DONE;
+	if (rt_archive_stat(&j->root, j->path, &(struct rt_path_stat){ 0 },
+	    &err) < 0) {
+		if (err != NULL && err->code == 404) {
+			sdc_error_release(&err);
+			cp_not_found(req, j->path);
+		} else
+			api_error_from(req, &err);
+		j->req = NULL;
+		cp_free(j);
+		return HTTP_DONE;
+	}
+	if (cp_get_start(j) < 0) {
+		j->req = NULL;
+		cp_free(j);
+		return HTTP_DONE;
+	}
+	return HTTP_ASYNC;
+}
+
+/* ---- PUT: a tar in ---- */
+
+static void *
+cp_put_main(void *arg)
+{
+	struct cpjob *j = arg;
+	char drain[4096];
+
+	j->rc = rt_archive_put(&j->root, j->path, &j->put, j->fd[0], &j->err);
+	/* the loop sees the end as EOF on note: close the body's end first,
+	 * so that what the client still sends is dropped, not queued */
+	while (j->rc == 0 && read(j->fd[0], drain, sizeof drain) > 0)
+		;
+	cp_close(&j->fd[0]);
+	cp_close(&j->note[1]);
+	return NULL;
+}
+
+static void
+cp_put_close_body(struct cpjob *j)
+{
+	if (j->ev != NULL)
+		event_free(j->ev);
+	j->ev = NULL;
+	cp_close(&j->fd[1]);
+	buf_free(&j->pending);
+	if (j->paused && j->req != NULL)
+		http_pause_body(j->req, false);
+	j->paused = false;
+}
+
+static void
+cp_put_maybe_answer(struct cpjob *j)
+{
+	struct http_request *req = j->req;
+
+	if (!j->finished || !j->body_done || req == NULL)
+		return;
+	if (j->rc < 0) {
+		log_emit(LOG_INFO, req->req_id, NULL, "extracting into %s: %s",
+		    j->path, sdc_error_msg(j->err));
+		api_error_from(req, &j->err);
+	} else
+		http_reply(req, 200, "text/plain", NULL, 0);
+	http_on_close(req, NULL, NULL);
+	j->req = NULL;
+	cp_free(j);
+}
+
+static void
+cp_put_note(evutil_socket_t fd, short what, void *arg)
+{
+	struct cpjob *j = arg;
+	char c;
+
+	if (read(j->note[0], &c, 1) != 0 && errno == EAGAIN)
+		return;
+	event_free(j->note_ev);
+	j->note_ev = NULL;
+	pthread_join(j->thread, NULL);
+	j->running = false;
+	j->finished = true;
+	cp_put_close_body(j);	/* the rest of the body is dropped */
+	cp_put_maybe_answer(j);
+}
+
+/* Write what the pipe takes; false when the thread no longer reads. */
+static bool
+cp_put_flush(struct cpjob *j)
+{
+	ssize_t n;
+
+	while (j->pending.len > 0) {
+		n = write(j->fd[1], j->pending.data, j->pending.len);
+		if (n > 0) {
+			buf_consume(&j->pending, (size_t)n);
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+	}
+	return true;
+}
+
+static void
+cp_put_after_write(struct cpjob *j, bool ok)
+{
+	if (!ok) {
+		cp_put_close_body(j);
+		return;
+	}
+	if (j->pending.len > 0) {
+		event_add(j->ev, NULL);
+		if (!j->paused && j->pending.len >= CP_PENDING_HIGH) {
+			j->paused = true;
+			http_pause_body(j->req, true);
+		}
+		return;
+	}
+	event_del(j->ev);
+	if (j->paused) {
+		j->paused = false;
+		http_pause_body(j->req, false);
+	}
+	if (j->body_done)
+		cp_put_close_body(j);
+}
+
+static void
+cp_put_writable(evutil_socket_t fd, short what, void *arg)
+{
+	struct cpjob *j = arg;
+
+	cp_put_after_write(j, cp_put_flush(j));
+}
+
+static int
+cp_put_sink(struct http_request *req, const char *data, size_t len, void *arg)
+{
+	struct cpjob *j = arg;
+
+	if (len == 0) {
+		j->body_done = true;
+		if (j->fd[1] >= 0 && j->pending.len == 0)
+			cp_put_close_body(j);
+		cp_put_maybe_answer(j);
+		return 0;
+	}
+	if (j->fd[1] < 0)
+		return 0;
+	buf_append(&j->pending, data, len);
+	cp_put_after_write(j, cp_put_flush(j));
+	return 0;
+}
+
+/* The destination must be a folder (links followed inside the root). */
+static int
+cp_put_check(struct cpjob *j)
+{
+	struct rt_path_stat st;
+	sdc_error_t err = NULL;
+	char *dir;
+	int rc = 0;
+
+	xasprintf(&dir, "%s/", j->path);
+	if (rt_archive_stat(&j->root, dir, &st, &err) < 0) {
+		if (err != NULL && err->code == 404) {
+			sdc_error_release(&err);
+			cp_not_found(j->req, j->path);
+		} else if (err != NULL && err->errnum == ENOTDIR) {
+			sdc_error_release(&err);
+			api_error(j->req, 400, "extraction point is not a "
+			    "directory");
+		} else
+			api_error_from(j->req, &err);
+		free(dir);
+		return -1;
+	}
+	free(dir);
+	if (!(st.mode & (1u << 31))) {
+		api_error(j->req, 400, "extraction point is not a directory");
+		rc = -1;
+	}
+	rt_path_stat_free(&st);
+	return rc;
+}
+
+static int
+cp_put_start(struct cpjob *j)
+{
+	int r;
+
+	if (pipe2(j->fd, O_CLOEXEC) < 0 || pipe2(j->note, O_CLOEXEC) < 0) {
+		api_error(j->req, 500, "copying: %s", strerror(errno));
+		return -1;
+	}
+	(void)fcntl(j->fd[1], F_SETPIPE_SZ, CP_PENDING_HIGH);
+	(void)fcntl(j->fd[1], F_SETFL, O_NONBLOCK);
+	(void)fcntl(j->note[0], F_SETFL, O_NONBLOCK);
+	if ((r = pthread_create(&j->thread, NULL, cp_put_main, j)) != 0) {
+		api_error(j->req, 500, "copying: %s", strerror(r));
+		return -1;
+	}
+	j->running = true;
+	j->ev = event_new(j->d->base, j->fd[1], EV_WRITE, cp_put_writable, j);
+	j->note_ev = event_new(j->d->base, j->note[0], EV_READ | EV_PERSIST,
+	    cp_put_note, j);
+	event_add(j->note_ev, NULL);
+	http_on_close(j->req, cp_on_close, j);
+	http_stream_body(j->req, cp_put_sink, j);
+	return 0;
+}
+
+/* PUT /containers/:id/archive */
+static int
+cp_put(struct http_request *req, void *arg)
+{
+	struct dockerapi *d = arg;
+	const char *path = cp_path(req);
+	struct cpjob *j;
+	struct ctr *c;
+
+	if (path == NULL || (c = ctr_lookup(req, d)) == NULL)
+		return HTTP_DONE;
+	if (json_is_true(json_object_get(c->host_config, "ReadonlyRootfs")))
+		return api_error(req, 403, "container rootfs is marked read-only");
+	if ((j = cp_job(req, d, path)) == NULL)
+		return HTTP_DONE;
+	j->is_put = true;
+	j->put.no_overwrite_dir_non_dir = http_query_bool(req,
+	    "noOverwriteDirNonDir", false);
+	j->put.copy_uidgid = http_query_bool(req, "copyUIDGID", false);
+	if (cp_put_check(j) < 0 || cp_put_start(j) < 0) {
+		j->req = NULL;
+		cp_free(j);
+		return HTTP_DONE;
+	}
+	return HTTP_ASYNC;
+}
+
+#define R(m, p, h, f, v) { { m, p, h, f, NULL }, v }
+
+const struct api_endpoint api_container_archive_endpoints[] = {
+	R("HEAD", "/containers/:id/archive", cp_head, 0, 0),
+	R("GET", "/containers/:id/archive", cp_get, 0, 0),
+	R("PUT", "/containers/:id/archive", cp_put, API_BODY_STREAM, 0),
+	R("POST", "/containers/:id/copy", cp_copy, 0, 0),
+	{ { NULL, NULL, NULL, 0, NULL }, 0 },
+};

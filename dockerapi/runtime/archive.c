@@ -1,0 +1,1130 @@
+/*
+ * archive.c: files in and out of a container's root (docker cp): the
+ * stat of a path, a tar of it, and a tar extracted into a folder.
+ *
+ * The root is the container's overlay as the host sees it (<dir>/root,
+ * mounted at create and again by rt_rootfs_ensure after a reboot), so a
+ * running, stopped or created container is read and written alike, as
+ * dockerd does through its own mount of the rootfs.  The work runs as the
+ * daemon, host root, so where it goes must be proved to stay inside that
+ * root whatever the tenant put there or changes while it runs.  Why it
+ * does, rule by rule:
+ *
+ * - A path the client names is cleaned as Go's filepath.Clean would
+ *   (no "..", no "."), then opened with openat2(RESOLVE_IN_ROOT |
+ *   RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV) from an fd of the root: the
+ *   kernel resolves every symlink and ".." as if the root were "/", and
+ *   retries the walk when a rename races it, so neither an absolute link
+ *   (`ln -s / /x`), nor a chain of relative ones (`../../..`), nor a
+ *   link swapped in mid-walk leads above it; /proc's magic links are
+ *   refused and no other filesystem (a proc or a bind mount) is entered.
+ * - Below that fd nothing is opened by a path of more than one name:
+ *   a tree is read by readdir, each entry opened with openat(dir, name,
+ *   O_NOFOLLOW) and checked with fstat on the fd that is then read, so a
+ *   name swapped for a symlink or a folder between two calls is refused
+ *   or skipped, never followed.
+ * - A tar is not handed to a path-based extractor (libarchive's
+ *   write_disk resolves names through the host's "/").  Each entry's
+ *   name is cleaned, refused if it climbs out of the destination, and its
+ *   parent walked one name at a time from the destination's fd
+ *   (O_NOFOLLOW); a symlink met on the way (in the image, made by the
+ *   tenant or by an earlier entry) is resolved again by openat2 with
+ *   RESOLVE_IN_ROOT from the container's root, which is where Docker's
+ *   chrooted extraction would take it.  The entry itself is made relative
+ *   to that parent fd: an old name is unlinked (never opened for
+ *   writing), the file is made with O_CREAT|O_EXCL|O_NOFOLLOW and
+ *   written through that fd, a symlink's target is stored, not followed;
+ *   a hard link's source is found the same way inside the destination
+ *   and linked without following.  Char and block devices are refused
+ *   (nothing in this project makes them), fifos are made as Docker makes
+ *   them, modes (setuid included) are kept as Docker keeps them.
+ * - Ownership is the container's: files written belong to the account's
+ *   ids (the container's root, or with copyUIDGID the tar's ids inside
+ *   the account's range, anything else refused), and files read show the
+ *   ids the container sees (host id - base, else 65534).  What is
+ *   written lands in the writable layer, a tmpfs of the container's disk
+ *   limit, so a PUT larger than what is left fails with ENOSPC and
+ *   cannot take more of the node.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+#include <linux/openat2.h>
+#include <archive.h>
+#include <archive_entry.h>
+
+#include "xalloc.h"
+#include "dockerapi/runtime/internal.h"
+
+#define ARC_RESOLVE (RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV)
+#define ARC_OVERFLOW_ID 65534
+#define ARC_CHUNK (128 * 1024)
+
+/* Go's os.FileMode bits, which the stat header carries. */
+#define GO_MODE_DIR (1u << 31)
+#define GO_MODE_SYMLINK (1u << 27)
+#define GO_MODE_DEVICE (1u << 26)
+#define GO_MODE_PIPE (1u << 25)
+#define GO_MODE_SOCKET (1u << 24)
+#define GO_MODE_SETUID (1u << 23)
+#define GO_MODE_SETGID (1u << 22)
+#define GO_MODE_CHARDEV (1u << 21)
+#define GO_MODE_STICKY (1u << 20)
+
+static int
+arc_openat2(int dfd, const char *path, int flags, sdc_error_t *err)
+{
+	struct open_how how = { .flags = (uint64_t)flags | O_CLOEXEC,
+	    .resolve = ARC_RESOLVE };
+	int fd;
+
+	while (*path == '/')
+		path++;
+	if (*path == '\0')
+		path = ".";
+	do
+		fd = (int)syscall(SYS_openat2, dfd, path, &how, sizeof how);
+	while (fd < 0 && errno == EAGAIN);
+	if (fd < 0 && err != NULL)
+		sdc_make_error(err, errno, "opening %s", path);
+	return fd;
+}
+
+/* ---- the root ---- */
+
+int
+rt_root_open(const struct rt_config *cfg, const char *id, struct rt_root *r,
+    sdc_error_t *err)
+{
+	char *dir, *path, link[64], host[PATH_MAX];
+	json_t *rt;
+	ssize_t n;
+
+	memset(r, 0, sizeof *r);
+	r->fd = -1;
+	if (rt_id_check("container id", id, err) < 0)
+		return -1;
+	dir = rt_path(cfg, id, NULL);
+	if (rt_rootfs_ensure(dir, err) < 0) {
+		free(dir);
+		return -1;
+	}
+	xasprintf(&path, "%s/%s", dir, RT_FILE_RUNTIME);
+	rt = rt_json_read(path, err);
+	free(path);
+	if (rt == NULL) {
+		free(dir);
+		return -1;
+	}
+	rt_userns_from_json(json_object_get(rt, "idmap"), &r->idmap);
+	json_decref(rt);
+	xasprintf(&path, "%s/%s", dir, RT_DIR_ROOT);
+	free(dir);
+	r->fd = open(path, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	free(path);
+	if (r->fd < 0)
+		return sdc_make_error(err, errno, "opening the container's root");
+	snprintf(link, sizeof link, "/proc/self/fd/%d", r->fd);
+	if ((n = readlink(link, host, sizeof host - 1)) <= 0) {
+		rt_root_close(r);
+		return sdc_make_error(err, errno, "reading the container's root");
+	}
+	host[n] = '\0';
+	r->host = xstrdup(host);
+	return 0;
+}
+
+void
+rt_root_close(struct rt_root *r)
+{
+	if (r->fd >= 0)
+		close(r->fd);
+	r->fd = -1;
+	free(r->host);
+	r->host = NULL;
+}
+
+/* The path inside the container of an fd under the root, or NULL. */
+static char *
+arc_fd_cpath(const struct rt_root *r, int fd)
+{
+	char link[64], host[PATH_MAX];
+	size_t hl = strlen(r->host);
+	ssize_t n;
+
+	snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+	if ((n = readlink(link, host, sizeof host - 1)) <= 0)
+		return NULL;
+	host[n] = '\0';
+	if (strncmp(host, r->host, hl) != 0 || (host[hl] != '\0' &&
+	    host[hl] != '/'))
+		return NULL;
+	return xstrdup(host[hl] == '\0' ? "/" : host + hl);
+}
+
+/* ---- paths as Docker reads them ---- */
+
+/* path cleaned as Go's filepath.Clean does: no "." or "..", no doubled
+ * or trailing '/'; lead is "/" (absolute) or "" (relative, where a ".."
+ * that would climb above the start sets *escaped). */
+static char *
+arc_clean(const char *path, const char *lead, bool *escaped)
+{
+	size_t len, mark, top = strlen(lead);
+	struct buf b = BUF_INIT;
+	const char *p = path, *e;
+
+	buf_puts(&b, lead);
+	while (*p != '\0') {
+		while (*p == '/')
+			p++;
+		if (*p == '\0')
+			break;
+		e = strchrnul(p, '/');
+		len = (size_t)(e - p);
+		if (len == 1 && p[0] == '.')
+			;
+		else if (len == 2 && p[0] == '.' && p[1] == '.') {
+			if (b.len == top && escaped != NULL)
+				*escaped = true;
+			mark = b.len;
+			while (mark > top && b.data[mark - 1] != '/')
+				mark--;
+			b.len = mark > top ? mark - 1 : top;
+		} else {
+			if (b.len > top)
+				buf_putc(&b, '/');
+			buf_append(&b, p, len);
+		}
+		p = e;
+	}
+	buf_str(&b);
+	return buf_detach(&b, NULL);
+}
+
+/* Go's filepath.Clean of "/" + path. */
+char *
+rt_path_clean(const char *path)
+{
+	return arc_clean(path, "/", NULL);
+}
+
+/* A path ending in "/" or "/." means the thing it resolves to, links
+ * followed; otherwise the last name is taken as it is. */
+static bool
+arc_follow_last(const char *path)
+{
+	size_t n = strlen(path);
+
+	return n == 0 || path[n - 1] == '/' ||
+	    (path[n - 1] == '.' && (n == 1 || path[n - 2] == '/'));
+}
+
+/* The name Docker gives the path: filepath.Base of it, "." kept. */
+static char *
+arc_base(const char *path, const char *clean)
+{
+	size_t n = strlen(path);
+	const char *s;
+
+	if (n > 0 && path[n - 1] == '.' && (n == 1 || path[n - 2] == '/'))
+		return xstrdup(".");
+	if (strcmp(clean, "/") == 0)
+		return xstrdup("/");
+	s = strrchr(clean, '/');
+	return xstrdup(s + 1);
+}
+
+/* The path's object: *dfd its folder and *name its last name (fstatat
+ * with AT_SYMLINK_NOFOLLOW), or, following it, *dfd the object itself
+ * and *name "". */
+static int
+arc_locate(const struct rt_root *r, const char *path, bool follow, int *dfd,
+    char **name, sdc_error_t *err)
+{
+	char *clean = rt_path_clean(path), *slash;
+
+	*name = NULL;
+	if (follow || arc_follow_last(path) || strcmp(clean, "/") == 0) {
+		*dfd = arc_openat2(r->fd, clean, O_PATH, err);
+		*name = xstrdup("");
+	} else {
+		slash = strrchr(clean, '/');
+		*name = xstrdup(slash + 1);
+		*slash = '\0';
+		*dfd = arc_openat2(r->fd, clean, O_PATH | O_DIRECTORY, err);
+	}
+	free(clean);
+	if (*dfd < 0) {
+		free(*name);
+		*name = NULL;
+		if (errno == ENOENT || errno == ELOOP)
+			(*err)->code = 404;
+		return -1;
+	}
+	return 0;
+}
+
+static int
+arc_lstat(int dfd, const char *name, struct stat *st)
+{
+	return fstatat(dfd, name, st, AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH);
+}
+
+/* ---- stat ---- */
+
+static uint32_t
+arc_go_mode(mode_t m)
+{
+	uint32_t g = m & 0777;
+
+	if (S_ISDIR(m))
+		g |= GO_MODE_DIR;
+	else if (S_ISLNK(m))
+		g |= GO_MODE_SYMLINK;
+	else if (S_ISFIFO(m))
+		g |= GO_MODE_PIPE;
+	else if (S_ISSOCK(m))
+		g |= GO_MODE_SOCKET;
+	else if (S_ISCHR(m))
+		g |= GO_MODE_DEVICE | GO_MODE_CHARDEV;
+	else if (S_ISBLK(m))
+		g |= GO_MODE_DEVICE;
+	if (m & S_ISUID)
+		g |= GO_MODE_SETUID;
+	if (m & S_ISGID)
+		g |= GO_MODE_SETGID;
+	if (m & S_ISVTX)
+		g |= GO_MODE_STICKY;
+	return g;
+}
+
+void
+rt_path_stat_free(struct rt_path_stat *st)
+{
+	free(st->name);
+	free(st->link_target);
+	memset(st, 0, sizeof *st);
+}
+
+int
+rt_archive_stat(const struct rt_root *r, const char *path,
+    struct rt_path_stat *out, sdc_error_t *err)
+{
+	char *name, *clean;
+	struct stat st;
+	int dfd, fd;
+
+	memset(out, 0, sizeof *out);
+	if (arc_locate(r, path, false, &dfd, &name, err) < 0)
+		return -1;
+	if (arc_lstat(dfd, name, &st) < 0) {
+		sdc_make_error_code(err, errno == ENOENT ? 404 : 500,
+		    "stat %s: %s", path, strerror(errno));
+		close(dfd);
+		free(name);
+		return -1;
+	}
+	close(dfd);
+	free(name);
+	clean = rt_path_clean(path);
+	out->name = arc_base(path, clean);
+	out->size = (int64_t)st.st_size;
+	out->mode = arc_go_mode(st.st_mode);
+	out->mtime = st.st_mtim;
+	out->link_target = xstrdup("");
+	if (S_ISLNK(st.st_mode)) {
+		/* Docker's linkTarget: the link evaluated inside the root. */
+		fd = arc_openat2(r->fd, clean, O_PATH, NULL);
+		if (fd >= 0) {
+			char *t = arc_fd_cpath(r, fd);
+
+			if (t != NULL) {
+				free(out->link_target);
+				out->link_target = t;
+			}
+			close(fd);
+		}
+	}
+	free(clean);
+	return 0;
+}
+
+/* ---- ids ---- */
+
+static unsigned
+arc_cid(const struct rt_idmap *m, unsigned host, unsigned base)
+{
+	if (m->count == 0)
+		return host;
+	if (host >= base && host - base < m->count)
+		return host - base;
+	return ARC_OVERFLOW_ID;
+}
+
+static int
+arc_hid(const struct rt_idmap *m, int64_t id, unsigned base, unsigned *out,
+    const char *what, const char *entry, sdc_error_t *err)
+{
+	if (id < 0 || (m->count > 0 && id >= (int64_t)m->count) || id > INT32_MAX)
+		return sdc_make_error_code(err, 400, "%s %lld of \"%s\" cannot be "
+		    "mapped into the container's user namespace", what,
+		    (long long)id, entry);
+	*out = m->count == 0 ? (unsigned)id : base + (unsigned)id;
+	return 0;
+}
+
+/* ---- get: a tar of a path ---- */
+
+/*
+ * The tar is written here, not by libarchive: its tar writers pull in
+ * every writer it has (xar's needs libxml2), which this static build
+ * leaves out, as images/tarwrite.c explains.  ustar headers, with a pax
+ * header before one only for what ustar cannot hold, as Go's archive/tar
+ * writes them.
+ */
+#define TAR_BLOCK 512
+#define TAR_OUT (64 * 1024)
+
+struct arc_get {
+	const struct rt_root *r;
+	rt_write_fn *write;
+	void *arg;
+	dev_t dev;
+	struct buf out;
+	bool failed;
+	sdc_error_t *err;
+	char buf[ARC_CHUNK];
+};
+
+static int
+arc_tar_flush(struct arc_get *g)
+{
+	if (!g->failed && g->out.len > 0 &&
+	    g->write(g->arg, g->out.data, g->out.len) < 0)
+		g->failed = true;
+	buf_reset(&g->out);
+	if (g->failed)
+		return sdc_make_error(g->err, EPIPE, "writing the archive");
+	return 0;
+}
+
+static int
+arc_tar_put(struct arc_get *g, const void *data, size_t len)
+{
+	buf_append(&g->out, data, len);
+	return g->out.len >= TAR_OUT ? arc_tar_flush(g) : 0;
+}
+
+static void
+arc_tar_octal(char *field, size_t width, unsigned long long v)
+{
+	char tmp[32];
+
+	snprintf(tmp, sizeof tmp, "%0*llo", (int)width - 1, v);
+	memcpy(field, tmp, width - 1);
+}
+
+static void
+arc_tar_record(struct buf *b, const char *key, const char *value)
+{
+	size_t n = strlen(key) + strlen(value) + 3, len = n;
+	char digits[24];
+
+	/* the length counts its own digits */
+	for (;;) {
+		size_t d = (size_t)snprintf(digits, sizeof digits, "%zu", len);
+
+		if (n + d == len)
+			break;
+		len = n + d;
+	}
+	buf_printf(b, "%zu %s=%s\n", len, key, value);
+}
+
+static int
+arc_tar_block(struct arc_get *g, const char *name, char type, unsigned mode,
+    unsigned uid, unsigned gid, unsigned long long size, long long mtime,
+    const char *link)
+{
+	char h[TAR_BLOCK];
+	unsigned sum = 0;
+
+	memset(h, 0, sizeof h);
+	strncpy(h, name, 100);
+	arc_tar_octal(h + 100, 8, mode);
+	arc_tar_octal(h + 108, 8, uid > 07777777 ? 0 : uid);
+	arc_tar_octal(h + 116, 8, gid > 07777777 ? 0 : gid);
+	arc_tar_octal(h + 124, 12, size > 077777777777ULL ? 0 : size);
+	arc_tar_octal(h + 136, 12, mtime < 0 ? 0 : (unsigned long long)mtime);
+	h[156] = type;
+	if (link != NULL)
+		strncpy(h + 157, link, 100);
+	memcpy(h + 257, "ustar\0" "00", 8);
+	memset(h + 148, ' ', 8);
+	for (size_t i = 0; i < sizeof h; i++)
+		sum += (unsigned char)h[i];
+	snprintf(h + 148, 8, "%06o", sum);
+	return arc_tar_put(g, h, sizeof h);
+}
+
+static int
+arc_tar_header(struct arc_get *g, const char *name, char type, unsigned mode,
+    unsigned uid, unsigned gid, unsigned long long size, long long mtime,
+    const char *link)
+{
+	static const char zero[TAR_BLOCK];
+	struct buf rec = BUF_INIT;
+	char num[32];
+	int rc = 0;
+
+	if (strlen(name) > 100)
+		arc_tar_record(&rec, "path", name);
+	if (link != NULL && strlen(link) > 100)
+		arc_tar_record(&rec, "linkpath", link);
+	if (size > 077777777777ULL) {
+		snprintf(num, sizeof num, "%llu", size);
+		arc_tar_record(&rec, "size", num);
+	}
+	if (uid > 07777777) {
+		snprintf(num, sizeof num, "%u", uid);
+		arc_tar_record(&rec, "uid", num);
+	}
+	if (gid > 07777777) {
+		snprintf(num, sizeof num, "%u", gid);
+		arc_tar_record(&rec, "gid", num);
+	}
+	if (rec.len > 0 && (arc_tar_block(g, "PaxHeaders/entry", 'x', 0644, 0,
+	    0, rec.len, mtime, NULL) < 0 || arc_tar_put(g, rec.data, rec.len) < 0 ||
+	    arc_tar_put(g, zero, (TAR_BLOCK - rec.len % TAR_BLOCK) % TAR_BLOCK) < 0))
+		rc = -1;
+	buf_free(&rec);
+	if (rc == 0)
+		rc = arc_tar_block(g, name, type, mode, uid, gid, size, mtime, link);
+	return rc;
+}
+
+static int arc_get_tree(struct arc_get *g, int dfd, const char *tname);
+
+/* name in dfd opened for reading without following it; "" is dfd's own
+ * object (an O_PATH fd), reopened through its fd. */
+static int
+arc_reopen(int dfd, const char *name, int flags)
+{
+	char p[64];
+
+	flags |= O_NOFOLLOW | O_NOCTTY | O_CLOEXEC;
+	if (*name != '\0')
+		return openat(dfd, name, flags);
+	if (flags & O_DIRECTORY)
+		return openat(dfd, ".", flags & ~O_NOFOLLOW);
+	snprintf(p, sizeof p, "/proc/self/fd/%d", dfd);
+	return open(p, flags & ~O_NOFOLLOW);
+}
+
+/* The file's bytes, exactly size of them (a file that shrank meanwhile
+ * is padded with zeros, as its header promised), then the block's pad. */
+static int
+arc_get_data(struct arc_get *g, int fd, off_t size)
+{
+	static const char zero[TAR_BLOCK];
+	off_t left = size;
+	ssize_t n = 0;
+
+	while (left > 0 && (n = read(fd, g->buf, sizeof g->buf)) > 0) {
+		if ((off_t)n > left)
+			n = (ssize_t)left;
+		if (arc_tar_put(g, g->buf, (size_t)n) < 0)
+			return -1;
+		left -= n;
+	}
+	memset(g->buf, 0, sizeof g->buf);
+	while (left > 0) {
+		n = left > (off_t)sizeof g->buf ? (ssize_t)sizeof g->buf :
+		    (ssize_t)left;
+		if (arc_tar_put(g, g->buf, (size_t)n) < 0)
+			return -1;
+		left -= n;
+	}
+	return arc_tar_put(g, zero, (size_t)((TAR_BLOCK - size % TAR_BLOCK) %
+	    TAR_BLOCK));
+}
+
+/* One entry: name (in dfd) as tname in the tar.  Entries that vanish or
+ * change kind under us are skipped, as a tar of a live tree must. */
+static int
+arc_get_entry(struct arc_get *g, int dfd, const char *name, const char *tname)
+{
+	const struct rt_idmap *m = &g->r->idmap;
+	char target[PATH_MAX], *hname = NULL, type;
+	struct stat st, st2;
+	unsigned uid, gid;
+	ssize_t n;
+	int fd = -1, rc;
+
+	if (arc_lstat(dfd, name, &st) < 0)
+		return 0;
+	uid = arc_cid(m, st.st_uid, m->uid);
+	gid = arc_cid(m, st.st_gid, m->gid);
+	if (S_ISLNK(st.st_mode)) {
+		if ((n = readlinkat(dfd, name, target, sizeof target - 1)) < 0)
+			return 0;
+		target[n] = '\0';
+		return arc_tar_header(g, tname, '2', st.st_mode & 07777, uid, gid,
+		    0, st.st_mtim.tv_sec, target);
+	}
+	if (S_ISFIFO(st.st_mode))
+		return arc_tar_header(g, tname, '6', st.st_mode & 07777, uid, gid,
+		    0, st.st_mtim.tv_sec, NULL);
+	if (S_ISREG(st.st_mode)) {
+		fd = arc_reopen(dfd, name, O_RDONLY | O_NONBLOCK);
+		if (fd < 0 || fstat(fd, &st2) < 0 || !S_ISREG(st2.st_mode) ||
+		    st2.st_ino != st.st_ino || st2.st_dev != st.st_dev) {
+			if (fd >= 0)
+				close(fd);
+			return 0;
+		}
+		rc = arc_tar_header(g, tname, '0', st2.st_mode & 07777, uid, gid,
+		    (unsigned long long)st2.st_size, st2.st_mtim.tv_sec, NULL);
+		if (rc == 0)
+			rc = arc_get_data(g, fd, st2.st_size);
+		close(fd);
+		return rc;
+	}
+	if (!S_ISDIR(st.st_mode) || st.st_dev != g->dev)
+		return 0;	/* devices, sockets, another filesystem */
+	fd = arc_reopen(dfd, name, O_RDONLY | O_DIRECTORY);
+	if (fd < 0)
+		return 0;
+	if (fstat(fd, &st2) < 0 || st2.st_ino != st.st_ino ||
+	    st2.st_dev != st.st_dev) {
+		close(fd);
+		return 0;
+	}
+	type = '5';
+	xasprintf(&hname, "%s/", tname);
+	rc = arc_tar_header(g, strcmp(tname, "/") == 0 ? "./" : hname, type,
+	    st.st_mode & 07777, uid, gid, 0, st.st_mtim.tv_sec, NULL);
+	free(hname);
+	if (rc == 0)
+		rc = arc_get_tree(g, fd, tname);
+	else
+		close(fd);
+	return rc;
+}
+
+/* The entries of a folder (fd, taken) under tname/. */
+static int
+arc_get_tree(struct arc_get *g, int fd, const char *tname)
+{
+	struct dirent *d;
+	char *child;
+	DIR *dir;
+	int rc = 0;
+
+	if ((dir = fdopendir(fd)) == NULL) {
+		close(fd);
+		return 0;
+	}
+	while (rc == 0 && (d = readdir(dir)) != NULL) {
+		if (strcmp(d->d_name, ".") == 0 || strcmp(d->d_name, "..") == 0)
+			continue;
+		xasprintf(&child, "%s/%s", strcmp(tname, "/") == 0 ? "." : tname,
+		    d->d_name);
+		rc = arc_get_entry(g, dirfd(dir), d->d_name, child);
+		free(child);
+	}
+	closedir(dir);
+	return rc;
+}
+
+int
+rt_archive_get(const struct rt_root *r, const char *path, rt_write_fn *write,
+    void *arg, sdc_error_t *err)
+{
+	static const char trailer[2 * TAR_BLOCK];
+	struct arc_get *g;
+	struct stat rst, st;
+	char *name, *clean, *tname;
+	int dfd, rc;
+
+	if (arc_locate(r, path, false, &dfd, &name, err) < 0)
+		return -1;
+	if (fstat(r->fd, &rst) < 0) {
+		close(dfd);
+		free(name);
+		return sdc_make_error(err, errno, "stat of the container's root");
+	}
+	clean = rt_path_clean(path);
+	tname = arc_base(path, clean);
+	free(clean);
+	g = xcalloc(1, sizeof *g);
+	g->r = r;
+	g->write = write;
+	g->arg = arg;
+	g->err = err;
+	g->dev = rst.st_dev;
+	if (arc_lstat(dfd, name, &st) < 0)
+		rc = sdc_make_error_code(err, errno == ENOENT ? 404 : 500,
+		    "stat %s: %s", path, strerror(errno));
+	else
+		rc = arc_get_entry(g, dfd, name, tname);
+	if (rc == 0 && arc_tar_put(g, trailer, sizeof trailer) == 0)
+		rc = arc_tar_flush(g);
+	buf_free(&g->out);
+	free(g);
+	free(tname);
+	free(name);
+	close(dfd);
+	return rc;
+}
+
+/* ---- put: a tar extracted into a folder ---- */
+
+struct arc_put {
+	const struct rt_root *r;
+	const struct rt_put_opts *o;
+	int dest;			/* the destination folder */
+	dev_t dev;
+	char *pdir;			/* the last parent walked, and its fd */
+	int pfd;
+};
+
+static int
+arc_put_errno(int e, const char *entry, sdc_error_t *err)
+{
+	if (e == ENOSPC || e == EDQUOT)
+		return sdc_make_error_code(err, 403, "extracting \"%s\": no space "
+		    "left in the container's writable layer (its disk limit)",
+		    entry);
+	if (e == EROFS)
+		return sdc_make_error_code(err, 403, "extracting \"%s\": "
+		    "read-only file system", entry);
+	return sdc_make_error(err, e, "extracting \"%s\"", entry);
+}
+
+/* A tar name cleaned relative to the destination; NULL (400) when it
+ * climbs out of it.  "" is the destination itself. */
+static char *
+arc_entry_name(const char *name, sdc_error_t *err)
+{
+	bool escaped = false;
+	char *rel = arc_clean(name, "", &escaped);
+
+	if (!escaped)
+		return rel;
+	free(rel);
+	sdc_make_error_code(err, 400, "invalid tar entry \"%s\": it leads "
+	    "outside of the destination", name);
+	return NULL;
+}
+
+static int
+arc_own(const struct arc_put *p, int dfd, const char *name, int fd,
+    struct archive_entry *e, const char *entry, sdc_error_t *err)
+{
+	const struct rt_idmap *m = &p->r->idmap;
+	unsigned uid = 0, gid = 0;
+	int rc;
+
+	if (arc_hid(m, p->o->copy_uidgid ? archive_entry_uid(e) : 0, m->uid,
+	    &uid, "uid", entry, err) < 0 ||
+	    arc_hid(m, p->o->copy_uidgid ? archive_entry_gid(e) : 0, m->gid,
+	    &gid, "gid", entry, err) < 0)
+		return -1;
+	rc = fd >= 0 ? fchown(fd, uid, gid) :
+	    fchownat(dfd, name, uid, gid, AT_SYMLINK_NOFOLLOW);
+	if (rc < 0)
+		return arc_put_errno(errno, entry, err);
+	return 0;
+}
+
+/* The folder at rel (a cleaned name under the destination), walked one
+ * name at a time; missing folders made when create is set. */
+static int
+arc_walk(struct arc_put *p, const char *rel, bool create, sdc_error_t *err)
+{
+	char *copy = xstrdup(rel), *c, *save = NULL, *cp, *full;
+	struct stat st;
+	int cur = dup(p->dest), next;
+
+	if (cur < 0) {
+		free(copy);
+		return sdc_make_error(err, errno, "extracting");
+	}
+	for (c = strtok_r(copy, "/", &save); c != NULL;
+	    c = strtok_r(NULL, "/", &save)) {
+		next = openat(cur, c, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		if (next < 0 && errno == ENOENT && create) {
+			if (mkdirat(cur, c, 0755) < 0 && errno != EEXIST) {
+				arc_put_errno(errno, rel, err);
+				goto fail;
+			}
+			next = openat(cur, c, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+			    O_CLOEXEC);
+			if (next >= 0) {
+				const struct rt_idmap *m = &p->r->idmap;
+
+				if (fchown(next, m->count ? m->uid : 0,
+				    m->count ? m->gid : 0) < 0) {
+					close(next);
+					arc_put_errno(errno, rel, err);
+					goto fail;
+				}
+			}
+		}
+		if (next < 0 || fstat(next, &st) < 0) {
+			arc_put_errno(errno, rel, err);
+			if (next >= 0)
+				close(next);
+			goto fail;
+		}
+		if (S_ISLNK(st.st_mode)) {
+			/* resolved as the container would, inside its root */
+			close(next);
+			if ((cp = arc_fd_cpath(p->r, cur)) == NULL) {
+				sdc_make_error(err, 0, "extracting \"%s\": the "
+				    "destination moved", rel);
+				goto fail;
+			}
+			xasprintf(&full, "%s/%s", cp, c);
+			free(cp);
+			next = arc_openat2(p->r->fd, full, O_PATH | O_DIRECTORY,
+			    NULL);
+			free(full);
+			if (next < 0 || fstat(next, &st) < 0) {
+				sdc_make_error_code(err, 400, "extracting \"%s\": "
+				    "\"%s\" is a symbolic link to nothing that "
+				    "can hold it", rel, c);
+				if (next >= 0)
+					close(next);
+				goto fail;
+			}
+		}
+		if (!S_ISDIR(st.st_mode) || st.st_dev != p->dev) {
+			close(next);
+			sdc_make_error_code(err, 400, "extracting \"%s\": \"%s\" "
+			    "is not a directory", rel, c);
+			goto fail;
+		}
+		close(cur);
+		cur = next;
+	}
+	free(copy);
+	return cur;
+fail:
+	close(cur);
+	free(copy);
+	return -1;
+}
+
+/* Remove a tree under an open folder, never following a link. */
+static int
+arc_rmtree(int dfd, const char *name)
+{
+	struct dirent *d;
+	DIR *dir;
+	int fd, rc = 0;
+
+	if (unlinkat(dfd, name, AT_REMOVEDIR) == 0)
+		return 0;
+	if (errno != ENOTEMPTY && errno != EEXIST)
+		return -1;
+	fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 || (dir = fdopendir(fd)) == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	while ((d = readdir(dir)) != NULL) {
+		if (strcmp(d->d_name, ".") == 0 || strcmp(d->d_name, "..") == 0)
+			continue;
+		if (unlinkat(dirfd(dir), d->d_name, 0) < 0 &&
+		    (errno != EISDIR || arc_rmtree(dirfd(dir), d->d_name) < 0))
+			rc = -1;
+	}
+	closedir(dir);
+	if (rc == 0 && unlinkat(dfd, name, AT_REMOVEDIR) < 0)
+		rc = -1;
+	return rc;
+}
+
+/* Make room for an entry of kind dir (or not) at name. */
+static int
+arc_clear(struct arc_put *p, int dfd, const char *name, bool dir,
+    const char *entry, bool *is_dir, sdc_error_t *err)
+{
+	struct stat st;
+
+	*is_dir = false;
+	if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return errno == ENOENT ? 0 : arc_put_errno(errno, entry, err);
+	if (S_ISDIR(st.st_mode) && dir) {
+		*is_dir = true;
+		return 0;
+	}
+	if (p->o->no_overwrite_dir_non_dir && S_ISDIR(st.st_mode) != dir)
+		return sdc_make_error_code(err, 400, dir ?
+		    "cannot overwrite non-directory \"%s\" with directory \"%s\"" :
+		    "cannot overwrite directory \"%s\" with non-directory \"%s\"",
+		    entry, entry);
+	if (S_ISDIR(st.st_mode) ? arc_rmtree(dfd, name) < 0 :
+	    unlinkat(dfd, name, 0) < 0)
+		return arc_put_errno(errno != 0 ? errno : EIO, entry, err);
+	return 0;
+}
+
+static int
+arc_put_data(struct archive *a, int fd, const char *entry, sdc_error_t *err)
+{
+	const void *buf;
+	size_t len;
+	la_int64_t off, end = 0;
+	int r;
+
+	while ((r = archive_read_data_block(a, &buf, &len, &off)) == ARCHIVE_OK) {
+		end = off + (la_int64_t)len;
+		while (len > 0) {
+			ssize_t n = pwrite(fd, buf, len, off);
+
+			if (n < 0 && errno == EINTR)
+				continue;
+			if (n <= 0)
+				return arc_put_errno(n < 0 ? errno : ENOSPC, entry,
+				    err);
+			buf = (const char *)buf + n;
+			len -= (size_t)n;
+			off += n;
+		}
+	}
+	if (r != ARCHIVE_EOF)
+		return sdc_make_error_code(err, 400, "reading the tar at \"%s\": %s",
+		    entry, archive_error_string(a));
+	(void)end;
+	return 0;
+}
+
+static int
+arc_put_entry(struct arc_put *p, struct archive *a, struct archive_entry *e,
+    sdc_error_t *err)
+{
+	const char *raw = archive_entry_pathname(e);
+	char *rel, *pdir, *name, *slash, *lrel = NULL;
+	mode_t type = archive_entry_filetype(e);
+	mode_t mode = archive_entry_perm(e) | (archive_entry_mode(e) & 07000);
+	struct timespec ts[2];
+	int dfd, fd = -1, rc = -1, lfd = -1;
+	bool is_dir;
+
+	if (raw == NULL)
+		return sdc_make_error_code(err, 400, "a tar entry has no name");
+	if ((rel = arc_entry_name(raw, err)) == NULL)
+		return -1;
+	if (*rel == '\0') {
+		free(rel);
+		return 0;		/* the destination itself: kept as it is */
+	}
+	if (archive_entry_hardlink(e) == NULL && (type == AE_IFCHR ||
+	    type == AE_IFBLK || type == AE_IFSOCK)) {
+		sdc_make_error_code(err, 400, "tar entry \"%s\": device nodes and "
+		    "sockets cannot be copied into a container", raw);
+		free(rel);
+		return -1;
+	}
+	slash = strrchr(rel, '/');
+	pdir = slash != NULL ? xstrndup(rel, (size_t)(slash - rel)) : xstrdup("");
+	name = slash != NULL ? slash + 1 : rel;
+	if (p->pdir != NULL && strcmp(p->pdir, pdir) == 0) {
+		dfd = p->pfd;
+		free(pdir);
+	} else {
+		if ((dfd = arc_walk(p, pdir, true, err)) < 0) {
+			free(pdir);
+			free(rel);
+			return -1;
+		}
+		if (p->pfd >= 0)
+			close(p->pfd);
+		free(p->pdir);
+		p->pdir = pdir;
+		p->pfd = dfd;
+	}
+	ts[0].tv_sec = ts[1].tv_sec = archive_entry_mtime(e);
+	ts[0].tv_nsec = ts[1].tv_nsec = archive_entry_mtime_nsec(e);
+
+	if (archive_entry_hardlink(e) != NULL) {
+		char *lpdir, *lname, *ls;
+
+		if ((lrel = arc_entry_name(archive_entry_hardlink(e), err)) == NULL)
+			goto out;
+		ls = strrchr(lrel, '/');
+		lpdir = ls != NULL ? xstrndup(lrel, (size_t)(ls - lrel)) :
+		    xstrdup("");
+		lname = ls != NULL ? ls + 1 : lrel;
+		lfd = *lrel != '\0' ? arc_walk(p, lpdir, false, err) : -1;
+		free(lpdir);
+		if (lfd < 0) {
+			sdc_error_release(err);
+			sdc_make_error_code(err, 400, "tar entry \"%s\": cannot "
+			    "link to \"%s\"", raw, archive_entry_hardlink(e));
+			goto out;
+		}
+		if (arc_clear(p, dfd, name, false, raw, &is_dir, err) < 0)
+			goto out;
+		if (linkat(lfd, lname, dfd, name, 0) < 0) {
+			if (errno == ENOENT || errno == EPERM || errno == EXDEV)
+				sdc_make_error_code(err, 400, "tar entry \"%s\": "
+				    "cannot link to \"%s\"", raw,
+				    archive_entry_hardlink(e));
+			else
+				arc_put_errno(errno, raw, err);
+			goto out;
+		}
+		rc = 0;
+		goto out;
+	}
+	switch (type) {
+	case AE_IFDIR:
+		if (arc_clear(p, dfd, name, true, raw, &is_dir, err) < 0)
+			goto out;
+		if (!is_dir && mkdirat(dfd, name, 0700) < 0) {
+			arc_put_errno(errno, raw, err);
+			goto out;
+		}
+		fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+		    O_CLOEXEC);
+		break;
+	case AE_IFREG:
+		if (arc_clear(p, dfd, name, false, raw, &is_dir, err) < 0)
+			goto out;
+		fd = openat(dfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+		    O_CLOEXEC, 0600);
+		if (fd >= 0 && (arc_put_data(a, fd, raw, err) < 0 ||
+		    ftruncate(fd, archive_entry_size(e)) < 0)) {
+			if (*err == NULL)
+				arc_put_errno(errno, raw, err);
+			goto out;
+		}
+		break;
+	case AE_IFLNK:
+		if (arc_clear(p, dfd, name, false, raw, &is_dir, err) < 0)
+			goto out;
+		if (symlinkat(archive_entry_symlink(e) != NULL ?
+		    archive_entry_symlink(e) : "", dfd, name) < 0) {
+			arc_put_errno(errno, raw, err);
+			goto out;
+		}
+		if (arc_own(p, dfd, name, -1, e, raw, err) < 0)
+			goto out;
+		(void)utimensat(dfd, name, ts, AT_SYMLINK_NOFOLLOW);
+		rc = 0;
+		goto out;
+	case AE_IFIFO:
+		if (arc_clear(p, dfd, name, false, raw, &is_dir, err) < 0)
+			goto out;
+		if (mkfifoat(dfd, name, 0600) < 0) {
+			arc_put_errno(errno, raw, err);
+			goto out;
+		}
+		fd = openat(dfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		if (fd >= 0) {
+			/* fchown/fchmod need a real fd: go through O_PATH's */
+			char pp[64];
+			int f2;
+
+			snprintf(pp, sizeof pp, "/proc/self/fd/%d", fd);
+			f2 = open(pp, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+			close(fd);
+			fd = f2;
+		}
+		break;
+	default:
+		sdc_make_error_code(err, 400, "tar entry \"%s\": unsupported type",
+		    raw);
+		goto out;
+	}
+	if (fd < 0) {
+		arc_put_errno(errno, raw, err);
+		goto out;
+	}
+	if (arc_own(p, dfd, name, fd, e, raw, err) < 0)
+		goto out;
+	if (fchmod(fd, mode) < 0) {
+		arc_put_errno(errno, raw, err);
+		goto out;
+	}
+	(void)futimens(fd, ts);
+	rc = 0;
+out:
+	if (fd >= 0)
+		close(fd);
+	if (lfd >= 0)
+		close(lfd);
+	free(lrel);
+	free(rel);
+	return rc;
+}
+
+int
+rt_archive_put(const struct rt_root *r, const char *path,
+    const struct rt_put_opts *o, int in, sdc_error_t *err)
+{
+	struct arc_put p = { .r = r, .o = o, .pfd = -1 };
+	struct archive_entry *e;
+	struct archive *a;
+	struct stat st;
+	char *clean = rt_path_clean(path);
+	int rc = 0, h;
+
+	p.dest = arc_openat2(r->fd, clean, O_RDONLY | O_DIRECTORY, NULL);
+	if (p.dest < 0) {
+		int e2 = errno;
+
+		if (e2 == ENOTDIR)
+			rc = sdc_make_error_code(err, 400, "extraction point is not "
+			    "a directory");
+		else if (e2 == ENOENT || e2 == ELOOP)
+			rc = sdc_make_error_code(err, 404, "no such directory: %s",
+			    path);
+		else
+			rc = sdc_make_error(err, e2, "opening %s", path);
+		free(clean);
+		return rc;
+	}
+	free(clean);
+	if (fstat(p.dest, &st) < 0) {
+		close(p.dest);
+		return sdc_make_error(err, errno, "stat %s", path);
+	}
+	p.dev = st.st_dev;
+	a = archive_read_new();
+	archive_read_support_format_tar(a);
+	archive_read_support_filter_none(a);
+	archive_read_support_filter_gzip(a);
+	archive_read_support_filter_bzip2(a);
+	archive_read_support_filter_xz(a);
+	if (archive_read_open_fd(a, in, ARC_CHUNK) != ARCHIVE_OK)
+		rc = sdc_make_error_code(err, 400, "reading the tar: %s",
+		    archive_error_string(a));
+	while (rc == 0 && (h = archive_read_next_header(a, &e)) != ARCHIVE_EOF) {
+		if (h != ARCHIVE_OK && h != ARCHIVE_WARN) {
+			rc = sdc_make_error_code(err, 400, "reading the tar: %s",
+			    archive_error_string(a));
+			break;
+		}
+		rc = arc_put_entry(&p, a, e, err);
+	}
+	archive_read_free(a);
+	if (p.pfd >= 0)
+		close(p.pfd);
+	free(p.pdir);
+	close(p.dest);
+	return rc;
+}

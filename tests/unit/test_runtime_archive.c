@@ -1,0 +1,307 @@
+/*
+ * test_runtime_archive.c: docker cp's file work (dockerapi/runtime/
+ * archive.c) on a made-up root beside a folder it must never reach:
+ * paths cleaned as Go cleans them, tars whose names climb out refused,
+ * symlinks planted in the root (absolute, and a ../../.. chain) followed
+ * only inside it, hard links out and device nodes refused, and a tar of
+ * the root through a link holding nothing of the folder beside it.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <archive.h>
+#include <archive_entry.h>
+#include <cmocka.h>
+
+#include "buf.h"
+#include "xalloc.h"
+#include "dockerapi/runtime/runtime.h"
+
+static char top[] = "/tmp/sdc-archive-XXXXXX";
+static char *rootdir, *outside;
+static struct rt_root root;
+
+static void
+put_file(const char *dir, const char *name, const char *text)
+{
+	char *p;
+	FILE *f;
+
+	xasprintf(&p, "%s/%s", dir, name);
+	f = fopen(p, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+	free(p);
+}
+
+static int
+setup(void **state)
+{
+	char *p;
+
+	(void)state;
+	assert_non_null(mkdtemp(top));
+	xasprintf(&rootdir, "%s/root", top);
+	xasprintf(&outside, "%s/outside", top);
+	assert_int_equal(mkdir(rootdir, 0755), 0);
+	assert_int_equal(mkdir(outside, 0755), 0);
+	put_file(outside, "canary", "secret");
+	xasprintf(&p, "%s/etc", rootdir);
+	assert_int_equal(mkdir(p, 0755), 0);
+	free(p);
+	put_file(rootdir, "etc/passwd", "root:x:0:0::/:/bin/sh\n");
+	/* what a tenant plants */
+	xasprintf(&p, "%s/x", rootdir);
+	assert_int_equal(symlink("/", p), 0);
+	free(p);
+	xasprintf(&p, "%s/up", rootdir);
+	assert_int_equal(symlink("../../../..", p), 0);
+	free(p);
+	root.fd = open(rootdir, O_PATH | O_DIRECTORY);
+	assert_true(root.fd >= 0);
+	root.host = xstrdup(rootdir);
+	root.idmap.count = 0;	/* the host's ids */
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	char *cmd;
+
+	(void)state;
+	rt_root_close(&root);
+	xasprintf(&cmd, "rm -rf %s", top);
+	assert_int_equal(system(cmd), 0);
+	free(cmd);
+	free(rootdir);
+	free(outside);
+	return 0;
+}
+
+/* A tar of (type, name, link or data) triples, in a file; its fd. */
+static int
+tar_fd(const char *const *spec)
+{
+	struct archive *a = archive_write_new();
+	struct archive_entry *e = archive_entry_new();
+	char path[] = "/tmp/sdc-archive-tar-XXXXXX";
+	int fd = mkstemp(path);
+
+	assert_true(fd >= 0);
+	unlink(path);
+	archive_write_set_format_pax_restricted(a);
+	assert_int_equal(archive_write_open_fd(a, fd), ARCHIVE_OK);
+	for (; spec[0] != NULL; spec += 3) {
+		archive_entry_clear(e);
+		archive_entry_set_pathname(e, spec[1]);
+		archive_entry_set_perm(e, 0644);
+		switch (spec[0][0]) {
+		case 'f':
+			archive_entry_set_filetype(e, AE_IFREG);
+			archive_entry_set_size(e, (la_int64_t)strlen(spec[2]));
+			break;
+		case 'l':
+			archive_entry_set_filetype(e, AE_IFLNK);
+			archive_entry_set_symlink(e, spec[2]);
+			break;
+		case 'h':
+			archive_entry_set_filetype(e, AE_IFREG);
+			archive_entry_set_hardlink(e, spec[2]);
+			break;
+		case 'c':
+			archive_entry_set_filetype(e, AE_IFCHR);
+			archive_entry_set_rdevmajor(e, 1);
+			archive_entry_set_rdevminor(e, 3);
+			break;
+		}
+		assert_int_equal(archive_write_header(a, e), ARCHIVE_OK);
+		if (spec[0][0] == 'f')
+			archive_write_data(a, spec[2], strlen(spec[2]));
+	}
+	archive_write_close(a);
+	archive_write_free(a);
+	archive_entry_free(e);
+	lseek(fd, 0, SEEK_SET);
+	return fd;
+}
+
+static int
+put(const char *dest, const char *const *spec, int *code)
+{
+	struct rt_put_opts o = { 0 };
+	sdc_error_t err = NULL;
+	int fd = tar_fd(spec), rc;
+
+	rc = rt_archive_put(&root, dest, &o, fd, &err);
+	close(fd);
+	*code = err != NULL ? err->code : 0;
+	sdc_error_release(&err);
+	return rc;
+}
+
+static bool
+exists(const char *dir, const char *name)
+{
+	struct stat st;
+	char *p;
+	bool r;
+
+	xasprintf(&p, "%s/%s", dir, name);
+	r = lstat(p, &st) == 0;
+	free(p);
+	return r;
+}
+
+static void
+test_clean(void **state)
+{
+	static const char *const cases[][2] = {
+		{ "", "/" }, { "/", "/" }, { "a/../../b", "/b" },
+		{ "//x/./y/", "/x/y" }, { "/..", "/" }, { "../../etc", "/etc" },
+		{ "a/b/../c/.", "/a/c" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char *c = rt_path_clean(cases[i][0]);
+
+		assert_string_equal(c, cases[i][1]);
+		free(c);
+	}
+}
+
+static void
+test_refused(void **state)
+{
+	static const char *const dotdot[] = { "f", "../outside/evil", "x", NULL };
+	static const char *const dotdot2[] = { "f", "a/../../outside/evil", "x",
+		NULL };
+	static const char *const hard[] = { "h", "h", "../outside/canary", NULL };
+	static const char *const hard2[] = { "h", "h2", "/outside/canary", NULL };
+	static const char *const dev[] = { "c", "null", "", NULL };
+	int code;
+
+	(void)state;
+	assert_int_equal(put("/", dotdot, &code), -1);
+	assert_int_equal(code, 400);
+	assert_int_equal(put("/etc", dotdot2, &code), -1);
+	assert_int_equal(code, 400);
+	assert_int_equal(put("/", hard, &code), -1);
+	assert_int_equal(code, 400);
+	assert_int_equal(put("/", hard2, &code), -1);
+	assert_int_equal(code, 400);
+	assert_int_equal(put("/", dev, &code), -1);
+	assert_int_equal(code, 400);
+	assert_false(exists(rootdir, "null"));
+	assert_false(exists(outside, "evil"));
+	assert_false(exists(rootdir, "h"));
+	/* a destination through a link to nowhere in the root */
+	assert_int_equal(put("/x/../outside", dotdot, &code), -1);
+	assert_int_equal(code, 404);
+}
+
+static void
+test_links_stay_inside(void **state)
+{
+	static const char *const through[] = {
+		"f", "up/outside/e1", "1",		/* planted ../../.. */
+		"f", "x/outside/e2", "2",		/* planted / */
+		"l", "s", "/outside", "f", "s/e3", "3",	/* a link in the tar */
+		"f", "/outside/e4", "4",		/* absolute: relative */
+		NULL };
+	static const char *const over[] = {
+		"l", "v", "/outside/canary", "f", "v", "replaced", NULL };
+	char *inside;
+	int code;
+
+	(void)state;
+	assert_int_equal(put("/", through, &code), 0);
+	xasprintf(&inside, "%s/outside", rootdir);
+	assert_true(exists(inside, "e1"));
+	assert_true(exists(inside, "e2"));
+	assert_true(exists(inside, "e3"));
+	assert_true(exists(inside, "e4"));
+	free(inside);
+	assert_false(exists(outside, "e1"));
+	assert_false(exists(outside, "e2"));
+	assert_false(exists(outside, "e3"));
+	assert_false(exists(outside, "e4"));
+	/* through the planted links as destinations too */
+	assert_int_equal(put("/up/etc", over, &code), 0);
+	assert_int_equal(put("/x/x/etc/", over, &code), 0);
+	assert_true(exists(rootdir, "etc/v"));
+	{
+		char buf[16] = { 0 };
+		int fd;
+		char *p;
+
+		xasprintf(&p, "%s/canary", outside);
+		fd = open(p, O_RDONLY);
+		free(p);
+		assert_true(read(fd, buf, sizeof buf - 1) == 6);
+		close(fd);
+		assert_string_equal(buf, "secret");
+	}
+}
+
+static int
+collect(void *arg, const void *data, size_t len)
+{
+	buf_append(arg, data, len);
+	return 0;
+}
+
+static void
+test_get_through_links(void **state)
+{
+	struct rt_path_stat st;
+	struct buf b = BUF_INIT;
+	sdc_error_t err = NULL;
+
+	(void)state;
+	assert_int_equal(rt_archive_get(&root, "/up/", collect, &b, &err), 0);
+	assert_true(b.len > 1024);
+	assert_null(memmem(b.data, b.len, "secret", 6));
+	assert_non_null(memmem(b.data, b.len, "etc/passwd", 10));
+	buf_free(&b);
+	assert_int_equal(rt_archive_get(&root, "/x/../outside/canary", collect, &b,
+	    &err), -1);
+	assert_int_equal(err->code, 404);
+	sdc_error_release(&err);
+	buf_free(&b);
+	assert_int_equal(rt_archive_stat(&root, "/up", &st, &err), 0);
+	assert_string_equal(st.link_target, "/");
+	assert_string_equal(st.name, "up");
+	assert_true(st.mode & (1u << 27));
+	rt_path_stat_free(&st);
+	assert_int_equal(rt_archive_stat(&root, "/x/etc/", &st, &err), 0);
+	assert_true(st.mode & (1u << 31));
+	assert_string_equal(st.name, "etc");
+	rt_path_stat_free(&st);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_clean),
+		cmocka_unit_test(test_refused),
+		cmocka_unit_test(test_links_stay_inside),
+		cmocka_unit_test(test_get_through_links),
+	};
+
+	if (geteuid() != 0) {
+		printf("needs root (files owned by root are made)\n");
+		return 77;
+	}
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
