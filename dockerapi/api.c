@@ -17,6 +17,7 @@
 #include "dockerapi.h"
 #include "jsonutil.h"
 #include "log.h"
+#include "networks.h"
 #include "xalloc.h"
 
 /* Each resource file's table, ending with a zeroed entry. */
@@ -24,6 +25,7 @@ static const struct api_endpoint *const api_tables[] = {
 	api_system_endpoints,
 	api_images_endpoints,
 	api_container_endpoints,
+	api_network_endpoints,
 	NULL,
 };
 

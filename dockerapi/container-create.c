@@ -30,6 +30,7 @@
 #include "ids.h"
 #include "jsonutil.h"
 #include "log.h"
+#include "networks.h"
 #include "xalloc.h"
 
 #define MIB (1024LL * 1024)
@@ -242,6 +243,12 @@ create_volumes(struct ctr *c, const char *dir, const json_t *config,
 	}
 	*n = i;
 	json_object_set_new(c->extra, "Mounts", list);
+	/* the resolvers container-net.c writes at each start (the list has
+	 * room for this one more) */
+	xasprintf(&src, "%s/resolv.conf", dir);
+	(*mounts)[i].source = src;
+	(*mounts)[i].destination = "/etc/resolv.conf";
+	(*n)++;
 	return 0;
 }
 
@@ -409,7 +416,8 @@ create_check(struct create_ctx *x, struct http_request *req, int minor,
 	if (packages_choose(d, hc, labels, &x->pkg, err) < 0 ||
 	    options_check(d, config, &x->pkg, &x->opts, err) < 0 ||
 	    quota_check_containers(d, ctr_account(req), err) < 0 ||
-	    capacity_check(d, x->pkg.memory, NULL, err) < 0)
+	    capacity_check(d, x->pkg.memory, NULL, err) < 0 ||
+	    ctrnet_check(x->cs, x->c, config, x->img, err) < 0)
 		return -1;
 	create_limits(x, hc, labels);
 	json_object_set_new(x->c->extra, "LogDiskBytes", json_integer(
@@ -516,9 +524,15 @@ create_make(struct create_ctx *x, sdc_error_t *err)
 		if (rc < 0)
 			ctr_rt_error(cs, c, err);
 	}
-	if (rc == 0 && ((rc = create_volume_dirs(x->mounts, x->nmounts, dir,
+	if (rc == 0 && ((rc = create_volume_dirs(x->mounts, x->nmounts - 1, dir,
 	    &spec.idmap, err)) < 0 || (rc = ctr_insert(cs, c, err)) < 0)) {
 		rt_delete(&cs->rt, c->uuid, true, &ignored);
+		sdc_error_release(&ignored);
+	}
+	/* its networks' rows; a failure takes the container back */
+	if (rc == 0 && (rc = ctrnet_created(cs, c, err)) < 0) {
+		x->c = NULL;
+		ctr_remove(cs, c, true, &ignored);
 		sdc_error_release(&ignored);
 	}
 	free(dir);

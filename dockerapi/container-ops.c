@@ -23,6 +23,7 @@
 #include "containers.h"
 #include "jsonutil.h"
 #include "log.h"
+#include "networks.h"
 #include "xalloc.h"
 
 struct ctr_stopper {
@@ -110,7 +111,10 @@ ctr_start_one(struct containers *cs, struct ctr *c, sdc_error_t *err)
 	    (1024 * 1024), c, err) < 0)
 		return -1;
 	restart_cancel(c);
+	if (ctrnet_start(cs, c, err) < 0)
+		return -1;
 	if (rt_start(&cs->rt, c->uuid, &opts, &s, err) < 0) {
+		ctrnet_stop(cs, c);
 		ctr_rt_error(cs, c, err);
 		if (*err != NULL && (*err)->code == 0)
 			(*err)->code = 400;
