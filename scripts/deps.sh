@@ -8,10 +8,10 @@ build="gcc clang make pkg-config libevent-dev libhttp-parser-dev libjansson-dev
 libyaml-dev libsqlite3-dev libssl-dev libedit-dev
 libncurses-dev libcmocka-dev libarchive-dev uuid-dev libpq-dev
 nettle-dev libacl1-dev liblzma-dev libzstd-dev liblz4-dev libbz2-dev zlib1g-dev
-libxml2-dev liburing-dev"
+libxml2-dev liburing-dev libnl-3-dev libnl-route-3-dev libnftables-dev"
 test="openssl openssh-client curl tmux python3 python3-docker python3-cryptography runc busybox-static tini
-docker-registry skopeo umoci keyutils"
-run="openssl openssh-client curl tini"
+docker-registry skopeo umoci keyutils nftables aardvark-dns iproute2"
+run="openssl openssh-client curl tini nftables aardvark-dns iproute2"
 bench="wrk docker.io hyperfine"
 fuzz="libclang-rt-14-dev"
 

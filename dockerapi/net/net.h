@@ -104,6 +104,30 @@ struct net_dns_entry {
 int net_dns_set(const struct net_config *cfg, const struct net_bridge *b,
     const struct net_dns_entry *entries, size_t n, sdc_error_t *err);
 
+/* aardvark-dns's life (dns.c).  One process for the node, config under
+ * <run>/dns/aardvark-dns/, one file per network named by its id, the
+ * process found again through its pid file (and checked to be ours) after
+ * a restart of the daemon.  It binds UDP port 53 on each table's gateway,
+ * so tables are set after the bridge has its address.  It answers by the
+ * asking address: a container sees the names of the networks its address
+ * is on; an address in no table (the host) sees the names of the network
+ * whose gateway it asked.  So a container must reach port 53 only on its
+ * own networks' gateways (nft), never another network's.
+ *
+ * net_dns_sweep: at daemon start, after the bridges: drop the tables of
+ * networks not in network_ids (NULL-terminated), then start aardvark-dns
+ * (or restart it after a kill -9) and reload it if a table is left, stop
+ * it if none is.  net_sweep calls it.
+ * net_dns_ensure: restart aardvark-dns if a table exists and it is not
+ * running (no reload otherwise): cheap, for a periodic check; 1 when it
+ * was started, 0 when nothing was needed.
+ * net_dns_stop: stop the process, keep the tables (tests, shutdown of a
+ * node). */
+int net_dns_sweep(const struct net_config *cfg, const char *const *network_ids,
+    sdc_error_t *err);
+int net_dns_ensure(const struct net_config *cfg, sdc_error_t *err);
+void net_dns_stop(const struct net_config *cfg);
+
 /* Remove every bridge, veth, netns, nft element and DNS table whose
  * network or container id is not in the given lists (NULL-terminated). */
 int net_sweep(const struct net_config *cfg, const char *const *network_ids,

@@ -8,7 +8,8 @@
  * /etc/hosts and /etc/hostname bound from the folder.  No rlimits: the
  * container inherits the daemon's, as Docker's inherit dockerd's.  Namespaces: pid,
  * mount, ipc, uts and a new network namespace, in which runc brings up the
- * loopback interface and nothing else.  Limits go to linux.resources, so
+ * loopback interface and nothing else, or the one at spec->netns_path
+ * (a sandbox of dockerapi/net/, with a /sys of its own: sysfs.c).  Limits go to linux.resources, so
  * runc applies them to the cgroups it makes.  The seccomp profile
  * (seccomp.c) and the account's user namespace (userns.c) are added by
  * their own modules once the rest is written.
@@ -150,8 +151,17 @@ rt_bundle_mounts(const struct rt_spec *spec, const char *dir)
 	    "nosuid,noexec,nodev,mode=1777,size=65536k"));
 	json_array_append_new(m, rt_bundle_mount("/dev/mqueue", "mqueue",
 	    "mqueue", "nosuid,noexec,nodev"));
-	json_array_append_new(m, rt_bundle_mount("/sys", "sysfs", "sysfs",
-	    "nosuid,noexec,nodev,ro"));
+	if (spec->netns_path != NULL && rt_userns_on(&spec->idmap)) {
+		/* its root may not mount the sandbox's sysfs: sysfs.c */
+		char *sys;
+
+		xasprintf(&sys, "%s/%s", dir, RT_DIR_SYSFS);
+		json_array_append_new(m, rt_bundle_mount("/sys", "bind", sys,
+		    "rbind,rprivate,nosuid,noexec,nodev,ro"));
+		free(sys);
+	} else
+		json_array_append_new(m, rt_bundle_mount("/sys", "sysfs",
+		    "sysfs", "nosuid,noexec,nodev,ro"));
 	json_array_append_new(m, rt_bundle_mount("/sys/fs/cgroup", "cgroup",
 	    "cgroup", "nosuid,noexec,nodev,relatime,ro"));
 	xasprintf(&hosts, "%s/hosts", dir);
@@ -210,6 +220,9 @@ rt_bundle_linux(const struct rt_config *cfg, const struct rt_spec *spec)
 	    "maskedPaths", rt_bundle_strings(rt_bundle_masked),
 	    "readonlyPaths", rt_bundle_strings(rt_bundle_readonly));
 	free(cg);
+	if (spec->netns_path != NULL)
+		json_object_set_new(json_array_get(json_object_get(l,
+		    "namespaces"), 1), "path", json_string(spec->netns_path));
 	return l;
 }
 

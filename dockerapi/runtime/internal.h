@@ -19,6 +19,7 @@
 #define RT_DIR_ROOT "root"
 #define RT_DIR_RW "rw"
 #define RT_DIR_EXEC "exec"
+#define RT_DIR_SYSFS "sysfs"
 
 /* paths.c */
 const char *rt_zones(const struct rt_config *cfg);
@@ -31,6 +32,11 @@ int rt_id_check(const char *what, const char *id, sdc_error_t *err);
 char *rt_path(const struct rt_config *cfg, const char *id, const char *name);
 char *rt_exec_path(const struct rt_config *cfg, const char *id,
     const char *exec_id);
+
+/* sysfs.c: a sysfs of the sandbox for a user-namespaced container that
+ * joins one; mounted just before runc runs, detached once it does. */
+int rt_sysfs_mount(const char *dir, sdc_error_t *err);
+void rt_sysfs_unmount(const char *dir);
 
 /* file.c */
 int rt_file_write(const char *path, const char *data, size_t len,

@@ -193,6 +193,7 @@ rt_rootfs_umount(const char *dir, const char *name, sdc_error_t *err)
 int
 rt_rootfs_unmount(const char *dir, sdc_error_t *err)
 {
+	rt_sysfs_unmount(dir);
 	if (rt_rootfs_umount(dir, RT_DIR_ROOT, err) < 0 ||
 	    rt_rootfs_umount(dir, RT_DIR_RW, err) < 0)
 		return -1;

@@ -124,6 +124,9 @@ struct rt_spec {
 	unsigned console_width;
 	int64_t memory_reservation;	/* bytes (soft limit); 0: none */
 	struct rt_idmap idmap;		/* count 0: the host's ids, no userns */
+	const char *netns_path;		/* a network namespace to join (the
+					 * sandbox of dockerapi/net/net.h);
+					 * NULL: a new one with only lo */
 };
 
 /* Where an init given in rt_spec.init appears inside, as with dockerd. */

@@ -59,10 +59,15 @@ rt_start(const struct rt_config *cfg, const char *id,
 	dir = rt_path(cfg, id, NULL);
 	rc = rt_start_prepare(cfg, id, dir, &rt, err);
 	if (rc == 0)
+		rc = rt_sysfs_mount(dir, err);
+	if (rc == 0) {
 		rc = rt_monitor_spawn(cfg, id, dir, NULL,
 		    json_is_true(json_object_get(rt, "tty")),
 		    json_is_true(json_object_get(rt, "open_stdin")),
 		    opts != NULL ? opts : &none, out, err);
+		/* running, it has its own copy (sysfs.c) */
+		rt_sysfs_unmount(dir);
+	}
 	json_decref(rt);
 	free(dir);
 	return rc;

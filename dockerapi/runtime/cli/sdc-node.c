@@ -31,8 +31,9 @@ static const char node_usage[] =
     "                COMMAND ID [ARGS]\n"
     "  create ID [-l LAYER]... [-t] [-i] [-u USER] [-w CWD] [-h HOST] [-e K=V]...\n"
     "            [-m BYTES] [-q CPU_QUOTA_US] [-p PIDS] [-d DISK_BYTES]\n"
-    "            [-v SRC:DST[:ro]]... [--read-only] [-U UID:GID:COUNT] -- ARGV...\n"
-    "            (-U: a user namespace, container ids 0.. as host UID.., GID..)\n"
+    "            [-v SRC:DST[:ro]]... [--read-only] [-U UID:GID:COUNT] [-N NETNS] -- ARGV...\n"
+    "            (-U: a user namespace, container ids 0.. as host UID.., GID..;\n"
+    "             -N: join the network namespace at path NETNS)\n"
     "  start ID [-a] [-n] [-s MAX_SIZE] [-f MAX_FILE]   (-a: attached, exits with its code)\n"
     "  state ID | wait ID [TIMEOUT_MS] | kill ID SIGNAL | pause ID | resume ID\n"
     "  exec ID EXEC_ID [-t] [-i] [-u USER] [-e K=V]... -- ARGV...   (attached)\n"
@@ -143,7 +144,7 @@ node_create(const struct rt_config *cfg, int argc, char **argv)
 	int c;
 
 	optind = 2;
-	while ((c = getopt_long(argc, argv, "l:tiu:w:h:e:m:q:p:d:v:U:", lo,
+	while ((c = getopt_long(argc, argv, "l:tiu:w:h:e:m:q:p:d:v:U:N:", lo,
 	    NULL)) != -1) {
 		switch (c) {
 		case 'l': node_push(&layers, optarg); break;
@@ -158,6 +159,7 @@ node_create(const struct rt_config *cfg, int argc, char **argv)
 		case 'p': s.pids_limit = strtoll(optarg, NULL, 10); break;
 		case 'd': s.disk = strtoll(optarg, NULL, 10); break;
 		case 'o': s.readonly_rootfs = true; break;
+		case 'N': s.netns_path = optarg; break;
 		case 'U':
 			if (sscanf(optarg, "%u:%u:%u%c", &s.idmap.uid, &s.idmap.gid,
 			    &s.idmap.count, &extra) != 3 || s.idmap.count == 0) {

@@ -1,0 +1,123 @@
+/*
+ * bridge.c: a network on this node: its bridge (rtnetlink), its kernel
+ * settings, and its elements in our nftables table, in that order, so
+ * that the policy names a bridge only once it exists.  Ensure can be
+ * called again at any time (a restart, a repair): each part keeps what is
+ * already right.  It also writes our base chains again and makes sure an
+ * iptables FORWARD policy of DROP does not undo them (nft-rules.c).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "fsutil.h"
+#include "dockerapi/net/internal.h"
+
+/* The marker first: a crash after it leaves a bridge net_sweep removes. */
+static int
+net_bridge_mark(const struct net_config *cfg, const char *id,
+    sdc_error_t *err)
+{
+	char *dir = net_network_dir(cfg), *path = net_network_marker(cfg, id);
+	int fd = -1;
+
+	if (mkdir_p(dir, 0755, err) == 0 &&
+	    (fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644)) < 0)
+		sdc_make_error(err, errno, "creating %s", path);
+	free(dir);
+	free(path);
+	if (fd < 0)
+		return -1;
+	close(fd);
+	return 0;
+}
+
+static int
+net_bridge_check(const struct net_bridge *b, sdc_error_t *err)
+{
+	uint32_t mask;
+
+	if (net_id_check("network", b->id, err) < 0)
+		return -1;
+	if (b->prefix < 8 || b->prefix > 30)
+		return sdc_make_error_code(err, 400, "network %s: prefix /%d: "
+		    "from /8 to /30", b->id, b->prefix);
+	mask = htonl(~0U << (32 - b->prefix));
+	if ((b->gateway.s_addr & mask) != (b->subnet.s_addr & mask) ||
+	    (b->subnet.s_addr & ~mask) != 0)
+		return sdc_make_error_code(err, 400, "network %s: gateway %s is "
+		    "not in subnet %s/%d", b->id, inet_ntoa(b->gateway),
+		    inet_ntoa(b->subnet), b->prefix);
+	return 0;
+}
+
+int
+net_bridge_ensure(const struct net_config *cfg, const struct net_bridge *b,
+    sdc_error_t *err)
+{
+	char name[16], path[96];
+	struct buf text = { NULL, 0, 0 };
+	struct nl_sock *sk;
+	int rc;
+
+	if (net_bridge_check(b, err) < 0 || net_forwarding_on(err) < 0)
+		return -1;
+	net_bridge_ifname(b->id, name);
+	if (net_bridge_mark(cfg, b->id, err) < 0 ||
+	    (sk = net_nl_open(err)) == NULL)
+		return -1;
+	rc = net_link_bridge(sk, b, err);
+	net_nl_close(sk);
+	if (rc < 0)
+		return -1;
+	snprintf(path, sizeof path, "/proc/sys/net/ipv4/conf/%s/route_localnet",
+	    name);
+	if (net_sysctl_set(path, "1", err) < 0)
+		return -1;
+	snprintf(path, sizeof path, "/proc/sys/net/ipv6/conf/%s/disable_ipv6",
+	    name);
+	(void)net_sysctl_set(path, "1", NULL);	/* no IPv6 at all: fine */
+	net_nft_base_text(&text);
+	net_nft_bridge_text(&text, name, b->internal);
+	rc = net_nft_run(buf_str(&text), err);
+	buf_free(&text);
+	if (rc < 0 || net_nft_foreign_ensure(err) < 0)
+		return sdc_error_wrap(err, "network %s", b->id);
+	return 0;
+}
+
+int
+net_bridge_remove(const struct net_config *cfg, const char *network_id,
+    sdc_error_t *err)
+{
+	char name[16];
+	struct buf text = { NULL, 0, 0 };
+	struct nl_sock *sk;
+	int rc;
+
+	if (net_id_check("network", network_id, err) < 0)
+		return -1;
+	net_bridge_ifname(network_id, name);
+	if (net_nft_ports_remove(NULL, network_id, err) < 0)
+		return -1;
+	net_nft_bridge_remove_text(&text, name);
+	rc = net_nft_run(buf_str(&text), err);
+	buf_free(&text);
+	if (rc < 0)
+		return -1;
+	if ((sk = net_nl_open(err)) == NULL)
+		return -1;
+	rc = net_link_delete(sk, name, err);
+	net_nl_close(sk);
+	if (rc == 0) {
+		char *marker = net_network_marker(cfg, network_id);
+
+		if (unlink(marker) < 0 && errno != ENOENT)
+			rc = sdc_make_error(err, errno, "removing %s", marker);
+		free(marker);
+	}
+	return rc;
+}

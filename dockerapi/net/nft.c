@@ -1,0 +1,263 @@
+/*
+ * nft.c: our nftables table through libnftables: one transaction per
+ * change (nft_run_cmd_from_buffer takes the whole text as one batch, so a
+ * change is applied entirely or not at all), listings in JSON read with
+ * jansson rather than parsed from nft's text output.
+ *
+ * The only state is in the kernel: an endpoint's jump rule is found again
+ * by listing the "ports" chain with its handles.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <nftables/libnftables.h>
+
+#include "xalloc.h"
+#include "dockerapi/net/internal.h"
+
+static struct nft_ctx *
+net_nft_ctx(bool json, sdc_error_t *err)
+{
+	struct nft_ctx *ctx = nft_ctx_new(NFT_CTX_DEFAULT);
+
+	if (ctx == NULL) {
+		sdc_make_error(err, errno, "nftables: no context");
+		return NULL;
+	}
+	nft_ctx_buffer_output(ctx);
+	nft_ctx_buffer_error(ctx);
+	if (json)
+		nft_ctx_output_set_flags(ctx, NFT_CTX_OUTPUT_JSON |
+		    NFT_CTX_OUTPUT_HANDLE);
+	return ctx;
+}
+
+static int
+net_nft_fail(struct nft_ctx *ctx, const char *text, sdc_error_t *err)
+{
+	const char *e = nft_ctx_get_error_buffer(ctx);
+	size_t n = e != NULL ? strlen(e) : 0;
+
+	while (n > 0 && (e[n - 1] == '\n' || e[n - 1] == ' '))
+		n--;
+	sdc_make_error(err, 0, "nftables: %.*s", (int)(n > 600 ? 600 : n),
+	    n > 0 ? e : text);
+	return -1;
+}
+
+int
+net_nft_run(const char *text, sdc_error_t *err)
+{
+	struct nft_ctx *ctx;
+	int rc = 0;
+
+	if (text[0] == '\0')
+		return 0;
+	if ((ctx = net_nft_ctx(false, err)) == NULL)
+		return -1;
+	if (nft_run_cmd_from_buffer(ctx, text) != 0)
+		rc = net_nft_fail(ctx, text, err);
+	nft_ctx_free(ctx);
+	return rc;
+}
+
+json_t *
+net_nft_list(const char *cmd, sdc_error_t *err)
+{
+	struct nft_ctx *ctx;
+	json_error_t je;
+	json_t *j = NULL;
+
+	if ((ctx = net_nft_ctx(true, err)) == NULL)
+		return NULL;
+	if (nft_run_cmd_from_buffer(ctx, cmd) != 0)
+		net_nft_fail(ctx, cmd, err);
+	else if ((j = json_loads(nft_ctx_get_output_buffer(ctx), 0, &je)) ==
+	    NULL)
+		sdc_make_error(err, 0, "nftables: '%s' gave no JSON: %s", cmd,
+		    je.text);
+	nft_ctx_free(ctx);
+	return j;
+}
+
+/* Our table, created with its base chains if it is not there. */
+static json_t *
+net_nft_list_ours(const char *cmd, sdc_error_t *err)
+{
+	json_t *j = net_nft_list(cmd, NULL);
+	struct buf b = { NULL, 0, 0 };
+
+	if (j != NULL)
+		return j;
+	net_nft_base_text(&b);
+	if (net_nft_run(buf_str(&b), err) < 0) {
+		buf_free(&b);
+		return NULL;
+	}
+	buf_free(&b);
+	return net_nft_list(cmd, err);
+}
+
+void
+net_nft_jumps_free(struct net_nft_jump *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(v[i].chain);
+	free(v);
+}
+
+int
+net_nft_jumps(struct net_nft_jump **out, size_t *n, sdc_error_t *err)
+{
+	json_t *j = net_nft_list_ours("list chain " NET_NFT_TABLE " ports", err);
+	json_t *item, *rule, *e;
+	size_t i, k;
+
+	*out = NULL;
+	*n = 0;
+	if (j == NULL)
+		return -1;
+	json_array_foreach(json_object_get(j, "nftables"), i, item) {
+		if ((rule = json_object_get(item, "rule")) == NULL)
+			continue;
+		json_array_foreach(json_object_get(rule, "expr"), k, e) {
+			const char *target = json_string_value(json_object_get(
+			    json_object_get(e, "jump"), "target"));
+
+			if (target == NULL)
+				continue;
+			*out = xrealloc(*out, (*n + 1) * sizeof **out);
+			(*out)[*n].chain = xstrdup(target);
+			(*out)[(*n)++].handle = json_integer_value(
+			    json_object_get(rule, "handle"));
+		}
+	}
+	json_decref(j);
+	return 0;
+}
+
+void
+net_strv_free(char **v)
+{
+	size_t i;
+
+	for (i = 0; v != NULL && v[i] != NULL; i++)
+		free(v[i]);
+	free(v);
+}
+
+char **
+net_nft_chains(sdc_error_t *err)
+{
+	json_t *j = net_nft_list_ours("list table " NET_NFT_TABLE, err);
+	json_t *item;
+	char **v;
+	size_t i, n = 0;
+
+	if (j == NULL)
+		return NULL;
+	v = xcalloc(json_array_size(json_object_get(j, "nftables")) + 1,
+	    sizeof *v);
+	json_array_foreach(json_object_get(j, "nftables"), i, item) {
+		const char *name = json_string_value(json_object_get(
+		    json_object_get(item, "chain"), "name"));
+
+		if (name != NULL)
+			v[n++] = xstrdup(name);
+	}
+	json_decref(j);
+	return v;
+}
+
+int
+net_nft_ports_remove(const char *container_id, const char *network_id,
+    sdc_error_t *err)
+{
+	char cid[65], nid[65];
+	struct net_nft_jump *jumps;
+	struct buf b = { NULL, 0, 0 };
+	char **chains;
+	size_t n, i;
+	int rc = 0;
+
+	if (net_nft_jumps(&jumps, &n, err) < 0)
+		return -1;
+	if ((chains = net_nft_chains(err)) == NULL) {
+		net_nft_jumps_free(jumps, n);
+		return -1;
+	}
+	for (i = 0; chains[i] != NULL; i++) {
+		long long handle = 0;
+		size_t k;
+
+		if (!net_ports_chain_parse(chains[i], cid, nid) ||
+		    (container_id != NULL && strcmp(cid, container_id) != 0) ||
+		    (network_id != NULL && strcmp(nid, network_id) != 0))
+			continue;
+		for (k = 0; k < n; k++)
+			if (strcmp(jumps[k].chain, chains[i]) == 0)
+				net_nft_ports_remove_text(&b, chains[i],
+				    jumps[k].handle), handle = -1;
+		if (handle == 0)
+			net_nft_ports_remove_text(&b, chains[i], 0);
+	}
+	if (b.len > 0)
+		rc = net_nft_run(buf_str(&b), err);
+	buf_free(&b);
+	net_strv_free(chains);
+	net_nft_jumps_free(jumps, n);
+	return rc;
+}
+
+/* Whether a rule's JSON carries our comment. */
+static bool
+net_nft_rule_ours(const json_t *rule)
+{
+	const char *c = json_string_value(json_object_get(rule, "comment"));
+
+	return c != NULL && strcmp(c, NET_NFT_FOREIGN_TAG) == 0;
+}
+
+int
+net_nft_foreign_ensure(sdc_error_t *err)
+{
+	json_t *j, *item, *o;
+	const char *target = NULL;
+	bool has_user = false, has_forward = false, ours = false;
+	struct buf b = { NULL, 0, 0 };
+	size_t i;
+	int rc = 0;
+
+	/* No iptables-nft filter table, nothing to do. */
+	if ((j = net_nft_list("list table ip filter", NULL)) == NULL)
+		return 0;
+	json_array_foreach(json_object_get(j, "nftables"), i, item) {
+		const char *name;
+
+		if ((o = json_object_get(item, "chain")) != NULL &&
+		    (name = json_string_value(json_object_get(o, "name")))) {
+			has_user |= strcmp(name, "DOCKER-USER") == 0;
+			has_forward |= strcmp(name, "FORWARD") == 0;
+		}
+	}
+	target = has_user ? "DOCKER-USER" : has_forward ? "FORWARD" : NULL;
+	json_array_foreach(json_object_get(j, "nftables"), i, item) {
+		if ((o = json_object_get(item, "rule")) != NULL && target &&
+		    strcmp(json_string_value(json_object_get(o, "chain")) ?
+		    json_string_value(json_object_get(o, "chain")) : "",
+		    target) == 0 && net_nft_rule_ours(o))
+			ours = true;
+	}
+	json_decref(j);
+	if (target == NULL || ours)
+		return 0;
+	net_nft_foreign_text(&b, "ip filter", target);
+	rc = net_nft_run(buf_str(&b), err);
+	buf_free(&b);
+	return rc < 0 ? sdc_error_wrap(err, "letting our bridges through "
+	    "iptables' ip filter %s", target) : 0;
+}
