@@ -23,3 +23,11 @@ UNIT_TESTS += $(NET_DRIVER)
 $(NET_DRIVER): $(BUILD)/tests/net-driver.o $$(LIBRARIES)
 	@mkdir -p $(dir $@)
 	$(LINK)
+
+# The names tests' driver (net_dns_set and friends from the shell); with
+# the unit tests, never installed.
+NET_DNS_DRIVER := $(BUILD)/tests/net-dns-driver
+UNIT_TESTS += $(NET_DNS_DRIVER)
+$(NET_DNS_DRIVER): $(BUILD)/tests/net-dns-driver.o $$(LIBRARIES)
+	@mkdir -p $(dir $@)
+	$(LINK)

@@ -42,7 +42,7 @@
 /* Where the library keeps its state (netns bind mounts, aardvark's config). */
 struct net_config {
 	const char *run_dir;		/* e.g. /run/sdc-docker: netns/, dns/ */
-	const char *dns_binary;		/* aardvark-dns; NULL: from PATH */
+	const char *dns_binary;		/* NULL: Debian's aardvark-dns, or PATH's */
 };
 
 /* One network's bridge.  id is the store's 64-hex network id. */
@@ -108,7 +108,9 @@ int net_dns_set(const struct net_config *cfg, const struct net_bridge *b,
  * <run>/dns/aardvark-dns/, one file per network named by its id, the
  * process found again through its pid file (and checked to be ours) after
  * a restart of the daemon.  It binds UDP port 53 on each table's gateway,
- * so tables are set after the bridge has its address.  It answers by the
+ * so tables are set after the bridge has its address, and before the
+ * container's process starts (1.4 rebinds every socket on a reload, a few
+ * ms without answers; an unchanged table is not reloaded).  It answers by the
  * asking address: a container sees the names of the networks its address
  * is on; an address in no table (the host) sees the names of the network
  * whose gateway it asked.  So a container must reach port 53 only on its
