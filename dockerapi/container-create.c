@@ -507,7 +507,7 @@ create_make(struct create_ctx *x, sdc_error_t *err)
 	struct ctr *c = x->c;
 	sdc_error_t ignored = NULL;
 	struct rt_spec spec;
-	char *dir;
+	char *dir, *netns = NULL;
 	int rc;
 
 	xasprintf(&dir, "%s/%s", cs->zones, c->uuid);
@@ -516,6 +516,7 @@ create_make(struct create_ctx *x, sdc_error_t *err)
 	if (rc == 0) {
 		create_spec(x, &spec);
 		options_spec(&x->opts, &spec);
+		spec.netns_path = netns = ctrnet_netns_path(cs, c);
 		rc = isolation_idmap(cs, c->account, &spec.idmap, err);
 	}
 	if (rc == 0) {
@@ -536,6 +537,7 @@ create_make(struct create_ctx *x, sdc_error_t *err)
 		sdc_error_release(&ignored);
 	}
 	free(dir);
+	free(netns);
 	return rc;
 }
 

@@ -319,6 +319,17 @@ ctrnet_check(struct containers *cs, struct ctr *c, json_t *body,
 	return 0;
 }
 
+char *
+ctrnet_netns_path(struct containers *cs, const struct ctr *c)
+{
+	if (strcmp(plan_mode(c), "network") == 0)
+		return netwire_netns_path(cs->d, c->id);
+	if (strcmp(plan_mode(c), "container") == 0)
+		return netwire_netns_path(cs->d, json_str(PLAN(c), "Container",
+		    ""));
+	return NULL;
+}
+
 int
 ctrnet_created(struct containers *cs, struct ctr *c, sdc_error_t *err)
 {

@@ -133,6 +133,10 @@ struct ctr;
  * the image's ExposedPorts merged into Config.  Nothing made. */
 int ctrnet_check(struct containers *cs, struct ctr *c, json_t *body,
     const json_t *img, sdc_error_t *err);
+/* The sandbox the runtime joins (rt_spec.netns_path): the container's
+ * own, or the one of the container whose network it shares; NULL for
+ * --network none.  Free it. */
+char *ctrnet_netns_path(struct containers *cs, const struct ctr *c);
 /* Once the row is in: the endpoint rows of the plan. */
 int ctrnet_created(struct containers *cs, struct ctr *c, sdc_error_t *err);
 /* Before the runtime starts it: addresses, ports, sandbox, bridges,
