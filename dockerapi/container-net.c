@@ -201,6 +201,7 @@ ctrnet_check(struct containers *cs, struct ctr *c, json_t *body,
 	struct network n = { 0 };
 	struct ctr *o;
 	uint32_t want = 0;
+	int rc;
 
 	eps = json_object_get(json_object_get(body, "NetworkingConfig"),
 	    "EndpointsConfig");
@@ -279,14 +280,25 @@ ctrnet_check(struct containers *cs, struct ctr *c, json_t *body,
 	mac = json_str(ep, "MacAddress", "");
 	if (*mac == '\0')
 		mac = json_str(body, "MacAddress", "");
+	/* the CLI sends --link on a user network as the endpoint's links */
+	if (json_array_size(json_object_get(ep, "Links")) > 0) {
+		json_t *hcl = json_pack("{s:O}", "Links", json_object_get(ep,
+		    "Links"));
+
+		rc = cn_links(cs, c->account, hcl, links, err);
+		json_decref(hcl);
+		if (rc < 0) {
+			network_clear(&n);
+			json_decref(plan);
+			return -1;
+		}
+	}
 	if (*json_str(json_object_get(ep, "IPAMConfig"), "IPv6Address", "") !=
-	    '\0' || json_array_size(json_object_get(ep, "Links")) > 0 ||
-	    json_object_size(json_object_get(ep, "DriverOpts")) > 0) {
+	    '\0' || json_object_size(json_object_get(ep, "DriverOpts")) > 0) {
 		network_clear(&n);
 		json_decref(plan);
 		return sdc_make_error_code(err, 400, "NetworkingConfig: IPv6 "
-		    "addresses, endpoint links and driver options are not "
-		    "supported");
+		    "addresses and driver options are not supported");
 	}
 	if (*ip != '\0' && (n.is_default || net_ip_parse(ip, &want) < 0)) {
 		network_clear(&n);

@@ -8,14 +8,27 @@
  * markers of the bridges it made) under <data>/net: one daemon's objects
  * apart from another's on the same node, and found again after a
  * restart, so net_sweep removes only what this daemon made.
+ *
+ * The sandbox belongs to the host's user namespace, so a container's root
+ * (an unprivileged host user) has no CAP_NET_BIND_SERVICE there: as
+ * Docker does for each container since 20.10, the sandbox gets
+ * net.ipv4.ip_unprivileged_port_start=0 (httpd -p 80 binds) and
+ * ping_group_range open to all (ping works without a raw socket), written
+ * from a short thread that joined it.
  */
 #include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "dockerapi/net/net.h"
+#include "fsutil.h"
 #include "networks.h"
 #include "xalloc.h"
 
@@ -53,14 +66,65 @@ netwire_bridge(const struct network *n, struct net_bridge *b)
 	b->internal = n->internal;
 }
 
+struct netwire_ns_job {
+	const char *path;
+	int errnum;
+	const char *what;
+};
+
+static int
+netwire_write(const char *file, const char *value)
+{
+	int fd = open(file, O_WRONLY | O_CLOEXEC), rc;
+
+	if (fd < 0)
+		return -1;
+	rc = fd_write_all(fd, value, strlen(value));
+	close(fd);
+	return rc;
+}
+
+static void *
+netwire_ns_thread(void *arg)
+{
+	struct netwire_ns_job *j = arg;
+	int fd = open(j->path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0 || setns(fd, CLONE_NEWNET) < 0) {
+		j->errnum = errno;
+		j->what = "joining";
+	} else if (netwire_write("/proc/sys/net/ipv4/ip_unprivileged_port_start",
+	    "0") < 0 || netwire_write("/proc/sys/net/ipv4/ping_group_range",
+	    "0 2147483647") < 0) {
+		j->errnum = errno;
+		j->what = "setting the ports and ping of";
+	}
+	if (fd >= 0)
+		close(fd);
+	return NULL;
+}
+
 int
 netwire_sandbox(struct dockerapi *d, const char *container, sdc_error_t *err)
 {
+	struct netwire_ns_job j = { 0 };
+	pthread_t t;
 	char *path = NULL;
-	int rc = net_sandbox_create(netwire_config(d), container, &path, err);
+	int rc;
 
+	if (net_sandbox_create(netwire_config(d), container, &path, err) < 0)
+		return -1;
+	j.path = path;
+	if ((rc = pthread_create(&t, NULL, netwire_ns_thread, &j)) != 0) {
+		j.errnum = rc;
+		j.what = "a thread for";
+	} else
+		pthread_join(t, NULL);
 	free(path);
-	return rc;
+	if (j.errnum != 0)
+		return sdc_make_error(err, j.errnum, "%s the container's network "
+		    "namespace", j.what);
+	return 0;
 }
 
 int
