@@ -413,6 +413,73 @@ napi_disconnect(struct http_request *req, void *arg)
 	return http_reply(req, 200, NULL, NULL, 0);
 }
 
+/* --- the admin API: across accounts --- */
+
+static json_t *
+napi_admin_json(struct dockerapi *d, const struct network *n)
+{
+	json_t *j = network_json(d, n, true);
+	sdc_error_t err = NULL;
+	struct account *a = account_find(d, n->account, &err);
+
+	sdc_error_release(&err);
+	json_object_set_new(j, "Account", json_string(n->account));
+	json_object_set_new(j, "Login", json_string(a != NULL ? a->login : ""));
+	account_free(a);
+	return j;
+}
+
+int
+networks_admin_list(struct http_request *req, void *arg)
+{
+	struct dockerapi *d = arg;
+	const char *login = http_query(req, "account");
+	struct account *a = NULL;
+	struct network *v;
+	sdc_error_t err = NULL;
+	json_t *out;
+	size_t n, i;
+
+	if (login != NULL && *login != '\0' &&
+	    (a = account_find(d, login, &err)) == NULL)
+		return api_error_from(req, &err);
+	if (networks_list(d, a != NULL ? a->uuid : NULL, &v, &n, &err) < 0) {
+		account_free(a);
+		return api_error_from(req, &err);
+	}
+	account_free(a);
+	out = json_array();
+	for (i = 0; i < n; i++)
+		json_array_append_new(out, napi_admin_json(d, &v[i]));
+	networks_free(v, n);
+	return api_json(req, 200, out);
+}
+
+int
+networks_admin_get(struct http_request *req, void *arg)
+{
+	struct dockerapi *d = arg;
+	const char *ref = http_param(req, "id");
+	struct network *v;
+	sdc_error_t err = NULL;
+	json_t *j = NULL;
+	size_t n, i, hits = 0;
+
+	if (networks_list(d, NULL, &v, &n, &err) < 0)
+		return api_error_from(req, &err);
+	for (i = 0; i < n; i++)
+		if (*ref != '\0' && strncmp(v[i].id, ref, strlen(ref)) == 0 &&
+		    hits++ == 0)
+			j = napi_admin_json(d, &v[i]);
+	networks_free(v, n);
+	if (hits != 1) {
+		json_decref(j);
+		return api_error(req, hits == 0 ? 404 : 400, hits == 0 ?
+		    "network %s not found" : "network %s is ambiguous", ref);
+	}
+	return api_json(req, 200, j);
+}
+
 #define R(m, p, h, f, v) { { m, p, h, f, NULL }, v }
 
 const struct api_endpoint api_network_endpoints[] = {

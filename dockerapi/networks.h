@@ -121,6 +121,10 @@ uint32_t net_mask(int prefix);
 
 /* networks-api.c: the routes */
 extern const struct api_endpoint api_network_endpoints[];
+/* The admin API: GET /networks[?account=LOGIN] and /networks/:id, every
+ * account's, each with its "Account" (uuid) and "Login". */
+int networks_admin_list(struct http_request *req, void *arg);
+int networks_admin_get(struct http_request *req, void *arg);
 /* Docker's network JSON (inspect and ls). */
 json_t *network_json(struct dockerapi *d, const struct network *n,
     bool containers);

@@ -11,6 +11,7 @@ import importlib
 import json
 import os
 import socket
+import subprocess
 import sys
 import unittest
 
@@ -262,6 +263,35 @@ class NetworksApi(common.ContainersTest):
         self.assertTrue(49153 <= hp <= 60999, out)
         self.ok("rm", "-f", "p1", "p4", "p6")
         self.ok("rm", "-f", "p5", certs=self.bob)
+
+    def test_operator_sees_every_account(self):
+        a = self.ok("network", "create", "opsnet").strip()
+        b = self.ok("network", "create", "opsnet", certs=self.bob).strip()
+        self.ok("run", "-d", "--name", "opsc", "--network", "opsnet", "busybox", "sleep", "60")
+        env = dict(os.environ, DOCKERAPI_ADMIN=self.d.admin_socket,
+                   SAPI_URL=self.d.sapi_url, COLUMNS="200")
+        adm = os.path.join(sdctest.BIN, "sdcadm-docker")
+
+        def run(*args):
+            r = subprocess.run([adm] + list(args), env=env, capture_output=True,
+                               text=True, timeout=60)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            return r.stdout
+        rows = json.loads(run("--json", "network", "list"))
+        mine = {(r["account"], r["name"]) for r in rows}
+        self.assertIn(("alice", "opsnet"), mine)
+        self.assertIn(("bob", "opsnet"), mine)
+        only = json.loads(run("--json", "network", "list", "--account", "bob"))
+        self.assertEqual({r["account"] for r in only}, {"bob"})
+        j = json.loads(run("network", "inspect", a[:12]))
+        self.assertEqual(j["Id"], a)
+        self.assertEqual(j["Login"], "alice")
+        self.assertEqual(len(j["Containers"]), 1)
+        ip = self.inspect("opsc")["NetworkSettings"]["IPAddress"]
+        self.assertIn(ip, run("container", "list"))
+        self.ok("rm", "-f", "opsc")
+        self.ok("network", "rm", "opsnet")
+        self.ok("network", "rm", b, certs=self.bob)
 
     def test_docker_py(self):
         import docker
