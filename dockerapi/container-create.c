@@ -500,6 +500,22 @@ create_ctr_init(struct create_ctx *x, struct http_request *req, char *name)
 	x->c = c;
 }
 
+/* Remove the "net.*" entries of a NULL-terminated vector, in place. */
+static void
+create_drop_net_sysctls(char **v)
+{
+	size_t i, j = 0;
+
+	for (i = 0; v != NULL && v[i] != NULL; i++) {
+		if (strncmp(v[i], "net.", 4) == 0)
+			free(v[i]);
+		else
+			v[j++] = v[i];
+	}
+	if (v != NULL)
+		v[j] = NULL;
+}
+
 static int
 create_make(struct create_ctx *x, sdc_error_t *err)
 {
@@ -517,6 +533,8 @@ create_make(struct create_ctx *x, sdc_error_t *err)
 		create_spec(x, &spec);
 		options_spec(&x->opts, &spec);
 		spec.netns_path = netns = ctrnet_netns_path(cs, c);
+		if (netns != NULL)	/* the daemon writes those (container-net.c) */
+			create_drop_net_sysctls(x->opts.sysctls);
 		rc = isolation_idmap(cs, c->account, &spec.idmap, err);
 	}
 	if (rc == 0) {

@@ -256,6 +256,16 @@ ctrnet_check(struct containers *cs, struct ctr *c, json_t *body,
 		return 0;
 	}
 	if (strncmp(mode, "container:", 10) == 0) {
+		const char *k;
+
+		json_object_foreach(json_object_get(hc, "Sysctls"), k, v)
+			if (strncmp(k, "net.", 4) == 0) {
+				json_decref(plan);
+				return sdc_make_error_code(err, 400, "HostConfig."
+				    "Sysctls (--sysctl): %s is not allowed with "
+				    "--network %s: that network is the other "
+				    "container's", k, mode);
+			}
 		if ((o = ctr_find(cs, c->account, mode + 10, err)) == NULL) {
 			json_decref(plan);
 			if (*err != NULL && (*err)->code == 404)
@@ -584,6 +594,25 @@ cn_ports_of_plan(const struct ctr *c, struct netport **out, size_t *n)
 	return 0;
 }
 
+/* HostConfig.Sysctls' net.* as "key=value": the daemon writes them in
+ * the sandbox (the runtime, in the container's user namespace, may not
+ * write a namespace the host's owns). */
+static char **
+cn_net_sysctls(const struct ctr *c)
+{
+	json_t *a = json_array(), *v;
+	const char *k;
+	char **out;
+
+	json_object_foreach(json_object_get(c->host_config, "Sysctls"), k, v)
+		if (strncmp(k, "net.", 4) == 0 && json_is_string(v))
+			json_array_append_new(a, json_sprintf("%s=%s", k,
+			    json_string_value(v)));
+	out = create_strv(a);
+	json_decref(a);
+	return out;
+}
+
 /* The networks of the container's endpoints, in the endpoints' order. */
 static int
 cn_networks(struct containers *cs, const struct ctr *c, struct netep *eps,
@@ -642,6 +671,7 @@ ctrnet_start(struct containers *cs, struct ctr *c, sdc_error_t *err)
 	struct network *nets = NULL;
 	struct netport *ports = NULL;
 	size_t neps = 0, nports = 0, i, pub = (size_t)-1;
+	char **sysctls;
 	int rc = -1;
 
 	if (strcmp(mode, "none") == 0)
@@ -671,8 +701,14 @@ ctrnet_start(struct containers *cs, struct ctr *c, sdc_error_t *err)
 			    pub != (size_t)-1 ? eps[pub].endpoint_id : "");
 		goto undo;
 	}
-	if (netwire_sandbox(cs->d, c->id, err) < 0)
+	sysctls = cn_net_sysctls(c);
+	rc = netwire_sandbox(cs->d, c->id, (const char *const *)sysctls, err);
+	create_strv_free(sysctls);
+	if (rc < 0) {
+		rc = -1;
 		goto undo;
+	}
+	rc = -1;
 	for (i = 0; i < neps; i++)
 		if (netwire_attach(cs->d, c->id, &nets[i], &eps[i], (int)i,
 		    i == pub, i == pub ? ports : NULL, i == pub ? nports : 0,

@@ -68,6 +68,7 @@ netwire_bridge(const struct network *n, struct net_bridge *b)
 
 struct netwire_ns_job {
 	const char *path;
+	const char *const *sysctls;
 	int errnum;
 	const char *what;
 };
@@ -99,15 +100,34 @@ netwire_ns_thread(void *arg)
 		j->errnum = errno;
 		j->what = "setting the ports and ping of";
 	}
+	for (size_t i = 0; j->errnum == 0 && j->sysctls != NULL &&
+	    j->sysctls[i] != NULL; i++) {
+		const char *kv = j->sysctls[i], *eq = strchr(kv, '=');
+		char file[256];
+		size_t k, n;
+
+		if (eq == NULL || strncmp(kv, "net.", 4) != 0)
+			continue;
+		n = (size_t)snprintf(file, sizeof file, "/proc/sys/%.*s",
+		    (int)(eq - kv), kv);
+		for (k = 10; k < n && k < sizeof file; k++)
+			if (file[k] == '.')
+				file[k] = '/';
+		if (strstr(file, "..") != NULL || netwire_write(file, eq + 1) < 0) {
+			j->errnum = errno != 0 ? errno : EINVAL;
+			j->what = "setting a --sysctl in";
+		}
+	}
 	if (fd >= 0)
 		close(fd);
 	return NULL;
 }
 
 int
-netwire_sandbox(struct dockerapi *d, const char *container, sdc_error_t *err)
+netwire_sandbox(struct dockerapi *d, const char *container,
+    const char *const *sysctls, sdc_error_t *err)
 {
-	struct netwire_ns_job j = { 0 };
+	struct netwire_ns_job j = { .sysctls = sysctls };
 	pthread_t t;
 	char *path = NULL;
 	int rc;

@@ -166,8 +166,10 @@ int ctrnet_network_gone(struct dockerapi *d, const struct network *n,
 /* netwire.c: the kernel side, through dockerapi/net/net.h */
 /* Where a container's sandbox is (malloc'ed). */
 char *netwire_netns_path(struct dockerapi *d, const char *container);
+/* sysctls: the container's net.* ones, "key=value" (NULL-terminated or
+ * NULL), written in the sandbox, where the runtime may not. */
 int netwire_sandbox(struct dockerapi *d, const char *container,
-    sdc_error_t *err);
+    const char *const *sysctls, sdc_error_t *err);
 int netwire_attach(struct dockerapi *d, const char *container,
     const struct network *net, const struct netep *ep, int index,
     bool default_route, const struct netport *ports, size_t nports,
