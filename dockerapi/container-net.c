@@ -344,8 +344,6 @@ ctrnet_check(struct containers *cs, struct ctr *c, json_t *body,
 char *
 ctrnet_netns_path(struct containers *cs, const struct ctr *c)
 {
-	if (strcmp(plan_mode(c), "network") == 0)
-		return netwire_netns_path(cs->d, c->id);
 	if (strcmp(plan_mode(c), "container") == 0)
 		return netwire_netns_path(cs->d, json_str(PLAN(c), "Container",
 		    ""));
@@ -594,25 +592,6 @@ cn_ports_of_plan(const struct ctr *c, struct netport **out, size_t *n)
 	return 0;
 }
 
-/* HostConfig.Sysctls' net.* as "key=value": the daemon writes them in
- * the sandbox (the runtime, in the container's user namespace, may not
- * write a namespace the host's owns). */
-static char **
-cn_net_sysctls(const struct ctr *c)
-{
-	json_t *a = json_array(), *v;
-	const char *k;
-	char **out;
-
-	json_object_foreach(json_object_get(c->host_config, "Sysctls"), k, v)
-		if (strncmp(k, "net.", 4) == 0 && json_is_string(v))
-			json_array_append_new(a, json_sprintf("%s=%s", k,
-			    json_string_value(v)));
-	out = create_strv(a);
-	json_decref(a);
-	return out;
-}
-
 /* The networks of the container's endpoints, in the endpoints' order. */
 static int
 cn_networks(struct containers *cs, const struct ctr *c, struct netep *eps,
@@ -671,7 +650,6 @@ ctrnet_start(struct containers *cs, struct ctr *c, sdc_error_t *err)
 	struct network *nets = NULL;
 	struct netport *ports = NULL;
 	size_t neps = 0, nports = 0, i, pub = (size_t)-1;
-	char **sysctls;
 	int rc = -1;
 
 	if (strcmp(mode, "none") == 0)
@@ -701,28 +679,49 @@ ctrnet_start(struct containers *cs, struct ctr *c, sdc_error_t *err)
 			    pub != (size_t)-1 ? eps[pub].endpoint_id : "");
 		goto undo;
 	}
-	sysctls = cn_net_sysctls(c);
-	rc = netwire_sandbox(cs->d, c->id, (const char *const *)sysctls, err);
-	create_strv_free(sysctls);
-	if (rc < 0) {
-		rc = -1;
-		goto undo;
-	}
-	rc = -1;
-	for (i = 0; i < neps; i++)
-		if (netwire_attach(cs->d, c->id, &nets[i], &eps[i], (int)i,
-		    i == pub, i == pub ? ports : NULL, i == pub ? nports : 0,
-		    err) < 0)
-			goto undo;
 	if (cn_resolv(cs, c, neps > 0 ? nets[0].gateway : 0, err) < 0 ||
 	    cn_hosts(cs, c, neps > 0 ? eps[0].ip : 0, err) < 0)
 		goto undo;
-	for (i = 0; i < neps; i++)
-		cn_dns_update(cs, &nets[i]);
 	rc = 0;
 	goto out;
 undo:
 	ctrnet_stop(cs, c);
+out:
+	free(ports);
+	neteps_free(eps, neps);
+	if (nets != NULL)
+		networks_free(nets, neps);
+	return rc;
+}
+
+int
+ctrnet_started(struct containers *cs, struct ctr *c, pid_t pid,
+    sdc_error_t *err)
+{
+	struct netep *eps = NULL;
+	struct network *nets = NULL;
+	struct netport *ports = NULL;
+	size_t neps = 0, np = 0, i, pub = (size_t)-1;
+	int rc = -1;
+
+	if (strcmp(plan_mode(c), "network") != 0)
+		return 0;
+	if (neteps_list(cs->d, c->id, NULL, &eps, &neps, err) < 0 ||
+	    cn_networks(cs, c, eps, neps, &nets, err) < 0 ||
+	    netports_list(cs->d, c->id, &ports, &np, err) < 0 ||
+	    netwire_sandbox(cs->d, c->id, pid, err) < 0)
+		goto out;
+	for (i = 0; i < neps; i++)
+		if (!nets[i].internal && pub == (size_t)-1)
+			pub = i;
+	for (i = 0; i < neps; i++)
+		if (netwire_attach(cs->d, c->id, &nets[i], &eps[i], (int)i,
+		    i == pub, i == pub ? ports : NULL, i == pub ? np : 0,
+		    err) < 0)
+			goto out;
+	for (i = 0; i < neps; i++)
+		cn_dns_update(cs, &nets[i]);
+	rc = 0;
 out:
 	free(ports);
 	neteps_free(eps, neps);

@@ -13,6 +13,7 @@
  * stopped it.
  */
 #include <ctype.h>
+#include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -118,6 +119,23 @@ ctr_start_one(struct containers *cs, struct ctr *c, sdc_error_t *err)
 		ctr_rt_error(cs, c, err);
 		if (*err != NULL && (*err)->code == 0)
 			(*err)->code = 400;
+		return -1;
+	}
+	if (ctrnet_started(cs, c, s.pid, err) < 0 && (*err)->errnum == ENOENT) {
+		/* it ran and exited already: nothing left to attach */
+		sdc_error_release(err);
+		ctrnet_stop(cs, c);
+	} else if (*err != NULL) {
+		sdc_error_t ignored = NULL;
+
+		/* no half-networked container: it goes as if it never ran */
+		log_warn("container %s: its networks: %s", c->id,
+		    sdc_error_msg(*err));
+		rt_kill(&cs->rt, c->uuid, SIGKILL, &ignored);
+		sdc_error_release(&ignored);
+		if (s.attach_fd >= 0)
+			close(s.attach_fd);
+		ctrnet_stop(cs, c);
 		return -1;
 	}
 	ops_started_state(cs, c, &s);

@@ -9,26 +9,23 @@
  * apart from another's on the same node, and found again after a
  * restart, so net_sweep removes only what this daemon made.
  *
- * The sandbox belongs to the host's user namespace, so a container's root
- * (an unprivileged host user) has no CAP_NET_BIND_SERVICE there: as
- * Docker does for each container since 20.10, the sandbox gets
- * net.ipv4.ip_unprivileged_port_start=0 (httpd -p 80 binds) and
- * ping_group_range open to all (ping works without a raw socket), written
- * from a short thread that joined it.
+ * The sandbox is the network namespace runc made for the container, in
+ * the container's user namespace, bound at the library's path once the
+ * container runs: a namespace the host's user namespace owned would be
+ * closed to `runc exec` (1.1 joins the user namespace first) and to the
+ * container's root (no CAP_NET_BIND_SERVICE, no net.* sysctls there).
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
-#include <pthread.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <unistd.h>
 
 #include "dockerapi/net/net.h"
-#include "fsutil.h"
 #include "networks.h"
 #include "xalloc.h"
 
@@ -66,85 +63,23 @@ netwire_bridge(const struct network *n, struct net_bridge *b)
 	b->internal = n->internal;
 }
 
-struct netwire_ns_job {
-	const char *path;
-	const char *const *sysctls;
-	int errnum;
-	const char *what;
-};
-
-static int
-netwire_write(const char *file, const char *value)
-{
-	int fd = open(file, O_WRONLY | O_CLOEXEC), rc;
-
-	if (fd < 0)
-		return -1;
-	rc = fd_write_all(fd, value, strlen(value));
-	close(fd);
-	return rc;
-}
-
-static void *
-netwire_ns_thread(void *arg)
-{
-	struct netwire_ns_job *j = arg;
-	int fd = open(j->path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0 || setns(fd, CLONE_NEWNET) < 0) {
-		j->errnum = errno;
-		j->what = "joining";
-	} else if (netwire_write("/proc/sys/net/ipv4/ip_unprivileged_port_start",
-	    "0") < 0 || netwire_write("/proc/sys/net/ipv4/ping_group_range",
-	    "0 2147483647") < 0) {
-		j->errnum = errno;
-		j->what = "setting the ports and ping of";
-	}
-	for (size_t i = 0; j->errnum == 0 && j->sysctls != NULL &&
-	    j->sysctls[i] != NULL; i++) {
-		const char *kv = j->sysctls[i], *eq = strchr(kv, '=');
-		char file[256];
-		size_t k, n;
-
-		if (eq == NULL || strncmp(kv, "net.", 4) != 0)
-			continue;
-		n = (size_t)snprintf(file, sizeof file, "/proc/sys/%.*s",
-		    (int)(eq - kv), kv);
-		for (k = 10; k < n && k < sizeof file; k++)
-			if (file[k] == '.')
-				file[k] = '/';
-		if (strstr(file, "..") != NULL || netwire_write(file, eq + 1) < 0) {
-			j->errnum = errno != 0 ? errno : EINVAL;
-			j->what = "setting a --sysctl in";
-		}
-	}
-	if (fd >= 0)
-		close(fd);
-	return NULL;
-}
-
 int
-netwire_sandbox(struct dockerapi *d, const char *container,
-    const char *const *sysctls, sdc_error_t *err)
+netwire_sandbox(struct dockerapi *d, const char *container, pid_t pid,
+    sdc_error_t *err)
 {
-	struct netwire_ns_job j = { .sysctls = sysctls };
-	pthread_t t;
-	char *path = NULL;
-	int rc;
+	char *path = NULL, ns[64];
+	int rc = 0;
 
 	if (net_sandbox_create(netwire_config(d), container, &path, err) < 0)
 		return -1;
-	j.path = path;
-	if ((rc = pthread_create(&t, NULL, netwire_ns_thread, &j)) != 0) {
-		j.errnum = rc;
-		j.what = "a thread for";
-	} else
-		pthread_join(t, NULL);
+	/* the container's own namespace (its user namespace's) in its place */
+	snprintf(ns, sizeof ns, "/proc/%d/ns/net", (int)pid);
+	if (umount2(path, MNT_DETACH) < 0 ||
+	    mount(ns, path, NULL, MS_BIND, NULL) < 0)
+		rc = sdc_make_error(err, errno, "binding the container's "
+		    "network namespace");
 	free(path);
-	if (j.errnum != 0)
-		return sdc_make_error(err, j.errnum, "%s the container's network "
-		    "namespace", j.what);
-	return 0;
+	return rc;
 }
 
 int

@@ -21,6 +21,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 #include <jansson.h>
 
 #include "dockerapi.h"
@@ -137,15 +138,19 @@ struct ctr;
  * the image's ExposedPorts merged into Config.  Nothing made. */
 int ctrnet_check(struct containers *cs, struct ctr *c, json_t *body,
     const json_t *img, sdc_error_t *err);
-/* The sandbox the runtime joins (rt_spec.netns_path): the container's
- * own, or the one of the container whose network it shares; NULL for
- * --network none.  Free it. */
+/* The sandbox the runtime joins (rt_spec.netns_path): the one of the
+ * container whose network it shares (--network container:), else NULL
+ * (runc makes one, which becomes the sandbox once it runs).  Free it. */
 char *ctrnet_netns_path(struct containers *cs, const struct ctr *c);
 /* Once the row is in: the endpoint rows of the plan. */
 int ctrnet_created(struct containers *cs, struct ctr *c, sdc_error_t *err);
-/* Before the runtime starts it: addresses, ports, sandbox, bridges,
- * endpoints, names, /etc/hosts and /etc/resolv.conf; all or nothing. */
+/* Before the runtime starts it: addresses, ports, /etc/hosts and
+ * /etc/resolv.conf; all or nothing. */
 int ctrnet_start(struct containers *cs, struct ctr *c, sdc_error_t *err);
+/* Once it runs (pid): its namespace as the sandbox, bridges, endpoints,
+ * names; on failure the caller kills it. */
+int ctrnet_started(struct containers *cs, struct ctr *c, pid_t pid,
+    sdc_error_t *err);
 /* It stopped (or its start failed): sandbox, ports, addresses go. */
 void ctrnet_stop(struct containers *cs, struct ctr *c);
 void ctrnet_removed(struct containers *cs, struct ctr *c);
@@ -166,10 +171,10 @@ int ctrnet_network_gone(struct dockerapi *d, const struct network *n,
 /* netwire.c: the kernel side, through dockerapi/net/net.h */
 /* Where a container's sandbox is (malloc'ed). */
 char *netwire_netns_path(struct dockerapi *d, const char *container);
-/* sysctls: the container's net.* ones, "key=value" (NULL-terminated or
- * NULL), written in the sandbox, where the runtime may not. */
-int netwire_sandbox(struct dockerapi *d, const char *container,
-    const char *const *sysctls, sdc_error_t *err);
+/* The running container's network namespace (of process pid) becomes
+ * its sandbox. */
+int netwire_sandbox(struct dockerapi *d, const char *container, pid_t pid,
+    sdc_error_t *err);
 int netwire_attach(struct dockerapi *d, const char *container,
     const struct network *net, const struct netep *ep, int index,
     bool default_route, const struct netport *ports, size_t nports,
