@@ -157,6 +157,9 @@ class Daemons:
         if os.path.isdir(net) and os.path.exists(driver):
             subprocess.run([driver, "-r", net, "sweep", "-", "-"],
                            capture_output=True, timeout=60)
+            # the sandboxes' folder is a mount point of its own
+            subprocess.run(["umount", "-l", os.path.join(net, "netns")],
+                           capture_output=True, timeout=60)
         if os.environ.get("SDCTEST_KEEP"):
             print("kept", self.tmp)
         else:
