@@ -336,6 +336,9 @@ extern const struct adm_cmd_entry adm_cmd_container_inspect_entry;
 extern const struct adm_cmd_entry adm_cmd_container_logs_entry;
 extern const struct adm_cmd_entry adm_cmd_container_stop_entry;
 extern const struct adm_cmd_entry adm_cmd_container_kill_entry;
+/* network.c: every account's networks. */
+extern const struct adm_cmd_entry adm_cmd_network_list_entry;
+extern const struct adm_cmd_entry adm_cmd_network_inspect_entry;
 
 /* logs-usage.c, for the TUI: the rows `logs usage` prints. */
 extern const struct adm_column adm_logs_usage_columns[];

@@ -56,6 +56,8 @@ const struct adm_cmd_entry *const adm_cmd_table[] = {
 	&adm_cmd_logs_usage_entry,
 	&adm_cmd_maint_off_entry,
 	&adm_cmd_maint_on_entry,
+	&adm_cmd_network_inspect_entry,
+	&adm_cmd_network_list_entry,
 	&adm_cmd_tui_entry,
 	NULL
 };

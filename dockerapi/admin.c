@@ -28,6 +28,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "networks.h"
 #include "dockerapi.h"
 #include "jsonutil.h"
 #include "log.h"
@@ -349,6 +350,8 @@ static const struct route admin_routes[] = {
 	{ "GET", "/containers/:id/logs", admin_container_logs, 0, NULL },
 	{ "POST", "/containers/:id/stop", admin_container_stop, 0, NULL },
 	{ "POST", "/containers/:id/kill", admin_container_kill, 0, NULL },
+	{ "GET", "/networks", networks_admin_list, 0, NULL },
+	{ "GET", "/networks/:id", networks_admin_get, 0, NULL },
 	{ NULL, NULL, NULL, 0, NULL },
 };
 

@@ -18,6 +18,7 @@
 #include "jsonutil.h"
 #include "log.h"
 #include "volumes.h"
+#include "networks.h"
 #include "xalloc.h"
 
 /* Each resource file's table, ending with a zeroed entry. */
@@ -27,6 +28,7 @@ static const struct api_endpoint *const api_tables[] = {
 	api_container_endpoints,
 	api_volume_endpoints,
 	api_container_archive_endpoints,
+	api_network_endpoints,
 	NULL,
 };
 

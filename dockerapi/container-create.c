@@ -28,6 +28,7 @@
 #include "jsonutil.h"
 #include "log.h"
 #include "volumes.h"
+#include "networks.h"
 #include "xalloc.h"
 
 #define MIB (1024LL * 1024)
@@ -355,7 +356,8 @@ create_check(struct create_ctx *x, struct http_request *req, int minor,
 	if (packages_choose(d, hc, labels, &x->pkg, err) < 0 ||
 	    options_check(d, config, &x->pkg, &x->opts, err) < 0 ||
 	    quota_check_containers(d, ctr_account(req), err) < 0 ||
-	    capacity_check(d, x->pkg.memory, NULL, err) < 0)
+	    capacity_check(d, x->pkg.memory, NULL, err) < 0 ||
+	    ctrnet_check(x->cs, x->c, config, x->img, err) < 0)
 		return -1;
 	create_limits(x, hc, labels);
 	json_object_set_new(x->c->extra, "LogDiskBytes", json_integer(
@@ -435,6 +437,22 @@ create_ctr_init(struct create_ctx *x, struct http_request *req, char *name)
 	x->c = c;
 }
 
+/* Remove the "net.*" entries of a NULL-terminated vector, in place. */
+static void
+create_drop_net_sysctls(char **v)
+{
+	size_t i, j = 0;
+
+	for (i = 0; v != NULL && v[i] != NULL; i++) {
+		if (strncmp(v[i], "net.", 4) == 0)
+			free(v[i]);
+		else
+			v[j++] = v[i];
+	}
+	if (v != NULL)
+		v[j] = NULL;
+}
+
 static int
 create_make(struct create_ctx *x, sdc_error_t *err)
 {
@@ -443,6 +461,7 @@ create_make(struct create_ctx *x, sdc_error_t *err)
 	sdc_error_t ignored = NULL;
 	struct rt_idmap idmap;
 	struct rt_spec spec;
+	char *netns = NULL;
 	int rc;
 
 	if (isolation_idmap(cs, c->account, &idmap, err) < 0 ||
@@ -453,7 +472,11 @@ create_make(struct create_ctx *x, sdc_error_t *err)
 	create_spec(x, &spec);
 	options_spec(&x->opts, &spec);
 	spec.idmap = idmap;
+	spec.netns_path = netns = ctrnet_netns_path(cs, c);
+	if (netns != NULL)	/* the daemon writes those (container-net.c) */
+		create_drop_net_sysctls(x->opts.sysctls);
 	if ((rc = rt_create(&cs->rt, &spec, err)) < 0) {
+		free(netns);
 		if ((*err)->code == 0)
 			(*err)->code = 400;
 		ctr_rt_error(cs, c, err);
@@ -466,6 +489,13 @@ create_make(struct create_ctx *x, sdc_error_t *err)
 		sdc_error_release(&ignored);
 		cvol_abort(cs->d, c, &x->vols);
 	}
+	/* its networks' rows; a failure takes the container back */
+	if (rc == 0 && (rc = ctrnet_created(cs, c, err)) < 0) {
+		x->c = NULL;
+		ctr_remove(cs, c, true, &ignored);
+		sdc_error_release(&ignored);
+	}
+	free(netns);
 	return rc;
 }
 

@@ -19,6 +19,7 @@
 
 #include "containers.h"
 #include "jsonutil.h"
+#include "networks.h"
 #include "xalloc.h"
 
 /* --- ps --- */
@@ -124,12 +125,13 @@ list_static(struct ctr *c)
 	if (c->ps_json != NULL && c->ps_name != NULL && strcmp(c->ps_name, c->name) == 0)
 		return c->ps_json;
 	cmd = list_command(c);
-	e = json_pack("{s:s,s:[s+],s:s,s:s,s:s,s:I,s:[],s:o,s:{s:s},s:{s:{}},s:o}",
+	e = json_pack("{s:s,s:[s+],s:s,s:s,s:s,s:I,s:o,s:{s:s},s:{s:{}},s:o}",
 	    "Id", c->id, "Names", "/", c->name, "Image", c->image,
 	    "ImageID", c->image_id, "Command", cmd,
-	    "Created", (json_int_t)(c->created / 1000000000), "Ports",
+	    "Created", (json_int_t)(c->created / 1000000000),
 	    "Labels", labels != NULL ? json_incref(labels) : json_object(),
-	    "HostConfig", "NetworkMode", "default",
+	    "HostConfig", "NetworkMode",
+	    json_str(c->host_config, "NetworkMode", "default"),
 	    "NetworkSettings", "Networks",
 	    "Mounts", mounts != NULL ? json_incref(mounts) : json_array());
 	text = json_dumps(e, JSON_COMPACT);
@@ -148,11 +150,15 @@ static void
 list_entry(struct buf *out, struct containers *cs, struct ctr *c, bool size)
 {
 	char status[96];
+	json_t *ports;
 
 	list_status(c, status, sizeof status);
 	buf_puts(out, list_static(c));
-	buf_printf(out, ",\"State\":\"%s\",\"Status\":\"%s\"",
+	buf_printf(out, ",\"State\":\"%s\",\"Status\":\"%s\",\"Ports\":",
 	    ctr_status_word(c), status);
+	ports = ctrnet_ps_ports(cs, c);
+	json_append(out, ports);
+	json_decref(ports);
 	if (size)
 		buf_printf(out, ",\"SizeRw\":%lld,\"SizeRootFs\":0",
 		    (long long)list_size_rw(cs, c));
@@ -323,7 +329,7 @@ ctr_inspect_json(struct containers *cs, const struct ctr *c, int minor)
 	xasprintf(&log, "%s/logs/stdio.log", dir);
 	j = json_pack("{s:s,s:s,s:O,s:O,s:o,s:s,s:s,s:s,s:s,s:s,s:s,s:i,"
 	    "s:s,s:s,s:s,s:s,s:s,s:[],s:O,s:{s:s,s:{s:s}},s:O,s:O,"
-	    "s:{s:s,s:s,s:{},s:s,s:{}}}",
+	    "s:o}",
 	    "Id", c->id, "Created", created,
 	    "Path", json_object_get(c->extra, "Path") ?: json_null(),
 	    "Args", json_object_get(c->extra, "Args") ?: json_null(),
@@ -336,8 +342,7 @@ ctr_inspect_json(struct containers *cs, const struct ctr *c, int minor)
 	    "GraphDriver", "Name", "overlay", "Data", "MergedDir", dir,
 	    "Mounts", json_object_get(c->extra, "Mounts") ?: json_null(),
 	    "Config", c->config,
-	    "NetworkSettings", "Bridge", "", "SandboxID", "", "Ports",
-	    "IPAddress", "", "Networks");
+	    "NetworkSettings", ctrnet_settings(cs, c));
 	if (json_object_get(c->extra, "Path") == NULL)
 		json_decref(json_object_get(j, "Path"));
 	if (json_object_get(c->extra, "Args") == NULL)
@@ -347,6 +352,8 @@ ctr_inspect_json(struct containers *cs, const struct ctr *c, int minor)
 	json_object_set_new(j, "Name", json_sprintf("/%s", c->name));
 	json_object_set_new(j, "HostnamePath", json_sprintf("%s/hostname", dir));
 	json_object_set_new(j, "HostsPath", json_sprintf("%s/hosts", dir));
+	json_object_set_new(j, "ResolvConfPath", json_sprintf("%s/resolv.conf",
+	    dir));
 	free(dir);
 	free(log);
 	(void)minor;

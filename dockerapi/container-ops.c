@@ -13,6 +13,7 @@
  * stopped it.
  */
 #include <ctype.h>
+#include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +25,7 @@
 #include "jsonutil.h"
 #include "log.h"
 #include "volumes.h"
+#include "networks.h"
 #include "xalloc.h"
 
 struct ctr_stopper {
@@ -111,10 +113,30 @@ ctr_start_one(struct containers *cs, struct ctr *c, sdc_error_t *err)
 	    (1024 * 1024), c, err) < 0)
 		return -1;
 	restart_cancel(c);
+	if (ctrnet_start(cs, c, err) < 0)
+		return -1;
 	if (rt_start(&cs->rt, c->uuid, &opts, &s, err) < 0) {
+		ctrnet_stop(cs, c);
 		ctr_rt_error(cs, c, err);
 		if (*err != NULL && (*err)->code == 0)
 			(*err)->code = 400;
+		return -1;
+	}
+	if (ctrnet_started(cs, c, s.pid, err) < 0 && (*err)->errnum == ENOENT) {
+		/* it ran and exited already: nothing left to attach */
+		sdc_error_release(err);
+		ctrnet_stop(cs, c);
+	} else if (*err != NULL) {
+		sdc_error_t ignored = NULL;
+
+		/* no half-networked container: it goes as if it never ran */
+		log_warn("container %s: its networks: %s", c->id,
+		    sdc_error_msg(*err));
+		rt_kill(&cs->rt, c->uuid, SIGKILL, &ignored);
+		sdc_error_release(&ignored);
+		if (s.attach_fd >= 0)
+			close(s.attach_fd);
+		ctrnet_stop(cs, c);
 		return -1;
 	}
 	ops_started_state(cs, c, &s);

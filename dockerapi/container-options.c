@@ -311,35 +311,25 @@ opt_cgroupns(struct opt_ctx *x, const json_t *v, sdc_error_t *err)
 	return 0;
 }
 
-static const char *const opt_networks[] = { "default", "bridge", "none", NULL };
-
+/* The network itself is checked in the caller's account by
+ * container-net.c; here only what is never offered. */
 static int
 opt_network_mode(struct opt_ctx *x, const json_t *v, sdc_error_t *err)
 {
-	return opt_mode(x, v, opt_networks, err);
+	if (opt_want_string(x, v, err) < 0)
+		return -1;
+	if (json_string_value(v) != NULL &&
+	    strcmp(json_string_value(v), "host") == 0)
+		return opt_fail(x, err, "host is not supported: a container must "
+		    "not share the host's network; publish ports with -p");
+	return 0;
 }
 
 static int
 opt_endpoints(struct opt_ctx *x, const json_t *v, sdc_error_t *err)
 {
-	const char *name;
-	json_t *e;
-	size_t i;
-
-	if (v == NULL || json_is_null(v))
-		return 0;
-	if (!json_is_object(v))
+	if (v != NULL && !json_is_null(v) && !json_is_object(v))
 		return opt_fail(x, err, "must be an object");
-	json_object_foreach((json_t *)v, name, e) {
-		for (i = 0; opt_networks[i] != NULL; i++)
-			if (strcmp(name, opt_networks[i]) == 0)
-				break;
-		if (opt_networks[i] == NULL)
-			return opt_refuse(x, name, err);
-		if (!opt_zero(e))
-			return opt_fail(x, err, "settings for network \"%s\" are "
-			    "not supported: %s", name, x->opt->doc);
-	}
 	return 0;
 }
 
@@ -1049,8 +1039,6 @@ opt_mounts(struct opt_ctx *x, const json_t *v, sdc_error_t *err)
 /* --- the table --- */
 
 #define NO_HOST "the container must not reach the host or another container"
-#define NO_NET "containers have a network namespace of their own with " \
-	"loopback only, until networks are offered"
 #define PKG "the package is chosen from it (see Packages), and its limits " \
 	"are the container's"
 
@@ -1079,9 +1067,9 @@ static const struct ctr_option options[] = {
 	  NULL },
 	{ "Config.Env", "-e", OPT_APPLIED, NULL,
 	  "over the image's environment", "[\"A=b\"]", NULL },
-	{ "Config.ExposedPorts", "--expose", OPT_INERT, NULL,
-	  "kept for inspect, as Docker keeps it; nothing is published: "
-	  NO_NET, "{\"80/tcp\": {}}", NULL },
+	{ "Config.ExposedPorts", "--expose", OPT_APPLIED, NULL,
+	  "merged with the image's EXPOSE; what -P publishes",
+	  "{\"80/tcp\": {}}", NULL },
 	{ "Config.Healthcheck", "--health-cmd", OPT_REFUSED, opt_healthcheck,
 	  "health checks are not run here (Test [\"NONE\"] is accepted)",
 	  "{\"Test\": [\"NONE\"]}", "{\"Test\": [\"CMD\", \"true\"]}" },
@@ -1093,11 +1081,12 @@ static const struct ctr_option options[] = {
 	  "the container's labels; reserved ones (triton.*, com.joyent.*) "
 	  "are checked, and the image's reserved labels are dropped",
 	  "{\"team\": \"blue\"}", "{\"triton.bogus\": \"1\"}" },
-	{ "Config.MacAddress", "--mac-address", OPT_REFUSED, NULL, NO_NET,
-	  NULL, "\"02:42:ac:11:00:02\"" },
+	{ "Config.MacAddress", "--mac-address", OPT_APPLIED, NULL,
+	  "the MAC of the container's first network (else 02:42 and its "
+	  "address, as Docker)", "\"02:42:ac:11:00:02\"", "\"zz\"" },
 	{ "Config.NetworkDisabled", "--network none", OPT_INERT, opt_bool,
-	  "every container already has what this asks: " NO_NET, "true",
-	  NULL },
+	  "checked only; --network none is what gives a container no "
+	  "network", "true", NULL },
 	{ "Config.OnBuild", "", OPT_INERT, opt_strings,
 	  "used by image builds only", "[\"RUN true\"]", NULL },
 	{ "Config.OpenStdin", "-i", OPT_APPLIED, opt_bool,
@@ -1204,14 +1193,17 @@ static const struct ctr_option options[] = {
 	  "host devices are not offered: " NO_HOST, NULL,
 	  "[{\"PathOnHost\": \"/dev/null\", \"PathInContainer\": \"/dev/x\", "
 	  "\"CgroupPermissions\": \"rwm\"}]" },
-	{ "HostConfig.Dns", "--dns", OPT_REFUSED, NULL, NO_NET, NULL,
-	  "[\"1.1.1.1\"]" },
-	{ "HostConfig.DnsOptions", "--dns-option", OPT_REFUSED, NULL, NO_NET,
-	  NULL, "[\"ndots:1\"]" },
-	{ "HostConfig.DnsSearch", "--dns-search", OPT_REFUSED, NULL, NO_NET,
-	  NULL, "[\"example.com\"]" },
+	{ "HostConfig.Dns", "--dns", OPT_APPLIED, NULL,
+	  "nameservers in /etc/resolv.conf after the network's own resolver "
+	  "(on its gateway), which keeps answering the containers' names",
+	  "[\"1.1.1.1\"]", "[\"not-an-address\"]" },
+	{ "HostConfig.DnsOptions", "--dns-option", OPT_APPLIED, NULL,
+	  "the options line of /etc/resolv.conf", "[\"ndots:1\"]", NULL },
+	{ "HostConfig.DnsSearch", "--dns-search", OPT_APPLIED, NULL,
+	  "the search line of /etc/resolv.conf", "[\"example.com\"]", NULL },
 	{ "HostConfig.ExtraHosts", "--add-host", OPT_SOME, opt_extra_hosts,
-	  "lines added to /etc/hosts; host-gateway is refused: " NO_NET,
+	  "lines added to /etc/hosts; host-gateway is refused: containers "
+	  "do not reach the host's services",
 	  "[\"db:10.0.0.5\"]", "[\"gw:host-gateway\"]" },
 	{ "HostConfig.GroupAdd", "--group-add", OPT_APPLIED, opt_group_add,
 	  "supplementary groups, names from the image's /etc/group",
@@ -1235,8 +1227,10 @@ static const struct ctr_option options[] = {
 	{ "HostConfig.KernelMemoryTCP", "", OPT_REFUSED, NULL,
 	  "kernel memory limits are deprecated by the kernel", NULL,
 	  "4194304" },
-	{ "HostConfig.Links", "--link", OPT_REFUSED, NULL, NO_NET, NULL,
-	  "[\"other:alias\"]" },
+	{ "HostConfig.Links", "--link", OPT_SOME, NULL,
+	  "the account's own containers only: /etc/hosts entries as Docker's "
+	  "legacy links (no environment variables)", NULL,
+	  "[\"nobody:alias\"]" },
 	{ "HostConfig.LogConfig", "--log-driver", OPT_APPLIED, NULL,
 	  "the drivers ENABLED_LOG_DRIVERS allows, their options checked",
 	  "{\"Type\": \"json-file\", \"Config\": {\"max-size\": \"1m\"}}",
@@ -1264,8 +1258,9 @@ static const struct ctr_option options[] = {
 	{ "HostConfig.NanoCpus", "--cpus", OPT_LIMITED, opt_asked,
 	  "CPUs asked: " PKG, "500000000", "-1" },
 	{ "HostConfig.NetworkMode", "--network", OPT_SOME, opt_network_mode,
-	  "default, bridge and none accepted: " NO_NET, "\"none\"",
-	  "\"host\"" },
+	  "default and bridge (the account's default network), the account's "
+	  "networks by name or id, none, container:<id> of the same account; "
+	  "host is refused: " NO_HOST, "\"none\"", "\"host\"" },
 	{ "HostConfig.OomKillDisable", "--oom-kill-disable", OPT_REFUSED,
 	  NULL, "the node must be able to reclaim a container's memory",
 	  NULL, "true" },
@@ -1278,12 +1273,16 @@ static const struct ctr_option options[] = {
 	  "applied; at most the package's pids limit (its pids in PACKAGES, "
 	  "else DEFAULT_PIDS_LIMIT); more, or unlimited, is refused", "100",
 	  NULL },
-	{ "HostConfig.PortBindings", "-p", OPT_REFUSED, NULL, NO_NET, NULL,
-	  "{\"80/tcp\": [{\"HostPort\": \"8080\"}]}" },
+	{ "HostConfig.PortBindings", "-p", OPT_APPLIED, NULL,
+	  "published on the host's addresses (IPv4, tcp and udp, one port "
+	  "each); a port is held while the container runs, by one container "
+	  "of one account", "{\"80/tcp\": [{\"HostPort\": \"8080\"}]}",
+	  "{\"80/tcp\": [{\"HostPort\": \"99999\"}]}" },
 	{ "HostConfig.Privileged", "--privileged", OPT_REFUSED, NULL, NO_HOST,
 	  NULL, "true" },
-	{ "HostConfig.PublishAllPorts", "-P", OPT_REFUSED, NULL, NO_NET, NULL,
-	  "true" },
+	{ "HostConfig.PublishAllPorts", "-P", OPT_APPLIED, opt_bool,
+	  "every exposed port on a free port of NETWORK_EPHEMERAL_PORTS",
+	  "true", NULL },
 	{ "HostConfig.ReadonlyPaths", "--security-opt systempaths",
 	  OPT_REFUSED, opt_null_only, "the read-only /proc paths are the "
 	  "node's", NULL, "[]" },
@@ -1336,7 +1335,9 @@ static const struct ctr_option options[] = {
 	  NULL, "[\"other:bogus\"]" },
 	/* NetworkingConfig */
 	{ "NetworkingConfig.EndpointsConfig", "--network", OPT_SOME,
-	  opt_endpoints, "default, bridge and none with no settings: " NO_NET,
+	  opt_endpoints, "the network of NetworkMode only, with Aliases, "
+	  "IPAMConfig.IPv4Address (user networks) and MacAddress; more "
+	  "networks through docker network connect",
 	  "{\"default\": {}}", "{\"mynet\": {}}" },
 	{ NULL, NULL, 0, NULL, NULL, NULL, NULL },
 };

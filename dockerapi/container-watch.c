@@ -26,6 +26,7 @@
 
 #include "containers.h"
 #include "log.h"
+#include "networks.h"
 #include "xalloc.h"
 
 enum wait_cond { WAIT_NOT_RUNNING, WAIT_NEXT_EXIT, WAIT_REMOVED };
@@ -219,6 +220,7 @@ watch_exited(struct containers *cs, struct ctr *c)
 	char code[16];
 	sdc_error_t err = NULL;
 
+	ctrnet_stop(cs, c);
 	snprintf(code, sizeof code, "%d", c->st.exit_code);
 	events_container(cs, c, "die", json_pack("{s:s}", "exitCode", code));
 	logs_exited(c);

@@ -23,6 +23,7 @@
 #include "jsonutil.h"
 #include "log.h"
 #include "volumes.h"
+#include "networks.h"
 #include "xalloc.h"
 
 static const char *const ctr_migrations[] = {
@@ -382,6 +383,7 @@ ctr_remove(struct containers *cs, struct ctr *c, bool force, sdc_error_t *err)
 		    "137"));
 	}
 	watch_stop(c);
+	ctrnet_removed(cs, c);
 	if (ctr_delete_row(cs, c->id, err) < 0)
 		log_warn("container %s: removing its row: %s", c->id,
 		    sdc_error_msg(*err));
@@ -538,9 +540,10 @@ containers_init(struct dockerapi *d, sdc_error_t *err)
 	d->containers = cs;
 	events_init(cs);
 	if (store_migrate(d->store, "containers", ctr_migrations, err) < 0 ||
-	    ctr_load(cs, err) < 0)
+	    networks_init(d, err) < 0 || ctr_load(cs, err) < 0)
 		return sdc_error_wrap(err, "containers");
 	ctr_finish_removals(cs);
+	ctrnet_recover(cs);
 	ctr_recover_autoremove(cs);
 	logconfig_init(d);
 	restart_at_daemon_start(cs);

@@ -5,7 +5,7 @@
  * adds nothing of its own beyond the default devices: Docker's capability
  * set, the masked and read-only /proc and /sys paths, /dev, /dev/pts,
  * /dev/shm (64 MiB), /dev/mqueue, a read-only /sys and /sys/fs/cgroup, and
- * /etc/hosts and /etc/hostname bound from the folder.  No rlimits: the
+ * /etc/hosts, /etc/hostname and /etc/resolv.conf bound from the folder.  No rlimits: the
  * container inherits the daemon's, as Docker's inherit dockerd's.  Namespaces: pid,
  * mount, ipc, uts and a new network namespace, in which runc brings up the
  * loopback interface and nothing else, or the one at spec->netns_path
@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "xalloc.h"
 #include "dockerapi/runtime/internal.h"
@@ -162,7 +163,7 @@ rt_bundle_mounts(const struct rt_config *cfg, const struct rt_spec *spec,
     const char *dir)
 {
 	json_t *m = json_array();
-	char *hosts, *hostname;
+	char *hosts, *hostname, *resolv;
 	size_t i;
 
 	json_array_append_new(m, rt_bundle_mount("/proc", "proc", "proc",
@@ -192,12 +193,16 @@ rt_bundle_mounts(const struct rt_config *cfg, const struct rt_spec *spec,
 		rt_bundle_lxcfs_mounts(m, cfg->lxcfs_dir);
 	xasprintf(&hosts, "%s/hosts", dir);
 	xasprintf(&hostname, "%s/hostname", dir);
+	xasprintf(&resolv, "%s/resolv.conf", dir);
 	json_array_append_new(m, rt_bundle_mount("/etc/hosts", "bind", hosts,
 	    "rbind,rprivate"));
 	json_array_append_new(m, rt_bundle_mount("/etc/hostname", "bind",
 	    hostname, "rbind,rprivate"));
+	json_array_append_new(m, rt_bundle_mount("/etc/resolv.conf", "bind",
+	    resolv, "rbind,rprivate"));
 	free(hosts);
 	free(hostname);
+	free(resolv);
 	for (i = 0; i < spec->nmounts; i++)
 		json_array_append_new(m, rt_bundle_mount(spec->mounts[i].destination,
 		    "bind", spec->mounts[i].source, spec->mounts[i].readonly ?
@@ -272,6 +277,14 @@ rt_bundle_etc(const char *dir, const char *hostname, sdc_error_t *err)
 	rc = rt_file_write(path, text, strlen(text), err);
 	free(path);
 	free(text);
+	if (rc < 0)
+		return -1;
+	/* empty until the daemon writes the container's resolvers at each
+	 * start (dockerapi/container-net.c); the bind needs a file */
+	xasprintf(&path, "%s/resolv.conf", dir);
+	if (access(path, F_OK) < 0)
+		rc = rt_file_write(path, "", 0, err);
+	free(path);
 	return rc;
 }
 

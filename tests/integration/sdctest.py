@@ -150,6 +150,16 @@ class Daemons:
     def stop(self):
         for name in list(self.procs):
             self.stop_one(name)
+        # the bridges, rules and names the daemon left for its next start
+        # (every account's default network) go with the test's daemon
+        net = os.path.join(self.tmp, "dockerapi", "net")
+        driver = os.path.join(BIN, "..", "tests", "net-driver")
+        if os.path.isdir(net) and os.path.exists(driver):
+            subprocess.run([driver, "-r", net, "sweep", "-", "-"],
+                           capture_output=True, timeout=60)
+            # the sandboxes' folder is a mount point of its own
+            subprocess.run(["umount", "-l", os.path.join(net, "netns")],
+                           capture_output=True, timeout=60)
         if os.environ.get("SDCTEST_KEEP"):
             print("kept", self.tmp)
         else:

@@ -179,8 +179,8 @@ test_refusals(void **state)
 	    "volume-opt is not offered");
 	refused("{\"HostConfig\": {\"Bogus\": 1}}", "HostConfig.Bogus");
 	refused("{\"Bogus\": \"x\"}", "Config.Bogus");
-	refused("{\"NetworkingConfig\": {\"EndpointsConfig\": {\"net\": {}}}}",
-	    "\"net\" is not supported");
+	refused("{\"HostConfig\": {\"NetworkMode\": \"host\"}}",
+	    "host is not supported");
 	refused("{\"StopSignal\": \"SIGNOPE\"}", "Invalid signal: SIGNOPE");
 }
 

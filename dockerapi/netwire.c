@@ -1,0 +1,171 @@
+/*
+ * netwire.c: the store's networks, endpoints and ports (networks.h) in
+ * the node's networking library's terms (dockerapi/net/net.h): host-order
+ * addresses to network order, MAC text to bytes, a ports list to the
+ * library's, one net_config for the daemon.
+ *
+ * The library keeps its state (sandboxes, aardvark-dns's tables, the
+ * markers of the bridges it made) under <data>/net: one daemon's objects
+ * apart from another's on the same node, and found again after a
+ * restart, so net_sweep removes only what this daemon made.
+ *
+ * The sandbox is the network namespace runc made for the container, in
+ * the container's user namespace, bound at the library's path once the
+ * container runs: a namespace the host's user namespace owned would be
+ * closed to `runc exec` (1.1 joins the user namespace first) and to the
+ * container's root (no CAP_NET_BIND_SERVICE, no net.* sysctls there).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <unistd.h>
+
+#include "dockerapi/net/net.h"
+#include "networks.h"
+#include "xalloc.h"
+
+static struct net_config netwire_cfg;
+
+static const struct net_config *
+netwire_config(struct dockerapi *d)
+{
+	if (netwire_cfg.run_dir == NULL) {
+		char *dir;
+
+		xasprintf(&dir, "%s/net", d->cfg.data_dir);
+		netwire_cfg.run_dir = dir;
+	}
+	return &netwire_cfg;
+}
+
+char *
+netwire_netns_path(struct dockerapi *d, const char *container)
+{
+	char *p;
+
+	xasprintf(&p, "%s/netns/%s", netwire_config(d)->run_dir, container);
+	return p;
+}
+
+static void
+netwire_bridge(const struct network *n, struct net_bridge *b)
+{
+	memset(b, 0, sizeof *b);
+	b->id = n->id;
+	b->subnet.s_addr = htonl(n->subnet);
+	b->prefix = n->prefix;
+	b->gateway.s_addr = htonl(n->gateway);
+	b->internal = n->internal;
+}
+
+int
+netwire_sandbox(struct dockerapi *d, const char *container, pid_t pid,
+    sdc_error_t *err)
+{
+	char *path = NULL, ns[64];
+	int rc = 0;
+
+	if (net_sandbox_create(netwire_config(d), container, &path, err) < 0)
+		return -1;
+	/* the container's own namespace (its user namespace's) in its place */
+	snprintf(ns, sizeof ns, "/proc/%d/ns/net", (int)pid);
+	if (umount2(path, MNT_DETACH) < 0 ||
+	    mount(ns, path, NULL, MS_BIND, NULL) < 0)
+		rc = sdc_make_error(err, errno, "binding the container's "
+		    "network namespace");
+	free(path);
+	return rc;
+}
+
+int
+netwire_attach(struct dockerapi *d, const char *container,
+    const struct network *net, const struct netep *ep, int index,
+    bool default_route, const struct netport *ports, size_t nports,
+    sdc_error_t *err)
+{
+	const struct net_config *cfg = netwire_config(d);
+	struct net_bridge b;
+	struct net_endpoint e = { 0 };
+	struct net_port *p = xcalloc(nports + 1, sizeof *p);
+	unsigned m[6];
+	char ifname[16];
+	size_t i;
+	int rc;
+
+	netwire_bridge(net, &b);
+	snprintf(ifname, sizeof ifname, "eth%d", index);
+	e.bridge = &b;
+	e.ifname = ifname;
+	e.ip.s_addr = htonl(ep->ip);
+	if (sscanf(ep->mac, "%x:%x:%x:%x:%x:%x", &m[0], &m[1], &m[2], &m[3],
+	    &m[4], &m[5]) == 6)
+		for (i = 0; i < 6; i++)
+			e.mac[i] = (uint8_t)m[i];
+	e.default_route = default_route;
+	for (i = 0; i < nports; i++) {
+		p[i].proto = strcmp(ports[i].proto, "udp") == 0 ? IPPROTO_UDP :
+		    IPPROTO_TCP;
+		p[i].host_ip.s_addr = htonl(ports[i].host_ip);
+		p[i].host_port = ports[i].host_port;
+		p[i].container_port = ports[i].container_port;
+	}
+	e.ports = p;
+	e.nports = net->internal ? 0 : nports;
+	rc = net_bridge_ensure(cfg, &b, err) < 0 ||
+	    net_endpoint_attach(cfg, container, &e, err) < 0 ? -1 : 0;
+	free(p);
+	return rc;
+}
+
+int
+netwire_detach(struct dockerapi *d, const char *container,
+    const char *network_id, sdc_error_t *err)
+{
+	return net_endpoint_detach(netwire_config(d), container, network_id,
+	    err);
+}
+
+int
+netwire_destroy(struct dockerapi *d, const char *container, sdc_error_t *err)
+{
+	return net_sandbox_destroy(netwire_config(d), container, err);
+}
+
+int
+netwire_bridge_remove(struct dockerapi *d, const char *network_id,
+    sdc_error_t *err)
+{
+	return net_bridge_remove(netwire_config(d), network_id, err);
+}
+
+int
+netwire_dns(struct dockerapi *d, const struct network *net,
+    const struct netwire_name *v, size_t n, sdc_error_t *err)
+{
+	struct net_dns_entry *e = xcalloc(n + 1, sizeof *e);
+	struct net_bridge b;
+	size_t i;
+	int rc;
+
+	netwire_bridge(net, &b);
+	for (i = 0; i < n; i++) {
+		e[i].container_id = v[i].container;
+		e[i].ip.s_addr = htonl(v[i].ip);
+		e[i].names = v[i].names;
+	}
+	rc = net_dns_set(netwire_config(d), &b, e, n, err);
+	free(e);
+	return rc;
+}
+
+int
+netwire_sweep(struct dockerapi *d, const char *const *networks,
+    const char *const *containers, sdc_error_t *err)
+{
+	return net_sweep(netwire_config(d), networks, containers, err);
+}

@@ -1,0 +1,198 @@
+/*
+ * networks.h: an account's networks as the store keeps them, for the
+ * network routes (networks-api.c) and the containers' side
+ * (container-net.c).  The kernel side is dockerapi/net/net.h.
+ *
+ * Four tables, one component ("networks"): networks (one row a network,
+ * its subnet the record of that subnet's allocation: two live rows never
+ * overlap, and a removed network's subnet is free again only once its row
+ * is gone, after its bridge), network_endpoints (a container's membership
+ * of a network: what it asked, and the address and MAC it holds while it
+ * runs), network_leases (one row per address held, unique per network)
+ * and port_bindings (a published host port, unique on the node whatever
+ * the account: a port belongs to one account).
+ *
+ * Addresses are IPv4, kept as dotted text in the store and as host-order
+ * uint32_t here.
+ */
+#ifndef DOCKERAPI_NETWORKS_H
+#define DOCKERAPI_NETWORKS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <jansson.h>
+
+#include "dockerapi.h"
+
+/* What `docker network ls` calls the account's default network. */
+#define NETWORK_DEFAULT_NAME "bridge"
+
+struct network {
+	char id[65];
+	char account[37];
+	char *name;
+	bool is_default;
+	bool internal;
+	uint32_t subnet;		/* host order */
+	int prefix;
+	uint32_t gateway;
+	uint32_t range;			/* --ip-range; range_prefix 0: none */
+	int range_prefix;
+	json_t *labels;
+	int64_t created;		/* ns since the epoch */
+};
+
+struct netep {
+	char network[65];
+	char container[65];
+	char endpoint_id[65];
+	json_t *aliases;		/* array of strings */
+	uint32_t want_ip;		/* --ip; 0: any */
+	char want_mac[18];		/* --mac-address; "": from the ip */
+	uint32_t ip;			/* held while running; 0: none */
+	char mac[18];
+};
+
+/* networks.c: the tables, IPAM */
+int networks_init(struct dockerapi *d, sdc_error_t *err);
+void network_clear(struct network *n);
+void networks_free(struct network *v, size_t n);
+void neteps_free(struct netep *v, size_t n);
+/* By full id, name, or id prefix, the account's only; "bridge" and
+ * "default" are its default network, made on first use.  404 "network X
+ * not found". */
+int network_find(struct dockerapi *d, const char *account, const char *ref,
+    struct network *out, sdc_error_t *err);
+int network_default(struct dockerapi *d, const char *account,
+    struct network *out, sdc_error_t *err);
+/* The account's networks (every account's when NULL), oldest first. */
+int networks_list(struct dockerapi *d, const char *account,
+    struct network **out, size_t *n, sdc_error_t *err);
+/* A new network from Docker's create body (checked whole first). */
+int network_create(struct dockerapi *d, const char *account,
+    const json_t *body, struct network *out, sdc_error_t *err);
+/* The row goes (its subnet is released): the caller removed the bridge. */
+int network_delete_row(struct dockerapi *d, const struct network *n,
+    sdc_error_t *err);
+
+/* Endpoints of a container, or of a network (the other NULL). */
+int neteps_list(struct dockerapi *d, const char *container,
+    const char *network, struct netep **out, size_t *n, sdc_error_t *err);
+/* 403 when the container already is on the network. */
+int netep_add(struct dockerapi *d, const struct network *net,
+    const char *container, const char *container_name, const json_t *aliases,
+    uint32_t want_ip, const char *want_mac, sdc_error_t *err);
+int netep_remove(struct dockerapi *d, const char *container,
+    const char *network, sdc_error_t *err);
+/* An address (the one asked, else the lowest free of the range) and a MAC
+ * for ep, recorded; 403 when the one asked is taken or outside. */
+int netep_lease(struct dockerapi *d, const struct network *net,
+    struct netep *ep, sdc_error_t *err);
+/* Every address the container holds (all networks, or one) goes. */
+int netep_release(struct dockerapi *d, const char *container,
+    const char *network, sdc_error_t *err);
+
+/* Published ports. */
+struct netport {
+	char proto[4];			/* "tcp", "udp" */
+	uint32_t host_ip;		/* 0: every address */
+	uint16_t host_port;		/* 0 in a request: an ephemeral one */
+	uint16_t container_port;
+};
+/* Record the bindings for container (filling in ephemeral ports); all or
+ * nothing.  A port held by another container, or by a host process,
+ * gives Docker's "Bind for 0.0.0.0:N failed: port is already allocated"
+ * (500). */
+int netports_bind(struct dockerapi *d, const char *account,
+    const char *container, struct netport *ports, size_t n,
+    sdc_error_t *err);
+int netports_release(struct dockerapi *d, const char *container,
+    sdc_error_t *err);
+int netports_list(struct dockerapi *d, const char *container,
+    struct netport **out, size_t *n, sdc_error_t *err);
+
+/* Text forms. */
+void net_ip_str(uint32_t ip, char out[16]);
+int net_ip_parse(const char *s, uint32_t *out);
+/* "a.b.c.d/n"; the address is masked. */
+int net_cidr_parse(const char *s, uint32_t *addr, int *prefix);
+uint32_t net_mask(int prefix);
+
+/* networks-api.c: the routes */
+extern const struct api_endpoint api_network_endpoints[];
+/* The admin API: GET /networks[?account=LOGIN] and /networks/:id, every
+ * account's, each with its "Account" (uuid) and "Login". */
+int networks_admin_list(struct http_request *req, void *arg);
+int networks_admin_get(struct http_request *req, void *arg);
+/* Docker's network JSON (inspect and ls). */
+json_t *network_json(struct dockerapi *d, const struct network *n,
+    bool containers);
+
+/* container-net.c: containers on networks */
+struct containers;
+struct ctr;
+/* At create, after the options: NetworkMode, EndpointsConfig, ports,
+ * links and DNS options checked and resolved into c->extra "NetPlan";
+ * the image's ExposedPorts merged into Config.  Nothing made. */
+int ctrnet_check(struct containers *cs, struct ctr *c, json_t *body,
+    const json_t *img, sdc_error_t *err);
+/* The sandbox the runtime joins (rt_spec.netns_path): the one of the
+ * container whose network it shares (--network container:), else NULL
+ * (runc makes one, which becomes the sandbox once it runs).  Free it. */
+char *ctrnet_netns_path(struct containers *cs, const struct ctr *c);
+/* Once the row is in: the endpoint rows of the plan. */
+int ctrnet_created(struct containers *cs, struct ctr *c, sdc_error_t *err);
+/* Before the runtime starts it: addresses, ports, /etc/hosts and
+ * /etc/resolv.conf; all or nothing. */
+int ctrnet_start(struct containers *cs, struct ctr *c, sdc_error_t *err);
+/* Once it runs (pid): its namespace as the sandbox, bridges, endpoints,
+ * names; on failure the caller kills it. */
+int ctrnet_started(struct containers *cs, struct ctr *c, pid_t pid,
+    sdc_error_t *err);
+/* It stopped (or its start failed): sandbox, ports, addresses go. */
+void ctrnet_stop(struct containers *cs, struct ctr *c);
+void ctrnet_removed(struct containers *cs, struct ctr *c);
+/* The daemon starts: sweep what no live container or network owns and
+ * rebuild what running ones need. */
+void ctrnet_recover(struct containers *cs);
+json_t *ctrnet_settings(struct containers *cs, const struct ctr *c);
+/* ps's Ports of a running container (new reference). */
+json_t *ctrnet_ps_ports(struct containers *cs, const struct ctr *c);
+int ctrnet_connect(struct containers *cs, struct ctr *c,
+    const struct network *n, const json_t *epcfg, sdc_error_t *err);
+int ctrnet_disconnect(struct containers *cs, struct ctr *c,
+    const struct network *n, sdc_error_t *err);
+/* A network is being removed: its bridge and names go. */
+int ctrnet_network_gone(struct dockerapi *d, const struct network *n,
+    sdc_error_t *err);
+
+/* netwire.c: the kernel side, through dockerapi/net/net.h */
+/* Where a container's sandbox is (malloc'ed). */
+char *netwire_netns_path(struct dockerapi *d, const char *container);
+/* The running container's network namespace (of process pid) becomes
+ * its sandbox. */
+int netwire_sandbox(struct dockerapi *d, const char *container, pid_t pid,
+    sdc_error_t *err);
+int netwire_attach(struct dockerapi *d, const char *container,
+    const struct network *net, const struct netep *ep, int index,
+    bool default_route, const struct netport *ports, size_t nports,
+    sdc_error_t *err);
+int netwire_detach(struct dockerapi *d, const char *container,
+    const char *network_id, sdc_error_t *err);
+int netwire_destroy(struct dockerapi *d, const char *container,
+    sdc_error_t *err);
+int netwire_bridge_remove(struct dockerapi *d, const char *network_id,
+    sdc_error_t *err);
+struct netwire_name {
+	const char *container;
+	uint32_t ip;
+	const char *const *names;	/* NULL-terminated */
+};
+int netwire_dns(struct dockerapi *d, const struct network *net,
+    const struct netwire_name *v, size_t n, sdc_error_t *err);
+int netwire_sweep(struct dockerapi *d, const char *const *networks,
+    const char *const *containers, sdc_error_t *err);
+
+#endif

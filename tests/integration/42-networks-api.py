@@ -1,0 +1,332 @@
+#!/usr/bin/python3
+"""Docker's network API over the store, with the real docker CLI over TLS
+and docker-py: create, ls and its filters, inspect, rm, prune, connect
+and disconnect; per-account names (alice and bob both have "web") and
+what bob can do to alice's networks (nothing: not found); --network host
+and another account's container:<id> refused; NetworkSettings in
+inspect; published ports in ps and `docker port`; a port held by another
+container, another account or a host process gives Docker's error and
+leaves nothing held."""
+import importlib
+import json
+import os
+import socket
+import subprocess
+import sys
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import sdctest  # noqa: E402
+
+common = importlib.import_module("76-containers-common")
+
+
+def free_tcp_port():
+    s = socket.socket()
+    s.bind(("0.0.0.0", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class NetworksApi(common.ContainersTest):
+    @classmethod
+    def tearDownClass(cls):
+        for c in (cls.alice, cls.bob):
+            ids = cls.d.docker(c, "ps", "-aq").stdout.split()
+            if ids:
+                cls.d.docker(c, "rm", "-f", *ids)
+            cls.d.docker(c, "network", "prune", "-f")
+        super().tearDownClass()
+
+    def net_inspect(self, name, certs=None):
+        return json.loads(self.ok("network", "inspect", name, certs=certs))[0]
+
+    def test_create_ls_inspect_rm(self):
+        nid = self.ok("network", "create", "--label", "team=blue", "lsnet").strip()
+        self.assertEqual(len(nid), 64)
+        ls = self.ok("network", "ls", "--format", "{{.Name}} {{.Driver}}")
+        self.assertIn("lsnet bridge", ls)
+        self.assertIn("bridge bridge", ls)        # the account's default
+        j = self.net_inspect("lsnet")
+        self.assertEqual(j["Id"], nid)
+        self.assertEqual(j["Scope"], "local")
+        self.assertEqual(j["Driver"], "bridge")
+        self.assertEqual(j["Labels"], {"team": "blue"})
+        self.assertFalse(j["Internal"])
+        sub = j["IPAM"]["Config"][0]["Subnet"]
+        self.assertTrue(sub.endswith("/24"), sub)
+        self.assertEqual(self.net_inspect(nid[:12])["Name"], "lsnet")
+        # filters
+        f = self.ok("network", "ls", "-q", "--no-trunc", "--filter", "label=team=blue").split()
+        self.assertEqual(f, [nid])
+        f = self.ok("network", "ls", "--format", "{{.Name}}", "--filter", "type=custom").split()
+        self.assertIn("lsnet", f)
+        self.assertNotIn("bridge", f)
+        f = self.ok("network", "ls", "--format", "{{.Name}}", "--filter", "type=builtin").split()
+        self.assertEqual(f, ["bridge"])
+        f = self.ok("network", "ls", "--format", "{{.Name}}", "--filter", "name=lsn").split()
+        self.assertEqual(f, ["lsnet"])
+        f = self.ok("network", "ls", "--format", "{{.Name}}", "--filter", "dangling=true").split()
+        self.assertIn("lsnet", f)
+        r = self.fails("network", "ls", "--filter", "type=other")
+        self.assertIn("invalid filter", r.stderr)
+        # duplicates, drivers, options refused clearly
+        r = self.fails("network", "create", "lsnet")
+        self.assertIn("network with name lsnet already exists", r.stderr)
+        r = self.fails("network", "create", "-d", "overlay", "ov")
+        self.assertIn("driver overlay is not supported", r.stderr)
+        r = self.fails("network", "create", "-o", "com.docker.network.bridge.name=x", "opt")
+        self.assertIn("not supported", r.stderr)
+        r = self.fails("network", "create", "--ipv6", "v6")
+        self.assertIn("IPv6", r.stderr)
+        r = self.fails("network", "rm", "bridge")
+        self.assertIn("pre-defined network", r.stderr)
+        self.ok("network", "rm", "lsnet")
+        r = self.fails("network", "inspect", "lsnet")
+        self.assertIn("not found", r.stderr)
+
+    def test_subnets(self):
+        self.ok("network", "create", "--subnet", "10.210.77.0/24", "--gateway",
+                "10.210.77.254", "--ip-range", "10.210.77.128/25", "sub1")
+        cfg = self.net_inspect("sub1")["IPAM"]["Config"][0]
+        self.assertEqual(cfg, {"Subnet": "10.210.77.0/24", "Gateway": "10.210.77.254",
+                               "IPRange": "10.210.77.128/25"})
+        # two live networks never overlap, whatever the account
+        r = self.fails("network", "create", "--subnet", "10.210.77.0/25", "sub2", certs=self.bob)
+        self.assertIn("overlaps", r.stderr)
+        r = self.fails("network", "create", "--subnet", "192.168.1.0/24", "sub3")
+        self.assertIn("not within", r.stderr)
+        # an address from the range, not the gateway
+        self.ok("run", "-d", "--name", "subc", "--network", "sub1", "busybox", "sleep", "60")
+        ip = self.inspect("subc")["NetworkSettings"]["Networks"]["sub1"]["IPAddress"]
+        self.assertEqual(ip, "10.210.77.128")
+        self.ok("rm", "-f", "subc")
+        self.ok("network", "rm", "sub1")
+        # released: the subnet may be had again
+        self.ok("network", "create", "--subnet", "10.210.77.0/24", "sub2", certs=self.bob)
+        self.ok("network", "rm", "sub2", certs=self.bob)
+
+    def test_accounts_apart(self):
+        a = self.ok("network", "create", "web").strip()
+        b = self.ok("network", "create", "web", certs=self.bob).strip()
+        self.assertNotEqual(a, b)
+        sa = self.net_inspect("web")["IPAM"]["Config"][0]["Subnet"]
+        sb = self.net_inspect("web", certs=self.bob)["IPAM"]["Config"][0]["Subnet"]
+        self.assertNotEqual(sa, sb)
+        da = self.net_inspect("bridge")
+        db = self.net_inspect("bridge", certs=self.bob)
+        self.assertNotEqual(da["Id"], db["Id"])
+        self.assertNotEqual(da["IPAM"]["Config"][0]["Subnet"],
+                            db["IPAM"]["Config"][0]["Subnet"])
+        # bob sees only his; alice's by id, prefix: not found
+        ls = self.ok("network", "ls", "-q", "--no-trunc", certs=self.bob).split()
+        self.assertNotIn(a, ls)
+        self.assertNotIn(da["Id"], ls)
+        for ref in (a, a[:12], da["Id"]):
+            r = self.fails("network", "inspect", ref, certs=self.bob)
+            self.assertIn("not found", r.stderr)
+            r = self.fails("network", "rm", ref, certs=self.bob)
+            self.assertIn("not found", r.stderr)
+        self.ok("create", "--name", "bobc", "busybox", "sleep", "60", certs=self.bob)
+        r = self.fails("network", "connect", a, "bobc", certs=self.bob)
+        self.assertIn("not found", r.stderr)
+        r = self.fails("run", "--rm", "--network", a, "busybox", "true", certs=self.bob)
+        self.assertIn("not found", r.stderr)
+        # nor alice's container through container:<id>
+        self.ok("run", "-d", "--name", "alicec", "busybox", "sleep", "60")
+        cid = self.inspect("alicec")["Id"]
+        r = self.fails("run", "--rm", "--network", "container:" + cid, "busybox", "true",
+                       certs=self.bob)
+        self.assertIn("No such container", r.stderr)
+        # the same account may
+        self.ok("run", "--rm", "--network", "container:alicec", "busybox", "true")
+        r = self.fails("run", "--rm", "--network", "host", "busybox", "true")
+        self.assertIn("host is not supported", r.stderr)
+        self.ok("rm", "-f", "alicec")
+        self.ok("rm", "-f", "bobc", certs=self.bob)
+        self.ok("network", "rm", "web")
+        self.ok("network", "rm", "web", certs=self.bob)
+
+    def test_inspect_and_connect(self):
+        self.ok("network", "create", "--subnet", "10.210.90.0/24", "app")
+        self.ok("run", "-d", "--name", "c1", "--network", "app", "--network-alias", "db",
+                "--ip", "10.210.90.50", "--hostname", "one", "busybox", "sleep", "60")
+        j = self.inspect("c1")
+        ns = j["NetworkSettings"]
+        n = ns["Networks"]["app"]
+        self.assertEqual(n["IPAddress"], "10.210.90.50")
+        self.assertEqual(n["IPPrefixLen"], 24)
+        self.assertEqual(n["Gateway"], "10.210.90.1")
+        self.assertEqual(n["MacAddress"], "02:42:0a:d2:5a:32")
+        self.assertEqual(n["Aliases"], ["db"])
+        self.assertEqual(n["IPAMConfig"], {"IPv4Address": "10.210.90.50"})
+        self.assertEqual(n["NetworkID"], self.net_inspect("app")["Id"])
+        self.assertEqual(len(n["EndpointID"]), 64)
+        self.assertIn("c1", n["DNSNames"])
+        self.assertIn("db", n["DNSNames"])
+        self.assertEqual(ns["IPAddress"], "10.210.90.50")
+        self.assertEqual(j["HostConfig"]["NetworkMode"], "app")
+        with open(j["HostsPath"]) as f:
+            hosts = f.read()
+        self.assertIn("10.210.90.50\tone", hosts)
+        with open(j["ResolvConfPath"]) as f:
+            resolv = f.read()
+        self.assertIn("nameserver 10.210.90.1", resolv)
+        cs = self.net_inspect("app")["Containers"]
+        self.assertEqual(cs[j["Id"]]["Name"], "c1")
+        self.assertEqual(cs[j["Id"]]["IPv4Address"], "10.210.90.50/24")
+        # the address is taken while c1 runs
+        r = self.fails("run", "--rm", "--network", "app", "--ip", "10.210.90.50", "busybox",
+                       "true")
+        self.assertIn("Address already in use", r.stderr)
+        r = self.fails("network", "rm", "app")
+        self.assertIn("has active endpoints", r.stderr)
+        # a running container joins and leaves another network
+        self.ok("network", "connect", "--alias", "side", "bridge", "c1")
+        nets = self.inspect("c1")["NetworkSettings"]["Networks"]
+        self.assertEqual(sorted(nets), ["app", "bridge"])
+        self.assertTrue(nets["bridge"]["IPAddress"])
+        r = self.fails("network", "connect", "bridge", "c1")
+        self.assertIn("already exists", r.stderr)
+        self.ok("network", "disconnect", "bridge", "c1")
+        self.assertEqual(sorted(self.inspect("c1")["NetworkSettings"]["Networks"]), ["app"])
+        r = self.fails("network", "disconnect", "bridge", "c1")
+        self.assertIn("not connected", r.stderr)
+        # stopped: no address, the endpoint stays
+        self.ok("stop", "-t", "0", "c1")
+        n = self.inspect("c1")["NetworkSettings"]["Networks"]["app"]
+        self.assertEqual(n["IPAddress"], "")
+        self.assertNotIn(self.inspect("c1")["Id"], self.net_inspect("app")["Containers"])
+        self.ok("rm", "c1")
+        self.ok("network", "rm", "app")
+        # --network none: only "none"
+        self.ok("run", "-d", "--name", "nonet", "--network", "none", "busybox", "sleep", "60")
+        ns = self.inspect("nonet")["NetworkSettings"]
+        self.assertEqual(list(ns["Networks"]), ["none"])
+        self.assertEqual(ns["IPAddress"], "")
+        r = self.fails("run", "--rm", "--network", "none", "-p", "80", "busybox", "true")
+        self.assertIn("conflicting options", r.stderr)
+        self.ok("rm", "-f", "nonet")
+
+    def test_ports(self):
+        port = free_tcp_port()
+        self.ok("run", "-d", "--name", "p1", "-p", "%d:80" % port, "--expose", "81",
+                "busybox", "sleep", "60")
+        j = self.inspect("p1")
+        self.assertEqual(j["NetworkSettings"]["Ports"]["80/tcp"],
+                         [{"HostIp": "0.0.0.0", "HostPort": str(port)}])
+        self.assertIsNone(j["NetworkSettings"]["Ports"]["81/tcp"])
+        self.assertEqual(j["HostConfig"]["PortBindings"]["80/tcp"][0]["HostPort"], str(port))
+        ps = self.ok("ps", "--format", "{{.Names}} {{.Ports}}")
+        self.assertIn("p1 0.0.0.0:%d->80/tcp" % port, ps)
+        self.assertEqual(self.ok("port", "p1", "80").split()[0], "0.0.0.0:%d" % port)
+        # taken: by another container of the account, or of another one
+        for certs in (self.alice, self.bob):
+            r = self.fails("run", "-d", "--name", "p2", "-p", "%d:80" % port, "busybox",
+                           "sleep", "60", certs=certs)
+            self.assertIn("Bind for 0.0.0.0:%d failed: port is already allocated" % port,
+                          r.stderr)
+            self.assertEqual(self.inspect("p2", certs=certs)["State"]["Status"], "created")
+            self.assertEqual(self.inspect("p2", certs=certs)["NetworkSettings"]["Ports"],
+                             {"80/tcp": None})
+            self.ok("rm", "p2", certs=certs)
+        # a host process holds another one: nothing of p3 is held
+        s = socket.socket()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(("0.0.0.0", 0))
+        s.listen(1)
+        held = s.getsockname()[1]
+        free = free_tcp_port()
+        try:
+            r = self.fails("run", "-d", "--name", "p3", "-p", "%d:90" % free,
+                           "-p", "%d:80" % held, "busybox", "sleep", "60")
+            self.assertIn("Bind for 0.0.0.0:%d failed: port is already allocated" % held,
+                          r.stderr)
+        finally:
+            s.close()
+        self.ok("rm", "p3")
+        # the free port of the failed start was not kept
+        self.ok("run", "-d", "--name", "p4", "-p", "%d:90" % free, "busybox", "sleep", "60")
+        # stop releases
+        self.ok("stop", "-t", "0", "p1")
+        self.assertEqual(self.ok("ps", "-a", "--filter", "name=p1", "--format", "{{.Ports}}")
+                         .strip(), "")
+        self.ok("run", "-d", "--name", "p5", "-p", "%d:80" % port, "busybox", "sleep", "60",
+                certs=self.bob)
+        # -P picks from the ephemeral range
+        self.ok("run", "-d", "--name", "p6", "-P", "--expose", "7000", "busybox", "sleep",
+                "60")
+        out = self.ok("port", "p6", "7000/tcp").split()[0]
+        hp = int(out.rsplit(":", 1)[1])
+        self.assertTrue(49153 <= hp <= 60999, out)
+        self.ok("rm", "-f", "p1", "p4", "p6")
+        self.ok("rm", "-f", "p5", certs=self.bob)
+
+    def test_operator_sees_every_account(self):
+        a = self.ok("network", "create", "opsnet").strip()
+        b = self.ok("network", "create", "opsnet", certs=self.bob).strip()
+        self.ok("run", "-d", "--name", "opsc", "--network", "opsnet", "busybox", "sleep", "60")
+        env = dict(os.environ, DOCKERAPI_ADMIN=self.d.admin_socket,
+                   SAPI_URL=self.d.sapi_url, COLUMNS="200")
+        adm = os.path.join(sdctest.BIN, "sdcadm-docker")
+
+        def run(*args):
+            r = subprocess.run([adm] + list(args), env=env, capture_output=True,
+                               text=True, timeout=60)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            return r.stdout
+        rows = json.loads(run("--json", "network", "list"))
+        mine = {(r["account"], r["name"]) for r in rows}
+        self.assertIn(("alice", "opsnet"), mine)
+        self.assertIn(("bob", "opsnet"), mine)
+        only = json.loads(run("--json", "network", "list", "--account", "bob"))
+        self.assertEqual({r["account"] for r in only}, {"bob"})
+        j = json.loads(run("network", "inspect", a[:12]))
+        self.assertEqual(j["Id"], a)
+        self.assertEqual(j["Login"], "alice")
+        self.assertEqual(len(j["Containers"]), 1)
+        ip = self.inspect("opsc")["NetworkSettings"]["IPAddress"]
+        self.assertIn(ip, run("container", "list"))
+        self.ok("rm", "-f", "opsc")
+        self.ok("network", "rm", "opsnet")
+        self.ok("network", "rm", b, certs=self.bob)
+
+    def test_docker_py(self):
+        import docker
+        tls = docker.tls.TLSConfig(
+            client_cert=(os.path.join(self.alice, "cert.pem"),
+                         os.path.join(self.alice, "key.pem")),
+            ca_cert=os.path.join(self.alice, "ca.pem"), verify=True)
+        cl = docker.DockerClient(base_url="https://127.0.0.1:%d" % self.d.docker_port,
+                                 tls=tls, version="1.41")
+        try:
+            net = cl.networks.create("pynet", driver="bridge", labels={"a": "b"})
+            self.assertEqual(cl.networks.get("pynet").id, net.id)
+            self.assertIn("pynet", [n.name for n in cl.networks.list()])
+            self.assertEqual([n.name for n in cl.networks.list(filters={"label": "a=b"})],
+                             ["pynet"])
+            port = free_tcp_port()
+            c = cl.containers.run("busybox", ["sleep", "60"], detach=True, name="pyc",
+                                  ports={"80/tcp": port})
+            c.reload()
+            self.assertEqual(c.ports["80/tcp"][0]["HostPort"], str(port))
+            net.connect(c, aliases=["pyalias"])
+            net.reload()
+            self.assertIn(c.id, net.attrs["Containers"])
+            c.reload()
+            self.assertEqual(c.attrs["NetworkSettings"]["Networks"]["pynet"]["Aliases"],
+                             ["pyalias"])
+            net.disconnect(c)
+            net.reload()
+            self.assertEqual(net.attrs["Containers"], {})
+            c.remove(force=True)
+            net.remove()
+            self.assertNotIn("pynet", [n.name for n in cl.networks.list()])
+        finally:
+            cl.close()
+
+
+if __name__ == "__main__":
+    common.main()

@@ -1,0 +1,153 @@
+#!/usr/bin/python3
+"""Containers on real networks, with the docker CLI over TLS: a published
+port answers from the host (`run -d -p P:80 busybox httpd`), -P and
+`docker port`, two containers of a user network find each other by name
+and alias, --link adds the legacy entry, the default network resolves
+names too, and alice's container cannot reach bob's container's address.
+At the end nothing of the networks is left: no veth, bridge or sandbox
+of ours."""
+import importlib
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import unittest
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import sdctest  # noqa: E402
+
+common = importlib.import_module("76-containers-common")
+
+
+def free_tcp_port():
+    s = socket.socket()
+    s.bind(("0.0.0.0", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def fetch(url, timeout=10):
+    end = time.time() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                return r.read().decode()
+        except OSError:
+            if time.time() > end:
+                raise
+            time.sleep(0.1)
+
+
+class NetworksRun(common.ContainersTest):
+    @classmethod
+    def tearDownClass(cls):
+        for c in (cls.alice, cls.bob):
+            ids = cls.d.docker(c, "ps", "-aq").stdout.split()
+            if ids:
+                cls.d.docker(c, "rm", "-f", *ids)
+            cls.d.docker(c, "network", "prune", "-f")
+        try:
+            super().tearDownClass()
+        finally:
+            sandboxes = os.path.join(cls.d.tmp, "dockerapi", "net", "netns")
+            left = os.listdir(sandboxes) if os.path.isdir(sandboxes) else []
+            assert left == [], "sandboxes left: %s" % left
+
+    def httpd(self, name, *args, certs=None):
+        self.ok("run", "-d", "--name", name, *args, "busybox", "sh", "-c",
+                "mkdir -p /www && echo hello from %s > /www/index.html && "
+                "exec httpd -f -p 80 -h /www" % name, certs=certs)
+
+    def wait_served(self, url, certs=None, network=None):
+        """From a container of the same account: the server answers."""
+        net = ["--network", network] if network else []
+        r = self.sh(*net, "busybox", "sh", "-c",
+                    "i=0; while [ $i -lt 50 ]; do timeout 2 wget -q -O - %s && exit 0; "
+                    "sleep 0.2; i=$((i+1)); done; exit 1" % url, certs=certs)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return r.stdout
+
+    def sh(self, *args, certs=None):
+        """run --rm; a "busybox" command waits for its address first (the
+        network is attached just after the process starts)."""
+        args = list(args)
+        if "busybox" in args:
+            i = args.index("busybox")
+            cmd = args[i + 1:]
+            script = cmd[2] if cmd[:2] == ["sh", "-c"] else " ".join(cmd)
+            args = args[:i] + ["busybox", "sh", "-c",
+                               "i=0; until ip -4 addr show eth0 2>/dev/null | grep -q inet "
+                               "|| [ $i -gt 100 ]; do sleep 0.05; i=$((i+1)); done; "
+                               + script + "; exit $?"]
+        return self.docker(certs or self.alice, "run", "--rm", *args)
+
+    def test_published_port_from_the_host(self):
+        port = free_tcp_port()
+        self.httpd("web1", "-p", "%d:80" % port)
+        self.assertEqual(fetch("http://127.0.0.1:%d/" % port).strip(), "hello from web1")
+        ip = [a for a in subprocess.run(["hostname", "-I"], capture_output=True, text=True)
+              .stdout.split() if "." in a][0]
+        self.assertEqual(fetch("http://%s:%d/" % (ip, port)).strip(), "hello from web1")
+        # -P: a port of the ephemeral range, shown by docker port
+        self.httpd("web2", "-P", "--expose", "80")
+        hp = self.ok("port", "web2", "80/tcp").split()[0].rsplit(":", 1)[1]
+        self.assertEqual(fetch("http://127.0.0.1:%s/" % hp).strip(), "hello from web2")
+        # stopped: the port answers no more and is free again
+        self.ok("rm", "-f", "web1")
+        self.httpd("web3", "-p", "%d:80" % port)
+        self.assertEqual(fetch("http://127.0.0.1:%d/" % port).strip(), "hello from web3")
+        self.ok("rm", "-f", "web2", "web3")
+
+    def test_names_on_a_user_network(self):
+        self.ok("network", "create", "front")
+        self.httpd("srv", "--network", "front", "--network-alias", "api")
+        self.wait_served("http://srv/", network="front")
+        for name in ("srv", "api"):
+            r = self.sh("--network", "front", "busybox", "wget", "-q", "-O", "-",
+                        "http://%s/" % name)
+            self.assertEqual(r.returncode, 0, r.stderr + self.d.log("dockerapi")[-1500:])
+            self.assertEqual(r.stdout.strip(), "hello from srv")
+        # --link: the legacy /etc/hosts entry, under its alias
+        r = self.sh("--network", "front", "--link", "srv:legacy", "busybox", "sh", "-c",
+                    "grep legacy /etc/hosts && wget -q -O - http://legacy/")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("hello from srv", r.stdout)
+        self.ok("rm", "-f", "srv")
+        self.ok("network", "rm", "front")
+
+    def test_default_network_resolves(self):
+        self.httpd("dflt")
+        self.wait_served("http://dflt/")
+        r = self.sh("busybox", "wget", "-q", "-O", "-", "http://dflt/")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout.strip(), "hello from dflt")
+        self.ok("rm", "-f", "dflt")
+
+    def test_accounts_cannot_reach_each_other(self):
+        self.httpd("bobweb", certs=self.bob)
+        bip = self.inspect("bobweb", certs=self.bob)["NetworkSettings"]["IPAddress"]
+        self.assertTrue(bip)
+        # bob's own neighbour reaches it: the server is up
+        self.assertEqual(self.wait_served("http://%s/" % bip, certs=self.bob).strip(),
+                         "hello from bobweb")
+        # alice's does not, on that port or any
+        # (busybox's wget -T crashes: timeout(1) bounds it instead)
+        # (and not as pid 1, which would ignore timeout's signal)
+        r = self.sh("busybox", "sh", "-c", "timeout 3 wget -q -O - http://%s/; exit $?" % bip)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertNotIn("hello", r.stdout)
+        r = self.sh("busybox", "sh", "-c", "timeout 3 nc %s 22 </dev/null; exit $?" % bip)
+        self.assertNotEqual(r.returncode, 0)
+        # nor by name
+        r = self.sh("busybox", "sh", "-c", "timeout 3 wget -q -O - http://bobweb/; exit $?")
+        self.assertNotEqual(r.returncode, 0)
+        self.ok("rm", "-f", "bobweb", certs=self.bob)
+
+
+if __name__ == "__main__":
+    common.main()
