@@ -129,6 +129,41 @@ class FidelityAPI(unittest.TestCase):
         st, _ = self.call("GET", "/_ping")
         self.assertEqual(st, 200)
 
+    def test_setup_k_profile_verifies_with_its_ca(self):
+        home = os.path.join(self.d.tmp, "home-k")
+        os.makedirs(home)
+        key = os.path.join(self.d.tmp, "alice")
+        env = dict(os.environ, HOME=home, SDC_BIN=sdctest.BIN)
+        r = subprocess.run([os.path.join(sdctest.TOP, "sdc-docker-setup.sh"), "-k",
+                            "https://127.0.0.1:%d" % self.d.cloudapi_port, "alice", key],
+                           env=env, capture_output=True, text=True, timeout=60,
+                           stdin=subprocess.DEVNULL)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertIn("export DOCKER_TLS_VERIFY=1", r.stdout)
+        self.assertIn("sha256 Fingerprint=", r.stdout)
+        prof = os.path.join(home, ".sdc", "docker", "alice", "env.sh")
+        with open(prof) as f:
+            self.assertNotIn("DOCKER_CLIENT_TIMEOUT", f.read())
+        script = '. "%s"; export DOCKER_TLS_VERIFY=1; docker info --format "{{.Name}}"' % prof
+        r = subprocess.run(["sh", "-c", script], capture_output=True, text=True, timeout=60,
+                           env=dict(os.environ, HOME=home,
+                                    DOCKER_CONFIG=os.path.join(home, ".docker")))
+        self.assertEqual(r.returncode, 0, r.stderr)
+
+    def test_account_create_with_bad_key_makes_nothing(self):
+        bad = os.path.join(self.d.tmp, "not-a-key.pub")
+        with open(bad, "w") as f:
+            f.write("ssh-rsa notbase64 x\n")
+        for login, key in (("bobby", os.path.join(self.d.tmp, "missing.pub")),
+                           ("carol", bad)):
+            r = subprocess.run([os.path.join(sdctest.BIN, "sdcadm-docker"), "account",
+                                "create", login, "--approved", "--key", key],
+                               env=dict(os.environ, DOCKERAPI_ADMIN=self.d.admin_socket),
+                               capture_output=True, text=True, timeout=60)
+            self.assertNotEqual(r.returncode, 0, r.stdout)
+            st, _ = self.d.admin("GET", "/accounts/" + login)
+            self.assertEqual(st, 404, login + ": " + r.stderr)
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
