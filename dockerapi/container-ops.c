@@ -30,6 +30,7 @@ struct ctr_stopper {
 	struct http_request *req;
 	struct ctr *c;
 	bool restart;
+	bool kill;		/* a SIGKILL's answer: no stop event */
 };
 
 /* The signals seed 002 lists, by Docker's names. */
@@ -304,8 +305,11 @@ ops_exited(struct containers *cs, struct ctr *c)
 		c->stop_timer = NULL;
 	}
 	c->stoppers = NULL;
-	for (next = s; next != NULL; next = next->next)
+	any = false;
+	for (next = s; next != NULL; next = next->next) {
 		restart |= next->restart;
+		any |= !next->kill;
+	}
 	if (any)
 		events_container(cs, c, "stop", NULL);
 	if (restart && !c->removing) {
@@ -332,6 +336,7 @@ ctr_kill(struct http_request *req, void *arg)
 	struct ctr *c = ctr_lookup(req, arg);
 	const char *name = http_query(req, "signal");
 	sdc_error_t err = NULL;
+	struct ctr_stopper *s;
 	char sigtext[16];
 	int sig = SIGKILL;
 
@@ -354,6 +359,18 @@ ctr_kill(struct http_request *req, void *arg)
 	snprintf(sigtext, sizeof sigtext, "%d", sig);
 	events_container(ctrs(arg), c, "kill", json_pack("{s:s}", "signal",
 	    sigtext));
+	if (sig == SIGKILL && ctr_running(c)) {
+		/* As dockerd: a SIGKILL is answered once the container is dead,
+		 * so an inspect right after shows it exited. */
+		s = xcalloc(1, sizeof *s);
+		s->req = req;
+		s->c = c;
+		s->kill = true;
+		s->next = c->stoppers;
+		c->stoppers = s;
+		http_on_close(req, ops_stopper_closed, s);
+		return HTTP_ASYNC;
+	}
 	return http_reply(req, 204, NULL, NULL, 0);
 }
 
