@@ -100,7 +100,7 @@ list_du_cb(const char *path, const struct stat *st, int flag, struct FTW *f)
 	return 0;
 }
 
-static int64_t
+int64_t
 list_size_rw(const struct containers *cs, const struct ctr *c)
 {
 	char *upper;

@@ -463,21 +463,24 @@ ctr_prune(struct http_request *req, void *arg)
 	json_t *deleted = json_array();
 	struct ctr *c, *next;
 	sdc_error_t err = NULL;
+	int64_t size, space = 0;
 
 	for (c = cs->list; c != NULL; c = next) {
 		next = c->next;
 		if (strcmp(c->account, acct) != 0 || ctr_running(c) ||
 		    c->removing || !ops_prune_match(c, filters))
 			continue;
+		size = list_size_rw(cs, c);
 		json_array_append_new(deleted, json_string(c->id));
 		if (ctr_remove(cs, c, false, &err) < 0) {
 			json_array_remove(deleted, json_array_size(deleted) - 1);
 			sdc_error_release(&err);
-		}
+		} else
+			space += size;
 	}
 	json_decref(filters);
-	return api_json(req, 200, json_pack("{s:o,s:i}", "ContainersDeleted",
-	    deleted, "SpaceReclaimed", 0));
+	return api_json(req, 200, json_pack("{s:o,s:I}", "ContainersDeleted",
+	    deleted, "SpaceReclaimed", (json_int_t)space));
 }
 
 int

@@ -116,6 +116,14 @@ class Fidelity(common.ContainersTest):
         self.assertEqual(out["HostConfig"]["Runtime"], "runc")
         self.ok("rm", "keys")
 
+    def test_prune_space_reclaimed(self):
+        self.ok("run", "--name", "fat", "busybox", "sh", "-c",
+                "dd if=/dev/zero of=/big bs=1024 count=3000 2>/dev/null")
+        fat = self.inspect("fat")["Id"]
+        r = self.client().api.prune_containers()
+        self.assertIn(fat, r["ContainersDeleted"])
+        self.assertGreaterEqual(r["SpaceReclaimed"], 3000 * 1024, r)
+        self.fails("inspect", "fat")
 
 if __name__ == "__main__":
     common.main()
