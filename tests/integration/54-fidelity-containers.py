@@ -124,6 +124,17 @@ class Fidelity(common.ContainersTest):
         self.assertIn(fat, r["ContainersDeleted"])
         self.assertGreaterEqual(r["SpaceReclaimed"], 3000 * 1024, r)
         self.fails("inspect", "fat")
+    def test_log_options_as_dockerd(self):
+        r = self.fails("run", "--rm", "--log-driver", "nosuchdriver", "busybox", "true")
+        self.assertIn("logger: no log driver named 'nosuchdriver' is registered", r.stderr)
+        self.ok("run", "--name", "mf", "--log-opt", "max-file=3", "busybox", "echo", "hi")
+        self.assertEqual(self.ok("logs", "mf"), "hi\n")
+        self.assertEqual(self.inspect("mf")["HostConfig"]["LogConfig"]["Config"],
+                         {"max-file": "3"})
+        r = self.fails("run", "--rm", "--log-opt", "max-file=0", "busybox", "true")
+        self.assertIn("max-file cannot be less than 1", r.stderr)
+        self.ok("rm", "mf")
+
 
 if __name__ == "__main__":
     common.main()
