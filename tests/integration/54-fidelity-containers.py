@@ -135,6 +135,20 @@ class Fidelity(common.ContainersTest):
         self.assertIn("max-file cannot be less than 1", r.stderr)
         self.ok("rm", "mf")
 
+    def test_env_without_equals(self):
+        # dockerd: an exec's bare name unsets the container's variable
+        self.ok("run", "-d", "--name", "envc", "-e", "KEEP=1", "-e", "GONE=2",
+                "busybox", "sleep", "60")
+        api = self.client().api
+        ex = api.exec_create("envc", ["env"], environment=["GONE", "NEW=3", "NOPE"])
+        out = api.exec_start(ex["Id"]).decode()
+        lines = out.splitlines()
+        self.assertIn("KEEP=1", lines)
+        self.assertIn("NEW=3", lines)
+        self.assertFalse([l for l in lines if l.startswith("GONE") or l.startswith("NOPE")],
+                         out)
+        self.ok("rm", "-f", "envc")
+
 
 if __name__ == "__main__":
     common.main()
