@@ -149,6 +149,16 @@ class Fidelity(common.ContainersTest):
                          out)
         self.ok("rm", "-f", "envc")
 
+    def test_top_ps_options(self):
+        self.ok("run", "-d", "--name", "topc", "busybox", "sleep", "60")
+        out = self.ok("top", "topc", "-o", "pid,comm").splitlines()
+        self.assertEqual(out[0].split(), ["PID", "COMMAND"], out)
+        self.assertEqual(out[1].split()[1], "sleep", out)
+        self.assertEqual(self.ok("top", "topc", "aux").splitlines()[0].split()[:2],
+                         ["USER", "PID"])
+        self.assertEqual(self.ok("top", "topc", "-ef").splitlines()[0].split()[:2],
+                         ["UID", "PID"])
+        self.ok("rm", "-f", "topc")
 
 if __name__ == "__main__":
     common.main()
