@@ -8,6 +8,9 @@
 PREFIX  ?= /usr/local
 DESTDIR ?=
 BUILD   ?= build
+# `make run`'s listeners; empty: dockerapi's defaults (2376 and 8443).
+DOCKER_PORT ?=
+CLOUDAPI_PORT ?=
 CC      ?= cc
 VERSION := 0.1.0
 
@@ -115,7 +118,7 @@ check:
 run: deps
 	@scripts/deps.sh run
 	@$(MAKE) --no-print-directory $(BINS)
-	@BUILD=$(BUILD) scripts/run.sh
+	@BUILD=$(BUILD) DOCKER_PORT=$(DOCKER_PORT) CLOUDAPI_PORT=$(CLOUDAPI_PORT) scripts/run.sh
 
 bench: all
 	@scripts/deps.sh bench

@@ -637,7 +637,8 @@ env_lines() {
 	local dir=$1
 	printf 'export DOCKER_CERT_PATH=%s\n' "$(shell_word "$dir")"
 	printf 'export DOCKER_HOST=%s\n' "$(shell_word "$docker_host")"
-	printf 'export DOCKER_CLIENT_TIMEOUT=300\n'
+	# Not DOCKER_CLIENT_TIMEOUT: dockerode reads it as milliseconds, so
+	# 300 would fail every call slower than 0.3 s (stats, wait, logs -f).
 	printf 'export COMPOSE_HTTP_TIMEOUT=300\n'
 	if $opt_insecure; then
 		# As Triton's did, -k leaves DOCKER_TLS_VERIFY unset: the endpoint's
@@ -672,6 +673,12 @@ profile_write() {
 	say "Wrote certificate files to $dir" ""
 }
 
+# The CA's SHA-256 fingerprint, as `openssl x509 -fingerprint` prints it.
+ca_fingerprint() {
+	openssl x509 -noout -fingerprint -sha256 -in "$1" 2>/dev/null ||
+	    printf 'sha256 Fingerprint=unknown\n'
+}
+
 summary() {
 	local dir=$1
 	if $opt_shell; then
@@ -685,7 +692,12 @@ summary() {
 	    "    source $(shell_word "$dir/env.sh")" ""
 	if $opt_insecure; then
 		say "Note: -k was given, so the Docker endpoint's certificate is not verified" \
-		    "(DOCKER_TLS_VERIFY is left unset); run again without -k to verify it." ""
+		    "(DOCKER_TLS_VERIFY is left unset); run again without -k to verify it." \
+		    "The endpoint's CA was fetched into $(shell_word "$dir/ca.pem") all the same:" \
+		    "once its fingerprint is the one your operator gives," \
+		    "    $(ca_fingerprint "$dir/ca.pem")" \
+		    "verify against it from then on with:" \
+		    "    export DOCKER_TLS_VERIFY=1" ""
 	fi
 	say "Then you should be able to run 'docker info' and see your account name" \
 	    "'SDCAccount: $account' in the output."

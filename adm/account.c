@@ -134,6 +134,13 @@ account_create_exec(const struct adm_cmd_entry *self, struct adm_ctx *ctx,
 		rc = adm_cmd_usage_error(self, "expected one LOGIN");
 		goto out;
 	}
+	/* Every key file is read before anything is made: a typo in a path
+	 * must not leave an account behind without its key. */
+	for (size_t i = 0; i < keys.n; i++)
+		if (adm_key_check(keys.v[i], &err) < 0) {
+			rc = adm_fail(self, &err);
+			goto out;
+		}
 	json_object_set_new(body, "login", json_string(argv[ind]));
 	if ((acct = adm_admin_call(ctx, "POST", "/accounts", body, &err)) == NULL) {
 		rc = adm_fail(self, &err);
@@ -142,7 +149,17 @@ account_create_exec(const struct adm_cmd_entry *self, struct adm_ctx *ctx,
 	for (size_t i = 0; i < keys.n && rc == ADM_EXIT_OK; i++)
 		if (adm_key_add(ctx, argv[ind], keys.v[i], NULL, NULL, &err) < 0)
 			rc = adm_fail(self, &err);
-	account_print(ctx, acct);
+	if (rc != ADM_EXIT_OK) {
+		/* A key the daemon refused: undo the account, as if never made. */
+		char *path = adm_account_path(argv[ind], "");
+		json_t *gone = adm_admin_call(ctx, "DELETE", path, NULL, &err);
+
+		if (gone == NULL)
+			adm_fail(self, &err);
+		json_decref(gone);
+		free(path);
+	} else
+		account_print(ctx, acct);
 	json_decref(acct);
 out:
 	adm_strv_free(&keys);

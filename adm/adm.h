@@ -294,6 +294,8 @@ char *adm_account_path(const char *login, const char *rest);
  * gets the daemon's answer. */
 int adm_key_add(const struct adm_ctx *ctx, const char *login, const char *file,
     const char *name, json_t **added, sdc_error_t *err);
+/* Whether file holds a key line to add: -1 with the reason when not. */
+int adm_key_check(const char *file, sdc_error_t *err);
 extern const struct adm_cmd_entry adm_cmd_account_create_entry;
 extern const struct adm_cmd_entry adm_cmd_account_list_entry;
 extern const struct adm_cmd_entry adm_cmd_account_get_entry;

@@ -48,6 +48,15 @@ read_key_line(const char *path, sdc_error_t *err)
 }
 
 int
+adm_key_check(const char *file, sdc_error_t *err)
+{
+	char *line = read_key_line(file, err);
+
+	free(line);
+	return line != NULL ? 0 : -1;
+}
+
+int
 adm_key_add(const struct adm_ctx *ctx, const char *login, const char *file,
     const char *name, json_t **added, sdc_error_t *err)
 {

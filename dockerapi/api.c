@@ -43,6 +43,7 @@ int
 api_error(struct http_request *req, int status, const char *fmt, ...)
 {
 	va_list ap;
+	json_t *body;
 	char *msg;
 
 	va_start(ap, fmt);
@@ -51,7 +52,10 @@ api_error(struct http_request *req, int status, const char *fmt, ...)
 	if (status >= 500)
 		log_emit(LOG_WARN, req->req_id, NULL, "%s %s: %d %s", req->method,
 		    req->target, status, msg);
-	http_reply_json(req, status, json_pack("{s:s}", "message", msg));
+	/* A name or path in msg may not be UTF-8: keep the message anyway. */
+	body = json_object();
+	json_object_set_new(body, "message", json_string_lossy(msg));
+	http_reply_json(req, status, body);
 	free(msg);
 	return HTTP_DONE;
 }
@@ -146,6 +150,10 @@ api_route(struct dockerapi *d, struct http_request *req)
 		return route;
 	route = router_match(d->docker_router, req, &status);
 	if (route != NULL)
+		return route;
+	/* Docker's routes that nothing here serves: a 501 naming the
+	 * feature, only once every real route has had its chance. */
+	if (status != 400 && (route = api_unsupported_match(req)) != NULL)
 		return route;
 	if (status == 400)
 		api_error(req, 400, "malformed API version in %s", req->target);

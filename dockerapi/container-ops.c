@@ -33,6 +33,7 @@ struct ctr_stopper {
 	struct http_request *req;
 	struct ctr *c;
 	bool restart;
+	bool kill;		/* a SIGKILL's answer: no stop event */
 };
 
 /* The signals seed 002 lists, by Docker's names. */
@@ -331,8 +332,11 @@ ops_exited(struct containers *cs, struct ctr *c)
 		c->stop_timer = NULL;
 	}
 	c->stoppers = NULL;
-	for (next = s; next != NULL; next = next->next)
+	any = false;
+	for (next = s; next != NULL; next = next->next) {
 		restart |= next->restart;
+		any |= !next->kill;
+	}
 	if (any)
 		events_container(cs, c, "stop", NULL);
 	if (restart && !c->removing) {
@@ -359,6 +363,7 @@ ctr_kill(struct http_request *req, void *arg)
 	struct ctr *c = ctr_lookup(req, arg);
 	const char *name = http_query(req, "signal");
 	sdc_error_t err = NULL;
+	struct ctr_stopper *s;
 	char sigtext[16];
 	int sig = SIGKILL;
 
@@ -381,6 +386,18 @@ ctr_kill(struct http_request *req, void *arg)
 	snprintf(sigtext, sizeof sigtext, "%d", sig);
 	events_container(ctrs(arg), c, "kill", json_pack("{s:s}", "signal",
 	    sigtext));
+	if (sig == SIGKILL && ctr_running(c)) {
+		/* As dockerd: a SIGKILL is answered once the container is dead,
+		 * so an inspect right after shows it exited. */
+		s = xcalloc(1, sizeof *s);
+		s->req = req;
+		s->c = c;
+		s->kill = true;
+		s->next = c->stoppers;
+		c->stoppers = s;
+		http_on_close(req, ops_stopper_closed, s);
+		return HTTP_ASYNC;
+	}
 	return http_reply(req, 204, NULL, NULL, 0);
 }
 
@@ -474,21 +491,24 @@ ctr_prune(struct http_request *req, void *arg)
 	json_t *deleted = json_array();
 	struct ctr *c, *next;
 	sdc_error_t err = NULL;
+	int64_t size, space = 0;
 
 	for (c = cs->list; c != NULL; c = next) {
 		next = c->next;
 		if (strcmp(c->account, acct) != 0 || ctr_running(c) ||
 		    c->removing || !ops_prune_match(c, filters))
 			continue;
+		size = list_size_rw(cs, c);
 		json_array_append_new(deleted, json_string(c->id));
 		if (ctr_remove(cs, c, false, &err) < 0) {
 			json_array_remove(deleted, json_array_size(deleted) - 1);
 			sdc_error_release(&err);
-		}
+		} else
+			space += size;
 	}
 	json_decref(filters);
-	return api_json(req, 200, json_pack("{s:o,s:i}", "ContainersDeleted",
-	    deleted, "SpaceReclaimed", 0));
+	return api_json(req, 200, json_pack("{s:o,s:I}", "ContainersDeleted",
+	    deleted, "SpaceReclaimed", (json_int_t)space));
 }
 
 int

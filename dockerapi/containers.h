@@ -96,6 +96,9 @@ int ctr_rename_row(struct containers *cs, struct ctr *c, const char *name,
     sdc_error_t *err);
 int ctr_stopped_row(struct containers *cs, struct ctr *c, bool stopped,
     sdc_error_t *err);
+/* container-list.c: the bytes of the container's writable layer (ps's
+ * SizeRw, prune's SpaceReclaimed). */
+int64_t list_size_rw(const struct containers *cs, const struct ctr *c);
 /* Remove the folder and the row; events and waiters are told. */
 int ctr_remove(struct containers *cs, struct ctr *c, bool force,
     sdc_error_t *err);

@@ -195,6 +195,10 @@ int api_error(struct http_request *req, int status, const char *fmt, ...)
  * 500), its message as the message. Releases it. */
 int api_error_from(struct http_request *req, sdc_error_t *err);
 int api_json(struct http_request *req, int status, json_t *body);
+/* api-unsupported.c: Docker's route this service does not serve (a 501
+ * naming the feature), tried only after the real routes miss. */
+const struct route *api_unsupported_match(struct http_request *req);
+void api_unsupported_free(void);
 /* The API version the request speaks (minor of 1.x): its prefix, or the
  * newest when it has none. */
 int api_minor(const struct http_request *req);

@@ -235,7 +235,7 @@ exec_start(struct http_request *req, void *arg)
 	struct bufferevent *bev;
 	struct rt_started s;
 	json_t *body;
-	bool detach, tty;
+	bool detach, tty, raw;
 
 	if (e == NULL)
 		return HTTP_DONE;
@@ -245,7 +245,10 @@ exec_start(struct http_request *req, void *arg)
 	if ((body = http_body_json(req, &err)) == NULL)
 		return api_error_from(req, &err);
 	detach = json_bool(body, "Detach", false);
-	tty = json_bool(body, "Tty", json_bool(e->config, "Tty", false));
+	/* As dockerd: the process has a TTY when the exec was created with
+	 * one; the start's Tty only says how the stream is framed. */
+	tty = json_bool(e->config, "Tty", false);
+	raw = json_bool(body, "Tty", tty);
 	json_decref(body);
 	if (!ctr_running(e->c))
 		return api_error(req, 409, "Container %s is not running", e->c->id);
@@ -272,7 +275,7 @@ exec_start(struct http_request *req, void *arg)
 	o.in = json_bool(e->config, "AttachStdin", false);
 	o.out = json_bool(e->config, "AttachStdout", true);
 	o.err = json_bool(e->config, "AttachStderr", true);
-	o.raw = tty;
+	o.raw = raw;
 	attach_open(e->c, bev, s.attach_fd, &o, exec_exited, e);
 	return HTTP_DONE;
 }

@@ -171,14 +171,13 @@ log_check_opts(const struct log_driver *drv, const json_t *opts,
 		if (strcmp(key, "max-file") == 0 &&
 		    ((out->max_file = (int)strtol(v, &end, 10)) < 1 || *end != '\0'))
 			return sdc_make_error_code(err, 422, "invalid log opt "
-			    "max-file \"%s\": expected a number of at least 1", v);
+			    "max-file \"%s\": max-file cannot be less than 1", v);
 		if (drv->required != NULL && strcmp(key, drv->required) == 0 &&
 		    log_check_addr(drv->addr, key, v, err) < 0)
 			return -1;
 	}
-	if (out->max_file > 1 && out->max_size == 0)
-		return sdc_make_error_code(err, 422, "max-file cannot be used "
-		    "without max-size");
+	/* max-file alone is dockerd's too: the files then rotate at the
+	 * operator's DEFAULT_MAX_LOG_SIZE. */
 	if (drv->required != NULL && json_object_get(opts, drv->required) == NULL)
 		return sdc_make_error_code(err, 422, "log opt '%s' is required "
 		    "for the %s log driver", drv->required, drv->name);
@@ -197,8 +196,8 @@ logconfig_validate(struct dockerapi *d, json_t *hc, struct logconfig *out,
 	if (*type == '\0')
 		type = "json-file";
 	if ((drv = log_driver_find(type)) == NULL)
-		return sdc_make_error_code(err, 422, "Unknown log driver \"%s\"",
-		    type);
+		return sdc_make_error_code(err, 400, "logger: no log driver "
+		    "named '%s' is registered", type);
 	if (!log_driver_enabled(d, type))
 		return sdc_make_error_code(err, 422, "Log driver \"%s\" is not "
 		    "enabled (enabled: %s)", type,

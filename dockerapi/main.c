@@ -271,6 +271,7 @@ daemon_free(struct dockerapi *d)
 	if (d->cloudapi_srv) http_server_free(d->cloudapi_srv);
 	if (d->admin_srv) http_server_free(d->admin_srv);
 	if (d->docker_router) router_free(d->docker_router);
+	api_unsupported_free();
 	if (d->cloudapi_router) router_free(d->cloudapi_router);
 	if (d->admin_router) router_free(d->admin_router);
 	limits_free(d);

@@ -51,6 +51,7 @@
 #include <event2/bufferevent.h>
 #include <event2/bufferevent_ssl.h>
 #include <event2/event.h>
+#include <openssl/err.h>
 #include <openssl/ssl.h>
 
 #include "http-internal.h"
@@ -597,6 +598,39 @@ conn_eof(struct http_conn *c)
 		http_conn_close(c);
 }
 
+/* Plain HTTP sent to a TLS listener: OpenSSL spots the request line in
+ * place of a handshake.  Answer as Go's net/http does, so that curl or a
+ * docker CLI without --tls reads why instead of a reset; the words go
+ * straight to the socket, outside TLS, as the client expects. */
+static void
+conn_tls_plain_http(struct http_conn *c)
+{
+	static const char answer[] = "HTTP/1.0 400 Bad Request\r\n\r\n"
+	    "Client sent an HTTP request to an HTTPS server.\n";
+	int fd = bufferevent_getfd(c->bev);
+	char junk[4096];
+	unsigned long e;
+	bool http = false;
+
+	while ((e = bufferevent_get_openssl_error(c->bev)) != 0)
+		if (ERR_GET_LIB(e) == ERR_LIB_SSL &&
+		    ERR_GET_REASON(e) == SSL_R_HTTP_REQUEST)
+			http = true;
+	if (!http)
+		return;
+	if (send(fd, answer, sizeof answer - 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
+		log_debug("http: cannot answer plain HTTP on TLS: %s",
+		    strerror(errno));
+		return;
+	}
+	/* Unread input at close would make the kernel reset the connection,
+	 * which can reach the client before it reads the answer: take the
+	 * rest of the request first, and send a FIN. */
+	for (int i = 0; i < 16 && recv(fd, junk, sizeof junk, MSG_DONTWAIT) > 0; i++)
+		;
+	shutdown(fd, SHUT_WR);
+}
+
 static void
 conn_eventcb(struct bufferevent *bev, short what, void *arg)
 {
@@ -604,8 +638,11 @@ conn_eventcb(struct bufferevent *bev, short what, void *arg)
 
 	if (what & BEV_EVENT_CONNECTED)
 		conn_tls_ready(c);
-	else if (what & BEV_EVENT_ERROR)
+	else if (what & BEV_EVENT_ERROR) {
+		if (c->ssl != NULL && !c->ready)
+			conn_tls_plain_http(c);
 		http_conn_close(c);
+	}
 	else if (what & BEV_EVENT_EOF)
 		conn_eof(c);
 }

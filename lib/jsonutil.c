@@ -113,3 +113,62 @@ json_type_name(const json_t *value)
 	}
 	return "unknown";
 }
+
+/* The length of the well-formed UTF-8 sequence at s (RFC 3629: no
+ * overlong forms, no surrogates, nothing past U+10FFFF), 0 if none. */
+static size_t
+json_utf8_seq(const unsigned char *s)
+{
+	unsigned char c = s[0];
+	size_t n;
+	unsigned lo = 0x80, hi = 0xbf;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 2;
+	else if (c >= 0xe0 && c <= 0xef) {
+		n = 3;
+		if (c == 0xe0)
+			lo = 0xa0;
+		else if (c == 0xed)
+			hi = 0x9f;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		n = 4;
+		if (c == 0xf0)
+			lo = 0x90;
+		else if (c == 0xf4)
+			hi = 0x8f;
+	} else
+		return 0;
+	if (s[1] < lo || s[1] > hi)
+		return 0;
+	for (size_t i = 2; i < n; i++)
+		if (s[i] < 0x80 || s[i] > 0xbf)
+			return 0;
+	return n;
+}
+
+json_t *
+json_string_lossy(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	struct buf b = BUF_INIT;
+	json_t *out;
+	size_t n;
+
+	if ((out = json_string(s)) != NULL)
+		return out;
+	while (*p != '\0') {
+		if ((n = json_utf8_seq(p)) == 0) {
+			buf_append(&b, "\xef\xbf\xbd", 3);
+			p++;
+		} else {
+			buf_append(&b, p, n);
+			p += n;
+		}
+	}
+	out = json_stringn(b.data != NULL ? b.data : "", b.len);
+	buf_free(&b);
+	return out != NULL ? out : json_string("");
+}

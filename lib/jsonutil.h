@@ -29,6 +29,10 @@ bool json_bool(const json_t *obj, const char *key, bool fallback);
 int json_str_req(const json_t *obj, const char *key, const char **out, sdc_error_t *err);
 int json_int_req(const json_t *obj, const char *key, json_int_t *out, sdc_error_t *err);
 
+/* A JSON string of s even when s is not valid UTF-8 (jansson refuses
+ * those): each byte that does not start a well-formed UTF-8 sequence
+ * becomes U+FFFD, as Go's encoding/json writes it. Never NULL. */
+json_t *json_string_lossy(const char *s);
 /* The JSON type's name ("object", "string", ...), for messages. */
 const char *json_type_name(const json_t *value);
 

@@ -2,7 +2,11 @@
 # `make run`: the config service and the Docker endpoint on loopback with
 # their embedded defaults, in the foreground.  Ctrl-C (or SIGTERM) stops
 # both: each finishes the requests it has in flight, then exits.
+# DOCKER_PORT and CLOUDAPI_PORT (make run DOCKER_PORT=12376 ...) move the
+# listeners, e.g. beside a dockerd that holds 2376.
 set -u
+docker_port=${DOCKER_PORT:-2376}
+cloudapi_port=${CLOUDAPI_PORT:-8443}
 BUILD=${BUILD:-build}
 top=$(cd "$(dirname "$0")/.." && pwd)
 bin="$top/$BUILD/bin"
@@ -20,7 +24,12 @@ while [ $i -lt 50 ] && ! curl -sf --unix-socket var/sapi/sapi.sock \
     http://sapi/ping >/dev/null 2>&1; do
 	sleep 0.1; i=$((i + 1))
 done
-"$bin/dockerapi" &
+# dockerapi's own defaults unless a port was given (its Docker default
+# follows USE_TLS: 2376, or 2375 without TLS).
+set --
+[ -n "${DOCKER_PORT:-}" ] && set -- "$@" --listen "127.0.0.1:$docker_port"
+[ -n "${CLOUDAPI_PORT:-}" ] && set -- "$@" --cloudapi-listen "127.0.0.1:$cloudapi_port"
+"$bin/dockerapi" "$@" &
 dockerapi=$!
 
 stop() {
@@ -38,15 +47,17 @@ done
 cat <<MSG
 
 sdc-docker is running:
-  Docker API   tcp://127.0.0.1:2376 (TLS)
-  CloudAPI     https://127.0.0.1:8443
+  Docker API   tcp://127.0.0.1:$docker_port (TLS)
+  CloudAPI     https://127.0.0.1:$cloudapi_port
+  CA           $top/var/dockerapi/tls/ca.pem (the setup script fetches it)
   SAPI         unix:$top/var/sapi/sapi.sock (only you: 0600)
   admin        $top/var/dockerapi/admin.sock
 
 Next, as the operator, add an account with your SSH key:
   DOCKERAPI_ADMIN=$top/var/dockerapi/admin.sock $bin/sdcadm-docker account create jill --approved --key ~/.ssh/id_rsa.pub
 Then, as that user, set up the docker client:
-  $top/sdc-docker-setup.sh -k https://127.0.0.1:8443 jill ~/.ssh/id_rsa
+  CURL_CA_BUNDLE=$top/var/dockerapi/tls/ca.pem \\
+    $top/sdc-docker-setup.sh https://127.0.0.1:$cloudapi_port jill ~/.ssh/id_rsa
 
 Ctrl-C stops both daemons.
 MSG

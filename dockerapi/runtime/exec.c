@@ -17,7 +17,8 @@
 #include "dockerapi/runtime/internal.h"
 
 /* The container's env with the exec's on top: a NULL-terminated array
- * whose strings belong to the config and proc. */
+ * whose strings belong to the config and proc.  An exec entry without
+ * '=' unsets the variable, as dockerd's ReplaceOrAppendEnvValues does. */
 static const char **
 rt_exec_env(const json_t *base, const char *const *add)
 {
@@ -34,13 +35,15 @@ rt_exec_env(const json_t *base, const char *const *add)
 			continue;
 		len = strcspn(e, "=");
 		for (k = 0; k < j; k++)
-			if (strncmp(add[k], e, len) == 0 && add[k][len] == '=')
+			if (strncmp(add[k], e, len) == 0 &&
+			    (add[k][len] == '=' || add[k][len] == '\0'))
 				break;
 		if (k == j)
 			env[m++] = e;
 	}
 	for (k = 0; k < j; k++)
-		env[m++] = add[k];
+		if (strchr(add[k], '=') != NULL)
+			env[m++] = add[k];
 	return env;
 }
 

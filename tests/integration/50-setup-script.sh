@@ -179,11 +179,11 @@ cert.verify_directly_issued_by(cert)
 	    fail "certificate check: $(tail -n 1 "$tmp/py.err")"
 	# env.sh: sourceable by sh and bash, with the right settings.
 	local got
-	got=$(env -i DOCKER_TLS_VERIFY=stale sh -c '. "$1" && echo "$DOCKER_CERT_PATH|$DOCKER_HOST|$DOCKER_CLIENT_TIMEOUT|$COMPOSE_HTTP_TIMEOUT|${DOCKER_TLS_VERIFY-unset}|${DOCKER_TLS-}"' sh "$dir/env.sh")
+	got=$(env -i DOCKER_TLS_VERIFY=stale sh -c '. "$1" && echo "$DOCKER_CERT_PATH|$DOCKER_HOST|${DOCKER_CLIENT_TIMEOUT-unset}|$COMPOSE_HTTP_TIMEOUT|${DOCKER_TLS_VERIFY-unset}|${DOCKER_TLS-}"' sh "$dir/env.sh")
 	if [ -n "$3" ]; then
-		[ "$got" = "$dir|tcp://127.0.0.1:$dport|300|300|1|" ] || fail "env.sh gives $got"
+		[ "$got" = "$dir|tcp://127.0.0.1:$dport|unset|300|1|" ] || fail "env.sh gives $got"
 	else
-		[ "$got" = "$dir|tcp://127.0.0.1:$dport|300|300|unset|1" ] || fail "env.sh gives $got"
+		[ "$got" = "$dir|tcp://127.0.0.1:$dport|unset|300|unset|1" ] || fail "env.sh gives $got"
 	fi
 	bash -n "$dir/env.sh" || fail "env.sh is not valid bash"
 }
@@ -209,13 +209,19 @@ for s in "Setting up Docker client for SDC using:" "    CloudAPI:        $url" \
     "Wrote certificate files to $home/.sdc/docker/jill" \
     "Docker service endpoint is: tcp://127.0.0.1:$dport" \
     "    export DOCKER_CERT_PATH=$home/.sdc/docker/jill" \
-    "    export DOCKER_HOST=tcp://127.0.0.1:$dport" "    export DOCKER_CLIENT_TIMEOUT=300" \
+    "    export DOCKER_HOST=tcp://127.0.0.1:$dport" \
     "    export COMPOSE_HTTP_TIMEOUT=300" "    unset DOCKER_TLS_VERIFY" \
     "    source $home/.sdc/docker/jill/env.sh" "'SDCAccount: jill'" \
-    "the Docker endpoint's certificate is not verified"; do
+    "the Docker endpoint's certificate is not verified" \
+    "The endpoint's CA was fetched into $home/.sdc/docker/jill/ca.pem" \
+    "    $(openssl x509 -noout -fingerprint -sha256 -in "$tmp/ca.pem")" \
+    "    export DOCKER_TLS_VERIFY=1"; do
 	expect out "$s"
 done
+grep -q DOCKER_CLIENT_TIMEOUT "$tmp/out" && fail "DOCKER_CLIENT_TIMEOUT still set"
 [ -s "$tmp/err" ] && fail "unexpected stderr"
+# The CA the note names is the endpoint's (55-dockerapi.py verifies with it).
+cmp -s "$home/.sdc/docker/jill/ca.pem" "$tmp/ca.pem" || fail "the -k profile's ca.pem is not the CA"
 
 # Without -k, verified against the CA curl is given: DOCKER_TLS_VERIFY=1.
 CURL_CA_BUNDLE=$tmp/ca.pem run verified 0 "$url" jill "$tmp/k/ed-ossh"
