@@ -10,13 +10,13 @@
  * folder, 403 for a read-only root filesystem.
  *
  * A tar can be large and the file calls block, so they run on a thread
- * of the request's own, joined to the loop by pipes, as `docker save`
- * does (images-archive.c): GET writes the tar into a pipe the loop copies
- * to the client, reading only while the client keeps up; PUT's body is
- * streamed into a pipe the thread reads, the socket paused while the
- * thread is behind, and the answer goes once both the thread and the
- * body are done.  A client that leaves closes its pipe, which stops the
- * thread at its next read or write.  What is checked before the first
+ * of the request's own, joined to the loop by pipes: GET's tar is written
+ * on thread-stream.c's thread, as `docker save` and `docker export` are,
+ * and copied to the client while it keeps up; PUT's body is fed by
+ * body-pipe.c into a pipe the thread reads, as `docker load` is, and the
+ * answer goes once both the thread and the body are done.  A client that
+ * leaves closes its pipe, which stops the thread at its next read or
+ * write.  What is checked before the first
  * byte (the container, the path, the read-only flag) is answered before
  * anything starts, so a tar stream never has to carry an error.
  */
@@ -29,13 +29,12 @@
 #include <event2/event.h>
 #include <openssl/evp.h>
 
+#include "body-pipe.h"
 #include "containers.h"
 #include "fsutil.h"
 #include "log.h"
+#include "thread-stream.h"
 #include "xalloc.h"
-
-#define CP_CHUNK (128 * 1024)
-#define CP_PENDING_HIGH (1024 * 1024)
 
 struct cpjob {
 	struct dockerapi *d;
@@ -44,17 +43,14 @@ struct cpjob {
 	char *path;
 	struct rt_put_opts put;
 	bool is_put;
+	/* PUT: the thread reads the body from in, fed by body */
 	pthread_t thread;
 	bool running;
-	/* GET: the thread writes fd[1], the loop reads fd[0].
-	 * PUT: the loop writes fd[1], the thread reads fd[0]. */
-	int fd[2];
-	struct event *ev;		/* GET: fd[0] readable; PUT: fd[1]
-					 * writable */
-	int note[2];			/* PUT: closed by the thread at its end */
+	int in;
+	struct body_pipe body;
+	int note[2];			/* closed by the thread at its end */
 	struct event *note_ev;
-	struct buf pending;		/* PUT: body not yet in the pipe */
-	bool paused, body_done, finished;
+	bool finished;
 	int rc;
 	sdc_error_t err;
 };
@@ -70,22 +66,16 @@ cp_close(int *fd)
 static void
 cp_free(struct cpjob *j)
 {
-	if (j->ev != NULL)
-		event_free(j->ev);
 	if (j->note_ev != NULL)
 		event_free(j->note_ev);
-	/* the loop's ends first: the thread then stops at its next call */
-	cp_close(j->is_put ? &j->fd[1] : &j->fd[0]);
+	/* the loop's end first: the thread then stops at its next read */
+	body_pipe_close(&j->body);
 	if (j->running)
 		pthread_join(j->thread, NULL);
-	cp_close(&j->fd[0]);
-	cp_close(&j->fd[1]);
+	cp_close(&j->in);
 	cp_close(&j->note[0]);
 	cp_close(&j->note[1]);
-	if (j->paused && j->req != NULL)
-		http_pause_body(j->req, false);
 	rt_root_close(&j->root);
-	buf_free(&j->pending);
 	sdc_error_release(&j->err);
 	free(j->path);
 	free(j);
@@ -161,7 +151,7 @@ cp_job(struct http_request *req, struct dockerapi *d, const char *path)
 	j = xcalloc(1, sizeof *j);
 	j->d = d;
 	j->req = req;
-	j->fd[0] = j->fd[1] = j->note[0] = j->note[1] = -1;
+	j->in = j->body.fd = j->note[0] = j->note[1] = -1;
 	j->root.fd = -1;
 	j->path = xstrdup(path);
 	if (rt_root_open(&ctrs(d)->rt, c->uuid, &j->root, &err) < 0) {
@@ -226,67 +216,18 @@ cp_head(struct http_request *req, void *arg)
 /* ---- GET: the tar out ---- */
 
 static int
-cp_get_write(void *arg, const void *data, size_t len)
-{
-	return fd_write_all(*(int *)arg, data, len);
-}
-
-static void *
-cp_get_main(void *arg)
+cp_get_run(void *arg, thread_stream_write_fn *write, void *warg,
+    sdc_error_t *err)
 {
 	struct cpjob *j = arg;
 
-	j->rc = rt_archive_get(&j->root, j->path, cp_get_write, &j->fd[1],
-	    &j->err);
-	cp_close(&j->fd[1]);
-	return NULL;
+	return rt_archive_get(&j->root, j->path, write, warg, err);
 }
 
 static void
-cp_get_end(struct cpjob *j)
+cp_get_done(void *arg)
 {
-	pthread_join(j->thread, NULL);
-	j->running = false;
-	if (j->rc < 0)
-		log_emit(LOG_WARN, j->req->req_id, NULL, "archive of %s stopped: "
-		    "%s", j->path, sdc_error_msg(j->err));
-	http_stream_end(j->req);
-	http_on_close(j->req, NULL, NULL);
-	cp_free(j);
-}
-
-static void cp_get_resume(struct http_request *req, void *arg);
-
-static void
-cp_get_readable(evutil_socket_t fd, short what, void *arg)
-{
-	struct cpjob *j = arg;
-	char buf[CP_CHUNK];
-	ssize_t n;
-
-	while (http_stream_pending(j->req) < CP_PENDING_HIGH) {
-		n = read(j->fd[0], buf, sizeof buf);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return;		/* EAGAIN: the thread is behind */
-		if (n == 0) {
-			cp_get_end(j);
-			return;
-		}
-		http_stream_write(j->req, buf, (size_t)n);
-	}
-	event_del(j->ev);
-	http_stream_on_drain(j->req, cp_get_resume, j);
-}
-
-static void
-cp_get_resume(struct http_request *req, void *arg)
-{
-	struct cpjob *j = arg;
-
-	http_stream_on_drain(req, NULL, NULL);
-	event_add(j->ev, NULL);
+	cp_free(arg);
 }
 
 static void
@@ -295,30 +236,21 @@ cp_on_close(struct http_request *req, void *arg)
 	struct cpjob *j = arg;
 
 	j->req = NULL;
+	j->body.req = NULL;
 	cp_free(j);
 }
 
 static int
 cp_get_start(struct cpjob *j)
 {
-	int r;
+	sdc_error_t err = NULL;
 
-	if (pipe2(j->fd, O_CLOEXEC) < 0) {
-		api_error(j->req, 500, "copying: %s", strerror(errno));
+	if (thread_stream_start(j->req, j->d->base, "docker cp",
+	    "application/x-tar", cp_get_run, cp_get_done, j, &err) < 0) {
+		api_error(j->req, 500, "copying: %s", sdc_error_msg(err));
+		sdc_error_release(&err);
 		return -1;
 	}
-	(void)fcntl(j->fd[0], F_SETPIPE_SZ, CP_PENDING_HIGH);
-	(void)fcntl(j->fd[0], F_SETFL, O_NONBLOCK);
-	if ((r = pthread_create(&j->thread, NULL, cp_get_main, j)) != 0) {
-		api_error(j->req, 500, "copying: %s", strerror(r));
-		return -1;
-	}
-	j->running = true;
-	http_stream_start(j->req, 200, "application/x-tar");
-	j->ev = event_new(j->d->base, j->fd[0], EV_READ | EV_PERSIST,
-	    cp_get_readable, j);
-	event_add(j->ev, NULL);
-	http_on_close(j->req, cp_on_close, j);
 	return 0;
 }
 
@@ -392,35 +324,23 @@ cp_put_main(void *arg)
 	struct cpjob *j = arg;
 	char drain[4096];
 
-	j->rc = rt_archive_put(&j->root, j->path, &j->put, j->fd[0], &j->err);
+	j->rc = rt_archive_put(&j->root, j->path, &j->put, j->in, &j->err);
 	/* the loop sees the end as EOF on note: close the body's end first,
 	 * so that what the client still sends is dropped, not queued */
-	while (j->rc == 0 && read(j->fd[0], drain, sizeof drain) > 0)
+	while (j->rc == 0 && read(j->in, drain, sizeof drain) > 0)
 		;
-	cp_close(&j->fd[0]);
+	cp_close(&j->in);
 	cp_close(&j->note[1]);
 	return NULL;
 }
 
-static void
-cp_put_close_body(struct cpjob *j)
-{
-	if (j->ev != NULL)
-		event_free(j->ev);
-	j->ev = NULL;
-	cp_close(&j->fd[1]);
-	buf_free(&j->pending);
-	if (j->paused && j->req != NULL)
-		http_pause_body(j->req, false);
-	j->paused = false;
-}
-
+/* Both the thread and the body are done: the answer. */
 static void
 cp_put_maybe_answer(struct cpjob *j)
 {
 	struct http_request *req = j->req;
 
-	if (!j->finished || !j->body_done || req == NULL)
+	if (!j->finished || !j->body.done || req == NULL)
 		return;
 	if (j->rc < 0) {
 		log_emit(LOG_INFO, req->req_id, NULL, "extracting into %s: %s",
@@ -430,7 +350,14 @@ cp_put_maybe_answer(struct cpjob *j)
 		http_reply(req, 200, "text/plain", NULL, 0);
 	http_on_close(req, NULL, NULL);
 	j->req = NULL;
+	j->body.req = NULL;
 	cp_free(j);
+}
+
+static void
+cp_put_body_end(void *arg)
+{
+	cp_put_maybe_answer(arg);
 }
 
 static void
@@ -446,78 +373,8 @@ cp_put_note(evutil_socket_t fd, short what, void *arg)
 	pthread_join(j->thread, NULL);
 	j->running = false;
 	j->finished = true;
-	cp_put_close_body(j);	/* the rest of the body is dropped */
+	body_pipe_close(&j->body);	/* the rest of the body is dropped */
 	cp_put_maybe_answer(j);
-}
-
-/* Write what the pipe takes; false when the thread no longer reads. */
-static bool
-cp_put_flush(struct cpjob *j)
-{
-	ssize_t n;
-
-	while (j->pending.len > 0) {
-		n = write(j->fd[1], j->pending.data, j->pending.len);
-		if (n > 0) {
-			buf_consume(&j->pending, (size_t)n);
-			continue;
-		}
-		if (n < 0 && errno == EINTR)
-			continue;
-		return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
-	}
-	return true;
-}
-
-static void
-cp_put_after_write(struct cpjob *j, bool ok)
-{
-	if (!ok) {
-		cp_put_close_body(j);
-		return;
-	}
-	if (j->pending.len > 0) {
-		event_add(j->ev, NULL);
-		if (!j->paused && j->pending.len >= CP_PENDING_HIGH) {
-			j->paused = true;
-			http_pause_body(j->req, true);
-		}
-		return;
-	}
-	event_del(j->ev);
-	if (j->paused) {
-		j->paused = false;
-		http_pause_body(j->req, false);
-	}
-	if (j->body_done)
-		cp_put_close_body(j);
-}
-
-static void
-cp_put_writable(evutil_socket_t fd, short what, void *arg)
-{
-	struct cpjob *j = arg;
-
-	cp_put_after_write(j, cp_put_flush(j));
-}
-
-static int
-cp_put_sink(struct http_request *req, const char *data, size_t len, void *arg)
-{
-	struct cpjob *j = arg;
-
-	if (len == 0) {
-		j->body_done = true;
-		if (j->fd[1] >= 0 && j->pending.len == 0)
-			cp_put_close_body(j);
-		cp_put_maybe_answer(j);
-		return 0;
-	}
-	if (j->fd[1] < 0)
-		return 0;
-	buf_append(&j->pending, data, len);
-	cp_put_after_write(j, cp_put_flush(j));
-	return 0;
 }
 
 /* The destination must be a folder (links followed inside the root). */
@@ -555,26 +412,29 @@ cp_put_check(struct cpjob *j)
 static int
 cp_put_start(struct cpjob *j)
 {
+	sdc_error_t err = NULL;
 	int r;
 
-	if (pipe2(j->fd, O_CLOEXEC) < 0 || pipe2(j->note, O_CLOEXEC) < 0) {
+	if (body_pipe_open(&j->body, &j->in, &err) < 0) {
+		api_error(j->req, 500, "copying: %s", sdc_error_msg(err));
+		sdc_error_release(&err);
+		return -1;
+	}
+	if (pipe2(j->note, O_CLOEXEC) < 0) {
 		api_error(j->req, 500, "copying: %s", strerror(errno));
 		return -1;
 	}
-	(void)fcntl(j->fd[1], F_SETPIPE_SZ, CP_PENDING_HIGH);
-	(void)fcntl(j->fd[1], F_SETFL, O_NONBLOCK);
 	(void)fcntl(j->note[0], F_SETFL, O_NONBLOCK);
 	if ((r = pthread_create(&j->thread, NULL, cp_put_main, j)) != 0) {
 		api_error(j->req, 500, "copying: %s", strerror(r));
 		return -1;
 	}
 	j->running = true;
-	j->ev = event_new(j->d->base, j->fd[1], EV_WRITE, cp_put_writable, j);
 	j->note_ev = event_new(j->d->base, j->note[0], EV_READ | EV_PERSIST,
 	    cp_put_note, j);
 	event_add(j->note_ev, NULL);
 	http_on_close(j->req, cp_on_close, j);
-	http_stream_body(j->req, cp_put_sink, j);
+	body_pipe_start(&j->body, j->req, j->d->base, cp_put_body_end, j);
 	return 0;
 }
 

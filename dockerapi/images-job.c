@@ -8,27 +8,21 @@
  * when the client goes.  Answering while the body is still arriving would
  * leave the HTTP layer calling a sink whose owner is gone.
  *
- * The body goes to the job through a non-blocking pipe.  When the job reads
- * slower than the client sends, what does not fit waits in `pending`, and
- * above a mark the socket is paused (http_pause_body) until the pipe has
- * taken it: a load of a large archive costs a bounded amount of memory.
- * When the job stops reading (it failed, or the archive ended early), the
- * rest of the body is read and dropped so the client can read its answer.
+ * The body goes to the job through a pipe fed at the job's pace
+ * (body-pipe.c): a load of a large archive costs a bounded amount of
+ * memory, and when the job stops reading (it failed, or the archive ended
+ * early), the rest of the body is read and dropped so the client can read
+ * its answer.
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 #include <event2/event.h>
 
+#include "body-pipe.h"
 #include "images-api.h"
 #include "jsonutil.h"
 #include "log.h"
 #include "xalloc.h"
-
-#define IMGJOB_PENDING_HIGH (1024 * 1024)
-#define IMGJOB_PIPE_SIZE (1024 * 1024)
 
 struct imgjob {
 	struct dockerapi *d;
@@ -37,11 +31,7 @@ struct imgjob {
 	struct images_job *job;
 	struct event *ev;               /* the job's fd */
 	bool streaming;                 /* the 200 has gone out */
-	/* the body, with IMGJOB_BODY */
-	int fd;                         /* the pipe's write end; -1 once closed */
-	struct event *wev;              /* fd writable */
-	struct buf pending;
-	bool paused, body_done;
+	struct body_pipe body;          /* with IMGJOB_BODY; done without */
 	/* the result */
 	json_t *answer;                 /* on success, instead of a stream */
 	bool finished;
@@ -57,20 +47,15 @@ imgjob_new(struct dockerapi *d, struct http_request *req, unsigned flags,
     int *body_fd)
 {
 	struct imgjob *j = xcalloc(1, sizeof *j);
-	int p[2];
 
 	j->d = d;
 	j->req = req;
 	j->flags = flags;
-	j->fd = -1;
-	j->body_done = !(flags & IMGJOB_BODY);
-	if ((flags & IMGJOB_BODY) && pipe2(p, O_CLOEXEC) == 0) {
-		(void)fcntl(p[1], F_SETPIPE_SZ, IMGJOB_PIPE_SIZE);
-		(void)fcntl(p[1], F_SETFL, O_NONBLOCK);
-		j->fd = p[1];
-		*body_fd = p[0];
-	} else if (flags & IMGJOB_BODY)
-		*body_fd = -1;  /* the job fails reading it; the body is dropped */
+	j->body.fd = -1;
+	j->body.done = !(flags & IMGJOB_BODY);
+	/* without a pipe, the job fails reading it; the body is dropped */
+	if (flags & IMGJOB_BODY)
+		(void)body_pipe_open(&j->body, body_fd, NULL);
 	j->next = imgjobs;
 	if (imgjobs != NULL)
 		imgjobs->prev = j;
@@ -79,31 +64,15 @@ imgjob_new(struct dockerapi *d, struct http_request *req, unsigned flags,
 }
 
 static void
-imgjob_close_body(struct imgjob *j)
-{
-	if (j->wev != NULL)
-		event_free(j->wev);
-	j->wev = NULL;
-	if (j->fd >= 0)
-		close(j->fd);
-	j->fd = -1;
-	buf_free(&j->pending);
-	if (j->paused && j->req != NULL)
-		http_pause_body(j->req, false);
-	j->paused = false;
-}
-
-static void
 imgjob_free(struct imgjob *j)
 {
 	/* the pipe first: a worker blocked reading it must see its end */
-	imgjob_close_body(j);
+	body_pipe_close(&j->body);
 	if (j->ev != NULL)
 		event_free(j->ev);
 	images_job_free(j->job);
 	json_decref(j->answer);
 	sdc_error_release(&j->err);
-	buf_free(&j->pending);
 	if (j->prev != NULL)
 		j->prev->next = j->next;
 	else
@@ -152,7 +121,7 @@ imgjob_event(void *arg, const struct images_event *ev)
 static void
 imgjob_maybe_answer(struct imgjob *j)
 {
-	if (!j->finished || !j->body_done)
+	if (!j->finished || !j->body.done)
 		return;
 	if (j->rc > 0 && j->answer != NULL && !j->streaming) {
 		api_json(j->req, 200, j->answer);       /* takes it */
@@ -193,79 +162,14 @@ imgjob_on_close(struct http_request *req, void *arg)
 	struct imgjob *j = arg;
 
 	j->req = NULL;
+	j->body.req = NULL;
 	imgjob_free(j);
 }
 
-/* Write what the pipe takes; false when the job no longer reads. */
-static bool
-imgjob_flush(struct imgjob *j)
-{
-	ssize_t n;
-
-	while (j->pending.len > 0) {
-		n = write(j->fd, j->pending.data, j->pending.len);
-		if (n > 0) {
-			buf_consume(&j->pending, (size_t)n);
-			continue;
-		}
-		if (n < 0 && errno == EINTR)
-			continue;
-		return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
-	}
-	return true;
-}
-
-/* After a write: wait for the pipe while something is pending, pause the
- * client while much is; end the job's input after the body's end. */
 static void
-imgjob_after_write(struct imgjob *j, bool ok)
+imgjob_body_end(void *arg)
 {
-	if (!ok) {
-		imgjob_close_body(j);   /* the job stopped reading: drop the rest */
-		return;
-	}
-	if (j->pending.len > 0) {
-		event_add(j->wev, NULL);
-		if (!j->paused && j->pending.len >= IMGJOB_PENDING_HIGH) {
-			j->paused = true;
-			http_pause_body(j->req, true);
-		}
-		return;
-	}
-	event_del(j->wev);
-	if (j->paused) {
-		j->paused = false;
-		http_pause_body(j->req, false);
-	}
-	if (j->body_done)
-		imgjob_close_body(j);
-}
-
-static void
-imgjob_on_writable(evutil_socket_t fd, short what, void *arg)
-{
-	struct imgjob *j = arg;
-
-	imgjob_after_write(j, imgjob_flush(j));
-}
-
-static int
-imgjob_sink(struct http_request *req, const char *data, size_t len, void *arg)
-{
-	struct imgjob *j = arg;
-
-	if (len == 0) {
-		j->body_done = true;
-		if (j->fd >= 0 && j->pending.len == 0)
-			imgjob_close_body(j);
-		imgjob_maybe_answer(j);
-		return 0;
-	}
-	if (j->fd < 0)
-		return 0;
-	buf_append(&j->pending, data, len);
-	imgjob_after_write(j, imgjob_flush(j));
-	return 0;
+	imgjob_maybe_answer(arg);
 }
 
 void
@@ -285,11 +189,8 @@ imgjob_run(struct imgjob *j, struct images_job *job)
 	    imgjob_on_job, j);
 	event_add(j->ev, NULL);
 	http_on_close(j->req, imgjob_on_close, j);
-	if (j->flags & IMGJOB_BODY) {
-		if (j->fd >= 0)
-			j->wev = event_new(base, j->fd, EV_WRITE, imgjob_on_writable, j);
-		http_stream_body(j->req, imgjob_sink, j);
-	}
+	if (j->flags & IMGJOB_BODY)
+		body_pipe_start(&j->body, j->req, base, imgjob_body_end, j);
 	return HTTP_ASYNC;
 }
 
@@ -309,6 +210,7 @@ imgjob_cancel_all(void)
 		struct imgjob *j = imgjobs;
 
 		j->req = NULL;  /* the servers have freed their requests */
+		j->body.req = NULL;
 		imgjob_free(j);
 	}
 }

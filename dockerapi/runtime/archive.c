@@ -60,6 +60,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 
+#include "tarout.h"
 #include "xalloc.h"
 #include "dockerapi/runtime/internal.h"
 
@@ -383,131 +384,39 @@ arc_hid(const struct rt_idmap *m, int64_t id, unsigned base, unsigned *out,
 
 /* ---- get: a tar of a path ---- */
 
-/*
- * The tar is written here, not by libarchive: its tar writers pull in
- * every writer it has (xar's needs libxml2), which this static build
- * leaves out, as images/tarwrite.c explains.  ustar headers, with a pax
- * header before one only for what ustar cannot hold, as Go's archive/tar
- * writes them.
- */
-#define TAR_BLOCK 512
-#define TAR_OUT (64 * 1024)
-
+/* Written by lib/tarout (libarchive's pax-restricted writer): ustar
+ * headers, a pax header only for what ustar cannot hold, as Go's
+ * archive/tar and so dockerd write them. */
 struct arc_get {
 	const struct rt_root *r;
-	rt_write_fn *write;
-	void *arg;
+	struct archive *a;
 	dev_t dev;
-	struct buf out;
-	bool failed;
 	sdc_error_t *err;
 	char buf[ARC_CHUNK];
 };
 
+/* One header: ids as the container sees them, no user or group names,
+ * mtime to the second, as Docker's tar of a path has them. */
 static int
-arc_tar_flush(struct arc_get *g)
+arc_tar_header(struct arc_get *g, const char *name, const struct stat *st,
+    int64_t size, const char *link)
 {
-	if (!g->failed && g->out.len > 0 &&
-	    g->write(g->arg, g->out.data, g->out.len) < 0)
-		g->failed = true;
-	buf_reset(&g->out);
-	if (g->failed)
-		return sdc_make_error(g->err, EPIPE, "writing the archive");
-	return 0;
-}
+	const struct rt_idmap *m = &g->r->idmap;
+	struct archive_entry *e = archive_entry_new();
+	int rc;
 
-static int
-arc_tar_put(struct arc_get *g, const void *data, size_t len)
-{
-	buf_append(&g->out, data, len);
-	return g->out.len >= TAR_OUT ? arc_tar_flush(g) : 0;
-}
-
-static void
-arc_tar_octal(char *field, size_t width, unsigned long long v)
-{
-	char tmp[32];
-
-	snprintf(tmp, sizeof tmp, "%0*llo", (int)width - 1, v);
-	memcpy(field, tmp, width - 1);
-}
-
-static void
-arc_tar_record(struct buf *b, const char *key, const char *value)
-{
-	size_t n = strlen(key) + strlen(value) + 3, len = n;
-	char digits[24];
-
-	/* the length counts its own digits */
-	for (;;) {
-		size_t d = (size_t)snprintf(digits, sizeof digits, "%zu", len);
-
-		if (n + d == len)
-			break;
-		len = n + d;
-	}
-	buf_printf(b, "%zu %s=%s\n", len, key, value);
-}
-
-static int
-arc_tar_block(struct arc_get *g, const char *name, char type, unsigned mode,
-    unsigned uid, unsigned gid, unsigned long long size, long long mtime,
-    const char *link)
-{
-	char h[TAR_BLOCK];
-	unsigned sum = 0;
-
-	memset(h, 0, sizeof h);
-	strncpy(h, name, 100);
-	arc_tar_octal(h + 100, 8, mode);
-	arc_tar_octal(h + 108, 8, uid > 07777777 ? 0 : uid);
-	arc_tar_octal(h + 116, 8, gid > 07777777 ? 0 : gid);
-	arc_tar_octal(h + 124, 12, size > 077777777777ULL ? 0 : size);
-	arc_tar_octal(h + 136, 12, mtime < 0 ? 0 : (unsigned long long)mtime);
-	h[156] = type;
+	archive_entry_set_pathname(e, name);
+	archive_entry_set_filetype(e, st->st_mode & S_IFMT);
+	archive_entry_set_perm(e, st->st_mode & 07777);
+	archive_entry_set_uid(e, arc_cid(m, st->st_uid, m->uid));
+	archive_entry_set_gid(e, arc_cid(m, st->st_gid, m->gid));
+	archive_entry_set_size(e, size);
+	archive_entry_set_mtime(e, st->st_mtim.tv_sec < 0 ? 0 :
+	    st->st_mtim.tv_sec, 0);
 	if (link != NULL)
-		strncpy(h + 157, link, 100);
-	memcpy(h + 257, "ustar\0" "00", 8);
-	memset(h + 148, ' ', 8);
-	for (size_t i = 0; i < sizeof h; i++)
-		sum += (unsigned char)h[i];
-	snprintf(h + 148, 8, "%06o", sum);
-	return arc_tar_put(g, h, sizeof h);
-}
-
-static int
-arc_tar_header(struct arc_get *g, const char *name, char type, unsigned mode,
-    unsigned uid, unsigned gid, unsigned long long size, long long mtime,
-    const char *link)
-{
-	static const char zero[TAR_BLOCK];
-	struct buf rec = BUF_INIT;
-	char num[32];
-	int rc = 0;
-
-	if (strlen(name) > 100)
-		arc_tar_record(&rec, "path", name);
-	if (link != NULL && strlen(link) > 100)
-		arc_tar_record(&rec, "linkpath", link);
-	if (size > 077777777777ULL) {
-		snprintf(num, sizeof num, "%llu", size);
-		arc_tar_record(&rec, "size", num);
-	}
-	if (uid > 07777777) {
-		snprintf(num, sizeof num, "%u", uid);
-		arc_tar_record(&rec, "uid", num);
-	}
-	if (gid > 07777777) {
-		snprintf(num, sizeof num, "%u", gid);
-		arc_tar_record(&rec, "gid", num);
-	}
-	if (rec.len > 0 && (arc_tar_block(g, "PaxHeaders/entry", 'x', 0644, 0,
-	    0, rec.len, mtime, NULL) < 0 || arc_tar_put(g, rec.data, rec.len) < 0 ||
-	    arc_tar_put(g, zero, (TAR_BLOCK - rec.len % TAR_BLOCK) % TAR_BLOCK) < 0))
-		rc = -1;
-	buf_free(&rec);
-	if (rc == 0)
-		rc = arc_tar_block(g, name, type, mode, uid, gid, size, mtime, link);
+		archive_entry_set_symlink(e, link);
+	rc = tarout_header(g->a, e, g->err);
+	archive_entry_free(e);
 	return rc;
 }
 
@@ -529,32 +438,25 @@ arc_reopen(int dfd, const char *name, int flags)
 	return open(p, flags & ~O_NOFOLLOW);
 }
 
-/* The file's bytes, exactly size of them (a file that shrank meanwhile
- * is padded with zeros, as its header promised), then the block's pad. */
+/* The file's bytes, at most size of them; a file that shrank meanwhile
+ * is padded with zeros by the writer, as its header promised. */
 static int
 arc_get_data(struct arc_get *g, int fd, off_t size)
 {
-	static const char zero[TAR_BLOCK];
 	off_t left = size;
-	ssize_t n = 0;
+	ssize_t n;
 
-	while (left > 0 && (n = read(fd, g->buf, sizeof g->buf)) > 0) {
-		if ((off_t)n > left)
-			n = (ssize_t)left;
-		if (arc_tar_put(g, g->buf, (size_t)n) < 0)
+	while (left > 0 && (n = read(fd, g->buf, left < (off_t)sizeof g->buf ?
+	    (size_t)left : sizeof g->buf)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			break;
+		if (tarout_data(g->a, g->buf, (size_t)n, g->err) < 0)
 			return -1;
 		left -= n;
 	}
-	memset(g->buf, 0, sizeof g->buf);
-	while (left > 0) {
-		n = left > (off_t)sizeof g->buf ? (ssize_t)sizeof g->buf :
-		    (ssize_t)left;
-		if (arc_tar_put(g, g->buf, (size_t)n) < 0)
-			return -1;
-		left -= n;
-	}
-	return arc_tar_put(g, zero, (size_t)((TAR_BLOCK - size % TAR_BLOCK) %
-	    TAR_BLOCK));
+	return 0;
 }
 
 /* One entry: name (in dfd) as tname in the tar.  Entries that vanish or
@@ -562,27 +464,21 @@ arc_get_data(struct arc_get *g, int fd, off_t size)
 static int
 arc_get_entry(struct arc_get *g, int dfd, const char *name, const char *tname)
 {
-	const struct rt_idmap *m = &g->r->idmap;
-	char target[PATH_MAX], *hname = NULL, type;
+	char target[PATH_MAX], *hname = NULL;
 	struct stat st, st2;
-	unsigned uid, gid;
 	ssize_t n;
 	int fd = -1, rc;
 
 	if (arc_lstat(dfd, name, &st) < 0)
 		return 0;
-	uid = arc_cid(m, st.st_uid, m->uid);
-	gid = arc_cid(m, st.st_gid, m->gid);
 	if (S_ISLNK(st.st_mode)) {
 		if ((n = readlinkat(dfd, name, target, sizeof target - 1)) < 0)
 			return 0;
 		target[n] = '\0';
-		return arc_tar_header(g, tname, '2', st.st_mode & 07777, uid, gid,
-		    0, st.st_mtim.tv_sec, target);
+		return arc_tar_header(g, tname, &st, 0, target);
 	}
 	if (S_ISFIFO(st.st_mode))
-		return arc_tar_header(g, tname, '6', st.st_mode & 07777, uid, gid,
-		    0, st.st_mtim.tv_sec, NULL);
+		return arc_tar_header(g, tname, &st, 0, NULL);
 	if (S_ISREG(st.st_mode)) {
 		fd = arc_reopen(dfd, name, O_RDONLY | O_NONBLOCK);
 		if (fd < 0 || fstat(fd, &st2) < 0 || !S_ISREG(st2.st_mode) ||
@@ -591,8 +487,7 @@ arc_get_entry(struct arc_get *g, int dfd, const char *name, const char *tname)
 				close(fd);
 			return 0;
 		}
-		rc = arc_tar_header(g, tname, '0', st2.st_mode & 07777, uid, gid,
-		    (unsigned long long)st2.st_size, st2.st_mtim.tv_sec, NULL);
+		rc = arc_tar_header(g, tname, &st2, (int64_t)st2.st_size, NULL);
 		if (rc == 0)
 			rc = arc_get_data(g, fd, st2.st_size);
 		close(fd);
@@ -608,10 +503,9 @@ arc_get_entry(struct arc_get *g, int dfd, const char *name, const char *tname)
 		close(fd);
 		return 0;
 	}
-	type = '5';
 	xasprintf(&hname, "%s/", tname);
-	rc = arc_tar_header(g, strcmp(tname, "/") == 0 ? "./" : hname, type,
-	    st.st_mode & 07777, uid, gid, 0, st.st_mtim.tv_sec, NULL);
+	rc = arc_tar_header(g, strcmp(tname, "/") == 0 ? "./" : hname, &st, 0,
+	    NULL);
 	free(hname);
 	if (rc == 0)
 		rc = arc_get_tree(g, fd, tname);
@@ -649,7 +543,6 @@ int
 rt_archive_get(const struct rt_root *r, const char *path, rt_write_fn *write,
     void *arg, sdc_error_t *err)
 {
-	static const char trailer[2 * TAR_BLOCK];
 	struct arc_get *g;
 	struct stat rst, st;
 	char *name, *clean, *tname;
@@ -662,23 +555,26 @@ rt_archive_get(const struct rt_root *r, const char *path, rt_write_fn *write,
 		free(name);
 		return sdc_make_error(err, errno, "stat of the container's root");
 	}
+	if (arc_lstat(dfd, name, &st) < 0) {
+		rc = sdc_make_error_code(err, errno == ENOENT ? 404 : 500,
+		    "stat %s: %s", path, strerror(errno));
+		close(dfd);
+		free(name);
+		return rc;
+	}
 	clean = rt_path_clean(path);
 	tname = arc_base(path, clean);
 	free(clean);
 	g = xcalloc(1, sizeof *g);
 	g->r = r;
-	g->write = write;
-	g->arg = arg;
 	g->err = err;
 	g->dev = rst.st_dev;
-	if (arc_lstat(dfd, name, &st) < 0)
-		rc = sdc_make_error_code(err, errno == ENOENT ? 404 : 500,
-		    "stat %s: %s", path, strerror(errno));
+	if ((g->a = tarout_new(write, arg, err)) == NULL)
+		rc = -1;
+	else if ((rc = arc_get_entry(g, dfd, name, tname)) == 0)
+		rc = tarout_close(g->a, err);
 	else
-		rc = arc_get_entry(g, dfd, name, tname);
-	if (rc == 0 && arc_tar_put(g, trailer, sizeof trailer) == 0)
-		rc = arc_tar_flush(g);
-	buf_free(&g->out);
+		tarout_close(g->a, NULL);
 	free(g);
 	free(tname);
 	free(name);

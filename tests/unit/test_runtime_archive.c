@@ -3,8 +3,9 @@
  * archive.c) on a made-up root beside a folder it must never reach:
  * paths cleaned as Go cleans them, tars whose names climb out refused,
  * symlinks planted in the root (absolute, and a ../../.. chain) followed
- * only inside it, hard links out and device nodes refused, and a tar of
- * the root through a link holding nothing of the folder beside it.
+ * only inside it, hard links out and device nodes refused, a tar of
+ * the root through a link holding nothing of the folder beside it, and
+ * a tar of a folder read back entry by entry.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -289,6 +290,74 @@ test_get_through_links(void **state)
 	rt_path_stat_free(&st);
 }
 
+/* A tar of a folder read back: Docker's names ("long/", "long/<name>"),
+ * a name over ustar's 100 bytes and an id over its 7 octal digits in a
+ * pax header, setuid kept, a symlink's target, and the stream ending
+ * with the two zero blocks of the trailer, unpadded. */
+static void
+test_get_entries(void **state)
+{
+	char name[121], *dir, *p;
+	struct buf b = BUF_INIT;
+	sdc_error_t err = NULL;
+	struct archive *a;
+	struct archive_entry *e;
+	int seen = 0;
+
+	(void)state;
+	memset(name, 'n', sizeof name - 1);
+	name[sizeof name - 1] = '\0';
+	xasprintf(&dir, "%s/long", rootdir);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	put_file(dir, name, "hello");
+	xasprintf(&p, "%s/%s", dir, name);
+	assert_int_equal(chown(p, 5000000, 7), 0);	/* clears setuid */
+	assert_int_equal(chmod(p, 04755), 0);
+	free(p);
+	xasprintf(&p, "%s/ln", dir);
+	assert_int_equal(symlink("../etc/passwd", p), 0);
+	free(p);
+
+	assert_int_equal(rt_archive_get(&root, "/long", collect, &b, &err), 0);
+	assert_int_equal(b.len % 512, 0);
+	for (size_t i = b.len - 1024; i < b.len; i++)
+		assert_int_equal(b.data[i], 0);
+	a = archive_read_new();
+	archive_read_support_format_tar(a);
+	assert_int_equal(archive_read_open_memory(a, b.data, b.len), ARCHIVE_OK);
+	while (archive_read_next_header(a, &e) == ARCHIVE_OK) {
+		const char *n = archive_entry_pathname(e);
+
+		if (strcmp(n, "long/") == 0) {
+			assert_int_equal(archive_entry_filetype(e), AE_IFDIR);
+			assert_int_equal(archive_entry_perm(e), 0755);
+			seen |= 1;
+		} else if (strncmp(n, "long/", 5) == 0 &&
+		    strcmp(n + 5, name) == 0) {
+			char data[8] = { 0 };
+
+			assert_int_equal(archive_entry_mode(e) & 07777, 04755);
+			assert_int_equal(archive_entry_uid(e), 5000000);
+			assert_int_equal(archive_entry_gid(e), 7);
+			assert_true(archive_entry_uname(e) == NULL ||
+			    *archive_entry_uname(e) == '\0');
+			assert_int_equal(archive_read_data(a, data, sizeof data), 5);
+			assert_string_equal(data, "hello");
+			seen |= 2;
+		} else if (strcmp(n, "long/ln") == 0) {
+			assert_int_equal(archive_entry_filetype(e), AE_IFLNK);
+			assert_string_equal(archive_entry_symlink(e),
+			    "../etc/passwd");
+			seen |= 4;
+		} else
+			fail_msg("unexpected entry %s", n);
+	}
+	assert_int_equal(seen, 7);
+	archive_read_free(a);
+	buf_free(&b);
+	free(dir);
+}
+
 int
 main(void)
 {
@@ -297,6 +366,7 @@ main(void)
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_links_stay_inside),
 		cmocka_unit_test(test_get_through_links),
+		cmocka_unit_test(test_get_entries),
 	};
 
 	if (geteuid() != 0) {
