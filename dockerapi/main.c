@@ -162,6 +162,7 @@ listen_on(struct dockerapi *d, struct http_server **srv, const char *name,
 {
 	struct http_server_options opts = {
 		.server_header = "sdc-docker/" SDC_VERSION " (linux)",
+		.answer_plain_http = true,	/* as dockerd: the CLI shows it */
 	};
 	int idx;
 

@@ -616,7 +616,7 @@ conn_tls_plain_http(struct http_conn *c)
 		if (ERR_GET_LIB(e) == ERR_LIB_SSL &&
 		    ERR_GET_REASON(e) == SSL_R_HTTP_REQUEST)
 			http = true;
-	if (!http)
+	if (!http || !c->srv->opts.answer_plain_http)
 		return;
 	if (send(fd, answer, sizeof answer - 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
 		log_debug("http: cannot answer plain HTTP on TLS: %s",

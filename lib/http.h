@@ -101,6 +101,9 @@ struct http_server_options {
 	                                   default 10 (at most the request
 	                                   timeout) */
 	const char *server_header;      /* "Server:" value; NULL for none */
+	bool answer_plain_http;         /* plain HTTP on a TLS listener gets
+	                                   Go's readable 400 (Docker clients
+	                                   expect it); else only a close */
 };
 
 /* --- the server --- */
