@@ -161,38 +161,46 @@ net_plan_apply(const char *path, pid_t pid, sdc_error_t *err)
 {
 	struct buf text = { NULL, 0, 0 };
 	struct net_config cfg = { .run_dir = NULL };
+	struct net_bridge *b = NULL;
+	struct net_endpoint *ep = NULL;
+	struct net_port **ports = NULL;
 	const char *container;
-	json_t *plan = NULL, *o;
+	json_t *plan = NULL, *v, *o;
 	char ns[64];
-	size_t i;
+	size_t i, n = 0;
 	int rc = -1;
 
+	/* all of it read before anything is done */
 	if (file_read(path, &text, 1 << 20, err) < 0 ||
 	    (plan = json_parse(buf_str(&text), text.len, err)) == NULL ||
 	    json_str_req(plan, "run_dir", &cfg.run_dir, err) < 0 ||
-	    json_str_req(plan, "container", &container, err) < 0) {
-		sdc_error_wrap(err, "the network plan %s", path);
-		goto out;
-	}
+	    json_str_req(plan, "container", &container, err) < 0)
+		goto bad;
+	v = json_object_get(plan, "endpoints");
+	n = json_array_size(v);
+	b = xcalloc(n + 1, sizeof *b);
+	ep = xcalloc(n + 1, sizeof *ep);
+	ports = xcalloc(n + 1, sizeof *ports);
+	json_array_foreach(v, i, o)
+		if (net_plan_parse_endpoint(o, &b[i], &ep[i], &ports[i],
+		    err) < 0)
+			goto bad;
 	snprintf(ns, sizeof ns, "/proc/%d/ns/net", (int)pid);
 	if (net_sandbox_bind(&cfg, container, ns, err) < 0)
 		goto out;
-	json_array_foreach(json_object_get(plan, "endpoints"), i, o) {
-		struct net_bridge b;
-		struct net_endpoint ep;
-		struct net_port *ports;
-
-		rc = net_plan_parse_endpoint(o, &b, &ep, &ports, err);
-		if (rc < 0)
-			sdc_error_wrap(err, "the network plan %s", path);
-		else
-			rc = net_endpoint_attach(&cfg, container, &ep, err);
-		free(ports);
-		if (rc < 0)
+	for (i = 0; i < n; i++)
+		if (net_endpoint_attach(&cfg, container, &ep[i], err) < 0)
 			goto out;
-	}
 	rc = 0;
+	goto out;
+bad:
+	sdc_error_wrap(err, "the network plan %s", path);
 out:
+	for (i = 0; i < n; i++)
+		free(ports[i]);
+	free(ports);
+	free(ep);
+	free(b);
 	json_decref(plan);
 	buf_free(&text);
 	return rc;
