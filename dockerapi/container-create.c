@@ -461,7 +461,7 @@ create_make(struct create_ctx *x, sdc_error_t *err)
 	sdc_error_t ignored = NULL;
 	struct rt_idmap idmap;
 	struct rt_spec spec;
-	char *netns = NULL;
+	char *netns = NULL, **hook;
 	int rc;
 
 	if (isolation_idmap(cs, c->account, &idmap, err) < 0 ||
@@ -475,7 +475,11 @@ create_make(struct create_ctx *x, sdc_error_t *err)
 	spec.netns_path = netns = ctrnet_netns_path(cs, c);
 	if (netns != NULL)	/* the daemon writes those (container-net.c) */
 		create_drop_net_sysctls(x->opts.sysctls);
-	if ((rc = rt_create(&cs->rt, &spec, err)) < 0) {
+	hook = ctrnet_hook(cs, c);
+	spec.create_hook = (const char *const *)hook;
+	rc = rt_create(&cs->rt, &spec, err);
+	create_strv_free(hook);
+	if (rc < 0) {
 		free(netns);
 		if ((*err)->code == 0)
 			(*err)->code = 400;

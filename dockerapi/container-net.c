@@ -13,9 +13,13 @@
  * the sandbox, each network's bridge and the endpoints, the names the
  * network's DNS answers, and writes /etc/hosts and /etc/resolv.conf in
  * the container's folder (bound in by the runtime).  An exit, a failed
- * start and rm undo it the same way.  The runtime joins the sandbox by
- * its path (rt_spec.netns_path), which is fixed per container, so the
- * config written at create stays right across restarts.
+ * start and rm undo it the same way.  The endpoints themselves are made
+ * by the runtime's createRuntime hook (sdc-docker-nethook, named in the
+ * config written at create) from a plan written in the container's
+ * folder at each start: in the network namespace runc makes, inside the
+ * container's user namespace, before the container's process starts.
+ * --network container:<id> joins the other's sandbox by its path
+ * (rt_spec.netns_path), fixed per container.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -339,6 +343,26 @@ ctrnet_check(struct containers *cs, struct ctr *c, json_t *body,
 	network_clear(&n);
 	json_object_set_new(c->extra, "NetPlan", plan);
 	return 0;
+}
+
+#define CN_PLAN_FILE "netplan.json"
+#define CN_HOOK_NAME "sdc-docker-nethook"
+
+static char *cn_path(struct containers *cs, const struct ctr *c,
+    const char *file);
+static int cn_plan(struct containers *cs, struct ctr *c, sdc_error_t *err);
+
+char **
+ctrnet_hook(struct containers *cs, const struct ctr *c)
+{
+	char **argv;
+
+	if (strcmp(plan_mode(c), "network") != 0)
+		return NULL;
+	argv = xcalloc(3, sizeof *argv);
+	argv[0] = rt_binary_path(CN_HOOK_NAME);
+	argv[1] = cn_path(cs, c, CN_PLAN_FILE);
+	return argv;
 }
 
 char *
@@ -680,7 +704,8 @@ ctrnet_start(struct containers *cs, struct ctr *c, sdc_error_t *err)
 		goto undo;
 	}
 	if (cn_resolv(cs, c, neps > 0 ? nets[0].gateway : 0, err) < 0 ||
-	    cn_hosts(cs, c, neps > 0 ? eps[0].ip : 0, err) < 0)
+	    cn_hosts(cs, c, neps > 0 ? eps[0].ip : 0, err) < 0 ||
+	    cn_plan(cs, c, err) < 0)
 		goto undo;
 	rc = 0;
 	goto out;
@@ -694,40 +719,68 @@ out:
 	return rc;
 }
 
-int
-ctrnet_started(struct containers *cs, struct ctr *c, pid_t pid,
+/* The endpoints as the store holds them once leased: the plan the hook
+ * applies, each network's bridge, then the names (set before the process
+ * starts: aardvark-dns 1.4 answers nothing for a few ms after a reload).
+ * With apply, attached here instead (a container created before the hook
+ * existed: its config names none). */
+static int
+cn_plan_or_attach(struct containers *cs, struct ctr *c, bool apply,
     sdc_error_t *err)
 {
 	struct netep *eps = NULL;
 	struct network *nets = NULL;
 	struct netport *ports = NULL;
 	size_t neps = 0, np = 0, i, pub = (size_t)-1;
+	char *path = NULL;
 	int rc = -1;
 
-	if (strcmp(plan_mode(c), "network") != 0)
-		return 0;
 	if (neteps_list(cs->d, c->id, NULL, &eps, &neps, err) < 0 ||
 	    cn_networks(cs, c, eps, neps, &nets, err) < 0 ||
-	    netports_list(cs->d, c->id, &ports, &np, err) < 0 ||
-	    netwire_sandbox(cs->d, c->id, pid, err) < 0)
+	    netports_list(cs->d, c->id, &ports, &np, err) < 0)
 		goto out;
 	for (i = 0; i < neps; i++)
 		if (!nets[i].internal && pub == (size_t)-1)
 			pub = i;
-	for (i = 0; i < neps; i++)
-		if (netwire_attach(cs->d, c->id, &nets[i], &eps[i], (int)i,
-		    i == pub, i == pub ? ports : NULL, i == pub ? np : 0,
-		    err) < 0)
+	if (!apply) {
+		path = cn_path(cs, c, CN_PLAN_FILE);
+		if (netwire_plan(cs->d, path, c->id, nets, eps, neps, pub,
+		    ports, np, err) < 0)
 			goto out;
+	} else
+		for (i = 0; i < neps; i++)
+			if (netwire_attach(cs->d, c->id, &nets[i], &eps[i],
+			    (int)i, i == pub, i == pub ? ports : NULL,
+			    i == pub ? np : 0, err) < 0)
+				goto out;
 	for (i = 0; i < neps; i++)
 		cn_dns_update(cs, &nets[i]);
 	rc = 0;
 out:
+	free(path);
 	free(ports);
 	neteps_free(eps, neps);
 	if (nets != NULL)
 		networks_free(nets, neps);
 	return rc;
+}
+
+static int
+cn_plan(struct containers *cs, struct ctr *c, sdc_error_t *err)
+{
+	return cn_plan_or_attach(cs, c, false, err);
+}
+
+int
+ctrnet_started(struct containers *cs, struct ctr *c, pid_t pid,
+    sdc_error_t *err)
+{
+	if (strcmp(plan_mode(c), "network") != 0 ||
+	    netwire_sandbox_exists(cs->d, c->id))
+		return 0;	/* the hook attached it */
+	if (netwire_sandbox(cs->d, c->id, pid, err) < 0)
+		return -1;
+	return cn_plan_or_attach(cs, c, true, err);
 }
 
 void

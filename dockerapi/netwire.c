@@ -10,8 +10,9 @@
  * restart, so net_sweep removes only what this daemon made.
  *
  * The sandbox is the network namespace runc made for the container, in
- * the container's user namespace, bound at the library's path once the
- * container runs: a namespace the host's user namespace owned would be
+ * the container's user namespace, bound at the library's path and given
+ * its endpoints by the runtime's createRuntime hook from the plan written
+ * here before each start (net/plan.c): a namespace the host's user namespace owned would be
  * closed to `runc exec` (1.1 joins the user namespace first) and to the
  * container's root (no CAP_NET_BIND_SERVICE, no net.* sysctls there).
  */
@@ -82,6 +83,41 @@ netwire_sandbox(struct dockerapi *d, const char *container, pid_t pid,
 	return rc;
 }
 
+/* The store's endpoint in the library's terms: b and the ports (*pp,
+ * malloc'ed) are the caller's; ifname a buffer of 16. */
+static void
+netwire_endpoint(const struct network *net, const struct netep *ep,
+    int index, bool default_route, const struct netport *ports,
+    size_t nports, struct net_bridge *b, char *ifname, struct net_endpoint *e,
+    struct net_port **pp)
+{
+	struct net_port *p = xcalloc(nports + 1, sizeof *p);
+	unsigned m[6];
+	size_t i;
+
+	netwire_bridge(net, b);
+	snprintf(ifname, 16, "eth%d", index);
+	memset(e, 0, sizeof *e);
+	e->bridge = b;
+	e->ifname = ifname;
+	e->ip.s_addr = htonl(ep->ip);
+	if (sscanf(ep->mac, "%x:%x:%x:%x:%x:%x", &m[0], &m[1], &m[2], &m[3],
+	    &m[4], &m[5]) == 6)
+		for (i = 0; i < 6; i++)
+			e->mac[i] = (uint8_t)m[i];
+	e->default_route = default_route;
+	for (i = 0; i < nports; i++) {
+		p[i].proto = strcmp(ports[i].proto, "udp") == 0 ? IPPROTO_UDP :
+		    IPPROTO_TCP;
+		p[i].host_ip.s_addr = htonl(ports[i].host_ip);
+		p[i].host_port = ports[i].host_port;
+		p[i].container_port = ports[i].container_port;
+	}
+	e->ports = p;
+	e->nports = net->internal ? 0 : nports;
+	*pp = p;
+}
+
 int
 netwire_attach(struct dockerapi *d, const char *container,
     const struct network *net, const struct netep *ep, int index,
@@ -90,36 +126,54 @@ netwire_attach(struct dockerapi *d, const char *container,
 {
 	const struct net_config *cfg = netwire_config(d);
 	struct net_bridge b;
-	struct net_endpoint e = { 0 };
-	struct net_port *p = xcalloc(nports + 1, sizeof *p);
-	unsigned m[6];
+	struct net_endpoint e;
+	struct net_port *p;
 	char ifname[16];
-	size_t i;
 	int rc;
 
-	netwire_bridge(net, &b);
-	snprintf(ifname, sizeof ifname, "eth%d", index);
-	e.bridge = &b;
-	e.ifname = ifname;
-	e.ip.s_addr = htonl(ep->ip);
-	if (sscanf(ep->mac, "%x:%x:%x:%x:%x:%x", &m[0], &m[1], &m[2], &m[3],
-	    &m[4], &m[5]) == 6)
-		for (i = 0; i < 6; i++)
-			e.mac[i] = (uint8_t)m[i];
-	e.default_route = default_route;
-	for (i = 0; i < nports; i++) {
-		p[i].proto = strcmp(ports[i].proto, "udp") == 0 ? IPPROTO_UDP :
-		    IPPROTO_TCP;
-		p[i].host_ip.s_addr = htonl(ports[i].host_ip);
-		p[i].host_port = ports[i].host_port;
-		p[i].container_port = ports[i].container_port;
-	}
-	e.ports = p;
-	e.nports = net->internal ? 0 : nports;
+	netwire_endpoint(net, ep, index, default_route, ports, nports, &b,
+	    ifname, &e, &p);
 	rc = net_bridge_ensure(cfg, &b, err) < 0 ||
 	    net_endpoint_attach(cfg, container, &e, err) < 0 ? -1 : 0;
 	free(p);
 	return rc;
+}
+
+int
+netwire_plan(struct dockerapi *d, const char *path, const char *container,
+    const struct network *nets, const struct netep *eps, size_t n,
+    size_t pub, const struct netport *ports, size_t nports, sdc_error_t *err)
+{
+	const struct net_config *cfg = netwire_config(d);
+	struct net_bridge *b = xcalloc(n + 1, sizeof *b);
+	struct net_endpoint *e = xcalloc(n + 1, sizeof *e);
+	struct net_port **p = xcalloc(n + 1, sizeof *p);
+	char (*ifname)[16] = xcalloc(n + 1, sizeof *ifname);
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < n; i++) {
+		netwire_endpoint(&nets[i], &eps[i], (int)i, i == pub,
+		    i == pub ? ports : NULL, i == pub ? nports : 0, &b[i],
+		    ifname[i], &e[i], &p[i]);
+		if (rc == 0 && net_bridge_ensure(cfg, &b[i], err) < 0)
+			rc = -1;
+	}
+	if (rc == 0)
+		rc = net_plan_write(cfg, path, container, e, n, err);
+	for (i = 0; i < n; i++)
+		free(p[i]);
+	free(p);
+	free(ifname);
+	free(e);
+	free(b);
+	return rc;
+}
+
+bool
+netwire_sandbox_exists(struct dockerapi *d, const char *container)
+{
+	return net_sandbox_exists(netwire_config(d), container);
 }
 
 int

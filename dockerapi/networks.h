@@ -142,12 +142,18 @@ int ctrnet_check(struct containers *cs, struct ctr *c, json_t *body,
  * container whose network it shares (--network container:), else NULL
  * (runc makes one, which becomes the sandbox once it runs).  Free it. */
 char *ctrnet_netns_path(struct containers *cs, const struct ctr *c);
+/* The argv of the runtime's createRuntime hook that attaches the
+ * container's endpoints (NULL-terminated, each malloc'ed); NULL when it
+ * has none of its own. */
+char **ctrnet_hook(struct containers *cs, const struct ctr *c);
 /* Once the row is in: the endpoint rows of the plan. */
 int ctrnet_created(struct containers *cs, struct ctr *c, sdc_error_t *err);
 /* Before the runtime starts it: addresses, ports, /etc/hosts and
- * /etc/resolv.conf; all or nothing. */
+ * /etc/resolv.conf, bridges, names and the plan of its endpoints that
+ * the runtime's hook applies; all or nothing. */
 int ctrnet_start(struct containers *cs, struct ctr *c, sdc_error_t *err);
-/* Once it runs (pid): its namespace as the sandbox, bridges, endpoints,
+/* Once it runs (pid): nothing if the hook attached it; else (a container
+ * created without the hook) its namespace as the sandbox, endpoints,
  * names; on failure the caller kills it. */
 int ctrnet_started(struct containers *cs, struct ctr *c, pid_t pid,
     sdc_error_t *err);
@@ -179,6 +185,13 @@ int netwire_attach(struct dockerapi *d, const char *container,
     const struct network *net, const struct netep *ep, int index,
     bool default_route, const struct netport *ports, size_t nports,
     sdc_error_t *err);
+/* Before a start: each network's bridge made, and the plan the runtime's
+ * hook applies written at path (the endpoint pub gets the ports). */
+int netwire_plan(struct dockerapi *d, const char *path, const char *container,
+    const struct network *nets, const struct netep *eps, size_t n,
+    size_t pub, const struct netport *ports, size_t nports, sdc_error_t *err);
+/* Whether the container's sandbox is bound (the hook ran). */
+bool netwire_sandbox_exists(struct dockerapi *d, const char *container);
 int netwire_detach(struct dockerapi *d, const char *container,
     const char *network_id, sdc_error_t *err);
 int netwire_destroy(struct dockerapi *d, const char *container,

@@ -14,11 +14,13 @@
  *   - names through aardvark-dns (Debian's, podman's resolver), listening on
  *     each network's gateway, fed by one config file per network.
  *
- * A container's network namespace ("sandbox") is made by the daemon before
- * the runtime starts the container, kept alive by a bind mount at
- * <run>/netns/<container id>, and handed to runc as a namespace path; so
- * the container's first instruction already has its addresses, and
- * teardown works even after the container's processes are gone.
+ * A container's network namespace ("sandbox") is the one the runtime makes
+ * for it, in its user namespace, bound at <run>/netns/<container id> and
+ * given its endpoints by the runtime's createRuntime hook (plan.c) before
+ * its process starts; so the container's first instruction already has
+ * its addresses, and teardown works even after its processes are gone.
+ * (net_sandbox_create makes one owned by the host's user namespace,
+ * for callers without a user namespace of their own: the tests' drivers.)
  *
  * Every name a kernel object gets is derived from the store's ids, so a
  * sweep at start (net_sweep) can remove whatever no live network or
@@ -36,6 +38,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "error.h"
 
@@ -89,10 +92,29 @@ int net_sandbox_create(const struct net_config *cfg, const char *container_id,
 int net_sandbox_destroy(const struct net_config *cfg, const char *container_id,
     sdc_error_t *err);
 
+/* The namespace at ns_path (e.g. /proc/<pid>/ns/net: the one the runtime
+ * made for the container, in its user namespace) bound as the sandbox,
+ * in place of any previous one. */
+int net_sandbox_bind(const struct net_config *cfg, const char *container_id,
+    const char *ns_path, sdc_error_t *err);
+/* Whether a sandbox is bound for the container. */
+bool net_sandbox_exists(const struct net_config *cfg,
+    const char *container_id);
+
 int net_endpoint_attach(const struct net_config *cfg, const char *container_id,
     const struct net_endpoint *ep, sdc_error_t *err);
 int net_endpoint_detach(const struct net_config *cfg, const char *container_id,
     const char *network_id, sdc_error_t *err);
+
+/* The plan of a container's endpoints (plan.c): written by the daemon
+ * before each start at path (the container's folder), applied by the
+ * runtime's createRuntime hook (sdc-docker-nethook) with the pid of the
+ * container's init: the sandbox bound (net_sandbox_bind), then each
+ * endpoint attached.  Bridges (and the names) are the daemon's, before. */
+int net_plan_write(const struct net_config *cfg, const char *path,
+    const char *container_id, const struct net_endpoint *eps, size_t n,
+    sdc_error_t *err);
+int net_plan_apply(const char *path, pid_t pid, sdc_error_t *err);
 
 /* Names aardvark-dns answers on one network. */
 struct net_dns_entry {

@@ -172,3 +172,48 @@ net_sandbox_destroy(const struct net_config *cfg, const char *container_id,
 	free(path);
 	return rc;
 }
+
+int
+net_sandbox_bind(const struct net_config *cfg, const char *container_id,
+    const char *ns_path, sdc_error_t *err)
+{
+	char *path;
+	int fd, rc = 0;
+
+	if (net_id_check("container", container_id, err) < 0 ||
+	    net_sandbox_dir(cfg, err) < 0)
+		return -1;
+	path = net_netns_path(cfg, container_id);
+	/* a previous run's, if its teardown has not run yet */
+	if (net_sandbox_remove_path(path, err) < 0) {
+		free(path);
+		return -1;
+	}
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0444)) < 0)
+		rc = sdc_make_error(err, errno, "sandbox %s: creating the "
+		    "file", path);
+	else {
+		close(fd);
+		if (mount(ns_path, path, NULL, MS_BIND, NULL) < 0) {
+			rc = sdc_make_error(err, errno, "sandbox %s: binding "
+			    "%s on it", path, ns_path);
+			unlink(path);
+		}
+	}
+	free(path);
+	return rc;
+}
+
+bool
+net_sandbox_exists(const struct net_config *cfg, const char *container_id)
+{
+	char *path;
+	bool yes;
+
+	if (!net_id_ok(container_id))
+		return false;
+	path = net_netns_path(cfg, container_id);
+	yes = net_sandbox_is_ns(path);
+	free(path);
+	return yes;
+}

@@ -9,7 +9,10 @@
  * container inherits the daemon's, as Docker's inherit dockerd's.  Namespaces: pid,
  * mount, ipc, uts and a new network namespace, in which runc brings up the
  * loopback interface and nothing else, or the one at spec->netns_path
- * (a sandbox of dockerapi/net/, with a /sys of its own: sysfs.c).  Limits go to linux.resources, so
+ * (a sandbox of dockerapi/net/, with a /sys of its own: sysfs.c), and a
+ * createRuntime hook when the spec names one (spec->create_hook: the
+ * daemon's sdc-docker-nethook gives the new network namespace its
+ * endpoints before the process starts).  Limits go to linux.resources, so
  * runc applies them to the cgroups it makes.  The seccomp profile
  * (seccomp.c) and the account's user namespace (userns.c) are added by
  * their own modules once the rest is written.
@@ -316,6 +319,10 @@ rt_bundle_write(const struct rt_config *cfg, const struct rt_spec *spec,
 	    "root", "path", RT_DIR_ROOT, "readonly", spec->readonly_rootfs,
 	    "hostname", hostname, "mounts", rt_bundle_mounts(cfg, spec, dir),
 	    "linux", rt_bundle_linux(cfg, spec));
+	if (spec->create_hook != NULL)
+		json_object_set_new(config, "hooks", json_pack("{s:[{s:s,s:o}]}",
+		    "createRuntime", "path", spec->create_hook[0],
+		    "args", rt_bundle_strings(spec->create_hook)));
 	/* the options first: seccomp follows the capabilities they leave */
 	if (rt_bundle_options(config, spec, dir, err) < 0 ||
 	    rt_seccomp_apply(cfg, config, dir, err) < 0 ||

@@ -44,23 +44,29 @@ rt_cgroup_parent(const struct rt_config *cfg)
 char *
 rt_monitor_path(const struct rt_config *cfg)
 {
+	if (cfg->monitor != NULL)
+		return xstrdup(cfg->monitor);
+	return rt_binary_path(RT_MONITOR_NAME);
+}
+
+char *
+rt_binary_path(const char *name)
+{
 	char self[PATH_MAX], *slash, *path;
 	ssize_t n;
 
-	if (cfg->monitor != NULL)
-		return xstrdup(cfg->monitor);
 	n = readlink("/proc/self/exe", self, sizeof self - 1);
 	if (n > 0) {
 		self[n] = '\0';
 		if ((slash = strrchr(self, '/')) != NULL) {
 			*slash = '\0';
-			xasprintf(&path, "%s/%s", self, RT_MONITOR_NAME);
+			xasprintf(&path, "%s/%s", self, name);
 			if (access(path, X_OK) == 0)
 				return path;
 			free(path);
 		}
 	}
-	return xstrdup(RT_MONITOR_NAME);
+	return xstrdup(name);
 }
 
 int

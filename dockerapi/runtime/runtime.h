@@ -131,7 +131,15 @@ struct rt_spec {
 	const char *netns_path;		/* a network namespace to join (the
 					 * sandbox of dockerapi/net/net.h);
 					 * NULL: a new one with only lo */
+	const char *const *create_hook;	/* argv of a createRuntime hook (runc
+					 * runs it with the container's
+					 * namespaces made, before its process
+					 * starts; argv[0] the path); NULL: none */
 };
+
+/* A binary of ours beside the running one (the build tree, or the
+ * install's bin), else the bare name (malloc'ed). */
+char *rt_binary_path(const char *name);
 
 /* Where an init given in rt_spec.init appears inside, as with dockerd. */
 #define RT_INIT_PATH "/sbin/docker-init"

@@ -1,7 +1,8 @@
 /*
  * test_net.c: the pure parts of libsdcnet's plumbing: the names kernel
  * objects get from ids (and back, as net_sweep reads them), id checks, and
- * the text of the nftables transactions.  The kernel side is
+ * the text of the nftables transactions, the plan the hook reads (written,
+ * read back, refused when wrong before anything is done).  The kernel side is
  * tests/integration/40-net-plumbing.sh.
  */
 #include <stdarg.h>
@@ -12,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "dockerapi/net/internal.h"
@@ -194,6 +196,58 @@ test_port_rules(void **state)
 	buf_free(&b);
 }
 
+/* A plan as the daemon writes it; one the hook cannot read fails before
+ * it binds or attaches anything, naming what was wrong. */
+static void
+test_plan(void **state)
+{
+	char dir[] = "/tmp/test_net_plan.XXXXXX", path[64], *text;
+	struct net_config cfg = { .run_dir = "/nonexistent/run" };
+	struct net_bridge b = { .id = NID, .prefix = 24 };
+	struct net_port p = { .proto = IPPROTO_UDP, .host_port = 5353,
+	    .container_port = 53 };
+	struct net_endpoint e = { .bridge = &b, .ifname = "eth0",
+	    .mac = { 0x02, 0x42, 10, 1, 2, 3 }, .default_route = true,
+	    .ports = &p, .nports = 1 };
+	sdc_error_t err = NULL;
+	FILE *f;
+
+	inet_pton(AF_INET, "10.1.2.0", &b.subnet);
+	inet_pton(AF_INET, "10.1.2.1", &b.gateway);
+	inet_pton(AF_INET, "10.1.2.3", &e.ip);
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/netplan.json", dir);
+	assert_int_equal(net_plan_write(&cfg, path, CID, &e, 1, &err), 0);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	text = calloc(1, 4096);
+	assert_true(fread(text, 1, 4095, f) > 0);
+	fclose(f);
+	assert_non_null(strstr(text, "\"ip\":\"10.1.2.3\""));
+	assert_non_null(strstr(text, "\"gateway\":\"10.1.2.1\""));
+	assert_non_null(strstr(text, "\"mac\":\"02:42:0a:01:02:03\""));
+	assert_non_null(strstr(text, "\"proto\":\"udp\""));
+	assert_non_null(strstr(text, "\"default_route\":true"));
+	free(text);
+	/* a bad address: refused before the (absent) run dir is touched */
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fprintf(f, "{\"run_dir\":\"/nonexistent/run\",\"container\":\"%s\","
+	    "\"endpoints\":[{\"network\":\"%s\",\"subnet\":\"10.1.2.0\","
+	    "\"prefix\":24,\"gateway\":\"10.1.2.1\",\"ifname\":\"eth0\","
+	    "\"ip\":\"10.1.2.300\",\"mac\":\"02:42:0a:01:02:03\"}]}", CID, NID);
+	fclose(f);
+	assert_int_equal(net_plan_apply(path, 1, &err), -1);
+	assert_non_null(strstr(sdc_error_msg(err), "ip: not an IPv4 address: "
+	    "'10.1.2.300'"));
+	assert_non_null(strstr(sdc_error_msg(err), "netplan.json"));
+	sdc_error_release(&err);
+	unlink(path);
+	assert_int_equal(net_plan_apply(path, 1, &err), -1);
+	sdc_error_release(&err);
+	rmdir(dir);
+}
+
 int
 main(void)
 {
@@ -203,6 +257,7 @@ main(void)
 		cmocka_unit_test(test_base_rules),
 		cmocka_unit_test(test_bridge_rules),
 		cmocka_unit_test(test_port_rules),
+		cmocka_unit_test(test_plan),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

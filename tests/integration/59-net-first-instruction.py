@@ -1,0 +1,118 @@
+#!/usr/bin/python3
+"""A container's networks are there before its first instruction: with
+no wait of any kind, `run --rm --network N busybox sh -c '...'` finds its
+address and default route on eth0, /etc/hosts and resolv.conf written,
+and fetches a page from another container by name, ten times in a row.
+`docker exec` enters a networked container (its network namespace is in
+the container's user namespace, as runc made it), and the container's
+root binds port 80.  Prints what networking adds to `docker run --rm
+busybox true` (default network against --network none)."""
+import importlib
+import os
+import statistics
+import sys
+import time
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+
+common = importlib.import_module("76-containers-common")
+
+RUNS = 10
+FIRST = ("ip -4 addr show eth0 | grep -q inet && "
+         "ip -4 route | grep -q '^default via' && "
+         "grep -q \"$(hostname)\" /etc/hosts && "
+         "grep -q '^nameserver' /etc/resolv.conf && "
+         "wget -q -O - http://web/")
+
+
+class NetFirstInstruction(common.ContainersTest):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        a = cls.alice
+        r = cls.d.docker(a, "network", "create", "nf")
+        assert r.returncode == 0, r.stderr
+        r = cls.d.docker(a, "run", "-d", "--name", "web", "--network", "nf",
+                         "busybox", "sh", "-c",
+                         "mkdir -p /www && echo hello from web > /www/index.html"
+                         " && exec httpd -f -p 80 -h /www")
+        assert r.returncode == 0, r.stderr
+        # the server's own start (not the network's): from the host
+        ip = cls.d.docker(a, "inspect", "-f",
+                          "{{.NetworkSettings.Networks.nf.IPAddress}}",
+                          "web").stdout.strip()
+        end = time.time() + 20
+        while True:
+            try:
+                with urllib.request.urlopen("http://%s/" % ip, timeout=2) as r:
+                    assert r.read().decode().strip() == "hello from web"
+                    break
+            except OSError:
+                if time.time() > end:
+                    raise
+                time.sleep(0.1)
+        cls.web_ip = ip
+
+    @classmethod
+    def tearDownClass(cls):
+        for c in (cls.alice, cls.bob):
+            ids = cls.d.docker(c, "ps", "-aq").stdout.split()
+            if ids:
+                cls.d.docker(c, "rm", "-f", *ids)
+            cls.d.docker(c, "network", "prune", "-f")
+        super().tearDownClass()
+
+    def test_first_instruction_has_its_network(self):
+        for i in range(RUNS):
+            r = self.docker(self.alice, "run", "--rm", "--network", "nf",
+                            "busybox", "sh", "-c", FIRST)
+            self.assertEqual(r.returncode, 0, "run %d: %s" % (i, r.stderr))
+            self.assertEqual(r.stdout.strip(), "hello from web", "run %d" % i)
+        # the default network too, by address
+        for i in range(3):
+            r = self.docker(self.alice, "run", "--rm", "busybox", "sh", "-c",
+                            "ip -4 addr show eth0 | grep -q inet && "
+                            "ip -4 route | grep -q '^default via'")
+            self.assertEqual(r.returncode, 0, "default network, run %d: %s"
+                             % (i, r.stderr))
+
+    def test_exec_and_low_ports(self):
+        self.ok("run", "-d", "--name", "box", "--network", "nf", "busybox",
+                "sleep", "300")
+        ip = self.inspect("box")["NetworkSettings"]["Networks"]["nf"]["IPAddress"]
+        r = self.docker(self.alice, "exec", "box", "ip", "-4", "addr", "show", "eth0")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("inet %s/" % ip, r.stdout)
+        r = self.docker(self.alice, "exec", "box", "wget", "-q", "-O", "-", "http://web/")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout.strip(), "hello from web")
+        # the container's root binds a low port, in exec as in run
+        r = self.docker(self.alice, "exec", "box", "sh", "-c",
+                        "httpd -p 81 && echo bound")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout.strip(), "bound")
+        r = self.docker(self.alice, "run", "--rm", "--network", "nf", "busybox",
+                        "sh", "-c", "httpd -p 80 && echo bound")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout.strip(), "bound")
+        self.ok("rm", "-f", "box")
+
+    def test_zz_cost_of_networking(self):
+        """Median wall time of `docker run --rm busybox true`, interleaved."""
+        times = {"default": [], "none": []}
+        for _ in range(RUNS):
+            for mode, extra in (("default", []), ("none", ["--network", "none"])):
+                t = time.monotonic()
+                self.ok("run", "--rm", *extra, "busybox", "true")
+                times[mode].append((time.monotonic() - t) * 1000)
+        d = statistics.median(times["default"])
+        n = statistics.median(times["none"])
+        print("\nnetworking cost: docker run --rm busybox true, median of %d: "
+              "default network %.1f ms, --network none %.1f ms, added %.1f ms"
+              % (RUNS, d, n, d - n), file=sys.stderr)
+
+
+if __name__ == "__main__":
+    common.main()
