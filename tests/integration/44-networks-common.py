@@ -52,15 +52,17 @@ def leftovers(d, container_ids, network_ids):
     return left
 
 
-def lease_rows(d, ids):
-    """The store's lease and endpoint rows naming these ids (read-only)."""
+def lease_rows(d, ids, held_only=False):
+    """The store's lease and endpoint rows naming these ids (all of them
+    when ids is None), read-only.  held_only: an endpoint (a stopped
+    container's membership) counts only when it still holds an address."""
     db = sqlite3.connect("file:%s?mode=ro" % os.path.join(d.tmp, "dockerapi", "dockerapi.db"),
                          uri=True, timeout=10)
     try:
         rows = []
-        for table, cols in (("network_leases", ("network", "container")),
-                            ("network_endpoints", ("network", "container"))):
-            for r in db.execute("SELECT %s FROM %s" % (", ".join(cols), table)):
+        for table, where in (("network_leases", ""),
+                             ("network_endpoints", " WHERE ip != ''" if held_only else "")):
+            for r in db.execute("SELECT network, container FROM %s%s" % (table, where)):
                 if ids is None or any(x in ids for x in r):
                     rows.append((table,) + tuple(r))
         return rows
