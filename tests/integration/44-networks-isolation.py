@@ -177,6 +177,53 @@ class Isolation(common.ContainersTest):
         self.ok("rm", "-f", "bobsrv", certs=self.bob)
         self.ok("network", "rm", "othernet")
 
+    def test_raw_frames_to_the_hosts_loopback(self):
+        """With CAP_NET_RAW (Docker's default set) a container's root
+        sends hand-made frames to its gateway's MAC for any address: the
+        host's loopback (where sapi's kind listen), the gateway, the
+        host's own address.  None arrives; the same frame to the outside
+        does (the sender works)."""
+        binary = os.path.join(self.work, "rawudp")
+        subprocess.run(["gcc", "-static", "-O1", "-o", binary,
+                        os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                     "44-rawudp.c")], check=True)
+        srv = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        srv.bind(("0.0.0.0", 0))
+        port = srv.getsockname()[1]
+        srv.settimeout(0.5)
+        outside = subprocess.Popen(
+            ["ip", "netns", "exec", self.outside.ns, "python3", "-c",
+             "import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); "
+             "s.bind(('0.0.0.0', %d)); s.settimeout(20); print(s.recv(100).decode(), "
+             "flush=True)" % port], stdout=subprocess.PIPE, text=True)
+        try:
+            self.ok("run", "-d", "--name", "raw", "busybox", "sleep", "120")
+            self.note(self.alice)
+            self.ok("cp", binary, "raw:/rawudp")
+            info = self.inspect("raw")["NetworkSettings"]
+            gw, ip = info["Gateway"], info["IPAddress"]
+            hostip = [a for a in subprocess.run(["hostname", "-I"], capture_output=True,
+                                                text=True).stdout.split() if "." in a][0]
+            script = ("ping -c 1 -W 1 %s >/dev/null; "
+                      "mac=$(awk '$1 == \"%s\" {print $4}' /proc/net/arp); "
+                      % (gw, gw))
+            for dst in ("127.0.0.1", "127.0.0.53", gw, hostip, self.outside.addr):
+                script += "/rawudp eth0 $mac %s %s %d to-%s || exit 1; " % (ip, dst, port, dst)
+            r = self.docker(self.alice, "exec", "raw", "sh", "-c", script)
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+            got = outside.communicate(timeout=25)[0]
+            self.assertIn("to-" + self.outside.addr, got)
+            try:
+                data = srv.recv(100)
+            except socket.timeout:
+                data = b""
+            self.assertEqual(data, b"", "the host received %r" % data)
+        finally:
+            outside.kill()
+            outside.wait()
+            srv.close()
+        self.ok("rm", "-f", "raw")
+
     def counters(self, name):
         """What bob's container's kernel received: tcp segments, udp
         datagrams (to open and closed ports), icmp echo requests."""
