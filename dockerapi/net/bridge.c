@@ -77,6 +77,13 @@ net_bridge_ensure(const struct net_config *cfg, const struct net_bridge *b,
 	    name);
 	if (net_sysctl_set(path, "1", err) < 0)
 		return -1;
+	/* strict reverse path: a source address this bridge does not route
+	 * back to (forged by a container's packet socket) is dropped by the
+	 * kernel too, whatever another daemon's copy of the table says */
+	snprintf(path, sizeof path, "/proc/sys/net/ipv4/conf/%s/rp_filter",
+	    name);
+	if (net_sysctl_set(path, "1", err) < 0)
+		return -1;
 	snprintf(path, sizeof path, "/proc/sys/net/ipv6/conf/%s/disable_ipv6",
 	    name);
 	(void)net_sysctl_set(path, "1", NULL);	/* no IPv6 at all: fine */

@@ -20,7 +20,9 @@
  *            host's 127.0.0.1:P), DNAT'd traffic from a bridge into a
  *            bridge (hairpin), a non-internal network going anywhere but
  *            our bridges
- *   forward  (filter)  same network: accept; internal: nothing in or out;
+ *   forward  (filter)  from a bridge with a source address it does not
+ *            route back to (a forged one, another network's): drop, as in
+ *            input; same network: accept; internal: nothing in or out;
  *            published ports (ct status dnat): accept; bridge to another
  *            bridge: drop; into a bridge: only replies; out to
  *            169.254.0.0/16: drop; out: accept
@@ -66,6 +68,7 @@ net_nft_base_text(struct buf *o)
 	    "add rule " T " postrouting iifname @natifs oifname != @bridges masquerade\n"
 	    "add chain " T " forward { type filter hook forward priority filter; policy accept; }\n"
 	    "flush chain " T " forward\n"
+	    "add rule " T " forward iifname @bridges fib saddr . iif oif missing drop\n"
 	    "add rule " T " forward iifname . oifname @same accept\n"
 	    "add rule " T " forward iifname @internal drop\n"
 	    "add rule " T " forward oifname @internal drop\n"
@@ -77,6 +80,7 @@ net_nft_base_text(struct buf *o)
 	    "add rule " T " forward iifname @bridges accept\n"
 	    "add chain " T " input { type filter hook input priority filter; policy accept; }\n"
 	    "flush chain " T " input\n"
+	    "add rule " T " input iifname @bridges fib saddr . iif oif missing drop\n"
 	    "add rule " T " input iifname @bridges ct state established,related accept\n"
 	    "add rule " T " input iifname @bridges fib daddr . iif type local udp dport 53 accept\n"
 	    "add rule " T " input iifname @bridges fib daddr . iif type local tcp dport 53 accept\n"

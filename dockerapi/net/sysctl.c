@@ -3,7 +3,8 @@
  * /proc/sys: forwarding (on for the node, logged when we turn it on, since
  * it changes the host), and per bridge route_localnet (the host's own
  * connections to 127.0.0.1:port are DNAT'd to a container; our input
- * chain drops whatever a container sends to 127/8) and no IPv6 (only IPv4
+ * chain drops whatever a container sends to 127/8), rp_filter (strict: a
+ * source forged by a container is dropped) and no IPv6 (only IPv4
  * is routed; a link-local v6 address on the bridge would be one more way
  * to the host).
  */

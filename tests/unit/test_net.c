@@ -113,6 +113,15 @@ test_base_rules(void **state)
 	/* same network first, internal before anything that accepts */
 	assert_true(strstr(t, "forward iifname . oifname @same accept") <
 	    strstr(t, "forward iifname @internal drop"));
+	/* a source a bridge does not route back to (another network's
+	 * address) is dropped before anything is accepted */
+	assert_non_null(strstr(t, "forward iifname @bridges fib saddr . iif oif "
+	    "missing drop\n"));
+	assert_true(strstr(t, "forward iifname @bridges fib saddr . iif oif "
+	    "missing drop") < strstr(t, "forward iifname . oifname @same accept"));
+	assert_true(strstr(t, "input iifname @bridges fib saddr . iif oif "
+	    "missing drop") < strstr(t, "input iifname @bridges ct state "
+	    "established,related accept"));
 	assert_true(strstr(t, "forward oifname @internal drop") <
 	    strstr(t, "forward oifname @bridges ct status dnat accept"));
 	assert_true(strstr(t, "forward iifname @bridges oifname @bridges drop") <
