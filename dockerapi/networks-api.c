@@ -348,10 +348,11 @@ napi_prune(struct http_request *req, void *arg)
 	return api_json(req, 200, json_pack("{s:o}", "NetworksDeleted", gone));
 }
 
+/* connect and disconnect: the body names the account's container; the
+ * network is the path's. */
 static int
-napi_connect(struct http_request *req, void *arg)
+napi_membership(struct http_request *req, struct dockerapi *d, bool connect)
 {
-	struct dockerapi *d = arg;
 	struct network n;
 	sdc_error_t err = NULL;
 	json_t *body;
@@ -372,8 +373,13 @@ napi_connect(struct http_request *req, void *arg)
 	}
 	c = ctr_find(ctrs(d), napi_account(req), json_str(body, "Container", ""),
 	    &err);
-	rc = c != NULL ? ctrnet_connect(ctrs(d), c, &n,
-	    json_object_get(body, "EndpointConfig"), &err) : -1;
+	if (c == NULL)
+		rc = -1;
+	else if (connect)
+		rc = ctrnet_connect(ctrs(d), c, &n,
+		    json_object_get(body, "EndpointConfig"), &err);
+	else
+		rc = ctrnet_disconnect(ctrs(d), c, &n, &err);
 	network_clear(&n);
 	json_decref(body);
 	if (rc < 0)
@@ -382,35 +388,15 @@ napi_connect(struct http_request *req, void *arg)
 }
 
 static int
+napi_connect(struct http_request *req, void *arg)
+{
+	return napi_membership(req, arg, true);
+}
+
+static int
 napi_disconnect(struct http_request *req, void *arg)
 {
-	struct dockerapi *d = arg;
-	struct network n;
-	sdc_error_t err = NULL;
-	json_t *body;
-	struct ctr *c;
-	int rc;
-
-	if ((body = http_body_json(req, &err)) == NULL || !json_is_object(body)) {
-		json_decref(body);
-		if (err == NULL)
-			sdc_make_error_code(&err, 400, "the body must be a JSON "
-			    "object");
-		return api_error_from(req, &err);
-	}
-	if (network_find(d, napi_account(req), http_param(req, "id"), &n,
-	    &err) < 0) {
-		json_decref(body);
-		return api_error_from(req, &err);
-	}
-	c = ctr_find(ctrs(d), napi_account(req), json_str(body, "Container", ""),
-	    &err);
-	rc = c != NULL ? ctrnet_disconnect(ctrs(d), c, &n, &err) : -1;
-	network_clear(&n);
-	json_decref(body);
-	if (rc < 0)
-		return api_error_from(req, &err);
-	return http_reply(req, 200, NULL, NULL, 0);
+	return napi_membership(req, arg, false);
 }
 
 /* --- the admin API: across accounts --- */
