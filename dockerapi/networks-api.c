@@ -285,6 +285,25 @@ napi_remove_one(struct dockerapi *d, const struct network *n, sdc_error_t *err)
 	return network_delete_row(d, n, err);
 }
 
+/* An account going (admin.c, after its containers): every network of its,
+ * the default one too, with its bridge and names. */
+int
+networks_remove_account(struct dockerapi *d, const char *account,
+    sdc_error_t *err)
+{
+	struct network *v;
+	size_t n, i;
+	int rc = 0;
+
+	if (networks_list(d, account, &v, &n, err) < 0)
+		return -1;
+	for (i = 0; i < n && rc == 0; i++)
+		if ((rc = ctrnet_network_gone(d, &v[i], err)) == 0)
+			rc = network_delete_row(d, &v[i], err);
+	networks_free(v, n);
+	return rc;
+}
+
 static int
 napi_delete(struct http_request *req, void *arg)
 {

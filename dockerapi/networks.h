@@ -170,6 +170,9 @@ int ctrnet_connect(struct containers *cs, struct ctr *c,
     const struct network *n, const json_t *epcfg, sdc_error_t *err);
 int ctrnet_disconnect(struct containers *cs, struct ctr *c,
     const struct network *n, sdc_error_t *err);
+/* An account is being deleted, its containers gone: its networks go. */
+int networks_remove_account(struct dockerapi *d, const char *account,
+    sdc_error_t *err);
 /* A network is being removed: its bridge and names go. */
 int ctrnet_network_gone(struct dockerapi *d, const struct network *n,
     sdc_error_t *err);

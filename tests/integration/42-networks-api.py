@@ -293,6 +293,26 @@ class NetworksApi(common.ContainersTest):
         self.ok("network", "rm", "opsnet")
         self.ok("network", "rm", b, certs=self.bob)
 
+    def test_account_deleted(self):
+        """Deleting an account with force takes its networks: rows,
+        bridges, the default one too."""
+        key = os.path.join(self.work, "carol")
+        sdctest.keygen(key, "ed25519")
+        self.d.add_account("carol", key + ".pub")
+        carol = self.d.client_certs("carol", key)
+        self.ok("network", "create", "cnet", certs=carol)
+        ids = [self.net_inspect(n, certs=carol)["Id"] for n in ("cnet", "bridge")]
+        st, j = self.d.admin("GET", "/networks")
+        self.assertEqual(len([n for n in j if n.get("Id") in ids]), 2, j)
+        st, _ = self.d.admin("DELETE", "/accounts/carol?force=true")
+        self.assertEqual(st, 204)
+        links = subprocess.run(["ip", "-o", "link"], capture_output=True, text=True).stdout
+        for i in ids:
+            self.assertNotIn("sdc" + i[:12], links)
+        st, j = self.d.admin("GET", "/networks")
+        self.assertEqual(st, 200)
+        self.assertFalse([n for n in j if n.get("Id") in ids], j)
+
     def test_docker_py(self):
         import docker
         tls = docker.tls.TLSConfig(
