@@ -22,13 +22,6 @@ import sdctest  # noqa: E402
 common = importlib.import_module("76-containers-common")
 
 
-def free_tcp_port():
-    s = socket.socket()
-    s.bind(("0.0.0.0", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
 
 class NetworksApi(common.ContainersTest):
     @classmethod
@@ -211,7 +204,7 @@ class NetworksApi(common.ContainersTest):
         self.ok("rm", "-f", "nonet")
 
     def test_ports(self):
-        port = free_tcp_port()
+        port = sdctest.free_port(host="0.0.0.0")
         self.ok("run", "-d", "--name", "p1", "-p", "%d:80" % port, "--expose", "81",
                 "busybox", "sleep", "60")
         j = self.inspect("p1")
@@ -238,7 +231,7 @@ class NetworksApi(common.ContainersTest):
         s.bind(("0.0.0.0", 0))
         s.listen(1)
         held = s.getsockname()[1]
-        free = free_tcp_port()
+        free = sdctest.free_port(host="0.0.0.0")
         try:
             r = self.fails("run", "-d", "--name", "p3", "-p", "%d:90" % free,
                            "-p", "%d:80" % held, "busybox", "sleep", "60")
@@ -327,7 +320,7 @@ class NetworksApi(common.ContainersTest):
             self.assertIn("pynet", [n.name for n in cl.networks.list()])
             self.assertEqual([n.name for n in cl.networks.list(filters={"label": "a=b"})],
                              ["pynet"])
-            port = free_tcp_port()
+            port = sdctest.free_port(host="0.0.0.0")
             c = cl.containers.run("busybox", ["sleep", "60"], detach=True, name="pyc",
                                   ports={"80/tcp": port})
             c.reload()

@@ -9,10 +9,8 @@ of ours."""
 import importlib
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
 import unittest
 import urllib.request
 
@@ -23,24 +21,6 @@ import sdctest  # noqa: E402
 common = importlib.import_module("76-containers-common")
 
 
-def free_tcp_port():
-    s = socket.socket()
-    s.bind(("0.0.0.0", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def fetch(url, timeout=10):
-    end = time.time() + timeout
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as r:
-                return r.read().decode()
-        except OSError:
-            if time.time() > end:
-                raise
-            time.sleep(0.1)
 
 
 class NetworksRun(common.ContainersTest):
@@ -77,20 +57,20 @@ class NetworksRun(common.ContainersTest):
         return self.docker(certs or self.alice, "run", "--rm", *args)
 
     def test_published_port_from_the_host(self):
-        port = free_tcp_port()
+        port = sdctest.free_port(host="0.0.0.0")
         self.httpd("web1", "-p", "%d:80" % port)
-        self.assertEqual(fetch("http://127.0.0.1:%d/" % port).strip(), "hello from web1")
+        self.assertEqual(sdctest.fetch("http://127.0.0.1:%d/" % port).strip(), "hello from web1")
         ip = [a for a in subprocess.run(["hostname", "-I"], capture_output=True, text=True)
               .stdout.split() if "." in a][0]
-        self.assertEqual(fetch("http://%s:%d/" % (ip, port)).strip(), "hello from web1")
+        self.assertEqual(sdctest.fetch("http://%s:%d/" % (ip, port)).strip(), "hello from web1")
         # -P: a port of the ephemeral range, shown by docker port
         self.httpd("web2", "-P", "--expose", "80")
         hp = self.ok("port", "web2", "80/tcp").split()[0].rsplit(":", 1)[1]
-        self.assertEqual(fetch("http://127.0.0.1:%s/" % hp).strip(), "hello from web2")
+        self.assertEqual(sdctest.fetch("http://127.0.0.1:%s/" % hp).strip(), "hello from web2")
         # stopped: the port answers no more and is free again
         self.ok("rm", "-f", "web1")
         self.httpd("web3", "-p", "%d:80" % port)
-        self.assertEqual(fetch("http://127.0.0.1:%d/" % port).strip(), "hello from web3")
+        self.assertEqual(sdctest.fetch("http://127.0.0.1:%d/" % port).strip(), "hello from web3")
         self.ok("rm", "-f", "web2", "web3")
 
     def test_names_on_a_user_network(self):

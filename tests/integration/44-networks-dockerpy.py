@@ -9,31 +9,14 @@ import importlib
 import os
 import socket
 import sys
-import time
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import sdctest  # noqa: E402
+
 common = importlib.import_module("76-containers-common")
 
 
-def free_port(kind=socket.SOCK_STREAM):
-    s = socket.socket(socket.AF_INET, kind)
-    s.bind(("0.0.0.0", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def fetch(url, timeout=10):
-    end = time.time() + timeout
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as r:
-                return r.read().decode()
-        except OSError:
-            if time.time() > end:
-                raise
-            time.sleep(0.1)
 
 
 HTTPD = ["sh", "-c", "mkdir -p /www && echo hello from py > /www/index.html && "
@@ -71,8 +54,8 @@ class DockerPy(common.ContainersTest):
             self.assertEqual([n.name for n in cl.networks.list(names=["pyn1"])], ["pyn1"])
             self.assertEqual([n.id for n in cl.networks.list(ids=[n2.id])], [n2.id])
             # run on a network; ports: None (a free port), (ip, port), udp
-            udp = free_port(socket.SOCK_DGRAM)
-            tcp = free_port()
+            udp = sdctest.free_port(socket.SOCK_DGRAM, "0.0.0.0")
+            tcp = sdctest.free_port(host="0.0.0.0")
             c = cl.containers.run("busybox", HTTPD, detach=True, name="pyweb",
                                   network="pyn1",
                                   ports={"80/tcp": None, "81/tcp": ("127.0.0.1", tcp),
@@ -82,7 +65,7 @@ class DockerPy(common.ContainersTest):
             self.assertTrue(p["80/tcp"][0]["HostPort"])
             self.assertEqual(p["81/tcp"][0], {"HostIp": "127.0.0.1", "HostPort": str(tcp)})
             self.assertEqual(p["53/udp"][0]["HostPort"], str(udp))
-            self.assertIn("hello from py", fetch("http://127.0.0.1:%s/" % p["80/tcp"][0]
+            self.assertIn("hello from py", sdctest.fetch("http://127.0.0.1:%s/" % p["80/tcp"][0]
                                                  ["HostPort"]))
             ip = c.attrs["NetworkSettings"]["Networks"]["pyn1"]["IPAddress"]
             self.assertTrue(ip.startswith(a + "."), ip)

@@ -18,18 +18,13 @@ import sys
 import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import sdctest  # noqa: E402
+
 common = importlib.import_module("76-containers-common")
 net = importlib.import_module("44-networks-common")
 
 LINK_LOCAL = "169.254.77.77"
 
-
-def free_tcp_port():
-    s = socket.socket()
-    s.bind(("0.0.0.0", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 class IsolationBase(common.ContainersTest):
@@ -39,7 +34,7 @@ class IsolationBase(common.ContainersTest):
     def setUpClass(cls):
         super().setUpClass()
         cls.outside = net.Outside(extra=[LINK_LOCAL])
-        cls.outside_port = free_tcp_port()
+        cls.outside_port = sdctest.free_port(host="0.0.0.0")
         cls.outside.serve(cls.outside_port, "from-outside")
         cls.seen_cids, cls.seen_nids = set(), set()
 
@@ -221,7 +216,7 @@ class Isolation(IsolationBase):
             self.assertNotIn("hello", r.stdout)
             self.assertEqual(after, before, "alice's packets reached bob's container")
         # a port bob publishes, tcp or udp, is not alice's to take
-        port = free_tcp_port()
+        port = sdctest.free_port(host="0.0.0.0")
         self.ok("run", "-d", "--name", "bobpub", "-p", "%d:80" % port,
                 "-p", "%d:53/udp" % port, "busybox", "sleep", "60", certs=self.bob)
         self.note(self.bob)

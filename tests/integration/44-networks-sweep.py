@@ -8,34 +8,16 @@ nothing of them is left."""
 import importlib
 import os
 import signal
-import socket
 import sys
-import time
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import sdctest  # noqa: E402
+
 common = importlib.import_module("76-containers-common")
 net = importlib.import_module("44-networks-common")
 
 
-def free_tcp_port():
-    s = socket.socket()
-    s.bind(("0.0.0.0", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
-def fetch(url, timeout=10):
-    end = time.time() + timeout
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as r:
-                return r.read().decode()
-        except OSError:
-            if time.time() > end:
-                raise
-            time.sleep(0.1)
 
 
 def names_tables(d):
@@ -58,11 +40,11 @@ class Sweep(common.ContainersTest):
     def test_kill9_then_a_container_dies(self):
         self.ok("network", "create", "swnet")
         nid = net.net_ids(self, self.alice)["swnet"]
-        pdead, plive = free_tcp_port(), free_tcp_port()
+        pdead, plive = sdctest.free_port(host="0.0.0.0"), sdctest.free_port(host="0.0.0.0")
         self.httpd("dies", "--network", "swnet", "-p", "%d:80" % pdead)
         self.httpd("lives", "--network", "swnet", "-p", "%d:80" % plive)
-        self.assertIn("hello from dies", fetch("http://127.0.0.1:%d/" % pdead))
-        self.assertIn("hello from lives", fetch("http://127.0.0.1:%d/" % plive))
+        self.assertIn("hello from dies", sdctest.fetch("http://127.0.0.1:%d/" % pdead))
+        self.assertIn("hello from lives", sdctest.fetch("http://127.0.0.1:%d/" % plive))
         dead = self.inspect("dies")["Id"]
         live = self.inspect("lives")["Id"]
         uuid = self.uuid_of("dies")
@@ -84,9 +66,9 @@ class Sweep(common.ContainersTest):
             + (["names entry"] if dead in names_tables(self.d) else []))
         self.assertEqual(left, [])
         # its port is free again; the living one is still served
-        self.assertIn("hello from lives", fetch("http://127.0.0.1:%d/" % plive))
+        self.assertIn("hello from lives", sdctest.fetch("http://127.0.0.1:%d/" % plive))
         self.httpd("takes", "-p", "%d:80" % pdead)
-        self.assertIn("hello from takes", fetch("http://127.0.0.1:%d/" % pdead))
+        self.assertIn("hello from takes", sdctest.fetch("http://127.0.0.1:%d/" % pdead))
         r = self.docker(self.alice, "run", "--rm", "--network", "swnet", "busybox", "sh",
                         "-c", "i=0; while [ $i -lt 50 ]; do timeout 2 wget -q -O - "
                         "http://lives/ && exit 0; sleep 0.1; i=$((i+1)); done; exit 1")

@@ -19,6 +19,7 @@ import socket
 import subprocess
 import tempfile
 import time
+import urllib.request
 
 TOP = os.environ.get("SDC_TOP") or os.path.dirname(os.path.dirname(
     os.path.dirname(os.path.abspath(__file__))))
@@ -29,10 +30,25 @@ for _v in ("CURL_CA_BUNDLE", "REQUESTS_CA_BUNDLE", "SSL_CERT_FILE"):
     os.environ.pop(_v, None)
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
+def free_port(kind=socket.SOCK_STREAM, host="127.0.0.1"):
+    """A port nobody holds on host ("0.0.0.0": on every address, as a
+    published port needs)."""
+    with socket.socket(socket.AF_INET, kind) as s:
+        s.bind((host, 0))
         return s.getsockname()[1]
+
+
+def fetch(url, timeout=10):
+    """The body at url, asking again until it answers or timeout passes."""
+    end = time.time() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as r:
+                return r.read().decode()
+        except OSError:
+            if time.time() > end:
+                raise
+            time.sleep(0.1)
 
 
 def wait_for(what, check, timeout=10.0):
