@@ -19,6 +19,14 @@
  * container's list, so a removal ends it.  A slow client holds the
  * watcher back (and so the monitor, and so the container), as a slow
  * attach does with dockerd, instead of growing our buffers.
+ *
+ * logs=1 replays the log first (attach-logs.c), the live stream waiting
+ * until it is sent; stream=0 ends after it, as dockerd does (an exited
+ * container's output, then the end).  Input is scanned for the detach
+ * keys (ctrl-p ctrl-q unless the client names others): the sequence is
+ * not passed on, and ends this client's attach alone, the container
+ * running on.  A sequence begun and then broken is passed on whole, as
+ * Docker's escape proxy does.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -47,6 +55,8 @@ struct ctr_attach {
 	struct attach_opts o;
 	bool done;
 	bool close_stdin_due;
+	struct attach_logs *replay;	/* logs=1, until sent */
+	size_t matched;			/* detach keys typed so far */
 	attach_exit_fn *on_exit;
 	void *arg;
 };
@@ -85,6 +95,7 @@ static void
 attach_free(struct ctr_attach *a)
 {
 	attach_unlink(a);
+	attach_logs_cancel(a->replay);
 	if (a->ev != NULL)
 		event_free(a->ev);
 	if (a->linger != NULL)
@@ -112,6 +123,8 @@ attach_finish(struct ctr_attach *a)
 		return;
 	a->done = true;
 	attach_unlink(a);
+	attach_logs_cancel(a->replay);
+	a->replay = NULL;
 	if (a->ev != NULL) {
 		event_free(a->ev);
 		a->ev = NULL;
@@ -155,7 +168,7 @@ attach_feed(struct ctr *c, const struct rt_frame *f)
 
 	for (a = c->attachers; a != NULL; a = next) {
 		next = a->next;
-		if (a->fd < 0)
+		if (a->fd < 0 && !a->o.no_stream)
 			attach_frame_in(a, f);
 	}
 }
@@ -180,7 +193,7 @@ attach_backlogged(const struct ctr *c)
 	const struct ctr_attach *a;
 
 	for (a = c->attachers; a != NULL; a = a->next)
-		if (a->fd < 0 && evbuffer_get_length(bufferevent_get_output(a->bev)) >
+		if (a->fd < 0 && !a->o.no_stream && evbuffer_get_length(bufferevent_get_output(a->bev)) >
 		    ATTACH_BACKLOG)
 			return true;
 	return false;
@@ -195,15 +208,94 @@ attach_target(const struct ctr_attach *a)
 	return a->c != NULL ? a->c->watch_fd : -1;
 }
 
+int
+attach_detach_keys(const char *spec, struct attach_opts *o, sdc_error_t *err)
+{
+	const char *p = spec, *end;
+	size_t len;
+
+	o->nkeys = 0;
+	if (spec == NULL || *spec == '\0')
+		p = "ctrl-p,ctrl-q";
+	for (; *p != '\0'; p = *end == ',' ? end + 1 : end) {
+		end = p + strcspn(p, ",");
+		len = (size_t)(end - p);
+		if (o->nkeys == ATTACH_KEYS_MAX)
+			goto bad;
+		if (len == 1 && (unsigned char)*p >= 0x20 && (unsigned char)*p < 0x7f)
+			o->keys[o->nkeys++] = (unsigned char)*p;
+		else if (len == 6 && strncmp(p, "ctrl-", 5) == 0 &&
+		    p[5] >= 'a' && p[5] <= 'z')
+			o->keys[o->nkeys++] = (unsigned char)(p[5] - 'a' + 1);
+		else if (len == 6 && strncmp(p, "ctrl-", 5) == 0 &&
+		    p[5] != '\0' && strchr("@[\\]^_", p[5]) != NULL)
+			o->keys[o->nkeys++] = (unsigned char)(p[5] == '@' ? 0 :
+			    p[5] - '[' + 27);
+		else
+			goto bad;
+		if (*end == ',' && end[1] == '\0')
+			goto bad;
+	}
+	return 0;
+bad:
+	return sdc_make_error_code(err, 400, "Invalid detach keys (%s) "
+	    "provided: expected a list like ctrl-p,ctrl-q of single "
+	    "characters and ctrl-<a-z, @, [, \\, ], ^ or _>", spec);
+}
+
+/* The detach keys were typed: this client goes, the container stays. */
+static void
+attach_detach(struct ctr_attach *a)
+{
+	struct ctr *c = a->c;
+
+	if (a->fd >= 0 && a->o.on_detach != NULL) {
+		event_free(a->ev);
+		a->ev = NULL;
+		a->o.on_detach(a->arg, a->fd);
+		a->fd = -1;
+	}
+	if (c != NULL)
+		events_container(c->cs, c, "detach", NULL);
+	attach_finish(a);
+}
+
+/* Input bytes minus the detach keys into out; true when they were all
+ * typed. */
+static bool
+attach_scan(struct ctr_attach *a, const unsigned char *in, size_t n,
+    struct buf *out)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (a->o.nkeys > 0 && in[i] == a->o.keys[a->matched]) {
+			if (++a->matched == a->o.nkeys)
+				return true;
+			continue;
+		}
+		if (a->matched > 0) {	/* broken: what was held goes on */
+			buf_append(out, a->o.keys, a->matched);
+			a->matched = 0;
+			if (a->o.nkeys > 0 && in[i] == a->o.keys[0]) {
+				a->matched = 1;
+				continue;
+			}
+		}
+		buf_append(out, &in[i], 1);
+	}
+	return false;
+}
+
 static void
 attach_stdin(struct ctr_attach *a)
 {
 	struct evbuffer *in = bufferevent_get_input(a->bev);
 	int fd = attach_target(a);
-	char buf[RT_FRAME_MAX - 1];
-	size_t n;
+	unsigned char buf[RT_FRAME_MAX - 1];
+	struct buf out = BUF_INIT;
+	bool detach = false;
+	size_t n, off;
 
-	if (!a->o.in) {
+	if (!a->o.in || a->done) {
 		evbuffer_drain(in, evbuffer_get_length(in));
 		return;
 	}
@@ -211,9 +303,20 @@ attach_stdin(struct ctr_attach *a)
 		bufferevent_disable(a->bev, EV_READ);	/* until the start */
 		return;
 	}
-	while ((n = (size_t)evbuffer_remove(in, buf, sizeof buf)) > 0 &&
-	    n != (size_t)-1)
-		rt_attach_send(fd, RT_FRAME_STDIN, buf, n, NULL);
+	while (!detach && (n = (size_t)evbuffer_remove(in, buf, sizeof buf)) >
+	    0 && n != (size_t)-1) {
+		buf_reset(&out);
+		detach = attach_scan(a, buf, n, &out);
+		for (off = 0; off < out.len; off += n) {
+			n = out.len - off < sizeof buf ? out.len - off : sizeof buf;
+			rt_attach_send(fd, RT_FRAME_STDIN, out.data + off, n, NULL);
+		}
+	}
+	buf_free(&out);
+	if (detach) {
+		attach_detach(a);
+		return;
+	}
 	if (a->close_stdin_due) {
 		rt_attach_send(fd, RT_FRAME_CLOSE_STDIN, NULL, 0, NULL);
 		a->close_stdin_due = false;
@@ -231,6 +334,10 @@ attach_write_cb(struct bufferevent *bev, void *arg)
 {
 	struct ctr_attach *a = arg;
 
+	if (a->replay != NULL) {
+		attach_logs_drained(a->replay);
+		return;
+	}
 	if (a->ev != NULL)
 		event_add(a->ev, NULL);
 	if (a->c != NULL && a->c->watch_fd >= 0 && !attach_backlogged(a->c))
@@ -256,7 +363,9 @@ attach_event_cb(struct bufferevent *bev, short what, void *arg)
 			attach_free(a);
 		return;
 	}
-	if (a->o.in && a->o.stdin_once) {
+	/* as dockerd: a TTY's stdin stays open (the CLI leaving through
+	 * its own detach keys closes the connection) */
+	if (a->o.in && a->o.stdin_once && !a->o.raw && !a->done) {
 		a->close_stdin_due = true;
 		attach_stdin(a);
 	}
@@ -301,11 +410,27 @@ attach_fd_cb(evutil_socket_t fd, short what, void *arg)
 	attach_finish(a);
 }
 
+/* The log is sent: the live stream, or the end. */
+static void
+attach_replayed(void *arg)
+{
+	struct ctr_attach *a = arg;
+
+	a->replay = NULL;
+	if (a->o.no_stream) {
+		attach_finish(a);
+		return;
+	}
+	if (a->ev != NULL)
+		event_add(a->ev, NULL);
+}
+
 struct ctr_attach *
 attach_open(struct ctr *c, struct bufferevent *bev, int fd,
     const struct attach_opts *o, attach_exit_fn *on_exit, void *arg)
 {
 	struct ctr_attach *a = xcalloc(1, sizeof *a);
+	sdc_error_t err = NULL;
 
 	a->c = c;
 	a->bev = bev;
@@ -315,19 +440,27 @@ attach_open(struct ctr *c, struct bufferevent *bev, int fd,
 	a->arg = arg;
 	a->next = c->attachers;
 	c->attachers = a;
+	if (o->logs && (a->replay = attach_logs_start(c->cs, c, bev, o->out,
+	    o->err, o->raw, attach_replayed, a, &err)) == NULL) {
+		log_warn("container %s: %s", c->id, sdc_error_msg(err));
+		sdc_error_release(&err);
+	}
 	if (fd >= 0) {
 		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 		if (!o->out && !o->err)
 			rt_attach_send(fd, RT_FRAME_MUTE, NULL, 0, NULL);
 		a->ev = event_new(bufferevent_get_base(bev), fd,
 		    EV_READ | EV_PERSIST, attach_fd_cb, a);
-		event_add(a->ev, NULL);
+		if (a->replay == NULL)
+			event_add(a->ev, NULL);
 	}
 	bufferevent_setwatermark(bev, EV_WRITE, ATTACH_BACKLOG / 4, 0);
 	bufferevent_setcb(bev, attach_read_cb, attach_write_cb, attach_event_cb, a);
 	bufferevent_enable(bev, EV_READ | EV_WRITE);
 	if (evbuffer_get_length(bufferevent_get_input(bev)) > 0)
 		attach_stdin(a);
+	if (o->no_stream && a->replay == NULL)
+		attach_finish(a);
 	return a;
 }
 
@@ -337,7 +470,7 @@ ctr_attach(struct http_request *req, void *arg)
 {
 	struct dockerapi *d = arg;
 	struct ctr *c = ctr_lookup(req, d);
-	struct attach_opts o;
+	struct attach_opts o = { 0 };
 	sdc_error_t err = NULL;
 	struct bufferevent *bev;
 	int fd = -1;
@@ -347,12 +480,16 @@ ctr_attach(struct http_request *req, void *arg)
 	if (c->st.status == RT_PAUSED)
 		return api_error(req, 409, "You cannot attach to a paused "
 		    "container, unpause it first");
-	o.in = http_query_bool(req, "stdin", false);
+	if (attach_detach_keys(http_query(req, "detachKeys"), &o, &err) < 0)
+		return api_error_from(req, &err);
+	o.no_stream = !http_query_bool(req, "stream", false);
+	o.logs = http_query_bool(req, "logs", false);
+	o.in = http_query_bool(req, "stdin", false) && !o.no_stream;
 	o.out = http_query_bool(req, "stdout", false);
 	o.err = http_query_bool(req, "stderr", false);
 	o.raw = json_is_true(json_object_get(c->config, "Tty"));
 	o.stdin_once = json_is_true(json_object_get(c->config, "StdinOnce"));
-	if (ctr_running(c) &&
+	if (ctr_running(c) && !o.no_stream &&
 	    (fd = rt_attach_open(&ctrs(d)->rt, c->uuid, NULL, &err)) < 0)
 		return api_error_from(req, &err);
 	o.hold = limits_keep(req);

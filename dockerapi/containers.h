@@ -218,13 +218,25 @@ void watch_removed(struct containers *cs, struct ctr *c);
 void watch_exited(struct containers *cs, struct ctr *c);
 
 /* attach.c */
+#define ATTACH_KEYS_MAX 16
 struct attach_opts {
 	bool in, out, err;		/* the streams the client wants */
 	bool raw;			/* TTY: no multiplexing headers */
 	bool stdin_once;		/* client's EOF closes the stdin */
 	struct limits_hold *hold;	/* the account's count of long-lived
 					 * requests: released when it ends */
+	bool logs;			/* logs=1: the log replayed first */
+	bool no_stream;			/* stream=0: the logs, then the end */
+	unsigned char keys[ATTACH_KEYS_MAX];	/* detach sequence */
+	size_t nkeys;			/* 0: none */
+	/* Detached by the keys: takes the monitor connection (an exec's
+	 * exit still to be seen), or NULL to close it. */
+	void (*on_detach)(void *arg, int fd);
 };
+/* Docker's detach keys ("ctrl-p,ctrl-q", "a,ctrl-x"; NULL or "" gives
+ * the default ctrl-p,ctrl-q) into o; 400 naming them when invalid. */
+int attach_detach_keys(const char *spec, struct attach_opts *o,
+    sdc_error_t *err);
 /* Called with the exit frame (NULL if the monitor hung up without one),
  * before the stream ends. */
 typedef void attach_exit_fn(void *arg, const struct rt_frame *f);
@@ -301,6 +313,21 @@ json_t *ctr_inspect_json(struct containers *cs, const struct ctr *c,
 /* logs.c */
 int ctr_logs(struct http_request *req, void *arg);
 void logs_exited(struct ctr *c);
+/* The names of a logs folder's files, oldest first, stdio.log last. */
+char **logs_files(const char *dir, size_t *nfiles);
+void logs_files_free(char **files, size_t nfiles);
+
+/* attach-logs.c: attach with logs=1, the log replayed on a thread */
+struct attach_logs;
+typedef void attach_logs_done_fn(void *arg);
+/* Write c's log (the streams asked) to bev; done(arg) once all is queued
+ * (the replay is then freed). */
+struct attach_logs *attach_logs_start(struct containers *cs,
+    const struct ctr *c, struct bufferevent *bev, bool out, bool err,
+    bool raw, attach_logs_done_fn *done, void *arg, sdc_error_t *errp);
+/* The client took what was queued: read on. */
+void attach_logs_drained(struct attach_logs *l);
+void attach_logs_cancel(struct attach_logs *l);
 
 /* logs-tail.c: a log's lines from the end (on a worker thread) */
 /* One line, newline included, of files[file] at offset off; return 1 to

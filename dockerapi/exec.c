@@ -137,6 +137,20 @@ exec_watch_cb(evutil_socket_t fd, short what, void *arg)
 	free(f);
 }
 
+/* The client typed the detach keys: the exec runs on, watched for its
+ * exit as a detached one. */
+static void
+exec_detached(void *arg, int fd)
+{
+	struct exec_inst *e = arg;
+
+	e->fd = fd;
+	rt_attach_send(e->fd, RT_FRAME_MUTE, NULL, 0, NULL);
+	e->ev = event_new(e->c->cs->d->base, e->fd, EV_READ | EV_PERSIST,
+	    exec_watch_cb, e);
+	event_add(e->ev, NULL);
+}
+
 /* Finished execs of the container: their folders can go. */
 static void
 exec_sweep(struct containers *cs, const struct ctr *c)
@@ -168,6 +182,16 @@ exec_create(struct http_request *req, void *arg)
 	if (!json_is_array(cmd) || json_array_size(cmd) == 0) {
 		json_decref(body);
 		return api_error(req, 400, "No exec command specified");
+	}
+	/* Go's decoder takes any case: docker-py sends "detachKeys" */
+	if (json_object_get(body, "DetachKeys") == NULL &&
+	    json_object_get(body, "detachKeys") != NULL)
+		json_object_set(body, "DetachKeys",
+		    json_object_get(body, "detachKeys"));
+	if (attach_detach_keys(json_str(body, "DetachKeys", NULL),
+	    &(struct attach_opts){ 0 }, &err) < 0) {
+		json_decref(body);
+		return api_error_from(req, &err);
 	}
 	if (c->st.status == RT_PAUSED || !ctr_running(c)) {
 		json_decref(body);
@@ -276,6 +300,9 @@ exec_start(struct http_request *req, void *arg)
 	o.out = json_bool(e->config, "AttachStdout", true);
 	o.err = json_bool(e->config, "AttachStderr", true);
 	o.raw = raw;
+	/* checked at create */
+	attach_detach_keys(json_str(e->config, "DetachKeys", NULL), &o, NULL);
+	o.on_detach = exec_detached;
 	attach_open(e->c, bev, s.attach_fd, &o, exec_exited, e);
 	return HTTP_DONE;
 }
@@ -297,7 +324,8 @@ exec_inspect(struct http_request *req, void *arg)
 	    "OpenStdin", json_bool(e->config, "AttachStdin", false),
 	    "OpenStderr", json_bool(e->config, "AttachStderr", false),
 	    "OpenStdout", json_bool(e->config, "AttachStdout", false),
-	    "CanRemove", false, "ContainerID", e->c->id, "DetachKeys", "",
+	    "CanRemove", false, "ContainerID", e->c->id, "DetachKeys",
+	    json_str(e->config, "DetachKeys", ""),
 	    "Pid", e->running ? (int)e->pid : 0);
 	json_array_remove(cmd, 0);
 	json_object_set_new(json_object_get(j, "ProcessConfig"), "arguments", cmd);

@@ -118,25 +118,41 @@ logs_file_cmp(const void *a, const void *b)
 }
 
 /* Rotated files by age, then the live one. */
-static void
-logs_list(struct logs_follow *lf)
+char **
+logs_files(const char *dir, size_t *nfiles)
 {
-	DIR *d = opendir(lf->dir);
+	DIR *d = opendir(dir);
 	struct dirent *e;
-	size_t cap = 8;
+	size_t cap = 8, n = 0;
+	char **files = xcalloc(cap, sizeof *files);
 
-	lf->files = xcalloc(cap, sizeof *lf->files);
 	while (d != NULL && (e = readdir(d)) != NULL) {
 		if (strncmp(e->d_name, "stdio.log.", 10) != 0)
 			continue;
-		if (lf->nfiles + 2 >= cap)
-			lf->files = xrealloc(lf->files, (cap *= 2) * sizeof *lf->files);
-		lf->files[lf->nfiles++] = xstrdup(e->d_name);
+		if (n + 2 >= cap)
+			files = xrealloc(files, (cap *= 2) * sizeof *files);
+		files[n++] = xstrdup(e->d_name);
 	}
 	if (d != NULL)
 		closedir(d);
-	qsort(lf->files, lf->nfiles, sizeof *lf->files, logs_file_cmp);
-	lf->files[lf->nfiles++] = xstrdup("stdio.log");
+	qsort(files, n, sizeof *files, logs_file_cmp);
+	files[n++] = xstrdup("stdio.log");
+	*nfiles = n;
+	return files;
+}
+
+void
+logs_files_free(char **files, size_t nfiles)
+{
+	for (size_t i = 0; i < nfiles; i++)
+		free(files[i]);
+	free(files);
+}
+
+static void
+logs_list(struct logs_follow *lf)
+{
+	lf->files = logs_files(lf->dir, &lf->nfiles);
 }
 
 /* The worker's batch goes to the loop; waits while the loop has a full
