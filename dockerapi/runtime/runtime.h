@@ -259,6 +259,23 @@ int rt_kill(const struct rt_config *cfg, const char *id, int sig,
 int rt_pause(const struct rt_config *cfg, const char *id, sdc_error_t *err);
 int rt_resume(const struct rt_config *cfg, const char *id, sdc_error_t *err);
 
+/* docker update: new resource limits, for the next starts (config.json)
+ * and, running or paused, at once (runc update).  Zero (-1 for the
+ * reservation, NULL for the strings) leaves a limit as it is. */
+struct rt_resources {
+	int64_t memory;			/* bytes; swap follows it */
+	int64_t memory_reservation;	/* bytes; -1: unchanged */
+	int64_t cpu_quota, cpu_period;	/* microseconds */
+	uint64_t cpu_shares;
+	const char *cpuset_cpus, *cpuset_mems;
+	int64_t pids_limit;
+	uint16_t blkio_weight;
+};
+int rt_update(const struct rt_config *cfg, const char *id,
+    const struct rt_resources *r, sdc_error_t *err);
+/* Whether this node's kernel weighs disk I/O (a blkio or io weight). */
+bool rt_blkio_weight_supported(void);
+
 /* Remove the container: unmount, runtime state, cgroups, folder.  A
  * running or paused one is refused unless force, which kills it first. */
 int rt_delete(const struct rt_config *cfg, const char *id, bool force,
