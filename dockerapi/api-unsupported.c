@@ -29,7 +29,6 @@ static int api_unsupported_answer(struct http_request *req, void *arg);
 
 /* Patterns use the router's syntax; NULL as the method takes any. */
 static const struct api_endpoint api_unsupported_routes[] = {
-	U("POST", "/containers/:id/update", "docker update (container update)"),
 	U("GET", "/containers/:id/changes", "docker diff (container changes)"),
 	U("GET", "/containers/:id/export", "docker export (container export)"),
 	U(NULL, "/containers/:id/archive", "docker cp (container archive)"),

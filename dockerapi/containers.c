@@ -287,6 +287,25 @@ ctr_rename_row(struct containers *cs, struct ctr *c, const char *name,
 }
 
 int
+ctr_host_config_row(struct containers *cs, struct ctr *c, sdc_error_t *err)
+{
+	struct store_stmt *st;
+	char *hc = json_text(c->host_config);
+	int rc = -1;
+
+	if (ctr_stmt(cs, "UPDATE containers SET host_config = ? WHERE id = ?",
+	    &st, err) == 0) {
+		if (store_bind_text(st, 1, hc, err) == 0 &&
+		    store_bind_text(st, 2, c->id, err) == 0 &&
+		    store_step(st, err) >= 0)
+			rc = 0;
+		store_finalize(st);
+	}
+	free(hc);
+	return rc;
+}
+
+int
 ctr_stopped_row(struct containers *cs, struct ctr *c, bool stopped,
     sdc_error_t *err)
 {
@@ -717,6 +736,7 @@ const struct api_endpoint api_container_endpoints[] = {
 	R("POST", "/containers/:id/pause", ctr_pause, 0, 0),
 	R("POST", "/containers/:id/unpause", ctr_unpause, 0, 0),
 	R("POST", "/containers/:id/rename", ctr_rename, 0, 0),
+	R("POST", "/containers/:id/update", ctr_update, 0, 0),
 	R("DELETE", "/containers/:id", ctr_delete, 0, 0),
 	R("GET", "/containers/:id/logs", ctr_logs, API_LONG, 0),
 	R("GET", "/containers/:id/top", ctr_top, 0, 0),

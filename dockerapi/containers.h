@@ -94,6 +94,9 @@ struct ctr *ctr_by_name(struct containers *cs, const char *account,
 int ctr_insert(struct containers *cs, struct ctr *c, sdc_error_t *err);
 int ctr_rename_row(struct containers *cs, struct ctr *c, const char *name,
     sdc_error_t *err);
+/* HostConfig changed (docker update): written to the row. */
+int ctr_host_config_row(struct containers *cs, struct ctr *c,
+    sdc_error_t *err);
 int ctr_stopped_row(struct containers *cs, struct ctr *c, bool stopped,
     sdc_error_t *err);
 /* container-list.c: the bytes of the container's writable layer (ps's
@@ -273,6 +276,9 @@ int ctr_prune(struct http_request *req, void *arg);
 /* A stop or restart in progress sees the exit. */
 void ops_exited(struct containers *cs, struct ctr *c);
 int signal_parse(const char *s);
+
+/* container-update.c: docker update, within the package */
+int ctr_update(struct http_request *req, void *arg);
 
 /* container-export.c, container-changes.c, container-commit.c: the
  * container's files out (docker export, diff, commit) */
