@@ -34,7 +34,6 @@ static const struct api_endpoint api_unsupported_routes[] = {
 	U(NULL, "/containers/:id/archive", "docker cp (container archive)"),
 	U("GET", "/containers/:id/attach/ws", "attach over websocket"),
 	U("POST", "/commit", "docker commit"),
-	U("GET", "/system/df", "docker system df"),
 	U(NULL, "/build", "build (docker build)"),
 	U(NULL, "/build/prune", "build cache (docker builder prune)"),
 	U(NULL, "/grpc", "build (BuildKit)"),

@@ -299,6 +299,28 @@ ctr_list(struct http_request *req, void *arg)
 	return HTTP_DONE;
 }
 
+json_t *
+list_account_json(struct containers *cs, const char *acct)
+{
+	struct buf out = BUF_INIT;
+	struct ctr *c;
+	json_t *j;
+	int n = 0;
+
+	buf_putc(&out, '[');
+	for (c = cs->list; c != NULL; c = c->next) {
+		if (strcmp(c->account, acct) != 0)
+			continue;
+		if (n++ > 0)
+			buf_putc(&out, ',');
+		list_entry(&out, cs, c, true);
+	}
+	buf_putc(&out, ']');
+	j = json_loadb(out.data, out.len, 0, NULL);
+	buf_free(&out);
+	return j != NULL ? j : json_array();
+}
+
 /* --- inspect --- */
 
 static json_t *

@@ -749,5 +749,6 @@ const struct api_endpoint api_container_endpoints[] = {
 	R("GET", "/containers/:id/export", ctr_export, API_LONG, 0),
 	R("GET", "/containers/:id/changes", ctr_changes, 0, 0),
 	R("POST", "/commit", ctr_commit, 0, 0),
+	R("GET", "/system/df", system_df, 0, 0),
 	{ { NULL, NULL, NULL, 0, NULL }, 0 },
 };

@@ -312,6 +312,10 @@ void restart_at_daemon_start(struct containers *cs);
 
 /* container-list.c */
 int ctr_list(struct http_request *req, void *arg);
+/* Every container of the account as ps -a -s lists it (system df). */
+json_t *list_account_json(struct containers *cs, const char *acct);
+/* system-df.c: GET /system/df */
+int system_df(struct http_request *req, void *arg);
 int ctr_inspect(struct http_request *req, void *arg);
 json_t *ctr_inspect_json(struct containers *cs, const struct ctr *c,
     int minor);
