@@ -18,6 +18,7 @@ import socket
 import ssl
 import subprocess
 import sys
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -66,6 +67,24 @@ class Fidelity(common.ContainersTest):
         return docker.DockerClient(base_url="https://127.0.0.1:%d" % self.d.docker_port,
                                    tls=tls, version=version, timeout=20)
 
+    def bounded(self, fn, *args, timeout=20, **kw):
+        """fn's answer, failing (not hanging) when it has none in time:
+        docker-py reads an attach with no timeout of its own."""
+        out = {}
+
+        def run():
+            try:
+                out["r"] = fn(*args, **kw)
+            except Exception as e:  # noqa: BLE001 - raised below
+                out["e"] = e
+        t = threading.Thread(target=run, daemon=True)
+        t.start()
+        t.join(timeout)
+        self.assertFalse(t.is_alive(), "no answer in %ds: %s%s" % (timeout, fn, args))
+        if "e" in out:
+            raise out["e"]
+        return out["r"]
+
     def exited(self, name):
         self.wait_until(name + " exited",
                         lambda: self.inspect(name)["State"]["Status"] == "exited")
@@ -81,17 +100,20 @@ class Fidelity(common.ContainersTest):
         self.exited("said")
         for version in ("1.41", "1.24"):
             api = self.client(version).api
-            out, err = api.attach("said", logs=True, stream=False, demux=True)
+            out, err = self.bounded(api.attach, "said", logs=True, stream=False,
+                                    demux=True)
             self.assertEqual(out, b"out1\nout2\n", version)
             self.assertEqual(err, b"err1\n", version)
-            self.assertEqual(api.attach("said", stdout=True, stderr=False, logs=True),
-                             b"out1\nout2\n")
+            self.assertEqual(self.bounded(api.attach, "said", stdout=True, stderr=False,
+                                          logs=True), b"out1\nout2\n")
             # no logs, no stream: nothing, at once
-            self.assertEqual(api.attach("said", logs=False, stream=False), b"")
+            self.assertEqual(self.bounded(api.attach, "said", logs=False, stream=False),
+                             b"")
         # a TTY container's log has no multiplexing headers
         self.ok("run", "-t", "--name", "saidtty", "busybox", "echo", "tty out")
         self.exited("saidtty")
-        self.assertEqual(self.client().api.attach("saidtty", logs=True), b"tty out\r\n")
+        self.assertEqual(self.bounded(self.client().api.attach, "saidtty", logs=True),
+                         b"tty out\r\n")
         self.ok("rm", "said", "saidtty")
 
     def test_attach_logs_then_live(self):
