@@ -449,10 +449,10 @@ pg_run(struct store_stmt *q, sdc_error_t *err)
 		    (const char *const *)s->values, s->lengths, s->formats, 0);
 		rs = PQresultStatus(s->res);
 		if (rs == PGRES_COMMAND_OK || rs == PGRES_TUPLES_OK) {
-			pg->changes = atoi(PQcmdTuples(s->res));
 			if (guard && pg_simple(q->st, "RELEASE SAVEPOINT store_stmt",
 			    err) < 0)
 				return -1;
+			pg->changes = atoi(PQcmdTuples(s->res));
 			return 0;
 		}
 		if (attempt == 0 && pg_may_retry(q->st)) {

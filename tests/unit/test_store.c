@@ -349,6 +349,7 @@ test_constraint_in_transaction(void **state)
 	store_bind_text(q, 1, "tx2", &err);
 	store_bind_text(q, 2, "z", &err);
 	assert_int_equal(store_step(q, &err), 0);
+	assert_int_equal(store_changes(st), 1);
 	store_finalize(q);
 	assert_int_equal(store_commit(st, &err), 0);
 	assert_int_equal(store_prepare(st, &q, "SELECT count(*) FROM kv "
