@@ -77,6 +77,10 @@ static const char *const networks_migrations[] = {
 	" PRIMARY KEY (proto, host_port));"
 	"CREATE INDEX port_bindings_container ON port_bindings (container);"
 	"CREATE INDEX network_leases_container ON network_leases (container);",
+	/* 2: the order endpoints were added in (eth0 first), which was
+	 * SQLite's rowid: a column both engines have.  Rows from before
+	 * keep 0, and their order by network. */
+	"ALTER TABLE network_endpoints ADD COLUMN seq BIGINT NOT NULL DEFAULT 0;",
 	NULL,
 };
 
@@ -711,9 +715,10 @@ neteps_list(struct dockerapi *d, const char *container, const char *network,
 	*n = 0;
 	*out = xcalloc(cap, sizeof **out);
 	rc = container != NULL ? nq(d, &st, "SELECT " EP_COLS " FROM "
-	    "network_endpoints WHERE container = ? ORDER BY rowid", err, "s",
-	    container) : nq(d, &st, "SELECT " EP_COLS " FROM network_endpoints "
-	    "WHERE network = ? ORDER BY rowid", err, "s", network);
+	    "network_endpoints WHERE container = ? ORDER BY seq, network", err,
+	    "s", container) : nq(d, &st, "SELECT " EP_COLS " FROM "
+	    "network_endpoints WHERE network = ? ORDER BY seq, container", err,
+	    "s", network);
 	if (rc < 0)
 		return -1;
 	while ((rc = store_step(st, err)) == 1) {
@@ -749,9 +754,9 @@ netep_add(struct dockerapi *d, const struct network *net,
 	}
 	docker_id_make(epid);
 	al = json_text(json_is_array(aliases) ? aliases : json_array());
-	rc = nexec(d, "INSERT INTO network_endpoints (" EP_COLS ") VALUES "
-	    "(?,?,?,?,?,?,'','')", err, "ssssss", container, net->id, epid, al,
-	    wip, want_mac != NULL ? want_mac : "");
+	rc = nexec(d, "INSERT INTO network_endpoints (" EP_COLS ", seq) "
+	    "VALUES (?,?,?,?,?,?,'','',?)", err, "ssssssi", container, net->id,
+	    epid, al, wip, want_mac != NULL ? want_mac : "", net_now());
 	free(al);
 	if (rc < 0 && *err != NULL && (*err)->code == STORE_CONSTRAINT) {
 		sdc_error_release(err);

@@ -93,9 +93,13 @@ def store_args(data_dir):
     one database per data dir."""
     if not test_store_postgres():
         return []
+    return ["--store", postgres().uri(store_db(data_dir))]
+
+
+def store_db(data_dir):
+    """The PostgreSQL database of a daemon's data dir."""
     import hashlib
-    name = "t_" + hashlib.sha1(os.path.abspath(data_dir).encode()).hexdigest()[:16]
-    return ["--store", postgres().uri(name)]
+    return "t_" + hashlib.sha1(os.path.abspath(data_dir).encode()).hexdigest()[:16]
 
 
 # Tests pass their own CA; this machine's bundle variables would override it.
