@@ -42,6 +42,9 @@ struct store_ops {
 	int64_t (*col_int64)(struct store_stmt *q, int col);
 	int (*col_is_null)(struct store_stmt *q, int col);
 	int (*changes)(struct store *st);
+	/* NULL: the engine has no notifications */
+	int (*listen)(struct store *st, const char *channel, int *fd, sdc_error_t *err);
+	int (*notified)(struct store *st, sdc_error_t *err);
 };
 
 struct store {

@@ -553,6 +553,38 @@ pg_changes(struct store *st)
 	return PG(st)->changes;
 }
 
+static int
+pg_listen(struct store *st, const char *channel, int *fd, sdc_error_t *err)
+{
+	char *sql;
+	int rc;
+
+	xasprintf(&sql, "LISTEN %s", channel);
+	rc = pg_simple(st, sql, err);
+	free(sql);
+	if (rc < 0)
+		return -1;
+	*fd = PQsocket(PG(st)->conn);
+	return 0;
+}
+
+static int
+pg_notified(struct store *st, sdc_error_t *err)
+{
+	PGnotify *n;
+	int count = 0;
+
+	if (PQconsumeInput(PG(st)->conn) == 0 ||
+	    PQstatus(PG(st)->conn) != CONNECTION_OK)
+		return sdc_make_error(err, 0, "%s: listening: %s", st->where,
+		    PQerrorMessage(PG(st)->conn));
+	while ((n = PQnotifies(PG(st)->conn)) != NULL) {
+		count++;
+		PQfreemem(n);
+	}
+	return count;
+}
+
 const struct store_ops store_postgres_ops = {
 	.name = "postgresql",
 	.open = pg_open,
@@ -574,4 +606,6 @@ const struct store_ops store_postgres_ops = {
 	.col_int64 = pg_col_int64,
 	.col_is_null = pg_col_is_null,
 	.changes = pg_changes,
+	.listen = pg_listen,
+	.notified = pg_notified,
 };

@@ -330,3 +330,34 @@ store_changes(struct store *st)
 {
 	return st->ops->changes(st);
 }
+
+int
+store_notify(struct store *st, const char *channel, sdc_error_t *err)
+{
+	char *sql;
+	int rc;
+
+	if (st->ops->listen == NULL)
+		return 0;
+	xasprintf(&sql, "NOTIFY %s", channel);
+	rc = st->ops->exec(st, sql, err);
+	free(sql);
+	return rc;
+}
+
+int
+store_listen(struct store *st, const char *channel, int *fd, sdc_error_t *err)
+{
+	*fd = -1;
+	if (st->ops->listen == NULL)
+		return 0;
+	return st->ops->listen(st, channel, fd, err);
+}
+
+int
+store_notified(struct store *st, sdc_error_t *err)
+{
+	if (st->ops->notified == NULL)
+		return 0;
+	return st->ops->notified(st, err);
+}

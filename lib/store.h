@@ -81,4 +81,15 @@ int store_col_is_null(struct store_stmt *stmt, int col);
 /* Rows changed by the last statement. */
 int store_changes(struct store *st);
 
+/* Changes between processes sharing one PostgreSQL (LISTEN/NOTIFY);
+ * on SQLite, one file per daemon, there is no one else to tell: notify
+ * does nothing and listen gives *fd = -1.  channel is a plain SQL name.
+ * store_listen: (re)connects if need be, listens, and gives the socket
+ * to watch for reading.  store_notified: the notifications that came
+ * since the last call (>= 0), or -1 when the connection broke (listen
+ * again; changes made meanwhile were not heard). */
+int store_notify(struct store *st, const char *channel, sdc_error_t *err);
+int store_listen(struct store *st, const char *channel, int *fd, sdc_error_t *err);
+int store_notified(struct store *st, sdc_error_t *err);
+
 #endif

@@ -213,6 +213,7 @@ sapi_main_free(struct sapi_main *m)
 	sapi_commit_free(m->s.commit);     /* answers what it still holds */
 	if (m->s.http != NULL)
 		http_server_free(m->s.http);
+	sapi_notify_free(m->s.notify);
 	sapi_waiters_free(m->s.waiters);
 	if (m->s.router != NULL)
 		router_free(m->s.router);
@@ -251,6 +252,9 @@ main(int argc, char **argv)
 		log_info("data in %s/sapi.db", o.data_dir);
 	m.s.base = event_base_new();
 	m.s.commit = sapi_commit_new(&m.s);
+	if ((m.s.notify = sapi_notify_start(&m.s, o.store, &err)) == NULL &&
+	    err != NULL)
+		goto out;
 	sapi_dispatch_init(&m.s);
 	if (sapi_main_serve(&m, &o, &err) < 0)
 		goto out;

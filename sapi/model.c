@@ -119,6 +119,12 @@ sapi_model_backend(struct sapi_model *m)
 }
 
 int
+sapi_model_notify(struct sapi_model *m, sdc_error_t *err)
+{
+	return store_notify(m->st, "sapi_configs", err);
+}
+
+int
 sapi_model_open_at(struct sapi_model **out, const char *where, sdc_error_t *err)
 {
 	struct sapi_model *m = xcalloc(1, sizeof *m);

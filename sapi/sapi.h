@@ -62,6 +62,9 @@ int sapi_model_open(struct sapi_model **out, const char *dir, sdc_error_t *err);
 int sapi_model_open_at(struct sapi_model **out, const char *where, sdc_error_t *err);
 /* "sqlite" or "postgresql", for /ping. */
 const char *sapi_model_backend(struct sapi_model *m);
+/* Tell the other processes sharing the store that configs changed
+ * (notify.c); nothing on SQLite. */
+int sapi_model_notify(struct sapi_model *m, sdc_error_t *err);
 void sapi_model_close(struct sapi_model *m);
 /* True when the store holds no object at all (first start). */
 int sapi_model_is_empty(struct sapi_model *m, bool *empty, sdc_error_t *err);
