@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -431,6 +432,38 @@ test_pg_reconnect(void **state)
 	store_close(st);
 }
 
+/* What one process notifies, another listening hears (on SQLite there
+ * is no other process: nothing to listen to, notify does nothing). */
+static void
+test_notify(void **state)
+{
+	struct store *a, *b;
+	sdc_error_t err = NULL;
+	struct pollfd p;
+	int fd, n = 0;
+
+	assert_int_equal(store_open(&a, path, &err), 0);
+	assert_int_equal(store_open(&b, path, &err), 0);
+	assert_int_equal(store_listen(b, "t_changes", &fd, &err), 0);
+	assert_int_equal(store_notify(a, "t_changes", &err), 0);
+	if (strcmp(store_backend(a), "sqlite") == 0) {
+		assert_int_equal(fd, -1);
+		assert_int_equal(store_notified(b, &err), 0);
+	} else {
+		assert_true(fd >= 0);
+		p.fd = fd;
+		p.events = POLLIN;
+		for (int i = 0; i < 50 && n == 0; i++) {
+			poll(&p, 1, 100);
+			n = store_notified(b, &err);
+		}
+		assert_int_equal(n, 1);
+		assert_int_equal(store_notified(b, &err), 0);
+	}
+	store_close(a);
+	store_close(b);
+}
+
 /* A bad URI is refused with the reason, and a password never shows. */
 static void
 test_pg_bad_uri(void **state)
@@ -455,6 +488,7 @@ main(void)
 		cmocka_unit_test(test_types_and_sql),
 		cmocka_unit_test(test_constraint_in_transaction),
 		cmocka_unit_test(test_two_stores_migrate),
+		cmocka_unit_test(test_notify),
 	};
 	const struct CMUnitTest sqlite_only[] = {
 		cmocka_unit_test(test_open_missing_dir),
