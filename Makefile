@@ -26,7 +26,7 @@ VERSION := 0.1.0
 # ICU and libstdc++ as well, for formats never read here).  These expand
 # when used, not when make reads this: the packages may not be there yet.
 STATIC_PKGS := libevent libevent_openssl jansson yaml-0.1 sqlite3 uuid libarchive
-SHARED_PKGS := openssl libcurl libedit ncursesw
+SHARED_PKGS := openssl libcurl libedit ncursesw libpq
 PKGS := $(STATIC_PKGS) $(SHARED_PKGS)
 STATIC_LIBS = $(filter-out -lssl -lcrypto -lxml2 -lm,\
 	$(shell pkg-config --static --libs $(STATIC_PKGS) 2>/dev/null)) -lhttp_parser

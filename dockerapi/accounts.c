@@ -26,7 +26,7 @@ static const char *const accounts_migrations[] = {
 	"  approved INTEGER NOT NULL DEFAULT 0,"
 	"  disabled INTEGER NOT NULL DEFAULT 0,"
 	"  allowed_dcs TEXT,"
-	"  created INTEGER NOT NULL);"
+	"  created BIGINT NOT NULL);"
 	"CREATE TABLE account_keys ("
 	"  account_uuid TEXT NOT NULL REFERENCES accounts (uuid) ON DELETE CASCADE,"
 	"  name TEXT NOT NULL,"
@@ -34,7 +34,7 @@ static const char *const accounts_migrations[] = {
 	"  sha256 TEXT NOT NULL,"
 	"  type TEXT NOT NULL,"
 	"  key TEXT NOT NULL,"
-	"  created INTEGER NOT NULL,"
+	"  created BIGINT NOT NULL,"
 	"  PRIMARY KEY (account_uuid, fingerprint),"
 	"  UNIQUE (account_uuid, name));",
 	/* Each account's host id range for its containers' user namespace
@@ -42,10 +42,10 @@ static const char *const accounts_migrations[] = {
 	 * never given to another: files left by a deleted account's
 	 * containers can never become a new account's. */
 	"CREATE TABLE account_id_ranges ("
-	"  base INTEGER PRIMARY KEY,"
-	"  count INTEGER NOT NULL,"
+	"  base BIGINT PRIMARY KEY,"
+	"  count BIGINT NOT NULL,"
 	"  account_uuid TEXT NOT NULL UNIQUE,"
-	"  created INTEGER NOT NULL);",
+	"  created BIGINT NOT NULL);",
 	NULL,
 };
 
@@ -316,18 +316,29 @@ account_id_range(struct dockerapi *d, const char *account_uuid,
 	struct store_stmt *q;
 	int rc;
 
-	if ((rc = account_id_range_find(d, account_uuid, base, count, err)) != 0)
-		return rc < 0 ? -1 : 0;
-	if (store_prepare(d->store, &q, "INSERT INTO account_id_ranges (base, "
-	    "count, account_uuid, created) SELECT COALESCE(MAX(base + count), "
-	    "?1), ?2, ?3, ?4 FROM account_id_ranges", err) < 0)
-		return -1;
-	rc = store_bind_int64(q, 1, ID_RANGE_FIRST, err);
-	if (rc == 0) rc = store_bind_int64(q, 2, ID_RANGE_SIZE, err);
-	if (rc == 0) rc = store_bind_text(q, 3, account_uuid, err);
-	if (rc == 0) rc = store_bind_int64(q, 4, time(NULL), err);
-	if (rc == 0) rc = store_step(q, err);
-	store_finalize(q);
+	/* Daemons sharing one PostgreSQL may take the same next base at
+	 * once: the loser's insert breaks the primary key (or, for the same
+	 * account, the unique one) and it looks again. */
+	for (int attempt = 0; attempt < 8; attempt++) {
+		if ((rc = account_id_range_find(d, account_uuid, base, count,
+		    err)) != 0)
+			return rc < 0 ? -1 : 0;
+		if (store_prepare(d->store, &q, "INSERT INTO account_id_ranges "
+		    "(base, count, account_uuid, created) SELECT "
+		    "COALESCE(MAX(base + count), CAST(?1 AS BIGINT)), "
+		    "CAST(?2 AS BIGINT), CAST(?3 AS TEXT), CAST(?4 AS BIGINT) "
+		    "FROM account_id_ranges", err) < 0)
+			return -1;
+		rc = store_bind_int64(q, 1, ID_RANGE_FIRST, err);
+		if (rc == 0) rc = store_bind_int64(q, 2, ID_RANGE_SIZE, err);
+		if (rc == 0) rc = store_bind_text(q, 3, account_uuid, err);
+		if (rc == 0) rc = store_bind_int64(q, 4, time(NULL), err);
+		if (rc == 0) rc = store_step(q, err);
+		store_finalize(q);
+		if (rc >= 0 || (*err)->code != STORE_CONSTRAINT)
+			break;
+		sdc_error_release(err);
+	}
 	if (rc < 0 || account_id_range_find(d, account_uuid, base, count,
 	    err) != 1)
 		return sdc_error_wrap(err, "allocating host ids for account %s",

@@ -43,6 +43,7 @@ config_defaults(struct dockerapi_config *cfg)
 {
 	memset(cfg, 0, sizeof *cfg);
 	cfg->data_dir = default_data_dir();
+	cfg->store = xstrdup("");
 	cfg->listen = xstrdup("");
 	cfg->cloudapi_listen = xstrdup("127.0.0.1:8443");
 	cfg->admin_socket = xstrdup("");
@@ -73,6 +74,7 @@ static const struct {
 	size_t offset;
 } config_keys[] = {
 	{ "data_dir", offsetof(struct dockerapi_config, data_dir) },
+	{ "store", offsetof(struct dockerapi_config, store) },
 	{ "listen", offsetof(struct dockerapi_config, listen) },
 	{ "cloudapi_listen", offsetof(struct dockerapi_config, cloudapi_listen) },
 	{ "admin_socket", offsetof(struct dockerapi_config, admin_socket) },

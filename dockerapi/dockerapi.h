@@ -56,6 +56,7 @@ struct limits_hold;
  * (-f), then flags.  Tunables that change at run time are not here. */
 struct dockerapi_config {
 	char *data_dir;
+	char *store;            /* "": DATA/dockerapi.db; or a libpq URI */
 	char *listen;           /* docker API; "" = from USE_TLS: :2376 / :2375 */
 	char *cloudapi_listen;
 	char *admin_socket;

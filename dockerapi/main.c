@@ -45,6 +45,8 @@ static const char usage[] =
 "      --admin-socket PATH   operators' API (default DATA/admin.sock, or\n"
 "                            $DOCKERAPI_ADMIN)\n"
 "      --data-dir DIR        where the store, TLS files and caches live\n"
+"      --store WHERE         the store: a SQLite file (default\n"
+"                            DATA/dockerapi.db) or a postgresql:// URI\n"
 "      --sapi-url URL        the config service: unix:PATH or https://HOST:PORT\n"
 "                            (default $SAPI_URL, else sapi's own default\n"
 "                            socket, DATA/sapi.sock of sapi)\n"
@@ -60,7 +62,7 @@ static const char usage[] =
 
 enum {
 	OPT_LISTEN = 256, OPT_CLOUDAPI, OPT_ADMIN, OPT_DATA, OPT_SAPI, OPT_ZONES,
-	OPT_LOGLEVEL, OPT_SAPI_CERTS,
+	OPT_LOGLEVEL, OPT_SAPI_CERTS, OPT_STORE,
 };
 
 static const struct option long_options[] = {
@@ -69,6 +71,7 @@ static const struct option long_options[] = {
 	{ "cloudapi-listen", required_argument, NULL, OPT_CLOUDAPI },
 	{ "admin-socket", required_argument, NULL, OPT_ADMIN },
 	{ "data-dir", required_argument, NULL, OPT_DATA },
+	{ "store", required_argument, NULL, OPT_STORE },
 	{ "sapi-url", required_argument, NULL, OPT_SAPI },
 	{ "sapi-cert-path", required_argument, NULL, OPT_SAPI_CERTS },
 	{ "zones", required_argument, NULL, OPT_ZONES },
@@ -115,6 +118,7 @@ parse_args(int argc, char **argv, struct dockerapi_config *cfg, sdc_error_t *err
 		case OPT_CLOUDAPI: set(&cfg->cloudapi_listen, optarg); break;
 		case OPT_ADMIN: set(&cfg->admin_socket, optarg); break;
 		case OPT_DATA: set(&cfg->data_dir, optarg); break;
+		case OPT_STORE: set(&cfg->store, optarg); break;
 		case OPT_SAPI: set(&cfg->sapi_url, optarg); break;
 		case OPT_SAPI_CERTS: set(&cfg->sapi_cert_path, optarg); break;
 		case OPT_ZONES: set(&cfg->zones, optarg); break;
@@ -148,7 +152,10 @@ open_store(struct dockerapi *d, sdc_error_t *err)
 	if (mkdir_p(d->cfg.data_dir, 0700, err) < 0 ||
 	    dir_private(d->cfg.data_dir, err) < 0)
 		return -1;
-	xasprintf(&path, "%s/dockerapi.db", d->cfg.data_dir);
+	if (d->cfg.store != NULL && *d->cfg.store != '\0')
+		path = xstrdup(d->cfg.store);
+	else
+		xasprintf(&path, "%s/dockerapi.db", d->cfg.data_dir);
 	rc = store_open(&d->store, path, err);
 	free(path);
 	if (rc < 0 || accounts_init(d, err) < 0)

@@ -77,6 +77,10 @@ static const char *const networks_migrations[] = {
 	" PRIMARY KEY (proto, host_port));"
 	"CREATE INDEX port_bindings_container ON port_bindings (container);"
 	"CREATE INDEX network_leases_container ON network_leases (container);",
+	/* 2: the order endpoints were added in (eth0 first), which was
+	 * SQLite's rowid: a column both engines have.  Rows from before
+	 * keep 0, and their order by network. */
+	"ALTER TABLE network_endpoints ADD COLUMN seq BIGINT NOT NULL DEFAULT 0;",
 	NULL,
 };
 
@@ -456,11 +460,24 @@ network_default(struct dockerapi *d, const char *account, struct network *out,
 	n.is_default = true;
 	n.labels = json_object();
 	n.created = net_now();
-	if (net_carve(d, "NETWORK_DEFAULT_POOL", "10.200.0.0/16",
-	    "NETWORK_DEFAULT_PREFIX", &n.subnet, &n.prefix, err) < 0 ||
-	    (n.gateway = n.subnet + 1, net_insert(d, &n, "", err)) < 0) {
+	/* A subnet is picked from what the store holds, then taken: under
+	 * the networks' lock, so daemons sharing one PostgreSQL never pick
+	 * the same one (nor make an account two default networks). */
+	if (store_begin(d->store, err) < 0 ||
+	    store_lock(d->store, "networks", err) < 0 ||
+	    (rc = net_get_where(d, "is_default = ?", account, "1", out,
+	    err)) < 0 || (rc == 0 && (net_carve(d, "NETWORK_DEFAULT_POOL",
+	    "10.200.0.0/16", "NETWORK_DEFAULT_PREFIX", &n.subnet, &n.prefix,
+	    err) < 0 || (n.gateway = n.subnet + 1,
+	    net_insert(d, &n, "", err)) < 0)) ||
+	    store_commit(d->store, err) < 0) {
+		store_rollback(d->store);
 		network_clear(&n);
 		return sdc_error_wrap(err, "the account's default network");
+	}
+	if (rc != 0) {
+		network_clear(&n);
+		return 0;
 	}
 	log_info("account %s: default network %.12s on %u.%u.%u.0/%d", account,
 	    n.id, n.subnet >> 24, (n.subnet >> 16) & 255, (n.subnet >> 8) & 255,
@@ -649,14 +666,22 @@ network_create(struct dockerapi *d, const char *account, const json_t *body,
 	n.internal = json_bool(body, "Internal", false);
 	n.labels = json_is_object(labels) ? json_deep_copy(labels) : json_object();
 	n.created = net_now();
-	if (net_create_ipam(d, json_object_get(body, "IPAM"), &n, range,
+	/* the subnet checked free and taken under the networks' lock, as
+	 * in network_default() */
+	if (store_begin(d->store, err) < 0)
+		return -1;
+	if (store_lock(d->store, "networks", err) < 0 ||
+	    net_create_ipam(d, json_object_get(body, "IPAM"), &n, range,
 	    err) < 0) {
+		store_rollback(d->store);
 		network_clear(&n);
 		return -1;
 	}
 	if (n.gateway == 0)
 		n.gateway = n.subnet + 1;
-	if (net_insert(d, &n, range, err) < 0) {
+	if (net_insert(d, &n, range, err) < 0 ||
+	    store_commit(d->store, err) < 0) {
+		store_rollback(d->store);
 		network_clear(&n);
 		return -1;
 	}
@@ -711,9 +736,10 @@ neteps_list(struct dockerapi *d, const char *container, const char *network,
 	*n = 0;
 	*out = xcalloc(cap, sizeof **out);
 	rc = container != NULL ? nq(d, &st, "SELECT " EP_COLS " FROM "
-	    "network_endpoints WHERE container = ? ORDER BY rowid", err, "s",
-	    container) : nq(d, &st, "SELECT " EP_COLS " FROM network_endpoints "
-	    "WHERE network = ? ORDER BY rowid", err, "s", network);
+	    "network_endpoints WHERE container = ? ORDER BY seq, network", err,
+	    "s", container) : nq(d, &st, "SELECT " EP_COLS " FROM "
+	    "network_endpoints WHERE network = ? ORDER BY seq, container", err,
+	    "s", network);
 	if (rc < 0)
 		return -1;
 	while ((rc = store_step(st, err)) == 1) {
@@ -749,9 +775,9 @@ netep_add(struct dockerapi *d, const struct network *net,
 	}
 	docker_id_make(epid);
 	al = json_text(json_is_array(aliases) ? aliases : json_array());
-	rc = nexec(d, "INSERT INTO network_endpoints (" EP_COLS ") VALUES "
-	    "(?,?,?,?,?,?,'','')", err, "ssssss", container, net->id, epid, al,
-	    wip, want_mac != NULL ? want_mac : "");
+	rc = nexec(d, "INSERT INTO network_endpoints (" EP_COLS ", seq) "
+	    "VALUES (?,?,?,?,?,?,'','',?)", err, "ssssssi", container, net->id,
+	    epid, al, wip, want_mac != NULL ? want_mac : "", net_now());
 	free(al);
 	if (rc < 0 && *err != NULL && (*err)->code == STORE_CONSTRAINT) {
 		sdc_error_release(err);

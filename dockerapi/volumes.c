@@ -425,8 +425,9 @@ int
 volume_ref(struct dockerapi *d, const struct volume *v, const char *container,
     sdc_error_t *err)
 {
-	return volume_exec(d, "INSERT OR IGNORE INTO volume_refs (volume, "
-	    "container) VALUES (?, ?)", v->uuid, container, err);
+	return volume_exec(d, "INSERT INTO volume_refs (volume, container) "
+	    "VALUES (?, ?) ON CONFLICT (volume, container) DO NOTHING",
+	    v->uuid, container, err);
 }
 
 void

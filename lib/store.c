@@ -1,108 +1,68 @@
 /*
- * store.c: the store of store.h on SQLite.
+ * store.c: the store of store.h, whichever engine serves it.
  *
- * WAL mode lets readers go on while a write commits; synchronous=FULL makes
- * every commit fsync the WAL, which is the durability the daemons promise
- * (an acknowledged write survives a power cut).  busy_timeout covers the
- * one case where two processes share a file (tools reading a daemon's
- * store).  Schema versions live in one table, a row per component.
- *
- * The file holds accounts, keys and tunables: it is made 0600 before
- * SQLite opens it (and an older, laxer one is set to 0600), and SQLite
- * gives its -wal and -shm files the database's own mode.
+ * Two backends implement the same calls: SQLite (store-sqlite.c), the
+ * embedded default, one file per daemon; and PostgreSQL (store-postgres.c),
+ * for several daemons, later several API heads, sharing one state.  The
+ * location picks one: a libpq URI (postgresql://...) is PostgreSQL,
+ * anything else a SQLite file.  What does not depend on the engine lives
+ * here, once: the statement cache, and the schema versions with their
+ * migrations, so both engines run the same SQL in the same steps.
  */
-#include <errno.h>
-#include <fcntl.h>
-#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include "store.h"
+#include "store-int.h"
 #include "xalloc.h"
 
-/* Preparing a statement costs more than running a simple one, and the
- * daemons run the same few queries on every request.  So store_prepare()
- * hands out a cached statement for SQL it has seen, and store_finalize()
- * only resets it and gives it back; callers need not know. */
-#define STORE_CACHE_SIZE 64
-
-struct store_stmt {
-	struct store *st;
-	sqlite3_stmt *stmt;
-	char *sql;              /* set when the statement lives in the cache */
-	int in_use;
-};
-
-struct store {
-	sqlite3 *db;
-	char *path;
-	struct store_stmt *cache[STORE_CACHE_SIZE];
-	int ncache;
-};
-
-static int
-db_error(struct store *st, sdc_error_t *err, const char *what)
+int
+store_is_postgres_uri(const char *where)
 {
-	int code = sqlite3_extended_errcode(st->db) & 0xff;
-
-	return sdc_make_error_code(err, code, "%s: %s: %s", st->path, what,
-	    sqlite3_errmsg(st->db));
+	return strncmp(where, "postgresql://", 13) == 0 ||
+	    strncmp(where, "postgres://", 11) == 0;
 }
 
-/* The database and what SQLite keeps beside it, 0600 whatever the umask. */
-static int
-store_private(const char *path, sdc_error_t *err)
+/* The location with any password in a URI's user part left out, for
+ * messages and logs. */
+static char *
+store_where_shown(const char *where)
 {
-	static const char *const sides[] = { "-wal", "-shm", "-journal" };
-	char *side;
-	int fd;
+	const char *scheme = strstr(where, "://"), *at, *colon, *end;
+	char *out;
 
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
-	if (fd < 0 || fchmod(fd, 0600) != 0) {
-		sdc_make_error(err, errno, "%s", path);
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	close(fd);
-	for (size_t i = 0; i < sizeof sides / sizeof sides[0]; i++) {
-		xasprintf(&side, "%s%s", path, sides[i]);
-		if (chmod(side, 0600) != 0 && errno != ENOENT) {
-			sdc_make_error(err, errno, "%s", side);
-			free(side);
-			return -1;
-		}
-		free(side);
-	}
-	return 0;
+	if (scheme == NULL)
+		return xstrdup(where);
+	scheme += 3;
+	end = scheme + strcspn(scheme, "/?");
+	at = memchr(scheme, '@', (size_t)(end - scheme));
+	if (at == NULL)
+		return xstrdup(where);
+	colon = memchr(scheme, ':', (size_t)(at - scheme));
+	if (colon == NULL)
+		return xstrdup(where);
+	xasprintf(&out, "%.*s%s", (int)(colon - where), where, at);
+	return out;
 }
 
 int
-store_open(struct store **out, const char *path, sdc_error_t *err)
+store_open(struct store **out, const char *where, sdc_error_t *err)
 {
-	static const char pragmas[] =
-	    "PRAGMA journal_mode=WAL;"
-	    "PRAGMA synchronous=FULL;"
-	    "PRAGMA foreign_keys=ON;"
-	    "CREATE TABLE IF NOT EXISTS schema_versions ("
-	    "  component TEXT PRIMARY KEY, version INTEGER NOT NULL);";
 	struct store *st = xcalloc(1, sizeof *st);
 
-	if (strcmp(path, ":memory:") != 0 && store_private(path, err) < 0) {
+	st->ops = store_is_postgres_uri(where) ? &store_postgres_ops :
+	    &store_sqlite_ops;
+	st->where = store_where_shown(where);
+	if (st->ops->open(st, where, err) < 0) {
+		free(st->where);
 		free(st);
 		return -1;
 	}
-	st->path = xstrdup(path);
-	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE |
-	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
-		db_error(st, err, "cannot open");
-		store_close(st);
-		return -1;
-	}
-	sqlite3_busy_timeout(st->db, 5000);
-	if (store_exec(st, pragmas, err) < 0) {
+	/* Two daemons may start together on one PostgreSQL: the table is
+	 * made under the migrations' lock. */
+	if (store_begin(st, err) < 0 || store_lock(st, "schema_versions", err) < 0 ||
+	    store_exec(st, "CREATE TABLE IF NOT EXISTS schema_versions ("
+	    "  component TEXT PRIMARY KEY, version INTEGER NOT NULL)", err) < 0 ||
+	    store_commit(st, err) < 0) {
 		store_close(st);
 		return -1;
 	}
@@ -116,45 +76,64 @@ store_close(struct store *st)
 	if (st == NULL)
 		return;
 	for (int i = 0; i < st->ncache; i++) {
-		sqlite3_finalize(st->cache[i]->stmt);
+		st->ops->finalize(st->cache[i]);
 		free(st->cache[i]->sql);
 		free(st->cache[i]);
 	}
-	sqlite3_close_v2(st->db);
-	free(st->path);
+	st->ops->close(st);
+	free(st->where);
 	free(st);
+}
+
+const char *
+store_backend(const struct store *st)
+{
+	return st->ops->name;
 }
 
 int
 store_exec(struct store *st, const char *sql, sdc_error_t *err)
 {
-	char *msg = NULL;
-
-	if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) == SQLITE_OK)
-		return 0;
-	sdc_make_error_code(err, sqlite3_extended_errcode(st->db) & 0xff,
-	    "%s: %s", st->path, msg != NULL ? msg : sqlite3_errmsg(st->db));
-	sqlite3_free(msg);
-	return -1;
+	return st->ops->exec(st, sql, err);
 }
 
 int
 store_begin(struct store *st, sdc_error_t *err)
 {
-	return store_exec(st, "BEGIN IMMEDIATE", err);
+	return st->ops->begin(st, err);
 }
 
 int
 store_commit(struct store *st, sdc_error_t *err)
 {
-	return store_exec(st, "COMMIT", err);
+	return st->ops->commit(st, err);
 }
 
 void
 store_rollback(struct store *st)
 {
-	if (!sqlite3_get_autocommit(st->db))
-		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+	st->ops->rollback(st);
+}
+
+/* SQLite's BEGIN IMMEDIATE already holds the one write lock, so the
+ * lock is PostgreSQL's alone: a transaction-scoped advisory lock keyed
+ * by the name's hash, held until commit or rollback. */
+int
+store_lock(struct store *st, const char *name, sdc_error_t *err)
+{
+	struct store_stmt *q;
+	int rc;
+
+	if (st->ops != &store_postgres_ops)
+		return 0;
+	if (store_prepare(st, &q, "SELECT pg_advisory_xact_lock(hashtext(?))",
+	    err) < 0)
+		return -1;
+	rc = store_bind_text(q, 1, name, err);
+	if (rc == 0)
+		rc = store_step(q, err);
+	store_finalize(q);
+	return rc < 0 ? -1 : 0;
 }
 
 int
@@ -197,6 +176,9 @@ set_version(struct store *st, const char *component, int version, sdc_error_t *e
 	return rc < 0 ? -1 : 0;
 }
 
+/* Each step reads the version again under the lock inside its own
+ * transaction, so of two daemons starting together on one PostgreSQL
+ * one runs a step and the other sees it done. */
 int
 store_migrate(struct store *st, const char *component,
     const char *const *migrations, sdc_error_t *err)
@@ -205,14 +187,25 @@ store_migrate(struct store *st, const char *component,
 
 	while (migrations[want] != NULL)
 		want++;
-	if (store_version(st, component, &have, err) < 0)
-		return -1;
-	if (have > want)
-		return sdc_make_error(err, 0, "%s: %s schema is version %d, newer "
-		    "than this program knows (%d)", st->path, component, have, want);
-	for (int v = have; v < want; v++) {
+	for (int v = 0; v < want; v++) {
 		if (store_begin(st, err) < 0)
 			return -1;
+		if (store_lock(st, "schema_versions", err) < 0 ||
+		    store_version(st, component, &have, err) < 0) {
+			store_rollback(st);
+			return -1;
+		}
+		if (have > want) {
+			store_rollback(st);
+			return sdc_make_error(err, 0, "%s: %s schema is version "
+			    "%d, newer than this program knows (%d)", st->where,
+			    component, have, want);
+		}
+		if (have > v) {
+			store_rollback(st);
+			v = have - 1;
+			continue;
+		}
 		if (store_exec(st, migrations[v], err) < 0 ||
 		    set_version(st, component, v + 1, err) < 0 ||
 		    store_commit(st, err) < 0) {
@@ -224,10 +217,13 @@ store_migrate(struct store *st, const char *component,
 	return 0;
 }
 
+/* Preparing a statement costs more than running a simple one, and the
+ * daemons run the same few queries on every request.  So store_prepare()
+ * hands out a cached statement for SQL it has seen, and store_finalize()
+ * only resets it and gives it back; callers need not know. */
 int
 store_prepare(struct store *st, struct store_stmt **out, const char *sql, sdc_error_t *err)
 {
-	sqlite3_stmt *stmt;
 	struct store_stmt *q;
 
 	for (int i = 0; i < st->ncache; i++) {
@@ -238,11 +234,12 @@ store_prepare(struct store *st, struct store_stmt **out, const char *sql, sdc_er
 			return 0;
 		}
 	}
-	if (sqlite3_prepare_v2(st->db, sql, -1, &stmt, NULL) != SQLITE_OK)
-		return db_error(st, err, "prepare");
 	q = xcalloc(1, sizeof *q);
 	q->st = st;
-	q->stmt = stmt;
+	if (st->ops->prepare(q, sql, err) < 0) {
+		free(q);
+		return -1;
+	}
 	q->in_use = 1;
 	if (st->ncache < STORE_CACHE_SIZE) {
 		q->sql = xstrdup(sql);
@@ -262,21 +259,14 @@ store_finalize(struct store_stmt *q)
 		q->in_use = 0;
 		return;
 	}
-	sqlite3_finalize(q->stmt);
+	q->st->ops->finalize(q);
 	free(q);
 }
 
 void
 store_reset(struct store_stmt *q)
 {
-	sqlite3_reset(q->stmt);
-	sqlite3_clear_bindings(q->stmt);
-}
-
-static int
-bind_result(struct store_stmt *q, int rc, sdc_error_t *err)
-{
-	return rc == SQLITE_OK ? 0 : db_error(q->st, err, "bind");
+	q->st->ops->reset(q);
 }
 
 int
@@ -284,71 +274,90 @@ store_bind_text(struct store_stmt *q, int idx, const char *value, sdc_error_t *e
 {
 	if (value == NULL)
 		return store_bind_null(q, idx, err);
-	return bind_result(q, sqlite3_bind_text(q->stmt, idx, value, -1,
-	    SQLITE_TRANSIENT), err);
+	return q->st->ops->bind_text(q, idx, value, err);
 }
 
 int
 store_bind_blob(struct store_stmt *q, int idx, const void *data, size_t len, sdc_error_t *err)
 {
-	return bind_result(q, sqlite3_bind_blob64(q->stmt, idx, data, len,
-	    SQLITE_TRANSIENT), err);
+	return q->st->ops->bind_blob(q, idx, data, len, err);
 }
 
 int
 store_bind_int64(struct store_stmt *q, int idx, int64_t value, sdc_error_t *err)
 {
-	return bind_result(q, sqlite3_bind_int64(q->stmt, idx, value), err);
+	return q->st->ops->bind_int64(q, idx, value, err);
 }
 
 int
 store_bind_null(struct store_stmt *q, int idx, sdc_error_t *err)
 {
-	return bind_result(q, sqlite3_bind_null(q->stmt, idx), err);
+	return q->st->ops->bind_null(q, idx, err);
 }
 
 int
 store_step(struct store_stmt *q, sdc_error_t *err)
 {
-	switch (sqlite3_step(q->stmt)) {
-	case SQLITE_ROW:
-		return 1;
-	case SQLITE_DONE:
-		return 0;
-	default:
-		return db_error(q->st, err, "query");
-	}
+	return q->st->ops->step(q, err);
 }
 
 const char *
 store_col_text(struct store_stmt *q, int col)
 {
-	return (const char *)sqlite3_column_text(q->stmt, col);
+	return q->st->ops->col_text(q, col);
 }
 
 const void *
 store_col_blob(struct store_stmt *q, int col, size_t *len)
 {
-	const void *p = sqlite3_column_blob(q->stmt, col);
-
-	*len = (size_t)sqlite3_column_bytes(q->stmt, col);
-	return p;
+	return q->st->ops->col_blob(q, col, len);
 }
 
 int64_t
 store_col_int64(struct store_stmt *q, int col)
 {
-	return sqlite3_column_int64(q->stmt, col);
+	return q->st->ops->col_int64(q, col);
 }
 
 int
 store_col_is_null(struct store_stmt *q, int col)
 {
-	return sqlite3_column_type(q->stmt, col) == SQLITE_NULL;
+	return q->st->ops->col_is_null(q, col);
 }
 
 int
 store_changes(struct store *st)
 {
-	return sqlite3_changes(st->db);
+	return st->ops->changes(st);
+}
+
+int
+store_notify(struct store *st, const char *channel, sdc_error_t *err)
+{
+	char *sql;
+	int rc;
+
+	if (st->ops->listen == NULL)
+		return 0;
+	xasprintf(&sql, "NOTIFY %s", channel);
+	rc = st->ops->exec(st, sql, err);
+	free(sql);
+	return rc;
+}
+
+int
+store_listen(struct store *st, const char *channel, int *fd, sdc_error_t *err)
+{
+	*fd = -1;
+	if (st->ops->listen == NULL)
+		return 0;
+	return st->ops->listen(st, channel, fd, err);
+}
+
+int
+store_notified(struct store *st, sdc_error_t *err)
+{
+	if (st->ops->notified == NULL)
+		return 0;
+	return st->ops->notified(st, err);
 }

@@ -1,11 +1,15 @@
 /*
  * store.h: the daemon's database, behind a small interface.
  *
- * The one implementation today is SQLite in WAL mode with synchronous=FULL:
- * a commit is on disk (fsync'd) before store_commit() returns, so a daemon
- * may acknowledge a write as soon as its transaction commits.  The calls are
- * the ones a PostgreSQL implementation can serve too: plain SQL with "?"
- * placeholders, numbered from 1, and no SQLite-only features in the schema.
+ * Two engines serve it (store.c picks by the location): SQLite in WAL
+ * mode with synchronous=FULL, the embedded default, and PostgreSQL through
+ * libpq, for several daemons sharing one state.  Either way a commit is
+ * durable before store_commit() returns, so a daemon may acknowledge a
+ * write as soon as its transaction commits.  Callers write one SQL for
+ * both: "?" placeholders, numbered from 1, and only what both engines
+ * run (ON CONFLICT, not INSERT OR ...; BIGINT for 64-bit values; no
+ * rowid, PRAGMA, datetime() or GLOB).  A failed statement in a
+ * transaction fails alone, on both.
  *
  * A store is used from one thread.  Statements are prepared once and reset
  * after each use (store_reset), which keeps the hot paths cheap.
@@ -20,9 +24,15 @@
 struct store;
 struct store_stmt;
 
-/* Open (creating) the database file at path; its folder must exist. */
-int store_open(struct store **out, const char *path, sdc_error_t *err);
+/* Open a store: a libpq URI (postgresql://... or postgres://...) is a
+ * PostgreSQL database; anything else is a SQLite file, created if need
+ * be (its folder must exist). */
+int store_open(struct store **out, const char *where, sdc_error_t *err);
 void store_close(struct store *st);
+/* 1 when where names a PostgreSQL database (store_open's test). */
+int store_is_postgres_uri(const char *where);
+/* "sqlite" or "postgresql". */
+const char *store_backend(const struct store *st);
 
 /* Bring one component's tables up to date.  Each module that keeps tables
  * (accounts, images, containers, ...) owns its own list and its own
@@ -41,6 +51,11 @@ int store_begin(struct store *st, sdc_error_t *err);
 int store_commit(struct store *st, sdc_error_t *err);
 /* Never fails in a way the caller can act on; safe when no transaction. */
 void store_rollback(struct store *st);
+/* Inside a transaction: wait for, then hold until it ends, the lock of
+ * that name, so a read-then-write is not raced by another process
+ * sharing the database (PostgreSQL's advisory lock; SQLite's
+ * transactions already hold its one write lock). */
+int store_lock(struct store *st, const char *name, sdc_error_t *err);
 
 int store_prepare(struct store *st, struct store_stmt **out, const char *sql, sdc_error_t *err);
 void store_finalize(struct store_stmt *stmt);
@@ -65,5 +80,16 @@ int64_t store_col_int64(struct store_stmt *stmt, int col);
 int store_col_is_null(struct store_stmt *stmt, int col);
 /* Rows changed by the last statement. */
 int store_changes(struct store *st);
+
+/* Changes between processes sharing one PostgreSQL (LISTEN/NOTIFY);
+ * on SQLite, one file per daemon, there is no one else to tell: notify
+ * does nothing and listen gives *fd = -1.  channel is a plain SQL name.
+ * store_listen: (re)connects if need be, listens, and gives the socket
+ * to watch for reading.  store_notified: the notifications that came
+ * since the last call (>= 0), or -1 when the connection broke (listen
+ * again; changes made meanwhile were not heard). */
+int store_notify(struct store *st, const char *channel, sdc_error_t *err);
+int store_listen(struct store *st, const char *channel, int *fd, sdc_error_t *err);
+int store_notified(struct store *st, sdc_error_t *err);
 
 #endif

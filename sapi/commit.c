@@ -175,6 +175,10 @@ sapi_commit_flush(struct sapi *s)
 		free(h);
 	}
 	sdc_error_release(&err);
+	if (ok && wrote && sapi_model_notify(s->model, &err) < 0) {
+		log_warn("telling other sapi processes: %s", sdc_error_msg(err));
+		sdc_error_release(&err);
+	}
 	if (ok && wrote)
 		sapi_configs_changed(s);
 }

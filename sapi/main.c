@@ -33,7 +33,8 @@ sapi_main_usage(FILE *f)
 	fprintf(f,
 	    "usage: sapi [-f sapi.yaml] [--listen unix:PATH|HOST:PORT]\n"
 	    "            [--tls-cert FILE --tls-key FILE --tls-client-ca FILE]\n"
-	    "            [--data-dir DIR] [--bootstrap FILE] [--log-level LEVEL]\n"
+	    "            [--data-dir DIR] [--store postgresql://...]\n"
+	    "            [--bootstrap FILE] [--log-level LEVEL]\n"
 	    "       sapi --help | --version\n"
 	    "The config service: applications, services, instances, manifests\n"
 	    "and merged configs over HTTP.  Default: the unix socket\n"
@@ -50,6 +51,7 @@ sapi_main_args(int argc, char **argv, struct sapi_options *o, sdc_error_t *err)
 		{ "tls-key", required_argument, NULL, 'k' },
 		{ "tls-client-ca", required_argument, NULL, 'a' },
 		{ "data-dir", required_argument, NULL, 'd' },
+		{ "store", required_argument, NULL, 's' },
 		{ "bootstrap", required_argument, NULL, 'b' },
 		{ "log-level", required_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
@@ -102,6 +104,10 @@ sapi_main_args(int argc, char **argv, struct sapi_options *o, sdc_error_t *err)
 		case 'd':
 			free(o->data_dir);
 			o->data_dir = xstrdup(optarg);
+			break;
+		case 's':
+			free(o->store);
+			o->store = xstrdup(optarg);
 			break;
 		case 'b':
 			free(o->bootstrap);
@@ -207,6 +213,7 @@ sapi_main_free(struct sapi_main *m)
 	sapi_commit_free(m->s.commit);     /* answers what it still holds */
 	if (m->s.http != NULL)
 		http_server_free(m->s.http);
+	sapi_notify_free(m->s.notify);
 	sapi_waiters_free(m->s.waiters);
 	if (m->s.router != NULL)
 		router_free(m->s.router);
@@ -234,12 +241,20 @@ main(int argc, char **argv)
 	m.s.waiters = sapi_waiters_new();
 	if (mkdir_p(o.data_dir, 0700, &err) < 0 ||
 	    dir_private(o.data_dir, &err) < 0 ||
-	    sapi_model_open(&m.s.model, o.data_dir, &err) < 0 ||
+	    (o.store != NULL && *o.store != '\0' ?
+	    sapi_model_open_at(&m.s.model, o.store, &err) :
+	    sapi_model_open(&m.s.model, o.data_dir, &err)) < 0 ||
 	    sapi_main_bootstrap(&m.s, &o, &err) < 0)
 		goto out;
-	log_info("data in %s/sapi.db", o.data_dir);
+	if (o.store != NULL && *o.store != '\0')
+		log_info("data in %s (%s)", o.data_dir, sapi_model_backend(m.s.model));
+	else
+		log_info("data in %s/sapi.db", o.data_dir);
 	m.s.base = event_base_new();
 	m.s.commit = sapi_commit_new(&m.s);
+	if ((m.s.notify = sapi_notify_start(&m.s, o.store, &err)) == NULL &&
+	    err != NULL)
+		goto out;
 	sapi_dispatch_init(&m.s);
 	if (sapi_main_serve(&m, &o, &err) < 0)
 		goto out;

@@ -19,7 +19,7 @@ sapi_mode_ping(struct http_request *req, void *arg)
 	bool ok = sapi_model_available(s->model);
 
 	return sapi_send(req, ok ? 200 : 503, json_pack("{s:s, s:s, s:b}",
-	    "mode", "full", "storType", "sqlite", "storAvailable", ok));
+	    "mode", "full", "storType", sapi_model_backend(s->model), "storAvailable", ok));
 }
 
 static int

@@ -103,14 +103,34 @@ sapi_model_parent_field(enum sapi_kind kind)
 int
 sapi_model_open(struct sapi_model **out, const char *dir, sdc_error_t *err)
 {
-	struct sapi_model *m = xcalloc(1, sizeof *m);
 	char *path;
-	int i, rc;
+	int rc;
 
 	xasprintf(&path, "%s/sapi.db", dir);
-	rc = store_open(&m->st, path, err);
+	rc = sapi_model_open_at(out, path, err);
 	free(path);
-	if (rc < 0) {
+	return rc;
+}
+
+const char *
+sapi_model_backend(struct sapi_model *m)
+{
+	return store_backend(m->st);
+}
+
+int
+sapi_model_notify(struct sapi_model *m, sdc_error_t *err)
+{
+	return store_notify(m->st, "sapi_configs", err);
+}
+
+int
+sapi_model_open_at(struct sapi_model **out, const char *where, sdc_error_t *err)
+{
+	struct sapi_model *m = xcalloc(1, sizeof *m);
+	int i;
+
+	if (store_open(&m->st, where, err) < 0) {
 		free(m);
 		return -1;
 	}

@@ -75,6 +75,8 @@ sapi_options_set(struct sapi_options *o, const char *key, const json_t *v,
 		return sapi_options_string(v, key, &o->tls_client_ca, err);
 	if (strcmp(key, "data_dir") == 0)
 		return sapi_options_string(v, key, &o->data_dir, err);
+	if (strcmp(key, "store") == 0)
+		return sapi_options_string(v, key, &o->store, err);
 	if (strcmp(key, "bootstrap") == 0) {
 		o->bootstrap_given = true;
 		return sapi_options_string(v, key, &o->bootstrap, err);
@@ -162,6 +164,7 @@ sapi_options_free(struct sapi_options *o)
 	free(o->tls_client_ca);
 	free(o->listen);
 	free(o->data_dir);
+	free(o->store);
 	free(o->bootstrap);
 	memset(o, 0, sizeof *o);
 }

@@ -58,6 +58,13 @@ struct sapi_model;
 
 /* Opens (creating) <dir>/sapi.db and brings its tables up to date. */
 int sapi_model_open(struct sapi_model **out, const char *dir, sdc_error_t *err);
+/* The same on any store location: a SQLite file or a libpq URI. */
+int sapi_model_open_at(struct sapi_model **out, const char *where, sdc_error_t *err);
+/* "sqlite" or "postgresql", for /ping. */
+const char *sapi_model_backend(struct sapi_model *m);
+/* Tell the other processes sharing the store that configs changed
+ * (notify.c); nothing on SQLite. */
+int sapi_model_notify(struct sapi_model *m, sdc_error_t *err);
 void sapi_model_close(struct sapi_model *m);
 /* True when the store holds no object at all (first start). */
 int sapi_model_is_empty(struct sapi_model *m, bool *empty, sdc_error_t *err);
@@ -148,6 +155,7 @@ struct sapi_options {
 	char *tls_client_ca;    /* and the CA every client's cert must
 	                           chain to (mutual TLS) */
 	char *data_dir;
+	char *store;            /* NULL: DATA/sapi.db; or a libpq URI */
 	char *bootstrap;        /* YAML loaded on first start; NULL: none */
 	bool bootstrap_given;   /* named by the user: missing is an error */
 	int log_level;

@@ -17,6 +17,7 @@
 
 struct sapi_waiters;
 struct sapi_commit;
+struct sapi_notify;
 
 struct sapi {
 	struct event_base *base;
@@ -25,6 +26,7 @@ struct sapi {
 	struct sapi_model *model;
 	struct sapi_waiters *waiters;
 	struct sapi_commit *commit;
+	struct sapi_notify *notify;     /* NULL but on PostgreSQL */
 	double max_wait;
 };
 
@@ -74,6 +76,13 @@ int sapi_bootstrap_load(struct sapi *s, const char *path, sdc_error_t *err);
 struct sapi_waiters *sapi_waiters_new(void);
 void sapi_waiters_free(struct sapi_waiters *w);
 void sapi_configs_changed(struct sapi *s);
+
+/* Changes committed by other sapi processes sharing one PostgreSQL wake
+ * this one's long polls (notify.c).  NULL, with no error, for a store
+ * that is not PostgreSQL. */
+struct sapi_notify *sapi_notify_start(struct sapi *s, const char *where,
+    sdc_error_t *err);
+void sapi_notify_free(struct sapi_notify *n);
 void sapi_configs_flush(struct sapi *s);
 
 /* Group commit (commit.c).  A write runs between enter and leave (keep:

@@ -19,6 +19,8 @@ import sys
 import tempfile
 import time
 
+import sdctest  # SDC_TEST_STORE: the store's engine
+
 BIN = os.environ.get("SDC_BIN") or os.path.join(
     os.path.dirname(os.path.abspath(__file__)), "..", "..", "build", "bin")
 TOP = os.environ.get("SDC_TOP") or os.path.join(
@@ -64,7 +66,7 @@ class Sapi:
         self.proc = subprocess.Popen(
             [os.path.join(BIN, "sapi"), "--listen", "unix:" + self.socket,
              "--data-dir", self.data_dir, "--bootstrap", self.bootstrap]
-            + self.extra, stdout=self.log, stderr=subprocess.STDOUT)
+            + sdctest.store_args(self.data_dir) + self.extra, stdout=self.log, stderr=subprocess.STDOUT)
         deadline = time.time() + 20
         while time.time() < deadline:
             with open(os.path.join(self.tmp, "sapi.log"), "rb") as f:

@@ -20,8 +20,9 @@ R = s.req
 
 # --- ping, mode ---
 b = expect(R("GET", "/ping"), 200, "GET /ping")
-check(b == {"mode": "full", "storType": "sqlite", "storAvailable": True},
-      "ping body")
+check(b == {"mode": "full", "storType": "postgresql" if
+            T.sdctest.test_store_postgres() else "sqlite",
+            "storAvailable": True}, "ping body")
 check(expect(R("GET", "/mode"), 200, "GET /mode") == "full", "mode is full")
 expect(R("POST", "/mode?mode=full"), 204, "POST /mode?mode=full")
 expect(R("POST", "/mode", {"mode": "full"}), 204, "POST /mode {mode: full}")

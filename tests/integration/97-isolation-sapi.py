@@ -163,9 +163,11 @@ class SapiIsolation(unittest.TestCase):
         tmp = self.d.tmp
         for d in ("sapi", "dockerapi"):
             self.assertEqual(mode(os.path.join(tmp, d)), 0o700, d + " data dir")
-        files = [os.path.join(tmp, "sapi", f) for f in ("sapi.db", "sapi.db-wal", "sapi.db-shm")]
-        files += [os.path.join(tmp, "dockerapi", f) for f in
-                  ("dockerapi.db", "dockerapi.db-wal", "dockerapi.db-shm", "sapi-cache.json")]
+        files = [os.path.join(tmp, "dockerapi", "sapi-cache.json")]
+        if not sdctest.test_store_postgres():   # else the stores are in PostgreSQL
+            files += [os.path.join(tmp, "sapi", f) for f in ("sapi.db", "sapi.db-wal", "sapi.db-shm")]
+            files += [os.path.join(tmp, "dockerapi", f) for f in
+                      ("dockerapi.db", "dockerapi.db-wal", "dockerapi.db-shm")]
         for f in files:
             self.assertTrue(os.path.exists(f), f)
             self.assertEqual(mode(f), 0o600, f)

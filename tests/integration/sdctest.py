@@ -8,6 +8,11 @@ with mutual TLS); sapi_url is "unix:<that path>" for sapiadm, dockerapi and
 sdcadm-docker, and sapi_http() is a raw request to it.
 Every process started here is stopped by Daemons.stop(), which the tests
 call from tearDown / atexit, also when a test fails.
+
+SDC_TEST_STORE=postgres runs the daemons on PostgreSQL instead of their
+SQLite files: one throw-away PostgreSQL 15 per test process
+(tests/pgtmp.sh), a database per daemon data dir (so a daemon restarted
+on the same data dir finds its data), passed as --store.
 """
 import atexit
 import http.client
@@ -24,6 +29,78 @@ import urllib.request
 TOP = os.environ.get("SDC_TOP") or os.path.dirname(os.path.dirname(
     os.path.dirname(os.path.abspath(__file__))))
 BIN = os.environ.get("SDC_BIN") or os.path.join(TOP, "build", "bin")
+
+class Postgres:
+    """A throw-away PostgreSQL 15 (tests/pgtmp.sh) in its own temp dir,
+    stopped at exit.  uri(name) makes the database name on first use."""
+
+    def __init__(self):
+        self.dir = tempfile.mkdtemp(prefix="sdcpg.")
+        os.chmod(self.dir, 0o711)          # the server runs as postgres
+        self.made = set()
+        self.base = self._pgtmp("start")
+        atexit.register(self.stop)
+
+    def _pgtmp(self, what):
+        out = subprocess.run([os.path.join(TOP, "tests", "pgtmp.sh"), what,
+                              os.path.join(self.dir, "pg")],
+                             capture_output=True, text=True, timeout=120)
+        if out.returncode != 0:
+            raise RuntimeError("pgtmp.sh %s: %s" % (what, out.stderr))
+        return out.stdout.strip()
+
+    def psql(self, sql, db="postgres"):
+        return subprocess.run(["psql", "-X", "-q", "-A", "-t", "-v",
+                               "ON_ERROR_STOP=1",
+                               self.base.replace("/postgres?", "/%s?" % db),
+                               "-c", sql], capture_output=True, text=True,
+                              check=True, timeout=60).stdout
+
+    def uri(self, name):
+        if name not in self.made:
+            self.psql("CREATE DATABASE %s" % name)
+            self.made.add(name)
+        return self.base.replace("/postgres?", "/%s?" % name)
+
+    def restart(self):
+        self._pgtmp("restart")
+
+    def stop(self):
+        if self.dir is not None:
+            self._pgtmp("stop")
+            shutil.rmtree(self.dir, ignore_errors=True)
+            self.dir = None
+
+
+_postgres = None
+
+
+def test_store_postgres():
+    return os.environ.get("SDC_TEST_STORE", "sqlite") in ("postgres", "postgresql")
+
+
+def postgres():
+    """The test process's PostgreSQL, started on first use."""
+    global _postgres
+    if _postgres is None:
+        _postgres = Postgres()
+    return _postgres
+
+
+def store_args(data_dir):
+    """The daemon flags that put its store where SDC_TEST_STORE says:
+    none for SQLite (the file in the data dir), --store URI for PostgreSQL,
+    one database per data dir."""
+    if not test_store_postgres():
+        return []
+    return ["--store", postgres().uri(store_db(data_dir))]
+
+
+def store_db(data_dir):
+    """The PostgreSQL database of a daemon's data dir."""
+    import hashlib
+    return "t_" + hashlib.sha1(os.path.abspath(data_dir).encode()).hexdigest()[:16]
+
 
 # Tests pass their own CA; this machine's bundle variables would override it.
 for _v in ("CURL_CA_BUNDLE", "REQUESTS_CA_BUNDLE", "SSL_CERT_FILE"):
@@ -127,7 +204,8 @@ class Daemons:
         self._spawn("sapi", [os.path.join(BIN, "sapi"),
                              "--listen", "unix:" + self.sapi_socket,
                              "--data-dir", os.path.join(self.tmp, "sapi"),
-                             "--bootstrap", os.path.join(TOP, "etc", "sapi-bootstrap.yaml")])
+                             "--bootstrap", os.path.join(TOP, "etc", "sapi-bootstrap.yaml")]
+                    + store_args(os.path.join(self.tmp, "sapi")))
         wait_for("sapi", lambda: unix_open(self.sapi_socket))
 
     def start_dockerapi(self, extra=()):
@@ -137,7 +215,8 @@ class Daemons:
                                   "--listen", "127.0.0.1:%d" % self.docker_port,
                                   "--cloudapi-listen", "127.0.0.1:%d" % self.cloudapi_port,
                                   "--admin-socket", self.admin_socket,
-                                  "--zones", os.path.join(self.tmp, "zones")] + list(extra))
+                                  "--zones", os.path.join(self.tmp, "zones")]
+                    + store_args(os.path.join(self.tmp, "dockerapi")) + list(extra))
         wait_for("dockerapi", lambda: os.path.exists(self.admin_socket)
                  and port_open(self.docker_port) and port_open(self.cloudapi_port))
 

@@ -1,7 +1,9 @@
 /*
- * test_store.c: the SQLite store — migrations per component, transactions,
- * prepared statements, and that a schema stopped mid-migration stays at a
- * whole version.
+ * test_store.c: the store on both engines — migrations per component,
+ * transactions, prepared statements, and that a schema stopped mid-migration
+ * stays at a whole version — run once on a SQLite file and once on a
+ * PostgreSQL 15 started for the test (tests/pgtmp.sh); then what only one
+ * engine has: SQLite's file modes, PostgreSQL's reconnection.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -10,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -17,7 +20,9 @@
 #include "store.h"
 
 static char dir[] = "/tmp/test_store.XXXXXX";
-static char path[256];
+static char pgdir[300];
+/* the store of the group running: a SQLite file, or the PostgreSQL URI */
+static char path[512];
 
 static int
 setup(void **state)
@@ -34,6 +39,56 @@ teardown(void **state)
 	char cmd[300];
 
 	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	return system(cmd);
+}
+
+static const char *
+pgtmp(void)
+{
+	static char p[512];
+	const char *top = getenv("SDC_TOP");
+
+	snprintf(p, sizeof p, "%s/tests/pgtmp.sh", top != NULL ? top : ".");
+	return p;
+}
+
+static int
+pg_setup(void **state)
+{
+	char cmd[1024];
+	FILE *f;
+	size_t n;
+
+	/* the server runs as postgres, which must reach its folder */
+	if (mkdtemp(dir) == NULL || chmod(dir, 0711) != 0)
+		return -1;
+	snprintf(pgdir, sizeof pgdir, "%s/pg", dir);
+	snprintf(cmd, sizeof cmd, "%s start %s", pgtmp(), pgdir);
+	if ((f = popen(cmd, "r")) == NULL)
+		return -1;
+	n = fread(path, 1, sizeof path - 1, f);
+	path[n] = '\0';
+	path[strcspn(path, "\n")] = '\0';
+	return pclose(f) == 0 && strncmp(path, "postgresql://", 13) == 0 ? 0 : -1;
+}
+
+static int
+pg_teardown(void **state)
+{
+	char cmd[1024];
+
+	snprintf(cmd, sizeof cmd, "%s stop %s", pgtmp(), pgdir);
+	if (system(cmd) != 0)
+		return -1;
+	return teardown(state);
+}
+
+static int
+pg(const char *what)
+{
+	char cmd[1024];
+
+	snprintf(cmd, sizeof cmd, "%s %s %s >/dev/null", pgtmp(), what, pgdir);
 	return system(cmd);
 }
 
@@ -123,7 +178,10 @@ test_failed_migration_keeps_whole_version(void **state)
 	assert_int_equal(store_version(st, "bad", &version, &err), 0);
 	assert_int_equal(version, 1);
 	/* t2 was rolled back with its step. */
-	assert_int_equal(store_prepare(st, &q, "SELECT count(*) FROM sqlite_master WHERE name = 't2'", &err), 0);
+	assert_int_equal(store_prepare(st, &q,
+	    strcmp(store_backend(st), "sqlite") == 0 ?
+	    "SELECT count(*) FROM sqlite_master WHERE name = 't2'" :
+	    "SELECT count(*) FROM pg_tables WHERE tablename = 't2'", &err), 0);
 	assert_int_equal(store_step(q, &err), 1);
 	assert_int_equal(store_col_int64(q, 0), 0);
 	store_finalize(q);
@@ -196,17 +254,258 @@ test_files_private(void **state)
 	umask(old);
 }
 
+/* What the callers' SQL relies on, the same on both engines: blobs
+ * byte for byte (NUL and high bytes; bytea on PostgreSQL), NULL apart
+ * from "", 64-bit integers, "?N" placeholders and a "?" inside a quoted
+ * string left alone, ON CONFLICT, and the rows changed. */
+static void
+test_types_and_sql(void **state)
+{
+	static const unsigned char bytes[] = { 0, 1, 0xff, '\\', 'x', 0, 0x80 };
+	static const char *const schema[] = {
+		"CREATE TABLE typed (k TEXT PRIMARY KEY, b BYTEA, n BIGINT, t TEXT)",
+		NULL,
+	};
+	struct store *st;
+	struct store_stmt *q;
+	sdc_error_t err = NULL;
+	const void *blob;
+	size_t len;
+
+	assert_int_equal(store_open(&st, path, &err), 0);
+	assert_int_equal(store_migrate(st, "typed", schema, &err), 0);
+	assert_int_equal(store_prepare(st, &q, "INSERT INTO typed (k, b, n, t) "
+	    "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (k) DO UPDATE SET n = "
+	    "excluded.n + typed.n", &err), 0);
+	assert_int_equal(store_bind_text(q, 1, "one", &err), 0);
+	assert_int_equal(store_bind_blob(q, 2, bytes, sizeof bytes, &err), 0);
+	assert_int_equal(store_bind_int64(q, 3, INT64_C(5000000000), &err), 0);
+	assert_int_equal(store_bind_null(q, 4, &err), 0);
+	assert_int_equal(store_step(q, &err), 0);
+	assert_int_equal(store_changes(st), 1);
+	store_reset(q);
+	store_bind_text(q, 1, "one", &err);
+	store_bind_blob(q, 2, "", 0, &err);
+	store_bind_int64(q, 3, -1, &err);
+	store_bind_text(q, 4, "", &err);
+	assert_int_equal(store_step(q, &err), 0);
+	store_finalize(q);
+
+	assert_int_equal(store_prepare(st, &q, "SELECT b, n, t, 'what?' FROM "
+	    "typed WHERE k = ? AND n > ?", &err), 0);
+	store_bind_text(q, 1, "one", &err);
+	store_bind_int64(q, 2, 0, &err);
+	assert_int_equal(store_step(q, &err), 1);
+	blob = store_col_blob(q, 0, &len);
+	assert_int_equal(len, sizeof bytes);
+	assert_memory_equal(blob, bytes, sizeof bytes);
+	assert_true(store_col_int64(q, 1) == INT64_C(4999999999));
+	assert_true(store_col_is_null(q, 2));
+	assert_null(store_col_text(q, 2));
+	assert_string_equal(store_col_text(q, 3), "what?");
+	assert_int_equal(store_step(q, &err), 0);
+	store_finalize(q);
+
+	assert_int_equal(store_prepare(st, &q, "UPDATE typed SET t = ? "
+	    "WHERE k <> ?", &err), 0);
+	store_bind_text(q, 1, "", &err);
+	store_bind_text(q, 2, "nothing", &err);
+	assert_int_equal(store_step(q, &err), 0);
+	assert_int_equal(store_changes(st), 1);
+	store_finalize(q);
+	assert_int_equal(store_prepare(st, &q, "SELECT t FROM typed", &err), 0);
+	assert_int_equal(store_step(q, &err), 1);
+	assert_false(store_col_is_null(q, 0));
+	assert_string_equal(store_col_text(q, 0), "");
+	store_finalize(q);
+	store_close(st);
+}
+
+/* A caller may go on after a unique violation inside a transaction (the
+ * next free port): the statement fails alone, and the transaction's
+ * other writes commit.  PostgreSQL would abort it all without the
+ * store's savepoint. */
+static void
+test_constraint_in_transaction(void **state)
+{
+	struct store *st;
+	struct store_stmt *q;
+	sdc_error_t err = NULL;
+
+	assert_int_equal(store_open(&st, path, &err), 0);
+	assert_int_equal(store_begin(st, &err), 0);
+	assert_int_equal(store_lock(st, "kv", &err), 0);
+	assert_int_equal(store_prepare(st, &q, "INSERT INTO kv (k, v) "
+	    "VALUES (?, ?)", &err), 0);
+	store_bind_text(q, 1, "tx1", &err);
+	store_bind_text(q, 2, "x", &err);
+	assert_int_equal(store_step(q, &err), 0);
+	store_reset(q);
+	store_bind_text(q, 1, "tx1", &err);
+	store_bind_text(q, 2, "y", &err);
+	assert_int_equal(store_step(q, &err), -1);
+	assert_int_equal(err->code, STORE_CONSTRAINT);
+	sdc_error_release(&err);
+	store_reset(q);
+	store_bind_text(q, 1, "tx2", &err);
+	store_bind_text(q, 2, "z", &err);
+	assert_int_equal(store_step(q, &err), 0);
+	assert_int_equal(store_changes(st), 1);
+	store_finalize(q);
+	assert_int_equal(store_commit(st, &err), 0);
+	assert_int_equal(store_prepare(st, &q, "SELECT count(*) FROM kv "
+	    "WHERE k IN ('tx1', 'tx2')", &err), 0);
+	assert_int_equal(store_step(q, &err), 1);
+	assert_int_equal(store_col_int64(q, 0), 2);
+	store_finalize(q);
+	store_close(st);
+}
+
+/* Two daemons starting together on one database: each migrates, the
+ * schema is made once, both see the last version. */
+static void
+test_two_stores_migrate(void **state)
+{
+	static const char *const sch[] = {
+		"CREATE TABLE shared1 (a BIGINT)",
+		"CREATE TABLE shared2 (a BIGINT)",
+		NULL,
+	};
+	struct store *a, *b;
+	sdc_error_t err = NULL;
+	int va, vb;
+
+	assert_int_equal(store_open(&a, path, &err), 0);
+	assert_int_equal(store_open(&b, path, &err), 0);
+	assert_int_equal(store_migrate(a, "shared", sch, &err), 0);
+	assert_int_equal(store_migrate(b, "shared", sch, &err), 0);
+	assert_int_equal(store_version(b, "shared", &vb, &err), 0);
+	assert_int_equal(store_version(a, "shared", &va, &err), 0);
+	assert_int_equal(va, 2);
+	assert_int_equal(vb, 2);
+	store_close(a);
+	store_close(b);
+}
+
+/* The server restarts under an open store: the next call connects
+ * again and prepares its statements afresh; a transaction cut by the
+ * restart fails whole, and nothing of it is kept. */
+static void
+test_pg_reconnect(void **state)
+{
+	struct store *st;
+	struct store_stmt *q, *w;
+	sdc_error_t err = NULL;
+
+	assert_int_equal(store_open(&st, path, &err), 0);
+	assert_int_equal(store_prepare(st, &q, "SELECT v FROM kv WHERE k = ?", &err), 0);
+	assert_int_equal(store_prepare(st, &w, "INSERT INTO kv (k, v) VALUES (?, ?)", &err), 0);
+	store_bind_text(w, 1, "before", &err);
+	store_bind_text(w, 2, "1", &err);
+	assert_int_equal(store_step(w, &err), 0);
+	store_reset(w);
+
+	assert_int_equal(pg("restart"), 0);
+	store_bind_text(q, 1, "before", &err);
+	assert_int_equal(store_step(q, &err), 1);
+	assert_string_equal(store_col_text(q, 0), "1");
+	store_reset(q);
+
+	assert_int_equal(store_begin(st, &err), 0);
+	store_bind_text(w, 1, "cut", &err);
+	store_bind_text(w, 2, "2", &err);
+	assert_int_equal(store_step(w, &err), 0);
+	store_reset(w);
+	assert_int_equal(pg("restart"), 0);
+	store_bind_text(w, 1, "cut2", &err);
+	store_bind_text(w, 2, "3", &err);
+	assert_int_equal(store_step(w, &err), -1);
+	sdc_error_release(&err);
+	store_reset(w);
+	assert_int_equal(store_commit(st, &err), -1);
+	sdc_error_release(&err);
+	store_bind_text(q, 1, "cut", &err);
+	assert_int_equal(store_step(q, &err), 0);
+	store_reset(q);
+	store_finalize(q);
+	store_finalize(w);
+	store_close(st);
+}
+
+/* What one process notifies, another listening hears (on SQLite there
+ * is no other process: nothing to listen to, notify does nothing). */
+static void
+test_notify(void **state)
+{
+	struct store *a, *b;
+	sdc_error_t err = NULL;
+	struct pollfd p;
+	int fd, n = 0;
+
+	assert_int_equal(store_open(&a, path, &err), 0);
+	assert_int_equal(store_open(&b, path, &err), 0);
+	assert_int_equal(store_listen(b, "t_changes", &fd, &err), 0);
+	assert_int_equal(store_notify(a, "t_changes", &err), 0);
+	if (strcmp(store_backend(a), "sqlite") == 0) {
+		assert_int_equal(fd, -1);
+		assert_int_equal(store_notified(b, &err), 0);
+	} else {
+		assert_true(fd >= 0);
+		p.fd = fd;
+		p.events = POLLIN;
+		for (int i = 0; i < 50 && n == 0; i++) {
+			poll(&p, 1, 100);
+			n = store_notified(b, &err);
+		}
+		assert_int_equal(n, 1);
+		assert_int_equal(store_notified(b, &err), 0);
+	}
+	store_close(a);
+	store_close(b);
+}
+
+/* A bad URI is refused with the reason, and a password never shows. */
+static void
+test_pg_bad_uri(void **state)
+{
+	struct store *st;
+	sdc_error_t err = NULL;
+
+	assert_int_equal(store_open(&st, "postgresql://u:s3cret@/nodb?host=/nonexistent", &err), -1);
+	assert_non_null(strstr(sdc_error_msg(err), "cannot connect"));
+	assert_null(strstr(sdc_error_msg(err), "s3cret"));
+	sdc_error_release(&err);
+}
+
 int
 main(void)
 {
-	const struct CMUnitTest tests[] = {
+	const struct CMUnitTest both[] = {
 		cmocka_unit_test(test_migrate_and_query),
 		cmocka_unit_test(test_rollback),
 		cmocka_unit_test(test_failed_migration_keeps_whole_version),
 		cmocka_unit_test(test_newer_schema_refused),
+		cmocka_unit_test(test_types_and_sql),
+		cmocka_unit_test(test_constraint_in_transaction),
+		cmocka_unit_test(test_two_stores_migrate),
+		cmocka_unit_test(test_notify),
+	};
+	const struct CMUnitTest sqlite_only[] = {
 		cmocka_unit_test(test_open_missing_dir),
 		cmocka_unit_test(test_files_private),
 	};
+	const struct CMUnitTest pg_only[] = {
+		cmocka_unit_test(test_pg_reconnect),
+		cmocka_unit_test(test_pg_bad_uri),
+	};
+	int failed;
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	failed = cmocka_run_group_tests_name("sqlite", both, setup, NULL);
+	failed += cmocka_run_group_tests_name("sqlite files", sqlite_only, NULL,
+	    teardown);
+	strcpy(dir, "/tmp/test_store.XXXXXX");
+	failed += cmocka_run_group_tests_name("postgresql", both, pg_setup, NULL);
+	failed += cmocka_run_group_tests_name("postgresql only", pg_only, NULL,
+	    pg_teardown);
+	return failed;
 }
