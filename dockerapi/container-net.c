@@ -911,7 +911,7 @@ int
 ctrnet_network_gone(struct dockerapi *d, const struct network *n,
     sdc_error_t *err)
 {
-	if (netwire_dns(d, n, NULL, 0, err) < 0)
+	if (netwire_dns_remove(d, n, err) < 0)
 		return -1;
 	return netwire_bridge_remove(d, n->id, err);
 }
