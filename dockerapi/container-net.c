@@ -466,7 +466,7 @@ cn_write(struct containers *cs, const struct ctr *c, const char *file,
     const struct buf *b, sdc_error_t *err)
 {
 	char *p = cn_path(cs, c, file);
-	int rc = file_write_atomic(p, b->data != NULL ? b->data : "", b->len,
+	int rc = file_write_replace(p, b->data != NULL ? b->data : "", b->len,
 	    0644, err);
 
 	free(p);
