@@ -8,7 +8,11 @@
 #                                 DOCKER_SVC (the docker service's uuid)
 #   dockerd_start PORT [ARGS...]  Debian's dockerd on 127.0.0.1:PORT with all
 #                                 its state under BENCH_TMP (sets DOCKERD_PID,
-#                                 DOCKERD_SOCK)
+#                                 DOCKERD_SOCK); no bridge unless DOCKERD_NET=1
+#                                 (then its docker0 and its userland proxy for
+#                                 published ports); never its iptables rules,
+#                                 which would change the host's FORWARD policy
+#                                 under every other daemon
 #   wrk_run URL                   wrk with the same settings for every peer;
 #                                 sets WRK_RPS, WRK_P99_MS and WRK_CPU_US
 #                                 (wrk's own CPU time per request)
@@ -81,10 +85,10 @@ dockerd_start() {
 	command -v dockerd >/dev/null || { echo "dockerd missing: make bench installs docker.io" >&2; return 1; }
 	DOCKERD_SOCK=$BENCH_TMP/docker.sock
 	mkdir -p "$BENCH_TMP/dockerd"
+	[ "${DOCKERD_NET:-0}" = 1 ] || set -- --bridge=none "$@"
 	dockerd --data-root "$BENCH_TMP/dockerd/root" --exec-root "$BENCH_TMP/dockerd/exec" \
 		--pidfile "$BENCH_TMP/dockerd/pid" -H "unix://$DOCKERD_SOCK" \
-		-H "tcp://127.0.0.1:$port" --iptables=false --ip6tables=false --bridge=none \
-		"$@" >"$BENCH_TMP/dockerd/log" 2>&1 &
+		-H "tcp://127.0.0.1:$port" --iptables=false --ip6tables=false "$@" >"$BENCH_TMP/dockerd/log" 2>&1 &
 	DOCKERD_PID=$!
 	cleanup_add "kill $DOCKERD_PID; wait $DOCKERD_PID"
 	wait_port "$port" || { tail -20 "$BENCH_TMP/dockerd/log" >&2; return 1; }

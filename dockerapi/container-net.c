@@ -466,7 +466,7 @@ cn_write(struct containers *cs, const struct ctr *c, const char *file,
     const struct buf *b, sdc_error_t *err)
 {
 	char *p = cn_path(cs, c, file);
-	int rc = file_write_atomic(p, b->data != NULL ? b->data : "", b->len,
+	int rc = file_write_replace(p, b->data != NULL ? b->data : "", b->len,
 	    0644, err);
 
 	free(p);
@@ -684,11 +684,20 @@ ctrnet_start(struct containers *cs, struct ctr *c, sdc_error_t *err)
 	if (neteps_list(cs->d, c->id, NULL, &eps, &neps, err) < 0 ||
 	    cn_networks(cs, c, eps, neps, &nets, err) < 0)
 		goto out;
+	/* every lease in one commit: one write to disk per start */
+	if (store_begin(cs->d->store, err) < 0)
+		goto out;
 	for (i = 0; i < neps; i++) {
-		if (netep_lease(cs->d, &nets[i], &eps[i], err) < 0)
+		if (netep_lease(cs->d, &nets[i], &eps[i], err) < 0) {
+			store_rollback(cs->d->store);
 			goto undo;
+		}
 		if (!nets[i].internal && pub == (size_t)-1)
 			pub = i;
+	}
+	if (store_commit(cs->d->store, err) < 0) {
+		store_rollback(cs->d->store);
+		goto undo;
 	}
 	cn_ports_of_plan(c, &ports, &nports);
 	if (nports > 0 && pub == (size_t)-1) {
@@ -798,9 +807,12 @@ ctrnet_stop(struct containers *cs, struct ctr *c)
 		    sdc_error_msg(err));
 		sdc_error_release(&err);
 	}
-	if (netports_release(cs->d, c->id, &err) < 0 ||
+	if (store_begin(cs->d->store, &err) < 0 ||
+	    netports_release(cs->d, c->id, &err) < 0 ||
 	    neteps_list(cs->d, c->id, NULL, &eps, &neps, &err) < 0 ||
-	    netep_release(cs->d, c->id, NULL, &err) < 0) {
+	    netep_release(cs->d, c->id, NULL, &err) < 0 ||
+	    store_commit(cs->d->store, &err) < 0) {
+		store_rollback(cs->d->store);
 		log_warn("container %s: releasing its ports and addresses: %s",
 		    c->id, sdc_error_msg(err));
 		sdc_error_release(&err);
@@ -911,7 +923,7 @@ int
 ctrnet_network_gone(struct dockerapi *d, const struct network *n,
     sdc_error_t *err)
 {
-	if (netwire_dns(d, n, NULL, 0, err) < 0)
+	if (netwire_dns_remove(d, n, err) < 0)
 		return -1;
 	return netwire_bridge_remove(d, n->id, err);
 }

@@ -218,6 +218,13 @@ netwire_dns(struct dockerapi *d, const struct network *net,
 }
 
 int
+netwire_dns_remove(struct dockerapi *d, const struct network *net,
+    sdc_error_t *err)
+{
+	return net_dns_remove(netwire_config(d), net->id, err);
+}
+
+int
 netwire_sweep(struct dockerapi *d, const char *const *networks,
     const char *const *containers, sdc_error_t *err)
 {

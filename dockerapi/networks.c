@@ -879,16 +879,19 @@ int
 netep_release(struct dockerapi *d, const char *container, const char *network,
     sdc_error_t *err)
 {
+	/* a row already released is not written again (each write is a
+	 * commit on disk, and stop then rm release twice) */
 	if (network != NULL)
 		return nexec(d, "DELETE FROM network_leases WHERE container = ? "
 		    "AND network = ?", err, "ss", container, network) < 0 ||
 		    nexec(d, "UPDATE network_endpoints SET ip = '', mac = '' "
-		    "WHERE container = ? AND network = ?", err, "ss", container,
-		    network) < 0 ? -1 : 0;
+		    "WHERE container = ? AND network = ? AND (ip != '' OR "
+		    "mac != '')", err, "ss", container, network) < 0 ? -1 : 0;
 	return nexec(d, "DELETE FROM network_leases WHERE container = ?", err,
 	    "s", container) < 0 ||
 	    nexec(d, "UPDATE network_endpoints SET ip = '', mac = '' WHERE "
-	    "container = ?", err, "s", container) < 0 ? -1 : 0;
+	    "container = ? AND (ip != '' OR mac != '')", err, "s",
+	    container) < 0 ? -1 : 0;
 }
 
 /* --- ports --- */

@@ -208,6 +208,8 @@ struct netwire_name {
 };
 int netwire_dns(struct dockerapi *d, const struct network *net,
     const struct netwire_name *v, size_t n, sdc_error_t *err);
+int netwire_dns_remove(struct dockerapi *d, const struct network *net,
+    sdc_error_t *err);
 int netwire_sweep(struct dockerapi *d, const char *const *networks,
     const char *const *containers, sdc_error_t *err);
 

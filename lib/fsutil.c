@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <libgen.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -125,9 +126,26 @@ fsync_dir_of(const char *path)
 	free(copy);
 }
 
+static int file_write_renamed(const char *path, const void *data, size_t len,
+    mode_t mode, bool sync, sdc_error_t *err);
+
 int
 file_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
     sdc_error_t *err)
+{
+	return file_write_renamed(path, data, len, mode, true, err);
+}
+
+int
+file_write_replace(const char *path, const void *data, size_t len,
+    mode_t mode, sdc_error_t *err)
+{
+	return file_write_renamed(path, data, len, mode, false, err);
+}
+
+static int
+file_write_renamed(const char *path, const void *data, size_t len,
+    mode_t mode, bool sync, sdc_error_t *err)
 {
 	char *tmp;
 	int fd, saved;
@@ -139,7 +157,7 @@ file_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
 		free(tmp);
 		return -1;
 	}
-	if (fd_write_all(fd, data, len) < 0 || fsync(fd) < 0) {
+	if (fd_write_all(fd, data, len) < 0 || (sync && fsync(fd) < 0)) {
 		saved = errno;
 		close(fd);
 		unlink(tmp);
@@ -156,7 +174,8 @@ file_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
 		return -1;
 	}
 	free(tmp);
-	fsync_dir_of(path);
+	if (sync)
+		fsync_dir_of(path);
 	return 0;
 }
 

@@ -31,6 +31,12 @@ char *fs_source_tree(void);
 char *fs_state_dir(const char *name);
 int file_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
     sdc_error_t *err);
+/* The same rename over the target, without the two fsyncs: for a file
+ * made again from the store before each use (a container's hosts,
+ * resolv.conf, network plan), where a crash may lose it but never shows
+ * a mix, and a start should not wait on the disk twice per file. */
+int file_write_replace(const char *path, const void *data, size_t len,
+    mode_t mode, sdc_error_t *err);
 /* Append the whole file to out; a file over max bytes is an error
  * (max 0: no limit). */
 int file_read(const char *path, struct buf *out, size_t max, sdc_error_t *err);

@@ -6,6 +6,7 @@
  * running aardvark-dns again through its pid file.
  *
  *   net-dns-driver [-b BINARY] RUN_DIR set NETWORK_ID GATEWAY [ID=IP=NAME[,NAME...]...]
+ *   net-dns-driver [-b BINARY] RUN_DIR remove NETWORK_ID
  *   net-dns-driver [-b BINARY] RUN_DIR sweep [NETWORK_ID...]
  *   net-dns-driver [-b BINARY] RUN_DIR ensure | stop
  *   net-dns-driver [-b BINARY] RUN_DIR bench NETWORK_ID GATEWAY ENTRIES ROUNDS
@@ -46,7 +47,7 @@ static int
 usage(void)
 {
 	fprintf(stderr, "usage: net-dns-driver [-b BINARY] RUN_DIR "
-	    "set|sweep|ensure|stop|bench ...\n");
+	    "set|remove|sweep|ensure|stop|bench ...\n");
 	return 2;
 }
 
@@ -208,6 +209,11 @@ main(int argc, char **argv)
 		if (rc < 0)
 			return fail(&err);
 		printf("ok %lld\n", now_ns());
+		return 0;
+	}
+	if (strcmp(cmd, "remove") == 0 && argc == 1) {
+		if (net_dns_remove(&cfg, argv[0], &err) < 0)
+			return fail(&err);
 		return 0;
 	}
 	if (strcmp(cmd, "sweep") == 0) {

@@ -26,6 +26,13 @@
 #include "xalloc.h"
 #include "dockerapi/net/net.h"
 
+/* The names part linked in, so that net_sweep (which calls it when it is
+ * there) also stops the names server when no network is left, as the
+ * daemon's sweep does: a network keeps its names table, and the server
+ * runs, until the network goes. */
+static int (*const net_driver_dns_sweep)(const struct net_config *,
+    const char *const *, sdc_error_t *) __attribute__((used)) = net_dns_sweep;
+
 #define MAXPORTS 16
 
 static int

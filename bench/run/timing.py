@@ -5,7 +5,8 @@ interleaved so that load on the host falls on all alike, and print
 number, for ids that must differ), or "api:HOST:PORT": Docker's run --rm
 as the API sees it, without a CLI: create with AutoRemove, a wait for
 `removed` opened before the start (as the CLI does), start, and the wait's
-answer, over plain HTTP on loopback."""
+answer, over plain HTTP on loopback, with --network none; or
+"api-net:HOST:PORT": the same on the daemon's default network."""
 import http.client
 import json
 import statistics
@@ -17,9 +18,13 @@ BODY = json.dumps({"Image": "busybox", "Cmd": ["true"],
                    "HostConfig": {"AutoRemove": True, "NetworkMode": "none"}})
 
 
-def api_run(host, port):
+BODY_NET = json.dumps({"Image": "busybox", "Cmd": ["true"],
+                       "HostConfig": {"AutoRemove": True}})
+
+
+def api_run(host, port, body=BODY):
     c = http.client.HTTPConnection(host, port, timeout=60)
-    c.request("POST", "/v1.41/containers/create", BODY,
+    c.request("POST", "/v1.41/containers/create", body,
               {"Content-Type": "application/json"})
     r = c.getresponse()
     cid = json.loads(r.read())["Id"]
@@ -39,9 +44,10 @@ def api_run(host, port):
 
 def once(spec, i):
     t0 = time.perf_counter()
-    if spec.startswith("api:"):
-        host, port = spec[4:].rsplit(":", 1)
-        api_run(host, int(port))
+    if spec.startswith("api:") or spec.startswith("api-net:"):
+        host, port = spec.split(":", 1)[1].rsplit(":", 1)
+        api_run(host, int(port), BODY_NET if spec.startswith("api-net:")
+                else BODY)
     else:
         subprocess.run(spec.replace("{i}", str(i)), shell=True, check=True,
                        stdout=subprocess.DEVNULL, stdin=subprocess.DEVNULL)

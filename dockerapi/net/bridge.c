@@ -3,18 +3,73 @@
  * settings, and its elements in our nftables table, in that order, so
  * that the policy names a bridge only once it exists.  Ensure can be
  * called again at any time (a restart, a repair): each part keeps what is
- * already right.  It also writes our base chains again and makes sure an
- * iptables FORWARD policy of DROP does not undo them (nft-rules.c).
+ * already right.  It also writes our base chains again (unless they and
+ * the bridge are as this process left them) and makes sure an iptables
+ * FORWARD policy of DROP does not undo them (nft-rules.c).
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "fsutil.h"
+#include "xalloc.h"
 #include "dockerapi/net/internal.h"
+
+/*
+ * What this process has ensured: a bridge (by its ifindex, which a bridge
+ * deleted and made again does not keep) and whether it was internal.
+ * When the bridge is the same one and one listing of the table finds every
+ * base rule and the bridge's elements, the sysctls and the table are not
+ * written again: that transaction (the base chains flushed and refilled)
+ * was most of a start's networking cost, some 5 to 50 ms.  A restart
+ * starts with nothing known, so its first ensure of each bridge is whole.
+ */
+struct net_ensured {
+	char id[65];
+	int ifindex;
+	bool internal;
+};
+static struct net_ensured *net_ensured_v;
+static size_t net_ensured_n;
+
+static struct net_ensured *
+net_ensured_find(const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < net_ensured_n; i++)
+		if (strcmp(net_ensured_v[i].id, id) == 0)
+			return &net_ensured_v[i];
+	return NULL;
+}
+
+static void
+net_ensured_set(const char *id, int ifindex, bool internal)
+{
+	struct net_ensured *e = net_ensured_find(id);
+
+	if (e == NULL) {
+		net_ensured_v = xrealloc(net_ensured_v,
+		    (net_ensured_n + 1) * sizeof *net_ensured_v);
+		e = &net_ensured_v[net_ensured_n++];
+		snprintf(e->id, sizeof e->id, "%s", id);
+	}
+	e->ifindex = ifindex;
+	e->internal = internal;
+}
+
+static void
+net_ensured_forget(const char *id)
+{
+	struct net_ensured *e = net_ensured_find(id);
+
+	if (e != NULL)
+		*e = net_ensured_v[--net_ensured_n];
+}
 
 /* The marker first: a crash after it leaves a bridge net_sweep removes. */
 static int
@@ -60,8 +115,9 @@ net_bridge_ensure(const struct net_config *cfg, const struct net_bridge *b,
 {
 	char name[16], path[96];
 	struct buf text = { NULL, 0, 0 };
+	struct net_ensured *known;
 	struct nl_sock *sk;
-	int rc;
+	int rc, ifindex;
 
 	if (net_bridge_check(b, err) < 0 || net_forwarding_on(err) < 0)
 		return -1;
@@ -69,10 +125,17 @@ net_bridge_ensure(const struct net_config *cfg, const struct net_bridge *b,
 	if (net_bridge_mark(cfg, b->id, err) < 0 ||
 	    (sk = net_nl_open(err)) == NULL)
 		return -1;
-	rc = net_link_bridge(sk, b, err);
+	ifindex = net_link_bridge(sk, b, err);
 	net_nl_close(sk);
-	if (rc < 0)
+	if (ifindex < 0)
 		return -1;
+	known = net_ensured_find(b->id);
+	if (known != NULL && known->ifindex == ifindex &&
+	    known->internal == b->internal &&
+	    net_nft_bridge_intact(name, b->internal))
+		return net_nft_foreign_ensure(err) < 0 ?
+		    sdc_error_wrap(err, "network %s", b->id) : 0;
+	net_ensured_forget(b->id);
 	snprintf(path, sizeof path, "/proc/sys/net/ipv4/conf/%s/route_localnet",
 	    name);
 	if (net_sysctl_set(path, "1", err) < 0)
@@ -93,6 +156,7 @@ net_bridge_ensure(const struct net_config *cfg, const struct net_bridge *b,
 	buf_free(&text);
 	if (rc < 0 || net_nft_foreign_ensure(err) < 0)
 		return sdc_error_wrap(err, "network %s", b->id);
+	net_ensured_set(b->id, ifindex, b->internal);
 	return 0;
 }
 
@@ -107,6 +171,7 @@ net_bridge_remove(const struct net_config *cfg, const char *network_id,
 
 	if (net_id_check("network", network_id, err) < 0)
 		return -1;
+	net_ensured_forget(network_id);
 	net_bridge_ifname(network_id, name);
 	if (net_nft_ports_remove(NULL, network_id, err) < 0)
 		return -1;

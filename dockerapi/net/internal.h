@@ -84,6 +84,10 @@ void net_strv_free(char **v);
  * a container's on a network; NULL for either id: on any. */
 int net_nft_ports_remove(const char *container_id, const char *network_id,
     sdc_error_t *err);
+/* Whether our table holds every rule of its base chains (as many as
+ * net_nft_base_text writes) and the bridge's elements (as
+ * net_nft_bridge_text adds them): one listing, nothing written. */
+bool net_nft_bridge_intact(const char *ifname, bool internal);
 /* Let our bridges through an iptables-nft FORWARD policy drop. */
 int net_nft_foreign_ensure(sdc_error_t *err);
 
@@ -94,6 +98,7 @@ void net_nl_close(struct nl_sock *sk);
 /* The socket opened inside the namespace at path (a short thread joins it:
  * a socket stays in the namespace it was made in). */
 struct nl_sock *net_nl_open_in(const char *netns_path, sdc_error_t *err);
+/* The bridge made, up, with its gateway address: its ifindex, or -1. */
 int net_link_bridge(struct nl_sock *sk, const struct net_bridge *b,
     sdc_error_t *err);
 /* Delete a link by name; absent is fine. */

@@ -143,7 +143,7 @@ net_link_bridge(struct nl_sock *sk, const struct net_bridge *b,
 	rtnl_addr_put(addr);
 	if (e < 0 && e != -NLE_EXIST)
 		return net_nl_fail(err, e, "the gateway address of bridge", name);
-	return 0;
+	return ifindex;
 }
 
 int

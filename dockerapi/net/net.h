@@ -122,9 +122,14 @@ struct net_dns_entry {
 	struct in_addr ip;
 	const char *const *names;	/* container name, aliases, short id */
 };
-/* Replace a network's whole name table (an empty one removes it). */
+/* Replace a network's whole name table; with no entries the table stays,
+ * with no names, so the server keeps running for the network. */
 int net_dns_set(const struct net_config *cfg, const struct net_bridge *b,
     const struct net_dns_entry *entries, size_t n, sdc_error_t *err);
+/* The network's table gone (the network is): the server reloads, or stops
+ * with the last table.  No table is fine. */
+int net_dns_remove(const struct net_config *cfg, const char *network_id,
+    sdc_error_t *err);
 
 /* aardvark-dns's life (dns.c).  One process for the node, config under
  * <run>/dns/aardvark-dns/, one file per network named by its id, the

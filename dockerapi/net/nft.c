@@ -261,3 +261,97 @@ net_nft_foreign_ensure(sdc_error_t *err)
 	return rc < 0 ? sdc_error_wrap(err, "letting our bridges through "
 	    "iptables' ip filter %s", target) : 0;
 }
+
+/* Whether a set's JSON holds the element: an ifname, or (same) the
+ * ifname twice. */
+static bool
+net_nft_set_has(const json_t *set, const char *ifname, bool pair)
+{
+	const json_t *e, *c;
+	size_t i;
+
+	json_array_foreach(json_object_get(set, "elem"), i, e) {
+		if (!pair && json_is_string(e) &&
+		    strcmp(json_string_value(e), ifname) == 0)
+			return true;
+		c = json_object_get(e, "concat");
+		if (pair && json_array_size(c) == 2 &&
+		    json_string_value(json_array_get(c, 0)) != NULL &&
+		    json_string_value(json_array_get(c, 1)) != NULL &&
+		    strcmp(json_string_value(json_array_get(c, 0)), ifname) == 0 &&
+		    strcmp(json_string_value(json_array_get(c, 1)), ifname) == 0)
+			return true;
+	}
+	return false;
+}
+
+#define NET_NFT_RULE_PREFIX "add rule " NET_NFT_TABLE " "
+#define NET_NFT_BASE_CHAINS 8
+
+bool
+net_nft_bridge_intact(const char *ifname, bool internal)
+{
+	struct { char name[32]; int want, have; } ch[NET_NFT_BASE_CHAINS];
+	struct buf base = { NULL, 0, 0 };
+	const char *line, *end;
+	json_t *j, *item, *o;
+	size_t i, k, nch = 0;
+	int sets = 0;
+	bool ok = true;
+
+	/* the rules each base chain should hold, from the text that writes
+	 * them, so the two cannot disagree */
+	net_nft_base_text(&base);
+	for (line = buf_str(&base); *line != '\0'; line = end + (*end != '\0')) {
+		char name[32];
+
+		end = strchr(line, '\n');
+		if (end == NULL)
+			end = line + strlen(line);
+		if (strncmp(line, NET_NFT_RULE_PREFIX,
+		    strlen(NET_NFT_RULE_PREFIX)) != 0 ||
+		    sscanf(line + strlen(NET_NFT_RULE_PREFIX), "%31s", name) != 1)
+			continue;
+		for (k = 0; k < nch && strcmp(ch[k].name, name) != 0; k++)
+			;
+		if (k == nch) {
+			if (nch == NET_NFT_BASE_CHAINS) {
+				buf_free(&base);
+				return false;
+			}
+			snprintf(ch[nch].name, sizeof ch[nch].name, "%s", name);
+			ch[nch].want = ch[nch].have = 0;
+			nch++;
+		}
+		ch[k].want++;
+	}
+	buf_free(&base);
+	if ((j = net_nft_list("list table " NET_NFT_TABLE, NULL)) == NULL)
+		return false;
+	json_array_foreach(json_object_get(j, "nftables"), i, item) {
+		const char *name;
+
+		if ((o = json_object_get(item, "rule")) != NULL) {
+			name = json_string_value(json_object_get(o, "chain"));
+			for (k = 0; name != NULL && k < nch; k++)
+				if (strcmp(ch[k].name, name) == 0)
+					ch[k].have++;
+			continue;
+		}
+		if ((o = json_object_get(item, "set")) == NULL ||
+		    (name = json_string_value(json_object_get(o, "name"))) == NULL)
+			continue;
+		if (strcmp(name, "bridges") == 0)
+			sets |= net_nft_set_has(o, ifname, false) ? 1 : 0;
+		else if (strcmp(name, "same") == 0)
+			sets |= net_nft_set_has(o, ifname, true) ? 2 : 0;
+		else if (strcmp(name, internal ? "internal" : "natifs") == 0)
+			sets |= net_nft_set_has(o, ifname, false) ? 4 : 0;
+		else if (strcmp(name, internal ? "natifs" : "internal") == 0)
+			ok &= !net_nft_set_has(o, ifname, false);
+	}
+	json_decref(j);
+	for (k = 0; k < nch; k++)
+		ok &= ch[k].have == ch[k].want;
+	return ok && sets == 7;
+}

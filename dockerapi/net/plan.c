@@ -88,7 +88,7 @@ net_plan_write(const struct net_config *cfg, const char *path,
 	plan = json_pack("{s:s,s:s,s:o}", "run_dir", cfg->run_dir,
 	    "container", container_id, "endpoints", v);
 	text = json_text(plan);
-	rc = file_write_atomic(path, text, strlen(text), 0600, err);
+	rc = file_write_replace(path, text, strlen(text), 0600, err);
 	free(text);
 	json_decref(plan);
 	return rc < 0 ? sdc_error_wrap(err, "the network plan %s", path) : 0;

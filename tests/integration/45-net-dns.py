@@ -13,8 +13,9 @@ small DNS server the test runs on 127.0.0.1, and the run dir on a tmpfs as
   resolver; bad names and ids are refused with a 400 naming them;
 - one aardvark-dns for the node, found again by each new process, never a
   stranger whose pid is in the pid file; a kill -9 is recovered by the next
-  set and by ensure; the sweep drops unknown networks; removing the last
-  table stops the process;
+  set and by ensure; the sweep drops unknown networks; a network with no
+  names keeps its (empty) table and the process; removing the last table
+  stops the process;
 - figures: the cost of one net_dns_set with 1 and 200 entries, the time
   until a new name resolves (with 2 and with 40 networks), queries lost
   during back-to-back reloads."""
@@ -429,20 +430,32 @@ class NetDns(unittest.TestCase):
 
     def test_7_last_table_removed_stops_the_server(self):
         self.start_both()
+        pid = self.pid()
+        # No names left on A (its last container stopped): the table stays,
+        # empty, and so does the server, with no new process.
         self.set_a()
+        self.assertEqual(self.aardvarks(), [pid])
+        self.assertEqual(self.table(NET_A).strip(), GW_A)
+        self.wait_resolves(GW_A, "web", [], IP2)
+        self.set_a("%s=%s=web" % (C1, IP1))
+        self.wait_resolves(GW_A, "web", [IP1], IP2)
+        self.assertEqual(self.aardvarks(), [pid])
+        # The network removed: its table goes; the last one's stops it.
+        self.driver("remove", NET_A)
         self.assertNotEqual(self.aardvarks(), [])
         deadline = time.monotonic() + 5
         while query(GW_A, "web", src=IP2, timeout=0.1) is not None:
             self.assertLess(time.monotonic(), deadline, "A is still served")
         self.assertEqual(resolve(GW_B, "db", IP3), [IP3])
-        self.set_b()
+        self.driver("remove", NET_B)
         self.assertEqual(self.aardvarks(), [])
         self.assertEqual(os.listdir(self.conf), [])
         self.assertIsNone(query(GW_A, "web", src=IP2, timeout=0.3))
+        self.driver("remove", NET_B)        # no table: fine
         # And it comes back with the next table.
         self.set_b("%s=%s=db" % (C3, IP3))
         self.wait_resolves(GW_B, "db", [IP3], IP3)
-        self.set_b()
+        self.driver("remove", NET_B)
         self.assertEqual(self.aardvarks(), [])
 
     def test_8_reload_with_many_networks(self):

@@ -10,6 +10,7 @@ busybox true` (default network against --network none)."""
 import importlib
 import os
 import statistics
+import subprocess
 import sys
 import time
 import urllib.request
@@ -98,6 +99,44 @@ class NetFirstInstruction(common.ContainersTest):
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(r.stdout.strip(), "bound")
         self.ok("rm", "-f", "box")
+
+    def test_names_and_bridge_kept_between_runs(self):
+        """A network whose last container went keeps its (empty) names
+        table, so the next start reloads the running aardvark-dns rather
+        than starting one; a bridge deleted by hand is made again at the
+        next start, rules and all, and the table goes with the network."""
+        self.ok("network", "create", "solo")
+        nid = self.docker(self.alice, "network", "inspect", "-f", "{{.Id}}",
+                          "solo").stdout.strip()
+        conf = os.path.join(self.d.tmp, "dockerapi", "net", "dns",
+                            "aardvark-dns")
+        gw = self.docker(self.alice, "network", "inspect", "-f",
+                         "{{(index .IPAM.Config 0).Gateway}}",
+                         "solo").stdout.strip()
+        self.ok("run", "--rm", "--network", "solo", "busybox", "true")
+        with open(os.path.join(conf, nid)) as f:
+            self.assertEqual(f.read().strip(), gw)
+        with open(os.path.join(conf, "aardvark.pid")) as f:
+            pid = f.read().strip()
+        r = self.docker(self.alice, "run", "--rm", "--network", "solo",
+                        "--name", "who", "busybox", "nslookup", "who")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        with open(os.path.join(conf, "aardvark.pid")) as f:
+            self.assertEqual(f.read().strip(), pid)
+        # by hand, the bridge goes: the next start makes it again
+        subprocess.run(["ip", "link", "delete", "sdc" + nid[:12]], check=True)
+        r = self.docker(self.alice, "run", "--rm", "--network", "solo",
+                        "--name", "back", "busybox", "sh", "-c",
+                        "ip -4 route | grep -q '^default via %s' && "
+                        "nslookup back %s >/dev/null && echo ok" % (gw, gw))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout.strip(), "ok")
+        out = subprocess.run(["nft", "list", "set", "inet", "sdc_docker",
+                              "bridges"], capture_output=True,
+                             text=True).stdout
+        self.assertIn("sdc" + nid[:12], out)
+        self.ok("network", "rm", "solo")
+        self.assertFalse(os.path.exists(os.path.join(conf, nid)))
 
     def test_zz_cost_of_networking(self):
         """Median wall time of `docker run --rm busybox true`, interleaved."""
