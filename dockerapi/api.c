@@ -25,6 +25,7 @@
 static const struct api_endpoint *const api_tables[] = {
 	api_system_endpoints,
 	api_images_endpoints,
+	api_build_endpoints,
 	api_container_endpoints,
 	api_volume_endpoints,
 	api_container_archive_endpoints,

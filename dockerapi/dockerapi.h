@@ -230,6 +230,8 @@ extern const struct api_endpoint api_system_endpoints[];
 /* --- images.c: the image routes over libsdcimages (dockerapi/images/) --- */
 
 extern const struct api_endpoint api_images_endpoints[];
+/* build-api.c: POST /build, the classic builder */
+extern const struct api_endpoint api_build_endpoints[];
 /* Open the image store under the data dir and follow DOCKER_IO_MIRROR and
  * INSECURE_REGISTRIES; after the store and the tunables. */
 int images_api_init(struct dockerapi *d, sdc_error_t *err);

@@ -24,6 +24,8 @@ set_ping_headers(struct http_request *req)
 	http_set_header(req, "Api-Version", API_VERSION_STR(41));
 	http_set_header(req, "OSType", "linux");
 	http_set_header(req, "Docker-Experimental", "false");
+	/* the classic builder (POST /build): the CLI then uses it, not BuildKit */
+	http_set_header(req, "Builder-Version", "1");
 	http_set_header(req, "Cache-Control", "no-cache, no-store, must-revalidate");
 	http_set_header(req, "Pragma", "no-cache");
 }

@@ -94,11 +94,15 @@ commit_run(struct images_job *job, sdc_error_t *err)
 	char diff[72], id[72], *config;
 	int64_t size;
 
-	if (commit_store_tar(job, cm, diff, err) < 0 ||
-	    import_own_layer(job, diff, &size, err) < 0)
-		return -1;
-	ids = json_object_get(json_object_get(cm->image, "rootfs"), "diff_ids");
-	json_array_append_new(ids, json_string(diff));
+	/* no layer: a config-only step of a build (ENV, CMD, ...) */
+	if (cm->layer != NULL) {
+		if (commit_store_tar(job, cm, diff, err) < 0 ||
+		    import_own_layer(job, diff, &size, err) < 0)
+			return -1;
+		ids = json_object_get(json_object_get(cm->image, "rootfs"),
+		    "diff_ids");
+		json_array_append_new(ids, json_string(diff));
+	}
 	config = json_dumps(cm->image, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	if (blobs_put(job->im, config, strlen(config), NULL, id, err) < 0) {
 		free(config);
@@ -109,7 +113,7 @@ commit_run(struct images_job *job, sdc_error_t *err)
 	img = job_add_image(job);
 	img->id = xstrdup(id);
 	img->config = config;
-	img->nlayers = cm->nlayers + 1;
+	img->nlayers = cm->nlayers + (cm->layer != NULL);
 	img->layers = xcalloc(img->nlayers + 1, sizeof *img->layers);
 	for (size_t i = 0; i < cm->nlayers; i++) {
 		const struct job_layer *p = &cm->layers[i];
@@ -119,12 +123,15 @@ commit_run(struct images_job *job, sdc_error_t *err)
 		img->layers[i].blob_size = p->blob_size;
 		img->layers[i].size = p->size;
 	}
+	if (cm->layer == NULL)
+		goto tags;
 	img->layers[cm->nlayers].digest = xstrdup(diff);
 	img->layers[cm->nlayers].diff_id = xstrdup(diff);
 	img->layers[cm->nlayers].media_type =
 	    xstrdup("application/vnd.docker.image.rootfs.diff.tar");
 	img->layers[cm->nlayers].blob_size = -1;
 	img->layers[cm->nlayers].size = size;
+tags:
 	if (cm->repo_tag != NULL)
 		strv_push(&img->tags, cm->repo_tag);
 	return 0;
@@ -179,6 +186,8 @@ commit_image(json_t *parent, const struct images_commit_opts *o,
 	commit_set_string(he, "author", o->author);
 	commit_set_string(he, "created_by", o->created_by);
 	commit_set_string(he, "comment", o->comment);
+	if (o->layer == NULL)
+		json_object_set_new(he, "empty_layer", json_true());
 	json_array_append_new(h, he);
 	json_object_set_new(c, "history", h);
 	json_object_set(c, "os", json_object_get(parent, "os") ?
@@ -212,13 +221,17 @@ images_commit_start(struct images *im, const char *account,
 	job->free_data = commit_free;
 	config = json_is_object(o->config) ? json_deep_copy(o->config) : json_object();
 	if (import_repo_tag(o->repo, &cm->repo_tag, err) < 0 ||
-	    import_apply_changes(config, o->changes, err) < 0 ||
-	    images_resolve(im, account, o->parent, &id, err) < 0 ||
+	    import_apply_changes(config, o->changes, err) < 0)
+		rc = -1;
+	else if (o->parent == NULL)	/* FROM scratch */
+		parent = json_object();
+	else if (images_resolve(im, account, o->parent, &id, err) < 0 ||
 	    meta_image_get(im, id, &parent, &cm->layers, &cm->nlayers, err) < 0)
 		rc = -1;
 	if (rc == 0) {
 		/* what the new image is made of stays until it is recorded */
-		job_pin(job, id);
+		if (id != NULL)
+			job_pin(job, id);
 		for (size_t i = 0; i < cm->nlayers; i++)
 			job_pin(job, cm->layers[i].digest);
 		clock_gettime(CLOCK_REALTIME, &ts);

@@ -218,7 +218,8 @@ int images_import_start(struct images *im, const char *account, int fd,
 typedef int images_layer_fn(void *arg, int (*write)(void *, const void *, size_t),
     void *warg, sdc_error_t *err);
 struct images_commit_opts {
-	const char *parent;		/* the container's image id */
+	const char *parent;		/* the container's image id; NULL: none
+					 * (a build's FROM scratch) */
 	const json_t *config;		/* the container's Config */
 	const json_t *container_config;	/* recorded as container_config */
 	const char *container_id;
@@ -226,7 +227,8 @@ struct images_commit_opts {
 	const char *repo;		/* "repo[:tag]", or NULL: untagged */
 	const char *comment, *author;	/* may be NULL */
 	const char *created_by;		/* the container's command */
-	images_layer_fn *layer;
+	images_layer_fn *layer;		/* NULL: no layer, the config only
+					 * (history "empty_layer") */
 	void *layer_arg;
 };
 int images_commit_start(struct images *im, const char *account,

@@ -90,7 +90,7 @@ class FidelityAPI(unittest.TestCase):
                                    ("GET", "/tasks/x/logs", "tasks"),
                                    ("POST", "/session", "session"),
                                    ("GET", "/distribution/busybox/json", "distribution"),
-                                   ("POST", "/build", "build")):
+                                   ("POST", "/build/prune", "build cache")):
             st, msg = self.call(method, "/v1.40" + path)
             self.assertEqual(st, 501, "%s %s: %s" % (method, path, msg))
             self.assertIn(word, msg)
