@@ -211,6 +211,8 @@ main_setup(const struct mon_opts *o, sdc_error_t *err)
 	    o->log_budget,
 	    err) < 0)
 		return -1;
+	if (o->ship_driver != NULL && ship_open(o, err) < 0)
+		return -1;
 	if (attach_listen(mon_dirfd, err) < 0)
 		return -1;
 	/* before runc, which connects to it as it starts the container */
@@ -263,6 +265,8 @@ main(int argc, char **argv)
 		return 1;
 	}
 	log_flush(0);
+	if (o.ship_driver != NULL)
+		ship_close();
 	exit_write_exited(main_status, o.oom_file, state, sizeof state);
 	attach_finish(state, strlen(state));
 	if (o.process == NULL)

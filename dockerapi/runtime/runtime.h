@@ -166,6 +166,8 @@ struct rt_start_opts {
 					 * max-file; 0: keep all rotated files */
 	bool attach;			/* return a connected attach fd, which sees
 					 * the output from the very first byte */
+	char *const *log_args;		/* more monitor options, "--name=value"
+					 * (a log server's), NULL-ended; or NULL */
 };
 
 struct rt_started {
