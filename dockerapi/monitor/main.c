@@ -168,6 +168,7 @@ static void
 main_tick(void)
 {
 	log_flush(MAIN_TICK_MS);
+	sysinfo_tick();
 	if (main_exited && loop_now_ms() >= main_deadline)
 		loop_break();
 }
@@ -175,7 +176,7 @@ main_tick(void)
 static bool
 main_tick_wanted(void)
 {
-	return main_exited || log_pending();
+	return main_exited || log_pending() || sysinfo_throttled();
 }
 
 static void

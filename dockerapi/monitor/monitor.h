@@ -76,6 +76,10 @@ void loop_break(void);
 /* sysinfo.c: the container's sysinfo(2), answered through seccomp's
  * notify descriptor, which runc hands to a socket in the folder. */
 int sysinfo_listen(int dirfd, sdc_error_t *err);
+/* Whether calls wait for the next window (main's tick then calls
+ * sysinfo_tick() to take them again). */
+bool sysinfo_throttled(void);
+void sysinfo_tick(void);
 
 /* runc.c */
 int runc_spawn(const struct mon_opts *o, int dirfd, const int child_fds[3],
