@@ -32,15 +32,18 @@
 #include "body-pipe.h"
 #include "containers.h"
 #include "fsutil.h"
+#include "jsonutil.h"
 #include "log.h"
 #include "thread-stream.h"
+#include "volumes.h"
 #include "xalloc.h"
 
 struct cpjob {
 	struct dockerapi *d;
 	struct http_request *req;	/* NULL once the client has gone */
 	struct rt_root root;
-	char *path;
+	char *path;			/* below root (a volume's, maybe) */
+	char *shown;			/* as the client gave it */
 	struct rt_put_opts put;
 	bool is_put;
 	/* PUT: the thread reads the body from in, fed by body */
@@ -78,6 +81,7 @@ cp_free(struct cpjob *j)
 	rt_root_close(&j->root);
 	sdc_error_release(&j->err);
 	free(j->path);
+	free(j->shown);
 	free(j);
 }
 
@@ -101,62 +105,129 @@ cp_path(struct http_request *req)
 	return p;
 }
 
-/* The volume (a mount of Mounts) the path is in or above, or NULL.  The
- * host's view of the root does not have the container's mounts, so what
- * is in a volume would be read or written in the folder under it. */
-static const char *
-cp_volume(const struct ctr *c, const char *path)
+/* Where the path stands against the container's volumes: in one (*in
+ * the mount, the path its remainder from the volume's top, "/" for the
+ * top itself, a trailing "/" or "/." kept), above one (*above its
+ * destination), or neither. */
+static char *
+cp_volume(const struct ctr *c, const char *path, const json_t **in,
+    const char **above)
 {
 	json_t *m;
-	size_t i, n;
-	char *clean = rt_path_clean(path);
-	const char *hit = NULL, *dest;
+	size_t i, n, plen = strlen(path);
+	char *clean = rt_path_clean(path), *rel = NULL;
+	const char *dest, *tail = "";
 
+	*in = NULL;
+	*above = NULL;
+	if (plen >= 2 && strcmp(path + plen - 2, "/.") == 0)
+		tail = "/.";
+	else if (plen > 1 && path[plen - 1] == '/')
+		tail = "/";
 	json_array_foreach(json_object_get(c->extra, "Mounts"), i, m) {
 		dest = json_string_value(json_object_get(m, "Destination"));
 		if (dest == NULL)
 			continue;
-		n = strlen(clean);
-		if (strncmp(dest, clean, n) == 0 && (dest[n] == '/' ||
-		    dest[n] == '\0' || n == 1)) {
-			hit = dest;	/* the path holds the volume */
-			break;
-		}
 		n = strlen(dest);
-		if (strncmp(clean, dest, n) == 0 && clean[n] == '/') {
-			hit = dest;
-			break;
+		if (strncmp(clean, dest, n) == 0 && (clean[n] == '/' ||
+		    clean[n] == '\0')) {
+			*in = m;	/* the deepest mount holding it wins */
+			xasprintf(&rel, "%s%s", clean[n] == '\0' ? "/" :
+			    clean + n, strcmp(tail, "/") == 0 &&
+			    clean[n] == '\0' ? "" : tail);
+			continue;
 		}
+		n = strlen(clean);
+		if (*in == NULL && strncmp(dest, clean, n) == 0 &&
+		    (dest[n] == '/' || n == 1))
+			*above = dest;	/* the path holds the volume */
 	}
 	free(clean);
-	return hit;
+	if (*in != NULL)
+		*above = NULL;
+	return rel;
 }
 
-/* The container's root, opened; NULL having answered. */
+/* A path inside a volume: the job's root becomes the volume's folder,
+ * so everything below is resolved inside the volume (a link there to
+ * "/" names the volume's top, never the node's or the image's); -1
+ * having answered. */
+static int
+cp_into_volume(struct http_request *req, struct dockerapi *d,
+    const struct ctr *c, const json_t *m, struct cpjob *j)
+{
+	const char *dest = json_str(m, "Destination", "");
+	sdc_error_t err = NULL;
+	struct volume *vol;
+	char *dir;
+	int rc;
+
+	if (strcmp(json_str(m, "Type", ""), "volume") != 0) {
+		api_error(req, 501, "docker cp of a path in a %s mount (%s) is "
+		    "not supported", json_str(m, "Type", "tmpfs"), dest);
+		return -1;
+	}
+	if (j->is_put && !json_bool(m, "RW", true)) {
+		api_error(req, 403, "mounted volume is marked read-only");
+		return -1;
+	}
+	if ((vol = volume_get(d, c->account, json_str(m, "Name", ""),
+	    &err)) == NULL) {
+		api_error_from(req, &err);
+		return -1;
+	}
+	dir = volume_data_dir(d, vol);
+	rc = rt_root_rebase(&j->root, dir, dest, &err);
+	free(dir);
+	volume_free(vol);
+	if (rc < 0)
+		api_error_from(req, &err);
+	return rc;
+}
+
+/* The container's root (or the volume the path is in), opened; NULL
+ * having answered. */
 static struct cpjob *
-cp_job(struct http_request *req, struct dockerapi *d, const char *path)
+cp_job(struct http_request *req, struct dockerapi *d, const char *path,
+    bool is_put)
 {
 	struct cpjob *j;
 	sdc_error_t err = NULL;
-	const char *vol;
+	const json_t *in;
+	const char *above;
+	char *rel;
 	struct ctr *c;
 
 	if ((c = ctr_lookup(req, d)) == NULL)
 		return NULL;
-	if ((vol = cp_volume(c, path)) != NULL) {
-		api_error(req, 501, "docker cp of a path in or above a volume "
-		    "(%s) is not supported", vol);
+	rel = cp_volume(c, path, &in, &above);
+	if (is_put && in == NULL && json_is_true(json_object_get(
+	    c->host_config, "ReadonlyRootfs"))) {
+		free(rel);
+		api_error(req, 403, "container rootfs is marked read-only");
+		return NULL;
+	}
+	if (above != NULL) {
+		api_error(req, 501, "docker cp of a path above a volume "
+		    "(%s) is not supported: copy into or out of the volume's "
+		    "own path", above);
 		return NULL;
 	}
 	j = xcalloc(1, sizeof *j);
 	j->d = d;
 	j->req = req;
+	j->is_put = is_put;
 	j->in = j->body.fd = j->note[0] = j->note[1] = -1;
 	j->root.fd = -1;
-	j->path = xstrdup(path);
+	j->shown = xstrdup(path);
+	j->path = rel != NULL ? rel : xstrdup(path);
 	if (rt_root_open(&ctrs(d)->rt, c->uuid, &j->root, &err) < 0) {
 		ctr_rt_error(ctrs(d), c, &err);
 		api_error_from(req, &err);
+		cp_free(j);
+		return NULL;
+	}
+	if (in != NULL && cp_into_volume(req, d, c, in, j) < 0) {
 		cp_free(j);
 		return NULL;
 	}
@@ -165,8 +236,9 @@ cp_job(struct http_request *req, struct dockerapi *d, const char *path)
 
 /* The stat header; -1 having answered (404 or 500). */
 static int
-cp_stat_header(struct cpjob *j, const char *path)
+cp_stat_header(struct cpjob *j)
 {
+	const char *path = j->path;
 	struct rt_path_stat st;
 	sdc_error_t err = NULL;
 	char mtime[64], *text, *b64;
@@ -176,7 +248,7 @@ cp_stat_header(struct cpjob *j, const char *path)
 	if (rt_archive_stat(&j->root, path, &st, &err) < 0) {
 		if (err != NULL && err->code == 404) {
 			sdc_error_release(&err);
-			cp_not_found(j->req, path);
+			cp_not_found(j->req, j->shown);
 		} else
 			api_error_from(j->req, &err);
 		return -1;
@@ -204,9 +276,9 @@ cp_head(struct http_request *req, void *arg)
 	const char *path = cp_path(req);
 	struct cpjob *j;
 
-	if (path == NULL || (j = cp_job(req, arg, path)) == NULL)
+	if (path == NULL || (j = cp_job(req, arg, path, false)) == NULL)
 		return HTTP_DONE;
-	if (cp_stat_header(j, path) == 0)
+	if (cp_stat_header(j) == 0)
 		http_reply(req, 200, "application/json", NULL, 0);
 	j->req = NULL;
 	cp_free(j);
@@ -261,9 +333,9 @@ cp_get(struct http_request *req, void *arg)
 	const char *path = cp_path(req);
 	struct cpjob *j;
 
-	if (path == NULL || (j = cp_job(req, arg, path)) == NULL)
+	if (path == NULL || (j = cp_job(req, arg, path, false)) == NULL)
 		return HTTP_DONE;
-	if (cp_stat_header(j, path) < 0 || cp_get_start(j) < 0) {
+	if (cp_stat_header(j) < 0 || cp_get_start(j) < 0) {
 		j->req = NULL;
 		cp_free(j);
 		return HTTP_DONE;
@@ -293,7 +365,7 @@ cp_copy(struct http_request *req, void *arg)
 		json_decref(body);
 		return api_error(req, 400, "Path cannot be empty");
 	}
-	j = cp_job(req, arg, path);
+	j = cp_job(req, arg, path, false);
 	json_decref(body);
 	if (j == NULL)
 		return HTTP_DONE;
@@ -301,7 +373,7 @@ cp_copy(struct http_request *req, void *arg)
 	    &err) < 0) {
 		if (err != NULL && err->code == 404) {
 			sdc_error_release(&err);
-			cp_not_found(req, j->path);
+			cp_not_found(req, j->shown);
 		} else
 			api_error_from(req, &err);
 		j->req = NULL;
@@ -344,7 +416,7 @@ cp_put_maybe_answer(struct cpjob *j)
 		return;
 	if (j->rc < 0) {
 		log_emit(LOG_INFO, req->req_id, NULL, "extracting into %s: %s",
-		    j->path, sdc_error_msg(j->err));
+		    j->shown, sdc_error_msg(j->err));
 		api_error_from(req, &j->err);
 	} else
 		http_reply(req, 200, "text/plain", NULL, 0);
@@ -390,7 +462,7 @@ cp_put_check(struct cpjob *j)
 	if (rt_archive_stat(&j->root, dir, &st, &err) < 0) {
 		if (err != NULL && err->code == 404) {
 			sdc_error_release(&err);
-			cp_not_found(j->req, j->path);
+			cp_not_found(j->req, j->shown);
 		} else if (err != NULL && err->errnum == ENOTDIR) {
 			sdc_error_release(&err);
 			api_error(j->req, 400, "extraction point is not a "
@@ -445,15 +517,9 @@ cp_put(struct http_request *req, void *arg)
 	struct dockerapi *d = arg;
 	const char *path = cp_path(req);
 	struct cpjob *j;
-	struct ctr *c;
 
-	if (path == NULL || (c = ctr_lookup(req, d)) == NULL)
+	if (path == NULL || (j = cp_job(req, d, path, true)) == NULL)
 		return HTTP_DONE;
-	if (json_is_true(json_object_get(c->host_config, "ReadonlyRootfs")))
-		return api_error(req, 403, "container rootfs is marked read-only");
-	if ((j = cp_job(req, d, path)) == NULL)
-		return HTTP_DONE;
-	j->is_put = true;
 	j->put.no_overwrite_dir_non_dir = http_query_bool(req,
 	    "noOverwriteDirNonDir", false);
 	j->put.copy_uidgid = http_query_bool(req, "copyUIDGID", false);

@@ -22,6 +22,7 @@
 #include <event2/event.h>
 
 #include "containers.h"
+#include "dockerapi/images/images-int.h"
 #include "jsonutil.h"
 #include "log.h"
 #include "volumes.h"
@@ -98,25 +99,44 @@ ops_started_state(struct containers *cs, struct ctr *c,
 	clock_gettime(CLOCK_REALTIME, &c->st.started_at);
 }
 
+static int ops_start_with(struct containers *cs, struct ctr *c,
+    const struct rt_start_opts *o, sdc_error_t *err);
+
 int
 ctr_start_one(struct containers *cs, struct ctr *c, sdc_error_t *err)
 {
 	struct rt_start_opts opts = { .attach = true };
-	struct rt_started s;
 	struct logconfig lc;
+	struct strv ship;
+	int rc;
 
 	logconfig_of(c, &lc);
 	opts.no_log = lc.no_log;
 	opts.log_max_size = logconfig_max_size(cs->d, &lc);
 	opts.log_max_file = lc.max_file;
 	opts.log_budget = lc.no_log ? 0 : logconfig_budget(cs->d, c);
+	/* a log server: its address judged again now (logship.c) */
+	if (logship_args(cs->d, c, &ship, err) < 0)
+		return -1;
+	opts.log_args = ship.v;
+	rc = ops_start_with(cs, c, &opts, err);
+	strv_free(&ship);
+	return rc;
+}
+
+static int
+ops_start_with(struct containers *cs, struct ctr *c,
+    const struct rt_start_opts *o, sdc_error_t *err)
+{
+	struct rt_started s;
+
 	if (capacity_check(cs->d, json_int(c->host_config, "Memory", 0) /
 	    (1024 * 1024), c, err) < 0)
 		return -1;
 	restart_cancel(c);
 	if (ctrnet_start(cs, c, err) < 0)
 		return -1;
-	if (rt_start(&cs->rt, c->uuid, &opts, &s, err) < 0) {
+	if (rt_start(&cs->rt, c->uuid, o, &s, err) < 0) {
 		ctrnet_stop(cs, c);
 		ctr_rt_error(cs, c, err);
 		if (*err != NULL && (*err)->code == 0)

@@ -206,6 +206,15 @@ int64_t logconfig_budget(struct dockerapi *d, const struct ctr *c);
 int64_t logconfig_disk_share(struct dockerapi *d, int64_t disk_mib,
     bool no_log);
 void logconfig_init(struct dockerapi *d);
+/* logship.c: the syslog, gelf and fluentd drivers.  At create, their
+ * options (account NULL: container networks are judged at start); at
+ * start, the monitor's arguments (none for the other drivers), the
+ * address resolved and judged. */
+struct strv;
+int logship_check(struct dockerapi *d, const char *account,
+    const char *driver, const json_t *opts, sdc_error_t *err);
+int logship_args(struct dockerapi *d, const struct ctr *c, struct strv *out,
+    sdc_error_t *err);
 
 /* container-watch.c: the watcher, exits, waits */
 int watch_start(struct containers *cs, struct ctr *c, int fd, bool muted);

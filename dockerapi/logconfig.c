@@ -3,9 +3,9 @@
  *
  * Five drivers exist (json-file, syslog, gelf, fluentd, none); an account
  * may use those in ENABLED_LOG_DRIVERS.  Each driver has a table of the
- * --log-opt names it takes and which of them are required, and the
- * address options are parsed so a typo is refused at create instead of
- * failing later.  Whatever the driver, the monitor writes stdio.log (but
+ * --log-opt names it takes and which of them are required; the network
+ * drivers' own options and addresses are logship.c's (checked here at
+ * create, judged again at each start, sent to by the monitor).  Whatever the driver, the monitor writes stdio.log (but
  * for `none`): its rotation size is the container's own max-size when
  * json-file was given one, else DEFAULT_MAX_LOG_SIZE, which is read
  * again whenever it changes and pushed to every running container that
@@ -21,27 +21,24 @@
 
 #define LOG_DEFAULT_SIZE 50000000
 
-enum addr_kind { ADDR_NONE, ADDR_SYSLOG, ADDR_GELF, ADDR_FLUENTD };
-
 struct log_driver {
 	const char *name;
 	const char *const opts[10];
 	const char *required;		/* an option that must be given */
-	enum addr_kind addr;
 };
 
 static const struct log_driver log_drivers[] = {
 	{ "json-file", { "max-size", "max-file", "labels", "env", NULL },
-	    NULL, ADDR_NONE },
+	    NULL },
 	{ "syslog", { "syslog-address", "syslog-facility", "syslog-format",
-	    "tag", NULL }, "syslog-address", ADDR_SYSLOG },
+	    "tag", NULL }, "syslog-address" },
 	{ "gelf", { "gelf-address", "gelf-compression-type",
 	    "gelf-compression-level", "tag", "labels", "env", NULL },
-	    "gelf-address", ADDR_GELF },
+	    "gelf-address" },
 	{ "fluentd", { "fluentd-address", "fluentd-async-connect",
 	    "fluentd-buffer-limit", "fluentd-retry-wait", "fluentd-max-retries",
-	    "tag", "labels", "env", NULL }, "fluentd-address", ADDR_FLUENTD },
-	{ "none", { NULL }, NULL, ADDR_NONE },
+	    "tag", "labels", "env", NULL }, "fluentd-address" },
+	{ "none", { NULL }, NULL },
 };
 
 static const struct log_driver *
@@ -80,52 +77,6 @@ log_opt_known(const struct log_driver *drv, const char *opt)
 		if (strcmp(*o, opt) == 0)
 			return true;
 	return false;
-}
-
-/* "host:port" with a port in range; "[v6]:port" too. */
-static bool
-log_hostport(const char *s, bool port_required)
-{
-	const char *colon = strrchr(s, ':');
-	char *end;
-	long port;
-
-	if (s[0] == '[' && (colon == NULL || colon[-1] != ']'))
-		return false;
-	if (colon == NULL)
-		return !port_required && *s != '\0';
-	if (colon == s)
-		return false;
-	port = strtol(colon + 1, &end, 10);
-	return *end == '\0' && port > 0 && port < 65536;
-}
-
-static int
-log_check_addr(enum addr_kind kind, const char *opt, const char *v,
-    sdc_error_t *err)
-{
-	bool ok = false;
-
-	switch (kind) {
-	case ADDR_SYSLOG:
-		ok = (strncmp(v, "udp://", 6) == 0 || strncmp(v, "tcp://", 6) == 0) &&
-		    log_hostport(v + 6, false);
-		break;
-	case ADDR_GELF:
-		ok = strncmp(v, "udp://", 6) == 0 && log_hostport(v + 6, true);
-		break;
-	case ADDR_FLUENTD:
-		ok = log_hostport(strncmp(v, "tcp://", 6) == 0 ? v + 6 : v, true);
-		break;
-	case ADDR_NONE:
-		return 0;
-	}
-	if (!ok)
-		return sdc_make_error_code(err, 422, "invalid log opt %s \"%s\": "
-		    "expected %s", opt, v, kind == ADDR_SYSLOG ?
-		    "udp://HOST[:PORT] or tcp://HOST[:PORT]" : kind == ADDR_GELF ?
-		    "udp://HOST:PORT" : "HOST:PORT");
-	return 0;
 }
 
 /* Docker's units for max-size: "10k", "20m", "1g", or bytes. */
@@ -172,9 +123,6 @@ log_check_opts(const struct log_driver *drv, const json_t *opts,
 		    ((out->max_file = (int)strtol(v, &end, 10)) < 1 || *end != '\0'))
 			return sdc_make_error_code(err, 422, "invalid log opt "
 			    "max-file \"%s\": max-file cannot be less than 1", v);
-		if (drv->required != NULL && strcmp(key, drv->required) == 0 &&
-		    log_check_addr(drv->addr, key, v, err) < 0)
-			return -1;
 	}
 	/* max-file alone is dockerd's too: the files then rotate at the
 	 * operator's DEFAULT_MAX_LOG_SIZE. */
@@ -207,6 +155,8 @@ logconfig_validate(struct dockerapi *d, json_t *hc, struct logconfig *out,
 		return sdc_make_error_code(err, 400, "LogConfig.Config must be "
 		    "an object");
 	if (json_is_object(opts) && log_check_opts(drv, opts, out, err) < 0)
+		return -1;
+	if (logship_check(d, NULL, type, opts, err) < 0)
 		return -1;
 	snprintf(out->driver, sizeof out->driver, "%s", type);
 	out->no_log = strcmp(type, "none") == 0;

@@ -19,6 +19,10 @@ enum {
 	OPT_OOM, OPT_TTY, OPT_STDIN, OPT_NOLOG, OPT_MAXSIZE, OPT_MAXFILE,
 	OPT_BUDGET,
 	OPT_SYNC, OPT_ATTACH,
+	OPT_SHIP_DRIVER, OPT_SHIP_ADDRESS, OPT_SHIP_TAG, OPT_SHIP_HOST,
+	OPT_SHIP_FORMAT, OPT_SHIP_FACILITY, OPT_SHIP_COMPRESS, OPT_SHIP_LEVEL,
+	OPT_SHIP_FIELD, OPT_SHIP_ASYNC, OPT_SHIP_RETRY, OPT_SHIP_RETRIES,
+	OPT_SHIP_BUFFER,
 };
 
 static const struct option cli_options[] = {
@@ -37,6 +41,19 @@ static const struct option cli_options[] = {
 	{ "log-budget", required_argument, NULL, OPT_BUDGET },
 	{ "sync-fd", required_argument, NULL, OPT_SYNC },
 	{ "attach-fd", required_argument, NULL, OPT_ATTACH },
+	{ "log-driver", required_argument, NULL, OPT_SHIP_DRIVER },
+	{ "log-address", required_argument, NULL, OPT_SHIP_ADDRESS },
+	{ "log-tag", required_argument, NULL, OPT_SHIP_TAG },
+	{ "log-host", required_argument, NULL, OPT_SHIP_HOST },
+	{ "log-format", required_argument, NULL, OPT_SHIP_FORMAT },
+	{ "log-facility", required_argument, NULL, OPT_SHIP_FACILITY },
+	{ "log-compress", required_argument, NULL, OPT_SHIP_COMPRESS },
+	{ "log-compress-level", required_argument, NULL, OPT_SHIP_LEVEL },
+	{ "log-field", required_argument, NULL, OPT_SHIP_FIELD },
+	{ "log-async", no_argument, NULL, OPT_SHIP_ASYNC },
+	{ "log-retry-ms", required_argument, NULL, OPT_SHIP_RETRY },
+	{ "log-max-retries", required_argument, NULL, OPT_SHIP_RETRIES },
+	{ "log-buffer-limit", required_argument, NULL, OPT_SHIP_BUFFER },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -84,6 +101,38 @@ cli_option(int c, const char *arg, struct mon_opts *o, sdc_error_t *err)
 			return -1;
 		o->log_budget = n;
 		return 0;
+	case OPT_SHIP_DRIVER: o->ship_driver = arg; return 0;
+	case OPT_SHIP_ADDRESS: o->ship_address = arg; return 0;
+	case OPT_SHIP_TAG: o->ship_tag = arg; return 0;
+	case OPT_SHIP_HOST: o->ship_host = arg; return 0;
+	case OPT_SHIP_FORMAT: o->ship_format = arg; return 0;
+	case OPT_SHIP_COMPRESS: o->ship_compress = arg; return 0;
+	case OPT_SHIP_ASYNC: o->ship_async = true; return 0;
+	case OPT_SHIP_FIELD:
+		if (strchr(arg, '=') == NULL || o->ship_nfields ==
+		    (int)(sizeof o->ship_fields / sizeof o->ship_fields[0]))
+			return sdc_make_error(err, 0, "--log-field: '%s': "
+			    "NAME=VALUE, at most 64", arg);
+		o->ship_fields[o->ship_nfields++] = arg;
+		return 0;
+	case OPT_SHIP_FACILITY:
+	case OPT_SHIP_LEVEL:
+	case OPT_SHIP_RETRY:
+	case OPT_SHIP_RETRIES:
+	case OPT_SHIP_BUFFER:
+		if (cli_number("log-...", arg, -1, &n, err) < 0)
+			return -1;
+		if (c == OPT_SHIP_FACILITY)
+			o->ship_facility = (int)n;
+		else if (c == OPT_SHIP_LEVEL)
+			o->ship_level = (int)n;
+		else if (c == OPT_SHIP_RETRY)
+			o->ship_retry_ms = n;
+		else if (c == OPT_SHIP_RETRIES)
+			o->ship_max_retries = (int)n;
+		else
+			o->ship_buffer_limit = (long)n;
+		return 0;
 	case OPT_SYNC:
 	case OPT_ATTACH:
 		if (cli_number(c == OPT_SYNC ? "sync-fd" : "attach-fd", arg, 0,
@@ -105,13 +154,22 @@ cli_parse(int argc, char **argv, struct mon_opts *o, sdc_error_t *err)
 	o->log = true;
 	o->sync_fd = o->attach_fd = -1;
 	o->runtime = "/usr/sbin/runc";
+	o->ship_tag = o->ship_host = "";
+	o->ship_compress = "gzip";
+	o->ship_level = 1;
+	o->ship_facility = 3;		/* daemon */
+	o->ship_retry_ms = 1000;
 	while ((c = getopt_long(argc, argv, "", cli_options, NULL)) != -1)
 		if (cli_option(c, optarg, o, err) < 0)
 			return -1;
 	if (optind != argc || o->id == NULL || o->dir == NULL ||
 	    (o->bundle == NULL) == (o->process == NULL))
 		return cli_option(0, NULL, o, err);
-	if (o->process != NULL)
+	if (o->process != NULL) {
 		o->log = false;
+		o->ship_driver = NULL;
+	}
+	if (o->ship_driver != NULL && o->ship_address == NULL)
+		return sdc_make_error(err, 0, "--log-driver needs --log-address");
 	return 0;
 }

@@ -298,6 +298,9 @@ log_record_write(int stream, const char *data, size_t len)
 	ssize_t w;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
+	ship_record(stream, data, len, &ts);
+	if (log_fd < 0)
+		return;
 	log_time(stamp, sizeof stamp, &ts);
 	n += log_put(log_record + n, "{\"log\":\"");
 	n += log_json_escape(log_record + n, data, len);
@@ -351,7 +354,7 @@ log_write(int stream, const char *data, size_t len)
 	const char *nl;
 	size_t take;
 
-	if (log_fd < 0)
+	if (log_fd < 0 && mon_opts->ship_driver == NULL)
 		return;
 	while (len > 0) {
 		nl = memchr(data, '\n', len);
@@ -383,7 +386,7 @@ log_flush(int age_ms)
 	long long now = loop_now_ms();
 	int s;
 
-	if (log_fd < 0)
+	if (log_fd < 0 && mon_opts->ship_driver == NULL)
 		return;
 	for (s = 1; s <= 2; s++) {
 		struct log_line *l = &log_lines[s];

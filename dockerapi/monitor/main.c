@@ -168,6 +168,7 @@ static void
 main_tick(void)
 {
 	log_flush(MAIN_TICK_MS);
+	sysinfo_tick();
 	if (main_exited && loop_now_ms() >= main_deadline)
 		loop_break();
 }
@@ -175,7 +176,7 @@ main_tick(void)
 static bool
 main_tick_wanted(void)
 {
-	return main_exited || log_pending();
+	return main_exited || log_pending() || sysinfo_throttled();
 }
 
 static void
@@ -210,6 +211,8 @@ main_setup(const struct mon_opts *o, sdc_error_t *err)
 	if (o->log && log_open(o->dir, o->log_max_size, o->log_max_file,
 	    o->log_budget,
 	    err) < 0)
+		return -1;
+	if (o->ship_driver != NULL && ship_open(o, err) < 0)
 		return -1;
 	if (attach_listen(mon_dirfd, err) < 0)
 		return -1;
@@ -263,6 +266,8 @@ main(int argc, char **argv)
 		return 1;
 	}
 	log_flush(0);
+	if (o.ship_driver != NULL)
+		ship_close();
 	exit_write_exited(main_status, o.oom_file, state, sizeof state);
 	attach_finish(state, strlen(state));
 	if (o.process == NULL)

@@ -40,6 +40,21 @@ struct mon_opts {
 	long long log_max_size;		/* bytes; 0: never rotate */
 	int log_max_file;		/* files kept, live one included; 0: all */
 	long long log_budget;		/* bytes all log files may take; 0: any */
+	/* a log server (ship.c): syslog, gelf or fluentd; NULL for none */
+	const char *ship_driver;
+	const char *ship_address;	/* numeric: "udp:1.2.3.4:514" ... */
+	const char *ship_tag;
+	const char *ship_host;		/* the node's name, as dockerd's */
+	const char *ship_format;	/* syslog: "", rfc3164, rfc5424... */
+	int ship_facility;		/* syslog's, as a number */
+	const char *ship_compress;	/* gelf over udp: gzip, zlib, none */
+	int ship_level;			/* its level, -1 to 9 */
+	const char *ship_fields[64];	/* "name=value", gelf and fluentd */
+	int ship_nfields;
+	bool ship_async;		/* no failed start for a server away */
+	long long ship_retry_ms;	/* between reconnections */
+	int ship_max_retries;		/* in a row; 0: no end */
+	long ship_buffer_limit;		/* records queued; 0: what fits */
 	int sync_fd;			/* -1 if none */
 	int attach_fd;			/* a pre-connected client, -1 if none */
 };
@@ -61,6 +76,10 @@ void loop_break(void);
 /* sysinfo.c: the container's sysinfo(2), answered through seccomp's
  * notify descriptor, which runc hands to a socket in the folder. */
 int sysinfo_listen(int dirfd, sdc_error_t *err);
+/* Whether calls wait for the next window (main's tick then calls
+ * sysinfo_tick() to take them again). */
+bool sysinfo_throttled(void);
+void sysinfo_tick(void);
 
 /* runc.c */
 int runc_spawn(const struct mon_opts *o, int dirfd, const int child_fds[3],
@@ -96,6 +115,13 @@ void log_flush(int age_ms);
 void log_time(char *out, size_t len, const struct timespec *ts);
 /* JSON string body of data (no quotes), invalid UTF-8 as U+FFFD. */
 size_t log_json_escape(char *out, const char *data, size_t len);
+
+/* ship.c: the transport to a log server; shipfmt.c: its messages */
+int ship_open(const struct mon_opts *o, sdc_error_t *err);
+void ship_send(const char *msg, size_t len);
+void ship_close(void);
+void ship_record(int stream, const char *msg, size_t len,
+    const struct timespec *ts);
 
 /* attach.c */
 int attach_listen(int dirfd, sdc_error_t *err);

@@ -15,6 +15,16 @@
  * that died meanwhile (and whose pid was reused) gets nothing written.
  * A call from a 32-bit process, whose struct differs, runs as the kernel
  * would run it.
+ *
+ * A tenant may call sysinfo(2) in a tight loop, and each call is work
+ * for this process, which runs outside the container's cgroup.  So the
+ * work is bounded: an answer (three cgroup reads and /proc/PID/cgroup
+ * parsed) is reused for SYSINFO_CACHE_MS, and at most SYSINFO_BURST
+ * calls are taken per SYSINFO_WINDOW_MS; past that the notify
+ * descriptors are left unpolled until the window ends, so the callers
+ * wait in the kernel (asleep, costing no one) and a spinning caller gets
+ * about SYSINFO_BURST answers a window, while `free` or `top` never
+ * notice.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -36,8 +46,19 @@
 #include "monitor.h"
 #include "dockerapi/runtime/protocol.h"
 
+#define SYSINFO_CACHE_MS 100
+#define SYSINFO_WINDOW_MS 200
+#define SYSINFO_BURST 100
+#define SYSINFO_FDS 32
+
 static int sysinfo_lfd = -1;
 static long long sysinfo_started_ms;
+static int sysinfo_fds[SYSINFO_FDS];
+static int sysinfo_nfds;
+static long long sysinfo_window_ms, sysinfo_cached_ms = -1;
+static int sysinfo_calls;
+static bool sysinfo_paused;
+static struct sysinfo sysinfo_cache;
 
 /* A number from a cgroup file; -1 when absent or "max". */
 static long long
@@ -141,7 +162,13 @@ sysinfo_answer(int fd, const struct seccomp_notif *req)
 	if (req->data.nr != SYS_sysinfo || req->data.arch != AUDIT_ARCH_X86_64) {
 		resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
 	} else {
-		sysinfo_for(req->pid, &si);
+		if (sysinfo_cached_ms < 0 ||
+		    loop_now_ms() - sysinfo_cached_ms >= SYSINFO_CACHE_MS) {
+			sysinfo_for(req->pid, &sysinfo_cache);
+			sysinfo_cached_ms = loop_now_ms();
+		}
+		si = sysinfo_cache;
+		si.uptime = (long)((loop_now_ms() - sysinfo_started_ms) / 1000);
 		if (ioctl(fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) < 0)
 			return;         /* the caller is gone */
 		if (process_vm_writev(req->pid, &local, 1, &remote, 1, 0) !=
@@ -152,20 +179,61 @@ sysinfo_answer(int fd, const struct seccomp_notif *req)
 }
 
 static void
+sysinfo_poll_all(short events)
+{
+	for (int i = 0; i < sysinfo_nfds; i++)
+		loop_events(sysinfo_fds[i], events);
+}
+
+static void
 sysinfo_notify_cb(int fd, short revents, void *arg)
 {
 	struct seccomp_notif req;
+	long long now = loop_now_ms();
+	int i;
 
 	(void)arg;
 	if (revents & (POLLHUP | POLLERR | POLLNVAL)) {
 		/* every process under this filter is gone */
 		loop_del(fd);
 		close(fd);
+		for (i = 0; i < sysinfo_nfds; i++)
+			if (sysinfo_fds[i] == fd)
+				sysinfo_fds[i] = sysinfo_fds[--sysinfo_nfds];
 		return;
+	}
+	if (!(revents & POLLIN))
+		return;
+	if (now - sysinfo_window_ms >= SYSINFO_WINDOW_MS) {
+		sysinfo_window_ms = now;
+		sysinfo_calls = 0;
 	}
 	memset(&req, 0, sizeof req);
 	if (ioctl(fd, SECCOMP_IOCTL_NOTIF_RECV, &req) == 0)
 		sysinfo_answer(fd, &req);
+	if (++sysinfo_calls >= SYSINFO_BURST) {
+		/* the rest of the window: callers wait in the kernel */
+		sysinfo_paused = true;
+		sysinfo_poll_all(0);
+	}
+}
+
+bool
+sysinfo_throttled(void)
+{
+	return sysinfo_paused;
+}
+
+void
+sysinfo_tick(void)
+{
+	if (!sysinfo_paused ||
+	    loop_now_ms() - sysinfo_window_ms < SYSINFO_WINDOW_MS)
+		return;
+	sysinfo_paused = false;
+	sysinfo_window_ms = loop_now_ms();
+	sysinfo_calls = 0;
+	sysinfo_poll_all(POLLIN);
 }
 
 /* runc connects, sends its state as JSON with the notify fd beside it,
@@ -195,7 +263,13 @@ sysinfo_accept_cb(int lfd, short revents, void *arg)
 			for (size_t i = 0; i < (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
 			    i++) {
 				memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof fd);
-				loop_add(fd, POLLIN, sysinfo_notify_cb, NULL);
+				if (sysinfo_nfds == SYSINFO_FDS) {
+					close(fd);	/* calls then fail ENOSYS */
+					continue;
+				}
+				sysinfo_fds[sysinfo_nfds++] = fd;
+				loop_add(fd, sysinfo_paused ? 0 : POLLIN,
+				    sysinfo_notify_cb, NULL);
 			}
 		}
 	} while (n > 0 || (n < 0 && errno == EINTR));

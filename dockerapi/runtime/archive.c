@@ -142,6 +142,35 @@ rt_root_open(const struct rt_config *cfg, const char *id, struct rt_root *r,
 	return 0;
 }
 
+int
+rt_root_rebase(struct rt_root *r, const char *hostdir, const char *mount,
+    sdc_error_t *err)
+{
+	char link[64], host[PATH_MAX];
+	ssize_t n;
+	int fd;
+
+	fd = open(hostdir, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return sdc_make_error(err, errno, "opening the volume at %s",
+		    mount);
+	snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+	if ((n = readlink(link, host, sizeof host - 1)) <= 0) {
+		close(fd);
+		return sdc_make_error(err, errno, "reading the volume at %s",
+		    mount);
+	}
+	host[n] = '\0';
+	if (r->fd >= 0)
+		close(r->fd);
+	r->fd = fd;
+	free(r->host);
+	r->host = xstrdup(host);
+	free(r->mount);
+	r->mount = xstrdup(mount);
+	return 0;
+}
+
 void
 rt_root_close(struct rt_root *r)
 {
@@ -150,6 +179,8 @@ rt_root_close(struct rt_root *r)
 	r->fd = -1;
 	free(r->host);
 	r->host = NULL;
+	free(r->mount);
+	r->mount = NULL;
 }
 
 /* The path inside the container of an fd under the root, or NULL. */
@@ -167,6 +198,12 @@ arc_fd_cpath(const struct rt_root *r, int fd)
 	if (strncmp(host, r->host, hl) != 0 || (host[hl] != '\0' &&
 	    host[hl] != '/'))
 		return NULL;
+	if (r->mount != NULL) {
+		char *in;
+
+		xasprintf(&in, "%s%s", r->mount, host + hl);
+		return in;
+	}
 	return xstrdup(host[hl] == '\0' ? "/" : host + hl);
 }
 
@@ -228,15 +265,18 @@ arc_follow_last(const char *path)
 	    (path[n - 1] == '.' && (n == 1 || path[n - 2] == '/'));
 }
 
-/* The name Docker gives the path: filepath.Base of it, "." kept. */
+/* The name Docker gives the path: filepath.Base of it, "." kept; the top
+ * of a volume is named as its mount point is. */
 static char *
-arc_base(const char *path, const char *clean)
+arc_base(const struct rt_root *r, const char *path, const char *clean)
 {
 	size_t n = strlen(path);
 	const char *s;
 
 	if (n > 0 && path[n - 1] == '.' && (n == 1 || path[n - 2] == '/'))
 		return xstrdup(".");
+	if (strcmp(clean, "/") == 0 && r->mount != NULL)
+		return xstrdup(strrchr(r->mount, '/') + 1);
 	if (strcmp(clean, "/") == 0)
 		return xstrdup("/");
 	s = strrchr(clean, '/');
@@ -336,7 +376,7 @@ rt_archive_stat(const struct rt_root *r, const char *path,
 	close(dfd);
 	free(name);
 	clean = rt_path_clean(path);
-	out->name = arc_base(path, clean);
+	out->name = arc_base(r, path, clean);
 	out->size = (int64_t)st.st_size;
 	out->mode = arc_go_mode(st.st_mode);
 	out->mtime = st.st_mtim;
@@ -563,7 +603,7 @@ rt_archive_get(const struct rt_root *r, const char *path, rt_write_fn *write,
 		return rc;
 	}
 	clean = rt_path_clean(path);
-	tname = arc_base(path, clean);
+	tname = arc_base(r, path, clean);
 	free(clean);
 	g = xcalloc(1, sizeof *g);
 	g->r = r;

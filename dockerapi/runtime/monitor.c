@@ -64,8 +64,10 @@ rt_monitor_wait(const char *dir, int timeout_ms, sdc_error_t *err)
 	return 0;
 }
 
+#define RT_ARGV_MAX 160		/* a log server's fields among them */
+
 struct rt_argv {
-	const char *v[40];
+	const char *v[RT_ARGV_MAX];
 	char *owned[8];
 	int n, nowned;
 };
@@ -175,6 +177,9 @@ rt_monitor_argv(struct rt_argv *a, const struct rt_config *cfg,
 		rt_argv_num(a, "--log-max-file", opts->log_max_file);
 	if (opts->log_budget > 0)
 		rt_argv_num(a, "--log-budget", opts->log_budget);
+	for (char *const *l = opts->log_args; l != NULL && *l != NULL &&
+	    a->n < RT_ARGV_MAX - 8; l++)
+		rt_argv_add(a, *l, NULL);
 	rt_argv_add(a, "--sync-fd", "3");
 	if (opts->attach)
 		rt_argv_add(a, "--attach-fd", "4");

@@ -166,6 +166,8 @@ struct rt_start_opts {
 					 * max-file; 0: keep all rotated files */
 	bool attach;			/* return a connected attach fd, which sees
 					 * the output from the very first byte */
+	char *const *log_args;		/* more monitor options, "--name=value"
+					 * (a log server's), NULL-ended; or NULL */
 };
 
 struct rt_started {
@@ -415,9 +417,16 @@ struct rt_root {
 	int fd;				/* O_PATH fd of the root */
 	char *host;			/* its host path (to name fds back) */
 	struct rt_idmap idmap;		/* the container's ids */
+	char *mount;			/* what its top is in the container:
+					 * NULL for "/", "/data" for a volume */
 };
 int rt_root_open(const struct rt_config *cfg, const char *id,
     struct rt_root *r, sdc_error_t *err);
+/* Point an opened root at a volume's folder (hostdir, opened without
+ * following a link), which the container has at `mount`: paths are then
+ * taken from the volume's top and resolved inside the volume. */
+int rt_root_rebase(struct rt_root *r, const char *hostdir, const char *mount,
+    sdc_error_t *err);
 void rt_root_close(struct rt_root *r);
 /* Go's filepath.Clean("/" + path), malloc'd. */
 char *rt_path_clean(const char *path);

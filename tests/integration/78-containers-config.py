@@ -79,12 +79,12 @@ class Config(common.ContainersTest):
         self.d.set_tunable("ENABLED_LOG_DRIVERS", "json-file,syslog,gelf,fluentd,none")
         self.wait_until("syslog enabled", lambda: self.docker(
             self.alice, "run", "--rm", "--log-driver", "syslog", "--log-opt",
-            "syslog-address=udp://127.0.0.1:514", "busybox", "true").returncode == 0)
+            "syslog-address=udp://192.0.2.1:514", "busybox", "true").returncode == 0)
         for args, words in (
                 (("--log-driver", "syslog"), "syslog-address"),
                 (("--log-driver", "syslog", "--log-opt", "syslog-address=unix:///x"),
                  "syslog-address"),
-                (("--log-driver", "gelf", "--log-opt", "gelf-address=tcp://h:1"),
+                (("--log-driver", "gelf", "--log-opt", "gelf-address=http://h:1"),
                  "gelf-address"),
                 (("--log-driver", "fluentd", "--log-opt", "fluentd-address=h"),
                  "fluentd-address"),
@@ -95,7 +95,7 @@ class Config(common.ContainersTest):
             r = self.fails("run", "--rm", *args, "busybox", "true")
             self.assertIn(words, r.stderr)
         self.ok("run", "--name", "gl", "--log-driver", "gelf", "--log-opt",
-                "gelf-address=udp://127.0.0.1:12201", "busybox", "echo", "kept")
+                "gelf-address=udp://192.0.2.1:12201", "busybox", "echo", "kept")
         uuid = self.uuid_of("gl")
         with open(os.path.join(self.zones, uuid, "logs", "stdio.log")) as f:
             self.assertIn('"log":"kept\\n"', f.read())
