@@ -1,0 +1,128 @@
+"""What the 58-push tests share (imported, not run).
+
+Real sapi and dockerapi with accounts alice and bob, and Debian's
+docker-registry on free loopback ports, each in a temp dir with its own
+config: one open, one behind htpasswd basic auth.  Plain HTTP on
+127.0.0.1 is not allowed by default: the test sets the operator's
+INSECURE_REGISTRIES tunable to exactly these registries, as an operator
+would, and nothing else.  busybox (built with no network) is in the open
+registry and pulled by alice.
+"""
+import importlib
+import json
+import os
+import subprocess
+import sys
+import unittest
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import sdctest  # noqa: E402
+
+images_common = importlib.import_module("65-images-api-common")
+
+USER, PASSWORD = "pusher", "s3cret-Pa55-for-push"
+
+
+class AuthRegistry(images_common.Registry):
+    """docker-registry with htpasswd (bcrypt, made by apache2-utils)."""
+
+    def __init__(self, workdir):
+        import tempfile
+        self.dir = tempfile.mkdtemp(prefix="regauth.", dir=workdir)
+        self.port = sdctest.free_port()
+        self.addr = "127.0.0.1:%d" % self.port
+        htpasswd = os.path.join(self.dir, "htpasswd")
+        subprocess.run(["htpasswd", "-Bbc", htpasswd, USER, PASSWORD], check=True,
+                       capture_output=True)
+        with open(os.path.join(self.dir, "config.yml"), "w") as f:
+            f.write("version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n"
+                    "    rootdirectory: %s/data\n"
+                    "auth:\n  htpasswd:\n    realm: test\n    path: %s\n"
+                    "http:\n  addr: %s\n" % (self.dir, htpasswd, self.addr))
+        log = open(os.path.join(self.dir, "log"), "wb")
+        self.proc = subprocess.Popen(["docker-registry", "serve",
+                                      os.path.join(self.dir, "config.yml")],
+                                     stdout=log, stderr=log, stdin=subprocess.DEVNULL)
+        log.close()
+        import atexit
+        atexit.register(self.stop)
+        sdctest.wait_for("docker-registry", lambda: sdctest.port_open(self.port))
+
+
+def registry_get(addr, path, auth=None, method="GET"):
+    """(status, headers, body) of a request straight to a registry."""
+    rq = urllib.request.Request("http://%s%s" % (addr, path), method=method)
+    rq.add_header("Accept", "application/vnd.docker.distribution.manifest.v2+json")
+    if auth:
+        import base64
+        rq.add_header("Authorization", "Basic " + base64.b64encode(
+            ("%s:%s" % auth).encode()).decode())
+    try:
+        with urllib.request.urlopen(rq, timeout=10) as r:
+            return r.status, dict(r.headers), r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, dict(e.headers), e.read()
+
+
+class PushTest(unittest.TestCase):
+    extra_registries = ()
+
+    @classmethod
+    def setUpClass(cls):
+        images_common.need("docker", "docker-registry", "htpasswd")
+        cls.d = sdctest.Daemons(allow_private_registries=())
+        cls.work = os.path.join(cls.d.tmp, "work")
+        os.makedirs(cls.work)
+        cls.reg = images_common.Registry(cls.work)
+        cls.areg = AuthRegistry(cls.work)
+        cls.d.start_sapi()
+        cls.d.set_tunable("INSECURE_REGISTRIES", [cls.reg.addr, cls.areg.addr] +
+                          list(cls.extra_registries))
+        cls.d.start_dockerapi()
+        keys = os.path.join(cls.d.tmp, "keys")
+        os.makedirs(keys)
+        certs = {}
+        for login in ("alice", "bob"):
+            key = sdctest.keygen(os.path.join(keys, login), "ed25519")
+            cls.d.add_account(login, key + ".pub")
+            certs[login] = cls.d.client_certs(login, key)
+        cls.alice, cls.bob = certs["alice"], certs["bob"]
+        cls.reg.push(images_common.build_busybox(cls.work), "busybox:latest")
+        cls.bb = cls.reg.addr + "/busybox"
+        r = cls.d.docker(cls.alice, "pull", cls.bb)
+        assert r.returncode == 0, r.stderr + cls.d.log("dockerapi")[-2000:]
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.reg.stop()
+        cls.areg.stop()
+        cls.d.stop()
+
+    def ok(self, certs, *args, **kw):
+        r = self.d.docker(certs, *args, **kw)
+        self.assertEqual(r.returncode, 0, "docker %s: %s%s%s" % (
+            " ".join(args), r.stdout, r.stderr, self.d.log("dockerapi")[-2000:]))
+        return r.stdout
+
+    def fails(self, certs, *args, **kw):
+        r = self.d.docker(certs, *args, **kw)
+        self.assertNotEqual(r.returncode, 0, "docker %s succeeded: %s" % (
+            " ".join(args), r.stdout))
+        return r.stdout + r.stderr
+
+    def api(self, certs, method, path, body=None, headers=None):
+        return images_common.ImagesTest.api(self, certs, method, path, body, headers)
+
+    def manifest(self, addr, repo, tag, auth=None):
+        st, hdrs, body = registry_get(addr, "/v2/%s/manifests/%s" % (repo, tag), auth)
+        self.assertEqual(st, 200, body)
+        return json.loads(body), hdrs
+
+    def logs(self):
+        return "".join(self.d.log(n) for n in ("dockerapi", "sapi"))
+
+
+def main():
+    unittest.main(verbosity=2)
