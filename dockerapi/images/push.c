@@ -563,12 +563,8 @@ push_find(struct push *p, struct images_job *job, const char *tag,
 		rc = -1;
 	for (size_t i = 0; rc == 0 && i < tags.n; i++)
 		rc = push_add_image(p, job, tags.v[i], ids.v[i], err);
-	if (rc == 0 && tags.n == 0) {
-		if (tag != NULL)
-			xasprintf(&p->missing, "%s:%s", p->familiar, tag);
-		else
-			p->missing = xstrdup(p->familiar);
-	}
+	if (rc == 0 && tags.n == 0)	/* Docker names the repository only */
+		p->missing = xstrdup(p->familiar);
 	strv_free(&tags);
 	strv_free(&ids);
 	return rc;
