@@ -122,6 +122,49 @@ class PushCli(common.PushTest):
         logs = self.logs()
         self.assertNotIn(common.PASSWORD, logs)
 
+    def test_5_large_uncompressed_layer(self):
+        # an imported tarball: a layer the store keeps uncompressed, bigger
+        # than one upload chunk, so it goes up gzipped in PATCHes
+        import gzip
+        import io
+        import tarfile
+        data = os.urandom(20 * 1024 * 1024)
+        tarpath = os.path.join(self.work, "big.tar")
+        with tarfile.open(tarpath, "w") as t:
+            ti = tarfile.TarInfo("big.bin")
+            ti.size = len(data)
+            t.addfile(ti, io.BytesIO(data))
+        name = self.reg.addr + "/alice/big"
+        self.ok(self.alice, "import", tarpath, name + ":1")
+        out = self.ok(self.alice, "push", name + ":1")
+        self.assertIn("Pushed", out)
+        man, _ = self.manifest(self.reg.addr, "alice/big", "1")
+        self.assertEqual(len(man["layers"]), 1)
+        st, _, blob = registry_get(self.reg.addr, "/v2/alice/big/blobs/" +
+                                   man["layers"][0]["digest"])
+        self.assertEqual(st, 200)
+        self.assertEqual("sha256:" + hashlib.sha256(blob).hexdigest(),
+                         man["layers"][0]["digest"])
+        with tarfile.open(fileobj=io.BytesIO(gzip.decompress(blob))) as t:
+            self.assertEqual(t.extractfile("big.bin").read(), data)
+        # compressed once: the copy kept beside the layer is not made again
+        kept = [os.path.join(r, "push.gz") for r, _, f in os.walk(
+            os.path.join(self.d.tmp, "dockerapi", "images", "layers")) if "push.gz" in f]
+        mtimes = [os.stat(k).st_mtime_ns for k in kept]
+        self.assertTrue(kept)
+        # every tag of the repository: -a
+        self.ok(self.alice, "tag", name + ":1", name + ":2")
+        out = self.ok(self.alice, "push", "--all-tags", name)
+        self.assertIn("Layer already exists", out)
+        self.assertNotIn("Pushed", out)
+        self.assertIn("1: digest: sha256:", out)
+        self.assertIn("2: digest: sha256:", out)
+        self.assertEqual([os.stat(k).st_mtime_ns for k in kept], mtimes)
+        # the other account pulls what was pushed, and has the same image
+        self.ok(self.bob, "pull", name + ":2")
+        self.assertEqual(self.ok(self.bob, "inspect", "--format", "{{.Id}}", name + ":2"),
+                         self.ok(self.alice, "inspect", "--format", "{{.Id}}", name + ":1"))
+
 
 def common_auth(user, password):
     import base64
