@@ -239,6 +239,11 @@ reg_denied(struct registry *r, const char *why, sdc_error_t *err)
 	if (r->name == NULL)
 		return sdc_make_error_code(err, 401, "Get \"%s/v2/\": "
 		    "unauthorized: %s", r->base, why);
+	if (r->push)
+		return sdc_make_error_code(err, 401, "unauthorized: %s",
+		    r->auth.username == NULL && r->auth.identitytoken == NULL &&
+		    r->auth.registrytoken == NULL ? "authentication required" :
+		    why);
 	if (r->auth.username == NULL && r->auth.identitytoken == NULL)
 		return sdc_make_error_code(err, 404, "pull access denied for %s, "
 		    "repository does not exist or may require 'docker login'",

@@ -165,6 +165,31 @@ class PushCli(common.PushTest):
         self.assertEqual(self.ok(self.bob, "inspect", "--format", "{{.Id}}", name + ":2"),
                          self.ok(self.alice, "inspect", "--format", "{{.Id}}", name + ":1"))
 
+    def test_6_token_auth(self):
+        name = self.treg.addr + "/alice/tok:1"
+        self.ok(self.alice, "tag", self.bb, name)
+        out = self.fails(self.alice, "push", name)
+        self.assertIn("unauthorized: authentication required", out)
+        self.ok(self.alice, "login", "-u", common.USER, "--password-stdin", self.treg.addr,
+                input=common.PASSWORD)
+        try:
+            out = self.ok(self.alice, "push", name)
+            self.assertIn("Pushed", out)
+            self.assertIn("repository:alice/tok:pull,push", self.treg.scopes)
+            out = self.ok(self.alice, "push", name)
+            self.assertIn("Layer already exists", out)
+            # a mount asks for pull on the source too
+            other = self.treg.addr + "/alice/tok2:1"
+            self.ok(self.alice, "tag", self.bb, other)
+            out = self.ok(self.alice, "push", other)
+            self.assertIn("Mounted from alice/tok", out)
+            self.assertIn("repository:alice/tok:pull", self.treg.scopes)
+            out = self.ok(self.bob, "pull", other)
+            self.assertIn("Downloaded newer image", out)
+        finally:
+            self.ok(self.alice, "logout", self.treg.addr)
+        self.assertNotIn(common.PASSWORD, self.logs())
+
 
 def common_auth(user, password):
     import base64

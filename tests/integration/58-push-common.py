@@ -2,7 +2,8 @@
 
 Real sapi and dockerapi with accounts alice and bob, and Debian's
 docker-registry on free loopback ports, each in a temp dir with its own
-config: one open, one behind htpasswd basic auth.  Plain HTTP on
+config: one open, one behind htpasswd basic auth, one behind token auth
+with a token server of the test's.  Plain HTTP on
 127.0.0.1 is not allowed by default: the test sets the operator's
 INSECURE_REGISTRIES tunable to exactly these registries, as an operator
 would, and nothing else.  busybox (built with no network) is in the open
@@ -51,6 +52,105 @@ class AuthRegistry(images_common.Registry):
         sdctest.wait_for("docker-registry", lambda: sdctest.port_open(self.port))
 
 
+class TokenRegistry:
+    """docker-registry with token auth: a token server here (RS256 JWTs
+    with the signing certificate in x5c, the registry trusting it as its
+    rootcertbundle) that checks USER/PASSWORD and grants what is asked."""
+
+    def __init__(self, workdir):
+        import atexit
+        import base64
+        import datetime
+        import http.server
+        import tempfile
+        import threading
+        import time
+        import urllib.parse
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import padding, rsa
+        from cryptography.x509.oid import NameOID
+
+        self.dir = tempfile.mkdtemp(prefix="regtok.", dir=workdir)
+        self.scopes = []
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "token-issuer")])
+        now = datetime.datetime.now(datetime.timezone.utc)
+        cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
+                .public_key(key.public_key()).serial_number(1)
+                .not_valid_before(now - datetime.timedelta(days=1))
+                .not_valid_after(now + datetime.timedelta(days=1))
+                .add_extension(x509.BasicConstraints(ca=True, path_length=None), True)
+                .sign(key, hashes.SHA256()))
+        bundle = os.path.join(self.dir, "root.pem")
+        with open(bundle, "wb") as f:
+            f.write(cert.public_bytes(serialization.Encoding.PEM))
+        x5c = base64.b64encode(cert.public_bytes(serialization.Encoding.DER)).decode()
+        outer = self
+
+        def b64(b):
+            return base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+
+        class H(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                q = urllib.parse.parse_qs(urllib.parse.urlparse(self.path).query)
+                want = "Basic " + base64.b64encode(
+                    ("%s:%s" % (USER, PASSWORD)).encode()).decode()
+                if self.headers.get("Authorization") != want:
+                    self.send_response(401)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                access = []
+                for sc in q.get("scope", []):
+                    outer.scopes.append(sc)
+                    kind, rname, actions = sc.split(":")
+                    access.append({"type": kind, "name": rname,
+                                   "actions": actions.split(",")})
+                t = int(time.time())
+                head = {"alg": "RS256", "typ": "JWT", "x5c": [x5c]}
+                claims = {"iss": "test-issuer", "sub": USER, "aud": "test-registry",
+                          "exp": t + 300, "nbf": t - 10, "iat": t,
+                          "jti": os.urandom(8).hex(), "access": access}
+                signing = (b64(json.dumps(head).encode()) + "." +
+                           b64(json.dumps(claims).encode()))
+                sig = key.sign(signing.encode(), padding.PKCS1v15(), hashes.SHA256())
+                body = json.dumps({"token": signing + "." + b64(sig)}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *a):
+                pass
+
+        self.tokens = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+        self.realm = "127.0.0.1:%d" % self.tokens.server_address[1]
+        threading.Thread(target=self.tokens.serve_forever, daemon=True).start()
+        self.port = sdctest.free_port()
+        self.addr = "127.0.0.1:%d" % self.port
+        with open(os.path.join(self.dir, "config.yml"), "w") as f:
+            f.write("version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n"
+                    "    rootdirectory: %s/data\n"
+                    "auth:\n  token:\n    realm: http://%s/token\n"
+                    "    service: test-registry\n    issuer: test-issuer\n"
+                    "    rootcertbundle: %s\n"
+                    "http:\n  addr: %s\n" % (self.dir, self.realm, bundle, self.addr))
+        log = open(os.path.join(self.dir, "log"), "wb")
+        self.proc = subprocess.Popen(["docker-registry", "serve",
+                                      os.path.join(self.dir, "config.yml")],
+                                     stdout=log, stderr=log, stdin=subprocess.DEVNULL)
+        log.close()
+        atexit.register(self.stop)
+        sdctest.wait_for("docker-registry", lambda: sdctest.port_open(self.port))
+
+    def stop(self):
+        images_common.Registry.stop(self)
+        self.tokens.shutdown()
+        self.tokens.server_close()
+
+
 def registry_get(addr, path, auth=None, method="GET"):
     """(status, headers, body) of a request straight to a registry."""
     rq = urllib.request.Request("http://%s%s" % (addr, path), method=method)
@@ -77,8 +177,10 @@ class PushTest(unittest.TestCase):
         os.makedirs(cls.work)
         cls.reg = images_common.Registry(cls.work)
         cls.areg = AuthRegistry(cls.work)
+        cls.treg = TokenRegistry(cls.work)
         cls.d.start_sapi()
-        cls.d.set_tunable("INSECURE_REGISTRIES", [cls.reg.addr, cls.areg.addr] +
+        cls.d.set_tunable("INSECURE_REGISTRIES", [cls.reg.addr, cls.areg.addr,
+                                                  cls.treg.addr, cls.treg.realm] +
                           list(cls.extra_registries))
         cls.d.start_dockerapi()
         keys = os.path.join(cls.d.tmp, "keys")
@@ -98,6 +200,7 @@ class PushTest(unittest.TestCase):
     def tearDownClass(cls):
         cls.reg.stop()
         cls.areg.stop()
+        cls.treg.stop()
         cls.d.stop()
 
     def ok(self, certs, *args, **kw):
