@@ -56,6 +56,7 @@ struct push_layer {
 	char up_digest[72];
 	int64_t up_size;
 	char *from;		/* a repository to mount it from, or NULL */
+	bool recorded;		/* "pushed" already names this repository */
 };
 
 struct push_image {
@@ -250,8 +251,10 @@ push_prepare_layer(struct push *p, struct push_layer *l, sdc_error_t *err)
 			    strcmp(tab + 1, l->up_digest) != 0)
 				continue;
 			*tab = '\0';
-			if (strcmp(repo, p->ref.path) == 0)
+			if (strcmp(repo, p->ref.path) == 0) {
+				l->recorded = true;
 				continue;
+			}
 			free(l->from);
 			l->from = xstrdup(repo);
 			if (!strv_has(&p->mount_from, repo) &&
@@ -266,11 +269,14 @@ push_prepare_layer(struct push *p, struct push_layer *l, sdc_error_t *err)
 
 /* Remember that this account's blob is in this repository now. */
 static void
-push_record(struct push *p, const struct push_layer *l)
+push_record(struct push *p, struct push_layer *l)
 {
-	char *path = push_layer_file(p->job->im, l->diff_id, "pushed"), *line;
+	char *path, *line;
 	int fd;
 
+	if (l->recorded)
+		return;
+	path = push_layer_file(p->job->im, l->diff_id, "pushed");
 	xasprintf(&line, "%s\t%s\t%s\t%s\n", p->job->account, p->ref.domain,
 	    p->ref.path, l->up_digest);
 	fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
@@ -278,6 +284,7 @@ push_record(struct push *p, const struct push_layer *l)
 		fd_write_all(fd, line, strlen(line));
 		close(fd);
 	}
+	l->recorded = true;
 	free(line);
 	free(path);
 }

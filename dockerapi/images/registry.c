@@ -404,9 +404,11 @@ reg_get_authed(struct registry *r, const char *path, const char *accept,
 	return reg_send_authed(r, NULL, path, accept, NULL, NULL, 0, rr, err);
 }
 
-/* The registry's {"errors":[{"code","message"}]} as "code: message". */
+/* The registry's {"errors":[{"code","message"}]}: the messages, or
+ * (coded) each as Docker prints them for a push, the code in lower case
+ * then the message ("unauthorized: authentication required"). */
 static char *
-reg_errors_text(const struct buf *body)
+reg_errors_text(const struct buf *body, bool coded)
 {
 	json_t *o, *errs, *e;
 	struct buf out = BUF_INIT;
@@ -421,7 +423,14 @@ reg_errors_text(const struct buf *body)
 		const char *code = json_str(e, "code", "");
 		if (out.len > 0)
 			buf_puts(&out, "; ");
-		buf_printf(&out, "%s", *m ? m : code);
+		if (!coded) {
+			buf_printf(&out, "%s", *m ? m : code);
+			continue;
+		}
+		for (const char *c = code; *c != '\0'; c++)
+			buf_putc(&out, (char)(*c >= 'A' && *c <= 'Z' ? *c + 32 :
+			    *c == '_' ? ' ' : *c));
+		buf_printf(&out, "%s%s", *code ? ": " : "", m);
 	}
 	json_decref(o);
 	return out.len > 0 ? buf_detach(&out, NULL) : NULL;
@@ -439,37 +448,6 @@ reg_errors_has(const struct buf *body, const char *code)
 	return found;
 }
 
-/* The registry's errors as Docker prints them for a push: the code in
- * lower case, then the message ("unauthorized: authentication required"). */
-static char *
-reg_errors_coded(const struct buf *body, long status)
-{
-	json_t *o, *errs, *e;
-	struct buf out = BUF_INIT;
-	sdc_error_t err = NULL;
-	size_t i;
-
-	o = body->len > 0 ? json_parse(body->data, body->len, &err) : NULL;
-	sdc_error_release(&err);
-	errs = o ? json_object_get(o, "errors") : NULL;
-	json_array_foreach(errs, i, e) {
-		const char *code = json_str(e, "code", "");
-		if (out.len > 0)
-			buf_puts(&out, "; ");
-		for (const char *c = code; *c != '\0'; c++)
-			buf_putc(&out, (char)(*c >= 'A' && *c <= 'Z' ? *c + 32 :
-			    *c == '_' ? ' ' : *c));
-		buf_printf(&out, "%s%s", *code ? ": " : "",
-		    json_str(e, "message", ""));
-	}
-	json_decref(o);
-	if (out.len == 0)
-		buf_puts(&out, status == 401 ? "unauthorized: authentication "
-		    "required" : status == 403 ? "denied: requested access to "
-		    "the resource is denied" : "unknown error");
-	return buf_detach(&out, NULL);
-}
-
 static int
 reg_status_error(struct registry *r, struct reg_resp *rr, const char *what,
     sdc_error_t *err)
@@ -478,14 +456,17 @@ reg_status_error(struct registry *r, struct reg_resp *rr, const char *what,
 	int rc;
 
 	if (r->push) {
-		text = reg_errors_coded(&rr->errbody, rr->status);
+		text = reg_errors_text(&rr->errbody, true);
 		rc = sdc_make_error_code(err, rr->status == 401 ||
 		    rr->status == 403 ? 401 : rr->status == 404 ? 404 : 500,
-		    "%s", text);
+		    "%s", text != NULL ? text : rr->status == 401 ?
+		    "unauthorized: authentication required" : rr->status == 403 ?
+		    "denied: requested access to the resource is denied" :
+		    "unknown error");
 		free(text);
 		return rc;
 	}
-	text = reg_errors_text(&rr->errbody);
+	text = reg_errors_text(&rr->errbody, false);
 	if (rr->status == 404 && reg_errors_has(&rr->errbody, "MANIFEST_UNKNOWN"))
 		rc = sdc_make_error_code(err, 404, "manifest for %s not found: "
 		    "manifest unknown: %s", what, text ? text : "manifest unknown");
