@@ -26,30 +26,14 @@ images_common = importlib.import_module("65-images-api-common")
 USER, PASSWORD = "pusher", "s3cret-Pa55-for-push"
 
 
-class AuthRegistry(images_common.Registry):
+def AuthRegistry(workdir):
     """docker-registry with htpasswd (bcrypt, made by apache2-utils)."""
-
-    def __init__(self, workdir):
-        import tempfile
-        self.dir = tempfile.mkdtemp(prefix="regauth.", dir=workdir)
-        self.port = sdctest.free_port()
-        self.addr = "127.0.0.1:%d" % self.port
-        htpasswd = os.path.join(self.dir, "htpasswd")
+    def auth(d):
+        htpasswd = os.path.join(d, "htpasswd")
         subprocess.run(["htpasswd", "-Bbc", htpasswd, USER, PASSWORD], check=True,
                        capture_output=True)
-        with open(os.path.join(self.dir, "config.yml"), "w") as f:
-            f.write("version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n"
-                    "    rootdirectory: %s/data\n"
-                    "auth:\n  htpasswd:\n    realm: test\n    path: %s\n"
-                    "http:\n  addr: %s\n" % (self.dir, htpasswd, self.addr))
-        log = open(os.path.join(self.dir, "log"), "wb")
-        self.proc = subprocess.Popen(["docker-registry", "serve",
-                                      os.path.join(self.dir, "config.yml")],
-                                     stdout=log, stderr=log, stdin=subprocess.DEVNULL)
-        log.close()
-        import atexit
-        atexit.register(self.stop)
-        sdctest.wait_for("docker-registry", lambda: sdctest.port_open(self.port))
+        return "auth:\n  htpasswd:\n    realm: test\n    path: %s\n" % htpasswd
+    return images_common.Registry(workdir, auth)
 
 
 class TokenRegistry:
@@ -58,7 +42,6 @@ class TokenRegistry:
     rootcertbundle) that checks USER/PASSWORD and grants what is asked."""
 
     def __init__(self, workdir):
-        import atexit
         import base64
         import datetime
         import http.server
@@ -128,25 +111,14 @@ class TokenRegistry:
         self.tokens = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
         self.realm = "127.0.0.1:%d" % self.tokens.server_address[1]
         threading.Thread(target=self.tokens.serve_forever, daemon=True).start()
-        self.port = sdctest.free_port()
-        self.addr = "127.0.0.1:%d" % self.port
-        with open(os.path.join(self.dir, "config.yml"), "w") as f:
-            f.write("version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n"
-                    "    rootdirectory: %s/data\n"
-                    "auth:\n  token:\n    realm: http://%s/token\n"
-                    "    service: test-registry\n    issuer: test-issuer\n"
-                    "    rootcertbundle: %s\n"
-                    "http:\n  addr: %s\n" % (self.dir, self.realm, bundle, self.addr))
-        log = open(os.path.join(self.dir, "log"), "wb")
-        self.proc = subprocess.Popen(["docker-registry", "serve",
-                                      os.path.join(self.dir, "config.yml")],
-                                     stdout=log, stderr=log, stdin=subprocess.DEVNULL)
-        log.close()
-        atexit.register(self.stop)
-        sdctest.wait_for("docker-registry", lambda: sdctest.port_open(self.port))
+        self.reg = images_common.Registry(workdir, lambda d: (
+            "auth:\n  token:\n    realm: http://%s/token\n"
+            "    service: test-registry\n    issuer: test-issuer\n"
+            "    rootcertbundle: %s\n" % (self.realm, bundle)))
+        self.addr = self.reg.addr
 
     def stop(self):
-        images_common.Registry.stop(self)
+        self.reg.stop()
         self.tokens.shutdown()
         self.tokens.server_close()
 
