@@ -210,6 +210,10 @@ push_compress(struct images_job *job, struct push_layer *l, sdc_error_t *err)
 		l->up_size = w.size;
 		if (fsync(w.fd) < 0 || rename(w.tmp, gz) < 0)
 			rc = sdc_make_error(err, errno, "keeping %s", gz);
+		else {
+			free(w.tmp);	/* renamed: nothing left to unlink */
+			w.tmp = NULL;
+		}
 		blob_writer_abort(&w);
 	}
 	if (rc == 0)
