@@ -38,7 +38,6 @@ static const struct api_endpoint api_unsupported_routes[] = {
 	U(NULL, "/build/prune", "build cache (docker builder prune)"),
 	U(NULL, "/grpc", "build (BuildKit)"),
 	U(NULL, "/session", "session (BuildKit)"),
-	U("POST", "/images/*name/push", "image push"),
 	U("GET", "/images/*name/attestations", "image attestations"),
 	U(NULL, "/distribution/*name/json", "distribution (registry inspect)"),
 	U(NULL, "/volumes", "volumes"),

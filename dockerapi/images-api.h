@@ -52,6 +52,9 @@ int images_api_prune(struct http_request *req, void *arg);
 /* images-login.c: POST /auth (docker login) */
 int images_api_login(struct http_request *req, void *arg);
 
+/* images-push.c: POST /images/NAME/push (docker push) */
+int images_api_push(struct http_request *req, void *arg);
+
 /* images-pull.c, images-archive.c: the slow routes */
 int images_api_create(struct http_request *req, void *arg);
 int images_api_import(struct http_request *req, struct dockerapi *d);

@@ -115,6 +115,12 @@ imgjob_event(void *arg, const struct images_event *ev)
 	    ev->kind != IMAGES_EV_IMPORTED)
 		return;
 	imgjob_line(j, images_event_json(ev));
+	/* after a push's digest, the aux line Docker's clients read it from */
+	if (ev->kind == IMAGES_EV_PUSH_DIGEST)
+		imgjob_line(j, json_pack("{s:{}, s:{s:s, s:s, s:I}}",
+		    "progressDetail", "aux", "Tag", ev->id ? ev->id : "",
+		    "Digest", ev->text ? ev->text : "", "Size",
+		    (json_int_t)ev->total));
 }
 
 /* Both the job and the body are done: the answer's last line. */

@@ -275,6 +275,7 @@ const struct api_endpoint api_images_endpoints[] = {
 	{ { "GET", "/images/*name/history", images_get_history, 0, NULL }, 0 },
 	{ { "GET", "/images/*name/get", images_api_save, 0, NULL }, 0 },
 	{ { "POST", "/images/*name/tag", images_post_tag, 0, NULL }, 0 },
+	{ { "POST", "/images/*name/push", images_api_push, 0, NULL }, 0 },
 	{ { "DELETE", "/images/*name", images_delete, 0, NULL }, 0 },
 	{ { "POST", "/auth", images_api_login, 0, NULL }, 0 },
 	{ { NULL, NULL, NULL, 0, NULL }, 0 },

@@ -28,6 +28,13 @@ static const char *const event_status[] = {
 	[IMAGES_EV_LOADING] = "Loading layer",
 	[IMAGES_EV_LOADED] = "",
 	[IMAGES_EV_IMPORTED] = "",
+	[IMAGES_EV_PUSH_REFERS] = "The push refers to repository",
+	[IMAGES_EV_PREPARING] = "Preparing",
+	[IMAGES_EV_PUSHING] = "Pushing",
+	[IMAGES_EV_PUSHED] = "Pushed",
+	[IMAGES_EV_LAYER_EXISTS] = "Layer already exists",
+	[IMAGES_EV_MOUNTED] = "Mounted from",
+	[IMAGES_EV_PUSH_DIGEST] = "",
 };
 
 /* Docker's units.HumanSize: decimal units, four significant digits. */
@@ -79,7 +86,7 @@ static bool
 event_has_detail(enum images_ev k)
 {
 	return k != IMAGES_EV_PULLING_FROM && k != IMAGES_EV_DIGEST &&
-	    k != IMAGES_EV_STATUS;
+	    k != IMAGES_EV_STATUS && k != IMAGES_EV_PUSH_REFERS;
 }
 
 json_t *
@@ -97,6 +104,23 @@ images_event_json(const struct images_event *ev)
 	case IMAGES_EV_IMPORTED:
 		json_object_set_new(o, "status", json_string(ev->text ? ev->text : ""));
 		return o;
+	case IMAGES_EV_PUSH_REFERS:
+		xasprintf(&s, "%s [%s]", event_status[ev->kind],
+		    ev->text ? ev->text : "");
+		json_object_set_new(o, "status", json_string(s));
+		free(s);
+		return o;
+	case IMAGES_EV_PUSH_DIGEST:
+		xasprintf(&s, "%s: digest: %s size: %lld", ev->id ? ev->id : "",
+		    ev->text ? ev->text : "", (long long)ev->total);
+		json_object_set_new(o, "status", json_string(s));
+		free(s);
+		return o;
+	case IMAGES_EV_MOUNTED:
+		xasprintf(&s, "%s %s", event_status[ev->kind], ev->text ? ev->text : "");
+		json_object_set_new(o, "status", json_string(s));
+		free(s);
+		break;
 	case IMAGES_EV_PULLING_FROM:
 	case IMAGES_EV_DIGEST:
 	case IMAGES_EV_STATUS:
@@ -111,7 +135,7 @@ images_event_json(const struct images_event *ev)
 	if (event_has_detail(ev->kind)) {
 		detail = json_object();
 		if (ev->kind == IMAGES_EV_DOWNLOADING || ev->kind == IMAGES_EV_EXTRACTING ||
-		    ev->kind == IMAGES_EV_LOADING) {
+		    ev->kind == IMAGES_EV_LOADING || ev->kind == IMAGES_EV_PUSHING) {
 			json_object_set_new(detail, "current", json_integer(ev->current));
 			json_object_set_new(detail, "total", json_integer(ev->total));
 			json_object_set_new(o, "progressDetail", detail);

@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
+#include <sys/types.h>
 #include <openssl/evp.h>
 
 #include "buf.h"
@@ -307,6 +308,8 @@ struct registry_opts {
 	const struct strv *allow_private;	/* beside mirror and insecure */
 	const struct images_auth *auth;
 	atomic_int *cancel;
+	bool push;				/* tokens for pull,push */
+	const struct strv *mount_from;		/* and pull on these repos */
 };
 
 int registry_open(struct registry **out, const struct image_ref *ref,
@@ -333,6 +336,23 @@ typedef void registry_progress_fn(void *arg, int64_t current, int64_t total);
 int registry_blob_fetch(struct registry *r, struct images *im, const char *digest,
     int64_t size, registry_progress_fn *progress, void *arg,
     struct blob_writer *w, sdc_error_t *err);
+
+/* Push: 1 when the registry has the blob, 0 when not. */
+int registry_blob_exists(struct registry *r, const char *digest, sdc_error_t *err);
+/* Cross-repository mount of digest from repository `from`: 1 mounted, 0
+ * not (the upload the registry began instead is cancelled). */
+int registry_blob_mount(struct registry *r, const char *digest, const char *from,
+    sdc_error_t *err);
+/* Up to len bytes into buf; 0 at the end, -1 with *err. */
+typedef ssize_t registry_read_fn(void *arg, void *buf, size_t len, sdc_error_t *err);
+/* Upload size bytes from read() as digest: one PUT when they fit `chunk`,
+ * else PATCHes of `chunk` bytes and a closing PUT. */
+int registry_blob_upload(struct registry *r, const char *digest, int64_t size,
+    registry_read_fn *read, void *rarg, size_t chunk,
+    registry_progress_fn *progress, void *parg, sdc_error_t *err);
+/* PUT a manifest by tag. */
+int registry_manifest_put(struct registry *r, const char *tag,
+    const char *media_type, const void *body, size_t len, sdc_error_t *err);
 
 /* ---- meta.c: the store (owner thread only) ---- */
 

@@ -160,6 +160,16 @@ enum images_ev {
 	IMAGES_EV_LOADED,	/* load: text "Loaded image: busybox:latest" or
 				 * "Loaded image ID: sha256:..." (a stream line) */
 	IMAGES_EV_IMPORTED,	/* import: text = the new image id */
+	IMAGES_EV_PUSH_REFERS,	/* text: "127.0.0.1:5000/x" -> "The push refers
+				 * to repository [127.0.0.1:5000/x]" */
+	IMAGES_EV_PREPARING,	/* "Preparing"; id: short layer id */
+	IMAGES_EV_PUSHING,	/* "Pushing", current/total bytes */
+	IMAGES_EV_PUSHED,	/* "Pushed" */
+	IMAGES_EV_LAYER_EXISTS,	/* "Layer already exists" */
+	IMAGES_EV_MOUNTED,	/* text: the repository -> "Mounted from x/y" */
+	IMAGES_EV_PUSH_DIGEST,	/* id: tag, text: digest, total: manifest size
+				 * -> "latest: digest: sha256:... size: 527",
+				 * then Docker's aux line {Tag, Digest, Size} */
 };
 
 struct images_event {
@@ -234,6 +244,19 @@ struct images_commit_opts {
 int images_commit_start(struct images *im, const char *account,
     const struct images_commit_opts *o, images_event_fn *cb, void *arg,
     struct images_job **out, sdc_error_t *err);
+
+/* Push the account's images of repository `name` ("127.0.0.1:5000/x")
+ * to its registry: the one tagged `tag`, or every tag of it when tag is
+ * NULL or empty.  Only the account's own tags are pushed; none gives the
+ * error "An image does not exist locally with the tag: NAME" in the
+ * stream, after the "The push refers to repository" line, as Docker
+ * sends it.  Layers go up gzip-compressed (those the store keeps
+ * uncompressed are compressed once, deterministically, and the result
+ * kept beside the layer), the manifest as schema2 by tag; the pushed
+ * digest becomes a RepoDigest of the image. */
+int images_push_start(struct images *im, const char *account, const char *name,
+    const char *tag, const struct images_auth *auth, images_event_fn *cb,
+    void *arg, struct images_job **out, sdc_error_t *err);
 
 /* `docker login`: whether the registry named by server (an address as
  * the docker CLI sends it: "https://index.docker.io/v1/", "host:5000")

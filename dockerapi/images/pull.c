@@ -505,7 +505,7 @@ pull_run(struct images_job *job, sdc_error_t *err)
 {
 	struct pull *p = job->data;
 	struct registry_opts o = { p->mirror, &p->insecure, &p->allow_private,
-	    &p->auth, &job->cancel };
+	    &p->auth, &job->cancel, false, NULL };
 
 	if (registry_open(&p->reg, &p->ref, &o, err) < 0)
 		return -1;

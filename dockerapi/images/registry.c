@@ -53,6 +53,8 @@ struct registry {
 	struct images_auth auth;
 	atomic_int *cancel;
 	struct strv allowed;	/* hosts and nets that may be private */
+	bool push;		/* a push: tokens for pull,push */
+	struct strv mount_from;	/* repositories a push may mount from */
 	char *refused;		/* "host:port" addrcheck refused last */
 	pthread_mutex_t refused_lock;
 };
@@ -64,6 +66,8 @@ struct reg_resp {
 	char *www_auth;
 	char *content_type;
 	char *link;		/* a list's next page */
+	char *location;		/* an upload's next URL */
+	char *digest;		/* Docker-Content-Digest */
 	/* where a 2xx body goes */
 	struct buf *body;
 	size_t body_max;
@@ -83,7 +87,10 @@ reg_resp_free(struct reg_resp *rr)
 	free(rr->www_auth);
 	free(rr->content_type);
 	free(rr->link);
+	free(rr->location);
+	free(rr->digest);
 	rr->www_auth = rr->content_type = rr->link = NULL;
+	rr->location = rr->digest = NULL;
 }
 
 static bool
@@ -156,19 +163,22 @@ reg_refused(struct registry *r, sdc_error_t *err)
 	sdc_make_error_code(err, 403, "%s %s refused: %s is a loopback, "
 	    "link-local, private, unspecified, multicast or this host's own "
 	    "address, which registries are not reached at unless the operator "
-	    "allows it (REGISTRY_ALLOW_PRIVATE)", r->name != NULL ? "pull from" :
-	    "login to", r->display, host);
+	    "allows it (REGISTRY_ALLOW_PRIVATE)", r->push ? "push to" :
+	    r->name != NULL ? "pull from" : "login to", r->display, host);
 	free(host);
 	return -1;
 }
 
-/* One GET of url; fills rr.  -1 only for transport errors. */
+/* One request to url; fills rr.  extra: more "Name: value" headers
+ * (up to 3, NULL-terminated, or NULL).  -1 only for transport errors. */
 static int
-reg_get(struct registry *r, const char *url, const char *accept,
-    struct reg_resp *rr, sdc_error_t *err)
+reg_send(struct registry *r, const char *method, const char *url,
+    const char *accept, const char *const *extra, const void *body,
+    size_t body_len, struct reg_resp *rr, sdc_error_t *err)
 {
-	const char *headers[3] = { NULL, NULL, NULL };
-	struct fetch_request rq = { .url = url, .headers = headers,
+	const char *headers[7] = { NULL };
+	struct fetch_request rq = { .method = method, .url = url,
+		.headers = headers, .body = body, .body_len = body_len,
 		.sink = reg_sink, .sink_arg = rr, .progress = reg_progress,
 		.progress_arg = rr };
 	struct fetch_response hr;
@@ -179,6 +189,8 @@ reg_get(struct registry *r, const char *url, const char *accept,
 		headers[n++] = accept;
 	if (r->authz != NULL)
 		headers[n++] = r->authz;
+	for (size_t i = 0; extra != NULL && extra[i] != NULL && n < 6; i++)
+		headers[n++] = extra[i];
 	rr->cancel = r->cancel;
 	rr->failed = false;
 	rr->hr = &hr;
@@ -204,8 +216,18 @@ reg_get(struct registry *r, const char *url, const char *accept,
 	reg_keep_header(&rr->www_auth, &hr, "WWW-Authenticate");
 	reg_keep_header(&rr->content_type, &hr, "Content-Type");
 	reg_keep_header(&rr->link, &hr, "Link");
+	reg_keep_header(&rr->location, &hr, "Location");
+	reg_keep_header(&rr->digest, &hr, "Docker-Content-Digest");
 	fetch_response_free(&hr);
 	return 0;
+}
+
+/* One GET of url; fills rr.  -1 only for transport errors. */
+static int
+reg_get(struct registry *r, const char *url, const char *accept,
+    struct reg_resp *rr, sdc_error_t *err)
+{
+	return reg_send(r, NULL, url, accept, NULL, NULL, 0, rr, err);
 }
 
 /* Access refused, in Docker's words for a login, a pull with credentials
@@ -217,6 +239,11 @@ reg_denied(struct registry *r, const char *why, sdc_error_t *err)
 	if (r->name == NULL)
 		return sdc_make_error_code(err, 401, "Get \"%s/v2/\": "
 		    "unauthorized: %s", r->base, why);
+	if (r->push)
+		return sdc_make_error_code(err, 401, "unauthorized: %s",
+		    r->auth.username == NULL && r->auth.identitytoken == NULL &&
+		    r->auth.registrytoken == NULL ? "authentication required" :
+		    why);
 	if (r->auth.username == NULL && r->auth.identitytoken == NULL)
 		return sdc_make_error_code(err, 404, "pull access denied for %s, "
 		    "repository does not exist or may require 'docker login'",
@@ -252,7 +279,8 @@ reg_token(struct registry *r, const struct auth_challenge *ch, sdc_error_t *err)
 		    "token but names no realm");
 	svc = fetch_escape(ch->service ? ch->service : "");
 	if (r->name != NULL) {
-		xasprintf(&scope, "repository:%s:pull", r->name);
+		xasprintf(&scope, "repository:%s:%s", r->name,
+		    r->push ? "pull,push" : "pull");
 		scope_param = fetch_escape(scope);
 	}
 	xasprintf(&url, "%s%sservice=%s%s%s", ch->realm,
@@ -262,6 +290,17 @@ reg_token(struct registry *r, const struct auth_challenge *ch, sdc_error_t *err)
 	free(scope_param);
 	free(scope);
 	free(svc);
+	/* the repositories a push may mount blobs from: pull on each */
+	for (size_t i = 0; i < r->mount_from.n; i++) {
+		char *u;
+		xasprintf(&scope, "repository:%s:pull", r->mount_from.v[i]);
+		scope_param = fetch_escape(scope);
+		xasprintf(&u, "%s&scope=%s", url, scope_param);
+		free(url);
+		url = u;
+		free(scope_param);
+		free(scope);
+	}
 	if (r->auth.identitytoken != NULL)
 		reg_authz_basic(r, "<token>", r->auth.identitytoken);
 	else if (r->auth.username != NULL)
@@ -322,16 +361,21 @@ reg_authenticate(struct registry *r, const char *www_auth, sdc_error_t *err)
 	return rc;
 }
 
-/* GET base + path, answering one 401 with authentication. */
+/* A request to base + path (or to path, a full URL), answering one 401
+ * with authentication. */
 static int
-reg_get_authed(struct registry *r, const char *path, const char *accept,
-    struct reg_resp *rr, sdc_error_t *err)
+reg_send_authed(struct registry *r, const char *method, const char *path,
+    const char *accept, const char *const *extra, const void *body,
+    size_t body_len, struct reg_resp *rr, sdc_error_t *err)
 {
 	char *url;
 	int rc;
 
-	xasprintf(&url, "%s%s", r->base, path);
-	rc = reg_get(r, url, accept, rr, err);
+	if (strncmp(path, "http://", 7) == 0 || strncmp(path, "https://", 8) == 0)
+		url = xstrdup(path);
+	else
+		xasprintf(&url, "%s%s", r->base, path);
+	rc = reg_send(r, method, url, accept, extra, body, body_len, rr, err);
 	if (rc == 0 && rr->status == 401) {
 		char *www = rr->www_auth ? xstrdup(rr->www_auth) : NULL;
 		bool had = r->authz != NULL && r->auth.registrytoken == NULL &&
@@ -344,7 +388,8 @@ reg_get_authed(struct registry *r, const char *path, const char *accept,
 		free(www);
 		/* the 401's body went to errbody, never to the sink */
 		if (rc == 0 && !had)
-			rc = reg_get(r, url, accept, rr, err);
+			rc = reg_send(r, method, url, accept, extra, body,
+			    body_len, rr, err);
 		else if (rc == 0)
 			rr->status = 401;
 	}
@@ -352,9 +397,18 @@ reg_get_authed(struct registry *r, const char *path, const char *accept,
 	return rc;
 }
 
-/* The registry's {"errors":[{"code","message"}]} as "code: message". */
+static int
+reg_get_authed(struct registry *r, const char *path, const char *accept,
+    struct reg_resp *rr, sdc_error_t *err)
+{
+	return reg_send_authed(r, NULL, path, accept, NULL, NULL, 0, rr, err);
+}
+
+/* The registry's {"errors":[{"code","message"}]}: the messages, or
+ * (coded) each as Docker prints them for a push, the code in lower case
+ * then the message ("unauthorized: authentication required"). */
 static char *
-reg_errors_text(const struct buf *body)
+reg_errors_text(const struct buf *body, bool coded)
 {
 	json_t *o, *errs, *e;
 	struct buf out = BUF_INIT;
@@ -369,7 +423,14 @@ reg_errors_text(const struct buf *body)
 		const char *code = json_str(e, "code", "");
 		if (out.len > 0)
 			buf_puts(&out, "; ");
-		buf_printf(&out, "%s", *m ? m : code);
+		if (!coded) {
+			buf_printf(&out, "%s", *m ? m : code);
+			continue;
+		}
+		for (const char *c = code; *c != '\0'; c++)
+			buf_putc(&out, (char)(*c >= 'A' && *c <= 'Z' ? *c + 32 :
+			    *c == '_' ? ' ' : *c));
+		buf_printf(&out, "%s%s", *code ? ": " : "", m);
 	}
 	json_decref(o);
 	return out.len > 0 ? buf_detach(&out, NULL) : NULL;
@@ -391,9 +452,21 @@ static int
 reg_status_error(struct registry *r, struct reg_resp *rr, const char *what,
     sdc_error_t *err)
 {
-	char *text = reg_errors_text(&rr->errbody);
+	char *text;
 	int rc;
 
+	if (r->push) {
+		text = reg_errors_text(&rr->errbody, true);
+		rc = sdc_make_error_code(err, rr->status == 401 ||
+		    rr->status == 403 ? 401 : rr->status == 404 ? 404 : 500,
+		    "%s", text != NULL ? text : rr->status == 401 ?
+		    "unauthorized: authentication required" : rr->status == 403 ?
+		    "denied: requested access to the resource is denied" :
+		    "unknown error");
+		free(text);
+		return rc;
+	}
+	text = reg_errors_text(&rr->errbody, false);
 	if (rr->status == 404 && reg_errors_has(&rr->errbody, "MANIFEST_UNKNOWN"))
 		rc = sdc_make_error_code(err, 404, "manifest for %s not found: "
 		    "manifest unknown: %s", what, text ? text : "manifest unknown");
@@ -512,6 +585,9 @@ reg_new(const char *domain, const struct registry_opts *opts,
 
 	*host = domain;
 	r->cancel = opts->cancel;
+	r->push = opts->push;
+	if (opts->mount_from != NULL)
+		strv_copy(&r->mount_from, opts->mount_from);
 	pthread_mutex_init(&r->refused_lock, NULL);
 	images_auth_copy(&r->auth, opts->auth);
 	if (opts->insecure != NULL)
@@ -585,6 +661,8 @@ registry_dup(const struct registry *src)
 	r->authz = src->authz ? xstrdup(src->authz) : NULL;
 	r->verify = src->verify;
 	r->cancel = src->cancel;
+	r->push = src->push;
+	strv_copy(&r->mount_from, &src->mount_from);
 	images_auth_copy(&r->auth, &src->auth);
 	return r;
 }
@@ -601,6 +679,7 @@ registry_close(struct registry *r)
 	free(r->authz);
 	images_auth_free(&r->auth);
 	strv_free(&r->allowed);
+	strv_free(&r->mount_from);
 	free(r->refused);
 	pthread_mutex_destroy(&r->refused_lock);
 	free(r);
@@ -754,6 +833,198 @@ registry_blob_fetch(struct registry *r, struct images *im, const char *digest,
 		rc = blob_writer_verify(w, digest, size, NULL, err);
 	else
 		blob_writer_abort(w);
+	free(path);
+	reg_resp_free(&rr);
+	return rc;
+}
+
+/* ---- push ---- */
+
+int
+registry_blob_exists(struct registry *r, const char *digest, sdc_error_t *err)
+{
+	struct reg_resp rr = { 0 };
+	char *path;
+	int rc;
+
+	xasprintf(&path, "/v2/%s/blobs/%s", r->name, digest);
+	rc = reg_send_authed(r, "HEAD", path, NULL, NULL, NULL, 0, &rr, err);
+	if (rc == 0 && rr.status == 200)
+		rc = 1;
+	else if (rc == 0 && rr.status != 404)
+		rc = reg_status_error(r, &rr, digest, err);
+	free(path);
+	reg_resp_free(&rr);
+	return rc;
+}
+
+/* An upload's Location, absolute, with `query` added ("digest=..."). */
+static char *
+reg_upload_url(struct registry *r, const char *location, const char *query)
+{
+	char *url;
+
+	if (location[0] == '/')
+		xasprintf(&url, "%s%s%s%s", r->base, location, query == NULL ? "" :
+		    strchr(location, '?') ? "&" : "?", query ? query : "");
+	else
+		xasprintf(&url, "%s%s%s", location, query == NULL ? "" :
+		    strchr(location, '?') ? "&" : "?", query ? query : "");
+	return url;
+}
+
+/* POST /blobs/uploads/ (a mount when from is given): 1 mounted (201),
+ * 0 an upload started (*location set). */
+static int
+reg_upload_start(struct registry *r, const char *digest, const char *from,
+    char **location, sdc_error_t *err)
+{
+	struct reg_resp rr = { 0 };
+	char *path, *d = NULL, *f = NULL;
+	int rc;
+
+	if (from != NULL) {
+		d = fetch_escape(digest);
+		f = fetch_escape(from);
+		xasprintf(&path, "/v2/%s/blobs/uploads/?mount=%s&from=%s",
+		    r->name, d, f);
+	} else
+		xasprintf(&path, "/v2/%s/blobs/uploads/", r->name);
+	rc = reg_send_authed(r, "POST", path, NULL, NULL, "", 0, &rr, err);
+	if (rc == 0 && rr.status == 201 && from != NULL)
+		rc = 1;
+	else if (rc == 0 && rr.status == 202 && rr.location != NULL) {
+		*location = rr.location;
+		rr.location = NULL;
+	} else if (rc == 0)
+		rc = reg_status_error(r, &rr, digest, err);
+	free(d);
+	free(f);
+	free(path);
+	reg_resp_free(&rr);
+	return rc;
+}
+
+static void
+reg_upload_cancel(struct registry *r, const char *location)
+{
+	struct reg_resp rr = { 0 };
+	sdc_error_t err = NULL;
+	char *url = reg_upload_url(r, location, NULL);
+
+	reg_send(r, "DELETE", url, NULL, NULL, NULL, 0, &rr, &err);
+	sdc_error_release(&err);
+	reg_resp_free(&rr);
+	free(url);
+}
+
+int
+registry_blob_mount(struct registry *r, const char *digest, const char *from,
+    sdc_error_t *err)
+{
+	char *location = NULL;
+	int rc = reg_upload_start(r, digest, from, &location, err);
+
+	if (rc == 0 && location != NULL)
+		reg_upload_cancel(r, location);	/* the registry would not */
+	free(location);
+	if (rc < 0) {
+		sdc_error_release(err);
+		return 0;	/* a refused mount is an upload */
+	}
+	return rc;
+}
+
+int
+registry_blob_upload(struct registry *r, const char *digest, int64_t size,
+    registry_read_fn *read, void *rarg, size_t chunk,
+    registry_progress_fn *progress, void *parg, sdc_error_t *err)
+{
+	struct reg_resp rr = { 0 };
+	char *location = NULL, *url, *q, *d, *data = NULL;
+	char range[80];
+	const char *extra[3] = { range,
+	    "Content-Type: application/octet-stream", NULL };
+	int64_t sent = 0;
+	ssize_t n = 0;
+	int rc;
+
+	if (reg_upload_start(r, digest, NULL, &location, err) < 0)
+		return -1;
+	data = xmalloc(chunk);
+	d = fetch_escape(digest);
+	xasprintf(&q, "digest=%s", d);
+	free(d);
+	rc = 0;
+	for (;;) {
+		n = read(rarg, data, chunk, err);
+		if (n < 0) {
+			rc = -1;
+			break;
+		}
+		if (sent == 0 && (int64_t)n == size)
+			break;		/* all of it in one chunk: one PUT */
+		if (n == 0)
+			break;
+		snprintf(range, sizeof range, "Content-Range: %lld-%lld",
+		    (long long)sent, (long long)(sent + n - 1));
+		url = reg_upload_url(r, location, NULL);
+		rc = reg_send(r, "PATCH", url, NULL, extra, data, (size_t)n,
+		    &rr, err);
+		free(url);
+		if (rc == 0 && rr.status != 202)
+			rc = reg_status_error(r, &rr, digest, err);
+		if (rc == 0 && rr.location != NULL) {
+			free(location);
+			location = rr.location;
+			rr.location = NULL;
+		}
+		reg_resp_free(&rr);
+		if (rc < 0)
+			break;
+		sent += n;
+		n = 0;
+		if (progress != NULL)
+			progress(parg, sent, size);
+	}
+	if (rc == 0) {
+		/* the last bytes, or all of them, with the digest */
+		url = reg_upload_url(r, location, q);
+		extra[0] = "Content-Type: application/octet-stream";
+		extra[1] = NULL;
+		rc = reg_send(r, "PUT", url, NULL, extra, data, (size_t)n,
+		    &rr, err);
+		free(url);
+		if (rc == 0 && rr.status != 201)
+			rc = reg_status_error(r, &rr, digest, err);
+		if (rc == 0 && progress != NULL)
+			progress(parg, size, size);
+		reg_resp_free(&rr);
+	}
+	if (rc < 0)
+		reg_upload_cancel(r, location);
+	free(q);
+	free(data);
+	free(location);
+	return rc;
+}
+
+int
+registry_manifest_put(struct registry *r, const char *tag,
+    const char *media_type, const void *body, size_t len, sdc_error_t *err)
+{
+	struct reg_resp rr = { 0 };
+	char *path, *ct;
+	const char *extra[2] = { NULL, NULL };
+	int rc;
+
+	xasprintf(&path, "/v2/%s/manifests/%s", r->name, tag);
+	xasprintf(&ct, "Content-Type: %s", media_type);
+	extra[0] = ct;
+	rc = reg_send_authed(r, "PUT", path, NULL, extra, body, len, &rr, err);
+	if (rc == 0 && rr.status != 201 && rr.status != 200)
+		rc = reg_status_error(r, &rr, tag, err);
+	free(ct);
 	free(path);
 	reg_resp_free(&rr);
 	return rc;

@@ -64,14 +64,17 @@ def oci_add_layer(src, workdir, name, files):
 class Registry:
     """Debian's docker-registry on 127.0.0.1, data under a temp dir."""
 
-    def __init__(self, workdir):
+    def __init__(self, workdir, auth=None):
+        """auth(dir): the config's "auth:" section, made in the registry's
+        dir, or None for an open registry."""
         self.dir = tempfile.mkdtemp(prefix="reg.", dir=workdir)
         self.port = sdctest.free_port()
         self.addr = "127.0.0.1:%d" % self.port
         with open(os.path.join(self.dir, "config.yml"), "w") as f:
             f.write("version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n"
                     "    rootdirectory: %s/data\n  delete:\n    enabled: true\n"
-                    "http:\n  addr: %s\n" % (self.dir, self.addr))
+                    "%shttp:\n  addr: %s\n" % (self.dir, auth(self.dir) if auth else "",
+                                                self.addr))
         log = open(os.path.join(self.dir, "log"), "wb")
         self.proc = subprocess.Popen(["docker-registry", "serve",
                                       os.path.join(self.dir, "config.yml")],

@@ -172,6 +172,28 @@ test_events_json(void **state)
 }
 
 static void
+test_push_events_json(void **state)
+{
+	(void)state;
+	check_event(IMAGES_EV_PUSH_REFERS, NULL, "127.0.0.1:5000/x", 0, 0,
+	    "{\"status\":\"The push refers to repository [127.0.0.1:5000/x]\"}");
+	check_event(IMAGES_EV_PREPARING, "a1b2c3d4e5f6", NULL, 0, 0,
+	    "{\"status\":\"Preparing\",\"progressDetail\":{},\"id\":\"a1b2c3d4e5f6\"}");
+	check_event(IMAGES_EV_PUSHING, "x", NULL, 1500000, 3000000,
+	    "{\"status\":\"Pushing\",\"progressDetail\":{\"current\":1500000,"
+	    "\"total\":3000000},\"progress\":\"[=========================>"
+	    "                         ]    1.5MB/3MB\",\"id\":\"x\"}");
+	check_event(IMAGES_EV_PUSHED, "x", NULL, 0, 0,
+	    "{\"status\":\"Pushed\",\"progressDetail\":{},\"id\":\"x\"}");
+	check_event(IMAGES_EV_LAYER_EXISTS, "x", NULL, 0, 0,
+	    "{\"status\":\"Layer already exists\",\"progressDetail\":{},\"id\":\"x\"}");
+	check_event(IMAGES_EV_MOUNTED, "x", "alice/bb", 0, 0,
+	    "{\"status\":\"Mounted from alice/bb\",\"progressDetail\":{},\"id\":\"x\"}");
+	check_event(IMAGES_EV_PUSH_DIGEST, "latest", D64, 0, 527,
+	    "{\"status\":\"latest: digest: " D64 " size: 527\"}");
+}
+
+static void
 test_error_json(void **state)
 {
 	json_t *j = images_error_json("boom");
@@ -449,6 +471,7 @@ main(void)
 		cmocka_unit_test(test_refs_invalid),
 		cmocka_unit_test(test_refs_familiar_repo),
 		cmocka_unit_test(test_events_json),
+		cmocka_unit_test(test_push_events_json),
 		cmocka_unit_test(test_error_json),
 		cmocka_unit_test(test_auth_header),
 		cmocka_unit_test(test_auth_challenge),
