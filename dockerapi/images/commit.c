@@ -126,7 +126,7 @@ commit_run(struct images_job *job, sdc_error_t *err)
 	img->layers[cm->nlayers].blob_size = -1;
 	img->layers[cm->nlayers].size = size;
 	if (cm->repo_tag != NULL)
-		strv_push(&img->tags, cm->repo_tag);
+		strvec_push(&img->tags, cm->repo_tag);
 	return 0;
 }
 

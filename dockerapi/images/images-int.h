@@ -22,19 +22,9 @@
 #include "buf.h"
 #include "fsutil.h"
 #include "images.h"
+#include "strvec.h"
 
-/* ---- util.c: string vectors, digests, paths ---- */
-
-struct strv {
-	char **v;
-	size_t n, cap;
-};
-
-void strv_push(struct strv *sv, const char *s);
-/* Appends every string of src to dst. */
-void strv_copy(struct strv *dst, const struct strv *src);
-bool strv_has(const struct strv *sv, const char *s);
-void strv_free(struct strv *sv);
+/* ---- util.c: digests, paths ---- */
 
 #define DIGEST_HEX 64
 /* "sha256:<64 lower hex>" */
@@ -75,11 +65,11 @@ struct images {
 	char *layerdir;		/* root/layers */
 	char *tmpdir;		/* root/tmp */
 	char *mirror;
-	struct strv insecure;
-	struct strv allow_private;	/* REGISTRY_ALLOW_PRIVATE */
+	struct strvec insecure;
+	struct strvec allow_private;	/* REGISTRY_ALLOW_PRIVATE */
 	int max_downloads;
 	pthread_mutex_t pin_lock;
-	struct strv pins;	/* digests, one entry per pin (a multiset) */
+	struct strvec pins;	/* digests, one entry per pin (a multiset) */
 	int jobs;
 	images_quota_fn *quota_fn;	/* quota.c */
 	void *quota_arg;
@@ -184,7 +174,7 @@ struct tarsplit {
 	size_t files;
 	uint64_t total;
 	bool invalid;
-	struct strv names;
+	struct strvec names;
 };
 
 void tarsplit_init(struct tarsplit *ts);
@@ -213,7 +203,7 @@ struct job_image {
 	char *config;		/* the config JSON as stored */
 	struct job_layer *layers;
 	size_t nlayers;
-	struct strv tags;	/* normalised "repo:tag" */
+	struct strvec tags;	/* normalised "repo:tag" */
 	char *repo;		/* for a digest reference: the repo */
 	char *digest;		/* manifest digest (RepoDigests) or NULL */
 	bool up_to_date;	/* set by commit */
@@ -241,10 +231,10 @@ struct images_job {
 	void *data;
 	struct job_image *images;
 	size_t nimages;
-	struct strv pins;	/* held until free */
-	struct strv new_blobs;	/* created by this job: removed on failure */
-	struct strv new_layers;
-	struct strv proved;	/* diff ids whose bytes this job hashed */
+	struct strvec pins;	/* held until free */
+	struct strvec new_blobs;	/* created by this job: removed on failure */
+	struct strvec new_layers;
+	struct strvec proved;	/* diff ids whose bytes this job hashed */
 	pthread_mutex_t rec_lock;	/* guards pins, new_* and proved (layer threads) */
 	struct images_budget budget;	/* the account's image-bytes quota */
 };
@@ -293,18 +283,18 @@ bool addrcheck_private(const struct sockaddr *sa);
 /* 0 when sa (an address of host, port) is public and not this host's,
  * or the host is allowed by an entry ("host", "host:port", "net/bits");
  * else -1. */
-int addrcheck_allowed(const struct strv *allowed, const char *host, int port,
+int addrcheck_allowed(const struct strvec *allowed, const char *host, int port,
     const struct sockaddr *sa);
 /* Add the "host[:port]" of a URL to allowed. */
-void addrcheck_allow_url(struct strv *allowed, const char *url);
+void addrcheck_allow_url(struct strvec *allowed, const char *url);
 
 /* ---- registry.c: the v2 client ---- */
 
 struct registry;
 struct registry_opts {
 	const char *mirror;
-	const struct strv *insecure;
-	const struct strv *allow_private;	/* beside mirror and insecure */
+	const struct strvec *insecure;
+	const struct strvec *allow_private;	/* beside mirror and insecure */
 	const struct images_auth *auth;
 	atomic_int *cancel;
 };
@@ -323,7 +313,7 @@ int registry_manifest(struct registry *r, const char *ref, struct buf *body,
     char **media_type, char digest[72], sdc_error_t *err);
 /* Every tag of the repository (the registry's pages followed); 404 for
  * none. */
-int registry_tags(struct registry *r, struct strv *tags, sdc_error_t *err);
+int registry_tags(struct registry *r, struct strvec *tags, sdc_error_t *err);
 /* GET a small blob into memory, verified. */
 int registry_blob_mem(struct registry *r, const char *digest, int64_t size,
     struct buf *body, sdc_error_t *err);
@@ -357,9 +347,9 @@ void meta_close(struct images *im);
  * Every layer must be in `proved` (diff ids the job proved, may be NULL)
  * or among the account's earlier proofs: see proofs.c. */
 int meta_record_image(struct images *im, const char *account,
-    struct job_image *img, const struct strv *proved, sdc_error_t *err);
+    struct job_image *img, const struct strvec *proved, sdc_error_t *err);
 int meta_commit_image(struct images *im, const char *account,
-    struct job_image *img, const struct strv *proved, sdc_error_t *err);
+    struct job_image *img, const struct strvec *proved, sdc_error_t *err);
 bool meta_blob_used(struct images *im, const char *digest);
 bool meta_layer_used(struct images *im, const char *diff_id);
 /* Remove a blob / layer unless recorded or pinned (garbage collection). */
@@ -369,14 +359,14 @@ void meta_gc_layer(struct images *im, const char *diff_id);
 /* ---- proofs.c: the layers an account proved it has (owner thread) ---- */
 
 /* The account's proved diff ids / the ids of its images, appended. */
-int proofs_list(struct images *im, const char *account, struct strv *out,
+int proofs_list(struct images *im, const char *account, struct strvec *out,
     sdc_error_t *err);
 int proofs_owned_images(struct images *im, const char *account,
-    struct strv *out, sdc_error_t *err);
+    struct strvec *out, sdc_error_t *err);
 /* Refuses (400) an image with a layer neither in `proved` nor proved by
  * the account before; else records its layers as the account's. */
 int proofs_check_record(struct images *im, const char *account,
-    const struct job_image *img, const struct strv *proved, sdc_error_t *err);
+    const struct job_image *img, const struct strvec *proved, sdc_error_t *err);
 /* Drop the account's proofs of layers none of its images uses. */
 int proofs_forget_unused(struct images *im, const char *account,
     sdc_error_t *err);
@@ -389,7 +379,7 @@ int meta_image_get(struct images *im, const char *id, json_t **config,
 void job_layers_free(struct job_layer *l, size_t n);
 /* Every "repo:tag" (familiar) of an account pointing at id. */
 int meta_image_tags(struct images *im, const char *account, const char *id,
-    struct strv *tags, struct strv *digests, sdc_error_t *err);
+    struct strvec *tags, struct strvec *digests, sdc_error_t *err);
 
 /* ---- import.c ---- */
 

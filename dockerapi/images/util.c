@@ -1,6 +1,6 @@
 /*
- * util.c: the small helpers every file of the image layer needs: string
- * vectors, sha256 digests in Docker's "sha256:<hex>" spelling, and the
+ * util.c: the small helpers every file of the image layer needs: sha256
+ * digests in Docker's "sha256:<hex>" spelling, and the
  * filesystem chores (mkdir -p, rm -rf, temp names, atomic writes).
  *
  * rm_rf() walks with FTW_PHYS so it never follows a symlink out of the tree
@@ -19,43 +19,6 @@
 
 #include "images-int.h"
 #include "xalloc.h"
-
-void
-strv_push(struct strv *sv, const char *s)
-{
-	if (sv->n + 1 >= sv->cap) {
-		sv->cap = sv->cap ? 2 * sv->cap : 8;
-		sv->v = xrealloc(sv->v, sv->cap * sizeof *sv->v);
-	}
-	sv->v[sv->n++] = xstrdup(s);
-	sv->v[sv->n] = NULL;
-}
-
-void
-strv_copy(struct strv *dst, const struct strv *src)
-{
-	for (size_t i = 0; i < src->n; i++)
-		strv_push(dst, src->v[i]);
-}
-
-bool
-strv_has(const struct strv *sv, const char *s)
-{
-	for (size_t i = 0; i < sv->n; i++)
-		if (strcmp(sv->v[i], s) == 0)
-			return true;
-	return false;
-}
-
-void
-strv_free(struct strv *sv)
-{
-	for (size_t i = 0; i < sv->n; i++)
-		free(sv->v[i]);
-	free(sv->v);
-	sv->v = NULL;
-	sv->n = sv->cap = 0;
-}
 
 bool
 digest_valid(const char *d)
