@@ -25,6 +25,7 @@
 #include <jansson.h>
 
 #include "dockerapi.h"
+#include "strvec.h"
 #include "dockerapi/runtime/runtime.h"
 
 struct event;
@@ -132,7 +133,6 @@ char *ctr_name_generate(struct containers *cs, const char *account);
 bool ctr_name_valid(const char *name);
 /* A JSON array of strings as a NULL-terminated vector, and its free. */
 char **create_strv(const json_t *a);
-void create_strv_free(char **v);
 
 /* packages.c */
 struct package {
