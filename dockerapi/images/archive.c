@@ -143,7 +143,7 @@ static void
 load_progress(void *arg, int64_t cur, int64_t total)
 {
 	struct load_progress *lp = arg;
-	int64_t now = now_ms();
+	int64_t now = time_mono_ms();
 
 	if (now - lp->last < 100 && cur != total)
 		return;

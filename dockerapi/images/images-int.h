@@ -23,6 +23,7 @@
 #include "fsutil.h"
 #include "images.h"
 #include "strvec.h"
+#include "timeutil.h"
 
 /* ---- util.c: digests, paths ---- */
 
@@ -44,12 +45,6 @@ int rm_rf(const char *path, sdc_error_t *err);
 char *tmp_name(const char *dir, const char *prefix);
 /* Bytes of regular files below a folder (the unpacked size of a layer). */
 int64_t tree_size(const char *path);
-/* Milliseconds of CLOCK_MONOTONIC, for throttling progress. */
-int64_t now_ms(void);
-/* RFC 3339 with nanoseconds as Docker writes times, from unix seconds. */
-char *time_rfc3339(int64_t secs, long nsec);
-/* Parse an RFC 3339 time to unix seconds (0 when unparsable). */
-int64_t time_parse(const char *s);
 
 /* ---- refs.c ---- */
 

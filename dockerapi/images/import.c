@@ -308,11 +308,9 @@ import_config(struct import *ip, const char *diff)
 {
 	json_t *c = json_object(), *h = json_array(), *he = json_object();
 	json_t *rootfs = json_object(), *ids = json_array();
-	struct timespec ts;
-	char *now, *text;
+	char now[TIME_RFC3339_LEN], *text;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	now = time_rfc3339(ts.tv_sec, ts.tv_nsec);
+	time_rfc3339(now, sizeof now, time_now_ns(), 9);
 	json_object_set_new(c, "architecture", json_string("amd64"));
 	if (ip->message != NULL)
 		json_object_set_new(c, "comment", json_string(ip->message));
@@ -331,7 +329,6 @@ import_config(struct import *ip, const char *diff)
 	json_object_set_new(c, "rootfs", rootfs);
 	text = json_dumps(c, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(c);
-	free(now);
 	return text;
 }
 

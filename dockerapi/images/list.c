@@ -445,7 +445,7 @@ list_history_entry(const char *id, json_t *h, int64_t size)
 
 	json_object_set_new(o, "Comment", json_string(json_str(h, "comment", "")));
 	json_object_set_new(o, "Created",
-	    json_integer(time_parse(json_str(h, "created", NULL))));
+	    json_integer(time_rfc3339_secs(json_str(h, "created", NULL))));
 	json_object_set_new(o, "CreatedBy", json_string(json_str(h, "created_by", "")));
 	json_object_set_new(o, "Id", json_string(id));
 	json_object_set_new(o, "Size", json_integer(size));

@@ -173,7 +173,7 @@ meta_insert_image(struct images *im, struct job_image *img, sdc_error_t *err)
 
 	if (c == NULL)
 		return sdc_error_wrap(err, "image config");
-	created = time_parse(json_str(c, "created", NULL));
+	created = time_rfc3339_secs(json_str(c, "created", NULL));
 	json_decref(c);
 	for (size_t i = 0; i < img->nlayers; i++)
 		size += img->layers[i].size;

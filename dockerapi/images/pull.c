@@ -253,7 +253,7 @@ pull_fail(struct pull *p, sdc_error_t *err)
 static void
 pull_tick(struct pull_layer *pl, enum images_ev kind, int64_t cur, int64_t total)
 {
-	int64_t now = now_ms();
+	int64_t now = time_mono_ms();
 
 	if (cur == pl->last_cur || (now - pl->last_ms < PULL_TICK_MS && cur != total))
 		return;
