@@ -26,6 +26,7 @@
 
 #include "dockerapi.h"
 #include "strvec.h"
+#include "timeutil.h"
 #include "dockerapi/runtime/runtime.h"
 
 struct event;
@@ -123,8 +124,6 @@ json_t *ctr_labels(const struct ctr *c);
 /* A filter's values as an array (new reference, NULL if absent), from
  * either of Docker's encodings: {"k": ["v"]} or {"k": {"v": true}}. */
 json_t *ctr_filter_values(const json_t *filters, const char *key);
-void ctr_time_iso(char *out, size_t len, int64_t ns);
-void ctr_ts_iso(char *out, size_t len, const struct timespec *ts);
 
 /* container-create.c */
 int ctr_create(struct http_request *req, void *arg);

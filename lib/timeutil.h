@@ -12,12 +12,20 @@
 
 #include <stdint.h>
 #include <stddef.h>
+#include <time.h>
 
 #include "error.h"
 
 #define TIME_NS_PER_SEC 1000000000LL
 /* Enough for any time_rfc3339() answer. */
 #define TIME_RFC3339_LEN 40
+
+/* A struct timespec in nanoseconds. */
+static inline int64_t
+time_ts_ns(const struct timespec *ts)
+{
+	return (int64_t)ts->tv_sec * TIME_NS_PER_SEC + ts->tv_nsec;
+}
 
 /* Milliseconds of CLOCK_MONOTONIC. */
 int64_t time_mono_ms(void);
