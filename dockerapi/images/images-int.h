@@ -39,8 +39,6 @@ void digest_final(EVP_MD_CTX *md, char out[72]);
 /* Docker's short id: the first 12 hex of a digest, in out[13]. */
 void digest_short(const char *d, char out[13]);
 
-/* Remove a tree without following symlinks; missing is fine. */
-int rm_rf(const char *path, sdc_error_t *err);
 /* A fresh unique name under dir: "<dir>/<prefix>-<random>". */
 char *tmp_name(const char *dir, const char *prefix);
 /* Bytes of regular files below a folder (the unpacked size of a layer). */

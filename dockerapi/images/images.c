@@ -26,7 +26,7 @@ images_make_dirs(struct images *im, sdc_error_t *err)
 	if (mkdir_p(im->blobdir, 0700, err) < 0 || mkdir_p(im->layerdir, 0700, err) < 0)
 		return -1;
 	/* whatever a crash left in tmp/ is incomplete by construction */
-	rc = rm_rf(im->tmpdir, &e2);
+	rc = fs_rmtree(im->tmpdir, &e2);
 	sdc_error_release(&e2);
 	(void)rc;
 	return mkdir_p(im->tmpdir, 0700, err);

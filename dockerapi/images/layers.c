@@ -585,7 +585,7 @@ layer_publish(struct images *im, const char *tmp, const char *diff_id,
 	if (rename(tmp, dst) < 0) {
 		if (errno == EEXIST || errno == ENOTEMPTY) {
 			res->created = false;
-			rc = rm_rf(tmp, err);
+			rc = fs_rmtree(tmp, err);
 		} else
 			rc = sdc_make_error(err, errno, "storing layer %s", diff_id);
 	}
@@ -635,7 +635,7 @@ layers_unpack(struct images *im, const char *blob, const char *want_diff,
 	free(u);
 	if (rc < 0) {
 		sdc_error_t e2 = NULL;
-		rm_rf(tmp, &e2);
+		fs_rmtree(tmp, &e2);
 		sdc_error_release(&e2);
 	}
 	free(tmp);

@@ -348,7 +348,7 @@ meta_gc_layer(struct images *im, const char *diff_id)
 	if (!strvec_has(&im->pins, diff_id))
 		moved = rename(path, grave) == 0;
 	pthread_mutex_unlock(&im->pin_lock);
-	if (moved && rm_rf(grave, &err) < 0) {
+	if (moved && fs_rmtree(grave, &err) < 0) {
 		log_warn("images: %s", sdc_error_msg(err));
 		sdc_error_release(&err);
 	}

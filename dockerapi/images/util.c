@@ -1,10 +1,7 @@
 /*
  * util.c: the small helpers every file of the image layer needs: sha256
- * digests in Docker's "sha256:<hex>" spelling, and the
- * filesystem chores (mkdir -p, rm -rf, temp names, atomic writes).
- *
- * rm_rf() walks with FTW_PHYS so it never follows a symlink out of the tree
- * it is removing; layer dirs are full of symlinks that point anywhere.
+ * digests in Docker's "sha256:<hex>" spelling, temp names and tree sizes
+ * (trees are removed with lib's fs_rmtree()).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -71,33 +68,6 @@ digest_short(const char *d, char out[13])
 	snprintf(out, 13, "%s", hex);
 }
 
-
-static int
-rm_rf_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)ftw;
-	if (flag == FTW_DP)
-		return rmdir(path) < 0 && errno != ENOENT ? -1 : 0;
-	return unlink(path) < 0 && errno != ENOENT ? -1 : 0;
-}
-
-int
-rm_rf(const char *path, sdc_error_t *err)
-{
-	struct stat sb;
-
-	if (lstat(path, &sb) < 0)
-		return errno == ENOENT ? 0 : sdc_make_error(err, errno, "%s", path);
-	if (!S_ISDIR(sb.st_mode)) {
-		if (unlink(path) < 0 && errno != ENOENT)
-			return sdc_make_error(err, errno, "removing %s", path);
-		return 0;
-	}
-	if (nftw(path, rm_rf_one, 32, FTW_DEPTH | FTW_PHYS | FTW_MOUNT) < 0)
-		return sdc_make_error(err, errno, "removing %s", path);
-	return 0;
-}
 
 char *
 tmp_name(const char *dir, const char *prefix)

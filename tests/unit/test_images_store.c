@@ -70,7 +70,7 @@ teardown(void **state)
 
 	images_close(fx->im);
 	store_close(fx->st);
-	rm_rf(fx->dir, &err);
+	fs_rmtree(fx->dir, &err);
 	free(fx);
 	return 0;
 }
