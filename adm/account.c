@@ -94,7 +94,7 @@ adm_account_path(const char *login, const char *rest)
 /* Read the options every account change may take into body. */
 static int
 account_options(const struct adm_cmd_entry *self, struct adm_ctx *ctx, int argc,
-    char **argv, json_t *body, struct adm_strv *keys, int *ind)
+    char **argv, json_t *body, struct strvec *keys, int *ind)
 {
 	struct adm_opt_state st;
 	int c;
@@ -108,7 +108,7 @@ account_options(const struct adm_cmd_entry *self, struct adm_ctx *ctx, int argc,
 		case OPT_DISABLE: json_object_set_new(body, "disabled", json_true()); break;
 		case OPT_ENABLE: json_object_set_new(body, "disabled", json_false()); break;
 		case OPT_ALLOWED_DCS: json_object_set_new(body, "allowed_dcs", split_dcs(st.arg)); break;
-		case OPT_KEY: adm_strv_add(keys, st.arg); break;
+		case OPT_KEY: strvec_push(keys, st.arg); break;
 		case OPT_JSON: ctx->json = true; break;
 		default: return -1;
 		}
@@ -122,7 +122,7 @@ account_create_exec(const struct adm_cmd_entry *self, struct adm_ctx *ctx,
     int argc, char **argv)
 {
 	json_t *body = json_object(), *acct;
-	struct adm_strv keys = { 0 };
+	struct strvec keys = { 0 };
 	sdc_error_t err = NULL;
 	int ind, rc = ADM_EXIT_OK;
 
@@ -162,7 +162,7 @@ account_create_exec(const struct adm_cmd_entry *self, struct adm_ctx *ctx,
 		account_print(ctx, acct);
 	json_decref(acct);
 out:
-	adm_strv_free(&keys);
+	strvec_clear(&keys);
 	json_decref(body);
 	return rc;
 }

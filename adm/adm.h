@@ -40,6 +40,7 @@
 #include <jansson.h>
 
 #include "error.h"
+#include "strvec.h"
 
 #define ADM_PROGRAM "sdcadm-docker"
 #define ADM_ZONES_DEFAULT "/zones"
@@ -67,12 +68,6 @@ struct adm_ctx {
 	FILE *out;		/* results (stdout; tests use a memstream) */
 };
 
-/* A growable list of strings, NULL-terminated (argv.c). */
-struct adm_strv {
-	char **v;
-	size_t n;
-	size_t cap;
-};
 
 struct adm_cmd_entry;
 
@@ -80,7 +75,7 @@ struct adm_cmd_entry;
  * holds the arguments before it.  Returns 0, or -1 with *err (errors are not
  * shown while completing). */
 typedef int (*adm_complete_fn)(const struct adm_ctx *ctx, int argc, char **argv,
-    const char *word, struct adm_strv *out, sdc_error_t *err);
+    const char *word, struct strvec *out, sdc_error_t *err);
 
 /* An entry's exec(): argv[0] is the entry's name, argv[1..] its arguments.
  * Returns an adm_exit. */
@@ -159,12 +154,12 @@ int adm_opt_next(struct adm_opt_state *st, int argc, char **argv);
  * argv[0..argc-1]: subcommand words, then an entry's flags, then its
  * `complete` hook.  Sorted, unique. */
 void adm_complete(const struct adm_ctx *ctx, int argc, char **argv,
-    const char *word, struct adm_strv *out);
+    const char *word, struct strvec *out);
 extern const struct adm_cmd_entry adm_cmd_complete_entry;
 
-/* argv.c: splitting lines into words; string lists. */
+/* argv.c: splitting lines into words. */
 struct adm_split {
-	struct adm_strv words;
+	struct strvec words;
 	bool open;		/* the last word runs to the end of the text */
 };
 /* Split like a shell: blanks separate words, '...' is literal, "..." allows
@@ -174,9 +169,6 @@ struct adm_split {
 int adm_argv_split(const char *line, bool partial, struct adm_split *out,
     sdc_error_t *err);
 void adm_split_free(struct adm_split *s);
-void adm_strv_add(struct adm_strv *sv, const char *s);
-void adm_strv_sort_unique(struct adm_strv *sv);
-void adm_strv_free(struct adm_strv *sv);
 
 /* units.c: sizes ("500k", "10M", "1G": powers of 1024; a bare number is
  * bytes) and ages ("30s", "30m", "12h", "7d", "2w"; a bare number is days). */
@@ -214,7 +206,7 @@ void adm_output_json(const struct adm_ctx *ctx, json_t *value);
 struct logs_tree {
 	char *path;		/* the zones root, as given */
 	int rootfd;		/* opened once; every lookup is relative to it */
-	struct adm_strv ids;	/* the container directory names */
+	struct strvec ids;	/* the container directory names */
 };
 /* A rotated log or the live log, as fstatat() saw it. */
 struct logs_file {
@@ -283,7 +275,7 @@ const char *adm_admin_path(const struct adm_ctx *ctx);
 char *adm_admin_escape(const char *s);
 /* Completion of account logins (first operand). */
 int adm_complete_logins(const struct adm_ctx *ctx, int argc, char **argv,
-    const char *word, struct adm_strv *out, sdc_error_t *err);
+    const char *word, struct strvec *out, sdc_error_t *err);
 
 /* account.c, key.c */
 /* Print the error as self's and release it; returns ADM_EXIT_FAIL. */

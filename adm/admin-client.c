@@ -88,7 +88,7 @@ adm_admin_escape(const char *s)
 
 int
 adm_complete_logins(const struct adm_ctx *ctx, int argc, char **argv,
-    const char *word, struct adm_strv *out, sdc_error_t *err)
+    const char *word, struct strvec *out, sdc_error_t *err)
 {
 	json_t *list, *a;
 	size_t i;
@@ -101,7 +101,7 @@ adm_complete_logins(const struct adm_ctx *ctx, int argc, char **argv,
 		const char *login = json_str(a, "login", "");
 
 		if (strncmp(login, word, strlen(word)) == 0)
-			adm_strv_add(out, login);
+			strvec_push(out, login);
 	}
 	json_decref(list);
 	return 0;

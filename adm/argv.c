@@ -1,5 +1,5 @@
 /*
- * argv.c: turning a line typed in the shell into argv, and string lists.
+ * argv.c: turning a line typed in the shell into argv.
  *
  * The shell hands the split words to the same adm_cmd_run() main uses, so
  * the quoting rules are the familiar POSIX-shell subset and nothing more:
@@ -16,56 +16,9 @@
 #include "xalloc.h"
 
 void
-adm_strv_add(struct adm_strv *sv, const char *s)
-{
-	if (sv->n + 2 > sv->cap) {
-		sv->cap = sv->cap ? sv->cap * 2 : 8;
-		sv->v = xrealloc(sv->v, sv->cap * sizeof *sv->v);
-	}
-	sv->v[sv->n++] = xstrdup(s);
-	sv->v[sv->n] = NULL;
-}
-
-static int
-strv_cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-void
-adm_strv_sort_unique(struct adm_strv *sv)
-{
-	size_t i, j;
-
-	if (sv->n == 0)
-		return;
-	qsort(sv->v, sv->n, sizeof *sv->v, strv_cmp);
-	for (i = 1, j = 1; i < sv->n; i++) {
-		if (strcmp(sv->v[i], sv->v[j - 1]) == 0)
-			free(sv->v[i]);
-		else
-			sv->v[j++] = sv->v[i];
-	}
-	sv->n = j;
-	sv->v[j] = NULL;
-}
-
-void
-adm_strv_free(struct adm_strv *sv)
-{
-	size_t i;
-
-	for (i = 0; i < sv->n; i++)
-		free(sv->v[i]);
-	free(sv->v);
-	sv->v = NULL;
-	sv->n = sv->cap = 0;
-}
-
-void
 adm_split_free(struct adm_split *s)
 {
-	adm_strv_free(&s->words);
+	strvec_clear(&s->words);
 	s->open = false;
 }
 
@@ -136,7 +89,7 @@ adm_argv_split(const char *line, bool partial, struct adm_split *out,
 			return sdc_make_error(err, 0, "unterminated %c quote",
 			    quote);
 		}
-		adm_strv_add(&out->words, buf_str(&w));
+		strvec_push(&out->words, buf_str(&w));
 		out->open = (*p == '\0');
 	}
 	buf_free(&w);

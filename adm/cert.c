@@ -77,7 +77,7 @@ static int
 cert_server_exec(const struct adm_cmd_entry *self, struct adm_ctx *ctx, int argc, char **argv)
 {
 	struct adm_opt_state st;
-	struct adm_strv sans = { 0 };
+	struct strvec sans = { 0 };
 	const char *cn = NULL, *out = NULL;
 	sdc_error_t err = NULL;
 	int c, days = CERTGEN_SERVER_DAYS, rc = ADM_EXIT_OK;
@@ -92,10 +92,10 @@ cert_server_exec(const struct adm_cmd_entry *self, struct adm_ctx *ctx, int argc
 			char *copy = xstrdup(st.arg), *save = NULL;
 
 			for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save))
-				adm_strv_add(&sans, t);
+				strvec_push(&sans, t);
 			free(copy);
 		} else if (c != OPT_DAYS || days_arg(self, st.arg, &days) != 0) {
-			adm_strv_free(&sans);
+			strvec_clear(&sans);
 			return ADM_EXIT_USAGE;
 		}
 	}
@@ -106,7 +106,7 @@ cert_server_exec(const struct adm_cmd_entry *self, struct adm_ctx *ctx, int argc
 		rc = adm_fail(self, &err);
 	else
 		fprintf(ctx->out, "wrote ca.pem, server-cert.pem and server-key.pem in %s\n", out);
-	adm_strv_free(&sans);
+	strvec_clear(&sans);
 	return rc;
 }
 

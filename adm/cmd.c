@@ -145,17 +145,17 @@ cmd_filter(struct cmd_cand *c, size_t n, size_t level, const char *typed)
 static void
 cmd_choices(struct cmd_cand *c, size_t n, size_t level, struct buf *b)
 {
-	struct adm_strv sv = { NULL, 0, 0 };
+	struct strvec sv = { NULL, 0, 0 };
 	size_t i;
 
 	for (i = 0; i < n; i++)
 		if (c[i].words.words.n > level &&
 		    !(c[i].entry->flags & ADM_CMD_HIDDEN))
-			adm_strv_add(&sv, c[i].words.words.v[level]);
-	adm_strv_sort_unique(&sv);
+			strvec_push(&sv, c[i].words.words.v[level]);
+	strvec_sort_unique(&sv);
 	for (i = 0; i < sv.n; i++)
 		buf_printf(b, "%s%s", i ? ", " : "", sv.v[i]);
-	adm_strv_free(&sv);
+	strvec_clear(&sv);
 }
 
 static bool

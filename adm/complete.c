@@ -16,7 +16,7 @@
 /* The next words of subcommand names after argv, when argv names no
  * subcommand yet. */
 static void
-complete_words(int argc, char **argv, const char *word, struct adm_strv *out)
+complete_words(int argc, char **argv, const char *word, struct strvec *out)
 {
 	const struct adm_cmd_entry *const *e;
 	const char *names[2];
@@ -35,7 +35,7 @@ complete_words(int argc, char **argv, const char *word, struct adm_strv *out)
 			adm_argv_split(names[k], false, &s, NULL);
 			if (s.words.n > (size_t)argc &&
 			    strncmp(s.words.v[argc], word, len) == 0)
-				adm_strv_add(out, s.words.v[argc]);
+				strvec_push(out, s.words.v[argc]);
 			adm_split_free(&s);
 		}
 	}
@@ -58,7 +58,7 @@ complete_option(const struct option *opts, const char *arg)
 }
 
 static void
-complete_flags(const struct option *opts, const char *word, struct adm_strv *out)
+complete_flags(const struct option *opts, const char *word, struct strvec *out)
 {
 	const struct option *o;
 	char flag[128];
@@ -66,7 +66,7 @@ complete_flags(const struct option *opts, const char *word, struct adm_strv *out
 	for (o = opts; o != NULL && o->name != NULL; o++) {
 		snprintf(flag, sizeof flag, "--%s", o->name);
 		if (strncmp(flag, word, strlen(word)) == 0)
-			adm_strv_add(out, flag);
+			strvec_push(out, flag);
 	}
 }
 
@@ -74,7 +74,7 @@ complete_flags(const struct option *opts, const char *word, struct adm_strv *out
  * takes a value. */
 static void
 complete_args(const struct adm_ctx *ctx, const struct adm_cmd_entry *entry,
-    int argc, char **argv, const char *word, struct adm_strv *out)
+    int argc, char **argv, const char *word, struct strvec *out)
 {
 	const struct option *prev;
 	sdc_error_t err = NULL;
@@ -92,7 +92,7 @@ complete_args(const struct adm_ctx *ctx, const struct adm_cmd_entry *entry,
 
 void
 adm_complete(const struct adm_ctx *ctx, int argc, char **argv,
-    const char *word, struct adm_strv *out)
+    const char *word, struct strvec *out)
 {
 	const struct adm_cmd_entry *entry;
 	sdc_error_t err = NULL;
@@ -104,7 +104,7 @@ adm_complete(const struct adm_ctx *ctx, int argc, char **argv,
 		complete_args(ctx, entry, argc - used, argv + used, word, out);
 	else if (entry == NULL)
 		complete_words(argc, argv, word, out);
-	adm_strv_sort_unique(out);
+	strvec_sort_unique(out);
 }
 
 /* _complete [--] WORD... PARTIAL: for the bash completion script. */
@@ -112,7 +112,7 @@ static int
 complete_exec(const struct adm_cmd_entry *self, struct adm_ctx *ctx, int argc,
     char **argv)
 {
-	struct adm_strv out = { NULL, 0, 0 };
+	struct strvec out = { NULL, 0, 0 };
 	size_t i;
 
 	argc--, argv++;
@@ -123,7 +123,7 @@ complete_exec(const struct adm_cmd_entry *self, struct adm_ctx *ctx, int argc,
 	adm_complete(ctx, argc - 1, argv, argv[argc - 1], &out);
 	for (i = 0; i < out.n; i++)
 		fprintf(ctx->out, "%s\n", out.v[i]);
-	adm_strv_free(&out);
+	strvec_clear(&out);
 	return ADM_EXIT_OK;
 }
 

@@ -335,7 +335,7 @@ container_kill_exec(const struct adm_cmd_entry *self, struct adm_ctx *ctx, int a
 /* Container ids for the shell's completion. */
 static int
 complete_ids(const struct adm_ctx *ctx, int argc, char **argv, const char *word,
-    struct adm_strv *out, sdc_error_t *err)
+    struct strvec *out, sdc_error_t *err)
 {
 	json_t *rows, *c;
 	size_t i;
@@ -348,7 +348,7 @@ complete_ids(const struct adm_ctx *ctx, int argc, char **argv, const char *word,
 		const char *id = json_str(c, "short_id", "");
 
 		if (strncmp(id, word, strlen(word)) == 0)
-			adm_strv_add(out, id);
+			strvec_push(out, id);
 	}
 	json_decref(rows);
 	return 0;

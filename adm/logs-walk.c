@@ -99,7 +99,7 @@ logs_walk_list(struct logs_tree *t, sdc_error_t *err)
 	DIR *dir;
 	int fd;
 
-	adm_strv_free(&t->ids);
+	strvec_clear(&t->ids);
 	if ((fd = dup(t->rootfd)) < 0 || (dir = fdopendir(fd)) == NULL) {
 		sdc_make_error(err, errno, "cannot read %s", t->path);
 		if (fd >= 0)
@@ -111,7 +111,7 @@ logs_walk_list(struct logs_tree *t, sdc_error_t *err)
 	while ((de = readdir(dir)) != NULL)
 		if (uuid_valid(de->d_name) &&
 		    (de->d_type == DT_DIR || de->d_type == DT_UNKNOWN))
-			adm_strv_add(&t->ids, de->d_name);
+			strvec_push(&t->ids, de->d_name);
 	closedir(dir);
 	if (t->ids.n > 0)
 		qsort(t->ids.v, t->ids.n, sizeof *t->ids.v, walk_cmp_ids);
@@ -126,7 +126,7 @@ logs_walk_close(struct logs_tree *t)
 	t->rootfd = -1;
 	free(t->path);
 	t->path = NULL;
-	adm_strv_free(&t->ids);
+	strvec_clear(&t->ids);
 }
 
 int

@@ -81,7 +81,7 @@ adm_shell_history_path(void)
 
 /* The words before the cursor, and the one being typed. */
 static void
-shell_candidates(struct shell *sh, const LineInfo *li, struct adm_strv *out,
+shell_candidates(struct shell *sh, const LineInfo *li, struct strvec *out,
     size_t *wordlen)
 {
 	static const char *const builtins[] = { "exit", "quit", NULL };
@@ -97,15 +97,15 @@ shell_candidates(struct shell *sh, const LineInfo *li, struct adm_strv *out,
 	adm_complete(&sh->ctx, argc, s.words.v, word, out);
 	for (i = 0; argc == 0 && builtins[i] != NULL; i++)
 		if (strncmp(builtins[i], word, strlen(word)) == 0)
-			adm_strv_add(out, builtins[i]);
-	adm_strv_sort_unique(out);
+			strvec_push(out, builtins[i]);
+	strvec_sort_unique(out);
 	*wordlen = strlen(word);
 	adm_split_free(&s);
 	free(text);
 }
 
 static size_t
-shell_common_prefix(const struct adm_strv *sv)
+shell_common_prefix(const struct strvec *sv)
 {
 	size_t i, n = strlen(sv->v[0]);
 
@@ -116,7 +116,7 @@ shell_common_prefix(const struct adm_strv *sv)
 }
 
 static void
-shell_list(const struct adm_strv *sv)
+shell_list(const struct strvec *sv)
 {
 	int width = adm_output_width(), col = 0, len;
 	size_t i;
@@ -139,7 +139,7 @@ shell_list(const struct adm_strv *sv)
 static unsigned char
 shell_complete(EditLine *el, int ch)
 {
-	struct adm_strv out = { NULL, 0, 0 };
+	struct strvec out = { NULL, 0, 0 };
 	struct shell *sh;
 	size_t wordlen, common;
 	unsigned char rc = CC_REFRESH;
@@ -149,7 +149,7 @@ shell_complete(EditLine *el, int ch)
 	el_get(el, EL_CLIENTDATA, &sh);
 	shell_candidates(sh, el_line(el), &out, &wordlen);
 	if (out.n == 0) {
-		adm_strv_free(&out);
+		strvec_clear(&out);
 		return CC_REFRESH_BEEP;
 	}
 	common = shell_common_prefix(&out);
@@ -163,7 +163,7 @@ shell_complete(EditLine *el, int ch)
 		shell_list(&out);
 		rc = CC_REDISPLAY;
 	}
-	adm_strv_free(&out);
+	strvec_clear(&out);
 	return rc;
 }
 

@@ -253,7 +253,7 @@ cp_stat_header(struct cpjob *j)
 			api_error_from(j->req, &err);
 		return -1;
 	}
-	ctr_ts_iso(mtime, sizeof mtime, &st.mtime);
+	time_rfc3339(mtime, sizeof mtime, time_ts_ns(&st.mtime), 9);
 	o = json_pack("{s:s,s:I,s:I,s:s,s:s}", "name", st.name, "size",
 	    (json_int_t)st.size, "mode", (json_int_t)st.mode, "mtime", mtime,
 	    "linkTarget", st.link_target);

@@ -257,14 +257,6 @@ create_strv(const json_t *a)
 	return v;
 }
 
-void
-create_strv_free(char **v)
-{
-	for (size_t i = 0; v != NULL && v[i] != NULL; i++)
-		free(v[i]);
-	free(v);
-}
-
 static void
 create_ctx_free(struct create_ctx *x)
 {
@@ -273,9 +265,9 @@ create_ctx_free(struct create_ctx *x)
 	json_decref(x->diff_ids);
 	package_clear(&x->pkg);
 	options_clear(&x->opts);
-	create_strv_free(x->layers);
-	create_strv_free(x->argv);
-	create_strv_free(x->env);
+	strvec_array_free(x->layers);
+	strvec_array_free(x->argv);
+	strvec_array_free(x->env);
 	cvol_free(&x->vols);
 	ctr_free(x->c);
 }
@@ -478,7 +470,7 @@ create_make(struct create_ctx *x, sdc_error_t *err)
 	hook = ctrnet_hook(cs, c);
 	spec.create_hook = (const char *const *)hook;
 	rc = rt_create(&cs->rt, &spec, err);
-	create_strv_free(hook);
+	strvec_array_free(hook);
 	if (rc < 0) {
 		free(netns);
 		if ((*err)->code == 0)

@@ -328,8 +328,8 @@ inspect_state(const struct ctr *c)
 {
 	char started[48], finished[48];
 
-	ctr_ts_iso(started, sizeof started, &c->st.started_at);
-	ctr_ts_iso(finished, sizeof finished, &c->st.finished_at);
+	time_rfc3339(started, sizeof started, time_ts_ns(&c->st.started_at), 9);
+	time_rfc3339(finished, sizeof finished, time_ts_ns(&c->st.finished_at), 9);
 	return json_pack("{s:s,s:b,s:b,s:b,s:b,s:b,s:i,s:i,s:s,s:s,s:s}",
 	    "Status", ctr_status_word(c),
 	    "Running", ctr_running(c) || ctr_restarting(c),
@@ -363,7 +363,7 @@ ctr_inspect_json(struct containers *cs, const struct ctr *c, int minor)
 	char created[48], *dir, *log;
 	json_t *j;
 
-	ctr_time_iso(created, sizeof created, c->created);
+	time_rfc3339(created, sizeof created, c->created, 9);
 	xasprintf(&dir, "%s/%s", cs->zones, c->uuid);
 	xasprintf(&log, "%s/logs/stdio.log", dir);
 	j = json_pack("{s:s,s:s,s:O,s:O,s:o,s:s,s:s,s:s,s:s,s:s,s:s,s:i,"

@@ -107,7 +107,7 @@ ctr_start_one(struct containers *cs, struct ctr *c, sdc_error_t *err)
 {
 	struct rt_start_opts opts = { .attach = true };
 	struct logconfig lc;
-	struct strv ship;
+	struct strvec ship;
 	int rc;
 
 	logconfig_of(c, &lc);
@@ -120,7 +120,7 @@ ctr_start_one(struct containers *cs, struct ctr *c, sdc_error_t *err)
 		return -1;
 	opts.log_args = ship.v;
 	rc = ops_start_with(cs, c, &opts, err);
-	strv_free(&ship);
+	strvec_clear(&ship);
 	return rc;
 }
 

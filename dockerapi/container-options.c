@@ -1433,10 +1433,10 @@ options_clear(struct ctr_opts *o)
 {
 	size_t i;
 
-	create_strv_free(o->caps);
-	create_strv_free(o->group_add);
-	create_strv_free(o->sysctls);
-	create_strv_free(o->extra_hosts);
+	strvec_array_free(o->caps);
+	strvec_array_free(o->group_add);
+	strvec_array_free(o->sysctls);
+	strvec_array_free(o->extra_hosts);
 	for (i = 0; o->tmpfs != NULL && i < o->ntmpfs; i++) {
 		free((char *)o->tmpfs[i].destination);
 		free((char *)o->tmpfs[i].options);

@@ -99,29 +99,6 @@ ctr_filter_values(const json_t *filters, const char *key)
 	return a;
 }
 
-void
-ctr_ts_iso(char *out, size_t len, const struct timespec *ts)
-{
-	struct tm tm;
-	char date[32];
-
-	if (ts->tv_sec == 0 && ts->tv_nsec == 0) {
-		snprintf(out, len, "0001-01-01T00:00:00Z");
-		return;
-	}
-	gmtime_r(&ts->tv_sec, &tm);
-	strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(out, len, "%s.%09ldZ", date, (long)ts->tv_nsec);
-}
-
-void
-ctr_time_iso(char *out, size_t len, int64_t ns)
-{
-	struct timespec ts = { (time_t)(ns / 1000000000), (long)(ns % 1000000000) };
-
-	ctr_ts_iso(out, len, &ts);
-}
-
 int
 ctr_rt_error(struct containers *cs, const struct ctr *c, sdc_error_t *err)
 {

@@ -25,6 +25,8 @@
 #include <jansson.h>
 
 #include "dockerapi.h"
+#include "strvec.h"
+#include "timeutil.h"
 #include "dockerapi/runtime/runtime.h"
 
 struct event;
@@ -125,8 +127,6 @@ json_t *ctr_labels(const struct ctr *c);
 /* A filter's values as an array (new reference, NULL if absent), from
  * either of Docker's encodings: {"k": ["v"]} or {"k": {"v": true}}. */
 json_t *ctr_filter_values(const json_t *filters, const char *key);
-void ctr_time_iso(char *out, size_t len, int64_t ns);
-void ctr_ts_iso(char *out, size_t len, const struct timespec *ts);
 
 /* container-create.c */
 int ctr_create(struct http_request *req, void *arg);
@@ -135,7 +135,6 @@ char *ctr_name_generate(struct containers *cs, const char *account);
 bool ctr_name_valid(const char *name);
 /* A JSON array of strings as a NULL-terminated vector, and its free. */
 char **create_strv(const json_t *a);
-void create_strv_free(char **v);
 
 /* packages.c */
 struct package {
@@ -210,10 +209,10 @@ void logconfig_init(struct dockerapi *d);
  * options (account NULL: container networks are judged at start); at
  * start, the monitor's arguments (none for the other drivers), the
  * address resolved and judged. */
-struct strv;
+struct strvec;
 int logship_check(struct dockerapi *d, const char *account,
     const char *driver, const json_t *opts, sdc_error_t *err);
-int logship_args(struct dockerapi *d, const struct ctr *c, struct strv *out,
+int logship_args(struct dockerapi *d, const struct ctr *c, struct strvec *out,
     sdc_error_t *err);
 
 /* container-watch.c: the watcher, exits, waits */

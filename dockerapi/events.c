@@ -243,16 +243,14 @@ events_container(struct containers *cs, const struct ctr *c,
 
 /* --- GET /events --- */
 
-/* Seconds, maybe fractional, as the CLI sends them; 0 for none. */
-static int64_t
-events_time_arg(const char *s)
+/* since/until as Docker takes them (timeutil.h), in ns; 0 for none. */
+static int
+events_time_arg(const char *s, int64_t *ns, sdc_error_t *err)
 {
-	double v;
-
+	*ns = 0;
 	if (s == NULL || *s == '\0')
 		return 0;
-	v = strtod(s, NULL);
-	return v > 0 ? (int64_t)(v * 1e9) : 0;
+	return time_parse_docker(s, time_now_ns(), ns, err);
 }
 
 static void
@@ -272,18 +270,23 @@ events_get(struct http_request *req, void *arg)
 {
 	struct events *ev = ctrs(arg)->events;
 	const char *f = http_query(req, "filters");
-	int64_t since = events_time_arg(http_query(req, "since"));
-	struct ev_sub *s = xcalloc(1, sizeof *s);
+	int64_t since, until;
+	sdc_error_t err = NULL;
+	struct ev_sub *s;
 	json_t *hist, *msg;
 	struct timespec now;
 	struct timeval tv;
 	int64_t wait, ns;
 	size_t i;
 
+	if (events_time_arg(http_query(req, "since"), &since, &err) < 0 ||
+	    events_time_arg(http_query(req, "until"), &until, &err) < 0)
+		return api_error_from(req, &err);
+	s = xcalloc(1, sizeof *s);
 	s->ev = ev;
 	s->req = req;
 	s->account = xstrdup(ctr_account(req));
-	s->until = events_time_arg(http_query(req, "until"));
+	s->until = until;
 	if (f != NULL && *f != '\0' && (s->filters = json_loads(f, 0, NULL)) == NULL) {
 		free(s->account);
 		free(s);

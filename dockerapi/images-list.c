@@ -17,6 +17,7 @@
 #include "images-api.h"
 #include "jsonutil.h"
 #include "log.h"
+#include "timeutil.h"
 #include "xalloc.h"
 
 /* Docker's filters: {"key": {"value": true}}, or {"key": ["value"]} from
@@ -110,28 +111,6 @@ imglist_query_parse(struct http_request *req, struct imglist_query *q,
 	return 0;
 }
 
-/* An RFC 3339 time in nanoseconds since the epoch; 0 if unreadable. */
-static int64_t
-imglist_time_ns(const char *s)
-{
-	struct tm tm = { 0 };
-	const char *p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
-	int64_t ns = 0, scale = 100000000;
-	int sign, hh, mm;
-
-	if (p == NULL)
-		return 0;
-	if (*p == '.')
-		for (p++; *p >= '0' && *p <= '9'; p++, scale /= 10)
-			ns += (*p - '0') * scale;
-	ns += (int64_t)timegm(&tm) * 1000000000;
-	if ((*p == '+' || *p == '-') && sscanf(p + 1, "%d:%d", &hh, &mm) == 2) {
-		sign = *p == '+' ? 1 : -1;
-		ns -= sign * ((int64_t)hh * 3600 + mm * 60) * 1000000000;
-	}
-	return ns;
-}
-
 /* An image's creation time to the nanosecond, from its config. */
 static int64_t
 imglist_created_ns(struct dockerapi *d, const char *account, const char *id)
@@ -144,7 +123,8 @@ imglist_created_ns(struct dockerapi *d, const char *account, const char *id)
 		sdc_error_release(&err);
 		return 0;
 	}
-	ns = imglist_time_ns(json_str(info, "Created", ""));
+	if (time_parse_rfc3339(json_str(info, "Created", ""), &ns, NULL) < 0)
+		ns = 0;
 	json_decref(info);
 	return ns;
 }

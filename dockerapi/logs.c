@@ -89,26 +89,21 @@ struct logs_follow {
 	struct event *wake_ev;
 };
 
-/* "1700000000.5" → "2023-11-14T22:13:20.500000000Z"; "" for none. */
-static void
-logs_time_arg(const char *s, char *out, size_t len)
+/* since/until as Docker takes them (timeutil.h) in the log lines' own
+ * spelling: "1700000000.5" → "2023-11-14T22:13:20.500000000Z"; "" for
+ * none. */
+static int
+logs_time_arg(const char *s, char *out, size_t len, sdc_error_t *err)
 {
-	char frac[10] = "000000000";
-	const char *dot;
-	struct timespec ts;
-	size_t n;
+	int64_t ns;
 
 	out[0] = '\0';
 	if (s == NULL || *s == '\0' || strcmp(s, "0") == 0)
-		return;
-	ts.tv_sec = (time_t)strtoll(s, NULL, 10);
-	ts.tv_nsec = 0;
-	if ((dot = strchr(s, '.')) != NULL) {
-		n = strspn(dot + 1, "0123456789");
-		memcpy(frac, dot + 1, n < 9 ? n : 9);
-		ts.tv_nsec = strtol(frac, NULL, 10);
-	}
-	ctr_ts_iso(out, len, &ts);
+		return 0;
+	if (time_parse_docker(s, time_now_ns(), &ns, err) < 0)
+		return -1;
+	time_rfc3339(out, len, ns, 9);
+	return 0;
 }
 
 static int
@@ -683,6 +678,7 @@ ctr_logs(struct http_request *req, void *arg)
 	struct ctr *c = ctr_lookup(req, arg);
 	const char *tail = http_query(req, "tail");
 	struct logs_follow *lf;
+	sdc_error_t err = NULL;
 	int rc;
 
 	if (c == NULL)
@@ -701,8 +697,11 @@ ctr_logs(struct http_request *req, void *arg)
 	lf->ts = http_query_bool(req, "timestamps", false);
 	lf->follow = http_query_bool(req, "follow", false) && ctr_running(c);
 	lf->raw = json_is_true(json_object_get(c->config, "Tty"));
-	logs_time_arg(http_query(req, "since"), lf->since, sizeof lf->since);
-	logs_time_arg(http_query(req, "until"), lf->until, sizeof lf->until);
+	if (logs_time_arg(http_query(req, "since"), lf->since, sizeof lf->since, &err) < 0 ||
+	    logs_time_arg(http_query(req, "until"), lf->until, sizeof lf->until, &err) < 0) {
+		free(lf);
+		return api_error_from(req, &err);
+	}
 	lf->tail = tail == NULL || strcmp(tail, "all") == 0 || *tail == '\0' ?
 	    -1 : atol(tail);
 	if (lf->tail < -1)

@@ -36,6 +36,7 @@
 #include "containers.h"
 #include "jsonutil.h"
 #include "networks.h"
+#include "timeutil.h"
 #include "xalloc.h"
 #include "dockerapi/images/images-int.h"
 
@@ -140,7 +141,7 @@ ship_parse(const char *driver, const char *v, struct ship_addr *a,
 /* LOG_ALLOW_PRIVATE: a JSON array, or names separated by commas or
  * spaces (as typed into sapiadm). */
 static void
-ship_allowed(struct dockerapi *d, struct strv *out)
+ship_allowed(struct dockerapi *d, struct strvec *out)
 {
 	const json_t *v = json_object_get(tunables_get(d), "LOG_ALLOW_PRIVATE");
 	char *copy, *tok, *save;
@@ -151,13 +152,13 @@ ship_allowed(struct dockerapi *d, struct strv *out)
 	if (json_is_array(v)) {
 		json_array_foreach(v, i, e)
 			if (json_is_string(e) && *json_string_value(e) != '\0')
-				strv_push(out, json_string_value(e));
+				strvec_push(out, json_string_value(e));
 		return;
 	}
 	copy = xstrdup(json_is_string(v) ? json_string_value(v) : "");
 	for (tok = strtok_r(copy, ", \t", &save); tok != NULL;
 	    tok = strtok_r(NULL, ", \t", &save))
-		strv_push(out, tok);
+		strvec_push(out, tok);
 	free(copy);
 }
 
@@ -190,7 +191,7 @@ ship_network_owner(struct dockerapi *d, const struct sockaddr *sa)
 /* NULL when the monitor may send to sa, else the reason it may not.  A
  * NULL account (at create) leaves the networks to the check at start. */
 static const char *
-ship_judge(struct dockerapi *d, const char *account, const struct strv *allow,
+ship_judge(struct dockerapi *d, const char *account, const struct strvec *allow,
     const struct ship_addr *a, const struct sockaddr *sa)
 {
 	char *owner = account != NULL ? ship_network_owner(d, sa) : NULL;
@@ -209,14 +210,14 @@ ship_judge(struct dockerapi *d, const char *account, const struct strv *allow,
 
 /* A unix socket named in LOG_ALLOW_PRIVATE as unix://PATH? */
 static int
-ship_unix_allowed(const char *driver, const struct strv *allow,
+ship_unix_allowed(const char *driver, const struct strvec *allow,
     const struct ship_addr *a, sdc_error_t *err)
 {
 	char *want;
 	bool ok;
 
 	xasprintf(&want, "unix://%s", a->path);
-	ok = strv_has(allow, want);
+	ok = strvec_has(allow, want);
 	free(want);
 	if (ok)
 		return 0;
@@ -235,14 +236,14 @@ ship_resolve(struct dockerapi *d, const char *account, const char *driver,
 	struct addrinfo hints = { .ai_flags = AI_NUMERICSERV }, *res, *r;
 	const char *why = NULL;
 	char port[16], numeric[INET6_ADDRSTRLEN], *out = NULL;
-	struct strv allow;
+	struct strvec allow;
 	int rc;
 
 	ship_allowed(d, &allow);
 	if (a->path[0] != '\0') {
 		if (ship_unix_allowed(driver, &allow, a, err) == 0)
 			xasprintf(&out, "%s:%s", a->proto, a->path);
-		strv_free(&allow);
+		strvec_clear(&allow);
 		return out;
 	}
 	snprintf(port, sizeof port, "%d", a->port);
@@ -251,7 +252,7 @@ ship_resolve(struct dockerapi *d, const char *account, const char *driver,
 	if (literal_only)
 		hints.ai_flags |= AI_NUMERICHOST;
 	if ((rc = getaddrinfo(a->host, port, &hints, &res)) != 0) {
-		strv_free(&allow);
+		strvec_clear(&allow);
 		if (literal_only)
 			return xstrdup("");	/* a name: judged at start */
 		sdc_make_error_code(err, 400, "%s log driver: %s: resolving "
@@ -270,7 +271,7 @@ ship_resolve(struct dockerapi *d, const char *account, const char *driver,
 		    "%s:%s:%d", a->proto, numeric, a->port);
 	}
 	freeaddrinfo(res);
-	strv_free(&allow);
+	strvec_clear(&allow);
 	if (out == NULL)
 		sdc_make_error_code(err, 400, "%s log driver: %s %s refused: %s %s",
 		    driver, ship_addr_opt(driver), a->host, a->host, why != NULL ? why :
@@ -437,17 +438,17 @@ logship_check(struct dockerapi *d, const char *account, const char *driver,
 }
 
 static void
-ship_arg(struct strv *out, const char *opt, const char *v)
+ship_arg(struct strvec *out, const char *opt, const char *v)
 {
 	char *s;
 
 	xasprintf(&s, "%s=%s", opt, v);
-	strv_push(out, s);
+	strvec_push(out, s);
 	free(s);
 }
 
 static void
-ship_field(struct strv *out, const char *k, const char *v)
+ship_field(struct strvec *out, const char *k, const char *v)
 {
 	char *kv;
 
@@ -460,7 +461,7 @@ ship_field(struct strv *out, const char *k, const char *v)
 
 /* labels= and env=: the container's labels and variables by name. */
 static void
-ship_extra(const struct ctr *c, const json_t *opts, struct strv *out)
+ship_extra(const struct ctr *c, const json_t *opts, struct strvec *out)
 {
 	const json_t *labels = json_object_get(c->config, "Labels"), *e;
 	char *list, *tok, *save;
@@ -487,7 +488,7 @@ ship_extra(const struct ctr *c, const json_t *opts, struct strv *out)
 }
 
 int
-logship_args(struct dockerapi *d, const struct ctr *c, struct strv *out,
+logship_args(struct dockerapi *d, const struct ctr *c, struct strvec *out,
     sdc_error_t *err)
 {
 	const json_t *lc = json_object_get(c->host_config, "LogConfig");
@@ -495,7 +496,7 @@ logship_args(struct dockerapi *d, const struct ctr *c, struct strv *out,
 	const char *driver = json_str(lc, "Type", "json-file"), *v;
 	struct ship_addr a;
 	struct buf tag = BUF_INIT, cmd = BUF_INIT;
-	char host[256], num[32], *addr, *name;
+	char host[256], num[TIME_RFC3339_LEN], *addr, *name;
 	const json_t *e;
 	size_t i;
 	bool b = false;
@@ -541,8 +542,7 @@ logship_args(struct dockerapi *d, const struct ctr *c, struct strv *out,
 		ship_field(out, "image_name", c->image ?: "");
 		ship_field(out, "command", buf_str(&cmd));
 		ship_field(out, "tag", buf_str(&tag));
-		ctr_ts_iso(num, sizeof num, &(struct timespec){
-		    c->created / 1000000000, c->created % 1000000000 });
+		time_rfc3339(num, sizeof num, c->created, 9);
 		ship_field(out, "created", num);
 		ship_extra(c, opts, out);
 	} else {
@@ -551,7 +551,7 @@ logship_args(struct dockerapi *d, const struct ctr *c, struct strv *out,
 		ship_extra(c, opts, out);
 		v = json_str(opts, "fluentd-async-connect", "");
 		if (*v != '\0' && ship_bool(v, &b) && b)
-			strv_push(out, "--log-async");
+			strvec_push(out, "--log-async");
 		v = json_str(opts, "fluentd-retry-wait", "");
 		snprintf(num, sizeof num, "%lld", *v != '\0' ?
 		    ship_duration_ms(v) : 1000LL);

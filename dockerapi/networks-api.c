@@ -37,7 +37,7 @@ network_json(struct dockerapi *d, const struct network *n, bool containers)
 	sdc_error_t err = NULL;
 	struct ctr *c;
 
-	ctr_time_iso(created, sizeof created, n->created);
+	time_rfc3339(created, sizeof created, n->created, 9);
 	net_ip_str(n->subnet, sub);
 	net_ip_str(n->gateway, gw);
 	snprintf(cidr, sizeof cidr, "%s/%d", sub, n->prefix);

@@ -91,9 +91,9 @@ stats_json(const struct ctr *c, const struct rt_stats *s,
 {
 	char read[48], preread[48];
 
-	ctr_ts_iso(read, sizeof read, &s->read_at);
+	time_rfc3339(read, sizeof read, time_ts_ns(&s->read_at), 9);
 	if (prev != NULL)
-		ctr_ts_iso(preread, sizeof preread, &prev->read_at);
+		time_rfc3339(preread, sizeof preread, time_ts_ns(&prev->read_at), 9);
 	else
 		snprintf(preread, sizeof preread, "0001-01-01T00:00:00Z");
 	return json_pack("{s:s,s:s,s:{s:I,s:I},s:{s:o,s:n,s:n,s:n,s:n,s:n,"

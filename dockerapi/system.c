@@ -16,6 +16,7 @@
 #include "dockerapi.h"
 #include "jsonutil.h"
 #include "log.h"
+#include "timeutil.h"
 #include "xalloc.h"
 
 static void
@@ -94,19 +95,6 @@ system_version(struct http_request *req, void *arg)
 	return api_json(req, 200, v);
 }
 
-static char *
-iso_now(void)
-{
-	char buf[64];
-	struct timespec ts;
-	struct tm tm;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-	return xstrdup(buf);
-}
-
 static json_t *
 info_plugins(const struct dockerapi *d)
 {
@@ -128,9 +116,10 @@ system_info(struct http_request *req, void *arg)
 	struct account *a = api_account(req);
 	struct usage_counts c = { 0 };
 	struct sysinfo si;
-	char *now = iso_now();
+	char now[TIME_RFC3339_LEN];
 	json_t *v;
 
+	time_rfc3339(now, sizeof now, time_now_ns(), 9);
 	usage_counts(d, a, &c);
 	if (sysinfo(&si) != 0)
 		memset(&si, 0, sizeof si);
@@ -170,7 +159,6 @@ system_info(struct http_request *req, void *arg)
 	    "IndexServerAddress", "https://index.docker.io/v1/",
 	    "Swarm", "LocalNodeState", "inactive",
 	    "Warnings");
-	free(now);
 	if (v == NULL)
 		return api_error(req, 500, "building the info answer failed");
 	return api_json(req, 200, v);

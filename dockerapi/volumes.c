@@ -38,6 +38,7 @@
 #include "ids.h"
 #include "jsonutil.h"
 #include "log.h"
+#include "timeutil.h"
 #include "volumes.h"
 #include "xalloc.h"
 
@@ -243,25 +244,15 @@ volume_users(struct dockerapi *d, const struct volume *v, sdc_error_t *err)
 	return ids;
 }
 
-static void
-volume_time_iso(char *out, size_t len, int64_t secs)
-{
-	time_t t = (time_t)secs;
-	struct tm tm;
-
-	gmtime_r(&t, &tm);
-	strftime(out, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 json_t *
 volume_json(struct dockerapi *d, const struct volume *v, bool usage)
 {
-	char created[32], *mp = volume_mountpoint(v);
+	char created[TIME_RFC3339_LEN], *mp = volume_mountpoint(v);
 	sdc_error_t err = NULL;
 	json_t *j, *users;
 	int64_t size = -1;
 
-	volume_time_iso(created, sizeof created, v->created);
+	time_rfc3339(created, sizeof created, v->created * TIME_NS_PER_SEC, 0);
 	j = json_pack("{s:s,s:s,s:O,s:s,s:s,s:n,s:s}", "CreatedAt", created,
 	    "Driver", "local", "Labels", json_object_size(v->labels) > 0 ?
 	    v->labels : json_null(), "Mountpoint", mp, "Name", v->name,

@@ -1,4 +1,5 @@
 /* fsutil.c: see fsutil.h. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -208,4 +209,57 @@ file_read(const char *path, struct buf *out, size_t max, sdc_error_t *err)
 	}
 	close(fd);
 	return 0;
+}
+
+/* dev: the device of the folder above, or 0 at the top: a folder on
+ * another device is a mount point, which is never emptied. */
+static int
+fs_rmtree_dev(int dfd, const char *name, dev_t dev, sdc_error_t *err)
+{
+	struct dirent *d;
+	struct stat st;
+	DIR *dir = NULL;
+	int fd, e = 0;
+
+	if (unlinkat(dfd, name, 0) == 0 || errno == ENOENT)
+		return 0;
+	if (errno != EISDIR && errno != EPERM)
+		return sdc_make_error(err, errno, "removing %s", name);
+	fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return sdc_make_error(err, errno, "opening %s", name);
+	if (fstat(fd, &st) < 0)
+		e = errno;
+	else if (dev != 0 && st.st_dev != dev)
+		e = EBUSY;
+	else if ((dir = fdopendir(fd)) == NULL)
+		e = errno;
+	if (e != 0) {
+		close(fd);
+		return sdc_make_error(err, e, "removing %s", name);
+	}
+	while ((d = readdir(dir)) != NULL) {
+		if (strcmp(d->d_name, ".") == 0 || strcmp(d->d_name, "..") == 0)
+			continue;
+		if (fs_rmtree_dev(dirfd(dir), d->d_name, st.st_dev, err) < 0) {
+			closedir(dir);
+			return sdc_error_wrap(err, "%s", name);
+		}
+	}
+	closedir(dir);
+	if (unlinkat(dfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+		return sdc_make_error(err, errno, "removing %s", name);
+	return 0;
+}
+
+int
+fs_rmtree_at(int dfd, const char *name, sdc_error_t *err)
+{
+	return fs_rmtree_dev(dfd, name, 0, err);
+}
+
+int
+fs_rmtree(const char *path, sdc_error_t *err)
+{
+	return fs_rmtree_at(AT_FDCWD, path, err);
 }

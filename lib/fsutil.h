@@ -29,6 +29,14 @@ char *fs_source_tree(void);
  * run from a source tree, else $XDG_STATE_HOME/sdc-docker/name, else
  * ~/.local/state/sdc-docker/name.  Free it. */
 char *fs_state_dir(const char *name);
+/* Remove path and, when it is a folder, all below it; a symlink is
+ * removed, never followed, so a tree a user filled (a container's upper
+ * layer, an image layer) cannot point the removal elsewhere.  Missing is
+ * not an error.  A mount point below path is not entered (EBUSY).  One
+ * descriptor is held per level of depth. */
+int fs_rmtree(const char *path, sdc_error_t *err);
+/* The same for name under the open folder dfd (or AT_FDCWD). */
+int fs_rmtree_at(int dfd, const char *name, sdc_error_t *err);
 int file_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
     sdc_error_t *err);
 /* The same rename over the target, without the two fsyncs: for a file

@@ -163,7 +163,7 @@ addr_name_matches(const char *entry, const char *host, int port)
 }
 
 int
-addrcheck_allowed(const struct strv *allowed, const char *host, int port,
+addrcheck_allowed(const struct strvec *allowed, const char *host, int port,
     const struct sockaddr *sa)
 {
 	if (!addrcheck_private(sa) && !addr_local(sa))
@@ -178,7 +178,7 @@ addrcheck_allowed(const struct strv *allowed, const char *host, int port,
 }
 
 void
-addrcheck_allow_url(struct strv *allowed, const char *url)
+addrcheck_allow_url(struct strvec *allowed, const char *url)
 {
 	const char *h = strstr(url, "://");
 	size_t n;
@@ -187,7 +187,7 @@ addrcheck_allow_url(struct strv *allowed, const char *url)
 	n = strcspn(h, "/?#");
 	if (n > 0) {
 		char *hp = xstrndup(h, n);
-		strv_push(allowed, hp);
+		strvec_push(allowed, hp);
 		free(hp);
 	}
 }

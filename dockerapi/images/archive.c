@@ -40,8 +40,8 @@
 
 struct load {
 	int fd;
-	struct strv names;	/* file names in the archive ... */
-	struct strv digests;	/* ... and their blobs */
+	struct strvec names;	/* file names in the archive ... */
+	struct strvec digests;	/* ... and their blobs */
 };
 
 static const char *
@@ -66,7 +66,7 @@ load_read_blob(struct images_job *job, const char *digest, struct buf *out,
 	char *path;
 	int rc;
 
-	if (!strv_has(&ld->digests, digest))
+	if (!strvec_has(&ld->digests, digest))
 		return sdc_make_error_code(err, 400, "the archive lacks blob %s",
 		    digest);
 	path = blobs_path(job->im, digest);
@@ -101,8 +101,8 @@ load_store_entry(struct images_job *job, struct archive *a, const char *name,
 		return -1;
 	job_pin(job, digest);
 	job_created_blob(job, digest);
-	strv_push(&ld->names, strncmp(name, "./", 2) == 0 ? name + 2 : name);
-	strv_push(&ld->digests, digest);
+	strvec_push(&ld->names, strncmp(name, "./", 2) == 0 ? name + 2 : name);
+	strvec_push(&ld->digests, digest);
 	return 0;
 }
 
@@ -143,7 +143,7 @@ static void
 load_progress(void *arg, int64_t cur, int64_t total)
 {
 	struct load_progress *lp = arg;
-	int64_t now = now_ms();
+	int64_t now = time_mono_ms();
 
 	if (now - lp->last < 100 && cur != total)
 		return;
@@ -208,7 +208,7 @@ load_tags(struct job_image *img, json_t *repotags)
 		if (ref.tag != NULL) {
 			repo = image_ref_repo(&ref);
 			xasprintf(&s, "%s:%s", repo, ref.tag);
-			strv_push(&img->tags, s);
+			strvec_push(&img->tags, s);
 			free(s);
 			free(repo);
 		}
@@ -455,8 +455,8 @@ load_free(struct images_job *job)
 		return;
 	if (ld->fd >= 0)
 		close(ld->fd);
-	strv_free(&ld->names);
-	strv_free(&ld->digests);
+	strvec_clear(&ld->names);
+	strvec_clear(&ld->digests);
 	free(ld);
 }
 
@@ -482,14 +482,14 @@ struct save_image {
 	char *config;
 	struct job_layer *layers;
 	size_t nlayers;
-	struct strv tags;	/* familiar "repo:tag" chosen for the archive */
+	struct strvec tags;	/* familiar "repo:tag" chosen for the archive */
 };
 
 struct images_save {
 	struct images *im;
 	struct save_image *imgs;
 	size_t n;
-	struct strv pins;
+	struct strvec pins;
 };
 
 static struct save_image *
@@ -519,14 +519,14 @@ save_add(struct images_save *sv, const char *id, const char *tag, sdc_error_t *e
 		if (si->config == NULL)
 			return -1;
 		images_pin(sv->im, id);
-		strv_push(&sv->pins, id);
+		strvec_push(&sv->pins, id);
 		for (size_t i = 0; i < si->nlayers; i++) {
 			images_pin(sv->im, si->layers[i].digest);
-			strv_push(&sv->pins, si->layers[i].digest);
+			strvec_push(&sv->pins, si->layers[i].digest);
 		}
 	}
-	if (tag != NULL && !strv_has(&si->tags, tag))
-		strv_push(&si->tags, tag);
+	if (tag != NULL && !strvec_has(&si->tags, tag))
+		strvec_push(&si->tags, tag);
 	return 0;
 }
 
@@ -619,12 +619,12 @@ images_save_free(struct images_save *sv)
 		return;
 	for (size_t i = 0; i < sv->pins.n; i++)
 		images_unpin(sv->im, sv->pins.v[i]);
-	strv_free(&sv->pins);
+	strvec_clear(&sv->pins);
 	for (size_t i = 0; i < sv->n; i++) {
 		free(sv->imgs[i].id);
 		free(sv->imgs[i].config);
 		job_layers_free(sv->imgs[i].layers, sv->imgs[i].nlayers);
-		strv_free(&sv->imgs[i].tags);
+		strvec_clear(&sv->imgs[i].tags);
 	}
 	free(sv->imgs);
 	free(sv);
@@ -751,16 +751,16 @@ save_manifest(struct images_save *sv, json_t **repos)
 static int
 save_images(struct images_save *sv, struct save_out *so, sdc_error_t *err)
 {
-	struct strv done = { 0 };
+	struct strvec done = { 0 };
 	int rc = 0;
 
 	for (size_t i = 0; i < sv->n && rc == 0; i++) {
 		struct save_image *si = &sv->imgs[i];
 		char *name;
 		for (size_t k = 0; k < si->nlayers && rc == 0; k++) {
-			if (strv_has(&done, si->layers[k].diff_id))
+			if (strvec_has(&done, si->layers[k].diff_id))
 				continue;
-			strv_push(&done, si->layers[k].diff_id);
+			strvec_push(&done, si->layers[k].diff_id);
 			rc = save_layer(sv, so, &si->layers[k], k > 0 ?
 			    digest_hex(si->layers[k - 1].diff_id) : NULL, err);
 		}
@@ -769,7 +769,7 @@ save_images(struct images_save *sv, struct save_out *so, sdc_error_t *err)
 			rc = save_file(so, name, si->config, strlen(si->config), err);
 		free(name);
 	}
-	strv_free(&done);
+	strvec_clear(&done);
 	return rc;
 }
 

@@ -133,7 +133,7 @@ commit_run(struct images_job *job, sdc_error_t *err)
 	img->layers[cm->nlayers].size = size;
 tags:
 	if (cm->repo_tag != NULL)
-		strv_push(&img->tags, cm->repo_tag);
+		strvec_push(&img->tags, cm->repo_tag);
 	return 0;
 }
 
@@ -208,8 +208,7 @@ images_commit_start(struct images *im, const char *account,
 	struct commit *cm = xcalloc(1, sizeof *cm);
 	struct images_job *job;
 	json_t *parent = NULL, *config;
-	struct timespec ts;
-	char *id = NULL, *now;
+	char *id = NULL, now[TIME_RFC3339_LEN];
 	int rc = 0;
 
 	cm->layer = o->layer;
@@ -234,10 +233,8 @@ images_commit_start(struct images *im, const char *account,
 			job_pin(job, id);
 		for (size_t i = 0; i < cm->nlayers; i++)
 			job_pin(job, cm->layers[i].digest);
-		clock_gettime(CLOCK_REALTIME, &ts);
-		now = time_rfc3339(ts.tv_sec, ts.tv_nsec);
+		time_rfc3339(now, sizeof now, time_now_ns(), 9);
 		cm->image = commit_image(parent, o, config, now);
-		free(now);
 	}
 	json_decref(config);
 	json_decref(parent);

@@ -23,19 +23,10 @@
 #include "buf.h"
 #include "fsutil.h"
 #include "images.h"
+#include "strvec.h"
+#include "timeutil.h"
 
-/* ---- util.c: string vectors, digests, paths ---- */
-
-struct strv {
-	char **v;
-	size_t n, cap;
-};
-
-void strv_push(struct strv *sv, const char *s);
-/* Appends every string of src to dst. */
-void strv_copy(struct strv *dst, const struct strv *src);
-bool strv_has(const struct strv *sv, const char *s);
-void strv_free(struct strv *sv);
+/* ---- util.c: digests, paths ---- */
 
 #define DIGEST_HEX 64
 /* "sha256:<64 lower hex>" */
@@ -49,18 +40,10 @@ void digest_final(EVP_MD_CTX *md, char out[72]);
 /* Docker's short id: the first 12 hex of a digest, in out[13]. */
 void digest_short(const char *d, char out[13]);
 
-/* Remove a tree without following symlinks; missing is fine. */
-int rm_rf(const char *path, sdc_error_t *err);
 /* A fresh unique name under dir: "<dir>/<prefix>-<random>". */
 char *tmp_name(const char *dir, const char *prefix);
 /* Bytes of regular files below a folder (the unpacked size of a layer). */
 int64_t tree_size(const char *path);
-/* Milliseconds of CLOCK_MONOTONIC, for throttling progress. */
-int64_t now_ms(void);
-/* RFC 3339 with nanoseconds as Docker writes times, from unix seconds. */
-char *time_rfc3339(int64_t secs, long nsec);
-/* Parse an RFC 3339 time to unix seconds (0 when unparsable). */
-int64_t time_parse(const char *s);
 
 /* ---- refs.c ---- */
 
@@ -76,11 +59,11 @@ struct images {
 	char *layerdir;		/* root/layers */
 	char *tmpdir;		/* root/tmp */
 	char *mirror;
-	struct strv insecure;
-	struct strv allow_private;	/* REGISTRY_ALLOW_PRIVATE */
+	struct strvec insecure;
+	struct strvec allow_private;	/* REGISTRY_ALLOW_PRIVATE */
 	int max_downloads;
 	pthread_mutex_t pin_lock;
-	struct strv pins;	/* digests, one entry per pin (a multiset) */
+	struct strvec pins;	/* digests, one entry per pin (a multiset) */
 	int jobs;
 	images_quota_fn *quota_fn;	/* quota.c */
 	void *quota_arg;
@@ -185,7 +168,7 @@ struct tarsplit {
 	size_t files;
 	uint64_t total;
 	bool invalid;
-	struct strv names;
+	struct strvec names;
 };
 
 void tarsplit_init(struct tarsplit *ts);
@@ -214,7 +197,7 @@ struct job_image {
 	char *config;		/* the config JSON as stored */
 	struct job_layer *layers;
 	size_t nlayers;
-	struct strv tags;	/* normalised "repo:tag" */
+	struct strvec tags;	/* normalised "repo:tag" */
 	char *repo;		/* for a digest reference: the repo */
 	char *digest;		/* manifest digest (RepoDigests) or NULL */
 	bool up_to_date;	/* set by commit */
@@ -242,10 +225,10 @@ struct images_job {
 	void *data;
 	struct job_image *images;
 	size_t nimages;
-	struct strv pins;	/* held until free */
-	struct strv new_blobs;	/* created by this job: removed on failure */
-	struct strv new_layers;
-	struct strv proved;	/* diff ids whose bytes this job hashed */
+	struct strvec pins;	/* held until free */
+	struct strvec new_blobs;	/* created by this job: removed on failure */
+	struct strvec new_layers;
+	struct strvec proved;	/* diff ids whose bytes this job hashed */
 	pthread_mutex_t rec_lock;	/* guards pins, new_* and proved (layer threads) */
 	struct images_budget budget;	/* the account's image-bytes quota */
 };
@@ -294,22 +277,22 @@ bool addrcheck_private(const struct sockaddr *sa);
 /* 0 when sa (an address of host, port) is public and not this host's,
  * or the host is allowed by an entry ("host", "host:port", "net/bits");
  * else -1. */
-int addrcheck_allowed(const struct strv *allowed, const char *host, int port,
+int addrcheck_allowed(const struct strvec *allowed, const char *host, int port,
     const struct sockaddr *sa);
 /* Add the "host[:port]" of a URL to allowed. */
-void addrcheck_allow_url(struct strv *allowed, const char *url);
+void addrcheck_allow_url(struct strvec *allowed, const char *url);
 
 /* ---- registry.c: the v2 client ---- */
 
 struct registry;
 struct registry_opts {
 	const char *mirror;
-	const struct strv *insecure;
-	const struct strv *allow_private;	/* beside mirror and insecure */
+	const struct strvec *insecure;
+	const struct strvec *allow_private;	/* beside mirror and insecure */
 	const struct images_auth *auth;
 	atomic_int *cancel;
 	bool push;				/* tokens for pull,push */
-	const struct strv *mount_from;		/* and pull on these repos */
+	const struct strvec *mount_from;		/* and pull on these repos */
 };
 
 int registry_open(struct registry **out, const struct image_ref *ref,
@@ -326,7 +309,7 @@ int registry_manifest(struct registry *r, const char *ref, struct buf *body,
     char **media_type, char digest[72], sdc_error_t *err);
 /* Every tag of the repository (the registry's pages followed); 404 for
  * none. */
-int registry_tags(struct registry *r, struct strv *tags, sdc_error_t *err);
+int registry_tags(struct registry *r, struct strvec *tags, sdc_error_t *err);
 /* GET a small blob into memory, verified. */
 int registry_blob_mem(struct registry *r, const char *digest, int64_t size,
     struct buf *body, sdc_error_t *err);
@@ -377,9 +360,9 @@ void meta_close(struct images *im);
  * Every layer must be in `proved` (diff ids the job proved, may be NULL)
  * or among the account's earlier proofs: see proofs.c. */
 int meta_record_image(struct images *im, const char *account,
-    struct job_image *img, const struct strv *proved, sdc_error_t *err);
+    struct job_image *img, const struct strvec *proved, sdc_error_t *err);
 int meta_commit_image(struct images *im, const char *account,
-    struct job_image *img, const struct strv *proved, sdc_error_t *err);
+    struct job_image *img, const struct strvec *proved, sdc_error_t *err);
 bool meta_blob_used(struct images *im, const char *digest);
 bool meta_layer_used(struct images *im, const char *diff_id);
 /* Remove a blob / layer unless recorded or pinned (garbage collection). */
@@ -389,14 +372,14 @@ void meta_gc_layer(struct images *im, const char *diff_id);
 /* ---- proofs.c: the layers an account proved it has (owner thread) ---- */
 
 /* The account's proved diff ids / the ids of its images, appended. */
-int proofs_list(struct images *im, const char *account, struct strv *out,
+int proofs_list(struct images *im, const char *account, struct strvec *out,
     sdc_error_t *err);
 int proofs_owned_images(struct images *im, const char *account,
-    struct strv *out, sdc_error_t *err);
+    struct strvec *out, sdc_error_t *err);
 /* Refuses (400) an image with a layer neither in `proved` nor proved by
  * the account before; else records its layers as the account's. */
 int proofs_check_record(struct images *im, const char *account,
-    const struct job_image *img, const struct strv *proved, sdc_error_t *err);
+    const struct job_image *img, const struct strvec *proved, sdc_error_t *err);
 /* Drop the account's proofs of layers none of its images uses. */
 int proofs_forget_unused(struct images *im, const char *account,
     sdc_error_t *err);
@@ -409,7 +392,7 @@ int meta_image_get(struct images *im, const char *id, json_t **config,
 void job_layers_free(struct job_layer *l, size_t n);
 /* Every "repo:tag" (familiar) of an account pointing at id. */
 int meta_image_tags(struct images *im, const char *account, const char *id,
-    struct strv *tags, struct strv *digests, sdc_error_t *err);
+    struct strvec *tags, struct strvec *digests, sdc_error_t *err);
 
 /* ---- import.c ---- */
 

@@ -26,7 +26,7 @@ images_make_dirs(struct images *im, sdc_error_t *err)
 	if (mkdir_p(im->blobdir, 0700, err) < 0 || mkdir_p(im->layerdir, 0700, err) < 0)
 		return -1;
 	/* whatever a crash left in tmp/ is incomplete by construction */
-	rc = rm_rf(im->tmpdir, &e2);
+	rc = fs_rmtree(im->tmpdir, &e2);
 	sdc_error_release(&e2);
 	(void)rc;
 	return mkdir_p(im->tmpdir, 0700, err);
@@ -78,9 +78,9 @@ images_close(struct images *im)
 	free(im->layerdir);
 	free(im->tmpdir);
 	free(im->mirror);
-	strv_free(&im->insecure);
-	strv_free(&im->allow_private);
-	strv_free(&im->pins);
+	strvec_clear(&im->insecure);
+	strvec_clear(&im->allow_private);
+	strvec_clear(&im->pins);
 	pthread_mutex_destroy(&im->pin_lock);
 	free(im);
 }
@@ -91,12 +91,12 @@ images_configure(struct images *im, const char *mirror, const char *const *insec
 {
 	free(im->mirror);
 	im->mirror = mirror && *mirror ? xstrdup(mirror) : NULL;
-	strv_free(&im->insecure);
+	strvec_clear(&im->insecure);
 	for (size_t i = 0; insecure != NULL && insecure[i] != NULL; i++)
-		strv_push(&im->insecure, insecure[i]);
-	strv_free(&im->allow_private);
+		strvec_push(&im->insecure, insecure[i]);
+	strvec_clear(&im->allow_private);
 	for (size_t i = 0; allow_private != NULL && allow_private[i] != NULL; i++)
-		strv_push(&im->allow_private, allow_private[i]);
+		strvec_push(&im->allow_private, allow_private[i]);
 }
 
 char *
@@ -113,7 +113,7 @@ void
 images_pin(struct images *im, const char *digest)
 {
 	pthread_mutex_lock(&im->pin_lock);
-	strv_push(&im->pins, digest);
+	strvec_push(&im->pins, digest);
 	pthread_mutex_unlock(&im->pin_lock);
 }
 
@@ -138,7 +138,7 @@ images_pinned(struct images *im, const char *digest)
 	bool found;
 
 	pthread_mutex_lock(&im->pin_lock);
-	found = strv_has(&im->pins, digest);
+	found = strvec_has(&im->pins, digest);
 	pthread_mutex_unlock(&im->pin_lock);
 	return found;
 }

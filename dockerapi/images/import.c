@@ -31,7 +31,7 @@ struct import {
 
 /* Split shell-like words: quotes group, backslash escapes, quotes go. */
 static void
-import_words(const char *s, struct strv *out)
+import_words(const char *s, struct strvec *out)
 {
 	struct buf w = BUF_INIT;
 	bool in = false;
@@ -40,7 +40,7 @@ import_words(const char *s, struct strv *out)
 	for (; *s != '\0'; s++) {
 		if (q == 0 && isspace((unsigned char)*s)) {
 			if (in)
-				strv_push(out, buf_str(&w));
+				strvec_push(out, buf_str(&w));
 			buf_reset(&w);
 			in = false;
 			continue;
@@ -56,7 +56,7 @@ import_words(const char *s, struct strv *out)
 			buf_putc(&w, *s);
 	}
 	if (in)
-		strv_push(out, buf_str(&w));
+		strvec_push(out, buf_str(&w));
 	buf_free(&w);
 }
 
@@ -112,7 +112,7 @@ import_env_set(json_t *config, const char *key, const char *value)
 static int
 import_pairs(json_t *config, const char *what, const char *arg, sdc_error_t *err)
 {
-	struct strv w = { 0 };
+	struct strvec w = { 0 };
 	bool pairs = true;
 	json_t *labels;
 
@@ -120,7 +120,7 @@ import_pairs(json_t *config, const char *what, const char *arg, sdc_error_t *err
 	for (size_t i = 0; i < w.n; i++)
 		pairs = pairs && strchr(w.v[i], '=') != NULL && w.v[i][0] != '=';
 	if (w.n == 0 || (!pairs && (w.n < 2 || strchr(w.v[0], '=') != NULL))) {
-		strv_free(&w);
+		strvec_clear(&w);
 		return sdc_make_error_code(err, 400, "%s requires at least one "
 		    "argument of the form key=value", what);
 	}
@@ -144,14 +144,14 @@ import_pairs(json_t *config, const char *what, const char *arg, sdc_error_t *err
 		else
 			json_object_set_new(labels, k, json_string(v));
 	}
-	strv_free(&w);
+	strvec_clear(&w);
 	return 0;
 }
 
 static int
 import_ports(json_t *config, const char *arg, sdc_error_t *err)
 {
-	struct strv w = { 0 };
+	struct strvec w = { 0 };
 	json_t *ports = json_object_get(config, "ExposedPorts");
 	int rc = 0;
 
@@ -172,7 +172,7 @@ import_ports(json_t *config, const char *arg, sdc_error_t *err)
 		json_object_set_new(ports, key, json_object());
 		free(key);
 	}
-	strv_free(&w);
+	strvec_clear(&w);
 	return rc;
 }
 
@@ -181,7 +181,7 @@ static int
 import_volumes(json_t *config, const char *arg, sdc_error_t *err)
 {
 	json_t *vols = json_object_get(config, "Volumes"), *a, *v;
-	struct strv w = { 0 };
+	struct strvec w = { 0 };
 	sdc_error_t perr = NULL;
 	size_t i;
 
@@ -192,7 +192,7 @@ import_volumes(json_t *config, const char *arg, sdc_error_t *err)
 	if (*arg == '[' && (a = json_parse(arg, strlen(arg), &perr)) != NULL) {
 		json_array_foreach(a, i, v)
 			if (json_is_string(v))
-				strv_push(&w, json_string_value(v));
+				strvec_push(&w, json_string_value(v));
 		json_decref(a);
 	} else
 		import_words(arg, &w);
@@ -201,12 +201,12 @@ import_volumes(json_t *config, const char *arg, sdc_error_t *err)
 		if (w.v[i][0] != '/') {
 			sdc_make_error_code(err, 400, "VOLUME %s: the path must "
 			    "be absolute", w.v[i]);
-			strv_free(&w);
+			strvec_clear(&w);
 			return -1;
 		}
 	for (i = 0; i < w.n; i++)
 		json_object_set_new(vols, w.v[i], json_object());
-	strv_free(&w);
+	strvec_clear(&w);
 	return 0;
 }
 
@@ -308,11 +308,9 @@ import_config(struct import *ip, const char *diff)
 {
 	json_t *c = json_object(), *h = json_array(), *he = json_object();
 	json_t *rootfs = json_object(), *ids = json_array();
-	struct timespec ts;
-	char *now, *text;
+	char now[TIME_RFC3339_LEN], *text;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
-	now = time_rfc3339(ts.tv_sec, ts.tv_nsec);
+	time_rfc3339(now, sizeof now, time_now_ns(), 9);
 	json_object_set_new(c, "architecture", json_string("amd64"));
 	if (ip->message != NULL)
 		json_object_set_new(c, "comment", json_string(ip->message));
@@ -331,7 +329,6 @@ import_config(struct import *ip, const char *diff)
 	json_object_set_new(c, "rootfs", rootfs);
 	text = json_dumps(c, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(c);
-	free(now);
 	return text;
 }
 
@@ -394,7 +391,7 @@ import_run(struct images_job *job, sdc_error_t *err)
 	img->layers[0].blob_size = -1;
 	img->layers[0].size = res.size;
 	if (ip->repo_tag != NULL)
-		strv_push(&img->tags, ip->repo_tag);
+		strvec_push(&img->tags, ip->repo_tag);
 	return 0;
 }
 

@@ -113,10 +113,10 @@ job_event(struct images_job *job, enum images_ev kind, const char *id,
 }
 
 static void
-job_record(struct images_job *job, struct strv *sv, const char *digest)
+job_record(struct images_job *job, struct strvec *sv, const char *digest)
 {
 	pthread_mutex_lock(&job->rec_lock);
-	strv_push(sv, digest);
+	strvec_push(sv, digest);
 	pthread_mutex_unlock(&job->rec_lock);
 }
 
@@ -196,7 +196,7 @@ job_release_pins(struct images_job *job)
 {
 	for (size_t i = 0; i < job->pins.n; i++)
 		images_unpin(job->im, job->pins.v[i]);
-	strv_free(&job->pins);
+	strvec_clear(&job->pins);
 }
 
 /* After a job, whatever it created that no image uses goes again: all of
@@ -210,8 +210,8 @@ job_collect(struct images_job *job)
 		meta_gc_layer(job->im, job->new_layers.v[i]);
 	for (size_t i = 0; i < job->new_blobs.n; i++)
 		meta_gc_blob(job->im, job->new_blobs.v[i]);
-	strv_free(&job->new_layers);
-	strv_free(&job->new_blobs);
+	strvec_clear(&job->new_layers);
+	strvec_clear(&job->new_blobs);
 }
 
 static int
@@ -301,16 +301,16 @@ images_job_free(struct images_job *job)
 		free(img->id);
 		free(img->config);
 		job_layers_free(img->layers, img->nlayers);
-		strv_free(&img->tags);
+		strvec_clear(&img->tags);
 		free(img->repo);
 		free(img->digest);
 	}
 	free(job->images);
 	sdc_error_release(&job->werr);
-	strv_free(&job->pins);
-	strv_free(&job->new_blobs);
-	strv_free(&job->new_layers);
-	strv_free(&job->proved);
+	strvec_clear(&job->pins);
+	strvec_clear(&job->new_blobs);
+	strvec_clear(&job->new_layers);
+	strvec_clear(&job->proved);
 	if (job->pipe[0] >= 0)
 		close(job->pipe[0]);
 	if (job->pipe[1] >= 0)

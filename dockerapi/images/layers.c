@@ -62,7 +62,7 @@ struct unpack {
 	struct images_budget *budget;
 	sdc_error_t over;	/* the budget ran out */
 	struct tarsplit ts;
-	struct strv skipped;	/* device nodes not made, by name */
+	struct strvec skipped;	/* device nodes not made, by name */
 };
 
 bool
@@ -199,7 +199,7 @@ layer_filter_xattrs(struct archive_entry *e)
 	const char *name;
 	const void *val;
 	size_t size;
-	struct strv names = { 0 };
+	struct strvec names = { 0 };
 	struct buf vals = BUF_INIT;
 	size_t *lens, n = 0;
 	bool drop = false;
@@ -216,7 +216,7 @@ layer_filter_xattrs(struct archive_entry *e)
 	while (archive_entry_xattr_next(e, &name, &val, &size) == ARCHIVE_OK) {
 		if (strncmp(name, "trusted.overlay.", 16) == 0)
 			continue;
-		strv_push(&names, name);
+		strvec_push(&names, name);
 		buf_append(&vals, val, size);
 		lens[n++] = size;
 	}
@@ -225,7 +225,7 @@ layer_filter_xattrs(struct archive_entry *e)
 		archive_entry_xattr_add_entry(e, names.v[i], vals.data + off, lens[i]);
 	free(lens);
 	buf_free(&vals);
-	strv_free(&names);
+	strvec_clear(&names);
 }
 
 static int
@@ -364,7 +364,7 @@ layer_skip_device(struct unpack *u, struct archive_entry *e, const char *rel)
 
 	if (target != NULL && u->skipped.n > 0 &&
 	    layer_clean_name(target, &clean, &err) == 0) {
-		skip = strv_has(&u->skipped, clean);
+		skip = strvec_has(&u->skipped, clean);
 		free(clean);
 	}
 	sdc_error_release(&err);
@@ -372,7 +372,7 @@ layer_skip_device(struct unpack *u, struct archive_entry *e, const char *rel)
 	    (t == AE_IFCHR && archive_entry_rdev(e) != 0)))
 		skip = true;
 	if (skip)
-		strv_push(&u->skipped, rel);
+		strvec_push(&u->skipped, rel);
 	return skip;
 }
 
@@ -536,7 +536,7 @@ layer_close(struct unpack *u)
 		archive_write_free(u->disk);
 	EVP_MD_CTX_free(u->md);
 	tarsplit_free(&u->ts);
-	strv_free(&u->skipped);
+	strvec_clear(&u->skipped);
 	free(u->root);
 }
 
@@ -585,7 +585,7 @@ layer_publish(struct images *im, const char *tmp, const char *diff_id,
 	if (rename(tmp, dst) < 0) {
 		if (errno == EEXIST || errno == ENOTEMPTY) {
 			res->created = false;
-			rc = rm_rf(tmp, err);
+			rc = fs_rmtree(tmp, err);
 		} else
 			rc = sdc_make_error(err, errno, "storing layer %s", diff_id);
 	}
@@ -635,7 +635,7 @@ layers_unpack(struct images *im, const char *blob, const char *want_diff,
 	free(u);
 	if (rc < 0) {
 		sdc_error_t e2 = NULL;
-		rm_rf(tmp, &e2);
+		fs_rmtree(tmp, &e2);
 		sdc_error_release(&e2);
 	}
 	free(tmp);

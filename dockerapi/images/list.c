@@ -90,7 +90,7 @@ images_resolve(struct images *im, const char *account, const char *name,
 
 int
 meta_image_tags(struct images *im, const char *account, const char *id,
-    struct strv *tags, struct strv *digests, sdc_error_t *err)
+    struct strvec *tags, struct strvec *digests, sdc_error_t *err)
 {
 	struct store_stmt *q;
 	char *fam, *s;
@@ -103,7 +103,7 @@ meta_image_tags(struct images *im, const char *account, const char *id,
 	while (tags != NULL && (r = store_step(q, err)) == 1) {
 		fam = refs_familiar_repo(store_col_text(q, 0));
 		xasprintf(&s, "%s:%s", fam, store_col_text(q, 1));
-		strv_push(tags, s);
+		strvec_push(tags, s);
 		free(s);
 		free(fam);
 	}
@@ -117,7 +117,7 @@ meta_image_tags(struct images *im, const char *account, const char *id,
 	while ((r = store_step(q, err)) == 1) {
 		fam = refs_familiar_repo(store_col_text(q, 0));
 		xasprintf(&s, "%s@%s", fam, store_col_text(q, 1));
-		strv_push(digests, s);
+		strvec_push(digests, s);
 		free(s);
 		free(fam);
 	}
@@ -177,7 +177,7 @@ meta_image_get(struct images *im, const char *id, json_t **config,
 }
 
 static json_t *
-list_strv_json(const struct strv *sv)
+list_strv_json(const struct strvec *sv)
 {
 	json_t *a = json_array();
 
@@ -206,9 +206,9 @@ list_labels_match(json_t *labels, const char *const *want)
  * match any pattern, as a whole or by their repository; false when none
  * does.  Docker filters both RepoTags and RepoDigests this way. */
 static bool
-list_refs_match(struct strv *refs, const char *const *patterns, char sep)
+list_refs_match(struct strvec *refs, const char *const *patterns, char sep)
 {
-	struct strv keep = { 0 };
+	struct strvec keep = { 0 };
 
 	if (patterns == NULL || patterns[0] == NULL)
 		return true;
@@ -226,17 +226,17 @@ list_refs_match(struct strv *refs, const char *const *patterns, char sep)
 				*cut = sep;
 		}
 		if (ok)
-			strv_push(&keep, refs->v[i]);
+			strvec_push(&keep, refs->v[i]);
 		free(name);
 	}
-	strv_free(refs);
+	strvec_clear(refs);
 	*refs = keep;
 	return keep.n > 0;
 }
 
 static json_t *
 list_summary(const char *id, json_t *config, int64_t created, int64_t size,
-    struct strv *tags, struct strv *digests)
+    struct strvec *tags, struct strvec *digests)
 {
 	json_t *o = json_object(), *labels;
 
@@ -247,8 +247,8 @@ list_summary(const char *id, json_t *config, int64_t created, int64_t size,
 	json_object_set(o, "Labels", json_is_object(labels) ? labels : json_null());
 	json_object_set_new(o, "ParentId", json_string(""));
 	if (tags->n == 0 && digests->n == 0) {
-		strv_push(tags, "<none>:<none>");
-		strv_push(digests, "<none>@<none>");
+		strvec_push(tags, "<none>:<none>");
+		strvec_push(digests, "<none>@<none>");
 	}
 	json_object_set_new(o, "RepoDigests", list_strv_json(digests));
 	json_object_set_new(o, "RepoTags", list_strv_json(tags));
@@ -263,7 +263,7 @@ list_one(struct images *im, const char *account, struct store_stmt *q,
     const struct images_filter *f, json_t *out, sdc_error_t *err)
 {
 	const char *id = store_col_text(q, 0), *text = store_col_text(q, 1);
-	struct strv tags = { 0 }, digests = { 0 };
+	struct strvec tags = { 0 }, digests = { 0 };
 	json_t *config;
 	bool keep, by_tag, by_digest;
 
@@ -271,8 +271,8 @@ list_one(struct images *im, const char *account, struct store_stmt *q,
 		return -1;
 	config = json_parse(text, strlen(text), err);
 	if (config == NULL) {
-		strv_free(&tags);
-		strv_free(&digests);
+		strvec_clear(&tags);
+		strvec_clear(&digests);
 		return -1;
 	}
 	keep = (f->dangling < 0 || (f->dangling == 1) == (tags.n == 0)) &&
@@ -285,8 +285,8 @@ list_one(struct images *im, const char *account, struct store_stmt *q,
 		json_array_append_new(out, list_summary(id, config,
 		    store_col_int64(q, 2), store_col_int64(q, 3), &tags, &digests));
 	json_decref(config);
-	strv_free(&tags);
-	strv_free(&digests);
+	strvec_clear(&tags);
+	strvec_clear(&digests);
 	return 0;
 }
 
@@ -355,7 +355,7 @@ list_graph_driver(struct images *im, struct job_layer *l, size_t n)
 
 static json_t *
 list_inspect_json(struct images *im, const char *id, json_t *c,
-    struct job_layer *l, size_t n, struct strv *tags, struct strv *digests)
+    struct job_layer *l, size_t n, struct strvec *tags, struct strvec *digests)
 {
 	json_t *o = json_object(), *rootfs = json_object(), *ids = json_array();
 	json_t *meta = json_object();
@@ -398,7 +398,7 @@ struct list_image {
 	json_t *config;
 	struct job_layer *layers;
 	size_t n;
-	struct strv tags, digests;
+	struct strvec tags, digests;
 };
 
 static int
@@ -420,8 +420,8 @@ list_unload(struct list_image *li)
 	free(li->id);
 	json_decref(li->config);
 	job_layers_free(li->layers, li->n);
-	strv_free(&li->tags);
-	strv_free(&li->digests);
+	strvec_clear(&li->tags);
+	strvec_clear(&li->digests);
 }
 
 int
@@ -445,7 +445,7 @@ list_history_entry(const char *id, json_t *h, int64_t size)
 
 	json_object_set_new(o, "Comment", json_string(json_str(h, "comment", "")));
 	json_object_set_new(o, "Created",
-	    json_integer(time_parse(json_str(h, "created", NULL))));
+	    json_integer(time_rfc3339_secs(json_str(h, "created", NULL))));
 	json_object_set_new(o, "CreatedBy", json_string(json_str(h, "created_by", "")));
 	json_object_set_new(o, "Id", json_string(id));
 	json_object_set_new(o, "Size", json_integer(size));

@@ -17,8 +17,8 @@
 
 struct login {
 	char *domain;
-	struct strv insecure;
-	struct strv allow_private;	/* and the mirror's host */
+	struct strvec insecure;
+	struct strvec allow_private;	/* and the mirror's host */
 	struct images_auth auth;
 };
 
@@ -39,8 +39,8 @@ login_free(struct images_job *job)
 	struct login *l = job->data;
 
 	free(l->domain);
-	strv_free(&l->insecure);
-	strv_free(&l->allow_private);
+	strvec_clear(&l->insecure);
+	strvec_clear(&l->allow_private);
 	images_auth_free(&l->auth);
 	free(l);
 }
@@ -86,8 +86,8 @@ images_login_start(struct images *im, const char *server,
 		free(l);
 		return -1;
 	}
-	strv_copy(&l->insecure, &im->insecure);
-	strv_copy(&l->allow_private, &im->allow_private);
+	strvec_copy(&l->insecure, &im->insecure);
+	strvec_copy(&l->allow_private, &im->allow_private);
 	if (im->mirror != NULL)
 		addrcheck_allow_url(&l->allow_private, im->mirror);
 	images_auth_copy(&l->auth, auth);

@@ -173,7 +173,7 @@ meta_insert_image(struct images *im, struct job_image *img, sdc_error_t *err)
 
 	if (c == NULL)
 		return sdc_error_wrap(err, "image config");
-	created = time_parse(json_str(c, "created", NULL));
+	created = time_rfc3339_secs(json_str(c, "created", NULL));
 	json_decref(c);
 	for (size_t i = 0; i < img->nlayers; i++)
 		size += img->layers[i].size;
@@ -229,7 +229,7 @@ meta_add_owner(struct images *im, const char *account, const char *id,
 
 int
 meta_record_image(struct images *im, const char *account, struct job_image *img,
-    const struct strv *proved, sdc_error_t *err)
+    const struct strvec *proved, sdc_error_t *err)
 {
 	bool owned, same = true, one;
 	char *repo, *colon;
@@ -263,7 +263,7 @@ meta_record_image(struct images *im, const char *account, struct job_image *img,
 
 int
 meta_commit_image(struct images *im, const char *account, struct job_image *img,
-    const struct strv *proved, sdc_error_t *err)
+    const struct strvec *proved, sdc_error_t *err)
 {
 	if (store_begin(im->st, err) < 0)
 		return -1;
@@ -326,7 +326,7 @@ meta_gc_blob(struct images *im, const char *digest)
 		return;
 	path = blobs_path(im, digest);
 	pthread_mutex_lock(&im->pin_lock);
-	if (!strv_has(&im->pins, digest))
+	if (!strvec_has(&im->pins, digest))
 		unlink(path);
 	pthread_mutex_unlock(&im->pin_lock);
 	free(path);
@@ -345,10 +345,10 @@ meta_gc_layer(struct images *im, const char *diff_id)
 	grave = tmp_name(im->tmpdir, "gone");
 	/* out of sight at once, removed at leisure */
 	pthread_mutex_lock(&im->pin_lock);
-	if (!strv_has(&im->pins, diff_id))
+	if (!strvec_has(&im->pins, diff_id))
 		moved = rename(path, grave) == 0;
 	pthread_mutex_unlock(&im->pin_lock);
-	if (moved && rm_rf(grave, &err) < 0) {
+	if (moved && fs_rmtree(grave, &err) < 0) {
 		log_warn("images: %s", sdc_error_msg(err));
 		sdc_error_release(&err);
 	}

@@ -30,7 +30,7 @@
 /* The first column of every row a query on one account gives. */
 static int
 proofs_column(struct images *im, const char *sql, const char *account,
-    struct strv *out, sdc_error_t *err)
+    struct strvec *out, sdc_error_t *err)
 {
 	struct store_stmt *q = meta_query(im, err, sql, "t", account);
 	int r;
@@ -38,13 +38,13 @@ proofs_column(struct images *im, const char *sql, const char *account,
 	if (q == NULL)
 		return -1;
 	while ((r = store_step(q, err)) == 1)
-		strv_push(out, store_col_text(q, 0));
+		strvec_push(out, store_col_text(q, 0));
 	store_finalize(q);
 	return r < 0 ? -1 : 0;
 }
 
 int
-proofs_list(struct images *im, const char *account, struct strv *out,
+proofs_list(struct images *im, const char *account, struct strvec *out,
     sdc_error_t *err)
 {
 	return proofs_column(im, "SELECT diff_id FROM layer_proofs WHERE "
@@ -52,7 +52,7 @@ proofs_list(struct images *im, const char *account, struct strv *out,
 }
 
 int
-proofs_owned_images(struct images *im, const char *account, struct strv *out,
+proofs_owned_images(struct images *im, const char *account, struct strvec *out,
     sdc_error_t *err)
 {
 	return proofs_column(im, "SELECT image_id FROM image_owners WHERE "
@@ -75,14 +75,14 @@ proofs_has(struct images *im, const char *account, const char *diff_id,
 
 int
 proofs_check_record(struct images *im, const char *account,
-    const struct job_image *img, const struct strv *proved, sdc_error_t *err)
+    const struct job_image *img, const struct strvec *proved, sdc_error_t *err)
 {
 	bool has;
 	char id[13];
 
 	for (size_t i = 0; i < img->nlayers; i++) {
 		const char *d = img->layers[i].diff_id;
-		if (proved != NULL && strv_has(proved, d))
+		if (proved != NULL && strvec_has(proved, d))
 			continue;
 		if (proofs_has(im, account, d, &has, err) < 0)
 			return -1;

@@ -44,12 +44,12 @@ struct pull {
 	struct images_job *job;
 	struct image_ref ref;
 	char *mirror;
-	struct strv insecure;
-	struct strv allow_private;
+	struct strvec insecure;
+	struct strvec allow_private;
 	struct images_auth auth;
 	bool all_tags;
-	struct strv proved;	/* the account's proofs at start (proofs.c) */
-	struct strv owned;	/* the account's image ids at start */
+	struct strvec proved;	/* the account's proofs at start (proofs.c) */
+	struct strvec owned;	/* the account's image ids at start */
 	struct registry *reg;
 	/* the image being pulled */
 	char *manifest_digest;
@@ -198,7 +198,7 @@ pull_config(struct pull *p, json_t *m, bool *had, sdc_error_t *err)
 	 * (environment, labels) to be had by naming its digest in a
 	 * manifest: a config the account does not own comes from the
 	 * registry, verified, even when the store holds it. */
-	*had = strv_has(&p->owned, d);
+	*had = strvec_has(&p->owned, d);
 	if (*had) {
 		path = blobs_path(p->job->im, d);
 		if (file_read(path, &p->config, 16 << 20, err) < 0) {
@@ -253,7 +253,7 @@ pull_fail(struct pull *p, sdc_error_t *err)
 static void
 pull_tick(struct pull_layer *pl, enum images_ev kind, int64_t cur, int64_t total)
 {
-	int64_t now = now_ms();
+	int64_t now = time_mono_ms();
 
 	if (cur == pl->last_cur || (now - pl->last_ms < PULL_TICK_MS && cur != total))
 		return;
@@ -366,7 +366,7 @@ pull_layers(struct pull *p, bool quiet, sdc_error_t *err)
 		struct pull_layer *pl = &p->layers[i];
 		job_pin(job, pl->digest);
 		job_pin(job, pl->diff_id);
-		pl->present = strv_has(&p->proved, pl->diff_id) &&
+		pl->present = strvec_has(&p->proved, pl->diff_id) &&
 		    layers_exists(job->im, pl->diff_id);
 		if (pl->present) {
 			char *path = images_layer_dir(job->im, pl->diff_id);
@@ -428,7 +428,7 @@ pull_fill_image(struct pull *p)
 	}
 	if (p->ref.tag != NULL) {
 		xasprintf(&tag, "%s:%s", repo, p->ref.tag);
-		strv_push(&img->tags, tag);
+		strvec_push(&img->tags, tag);
 		free(tag);
 	}
 	img->repo = repo;
@@ -485,7 +485,7 @@ pull_cmp(const void *a, const void *b)
 static int
 pull_every_tag(struct pull *p, sdc_error_t *err)
 {
-	struct strv tags = { 0 };
+	struct strvec tags = { 0 };
 	int rc = registry_tags(p->reg, &tags, err);
 
 	if (rc == 0)
@@ -496,7 +496,7 @@ pull_every_tag(struct pull *p, sdc_error_t *err)
 		pull_image_reset(p);
 		rc = pull_image(p, err);
 	}
-	strv_free(&tags);
+	strvec_clear(&tags);
 	return rc;
 }
 
@@ -554,11 +554,11 @@ pull_free(struct images_job *job)
 	registry_close(p->reg);
 	image_ref_free(&p->ref);
 	free(p->mirror);
-	strv_free(&p->insecure);
-	strv_free(&p->allow_private);
+	strvec_clear(&p->insecure);
+	strvec_clear(&p->allow_private);
 	images_auth_free(&p->auth);
-	strv_free(&p->proved);
-	strv_free(&p->owned);
+	strvec_clear(&p->proved);
+	strvec_clear(&p->owned);
 	pull_image_reset(p);
 	sdc_error_release(&p->err);
 	pthread_mutex_destroy(&p->lock);
@@ -577,15 +577,15 @@ pull_start(struct images *im, const char *account, struct pull *p,
 	if (proofs_list(im, account, &p->proved, err) < 0 ||
 	    proofs_owned_images(im, account, &p->owned, err) < 0) {
 		image_ref_free(&p->ref);
-		strv_free(&p->proved);
-		strv_free(&p->owned);
+		strvec_clear(&p->proved);
+		strvec_clear(&p->owned);
 		pthread_mutex_destroy(&p->lock);
 		free(p);
 		return -1;
 	}
 	p->mirror = im->mirror ? xstrdup(im->mirror) : NULL;
-	strv_copy(&p->insecure, &im->insecure);
-	strv_copy(&p->allow_private, &im->allow_private);
+	strvec_copy(&p->insecure, &im->insecure);
+	strvec_copy(&p->allow_private, &im->allow_private);
 	images_auth_copy(&p->auth, auth);
 	job = job_new(im, account, cb, arg);
 	job->data = p;

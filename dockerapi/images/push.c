@@ -76,10 +76,10 @@ struct push {
 	char *missing;		/* the name none of the account's tags has */
 	struct push_image *images;
 	size_t nimages;
-	struct strv insecure;
-	struct strv allow_private;
+	struct strvec insecure;
+	struct strvec allow_private;
 	struct images_auth auth;
-	struct strv mount_from;
+	struct strvec mount_from;
 	struct registry *reg;
 };
 
@@ -261,9 +261,9 @@ push_prepare_layer(struct push *p, struct push_layer *l, sdc_error_t *err)
 			}
 			free(l->from);
 			l->from = xstrdup(repo);
-			if (!strv_has(&p->mount_from, repo) &&
+			if (!strvec_has(&p->mount_from, repo) &&
 			    p->mount_from.n < PUSH_MOUNTS_MAX)
-				strv_push(&p->mount_from, repo);
+				strvec_push(&p->mount_from, repo);
 		}
 	buf_free(&b);
 	free(want);
@@ -433,7 +433,7 @@ push_run(struct images_job *job, sdc_error_t *err)
 	/* never the pull mirror: a push to docker.io goes to Docker Hub */
 	struct registry_opts o = { NULL, &p->insecure, &p->allow_private,
 	    &p->auth, &job->cancel, true, &p->mount_from };
-	struct strv seen = { 0 };
+	struct strvec seen = { 0 };
 	int rc = 0;
 
 	job_event(job, IMAGES_EV_PUSH_REFERS, NULL, p->repo, 0, 0);
@@ -444,11 +444,11 @@ push_run(struct images_job *job, sdc_error_t *err)
 	for (size_t i = 0; i < p->nimages; i++)
 		for (size_t j = p->images[i].nlayers; j-- > 0; ) {
 			struct push_layer *l = &p->images[i].layers[j];
-			if (!strv_has(&seen, l->diff_id))
+			if (!strvec_has(&seen, l->diff_id))
 				job_event(job, IMAGES_EV_PREPARING, l->id, NULL, 0, 0);
-			strv_push(&seen, l->diff_id);
+			strvec_push(&seen, l->diff_id);
 		}
-	strv_free(&seen);
+	strvec_clear(&seen);
 	for (size_t i = 0; rc == 0 && i < p->nimages; i++)
 		for (size_t j = 0; rc == 0 && j < p->images[i].nlayers; j++)
 			rc = push_prepare_layer(p, &p->images[i].layers[j], err);
@@ -501,9 +501,9 @@ push_free(struct images_job *job)
 	free(p->familiar);
 	free(p->repo);
 	free(p->missing);
-	strv_free(&p->insecure);
-	strv_free(&p->allow_private);
-	strv_free(&p->mount_from);
+	strvec_clear(&p->insecure);
+	strvec_clear(&p->allow_private);
+	strvec_clear(&p->mount_from);
 	images_auth_free(&p->auth);
 	free(p);
 }
@@ -556,7 +556,7 @@ push_find(struct push *p, struct images_job *job, const char *tag,
     sdc_error_t *err)
 {
 	struct store_stmt *q;
-	struct strv tags = { 0 }, ids = { 0 };
+	struct strvec tags = { 0 }, ids = { 0 };
 	int r, rc = 0;
 
 	q = meta_query(job->im, err, "SELECT tag, image_id FROM image_tags "
@@ -566,8 +566,8 @@ push_find(struct push *p, struct images_job *job, const char *tag,
 		return -1;
 	while ((r = store_step(q, err)) == 1)
 		if (tag == NULL || strcmp(tag, store_col_text(q, 0)) == 0) {
-			strv_push(&tags, store_col_text(q, 0));
-			strv_push(&ids, store_col_text(q, 1));
+			strvec_push(&tags, store_col_text(q, 0));
+			strvec_push(&ids, store_col_text(q, 1));
 		}
 	store_finalize(q);
 	if (r < 0)
@@ -576,8 +576,8 @@ push_find(struct push *p, struct images_job *job, const char *tag,
 		rc = push_add_image(p, job, tags.v[i], ids.v[i], err);
 	if (rc == 0 && tags.n == 0)	/* Docker names the repository only */
 		p->missing = xstrdup(p->familiar);
-	strv_free(&tags);
-	strv_free(&ids);
+	strvec_clear(&tags);
+	strvec_clear(&ids);
 	return rc;
 }
 
@@ -628,8 +628,8 @@ images_push_start(struct images *im, const char *account, const char *name,
 		images_job_free(job);
 		return -1;
 	}
-	strv_copy(&p->insecure, &im->insecure);
-	strv_copy(&p->allow_private, &im->allow_private);
+	strvec_copy(&p->insecure, &im->insecure);
+	strvec_copy(&p->allow_private, &im->allow_private);
 	images_auth_copy(&p->auth, auth);
 	job->run = push_run;
 	job->commit = push_commit;

@@ -39,7 +39,7 @@ static const char quota_layers_sql[] =
 /* The account's layers into seen (diff ids), their bytes into *out. */
 static int
 quota_account_layers(struct images *im, const char *account,
-    struct strv *seen, int64_t *out, sdc_error_t *err)
+    struct strvec *seen, int64_t *out, sdc_error_t *err)
 {
 	struct store_stmt *q;
 	int rc;
@@ -49,7 +49,7 @@ quota_account_layers(struct images *im, const char *account,
 		return -1;
 	while ((rc = store_step(q, err)) == 1) {
 		if (seen != NULL)
-			strv_push(seen, store_col_text(q, 0));
+			strvec_push(seen, store_col_text(q, 0));
 		*out += store_col_int64(q, 1);
 	}
 	store_finalize(q);
@@ -106,7 +106,7 @@ int
 budget_check_commit(struct images_job *job, sdc_error_t *err)
 {
 	struct images_budget *b = &job->budget;
-	struct strv seen = { 0 };
+	struct strvec seen = { 0 };
 	int64_t total, added = 0;
 	int rc;
 
@@ -119,13 +119,13 @@ budget_check_commit(struct images_job *job, sdc_error_t *err)
 		for (size_t j = 0; j < img->nlayers; j++) {
 			const char *diff = img->layers[j].diff_id;
 
-			if (diff == NULL || strv_has(&seen, diff))
+			if (diff == NULL || strvec_has(&seen, diff))
 				continue;
-			strv_push(&seen, diff);
+			strvec_push(&seen, diff);
 			added += img->layers[j].size;
 		}
 	}
-	strv_free(&seen);
+	strvec_clear(&seen);
 	/* an account already past a lowered quota may still re-pull */
 	if (rc == 0 && added > 0 && total + added > b->limit)
 		rc = quota_error(b->limit, err);

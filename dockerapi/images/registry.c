@@ -52,9 +52,9 @@ struct registry {
 	bool verify;		/* TLS verification */
 	struct images_auth auth;
 	atomic_int *cancel;
-	struct strv allowed;	/* hosts and nets that may be private */
+	struct strvec allowed;	/* hosts and nets that may be private */
 	bool push;		/* a push: tokens for pull,push */
-	struct strv mount_from;	/* repositories a push may mount from */
+	struct strvec mount_from;	/* repositories a push may mount from */
 	char *refused;		/* "host:port" addrcheck refused last */
 	pthread_mutex_t refused_lock;
 };
@@ -487,7 +487,7 @@ reg_status_error(struct registry *r, struct reg_resp *rr, const char *what,
 }
 
 static bool
-reg_is_insecure(const char *host, const struct strv *insecure)
+reg_is_insecure(const char *host, const struct strvec *insecure)
 {
 	if (strncmp(host, "127.", 4) == 0 || strncmp(host, "localhost", 9) == 0 ||
 	    strncmp(host, "[::1]", 5) == 0)
@@ -587,13 +587,13 @@ reg_new(const char *domain, const struct registry_opts *opts,
 	r->cancel = opts->cancel;
 	r->push = opts->push;
 	if (opts->mount_from != NULL)
-		strv_copy(&r->mount_from, opts->mount_from);
+		strvec_copy(&r->mount_from, opts->mount_from);
 	pthread_mutex_init(&r->refused_lock, NULL);
 	images_auth_copy(&r->auth, opts->auth);
 	if (opts->insecure != NULL)
-		strv_copy(&r->allowed, opts->insecure);
+		strvec_copy(&r->allowed, opts->insecure);
 	if (opts->allow_private != NULL)
-		strv_copy(&r->allowed, opts->allow_private);
+		strvec_copy(&r->allowed, opts->allow_private);
 	if (opts->mirror != NULL && *opts->mirror != '\0')
 		addrcheck_allow_url(&r->allowed, opts->mirror);
 	if (strcmp(domain, "docker.io") == 0 && opts->mirror != NULL) {
@@ -652,7 +652,7 @@ registry_dup(const struct registry *src)
 	struct registry *r = xcalloc(1, sizeof *r);
 
 	pthread_mutex_init(&r->refused_lock, NULL);
-	strv_copy(&r->allowed, &src->allowed);
+	strvec_copy(&r->allowed, &src->allowed);
 	r->verify = src->verify;
 	r->http = reg_client(r);
 	r->base = xstrdup(src->base);
@@ -662,7 +662,7 @@ registry_dup(const struct registry *src)
 	r->verify = src->verify;
 	r->cancel = src->cancel;
 	r->push = src->push;
-	strv_copy(&r->mount_from, &src->mount_from);
+	strvec_copy(&r->mount_from, &src->mount_from);
 	images_auth_copy(&r->auth, &src->auth);
 	return r;
 }
@@ -678,8 +678,8 @@ registry_close(struct registry *r)
 	free(r->display);
 	free(r->authz);
 	images_auth_free(&r->auth);
-	strv_free(&r->allowed);
-	strv_free(&r->mount_from);
+	strvec_clear(&r->allowed);
+	strvec_clear(&r->mount_from);
 	free(r->refused);
 	pthread_mutex_destroy(&r->refused_lock);
 	free(r);
@@ -741,7 +741,7 @@ reg_next_page(const char *link)
 }
 
 int
-registry_tags(struct registry *r, struct strv *tags, sdc_error_t *err)
+registry_tags(struct registry *r, struct strvec *tags, sdc_error_t *err)
 {
 	struct reg_resp rr = { 0 };
 	struct buf body = BUF_INIT;
@@ -765,7 +765,7 @@ registry_tags(struct registry *r, struct strv *tags, sdc_error_t *err)
 		else if (rc == 0) {
 			json_array_foreach(json_object_get(o, "tags"), i, t)
 				if (json_is_string(t))
-					strv_push(tags, json_string_value(t));
+					strvec_push(tags, json_string_value(t));
 			json_decref(o);
 			if (++pages < 100)
 				path = reg_next_page(rr.link);

@@ -114,7 +114,7 @@ static int
 remove_untag_all(struct images *im, const char *account, const char *id,
     json_t *out, sdc_error_t *err)
 {
-	struct strv tags = { 0 }, digests = { 0 };
+	struct strvec tags = { 0 }, digests = { 0 };
 	int rc = meta_image_tags(im, account, id, &tags, &digests, err);
 
 	for (size_t i = 0; rc == 0 && i < tags.n; i++)
@@ -126,8 +126,8 @@ remove_untag_all(struct images *im, const char *account, const char *id,
 	    "DELETE FROM image_digests WHERE account = ? AND image_id = ?", "tt",
 	    account, id) < 0))
 		rc = -1;
-	strv_free(&tags);
-	strv_free(&digests);
+	strvec_clear(&tags);
+	strvec_clear(&digests);
 	return rc;
 }
 
@@ -150,7 +150,7 @@ remove_repos(struct images *im, const char *account, const char *id,
  * Blobs and layers to collect are added to gc. */
 static int
 remove_image(struct images *im, const char *account, const char *id,
-    json_t *out, struct strv *gc_blobs, struct strv *gc_layers, sdc_error_t *err)
+    json_t *out, struct strvec *gc_blobs, struct strvec *gc_layers, sdc_error_t *err)
 {
 	struct job_layer *l = NULL;
 	size_t n = 0;
@@ -169,11 +169,11 @@ remove_image(struct images *im, const char *account, const char *id,
 	if (meta_image_get(im, id, NULL, &l, &n, err) < 0)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
-		strv_push(gc_layers, l[i].diff_id);
-		strv_push(gc_blobs, l[i].digest);
+		strvec_push(gc_layers, l[i].diff_id);
+		strvec_push(gc_blobs, l[i].digest);
 	}
 	job_layers_free(l, n);
-	strv_push(gc_blobs, id);
+	strvec_push(gc_blobs, id);
 	if (meta_exec(im, err, "DELETE FROM image_layers WHERE image_id = ?",
 	    "t", id) < 0 ||
 	    meta_exec(im, err, "DELETE FROM images WHERE id = ?", "t", id) < 0)
@@ -242,7 +242,7 @@ remove_named_by_id(const char *name, const char *id)
 static int
 remove_tx(struct images *im, const char *account, const char *name,
     bool force, bool noprune, images_in_use_fn *in_use, void *arg,
-    json_t *out, struct strv *gcb, struct strv *gcl, sdc_error_t *err)
+    json_t *out, struct strvec *gcb, struct strvec *gcl, sdc_error_t *err)
 {
 	char *id, *parent;
 	int64_t refs, repos;
@@ -297,7 +297,7 @@ images_remove(struct images *im, const char *account, const char *name,
     bool force, bool noprune, images_in_use_fn *in_use, void *arg,
     json_t **out, sdc_error_t *err)
 {
-	struct strv gcb = { 0 }, gcl = { 0 };
+	struct strvec gcb = { 0 }, gcl = { 0 };
 	json_t *a = json_array();
 
 	if (store_begin(im->st, err) < 0) {
@@ -309,16 +309,16 @@ images_remove(struct images *im, const char *account, const char *name,
 	    store_commit(im->st, err) < 0) {
 		store_rollback(im->st);
 		json_decref(a);
-		strv_free(&gcb);
-		strv_free(&gcl);
+		strvec_clear(&gcb);
+		strvec_clear(&gcl);
 		return -1;
 	}
 	for (size_t i = 0; i < gcl.n; i++)
 		meta_gc_layer(im, gcl.v[i]);
 	for (size_t i = 0; i < gcb.n; i++)
 		meta_gc_blob(im, gcb.v[i]);
-	strv_free(&gcb);
-	strv_free(&gcl);
+	strvec_clear(&gcb);
+	strvec_clear(&gcl);
 	*out = a;
 	return 0;
 }

@@ -65,7 +65,7 @@ tarsplit_free(struct tarsplit *ts)
 {
 	buf_free(&ts->out);
 	buf_free(&ts->pax);
-	strv_free(&ts->names);
+	strvec_clear(&ts->names);
 }
 
 /* Append raw bytes to the open 'R' record, opening one if needed. */
@@ -224,7 +224,7 @@ tarsplit_feed(struct tarsplit *ts, const void *data, size_t len)
 void
 tarsplit_name(struct tarsplit *ts, const char *rel)
 {
-	strv_push(&ts->names, rel);
+	strvec_push(&ts->names, rel);
 }
 
 int
@@ -270,7 +270,7 @@ ts_get(struct ts_reader *r, int bytes)
 
 /* The names table sits after the records; find it first. */
 static int
-ts_names(const struct buf *b, struct strv *names, uint64_t *total)
+ts_names(const struct buf *b, struct strvec *names, uint64_t *total)
 {
 	struct ts_reader r = { (const unsigned char *)b->data + strlen(TS_MAGIC),
 	    (const unsigned char *)b->data + b->len, false };
@@ -293,7 +293,7 @@ ts_names(const struct buf *b, struct strv *names, uint64_t *total)
 		if (r.bad || (uint64_t)(r.end - r.p) < len)
 			return -1;
 		char *s = xstrndup((const char *)r.p, (size_t)len);
-		strv_push(names, s);
+		strvec_push(names, s);
 		free(s);
 		r.p += len;
 	}
@@ -336,14 +336,14 @@ int
 tarsplit_size(const char *split, int64_t *size, sdc_error_t *err)
 {
 	struct buf b = BUF_INIT;
-	struct strv names = { 0 };
+	struct strvec names = { 0 };
 	uint64_t total = 0;
 	int rc = file_read(split, &b, 1u << 30, err);
 
 	if (rc == 0 && ts_names(&b, &names, &total) < 0)
 		rc = sdc_make_error(err, 0, "%s: damaged tar-split", split);
 	*size = (int64_t)total;
-	strv_free(&names);
+	strvec_clear(&names);
 	buf_free(&b);
 	return rc;
 }
@@ -353,7 +353,7 @@ tarsplit_rebuild(const char *split, const char *dir, images_write_fn *write,
     void *arg, sdc_error_t *err)
 {
 	struct buf b = BUF_INIT;
-	struct strv names = { 0 };
+	struct strvec names = { 0 };
 	struct ts_reader r;
 	uint64_t total;
 	size_t k = 0;
@@ -379,7 +379,7 @@ tarsplit_rebuild(const char *split, const char *dir, images_write_fn *write,
 			rc = ts_copy_file(dir, names.v[k++], n, write, arg, chunk, err);
 	}
 	free(chunk);
-	strv_free(&names);
+	strvec_clear(&names);
 	buf_free(&b);
 	return rc;
 }

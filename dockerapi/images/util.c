@@ -1,10 +1,7 @@
 /*
- * util.c: the small helpers every file of the image layer needs: string
- * vectors, sha256 digests in Docker's "sha256:<hex>" spelling, and the
- * filesystem chores (mkdir -p, rm -rf, temp names, atomic writes).
- *
- * rm_rf() walks with FTW_PHYS so it never follows a symlink out of the tree
- * it is removing; layer dirs are full of symlinks that point anywhere.
+ * util.c: the small helpers every file of the image layer needs: sha256
+ * digests in Docker's "sha256:<hex>" spelling, temp names and tree sizes
+ * (trees are removed with lib's fs_rmtree()).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,43 +16,6 @@
 
 #include "images-int.h"
 #include "xalloc.h"
-
-void
-strv_push(struct strv *sv, const char *s)
-{
-	if (sv->n + 1 >= sv->cap) {
-		sv->cap = sv->cap ? 2 * sv->cap : 8;
-		sv->v = xrealloc(sv->v, sv->cap * sizeof *sv->v);
-	}
-	sv->v[sv->n++] = xstrdup(s);
-	sv->v[sv->n] = NULL;
-}
-
-void
-strv_copy(struct strv *dst, const struct strv *src)
-{
-	for (size_t i = 0; i < src->n; i++)
-		strv_push(dst, src->v[i]);
-}
-
-bool
-strv_has(const struct strv *sv, const char *s)
-{
-	for (size_t i = 0; i < sv->n; i++)
-		if (strcmp(sv->v[i], s) == 0)
-			return true;
-	return false;
-}
-
-void
-strv_free(struct strv *sv)
-{
-	for (size_t i = 0; i < sv->n; i++)
-		free(sv->v[i]);
-	free(sv->v);
-	sv->v = NULL;
-	sv->n = sv->cap = 0;
-}
 
 bool
 digest_valid(const char *d)
@@ -109,33 +69,6 @@ digest_short(const char *d, char out[13])
 }
 
 
-static int
-rm_rf_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)ftw;
-	if (flag == FTW_DP)
-		return rmdir(path) < 0 && errno != ENOENT ? -1 : 0;
-	return unlink(path) < 0 && errno != ENOENT ? -1 : 0;
-}
-
-int
-rm_rf(const char *path, sdc_error_t *err)
-{
-	struct stat sb;
-
-	if (lstat(path, &sb) < 0)
-		return errno == ENOENT ? 0 : sdc_make_error(err, errno, "%s", path);
-	if (!S_ISDIR(sb.st_mode)) {
-		if (unlink(path) < 0 && errno != ENOENT)
-			return sdc_make_error(err, errno, "removing %s", path);
-		return 0;
-	}
-	if (nftw(path, rm_rf_one, 32, FTW_DEPTH | FTW_PHYS | FTW_MOUNT) < 0)
-		return sdc_make_error(err, errno, "removing %s", path);
-	return 0;
-}
-
 char *
 tmp_name(const char *dir, const char *prefix)
 {
@@ -167,55 +100,4 @@ tree_size(const char *path)
 	tree_bytes = 0;
 	nftw(path, tree_size_one, 32, FTW_PHYS);
 	return tree_bytes;
-}
-
-
-
-int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-char *
-time_rfc3339(int64_t secs, long nsec)
-{
-	time_t t = (time_t)secs;
-	struct tm tm;
-	char base[32], *out;
-
-	gmtime_r(&t, &tm);
-	strftime(base, sizeof base, "%Y-%m-%dT%H:%M:%S", &tm);
-	if (nsec > 0)
-		xasprintf(&out, "%s.%09ldZ", base, nsec);
-	else
-		xasprintf(&out, "%sZ", base);
-	return out;
-}
-
-int64_t
-time_parse(const char *s)
-{
-	struct tm tm;
-	const char *rest;
-	int64_t t;
-
-	if (s == NULL)
-		return 0;
-	memset(&tm, 0, sizeof tm);
-	rest = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
-	if (rest == NULL)
-		return 0;
-	t = (int64_t)timegm(&tm);
-	while (*rest == '.' || (*rest >= '0' && *rest <= '9'))
-		rest++;
-	if ((*rest == '+' || *rest == '-') && strlen(rest) >= 6) {
-		int off = ((rest[1] - '0') * 10 + (rest[2] - '0')) * 3600 +
-		    ((rest[4] - '0') * 10 + (rest[5] - '0')) * 60;
-		t += *rest == '+' ? -off : off;
-	}
-	return t;
 }

@@ -10,6 +10,7 @@
 
 #include "buf.h"
 #include "error.h"
+#include "strvec.h"
 #include "dockerapi/net/net.h"
 
 /* Our one nftables table. */
@@ -79,7 +80,6 @@ int net_nft_jumps(struct net_nft_jump **out, size_t *n, sdc_error_t *err);
 void net_nft_jumps_free(struct net_nft_jump *v, size_t n);
 /* Every chain name of our table (NULL-terminated, malloc'ed). */
 char **net_nft_chains(sdc_error_t *err);
-void net_strv_free(char **v);
 /* Remove the chains of endpoints with their jumps, in one transaction:
  * a container's on a network; NULL for either id: on any. */
 int net_nft_ports_remove(const char *container_id, const char *network_id,

@@ -152,16 +152,6 @@ net_nft_jumps(struct net_nft_jump **out, size_t *n, sdc_error_t *err)
 	return 0;
 }
 
-void
-net_strv_free(char **v)
-{
-	size_t i;
-
-	for (i = 0; v != NULL && v[i] != NULL; i++)
-		free(v[i]);
-	free(v);
-}
-
 char **
 net_nft_chains(sdc_error_t *err)
 {

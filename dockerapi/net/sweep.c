@@ -151,7 +151,7 @@ net_sweep_sandboxes(const struct net_config *cfg, struct net_sweep *w,
 		free(path);
 		net_sweep_push(&w->dead, all[i]);
 	}
-	net_strv_free(all);
+	strvec_array_free(all);
 	return rc;
 }
 
@@ -202,7 +202,7 @@ net_sweep_nft(struct net_sweep *w, sdc_error_t *err)
 				handle = jumps[k].handle;
 		net_nft_ports_remove_text(&text, chains[i], handle);
 	}
-	net_strv_free(chains);
+	strvec_array_free(chains);
 	net_nft_jumps_free(jumps, n);
 	if ((j = net_nft_list("list table " NET_NFT_TABLE, err)) == NULL) {
 		buf_free(&text);
@@ -302,7 +302,7 @@ net_sweep(const struct net_config *cfg, const char *const *network_ids,
 	}
 	if (rc == 0)
 		rc = net_sweep_markers(cfg, &w, err);
-	net_strv_free(w.ours);
-	net_strv_free(w.dead);
+	strvec_array_free(w.ours);
+	strvec_array_free(w.dead);
 	return rc < 0 ? sdc_error_wrap(err, "network sweep") : 0;
 }

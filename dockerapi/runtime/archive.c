@@ -761,37 +761,6 @@ fail:
 	return -1;
 }
 
-/* Remove a tree under an open folder, never following a link. */
-static int
-arc_rmtree(int dfd, const char *name)
-{
-	struct dirent *d;
-	DIR *dir;
-	int fd, rc = 0;
-
-	if (unlinkat(dfd, name, AT_REMOVEDIR) == 0)
-		return 0;
-	if (errno != ENOTEMPTY && errno != EEXIST)
-		return -1;
-	fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0 || (dir = fdopendir(fd)) == NULL) {
-		if (fd >= 0)
-			close(fd);
-		return -1;
-	}
-	while ((d = readdir(dir)) != NULL) {
-		if (strcmp(d->d_name, ".") == 0 || strcmp(d->d_name, "..") == 0)
-			continue;
-		if (unlinkat(dirfd(dir), d->d_name, 0) < 0 &&
-		    (errno != EISDIR || arc_rmtree(dirfd(dir), d->d_name) < 0))
-			rc = -1;
-	}
-	closedir(dir);
-	if (rc == 0 && unlinkat(dfd, name, AT_REMOVEDIR) < 0)
-		rc = -1;
-	return rc;
-}
-
 /* Make room for an entry of kind dir (or not) at name. */
 static int
 arc_clear(struct arc_put *p, int dfd, const char *name, bool dir,
@@ -811,9 +780,9 @@ arc_clear(struct arc_put *p, int dfd, const char *name, bool dir,
 		    "cannot overwrite non-directory \"%s\" with directory \"%s\"" :
 		    "cannot overwrite directory \"%s\" with non-directory \"%s\"",
 		    entry, entry);
-	if (S_ISDIR(st.st_mode) ? arc_rmtree(dfd, name) < 0 :
-	    unlinkat(dfd, name, 0) < 0)
-		return arc_put_errno(errno != 0 ? errno : EIO, entry, err);
+	if (fs_rmtree_at(dfd, name, err) < 0)
+		return arc_put_errno((*err)->errnum != 0 ? (*err)->errnum : EIO,
+		    entry, err);
 	return 0;
 }
 

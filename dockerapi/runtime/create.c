@@ -83,7 +83,7 @@ rt_create(const struct rt_config *cfg, const struct rt_spec *spec,
 	}
 	if ((rc = rt_create_in(cfg, spec, dir, err)) < 0) {
 		rt_rootfs_unmount(dir, &ignored);
-		rt_rmtree(dir, &ignored);
+		fs_rmtree(dir, &ignored);
 		sdc_error_release(&ignored);
 	}
 	free(dir);

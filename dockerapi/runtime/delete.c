@@ -80,7 +80,7 @@ rt_delete(const struct rt_config *cfg, const char *id, bool force,
 	    (!rt_runc_known(cfg, id) || rt_runc(cfg, del, err) == 0) &&
 	    rt_cgroup_remove(cfg, id, err) == 0 &&
 	    rt_rootfs_unmount(dir, err) == 0)
-		rc = rt_rmtree(dir, err);
+		rc = fs_rmtree(dir, err);
 	free(dir);
 	if (rc < 0)
 		return sdc_error_wrap(err, "removing container %s", id);

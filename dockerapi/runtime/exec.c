@@ -159,7 +159,7 @@ rt_exec_remove(const struct rt_config *cfg, const char *id,
 	if (rt_monitor_alive(edir))
 		rc = sdc_make_error(err, 0, "exec %s is still running", exec_id);
 	else
-		rc = rt_rmtree(edir, err);
+		rc = fs_rmtree(edir, err);
 	free(edir);
 	return rc;
 }

@@ -5,7 +5,7 @@
  * racing a writer sees one version or the other.  They are not fsync'd:
  * the folder's files are rebuilt from the daemon's store if a host crash
  * loses them, and a sync on every container start would cost more than
- * the whole start should.  rt_rmtree() never follows a symlink: a
+ * the whole start should.  fs_rmtree() never follows a symlink: a
  * container's upper layer is the user's, and may point anywhere.
  */
 #include <dirent.h>
@@ -76,39 +76,3 @@ rt_json_read(const char *path, sdc_error_t *err)
 	return j;
 }
 
-static int
-rt_rmtree_at(int dfd, const char *name, sdc_error_t *err)
-{
-	struct dirent *d;
-	DIR *dir;
-	int fd;
-
-	if (unlinkat(dfd, name, 0) == 0 || errno == ENOENT)
-		return 0;
-	if (errno != EISDIR && errno != EPERM)
-		return sdc_make_error(err, errno, "removing %s", name);
-	fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0 || (dir = fdopendir(fd)) == NULL) {
-		if (fd >= 0)
-			close(fd);
-		return sdc_make_error(err, errno, "opening %s", name);
-	}
-	while ((d = readdir(dir)) != NULL) {
-		if (strcmp(d->d_name, ".") == 0 || strcmp(d->d_name, "..") == 0)
-			continue;
-		if (rt_rmtree_at(dirfd(dir), d->d_name, err) < 0) {
-			closedir(dir);
-			return sdc_error_wrap(err, "%s", name);
-		}
-	}
-	closedir(dir);
-	if (unlinkat(dfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
-		return sdc_make_error(err, errno, "removing %s", name);
-	return 0;
-}
-
-int
-rt_rmtree(const char *path, sdc_error_t *err)
-{
-	return rt_rmtree_at(AT_FDCWD, path, err);
-}

@@ -12,6 +12,7 @@
 #include <sys/types.h>
 
 #include "buf.h"
+#include "fsutil.h"
 #include "dockerapi/runtime/runtime.h"
 
 /* The runtime's own settings, kept in the folder beside config.json. */
@@ -43,7 +44,6 @@ int rt_file_write(const char *path, const char *data, size_t len,
     sdc_error_t *err);
 int rt_json_write(const char *path, json_t *value, sdc_error_t *err);
 json_t *rt_json_read(const char *path, sdc_error_t *err);
-int rt_rmtree(const char *path, sdc_error_t *err);
 
 /* runc.c: run the runtime to completion; its stderr is the error. */
 int rt_runc(const struct rt_config *cfg, const char *const *args,

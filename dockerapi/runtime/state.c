@@ -20,6 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "timeutil.h"
 #include "xalloc.h"
 #include "dockerapi/runtime/internal.h"
 #include "dockerapi/runtime/procstat.h"
@@ -42,27 +43,17 @@ rt_pid_start(pid_t pid)
 	return rt_proc_start_time(pid);
 }
 
+/* runc's RFC 3339 time at key; zero when missing or unreadable. */
 static void
 rt_state_time(const json_t *j, const char *key, struct timespec *ts)
 {
-	const char *s = json_string_value(json_object_get(j, key));
-	struct tm tm = { 0 };
-	char frac[16] = "";
-	size_t n;
+	int64_t ns = 0;
 
-	ts->tv_sec = 0;
-	ts->tv_nsec = 0;
-	if (s == NULL || sscanf(s, "%d-%d-%dT%d:%d:%d.%9[0-9]", &tm.tm_year,
-	    &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec,
-	    frac) < 6)
-		return;
-	tm.tm_year -= 1900;
-	tm.tm_mon -= 1;
-	ts->tv_sec = timegm(&tm);
-	for (n = strlen(frac); n < 9; n++)
-		frac[n] = '0';
-	frac[9] = '\0';
-	ts->tv_nsec = strtol(frac, NULL, 10);
+	if (time_parse_rfc3339(json_string_value(json_object_get(j, key)), &ns,
+	    NULL) < 0)
+		ns = 0;
+	ts->tv_sec = (time_t)(ns / TIME_NS_PER_SEC);
+	ts->tv_nsec = (long)(ns % TIME_NS_PER_SEC);
 }
 
 int

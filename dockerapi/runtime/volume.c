@@ -55,7 +55,7 @@ rt_volume_make(const char *dir, const struct rt_idmap *idmap, sdc_error_t *err)
 int
 rt_volume_remove(const char *dir, sdc_error_t *err)
 {
-	return rt_rmtree(dir, err);
+	return fs_rmtree(dir, err);
 }
 
 /* --- size --- */

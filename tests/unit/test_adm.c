@@ -166,7 +166,7 @@ static char *
 complete(const char *line)
 {
 	struct adm_ctx ctx = { .zones = "/nonexistent" };
-	struct adm_strv out = { NULL, 0, 0 };
+	struct strvec out = { NULL, 0, 0 };
 	struct adm_split s;
 	const char *word = "";
 	char *joined = calloc(1, 1024);
@@ -181,7 +181,7 @@ complete(const char *line)
 	for (i = 0; i < out.n; i++)
 		snprintf(joined + strlen(joined), 1024 - strlen(joined), "%s%s",
 		    i ? " " : "", out.v[i]);
-	adm_strv_free(&out);
+	strvec_clear(&out);
 	adm_split_free(&s);
 	return joined;
 }

@@ -314,8 +314,8 @@ test_digests(void **state)
 	digest_short(d, s);
 	assert_string_equal(s, "e3b0c44298fc");
 	free(d);
-	assert_int_equal(time_parse("2024-01-02T03:04:05.123456789Z"), 1704164645);
-	assert_int_equal(time_parse("2024-01-02T05:04:05+02:00"), 1704164645);
+	assert_int_equal(time_rfc3339_secs("2024-01-02T03:04:05.123456789Z"), 1704164645);
+	assert_int_equal(time_rfc3339_secs("2024-01-02T05:04:05+02:00"), 1704164645);
 }
 
 static int
@@ -394,7 +394,7 @@ test_tar_writer(void **state)
 
 /* addrcheck_allowed for a literal address. */
 static int
-check_addr(const char *addr, const struct strv *allowed, const char *host,
+check_addr(const char *addr, const struct strvec *allowed, const char *host,
     int port)
 {
 	struct sockaddr_storage ss = { 0 };
@@ -422,7 +422,7 @@ test_addrcheck(void **state)
 	static const char *const public[] = { "8.8.8.8", "172.32.0.1",
 	    "172.15.255.255", "100.128.0.1", "169.253.0.1", "1.1.1.1",
 	    "2001:4860:4860::8888", "::ffff:8.8.8.8", "64:ff9b::808:808", NULL };
-	struct strv allow = { 0 };
+	struct strvec allow = { 0 };
 
 	(void)state;
 	for (const char *const *a = refused; *a != NULL; a++)
@@ -431,11 +431,11 @@ test_addrcheck(void **state)
 	for (const char *const *a = public; *a != NULL; a++)
 		if (check_addr(*a, NULL, "h", 443) != 0)
 			fail_msg("%s refused", *a);
-	strv_push(&allow, "reg.local");
-	strv_push(&allow, "127.0.0.1:5000");
-	strv_push(&allow, "[::1]:5001");
-	strv_push(&allow, "10.1.0.0/16");
-	strv_push(&allow, "fd00::/8");
+	strvec_push(&allow, "reg.local");
+	strvec_push(&allow, "127.0.0.1:5000");
+	strvec_push(&allow, "[::1]:5001");
+	strvec_push(&allow, "10.1.0.0/16");
+	strvec_push(&allow, "fd00::/8");
 	assert_int_equal(check_addr("10.9.9.9", &allow, "reg.local", 1), 0);
 	assert_int_equal(check_addr("127.0.0.1", &allow, "127.0.0.1", 5000), 0);
 	assert_int_equal(check_addr("127.0.0.1", &allow, "127.0.0.1", 5001), -1);
@@ -444,7 +444,7 @@ test_addrcheck(void **state)
 	assert_int_equal(check_addr("10.2.0.1", &allow, "x", 1), -1);
 	assert_int_equal(check_addr("fd12::1", &allow, "x", 1), 0);
 	assert_int_equal(check_addr("fc12::1", &allow, "x", 1), -1);
-	strv_free(&allow);
+	strvec_clear(&allow);
 	/* every address of this host's interfaces, public or not */
 	{
 		struct ifaddrs *ifs, *i;
@@ -460,7 +460,7 @@ test_addrcheck(void **state)
 	addrcheck_allow_url(&allow, "mirror.example");
 	assert_string_equal(allow.v[0], "127.0.0.1:5000");
 	assert_string_equal(allow.v[1], "mirror.example");
-	strv_free(&allow);
+	strvec_clear(&allow);
 }
 
 int

@@ -70,7 +70,7 @@ teardown(void **state)
 
 	images_close(fx->im);
 	store_close(fx->st);
-	rm_rf(fx->dir, &err);
+	fs_rmtree(fx->dir, &err);
 	free(fx);
 	return 0;
 }
@@ -446,7 +446,7 @@ static char *
 make_image(struct fixture *fx, const char *account, const char *tag,
     const char *content, char **diff_out)
 {
-	struct strv proved = { 0 };
+	struct strvec proved = { 0 };
 	struct job_image img = { 0 };
 	struct layer_result res;
 	sdc_error_t err = NULL;
@@ -478,14 +478,14 @@ make_image(struct fixture *fx, const char *account, const char *tag,
 	img.layers[0].media_type = xstrdup("application/vnd.docker.image.rootfs.diff.tar");
 	img.layers[0].size = res.size;
 	if (tag != NULL)
-		strv_push(&img.tags, tag);
-	strv_push(&proved, diff);
+		strvec_push(&img.tags, tag);
+	strvec_push(&proved, diff);
 	if (meta_commit_image(fx->im, account, &img, &proved, &err) < 0)
 		fail_msg("%s", sdc_error_msg(err));
-	strv_free(&proved);
+	strvec_clear(&proved);
 	job_layers_free(img.layers, 1);
 	free(img.config);
-	strv_free(&img.tags);
+	strvec_clear(&img.tags);
 	free(t.path);
 	if (diff_out != NULL)
 		*diff_out = xstrdup(diff);

@@ -67,7 +67,7 @@ teardown(void **state)
 {
 	sdc_error_t err = NULL;
 
-	rt_rmtree(tmpdir, &err);
+	fs_rmtree(tmpdir, &err);
 	sdc_error_release(&err);
 	return 0;
 }
