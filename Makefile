@@ -97,15 +97,17 @@ $(BUILD)/%.o: %.c | deps
 	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) -MMD -MP -c -o $@ $<
 
 # Every source file again through clang, for its warnings, in every folder
-# (fuzz targets are clang's own build); no objects kept.
+# (fuzz targets are clang's own build); no objects kept.  One stamp per
+# file, with its headers as dependencies: make -j checks files side by side,
+# and a change checks again only the files it can affect.
 CLANG_SRCS := $(sort $(wildcard */*.c */*/*.c */*/*/*.c))
 CLANG_SRCS := $(filter-out fuzz/% $(BUILD)/% var/%,$(CLANG_SRCS))
-lint-clang: $(BUILD)/.clang-ok
-$(BUILD)/.clang-ok: $(CLANG_SRCS) $(wildcard */*.h */*/*.h) | deps
-	@mkdir -p $(BUILD)
-	@for f in $(CLANG_SRCS); do \
-		clang $(CPPFLAGS) -std=c11 $(WARN) -fsyntax-only $$f || exit 1; \
-	done
+CLANG_OKS := $(patsubst %.c,$(BUILD)/clang/%.ok,$(CLANG_SRCS))
+lint-clang: $(CLANG_OKS)
+$(BUILD)/clang/%.ok: %.c | deps
+	@mkdir -p $(dir $@)
+	$(Q)clang $(CPPFLAGS) -std=c11 $(WARN) -fsyntax-only -MMD -MP \
+		-MF $(@:.ok=.d) -MT $@ $<
 	@touch $@
 
 test: all

@@ -12,11 +12,14 @@
  * already running there (lxcfs.service) is used as it is; otherwise the
  * daemon starts one, detached through setsid -f so that it outlives a
  * restart of dockerapi as the monitors do, and waits for its mount.  It is
- * checked by reading its meminfo.  Where it cannot run (no FUSE, say),
+ * checked by reading its meminfo.  Two daemons starting at once on one
+ * node (tests' daemons do) take turns through a lock beside the mount
+ * point, or the second would lift the mount the first just made.  Where it cannot run (no FUSE, say),
  * containers start with the host's view and the log says why.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <stdio.h>
 #include <limits.h>
 #include <string.h>
@@ -98,9 +101,17 @@ lxcfs_init(struct containers *cs)
 {
 	sdc_error_t err = NULL;
 
+	int lock = open(LXCFS_DIR ".lock", O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	int rc;
+
 	cs->rt.lxcfs_dir = NULL;
-	if (!(lxcfs_mounted(LXCFS_DIR) && lxcfs_answers(LXCFS_DIR)) &&
-	    lxcfs_start(LXCFS_DIR, &err) < 0) {
+	if (lock >= 0)
+		flock(lock, LOCK_EX);
+	rc = !(lxcfs_mounted(LXCFS_DIR) && lxcfs_answers(LXCFS_DIR)) ?
+	    lxcfs_start(LXCFS_DIR, &err) : 0;
+	if (lock >= 0)
+		close(lock);
+	if (rc < 0) {
 		log_warn("lxcfs: %s; containers see the host's /proc/meminfo, "
 		    "cpuinfo, stat and uptime", sdc_error_msg(err));
 		sdc_error_release(&err);

@@ -73,8 +73,12 @@ echo "ok: logs us<TAB> completes and runs"
 $T send-keys -l 'logs cleanup --max-age 1d'
 wait_for 'logs cleanup --max-age 1d$'
 $T send-keys C-c
-sleep 0.3
-[ "$(cursor_line)" = "sdcadm-docker>" ] || fail "after Ctrl-C the line is '$(cursor_line)'"
+i=0
+while [ "$(cursor_line)" != "sdcadm-docker>" ]; do
+	i=$((i + 1))
+	[ $i -lt 50 ] || fail "after Ctrl-C the line is '$(cursor_line)'"
+	sleep 0.1
+done
 $T send-keys Enter
 $T send-keys -l 'help'
 $T send-keys Enter

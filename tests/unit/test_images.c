@@ -331,6 +331,19 @@ tar_to_buf(void *arg, const void *data, size_t len)
 	return 0;
 }
 
+/* The headers of an entry come in the first block; the reader then goes
+ * away, so that closing does not pad a 9 GiB entry with zeros in memory. */
+static int
+tar_headers_to_buf(void *arg, const void *data, size_t len)
+{
+	struct buf *b = arg;
+
+	if (b->len >= TAROUT_BLOCK)
+		return -1;
+	buf_append(b, data, len);
+	return 0;
+}
+
 /* What the save writer makes, read back by GNU tar: a folder, a file
  * whose data ends mid-block, and a name too long for ustar. */
 static void
@@ -376,7 +389,7 @@ test_tar_writer(void **state)
 
 	/* A size ustar cannot hold goes in a pax record; too much data is
 	 * refused. */
-	a = tarout_new(tar_to_buf, &out, &err);
+	a = tarout_new(tar_headers_to_buf, &out, &err);
 	assert_int_equal(tarout_entry(a, "big", AE_IFREG, 0644, 9LL << 30, 0, &err), 0);
 	assert_int_equal(tarout_data(a, "ab", 2, &err), 0);
 	tarout_close(a, NULL);
