@@ -14,6 +14,11 @@ CLOUDAPI_PORT ?=
 CC      ?= cc
 VERSION := 0.1.0
 
+# Build on every core unless the caller chose a number (-j1 for one).
+ifeq ($(filter -j%,$(MAKEFLAGS)),)
+MAKEFLAGS += -j$(shell nproc)
+endif
+
 # Libraries.  OpenSSL, libcurl and the terminal ones (libedit, ncurses) are
 # shared, so Debian's security updates reach TLS and HTTP without a
 # rebuild (--as-needed keeps libcurl out of binaries that never call out,
