@@ -82,9 +82,10 @@ static const char *const opt_how_name[] = {
 
 /* --- helpers --- */
 
-/* What a client sends for "not given". */
-static bool
-opt_zero(const json_t *v)
+/* What a client sends for "not given": null, false, 0, "", and arrays
+ * or objects of nothing else (the CLI sends every field). */
+bool
+opt_unset(const json_t *v)
 {
 	const char *k;
 	json_t *e;
@@ -100,14 +101,14 @@ opt_zero(const json_t *v)
 		return json_string_length(v) == 0;
 	if (json_is_array(v)) {
 		json_array_foreach(v, i, e)
-			if (!opt_zero(e))
+			if (!opt_unset(e))
 				return false;
 		return true;
 	}
 	if (!json_is_object(v))
 		return false;		/* true */
 	json_object_foreach((json_t *)v, k, e)
-		if (!opt_zero(e))
+		if (!opt_unset(e))
 			return false;
 	return true;
 }
@@ -117,25 +118,35 @@ opt_fail(struct opt_ctx *x, sdc_error_t *err, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /* "HostConfig.PidsLimit (--pids-limit): ..." */
-static int
-opt_fail(struct opt_ctx *x, sdc_error_t *err, const char *fmt, ...)
+int
+opt_field_vfail(sdc_error_t *err, const char *field, const char *flag,
+    const char *fmt, va_list ap)
 {
 	struct buf b = BUF_INIT;
-	va_list ap;
 	char *text;
 	int rc;
 
-	va_start(ap, fmt);
 	if (vasprintf(&text, fmt, ap) < 0)
 		text = NULL;
-	va_end(ap);
-	buf_puts(&b, x->opt->field);
-	if (x->opt->flag[0] != '\0')
-		buf_printf(&b, " (%s)", x->opt->flag);
+	buf_puts(&b, field);
+	if (flag[0] != '\0')
+		buf_printf(&b, " (%s)", flag);
 	buf_printf(&b, ": %s", text != NULL ? text : "invalid");
 	rc = sdc_make_error_code(err, 400, "%s", buf_str(&b));
 	free(text);
 	buf_free(&b);
+	return rc;
+}
+
+static int
+opt_fail(struct opt_ctx *x, sdc_error_t *err, const char *fmt, ...)
+{
+	va_list ap;
+	int rc;
+
+	va_start(ap, fmt);
+	rc = opt_field_vfail(err, x->opt->field, x->opt->flag, fmt, ap);
+	va_end(ap);
 	return rc;
 }
 
@@ -359,7 +370,7 @@ opt_healthcheck(struct opt_ctx *x, const json_t *v, sdc_error_t *err)
 {
 	const json_t *test = json_object_get(v, "Test");
 
-	if (opt_zero(v))
+	if (opt_unset(v))
 		return 0;
 	if (json_array_size(test) == 1 && strcmp(json_string_value(
 	    json_array_get(test, 0)) ?: "", "NONE") == 0)
@@ -965,7 +976,7 @@ opt_volumes_from(struct opt_ctx *x, const json_t *v, sdc_error_t *err)
 static int
 opt_volume_driver(struct opt_ctx *x, const json_t *v, sdc_error_t *err)
 {
-	if (opt_zero(v) || (json_is_string(v) &&
+	if (opt_unset(v) || (json_is_string(v) &&
 	    strcmp(json_string_value(v), "local") == 0))
 		return 0;
 	return opt_fail(x, err, "volume driver %s is not offered: only the "
@@ -987,13 +998,13 @@ opt_mount_tmpfs(struct opt_ctx *x, const json_t *m, sdc_error_t *err)
 
 	json_object_foreach((json_t *)to, k, e)
 		if (strcmp(k, "SizeBytes") != 0 && strcmp(k, "Mode") != 0 &&
-		    !opt_zero(e))
+		    !opt_unset(e))
 			return opt_fail(x, err, "tmpfs option %s is not "
 			    "supported (tmpfs-size and tmpfs-mode are)", k);
 	json_object_foreach((json_t *)m, k, e)
 		if (strcmp(k, "Type") != 0 && strcmp(k, "Target") != 0 &&
 		    strcmp(k, "ReadOnly") != 0 &&
-		    strcmp(k, "TmpfsOptions") != 0 && !opt_zero(e) &&
+		    strcmp(k, "TmpfsOptions") != 0 && !opt_unset(e) &&
 		    !(strcmp(k, "Consistency") == 0 && json_is_string(e) &&
 		    strcmp(json_string_value(e), "default") == 0))
 			return opt_fail(x, err, "mount option %s is not "
@@ -1232,7 +1243,9 @@ static const struct ctr_option options[] = {
 	  "legacy links (no environment variables)", NULL,
 	  "[\"nobody:alias\"]" },
 	{ "HostConfig.LogConfig", "--log-driver", OPT_APPLIED, NULL,
-	  "the drivers ENABLED_LOG_DRIVERS allows, their options checked",
+	  "the drivers ENABLED_LOG_DRIVERS allows, their options checked; "
+	  "syslog, gelf and fluentd send to their address (judged as a "
+	  "registry's, LOG_ALLOW_PRIVATE) from the monitor",
 	  "{\"Type\": \"json-file\", \"Config\": {\"max-size\": \"1m\"}}",
 	  "{\"Type\": \"bogus\"}" },
 	{ "HostConfig.MaskedPaths", "--security-opt systempaths", OPT_REFUSED,
@@ -1368,7 +1381,7 @@ opt_section(struct opt_ctx *x, const char *section, const json_t *obj,
 			continue;
 		x->opt = opt_find(section, key);
 		if (x->opt == NULL) {
-			if (opt_zero(v))
+			if (opt_unset(v))
 				continue;
 			return sdc_make_error_code(err, 400, "unknown option "
 			    "%s.%s: it is not one of Docker's", section, key);
@@ -1376,7 +1389,7 @@ opt_section(struct opt_ctx *x, const char *section, const json_t *obj,
 		if (x->opt->check != NULL) {
 			if (x->opt->check(x, v, err) < 0)
 				return -1;
-		} else if (x->opt->how == OPT_REFUSED && !opt_zero(v))
+		} else if (x->opt->how == OPT_REFUSED && !opt_unset(v))
 			return opt_refuse(x, NULL, err);
 	}
 	return 0;

@@ -58,30 +58,12 @@ static int
 upd_fail(const struct upd_field *f, sdc_error_t *err, const char *fmt, ...)
 {
 	va_list ap;
-	char *text;
 	int rc;
 
 	va_start(ap, fmt);
-	if (vasprintf(&text, fmt, ap) < 0)
-		text = NULL;
+	rc = opt_field_vfail(err, f->key, f->flag, fmt, ap);
 	va_end(ap);
-	rc = sdc_make_error_code(err, 400, "%s%s%s%s: %s", f->key,
-	    *f->flag != '\0' ? " (" : "", f->flag, *f->flag != '\0' ? ")" : "",
-	    text != NULL ? text : "invalid");
-	free(text);
 	return rc;
-}
-
-/* Unset as the CLI sends it: null, false, 0, "", [] or {}. */
-static bool
-upd_unset(const json_t *v)
-{
-	return v == NULL || json_is_null(v) || json_is_false(v) ||
-	    (json_is_integer(v) && json_integer_value(v) == 0) ||
-	    (json_is_real(v) && json_real_value(v) == 0) ||
-	    (json_is_string(v) && json_string_length(v) == 0) ||
-	    (json_is_array(v) && json_array_size(v) == 0) ||
-	    (json_is_object(v) && json_object_size(v) == 0);
 }
 
 static int
@@ -432,12 +414,12 @@ upd_check(struct upd_ctx *u, const json_t *body, sdc_error_t *err)
 	const json_t *v;
 
 	json_object_foreach((json_t *)body, key, v)
-		if (upd_field_find(key) == NULL && !upd_unset(v))
+		if (upd_field_find(key) == NULL && !opt_unset(v))
 			return sdc_make_error_code(err, 400, "%s: not a field "
 			    "docker update can change", key);
 	for (const struct upd_field *f = upd_fields; f->key != NULL; f++) {
 		v = json_object_get(body, f->key);
-		if (upd_unset(v))
+		if (opt_unset(v))
 			continue;
 		if (f->fn == NULL)
 			return upd_fail(f, err, "not supported: %s", f->why);

@@ -19,6 +19,7 @@
 #ifndef DOCKERAPI_CONTAINERS_H
 #define DOCKERAPI_CONTAINERS_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -173,6 +174,11 @@ struct ctr_opts {
  * field by field; 400 naming the first field refused. */
 int options_check(struct dockerapi *d, const json_t *body,
     const struct package *pkg, struct ctr_opts *o, sdc_error_t *err);
+/* Shared with docker update: a value that means "not given", and the 400
+ * "Field (--flag): text" that names what was refused. */
+bool opt_unset(const json_t *v);
+int opt_field_vfail(sdc_error_t *err, const char *field, const char *flag,
+    const char *fmt, va_list ap);
 /* What was accepted, into the runtime spec (pointers into o). */
 void options_spec(const struct ctr_opts *o, struct rt_spec *spec);
 void options_clear(struct ctr_opts *o);
