@@ -21,8 +21,16 @@
  * stored through the account's image store only, so a build sees no
  * other account's images.  A failed build removes every image it made.
  *
- * What the classic builder does that this one does not yet do (RUN,
- * COPY --from, ADD of a URL, the step cache) is refused by name.
+ * RUN makes a container of the account the way POST /containers/create
+ * does (the package's limits, the account's user namespace, seccomp, the
+ * build's network), starts it and goes back to the loop: the container's
+ * watcher feeds its output into the build's stream and tells its exit
+ * (struct ctr's run hooks), then its writable layer is committed as the
+ * step's image like POST /commit does, and the container is removed, also
+ * when the build fails or its client leaves.
+ *
+ * What the classic builder does that this one does not yet do (COPY
+ * --from, ADD of a URL, the step cache) is refused by name.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -87,6 +95,11 @@ struct build {
 	struct images_job *job;
 	struct event *ev;
 	bool streaming;
+	/* RUN: its container while it runs and is committed */
+	char *netmode;			/* HostConfig.NetworkMode; NULL: default */
+	char run_id[65];		/* "" when none */
+	char *run_cmd;			/* the argv joined, for the history */
+	struct event *run_ev;		/* the exit, handled off the watcher */
 };
 
 static const char *const proxy_args[] = {
@@ -106,12 +119,19 @@ rm_one(const char *p, const struct stat *st, int flag, struct FTW *f)
 	return 0;
 }
 
+static void build_run_remove(struct build *b);
+
 static void
 build_free(struct build *b)
 {
 	if (b->ev != NULL)
 		event_free(b->ev);
 	images_job_free(b->job);
+	build_run_remove(b);		/* after the job: it read the layer */
+	if (b->run_ev != NULL)
+		event_free(b->run_ev);
+	free(b->run_cmd);
+	free(b->netmode);
 	if (b->tarfd >= 0)
 		close(b->tarfd);
 	if (b->dir != NULL)
@@ -289,6 +309,10 @@ build_on_job(evutil_socket_t fd, short what, void *arg)
 		return;
 	event_free(b->ev);
 	b->ev = NULL;
+	if (b->run_id[0] != '\0') {
+		build_say(b, "Removing intermediate container %.12s\n", b->run_id);
+		build_run_remove(b);
+	}
 	if (r < 0) {
 		images_job_free(b->job);
 		b->job = NULL;
@@ -1172,6 +1196,201 @@ step_from(struct build *b, const struct df_instr *in, sdc_error_t *err)
 	return 0;
 }
 
+/* ---- RUN ---- */
+
+/* The RUN container goes, whatever happened; its hooks first, so its
+ * removal does not call back. */
+static void
+build_run_remove(struct build *b)
+{
+	struct containers *cs;
+	sdc_error_t err = NULL;
+	struct ctr *c;
+
+	if (b->run_id[0] == '\0')
+		return;
+	cs = ctrs(b->d);
+	if ((c = ctr_find(cs, b->account, b->run_id, &err)) != NULL) {
+		c->run_out = NULL;
+		c->run_end = NULL;
+		if (ctr_remove(cs, c, true, &err) < 0)
+			log_emit(LOG_WARN, NULL, NULL, "build: removing container "
+			    "%s: %s", b->run_id, sdc_error_msg(err));
+	}
+	sdc_error_release(&err);
+	b->run_id[0] = '\0';
+}
+
+/* The container's output, into the build's stream as Docker sends it. */
+static void
+build_run_out(void *arg, int stream, const char *data, size_t len)
+{
+	struct build *b = arg;
+	json_t *t = json_stringn(data, len);
+	char *s;
+
+	(void)stream;
+	if (b->quiet)
+		return;
+	if (t != NULL) {
+		s = xstrdup(json_string_value(t));
+		json_decref(t);
+	} else {		/* not UTF-8: the bytes that are not ASCII go */
+		s = xstrndup(data, len);
+		for (char *p = s; *p; p++)
+			if ((unsigned char)*p >= 0x80)
+				*p = '?';
+	}
+	build_line(b, "stream", s);
+	free(s);
+}
+
+/* Told by the watcher (exit or removal): go on off its call. */
+static void
+build_run_end(void *arg)
+{
+	struct build *b = arg;
+
+	event_active(b->run_ev, EV_TIMEOUT, 1);
+}
+
+struct run_src {
+	struct rt_config rt;
+	char uuid[37];
+};
+
+/* The container's writable layer, on the commit job's worker. */
+static int
+build_run_layer(void *arg, int (*write)(void *, const void *, size_t),
+    void *warg, sdc_error_t *err)
+{
+	struct run_src *s = arg;
+	int rc = rt_layer_tar(&s->rt, s->uuid, write, warg, err);
+
+	free(s);
+	return rc;
+}
+
+static void
+build_run_exited(evutil_socket_t fd, short what, void *arg)
+{
+	struct build *b = arg;
+	struct containers *cs = ctrs(b->d);
+	sdc_error_t err = NULL;
+	struct run_src *src;
+	struct ctr *c;
+
+	(void)fd;
+	(void)what;
+	if ((c = ctr_find(cs, b->account, b->run_id, &err)) == NULL) {
+		sdc_error_release(&err);
+		b->run_id[0] = '\0';
+		sdc_make_error_code(&err, 500, "The command '%s' could not finish: "
+		    "its container was removed", b->run_cmd);
+		build_finish(b, &err);
+		return;
+	}
+	if (c->st.exit_code != 0) {
+		sdc_make_error_code(&err, 500, "The command '%s' returned a "
+		    "non-zero code: %d", b->run_cmd,
+		    c->st.exit_code < 0 ? 255 : c->st.exit_code);
+		build_finish(b, &err);	/* build_free removes the container */
+		return;
+	}
+	src = xcalloc(1, sizeof *src);
+	src->rt = cs->rt;
+	memcpy(src->uuid, c->uuid, sizeof src->uuid);
+	if (build_commit(b, b->run_cmd, build_run_layer, src, &err) < 0) {
+		free(src);
+		build_finish(b, &err);
+	}
+	/* build_on_job removes the container and goes on */
+}
+
+/* The environment of RUN: the image's Env, and the stage's ARGs under
+ * it (an ENV of the same name wins, as in Docker). */
+static json_t *
+run_env(struct build *b)
+{
+	json_t *env = json_deep_copy(json_object_get(b->config, "Env"));
+	json_t *cfg = json_pack("{s:o}", "Env", json_is_array(env) ? env :
+	    json_array());
+	const char *k;
+	json_t *v;
+
+	if (!json_is_array(env))
+		json_decref(env);
+	json_object_foreach(b->args, k, v) {
+		size_t kl = strlen(k), i;
+		json_t *e;
+		bool set = false;
+		json_array_foreach(json_object_get(cfg, "Env"), i, e) {
+			const char *s = json_string_value(e);
+			set = set || (s != NULL && strncmp(s, k, kl) == 0 && s[kl] == '=');
+		}
+		if (!set && json_is_string(v))
+			env_set(cfg, k, json_string_value(v));
+	}
+	/* the predefined proxy args reach RUN without an ARG */
+	for (size_t i = 0; proxy_args[i] != NULL; i++) {
+		v = json_object_get(b->buildargs, proxy_args[i]);
+		if (json_is_string(v) && !json_object_get(b->args, proxy_args[i])) {
+			env_set(cfg, proxy_args[i], json_string_value(v));
+			json_object_set_new(b->used_args, proxy_args[i], json_true());
+		}
+	}
+	env = json_incref(json_object_get(cfg, "Env"));
+	json_decref(cfg);
+	return env;
+}
+
+/* RUN: a container of the account made as docker create makes one (its
+ * package, user namespace, seccomp, network), started; its exit comes
+ * back through the watcher (build_run_end), never waited for here. */
+static int
+step_run(struct build *b, const struct df_instr *in, sdc_error_t *err)
+{
+	struct containers *cs = ctrs(b->d);
+	json_t *argv, *body, *hc, *v;
+	struct buf cmd = BUF_INIT;
+	struct ctr *c;
+	size_t i;
+
+	if (dockerfile_check_flags(in, NULL, err) < 0)
+		return -1;
+	if (b->image == NULL)
+		return sdc_make_error_code(err, 400, "Dockerfile line %d: RUN on "
+		    "an empty scratch image: there is nothing to run yet", in->line);
+	argv = command_json(b, in, 0);
+	json_array_foreach(argv, i, v)
+		buf_printf(&cmd, "%s%s", i ? " " : "", json_string_value(v));
+	free(b->run_cmd);
+	b->run_cmd = buf_detach(&cmd, NULL);
+	hc = json_object();
+	if (b->netmode != NULL)
+		json_object_set_new(hc, "NetworkMode", json_string(b->netmode));
+	body = json_pack("{s:s,s:[],s:o,s:o,s:s,s:s,s:o}", "Image", b->image,
+	    "Entrypoint", "Cmd", argv, "Env", run_env(b),
+	    "WorkingDir", json_str(b->config, "WorkingDir", ""),
+	    "User", json_str(b->config, "User", ""), "HostConfig", hc);
+	c = ctr_create_for(cs, b->account, body, err);
+	json_decref(body);
+	if (c == NULL)
+		return sdc_error_wrap(err, "Dockerfile line %d: RUN", in->line);
+	snprintf(b->run_id, sizeof b->run_id, "%s", c->id);
+	if (b->run_ev == NULL)
+		b->run_ev = evtimer_new(b->d->base, build_run_exited, b);
+	c->run_out = build_run_out;
+	c->run_end = build_run_end;
+	c->run_arg = b;
+	build_say(b, " ---> Running in %.12s\n", c->id);
+	if (ctr_start_one(cs, c, err) < 0) {
+		build_run_remove(b);
+		return sdc_error_wrap(err, "Dockerfile line %d: RUN", in->line);
+	}
+	return 0;
+}
+
 /* ---- the loop over the instructions ---- */
 
 static void
@@ -1254,10 +1473,8 @@ build_next(struct build *b)
 			}
 			break;
 		case DF_RUN:
-			rc = sdc_make_error_code(&err, 501, "Dockerfile line %d: RUN is "
-			    "not supported by this builder yet: build the image "
-			    "elsewhere and docker load it, or COPY what RUN would make",
-			    in->line);
+			if ((rc = step_run(b, in, &err)) == 0)
+				return;		/* build_run_exited goes on */
 			break;
 		case DF_COPY:
 		case DF_ADD:
@@ -1514,6 +1731,8 @@ build_options(struct build *b, struct http_request *req, sdc_error_t *err)
 	    strcmp(v, "none") != 0)
 		return sdc_make_error_code(err, 400, "networkmode %s: a build's "
 		    "network is the account's default one, or none", v);
+	if (v != NULL && (strcmp(v, "none") == 0 || strcmp(v, "bridge") == 0))
+		b->netmode = xstrdup(v);
 	for (size_t i = 0; i < req->nquery; i++) {
 		const char *k = req->query[i].name, *val = req->query[i].value;
 		if (strcmp(k, "t") != 0 || *val == '\0')
