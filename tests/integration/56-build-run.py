@@ -4,7 +4,7 @@ CLI: shell form (SHELL's shell) and exec form, with the step's ENV, ARG,
 WORKDIR and USER, its output in the build's stream, each RUN committed
 as the step's image and its container removed; the image runs and shows
 the files.  A failing RUN gives Docker's message and leaves no image and
-no container.  A RUN is a container of the building account like any
+no container, nor does a client leaving while a RUN runs.  A RUN is a container of the building account like any
 other: it reaches neither a host service (on the host's loopback, its
 address, the gateway) nor bob's container, and sees no sapi socket."""
 import importlib
@@ -82,6 +82,30 @@ class BuildRun(common.ContainersTest):
             self.assertIn(msg, r.stdout + r.stderr, df)
             self.assertEqual(self.containers(), [], df)
         self.assertEqual(self.images(), before)
+
+    def test_2b_client_leaving_mid_run(self):
+        before = self.images()
+        ctx = os.path.join(self.work, "leave")
+        os.makedirs(ctx, exist_ok=True)
+        with open(os.path.join(ctx, "Dockerfile"), "w") as f:
+            f.write("FROM busybox\nENV X=1\nRUN echo started; sleep 120\n")
+        env = dict(self.d.docker_env(self.alice), DOCKER_BUILDKIT="0")
+        p = subprocess.Popen(["docker", "build", "-t", "left", ctx], env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        try:
+            # the RUN's container is there and has said so
+            out = ""
+            while "started" not in out:
+                line = p.stdout.readline()
+                self.assertTrue(line, out)
+                out += line
+            self.assertEqual(len(self.containers()), 1)
+        finally:
+            p.kill()
+            p.wait()
+        sdctest = common.sdctest
+        sdctest.wait_for("the RUN container removed",
+                         lambda: self.containers() == [] and self.images() == before)
 
     def test_3_run_is_a_tenant_container(self):
         # a TCP service of the host's on every address; the host reaches it
