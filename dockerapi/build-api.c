@@ -47,6 +47,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <event2/event.h>
+#include <openssl/evp.h>
 
 #include "build/dockerfile.h"
 #include "build/dockerignore.h"
@@ -100,6 +101,11 @@ struct build {
 	char run_id[65];		/* "" when none */
 	char *run_cmd;			/* the argv joined, for the history */
 	struct event *run_ev;		/* the exit, handled off the watcher */
+	/* the step cache */
+	bool nocache;
+	EVP_MD_CTX *ctx_md;		/* the context's content, unpacked */
+	char ctx_digest[65];
+	char *cache_key;		/* the step under way's, stored once done */
 };
 
 static const char *const proxy_args[] = {
@@ -132,6 +138,8 @@ build_free(struct build *b)
 		event_free(b->run_ev);
 	free(b->run_cmd);
 	free(b->netmode);
+	free(b->cache_key);
+	EVP_MD_CTX_free(b->ctx_md);
 	if (b->tarfd >= 0)
 		close(b->tarfd);
 	if (b->dir != NULL)
@@ -288,6 +296,7 @@ env_set(json_t *config, const char *k, const char *v)
 /* ---- steps ---- */
 
 static void build_next(struct build *b);
+static void build_cache_store(struct build *b);
 
 static void
 build_on_event(void *arg, const struct images_event *ev)
@@ -325,6 +334,7 @@ build_on_job(evutil_socket_t fd, short what, void *arg)
 	b->job = NULL;
 	b->made = xrealloc(b->made, (b->nmade + 1) * sizeof *b->made);
 	b->made[b->nmade++] = xstrdup(b->image);
+	build_cache_store(b);
 	build_say(b, " ---> %.12s\n", b->image + 7);
 	build_next(b);
 }
@@ -1391,6 +1401,122 @@ step_run(struct build *b, const struct df_instr *in, sdc_error_t *err)
 	return 0;
 }
 
+/* ---- the step cache ----
+ *
+ * A step's key is the digest of the account, the parent image, the
+ * instruction's text, the config and ARGs it runs with, and for COPY and
+ * ADD the digest of the context's names, modes and bytes as unpacked, not
+ * its times (conservative: any change of the context misses).  <data>/build-cache/<account>/<key>
+ * holds the image the step made; a hit is taken only if the account still
+ * has that image.  A build that fails removes what it made, so a key of
+ * it then points to no image and misses. */
+
+static char *
+build_cache_path(struct build *b, const char *key)
+{
+	char *p;
+
+	xasprintf(&p, "%s/build-cache/%s%s%s", b->d->cfg.data_dir, b->account,
+	    key ? "/" : "", key ? key : "");
+	return p;
+}
+
+static char *
+build_cache_key(struct build *b, const struct df_instr *in)
+{
+	struct buf t = BUF_INIT;
+	unsigned char raw[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+	char *c = json_dumps(b->config, JSON_SORT_KEYS | JSON_COMPACT);
+	char *a = json_dumps(b->args, JSON_SORT_KEYS | JSON_COMPACT);
+	char *hex = xcalloc(1, 65);
+
+	buf_printf(&t, "%s\n%s\n%s\n%s\n%s\n%s\n%s\n", b->account,
+	    b->image ? b->image : "scratch", in->original, c ? c : "",
+	    a ? a : "", b->netmode ? b->netmode : "",
+	    in->cmd == DF_COPY || in->cmd == DF_ADD ? b->ctx_digest : "");
+	free(c);
+	free(a);
+	EVP_Digest(t.data, t.len, raw, &n, EVP_sha256(), NULL);
+	buf_free(&t);
+	for (unsigned int i = 0; i < n && i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", raw[i]);
+	return hex;
+}
+
+/* The step's image from the cache: true, with b->image and b->config. */
+static bool
+build_cache_hit(struct build *b, const struct df_instr *in)
+{
+	sdc_error_t err = NULL;
+	struct buf id = BUF_INIT;
+	json_t *config = NULL;
+	char *path, *resolved = NULL;
+
+	free(b->cache_key);
+	b->cache_key = NULL;
+	if (b->nocache)
+		return false;
+	b->cache_key = build_cache_key(b, in);
+	path = build_cache_path(b, b->cache_key);
+	if (file_read(path, &id, 128, &err) < 0 || id.len == 0 ||
+	    images_resolve(b->d->images, b->account, id.data, &resolved, &err) < 0 ||
+	    strcmp(resolved, id.data) != 0 ||
+	    images_layers(b->d->images, b->account, resolved, NULL, &config,
+	    &err) < 0) {
+		sdc_error_release(&err);
+		free(path);
+		free(resolved);
+		buf_free(&id);
+		json_decref(config);
+		return false;
+	}
+	free(path);
+	buf_free(&id);
+	json_decref(b->config);
+	b->config = json_deep_copy(json_object_get(config, "config"));
+	if (!json_is_object(b->config)) {
+		json_decref(b->config);
+		b->config = json_object();
+	}
+	json_decref(config);
+	free(b->image);
+	b->image = resolved;
+	if (in->cmd == DF_CMD)
+		b->cmd_set = true;
+	if (in->cmd == DF_MAINTAINER) {
+		free(b->author);
+		b->author = xstrdup(in->args[0]);
+	}
+	free(b->cache_key);
+	b->cache_key = NULL;
+	build_say(b, " ---> Using cache\n ---> %.12s\n", b->image + 7);
+	return true;
+}
+
+/* The step made b->image: remember it under the step's key. */
+static void
+build_cache_store(struct build *b)
+{
+	sdc_error_t err = NULL;
+	char *dir, *path;
+
+	if (b->cache_key == NULL)
+		return;
+	dir = build_cache_path(b, NULL);
+	path = build_cache_path(b, b->cache_key);
+	if (mkdir_p(dir, 0700, &err) < 0 ||
+	    file_write_atomic(path, b->image, strlen(b->image), 0600, &err) < 0) {
+		log_emit(LOG_WARN, NULL, NULL, "build: the step cache: %s",
+		    sdc_error_msg(err));
+		sdc_error_release(&err);
+	}
+	free(dir);
+	free(path);
+	free(b->cache_key);
+	b->cache_key = NULL;
+}
+
 /* ---- the loop over the instructions ---- */
 
 static void
@@ -1456,6 +1582,8 @@ build_next(struct build *b)
 		}
 		b->step++;
 		build_say(b, "Step %zu/%zu : %s\n", b->step, b->nsteps, in->original);
+		if (in->cmd != DF_FROM && in->cmd != DF_ARG && build_cache_hit(b, in))
+			continue;
 		switch (in->cmd) {
 		case DF_FROM:
 			rc = step_from(b, in, &err);
@@ -1529,6 +1657,8 @@ build_unpack(struct build *b, sdc_error_t *err)
 		archive_write_free(out);
 		return 0;	/* an empty context */
 	}
+	b->ctx_md = EVP_MD_CTX_new();
+	EVP_DigestInit_ex(b->ctx_md, EVP_sha256(), NULL);
 	if (archive_read_open_fd(in, b->tarfd, 65536) != ARCHIVE_OK) {
 		rc = sdc_make_error_code(err, 400, "the build context is not a tar: %s",
 		    archive_error_string(in));
@@ -1552,7 +1682,13 @@ build_unpack(struct build *b, sdc_error_t *err)
 			free(clean);
 			continue;
 		}
+		/* the step cache's input digest: names, modes, link targets
+		 * and bytes, not times */
 		char *dst;
+		xasprintf(&dst, "%s\n%o\n%s\n", rel, (unsigned)archive_entry_mode(e),
+		    archive_entry_symlink(e) ? archive_entry_symlink(e) : "");
+		EVP_DigestUpdate(b->ctx_md, dst, strlen(dst));
+		free(dst);
 		xasprintf(&dst, "%s/%s", b->ctx, rel);
 		archive_entry_set_pathname(e, dst);
 		free(dst);
@@ -1568,7 +1704,8 @@ build_unpack(struct build *b, sdc_error_t *err)
 		size_t sz;
 		int64_t off;
 		while ((r = archive_read_data_block(in, &blk, &sz, &off)) == ARCHIVE_OK)
-			if (archive_write_data_block(out, blk, sz, off) != ARCHIVE_OK) {
+			if (EVP_DigestUpdate(b->ctx_md, blk, sz) != 1 ||
+			    archive_write_data_block(out, blk, sz, off) != ARCHIVE_OK) {
 				rc = sdc_make_error_code(err, 500, "the build context: %s",
 				    archive_error_string(out));
 				goto out;
@@ -1583,6 +1720,13 @@ build_unpack(struct build *b, sdc_error_t *err)
 	if (r != ARCHIVE_EOF)
 		rc = sdc_make_error_code(err, 400, "the build context is not a "
 		    "valid tar: %s", archive_error_string(in));
+	else {
+		unsigned char raw[EVP_MAX_MD_SIZE];
+		unsigned int n = 0;
+		EVP_DigestFinal_ex(b->ctx_md, raw, &n);
+		for (unsigned int i = 0; i < n && i < 32; i++)
+			snprintf(b->ctx_digest + 2 * i, 3, "%02x", raw[i]);
+	}
 out:
 	archive_read_free(in);
 	archive_write_close(out);
@@ -1778,6 +1922,7 @@ build_options(struct build *b, struct http_request *req, sdc_error_t *err)
 	if (v != NULL && *v)
 		b->target = xstrdup(v);
 	b->quiet = http_query_bool(req, "q", false);
+	b->nocache = http_query_bool(req, "nocache", false);
 	return 0;
 }
 

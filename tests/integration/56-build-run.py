@@ -164,6 +164,41 @@ class BuildRun(common.ContainersTest):
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
         self.assertIn("\nlo\n", r.stdout)
 
+    def test_4_step_cache(self):
+        ctx = os.path.join(self.work, "cache")
+        os.makedirs(ctx, exist_ok=True)
+        with open(os.path.join(ctx, "f.txt"), "w") as f:
+            f.write("one\n")
+        df = ("FROM busybox\nARG V=1\nENV E=$V\nCOPY f.txt /f.txt\n"
+              "RUN echo ran-now; cat /f.txt > /g.txt\nCMD [\"cat\", \"/g.txt\"]\n")
+        r = self.build(ctx, df, "-t", "cached:1")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertNotIn("Using cache", r.stdout)
+        first = json.loads(self.ok("image", "inspect", "cached:1"))[0]["Id"]
+        # again: every step from the cache, the RUN not run, the same image
+        r = self.build(ctx, df, "-t", "cached:2")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertEqual(r.stdout.count(" ---> Using cache"), 4, r.stdout)
+        self.assertNotIn("\nran-now\n", r.stdout)
+        self.assertEqual(json.loads(self.ok("image", "inspect", "cached:2"))[0]["Id"], first)
+        self.assertEqual(self.ok("run", "--rm", "cached:2"), "one\n")
+        # another build arg: from the ENV on, built again
+        r = self.build(ctx, df, "--build-arg", "V=2", "-t", "cached:3")
+        self.assertEqual(r.stdout.count(" ---> Using cache"), 0, r.stdout)
+        # the COPY's content changed: the COPY and what follows run again
+        with open(os.path.join(ctx, "f.txt"), "w") as f:
+            f.write("two\n")
+        r = self.build(ctx, df, "-t", "cached:4")
+        self.assertEqual(r.stdout.count(" ---> Using cache"), 1, r.stdout)
+        self.assertIn("\nran-now\n", r.stdout)
+        self.assertEqual(self.ok("run", "--rm", "cached:4"), "two\n")
+        # --no-cache, and another account: nothing from this cache
+        r = self.build(ctx, df, "--no-cache", "-t", "cached:5")
+        self.assertNotIn("Using cache", r.stdout)
+        r = self.build(os.path.join(self.work, "cache"), df, "-t", "bobs", certs=self.bob)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertNotIn("Using cache", r.stdout)
+
 
 if __name__ == "__main__":
     common.main()
