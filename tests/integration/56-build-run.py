@@ -6,7 +6,10 @@ as the step's image and its container removed; the image runs and shows
 the files.  A failing RUN gives Docker's message and leaves no image and
 no container, nor does a client leaving while a RUN runs.  A RUN is a container of the building account like any
 other: it reaches neither a host service (on the host's loopback, its
-address, the gateway) nor bob's container, and sees no sapi socket."""
+address, the gateway) nor bob's container, and sees no sapi socket.
+The step cache: a build again is all "Using cache" (its RUN not run, the
+same image); another build arg, changed COPY content, --no-cache and
+another account miss."""
 import importlib
 import json
 import os
