@@ -21,8 +21,16 @@
  * stored through the account's image store only, so a build sees no
  * other account's images.  A failed build removes every image it made.
  *
- * What the classic builder does that this one does not yet do (RUN,
- * COPY --from, ADD of a URL, the step cache) is refused by name.
+ * RUN makes a container of the account the way POST /containers/create
+ * does (the package's limits, the account's user namespace, seccomp, the
+ * build's network), starts it and goes back to the loop: the container's
+ * watcher feeds its output into the build's stream and tells its exit
+ * (struct ctr's run hooks), then its writable layer is committed as the
+ * step's image like POST /commit does, and the container is removed, also
+ * when the build fails or its client leaves.
+ *
+ * What the classic builder does that this one does not yet do (COPY
+ * --from, ADD of a URL, the step cache) is refused by name.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -39,6 +47,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <event2/event.h>
+#include <openssl/evp.h>
 
 #include "build/dockerfile.h"
 #include "build/dockerignore.h"
@@ -87,6 +96,16 @@ struct build {
 	struct images_job *job;
 	struct event *ev;
 	bool streaming;
+	/* RUN: its container while it runs and is committed */
+	char *netmode;			/* HostConfig.NetworkMode; NULL: default */
+	char run_id[65];		/* "" when none */
+	char *run_cmd;			/* the argv joined, for the history */
+	struct event *run_ev;		/* the exit, handled off the watcher */
+	/* the step cache */
+	bool nocache;
+	EVP_MD_CTX *ctx_md;		/* the context's content, unpacked */
+	char ctx_digest[65];
+	char *cache_key;		/* the step under way's, stored once done */
 };
 
 static const char *const proxy_args[] = {
@@ -106,12 +125,21 @@ rm_one(const char *p, const struct stat *st, int flag, struct FTW *f)
 	return 0;
 }
 
+static void build_run_remove(struct build *b);
+
 static void
 build_free(struct build *b)
 {
 	if (b->ev != NULL)
 		event_free(b->ev);
 	images_job_free(b->job);
+	build_run_remove(b);		/* after the job: it read the layer */
+	if (b->run_ev != NULL)
+		event_free(b->run_ev);
+	free(b->run_cmd);
+	free(b->netmode);
+	free(b->cache_key);
+	EVP_MD_CTX_free(b->ctx_md);
 	if (b->tarfd >= 0)
 		close(b->tarfd);
 	if (b->dir != NULL)
@@ -268,6 +296,7 @@ env_set(json_t *config, const char *k, const char *v)
 /* ---- steps ---- */
 
 static void build_next(struct build *b);
+static void build_cache_store(struct build *b);
 
 static void
 build_on_event(void *arg, const struct images_event *ev)
@@ -289,6 +318,10 @@ build_on_job(evutil_socket_t fd, short what, void *arg)
 		return;
 	event_free(b->ev);
 	b->ev = NULL;
+	if (b->run_id[0] != '\0') {
+		build_say(b, "Removing intermediate container %.12s\n", b->run_id);
+		build_run_remove(b);
+	}
 	if (r < 0) {
 		images_job_free(b->job);
 		b->job = NULL;
@@ -301,6 +334,7 @@ build_on_job(evutil_socket_t fd, short what, void *arg)
 	b->job = NULL;
 	b->made = xrealloc(b->made, (b->nmade + 1) * sizeof *b->made);
 	b->made[b->nmade++] = xstrdup(b->image);
+	build_cache_store(b);
 	build_say(b, " ---> %.12s\n", b->image + 7);
 	build_next(b);
 }
@@ -1172,6 +1206,317 @@ step_from(struct build *b, const struct df_instr *in, sdc_error_t *err)
 	return 0;
 }
 
+/* ---- RUN ---- */
+
+/* The RUN container goes, whatever happened; its hooks first, so its
+ * removal does not call back. */
+static void
+build_run_remove(struct build *b)
+{
+	struct containers *cs;
+	sdc_error_t err = NULL;
+	struct ctr *c;
+
+	if (b->run_id[0] == '\0')
+		return;
+	cs = ctrs(b->d);
+	if ((c = ctr_find(cs, b->account, b->run_id, &err)) != NULL) {
+		c->run_out = NULL;
+		c->run_end = NULL;
+		if (ctr_remove(cs, c, true, &err) < 0)
+			log_emit(LOG_WARN, NULL, NULL, "build: removing container "
+			    "%s: %s", b->run_id, sdc_error_msg(err));
+	}
+	sdc_error_release(&err);
+	b->run_id[0] = '\0';
+}
+
+/* The container's output, into the build's stream as Docker sends it. */
+static void
+build_run_out(void *arg, int stream, const char *data, size_t len)
+{
+	struct build *b = arg;
+	json_t *t = json_stringn(data, len);
+	char *s;
+
+	(void)stream;
+	if (b->quiet)
+		return;
+	if (t != NULL) {
+		s = xstrdup(json_string_value(t));
+		json_decref(t);
+	} else {		/* not UTF-8: the bytes that are not ASCII go */
+		s = xstrndup(data, len);
+		for (char *p = s; *p; p++)
+			if ((unsigned char)*p >= 0x80)
+				*p = '?';
+	}
+	build_line(b, "stream", s);
+	free(s);
+}
+
+/* Told by the watcher (exit or removal): go on off its call. */
+static void
+build_run_end(void *arg)
+{
+	struct build *b = arg;
+
+	event_active(b->run_ev, EV_TIMEOUT, 1);
+}
+
+struct run_src {
+	struct rt_config rt;
+	char uuid[37];
+};
+
+/* The container's writable layer, on the commit job's worker. */
+static int
+build_run_layer(void *arg, int (*write)(void *, const void *, size_t),
+    void *warg, sdc_error_t *err)
+{
+	struct run_src *s = arg;
+	int rc = rt_layer_tar(&s->rt, s->uuid, write, warg, err);
+
+	free(s);
+	return rc;
+}
+
+static void
+build_run_exited(evutil_socket_t fd, short what, void *arg)
+{
+	struct build *b = arg;
+	struct containers *cs = ctrs(b->d);
+	sdc_error_t err = NULL;
+	struct run_src *src;
+	struct ctr *c;
+
+	(void)fd;
+	(void)what;
+	if ((c = ctr_find(cs, b->account, b->run_id, &err)) == NULL) {
+		sdc_error_release(&err);
+		b->run_id[0] = '\0';
+		sdc_make_error_code(&err, 500, "The command '%s' could not finish: "
+		    "its container was removed", b->run_cmd);
+		build_finish(b, &err);
+		return;
+	}
+	if (c->st.exit_code != 0) {
+		sdc_make_error_code(&err, 500, "The command '%s' returned a "
+		    "non-zero code: %d", b->run_cmd,
+		    c->st.exit_code < 0 ? 255 : c->st.exit_code);
+		build_finish(b, &err);	/* build_free removes the container */
+		return;
+	}
+	src = xcalloc(1, sizeof *src);
+	src->rt = cs->rt;
+	memcpy(src->uuid, c->uuid, sizeof src->uuid);
+	if (build_commit(b, b->run_cmd, build_run_layer, src, &err) < 0) {
+		free(src);
+		build_finish(b, &err);
+	}
+	/* build_on_job removes the container and goes on */
+}
+
+/* The environment of RUN: the image's Env, and the stage's ARGs under
+ * it (an ENV of the same name wins, as in Docker). */
+static json_t *
+run_env(struct build *b)
+{
+	json_t *env = json_deep_copy(json_object_get(b->config, "Env"));
+	json_t *cfg = json_pack("{s:o}", "Env", json_is_array(env) ? env :
+	    json_array());
+	const char *k;
+	json_t *v;
+
+	if (!json_is_array(env))
+		json_decref(env);
+	json_object_foreach(b->args, k, v) {
+		size_t kl = strlen(k), i;
+		json_t *e;
+		bool set = false;
+		json_array_foreach(json_object_get(cfg, "Env"), i, e) {
+			const char *s = json_string_value(e);
+			set = set || (s != NULL && strncmp(s, k, kl) == 0 && s[kl] == '=');
+		}
+		if (!set && json_is_string(v))
+			env_set(cfg, k, json_string_value(v));
+	}
+	/* the predefined proxy args reach RUN without an ARG */
+	for (size_t i = 0; proxy_args[i] != NULL; i++) {
+		v = json_object_get(b->buildargs, proxy_args[i]);
+		if (json_is_string(v) && !json_object_get(b->args, proxy_args[i])) {
+			env_set(cfg, proxy_args[i], json_string_value(v));
+			json_object_set_new(b->used_args, proxy_args[i], json_true());
+		}
+	}
+	env = json_incref(json_object_get(cfg, "Env"));
+	json_decref(cfg);
+	return env;
+}
+
+/* RUN: a container of the account made as docker create makes one (its
+ * package, user namespace, seccomp, network), started; its exit comes
+ * back through the watcher (build_run_end), never waited for here. */
+static int
+step_run(struct build *b, const struct df_instr *in, sdc_error_t *err)
+{
+	struct containers *cs = ctrs(b->d);
+	json_t *argv, *body, *hc, *v;
+	struct buf cmd = BUF_INIT;
+	struct ctr *c;
+	size_t i;
+
+	if (dockerfile_check_flags(in, NULL, err) < 0)
+		return -1;
+	if (b->image == NULL)
+		return sdc_make_error_code(err, 400, "Dockerfile line %d: RUN on "
+		    "an empty scratch image: there is nothing to run yet", in->line);
+	argv = command_json(b, in, 0);
+	json_array_foreach(argv, i, v)
+		buf_printf(&cmd, "%s%s", i ? " " : "", json_string_value(v));
+	free(b->run_cmd);
+	b->run_cmd = buf_detach(&cmd, NULL);
+	hc = json_object();
+	if (b->netmode != NULL)
+		json_object_set_new(hc, "NetworkMode", json_string(b->netmode));
+	body = json_pack("{s:s,s:[],s:o,s:o,s:s,s:s,s:o}", "Image", b->image,
+	    "Entrypoint", "Cmd", argv, "Env", run_env(b),
+	    "WorkingDir", json_str(b->config, "WorkingDir", ""),
+	    "User", json_str(b->config, "User", ""), "HostConfig", hc);
+	c = ctr_create_for(cs, b->account, body, err);
+	json_decref(body);
+	if (c == NULL)
+		return sdc_error_wrap(err, "Dockerfile line %d: RUN", in->line);
+	snprintf(b->run_id, sizeof b->run_id, "%s", c->id);
+	if (b->run_ev == NULL)
+		b->run_ev = evtimer_new(b->d->base, build_run_exited, b);
+	c->run_out = build_run_out;
+	c->run_end = build_run_end;
+	c->run_arg = b;
+	build_say(b, " ---> Running in %.12s\n", c->id);
+	if (ctr_start_one(cs, c, err) < 0) {
+		build_run_remove(b);
+		return sdc_error_wrap(err, "Dockerfile line %d: RUN", in->line);
+	}
+	return 0;
+}
+
+/* ---- the step cache ----
+ *
+ * A step's key is the digest of the account, the parent image, the
+ * instruction's text, the config and ARGs it runs with, and for COPY and
+ * ADD the digest of the context's names, modes and bytes as unpacked, not
+ * its times (conservative: any change of the context misses).  <data>/build-cache/<account>/<key>
+ * holds the image the step made; a hit is taken only if the account still
+ * has that image.  A build that fails removes what it made, so a key of
+ * it then points to no image and misses. */
+
+static char *
+build_cache_path(struct build *b, const char *key)
+{
+	char *p;
+
+	xasprintf(&p, "%s/build-cache/%s%s%s", b->d->cfg.data_dir, b->account,
+	    key ? "/" : "", key ? key : "");
+	return p;
+}
+
+static char *
+build_cache_key(struct build *b, const struct df_instr *in)
+{
+	struct buf t = BUF_INIT;
+	unsigned char raw[EVP_MAX_MD_SIZE];
+	unsigned int n = 0;
+	char *c = json_dumps(b->config, JSON_SORT_KEYS | JSON_COMPACT);
+	char *a = json_dumps(b->args, JSON_SORT_KEYS | JSON_COMPACT);
+	char *hex = xcalloc(1, 65);
+
+	buf_printf(&t, "%s\n%s\n%s\n%s\n%s\n%s\n%s\n", b->account,
+	    b->image ? b->image : "scratch", in->original, c ? c : "",
+	    a ? a : "", b->netmode ? b->netmode : "",
+	    in->cmd == DF_COPY || in->cmd == DF_ADD ? b->ctx_digest : "");
+	free(c);
+	free(a);
+	EVP_Digest(t.data, t.len, raw, &n, EVP_sha256(), NULL);
+	buf_free(&t);
+	for (unsigned int i = 0; i < n && i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", raw[i]);
+	return hex;
+}
+
+/* The step's image from the cache: true, with b->image and b->config. */
+static bool
+build_cache_hit(struct build *b, const struct df_instr *in)
+{
+	sdc_error_t err = NULL;
+	struct buf id = BUF_INIT;
+	json_t *config = NULL;
+	char *path, *resolved = NULL;
+
+	free(b->cache_key);
+	b->cache_key = NULL;
+	if (b->nocache)
+		return false;
+	b->cache_key = build_cache_key(b, in);
+	path = build_cache_path(b, b->cache_key);
+	if (file_read(path, &id, 128, &err) < 0 || id.len == 0 ||
+	    images_resolve(b->d->images, b->account, id.data, &resolved, &err) < 0 ||
+	    strcmp(resolved, id.data) != 0 ||
+	    images_layers(b->d->images, b->account, resolved, NULL, &config,
+	    &err) < 0) {
+		sdc_error_release(&err);
+		free(path);
+		free(resolved);
+		buf_free(&id);
+		json_decref(config);
+		return false;
+	}
+	free(path);
+	buf_free(&id);
+	json_decref(b->config);
+	b->config = json_deep_copy(json_object_get(config, "config"));
+	if (!json_is_object(b->config)) {
+		json_decref(b->config);
+		b->config = json_object();
+	}
+	json_decref(config);
+	free(b->image);
+	b->image = resolved;
+	if (in->cmd == DF_CMD)
+		b->cmd_set = true;
+	if (in->cmd == DF_MAINTAINER) {
+		free(b->author);
+		b->author = xstrdup(in->args[0]);
+	}
+	free(b->cache_key);
+	b->cache_key = NULL;
+	build_say(b, " ---> Using cache\n ---> %.12s\n", b->image + 7);
+	return true;
+}
+
+/* The step made b->image: remember it under the step's key. */
+static void
+build_cache_store(struct build *b)
+{
+	sdc_error_t err = NULL;
+	char *dir, *path;
+
+	if (b->cache_key == NULL)
+		return;
+	dir = build_cache_path(b, NULL);
+	path = build_cache_path(b, b->cache_key);
+	if (mkdir_p(dir, 0700, &err) < 0 ||
+	    file_write_atomic(path, b->image, strlen(b->image), 0600, &err) < 0) {
+		log_emit(LOG_WARN, NULL, NULL, "build: the step cache: %s",
+		    sdc_error_msg(err));
+		sdc_error_release(&err);
+	}
+	free(dir);
+	free(path);
+	free(b->cache_key);
+	b->cache_key = NULL;
+}
+
 /* ---- the loop over the instructions ---- */
 
 static void
@@ -1237,6 +1582,8 @@ build_next(struct build *b)
 		}
 		b->step++;
 		build_say(b, "Step %zu/%zu : %s\n", b->step, b->nsteps, in->original);
+		if (in->cmd != DF_FROM && in->cmd != DF_ARG && build_cache_hit(b, in))
+			continue;
 		switch (in->cmd) {
 		case DF_FROM:
 			rc = step_from(b, in, &err);
@@ -1254,10 +1601,8 @@ build_next(struct build *b)
 			}
 			break;
 		case DF_RUN:
-			rc = sdc_make_error_code(&err, 501, "Dockerfile line %d: RUN is "
-			    "not supported by this builder yet: build the image "
-			    "elsewhere and docker load it, or COPY what RUN would make",
-			    in->line);
+			if ((rc = step_run(b, in, &err)) == 0)
+				return;		/* build_run_exited goes on */
 			break;
 		case DF_COPY:
 		case DF_ADD:
@@ -1312,6 +1657,8 @@ build_unpack(struct build *b, sdc_error_t *err)
 		archive_write_free(out);
 		return 0;	/* an empty context */
 	}
+	b->ctx_md = EVP_MD_CTX_new();
+	EVP_DigestInit_ex(b->ctx_md, EVP_sha256(), NULL);
 	if (archive_read_open_fd(in, b->tarfd, 65536) != ARCHIVE_OK) {
 		rc = sdc_make_error_code(err, 400, "the build context is not a tar: %s",
 		    archive_error_string(in));
@@ -1335,7 +1682,13 @@ build_unpack(struct build *b, sdc_error_t *err)
 			free(clean);
 			continue;
 		}
+		/* the step cache's input digest: names, modes, link targets
+		 * and bytes, not times */
 		char *dst;
+		xasprintf(&dst, "%s\n%o\n%s\n", rel, (unsigned)archive_entry_mode(e),
+		    archive_entry_symlink(e) ? archive_entry_symlink(e) : "");
+		EVP_DigestUpdate(b->ctx_md, dst, strlen(dst));
+		free(dst);
 		xasprintf(&dst, "%s/%s", b->ctx, rel);
 		archive_entry_set_pathname(e, dst);
 		free(dst);
@@ -1351,7 +1704,8 @@ build_unpack(struct build *b, sdc_error_t *err)
 		size_t sz;
 		int64_t off;
 		while ((r = archive_read_data_block(in, &blk, &sz, &off)) == ARCHIVE_OK)
-			if (archive_write_data_block(out, blk, sz, off) != ARCHIVE_OK) {
+			if (EVP_DigestUpdate(b->ctx_md, blk, sz) != 1 ||
+			    archive_write_data_block(out, blk, sz, off) != ARCHIVE_OK) {
 				rc = sdc_make_error_code(err, 500, "the build context: %s",
 				    archive_error_string(out));
 				goto out;
@@ -1366,6 +1720,13 @@ build_unpack(struct build *b, sdc_error_t *err)
 	if (r != ARCHIVE_EOF)
 		rc = sdc_make_error_code(err, 400, "the build context is not a "
 		    "valid tar: %s", archive_error_string(in));
+	else {
+		unsigned char raw[EVP_MAX_MD_SIZE];
+		unsigned int n = 0;
+		EVP_DigestFinal_ex(b->ctx_md, raw, &n);
+		for (unsigned int i = 0; i < n && i < 32; i++)
+			snprintf(b->ctx_digest + 2 * i, 3, "%02x", raw[i]);
+	}
 out:
 	archive_read_free(in);
 	archive_write_close(out);
@@ -1514,6 +1875,8 @@ build_options(struct build *b, struct http_request *req, sdc_error_t *err)
 	    strcmp(v, "none") != 0)
 		return sdc_make_error_code(err, 400, "networkmode %s: a build's "
 		    "network is the account's default one, or none", v);
+	if (v != NULL && (strcmp(v, "none") == 0 || strcmp(v, "bridge") == 0))
+		b->netmode = xstrdup(v);
 	for (size_t i = 0; i < req->nquery; i++) {
 		const char *k = req->query[i].name, *val = req->query[i].value;
 		if (strcmp(k, "t") != 0 || *val == '\0')
@@ -1559,6 +1922,7 @@ build_options(struct build *b, struct http_request *req, sdc_error_t *err)
 	if (v != NULL && *v)
 		b->target = xstrdup(v);
 	b->quiet = http_query_bool(req, "q", false);
+	b->nocache = http_query_bool(req, "nocache", false);
 	return 0;
 }
 

@@ -325,7 +325,7 @@ create_limits(struct create_ctx *x, json_t *hc, json_t *labels)
 
 /* Check and complete Config and HostConfig; nothing made yet. */
 static int
-create_check(struct create_ctx *x, struct http_request *req, int minor,
+create_check(struct create_ctx *x, const char *account, int minor,
     sdc_error_t *err)
 {
 	struct dockerapi *d = x->cs->d;
@@ -341,13 +341,13 @@ create_check(struct create_ctx *x, struct http_request *req, int minor,
 	if (labels_validate(d, json_object_get(config, "Labels"), err) < 0 ||
 	    logconfig_validate(d, hc, &x->lc, err) < 0 ||
 	    restart_validate(hc, err) < 0 ||
-	    create_image(x, ctr_account(req), err) < 0)
+	    create_image(x, account, err) < 0)
 		return -1;
 	labels = create_labels(d, config, x->img);
 	json_object_set_new(config, "Labels", labels);
 	if (packages_choose(d, hc, labels, &x->pkg, err) < 0 ||
 	    options_check(d, config, &x->pkg, &x->opts, err) < 0 ||
-	    quota_check_containers(d, ctr_account(req), err) < 0 ||
+	    quota_check_containers(d, account, err) < 0 ||
 	    capacity_check(d, x->pkg.memory, NULL, err) < 0 ||
 	    ctrnet_check(x->cs, x->c, config, x->img, err) < 0)
 		return -1;
@@ -405,7 +405,7 @@ create_spec(struct create_ctx *x, struct rt_spec *spec)
 }
 
 static void
-create_ctr_init(struct create_ctx *x, struct http_request *req, char *name)
+create_ctr_init(struct create_ctx *x, const char *account, char *name)
 {
 	struct ctr *c = xcalloc(1, sizeof *c);
 	struct timespec now;
@@ -420,7 +420,7 @@ create_ctr_init(struct create_ctx *x, struct http_request *req, char *name)
 			c->id[j++] = uuid[i];
 	clock_gettime(CLOCK_REALTIME, &now);
 	c->created = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
-	c->account = xstrdup(ctr_account(req));
+	c->account = xstrdup(account);
 	c->name = name;
 	c->extra = json_object();
 	c->watch_fd = -1;
@@ -531,8 +531,8 @@ ctr_create(struct http_request *req, void *arg)
 		create_ctx_free(&x);
 		return api_error_from(req, &err);
 	}
-	create_ctr_init(&x, req, name);
-	if (create_check(&x, req, api_minor(req), &err) < 0) {
+	create_ctr_init(&x, ctr_account(req), name);
+	if (create_check(&x, ctr_account(req), api_minor(req), &err) < 0) {
 		create_ctx_free(&x);
 		return api_error_from(req, &err);
 	}
@@ -550,4 +550,29 @@ ctr_create(struct http_request *req, void *arg)
 	events_container(x.cs, c, "create", NULL);
 	return api_json(req, 201, json_pack("{s:s,s:[]}", "Id", c->id,
 	    "Warnings"));
+}
+
+struct ctr *
+ctr_create_for(struct containers *cs, const char *account, json_t *body,
+    sdc_error_t *err)
+{
+	struct create_ctx x = { .cs = cs };
+	struct ctr *c;
+
+	x.body = json_incref(body);
+	create_ctr_init(&x, account, ctr_name_generate(cs, account));
+	if (create_check(&x, account, API_MAX_MINOR, err) < 0) {
+		create_ctx_free(&x);
+		return NULL;
+	}
+	create_split(&x);
+	if (create_make(&x, err) < 0) {
+		create_ctx_free(&x);
+		return NULL;
+	}
+	c = x.c;
+	x.c = NULL;
+	create_ctx_free(&x);
+	events_container(cs, c, "create", NULL);
+	return c;
 }

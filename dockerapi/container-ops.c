@@ -162,7 +162,8 @@ ops_start_with(struct containers *cs, struct ctr *c,
 	}
 	ops_started_state(cs, c, &s);
 	c->stopping = false;
-	watch_start(cs, c, s.attach_fd, c->attachers == NULL);
+	watch_start(cs, c, s.attach_fd, c->attachers == NULL &&
+	    c->run_out == NULL);
 	attach_started(c);
 	events_container(cs, c, "start", NULL);
 	return 0;

@@ -111,7 +111,8 @@ watch_orphan(struct containers *cs, struct ctr *c)
 void
 watch_maybe_mute(struct ctr *c)
 {
-	if (c->attachers != NULL || c->watch_muted || c->watch_fd < 0)
+	if (c->attachers != NULL || c->watch_muted || c->watch_fd < 0 ||
+	    c->run_out != NULL)
 		return;
 	c->watch_muted = rt_attach_send(c->watch_fd, RT_FRAME_MUTE, NULL, 0,
 	    NULL) == 0;
@@ -205,6 +206,18 @@ ctr_wait(struct http_request *req, void *arg)
 
 /* --- exits --- */
 
+/* A build's RUN container is done: its build goes on. */
+static void
+watch_run_end(struct ctr *c)
+{
+	void (*end)(void *) = c->run_end;
+
+	c->run_out = NULL;
+	c->run_end = NULL;
+	if (end != NULL)
+		end(c->run_arg);
+}
+
 void
 watch_removed(struct containers *cs, struct ctr *c)
 {
@@ -212,6 +225,7 @@ watch_removed(struct containers *cs, struct ctr *c)
 	logs_exited(c);
 	ops_exited(cs, c);
 	wait_wake(c, true);
+	watch_run_end(c);
 }
 
 void
@@ -226,6 +240,7 @@ watch_exited(struct containers *cs, struct ctr *c)
 	logs_exited(c);
 	wait_wake(c, false);
 	ops_exited(cs, c);
+	watch_run_end(c);	/* it only schedules: c stays */
 	if (restart_after_exit(cs, c))
 		return;
 	if (!ctr_running(c) && !c->removing &&
@@ -279,6 +294,9 @@ watch_cb(evutil_socket_t fd, short what, void *arg)
 			return;
 		}
 		if (rc == 1 && f->type != RT_FRAME_EXIT) {
+			if (c->run_out != NULL && (f->type == RT_FRAME_STDOUT ||
+			    f->type == RT_FRAME_STDERR))
+				c->run_out(c->run_arg, f->type, f->data, f->len);
 			attach_feed(c, f);
 			continue;
 		}

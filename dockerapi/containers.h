@@ -73,6 +73,12 @@ struct ctr {
 	struct ctr_stopper *stoppers;	/* stop/restart waiting for the exit */
 	char *ps_json, *ps_name;	/* container-list.c's cache, and the
 					 * name it was made with */
+	/* A build's RUN container (build-api.c): fed its output, told of
+	 * its exit or removal (the hooks are cleared before run_end, which
+	 * must not free the container: it only schedules). */
+	void (*run_out)(void *arg, int stream, const char *data, size_t len);
+	void (*run_end)(void *arg);
+	void *run_arg;
 };
 
 struct containers {
@@ -131,6 +137,10 @@ json_t *ctr_filter_values(const json_t *filters, const char *key);
 
 /* container-create.c */
 int ctr_create(struct http_request *req, void *arg);
+/* A container of account made from body (a create body) as POST
+ * /containers/create makes one, for the daemon itself (a build's RUN). */
+struct ctr *ctr_create_for(struct containers *cs, const char *account,
+    json_t *body, sdc_error_t *err);
 /* A Docker-style name ("eager_turing") not taken in the account. */
 char *ctr_name_generate(struct containers *cs, const char *account);
 bool ctr_name_valid(const char *name);
