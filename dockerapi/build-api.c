@@ -101,6 +101,8 @@ struct build {
 	char run_id[65];		/* "" when none */
 	char *run_cmd;			/* the argv joined, for the history */
 	struct event *run_ev;		/* the exit, handled off the watcher */
+	bool keep_run;			/* rm=0 without forcerm: a RUN's container
+					 * stays after its step succeeds */
 	/* the step cache */
 	bool nocache;
 	EVP_MD_CTX *ctx_md;		/* the context's content, unpacked */
@@ -126,6 +128,7 @@ rm_one(const char *p, const struct stat *st, int flag, struct FTW *f)
 }
 
 static void build_run_remove(struct build *b);
+static void build_run_keep(struct build *b);
 
 static void
 build_free(struct build *b)
@@ -318,7 +321,9 @@ build_on_job(evutil_socket_t fd, short what, void *arg)
 		return;
 	event_free(b->ev);
 	b->ev = NULL;
-	if (b->run_id[0] != '\0') {
+	if (b->run_id[0] != '\0' && r > 0 && b->keep_run) {
+		build_run_keep(b);
+	} else if (b->run_id[0] != '\0') {
 		build_say(b, "Removing intermediate container %.12s\n", b->run_id);
 		build_run_remove(b);
 	}
@@ -1231,6 +1236,22 @@ build_run_remove(struct build *b)
 	b->run_id[0] = '\0';
 }
 
+/* rm=0: the step's container stays, an ordinary stopped container of
+ * the account; the build lets go of it. */
+static void
+build_run_keep(struct build *b)
+{
+	sdc_error_t err = NULL;
+	struct ctr *c = ctr_find(ctrs(b->d), b->account, b->run_id, &err);
+
+	if (c != NULL) {
+		c->run_out = NULL;
+		c->run_end = NULL;
+	}
+	sdc_error_release(&err);
+	b->run_id[0] = '\0';
+}
+
 /* The container's output, into the build's stream as Docker sends it. */
 static void
 build_run_out(void *arg, int stream, const char *data, size_t len)
@@ -1923,6 +1944,13 @@ build_options(struct build *b, struct http_request *req, sdc_error_t *err)
 		b->target = xstrdup(v);
 	b->quiet = http_query_bool(req, "q", false);
 	b->nocache = http_query_bool(req, "nocache", false);
+	/* A failed step's container always goes (forcerm's way), so a failed
+	 * build leaves nothing; rm=0 keeps a successful step's, as Docker. */
+	b->keep_run = !http_query_bool(req, "rm", true) &&
+	    !http_query_bool(req, "forcerm", false);
+	if (http_query_bool(req, "pull", false))
+		return sdc_make_error_code(err, 400, "pull (--pull): this builder "
+		    "does not pull base images; docker pull the base image first");
 	return 0;
 }
 

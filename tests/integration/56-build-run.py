@@ -4,7 +4,9 @@ CLI: shell form (SHELL's shell) and exec form, with the step's ENV, ARG,
 WORKDIR and USER, its output in the build's stream, each RUN committed
 as the step's image and its container removed; the image runs and shows
 the files.  A failing RUN gives Docker's message and leaves no image and
-no container, nor does a client leaving while a RUN runs.  A RUN is a container of the building account like any
+no container, nor does a client leaving while a RUN runs; --rm=false
+keeps a successful step's container (not with --force-rm), and --pull is
+refused.  A RUN is a container of the building account like any
 other: it reaches neither a host service (on the host's loopback, its
 address, the gateway) nor bob's container, and sees no sapi socket.
 The step cache: a build again is all "Using cache" (its RUN not run, the
@@ -109,6 +111,25 @@ class BuildRun(common.ContainersTest):
         sdctest = common.sdctest
         sdctest.wait_for("the RUN container removed",
                          lambda: self.containers() == [] and self.images() == before)
+
+    def test_2c_rm_forcerm_and_pull(self):
+        df = "FROM busybox\nRUN echo kept > /k\n"
+        # --rm=false keeps a successful RUN's container, as Docker does
+        r = self.build(os.path.join(self.work, "keep"), df, "--rm=false", "-t", "keep")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertNotIn("Removing intermediate container", r.stdout)
+        kept = self.containers()
+        self.assertEqual(len(kept), 1, r.stdout)
+        self.ok("rm", kept[0])
+        # --force-rm wins over --rm=false
+        r = self.build(os.path.join(self.work, "force"), df, "--rm=false",
+                       "--force-rm", "--no-cache", "-t", "force")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        self.assertEqual(self.containers(), [])
+        # --pull is refused, not ignored
+        r = self.build(os.path.join(self.work, "pull"), df, "--pull", "-t", "pulled")
+        self.assertNotEqual(r.returncode, 0, r.stdout)
+        self.assertIn("does not pull base images", r.stdout + r.stderr)
 
     def test_3_run_is_a_tenant_container(self):
         # a TCP service of the host's on every address; the host reaches it
