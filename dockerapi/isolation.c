@@ -11,10 +11,16 @@
  * "userns", or both, comma-separated), which bench/run sets to measure
  * what each costs; the daemon logs a warning at start when it is set.
  */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "buf.h"
 #include "containers.h"
+#include "fsutil.h"
 #include "log.h"
 
 bool
@@ -29,9 +35,56 @@ isolation_bench_without(const char *what)
 	return false;
 }
 
+/* Raise one /proc/sys/kernel/keys setting to at least floor; never lower. */
+static void
+key_quota_floor(const char *name, long floor)
+{
+	struct buf b = BUF_INIT;
+	sdc_error_t err = NULL;
+	char path[64], value[32];
+	long now;
+	int fd, n;
+
+	snprintf(path, sizeof path, "/proc/sys/kernel/keys/%s", name);
+	if (file_read(path, &b, 64, &err) < 0) {
+		log_warn("kernel.keys.%s: %s", name, sdc_error_msg(err));
+		sdc_error_release(&err);
+		return;
+	}
+	now = strtol(buf_str(&b), NULL, 10);
+	buf_free(&b);
+	if (now >= floor)
+		return;
+	n = snprintf(value, sizeof value, "%ld\n", floor);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0 || fd_write_all(fd, value, (size_t)n) < 0)
+		log_warn("kernel.keys.%s: cannot raise %ld to %ld: %s", name, now,
+		    floor, strerror(errno));
+	else
+		log_info("kernel.keys.%s raised from %ld to %ld (one uid per "
+		    "account)", name, now, floor);
+	if (fd >= 0)
+		close(fd);
+}
+
+/* All of an account's containers run as its one host uid, and runc gives
+ * each a session keyring: the kernel's per-uid key quota (200 keys and
+ * 20000 bytes by default) stops an account near 200 containers with
+ * "unable to create session key: disk quota exceeded".  The floor fits
+ * thousands of containers; the quota still bounds what one account can
+ * pin in kernel memory (2 MB). */
+static void
+isolation_key_quota(void)
+{
+	key_quota_floor("maxkeys", 20000);
+	key_quota_floor("maxbytes", 2000000);
+}
+
 void
 isolation_init(struct containers *cs)
 {
+	if (!isolation_bench_without("userns"))
+		isolation_key_quota();
 	cs->rt.no_seccomp = isolation_bench_without("seccomp");
 	if (cs->rt.no_seccomp || isolation_bench_without("userns"))
 		log_warn("SDC_BENCH_WITHOUT=%s: containers run without %s, "

@@ -13,7 +13,10 @@
 - self-signed client certificates before their notBefore or past their
   notAfter are refused;
 - an unknown login and a known login with a key not its own get the same
-  401 text."""
+  401 text;
+- the kernel's per-uid key quota (all of an account's containers are one
+  host uid, and runc gives each a session keyring) is raised at start, so
+  an account is not stopped near 200 containers; never lowered."""
 import datetime
 import importlib
 import json
@@ -170,6 +173,34 @@ class Leaks(common.ContainersTest):
         r2 = self.docker(wrong_key, "ps")
         self.assertNotEqual(r1.returncode, 0)
         self.assertEqual(r1.stderr, r2.stderr)
+
+
+    def test_key_quota_raised_at_start(self):
+        keys = "/proc/sys/kernel/keys/"
+        saved = {n: open(keys + n).read() for n in ("maxkeys", "maxbytes")}
+        try:
+            # the kernel's defaults, as on a fresh machine
+            for n, v in (("maxkeys", "200"), ("maxbytes", "20000")):
+                with open(keys + n, "w") as f:
+                    f.write(v)
+            self.d.stop_one("dockerapi")
+            self.d.start_dockerapi()
+            self.assertEqual(int(open(keys + "maxkeys").read()), 20000)
+            self.assertEqual(int(open(keys + "maxbytes").read()), 2000000)
+            self.assertIn("kernel.keys.maxkeys raised from 200 to 20000",
+                          self.d.log("dockerapi"))
+            # a higher value an operator set stays
+            with open(keys + "maxkeys", "w") as f:
+                f.write("50000")
+            self.d.stop_one("dockerapi")
+            self.d.start_dockerapi()
+            self.assertEqual(int(open(keys + "maxkeys").read()), 50000)
+            self.assertEqual(self.ok("run", "--rm", "busybox", "echo", "ok"), "ok\n")
+        finally:
+            # back to what it was, or the daemon's floor if that is higher
+            for n, floor in (("maxkeys", 20000), ("maxbytes", 2000000)):
+                with open(keys + n, "w") as f:
+                    f.write(str(max(int(saved[n]), floor)))
 
 
 if __name__ == "__main__":
