@@ -307,13 +307,7 @@ class NetworksApi(common.ContainersTest):
         self.assertFalse([n for n in j if n.get("Id") in ids], j)
 
     def test_docker_py(self):
-        import docker
-        tls = docker.tls.TLSConfig(
-            client_cert=(os.path.join(self.alice, "cert.pem"),
-                         os.path.join(self.alice, "key.pem")),
-            ca_cert=os.path.join(self.alice, "ca.pem"), verify=True)
-        cl = docker.DockerClient(base_url="https://127.0.0.1:%d" % self.d.docker_port,
-                                 tls=tls, version="1.41")
+        cl = self.d.dockerpy(self.alice)
         try:
             net = cl.networks.create("pynet", driver="bridge", labels={"a": "b"})
             self.assertEqual(cl.networks.get("pynet").id, net.id)

@@ -25,13 +25,7 @@ HTTPD = ["sh", "-c", "mkdir -p /www && echo hello from py > /www/index.html && "
 
 class DockerPy(common.ContainersTest):
     def client(self):
-        import docker
-        tls = docker.tls.TLSConfig(
-            client_cert=(os.path.join(self.alice, "cert.pem"),
-                         os.path.join(self.alice, "key.pem")),
-            ca_cert=os.path.join(self.alice, "ca.pem"), verify=True)
-        return docker.DockerClient(base_url="https://127.0.0.1:%d" % self.d.docker_port,
-                                   tls=tls, version="1.41")
+        return self.d.dockerpy(self.alice)
 
     def test_network_calls(self):
         import docker

@@ -15,7 +15,6 @@ import re
 import socket
 import subprocess
 import sys
-import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import sdctest  # noqa: E402
@@ -126,21 +125,7 @@ class Isolation(IsolationBase):
 
     def test_host_services_closed(self):
         # a TCP service of the host's, on every address
-        srv = socket.socket()
-        srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        srv.bind(("0.0.0.0", 0))
-        srv.listen(16)
-        port = srv.getsockname()[1]
-
-        def serve():
-            while True:
-                try:
-                    c, _ = srv.accept()
-                except OSError:
-                    return
-                c.sendall(b"host-service\n")
-                c.close()
-        threading.Thread(target=serve, daemon=True).start()
+        srv, port = sdctest.host_tcp_service()
         try:
             self.httpd("named")
             info = self.inspect("named")["NetworkSettings"]

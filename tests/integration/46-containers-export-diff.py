@@ -40,13 +40,7 @@ class ExportDiff(common.ContainersTest):
         self.assertEqual(self.ok("diff", "fresh").strip(), "")
 
     def test_2_diff_docker_py(self):
-        import docker
-        c = self.alice
-        tls = docker.tls.TLSConfig(
-            client_cert=(os.path.join(c, "cert.pem"), os.path.join(c, "key.pem")),
-            ca_cert=os.path.join(c, "ca.pem"), verify=True)
-        client = docker.DockerClient(base_url="https://127.0.0.1:%d" % self.d.docker_port,
-                                     tls=tls, version="auto")
+        client = self.d.dockerpy(self.alice, version="auto")
         got = client.containers.get("ch").diff()
         self.assertIn({"Path": "/bin/ls", "Kind": 2}, got)
         self.assertIn({"Path": "/newdir/f", "Kind": 1}, got)

@@ -109,13 +109,7 @@ class Commit(common.ContainersTest):
         self.ok("rm", "-f", "busy")
 
     def test_5_docker_py(self):
-        import docker
-        c = self.alice
-        tls = docker.tls.TLSConfig(
-            client_cert=(os.path.join(c, "cert.pem"), os.path.join(c, "key.pem")),
-            ca_cert=os.path.join(c, "ca.pem"), verify=True)
-        client = docker.DockerClient(base_url="https://127.0.0.1:%d" % self.d.docker_port,
-                                     tls=tls, version="auto")
+        client = self.d.dockerpy(self.alice, version="auto")
         img = client.containers.get("src").commit(repository="pyimg", tag="1",
                                                   message="from py",
                                                   changes=["CMD cat /app/conf"])

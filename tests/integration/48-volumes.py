@@ -216,13 +216,7 @@ class Volumes(common.ContainersTest):
         self.ok("volume", "rm", "kept")
 
     def client(self):
-        import docker
-        tls = docker.tls.TLSConfig(
-            client_cert=(os.path.join(self.alice, "cert.pem"),
-                         os.path.join(self.alice, "key.pem")),
-            ca_cert=os.path.join(self.alice, "ca.pem"), verify=True)
-        return docker.DockerClient(base_url="https://127.0.0.1:%d" % self.d.docker_port,
-                                   tls=tls, version="auto")
+        return self.d.dockerpy(self.alice, version="auto")
 
     def raw(self, method, path):
         r = subprocess.run(["curl", "-s", "-X", method, "--cacert",

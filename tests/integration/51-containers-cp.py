@@ -37,14 +37,7 @@ def tar_of(entries):
 
 class Cp(common.ContainersTest):
     def client(self, certs=None):
-        import docker
-        certs = certs or self.alice
-        tls = docker.tls.TLSConfig(
-            client_cert=(os.path.join(certs, "cert.pem"),
-                         os.path.join(certs, "key.pem")),
-            ca_cert=os.path.join(certs, "ca.pem"), verify=True)
-        return docker.APIClient(base_url="https://127.0.0.1:%d" % self.d.docker_port,
-                                tls=tls, version="1.41")
+        return self.d.dockerpy(certs or self.alice).api
 
     def local(self, *parts):
         return os.path.join(self.work, *parts)

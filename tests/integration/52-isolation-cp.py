@@ -73,14 +73,7 @@ class CpAttacks(common.ContainersTest):
         self.assertEqual(sorted(os.listdir("/etc")), self.etc)
 
     def client(self, certs=None):
-        import docker
-        certs = certs or self.alice
-        tls = docker.tls.TLSConfig(
-            client_cert=(os.path.join(certs, "cert.pem"),
-                         os.path.join(certs, "key.pem")),
-            ca_cert=os.path.join(certs, "ca.pem"), verify=True)
-        return docker.APIClient(base_url="https://127.0.0.1:%d" % self.d.docker_port,
-                                tls=tls, version="1.41", timeout=60)
+        return self.d.dockerpy(certs or self.alice).api
 
     def read(self, c, name, path):
         """The bytes of a GET archive, or None when refused."""

@@ -59,13 +59,7 @@ class Tty:
 
 class Fidelity(common.ContainersTest):
     def client(self, version="1.41"):
-        import docker
-        c = self.alice
-        tls = docker.tls.TLSConfig(
-            client_cert=(os.path.join(c, "cert.pem"), os.path.join(c, "key.pem")),
-            ca_cert=os.path.join(c, "ca.pem"), verify=True)
-        return docker.DockerClient(base_url="https://127.0.0.1:%d" % self.d.docker_port,
-                                   tls=tls, version=version, timeout=20)
+        return self.d.dockerpy(self.alice, version=version, timeout=20)
 
     def bounded(self, fn, *args, timeout=20, **kw):
         """fn's answer, failing (not hanging) when it has none in time:

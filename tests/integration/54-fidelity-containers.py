@@ -33,13 +33,7 @@ def schema_keys(defs, name):
 
 class Fidelity(common.ContainersTest):
     def client(self):
-        import docker
-        c = self.alice
-        tls = docker.tls.TLSConfig(
-            client_cert=(os.path.join(c, "cert.pem"), os.path.join(c, "key.pem")),
-            ca_cert=os.path.join(c, "ca.pem"), verify=True)
-        return docker.DockerClient(base_url="https://127.0.0.1:%d" % self.d.docker_port,
-                                   tls=tls, version="1.41")
+        return self.d.dockerpy(self.alice)
 
     def test_readme_first_image_offline(self):
         d = tempfile.mkdtemp(dir=self.work)

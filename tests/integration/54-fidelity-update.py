@@ -19,13 +19,7 @@ MIB = 1024 * 1024
 
 class Update(common.ContainersTest):
     def client(self, certs=None):
-        import docker
-        c = certs or self.alice
-        tls = docker.tls.TLSConfig(
-            client_cert=(os.path.join(c, "cert.pem"), os.path.join(c, "key.pem")),
-            ca_cert=os.path.join(c, "ca.pem"), verify=True)
-        return docker.DockerClient(base_url="https://127.0.0.1:%d" % self.d.docker_port,
-                                   tls=tls, version="1.41", timeout=30)
+        return self.d.dockerpy(certs or self.alice, timeout=30)
 
     def cgroup(self, name, controller, f):
         path = "/sys/fs/cgroup/%s/sdc-docker/%s/%s" % (controller, self.uuid_of(name), f)

@@ -102,12 +102,7 @@ class DockerAPI(unittest.TestCase):
     # --- docker-py ---
 
     def test_docker_py(self):
-        import docker
-        tls = docker.tls.TLSConfig(
-            client_cert=(os.path.join(self.jill, "cert.pem"), os.path.join(self.jill, "key.pem")),
-            ca_cert=os.path.join(self.jill, "ca.pem"), verify=True)
-        client = docker.DockerClient(base_url="https://127.0.0.1:%d" % self.d.docker_port,
-                                     tls=tls, version="auto")
+        client = self.d.dockerpy(self.jill, version="auto")
         v = client.version()
         self.assertEqual(v["ApiVersion"], "1.41")
         self.assertEqual(v["MinAPIVersion"], "1.20")

@@ -200,12 +200,7 @@ class Build(common.ContainersTest):
 
     def test_6_docker_py(self):
         import docker
-        tls = docker.tls.TLSConfig(
-            client_cert=(os.path.join(self.alice, "cert.pem"),
-                         os.path.join(self.alice, "key.pem")),
-            ca_cert=os.path.join(self.alice, "ca.pem"), verify=True)
-        cl = docker.DockerClient(base_url="https://127.0.0.1:%d" % self.d.docker_port,
-                                 tls=tls, version="1.41")
+        cl = self.d.dockerpy(self.alice)
         try:
             ctx = os.path.join(self.work, "ctx6")
             write_context(ctx, "FROM busybox\nCOPY a.txt /py.txt\nCMD [\"cat\", \"/py.txt\"]\n")

@@ -18,7 +18,6 @@ import os
 import socket
 import subprocess
 import sys
-import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 common = importlib.import_module("76-containers-common")
@@ -133,21 +132,7 @@ class BuildRun(common.ContainersTest):
 
     def test_3_run_is_a_tenant_container(self):
         # a TCP service of the host's on every address; the host reaches it
-        srv = socket.socket()
-        srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        srv.bind(("0.0.0.0", 0))
-        srv.listen(16)
-        port = srv.getsockname()[1]
-
-        def serve():
-            while True:
-                try:
-                    c, _ = srv.accept()
-                except OSError:
-                    return
-                c.sendall(b"host-service\n")
-                c.close()
-        threading.Thread(target=serve, daemon=True).start()
+        srv, port = common.sdctest.host_tcp_service()
         try:
             self.ok("run", "-d", "--name", "bobsrv", "busybox", "sh", "-c",
                     "mkdir -p /www && echo bob-secret > /www/index.html && "

@@ -112,13 +112,7 @@ class PushHostile(common.PushTest):
         self.assertEqual(TRAP.hits, 0)
 
     def test_3_docker_py(self):
-        import docker
-        c = docker.DockerClient(base_url="https://127.0.0.1:%d" % self.d.docker_port,
-                                tls=docker.tls.TLSConfig(
-                                    client_cert=(os.path.join(self.alice, "cert.pem"),
-                                                 os.path.join(self.alice, "key.pem")),
-                                    ca_cert=os.path.join(self.alice, "ca.pem"),
-                                    verify=True))
+        c = self.d.dockerpy(self.alice, version=None)
         try:
             img = c.images.get(self.bb)
             repo = self.reg.addr + "/alice/py"

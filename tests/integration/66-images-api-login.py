@@ -35,12 +35,7 @@ class Login(common.ImagesTest):
                              addr, input=password + "\n")
 
     def client(self):
-        import docker
-        tls = docker.tls.TLSConfig(client_cert=(os.path.join(self.alice, "cert.pem"),
-                                                os.path.join(self.alice, "key.pem")),
-                                   ca_cert=os.path.join(self.alice, "ca.pem"), verify=True)
-        return docker.APIClient(base_url="https://127.0.0.1:%d" % self.d.docker_port,
-                                tls=tls, version="1.41")
+        return self.d.dockerpy(self.alice).api
 
     def test_1_bearer_registry_then_pull(self):
         fake = common.FakeRegistry("--repo", "private/app", "--auth", "alice:s3cret",

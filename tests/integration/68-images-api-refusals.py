@@ -173,11 +173,7 @@ class Refusals(common.ImagesTest):
         import docker
         fake = common.FakeRegistry("--repo", "private/app", "--auth", "alice:s3cret",
                             "--layer", self.good)
-        tls = docker.tls.TLSConfig(client_cert=(os.path.join(self.alice, "cert.pem"),
-                                                os.path.join(self.alice, "key.pem")),
-                                   ca_cert=os.path.join(self.alice, "ca.pem"), verify=True)
-        client = docker.APIClient(base_url="https://127.0.0.1:%d" % self.d.docker_port,
-                                  tls=tls, version="1.41")
+        client = self.d.dockerpy(self.alice).api
         repo = fake.addr + "/private/app"
         try:
             with self.assertRaises(docker.errors.APIError) as cm:

@@ -164,13 +164,7 @@ class Config(common.ContainersTest):
         self.assertIn("host paths are not offered", r.stderr)
 
     def test_docker_py(self):
-        import docker
-        tls = docker.tls.TLSConfig(
-            client_cert=(os.path.join(self.alice, "cert.pem"),
-                         os.path.join(self.alice, "key.pem")),
-            ca_cert=os.path.join(self.alice, "ca.pem"), verify=True)
-        client = docker.DockerClient(base_url="https://127.0.0.1:%d" % self.d.docker_port,
-                                     tls=tls, version="auto")
+        client = self.d.dockerpy(self.alice, version="auto")
         try:
             self.assertEqual(client.containers.run("busybox", "echo hi", remove=True),
                              b"hi\n")

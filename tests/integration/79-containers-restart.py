@@ -90,11 +90,7 @@ class Restart(common.ContainersTest):
         r = self.fails("run", "-d", "--rm", "--restart", "always", "busybox", "true")
         self.assertIn("--restart and --rm", r.stderr)
         import docker
-        client = docker.APIClient(
-            base_url="https://127.0.0.1:%d" % self.d.docker_port, version="1.41",
-            tls=docker.tls.TLSConfig(client_cert=(os.path.join(self.alice, "cert.pem"),
-                                                  os.path.join(self.alice, "key.pem")),
-                                     ca_cert=os.path.join(self.alice, "ca.pem"), verify=True))
+        client = self.d.dockerpy(self.alice).api
         try:
             with self.assertRaises(docker.errors.APIError) as cm:
                 client.create_container("busybox", "true", host_config=client.create_host_config(

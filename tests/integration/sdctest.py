@@ -23,6 +23,7 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 import urllib.request
 
@@ -105,6 +106,27 @@ def store_db(data_dir):
 # Tests pass their own CA; this machine's bundle variables would override it.
 for _v in ("CURL_CA_BUNDLE", "REQUESTS_CA_BUNDLE", "SSL_CERT_FILE"):
     os.environ.pop(_v, None)
+
+
+def host_tcp_service(greeting=b"host-service\n"):
+    """A TCP service of the host's on every address that answers each
+    connection with greeting: what a container must not reach.  Returns
+    (socket, port); closing the socket stops it."""
+    srv = socket.socket()
+    srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    srv.bind(("0.0.0.0", 0))
+    srv.listen(16)
+
+    def serve():
+        while True:
+            try:
+                c, _ = srv.accept()
+            except OSError:
+                return
+            c.sendall(greeting)
+            c.close()
+    threading.Thread(target=serve, daemon=True).start()
+    return srv, srv.getsockname()[1]
 
 
 def free_port(kind=socket.SOCK_STREAM, host="127.0.0.1"):
@@ -339,6 +361,16 @@ class Daemons:
         shutil.copy(os.path.join(self.tmp, "dockerapi", "tls", "ca.pem"),
                     os.path.join(outdir, "ca.pem"))
         return outdir
+
+    def dockerpy(self, certdir, version="1.41", timeout=60):
+        """A docker-py client of certdir's account, over TLS."""
+        import docker
+        tls = docker.tls.TLSConfig(
+            client_cert=(os.path.join(certdir, "cert.pem"),
+                         os.path.join(certdir, "key.pem")),
+            ca_cert=os.path.join(certdir, "ca.pem"), verify=True)
+        return docker.DockerClient(base_url="https://127.0.0.1:%d" % self.docker_port,
+                                   tls=tls, version=version, timeout=timeout)
 
     def docker_env(self, certdir=None):
         env = dict(os.environ)
