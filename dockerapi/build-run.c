@@ -1,0 +1,228 @@
+/*
+ * build-run.c: RUN of docker build.  The step is a container of the
+ * building account made as POST /containers/create makes one (its
+ * package, user namespace, seccomp and network), so a RUN is confined as
+ * any container of the tenant; its output and exit reach the build
+ * through the container watcher's run hooks, so the loop never waits.
+ * Once it exits 0 its changes are committed as the step's image and the
+ * container goes (kept only with rm=0 and no forcerm, as Docker does).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "build-int.h"
+#include "containers.h"
+#include "jsonutil.h"
+#include "log.h"
+#include "xalloc.h"
+
+/* ---- RUN ---- */
+
+/* The RUN container goes, whatever happened; its hooks first, so its
+ * removal does not call back. */
+void
+build_run_remove(struct build *b)
+{
+	struct containers *cs;
+	sdc_error_t err = NULL;
+	struct ctr *c;
+
+	if (b->run_id[0] == '\0')
+		return;
+	cs = ctrs(b->d);
+	if ((c = ctr_find(cs, b->account, b->run_id, &err)) != NULL) {
+		c->run_out = NULL;
+		c->run_end = NULL;
+		if (ctr_remove(cs, c, true, &err) < 0)
+			log_emit(LOG_WARN, NULL, NULL, "build: removing container "
+			    "%s: %s", b->run_id, sdc_error_msg(err));
+	}
+	sdc_error_release(&err);
+	b->run_id[0] = '\0';
+}
+
+/* rm=0: the step's container stays, an ordinary stopped container of
+ * the account; the build lets go of it. */
+void
+build_run_keep(struct build *b)
+{
+	sdc_error_t err = NULL;
+	struct ctr *c = ctr_find(ctrs(b->d), b->account, b->run_id, &err);
+
+	if (c != NULL) {
+		c->run_out = NULL;
+		c->run_end = NULL;
+	}
+	sdc_error_release(&err);
+	b->run_id[0] = '\0';
+}
+
+/* The container's output, into the build's stream as Docker sends it. */
+static void
+build_run_out(void *arg, int stream, const char *data, size_t len)
+{
+	struct build *b = arg;
+	json_t *t = json_stringn(data, len);
+	char *s;
+
+	(void)stream;
+	if (b->quiet)
+		return;
+	if (t != NULL) {
+		s = xstrdup(json_string_value(t));
+		json_decref(t);
+	} else {		/* not UTF-8: the bytes that are not ASCII go */
+		s = xstrndup(data, len);
+		for (char *p = s; *p; p++)
+			if ((unsigned char)*p >= 0x80)
+				*p = '?';
+	}
+	build_line(b, "stream", s);
+	free(s);
+}
+
+/* Told by the watcher (exit or removal): go on off its call. */
+static void
+build_run_end(void *arg)
+{
+	struct build *b = arg;
+
+	event_active(b->run_ev, EV_TIMEOUT, 1);
+}
+
+struct run_src {
+	struct rt_config rt;
+	char uuid[37];
+};
+
+/* The container's writable layer, on the commit job's worker. */
+static int
+build_run_layer(void *arg, int (*write)(void *, const void *, size_t),
+    void *warg, sdc_error_t *err)
+{
+	struct run_src *s = arg;
+	int rc = rt_layer_tar(&s->rt, s->uuid, write, warg, err);
+
+	free(s);
+	return rc;
+}
+
+void
+build_run_exited(evutil_socket_t fd, short what, void *arg)
+{
+	struct build *b = arg;
+	struct containers *cs = ctrs(b->d);
+	sdc_error_t err = NULL;
+	struct run_src *src;
+	struct ctr *c;
+
+	(void)fd;
+	(void)what;
+	if ((c = ctr_find(cs, b->account, b->run_id, &err)) == NULL) {
+		sdc_error_release(&err);
+		b->run_id[0] = '\0';
+		sdc_make_error_code(&err, 500, "The command '%s' could not finish: "
+		    "its container was removed", b->run_cmd);
+		build_finish(b, &err);
+		return;
+	}
+	if (c->st.exit_code != 0) {
+		sdc_make_error_code(&err, 500, "The command '%s' returned a "
+		    "non-zero code: %d", b->run_cmd,
+		    c->st.exit_code < 0 ? 255 : c->st.exit_code);
+		build_finish(b, &err);	/* build_free removes the container */
+		return;
+	}
+	src = xcalloc(1, sizeof *src);
+	src->rt = cs->rt;
+	memcpy(src->uuid, c->uuid, sizeof src->uuid);
+	if (build_commit(b, b->run_cmd, build_run_layer, src, &err) < 0) {
+		free(src);
+		build_finish(b, &err);
+	}
+	/* build_on_job removes the container and goes on */
+}
+
+/* The environment of RUN: the image's Env, and the stage's ARGs under
+ * it (an ENV of the same name wins, as in Docker). */
+static json_t *
+run_env(struct build *b)
+{
+	json_t *env = json_deep_copy(json_object_get(b->config, "Env"));
+	json_t *cfg = json_pack("{s:o}", "Env", json_is_array(env) ? env :
+	    json_array());
+	const char *k;
+	json_t *v;
+
+	if (!json_is_array(env))
+		json_decref(env);
+	json_object_foreach(b->args, k, v) {
+		size_t kl = strlen(k), i;
+		json_t *e;
+		bool set = false;
+		json_array_foreach(json_object_get(cfg, "Env"), i, e) {
+			const char *s = json_string_value(e);
+			set = set || (s != NULL && strncmp(s, k, kl) == 0 && s[kl] == '=');
+		}
+		if (!set && json_is_string(v))
+			build_env_set(cfg, k, json_string_value(v));
+	}
+	/* the predefined proxy args reach RUN without an ARG */
+	for (size_t i = 0; build_proxy_args[i] != NULL; i++) {
+		v = json_object_get(b->buildargs, build_proxy_args[i]);
+		if (json_is_string(v) && !json_object_get(b->args, build_proxy_args[i])) {
+			build_env_set(cfg, build_proxy_args[i], json_string_value(v));
+			json_object_set_new(b->used_args, build_proxy_args[i], json_true());
+		}
+	}
+	env = json_incref(json_object_get(cfg, "Env"));
+	json_decref(cfg);
+	return env;
+}
+
+/* RUN: a container of the account made as docker create makes one (its
+ * package, user namespace, seccomp, network), started; its exit comes
+ * back through the watcher (build_run_end), never waited for here. */
+int
+step_run(struct build *b, const struct df_instr *in, sdc_error_t *err)
+{
+	struct containers *cs = ctrs(b->d);
+	json_t *argv, *body, *hc, *v;
+	struct buf cmd = BUF_INIT;
+	struct ctr *c;
+	size_t i;
+
+	if (dockerfile_check_flags(in, NULL, err) < 0)
+		return -1;
+	if (b->image == NULL)
+		return sdc_make_error_code(err, 400, "Dockerfile line %d: RUN on "
+		    "an empty scratch image: there is nothing to run yet", in->line);
+	argv = build_command_json(b, in, 0);
+	json_array_foreach(argv, i, v)
+		buf_printf(&cmd, "%s%s", i ? " " : "", json_string_value(v));
+	free(b->run_cmd);
+	b->run_cmd = buf_detach(&cmd, NULL);
+	hc = json_object();
+	if (b->netmode != NULL)
+		json_object_set_new(hc, "NetworkMode", json_string(b->netmode));
+	body = json_pack("{s:s,s:[],s:o,s:o,s:s,s:s,s:o}", "Image", b->image,
+	    "Entrypoint", "Cmd", argv, "Env", run_env(b),
+	    "WorkingDir", json_str(b->config, "WorkingDir", ""),
+	    "User", json_str(b->config, "User", ""), "HostConfig", hc);
+	c = ctr_create_for(cs, b->account, body, err);
+	json_decref(body);
+	if (c == NULL)
+		return sdc_error_wrap(err, "Dockerfile line %d: RUN", in->line);
+	snprintf(b->run_id, sizeof b->run_id, "%s", c->id);
+	if (b->run_ev == NULL)
+		b->run_ev = evtimer_new(b->d->base, build_run_exited, b);
+	c->run_out = build_run_out;
+	c->run_end = build_run_end;
+	c->run_arg = b;
+	build_say(b, " ---> Running in %.12s\n", c->id);
+	if (ctr_start_one(cs, c, err) < 0) {
+		build_run_remove(b);
+		return sdc_error_wrap(err, "Dockerfile line %d: RUN", in->line);
+	}
+	return 0;
+}
