@@ -155,13 +155,7 @@ class PushTest(unittest.TestCase):
                                                   cls.treg.addr, cls.treg.realm] +
                           list(cls.extra_registries))
         cls.d.start_dockerapi()
-        keys = os.path.join(cls.d.tmp, "keys")
-        os.makedirs(keys)
-        certs = {}
-        for login in ("alice", "bob"):
-            key = sdctest.keygen(os.path.join(keys, login), "ed25519")
-            cls.d.add_account(login, key + ".pub")
-            certs[login] = cls.d.client_certs(login, key)
+        certs, _ = cls.d.add_tenants("alice", "bob")
         cls.alice, cls.bob = certs["alice"], certs["bob"]
         cls.reg.push(images_common.build_busybox(cls.work), "busybox:latest")
         cls.bb = cls.reg.addr + "/busybox"

@@ -128,13 +128,7 @@ class ImagesTest(unittest.TestCase):
         cls.d = sdctest.Daemons().start()
         cls.work = os.path.join(cls.d.tmp, "work")
         os.makedirs(cls.work)
-        keys = os.path.join(cls.d.tmp, "keys")
-        os.makedirs(keys)
-        certs = {}
-        for login in ("alice", "bob"):
-            key = sdctest.keygen(os.path.join(keys, login), "ed25519")
-            cls.d.add_account(login, key + ".pub")
-            certs[login] = cls.d.client_certs(login, key)
+        certs, _ = cls.d.add_tenants("alice", "bob")
         cls.alice, cls.bob = certs["alice"], certs["bob"]
         cls.busybox = build_busybox(cls.work)
         cls.reg = Registry(cls.work)

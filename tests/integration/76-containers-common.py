@@ -45,15 +45,7 @@ class ContainersTest(unittest.TestCase):
         cls.zones = os.path.join(cls.d.tmp, "zones")
         cls.work = os.path.join(cls.d.tmp, "work")
         os.makedirs(cls.work)
-        keys = os.path.join(cls.d.tmp, "keys")
-        os.makedirs(keys)
-        cls.keys = {}
-        certs = {}
-        for login in ("alice", "bob"):
-            key = sdctest.keygen(os.path.join(keys, login), "ed25519")
-            cls.d.add_account(login, key + ".pub")
-            cls.keys[login] = key
-            certs[login] = cls.d.client_certs(login, key)
+        certs, cls.keys = cls.d.add_tenants("alice", "bob")
         cls.alice, cls.bob = certs["alice"], certs["bob"]
         cls.reg = images_common.Registry(cls.work)
         cls.reg.push(images_common.build_busybox(cls.work), "busybox:latest")

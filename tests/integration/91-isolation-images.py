@@ -124,13 +124,7 @@ class Isolation(common.ImagesTest):
         cls.allowed = [cls.reg.addr, cls.claim.addr, cls.realm.addr,
                        cls.redirect.addr]
         cls.d = sdctest.Daemons(allow_private_registries=cls.allowed).start()
-        keys = os.path.join(cls.d.tmp, "keys")
-        os.makedirs(keys)
-        certs = {}
-        for login in ("alice", "bob"):
-            key = sdctest.keygen(os.path.join(keys, login), "ed25519")
-            cls.d.add_account(login, key + ".pub")
-            certs[login] = cls.d.client_certs(login, key)
+        certs, _ = cls.d.add_tenants("alice", "bob")
         cls.alice, cls.bob = certs["alice"], certs["bob"]
         # A's layer with the secret
         path = os.path.join(cls.work, "secret.tar")

@@ -36,13 +36,7 @@ class DenialOfService(unittest.TestCase):
         if soft < 12000 and hard > soft:
             resource.setrlimit(resource.RLIMIT_NOFILE, (min(hard, 20000), hard))
         cls.d = sdctest.Daemons().start()
-        keys = os.path.join(cls.d.tmp, "keys")
-        os.makedirs(keys)
-        cls.certs = {}
-        for login in ("alice", "bob"):
-            key = sdctest.keygen(os.path.join(keys, login), "ed25519")
-            cls.d.add_account(login, key + ".pub")
-            cls.certs[login] = cls.d.client_certs(login, key)
+        cls.certs, _ = cls.d.add_tenants("alice", "bob")
         cls.alice, cls.bob = cls.certs["alice"], cls.certs["bob"]
 
     @classmethod

@@ -362,6 +362,18 @@ class Daemons:
                     os.path.join(outdir, "ca.pem"))
         return outdir
 
+    def add_tenants(self, *logins):
+        """Accounts with an ed25519 key each: ({login: client cert dir},
+        {login: key path})."""
+        keys = os.path.join(self.tmp, "keys")
+        os.makedirs(keys, exist_ok=True)
+        certs, paths = {}, {}
+        for login in logins:
+            paths[login] = keygen(os.path.join(keys, login), "ed25519")
+            self.add_account(login, paths[login] + ".pub")
+            certs[login] = self.client_certs(login, paths[login])
+        return certs, paths
+
     def dockerpy(self, certdir, version="1.41", timeout=60):
         """A docker-py client of certdir's account, over TLS."""
         import docker
