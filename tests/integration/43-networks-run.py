@@ -26,11 +26,7 @@ common = importlib.import_module("76-containers-common")
 class NetworksRun(common.ContainersTest):
     @classmethod
     def tearDownClass(cls):
-        for c in (cls.alice, cls.bob):
-            ids = cls.d.docker(c, "ps", "-aq").stdout.split()
-            if ids:
-                cls.d.docker(c, "rm", "-f", *ids)
-            cls.d.docker(c, "network", "prune", "-f")
+        cls.remove_tenants_things()
         try:
             super().tearDownClass()
         finally:

@@ -47,20 +47,7 @@ class Compose(common.ContainersTest):
         super().setUpClass()
 
     def compose(self, *args, timeout=120):
-        proj = os.path.join(self.work, "proj")
-        os.makedirs(proj, exist_ok=True)
-        with open(os.path.join(proj, "docker-compose.yml"), "w") as f:
-            f.write(COMPOSE)
-        env = self.d.docker_env(self.alice)
-        env["COMPOSE_HTTP_TIMEOUT"] = "120"
-        for v in ("CURL_CA_BUNDLE", "REQUESTS_CA_BUNDLE"):
-            env.pop(v, None)
-        r = subprocess.run(["docker-compose", "-p", "nt", "--ansi", "never"] + list(args),
-                           cwd=proj, env=env, capture_output=True, text=True,
-                           timeout=timeout)
-        self.assertEqual(r.returncode, 0, "docker-compose %s: %s%s%s" % (
-            " ".join(args), r.stdout, r.stderr, self.d.log("dockerapi")[-1500:]))
-        return r.stdout + r.stderr
+        return super().compose("nt", COMPOSE, *args, timeout=timeout)
 
     def test_two_services_by_name_and_nothing_left(self):
         self.compose("up", "-d")

@@ -58,11 +58,7 @@ class NetFirstInstruction(common.ContainersTest):
 
     @classmethod
     def tearDownClass(cls):
-        for c in (cls.alice, cls.bob):
-            ids = cls.d.docker(c, "ps", "-aq").stdout.split()
-            if ids:
-                cls.d.docker(c, "rm", "-f", *ids)
-            cls.d.docker(c, "network", "prune", "-f")
+        cls.remove_tenants_things()
         super().tearDownClass()
 
     def test_first_instruction_has_its_network(self):

@@ -39,6 +39,32 @@ class ContainersTest(unittest.TestCase):
     cls.bob), each with the busybox image."""
 
     @classmethod
+    def remove_tenants_things(cls):
+        """Every container and user network of alice and bob, removed."""
+        for c in (cls.alice, cls.bob):
+            ids = cls.d.docker(c, "ps", "-aq").stdout.split()
+            if ids:
+                cls.d.docker(c, "rm", "-f", *ids)
+            cls.d.docker(c, "network", "prune", "-f")
+
+    def compose(self, project, yml, *args, timeout=120):
+        """docker-compose (Debian's 1.29) as alice, project's file yml."""
+        proj = os.path.join(self.work, project)
+        os.makedirs(proj, exist_ok=True)
+        with open(os.path.join(proj, "docker-compose.yml"), "w") as f:
+            f.write(yml)
+        env = self.d.docker_env(self.alice)
+        env["COMPOSE_HTTP_TIMEOUT"] = "120"
+        for v in ("CURL_CA_BUNDLE", "REQUESTS_CA_BUNDLE"):
+            env.pop(v, None)
+        r = subprocess.run(["docker-compose", "-p", project, "--ansi", "never"] +
+                           list(args), cwd=proj, env=env, capture_output=True,
+                           text=True, timeout=timeout)
+        self.assertEqual(r.returncode, 0, "docker-compose %s: %s%s%s" % (
+            " ".join(args), r.stdout, r.stderr, self.d.log("dockerapi")[-1500:]))
+        return r.stdout + r.stderr
+
+    @classmethod
     def setUpClass(cls):
         require_tools()
         cls.d = sdctest.Daemons().start()
