@@ -26,3 +26,7 @@ $(BUILD)/bin/dockerapi: $(BUILD)/gen/bootstrap.o
 # The options table's test renders the pages from dockerapi's own objects.
 $(BUILD)/tests/test_container_options: $(filter-out $(BUILD)/dockerapi/main.o,\
 	$(DOCKERAPI_SRCS:%.c=$(BUILD)/%.o)) $(BUILD)/gen/bootstrap.o
+
+# Placement and affinity are pure: their test links the two alone.
+$(BUILD)/tests/test_placement: $(BUILD)/dockerapi/placement.o \
+	$(BUILD)/dockerapi/affinity.o
