@@ -15,6 +15,8 @@
  * may have filled up since it was created.  Starts are made one at a time
  * on the loop thread, so no two can both take the last room.  The
  * tunable is read at each check: a change applies to the next request.
+ * At create the same figures are this node's entry among the candidates
+ * of placement (container-place.c), which makes the create's check.
  */
 #include <inttypes.h>
 #include <stdlib.h>
@@ -27,7 +29,7 @@
 
 #define MIB (1024LL * 1024)
 
-static double
+double
 capacity_ratio(struct dockerapi *d)
 {
 	const json_t *v = json_object_get(tunables_get(d),
@@ -46,7 +48,7 @@ capacity_ratio(struct dockerapi *d)
 	return r > 0 ? r : 1.0;
 }
 
-static int64_t
+int64_t
 capacity_node_mib(void)
 {
 	struct sysinfo si;
@@ -57,7 +59,7 @@ capacity_node_mib(void)
 }
 
 /* The MiB the containers that hold memory now take, self aside. */
-static int64_t
+int64_t
 capacity_used_mib(struct dockerapi *d, const struct ctr *self)
 {
 	int64_t used = 0;

@@ -16,12 +16,15 @@
  * account's volumes, bound in (container-volumes.c); host paths are not
  * offered (a container must not reach the host's files).  Every other field of the body is checked against the
  * options table (container-options.c) before anything is made: applied,
- * or refused with a 400 naming it.
+ * or refused with a 400 naming it.  The node is chosen last of the
+ * checks (container-place.c), with the affinity rules taken out of Env
+ * and the labels (affinity.c).
  */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "affinity.h"
 #include "containers.h"
 #include "dockerapi/images/images.h"
 #include "ids.h"
@@ -244,6 +247,7 @@ struct create_ctx {
 	char **argv;
 	char **env;
 	struct cvol_set vols;		/* container-volumes.c */
+	struct affinity_set aff;	/* affinity.c */
 };
 
 char **
@@ -269,6 +273,7 @@ create_ctx_free(struct create_ctx *x)
 	strvec_array_free(x->argv);
 	strvec_array_free(x->env);
 	cvol_free(&x->vols);
+	affinity_set_clear(&x->aff);
 	ctr_free(x->c);
 }
 
@@ -338,7 +343,8 @@ create_check(struct create_ctx *x, const char *account, int minor,
 	}
 	if (minor < 25)
 		json_object_set_new(hc, "AutoRemove", json_false());
-	if (labels_validate(d, json_object_get(config, "Labels"), err) < 0 ||
+	if (affinity_from_config(config, &x->aff, err) < 0 ||
+	    labels_validate(d, json_object_get(config, "Labels"), err) < 0 ||
 	    logconfig_validate(d, hc, &x->lc, err) < 0 ||
 	    restart_validate(hc, err) < 0 ||
 	    create_image(x, account, err) < 0)
@@ -348,7 +354,7 @@ create_check(struct create_ctx *x, const char *account, int minor,
 	if (packages_choose(d, hc, labels, &x->pkg, err) < 0 ||
 	    options_check(d, config, &x->pkg, &x->opts, err) < 0 ||
 	    quota_check_containers(d, account, err) < 0 ||
-	    capacity_check(d, x->pkg.memory, NULL, err) < 0 ||
+	    place_container(d, account, &x->pkg, &x->aff, NULL, err) < 0 ||
 	    ctrnet_check(x->cs, x->c, config, x->img, err) < 0)
 		return -1;
 	create_limits(x, hc, labels);

@@ -391,6 +391,14 @@ int exec_resize(struct http_request *req, void *arg);
 void exec_forget(struct containers *cs, const struct ctr *c);
 void exec_free_all(struct containers *cs);
 
+/* container-place.c: the node of a container being created (its id in
+ * *node when node is not NULL), or 409 "No compute resources available"
+ * when none has room or meets the hard affinities. */
+struct affinity_set;
+int place_container(struct dockerapi *d, const char *account,
+    const struct package *pkg, const struct affinity_set *aff, char **node,
+    sdc_error_t *err);
+
 /* events.c */
 void events_init(struct containers *cs);
 void events_free(struct containers *cs);
