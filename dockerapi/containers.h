@@ -406,5 +406,16 @@ void events_free(struct containers *cs);
 void events_container(struct containers *cs, const struct ctr *c,
     const char *action, json_t *attrs);
 int events_get(struct http_request *req, void *arg);
+/* A message made elsewhere (another process): into the account's
+ * history and to its subscribers, as one of ours; takes msg. */
+void events_publish_from(struct containers *cs, const char *account,
+    json_t *msg);
+/* events-notify.c: events between processes on one PostgreSQL store;
+ * start gives NULL on SQLite, and send does nothing with NULL. */
+struct events_notify;
+struct events_notify *events_notify_start(struct containers *cs);
+void events_notify_free(struct events_notify *n);
+void events_notify_send(struct events_notify *n, const char *account,
+    const json_t *msg);
 
 #endif

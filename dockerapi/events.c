@@ -11,7 +11,9 @@
  * longest history loses its oldest event, so the memory is bounded and a
  * flood costs the flooder.  The message has both shapes clients read:
  * the old one (status, id, from) that the docker CLI's `run --rm` below
- * API 1.25 waits on, and the newer Type/Action/Actor.
+ * API 1.25 waits on, and the newer Type/Action/Actor.  With several
+ * processes on one PostgreSQL store each one's events reach the others'
+ * subscribers and histories (events-notify.c).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +42,7 @@ struct events {
 					 * first */
 	size_t total;			/* messages in all of them */
 	struct ev_sub *subs;
+	struct events_notify *notify;	/* events-notify.c; NULL on SQLite */
 };
 
 void
@@ -47,6 +50,7 @@ events_init(struct containers *cs)
 {
 	cs->events = xcalloc(1, sizeof *cs->events);
 	cs->events->hist = json_object();
+	cs->events->notify = events_notify_start(cs);
 }
 
 static void
@@ -83,6 +87,7 @@ events_free(struct containers *cs)
 		return;
 	while (ev->subs != NULL)
 		events_sub_end(ev->subs);
+	events_notify_free(ev->notify);
 	json_decref(ev->hist);
 	free(ev);
 	cs->events = NULL;
@@ -238,7 +243,18 @@ events_container(struct containers *cs, const struct ctr *c,
 	    "Type", "container", "Action", action,
 	    "Actor", "ID", c->id, "Attributes", attrs, "scope", "local",
 	    "time", (json_int_t)now.tv_sec, "timeNano", (json_int_t)ns);
+	events_notify_send(cs->events->notify, c->account, msg);
 	events_publish(cs->events, c->account, msg);
+}
+
+void
+events_publish_from(struct containers *cs, const char *account, json_t *msg)
+{
+	if (cs->events == NULL) {
+		json_decref(msg);
+		return;
+	}
+	events_publish(cs->events, account, msg);
 }
 
 /* --- GET /events --- */

@@ -44,7 +44,9 @@ struct store_ops {
 	int (*changes)(struct store *st);
 	/* NULL: the engine has no notifications */
 	int (*listen)(struct store *st, const char *channel, int *fd, sdc_error_t *err);
-	int (*notified)(struct store *st, sdc_error_t *err);
+	/* each notification's channel and payload to fn, when not NULL */
+	int (*notified)(struct store *st, store_notify_fn *fn, void *arg,
+	    sdc_error_t *err);
 };
 
 struct store {

@@ -569,7 +569,8 @@ pg_listen(struct store *st, const char *channel, int *fd, sdc_error_t *err)
 }
 
 static int
-pg_notified(struct store *st, sdc_error_t *err)
+pg_notified(struct store *st, store_notify_fn *fn, void *arg,
+    sdc_error_t *err)
 {
 	PGnotify *n;
 	int count = 0;
@@ -580,6 +581,8 @@ pg_notified(struct store *st, sdc_error_t *err)
 		    PQerrorMessage(PG(st)->conn));
 	while ((n = PQnotifies(PG(st)->conn)) != NULL) {
 		count++;
+		if (fn != NULL)
+			fn(arg, n->relname, n->extra != NULL ? n->extra : "");
 		PQfreemem(n);
 	}
 	return count;

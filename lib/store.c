@@ -359,5 +359,34 @@ store_notified(struct store *st, sdc_error_t *err)
 {
 	if (st->ops->notified == NULL)
 		return 0;
-	return st->ops->notified(st, err);
+	return st->ops->notified(st, NULL, NULL, err);
+}
+
+int
+store_notify_payload(struct store *st, const char *channel,
+    const char *payload, sdc_error_t *err)
+{
+	struct store_stmt *q;
+	int rc;
+
+	if (st->ops->listen == NULL)
+		return 0;
+	if (store_prepare(st, &q, "SELECT pg_notify(?, ?)", err) < 0)
+		return -1;
+	rc = store_bind_text(q, 1, channel, err);
+	if (rc == 0)
+		rc = store_bind_text(q, 2, payload, err);
+	if (rc == 0)
+		rc = store_step(q, err);
+	store_finalize(q);
+	return rc < 0 ? -1 : 0;
+}
+
+int
+store_notified_each(struct store *st, store_notify_fn *fn, void *arg,
+    sdc_error_t *err)
+{
+	if (st->ops->notified == NULL)
+		return 0;
+	return st->ops->notified(st, fn, arg, err);
 }

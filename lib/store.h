@@ -91,5 +91,14 @@ int store_changes(struct store *st);
 int store_notify(struct store *st, const char *channel, sdc_error_t *err);
 int store_listen(struct store *st, const char *channel, int *fd, sdc_error_t *err);
 int store_notified(struct store *st, sdc_error_t *err);
+/* The same with a payload (PostgreSQL takes under 8000 bytes), and the
+ * notifications with theirs: fn gets each channel and payload ("" when
+ * none), the count is returned as store_notified's. */
+int store_notify_payload(struct store *st, const char *channel,
+    const char *payload, sdc_error_t *err);
+typedef void store_notify_fn(void *arg, const char *channel,
+    const char *payload);
+int store_notified_each(struct store *st, store_notify_fn *fn, void *arg,
+    sdc_error_t *err);
 
 #endif

@@ -432,6 +432,14 @@ test_pg_reconnect(void **state)
 	store_close(st);
 }
 
+static char got[64];
+
+static void
+notify_got(void *arg, const char *channel, const char *payload)
+{
+	snprintf(arg, sizeof got, "%s %s", channel, payload);
+}
+
 /* What one process notifies, another listening hears (on SQLite there
  * is no other process: nothing to listen to, notify does nothing). */
 static void
@@ -459,7 +467,17 @@ test_notify(void **state)
 		}
 		assert_int_equal(n, 1);
 		assert_int_equal(store_notified(b, &err), 0);
+		/* with a payload, quotes and all, handed to the callback */
+		assert_int_equal(store_notify_payload(a, "t_changes",
+		    "it's \"here\"", &err), 0);
+		n = 0;
+		for (int i = 0; i < 50 && n == 0; i++) {
+			poll(&p, 1, 100);
+			n = store_notified_each(b, notify_got, got, &err);
+		}
+		assert_string_equal(got, "t_changes it's \"here\"");
 	}
+	assert_int_equal(store_notify_payload(a, "t_changes", "x", &err), 0);
 	store_close(a);
 	store_close(b);
 }
