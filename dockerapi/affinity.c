@@ -164,9 +164,7 @@ affinity_add(struct affinity_set *s, const char *text, sdc_error_t *err)
 
 	if (affinity_parse(text, &a, err) < 0)
 		return -1;
-	s->v = realloc(s->v, (s->n + 1) * sizeof *s->v);
-	if (s->v == NULL)
-		abort();
+	s->v = xrealloc(s->v, (s->n + 1) * sizeof *s->v);
 	s->v[s->n++] = a;
 	return 0;
 }

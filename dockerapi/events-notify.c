@@ -9,7 +9,7 @@
  * connection): the sender's origin (a uuid drawn at start), the account,
  * and the message as GET /events writes it.  Each process LISTENs on a
  * connection of its own, opened on the same URI, whose socket is in the
- * event loop, as sapi/notify.c does for SAPI's watch; a message from
+ * event loop (lib/store-listen.c, as SAPI's watch does); a message from
  * another origin is published as if it had been made here: into the
  * account's history (so a later `--since` sees it) and to the account's
  * subscribers whose filters it passes.  Its own come back too and are
@@ -24,7 +24,6 @@
  * every second until it can.  On SQLite none of this runs: one daemon,
  * one file, nobody else to tell.
  */
-#include <event2/event.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,7 +31,7 @@
 #include "ids.h"
 #include "jsonutil.h"
 #include "log.h"
-#include "store.h"
+#include "store-listen.h"
 #include "xalloc.h"
 
 #define EVENTS_CHANNEL "dockerapi_events"
@@ -40,45 +39,9 @@
 
 struct events_notify {
 	struct containers *cs;
-	struct store *st;		/* the listening connection */
-	struct event *ev;		/* its socket */
-	struct event *retry;		/* a second after it broke */
+	struct store_listener *l;	/* lib/store-listen.c */
 	char origin[UUID_LEN + 1];
 };
-
-static void events_notify_read(evutil_socket_t fd, short what, void *arg);
-
-static int
-events_notify_listen(struct events_notify *n, sdc_error_t *err)
-{
-	int fd;
-
-	if (n->ev != NULL) {
-		event_free(n->ev);
-		n->ev = NULL;
-	}
-	if (store_listen(n->st, EVENTS_CHANNEL, &fd, err) < 0)
-		return -1;
-	n->ev = event_new(n->cs->d->base, fd, EV_READ | EV_PERSIST,
-	    events_notify_read, n);
-	event_add(n->ev, NULL);
-	return 0;
-}
-
-static void
-events_notify_broke(struct events_notify *n, sdc_error_t *err)
-{
-	struct timeval second = { 1, 0 };
-
-	log_warn("events of other dockerapi processes: %s (trying again every "
-	    "second; events meanwhile are missed)", sdc_error_msg(*err));
-	sdc_error_release(err);
-	if (n->ev != NULL) {
-		event_free(n->ev);
-		n->ev = NULL;
-	}
-	evtimer_add(n->retry, &second);
-}
 
 /* "origin\naccount\nmessage" from another process: published here. */
 static void
@@ -108,39 +71,19 @@ events_notify_got(void *arg, const char *channel, const char *payload)
 	free(account);
 }
 
-static void
-events_notify_read(evutil_socket_t fd, short what, void *arg)
-{
-	struct events_notify *n = arg;
-	sdc_error_t err = NULL;
-
-	(void)fd;
-	(void)what;
-	if (store_notified_each(n->st, events_notify_got, n, &err) < 0)
-		events_notify_broke(n, &err);
-}
-
-static void
-events_notify_retry(evutil_socket_t fd, short what, void *arg)
-{
-	struct events_notify *n = arg;
-	sdc_error_t err = NULL;
-
-	(void)fd;
-	(void)what;
-	if (events_notify_listen(n, &err) < 0) {
-		events_notify_broke(n, &err);
-		return;
-	}
-	log_info("listening to other dockerapi processes' events again");
-}
+static const struct store_listen_ops events_notify_ops = {
+	.channel = EVENTS_CHANNEL,
+	.what = "events of other dockerapi processes (missed until heard "
+	    "again)",
+	.again = "listening to other dockerapi processes' events again",
+	.each = events_notify_got,
+};
 
 struct events_notify *
 events_notify_start(struct containers *cs)
 {
 	const char *where = cs->d->cfg.store;
 	struct events_notify *n;
-	sdc_error_t err = NULL;
 
 	if (where == NULL || !store_is_postgres_uri(where) ||
 	    cs->d->base == NULL)
@@ -148,10 +91,7 @@ events_notify_start(struct containers *cs)
 	n = xcalloc(1, sizeof *n);
 	n->cs = cs;
 	uuid_make(n->origin);
-	n->retry = evtimer_new(cs->d->base, events_notify_retry, n);
-	if (store_open(&n->st, where, &err) < 0 ||
-	    events_notify_listen(n, &err) < 0)
-		events_notify_broke(n, &err);
+	n->l = store_listener_start(cs->d->base, where, &events_notify_ops, n);
 	return n;
 }
 
@@ -160,10 +100,7 @@ events_notify_free(struct events_notify *n)
 {
 	if (n == NULL)
 		return;
-	if (n->ev != NULL)
-		event_free(n->ev);
-	event_free(n->retry);
-	store_close(n->st);
+	store_listener_free(n->l);
 	free(n);
 }
 

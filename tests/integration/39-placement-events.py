@@ -30,7 +30,10 @@ class Stream:
     its lines gathered by a thread."""
 
     def __init__(self, env, *args):
-        self.p = subprocess.Popen(["docker", "events", "--format", "{{json .}}"]
+        # --since: an event the head published before the stream was
+        # subscribed comes from its history, so no event is raced
+        self.p = subprocess.Popen(["docker", "events", "--format", "{{json .}}",
+                                   "--since", str(int(time.time()) - 1)]
                                   + list(args), env=env, stdout=subprocess.PIPE,
                                   stderr=subprocess.PIPE, text=True)
         self.q = queue.Queue()
@@ -99,7 +102,6 @@ class EventsAcrossHeads(common.ContainersTest):
         alice = Stream(self.env_b(self.alice))
         bob = Stream(self.env_b(self.bob))
         try:
-            time.sleep(0.5)      # the streams are open on b
             self.ok("run", "--name", "evx", "--label", "side=a", "busybox",
                     "true")
             cid = self.inspect("evx")["Id"]
