@@ -125,6 +125,20 @@ class Affinity(common.ContainersTest):
         err = self.refused("-e", "affinity:container!=secretdb", certs=self.bob)
         self.assertIn("No compute resources available", err)
 
+    def test_policy_tunable(self):
+        d = self.d
+        d.set_tunable("PLACEMENT_POLICY", "pack")
+        try:
+            sdctest.wait_for("PLACEMENT_POLICY", lambda: d.admin(
+                "GET", "/config")[1]["config"].get("PLACEMENT_POLICY") == "pack")
+            self.ok("rm", self.create("-e", "affinity:container==web"))
+            # SAPI's schema takes spread or pack only
+            r = d.sapiadm("update", d.docker_service_uuid(),
+                          'metadata.PLACEMENT_POLICY="random"', check=False)
+            self.assertNotEqual(r.returncode, 0)
+        finally:
+            d.set_tunable("PLACEMENT_POLICY", "spread")
+
     def test_dockerpy(self):
         import docker
         client = self.d.dockerpy(self.alice)
