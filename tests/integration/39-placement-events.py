@@ -2,7 +2,8 @@
 """`docker events` across dockerapi processes on one PostgreSQL store: two
 dockerapi processes (heads) share the store, the TLS identity and the
 accounts; what a container does through one head (create, start, die,
-destroy) is streamed by `docker events` through the other within seconds,
+destroy) is streamed by `docker events` through the other within seconds
+(one with labels past PostgreSQL's payload limit, without its labels),
 to the account's own stream only (bob's shows none of alice's), and kept
 in the other head's history (`--since`).  After PostgreSQL restarts
 underneath, the listening head hears again by itself.  (On SQLite nothing
@@ -114,6 +115,17 @@ class EventsAcrossHeads(common.ContainersTest):
             ev = [e for e in got if e.get("Actor", {}).get("ID") == cid][0]
             self.assertEqual(ev["Actor"]["Attributes"]["name"], "evx")
             self.assertEqual(ev["Actor"]["Attributes"]["side"], "a")
+            # an event past PostgreSQL's 8000-byte payload: sent with its
+            # name and image, without the labels
+            self.ok("create", "--name", "evbig", "--label", "big=" + "x" * 9000,
+                    "busybox", "true")
+            big = self.inspect("evbig")["Id"]
+            got = alice.until(lambda ev: "create" in actions(ev, big))
+            ev = [e for e in got if e.get("Actor", {}).get("ID") == big]
+            self.assertTrue(ev, self.d.log("dockerapi")[-2000:])
+            self.assertEqual(ev[0]["Actor"]["Attributes"]["name"], "evbig")
+            self.assertNotIn("big", ev[0]["Actor"]["Attributes"])
+            self.ok("rm", "evbig")
             # bob's stream: his own event arrives, none of alice's
             self.ok("create", "--name", "bobx", "busybox", "true", certs=self.bob)
             bid = self.inspect("bobx", certs=self.bob)["Id"]
