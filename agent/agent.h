@@ -15,13 +15,14 @@
 #include <stdint.h>
 #include <openssl/types.h>
 
+#include "dockerapi/runtime/runtime.h"
 #include "error.h"
 #include "nodes-table.h"
+#include "router.h"
 
 struct event_base;
 struct event;
 struct http_server;
-struct router;
 struct store;
 
 /* --- options.c: defaults, the YAML file (-f), then flags --- */
@@ -65,6 +66,7 @@ struct agent {
 	bool registered;                /* the row is written */
 	struct http_server *http;
 	struct router *router;
+	struct rt_config rt;            /* the node's runtime, zones root */
 };
 
 /* node-id.c: this node's id, made once and kept in DATA/node-id. */
@@ -82,5 +84,7 @@ void agent_heartbeat_stop(struct agent *a);
 
 /* api.c: the routes the heads call. */
 void agent_api_init(struct agent *a);
+/* containers.c: the container routes (state, kill). */
+extern const struct route agent_container_routes[];
 
 #endif

@@ -5,9 +5,9 @@
  * only arrives from a client whose certificate the operator's CA signed
  * for a client's use, that is a head or the operator's tools.  Routes
  * are versioned under /v1 so a head and an agent of different releases
- * can tell what the other speaks.  Today they say who the node is; the
- * runtime operations move here next (docs/architecture.md, "Compute
- * nodes").  Errors are JSON {"message": ...}, as the Docker API's.
+ * can tell what the other speaks.  They say who the node is, and
+ * (containers.c) the first runtime operations; the rest move here next
+ * (docs/architecture.md, "Compute nodes").  Errors are JSON {"message": ...}, as the Docker API's.
  */
 #include <string.h>
 
@@ -63,5 +63,6 @@ agent_api_init(struct agent *a)
 {
 	a->router = router_new(0);
 	router_add_table(a->router, agent_routes);
+	router_add_table(a->router, agent_container_routes);
 	http_server_set_handler(a->http, api_dispatch, a);
 }

@@ -210,6 +210,9 @@ main(int argc, char **argv)
 		return 2;
 	}
 	log_set_level(o.log_level);
+	a.rt.zones = o.zones;
+	if (strcmp(o.runtime, "runc") != 0)
+		a.rt.runtime = o.runtime;
 	a.base = event_base_new();
 	if (open_store(&a, &err) < 0 || listen_api(&a, &err) < 0 ||
 	    agent_heartbeat_start(&a, &err) < 0)

@@ -25,6 +25,7 @@
 #include "dockerapi/images/images-int.h"
 #include "jsonutil.h"
 #include "log.h"
+#include "nodes.h"
 #include "volumes.h"
 #include "networks.h"
 #include "xalloc.h"
@@ -256,8 +257,14 @@ static int
 ops_signal(struct containers *cs, struct ctr *c, int sig, sdc_error_t *err)
 {
 	bool paused = c->st.status == RT_PAUSED;
+	int rc;
 
-	if (rt_kill(&cs->rt, c->uuid, sig, err) < 0)
+	/* through the agent of the container's node (nodes.c), if it has one */
+	rc = nodes_container_kill(cs->d, json_str(c->extra, "Node", NULL),
+	    c->uuid, sig, err);
+	if (rc == NODES_LOCAL)
+		rc = rt_kill(&cs->rt, c->uuid, sig, err);
+	if (rc < 0)
 		return ctr_rt_error(cs, c, err);
 	if (paused && (sig == SIGKILL || sig == SIGTERM) &&
 	    rt_resume(&cs->rt, c->uuid, err) == 0)

@@ -14,6 +14,15 @@
  * either order; the question is a few milliseconds on loopback and runs
  * on the loop thread with a one-second limit.  Containers created before
  * the answer record no node.
+ *
+ * The first runtime operation behind the agents is a container's signal
+ * (docker kill, and stop's first signal): the head asks the node the
+ * container records, at the address its row gives, with the same client
+ * certificate; the connection is kept for the next call.  A node not
+ * heard from is not asked: the caller gets "node unavailable" at once
+ * and nothing changes.  These calls also run on the loop thread, each
+ * limited to a second; moving them off it comes with the rest of the
+ * runtime (docs/architecture.md, "Compute nodes").
  */
 #include <stdlib.h>
 #include <string.h>
@@ -129,6 +138,57 @@ nodes_container_json(struct dockerapi *d, const char *node_id)
 	}
 	node_list_free(&l);
 	return j != NULL ? j : json_pack("{s:s}", "ID", node_id);
+}
+
+/* --- the agents --- */
+
+int
+nodes_container_kill(struct dockerapi *d, const char *node_id,
+    const char *uuid, int sig, sdc_error_t *err)
+{
+	struct nodes *ns = d->nodes;
+	struct fetch_request rq = { .method = "POST" };
+	struct fetch_response r;
+	struct node_list l;
+	sdc_error_t ferr = NULL;
+	json_t *j;
+	char *url;
+	int rc = 0;
+
+	if (ns == NULL || ns->agent == NULL || node_id == NULL || *node_id == '\0')
+		return NODES_LOCAL;
+	if (nodes_read(d, node_id, &l, err) < 0)
+		return -1;
+	if (l.n != 1 || strcmp(l.v[0].id, node_id) != 0 || !l.v[0].available) {
+		rc = sdc_make_error_code(err, 503, "node unavailable: the node "
+		    "of this container (%s) is not heard from; try again when "
+		    "it is back", l.n == 1 ? l.v[0].hostname : node_id);
+		node_list_free(&l);
+		return rc;
+	}
+	xasprintf(&url, "https://%s/v1/containers/%s/kill?signal=%d",
+	    l.v[0].address, uuid, sig);
+	rq.url = url;
+	if (fetch_request(ns->agent, &rq, &r, &ferr) < 0) {
+		log_warn("nodes: %s", sdc_error_msg(ferr));
+		sdc_make_error_code(err, 503, "node unavailable: the agent of "
+		    "node %s does not answer", l.v[0].hostname);
+		sdc_error_release(&ferr);
+		node_list_free(&l);
+		free(url);
+		return -1;
+	}
+	if (r.status != 200) {
+		j = json_parse(buf_str(&r.body), r.body.len, &ferr);
+		sdc_error_release(&ferr);
+		rc = sdc_make_error_code(err, r.status == 409 ? 409 : 502,
+		    "%s", json_str(j, "message", "the node's agent failed"));
+		json_decref(j);
+	}
+	fetch_response_free(&r);
+	node_list_free(&l);
+	free(url);
+	return rc;
 }
 
 /* --- the local agent --- */

@@ -43,6 +43,16 @@ void nodes_totals(struct dockerapi *d, struct nodes_totals *t);
  * ID, IP, Addr, Name, Cpus, Memory, Labels), or NULL for no node. */
 json_t *nodes_container_json(struct dockerapi *d, const char *node_id);
 
+/* Signal a container on the node that holds it, through that node's
+ * agent: 0 done, -1 with *err (503 "node unavailable" when the node is
+ * not heard from or its agent does not answer; the agent's status and
+ * message otherwise), NODES_LOCAL when the container records no node
+ * or the head has no client certificate for agents (the caller then
+ * signals it here, as before nodes). */
+#define NODES_LOCAL 1
+int nodes_container_kill(struct dockerapi *d, const char *node_id,
+    const char *uuid, int sig, sdc_error_t *err);
+
 /* The admin API: GET /nodes, GET /nodes/:id, POST /nodes/:id/drain and
  * /undrain. */
 int nodes_admin_list(struct http_request *req, void *arg);

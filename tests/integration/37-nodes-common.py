@@ -22,7 +22,10 @@ sdcadm-docker:
 - node list|inspect|drain|undrain through the admin API;
 - an agent not heard from (stopped with SIGSTOP) is unavailable within
   three intervals and out of the totals, and available again once it
-  beats; an agent stopped with SIGTERM says so at once.
+  beats; an agent stopped with SIGTERM says so at once;
+- docker kill goes through the node's agent (its log says so): while the
+  node is unavailable the kill says "node unavailable" and the container
+  keeps running; once the node is back the kill ends it (exit 137).
 """
 import io
 import json
@@ -251,6 +254,40 @@ class NodesTest(unittest.TestCase):
         self.wait_available(True)
         self.assertEqual([x["ID"] for x in self.nodes()], [self.node_id()])
         self.assertIn("ready: node " + self.node_id(), self.d.log("agent"))
+
+    def test_6_kill_through_agent(self):
+        self.wait_available(True)
+        sdctest.wait_for("head knows its node", lambda: "containers run on node"
+                         in self.d.log("dockerapi"))
+        self.import_image()
+        r = self.d.docker(self.alice, "run", "-d", "--name", "k1", "tiny:1",
+                          "/bin/busybox", "sleep", "300")
+        self.assertEqual(r.returncode, 0, r.stderr + self.d.log("dockerapi")[-2000:])
+        cid = self.d.docker(self.alice, "inspect", "--format", "{{.Id}}",
+                            "k1").stdout.strip()
+        st, one = self.d.admin("GET", "/containers/" + cid)
+        self.assertEqual(st, 200, one)
+        uuid = one["Uuid"]
+        pid = self.d.pid("agent")
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            self.wait_available(False)
+            r = self.d.docker(self.alice, "kill", "k1")
+            self.assertNotEqual(r.returncode, 0)
+            self.assertIn("node unavailable", r.stderr)
+            self.assertEqual(self.d.docker(self.alice, "inspect", "--format",
+                                           "{{.State.Running}}", "k1").stdout.strip(),
+                             "true")
+        finally:
+            os.kill(pid, signal.SIGCONT)
+        self.wait_available(True)
+        r = self.d.docker(self.alice, "kill", "k1")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("container %s: signal 9" % uuid, self.d.log("agent"))
+        sdctest.wait_for("k1 exited", lambda: self.d.docker(
+            self.alice, "inspect", "--format", "{{.State.ExitCode}}",
+            "k1").stdout.strip() == "137")
+        self.d.docker(self.alice, "rm", "-f", "k1")
 
 
 def main():
