@@ -78,10 +78,12 @@ agent_options_interval(struct agent_options *o, const char *text,
 	return 0;
 }
 
+/* One setting of the file (yaml_load_settings' callback). */
 static int
-agent_options_set(struct agent_options *o, const char *key, const json_t *v,
+agent_options_set(void *arg, const char *key, const json_t *v,
     sdc_error_t *err)
 {
+	struct agent_options *o = arg;
 	char **field = agent_options_field(o, key), num[64];
 
 	if (field != NULL) {
@@ -112,31 +114,10 @@ agent_options_set(struct agent_options *o, const char *key, const json_t *v,
 int
 agent_options_load(struct agent_options *o, const char *path, sdc_error_t *err)
 {
-	json_t *doc, *v;
-	const char *k;
-
 	agent_options_defaults(o);
 	if (path == NULL)
 		return 0;
-	if ((doc = yaml_load_file(path, err)) == NULL)
-		return -1;
-	if (json_is_null(doc)) {                /* an empty file */
-		json_decref(doc);
-		return 0;
-	}
-	if (!json_is_object(doc)) {
-		json_decref(doc);
-		return sdc_make_error(err, 0, "%s: expected a mapping of "
-		    "settings", path);
-	}
-	json_object_foreach(doc, k, v) {
-		if (agent_options_set(o, k, v, err) < 0) {
-			json_decref(doc);
-			return sdc_error_wrap(err, "%s", path);
-		}
-	}
-	json_decref(doc);
-	return 0;
+	return yaml_load_settings(path, agent_options_set, o, err);
 }
 
 /* Set a string setting from a flag. */

@@ -48,6 +48,10 @@ int cmd_help(const struct cmd_entry *entry);
 bool cmd_pass_option(struct certgen_pass *pass, int opt, const char *arg);
 /* Split "a,b,c" onto the list (which may already hold entries). */
 void cmd_split_sans(const char *arg, char ***sans, size_t *n);
+/* `operator` and `head`: a client certificate under the CA in --ca,
+ * CN cn unless --cn says otherwise. */
+int cmd_operator_cert(const struct cmd_entry *entry, const char *cn,
+    int argc, char **argv);
 /* A positive day count, or -1. */
 int cmd_days(const char *arg);
 

@@ -96,36 +96,5 @@ node_exec(int argc, char **argv)
 static int
 head_exec(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "ca", required_argument, NULL, 'c' },
-		{ "cn", required_argument, NULL, 'n' },
-		{ "out", required_argument, NULL, 'o' },
-		{ "days", required_argument, NULL, 'd' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *ca = NULL, *cn = "head", *out = NULL;
-	sdc_error_t err = NULL;
-	int c, days = 0, rc = 0;
-
-	while (rc == 0 && (c = getopt_long(argc, argv, "c:n:o:d:h", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'c': ca = optarg; break;
-		case 'n': cn = optarg; break;
-		case 'o': out = optarg; break;
-		case 'd':
-			if ((days = cmd_days(optarg)) < 0)
-				rc = cmd_usage_error(&cmd_head_entry, "bad --days \"%s\"", optarg);
-			break;
-		case 'h': cmd_help(&cmd_head_entry); rc = CMD_DONE; break;
-		default: rc = cmd_usage_error(&cmd_head_entry, "bad option"); break;
-		}
-	}
-	if (rc == 0 && optind != argc)
-		rc = cmd_usage_error(&cmd_head_entry, "unexpected \"%s\"", argv[optind]);
-	if (rc == 0 && (ca == NULL || out == NULL || *cn == '\0'))
-		rc = cmd_usage_error(&cmd_head_entry, "--ca and --out are needed");
-	if (rc == 0 && certgen_operator_write(ca, out, cn, days, &err) < 0)
-		rc = cmd_fail(&err);
-	return rc == CMD_DONE ? 0 : rc;
+	return cmd_operator_cert(&cmd_head_entry, "head", argc, argv);
 }
