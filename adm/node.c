@@ -14,7 +14,7 @@
 
 enum { OPT_JSON = 256 };
 
-static const struct adm_column node_columns[] = {
+const struct adm_column adm_node_columns[] = {
 	{ "short_id", "NODE", 0 },
 	{ "hostname", "HOSTNAME", ADM_COL_SHRINK },
 	{ "address", "ADDRESS", 0 },
@@ -49,14 +49,28 @@ node_row(json_t *n)
 	    "last_heartbeat", json_str(n, "LastHeartbeat", ""), "inspect", n);
 }
 
+json_t *
+adm_node_rows(const struct adm_ctx *ctx, sdc_error_t *err)
+{
+	json_t *list, *rows, *n;
+	size_t i;
+
+	if ((list = adm_admin_call(ctx, "GET", "/nodes", NULL, err)) == NULL)
+		return NULL;
+	rows = json_array();
+	json_array_foreach(list, i, n)
+		json_array_append_new(rows, node_row(n));
+	json_decref(list);
+	return rows;
+}
+
 static int
 node_list_exec(const struct adm_cmd_entry *self, struct adm_ctx *ctx,
     int argc, char **argv)
 {
 	struct adm_opt_state st;
 	sdc_error_t err = NULL;
-	json_t *list, *rows, *n;
-	size_t i;
+	json_t *rows;
 	int c;
 
 	adm_opt_init(&st, self);
@@ -69,13 +83,9 @@ node_list_exec(const struct adm_cmd_entry *self, struct adm_ctx *ctx,
 	if (st.ind != argc)
 		return adm_cmd_usage_error(self, "unexpected argument '%s'",
 		    argv[st.ind]);
-	if ((list = adm_admin_call(ctx, "GET", "/nodes", NULL, &err)) == NULL)
+	if ((rows = adm_node_rows(ctx, &err)) == NULL)
 		return adm_fail(self, &err);
-	rows = json_array();
-	json_array_foreach(list, i, n)
-		json_array_append_new(rows, node_row(n));
-	json_decref(list);
-	adm_output_list(ctx, node_columns, rows, NULL);
+	adm_output_list(ctx, adm_node_columns, rows, NULL);
 	json_decref(rows);
 	return ADM_EXIT_OK;
 }
