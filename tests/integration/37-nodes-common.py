@@ -185,6 +185,10 @@ class NodesTest(unittest.TestCase):
         self.assertEqual(info["MemTotal"], n["Memory"])
         self.assertIn(["Nodes", "1"], info["SystemStatus"])
         self.assertIn(["Nodes available", "1"], info["SystemStatus"])
+        # what the CLI prints of it
+        text = self.d.docker(self.alice, "info").stdout
+        self.assertIn(" Nodes: 1\n", text)
+        self.assertIn(" Nodes available: 1\n", text)
         out = self.adm("node", "list").stdout
         self.assertIn("cn-test", out)
         self.assertIn("available", out)
