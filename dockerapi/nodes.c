@@ -16,7 +16,7 @@
  * the answer record no node.
  *
  * The first runtime operation behind the agents is a container's signal
- * (docker kill, and stop's first signal): the head asks the node the
+ * (docker kill, and stop's signal and SIGKILL): the head asks the node the
  * container records, at the address its row gives, with the same client
  * certificate; the connection is kept for the next call.  A node not
  * heard from is not asked: the caller gets "node unavailable" at once

@@ -25,7 +25,9 @@ sdcadm-docker:
   beats; an agent stopped with SIGTERM says so at once;
 - docker kill goes through the node's agent (its log says so): while the
   node is unavailable the kill says "node unavailable" and the container
-  keeps running; once the node is back the kill ends it (exit 137).
+  keeps running; once the node is back the kill ends it (exit 137);
+  docker stop's signal and its SIGKILL after the grace time go the same
+  way.
 """
 import io
 import json
@@ -292,6 +294,22 @@ class NodesTest(unittest.TestCase):
             self.alice, "inspect", "--format", "{{.State.ExitCode}}",
             "k1").stdout.strip() == "137")
         self.d.docker(self.alice, "rm", "-f", "k1")
+        # docker stop: its signal, then the SIGKILL after the grace time
+        # (init ignores SIGTERM), both through the agent
+        r = self.d.docker(self.alice, "run", "-d", "--name", "k2", "tiny:1",
+                          "/bin/busybox", "sleep", "300")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        cid = r.stdout.strip()
+        uuid = self.d.admin("GET", "/containers/" + cid)[1]["Uuid"]
+        r = self.d.docker(self.alice, "stop", "-t", "1", "k2")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        log = self.d.log("agent")
+        self.assertIn("container %s: signal 15" % uuid, log)
+        self.assertIn("container %s: signal 9" % uuid, log)
+        self.assertEqual(self.d.docker(self.alice, "inspect", "--format",
+                                       "{{.State.ExitCode}}", "k2").stdout.strip(),
+                         "137")
+        self.d.docker(self.alice, "rm", "-f", "k2")
 
 
 def main():
