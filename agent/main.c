@@ -160,6 +160,12 @@ listen_api(struct agent *a, sdc_error_t *err)
 		colon = strrchr(o->listen, ':');
 		xasprintf(&o->address, "%.*s:%d", (int)(colon - o->listen),
 		    o->listen, http_server_port(a->http, l));
+		/* every address of the machine is none a head can dial */
+		if (strncmp(o->address, "0.0.0.0:", 8) == 0 ||
+		    strncmp(o->address, "[::]:", 5) == 0 || *o->address == ':')
+			return sdc_make_error(err, 0, "listening on %s: say with "
+			    "--address (address:) how heads reach this node",
+			    o->listen);
 	}
 	log_info("listening on %s (mutual TLS; heads reach it at %s)",
 	    o->listen, o->address);
