@@ -21,7 +21,7 @@
  * certificate; the connection is kept for the next call.  A node not
  * heard from is not asked: the caller gets "node unavailable" at once
  * and nothing changes.  These calls also run on the loop thread, each
- * limited to a second; moving them off it comes with the rest of the
+ * limited to three seconds; moving them off it comes with the rest of the
  * runtime (docs/architecture.md, "Compute nodes").
  */
 #include <stdlib.h>
@@ -147,7 +147,9 @@ nodes_container_kill(struct dockerapi *d, const char *node_id,
     const char *uuid, int sig, sdc_error_t *err)
 {
 	struct nodes *ns = d->nodes;
-	struct fetch_request rq = { .method = "POST" };
+	/* a node heard from is asked with room for a busy machine's TLS
+	 * handshake; one not heard from is never asked */
+	struct fetch_request rq = { .method = "POST", .timeout_ms = 3000 };
 	struct fetch_response r;
 	struct node_list l;
 	sdc_error_t ferr = NULL;
