@@ -333,6 +333,14 @@ extern const struct adm_cmd_entry adm_cmd_container_kill_entry;
 /* network.c: every account's networks. */
 extern const struct adm_cmd_entry adm_cmd_network_list_entry;
 extern const struct adm_cmd_entry adm_cmd_network_inspect_entry;
+/* node.c: the data center's compute nodes; the rows of `node list`
+ * (each with the node under "inspect"), for the TUI too. */
+extern const struct adm_column adm_node_columns[];
+json_t *adm_node_rows(const struct adm_ctx *ctx, sdc_error_t *err);
+extern const struct adm_cmd_entry adm_cmd_node_list_entry;
+extern const struct adm_cmd_entry adm_cmd_node_inspect_entry;
+extern const struct adm_cmd_entry adm_cmd_node_drain_entry;
+extern const struct adm_cmd_entry adm_cmd_node_undrain_entry;
 
 /* logs-usage.c, for the TUI: the rows `logs usage` prints. */
 extern const struct adm_column adm_logs_usage_columns[];

@@ -58,6 +58,10 @@ const struct adm_cmd_entry *const adm_cmd_table[] = {
 	&adm_cmd_maint_on_entry,
 	&adm_cmd_network_inspect_entry,
 	&adm_cmd_network_list_entry,
+	&adm_cmd_node_drain_entry,
+	&adm_cmd_node_inspect_entry,
+	&adm_cmd_node_list_entry,
+	&adm_cmd_node_undrain_entry,
 	&adm_cmd_tui_entry,
 	NULL
 };

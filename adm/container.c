@@ -26,6 +26,7 @@ const struct adm_column adm_container_columns[] = {
 	{ "state", "STATE", 0 },
 	{ "ip", "IP", 0 },
 	{ "package", "PACKAGE", 0 },
+	{ "node", "NODE", 0 },
 	{ "log_bytes", "LOGS", ADM_COL_RIGHT | ADM_COL_BYTES },
 	{ NULL, NULL, 0 }
 };
@@ -39,7 +40,7 @@ container_row(json_t *c)
 	json_t *config = json_object_get(c, "Config");
 	json_t *labels = json_object_get(config, "Labels");
 
-	return json_pack("{s:s, s:s%, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:O}",
+	return json_pack("{s:s, s:s%, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:O}",
 	    "id", id, "short_id", id, strlen(id) < 12 ? strlen(id) : (size_t)12,
 	    "account", json_str(c, "Login", json_str(c, "Account", "")),
 	    "name", *name == '/' ? name + 1 : name,
@@ -49,6 +50,7 @@ container_row(json_t *c)
 	    "") != '\0' ? json_str(json_object_get(c, "NetworkSettings"),
 	    "IPAddress", "") : "-",
 	    "package", json_str(labels, "com.joyent.package", "-"),
+	    "node", json_str(json_object_get(c, "Node"), "Name", "-"),
 	    "log_bytes", json_int(c, "LogBytes", 0),
 	    "inspect", c);
 }

@@ -6,7 +6,7 @@
  * rows (JSON objects) and a column list; the table is drawn by output.c's
  * adm_output_table() into a memory stream, so the TUI and the command line
  * lay out tables the same way and this file only moves a cursor over
- * lines.  Keys: Tab/1-4 panes, arrows/j/k move, Enter inspects, e edits a
+ * lines.  Keys: Tab/1-5 panes, arrows/j/k move, Enter inspects, e edits a
  * tunable through SAPI, / filters, r refreshes (and every few seconds by
  * itself), ? lists the keys, q leaves.
  *
@@ -154,11 +154,18 @@ tui_load_logs(const struct adm_ctx *ctx, sdc_error_t *err)
 	return adm_logs_usage_rows(ctx->zones, err);
 }
 
+static json_t *
+tui_inspect_node(const struct adm_ctx *ctx, json_t *row, sdc_error_t *err)
+{
+	return json_incref(json_object_get(row, "inspect"));
+}
+
 static const struct tui_pane tui_panes[] = {
 	{ "Accounts", tui_account_columns, tui_load_accounts, tui_inspect_account, false },
 	{ "Containers", adm_container_columns, tui_load_containers, tui_inspect_container, false },
 	{ "Tunables", tui_tunable_columns, tui_load_tunables, tui_inspect_row, true },
 	{ "Log usage", adm_logs_usage_columns, tui_load_logs, tui_inspect_row, false },
+	{ "Nodes", adm_node_columns, adm_node_rows, tui_inspect_node, false },
 };
 #define TUI_NPANES (int)(sizeof tui_panes / sizeof tui_panes[0])
 
@@ -287,7 +294,7 @@ tui_draw(struct tui *t)
 	    *t->status ? "  | " : "");
 	addnstr(t->status, cols - getcurx(stdscr) - 1);
 	attron(A_DIM);
-	mvaddnstr(rows - 1, 0, "Tab/1-4 pane  Enter inspect  e edit  / filter  "
+	mvaddnstr(rows - 1, 0, "Tab/1-5 pane  Enter inspect  e edit  / filter  "
 	    "r refresh  ? keys  q quit", cols);
 	attroff(A_DIM);
 	refresh();
@@ -376,7 +383,7 @@ static void
 tui_help(void)
 {
 	json_t *keys = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
-	    "Tab, 1-4", "switch pane (accounts, containers, tunables, log usage)",
+	    "Tab, 1-5", "switch pane (accounts, containers, tunables, log usage, nodes)",
 	    "Up/Down, j/k, PgUp/PgDn", "move",
 	    "Enter", "inspect the selected row",
 	    "e", "edit the selected tunable (written to SAPI with If-Match)",
@@ -451,7 +458,9 @@ tui_key(struct tui *t, int ch)
 	case 'q': return false;
 	case '\t': tui_switch(t, (t->pane + 1) % TUI_NPANES); break;
 	case KEY_BTAB: tui_switch(t, (t->pane + TUI_NPANES - 1) % TUI_NPANES); break;
-	case '1': case '2': case '3': case '4': tui_switch(t, ch - '1'); break;
+	case '1': case '2': case '3': case '4': case '5':
+		tui_switch(t, ch - '1');
+		break;
 	case KEY_DOWN: case 'j': if (t->cursor + 1 < n) t->cursor++; break;
 	case KEY_UP: case 'k': if (t->cursor > 0) t->cursor--; break;
 	case KEY_NPAGE: t->cursor = t->cursor + rows - 4 < n ? t->cursor + rows - 4 : (n > 0 ? n - 1 : 0); break;
@@ -518,7 +527,7 @@ const struct adm_cmd_entry adm_cmd_tui_entry = {
 	.usage = "",
 	.help =
 	    "A full-screen view of accounts, containers, tunables and log usage.\n"
-	    "Tab or 1-4 switch panes; Enter inspects; e edits a tunable through\n"
+	    "Tab or 1-5 switch panes; Enter inspects; e edits a tunable through\n"
 	    "SAPI; / filters; r refreshes (it also does every 5 seconds); ? lists\n"
 	    "the keys; q quits.  Works from 80x24 up and follows resizes.\n",
 	.flags = ADM_CMD_NEEDS_ADMIN | ADM_CMD_NEEDS_SAPI,

@@ -201,6 +201,14 @@ int certgen_server_write_under(const char *ca_dir, const char *out,
     const char *cn, const char *const *sans, size_t nsans, int days,
     sdc_error_t *err);
 
+/* A compute node's certificate for its agent's API (as
+ * certgen_server_write_under: EKU serverAuth only, so it is no client of
+ * another node), written into out as node-cert.pem, node-key.pem (0600)
+ * and ca.pem, the operator's CA that the agent takes heads' client
+ * certificates from. */
+int certgen_node_write(const char *ca_dir, const char *out, const char *cn,
+    const char *const *sans, size_t nsans, int days, sdc_error_t *err);
+
 /* The subject (or issuer) CN of a certificate; caller frees. */
 char *certgen_cert_subject_cn(X509 *cert, sdc_error_t *err);
 char *certgen_cert_issuer_cn(X509 *cert, sdc_error_t *err);

@@ -26,6 +26,8 @@ struct cmd_entry {
 extern const struct cmd_entry cmd_client_entry;
 extern const struct cmd_entry cmd_server_entry;
 extern const struct cmd_entry cmd_operator_entry;
+extern const struct cmd_entry cmd_node_entry;
+extern const struct cmd_entry cmd_head_entry;
 extern const struct cmd_entry cmd_fingerprint_entry;
 extern const struct cmd_entry cmd_sign_entry;
 extern const struct cmd_entry cmd_verify_entry;
@@ -44,6 +46,12 @@ int cmd_usage_error(const struct cmd_entry *entry, const char *fmt, ...)
 int cmd_help(const struct cmd_entry *entry);
 /* Handle -P/-E; false if opt is not one of them. */
 bool cmd_pass_option(struct certgen_pass *pass, int opt, const char *arg);
+/* Split "a,b,c" onto the list (which may already hold entries). */
+void cmd_split_sans(const char *arg, char ***sans, size_t *n);
+/* `operator` and `head`: a client certificate under the CA in --ca,
+ * CN cn unless --cn says otherwise. */
+int cmd_operator_cert(const struct cmd_entry *entry, const char *cn,
+    int argc, char **argv);
 /* A positive day count, or -1. */
 int cmd_days(const char *arg);
 

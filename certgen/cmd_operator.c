@@ -14,8 +14,9 @@ const struct cmd_entry cmd_operator_entry = {
 	operator_exec,
 };
 
-static int
-operator_exec(int argc, char **argv)
+int
+cmd_operator_cert(const struct cmd_entry *entry, const char *cn, int argc,
+    char **argv)
 {
 	static const struct option longopts[] = {
 		{ "ca", required_argument, NULL, 'c' },
@@ -25,7 +26,7 @@ operator_exec(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *ca = NULL, *cn = "operator", *out = NULL;
+	const char *ca = NULL, *out = NULL;
 	sdc_error_t err = NULL;
 	int c, days = 0, rc = 0;
 
@@ -36,17 +37,23 @@ operator_exec(int argc, char **argv)
 		case 'o': out = optarg; break;
 		case 'd':
 			if ((days = cmd_days(optarg)) < 0)
-				rc = cmd_usage_error(&cmd_operator_entry, "bad --days \"%s\"", optarg);
+				rc = cmd_usage_error(entry, "bad --days \"%s\"", optarg);
 			break;
-		case 'h': cmd_help(&cmd_operator_entry); rc = CMD_DONE; break;
-		default: rc = cmd_usage_error(&cmd_operator_entry, "bad option"); break;
+		case 'h': cmd_help(entry); rc = CMD_DONE; break;
+		default: rc = cmd_usage_error(entry, "bad option"); break;
 		}
 	}
 	if (rc == 0 && optind != argc)
-		rc = cmd_usage_error(&cmd_operator_entry, "unexpected \"%s\"", argv[optind]);
+		rc = cmd_usage_error(entry, "unexpected \"%s\"", argv[optind]);
 	if (rc == 0 && (ca == NULL || out == NULL || *cn == '\0'))
-		rc = cmd_usage_error(&cmd_operator_entry, "--ca and --out are needed");
+		rc = cmd_usage_error(entry, "--ca and --out are needed");
 	if (rc == 0 && certgen_operator_write(ca, out, cn, days, &err) < 0)
 		rc = cmd_fail(&err);
 	return rc == CMD_DONE ? 0 : rc;
+}
+
+static int
+operator_exec(int argc, char **argv)
+{
+	return cmd_operator_cert(&cmd_operator_entry, "operator", argc, argv);
 }

@@ -21,25 +21,6 @@ const struct cmd_entry cmd_server_entry = {
 	server_exec,
 };
 
-/* Split "a,b,c" onto the list (which may already hold entries). */
-static void
-server_split_sans(const char *arg, char ***sans, size_t *n)
-{
-	const char *p = arg;
-	size_t len;
-
-	while (*p != '\0') {
-		len = strcspn(p, ",");
-		if (len > 0) {
-			*sans = xrealloc(*sans, (*n + 1) * sizeof **sans);
-			(*sans)[(*n)++] = xstrndup(p, len);
-		}
-		p += len;
-		if (*p == ',')
-			p++;
-	}
-}
-
 static int
 server_exec(int argc, char **argv)
 {
@@ -63,7 +44,7 @@ server_exec(int argc, char **argv)
 		case 'n': cn = optarg; break;
 		case 'o': out = optarg; break;
 		case 'c': ca = optarg; break;
-		case 's': server_split_sans(optarg, &sans, &nsans); break;
+		case 's': cmd_split_sans(optarg, &sans, &nsans); break;
 		case 'd':
 			if ((days = cmd_days(optarg)) < 0)
 				rc = cmd_usage_error(&cmd_server_entry, "bad --days \"%s\"", optarg);

@@ -11,11 +11,14 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "xalloc.h"
 
 static const struct cmd_entry *const cmd_table[] = {
 	&cmd_client_entry,
 	&cmd_server_entry,
 	&cmd_operator_entry,
+	&cmd_node_entry,
+	&cmd_head_entry,
 	&cmd_fingerprint_entry,
 	&cmd_sign_entry,
 	&cmd_verify_entry,
@@ -73,6 +76,24 @@ cmd_days(const char *arg)
 	if (*arg == '\0' || *end != '\0' || v <= 0 || v > 36500)
 		return -1;
 	return (int)v;
+}
+
+void
+cmd_split_sans(const char *arg, char ***sans, size_t *n)
+{
+	const char *p = arg;
+	size_t len;
+
+	while (*p != '\0') {
+		len = strcspn(p, ",");
+		if (len > 0) {
+			*sans = xrealloc(*sans, (*n + 1) * sizeof **sans);
+			(*sans)[(*n)++] = xstrndup(p, len);
+		}
+		p += len;
+		if (*p == ',')
+			p++;
+	}
 }
 
 static void

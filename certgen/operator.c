@@ -8,6 +8,9 @@
  * signed, so the same CA signs the operator's client certificate (for
  * sapiadm, sdcadm-docker and dockerapi) and sapi's server certificate
  * here, each written where its user reads it, never beside the CA's key.
+ * A compute node's agent is such a daemon too: its certificate (`node`)
+ * is a server's, and the heads that call it hold client certificates of
+ * the same CA (`head`, the operator's kind).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -89,13 +92,12 @@ certgen_operator_write(const char *ca_dir, const char *out, const char *cn,
 	return rc;
 }
 
-int
-certgen_server_write_under(const char *ca_dir, const char *out,
-    const char *cn, const char *const *sans, size_t nsans, int days,
-    sdc_error_t *err)
+/* A server certificate under the CA in ca_dir, written as names[0..2]. */
+static int
+operator_server_files(const char *ca_dir, const char *out, const char *cn,
+    const char *const *sans, size_t nsans, int days,
+    const char *const names[3], sdc_error_t *err)
 {
-	static const char *const names[3] = { "server-cert.pem",
-		"server-key.pem", "ca.pem" };
 	struct certgen_pair ca = { NULL, NULL }, pair = { NULL, NULL };
 	int rc;
 
@@ -107,4 +109,27 @@ certgen_server_write_under(const char *ca_dir, const char *out,
 	certgen_pair_clear(&ca);
 	certgen_pair_clear(&pair);
 	return rc;
+}
+
+int
+certgen_server_write_under(const char *ca_dir, const char *out,
+    const char *cn, const char *const *sans, size_t nsans, int days,
+    sdc_error_t *err)
+{
+	static const char *const names[3] = { "server-cert.pem",
+		"server-key.pem", "ca.pem" };
+
+	return operator_server_files(ca_dir, out, cn, sans, nsans, days, names,
+	    err);
+}
+
+int
+certgen_node_write(const char *ca_dir, const char *out, const char *cn,
+    const char *const *sans, size_t nsans, int days, sdc_error_t *err)
+{
+	static const char *const names[3] = { "node-cert.pem", "node-key.pem",
+		"ca.pem" };
+
+	return operator_server_files(ca_dir, out, cn, sans, nsans, days, names,
+	    err);
 }

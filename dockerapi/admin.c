@@ -32,6 +32,7 @@
 #include "dockerapi.h"
 #include "jsonutil.h"
 #include "log.h"
+#include "nodes.h"
 #include "volumes.h"
 #include "xalloc.h"
 
@@ -353,6 +354,10 @@ static const struct route admin_routes[] = {
 	{ "POST", "/containers/:id/kill", admin_container_kill, 0, NULL },
 	{ "GET", "/networks", networks_admin_list, 0, NULL },
 	{ "GET", "/networks/:id", networks_admin_get, 0, NULL },
+	{ "GET", "/nodes", nodes_admin_list, 0, NULL },
+	{ "GET", "/nodes/:id", nodes_admin_get, 0, NULL },
+	{ "POST", "/nodes/:id/drain", nodes_admin_drain, 0, NULL },
+	{ "POST", "/nodes/:id/undrain", nodes_admin_undrain, 0, NULL },
 	{ NULL, NULL, NULL, 0, NULL },
 };
 

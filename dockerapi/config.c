@@ -84,6 +84,8 @@ static const struct {
 	{ "zones", offsetof(struct dockerapi_config, zones) },
 	{ "server_name", offsetof(struct dockerapi_config, server_name) },
 	{ "plain_account", offsetof(struct dockerapi_config, plain_account) },
+	{ "agent_url", offsetof(struct dockerapi_config, agent_url) },
+	{ "agent_cert_path", offsetof(struct dockerapi_config, agent_cert_path) },
 };
 
 static int

@@ -30,6 +30,7 @@
 #include "ids.h"
 #include "jsonutil.h"
 #include "log.h"
+#include "nodes.h"
 #include "volumes.h"
 #include "networks.h"
 #include "xalloc.h"
@@ -429,6 +430,9 @@ create_ctr_init(struct create_ctx *x, const char *account, char *name)
 	c->account = xstrdup(account);
 	c->name = name;
 	c->extra = json_object();
+	if (nodes_local_id(x->cs->d) != NULL)   /* the node it runs on */
+		json_object_set_new(c->extra, "Node",
+		    json_string(nodes_local_id(x->cs->d)));
 	c->watch_fd = -1;
 	c->st.status = RT_CREATED;
 	c->cs = x->cs;

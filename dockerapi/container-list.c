@@ -20,6 +20,7 @@
 #include "containers.h"
 #include "jsonutil.h"
 #include "networks.h"
+#include "nodes.h"
 #include "xalloc.h"
 
 /* --- ps --- */
@@ -361,7 +362,7 @@ json_t *
 ctr_inspect_json(struct containers *cs, const struct ctr *c, int minor)
 {
 	char created[48], *dir, *log;
-	json_t *j;
+	json_t *j, *node;
 
 	time_rfc3339(created, sizeof created, c->created, 9);
 	xasprintf(&dir, "%s/%s", cs->zones, c->uuid);
@@ -390,6 +391,9 @@ ctr_inspect_json(struct containers *cs, const struct ctr *c, int minor)
 		json_object_set_new(j, "Mounts", json_array());
 	json_object_set_new(j, "Name", json_sprintf("/%s", c->name));
 	inspect_docker_defaults(j);
+	if ((node = nodes_container_json(cs->d, json_str(c->extra, "Node",
+	    NULL))) != NULL)
+		json_object_set_new(j, "Node", node);   /* Swarm's field */
 	json_object_set_new(j, "HostnamePath", json_sprintf("%s/hostname", dir));
 	json_object_set_new(j, "HostsPath", json_sprintf("%s/hosts", dir));
 	json_object_set_new(j, "ResolvConfPath", json_sprintf("%s/resolv.conf",

@@ -25,6 +25,7 @@
 #include "dockerapi/images/images-int.h"
 #include "jsonutil.h"
 #include "log.h"
+#include "nodes.h"
 #include "volumes.h"
 #include "networks.h"
 #include "xalloc.h"
@@ -240,13 +241,24 @@ ops_stopper_closed(struct http_request *req, void *arg)
 	free(s);
 }
 
+/* A signal through the agent of the container's node (nodes.c), or here
+ * when it records none. */
+static int
+ops_kill(struct containers *cs, struct ctr *c, int sig, sdc_error_t *err)
+{
+	int rc = nodes_container_kill(cs->d, json_str(c->extra, "Node", NULL),
+	    c->uuid, sig, err);
+
+	return rc == NODES_LOCAL ? rt_kill(&cs->rt, c->uuid, sig, err) : rc;
+}
+
 static void
 ops_kill_timer_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct ctr *c = arg;
 	sdc_error_t err = NULL;
 
-	if (ctr_running(c) && rt_kill(&c->cs->rt, c->uuid, SIGKILL, &err) < 0) {
+	if (ctr_running(c) && ops_kill(c->cs, c, SIGKILL, &err) < 0) {
 		log_warn("container %s: SIGKILL: %s", c->id, sdc_error_msg(err));
 		sdc_error_release(&err);
 	}
@@ -257,7 +269,7 @@ ops_signal(struct containers *cs, struct ctr *c, int sig, sdc_error_t *err)
 {
 	bool paused = c->st.status == RT_PAUSED;
 
-	if (rt_kill(&cs->rt, c->uuid, sig, err) < 0)
+	if (ops_kill(cs, c, sig, err) < 0)
 		return ctr_rt_error(cs, c, err);
 	if (paused && (sig == SIGKILL || sig == SIGTERM) &&
 	    rt_resume(&cs->rt, c->uuid, err) == 0)

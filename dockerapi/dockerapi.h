@@ -66,6 +66,9 @@ struct dockerapi_config {
 	char *zones;
 	char *server_name;      /* CN and SAN of the generated server cert */
 	char *plain_account;    /* login used for plain (non-TLS) requests */
+	char *agent_url;        /* https://HOST:PORT of this machine's node
+	                           agent; "": none (nodes.c) */
+	char *agent_cert_path;  /* the head's cert.pem, key.pem, ca.pem */
 	int log_level;
 };
 
@@ -89,6 +92,7 @@ struct dockerapi {
 	struct limits *limits;          /* limits.c: counts per account */
 	struct images *images;          /* images.c: the image store */
 	struct containers *containers;  /* containers.c: the node backend */
+	struct nodes *nodes;            /* nodes.c: the compute nodes */
 };
 
 /* --- config.c: defaults, the YAML file, flags --- */

@@ -28,6 +28,7 @@
 #include "dockerapi.h"
 #include "fsutil.h"
 #include "log.h"
+#include "nodes.h"
 #include "volumes.h"
 #include "xalloc.h"
 
@@ -53,6 +54,9 @@ static const char usage[] =
 "      --sapi-cert-path DIR  for https: the operator's cert.pem, key.pem and\n"
 "                            ca.pem (default $SAPI_CERT_PATH)\n"
 "      --zones DIR           container folders (default /zones)\n"
+"      --agent-url URL       this machine's node agent, https://HOST:PORT\n"
+"                            (containers record its node; default none)\n"
+"      --agent-cert-path DIR the head's cert.pem, key.pem and ca.pem for it\n"
 "      --log-level LEVEL     trace, debug, info, warn, error\n"
 "  -h, --help                this text\n"
 "  -V, --version             the version\n"
@@ -62,7 +66,7 @@ static const char usage[] =
 
 enum {
 	OPT_LISTEN = 256, OPT_CLOUDAPI, OPT_ADMIN, OPT_DATA, OPT_SAPI, OPT_ZONES,
-	OPT_LOGLEVEL, OPT_SAPI_CERTS, OPT_STORE,
+	OPT_LOGLEVEL, OPT_SAPI_CERTS, OPT_STORE, OPT_AGENT, OPT_AGENT_CERTS,
 };
 
 static const struct option long_options[] = {
@@ -75,6 +79,8 @@ static const struct option long_options[] = {
 	{ "sapi-url", required_argument, NULL, OPT_SAPI },
 	{ "sapi-cert-path", required_argument, NULL, OPT_SAPI_CERTS },
 	{ "zones", required_argument, NULL, OPT_ZONES },
+	{ "agent-url", required_argument, NULL, OPT_AGENT },
+	{ "agent-cert-path", required_argument, NULL, OPT_AGENT_CERTS },
 	{ "log-level", required_argument, NULL, OPT_LOGLEVEL },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
@@ -122,6 +128,8 @@ parse_args(int argc, char **argv, struct dockerapi_config *cfg, sdc_error_t *err
 		case OPT_SAPI: set(&cfg->sapi_url, optarg); break;
 		case OPT_SAPI_CERTS: set(&cfg->sapi_cert_path, optarg); break;
 		case OPT_ZONES: set(&cfg->zones, optarg); break;
+		case OPT_AGENT: set(&cfg->agent_url, optarg); break;
+		case OPT_AGENT_CERTS: set(&cfg->agent_cert_path, optarg); break;
 		case OPT_LOGLEVEL:
 			if ((level = log_level_parse(optarg)) < 0)
 				return sdc_make_error(err, 0, "--log-level: unknown "
@@ -287,6 +295,7 @@ daemon_free(struct dockerapi *d)
 	certgen_memo_free(d->cert_memo);
 	free(d->ca_pem);
 	containers_free(d);
+	nodes_free(d);
 	if (d->images) images_api_free(d);
 	store_close(d->store);
 	config_free(&d->cfg);
@@ -315,7 +324,8 @@ main(int argc, char **argv)
 	d.base = event_base_new();
 	if (open_store(&d, &err) < 0 || tunables_start(&d, &err) < 0 ||
 	    images_api_init(&d, &err) < 0 || quota_init(&d, &err) < 0 ||
-	    volumes_init(&d, &err) < 0 || containers_init(&d, &err) < 0)
+	    volumes_init(&d, &err) < 0 || nodes_init(&d, &err) < 0 ||
+	    containers_init(&d, &err) < 0)
 		goto out;
 	d.use_tls = tunable_bool(&d, "USE_TLS", true);
 	if (tls_setup(&d, &err) < 0 || start_listeners(&d, &err) < 0)

@@ -4,7 +4,10 @@
  * /info is where Triton's divergence shows on purpose: the storage driver
  * is "sdc" and the driver status names the calling account, because the
  * whole data center is one host and what a user sees of it is their own.
- * Unlike Triton, NCPU and MemTotal are the real figures of this node.
+ * NCPU and MemTotal are the data center's: the CPUs and memory of its
+ * available compute nodes added up (nodes.c), and SystemStatus counts the
+ * nodes, as Triton's and Swarm's info did; before any node agent has
+ * registered, they are this machine's own figures.
  */
 #include <stdio.h>
 #include <string.h>
@@ -16,6 +19,7 @@
 #include "dockerapi.h"
 #include "jsonutil.h"
 #include "log.h"
+#include "nodes.h"
 #include "timeutil.h"
 #include "xalloc.h"
 
@@ -109,6 +113,24 @@ info_plugins(const struct dockerapi *d)
 	    "Network", "bridge", "Log", log, "Authorization");
 }
 
+/* The data center's compute nodes: totals over the available ones. */
+static void
+info_nodes(struct dockerapi *d, json_t *v)
+{
+	struct nodes_totals t;
+	char n[24], avail[24];
+
+	nodes_totals(d, &t);
+	if (t.nodes == 0)
+		return;
+	json_object_set_new(v, "NCPU", json_integer(t.cpus));
+	json_object_set_new(v, "MemTotal", json_integer(t.memory));
+	snprintf(n, sizeof n, "%d", t.nodes);
+	snprintf(avail, sizeof avail, "%d", t.available);
+	json_object_set_new(v, "SystemStatus", json_pack("[[s,s],[s,s]]",
+	    "Nodes", n, "Nodes available", avail));
+}
+
 static int
 system_info(struct http_request *req, void *arg)
 {
@@ -161,6 +183,7 @@ system_info(struct http_request *req, void *arg)
 	    "Warnings");
 	if (v == NULL)
 		return api_error(req, 500, "building the info answer failed");
+	info_nodes(d, v);
 	return api_json(req, 200, v);
 }
 

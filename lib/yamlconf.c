@@ -232,3 +232,32 @@ yaml_load_file(const char *path, sdc_error_t *err)
 	fclose(f);
 	return v;
 }
+
+int
+yaml_load_settings(const char *path, yaml_setting_fn set, void *arg,
+    sdc_error_t *err)
+{
+	json_t *doc, *v;
+	const char *k;
+	int rc = 0;
+
+	if ((doc = yaml_load_file(path, err)) == NULL)
+		return -1;
+	if (json_is_null(doc)) {                /* an empty file */
+		json_decref(doc);
+		return 0;
+	}
+	if (!json_is_object(doc)) {
+		json_decref(doc);
+		return sdc_make_error(err, 0, "%s: expected a mapping of "
+		    "settings", path);
+	}
+	json_object_foreach(doc, k, v) {
+		if (set(arg, k, v, err) < 0) {
+			rc = sdc_error_wrap(err, "%s", path);
+			break;
+		}
+	}
+	json_decref(doc);
+	return rc;
+}

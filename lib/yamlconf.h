@@ -19,4 +19,12 @@
 json_t *yaml_load_file(const char *path, sdc_error_t *err);
 json_t *yaml_load_string(const char *text, size_t len, sdc_error_t *err);
 
+/* A daemon's settings file: a YAML mapping (an empty file: no settings),
+ * each key and value handed to set in the file's order; anything else, or
+ * the first error set gives, fails with the path named. */
+typedef int (*yaml_setting_fn)(void *arg, const char *key, const json_t *v,
+    sdc_error_t *err);
+int yaml_load_settings(const char *path, yaml_setting_fn set, void *arg,
+    sdc_error_t *err);
+
 #endif

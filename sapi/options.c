@@ -105,34 +105,21 @@ sapi_options_set(struct sapi_options *o, const char *key, const json_t *v,
 	return sdc_make_error(err, 0, "unknown setting \"%s\"", key);
 }
 
+/* yaml_load_settings' callback. */
+static int
+sapi_options_setting(void *arg, const char *key, const json_t *v,
+    sdc_error_t *err)
+{
+	return sapi_options_set(arg, key, v, err);
+}
+
 int
 sapi_options_load(struct sapi_options *o, const char *path, sdc_error_t *err)
 {
-	json_t *doc, *v;
-	const char *k;
-
 	sapi_options_defaults(o);
 	if (path == NULL)
 		return 0;
-	if ((doc = yaml_load_file(path, err)) == NULL)
-		return -1;
-	if (json_is_null(doc)) {                /* an empty file */
-		json_decref(doc);
-		return 0;
-	}
-	if (!json_is_object(doc)) {
-		json_decref(doc);
-		return sdc_make_error(err, 0, "%s: expected a mapping of "
-		    "settings", path);
-	}
-	json_object_foreach(doc, k, v) {
-		if (sapi_options_set(o, k, v, err) < 0) {
-			json_decref(doc);
-			return sdc_error_wrap(err, "%s", path);
-		}
-	}
-	json_decref(doc);
-	return 0;
+	return yaml_load_settings(path, sapi_options_setting, o, err);
 }
 
 int

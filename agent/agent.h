@@ -1,0 +1,90 @@
+/*
+ * agent.h: sdc-docker-agent, the daemon on each compute node.
+ *
+ * The agent is the node's half of the data center: it registers its node
+ * in the shared store and heartbeats it (heartbeat.c), and answers the
+ * heads over HTTPS with mutual TLS under the operator's CA (api.c), the
+ * API through which the runtime, the monitors, the node's networking and
+ * its zones root move behind it (docs/architecture.md, "Compute nodes").
+ * main.c puts the pieces together.
+ */
+#ifndef SDC_AGENT_H
+#define SDC_AGENT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <openssl/types.h>
+
+#include "dockerapi/runtime/runtime.h"
+#include "error.h"
+#include "nodes-table.h"
+#include "router.h"
+
+struct event_base;
+struct event;
+struct http_server;
+struct store;
+
+/* --- options.c: defaults, the YAML file (-f), then flags --- */
+
+struct agent_options {
+	char *listen;           /* HOST:PORT of the API; default 127.0.0.1:2380 */
+	char *address;          /* how heads reach it; default: listen */
+	char *tls_cert;         /* the node's certificate (certgen node) */
+	char *tls_key;
+	char *tls_client_ca;    /* the operator's CA: its heads' certificates */
+	char *data_dir;         /* the node id and what else the node keeps */
+	char *store;            /* SQLite file or postgresql:// URI */
+	char *zones;            /* the node's zones root (disk is its size) */
+	char *runtime;          /* the OCI runtime's name or path */
+	char *hostname;         /* default: gethostname() */
+	int64_t heartbeat_ms;   /* heartbeat_interval, in ms */
+	int log_level;
+};
+
+int agent_options_load(struct agent_options *o, const char *path,
+    sdc_error_t *err);
+/* A flag over a string setting (key as in the file). */
+void agent_options_flag(struct agent_options *o, const char *key,
+    const char *value);
+/* heartbeat_interval from text: seconds, fractions allowed. */
+int agent_options_interval(struct agent_options *o, const char *text,
+    sdc_error_t *err);
+/* Fill in what depends on the rest (TLS files under the data dir, the
+ * hostname); refuse what cannot work. */
+int agent_options_finish(struct agent_options *o, sdc_error_t *err);
+void agent_options_free(struct agent_options *o);
+
+/* --- the daemon --- */
+
+struct agent {
+	struct event_base *base;
+	struct agent_options *opt;
+	struct store *store;
+	struct node self;               /* this node, as registered */
+	struct event *heartbeat;
+	bool registered;                /* the row is written */
+	struct http_server *http;
+	struct router *router;
+	struct rt_config rt;            /* the node's runtime, zones root */
+};
+
+/* node-id.c: this node's id, made once and kept in DATA/node-id. */
+int agent_node_id(const char *data_dir, char out[37], sdc_error_t *err);
+
+/* facts.c: what the node has (memory, cpus, its zones root's size, the
+ * runtime), filled into a->self beside the id. */
+int agent_facts(struct agent *a, sdc_error_t *err);
+
+/* heartbeat.c: register now, then heartbeat every heartbeat_ms; a store
+ * that fails is logged and tried again at the next beat. */
+int agent_heartbeat_start(struct agent *a, sdc_error_t *err);
+/* On the way out: the row says stopped. */
+void agent_heartbeat_stop(struct agent *a);
+
+/* api.c: the routes the heads call. */
+void agent_api_init(struct agent *a);
+/* containers.c: the container routes (state, kill). */
+extern const struct route agent_container_routes[];
+
+#endif

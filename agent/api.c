@@ -1,0 +1,68 @@
+/*
+ * api.c: the agent's HTTPS API, the routes the heads call.
+ *
+ * Everything here sits behind mutual TLS (lib/tls-mutual.c): a request
+ * only arrives from a client whose certificate the operator's CA signed
+ * for a client's use, that is a head or the operator's tools.  Routes
+ * are versioned under /v1 so a head and an agent of different releases
+ * can tell what the other speaks.  They say who the node is, and
+ * (containers.c) the first runtime operations; the rest move here next
+ * (docs/architecture.md, "Compute nodes").  Errors are JSON {"message": ...}, as the Docker API's.
+ */
+#include <string.h>
+
+#include "agent.h"
+#include "http.h"
+#include "router.h"
+#include "timeutil.h"
+
+static int
+api_error(struct http_request *req, int status, const char *msg)
+{
+	return http_reply_json(req, status, json_pack("{s:s}", "message", msg));
+}
+
+static int
+api_ping(struct http_request *req, void *arg)
+{
+	return http_reply_json(req, 200, json_pack("{s:s, s:s}", "ID",
+	    ((struct agent *)arg)->self.id, "Version", SDC_VERSION));
+}
+
+/* This node as it registered itself. */
+static int
+api_node(struct http_request *req, void *arg)
+{
+	struct agent *a = arg;
+
+	a->self.available = a->registered;
+	return http_reply_json(req, 200, nodes_table_json(&a->self));
+}
+
+static const struct route agent_routes[] = {
+	{ "GET", "/v1/ping", api_ping, 0, NULL },
+	{ "GET", "/v1/node", api_node, 0, NULL },
+	{ NULL, NULL, NULL, 0, NULL },
+};
+
+static int
+api_dispatch(struct http_request *req, void *arg)
+{
+	struct agent *a = arg;
+	const struct route *route;
+	int status;
+
+	if ((route = router_match(a->router, req, &status)) == NULL)
+		return api_error(req, status, status == 405 ?
+		    "method not allowed" : "no such route");
+	return route->handler(req, a);
+}
+
+void
+agent_api_init(struct agent *a)
+{
+	a->router = router_new(0);
+	router_add_table(a->router, agent_routes);
+	router_add_table(a->router, agent_container_routes);
+	http_server_set_handler(a->http, api_dispatch, a);
+}

@@ -1,0 +1,62 @@
+/*
+ * facts.c: what this node has, as it registers: memory, CPUs, the size
+ * of the file system under its zones root, the runtime.
+ *
+ * These are the figures placement weighs packages against and `docker
+ * info` adds up over the data center, so they are the machine's own
+ * (sysinfo, the online CPUs, statvfs), read at each registration; the
+ * zones root need not exist yet (a fresh node), and then the nearest
+ * folder above it that does is measured.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/statvfs.h>
+#include <sys/sysinfo.h>
+#include <unistd.h>
+
+#include "agent.h"
+#include "xalloc.h"
+
+static int64_t
+facts_disk(const char *zones)
+{
+	char *p = xstrdup(zones), *slash;
+	struct statvfs sv;
+	int64_t bytes = 0;
+
+	for (;;) {
+		if (statvfs(p, &sv) == 0) {
+			bytes = (int64_t)sv.f_blocks * (int64_t)sv.f_frsize;
+			break;
+		}
+		if ((slash = strrchr(p, '/')) == NULL || slash == p)
+			break;
+		*slash = '\0';
+	}
+	if (bytes == 0 && statvfs("/", &sv) == 0)
+		bytes = (int64_t)sv.f_blocks * (int64_t)sv.f_frsize;
+	free(p);
+	return bytes;
+}
+
+int
+agent_facts(struct agent *a, sdc_error_t *err)
+{
+	struct node *n = &a->self;
+	struct sysinfo si;
+
+	if (sysinfo(&si) != 0)
+		return sdc_make_error(err, errno, "sysinfo");
+	n->memory = (int64_t)si.totalram * si.mem_unit;
+	n->cpus = (int)sysconf(_SC_NPROCESSORS_ONLN);
+	n->disk = facts_disk(a->opt->zones);
+	free(n->hostname);
+	n->hostname = xstrdup(a->opt->hostname);
+	free(n->address);
+	n->address = xstrdup(a->opt->address);
+	free(n->runtime);
+	n->runtime = xstrdup(a->opt->runtime);
+	n->heartbeat_interval_ms = a->opt->heartbeat_ms;
+	return 0;
+}

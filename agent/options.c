@@ -1,0 +1,170 @@
+/*
+ * options.c: the agent's settings: embedded defaults, then a YAML file
+ * (yamlconf), then flags (main.c).
+ *
+ * With no file the agent starts beside a head on one machine: its data
+ * in <top>/var/agent run from a source tree (else XDG's state folder),
+ * the head's own SQLite file as its store (<top>/var/dockerapi/
+ * dockerapi.db), its certificates in DATA/tls (sdc-docker-certgen
+ * `node`).  The API is on TCP and always mutual TLS: whoever reaches it
+ * runs containers on the node, so there is no plain listener to fall
+ * back to.  Unknown keys are refused, so a typo does not pass silently
+ * for a default.
+ */
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "agent.h"
+#include "fsutil.h"
+#include "jsonutil.h"
+#include "log.h"
+#include "xalloc.h"
+#include "yamlconf.h"
+
+static void
+agent_options_defaults(struct agent_options *o)
+{
+	char *head = fs_state_dir("dockerapi");
+
+	memset(o, 0, sizeof *o);
+	o->log_level = LOG_INFO;
+	o->heartbeat_ms = 5000;
+	o->listen = xstrdup("127.0.0.1:2380");
+	o->data_dir = fs_state_dir("agent");
+	xasprintf(&o->store, "%s/dockerapi.db", head);
+	o->zones = xstrdup("/zones");
+	o->runtime = xstrdup("runc");
+	free(head);
+}
+
+/* The settings that are strings, and where each goes. */
+static char **
+agent_options_field(struct agent_options *o, const char *key)
+{
+	static const struct { const char *key; size_t off; } keys[] = {
+		{ "listen", offsetof(struct agent_options, listen) },
+		{ "address", offsetof(struct agent_options, address) },
+		{ "tls_cert", offsetof(struct agent_options, tls_cert) },
+		{ "tls_key", offsetof(struct agent_options, tls_key) },
+		{ "tls_client_ca", offsetof(struct agent_options, tls_client_ca) },
+		{ "data_dir", offsetof(struct agent_options, data_dir) },
+		{ "store", offsetof(struct agent_options, store) },
+		{ "zones", offsetof(struct agent_options, zones) },
+		{ "runtime", offsetof(struct agent_options, runtime) },
+		{ "hostname", offsetof(struct agent_options, hostname) },
+	};
+
+	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+		if (strcmp(keys[i].key, key) == 0)
+			return (char **)((char *)o + keys[i].off);
+	return NULL;
+}
+
+/* heartbeat_interval: seconds, a fraction allowed (tests beat fast). */
+int
+agent_options_interval(struct agent_options *o, const char *text,
+    sdc_error_t *err)
+{
+	char *end;
+	double v = strtod(text, &end);
+
+	if (*text == '\0' || *end != '\0' || !(v >= 0.05 && v <= 3600))
+		return sdc_make_error(err, 0, "heartbeat_interval \"%s\": "
+		    "seconds between 0.05 and 3600", text);
+	o->heartbeat_ms = (int64_t)(v * 1000 + 0.5);
+	return 0;
+}
+
+/* One setting of the file (yaml_load_settings' callback). */
+static int
+agent_options_set(void *arg, const char *key, const json_t *v,
+    sdc_error_t *err)
+{
+	struct agent_options *o = arg;
+	char **field = agent_options_field(o, key), num[64];
+
+	if (field != NULL) {
+		if (!json_is_string(v) || json_string_length(v) == 0)
+			return sdc_make_error(err, 0, "%s must be a non-empty "
+			    "string", key);
+		free(*field);
+		*field = xstrdup(json_string_value(v));
+		return 0;
+	}
+	if (strcmp(key, "heartbeat_interval") == 0) {
+		if (!json_is_number(v))
+			return sdc_make_error(err, 0, "heartbeat_interval must "
+			    "be a number of seconds");
+		snprintf(num, sizeof num, "%g", json_number_value(v));
+		return agent_options_interval(o, num, err);
+	}
+	if (strcmp(key, "log_level") == 0) {
+		if (!json_is_string(v) ||
+		    (o->log_level = log_level_parse(json_string_value(v))) < 0)
+			return sdc_make_error(err, 0, "log_level must be one of "
+			    "trace, debug, info, warn, error, fatal");
+		return 0;
+	}
+	return sdc_make_error(err, 0, "unknown setting \"%s\"", key);
+}
+
+int
+agent_options_load(struct agent_options *o, const char *path, sdc_error_t *err)
+{
+	agent_options_defaults(o);
+	if (path == NULL)
+		return 0;
+	return yaml_load_settings(path, agent_options_set, o, err);
+}
+
+/* Set a string setting from a flag. */
+void
+agent_options_flag(struct agent_options *o, const char *key, const char *value)
+{
+	char **field = agent_options_field(o, key);
+
+	free(*field);
+	*field = xstrdup(value);
+}
+
+int
+agent_options_finish(struct agent_options *o, sdc_error_t *err)
+{
+	char host[256];
+
+	if (strncmp(o->listen, "unix:", 5) == 0)
+		return sdc_make_error(err, 0, "listen %s: the agent's API is for "
+		    "heads on other machines: HOST:PORT, with mutual TLS",
+		    o->listen);
+	if (o->tls_cert == NULL)
+		xasprintf(&o->tls_cert, "%s/tls/node-cert.pem", o->data_dir);
+	if (o->tls_key == NULL)
+		xasprintf(&o->tls_key, "%s/tls/node-key.pem", o->data_dir);
+	if (o->tls_client_ca == NULL)
+		xasprintf(&o->tls_client_ca, "%s/tls/ca.pem", o->data_dir);
+	if (o->hostname == NULL) {
+		if (gethostname(host, sizeof host) != 0)
+			snprintf(host, sizeof host, "localhost");
+		host[sizeof host - 1] = '\0';
+		o->hostname = xstrdup(host);
+	}
+	return 0;
+}
+
+void
+agent_options_free(struct agent_options *o)
+{
+	static const char *const keys[] = { "listen", "address", "tls_cert",
+		"tls_key", "tls_client_ca", "data_dir", "store", "zones",
+		"runtime", "hostname" };
+
+	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+		char **f = agent_options_field(o, keys[i]);
+
+		free(*f);
+		*f = NULL;
+	}
+}

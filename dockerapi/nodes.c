@@ -1,0 +1,434 @@
+/*
+ * nodes.c: the compute nodes as a head sees them (see nodes.h).
+ *
+ * Every reading of the nodes table goes through nodes_read(), so the
+ * judgement "available" (state running, heard from within
+ * NODES_MISSED_HEARTBEATS of the node's own intervals, not drained) is
+ * made in one place and placement starts from nodes_list_available().
+ *
+ * The head's containers still run on the machine it runs on; the node
+ * they are recorded on is the one whose agent answers at agent_url
+ * (GET /v1/node, with the head's client certificate from
+ * agent_cert_path, through lib/fetch).  The head asks at start and, until
+ * the agent has answered, once a second, so head and agent may start in
+ * either order; the question is a few milliseconds on loopback and runs
+ * on the loop thread with a one-second limit.  Containers created before
+ * the answer record no node.
+ *
+ * The first runtime operation behind the agents is a container's signal
+ * (docker kill, and stop's signal and SIGKILL): the head asks the node the
+ * container records, at the address its row gives, with the same client
+ * certificate; the connection is kept for the next call.  A node not
+ * heard from is not asked: the caller gets "node unavailable" at once
+ * and nothing changes.  These calls also run on the loop thread, each
+ * limited to three seconds; moving them off it comes with the rest of the
+ * runtime (docs/architecture.md, "Compute nodes").
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <event2/event.h>
+
+#include "containers.h"
+#include "fetch.h"
+#include "jsonutil.h"
+#include "log.h"
+#include "nodes.h"
+#include "timeutil.h"
+#include "xalloc.h"
+
+struct nodes {
+	struct dockerapi *d;
+	struct fetch *agent;            /* NULL: no local agent configured */
+	char *agent_url;
+	char local[37];                 /* "" until the agent answered */
+	struct event *ask;              /* retry until it does */
+};
+
+static int64_t
+nodes_now_ms(void)
+{
+	return time_now_ns() / 1000000;
+}
+
+/* The one reading of the table: every node, or those matching ref. */
+static int
+nodes_read(struct dockerapi *d, const char *ref, struct node_list *out,
+    sdc_error_t *err)
+{
+	return nodes_table_read(d->store, ref, nodes_now_ms(), out, err);
+}
+
+int
+nodes_list_available(struct dockerapi *d, struct node_list *out,
+    sdc_error_t *err)
+{
+	size_t k = 0;
+
+	if (nodes_read(d, NULL, out, err) < 0)
+		return -1;
+	for (size_t i = 0; i < out->n; i++) {
+		if (out->v[i].available && !out->v[i].drained)
+			out->v[k++] = out->v[i];
+		else
+			node_clear(&out->v[i]);
+	}
+	out->n = k;
+	return 0;
+}
+
+const char *
+nodes_local_id(struct dockerapi *d)
+{
+	return d->nodes != NULL && d->nodes->local[0] != '\0' ?
+	    d->nodes->local : NULL;
+}
+
+void
+nodes_totals(struct dockerapi *d, struct nodes_totals *t)
+{
+	struct node_list l;
+	sdc_error_t err = NULL;
+
+	memset(t, 0, sizeof *t);
+	if (nodes_read(d, NULL, &l, &err) < 0) {
+		log_warn("nodes: %s", sdc_error_msg(err));
+		sdc_error_release(&err);
+		return;
+	}
+	t->nodes = (int)l.n;
+	for (size_t i = 0; i < l.n; i++) {
+		if (!l.v[i].available)
+			continue;
+		t->available++;
+		t->cpus += l.v[i].cpus;
+		t->memory += l.v[i].memory;
+	}
+	node_list_free(&l);
+}
+
+json_t *
+nodes_container_json(struct dockerapi *d, const char *node_id)
+{
+	struct node_list l;
+	sdc_error_t err = NULL;
+	json_t *j = NULL;
+	char *ip;
+
+	if (node_id == NULL || *node_id == '\0')
+		return NULL;
+	if (nodes_read(d, node_id, &l, &err) < 0) {
+		log_warn("nodes: %s", sdc_error_msg(err));
+		sdc_error_release(&err);
+		return json_pack("{s:s}", "ID", node_id);
+	}
+	for (size_t i = 0; i < l.n && j == NULL; i++) {
+		const struct node *n = &l.v[i];
+		const char *colon = strrchr(n->address, ':');
+
+		if (strcmp(n->id, node_id) != 0)
+			continue;
+		ip = colon != NULL ? xstrndup(n->address,
+		    (size_t)(colon - n->address)) : xstrdup(n->address);
+		j = json_pack("{s:s, s:s, s:s, s:s, s:i, s:I, s:{s:s, s:b}}",
+		    "ID", n->id, "IP", ip, "Addr", n->address,
+		    "Name", n->hostname, "Cpus", n->cpus,
+		    "Memory", (json_int_t)n->memory,
+		    "Labels", "state", n->state, "available", n->available);
+		free(ip);
+	}
+	node_list_free(&l);
+	return j != NULL ? j : json_pack("{s:s}", "ID", node_id);
+}
+
+/* --- the agents --- */
+
+int
+nodes_container_kill(struct dockerapi *d, const char *node_id,
+    const char *uuid, int sig, sdc_error_t *err)
+{
+	struct nodes *ns = d->nodes;
+	/* a node heard from is asked with room for a busy machine's TLS
+	 * handshake; one not heard from is never asked */
+	struct fetch_request rq = { .method = "POST", .timeout_ms = 3000 };
+	struct fetch_response r;
+	struct node_list l;
+	sdc_error_t ferr = NULL;
+	json_t *j;
+	char *url;
+	int rc = 0;
+
+	if (ns == NULL || ns->agent == NULL || node_id == NULL || *node_id == '\0')
+		return NODES_LOCAL;
+	if (nodes_read(d, node_id, &l, err) < 0)
+		return -1;
+	if (l.n != 1 || strcmp(l.v[0].id, node_id) != 0 || !l.v[0].available) {
+		rc = sdc_make_error_code(err, 503, "node unavailable: the node "
+		    "of this container (%s) is not heard from; try again when "
+		    "it is back", l.n == 1 ? l.v[0].hostname : node_id);
+		node_list_free(&l);
+		return rc;
+	}
+	xasprintf(&url, "https://%s/v1/containers/%s/kill?signal=%d",
+	    l.v[0].address, uuid, sig);
+	rq.url = url;
+	if (fetch_request(ns->agent, &rq, &r, &ferr) < 0) {
+		log_warn("nodes: %s", sdc_error_msg(ferr));
+		sdc_make_error_code(err, 503, "node unavailable: the agent of "
+		    "node %s does not answer", l.v[0].hostname);
+		sdc_error_release(&ferr);
+		node_list_free(&l);
+		free(url);
+		return -1;
+	}
+	if (r.status != 200) {
+		j = json_parse(buf_str(&r.body), r.body.len, &ferr);
+		sdc_error_release(&ferr);
+		rc = sdc_make_error_code(err, r.status == 409 ? 409 : 502,
+		    "%s", json_str(j, "message", "the node's agent failed"));
+		json_decref(j);
+	}
+	fetch_response_free(&r);
+	node_list_free(&l);
+	free(url);
+	return rc;
+}
+
+/* --- the local agent --- */
+
+/* GET /v1/node of the local agent; 0 once its id is known. */
+static int
+nodes_ask_agent(struct nodes *ns, sdc_error_t *err)
+{
+	struct fetch_request rq = { .method = "GET" };
+	struct fetch_response r;
+	json_t *j;
+	char *url;
+	int rc = -1;
+
+	xasprintf(&url, "%s/v1/node", ns->agent_url);
+	rq.url = url;
+	if (fetch_request(ns->agent, &rq, &r, err) < 0) {
+		free(url);
+		return -1;
+	}
+	if (r.status != 200)
+		sdc_make_error(err, 0, "%s: %d", url, r.status);
+	else if ((j = json_parse(buf_str(&r.body), r.body.len, err)) != NULL) {
+		const char *id = json_str(j, "ID", "");
+
+		if (strlen(id) != 36)
+			sdc_make_error(err, 0, "%s: no node id in the answer", url);
+		else {
+			memcpy(ns->local, id, 37);
+			rc = 0;
+		}
+		json_decref(j);
+	}
+	fetch_response_free(&r);
+	free(url);
+	return rc;
+}
+
+static void
+nodes_ask(evutil_socket_t fd, short what, void *arg)
+{
+	struct nodes *ns = arg;
+	static bool warned;
+	sdc_error_t err = NULL;
+
+	if (nodes_ask_agent(ns, &err) == 0) {
+		log_info("nodes: containers run on node %s (the agent at %s)",
+		    ns->local, ns->agent_url);
+		event_del(ns->ask);
+		return;
+	}
+	if (!warned)
+		log_warn("nodes: the local agent: %s (asking again every "
+		    "second)", sdc_error_msg(err));
+	warned = true;
+	sdc_error_release(&err);
+}
+
+static int
+nodes_agent_client(struct nodes *ns, const char *url, const char *certs,
+    sdc_error_t *err)
+{
+	struct fetch_options o = {
+		.connect_timeout_ms = 1000,
+		.timeout_ms = 1000,
+		.user_agent = "dockerapi/" SDC_VERSION,
+	};
+	char *cert, *key, *ca;
+
+	if (strncmp(url, "https://", 8) != 0)
+		return sdc_make_error(err, 0, "agent_url %s: the agent speaks "
+		    "https only (mutual TLS)", url);
+	if (certs == NULL || *certs == '\0')
+		return sdc_make_error(err, 0, "agent_url %s needs "
+		    "agent_cert_path: the head's cert.pem, key.pem and ca.pem "
+		    "(sdc-docker-certgen head)", url);
+	xasprintf(&cert, "%s/cert.pem", certs);
+	xasprintf(&key, "%s/key.pem", certs);
+	xasprintf(&ca, "%s/ca.pem", certs);
+	o.cert_file = cert;
+	o.key_file = key;
+	o.ca_file = ca;
+	ns->agent = fetch_new(&o);          /* copies what it keeps */
+	free(cert);
+	free(key);
+	free(ca);
+	ns->agent_url = xstrdup(url);
+	while (strlen(ns->agent_url) > 8 &&
+	    ns->agent_url[strlen(ns->agent_url) - 1] == '/')
+		ns->agent_url[strlen(ns->agent_url) - 1] = '\0';
+	return 0;
+}
+
+int
+nodes_init(struct dockerapi *d, sdc_error_t *err)
+{
+	struct nodes *ns = xcalloc(1, sizeof *ns);
+	struct timeval second = { 1, 0 };
+	const char *url = d->cfg.agent_url;
+
+	ns->d = d;
+	d->nodes = ns;
+	if (nodes_table_migrate(d->store, err) < 0)
+		return sdc_error_wrap(err, "the nodes table");
+	if (url == NULL || *url == '\0') {
+		log_info("nodes: no agent_url: containers record no node");
+		return 0;
+	}
+	if (nodes_agent_client(ns, url, d->cfg.agent_cert_path, err) < 0)
+		return -1;
+	ns->ask = event_new(d->base, -1, EV_PERSIST, nodes_ask, ns);
+	event_add(ns->ask, &second);
+	nodes_ask(-1, 0, ns);
+	return 0;
+}
+
+void
+nodes_free(struct dockerapi *d)
+{
+	struct nodes *ns = d->nodes;
+
+	if (ns == NULL)
+		return;
+	if (ns->ask != NULL)
+		event_free(ns->ask);
+	if (ns->agent != NULL)
+		fetch_free(ns->agent);
+	free(ns->agent_url);
+	free(ns);
+	d->nodes = NULL;
+}
+
+/* --- the admin API --- */
+
+/* The containers recorded on a node. */
+static int
+containers_on_node(struct dockerapi *d, const char *id)
+{
+	int n = 0;
+
+	if (d->containers == NULL)
+		return 0;
+	for (struct ctr *c = d->containers->list; c != NULL; c = c->next)
+		n += strcmp(json_str(c->extra, "Node", ""), id) == 0;
+	return n;
+}
+
+/* The one node ref names (an id, a unique prefix of one, a hostname). */
+static int
+nodes_admin_one(struct http_request *req, struct dockerapi *d,
+    struct node_list *l)
+{
+	const char *ref = http_param(req, "id");
+	sdc_error_t err = NULL;
+
+	if (nodes_read(d, ref, l, &err) < 0)
+		return api_error_from(req, &err);
+	if (l->n == 1)
+		return 0;
+	if (l->n == 0)
+		api_error(req, 404, "No such node: %s", ref);
+	else
+		api_error(req, 409, "%s names %zu nodes: give more of the id",
+		    ref, l->n);
+	node_list_free(l);
+	return -1;
+}
+
+int
+nodes_admin_list(struct http_request *req, void *arg)
+{
+	struct dockerapi *d = arg;
+	struct node_list l;
+	sdc_error_t err = NULL;
+	json_t *a = json_array();
+	int n;
+
+	if (nodes_read(d, NULL, &l, &err) < 0) {
+		json_decref(a);
+		return api_error_from(req, &err);
+	}
+	for (size_t i = 0; i < l.n; i++) {
+		json_t *j = nodes_table_json(&l.v[i]);
+
+		n = containers_on_node(d, l.v[i].id);
+		json_object_set_new(j, "Containers", json_integer(n));
+		json_array_append_new(a, j);
+	}
+	node_list_free(&l);
+	return api_json(req, 200, a);
+}
+
+int
+nodes_admin_get(struct http_request *req, void *arg)
+{
+	struct dockerapi *d = arg;
+	struct node_list l;
+	json_t *j;
+
+	if (nodes_admin_one(req, d, &l) < 0)
+		return HTTP_DONE;
+	j = nodes_table_json(&l.v[0]);
+	json_object_set_new(j, "Containers",
+	    json_integer(containers_on_node(d, l.v[0].id)));
+	node_list_free(&l);
+	return api_json(req, 200, j);
+}
+
+static int
+nodes_admin_set_drained(struct http_request *req, struct dockerapi *d,
+    bool drained)
+{
+	struct node_list l;
+	sdc_error_t err = NULL;
+	json_t *j;
+
+	if (nodes_admin_one(req, d, &l) < 0)
+		return HTTP_DONE;
+	if (nodes_table_set_drained(d->store, l.v[0].id, drained, &err) < 0) {
+		node_list_free(&l);
+		return api_error_from(req, &err);
+	}
+	log_info("nodes: node %s (%s) %s", l.v[0].id, l.v[0].hostname,
+	    drained ? "drained: no new containers" : "undrained");
+	l.v[0].drained = drained;
+	j = nodes_table_json(&l.v[0]);
+	node_list_free(&l);
+	return api_json(req, 200, j);
+}
+
+int
+nodes_admin_drain(struct http_request *req, void *arg)
+{
+	return nodes_admin_set_drained(req, arg, true);
+}
+
+int
+nodes_admin_undrain(struct http_request *req, void *arg)
+{
+	return nodes_admin_set_drained(req, arg, false);
+}

@@ -1,0 +1,63 @@
+/*
+ * nodes.h: the data center's compute nodes as a head sees them.
+ *
+ * The nodes table is the agents' (agent/nodes-table.c writes and reads
+ * it); this is the head's side: which nodes are available (the one
+ * reading placement starts from), the node this head's containers run
+ * on today (its local agent's, asked over mutual TLS), the totals of
+ * `docker info`, the Node field of `docker inspect`, and the operator's
+ * node routes of the admin API.
+ */
+#ifndef SDC_DOCKERAPI_NODES_H
+#define SDC_DOCKERAPI_NODES_H
+
+#include <jansson.h>
+
+#include "agent/nodes-table.h"
+#include "dockerapi.h"
+
+/* The table brought up to date; with agent_url set, the local agent
+ * asked who its node is (again every second until it answers). */
+int nodes_init(struct dockerapi *d, sdc_error_t *err);
+void nodes_free(struct dockerapi *d);
+
+/* Every node placement may choose: running, heard from in time and not
+ * drained, in id order.  Free with node_list_free. */
+int nodes_list_available(struct dockerapi *d, struct node_list *out,
+    sdc_error_t *err);
+
+/* The node containers made now run on: the local agent's node, or NULL
+ * while there is none (no agent_url, or it has not answered yet). */
+const char *nodes_local_id(struct dockerapi *d);
+
+/* docker info: the available nodes' CPUs and memory added up, and the
+ * counts of nodes; 0 nodes when none ever registered. */
+struct nodes_totals {
+	int nodes, available;
+	int cpus;
+	int64_t memory;
+};
+void nodes_totals(struct dockerapi *d, struct nodes_totals *t);
+
+/* A container's Node field (the shape Docker's API kept from Swarm:
+ * ID, IP, Addr, Name, Cpus, Memory, Labels), or NULL for no node. */
+json_t *nodes_container_json(struct dockerapi *d, const char *node_id);
+
+/* Signal a container on the node that holds it, through that node's
+ * agent: 0 done, -1 with *err (503 "node unavailable" when the node is
+ * not heard from or its agent does not answer; the agent's status and
+ * message otherwise), NODES_LOCAL when the container records no node
+ * or the head has no client certificate for agents (the caller then
+ * signals it here, as before nodes). */
+#define NODES_LOCAL 1
+int nodes_container_kill(struct dockerapi *d, const char *node_id,
+    const char *uuid, int sig, sdc_error_t *err);
+
+/* The admin API: GET /nodes, GET /nodes/:id, POST /nodes/:id/drain and
+ * /undrain. */
+int nodes_admin_list(struct http_request *req, void *arg);
+int nodes_admin_get(struct http_request *req, void *arg);
+int nodes_admin_drain(struct http_request *req, void *arg);
+int nodes_admin_undrain(struct http_request *req, void *arg);
+
+#endif

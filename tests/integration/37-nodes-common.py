@@ -1,0 +1,316 @@
+"""What 37-nodes-sqlite and 37-nodes-postgres share (imported, not run).
+
+A head (sapi + dockerapi, sdctest) and one sdc-docker-agent beside it on
+the head's store (its SQLite file, or the throw-away PostgreSQL when
+SDC_TEST_STORE=postgres), heartbeating every 0.2 s, with a node
+certificate and the head's client certificate made by sdc-docker-certgen
+under the head's CA.  Checked with the real docker CLI, the admin API and
+sdcadm-docker:
+
+- the agent's API takes only clients of the operator's CA: no
+  certificate, a certificate of another CA (a head's kind, even), and a
+  node's own (server) certificate are refused at the handshake; the
+  head's certificate gets the node;
+- the node registers (id, hostname, address, CPUs, memory, disk,
+  runtime) and the id stays the same across an agent restart (DATA/
+  node-id);
+- docker info shows the data center's totals over available nodes and
+  the node count (SystemStatus);
+- a container created records the node, and docker inspect shows it
+  (Node, as Docker's API kept from Swarm); sdcadm-docker container list
+  shows its node;
+- node list|inspect|drain|undrain through the admin API;
+- an agent not heard from (stopped with SIGSTOP) is unavailable within
+  three intervals and out of the totals, and available again once it
+  beats; an agent stopped with SIGTERM says so at once;
+- docker kill goes through the node's agent (its log says so): while the
+  node is unavailable the kill says "node unavailable" and the container
+  keeps running; once the node is back the kill ends it (exit 137);
+  docker stop's signal and its SIGKILL after the grace time go the same
+  way.
+"""
+import io
+import json
+import os
+import signal
+import ssl
+import subprocess
+import sys
+import tarfile
+import time
+import unittest
+import urllib.request
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import sdctest  # noqa: E402
+
+CERTGEN = os.path.join(sdctest.BIN, "sdc-docker-certgen")
+AGENT = os.path.join(sdctest.BIN, "sdc-docker-agent")
+ADM = os.path.join(sdctest.BIN, "sdcadm-docker")
+
+
+def certgen(*args):
+    subprocess.run([CERTGEN] + list(args), check=True, capture_output=True)
+
+
+class NodesTest(unittest.TestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        for b in (AGENT, CERTGEN, ADM):
+            if not os.path.exists(b):
+                print("no %s (make)" % b)
+                sys.exit(1)
+        cls.d = d = sdctest.Daemons(allow_private_registries=())
+        cls.agent_port = sdctest.free_port()
+        cls.agent_dir = os.path.join(d.tmp, "agent")
+        cls.head_certs = os.path.join(d.tmp, "head-tls")
+        d.start_sapi()
+        d.start_dockerapi(extra=(
+            "--agent-url", "https://127.0.0.1:%d" % cls.agent_port,
+            "--agent-cert-path", cls.head_certs))
+        ca = os.path.join(d.tmp, "dockerapi", "tls")
+        certgen("node", "--ca", ca, "--out", os.path.join(cls.agent_dir, "tls"),
+                "--cn", "cn-test")
+        certgen("head", "--ca", ca, "--out", cls.head_certs)
+        # another operator's CA, and a head certificate under it
+        cls.other = os.path.join(d.tmp, "other")
+        certgen("server", "--cn", "elsewhere", "--out", os.path.join(cls.other, "ca"))
+        certgen("head", "--ca", os.path.join(cls.other, "ca"), "--out",
+                os.path.join(cls.other, "head"))
+        cls.start_agent()
+        certs, _ = d.add_tenants("alice")
+        cls.alice = certs["alice"]
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.d.stop()
+
+    @classmethod
+    def agent_store(cls):
+        head = os.path.join(cls.d.tmp, "dockerapi")
+        if sdctest.test_store_postgres():
+            return sdctest.postgres().uri(sdctest.store_db(head))
+        return os.path.join(head, "dockerapi.db")
+
+    @classmethod
+    def start_agent(cls):
+        cls.d._spawn("agent", [AGENT, "--data-dir", cls.agent_dir,
+                               "--listen", "127.0.0.1:%d" % cls.agent_port,
+                               "--store", cls.agent_store(),
+                               "--zones", os.path.join(cls.d.tmp, "zones"),
+                               "--hostname", "cn-test",
+                               "--heartbeat-interval", "0.2"])
+        sdctest.wait_for("agent", lambda: sdctest.port_open(cls.agent_port))
+
+    # --- helpers ---
+
+    def agent_get(self, path, certdir=None, cert="cert.pem", key="key.pem"):
+        ctx = ssl.create_default_context(
+            cafile=os.path.join(self.agent_dir, "tls", "ca.pem"))
+        if certdir is not None:
+            ctx.load_cert_chain(os.path.join(certdir, cert), os.path.join(certdir, key))
+        url = "https://127.0.0.1:%d%s" % (self.agent_port, path)
+        with urllib.request.urlopen(url, context=ctx, timeout=10) as r:
+            return r.status, json.loads(r.read())
+
+    def refused(self, certdir=None, cert="cert.pem", key="key.pem"):
+        try:
+            self.agent_get("/v1/node", certdir, cert, key)
+        except (ssl.SSLError, ConnectionError, urllib.error.URLError, OSError) as e:
+            return e
+        self.fail("the agent answered a client it should refuse (%s)" % certdir)
+
+    def adm(self, *args, check=True):
+        env = dict(os.environ, DOCKERAPI_ADMIN=self.d.admin_socket)
+        r = subprocess.run([ADM] + list(args), env=env, capture_output=True,
+                           text=True, timeout=30)
+        if check:
+            self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        return r
+
+    def nodes(self):
+        st, body = self.d.admin("GET", "/nodes")
+        self.assertEqual(st, 200, body)
+        return body
+
+    def node_id(self):
+        with open(os.path.join(self.agent_dir, "node-id")) as f:
+            return f.read().strip()
+
+    def info(self):
+        r = self.d.docker(self.alice, "info", "--format", "{{json .}}")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return json.loads(r.stdout)
+
+    def wait_available(self, want, timeout=10):
+        sdctest.wait_for("node available=%s" % want, lambda: (
+            len(self.nodes()) == 1 and self.nodes()[0]["Available"] == want),
+            timeout)
+
+    def import_image(self):
+        """A one-file image (busybox-static) through docker import."""
+        raw = io.BytesIO()
+        with tarfile.open(fileobj=raw, mode="w") as t:
+            t.add("/bin/busybox", arcname="bin/busybox")
+        r = subprocess.run(["docker", "import", "-", "tiny:1"],
+                           env=self.d.docker_env(self.alice), input=raw.getvalue(),
+                           capture_output=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+
+    # --- the tests, in order ---
+
+    def test_1_mutual_tls(self):
+        st, node = self.agent_get("/v1/node", self.head_certs)
+        self.assertEqual((st, node["ID"]), (200, self.node_id()))
+        self.refused()                                  # no certificate
+        self.refused(os.path.join(self.other, "head"))  # another CA's head
+        # a node's certificate (serverAuth only) is no client
+        self.refused(os.path.join(self.agent_dir, "tls"), "node-cert.pem",
+                     "node-key.pem")
+
+    def test_2_registered(self):
+        self.wait_available(True)
+        n = self.nodes()[0]
+        self.assertEqual(n["ID"], self.node_id())
+        self.assertEqual(n["Hostname"], "cn-test")
+        self.assertEqual(n["Address"], "127.0.0.1:%d" % self.agent_port)
+        self.assertEqual(n["CPUs"], os.cpu_count())
+        self.assertGreater(n["Memory"], 1 << 28)
+        self.assertGreater(n["Disk"], 1 << 28)
+        self.assertEqual((n["Runtime"], n["State"], n["Drained"]),
+                         ("runc", "running", False))
+        self.assertEqual(n["HeartbeatIntervalMs"], 200)
+        info = self.info()
+        self.assertEqual(info["NCPU"], n["CPUs"])
+        self.assertEqual(info["MemTotal"], n["Memory"])
+        self.assertIn(["Nodes", "1"], info["SystemStatus"])
+        self.assertIn(["Nodes available", "1"], info["SystemStatus"])
+        # what the CLI prints of it
+        text = self.d.docker(self.alice, "info").stdout
+        self.assertIn(" Nodes: 1\n", text)
+        self.assertIn(" Nodes available: 1\n", text)
+        out = self.adm("node", "list").stdout
+        self.assertIn("cn-test", out)
+        self.assertIn("available", out)
+
+    def test_3_container_node(self):
+        # the head learns its node from the agent (asked once a second)
+        sdctest.wait_for("head knows its node", lambda: "containers run on node"
+                         in self.d.log("dockerapi"))
+        self.import_image()
+        r = self.d.docker(self.alice, "create", "--name", "c1", "tiny:1",
+                          "/bin/busybox", "true")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        r = self.d.docker(self.alice, "inspect", "--format", "{{json .Node}}", "c1")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        node = json.loads(r.stdout)
+        self.assertEqual((node["ID"], node["Name"], node["IP"]),
+                         (self.node_id(), "cn-test", "127.0.0.1"))
+        # docker-py reads it too
+        c = self.d.dockerpy(self.alice).containers.get("c1")
+        self.assertEqual(c.attrs["Node"]["ID"], self.node_id())
+        rows = json.loads(self.adm("container", "list", "--all", "--json").stdout)
+        self.assertEqual([x["node"] for x in rows], ["cn-test"])
+        self.assertEqual(json.loads(self.adm("node", "inspect", "cn-test").stdout)["ID"],
+                         self.node_id())
+        st, one = self.d.admin("GET", "/nodes/" + self.node_id()[:8])
+        self.assertEqual((st, one["Containers"]), (200, 1))
+        self.d.docker(self.alice, "rm", "-f", "c1")
+
+    def test_4_drain(self):
+        nid = self.node_id()
+        self.adm("node", "drain", nid[:8])
+        self.assertTrue(self.nodes()[0]["Drained"])
+        self.assertIn("drained", self.adm("node", "list").stdout)
+        # the agent's registration again keeps the operator's drain
+        self.d.stop_one("agent")
+        self.start_agent()
+        self.wait_available(True)
+        self.assertTrue(self.nodes()[0]["Drained"])
+        self.adm("node", "undrain", "cn-test")
+        self.assertFalse(self.nodes()[0]["Drained"])
+        r = self.adm("node", "drain", "no-such-node", check=False)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("No such node", r.stderr)
+
+    def test_5_heartbeat(self):
+        self.wait_available(True)
+        pid = self.d.pid("agent")
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            t0 = time.monotonic()
+            self.wait_available(False, timeout=10)
+            # three intervals of 0.2 s, and the head's next look
+            self.assertLess(time.monotonic() - t0, 5)
+            info = self.info()
+            self.assertEqual((info["NCPU"], info["MemTotal"]), (0, 0))
+            self.assertIn(["Nodes available", "0"], info["SystemStatus"])
+            self.assertIn("unavailable", self.adm("node", "list").stdout)
+        finally:
+            os.kill(pid, signal.SIGCONT)
+        self.wait_available(True)
+        # SIGTERM: the node says it stopped, at once
+        self.d.stop_one("agent")
+        n = self.nodes()[0]
+        self.assertEqual((n["State"], n["Available"]), ("stopped", False))
+        # and comes back as the same node
+        self.start_agent()
+        self.wait_available(True)
+        self.assertEqual([x["ID"] for x in self.nodes()], [self.node_id()])
+        self.assertIn("ready: node " + self.node_id(), self.d.log("agent"))
+
+    def test_6_kill_through_agent(self):
+        self.wait_available(True)
+        sdctest.wait_for("head knows its node", lambda: "containers run on node"
+                         in self.d.log("dockerapi"))
+        self.import_image()
+        r = self.d.docker(self.alice, "run", "-d", "--name", "k1", "tiny:1",
+                          "/bin/busybox", "sleep", "300")
+        self.assertEqual(r.returncode, 0, r.stderr + self.d.log("dockerapi")[-2000:])
+        cid = self.d.docker(self.alice, "inspect", "--format", "{{.Id}}",
+                            "k1").stdout.strip()
+        st, one = self.d.admin("GET", "/containers/" + cid)
+        self.assertEqual(st, 200, one)
+        uuid = one["Uuid"]
+        pid = self.d.pid("agent")
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            self.wait_available(False)
+            r = self.d.docker(self.alice, "kill", "k1")
+            self.assertNotEqual(r.returncode, 0)
+            self.assertIn("node unavailable", r.stderr)
+            self.assertEqual(self.d.docker(self.alice, "inspect", "--format",
+                                           "{{.State.Running}}", "k1").stdout.strip(),
+                             "true")
+        finally:
+            os.kill(pid, signal.SIGCONT)
+        self.wait_available(True)
+        r = self.d.docker(self.alice, "kill", "k1")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn("container %s: signal 9" % uuid, self.d.log("agent"))
+        sdctest.wait_for("k1 exited", lambda: self.d.docker(
+            self.alice, "inspect", "--format", "{{.State.ExitCode}}",
+            "k1").stdout.strip() == "137")
+        self.d.docker(self.alice, "rm", "-f", "k1")
+        # docker stop: its signal, then the SIGKILL after the grace time
+        # (init ignores SIGTERM), both through the agent
+        r = self.d.docker(self.alice, "run", "-d", "--name", "k2", "tiny:1",
+                          "/bin/busybox", "sleep", "300")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        cid = r.stdout.strip()
+        uuid = self.d.admin("GET", "/containers/" + cid)[1]["Uuid"]
+        r = self.d.docker(self.alice, "stop", "-t", "1", "k2")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        log = self.d.log("agent")
+        self.assertIn("container %s: signal 15" % uuid, log)
+        self.assertIn("container %s: signal 9" % uuid, log)
+        self.assertEqual(self.d.docker(self.alice, "inspect", "--format",
+                                       "{{.State.ExitCode}}", "k2").stdout.strip(),
+                         "137")
+        self.d.docker(self.alice, "rm", "-f", "k2")
+
+
+def main():
+    unittest.main(verbosity=2)

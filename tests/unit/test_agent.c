@@ -1,0 +1,184 @@
+/*
+ * test_agent.c: the node agent's pieces without the daemon: the nodes
+ * table (registration, heartbeat, the "available" judgement, a drain
+ * that a registration keeps, leaving), the node id kept in the data dir,
+ * and the settings file's refusals.  On SQLite; 37-nodes-postgres runs
+ * the same statements on PostgreSQL through the daemons.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "agent/agent.h"
+#include "fsutil.h"
+#include "store.h"
+
+static char dir[] = "/tmp/test_agent.XXXXXX";
+
+static int
+setup(void **state)
+{
+	return mkdtemp(dir) != NULL ? 0 : -1;
+}
+
+static int
+teardown(void **state)
+{
+	sdc_error_t err = NULL;
+
+	return fs_rmtree(dir, &err);
+}
+
+static struct store *
+open_store(const char *name)
+{
+	struct store *st = NULL;
+	sdc_error_t err = NULL;
+	char path[256];
+
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	assert_int_equal(store_open(&st, path, &err), 0);
+	assert_int_equal(nodes_table_migrate(st, &err), 0);
+	/* twice, as an agent and a head starting on one file do */
+	assert_int_equal(nodes_table_migrate(st, &err), 0);
+	return st;
+}
+
+static void
+test_register_heartbeat(void **state)
+{
+	struct store *st = open_store("n.db");
+	struct node n = {
+		.id = "0b7e2f4c-5b6a-4e8b-9c1d-2e3f4a5b6c7d",
+		.hostname = "cn1", .address = "10.0.0.5:2380", .memory = 1 << 30,
+		.disk = (int64_t)1 << 40, .cpus = 8, .runtime = "runc",
+		.heartbeat_interval_ms = 1000, .last_heartbeat_ms = 100000,
+	};
+	struct node_list l;
+	sdc_error_t err = NULL;
+
+	assert_int_equal(nodes_table_register(st, &n, &err), 0);
+	assert_int_equal(nodes_table_read(st, NULL, 100500, &l, &err), 0);
+	assert_int_equal(l.n, 1);
+	assert_string_equal(l.v[0].hostname, "cn1");
+	assert_string_equal(l.v[0].address, "10.0.0.5:2380");
+	assert_int_equal(l.v[0].cpus, 8);
+	assert_true(l.v[0].disk == (int64_t)1 << 40);
+	assert_string_equal(l.v[0].state, "running");
+	assert_true(l.v[0].available);
+	assert_false(l.v[0].drained);
+	node_list_free(&l);
+	/* three intervals missed: unavailable; a beat brings it back */
+	assert_int_equal(nodes_table_read(st, NULL, 103001, &l, &err), 0);
+	assert_false(l.v[0].available);
+	node_list_free(&l);
+	assert_int_equal(nodes_table_heartbeat(st, n.id, 103000, &err), 0);
+	assert_int_equal(nodes_table_read(st, "cn1", 103001, &l, &err), 0);
+	assert_int_equal(l.n, 1);
+	assert_true(l.v[0].available);
+	node_list_free(&l);
+	/* a prefix of the id finds it, another id does not */
+	assert_int_equal(nodes_table_read(st, "0b7e2f", 103001, &l, &err), 0);
+	assert_int_equal(l.n, 1);
+	node_list_free(&l);
+	assert_int_equal(nodes_table_read(st, "ffff", 103001, &l, &err), 0);
+	assert_int_equal(l.n, 0);
+	node_list_free(&l);
+	/* the operator's drain survives the agent registering again */
+	assert_int_equal(nodes_table_set_drained(st, n.id, true, &err), 0);
+	n.cpus = 16;
+	n.last_heartbeat_ms = 200000;
+	assert_int_equal(nodes_table_register(st, &n, &err), 0);
+	assert_int_equal(nodes_table_read(st, NULL, 200000, &l, &err), 0);
+	assert_true(l.v[0].drained);
+	assert_int_equal(l.v[0].cpus, 16);
+	assert_true(l.v[0].registered_ms == 100000);   /* first seen kept */
+	node_list_free(&l);
+	/* leaving: stopped, unavailable at once */
+	assert_int_equal(nodes_table_leave(st, n.id, &err), 0);
+	assert_int_equal(nodes_table_read(st, NULL, 200000, &l, &err), 0);
+	assert_string_equal(l.v[0].state, "stopped");
+	assert_false(l.v[0].available);
+	node_list_free(&l);
+	/* no such node */
+	assert_int_equal(nodes_table_set_drained(st, "nope", true, &err), -1);
+	assert_int_equal(err->code, 404);
+	sdc_error_release(&err);
+	/* a heartbeat for a row that is gone asks for a registration */
+	assert_int_equal(store_exec(st, "DELETE FROM nodes", &err), 0);
+	assert_int_equal(nodes_table_heartbeat(st, n.id, 200000, &err), 1);
+	store_close(st);
+}
+
+static void
+test_node_id(void **state)
+{
+	char a[37], b[37], path[256];
+	sdc_error_t err = NULL;
+	FILE *f;
+
+	assert_int_equal(agent_node_id(dir, a, &err), 0);
+	assert_int_equal(agent_node_id(dir, b, &err), 0);
+	assert_string_equal(a, b);              /* kept across restarts */
+	snprintf(path, sizeof path, "%s/node-id", dir);
+	assert_non_null(f = fopen(path, "w"));
+	fputs("not-a-uuid\n", f);
+	fclose(f);
+	assert_int_equal(agent_node_id(dir, b, &err), -1);
+	assert_non_null(strstr(sdc_error_msg(err), "holds no node id"));
+	sdc_error_release(&err);
+}
+
+static void
+test_options(void **state)
+{
+	struct agent_options o;
+	sdc_error_t err = NULL;
+	char path[256];
+	FILE *f;
+
+	snprintf(path, sizeof path, "%s/agent.yaml", dir);
+	assert_non_null(f = fopen(path, "w"));
+	fputs("listen: 127.0.0.1:0\nheartbeat_interval: 0.5\nhostname: cn9\n", f);
+	fclose(f);
+	assert_int_equal(agent_options_load(&o, path, &err), 0);
+	assert_int_equal(agent_options_finish(&o, &err), 0);
+	assert_true(o.heartbeat_ms == 500);
+	assert_string_equal(o.hostname, "cn9");
+	assert_non_null(strstr(o.tls_cert, "/tls/node-cert.pem"));
+	assert_int_equal(agent_options_interval(&o, "0", &err), -1);
+	sdc_error_release(&err);
+	assert_int_equal(agent_options_interval(&o, "5s", &err), -1);
+	sdc_error_release(&err);
+	agent_options_free(&o);
+	assert_non_null(f = fopen(path, "w"));
+	fputs("listn: 127.0.0.1:0\n", f);
+	fclose(f);
+	assert_int_equal(agent_options_load(&o, path, &err), -1);
+	assert_non_null(strstr(sdc_error_msg(err), "unknown setting \"listn\""));
+	sdc_error_release(&err);
+	agent_options_free(&o);
+	assert_int_equal(agent_options_load(&o, NULL, &err), 0);
+	agent_options_flag(&o, "listen", "unix:/tmp/x.sock");
+	assert_int_equal(agent_options_finish(&o, &err), -1);
+	assert_non_null(strstr(sdc_error_msg(err), "mutual TLS"));
+	sdc_error_release(&err);
+	agent_options_free(&o);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_register_heartbeat),
+		cmocka_unit_test(test_node_id),
+		cmocka_unit_test(test_options),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
