@@ -6,10 +6,12 @@
  * containers with the node each is on (affinity sees no one else's, so
  * that no tenant learns another's names from where its containers land
  * or from an error).  Both come from placement_candidates(), the one
- * place that knows where nodes are listed: today this machine alone, its
+ * place that knows where nodes are listed: today this machine alone (the
+ * head still runs containers itself), named by its agent's node id when
+ * it has one and out of placement while the operator drains it, its
  * memory and what the running containers take as capacity.c counts them
- * (disk and CPUs are not known here, so not checked); in a data center
- * the store's nodes table gives the same arrays.  The policy is the
+ * (disk and CPUs are not known here, so not checked).  Once creates go
+ * through agents, nodes_list_available() gives the same arrays.  The policy is the
  * PLACEMENT_POLICY tunable, read at each create.
  */
 #include <stdlib.h>
@@ -19,6 +21,7 @@
 #include "containers.h"
 #include "jsonutil.h"
 #include "log.h"
+#include "nodes.h"
 #include "placement.h"
 #include "xalloc.h"
 
@@ -48,12 +51,15 @@ placement_candidates(struct dockerapi *d, const char *account,
 	size_t count = 0;
 
 	memset(in, 0, sizeof *in);
-	if (gethostname(in->host, sizeof in->host - 1) != 0 ||
+	if (nodes_local_id(d) != NULL)
+		snprintf(in->host, sizeof in->host, "%s", nodes_local_id(d));
+	else if (gethostname(in->host, sizeof in->host - 1) != 0 ||
 	    in->host[0] == '\0')
 		snprintf(in->host, sizeof in->host, "local");
 	in->nodes = n = xcalloc(1, sizeof *n);
 	in->nnodes = 1;
 	n->id = in->host;
+	n->unavailable = nodes_local_drained(d);
 	n->memory_mib = capacity_node_mib();
 	n->memory_used_mib = capacity_used_mib(d, NULL);
 	for (c = cs != NULL ? cs->list : NULL; c != NULL; c = c->next)

@@ -83,6 +83,25 @@ nodes_local_id(struct dockerapi *d)
 	    d->nodes->local : NULL;
 }
 
+bool
+nodes_local_drained(struct dockerapi *d)
+{
+	struct node_list l;
+	sdc_error_t err = NULL;
+	bool drained;
+
+	if (nodes_local_id(d) == NULL)
+		return false;
+	if (nodes_read(d, nodes_local_id(d), &l, &err) < 0) {
+		log_warn("nodes: %s", sdc_error_msg(err));
+		sdc_error_release(&err);
+		return false;
+	}
+	drained = l.n == 1 && l.v[0].drained;
+	node_list_free(&l);
+	return drained;
+}
+
 void
 nodes_totals(struct dockerapi *d, struct nodes_totals *t)
 {

@@ -30,6 +30,10 @@ int nodes_list_available(struct dockerapi *d, struct node_list *out,
  * while there is none (no agent_url, or it has not answered yet). */
 const char *nodes_local_id(struct dockerapi *d);
 
+/* Whether the operator drained the local node: placement then has no
+ * node for a new container (a read of its row; false without a node). */
+bool nodes_local_drained(struct dockerapi *d);
+
 /* docker info: the available nodes' CPUs and memory added up, and the
  * counts of nodes; 0 nodes when none ever registered. */
 struct nodes_totals {

@@ -224,6 +224,12 @@ class NodesTest(unittest.TestCase):
         self.adm("node", "drain", nid[:8])
         self.assertTrue(self.nodes()[0]["Drained"])
         self.assertIn("drained", self.adm("node", "list").stdout)
+        # placement has no node while the only one is drained
+        r = self.d.docker(self.alice, "create", "--name", "c2", "tiny:1",
+                          "/bin/busybox", "true")
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("No compute resources available", r.stderr)
+        self.assertNotIn("c2", self.d.docker(self.alice, "ps", "-a").stdout)
         # the agent's registration again keeps the operator's drain
         self.d.stop_one("agent")
         self.start_agent()
@@ -231,6 +237,10 @@ class NodesTest(unittest.TestCase):
         self.assertTrue(self.nodes()[0]["Drained"])
         self.adm("node", "undrain", "cn-test")
         self.assertFalse(self.nodes()[0]["Drained"])
+        r = self.d.docker(self.alice, "create", "--name", "c2", "tiny:1",
+                          "/bin/busybox", "true")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.d.docker(self.alice, "rm", "-f", "c2")
         r = self.adm("node", "drain", "no-such-node", check=False)
         self.assertNotEqual(r.returncode, 0)
         self.assertIn("No such node", r.stderr)
