@@ -343,13 +343,13 @@ inspect_state(const struct ctr *c)
 /* Keys dockerd always writes that a create request may leave out, with
  * dockerd's values, on a copy: the stored HostConfig stays as it came. */
 static void
-inspect_docker_defaults(json_t *j)
+inspect_docker_defaults(json_t *j, const char *runtime)
 {
 	json_t *hc = json_copy(json_object_get(j, "HostConfig"));
 
 	if (hc != NULL) {
 		if (*json_str(hc, "Runtime", "") == '\0')
-			json_object_set_new(hc, "Runtime", json_string("runc"));
+			json_object_set_new(hc, "Runtime", json_string(runtime));
 		json_object_set_new(j, "HostConfig", hc);
 	}
 	if (json_object_get(json_object_get(j, "NetworkSettings"), "SandboxKey") == NULL)
@@ -389,7 +389,7 @@ ctr_inspect_json(struct containers *cs, const struct ctr *c, int minor)
 	if (json_object_get(c->extra, "Mounts") == NULL)
 		json_object_set_new(j, "Mounts", json_array());
 	json_object_set_new(j, "Name", json_sprintf("/%s", c->name));
-	inspect_docker_defaults(j);
+	inspect_docker_defaults(j, c->cs->runtime_name);
 	json_object_set_new(j, "HostnamePath", json_sprintf("%s/hostname", dir));
 	json_object_set_new(j, "HostsPath", json_sprintf("%s/hosts", dir));
 	json_object_set_new(j, "ResolvConfPath", json_sprintf("%s/resolv.conf",

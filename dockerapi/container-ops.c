@@ -99,51 +99,76 @@ ops_started_state(struct containers *cs, struct ctr *c,
 	clock_gettime(CLOCK_REALTIME, &c->st.started_at);
 }
 
-static int ops_start_with(struct containers *cs, struct ctr *c,
-    const struct rt_start_opts *o, sdc_error_t *err);
-
-int
-ctr_start_one(struct containers *cs, struct ctr *c, sdc_error_t *err)
-{
-	struct rt_start_opts opts = { .attach = true };
-	struct logconfig lc;
+/* A start's options and result, built on the loop, run off it. */
+struct ops_start {
+	struct containers *cs;
+	char uuid[37];
+	struct rt_start_opts opts;
 	struct strvec ship;
-	int rc;
+	struct rt_started s;
+	bool restart;			/* POST restart: a "restart" event */
+};
 
-	logconfig_of(c, &lc);
-	opts.no_log = lc.no_log;
-	opts.log_max_size = logconfig_max_size(cs->d, &lc);
-	opts.log_max_file = lc.max_file;
-	opts.log_budget = lc.no_log ? 0 : logconfig_budget(cs->d, c);
-	/* a log server: its address judged again now (logship.c) */
-	if (logship_args(cs->d, c, &ship, err) < 0)
-		return -1;
-	opts.log_args = ship.v;
-	rc = ops_start_with(cs, c, &opts, err);
-	strvec_clear(&ship);
-	return rc;
+static void
+ops_start_free(struct ops_start *o)
+{
+	strvec_clear(&o->ship);
+	free(o);
 }
 
-static int
-ops_start_with(struct containers *cs, struct ctr *c,
-    const struct rt_start_opts *o, sdc_error_t *err)
+/* What comes before the runtime: the log's options, capacity, networks. */
+static struct ops_start *
+ops_start_pre(struct containers *cs, struct ctr *c, sdc_error_t *err)
 {
-	struct rt_started s;
+	struct ops_start *o = xcalloc(1, sizeof *o);
+	struct logconfig lc;
 
+	o->cs = cs;
+	snprintf(o->uuid, sizeof o->uuid, "%s", c->uuid);
+	o->opts.attach = true;
+	logconfig_of(c, &lc);
+	o->opts.no_log = lc.no_log;
+	o->opts.log_max_size = logconfig_max_size(cs->d, &lc);
+	o->opts.log_max_file = lc.max_file;
+	o->opts.log_budget = lc.no_log ? 0 : logconfig_budget(cs->d, c);
+	/* a log server: its address judged again now (logship.c) */
+	if (logship_args(cs->d, c, &o->ship, err) < 0) {
+		free(o);
+		return NULL;
+	}
+	o->opts.log_args = o->ship.v;
 	if (capacity_check(cs->d, json_int(c->host_config, "Memory", 0) /
-	    (1024 * 1024), c, err) < 0)
-		return -1;
+	    (1024 * 1024), c, err) < 0) {
+		ops_start_free(o);
+		return NULL;
+	}
 	restart_cancel(c);
-	if (ctrnet_start(cs, c, err) < 0)
-		return -1;
-	if (rt_start(&cs->rt, c->uuid, o, &s, err) < 0) {
+	if (ctrnet_start(cs, c, err) < 0) {
+		ops_start_free(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* What comes after the runtime answered rc: the container's networks
+ * attached, its watcher, the events; undone on failure.  A runtime that
+ * timed out answers 504. */
+static int
+ops_start_post(struct containers *cs, struct ctr *c, struct ops_start *o,
+    int rc, sdc_error_t *err)
+{
+	struct rt_started *s = &o->s;
+
+	if (rc < 0) {
 		ctrnet_stop(cs, c);
 		ctr_rt_error(cs, c, err);
 		if (*err != NULL && (*err)->code == 0)
-			(*err)->code = 400;
+			(*err)->code = (*err)->errnum == ETIMEDOUT ||
+			    strstr((*err)->msg, "did not answer within") != NULL ?
+			    504 : 400;
 		return -1;
 	}
-	if (ctrnet_started(cs, c, s.pid, err) < 0 && (*err)->errnum == ENOENT) {
+	if (ctrnet_started(cs, c, s->pid, err) < 0 && (*err)->errnum == ENOENT) {
 		/* it ran and exited already: nothing left to attach */
 		sdc_error_release(err);
 		ctrnet_stop(cs, c);
@@ -155,18 +180,32 @@ ops_start_with(struct containers *cs, struct ctr *c,
 		    sdc_error_msg(*err));
 		rt_kill(&cs->rt, c->uuid, SIGKILL, &ignored);
 		sdc_error_release(&ignored);
-		if (s.attach_fd >= 0)
-			close(s.attach_fd);
+		if (s->attach_fd >= 0)
+			close(s->attach_fd);
 		ctrnet_stop(cs, c);
 		return -1;
 	}
-	ops_started_state(cs, c, &s);
+	ops_started_state(cs, c, s);
 	c->stopping = false;
-	watch_start(cs, c, s.attach_fd, c->attachers == NULL &&
+	watch_start(cs, c, s->attach_fd, c->attachers == NULL &&
 	    c->run_out == NULL);
 	attach_started(c);
 	events_container(cs, c, "start", NULL);
 	return 0;
+}
+
+int
+ctr_start_one(struct containers *cs, struct ctr *c, sdc_error_t *err)
+{
+	struct ops_start *o;
+	int rc;
+
+	if ((o = ops_start_pre(cs, c, err)) == NULL)
+		return -1;
+	rc = rt_start(&cs->rt, c->uuid, &o->opts, &o->s, err);
+	rc = ops_start_post(cs, c, o, rc, err);
+	ops_start_free(o);
+	return rc;
 }
 
 /* As dockerd does: an AutoRemove container whose start failed is removed
@@ -189,25 +228,88 @@ ops_start_failed(struct containers *cs, struct ctr *c)
 
 /* A start the user asked for, not the policy's. */
 static int
-ops_user_start(struct containers *cs, struct ctr *c, sdc_error_t *err)
+ops_user_check(struct containers *cs, struct ctr *c, sdc_error_t *err)
 {
 	/* QUOTA_VOLUME_BYTES: no start with volumes over it (volumes.c) */
 	if (json_array_size(json_object_get(c->extra, "Mounts")) > 0 &&
 	    volumes_quota_check(cs->d, c->account, err) < 0)
 		return -1;
-	if (ctr_start_one(cs, c, err) < 0)
+	return 0;
+}
+
+static int
+ops_user_start(struct containers *cs, struct ctr *c, sdc_error_t *err)
+{
+	if (ops_user_check(cs, c, err) < 0 || ctr_start_one(cs, c, err) < 0)
 		return -1;
 	restart_user_started(cs, c);
 	return 0;
+}
+
+static int
+ops_start_fn(void *arg, sdc_error_t *err)
+{
+	struct ops_start *o = arg;
+
+	return rt_start(&o->cs->rt, o->uuid, &o->opts, &o->s, err);
+}
+
+static void
+ops_start_done(struct ctr *c, void *arg, struct http_request *req, int rc,
+    sdc_error_t *err)
+{
+	struct ops_start *o = arg;
+	struct containers *cs = o->cs;
+
+	if (c == NULL) {
+		if (rc == 0 && o->s.attach_fd >= 0)
+			close(o->s.attach_fd);
+		ops_start_free(o);
+		return;
+	}
+	if (ops_start_post(cs, c, o, rc, err) < 0) {
+		ops_start_failed(cs, c);
+		if (req != NULL)
+			api_error_from(req, err);
+	} else {
+		restart_user_started(cs, c);
+		if (o->restart)
+			events_container(cs, c, "restart", NULL);
+		if (req != NULL)
+			http_reply(req, 204, NULL, NULL, 0);
+	}
+	ops_start_free(o);
+}
+
+/* The user's start, its runtime part off the loop; answered when done. */
+static int
+ops_user_start_async(struct http_request *req, struct ctr *c, bool restart)
+{
+	struct containers *cs = c->cs;
+	struct ops_start *o;
+	sdc_error_t err = NULL;
+
+	if (ops_user_check(cs, c, &err) < 0 ||
+	    (o = ops_start_pre(cs, c, &err)) == NULL) {
+		ops_start_failed(cs, c);
+		return api_error_from(req, &err);
+	}
+	o->restart = restart;
+	if (ctr_call(req, c, "start", ops_start_fn, ops_start_done, o,
+	    &err) < 0) {
+		ctrnet_stop(cs, c);
+		ops_start_free(o);
+		return api_error_from(req, &err);
+	}
+	return HTTP_ASYNC;
 }
 
 int
 ctr_start(struct http_request *req, void *arg)
 {
 	struct ctr *c = ctr_lookup(req, arg);
-	sdc_error_t err = NULL;
 
-	if (c == NULL)
+	if (c == NULL || ctr_busy(req, c))
 		return HTTP_DONE;
 	if (c->st.status == RT_PAUSED)
 		return api_error(req, 409, "cannot start a paused container, try "
@@ -217,11 +319,7 @@ ctr_start(struct http_request *req, void *arg)
 	if (c->removing)
 		return api_error(req, 409, "container %s is marked for removal "
 		    "and cannot be started", c->id);
-	if (ops_user_start(ctrs(arg), c, &err) < 0) {
-		ops_start_failed(ctrs(arg), c);
-		return api_error_from(req, &err);
-	}
-	return http_reply(req, 204, NULL, NULL, 0);
+	return ops_user_start_async(req, c, false);
 }
 
 /* --- stop and restart --- */
@@ -314,7 +412,7 @@ ctr_stop(struct http_request *req, void *arg)
 {
 	struct ctr *c = ctr_lookup(req, arg);
 
-	if (c == NULL)
+	if (c == NULL || ctr_busy(req, c))
 		return HTTP_DONE;
 	if (restart_user_stopped(ctrs(arg), c))
 		return http_reply(req, 204, NULL, NULL, 0);
@@ -327,18 +425,12 @@ int
 ctr_restart(struct http_request *req, void *arg)
 {
 	struct ctr *c = ctr_lookup(req, arg);
-	sdc_error_t err = NULL;
 
-	if (c == NULL)
+	if (c == NULL || ctr_busy(req, c))
 		return HTTP_DONE;
 	if (ctr_running(c))
 		return ops_stop_begin(req, c, true);
-	if (ops_user_start(ctrs(arg), c, &err) < 0) {
-		ops_start_failed(ctrs(arg), c);
-		return api_error_from(req, &err);
-	}
-	events_container(ctrs(arg), c, "restart", NULL);
-	return http_reply(req, 204, NULL, NULL, 0);
+	return ops_user_start_async(req, c, true);
 }
 
 void
@@ -388,7 +480,7 @@ ctr_kill(struct http_request *req, void *arg)
 	char sigtext[16];
 	int sig = SIGKILL;
 
-	if (c == NULL)
+	if (c == NULL || ctr_busy(req, c))
 		return HTTP_DONE;
 	if (name != NULL && *name != '\0' && (sig = signal_parse(name)) < 0)
 		return api_error(req, 400, "Invalid signal: %s", name);
@@ -422,61 +514,141 @@ ctr_kill(struct http_request *req, void *arg)
 	return http_reply(req, 204, NULL, NULL, 0);
 }
 
+/* pause and unpause: runc off the loop, the state changed once it
+ * answered. */
+struct ops_call {
+	struct containers *cs;
+	char uuid[37];
+	bool pause;
+};
+
+static int
+ops_pause_fn(void *arg, sdc_error_t *err)
+{
+	struct ops_call *o = arg;
+
+	return o->pause ? rt_pause(&o->cs->rt, o->uuid, err) :
+	    rt_resume(&o->cs->rt, o->uuid, err);
+}
+
+static void
+ops_pause_done(struct ctr *c, void *arg, struct http_request *req, int rc,
+    sdc_error_t *err)
+{
+	struct ops_call *o = arg;
+
+	if (c != NULL && rc < 0) {
+		ctr_rt_error(o->cs, c, err);
+		if ((*err)->errnum == ETIMEDOUT && (*err)->code == 0)
+			(*err)->code = 504;
+		if (req != NULL)
+			api_error_from(req, err);
+	} else if (c != NULL) {
+		c->st.status = o->pause ? RT_PAUSED : RT_RUNNING;
+		events_container(o->cs, c, o->pause ? "pause" : "unpause", NULL);
+		if (req != NULL)
+			http_reply(req, 204, NULL, NULL, 0);
+	}
+	free(o);
+}
+
+static int
+ops_pause_start(struct http_request *req, struct ctr *c, bool pause)
+{
+	struct ops_call *o = xcalloc(1, sizeof *o);
+	sdc_error_t err = NULL;
+
+	o->cs = c->cs;
+	o->pause = pause;
+	snprintf(o->uuid, sizeof o->uuid, "%s", c->uuid);
+	if (ctr_call(req, c, pause ? "pause" : "unpause", ops_pause_fn,
+	    ops_pause_done, o, &err) < 0) {
+		free(o);
+		return api_error_from(req, &err);
+	}
+	return HTTP_ASYNC;
+}
+
 int
 ctr_pause(struct http_request *req, void *arg)
 {
 	struct ctr *c = ctr_lookup(req, arg);
-	sdc_error_t err = NULL;
 
-	if (c == NULL)
+	if (c == NULL || ctr_busy(req, c))
 		return HTTP_DONE;
 	if (!ctr_running(c))
 		return ops_not_running(req, c);
 	if (c->st.status == RT_PAUSED)
 		return api_error(req, 409, "Container %s is already paused", c->id);
-	if (rt_pause(&ctrs(arg)->rt, c->uuid, &err) < 0) {
-		ctr_rt_error(ctrs(arg), c, &err);
-		return api_error_from(req, &err);
-	}
-	c->st.status = RT_PAUSED;
-	events_container(ctrs(arg), c, "pause", NULL);
-	return http_reply(req, 204, NULL, NULL, 0);
+	return ops_pause_start(req, c, true);
 }
 
 int
 ctr_unpause(struct http_request *req, void *arg)
 {
 	struct ctr *c = ctr_lookup(req, arg);
-	sdc_error_t err = NULL;
 
-	if (c == NULL)
+	if (c == NULL || ctr_busy(req, c))
 		return HTTP_DONE;
 	if (c->st.status != RT_PAUSED)
 		return api_error(req, 409, "Container %s is not paused", c->id);
-	if (rt_resume(&ctrs(arg)->rt, c->uuid, &err) < 0) {
-		ctr_rt_error(ctrs(arg), c, &err);
-		return api_error_from(req, &err);
-	}
-	c->st.status = RT_RUNNING;
-	events_container(ctrs(arg), c, "unpause", NULL);
-	return http_reply(req, 204, NULL, NULL, 0);
+	return ops_pause_start(req, c, false);
 }
 
 /* --- rm, rename --- */
+
+struct ops_rm {
+	struct containers *cs;
+	char uuid[37];
+	bool force;
+};
+
+static int
+ops_rm_fn(void *arg, sdc_error_t *err)
+{
+	struct ops_rm *o = arg;
+
+	return rt_delete(&o->cs->rt, o->uuid, o->force, err);
+}
+
+static void
+ops_rm_done(struct ctr *c, void *arg, struct http_request *req, int rc,
+    sdc_error_t *err)
+{
+	struct ops_rm *o = arg;
+
+	if (c != NULL && ctr_remove_end(o->cs, c, rc, err) < 0) {
+		if ((*err)->errnum == ETIMEDOUT && (*err)->code == 0)
+			(*err)->code = 504;
+		if (req != NULL)
+			api_error_from(req, err);
+	} else if (req != NULL)
+		http_reply(req, 204, NULL, NULL, 0);
+	free(o);
+}
 
 int
 ctr_delete(struct http_request *req, void *arg)
 {
 	struct ctr *c = ctr_lookup(req, arg);
+	struct ops_rm *o;
 	sdc_error_t err = NULL;
 
-	if (c == NULL)
+	if (c == NULL || ctr_busy(req, c))
 		return HTTP_DONE;
 	c->remove_volumes = http_query_bool(req, "v", false);
-	if (ctr_remove(ctrs(arg), c, http_query_bool(req, "force", false),
-	    &err) < 0)
+	o = xcalloc(1, sizeof *o);
+	o->cs = ctrs(arg);
+	o->force = http_query_bool(req, "force", false);
+	snprintf(o->uuid, sizeof o->uuid, "%s", c->uuid);
+	if (ctr_remove_begin(o->cs, c, o->force, &err) < 0 ||
+	    ctr_call(req, c, "rm", ops_rm_fn, ops_rm_done, o, &err) < 0) {
+		if (c->removing)
+			ctr_remove_end(o->cs, c, -1, &err);
+		free(o);
 		return api_error_from(req, &err);
-	return http_reply(req, 204, NULL, NULL, 0);
+	}
+	return HTTP_ASYNC;
 }
 
 /* POST /containers/prune: the account's stopped containers, filtered by

@@ -79,6 +79,11 @@ struct ctr {
 	void (*run_out)(void *arg, int stream, const char *data, size_t len);
 	void (*run_end)(void *arg);
 	void *run_arg;
+	/* A runtime call under way off the loop (container-rtcall.c): its
+	 * name ("pause"), and whether the container was removed meanwhile
+	 * (then freed when the call ends). */
+	const char *busy;
+	bool gone;
 };
 
 struct containers {
@@ -89,6 +94,10 @@ struct containers {
 	struct ctr *list;		/* newest first */
 	struct exec_inst *execs;
 	struct events *events;
+	/* oci-runtime.c: OCI_RUNTIME, its binary and state folder */
+	const char *runtime_name;	/* "runc" or "crun" */
+	char *runtime_path;
+	char *runtime_root;
 };
 
 /* containers.c */
@@ -114,6 +123,11 @@ int64_t list_size_rw(const struct containers *cs, const struct ctr *c);
 /* Remove the folder and the row; events and waiters are told. */
 int ctr_remove(struct containers *cs, struct ctr *c, bool force,
     sdc_error_t *err);
+/* ctr_remove in two, for rt_delete to run off the loop between them. */
+int ctr_remove_begin(struct containers *cs, struct ctr *c, bool force,
+    sdc_error_t *err);
+int ctr_remove_end(struct containers *cs, struct ctr *c, int rc,
+    sdc_error_t *err);
 void ctr_free(struct ctr *c);
 /* An error of the runtime for container c, made fit for its tenant: the
  * whole text logged for the operator, host paths rewritten out of the
@@ -134,6 +148,23 @@ json_t *ctr_labels(const struct ctr *c);
 /* A filter's values as an array (new reference, NULL if absent), from
  * either of Docker's encodings: {"k": ["v"]} or {"k": {"v": true}}. */
 json_t *ctr_filter_values(const json_t *filters, const char *key);
+
+/* container-rtcall.c: a runtime call for one container off the loop
+ * (rtcall.h).  While it runs the container is busy: the routes that
+ * would run the runtime on it answer 409 (ctr_busy).  done runs on the
+ * loop with c, or with c NULL when the container was removed meanwhile
+ * (the request, if any, was then answered); done owns arg. */
+typedef void ctr_call_done_fn(struct ctr *c, void *arg,
+    struct http_request *req, int rc, sdc_error_t *err);
+int ctr_call(struct http_request *req, struct ctr *c, const char *what,
+    int (*fn)(void *arg, sdc_error_t *err), ctr_call_done_fn *done,
+    void *arg, sdc_error_t *err);
+/* True, having answered 409, when c has a runtime call under way. */
+bool ctr_busy(struct http_request *req, const struct ctr *c);
+
+/* oci-runtime.c: the OCI runtime from OCI_RUNTIME, probed at start. */
+int oci_runtime_init(struct containers *cs, sdc_error_t *err);
+void oci_runtime_free(struct containers *cs);
 
 /* container-create.c */
 int ctr_create(struct http_request *req, void *arg);
