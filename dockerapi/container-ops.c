@@ -107,6 +107,7 @@ struct ops_start {
 	struct strvec ship;
 	struct rt_started s;
 	bool restart;			/* POST restart: a "restart" event */
+	bool policy;			/* the restart policy's: no client */
 };
 
 static void
@@ -238,15 +239,6 @@ ops_user_check(struct containers *cs, struct ctr *c, sdc_error_t *err)
 }
 
 static int
-ops_user_start(struct containers *cs, struct ctr *c, sdc_error_t *err)
-{
-	if (ops_user_check(cs, c, err) < 0 || ctr_start_one(cs, c, err) < 0)
-		return -1;
-	restart_user_started(cs, c);
-	return 0;
-}
-
-static int
 ops_start_fn(void *arg, sdc_error_t *err)
 {
 	struct ops_start *o = arg;
@@ -267,7 +259,12 @@ ops_start_done(struct ctr *c, void *arg, struct http_request *req, int rc,
 		ops_start_free(o);
 		return;
 	}
-	if (ops_start_post(cs, c, o, rc, err) < 0) {
+	if (o->policy) {
+		c->restart_count++;
+		if (ops_start_post(cs, c, o, rc, err) < 0)
+			log_warn("container %s: restart (policy): %s", c->id,
+			    sdc_error_msg(*err));
+	} else if (ops_start_post(cs, c, o, rc, err) < 0) {
 		ops_start_failed(cs, c);
 		if (req != NULL)
 			api_error_from(req, err);
@@ -281,17 +278,24 @@ ops_start_done(struct ctr *c, void *arg, struct http_request *req, int rc,
 	ops_start_free(o);
 }
 
-/* The user's start, its runtime part off the loop; answered when done. */
+/* The user's start, its runtime part off the loop; answered when done.
+ * in_exit: called from the exit's handling, which goes on using c, so a
+ * failure here never removes it (AutoRemove). */
 static int
-ops_user_start_async(struct http_request *req, struct ctr *c, bool restart)
+ops_user_start_async(struct http_request *req, struct ctr *c, bool restart,
+    bool in_exit)
 {
 	struct containers *cs = c->cs;
 	struct ops_start *o;
 	sdc_error_t err = NULL;
 
+	if (c->busy != NULL)
+		return api_error(req, 409, "Container %s is busy: its %s "
+		    "is under way", c->id, c->busy);
 	if (ops_user_check(cs, c, &err) < 0 ||
 	    (o = ops_start_pre(cs, c, &err)) == NULL) {
-		ops_start_failed(cs, c);
+		if (!in_exit)
+			ops_start_failed(cs, c);
 		return api_error_from(req, &err);
 	}
 	o->restart = restart;
@@ -305,12 +309,34 @@ ops_user_start_async(struct http_request *req, struct ctr *c, bool restart)
 }
 
 int
+ctr_start_policy(struct containers *cs, struct ctr *c, sdc_error_t *err)
+{
+	struct ops_start *o;
+
+	if (c->busy != NULL)
+		return sdc_make_error_code(err, 409, "its %s is under way",
+		    c->busy);
+	if ((o = ops_start_pre(cs, c, err)) == NULL)
+		return -1;
+	o->policy = true;
+	if (ctr_call(NULL, c, "start", ops_start_fn, ops_start_done, o,
+	    err) < 0) {
+		ctrnet_stop(cs, c);
+		ops_start_free(o);
+		return -1;
+	}
+	return 0;
+}
+
+int
 ctr_start(struct http_request *req, void *arg)
 {
 	struct ctr *c = ctr_lookup(req, arg);
 
-	if (c == NULL || ctr_busy(req, c))
+	if (c == NULL)
 		return HTTP_DONE;
+	if (ctr_busy(req, c, ctr_start, arg))
+		return HTTP_ASYNC;
 	if (c->st.status == RT_PAUSED)
 		return api_error(req, 409, "cannot start a paused container, try "
 		    "unpause instead");
@@ -319,7 +345,7 @@ ctr_start(struct http_request *req, void *arg)
 	if (c->removing)
 		return api_error(req, 409, "container %s is marked for removal "
 		    "and cannot be started", c->id);
-	return ops_user_start_async(req, c, false);
+	return ops_user_start_async(req, c, false, false);
 }
 
 /* --- stop and restart --- */
@@ -412,8 +438,10 @@ ctr_stop(struct http_request *req, void *arg)
 {
 	struct ctr *c = ctr_lookup(req, arg);
 
-	if (c == NULL || ctr_busy(req, c))
+	if (c == NULL)
 		return HTTP_DONE;
+	if (ctr_busy(req, c, ctr_stop, arg))
+		return HTTP_ASYNC;
 	if (restart_user_stopped(ctrs(arg), c))
 		return http_reply(req, 204, NULL, NULL, 0);
 	if (!ctr_running(c))
@@ -426,18 +454,19 @@ ctr_restart(struct http_request *req, void *arg)
 {
 	struct ctr *c = ctr_lookup(req, arg);
 
-	if (c == NULL || ctr_busy(req, c))
+	if (c == NULL)
 		return HTTP_DONE;
+	if (ctr_busy(req, c, ctr_restart, arg))
+		return HTTP_ASYNC;
 	if (ctr_running(c))
 		return ops_stop_begin(req, c, true);
-	return ops_user_start_async(req, c, true);
+	return ops_user_start_async(req, c, true, false);
 }
 
 void
 ops_exited(struct containers *cs, struct ctr *c)
 {
 	struct ctr_stopper *s = c->stoppers, *next;
-	sdc_error_t err = NULL;
 	bool restart = false, any = s != NULL;
 
 	if (c->stop_timer != NULL) {
@@ -452,20 +481,17 @@ ops_exited(struct containers *cs, struct ctr *c)
 	}
 	if (any)
 		events_container(cs, c, "stop", NULL);
-	if (restart && !c->removing) {
-		if (ops_user_start(cs, c, &err) == 0)
-			events_container(cs, c, "restart", NULL);
-	}
 	for (; s != NULL; s = next) {
 		next = s->next;
 		http_on_close(s->req, NULL, NULL);
-		if (err != NULL && s->restart)
-			api_error(s->req, 500, "%s", sdc_error_msg(err));
-		else
+		if (restart && s->restart && !c->removing) {
+			/* the start, off the loop, answers this one */
+			restart = false;
+			(void)ops_user_start_async(s->req, c, true, true);
+		} else
 			http_reply(s->req, 204, NULL, NULL, 0);
 		free(s);
 	}
-	sdc_error_release(&err);
 }
 
 /* --- kill, pause --- */
@@ -480,8 +506,10 @@ ctr_kill(struct http_request *req, void *arg)
 	char sigtext[16];
 	int sig = SIGKILL;
 
-	if (c == NULL || ctr_busy(req, c))
+	if (c == NULL)
 		return HTTP_DONE;
+	if (ctr_busy(req, c, ctr_kill, arg))
+		return HTTP_ASYNC;
 	if (name != NULL && *name != '\0' && (sig = signal_parse(name)) < 0)
 		return api_error(req, 400, "Invalid signal: %s", name);
 	if (!ctr_running(c) && !ctr_restarting(c))
@@ -574,8 +602,10 @@ ctr_pause(struct http_request *req, void *arg)
 {
 	struct ctr *c = ctr_lookup(req, arg);
 
-	if (c == NULL || ctr_busy(req, c))
+	if (c == NULL)
 		return HTTP_DONE;
+	if (ctr_busy(req, c, ctr_pause, arg))
+		return HTTP_ASYNC;
 	if (!ctr_running(c))
 		return ops_not_running(req, c);
 	if (c->st.status == RT_PAUSED)
@@ -588,8 +618,10 @@ ctr_unpause(struct http_request *req, void *arg)
 {
 	struct ctr *c = ctr_lookup(req, arg);
 
-	if (c == NULL || ctr_busy(req, c))
+	if (c == NULL)
 		return HTTP_DONE;
+	if (ctr_busy(req, c, ctr_unpause, arg))
+		return HTTP_ASYNC;
 	if (c->st.status != RT_PAUSED)
 		return api_error(req, 409, "Container %s is not paused", c->id);
 	return ops_pause_start(req, c, false);
@@ -634,8 +666,10 @@ ctr_delete(struct http_request *req, void *arg)
 	struct ops_rm *o;
 	sdc_error_t err = NULL;
 
-	if (c == NULL || ctr_busy(req, c))
+	if (c == NULL)
 		return HTTP_DONE;
+	if (ctr_busy(req, c, ctr_delete, arg))
+		return HTTP_ASYNC;
 	c->remove_volumes = http_query_bool(req, "v", false);
 	o = xcalloc(1, sizeof *o);
 	o->cs = ctrs(arg);

@@ -518,8 +518,10 @@ ctr_update(struct http_request *req, void *arg)
 	sdc_error_t err = NULL;
 	json_t *body;
 
-	if (c == NULL || ctr_busy(req, c))
+	if (c == NULL)
 		return HTTP_DONE;
+	if (ctr_busy(req, c, ctr_update, arg))
+		return HTTP_ASYNC;
 	if ((body = http_body_json(req, &err)) == NULL)
 		return api_error_from(req, &err);
 	if (!json_is_object(body)) {

@@ -35,6 +35,7 @@ struct bufferevent;
 struct buf;
 struct ctr_attach;
 struct ctr_waiter;
+struct ctr_deferred;
 struct ctr_stopper;
 struct logs_follow;
 struct exec_inst;
@@ -84,6 +85,7 @@ struct ctr {
 	 * (then freed when the call ends). */
 	const char *busy;
 	bool gone;
+	struct ctr_deferred *deferred;	/* requests waiting for it, in order */
 };
 
 struct containers {
@@ -151,7 +153,7 @@ json_t *ctr_filter_values(const json_t *filters, const char *key);
 
 /* container-rtcall.c: a runtime call for one container off the loop
  * (rtcall.h).  While it runs the container is busy: the routes that
- * would run the runtime on it answer 409 (ctr_busy).  done runs on the
+ * would run the runtime on it wait for its end (ctr_busy).  done runs on the
  * loop with c, or with c NULL when the container was removed meanwhile
  * (the request, if any, was then answered); done owns arg. */
 typedef void ctr_call_done_fn(struct ctr *c, void *arg,
@@ -159,8 +161,12 @@ typedef void ctr_call_done_fn(struct ctr *c, void *arg,
 int ctr_call(struct http_request *req, struct ctr *c, const char *what,
     int (*fn)(void *arg, sdc_error_t *err), ctr_call_done_fn *done,
     void *arg, sdc_error_t *err);
-/* True, having answered 409, when c has a runtime call under way. */
-bool ctr_busy(struct http_request *req, const struct ctr *c);
+/* True when c has a runtime call under way: req then waits for its end
+ * and handler(req, arg), the route's own, runs again (it finds the
+ * container as the call left it); a request whose container was removed
+ * meanwhile is answered 404. */
+bool ctr_busy(struct http_request *req, struct ctr *c,
+    int (*handler)(struct http_request *req, void *arg), void *arg);
 
 /* oci-runtime.c: the OCI runtime from OCI_RUNTIME, probed at start. */
 int oci_runtime_init(struct containers *cs, sdc_error_t *err);
@@ -319,6 +325,9 @@ bool attach_backlogged(const struct ctr *c);
 
 /* container-ops.c */
 int ctr_start(struct http_request *req, void *arg);
+/* The restart policy's start: the runtime off the loop, a failure
+ * logged when it answers; -1 when it could not begin. */
+int ctr_start_policy(struct containers *cs, struct ctr *c, sdc_error_t *err);
 int ctr_start_one(struct containers *cs, struct ctr *c, sdc_error_t *err);
 int ctr_stop(struct http_request *req, void *arg);
 int ctr_restart(struct http_request *req, void *arg);
@@ -367,8 +376,19 @@ void restart_at_daemon_start(struct containers *cs);
 
 /* container-list.c */
 int ctr_list(struct http_request *req, void *arg);
-/* Every container of the account as ps -a -s lists it (system df). */
-json_t *list_account_json(struct containers *cs, const char *acct);
+/* ps -s and df: entries whose layers' sizes are walked off the loop
+ * (size-walk.c), the texts put together once the walk is done. */
+struct list_sized {
+	struct strvec entries;		/* each without its closing brace */
+	struct size_walk *walk;		/* an item per entry, in order */
+};
+void list_entry_sized(struct list_sized *ls, struct containers *cs,
+    struct ctr *c);
+/* Every container of the account. */
+void list_account_sized(struct containers *cs, const char *acct,
+    struct list_sized *ls);
+void list_sized_text(const struct list_sized *ls, const int64_t *sizes,
+    struct buf *out);
 /* system-df.c: GET /system/df */
 int system_df(struct http_request *req, void *arg);
 int ctr_inspect(struct http_request *req, void *arg);

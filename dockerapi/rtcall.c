@@ -47,7 +47,6 @@ struct rtcall {
 };
 
 static struct rtcall *rtcalls;
-static int nrtcalls;
 
 static void *
 rtcall_main(void *arg)
@@ -71,7 +70,6 @@ rtcall_unlink(struct rtcall *c)
 	if (c->next != NULL)
 		c->next->prev = c->prev;
 	c->prev = c->next = NULL;
-	nrtcalls--;
 }
 
 static void
@@ -139,16 +137,9 @@ rtcall_start(struct event_base *base, struct http_request *req,
 	if (rtcalls != NULL)
 		rtcalls->prev = c;
 	rtcalls = c;
-	nrtcalls++;
 	if (req != NULL)
 		http_on_close(req, rtcall_closed, c);
 	return 0;
-}
-
-int
-rtcall_running(void)
-{
-	return nrtcalls;
 }
 
 void

@@ -25,8 +25,6 @@ typedef void rtcall_done_fn(void *arg, struct http_request *req, int rc,
 int rtcall_start(struct event_base *base, struct http_request *req,
     const char *what, rtcall_fn *fn, rtcall_done_fn *done, void *arg,
     sdc_error_t *err);
-/* Calls still running (the tests and the log at shutdown). */
-int rtcall_running(void);
 /* At shutdown: forget every call; their threads finish on their own
  * (each is bounded by the runtime's timeout) and nothing is answered. */
 void rtcall_cancel_all(void);
