@@ -115,6 +115,36 @@ class RuntimeHangTest(common.ContainersTest):
         self.ok("unpause", "slowpause")
         self.ok("rm", "-f", "slowpause")
 
+    def test_exec_hangs(self):
+        self.ok("run", "-d", "--name", "slowexec", "busybox", "sleep", "600")
+        flag = self.hang("slowexec", "exec")
+        # detached, the answer carries the message
+        p = self.background("exec", "-d", "slowexec", "sleep", "1")
+        self.wait_until("the runtime to stall", lambda: os.path.exists(flag))
+        self.others_answer_while(p)
+        out, err = p.communicate(timeout=60)
+        self.assertNotEqual(p.returncode, 0, out)
+        self.assertIn("did not answer within 3 s", err)
+        # attached, the CLI shows the status of the refused upgrade
+        os.unlink(flag)
+        r = self.fails("exec", "slowexec", "echo", "hi", timeout=60)
+        self.assertIn("504", r.stderr)
+        self.assertTrue(self.inspect("slowexec")["State"]["Running"])
+        self.unhang()
+        self.assertEqual(self.ok("exec", "slowexec", "echo", "hi"), "hi\n")
+        self.ok("rm", "-f", "slowexec")
+
+    def test_runtime_named(self):
+        """docker info and HostConfig.Runtime name the node's runtime;
+        another one is refused."""
+        self.assertEqual(self.ok("info", "--format", "{{.DefaultRuntime}}").strip(),
+                         "runc")
+        self.ok("create", "--name", "named", "busybox", "true")
+        self.assertEqual(self.inspect("named")["HostConfig"]["Runtime"], "runc")
+        r = self.fails("create", "--runtime", "crun", "busybox", "true")
+        self.assertIn("\"crun\" is not supported", r.stderr)
+        self.ok("rm", "named")
+
     def test_start_hangs(self):
         self.ok("create", "--name", "slowstart", "busybox", "sleep", "600")
         uuid = self.uuid_of("slowstart")
