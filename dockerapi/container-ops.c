@@ -376,6 +376,8 @@ ops_kill_timer_cb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+static void ops_thaw(struct ctr *c);
+
 static int
 ops_signal(struct containers *cs, struct ctr *c, int sig, sdc_error_t *err)
 {
@@ -383,10 +385,9 @@ ops_signal(struct containers *cs, struct ctr *c, int sig, sdc_error_t *err)
 
 	if (rt_kill(&cs->rt, c->uuid, sig, err) < 0)
 		return ctr_rt_error(cs, c, err);
-	if (paused && (sig == SIGKILL || sig == SIGTERM) &&
-	    rt_resume(&cs->rt, c->uuid, err) == 0)
-		c->st.status = RT_RUNNING;
-	sdc_error_release(err);
+	/* a frozen container gets the signal once thawed */
+	if (paused && (sig == SIGKILL || sig == SIGTERM))
+		ops_thaw(c);
 	return 0;
 }
 
@@ -548,6 +549,7 @@ struct ops_call {
 	struct containers *cs;
 	char uuid[37];
 	bool pause;
+	bool quiet;			/* a stop's thaw: no unpause event */
 };
 
 static int
@@ -572,12 +574,38 @@ ops_pause_done(struct ctr *c, void *arg, struct http_request *req, int rc,
 		if (req != NULL)
 			api_error_from(req, err);
 	} else if (c != NULL) {
-		c->st.status = o->pause ? RT_PAUSED : RT_RUNNING;
-		events_container(o->cs, c, o->pause ? "pause" : "unpause", NULL);
+		/* unless it exited meanwhile (the watcher has said so) */
+		if (ctr_running(c))
+			c->st.status = o->pause ? RT_PAUSED : RT_RUNNING;
+		if (!o->quiet)
+			events_container(o->cs, c, o->pause ? "pause" : "unpause",
+			    NULL);
 		if (req != NULL)
 			http_reply(req, 204, NULL, NULL, 0);
 	}
 	free(o);
+}
+
+/* Thaw c off the loop, for a stop or kill of a paused container. */
+static void
+ops_thaw(struct ctr *c)
+{
+	struct ops_call *o;
+	sdc_error_t err = NULL;
+
+	if (c->busy != NULL)
+		return;
+	o = xcalloc(1, sizeof *o);
+	o->cs = c->cs;
+	o->quiet = true;
+	snprintf(o->uuid, sizeof o->uuid, "%s", c->uuid);
+	if (ctr_call(NULL, c, "unpause", ops_pause_fn, ops_pause_done, o,
+	    &err) < 0) {
+		log_warn("container %s: thawing it: %s", c->id,
+		    sdc_error_msg(err));
+		sdc_error_release(&err);
+		free(o);
+	}
 }
 
 static int

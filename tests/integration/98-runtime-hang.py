@@ -134,6 +134,20 @@ class RuntimeHangTest(common.ContainersTest):
         self.assertEqual(self.ok("exec", "slowexec", "echo", "hi"), "hi\n")
         self.ok("rm", "-f", "slowexec")
 
+    def test_stop_paused(self):
+        """A paused container stops: it is thawed off the loop for its
+        signal, and its state is the exit's, not the thaw's."""
+        self.ok("run", "-d", "--name", "frozen", "busybox", "sleep", "600")
+        self.ok("pause", "frozen")
+        self.ok("stop", "-t", "1", "frozen")
+        st = self.inspect("frozen")["State"]
+        self.assertEqual((st["Status"], st["Paused"]), ("exited", False), st)
+        self.ok("start", "frozen")
+        self.ok("pause", "frozen")
+        self.ok("kill", "frozen")
+        self.assertEqual(self.inspect("frozen")["State"]["Status"], "exited")
+        self.ok("rm", "frozen")
+
     def test_runtime_named(self):
         """docker info and HostConfig.Runtime name the node's runtime;
         another one is refused."""
