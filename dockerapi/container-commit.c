@@ -8,10 +8,11 @@
  * account's own bytes, counted in its image quota), through the image
  * jobs' machinery (images-job.c) that answers once the job is done.
  *
- * With pause (Docker's default) a running container is frozen before the
- * job starts and thawed by the worker as soon as the layer is read, so
- * the tar is one moment of the container and the freeze lasts only the
- * read.  Another account's container is not found, like an unknown one.
+ * With pause (Docker's default) a running container is frozen by the
+ * job's worker before it reads the layer and thawed as soon as the layer
+ * is read, so the tar is one moment of the container and the freeze
+ * lasts only the read; `runc pause` and `resume` run on the worker, off
+ * the loop thread, like every runtime call.  Another account's container is not found, like an unknown one.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,7 @@
 struct commit_src {
 	struct rt_config rt;
 	char uuid[37];
+	bool pause;			/* freeze for the read */
 	bool resume;			/* thaw once the layer is read */
 };
 
@@ -47,6 +49,18 @@ commit_layer(void *arg, int (*write)(void *, const void *, size_t),
 	struct commit_src *s = arg;
 	int rc;
 
+	if (s->pause) {
+		if (rt_pause(&s->rt, s->uuid, err) < 0) {
+			/* host paths out, as ctr_rt_error does on the loop */
+			char *text = rt_error_text(&s->rt, s->uuid, (*err)->msg);
+
+			free((*err)->msg);
+			(*err)->msg = text;
+			free(s);
+			return -1;
+		}
+		s->resume = true;
+	}
 	rc = rt_layer_tar(&s->rt, s->uuid, write, warg, err);
 	commit_thaw(s);
 	free(s);
@@ -156,15 +170,8 @@ ctr_commit(struct http_request *req, void *arg)
 	o.layer = commit_layer;
 	o.layer_arg = src;
 	/* frozen for the read, unless the user paused it (it stays so) */
-	if (http_query_bool(req, "pause", true) && c->st.status == RT_RUNNING &&
-	    ctr_running(c)) {
-		if (rt_pause(&ctrs(d)->rt, c->uuid, &err) < 0) {
-			ctr_rt_error(ctrs(d), c, &err);
-			rc = api_error_from(req, &err);
-			goto out;
-		}
-		src->resume = true;
-	}
+	src->pause = http_query_bool(req, "pause", true) &&
+	    c->st.status == RT_RUNNING && ctr_running(c);
 	j = imgjob_new(d, req, 0, NULL);
 	rc = images_commit_start(d->images, ctr_account(req), &o, commit_event, j,
 	    &job, &err);
@@ -175,7 +182,6 @@ ctr_commit(struct http_request *req, void *arg)
 		src = NULL;			/* the worker's now */
 		rc = imgjob_run(j, job);
 	}
-out:
 	free(src);
 	free(target);
 	free(created_by);

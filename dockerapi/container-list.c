@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "containers.h"
+#include "size-walk.h"
 #include "jsonutil.h"
 #include "networks.h"
 #include "nodes.h"
@@ -166,6 +167,49 @@ list_entry(struct buf *out, struct containers *cs, struct ctr *c, bool size)
 	buf_putc(out, '}');
 }
 
+/* An entry whose size is measured off the loop: its text without the
+ * closing brace, its layer added to the walk (size-walk.c). */
+void
+list_entry_sized(struct list_sized *ls, struct containers *cs,
+    struct ctr *c)
+{
+	struct buf b = BUF_INIT;
+
+	list_entry(&b, cs, c, false);
+	b.data[--b.len] = '\0';		/* the closing brace */
+	strvec_push(&ls->entries, b.data);
+	buf_free(&b);
+	size_walk_add_rw(ls->walk, c->uuid);
+}
+
+/* The entries with their sizes, as a JSON array's text. */
+void
+list_sized_text(const struct list_sized *ls, const int64_t *sizes,
+    struct buf *out)
+{
+	buf_putc(out, '[');
+	for (size_t i = 0; i < ls->entries.n; i++)
+		buf_printf(out, "%s%s,\"SizeRw\":%lld,\"SizeRootFs\":0}",
+		    i > 0 ? "," : "", ls->entries.v[i], (long long)sizes[i]);
+	buf_putc(out, ']');
+}
+
+static void
+list_sized_done(void *arg, struct http_request *req, const int64_t *sizes)
+{
+	struct list_sized *ls = arg;
+	struct buf out = BUF_INIT;
+
+	if (req != NULL) {
+		list_sized_text(ls, sizes, &out);
+		buf_putc(&out, '\n');
+		http_reply(req, 200, "application/json", out.data, out.len);
+		buf_free(&out);
+	}
+	strvec_clear(&ls->entries);
+	free(ls);
+}
+
 static bool
 list_ancestor(const struct ctr *c, const char *want)
 {
@@ -268,6 +312,8 @@ ctr_list(struct http_request *req, void *arg)
 	const char *lim = http_query(req, "limit");
 	bool all = http_query_bool(req, "all", false);
 	bool size = http_query_bool(req, "size", false);
+	struct list_sized *ls = NULL;
+	sdc_error_t err = NULL;
 	json_t *filters = NULL;
 	struct buf out = BUF_INIT;
 	int limit = lim != NULL ? atoi(lim) : -1, n = 0;
@@ -280,6 +326,10 @@ ctr_list(struct http_request *req, void *arg)
 	if (f != NULL && *f != '\0' &&
 	    (filters = json_loads(f, 0, NULL)) == NULL)
 		return api_error(req, 400, "invalid filters: %s", f);
+	if (size) {
+		ls = xcalloc(1, sizeof *ls);
+		ls->walk = size_walk_new(cs);
+	}
 	buf_putc(&out, '[');
 	for (c = cs->list; c != NULL; c = c->next) {
 		if (limit > 0 && n >= limit)
@@ -289,37 +339,42 @@ ctr_list(struct http_request *req, void *arg)
 		    (filters != NULL && (!list_match(c, filters) ||
 		    !list_time_filter(cs, acct, filters, c))))
 			continue;
+		if (ls != NULL) {
+			list_entry_sized(ls, cs, c);
+			n++;
+			continue;
+		}
 		if (n++ > 0)
 			buf_putc(&out, ',');
-		list_entry(&out, cs, c, size);
+		list_entry(&out, cs, c, false);
 	}
 	buf_puts(&out, "]\n");
 	json_decref(filters);
+	if (ls != NULL) {
+		/* the layers' sizes: a walk off the loop, answered when done */
+		buf_free(&out);
+		if (size_walk_start(ls->walk, cs->d->base, req, list_sized_done,
+		    ls, &err) < 0) {
+			strvec_clear(&ls->entries);
+			free(ls);
+			return api_error_from(req, &err);
+		}
+		return HTTP_ASYNC;
+	}
 	http_reply(req, 200, "application/json", out.data, out.len);
 	buf_free(&out);
 	return HTTP_DONE;
 }
 
-json_t *
-list_account_json(struct containers *cs, const char *acct)
+void
+list_account_sized(struct containers *cs, const char *acct,
+    struct list_sized *ls)
 {
-	struct buf out = BUF_INIT;
 	struct ctr *c;
-	json_t *j;
-	int n = 0;
 
-	buf_putc(&out, '[');
-	for (c = cs->list; c != NULL; c = c->next) {
-		if (strcmp(c->account, acct) != 0)
-			continue;
-		if (n++ > 0)
-			buf_putc(&out, ',');
-		list_entry(&out, cs, c, true);
-	}
-	buf_putc(&out, ']');
-	j = json_loadb(out.data, out.len, 0, NULL);
-	buf_free(&out);
-	return j != NULL ? j : json_array();
+	for (c = cs->list; c != NULL; c = c->next)
+		if (strcmp(c->account, acct) == 0)
+			list_entry_sized(ls, cs, c);
 }
 
 /* --- inspect --- */
@@ -344,13 +399,13 @@ inspect_state(const struct ctr *c)
 /* Keys dockerd always writes that a create request may leave out, with
  * dockerd's values, on a copy: the stored HostConfig stays as it came. */
 static void
-inspect_docker_defaults(json_t *j)
+inspect_docker_defaults(json_t *j, const char *runtime)
 {
 	json_t *hc = json_copy(json_object_get(j, "HostConfig"));
 
 	if (hc != NULL) {
 		if (*json_str(hc, "Runtime", "") == '\0')
-			json_object_set_new(hc, "Runtime", json_string("runc"));
+			json_object_set_new(hc, "Runtime", json_string(runtime));
 		json_object_set_new(j, "HostConfig", hc);
 	}
 	if (json_object_get(json_object_get(j, "NetworkSettings"), "SandboxKey") == NULL)
@@ -390,7 +445,7 @@ ctr_inspect_json(struct containers *cs, const struct ctr *c, int minor)
 	if (json_object_get(c->extra, "Mounts") == NULL)
 		json_object_set_new(j, "Mounts", json_array());
 	json_object_set_new(j, "Name", json_sprintf("/%s", c->name));
-	inspect_docker_defaults(j);
+	inspect_docker_defaults(j, c->cs->runtime_name);
 	if ((node = nodes_container_json(cs->d, json_str(c->extra, "Node",
 	    NULL))) != NULL)
 		json_object_set_new(j, "Node", node);   /* Swarm's field */

@@ -100,51 +100,77 @@ ops_started_state(struct containers *cs, struct ctr *c,
 	clock_gettime(CLOCK_REALTIME, &c->st.started_at);
 }
 
-static int ops_start_with(struct containers *cs, struct ctr *c,
-    const struct rt_start_opts *o, sdc_error_t *err);
-
-int
-ctr_start_one(struct containers *cs, struct ctr *c, sdc_error_t *err)
-{
-	struct rt_start_opts opts = { .attach = true };
-	struct logconfig lc;
+/* A start's options and result, built on the loop, run off it. */
+struct ops_start {
+	struct containers *cs;
+	char uuid[37];
+	struct rt_start_opts opts;
 	struct strvec ship;
-	int rc;
+	struct rt_started s;
+	bool restart;			/* POST restart: a "restart" event */
+	bool policy;			/* the restart policy's: no client */
+};
 
-	logconfig_of(c, &lc);
-	opts.no_log = lc.no_log;
-	opts.log_max_size = logconfig_max_size(cs->d, &lc);
-	opts.log_max_file = lc.max_file;
-	opts.log_budget = lc.no_log ? 0 : logconfig_budget(cs->d, c);
-	/* a log server: its address judged again now (logship.c) */
-	if (logship_args(cs->d, c, &ship, err) < 0)
-		return -1;
-	opts.log_args = ship.v;
-	rc = ops_start_with(cs, c, &opts, err);
-	strvec_clear(&ship);
-	return rc;
+static void
+ops_start_free(struct ops_start *o)
+{
+	strvec_clear(&o->ship);
+	free(o);
 }
 
-static int
-ops_start_with(struct containers *cs, struct ctr *c,
-    const struct rt_start_opts *o, sdc_error_t *err)
+/* What comes before the runtime: the log's options, capacity, networks. */
+static struct ops_start *
+ops_start_pre(struct containers *cs, struct ctr *c, sdc_error_t *err)
 {
-	struct rt_started s;
+	struct ops_start *o = xcalloc(1, sizeof *o);
+	struct logconfig lc;
 
+	o->cs = cs;
+	snprintf(o->uuid, sizeof o->uuid, "%s", c->uuid);
+	o->opts.attach = true;
+	logconfig_of(c, &lc);
+	o->opts.no_log = lc.no_log;
+	o->opts.log_max_size = logconfig_max_size(cs->d, &lc);
+	o->opts.log_max_file = lc.max_file;
+	o->opts.log_budget = lc.no_log ? 0 : logconfig_budget(cs->d, c);
+	/* a log server: its address judged again now (logship.c) */
+	if (logship_args(cs->d, c, &o->ship, err) < 0) {
+		free(o);
+		return NULL;
+	}
+	o->opts.log_args = o->ship.v;
 	if (capacity_check(cs->d, json_int(c->host_config, "Memory", 0) /
-	    (1024 * 1024), c, err) < 0)
-		return -1;
+	    (1024 * 1024), c, err) < 0) {
+		ops_start_free(o);
+		return NULL;
+	}
 	restart_cancel(c);
-	if (ctrnet_start(cs, c, err) < 0)
-		return -1;
-	if (rt_start(&cs->rt, c->uuid, o, &s, err) < 0) {
+	if (ctrnet_start(cs, c, err) < 0) {
+		ops_start_free(o);
+		return NULL;
+	}
+	return o;
+}
+
+/* What comes after the runtime answered rc: the container's networks
+ * attached, its watcher, the events; undone on failure.  A runtime that
+ * timed out answers 504. */
+static int
+ops_start_post(struct containers *cs, struct ctr *c, struct ops_start *o,
+    int rc, sdc_error_t *err)
+{
+	struct rt_started *s = &o->s;
+
+	if (rc < 0) {
 		ctrnet_stop(cs, c);
 		ctr_rt_error(cs, c, err);
 		if (*err != NULL && (*err)->code == 0)
-			(*err)->code = 400;
+			(*err)->code = (*err)->errnum == ETIMEDOUT ||
+			    strstr((*err)->msg, "did not answer within") != NULL ?
+			    504 : 400;
 		return -1;
 	}
-	if (ctrnet_started(cs, c, s.pid, err) < 0 && (*err)->errnum == ENOENT) {
+	if (ctrnet_started(cs, c, s->pid, err) < 0 && (*err)->errnum == ENOENT) {
 		/* it ran and exited already: nothing left to attach */
 		sdc_error_release(err);
 		ctrnet_stop(cs, c);
@@ -156,18 +182,32 @@ ops_start_with(struct containers *cs, struct ctr *c,
 		    sdc_error_msg(*err));
 		rt_kill(&cs->rt, c->uuid, SIGKILL, &ignored);
 		sdc_error_release(&ignored);
-		if (s.attach_fd >= 0)
-			close(s.attach_fd);
+		if (s->attach_fd >= 0)
+			close(s->attach_fd);
 		ctrnet_stop(cs, c);
 		return -1;
 	}
-	ops_started_state(cs, c, &s);
+	ops_started_state(cs, c, s);
 	c->stopping = false;
-	watch_start(cs, c, s.attach_fd, c->attachers == NULL &&
+	watch_start(cs, c, s->attach_fd, c->attachers == NULL &&
 	    c->run_out == NULL);
 	attach_started(c);
 	events_container(cs, c, "start", NULL);
 	return 0;
+}
+
+int
+ctr_start_one(struct containers *cs, struct ctr *c, sdc_error_t *err)
+{
+	struct ops_start *o;
+	int rc;
+
+	if ((o = ops_start_pre(cs, c, err)) == NULL)
+		return -1;
+	rc = rt_start(&cs->rt, c->uuid, &o->opts, &o->s, err);
+	rc = ops_start_post(cs, c, o, rc, err);
+	ops_start_free(o);
+	return rc;
 }
 
 /* As dockerd does: an AutoRemove container whose start failed is removed
@@ -190,15 +230,102 @@ ops_start_failed(struct containers *cs, struct ctr *c)
 
 /* A start the user asked for, not the policy's. */
 static int
-ops_user_start(struct containers *cs, struct ctr *c, sdc_error_t *err)
+ops_user_check(struct containers *cs, struct ctr *c, sdc_error_t *err)
 {
 	/* QUOTA_VOLUME_BYTES: no start with volumes over it (volumes.c) */
 	if (json_array_size(json_object_get(c->extra, "Mounts")) > 0 &&
 	    volumes_quota_check(cs->d, c->account, err) < 0)
 		return -1;
-	if (ctr_start_one(cs, c, err) < 0)
+	return 0;
+}
+
+static int
+ops_start_fn(void *arg, sdc_error_t *err)
+{
+	struct ops_start *o = arg;
+
+	return rt_start(&o->cs->rt, o->uuid, &o->opts, &o->s, err);
+}
+
+static void
+ops_start_done(struct ctr *c, void *arg, struct http_request *req, int rc,
+    sdc_error_t *err)
+{
+	struct ops_start *o = arg;
+	struct containers *cs = o->cs;
+
+	if (c == NULL) {
+		if (rc == 0 && o->s.attach_fd >= 0)
+			close(o->s.attach_fd);
+		ops_start_free(o);
+		return;
+	}
+	if (o->policy) {
+		c->restart_count++;
+		if (ops_start_post(cs, c, o, rc, err) < 0)
+			log_warn("container %s: restart (policy): %s", c->id,
+			    sdc_error_msg(*err));
+	} else if (ops_start_post(cs, c, o, rc, err) < 0) {
+		ops_start_failed(cs, c);
+		if (req != NULL)
+			api_error_from(req, err);
+	} else {
+		restart_user_started(cs, c);
+		if (o->restart)
+			events_container(cs, c, "restart", NULL);
+		if (req != NULL)
+			http_reply(req, 204, NULL, NULL, 0);
+	}
+	ops_start_free(o);
+}
+
+/* The user's start, its runtime part off the loop; answered when done.
+ * in_exit: called from the exit's handling, which goes on using c, so a
+ * failure here never removes it (AutoRemove). */
+static int
+ops_user_start_async(struct http_request *req, struct ctr *c, bool restart,
+    bool in_exit)
+{
+	struct containers *cs = c->cs;
+	struct ops_start *o;
+	sdc_error_t err = NULL;
+
+	if (c->busy != NULL)
+		return api_error(req, 409, "Container %s is busy: its %s "
+		    "is under way", c->id, c->busy);
+	if (ops_user_check(cs, c, &err) < 0 ||
+	    (o = ops_start_pre(cs, c, &err)) == NULL) {
+		if (!in_exit)
+			ops_start_failed(cs, c);
+		return api_error_from(req, &err);
+	}
+	o->restart = restart;
+	if (ctr_call(req, c, "start", ops_start_fn, ops_start_done, o,
+	    &err) < 0) {
+		ctrnet_stop(cs, c);
+		ops_start_free(o);
+		return api_error_from(req, &err);
+	}
+	return HTTP_ASYNC;
+}
+
+int
+ctr_start_policy(struct containers *cs, struct ctr *c, sdc_error_t *err)
+{
+	struct ops_start *o;
+
+	if (c->busy != NULL)
+		return sdc_make_error_code(err, 409, "its %s is under way",
+		    c->busy);
+	if ((o = ops_start_pre(cs, c, err)) == NULL)
 		return -1;
-	restart_user_started(cs, c);
+	o->policy = true;
+	if (ctr_call(NULL, c, "start", ops_start_fn, ops_start_done, o,
+	    err) < 0) {
+		ctrnet_stop(cs, c);
+		ops_start_free(o);
+		return -1;
+	}
 	return 0;
 }
 
@@ -206,10 +333,11 @@ int
 ctr_start(struct http_request *req, void *arg)
 {
 	struct ctr *c = ctr_lookup(req, arg);
-	sdc_error_t err = NULL;
 
 	if (c == NULL)
 		return HTTP_DONE;
+	if (ctr_busy(req, c, ctr_start, arg))
+		return HTTP_ASYNC;
 	if (c->st.status == RT_PAUSED)
 		return api_error(req, 409, "cannot start a paused container, try "
 		    "unpause instead");
@@ -218,11 +346,7 @@ ctr_start(struct http_request *req, void *arg)
 	if (c->removing)
 		return api_error(req, 409, "container %s is marked for removal "
 		    "and cannot be started", c->id);
-	if (ops_user_start(ctrs(arg), c, &err) < 0) {
-		ops_start_failed(ctrs(arg), c);
-		return api_error_from(req, &err);
-	}
-	return http_reply(req, 204, NULL, NULL, 0);
+	return ops_user_start_async(req, c, false, false);
 }
 
 /* --- stop and restart --- */
@@ -264,6 +388,8 @@ ops_kill_timer_cb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+static void ops_thaw(struct ctr *c);
+
 static int
 ops_signal(struct containers *cs, struct ctr *c, int sig, sdc_error_t *err)
 {
@@ -271,10 +397,9 @@ ops_signal(struct containers *cs, struct ctr *c, int sig, sdc_error_t *err)
 
 	if (ops_kill(cs, c, sig, err) < 0)
 		return ctr_rt_error(cs, c, err);
-	if (paused && (sig == SIGKILL || sig == SIGTERM) &&
-	    rt_resume(&cs->rt, c->uuid, err) == 0)
-		c->st.status = RT_RUNNING;
-	sdc_error_release(err);
+	/* a frozen container gets the signal once thawed */
+	if (paused && (sig == SIGKILL || sig == SIGTERM))
+		ops_thaw(c);
 	return 0;
 }
 
@@ -328,6 +453,8 @@ ctr_stop(struct http_request *req, void *arg)
 
 	if (c == NULL)
 		return HTTP_DONE;
+	if (ctr_busy(req, c, ctr_stop, arg))
+		return HTTP_ASYNC;
 	if (restart_user_stopped(ctrs(arg), c))
 		return http_reply(req, 204, NULL, NULL, 0);
 	if (!ctr_running(c))
@@ -339,25 +466,20 @@ int
 ctr_restart(struct http_request *req, void *arg)
 {
 	struct ctr *c = ctr_lookup(req, arg);
-	sdc_error_t err = NULL;
 
 	if (c == NULL)
 		return HTTP_DONE;
+	if (ctr_busy(req, c, ctr_restart, arg))
+		return HTTP_ASYNC;
 	if (ctr_running(c))
 		return ops_stop_begin(req, c, true);
-	if (ops_user_start(ctrs(arg), c, &err) < 0) {
-		ops_start_failed(ctrs(arg), c);
-		return api_error_from(req, &err);
-	}
-	events_container(ctrs(arg), c, "restart", NULL);
-	return http_reply(req, 204, NULL, NULL, 0);
+	return ops_user_start_async(req, c, true, false);
 }
 
 void
 ops_exited(struct containers *cs, struct ctr *c)
 {
 	struct ctr_stopper *s = c->stoppers, *next;
-	sdc_error_t err = NULL;
 	bool restart = false, any = s != NULL;
 
 	if (c->stop_timer != NULL) {
@@ -372,20 +494,17 @@ ops_exited(struct containers *cs, struct ctr *c)
 	}
 	if (any)
 		events_container(cs, c, "stop", NULL);
-	if (restart && !c->removing) {
-		if (ops_user_start(cs, c, &err) == 0)
-			events_container(cs, c, "restart", NULL);
-	}
 	for (; s != NULL; s = next) {
 		next = s->next;
 		http_on_close(s->req, NULL, NULL);
-		if (err != NULL && s->restart)
-			api_error(s->req, 500, "%s", sdc_error_msg(err));
-		else
+		if (restart && s->restart && !c->removing) {
+			/* the start, off the loop, answers this one */
+			restart = false;
+			(void)ops_user_start_async(s->req, c, true, true);
+		} else
 			http_reply(s->req, 204, NULL, NULL, 0);
 		free(s);
 	}
-	sdc_error_release(&err);
 }
 
 /* --- kill, pause --- */
@@ -402,6 +521,8 @@ ctr_kill(struct http_request *req, void *arg)
 
 	if (c == NULL)
 		return HTTP_DONE;
+	if (ctr_busy(req, c, ctr_kill, arg))
+		return HTTP_ASYNC;
 	if (name != NULL && *name != '\0' && (sig = signal_parse(name)) < 0)
 		return api_error(req, 400, "Invalid signal: %s", name);
 	if (!ctr_running(c) && !ctr_restarting(c))
@@ -434,61 +555,174 @@ ctr_kill(struct http_request *req, void *arg)
 	return http_reply(req, 204, NULL, NULL, 0);
 }
 
+/* pause and unpause: runc off the loop, the state changed once it
+ * answered. */
+struct ops_call {
+	struct containers *cs;
+	char uuid[37];
+	bool pause;
+	bool quiet;			/* a stop's thaw: no unpause event */
+};
+
+static int
+ops_pause_fn(void *arg, sdc_error_t *err)
+{
+	struct ops_call *o = arg;
+
+	return o->pause ? rt_pause(&o->cs->rt, o->uuid, err) :
+	    rt_resume(&o->cs->rt, o->uuid, err);
+}
+
+static void
+ops_pause_done(struct ctr *c, void *arg, struct http_request *req, int rc,
+    sdc_error_t *err)
+{
+	struct ops_call *o = arg;
+
+	if (c != NULL && rc < 0) {
+		ctr_rt_error(o->cs, c, err);
+		if ((*err)->errnum == ETIMEDOUT && (*err)->code == 0)
+			(*err)->code = 504;
+		if (req != NULL)
+			api_error_from(req, err);
+	} else if (c != NULL) {
+		/* unless it exited meanwhile (the watcher has said so) */
+		if (ctr_running(c))
+			c->st.status = o->pause ? RT_PAUSED : RT_RUNNING;
+		if (!o->quiet)
+			events_container(o->cs, c, o->pause ? "pause" : "unpause",
+			    NULL);
+		if (req != NULL)
+			http_reply(req, 204, NULL, NULL, 0);
+	}
+	free(o);
+}
+
+/* Thaw c off the loop, for a stop or kill of a paused container. */
+static void
+ops_thaw(struct ctr *c)
+{
+	struct ops_call *o;
+	sdc_error_t err = NULL;
+
+	if (c->busy != NULL)
+		return;
+	o = xcalloc(1, sizeof *o);
+	o->cs = c->cs;
+	o->quiet = true;
+	snprintf(o->uuid, sizeof o->uuid, "%s", c->uuid);
+	if (ctr_call(NULL, c, "unpause", ops_pause_fn, ops_pause_done, o,
+	    &err) < 0) {
+		log_warn("container %s: thawing it: %s", c->id,
+		    sdc_error_msg(err));
+		sdc_error_release(&err);
+		free(o);
+	}
+}
+
+static int
+ops_pause_start(struct http_request *req, struct ctr *c, bool pause)
+{
+	struct ops_call *o = xcalloc(1, sizeof *o);
+	sdc_error_t err = NULL;
+
+	o->cs = c->cs;
+	o->pause = pause;
+	snprintf(o->uuid, sizeof o->uuid, "%s", c->uuid);
+	if (ctr_call(req, c, pause ? "pause" : "unpause", ops_pause_fn,
+	    ops_pause_done, o, &err) < 0) {
+		free(o);
+		return api_error_from(req, &err);
+	}
+	return HTTP_ASYNC;
+}
+
 int
 ctr_pause(struct http_request *req, void *arg)
 {
 	struct ctr *c = ctr_lookup(req, arg);
-	sdc_error_t err = NULL;
 
 	if (c == NULL)
 		return HTTP_DONE;
+	if (ctr_busy(req, c, ctr_pause, arg))
+		return HTTP_ASYNC;
 	if (!ctr_running(c))
 		return ops_not_running(req, c);
 	if (c->st.status == RT_PAUSED)
 		return api_error(req, 409, "Container %s is already paused", c->id);
-	if (rt_pause(&ctrs(arg)->rt, c->uuid, &err) < 0) {
-		ctr_rt_error(ctrs(arg), c, &err);
-		return api_error_from(req, &err);
-	}
-	c->st.status = RT_PAUSED;
-	events_container(ctrs(arg), c, "pause", NULL);
-	return http_reply(req, 204, NULL, NULL, 0);
+	return ops_pause_start(req, c, true);
 }
 
 int
 ctr_unpause(struct http_request *req, void *arg)
 {
 	struct ctr *c = ctr_lookup(req, arg);
-	sdc_error_t err = NULL;
 
 	if (c == NULL)
 		return HTTP_DONE;
+	if (ctr_busy(req, c, ctr_unpause, arg))
+		return HTTP_ASYNC;
 	if (c->st.status != RT_PAUSED)
 		return api_error(req, 409, "Container %s is not paused", c->id);
-	if (rt_resume(&ctrs(arg)->rt, c->uuid, &err) < 0) {
-		ctr_rt_error(ctrs(arg), c, &err);
-		return api_error_from(req, &err);
-	}
-	c->st.status = RT_RUNNING;
-	events_container(ctrs(arg), c, "unpause", NULL);
-	return http_reply(req, 204, NULL, NULL, 0);
+	return ops_pause_start(req, c, false);
 }
 
 /* --- rm, rename --- */
+
+struct ops_rm {
+	struct containers *cs;
+	char uuid[37];
+	bool force;
+};
+
+static int
+ops_rm_fn(void *arg, sdc_error_t *err)
+{
+	struct ops_rm *o = arg;
+
+	return rt_delete(&o->cs->rt, o->uuid, o->force, err);
+}
+
+static void
+ops_rm_done(struct ctr *c, void *arg, struct http_request *req, int rc,
+    sdc_error_t *err)
+{
+	struct ops_rm *o = arg;
+
+	if (c != NULL && ctr_remove_end(o->cs, c, rc, err) < 0) {
+		if ((*err)->errnum == ETIMEDOUT && (*err)->code == 0)
+			(*err)->code = 504;
+		if (req != NULL)
+			api_error_from(req, err);
+	} else if (req != NULL)
+		http_reply(req, 204, NULL, NULL, 0);
+	free(o);
+}
 
 int
 ctr_delete(struct http_request *req, void *arg)
 {
 	struct ctr *c = ctr_lookup(req, arg);
+	struct ops_rm *o;
 	sdc_error_t err = NULL;
 
 	if (c == NULL)
 		return HTTP_DONE;
+	if (ctr_busy(req, c, ctr_delete, arg))
+		return HTTP_ASYNC;
 	c->remove_volumes = http_query_bool(req, "v", false);
-	if (ctr_remove(ctrs(arg), c, http_query_bool(req, "force", false),
-	    &err) < 0)
+	o = xcalloc(1, sizeof *o);
+	o->cs = ctrs(arg);
+	o->force = http_query_bool(req, "force", false);
+	snprintf(o->uuid, sizeof o->uuid, "%s", c->uuid);
+	if (ctr_remove_begin(o->cs, c, o->force, &err) < 0 ||
+	    ctr_call(req, c, "rm", ops_rm_fn, ops_rm_done, o, &err) < 0) {
+		if (c->removing)
+			ctr_remove_end(o->cs, c, -1, &err);
+		free(o);
 		return api_error_from(req, &err);
-	return http_reply(req, 204, NULL, NULL, 0);
+	}
+	return HTTP_ASYNC;
 }
 
 /* POST /containers/prune: the account's stopped containers, filtered by

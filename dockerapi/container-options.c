@@ -307,7 +307,7 @@ opt_isolation(struct opt_ctx *x, const json_t *v, sdc_error_t *err)
 static int
 opt_runtime(struct opt_ctx *x, const json_t *v, sdc_error_t *err)
 {
-	static const char *const ok[] = { "runc", NULL };
+	const char *const ok[] = { oci_runtime_name(x->d), NULL };
 
 	return opt_mode(x, v, ok, err);
 }
@@ -1307,7 +1307,8 @@ static const struct ctr_option options[] = {
 	  "{\"Name\": \"on-failure\", \"MaximumRetryCount\": 2}",
 	  "{\"Name\": \"sometimes\"}" },
 	{ "HostConfig.Runtime", "--runtime", OPT_SOME, opt_runtime,
-	  "runc only: the node's runtime", "\"runc\"", "\"runsc\"" },
+	  "the node's runtime only (OCI_RUNTIME: runc or crun)", "\"runc\"",
+	  "\"runsc\"" },
 	{ "HostConfig.SecurityOpt", "--security-opt", OPT_SOME, opt_security,
 	  "no-new-privileges applied; seccomp, apparmor, label, systempaths "
 	  "and writable-cgroups are refused: the node's confinement holds",

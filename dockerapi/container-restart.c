@@ -106,8 +106,10 @@ restart_timer_cb(evutil_socket_t fd, short what, void *arg)
 	restart_cancel(c);
 	if (ctr_running(c) || c->removing)
 		return;
-	c->restart_count++;
-	if (ctr_start_one(c->cs, c, &err) < 0) {
+	/* counted when the runtime has answered (ops_start_done), so a
+	 * count seen by inspect always has its start event */
+	if (ctr_start_policy(c->cs, c, &err) < 0) {
+		c->restart_count++;
 		log_warn("container %s: restart (policy): %s", c->id,
 		    sdc_error_msg(err));
 		sdc_error_release(&err);

@@ -18,6 +18,7 @@
  * the container or of the daemon show them.
  */
 #include <ctype.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -445,54 +446,114 @@ upd_package(struct dockerapi *d, const struct ctr *c, struct package *pkg,
 	return rc;
 }
 
+/* A docker update: the runtime's part (runc update) off the loop; the
+ * row and the HostConfig change once it answered. */
+struct upd_job {
+	struct containers *cs;
+	char uuid[37];
+	struct package pkg;
+	struct upd_ctx u;
+	json_t *body;			/* u's strings point into it */
+};
+
+static void
+upd_job_free(struct upd_job *j)
+{
+	json_decref(j->u.set);
+	json_decref(j->body);
+	package_clear(&j->pkg);
+	free(j);
+}
+
+static int
+upd_fn(void *arg, sdc_error_t *err)
+{
+	struct upd_job *j = arg;
+
+	return rt_update(&j->cs->rt, j->uuid, &j->u.r, err);
+}
+
+/* The new HostConfig in the row and in memory; -1 keeps the old. */
+static int
+upd_commit(struct containers *cs, struct ctr *c, struct upd_job *j,
+    sdc_error_t *err)
+{
+	json_t *old = json_deep_copy(c->host_config);
+
+	json_object_update(c->host_config, j->u.set);
+	if (ctr_host_config_row(cs, c, err) < 0) {
+		/* the runtime has the new limits; the row keeps the old */
+		json_decref(c->host_config);
+		c->host_config = old;
+		return -1;
+	}
+	json_decref(old);
+	events_container(cs, c, "update", NULL);
+	return 0;
+}
+
+static void
+upd_done(struct ctr *c, void *arg, struct http_request *req, int rc,
+    sdc_error_t *err)
+{
+	struct upd_job *j = arg;
+
+	if (c != NULL && rc == 0)
+		rc = upd_commit(j->cs, c, j, err);
+	if (c != NULL && rc < 0 && (*err)->errnum == ETIMEDOUT &&
+	    (*err)->code == 0)
+		(*err)->code = 504;
+	if (c != NULL && req != NULL)
+		(void)(rc < 0 ? api_error_from(req, err) : api_json(req, 200,
+		    json_pack("{s:[]}", "Warnings")));
+	upd_job_free(j);
+}
+
 int
 ctr_update(struct http_request *req, void *arg)
 {
 	struct dockerapi *d = arg;
 	struct ctr *c = ctr_lookup(req, d);
-	struct package pkg;
-	struct upd_ctx u;
+	struct upd_job *j;
 	sdc_error_t err = NULL;
-	json_t *body, *old;
-	int rc = -1;
+	json_t *body;
 
 	if (c == NULL)
 		return HTTP_DONE;
+	if (ctr_busy(req, c, ctr_update, arg))
+		return HTTP_ASYNC;
 	if ((body = http_body_json(req, &err)) == NULL)
 		return api_error_from(req, &err);
 	if (!json_is_object(body)) {
 		json_decref(body);
 		return api_error(req, 400, "the body must be a JSON object");
 	}
-	if (upd_package(d, c, &pkg, &err) < 0) {
+	j = xcalloc(1, sizeof *j);
+	j->cs = ctrs(d);
+	j->body = body;
+	snprintf(j->uuid, sizeof j->uuid, "%s", c->uuid);
+	if (upd_package(d, c, &j->pkg, &err) < 0) {
 		json_decref(body);
+		free(j);
 		return api_error_from(req, &err);
 	}
-	memset(&u, 0, sizeof u);
-	u.pkg = &pkg;
-	u.hc = c->host_config;
-	u.set = json_object();
-	u.r.memory_reservation = -1;
-	if (upd_check(&u, body, &err) < 0 ||
-	    (u.resources &&
-	    rt_update(&ctrs(d)->rt, c->uuid, &u.r, &err) < 0))
-		goto out;
-	old = json_deep_copy(c->host_config);
-	json_object_update(c->host_config, u.set);
-	if (ctr_host_config_row(ctrs(d), c, &err) < 0) {
-		/* the runtime has the new limits; the row keeps the old */
-		json_decref(c->host_config);
-		c->host_config = old;
-		goto out;
+	j->u.pkg = &j->pkg;
+	j->u.hc = c->host_config;
+	j->u.set = json_object();
+	j->u.r.memory_reservation = -1;
+	if (upd_check(&j->u, body, &err) < 0)
+		goto fail;
+	if (!j->u.resources) {
+		/* the restart policy alone: no runtime call */
+		if (upd_commit(j->cs, c, j, &err) < 0)
+			goto fail;
+		upd_job_free(j);
+		return api_json(req, 200, json_pack("{s:[]}", "Warnings"));
 	}
-	json_decref(old);
-	events_container(ctrs(d), c, "update", NULL);
-	rc = 0;
-out:
-	json_decref(u.set);
-	json_decref(body);
-	package_clear(&pkg);
-	if (rc < 0)
-		return api_error_from(req, &err);
-	return api_json(req, 200, json_pack("{s:[]}", "Warnings"));
+	if (ctr_call(req, c, "update", upd_fn, upd_done, j, &err) < 0)
+		goto fail;
+	return HTTP_ASYNC;
+fail:
+	upd_job_free(j);
+	return api_error_from(req, &err);
 }

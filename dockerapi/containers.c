@@ -22,6 +22,7 @@
 #include "containers.h"
 #include "jsonutil.h"
 #include "log.h"
+#include "rtcall.h"
 #include "volumes.h"
 #include "networks.h"
 #include "xalloc.h"
@@ -122,6 +123,11 @@ ctr_free(struct ctr *c)
 {
 	if (c == NULL)
 		return;
+	if (c->busy != NULL) {
+		/* its runtime call frees it when it ends */
+		c->gone = true;
+		return;
+	}
 	free(c->account);
 	free(c->name);
 	free(c->image);
@@ -345,10 +351,9 @@ ctr_unlink(struct containers *cs, struct ctr *c)
 }
 
 int
-ctr_remove(struct containers *cs, struct ctr *c, bool force, sdc_error_t *err)
+ctr_remove_begin(struct containers *cs, struct ctr *c, bool force,
+    sdc_error_t *err)
 {
-	sdc_error_t ignored = NULL;
-
 	if ((ctr_running(c) || ctr_restarting(c)) && !force)
 		return sdc_make_error_code(err, 409, "You cannot remove a %s "
 		    "container %s. Stop the container before attempting removal "
@@ -359,8 +364,16 @@ ctr_remove(struct containers *cs, struct ctr *c, bool force, sdc_error_t *err)
 	if (ctr_removing_row(cs, c->id, true, err) < 0)
 		return sdc_error_wrap(err, "removing container %s", c->id);
 	c->removing = true;
-	if (rt_delete(&cs->rt, c->uuid, force, err) < 0 &&
-	    (*err == NULL || (*err)->code != 404)) {
+	return 0;
+}
+
+/* After rt_delete answered rc: undone on failure, else the rest. */
+int
+ctr_remove_end(struct containers *cs, struct ctr *c, int rc, sdc_error_t *err)
+{
+	sdc_error_t ignored = NULL;
+
+	if (rc < 0 && (*err == NULL || (*err)->code != 404)) {
 		ctr_rt_error(cs, c, err);
 		c->removing = false;
 		if (ctr_removing_row(cs, c->id, false, &ignored) < 0) {
@@ -393,6 +406,17 @@ ctr_remove(struct containers *cs, struct ctr *c, bool force, sdc_error_t *err)
 	ctr_unlink(cs, c);
 	ctr_free(c);
 	return 0;
+}
+
+int
+ctr_remove(struct containers *cs, struct ctr *c, bool force, sdc_error_t *err)
+{
+	int rc;
+
+	if (ctr_remove_begin(cs, c, force, err) < 0)
+		return -1;
+	rc = rt_delete(&cs->rt, c->uuid, force, err);
+	return ctr_remove_end(cs, c, rc, err);
 }
 
 /* --- loading and recovery --- */
@@ -531,6 +555,13 @@ containers_init(struct dockerapi *d, sdc_error_t *err)
 	cs->rt.zones = cs->zones;
 	xasprintf(&cs->volumes, "%s/volumes", d->cfg.data_dir);
 	cs->rt.volumes = cs->volumes;
+	if (oci_runtime_init(cs, err) < 0) {
+		oci_runtime_free(cs);
+		free(cs->zones);
+		free(cs->volumes);
+		free(cs);
+		return -1;
+	}
 	isolation_init(cs);
 	lxcfs_init(cs);
 	d->containers = cs;
@@ -557,6 +588,8 @@ containers_free(struct dockerapi *d)
 
 	if (cs == NULL)
 		return;
+	/* calls still in the runtime: their containers stay allocated */
+	rtcall_cancel_all();
 	while ((c = cs->list) != NULL) {
 		cs->list = c->next;
 		attach_free_all(c);
@@ -568,6 +601,7 @@ containers_free(struct dockerapi *d)
 	}
 	exec_free_all(cs);
 	events_free(cs);
+	oci_runtime_free(cs);
 	free(cs->zones);
 	free(cs->volumes);
 	free(cs);

@@ -35,6 +35,7 @@ struct bufferevent;
 struct buf;
 struct ctr_attach;
 struct ctr_waiter;
+struct ctr_deferred;
 struct ctr_stopper;
 struct logs_follow;
 struct exec_inst;
@@ -79,6 +80,12 @@ struct ctr {
 	void (*run_out)(void *arg, int stream, const char *data, size_t len);
 	void (*run_end)(void *arg);
 	void *run_arg;
+	/* A runtime call under way off the loop (container-rtcall.c): its
+	 * name ("pause"), and whether the container was removed meanwhile
+	 * (then freed when the call ends). */
+	const char *busy;
+	bool gone;
+	struct ctr_deferred *deferred;	/* requests waiting for it, in order */
 };
 
 struct containers {
@@ -89,6 +96,10 @@ struct containers {
 	struct ctr *list;		/* newest first */
 	struct exec_inst *execs;
 	struct events *events;
+	/* oci-runtime.c: OCI_RUNTIME, its binary and state folder */
+	const char *runtime_name;	/* "runc" or "crun" */
+	char *runtime_path;
+	char *runtime_root;
 };
 
 /* containers.c */
@@ -114,6 +125,11 @@ int64_t list_size_rw(const struct containers *cs, const struct ctr *c);
 /* Remove the folder and the row; events and waiters are told. */
 int ctr_remove(struct containers *cs, struct ctr *c, bool force,
     sdc_error_t *err);
+/* ctr_remove in two, for rt_delete to run off the loop between them. */
+int ctr_remove_begin(struct containers *cs, struct ctr *c, bool force,
+    sdc_error_t *err);
+int ctr_remove_end(struct containers *cs, struct ctr *c, int rc,
+    sdc_error_t *err);
 void ctr_free(struct ctr *c);
 /* An error of the runtime for container c, made fit for its tenant: the
  * whole text logged for the operator, host paths rewritten out of the
@@ -134,6 +150,27 @@ json_t *ctr_labels(const struct ctr *c);
 /* A filter's values as an array (new reference, NULL if absent), from
  * either of Docker's encodings: {"k": ["v"]} or {"k": {"v": true}}. */
 json_t *ctr_filter_values(const json_t *filters, const char *key);
+
+/* container-rtcall.c: a runtime call for one container off the loop
+ * (rtcall.h).  While it runs the container is busy: the routes that
+ * would run the runtime on it wait for its end (ctr_busy).  done runs on the
+ * loop with c, or with c NULL when the container was removed meanwhile
+ * (the request, if any, was then answered); done owns arg. */
+typedef void ctr_call_done_fn(struct ctr *c, void *arg,
+    struct http_request *req, int rc, sdc_error_t *err);
+int ctr_call(struct http_request *req, struct ctr *c, const char *what,
+    int (*fn)(void *arg, sdc_error_t *err), ctr_call_done_fn *done,
+    void *arg, sdc_error_t *err);
+/* True when c has a runtime call under way: req then waits for its end
+ * and handler(req, arg), the route's own, runs again (it finds the
+ * container as the call left it); a request whose container was removed
+ * meanwhile is answered 404. */
+bool ctr_busy(struct http_request *req, struct ctr *c,
+    int (*handler)(struct http_request *req, void *arg), void *arg);
+
+/* oci-runtime.c: the OCI runtime from OCI_RUNTIME, probed at start. */
+int oci_runtime_init(struct containers *cs, sdc_error_t *err);
+void oci_runtime_free(struct containers *cs);
 
 /* container-create.c */
 int ctr_create(struct http_request *req, void *arg);
@@ -288,6 +325,9 @@ bool attach_backlogged(const struct ctr *c);
 
 /* container-ops.c */
 int ctr_start(struct http_request *req, void *arg);
+/* The restart policy's start: the runtime off the loop, a failure
+ * logged when it answers; -1 when it could not begin. */
+int ctr_start_policy(struct containers *cs, struct ctr *c, sdc_error_t *err);
 int ctr_start_one(struct containers *cs, struct ctr *c, sdc_error_t *err);
 int ctr_stop(struct http_request *req, void *arg);
 int ctr_restart(struct http_request *req, void *arg);
@@ -336,8 +376,19 @@ void restart_at_daemon_start(struct containers *cs);
 
 /* container-list.c */
 int ctr_list(struct http_request *req, void *arg);
-/* Every container of the account as ps -a -s lists it (system df). */
-json_t *list_account_json(struct containers *cs, const char *acct);
+/* ps -s and df: entries whose layers' sizes are walked off the loop
+ * (size-walk.c), the texts put together once the walk is done. */
+struct list_sized {
+	struct strvec entries;		/* each without its closing brace */
+	struct size_walk *walk;		/* an item per entry, in order */
+};
+void list_entry_sized(struct list_sized *ls, struct containers *cs,
+    struct ctr *c);
+/* Every container of the account. */
+void list_account_sized(struct containers *cs, const char *acct,
+    struct list_sized *ls);
+void list_sized_text(const struct list_sized *ls, const int64_t *sizes,
+    struct buf *out);
 /* system-df.c: GET /system/df */
 int system_df(struct http_request *req, void *arg);
 int ctr_inspect(struct http_request *req, void *arg);

@@ -110,6 +110,8 @@ void tunables_stop(struct dockerapi *d);
 const json_t *tunables_get(const struct dockerapi *d);
 const char *tunable_str(const struct dockerapi *d, const char *key, const char *def);
 bool tunable_bool(const struct dockerapi *d, const char *key, bool def);
+/* oci-runtime.c: the name of the node's OCI runtime ("runc", "crun"). */
+const char *oci_runtime_name(struct dockerapi *d);
 json_int_t tunable_int(const struct dockerapi *d, const char *key, json_int_t def);
 /* Where the current config came from: "sapi", "cache" or "defaults". */
 const char *tunables_source(const struct dockerapi *d);

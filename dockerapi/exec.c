@@ -23,6 +23,7 @@
 #include "ids.h"
 #include "jsonutil.h"
 #include "log.h"
+#include "rtcall.h"
 #include "xalloc.h"
 
 struct exec_inst {
@@ -35,6 +36,22 @@ struct exec_inst {
 	pid_t pid;
 	int fd;				/* detached: the exit watcher */
 	struct event *ev;
+	struct exec_job *job;		/* its start, while the runtime runs */
+};
+
+/* A start: the runtime's part (the monitor and `runc exec`) off the loop
+ * (rtcall.c), the answer or the hijack back on it. */
+struct exec_job {
+	struct exec_inst *e;		/* NULL once the exec is gone */
+	struct containers *cs;
+	char uuid[37];
+	char id[65];
+	json_t *config;			/* p's strings point into it */
+	const char **argv, **env;
+	struct rt_process p;
+	struct rt_start_opts o;
+	struct rt_started s;
+	bool detach, raw;
 };
 
 static struct exec_inst *
@@ -92,6 +109,8 @@ exec_unwatch(struct exec_inst *e)
 static void
 exec_free(struct exec_inst *e)
 {
+	if (e->job != NULL)
+		e->job->e = NULL;
 	exec_unwatch(e);
 	json_decref(e->config);
 	free(e);
@@ -222,31 +241,87 @@ exec_strv(const json_t *a)
 	return v;
 }
 
-static int
-exec_run(struct exec_inst *e, bool tty, bool attach, struct rt_started *s,
-    sdc_error_t *err)
+static void
+exec_job_free(struct exec_job *j)
 {
-	const json_t *cfg = e->config;
-	const char **argv = exec_strv(json_object_get(cfg, "Cmd"));
-	const char **env = exec_strv(json_object_get(cfg, "Env"));
-	struct rt_process p = {
-		.argv = argv, .env = env,
-		.cwd = json_str(cfg, "WorkingDir", NULL),
-		.user = json_str(cfg, "User", NULL),
-		.tty = tty,
-		.open_stdin = attach && json_bool(cfg, "AttachStdin", false),
-	};
-	struct rt_start_opts o = { .no_log = true, .attach = true };
-	int rc;
+	if (j->e != NULL)
+		j->e->job = NULL;
+	free(j->argv);
+	free(j->env);
+	json_decref(j->config);
+	free(j);
+}
 
-	if (p.cwd != NULL && *p.cwd == '\0')
-		p.cwd = NULL;
-	rc = rt_exec_start(&e->c->cs->rt, e->c->uuid, e->id, &p, &o, s, err);
-	if (rc < 0)
-		ctr_rt_error(e->c->cs, e->c, err);
-	free(argv);
-	free(env);
-	return rc;
+static int
+exec_job_fn(void *arg, sdc_error_t *err)
+{
+	struct exec_job *j = arg;
+
+	return rt_exec_start(&j->cs->rt, j->uuid, j->id, &j->p, &j->o, &j->s,
+	    err);
+}
+
+/* The exec runs: watched (detached) or the client's stream (attached). */
+static void
+exec_running(struct exec_job *j, struct http_request *req)
+{
+	struct exec_inst *e = j->e;
+	struct attach_opts o = { .stdin_once = true };
+	struct bufferevent *bev;
+
+	e->running = true;
+	e->pid = j->s.pid;
+	exec_event(e, "exec_start", json_object());
+	if (j->detach || req == NULL) {
+		e->fd = j->s.attach_fd;
+		fcntl(e->fd, F_SETFL, fcntl(e->fd, F_GETFL) | O_NONBLOCK);
+		rt_attach_send(e->fd, RT_FRAME_MUTE, NULL, 0, NULL);
+		e->ev = event_new(j->cs->d->base, e->fd, EV_READ | EV_PERSIST,
+		    exec_watch_cb, e);
+		event_add(e->ev, NULL);
+		if (req != NULL)
+			http_reply(req, 200, NULL, NULL, 0);
+		return;
+	}
+	o.hold = limits_keep(req);
+	if ((bev = http_hijack(req, "application/vnd.docker.raw-stream")) == NULL) {
+		limits_release(o.hold);
+		close(j->s.attach_fd);
+		return;
+	}
+	o.in = json_bool(e->config, "AttachStdin", false);
+	o.out = json_bool(e->config, "AttachStdout", true);
+	o.err = json_bool(e->config, "AttachStderr", true);
+	o.raw = j->raw;
+	/* checked at create */
+	attach_detach_keys(json_str(e->config, "DetachKeys", NULL), &o, NULL);
+	o.on_detach = exec_detached;
+	attach_open(e->c, bev, j->s.attach_fd, &o, exec_exited, e);
+}
+
+static void
+exec_job_done(void *arg, struct http_request *req, int rc, sdc_error_t *err)
+{
+	struct exec_job *j = arg;
+
+	if (j->e == NULL) {
+		/* its container went meanwhile */
+		if (rc == 0 && j->s.attach_fd >= 0)
+			close(j->s.attach_fd);
+		if (req != NULL)
+			api_error(req, 409, "the container of exec %s was removed "
+			    "while it started", j->id);
+	} else if (rc < 0) {
+		j->e->started = false;
+		ctr_rt_error(j->cs, j->e->c, err);
+		if ((*err)->code == 0 && ((*err)->errnum == ETIMEDOUT ||
+		    strstr((*err)->msg, "did not answer within") != NULL))
+			(*err)->code = 504;
+		if (req != NULL)
+			api_error_from(req, err);
+	} else
+		exec_running(j, req);
+	exec_job_free(j);
 }
 
 int
@@ -255,11 +330,9 @@ exec_start(struct http_request *req, void *arg)
 	struct containers *cs = ctrs(arg);
 	struct exec_inst *e = exec_find(cs, req);
 	sdc_error_t err = NULL;
-	struct attach_opts o = { .stdin_once = true };
-	struct bufferevent *bev;
-	struct rt_started s;
+	struct exec_job *j;
 	json_t *body;
-	bool detach, tty, raw;
+	bool tty;
 
 	if (e == NULL)
 		return HTTP_DONE;
@@ -268,43 +341,43 @@ exec_start(struct http_request *req, void *arg)
 		    "running", e->id);
 	if ((body = http_body_json(req, &err)) == NULL)
 		return api_error_from(req, &err);
-	detach = json_bool(body, "Detach", false);
+	if (!ctr_running(e->c)) {
+		json_decref(body);
+		return api_error(req, 409, "Container %s is not running", e->c->id);
+	}
+	j = xcalloc(1, sizeof *j);
+	j->detach = json_bool(body, "Detach", false);
 	/* As dockerd: the process has a TTY when the exec was created with
 	 * one; the start's Tty only says how the stream is framed. */
 	tty = json_bool(e->config, "Tty", false);
-	raw = json_bool(body, "Tty", tty);
+	j->raw = json_bool(body, "Tty", tty);
 	json_decref(body);
-	if (!ctr_running(e->c))
-		return api_error(req, 409, "Container %s is not running", e->c->id);
-	if (exec_run(e, tty, !detach, &s, &err) < 0)
+	j->e = e;
+	j->cs = cs;
+	snprintf(j->uuid, sizeof j->uuid, "%s", e->c->uuid);
+	snprintf(j->id, sizeof j->id, "%s", e->id);
+	j->config = json_incref(e->config);
+	j->argv = exec_strv(json_object_get(j->config, "Cmd"));
+	j->env = exec_strv(json_object_get(j->config, "Env"));
+	j->p.argv = j->argv;
+	j->p.env = j->env;
+	j->p.cwd = json_str(j->config, "WorkingDir", NULL);
+	if (j->p.cwd != NULL && *j->p.cwd == '\0')
+		j->p.cwd = NULL;
+	j->p.user = json_str(j->config, "User", NULL);
+	j->p.tty = tty;
+	j->p.open_stdin = !j->detach && json_bool(j->config, "AttachStdin",
+	    false);
+	j->o.no_log = true;
+	j->o.attach = true;
+	if (rtcall_start(cs->d->base, req, "exec start", exec_job_fn,
+	    exec_job_done, j, &err) < 0) {
+		exec_job_free(j);
 		return api_error_from(req, &err);
-	e->started = e->running = true;
-	e->pid = s.pid;
-	exec_event(e, "exec_start", json_object());
-	if (detach) {
-		e->fd = s.attach_fd;
-		fcntl(e->fd, F_SETFL, fcntl(e->fd, F_GETFL) | O_NONBLOCK);
-		rt_attach_send(e->fd, RT_FRAME_MUTE, NULL, 0, NULL);
-		e->ev = event_new(cs->d->base, e->fd, EV_READ | EV_PERSIST,
-		    exec_watch_cb, e);
-		event_add(e->ev, NULL);
-		return http_reply(req, 200, NULL, NULL, 0);
 	}
-	o.hold = limits_keep(req);
-	if ((bev = http_hijack(req, "application/vnd.docker.raw-stream")) == NULL) {
-		limits_release(o.hold);
-		close(s.attach_fd);
-		return HTTP_DONE;
-	}
-	o.in = json_bool(e->config, "AttachStdin", false);
-	o.out = json_bool(e->config, "AttachStdout", true);
-	o.err = json_bool(e->config, "AttachStderr", true);
-	o.raw = raw;
-	/* checked at create */
-	attach_detach_keys(json_str(e->config, "DetachKeys", NULL), &o, NULL);
-	o.on_detach = exec_detached;
-	attach_open(e->c, bev, s.attach_fd, &o, exec_exited, e);
-	return HTTP_DONE;
+	e->job = j;
+	e->started = true;
+	return HTTP_ASYNC;
 }
 
 int

@@ -531,17 +531,29 @@ volumes_quota_check(struct dockerapi *d, const char *account,
 }
 
 json_t *
-volumes_df_json(struct dockerapi *d, const char *account, sdc_error_t *err)
+volumes_df_json(struct dockerapi *d, const char *account, char ***dirs,
+    sdc_error_t *err)
 {
 	struct volume **vs;
-	json_t *out;
+	json_t *out, *j, *users;
+	sdc_error_t ignored = NULL;
 	size_t n, i;
 
 	if (volumes_list(d, account, &vs, &n, err) < 0)
 		return NULL;
 	out = json_array();
-	for (i = 0; i < n; i++)
-		json_array_append_new(out, volume_json(d, vs[i], true));
+	*dirs = xcalloc(n + 1, sizeof **dirs);
+	for (i = 0; i < n; i++) {
+		j = volume_json(d, vs[i], false);
+		users = volume_users(d, vs[i], &ignored);
+		sdc_error_release(&ignored);
+		json_object_set_new(j, "UsageData", json_pack("{s:I,s:I}",
+		    "Size", (json_int_t)-1, "RefCount", (json_int_t)(users !=
+		    NULL ? json_array_size(users) : 0)));
+		json_decref(users);
+		json_array_append_new(out, j);
+		(*dirs)[i] = volume_dir(d, vs[i]);
+	}
 	volumes_free(vs, n);
 	return out;
 }

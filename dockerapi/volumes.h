@@ -76,9 +76,11 @@ int volumes_account_bytes(struct dockerapi *d, const char *account,
 /* 403 naming QUOTA_VOLUME_BYTES when the account's volumes hold it all. */
 int volumes_quota_check(struct dockerapi *d, const char *account,
     sdc_error_t *err);
-/* `docker system df`'s Volumes: every volume with UsageData. */
+/* `docker system df`'s Volumes: every volume with UsageData, whose Size
+ * (-1 here) the caller measures off the loop in (*dirs)[i], the i-th
+ * volume's folder (*dirs a NULL-terminated array, the caller's). */
 json_t *volumes_df_json(struct dockerapi *d, const char *account,
-    sdc_error_t *err);
+    char ***dirs, sdc_error_t *err);
 
 /* volumes-api.c */
 extern const struct api_endpoint api_volume_endpoints[];

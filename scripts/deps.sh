@@ -9,10 +9,10 @@ libyaml-dev libsqlite3-dev libssl-dev libedit-dev
 libncurses-dev libcmocka-dev libarchive-dev uuid-dev libpq-dev
 nettle-dev libacl1-dev liblzma-dev libzstd-dev liblz4-dev libbz2-dev zlib1g-dev
 libxml2-dev libcurl4-openssl-dev libnl-3-dev libnl-route-3-dev libnftables-dev"
-test="openssl openssh-client curl tmux python3 python3-docker python3-cryptography runc busybox-static tini
+test="openssl openssh-client curl tmux python3 python3-docker python3-cryptography runc crun busybox-static tini
 docker-registry apache2-utils skopeo umoci keyutils docker-compose lxcfs nftables aardvark-dns iproute2
 postgresql-15"
-run="openssl openssh-client curl tini lxcfs nftables aardvark-dns iproute2"
+run="openssl openssh-client curl tini crun lxcfs nftables aardvark-dns iproute2"
 bench="wrk docker.io hyperfine"
 fuzz="libclang-rt-14-dev"
 

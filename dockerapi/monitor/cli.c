@@ -22,7 +22,7 @@ enum {
 	OPT_SHIP_DRIVER, OPT_SHIP_ADDRESS, OPT_SHIP_TAG, OPT_SHIP_HOST,
 	OPT_SHIP_FORMAT, OPT_SHIP_FACILITY, OPT_SHIP_COMPRESS, OPT_SHIP_LEVEL,
 	OPT_SHIP_FIELD, OPT_SHIP_ASYNC, OPT_SHIP_RETRY, OPT_SHIP_RETRIES,
-	OPT_SHIP_BUFFER,
+	OPT_SHIP_BUFFER, OPT_RUNTIME_TIMEOUT,
 };
 
 static const struct option cli_options[] = {
@@ -32,6 +32,7 @@ static const struct option cli_options[] = {
 	{ "process", required_argument, NULL, OPT_PROCESS },
 	{ "runtime", required_argument, NULL, OPT_RUNTIME },
 	{ "runtime-root", required_argument, NULL, OPT_ROOT },
+	{ "runtime-timeout", required_argument, NULL, OPT_RUNTIME_TIMEOUT },
 	{ "oom-file", required_argument, NULL, OPT_OOM },
 	{ "tty", no_argument, NULL, OPT_TTY },
 	{ "stdin", no_argument, NULL, OPT_STDIN },
@@ -100,6 +101,11 @@ cli_option(int c, const char *arg, struct mon_opts *o, sdc_error_t *err)
 		if (cli_number("log-budget", arg, 0, &n, err) < 0)
 			return -1;
 		o->log_budget = n;
+		return 0;
+	case OPT_RUNTIME_TIMEOUT:
+		if (cli_number("runtime-timeout", arg, 0, &n, err) < 0)
+			return -1;
+		o->runtime_timeout_ms = n;
 		return 0;
 	case OPT_SHIP_DRIVER: o->ship_driver = arg; return 0;
 	case OPT_SHIP_ADDRESS: o->ship_address = arg; return 0;

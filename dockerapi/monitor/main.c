@@ -36,6 +36,19 @@ const struct mon_opts *mon_opts;
 static bool main_exited, main_failed;
 static int main_status;
 static long long main_deadline;
+/* runc run/exec while it runs, and when it must have finished by */
+static pid_t main_runc_pid;
+static long long main_runc_deadline;
+static bool main_runc_killed;
+
+/* The runtime's name for messages, not its host path. */
+static const char *
+main_runtime_name(void)
+{
+	const char *slash = strrchr(mon_opts->runtime, '/');
+
+	return slash != NULL ? slash + 1 : mon_opts->runtime;
+}
 
 /* Keep only stdio (on /dev/null) and the descriptors we were given. */
 static void
@@ -129,6 +142,17 @@ main_runc_exited(int status)
 	char msg[1500];
 	pid_t pid;
 
+	main_runc_pid = 0;
+	if (main_runc_killed) {
+		sync_error("the OCI runtime (%s %s) did not answer within %lld s "
+		    "and was killed", main_runtime_name(),
+		    mon_opts->process != NULL ? "exec" : "run",
+		    mon_opts->runtime_timeout_ms / 1000);
+		main_failed = true;
+		loop_break();
+		return;
+	}
+
 	if (status == 0 && (pid = main_read_pid()) > 0) {
 		runc_console_take();
 		stdio_runc_ok();
@@ -167,6 +191,12 @@ main_stdio_closed(void)
 static void
 main_tick(void)
 {
+	if (main_runc_pid > 0 && !main_runc_killed &&
+	    loop_now_ms() >= main_runc_deadline) {
+		/* a hung runtime: killed, and its exit reports the timeout */
+		kill(main_runc_pid, SIGKILL);
+		main_runc_killed = true;
+	}
 	log_flush(MAIN_TICK_MS);
 	sysinfo_tick();
 	if (main_exited && loop_now_ms() >= main_deadline)
@@ -176,7 +206,8 @@ main_tick(void)
 static bool
 main_tick_wanted(void)
 {
-	return main_exited || log_pending() || sysinfo_throttled();
+	return main_exited || log_pending() || sysinfo_throttled() ||
+	    (main_runc_pid > 0 && !main_runc_killed);
 }
 
 static void
@@ -225,6 +256,10 @@ main_setup(const struct mon_opts *o, sdc_error_t *err)
 	    runc_spawn(o, mon_dirfd, child, &pid, err) < 0)
 		return -1;
 	exit_watch(pid);
+	if (o->runtime_timeout_ms > 0) {
+		main_runc_pid = pid;
+		main_runc_deadline = loop_now_ms() + o->runtime_timeout_ms;
+	}
 	stdio_spawned(child);
 	return 0;
 }

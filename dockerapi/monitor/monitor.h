@@ -33,6 +33,7 @@ struct mon_opts {
 	const char *process;		/* process.json: exec mode when set */
 	const char *runtime;		/* the OCI runtime binary */
 	const char *runtime_root;	/* its --root, NULL for its default */
+	long long runtime_timeout_ms;	/* runc run/exec killed past it; 0: never */
 	const char *oom_file;		/* memory.oom_control or memory.events */
 	bool tty;
 	bool open_stdin;

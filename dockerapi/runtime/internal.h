@@ -27,6 +27,8 @@ const char *rt_zones(const struct rt_config *cfg);
 const char *rt_runtime(const struct rt_config *cfg);
 const char *rt_runtime_root(const struct rt_config *cfg);
 const char *rt_cgroup_parent(const struct rt_config *cfg);
+int rt_timeout_ms(const struct rt_config *cfg);
+const char *rt_runtime_name(const struct rt_config *cfg);
 char *rt_monitor_path(const struct rt_config *cfg);
 int rt_id_check(const char *what, const char *id, sdc_error_t *err);
 /* <zones>/<id>, or <zones>/<id>/<name> when name is not NULL. */

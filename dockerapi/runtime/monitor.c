@@ -27,7 +27,9 @@
 #include "xalloc.h"
 #include "dockerapi/runtime/internal.h"
 
-#define RT_SYNC_TIMEOUT_MS 60000
+/* The monitor kills a runtime that runs past the config's timeout and
+ * reports it; this much more is for the monitor itself. */
+#define RT_SYNC_SLACK_MS 10000
 
 extern char **environ;
 
@@ -114,7 +116,7 @@ rt_monitor_error_code(const char *msg)
 
 /* Read the monitor's one line: "ok PID" or "error TEXT". */
 static int
-rt_monitor_sync(int fd, pid_t *pid, sdc_error_t *err)
+rt_monitor_sync(int fd, int timeout_ms, pid_t *pid, sdc_error_t *err)
 {
 	struct pollfd p = { .fd = fd, .events = POLLIN };
 	struct buf line = BUF_INIT;
@@ -123,7 +125,7 @@ rt_monitor_sync(int fd, pid_t *pid, sdc_error_t *err)
 	int rc;
 
 	for (;;) {
-		if ((rc = poll(&p, 1, RT_SYNC_TIMEOUT_MS)) == 0) {
+		if ((rc = poll(&p, 1, timeout_ms)) == 0) {
 			buf_free(&line);
 			return sdc_make_error(err, ETIMEDOUT, "starting the container");
 		}
@@ -163,6 +165,7 @@ rt_monitor_argv(struct rt_argv *a, const struct rt_config *cfg,
 		rt_argv_add(a, "--bundle", dir);
 	rt_argv_add(a, "--runtime", rt_runtime(cfg));
 	rt_argv_add(a, "--runtime-root", rt_runtime_root(cfg));
+	rt_argv_num(a, "--runtime-timeout", rt_timeout_ms(cfg));
 	if (oom != NULL)
 		rt_argv_add(a, "--oom-file", oom);
 	if (tty)
@@ -246,7 +249,8 @@ rt_monitor_spawn(const struct rt_config *cfg, const char *id, const char *dir,
 		if (rc == 0) {
 			while (waitpid(child, &status, 0) < 0 && errno == EINTR)
 				;
-			rc = rt_monitor_sync(sync[0], &out->pid, err);
+			rc = rt_monitor_sync(sync[0], rt_timeout_ms(cfg) +
+			    RT_SYNC_SLACK_MS, &out->pid, err);
 		}
 		close(sync[0]);
 		if (rc == 0)

@@ -33,6 +33,22 @@ rt_runtime_root(const struct rt_config *cfg)
 	    "/run/sdc-docker/runc";
 }
 
+/* How long a runtime call may take before it is killed. */
+int
+rt_timeout_ms(const struct rt_config *cfg)
+{
+	return cfg->timeout_ms > 0 ? cfg->timeout_ms : 60000;
+}
+
+/* The runtime's name for messages ("runc"), not its host path. */
+const char *
+rt_runtime_name(const struct rt_config *cfg)
+{
+	const char *slash = strrchr(rt_runtime(cfg), '/');
+
+	return slash != NULL ? slash + 1 : rt_runtime(cfg);
+}
+
 const char *
 rt_cgroup_parent(const struct rt_config *cfg)
 {

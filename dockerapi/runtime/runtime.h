@@ -55,6 +55,9 @@ struct rt_config {
 					 * cost only (bench/run), never for tenants */
 	const char *lxcfs_dir;		/* a mounted lxcfs whose /proc files are
 					 * bound over the container's; NULL: none */
+	int timeout_ms;			/* a runtime call (runc run, exec,
+					 * pause, update, delete) that takes
+					 * longer is killed; 0: 60000 */
 };
 
 /* A bind mount, e.g. a volume: source on the host, destination inside. */
@@ -150,6 +153,13 @@ extern const char *const rt_default_caps[];
  * the error names a group that is not there. */
 int rt_group_gid(const char *rootfs, const char *group, gid_t *out,
     sdc_error_t *err);
+
+/* Whether the runtime (cfg->runtime, of kind name: "runc" or "crun")
+ * can run containers on this host: the binary answers --version (its
+ * first line in version), and the host's cgroups suit it; else an error
+ * saying what is wrong and what to do (probe.c). */
+int rt_runtime_probe(const struct rt_config *cfg, const char *name,
+    char *version, size_t len, sdc_error_t *err);
 
 /* Create the folder, mount the root filesystem, write config.json.  The
  * container is then "created"; nothing runs until rt_start(). */

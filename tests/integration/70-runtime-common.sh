@@ -18,7 +18,10 @@ set -eu
 T=$(mktemp -d /tmp/sdc-rt.XXXXXX)
 CG=sdctest-$$
 ZONES=$T/zones
-node() { "$SDC_BIN/sdc-node" -z "$ZONES" -R "$T/runc" -c "$CG" "$@"; }
+# SDC_TEST_OCI_RUNTIME=crun: the same tests under crun (docs/runtime.md)
+RT_BIN=/usr/sbin/runc
+[ "${SDC_TEST_OCI_RUNTIME:-runc}" = crun ] && RT_BIN=/usr/bin/crun
+node() { "$SDC_BIN/sdc-node" -z "$ZONES" -r "$RT_BIN" -R "$T/runc" -c "$CG" "$@"; }
 
 rt_cleanup() {
 	for d in "$ZONES"/*; do

@@ -36,7 +36,18 @@ def require_tools():
 
 class ContainersTest(unittest.TestCase):
     """Daemons with accounts alice and bob (certificates in cls.alice and
-    cls.bob), each with the busybox image."""
+    cls.bob), each with the busybox image.  TUNABLES are set before
+    dockerapi starts; SDC_TEST_OCI_RUNTIME=crun runs the containers of
+    every such test under crun (OCI_RUNTIME)."""
+
+    TUNABLES = {}
+
+    @classmethod
+    def tunables(cls):
+        t = dict(cls.TUNABLES)
+        if os.environ.get("SDC_TEST_OCI_RUNTIME"):
+            t.setdefault("OCI_RUNTIME", os.environ["SDC_TEST_OCI_RUNTIME"])
+        return t
 
     @classmethod
     def remove_tenants_things(cls):
@@ -67,7 +78,7 @@ class ContainersTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         require_tools()
-        cls.d = sdctest.Daemons().start()
+        cls.d = sdctest.Daemons().start(tunables=cls.tunables())
         cls.zones = os.path.join(cls.d.tmp, "zones")
         cls.work = os.path.join(cls.d.tmp, "work")
         os.makedirs(cls.work)

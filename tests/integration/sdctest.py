@@ -242,12 +242,15 @@ class Daemons:
         wait_for("dockerapi", lambda: os.path.exists(self.admin_socket)
                  and port_open(self.docker_port) and port_open(self.cloudapi_port))
 
-    def start(self):
+    def start(self, tunables=None):
+        """sapi, then dockerapi; tunables (name: value) set in between."""
         self.start_sapi()
         if self.use_tls is False:
             self.sapiadm("update", self.docker_service_uuid(), "metadata.USE_TLS=false")
         if self.allow_private_registries:
             self.set_tunable("REGISTRY_ALLOW_PRIVATE", self.allow_private_registries)
+        for k, v in (tunables or {}).items():
+            self.set_tunable(k, v)
         self.start_dockerapi()
         return self
 

@@ -1,0 +1,158 @@
+/*
+ * rtcall.c: the OCI runtime and other blocking calls off the loop thread.
+ *
+ * A runc call takes tens of milliseconds when all is well and, when the
+ * runtime hangs (a stuck cgroup freezer, a runc waiting on a dead fuse
+ * mount), as long as its timeout: on the loop thread, either would hold
+ * every other client of the daemon.  So a route that runs the runtime
+ * splits in three: checks and bookkeeping on the loop, the blocking call
+ * on a thread of its own (rtcall_fn, which touches only the runtime
+ * library and its arguments), and the answer back on the loop
+ * (rtcall_done_fn), which the thread wakes through a pipe read by an
+ * event, as thread-stream.c and the copy jobs do.  A thread per call
+ * rather than a pool: calls are few and short, and a hung one must not
+ * hold up the calls queued behind it; each ends at the runtime's timeout
+ * (rt_config.timeout_ms), which kills the child, so threads never pile up.
+ *
+ * The client may leave while its call runs; the call's effect is still
+ * recorded (done runs with req NULL), since the container changed
+ * whether anyone waits for the answer.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <event2/event.h>
+
+#include "http.h"
+#include "log.h"
+#include "rtcall.h"
+#include "xalloc.h"
+
+struct rtcall {
+	struct http_request *req;	/* NULL once the client has gone */
+	const char *what;
+	rtcall_fn *fn;
+	rtcall_done_fn *done;
+	void *arg;
+	pthread_t thread;
+	int note[2];			/* the thread writes one byte at its end */
+	struct event *ev;
+	int rc;
+	sdc_error_t err;
+	struct rtcall *prev, *next;
+};
+
+static struct rtcall *rtcalls;
+
+static void *
+rtcall_main(void *arg)
+{
+	struct rtcall *c = arg;
+	char one = 1;
+
+	c->rc = c->fn(c->arg, &c->err);
+	while (write(c->note[1], &one, 1) < 0 && errno == EINTR)
+		;
+	return NULL;
+}
+
+static void
+rtcall_unlink(struct rtcall *c)
+{
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else if (rtcalls == c)
+		rtcalls = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	c->prev = c->next = NULL;
+}
+
+static void
+rtcall_free(struct rtcall *c)
+{
+	if (c->ev != NULL)
+		event_free(c->ev);
+	close(c->note[0]);
+	close(c->note[1]);
+	sdc_error_release(&c->err);
+	free(c);
+}
+
+static void
+rtcall_closed(struct http_request *req, void *arg)
+{
+	struct rtcall *c = arg;
+
+	(void)req;
+	c->req = NULL;
+}
+
+static void
+rtcall_note(evutil_socket_t fd, short what, void *arg)
+{
+	struct rtcall *c = arg;
+	struct http_request *req = c->req;
+
+	(void)fd;
+	(void)what;
+	pthread_join(c->thread, NULL);
+	rtcall_unlink(c);
+	if (req != NULL)
+		http_on_close(req, NULL, NULL);
+	if (c->rc < 0)
+		log_info("%s: %s", c->what, sdc_error_msg(c->err));
+	c->done(c->arg, req, c->rc, &c->err);
+	rtcall_free(c);
+}
+
+int
+rtcall_start(struct event_base *base, struct http_request *req,
+    const char *what, rtcall_fn *fn, rtcall_done_fn *done, void *arg,
+    sdc_error_t *err)
+{
+	struct rtcall *c = xcalloc(1, sizeof *c);
+	int r;
+
+	c->req = req;
+	c->what = what;
+	c->fn = fn;
+	c->done = done;
+	c->arg = arg;
+	if (pipe2(c->note, O_CLOEXEC) < 0) {
+		free(c);
+		return sdc_make_error(err, errno, "%s: pipe", what);
+	}
+	c->ev = event_new(base, c->note[0], EV_READ, rtcall_note, c);
+	event_add(c->ev, NULL);
+	if ((r = pthread_create(&c->thread, NULL, rtcall_main, c)) != 0) {
+		rtcall_free(c);
+		return sdc_make_error(err, r, "%s: a thread", what);
+	}
+	c->next = rtcalls;
+	if (rtcalls != NULL)
+		rtcalls->prev = c;
+	rtcalls = c;
+	if (req != NULL)
+		http_on_close(req, rtcall_closed, c);
+	return 0;
+}
+
+void
+rtcall_cancel_all(void)
+{
+	struct rtcall *c;
+
+	while ((c = rtcalls) != NULL) {
+		rtcall_unlink(c);
+		/* the thread still owns c and its pipe: let it be */
+		event_free(c->ev);
+		c->ev = NULL;
+		pthread_detach(c->thread);
+		log_info("%s: still running at exit", c->what);
+	}
+}

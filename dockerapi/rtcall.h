@@ -1,0 +1,32 @@
+/*
+ * rtcall.h: a blocking call (the OCI runtime, a size walk) run on a
+ * thread of its own, its result handed back to the loop thread.
+ */
+#ifndef DOCKERAPI_RTCALL_H
+#define DOCKERAPI_RTCALL_H
+
+#include "error.h"
+
+struct event_base;
+struct http_request;
+
+/* Runs on the thread: only what the runtime library and the file system
+ * offer, never the loop's state (containers, requests, the store). */
+typedef int rtcall_fn(void *arg, sdc_error_t *err);
+/* Runs on the loop thread once fn has returned; owns arg.  req is the
+ * request given to rtcall_start, or NULL when there was none or its
+ * client has gone: the call's effect is then recorded all the same. */
+typedef void rtcall_done_fn(void *arg, struct http_request *req, int rc,
+    sdc_error_t *err);
+
+/* Run fn(arg) off the loop and done(arg, ...) on it afterwards.  what
+ * names the call in the log ("pause").  On failure nothing was started
+ * (arg is still the caller's). */
+int rtcall_start(struct event_base *base, struct http_request *req,
+    const char *what, rtcall_fn *fn, rtcall_done_fn *done, void *arg,
+    sdc_error_t *err);
+/* At shutdown: forget every call; their threads finish on their own
+ * (each is bounded by the runtime's timeout) and nothing is answered. */
+void rtcall_cancel_all(void);
+
+#endif
