@@ -10,7 +10,13 @@
  *   unsandbox CID
  *   attach CID NETID SUBNET/PREFIX GATEWAY IFNAME IP MAC route|noroute
  *          [internal] [tcp|udp:HOSTIP:HOSTPORT:PORT]...
+ *          [mtu=N]
  *   detach CID NETID
+ *   vxlan NETID VNI LOCALVTEP [MTU]
+ *   unvxlan NETID
+ *   fdb NETID VTEPS PEERS          (VTEPS: a,b; PEERS: MAC/IP/VTEP,...;
+ *                                   "-" for none)
+ *   vteps VTEPS                    (the node's accepted VTEPs; "-": none)
  *   sweep NETIDS CIDS              (comma-separated; "-" for none)
  *   bench N NETID SUBNET/PREFIX GATEWAY   (N x sandbox + attach with one
  *          port + unsandbox; prints the mean in ms)
@@ -194,6 +200,8 @@ main(int argc, char **argv)
 		for (i = 9; i < argc; i++) {
 			if (strcmp(argv[i], "internal") == 0)
 				b.internal = true;
+			else if (strncmp(argv[i], "mtu=", 4) == 0)
+				b.mtu = atoi(argv[i] + 4);
 			else if (ep.nports == MAXPORTS ||
 			    parse_port(&ports[ep.nports++], argv[i]) < 0)
 				return 2;
@@ -208,6 +216,55 @@ main(int argc, char **argv)
 		rc = net_sweep(&cfg, nets, ctrs, &err);
 		free(nets);
 		free(ctrs);
+	} else if (strcmp(argv[0], "vxlan") == 0 && (argc == 4 || argc == 5)) {
+		struct net_vxlan v = { .network_id = argv[1],
+		    .vni = (uint32_t)strtoul(argv[2], NULL, 10),
+		    .mtu = argc == 5 ? atoi(argv[4]) : 0 };
+
+		if (inet_pton(AF_INET, argv[3], &v.local) != 1)
+			return 2;
+		rc = net_vxlan_ensure(&cfg, &v, &err);
+	} else if (strcmp(argv[0], "unvxlan") == 0 && argc == 2) {
+		rc = net_vxlan_remove(&cfg, argv[1], &err);
+	} else if (strcmp(argv[0], "fdb") == 0 && argc == 4) {
+		const char **vs = split(argv[2]), **ps = split(argv[3]);
+		struct in_addr *vteps = xcalloc(strlen(argv[2]) + 1,
+		    sizeof *vteps);
+		struct net_vxlan_peer *peers = xcalloc(strlen(argv[3]) + 1,
+		    sizeof *peers);
+		size_t nv = 0, np = 0;
+		char ip[32], vtep[32];
+
+		for (; vs[nv] != NULL; nv++)
+			if (inet_pton(AF_INET, vs[nv], &vteps[nv]) != 1)
+				return 2;
+		for (; ps[np] != NULL; np++) {
+			if (sscanf(ps[np], "%x:%x:%x:%x:%x:%x/%31[0-9.]/%31[0-9.]",
+			    &mac[0], &mac[1], &mac[2], &mac[3], &mac[4], &mac[5],
+			    ip, vtep) != 8 ||
+			    inet_pton(AF_INET, ip, &peers[np].ip) != 1 ||
+			    inet_pton(AF_INET, vtep, &peers[np].vtep) != 1)
+				return 2;
+			for (i = 0; i < 6; i++)
+				peers[np].mac[i] = (uint8_t)mac[i];
+		}
+		rc = net_vxlan_fdb_set(&cfg, argv[1], vteps, nv, peers, np, &err);
+		free(vs);
+		free(ps);
+		free(vteps);
+		free(peers);
+	} else if (strcmp(argv[0], "vteps") == 0 && argc == 2) {
+		const char **vs = split(argv[1]);
+		struct in_addr *vteps = xcalloc(strlen(argv[1]) + 1,
+		    sizeof *vteps);
+		size_t nv = 0;
+
+		for (; vs[nv] != NULL; nv++)
+			if (inet_pton(AF_INET, vs[nv], &vteps[nv]) != 1)
+				return 2;
+		rc = net_vxlan_vteps_set(&cfg, vteps, nv, &err);
+		free(vs);
+		free(vteps);
 	} else if (strcmp(argv[0], "bench") == 0 && argc == 5) {
 		if (parse_bridge(&b, argv[2], argv[3], argv[4]) < 0)
 			return 2;
