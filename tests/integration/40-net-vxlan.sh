@@ -142,7 +142,7 @@ grep -q "bridge sdc" "$T/err" || fail "error: $(cat "$T/err")"
 ok "ensure twice changes nothing; entries set exactly; bad input refused by name"
 
 # ping1 SECONDS NS-COMMAND...: one echo answered within SECONDS
-ping1() { w=$1; shift; "$@" /bin/busybox ping -c 1 -w "$w" "$ADDR" >/dev/null 2>&1; }
+ping1() { w=$1; shift; "$@" /bin/busybox ping -c 1 -W "$w" -w "$w" "$ADDR" >/dev/null 2>&1; }
 reach() { ADDR=$1; shift; ping1 5 "$@" || fail "$* cannot ping $ADDR"; }
 noreach() { ADDR=$1; shift; ping1 2 "$@" && fail "$* pings $ADDR"; true; }
 reach 10.9.0.12 cn 1 "$A1"
