@@ -18,9 +18,9 @@
  * agent may call it again with what the store holds at any time.
  *
  * The gateway is the same address and MAC on every node (the bridge's
- * MAC is derived from the network id): a container's traffic leaves by
- * its own node; a remote gateway's answers carry the local bridge's own
- * MAC and are dropped by the bridge as such.
+ * MAC is derived from the network id): a remote gateway's answer to a
+ * container's ARP names the same MAC as the local one's, and a frame to
+ * it is taken by the local bridge, so traffic out leaves by its own node.
  *
  * The underlay is guarded by nftables, in our one table: VXLAN (UDP 4789)
  * is accepted only from the node VTEPs the agent lists
