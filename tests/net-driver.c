@@ -10,7 +10,15 @@
  *   unsandbox CID
  *   attach CID NETID SUBNET/PREFIX GATEWAY IFNAME IP MAC route|noroute
  *          [internal] [tcp|udp:HOSTIP:HOSTPORT:PORT]...
+ *          [mtu=N]
  *   detach CID NETID
+ *   vxlan NETID VNI LOCALVTEP [MTU]
+ *   unvxlan NETID
+ *   fdb NETID VTEPS PEERS          (VTEPS: a,b; PEERS: MAC/IP/VTEP,...;
+ *                                   "-" for none)
+ *   vteps VTEPS                    (the node's accepted VTEPs; "-": none)
+ *   vxbench NETID VNI LOCALVTEP N  (the vxlan device made, then again; the
+ *          entries of N remote endpoints set, then again; prints ms)
  *   sweep NETIDS CIDS              (comma-separated; "-" for none)
  *   bench N NETID SUBNET/PREFIX GATEWAY   (N x sandbox + attach with one
  *          port + unsandbox; prints the mean in ms)
@@ -142,6 +150,53 @@ bench(const struct net_config *cfg, int n, struct net_bridge *b)
 	return 0;
 }
 
+/* A network across nodes: the vxlan device's ensure, made then again, and
+ * the forwarding entries of n remote endpoints on 4 other nodes, set then
+ * set again unchanged (what an agent's periodic pass costs). */
+static int
+vxbench(const struct net_config *cfg, struct net_vxlan *v, int n)
+{
+	struct net_vxlan_peer *peers = xcalloc((size_t)n + 1, sizeof *peers);
+	struct in_addr vteps[4];
+	sdc_error_t err = NULL;
+	double t0, t[4];
+	int i;
+
+	for (i = 0; i < 4; i++)
+		vteps[i].s_addr = htonl(0xc0000264u + (uint32_t)i); /* .100 */
+	for (i = 0; i < n; i++) {
+		peers[i].mac[0] = 0x02;
+		peers[i].mac[1] = 0x42;
+		peers[i].mac[4] = (uint8_t)(i >> 8);
+		peers[i].mac[5] = (uint8_t)i;
+		peers[i].ip.s_addr = htonl(0x0a630000u + (uint32_t)i);
+		peers[i].vtep = vteps[i % 4];
+	}
+	t0 = now_ms();
+	if (net_vxlan_ensure(cfg, v, &err) < 0)
+		return fail(&err);
+	t[0] = now_ms() - t0;
+	t0 = now_ms();
+	if (net_vxlan_ensure(cfg, v, &err) < 0)
+		return fail(&err);
+	t[1] = now_ms() - t0;
+	t0 = now_ms();
+	if (net_vxlan_fdb_set(cfg, v->network_id, vteps, 4, peers,
+	    (size_t)n, &err) < 0)
+		return fail(&err);
+	t[2] = now_ms() - t0;
+	t0 = now_ms();
+	if (net_vxlan_fdb_set(cfg, v->network_id, vteps, 4, peers,
+	    (size_t)n, &err) < 0)
+		return fail(&err);
+	t[3] = now_ms() - t0;
+	free(peers);
+	printf("vxlan ensure %.2f ms, again %.2f ms; %d remote endpoints' "
+	    "entries set %.2f ms, again unchanged %.2f ms\n", t[0], t[1], n,
+	    t[2], t[3]);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -194,6 +249,8 @@ main(int argc, char **argv)
 		for (i = 9; i < argc; i++) {
 			if (strcmp(argv[i], "internal") == 0)
 				b.internal = true;
+			else if (strncmp(argv[i], "mtu=", 4) == 0)
+				b.mtu = atoi(argv[i] + 4);
 			else if (ep.nports == MAXPORTS ||
 			    parse_port(&ports[ep.nports++], argv[i]) < 0)
 				return 2;
@@ -208,6 +265,62 @@ main(int argc, char **argv)
 		rc = net_sweep(&cfg, nets, ctrs, &err);
 		free(nets);
 		free(ctrs);
+	} else if (strcmp(argv[0], "vxlan") == 0 && (argc == 4 || argc == 5)) {
+		struct net_vxlan v = { .network_id = argv[1],
+		    .vni = (uint32_t)strtoul(argv[2], NULL, 10),
+		    .mtu = argc == 5 ? atoi(argv[4]) : 0 };
+
+		if (inet_pton(AF_INET, argv[3], &v.local) != 1)
+			return 2;
+		rc = net_vxlan_ensure(&cfg, &v, &err);
+	} else if (strcmp(argv[0], "unvxlan") == 0 && argc == 2) {
+		rc = net_vxlan_remove(&cfg, argv[1], &err);
+	} else if (strcmp(argv[0], "fdb") == 0 && argc == 4) {
+		const char **vs = split(argv[2]), **ps = split(argv[3]);
+		struct in_addr *vteps = xcalloc(strlen(argv[2]) + 1,
+		    sizeof *vteps);
+		struct net_vxlan_peer *peers = xcalloc(strlen(argv[3]) + 1,
+		    sizeof *peers);
+		size_t nv = 0, np = 0;
+		char ip[32], vtep[32];
+
+		for (; vs[nv] != NULL; nv++)
+			if (inet_pton(AF_INET, vs[nv], &vteps[nv]) != 1)
+				return 2;
+		for (; ps[np] != NULL; np++) {
+			if (sscanf(ps[np], "%x:%x:%x:%x:%x:%x/%31[0-9.]/%31[0-9.]",
+			    &mac[0], &mac[1], &mac[2], &mac[3], &mac[4], &mac[5],
+			    ip, vtep) != 8 ||
+			    inet_pton(AF_INET, ip, &peers[np].ip) != 1 ||
+			    inet_pton(AF_INET, vtep, &peers[np].vtep) != 1)
+				return 2;
+			for (i = 0; i < 6; i++)
+				peers[np].mac[i] = (uint8_t)mac[i];
+		}
+		rc = net_vxlan_fdb_set(&cfg, argv[1], vteps, nv, peers, np, &err);
+		free(vs);
+		free(ps);
+		free(vteps);
+		free(peers);
+	} else if (strcmp(argv[0], "vteps") == 0 && argc == 2) {
+		const char **vs = split(argv[1]);
+		struct in_addr *vteps = xcalloc(strlen(argv[1]) + 1,
+		    sizeof *vteps);
+		size_t nv = 0;
+
+		for (; vs[nv] != NULL; nv++)
+			if (inet_pton(AF_INET, vs[nv], &vteps[nv]) != 1)
+				return 2;
+		rc = net_vxlan_vteps_set(&cfg, vteps, nv, &err);
+		free(vs);
+		free(vteps);
+	} else if (strcmp(argv[0], "vxbench") == 0 && argc == 5) {
+		struct net_vxlan v = { .network_id = argv[1],
+		    .vni = (uint32_t)strtoul(argv[2], NULL, 10) };
+
+		if (inet_pton(AF_INET, argv[3], &v.local) != 1)
+			return 2;
+		return vxbench(&cfg, &v, atoi(argv[4]));
 	} else if (strcmp(argv[0], "bench") == 0 && argc == 5) {
 		if (parse_bridge(&b, argv[2], argv[3], argv[4]) < 0)
 			return 2;

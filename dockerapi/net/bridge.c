@@ -183,6 +183,11 @@ net_bridge_remove(const struct net_config *cfg, const char *network_id,
 	if ((sk = net_nl_open(err)) == NULL)
 		return -1;
 	rc = net_link_delete(sk, name, err);
+	/* its vxlan device, if it spans nodes: released, not deleted, by
+	 * the bridge's deletion */
+	net_vxlan_ifname(network_id, name);
+	if (rc == 0)
+		rc = net_link_delete(sk, name, err);
 	net_nl_close(sk);
 	if (rc == 0) {
 		char *marker = net_network_marker(cfg, network_id);

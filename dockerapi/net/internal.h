@@ -22,6 +22,8 @@
 #define NET_VETH_PREFIX "sdv"
 #define NET_BRIDGE_PREFIX "sdc"
 #define NET_ALIAS_PREFIX "sdc "
+/* A network's vxlan device (vxlan.c): "sdx" + 12 hex of its id. */
+#define NET_VXLAN_PREFIX "sdx"
 
 /* names.c: ids and the names derived from them (no system calls). */
 /* A store id: 12 to 64 lower-case hex digits (it goes into names and nft
@@ -38,6 +40,7 @@ bool net_veth_alias_parse(const char *alias, char *container_id,
 /* Whether a link name has the shape of one of ours. */
 bool net_bridge_ifname_ours(const char *ifname);
 bool net_veth_ifname_ours(const char *ifname);
+bool net_vxlan_ifname_ours(const char *ifname);
 /* <run>/networks/<network id>: an empty file saying this run dir's
  * daemon made that network's bridge (net_sweep touches only its own). */
 char *net_network_marker(const struct net_config *cfg, const char *network_id);
@@ -62,6 +65,9 @@ int net_nft_ports_text(struct buf *out, const char *container_id,
 /* Delete an endpoint's chain; handle > 0: and the jump to it. */
 void net_nft_ports_remove_text(struct buf *out, const char *chain,
     long long handle);
+/* The chains guarding VXLAN's port on the underlay, and the VTEPs' set
+ * (vxlan.c); the set keeps its elements. */
+void net_nft_vxlan_text(struct buf *out);
 /* The accept rules in an iptables-nft chain (family, table, chain). */
 void net_nft_foreign_text(struct buf *out, const char *table,
     const char *chain);

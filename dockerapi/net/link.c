@@ -182,6 +182,10 @@ net_link_veth(struct nl_sock *sk, const char *host, const char *alias,
 	mac = nl_addr_build(AF_LLC, ep->mac, 6);
 	rtnl_link_set_addr(peer, mac);
 	nl_addr_put(mac);
+	if (ep->bridge->mtu > 0) {	/* a network over VXLAN: its MTU */
+		rtnl_link_set_mtu(veth, (unsigned)ep->bridge->mtu);
+		rtnl_link_set_mtu(peer, (unsigned)ep->bridge->mtu);
+	}
 	e = rtnl_link_add(sk, veth, NLM_F_CREATE | NLM_F_EXCL);
 	rtnl_link_put(peer);
 	rtnl_link_put(veth);

@@ -88,6 +88,12 @@ net_bridge_ifname_ours(const char *ifname)
 }
 
 bool
+net_vxlan_ifname_ours(const char *ifname)
+{
+	return net_hex_name(ifname, NET_VXLAN_PREFIX);
+}
+
+bool
 net_veth_ifname_ours(const char *ifname)
 {
 	return net_hex_name(ifname, NET_VETH_PREFIX);

@@ -55,6 +55,7 @@ struct net_bridge {
 	int prefix;			/* e.g. 24 */
 	struct in_addr gateway;		/* the bridge's own address */
 	bool internal;			/* no NAT, no route out, no ports */
+	int mtu;			/* of its veths; 0: the kernel's (1500) */
 };
 
 /* The bridge's interface name for a network id: "sdc" + 12 hex. */
@@ -156,6 +157,55 @@ int net_dns_sweep(const struct net_config *cfg, const char *const *network_ids,
     sdc_error_t *err);
 int net_dns_ensure(const struct net_config *cfg, sdc_error_t *err);
 void net_dns_stop(const struct net_config *cfg);
+
+/* A network across nodes (vxlan.c): on each node its bridge, as above,
+ * plus one vxlan device ("sdx" + 12 hex of the id) enslaved to it,
+ * carrying the network's VNI from this node's VTEP address to UDP port
+ * 4789, learning off.  Where each MAC lives is the caller's (the store's)
+ * and only that: the forwarding entries are set whole from its list.
+ * nftables accept VXLAN only from the VTEPs set by net_vxlan_vteps_set
+ * (every node's, the node's own included) and let no container send to
+ * UDP 4789.  Give the network's veths the device's MTU (net_bridge.mtu).
+ *
+ * net_vxlan_ensure: the bridge made first; again: nothing changes (a
+ * device with another VNI or VTEP is made again).
+ * net_vxlan_fdb_set: the device's entries made exactly these: one
+ * all-zeros entry per VTEP in vteps (the other nodes having the network:
+ * broadcast and ARP copied to each) and one per remote endpoint (its MAC
+ * to its node's VTEP); whatever else is there is deleted.  Empty lists
+ * remove every entry.
+ * net_vxlan_remove: the device gone (net_bridge_remove and net_sweep
+ * also delete it with the bridge); absent is fine.
+ * net_vxlan_vteps_set: the node's list of VTEPs accepted on the underlay,
+ * replaced in one transaction. */
+#define NET_VXLAN_PORT 4789
+#define NET_VXLAN_VNI_MAX 16777215u
+#define NET_VXLAN_MTU 1450		/* 1500 less VXLAN over IPv4's 50 */
+
+struct net_vxlan {
+	const char *network_id;
+	uint32_t vni;			/* 1 to NET_VXLAN_VNI_MAX */
+	struct in_addr local;		/* this node's VTEP (underlay) address */
+	int mtu;			/* 0: NET_VXLAN_MTU */
+};
+
+/* An endpoint of the network on another node. */
+struct net_vxlan_peer {
+	uint8_t mac[6];
+	struct in_addr ip;		/* named in errors */
+	struct in_addr vtep;		/* its node's */
+};
+
+void net_vxlan_ifname(const char *network_id, char out[16]);
+int net_vxlan_ensure(const struct net_config *cfg, const struct net_vxlan *v,
+    sdc_error_t *err);
+int net_vxlan_fdb_set(const struct net_config *cfg, const char *network_id,
+    const struct in_addr *vteps, size_t nvteps,
+    const struct net_vxlan_peer *peers, size_t npeers, sdc_error_t *err);
+int net_vxlan_remove(const struct net_config *cfg, const char *network_id,
+    sdc_error_t *err);
+int net_vxlan_vteps_set(const struct net_config *cfg,
+    const struct in_addr *vteps, size_t n, sdc_error_t *err);
 
 /* Remove every bridge, veth, netns, nft element and DNS table whose
  * network or container id is not in the given lists (NULL-terminated). */

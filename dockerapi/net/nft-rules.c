@@ -173,6 +173,29 @@ net_nft_ports_remove_text(struct buf *o, const char *chain, long long handle)
 }
 
 /*
+ * VXLAN on the underlay (vxlan.c): UDP 4789 accepted only from a known
+ * VTEP, and never forwarded from a container (masqueraded, it would leave
+ * with this node's VTEP as source).  Base chains of their own, a little
+ * before the filter's, so a bridge's ensure (which flushes the others)
+ * leaves them be; the set's elements are net_vxlan_vteps_set's.
+ */
+void
+net_nft_vxlan_text(struct buf *o)
+{
+	buf_printf(o,
+	    "add table " T "\n"
+	    "add set " T " bridges { type ifname; }\n"
+	    "add set " T " vteps { type ipv4_addr; }\n"
+	    "add chain " T " vxlan_in { type filter hook input priority filter - 5; policy accept; }\n"
+	    "flush chain " T " vxlan_in\n"
+	    "add rule " T " vxlan_in udp dport %d ip saddr != @vteps drop\n"
+	    "add chain " T " vxlan_fwd { type filter hook forward priority filter - 5; policy accept; }\n"
+	    "flush chain " T " vxlan_fwd\n"
+	    "add rule " T " vxlan_fwd iifname @bridges udp dport %d drop\n",
+	    NET_VXLAN_PORT, NET_VXLAN_PORT);
+}
+
+/*
  * Docker (and other iptables users) may set the FORWARD policy of
  * iptables-nft's `ip filter` table to DROP.  In nftables an accept ends a
  * packet's walk through one base chain only: every other base chain on the

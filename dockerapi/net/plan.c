@@ -61,10 +61,10 @@ net_plan_endpoint(const struct net_endpoint *ep)
 		    "container_port", (int)ep->ports[i].container_port));
 	snprintf(mac, sizeof mac, "%02x:%02x:%02x:%02x:%02x:%02x", ep->mac[0],
 	    ep->mac[1], ep->mac[2], ep->mac[3], ep->mac[4], ep->mac[5]);
-	return json_pack("{s:s,s:o,s:i,s:o,s:b,s:s,s:o,s:s,s:b,s:o}",
+	return json_pack("{s:s,s:o,s:i,s:o,s:b,s:i,s:s,s:o,s:s,s:b,s:o}",
 	    "network", b->id, "subnet", net_plan_addr(b->subnet),
 	    "prefix", b->prefix, "gateway", net_plan_addr(b->gateway),
-	    "internal", b->internal, "ifname", ep->ifname,
+	    "internal", b->internal, "mtu", b->mtu, "ifname", ep->ifname,
 	    "ip", net_plan_addr(ep->ip), "mac", mac,
 	    "default_route", ep->default_route, "ports", ports);
 }
@@ -132,6 +132,7 @@ net_plan_parse_endpoint(const json_t *o, struct net_bridge *b,
 		return -1;
 	b->prefix = (int)json_int(o, "prefix", 0);
 	b->internal = json_bool(o, "internal", false);
+	b->mtu = (int)json_int(o, "mtu", 0);	/* 0: absent, before VXLAN */
 	if (sscanf(mac, "%2x:%2x:%2x:%2x:%2x:%2x", &m[0], &m[1], &m[2], &m[3],
 	    &m[4], &m[5]) != 6)
 		return sdc_make_error(err, 0, "mac: not a MAC address: '%s'",

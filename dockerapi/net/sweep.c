@@ -101,7 +101,8 @@ net_sweep_link(const char *name, const char *alias, const char *kind,
 
 	if (kind == NULL)
 		return;
-	if (net_bridge_ifname_ours(name) && strcmp(kind, "bridge") == 0)
+	if ((net_bridge_ifname_ours(name) && strcmp(kind, "bridge") == 0) ||
+	    (net_vxlan_ifname_ours(name) && strcmp(kind, "vxlan") == 0))
 		doomed = (nid = net_sweep_ours(w, name)) != NULL &&
 		    !net_id_in(nid, w->networks);
 	else if (net_veth_ifname_ours(name) && strcmp(kind, "veth") == 0)

@@ -205,6 +205,62 @@ test_port_rules(void **state)
 	buf_free(&b);
 }
 
+/* A network across nodes: its vxlan device's name, the guard of UDP 4789,
+ * and bad input refused before any system call, naming what was wrong. */
+static void
+test_vxlan(void **state)
+{
+	struct net_config cfg = { .run_dir = "/nonexistent/run" };
+	struct net_vxlan v = { .network_id = NID, .vni = 0 };
+	struct net_vxlan_peer peer = { .mac = { 0x03, 0x42, 10, 1, 2, 3 } };
+	struct in_addr vtep = { 0 };
+	struct buf b = { NULL, 0, 0 };
+	sdc_error_t err = NULL;
+	char name[16];
+
+	(void)state;
+	net_vxlan_ifname(NID, name);
+	assert_string_equal(name, "sdx0123456789ab");
+	assert_true(net_vxlan_ifname_ours(name));
+	assert_false(net_vxlan_ifname_ours("sdx0123"));
+	assert_false(net_bridge_ifname_ours(name));
+
+	net_nft_vxlan_text(&b);
+	assert_non_null(strstr(buf_str(&b), "add rule inet sdc_docker vxlan_in "
+	    "udp dport 4789 ip saddr != @vteps drop\n"));
+	assert_non_null(strstr(buf_str(&b), "add rule inet sdc_docker "
+	    "vxlan_fwd iifname @bridges udp dport 4789 drop\n"));
+	/* the set keeps its elements: only net_vxlan_vteps_set flushes it */
+	assert_null(strstr(buf_str(&b), "flush set"));
+	buf_free(&b);
+
+	assert_int_equal(net_vxlan_ensure(&cfg, &v, &err), -1);
+	assert_int_equal(err->code, 400);
+	assert_non_null(strstr(sdc_error_msg(err), "VNI 0"));
+	sdc_error_release(&err);
+	v.vni = NET_VXLAN_VNI_MAX + 1;
+	assert_int_equal(net_vxlan_ensure(&cfg, &v, &err), -1);
+	sdc_error_release(&err);
+	v.vni = 100;
+	assert_int_equal(net_vxlan_ensure(&cfg, &v, &err), -1);
+	assert_non_null(strstr(sdc_error_msg(err), "no local VTEP"));
+	sdc_error_release(&err);
+	assert_int_equal(net_vxlan_fdb_set(&cfg, NID, &vtep, 1, NULL, 0, &err),
+	    -1);
+	assert_non_null(strstr(sdc_error_msg(err), "VTEP 0.0.0.0"));
+	sdc_error_release(&err);
+	inet_pton(AF_INET, "192.0.2.2", &peer.vtep);
+	inet_pton(AF_INET, "10.1.2.3", &peer.ip);
+	assert_int_equal(net_vxlan_fdb_set(&cfg, NID, NULL, 0, &peer, 1, &err),
+	    -1);
+	assert_non_null(strstr(sdc_error_msg(err), "10.1.2.3: MAC "
+	    "03:42:0a:01:02:03 is not a unicast address"));
+	sdc_error_release(&err);
+	assert_int_equal(net_vxlan_remove(&cfg, "NOT-HEX", &err), -1);
+	assert_non_null(strstr(sdc_error_msg(err), "invalid network id"));
+	sdc_error_release(&err);
+}
+
 /* A plan as the daemon writes it; one the hook cannot read fails before
  * it binds or attaches anything, naming what was wrong. */
 static void
@@ -212,7 +268,7 @@ test_plan(void **state)
 {
 	char dir[] = "/tmp/test_net_plan.XXXXXX", path[64], *text;
 	struct net_config cfg = { .run_dir = "/nonexistent/run" };
-	struct net_bridge b = { .id = NID, .prefix = 24 };
+	struct net_bridge b = { .id = NID, .prefix = 24, .mtu = 1450 };
 	struct net_port p = { .proto = IPPROTO_UDP, .host_port = 5353,
 	    .container_port = 53 };
 	struct net_endpoint e = { .bridge = &b, .ifname = "eth0",
@@ -237,6 +293,7 @@ test_plan(void **state)
 	assert_non_null(strstr(text, "\"mac\":\"02:42:0a:01:02:03\""));
 	assert_non_null(strstr(text, "\"proto\":\"udp\""));
 	assert_non_null(strstr(text, "\"default_route\":true"));
+	assert_non_null(strstr(text, "\"mtu\":1450"));
 	free(text);
 	/* a bad address: refused before the (absent) run dir is touched */
 	f = fopen(path, "w");
@@ -266,6 +323,7 @@ main(void)
 		cmocka_unit_test(test_base_rules),
 		cmocka_unit_test(test_bridge_rules),
 		cmocka_unit_test(test_port_rules),
+		cmocka_unit_test(test_vxlan),
 		cmocka_unit_test(test_plan),
 	};
 
