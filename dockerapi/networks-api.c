@@ -430,6 +430,7 @@ napi_admin_json(struct dockerapi *d, const struct network *n)
 	sdc_error_release(&err);
 	json_object_set_new(j, "Account", json_string(n->account));
 	json_object_set_new(j, "Login", json_string(a != NULL ? a->login : ""));
+	json_object_set_new(j, "VNI", json_integer(n->vni));
 	account_free(a);
 	return j;
 }

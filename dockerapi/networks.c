@@ -34,6 +34,7 @@
 #include "jsonutil.h"
 #include "log.h"
 #include "networks.h"
+#include "strvec.h"
 #include "xalloc.h"
 
 static const char *const networks_migrations[] = {
@@ -81,13 +82,21 @@ static const char *const networks_migrations[] = {
 	 * SQLite's rowid: a column both engines have.  Rows from before
 	 * keep 0, and their order by network. */
 	"ALTER TABLE network_endpoints ADD COLUMN seq BIGINT NOT NULL DEFAULT 0;",
+	/* 3: each network's VXLAN id, unique across accounts (a network
+	 * spans nodes as one VNI); rows from before get theirs at start. */
+	"ALTER TABLE networks ADD COLUMN vni BIGINT;"
+	"CREATE UNIQUE INDEX networks_vni ON networks (vni);",
 	NULL,
 };
+
+static int net_vni_backfill(struct dockerapi *d, sdc_error_t *err);
 
 int
 networks_init(struct dockerapi *d, sdc_error_t *err)
 {
-	return store_migrate(d->store, "networks", networks_migrations, err);
+	if (store_migrate(d->store, "networks", networks_migrations, err) < 0)
+		return -1;
+	return net_vni_backfill(d, err);
 }
 
 /* --- addresses --- */
@@ -230,7 +239,7 @@ nexec(struct dockerapi *d, const char *sql, sdc_error_t *err,
 }
 
 #define NET_COLS "id, account, name, subnet, prefix, gateway, ip_range, " \
-	"internal, labels, created, is_default"
+	"internal, labels, created, is_default, vni"
 
 static void
 net_from_row(struct store_stmt *st, struct network *n)
@@ -252,6 +261,7 @@ net_from_row(struct store_stmt *st, struct network *n)
 		n->labels = json_object();
 	n->created = store_col_int64(st, 9);
 	n->is_default = store_col_int64(st, 10) != 0;
+	n->vni = store_col_is_null(st, 11) ? 0 : store_col_int64(st, 11);
 }
 
 int
@@ -375,20 +385,106 @@ net_carve(struct dockerapi *d, const char *pool_key, const char *pool_def,
 	    "to the network (%s is used up)", pool_key);
 }
 
-static int
-net_insert(struct dockerapi *d, const struct network *n, const char *ip_range,
-    sdc_error_t *err)
+/* NETWORK_VNI_RANGE, "LO-HI" within VXLAN's 24 bits; a value sapi's
+ * schema let through but out of range falls back to the default. */
+static void
+net_vni_range(struct dockerapi *d, int64_t *lo, int64_t *hi)
 {
-	char sub[16], gw[16], *labels = json_text(n->labels);
+	const char *s = tunable_str(d, "NETWORK_VNI_RANGE", "4096-16777215");
+	long long a, b;
+	int end = 0;
+
+	if (sscanf(s, "%lld-%lld%n", &a, &b, &end) == 2 && s[end] == '\0' &&
+	    a >= 1 && a <= b && b <= 16777215) {
+		*lo = a;
+		*hi = b;
+		return;
+	}
+	log_warn("NETWORK_VNI_RANGE \"%s\" is not LO-HI within 1-16777215: "
+	    "using 4096-16777215", s);
+	*lo = 4096;
+	*hi = 16777215;
+}
+
+/* The lowest VNI of the range no network holds.  Called under the
+ * networks' lock, so two heads never pick the same one. */
+static int
+net_vni_pick(struct dockerapi *d, int64_t *vni, sdc_error_t *err)
+{
+	struct store_stmt *st;
+	int64_t lo, hi, next;
 	int rc;
 
+	net_vni_range(d, &lo, &hi);
+	if (nq(d, &st, "SELECT vni FROM networks WHERE vni >= ? AND vni <= ? "
+	    "ORDER BY vni", err, "ii", lo, hi) < 0)
+		return -1;
+	next = lo;
+	while ((rc = store_step(st, err)) == 1 &&
+	    store_col_int64(st, 0) == next)
+		next++;
+	store_finalize(st);
+	if (rc < 0)
+		return -1;
+	if (next > hi)
+		return sdc_make_error_code(err, 403, "no network id left: "
+		    "every VNI of NETWORK_VNI_RANGE (%lld-%lld) is taken",
+		    (long long)lo, (long long)hi);
+	*vni = next;
+	return 0;
+}
+
+/* Networks made before VNIs existed get theirs, once. */
+static int
+net_vni_backfill(struct dockerapi *d, sdc_error_t *err)
+{
+	struct store_stmt *st;
+	struct strvec ids = STRVEC_INIT;
+	int64_t vni;
+	int rc;
+
+	if (store_begin(d->store, err) < 0)
+		return -1;
+	if (store_lock(d->store, "networks", err) < 0 ||
+	    nq(d, &st, "SELECT id FROM networks WHERE vni IS NULL "
+	    "ORDER BY created", err, "") < 0)
+		goto fail;
+	while ((rc = store_step(st, err)) == 1)
+		strvec_push(&ids, store_col_text(st, 0));
+	store_finalize(st);
+	if (rc < 0)
+		goto fail;
+	for (size_t i = 0; i < ids.n; i++)
+		if (net_vni_pick(d, &vni, err) < 0 ||
+		    nexec(d, "UPDATE networks SET vni = ? WHERE id = ?", err,
+		    "is", vni, ids.v[i]) < 0)
+			goto fail;
+	strvec_clear(&ids);
+	return store_commit(d->store, err);
+fail:
+	strvec_clear(&ids);
+	store_rollback(d->store);
+	return sdc_error_wrap(err, "giving networks their VNI");
+}
+
+static int
+net_insert(struct dockerapi *d, struct network *n, const char *ip_range,
+    sdc_error_t *err)
+{
+	char sub[16], gw[16], *labels;
+	int rc;
+
+	if (net_vni_pick(d, &n->vni, err) < 0)
+		return -1;
+	labels = json_text(n->labels);
 	net_ip_str(n->subnet, sub);
 	net_ip_str(n->gateway, gw);
 	rc = nexec(d, "INSERT INTO networks (id, account, name, driver, subnet, "
-	    "prefix, gateway, ip_range, internal, labels, created, is_default) "
-	    "VALUES (?,?,?,'bridge',?,?,?,?,?,?,?,?)", err, "ssssissisii",
-	    n->id, n->account, n->name, sub, (int64_t)n->prefix, gw, ip_range,
-	    (int64_t)n->internal, labels, n->created, (int64_t)n->is_default);
+	    "prefix, gateway, ip_range, internal, labels, created, is_default, "
+	    "vni) VALUES (?,?,?,'bridge',?,?,?,?,?,?,?,?,?)", err,
+	    "ssssissisiii", n->id, n->account, n->name, sub, (int64_t)n->prefix,
+	    gw, ip_range, (int64_t)n->internal, labels, n->created,
+	    (int64_t)n->is_default, n->vni);
 	free(labels);
 	if (rc < 0 && *err != NULL && (*err)->code == STORE_CONSTRAINT) {
 		sdc_error_release(err);

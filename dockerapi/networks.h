@@ -42,6 +42,7 @@ struct network {
 	int range_prefix;
 	json_t *labels;
 	int64_t created;		/* ns since the epoch */
+	int64_t vni;			/* its VXLAN id across nodes; 0: none */
 };
 
 struct netep {

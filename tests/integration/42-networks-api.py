@@ -282,6 +282,38 @@ class NetworksApi(common.ContainersTest):
         self.ok("network", "rm", "opsnet")
         self.ok("network", "rm", b, certs=self.bob)
 
+    def test_vni(self):
+        """Each network gets its own VXLAN id, unique across accounts,
+        lowest free first, shown to the operator and never to tenants;
+        a create past NETWORK_VNI_RANGE is refused."""
+        def vnis():
+            st, j = self.d.admin("GET", "/networks")
+            self.assertEqual(st, 200, j)
+            return {n["Id"]: n["VNI"] for n in j}
+        a = self.ok("network", "create", "vnet").strip()
+        b = self.ok("network", "create", "vnet", certs=self.bob).strip()
+        v = vnis()
+        self.assertTrue(all(4096 <= x <= 16777215 for x in v.values()), v)
+        self.assertEqual(len(set(v.values())), len(v), v)
+        self.assertNotIn("VNI", self.ok("network", "inspect", "vnet"))
+        freed = v[a]
+        self.ok("network", "rm", "vnet")
+        c = self.ok("network", "create", "vnet2").strip()
+        self.assertEqual(vnis()[c], freed)
+        # a range of one id, which the next network takes
+        self.d.set_tunable("NETWORK_VNI_RANGE", "7-7")
+        sdctest.wait_for("the range in force", lambda: self.docker(
+            self.alice, "network", "create", "vnet3").returncode == 0)
+        self.assertEqual(vnis()[self.net_inspect("vnet3")["Id"]], 7)
+        r = self.fails("network", "create", "vnet4")
+        self.assertIn("NETWORK_VNI_RANGE (7-7)", r.stderr)
+        self.d.set_tunable("NETWORK_VNI_RANGE", "4096-16777215")
+        sdctest.wait_for("the default range", lambda: self.docker(
+            self.alice, "network", "create", "vnet4").returncode == 0)
+        for n in ("vnet2", "vnet3", "vnet4"):
+            self.ok("network", "rm", n)
+        self.ok("network", "rm", b, certs=self.bob)
+
     def test_account_deleted(self):
         """Deleting an account with force takes its networks: rows,
         bridges, the default one too."""
