@@ -45,6 +45,9 @@ struct store_ops {
 	/* NULL: the engine has no notifications */
 	int (*listen)(struct store *st, const char *channel, int *fd, sdc_error_t *err);
 	int (*notified)(struct store *st, sdc_error_t *err);
+	/* store_begin_lazy: SQL run before BEGIN, just after it, and once
+	 * the transaction ended (NULL: none) */
+	const char *lazy_before, *lazy_begun, *lazy_after;
 };
 
 struct store {
@@ -53,6 +56,7 @@ struct store {
 	char *where;            /* for messages: a path, or a URI without its password */
 	struct store_stmt *cache[STORE_CACHE_SIZE];
 	int ncache;
+	int lazy;               /* in a store_begin_lazy transaction */
 };
 
 extern const struct store_ops store_sqlite_ops;
