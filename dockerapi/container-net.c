@@ -684,8 +684,10 @@ ctrnet_start(struct containers *cs, struct ctr *c, sdc_error_t *err)
 	if (neteps_list(cs->d, c->id, NULL, &eps, &neps, err) < 0 ||
 	    cn_networks(cs, c, eps, neps, &nets, err) < 0)
 		goto out;
-	/* every lease in one commit: one write to disk per start */
-	if (store_begin(cs->d->store, err) < 0)
+	/* every lease in one commit, not waited to disk: leases are the
+	 * state of a running container, which a crash of the machine ends
+	 * too, and the recovery releases those of a stopped one */
+	if (store_begin_lazy(cs->d->store, err) < 0)
 		goto out;
 	for (i = 0; i < neps; i++) {
 		if (netep_lease(cs->d, &nets[i], &eps[i], err) < 0) {
@@ -796,18 +798,27 @@ void
 ctrnet_stop(struct containers *cs, struct ctr *c)
 {
 	struct netep *eps = NULL;
+	struct netport *ports = NULL;
 	struct network n;
-	size_t neps = 0, i;
+	size_t neps = 0, np = 0, i;
 	sdc_error_t err = NULL;
 
 	if (strcmp(plan_mode(c), "network") != 0)
 		return;
-	if (netwire_destroy(cs->d, c->id, &err) < 0) {
+	if (netports_list(cs->d, c->id, &ports, &np, &err) < 0) {
+		log_warn("container %s: its ports: %s", c->id,
+		    sdc_error_msg(err));
+		sdc_error_release(&err);
+		np = 1;	/* look in the kernel */
+	}
+	free(ports);
+	if (netwire_destroy(cs->d, c->id, np > 0, &err) < 0) {
 		log_warn("container %s: its sandbox: %s", c->id,
 		    sdc_error_msg(err));
 		sdc_error_release(&err);
 	}
-	if (store_begin(cs->d->store, &err) < 0 ||
+	/* not waited to disk, as the leases were (ctrnet_start) */
+	if (store_begin_lazy(cs->d->store, &err) < 0 ||
 	    netports_release(cs->d, c->id, &err) < 0 ||
 	    neteps_list(cs->d, c->id, NULL, &eps, &neps, &err) < 0 ||
 	    netep_release(cs->d, c->id, NULL, &err) < 0 ||
@@ -837,8 +848,13 @@ ctrnet_removed(struct containers *cs, struct ctr *c)
 	sdc_error_t err = NULL;
 
 	ctrnet_stop(cs, c);
-	if (netep_remove(cs->d, c->id, NULL, &err) < 0 ||
-	    netports_release(cs->d, c->id, &err) < 0) {
+	/* one commit, made durable by the removal of the container's row
+	 * that follows at once (containers.c): the log is written in order */
+	if (store_begin_lazy(cs->d->store, &err) < 0 ||
+	    netep_remove(cs->d, c->id, NULL, &err) < 0 ||
+	    netports_release(cs->d, c->id, &err) < 0 ||
+	    store_commit(cs->d->store, &err) < 0) {
+		store_rollback(cs->d->store);
 		log_warn("container %s: its endpoints: %s", c->id,
 		    sdc_error_msg(err));
 		sdc_error_release(&err);

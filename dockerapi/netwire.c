@@ -161,6 +161,9 @@ netwire_plan(struct dockerapi *d, const char *path, const char *container,
 	}
 	if (rc == 0)
 		rc = net_plan_write(cfg, path, container, e, n, err);
+	/* the ports are the daemon's: the hook makes the links alone */
+	if (rc == 0 && pub < n)
+		rc = net_endpoint_ports(container, &e[pub], err);
 	for (i = 0; i < n; i++)
 		free(p[i]);
 	free(p);
@@ -184,10 +187,14 @@ netwire_detach(struct dockerapi *d, const char *container,
 	    err);
 }
 
+/* Without ports (the store's), no nftables listing: the sweep at start
+ * removes the chain of a container that is not running. */
 int
-netwire_destroy(struct dockerapi *d, const char *container, sdc_error_t *err)
+netwire_destroy(struct dockerapi *d, const char *container, bool ports,
+    sdc_error_t *err)
 {
-	return net_sandbox_destroy(netwire_config(d), container, err);
+	return ports ? net_sandbox_destroy(netwire_config(d), container, err) :
+	    net_sandbox_unbind(netwire_config(d), container, err);
 }
 
 int

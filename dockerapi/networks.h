@@ -198,7 +198,7 @@ bool netwire_sandbox_exists(struct dockerapi *d, const char *container);
 int netwire_detach(struct dockerapi *d, const char *container,
     const char *network_id, sdc_error_t *err);
 int netwire_destroy(struct dockerapi *d, const char *container,
-    sdc_error_t *err);
+    bool ports, sdc_error_t *err);
 int netwire_bridge_remove(struct dockerapi *d, const char *network_id,
     sdc_error_t *err);
 struct netwire_name {

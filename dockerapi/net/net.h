@@ -91,6 +91,9 @@ int net_sandbox_create(const struct net_config *cfg, const char *container_id,
 /* Remove every endpoint, port rule and the namespace; absent is fine. */
 int net_sandbox_destroy(const struct net_config *cfg, const char *container_id,
     sdc_error_t *err);
+/* The same for a container that published no port: no nftables. */
+int net_sandbox_unbind(const struct net_config *cfg, const char *container_id,
+    sdc_error_t *err);
 
 /* The namespace at ns_path (e.g. /proc/<pid>/ns/net: the one the runtime
  * made for the container, in its user namespace) bound as the sandbox,
@@ -101,8 +104,15 @@ int net_sandbox_bind(const struct net_config *cfg, const char *container_id,
 bool net_sandbox_exists(const struct net_config *cfg,
     const char *container_id);
 
+/* The link and the published ports. */
 int net_endpoint_attach(const struct net_config *cfg, const char *container_id,
     const struct net_endpoint *ep, sdc_error_t *err);
+/* The link alone: veth, MAC, address, route (attach.c; the hook's). */
+int net_endpoint_link(const struct net_config *cfg, const char *container_id,
+    const struct net_endpoint *ep, sdc_error_t *err);
+/* The published ports alone (ep->ports), as one chain; none: nothing. */
+int net_endpoint_ports(const char *container_id, const struct net_endpoint *ep,
+    sdc_error_t *err);
 int net_endpoint_detach(const struct net_config *cfg, const char *container_id,
     const char *network_id, sdc_error_t *err);
 
@@ -110,7 +120,8 @@ int net_endpoint_detach(const struct net_config *cfg, const char *container_id,
  * before each start at path (the container's folder), applied by the
  * runtime's createRuntime hook (sdc-docker-nethook) with the pid of the
  * container's init: the sandbox bound (net_sandbox_bind), then each
- * endpoint attached.  Bridges (and the names) are the daemon's, before. */
+ * endpoint's link made (net_endpoint_link).  Bridges, published ports
+ * (net_endpoint_ports) and the names are the daemon's, before. */
 int net_plan_write(const struct net_config *cfg, const char *path,
     const char *container_id, const struct net_endpoint *eps, size_t n,
     sdc_error_t *err);
