@@ -408,6 +408,7 @@ cn_dns_update(struct containers *cs, const struct network *n)
 	sdc_error_t err = NULL;
 	struct ctr *c;
 	char (*shorts)[13];
+	uint32_t **servers;
 
 	if (neteps_list(cs->d, NULL, n->id, &eps, &neps, &err) < 0) {
 		log_warn("network %s: names: %s", n->id, sdc_error_msg(err));
@@ -417,6 +418,7 @@ cn_dns_update(struct containers *cs, const struct network *n)
 	v = xcalloc(neps + 1, sizeof *v);
 	names = xcalloc(neps + 1, sizeof *names);
 	shorts = xcalloc(neps + 1, sizeof *shorts);
+	servers = xcalloc(neps + 1, sizeof *servers);
 	for (i = 0; i < neps; i++) {
 		if (eps[i].ip == 0 ||
 		    (c = ctr_find(cs, n->account, eps[i].container, &err)) == NULL) {
@@ -436,15 +438,29 @@ cn_dns_update(struct containers *cs, const struct network *n)
 		v[m].container = c->id;
 		v[m].ip = eps[i].ip;
 		v[m].names = names[m];
+		/* --dns: the server forwards its other names there, as
+		 * Docker's embedded server does (cn_resolv names only it) */
+		servers[m] = xcalloc(json_array_size(json_object_get(
+		    c->host_config, "Dns")) + 1, sizeof **servers);
+		for (size_t a = 0; a < json_array_size(json_object_get(
+		    c->host_config, "Dns")); a++)
+			if (net_ip_parse(json_string_value(json_array_get(
+			    json_object_get(c->host_config, "Dns"), a)),
+			    &servers[m][v[m].nservers]) == 0)
+				v[m].nservers++;
+		v[m].servers = servers[m];
 		m++;
 	}
 	if (netwire_dns(cs->d, n, v, m, &err) < 0) {
 		log_warn("network %s: names: %s", n->id, sdc_error_msg(err));
 		sdc_error_release(&err);
 	}
-	for (i = 0; i < m; i++)
+	for (i = 0; i < m; i++) {
 		free(names[i]);
+		free(servers[i]);
+	}
 	free(names);
+	free(servers);
 	free(shorts);
 	free(v);
 	neteps_free(eps, neps);
@@ -507,12 +523,15 @@ cn_resolv(struct containers *cs, const struct ctr *c, uint32_t dns,
 	size_t i;
 	int rc;
 
+	/* on a network, its name server alone, which forwards to --dns's
+	 * (cn_dns_update), as Docker's embedded server on its networks */
 	if (dns != 0) {
 		net_ip_str(dns, ip);
 		buf_printf(&b, "nameserver %s\n", ip);
-	}
-	json_array_foreach(json_object_get(hc, "Dns"), i, v)
-		buf_printf(&b, "nameserver %s\n", json_string_value(v));
+	} else
+		json_array_foreach(json_object_get(hc, "Dns"), i, v)
+			buf_printf(&b, "nameserver %s\n",
+			    json_string_value(v));
 	if (dns == 0 && json_array_size(json_object_get(hc, "Dns")) == 0)
 		cn_host_resolvers(&b);
 	if (json_array_size(json_object_get(hc, "DnsSearch")) > 0) {

@@ -210,16 +210,25 @@ netwire_dns(struct dockerapi *d, const struct network *net,
 {
 	struct net_dns_entry *e = xcalloc(n + 1, sizeof *e);
 	struct net_bridge b;
-	size_t i;
+	struct in_addr *s;
+	size_t i, k, ns = 0;
 	int rc;
 
 	netwire_bridge(net, &b);
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n; i++)
+		ns += v[i].nservers;
+	s = xcalloc(ns + 1, sizeof *s);
+	for (i = 0, ns = 0; i < n; i++) {
 		e[i].container_id = v[i].container;
 		e[i].ip.s_addr = htonl(v[i].ip);
 		e[i].names = v[i].names;
+		e[i].servers = &s[ns];
+		e[i].nservers = v[i].nservers;
+		for (k = 0; k < v[i].nservers; k++)
+			s[ns++].s_addr = htonl(v[i].servers[k]);
 	}
 	rc = net_dns_set(netwire_config(d), &b, e, n, err);
+	free(s);
 	free(e);
 	return rc;
 }

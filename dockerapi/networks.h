@@ -205,6 +205,8 @@ struct netwire_name {
 	const char *container;
 	uint32_t ip;
 	const char *const *names;	/* NULL-terminated */
+	const uint32_t *servers;	/* --dns: its other names go there */
+	size_t nservers;
 };
 int netwire_dns(struct dockerapi *d, const struct network *net,
     const struct netwire_name *v, size_t n, sdc_error_t *err);

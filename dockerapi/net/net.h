@@ -132,6 +132,10 @@ struct net_dns_entry {
 	const char *container_id;
 	struct in_addr ip;
 	const char *const *names;	/* container name, aliases, short id */
+	/* the container's own resolvers (--dns): the server forwards the
+	 * names it does not know to these, not to the host's */
+	const struct in_addr *servers;
+	size_t nservers;
 };
 /* Replace a network's whole name table; with no entries the table stays,
  * with no names, so the server keeps running for the network. */
