@@ -325,6 +325,12 @@ extern const struct adm_column adm_container_columns[];
 /* The admin API's list, with a short_id added to each row. */
 json_t *adm_container_rows(const struct adm_ctx *ctx, const char *account,
     bool all, sdc_error_t *err);
+/* network.c: every account's networks. */
+extern const struct adm_column adm_network_columns[];
+/* The admin API's list as rows (short_id, account, ...; "inspect" the
+ * network as `network inspect` prints it). */
+json_t *adm_network_rows(const struct adm_ctx *ctx, const char *account,
+    sdc_error_t *err);
 extern const struct adm_cmd_entry adm_cmd_container_list_entry;
 extern const struct adm_cmd_entry adm_cmd_container_inspect_entry;
 extern const struct adm_cmd_entry adm_cmd_container_logs_entry;

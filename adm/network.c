@@ -12,7 +12,7 @@
 
 enum { OPT_ACCOUNT = 256, OPT_JSON };
 
-static const struct adm_column network_columns[] = {
+const struct adm_column adm_network_columns[] = {
 	{ "short_id", "NETWORK", 0 },
 	{ "account", "ACCOUNT", 0 },
 	{ "name", "NAME", ADM_COL_SHRINK },
@@ -41,6 +41,28 @@ network_row(json_t *n)
 	    "containers", count, "inspect", n);
 }
 
+json_t *
+adm_network_rows(const struct adm_ctx *ctx, const char *account,
+    sdc_error_t *err)
+{
+	char *path, *acct = account != NULL ? adm_admin_escape(account) : NULL;
+	json_t *list, *rows, *n;
+	size_t i;
+
+	xasprintf(&path, "/networks%s%s", acct != NULL ? "?account=" : "",
+	    acct != NULL ? acct : "");
+	list = adm_admin_call(ctx, "GET", path, NULL, err);
+	free(path);
+	free(acct);
+	if (list == NULL)
+		return NULL;
+	rows = json_array();
+	json_array_foreach(list, i, n)
+		json_array_append_new(rows, network_row(n));
+	json_decref(list);
+	return rows;
+}
+
 static int
 network_list_exec(const struct adm_cmd_entry *self, struct adm_ctx *ctx,
     int argc, char **argv)
@@ -48,9 +70,7 @@ network_list_exec(const struct adm_cmd_entry *self, struct adm_ctx *ctx,
 	struct adm_opt_state st;
 	const char *account = NULL;
 	sdc_error_t err = NULL;
-	char *path, *acct = NULL;
-	json_t *list, *rows, *n;
-	size_t i;
+	json_t *rows;
 	int c;
 
 	adm_opt_init(&st, self);
@@ -65,20 +85,9 @@ network_list_exec(const struct adm_cmd_entry *self, struct adm_ctx *ctx,
 	if (st.ind != argc)
 		return adm_cmd_usage_error(self, "unexpected argument '%s'",
 		    argv[st.ind]);
-	if (account != NULL)
-		acct = adm_admin_escape(account);
-	xasprintf(&path, "/networks%s%s", acct != NULL ? "?account=" : "",
-	    acct != NULL ? acct : "");
-	list = adm_admin_call(ctx, "GET", path, NULL, &err);
-	free(path);
-	free(acct);
-	if (list == NULL)
+	if ((rows = adm_network_rows(ctx, account, &err)) == NULL)
 		return adm_fail(self, &err);
-	rows = json_array();
-	json_array_foreach(list, i, n)
-		json_array_append_new(rows, network_row(n));
-	json_decref(list);
-	adm_output_list(ctx, network_columns, rows, NULL);
+	adm_output_list(ctx, adm_network_columns, rows, NULL);
 	json_decref(rows);
 	return ADM_EXIT_OK;
 }

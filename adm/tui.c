@@ -1,9 +1,9 @@
 /*
  * tui.c: `sdcadm-docker tui`, the operator's full-screen view (ncurses).
  *
- * Four panes over the same data the subcommands show: accounts,
- * containers, tunables and log usage.  Each pane is a loader that returns
- * rows (JSON objects) and a column list; the table is drawn by output.c's
+ * Five panes over the same data the subcommands show: accounts,
+ * containers, tunables, log usage and networks (every account's).  Each
+ * pane is a loader that returns rows (JSON objects) and a column list; the table is drawn by output.c's
  * adm_output_table() into a memory stream, so the TUI and the command line
  * lay out tables the same way and this file only moves a cursor over
  * lines.  Keys: Tab/1-5 panes, arrows/j/k move, Enter inspects, e edits a
@@ -120,6 +120,19 @@ tui_inspect_container(const struct adm_ctx *ctx, json_t *row, sdc_error_t *err)
 	return v;
 }
 
+static json_t *
+tui_load_networks(const struct adm_ctx *ctx, sdc_error_t *err)
+{
+	return adm_network_rows(ctx, NULL, err);
+}
+
+/* The network as `network inspect` prints it, its account's login in. */
+static json_t *
+tui_inspect_network(const struct adm_ctx *ctx, json_t *row, sdc_error_t *err)
+{
+	return json_incref(json_object_get(row, "inspect"));
+}
+
 static const struct adm_column tui_tunable_columns[] = {
 	{ "key", "TUNABLE", 0 },
 	{ "text", "VALUE", ADM_COL_SHRINK },
@@ -166,6 +179,7 @@ static const struct tui_pane tui_panes[] = {
 	{ "Tunables", tui_tunable_columns, tui_load_tunables, tui_inspect_row, true },
 	{ "Log usage", adm_logs_usage_columns, tui_load_logs, tui_inspect_row, false },
 	{ "Nodes", adm_node_columns, adm_node_rows, tui_inspect_node, false },
+	{ "Networks", adm_network_columns, tui_load_networks, tui_inspect_network, false },
 };
 #define TUI_NPANES (int)(sizeof tui_panes / sizeof tui_panes[0])
 
@@ -383,7 +397,7 @@ static void
 tui_help(void)
 {
 	json_t *keys = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}",
-	    "Tab, 1-5", "switch pane (accounts, containers, tunables, log usage, nodes)",
+	    "Tab, 1-6", "switch pane (accounts, containers, tunables, log usage, nodes, networks)",
 	    "Up/Down, j/k, PgUp/PgDn", "move",
 	    "Enter", "inspect the selected row",
 	    "e", "edit the selected tunable (written to SAPI with If-Match)",
@@ -458,7 +472,7 @@ tui_key(struct tui *t, int ch)
 	case 'q': return false;
 	case '\t': tui_switch(t, (t->pane + 1) % TUI_NPANES); break;
 	case KEY_BTAB: tui_switch(t, (t->pane + TUI_NPANES - 1) % TUI_NPANES); break;
-	case '1': case '2': case '3': case '4': case '5':
+	case '1': case '2': case '3': case '4': case '5': case '6':
 		tui_switch(t, ch - '1');
 		break;
 	case KEY_DOWN: case 'j': if (t->cursor + 1 < n) t->cursor++; break;
@@ -526,10 +540,11 @@ const struct adm_cmd_entry adm_cmd_tui_entry = {
 	.name = "tui",
 	.usage = "",
 	.help =
-	    "A full-screen view of accounts, containers, tunables and log usage.\n"
-	    "Tab or 1-5 switch panes; Enter inspects; e edits a tunable through\n"
-	    "SAPI; / filters; r refreshes (it also does every 5 seconds); ? lists\n"
-	    "the keys; q quits.  Works from 80x24 up and follows resizes.\n",
+	    "A full-screen view of accounts, containers, tunables, log usage,\n"
+	    "compute nodes and networks (every account's).  Tab or 1-6 switch\n"
+	    "panes; Enter inspects; e edits a tunable through SAPI; / filters;\n"
+	    "r refreshes (it also does every 5 seconds); ? lists the keys; q\n"
+	    "quits.  Works from 80x24 up and follows resizes.\n",
 	.flags = ADM_CMD_NEEDS_ADMIN | ADM_CMD_NEEDS_SAPI,
 	.exec = tui_exec,
 };

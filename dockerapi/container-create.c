@@ -489,14 +489,19 @@ create_make(struct create_ctx *x, sdc_error_t *err)
 		cvol_abort(cs->d, c, &x->vols);
 		return -1;
 	}
+	/* the container's row and its networks' in one commit */
 	if ((rc = cvol_finish(cs->d, c, &idmap, &x->vols, err)) < 0 ||
+	    (rc = store_begin(cs->d->store, err)) < 0 ||
 	    (rc = ctr_insert(cs, c, err)) < 0) {
+		store_rollback(cs->d->store);
 		rt_delete(&cs->rt, c->uuid, true, &ignored);
 		sdc_error_release(&ignored);
 		cvol_abort(cs->d, c, &x->vols);
 	}
-	/* its networks' rows; a failure takes the container back */
-	if (rc == 0 && (rc = ctrnet_created(cs, c, err)) < 0) {
+	/* a failure takes the container back */
+	if (rc == 0 && ((rc = ctrnet_created(cs, c, err)) < 0 ||
+	    (rc = store_commit(cs->d->store, err)) < 0)) {
+		store_rollback(cs->d->store);
 		x->c = NULL;
 		ctr_remove(cs, c, true, &ignored);
 		sdc_error_release(&ignored);

@@ -408,6 +408,7 @@ cn_dns_update(struct containers *cs, const struct network *n)
 	sdc_error_t err = NULL;
 	struct ctr *c;
 	char (*shorts)[13];
+	uint32_t **servers;
 
 	if (neteps_list(cs->d, NULL, n->id, &eps, &neps, &err) < 0) {
 		log_warn("network %s: names: %s", n->id, sdc_error_msg(err));
@@ -417,6 +418,7 @@ cn_dns_update(struct containers *cs, const struct network *n)
 	v = xcalloc(neps + 1, sizeof *v);
 	names = xcalloc(neps + 1, sizeof *names);
 	shorts = xcalloc(neps + 1, sizeof *shorts);
+	servers = xcalloc(neps + 1, sizeof *servers);
 	for (i = 0; i < neps; i++) {
 		if (eps[i].ip == 0 ||
 		    (c = ctr_find(cs, n->account, eps[i].container, &err)) == NULL) {
@@ -436,15 +438,29 @@ cn_dns_update(struct containers *cs, const struct network *n)
 		v[m].container = c->id;
 		v[m].ip = eps[i].ip;
 		v[m].names = names[m];
+		/* --dns: the server forwards its other names there, as
+		 * Docker's embedded server does (cn_resolv names only it) */
+		servers[m] = xcalloc(json_array_size(json_object_get(
+		    c->host_config, "Dns")) + 1, sizeof **servers);
+		for (size_t a = 0; a < json_array_size(json_object_get(
+		    c->host_config, "Dns")); a++)
+			if (net_ip_parse(json_string_value(json_array_get(
+			    json_object_get(c->host_config, "Dns"), a)),
+			    &servers[m][v[m].nservers]) == 0)
+				v[m].nservers++;
+		v[m].servers = servers[m];
 		m++;
 	}
 	if (netwire_dns(cs->d, n, v, m, &err) < 0) {
 		log_warn("network %s: names: %s", n->id, sdc_error_msg(err));
 		sdc_error_release(&err);
 	}
-	for (i = 0; i < m; i++)
+	for (i = 0; i < m; i++) {
 		free(names[i]);
+		free(servers[i]);
+	}
 	free(names);
+	free(servers);
 	free(shorts);
 	free(v);
 	neteps_free(eps, neps);
@@ -507,12 +523,15 @@ cn_resolv(struct containers *cs, const struct ctr *c, uint32_t dns,
 	size_t i;
 	int rc;
 
+	/* on a network, its name server alone, which forwards to --dns's
+	 * (cn_dns_update), as Docker's embedded server on its networks */
 	if (dns != 0) {
 		net_ip_str(dns, ip);
 		buf_printf(&b, "nameserver %s\n", ip);
-	}
-	json_array_foreach(json_object_get(hc, "Dns"), i, v)
-		buf_printf(&b, "nameserver %s\n", json_string_value(v));
+	} else
+		json_array_foreach(json_object_get(hc, "Dns"), i, v)
+			buf_printf(&b, "nameserver %s\n",
+			    json_string_value(v));
 	if (dns == 0 && json_array_size(json_object_get(hc, "Dns")) == 0)
 		cn_host_resolvers(&b);
 	if (json_array_size(json_object_get(hc, "DnsSearch")) > 0) {
@@ -684,8 +703,10 @@ ctrnet_start(struct containers *cs, struct ctr *c, sdc_error_t *err)
 	if (neteps_list(cs->d, c->id, NULL, &eps, &neps, err) < 0 ||
 	    cn_networks(cs, c, eps, neps, &nets, err) < 0)
 		goto out;
-	/* every lease in one commit: one write to disk per start */
-	if (store_begin(cs->d->store, err) < 0)
+	/* every lease in one commit, not waited to disk: leases are the
+	 * state of a running container, which a crash of the machine ends
+	 * too, and the recovery releases those of a stopped one */
+	if (store_begin_lazy(cs->d->store, err) < 0)
 		goto out;
 	for (i = 0; i < neps; i++) {
 		if (netep_lease(cs->d, &nets[i], &eps[i], err) < 0) {
@@ -796,18 +817,27 @@ void
 ctrnet_stop(struct containers *cs, struct ctr *c)
 {
 	struct netep *eps = NULL;
+	struct netport *ports = NULL;
 	struct network n;
-	size_t neps = 0, i;
+	size_t neps = 0, np = 0, i;
 	sdc_error_t err = NULL;
 
 	if (strcmp(plan_mode(c), "network") != 0)
 		return;
-	if (netwire_destroy(cs->d, c->id, &err) < 0) {
+	if (netports_list(cs->d, c->id, &ports, &np, &err) < 0) {
+		log_warn("container %s: its ports: %s", c->id,
+		    sdc_error_msg(err));
+		sdc_error_release(&err);
+		np = 1;	/* look in the kernel */
+	}
+	free(ports);
+	if (netwire_destroy(cs->d, c->id, np > 0, &err) < 0) {
 		log_warn("container %s: its sandbox: %s", c->id,
 		    sdc_error_msg(err));
 		sdc_error_release(&err);
 	}
-	if (store_begin(cs->d->store, &err) < 0 ||
+	/* not waited to disk, as the leases were (ctrnet_start) */
+	if (store_begin_lazy(cs->d->store, &err) < 0 ||
 	    netports_release(cs->d, c->id, &err) < 0 ||
 	    neteps_list(cs->d, c->id, NULL, &eps, &neps, &err) < 0 ||
 	    netep_release(cs->d, c->id, NULL, &err) < 0 ||
@@ -837,8 +867,13 @@ ctrnet_removed(struct containers *cs, struct ctr *c)
 	sdc_error_t err = NULL;
 
 	ctrnet_stop(cs, c);
-	if (netep_remove(cs->d, c->id, NULL, &err) < 0 ||
-	    netports_release(cs->d, c->id, &err) < 0) {
+	/* one commit, made durable by the removal of the container's row
+	 * that follows at once (containers.c): the log is written in order */
+	if (store_begin_lazy(cs->d->store, &err) < 0 ||
+	    netep_remove(cs->d, c->id, NULL, &err) < 0 ||
+	    netports_release(cs->d, c->id, &err) < 0 ||
+	    store_commit(cs->d->store, &err) < 0) {
+		store_rollback(cs->d->store);
 		log_warn("container %s: its endpoints: %s", c->id,
 		    sdc_error_msg(err));
 		sdc_error_release(&err);

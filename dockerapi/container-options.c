@@ -1205,8 +1205,10 @@ static const struct ctr_option options[] = {
 	  "[{\"PathOnHost\": \"/dev/null\", \"PathInContainer\": \"/dev/x\", "
 	  "\"CgroupPermissions\": \"rwm\"}]" },
 	{ "HostConfig.Dns", "--dns", OPT_APPLIED, NULL,
-	  "nameservers in /etc/resolv.conf after the network's own resolver "
-	  "(on its gateway), which keeps answering the containers' names",
+	  "on a network, where the network's name server (on its gateway, "
+	  "alone in /etc/resolv.conf) forwards the names it does not know, as "
+	  "Docker's embedded DNS; with --network none, /etc/resolv.conf's "
+	  "nameservers",
 	  "[\"1.1.1.1\"]", "[\"not-an-address\"]" },
 	{ "HostConfig.DnsOptions", "--dns-option", OPT_APPLIED, NULL,
 	  "the options line of /etc/resolv.conf", "[\"ndots:1\"]", NULL },

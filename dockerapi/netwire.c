@@ -161,6 +161,9 @@ netwire_plan(struct dockerapi *d, const char *path, const char *container,
 	}
 	if (rc == 0)
 		rc = net_plan_write(cfg, path, container, e, n, err);
+	/* the ports are the daemon's: the hook makes the links alone */
+	if (rc == 0 && pub < n)
+		rc = net_endpoint_ports(container, &e[pub], err);
 	for (i = 0; i < n; i++)
 		free(p[i]);
 	free(p);
@@ -184,10 +187,14 @@ netwire_detach(struct dockerapi *d, const char *container,
 	    err);
 }
 
+/* Without ports (the store's), no nftables listing: the sweep at start
+ * removes the chain of a container that is not running. */
 int
-netwire_destroy(struct dockerapi *d, const char *container, sdc_error_t *err)
+netwire_destroy(struct dockerapi *d, const char *container, bool ports,
+    sdc_error_t *err)
 {
-	return net_sandbox_destroy(netwire_config(d), container, err);
+	return ports ? net_sandbox_destroy(netwire_config(d), container, err) :
+	    net_sandbox_unbind(netwire_config(d), container, err);
 }
 
 int
@@ -203,16 +210,25 @@ netwire_dns(struct dockerapi *d, const struct network *net,
 {
 	struct net_dns_entry *e = xcalloc(n + 1, sizeof *e);
 	struct net_bridge b;
-	size_t i;
+	struct in_addr *s;
+	size_t i, k, ns = 0;
 	int rc;
 
 	netwire_bridge(net, &b);
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n; i++)
+		ns += v[i].nservers;
+	s = xcalloc(ns + 1, sizeof *s);
+	for (i = 0, ns = 0; i < n; i++) {
 		e[i].container_id = v[i].container;
 		e[i].ip.s_addr = htonl(v[i].ip);
 		e[i].names = v[i].names;
+		e[i].servers = &s[ns];
+		e[i].nservers = v[i].nservers;
+		for (k = 0; k < v[i].nservers; k++)
+			s[ns++].s_addr = htonl(v[i].servers[k]);
 	}
 	rc = net_dns_set(netwire_config(d), &b, e, n, err);
+	free(s);
 	free(e);
 	return rc;
 }

@@ -1049,7 +1049,8 @@ netports_bind(struct dockerapi *d, const char *account, const char *container,
 		lo = 49153;
 		hi = 60999;
 	}
-	if (store_begin(d->store, err) < 0)
+	/* not waited to disk, as the leases (ctrnet_start) */
+	if (store_begin_lazy(d->store, err) < 0)
 		return -1;
 	for (i = 0; i < n; i++) {
 		if (ports[i].host_port != 0) {

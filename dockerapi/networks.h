@@ -199,13 +199,15 @@ bool netwire_sandbox_exists(struct dockerapi *d, const char *container);
 int netwire_detach(struct dockerapi *d, const char *container,
     const char *network_id, sdc_error_t *err);
 int netwire_destroy(struct dockerapi *d, const char *container,
-    sdc_error_t *err);
+    bool ports, sdc_error_t *err);
 int netwire_bridge_remove(struct dockerapi *d, const char *network_id,
     sdc_error_t *err);
 struct netwire_name {
 	const char *container;
 	uint32_t ip;
 	const char *const *names;	/* NULL-terminated */
+	const uint32_t *servers;	/* --dns: its other names go there */
+	size_t nservers;
 };
 int netwire_dns(struct dockerapi *d, const struct network *net,
     const struct netwire_name *v, size_t n, sdc_error_t *err);

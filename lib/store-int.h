@@ -47,6 +47,9 @@ struct store_ops {
 	/* each notification's channel and payload to fn, when not NULL */
 	int (*notified)(struct store *st, store_notify_fn *fn, void *arg,
 	    sdc_error_t *err);
+	/* store_begin_lazy: SQL run before BEGIN, just after it, and once
+	 * the transaction ended (NULL: none) */
+	const char *lazy_before, *lazy_begun, *lazy_after;
 };
 
 struct store {
@@ -55,6 +58,7 @@ struct store {
 	char *where;            /* for messages: a path, or a URI without its password */
 	struct store_stmt *cache[STORE_CACHE_SIZE];
 	int ncache;
+	int lazy;               /* in a store_begin_lazy transaction */
 };
 
 extern const struct store_ops store_sqlite_ops;

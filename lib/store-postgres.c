@@ -596,6 +596,7 @@ const struct store_ops store_postgres_ops = {
 	.begin = pg_begin,
 	.commit = pg_commit,
 	.rollback = pg_rollback,
+	.lazy_begun = "SET LOCAL synchronous_commit TO OFF",
 	.prepare = pg_prepare,
 	.finalize = pg_finalize,
 	.reset = pg_reset,

@@ -238,6 +238,11 @@ const struct store_ops store_sqlite_ops = {
 	.begin = lite_begin,
 	.commit = lite_commit,
 	.rollback = lite_rollback,
+	/* WAL with NORMAL: the commit is in the log file, synced by the
+	 * next FULL commit or checkpoint; the level may not change inside
+	 * a transaction */
+	.lazy_before = "PRAGMA synchronous=NORMAL",
+	.lazy_after = "PRAGMA synchronous=FULL",
 	.prepare = lite_prepare,
 	.finalize = lite_finalize,
 	.reset = lite_reset,

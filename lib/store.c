@@ -104,15 +104,49 @@ store_begin(struct store *st, sdc_error_t *err)
 }
 
 int
+store_begin_lazy(struct store *st, sdc_error_t *err)
+{
+	if (st->ops->lazy_before != NULL &&
+	    st->ops->exec(st, st->ops->lazy_before, err) < 0)
+		return -1;
+	st->lazy = 1;
+	if (st->ops->begin(st, err) < 0 || (st->ops->lazy_begun != NULL &&
+	    st->ops->exec(st, st->ops->lazy_begun, err) < 0)) {
+		store_rollback(st);
+		return -1;
+	}
+	return 0;
+}
+
+/* The connection's own setting back once a lazy transaction ended. */
+static void
+store_lazy_end(struct store *st)
+{
+	sdc_error_t err = NULL;
+
+	if (!st->lazy)
+		return;
+	st->lazy = 0;
+	if (st->ops->lazy_after != NULL &&
+	    st->ops->exec(st, st->ops->lazy_after, &err) < 0)
+		sdc_error_release(&err);
+}
+
+int
 store_commit(struct store *st, sdc_error_t *err)
 {
-	return st->ops->commit(st, err);
+	int rc = st->ops->commit(st, err);
+
+	if (rc == 0)	/* else the caller's rollback ends it */
+		store_lazy_end(st);
+	return rc;
 }
 
 void
 store_rollback(struct store *st)
 {
 	st->ops->rollback(st);
+	store_lazy_end(st);
 }
 
 /* SQLite's BEGIN IMMEDIATE already holds the one write lock, so the

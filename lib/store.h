@@ -49,6 +49,14 @@ int store_version(struct store *st, const char *component, int *version,
 int store_exec(struct store *st, const char *sql, sdc_error_t *err);
 int store_begin(struct store *st, sdc_error_t *err);
 int store_commit(struct store *st, sdc_error_t *err);
+/* A transaction whose commit is not waited to disk (SQLite's
+ * synchronous=NORMAL for it, PostgreSQL's synchronous_commit off): it
+ * survives the process's crash, not the machine's, and becomes durable
+ * with the next ordinary commit.  Only for state that a crash of the
+ * machine ends anyway (the address leases of running containers), or
+ * that an ordinary commit follows at once.  Ends by store_commit or
+ * store_rollback. */
+int store_begin_lazy(struct store *st, sdc_error_t *err);
 /* Never fails in a way the caller can act on; safe when no transaction. */
 void store_rollback(struct store *st);
 /* Inside a transaction: wait for, then hold until it ends, the lock of

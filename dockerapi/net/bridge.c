@@ -25,13 +25,18 @@
  * When the bridge is the same one and one listing of the table finds every
  * base rule and the bridge's elements, the sysctls and the table are not
  * written again: that transaction (the base chains flushed and refilled)
- * was most of a start's networking cost, some 5 to 50 ms.  A restart
- * starts with nothing known, so its first ensure of each bridge is whole.
+ * was most of a start's networking cost, some 5 to 50 ms.  And when the
+ * ruleset's generation (nft-gen.c) is still the one read just before the
+ * last listing found everything right, there is not even a listing: no
+ * change of any table can have happened since.  A restart starts with
+ * nothing known, so its first ensure of each bridge is whole.
  */
 struct net_ensured {
 	char id[65];
 	int ifindex;
 	bool internal;
+	bool gen_ok;	/* gen: the generation when last found right */
+	uint32_t gen;
 };
 static struct net_ensured *net_ensured_v;
 static size_t net_ensured_n;
@@ -60,6 +65,7 @@ net_ensured_set(const char *id, int ifindex, bool internal)
 	}
 	e->ifindex = ifindex;
 	e->internal = internal;
+	e->gen_ok = false;	/* our own write moved it on: listed next time */
 }
 
 static void
@@ -118,6 +124,8 @@ net_bridge_ensure(const struct net_config *cfg, const struct net_bridge *b,
 	struct net_ensured *known;
 	struct nl_sock *sk;
 	int rc, ifindex;
+	uint32_t gen = 0;
+	bool gen_ok;
 
 	if (net_bridge_check(b, err) < 0 || net_forwarding_on(err) < 0)
 		return -1;
@@ -130,11 +138,19 @@ net_bridge_ensure(const struct net_config *cfg, const struct net_bridge *b,
 	if (ifindex < 0)
 		return -1;
 	known = net_ensured_find(b->id);
+	gen_ok = net_nft_genid(&gen, NULL) == 0;
 	if (known != NULL && known->ifindex == ifindex &&
-	    known->internal == b->internal &&
-	    net_nft_bridge_intact(name, b->internal))
-		return net_nft_foreign_ensure(err) < 0 ?
-		    sdc_error_wrap(err, "network %s", b->id) : 0;
+	    known->internal == b->internal) {
+		if (gen_ok && known->gen_ok && known->gen == gen)
+			return 0;
+		if (net_nft_bridge_intact(name, b->internal)) {
+			if (net_nft_foreign_ensure(err) < 0)
+				return sdc_error_wrap(err, "network %s", b->id);
+			known->gen_ok = gen_ok;
+			known->gen = gen;
+			return 0;
+		}
+	}
 	net_ensured_forget(b->id);
 	snprintf(path, sizeof path, "/proc/sys/net/ipv4/conf/%s/route_localnet",
 	    name);

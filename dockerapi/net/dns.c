@@ -204,6 +204,12 @@ net_dns_format(const struct net_bridge *b, const struct net_dns_entry *entries,
 				    e->names[j], e->container_id);
 			buf_printf(out, "%s%s", j > 0 ? "," : "", e->names[j]);
 		}
+		/* aardvark-dns's fifth column: where this container's other
+		 * names are forwarded */
+		for (j = 0; j < e->nservers; j++) {
+			inet_ntop(AF_INET, &e->servers[j], ip, sizeof ip);
+			buf_printf(out, "%s%s", j > 0 ? "," : " ", ip);
+		}
 		buf_putc(out, '\n');
 	}
 	return 0;

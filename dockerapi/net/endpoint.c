@@ -1,7 +1,13 @@
 /*
- * endpoint.c: a container on a network: a veth pair between the bridge
- * and the sandbox, the address and route inside, and the published ports
- * as one nftables chain of the endpoint's own.
+ * endpoint.c: a container on a network, whole: its link (attach.c) and
+ * its published ports as one nftables chain of the endpoint's own; and
+ * their end, with the sandbox's.
+ *
+ * The ports are apart from the link so that the runtime's hook, which
+ * makes the link (plan.c), needs no nftables: the daemon writes the
+ * chain before the start (a DNAT to an address not there yet drops
+ * nothing that could have been delivered), and the hook is a small static
+ * program (dockerapi/nethook/).
  *
  * Attach again replaces what was there (the old pair is deleted first), so
  * a repair after a restart is the same call; a failure part way deletes
@@ -17,41 +23,23 @@
 
 #include "dockerapi/net/internal.h"
 
-static int
-net_endpoint_check(const char *container_id, const struct net_endpoint *ep,
+static int net_endpoint_ports_write(const char *container_id,
+    const struct net_endpoint *ep, sdc_error_t *err);
+
+int
+net_endpoint_ports(const char *container_id, const struct net_endpoint *ep,
     sdc_error_t *err)
 {
-	const struct net_bridge *b = ep->bridge;
-	uint32_t mask;
-
-	if (net_id_check("container", container_id, err) < 0)
+	if (ep->nports == 0)
+		return 0;
+	if (net_endpoint_check(container_id, ep, err) < 0)
 		return -1;
-	if (b == NULL || net_id_check("network", b->id, err) < 0)
-		return b == NULL ? sdc_make_error_code(err, 400, "endpoint "
-		    "without a network") : -1;
-	if (ep->ifname == NULL || ep->ifname[0] == '\0' ||
-	    strlen(ep->ifname) >= IFNAMSIZ || strcmp(ep->ifname, "lo") == 0 ||
-	    strpbrk(ep->ifname, "/: \t\n") != NULL)
-		return sdc_make_error_code(err, 400, "invalid interface name "
-		    "'%s' inside the container", ep->ifname ? ep->ifname : "");
-	mask = b->prefix > 0 && b->prefix <= 32 ?
-	    htonl(~0U << (32 - b->prefix)) : 0;
-	if ((ep->ip.s_addr & mask) != (b->subnet.s_addr & mask) ||
-	    ep->ip.s_addr == b->gateway.s_addr)
-		return sdc_make_error_code(err, 400, "address %s is not a "
-		    "host address of network %s", inet_ntoa(ep->ip), b->id);
-	if ((ep->mac[0] & 1) != 0)
-		return sdc_make_error_code(err, 400, "MAC address of %s is "
-		    "multicast", ep->ifname);
-	if (b->internal && ep->nports > 0)
-		return sdc_make_error_code(err, 400, "network %s is internal: "
-		    "no published ports", b->id);
-	return 0;
+	return net_endpoint_ports_write(container_id, ep, err);
 }
 
 static int
-net_endpoint_ports(const char *container_id, const struct net_endpoint *ep,
-    sdc_error_t *err)
+net_endpoint_ports_write(const char *container_id,
+    const struct net_endpoint *ep, sdc_error_t *err)
 {
 	char *chain = net_ports_chain(container_id, ep->bridge->id);
 	struct net_nft_jump *jumps;
@@ -81,43 +69,21 @@ int
 net_endpoint_attach(const struct net_config *cfg, const char *container_id,
     const struct net_endpoint *ep, sdc_error_t *err)
 {
-	char host[16], bridge[16], *path, *alias;
-	struct nl_sock *sk = NULL, *ns = NULL;
-	int fd, rc = -1;
+	char host[16];
+	struct nl_sock *sk;
 
-	if (net_endpoint_check(container_id, ep, err) < 0)
+	if (net_endpoint_link(cfg, container_id, ep, err) < 0)
 		return -1;
+	if (ep->nports == 0 || net_endpoint_ports(container_id, ep, err) == 0)
+		return 0;
+	sdc_error_wrap(err, "container %.12s on network %.12s", container_id,
+	    ep->bridge->id);
 	net_veth_ifname(container_id, ep->bridge->id, host);
-	net_bridge_ifname(ep->bridge->id, bridge);
-	path = net_netns_path(cfg, container_id);
-	alias = net_veth_alias(container_id, ep->bridge->id);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
-		sdc_make_error_code(err, errno == ENOENT ? 404 : 500,
-		    "no sandbox for container %s (%s)", container_id, path);
-		goto out;
-	}
-	if ((sk = net_nl_open(err)) == NULL ||
-	    net_link_delete(sk, host, err) < 0 ||
-	    net_link_veth(sk, host, alias, bridge, fd, ep, err) < 0)
-		goto out;
-	if ((ns = net_nl_open_in(path, err)) == NULL ||
-	    net_link_configure(ns, ep, err) < 0 ||
-	    (ep->nports > 0 && net_endpoint_ports(container_id, ep, err) < 0)) {
+	if ((sk = net_nl_open(NULL)) != NULL) {
 		net_link_delete(sk, host, NULL);
-		goto out;
+		net_nl_close(sk);
 	}
-	rc = 0;
-out:
-	if (rc < 0)
-		sdc_error_wrap(err, "container %.12s on network %.12s",
-		    container_id, ep->bridge->id);
-	if (fd >= 0)
-		close(fd);
-	net_nl_close(ns);
-	net_nl_close(sk);
-	free(alias);
-	free(path);
-	return rc;
+	return -1;
 }
 
 int
@@ -139,4 +105,15 @@ net_endpoint_detach(const struct net_config *cfg, const char *container_id,
 	rc = net_link_delete(sk, host, err);
 	net_nl_close(sk);
 	return rc;
+}
+
+int
+net_sandbox_destroy(const struct net_config *cfg, const char *container_id,
+    sdc_error_t *err)
+{
+	if (net_id_check("container", container_id, err) < 0)
+		return -1;
+	if (net_nft_ports_remove(container_id, NULL, err) < 0)
+		return sdc_error_wrap(err, "the ports of %s", container_id);
+	return net_sandbox_unbind(cfg, container_id, err);
 }

@@ -6,6 +6,7 @@
 #define SDC_NET_INTERNAL_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stddef.h>
 
 #include "buf.h"
@@ -96,6 +97,8 @@ int net_nft_ports_remove(const char *container_id, const char *network_id,
 bool net_nft_bridge_intact(const char *ifname, bool internal);
 /* Let our bridges through an iptables-nft FORWARD policy drop. */
 int net_nft_foreign_ensure(sdc_error_t *err);
+/* nft-gen.c: the ruleset's generation, moved on by every change */
+int net_nft_genid(uint32_t *out, sdc_error_t *err);
 
 /* link.c: rtnetlink through libnl-route-3. */
 struct nl_sock;
@@ -122,6 +125,10 @@ int net_link_each(struct nl_sock *sk, void (*fn)(const char *, const char *,
 
 /* sandbox.c: unmounted, unlinked; absent is fine. */
 int net_sandbox_remove_path(const char *path, sdc_error_t *err);
+
+/* attach.c: what an endpoint must be before anything is made of it */
+int net_endpoint_check(const char *container_id,
+    const struct net_endpoint *ep, sdc_error_t *err);
 
 /* sysctl.c */
 int net_sysctl_set(const char *path, const char *value, sdc_error_t *err);

@@ -92,6 +92,9 @@ int net_sandbox_create(const struct net_config *cfg, const char *container_id,
 /* Remove every endpoint, port rule and the namespace; absent is fine. */
 int net_sandbox_destroy(const struct net_config *cfg, const char *container_id,
     sdc_error_t *err);
+/* The same for a container that published no port: no nftables. */
+int net_sandbox_unbind(const struct net_config *cfg, const char *container_id,
+    sdc_error_t *err);
 
 /* The namespace at ns_path (e.g. /proc/<pid>/ns/net: the one the runtime
  * made for the container, in its user namespace) bound as the sandbox,
@@ -102,8 +105,15 @@ int net_sandbox_bind(const struct net_config *cfg, const char *container_id,
 bool net_sandbox_exists(const struct net_config *cfg,
     const char *container_id);
 
+/* The link and the published ports. */
 int net_endpoint_attach(const struct net_config *cfg, const char *container_id,
     const struct net_endpoint *ep, sdc_error_t *err);
+/* The link alone: veth, MAC, address, route (attach.c; the hook's). */
+int net_endpoint_link(const struct net_config *cfg, const char *container_id,
+    const struct net_endpoint *ep, sdc_error_t *err);
+/* The published ports alone (ep->ports), as one chain; none: nothing. */
+int net_endpoint_ports(const char *container_id, const struct net_endpoint *ep,
+    sdc_error_t *err);
 int net_endpoint_detach(const struct net_config *cfg, const char *container_id,
     const char *network_id, sdc_error_t *err);
 
@@ -111,7 +121,8 @@ int net_endpoint_detach(const struct net_config *cfg, const char *container_id,
  * before each start at path (the container's folder), applied by the
  * runtime's createRuntime hook (sdc-docker-nethook) with the pid of the
  * container's init: the sandbox bound (net_sandbox_bind), then each
- * endpoint attached.  Bridges (and the names) are the daemon's, before. */
+ * endpoint's link made (net_endpoint_link).  Bridges, published ports
+ * (net_endpoint_ports) and the names are the daemon's, before. */
 int net_plan_write(const struct net_config *cfg, const char *path,
     const char *container_id, const struct net_endpoint *eps, size_t n,
     sdc_error_t *err);
@@ -122,6 +133,10 @@ struct net_dns_entry {
 	const char *container_id;
 	struct in_addr ip;
 	const char *const *names;	/* container name, aliases, short id */
+	/* the container's own resolvers (--dns): the server forwards the
+	 * names it does not know to these, not to the host's */
+	const struct in_addr *servers;
+	size_t nservers;
 };
 /* Replace a network's whole name table; with no entries the table stays,
  * with no names, so the server keeps running for the network. */

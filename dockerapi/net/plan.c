@@ -20,7 +20,10 @@
  * The plan: { "run_dir", "container", "endpoints": [ { "network",
  * "subnet", "prefix", "gateway", "internal", "ifname", "ip", "mac",
  * "default_route", "ports": [ { "proto", "host_ip", "host_port",
- * "container_port" } ] } ] }, addresses as dotted quads.
+ * "container_port" } ] } ] }, addresses as dotted quads.  The hook makes
+ * the links alone (net_endpoint_link): the ports, listed for whoever
+ * reads the plan, were published by the daemon before the start, so the
+ * hook needs no nftables and is linked static (dockerapi/nethook/).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -190,7 +193,7 @@ net_plan_apply(const char *path, pid_t pid, sdc_error_t *err)
 	if (net_sandbox_bind(&cfg, container, ns, err) < 0)
 		goto out;
 	for (i = 0; i < n; i++)
-		if (net_endpoint_attach(&cfg, container, &ep[i], err) < 0)
+		if (net_endpoint_link(&cfg, container, &ep[i], err) < 0)
 			goto out;
 	rc = 0;
 	goto out;

@@ -157,7 +157,7 @@ net_sandbox_remove_path(const char *path, sdc_error_t *err)
 }
 
 int
-net_sandbox_destroy(const struct net_config *cfg, const char *container_id,
+net_sandbox_unbind(const struct net_config *cfg, const char *container_id,
     sdc_error_t *err)
 {
 	char *path;
@@ -165,8 +165,6 @@ net_sandbox_destroy(const struct net_config *cfg, const char *container_id,
 
 	if (net_id_check("container", container_id, err) < 0)
 		return -1;
-	if (net_nft_ports_remove(container_id, NULL, err) < 0)
-		return sdc_error_wrap(err, "the ports of %s", container_id);
 	path = net_netns_path(cfg, container_id);
 	rc = net_sandbox_remove_path(path, err);
 	free(path);

@@ -278,6 +278,7 @@ class NetworksApi(common.ContainersTest):
         self.assertEqual(len(j["Containers"]), 1)
         ip = self.inspect("opsc")["NetworkSettings"]["IPAddress"]
         self.assertIn(ip, run("container", "list"))
+        self.tui_networks(env)
         self.ok("rm", "-f", "opsc")
         self.ok("network", "rm", "opsnet")
         self.ok("network", "rm", b, certs=self.bob)
@@ -313,6 +314,44 @@ class NetworksApi(common.ContainersTest):
         for n in ("vnet2", "vnet3", "vnet4"):
             self.ok("network", "rm", n)
         self.ok("network", "rm", b, certs=self.bob)
+
+    def tui_networks(self, env):
+        """The TUI's networks pane (5): both accounts' opsnet, each
+        row's inspect view."""
+        sock = "sdcnet-test-%d" % os.getpid()
+
+        def tmux(*args):
+            return subprocess.run(["tmux", "-L", sock] + list(args),
+                                  capture_output=True, text=True, timeout=20)
+
+        def screen():
+            return tmux("capture-pane", "-p", "-t", "t").stdout
+
+        def wait_screen(text):
+            sdctest.wait_for(repr(text) + " on screen:\n" + screen(),
+                             lambda: text in screen(), 10)
+        adm = os.path.join(sdctest.BIN, "sdcadm-docker")
+        r = tmux("new-session", "-d", "-s", "t", "-x", "120", "-y", "30",
+                 "-e", "DOCKERAPI_ADMIN=" + env["DOCKERAPI_ADMIN"],
+                 "-e", "SAPI_URL=" + env["SAPI_URL"], adm + " tui")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        try:
+            wait_screen("6:Networks")
+            tmux("send-keys", "-t", "t", "6")
+            wait_screen("SUBNET")
+            tmux("send-keys", "-t", "t", "/", "opsnet", "Enter")
+            wait_screen("2 of")
+            lines = [l.split() for l in screen().splitlines()]
+            owners = {l[1] for l in lines if len(l) > 2 and l[2] == "opsnet"}
+            self.assertEqual(owners, {"alice", "bob"}, screen())
+            tmux("send-keys", "-t", "t", "Enter")
+            wait_screen('"Name": "opsnet"')
+            tmux("send-keys", "-t", "t", "q")
+            wait_screen("6:Networks")
+            tmux("send-keys", "-t", "t", "q")
+            sdctest.wait_for("tui exit", lambda: tmux("has-session", "-t", "t").returncode != 0, 5)
+        finally:
+            tmux("kill-server")
 
     def test_account_deleted(self):
         """Deleting an account with force takes its networks: rows,

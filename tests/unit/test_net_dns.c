@@ -59,6 +59,32 @@ test_format(void **state)
 	buf_free(&out);
 }
 
+/* A container's --dns servers: aardvark-dns's fifth column, where the
+ * names the network does not know are forwarded for that container. */
+static void
+test_format_servers(void **state)
+{
+	const char *n1[] = { "web", NULL };
+	struct net_bridge b = bridge(NET, "10.88.3.1");
+	struct net_dns_entry e[] = { entry(C1, "10.88.3.2", n1),
+	    entry(C2, "10.88.3.3", n1) };
+	struct in_addr s[2];
+	struct buf out = BUF_INIT;
+	sdc_error_t err = NULL;
+
+	(void)state;
+	inet_pton(AF_INET, "192.0.2.53", &s[0]);
+	inet_pton(AF_INET, "198.51.100.1", &s[1]);
+	e[0].servers = s;
+	e[0].nservers = 2;
+	assert_int_equal(net_dns_format(&b, e, 2, &out, &err), 0);
+	assert_string_equal(buf_str(&out),
+	    "10.88.3.1\n"
+	    C1 " 10.88.3.2  web 192.0.2.53,198.51.100.1\n"
+	    C2 " 10.88.3.3  web\n");
+	buf_free(&out);
+}
+
 static void
 expect_refused(const struct net_bridge *b, const struct net_dns_entry *e,
     const char *words)
@@ -178,6 +204,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_format),
+		cmocka_unit_test(test_format_servers),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_names),
 		cmocka_unit_test(test_cmdline),

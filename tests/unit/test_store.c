@@ -139,6 +139,62 @@ test_migrate_and_query(void **state)
 	store_close(st);
 }
 
+/* The engine's own durability setting: SQLite's synchronous level
+ * (2 FULL, 1 NORMAL), PostgreSQL's synchronous_commit (on, off). */
+static const char *
+sync_level(struct store *st, char *out, size_t n)
+{
+	struct store_stmt *q;
+	sdc_error_t err = NULL;
+	int pgsql = strncmp(path, "postgresql://", 13) == 0;
+
+	assert_int_equal(store_prepare(st, &q, pgsql ? "SELECT current_setting('synchronous_commit')" :
+	    "PRAGMA synchronous", &err), 0);
+	assert_int_equal(store_step(q, &err), 1);
+	snprintf(out, n, "%s", store_col_text(q, 0));
+	store_finalize(q);
+	return out;
+}
+
+/* A lazy transaction commits as any other, rolls back as any other, is
+ * the only one not waited to disk, and leaves the connection's setting
+ * as it was. */
+static void
+test_lazy_commit(void **state)
+{
+	struct store *st, *other;
+	struct store_stmt *q;
+	sdc_error_t err = NULL;
+	int pgsql = strncmp(path, "postgresql://", 13) == 0;
+	char lvl[32], was[32];
+
+	assert_int_equal(store_open(&st, path, &err), 0);
+	/* PostgreSQL's test server may run with it off already */
+	sync_level(st, was, sizeof was);
+	if (!pgsql)
+		assert_string_equal(was, "2");
+	assert_int_equal(store_begin_lazy(st, &err), 0);
+	assert_string_equal(sync_level(st, lvl, sizeof lvl), pgsql ? "off" : "1");
+	assert_int_equal(store_exec(st, "INSERT INTO kv (k, v) VALUES ('lazy', 'x')", &err), 0);
+	assert_int_equal(store_commit(st, &err), 0);
+	assert_string_equal(sync_level(st, lvl, sizeof lvl), was);
+	assert_int_equal(store_begin_lazy(st, &err), 0);
+	assert_int_equal(store_exec(st, "INSERT INTO kv (k, v) VALUES ('lazy2', 'x')", &err), 0);
+	store_rollback(st);
+	assert_string_equal(sync_level(st, lvl, sizeof lvl), was);
+	/* an ordinary transaction after it, and what another connection sees */
+	assert_int_equal(store_begin(st, &err), 0);
+	assert_int_equal(store_exec(st, "INSERT INTO kv (k, v) VALUES ('full', 'x')", &err), 0);
+	assert_int_equal(store_commit(st, &err), 0);
+	assert_int_equal(store_open(&other, path, &err), 0);
+	assert_int_equal(store_prepare(other, &q, "SELECT count(*) FROM kv WHERE k IN ('lazy', 'lazy2', 'full')", &err), 0);
+	assert_int_equal(store_step(q, &err), 1);
+	assert_int_equal(store_col_int64(q, 0), 2);
+	store_finalize(q);
+	store_close(other);
+	store_close(st);
+}
+
 static void
 test_rollback(void **state)
 {
@@ -501,6 +557,7 @@ main(void)
 	const struct CMUnitTest both[] = {
 		cmocka_unit_test(test_migrate_and_query),
 		cmocka_unit_test(test_rollback),
+		cmocka_unit_test(test_lazy_commit),
 		cmocka_unit_test(test_failed_migration_keeps_whole_version),
 		cmocka_unit_test(test_newer_schema_refused),
 		cmocka_unit_test(test_types_and_sql),
