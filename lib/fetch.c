@@ -34,8 +34,8 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <curl/curl.h>
-#include <openssl/evp.h>
 
+#include "base64.h"
 #include "fetch-int.h"
 #include "xalloc.h"
 
@@ -209,14 +209,13 @@ fetch_header(const struct fetch_response *r, const char *name)
 char *
 fetch_basic_auth(const char *user, const char *pass)
 {
-	char *plain, *out;
+	char *plain, *b64, *out;
 	size_t n;
 
 	n = (size_t)xasprintf(&plain, "%s:%s", user, pass != NULL ? pass : "");
-	out = xmalloc(6 + 4 * ((n + 2) / 3) + 1);
-	memcpy(out, "Basic ", 6);
-	EVP_EncodeBlock((unsigned char *)out + 6, (unsigned char *)plain,
-	    (int)n);
+	b64 = base64_encode(plain, n, true);
+	xasprintf(&out, "Basic %s", b64);
+	free(b64);
 	free(plain);
 	return out;
 }
