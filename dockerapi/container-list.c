@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "containers.h"
+#include "dockerapi/runtime/container-layout.h"
 #include "jsonutil.h"
 #include "networks.h"
 #include "xalloc.h"
@@ -365,7 +366,7 @@ ctr_inspect_json(struct containers *cs, const struct ctr *c, int minor)
 
 	time_rfc3339(created, sizeof created, c->created, 9);
 	xasprintf(&dir, "%s/%s", cs->zones, c->uuid);
-	xasprintf(&log, "%s/logs/stdio.log", dir);
+	xasprintf(&log, "%s/" RT_LOG_DIR "/" RT_LOG_FILE, dir);
 	j = json_pack("{s:s,s:s,s:O,s:O,s:o,s:s,s:s,s:s,s:s,s:s,s:s,s:i,"
 	    "s:s,s:s,s:s,s:s,s:s,s:[],s:O,s:{s:s,s:{s:s}},s:O,s:O,"
 	    "s:o}",

@@ -118,8 +118,8 @@ log_rotated_bytes(char *oldest, size_t len, long long *total)
 	while ((n = getdents64(log_dirfd, dents, sizeof dents)) > 0) {
 		for (off = 0; off < n; off += d->d_reclen) {
 			d = (struct dirent64 *)(void *)(dents + off);
-			if (strncmp(d->d_name, RT_LOG_FILE ".",
-			    sizeof RT_LOG_FILE) != 0 || strlen(d->d_name) >= len)
+			if (!rt_log_is_rotated(d->d_name) ||
+			    strlen(d->d_name) >= len)
 				continue;
 			count++;
 			if (total != NULL && fstatat(log_dirfd, d->d_name, &st,
