@@ -11,7 +11,7 @@
  * the monitor can include it without linking anything.
  *
  *   config.json runtime.json   the OCI bundle runc reads; what we asked for
- *   update.json                the limits `docker update` changed
+ *   update.json                runc update's resources, for a moment
  *   root/ rw/upper rw/work     the rootfs (overlay of the layers and rw/)
  *   hosts hostname resolv.conf bound over the container's /etc files
  *   netplan.json               the networks the nethook sets up
