@@ -100,6 +100,8 @@ void config_free(struct dockerapi_config *cfg);
 /* --- tunables.c: live SAPI config --- */
 
 int tunables_start(struct dockerapi *d, sdc_error_t *err);
+/* Only the built-in defaults, with no SAPI (tunables_start's first step). */
+void tunables_init(struct dockerapi *d);
 void tunables_stop(struct dockerapi *d);
 /* The current merged metadata (borrowed; valid until the loop next runs
  * an event, so copy what must outlive the handler). */
