@@ -62,8 +62,8 @@ find_named(const json_t *list, const char *name)
 
 /* The sdc application's metadata with the docker service's over it: what
  * SAPI would merge for our instance before anyone changed anything. */
-static json_t *
-tunables_defaults(json_t **schema)
+json_t *
+tunables_bootstrap(json_t **schema)
 {
 	sdc_error_t err = NULL;
 	json_t *doc, *app, *svc, *out = json_object();
@@ -327,7 +327,7 @@ tunables_init(struct dockerapi *d)
 
 	d->tun = t;
 	xasprintf(&t->cache_path, "%s/sapi-cache.json", d->cfg.data_dir);
-	t->defaults = tunables_defaults(&t->schema);
+	t->defaults = tunables_bootstrap(&t->schema);
 	tunables_apply(d, json_deep_copy(t->defaults), "defaults");
 }
 

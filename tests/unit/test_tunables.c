@@ -27,66 +27,29 @@
 #include "fsutil.h"
 #include "jsonutil.h"
 #include "xalloc.h"
-#include "yamlconf.h"
 #include "sapi/sapi.h"
 #include "dockerapi/dockerapi.h"
-
-static char *
-top_path(const char *rel)
-{
-	const char *top = getenv("SDC_TOP");
-	char *p;
-
-	xasprintf(&p, "%s/%s", top != NULL ? top : ".", rel);
-	return p;
-}
+#include "test_top.h"
 
 static char *
 slurp(const char *rel)
 {
-	struct buf b = BUF_INIT;
-	sdc_error_t err = NULL;
-	char *path = top_path(rel);
+	char *path = test_top_path(rel), *text = test_slurp(path);
 
-	if (file_read(path, &b, 1 << 24, &err) < 0)
-		fail_msg("%s", sdc_error_msg(err));
 	free(path);
-	return buf_detach(&b, NULL);
+	return text;
 }
 
-static json_t *
-named(const json_t *list, const char *name)
-{
-	size_t i;
-	json_t *v;
-
-	json_array_foreach(list, i, v)
-		if (strcmp(json_str(v, "name", ""), name) == 0)
-			return v;
-	return NULL;
-}
-
-/* The file's defaults (sdc's metadata under docker's, as dockerapi merges
- * them) and its schema. */
+/* The file's defaults (sdc's metadata under docker's) and its schema,
+ * as dockerapi reads them from the copy built into it. */
 static void
 bootstrap(json_t **defaults, json_t **schema)
 {
-	char *text = slurp("etc/sapi-bootstrap.yaml");
-	sdc_error_t err = NULL;
-	json_t *doc = yaml_load_string(text, strlen(text), &err), *app, *svc;
+	json_t *props;
 
-	if (doc == NULL)
-		fail_msg("%s", sdc_error_msg(err));
-	app = named(json_object_get(doc, "applications"), "sdc");
-	svc = named(json_object_get(app, "services"), "docker");
-	assert_non_null(app);
-	assert_non_null(svc);
-	*defaults = json_deep_copy(json_object_get(app, "metadata"));
-	json_object_update(*defaults, json_object_get(svc, "metadata"));
-	*schema = json_deep_copy(json_object_get(app, "metadata_schema"));
-	assert_non_null(json_object_get(*schema, "properties"));
-	json_decref(doc);
-	free(text);
+	*defaults = tunables_bootstrap(&props);
+	*schema = json_pack("{s:s, s:o}", "type", "object", "properties", props);
+	assert_true(json_object_size(props) > 0);
 }
 
 static void
@@ -236,7 +199,7 @@ scan_file(const char *rel, const json_t *props, regex_t *re)
 static int
 scan_dir(const char *rel, const json_t *props, regex_t *re)
 {
-	char *path = top_path(rel), *sub;
+	char *path = test_top_path(rel), *sub;
 	struct dirent *e;
 	DIR *d = opendir(path);
 	int n = 0;
