@@ -18,10 +18,10 @@
 #include <time.h>
 
 #include "containers.h"
-#include "dockerapi/runtime/container-layout.h"
 #include "jsonutil.h"
 #include "networks.h"
 #include "xalloc.h"
+#include "dockerapi/runtime/container-layout.h"
 
 /* --- ps --- */
 
