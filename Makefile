@@ -69,10 +69,24 @@ include $(sort $(wildcard */module.mk */*/module.mk))
 # libraries of the ones after it: every binary depends on all of them here.
 $(BINS): $(LIBRARIES)
 
-# Link a binary from its objects and every library; the group lets the
-# libraries refer to each other in any order.
+# The libraries each binary may use, and so links: the layering of
+# docs/architecture.md, checked by the linker (a call into a library a
+# binary may not use is an undefined reference).  The operator's tool and
+# the config service never take the daemon's libraries, sapiadm only the
+# client, the hook only the networking.  Unit tests and test drivers,
+# which are not listed, link every library.
+BIN_LIBS_dockerapi = $(LIBSDCBUILD) $(LIBSDCIMAGES) $(LIBSDCNET) \
+	$(LIBSDCNODE) $(LIBSAPI) $(LIBCERTGEN) $(LIBSDC)
+BIN_LIBS_sapi = $(LIBSAPID) $(LIBSDC)
+BIN_LIBS_sapiadm = $(LIBSAPI) $(LIBSDC)
+BIN_LIBS_sdcadm-docker = $(LIBADM) $(LIBCERTGEN) $(LIBSAPI) $(LIBSDC)
+BIN_LIBS_sdc-docker-nethook = $(LIBSDCNET) $(LIBSDC)
+
+# Link a binary from its objects and its libraries (above; every library
+# for one not listed); the group lets the libraries refer to each other in
+# any order.
 LINK = $(Q)$(if $(Q),echo "  LINK    $@";) $(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) \
-	-Wl,--start-group $(LIBRARIES) -Wl,--end-group $(LDLIBS)
+	-Wl,--start-group $(or $(BIN_LIBS_$(@F)),$(LIBRARIES)) -Wl,--end-group $(LDLIBS)
 
 # Unit tests: tests/unit/test_NAME.c → $(BUILD)/tests/test_NAME, linked
 # against every library.

@@ -225,8 +225,6 @@ struct logs_dir {
 	size_t nrot;
 	size_t caprot;
 };
-/* True when name is stdio.log.YYYY-MM-DDTHH:MM:SS[.F]Z (1 to 9 digits F). */
-bool logs_walk_is_rotated(const char *name);
 /* Open the root (it may itself be a link; nothing below it is followed). */
 int logs_walk_open(struct logs_tree *t, const char *zones, sdc_error_t *err);
 /* (Re)read the entries that look like container directories: UUID names,

@@ -17,6 +17,7 @@
 #include "adm.h"
 #include "certgen/certgen.h"
 #include "jsonutil.h"
+#include "timeutil.h"
 #include "xalloc.h"
 
 enum { OPT_KEY = 256, OPT_OUT, OPT_DAYS, OPT_ISSUED, OPT_CN, OPT_SAN, OPT_PASSENV,
@@ -118,7 +119,7 @@ asn1_time_text(const ASN1_TIME *t)
 
 	if (ASN1_TIME_to_tm(t, &tm) != 1)
 		return xstrdup("?");
-	strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	time_rfc3339(buf, sizeof buf, (int64_t)timegm(&tm) * TIME_NS_PER_SEC, 0);
 	return xstrdup(buf);
 }
 

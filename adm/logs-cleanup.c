@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "adm.h"
+#include "dockerapi/runtime/container-layout.h"
 #include "xalloc.h"
 
 #define CLEANUP_DEFAULT_AGE (7 * 86400ULL)
@@ -116,7 +117,7 @@ cleanup_remove(struct cleanup_run *r, struct cleanup_worker *w, int fd,
 			return;
 		}
 		w->errors++;
-		adm_cmd_warn(r->self, "cannot remove %s/%s/logs/%s: %s",
+		adm_cmd_warn(r->self, "cannot remove %s/%s/" RT_LOG_DIR "/%s: %s",
 		    r->tree.path, r->tree.ids.v[cont], f->name, strerror(errno));
 		return;
 	}
@@ -301,7 +302,7 @@ cleanup_path(const struct cleanup_run *r, const struct cleanup_rec *rec)
 {
 	char *p;
 
-	xasprintf(&p, "%s/%s/logs/%s", r->tree.path, r->tree.ids.v[rec->cont],
+	xasprintf(&p, "%s/%s/" RT_LOG_DIR "/%s", r->tree.path, r->tree.ids.v[rec->cont],
 	    rec->f.name);
 	return p;
 }

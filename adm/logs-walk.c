@@ -26,54 +26,12 @@
 #include <unistd.h>
 
 #include "adm.h"
+#include "dockerapi/runtime/container-layout.h"
 #include "ids.h"
 #include "xalloc.h"
 
-#define LOGS_LIVE "stdio.log"
 #define LOGS_DIR_FLAGS (O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
 
-static bool
-walk_digits(const char **pp, int n)
-{
-	const char *p = *pp;
-
-	for (; n > 0; n--, p++)
-		if (*p < '0' || *p > '9')
-			return false;
-	*pp = p;
-	return true;
-}
-
-static bool
-walk_char(const char **pp, char c)
-{
-	if (**pp != c)
-		return false;
-	(*pp)++;
-	return true;
-}
-
-bool
-logs_walk_is_rotated(const char *name)
-{
-	const char *p = name + sizeof LOGS_LIVE;	/* past "stdio.log." */
-	int frac = 0;
-
-	if (strncmp(name, LOGS_LIVE ".", sizeof LOGS_LIVE) != 0)
-		return false;
-	if (!(walk_digits(&p, 4) && walk_char(&p, '-') && walk_digits(&p, 2) &&
-	    walk_char(&p, '-') && walk_digits(&p, 2) && walk_char(&p, 'T') &&
-	    walk_digits(&p, 2) && walk_char(&p, ':') && walk_digits(&p, 2) &&
-	    walk_char(&p, ':') && walk_digits(&p, 2)))
-		return false;
-	if (walk_char(&p, '.')) {
-		while (walk_digits(&p, 1))
-			frac++;
-		if (frac < 1 || frac > 9)
-			return false;
-	}
-	return walk_char(&p, 'Z') && *p == '\0';
-}
 
 static int
 walk_cmp_ids(const void *a, const void *b)
@@ -137,7 +95,7 @@ logs_walk_open_dir(const struct logs_tree *t, size_t i)
 	cfd = openat(t->rootfd, t->ids.v[i], LOGS_DIR_FLAGS);
 	if (cfd < 0)
 		return -1;
-	lfd = openat(cfd, "logs", LOGS_DIR_FLAGS);
+	lfd = openat(cfd, RT_LOG_DIR, LOGS_DIR_FLAGS);
 	saved = errno;
 	close(cfd);
 	errno = saved;
@@ -200,9 +158,9 @@ logs_walk_read_dir(int fd, struct logs_dir *d, sdc_error_t *err)
 		if (de->d_type != DT_REG && de->d_type != DT_UNKNOWN)
 			continue;
 		memset(&f, 0, sizeof f);
-		if (strcmp(de->d_name, LOGS_LIVE) == 0) {
+		if (strcmp(de->d_name, RT_LOG_FILE) == 0) {
 			d->has_live = walk_stat_regular(fd, de->d_name, &d->live);
-		} else if (logs_walk_is_rotated(de->d_name) &&
+		} else if (rt_log_is_rotated(de->d_name) &&
 		    walk_stat_regular(fd, de->d_name, &f)) {
 			walk_add_rotated(d, de->d_name, &f);
 		}

@@ -327,10 +327,6 @@ enum certgen_keytype {
 enum certgen_keytype certgen_key_kind(EVP_PKEY *key);
 /* Record an error with OpenSSL's queued error text appended; returns -1. */
 int certgen_ossl_error(sdc_error_t *err, const char *fmt, ...) SDC_PRINTF(2, 3);
-/* Base64 without line breaks; `pad` false drops the '=' padding. */
-char *certgen_base64(const unsigned char *data, size_t len, bool pad);
-/* Decode base64 (padding optional); -1 on bad input. */
-int certgen_unbase64(const char *text, size_t len, struct buf *out, sdc_error_t *err);
 /* The message digest to sign with for a key: SHA-256/384/512 by RSA or
  * curve size; NULL for Ed25519 (which hashes internally). */
 const EVP_MD *certgen_key_digest(EVP_PKEY *key);

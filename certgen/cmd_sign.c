@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "cmd.h"
+#include "timeutil.h"
 
 static int sign_exec(int argc, char **argv);
 
@@ -20,22 +21,6 @@ const struct cmd_entry cmd_sign_entry = {
 	"\t[--passphrase-file FILE | --passphrase-env VAR]",
 	sign_exec,
 };
-
-/* RFC 7231 IMF-fixdate; the names are spelled out so no locale leaks in. */
-static void
-sign_now(char *out, size_t len)
-{
-	static const char *const days[] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
-	static const char *const months[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
-	    "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
-	time_t now = time(NULL);
-	struct tm tm;
-
-	gmtime_r(&now, &tm);
-	snprintf(out, len, "%s, %02d %s %04d %02d:%02d:%02d GMT", days[tm.tm_wday],
-	    tm.tm_mday, months[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
-	    tm.tm_sec);
-}
 
 static int
 sign_exec(int argc, char **argv)
@@ -71,7 +56,7 @@ sign_exec(int argc, char **argv)
 	if (keypath == NULL || login == NULL || *login == '\0')
 		return cmd_usage_error(&cmd_sign_entry, "--key and --account are needed");
 	if (date == NULL) {
-		sign_now(now, sizeof now);
+		time_http_date(now, sizeof now, time(NULL));
 		date = now;
 	}
 	key = certgen_key_load(keypath, &pass, &err);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 
 #include "certgen.h"
+#include "base64.h"
 #include "xalloc.h"
 
 static int
@@ -55,5 +56,5 @@ certgen_fingerprint_sha256(EVP_PKEY *key, sdc_error_t *err)
 
 	if (fingerprint_digest(key, EVP_sha256(), d, &n, err) < 0)
 		return NULL;
-	return certgen_base64(d, n, false);
+	return base64_encode(d, n, false);
 }

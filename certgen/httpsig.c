@@ -16,6 +16,7 @@
 #include <openssl/err.h>
 
 #include "certgen.h"
+#include "base64.h"
 #include "xalloc.h"
 
 const char *
@@ -90,7 +91,7 @@ certgen_httpsig_sign(EVP_PKEY *key, const char *login, const char *date, sdc_err
 		certgen_ossl_error(err, "signing the Date header");
 		goto out;
 	}
-	b64 = certgen_base64(sig, siglen, true);
+	b64 = base64_encode(sig, siglen, true);
 	xasprintf(&header, "Signature keyId=\"/%s/keys/%s\",algorithm=\"%s\",signature=\"%s\"",
 	    login, fp, alg, b64);
 	free(b64);
@@ -159,7 +160,7 @@ httpsig_store(struct certgen_httpsig *out, const char *name, char *value, sdc_er
 		out->headers = value;
 		return 1;
 	} else if (strcmp(name, "signature") == 0 && out->sig == NULL) {
-		if ((rc = certgen_unbase64(value, strlen(value), &sig, err)) == 0)
+		if ((rc = base64_decode(value, strlen(value), false, &sig, err)) == 0)
 			out->sig = (unsigned char *)buf_detach(&sig, &out->siglen);
 		else
 			sdc_error_wrap(err, "the signature");

@@ -17,6 +17,7 @@
 #include <openssl/evp.h>
 
 #include "sshwire.h"
+#include "base64.h"
 #include "xalloc.h"
 
 #define OPENSSH_BEGIN "-----BEGIN OPENSSH PRIVATE KEY-----"
@@ -70,7 +71,7 @@ openssh_dearmour(const char *text, size_t len, struct buf *out, sdc_error_t *err
 	for (; b < e; b++)
 		if (*b != '\n' && *b != '\r' && *b != ' ' && *b != '\t')
 			buf_putc(&b64, *b);
-	rc = certgen_unbase64(b64.data != NULL ? b64.data : "", b64.len, out, err);
+	rc = base64_decode(b64.data != NULL ? b64.data : "", b64.len, false, out, err);
 	buf_free(&b64);
 	return rc;
 }

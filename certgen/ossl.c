@@ -46,49 +46,6 @@ certgen_ossl_error(sdc_error_t *err, const char *fmt, ...)
 	return -1;
 }
 
-char *
-certgen_base64(const unsigned char *data, size_t len, bool pad)
-{
-	size_t cap = 4 * ((len + 2) / 3) + 1;
-	char *out = xmalloc(cap);
-	int n;
-
-	n = EVP_EncodeBlock((unsigned char *)out, data, (int)len);
-	if (!pad)
-		while (n > 0 && out[n - 1] == '=')
-			n--;
-	out[n] = '\0';
-	return out;
-}
-
-int
-certgen_unbase64(const char *text, size_t len, struct buf *out, sdc_error_t *err)
-{
-	struct buf padded = BUF_INIT;
-	size_t pad = 0;
-	int n;
-
-	if (len == 0)
-		return sdc_make_error(err, 0, "empty base64 text");
-	buf_append(&padded, text, len);
-	while (padded.len % 4 != 0)
-		buf_putc(&padded, '=');
-	for (size_t i = padded.len; i > 0 && padded.data[i - 1] == '='; i--)
-		pad++;
-	buf_grow(out, padded.len / 4 * 3 + 1);
-	n = EVP_DecodeBlock((unsigned char *)out->data + out->len,
-	    (unsigned char *)padded.data, (int)padded.len);
-	buf_free(&padded);
-	if (n < 0 || (size_t)n < pad) {
-		ERR_clear_error();
-		return sdc_make_error(err, 0, "invalid base64 text");
-	}
-	/* EVP_DecodeBlock counts the padding as zero bytes. */
-	out->len += (size_t)n - pad;
-	out->data[out->len] = '\0';
-	return 0;
-}
-
 enum certgen_keytype
 certgen_key_kind(EVP_PKEY *key)
 {

@@ -14,6 +14,7 @@
 #include <openssl/err.h>
 
 #include "sshwire.h"
+#include "base64.h"
 #include "xalloc.h"
 
 const char *
@@ -120,7 +121,7 @@ certgen_pubkey_format(EVP_PKEY *key, const char *comment, sdc_error_t *err)
 		buf_free(&blob);
 		return NULL;
 	}
-	b64 = certgen_base64((unsigned char *)blob.data, blob.len, true);
+	b64 = base64_encode((unsigned char *)blob.data, blob.len, true);
 	xasprintf(&line, "%s %s%s%s", certgen_pubkey_type(key), b64,
 	    comment != NULL && *comment != '\0' ? " " : "", comment != NULL ? comment : "");
 	free(b64);
@@ -246,7 +247,7 @@ certgen_pubkey_parse(const char *line, struct certgen_pubkey *out, sdc_error_t *
 	if (blen == 0)
 		return sdc_make_error(err, 0, "the %.*s key has no data", (int)tlen, type);
 	tname = xstrndup(type, tlen);
-	if (certgen_unbase64(p, blen, &blob, err) < 0 ||
+	if (base64_decode(p, blen, false, &blob, err) < 0 ||
 	    (key = pubkey_from_blob(tname, (unsigned char *)blob.data, blob.len, err)) == NULL) {
 		buf_free(&blob);
 		free(tname);

@@ -30,6 +30,7 @@
 
 #include "networks.h"
 #include "dockerapi.h"
+#include "dockerapi/runtime/container-layout.h"
 #include "jsonutil.h"
 #include "log.h"
 #include "nodes.h"
@@ -204,13 +205,12 @@ admin_config(struct http_request *req, void *arg)
 }
 
 /* Bytes of a container's live and rotated logs: LogPath and its
- * LogPath.<time> siblings. */
+ * stdio.log.<time> siblings (rt_log_is_rotated). */
 static json_int_t
 admin_log_bytes(const char *log_path)
 {
 	char *dir = xstrdup(log_path), *slash = strrchr(dir, '/');
 	const char *base = strrchr(log_path, '/') != NULL ? strrchr(log_path, '/') + 1 : log_path;
-	size_t blen = strlen(base);
 	json_int_t total = 0;
 	struct dirent *e;
 	struct stat sb;
@@ -220,8 +220,8 @@ admin_log_bytes(const char *log_path)
 		*slash = '\0';
 	if ((dp = opendir(dir)) != NULL) {
 		while ((e = readdir(dp)) != NULL)
-			if (strncmp(e->d_name, base, blen) == 0 &&
-			    (e->d_name[blen] == '\0' || e->d_name[blen] == '.') &&
+			if ((strcmp(e->d_name, base) == 0 ||
+			    rt_log_is_rotated(e->d_name)) &&
 			    fstatat(dirfd(dp), e->d_name, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
 			    S_ISREG(sb.st_mode))
 				total += sb.st_size;

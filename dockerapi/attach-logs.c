@@ -23,6 +23,7 @@
 #include <event2/event.h>
 
 #include "containers.h"
+#include "dockerapi/runtime/container-layout.h"
 #include "fsutil.h"
 #include "jsonutil.h"
 #include "log.h"
@@ -168,7 +169,7 @@ attach_logs_start(struct containers *cs, const struct ctr *c,
 		return NULL;
 	}
 	j = xcalloc(1, sizeof *j);
-	xasprintf(&j->dir, "%s/%s/logs", cs->zones, c->uuid);
+	xasprintf(&j->dir, "%s/%s/" RT_LOG_DIR, cs->zones, c->uuid);
 	j->files = logs_files(j->dir, &j->nfiles);
 	j->out = out;
 	j->err = err;

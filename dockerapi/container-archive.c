@@ -27,8 +27,8 @@
 #include <string.h>
 #include <unistd.h>
 #include <event2/event.h>
-#include <openssl/evp.h>
 
+#include "base64.h"
 #include "body-pipe.h"
 #include "containers.h"
 #include "fsutil.h"
@@ -243,7 +243,6 @@ cp_stat_header(struct cpjob *j)
 	sdc_error_t err = NULL;
 	char mtime[64], *text, *b64;
 	json_t *o;
-	int n;
 
 	if (rt_archive_stat(&j->root, path, &st, &err) < 0) {
 		if (err != NULL && err->code == 404) {
@@ -259,9 +258,7 @@ cp_stat_header(struct cpjob *j)
 	    "linkTarget", st.link_target);
 	text = json_dumps(o, JSON_COMPACT);
 	json_decref(o);
-	n = (int)strlen(text);
-	b64 = xmalloc((size_t)(4 * ((n + 2) / 3) + 1));
-	EVP_EncodeBlock((unsigned char *)b64, (unsigned char *)text, n);
+	b64 = base64_encode(text, strlen(text), true);
 	http_set_header(j->req, "X-Docker-Container-Path-Stat", b64);
 	free(b64);
 	free(text);

@@ -23,6 +23,7 @@
 #include "networks.h"
 #include "nodes.h"
 #include "xalloc.h"
+#include "dockerapi/runtime/container-layout.h"
 
 /* --- ps --- */
 
@@ -421,7 +422,7 @@ ctr_inspect_json(struct containers *cs, const struct ctr *c, int minor)
 
 	time_rfc3339(created, sizeof created, c->created, 9);
 	xasprintf(&dir, "%s/%s", cs->zones, c->uuid);
-	xasprintf(&log, "%s/logs/stdio.log", dir);
+	xasprintf(&log, "%s/" RT_LOG_DIR "/" RT_LOG_FILE, dir);
 	j = json_pack("{s:s,s:s,s:O,s:O,s:o,s:s,s:s,s:s,s:s,s:s,s:s,s:i,"
 	    "s:s,s:s,s:s,s:s,s:s,s:[],s:O,s:{s:s,s:{s:s}},s:O,s:O,"
 	    "s:o}",

@@ -27,6 +27,7 @@
 
 #include "buf.h"
 #include "containers.h"
+#include "dockerapi/runtime/container-layout.h"
 #include "fsutil.h"
 #include "jsonutil.h"
 #include "log.h"
@@ -345,7 +346,7 @@ ctrnet_check(struct containers *cs, struct ctr *c, json_t *body,
 	return 0;
 }
 
-#define CN_PLAN_FILE "netplan.json"
+#define CN_PLAN_FILE RT_FILE_NETPLAN
 #define CN_HOOK_NAME "sdc-docker-nethook"
 
 static char *cn_path(struct containers *cs, const struct ctr *c,
@@ -546,7 +547,7 @@ cn_resolv(struct containers *cs, const struct ctr *c, uint32_t dns,
 			buf_printf(&b, " %s", json_string_value(v));
 		buf_puts(&b, "\n");
 	}
-	rc = cn_write(cs, c, "resolv.conf", &b, err);
+	rc = cn_write(cs, c, RT_FILE_RESOLV, &b, err);
 	buf_free(&b);
 	return rc;
 }
@@ -607,7 +608,7 @@ cn_hosts(struct containers *cs, const struct ctr *c, uint32_t self,
 		net_ip_str(self, ip);
 		buf_printf(&b, "%s\t%s\n", ip, host);
 	}
-	rc = cn_write(cs, c, "hosts", &b, err);
+	rc = cn_write(cs, c, RT_FILE_HOSTS, &b, err);
 	buf_free(&b);
 	return rc;
 }
@@ -668,19 +669,19 @@ cn_container_mode(struct containers *cs, struct ctr *c, sdc_error_t *err)
 		    "non running container: %s", id);
 	}
 	/* the other's names and resolvers, as Docker shares them */
-	p = cn_path(cs, o, "resolv.conf");
+	p = cn_path(cs, o, RT_FILE_RESOLV);
 	rc = file_read(p, &b, 65536, err);
 	free(p);
 	if (rc == 0)
-		rc = cn_write(cs, c, "resolv.conf", &b, err);
+		rc = cn_write(cs, c, RT_FILE_RESOLV, &b, err);
 	buf_reset(&b);
 	if (rc == 0) {
-		p = cn_path(cs, o, "hosts");
+		p = cn_path(cs, o, RT_FILE_HOSTS);
 		rc = file_read(p, &b, 65536, err);
 		free(p);
 	}
 	if (rc == 0)
-		rc = cn_write(cs, c, "hosts", &b, err);
+		rc = cn_write(cs, c, RT_FILE_HOSTS, &b, err);
 	buf_free(&b);
 	return rc;
 }

@@ -104,6 +104,11 @@ void config_free(struct dockerapi_config *cfg);
 /* --- tunables.c: live SAPI config --- */
 
 int tunables_start(struct dockerapi *d, sdc_error_t *err);
+/* Only the built-in defaults, with no SAPI (tunables_start's first step). */
+void tunables_init(struct dockerapi *d);
+/* The built-in file's defaults (a new object), and in *schema its
+ * metadata_schema's properties. */
+json_t *tunables_bootstrap(json_t **schema);
 void tunables_stop(struct dockerapi *d);
 /* The current merged metadata (borrowed; valid until the loop next runs
  * an event, so copy what must outlive the handler). */

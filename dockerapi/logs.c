@@ -46,6 +46,7 @@
 #include <event2/event.h>
 
 #include "containers.h"
+#include "dockerapi/runtime/container-layout.h"
 #include "jsonutil.h"
 #include "xalloc.h"
 
@@ -122,7 +123,7 @@ logs_files(const char *dir, size_t *nfiles)
 	char **files = xcalloc(cap, sizeof *files);
 
 	while (d != NULL && (e = readdir(d)) != NULL) {
-		if (strncmp(e->d_name, "stdio.log.", 10) != 0)
+		if (!rt_log_is_rotated(e->d_name))
 			continue;
 		if (n + 2 >= cap)
 			files = xrealloc(files, (cap *= 2) * sizeof *files);
@@ -131,7 +132,7 @@ logs_files(const char *dir, size_t *nfiles)
 	if (d != NULL)
 		closedir(d);
 	qsort(files, n, sizeof *files, logs_file_cmp);
-	files[n++] = xstrdup("stdio.log");
+	files[n++] = xstrdup(RT_LOG_FILE);
 	*nfiles = n;
 	return files;
 }
@@ -344,7 +345,7 @@ logs_rotated(struct logs_follow *lf)
 	char *path;
 	bool moved;
 
-	xasprintf(&path, "%s/stdio.log", lf->dir);
+	xasprintf(&path, "%s/" RT_LOG_FILE, lf->dir);
 	moved = stat(path, &st) == 0 && st.st_ino != lf->ino;
 	free(path);
 	return moved;
@@ -706,7 +707,7 @@ ctr_logs(struct http_request *req, void *arg)
 	    -1 : atol(tail);
 	if (lf->tail < -1)
 		lf->tail = -1;
-	xasprintf(&lf->dir, "%s/%s/logs", ctrs(arg)->zones, c->uuid);
+	xasprintf(&lf->dir, "%s/%s/" RT_LOG_DIR, ctrs(arg)->zones, c->uuid);
 	logs_list(lf);
 	lf->wake_fd = -1;
 	if ((rc = logs_work_start(lf, ctrs(arg)->d->base)) != 0) {

@@ -23,8 +23,10 @@ $(BUILD)/gen/bootstrap.o: $(BUILD)/gen/bootstrap.c
 	$(Q)$(CC) $(CFLAGS) -c -o $@ $<
 $(BUILD)/bin/dockerapi: $(BUILD)/gen/bootstrap.o
 
-# The options table's test renders the pages from dockerapi's own objects.
-$(BUILD)/tests/test_container_options: $(filter-out $(BUILD)/dockerapi/main.o,\
+# The options table's test renders the pages from dockerapi's own objects;
+# the tunables' test reads the built-in defaults as dockerapi does.
+$(BUILD)/tests/test_container_options $(BUILD)/tests/test_tunables: \
+	$(filter-out $(BUILD)/dockerapi/main.o,\
 	$(DOCKERAPI_SRCS:%.c=$(BUILD)/%.o)) $(BUILD)/gen/bootstrap.o
 
 # Placement and affinity are pure: their test links the two alone.

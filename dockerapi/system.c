@@ -170,7 +170,7 @@ system_info(struct http_request *req, void *arg)
 	    "Architecture", "x86_64",
 	    "NCPU", (int)sysconf(_SC_NPROCESSORS_ONLN),
 	    "MemTotal", (json_int_t)si.totalram * si.mem_unit,
-	    "Name", tunable_str(d, "datacenter_name", "coal"),
+	    "Name", tunable_str(d, "datacenter_name", ""),
 	    "ServerVersion", SDC_VERSION,
 	    "Labels",
 	    "ExperimentalBuild", 0,

@@ -5,7 +5,11 @@
  * SAPI gave (<data>/sapi-cache.json), and the defaults built into the
  * binary, which are the docker service's metadata in the very bootstrap
  * file sapi starts from (etc/sapi-bootstrap.yaml, embedded at build time),
- * so the two can never disagree about a default.
+ * so the two can never disagree about a default.  Those defaults lie under
+ * whatever SAPI says, so a key SAPI lacks has its documented default, not
+ * one a caller spelled again; and a number outside the range the file's
+ * metadata_schema gives (a negative DEFAULT_MAX_LOG_SIZE, in a cache
+ * written before SAPI refused it) is logged and replaced by its default.
  *
  * libsapi's watch long-polls on its own thread; its fd becomes readable
  * when a new config is there, and an event on the loop takes it and swaps
@@ -31,6 +35,8 @@ extern const char tunables_bootstrap_yaml[];
 
 struct tunables {
 	json_t *current;        /* the merged metadata */
+	json_t *defaults;       /* the bootstrap file's, for every key */
+	json_t *schema;         /* its metadata_schema's properties */
 	const char *source;     /* "sapi", "cache" or "defaults" */
 	struct sapi_watch *watch;
 	struct event *ev;
@@ -56,11 +62,13 @@ find_named(const json_t *list, const char *name)
 
 /* The sdc application's metadata with the docker service's over it: what
  * SAPI would merge for our instance before anyone changed anything. */
-static json_t *
-tunables_defaults(void)
+json_t *
+tunables_bootstrap(json_t **schema)
 {
 	sdc_error_t err = NULL;
 	json_t *doc, *app, *svc, *out = json_object();
+
+	*schema = json_object();
 
 	doc = yaml_load_string(tunables_bootstrap_yaml, strlen(tunables_bootstrap_yaml), &err);
 	if (doc == NULL) {
@@ -75,8 +83,61 @@ tunables_defaults(void)
 		json_object_update(out, json_object_get(app, "metadata"));
 	if (json_is_object(json_object_get(svc, "metadata")))
 		json_object_update(out, json_object_get(svc, "metadata"));
+	json_object_update(*schema, json_object_get(json_object_get(app,
+	    "metadata_schema"), "properties"));
 	json_decref(doc);
 	return out;
+}
+
+/* v as tunable_int and capacity.c read it (a number, or a string of one). */
+static bool
+tunables_number(const json_t *v, double *n)
+{
+	const char *s = json_string_value(v);
+	char *end;
+
+	if (json_is_number(v)) {
+		*n = json_number_value(v);
+		return true;
+	}
+	if (s == NULL || *s == '\0')
+		return false;
+	*n = strtod(s, &end);
+	return *end == '\0';
+}
+
+/* Replace each number outside its schema's minimum..maximum by the
+ * default, with a line in the log naming both. */
+static void
+tunables_check_ranges(const struct tunables *t, json_t *md)
+{
+	const char *k;
+	json_t *sch;
+	double n;
+
+	json_object_foreach(t->schema, k, sch) {
+		const json_t *min = json_object_get(sch, "minimum");
+		const json_t *max = json_object_get(sch, "maximum");
+		json_t *v = json_object_get(md, k), *def;
+		char *text;
+
+		if ((min == NULL && max == NULL) || !tunables_number(v, &n) ||
+		    ((min == NULL || n >= json_number_value(min)) &&
+		    (max == NULL || n <= json_number_value(max))))
+			continue;
+		def = json_object_get(t->defaults, k);
+		text = json_text(v);
+		log_warn("tunable %s=%s is out of range (%s %g): using the "
+		    "default", k, text, min != NULL && n < json_number_value(min)
+		    ? "minimum" : "maximum", min != NULL &&
+		    n < json_number_value(min) ? json_number_value(min) :
+		    json_number_value(max));
+		free(text);
+		if (def != NULL)
+			json_object_set(md, k, def);
+		else
+			json_object_del(md, k);
+	}
 }
 
 const json_t *
@@ -171,6 +232,14 @@ tunables_apply(struct dockerapi *d, json_t *metadata, const char *source)
 		json_decref(metadata);
 		return;
 	}
+	if (t->defaults != NULL) {
+		json_t *all = json_deep_copy(t->defaults);
+
+		json_object_update(all, metadata);
+		json_decref(metadata);
+		metadata = all;
+		tunables_check_ranges(t, metadata);
+	}
 	t->source = source;
 	if (old != NULL && json_equal(old, metadata)) {
 		json_decref(metadata);
@@ -251,15 +320,25 @@ tunables_first_fetch(struct dockerapi *d)
 	free(etag);
 }
 
-int
-tunables_start(struct dockerapi *d, sdc_error_t *err)
+void
+tunables_init(struct dockerapi *d)
 {
 	struct tunables *t = xcalloc(1, sizeof *t);
-	struct sapi_watch_options o = { 0 };
 
 	d->tun = t;
 	xasprintf(&t->cache_path, "%s/sapi-cache.json", d->cfg.data_dir);
-	tunables_apply(d, tunables_defaults(), "defaults");
+	t->defaults = tunables_bootstrap(&t->schema);
+	tunables_apply(d, json_deep_copy(t->defaults), "defaults");
+}
+
+int
+tunables_start(struct dockerapi *d, sdc_error_t *err)
+{
+	struct tunables *t;
+	struct sapi_watch_options o = { 0 };
+
+	tunables_init(d);
+	t = d->tun;
 	tunables_first_fetch(d);
 
 	o.url = d->cfg.sapi_url;
@@ -294,6 +373,8 @@ tunables_stop(struct dockerapi *d)
 	if (t->watch != NULL)
 		sapi_watch_stop(t->watch);
 	json_decref(t->current);
+	json_decref(t->defaults);
+	json_decref(t->schema);
 	free(t->cache_path);
 	free(t);
 	d->tun = NULL;

@@ -17,6 +17,7 @@
 
 #include <openssl/evp.h>
 
+#include "base64.h"
 #include "buf.h"
 #include "certgen/certgen.h"
 #include "certgen/sshwire.h"
@@ -36,7 +37,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (data[0] & 1) {
 		buf_append(&text, data + 1, size - 1);
 	} else {
-		b64 = certgen_base64(data + 1, size - 1, true);
+		b64 = base64_encode(data + 1, size - 1, true);
 		buf_puts(&text, "-----BEGIN OPENSSH PRIVATE KEY-----\n");
 		for (size_t i = 0, n = strlen(b64); i < n; i += 70) {
 			buf_append(&text, b64 + i, n - i < 70 ? n - i : 70);

@@ -34,9 +34,10 @@
 #include <sys/stat.h>
 #include <time.h>
 #include <curl/curl.h>
-#include <openssl/evp.h>
 
+#include "base64.h"
 #include "fetch-int.h"
+#include "timeutil.h"
 #include "xalloc.h"
 
 #define FETCH_MAX_REDIRECTS 5
@@ -75,15 +76,6 @@ fetch_global_init(void)
 {
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		abort();
-}
-
-static int64_t
-fetch_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* libcurl's allocations fail only for want of memory: as xalloc.h. */
@@ -209,14 +201,13 @@ fetch_header(const struct fetch_response *r, const char *name)
 char *
 fetch_basic_auth(const char *user, const char *pass)
 {
-	char *plain, *out;
+	char *plain, *b64, *out;
 	size_t n;
 
 	n = (size_t)xasprintf(&plain, "%s:%s", user, pass != NULL ? pass : "");
-	out = xmalloc(6 + 4 * ((n + 2) / 3) + 1);
-	memcpy(out, "Basic ", 6);
-	EVP_EncodeBlock((unsigned char *)out + 6, (unsigned char *)plain,
-	    (int)n);
+	b64 = base64_encode(plain, n, true);
+	xasprintf(&out, "Basic %s", b64);
+	free(b64);
 	free(plain);
 	return out;
 }
@@ -266,7 +257,7 @@ fetch_on_header(char *data, size_t size, size_t n, void *arg)
 	const char *colon;
 	int status;
 
-	x->last_move = fetch_now_ms();
+	x->last_move = time_mono_ms();
 	while (len > 0 && (data[len - 1] == '\n' || data[len - 1] == '\r'))
 		len--;
 	if (len >= 5 && strncmp(data, "HTTP/", 5) == 0) {
@@ -317,7 +308,7 @@ fetch_on_body(char *data, size_t size, size_t n, void *arg)
 	size_t len = size * n;
 	size_t max = rq->body_max > 0 ? rq->body_max : FETCH_BODY_MAX;
 
-	x->last_move = fetch_now_ms();
+	x->last_move = time_mono_ms();
 	x->got += (int64_t)len;
 	if (x->redirect)
 		return len;
@@ -414,7 +405,7 @@ fetch_setup(struct fetch_xfer *x, const char *url, const char *method,
 {
 	struct fetch *c = x->c;
 	CURL *e = c->easy;
-	long left = x->deadline > 0 ? (long)(x->deadline - fetch_now_ms()) : 0;
+	long left = x->deadline > 0 ? (long)(x->deadline - time_mono_ms()) : 0;
 	bool head = strcmp(method, "HEAD") == 0;
 
 	curl_easy_reset(e);
@@ -536,7 +527,7 @@ fetch_failed(struct fetch_xfer *x, CURLcode rc)
 static int
 fetch_check(struct fetch_xfer *x)
 {
-	int64_t now = fetch_now_ms();
+	int64_t now = time_mono_ms();
 	long idle = x->c->o.idle_timeout_ms;
 
 	if (atomic_load(&x->c->stopped))
@@ -573,8 +564,8 @@ fetch_run(struct fetch_xfer *x)
 		if (running == 0 || (rc = fetch_check(x)) < 0)
 			break;
 		wait = FETCH_TICK_MS;
-		if (x->deadline > 0 && x->deadline - fetch_now_ms() < wait)
-			wait = (long)(x->deadline - fetch_now_ms()) + 1;
+		if (x->deadline > 0 && x->deadline - time_mono_ms() < wait)
+			wait = (long)(x->deadline - time_mono_ms()) + 1;
 		curl_multi_poll(c->multi, NULL, 0, (int)(wait > 0 ? wait : 1),
 		    NULL);
 	}
@@ -609,7 +600,7 @@ fetch_hop(struct fetch_xfer *x, const char *url, const char *method,
 	x->redirect = x->refused = x->sink_failed = x->too_large = false;
 	x->cancelled = false;
 	x->got = 0;
-	x->last_move = fetch_now_ms();
+	x->last_move = time_mono_ms();
 	headers = fetch_headers(x->rq, drop_auth, body != NULL ||
 	    strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0);
 	fetch_setup(x, url, method, body, body_len, headers, proxy);
@@ -675,7 +666,7 @@ fetch_request(struct fetch *c, const struct fetch_request *rq,
 
 	memset(r, 0, sizeof *r);
 	x.timeout_ms = rq->timeout_ms > 0 ? rq->timeout_ms : c->o.timeout_ms;
-	x.deadline = x.timeout_ms > 0 ? fetch_now_ms() + x.timeout_ms : 0;
+	x.deadline = x.timeout_ms > 0 ? time_mono_ms() + x.timeout_ms : 0;
 	for (int hops = 0;; hops++) {
 		if (atomic_load(&c->stopped)) {
 			rc = sdc_make_error_code(x.err, FETCH_E_ABORTED,

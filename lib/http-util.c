@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "http-internal.h"
+#include "timeutil.h"
 
 const char *
 http_status_text(int status)
@@ -109,18 +110,9 @@ http_util_date(void)
 	static _Thread_local char text[64];
 	static _Thread_local time_t when;
 	time_t now = time(NULL);
-	static const char days[7][4] = {
-		"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
-	static const char months[12][4] = { "Jan", "Feb", "Mar", "Apr", "May",
-		"Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
-	struct tm tm;
 
 	if (now != when || text[0] == '\0') {
-		/* By hand, not strftime: the names must not follow the locale. */
-		gmtime_r(&now, &tm);
-		snprintf(text, sizeof text, "%s, %02d %s %04d %02d:%02d:%02d GMT",
-		    days[tm.tm_wday % 7], tm.tm_mday, months[tm.tm_mon % 12],
-		    tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+		time_http_date(text, sizeof text, now);
 		when = now;
 	}
 	return text;

@@ -18,6 +18,7 @@
 #include "buf.h"
 #include "jsonutil.h"
 #include "log.h"
+#include "timeutil.h"
 #include "xalloc.h"
 
 static struct {
@@ -84,19 +85,6 @@ message_string(char *msg)
 	return json_string(msg);
 }
 
-static void
-format_time(char *out, size_t len)
-{
-	struct timespec ts;
-	struct tm tm;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	snprintf(out, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ",
-	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-	    tm.tm_min, tm.tm_sec, ts.tv_nsec / 1000000);
-}
-
 void
 log_emit(enum log_level level, const char *req_id, const json_t *fields,
     const char *fmt, ...)
@@ -114,7 +102,7 @@ log_emit(enum log_level level, const char *req_id, const json_t *fields,
 	va_start(ap, fmt);
 	xvasprintf(&msg, fmt, ap);
 	va_end(ap);
-	format_time(when, sizeof when);
+	time_rfc3339(when, sizeof when, time_now_ns(), 3);
 
 	line = json_pack("{s:s, s:s, s:i, s:i}", "name", logger.name,
 	    "hostname", logger.hostname, "pid", (int)getpid(), "level", (int)level);

@@ -18,17 +18,9 @@
 #include <unistd.h>
 
 #include "run-command.h"
+#include "timeutil.h"
 
 extern char **environ;
-
-static long long
-run_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void
 run_trim(struct buf *b)
@@ -68,7 +60,7 @@ static bool
 run_collect(int outfd, int errfd, struct buf *out, struct buf *errbuf,
     int timeout_ms)
 {
-	long long deadline = timeout_ms > 0 ? run_now_ms() + timeout_ms : 0;
+	long long deadline = timeout_ms > 0 ? time_mono_ms() + timeout_ms : 0;
 	struct pollfd p[2] = { { outfd, POLLIN, 0 }, { errfd, POLLIN, 0 } };
 	char chunk[4096];
 
@@ -77,7 +69,7 @@ run_collect(int outfd, int errfd, struct buf *out, struct buf *errbuf,
 		ssize_t got;
 
 		if (deadline != 0) {
-			long long left = deadline - run_now_ms();
+			long long left = deadline - time_mono_ms();
 			if (left <= 0)
 				return true;
 			wait = (int)left;

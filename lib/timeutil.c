@@ -64,6 +64,23 @@ time_rfc3339(char *out, size_t len, int64_t ns, int digits)
 	return out;
 }
 
+const char *
+time_http_date(char *out, size_t len, int64_t secs)
+{
+	static const char days[7][4] = {
+		"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
+	static const char months[12][4] = { "Jan", "Feb", "Mar", "Apr", "May",
+		"Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+	time_t t = (time_t)secs;
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	snprintf(out, len, "%s, %02d %s %04d %02d:%02d:%02d GMT",
+	    days[tm.tm_wday % 7], tm.tm_mday, months[tm.tm_mon % 12],
+	    tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+	return out;
+}
+
 /* n digits at *p into *v, moving p past them. */
 static bool
 time_digits(const char **p, int n, int *v)

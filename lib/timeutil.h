@@ -37,6 +37,11 @@ int64_t time_now_ns(void);
  * ns 0 is Docker's zero time, "0001-01-01T00:00:00Z".  Returns out. */
 const char *time_rfc3339(char *out, size_t len, int64_t ns, int digits);
 
+/* secs (since the epoch) as HTTP's IMF-fixdate, "Sun, 06 Nov 1994
+ * 08:49:37 GMT" (RFC 7231), the names spelled out, never the locale's.
+ * Returns out. */
+const char *time_http_date(char *out, size_t len, int64_t secs);
+
 /* An RFC 3339 time ("2024-01-02T03:04:05Z", a fraction of up to 9 digits
  * and a "+hh:mm" zone allowed) to ns; anything else is an error naming
  * the text. */

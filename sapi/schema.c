@@ -2,9 +2,10 @@
  * schema.c: the small part of JSON Schema an application's
  * metadata_schema may use.
  *
- * type (a name or a list of names), properties, required, enum and items
- * cover what operators want to say about tunables: this key is an integer,
- * that one is one of three strings, these must be there.  Annotation
+ * type (a name or a list of names), properties, required, enum, items,
+ * minimum and maximum cover what operators want to say about tunables:
+ * this key is an integer of at least 0, that one is one of three strings,
+ * these must be there.  Annotation
  * keywords (title, description, default, ...) are allowed and ignored; any
  * other keyword is refused when the schema is stored, so nobody writes a
  * "minimum" and believes it is enforced.
@@ -122,12 +123,17 @@ sapi_schema_check_at(const json_t *schema, struct buf *path, sdc_error_t *err)
 			if (!json_is_array(v) || json_array_size(v) == 0)
 				return sapi_schema_fail(err, buf_str(path),
 				    "enum must be a non-empty list");
+		} else if (strcmp(k, "minimum") == 0 ||
+		    strcmp(k, "maximum") == 0) {
+			if (!json_is_number(v))
+				return sapi_schema_fail(err, buf_str(path),
+				    "minimum and maximum must be numbers");
 		} else if (!sapi_schema_in(sapi_schema_ignored, k)) {
 			char *msg;
 			int rc;
 
 			xasprintf(&msg, "unsupported keyword \"%s\" (supported: "
-			    "type, properties, required, enum, items)", k);
+			    "type, properties, required, enum, items, minimum, maximum)", k);
 			rc = sapi_schema_fail(err, buf_str(path), msg);
 			free(msg);
 			return rc;
@@ -221,6 +227,39 @@ sapi_schema_enum_ok(const json_t *en, const json_t *v, const char *path,
 	return -1;
 }
 
+/* minimum and maximum, inclusive, for numbers; other types pass (type
+ * says what a value must be). */
+static int
+sapi_schema_range_ok(const json_t *schema, const json_t *v, const char *path,
+    sdc_error_t *err)
+{
+	const json_t *min = json_object_get(schema, "minimum");
+	const json_t *max = json_object_get(schema, "maximum");
+	char *text;
+	int rc = 0;
+
+	if (!json_is_number(v))
+		return 0;
+	if ((min != NULL && json_number_value(v) < json_number_value(min)) ||
+	    (max != NULL && json_number_value(v) > json_number_value(max))) {
+		text = json_text(v);
+		if (min != NULL && max != NULL)
+			rc = sdc_make_error_code(err, SAPI_E_SCHEMA, "%s must be "
+			    "from %g to %g, not %s", path, json_number_value(min),
+			    json_number_value(max), text);
+		else if (min != NULL)
+			rc = sdc_make_error_code(err, SAPI_E_SCHEMA, "%s must be "
+			    "at least %g, not %s", path, json_number_value(min),
+			    text);
+		else
+			rc = sdc_make_error_code(err, SAPI_E_SCHEMA, "%s must be "
+			    "at most %g, not %s", path, json_number_value(max),
+			    text);
+		free(text);
+	}
+	return rc;
+}
+
 static int sapi_schema_validate_at(const json_t *schema, const json_t *v,
     struct buf *path, sdc_error_t *err);
 
@@ -282,6 +321,7 @@ sapi_schema_validate_at(const json_t *schema, const json_t *v,
 	    buf_str(path), err) < 0 ||
 	    sapi_schema_enum_ok(json_object_get(schema, "enum"), v,
 	    buf_str(path), err) < 0 ||
+	    sapi_schema_range_ok(schema, v, buf_str(path), err) < 0 ||
 	    sapi_schema_object_ok(schema, v, path, err) < 0 ||
 	    sapi_schema_array_ok(json_object_get(schema, "items"), v, path,
 	    err) < 0)

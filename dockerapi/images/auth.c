@@ -10,8 +10,8 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
-#include <openssl/evp.h>
 
+#include "base64.h"
 #include "images-int.h"
 #include "jsonutil.h"
 #include "xalloc.h"
@@ -27,35 +27,19 @@ auth_field(json_t *o, const char *key)
 int
 images_auth_parse(struct images_auth *out, const char *header, sdc_error_t *err)
 {
-	size_t len, padded;
-	char *b64;
-	unsigned char *raw;
-	int n;
+	struct buf raw = BUF_INIT;
 	json_t *o;
 
 	memset(out, 0, sizeof *out);
 	if (header == NULL || *header == '\0')
 		return 0;
-	len = strlen(header);
-	padded = (len + 3) / 4 * 4;
-	b64 = xmalloc(padded + 1);
-	for (size_t i = 0; i < len; i++)
-		b64[i] = header[i] == '-' ? '+' : header[i] == '_' ? '/' : header[i];
-	for (size_t i = len; i < padded; i++)
-		b64[i] = '=';
-	b64[padded] = '\0';
-	raw = xmalloc(padded + 1);
-	n = EVP_DecodeBlock(raw, (unsigned char *)b64, (int)padded);
-	free(b64);
-	if (n < 0) {
-		free(raw);
+	if (base64_decode(header, strlen(header), true, &raw, err) < 0) {
+		buf_free(&raw);
+		sdc_error_release(err);
 		return sdc_make_error_code(err, 400, "invalid X-Registry-Auth header");
 	}
-	/* EVP_DecodeBlock counts the padding as zero bytes; JSON ignores them */
-	while (n > 0 && raw[n - 1] == '\0')
-		n--;
-	o = json_parse((char *)raw, (size_t)n, err);
-	free(raw);
+	o = json_parse(raw.data, raw.len, err);
+	buf_free(&raw);
 	if (o == NULL)
 		return sdc_error_wrap(err, "invalid X-Registry-Auth header");
 	out->username = auth_field(o, "username");

@@ -153,6 +153,11 @@ int layers_tar_size(struct images *im, const char *diff_id, const char *digest,
 int layers_copy_tar(struct images *im, const char *diff_id, const char *digest,
     images_write_fn *write, void *arg, int64_t *size, sdc_error_t *err);
 
+/* A layer tar's entry name made relative and clean ("./" and empty
+ * components dropped, "" for the root); an absolute name or a ".."
+ * component is refused. */
+int layer_clean_name(const char *name, char **out, sdc_error_t *err);
+
 /* ---- tarsplit.c: rebuilding a layer tar without its blob ---- */
 
 struct tarsplit {
@@ -180,6 +185,34 @@ int tarsplit_write(struct tarsplit *ts, const char *path, sdc_error_t *err);
 int tarsplit_size(const char *split, int64_t *size, sdc_error_t *err);
 int tarsplit_rebuild(const char *split, const char *dir, images_write_fn *write,
     void *arg, sdc_error_t *err);
+
+/* ---- manifest.c: a registry's manifest, checked ---- */
+
+struct manifest_layer {
+	const char *digest;	/* valid (digest_valid) */
+	const char *media_type;	/* "" when absent; never foreign */
+	int64_t size;		/* -1 when absent */
+};
+
+struct manifest_image {
+	const char *config_digest;	/* valid */
+	int64_t config_size;
+	struct manifest_layer *layers;	/* point into the manifest's tree */
+	size_t nlayers;
+};
+
+/* A manifest list or OCI index, by its media type or its shape. */
+bool manifest_is_index(const char *media_type, json_t *m);
+/* The digest of an index's linux/amd64 entry; 404 if it has none. */
+int manifest_pick_platform(json_t *index, char **digest, sdc_error_t *err);
+/* A schema 2 image manifest's config and layers; errors (500, naming
+ * ref) for anything else, a bad digest or a foreign layer. */
+int manifest_image(json_t *m, const char *ref, struct manifest_image *out,
+    sdc_error_t *err);
+void manifest_image_clear(struct manifest_image *mi);
+/* The diff ids of an image config, which must be nlayers valid digests. */
+int manifest_diff_ids(const char *config, size_t len, size_t nlayers,
+    struct strvec *ids, sdc_error_t *err);
 
 /* ---- job.c: worker threads and their events ---- */
 

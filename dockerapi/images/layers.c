@@ -114,7 +114,7 @@ layers_has_split(struct images *im, const char *diff_id)
  * Make a tar name relative and clean: drop "./" and empty components,
  * refuse absolute names and "..".  "" stands for the layer root.
  */
-static int
+int
 layer_clean_name(const char *name, char **out, sdc_error_t *err)
 {
 	struct buf b = BUF_INIT;

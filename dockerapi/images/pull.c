@@ -62,38 +62,6 @@ struct pull {
 	sdc_error_t err;
 };
 
-static bool
-pull_is_index(const char *media_type, json_t *m)
-{
-	if (strcmp(media_type,
-	    "application/vnd.docker.distribution.manifest.list.v2+json") == 0 ||
-	    strcmp(media_type, "application/vnd.oci.image.index.v1+json") == 0)
-		return true;
-	return json_is_array(json_object_get(m, "manifests")) &&
-	    !json_is_array(json_object_get(m, "layers"));
-}
-
-/* The linux/amd64 entry of an index. */
-static int
-pull_pick_platform(json_t *index, char **digest, sdc_error_t *err)
-{
-	json_t *e;
-	size_t i;
-
-	json_array_foreach(json_object_get(index, "manifests"), i, e) {
-		json_t *pl = json_object_get(e, "platform");
-		const char *d = json_str(e, "digest", NULL);
-		if (strcmp(json_str(pl, "os", ""), "linux") != 0 ||
-		    strcmp(json_str(pl, "architecture", ""), "amd64") != 0 ||
-		    !digest_valid(d))
-			continue;
-		*digest = xstrdup(d);
-		return 0;
-	}
-	return sdc_make_error_code(err, 404, "no matching manifest for linux/amd64 "
-	    "in the manifest list entries");
-}
-
 static json_t *
 pull_fetch_manifest(struct pull *p, const char *ref, char **media_type,
     char digest[72], sdc_error_t *err)
@@ -126,10 +94,10 @@ pull_resolve(struct pull *p, sdc_error_t *err)
 	if ((m = pull_fetch_manifest(p, ref, &mt, digest, err)) == NULL)
 		return NULL;
 	p->manifest_digest = xstrdup(digest);
-	if (pull_is_index(mt, m)) {
+	if (manifest_is_index(mt, m)) {
 		free(mt);
 		mt = NULL;
-		if (pull_pick_platform(m, &pick, err) < 0) {
+		if (manifest_pick_platform(m, &pick, err) < 0) {
 			json_decref(m);
 			return NULL;
 		}
@@ -140,42 +108,28 @@ pull_resolve(struct pull *p, sdc_error_t *err)
 			return NULL;
 	}
 	free(mt);
-	if (json_int(m, "schemaVersion", 0) != 2 ||
-	    !json_is_object(json_object_get(m, "config"))) {
-		json_decref(m);
-		sdc_make_error_code(err, 500, "unsupported manifest format for %s "
-		    "(schema 1 or unknown)", ref);
-		return NULL;
-	}
 	return m;
 }
 
 static int
 pull_read_layers(struct pull *p, json_t *m, sdc_error_t *err)
 {
-	json_t *layers = json_object_get(m, "layers"), *l;
-	size_t i;
+	const char *ref = p->ref.digest ? p->ref.digest : p->ref.tag;
+	struct manifest_image mi;
 
-	if (!json_is_array(layers))
-		return sdc_make_error_code(err, 500, "manifest without layers");
-	p->nlayers = json_array_size(layers);
+	if (manifest_image(m, ref, &mi, err) < 0)
+		return -1;
+	p->nlayers = mi.nlayers;
 	p->layers = xcalloc(p->nlayers + 1, sizeof *p->layers);
-	json_array_foreach(layers, i, l) {
+	for (size_t i = 0; i < mi.nlayers; i++) {
 		struct pull_layer *pl = &p->layers[i];
-		const char *d = json_str(l, "digest", NULL);
-		const char *mt = json_str(l, "mediaType", "");
-		if (!digest_valid(d))
-			return sdc_make_error_code(err, 500, "manifest layer %zu has "
-			    "no valid digest", i);
-		if (strstr(mt, "foreign") != NULL)
-			return sdc_make_error_code(err, 500, "foreign layers (%s) are "
-			    "not supported", mt);
-		pl->digest = xstrdup(d);
-		pl->media_type = xstrdup(mt);
-		pl->size = json_int(l, "size", -1);
+		pl->digest = xstrdup(mi.layers[i].digest);
+		pl->media_type = xstrdup(mi.layers[i].media_type);
+		pl->size = mi.layers[i].size;
 		pl->p = p;
-		digest_short(d, pl->id);
+		digest_short(pl->digest, pl->id);
 	}
+	manifest_image_clear(&mi);
 	return 0;
 }
 
@@ -183,14 +137,12 @@ pull_read_layers(struct pull *p, json_t *m, sdc_error_t *err)
 static int
 pull_config(struct pull *p, json_t *m, bool *had, sdc_error_t *err)
 {
-	json_t *cd = json_object_get(m, "config"), *c, *ids;
-	const char *d = json_str(cd, "digest", NULL);
+	json_t *cd = json_object_get(m, "config");
+	const char *d = json_str(cd, "digest", NULL);	/* manifest_image checked it */
+	struct strvec ids = STRVEC_INIT;
 	char *path;
 	size_t i;
-	json_t *id;
 
-	if (!digest_valid(d))
-		return sdc_make_error_code(err, 500, "manifest config has no valid digest");
 	p->config_digest = xstrdup(d);
 	job_pin(p->job, d);
 	/* Only the account's own images are "up to date": whether another
@@ -218,22 +170,12 @@ pull_config(struct pull *p, json_t *m, bool *had, sdc_error_t *err)
 			job_created_blob(p->job, d);
 		}
 	}
-	if ((c = json_parse(p->config.data, p->config.len, err)) == NULL)
-		return sdc_error_wrap(err, "image config");
-	ids = json_object_get(json_object_get(c, "rootfs"), "diff_ids");
-	if (json_array_size(ids) != p->nlayers) {
-		json_decref(c);
-		return sdc_make_error_code(err, 500, "image config has %zu diff ids "
-		    "for %zu layers", json_array_size(ids), p->nlayers);
-	}
-	json_array_foreach(ids, i, id) {
-		if (!digest_valid(json_string_value(id))) {
-			json_decref(c);
-			return sdc_make_error_code(err, 500, "invalid diff id in config");
-		}
-		p->layers[i].diff_id = xstrdup(json_string_value(id));
-	}
-	json_decref(c);
+	if (manifest_diff_ids(p->config.data, p->config.len, p->nlayers, &ids,
+	    err) < 0)
+		return -1;
+	for (i = 0; i < ids.n; i++)
+		p->layers[i].diff_id = xstrdup(ids.v[i]);
+	strvec_clear(&ids);
 	return 0;
 }
 

@@ -109,8 +109,11 @@ ts_size_field(const unsigned char *f)
 		if (f[0] & 0x40)
 			return -1;
 		v = f[0] & 0x3f;
-		for (int i = 1; i < 12; i++)
+		for (int i = 1; i < 12; i++) {
+			if (v > (INT64_MAX >> 8))
+				return -1;	/* no file is that large */
 			v = (v << 8) | f[i];
+		}
 		return v;
 	}
 	for (int i = 0; i < 12 && f[i] != '\0' && f[i] != ' '; i++) {
@@ -272,9 +275,14 @@ ts_get(struct ts_reader *r, int bytes)
 static int
 ts_names(const struct buf *b, struct strvec *names, uint64_t *total)
 {
-	struct ts_reader r = { (const unsigned char *)b->data + strlen(TS_MAGIC),
-	    (const unsigned char *)b->data + b->len, false };
+	struct ts_reader r = { NULL, NULL, false };
 
+	if (b->len < strlen(TS_MAGIC) ||
+	    memcmp(b->data, TS_MAGIC, strlen(TS_MAGIC)) != 0)
+		return -1;
+	r.p = (const unsigned char *)b->data + strlen(TS_MAGIC);
+	r.end = (const unsigned char *)b->data + b->len;
+	r.bad = false;
 	while (!r.bad && r.p < r.end && *r.p != 'P') {
 		char kind = (char)*r.p++;
 		uint64_t n = ts_get(&r, 8);
@@ -354,7 +362,7 @@ tarsplit_rebuild(const char *split, const char *dir, images_write_fn *write,
 {
 	struct buf b = BUF_INIT;
 	struct strvec names = { 0 };
-	struct ts_reader r;
+	struct ts_reader r = { NULL, NULL, false };
 	uint64_t total;
 	size_t k = 0;
 	char *chunk = NULL;
@@ -362,9 +370,11 @@ tarsplit_rebuild(const char *split, const char *dir, images_write_fn *write,
 
 	if (rc == 0 && ts_names(&b, &names, &total) < 0)
 		rc = sdc_make_error(err, 0, "%s: damaged tar-split", split);
-	r.p = (const unsigned char *)b.data + strlen(TS_MAGIC);
-	r.end = (const unsigned char *)b.data + b.len;
-	r.bad = false;
+	if (rc == 0) {	/* ts_names found the magic */
+		r.p = (const unsigned char *)b.data + strlen(TS_MAGIC);
+		r.end = (const unsigned char *)b.data + b.len;
+		r.bad = false;
+	}
 	chunk = xmalloc(131072);
 	while (rc == 0 && r.p < r.end && *r.p != 'P') {
 		char kind = (char)*r.p++;

@@ -76,10 +76,7 @@ exit_reap(void)
 static void
 exit_now(char *out, size_t len)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	log_time(out, len, &ts);
+	time_rfc3339(out, len, time_now_ns(), 9);
 }
 
 static void

@@ -52,17 +52,6 @@ static struct log_line log_lines[3];
 /* Worst case: every byte escaped to \u00XX, plus the envelope. */
 static char log_record[RT_FRAME_MAX * 6 + 128];
 
-void
-log_time(char *out, size_t len, const struct timespec *ts)
-{
-	struct tm tm;
-	char date[32];
-
-	gmtime_r(&ts->tv_sec, &tm);
-	strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(out, len, "%s.%09ldZ", date, (long)ts->tv_nsec);
-}
-
 int
 log_open(const char *dir, long long max_size, int max_file, long long budget,
     sdc_error_t *err)
@@ -129,8 +118,8 @@ log_rotated_bytes(char *oldest, size_t len, long long *total)
 	while ((n = getdents64(log_dirfd, dents, sizeof dents)) > 0) {
 		for (off = 0; off < n; off += d->d_reclen) {
 			d = (struct dirent64 *)(void *)(dents + off);
-			if (strncmp(d->d_name, RT_LOG_FILE ".",
-			    sizeof RT_LOG_FILE) != 0 || strlen(d->d_name) >= len)
+			if (!rt_log_is_rotated(d->d_name) ||
+			    strlen(d->d_name) >= len)
 				continue;
 			count++;
 			if (total != NULL && fstatat(log_dirfd, d->d_name, &st,
@@ -188,7 +177,7 @@ log_rotate(void)
 		log_prune_bytes(log_budget - log_rotate_at() - log_size);
 	clock_gettime(CLOCK_REALTIME, &ts);
 	for (tries = 0; tries < 100; tries++, ts.tv_nsec++) {
-		log_time(stamp, sizeof stamp, &ts);
+		time_rfc3339(stamp, sizeof stamp, time_ts_ns(&ts), 9);
 		snprintf(name, sizeof name, "%s.%s", RT_LOG_FILE, stamp);
 		if (renameat2(log_dirfd, RT_LOG_FILE, log_dirfd, name,
 		    RENAME_NOREPLACE) == 0 || errno != EEXIST)
@@ -301,7 +290,7 @@ log_record_write(int stream, const char *data, size_t len)
 	ship_record(stream, data, len, &ts);
 	if (log_fd < 0)
 		return;
-	log_time(stamp, sizeof stamp, &ts);
+	time_rfc3339(stamp, sizeof stamp, time_ts_ns(&ts), 9);
 	n += log_put(log_record + n, "{\"log\":\"");
 	n += log_json_escape(log_record + n, data, len);
 	n += log_put(log_record + n, stream == 2 ? "\",\"stream\":\"stderr\"" :
@@ -344,7 +333,7 @@ log_emit(struct log_line *l, int stream, size_t n)
 	log_record_write(stream, l->buf, n);
 	memmove(l->buf, l->buf + n, l->len - n);
 	l->len -= n;
-	l->since_ms = loop_now_ms();
+	l->since_ms = time_mono_ms();
 }
 
 void
@@ -362,7 +351,7 @@ log_write(int stream, const char *data, size_t len)
 		if (take > sizeof l->buf - l->len)
 			take = sizeof l->buf - l->len;
 		if (l->len == 0)
-			l->since_ms = loop_now_ms();
+			l->since_ms = time_mono_ms();
 		memcpy(l->buf + l->len, data, take);
 		l->len += take;
 		data += take;
@@ -383,7 +372,7 @@ log_pending(void)
 void
 log_flush(int age_ms)
 {
-	long long now = loop_now_ms();
+	long long now = time_mono_ms();
 	int s;
 
 	if (log_fd < 0 && mon_opts->ship_driver == NULL)

@@ -100,15 +100,6 @@ loop_compact(void)
 	loop_count = j;
 }
 
-long long
-loop_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void
 loop_dispatch(struct pollfd *pfd, int n)
 {
@@ -149,15 +140,15 @@ loop_run(void)
 			next = 0;
 		else {
 			if (next == 0)
-				next = loop_now_ms() + loop_tick_ms;
-			timeout = (int)(next - loop_now_ms());
+				next = time_mono_ms() + loop_tick_ms;
+			timeout = (int)(next - time_mono_ms());
 			if (timeout < 0)
 				timeout = 0;
 		}
 		if (poll(pfd, (nfds_t)n, timeout) < 0 && errno != EINTR)
 			return;
 		loop_dispatch(pfd, n);
-		if (ticking && loop_now_ms() >= next) {
+		if (ticking && time_mono_ms() >= next) {
 			next = 0;
 			loop_tick_cb();
 		}

@@ -176,7 +176,7 @@ main_container_exited(int status)
 {
 	main_status = status;
 	main_exited = true;
-	main_deadline = loop_now_ms() + MAIN_DRAIN_MS;
+	main_deadline = time_mono_ms() + MAIN_DRAIN_MS;
 	if (stdio_done())
 		loop_break();
 }
@@ -199,7 +199,7 @@ main_tick(void)
 	}
 	log_flush(MAIN_TICK_MS);
 	sysinfo_tick();
-	if (main_exited && loop_now_ms() >= main_deadline)
+	if (main_exited && time_mono_ms() >= main_deadline)
 		loop_break();
 }
 

@@ -9,7 +9,7 @@
 # in a monitor that uses it.
 MONITOR_SRCS := $(wildcard dockerapi/monitor/*.c)
 MONITOR_OBJS := $(MONITOR_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/lib/error.o \
-	$(BUILD)/lib/xalloc.o
+	$(BUILD)/lib/xalloc.o $(BUILD)/lib/timeutil.o
 MONITOR_STATIC := $(if $(filter 1,$(SAN)),,-static)
 BINS += $(BUILD)/bin/sdc-docker-monitor
 

@@ -25,6 +25,7 @@
 #include <time.h>
 
 #include "error.h"
+#include "timeutil.h"
 
 struct mon_opts {
 	const char *id;			/* the runtime's container id */
@@ -71,7 +72,6 @@ void loop_del(int fd);
 /* Call tick every `ms` milliseconds while wanted() says so. */
 void loop_tick(int ms, void (*tick)(void), bool (*wanted)(void));
 void loop_run(void);
-long long loop_now_ms(void);	/* CLOCK_MONOTONIC, in ms */
 void loop_break(void);
 
 /* sysinfo.c: the container's sysinfo(2), answered through seccomp's
@@ -112,8 +112,6 @@ void log_write(int stream, const char *data, size_t len);
 bool log_pending(void);
 /* Write out partial lines older than `age_ms` (0: all of them). */
 void log_flush(int age_ms);
-/* The Docker timestamp: 2026-11-23T18:20:01.123456789Z */
-void log_time(char *out, size_t len, const struct timespec *ts);
 /* JSON string body of data (no quotes), invalid UTF-8 as U+FFFD. */
 size_t log_json_escape(char *out, const char *data, size_t len);
 

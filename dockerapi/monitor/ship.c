@@ -128,7 +128,7 @@ static bool
 ship_connect(void)
 {
 	ship_drop_socket();
-	ship_last_try = loop_now_ms();
+	ship_last_try = time_mono_ms();
 	ship_fd = socket(ship_sa.ss_family, ship_type | SOCK_NONBLOCK |
 	    SOCK_CLOEXEC, 0);
 	if (ship_fd < 0)
@@ -227,11 +227,11 @@ ship_open(const struct mon_opts *o, sdc_error_t *err)
 	if (o->ship_async)
 		return 0;
 	/* dockerd's drivers dial before the container starts */
-	end = loop_now_ms() + SHIP_CONNECT_MS;
-	while (ship_fd >= 0 && !ship_connected && loop_now_ms() < end) {
+	end = time_mono_ms() + SHIP_CONNECT_MS;
+	while (ship_fd >= 0 && !ship_connected && time_mono_ms() < end) {
 		p.fd = ship_fd;
 		p.events = POLLOUT;
-		if (poll(&p, 1, (int)(end - loop_now_ms())) <= 0)
+		if (poll(&p, 1, (int)(end - time_mono_ms())) <= 0)
 			continue;
 		if (getsockopt(ship_fd, SOL_SOCKET, SO_ERROR, &e, &el) < 0 ||
 		    e != 0)
@@ -263,7 +263,7 @@ ship_send(const char *msg, size_t len)
 	}
 	if (ship_fd < 0 && (o->ship_max_retries == 0 ||
 	    ship_failures < o->ship_max_retries) &&
-	    loop_now_ms() - ship_last_try >= o->ship_retry_ms)
+	    time_mono_ms() - ship_last_try >= o->ship_retry_ms)
 		ship_connect();
 	if (len > sizeof ship_buf - ship_len || (o->ship_buffer_limit > 0 &&
 	    ship_queued >= o->ship_buffer_limit)) {
@@ -280,13 +280,13 @@ ship_send(const char *msg, size_t len)
 void
 ship_close(void)
 {
-	long long end = loop_now_ms() + SHIP_DRAIN_MS;
+	long long end = time_mono_ms() + SHIP_DRAIN_MS;
 	struct pollfd p;
 
-	while (ship_fd >= 0 && ship_len > 0 && loop_now_ms() < end) {
+	while (ship_fd >= 0 && ship_len > 0 && time_mono_ms() < end) {
 		p.fd = ship_fd;
 		p.events = POLLOUT;
-		if (poll(&p, 1, (int)(end - loop_now_ms())) <= 0)
+		if (poll(&p, 1, (int)(end - time_mono_ms())) <= 0)
 			continue;
 		if (!ship_connected) {
 			int e = 0;

@@ -188,7 +188,7 @@ fmt_gelf_send(size_t n, bool udp)
 	if (count > GELF_CHUNKS_MAX)
 		return;
 	v = ((unsigned long long)getpid() << 40) ^ (unsigned long long)
-	    loop_now_ms() << 16 ^ ++seq;
+	    time_mono_ms() << 16 ^ ++seq;
 	for (i = 0; i < 8; i++)
 		id[i] = (unsigned char)(v >> (8 * i));
 	for (i = 0; i < count; i++) {

@@ -147,7 +147,7 @@ sysinfo_for(pid_t pid, struct sysinfo *si)
 	}
 	if (pids > 0 && pids < 65536)
 		si->procs = (unsigned short)pids;
-	si->uptime = (long)((loop_now_ms() - sysinfo_started_ms) / 1000);
+	si->uptime = (long)((time_mono_ms() - sysinfo_started_ms) / 1000);
 }
 
 static void
@@ -163,12 +163,12 @@ sysinfo_answer(int fd, const struct seccomp_notif *req)
 		resp.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
 	} else {
 		if (sysinfo_cached_ms < 0 ||
-		    loop_now_ms() - sysinfo_cached_ms >= SYSINFO_CACHE_MS) {
+		    time_mono_ms() - sysinfo_cached_ms >= SYSINFO_CACHE_MS) {
 			sysinfo_for(req->pid, &sysinfo_cache);
-			sysinfo_cached_ms = loop_now_ms();
+			sysinfo_cached_ms = time_mono_ms();
 		}
 		si = sysinfo_cache;
-		si.uptime = (long)((loop_now_ms() - sysinfo_started_ms) / 1000);
+		si.uptime = (long)((time_mono_ms() - sysinfo_started_ms) / 1000);
 		if (ioctl(fd, SECCOMP_IOCTL_NOTIF_ID_VALID, &id) < 0)
 			return;         /* the caller is gone */
 		if (process_vm_writev(req->pid, &local, 1, &remote, 1, 0) !=
@@ -189,7 +189,7 @@ static void
 sysinfo_notify_cb(int fd, short revents, void *arg)
 {
 	struct seccomp_notif req;
-	long long now = loop_now_ms();
+	long long now = time_mono_ms();
 	int i;
 
 	(void)arg;
@@ -228,10 +228,10 @@ void
 sysinfo_tick(void)
 {
 	if (!sysinfo_paused ||
-	    loop_now_ms() - sysinfo_window_ms < SYSINFO_WINDOW_MS)
+	    time_mono_ms() - sysinfo_window_ms < SYSINFO_WINDOW_MS)
 		return;
 	sysinfo_paused = false;
-	sysinfo_window_ms = loop_now_ms();
+	sysinfo_window_ms = time_mono_ms();
 	sysinfo_calls = 0;
 	sysinfo_poll_all(POLLIN);
 }
@@ -281,7 +281,7 @@ sysinfo_listen(int dirfd, sdc_error_t *err)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 
-	sysinfo_started_ms = loop_now_ms();
+	sysinfo_started_ms = time_mono_ms();
 	snprintf(sa.sun_path, sizeof sa.sun_path, "/proc/self/fd/%d/%s",
 	    dirfd, RT_FILE_SECCOMP);
 	unlinkat(dirfd, RT_FILE_SECCOMP, 0);

@@ -63,6 +63,7 @@
 #include <unistd.h>
 
 #include "fsutil.h"
+#include "timeutil.h"
 #include "xalloc.h"
 #include "dockerapi/net/dns.h"
 
@@ -110,15 +111,6 @@ dns_paths_free(struct dns_paths *p)
 	free(p->stage);
 	free(p->pidfile);
 	free(p->lock);
-}
-
-static long
-dns_now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
 }
 
 static void
@@ -332,7 +324,7 @@ dns_spawn(const struct dns_paths *p, pid_t *server, sdc_error_t *err)
 	posix_spawnattr_t sa;
 	struct buf out = BUF_INIT;
 	sigset_t none, all;
-	long deadline = dns_now_ms() + DNS_START_MS;
+	long deadline = time_mono_ms() + DNS_START_MS;
 	int pipefd[2], rc, status = 0;
 	bool timed_out = false;
 	pid_t pid, got;
@@ -369,7 +361,7 @@ dns_spawn(const struct dns_paths *p, pid_t *server, sdc_error_t *err)
 		struct pollfd pfd = { pipefd[0], POLLIN, 0 };
 		char chunk[512];
 		ssize_t n = 0;
-		long left = deadline - dns_now_ms();
+		long left = deadline - time_mono_ms();
 
 		if (left <= 0 || ((rc = poll(&pfd, 1, (int)left)) == 0)) {
 			timed_out = true;
@@ -413,7 +405,7 @@ dns_spawn(const struct dns_paths *p, pid_t *server, sdc_error_t *err)
 		return -1;
 	}
 	buf_free(&out);
-	while (!dns_catches_hup(*server) && dns_now_ms() < deadline) {
+	while (!dns_catches_hup(*server) && time_mono_ms() < deadline) {
 		if (!dns_pid_ours(p, *server))
 			return sdc_make_error(err, 0, "%s exited as it started "
 			    "(a table it cannot read, or its port taken?)", p->binary);
@@ -455,13 +447,13 @@ dns_stop(const struct dns_paths *p)
 	long deadline;
 
 	if (pid > 0 && kill(pid, SIGTERM) == 0) {
-		deadline = dns_now_ms() + DNS_STOP_MS;
-		while (dns_pid_ours(p, pid) && dns_now_ms() < deadline)
+		deadline = time_mono_ms() + DNS_STOP_MS;
+		while (dns_pid_ours(p, pid) && time_mono_ms() < deadline)
 			dns_sleep_ms(1);
 		if (dns_pid_ours(p, pid)) {
 			kill(pid, SIGKILL);
-			deadline = dns_now_ms() + DNS_STOP_MS;
-			while (dns_pid_ours(p, pid) && dns_now_ms() < deadline)
+			deadline = time_mono_ms() + DNS_STOP_MS;
+			while (dns_pid_ours(p, pid) && time_mono_ms() < deadline)
 				dns_sleep_ms(1);
 		}
 	}

@@ -39,23 +39,10 @@
 struct net_sweep {
 	const char *const *networks;	/* live */
 	const char *const *containers;	/* live */
-	char **ours;			/* networks with a marker here */
-	char **dead;			/* containers whose sandbox we removed */
-	char **doomed;			/* links to delete */
-	size_t n;
+	struct strvec ours;		/* networks with a marker here */
+	struct strvec dead;		/* containers whose sandbox we removed */
+	struct strvec doomed;		/* links to delete */
 };
-
-static void
-net_sweep_push(char ***v, const char *s)
-{
-	size_t n = 0;
-
-	while (*v != NULL && (*v)[n] != NULL)
-		n++;
-	*v = xrealloc(*v, (n + 2) * sizeof **v);
-	(*v)[n] = xstrdup(s);
-	(*v)[n + 1] = NULL;
-}
 
 /* The marked network whose bridge this is, NULL if none. */
 static const char *
@@ -64,16 +51,16 @@ net_sweep_ours(const struct net_sweep *w, const char *bridge)
 	const char *hex = bridge + strlen(NET_BRIDGE_PREFIX);
 	size_t i;
 
-	for (i = 0; w->ours != NULL && w->ours[i] != NULL; i++)
-		if (strncmp(w->ours[i], hex, 12) == 0)
-			return w->ours[i];
+	for (i = 0; i < w->ours.n; i++)
+		if (strncmp(w->ours.v[i], hex, 12) == 0)
+			return w->ours.v[i];
 	return NULL;
 }
 
 static bool
 net_sweep_gone(const struct net_sweep *w, const char *network_id)
 {
-	return net_id_in(network_id, (const char *const *)w->ours) &&
+	return net_id_in(network_id, (const char *const *)w->ours.v) &&
 	    !net_id_in(network_id, w->networks);
 }
 
@@ -85,9 +72,9 @@ net_sweep_endpoint_gone(const struct net_sweep *w, const char *cid,
 	bool live_c = net_id_in(cid, w->containers);
 	bool live_n = net_id_in(nid, w->networks);
 
-	return net_id_in(cid, (const char *const *)w->dead) ||
+	return net_id_in(cid, (const char *const *)w->dead.v) ||
 	    net_sweep_gone(w, nid) || (live_c && !live_n) ||
-	    (!live_c && net_id_in(nid, (const char *const *)w->ours));
+	    (!live_c && net_id_in(nid, (const char *const *)w->ours.v));
 }
 
 static void
@@ -110,12 +97,11 @@ net_sweep_link(const char *name, const char *alias, const char *kind,
 		    net_sweep_endpoint_gone(w, cid, vnid);
 	if (!doomed)
 		return;
-	w->doomed = xrealloc(w->doomed, (w->n + 1) * sizeof *w->doomed);
-	w->doomed[w->n++] = xstrdup(name);
+	strvec_push(&w->doomed, name);
 }
 
 static int
-net_sweep_dir(const char *dir, char ***names)
+net_sweep_dir(const char *dir, struct strvec *names)
 {
 	struct dirent *d;
 	DIR *dp;
@@ -124,7 +110,7 @@ net_sweep_dir(const char *dir, char ***names)
 		return 0;
 	while ((d = readdir(dp)) != NULL)
 		if (net_id_ok(d->d_name))
-			net_sweep_push(names, d->d_name);
+			strvec_push(names, d->d_name);
 	closedir(dp);
 	return 0;
 }
@@ -133,26 +119,26 @@ static int
 net_sweep_sandboxes(const struct net_config *cfg, struct net_sweep *w,
     sdc_error_t *err)
 {
-	char **all = NULL, *path;
-	char *dir = net_netns_dir(cfg);
+	struct strvec all = STRVEC_INIT;
+	char *path, *dir = net_netns_dir(cfg);
 	size_t i;
 	int rc = 0;
 
 	net_sweep_dir(dir, &all);
 	free(dir);
-	for (i = 0; rc == 0 && all != NULL && all[i] != NULL; i++) {
-		if (net_id_in(all[i], w->containers))
+	for (i = 0; rc == 0 && i < all.n; i++) {
+		if (net_id_in(all.v[i], w->containers))
 			continue;
-		if ((rc = net_nft_ports_remove(all[i], NULL, err)) < 0)
+		if ((rc = net_nft_ports_remove(all.v[i], NULL, err)) < 0)
 			break;
-		path = net_netns_path(cfg, all[i]);
+		path = net_netns_path(cfg, all.v[i]);
 		rc = net_sandbox_remove_path(path, err);
 		if (rc == 0)
 			log_info("network sweep: removed sandbox %s", path);
 		free(path);
-		net_sweep_push(&w->dead, all[i]);
+		strvec_push(&w->dead, all.v[i]);
 	}
-	strvec_array_free(all);
+	strvec_clear(&all);
 	return rc;
 }
 
@@ -233,11 +219,11 @@ net_sweep_dns_files(const struct net_config *cfg, const struct net_sweep *w)
 	char *path;
 	size_t i;
 
-	for (i = 0; w->ours != NULL && w->ours[i] != NULL; i++) {
-		if (net_id_in(w->ours[i], w->networks))
+	for (i = 0; i < w->ours.n; i++) {
+		if (net_id_in(w->ours.v[i], w->networks))
 			continue;
 		xasprintf(&path, "%s/dns/aardvark-dns/%s", cfg->run_dir,
-		    w->ours[i]);
+		    w->ours.v[i]);
 		unlink(path);
 		free(path);
 	}
@@ -251,10 +237,10 @@ net_sweep_markers(const struct net_config *cfg, const struct net_sweep *w,
 	size_t i;
 	int rc = 0;
 
-	for (i = 0; w->ours != NULL && w->ours[i] != NULL; i++) {
-		if (net_id_in(w->ours[i], w->networks))
+	for (i = 0; i < w->ours.n; i++) {
+		if (net_id_in(w->ours.v[i], w->networks))
 			continue;
-		path = net_network_marker(cfg, w->ours[i]);
+		path = net_network_marker(cfg, w->ours.v[i]);
 		if (unlink(path) < 0 && errno != ENOENT)
 			rc = sdc_make_error(err, errno, "removing %s", path);
 		free(path);
@@ -281,15 +267,14 @@ net_sweep(const struct net_config *cfg, const char *const *network_ids,
 	else {
 		if (net_link_each(sk, net_sweep_link, &w, err) < 0)
 			rc = -1;
-		for (i = 0; i < w.n; i++) {
-			if (rc == 0 && net_link_delete(sk, w.doomed[i], err) < 0)
+		for (i = 0; i < w.doomed.n; i++) {
+			if (rc == 0 && net_link_delete(sk, w.doomed.v[i], err) < 0)
 				rc = -1;
 			else if (rc == 0)
 				log_info("network sweep: removed link %s",
-				    w.doomed[i]);
-			free(w.doomed[i]);
+				    w.doomed.v[i]);
 		}
-		free(w.doomed);
+		strvec_clear(&w.doomed);
 		net_nl_close(sk);
 	}
 	if (rc == 0 && (net_sweep_nft(&w, err) < 0 ||
@@ -303,7 +288,7 @@ net_sweep(const struct net_config *cfg, const char *const *network_ids,
 	}
 	if (rc == 0)
 		rc = net_sweep_markers(cfg, &w, err);
-	strvec_array_free(w.ours);
-	strvec_array_free(w.dead);
+	strvec_clear(&w.ours);
+	strvec_clear(&w.dead);
 	return rc < 0 ? sdc_error_wrap(err, "network sweep") : 0;
 }

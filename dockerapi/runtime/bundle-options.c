@@ -172,7 +172,7 @@ rt_opts_hosts(const char *dir, const char *const *hosts, sdc_error_t *err)
 		if ((colon = strchr(*hosts, ':')) != NULL)
 			buf_printf(&b, "%s\t%.*s\n", colon + 1,
 			    (int)(colon - *hosts), *hosts);
-	xasprintf(&path, "%s/hosts", dir);
+	xasprintf(&path, "%s/" RT_FILE_HOSTS, dir);
 	f = fopen(path, "a");
 	free(path);
 	if (f == NULL || fputs(buf_str(&b), f) == EOF) {

@@ -194,9 +194,9 @@ rt_bundle_mounts(const struct rt_config *cfg, const struct rt_spec *spec,
 	    "cgroup", "nosuid,noexec,nodev,relatime,ro"));
 	if (cfg->lxcfs_dir != NULL)
 		rt_bundle_lxcfs_mounts(m, cfg->lxcfs_dir);
-	xasprintf(&hosts, "%s/hosts", dir);
-	xasprintf(&hostname, "%s/hostname", dir);
-	xasprintf(&resolv, "%s/resolv.conf", dir);
+	xasprintf(&hosts, "%s/" RT_FILE_HOSTS, dir);
+	xasprintf(&hostname, "%s/" RT_FILE_HOSTNAME, dir);
+	xasprintf(&resolv, "%s/" RT_FILE_RESOLV, dir);
 	json_array_append_new(m, rt_bundle_mount("/etc/hosts", "bind", hosts,
 	    "rbind,rprivate"));
 	json_array_append_new(m, rt_bundle_mount("/etc/hostname", "bind",
@@ -267,14 +267,14 @@ rt_bundle_etc(const char *dir, const char *hostname, sdc_error_t *err)
 	char *path, *text;
 	int rc;
 
-	xasprintf(&path, "%s/hostname", dir);
+	xasprintf(&path, "%s/" RT_FILE_HOSTNAME, dir);
 	xasprintf(&text, "%s\n", hostname);
 	rc = rt_file_write(path, text, strlen(text), err);
 	free(path);
 	free(text);
 	if (rc < 0)
 		return -1;
-	xasprintf(&path, "%s/hosts", dir);
+	xasprintf(&path, "%s/" RT_FILE_HOSTS, dir);
 	xasprintf(&text, "127.0.0.1\tlocalhost %s\n::1\tlocalhost "
 	    "ip6-localhost ip6-loopback\n", hostname);
 	rc = rt_file_write(path, text, strlen(text), err);
@@ -284,7 +284,7 @@ rt_bundle_etc(const char *dir, const char *hostname, sdc_error_t *err)
 		return -1;
 	/* empty until the daemon writes the container's resolvers at each
 	 * start (dockerapi/container-net.c); the bind needs a file */
-	xasprintf(&path, "%s/resolv.conf", dir);
+	xasprintf(&path, "%s/" RT_FILE_RESOLV, dir);
 	if (access(path, F_OK) < 0)
 		rc = rt_file_write(path, "", 0, err);
 	free(path);
@@ -330,7 +330,7 @@ rt_bundle_write(const struct rt_config *cfg, const struct rt_spec *spec,
 		json_decref(config);
 		return -1;
 	}
-	xasprintf(&path, "%s/config.json", dir);
+	xasprintf(&path, "%s/" RT_FILE_CONFIG, dir);
 	rc = rt_json_write(path, config, err);
 	free(path);
 	json_decref(config);

@@ -254,7 +254,7 @@ rt_changes(const struct rt_config *cfg, const char *id, json_t **out,
 			c.lowers[c.nlowers++] = fd;
 	}
 	json_decref(rt);
-	upper = rt_path(cfg, id, RT_DIR_RW "/upper");
+	upper = rt_path(cfg, id, RT_DIR_UPPER);
 	fd = open(upper, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		sdc_make_error(err, errno, "opening the container's writable "

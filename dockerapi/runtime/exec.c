@@ -56,7 +56,7 @@ rt_exec_process(const struct rt_config *cfg, const char *id,
 	struct rt_process merged = *proc;
 	const char **env;
 
-	xasprintf(&path, "%s/config.json", dir);
+	xasprintf(&path, "%s/" RT_FILE_CONFIG, dir);
 	config = rt_json_read(path, err);
 	free(path);
 	if (config == NULL) {

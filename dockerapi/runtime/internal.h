@@ -15,12 +15,8 @@
 #include "fsutil.h"
 #include "dockerapi/runtime/runtime.h"
 
-/* The runtime's own settings, kept in the folder beside config.json. */
-#define RT_FILE_RUNTIME "runtime.json"
-#define RT_DIR_ROOT "root"
-#define RT_DIR_RW "rw"
-#define RT_DIR_EXEC "exec"
-#define RT_DIR_SYSFS "sysfs"
+/* The folder's names (runtime.json holds the runtime's own settings). */
+#include "dockerapi/runtime/container-layout.h"
 
 /* paths.c */
 const char *rt_zones(const struct rt_config *cfg);

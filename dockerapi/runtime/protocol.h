@@ -27,14 +27,6 @@ enum rt_frame_type {
 #define RT_FRAME_MAX 16384
 
 /* File names inside a container (or exec) folder. */
-#define RT_FILE_STATE "state.json"
-#define RT_FILE_LOCK "monitor.lock"
-#define RT_FILE_ATTACH "attach.sock"
-#define RT_FILE_SECCOMP "seccomp.sock"	/* runc hands the notify fd here */
-#define RT_FILE_PID "pid"
-#define RT_FILE_RUNC_LOG "runc.log"
-#define RT_FILE_PROCESS "process.json"
-#define RT_LOG_DIR "logs"
-#define RT_LOG_FILE "stdio.log"
+#include "dockerapi/runtime/container-layout.h"
 
 #endif

@@ -107,8 +107,8 @@ rt_rootfs_rw(const char *dir, int64_t disk, sdc_error_t *err)
 		if (rc < 0)
 			return rc;
 	}
-	if (rt_rootfs_mkdir(dir, RT_DIR_RW "/upper", err) < 0 ||
-	    rt_rootfs_mkdir(dir, RT_DIR_RW "/work", err) < 0 ||
+	if (rt_rootfs_mkdir(dir, RT_DIR_UPPER, err) < 0 ||
+	    rt_rootfs_mkdir(dir, RT_DIR_WORK, err) < 0 ||
 	    rt_rootfs_mkdir(dir, RT_DIR_RW "/empty", err) < 0)
 		return -1;
 	return 0;

@@ -87,7 +87,7 @@ rt_sysfs_mount(const char *dir, sdc_error_t *err)
 	int rc = 0;
 
 	xasprintf(&target, "%s/%s", dir, RT_DIR_SYSFS);
-	xasprintf(&path, "%s/config.json", dir);
+	xasprintf(&path, "%s/" RT_FILE_CONFIG, dir);
 	config = rt_json_read(path, err);
 	free(path);
 	if (config == NULL) {

@@ -308,7 +308,7 @@ tt_run(const struct rt_config *cfg, const char *id, bool layer,
 		free(dir);
 		return -1;
 	}
-	xasprintf(&tree, "%s/%s", dir, layer ? RT_DIR_RW "/upper" : RT_DIR_ROOT);
+	xasprintf(&tree, "%s/%s", dir, layer ? RT_DIR_UPPER : RT_DIR_ROOT);
 	free(dir);
 	fd = open(tree, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0 || fstat(fd, &st) < 0) {

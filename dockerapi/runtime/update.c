@@ -68,7 +68,7 @@ static int
 rt_update_live(const struct rt_config *cfg, const char *id, json_t *res,
     sdc_error_t *err)
 {
-	char *path = rt_path(cfg, id, "update.json");
+	char *path = rt_path(cfg, id, RT_FILE_UPDATE);
 	const char *args[] = { "update", "-r", path, id, NULL };
 	int rc = rt_json_write(path, res, err);
 
@@ -91,7 +91,7 @@ rt_update(const struct rt_config *cfg, const char *id,
 	if (rt_id_check("container", id, err) < 0 ||
 	    rt_state_read(cfg, id, &st, err) < 0)
 		return -1;
-	path = rt_path(cfg, id, "config.json");
+	path = rt_path(cfg, id, RT_FILE_CONFIG);
 	if ((config = rt_json_read(path, err)) == NULL) {
 		free(path);
 		return -1;

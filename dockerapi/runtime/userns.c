@@ -200,8 +200,8 @@ rt_userns_own_rw(const char *dir, const struct rt_idmap *m, sdc_error_t *err)
 {
 	if (!rt_userns_on(m))
 		return 0;
-	if (rt_userns_chown(dir, RT_DIR_RW "/upper", m->uid, m->gid, err) < 0 ||
-	    rt_userns_chown(dir, RT_DIR_RW "/work", m->uid, m->gid, err) < 0)
+	if (rt_userns_chown(dir, RT_DIR_UPPER, m->uid, m->gid, err) < 0 ||
+	    rt_userns_chown(dir, RT_DIR_WORK, m->uid, m->gid, err) < 0)
 		return -1;
 	return 0;
 }
@@ -216,8 +216,8 @@ rt_userns_own_dir(const char *dir, const struct rt_idmap *m, sdc_error_t *err)
 	if (chown(dir, 0, m->gid) < 0 || chmod(dir, 0710) < 0)
 		return sdc_make_error(err, errno, "opening %s to the container's "
 		    "root", dir);
-	if (rt_userns_chown(dir, "hosts", m->uid, m->gid, err) < 0 ||
-	    rt_userns_chown(dir, "hostname", m->uid, m->gid, err) < 0)
+	if (rt_userns_chown(dir, RT_FILE_HOSTS, m->uid, m->gid, err) < 0 ||
+	    rt_userns_chown(dir, RT_FILE_HOSTNAME, m->uid, m->gid, err) < 0)
 		return -1;
 	return 0;
 }

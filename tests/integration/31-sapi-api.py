@@ -207,7 +207,7 @@ expect(R("DELETE", "/instances/" + fixed, headers={"If-Match": '"1"'}), 412,
        "DELETE with a stale If-Match", "PreconditionFailed")
 
 # --- schema ---
-expect(R("PUT", u, {"metadata_schema": {"type": "object", "minimum": 1}}), 409,
+expect(R("PUT", u, {"metadata_schema": {"type": "object", "multipleOf": 1}}), 409,
        "an unsupported schema keyword", "InvalidArgument")
 expect(R("PUT", u, {"metadata_schema": {
     "type": "object", "required": ["A"],
@@ -241,6 +241,11 @@ expect(R("PUT", u, {"action": "delete", "metadata_schema": True}), 200,
 expect(R("PUT", "/services/" + svcs[0]["uuid"],
          {"metadata": {"USE_TLS": "yes"}}), 409,
        "USE_TLS must be boolean", "SchemaValidationError")
+st, _, b = R("PUT", "/services/" + svcs[0]["uuid"],
+             {"metadata": {"DEFAULT_MAX_LOG_SIZE": -1}})
+check(st == 409 and b["code"] == "SchemaValidationError" and
+      "DEFAULT_MAX_LOG_SIZE must be at least 0" in b["message"],
+      "a negative DEFAULT_MAX_LOG_SIZE is refused: %s" % b)
 
 # --- manifests ---
 expect(R("POST", "/manifests", {"name": "m"}), 409, "manifest without path",

@@ -20,6 +20,7 @@
 #include <cmocka.h>
 
 #include "adm/adm.h"
+#include "dockerapi/runtime/container-layout.h"
 
 #define U1 "11111111-1111-4111-8111-111111111111"
 #define U2 "22222222-2222-4222-8222-222222222222"
@@ -189,20 +190,20 @@ jint(json_t *o, const char *key)
 static void
 test_rotated_names(void **state)
 {
-	assert_true(logs_walk_is_rotated("stdio.log.2026-11-23T18:20:01.123Z"));
-	assert_true(logs_walk_is_rotated("stdio.log.2026-11-23T18:20:01Z"));
-	assert_true(logs_walk_is_rotated("stdio.log.2026-11-23T18:20:01.1Z"));
-	assert_true(logs_walk_is_rotated("stdio.log.2026-11-23T18:20:01.123456789Z"));
-	assert_false(logs_walk_is_rotated("stdio.log"));
-	assert_false(logs_walk_is_rotated("stdio.log."));
-	assert_false(logs_walk_is_rotated("stdio.log.1"));
-	assert_false(logs_walk_is_rotated("stdio.log.gz"));
-	assert_false(logs_walk_is_rotated("stdio.log.2026-11-23T18:20:01.Z"));
-	assert_false(logs_walk_is_rotated("stdio.log.2026-11-23T18:20:01.1234567890Z"));
-	assert_false(logs_walk_is_rotated("stdio.log.2026-11-23T18:20:01"));
-	assert_false(logs_walk_is_rotated("stdio.log.2026-11-23T18:20:01Z.gz"));
-	assert_false(logs_walk_is_rotated("stdio.log.2026-11-23 18:20:01Z"));
-	assert_false(logs_walk_is_rotated("xstdio.log.2026-11-23T18:20:01Z"));
+	assert_true(rt_log_is_rotated("stdio.log.2026-11-23T18:20:01.123Z"));
+	assert_true(rt_log_is_rotated("stdio.log.2026-11-23T18:20:01Z"));
+	assert_true(rt_log_is_rotated("stdio.log.2026-11-23T18:20:01.1Z"));
+	assert_true(rt_log_is_rotated("stdio.log.2026-11-23T18:20:01.123456789Z"));
+	assert_false(rt_log_is_rotated("stdio.log"));
+	assert_false(rt_log_is_rotated("stdio.log."));
+	assert_false(rt_log_is_rotated("stdio.log.1"));
+	assert_false(rt_log_is_rotated("stdio.log.gz"));
+	assert_false(rt_log_is_rotated("stdio.log.2026-11-23T18:20:01.Z"));
+	assert_false(rt_log_is_rotated("stdio.log.2026-11-23T18:20:01.1234567890Z"));
+	assert_false(rt_log_is_rotated("stdio.log.2026-11-23T18:20:01"));
+	assert_false(rt_log_is_rotated("stdio.log.2026-11-23T18:20:01Z.gz"));
+	assert_false(rt_log_is_rotated("stdio.log.2026-11-23 18:20:01Z"));
+	assert_false(rt_log_is_rotated("xstdio.log.2026-11-23T18:20:01Z"));
 }
 
 static void

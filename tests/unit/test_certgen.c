@@ -187,28 +187,6 @@ test_rsa_consistency(void **state)
 }
 
 static void
-test_base64(void **state)
-{
-	struct buf out = BUF_INIT;
-	sdc_error_t err = NULL;
-	char *s;
-
-	s = certgen_base64((const unsigned char *)"ab", 2, false);
-	assert_string_equal(s, "YWI");
-	free(s);
-	s = certgen_base64((const unsigned char *)"ab", 2, true);
-	assert_string_equal(s, "YWI=");
-	free(s);
-	assert_int_equal(certgen_unbase64("YWI", 3, &out, &err), 0);
-	assert_int_equal(out.len, 2);
-	assert_memory_equal(out.data, "ab", 2);
-	buf_free(&out);
-	assert_int_equal(certgen_unbase64("Y*I=", 4, &out, &err), -1);
-	sdc_error_release(&err);
-	buf_free(&out);
-}
-
-static void
 test_files_write(void **state)
 {
 	char dir[] = "/tmp/test_certgen.XXXXXX", *sub, *path;
@@ -259,7 +237,6 @@ main(void)
 		cmocka_unit_test(test_openssh_encrypted),
 		cmocka_unit_test(test_pem_round_trip),
 		cmocka_unit_test(test_rsa_consistency),
-		cmocka_unit_test(test_base64),
 		cmocka_unit_test(test_files_write),
 	};
 

@@ -22,38 +22,14 @@
 #include "fsutil.h"
 #include "xalloc.h"
 #include "dockerapi/containers.h"
-
-static char *
-top_path(const char *rel)
-{
-	const char *top = getenv("SDC_TOP");
-	char *p;
-
-	xasprintf(&p, "%s/%s", top != NULL ? top : ".", rel);
-	return p;
-}
-
-static char *
-slurp(const char *path)
-{
-	struct buf b = BUF_INIT;
-	char chunk[4096];
-	size_t n;
-	FILE *f = fopen(path, "r");
-
-	assert_non_null(f);
-	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
-		buf_append(&b, chunk, n);
-	fclose(f);
-	return buf_detach(&b, &n);
-}
+#include "test_top.h"
 
 /* The text between the line `begin` and the line `end` of a page is what
  * options_doc renders. */
 static void
 check_page(const char *rel, bool roff, const char *begin, const char *end)
 {
-	char *path = top_path(rel), *text = slurp(path), *a, *z;
+	char *path = test_top_path(rel), *text = test_slurp(path), *a, *z;
 	struct buf want = BUF_INIT;
 	FILE *f;
 

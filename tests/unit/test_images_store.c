@@ -369,6 +369,98 @@ test_tarsplit_formats(void **state)
 	}
 }
 
+/* A header whose base-256 size overflows 64 bits makes the layer not
+ * reproducible (no split kept), and a split that is empty or lacks the
+ * magic is refused as damaged, not read before its start (both found by
+ * fuzz/fuzz_tar_layer.c). */
+static void
+test_tarsplit_hostile(void **state)
+{
+	struct fixture *fx = *state;
+	struct tarsplit ts;
+	unsigned char hdr[512];
+	sdc_error_t err = NULL;
+	int64_t size;
+	char *split = fx_path(fx, "bad.split");
+
+	memset(hdr, 0, sizeof hdr);
+	memcpy(hdr, "big", 3);
+	hdr[156] = '0';
+	memset(hdr + 124, 0xff, 12);
+	hdr[124] = 0x80 | 0x3f;
+	tarsplit_init(&ts);
+	tarsplit_feed(&ts, hdr, sizeof hdr);
+	assert_true(ts.invalid);
+	tarsplit_free(&ts);
+
+	assert_int_equal(file_write_atomic(split, "", 0, 0644, &err), 0);
+	assert_int_equal(tarsplit_size(split, &size, &err), -1);
+	assert_non_null(strstr(sdc_error_msg(err), "damaged tar-split"));
+	sdc_error_release(&err);
+	assert_int_equal(file_write_atomic(split, "SDCTS0\nP", 8, 0644, &err), 0);
+	assert_int_equal(tarsplit_size(split, &size, &err), -1);
+	sdc_error_release(&err);
+	free(split);
+}
+
+/* The pull's reading of a manifest (manifest.c). */
+static void
+test_manifest(void **state)
+{
+	static const char d1[] = "sha256:"
+	    "9c7a54a9a43cca047013b82af109fe963fde787f63f9e016fdc3384500c2823d";
+	struct manifest_image mi;
+	struct strvec ids = STRVEC_INIT;
+	sdc_error_t err = NULL;
+	char *text, *pick = NULL;
+	json_t *m;
+
+	xasprintf(&text, "{\"manifests\": [{\"digest\": \"%s\", \"platform\": "
+	    "{\"os\": \"linux\", \"architecture\": \"arm64\"}}, {\"digest\": "
+	    "\"%s\", \"platform\": {\"os\": \"linux\", \"architecture\": "
+	    "\"amd64\"}}]}", "sha256:bad", d1);
+	m = json_loads(text, 0, NULL);
+	free(text);
+	assert_true(manifest_is_index("", m));
+	assert_int_equal(manifest_pick_platform(m, &pick, &err), 0);
+	assert_string_equal(pick, d1);
+	free(pick);
+	assert_int_equal(manifest_image(m, "t", &mi, &err), -1);
+	assert_non_null(strstr(sdc_error_msg(err), "schema 1 or unknown"));
+	sdc_error_release(&err);
+	json_decref(m);
+
+	xasprintf(&text, "{\"schemaVersion\": 2, \"config\": {\"digest\": "
+	    "\"%s\", \"size\": 7}, \"layers\": [{\"digest\": \"%s\", "
+	    "\"size\": 3}, {\"digest\": \"%s\", \"mediaType\": "
+	    "\"application/vnd.docker.image.rootfs.foreign.diff.tar.gzip\"}]}",
+	    d1, d1, d1);
+	m = json_loads(text, 0, NULL);
+	free(text);
+	assert_false(manifest_is_index("", m));
+	assert_int_equal(manifest_image(m, "t", &mi, &err), -1);
+	assert_non_null(strstr(sdc_error_msg(err), "foreign layers"));
+	sdc_error_release(&err);
+	json_array_remove(json_object_get(m, "layers"), 1);
+	assert_int_equal(manifest_image(m, "t", &mi, &err), 0);
+	assert_int_equal(mi.nlayers, 1);
+	assert_string_equal(mi.config_digest, d1);
+	assert_int_equal(mi.layers[0].size, 3);
+	assert_string_equal(mi.layers[0].media_type, "");
+	manifest_image_clear(&mi);
+	json_decref(m);
+
+	xasprintf(&text, "{\"rootfs\": {\"diff_ids\": [\"%s\"]}}", d1);
+	assert_int_equal(manifest_diff_ids(text, strlen(text), 1, &ids, &err), 0);
+	assert_int_equal(ids.n, 1);
+	strvec_clear(&ids);
+	assert_int_equal(manifest_diff_ids(text, strlen(text), 2, &ids, &err), -1);
+	if (strstr(sdc_error_msg(err), "1 diff ids for 2 layers") == NULL)
+		fail_msg("%s", sdc_error_msg(err));
+	sdc_error_release(&err);
+	free(text);
+}
+
 static void
 expect_unpack_refused(struct fixture *fx, const char *tar, const char *msg)
 {
@@ -721,6 +813,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_blob_verification, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unpack_rich, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tarsplit_formats, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tarsplit_hostile, setup, teardown),
+		cmocka_unit_test(test_manifest),
 		cmocka_unit_test_setup_teardown(test_unpack_refusals, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_verify, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_accounts_and_tags, setup, teardown),

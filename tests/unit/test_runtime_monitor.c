@@ -148,6 +148,47 @@ test_lines_and_rotation(void **state)
 	free(all);
 }
 
+/* The names the monitor writes are what the readers (dockerapi's logs.c,
+ * sdcadm-docker's walk) take for rotated logs, and a file in logs/ that
+ * is not one (an operator's .gz, a copy) neither counts towards max-file
+ * nor is removed as the oldest. */
+static void
+test_names_agree(void **state)
+{
+	sdc_error_t err = NULL;
+	char path[256], line[64];
+	struct dirent *d;
+	int rotated = 0, stray = 0;
+	DIR *dp;
+
+	assert_int_equal(log_open(dir, 1000, 3, 0, &err), 0);
+	snprintf(path, sizeof path, "%s/logs/stdio.log.gz", dir);
+	fclose(fopen(path, "w"));
+	snprintf(path, sizeof path, "%s/logs/stdio.log.1", dir);
+	fclose(fopen(path, "w"));
+	for (int i = 0; i < 100; i++) {
+		snprintf(line, sizeof line, "line %d\n", i);
+		log_write(1, line, strlen(line));
+	}
+	log_flush(0);
+	snprintf(path, sizeof path, "%s/logs", dir);
+	assert_non_null(dp = opendir(path));
+	while ((d = readdir(dp)) != NULL) {
+		if (d->d_name[0] == '.' || strcmp(d->d_name, RT_LOG_FILE) == 0)
+			continue;
+		if (rt_log_is_rotated(d->d_name))
+			rotated++;
+		else if (strcmp(d->d_name, "stdio.log.gz") == 0 ||
+		    strcmp(d->d_name, "stdio.log.1") == 0)
+			stray++;
+		else
+			fail_msg("the monitor wrote %s", d->d_name);
+	}
+	closedir(dp);
+	assert_int_equal(rotated, 2);		/* max-file 3: live + 2 */
+	assert_int_equal(stray, 2);
+}
+
 /* Bytes of every file in logs/. */
 static long long
 logs_bytes(void)
@@ -198,7 +239,8 @@ test_time(void **state)
 	struct timespec ts = { 1795458774, 5 };
 	char out[64];
 
-	log_time(out, sizeof out, &ts);
+	/* the records' and rotated names' format: fixed width, so names sort */
+	time_rfc3339(out, sizeof out, time_ts_ns(&ts), 9);
 	assert_string_equal(out, "2026-11-23T18:32:54.000000005Z");
 }
 
@@ -208,6 +250,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_escape),
 		cmocka_unit_test(test_utf8_cut),
+		cmocka_unit_test_setup_teardown(test_names_agree, setup, teardown),
 		cmocka_unit_test(test_time),
 		cmocka_unit_test_setup_teardown(test_lines_and_rotation, setup,
 		    teardown),

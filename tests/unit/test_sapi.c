@@ -95,7 +95,7 @@ test_update_refusals(void **state)
 	assert_int_equal(apply(o, SAPI_SERVICE,
 	    "{\"manifests\":{\"m\":\"not-a-uuid\"}}"), SAPI_E_INVALID_ARGUMENT);
 	assert_int_equal(apply(o, SAPI_APPLICATION,
-	    "{\"metadata_schema\":{\"maximum\":3}}"), SAPI_E_INVALID_ARGUMENT);
+	    "{\"metadata_schema\":{\"multipleOf\":3}}"), SAPI_E_INVALID_ARGUMENT);
 	assert_int_equal(apply(o, SAPI_SERVICE,
 	    "{\"action\":\"delete\",\"metadata\":[1]}"), SAPI_E_INVALID_ARGUMENT);
 	/* a refused body changed nothing, not even the part that was fine */
@@ -166,6 +166,28 @@ test_schema(void **state)
 	free(msg);
 }
 
+/* minimum and maximum, inclusive, on numbers only */
+static void
+test_schema_range(void **state)
+{
+	const char *s = "{\"properties\":{\"N\":{\"type\":\"integer\","
+	    "\"minimum\":0},\"P\":{\"minimum\":0,\"maximum\":100},"
+	    "\"R\":{\"maximum\":1.5}}}";
+	char *msg = NULL;
+
+	assert_int_equal(validate(s, "{\"N\":0,\"P\":100,\"R\":1.5}", NULL), 0);
+	assert_int_equal(validate(s, "{\"P\":\"text\"}", NULL), 0);
+	assert_int_equal(validate(s, "{\"N\":-1}", &msg), SAPI_E_SCHEMA);
+	assert_string_equal(msg, "metadata.N must be at least 0, not -1");
+	free(msg);
+	assert_int_equal(validate(s, "{\"P\":101}", &msg), SAPI_E_SCHEMA);
+	assert_string_equal(msg, "metadata.P must be from 0 to 100, not 101");
+	free(msg);
+	assert_int_equal(validate(s, "{\"R\":2}", &msg), SAPI_E_SCHEMA);
+	assert_string_equal(msg, "metadata.R must be at most 1.5, not 2");
+	free(msg);
+}
+
 static void
 test_schema_check(void **state)
 {
@@ -173,6 +195,7 @@ test_schema_check(void **state)
 		"[]", "{\"type\":\"int\"}", "{\"type\":[]}",
 		"{\"required\":\"A\"}", "{\"enum\":[]}",
 		"{\"properties\":{\"a\":{\"pattern\":\"x\"}}}",
+		"{\"minimum\":\"0\"}",
 		"{\"items\":3}", "{\"additionalProperties\":false}", NULL
 	};
 	sdc_error_t err = NULL;
@@ -401,6 +424,7 @@ main(void)
 		cmocka_unit_test(test_update_actions),
 		cmocka_unit_test(test_update_refusals),
 		cmocka_unit_test(test_schema),
+		cmocka_unit_test(test_schema_range),
 		cmocka_unit_test(test_schema_check),
 		cmocka_unit_test(test_merge_maps_and_etag),
 		cmocka_unit_test(test_model),

@@ -49,6 +49,22 @@ test_format_ignores_tz(void **state)
 	unsetenv("TZ");
 }
 
+/* HTTP's date (responses, HTTP Signature): RFC 7231's own example, and
+ * the day and month names whatever the locale. */
+static void
+test_http_date(void **state)
+{
+	char out[40];
+
+	(void)state;
+	assert_string_equal(time_http_date(out, sizeof out, 784111777),
+	    "Sun, 06 Nov 1994 08:49:37 GMT");
+	setenv("LC_ALL", "fr_FR.UTF-8", 1);
+	assert_string_equal(time_http_date(out, sizeof out,
+	    T0 / TIME_NS_PER_SEC), "Tue, 02 Jan 2024 03:04:05 GMT");
+	unsetenv("LC_ALL");
+}
+
 static void
 test_parse_rfc3339(void **state)
 {
@@ -164,6 +180,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_format),
 		cmocka_unit_test(test_format_ignores_tz),
+		cmocka_unit_test(test_http_date),
 		cmocka_unit_test(test_parse_rfc3339),
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_parse_docker),

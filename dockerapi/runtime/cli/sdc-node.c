@@ -21,10 +21,10 @@
 
 #include <jansson.h>
 
+#include "strvec.h"
 #include "xalloc.h"
 #include "dockerapi/runtime/runtime.h"
 
-#define NODE_MAX 64
 
 static const char node_usage[] =
     "usage: sdc-node [-z ZONES] [-r RUNTIME] [-R RUNTIME_ROOT] [-c CGROUP_PARENT]\n"
@@ -40,19 +40,6 @@ static const char node_usage[] =
     "  attach ID [EXEC_ID] | stats ID | top ID [PS_ARGS] | size ID | log-limits ID MAX_SIZE MAX_FILE [BUDGET]\n"
     "  delete ID [-f] | list\n"
     "  run ID [create options] -- ARGV...   (create, start attached, delete: run --rm)\n";
-
-struct node_args {
-	const char *v[NODE_MAX + 1];
-	int n;
-};
-
-static void
-node_push(struct node_args *a, const char *s)
-{
-	if (a->n < NODE_MAX)
-		a->v[a->n++] = s;
-	a->v[a->n] = NULL;
-}
 
 /* Print the error; exit 1, or the exit code the error carries (126 or
  * 127 for a command that could not be run, as `docker run` exits). */
@@ -138,22 +125,22 @@ node_create(const struct rt_config *cfg, int argc, char **argv)
 	    { NULL, 0, NULL, 0 } };
 	struct rt_spec s = { .id = argv[1] };
 	struct rt_mount mounts[16];
-	struct node_args layers = { .n = 0 }, env = { .n = 0 };
+	struct strvec layers = STRVEC_INIT, env = STRVEC_INIT;
 	sdc_error_t err = NULL;
-	char *src, *dst, extra;
-	int c;
+	char *src, *dst, extra, **lv, **ev;
+	int c, rc = 0;
 
 	optind = 2;
 	while ((c = getopt_long(argc, argv, "l:tiu:w:h:e:m:q:p:d:v:U:N:", lo,
 	    NULL)) != -1) {
 		switch (c) {
-		case 'l': node_push(&layers, optarg); break;
+		case 'l': strvec_push(&layers, optarg); break;
 		case 't': s.tty = true; break;
 		case 'i': s.open_stdin = true; break;
 		case 'u': s.user = optarg; break;
 		case 'w': s.cwd = optarg; break;
 		case 'h': s.hostname = optarg; break;
-		case 'e': node_push(&env, optarg); break;
+		case 'e': strvec_push(&env, optarg); break;
 		case 'm': s.memory = strtoll(optarg, NULL, 10); break;
 		case 'q': s.cpu_quota = strtoll(optarg, NULL, 10); break;
 		case 'p': s.pids_limit = strtoll(optarg, NULL, 10); break;
@@ -180,13 +167,15 @@ node_create(const struct rt_config *cfg, int argc, char **argv)
 		default: return fprintf(stderr, "%s", node_usage), 2;
 		}
 	}
-	s.layers = layers.v;
-	s.env = env.v;
+	s.layers = (const char *const *)(lv = strvec_detach(&layers));
+	s.env = (const char *const *)(ev = strvec_detach(&env));
 	s.mounts = mounts;
 	s.argv = (const char *const *)argv + optind;
 	if (rt_create(cfg, &s, &err) < 0)
-		return node_fail(&err);
-	return 0;
+		rc = node_fail(&err);
+	strvec_array_free(lv);
+	strvec_array_free(ev);
+	return rc;
 }
 
 static int
@@ -266,7 +255,7 @@ node_exec(const struct rt_config *cfg, int argc, char **argv)
 {
 	struct rt_process p = { .argv = NULL };
 	struct rt_start_opts o = { .no_log = true, .attach = true };
-	struct node_args env = { .n = 0 };
+	struct strvec env = STRVEC_INIT;
 	struct rt_started out;
 	sdc_error_t err = NULL;
 	int c;
@@ -278,11 +267,11 @@ node_exec(const struct rt_config *cfg, int argc, char **argv)
 		case 'i': p.open_stdin = true; break;
 		case 'u': p.user = optarg; break;
 		case 'w': p.cwd = optarg; break;
-		case 'e': node_push(&env, optarg); break;
+		case 'e': strvec_push(&env, optarg); break;
 		default: return fprintf(stderr, "%s", node_usage), 2;
 		}
 	}
-	p.env = env.v;
+	p.env = (const char *const *)strvec_detach(&env);
 	p.argv = (const char *const *)argv + optind;
 	if (rt_exec_start(cfg, argv[1], argv[2], &p, &o, &out, &err) < 0)
 		return node_fail(&err);
