@@ -73,10 +73,12 @@ $(BINS): $(LIBRARIES)
 # docs/architecture.md, checked by the linker (a call into a library a
 # binary may not use is an undefined reference).  The operator's tool and
 # the config service never take the daemon's libraries, sapiadm only the
-# client, the hook only the networking.  Unit tests and test drivers,
+# client, the hook only the networking; a head reads the nodes table
+# through the agent's library, and the agent never takes the head's.  Unit tests and test drivers,
 # which are not listed, link every library.
 BIN_LIBS_dockerapi = $(LIBSDCBUILD) $(LIBSDCIMAGES) $(LIBSDCNET) \
-	$(LIBSDCNODE) $(LIBSAPI) $(LIBCERTGEN) $(LIBSDC)
+	$(LIBSDCNODE) $(LIBSDCAGENT) $(LIBSAPI) $(LIBCERTGEN) $(LIBSDC)
+BIN_LIBS_sdc-docker-agent = $(LIBSDCAGENT) $(LIBSDCNODE) $(LIBSDC)
 BIN_LIBS_sapi = $(LIBSAPID) $(LIBSDC)
 BIN_LIBS_sapiadm = $(LIBSAPI) $(LIBSDC)
 BIN_LIBS_sdcadm-docker = $(LIBADM) $(LIBCERTGEN) $(LIBSAPI) $(LIBSDC)

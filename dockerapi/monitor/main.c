@@ -192,7 +192,7 @@ static void
 main_tick(void)
 {
 	if (main_runc_pid > 0 && !main_runc_killed &&
-	    loop_now_ms() >= main_runc_deadline) {
+	    time_mono_ms() >= main_runc_deadline) {
 		/* a hung runtime: killed, and its exit reports the timeout */
 		kill(main_runc_pid, SIGKILL);
 		main_runc_killed = true;
@@ -258,7 +258,7 @@ main_setup(const struct mon_opts *o, sdc_error_t *err)
 	exit_watch(pid);
 	if (o->runtime_timeout_ms > 0) {
 		main_runc_pid = pid;
-		main_runc_deadline = loop_now_ms() + o->runtime_timeout_ms;
+		main_runc_deadline = time_mono_ms() + o->runtime_timeout_ms;
 	}
 	stdio_spawned(child);
 	return 0;
