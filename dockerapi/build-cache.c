@@ -42,11 +42,20 @@ build_cache_key(struct build *b, const struct df_instr *in)
 	char *c = json_dumps(b->config, JSON_SORT_KEYS | JSON_COMPACT);
 	char *a = json_dumps(b->args, JSON_SORT_KEYS | JSON_COMPACT);
 	char *hex = xcalloc(1, 65);
+	char inputs[65] = "";
+
+	if ((in->cmd == DF_COPY || in->cmd == DF_ADD) &&
+	    step_copy_inputs(b, in, inputs) < 0) {
+		free(c);
+		free(a);
+		free(hex);
+		return NULL;	/* not cached */
+	}
 
 	buf_printf(&t, "%s\n%s\n%s\n%s\n%s\n%s\n%s\n", b->account,
 	    b->image ? b->image : "scratch", in->original, c ? c : "",
 	    a ? a : "", b->netmode ? b->netmode : "",
-	    in->cmd == DF_COPY || in->cmd == DF_ADD ? b->ctx_digest : "");
+	    inputs);
 	free(c);
 	free(a);
 	EVP_Digest(t.data, t.len, raw, &n, EVP_sha256(), NULL);
@@ -69,7 +78,8 @@ build_cache_hit(struct build *b, const struct df_instr *in)
 	b->cache_key = NULL;
 	if (b->nocache)
 		return false;
-	b->cache_key = build_cache_key(b, in);
+	if ((b->cache_key = build_cache_key(b, in)) == NULL)
+		return false;
 	path = build_cache_path(b, b->cache_key);
 	if (file_read(path, &id, 128, &err) < 0 || id.len == 0 ||
 	    images_resolve(b->d->images, b->account, id.data, &resolved, &err) < 0 ||

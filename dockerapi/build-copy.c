@@ -3,7 +3,18 @@
  * expanded, .dockerignore applied, nothing outside the context: a path
  * with ".." or a symlink out is refused) are written as the step's layer
  * tar by the commit job's worker, with --chown and --chmod applied; ADD
- * unpacks a local tar.  A URL is refused by name.
+ * unpacks a local tar.  COPY --from reads an earlier stage's image, or
+ * another image of the account, through its layers (build-rootfs.c), so
+ * its links resolve inside that image.  --chown by name reads the
+ * image's /etc/passwd and /etc/group the same way.  The folders the
+ * destination needs are written with the metadata they already have in
+ * the image, and only those missing are made (0755, the --chown owner),
+ * as Docker does.  A URL is refused by name.
+ *
+ * The step cache's input for COPY and ADD is the digest of the files
+ * the step copies (their context-relative names, modes, link targets and
+ * bytes, digested once as the context is unpacked), so a change to
+ * another file of the context misses no step.
  */
 #include <dirent.h>
 #include <fcntl.h>
@@ -28,6 +39,9 @@ struct copy_item {
 };
 
 struct copy_job {
+	struct rootfs from;		/* --from: the image read; n == 0: the context */
+	bool from_image;
+	struct rootfs parent;		/* the image copied into */
 	struct copy_item *items;
 	size_t n;
 	char **dirs;			/* the destination's folders */
@@ -50,12 +64,38 @@ copy_job_free(struct copy_job *cj)
 	for (size_t i = 0; i < cj->ndirs; i++)
 		free(cj->dirs[i]);
 	free(cj->dirs);
+	rootfs_free(&cj->from);
+	rootfs_free(&cj->parent);
 	free(cj);
 }
 
 static int
 copy_entry(struct archive *a, struct copy_job *cj, const char *host,
     const char *rel, const char *name, sdc_error_t *err);
+
+/* The names in a source folder: the context's, or the image's merged. */
+static int
+copy_children(struct copy_job *cj, const char *host, const char *rel,
+    char ***out, size_t *n, sdc_error_t *err)
+{
+	DIR *dp;
+	struct dirent *de;
+
+	*out = NULL;
+	*n = 0;
+	if (cj->from_image)
+		return rootfs_list(&cj->from, rel, out, n);
+	if ((dp = opendir(host)) == NULL)
+		return sdc_make_error(err, errno, "opening %s", *rel ? rel : ".");
+	while ((de = readdir(dp)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		*out = xrealloc(*out, (*n + 1) * sizeof **out);
+		(*out)[(*n)++] = xstrdup(de->d_name);
+	}
+	closedir(dp);
+	return 0;
+}
 
 static int
 copy_file_data(struct archive *a, const char *host, sdc_error_t *err)
@@ -145,18 +185,40 @@ copy_untar(struct archive *a, struct copy_job *cj, const char *host,
 }
 
 static int
+copy_entry_at(struct archive *a, struct copy_job *cj, const char *host,
+    const char *rel, const char *name, const struct stat *stp, sdc_error_t *err);
+
+static int
 copy_entry(struct archive *a, struct copy_job *cj, const char *host,
     const char *rel, const char *name, sdc_error_t *err)
 {
-	struct archive_entry *e;
 	struct stat st;
+	int rc;
+	char *ihost = NULL;
+
+	if (cj->from_image) {
+		/* rel is resolved in the image; host is its layer's file */
+		if (rootfs_resolve(&cj->from, rel, false, NULL, &ihost, &st) != 0)
+			return 0;	/* hidden meanwhile: nothing */
+		host = ihost != NULL ? ihost : "";	/* "": the image's root */
+	} else if (*rel && dockerignore_excluded(cj->di, rel))
+		return 0;
+	else if (lstat(host, &st) < 0)
+		return sdc_make_error(err, errno, "stat %s", rel);
+	rc = copy_entry_at(a, cj, host, rel, name, &st, err);
+	free(ihost);
+	return rc;
+}
+
+static int
+copy_entry_at(struct archive *a, struct copy_job *cj, const char *host,
+    const char *rel, const char *name, const struct stat *stp, sdc_error_t *err)
+{
+	struct archive_entry *e;
+	struct stat st = *stp;
 	char target[PATH_MAX];
 	int rc;
 
-	if (*rel && dockerignore_excluded(cj->di, rel))
-		return 0;
-	if (lstat(host, &st) < 0)
-		return sdc_make_error(err, errno, "stat %s", rel);
 	if (!S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode) && !S_ISLNK(st.st_mode))
 		return 0;
 	if (cj->add && S_ISREG(st.st_mode)) {
@@ -195,28 +257,24 @@ copy_entry(struct archive *a, struct copy_job *cj, const char *host,
 		return copy_file_data(a, host, err);
 	if (!S_ISDIR(st.st_mode))
 		return 0;
-	DIR *dp = opendir(host);
-	struct dirent *de;
-	if (dp == NULL)
-		return sdc_make_error(err, errno, "opening %s", rel);
-	while ((de = readdir(dp)) != NULL) {
+	char **kids;
+	size_t nkids;
+	if (copy_children(cj, host, rel, &kids, &nkids, err) < 0)
+		return -1;
+	for (size_t i = 0; i < nkids; i++) {
 		char *h, *r, *n;
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		xasprintf(&h, "%s/%s", host, de->d_name);
-		xasprintf(&r, "%s%s%s", rel, *rel ? "/" : "", de->d_name);
-		xasprintf(&n, "%s/%s", name, de->d_name);
-		rc = copy_entry(a, cj, h, r, n, err);
+		xasprintf(&h, "%s/%s", host, kids[i]);
+		xasprintf(&r, "%s%s%s", rel, *rel ? "/" : "", kids[i]);
+		xasprintf(&n, "%s/%s", name, kids[i]);
+		if (rc == 0)
+			rc = copy_entry(a, cj, h, r, n, err);
 		free(h);
 		free(r);
 		free(n);
-		if (rc < 0) {
-			closedir(dp);
-			return -1;
-		}
+		free(kids[i]);
 	}
-	closedir(dp);
-	return 0;
+	free(kids);
+	return rc;
 }
 
 /* The layer, on the job's worker. */
@@ -228,8 +286,28 @@ copy_layer(void *arg, int (*write)(void *, const void *, size_t), void *warg,
 	struct archive *a = tarout_new(write, warg, err);
 	int rc = a == NULL ? -1 : 0;
 
-	for (size_t i = 0; rc == 0 && i < cj->ndirs; i++)
-		rc = tarout_entry(a, cj->dirs[i], AE_IFDIR, 0755, 0, time(NULL), err);
+	for (size_t i = 0; rc == 0 && i < cj->ndirs; i++) {
+		/* a folder the image has keeps its mode, owner and time */
+		struct archive_entry *e = archive_entry_new();
+		struct stat st;
+		char *rel = NULL;
+		archive_entry_set_pathname(e, cj->dirs[i]);
+		if (rootfs_resolve(&cj->parent, cj->dirs[i], false, &rel, NULL,
+		    &st) == 0 && S_ISDIR(st.st_mode) && strcmp(rel, cj->dirs[i]) == 0) {
+			archive_entry_copy_stat(e, &st);
+			archive_entry_set_nlink(e, 1);
+			archive_entry_set_size(e, 0);
+		} else {
+			archive_entry_set_filetype(e, AE_IFDIR);
+			archive_entry_set_perm(e, 0755);
+			archive_entry_set_uid(e, cj->uid >= 0 ? cj->uid : 0);
+			archive_entry_set_gid(e, cj->gid >= 0 ? cj->gid : 0);
+			archive_entry_set_mtime(e, time(NULL), 0);
+		}
+		free(rel);
+		rc = tarout_header(a, e, err);
+		archive_entry_free(e);
+	}
 	for (size_t i = 0; rc == 0 && i < cj->n; i++) {
 		/* a top folder's own entry is the destination's */
 		rc = copy_entry(a, cj, cj->items[i].host, cj->items[i].rel,
@@ -241,28 +319,85 @@ copy_layer(void *arg, int (*write)(void *, const void *, size_t), void *warg,
 	return rc;
 }
 
-/* "uid[:gid]" in numbers; names need the image's /etc/passwd. */
+/* A user's or group's id in the image's /etc/passwd or /etc/group (the
+ * third field of the line whose first is name): 0, or -1 if none. */
 static int
-parse_chown(const char *s, int64_t *uid, int64_t *gid, int line, sdc_error_t *err)
+lookup_id(const struct rootfs *r, const char *file, const char *name, int64_t *id)
+{
+	struct buf text = BUF_INIT;
+	size_t nl = strlen(name);
+	int rc = -1;
+
+	if (rootfs_read(r, file, &text, 1 << 20) != 0) {
+		buf_free(&text);
+		return -1;
+	}
+	buf_putc(&text, '\0');
+	for (char *line = text.data, *next; line != NULL && rc < 0; line = next) {
+		next = strchr(line, '\n');
+		if (next != NULL)
+			*next++ = '\0';
+		if (strncmp(line, name, nl) != 0 || line[nl] != ':')
+			continue;
+		const char *f = strchr(line + nl + 1, ':');
+		char *end;
+		long long v;
+		if (f == NULL)
+			continue;
+		v = strtoll(f + 1, &end, 10);
+		if (end != f + 1 && (*end == ':' || *end == '\0') && v >= 0 &&
+		    v <= 0xfffffffeLL) {
+			*id = v;
+			rc = 0;
+		}
+	}
+	buf_free(&text);
+	return rc;
+}
+
+/* A number, or a name looked up in the image. */
+static int
+chown_part(const struct rootfs *r, const char *s, const char *file,
+    const char *what, int64_t *id, int line, sdc_error_t *err)
 {
 	char *end;
-	long long u = strtoll(s, &end, 10), g;
+	long long v = strtoll(s, &end, 10);
 
-	if (end == s || u < 0 || u > 0xfffffffeLL || (*end != '\0' && *end != ':'))
-		goto bad;
-	g = u;
-	if (*end == ':') {
-		const char *gs = end + 1;
-		g = strtoll(gs, &end, 10);
-		if (end == gs || *end != '\0' || g < 0 || g > 0xfffffffeLL)
-			goto bad;
+	if (*s == '\0')
+		return sdc_make_error_code(err, 400, "Dockerfile line %d: --chown: "
+		    "an empty %s", line, what);
+	if (end != s && *end == '\0') {
+		if (v < 0 || v > 0xfffffffeLL)
+			return sdc_make_error_code(err, 400, "Dockerfile line %d: "
+			    "--chown: %s id %s out of range", line, what, s);
+		*id = v;
+		return 0;
 	}
-	*uid = u;
-	*gid = g;
+	if (lookup_id(r, file, s, id) < 0)
+		return sdc_make_error_code(err, 400, "Dockerfile line %d: can't "
+		    "find %s for %s %s: no such %s in the image's %s", line,
+		    strcmp(what, "user") == 0 ? "uid" : "gid", what, s, what, file);
 	return 0;
-bad:
-	return sdc_make_error_code(err, 400, "Dockerfile line %d: --chown=%s: only "
-	    "numeric user and group ids are supported by this builder", line, s);
+}
+
+/* "user[:group]", numbers or names from the image copied into (a user
+ * alone is also the group, as Docker reads it). */
+static int
+parse_chown(const struct rootfs *r, const char *s, int64_t *uid, int64_t *gid,
+    int line, sdc_error_t *err)
+{
+	const char *colon = strchr(s, ':');
+	char *user = colon ? xstrndup(s, (size_t)(colon - s)) : xstrdup(s);
+	const char *group = colon ? colon + 1 : user;
+	int rc;
+
+	if (colon != NULL && strchr(colon + 1, ':') != NULL)
+		rc = sdc_make_error_code(err, 400, "Dockerfile line %d: invalid "
+		    "chown string format: %s", line, s);
+	else if ((rc = chown_part(r, user, "/etc/passwd", "user", uid, line, err)) == 0)
+		rc = chown_part(r, group, "/etc/group", "group", gid, line, err);
+	free(user);
+	return rc;
 }
 
 static bool
@@ -356,6 +491,179 @@ copy_sources(struct build *b, const char *src, char ***out, size_t *n,
 	return rc;
 }
 
+/* The sources a COPY --from source names in the image (a glob in its
+ * last part), resolved there (links followed inside the image). */
+static int
+copy_sources_image(const struct rootfs *r, const char *src, char ***out,
+    size_t *n, const char *what, sdc_error_t *err)
+{
+	char *clean = dockerignore_clean(src), *res = NULL;
+	const char *rel = clean;
+	int rc = 0;
+
+	while (*rel == '/')
+		rel++;
+	const char *slash = strrchr(rel, '/');
+	const char *pat = slash ? slash + 1 : rel;
+	if (has_glob(pat)) {
+		char *dir = slash ? xstrndup(rel, (size_t)(slash - rel)) : xstrdup("");
+		char **names = NULL;
+		size_t nn = 0;
+		struct stat st;
+		if (!has_glob(dir) && rootfs_resolve(r, dir, true, &res, NULL, &st) == 0 &&
+		    S_ISDIR(st.st_mode))
+			rootfs_list(r, res, &names, &nn);
+		for (size_t i = 0; i < nn; i++) {
+			char *p, *rp = NULL;
+			if (fnmatch(pat, names[i], FNM_PATHNAME) == 0) {
+				xasprintf(&p, "%s%s%s", res, *res ? "/" : "", names[i]);
+				if (rootfs_resolve(r, p, true, &rp, NULL, &st) == 0) {
+					*out = xrealloc(*out, (*n + 1) * sizeof **out);
+					(*out)[(*n)++] = rp;
+				}
+				free(p);
+			}
+			free(names[i]);
+		}
+		free(names);
+		free(dir);
+		if (*n == 0)
+			rc = sdc_make_error_code(err, 400, "%s failed: no source files "
+			    "were specified", what);
+	} else if (rootfs_resolve(r, rel, true, &res, NULL, NULL) != 0) {
+		rc = sdc_make_error_code(err, 400, "%s failed: stat %s: file does "
+		    "not exist", what, src);
+	} else {
+		*out = xrealloc(*out, (*n + 1) * sizeof **out);
+		(*out)[(*n)++] = res;
+		res = NULL;
+	}
+	free(res);
+	free(clean);
+	return rc;
+}
+
+/* A source's type: from the image, or the context. */
+static int
+source_stat(struct copy_job *cj, const char *rootreal, const char *rel,
+    struct stat *st)
+{
+	char *h;
+	int rc;
+
+	if (cj->from_image)
+		return rootfs_resolve(&cj->from, rel, false, NULL, NULL, st) == 0 ? 0 : -1;
+	xasprintf(&h, "%s%s%s", rootreal, *rel ? "/" : "", rel);
+	rc = stat(h, st);
+	free(h);
+	return rc;
+}
+
+/* --from=: an earlier stage (its name or index), else an image of the
+ * account's own. */
+static int
+copy_from(struct build *b, const struct df_instr *in, const char *from,
+    struct copy_job *cj, sdc_error_t *err)
+{
+	const char *image = NULL;
+	char *id = NULL, *end;
+	size_t done = b->nstages > 0 ? b->nstages - 1 : 0;	/* finished */
+	unsigned long idx = strtoul(from, &end, 10);
+	int rc;
+
+	if (*from == '\0')
+		return sdc_make_error_code(err, 400, "Dockerfile line %d: COPY "
+		    "--from needs a stage or an image", in->line);
+	if (end != from && *end == '\0') {
+		if (idx >= done)
+			return sdc_make_error_code(err, 400, "Dockerfile line %d: "
+			    "invalid from flag value %s: refers to current or a later "
+			    "build stage", in->line, from);
+		image = b->stages[idx].image;
+		cj->from_image = true;
+		return rootfs_open(b, image, &cj->from, err);
+	}
+	for (size_t i = 0; i < done; i++)
+		if (b->stages[i].name != NULL && strcasecmp(b->stages[i].name, from) == 0) {
+			cj->from_image = true;
+			return rootfs_open(b, b->stages[i].image, &cj->from, err);
+		}
+	/* an image: the account's own only */
+	if (images_resolve(b->d->images, b->account, from, &id, err) < 0) {
+		if ((*err)->code == 404)
+			sdc_error_wrap(err, "Dockerfile line %d: COPY --from=%s: no "
+			    "build stage and no image of this account by that name "
+			    "(docker pull it first)", in->line, from);
+		return -1;
+	}
+	cj->from_image = true;
+	rc = rootfs_open(b, id, &cj->from, err);
+	free(id);
+	return rc;
+}
+
+/* The step cache's input of a COPY or ADD: the digest of what it copies
+ * (context files by their digests, an image's by the image's id), in
+ * hex; -1 when the step cannot be told from its inputs (ADD of a URL),
+ * or they cannot be read now (the step then says why). */
+int
+step_copy_inputs(struct build *b, const struct df_instr *in, char out[65])
+{
+	sdc_error_t err = NULL;
+	const char *f = dockerfile_flag(in, "from");
+	EVP_MD_CTX *md;
+	unsigned char raw[EVP_MAX_MD_SIZE];
+	unsigned int nraw = 0;
+	char **srcs = NULL;
+	size_t nsrcs = 0;
+	int rc = 0;
+
+	if (f != NULL) {
+		/* an image never changes: its id and the sources' text say it */
+		struct copy_job cj = { 0 };
+		if (copy_from(b, in, f, &cj, &err) < 0) {
+			sdc_error_release(&err);
+			return -1;
+		}
+		struct buf t = BUF_INIT;
+		for (size_t i = 0; i < cj.from.n; i++)
+			buf_printf(&t, "%s\n", cj.from.layers[i]);
+		rootfs_free(&cj.from);
+		EVP_Digest(t.data ? t.data : "", t.len, raw, &nraw, EVP_sha256(), NULL);
+		buf_free(&t);
+		goto hex;
+	}
+	md = EVP_MD_CTX_new();
+	EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+	for (size_t i = 0; rc == 0 && i + 1 < in->nargs; i++) {
+		char *s;
+		if (build_expand(b, in->args[i], &s, &err) < 0) {
+			rc = -1;
+			break;
+		}
+		if (strncmp(s, "http://", 7) == 0 || strncmp(s, "https://", 8) == 0)
+			rc = -1;
+		else
+			rc = copy_sources(b, s, &srcs, &nsrcs, "COPY", &err);
+		free(s);
+	}
+	for (size_t i = 0; i < nsrcs; i++) {
+		if (rc == 0)
+			build_context_digest(b, srcs[i], md);
+		free(srcs[i]);
+	}
+	free(srcs);
+	EVP_DigestFinal_ex(md, raw, &nraw);
+	EVP_MD_CTX_free(md);
+	sdc_error_release(&err);
+	if (rc < 0)
+		return -1;
+hex:
+	for (unsigned int i = 0; i < nraw && i < 32; i++)
+		snprintf(out + 2 * i, 3, "%02x", raw[i]);
+	return 0;
+}
+
 int
 step_copy(struct build *b, const struct df_instr *in, sdc_error_t *err)
 {
@@ -371,19 +679,28 @@ step_copy(struct build *b, const struct df_instr *in, sdc_error_t *err)
 
 	if (dockerfile_check_flags(in, add ? add_flags : copy_flags, err) < 0)
 		return -1;
-	if ((f = dockerfile_flag(in, "from")) != NULL)
-		return sdc_make_error_code(err, 400, "Dockerfile line %d: COPY "
-		    "--from=%s is not supported by this builder yet", in->line, f);
 	cj = xcalloc(1, sizeof *cj);
 	cj->uid = cj->gid = -1;
 	cj->chmod = -1;
 	cj->add = add;
 	cj->di = &b->di;
+	if (rootfs_open(b, b->image, &cj->parent, err) < 0)
+		goto out;
+	if ((f = dockerfile_flag(in, "from")) != NULL) {
+		char *x;
+		if (build_expand(b, f, &x, err) < 0)
+			goto out;
+		rc = copy_from(b, in, x, cj, err);
+		free(x);
+		if (rc < 0)
+			goto out;
+		rc = -1;
+	}
 	if ((f = dockerfile_flag(in, "chown")) != NULL) {
 		char *x;
 		if (build_expand(b, f, &x, err) < 0)
 			goto out;
-		rc = parse_chown(x, &cj->uid, &cj->gid, in->line, err);
+		rc = parse_chown(&cj->parent, x, &cj->uid, &cj->gid, in->line, err);
 		free(x);
 		if (rc < 0)
 			goto out;
@@ -428,7 +745,10 @@ step_copy(struct build *b, const struct df_instr *in, sdc_error_t *err)
 			goto out;
 		}
 		size_t before = nsrcs;
-		rc = copy_sources(b, s, &srcs, &nsrcs, what, err);
+		if (cj->from_image)
+			rc = copy_sources_image(&cj->from, s, &srcs, &nsrcs, what, err);
+		else
+			rc = copy_sources(b, s, &srcs, &nsrcs, what, err);
 		free(s);
 		if (rc < 0)
 			goto out;
@@ -453,11 +773,9 @@ step_copy(struct build *b, const struct df_instr *in, sdc_error_t *err)
 		if (last && !dest_dir) {
 			/* a single file to a name: a folder only if it is one */
 			struct stat st;
-			char *h;
-			xasprintf(&h, "%s/%s", rootreal, srcs[0]);
-			if (stat(h, &st) == 0 && S_ISDIR(st.st_mode))
+			if (source_stat(cj, rootreal, srcs[0], &st) == 0 &&
+			    S_ISDIR(st.st_mode))
 				dest_dir = true;
-			free(h);
 			if (!dest_dir)
 				break;
 		}
@@ -471,8 +789,11 @@ step_copy(struct build *b, const struct df_instr *in, sdc_error_t *err)
 		struct copy_item *it;
 		struct stat st;
 		char *host;
-		xasprintf(&host, "%s%s%s", rootreal, *srcs[i] ? "/" : "", srcs[i]);
-		if (stat(host, &st) < 0) {
+		if (cj->from_image)
+			host = xstrdup("");
+		else
+			xasprintf(&host, "%s%s%s", rootreal, *srcs[i] ? "/" : "", srcs[i]);
+		if (source_stat(cj, rootreal, srcs[i], &st) < 0) {
 			sdc_make_error(err, errno, "%s failed: stat %s", what, srcs[i]);
 			free(host);
 			goto out;
@@ -486,21 +807,22 @@ step_copy(struct build *b, const struct df_instr *in, sdc_error_t *err)
 			it->name = NULL;
 			if (*d0 == '\0') {
 				/* into / : each child on its own */
-				DIR *dp = opendir(host);
-				struct dirent *de;
+				char **kids;
+				size_t nkids;
 				cj->n--;
 				free(it->rel);
-				while (dp != NULL && (de = readdir(dp)) != NULL) {
-					if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-						continue;
+				if (copy_children(cj, host, srcs[i], &kids, &nkids, err) < 0) {
+					free(host);
+					goto out;
+				}
+				for (size_t k = 0; k < nkids; k++) {
 					cj->items = xrealloc(cj->items, (cj->n + 1) * sizeof *cj->items);
 					it = &cj->items[cj->n++];
-					xasprintf(&it->host, "%s/%s", host, de->d_name);
-					xasprintf(&it->rel, "%s%s%s", srcs[i], *srcs[i] ? "/" : "", de->d_name);
-					it->name = xstrdup(de->d_name);
+					xasprintf(&it->host, "%s/%s", host, kids[k]);
+					xasprintf(&it->rel, "%s%s%s", srcs[i], *srcs[i] ? "/" : "", kids[k]);
+					it->name = kids[k];
 				}
-				if (dp != NULL)
-					closedir(dp);
+				free(kids);
 				free(host);
 			} else
 				it->name = xstrdup(d0);
