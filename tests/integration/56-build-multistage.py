@@ -16,6 +16,7 @@ layer."""
 import importlib
 import json
 import os
+import subprocess
 import sys
 import tarfile
 
@@ -206,6 +207,50 @@ class Multistage(common.PushTest):
         self.assertNotEqual(r.returncode, 0, r.stdout)
         self.assertIn("reserved", r.stdout + r.stderr)
         self.assertEqual(self.state(), before)
+
+    def adm(self, *args):
+        env = dict(os.environ, DOCKERAPI_ADMIN=self.d.admin_socket,
+                   SAPI_URL=self.d.sapi_url, COLUMNS="200")
+        r = subprocess.run([os.path.join(common.sdctest.BIN, "sdcadm-docker")] +
+                           list(args), env=env, capture_output=True, text=True,
+                           timeout=60)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        return r.stdout
+
+    def test_4_operator_cache_and_quota(self):
+        ctx = self.context("ops", "FROM %s\nCOPY a /a\nRUN echo x > /x\nENV E=1\n" %
+                           self.bb, {"a": "a" * 4096})
+        self.adm("build-cache", "prune", "bob")     # what test 2 left
+        self.built(ctx, "-t", "ops:1", certs=self.bob)
+        rows = {r["Login"]: r for r in json.loads(self.adm("--json", "build-cache", "usage"))}
+        self.assertIn("alice", rows)
+        bob = rows["bob"]
+        self.assertEqual(bob["Keys"], 3, bob)
+        self.assertEqual(bob["Images"], 2, bob)	# the last one is tagged
+        self.assertGreater(bob["Bytes"], 4096, bob)
+        self.assertIn("bob", self.adm("build-cache", "usage", "bob"))
+        out = json.loads(self.adm("--json", "build-cache", "prune", "bob"))
+        self.assertEqual(out["KeysDeleted"], 3, out)
+        self.assertEqual(out["ImagesDeleted"], 2, out)
+        self.assertEqual(json.loads(self.adm("--json", "build-cache", "usage", "bob"))["Keys"], 0)
+        # the image built still runs; a rebuild runs every step again
+        self.assertEqual(self.ok(self.bob, "run", "--rm", "ops:1", "cat", "/x"), "x\n")
+        self.assertNotIn("Using cache", self.built(ctx, "-t", "ops:1", certs=self.bob))
+
+        # the gzip a push keeps beside a layer counts in the image quota
+        def used():
+            st, q = self.d.admin("GET", "/accounts/bob/quota")
+            self.assertEqual(st, 200, q)
+            return q["image_bytes"]["used"]
+        before = used()
+        self.ok(self.bob, "tag", "ops:1", self.reg.addr + "/ops:1")
+        self.ok(self.bob, "push", self.reg.addr + "/ops:1", timeout=120)
+        layers = os.path.join(self.d.tmp, "dockerapi", "images", "layers")
+        gz = sum(os.path.getsize(os.path.join(layers, l, "push.gz"))
+                 for l in os.listdir(layers)
+                 if os.path.exists(os.path.join(layers, l, "push.gz")))
+        self.assertGreater(gz, 0)
+        self.assertGreater(used(), before)
 
 
 if __name__ == "__main__":
