@@ -9,7 +9,11 @@
  * image's /etc/passwd and /etc/group the same way.  The folders the
  * destination needs are written with the metadata they already have in
  * the image, and only those missing are made (0755, the --chown owner),
- * as Docker does.  A URL is refused by name.
+ * as Docker does.  ADD <url> fetches the file on the job's worker under
+ * the pull rules' address checks (images_addr_rules: loopback, private
+ * and the host's own addresses refused unless the operator allowed them
+ * for registries), capped by the account's image quota; such a step is
+ * never taken from the cache.
  *
  * The step cache's input for COPY and ADD is the digest of the files
  * the step copies (their context-relative names, modes, link targets and
@@ -18,7 +22,9 @@
  */
 #include <dirent.h>
 #include <fcntl.h>
+#include <errno.h>
 #include <fnmatch.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,6 +32,8 @@
 #include <archive_entry.h>
 
 #include "build-int.h"
+#include "fetch.h"
+#include "fsutil.h"
 #include "jsonutil.h"
 #include "tarout.h"
 #include "xalloc.h"
@@ -38,7 +46,18 @@ struct copy_item {
 	char *name;			/* its name in the layer (no leading /) */
 };
 
+/* ADD <url>: fetched on the worker into the build's folder. */
+struct copy_url {
+	char *url;
+	char *name;			/* its name in the layer */
+};
+
 struct copy_job {
+	struct copy_url *urls;
+	size_t nurls;
+	struct images_addr_rules *rules;	/* the pull rules' addresses */
+	char *tmpdir;			/* the build's folder */
+	int64_t max;			/* bytes a download may have */
 	struct rootfs from;		/* --from: the image read; n == 0: the context */
 	bool from_image;
 	struct rootfs parent;		/* the image copied into */
@@ -66,6 +85,13 @@ copy_job_free(struct copy_job *cj)
 	free(cj->dirs);
 	rootfs_free(&cj->from);
 	rootfs_free(&cj->parent);
+	for (size_t i = 0; i < cj->nurls; i++) {
+		free(cj->urls[i].url);
+		free(cj->urls[i].name);
+	}
+	free(cj->urls);
+	images_addr_rules_free(cj->rules);
+	free(cj->tmpdir);
 	free(cj);
 }
 
@@ -277,6 +303,95 @@ copy_entry_at(struct archive *a, struct copy_job *cj, const char *host,
 	return rc;
 }
 
+struct url_sink {
+	int fd;
+	int64_t got, max;
+};
+
+static int
+url_sink(void *arg, const struct fetch_response *r, const void *data,
+    size_t len, sdc_error_t *err)
+{
+	struct url_sink *u = arg;
+
+	if (r->status != 200)
+		return 0;	/* the error page is not kept */
+	if (u->got + (int64_t)len > u->max)
+		return sdc_make_error_code(err, 403, "the download is larger than "
+		    "this account's image quota allows (%" PRId64 " bytes)", u->max);
+	u->got += (int64_t)len;
+	return fd_write_all(u->fd, data, len) < 0 ?
+	    sdc_make_error(err, errno, "writing the download") : 0;
+}
+
+/* ADD <url>: GET it under the pull rules' address checks (loopback,
+ * private and the host's own addresses refused unless the operator
+ * allowed them for registries), then the file, 0600 as in Docker. */
+static int
+copy_url(struct archive *a, struct copy_job *cj, const struct copy_url *cu,
+    sdc_error_t *err)
+{
+	struct fetch_options o = {
+		.follow_redirects = true,
+		.use_proxy_env = true,
+		.connect_timeout_ms = 30000,
+		.idle_timeout_ms = 60000,
+		.user_agent = "sdc-docker/" SDC_VERSION,
+		.addr_check = images_addr_rules_check,
+		.addr_check_arg = cj->rules,
+	};
+	struct url_sink u = { -1, 0, cj->max };
+	struct fetch_request rq = { 0 };
+	struct fetch_response r = { 0 };
+	struct fetch *f;
+	char *tmp;
+	int rc;
+
+	xasprintf(&tmp, "%s/add-XXXXXX", cj->tmpdir);
+	if ((u.fd = mkostemp(tmp, O_CLOEXEC)) < 0) {
+		rc = sdc_make_error(err, errno, "ADD %s", cu->url);
+		free(tmp);
+		return rc;
+	}
+	unlink(tmp);
+	free(tmp);
+	f = fetch_new(&o);
+	rq.url = cu->url;
+	rq.sink = url_sink;
+	rq.sink_arg = &u;
+	rc = fetch_request(f, &rq, &r, err);
+	fetch_free(f);
+	if (rc < 0) {
+		close(u.fd);
+		return sdc_error_wrap(err, "ADD failed");
+	}
+	if (r.status != 200) {
+		rc = sdc_make_error_code(err, 400, "ADD failed: GET %s: the server "
+		    "answered %d", cu->url, r.status);
+		fetch_response_free(&r);
+		close(u.fd);
+		return rc;
+	}
+	fetch_response_free(&r);
+	struct archive_entry *e = archive_entry_new();
+	archive_entry_set_pathname(e, cu->name);
+	archive_entry_set_filetype(e, AE_IFREG);
+	archive_entry_set_perm(e, cj->chmod >= 0 ? (mode_t)cj->chmod : 0600);
+	archive_entry_set_uid(e, cj->uid >= 0 ? cj->uid : 0);
+	archive_entry_set_gid(e, cj->gid >= 0 ? cj->gid : 0);
+	archive_entry_set_size(e, u.got);
+	archive_entry_set_mtime(e, time(NULL), 0);
+	rc = tarout_header(a, e, err);
+	archive_entry_free(e);
+	char chunk[65536];
+	ssize_t n;
+	lseek(u.fd, 0, SEEK_SET);
+	while (rc == 0 && (n = read(u.fd, chunk, sizeof chunk)) > 0)
+		rc = tarout_data(a, chunk, (size_t)n, err);
+	close(u.fd);
+	return rc;
+}
+
 /* The layer, on the job's worker. */
 static int
 copy_layer(void *arg, int (*write)(void *, const void *, size_t), void *warg,
@@ -313,6 +428,8 @@ copy_layer(void *arg, int (*write)(void *, const void *, size_t), void *warg,
 		rc = copy_entry(a, cj, cj->items[i].host, cj->items[i].rel,
 		    cj->items[i].name, err);
 	}
+	for (size_t i = 0; rc == 0 && i < cj->nurls; i++)
+		rc = copy_url(a, cj, &cj->urls[i], err);
 	if (tarout_close(a, rc < 0 ? NULL : err) < 0)
 		rc = -1;
 	copy_job_free(cj);
@@ -738,11 +855,21 @@ step_copy(struct build *b, const struct df_instr *in, sdc_error_t *err)
 		if (build_expand(b, in->args[i], &s, err) < 0)
 			goto out;
 		if (add && (strncmp(s, "http://", 7) == 0 || strncmp(s, "https://", 8) == 0)) {
-			sdc_make_error_code(err, 400, "Dockerfile line %d: ADD of a URL "
-			    "(%s) is not supported by this builder: download the file "
-			    "into the build context and ADD it from there", in->line, s);
-			free(s);
-			goto out;
+			/* its name: the URL path's last part */
+			size_t pl = strcspn(s, "?#");
+			const char *p = s + pl, *start = strchr(s, '/') + 2;
+			while (p > start && p[-1] != '/')
+				p--;
+			if (p == start || p == s + pl) {
+				sdc_make_error_code(err, 400, "Dockerfile line %d: ADD %s: "
+				    "cannot determine a file name from the URL", in->line, s);
+				free(s);
+				goto out;
+			}
+			cj->urls = xrealloc(cj->urls, (cj->nurls + 1) * sizeof *cj->urls);
+			cj->urls[cj->nurls].url = s;
+			cj->urls[cj->nurls++].name = xstrndup(p, (size_t)(s + pl - p));
+			continue;
 		}
 		size_t before = nsrcs;
 		if (cj->from_image)
@@ -756,7 +883,7 @@ step_copy(struct build *b, const struct df_instr *in, sdc_error_t *err)
 		if (nsrcs - before > 1)
 			dest_dir = true;
 	}
-	if (nsrcs > 1 && !dest_dir) {
+	if (nsrcs + cj->nurls > 1 && !dest_dir) {
 		sdc_make_error_code(err, 400, "When using %s with more than one source "
 		    "file, the destination must be a directory and end with a /", what);
 		goto out;
@@ -773,7 +900,7 @@ step_copy(struct build *b, const struct df_instr *in, sdc_error_t *err)
 		if (last && !dest_dir) {
 			/* a single file to a name: a folder only if it is one */
 			struct stat st;
-			if (source_stat(cj, rootreal, srcs[0], &st) == 0 &&
+			if (nsrcs > 0 && source_stat(cj, rootreal, srcs[0], &st) == 0 &&
 			    S_ISDIR(st.st_mode))
 				dest_dir = true;
 			if (!dest_dir)
@@ -835,6 +962,21 @@ step_copy(struct build *b, const struct df_instr *in, sdc_error_t *err)
 				it->name = xstrdup(base);
 		} else
 			it->name = xstrdup(d0);
+	}
+	for (size_t i = 0; i < cj->nurls; i++) {
+		char *base = cj->urls[i].name;
+		if (!dest_dir)
+			cj->urls[i].name = xstrdup(d0);
+		else if (*d0)
+			xasprintf(&cj->urls[i].name, "%s/%s", d0, base);
+		else
+			cj->urls[i].name = xstrdup(base);
+		free(base);
+	}
+	if (cj->nurls > 0) {
+		cj->rules = images_addr_rules_new(b->d->images);
+		cj->tmpdir = xstrdup(b->dir);
+		cj->max = b->cap;
 	}
 	/* the folder entries named by an item come from the items */
 	if (build_commit(b, in->original, copy_layer, cj, err) < 0)

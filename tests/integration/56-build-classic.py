@@ -157,7 +157,7 @@ class Build(common.ContainersTest):
             ("FROM busybox\nCOPY missing /x\n", "file not found in build context"),
             ("FROM busybox\nCOPY secret.key /x\n", "excluded by .dockerignore"),
             ("FROM busybox\nLABEL a=b\nCOPY --from=other /a /b\n", "COPY --from"),
-            ("FROM busybox\nADD http://example.com/x /x\n", "ADD of a URL"),
+            ("FROM busybox\nADD http://example.com/x /x\n", "ADD failed"),
         ]
         for i, (df, msg) in enumerate(cases):
             ctx = os.path.join(self.work, "bad%d" % i)

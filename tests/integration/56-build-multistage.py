@@ -12,12 +12,13 @@ docker-registry, and bob pulls and runs it.  The labels parameter and
 Errors (a stage or image that is not there, bob's image named in
 COPY --from, a --chown name the image lacks, or one read through an
 /etc/passwd linking out of the image) leave no image, container or
-layer."""
+layer.  ADD <url> and the operators' cache: 56-build-operators."""
 import importlib
 import json
+import http.server
 import os
-import subprocess
 import sys
+import threading
 import tarfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -74,7 +75,9 @@ def write(root, files):
             f.write(text)
 
 
-class Multistage(common.PushTest):
+class Helpers(common.PushTest):
+    """What the 56-build-multistage and 56-build-operators tests share."""
+
     def build(self, ctx, *args, certs=None):
         old = os.environ.get("DOCKER_BUILDKIT")
         os.environ["DOCKER_BUILDKIT"] = "0"
@@ -105,6 +108,7 @@ class Multistage(common.PushTest):
         write(ctx, dict({"Dockerfile": dockerfile}, **(files or {})))
         return ctx
 
+class Multistage(Helpers):
     def test_1_multistage_cache_push_pull(self):
         bb = self.bb
         self.built(self.context("onbase", ONBASE.format(bb=bb)), "-t", "onbase")
@@ -201,56 +205,39 @@ class Multistage(common.PushTest):
             self.assertNotEqual(r.returncode, 0, df + r.stdout)
             self.assertIn(msg, r.stdout + r.stderr, df)
             self.assertEqual(self.state(), before, df)
+        # ADD <url> under the pull rules: the host's loopback service and
+        # the metadata address are refused before any connection
+        got = []
+
+        class H(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                got.append(self.path)
+                self.send_response(200)
+                self.end_headers()
+                self.wfile.write(b"host-secret\n")
+
+            def log_message(self, *a):
+                pass
+        srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+        threading.Thread(target=srv.serve_forever, daemon=True).start()
+        try:
+            for url in ("http://127.0.0.1:%d/secret" % srv.server_address[1],
+                        "http://169.254.169.254/latest/meta-data"):
+                ctx = self.context("addurl", "FROM %s\nADD %s /got\n" % (self.bb, url))
+                r = self.build(ctx, "-t", "addurl")
+                self.assertNotEqual(r.returncode, 0, r.stdout)
+                self.assertIn("the address is not allowed", r.stdout + r.stderr)
+                self.assertEqual(self.state(), before)
+            self.assertEqual(got, [])
+        finally:
+            srv.shutdown()
+            srv.server_close()
         # a reserved label as the labels parameter
         ctx = self.context("errlabel", "FROM %s\n" % self.bb)
         r = self.build(ctx, "--label", "com.joyent.package=x")
         self.assertNotEqual(r.returncode, 0, r.stdout)
         self.assertIn("reserved", r.stdout + r.stderr)
         self.assertEqual(self.state(), before)
-
-    def adm(self, *args):
-        env = dict(os.environ, DOCKERAPI_ADMIN=self.d.admin_socket,
-                   SAPI_URL=self.d.sapi_url, COLUMNS="200")
-        r = subprocess.run([os.path.join(common.sdctest.BIN, "sdcadm-docker")] +
-                           list(args), env=env, capture_output=True, text=True,
-                           timeout=60)
-        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
-        return r.stdout
-
-    def test_4_operator_cache_and_quota(self):
-        ctx = self.context("ops", "FROM %s\nCOPY a /a\nRUN echo x > /x\nENV E=1\n" %
-                           self.bb, {"a": "a" * 4096})
-        self.adm("build-cache", "prune", "bob")     # what test 2 left
-        self.built(ctx, "-t", "ops:1", certs=self.bob)
-        rows = {r["Login"]: r for r in json.loads(self.adm("--json", "build-cache", "usage"))}
-        self.assertIn("alice", rows)
-        bob = rows["bob"]
-        self.assertEqual(bob["Keys"], 3, bob)
-        self.assertEqual(bob["Images"], 2, bob)	# the last one is tagged
-        self.assertGreater(bob["Bytes"], 4096, bob)
-        self.assertIn("bob", self.adm("build-cache", "usage", "bob"))
-        out = json.loads(self.adm("--json", "build-cache", "prune", "bob"))
-        self.assertEqual(out["KeysDeleted"], 3, out)
-        self.assertEqual(out["ImagesDeleted"], 2, out)
-        self.assertEqual(json.loads(self.adm("--json", "build-cache", "usage", "bob"))["Keys"], 0)
-        # the image built still runs; a rebuild runs every step again
-        self.assertEqual(self.ok(self.bob, "run", "--rm", "ops:1", "cat", "/x"), "x\n")
-        self.assertNotIn("Using cache", self.built(ctx, "-t", "ops:1", certs=self.bob))
-
-        # the gzip a push keeps beside a layer counts in the image quota
-        def used():
-            st, q = self.d.admin("GET", "/accounts/bob/quota")
-            self.assertEqual(st, 200, q)
-            return q["image_bytes"]["used"]
-        before = used()
-        self.ok(self.bob, "tag", "ops:1", self.reg.addr + "/ops:1")
-        self.ok(self.bob, "push", self.reg.addr + "/ops:1", timeout=120)
-        layers = os.path.join(self.d.tmp, "dockerapi", "images", "layers")
-        gz = sum(os.path.getsize(os.path.join(layers, l, "push.gz"))
-                 for l in os.listdir(layers)
-                 if os.path.exists(os.path.join(layers, l, "push.gz")))
-        self.assertGreater(gz, 0)
-        self.assertGreater(used(), before)
 
 
 if __name__ == "__main__":
