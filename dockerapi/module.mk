@@ -26,3 +26,6 @@ $(BUILD)/bin/dockerapi: $(BUILD)/gen/bootstrap.o
 # The options table's test renders the pages from dockerapi's own objects.
 $(BUILD)/tests/test_container_options: $(filter-out $(BUILD)/dockerapi/main.o,\
 	$(DOCKERAPI_SRCS:%.c=$(BUILD)/%.o)) $(BUILD)/gen/bootstrap.o
+
+# build-rootfs.c's test drives it on layer folders of its own.
+$(BUILD)/tests/test_build_rootfs: $(BUILD)/dockerapi/build-rootfs.o
