@@ -5,8 +5,8 @@
  * The context tar arrives as the body and is written to a file under the
  * data dir while it comes, capped by the account's image quota (a tenant
  * cannot fill the disk with a context); once it is whole it is unpacked
- * with libarchive's secure flags (no "..", no write
- * through a symlink) into a private folder.  The Dockerfile is parsed
+ * on a worker (build-context.c) with libarchive's secure flags (no "..",
+ * no write through a symlink) into a private folder.  The Dockerfile is parsed
  * (build/dockerfile.c) before the answer starts, so a malformed one is a
  * plain 400 naming its line.
  *
@@ -29,14 +29,14 @@
  * step's image like POST /commit does, and the container is removed, also
  * when the build fails or its client leaves.
  *
- * What the classic builder does that this one does not yet do (COPY
- * --from, ADD of a URL) is refused by name.
- *
- * The builder's parts: this file (the request, its options, the context
- * and the loop over the instructions), build-copy.c (COPY, ADD),
- * build-config.c (FROM, ARG and the instructions that only change the
- * config), build-run.c (RUN), build-cache.c (the step cache); all share
- * struct build through build-int.h.
+ * The builder's parts: this file (the request, its options and the
+ * loop over the instructions, ONBUILD triggers and the labels parameter
+ * included), build-context.c (the context, unpacked on a worker),
+ * build-copy.c (COPY, ADD), build-config.c (FROM, ARG and the
+ * instructions that only change the config), build-run.c (RUN),
+ * build-pull.c (pull=1), build-rootfs.c (an image's files, from its
+ * layers), build-cache.c (the step cache); all share struct build
+ * through build-int.h.
  */
 #include <fcntl.h>
 #include <stdlib.h>

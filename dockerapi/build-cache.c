@@ -1,7 +1,7 @@
 /*
  * build-cache.c: the step cache, per account.  A step's key is a digest
  * of the account, the parent image, the instruction, the config, the
- * ARGs, the network and (COPY, ADD) the context's content; a key names
+ * ARGs, the network and (COPY, ADD) the files copied; a key names
  * the image the step made (<data>/build-cache/<account>/<key>), used
  * again only if the account still has that image.  The operators see
  * an account's cache (its keys and the untagged images they name) and
@@ -24,9 +24,10 @@
 /* ---- the step cache ----
  *
  * A step's key is the digest of the account, the parent image, the
- * instruction's text, the config and ARGs it runs with, and for COPY and
- * ADD the digest of the context's names, modes and bytes as unpacked, not
- * its times (conservative: any change of the context misses).  <data>/build-cache/<account>/<key>
+ * instruction's text, the config and ARGs it runs with, the network, and
+ * for COPY and ADD the digest of the files it copies (step_copy_inputs:
+ * their names and the digests taken as the context was unpacked; for
+ * COPY --from the source image's layers).  <data>/build-cache/<account>/<key>
  * holds the image the step made; a hit is taken only if the account still
  * has that image.  A build that fails removes what it made, so a key of
  * it then points to no image and misses. */
