@@ -261,6 +261,12 @@ build_on_job(evutil_socket_t fd, short what, void *arg)
 		return;
 	event_free(b->ev);
 	b->ev = NULL;
+	if (b->pull_in != NULL) {	/* FROM's pull (pull=1) */
+		images_job_free(b->job);
+		b->job = NULL;
+		build_pull_done(b, r, &err);
+		return;
+	}
 	if (b->run_id[0] != '\0' && r > 0 && b->keep_run) {
 		build_run_keep(b);
 	} else if (b->run_id[0] != '\0') {
@@ -311,7 +317,10 @@ build_commit(struct build *b, const char *created_by, images_layer_fn *layer,
 void
 build_pull_done(struct build *b, int r, sdc_error_t *err)
 {
-	if (r < 0 || step_from_image(b, b->pull_in, b->pull_name, err) < 0) {
+	const struct df_instr *in = b->pull_in;
+
+	b->pull_in = NULL;
+	if (r < 0 || step_from_image(b, in, b->pull_name, err) < 0) {
 		build_finish(b, err);
 		return;
 	}

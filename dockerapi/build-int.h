@@ -135,7 +135,7 @@ int step_from(struct build *b, const struct df_instr *in, sdc_error_t *err);
 int step_from_image(struct build *b, const struct df_instr *in, const char *name,
     sdc_error_t *err);
 
-/* build-pull.c */
+/* build-pull.c (its job ends in build_on_job) */
 int build_pull(struct build *b, const struct df_instr *in, const char *name,
     sdc_error_t *err);
 void build_pull_done(struct build *b, int r, sdc_error_t *err);

@@ -100,24 +100,6 @@ pull_event(void *arg, const struct images_event *ev)
 	json_decref(j);
 }
 
-static void
-build_on_pull(evutil_socket_t fd, short what, void *arg)
-{
-	struct build *b = arg;
-	sdc_error_t err = NULL;
-	int r = images_job_dispatch(b->job, &err);
-
-	(void)fd;
-	(void)what;
-	if (r == 0)
-		return;
-	event_free(b->ev);
-	b->ev = NULL;
-	images_job_free(b->job);
-	b->job = NULL;
-	build_pull_done(b, r, &err);
-}
-
 int
 build_pull(struct build *b, const struct df_instr *in, const char *name,
     sdc_error_t *err)
@@ -137,7 +119,7 @@ build_pull(struct build *b, const struct df_instr *in, const char *name,
 	free(b->pull_name);
 	b->pull_name = xstrdup(name);
 	b->ev = event_new(b->d->base, images_job_fd(b->job), EV_READ | EV_PERSIST,
-	    build_on_pull, b);
+	    build_on_job, b);
 	event_add(b->ev, NULL);
 	return 0;
 }
