@@ -61,8 +61,6 @@ const char *const build_proxy_args[] = {
 void
 build_free(struct build *b)
 {
-	sdc_error_t err = NULL;
-
 	build_context_stop(b);
 	if (b->ev != NULL)
 		event_free(b->ev);
@@ -84,11 +82,8 @@ build_free(struct build *b)
 	free(b->stages);
 	if (b->tarfd >= 0)
 		close(b->tarfd);
-	if (b->dir != NULL && fs_rmtree(b->dir, &err) < 0) {
-		log_emit(LOG_WARN, NULL, NULL, "build: %s", sdc_error_msg(err));
-		sdc_error_release(&err);
-	}
-	free(b->dir);
+	if (b->dir != NULL)
+		build_context_remove(b->dir);	/* the thread frees it */
 	free(b->ctx);
 	for (size_t i = 0; i < b->ntags; i++)
 		free(b->tags[i]);

@@ -85,9 +85,9 @@ build_cache_hit(struct build *b, const struct df_instr *in)
 
 	free(b->cache_key);
 	b->cache_key = NULL;
-	if (b->nocache)
-		return false;
-	if ((b->cache_key = build_cache_key(b, in)) == NULL)
+	/* nocache: the step is made and still stored under its key, so the
+	 * next build may use it, as Docker's --no-cache builds serve later */
+	if ((b->cache_key = build_cache_key(b, in)) == NULL || b->nocache)
 		return false;
 	path = build_cache_path(b, b->cache_key);
 	if (file_read(path, &id, 128, &err) < 0 || id.len == 0 ||

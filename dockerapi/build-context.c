@@ -15,6 +15,8 @@
  * entries with ".." are refused, devices, fifos and hard links dropped.
  * Each file's digest (name, mode, link target, bytes: not its times) is
  * kept for the step cache's COPY and ADD keys (build_context_digest).
+ * Once the build is over its folder is removed on a detached thread
+ * (build_context_remove).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -28,6 +30,7 @@
 #include <archive_entry.h>
 
 #include "build-int.h"
+#include "fsutil.h"
 #include "log.h"
 #include "xalloc.h"
 
@@ -269,4 +272,33 @@ build_context_digest(struct build *b, const char *rel, EVP_MD_CTX *md)
 		EVP_DigestUpdate(md, f->rel, strlen(f->rel) + 1);
 		EVP_DigestUpdate(md, f->md, sizeof f->md);
 	}
+}
+
+static void *
+remove_main(void *arg)
+{
+	char *dir = arg;
+	sdc_error_t err = NULL;
+
+	if (fs_rmtree(dir, &err) < 0) {
+		log_emit(LOG_WARN, NULL, NULL, "build: %s", sdc_error_msg(err));
+		sdc_error_release(&err);
+	}
+	free(dir);
+	return NULL;
+}
+
+/* The build's folder goes on a thread of its own, so the answer's end
+ * and the next request wait for no unlink; dir is the thread's. */
+void
+build_context_remove(char *dir)
+{
+	pthread_attr_t attr;
+	pthread_t t;
+
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	if (pthread_create(&t, &attr, remove_main, dir) != 0)
+		remove_main(dir);
+	pthread_attr_destroy(&attr);
 }

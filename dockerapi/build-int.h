@@ -123,6 +123,7 @@ int step_copy_inputs(struct build *b, const struct df_instr *in, char out[65]);
 int build_context_start(struct build *b, sdc_error_t *err);
 void build_context_stop(struct build *b);
 void build_context_free(struct build *b);
+void build_context_remove(char *dir);
 void build_context_digest(struct build *b, const char *rel, EVP_MD_CTX *md);
 /* build-api.c: the context is unpacked (rc 0) or failed (rc -1, *err) */
 void build_context_done(struct build *b, int rc, sdc_error_t *err);
