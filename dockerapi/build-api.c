@@ -423,7 +423,10 @@ build_next(struct build *b)
 		bool trigger = b->tpc < b->trig.ninstrs;
 		const struct df_instr *in = trigger ? &b->trig.instrs[b->tpc++] :
 		    &b->df.instrs[b->pc++];
+		bool resumed = in == b->resume;
 		int rc = 0;
+
+		b->resume = NULL;
 
 		if (b->image == NULL && b->config == NULL && in->cmd != DF_FROM &&
 		    in->cmd != DF_ARG) {
@@ -432,10 +435,25 @@ build_next(struct build *b)
 			build_finish(b, &err);
 			return;
 		}
-		if (!trigger) {
+		if (!trigger && !resumed) {
 			b->step++;
 			build_say(b, "Step %zu/%zu : %s\n", b->step, b->nsteps,
 			    in->original);
+		}
+		if ((in->cmd == DF_COPY || in->cmd == DF_ADD) && !b->unpacked) {
+			/* from the cache if the list names its files; else
+			 * it waits for them (build_context_written) */
+			char inputs[65];
+			if (!b->nocache && step_copy_inputs(b, in, inputs) != -2 &&
+			    build_cache_hit(b, in))
+				continue;
+			if (trigger)
+				b->tpc--;
+			else
+				b->pc--;
+			b->resume = in;
+			b->waiting = true;
+			return;
 		}
 		if (in->cmd != DF_FROM && in->cmd != DF_ARG && build_cache_hit(b, in))
 			continue;
@@ -494,45 +512,19 @@ build_on_close(struct http_request *req, void *arg)
 	build_finish(b, &err);
 }
 
-/* The context is unpacked: parse the Dockerfile. */
+/* The context is listed: parse the Dockerfile it holds. */
 static int
-build_begin(struct build *b, sdc_error_t *err)
+build_begin(struct build *b, const struct build_context_list *l,
+    sdc_error_t *err)
 {
-	struct buf text = BUF_INIT;
-	char *path, *clean;
-
-	close(b->tarfd);
-	b->tarfd = -1;
-	xasprintf(&path, "%s/.dockerignore", b->ctx);
-	if (file_read(path, &text, 1 << 20, NULL) == 0 &&
-	    dockerignore_parse(text.data, text.len, &b->di, err) < 0) {
-		free(path);
-		buf_free(&text);
+	if (l->ignore != NULL && dockerignore_parse(l->ignore->data ?
+	    l->ignore->data : "", l->ignore->len, &b->di, err) < 0)
 		return -1;
-	}
-	free(path);
-	buf_reset(&text);
-	clean = dockerignore_clean(b->dockerfile);
-	if (clean[0] == '/' || strncmp(clean, "../", 3) == 0 || strcmp(clean, "..") == 0) {
-		free(clean);
-		buf_free(&text);
-		return sdc_make_error_code(err, 400, "the Dockerfile (%s) must be "
-		    "within the build context", b->dockerfile);
-	}
-	xasprintf(&path, "%s/%s", b->ctx, clean);
-	free(clean);
-	struct stat st;
-	if (lstat(path, &st) < 0 || !S_ISREG(st.st_mode) ||
-	    file_read(path, &text, 4 << 20, NULL) < 0) {
-		free(path);
-		buf_free(&text);
+	if (l->dockerfile == NULL)
 		return sdc_make_error_code(err, 400, "Cannot locate specified "
 		    "Dockerfile: %s", b->dockerfile);
-	}
-	free(path);
-	int rc = dockerfile_parse(text.data, text.len, &b->df, err);
-	buf_free(&text);
-	if (rc < 0)
+	if (dockerfile_parse(l->dockerfile->data ? l->dockerfile->data : "",
+	    l->dockerfile->len, &b->df, err) < 0)
 		return -1;
 	if (b->df.syntax != NULL)
 		log_emit(LOG_INFO, NULL, NULL, "build: # syntax=%s ignored by the "
@@ -590,19 +582,42 @@ build_sink(struct http_request *req, const char *data, size_t len, void *arg)
 		build_finish(b, &err);
 		return 0;
 	}
-	if (build_context_start(b, &err) < 0)
+	char *clean = dockerignore_clean(b->dockerfile);
+	if (clean[0] == '/' || strncmp(clean, "../", 3) == 0 || strcmp(clean, "..") == 0) {
+		free(clean);
+		sdc_make_error_code(&err, 400, "the Dockerfile (%s) must be "
+		    "within the build context", b->dockerfile);
 		build_finish(b, &err);
+		return 0;
+	}
+	if (build_context_start(b, clean, &err) < 0)
+		build_finish(b, &err);
+	free(clean);
 	return 0;
 }
 
 void
-build_context_done(struct build *b, int rc, sdc_error_t *err)
+build_context_done(struct build *b, int rc, const struct build_context_list *l,
+    sdc_error_t *err)
 {
-	if (rc < 0 || build_begin(b, err) < 0) {
+	if (rc < 0 || build_begin(b, l, err) < 0) {
 		build_finish(b, err);
 		return;
 	}
 	build_next(b);
+}
+
+void
+build_context_written(struct build *b, int rc, sdc_error_t *err)
+{
+	if (rc < 0) {
+		build_finish(b, err);
+		return;
+	}
+	if (b->waiting) {
+		b->waiting = false;
+		build_next(b);
+	}
 }
 
 /* The query's parameters: applied, refused, or harmless at their default. */

@@ -517,6 +517,13 @@ parse_chown(const struct rootfs *r, const char *s, int64_t *uid, int64_t *gid,
 	return rc;
 }
 
+/* Glob matches in name order, as Go's filepath.Glob gives them. */
+static int
+cmp_strp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 static bool
 has_glob(const char *s)
 {
@@ -555,6 +562,7 @@ copy_sources(struct build *b, const char *src, char ***out, size_t *n,
 		char *hd;
 		DIR *dp;
 		struct dirent *de;
+		size_t before = *n;
 		xasprintf(&hd, "%s/%s", b->ctx, dir);
 		if (!has_glob(dir) && (dp = opendir(hd)) != NULL) {
 			while ((de = readdir(dp)) != NULL) {
@@ -576,6 +584,8 @@ copy_sources(struct build *b, const char *src, char ***out, size_t *n,
 				(*out)[(*n)++] = r;
 			}
 			closedir(dp);
+			if (*n - before > 1)
+				qsort(*out + before, *n - before, sizeof **out, cmp_strp);
 		}
 		free(hd);
 		free(dir);
@@ -719,10 +729,141 @@ copy_from(struct build *b, const struct df_instr *in, const char *from,
 	return rc;
 }
 
+/* Whether rel, or a folder above it, is a link of the context's list. */
+static bool
+list_link_on_path(const struct build *b, const char *rel)
+{
+	char *p = xstrdup(rel);
+	bool link = false;
+
+	for (char *s = p; !link; s++) {
+		if (*s == '/' || *s == '\0') {
+			char c = *s;
+			const struct build_file *f;
+			*s = '\0';
+			f = build_context_find(b, p);
+			link = f != NULL && f->type == 'l';
+			*s = c;
+			if (c == '\0')
+				break;
+		}
+	}
+	free(p);
+	return link;
+}
+
+/* Whether the list has rel, as an entry or a folder above entries. */
+static bool
+list_has(const struct build *b, const char *rel)
+{
+	size_t rl = strlen(rel), lo = 0, hi = b->nfiles;
+
+	if (build_context_find(b, rel) != NULL)
+		return true;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (strcmp(b->files[mid].rel, rel) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (size_t i = lo; i < b->nfiles && strncmp(b->files[i].rel, rel, rl) == 0; i++)
+		if (b->files[i].rel[rl] == '/')
+			return true;
+	return false;
+}
+
+/* copy_sources from the context's list alone, before its files are
+ * written: the same sources, in the same order, where no link and no
+ * error is in play; -1 otherwise (copy_sources then decides). */
+static int
+copy_sources_list(struct build *b, const char *src, char ***out, size_t *n)
+{
+	char *clean = dockerignore_clean(src);
+	const char *rel = clean;
+	char **got = NULL;
+	size_t ngot = 0;
+	int rc = 0;
+
+	while (*rel == '/')
+		rel++;
+	if (*rel == '\0' || strcmp(rel, ".") == 0) {
+		got = xcalloc(1, sizeof *got);
+		got[ngot++] = xstrdup("");
+		goto done;
+	}
+	if (strcmp(rel, "..") == 0 || strncmp(rel, "../", 3) == 0 ||
+	    list_link_on_path(b, rel)) {
+		rc = -1;
+		goto done;
+	}
+	if (has_glob(rel)) {
+		const char *slash = strrchr(rel, '/');
+		char *dir = slash ? xstrndup(rel, (size_t)(slash - rel)) : xstrdup("");
+		const char *pat = slash ? slash + 1 : rel;
+		size_t dl = strlen(dir);
+		if (has_glob(dir)) {
+			free(dir);
+			rc = -1;
+			goto done;
+		}
+		/* the folder's children: the next part of every name under it */
+		for (size_t i = 0; i < b->nfiles; i++) {
+			const char *r = b->files[i].rel, *child, *end;
+			if (dl > 0 && (strncmp(r, dir, dl) != 0 || r[dl] != '/'))
+				continue;
+			child = dl > 0 ? r + dl + 1 : r;
+			end = strchr(child, '/');
+			char *name = end ? xstrndup(child, (size_t)(end - child)) : xstrdup(child);
+			char *full;
+			if (dl > 0)
+				xasprintf(&full, "%s/%s", dir, name);
+			else
+				full = xstrdup(name);
+			bool dup = false;
+			for (size_t k = ngot; k-- > 0 && !dup;)
+				dup = strcmp(got[k], full) == 0;
+			if (!dup && fnmatch(pat, name, FNM_PATHNAME) == 0 &&
+			    !dockerignore_excluded(&b->di, full)) {
+				got = xrealloc(got, (ngot + 1) * sizeof *got);
+				got[ngot++] = full;
+				full = NULL;
+			}
+			free(full);
+			free(name);
+		}
+		free(dir);
+		if (ngot == 0)
+			rc = -1;
+		else if (ngot > 1)
+			qsort(got, ngot, sizeof *got, cmp_strp);
+		goto done;
+	}
+	if (dockerignore_excluded(&b->di, rel) || !list_has(b, rel)) {
+		rc = -1;
+		goto done;
+	}
+	got = xcalloc(1, sizeof *got);
+	got[ngot++] = xstrdup(rel);
+done:
+	for (size_t i = 0; i < ngot; i++) {
+		if (rc == 0) {
+			*out = xrealloc(*out, (*n + 1) * sizeof **out);
+			(*out)[(*n)++] = got[i];
+		} else
+			free(got[i]);
+	}
+	free(got);
+	free(clean);
+	return rc;
+}
+
 /* The step cache's input of a COPY or ADD: the digest of what it copies
  * (context files by their digests, an image's by the image's id), in
  * hex; -1 when the step cannot be told from its inputs (ADD of a URL),
- * or they cannot be read now (the step then says why). */
+ * or they cannot be read now (the step then says why); -2 while the
+ * context's files are not written yet and the list alone cannot name
+ * the sources. */
 int
 step_copy_inputs(struct build *b, const struct df_instr *in, char out[65])
 {
@@ -760,6 +901,10 @@ step_copy_inputs(struct build *b, const struct df_instr *in, char out[65])
 		}
 		if (strncmp(s, "http://", 7) == 0 || strncmp(s, "https://", 8) == 0)
 			rc = -1;
+		else if (copy_sources_list(b, s, &srcs, &nsrcs) == 0)
+			rc = 0;		/* the list names them: the same sources */
+		else if (!b->unpacked)
+			rc = -2;	/* links or errors: the files decide */
 		else
 			rc = copy_sources(b, s, &srcs, &nsrcs, "COPY", &err);
 		free(s);
@@ -774,7 +919,7 @@ step_copy_inputs(struct build *b, const struct df_instr *in, char out[65])
 	EVP_MD_CTX_free(md);
 	sdc_error_release(&err);
 	if (rc < 0)
-		return -1;
+		return rc;
 hex:
 	for (unsigned int i = 0; i < nraw && i < 32; i++)
 		snprintf(out + 2 * i, 3, "%02x", raw[i]);

@@ -32,6 +32,13 @@ struct rootfs {
 struct build_file {
 	char *rel;
 	unsigned char md[32];
+	char type;			/* 'f', 'd', 'l' (a symlink) */
+};
+
+/* What the context's first pass kept (NULL: not a file of it). */
+struct build_context_list {
+	struct buf *dockerfile;
+	struct buf *ignore;
 };
 
 /* A finished stage of the Dockerfile, for COPY --from. */
@@ -50,6 +57,9 @@ struct build {
 	int64_t got, cap;
 	bool over;
 	struct build_unpacker *unpacker;	/* while the context unpacks */
+	bool unpacked;			/* its files are written */
+	bool waiting;			/* a COPY or ADD waits for them */
+	const struct df_instr *resume;	/* that step, its line printed */
 	/* options */
 	char **tags;
 	size_t ntags;
@@ -120,13 +130,17 @@ int step_copy(struct build *b, const struct df_instr *in, sdc_error_t *err);
 int step_copy_inputs(struct build *b, const struct df_instr *in, char out[65]);
 
 /* build-context.c: the context, unpacked on a worker */
-int build_context_start(struct build *b, sdc_error_t *err);
+int build_context_start(struct build *b, const char *dockerfile, sdc_error_t *err);
+const struct build_file *build_context_find(const struct build *b, const char *rel);
 void build_context_stop(struct build *b);
 void build_context_free(struct build *b);
 void build_context_remove(char *dir);
 void build_context_digest(struct build *b, const char *rel, EVP_MD_CTX *md);
-/* build-api.c: the context is unpacked (rc 0) or failed (rc -1, *err) */
-void build_context_done(struct build *b, int rc, sdc_error_t *err);
+/* build-api.c: the context is listed (rc 0) or failed (rc -1, *err) */
+void build_context_done(struct build *b, int rc,
+    const struct build_context_list *l, sdc_error_t *err);
+/* build-api.c: its files are written (rc 0) or failed */
+void build_context_written(struct build *b, int rc, sdc_error_t *err);
 
 /* build-config.c */
 json_t * build_command_json(struct build *b, const struct df_instr *in, size_t from);
