@@ -55,6 +55,8 @@ COPY --from=1 /tmp/listing /srv/
 COPY --from=0 /app/src/one /srv/one
 COPY --from={bb} /etc/passwd /srv/passwd.image
 COPY keep.txt /tmp/sub/keep.txt
+COPY *.conf /etc/conf/
+COPY link.txt /srv/link.txt
 LABEL org.example.v="1"
 EXPOSE 8080
 VOLUME /data
@@ -114,7 +116,9 @@ class Multistage(Helpers):
         self.built(self.context("onbase", ONBASE.format(bb=bb)), "-t", "onbase")
         ctx = self.context("main", DOCKERFILE.format(bb=bb), {
             "src/one": "1\n", "src/two": "2\n", "trig.txt": "trig2\n",
-            "keep.txt": "keep\n", "unused.txt": "a\n"})
+            "keep.txt": "keep\n", "unused.txt": "a\n", "b.conf": "b\n",
+            "a.conf": "a\n", "c.conf": "c\n"})
+        os.symlink("keep.txt", os.path.join(ctx, "link.txt"))
         inner = os.path.join(self.work, "inner.txt")
         write(self.work, {"inner.txt": "from the tar\n"})
         with tarfile.open(os.path.join(ctx, "bundle.tar"), "w") as t:
@@ -145,6 +149,8 @@ class Multistage(Helpers):
                          "4243:4242\n")
         self.assertEqual(self.ok(self.alice, *run, "cat /srv/passwd.image"),
                          "root:x:0:0:root:/root:/bin/sh\n")
+        self.assertEqual(self.ok(self.alice, *run, "cat /etc/conf/*.conf /srv/link.txt"),
+                         "a\nb\nc\nkeep\n")
         # /tmp keeps its 1777; the new folder is 0755
         self.assertEqual(self.ok(self.alice, *run, "stat -c %a /tmp /tmp/sub"), "1777\n755\n")
 
