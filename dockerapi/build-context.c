@@ -9,13 +9,15 @@
  * .dockerignore kept; the loop hears of it through a pipe (as
  * container-archive.c's copies do) and begins the build
  * (build_context_done), so the steps the cache has run while the files
- * are written, and a build whose every step is cached never waits for
+ * are still being written, and a build whose every step is cached never waits for
  * them.  Then it unpacks; the loop hears of that too
  * (build_context_written), joins it, and a COPY or ADD that needs the
  * files (a cache miss, or sources the list alone cannot name) waits for
- * it.  The worker touches only the build's folder and its own results.  A client leaving meanwhile sets the stop flag
- * the worker reads between entries, and build_free joins it before
- * anything is freed.
+ * it.  The worker touches only the build's folder and its own results
+ * (the list is handed to the loop before the unpacking starts).  A
+ * build that ends meanwhile (all cached, failed, its client gone) sets
+ * the stop flag the worker reads between entries, and build_free joins
+ * it before anything is freed.
  *
  * libarchive's secure flags refuse ".." and writes through a symlink;
  * entries with ".." are refused, devices, fifos and hard links dropped.
