@@ -292,6 +292,8 @@ extern const struct adm_cmd_entry adm_cmd_account_get_entry;
 extern const struct adm_cmd_entry adm_cmd_account_update_entry;
 extern const struct adm_cmd_entry adm_cmd_account_delete_entry;
 extern const struct adm_cmd_entry adm_cmd_account_quota_entry;
+extern const struct adm_cmd_entry adm_cmd_build_cache_usage_entry;
+extern const struct adm_cmd_entry adm_cmd_build_cache_prune_entry;
 extern const struct adm_cmd_entry adm_cmd_key_add_entry;
 extern const struct adm_cmd_entry adm_cmd_key_list_entry;
 extern const struct adm_cmd_entry adm_cmd_key_remove_entry;

@@ -32,6 +32,8 @@ const struct adm_cmd_entry *const adm_cmd_table[] = {
 	&adm_cmd_account_get_entry,
 	&adm_cmd_account_list_entry,
 	&adm_cmd_account_update_entry,
+	&adm_cmd_build_cache_prune_entry,
+	&adm_cmd_build_cache_usage_entry,
 	&adm_cmd_cert_client_entry,
 	&adm_cmd_cert_server_entry,
 	&adm_cmd_cert_show_entry,

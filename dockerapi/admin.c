@@ -19,6 +19,8 @@
  *   GET    /containers/:id/logs           (as the Docker API's, multiplexed)
  *   POST   /containers/:id/stop, /kill
  *   GET    /containers[?account=LOGIN][&all=1]  (inspect objects, any account)
+ *   GET    /build-cache                   (every account's step cache)
+ *   GET    /accounts/:login/build-cache   POST /accounts/:login/build-cache/prune
  *   GET    /containers/:id                (id, id prefix or uuid)
  */
 #include <dirent.h>
@@ -28,6 +30,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "build.h"
 #include "networks.h"
 #include "dockerapi.h"
 #include "dockerapi/runtime/container-layout.h"
@@ -334,7 +337,69 @@ admin_container_logs(struct http_request *req, void *arg)
 	return admin_as_owner(req, arg, ctr_logs);
 }
 
+/* The step cache of docker build, per account (build-cache.c). */
+static json_t *
+admin_build_cache_row(struct dockerapi *d, const char *uuid, const char *login,
+    sdc_error_t *err)
+{
+	json_t *u;
+
+	if (build_cache_usage(d, uuid, &u, err) < 0)
+		return NULL;
+	json_object_set_new(u, "Login", json_string(login));
+	json_object_set_new(u, "Account", json_string(uuid));
+	return u;
+}
+
+static int
+admin_build_cache_all(struct http_request *req, void *arg)
+{
+	struct dockerapi *d = arg;
+	sdc_error_t err = NULL;
+	json_t *accts = accounts_list(d, &err), *out = json_array(), *a;
+	size_t i;
+
+	if (accts == NULL) {
+		json_decref(out);
+		return api_error_from(req, &err);
+	}
+	json_array_foreach(accts, i, a) {
+		json_t *row = admin_build_cache_row(d, json_str(a, "uuid", ""),
+		    json_str(a, "login", ""), &err);
+		if (row == NULL) {
+			json_decref(accts);
+			json_decref(out);
+			return api_error_from(req, &err);
+		}
+		json_array_append_new(out, row);
+	}
+	json_decref(accts);
+	return api_json(req, 200, out);
+}
+
+static int
+admin_build_cache(struct http_request *req, void *arg)
+{
+	struct account *a = admin_account_arg(arg, req);
+	sdc_error_t err = NULL;
+	json_t *out = NULL;
+	bool prune = strcmp(req->method, "POST") == 0;
+	int rc;
+
+	if (a == NULL)
+		return HTTP_DONE;
+	if (prune)
+		rc = build_cache_prune(arg, a->uuid, &out, &err);
+	else
+		out = admin_build_cache_row(arg, a->uuid, a->login, &err), rc = out ? 0 : -1;
+	account_free(a);
+	return rc < 0 ? api_error_from(req, &err) : api_json(req, 200, out);
+}
+
 static const struct route admin_routes[] = {
+	{ "GET", "/build-cache", admin_build_cache_all, 0, NULL },
+	{ "GET", "/accounts/:login/build-cache", admin_build_cache, 0, NULL },
+	{ "POST", "/accounts/:login/build-cache/prune", admin_build_cache, 0, NULL },
 	{ "GET", "/ping", admin_ping, 0, NULL },
 	{ "GET", "/accounts", admin_accounts_list, 0, NULL },
 	{ "POST", "/accounts", admin_account_create, 0, NULL },

@@ -5,8 +5,8 @@
  * The context tar arrives as the body and is written to a file under the
  * data dir while it comes, capped by the account's image quota (a tenant
  * cannot fill the disk with a context); once it is whole it is unpacked
- * with libarchive's secure flags (no "..", no write
- * through a symlink) into a private folder.  The Dockerfile is parsed
+ * on a worker (build-context.c) with libarchive's secure flags (no "..",
+ * no write through a symlink) into a private folder.  The Dockerfile is parsed
  * (build/dockerfile.c) before the answer starts, so a malformed one is a
  * plain 400 naming its line.
  *
@@ -29,23 +29,22 @@
  * step's image like POST /commit does, and the container is removed, also
  * when the build fails or its client leaves.
  *
- * What the classic builder does that this one does not yet do (COPY
- * --from, ADD of a URL) is refused by name.
- *
- * The builder's parts: this file (the request, its options, the context
- * and the loop over the instructions), build-copy.c (COPY, ADD),
- * build-config.c (FROM, ARG and the instructions that only change the
- * config), build-run.c (RUN), build-cache.c (the step cache); all share
- * struct build through build-int.h.
+ * The builder's parts: this file (the request, its options and the
+ * loop over the instructions, ONBUILD triggers and the labels parameter
+ * included), build-context.c (the context, unpacked on a worker),
+ * build-copy.c (COPY, ADD), build-config.c (FROM, ARG and the
+ * instructions that only change the config), build-run.c (RUN),
+ * build-pull.c (pull=1), build-rootfs.c (an image's files, from its
+ * layers), build-cache.c (the step cache); all share struct build
+ * through build-int.h.
  */
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-
-#include <archive.h>
-#include <archive_entry.h>
+#include <unistd.h>
 
 #include "build-int.h"
+#include "containers.h"
 #include "fsutil.h"
 #include "jsonutil.h"
 #include "log.h"
@@ -62,8 +61,7 @@ const char *const build_proxy_args[] = {
 void
 build_free(struct build *b)
 {
-	sdc_error_t err = NULL;
-
+	build_context_stop(b);
 	if (b->ev != NULL)
 		event_free(b->ev);
 	images_job_free(b->job);
@@ -73,14 +71,19 @@ build_free(struct build *b)
 	free(b->run_cmd);
 	free(b->netmode);
 	free(b->cache_key);
-	EVP_MD_CTX_free(b->ctx_md);
+	dockerfile_free(&b->trig);
+	free(b->pull_name);
+	free(b->registry_config);
+	build_context_free(b);
+	for (size_t i = 0; i < b->nstages; i++) {
+		free(b->stages[i].name);
+		free(b->stages[i].image);
+	}
+	free(b->stages);
 	if (b->tarfd >= 0)
 		close(b->tarfd);
-	if (b->dir != NULL && fs_rmtree(b->dir, &err) < 0) {
-		log_emit(LOG_WARN, NULL, NULL, "build: %s", sdc_error_msg(err));
-		sdc_error_release(&err);
-	}
-	free(b->dir);
+	if (b->dir != NULL)
+		build_context_remove(b->dir);	/* the thread frees it */
 	free(b->ctx);
 	for (size_t i = 0; i < b->ntags; i++)
 		free(b->tags[i]);
@@ -253,6 +256,12 @@ build_on_job(evutil_socket_t fd, short what, void *arg)
 		return;
 	event_free(b->ev);
 	b->ev = NULL;
+	if (b->pull_in != NULL) {	/* FROM's pull (pull=1) */
+		images_job_free(b->job);
+		b->job = NULL;
+		build_pull_done(b, r, &err);
+		return;
+	}
 	if (b->run_id[0] != '\0' && r > 0 && b->keep_run) {
 		build_run_keep(b);
 	} else if (b->run_id[0] != '\0') {
@@ -300,6 +309,57 @@ build_commit(struct build *b, const char *created_by, images_layer_fn *layer,
 
 /* ---- the loop over the instructions ---- */
 
+void
+build_pull_done(struct build *b, int r, sdc_error_t *err)
+{
+	const struct df_instr *in = b->pull_in;
+
+	b->pull_in = NULL;
+	if (r < 0 || step_from_image(b, in, b->pull_name, err) < 0) {
+		build_finish(b, err);
+		return;
+	}
+	build_next(b);
+}
+
+/* The labels parameter: one step more after the last, as Docker adds
+ * them to the last stage.  1: under way, 0: nothing to do, -1: failed. */
+static int
+build_labels(struct build *b, sdc_error_t *err)
+{
+	struct df_instr in = { 0 };
+	struct buf text = BUF_INIT;
+	const char *k;
+	json_t *v, *l;
+	int rc;
+
+	b->labels_done = true;
+	if (json_object_size(b->labels) == 0 || b->config == NULL)
+		return 0;
+	buf_puts(&text, "LABEL");
+	json_object_foreach(b->labels, k, v)
+		buf_printf(&text, " %s=%s", k, json_is_string(v) ?
+		    json_string_value(v) : "");
+	in.cmd = DF_LABEL;
+	in.original = (char *)buf_str(&text);
+	if (build_cache_hit(b, &in)) {
+		buf_free(&text);
+		return 0;
+	}
+	if (!json_is_object(json_object_get(b->config, "Labels")))
+		json_object_set_new(b->config, "Labels", json_object());
+	l = json_object_get(b->config, "Labels");
+	json_object_foreach(b->labels, k, v)
+		json_object_set_new(l, k, json_string(json_is_string(v) ?
+		    json_string_value(v) : ""));
+	char *by;
+	xasprintf(&by, "/bin/sh -c #(nop)  %s", text.data);
+	rc = build_commit(b, by, NULL, NULL, err);
+	free(by);
+	buf_free(&text);
+	return rc < 0 ? -1 : 1;
+}
+
 static void
 build_done(struct build *b)
 {
@@ -320,6 +380,15 @@ build_done(struct build *b)
 		build_say(b, "[Warning] One or more build-args [%s] were not consumed\n",
 		    unused.data);
 	buf_free(&unused);
+	if (!b->labels_done) {
+		int r = build_labels(b, &err);
+		if (r < 0) {
+			build_finish(b, &err);
+			return;
+		}
+		if (r > 0)
+			return;		/* build_on_job comes back here */
+	}
 	if (b->image == NULL) {
 		sdc_make_error_code(&err, 400, "No image was generated. Is your "
 		    "Dockerfile empty?");
@@ -350,9 +419,14 @@ build_next(struct build *b)
 {
 	sdc_error_t err = NULL;
 
-	while (b->pc < b->stage_end) {
-		const struct df_instr *in = &b->df.instrs[b->pc++];
+	while (b->tpc < b->trig.ninstrs || b->pc < b->stage_end) {
+		bool trigger = b->tpc < b->trig.ninstrs;
+		const struct df_instr *in = trigger ? &b->trig.instrs[b->tpc++] :
+		    &b->df.instrs[b->pc++];
+		bool resumed = in == b->resume;
 		int rc = 0;
+
+		b->resume = NULL;
 
 		if (b->image == NULL && b->config == NULL && in->cmd != DF_FROM &&
 		    in->cmd != DF_ARG) {
@@ -361,13 +435,32 @@ build_next(struct build *b)
 			build_finish(b, &err);
 			return;
 		}
-		b->step++;
-		build_say(b, "Step %zu/%zu : %s\n", b->step, b->nsteps, in->original);
+		if (!trigger && !resumed) {
+			b->step++;
+			build_say(b, "Step %zu/%zu : %s\n", b->step, b->nsteps,
+			    in->original);
+		}
+		if ((in->cmd == DF_COPY || in->cmd == DF_ADD) && !b->unpacked) {
+			/* from the cache if the list names its files; else
+			 * it waits for them (build_context_written) */
+			char inputs[65];
+			if (!b->nocache && step_copy_inputs(b, in, inputs) != -2 &&
+			    build_cache_hit(b, in))
+				continue;
+			if (trigger)
+				b->tpc--;
+			else
+				b->pc--;
+			b->resume = in;
+			b->waiting = true;
+			return;
+		}
 		if (in->cmd != DF_FROM && in->cmd != DF_ARG && build_cache_hit(b, in))
 			continue;
 		switch (in->cmd) {
 		case DF_FROM:
-			rc = step_from(b, in, &err);
+			if ((rc = step_from(b, in, &err)) > 0)
+				return;		/* build_pull_done goes on */
 			break;
 		case DF_ARG:
 			if (b->config == NULL)
@@ -419,147 +512,19 @@ build_on_close(struct http_request *req, void *arg)
 	build_finish(b, &err);
 }
 
-/* Unpack the context safely into b->ctx. */
+/* The context is listed: parse the Dockerfile it holds. */
 static int
-build_unpack(struct build *b, sdc_error_t *err)
+build_begin(struct build *b, const struct build_context_list *l,
+    sdc_error_t *err)
 {
-	struct archive *in = archive_read_new(), *out = archive_write_disk_new();
-	struct archive_entry *e;
-	int r, rc = 0;
-
-	archive_read_support_filter_all(in);
-	archive_read_support_format_tar(in);
-	archive_write_disk_set_options(out, ARCHIVE_EXTRACT_PERM |
-	    ARCHIVE_EXTRACT_TIME | ARCHIVE_EXTRACT_SECURE_NODOTDOT |
-	    ARCHIVE_EXTRACT_SECURE_SYMLINKS);
-	lseek(b->tarfd, 0, SEEK_SET);
-	if (b->got == 0) {
-		archive_read_free(in);
-		archive_write_free(out);
-		return 0;	/* an empty context */
-	}
-	b->ctx_md = EVP_MD_CTX_new();
-	EVP_DigestInit_ex(b->ctx_md, EVP_sha256(), NULL);
-	if (archive_read_open_fd(in, b->tarfd, 65536) != ARCHIVE_OK) {
-		rc = sdc_make_error_code(err, 400, "the build context is not a tar: %s",
-		    archive_error_string(in));
-		goto out;
-	}
-	while ((r = archive_read_next_header(in, &e)) == ARCHIVE_OK) {
-		const char *p = archive_entry_pathname(e);
-		char *clean = dockerignore_clean(p ? p : "");
-		const char *rel = clean;
-		mode_t type = archive_entry_filetype(e);
-		while (*rel == '/')
-			rel++;
-		if (strcmp(rel, "..") == 0 || strncmp(rel, "../", 3) == 0) {
-			rc = sdc_make_error_code(err, 400, "the build context holds a "
-			    "path outside it: %s", p);
-			free(clean);
-			goto out;
-		}
-		if ((type != AE_IFREG && type != AE_IFDIR && type != AE_IFLNK) ||
-		    archive_entry_hardlink(e) != NULL || strcmp(rel, ".") == 0) {
-			free(clean);
-			continue;
-		}
-		/* the step cache's input digest: names, modes, link targets
-		 * and bytes, not times */
-		char *dst;
-		xasprintf(&dst, "%s\n%o\n%s\n", rel, (unsigned)archive_entry_mode(e),
-		    archive_entry_symlink(e) ? archive_entry_symlink(e) : "");
-		EVP_DigestUpdate(b->ctx_md, dst, strlen(dst));
-		free(dst);
-		xasprintf(&dst, "%s/%s", b->ctx, rel);
-		archive_entry_set_pathname(e, dst);
-		free(dst);
-		free(clean);
-		archive_entry_set_uid(e, 0);
-		archive_entry_set_gid(e, 0);
-		if (archive_write_header(out, e) != ARCHIVE_OK) {
-			rc = sdc_make_error_code(err, 400, "the build context: %s",
-			    archive_error_string(out));
-			goto out;
-		}
-		const void *blk;
-		size_t sz;
-		int64_t off;
-		while ((r = archive_read_data_block(in, &blk, &sz, &off)) == ARCHIVE_OK)
-			if (EVP_DigestUpdate(b->ctx_md, blk, sz) != 1 ||
-			    archive_write_data_block(out, blk, sz, off) != ARCHIVE_OK) {
-				rc = sdc_make_error_code(err, 500, "the build context: %s",
-				    archive_error_string(out));
-				goto out;
-			}
-		if (r != ARCHIVE_EOF) {
-			rc = sdc_make_error_code(err, 400, "the build context: %s",
-			    archive_error_string(in));
-			goto out;
-		}
-		archive_write_finish_entry(out);
-	}
-	if (r != ARCHIVE_EOF)
-		rc = sdc_make_error_code(err, 400, "the build context is not a "
-		    "valid tar: %s", archive_error_string(in));
-	else {
-		unsigned char raw[EVP_MAX_MD_SIZE];
-		unsigned int n = 0;
-		EVP_DigestFinal_ex(b->ctx_md, raw, &n);
-		for (unsigned int i = 0; i < n && i < 32; i++)
-			snprintf(b->ctx_digest + 2 * i, 3, "%02x", raw[i]);
-	}
-out:
-	archive_read_free(in);
-	archive_write_close(out);
-	archive_write_free(out);
-	return rc;
-}
-
-/* The body is whole: unpack, parse, and run the first step. */
-static int
-build_begin(struct build *b, sdc_error_t *err)
-{
-	struct buf text = BUF_INIT;
-	char *path, *clean;
-
-	if (b->over)
-		return sdc_make_error_code(err, 403, "quota exceeded: the build "
-		    "context is larger than this account's image quota of %" PRId64
-		    " bytes", b->cap);
-	if (build_unpack(b, err) < 0)
+	if (l->ignore != NULL && dockerignore_parse(l->ignore->data ?
+	    l->ignore->data : "", l->ignore->len, &b->di, err) < 0)
 		return -1;
-	close(b->tarfd);
-	b->tarfd = -1;
-	xasprintf(&path, "%s/.dockerignore", b->ctx);
-	if (file_read(path, &text, 1 << 20, NULL) == 0 &&
-	    dockerignore_parse(text.data, text.len, &b->di, err) < 0) {
-		free(path);
-		buf_free(&text);
-		return -1;
-	}
-	free(path);
-	buf_reset(&text);
-	clean = dockerignore_clean(b->dockerfile);
-	if (clean[0] == '/' || strncmp(clean, "../", 3) == 0 || strcmp(clean, "..") == 0) {
-		free(clean);
-		buf_free(&text);
-		return sdc_make_error_code(err, 400, "the Dockerfile (%s) must be "
-		    "within the build context", b->dockerfile);
-	}
-	xasprintf(&path, "%s/%s", b->ctx, clean);
-	free(clean);
-	struct stat st;
-	if (lstat(path, &st) < 0 || !S_ISREG(st.st_mode) ||
-	    file_read(path, &text, 4 << 20, NULL) < 0) {
-		free(path);
-		buf_free(&text);
+	if (l->dockerfile == NULL)
 		return sdc_make_error_code(err, 400, "Cannot locate specified "
 		    "Dockerfile: %s", b->dockerfile);
-	}
-	free(path);
-	int rc = dockerfile_parse(text.data, text.len, &b->df, err);
-	buf_free(&text);
-	if (rc < 0)
+	if (dockerfile_parse(l->dockerfile->data ? l->dockerfile->data : "",
+	    l->dockerfile->len, &b->df, err) < 0)
 		return -1;
 	if (b->df.syntax != NULL)
 		log_emit(LOG_INFO, NULL, NULL, "build: # syntax=%s ignored by the "
@@ -610,12 +575,49 @@ build_sink(struct http_request *req, const char *data, size_t len, void *arg)
 	}
 	if (b->req == NULL)
 		return 0;
-	if (build_begin(b, &err) < 0) {
+	if (b->over) {
+		sdc_make_error_code(&err, 403, "quota exceeded: the build "
+		    "context is larger than this account's image quota of %" PRId64
+		    " bytes", b->cap);
 		build_finish(b, &err);
 		return 0;
 	}
-	build_next(b);
+	char *clean = dockerignore_clean(b->dockerfile);
+	if (clean[0] == '/' || strncmp(clean, "../", 3) == 0 || strcmp(clean, "..") == 0) {
+		free(clean);
+		sdc_make_error_code(&err, 400, "the Dockerfile (%s) must be "
+		    "within the build context", b->dockerfile);
+		build_finish(b, &err);
+		return 0;
+	}
+	if (build_context_start(b, clean, &err) < 0)
+		build_finish(b, &err);
+	free(clean);
 	return 0;
+}
+
+void
+build_context_done(struct build *b, int rc, const struct build_context_list *l,
+    sdc_error_t *err)
+{
+	if (rc < 0 || build_begin(b, l, err) < 0) {
+		build_finish(b, err);
+		return;
+	}
+	build_next(b);
+}
+
+void
+build_context_written(struct build *b, int rc, sdc_error_t *err)
+{
+	if (rc < 0) {
+		build_finish(b, err);
+		return;
+	}
+	if (b->waiting) {
+		b->waiting = false;
+		build_next(b);
+	}
 }
 
 /* The query's parameters: applied, refused, or harmless at their default. */
@@ -627,7 +629,8 @@ build_options(struct build *b, struct http_request *req, sdc_error_t *err)
 	    "networkmode", "platform", "version", "session", NULL };
 	static const char *const defaults[] = { "0", "", "null", "[]", "{}",
 	    "false", "default", NULL };
-	const char *v;
+	const char *v, *k2;
+	json_t *x2;
 
 	for (size_t i = 0; i < req->nquery; i++) {
 		const char *k = req->query[i].name, *val = req->query[i].value;
@@ -696,9 +699,10 @@ build_options(struct build *b, struct http_request *req, sdc_error_t *err)
 		json_decref(*dst);
 		*dst = j;
 	}
-	if (json_object_size(b->labels) > 0)
-		return sdc_make_error_code(err, 400, "the labels build option is not "
-		    "supported by this builder yet: use LABEL in the Dockerfile");
+	json_object_foreach(b->labels, k2, x2)
+		if (labels_reserved(b->d, k2))
+			return sdc_make_error_code(err, 400, "labels: the label %s is "
+			    "reserved", k2);
 	v = http_query(req, "target");
 	if (v != NULL && *v)
 		b->target = xstrdup(v);
@@ -708,9 +712,9 @@ build_options(struct build *b, struct http_request *req, sdc_error_t *err)
 	 * build leaves nothing; rm=0 keeps a successful step's, as Docker. */
 	b->keep_run = !http_query_bool(req, "rm", true) &&
 	    !http_query_bool(req, "forcerm", false);
-	if (http_query_bool(req, "pull", false))
-		return sdc_make_error_code(err, 400, "pull (--pull): this builder "
-		    "does not pull base images; docker pull the base image first");
+	b->pull = http_query_bool(req, "pull", false);
+	if ((v = http_header(req, "X-Registry-Config")) != NULL)
+		b->registry_config = xstrdup(v);
 	return 0;
 }
 

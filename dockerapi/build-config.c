@@ -5,6 +5,7 @@
  * looks up the account's own images only; the config steps commit the
  * config alone (an empty_layer history entry), as the classic builder.
  */
+#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -283,13 +284,72 @@ step_arg(struct build *b, const struct df_instr *in, json_t *into, sdc_error_t *
 	return 0;
 }
 
+/* The base's ONBUILD triggers, to run right after FROM; the new image
+ * does not inherit them, as in Docker. */
+static int
+from_triggers(struct build *b, const struct df_instr *in, sdc_error_t *err)
+{
+	json_t *ob = json_object_get(b->config, "OnBuild"), *v;
+	size_t i, n = json_array_size(ob);
+
+	dockerfile_free(&b->trig);
+	b->tpc = 0;
+	if (n == 0)
+		return 0;
+	b->trig.escape = b->df.escape;
+	b->trig.instrs = xcalloc(n, sizeof *b->trig.instrs);
+	json_array_foreach(ob, i, v) {
+		struct df_instr *t = &b->trig.instrs[b->trig.ninstrs];
+		const char *text = json_string_value(v);
+		if (text == NULL || dockerfile_parse_line(text, b->df.escape, in->line,
+		    t, err) < 0)
+			return sdc_error_wrap(err, "Dockerfile line %d: the base "
+			    "image's ONBUILD trigger", in->line);
+		b->trig.ninstrs++;
+		if (t->cmd == DF_ONBUILD || t->cmd == DF_FROM || t->cmd == DF_MAINTAINER)
+			return sdc_make_error_code(err, 400, "Dockerfile line %d: %s "
+			    "isn't allowed as an ONBUILD trigger", in->line,
+			    dockerfile_cmd_name(t->cmd));
+	}
+	json_object_del(b->config, "OnBuild");
+	build_say(b, "# Executing %zu build trigger%s\n", n, n == 1 ? "" : "s");
+	return 0;
+}
+
+/* FROM's image is there: the stage starts from it. */
+int
+step_from_image(struct build *b, const struct df_instr *in, const char *name,
+    sdc_error_t *err)
+{
+	char *id = NULL;
+	json_t *config = NULL;
+
+	if (images_resolve(b->d->images, b->account, name, &id, err) < 0 ||
+	    images_layers(b->d->images, b->account, id, NULL, &config, err) < 0) {
+		if ((*err)->code == 404)
+			sdc_error_wrap(err, "Dockerfile line %d: FROM %s: pull the "
+			    "image first (docker pull %s), or build with --pull",
+			    in->line, name, name);
+		free(id);
+		return -1;
+	}
+	b->config = json_deep_copy(json_object_get(config, "config"));
+	if (!json_is_object(b->config)) {
+		json_decref(b->config);
+		b->config = json_object();
+	}
+	json_decref(config);
+	b->image = id;
+	build_say(b, " ---> %.12s\n", id + 7);
+	return from_triggers(b, in, err);
+}
+
 int
 step_from(struct build *b, const struct df_instr *in, sdc_error_t *err)
 {
 	static const char *const from_flags[] = { "platform", NULL };
 	const char *plat = dockerfile_flag(in, "platform");
-	char *name = NULL, *id = NULL;
-	json_t *config = NULL;
+	char *name = NULL;
 	json_t *saved = b->args;
 
 	if (dockerfile_check_flags(in, from_flags, err) < 0)
@@ -307,6 +367,19 @@ step_from(struct build *b, const struct df_instr *in, sdc_error_t *err)
 	b->args = saved;
 	if (rc < 0)
 		return -1;
+	/* the stage before is done: COPY --from and FROM may name it */
+	if (b->nstages > 0)
+		b->stages[b->nstages - 1].image = b->image ? xstrdup(b->image) : NULL;
+	b->stages = xrealloc(b->stages, (b->nstages + 1) * sizeof *b->stages);
+	b->stages[b->nstages].name = NULL;
+	b->stages[b->nstages].image = NULL;
+	if (in->nargs == 3) {
+		char *lc = xstrdup(in->args[2]);
+		for (char *p = lc; *p; p++)
+			*p = (char)tolower((unsigned char)*p);
+		b->stages[b->nstages].name = lc;
+	}
+	b->nstages++;
 	json_decref(b->args);
 	b->args = json_object();
 	b->cmd_set = false;
@@ -314,35 +387,34 @@ step_from(struct build *b, const struct df_instr *in, sdc_error_t *err)
 	b->image = NULL;
 	json_decref(b->config);
 	b->config = NULL;
+	dockerfile_free(&b->trig);
+	b->tpc = 0;
 	if (strcmp(name, "scratch") == 0) {
 		b->config = json_object();
 		free(name);
 		build_say(b, " ---> %s\n", "scratch");
 		return 0;
 	}
-	if (images_resolve(b->d->images, b->account, name, &id, err) < 0 ||
-	    images_layers(b->d->images, b->account, id, NULL, &config, err) < 0) {
-		if ((*err)->code == 404)
-			sdc_error_wrap(err, "Dockerfile line %d: FROM %s: pull the "
-			    "image first (docker pull %s)", in->line, name, name);
+	for (size_t i = 0; i + 1 < b->nstages; i++)
+		if (b->stages[i].name != NULL && strcasecmp(b->stages[i].name, name) == 0) {
+			/* an earlier stage */
+			free(name);
+			if (b->stages[i].image == NULL) {
+				b->config = json_object();
+				build_say(b, " ---> %s\n", "scratch");
+				return 0;
+			}
+			name = xstrdup(b->stages[i].image);
+			rc = step_from_image(b, in, name, err);
+			free(name);
+			return rc;
+		}
+	if (b->pull) {
+		rc = build_pull(b, in, name, err);
 		free(name);
-		free(id);
-		return -1;
+		return rc < 0 ? -1 : 1;		/* 1: the pull goes on */
 	}
+	rc = step_from_image(b, in, name, err);
 	free(name);
-	b->config = json_deep_copy(json_object_get(config, "config"));
-	if (!json_is_object(b->config)) {
-		json_decref(b->config);
-		b->config = json_object();
-	}
-	json_decref(config);
-	if (json_array_size(json_object_get(b->config, "OnBuild")) > 0) {
-		free(id);
-		return sdc_make_error_code(err, 400, "Dockerfile line %d: the base "
-		    "image has ONBUILD triggers, which this builder does not run yet",
-		    in->line);
-	}
-	b->image = id;
-	build_say(b, " ---> %.12s\n", id + 7);
-	return 0;
+	return rc;
 }

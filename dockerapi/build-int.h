@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/stat.h>
 
 #include <event2/event.h>
 #include <jansson.h>
@@ -17,7 +18,34 @@
 #include "build/dockerignore.h"
 #include "dockerapi.h"
 #include "dockerapi/images/images.h"
+#include "buf.h"
 #include "error.h"
+
+/* An image's files, read from its layers (build-rootfs.c). */
+struct rootfs {
+	char **layers;			/* the layers' diff dirs, top first */
+	size_t n;
+};
+
+/* A file of the context as unpacked: its name and the digest of its
+ * name, mode, link target and bytes (not its times). */
+struct build_file {
+	char *rel;
+	unsigned char md[32];
+	char type;			/* 'f', 'd', 'l' (a symlink) */
+};
+
+/* What the context's first pass kept (NULL: not a file of it). */
+struct build_context_list {
+	struct buf *dockerfile;
+	struct buf *ignore;
+};
+
+/* A finished stage of the Dockerfile, for COPY --from. */
+struct build_stage {
+	char *name;			/* AS name, lowercase; NULL: none */
+	char *image;			/* its image; NULL: scratch */
+};
 
 struct build {
 	struct dockerapi *d;
@@ -28,6 +56,10 @@ struct build {
 	int tarfd;
 	int64_t got, cap;
 	bool over;
+	struct build_unpacker *unpacker;	/* while the context unpacks */
+	bool unpacked;			/* its files are written */
+	bool waiting;			/* a COPY or ADD waits for them */
+	const struct df_instr *resume;	/* that step, its line printed */
 	/* options */
 	char **tags;
 	size_t ntags;
@@ -61,9 +93,22 @@ struct build {
 					 * stays after its step succeeds */
 	/* the step cache */
 	bool nocache;
-	EVP_MD_CTX *ctx_md;		/* the context's content, unpacked */
-	char ctx_digest[65];
+	struct build_file *files;	/* the context's, sorted by name */
+	size_t nfiles;
 	char *cache_key;		/* the step under way's, stored once done */
+	/* the stages so far, the current one last */
+	struct build_stage *stages;
+	size_t nstages;
+	/* the base image's ONBUILD triggers, run before the next line */
+	struct dockerfile trig;
+	size_t tpc;
+	/* pull=1: the base is pulled before FROM goes on */
+	bool pull;
+	char *registry_config;		/* X-Registry-Config, or NULL */
+	const struct df_instr *pull_in;	/* the FROM waiting for its pull */
+	char *pull_name;
+	/* the labels parameter, applied once after the last step */
+	bool labels_done;
 };
 
 /* The predefined proxy ARGs, usable without an ARG line. */
@@ -82,18 +127,47 @@ void build_env_set(json_t *config, const char *k, const char *v);
 
 /* build-copy.c */
 int step_copy(struct build *b, const struct df_instr *in, sdc_error_t *err);
+int step_copy_inputs(struct build *b, const struct df_instr *in, char out[65]);
+
+/* build-context.c: the context, unpacked on a worker */
+int build_context_start(struct build *b, const char *dockerfile, sdc_error_t *err);
+const struct build_file *build_context_find(const struct build *b, const char *rel);
+void build_context_stop(struct build *b);
+void build_context_free(struct build *b);
+void build_context_remove(char *dir);
+void build_context_digest(struct build *b, const char *rel, EVP_MD_CTX *md);
+/* build-api.c: the context is listed (rc 0) or failed (rc -1, *err) */
+void build_context_done(struct build *b, int rc,
+    const struct build_context_list *l, sdc_error_t *err);
+/* build-api.c: its files are written (rc 0) or failed */
+void build_context_written(struct build *b, int rc, sdc_error_t *err);
 
 /* build-config.c */
 json_t * build_command_json(struct build *b, const struct df_instr *in, size_t from);
 int step_arg(struct build *b, const struct df_instr *in, json_t *into, sdc_error_t *err);
 int step_config(struct build *b, const struct df_instr *in, sdc_error_t *err);
 int step_from(struct build *b, const struct df_instr *in, sdc_error_t *err);
+int step_from_image(struct build *b, const struct df_instr *in, const char *name,
+    sdc_error_t *err);
+
+/* build-pull.c (its job ends in build_on_job) */
+int build_pull(struct build *b, const struct df_instr *in, const char *name,
+    sdc_error_t *err);
+void build_pull_done(struct build *b, int r, sdc_error_t *err);
 
 /* build-run.c */
 void build_run_exited(evutil_socket_t fd, short what, void *arg);
 void build_run_keep(struct build *b);
 void build_run_remove(struct build *b);
 int step_run(struct build *b, const struct df_instr *in, sdc_error_t *err);
+
+/* build-rootfs.c */
+int rootfs_open(struct build *b, const char *image, struct rootfs *r, sdc_error_t *err);
+void rootfs_free(struct rootfs *r);
+int rootfs_resolve(const struct rootfs *r, const char *path, bool follow_last,
+    char **rel, char **host, struct stat *st);
+int rootfs_list(const struct rootfs *r, const char *rel, char ***names, size_t *n);
+int rootfs_read(const struct rootfs *r, const char *path, struct buf *out, size_t max);
 
 /* build-cache.c */
 bool build_cache_hit(struct build *b, const struct df_instr *in);

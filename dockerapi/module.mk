@@ -32,3 +32,6 @@ $(BUILD)/tests/test_container_options $(BUILD)/tests/test_tunables: \
 # Placement and affinity are pure: their test links the two alone.
 $(BUILD)/tests/test_placement: $(BUILD)/dockerapi/placement.o \
 	$(BUILD)/dockerapi/affinity.o
+
+# build-rootfs.c's test drives it on layer folders of its own.
+$(BUILD)/tests/test_build_rootfs: $(BUILD)/dockerapi/build-rootfs.o

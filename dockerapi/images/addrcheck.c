@@ -191,3 +191,39 @@ addrcheck_allow_url(struct strvec *allowed, const char *url)
 		free(hp);
 	}
 }
+
+/* ---- the same rules for other fetches a tenant names ---- */
+
+struct images_addr_rules {
+	struct strvec allowed;
+};
+
+struct images_addr_rules *
+images_addr_rules_new(struct images *im)
+{
+	struct images_addr_rules *r = xcalloc(1, sizeof *r);
+
+	strvec_copy(&r->allowed, &im->insecure);
+	strvec_copy(&r->allowed, &im->allow_private);
+	if (im->mirror != NULL && *im->mirror != '\0')
+		addrcheck_allow_url(&r->allowed, im->mirror);
+	return r;
+}
+
+void
+images_addr_rules_free(struct images_addr_rules *r)
+{
+	if (r == NULL)
+		return;
+	strvec_clear(&r->allowed);
+	free(r);
+}
+
+int
+images_addr_rules_check(void *arg, const char *host, int port,
+    const struct sockaddr *sa)
+{
+	struct images_addr_rules *r = arg;
+
+	return addrcheck_allowed(&r->allowed, host, port, sa);
+}

@@ -89,6 +89,21 @@ void images_configure(struct images *im, const char *mirror,
  * a layer (a new string). */
 char *images_layer_dir(struct images *im, const char *diff_id);
 
+/* ---- the registries' address rules, for other fetches (addrcheck.c) ---- */
+
+/* Owner thread: a copy of the rules a pull's addresses are judged by (the
+ * mirror, the insecure registries, REGISTRY_ALLOW_PRIVATE), for a fetch
+ * of a URL a tenant named (a build's ADD <url>) on any thread:
+ * images_addr_rules_check is a fetch_options.addr_check, its argument
+ * the rules.  Loopback, private and the host's own addresses are refused
+ * unless the operator allowed them for registries. */
+struct images_addr_rules;
+struct sockaddr;
+struct images_addr_rules *images_addr_rules_new(struct images *im);
+void images_addr_rules_free(struct images_addr_rules *r);
+int images_addr_rules_check(void *arg, const char *host, int port,
+    const struct sockaddr *sa);
+
 /* ---- quota (owner thread; see quota.c) --------------------------------- */
 
 /* The bytes of image layers `account` may keep, or -1 for no limit. */

@@ -16,11 +16,14 @@
  * error, and the job's usual failure path removes whatever it wrote.
  * Layers that are already on disk ("Already exists") are not unpacked
  * again and cost the job nothing, so the owner checks the final figure
- * once more before it records anything.
+ * once more before it records anything.  The gzip of a layer a push
+ * keeps beside it (push.c) counts for each account that has the layer,
+ * as the layer does.
  */
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "images-int.h"
 #include "xalloc.h"
@@ -48,9 +51,17 @@ quota_account_layers(struct images *im, const char *account,
 	if ((q = meta_query(im, err, quota_layers_sql, "t", account)) == NULL)
 		return -1;
 	while ((rc = store_step(q, err)) == 1) {
+		char *root = layers_root(im, store_col_text(q, 0)), *gz;
+		struct stat st;
 		if (seen != NULL)
 			strvec_push(seen, store_col_text(q, 0));
 		*out += store_col_int64(q, 1);
+		/* the gzip a push keeps beside the layer counts too */
+		xasprintf(&gz, "%s/push.gz", root);
+		if (stat(gz, &st) == 0 && S_ISREG(st.st_mode))
+			*out += (int64_t)st.st_size;
+		free(gz);
+		free(root);
 	}
 	store_finalize(q);
 	return rc < 0 ? -1 : 0;

@@ -145,8 +145,12 @@ class Build(common.ContainersTest):
         r = self.build(ctx, buildkit="1")
         self.assertNotEqual(r.returncode, 0)
 
+    def layers(self):
+        return sorted(os.listdir(os.path.join(self.d.tmp, "dockerapi", "images", "layers")))
+
     def test_3_errors_leave_nothing(self):
         before = self.images()
+        layers = self.layers()
         cases = [
             ("FROM busybox\nCOPY a.txt /\nFOO bar\n", "line 3: unknown instruction: FOO"),
             ("FROM busybox\nCOPY ../x /x\n", "forbidden path outside the build context"),
@@ -157,7 +161,7 @@ class Build(common.ContainersTest):
             ("FROM busybox\nCOPY missing /x\n", "file not found in build context"),
             ("FROM busybox\nCOPY secret.key /x\n", "excluded by .dockerignore"),
             ("FROM busybox\nLABEL a=b\nCOPY --from=other /a /b\n", "COPY --from"),
-            ("FROM busybox\nADD http://example.com/x /x\n", "ADD of a URL"),
+            ("FROM busybox\nADD http://example.com/x /x\n", "ADD failed"),
         ]
         for i, (df, msg) in enumerate(cases):
             ctx = os.path.join(self.work, "bad%d" % i)
@@ -170,9 +174,13 @@ class Build(common.ContainersTest):
             self.assertNotIn("root:", r.stdout + r.stderr)
         self.assertEqual(self.images(), before)
         self.assertEqual(self.ok("images", "-q", "bad"), "")
+        # no container, no layer either
+        self.assertEqual(self.ok("ps", "-aq"), "")
+        self.assertEqual(self.layers(), layers)
 
     def test_4_context_over_quota(self):
         before = self.images()
+        layers = self.layers()
         st, _ = self.d.admin("PUT", "/accounts/alice/quota", {"image_bytes": 4096 * 1024})
         try:
             ctx = os.path.join(self.work, "big")
@@ -185,6 +193,8 @@ class Build(common.ContainersTest):
         finally:
             self.d.admin("PUT", "/accounts/alice/quota", {"image_bytes": None})
         self.assertEqual(self.images(), before)
+        self.assertEqual(self.ok("ps", "-aq"), "")
+        self.assertEqual(self.layers(), layers)
 
     def test_5_other_account(self):
         # bob's private image is no base for alice, and alice's build is not bob's

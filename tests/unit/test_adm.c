@@ -198,7 +198,7 @@ complete_is(const char *line, const char *want)
 static void
 test_complete(void **state)
 {
-	complete_is("", "account cert config container help key logs maint network node tui");
+	complete_is("", "account build-cache cert config container help key logs maint network node tui");
 	complete_is("acc", "account");
 	complete_is("account ", "create delete get list quota update");
 	complete_is("config packages ", "add list remove");
