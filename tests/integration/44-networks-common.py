@@ -13,7 +13,11 @@ import json
 import os
 import sqlite3
 import subprocess
+import sys
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import sdctest  # noqa: E402
 
 
 def sh(*args, check=True):
@@ -85,7 +89,8 @@ class Outside:
     to it (e.g. a link-local one)."""
 
     def __init__(self, extra=()):
-        n = os.getpid() % 250 + 1
+        # a /30 of the process's test slot: apart from other tests' outsides
+        n = sdctest.process_slot() + 1
         self.ns = "sdco%d" % os.getpid()
         self.hif = "sdcoh%d" % os.getpid()
         self.host_addr = "198.18.%d.1" % n
