@@ -11,7 +11,6 @@ beyond the host.
 import glob
 import json
 import os
-import sqlite3
 import subprocess
 import sys
 import time
@@ -58,20 +57,17 @@ def leftovers(d, container_ids, network_ids):
 
 def lease_rows(d, ids, held_only=False):
     """The store's lease and endpoint rows naming these ids (all of them
-    when ids is None), read-only.  held_only: an endpoint (a stopped
-    container's membership) counts only when it still holds an address."""
-    db = sqlite3.connect("file:%s?mode=ro" % os.path.join(d.tmp, "dockerapi", "dockerapi.db"),
-                         uri=True, timeout=10)
-    try:
-        rows = []
-        for table, where in (("network_leases", ""),
-                             ("network_endpoints", " WHERE ip != ''" if held_only else "")):
-            for r in db.execute("SELECT network, container FROM %s%s" % (table, where)):
-                if ids is None or any(x in ids for x in r):
-                    rows.append((table,) + tuple(r))
-        return rows
-    finally:
-        db.close()
+    when ids is None), on either store (SQLite or PostgreSQL).  held_only:
+    an endpoint (a stopped container's membership) counts only when it
+    still holds an address."""
+    rows = []
+    for table, where in (("network_leases", ""),
+                         ("network_endpoints", " WHERE ip != ''" if held_only else "")):
+        for r in d.store_rows("dockerapi", "SELECT network, container FROM %s%s"
+                              % (table, where)):
+            if ids is None or any(x in ids for x in r):
+                rows.append((table,) + tuple(r))
+    return rows
 
 
 def wait_empty(what, f, timeout=10):

@@ -99,6 +99,29 @@ def store_args(data_dir):
     return ["--store", postgres().uri(store_db(data_dir))]
 
 
+def _sql_literals(sql, params):
+    """sql with each "?" outside quotes replaced by the next of params as
+    a literal (psql takes no parameters)."""
+    params = list(params)
+    out, quoted = [], False
+    for ch in sql:
+        if ch == "'":
+            quoted = not quoted
+        if ch == "?" and not quoted:
+            v = params.pop(0)
+            if v is None:
+                out.append("NULL")
+            elif isinstance(v, bool) or isinstance(v, (int, float)):
+                out.append(str(int(v) if isinstance(v, bool) else v))
+            else:
+                out.append("'%s'" % str(v).replace("'", "''"))
+        else:
+            out.append(ch)
+    if params:
+        raise ValueError("more parameters than ? in " + sql)
+    return "".join(out)
+
+
 def store_db(data_dir):
     """The PostgreSQL database of a daemon's data dir."""
     import hashlib
@@ -430,6 +453,32 @@ class Daemons:
             status, key = self.admin("POST", "/accounts/%s/keys" % login, {"key": f.read()})
         assert status == 201, (status, key)
         return key
+
+    # --- the stores, read the way an operator would ---
+
+    def store_rows(self, daemon, sql, params=()):
+        """The rows (tuples) of a query on a daemon's store ("sapi" or
+        "dockerapi"), its SQLite file or its PostgreSQL database alike
+        (SDC_TEST_STORE); params fill the "?"s.  For a statement that is
+        not a SELECT, no rows: it is run and committed."""
+        data = os.path.join(self.tmp, daemon)
+        if not test_store_postgres():
+            import sqlite3
+            db = sqlite3.connect(os.path.join(data, daemon + ".db"), timeout=10)
+            try:
+                rows = [tuple(r) for r in db.execute(sql, tuple(params))]
+                db.commit()
+                return rows
+            finally:
+                db.close()
+        text = _sql_literals(sql, params)
+        if not re.match(r"(?is)\s*select\b", text):
+            postgres().psql(text, db=store_db(data))
+            return []
+        out = postgres().psql("SELECT coalesce(json_agg(row_to_json(q)), '[]') "
+                              "FROM (%s) q" % text, db=store_db(data))
+        return [tuple(v for _, v in r) for r in
+                json.loads(out, object_pairs_hook=list)]
 
     # --- SAPI ---
 
