@@ -9,15 +9,18 @@
 #
 #   tests/run.sh [PATTERN]   only the tests whose name contains PATTERN
 #   TEST_JOBS=N              tests run at once (default 2; 1: one by one)
+#   TEST_CLASS=net|free|alone  only the tests of that class (below)
 #
 # Most tests spend their time waiting (on a daemon, a container, a
 # registry), so two run at once, each with its own temporary folders,
 # ports and daemons, its result printed when it ends.  What they share on
 # the host decides which may run together:
 #   net    (the default, for any test not named below) may make bridges,
-#          veths, nftables elements and containers: one at a time, since
-#          two daemons can hand out the same subnet before either has made
-#          its bridge;
+#          veths, nftables elements and containers: each test daemon
+#          (sdctest.Daemons) takes a slot of its own, whose subnet pools,
+#          ephemeral host ports and test-picked published ports no other
+#          test's daemon uses, and link and nftables names come from random
+#          ids, so these run beside each other too;
 #   free   touches nothing of the host's networking and starts no
 #          container through a daemon: runs beside anything but "alone";
 #   alone  times something a busy neighbour would slow (a DoS test's
@@ -38,14 +41,14 @@ suite_start=$(date +%s)
 logdir="$top/$BUILD/test-logs"
 mkdir -p "$logdir"
 
-class_of() { # name
+class_of() { # name: sets class
 	case "$1" in
 	69-images-api-dockerd.py|96-isolation-dos-*|55-dockerapi.py|\
-	40-net-plumbing.sh) echo alone ;;
+	40-net-plumbing.sh) class=alone ;;
 	test_*|2[0-4]-*|3[0-5]-*|50-setup-script.sh|6[0-4]-images-*|\
 	66-images-api-login.py|68-images-api-refusals.py|7[0-5]-runtime-*|\
-	8[0-4]-adm-*.sh) echo free ;;
-	*) echo net ;;
+	8[0-4]-adm-*.sh) class=free ;;
+	*) class=net ;;
 	esac
 }
 
@@ -53,15 +56,15 @@ class_of() { # name
 names=() paths=() classes=()
 for t in "$BUILD"/tests/test_* tests/integration/*; do
 	[ -f "$t" ] && [ -x "$t" ] || continue
-	name=$(basename "$t")
+	name=${t##*/}
 	case "$name" in *"$pattern"*) ;; *) continue ;; esac
-	# one at a time: all in one class, so in name order
-	if [ "$jobs" -le 1 ]; then class=net; else class=$(class_of "$name"); fi
+	class_of "$name"
+	[ -z "${TEST_CLASS:-}" ] || [ "$class" = "$TEST_CLASS" ] || continue
 	names+=("$name") paths+=("$t") classes+=("$class")
 done
 
 declare -A job_name job_start job_class
-running=0 net=0 alone=0
+running=0 alone=0
 
 report() { # name, exit status, seconds
 	echo "$3 $1" >>"$logdir/times"
@@ -78,7 +81,6 @@ may_start() { # class
 	[ "$running" -lt "$jobs" ] && [ "$alone" -eq 0 ] || return 1
 	case "$1" in
 	alone) [ "$running" -eq 0 ] ;;
-	net) [ "$net" -eq 0 ] ;;
 	*) true ;;
 	esac
 }
@@ -89,43 +91,62 @@ start() { # index
 	pid=$!
 	job_name[$pid]=$name job_start[$pid]=$(date +%s) job_class[$pid]=$class
 	running=$((running + 1))
-	case "$class" in net) net=1 ;; alone) alone=1 ;; esac
+	case "$class" in alone) alone=1 ;; esac
 }
 
 reap() { # waits for one test to end and reports it
 	local pid rc
 	wait -n -p pid
 	rc=$?
-	case "${job_class[$pid]}" in net) net=0 ;; alone) alone=0 ;; esac
+	case "${job_class[$pid]}" in alone) alone=0 ;; esac
 	running=$((running - 1))
 	report "${job_name[$pid]}" "$rc" $(( $(date +%s) - ${job_start[$pid]} ))
 	unset "job_name[$pid]" "job_start[$pid]" "job_class[$pid]"
 }
 
 : >"$logdir/times"
-# Each round starts the first waiting test that may start, in queue order
-# (so a test waiting for its turn does not hold back the ones after it),
-# or else waits for a running one to end.  The "net" tests, which run one
-# at a time, go first: they are the longest chain, the "free" ones fill
-# the other slots, the "alone" ones come when nothing else is left.
-left=${#names[@]}
-declare -A done_
-while [ "$left" -gt 0 ] || [ "$running" -gt 0 ]; do
-	started=0
+# How long each test took when it last ran (any earlier run, kept in
+# $logdir/durations): the longest start first, so that no long test is
+# left alone at the end.  A test never timed here goes first.
+declare -A took
+if [ -f "$logdir/durations" ]; then
+	while read -r secs name; do took[$name]=$secs; done <"$logdir/durations"
+fi
+order=()
+if [ "$jobs" -le 1 ]; then	# one by one: in name order
+	order=("${!names[@]}")
+else
 	for want in net free alone; do
-		for i in "${!names[@]}"; do
-			[ -z "${done_[$i]:-}" ] && [ "${classes[$i]}" = "$want" ] ||
-			    continue
-			if may_start "$want"; then
-				start "$i"
-				done_[$i]=1 left=$((left - 1)) started=1
-			fi
-			break
-		done
-		[ "$started" -eq 1 ] && break
+		while read -r _ i; do
+			order+=("$i")
+		done < <(for i in "${!names[@]}"; do
+			[ "${classes[$i]}" = "$want" ] &&
+			    echo "${took[${names[$i]}]:-100000} $i"
+		done | sort -s -k1,1nr)
 	done
-	[ "$started" -eq 1 ] || reap
+fi
+
+# Each round starts the first waiting test of the order if it may start
+# ("alone" ones wait until nothing runs), or else waits for a running one
+# to end.  The "net" tests go first: they are the longest ones, the short
+# "free" ones fill in at the end, the "alone" ones come last.
+left=${#order[@]} next=0
+while [ "$left" -gt 0 ] || [ "$running" -gt 0 ]; do
+	if [ "$left" -gt 0 ] && may_start "${classes[${order[$next]}]}"; then
+		start "${order[$next]}"
+		next=$((next + 1)) left=$((left - 1))
+	else
+		reap
+	fi
 done
+# the durations of this run replace the earlier ones of the same tests
+{
+	cat "$logdir/times"
+	if [ -f "$logdir/durations" ]; then
+		awk 'NR == FNR { seen[$2] = 1; next } !($2 in seen)' \
+		    "$logdir/times" "$logdir/durations"
+	fi
+} >"$logdir/durations.new" && mv "$logdir/durations.new" "$logdir/durations"
 
 echo "total $(( $(date +%s) - suite_start ))s; the slowest:"
 sort -rn "$logdir/times" | head -n 10 | sed 's/^\([0-9]*\) \(.*\)/  \1s  \2/'
