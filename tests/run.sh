@@ -10,6 +10,14 @@
 #   tests/run.sh [PATTERN]   only the tests whose name contains PATTERN
 #   TEST_JOBS=N              tests run at once (default 2; 1: one by one)
 #   TEST_CLASS=net|free|alone  only the tests of that class (below)
+#   SDC_TEST_STORE=postgres  the tests that start a daemon with a store
+#                            (through sdctest.py or 30-sapi-common.py, and
+#                            the store's unit test), each daemon on a
+#                            throw-away PostgreSQL: `make test-postgres`
+#   TEST_PG=store            besides every test on SQLite, the ones that
+#                            exercise the store most (store_heavy below)
+#                            again on PostgreSQL, as NAME@postgres, in the
+#                            same queue: `make test`
 #
 # Most tests spend their time waiting (on a daemon, a container, a
 # registry), so two run at once, each with its own temporary folders,
@@ -52,15 +60,55 @@ class_of() { # name: sets class
 	esac
 }
 
+# Whether a test starts daemons whose store SDC_TEST_STORE moves: the
+# store's unit test, and the Python tests that start them through
+# sdctest.py or 30-sapi-common.py (directly or through a -common module).
+has_store() { # path
+	case "${1##*/}" in
+	test_store*) return 0 ;;
+	test_*|*.sh) return 1 ;;
+	esac
+	grep -q 'sdctest\|-common' "$1"
+}
+
+# The tests run again on PostgreSQL by `make test` (TEST_PG=store): those
+# whose checks lean on the store's SQL (IPAM and leases under the
+# networks' lock, ports, volumes, quotas, removal marks, the admin's
+# queries, sapi's API), about a fifth of the suite's time.  The whole
+# suite on PostgreSQL is `make test-postgres`.
+store_heavy() { # name
+	case "$1" in
+	3[1-4]-sapi-*|42-networks-api.py|44-networks-sweep.py|48-volumes.py|\
+	85-adm-commands.py|86-adm-containers.py|93-isolation-limits.py|\
+	95-isolation-leaks.py|97-isolation-sapi.py) return 0 ;;
+	esac
+	return 1
+}
+
+case "${SDC_TEST_STORE:-sqlite}" in
+postgres|postgresql) pg_only=1 ;;
+*) pg_only=0 ;;
+esac
+
 # The queue, in order: unit tests, then integration tests by name.
-names=() paths=() classes=()
+names=() paths=() classes=() stores=()
+queue() { # path, name, store
+	names+=("$2") paths+=("$1") classes+=("$class") stores+=("$3")
+}
 for t in "$BUILD"/tests/test_* tests/integration/*; do
 	[ -f "$t" ] && [ -x "$t" ] || continue
 	name=${t##*/}
 	case "$name" in *"$pattern"*) ;; *) continue ;; esac
 	class_of "$name"
 	[ -z "${TEST_CLASS:-}" ] || [ "$class" = "$TEST_CLASS" ] || continue
-	names+=("$name") paths+=("$t") classes+=("$class")
+	if [ "$pg_only" = 1 ]; then
+		has_store "$t" && queue "$t" "$name" postgres
+		continue
+	fi
+	queue "$t" "$name" sqlite
+	if [ "${TEST_PG:-}" = store ] && store_heavy "$name"; then
+		queue "$t" "$name@postgres" postgres
+	fi
 done
 
 declare -A job_name job_start job_class
@@ -87,7 +135,8 @@ may_start() { # class
 
 start() { # index
 	local name=${names[$1]} class=${classes[$1]} pid
-	timeout 600 "${paths[$1]}" >"$logdir/$name.log" 2>&1 </dev/null &
+	SDC_TEST_STORE=${stores[$1]} timeout 600 "${paths[$1]}" \
+	    >"$logdir/$name.log" 2>&1 </dev/null &
 	pid=$!
 	job_name[$pid]=$name job_start[$pid]=$(date +%s) job_class[$pid]=$class
 	running=$((running + 1))
