@@ -89,8 +89,8 @@ class Outside:
         n = sdctest.process_slot() + 1
         self.ns = "sdco%d" % os.getpid()
         self.hif = "sdcoh%d" % os.getpid()
-        self.host_addr = "198.18.%d.1" % n
-        self.addr = "198.18.%d.2" % n
+        self.host_addr = "198.19.%d.1" % n
+        self.addr = "198.19.%d.2" % n
         self.extra = list(extra)
         self.procs = []
         sh("ip", "netns", "add", self.ns)
