@@ -115,7 +115,7 @@ declare -A job_name job_start job_class
 running=0 alone=0
 
 report() { # name, exit status, seconds
-	echo "$3 $1" >>"$logdir/times"
+	echo "$3 $1" >>"$times"
 	if [ "$2" -eq 0 ]; then
 		passed=$((passed + 1)); echo "PASS  $1 ($3s)"
 	else
@@ -153,7 +153,9 @@ reap() { # waits for one test to end and reports it
 	unset "job_name[$pid]" "job_start[$pid]" "job_class[$pid]"
 }
 
-: >"$logdir/times"
+# this run's times (another run may share the folder), kept as
+# $logdir/times at the end
+times=$(mktemp "$logdir/times.XXXXXX")
 # How long each test took when it last ran (any earlier run, kept in
 # $logdir/durations): the longest start first, so that no long test is
 # left alone at the end.  A test never timed here goes first.
@@ -190,14 +192,15 @@ while [ "$left" -gt 0 ] || [ "$running" -gt 0 ]; do
 done
 # the durations of this run replace the earlier ones of the same tests
 {
-	cat "$logdir/times"
+	cat "$times"
 	if [ -f "$logdir/durations" ]; then
 		awk 'NR == FNR { seen[$2] = 1; next } !($2 in seen)' \
-		    "$logdir/times" "$logdir/durations"
+		    "$times" "$logdir/durations"
 	fi
 } >"$logdir/durations.new" && mv "$logdir/durations.new" "$logdir/durations"
 
 echo "total $(( $(date +%s) - suite_start ))s; the slowest:"
+mv "$times" "$logdir/times"
 sort -rn "$logdir/times" | head -n 10 | sed 's/^\([0-9]*\) \(.*\)/  \1s  \2/'
 [ -n "$failures" ] && echo "failed:$failures"
 echo "$passed passed, $failed failed"
