@@ -400,7 +400,9 @@ class Daemons:
         return p.returncode
 
     def stop(self):
-        for name in list(self.procs):
+        # the last started first: dockerapi before the sapi it watches
+        # (sapi stopped first waits 5 s for dockerapi's open long poll)
+        for name in reversed(list(self.procs)):
             self.stop_one(name)
         # the bridges, rules and names the daemon left for its next start
         # (every account's default network) go with the test's daemon
