@@ -97,7 +97,7 @@ $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIBRARIES)
 	@mkdir -p $(dir $@)
 	$(LINK) $(TEST_LDLIBS)
 
-.PHONY: all deps test check run install bench fuzz clean lint-clang
+.PHONY: all deps test test-postgres check run install bench fuzz clean lint-clang
 # Keep the objects of unit tests: they are intermediate files to make.
 .SECONDARY:
 .DEFAULT_GOAL := all
@@ -131,9 +131,16 @@ $(BUILD)/clang/%.ok: %.c | deps
 		-MF $(@:.ok=.d) -MT $@ $<
 	@touch $@
 
+# make test: every test on SQLite, and the ones that lean on the store's
+# SQL again on PostgreSQL (TEST_PG=store, tests/run.sh says which);
+# make test-postgres: every test that starts a daemon, on PostgreSQL.
 test: all
 	@scripts/deps.sh test
-	@BUILD=$(BUILD) tests/run.sh
+	@BUILD=$(BUILD) TEST_PG=store tests/run.sh
+
+test-postgres: all
+	@scripts/deps.sh test
+	@BUILD=$(BUILD) SDC_TEST_STORE=postgres tests/run.sh
 
 check:
 	$(MAKE) BUILD=build-asan SAN=1 test

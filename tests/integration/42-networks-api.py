@@ -77,24 +77,25 @@ class NetworksApi(common.ContainersTest):
         self.assertIn("not found", r.stderr)
 
     def test_subnets(self):
-        self.ok("network", "create", "--subnet", "10.210.77.0/24", "--gateway",
-                "10.210.77.254", "--ip-range", "10.210.77.128/25", "sub1")
+        s = self.d.pool_net(77)     # a /24 of the daemon's pool
+        self.ok("network", "create", "--subnet", s + ".0/24", "--gateway",
+                s + ".254", "--ip-range", s + ".128/25", "sub1")
         cfg = self.net_inspect("sub1")["IPAM"]["Config"][0]
-        self.assertEqual(cfg, {"Subnet": "10.210.77.0/24", "Gateway": "10.210.77.254",
-                               "IPRange": "10.210.77.128/25"})
+        self.assertEqual(cfg, {"Subnet": s + ".0/24", "Gateway": s + ".254",
+                               "IPRange": s + ".128/25"})
         # two live networks never overlap, whatever the account
-        r = self.fails("network", "create", "--subnet", "10.210.77.0/25", "sub2", certs=self.bob)
+        r = self.fails("network", "create", "--subnet", s + ".0/25", "sub2", certs=self.bob)
         self.assertIn("overlaps", r.stderr)
         r = self.fails("network", "create", "--subnet", "192.168.1.0/24", "sub3")
         self.assertIn("not within", r.stderr)
         # an address from the range, not the gateway
         self.ok("run", "-d", "--name", "subc", "--network", "sub1", "busybox", "sleep", "60")
         ip = self.inspect("subc")["NetworkSettings"]["Networks"]["sub1"]["IPAddress"]
-        self.assertEqual(ip, "10.210.77.128")
+        self.assertEqual(ip, s + ".128")
         self.ok("rm", "-f", "subc")
         self.ok("network", "rm", "sub1")
         # released: the subnet may be had again
-        self.ok("network", "create", "--subnet", "10.210.77.0/24", "sub2", certs=self.bob)
+        self.ok("network", "create", "--subnet", s + ".0/24", "sub2", certs=self.bob)
         self.ok("network", "rm", "sub2", certs=self.bob)
 
     def test_accounts_apart(self):
@@ -139,35 +140,36 @@ class NetworksApi(common.ContainersTest):
         self.ok("network", "rm", "web", certs=self.bob)
 
     def test_inspect_and_connect(self):
-        self.ok("network", "create", "--subnet", "10.210.90.0/24", "app")
+        a = self.d.pool_net(90)     # a /24 of the daemon's pool
+        self.ok("network", "create", "--subnet", a + ".0/24", "app")
         self.ok("run", "-d", "--name", "c1", "--network", "app", "--network-alias", "db",
-                "--ip", "10.210.90.50", "--hostname", "one", "busybox", "sleep", "60")
+                "--ip", a + ".50", "--hostname", "one", "busybox", "sleep", "60")
         j = self.inspect("c1")
         ns = j["NetworkSettings"]
         n = ns["Networks"]["app"]
-        self.assertEqual(n["IPAddress"], "10.210.90.50")
+        self.assertEqual(n["IPAddress"], a + ".50")
         self.assertEqual(n["IPPrefixLen"], 24)
-        self.assertEqual(n["Gateway"], "10.210.90.1")
-        self.assertEqual(n["MacAddress"], "02:42:0a:d2:5a:32")
+        self.assertEqual(n["Gateway"], a + ".1")
+        self.assertEqual(n["MacAddress"], "02:42:%02x:%02x:%02x:32" % tuple(int(o) for o in a.split(".")))
         self.assertEqual(n["Aliases"], ["db"])
-        self.assertEqual(n["IPAMConfig"], {"IPv4Address": "10.210.90.50"})
+        self.assertEqual(n["IPAMConfig"], {"IPv4Address": a + ".50"})
         self.assertEqual(n["NetworkID"], self.net_inspect("app")["Id"])
         self.assertEqual(len(n["EndpointID"]), 64)
         self.assertIn("c1", n["DNSNames"])
         self.assertIn("db", n["DNSNames"])
-        self.assertEqual(ns["IPAddress"], "10.210.90.50")
+        self.assertEqual(ns["IPAddress"], a + ".50")
         self.assertEqual(j["HostConfig"]["NetworkMode"], "app")
         with open(j["HostsPath"]) as f:
             hosts = f.read()
-        self.assertIn("10.210.90.50\tone", hosts)
+        self.assertIn(a + ".50\tone", hosts)
         with open(j["ResolvConfPath"]) as f:
             resolv = f.read()
-        self.assertIn("nameserver 10.210.90.1", resolv)
+        self.assertIn("nameserver " + a + ".1", resolv)
         cs = self.net_inspect("app")["Containers"]
         self.assertEqual(cs[j["Id"]]["Name"], "c1")
-        self.assertEqual(cs[j["Id"]]["IPv4Address"], "10.210.90.50/24")
+        self.assertEqual(cs[j["Id"]]["IPv4Address"], a + ".50/24")
         # the address is taken while c1 runs
-        r = self.fails("run", "--rm", "--network", "app", "--ip", "10.210.90.50", "busybox",
+        r = self.fails("run", "--rm", "--network", "app", "--ip", a + ".50", "busybox",
                        "true")
         self.assertIn("Address already in use", r.stderr)
         r = self.fails("network", "rm", "app")
@@ -249,7 +251,8 @@ class NetworksApi(common.ContainersTest):
                 "60")
         out = self.ok("port", "p6", "7000/tcp").split()[0]
         hp = int(out.rsplit(":", 1)[1])
-        self.assertTrue(49153 <= hp <= 60999, out)
+        lo, hi = sdctest.slot_tunables(self.d.slot)["NETWORK_EPHEMERAL_PORTS"].split("-")
+        self.assertTrue(int(lo) <= hp <= int(hi), out)
         self.ok("rm", "-f", "p1", "p4", "p6")
         self.ok("rm", "-f", "p5", certs=self.bob)
 

@@ -11,9 +11,12 @@ beyond the host.
 import glob
 import json
 import os
-import sqlite3
 import subprocess
+import sys
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import sdctest  # noqa: E402
 
 
 def sh(*args, check=True):
@@ -54,20 +57,17 @@ def leftovers(d, container_ids, network_ids):
 
 def lease_rows(d, ids, held_only=False):
     """The store's lease and endpoint rows naming these ids (all of them
-    when ids is None), read-only.  held_only: an endpoint (a stopped
-    container's membership) counts only when it still holds an address."""
-    db = sqlite3.connect("file:%s?mode=ro" % os.path.join(d.tmp, "dockerapi", "dockerapi.db"),
-                         uri=True, timeout=10)
-    try:
-        rows = []
-        for table, where in (("network_leases", ""),
-                             ("network_endpoints", " WHERE ip != ''" if held_only else "")):
-            for r in db.execute("SELECT network, container FROM %s%s" % (table, where)):
-                if ids is None or any(x in ids for x in r):
-                    rows.append((table,) + tuple(r))
-        return rows
-    finally:
-        db.close()
+    when ids is None), on either store (SQLite or PostgreSQL).  held_only:
+    an endpoint (a stopped container's membership) counts only when it
+    still holds an address."""
+    rows = []
+    for table, where in (("network_leases", ""),
+                         ("network_endpoints", " WHERE ip != ''" if held_only else "")):
+        for r in d.store_rows("dockerapi", "SELECT network, container FROM %s%s"
+                              % (table, where)):
+            if ids is None or any(x in ids for x in r):
+                rows.append((table,) + tuple(r))
+    return rows
 
 
 def wait_empty(what, f, timeout=10):
@@ -85,11 +85,12 @@ class Outside:
     to it (e.g. a link-local one)."""
 
     def __init__(self, extra=()):
-        n = os.getpid() % 250 + 1
+        # a /30 of the process's test slot: apart from other tests' outsides
+        n = sdctest.process_slot() + 1
         self.ns = "sdco%d" % os.getpid()
         self.hif = "sdcoh%d" % os.getpid()
-        self.host_addr = "198.18.%d.1" % n
-        self.addr = "198.18.%d.2" % n
+        self.host_addr = "198.19.%d.1" % n
+        self.addr = "198.19.%d.2" % n
         self.extra = list(extra)
         self.procs = []
         sh("ip", "netns", "add", self.ns)

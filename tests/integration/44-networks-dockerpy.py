@@ -31,10 +31,8 @@ class DockerPy(common.ContainersTest):
         import docker
         cl = self.client()
         try:
-            # inside the pool (10.210.0.0/15); another test's daemon may
-            # hold a subnet, so the third octet is this run's own
-            third = os.getpid() % 120 * 2
-            a, b = "10.211.%d" % third, "10.211.%d" % (third + 1)
+            # inside the daemon's pool, which no other test's daemon shares
+            a, b = self.d.pool_net(200), self.d.pool_net(201)
             ipam = docker.types.IPAMConfig(pool_configs=[docker.types.IPAMPool(
                 subnet=a + ".0/24", gateway=a + ".1", iprange=a + ".128/25")])
             n1 = cl.networks.create("pyn1", driver="bridge", ipam=ipam,

@@ -22,7 +22,8 @@ import sdctest  # noqa: E402
 common = importlib.import_module("76-containers-common")
 net = importlib.import_module("44-networks-common")
 
-LINK_LOCAL = "169.254.77.77"
+# a host route each: of this process's test slot, apart from other tests'
+LINK_LOCAL = "169.254.78.%d" % (sdctest.process_slot() + 1)
 
 
 

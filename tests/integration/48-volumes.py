@@ -65,14 +65,11 @@ class Volumes(common.ContainersTest):
 
     def host_dir(self, name, certs=None):
         """The host folder of the caller's volume (the test reads the
-        store the way an operator would)."""
-        import sqlite3
-        db = sqlite3.connect(os.path.join(self.d.tmp, "dockerapi", "dockerapi.db"))
+        store the way an operator would, SQLite or PostgreSQL)."""
         acct = "alice" if (certs or self.alice) == self.alice else "bob"
         st, j = self.d.admin("GET", "/accounts/" + acct)
-        rows = db.execute("SELECT uuid FROM volumes WHERE account = ? AND name = ?",
-                          (j["uuid"], name)).fetchall()
-        db.close()
+        rows = self.d.store_rows("dockerapi", "SELECT uuid FROM volumes WHERE "
+                                 "account = ? AND name = ?", (j["uuid"], name))
         self.assertEqual(len(rows), 1, name)
         return os.path.join(self.d.tmp, "dockerapi", "volumes", j["uuid"], rows[0][0], "_data")
 

@@ -122,10 +122,13 @@ class Run(common.ContainersTest):
         """top's C: a process that never sleeps shows its share of a CPU."""
         self.ok("run", "-d", "--name", "spins", "busybox", "sh", "-c",
                 "while true; do :; done")
-        time.sleep(1.5)
-        lines = self.ok("top", "spins").splitlines()
+        lines = []
+
+        def busy():     # C is whole percents: 0 until it has run a while
+            lines[:] = self.ok("top", "spins").splitlines()
+            return len(lines) > 1 and int(lines[1].split()[3]) > 0
+        self.wait_until("the spinner's share of a CPU in top's C", busy)
         self.assertEqual(lines[0].split()[:4], ["UID", "PID", "PPID", "C"])
-        self.assertGreater(int(lines[1].split()[3]), 0, lines)
         self.ok("rm", "-f", "spins")
 
     def test_names_and_conflicts(self):

@@ -13,7 +13,6 @@ import importlib
 import io
 import json
 import os
-import sqlite3
 import subprocess
 import sys
 import tarfile
@@ -232,10 +231,8 @@ class Limits(common.ContainersTest):
         root = os.path.join(self.d.tmp, "dockerapi", "images")
         files = sorted(os.path.relpath(os.path.join(dp, f), root)
                        for dp, dn, fn in os.walk(root) for f in fn + dn)
-        db = sqlite3.connect(os.path.join(self.d.tmp, "dockerapi", "dockerapi.db"))
-        rows = [db.execute("SELECT count(*) FROM " + t).fetchone()[0]
+        rows = [self.d.store_rows("dockerapi", "SELECT count(*) FROM " + t)[0][0]
                 for t in ("images", "image_layers", "image_owners", "image_tags")]
-        db.close()
         return files, rows
 
     def test_5_gzip_bombs(self):

@@ -22,7 +22,6 @@ import importlib
 import json
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -81,11 +80,9 @@ class Leaks(common.ContainersTest):
         # of the created container's folder is already gone
         self.d.stop_one("dockerapi", signal.SIGKILL)
         try:
-            db = sqlite3.connect(os.path.join(self.d.tmp, "dockerapi", "dockerapi.db"))
-            db.executemany("UPDATE containers SET removing = 1 WHERE id = ?",
-                           [(ids["halfcreated"],), (ids["halfrunning"],)])
-            db.commit()
-            db.close()
+            for n in ("halfcreated", "halfrunning"):
+                self.d.store_rows("dockerapi", "UPDATE containers SET removing = 1 "
+                                  "WHERE id = ?", (ids[n],))
             os.unlink(os.path.join(self.zones, uuids["halfcreated"], "config.json"))
         finally:
             self.d.start_dockerapi()
@@ -100,9 +97,7 @@ class Leaks(common.ContainersTest):
         mons = subprocess.run(["pgrep", "-f", "--", "--dir " + os.path.join(
             self.zones, uuids["halfrunning"])], capture_output=True, text=True).stdout
         self.assertEqual(mons, "")
-        db = sqlite3.connect(os.path.join(self.d.tmp, "dockerapi", "dockerapi.db"))
-        rows = db.execute("SELECT name FROM containers").fetchall()
-        db.close()
+        rows = self.d.store_rows("dockerapi", "SELECT name FROM containers")
         self.assertEqual(rows, [("kept",)])
         self.assertIn("finishing its removal", self.d.log("dockerapi"))
         # an ordinary rm leaves no mark behind

@@ -15,9 +15,11 @@ SQLite files: one throw-away PostgreSQL 15 per test process
 on the same data dir finds its data), passed as --store.
 """
 import atexit
+import fcntl
 import http.client
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -97,10 +99,111 @@ def store_args(data_dir):
     return ["--store", postgres().uri(store_db(data_dir))]
 
 
+def _sql_literals(sql, params):
+    """sql with each "?" outside quotes replaced by the next of params as
+    a literal (psql takes no parameters)."""
+    params = list(params)
+    out, quoted = [], False
+    for ch in sql:
+        if ch == "'":
+            quoted = not quoted
+        if ch == "?" and not quoted:
+            v = params.pop(0)
+            if v is None:
+                out.append("NULL")
+            elif isinstance(v, bool) or isinstance(v, (int, float)):
+                out.append(str(int(v) if isinstance(v, bool) else v))
+            else:
+                out.append("'%s'" % str(v).replace("'", "''"))
+        else:
+            out.append(ch)
+    if params:
+        raise ValueError("more parameters than ? in " + sql)
+    return "".join(out)
+
+
 def store_db(data_dir):
     """The PostgreSQL database of a daemon's data dir."""
     import hashlib
     return "t_" + hashlib.sha1(os.path.abspath(data_dir).encode()).hexdigest()[:16]
+
+
+# --- what two test daemons on one host must not share ---
+#
+# tests/run.sh runs two tests at once, each with its own daemons, on one
+# kernel: links, nftables table and published ports are the host's.  Names
+# of links and nftables objects come from random ids, so they never meet;
+# subnets and published host ports are picked by each daemon from its own
+# store, so two daemons would hand out the same ones.  Each Daemons takes
+# a slot (a lock file no other test process holds, kept until the process
+# ends) and its daemons get the slot's own pools (slot_tunables).  The
+# pools lie apart from the shipped defaults (10.200.0.0/16, 10.210.0.0/15,
+# 49153-60999) and the host's own ephemeral ports (32768-60999).
+
+SLOT_DIR = os.environ.get("SDCTEST_SLOT_DIR", "/run/sdctest-slots")
+SLOTS = 16
+_slots = []          # this process's slots: (number, open lock file)
+_published = {}      # slot: the next host port free_port(host="0.0.0.0") tries
+
+
+def take_slot(timeout=600):
+    """A slot number (0 to SLOTS-1) no other process holds, held until
+    this process exits."""
+    os.makedirs(SLOT_DIR, exist_ok=True)
+    held = {n for n, _ in _slots}
+    end = time.time() + timeout
+    while True:
+        for n in range(SLOTS):
+            if n in held:
+                continue
+            fd = os.open(os.path.join(SLOT_DIR, "slot%d" % n),
+                         os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                continue
+            _slots.append((n, fd))
+            return n
+        if time.time() > end:
+            raise RuntimeError("no free test slot in %s" % SLOT_DIR)
+        time.sleep(0.5)
+
+
+def process_slot():
+    """This process's first slot (taken on first use)."""
+    return _slots[0][0] if _slots else take_slot()
+
+
+def slot_pool_net(slot, k):
+    """The first three octets of the k-th /24 (0-255) of the slot's pool
+    for user networks: what a test's --subnet takes."""
+    return "10.%d.%d" % (65 + 2 * slot, k)
+
+
+def slot_tunables(slot):
+    """The tunables that keep a slot's daemon apart from the others':
+    a /16 for default networks, a /16 for user networks, 250 ephemeral
+    host ports."""
+    return {"NETWORK_DEFAULT_POOL": "10.%d.0.0/16" % (64 + 2 * slot),
+            "NETWORK_POOL": "10.%d.0.0/16" % (65 + 2 * slot),
+            "NETWORK_EPHEMERAL_PORTS": "%d-%d" % (61000 + 250 * slot,
+                                                  61249 + 250 * slot)}
+
+
+def slot_bootstrap(slot, path):
+    """A copy of etc/sapi-bootstrap.yaml at path with the slot's
+    tunables as the docker service's defaults."""
+    with open(os.path.join(TOP, "etc", "sapi-bootstrap.yaml")) as f:
+        text = f.read()
+    for key, value in slot_tunables(slot).items():
+        text, n = re.subn(r"(?m)^([ \t]+%s:)[ \t]*[^{\s].*$" % key,
+                          lambda m: "%s %s" % (m.group(1), value), text)
+        if n != 1:
+            raise RuntimeError("sapi-bootstrap.yaml: no default for " + key)
+    with open(path, "w") as f:
+        f.write(text)
+    return path
 
 
 # Tests pass their own CA; this machine's bundle variables would override it.
@@ -131,7 +234,24 @@ def host_tcp_service(greeting=b"host-service\n"):
 
 def free_port(kind=socket.SOCK_STREAM, host="127.0.0.1"):
     """A port nobody holds on host ("0.0.0.0": on every address, as a
-    published port needs)."""
+    published port needs).  A published port is held by no socket (the
+    daemon's nftables rule answers it), so another test could be given
+    it too: on "0.0.0.0" the port comes from this process's slot (500
+    ports from 20000, below the host's ephemeral ones), never the same
+    twice in a process."""
+    if host == "0.0.0.0":
+        slot = process_slot()
+        lo = 20000 + 500 * slot
+        for _ in range(500):
+            port = _published.get(slot, lo)
+            _published[slot] = lo + (port + 1 - lo) % 500
+            with socket.socket(socket.AF_INET, kind) as s:
+                try:
+                    s.bind((host, port))
+                except OSError:
+                    continue
+                return port
+        raise RuntimeError("no free port in %d-%d" % (lo, lo + 499))
     with socket.socket(socket.AF_INET, kind) as s:
         s.bind((host, 0))
         return s.getsockname()[1]
@@ -193,6 +313,9 @@ def keygen(path, kind="rsa", bits=None, fmt=None, passphrase=""):
     return path
 
 
+_daemons = []        # every Daemons of this process
+
+
 class Daemons:
     """sapi + dockerapi on free ports under one temporary directory."""
 
@@ -212,7 +335,19 @@ class Daemons:
         # the test registries listen on loopback, which the daemon refuses
         # to reach unless the operator allows it (REGISTRY_ALLOW_PRIVATE)
         self.allow_private_registries = list(allow_private_registries)
+        # the host-wide things kept apart from other tests' daemons
+        mine = {d.slot for d in _daemons}
+        self.slot = process_slot() if process_slot() not in mine else take_slot()
+        self.bootstrap = slot_bootstrap(self.slot, os.path.join(
+            self.tmp, "sapi-bootstrap.yaml"))
+        _daemons.append(self)
         atexit.register(self.stop)
+
+    def pool_net(self, k):
+        """The first three octets of the k-th /24 of this daemon's pool
+        for user networks (e.g. "10.65.7"): a --subnet it accepts that no
+        other test's daemon hands out."""
+        return slot_pool_net(self.slot, k)
 
     # --- processes ---
 
@@ -226,7 +361,7 @@ class Daemons:
         self._spawn("sapi", [os.path.join(BIN, "sapi"),
                              "--listen", "unix:" + self.sapi_socket,
                              "--data-dir", os.path.join(self.tmp, "sapi"),
-                             "--bootstrap", os.path.join(TOP, "etc", "sapi-bootstrap.yaml")]
+                             "--bootstrap", self.bootstrap]
                     + store_args(os.path.join(self.tmp, "sapi")))
         wait_for("sapi", lambda: unix_open(self.sapi_socket))
 
@@ -268,7 +403,9 @@ class Daemons:
         return p.returncode
 
     def stop(self):
-        for name in list(self.procs):
+        # the last started first: dockerapi before the sapi it watches
+        # (sapi stopped first waits 5 s for dockerapi's open long poll)
+        for name in reversed(list(self.procs)):
             self.stop_one(name)
         # the bridges, rules and names the daemon left for its next start
         # (every account's default network) go with the test's daemon
@@ -321,6 +458,32 @@ class Daemons:
             status, key = self.admin("POST", "/accounts/%s/keys" % login, {"key": f.read()})
         assert status == 201, (status, key)
         return key
+
+    # --- the stores, read the way an operator would ---
+
+    def store_rows(self, daemon, sql, params=()):
+        """The rows (tuples) of a query on a daemon's store ("sapi" or
+        "dockerapi"), its SQLite file or its PostgreSQL database alike
+        (SDC_TEST_STORE); params fill the "?"s.  For a statement that is
+        not a SELECT, no rows: it is run and committed."""
+        data = os.path.join(self.tmp, daemon)
+        if not test_store_postgres():
+            import sqlite3
+            db = sqlite3.connect(os.path.join(data, daemon + ".db"), timeout=10)
+            try:
+                rows = [tuple(r) for r in db.execute(sql, tuple(params))]
+                db.commit()
+                return rows
+            finally:
+                db.close()
+        text = _sql_literals(sql, params)
+        if not re.match(r"(?is)\s*select\b", text):
+            postgres().psql(text, db=store_db(data))
+            return []
+        out = postgres().psql("SELECT coalesce(json_agg(row_to_json(q)), '[]') "
+                              "FROM (%s) q" % text, db=store_db(data))
+        return [tuple(v for _, v in r) for r in
+                json.loads(out, object_pairs_hook=list)]
 
     # --- SAPI ---
 
