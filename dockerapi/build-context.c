@@ -396,33 +396,12 @@ build_context_free(struct build *b)
 	b->nfiles = 0;
 }
 
-/* The entry named rel, or NULL. */
-const struct build_file *
-build_context_find(const struct build *b, const char *rel)
+/* The index of the first listed name not below rel (the list is sorted). */
+size_t
+build_context_first(const struct build *b, const char *rel)
 {
 	size_t lo = 0, hi = b->nfiles;
 
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		int c = strcmp(b->files[mid].rel, rel);
-		if (c == 0)
-			return &b->files[mid];
-		if (c < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return NULL;
-}
-
-/* The files under rel ("" the whole context), .dockerignore's left out,
- * into md: their names and digests. */
-void
-build_context_digest(struct build *b, const char *rel, EVP_MD_CTX *md)
-{
-	size_t rl = strlen(rel), lo = 0, hi = b->nfiles;
-
-	/* the first name >= rel */
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
 		if (strcmp(b->files[mid].rel, rel) < 0)
@@ -430,7 +409,27 @@ build_context_digest(struct build *b, const char *rel, EVP_MD_CTX *md)
 		else
 			hi = mid;
 	}
-	for (size_t i = rl == 0 ? 0 : lo; i < b->nfiles; i++) {
+	return lo;
+}
+
+/* The entry named rel, or NULL. */
+const struct build_file *
+build_context_find(const struct build *b, const char *rel)
+{
+	size_t i = build_context_first(b, rel);
+
+	return i < b->nfiles && strcmp(b->files[i].rel, rel) == 0 ?
+	    &b->files[i] : NULL;
+}
+
+/* The files under rel ("" the whole context), .dockerignore's left out,
+ * into md: their names and digests. */
+void
+build_context_digest(struct build *b, const char *rel, EVP_MD_CTX *md)
+{
+	size_t rl = strlen(rel);
+
+	for (size_t i = rl == 0 ? 0 : build_context_first(b, rel); i < b->nfiles; i++) {
 		const struct build_file *f = &b->files[i];
 		if (rl > 0 && strncmp(f->rel, rel, rl) != 0)
 			break;

@@ -756,18 +756,11 @@ list_link_on_path(const struct build *b, const char *rel)
 static bool
 list_has(const struct build *b, const char *rel)
 {
-	size_t rl = strlen(rel), lo = 0, hi = b->nfiles;
+	size_t rl = strlen(rel);
 
 	if (build_context_find(b, rel) != NULL)
 		return true;
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		if (strcmp(b->files[mid].rel, rel) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	for (size_t i = lo; i < b->nfiles && strncmp(b->files[i].rel, rel, rl) == 0; i++)
+	for (size_t i = build_context_first(b, rel); i < b->nfiles && strncmp(b->files[i].rel, rel, rl) == 0; i++)
 		if (b->files[i].rel[rl] == '/')
 			return true;
 	return false;

@@ -132,6 +132,8 @@ int step_copy_inputs(struct build *b, const struct df_instr *in, char out[65]);
 /* build-context.c: the context, unpacked on a worker */
 int build_context_start(struct build *b, const char *dockerfile, sdc_error_t *err);
 const struct build_file *build_context_find(const struct build *b, const char *rel);
+/* The index of the first listed name not below rel. */
+size_t build_context_first(const struct build *b, const char *rel);
 void build_context_stop(struct build *b);
 void build_context_free(struct build *b);
 void build_context_remove(char *dir);
