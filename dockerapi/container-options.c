@@ -206,9 +206,7 @@ opt_memory(const struct opt_ctx *x)
 	return x->pkg->memory * MIB;
 }
 
-/* "64m", "1g", "1024" (bytes) as Docker's RAMInBytes reads them; -1 if
- * not a size. */
-static int64_t
+int64_t
 opt_size(const char *s)
 {
 	char *end;

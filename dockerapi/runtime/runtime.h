@@ -403,6 +403,19 @@ int rt_volume_make(const char *dir, const struct rt_idmap *idmap,
     sdc_error_t *err);
 int rt_volume_remove(const char *dir, sdc_error_t *err);
 int rt_volume_size(const char *dir, int64_t *bytes, sdc_error_t *err);
+/* A folder capped by the kernel (volume-fs.c): the sparse file img of
+ * `bytes` made ext4 (its top owned by uid:gid, mode), mounted on mnt
+ * through a loop device; mounted again (after a reboot); grown to a
+ * larger cap online; unmounted (img removed unless NULL).  err->code
+ * 400 below RT_VOLUME_FS_MIN bytes. */
+#define RT_VOLUME_FS_MIN (1024 * 1024)
+bool rt_volume_fs_mounted(const char *mnt);
+int rt_volume_fs_make(const char *img, const char *mnt, int64_t bytes,
+    uid_t uid, gid_t gid, mode_t mode, sdc_error_t *err);
+int rt_volume_fs_mount(const char *img, const char *mnt, sdc_error_t *err);
+int rt_volume_fs_grow(const char *img, const char *mnt, int64_t bytes,
+    sdc_error_t *err);
+int rt_volume_fs_unmount(const char *img, const char *mnt, sdc_error_t *err);
 /* Docker's first copy: when dir/_data is empty, what the mounted root of
  * container id has at dest (resolved inside that root) is copied in,
  * ids outside idmap's range given to its nobody.  Nothing at dest is no
