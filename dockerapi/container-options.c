@@ -1397,8 +1397,10 @@ int
 options_check(struct dockerapi *d, const json_t *body,
     const struct package *pkg, struct ctr_opts *o, sdc_error_t *err)
 {
+	/* "name": dockerode (docker-modem) sends the query's name in the
+	 * body too; dockerd takes the query's and ignores it, as here. */
 	static const char *const sub[] = { "HostConfig", "NetworkingConfig",
-	    NULL };
+	    "name", NULL };
 	struct opt_ctx x = { .d = d, .pkg = pkg, .o = o };
 
 	memset(o, 0, sizeof *o);
