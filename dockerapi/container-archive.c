@@ -9,6 +9,13 @@
  * ... in container ...", 400 for an extraction point that is not a
  * folder, 403 for a read-only root filesystem.
  *
+ * The container's mounts the host's view of its root does not show (its
+ * volumes; its tmpfs mounts while it runs, which live only in its mount
+ * namespace) are opened here and handed to the copy: a path in one takes
+ * the mount as its root, and one above them walks through them where the
+ * container has them (rt_root_graft), as `docker cp` through dockerd's
+ * view of the container does.
+ *
  * A tar can be large and the file calls block, so they run on a thread
  * of the request's own, joined to the loop by pipes: GET's tar is written
  * on thread-stream.c's thread, as `docker save` and `docker export` are,
@@ -105,84 +112,168 @@ cp_path(struct http_request *req)
 	return p;
 }
 
-/* Where the path stands against the container's volumes: in one (*in
- * the mount, the path its remainder from the volume's top, "/" for the
- * top itself, a trailing "/" or "/." kept), above one (*above its
- * destination), or neither. */
-static char *
-cp_volume(const struct ctr *c, const char *path, const json_t **in,
-    const char **above)
-{
-	json_t *m;
-	size_t i, n, plen = strlen(path);
-	char *clean = rt_path_clean(path), *rel = NULL;
-	const char *dest, *tail = "";
+/* The mounts whose files the host's view of the root does not show: the
+ * volumes, and, while the container runs, its tmpfs mounts (--tmpfs,
+ * --mount type=tmpfs), which live only in its mount namespace.  A
+ * stopped container's tmpfs paths are plain folders of its root, as
+ * dockerd copies them. */
+struct cpmount {
+	const char *dest;		/* in the container, clean */
+	const char *volume;		/* its name; NULL for a tmpfs */
+	bool ro;
+};
 
-	*in = NULL;
-	*above = NULL;
+static bool
+cp_running(const struct ctr *c)
+{
+	return (c->st.status == RT_RUNNING || c->st.status == RT_PAUSED) &&
+	    c->st.pid > 0;
+}
+
+/* A tmpfs's options say "ro". */
+static bool
+cp_tmpfs_ro(const char *opts)
+{
+	size_t n;
+
+	for (; opts != NULL && *opts != '\0'; opts += n + (opts[n] == ',')) {
+		n = strcspn(opts, ",");
+		if (n == 2 && strncmp(opts, "ro", 2) == 0)
+			return true;
+	}
+	return false;
+}
+
+static size_t
+cp_mounts(const struct ctr *c, struct cpmount **out)
+{
+	const json_t *m, *v;
+	const char *k;
+	size_t i, n = 0;
+
+	*out = xcalloc(json_array_size(json_object_get(c->extra, "Mounts")) +
+	    json_object_size(json_object_get(c->host_config, "Tmpfs")) +
+	    json_array_size(json_object_get(c->host_config, "Mounts")) + 1,
+	    sizeof **out);
+	json_array_foreach(json_object_get(c->extra, "Mounts"), i, m)
+		if (strcmp(json_str(m, "Type", ""), "volume") == 0 &&
+		    json_string_value(json_object_get(m, "Destination"))) {
+			(*out)[n].dest = json_str(m, "Destination", "");
+			(*out)[n].volume = json_str(m, "Name", "");
+			(*out)[n++].ro = !json_bool(m, "RW", true);
+		}
+	if (!cp_running(c))
+		return n;
+	json_object_foreach(json_object_get(c->host_config, "Tmpfs"), k, v) {
+		(*out)[n].dest = k;
+		(*out)[n++].ro = cp_tmpfs_ro(json_string_value(v));
+	}
+	json_array_foreach(json_object_get(c->host_config, "Mounts"), i, m)
+		if (strcmp(json_str(m, "Type", ""), "tmpfs") == 0 &&
+		    json_string_value(json_object_get(m, "Target"))) {
+			(*out)[n].dest = json_str(m, "Target", "");
+			(*out)[n++].ro = json_bool(m, "ReadOnly", false);
+		}
+	return n;
+}
+
+/* The deepest mount holding the path (NULL: none); *rel the path's
+ * remainder from the mount's top ("/" for the top itself, a trailing "/"
+ * or "/." kept). */
+static const struct cpmount *
+cp_mount_of(const struct cpmount *ms, size_t nm, const char *path,
+    char **rel)
+{
+	const struct cpmount *in = NULL;
+	size_t i, n, plen = strlen(path);
+	char *clean = rt_path_clean(path), *dest;
+	const char *tail = "";
+
+	*rel = NULL;
 	if (plen >= 2 && strcmp(path + plen - 2, "/.") == 0)
 		tail = "/.";
 	else if (plen > 1 && path[plen - 1] == '/')
 		tail = "/";
-	json_array_foreach(json_object_get(c->extra, "Mounts"), i, m) {
-		dest = json_string_value(json_object_get(m, "Destination"));
-		if (dest == NULL)
-			continue;
+	for (i = 0; i < nm; i++) {
+		dest = rt_path_clean(ms[i].dest);
 		n = strlen(dest);
 		if (strncmp(clean, dest, n) == 0 && (clean[n] == '/' ||
-		    clean[n] == '\0')) {
-			*in = m;	/* the deepest mount holding it wins */
-			xasprintf(&rel, "%s%s", clean[n] == '\0' ? "/" :
+		    clean[n] == '\0') && (in == NULL || n > strlen(in->dest))) {
+			in = &ms[i];
+			free(*rel);
+			xasprintf(rel, "%s%s", clean[n] == '\0' ? "/" :
 			    clean + n, strcmp(tail, "/") == 0 &&
 			    clean[n] == '\0' ? "" : tail);
-			continue;
 		}
-		n = strlen(clean);
-		if (*in == NULL && strncmp(dest, clean, n) == 0 &&
-		    (dest[n] == '/' || n == 1))
-			*above = dest;	/* the path holds the volume */
+		free(dest);
 	}
 	free(clean);
-	if (*in != NULL)
-		*above = NULL;
-	return rel;
+	return in;
 }
 
-/* A path inside a volume: the job's root becomes the volume's folder,
- * so everything below is resolved inside the volume (a link there to
- * "/" names the volume's top, never the node's or the image's); -1
- * having answered. */
+/* A mount's top opened (O_PATH): a volume's folder, a tmpfs's top in the
+ * running container's namespace. */
 static int
-cp_into_volume(struct http_request *req, struct dockerapi *d,
-    const struct ctr *c, const json_t *m, struct cpjob *j)
+cp_mount_open(struct dockerapi *d, const struct ctr *c,
+    const struct cpmount *m, sdc_error_t *err)
 {
-	const char *dest = json_str(m, "Destination", "");
-	sdc_error_t err = NULL;
 	struct volume *vol;
 	char *dir;
-	int rc;
+	int fd;
 
-	if (strcmp(json_str(m, "Type", ""), "volume") != 0) {
-		api_error(req, 501, "docker cp of a path in a %s mount (%s) is "
-		    "not supported", json_str(m, "Type", "tmpfs"), dest);
+	if (m->volume == NULL)
+		return rt_mount_open_tmpfs(c->st.pid, m->dest, err);
+	if ((vol = volume_get(d, c->account, m->volume, err)) == NULL)
 		return -1;
-	}
-	if (j->is_put && !json_bool(m, "RW", true)) {
-		api_error(req, 403, "mounted volume is marked read-only");
-		return -1;
-	}
-	if ((vol = volume_get(d, c->account, json_str(m, "Name", ""),
-	    &err)) == NULL) {
-		api_error_from(req, &err);
-		return -1;
-	}
 	dir = volume_data_dir(d, vol);
-	rc = rt_root_rebase(&j->root, dir, dest, &err);
+	fd = open(dir, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		sdc_make_error(err, errno, "opening the volume at %s", m->dest);
 	free(dir);
 	volume_free(vol);
-	if (rc < 0)
-		api_error_from(req, &err);
-	return rc;
+	return fd;
+}
+
+/* The job's root: the mount the path is in (so everything below is
+ * resolved inside it: a link there to "/" names its top, never the
+ * node's or the image's), and every mount grafted where the container
+ * has it, so that a copy above one goes through it; -1 having answered. */
+static int
+cp_enter_mounts(struct http_request *req, struct dockerapi *d,
+    const struct ctr *c, const struct cpmount *ms, size_t nm,
+    const struct cpmount *in, struct cpjob *j)
+{
+	sdc_error_t err = NULL;
+	char *dest;
+	size_t i;
+	int fd;
+
+	if (in != NULL) {
+		if (j->is_put && in->ro) {
+			api_error(req, 403, in->volume != NULL ? "mounted volume "
+			    "is marked read-only" : "mounted tmpfs is marked "
+			    "read-only");
+			return -1;
+		}
+		dest = rt_path_clean(in->dest);
+		if ((fd = cp_mount_open(d, c, in, &err)) < 0 ||
+		    rt_root_rebase_fd(&j->root, fd, dest, &err) < 0) {
+			free(dest);
+			api_error_from(req, &err);
+			return -1;
+		}
+		free(dest);
+	}
+	for (i = 0; i < nm; i++) {
+		if ((fd = cp_mount_open(d, c, &ms[i], &err)) < 0) {
+			api_error_from(req, &err);
+			return -1;
+		}
+		dest = rt_path_clean(ms[i].dest);
+		rt_root_graft(&j->root, dest, fd, ms[i].ro);
+		free(dest);
+	}
+	return 0;
 }
 
 /* The container's root (or the volume the path is in), opened; NULL
@@ -193,24 +284,21 @@ cp_job(struct http_request *req, struct dockerapi *d, const char *path,
 {
 	struct cpjob *j;
 	sdc_error_t err = NULL;
-	const json_t *in;
-	const char *above;
+	const struct cpmount *in;
+	struct cpmount *ms;
+	size_t nm;
 	char *rel;
 	struct ctr *c;
 
 	if ((c = ctr_lookup(req, d)) == NULL)
 		return NULL;
-	rel = cp_volume(c, path, &in, &above);
+	nm = cp_mounts(c, &ms);
+	in = cp_mount_of(ms, nm, path, &rel);
 	if (is_put && in == NULL && json_is_true(json_object_get(
 	    c->host_config, "ReadonlyRootfs"))) {
 		free(rel);
+		free(ms);
 		api_error(req, 403, "container rootfs is marked read-only");
-		return NULL;
-	}
-	if (above != NULL) {
-		api_error(req, 501, "docker cp of a path above a volume "
-		    "(%s) is not supported: copy into or out of the volume's "
-		    "own path", above);
 		return NULL;
 	}
 	j = xcalloc(1, sizeof *j);
@@ -224,13 +312,16 @@ cp_job(struct http_request *req, struct dockerapi *d, const char *path,
 	if (rt_root_open(&ctrs(d)->rt, c->uuid, &j->root, &err) < 0) {
 		ctr_rt_error(ctrs(d), c, &err);
 		api_error_from(req, &err);
+		free(ms);
 		cp_free(j);
 		return NULL;
 	}
-	if (in != NULL && cp_into_volume(req, d, c, in, j) < 0) {
+	if (cp_enter_mounts(req, d, c, ms, nm, in, j) < 0) {
+		free(ms);
 		cp_free(j);
 		return NULL;
 	}
+	free(ms);
 	return j;
 }
 

@@ -206,9 +206,7 @@ opt_memory(const struct opt_ctx *x)
 	return x->pkg->memory * MIB;
 }
 
-/* "64m", "1g", "1024" (bytes) as Docker's RAMInBytes reads them; -1 if
- * not a size. */
-static int64_t
+int64_t
 opt_size(const char *s)
 {
 	char *end;
@@ -1402,8 +1400,10 @@ int
 options_check(struct dockerapi *d, const json_t *body,
     const struct package *pkg, struct ctr_opts *o, sdc_error_t *err)
 {
+	/* "name": dockerode (docker-modem) sends the query's name in the
+	 * body too; dockerd takes the query's and ignores it, as here. */
 	static const char *const sub[] = { "HostConfig", "NetworkingConfig",
-	    NULL };
+	    "name", NULL };
 	struct opt_ctx x = { .d = d, .pkg = pkg, .o = o };
 
 	memset(o, 0, sizeof *o);

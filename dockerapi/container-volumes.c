@@ -426,7 +426,7 @@ cvol_prepare(struct dockerapi *d, struct ctr *c, struct cvol_set *set,
 		if (v->vol != NULL)
 			continue;
 		v->vol = volume_create(d, c->account, v->name, v->name != NULL ?
-		    v->labels : anon, v->name == NULL, &v->made, err);
+		    v->labels : anon, v->name == NULL, 0, &v->made, err);
 		if (v->vol == NULL) {
 			json_decref(anon);
 			return -1;

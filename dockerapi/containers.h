@@ -224,6 +224,9 @@ int options_check(struct dockerapi *d, const json_t *body,
 /* Shared with docker update: a value that means "not given", and the 400
  * "Field (--flag): text" that names what was refused. */
 bool opt_unset(const json_t *v);
+/* "64m", "1g", "1024" (bytes) as Docker's RAMInBytes reads them; -1 if
+ * not a size (also a volume's --opt size). */
+int64_t opt_size(const char *s);
 int opt_field_vfail(sdc_error_t *err, const char *field, const char *flag,
     const char *fmt, va_list ap);
 /* What was accepted, into the runtime spec (pointers into o). */

@@ -5,8 +5,9 @@
  * Answers are dockerd's: its JSON of a volume, its filters (dangling,
  * name as a regular expression, label, driver), its messages ("get X: no
  * such volume", "volume is in use - [ids]").  Only the local driver is
- * offered, and none of its options (type, device, o: they would mount a
- * host's device or path); both are refused with a 400 saying so.  Prune
+ * offered, and of its options only size (a filesystem of that many bytes
+ * for the volume, volumes.c); type, device and o would mount a host's
+ * device or path: refused with a 400 saying so.  Prune
  * follows the API version asked: before 1.42 every unused volume goes,
  * from 1.42 only anonymous ones unless the filter all=true is given.
  */
@@ -178,6 +179,34 @@ vapi_list(struct http_request *req, void *arg)
 	    "Warnings"));
 }
 
+/* The local driver's options: only size (a filesystem of that many
+ * bytes); type, device and o would mount a device or path of the host.
+ * Anything else is answered 400 here (rc -1). */
+static int
+vapi_opts(struct http_request *req, const char *name, const json_t *opts,
+    int64_t *size)
+{
+	const char *k, *text;
+	json_t *v;
+
+	*size = 0;
+	if (opts != NULL && !json_is_null(opts) && !json_is_object(opts))
+		return api_error(req, 400, "DriverOpts must be an object"), -1;
+	json_object_foreach((json_t *)opts, k, v) {
+		if (strcmp(k, "size") != 0)
+			return api_error(req, 400, "create %s: volume option "
+			    "(--opt %s) is not offered: only size is; the local "
+			    "driver's type, device and o would mount a device or "
+			    "path of the host", name, k), -1;
+		text = json_string_value(v);
+		if (text == NULL || (*size = opt_size(text)) <= 0)
+			return api_error(req, 400, "create %s: invalid size "
+			    "\"%s\" (--opt size): a number of bytes, or with "
+			    "k, m or g (\"512m\")", name, text ?: ""), -1;
+	}
+	return 0;
+}
+
 static int
 vapi_create(struct http_request *req, void *arg)
 {
@@ -186,6 +215,7 @@ vapi_create(struct http_request *req, void *arg)
 	const char *name, *driver;
 	struct volume *v;
 	json_t *body, *opts, *labels;
+	int64_t size;
 	bool made;
 	int rc;
 
@@ -203,16 +233,13 @@ vapi_create(struct http_request *req, void *arg)
 	if (*driver != '\0' && strcmp(driver, "local") != 0)
 		rc = api_error(req, 400, "create %s: volume driver \"%s\" is not "
 		    "offered: only the local driver is", name, driver);
-	else if (json_object_size(opts) > 0)
-		rc = api_error(req, 400, "create %s: volume options (--opt %s) "
-		    "are not offered: the local driver's type, device and o "
-		    "would mount a device or path of the host", name,
-		    json_object_iter_key(json_object_iter(opts)));
+	else if (vapi_opts(req, name, opts, &size) < 0)
+		rc = -1;
 	else if (labels != NULL && !json_is_null(labels) &&
 	    !json_is_object(labels))
 		rc = api_error(req, 400, "Labels must be an object");
 	else if ((v = volume_create(d, vapi_account(req), *name != '\0' ? name :
-	    NULL, labels, false, &made, &err)) == NULL)
+	    NULL, labels, false, size, &made, &err)) == NULL)
 		rc = api_error_from(req, &err);
 	else {
 		if (made)

@@ -18,12 +18,17 @@
  * reference is "in use" (rm refused, as dockerd refuses it) and not
  * dangling.  Only the local driver is offered.
  *
- * QUOTA_VOLUME_BYTES (quota.c) is enforced by refusing to make a volume,
- * or to create or start a container that mounts one, while the account's
- * volumes hold that many bytes or more; a volume's bytes are a walk of
- * its folder (rt_volume_size), so a container may go past the quota
- * while it runs, and is stopped at its next start.
+ * QUOTA_VOLUME_BYTES (quota.c) is enforced by the kernel: the account's
+ * volumes live in a filesystem of that size (runtime/volume-fs.c), so a
+ * container writing past it gets ENOSPC.  A volume made with a size
+ * (`docker volume create --opt size=...`, the local driver's option) has
+ * a filesystem of its own, of that size, inside the account's.  Making a
+ * volume, or creating or starting a container that mounts one, is also
+ * refused while the account's volumes hold the quota or more (a walk of
+ * their folders, rt_volume_size): the only check for an account whose
+ * volumes predate its quota.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
@@ -56,10 +61,13 @@ static const char *const volume_migrations[] = {
 	" container TEXT NOT NULL,"
 	" PRIMARY KEY (volume, container));"
 	"CREATE INDEX volume_refs_container ON volume_refs (container);",
+	"ALTER TABLE volumes ADD COLUMN size BIGINT NOT NULL DEFAULT 0;",
 	NULL,
 };
 
-#define VOLUME_COLS "uuid, account, name, labels, created, anonymous"
+static void volumes_mount_all(struct dockerapi *d);
+
+#define VOLUME_COLS "uuid, account, name, labels, created, anonymous, size"
 
 int
 volumes_init(struct dockerapi *d, sdc_error_t *err)
@@ -80,6 +88,8 @@ volumes_init(struct dockerapi *d, sdc_error_t *err)
 	xasprintf(&root, "%s/volumes", d->cfg.data_dir);
 	rc = mkdir_p(root, 0700, err);
 	free(root);
+	if (rc == 0)
+		volumes_mount_all(d);
 	return rc;
 }
 
@@ -127,6 +137,7 @@ volume_from_row(struct store_stmt *q)
 	}
 	v->created = store_col_int64(q, 4);
 	v->anonymous = store_col_int64(q, 5) != 0;
+	v->size = store_col_int64(q, 6);
 	return v;
 }
 
@@ -210,6 +221,190 @@ volume_mountpoint(const struct volume *v)
 	return p;
 }
 
+/* --- the kernel's caps: a filesystem per account, one per sized volume ---
+ *
+ * With a QUOTA_VOLUME_BYTES, the account's folder <data>/volumes/<account>
+ * is a filesystem of that size (<account>.img beside it), so all of its
+ * volumes together cannot hold more, whatever its containers write.  A
+ * volume made with a size has its own filesystem (<uuid>/disk.img, on
+ * _data) inside the account's.  An account whose volumes were made before
+ * it had a quota keeps plain folders (the walk's check at create and
+ * start), until its volumes are gone; the account's filesystem goes with
+ * its last volume, so a later quota is the next one's size. */
+
+static char *
+volumes_account_img(struct dockerapi *d, const char *account)
+{
+	char *p;
+
+	xasprintf(&p, "%s/volumes/%s.img", d->cfg.data_dir, account);
+	return p;
+}
+
+static bool
+volumes_dir_empty(const char *path)
+{
+	struct dirent *e;
+	DIR *dir = opendir(path);
+	bool empty = true;
+
+	if (dir == NULL)
+		return errno == ENOENT;
+	while (empty && (e = readdir(dir)) != NULL)
+		empty = strcmp(e->d_name, ".") == 0 ||
+		    strcmp(e->d_name, "..") == 0;
+	closedir(dir);
+	return empty;
+}
+
+/* The account's filesystem made, mounted, or grown to its quota. */
+static int
+volumes_account_fs(struct dockerapi *d, const char *account,
+    sdc_error_t *err)
+{
+	int64_t limit = quota_limit(d, account, QUOTA_VOLUME_BYTES);
+	char *dir, *img = volumes_account_img(d, account);
+	int rc = 0;
+
+	xasprintf(&dir, "%s/volumes/%s", d->cfg.data_dir, account);
+	if (rt_volume_fs_mounted(dir)) {
+		if (limit >= RT_VOLUME_FS_MIN)
+			rc = rt_volume_fs_grow(img, dir, limit, err);
+	} else if (access(img, F_OK) == 0) {
+		rc = rt_volume_fs_mount(img, dir, err);
+	} else if (limit >= RT_VOLUME_FS_MIN && volumes_dir_empty(dir)) {
+		if ((rc = mkdir_p(dir, 0700, err)) == 0)
+			rc = rt_volume_fs_make(img, dir, limit, 0, 0, 0700, err);
+		if (rc == 0)
+			log_info("volumes of account %s: a filesystem of %"
+			    PRId64 " bytes (quota volume_bytes)", account, limit);
+	}
+	free(dir);
+	free(img);
+	if (rc < 0)
+		sdc_error_wrap(err, "the account's volumes");
+	return rc;
+}
+
+/* Its last volume gone: the account's filesystem and folder go too. */
+static void
+volumes_account_fs_release(struct dockerapi *d, const char *account)
+{
+	struct volume **vs;
+	sdc_error_t err = NULL;
+	char *dir, *img;
+	size_t n;
+
+	if (volumes_list(d, account, &vs, &n, &err) < 0) {
+		sdc_error_release(&err);
+		return;
+	}
+	volumes_free(vs, n);
+	if (n > 0)
+		return;
+	img = volumes_account_img(d, account);
+	xasprintf(&dir, "%s/volumes/%s", d->cfg.data_dir, account);
+	if (access(img, F_OK) == 0 &&
+	    rt_volume_fs_unmount(img, dir, &err) < 0) {
+		log_warn("volumes of account %s: %s", account,
+		    sdc_error_msg(err));
+		sdc_error_release(&err);
+	}
+	rmdir(dir);			/* empty now: not a mount point left */
+	free(dir);
+	free(img);
+}
+
+static char *
+volume_img(struct dockerapi *d, const struct volume *v)
+{
+	char *p;
+
+	xasprintf(&p, "%s/volumes/%s/%s/disk.img", d->cfg.data_dir,
+	    v->account, v->uuid);
+	return p;
+}
+
+static int
+volume_fs_make(struct dockerapi *d, const struct volume *v,
+    const struct rt_idmap *idmap, sdc_error_t *err)
+{
+	char *img = volume_img(d, v), *data = volume_data_dir(d, v);
+	int rc = rt_volume_fs_make(img, data, v->size, idmap->uid, idmap->gid,
+	    0755, err);
+
+	free(img);
+	free(data);
+	return rc;
+}
+
+static int
+volume_fs_remove(struct dockerapi *d, const struct volume *v,
+    sdc_error_t *err)
+{
+	char *img, *data;
+	int rc;
+
+	if (v->size <= 0)
+		return 0;
+	img = volume_img(d, v);
+	data = volume_data_dir(d, v);
+	rc = rt_volume_fs_unmount(img, data, err);
+	free(img);
+	free(data);
+	return rc;
+}
+
+/* At start (after a reboot): every filesystem mounted again, the
+ * accounts' before their volumes'. */
+static void
+volumes_mount_all(struct dockerapi *d)
+{
+	struct store_stmt *q;
+	sdc_error_t err = NULL;
+	struct volume **vs;
+	json_t *accounts = json_array(), *a;
+	size_t i, j, n;
+
+	if (store_prepare(d->store, &q, "SELECT DISTINCT account FROM volumes",
+	    &err) == 0) {
+		while (store_step(q, &err) == 1)
+			json_array_append_new(accounts,
+			    json_string(store_col_text(q, 0) ?: ""));
+		store_finalize(q);
+	}
+	json_array_foreach(accounts, i, a) {
+		const char *account = json_string_value(a);
+		char *img = volumes_account_img(d, account), *dir;
+
+		xasprintf(&dir, "%s/volumes/%s", d->cfg.data_dir, account);
+		if (access(img, F_OK) == 0)
+			rt_volume_fs_mount(img, dir, &err);
+		free(img);
+		free(dir);
+		if (err == NULL && volumes_list(d, account, &vs, &n, &err) == 0) {
+			for (j = 0; j < n && err == NULL; j++) {
+				char *vimg, *data;
+
+				if (vs[j]->size <= 0)
+					continue;
+				vimg = volume_img(d, vs[j]);
+				data = volume_data_dir(d, vs[j]);
+				rt_volume_fs_mount(vimg, data, &err);
+				free(vimg);
+				free(data);
+			}
+			volumes_free(vs, n);
+		}
+		if (err != NULL) {
+			log_warn("volumes of account %s: %s", account,
+			    sdc_error_msg(err));
+			sdc_error_release(&err);
+		}
+	}
+	json_decref(accounts);
+}
+
 int
 volume_size(struct dockerapi *d, const struct volume *v, int64_t *bytes,
     sdc_error_t *err)
@@ -258,6 +453,13 @@ volume_json(struct dockerapi *d, const struct volume *v, bool usage)
 	    v->labels : json_null(), "Mountpoint", mp, "Name", v->name,
 	    "Options", "Scope", "local");
 	free(mp);
+	if (v->size > 0) {
+		char size[32];
+
+		snprintf(size, sizeof size, "%" PRId64, v->size);
+		json_object_set_new(j, "Options", json_pack("{s:s}", "size",
+		    size));
+	}
 	if (!usage)
 		return j;
 	users = volume_users(d, v, &err);
@@ -276,12 +478,14 @@ volume_json(struct dockerapi *d, const struct volume *v, bool usage)
 
 struct volume *
 volume_create(struct dockerapi *d, const char *account, const char *name,
-    const json_t *labels, bool anonymous, bool *made, sdc_error_t *err)
+    const json_t *labels, bool anonymous, int64_t size, bool *made,
+    sdc_error_t *err)
 {
 	char gen[DOCKER_ID_LEN + 1], *dir, *parent, *text;
 	struct rt_idmap idmap;
 	struct store_stmt *q;
 	struct volume *v;
+	int64_t limit;
 	int rc;
 
 	*made = false;
@@ -299,8 +503,18 @@ volume_create(struct dockerapi *d, const char *account, const char *name,
 			return NULL;
 		sdc_error_release(err);
 	}
+	limit = quota_limit(d, account, QUOTA_VOLUME_BYTES);
+	if (size > 0 && size < RT_VOLUME_FS_MIN)
+		return sdc_make_error_code(err, 400, "create %s: size %" PRId64
+		    " is too small: a volume's size is at least 1MiB", name ?: "",
+		    size), NULL;
+	if (size > 0 && limit > 0 && size > limit)
+		return sdc_make_error_code(err, 400, "create %s: size %" PRId64
+		    " is above this account's volume quota (%" PRId64 " bytes, "
+		    "quota volume_bytes)", name ?: "", size, limit), NULL;
 	if (volumes_quota_check(d, account, err) < 0 ||
-	    isolation_idmap(ctrs(d), account, &idmap, err) < 0)
+	    isolation_idmap(ctrs(d), account, &idmap, err) < 0 ||
+	    volumes_account_fs(d, account, err) < 0)
 		return NULL;
 	if (name == NULL) {
 		docker_id_make(gen);
@@ -316,8 +530,15 @@ volume_create(struct dockerapi *d, const char *account, const char *name,
 	v->anonymous = anonymous;
 	xasprintf(&parent, "%s/volumes/%s", d->cfg.data_dir, account);
 	dir = volume_dir(d, v);
+	v->size = size;
 	if (mkdir_p(parent, 0700, err) < 0 ||
-	    rt_volume_make(dir, &idmap, err) < 0) {
+	    rt_volume_make(dir, &idmap, err) < 0 ||
+	    (size > 0 && volume_fs_make(d, v, &idmap, err) < 0)) {
+		sdc_error_t ignored = NULL;
+
+		rt_volume_remove(dir, &ignored);
+		sdc_error_release(&ignored);
+		volumes_account_fs_release(d, account);
 		free(parent);
 		free(dir);
 		volume_free(v);
@@ -326,7 +547,7 @@ volume_create(struct dockerapi *d, const char *account, const char *name,
 	free(parent);
 	text = json_dumps(v->labels, JSON_COMPACT);
 	rc = store_prepare(d->store, &q, "INSERT INTO volumes (" VOLUME_COLS
-	    ") VALUES (?, ?, ?, ?, ?, ?)", err);
+	    ") VALUES (?, ?, ?, ?, ?, ?, ?)", err);
 	if (rc == 0) {
 		if (store_bind_text(q, 1, v->uuid, err) < 0 ||
 		    store_bind_text(q, 2, account, err) < 0 ||
@@ -334,6 +555,7 @@ volume_create(struct dockerapi *d, const char *account, const char *name,
 		    store_bind_text(q, 4, text, err) < 0 ||
 		    store_bind_int64(q, 5, v->created, err) < 0 ||
 		    store_bind_int64(q, 6, anonymous, err) < 0 ||
+		    store_bind_int64(q, 7, size, err) < 0 ||
 		    store_step(q, err) < 0)
 			rc = -1;
 		store_finalize(q);
@@ -342,8 +564,11 @@ volume_create(struct dockerapi *d, const char *account, const char *name,
 	if (rc < 0) {
 		sdc_error_t ignored = NULL;
 
+		volume_fs_remove(d, v, &ignored);
+		sdc_error_release(&ignored);
 		rt_volume_remove(dir, &ignored);
 		sdc_error_release(&ignored);
+		volumes_account_fs_release(d, account);
 		free(dir);
 		volume_free(v);
 		if ((*err)->code == STORE_CONSTRAINT)
@@ -402,13 +627,15 @@ volume_remove(struct dockerapi *d, const struct volume *v, sdc_error_t *err)
 	    err) < 0)
 		return -1;
 	dir = volume_dir(d, v);
-	rc = rt_volume_remove(dir, err);
+	if ((rc = volume_fs_remove(d, v, err)) == 0)
+		rc = rt_volume_remove(dir, err);
 	free(dir);
 	if (rc < 0) {
 		log_warn("volume %s (%s): removing its folder: %s", v->uuid,
 		    v->name, sdc_error_msg(*err));
 		sdc_error_release(err);
 	}
+	volumes_account_fs_release(d, v->account);
 	return 0;
 }
 

@@ -20,6 +20,8 @@ struct volume {
 	json_t *labels;			/* object */
 	int64_t created;		/* seconds since the epoch */
 	bool anonymous;			/* made for a container, unnamed */
+	int64_t size;			/* its cap (--opt size), 0: none but
+					 * the account's */
 };
 
 /* The label Docker gives anonymous volumes. */
@@ -33,10 +35,12 @@ bool volume_name_valid(const char *name);
 struct volume *volume_get(struct dockerapi *d, const char *account,
     const char *name, sdc_error_t *err);
 /* Make a volume (name NULL: 64 random hex digits), or return the one of
- * that name.  *made says which.  labels is copied (NULL: none). */
+ * that name.  *made says which.  labels is copied (NULL: none).  size > 0
+ * gives it a filesystem of that many bytes (400 below 1 MiB or above the
+ * account's QUOTA_VOLUME_BYTES). */
 struct volume *volume_create(struct dockerapi *d, const char *account,
-    const char *name, const json_t *labels, bool anonymous, bool *made,
-    sdc_error_t *err);
+    const char *name, const json_t *labels, bool anonymous, int64_t size,
+    bool *made, sdc_error_t *err);
 /* Remove the volume's row and folder: 409 "volume is in use - [ids]"
  * while a container refers to it. */
 int volume_remove(struct dockerapi *d, const struct volume *v,

@@ -11,8 +11,8 @@ nettle-dev libacl1-dev liblzma-dev libzstd-dev liblz4-dev libbz2-dev zlib1g-dev
 libxml2-dev libcurl4-openssl-dev libnl-3-dev libnl-route-3-dev libnftables-dev"
 test="openssl openssh-client curl tmux python3 python3-docker python3-cryptography runc crun busybox-static tini
 docker-registry apache2-utils skopeo umoci keyutils docker-compose lxcfs nftables aardvark-dns iproute2
-postgresql-15"
-run="openssl openssh-client curl tini crun lxcfs nftables aardvark-dns iproute2"
+postgresql-15 e2fsprogs mount nodejs"
+run="openssl openssh-client curl tini crun lxcfs nftables aardvark-dns iproute2 e2fsprogs mount"
 bench="wrk docker.io hyperfine"
 fuzz="libclang-rt-14-dev"
 
@@ -45,6 +45,11 @@ case " $* " in *" test "*|*" bench "*)
 	if ! command -v docker >/dev/null 2>&1 || ! command -v dockerd >/dev/null 2>&1; then
 		case " $missing " in *" docker.io "*) ;; *) missing="$missing docker.io" ;; esac
 	fi ;;
+esac
+# npm (the dockerode test's installer): Debian's package, unless the
+# nodejs installed has its own.
+case " $* " in *" test "*|*" bench "*)
+	command -v npm >/dev/null 2>&1 || missing="$missing npm" ;;
 esac
 
 [ -z "$missing" ] && exit 0

@@ -38,6 +38,16 @@
  *   and linked without following.  Char and block devices are refused
  *   (nothing in this project makes them), fifos are made as Docker makes
  *   them, modes (setuid included) are kept as Docker keeps them.
+ * - Mounts the host's view of the root does not show (volumes, a running
+ *   container's tmpfs) are grafted where the container has them
+ *   (rt_root_graft: an fd of the mount's top and its container path).
+ *   With grafts the kernel's walk would find the folder under a mount,
+ *   so the walk is done by hand (arc_resolve), with the same rules: one
+ *   name at a time, O_NOFOLLOW, from an fd already inside; a symlink's
+ *   target cleaned against its folder (".." stops at the top) and walked
+ *   again from the top; a graft's fd taken at its path.  A tar out swaps
+ *   a grafted folder for the mount's top, a tar in walks into it, and no
+ *   entry replaces or removes a mount point.
  * - Ownership is the container's: files written belong to the account's
  *   ids (the container's root, or with copyUIDGID the tar's ids inside
  *   the account's range, anything else refused), and files read show the
@@ -53,9 +63,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/magic.h>
+#include <sys/fsuid.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include <linux/capability.h>
 #include <linux/openat2.h>
 #include <archive.h>
 #include <archive_entry.h>
@@ -146,18 +160,26 @@ int
 rt_root_rebase(struct rt_root *r, const char *hostdir, const char *mount,
     sdc_error_t *err)
 {
-	char link[64], host[PATH_MAX];
-	ssize_t n;
 	int fd;
 
 	fd = open(hostdir, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return sdc_make_error(err, errno, "opening the volume at %s",
 		    mount);
+	return rt_root_rebase_fd(r, fd, mount, err);
+}
+
+int
+rt_root_rebase_fd(struct rt_root *r, int fd, const char *mount,
+    sdc_error_t *err)
+{
+	char link[64], host[PATH_MAX];
+	ssize_t n;
+
 	snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
 	if ((n = readlink(link, host, sizeof host - 1)) <= 0) {
 		close(fd);
-		return sdc_make_error(err, errno, "reading the volume at %s",
+		return sdc_make_error(err, errno, "reading the mount at %s",
 		    mount);
 	}
 	host[n] = '\0';
@@ -172,8 +194,58 @@ rt_root_rebase(struct rt_root *r, const char *hostdir, const char *mount,
 }
 
 void
+rt_root_graft(struct rt_root *r, const char *mount, int fd, bool ro)
+{
+	r->grafts = xrealloc(r->grafts, (r->ngrafts + 1) * sizeof *r->grafts);
+	r->grafts[r->ngrafts].path = xstrdup(mount);
+	r->grafts[r->ngrafts].fd = fd;
+	r->grafts[r->ngrafts].ro = ro;
+	r->ngrafts++;
+}
+
+int
+rt_mount_open_tmpfs(pid_t pid, const char *dest, sdc_error_t *err)
+{
+	struct open_how how = { .flags = O_PATH | O_DIRECTORY | O_CLOEXEC,
+	    .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
+	char proc[64], *clean = rt_path_clean(dest);
+	struct statfs sf;
+	struct statx sx;
+	int root, fd;
+
+	snprintf(proc, sizeof proc, "/proc/%d/root", (int)pid);
+	if ((root = open(proc, O_PATH | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		free(clean);
+		return sdc_make_error(err, errno, "opening the container's "
+		    "mounts");
+	}
+	do
+		fd = (int)syscall(SYS_openat2, root, clean[1] != '\0' ?
+		    clean + 1 : ".", &how, sizeof how);
+	while (fd < 0 && errno == EAGAIN);
+	close(root);
+	/* the top of a tmpfs, nothing else: not proc, sys, nor a folder
+	 * below a mount the tenant moved */
+	if (fd >= 0 && (fstatfs(fd, &sf) < 0 || sf.f_type != TMPFS_MAGIC ||
+	    statx(fd, "", AT_EMPTY_PATH, STATX_BASIC_STATS, &sx) < 0 ||
+	    !(sx.stx_attributes_mask & STATX_ATTR_MOUNT_ROOT) ||
+	    !(sx.stx_attributes & STATX_ATTR_MOUNT_ROOT))) {
+		close(fd);
+		fd = -1;
+		errno = ENOENT;
+	}
+	if (fd < 0)
+		sdc_make_error_code(err, 404, "the tmpfs at %s: %s", clean,
+		    strerror(errno));
+	free(clean);
+	return fd;
+}
+
+void
 rt_root_close(struct rt_root *r)
 {
+	size_t i;
+
 	if (r->fd >= 0)
 		close(r->fd);
 	r->fd = -1;
@@ -181,6 +253,74 @@ rt_root_close(struct rt_root *r)
 	r->host = NULL;
 	free(r->mount);
 	r->mount = NULL;
+	for (i = 0; i < r->ngrafts; i++) {
+		close(r->grafts[i].fd);
+		free(r->grafts[i].path);
+	}
+	free(r->grafts);
+	r->grafts = NULL;
+	r->ngrafts = 0;
+}
+
+/* The graft at cpath (a clean container path), or NULL; the root's own
+ * top is never one. */
+static const struct rt_graft *
+arc_graft_at(const struct rt_root *r, const char *cpath)
+{
+	size_t i;
+
+	if (cpath == NULL || strcmp(cpath, r->mount != NULL ? r->mount : "/")
+	    == 0)
+		return NULL;
+	for (i = 0; i < r->ngrafts; i++)
+		if (strcmp(r->grafts[i].path, cpath) == 0)
+			return &r->grafts[i];
+	return NULL;
+}
+
+/* The deepest graft holding cpath (*rest its remainder, "" for the top),
+ * or NULL. */
+static const struct rt_graft *
+arc_graft_holding(const struct rt_root *r, const char *cpath,
+    const char **rest)
+{
+	const struct rt_graft *best = NULL;
+	size_t i, n;
+
+	for (i = 0; i < r->ngrafts; i++) {
+		n = strlen(r->grafts[i].path);
+		if (strncmp(cpath, r->grafts[i].path, n) == 0 &&
+		    (cpath[n] == '/' || cpath[n] == '\0') &&
+		    (best == NULL || n > strlen(best->path))) {
+			best = &r->grafts[i];
+			*rest = cpath + n;
+		}
+	}
+	return best;
+}
+
+/* A graft at or below cpath: what must not be replaced nor removed. */
+static bool
+arc_graft_under(const struct rt_root *r, const char *cpath)
+{
+	size_t i, n = strlen(cpath);
+
+	for (i = 0; i < r->ngrafts; i++)
+		if (strncmp(r->grafts[i].path, cpath, n) == 0 &&
+		    (r->grafts[i].path[n] == '/' || r->grafts[i].path[n] ==
+		    '\0' || strcmp(cpath, "/") == 0))
+			return true;
+	return false;
+}
+
+/* cpath + "/" + name, for container paths. */
+static char *
+arc_cjoin(const char *cpath, const char *name)
+{
+	char *p;
+
+	xasprintf(&p, "%s/%s", strcmp(cpath, "/") == 0 ? "" : cpath, name);
+	return p;
 }
 
 /* The path inside the container of an fd under the root, or NULL. */
@@ -254,6 +394,162 @@ rt_path_clean(const char *path)
 	return arc_clean(path, "/", NULL);
 }
 
+/* openat2's RESOLVE_IN_ROOT walk done by hand, for a root with mounts
+ * grafted in (the kernel's walk would find the folders under them): one
+ * name at a time with O_NOFOLLOW from an fd already inside; a symlink's
+ * target cleaned against the folder it stands in (so ".." stops at the
+ * top) and walked again from the top; where the container has a mount,
+ * the mount's top.  Every fd opened is inside the root or a mount of the
+ * container's, and the walk stays on one filesystem between them.  The
+ * object's O_PATH fd, links followed; *cpath where the container has it.
+ */
+#define ARC_MAXHOPS 40
+
+static int
+arc_resolve(const struct rt_root *r, const char *path, char **cpath)
+{
+	const char *top = r->mount != NULL ? r->mount : "";
+	char *todo = rt_path_clean(path), *here = NULL, *c, *next_todo, *full;
+	char target[PATH_MAX];
+	const struct rt_graft *gr;
+	int fd = -1, next, hops = 0, e = 0;
+	struct stat st;
+	dev_t dev;
+	ssize_t n;
+
+again:
+	if (fd >= 0)
+		close(fd);
+	free(here);
+	here = xstrdup("/");		/* below the root's top */
+	if ((fd = fcntl(r->fd, F_DUPFD_CLOEXEC, 0)) < 0 || fstat(fd, &st) < 0) {
+		e = errno;
+		goto fail;
+	}
+	dev = st.st_dev;
+	for (c = todo + 1; *c != '\0';) {
+		size_t len = strcspn(c, "/");
+		char *name = xstrndup(c, len), *nhere = arc_cjoin(here, name);
+
+		c += len + (c[len] == '/');
+		xasprintf(&full, "%s%s", top, nhere);
+		gr = arc_graft_at(r, full);
+		free(full);
+		if (gr != NULL)
+			next = fcntl(gr->fd, F_DUPFD_CLOEXEC, 0);
+		else
+			next = openat(fd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		if (next < 0 || fstat(next, &st) < 0) {
+			e = errno;
+			if (next >= 0)
+				close(next);
+			free(name);
+			free(nhere);
+			goto fail;
+		}
+		if (S_ISLNK(st.st_mode)) {
+			n = readlinkat(next, "", target, sizeof target - 1);
+			close(next);
+			if (n < 0 || ++hops > ARC_MAXHOPS) {
+				e = n < 0 ? errno : ELOOP;
+				free(name);
+				free(nhere);
+				goto fail;
+			}
+			target[n] = '\0';
+			if (target[0] == '/')
+				xasprintf(&full, "%s/%s", target, c);
+			else
+				xasprintf(&full, "%s/%s/%s", here, target, c);
+			next_todo = rt_path_clean(full);
+			free(full);
+			free(todo);
+			todo = next_todo;
+			free(name);
+			free(nhere);
+			goto again;
+		}
+		if (gr == NULL && S_ISDIR(st.st_mode) && st.st_dev != dev) {
+			close(next);	/* no other filesystem of the host's */
+			free(name);
+			free(nhere);
+			e = EXDEV;
+			goto fail;
+		}
+		dev = st.st_dev;
+		close(fd);
+		fd = next;
+		free(here);
+		here = nhere;
+		free(name);
+	}
+	if (cpath != NULL)
+		xasprintf(cpath, "%s%s", top, strcmp(here, "/") == 0 && *top ?
+		    "" : here);
+	free(here);
+	free(todo);
+	return fd;
+fail:
+	if (fd >= 0)
+		close(fd);
+	free(here);
+	free(todo);
+	errno = e;
+	return -1;
+}
+
+/* A path below the root opened: the kernel's walk (arc_openat2) when no
+ * mount is grafted, else arc_resolve, the fd then reopened with flags.
+ * *cpath (if asked, NULL when unknown) where the container has it. */
+static int
+arc_open_root(const struct rt_root *r, const char *path, int flags,
+    char **cpath, sdc_error_t *err)
+{
+	struct stat st;
+	int fd, fd2, e;
+
+	if (cpath != NULL)
+		*cpath = NULL;
+	if (r->ngrafts == 0) {
+		fd = arc_openat2(r->fd, path, flags, err);
+		if (fd >= 0 && cpath != NULL)
+			*cpath = arc_fd_cpath(r, fd);
+		return fd;
+	}
+	if ((fd = arc_resolve(r, path, cpath)) < 0) {
+		e = errno;
+		if (err != NULL)
+			sdc_make_error(err, e, "opening %s", path);
+		errno = e;
+		return -1;
+	}
+	if ((flags & O_DIRECTORY) && (fstat(fd, &st) < 0 ||
+	    !S_ISDIR(st.st_mode))) {
+		fd2 = -1;
+		e = ENOTDIR;
+	} else if (!(flags & O_PATH)) {
+		/* a folder (the callers' only other kind) opened to read */
+		fd2 = openat(fd, ".", flags | O_CLOEXEC);
+		e = errno;
+	} else {
+		fd2 = fd;
+		fd = -1;
+		e = 0;
+	}
+	if (fd >= 0)
+		close(fd);
+	if (fd2 < 0) {
+		if (cpath != NULL) {
+			free(*cpath);
+			*cpath = NULL;
+		}
+		if (err != NULL)
+			sdc_make_error(err, e, "opening %s", path);
+		errno = e;
+	}
+	return fd2;
+}
+
 /* A path ending in "/" or "/." means the thing it resolves to, links
  * followed; otherwise the last name is taken as it is. */
 static bool
@@ -294,13 +590,14 @@ arc_locate(const struct rt_root *r, const char *path, bool follow, int *dfd,
 
 	*name = NULL;
 	if (follow || arc_follow_last(path) || strcmp(clean, "/") == 0) {
-		*dfd = arc_openat2(r->fd, clean, O_PATH, err);
+		*dfd = arc_open_root(r, clean, O_PATH, NULL, err);
 		*name = xstrdup("");
 	} else {
 		slash = strrchr(clean, '/');
 		*name = xstrdup(slash + 1);
 		*slash = '\0';
-		*dfd = arc_openat2(r->fd, clean, O_PATH | O_DIRECTORY, err);
+		*dfd = arc_open_root(r, clean, O_PATH | O_DIRECTORY, NULL,
+		    err);
 	}
 	free(clean);
 	if (*dfd < 0) {
@@ -383,10 +680,10 @@ rt_archive_stat(const struct rt_root *r, const char *path,
 	out->link_target = xstrdup("");
 	if (S_ISLNK(st.st_mode)) {
 		/* Docker's linkTarget: the link evaluated inside the root. */
-		fd = arc_openat2(r->fd, clean, O_PATH, NULL);
-		if (fd >= 0) {
-			char *t = arc_fd_cpath(r, fd);
+		char *t;
 
+		fd = arc_open_root(r, clean, O_PATH, &t, NULL);
+		if (fd >= 0) {
 			if (t != NULL) {
 				free(out->link_target);
 				out->link_target = t;
@@ -430,7 +727,6 @@ arc_hid(const struct rt_idmap *m, int64_t id, unsigned base, unsigned *out,
 struct arc_get {
 	const struct rt_root *r;
 	struct archive *a;
-	dev_t dev;
 	sdc_error_t *err;
 	char buf[ARC_CHUNK];
 };
@@ -460,7 +756,8 @@ arc_tar_header(struct arc_get *g, const char *name, const struct stat *st,
 	return rc;
 }
 
-static int arc_get_tree(struct arc_get *g, int dfd, const char *tname);
+static int arc_get_tree(struct arc_get *g, int dfd, const char *tname,
+    const char *cpath, dev_t dev);
 
 /* name in dfd opened for reading without following it; "" is dfd's own
  * object (an O_PATH fd), reopened through its fd. */
@@ -499,18 +796,28 @@ arc_get_data(struct arc_get *g, int fd, off_t size)
 	return 0;
 }
 
-/* One entry: name (in dfd) as tname in the tar.  Entries that vanish or
- * change kind under us are skipped, as a tar of a live tree must. */
+/* One entry: name (in dfd, on dev) as tname in the tar; cpath is where
+ * the container has it.  Entries that vanish or change kind under us are
+ * skipped, as a tar of a live tree must; a folder where a mount is
+ * grafted is the mount's top. */
 static int
-arc_get_entry(struct arc_get *g, int dfd, const char *name, const char *tname)
+arc_get_entry(struct arc_get *g, int dfd, const char *name, const char *tname,
+    const char *cpath, dev_t dev)
 {
+	const struct rt_graft *gr = arc_graft_at(g->r, cpath);
 	char target[PATH_MAX], *hname = NULL;
 	struct stat st, st2;
 	ssize_t n;
 	int fd = -1, rc;
 
+	if (gr != NULL) {
+		dfd = gr->fd;
+		name = "";
+	}
 	if (arc_lstat(dfd, name, &st) < 0)
 		return 0;
+	if (gr != NULL)
+		dev = st.st_dev;
 	if (S_ISLNK(st.st_mode)) {
 		if ((n = readlinkat(dfd, name, target, sizeof target - 1)) < 0)
 			return 0;
@@ -533,7 +840,7 @@ arc_get_entry(struct arc_get *g, int dfd, const char *name, const char *tname)
 		close(fd);
 		return rc;
 	}
-	if (!S_ISDIR(st.st_mode) || st.st_dev != g->dev)
+	if (!S_ISDIR(st.st_mode) || st.st_dev != dev)
 		return 0;	/* devices, sockets, another filesystem */
 	fd = arc_reopen(dfd, name, O_RDONLY | O_DIRECTORY);
 	if (fd < 0)
@@ -548,18 +855,20 @@ arc_get_entry(struct arc_get *g, int dfd, const char *name, const char *tname)
 	    NULL);
 	free(hname);
 	if (rc == 0)
-		rc = arc_get_tree(g, fd, tname);
+		rc = arc_get_tree(g, fd, tname, cpath, dev);
 	else
 		close(fd);
 	return rc;
 }
 
-/* The entries of a folder (fd, taken) under tname/. */
+/* The entries of a folder (fd, taken) under tname/, cpath in the
+ * container. */
 static int
-arc_get_tree(struct arc_get *g, int fd, const char *tname)
+arc_get_tree(struct arc_get *g, int fd, const char *tname, const char *cpath,
+    dev_t dev)
 {
 	struct dirent *d;
-	char *child;
+	char *child, *ccpath;
 	DIR *dir;
 	int rc = 0;
 
@@ -572,7 +881,9 @@ arc_get_tree(struct arc_get *g, int fd, const char *tname)
 			continue;
 		xasprintf(&child, "%s/%s", strcmp(tname, "/") == 0 ? "." : tname,
 		    d->d_name);
-		rc = arc_get_entry(g, dirfd(dir), d->d_name, child);
+		ccpath = cpath != NULL ? arc_cjoin(cpath, d->d_name) : NULL;
+		rc = arc_get_entry(g, dirfd(dir), d->d_name, child, ccpath, dev);
+		free(ccpath);
 		free(child);
 	}
 	closedir(dir);
@@ -585,7 +896,7 @@ rt_archive_get(const struct rt_root *r, const char *path, rt_write_fn *write,
 {
 	struct arc_get *g;
 	struct stat rst, st;
-	char *name, *clean, *tname;
+	char *name, *clean, *tname, *dpath, *cpath = NULL;
 	int dfd, rc;
 
 	if (arc_locate(r, path, false, &dfd, &name, err) < 0)
@@ -605,18 +916,23 @@ rt_archive_get(const struct rt_root *r, const char *path, rt_write_fn *write,
 	clean = rt_path_clean(path);
 	tname = arc_base(r, path, clean);
 	free(clean);
+	/* where the container has it, to meet the mounts grafted below */
+	if ((dpath = arc_fd_cpath(r, dfd)) != NULL)
+		cpath = *name != '\0' ? arc_cjoin(dpath, name) : xstrdup(dpath);
+	free(dpath);
 	g = xcalloc(1, sizeof *g);
 	g->r = r;
 	g->err = err;
-	g->dev = rst.st_dev;
 	if ((g->a = tarout_new(write, arg, err)) == NULL)
 		rc = -1;
-	else if ((rc = arc_get_entry(g, dfd, name, tname)) == 0)
+	else if ((rc = arc_get_entry(g, dfd, name, tname, cpath,
+	    rst.st_dev)) == 0)
 		rc = tarout_close(g->a, err);
 	else
 		tarout_close(g->a, NULL);
 	free(g);
 	free(tname);
+	free(cpath);
 	free(name);
 	close(dfd);
 	return rc;
@@ -628,9 +944,11 @@ struct arc_put {
 	const struct rt_root *r;
 	const struct rt_put_opts *o;
 	int dest;			/* the destination folder */
+	char *dcpath;			/* where the container has it */
 	dev_t dev;
-	char *pdir;			/* the last parent walked, and its fd */
+	char *pdir;			/* the last parent walked, its fd and */
 	int pfd;
+	char *pcpath;			/* where the container has it */
 };
 
 static int
@@ -682,25 +1000,89 @@ arc_own(const struct arc_put *p, int dfd, const char *name, int fd,
 	return 0;
 }
 
-/* The folder at rel (a cleaned name under the destination), walked one
- * name at a time; missing folders made when create is set. */
+/* A folder met by a walk: a grafted mount's top replaces it (its fd
+ * reopened into *next, *dev its filesystem); 403 for a read-only one. */
 static int
-arc_walk(struct arc_put *p, const char *rel, bool create, sdc_error_t *err)
+arc_walk_graft(struct arc_put *p, const char *cpath, const char *rel,
+    int *next, dev_t *dev, sdc_error_t *err)
 {
-	char *copy = xstrdup(rel), *c, *save = NULL, *cp, *full;
+	const struct rt_graft *gr = arc_graft_at(p->r, cpath);
+	struct stat st;
+	int fd;
+
+	if (gr == NULL)
+		return 0;
+	if (gr->ro)
+		return sdc_make_error_code(err, 403, "extracting \"%s\": the "
+		    "volume mounted at %s is marked read-only", rel, gr->path);
+	fd = openat(gr->fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		arc_put_errno(errno, rel, err);
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	close(*next);
+	*next = fd;
+	*dev = st.st_dev;
+	return 0;
+}
+
+/* A symlink c met in the folder at cpath (the container's), resolved as
+ * the container would, inside its root and the mounts grafted in; *cpath
+ * becomes where it led.  A read-only mount is not entered (EROFS). */
+static int
+arc_walk_link(struct arc_put *p, const char *c, char **cpath)
+{
+	const char *top = p->r->mount != NULL ? p->r->mount : "", *rest;
+	char *full = arc_cjoin(*cpath, c), *where = NULL;
+	const struct rt_graft *gr;
+	size_t n = strlen(top);
+	int fd;
+
+	fd = arc_open_root(p->r, strncmp(full, top, n) == 0 ? full + n : full,
+	    O_PATH | O_DIRECTORY, &where, NULL);
+	free(full);
+	if (fd >= 0 && where != NULL &&
+	    (gr = arc_graft_holding(p->r, where, &rest)) != NULL && gr->ro &&
+	    arc_graft_at(p->r, gr->path) != NULL) {
+		close(fd);
+		fd = -1;
+		errno = EROFS;
+	}
+	if (fd >= 0 && where != NULL) {
+		free(*cpath);
+		*cpath = where;
+	} else
+		free(where);
+	return fd;
+}
+
+/* The folder at rel (a cleaned name under the destination), walked one
+ * name at a time; missing folders made when create is set.  A mount
+ * grafted on the way is entered (rt_root_graft). */
+static int
+arc_walk(struct arc_put *p, const char *rel, bool create, char **out_cpath,
+    sdc_error_t *err)
+{
+	char *copy = xstrdup(rel), *c, *save = NULL, *cpath, *ncpath;
 	struct stat st;
 	int cur = dup(p->dest), next;
+	dev_t dev = p->dev;
 
 	if (cur < 0) {
 		free(copy);
 		return sdc_make_error(err, errno, "extracting");
 	}
+	cpath = xstrdup(p->dcpath);
 	for (c = strtok_r(copy, "/", &save); c != NULL;
 	    c = strtok_r(NULL, "/", &save)) {
+		ncpath = arc_cjoin(cpath, c);
 		next = openat(cur, c, O_PATH | O_NOFOLLOW | O_CLOEXEC);
 		if (next < 0 && errno == ENOENT && create) {
 			if (mkdirat(cur, c, 0755) < 0 && errno != EEXIST) {
 				arc_put_errno(errno, rel, err);
+				free(ncpath);
 				goto fail;
 			}
 			next = openat(cur, c, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
@@ -712,6 +1094,7 @@ arc_walk(struct arc_put *p, const char *rel, bool create, sdc_error_t *err)
 				    m->count ? m->gid : 0) < 0) {
 					close(next);
 					arc_put_errno(errno, rel, err);
+					free(ncpath);
 					goto fail;
 				}
 			}
@@ -720,42 +1103,54 @@ arc_walk(struct arc_put *p, const char *rel, bool create, sdc_error_t *err)
 			arc_put_errno(errno, rel, err);
 			if (next >= 0)
 				close(next);
+			free(ncpath);
 			goto fail;
 		}
 		if (S_ISLNK(st.st_mode)) {
 			/* resolved as the container would, inside its root */
 			close(next);
-			if ((cp = arc_fd_cpath(p->r, cur)) == NULL) {
-				sdc_make_error(err, 0, "extracting \"%s\": the "
-				    "destination moved", rel);
-				goto fail;
-			}
-			xasprintf(&full, "%s/%s", cp, c);
-			free(cp);
-			next = arc_openat2(p->r->fd, full, O_PATH | O_DIRECTORY,
-			    NULL);
-			free(full);
+			next = arc_walk_link(p, c, &cpath);
+			free(ncpath);
+			ncpath = xstrdup(cpath);
 			if (next < 0 || fstat(next, &st) < 0) {
 				sdc_make_error_code(err, 400, "extracting \"%s\": "
 				    "\"%s\" is a symbolic link to nothing that "
 				    "can hold it", rel, c);
 				if (next >= 0)
 					close(next);
+				free(ncpath);
 				goto fail;
 			}
+			/* inside the root or a mount, wherever it led */
+			dev = st.st_dev;
+		} else if (S_ISDIR(st.st_mode) && arc_graft_at(p->r, ncpath)) {
+			if (arc_walk_graft(p, ncpath, rel, &next, &dev,
+			    err) < 0) {
+				free(ncpath);
+				goto fail;
+			}
+			st.st_dev = dev;
 		}
-		if (!S_ISDIR(st.st_mode) || st.st_dev != p->dev) {
+		if (!S_ISDIR(st.st_mode) || st.st_dev != dev) {
 			close(next);
+			free(ncpath);
 			sdc_make_error_code(err, 400, "extracting \"%s\": \"%s\" "
 			    "is not a directory", rel, c);
 			goto fail;
 		}
+		free(cpath);
+		cpath = ncpath;
 		close(cur);
 		cur = next;
 	}
+	if (out_cpath != NULL)
+		*out_cpath = cpath;
+	else
+		free(cpath);
 	free(copy);
 	return cur;
 fail:
+	free(cpath);
 	close(cur);
 	free(copy);
 	return -1;
@@ -821,7 +1216,8 @@ arc_put_entry(struct arc_put *p, struct archive *a, struct archive_entry *e,
     sdc_error_t *err)
 {
 	const char *raw = archive_entry_pathname(e);
-	char *rel, *pdir, *name, *slash, *lrel = NULL;
+	char *rel, *pdir, *name, *slash, *lrel = NULL, *ecpath = NULL;
+	const struct rt_graft *gr;
 	mode_t type = archive_entry_filetype(e);
 	mode_t mode = archive_entry_perm(e) | (archive_entry_mode(e) & 07000);
 	struct timespec ts[2];
@@ -850,7 +1246,9 @@ arc_put_entry(struct arc_put *p, struct archive *a, struct archive_entry *e,
 		dfd = p->pfd;
 		free(pdir);
 	} else {
-		if ((dfd = arc_walk(p, pdir, true, err)) < 0) {
+		char *pcpath;
+
+		if ((dfd = arc_walk(p, pdir, true, &pcpath, err)) < 0) {
 			free(pdir);
 			free(rel);
 			return -1;
@@ -858,8 +1256,26 @@ arc_put_entry(struct arc_put *p, struct archive *a, struct archive_entry *e,
 		if (p->pfd >= 0)
 			close(p->pfd);
 		free(p->pdir);
+		free(p->pcpath);
 		p->pdir = pdir;
 		p->pfd = dfd;
+		p->pcpath = pcpath;
+	}
+	/* a mount's top takes a folder's metadata; no mount point is
+	 * replaced, nor removed with what holds it */
+	ecpath = arc_cjoin(p->pcpath, name);
+	gr = type == AE_IFDIR && archive_entry_hardlink(e) == NULL ?
+	    arc_graft_at(p->r, ecpath) : NULL;
+	if (gr == NULL && type != AE_IFDIR && arc_graft_under(p->r, ecpath)) {
+		sdc_make_error_code(err, 400, "tar entry \"%s\": cannot "
+		    "overwrite the mount point %s with a non-directory", raw,
+		    ecpath);
+		goto out;
+	}
+	if (gr != NULL && gr->ro) {
+		sdc_make_error_code(err, 403, "extracting \"%s\": the volume "
+		    "mounted at %s is marked read-only", raw, gr->path);
+		goto out;
 	}
 	ts[0].tv_sec = ts[1].tv_sec = archive_entry_mtime(e);
 	ts[0].tv_nsec = ts[1].tv_nsec = archive_entry_mtime_nsec(e);
@@ -873,7 +1289,7 @@ arc_put_entry(struct arc_put *p, struct archive *a, struct archive_entry *e,
 		lpdir = ls != NULL ? xstrndup(lrel, (size_t)(ls - lrel)) :
 		    xstrdup("");
 		lname = ls != NULL ? ls + 1 : lrel;
-		lfd = *lrel != '\0' ? arc_walk(p, lpdir, false, err) : -1;
+		lfd = *lrel != '\0' ? arc_walk(p, lpdir, false, NULL, err) : -1;
 		free(lpdir);
 		if (lfd < 0) {
 			sdc_error_release(err);
@@ -897,6 +1313,11 @@ arc_put_entry(struct arc_put *p, struct archive *a, struct archive_entry *e,
 	}
 	switch (type) {
 	case AE_IFDIR:
+		if (gr != NULL) {
+			fd = openat(gr->fd, ".", O_RDONLY | O_DIRECTORY |
+			    O_CLOEXEC);
+			break;
+		}
 		if (arc_clear(p, dfd, name, true, raw, &is_dir, err) < 0)
 			goto out;
 		if (!is_dir && mkdirat(dfd, name, 0700) < 0) {
@@ -972,13 +1393,39 @@ out:
 		close(fd);
 	if (lfd >= 0)
 		close(lfd);
+	free(ecpath);
 	free(lrel);
 	free(rel);
 	return rc;
 }
 
-int
-rt_archive_put(const struct rt_root *r, const char *path,
+/* A tmpfs of a running container belongs to its user namespace, where
+ * the daemon's root is no id: the kernel refuses it a new file
+ * (EOVERFLOW).  So the put's thread takes the container root's host ids
+ * as its filesystem ids, as if that root made the files, and raises again
+ * the capabilities that change drops (it still overrides permissions as
+ * the daemon does); back to root's at the end.  Per thread, as Linux
+ * keeps filesystem ids and capabilities. */
+static void
+arc_put_ids(const struct rt_idmap *m, bool container)
+{
+	struct __user_cap_header_struct h = {
+	    .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct c[2];
+
+	if (m->count == 0)
+		return;
+	setfsgid(container ? m->gid : 0);
+	setfsuid(container ? m->uid : 0);
+	if (syscall(SYS_capget, &h, c) == 0) {
+		c[0].effective = c[0].permitted;
+		c[1].effective = c[1].permitted;
+		(void)syscall(SYS_capset, &h, c);
+	}
+}
+
+static int
+arc_put_all(const struct rt_root *r, const char *path,
     const struct rt_put_opts *o, int in, sdc_error_t *err)
 {
 	struct arc_put p = { .r = r, .o = o, .pfd = -1 };
@@ -988,7 +1435,8 @@ rt_archive_put(const struct rt_root *r, const char *path,
 	char *clean = rt_path_clean(path);
 	int rc = 0, h;
 
-	p.dest = arc_openat2(r->fd, clean, O_RDONLY | O_DIRECTORY, NULL);
+	p.dest = arc_open_root(r, clean, O_RDONLY | O_DIRECTORY, &p.dcpath,
+	    NULL);
 	if (p.dest < 0) {
 		int e2 = errno;
 
@@ -1009,6 +1457,11 @@ rt_archive_put(const struct rt_root *r, const char *path,
 		return sdc_make_error(err, errno, "stat %s", path);
 	}
 	p.dev = st.st_dev;
+	if (p.dcpath == NULL) {
+		close(p.dest);
+		return sdc_make_error(err, 0, "extracting: the destination "
+		    "moved");
+	}
 	a = archive_read_new();
 	archive_read_support_format_tar(a);
 	archive_read_support_filter_none(a);
@@ -1030,6 +1483,20 @@ rt_archive_put(const struct rt_root *r, const char *path,
 	if (p.pfd >= 0)
 		close(p.pfd);
 	free(p.pdir);
+	free(p.pcpath);
+	free(p.dcpath);
 	close(p.dest);
+	return rc;
+}
+
+int
+rt_archive_put(const struct rt_root *r, const char *path,
+    const struct rt_put_opts *o, int in, sdc_error_t *err)
+{
+	int rc;
+
+	arc_put_ids(&r->idmap, true);
+	rc = arc_put_all(r, path, o, in, err);
+	arc_put_ids(&r->idmap, false);
 	return rc;
 }

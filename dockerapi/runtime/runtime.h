@@ -413,6 +413,19 @@ int rt_volume_make(const char *dir, const struct rt_idmap *idmap,
     sdc_error_t *err);
 int rt_volume_remove(const char *dir, sdc_error_t *err);
 int rt_volume_size(const char *dir, int64_t *bytes, sdc_error_t *err);
+/* A folder capped by the kernel (volume-fs.c): the sparse file img of
+ * `bytes` made ext4 (its top owned by uid:gid, mode), mounted on mnt
+ * through a loop device; mounted again (after a reboot); grown to a
+ * larger cap online; unmounted (img removed unless NULL).  err->code
+ * 400 below RT_VOLUME_FS_MIN bytes. */
+#define RT_VOLUME_FS_MIN (1024 * 1024)
+bool rt_volume_fs_mounted(const char *mnt);
+int rt_volume_fs_make(const char *img, const char *mnt, int64_t bytes,
+    uid_t uid, gid_t gid, mode_t mode, sdc_error_t *err);
+int rt_volume_fs_mount(const char *img, const char *mnt, sdc_error_t *err);
+int rt_volume_fs_grow(const char *img, const char *mnt, int64_t bytes,
+    sdc_error_t *err);
+int rt_volume_fs_unmount(const char *img, const char *mnt, sdc_error_t *err);
 /* Docker's first copy: when dir/_data is empty, what the mounted root of
  * container id has at dest (resolved inside that root) is copied in,
  * ids outside idmap's range given to its nobody.  Nothing at dest is no
@@ -429,6 +442,13 @@ struct rt_root {
 	struct rt_idmap idmap;		/* the container's ids */
 	char *mount;			/* what its top is in the container:
 					 * NULL for "/", "/data" for a volume */
+	struct rt_graft *grafts;	/* mounts spliced in (rt_root_graft) */
+	size_t ngrafts;
+};
+struct rt_graft {
+	char *path;			/* where the container has it, clean */
+	int fd;				/* O_PATH fd of its top */
+	bool ro;
 };
 int rt_root_open(const struct rt_config *cfg, const char *id,
     struct rt_root *r, sdc_error_t *err);
@@ -437,6 +457,20 @@ int rt_root_open(const struct rt_config *cfg, const char *id,
  * taken from the volume's top and resolved inside the volume. */
 int rt_root_rebase(struct rt_root *r, const char *hostdir, const char *mount,
     sdc_error_t *err);
+/* The same with the top already opened (fd, O_PATH, taken). */
+int rt_root_rebase_fd(struct rt_root *r, int fd, const char *mount,
+    sdc_error_t *err);
+/* A mount the container has at `mount` (a clean path) whose files the
+ * host's view of the root does not show (a volume; a tmpfs while the
+ * container runs), its top opened as fd (O_PATH, taken): a tar of a path
+ * above it has the mount's files at its place, and a tar put above it
+ * writes into the mount (refused with 403 when ro), as through the
+ * container's own view; a mount point is never replaced or removed. */
+void rt_root_graft(struct rt_root *r, const char *mount, int fd, bool ro);
+/* The top of the tmpfs a running container (its init's pid) has at dest,
+ * opened (O_PATH) in the container's own mount namespace and resolved
+ * inside its root; 404 when dest is not the top of a tmpfs there. */
+int rt_mount_open_tmpfs(pid_t pid, const char *dest, sdc_error_t *err);
 void rt_root_close(struct rt_root *r);
 /* Go's filepath.Clean("/" + path), malloc'd. */
 char *rt_path_clean(const char *path);

@@ -417,6 +417,12 @@ class Daemons:
             # the sandboxes' folder is a mount point of its own
             subprocess.run(["umount", "-l", os.path.join(net, "netns")],
                            capture_output=True, timeout=60)
+        # volumes' filesystems (loop devices) a failed test left mounted
+        vols = os.path.join(self.tmp, "dockerapi", "volumes") + "/"
+        with open("/proc/mounts") as f:
+            left = [l.split()[1] for l in f if l.split()[1].startswith(vols)]
+        for m in sorted(left, key=len, reverse=True):
+            subprocess.run(["umount", "-l", m], capture_output=True, timeout=60)
         if os.environ.get("SDCTEST_KEEP"):
             print("kept", self.tmp)
         else:
