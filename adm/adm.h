@@ -268,6 +268,10 @@ extern const struct adm_cmd_entry adm_cmd_logs_usage_entry;
  * socket is unreachable. */
 json_t *adm_admin_call(const struct adm_ctx *ctx, const char *method,
     const char *path, const json_t *body, sdc_error_t *err);
+/* GET path, an array, each element made a row by row_fn: the rows of a
+ * list command, or NULL with *err. */
+json_t *adm_admin_rows(const struct adm_ctx *ctx, const char *path,
+    json_t *(*row_fn)(json_t *item), sdc_error_t *err);
 const char *adm_admin_path(const struct adm_ctx *ctx);
 /* A path segment, URL-escaped; caller frees. */
 char *adm_admin_escape(const char *s);

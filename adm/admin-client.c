@@ -106,3 +106,19 @@ adm_complete_logins(const struct adm_ctx *ctx, int argc, char **argv,
 	json_decref(list);
 	return 0;
 }
+
+json_t *
+adm_admin_rows(const struct adm_ctx *ctx, const char *path,
+    json_t *(*row_fn)(json_t *item), sdc_error_t *err)
+{
+	json_t *list = adm_admin_call(ctx, "GET", path, NULL, err), *rows, *v;
+	size_t i;
+
+	if (list == NULL)
+		return NULL;
+	rows = json_array();
+	json_array_foreach(list, i, v)
+		json_array_append_new(rows, row_fn(v));
+	json_decref(list);
+	return rows;
+}

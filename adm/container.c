@@ -60,20 +60,13 @@ adm_container_rows(const struct adm_ctx *ctx, const char *account, bool all,
     sdc_error_t *err)
 {
 	char *path, *acct = account != NULL ? adm_admin_escape(account) : NULL;
-	json_t *list, *c, *rows;
-	size_t i;
+	json_t *rows;
 
 	xasprintf(&path, "/containers?all=%d%s%s", all ? 1 : 0,
 	    acct != NULL ? "&account=" : "", acct != NULL ? acct : "");
-	list = adm_admin_call(ctx, "GET", path, NULL, err);
+	rows = adm_admin_rows(ctx, path, container_row, err);
 	free(path);
 	free(acct);
-	if (list == NULL)
-		return NULL;
-	rows = json_array();
-	json_array_foreach(list, i, c)
-		json_array_append_new(rows, container_row(c));
-	json_decref(list);
 	return rows;
 }
 

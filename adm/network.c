@@ -46,20 +46,13 @@ adm_network_rows(const struct adm_ctx *ctx, const char *account,
     sdc_error_t *err)
 {
 	char *path, *acct = account != NULL ? adm_admin_escape(account) : NULL;
-	json_t *list, *rows, *n;
-	size_t i;
+	json_t *rows;
 
 	xasprintf(&path, "/networks%s%s", acct != NULL ? "?account=" : "",
 	    acct != NULL ? acct : "");
-	list = adm_admin_call(ctx, "GET", path, NULL, err);
+	rows = adm_admin_rows(ctx, path, network_row, err);
 	free(path);
 	free(acct);
-	if (list == NULL)
-		return NULL;
-	rows = json_array();
-	json_array_foreach(list, i, n)
-		json_array_append_new(rows, network_row(n));
-	json_decref(list);
 	return rows;
 }
 

@@ -52,16 +52,7 @@ node_row(json_t *n)
 json_t *
 adm_node_rows(const struct adm_ctx *ctx, sdc_error_t *err)
 {
-	json_t *list, *rows, *n;
-	size_t i;
-
-	if ((list = adm_admin_call(ctx, "GET", "/nodes", NULL, err)) == NULL)
-		return NULL;
-	rows = json_array();
-	json_array_foreach(list, i, n)
-		json_array_append_new(rows, node_row(n));
-	json_decref(list);
-	return rows;
+	return adm_admin_rows(ctx, "/nodes", node_row, err);
 }
 
 static int
