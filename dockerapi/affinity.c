@@ -74,6 +74,25 @@ affinity_op(const char *s, bool *negate, bool *soft)
 	return NULL;
 }
 
+/* Whether a regex has a back-reference (\1 to \9).  Swarm's (Go's RE2)
+ * never had them, and with them glibc's matcher backtracks: seconds of
+ * the loop thread per name for a tenant's /^(a*)*\1\1b$/ against a long
+ * name or label, at every create.  Without them it stays polynomial. */
+static bool
+affinity_has_backref(const char *re)
+{
+	for (const char *p = re; *p != '\0'; p++) {
+		if (*p != '\\')
+			continue;
+		if (p[1] >= '1' && p[1] <= '9')
+			return true;
+		if (p[1] == '\0')
+			break;
+		p++;			/* an escaped character, \\ included */
+	}
+	return false;
+}
+
 int
 affinity_parse(const char *text, struct affinity *out, sdc_error_t *err)
 {
@@ -117,6 +136,17 @@ affinity_parse(const char *text, struct affinity *out, sdc_error_t *err)
 		out->value = xmalloc(n - 1);
 		memcpy(out->value, v + 1, n - 2);
 		out->value[n - 2] = '\0';
+		if (affinity_has_backref(out->value)) {
+			sdc_make_error_code(err, 400, "invalid affinity \"%s\": "
+			    "back-references (\\1 to \\9) are not supported in "
+			    "a /regex/", text);
+			free(out->value);
+			out->value = NULL;
+			free(out->key);
+			free(out->text);
+			out->key = out->text = NULL;
+			return -1;
+		}
 		if ((rc = regcomp(&out->re, out->value,
 		    REG_EXTENDED | REG_NOSUB)) != 0) {
 			regerror(rc, &out->re, msg, sizeof msg);

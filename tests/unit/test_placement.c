@@ -418,6 +418,7 @@ test_parse_refusals(void **state)
 		"container", "container=web", "==web", "c==web", "9x==web",
 		"container==", "container==~", "container==a b\"", "con tainer==x",
 		"container==/(/", "image==redis", "container==web;rm",
+		"container==/^(a*)*\\1\\1b$/", "role==/(x)\\9/",
 	};
 	struct affinity a;
 	sdc_error_t err = NULL;
@@ -437,6 +438,10 @@ test_parse_refusals(void **state)
 	assert_true(a.negate);
 	assert_true(a.soft);
 	assert_int_equal(a.kind, AFFINITY_EXACT);
+	affinity_clear(&a);
+	/* an escaped backslash before a digit is no back-reference */
+	assert_int_equal(affinity_parse("container==/^a\\\\1$/", &a, &err), 0);
+	assert_int_equal(a.kind, AFFINITY_REGEX);
 	affinity_clear(&a);
 }
 
