@@ -436,6 +436,50 @@ copy_layer(void *arg, int (*write)(void *, const void *, size_t), void *warg,
 	return rc;
 }
 
+/* end, less its last component and the slashes before it. */
+static const char *
+path_drop_last(const char *p, const char *end)
+{
+	while (end > p && end[-1] != '/')
+		end--;
+	while (end > p && end[-1] == '/')
+		end--;
+	return end;
+}
+
+/* The destination as the image has it: the links among its existing
+ * folders followed inside the image, as Docker copies through them
+ * (`COPY f /link/` with /link -> /real writes /real/f, and leaves the
+ * link).  full is absolute and clean; whole: the destination itself is
+ * a folder, followed too.  The longest prefix that is a folder wins. */
+static char *
+copy_dest_resolve(const struct rootfs *r, const char *full, bool whole)
+{
+	const char *p = full[0] == '/' ? full + 1 : full;
+	const char *end = p + strlen(p);
+	char *out;
+
+	if (!whole)
+		end = path_drop_last(p, end);
+	for (; end > p; end = path_drop_last(p, end)) {
+		char *prefix = xstrndup(p, (size_t)(end - p)), *rel = NULL;
+		struct stat st;
+		int rc = rootfs_resolve(r, prefix, true, &rel, NULL, &st);
+
+		free(prefix);
+		if (rc == 0 && S_ISDIR(st.st_mode)) {
+			if (*rel == '\0')
+				xasprintf(&out, "/%s", *end == '/' ? end + 1 : end);
+			else
+				xasprintf(&out, "/%s%s", rel, end);
+			free(rel);
+			return out;
+		}
+		free(rel);
+	}
+	return xstrdup(full);
+}
+
 /* A user's or group's id in the image's /etc/passwd or /etc/group (the
  * third field of the line whose first is name): 0, or -1 if none. */
 static int
@@ -1029,6 +1073,11 @@ step_copy(struct build *b, const struct df_instr *in, sdc_error_t *err)
 	if (realpath(b->ctx, rootreal) == NULL) {
 		sdc_make_error(err, errno, "the build context");
 		goto out;
+	}
+	{
+		char *r = copy_dest_resolve(&cj->parent, full, dest_dir);
+		free(full);
+		full = r;
 	}
 	/* The destination's folders, root first ("app", "app/sub"). */
 	const char *d0 = full[0] == '/' ? full + 1 : full;

@@ -73,6 +73,25 @@ class BuildRun(common.ContainersTest):
         self.assertEqual(cfg["User"], "1000")
         self.assertEqual(cfg["Shell"], ["/bin/sh", "-ec"])
 
+    def test_1b_copy_through_a_linked_folder(self):
+        """COPY into a folder the image reaches through a link writes
+        where the link points, inside the image, and keeps the link, as
+        Docker does; a link pointing out of the root stays inside it."""
+        ctx = os.path.join(self.work, "ctxlink")
+        os.makedirs(ctx, exist_ok=True)
+        with open(os.path.join(ctx, "f.txt"), "w") as f:
+            f.write("through\n")
+        df = ("FROM busybox\nRUN mkdir -p /real/sub && ln -s /real /link && "
+              "ln -s ../../.. /up\n"
+              "COPY f.txt /link/\nCOPY f.txt /link/sub/g.txt\n"
+              "COPY f.txt /up/etc/h.txt\n")
+        r = self.build(ctx, df, "-t", "linked")
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr + self.d.log("dockerapi")[-3000:])
+        out = self.ok("run", "--rm", "linked", "sh", "-c",
+                      "readlink /link; cat /real/f.txt /real/sub/g.txt /etc/h.txt")
+        self.assertEqual(out, "/real\nthrough\nthrough\nthrough\n")
+        self.ok("rmi", "linked")
+
     def test_2_failing_run_leaves_nothing(self):
         before = self.images()
         cases = [("FROM busybox\nRUN touch /x\nRUN false\n",
