@@ -1,7 +1,7 @@
 # dockerapi/: the Docker endpoint daemon.  Its subfolders (images/,
 # runtime/, monitor/) are libraries and binaries with module.mk files of
-# their own.
-DOCKERAPI_SRCS := $(wildcard dockerapi/*.c)
+# their own; api/ holds the Docker API's routes, part of the daemon.
+DOCKERAPI_SRCS := $(wildcard dockerapi/*.c dockerapi/api/*.c)
 BINS += $(BUILD)/bin/dockerapi
 MANPAGES += man/dockerapi.8 man/sdc-docker-config.5 man/sdc-docker-monitor.8 man/sdc-node.8
 # The systemd units of the two daemons of a node (with their LimitNOFILE).
@@ -11,6 +11,11 @@ ETC_FILES += etc/systemd/sdc-docker-dockerapi.service \
 $(BUILD)/bin/dockerapi: $(DOCKERAPI_SRCS:%.c=$(BUILD)/%.o) $(LIBRARIES)
 	@mkdir -p $(dir $@)
 	$(LINK)
+
+# The route files see the daemon's headers (containers.h, dockerapi.h,
+# ...) by name, as the files beside those headers do.
+$(BUILD)/dockerapi/api/%.o $(BUILD)/clang/dockerapi/api/%.ok: \
+	CPPFLAGS += -Idockerapi
 
 # The config service's bootstrap file is also dockerapi's built-in
 # defaults (tunables.c): one file, so the two cannot disagree.
