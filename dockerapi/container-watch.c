@@ -1,6 +1,6 @@
 /*
- * container-watch.c: learning that a container exited, and the waits that
- * want to know.
+ * container-watch.c: learning that a container exited, and telling those
+ * who want to know.
  *
  * Each running container has one attach connection to its monitor, kept
  * by the module: the watcher.  It is muted (the monitor sends it nothing
@@ -10,11 +10,8 @@
  * end, `die` is published, followed logs end, stop/restart and waits are
  * answered, and the restart policy restarts or AutoRemove removes.  If the
  * monitor itself dies the socket closes with no exit frame, and the folder
- * says what happened.
- *
- * A wait answers its headers at once and its body at the exit, as dockerd
- * does: the docker CLI sends the wait before the start and only goes on
- * once the wait's response has begun, so the exit cannot slip between.
+ * says what happened.  The waits (POST /containers/:id/wait) are
+ * api/containers-wait.c's, woken from here (wait_wake).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -28,15 +25,6 @@
 #include "log.h"
 #include "networks.h"
 #include "xalloc.h"
-
-enum wait_cond { WAIT_NOT_RUNNING, WAIT_NEXT_EXIT, WAIT_REMOVED };
-
-struct ctr_waiter {
-	struct ctr_waiter *next;
-	struct http_request *req;
-	struct ctr *c;
-	enum wait_cond cond;
-};
 
 static struct rt_frame watch_frame;
 
@@ -116,92 +104,6 @@ watch_maybe_mute(struct ctr *c)
 		return;
 	c->watch_muted = rt_attach_send(c->watch_fd, RT_FRAME_MUTE, NULL, 0,
 	    NULL) == 0;
-}
-
-/* --- waits --- */
-
-static void
-wait_answer(struct ctr_waiter *w, int code)
-{
-	http_stream_printf(w->req, "{\"StatusCode\":%d}\n", code);
-	http_stream_end(w->req);
-}
-
-static void
-wait_unlink(struct ctr_waiter *w)
-{
-	struct ctr_waiter **p;
-
-	for (p = &w->c->waiters; *p != NULL; p = &(*p)->next)
-		if (*p == w) {
-			*p = w->next;
-			return;
-		}
-}
-
-static void
-wait_closed(struct http_request *req, void *arg)
-{
-	struct ctr_waiter *w = arg;
-
-	wait_unlink(w);
-	free(w);
-}
-
-/* Answer the waiters whose condition holds; all of them when `all`. */
-static void
-wait_wake(struct ctr *c, bool all)
-{
-	struct ctr_waiter *w, *next, *keep = NULL;
-	int code = c->st.exit_code < 0 ? 255 : c->st.exit_code;
-
-	for (w = c->waiters; w != NULL; w = next) {
-		next = w->next;
-		if (all || w->cond != WAIT_REMOVED) {
-			http_on_close(w->req, NULL, NULL);
-			wait_answer(w, code);
-			free(w);
-		} else {
-			w->next = keep;
-			keep = w;
-		}
-	}
-	c->waiters = keep;
-}
-
-int
-ctr_wait(struct http_request *req, void *arg)
-{
-	struct ctr *c = ctr_lookup(req, arg);
-	const char *cond = http_query(req, "condition");
-	struct ctr_waiter *w;
-
-	if (c == NULL)
-		return HTTP_DONE;
-	w = xcalloc(1, sizeof *w);
-	if (cond == NULL || api_minor(req) < 30 || *cond == '\0' ||
-	    strcmp(cond, "not-running") == 0)
-		w->cond = WAIT_NOT_RUNNING;
-	else if (strcmp(cond, "next-exit") == 0)
-		w->cond = WAIT_NEXT_EXIT;
-	else if (strcmp(cond, "removed") == 0)
-		w->cond = WAIT_REMOVED;
-	else {
-		free(w);
-		return api_error(req, 400, "invalid condition: \"%s\"", cond);
-	}
-	w->req = req;
-	w->c = c;
-	http_stream_start(req, 200, "application/json");
-	if (w->cond == WAIT_NOT_RUNNING && !ctr_running(c)) {
-		wait_answer(w, c->st.exit_code < 0 ? 255 : c->st.exit_code);
-		free(w);
-		return HTTP_ASYNC;
-	}
-	w->next = c->waiters;
-	c->waiters = w;
-	http_on_close(req, wait_closed, w);
-	return HTTP_ASYNC;
 }
 
 /* --- exits --- */

@@ -271,18 +271,22 @@ int logship_check(struct dockerapi *d, const char *account,
 int logship_args(struct dockerapi *d, const struct ctr *c, struct strvec *out,
     sdc_error_t *err);
 
-/* container-watch.c: the watcher, exits, waits */
+/* container-watch.c: the watcher, exits */
 int watch_start(struct containers *cs, struct ctr *c, int fd, bool muted);
 void watch_stop(struct ctr *c);
 /* A running container without a monitor connection: poll its folder. */
 void watch_orphan(struct containers *cs, struct ctr *c);
 /* Mute the watcher once no attacher is fed from it. */
 void watch_maybe_mute(struct ctr *c);
-int ctr_wait(struct http_request *req, void *arg);
 /* Answer the waiters that wait for `removed` (and the rest). */
 void watch_removed(struct containers *cs, struct ctr *c);
 /* The container exited (state in c->st): events, waiters, AutoRemove. */
 void watch_exited(struct containers *cs, struct ctr *c);
+
+/* api/containers-wait.c: the waits */
+int ctr_wait(struct http_request *req, void *arg);
+/* Answer the waiters whose condition holds; all of them when `all`. */
+void wait_wake(struct ctr *c, bool all);
 
 /* attach.c */
 #define ATTACH_KEYS_MAX 16
