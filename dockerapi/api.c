@@ -1,13 +1,14 @@
 /*
  * api.c: the Docker API's front door.
  *
- * Every resource file exports a table of endpoints; api_init() puts them
- * all in one router.  api_dispatch() then runs the checks every route
- * shares, in the order a client would want to hear about them: is the
- * data center in maintenance (then no write goes anywhere), is this path a
- * thing at all, does the client speak an API version we serve, who is
- * calling, may they provision.  Only then does the handler run, with the caller's account at
- * hand through api_account().
+ * Every file of api/ exports the table of the routes it serves, beside
+ * their handlers; api_init() puts them all in one router.  api_dispatch()
+ * then runs the checks every route shares, in the order a client would
+ * want to hear about them: is the data center in maintenance (then no
+ * write goes anywhere), is this path a thing at all, does the client speak
+ * an API version we serve, who is calling, may they provision.  Only then
+ * does the handler run, with the caller's account at hand through
+ * api_account().
  */
 #include <stdarg.h>
 #include <stdlib.h>
@@ -21,15 +22,34 @@
 #include "networks.h"
 #include "xalloc.h"
 
-/* Each resource file's table, ending with a zeroed entry. */
-static const struct api_endpoint *const api_tables[] = {
-	api_system_endpoints,
-	api_images_endpoints,
-	api_build_endpoints,
-	api_container_endpoints,
-	api_volume_endpoints,
-	api_container_archive_endpoints,
-	api_network_endpoints,
+/* The table of each file of api/ (dockerapi.h). */
+const struct api_endpoint *const api_tables[] = {
+	build_routes,
+	containers_archive_routes,
+	containers_attach_routes,
+	containers_changes_routes,
+	containers_commit_routes,
+	containers_create_routes,
+	containers_export_routes,
+	containers_json_routes,
+	containers_lifecycle_routes,
+	containers_logs_routes,
+	containers_stats_routes,
+	containers_top_routes,
+	containers_update_routes,
+	containers_wait_routes,
+	exec_routes,
+	images_create_routes,
+	images_json_routes,
+	images_name_push_routes,
+	images_routes,
+	images_save_load_routes,
+	networks_routes,
+	system_auth_routes,
+	system_df_routes,
+	system_events_routes,
+	system_routes,
+	volumes_routes,
 	NULL,
 };
 

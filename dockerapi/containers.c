@@ -1,7 +1,7 @@
 /*
  * containers.c: the container module: its table in the store, the
- * containers in memory, finding one the way Docker does, recovery at
- * start, and the endpoint table of every container route.
+ * containers in memory, finding one the way Docker does, and recovery at
+ * start.  The container routes are api/containers-*.c's.
  *
  * Every container of every account is in one list in memory, loaded from
  * the store at start: ps and inspect then never touch the disk, and a
@@ -727,39 +727,3 @@ containers_admin_get(struct dockerapi *d, const char *ref)
 	json_object_set_new(j, "Uuid", json_string(c->uuid));
 	return j;
 }
-
-/* --- the routes --- */
-
-#define R(m, p, h, f, v) { { m, p, h, f, NULL }, v }
-
-const struct api_endpoint api_container_endpoints[] = {
-	R("POST", "/containers/create", ctr_create, API_PROVISION, 0),
-	R("GET", "/containers/json", ctr_list, 0, 0),
-	R("POST", "/containers/prune", ctr_prune, 0, 25),
-	R("GET", "/containers/:id/json", ctr_inspect, 0, 0),
-	R("POST", "/containers/:id/start", ctr_start, 0, 0),
-	R("POST", "/containers/:id/attach", ctr_attach, API_LONG, 0),
-	R("POST", "/containers/:id/wait", ctr_wait, API_LONG, 0),
-	R("POST", "/containers/:id/resize", ctr_resize, 0, 0),
-	R("POST", "/containers/:id/stop", ctr_stop, 0, 0),
-	R("POST", "/containers/:id/restart", ctr_restart, 0, 0),
-	R("POST", "/containers/:id/kill", ctr_kill, 0, 0),
-	R("POST", "/containers/:id/pause", ctr_pause, 0, 0),
-	R("POST", "/containers/:id/unpause", ctr_unpause, 0, 0),
-	R("POST", "/containers/:id/rename", ctr_rename, 0, 0),
-	R("POST", "/containers/:id/update", ctr_update, 0, 0),
-	R("DELETE", "/containers/:id", ctr_delete, 0, 0),
-	R("GET", "/containers/:id/logs", ctr_logs, API_LONG, 0),
-	R("GET", "/containers/:id/top", ctr_top, 0, 0),
-	R("GET", "/containers/:id/stats", ctr_stats, API_LONG, 0),
-	R("POST", "/containers/:id/exec", exec_create, 0, 0),
-	R("POST", "/exec/:id/start", exec_start, API_LONG, 0),
-	R("POST", "/exec/:id/resize", exec_resize, 0, 0),
-	R("GET", "/exec/:id/json", exec_inspect, 0, 0),
-	R("GET", "/events", events_get, API_LONG, 0),
-	R("GET", "/containers/:id/export", ctr_export, API_LONG, 0),
-	R("GET", "/containers/:id/changes", ctr_changes, 0, 0),
-	R("POST", "/commit", ctr_commit, 0, 0),
-	R("GET", "/system/df", system_df, 0, 0),
-	{ { NULL, NULL, NULL, 0, NULL }, 0 },
-};

@@ -218,6 +218,40 @@ int api_minor(const struct http_request *req);
  * routes). */
 struct account *api_account(const struct http_request *req);
 
+/* Each file of api/ ends with the table of the routes it serves, beside
+ * their handlers: <file>_routes, or <resource>_routes in a
+ * <resource>-routes.c, a zeroed entry last.  api_tables (api.c) lists
+ * them all, NULL last.  No two routes of the tables may match one request
+ * (tests/unit/test_api_routes.c checks it), so neither the order of the
+ * tables nor that within one decides which route answers. */
+extern const struct api_endpoint *const api_tables[];
+extern const struct api_endpoint build_routes[];
+extern const struct api_endpoint containers_archive_routes[];
+extern const struct api_endpoint containers_attach_routes[];
+extern const struct api_endpoint containers_changes_routes[];
+extern const struct api_endpoint containers_commit_routes[];
+extern const struct api_endpoint containers_create_routes[];
+extern const struct api_endpoint containers_export_routes[];
+extern const struct api_endpoint containers_json_routes[];
+extern const struct api_endpoint containers_lifecycle_routes[];
+extern const struct api_endpoint containers_logs_routes[];
+extern const struct api_endpoint containers_stats_routes[];
+extern const struct api_endpoint containers_top_routes[];
+extern const struct api_endpoint containers_update_routes[];
+extern const struct api_endpoint containers_wait_routes[];
+extern const struct api_endpoint exec_routes[];
+extern const struct api_endpoint images_create_routes[];
+extern const struct api_endpoint images_json_routes[];
+extern const struct api_endpoint images_name_push_routes[];
+extern const struct api_endpoint images_routes[];
+extern const struct api_endpoint images_save_load_routes[];
+extern const struct api_endpoint networks_routes[];
+extern const struct api_endpoint system_auth_routes[];
+extern const struct api_endpoint system_df_routes[];
+extern const struct api_endpoint system_events_routes[];
+extern const struct api_endpoint system_routes[];
+extern const struct api_endpoint volumes_routes[];
+
 /* --- limits.c: what one account or client host may hold --- */
 
 /* Push the connection limits to the listeners, now and at each change of
@@ -234,15 +268,8 @@ int limits_admit(struct dockerapi *d, struct http_request *req,
 struct limits_hold *limits_keep(struct http_request *req);
 void limits_release(struct limits_hold *h);
 
-/* --- system.c: _ping, version, info, ca.pem --- */
-
-extern const struct api_endpoint api_system_endpoints[];
-
 /* --- images.c: the image routes over libsdcimages (dockerapi/images/) --- */
 
-extern const struct api_endpoint api_images_endpoints[];
-/* build-api.c: POST /build, the classic builder */
-extern const struct api_endpoint api_build_endpoints[];
 /* Open the image store under the data dir and follow DOCKER_IO_MIRROR and
  * INSECURE_REGISTRIES; after the store and the tunables. */
 int images_api_init(struct dockerapi *d, sdc_error_t *err);
@@ -261,8 +288,6 @@ bool containers_image_in_use(struct dockerapi *d, const char *account,
 
 /* --- containers.c: containers on the node backend (containers.h) --- */
 
-extern const struct api_endpoint api_container_endpoints[];
-extern const struct api_endpoint api_container_archive_endpoints[];
 struct usage_counts;
 /* Load the containers, read each one's state from its folder and watch
  * the running ones; after the store, the tunables and the images. */

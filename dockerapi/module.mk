@@ -29,8 +29,10 @@ $(BUILD)/gen/bootstrap.o: $(BUILD)/gen/bootstrap.c
 $(BUILD)/bin/dockerapi: $(BUILD)/gen/bootstrap.o
 
 # The options table's test renders the pages from dockerapi's own objects;
-# the tunables' test reads the built-in defaults as dockerapi does.
-$(BUILD)/tests/test_container_options $(BUILD)/tests/test_tunables: \
+# the tunables' test reads the built-in defaults as dockerapi does; the
+# routes' test walks the route tables api_init() reads.
+$(BUILD)/tests/test_container_options $(BUILD)/tests/test_tunables \
+	$(BUILD)/tests/test_api_routes: \
 	$(filter-out $(BUILD)/dockerapi/main.o,\
 	$(DOCKERAPI_SRCS:%.c=$(BUILD)/%.o)) $(BUILD)/gen/bootstrap.o
 

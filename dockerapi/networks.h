@@ -121,8 +121,7 @@ int net_ip_parse(const char *s, uint32_t *out);
 int net_cidr_parse(const char *s, uint32_t *addr, int *prefix);
 uint32_t net_mask(int prefix);
 
-/* networks-api.c: the routes */
-extern const struct api_endpoint api_network_endpoints[];
+/* api/networks-routes.c: the routes */
 /* The admin API: GET /networks[?account=LOGIN] and /networks/:id, every
  * account's, each with its "Account" (uuid) and "Login". */
 int networks_admin_list(struct http_request *req, void *arg);

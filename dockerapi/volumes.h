@@ -86,9 +86,6 @@ int volumes_quota_check(struct dockerapi *d, const char *account,
 json_t *volumes_df_json(struct dockerapi *d, const char *account,
     char ***dirs, sdc_error_t *err);
 
-/* volumes-api.c */
-extern const struct api_endpoint api_volume_endpoints[];
-
 /* container-volumes.c: a container's volumes at create */
 struct cvol;				/* one mount being made */
 struct cvol_set {

@@ -766,7 +766,7 @@ refuse:
 	return api_error_from(req, &err);
 }
 
-const struct api_endpoint api_build_endpoints[] = {
+const struct api_endpoint build_routes[] = {
 	{ { "POST", "/build", build_post, API_PROVISION | API_BODY_STREAM, NULL }, 0 },
 	{ { NULL, NULL, NULL, 0, NULL }, 0 },
 };

@@ -621,7 +621,7 @@ cp_put(struct http_request *req, void *arg)
 
 #define R(m, p, h, f, v) { { m, p, h, f, NULL }, v }
 
-const struct api_endpoint api_container_archive_endpoints[] = {
+const struct api_endpoint containers_archive_routes[] = {
 	R("HEAD", "/containers/:id/archive", cp_head, 0, 0),
 	R("GET", "/containers/:id/archive", cp_get, 0, 0),
 	R("PUT", "/containers/:id/archive", cp_put, API_BODY_STREAM, 0),

@@ -522,3 +522,10 @@ ctr_resize(struct http_request *req, void *arg)
 		return api_error_from(req, &err);
 	return http_reply(req, 200, NULL, NULL, 0);
 }
+
+const struct api_endpoint containers_attach_routes[] = {
+	{ { "POST", "/containers/:id/attach", ctr_attach,
+	    API_LONG, NULL }, 0 },
+	{ { "POST", "/containers/:id/resize", ctr_resize, 0, NULL }, 0 },
+	{ { NULL, NULL, NULL, 0, NULL }, 0 },
+};

@@ -43,3 +43,8 @@ ctr_changes(struct http_request *req, void *arg)
 	return ctr_stream_files(req, arg, c, "container diff",
 	    "application/json", changes_write);
 }
+
+const struct api_endpoint containers_changes_routes[] = {
+	{ { "GET", "/containers/:id/changes", ctr_changes, 0, NULL }, 0 },
+	{ { NULL, NULL, NULL, 0, NULL }, 0 },
+};

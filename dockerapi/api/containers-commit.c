@@ -189,3 +189,8 @@ ctr_commit(struct http_request *req, void *arg)
 	json_decref(config);
 	return rc;
 }
+
+const struct api_endpoint containers_commit_routes[] = {
+	{ { "POST", "/commit", ctr_commit, 0, NULL }, 0 },
+	{ { NULL, NULL, NULL, 0, NULL }, 0 },
+};

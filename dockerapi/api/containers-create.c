@@ -591,3 +591,9 @@ ctr_create_for(struct containers *cs, const char *account, json_t *body,
 	events_container(cs, c, "create", NULL);
 	return c;
 }
+
+const struct api_endpoint containers_create_routes[] = {
+	{ { "POST", "/containers/create", ctr_create,
+	    API_PROVISION, NULL }, 0 },
+	{ { NULL, NULL, NULL, 0, NULL }, 0 },
+};

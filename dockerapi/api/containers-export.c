@@ -69,3 +69,8 @@ ctr_export(struct http_request *req, void *arg)
 	return ctr_stream_files(req, arg, c, "container export",
 	    "application/x-tar", rt_export_tar);
 }
+
+const struct api_endpoint containers_export_routes[] = {
+	{ { "GET", "/containers/:id/export", ctr_export, API_LONG, NULL }, 0 },
+	{ { NULL, NULL, NULL, 0, NULL }, 0 },
+};

@@ -469,3 +469,9 @@ ctr_inspect(struct http_request *req, void *arg)
 		return HTTP_DONE;
 	return api_json(req, 200, ctr_inspect_json(ctrs(arg), c, api_minor(req)));
 }
+
+const struct api_endpoint containers_json_routes[] = {
+	{ { "GET", "/containers/json", ctr_list, 0, NULL }, 0 },
+	{ { "GET", "/containers/:id/json", ctr_inspect, 0, NULL }, 0 },
+	{ { NULL, NULL, NULL, 0, NULL }, 0 },
+};

@@ -812,3 +812,16 @@ ctr_rename(struct http_request *req, void *arg)
 	free(old);
 	return http_reply(req, 204, NULL, NULL, 0);
 }
+
+const struct api_endpoint containers_lifecycle_routes[] = {
+	{ { "POST", "/containers/prune", ctr_prune, 0, NULL }, 25 },
+	{ { "POST", "/containers/:id/start", ctr_start, 0, NULL }, 0 },
+	{ { "POST", "/containers/:id/stop", ctr_stop, 0, NULL }, 0 },
+	{ { "POST", "/containers/:id/restart", ctr_restart, 0, NULL }, 0 },
+	{ { "POST", "/containers/:id/kill", ctr_kill, 0, NULL }, 0 },
+	{ { "POST", "/containers/:id/pause", ctr_pause, 0, NULL }, 0 },
+	{ { "POST", "/containers/:id/unpause", ctr_unpause, 0, NULL }, 0 },
+	{ { "POST", "/containers/:id/rename", ctr_rename, 0, NULL }, 0 },
+	{ { "DELETE", "/containers/:id", ctr_delete, 0, NULL }, 0 },
+	{ { NULL, NULL, NULL, 0, NULL }, 0 },
+};

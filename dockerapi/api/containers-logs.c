@@ -721,3 +721,8 @@ ctr_logs(struct http_request *req, void *arg)
 	http_stream_start(req, 200, "application/vnd.docker.raw-stream");
 	return HTTP_ASYNC;
 }
+
+const struct api_endpoint containers_logs_routes[] = {
+	{ { "GET", "/containers/:id/logs", ctr_logs, API_LONG, NULL }, 0 },
+	{ { NULL, NULL, NULL, 0, NULL }, 0 },
+};

@@ -219,3 +219,8 @@ ctr_stats(struct http_request *req, void *arg)
 	stats_tick(-1, 0, r);
 	return HTTP_ASYNC;
 }
+
+const struct api_endpoint containers_stats_routes[] = {
+	{ { "GET", "/containers/:id/stats", ctr_stats, API_LONG, NULL }, 0 },
+	{ { NULL, NULL, NULL, 0, NULL }, 0 },
+};

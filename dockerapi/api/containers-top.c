@@ -74,3 +74,8 @@ ctr_top(struct http_request *req, void *arg)
 	}
 	return HTTP_ASYNC;
 }
+
+const struct api_endpoint containers_top_routes[] = {
+	{ { "GET", "/containers/:id/top", ctr_top, 0, NULL }, 0 },
+	{ { NULL, NULL, NULL, 0, NULL }, 0 },
+};

@@ -557,3 +557,8 @@ fail:
 	upd_job_free(j);
 	return api_error_from(req, &err);
 }
+
+const struct api_endpoint containers_update_routes[] = {
+	{ { "POST", "/containers/:id/update", ctr_update, 0, NULL }, 0 },
+	{ { NULL, NULL, NULL, 0, NULL }, 0 },
+};

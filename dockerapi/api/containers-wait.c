@@ -105,3 +105,8 @@ ctr_wait(struct http_request *req, void *arg)
 	http_on_close(req, wait_closed, w);
 	return HTTP_ASYNC;
 }
+
+const struct api_endpoint containers_wait_routes[] = {
+	{ { "POST", "/containers/:id/wait", ctr_wait, API_LONG, NULL }, 0 },
+	{ { NULL, NULL, NULL, 0, NULL }, 0 },
+};

@@ -453,3 +453,11 @@ exec_free_all(struct containers *cs)
 		exec_free(e);
 	}
 }
+
+const struct api_endpoint exec_routes[] = {
+	{ { "POST", "/containers/:id/exec", exec_create, 0, NULL }, 0 },
+	{ { "POST", "/exec/:id/start", exec_start, API_LONG, NULL }, 0 },
+	{ { "POST", "/exec/:id/resize", exec_resize, 0, NULL }, 0 },
+	{ { "GET", "/exec/:id/json", exec_inspect, 0, NULL }, 0 },
+	{ { NULL, NULL, NULL, 0, NULL }, 0 },
+};

@@ -119,3 +119,9 @@ images_api_create(struct http_request *req, void *arg)
 		    "curl -o - URL | docker import -)");
 	return images_api_import(req, d);
 }
+
+const struct api_endpoint images_create_routes[] = {
+	{ { "POST", "/images/create", images_api_create,
+	    API_PROVISION | API_BODY_STREAM, NULL }, 0 },
+	{ { NULL, NULL, NULL, 0, NULL }, 0 },
+};

@@ -291,3 +291,9 @@ images_api_prune(struct http_request *req, void *arg)
 	    "SpaceReclaimed", space));
 }
 
+
+const struct api_endpoint images_json_routes[] = {
+	{ { "GET", "/images/json", images_api_list, 0, NULL }, 0 },
+	{ { "POST", "/images/prune", images_api_prune, 0, NULL }, 25 },
+	{ { NULL, NULL, NULL, 0, NULL }, 0 },
+};

@@ -35,3 +35,8 @@ images_api_push(struct http_request *req, void *arg)
 		return imgjob_refuse(j, &err);
 	return imgjob_run(j, job);
 }
+
+const struct api_endpoint images_name_push_routes[] = {
+	{ { "POST", "/images/*name/push", images_api_push, 0, NULL }, 0 },
+	{ { NULL, NULL, NULL, 0, NULL }, 0 },
+};

@@ -260,23 +260,11 @@ images_search(struct http_request *req, void *arg)
 	    "has no search index; pull an image by its name");
 }
 
-/* The literal routes come before the "*name" ones: "/images/json" is the
- * list, not the inspection of an image called "json". */
-const struct api_endpoint api_images_endpoints[] = {
-	{ { "GET", "/images/json", images_api_list, 0, NULL }, 0 },
+const struct api_endpoint images_routes[] = {
 	{ { "GET", "/images/search", images_search, 0, NULL }, 0 },
-	{ { "GET", "/images/get", images_api_save, 0, NULL }, 0 },
-	{ { "POST", "/images/create", images_api_create,
-	    API_PROVISION | API_BODY_STREAM, NULL }, 0 },
-	{ { "POST", "/images/load", images_api_load,
-	    API_PROVISION | API_BODY_STREAM, NULL }, 0 },
-	{ { "POST", "/images/prune", images_api_prune, 0, NULL }, 25 },
 	{ { "GET", "/images/*name/json", images_get_inspect, 0, NULL }, 0 },
 	{ { "GET", "/images/*name/history", images_get_history, 0, NULL }, 0 },
-	{ { "GET", "/images/*name/get", images_api_save, 0, NULL }, 0 },
 	{ { "POST", "/images/*name/tag", images_post_tag, 0, NULL }, 0 },
-	{ { "POST", "/images/*name/push", images_api_push, 0, NULL }, 0 },
 	{ { "DELETE", "/images/*name", images_delete, 0, NULL }, 0 },
-	{ { "POST", "/auth", images_api_login, 0, NULL }, 0 },
 	{ { NULL, NULL, NULL, 0, NULL }, 0 },
 };

@@ -133,3 +133,11 @@ images_api_save(struct http_request *req, void *arg)
 	}
 	return HTTP_ASYNC;
 }
+
+const struct api_endpoint images_save_load_routes[] = {
+	{ { "GET", "/images/get", images_api_save, 0, NULL }, 0 },
+	{ { "GET", "/images/*name/get", images_api_save, 0, NULL }, 0 },
+	{ { "POST", "/images/load", images_api_load,
+	    API_PROVISION | API_BODY_STREAM, NULL }, 0 },
+	{ { NULL, NULL, NULL, 0, NULL }, 0 },
+};

@@ -488,7 +488,7 @@ networks_admin_get(struct http_request *req, void *arg)
 
 #define R(m, p, h, f, v) { { m, p, h, f, NULL }, v }
 
-const struct api_endpoint api_network_endpoints[] = {
+const struct api_endpoint networks_routes[] = {
 	R("GET", "/networks", napi_list, 0, 21),
 	R("POST", "/networks/create", napi_create, 0, 21),
 	R("POST", "/networks/prune", napi_prune, 0, 25),

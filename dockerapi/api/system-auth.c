@@ -55,3 +55,8 @@ images_api_login(struct http_request *req, void *arg)
 	    "Login Succeeded", "IdentityToken", ""));
 	return imgjob_run(j, job);
 }
+
+const struct api_endpoint system_auth_routes[] = {
+	{ { "POST", "/auth", images_api_login, 0, NULL }, 0 },
+	{ { NULL, NULL, NULL, 0, NULL }, 0 },
+};

@@ -119,3 +119,8 @@ system_df(struct http_request *req, void *arg)
 	}
 	return HTTP_ASYNC;
 }
+
+const struct api_endpoint system_df_routes[] = {
+	{ { "GET", "/system/df", system_df, 0, NULL }, 0 },
+	{ { NULL, NULL, NULL, 0, NULL }, 0 },
+};

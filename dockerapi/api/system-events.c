@@ -333,3 +333,8 @@ events_get(struct http_request *req, void *arg)
 	}
 	return HTTP_ASYNC;
 }
+
+const struct api_endpoint system_events_routes[] = {
+	{ { "GET", "/events", events_get, API_LONG, NULL }, 0 },
+	{ { NULL, NULL, NULL, 0, NULL }, 0 },
+};

@@ -187,7 +187,7 @@ system_info(struct http_request *req, void *arg)
 	return api_json(req, 200, v);
 }
 
-const struct api_endpoint api_system_endpoints[] = {
+const struct api_endpoint system_routes[] = {
 	{ { "GET", "/_ping", system_ping, API_NO_AUTH, NULL }, 0 },
 	{ { "HEAD", "/_ping", system_ping, API_NO_AUTH, NULL }, 0 },
 	{ { "GET", "/ca.pem", system_ca, API_NO_AUTH, NULL }, 0 },

@@ -345,7 +345,7 @@ vapi_prune(struct http_request *req, void *arg)
 
 #define R(m, p, h, f, v) { { m, p, h, f, NULL }, v }
 
-const struct api_endpoint api_volume_endpoints[] = {
+const struct api_endpoint volumes_routes[] = {
 	R("POST", "/volumes/create", vapi_create, API_PROVISION, 21),
 	R("GET", "/volumes", vapi_list, 0, 21),
 	R("POST", "/volumes/prune", vapi_prune, 0, 25),
