@@ -7,7 +7,7 @@
  * The worker reads the tar twice.  First it lists it, writing nothing:
  * every entry checked, each file's digest taken, the Dockerfile and
  * .dockerignore kept; the loop hears of it through a pipe (as
- * container-archive.c's copies do) and begins the build
+ * api/containers-archive.c's copies do) and begins the build
  * (build_context_done), so the steps the cache has run while the files
  * are still being written, and a build whose every step is cached never waits for
  * them.  Then it unpacks; the loop hears of that too

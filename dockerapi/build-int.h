@@ -1,5 +1,5 @@
 /*
- * build-int.h: what the parts of the classic builder (build-api.c,
+ * build-int.h: what the parts of the classic builder (api/build-routes.c,
  * build-copy.c, build-config.c, build-run.c, build-cache.c) share: one
  * build under way and the steps each part runs.
  */
@@ -114,7 +114,7 @@ struct build {
 /* The predefined proxy ARGs, usable without an ARG line. */
 extern const char *const build_proxy_args[];
 
-/* build-api.c: the build, its stream and its commits */
+/* api/build-routes.c: the build, its stream and its commits */
 int build_commit(struct build *b, const char *created_by, images_layer_fn *layer,
     void *layer_arg, sdc_error_t *err);
 int build_expand(struct build *b, const char *word, char **out, sdc_error_t *err);
@@ -138,10 +138,10 @@ void build_context_stop(struct build *b);
 void build_context_free(struct build *b);
 void build_context_remove(char *dir);
 void build_context_digest(struct build *b, const char *rel, EVP_MD_CTX *md);
-/* build-api.c: the context is listed (rc 0) or failed (rc -1, *err) */
+/* api/build-routes.c: the context is listed (rc 0) or failed (rc -1, *err) */
 void build_context_done(struct build *b, int rc,
     const struct build_context_list *l, sdc_error_t *err);
-/* build-api.c: its files are written (rc 0) or failed */
+/* api/build-routes.c: its files are written (rc 0) or failed */
 void build_context_written(struct build *b, int rc, sdc_error_t *err);
 
 /* build-config.c */

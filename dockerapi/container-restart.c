@@ -6,7 +6,8 @@
  * "on-failure[:N]" after a non-zero exit, at most N times (0: no limit).
  * An exit the user caused (stop, kill) is never followed by a restart;
  * for a container with a stop signal of its own, a kill with another
- * signal (a reload) does not count (container-ops.c sets c->stopping).
+ * signal (a reload) does not count (api/containers-lifecycle.c sets
+ * c->stopping).
  * Restarts wait 100 ms, then twice as long each time, up to a minute; a
  * run of ten seconds or more starts the wait over.  While it waits the
  * container is "restarting": stop and kill cancel the restart, rm refuses

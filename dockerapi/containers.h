@@ -72,9 +72,9 @@ struct ctr {
 	struct logs_follow *followers;
 	struct event *stop_timer;	/* stop: SIGKILL after the grace time */
 	struct ctr_stopper *stoppers;	/* stop/restart waiting for the exit */
-	char *ps_json, *ps_name;	/* container-list.c's cache, and the
+	char *ps_json, *ps_name;	/* api/containers-json.c's cache, and the
 					 * name it was made with */
-	/* A build's RUN container (build-api.c): fed its output, told of
+	/* A build's RUN container (api/build-routes.c): fed its output, told of
 	 * its exit or removal (the hooks are cleared before run_end, which
 	 * must not free the container: it only schedules). */
 	void (*run_out)(void *arg, int stream, const char *data, size_t len);
@@ -119,7 +119,7 @@ int ctr_host_config_row(struct containers *cs, struct ctr *c,
     sdc_error_t *err);
 int ctr_stopped_row(struct containers *cs, struct ctr *c, bool stopped,
     sdc_error_t *err);
-/* container-list.c: the bytes of the container's writable layer (ps's
+/* api/containers-json.c: the bytes of the container's writable layer (ps's
  * SizeRw, prune's SpaceReclaimed). */
 int64_t list_size_rw(const struct containers *cs, const struct ctr *c);
 /* Remove the folder and the row; events and waiters are told. */
@@ -172,7 +172,7 @@ bool ctr_busy(struct http_request *req, struct ctr *c,
 int oci_runtime_init(struct containers *cs, sdc_error_t *err);
 void oci_runtime_free(struct containers *cs);
 
-/* container-create.c */
+/* api/containers-create.c */
 int ctr_create(struct http_request *req, void *arg);
 /* A container of account made from body (a create body) as POST
  * /containers/create makes one, for the daemon itself (a build's RUN). */
@@ -288,7 +288,7 @@ int ctr_wait(struct http_request *req, void *arg);
 /* Answer the waiters whose condition holds; all of them when `all`. */
 void wait_wake(struct ctr *c, bool all);
 
-/* attach.c */
+/* api/containers-attach.c */
 #define ATTACH_KEYS_MAX 16
 struct attach_opts {
 	bool in, out, err;		/* the streams the client wants */
@@ -330,7 +330,7 @@ void attach_mux_header(unsigned char hdr[8], int stream, size_t len);
 /* Stop reading the watcher while a client is slow. */
 bool attach_backlogged(const struct ctr *c);
 
-/* container-ops.c */
+/* api/containers-lifecycle.c */
 int ctr_start(struct http_request *req, void *arg);
 /* The restart policy's start: the runtime off the loop, a failure
  * logged when it answers; -1 when it could not begin. */
@@ -348,11 +348,12 @@ int ctr_prune(struct http_request *req, void *arg);
 void ops_exited(struct containers *cs, struct ctr *c);
 int signal_parse(const char *s);
 
-/* container-update.c: docker update, within the package */
+/* api/containers-update.c: docker update, within the package */
 int ctr_update(struct http_request *req, void *arg);
 
-/* container-export.c, container-changes.c, container-commit.c: the
- * container's files out (docker export, diff, commit) */
+/* api/containers-export.c, api/containers-changes.c,
+ * api/containers-commit.c: the container's files out (docker export,
+ * diff, commit) */
 int ctr_export(struct http_request *req, void *arg);
 int ctr_changes(struct http_request *req, void *arg);
 int ctr_commit(struct http_request *req, void *arg);
@@ -381,7 +382,7 @@ bool restart_user_stopped(struct containers *cs, struct ctr *c);
 /* The daemon starts: the "always" and "unless-stopped" containers. */
 void restart_at_daemon_start(struct containers *cs);
 
-/* container-list.c */
+/* api/containers-json.c */
 int ctr_list(struct http_request *req, void *arg);
 /* ps -s and df: entries whose layers' sizes are walked off the loop
  * (size-walk.c), the texts put together once the walk is done. */
@@ -396,20 +397,21 @@ void list_account_sized(struct containers *cs, const char *acct,
     struct list_sized *ls);
 void list_sized_text(const struct list_sized *ls, const int64_t *sizes,
     struct buf *out);
-/* system-df.c: GET /system/df */
+/* api/system-df.c: GET /system/df */
 int system_df(struct http_request *req, void *arg);
 int ctr_inspect(struct http_request *req, void *arg);
 json_t *ctr_inspect_json(struct containers *cs, const struct ctr *c,
     int minor);
 
-/* logs.c */
+/* api/containers-logs.c */
 int ctr_logs(struct http_request *req, void *arg);
 void logs_exited(struct ctr *c);
 /* The names of a logs folder's files, oldest first, stdio.log last. */
 char **logs_files(const char *dir, size_t *nfiles);
 void logs_files_free(char **files, size_t nfiles);
 
-/* attach-logs.c: attach with logs=1, the log replayed on a thread */
+/* api/containers-attach-logs.c: attach with logs=1, the log replayed on
+ * a thread */
 struct attach_logs;
 typedef void attach_logs_done_fn(void *arg);
 /* Write c's log (the streams asked) to bev; done(arg) once all is queued
@@ -437,11 +439,11 @@ typedef bool logs_before_fn(void *arg, const char *line, size_t len);
 int logs_since_seek(const char *dir, char *const *files, size_t nfiles,
     logs_before_fn *before, void *arg, size_t *file, off_t *off);
 
-/* top.c, stats.c */
+/* api/containers-top.c, api/containers-stats.c */
 int ctr_top(struct http_request *req, void *arg);
 int ctr_stats(struct http_request *req, void *arg);
 
-/* exec.c */
+/* api/exec-routes.c */
 int exec_create(struct http_request *req, void *arg);
 int exec_start(struct http_request *req, void *arg);
 int exec_inspect(struct http_request *req, void *arg);
@@ -457,7 +459,7 @@ int place_container(struct dockerapi *d, const char *account,
     const struct package *pkg, const struct affinity_set *aff, char **node,
     sdc_error_t *err);
 
-/* events.c */
+/* api/system-events.c */
 void events_init(struct containers *cs);
 void events_free(struct containers *cs);
 /* A container event; attrs (may be NULL) is stolen. */

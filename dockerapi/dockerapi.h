@@ -15,8 +15,8 @@
  * Requests go connection → http.c → router → api_dispatch() (api.c),
  * which checks the API version, the caller, maintenance mode and the
  * route's needs, then calls the handler from one of the resource files
- * (system.c, ...).  A handler answers with api_json()/api_error(), or
- * returns HTTP_ASYNC and answers later.
+ * (api/system-routes.c, ...).  A handler answers with
+ * api_json()/api_error(), or returns HTTP_ASYNC and answers later.
  *
  * Tunables come from the config service: tunables.c watches SAPI on a
  * thread of libsapi's and hands each new config to the loop, where it
@@ -90,7 +90,7 @@ struct dockerapi {
 	time_t started;
 	long fd_limit;          /* RLIMIT_NOFILE as raised at start */
 	struct limits *limits;          /* limits.c: counts per account */
-	struct images *images;          /* images.c: the image store */
+	struct images *images;          /* api/images-routes.c: the image store */
 	struct containers *containers;  /* containers.c: the node backend */
 	struct nodes *nodes;            /* nodes.c: the compute nodes */
 };
@@ -268,7 +268,7 @@ int limits_admit(struct dockerapi *d, struct http_request *req,
 struct limits_hold *limits_keep(struct http_request *req);
 void limits_release(struct limits_hold *h);
 
-/* --- images.c: the image routes over libsdcimages (dockerapi/images/) --- */
+/* --- api/images-*.c: the image routes over libsdcimages (images/) --- */
 
 /* Open the image store under the data dir and follow DOCKER_IO_MIRROR and
  * INSECURE_REGISTRIES; after the store and the tunables. */

@@ -1,7 +1,7 @@
 /*
- * images-api.h: what the image route files (images.c, images-list.c,
- * images-pull.c, images-login.c, images-archive.c, images-job.c) share
- * and nobody else needs.
+ * images-api.h: what the image route files (api/images-routes.c,
+ * api/images-json.c, api/images-create.c, api/system-auth.c,
+ * api/images-save-load.c, imgjob.c) share and nobody else needs.
  *
  * The slow routes -- pull, import, load -- run a libsdcimages job in a
  * worker thread and turn it into an HTTP answer on the loop: an `imgjob`
@@ -41,21 +41,22 @@ int imgjob_refuse(struct imgjob *j, sdc_error_t *err);
 /* Daemon exit: cancel every job in flight. */
 void imgjob_cancel_all(void);
 
-/* images.c: the library's in-use hook, asking the container module */
+/* api/images-routes.c: the library's in-use hook, asking the container
+ * module */
 bool images_api_in_use(void *arg, const char *account, const char *id,
     char **container, bool *running);
 
-/* images-list.c */
+/* api/images-json.c */
 int images_api_list(struct http_request *req, void *arg);
 int images_api_prune(struct http_request *req, void *arg);
 
-/* images-login.c: POST /auth (docker login) */
+/* api/system-auth.c: POST /auth (docker login) */
 int images_api_login(struct http_request *req, void *arg);
 
-/* images-push.c: POST /images/NAME/push (docker push) */
+/* api/images-name-push.c: POST /images/NAME/push (docker push) */
 int images_api_push(struct http_request *req, void *arg);
 
-/* images-pull.c, images-archive.c: the slow routes */
+/* api/images-create.c, api/images-save-load.c: the slow routes */
 int images_api_create(struct http_request *req, void *arg);
 int images_api_import(struct http_request *req, struct dockerapi *d);
 int images_api_load(struct http_request *req, void *arg);

@@ -1,5 +1,5 @@
 /*
- * images-job.c: a libsdcimages job followed to the end of its HTTP answer.
+ * imgjob.c: a libsdcimages job followed to the end of its HTTP answer.
  *
  * Three things finish independently -- the job (its fd turns readable and
  * images_job_dispatch() says done), the request body (the sink's last call)

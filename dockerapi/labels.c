@@ -9,7 +9,7 @@
  * an operator defining a new label needs no new binary.
  *
  * Reserved labels steer provisioning (com.joyent.package picks the
- * package), so they come from the request alone: container-create.c
+ * package), so they come from the request alone: api/containers-create.c
  * drops the image's reserved labels when it merges the image's labels in,
  * and an image built elsewhere cannot choose its own package.
  */

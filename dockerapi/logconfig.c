@@ -189,7 +189,7 @@ logconfig_max_size(struct dockerapi *d, const struct logconfig *lc)
 /*
  * The container's logs count against its disk: LOG_DISK_PERCENT of the
  * package's disk is theirs (stdio.log and every rotated file together),
- * and the writable layer gets the rest (container-create.c), so the two
+ * and the writable layer gets the rest (api/containers-create.c), so the two
  * never take more than the package's disk.  The share is fixed at create
  * (LogDiskBytes in the row); containers made before it existed get the
  * share of their DiskMiB as the tunable says now.

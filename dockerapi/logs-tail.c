@@ -23,7 +23,7 @@
  * costs a few reads.
  *
  * Plain files and pread(), no stdio: this runs on a worker thread of
- * logs.c, never on the loop.
+ * api/containers-logs.c, never on the loop.
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -1,6 +1,6 @@
 /*
  * networks.h: an account's networks as the store keeps them, for the
- * network routes (networks-api.c) and the containers' side
+ * network routes (api/networks-routes.c) and the containers' side
  * (container-net.c).  The kernel side is dockerapi/net/net.h.
  *
  * Four tables, one component ("networks"): networks (one row a network,

@@ -1,6 +1,6 @@
 /*
  * volumes.h: Docker's volumes, per account (volumes.c), their routes
- * (volumes-api.c) and how a container's create turns -v, --mount,
+ * (api/volumes-routes.c) and how a container's create turns -v, --mount,
  * --volumes-from and the image's VOLUME into them (container-volumes.c).
  */
 #ifndef DOCKERAPI_VOLUMES_H

@@ -1,5 +1,5 @@
 /*
- * build-api.c: POST /build, `docker build` through Docker's classic
+ * build-routes.c: POST /build, `docker build` through Docker's classic
  * builder API.
  *
  * The context tar arrives as the body and is written to a file under the

@@ -1,5 +1,5 @@
 /*
- * container-archive.c: docker cp's routes -- HEAD, GET and PUT
+ * containers-archive.c: docker cp's routes -- HEAD, GET and PUT
  * /containers/:id/archive, and the old POST /containers/:id/copy.
  *
  * The file work is libsdcnode's (runtime/archive.c, whose top comment

@@ -1,15 +1,16 @@
 /*
- * attach-logs.c: attach with logs=1: the container's log replayed to the
- * hijacked connection, before the live stream or (stream=0) alone.
+ * containers-attach-logs.c: attach with logs=1: the container's log
+ * replayed to the hijacked connection, before the live stream or
+ * (stream=0) alone.
  *
  * dockerd answers such an attach with what the container wrote, then goes
  * on live or ends; an exited container with stream=0 (docker-py's
  * attach(logs=True)) gets its output and the end.  The log files can be
  * large (a tenant's data), so they are read on a thread of their own, as
- * `docker logs` does (logs.c): the thread writes the frames into a pipe,
- * blocking while it is full, and the loop copies the pipe to the client
- * only while the client keeps up.  Cancelling closes the pipe's read end:
- * the thread's next write fails and it stops, freeing its own state.
+ * `docker logs` does (containers-logs.c): the thread writes the frames into
+ * a pipe, blocking while it is full, and the loop copies the pipe to the
+ * client only while the client keeps up.  Cancelling closes the pipe's read
+ * end: the thread's next write fails and it stops, freeing its own state.
  */
 #include <errno.h>
 #include <fcntl.h>

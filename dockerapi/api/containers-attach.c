@@ -1,6 +1,6 @@
 /*
- * attach.c: Docker's hijacked attach streams (run, attach, start -a, and
- * exec's through the same code).
+ * containers-attach.c: Docker's hijacked attach streams (run, attach,
+ * start -a, and exec's through the same code).
  *
  * After the 101 the connection is a raw byte stream both ways.  Output is
  * the monitor's frames, written as Docker's multiplexed stream (an 8-byte
@@ -20,11 +20,11 @@
  * watcher back (and so the monitor, and so the container), as a slow
  * attach does with dockerd, instead of growing our buffers.
  *
- * logs=1 replays the log first (attach-logs.c), the live stream waiting
- * until it is sent; stream=0 ends after it, as dockerd does (an exited
- * container's output, then the end).  Input is scanned for the detach
- * keys (ctrl-p ctrl-q unless the client names others): the sequence is
- * not passed on, and ends this client's attach alone, the container
+ * logs=1 replays the log first (containers-attach-logs.c), the live stream
+ * waiting until it is sent; stream=0 ends after it, as dockerd does (an
+ * exited container's output, then the end).  Input is scanned for the
+ * detach keys (ctrl-p ctrl-q unless the client names others): the sequence
+ * is not passed on, and ends this client's attach alone, the container
  * running on.  A sequence begun and then broken is passed on whole, as
  * Docker's escape proxy does.
  */

@@ -1,5 +1,5 @@
 /*
- * container-changes.c: GET /containers/:id/changes, `docker diff`.
+ * containers-changes.c: GET /containers/:id/changes, `docker diff`.
  *
  * The runtime reads the writable layer (changes.c: additions,
  * modifications, deletions as overlay's whiteouts record them); this

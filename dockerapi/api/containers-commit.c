@@ -1,12 +1,12 @@
 /*
- * container-commit.c: POST /commit, `docker commit`.
+ * containers-commit.c: POST /commit, `docker commit`.
  *
  * The runtime writes the container's writable layer as a layer tar
  * (tree-tar.c: whiteouts as .wh. files, owners as the container sees
  * them) and the image library stores it on the container's image as a
  * new image of the account (images/commit.c: a layer proved by the
  * account's own bytes, counted in its image quota), through the image
- * jobs' machinery (images-job.c) that answers once the job is done.
+ * jobs' machinery (imgjob.c) that answers once the job is done.
  *
  * With pause (Docker's default) a running container is frozen by the
  * job's worker before it reads the layer and thawed as soon as the layer

@@ -1,5 +1,5 @@
 /*
- * container-create.c: POST /containers/create, from Docker's config to a
+ * containers-create.c: POST /containers/create, from Docker's config to a
  * container folder and a row.
  *
  * The request is checked whole before anything is made (name, image,

@@ -1,5 +1,5 @@
 /*
- * container-export.c: GET /containers/:id/export, `docker export`.
+ * containers-export.c: GET /containers/:id/export, `docker export`.
  *
  * The container's whole file system as a tar, running or not: the
  * runtime walks the overlay's merged view (tree-tar.c, which never

@@ -1,5 +1,5 @@
 /*
- * container-list.c: GET /containers/json (ps) and GET /containers/:id/json
+ * containers-json.c: GET /containers/json (ps) and GET /containers/:id/json
  * (inspect), both from memory.
  *
  * ps is the call clients make most (compose and the CLI poll it), so it

@@ -1,5 +1,6 @@
 /*
- * container-ops.c: start, stop, restart, kill, pause, unpause, rm, rename.
+ * containers-lifecycle.c: start, stop, restart, kill, pause, unpause, rm,
+ * rename.
  *
  * The runtime calls here block for the few tens of milliseconds runc
  * takes; everything that waits longer is asynchronous.  A stop sends the

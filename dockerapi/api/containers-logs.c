@@ -1,5 +1,6 @@
 /*
- * logs.c: GET /containers/:id/logs, from stdio.log and its rotated files.
+ * containers-logs.c: GET /containers/:id/logs, from stdio.log and its
+ * rotated files.
  *
  * The files are read in order, oldest first: stdio.log.<time> sort by
  * name because the time is fixed-width UTC, then the live stdio.log.

@@ -1,5 +1,5 @@
 /*
- * stats.c: GET /containers/:id/stats, in Docker's JSON shape.
+ * containers-stats.c: GET /containers/:id/stats, in Docker's JSON shape.
  *
  * A CPU percentage needs two readings, so every answer carries the
  * previous one as precpu_stats, as dockerd's do: a stream sends a reading

@@ -1,5 +1,5 @@
 /*
- * top.c: GET /containers/:id/top.
+ * containers-top.c: GET /containers/:id/top.
  *
  * The runtime lists the container's own processes from its cgroup and
  * formats ps's columns for ps_args itself (dockerapi/runtime/ps.c): no

@@ -1,5 +1,5 @@
 /*
- * container-update.c: POST /containers/:id/update (docker update).
+ * containers-update.c: POST /containers/:id/update (docker update).
  *
  * A container's limits are its package's (packages.c): what it was
  * created with is the ceiling, and an update may move any limit the

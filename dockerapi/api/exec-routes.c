@@ -1,16 +1,16 @@
 /*
- * exec.c: docker exec: create, start (attached or detached), inspect,
+ * exec-routes.c: docker exec: create, start (attached or detached), inspect,
  * resize.
  *
  * An exec is a record in memory, as in dockerd: it lives as long as its
  * container (or this daemon), which is all a client needs to run one and
  * read its exit code.  Starting runs it under a monitor of its own
  * (rt_exec_start), whose attach connection either becomes the client's
- * hijacked stream (attach.c, the same code as a container's) or, when
- * detached, is kept just to learn the exit.  The exit code is recorded
+ * hijacked stream (containers-attach.c, the same code as a container's) or,
+ * when detached, is kept just to learn the exit.  The exit code is recorded
  * from the exit frame before the stream ends, so the CLI's inspect right
- * after the stream always sees it.  A finished exec's folder is removed
- * at the next exec of the same container.
+ * after the stream always sees it.  A finished exec's folder is removed at
+ * the next exec of the same container.
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -1,5 +1,5 @@
 /*
- * images-pull.c: POST /images/create, which Docker's API uses for two
+ * images-create.c: POST /images/create, which Docker's API uses for two
  * things: pulling (fromImage) and importing a tarball (fromSrc).
  *
  * A pull streams the library's progress events as Docker's JSON lines, so

@@ -1,5 +1,5 @@
 /*
- * images-list.c: the image list (GET /images/json) with Docker's filters,
+ * images-json.c: the image list (GET /images/json) with Docker's filters,
  * and prune, which removes what a filtered list names.
  *
  * The library filters by dangling, label and reference as it reads the

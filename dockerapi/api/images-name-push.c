@@ -1,5 +1,5 @@
 /*
- * images-push.c: POST /images/{name}/push, `docker push`.
+ * images-name-push.c: POST /images/{name}/push, `docker push`.
  *
  * The CLI sends the repository as the name, the tag as ?tag= (none for
  * `docker push -a`, which pushes every tag) and the registry's

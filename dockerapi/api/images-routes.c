@@ -1,11 +1,11 @@
 /*
- * images.c: the Docker API's image routes, over libsdcimages
+ * images-routes.c: the Docker API's image routes, over libsdcimages
  * (dockerapi/images/images.h), and the image store's place in the daemon.
  *
  * The quick routes (inspect, history, tag, remove here; list and prune in
- * images-list.c) are store queries on the loop thread and answer at once;
- * the slow ones (pull, import, load, save) live in images-pull.c and
- * images-archive.c.  Images belong to an
+ * images-json.c) are store queries on the loop thread and answer at once;
+ * the slow ones (pull, import, load, save) live in images-create.c and
+ * images-save-load.c.  Images belong to an
  * account, keyed by its uuid, so a login can change without losing them.
  *
  * The registry settings are tunables: DOCKER_IO_MIRROR,

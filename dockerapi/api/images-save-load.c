@@ -1,9 +1,9 @@
 /*
- * images-archive.c: images as tarballs -- docker load, docker import, and
+ * images-save-load.c: images as tarballs -- docker load, docker import, and
  * docker save.
  *
  * Load and import stream the request body into a library job (see
- * images-job.c).  Save goes the other way: the library writes the
+ * imgjob.c).  Save goes the other way: the library writes the
  * docker-archive with blocking writes, so it runs on a thread of its own
  * whose output is streamed to the client (thread-stream.c).
  */

@@ -1,5 +1,5 @@
 /*
- * networks-api.c: Docker's /networks routes over the store's networks
+ * networks-routes.c: Docker's /networks routes over the store's networks
  * (networks.c), each account seeing only its own.
  *
  * Every account has a default network, made on its first use (a run with

@@ -1,5 +1,5 @@
 /*
- * images-login.c: POST /auth, which `docker login` and docker-py's
+ * system-auth.c: POST /auth, which `docker login` and docker-py's
  * login() call with {"username", "password", "serveraddress"} (or an
  * "identitytoken").
  *

@@ -1,5 +1,5 @@
 /*
- * events.c: GET /events, the container lifecycle as Docker reports it.
+ * system-events.c: GET /events, the container lifecycle as Docker reports it.
  *
  * Every event is kept for since= in a history of its account's own, and
  * written to each subscriber of the same account whose filters it passes.

@@ -1,5 +1,6 @@
 /*
- * system.c: the system routes — /_ping, /version, /info — and /ca.pem.
+ * system-routes.c: the system routes — /_ping, /version, /info — and
+ * /ca.pem.
  *
  * /info is where Triton's divergence shows on purpose: the storage driver
  * is "sdc" and the driver status names the calling account, because the

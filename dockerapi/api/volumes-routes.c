@@ -1,5 +1,5 @@
 /*
- * volumes-api.c: the /volumes routes (`docker volume create, ls,
+ * volumes-routes.c: the /volumes routes (`docker volume create, ls,
  * inspect, rm, prune`) over the account's volumes (volumes.c).
  *
  * Answers are dockerd's: its JSON of a volume, its filters (dangling,

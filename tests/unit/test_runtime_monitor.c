@@ -148,10 +148,10 @@ test_lines_and_rotation(void **state)
 	free(all);
 }
 
-/* The names the monitor writes are what the readers (dockerapi's logs.c,
- * sdcadm-docker's walk) take for rotated logs, and a file in logs/ that
- * is not one (an operator's .gz, a copy) neither counts towards max-file
- * nor is removed as the oldest. */
+/* The names the monitor writes are what the readers (dockerapi's
+ * api/containers-logs.c, sdcadm-docker's walk) take for rotated logs, and a
+ * file in logs/ that is not one (an operator's .gz, a copy) neither counts
+ * towards max-file nor is removed as the oldest. */
 static void
 test_names_agree(void **state)
 {
