@@ -25,6 +25,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include <event2/event.h>
+
 #include "buf.h"
 #include "containers.h"
 #include "dockerapi/runtime/container-layout.h"
@@ -966,6 +968,39 @@ ctrnet_network_gone(struct dockerapi *d, const struct network *n,
 
 /* --- recovery --- */
 
+#define CN_DNS_CHECK_MS 2000
+
+/* Every CN_DNS_CHECK_MS: a network's name server that died (kill -9,
+ * a crash) is started again, one idle since its last container stopped
+ * is stopped (net.h). */
+static void
+cn_dns_check_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct containers *cs = arg;
+	sdc_error_t err = NULL;
+
+	(void)fd;
+	(void)what;
+	if (netwire_dns_ensure(cs->d, &err) < 0) {
+		log_warn("networks: %s", sdc_error_msg(err));
+		sdc_error_release(&err);
+	}
+}
+
+static void
+cn_dns_check_arm(struct containers *cs)
+{
+	struct timeval every = { CN_DNS_CHECK_MS / 1000,
+	    (CN_DNS_CHECK_MS % 1000) * 1000 };
+
+	if (cs->d->base == NULL || cs->dns_check != NULL)
+		return;
+	cs->dns_check = event_new(cs->d->base, -1, EV_PERSIST, cn_dns_check_cb,
+	    cs);
+	if (cs->dns_check != NULL)
+		event_add(cs->dns_check, &every);
+}
+
 void
 ctrnet_recover(struct containers *cs)
 {
@@ -1037,6 +1072,7 @@ ctrnet_recover(struct containers *cs)
 	free(net_ids);
 	free(ctr_ids);
 	networks_free(nets, nnets);
+	cn_dns_check_arm(cs);
 }
 
 /* --- inspect and ps --- */

@@ -600,6 +600,8 @@ containers_free(struct dockerapi *d)
 		ctr_free(c);
 	}
 	exec_free_all(cs);
+	if (cs->dns_check != NULL)
+		event_free(cs->dns_check);
 	events_free(cs);
 	oci_runtime_free(cs);
 	free(cs->zones);

@@ -100,6 +100,8 @@ struct containers {
 	const char *runtime_name;	/* "runc" or "crun" */
 	char *runtime_path;
 	char *runtime_root;
+	/* container-net.c: the name servers' periodic check */
+	struct event *dns_check;
 };
 
 /* containers.c */

@@ -241,6 +241,12 @@ netwire_dns_remove(struct dockerapi *d, const struct network *net,
 }
 
 int
+netwire_dns_ensure(struct dockerapi *d, sdc_error_t *err)
+{
+	return net_dns_ensure(netwire_config(d), err);
+}
+
+int
 netwire_sweep(struct dockerapi *d, const char *const *networks,
     const char *const *containers, sdc_error_t *err)
 {

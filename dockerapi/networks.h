@@ -212,6 +212,9 @@ int netwire_dns(struct dockerapi *d, const struct network *net,
     const struct netwire_name *v, size_t n, sdc_error_t *err);
 int netwire_dns_remove(struct dockerapi *d, const struct network *net,
     sdc_error_t *err);
+/* net_dns_ensure: a dead name server started again, an idle one
+ * stopped; 1 when one was started. */
+int netwire_dns_ensure(struct dockerapi *d, sdc_error_t *err);
 int netwire_sweep(struct dockerapi *d, const char *const *networks,
     const char *const *containers, sdc_error_t *err);
 

@@ -1,50 +1,63 @@
 /*
  * dns.c: names on container networks, answered by Debian's aardvark-dns
- * (podman's resolver), run the way netavark 1.4 runs it.
+ * (podman's resolver), one process per network.
  *
  * Why aardvark-dns: it already answers by the asking container's address
  * (each container sees only the names of the networks it is on), forwards
  * every other name to the host's resolvers from /etc/resolv.conf, answers
  * PTR from the same tables, and reloads on SIGHUP; a resolver of our own
- * would be a DNS server to keep.  One process serves the whole node.
+ * would be a DNS server to keep.
+ *
+ * Why one process per network: aardvark-dns 1.4 (Debian 12's) ends every
+ * listener it has on a SIGHUP, parses every table of its dir again and
+ * binds them all anew (src/server/serve.rs, core_serve_loop; 1.11 keeps
+ * its sockets).  Run as netavark runs it, one process for the node, each
+ * name change on one network left every network of the node without a
+ * server for a while (some 3 ms a network: 120 ms with 40), and a query
+ * then is refused: a tenant starting containers made another tenant's
+ * lookups fail.  With a process per network, that network's own server
+ * alone reloads, and it parses one table.  A query on the same network in
+ * the gap of its own reload (the socket closed, the new one not yet bound)
+ * is still refused: 1.4 gives no way to keep it (it binds by itself, with
+ * no SO_REUSEPORT), so each set waits until the new socket is bound before
+ * it returns, and a container's names are set before its process starts.
  *
  * On disk, under <run>/dns:
- *   aardvark-dns/        its --config dir (netavark's layout): one file per
- *                        network, named by the network's id, and its own
- *                        aardvark.pid;
- *   new/                 where a table is written (file_write_atomic) before
- *                        it is renamed into aardvark-dns/: aardvark-dns reads
- *                        every file of its dir on a reload and exits on one
- *                        it cannot parse, so it must never see a temp file;
- *   aardvark.lock        held while starting it, as netavark does.
+ *   net/<network id>/    that network's aardvark-dns --config dir: its table
+ *                        (a file named by the id) and aardvark.pid;
+ *   new/                 where a table is written before it is renamed into
+ *                        its dir: aardvark-dns reads every file of its dir on
+ *                        a reload and exits on one it cannot parse, so it
+ *                        must never see a temp file;
+ *   aardvark.lock        held while starting one, as netavark does.
  * A table (aardvark-dns 1.4, src/config/mod.rs) is the gateway on the
  * first line, then "<id> <ipv4s> <ipv6s> <names>" per container.
  *
- * The process: started with `--config DIR -p 53 run`, which forks the
- * server, writes its pid file and returns once the server is set up; it
- * binds UDP 53 on each table's gateway.  A change is one SIGHUP, after
- * which it parses every table again and rebinds: no fork per change.  The
- * pid file is trusted only when /proc/<pid>/cmdline is aardvark-dns with
- * our dir, so after a daemon restart the running one is found again, and
- * after a kill -9 (or a reused pid) the next call starts a new one.  Until
- * the server has installed its SIGHUP handler a SIGHUP would kill it, so
- * a start waits for the handler (/proc/<pid>/status SigCgt).  When the
- * last table goes, the process is stopped.
+ * A process: started with `--config DIR -p 53 run`, which forks the server,
+ * writes its pid file and returns; the server then binds UDP 53 on the
+ * gateway.  A start waits until it catches SIGHUP (/proc/<pid>/status
+ * SigCgt: before that a SIGHUP would kill it) and the socket is bound
+ * (/proc/net/udp); a reload, until another socket is bound in the old
+ * one's place.  The pid file is trusted only when /proc/<pid>/cmdline is
+ * aardvark-dns with that very dir, so after a daemon restart the running
+ * ones are found again, and after a kill -9 (or a reused pid) the next
+ * call starts a new one.
  *
- * aardvark-dns 1.4 closes every listener on a reload and binds them again
- * a few ms later (1.11 keeps them): a query then is refused.  So a table
- * that did not change (the rebuild after a daemon restart) is neither
- * written nor reloaded, and callers set a container's names before its
- * process starts.
- *
- * A network whose last container stopped keeps a table with no names
- * (its gateway alone) until the network goes (net_dns_remove): the server
- * keeps running, and the next container's start is one SIGHUP, not a
- * new server (some 20 ms of spawn and set-up, and as much for the stop,
- * at each `docker run --rm` on an otherwise empty network).
+ * Life: a network's server starts with the first table that names a
+ * container (its first running container) and is stopped by
+ * net_dns_ensure once the table has named none for NET_DNS_IDLE_MS (its
+ * last container stopped): a `docker run --rm` after another on an empty
+ * network then finds it running (a start and a stop cost some 20 ms
+ * each), while the processes stay bounded by the networks that have, or
+ * just had, a running container.  net_dns_remove stops it with the
+ * network; net_dns_sweep, at daemon start, ends every aardvark-dns of
+ * this run dir that no wanted network's pid file names (a kill -9 of the
+ * daemon, the one-process layout before) and every server whose table
+ * names no one.
  *
  * Every call runs on the daemon's loop thread and is short: a table write,
- * a pid file and a cmdline read, a kill(2); only a start spawns.
+ * a pid file and a cmdline read, a kill(2) and the wait for the socket
+ * (a few ms); only a start spawns.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -72,6 +85,7 @@ extern char **environ;
 #define DNS_PID_FILE "aardvark.pid"
 #define DNS_START_MS 5000	/* aardvark-dns run returns once set up */
 #define DNS_STOP_MS 2000
+#define DNS_LISTEN_MS 2000	/* a start or reload until its socket is bound */
 
 /* Where Debian, then upstream, install it; else PATH. */
 static const char *const dns_default_binaries[] = {
@@ -80,7 +94,13 @@ static const char *const dns_default_binaries[] = {
 };
 
 struct dns_paths {
-	char *base, *conf, *stage, *pidfile, *lock;
+	char *base;		/* <run>/dns */
+	char *nets;		/* <run>/dns/net: a config dir per network */
+	char *stage;		/* <run>/dns/new */
+	char *lock;		/* <run>/dns/aardvark.lock */
+	char *conf;		/* <nets>/<id>, after dns_paths_net */
+	char *table;		/* <conf>/<id> */
+	char *pidfile;		/* <conf>/aardvark.pid */
 	const char *binary;
 };
 
@@ -89,10 +109,10 @@ dns_paths_init(struct dns_paths *p, const struct net_config *cfg)
 {
 	size_t i;
 
+	memset(p, 0, sizeof *p);
 	xasprintf(&p->base, "%s/dns", cfg->run_dir);
-	xasprintf(&p->conf, "%s/aardvark-dns", p->base);
+	xasprintf(&p->nets, "%s/net", p->base);
 	xasprintf(&p->stage, "%s/new", p->base);
-	xasprintf(&p->pidfile, "%s/" DNS_PID_FILE, p->conf);
 	xasprintf(&p->lock, "%s/aardvark.lock", p->base);
 	p->binary = cfg->dns_binary;
 	for (i = 0; p->binary == NULL && i < sizeof dns_default_binaries /
@@ -103,14 +123,28 @@ dns_paths_init(struct dns_paths *p, const struct net_config *cfg)
 		p->binary = "aardvark-dns";
 }
 
+/* Point p at one network's dir (the id checked by the caller). */
+static void
+dns_paths_net(struct dns_paths *p, const char *id)
+{
+	free(p->conf);
+	free(p->table);
+	free(p->pidfile);
+	xasprintf(&p->conf, "%s/%s", p->nets, id);
+	xasprintf(&p->table, "%s/%s", p->conf, id);
+	xasprintf(&p->pidfile, "%s/" DNS_PID_FILE, p->conf);
+}
+
 static void
 dns_paths_free(struct dns_paths *p)
 {
 	free(p->base);
-	free(p->conf);
+	free(p->nets);
 	free(p->stage);
-	free(p->pidfile);
 	free(p->lock);
+	free(p->conf);
+	free(p->table);
+	free(p->pidfile);
 }
 
 static void
@@ -217,32 +251,42 @@ dns_basename(const char *path)
 	return s != NULL ? s + 1 : path;
 }
 
-bool
-net_dns_cmdline_ours(const char *cmdline, size_t len, const char *binary,
-    const char *conf)
+/* The --config dir of an `aardvark-dns ... run` command line (len bytes,
+ * NUL-separated) whose argv[0] is binary's base name, or NULL. */
+static const char *
+dns_cmdline_config(const char *cmdline, size_t len, const char *binary)
 {
-	const char *argv[32], *end = cmdline + len;
-	bool config = false, run = false;
+	const char *argv[32], *end = cmdline + len, *config = NULL;
+	bool run = false;
 	int argc = 0, i;
 
 	while (cmdline < end && argc < 32) {
 		const char *nul = memchr(cmdline, '\0', (size_t)(end - cmdline));
 
 		if (nul == NULL)
-			return false;
+			return NULL;
 		argv[argc++] = cmdline;
 		cmdline = nul + 1;
 	}
 	if (argc < 2 || strcmp(dns_basename(argv[0]), dns_basename(binary)) != 0)
-		return false;
+		return NULL;
 	for (i = 1; i < argc; i++) {
 		if ((strcmp(argv[i], "--config") == 0 || strcmp(argv[i], "-c") == 0) &&
-		    i + 1 < argc && strcmp(argv[i + 1], conf) == 0)
-			config = true;
+		    i + 1 < argc)
+			config = argv[i + 1];
 		if (strcmp(argv[i], "run") == 0)
 			run = true;
 	}
-	return config && run;
+	return run ? config : NULL;
+}
+
+bool
+net_dns_cmdline_ours(const char *cmdline, size_t len, const char *binary,
+    const char *conf)
+{
+	const char *config = dns_cmdline_config(cmdline, len, binary);
+
+	return config != NULL && strcmp(config, conf) == 0;
 }
 
 /* Read a small file into buf (NUL-terminated); its length or -1. */
@@ -276,7 +320,7 @@ dns_pid_ours(const struct dns_paths *p, pid_t pid)
 	return n > 0 && net_dns_cmdline_ours(cmd, (size_t)n, p->binary, p->conf);
 }
 
-/* The running aardvark-dns of this dir, or 0. */
+/* The running aardvark-dns of the network's dir, or 0. */
 static pid_t
 dns_running(const struct dns_paths *p)
 {
@@ -304,6 +348,56 @@ dns_catches_hup(pid_t pid)
 		return false;
 	mask = strtoull(line + 8, NULL, 16);
 	return (mask & (1ULL << (SIGHUP - 1))) != 0;
+}
+
+/* The inode of the UDP socket bound on gw:53 in this network namespace
+ * (/proc/net/udp), 0 when there is none: a reload closes the one it had
+ * and binds another. */
+static unsigned long
+dns_listener(struct in_addr gw)
+{
+	char want[24], local[24], line[512];
+	unsigned long inode, found = 0;
+	FILE *f = fopen("/proc/net/udp", "re");
+
+	if (f == NULL)
+		return 0;
+	/* the kernel prints the address as the int it stores (%08X) */
+	snprintf(want, sizeof want, "%08X:%04X", (unsigned)gw.s_addr,
+	    (unsigned)atoi(NET_DNS_PORT));
+	while (found == 0 && fgets(line, sizeof line, f) != NULL)
+		if (sscanf(line, "%*s %23s %*s %*s %*s %*s %*s %*s %*s %lu",
+		    local, &inode) == 2 && strcmp(local, want) == 0)
+			found = inode;
+	fclose(f);
+	return found;
+}
+
+/* Wait until pid's socket on gw:53 is bound, and is not the one of inode
+ * old (the one a reload closes). */
+static int
+dns_wait_listening(const struct dns_paths *p, pid_t pid, struct in_addr gw,
+    unsigned long old, sdc_error_t *err)
+{
+	long deadline = time_mono_ms() + DNS_LISTEN_MS;
+	unsigned long now;
+	char ip[INET_ADDRSTRLEN];
+
+	for (;;) {
+		now = dns_listener(gw);
+		if (now != 0 && now != old)
+			return 0;
+		if (!dns_pid_ours(p, pid))
+			return sdc_make_error(err, 0, "%s exited as it started "
+			    "(a table it cannot read?)", p->binary);
+		if (time_mono_ms() >= deadline)
+			break;
+		dns_sleep_ms(1);
+	}
+	inet_ntop(AF_INET, &gw, ip, sizeof ip);
+	return sdc_make_error(err, 0, "%s (pid %ld) is not listening on %s:%s "
+	    "after %d ms (the address not on its bridge, or the port taken?)",
+	    p->binary, (long)pid, ip, NET_DNS_PORT, DNS_LISTEN_MS);
 }
 
 static void
@@ -414,80 +508,93 @@ dns_spawn(const struct dns_paths *p, pid_t *server, sdc_error_t *err)
 	return 0;
 }
 
-/* Make the running server reload, or start one.  Starting takes the lock
- * and looks again, so that two callers start one server. */
+/* Start the network's server, unless one runs: the lock taken and the
+ * pid file read again, so that two callers start one. */
 static int
-dns_reload(const struct dns_paths *p, sdc_error_t *err)
+dns_start(const struct dns_paths *p, struct in_addr gw, sdc_error_t *err)
 {
-	pid_t pid = dns_running(p);
-	int lock, rc;
+	pid_t pid;
+	int lock, rc = 0;
 
-	if (pid > 0 && kill(pid, SIGHUP) == 0)
-		return 0;
 	lock = open(p->lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (lock < 0)
 		return sdc_make_error(err, errno, "cannot open %s", p->lock);
 	while (flock(lock, LOCK_EX) < 0 && errno == EINTR)
 		;
 	pid = dns_running(p);
-	if (pid > 0 && kill(pid, SIGHUP) == 0) {
-		rc = 0;
-	} else {
+	if (pid == 0) {
 		unlink(p->pidfile);
 		rc = dns_spawn(p, &pid, err);
 	}
 	close(lock);
-	return rc;
+	if (rc < 0)
+		return -1;
+	return dns_wait_listening(p, pid, gw, 0, err);
+}
+
+/* Make the running server read its table again; none running: start one
+ * if start is set.  Returns once the new socket is bound. */
+static int
+dns_reload(const struct dns_paths *p, struct in_addr gw, bool start,
+    sdc_error_t *err)
+{
+	pid_t pid = dns_running(p);
+	unsigned long old;
+
+	if (pid > 0) {
+		old = dns_listener(gw);
+		if (kill(pid, SIGHUP) == 0)
+			return dns_wait_listening(p, pid, gw, old, err);
+	}
+	return start ? dns_start(p, gw, err) : 0;
+}
+
+static void
+dns_kill_wait(const struct dns_paths *p, pid_t pid, int sig)
+{
+	long deadline = time_mono_ms() + DNS_STOP_MS;
+
+	if (kill(pid, sig) < 0)
+		return;
+	while (dns_pid_ours(p, pid) && time_mono_ms() < deadline)
+		dns_sleep_ms(1);
 }
 
 static void
 dns_stop(const struct dns_paths *p)
 {
 	pid_t pid = dns_running(p);
-	long deadline;
 
-	if (pid > 0 && kill(pid, SIGTERM) == 0) {
-		deadline = time_mono_ms() + DNS_STOP_MS;
-		while (dns_pid_ours(p, pid) && time_mono_ms() < deadline)
-			dns_sleep_ms(1);
-		if (dns_pid_ours(p, pid)) {
-			kill(pid, SIGKILL);
-			deadline = time_mono_ms() + DNS_STOP_MS;
-			while (dns_pid_ours(p, pid) && time_mono_ms() < deadline)
-				dns_sleep_ms(1);
-		}
+	if (pid > 0) {
+		dns_kill_wait(p, pid, SIGTERM);
+		if (dns_pid_ours(p, pid))
+			dns_kill_wait(p, pid, SIGKILL);
 	}
 	unlink(p->pidfile);
 }
 
-/* Whether the config dir holds a table (any file but the pid file, as
- * aardvark-dns reads it). */
-static bool
-dns_has_table(const struct dns_paths *p)
-{
-	struct dirent *de;
-	DIR *d = opendir(p->conf);
-	bool found = false;
-
-	if (d == NULL)
-		return false;
-	while (!found && (de = readdir(d)) != NULL)
-		found = strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0 &&
-		    strcmp(de->d_name, DNS_PID_FILE) != 0;
-	closedir(d);
-	return found;
-}
-
-/* The process as the tables say: reloaded (or started) when there is one,
- * stopped when there is none. */
+/* What the network's table on disk says: its gateway, whether it names a
+ * container, and when it was written.  -1: no table we can read. */
 static int
-dns_apply(const struct dns_paths *p, bool have_table, sdc_error_t *err)
+dns_table_state(const struct dns_paths *p, struct in_addr *gw, bool *names,
+    struct timespec *written)
 {
-	if (!have_table && !dns_has_table(p)) {
-		dns_stop(p);
-		return 0;
+	char head[64], *nl;
+	struct stat st;
+
+	if (dns_read_small(p->table, head, sizeof head) <= 0 ||
+	    (nl = strchr(head, '\n')) == NULL)
+		return -1;
+	*nl = '\0';
+	if (inet_pton(AF_INET, head, gw) != 1)
+		return -1;
+	*names = nl[1] != '\0';
+	if (written != NULL) {
+		if (stat(p->table, &st) < 0)
+			return -1;
+		*written = st.st_mtim;
 	}
-	return dns_reload(p, err);
+	return 0;
 }
 
 static int
@@ -495,12 +602,14 @@ dns_dirs(const struct dns_paths *p, sdc_error_t *err)
 {
 	struct stat st;
 
-	if (stat(p->stage, &st) == 0 && stat(p->conf, &st) == 0)
+	if (stat(p->stage, &st) == 0 && stat(p->nets, &st) == 0 &&
+	    (p->conf == NULL || stat(p->conf, &st) == 0))
 		return 0;
 	/* The tables name every account's containers: root's only. */
 	if (mkdir_p(p->base, 0700, err) < 0 || dir_private(p->base, err) < 0 ||
-	    mkdir_p(p->conf, 0700, err) < 0 || mkdir_p(p->stage, 0700, err) < 0)
-		return sdc_error_wrap(err, "the name server's dir");
+	    mkdir_p(p->nets, 0700, err) < 0 || mkdir_p(p->stage, 0700, err) < 0 ||
+	    (p->conf != NULL && mkdir_p(p->conf, 0700, err) < 0))
+		return sdc_error_wrap(err, "the name servers' dir");
 	return 0;
 }
 
@@ -525,7 +634,8 @@ net_dns_set(const struct net_config *cfg, const struct net_bridge *b,
 {
 	struct dns_paths p;
 	struct buf table = BUF_INIT;
-	char *staged = NULL, *path = NULL;
+	char *staged = NULL;
+	bool same;
 	int rc = -1;
 
 	dns_paths_init(&p, cfg);
@@ -534,30 +644,33 @@ net_dns_set(const struct net_config *cfg, const struct net_bridge *b,
 		    "table", b->id != NULL ? b->id : "");
 		goto out;
 	}
-	if (dns_dirs(&p, err) < 0)
+	dns_paths_net(&p, b->id);
+	if (net_dns_format(b, entries, n, &table, err) < 0 ||
+	    dns_dirs(&p, err) < 0)
 		goto out;
-	xasprintf(&path, "%s/%s", p.conf, b->id);
-	if (net_dns_format(b, entries, n, &table, err) < 0)
-		goto out;
-	if (dns_same(path, &table) && dns_running(&p) > 0) {
-		rc = 0;		/* a rebuild after a restart: nothing to reload */
-		goto out;
+	same = dns_same(p.table, &table);
+	if (!same) {
+		xasprintf(&staged, "%s/%s", p.stage, b->id);
+		if (file_write_replace(staged, table.data, table.len, 0600, err) < 0)
+			goto out;
+		if (rename(staged, p.table) < 0) {
+			sdc_make_error(err, errno, "cannot rename %s to %s", staged,
+			    p.table);
+			unlink(staged);
+			goto out;
+		}
 	}
-	xasprintf(&staged, "%s/%s", p.stage, b->id);
-	if (file_write_replace(staged, table.data, table.len, 0600, err) < 0)
-		goto out;
-	if (rename(staged, path) < 0) {
-		sdc_make_error(err, errno, "cannot rename %s to %s", staged, path);
-		unlink(staged);
-		goto out;
-	}
-	rc = dns_apply(&p, true, err);
+	if (n == 0)	/* no one to answer: a running server forgets the names */
+		rc = same ? 0 : dns_reload(&p, b->gateway, false, err);
+	else if (!same)
+		rc = dns_reload(&p, b->gateway, true, err);
+	else		/* a rebuild after a restart, or after a kill -9 */
+		rc = dns_running(&p) > 0 ? 0 : dns_start(&p, b->gateway, err);
 out:
 	if (rc < 0)
 		sdc_error_wrap(err, "names of network %.12s", b->id != NULL ? b->id : "");
 	buf_free(&table);
 	free(staged);
-	free(path);
 	dns_paths_free(&p);
 	return rc;
 }
@@ -567,7 +680,7 @@ net_dns_remove(const struct net_config *cfg, const char *network_id,
     sdc_error_t *err)
 {
 	struct dns_paths p;
-	char *path = NULL;
+	struct stat st;
 	int rc = -1;
 
 	dns_paths_init(&p, cfg);
@@ -576,20 +689,17 @@ net_dns_remove(const struct net_config *cfg, const char *network_id,
 		    "table", network_id != NULL ? network_id : "");
 		goto out;
 	}
-	xasprintf(&path, "%s/%s", p.conf, network_id);
-	if (unlink(path) < 0) {
-		if (errno != ENOENT)
-			sdc_make_error(err, errno, "cannot remove %s", path);
-		else
-			rc = 0;	/* no table: nothing changes */
+	dns_paths_net(&p, network_id);
+	if (stat(p.conf, &st) < 0) {
+		rc = 0;		/* no table: nothing changes */
 		goto out;
 	}
-	rc = dns_apply(&p, false, err);
+	dns_stop(&p);
+	rc = fs_rmtree(p.conf, err);
 out:
 	if (rc < 0)
 		sdc_error_wrap(err, "names of network %.12s",
 		    network_id != NULL ? network_id : "");
-	free(path);
 	dns_paths_free(&p);
 	return rc;
 }
@@ -603,30 +713,123 @@ dns_listed(const char *id, const char *const *ids)
 	return false;
 }
 
-/* Remove what is in dir except the pid file and, if keep is set, the
- * tables it lists; whether a table is left.  *removed: a table went. */
-static bool
-dns_prune(const char *dir, bool keep, const char *const *ids, bool *removed)
+/* End every aardvark-dns serving a dir under <run>/dns/ but the servers
+ * that the pid files of the listed networks name (a kill -9 of the daemon
+ * between a spawn and its pid file, the one-process layout of before). */
+static void
+dns_end_strays(struct dns_paths *p, const char *const *ids)
 {
+	char path[64], cmd[4096], *prefix;
+	const char *conf, *id;
 	struct dirent *de;
-	DIR *d = opendir(dir);
-	bool left = false;
+	pid_t strays[256];
+	size_t nstrays = 0, i, plen;
+	long deadline;
+	ssize_t n;
+	DIR *d = opendir("/proc");
 
 	if (d == NULL)
-		return false;
-	while ((de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
-		    (keep && strcmp(de->d_name, DNS_PID_FILE) == 0))
+		return;
+	xasprintf(&prefix, "%s/", p->nets);
+	plen = strlen(prefix);
+	while ((de = readdir(d)) != NULL && nstrays < 256) {
+		long pid = strtol(de->d_name, NULL, 10);
+
+		if (pid <= 1)
 			continue;
-		if (keep && net_dns_id_ok(de->d_name) && dns_listed(de->d_name, ids)) {
-			left = true;
+		snprintf(path, sizeof path, "/proc/%ld/cmdline", pid);
+		if ((n = dns_read_small(path, cmd, sizeof cmd)) <= 0 ||
+		    (conf = dns_cmdline_config(cmd, (size_t)n, p->binary)) == NULL ||
+		    strncmp(conf, p->base, strlen(p->base)) != 0 ||
+		    conf[strlen(p->base)] != '/')
 			continue;
+		id = strncmp(conf, prefix, plen) == 0 ? conf + plen : NULL;
+		if (id != NULL && net_dns_id_ok(id) && dns_listed(id, ids)) {
+			dns_paths_net(p, id);
+			if (dns_running(p) == (pid_t)pid)
+				continue;
 		}
-		if (unlinkat(dirfd(d), de->d_name, 0) == 0)
-			*removed = true;
+		if (kill((pid_t)pid, SIGKILL) == 0)
+			strays[nstrays++] = (pid_t)pid;
 	}
 	closedir(d);
-	return left;
+	free(prefix);
+	/* gone before a server of the same gateway binds its port again */
+	deadline = time_mono_ms() + DNS_STOP_MS;
+	for (i = 0; i < nstrays; i++) {
+		snprintf(path, sizeof path, "/proc/%ld/cmdline", (long)strays[i]);
+		while (dns_read_small(path, cmd, sizeof cmd) > 0 &&
+		    time_mono_ms() < deadline)
+			dns_sleep_ms(1);
+	}
+}
+
+/* The network's dir as its table says: a server while it names someone,
+ * else none (idle_ms: once it has named no one that long).  *started:
+ * one was.  Files aardvark-dns would choke on are removed. */
+static int
+dns_settle(struct dns_paths *p, const char *id, long idle_ms, bool *started,
+    sdc_error_t *err)
+{
+	struct in_addr gw;
+	struct timespec written, now;
+	struct dirent *de;
+	bool names;
+	DIR *d;
+
+	dns_paths_net(p, id);
+	if ((d = opendir(p->conf)) != NULL) {
+		while ((de = readdir(d)) != NULL)
+			if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0 &&
+			    strcmp(de->d_name, DNS_PID_FILE) != 0 &&
+			    strcmp(de->d_name, id) != 0)
+				unlinkat(dirfd(d), de->d_name, 0);
+		closedir(d);
+	}
+	if (dns_table_state(p, &gw, &names, &written) < 0) {
+		dns_stop(p);
+		return 0;
+	}
+	if (names) {
+		if (dns_running(p) > 0)
+			return 0;
+		*started = true;
+		return dns_start(p, gw, err);
+	}
+	clock_gettime(CLOCK_REALTIME, &now);
+	if ((now.tv_sec - written.tv_sec) * 1000L +
+	    (now.tv_nsec - written.tv_nsec) / 1000000L >= idle_ms)
+		dns_stop(p);
+	return 0;
+}
+
+/* Each network id with a dir under <run>/dns/net, NULL-terminated. */
+static char **
+dns_network_dirs(const struct dns_paths *p)
+{
+	struct dirent *de;
+	char **ids = xcalloc(1, sizeof *ids);
+	size_t n = 0;
+	DIR *d = opendir(p->nets);
+
+	while (d != NULL && (de = readdir(d)) != NULL) {
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		ids = xrealloc(ids, (n + 2) * sizeof *ids);
+		ids[n++] = xstrdup(de->d_name);
+		ids[n] = NULL;
+	}
+	if (d != NULL)
+		closedir(d);
+	return ids;
+}
+
+static void
+dns_ids_free(char **ids)
+{
+	for (size_t i = 0; ids[i] != NULL; i++)
+		free(ids[i]);
+	free(ids);
 }
 
 int
@@ -634,23 +837,52 @@ net_dns_sweep(const struct net_config *cfg, const char *const *network_ids,
     sdc_error_t *err)
 {
 	struct dns_paths p;
-	bool removed = false, staged = false;
+	bool started = false;
+	char **dirs, *old;
+	sdc_error_t e = NULL;
 	int rc = 0;
+	size_t i;
 
 	dns_paths_init(&p, cfg);
 	if (dns_dirs(&p, err) < 0) {
 		rc = -1;
-	} else {
-		dns_prune(p.stage, false, NULL, &staged);
-		if (!dns_prune(p.conf, true, network_ids, &removed))
-			dns_stop(&p);
-		else if (removed || dns_running(&p) == 0)
-			rc = dns_reload(&p, err);
-		/* else: it serves these very tables; a reload would only
-		 * close its sockets for a while. */
+		goto out;
 	}
+	dns_end_strays(&p, network_ids);
+	/* the one-process layout of before, and staged leftovers */
+	xasprintf(&old, "%s/aardvark-dns", p.base);
+	fs_rmtree(old, &e);
+	sdc_error_release(&e);
+	free(old);
+	fs_rmtree(p.stage, &e);
+	sdc_error_release(&e);
+	if (dns_dirs(&p, err) < 0) {
+		rc = -1;
+		goto out;
+	}
+	dirs = dns_network_dirs(&p);
+	for (i = 0; dirs[i] != NULL; i++) {
+		if (net_dns_id_ok(dirs[i]) && dns_listed(dirs[i], network_ids)) {
+			/* at start nothing has needed an empty network's server */
+			if (dns_settle(&p, dirs[i], 0, &started, rc == 0 ? err :
+			    &e) < 0)
+				rc = -1;
+			sdc_error_release(&e);
+			continue;
+		}
+		if (net_dns_id_ok(dirs[i])) {
+			dns_paths_net(&p, dirs[i]);
+			dns_stop(&p);
+		}
+		xasprintf(&old, "%s/%s", p.nets, dirs[i]);
+		fs_rmtree(old, &e);
+		sdc_error_release(&e);
+		free(old);
+	}
+	dns_ids_free(dirs);
+out:
 	if (rc < 0)
-		sdc_error_wrap(err, "sweeping the name tables");
+		sdc_error_wrap(err, "sweeping the name servers");
 	dns_paths_free(&p);
 	return rc;
 }
@@ -659,27 +891,41 @@ int
 net_dns_ensure(const struct net_config *cfg, sdc_error_t *err)
 {
 	struct dns_paths p;
+	bool started = false;
+	char **dirs;
+	sdc_error_t e = NULL;
 	int rc = 0;
+	size_t i;
 
 	dns_paths_init(&p, cfg);
-	if (!dns_has_table(&p)) {
-		if (dns_running(&p) > 0)
-			dns_stop(&p);
-	} else if (dns_running(&p) == 0) {
-		rc = dns_reload(&p, err) < 0 ? -1 : 1;
-	}
+	dirs = dns_network_dirs(&p);
+	for (i = 0; dirs[i] != NULL; i++)
+		if (net_dns_id_ok(dirs[i]) && dns_settle(&p, dirs[i],
+		    NET_DNS_IDLE_MS, &started, rc == 0 ? err : &e) < 0) {
+			sdc_error_release(&e);
+			rc = -1;
+		}
+	dns_ids_free(dirs);
 	if (rc < 0)
-		sdc_error_wrap(err, "restarting the name server");
+		sdc_error_wrap(err, "restarting the name servers");
 	dns_paths_free(&p);
-	return rc;
+	return rc < 0 ? -1 : started ? 1 : 0;
 }
 
 void
 net_dns_stop(const struct net_config *cfg)
 {
 	struct dns_paths p;
+	char **dirs;
+	size_t i;
 
 	dns_paths_init(&p, cfg);
-	dns_stop(&p);
+	dirs = dns_network_dirs(&p);
+	for (i = 0; dirs[i] != NULL; i++)
+		if (net_dns_id_ok(dirs[i])) {
+			dns_paths_net(&p, dirs[i]);
+			dns_stop(&p);
+		}
+	dns_ids_free(dirs);
 	dns_paths_free(&p);
 }

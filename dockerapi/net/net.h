@@ -138,36 +138,44 @@ struct net_dns_entry {
 	const struct in_addr *servers;
 	size_t nservers;
 };
-/* Replace a network's whole name table; with no entries the table stays,
- * with no names, so the server keeps running for the network. */
+/* Replace a network's whole name table and return once the network's
+ * server answers from it (started with the first table that names a
+ * container).  With no entries the table stays, with no names, and its
+ * server, if any, until net_dns_ensure finds it idle. */
 int net_dns_set(const struct net_config *cfg, const struct net_bridge *b,
     const struct net_dns_entry *entries, size_t n, sdc_error_t *err);
-/* The network's table gone (the network is): the server reloads, or stops
- * with the last table.  No table is fine. */
+/* The network's table gone (the network is), and its server stopped.  No
+ * table is fine. */
 int net_dns_remove(const struct net_config *cfg, const char *network_id,
     sdc_error_t *err);
 
-/* aardvark-dns's life (dns.c).  One process for the node, config under
- * <run>/dns/aardvark-dns/, one file per network named by its id, the
- * process found again through its pid file (and checked to be ours) after
- * a restart of the daemon.  It binds UDP port 53 on each table's gateway,
- * so tables are set after the bridge has its address, and before the
- * container's process starts (1.4 rebinds every socket on a reload, a few
- * ms without answers; an unchanged table is not reloaded).  It answers by the
+/* aardvark-dns's life (dns.c).  One process per network, so that a
+ * reload (1.4 closes and binds again every socket it has) never touches
+ * another network's: config dir <run>/dns/net/<network id>/ with the
+ * table (named by the id) and the process's pid file, found again (and
+ * checked to be ours) after a restart of the daemon.  It binds UDP port
+ * 53 on the network's gateway, so tables are set after the bridge has its
+ * address, and before the container's process starts.  It answers by the
  * asking address: a container sees the names of the networks its address
  * is on; an address in no table (the host) sees the names of the network
  * whose gateway it asked.  So a container must reach port 53 only on its
  * own networks' gateways (nft), never another network's.
  *
- * net_dns_sweep: at daemon start, after the bridges: drop the tables of
- * networks not in network_ids (NULL-terminated), then, if a table is
- * left, start aardvark-dns (or restart it after a kill -9) or reload it
- * if a table went; stop it if none is left.  net_sweep calls it.
- * net_dns_ensure: restart aardvark-dns if a table exists and it is not
- * running (no reload otherwise): cheap, for a periodic check; 1 when it
- * was started, 0 when nothing was needed.
- * net_dns_stop: stop the process, keep the tables (tests, shutdown of a
+ * Processes: at most one per network that has a container running (or had
+ * one within NET_DNS_IDLE_MS); networks are bounded by the pools'
+ * subnets (NETWORK_POOL, NETWORK_DEFAULT_POOL).
+ *
+ * net_dns_sweep: at daemon start, after the bridges: end every
+ * aardvark-dns of this run dir but the servers of the networks in
+ * network_ids (NULL-terminated), drop the other networks' tables, start
+ * the server of a table that names a container (after a kill -9), stop
+ * one whose table names none.  net_sweep calls it.
+ * net_dns_ensure: for a periodic check (the daemon's, every 2 s): start the server of a table that names a container
+ * where none runs (it died), stop one whose table has named none for
+ * NET_DNS_IDLE_MS; 1 when one was started, 0 otherwise.
+ * net_dns_stop: stop every server, keep the tables (tests, shutdown of a
  * node). */
+#define NET_DNS_IDLE_MS 10000
 int net_dns_sweep(const struct net_config *cfg, const char *const *network_ids,
     sdc_error_t *err);
 int net_dns_ensure(const struct net_config *cfg, sdc_error_t *err);

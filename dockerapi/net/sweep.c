@@ -28,6 +28,7 @@
 
 #include <jansson.h>
 
+#include "fsutil.h"
 #include "log.h"
 #include "xalloc.h"
 #include "dockerapi/net/internal.h"
@@ -212,19 +213,21 @@ net_sweep_nft(struct net_sweep *w, sdc_error_t *err)
 	return rc;
 }
 
-/* Without dns.c: the tables of our networks that are gone. */
+/* Without dns.c: the table dirs of our networks that are gone (its
+ * layout: <run>/dns/net/<network id>/). */
 static void
 net_sweep_dns_files(const struct net_config *cfg, const struct net_sweep *w)
 {
+	sdc_error_t err = NULL;
 	char *path;
 	size_t i;
 
 	for (i = 0; i < w->ours.n; i++) {
 		if (net_id_in(w->ours.v[i], w->networks))
 			continue;
-		xasprintf(&path, "%s/dns/aardvark-dns/%s", cfg->run_dir,
-		    w->ours.v[i]);
-		unlink(path);
+		xasprintf(&path, "%s/dns/net/%s", cfg->run_dir, w->ours.v[i]);
+		fs_rmtree(path, &err);
+		sdc_error_release(&err);
 		free(path);
 	}
 }

@@ -52,6 +52,16 @@ def leftovers(d, container_ids, network_ids):
             left.append("names table " + p)
         if os.path.exists(os.path.join(run, "networks", nid)):
             left.append("network mark " + nid[:12])
+        for pid in glob.glob("/proc/[0-9]*"):
+            try:
+                with open(pid + "/cmdline", "rb") as f:
+                    argv = f.read().split(b"\0")
+            except OSError:
+                continue
+            if argv[0].endswith(b"aardvark-dns") and any(
+                    nid.encode() in a for a in argv):
+                left.append("aardvark-dns of " + nid[:12] + " (pid " +
+                            pid.split("/")[-1] + ")")
     return left
 
 

@@ -5,6 +5,7 @@ no daemon is there; at the next start the dead one's sandbox, veth,
 port chain, names entry, lease and port are gone, the living one is still
 reachable by name and port, and after rm of everything and network rm
 nothing of them is left."""
+import glob
 import importlib
 import os
 import signal
@@ -21,11 +22,10 @@ net = importlib.import_module("44-networks-common")
 
 
 def names_tables(d):
-    conf = os.path.join(d.tmp, "dockerapi", "net", "dns", "aardvark-dns")
+    """Every network's names table (<run>/dns/net/<id>/<id>), as one text."""
     text = ""
-    for f in os.listdir(conf) if os.path.isdir(conf) else []:
-        p = os.path.join(conf, f)
-        if os.path.isfile(p) and not f.endswith(".pid"):
+    for p in glob.glob(os.path.join(d.tmp, "dockerapi", "net", "dns", "net", "*", "*")):
+        if os.path.isfile(p) and not p.endswith(".pid"):
             with open(p, errors="replace") as fh:
                 text += fh.read()
     return text

@@ -98,14 +98,14 @@ class NetFirstInstruction(common.ContainersTest):
 
     def test_names_and_bridge_kept_between_runs(self):
         """A network whose last container went keeps its (empty) names
-        table, so the next start reloads the running aardvark-dns rather
-        than starting one; a bridge deleted by hand is made again at the
+        table and, for a while, its aardvark-dns, so the next start reloads
+        it rather than starting one; a bridge deleted by hand is made again at the
         next start, rules and all, and the table goes with the network."""
         self.ok("network", "create", "solo")
         nid = self.docker(self.alice, "network", "inspect", "-f", "{{.Id}}",
                           "solo").stdout.strip()
-        conf = os.path.join(self.d.tmp, "dockerapi", "net", "dns",
-                            "aardvark-dns")
+        conf = os.path.join(self.d.tmp, "dockerapi", "net", "dns", "net",
+                            nid)
         gw = self.docker(self.alice, "network", "inspect", "-f",
                          "{{(index .IPAM.Config 0).Gateway}}",
                          "solo").stdout.strip()
