@@ -67,6 +67,8 @@ struct images {
 	int jobs;
 	images_quota_fn *quota_fn;	/* quota.c */
 	void *quota_arg;
+	images_forget_fn *forget_fn;	/* remove.c */
+	void *forget_arg;
 };
 
 void images_pin(struct images *im, const char *digest);
