@@ -4,7 +4,8 @@ them: a key goes with its image (docker rmi, docker image prune,
 sdcadm-docker build-cache prune); a key hit whose image is gone is
 dropped and misses; and an account building distinct steps in a loop
 holds at most BUILD_CACHE_KEYS of them (read live), the oldest going
-first, while another account's cache is untouched.  The operator's
+first, while another account's cache is untouched; the account's
+removal takes its keys.  The operator's
 `build-cache usage` shows the count."""
 import io
 import json
@@ -202,6 +203,22 @@ class BuildCacheKeys(unittest.TestCase):
                        capture_output=True, timeout=60)
         self.assertEqual(self.keys("alice"), 0)
         self.assertEqual(self.rows("bob"), bob_rows)
+
+    def test_4_account_removal_takes_its_keys(self):
+        certs, _ = self.d.add_tenants("carol")
+        carol = certs["carol"]
+        self.built(carol, "FROM scratch\nCOPY bin/sh /bin/sh\n", "sh",
+                   {"bin/sh": self.busybox})
+        self.built(carol, "FROM sh\nENV C=1\n")
+        uuid = self.d.store_rows("dockerapi", "SELECT uuid FROM accounts WHERE "
+                                 "login = 'carol'")[0][0]
+        self.assertEqual(self.keys("carol"), 2)
+        st, body = self.d.admin("DELETE", "/accounts/carol?force=true")
+        self.assertEqual(st, 204, body)
+        self.assertEqual(self.d.store_rows("dockerapi", "SELECT COUNT(*) FROM "
+                                           "build_cache_keys WHERE account = ?",
+                                           (uuid,)), [(0,)])
+        self.assertEqual(len(self.rows("bob")), 1)
 
 
 if __name__ == "__main__":
