@@ -7,32 +7,20 @@ holds at most BUILD_CACHE_KEYS of them (read live), the oldest going
 first, while another account's cache is untouched; the account's
 removal takes its keys.  The operator's
 `build-cache usage` shows the count."""
-import io
+import importlib
 import json
 import os
 import subprocess
 import sys
-import tarfile
 import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import sdctest  # noqa: E402
 
+images_common = importlib.import_module("65-images-api-common")
+
 CAP = 6
 GONE = "sha256:" + "0" * 64
-
-
-def context(files):
-    """A build context's tar: {name: bytes}, names with mode 0755 when
-    they start with "bin/"."""
-    out = io.BytesIO()
-    with tarfile.open(fileobj=out, mode="w") as t:
-        for name, data in files.items():
-            ti = tarfile.TarInfo(name)
-            ti.size = len(data)
-            ti.mode = 0o755 if name.startswith("bin/") else 0o644
-            t.addfile(ti, io.BytesIO(data))
-    return out.getvalue()
 
 
 class BuildCacheKeys(unittest.TestCase):
@@ -58,7 +46,7 @@ class BuildCacheKeys(unittest.TestCase):
     @classmethod
     def build(self, certs, dockerfile, tag=None, files=None, q=""):
         """POST /build: (status, the stream's text)."""
-        body = context(dict({"Dockerfile": dockerfile.encode()},
+        body = images_common.tarball(dict({"Dockerfile": dockerfile.encode()},
                             **(files or {})))
         path = "/build?rm=1" + ("&t=" + tag if tag else "") + q
         st, _, out = self.raw(certs, path, body)
@@ -73,19 +61,8 @@ class BuildCacheKeys(unittest.TestCase):
 
     @classmethod
     def raw(self, certs, path, body):
-        import http.client
-        import ssl
-        ctx = ssl.create_default_context(cafile=os.path.join(certs, "ca.pem"))
-        ctx.load_cert_chain(os.path.join(certs, "cert.pem"),
-                            os.path.join(certs, "key.pem"))
-        conn = http.client.HTTPSConnection("127.0.0.1", self.d.docker_port,
-                                           context=ctx, timeout=120)
-        conn.request("POST", path, body=body,
-                     headers={"Content-Type": "application/x-tar"})
-        resp = conn.getresponse()
-        data = resp.read()
-        conn.close()
-        return resp.status, dict(resp.getheaders()), data
+        return images_common.ImagesTest.api(self, certs, "POST", path, body, {
+            "Content-Type": "application/x-tar"})
 
     @classmethod
     def built(self, certs, dockerfile, tag=None, files=None):

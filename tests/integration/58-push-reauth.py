@@ -19,10 +19,7 @@ import importlib
 import json
 import os
 import random
-import ssl
 import sys
-import tarfile
-import io
 import threading
 import unittest
 
@@ -179,17 +176,6 @@ class Gate:
         self.srv.server_close()
 
 
-def context(files):
-    out = io.BytesIO()
-    with tarfile.open(fileobj=out, mode="w") as t:
-        for name, data in files.items():
-            ti = tarfile.TarInfo(name)
-            ti.size = len(data)
-            ti.mode = 0o755
-            t.addfile(ti, io.BytesIO(data))
-    return out.getvalue()
-
-
 class PushReauth(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -210,7 +196,7 @@ class PushReauth(unittest.TestCase):
         # two layers larger than an upload chunk (8 MiB): PATCHes and a PUT
         for name in ("big1", "big2"):
             files[name] = rnd.randbytes(9 * MIB)
-        st, out = cls.api(cls.alice, "POST", "/build?t=multi:1", context(dict(
+        st, out = cls.api(cls.alice, "POST", "/build?t=multi:1", images_common.tarball(dict(
             files, Dockerfile=b"FROM scratch\nCOPY bin/sh /bin/sh\n"
             b"COPY big1 /big1\nCOPY big2 /big2\n")),
             {"Content-Type": "application/x-tar"})
@@ -224,16 +210,9 @@ class PushReauth(unittest.TestCase):
 
     @classmethod
     def api(cls, certs, method, path, body=None, headers=None):
-        ctx = ssl.create_default_context(cafile=os.path.join(certs, "ca.pem"))
-        ctx.load_cert_chain(os.path.join(certs, "cert.pem"),
-                            os.path.join(certs, "key.pem"))
-        conn = http.client.HTTPSConnection("127.0.0.1", cls.d.docker_port,
-                                           context=ctx, timeout=180)
-        conn.request(method, path, body=body, headers=headers or {})
-        resp = conn.getresponse()
-        data = resp.read()
-        conn.close()
-        return resp.status, data
+        st, _, data = images_common.ImagesTest.api(cls, certs, method, path,
+                                                   body, headers)
+        return st, data
 
     def push(self, repo, mode="ok", bind_sessions=False, expire=(),
              image="multi:1"):
@@ -290,7 +269,7 @@ class PushReauth(unittest.TestCase):
         # then forgets, and last the whole second one
         with open("/bin/busybox", "rb") as f:
             files = {"bin/sh": f.read(), "big3": random.Random(3).randbytes(9 * MIB)}
-        st, out = self.api(self.alice, "POST", "/build?t=multi:2", context(dict(
+        st, out = self.api(self.alice, "POST", "/build?t=multi:2", images_common.tarball(dict(
             files, Dockerfile=b"FROM scratch\nCOPY bin/sh /bin/sh\nCOPY big3 /big3\n")),
             {"Content-Type": "application/x-tar"})
         self.assertTrue(st == 200 and b"Successfully built" in out, out[-2000:])
