@@ -134,6 +134,7 @@ admin_account_delete(struct http_request *req, void *arg)
 		    "them first or use force", a->login, c.containers);
 	else if (containers_remove_account(d, a->uuid, &err) < 0 ||
 	    images_api_remove_account(d, a->uuid, &err) < 0 ||
+	    build_cache_remove_account(d, a->uuid, &err) < 0 ||
 	    volumes_remove_account(d, a->uuid, &err) < 0 ||
 	    networks_remove_account(d, a->uuid, &err) < 0 ||
 	    account_delete(d, a, &err) < 0)

@@ -24,6 +24,7 @@
 #include <unistd.h>
 #include <event2/event.h>
 
+#include "build.h"
 #include "certgen/certgen.h"
 #include "dockerapi.h"
 #include "fsutil.h"
@@ -323,7 +324,8 @@ main(int argc, char **argv)
 	d.fd_limit = raise_fd_limit();
 	d.base = event_base_new();
 	if (open_store(&d, &err) < 0 || tunables_start(&d, &err) < 0 ||
-	    images_api_init(&d, &err) < 0 || quota_init(&d, &err) < 0 ||
+	    images_api_init(&d, &err) < 0 || build_cache_init(&d, &err) < 0 ||
+	    quota_init(&d, &err) < 0 ||
 	    volumes_init(&d, &err) < 0 || nodes_init(&d, &err) < 0 ||
 	    containers_init(&d, &err) < 0)
 		goto out;

@@ -6,6 +6,8 @@
  * send the standard alphabet, so both alphabets are accepted and padding is
  * restored before decoding.  Challenges are parsed leniently: the scheme,
  * then key=value pairs whose values may be quoted with backslash escapes.
+ * A bearer token's lifetime is read from the token server's answer as
+ * Docker's distribution client reads it.
  */
 #include <ctype.h>
 #include <stdlib.h>
@@ -145,4 +147,16 @@ auth_challenge_free(struct auth_challenge *c)
 	free(c->service);
 	free(c->scope);
 	memset(c, 0, sizeof *c);
+}
+
+/* Seconds a token server's answer says its token lasts: expires_in, at
+ * least 60 (Docker's minimum, and its default when none is given). */
+int64_t
+auth_token_lifetime(const json_t *answer)
+{
+	json_t *v = json_object_get(answer, "expires_in");
+	int64_t secs = json_is_integer(v) ? (int64_t)json_integer_value(v) :
+	    json_is_real(v) ? (int64_t)json_real_value(v) : 0;
+
+	return secs < AUTH_TOKEN_MIN_LIFETIME ? AUTH_TOKEN_MIN_LIFETIME : secs;
 }

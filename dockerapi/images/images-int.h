@@ -67,6 +67,8 @@ struct images {
 	int jobs;
 	images_quota_fn *quota_fn;	/* quota.c */
 	void *quota_arg;
+	images_forget_fn *forget_fn;	/* remove.c */
+	void *forget_arg;
 };
 
 void images_pin(struct images *im, const char *digest);
@@ -301,6 +303,11 @@ struct auth_challenge {
 
 void auth_challenge_parse(const char *header, struct auth_challenge *c);
 void auth_challenge_free(struct auth_challenge *c);
+/* A bearer token lasts what its answer's expires_in says, and at least
+ * AUTH_TOKEN_MIN_LIFETIME seconds (Docker's minimumTokenLifetimeSeconds):
+ * the client asks for a new one once that has passed, as dockerd does. */
+#define AUTH_TOKEN_MIN_LIFETIME 60
+int64_t auth_token_lifetime(const json_t *answer);
 
 /* ---- addrcheck.c: the addresses a registry may have ---- */
 
@@ -356,13 +363,19 @@ int registry_blob_fetch(struct registry *r, struct images *im, const char *diges
 /* Push: 1 when the registry has the blob, 0 when not. */
 int registry_blob_exists(struct registry *r, const char *digest, sdc_error_t *err);
 /* Cross-repository mount of digest from repository `from`: 1 mounted, 0
- * not (the upload the registry began instead is cancelled). */
+ * not (the upload the registry began instead is cancelled), -1 when the
+ * registry refused the credentials (code 401). */
 int registry_blob_mount(struct registry *r, const char *digest, const char *from,
     sdc_error_t *err);
 /* Up to len bytes into buf; 0 at the end, -1 with *err. */
-typedef ssize_t registry_read_fn(void *arg, void *buf, size_t len, sdc_error_t *err);
+/* Up to len bytes of the blob from offset off (0 at its end). */
+typedef ssize_t registry_read_fn(void *arg, int64_t off, void *buf, size_t len,
+    sdc_error_t *err);
 /* Upload size bytes from read() as digest: one PUT when they fit `chunk`,
- * else PATCHes of `chunk` bytes and a closing PUT. */
+ * else PATCHes of `chunk` bytes and a closing PUT.  A 401 with a bearer
+ * challenge on any of them gets a new token and the request once more;
+ * an upload session the registry forgot meanwhile is started again, from
+ * offset 0. */
 int registry_blob_upload(struct registry *r, const char *digest, int64_t size,
     registry_read_fn *read, void *rarg, size_t chunk,
     registry_progress_fn *progress, void *parg, sdc_error_t *err);

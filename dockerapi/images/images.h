@@ -115,6 +115,16 @@ void images_set_quota(struct images *im, images_quota_fn *fn, void *arg);
 int images_account_bytes(struct images *im, const char *account,
     int64_t *out, sdc_error_t *err);
 
+/* ---- an image leaving an account (owner thread; see remove.c) ---------- */
+
+/* Called inside the removal's transaction for each image an account lets
+ * go of (rmi, prune, a failed build's clean-up), so that what the
+ * daemon keeps about that account's image (a build's step keys) goes
+ * with it; an error rolls the removal back. */
+typedef int images_forget_fn(void *arg, const char *account, const char *id,
+    sdc_error_t *err);
+void images_set_forget(struct images *im, images_forget_fn *fn, void *arg);
+
 /* ---- references --------------------------------------------------------- */
 
 /* A reference normalised by Docker Hub's rules: "busybox" is domain

@@ -298,25 +298,28 @@ push_record(struct push *p, struct push_layer *l)
 struct push_reader {
 	int fd;
 	const char *mem;
-	size_t len, off;
+	size_t len;
 	const char *what;
 };
 
+/* The upload reads by offset, so that it can start again (a registry
+ * that forgot the upload session when its token was renewed). */
 static ssize_t
-push_read(void *arg, void *buf, size_t len, sdc_error_t *err)
+push_read(void *arg, int64_t off, void *buf, size_t len, sdc_error_t *err)
 {
 	struct push_reader *rd = arg;
 	size_t got = 0;
 	ssize_t n;
 
 	if (rd->mem != NULL) {
-		got = rd->len - rd->off < len ? rd->len - rd->off : len;
-		memcpy(buf, rd->mem + rd->off, got);
-		rd->off += got;
+		if (off < 0 || (size_t)off >= rd->len)
+			return 0;
+		got = rd->len - (size_t)off < len ? rd->len - (size_t)off : len;
+		memcpy(buf, rd->mem + off, got);
 		return (ssize_t)got;
 	}
 	while (got < len) {
-		n = read(rd->fd, (char *)buf + got, len - got);
+		n = pread(rd->fd, (char *)buf + got, len - got, (off_t)(off + (int64_t)got));
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
@@ -356,7 +359,9 @@ push_layer(struct push *p, struct push_layer *l, sdc_error_t *err)
 		return 0;
 	}
 	if (l->from != NULL &&
-	    registry_blob_mount(p->reg, l->up_digest, l->from, err) == 1) {
+	    (rc = registry_blob_mount(p->reg, l->up_digest, l->from, err)) != 0) {
+		if (rc < 0)
+			return -1;
 		job_event(p->job, IMAGES_EV_MOUNTED, l->id, l->from, 0, 0);
 		push_record(p, l);
 		return 0;

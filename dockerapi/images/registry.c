@@ -21,6 +21,18 @@
  * same GET /v2/ with no repository: the token asked for has no scope, and
  * the login holds when /v2/ answers 2xx with it.
  *
+ * Tokens expire (Docker's token servers give 60 to 300 s), and a push of
+ * large layers outlives them.  As dockerd's distribution client does, a
+ * token is renewed before a request once its lifetime (expires_in, at
+ * least 60 s) has passed, from the same realm with the same credentials
+ * and scope; and any request of a push (HEAD, POST, each PATCH of a
+ * chunked upload, its closing PUT, the manifest's PUT) that meets a 401
+ * with a challenge anyway gets a new token and is sent once more, its
+ * body still in memory.  A second 401 is the push's error, in Docker's
+ * words.  A registry that forgets an upload session once the token it
+ * was started with is replaced (404 BLOB_UPLOAD_UNKNOWN or 416) has the
+ * upload started again, once, from its first byte.
+ *
  * Every connection goes through addrcheck.c first: a registry (or token
  * realm, or redirect) on a loopback, private or link-local address is
  * refused, with one message, unless the operator allowed it.
@@ -57,6 +69,10 @@ struct registry {
 	struct strvec mount_from;	/* repositories a push may mount from */
 	char *refused;		/* "host:port" addrcheck refused last */
 	pthread_mutex_t refused_lock;
+	/* the bearer token fetched last: where from, until when, how many */
+	char *bearer_realm, *bearer_service;
+	int64_t token_expires_ms;	/* time_mono_ms */
+	unsigned token_gen;
 };
 
 /* What one request collected. */
@@ -117,6 +133,8 @@ reg_sink(void *arg, const struct fetch_response *hr, const void *data,
 		}
 		return 0;
 	}
+	if (rr->body == NULL)	/* an answer nobody reads (an upload's) */
+		return 0;
 	if (rr->body->len + len > rr->body_max) {
 		rr->failed = true;
 		return sdc_make_error_code(err, 500, "registry answer larger "
@@ -323,9 +341,21 @@ reg_token(struct registry *r, const struct auth_challenge *ch, sdc_error_t *err)
 		tok = json_str(o, "token", NULL);
 		if (tok == NULL || *tok == '\0')
 			tok = json_str(o, "access_token", NULL);
-		if (tok != NULL && *tok != '\0')
+		if (tok != NULL && *tok != '\0') {
 			xasprintf(&r->authz, "Authorization: Bearer %s", tok);
-		else
+			r->token_expires_ms = time_mono_ms() +
+			    auth_token_lifetime(o) * 1000;
+			r->token_gen++;
+			if (r->bearer_realm != ch->realm) {
+				free(r->bearer_realm);
+				r->bearer_realm = xstrdup(ch->realm);
+			}
+			if (r->bearer_service != ch->service) {
+				free(r->bearer_service);
+				r->bearer_service = ch->service ?
+				    xstrdup(ch->service) : NULL;
+			}
+		} else
 			rc = sdc_make_error_code(err, 401, "token server gave no token");
 		json_decref(o);
 	} else if (rc == 0)
@@ -361,6 +391,21 @@ reg_authenticate(struct registry *r, const char *www_auth, sdc_error_t *err)
 	return rc;
 }
 
+/* A bearer token past its lifetime: a new one from the same realm, with
+ * the same credentials and scope, before the next request. */
+static int
+reg_token_renew(struct registry *r, sdc_error_t *err)
+{
+	struct auth_challenge ch = { 0 };
+
+	if (r->bearer_realm == NULL || r->auth.registrytoken != NULL ||
+	    r->authz == NULL || time_mono_ms() < r->token_expires_ms)
+		return 0;
+	ch.realm = r->bearer_realm;
+	ch.service = r->bearer_service;
+	return reg_token(r, &ch, err);
+}
+
 /* A request to base + path (or to path, a full URL), answering one 401
  * with authentication. */
 static int
@@ -371,6 +416,8 @@ reg_send_authed(struct registry *r, const char *method, const char *path,
 	char *url;
 	int rc;
 
+	if (reg_token_renew(r, err) < 0)
+		return -1;
 	if (strncmp(path, "http://", 7) == 0 || strncmp(path, "https://", 8) == 0)
 		url = xstrdup(path);
 	else
@@ -662,6 +709,10 @@ registry_dup(const struct registry *src)
 	r->verify = src->verify;
 	r->cancel = src->cancel;
 	r->push = src->push;
+	r->bearer_realm = src->bearer_realm ? xstrdup(src->bearer_realm) : NULL;
+	r->bearer_service = src->bearer_service ?
+	    xstrdup(src->bearer_service) : NULL;
+	r->token_expires_ms = src->token_expires_ms;
 	strvec_copy(&r->mount_from, &src->mount_from);
 	images_auth_copy(&r->auth, &src->auth);
 	return r;
@@ -681,6 +732,8 @@ registry_close(struct registry *r)
 	strvec_clear(&r->allowed);
 	strvec_clear(&r->mount_from);
 	free(r->refused);
+	free(r->bearer_realm);
+	free(r->bearer_service);
 	pthread_mutex_destroy(&r->refused_lock);
 	free(r);
 }
@@ -928,11 +981,36 @@ registry_blob_mount(struct registry *r, const char *digest, const char *from,
 	if (rc == 0 && location != NULL)
 		reg_upload_cancel(r, location);	/* the registry would not */
 	free(location);
-	if (rc < 0) {
+	/* a refused mount is an upload; refused credentials (a 401 even
+	 * after a new token, or no new token) are the push's error */
+	if (rc < 0 && (*err)->code != 401) {
 		sdc_error_release(err);
-		return 0;	/* a refused mount is an upload */
+		return 0;
 	}
 	return rc;
+}
+
+/* A PATCH or PUT of an upload: a 401 gets a new token and the request
+ * once more (reg_send_authed), the chunk being still in memory. */
+static int
+reg_upload_send(struct registry *r, const char *method, const char *location,
+    const char *query, const char *const *extra, const void *data, size_t n,
+    struct reg_resp *rr, sdc_error_t *err)
+{
+	char *url = reg_upload_url(r, location, query);
+	int rc = reg_send_authed(r, method, url, NULL, extra, data, n, rr, err);
+
+	free(url);
+	return rc;
+}
+
+/* The registry forgot the upload session since a new token replaced the
+ * one it was started with: it must be started again. */
+static bool
+reg_upload_lost(struct registry *r, unsigned gen, const struct reg_resp *rr)
+{
+	return r->token_gen != gen && (rr->status == 416 || (rr->status == 404 &&
+	    reg_errors_has(&rr->errbody, "BLOB_UPLOAD_UNKNOWN")));
 }
 
 int
@@ -941,23 +1019,29 @@ registry_blob_upload(struct registry *r, const char *digest, int64_t size,
     registry_progress_fn *progress, void *parg, sdc_error_t *err)
 {
 	struct reg_resp rr = { 0 };
-	char *location = NULL, *url, *q, *d, *data = NULL;
+	char *location = NULL, *q, *d, *data;
 	char range[80];
-	const char *extra[3] = { range,
+	const char *patch_extra[3] = { range,
 	    "Content-Type: application/octet-stream", NULL };
-	int64_t sent = 0;
-	ssize_t n = 0;
-	int rc;
+	const char *put_extra[2] = { "Content-Type: application/octet-stream",
+	    NULL };
+	int64_t sent;
+	ssize_t n;
+	unsigned gen;
+	int rc, restarts = 0;
 
-	if (reg_upload_start(r, digest, NULL, &location, err) < 0)
-		return -1;
 	data = xmalloc(chunk);
 	d = fetch_escape(digest);
 	xasprintf(&q, "digest=%s", d);
 	free(d);
-	rc = 0;
+again:
+	gen = r->token_gen;
+	sent = 0;
+	n = 0;
+	if ((rc = reg_upload_start(r, digest, NULL, &location, err)) < 0)
+		goto out;
 	for (;;) {
-		n = read(rarg, data, chunk, err);
+		n = read(rarg, sent, data, chunk, err);
 		if (n < 0) {
 			rc = -1;
 			break;
@@ -968,10 +1052,11 @@ registry_blob_upload(struct registry *r, const char *digest, int64_t size,
 			break;
 		snprintf(range, sizeof range, "Content-Range: %lld-%lld",
 		    (long long)sent, (long long)(sent + n - 1));
-		url = reg_upload_url(r, location, NULL);
-		rc = reg_send(r, "PATCH", url, NULL, extra, data, (size_t)n,
-		    &rr, err);
-		free(url);
+		rc = reg_upload_send(r, "PATCH", location, NULL, patch_extra, data,
+		    (size_t)n, &rr, err);
+		if (rc == 0 && rr.status != 202 && restarts == 0 &&
+		    reg_upload_lost(r, gen, &rr))
+			goto restart;
 		if (rc == 0 && rr.status != 202)
 			rc = reg_status_error(r, &rr, digest, err);
 		if (rc == 0 && rr.location != NULL) {
@@ -989,12 +1074,11 @@ registry_blob_upload(struct registry *r, const char *digest, int64_t size,
 	}
 	if (rc == 0) {
 		/* the last bytes, or all of them, with the digest */
-		url = reg_upload_url(r, location, q);
-		extra[0] = "Content-Type: application/octet-stream";
-		extra[1] = NULL;
-		rc = reg_send(r, "PUT", url, NULL, extra, data, (size_t)n,
-		    &rr, err);
-		free(url);
+		rc = reg_upload_send(r, "PUT", location, q, put_extra, data,
+		    (size_t)n, &rr, err);
+		if (rc == 0 && rr.status != 201 && restarts == 0 &&
+		    reg_upload_lost(r, gen, &rr))
+			goto restart;
 		if (rc == 0 && rr.status != 201)
 			rc = reg_status_error(r, &rr, digest, err);
 		if (rc == 0 && progress != NULL)
@@ -1003,6 +1087,18 @@ registry_blob_upload(struct registry *r, const char *digest, int64_t size,
 	}
 	if (rc < 0)
 		reg_upload_cancel(r, location);
+	goto out;
+restart:
+	/* nothing to cancel: the registry no longer knows that session */
+	reg_resp_free(&rr);
+	memset(&rr, 0, sizeof rr);
+	free(location);
+	location = NULL;
+	restarts++;
+	if (progress != NULL)
+		progress(parg, 0, size);
+	goto again;
+out:
 	free(q);
 	free(data);
 	free(location);

@@ -9,7 +9,9 @@
  * caller says which containers those are.  When the last account lets go,
  * the image row goes and the blobs and layer folders nobody else refers to
  * are collected.  Parents (images loaded with a parent chain) are pruned
- * unless noprune, when they end up untagged and unused.
+ * unless noprune, when they end up untagged and unused.  What the daemon
+ * keeps beside an account's image (images_set_forget) is dropped in the
+ * same transaction as the account's hold on it.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +48,13 @@ images_tag(struct images *im, const char *account, const char *name,
 	image_ref_free(&ref);
 	free(id);
 	return rc;
+}
+
+void
+images_set_forget(struct images *im, images_forget_fn *fn, void *arg)
+{
+	im->forget_fn = fn;
+	im->forget_arg = arg;
 }
 
 static void
@@ -157,7 +166,9 @@ remove_image(struct images *im, const char *account, const char *id,
 	char *owner;
 
 	if (meta_exec(im, err, "DELETE FROM image_owners WHERE account = ? AND "
-	    "image_id = ?", "tt", account, id) < 0)
+	    "image_id = ?", "tt", account, id) < 0 ||
+	    (im->forget_fn != NULL && im->forget_fn(im->forget_arg, account, id,
+	    err) < 0))
 		return -1;
 	remove_note(out, "Deleted", id);
 	owner = meta_string(im, err, "SELECT account FROM image_owners WHERE "

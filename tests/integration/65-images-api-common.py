@@ -114,6 +114,21 @@ class FakeRegistry:
         self.proc.stdout.close()
 
 
+def tarball(files):
+    """A plain tar of {path: bytes} (with their directories), mode 0755:
+    an image's layer, or a build's context."""
+    import io
+    import tarfile
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as t:
+        for path, data in files.items():
+            info = tarfile.TarInfo(path)
+            info.size = len(data)
+            info.mode = 0o755
+            t.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
+
+
 def json_lines(text):
     return [json.loads(x) for x in text.splitlines() if x.strip()]
 

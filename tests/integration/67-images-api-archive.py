@@ -5,7 +5,6 @@ format skopeo reads as a docker-archive), docker import with --change,
 dangling images, quiet and verbose load, the old API, and a broken
 archive refused with the daemon still serving."""
 import importlib.util
-import io
 import json
 import os
 import subprocess
@@ -17,16 +16,7 @@ common = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(common)
 
 
-def tarball(files):
-    """A plain tar of {path: bytes} (with their directories)."""
-    buf = io.BytesIO()
-    with tarfile.open(fileobj=buf, mode="w") as t:
-        for path, data in files.items():
-            info = tarfile.TarInfo(path)
-            info.size = len(data)
-            info.mode = 0o755
-            t.addfile(info, io.BytesIO(data))
-    return buf.getvalue()
+tarball = common.tarball
 
 
 class Archive(common.ImagesTest):

@@ -246,6 +246,31 @@ test_auth_challenge(void **state)
 	auth_challenge_free(&c);
 }
 
+/* A token's lifetime as dockerd reads it: expires_in, 60 s at least. */
+static void
+test_auth_token_lifetime(void **state)
+{
+	static const struct {
+		const char *json;
+		int64_t secs;
+	} cases[] = {
+		{ "{\"token\": \"t\"}", 60 },
+		{ "{\"token\": \"t\", \"expires_in\": 300}", 300 },
+		{ "{\"token\": \"t\", \"expires_in\": 5}", 60 },
+		{ "{\"token\": \"t\", \"expires_in\": -1}", 60 },
+		{ "{\"token\": \"t\", \"expires_in\": 120.5}", 120 },
+		{ "{\"token\": \"t\", \"expires_in\": \"900\"}", 60 },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		json_t *o = json_loads(cases[i].json, 0, NULL);
+		assert_non_null(o);
+		assert_int_equal(auth_token_lifetime(o), cases[i].secs);
+		json_decref(o);
+	}
+}
+
 static void
 test_changes(void **state)
 {
@@ -488,6 +513,7 @@ main(void)
 		cmocka_unit_test(test_error_json),
 		cmocka_unit_test(test_auth_header),
 		cmocka_unit_test(test_auth_challenge),
+		cmocka_unit_test(test_auth_token_lifetime),
 		cmocka_unit_test(test_changes),
 		cmocka_unit_test(test_changes_refused),
 		cmocka_unit_test(test_digests),
