@@ -629,8 +629,10 @@ dockerfile_parse(const char *text, size_t len, struct dockerfile *df, sdc_error_
 		df->instrs[df->ninstrs++] = in;
 	}
 	buf_free(&cur);
-	if (df->ninstrs == 0)
+	if (df->ninstrs == 0) {
+		dockerfile_free(df);	/* a directive alone still holds # syntax= */
 		return sdc_make_error_code(err, 400, "the Dockerfile (Dockerfile) cannot be empty");
+	}
 	if (df->instrs[0].cmd != DF_FROM && df->instrs[0].cmd != DF_ARG) {
 		int line = df->instrs[0].line;
 		dockerfile_free(df);

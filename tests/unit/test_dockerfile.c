@@ -179,6 +179,8 @@ test_errors(void **state)
 	expect_error("FROM busybox\nRUN\n", "line 2: RUN requires at least one argument");
 	expect_error("FROM busybox\nWORKDIR\n", "WORKDIR requires exactly one argument");
 	expect_error("# only a comment\n", "cannot be empty");
+	/* A directive alone: the syntax it names is freed with the error. */
+	expect_error("# syntax=docker/dockerfile:1\n", "cannot be empty");
 	expect_error("RUN x\n", "line 1: no build stage in current context");
 	/* A continued line at the end is still an instruction. */
 	struct dockerfile df;
