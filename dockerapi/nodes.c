@@ -32,6 +32,7 @@
 #include "fetch.h"
 #include "jsonutil.h"
 #include "log.h"
+#include "node-call.h"
 #include "nodes.h"
 #include "timeutil.h"
 #include "xalloc.h"
@@ -212,6 +213,31 @@ nodes_container_kill(struct dockerapi *d, const char *node_id,
 	return rc;
 }
 
+int
+nodes_agent(struct dockerapi *d, const char *node_id, char **address,
+    char **hostname, struct fetch **client, sdc_error_t *err)
+{
+	struct nodes *ns = d->nodes;
+	struct node_list l;
+	int rc = 0;
+
+	if (ns == NULL || ns->agent == NULL || node_id == NULL || *node_id == '\0')
+		return NODES_LOCAL;
+	if (nodes_read(d, node_id, &l, err) < 0)
+		return -1;
+	if (l.n != 1 || strcmp(l.v[0].id, node_id) != 0 || !l.v[0].available)
+		rc = sdc_make_error_code(err, 503, "node unavailable: node %s "
+		    "is not heard from; try again when it is back",
+		    l.n == 1 ? l.v[0].hostname : node_id);
+	else {
+		*address = xstrdup(l.v[0].address);
+		*hostname = xstrdup(l.v[0].hostname);
+		*client = fetch_dup(ns->agent);
+	}
+	node_list_free(&l);
+	return rc;
+}
+
 /* --- the local agent --- */
 
 /* GET /v1/node of the local agent; 0 once its id is known. */
@@ -337,6 +363,7 @@ nodes_free(struct dockerapi *d)
 		event_free(ns->ask);
 	if (ns->agent != NULL)
 		fetch_free(ns->agent);
+	node_create_orphans_free();
 	free(ns->agent_url);
 	free(ns);
 	d->nodes = NULL;

@@ -57,6 +57,15 @@ json_t *nodes_container_json(struct dockerapi *d, const char *node_id);
 int nodes_container_kill(struct dockerapi *d, const char *node_id,
     const char *uuid, int sig, sdc_error_t *err);
 
+/* For a call to the agent of node_id made off the loop (node-call.c):
+ * the agent's address and a client of the head's own (fetch_dup of the
+ * head's; free it), 0; NODES_LOCAL when the head has no client
+ * certificate for agents or node_id is NULL or empty; -1 with err 503
+ * "node unavailable" when the node is not heard from. */
+struct fetch;
+int nodes_agent(struct dockerapi *d, const char *node_id, char **address,
+    char **hostname, struct fetch **client, sdc_error_t *err);
+
 /* The admin API: GET /nodes, GET /nodes/:id, POST /nodes/:id/drain and
  * /undrain. */
 int nodes_admin_list(struct http_request *req, void *arg);
