@@ -242,8 +242,8 @@ doc_num(const json_t *doc, const char *key, json_int_t min, json_int_t max,
 
 /* A string field passing ok; absent or "": NULL. */
 static int
-doc_str(const json_t *doc, const char *key, size_t max, bool (*ok)(const char *),
-    const char **out, sdc_error_t *err)
+doc_str(const json_t *doc, const char *key, size_t max,
+    bool (*ok)(const char *), const char **out, sdc_error_t *err)
 {
 	const json_t *v = json_object_get(doc, key);
 

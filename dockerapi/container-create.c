@@ -38,7 +38,7 @@
 #include "ids.h"
 #include "jsonutil.h"
 #include "log.h"
-#include "node-call.h"
+#include "node-request.h"
 #include "nodes.h"
 #include "rtcall.h"
 #include "volumes.h"
@@ -302,7 +302,7 @@ struct create_ctx {
 	char **env;
 	struct cvol_set vols;		/* container-volumes.c */
 	struct affinity_set aff;	/* affinity.c */
-	struct node_call *call;		/* the node's agent makes it */
+	struct node_request *call;		/* the node's agent makes it */
 };
 
 char **
@@ -329,7 +329,7 @@ create_ctx_free(struct create_ctx *x)
 	strvec_array_free(x->env);
 	cvol_free(&x->vols);
 	affinity_set_clear(&x->aff);
-	node_call_free(x->call);
+	node_request_free(x->call);
 	ctr_free(x->c);
 }
 
@@ -571,7 +571,7 @@ create_node_answered(struct create_ctx *x, int rc, sdc_error_t *err)
 static int
 create_node_fn(void *arg, sdc_error_t *err)
 {
-	return node_call_run(((struct create_ctx *)arg)->call, err);
+	return node_request_run(((struct create_ctx *)arg)->call, err);
 }
 
 static void
@@ -649,7 +649,7 @@ create_make(struct create_ctx *x, struct http_request *req, sdc_error_t *err)
 	if (x->call == NULL)
 		return create_record(x, &idmap, err);
 	if (req == NULL)
-		return create_node_answered(x, node_call_run(x->call, err), err);
+		return create_node_answered(x, node_request_run(x->call, err), err);
 	hx = xmalloc(sizeof *hx);
 	*hx = *x;
 	if (rtcall_start(cs->d->base, req, "create", create_node_fn,

@@ -25,7 +25,7 @@
 #include "dockerapi/images/images-int.h"
 #include "jsonutil.h"
 #include "log.h"
-#include "node-call.h"
+#include "node-request.h"
 #include "nodes.h"
 #include "volumes.h"
 #include "networks.h"
@@ -674,7 +674,7 @@ struct ops_rm {
 	struct containers *cs;
 	char uuid[37];
 	bool force;
-	struct node_call *call;		/* its node's agent removes it */
+	struct node_request *call;		/* its node's agent removes it */
 };
 
 static int
@@ -683,7 +683,7 @@ ops_rm_fn(void *arg, sdc_error_t *err)
 	struct ops_rm *o = arg;
 
 	if (o->call != NULL)
-		return node_call_run(o->call, err);
+		return node_request_run(o->call, err);
 	return rt_delete(&o->cs->rt, o->uuid, o->force, err);
 }
 
@@ -700,7 +700,7 @@ ops_rm_done(struct ctr *c, void *arg, struct http_request *req, int rc,
 			api_error_from(req, err);
 	} else if (req != NULL)
 		http_reply(req, 204, NULL, NULL, 0);
-	node_call_free(o->call);
+	node_request_free(o->call);
 	free(o);
 }
 
@@ -729,7 +729,7 @@ ctr_delete(struct http_request *req, void *arg)
 	    ctr_call(req, c, "rm", ops_rm_fn, ops_rm_done, o, &err) < 0) {
 		if (c->removing)
 			ctr_remove_end(o->cs, c, -1, &err);
-		node_call_free(o->call);
+		node_request_free(o->call);
 		free(o);
 		return api_error_from(req, &err);
 	}

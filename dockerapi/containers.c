@@ -22,7 +22,7 @@
 #include "containers.h"
 #include "jsonutil.h"
 #include "log.h"
-#include "node-call.h"
+#include "node-request.h"
 #include "nodes.h"
 #include "rtcall.h"
 #include "volumes.h"

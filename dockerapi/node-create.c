@@ -30,7 +30,7 @@
 #include "containers.h"
 #include "jsonutil.h"
 #include "log.h"
-#include "node-call.h"
+#include "node-request.h"
 #include "nodes.h"
 #include "volumes.h"
 #include "xalloc.h"
@@ -116,7 +116,7 @@ nc_node(const struct ctr *c)
 int
 node_create_prepare(struct containers *cs, const struct ctr *c,
     const struct rt_spec *spec, const json_t *diff_ids,
-    const struct cvol_set *vols, struct node_call **out, sdc_error_t *err)
+    const struct cvol_set *vols, struct node_request **out, sdc_error_t *err)
 {
 	json_t *doc;
 	int rc;
@@ -124,7 +124,7 @@ node_create_prepare(struct containers *cs, const struct ctr *c,
 	if (*nc_node(c) == '\0')
 		return NODES_LOCAL;
 	doc = nc_doc(cs, spec, diff_ids, vols);
-	rc = node_call_prepare(cs->d, nc_node(c), "POST", "/v1/containers", doc,
+	rc = node_request_prepare(cs->d, nc_node(c), "POST", "/v1/containers", doc,
 	    NODE_CREATE_TIMEOUT_MS, out, err);
 	json_decref(doc);
 	return rc;
@@ -132,7 +132,7 @@ node_create_prepare(struct containers *cs, const struct ctr *c,
 
 int
 node_remove_prepare(struct containers *cs, const struct ctr *c, bool force,
-    struct node_call **out, sdc_error_t *err)
+    struct node_request **out, sdc_error_t *err)
 {
 	char *path;
 	int rc;
@@ -141,7 +141,7 @@ node_remove_prepare(struct containers *cs, const struct ctr *c, bool force,
 		return NODES_LOCAL;
 	xasprintf(&path, "/v1/containers/%s%s", c->uuid,
 	    force ? "?force=1" : "");
-	rc = node_call_prepare(cs->d, nc_node(c), "DELETE", path, NULL,
+	rc = node_request_prepare(cs->d, nc_node(c), "DELETE", path, NULL,
 	    NODE_REMOVE_TIMEOUT_MS, out, err);
 	free(path);
 	return rc;
@@ -151,13 +151,13 @@ int
 node_remove_now(struct containers *cs, const struct ctr *c, bool force,
     sdc_error_t *err)
 {
-	struct node_call *k;
+	struct node_request *k;
 	int rc;
 
 	if ((rc = node_remove_prepare(cs, c, force, &k, err)) != 0)
 		return rc;
-	rc = node_call_run(k, err);
-	node_call_free(k);
+	rc = node_request_run(k, err);
+	node_request_free(k);
 	return rc;
 }
 
@@ -180,7 +180,7 @@ nc_orphans_retry(evutil_socket_t fd, short what, void *arg)
 {
 	struct nc_orphan **p = &nc_orphans.list, *o;
 	sdc_error_t err = NULL;
-	struct node_call *k;
+	struct node_request *k;
 	char path[64];
 	int rc;
 
@@ -190,12 +190,12 @@ nc_orphans_retry(evutil_socket_t fd, short what, void *arg)
 	while ((o = *p) != NULL) {
 		snprintf(path, sizeof path, "/v1/containers/%s?force=1", o->uuid);
 		/* a node not heard from is not asked: no wait on the loop */
-		if ((rc = node_call_prepare(nc_orphans.d, o->node, "DELETE", path,
+		if ((rc = node_request_prepare(nc_orphans.d, o->node, "DELETE", path,
 		    NULL, 3000, &k, &err)) == 0) {
-			rc = node_call_run(k, &err);
+			rc = node_request_run(k, &err);
 			if (rc < 0 && k->status == 404)
 				rc = 0;
-			node_call_free(k);
+			node_request_free(k);
 		}
 		if (rc != 0 && rc != NODES_LOCAL) {
 			sdc_error_release(&err);

@@ -32,7 +32,7 @@
 #include "fetch.h"
 #include "jsonutil.h"
 #include "log.h"
-#include "node-call.h"
+#include "node-request.h"
 #include "nodes.h"
 #include "timeutil.h"
 #include "xalloc.h"
@@ -163,6 +163,32 @@ nodes_container_json(struct dockerapi *d, const char *node_id)
 /* --- the agents --- */
 
 int
+nodes_agent_of(struct dockerapi *d, const char *node_id,
+    struct node_agent *out, sdc_error_t *err)
+{
+	struct nodes *ns = d->nodes;
+	struct node_list l;
+	int rc = 0;
+
+	memset(out, 0, sizeof *out);
+	if (ns == NULL || ns->agent == NULL || node_id == NULL || *node_id == '\0')
+		return NODES_LOCAL;
+	if (nodes_read(d, node_id, &l, err) < 0)
+		return -1;
+	if (l.n != 1 || strcmp(l.v[0].id, node_id) != 0 || !l.v[0].available)
+		rc = sdc_make_error_code(err, 503, "node unavailable: the node "
+		    "of this container (%s) is not heard from; try again when "
+		    "it is back", l.n == 1 ? l.v[0].hostname : node_id);
+	else {
+		out->address = xstrdup(l.v[0].address);
+		out->hostname = xstrdup(l.v[0].hostname);
+		out->client = ns->agent;
+	}
+	node_list_free(&l);
+	return rc;
+}
+
+int
 nodes_container_kill(struct dockerapi *d, const char *node_id,
     const char *uuid, int sig, sdc_error_t *err)
 {
@@ -210,31 +236,6 @@ nodes_container_kill(struct dockerapi *d, const char *node_id,
 	fetch_response_free(&r);
 	node_list_free(&l);
 	free(url);
-	return rc;
-}
-
-int
-nodes_agent(struct dockerapi *d, const char *node_id, char **address,
-    char **hostname, struct fetch **client, sdc_error_t *err)
-{
-	struct nodes *ns = d->nodes;
-	struct node_list l;
-	int rc = 0;
-
-	if (ns == NULL || ns->agent == NULL || node_id == NULL || *node_id == '\0')
-		return NODES_LOCAL;
-	if (nodes_read(d, node_id, &l, err) < 0)
-		return -1;
-	if (l.n != 1 || strcmp(l.v[0].id, node_id) != 0 || !l.v[0].available)
-		rc = sdc_make_error_code(err, 503, "node unavailable: node %s "
-		    "is not heard from; try again when it is back",
-		    l.n == 1 ? l.v[0].hostname : node_id);
-	else {
-		*address = xstrdup(l.v[0].address);
-		*hostname = xstrdup(l.v[0].hostname);
-		*client = fetch_dup(ns->agent);
-	}
-	node_list_free(&l);
 	return rc;
 }
 

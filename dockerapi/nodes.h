@@ -57,14 +57,20 @@ json_t *nodes_container_json(struct dockerapi *d, const char *node_id);
 int nodes_container_kill(struct dockerapi *d, const char *node_id,
     const char *uuid, int sig, sdc_error_t *err);
 
-/* For a call to the agent of node_id made off the loop (node-call.c):
- * the agent's address and a client of the head's own (fetch_dup of the
- * head's; free it), 0; NODES_LOCAL when the head has no client
- * certificate for agents or node_id is NULL or empty; -1 with err 503
- * "node unavailable" when the node is not heard from. */
+/* The agent of a container's node, read from the node's row: 0 with *out
+ * filled (client is the head's template for agents, for fetch_dup on
+ * the loop thread; free address and hostname), -1 with *err (503 "node
+ * unavailable" when the node is not heard from), or NODES_LOCAL when the
+ * container records no node or the head has no client certificate for
+ * agents (the caller then acts on its own runtime, as before nodes). */
 struct fetch;
-int nodes_agent(struct dockerapi *d, const char *node_id, char **address,
-    char **hostname, struct fetch **client, sdc_error_t *err);
+struct node_agent {
+	char *address;			/* HOST:PORT of its API */
+	char *hostname;
+	struct fetch *client;
+};
+int nodes_agent_of(struct dockerapi *d, const char *node_id,
+    struct node_agent *out, sdc_error_t *err);
 
 /* The admin API: GET /nodes, GET /nodes/:id, POST /nodes/:id/drain and
  * /undrain. */

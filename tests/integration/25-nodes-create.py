@@ -45,26 +45,10 @@ class NodesCreate(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        for b in (common.AGENT, common.CERTGEN):
-            if not os.path.exists(b):
-                print("no %s (make)" % b)
-                sys.exit(1)
-        cls.d = d = sdctest.Daemons(allow_private_registries=())
-        cls.agent_port = sdctest.free_port()
-        cls.agent_dir = os.path.join(d.tmp, "agent")
-        cls.head_certs = os.path.join(d.tmp, "head-tls")
-        cls.zones = os.path.join(d.tmp, "zones")
-        d.start_sapi()
-        d.start_dockerapi(extra=(
-            "--agent-url", "https://127.0.0.1:%d" % cls.agent_port,
-            "--agent-cert-path", cls.head_certs))
-        ca = os.path.join(d.tmp, "dockerapi", "tls")
-        common.certgen("node", "--ca", ca, "--out",
-                       os.path.join(cls.agent_dir, "tls"), "--cn", "cn-test")
-        common.certgen("head", "--ca", ca, "--out", cls.head_certs)
-        cls.start_agent()
-        certs, _ = d.add_tenants("alice")
-        cls.alice = certs["alice"]
+        # 37-nodes-common's head, certificates and agent, on this class
+        common.NodesTest.setUpClass.__func__(cls)
+        cls.zones = os.path.join(cls.d.tmp, "zones")
+        d = cls.d
         sdctest.wait_for("head knows its node", lambda: "containers run on node"
                          in d.log("dockerapi"))
         cls("import_image").import_image()

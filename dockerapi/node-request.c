@@ -1,14 +1,14 @@
 /*
- * node-call.c: one request to a node's agent, made ready on the loop
+ * node-request.c: one request to a node's agent, made ready on the loop
  * thread and sent from any thread.
  *
  * Whether a node may be asked is the store's to say (nodes.c reads its
  * row: heard from, its address), and the store is the loop's; the
  * request itself waits on the network, for as long as the agent takes
  * to make a container, which must not hold the loop.  So a call is made
- * in two steps: node_call_prepare() on the loop (the node not heard from
+ * in two steps: node_request_prepare() on the loop (the node not heard from
  * answers 503 "node unavailable" at once, and nothing is sent), then
- * node_call_run() wherever the caller likes (an rtcall thread, or the
+ * node_request_run() wherever the caller likes (an rtcall thread, or the
  * loop for the few calls that are still made there), with a client of
  * its own, so calls on different threads share nothing.
  *
@@ -25,12 +25,12 @@
 #include "fetch.h"
 #include "jsonutil.h"
 #include "log.h"
-#include "node-call.h"
+#include "node-request.h"
 #include "nodes.h"
 #include "xalloc.h"
 
 void
-node_call_free(struct node_call *k)
+node_request_free(struct node_request *k)
 {
 	if (k == NULL)
 		return;
@@ -44,24 +44,24 @@ node_call_free(struct node_call *k)
 }
 
 int
-node_call_prepare(struct dockerapi *d, const char *node_id, const char *method,
-    const char *path, const json_t *body, long timeout_ms,
-    struct node_call **out, sdc_error_t *err)
+node_request_prepare(struct dockerapi *d, const char *node_id,
+    const char *method, const char *path, const json_t *body,
+    long timeout_ms, struct node_request **out, sdc_error_t *err)
 {
-	struct node_call *k = xcalloc(1, sizeof *k);
-	char *address = NULL;
+	struct node_request *k;
+	struct node_agent a;
 	int rc;
 
 	*out = NULL;
-	if ((rc = nodes_agent(d, node_id, &address, &k->hostname, &k->client,
-	    err)) != 0) {
-		node_call_free(k);
+	if ((rc = nodes_agent_of(d, node_id, &a, err)) != 0)
 		return rc;
-	}
+	k = xcalloc(1, sizeof *k);
+	k->client = fetch_dup(a.client);        /* the request's own */
+	k->hostname = a.hostname;
 	k->method = method;
 	k->node_id = xstrdup(node_id);
-	xasprintf(&k->url, "https://%s%s", address, path);
-	free(address);
+	xasprintf(&k->url, "https://%s%s", a.address, path);
+	free(a.address);
 	if (body != NULL)
 		k->body = json_dumps(body, JSON_COMPACT);
 	k->timeout_ms = timeout_ms;
@@ -70,7 +70,7 @@ node_call_prepare(struct dockerapi *d, const char *node_id, const char *method,
 }
 
 int
-node_call_run(struct node_call *k, sdc_error_t *err)
+node_request_run(struct node_request *k, sdc_error_t *err)
 {
 	static const char *const json_headers[] = {
 		"Content-Type: application/json", NULL,

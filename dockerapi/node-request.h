@@ -1,9 +1,9 @@
 /*
- * node-call.h: the head's requests to the nodes' agents (node-call.c),
+ * node-request.h: the head's requests to the nodes' agents (node-request.c),
  * and the two a container's create and rm make (node-create.c).
  */
-#ifndef SDC_DOCKERAPI_NODE_CALL_H
-#define SDC_DOCKERAPI_NODE_CALL_H
+#ifndef SDC_DOCKERAPI_NODE_REQUEST_H
+#define SDC_DOCKERAPI_NODE_REQUEST_H
 
 #include <stdbool.h>
 #include <jansson.h>
@@ -17,7 +17,7 @@ struct containers;
 struct ctr;
 struct cvol_set;
 
-struct node_call {
+struct node_request {
 	struct fetch *client;           /* the call's own */
 	const char *method;
 	char *url, *body;
@@ -32,13 +32,13 @@ struct node_call {
  * 0 with *out; NODES_LOCAL when the head has no agents or no node is
  * given (nothing to call: the caller acts here); -1 with err 503 "node
  * unavailable" when the node is not heard from. */
-int node_call_prepare(struct dockerapi *d, const char *node_id,
+int node_request_prepare(struct dockerapi *d, const char *node_id,
     const char *method, const char *path, const json_t *body,
-    long timeout_ms, struct node_call **out, sdc_error_t *err);
+    long timeout_ms, struct node_request **out, sdc_error_t *err);
 /* On any thread: send it and read the answer.  -1 with err: the agent's
  * status and message (a 5xx as 502), or 503 when no answer came (lost). */
-int node_call_run(struct node_call *k, sdc_error_t *err);
-void node_call_free(struct node_call *k);
+int node_request_run(struct node_request *k, sdc_error_t *err);
+void node_request_free(struct node_request *k);
 
 /* --- node-create.c --- */
 
@@ -49,14 +49,14 @@ void node_call_free(struct node_call *k);
 
 /* The create call for container c on its node (c->extra's Node): the
  * version 1 document of spec, with the image's layers as digests
- * (diff_ids) and the volumes as set has them.  As node_call_prepare. */
+ * (diff_ids) and the volumes as set has them.  As node_request_prepare. */
 int node_create_prepare(struct containers *cs, const struct ctr *c,
     const struct rt_spec *spec, const json_t *diff_ids,
-    const struct cvol_set *vols, struct node_call **out, sdc_error_t *err);
+    const struct cvol_set *vols, struct node_request **out, sdc_error_t *err);
 /* The rm call (DELETE /v1/containers/UUID, force or not).  As
- * node_call_prepare. */
+ * node_request_prepare. */
 int node_remove_prepare(struct containers *cs, const struct ctr *c,
-    bool force, struct node_call **out, sdc_error_t *err);
+    bool force, struct node_request **out, sdc_error_t *err);
 /* The same made at once, on the loop (the daemon's own removals: a
  * --rm container's, a failed create's): NODES_LOCAL, 0, or -1. */
 int node_remove_now(struct containers *cs, const struct ctr *c, bool force,
