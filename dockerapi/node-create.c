@@ -107,6 +107,14 @@ nc_doc(struct containers *cs, const struct rt_spec *s, const json_t *diff_ids,
 	return doc;
 }
 
+/* RUNTIME_TIMEOUT's, and the way there and back. */
+static long
+nc_timeout_ms(const struct containers *cs)
+{
+	return (cs->rt.timeout_ms > 0 ? cs->rt.timeout_ms : 60000) +
+	    NODE_REQUEST_SLACK_MS;
+}
+
 static const char *
 nc_node(const struct ctr *c)
 {
@@ -125,7 +133,7 @@ node_create_prepare(struct containers *cs, const struct ctr *c,
 		return NODES_LOCAL;
 	doc = nc_doc(cs, spec, diff_ids, vols);
 	rc = node_request_prepare(cs->d, nc_node(c), "POST", "/v1/containers", doc,
-	    NODE_CREATE_TIMEOUT_MS, out, err);
+	    nc_timeout_ms(cs), out, err);
 	json_decref(doc);
 	return rc;
 }
@@ -142,7 +150,7 @@ node_remove_prepare(struct containers *cs, const struct ctr *c, bool force,
 	xasprintf(&path, "/v1/containers/%s%s", c->uuid,
 	    force ? "?force=1" : "");
 	rc = node_request_prepare(cs->d, nc_node(c), "DELETE", path, NULL,
-	    NODE_REMOVE_TIMEOUT_MS, out, err);
+	    nc_timeout_ms(cs), out, err);
 	free(path);
 	return rc;
 }

@@ -42,10 +42,9 @@ void node_request_free(struct node_request *k);
 
 /* --- node-create.c --- */
 
-/* Where a create's or rm's call may wait on the agent: making a root
- * and copying volumes on a loaded node takes seconds, not minutes. */
-#define NODE_CREATE_TIMEOUT_MS 60000
-#define NODE_REMOVE_TIMEOUT_MS 60000
+/* A create's or rm's call waits on the agent as long as a runtime call
+ * may take here (RUNTIME_TIMEOUT), and this much more for the way. */
+#define NODE_REQUEST_SLACK_MS 3000
 
 /* The create call for container c on its node (c->extra's Node): the
  * version 1 document of spec, with the image's layers as digests

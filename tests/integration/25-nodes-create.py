@@ -20,14 +20,19 @@ certificate and the node's made by sdc-docker-certgen.  Checked:
   folders, no user namespace, ids of the host's own, a field the agent
   does not know, another version) is refused with nothing made;
 - a create an agent killed in the middle left marked is taken back at
-  the agent's next start.
+  the agent's next start;
+- a create whose node stops answering mid-call (its row still fresh)
+  answers 503 after RUNTIME_TIMEOUT and 3 s, records nothing, and is
+  taken back from the node once it answers.
 """
 import importlib
 import json
 import os
 import signal
+import sqlite3
 import ssl
 import sys
+import time
 import unittest
 import urllib.error
 import urllib.request
@@ -37,7 +42,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import sdctest  # noqa: E402
 
-os.environ.setdefault("SDC_TEST_STORE", "sqlite")
+os.environ["SDC_TEST_STORE"] = "sqlite"     # test 6 writes the node's row
 common = importlib.import_module("37-nodes-common")
 
 
@@ -267,6 +272,44 @@ class NodesCreate(unittest.TestCase):
                                                      doc["ID"])))
         self.assertIn("container %s: a create cut short, taken back" % doc["ID"],
                       self.d.log("agent"))
+
+
+    def test_6_lost_create(self):
+        """The node stops answering while it looks alive: the create's call
+        gets no answer, no container is recorded, and the node is asked to
+        remove it once it answers again."""
+        # the head's calls wait RUNTIME_TIMEOUT (read at its start) and 3 s
+        self.d.set_tunable("RUNTIME_TIMEOUT", 2)
+        self.d.stop_one("dockerapi")
+        self.d.start_dockerapi(extra=(
+            "--agent-url", "https://127.0.0.1:%d" % self.agent_port,
+            "--agent-cert-path", self.head_certs))
+        self.wait_available(True)
+        before = self.folders()
+        pid = self.d.pid("agent")
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            db = sqlite3.connect(os.path.join(self.d.tmp, "dockerapi",
+                                              "dockerapi.db"), timeout=10)
+            with db:
+                db.execute("UPDATE nodes SET last_heartbeat_ms = ?",
+                           (int(time.time() * 1000) + 60000,))
+            db.close()
+            r = self.docker("create", "--name", "lost", "tiny:1",
+                            "/bin/busybox", "true")
+            self.assertNotEqual(r.returncode, 0)
+            self.assertIn("node unavailable", r.stderr)
+            self.assertIn("did not answer its create", self.d.log("dockerapi"))
+            self.assertNotIn("lost", self.ok("ps", "-a"))
+        finally:
+            os.kill(pid, signal.SIGCONT)
+        sdctest.wait_for("the lost create taken back", lambda:
+                         "is taken back from node" in self.d.log("dockerapi"))
+        self.assertEqual(self.folders(), before)
+        self.assertNotIn("lost", self.ok("ps", "-a"))
+        # and the name is free again
+        self.ok("create", "--name", "lost", "tiny:1", "/bin/busybox", "true")
+        self.ok("rm", "lost")
 
 
 if __name__ == "__main__":
