@@ -158,10 +158,11 @@ doc_strv(const json_t *doc, const char *key, bool (*ok)(const char *),
 	return 0;
 }
 
+/* The head passes the image's entries as the image has them. */
 static bool
 ok_env(const char *s)
 {
-	return strchr(s, '=') != NULL && s[0] != '=';
+	return *s != '\0' && s[0] != '=';
 }
 
 static bool
@@ -407,6 +408,17 @@ doc_rlimits(struct create_job *j, sdc_error_t *err)
 	return 0;
 }
 
+/* A tmpfs may go where the head lets it (container-options.c): /dev's
+ * folders too, never /proc or /sys. */
+static bool
+ok_tmpfs_dest(const char *d)
+{
+	return d[0] == '/' && d[1] != '\0' && strstr(d, "..") == NULL &&
+	    strcmp(d, "/proc") != 0 && strncmp(d, "/proc/", 6) != 0 &&
+	    strcmp(d, "/sys") != 0 && strncmp(d, "/sys/", 5) != 0 &&
+	    strpbrk(d, ",\n") == NULL;
+}
+
 static int
 doc_tmpfs(struct create_job *j, sdc_error_t *err)
 {
@@ -420,7 +432,7 @@ doc_tmpfs(struct create_job *j, sdc_error_t *err)
 		const char *dest = json_str(v, "Destination", "");
 		const char *opts = json_str(v, "Options", "");
 
-		if (!doc_inside_path(dest) || strlen(dest) > PATH_MAX ||
+		if (!ok_tmpfs_dest(dest) || strlen(dest) > PATH_MAX ||
 		    !doc_chars(opts, LOWER UPPER DIGIT "=,_.-"))
 			return sdc_make_error_code(err, 400, "Tmpfs[%zu]: "
 			    "{\"Destination\": a path inside, \"Options\"}", i);

@@ -132,6 +132,14 @@ class NodesCreate(unittest.TestCase):
         self.ok("start", "w1")
         self.assertEqual(self.ok("inspect", "--format", "{{.State.Running}}", "w1"),
                          "true")
+        # another's network namespace (NetnsOf), a tmpfs under /dev
+        self.ok("create", "--name", "w1b", "--network", "container:w1",
+                "--tmpfs", "/dev/scratch:size=1m", "tiny:1", "/bin/busybox",
+                "true")
+        ub = self.uuid_of("w1b")
+        self.assertIn("container %s: created" % ub, self.d.log("agent"))
+        self.ok("rm", "w1b")
+        self.assertNotIn(ub, self.folders())
         self.ok("rm", "-f", "w1")
         self.assertIn("container %s: removed (forced)" % u, self.d.log("agent"))
         self.assertNotIn(u, self.folders())
