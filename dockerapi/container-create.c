@@ -119,6 +119,16 @@ create_pending_remove(const struct ctr *c)
 		}
 }
 
+int
+ctr_create_pending(const char *account)
+{
+	int n = 0;
+
+	for (struct create_pending *p = create_pending; p != NULL; p = p->next)
+		n += strcmp(p->c->account, account) == 0;
+	return n;
+}
+
 char *
 ctr_name_generate(struct containers *cs, const char *account)
 {

@@ -23,7 +23,9 @@ certificate and the node's made by sdc-docker-certgen.  Checked:
   the agent's next start;
 - a create whose node stops answering mid-call (its row still fresh)
   answers 503 after RUNTIME_TIMEOUT and 3 s, records nothing, and is
-  taken back from the node once it answers.
+  taken back from the node once it answers;
+- the creates a node is still making count in the containers quota, so
+  parallel creates cannot pass it.
 """
 import importlib
 import json
@@ -31,6 +33,7 @@ import os
 import signal
 import sqlite3
 import ssl
+import subprocess
 import sys
 import time
 import unittest
@@ -318,6 +321,31 @@ class NodesCreate(unittest.TestCase):
         # and the name is free again
         self.ok("create", "--name", "lost", "tiny:1", "/bin/busybox", "true")
         self.ok("rm", "lost")
+
+    def test_7_quota_counts_creates_in_flight(self):
+        """Creates a node is still making count in the containers quota:
+        six at once with room for two make two."""
+        self.wait_available(True)
+        self.assertEqual(self.ok("ps", "-aq"), "")
+        st, q = self.d.admin("PUT", "/accounts/alice/quota", {"containers": 2})
+        self.assertEqual(st, 200, q)
+        try:
+            env = self.d.docker_env(self.alice)
+            procs = [subprocess.Popen(
+                ["docker", "create", "--name", "q%d" % i, "tiny:1",
+                 "/bin/busybox", "true"], env=env, stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE, text=True) for i in range(6)]
+            outs = [p.communicate(timeout=60) + (p.returncode,) for p in procs]
+            made = [o for o in outs if o[2] == 0]
+            refused = [o for o in outs if o[2] != 0]
+            self.assertEqual(len(made), 2, outs)
+            for o in refused:
+                self.assertIn("quota exceeded", o[1])
+            self.assertEqual(len(self.ok("ps", "-aq").split()), 2)
+        finally:
+            self.d.admin("PUT", "/accounts/alice/quota", {"containers": None})
+            for i in range(6):
+                self.docker("rm", "-f", "q%d" % i)
 
 
 if __name__ == "__main__":
