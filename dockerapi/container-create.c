@@ -312,7 +312,7 @@ struct create_ctx {
 	char **env;
 	struct cvol_set vols;		/* container-volumes.c */
 	struct affinity_set aff;	/* affinity.c */
-	struct node_request *call;		/* the node's agent makes it */
+	struct node_request *call;	/* the node's agent makes it */
 };
 
 char **

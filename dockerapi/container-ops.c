@@ -674,7 +674,7 @@ struct ops_rm {
 	struct containers *cs;
 	char uuid[37];
 	bool force;
-	struct node_request *call;		/* its node's agent removes it */
+	struct node_request *call;	/* its node's agent removes it */
 };
 
 static int
