@@ -36,6 +36,9 @@ struct agent_options {
 	char *data_dir;         /* the node id and what else the node keeps */
 	char *store;            /* SQLite file or postgresql:// URI */
 	char *zones;            /* the node's zones root (disk is its size) */
+	char *images;           /* the layer store: <digest hex>/diff */
+	char *volumes;          /* the volumes' root: ACCOUNT/VOLUME/_data */
+	char *net_dir;          /* the network plumbing's: netns/<id> */
 	char *runtime;          /* the OCI runtime's name or path */
 	char *hostname;         /* default: gethostname() */
 	int64_t heartbeat_ms;   /* heartbeat_interval, in ms */
@@ -86,5 +89,11 @@ void agent_heartbeat_stop(struct agent *a);
 void agent_api_init(struct agent *a);
 /* containers.c: the container routes (state, kill). */
 extern const struct route agent_container_routes[];
+/* container-create.c: POST /v1/containers, the head's create document
+ * made into a container; container-remove.c: DELETE /v1/containers/:uuid. */
+extern const struct route agent_create_routes[];
+extern const struct route agent_remove_routes[];
+/* At start: the creates a killed agent left unfinished, taken back. */
+void agent_create_recover(struct agent *a);
 
 #endif

@@ -64,5 +64,7 @@ agent_api_init(struct agent *a)
 	a->router = router_new(0);
 	router_add_table(a->router, agent_routes);
 	router_add_table(a->router, agent_container_routes);
+	router_add_table(a->router, agent_create_routes);
+	router_add_table(a->router, agent_remove_routes);
 	http_server_set_handler(a->http, api_dispatch, a);
 }

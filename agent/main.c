@@ -40,6 +40,9 @@ static const char usage[] =
 "      --store WHERE           a SQLite file (default: the head's\n"
 "                              var/dockerapi/dockerapi.db) or postgresql://...\n"
 "      --zones DIR             the node's zones root (default /zones)\n"
+"      --images DIR            the layer store (default: the head's)\n"
+"      --volumes DIR           the volumes' root (default: the head's)\n"
+"      --net-dir DIR           the network plumbing's (default: the head's)\n"
 "      --runtime NAME          the OCI runtime (default runc)\n"
 "      --hostname NAME         the node's name (default: this host's)\n"
 "      --heartbeat-interval S  seconds between heartbeats (default 5)\n"
@@ -64,6 +67,9 @@ static const struct option long_options[] = {
 	{ "data-dir", required_argument, NULL, 'd' },
 	{ "store", required_argument, NULL, 's' },
 	{ "zones", required_argument, NULL, 'z' },
+	{ "images", required_argument, NULL, 'i' },
+	{ "volumes", required_argument, NULL, 'v' },
+	{ "net-dir", required_argument, NULL, 'N' },
 	{ "runtime", required_argument, NULL, 'r' },
 	{ "hostname", required_argument, NULL, 'n' },
 	{ "heartbeat-interval", required_argument, NULL, OPT_INTERVAL },
@@ -77,7 +83,8 @@ static const struct { int opt; const char *key; } flag_keys[] = {
 	{ 'l', "listen" }, { 'a', "address" }, { 'c', "tls_cert" },
 	{ 'k', "tls_key" }, { 'C', "tls_client_ca" }, { 'd', "data_dir" },
 	{ 's', "store" }, { 'z', "zones" }, { 'r', "runtime" },
-	{ 'n', "hostname" },
+	{ 'n', "hostname" }, { 'i', "images" }, { 'v', "volumes" },
+	{ 'N', "net_dir" },
 };
 
 /* The file first, so flags override it wherever they stand. */
@@ -220,7 +227,10 @@ main(int argc, char **argv)
 	if (strcmp(o.runtime, "runc") != 0)
 		a.rt.runtime = o.runtime;
 	a.base = event_base_new();
-	if (open_store(&a, &err) < 0 || listen_api(&a, &err) < 0 ||
+	if (open_store(&a, &err) < 0)
+		goto out;
+	agent_create_recover(&a);
+	if (listen_api(&a, &err) < 0 ||
 	    agent_heartbeat_start(&a, &err) < 0)
 		goto out;
 	sigterm = evsignal_new(a.base, SIGTERM, on_signal, &a);

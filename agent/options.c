@@ -36,6 +36,10 @@ agent_options_defaults(struct agent_options *o)
 	o->data_dir = fs_state_dir("agent");
 	xasprintf(&o->store, "%s/dockerapi.db", head);
 	o->zones = xstrdup("/zones");
+	/* on one machine, the head's own layer store, volumes and network */
+	xasprintf(&o->images, "%s/images/layers", head);
+	xasprintf(&o->volumes, "%s/volumes", head);
+	xasprintf(&o->net_dir, "%s/net", head);
 	o->runtime = xstrdup("runc");
 	free(head);
 }
@@ -53,6 +57,9 @@ agent_options_field(struct agent_options *o, const char *key)
 		{ "data_dir", offsetof(struct agent_options, data_dir) },
 		{ "store", offsetof(struct agent_options, store) },
 		{ "zones", offsetof(struct agent_options, zones) },
+		{ "images", offsetof(struct agent_options, images) },
+		{ "volumes", offsetof(struct agent_options, volumes) },
+		{ "net_dir", offsetof(struct agent_options, net_dir) },
 		{ "runtime", offsetof(struct agent_options, runtime) },
 		{ "hostname", offsetof(struct agent_options, hostname) },
 	};
@@ -159,6 +166,7 @@ agent_options_free(struct agent_options *o)
 {
 	static const char *const keys[] = { "listen", "address", "tls_cert",
 		"tls_key", "tls_client_ca", "data_dir", "store", "zones",
+		"images", "volumes", "net_dir",
 		"runtime", "hostname" };
 
 	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {

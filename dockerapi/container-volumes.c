@@ -463,7 +463,7 @@ cvol_finish(struct dockerapi *d, struct ctr *c, const struct rt_idmap *idmap,
 
 	for (i = 0; i < set->n && rc == 0; i++) {
 		v = &set->v[i];
-		if (!v->nocopy) {
+		if (!v->nocopy && idmap != NULL) {
 			dir = volume_dir(d, v->vol);
 			rc = rt_volume_populate(&ctrs(d)->rt, c->uuid, v->dest,
 			    dir, idmap, err);
@@ -491,4 +491,22 @@ cvol_abort(struct dockerapi *d, struct ctr *c, struct cvol_set *set)
 			    sdc_error_msg(err));
 			sdc_error_release(&err);
 		}
+}
+
+json_t *
+cvol_doc(const struct cvol_set *set)
+{
+	json_t *a = json_array();
+	char *vol;
+
+	for (size_t i = 0; i < set->n; i++) {
+		const struct cvol *v = &set->v[i];
+
+		xasprintf(&vol, "%s/%s", v->vol->account, v->vol->uuid);
+		json_array_append_new(a, json_pack("{s:s, s:s, s:b, s:b}",
+		    "Volume", vol, "Destination", v->dest, "ReadOnly", v->ro,
+		    "Populate", !v->nocopy));
+		free(vol);
+	}
+	return a;
 }

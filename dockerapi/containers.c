@@ -22,6 +22,8 @@
 #include "containers.h"
 #include "jsonutil.h"
 #include "log.h"
+#include "node-request.h"
+#include "nodes.h"
 #include "rtcall.h"
 #include "volumes.h"
 #include "networks.h"
@@ -415,7 +417,9 @@ ctr_remove(struct containers *cs, struct ctr *c, bool force, sdc_error_t *err)
 
 	if (ctr_remove_begin(cs, c, force, err) < 0)
 		return -1;
-	rc = rt_delete(&cs->rt, c->uuid, force, err);
+	/* on its node, through the node's agent, when it has one */
+	if ((rc = node_remove_now(cs, c, force, err)) == NODES_LOCAL)
+		rc = rt_delete(&cs->rt, c->uuid, force, err);
 	return ctr_remove_end(cs, c, rc, err);
 }
 

@@ -32,6 +32,7 @@
 #include "fetch.h"
 #include "jsonutil.h"
 #include "log.h"
+#include "node-request.h"
 #include "nodes.h"
 #include "timeutil.h"
 #include "xalloc.h"
@@ -160,6 +161,32 @@ nodes_container_json(struct dockerapi *d, const char *node_id)
 }
 
 /* --- the agents --- */
+
+int
+nodes_agent_of(struct dockerapi *d, const char *node_id,
+    struct node_agent *out, sdc_error_t *err)
+{
+	struct nodes *ns = d->nodes;
+	struct node_list l;
+	int rc = 0;
+
+	memset(out, 0, sizeof *out);
+	if (ns == NULL || ns->agent == NULL || node_id == NULL || *node_id == '\0')
+		return NODES_LOCAL;
+	if (nodes_read(d, node_id, &l, err) < 0)
+		return -1;
+	if (l.n != 1 || strcmp(l.v[0].id, node_id) != 0 || !l.v[0].available)
+		rc = sdc_make_error_code(err, 503, "node unavailable: the node "
+		    "of this container (%s) is not heard from; try again when "
+		    "it is back", l.n == 1 ? l.v[0].hostname : node_id);
+	else {
+		out->address = xstrdup(l.v[0].address);
+		out->hostname = xstrdup(l.v[0].hostname);
+		out->client = ns->agent;
+	}
+	node_list_free(&l);
+	return rc;
+}
 
 int
 nodes_container_kill(struct dockerapi *d, const char *node_id,
@@ -337,6 +364,7 @@ nodes_free(struct dockerapi *d)
 		event_free(ns->ask);
 	if (ns->agent != NULL)
 		fetch_free(ns->agent);
+	node_create_orphans_free();
 	free(ns->agent_url);
 	free(ns);
 	d->nodes = NULL;

@@ -57,6 +57,21 @@ json_t *nodes_container_json(struct dockerapi *d, const char *node_id);
 int nodes_container_kill(struct dockerapi *d, const char *node_id,
     const char *uuid, int sig, sdc_error_t *err);
 
+/* The agent of a container's node, read from the node's row: 0 with *out
+ * filled (client is the head's template for agents, for fetch_dup on
+ * the loop thread; free address and hostname), -1 with *err (503 "node
+ * unavailable" when the node is not heard from), or NODES_LOCAL when the
+ * container records no node or the head has no client certificate for
+ * agents (the caller then acts on its own runtime, as before nodes). */
+struct fetch;
+struct node_agent {
+	char *address;			/* HOST:PORT of its API */
+	char *hostname;
+	struct fetch *client;
+};
+int nodes_agent_of(struct dockerapi *d, const char *node_id,
+    struct node_agent *out, sdc_error_t *err);
+
 /* The admin API: GET /nodes, GET /nodes/:id, POST /nodes/:id/drain and
  * /undrain. */
 int nodes_admin_list(struct http_request *req, void *arg);

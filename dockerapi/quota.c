@@ -110,7 +110,8 @@ quota_check_containers(struct dockerapi *d, const char *account,
 	if (limit < 0)
 		return 0;
 	containers_count(d, account, &n);
-	if (n.containers >= limit)
+	/* and those a node is making, so parallel creates cannot pass it */
+	if (n.containers + ctr_create_pending(account) >= limit)
 		return sdc_make_error_code(err, 403, "quota exceeded: this "
 		    "account may have at most %" PRId64 " containers (quota "
 		    "containers); remove one first", limit);

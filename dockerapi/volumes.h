@@ -107,11 +107,16 @@ int cvol_check_from(const json_t *from, sdc_error_t *err);
 int cvol_prepare(struct dockerapi *d, struct ctr *c, struct cvol_set *set,
     sdc_error_t *err);
 /* After rt_create (the root is mounted): the first copy into new or
- * empty volumes, and the references recorded. */
+ * empty volumes, and the references recorded; idmap NULL: the node's
+ * agent made the copy (cvol_doc's Populate), only the references. */
 int cvol_finish(struct dockerapi *d, struct ctr *c,
     const struct rt_idmap *idmap, struct cvol_set *set, sdc_error_t *err);
 /* The create failed: the volumes made for it go again. */
 void cvol_abort(struct dockerapi *d, struct ctr *c, struct cvol_set *set);
 void cvol_free(struct cvol_set *set);
+/* The mounts as a node's agent takes them (node-create.c):
+ * [{"Volume": "ACCOUNT/VOLUME", "Destination", "ReadOnly", "Populate"}],
+ * the volume's folder named under the volumes' root, never as a path. */
+json_t *cvol_doc(const struct cvol_set *set);
 
 #endif

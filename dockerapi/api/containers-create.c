@@ -19,6 +19,14 @@
  * or refused with a 400 naming it.  The node is chosen last of the
  * checks (container-place.c), with the affinity rules taken out of Env
  * and the labels (affinity.c).
+ *
+ * A container whose node has an agent is made by that agent (the
+ * folder, root, config.json and the volumes' first copy: node-create.c
+ * sends it the spec), on a thread, the row written once it answered;
+ * meanwhile its name is held (create_pending), so a second create of
+ * the same name gets Docker's conflict.  A node not heard from answers
+ * 503 before anything is made.  A head without agents makes the folder
+ * here, as before.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -30,7 +38,9 @@
 #include "ids.h"
 #include "jsonutil.h"
 #include "log.h"
+#include "node-request.h"
 #include "nodes.h"
+#include "rtcall.h"
 #include "volumes.h"
 #include "networks.h"
 #include "xalloc.h"
@@ -68,6 +78,57 @@ ctr_name_valid(const char *name)
 	    "0123456789_.-") == n;
 }
 
+/* The containers whose node is making them: their names are taken. */
+struct create_pending {
+	struct create_pending *next;
+	const struct ctr *c;
+};
+static struct create_pending *create_pending;
+
+static const struct ctr *
+create_pending_name(const char *account, const char *name)
+{
+	for (struct create_pending *p = create_pending; p != NULL; p = p->next)
+		if (strcmp(p->c->account, account) == 0 &&
+		    strcmp(p->c->name, name) == 0)
+			return p->c;
+	return NULL;
+}
+
+static void
+create_pending_add(const struct ctr *c)
+{
+	struct create_pending *p = xcalloc(1, sizeof *p);
+
+	p->c = c;
+	p->next = create_pending;
+	create_pending = p;
+}
+
+static void
+create_pending_remove(const struct ctr *c)
+{
+	for (struct create_pending **p = &create_pending; *p != NULL;
+	    p = &(*p)->next)
+		if ((*p)->c == c) {
+			struct create_pending *gone = *p;
+
+			*p = gone->next;
+			free(gone);
+			return;
+		}
+}
+
+int
+ctr_create_pending(const char *account)
+{
+	int n = 0;
+
+	for (struct create_pending *p = create_pending; p != NULL; p = p->next)
+		n += strcmp(p->c->account, account) == 0;
+	return n;
+}
+
 char *
 ctr_name_generate(struct containers *cs, const char *account)
 {
@@ -81,7 +142,8 @@ ctr_name_generate(struct containers *cs, const char *account)
 		xasprintf(&name, tries < 10 ? "%s_%s" : "%s_%s%u",
 		    name_left[r % NELEM(name_left)],
 		    name_right[(r >> 8) % NELEM(name_right)], r % 100);
-		if (ctr_by_name(cs, account, name) == NULL)
+		if (ctr_by_name(cs, account, name) == NULL &&
+		    create_pending_name(account, name) == NULL)
 			break;
 	}
 	return name;
@@ -214,7 +276,7 @@ create_name(struct containers *cs, struct http_request *req, char **out,
 {
 	const char *name = http_query(req, "name");
 	const char *acct = ctr_account(req);
-	struct ctr *other;
+	const struct ctr *other;
 
 	if (name == NULL || *name == '\0') {
 		*out = ctr_name_generate(cs, acct);
@@ -225,7 +287,8 @@ create_name(struct containers *cs, struct http_request *req, char **out,
 		    "only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", name);
 	if (name[0] == '/')
 		name++;
-	if ((other = ctr_by_name(cs, acct, name)) != NULL)
+	if ((other = ctr_by_name(cs, acct, name)) != NULL ||
+	    (other = create_pending_name(acct, name)) != NULL)
 		return sdc_make_error_code(err, 409, "Conflict. The container name "
 		    "\"/%s\" is already in use by container \"%s\". You have to "
 		    "remove (or rename) that container to be able to reuse that "
@@ -249,6 +312,7 @@ struct create_ctx {
 	char **env;
 	struct cvol_set vols;		/* container-volumes.c */
 	struct affinity_set aff;	/* affinity.c */
+	struct node_request *call;	/* the node's agent makes it */
 };
 
 char **
@@ -275,6 +339,7 @@ create_ctx_free(struct create_ctx *x)
 	strvec_array_free(x->env);
 	cvol_free(&x->vols);
 	affinity_set_clear(&x->aff);
+	node_request_free(x->call);
 	ctr_free(x->c);
 }
 
@@ -455,12 +520,108 @@ create_drop_net_sysctls(char **v)
 		v[j] = NULL;
 }
 
+/* The folder made (here or on the node) goes again. */
+static void
+create_unmake(struct create_ctx *x)
+{
+	struct containers *cs = x->cs;
+	sdc_error_t ignored = NULL;
+	int rc;
+
+	if ((rc = node_remove_now(cs, x->c, true, &ignored)) == NODES_LOCAL)
+		rc = rt_delete(&cs->rt, x->c->uuid, true, &ignored);
+	else if (rc < 0 && ignored != NULL && ignored->code != 404)
+		node_create_orphan(cs->d, json_str(x->c->extra, "Node", ""),
+		    x->c->uuid);
+	sdc_error_release(&ignored);
+}
+
+/* The folder is made: the volumes' references, the container's row and
+ * its networks' in one commit (idmap NULL: the node copied the volumes). */
 static int
-create_make(struct create_ctx *x, sdc_error_t *err)
+create_record(struct create_ctx *x, const struct rt_idmap *idmap,
+    sdc_error_t *err)
 {
 	struct containers *cs = x->cs;
 	struct ctr *c = x->c;
 	sdc_error_t ignored = NULL;
+	int rc;
+
+	if ((rc = cvol_finish(cs->d, c, idmap, &x->vols, err)) < 0 ||
+	    (rc = store_begin(cs->d->store, err)) < 0 ||
+	    (rc = ctr_insert(cs, c, err)) < 0) {
+		store_rollback(cs->d->store);
+		create_unmake(x);
+		cvol_abort(cs->d, c, &x->vols);
+	}
+	/* a failure takes the container back */
+	if (rc == 0 && ((rc = ctrnet_created(cs, c, err)) < 0 ||
+	    (rc = store_commit(cs->d->store, err)) < 0)) {
+		store_rollback(cs->d->store);
+		x->c = NULL;
+		ctr_remove(cs, c, true, &ignored);
+		sdc_error_release(&ignored);
+	}
+	return rc;
+}
+
+/* The node's agent answered the create (rc), or no answer came. */
+static int
+create_node_answered(struct create_ctx *x, int rc, sdc_error_t *err)
+{
+	if (rc < 0) {
+		if (x->call->lost)
+			node_create_orphan(x->cs->d, x->call->node_id, x->c->uuid);
+		cvol_abort(x->cs->d, x->c, &x->vols);
+		return -1;
+	}
+	return create_record(x, NULL, err);
+}
+
+static int
+create_node_fn(void *arg, sdc_error_t *err)
+{
+	return node_request_run(((struct create_ctx *)arg)->call, err);
+}
+
+static void
+create_node_done(void *arg, struct http_request *req, int rc, sdc_error_t *err)
+{
+	struct create_ctx *x = arg;
+	struct ctr *c;
+
+	create_pending_remove(x->c);
+	if (create_node_answered(x, rc, err) < 0) {
+		if (req != NULL)
+			api_error_from(req, err);
+		create_ctx_free(x);
+		free(x);
+		return;
+	}
+	c = x->c;
+	x->c = NULL;            /* the list has it now */
+	create_ctx_free(x);
+	free(x);
+	log_info("created container %s (%s) on node %s for %s, package %s",
+	    c->id, c->name, json_str(c->extra, "Node", ""), c->account,
+	    c->package);
+	events_container(c->cs, c, "create", NULL);
+	if (req != NULL)
+		api_json(req, 201, json_pack("{s:s,s:[]}", "Id", c->id,
+		    "Warnings"));
+}
+
+#define CREATE_ASYNC 1
+
+/* Make the container: 0 made, -1 with err, CREATE_ASYNC when its node's
+ * agent makes it and create_node_done answers req (given; without a
+ * request the agent is waited for here). */
+static int
+create_make(struct create_ctx *x, struct http_request *req, sdc_error_t *err)
+{
+	struct containers *cs = x->cs;
+	struct ctr *c = x->c;
+	struct create_ctx *hx;
 	struct rt_idmap idmap;
 	struct rt_spec spec;
 	char *netns = NULL, **hook;
@@ -479,35 +640,37 @@ create_make(struct create_ctx *x, sdc_error_t *err)
 		create_drop_net_sysctls(x->opts.sysctls);
 	hook = ctrnet_hook(cs, c);
 	spec.create_hook = (const char *const *)hook;
-	rc = rt_create(&cs->rt, &spec, err);
+	rc = node_create_prepare(cs, c, &spec, x->diff_ids, &x->vols, &x->call,
+	    err);
+	if (rc == NODES_LOCAL)
+		rc = rt_create(&cs->rt, &spec, err);
+	else if (rc < 0)
+		(*err)->code = 503;     /* nothing was asked of the node */
 	strvec_array_free(hook);
+	free(netns);
 	if (rc < 0) {
-		free(netns);
-		if ((*err)->code == 0)
+		if (x->call == NULL && (*err)->code == 0)
 			(*err)->code = 400;
-		ctr_rt_error(cs, c, err);
+		if (x->call == NULL && (*err)->code != 503)
+			ctr_rt_error(cs, c, err);
 		cvol_abort(cs->d, c, &x->vols);
 		return -1;
 	}
-	/* the container's row and its networks' in one commit */
-	if ((rc = cvol_finish(cs->d, c, &idmap, &x->vols, err)) < 0 ||
-	    (rc = store_begin(cs->d->store, err)) < 0 ||
-	    (rc = ctr_insert(cs, c, err)) < 0) {
-		store_rollback(cs->d->store);
-		rt_delete(&cs->rt, c->uuid, true, &ignored);
-		sdc_error_release(&ignored);
+	if (x->call == NULL)
+		return create_record(x, &idmap, err);
+	if (req == NULL)
+		return create_node_answered(x, node_request_run(x->call, err), err);
+	hx = xmalloc(sizeof *hx);
+	*hx = *x;
+	if (rtcall_start(cs->d->base, req, "create", create_node_fn,
+	    create_node_done, hx, err) < 0) {
+		free(hx);
 		cvol_abort(cs->d, c, &x->vols);
+		return -1;
 	}
-	/* a failure takes the container back */
-	if (rc == 0 && ((rc = ctrnet_created(cs, c, err)) < 0 ||
-	    (rc = store_commit(cs->d->store, err)) < 0)) {
-		store_rollback(cs->d->store);
-		x->c = NULL;
-		ctr_remove(cs, c, true, &ignored);
-		sdc_error_release(&ignored);
-	}
-	free(netns);
-	return rc;
+	memset(x, 0, sizeof *x);        /* hx has it all now */
+	create_pending_add(hx->c);
+	return CREATE_ASYNC;
 }
 
 /* Config as inspect shows it: HostConfig apart. */
@@ -533,6 +696,7 @@ ctr_create(struct http_request *req, void *arg)
 	sdc_error_t err = NULL;
 	char *name = NULL;
 	struct ctr *c;
+	int rc;
 
 	if ((x.body = http_body_json(req, &err)) == NULL ||
 	    !json_is_object(x.body)) {
@@ -552,7 +716,9 @@ ctr_create(struct http_request *req, void *arg)
 		return api_error_from(req, &err);
 	}
 	create_split(&x);
-	if (create_make(&x, &err) < 0) {
+	if ((rc = create_make(&x, req, &err)) == CREATE_ASYNC)
+		return HTTP_ASYNC;
+	if (rc < 0) {
 		create_ctx_free(&x);
 		return api_error_from(req, &err);
 	}
@@ -581,7 +747,7 @@ ctr_create_for(struct containers *cs, const char *account, json_t *body,
 		return NULL;
 	}
 	create_split(&x);
-	if (create_make(&x, err) < 0) {
+	if (create_make(&x, NULL, err) < 0) {
 		create_ctx_free(&x);
 		return NULL;
 	}

@@ -26,6 +26,7 @@
 #include "dockerapi/images/images-int.h"
 #include "jsonutil.h"
 #include "log.h"
+#include "node-request.h"
 #include "nodes.h"
 #include "volumes.h"
 #include "networks.h"
@@ -674,6 +675,7 @@ struct ops_rm {
 	struct containers *cs;
 	char uuid[37];
 	bool force;
+	struct node_request *call;	/* its node's agent removes it */
 };
 
 static int
@@ -681,6 +683,8 @@ ops_rm_fn(void *arg, sdc_error_t *err)
 {
 	struct ops_rm *o = arg;
 
+	if (o->call != NULL)
+		return node_request_run(o->call, err);
 	return rt_delete(&o->cs->rt, o->uuid, o->force, err);
 }
 
@@ -697,6 +701,7 @@ ops_rm_done(struct ctr *c, void *arg, struct http_request *req, int rc,
 			api_error_from(req, err);
 	} else if (req != NULL)
 		http_reply(req, 204, NULL, NULL, 0);
+	node_request_free(o->call);
 	free(o);
 }
 
@@ -716,10 +721,16 @@ ctr_delete(struct http_request *req, void *arg)
 	o->cs = ctrs(arg);
 	o->force = http_query_bool(req, "force", false);
 	snprintf(o->uuid, sizeof o->uuid, "%s", c->uuid);
+	/* a node not heard from: 503, and the container stays as it is */
+	if (node_remove_prepare(o->cs, c, o->force, &o->call, &err) < 0) {
+		free(o);
+		return api_error_from(req, &err);
+	}
 	if (ctr_remove_begin(o->cs, c, o->force, &err) < 0 ||
 	    ctr_call(req, c, "rm", ops_rm_fn, ops_rm_done, o, &err) < 0) {
 		if (c->removing)
 			ctr_remove_end(o->cs, c, -1, &err);
+		node_request_free(o->call);
 		free(o);
 		return api_error_from(req, &err);
 	}

@@ -96,10 +96,15 @@ class NodesTest(unittest.TestCase):
 
     @classmethod
     def start_agent(cls):
+        head = os.path.join(cls.d.tmp, "dockerapi")
         cls.d._spawn("agent", [AGENT, "--data-dir", cls.agent_dir,
                                "--listen", "127.0.0.1:%d" % cls.agent_port,
                                "--store", cls.agent_store(),
                                "--zones", os.path.join(cls.d.tmp, "zones"),
+                               # one machine: the head's layers, volumes, net
+                               "--images", os.path.join(head, "images", "layers"),
+                               "--volumes", os.path.join(head, "volumes"),
+                               "--net-dir", os.path.join(head, "net"),
                                "--hostname", "cn-test",
                                "--heartbeat-interval", "0.2"])
         sdctest.wait_for("agent", lambda: sdctest.port_open(cls.agent_port))

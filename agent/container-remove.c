@@ -1,0 +1,50 @@
+/*
+ * container-remove.c: DELETE /v1/containers/:uuid, a container taken off
+ * this node.
+ *
+ * The head has marked the container's row as being removed before it
+ * asks (dockerapi/containers.c), so whatever happens here the head
+ * finishes or undoes its part by the answer: 204 removed, 404 there was
+ * no such container on this node (already gone: the head drops its row
+ * all the same), 409 it runs and force was not given, 500 the runtime
+ * failed (the row is kept, the container as it was).  rt_delete does the
+ * node's whole part: runc's state, the cgroups, the root's unmount, the
+ * folder.  The uuid is checked before any path is made of it.
+ */
+#include <errno.h>
+
+#include "agent.h"
+#include "http.h"
+#include "ids.h"
+#include "log.h"
+
+static int
+ctr_remove(struct http_request *req, void *arg)
+{
+	struct agent *a = arg;
+	const char *uuid = http_param(req, "uuid");
+	bool force = http_query_bool(req, "force", false);
+	sdc_error_t err = NULL;
+	int status, rc;
+
+	if (uuid == NULL || !uuid_valid(uuid))
+		return http_reply_json(req, 400, json_pack("{s:s}", "message",
+		    "a container's uuid, please"));
+	if (rt_delete(&a->rt, uuid, force, &err) < 0) {
+		status = err->code == 404 || err->errnum == ENOENT ? 404 :
+		    err->code == 0 && err->errnum == 0 ? 409 : 500;
+		log_info("container %s: remove: %s", uuid, sdc_error_msg(err));
+		rc = http_reply_json(req, status, json_pack("{s:s}", "message",
+		    status == 404 ? "no such container on this node" :
+		    sdc_error_msg(err)));
+		sdc_error_release(&err);
+		return rc;
+	}
+	log_info("container %s: removed%s", uuid, force ? " (forced)" : "");
+	return http_reply(req, 204, NULL, NULL, 0);
+}
+
+const struct route agent_remove_routes[] = {
+	{ "DELETE", "/v1/containers/:uuid", ctr_remove, 0, NULL },
+	{ NULL, NULL, NULL, 0, NULL },
+};

@@ -1,0 +1,107 @@
+/*
+ * node-request.c: one request to a node's agent, made ready on the loop
+ * thread and sent from any thread.
+ *
+ * Whether a node may be asked is the store's to say (nodes.c reads its
+ * row: heard from, its address), and the store is the loop's; the
+ * request itself waits on the network, for as long as the agent takes
+ * to make a container, which must not hold the loop.  So a call is made
+ * in two steps: node_request_prepare() on the loop (the node not heard from
+ * answers 503 "node unavailable" at once, and nothing is sent), then
+ * node_request_run() wherever the caller likes (an rtcall thread, or the
+ * loop for the few calls that are still made there), with a client of
+ * its own, so calls on different threads share nothing.
+ *
+ * An answer is the agent's: its status and its message become the
+ * error's code and text.  No answer at all (the agent died, or stopped
+ * answering within the call's time) is a 503 too, and the call says so
+ * (lost), since the caller then cannot know what the node did: a create
+ * is then taken back on the node once it answers again (node-create.c).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fetch.h"
+#include "jsonutil.h"
+#include "log.h"
+#include "node-request.h"
+#include "nodes.h"
+#include "xalloc.h"
+
+void
+node_request_free(struct node_request *k)
+{
+	if (k == NULL)
+		return;
+	fetch_free(k->client);
+	free(k->url);
+	free(k->body);
+	free(k->node_id);
+	free(k->hostname);
+	json_decref(k->answer);
+	free(k);
+}
+
+int
+node_request_prepare(struct dockerapi *d, const char *node_id,
+    const char *method, const char *path, const json_t *body,
+    long timeout_ms, struct node_request **out, sdc_error_t *err)
+{
+	struct node_request *k;
+	struct node_agent a;
+	int rc;
+
+	*out = NULL;
+	if ((rc = nodes_agent_of(d, node_id, &a, err)) != 0)
+		return rc;
+	k = xcalloc(1, sizeof *k);
+	k->client = fetch_dup(a.client);        /* the request's own */
+	k->hostname = a.hostname;
+	k->method = method;
+	k->node_id = xstrdup(node_id);
+	xasprintf(&k->url, "https://%s%s", a.address, path);
+	free(a.address);
+	if (body != NULL)
+		k->body = json_dumps(body, JSON_COMPACT);
+	k->timeout_ms = timeout_ms;
+	*out = k;
+	return 0;
+}
+
+int
+node_request_run(struct node_request *k, sdc_error_t *err)
+{
+	static const char *const json_headers[] = {
+		"Content-Type: application/json", NULL,
+	};
+	struct fetch_request rq = {
+		.method = k->method, .url = k->url, .timeout_ms = k->timeout_ms,
+		.headers = k->body != NULL ? json_headers : NULL,
+		.body = k->body, .body_len = k->body != NULL ? strlen(k->body) : 0,
+	};
+	struct fetch_response r;
+	sdc_error_t ferr = NULL;
+	json_t *j = NULL;
+	int rc = 0;
+
+	if (fetch_request(k->client, &rq, &r, &ferr) < 0) {
+		log_warn("node %s: %s %s: %s", k->hostname, k->method, k->url,
+		    sdc_error_msg(ferr));
+		sdc_error_release(&ferr);
+		k->lost = true;
+		return sdc_make_error_code(err, 503, "node unavailable: the agent "
+		    "of node %s did not answer", k->hostname);
+	}
+	k->status = (int)r.status;
+	if (r.body.len > 0)
+		j = json_parse(buf_str(&r.body), r.body.len, &ferr);
+	sdc_error_release(&ferr);
+	if (r.status >= 300)
+		rc = sdc_make_error_code(err, r.status >= 500 ? 502 :
+		    (int)r.status, "%s", json_str(j, "message",
+		    "the node's agent failed"));
+	k->answer = j;
+	fetch_response_free(&r);
+	return rc;
+}

@@ -1,0 +1,352 @@
+#!/usr/bin/env python3
+"""Containers created and removed by the node's agent.
+
+A head (sapi + dockerapi) and one sdc-docker-agent beside it, as `make
+run` has them on one machine (the head's store, zones root, layer store,
+volumes and network folder), heartbeating every 0.2 s, the head's client
+certificate and the node's made by sdc-docker-certgen.  Checked:
+
+- docker create, start, rm, run -v, run --rm: the agent makes the
+  container's folder (its log says so, config.json is in its zones root),
+  copies the image's files into a new volume, and removes the folder at
+  rm;
+- an agent not heard from (SIGSTOP): create answers 503 "node
+  unavailable" and leaves no container, no volume, no address lease and
+  no folder; rm answers 503 and the container stays as it was, then goes
+  once the node is back;
+- the agent's create document as a holder of a head's certificate could
+  craft it: a valid one is made and removed, and every hostile variant
+  (an id or a layer, volume or netns that walks out of the node's
+  folders, no user namespace, ids of the host's own, a field the agent
+  does not know, another version) is refused with nothing made;
+- a create an agent killed in the middle left marked is taken back at
+  the agent's next start;
+- a create whose node stops answering mid-call (its row still fresh)
+  answers 503 after RUNTIME_TIMEOUT and 3 s, records nothing, and is
+  taken back from the node once it answers;
+- the creates a node is still making count in the containers quota, so
+  parallel creates cannot pass it.
+"""
+import importlib
+import json
+import os
+import signal
+import sqlite3
+import ssl
+import subprocess
+import sys
+import time
+import unittest
+import urllib.error
+import urllib.request
+import uuid as uuidlib
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import sdctest  # noqa: E402
+
+os.environ["SDC_TEST_STORE"] = "sqlite"     # test 6 writes the node's row
+common = importlib.import_module("37-nodes-common")
+
+
+class NodesCreate(unittest.TestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        # 37-nodes-common's head, certificates and agent, on this class
+        common.NodesTest.setUpClass.__func__(cls)
+        cls.zones = os.path.join(cls.d.tmp, "zones")
+        d = cls.d
+        sdctest.wait_for("head knows its node", lambda: "containers run on node"
+                         in d.log("dockerapi"))
+        cls("import_image").import_image()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.d.stop()
+
+    # what 37-nodes-common does, on this class's daemons
+    start_agent = classmethod(common.NodesTest.start_agent.__func__)
+    agent_store = classmethod(common.NodesTest.agent_store.__func__)
+    import_image = common.NodesTest.import_image
+    nodes = common.NodesTest.nodes
+    wait_available = common.NodesTest.wait_available
+
+    # --- helpers ---
+
+    def docker(self, *args):
+        return self.d.docker(self.alice, *args)
+
+    def ok(self, *args):
+        r = self.docker(*args)
+        self.assertEqual(r.returncode, 0, r.stderr + self.d.log("dockerapi")[-1500:])
+        return r.stdout.strip()
+
+    def uuid_of(self, name):
+        cid = self.ok("inspect", "--format", "{{.Id}}", name)
+        st, one = self.d.admin("GET", "/containers/" + cid)
+        self.assertEqual(st, 200, one)
+        return one["Uuid"]
+
+    def folders(self):
+        return set(os.listdir(self.zones)) if os.path.isdir(self.zones) else set()
+
+    def agent(self, method, path, body=None):
+        """The agent's API with the head's certificate: (status, body)."""
+        ctx = ssl.create_default_context(
+            cafile=os.path.join(self.agent_dir, "tls", "ca.pem"))
+        ctx.load_cert_chain(os.path.join(self.head_certs, "cert.pem"),
+                            os.path.join(self.head_certs, "key.pem"))
+        data = json.dumps(body).encode() if body is not None else None
+        rq = urllib.request.Request(
+            "https://127.0.0.1:%d%s" % (self.agent_port, path), data=data,
+            method=method, headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(rq, context=ctx, timeout=30) as r:
+                raw = r.read()
+                return r.status, json.loads(raw) if raw else None
+        except urllib.error.HTTPError as e:
+            raw = e.read()
+            return e.code, json.loads(raw) if raw else None
+
+    def stopped_agent(self):
+        """The agent stopped (SIGSTOP) and seen unavailable; SIGCONT after."""
+        test = self
+
+        class Stopped:
+            def __enter__(self):
+                self.pid = test.d.pid("agent")
+                os.kill(self.pid, signal.SIGSTOP)
+                test.wait_available(False)
+
+            def __exit__(self, *exc):
+                os.kill(self.pid, signal.SIGCONT)
+                test.wait_available(True)
+        return Stopped()
+
+    # --- the tests ---
+
+    def test_1_create_start_rm(self):
+        self.wait_available(True)
+        self.ok("create", "--name", "w1", "tiny:1", "/bin/busybox", "sleep", "300")
+        u = self.uuid_of("w1")
+        self.assertIn("container %s: created" % u, self.d.log("agent"))
+        self.assertTrue(os.path.exists(os.path.join(self.zones, u, "config.json")))
+        self.ok("start", "w1")
+        self.assertEqual(self.ok("inspect", "--format", "{{.State.Running}}", "w1"),
+                         "true")
+        # another's network namespace (NetnsOf), a tmpfs under /dev
+        self.ok("create", "--name", "w1b", "--network", "container:w1",
+                "--tmpfs", "/dev/scratch:size=1m", "tiny:1", "/bin/busybox",
+                "true")
+        ub = self.uuid_of("w1b")
+        self.assertIn("container %s: created" % ub, self.d.log("agent"))
+        self.ok("rm", "w1b")
+        self.assertNotIn(ub, self.folders())
+        self.ok("rm", "-f", "w1")
+        self.assertIn("container %s: removed (forced)" % u, self.d.log("agent"))
+        self.assertNotIn(u, self.folders())
+        self.assertNotIn("w1", self.ok("ps", "-a"))
+
+    def test_2_volume_copy_and_autoremove(self):
+        self.wait_available(True)
+        # a new volume gets the image's files at its path: the agent's copy
+        out = self.ok("run", "--name", "v1", "-v", "data1:/bin", "tiny:1",
+                      "/bin/busybox", "ls", "/bin")
+        self.assertIn("busybox", out)
+        u = self.uuid_of("v1")
+        self.assertIn("container %s: created (1 layers, 1 volumes)" % u,
+                      self.d.log("agent"))
+        self.ok("rm", "v1")
+        self.assertIn("container %s: removed" % u, self.d.log("agent"))
+        # --rm: the head's own removal at the exit goes through the agent
+        before = self.d.log("agent").count(": removed")
+        self.assertEqual(self.ok("run", "--rm", "tiny:1", "/bin/busybox",
+                                 "echo", "bye"), "bye")
+        sdctest.wait_for("--rm removed by the agent", lambda:
+                         self.d.log("agent").count(": removed") > before)
+        sdctest.wait_for("--rm gone", lambda: self.ok("ps", "-aq") == "")
+        self.ok("volume", "rm", "data1")
+
+    def test_3_node_unavailable(self):
+        self.wait_available(True)
+        self.ok("create", "--name", "w2", "tiny:1", "/bin/busybox", "sleep", "300")
+        u = self.uuid_of("w2")
+        before = self.folders()
+        net = self.ok("network", "inspect", "--format", "{{json .Containers}}",
+                      "bridge")
+        with self.stopped_agent():
+            r = self.docker("create", "--name", "w3", "-v", "newvol:/data",
+                            "tiny:1", "/bin/busybox", "true")
+            self.assertNotEqual(r.returncode, 0)
+            self.assertIn("node unavailable", r.stderr)
+            self.assertNotIn("w3", self.ok("ps", "-a"))
+            self.assertNotIn("newvol", self.ok("volume", "ls", "-q"))
+            self.assertEqual(self.folders(), before)
+            self.assertEqual(self.ok("network", "inspect", "--format",
+                                     "{{json .Containers}}", "bridge"), net)
+            # rm: refused, and the container stays as it was
+            r = self.docker("rm", "-f", "w2")
+            self.assertNotEqual(r.returncode, 0)
+            self.assertIn("node unavailable", r.stderr)
+            self.assertIn("w2", self.ok("ps", "-a"))
+            self.assertIn(u, self.folders())
+        self.ok("rm", "-f", "w2")
+        self.assertNotIn(u, self.folders())
+        self.assertNotIn("w2", self.ok("ps", "-a"))
+        self.assertEqual(self.folders(), before - {u})
+
+    def valid_doc(self):
+        layers = json.loads(self.ok("image", "inspect", "--format",
+                                    "{{json .RootFS.Layers}}", "tiny:1"))
+        return {"Version": 1, "ID": str(uuidlib.uuid4()), "Layers": layers,
+                "Argv": ["/bin/busybox", "true"], "Env": ["PATH=/bin"],
+                "IDMap": {"UID": 3000000, "GID": 3000000, "Count": 65536},
+                "Memory": 64 << 20, "Mounts": []}
+
+    def test_4_hostile_documents(self):
+        self.wait_available(True)
+        doc = self.valid_doc()
+        st, body = self.agent("POST", "/v1/containers", doc)
+        self.assertEqual((st, body), (201, {"ID": doc["ID"]}))
+        self.assertTrue(os.path.exists(os.path.join(self.zones, doc["ID"],
+                                                    "config.json")))
+        self.assertEqual(self.agent("POST", "/v1/containers", doc)[0], 409)
+        self.assertEqual(self.agent("DELETE", "/v1/containers/" + doc["ID"])[0], 204)
+        self.assertNotIn(doc["ID"], self.folders())
+        self.assertEqual(self.agent("DELETE", "/v1/containers/" + doc["ID"])[0], 404)
+
+        u, v = str(uuidlib.uuid4()), str(uuidlib.uuid4())
+        bad = {
+            "id out of the zones root": {"ID": "../../escape"},
+            "id not a uuid": {"ID": "x"},
+            "layer as a path": {"Layers": ["sha256:../../../../etc"]},
+            "layer not a digest": {"Layers": ["/etc"]},
+            "no layers": {"Layers": []},
+            "volume as a path": {"Mounts": [{"Volume": "../../../../etc",
+                                             "Destination": "/x"}]},
+            "volume walking up": {"Mounts": [{"Volume": u + "/../" + v[3:],
+                                              "Destination": "/x"}]},
+            "mount over /proc": {"Mounts": [{"Volume": u + "/" + v,
+                                             "Destination": "/proc/sys"}]},
+            "mount walking up": {"Mounts": [{"Volume": u + "/" + v,
+                                             "Destination": "/a/../../etc"}]},
+            "no user namespace": {"IDMap": {"UID": 0, "GID": 0, "Count": 65536}},
+            "host's own ids": {"IDMap": {"UID": 1000, "GID": 1000, "Count": 10}},
+            "no idmap": {"IDMap": None},
+            "host netns": {"NetnsOf": "/proc/1/ns/net"},
+            "netns walking up": {"NetnsOf": "../../../proc/1/ns/net"},
+            "a hook of one's own": {"Hook": ["/bin/sh", "-c", "touch /tmp/pwned"]},
+            "init of one's own": {"Init": "/bin/sh"},
+            "another version": {"Version": 2},
+            "capability not a name": {"Caps": ["CAP_SYS_ADMIN\nx"]},
+            "sysctl with a newline": {"Sysctls": ["kernel.x=1\nfs.y=2"]},
+            "no command": {"Argv": []},
+            "NUL in a string": {"Env": ["A=b\u0000c"]},
+            "tmpfs options": {"Tmpfs": [{"Destination": "/t",
+                                         "Options": "size=1k;rm -rf /"}]},
+        }
+        for what, change in bad.items():
+            d = self.valid_doc()
+            d.update(change)
+            d = {k: x for k, x in d.items() if x is not None}
+            st, body = self.agent("POST", "/v1/containers", d)
+            self.assertIn(st, (400, 424), "%s: %s %s" % (what, st, body))
+            self.assertTrue(body and body.get("message"), what)
+            self.assertNotIn(d.get("ID"), self.folders(), what)
+        self.assertFalse(os.path.exists(os.path.join(self.d.tmp, "escape")))
+        self.assertFalse(os.path.exists("/tmp/pwned"))
+        # a layer this node has not got
+        d = self.valid_doc()
+        d["Layers"] = ["sha256:" + "0" * 64]
+        st, body = self.agent("POST", "/v1/containers", d)
+        self.assertEqual(st, 424, body)
+        self.assertIn("not on this node", body["message"])
+        self.assertNotIn(d["ID"], self.folders())
+        # rm: only a uuid names a container
+        for path in ("/v1/containers/..%2F..%2Fetc", "/v1/containers/x"):
+            self.assertIn(self.agent("DELETE", path)[0], (400, 404), path)
+        self.assertTrue(os.path.isdir(self.zones))
+
+    def test_5_cut_short(self):
+        self.wait_available(True)
+        doc = self.valid_doc()
+        self.assertEqual(self.agent("POST", "/v1/containers", doc)[0], 201)
+        # as if the agent had been killed before its answer
+        os.makedirs(os.path.join(self.agent_dir, "creating"), exist_ok=True)
+        open(os.path.join(self.agent_dir, "creating", doc["ID"]), "w").close()
+        self.d.stop_one("agent", signal.SIGKILL)
+        self.start_agent()
+        self.wait_available(True)
+        self.assertNotIn(doc["ID"], self.folders())
+        self.assertFalse(os.path.exists(os.path.join(self.agent_dir, "creating",
+                                                     doc["ID"])))
+        self.assertIn("container %s: a create cut short, taken back" % doc["ID"],
+                      self.d.log("agent"))
+
+
+    def test_6_lost_create(self):
+        """The node stops answering while it looks alive: the create's call
+        gets no answer, no container is recorded, and the node is asked to
+        remove it once it answers again."""
+        # the head's calls wait RUNTIME_TIMEOUT (read at its start) and 3 s
+        self.d.set_tunable("RUNTIME_TIMEOUT", 2)
+        self.d.stop_one("dockerapi")
+        self.d.start_dockerapi(extra=(
+            "--agent-url", "https://127.0.0.1:%d" % self.agent_port,
+            "--agent-cert-path", self.head_certs))
+        self.wait_available(True)
+        before = self.folders()
+        pid = self.d.pid("agent")
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            db = sqlite3.connect(os.path.join(self.d.tmp, "dockerapi",
+                                              "dockerapi.db"), timeout=10)
+            with db:
+                db.execute("UPDATE nodes SET last_heartbeat_ms = ?",
+                           (int(time.time() * 1000) + 60000,))
+            db.close()
+            r = self.docker("create", "--name", "lost", "tiny:1",
+                            "/bin/busybox", "true")
+            self.assertNotEqual(r.returncode, 0)
+            self.assertIn("node unavailable", r.stderr)
+            self.assertIn("did not answer its create", self.d.log("dockerapi"))
+            self.assertNotIn("lost", self.ok("ps", "-a"))
+        finally:
+            os.kill(pid, signal.SIGCONT)
+        sdctest.wait_for("the lost create taken back", lambda:
+                         "is taken back from node" in self.d.log("dockerapi"))
+        self.assertEqual(self.folders(), before)
+        self.assertNotIn("lost", self.ok("ps", "-a"))
+        # and the name is free again
+        self.ok("create", "--name", "lost", "tiny:1", "/bin/busybox", "true")
+        self.ok("rm", "lost")
+
+    def test_7_quota_counts_creates_in_flight(self):
+        """Creates a node is still making count in the containers quota:
+        six at once with room for two make two."""
+        self.wait_available(True)
+        self.assertEqual(self.ok("ps", "-aq"), "")
+        st, q = self.d.admin("PUT", "/accounts/alice/quota", {"containers": 2})
+        self.assertEqual(st, 200, q)
+        try:
+            env = self.d.docker_env(self.alice)
+            procs = [subprocess.Popen(
+                ["docker", "create", "--name", "q%d" % i, "tiny:1",
+                 "/bin/busybox", "true"], env=env, stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE, text=True) for i in range(6)]
+            outs = [p.communicate(timeout=60) + (p.returncode,) for p in procs]
+            made = [o for o in outs if o[2] == 0]
+            refused = [o for o in outs if o[2] != 0]
+            self.assertEqual(len(made), 2, outs)
+            for o in refused:
+                self.assertIn("quota exceeded", o[1])
+            self.assertEqual(len(self.ok("ps", "-aq").split()), 2)
+        finally:
+            self.d.admin("PUT", "/accounts/alice/quota", {"containers": None})
+            for i in range(6):
+                self.docker("rm", "-f", "q%d" % i)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
