@@ -6,7 +6,9 @@
  * in <top>/var/agent run from a source tree (else XDG's state folder),
  * the head's own SQLite file as its store (<top>/var/dockerapi/
  * dockerapi.db), its certificates in DATA/tls (sdc-docker-certgen
- * `node`).  The API is on TCP and always mutual TLS: whoever reaches it
+ * `node`), the head's networking state beside its store (<top>/var/
+ * dockerapi/net), where the node's networks across nodes are made
+ * (netsync.c).  The API is on TCP and always mutual TLS: whoever reaches it
  * runs containers on the node, so there is no plain listener to fall
  * back to.  Unknown keys are refused, so a typo does not pass silently
  * for a default.
@@ -22,6 +24,7 @@
 #include "fsutil.h"
 #include "jsonutil.h"
 #include "log.h"
+#include "store.h"
 #include "xalloc.h"
 #include "yamlconf.h"
 
@@ -38,7 +41,6 @@ agent_options_defaults(struct agent_options *o)
 	xasprintf(&o->store, "%s/dockerapi.db", head);
 	o->zones = xstrdup("/zones");
 	o->runtime = xstrdup("runc");
-	xasprintf(&o->net_dir, "%s/net", head);
 	o->netsync_ms = 5000;
 	free(head);
 }
@@ -169,6 +171,23 @@ agent_options_finish(struct agent_options *o, sdc_error_t *err)
 		xasprintf(&o->tls_key, "%s/tls/node-key.pem", o->data_dir);
 	if (o->tls_client_ca == NULL)
 		xasprintf(&o->tls_client_ca, "%s/tls/ca.pem", o->data_dir);
+	/* the networking state of the head whose store this is: beside its
+	 * SQLite file; for PostgreSQL, the one machine's default */
+	if (o->net_dir == NULL && !store_is_postgres_uri(o->store)) {
+		const char *slash = strrchr(o->store, '/');
+
+		if (slash == NULL)
+			o->net_dir = xstrdup("net");
+		else
+			xasprintf(&o->net_dir, "%.*s/net",
+			    (int)(slash - o->store), o->store);
+	}
+	if (o->net_dir == NULL) {
+		char *head = fs_state_dir("dockerapi");
+
+		xasprintf(&o->net_dir, "%s/net", head);
+		free(head);
+	}
 	if (o->vtep != NULL && (inet_pton(AF_INET, o->vtep, &a) != 1 ||
 	    a.s_addr == htonl(INADDR_ANY)))
 		return sdc_make_error(err, 0, "vtep \"%s\": the node's IPv4 "

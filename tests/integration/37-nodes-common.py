@@ -100,6 +100,8 @@ class NodesTest(unittest.TestCase):
                                "--listen", "127.0.0.1:%d" % cls.agent_port,
                                "--store", cls.agent_store(),
                                "--zones", os.path.join(cls.d.tmp, "zones"),
+                               "--net-dir", os.path.join(cls.d.tmp, "dockerapi",
+                                                         "net"),
                                "--hostname", "cn-test",
                                "--heartbeat-interval", "0.2"])
         sdctest.wait_for("agent", lambda: sdctest.port_open(cls.agent_port))

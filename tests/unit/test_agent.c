@@ -153,6 +153,8 @@ test_options(void **state)
 	assert_true(o.heartbeat_ms == 500);
 	assert_string_equal(o.hostname, "cn9");
 	assert_non_null(strstr(o.tls_cert, "/tls/node-cert.pem"));
+	/* the networking state beside the head's SQLite file */
+	assert_non_null(strstr(o.net_dir, "/dockerapi/net"));
 	assert_int_equal(agent_options_interval(&o, "0", &err), -1);
 	sdc_error_release(&err);
 	assert_int_equal(agent_options_interval(&o, "5s", &err), -1);
