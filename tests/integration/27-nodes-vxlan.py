@@ -219,6 +219,12 @@ class NodesVxlan(unittest.TestCase):
         finally:
             for name in reversed(list(d.procs)):
                 d.stop_one(name)
+            # what each head leaves for its next start (its names
+            # server, bridges, rules), in its node
+            driver = os.path.join(sdctest.BIN, "..", "tests", "net-driver")
+            for node, h in cls.heads.items():
+                ns(node, driver, "-r", os.path.join(h["data"], "net"),
+                   "sweep", "-", "-", check=False)
             for n in reversed(cls.made_ns):
                 run("ip", "netns", "del", n, check=False)
             with open("/proc/mounts") as f:
