@@ -24,9 +24,10 @@
  * dump, an unchanged names table is not written), and a pass repairs
  * whatever was missed (a notification lost while PostgreSQL restarted,
  * an agent restarted, a device deleted by hand).  Passes run at start,
- * soon after each notification on dockerapi_events (every head sends
- * one for each container's start, death or removal and each network's
- * creation and removal: lib/store-listen.c, PostgreSQL only), and every
+ * soon after each notification on dockerapi_events that can move an
+ * endpoint (every head sends one for each container's start, death or
+ * removal and each network's event: lib/store-listen.c, PostgreSQL
+ * only; execs and the like are passed over), and every
  * netsync_interval, the safety net and, on SQLite (one machine), the
  * only trigger.  A node not heard from is seen by the periodic pass.
  *
@@ -52,6 +53,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "agent.h"
 #include "jsonutil.h"
@@ -472,7 +474,10 @@ netsync_pass(struct netsync *ns)
 	struct netsync_rows rows;
 	struct netsync_want w;
 	sdc_error_t err = NULL;
+	struct timespec t0, t1;
+	size_t spans = 0;
 
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	/* the markers before the rows: a bridge made after this listing
 	 * belongs to a network the rows then have */
 	netsync_markers(ns, &markers);
@@ -496,11 +501,18 @@ netsync_pass(struct netsync *ns)
 		.neps = r.neps };
 	netsync_plan(&rows, &w);
 	for (size_t i = 0; i < w.n; i++)
-		if (w.v[i].spans)
+		if (w.v[i].spans) {
 			netsync_span(ns, &w.v[i]);
+			spans++;
+		}
 	netsync_guard(ns, &w);
 	netsync_unspan(ns, &r, &w);
 	netsync_gone(ns, &r, &markers);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	log_debug("networks across nodes: a pass in %.2f ms (%zu networks, "
+	    "%zu endpoints running, %zu networks here, %zu spanning)",
+	    (double)(time_ts_ns(&t1) - time_ts_ns(&t0)) / 1e6, r.nnets, r.neps,
+	    w.n, spans);
 	netsync_want_free(&w);
 	netsync_read_free(&r);
 	strvec_clear(&markers);
@@ -526,11 +538,28 @@ netsync_schedule(void *arg)
 		evtimer_add(ns->soon, &tv);
 }
 
+/* A head's event ("origin\naccount\nmessage", events-notify.c): the
+ * ones that change where endpoints are (a container's start, death or
+ * removal, a network's create, removal, connect or disconnect) bring a
+ * pass; execs, attaches and the rest do not. */
 static void
-netsync_heard(void *arg, int count)
+netsync_heard(void *arg, const char *channel, const char *payload)
 {
-	(void)count;
-	netsync_schedule(arg);
+	const char *msg = strchr(payload, '\n');
+	json_t *j;
+	const char *type, *action;
+
+	(void)channel;
+	if (msg == NULL || (msg = strchr(msg + 1, '\n')) == NULL ||
+	    (j = json_loads(msg + 1, 0, NULL)) == NULL)
+		return;
+	type = json_str(j, "Type", "");
+	action = json_str(j, "Action", "");
+	if (strcmp(type, "network") == 0 || (strcmp(type, "container") == 0 &&
+	    (strcmp(action, "start") == 0 || strcmp(action, "die") == 0 ||
+	    strcmp(action, "destroy") == 0)))
+		netsync_schedule(arg);
+	json_decref(j);
 }
 
 static const struct store_listen_ops netsync_listen_ops = {
@@ -538,7 +567,7 @@ static const struct store_listen_ops netsync_listen_ops = {
 	.what = "the heads' changes (networks across nodes follow at the "
 	    "periodic pass meanwhile)",
 	.again = "listening to the heads' changes again",
-	.heard = netsync_heard,
+	.each = netsync_heard,
 	.back = netsync_schedule,
 };
 
