@@ -13,9 +13,10 @@ node will fetch for itself.
 
 Checked: alice's network, created once through head A, carries her
 container on A and her container on B, which reach each other by
-address and by name (each agent made the vxlan device with the
-network's VNI, the forwarding entries to the other node's endpoint, and
-the names table with both); each node's VTEP is the host of its
+address and by name, also with packets of the underlay's full size
+(the veths take the vxlan device's MTU); each agent made the vxlan
+device with the network's VNI, the forwarding entries to the other
+node's endpoint, and the names table with both; each node's VTEP is the host of its
 agent's address (the nodes table says so); mallory's network spans the
 same nodes on another VNI, and her container on B reaches neither of
 alice's, by address or by name, even sending from an address in alice's
@@ -299,6 +300,11 @@ class NodesVxlan(unittest.TestCase):
             "a", "alice", "aa", "ping", "-c", "1", "-W", "1", "ab"))
         until("ab reaching aa by name", lambda: self.exec_ok(
             "b", "alice", "ab", "ping", "-c", "1", "-W", "1", "aa"))
+        # a packet of the underlay's size (1500): the veths have the
+        # vxlan device's MTU, so it leaves in fragments that fit
+        self.assertTrue(self.exec_ok("a", "alice", "aa", "ping", "-c", "1",
+                                     "-W", "2", "-s", "1472", ip_ab),
+                        "a 1500-byte packet across nodes was lost")
         fdb = self.fdb("a", an)
         mac_ab = self.inspect("b", "alice", "ab")["NetworkSettings"][
             "Networks"]["an"]["MacAddress"]
