@@ -16,16 +16,16 @@ container on A and her container on B, which reach each other by
 address and by name, also with packets of the underlay's full size
 (the veths take the vxlan device's MTU); each agent made the vxlan
 device with the network's VNI, the forwarding entries to the other
-node's endpoint, and the names table with both; each node's VTEP is the host of its
-agent's address (the nodes table says so); mallory's network spans the
-same nodes on another VNI, and her container on B reaches neither of
-alice's, by address or by name, even sending from an address in alice's
-subnet (arping -s); while node B's agent is stopped (SIGSTOP) node A
-drops B's entries, and takes them back once B beats again; once
-alice's container on B is removed, node A's entries for it go and the
-device with them (the network spans no more).
+node's endpoint, and the names table with both; each node's VTEP is
+the host of its agent's address (the nodes table says so); mallory's
+network spans the same nodes on another VNI, and her container on B
+reaches neither of alice's, by address or by name, even sending from
+an address in alice's subnet (arping -s); while node B's agent is
+stopped (SIGSTOP) node A drops B's entries, and takes them back once B
+beats again; once alice's container on B is removed, node A's entries
+for it go and the device with them (the network spans no more).
 Prints how long after the network's create the first ping across nodes
-got through.
+got through, and what a pass of node A's agent took.
 """
 import importlib
 import json
