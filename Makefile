@@ -78,7 +78,8 @@ $(BINS): $(LIBRARIES)
 # which are not listed, link every library.
 BIN_LIBS_dockerapi = $(LIBSDCBUILD) $(LIBSDCIMAGES) $(LIBSDCNET) \
 	$(LIBSDCNODE) $(LIBSDCAGENT) $(LIBSAPI) $(LIBCERTGEN) $(LIBSDC)
-BIN_LIBS_sdc-docker-agent = $(LIBSDCAGENT) $(LIBSDCNODE) $(LIBSDC)
+BIN_LIBS_sdc-docker-agent = $(LIBSDCAGENT) $(LIBSDCNET) $(LIBSDCNODE) \
+	$(LIBSDC)
 BIN_LIBS_sapi = $(LIBSAPID) $(LIBSDC)
 BIN_LIBS_sapiadm = $(LIBSAPI) $(LIBSDC)
 BIN_LIBS_sdcadm-docker = $(LIBADM) $(LIBCERTGEN) $(LIBSAPI) $(LIBSDC)

@@ -42,6 +42,8 @@ struct agent_options {
 	char *runtime;          /* the OCI runtime's name or path */
 	char *hostname;         /* default: gethostname() */
 	int64_t heartbeat_ms;   /* heartbeat_interval, in ms */
+	char *vtep;             /* the node's VXLAN address; default: address's */
+	int64_t netsync_ms;     /* netsync_interval, in ms */
 	int log_level;
 };
 
@@ -53,6 +55,13 @@ void agent_options_flag(struct agent_options *o, const char *key,
 /* heartbeat_interval from text: seconds, fractions allowed. */
 int agent_options_interval(struct agent_options *o, const char *text,
     sdc_error_t *err);
+/* netsync_interval the same way. */
+int agent_options_netsync_interval(struct agent_options *o, const char *text,
+    sdc_error_t *err);
+/* The VTEP once the address is known: the setting, else the address's
+ * host when it is an IPv4 address; NULL (networks across nodes off)
+ * otherwise.  Not to be freed. */
+const char *agent_options_vtep(struct agent_options *o);
 /* Fill in what depends on the rest (TLS files under the data dir, the
  * hostname); refuse what cannot work. */
 int agent_options_finish(struct agent_options *o, sdc_error_t *err);
@@ -70,6 +79,7 @@ struct agent {
 	struct http_server *http;
 	struct router *router;
 	struct rt_config rt;            /* the node's runtime, zones root */
+	struct netsync *netsync;        /* the node's networks from the store */
 };
 
 /* node-id.c: this node's id, made once and kept in DATA/node-id. */
@@ -84,6 +94,13 @@ int agent_facts(struct agent *a, sdc_error_t *err);
 int agent_heartbeat_start(struct agent *a, sdc_error_t *err);
 /* On the way out: the row says stopped. */
 void agent_heartbeat_stop(struct agent *a);
+
+/* netsync.c: the node's networks across nodes (VXLAN, forwarding
+ * entries, VTEPs, names) kept equal to the store: a pass now, then on
+ * every notification of the heads (PostgreSQL) and every netsync_ms.
+ * Off (0, nothing made) when the node has no VTEP. */
+int agent_netsync_start(struct agent *a, sdc_error_t *err);
+void agent_netsync_stop(struct agent *a);
 
 /* api.c: the routes the heads call. */
 void agent_api_init(struct agent *a);

@@ -58,5 +58,7 @@ agent_facts(struct agent *a, sdc_error_t *err)
 	free(n->runtime);
 	n->runtime = xstrdup(a->opt->runtime);
 	n->heartbeat_interval_ms = a->opt->heartbeat_ms;
+	free(n->vtep);
+	n->vtep = xstrdup(agent_options_vtep(a->opt) ?: "");
 	return 0;
 }

@@ -3,8 +3,9 @@
  *
  * Reads top to bottom: settings (defaults, -f FILE, flags), logging, the
  * node's id from its data dir, the store (the nodes table brought up to
- * date), the registration and its heartbeat, the mutual-TLS listener,
- * then the loop until SIGTERM or SIGINT, which mark the node stopped in
+ * date), the mutual-TLS listener, the registration and its heartbeat,
+ * the node's networks across nodes kept to the store (netsync.c), then
+ * the loop until SIGTERM or SIGINT, which mark the node stopped in
  * the store and let requests in flight finish.  A second signal exits at
  * once.
  */
@@ -46,6 +47,10 @@ static const char usage[] =
 "      --runtime NAME          the OCI runtime (default runc)\n"
 "      --hostname NAME         the node's name (default: this host's)\n"
 "      --heartbeat-interval S  seconds between heartbeats (default 5)\n"
+"      --vtep ADDRESS          the node's IPv4 address for VXLAN between\n"
+"                              nodes (default: --address's)\n"
+"      --netsync-interval S    seconds between passes over the store's\n"
+"                              networks (default 5)\n"
 "      --log-level LEVEL       trace, debug, info, warn, error\n"
 "  -h, --help                  this text\n"
 "  -V, --version               the version\n"
@@ -53,7 +58,7 @@ static const char usage[] =
 "See sdc-docker-agent(8).\n";
 
 enum {
-	OPT_INTERVAL = 256, OPT_LOGLEVEL,
+	OPT_INTERVAL = 256, OPT_LOGLEVEL, OPT_VTEP, OPT_NETSYNC,
 };
 
 /* Flags that set a string setting carry its key in the file. */
@@ -74,6 +79,8 @@ static const struct option long_options[] = {
 	{ "hostname", required_argument, NULL, 'n' },
 	{ "heartbeat-interval", required_argument, NULL, OPT_INTERVAL },
 	{ "log-level", required_argument, NULL, OPT_LOGLEVEL },
+	{ "vtep", required_argument, NULL, OPT_VTEP },
+	{ "netsync-interval", required_argument, NULL, OPT_NETSYNC },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -84,7 +91,7 @@ static const struct { int opt; const char *key; } flag_keys[] = {
 	{ 'k', "tls_key" }, { 'C', "tls_client_ca" }, { 'd', "data_dir" },
 	{ 's', "store" }, { 'z', "zones" }, { 'r', "runtime" },
 	{ 'n', "hostname" }, { 'i', "images" }, { 'v', "volumes" },
-	{ 'N', "net_dir" },
+	{ 'N', "net_dir" }, { OPT_VTEP, "vtep" },
 };
 
 /* The file first, so flags override it wherever they stand. */
@@ -115,6 +122,9 @@ parse_args(int argc, char **argv, struct agent_options *o, sdc_error_t *err)
 				agent_options_flag(o, flag_keys[i].key, optarg);
 		if (c == OPT_INTERVAL &&
 		    agent_options_interval(o, optarg, err) < 0)
+			return -1;
+		if (c == OPT_NETSYNC &&
+		    agent_options_netsync_interval(o, optarg, err) < 0)
 			return -1;
 		if (c == OPT_LOGLEVEL) {
 			if ((level = log_level_parse(optarg)) < 0)
@@ -198,6 +208,7 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 		return;
 	}
 	log_info("signal %d: the node leaves, then the agent exits", (int)sig);
+	agent_netsync_stop(a);
 	agent_heartbeat_stop(a);
 	http_server_shutdown(a->http, 5, stopped, a);
 }
@@ -231,7 +242,8 @@ main(int argc, char **argv)
 		goto out;
 	agent_create_recover(&a);
 	if (listen_api(&a, &err) < 0 ||
-	    agent_heartbeat_start(&a, &err) < 0)
+	    agent_heartbeat_start(&a, &err) < 0 ||
+	    agent_netsync_start(&a, &err) < 0)
 		goto out;
 	sigterm = evsignal_new(a.base, SIGTERM, on_signal, &a);
 	sigint = evsignal_new(a.base, SIGINT, on_signal, &a);
@@ -251,6 +263,7 @@ out:
 		event_free(sigterm);
 	if (sigint != NULL)
 		event_free(sigint);
+	agent_netsync_stop(&a);
 	if (a.heartbeat != NULL)
 		event_free(a.heartbeat);
 	if (a.http != NULL)

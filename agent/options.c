@@ -6,11 +6,14 @@
  * in <top>/var/agent run from a source tree (else XDG's state folder),
  * the head's own SQLite file as its store (<top>/var/dockerapi/
  * dockerapi.db), its certificates in DATA/tls (sdc-docker-certgen
- * `node`).  The API is on TCP and always mutual TLS: whoever reaches it
+ * `node`), the head's networking state beside its store (<top>/var/
+ * dockerapi/net), where the node's networks across nodes are made
+ * (netsync.c).  The API is on TCP and always mutual TLS: whoever reaches it
  * runs containers on the node, so there is no plain listener to fall
  * back to.  Unknown keys are refused, so a typo does not pass silently
  * for a default.
  */
+#include <arpa/inet.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +44,7 @@ agent_options_defaults(struct agent_options *o)
 	xasprintf(&o->volumes, "%s/volumes", head);
 	xasprintf(&o->net_dir, "%s/net", head);
 	o->runtime = xstrdup("runc");
+	o->netsync_ms = 5000;
 	free(head);
 }
 
@@ -62,6 +66,7 @@ agent_options_field(struct agent_options *o, const char *key)
 		{ "net_dir", offsetof(struct agent_options, net_dir) },
 		{ "runtime", offsetof(struct agent_options, runtime) },
 		{ "hostname", offsetof(struct agent_options, hostname) },
+		{ "vtep", offsetof(struct agent_options, vtep) },
 	};
 
 	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
@@ -70,19 +75,35 @@ agent_options_field(struct agent_options *o, const char *key)
 	return NULL;
 }
 
-/* heartbeat_interval: seconds, a fraction allowed (tests beat fast). */
-int
-agent_options_interval(struct agent_options *o, const char *text,
+/* An interval setting: seconds, a fraction allowed (tests beat fast). */
+static int
+agent_options_seconds(const char *key, const char *text, int64_t *ms,
     sdc_error_t *err)
 {
 	char *end;
 	double v = strtod(text, &end);
 
 	if (*text == '\0' || *end != '\0' || !(v >= 0.05 && v <= 3600))
-		return sdc_make_error(err, 0, "heartbeat_interval \"%s\": "
-		    "seconds between 0.05 and 3600", text);
-	o->heartbeat_ms = (int64_t)(v * 1000 + 0.5);
+		return sdc_make_error(err, 0, "%s \"%s\": seconds between "
+		    "0.05 and 3600", key, text);
+	*ms = (int64_t)(v * 1000 + 0.5);
 	return 0;
+}
+
+int
+agent_options_interval(struct agent_options *o, const char *text,
+    sdc_error_t *err)
+{
+	return agent_options_seconds("heartbeat_interval", text,
+	    &o->heartbeat_ms, err);
+}
+
+int
+agent_options_netsync_interval(struct agent_options *o, const char *text,
+    sdc_error_t *err)
+{
+	return agent_options_seconds("netsync_interval", text, &o->netsync_ms,
+	    err);
 }
 
 /* One setting of the file (yaml_load_settings' callback). */
@@ -101,12 +122,14 @@ agent_options_set(void *arg, const char *key, const json_t *v,
 		*field = xstrdup(json_string_value(v));
 		return 0;
 	}
-	if (strcmp(key, "heartbeat_interval") == 0) {
+	if (strcmp(key, "heartbeat_interval") == 0 ||
+	    strcmp(key, "netsync_interval") == 0) {
 		if (!json_is_number(v))
-			return sdc_make_error(err, 0, "heartbeat_interval must "
-			    "be a number of seconds");
+			return sdc_make_error(err, 0, "%s must be a number of "
+			    "seconds", key);
 		snprintf(num, sizeof num, "%g", json_number_value(v));
-		return agent_options_interval(o, num, err);
+		return key[0] == 'h' ? agent_options_interval(o, num, err) :
+		    agent_options_netsync_interval(o, num, err);
 	}
 	if (strcmp(key, "log_level") == 0) {
 		if (!json_is_string(v) ||
@@ -141,6 +164,7 @@ int
 agent_options_finish(struct agent_options *o, sdc_error_t *err)
 {
 	char host[256];
+	struct in_addr a;
 
 	if (strncmp(o->listen, "unix:", 5) == 0)
 		return sdc_make_error(err, 0, "listen %s: the agent's API is for "
@@ -152,6 +176,10 @@ agent_options_finish(struct agent_options *o, sdc_error_t *err)
 		xasprintf(&o->tls_key, "%s/tls/node-key.pem", o->data_dir);
 	if (o->tls_client_ca == NULL)
 		xasprintf(&o->tls_client_ca, "%s/tls/ca.pem", o->data_dir);
+	if (o->vtep != NULL && (inet_pton(AF_INET, o->vtep, &a) != 1 ||
+	    a.s_addr == htonl(INADDR_ANY)))
+		return sdc_make_error(err, 0, "vtep \"%s\": the node's IPv4 "
+		    "address on the data center's network", o->vtep);
 	if (o->hostname == NULL) {
 		if (gethostname(host, sizeof host) != 0)
 			snprintf(host, sizeof host, "localhost");
@@ -161,13 +189,33 @@ agent_options_finish(struct agent_options *o, sdc_error_t *err)
 	return 0;
 }
 
+const char *
+agent_options_vtep(struct agent_options *o)
+{
+	struct in_addr a;
+	const char *colon;
+	char host[INET_ADDRSTRLEN];
+
+	if (o->vtep != NULL || o->address == NULL)
+		return o->vtep;
+	if ((colon = strrchr(o->address, ':')) == NULL ||
+	    (size_t)(colon - o->address) >= sizeof host)
+		return NULL;
+	memcpy(host, o->address, (size_t)(colon - o->address));
+	host[colon - o->address] = '\0';
+	if (inet_pton(AF_INET, host, &a) != 1 || a.s_addr == htonl(INADDR_ANY))
+		return NULL;
+	o->vtep = xstrdup(host);
+	return o->vtep;
+}
+
 void
 agent_options_free(struct agent_options *o)
 {
 	static const char *const keys[] = { "listen", "address", "tls_cert",
 		"tls_key", "tls_client_ca", "data_dir", "store", "zones",
 		"images", "volumes", "net_dir",
-		"runtime", "hostname" };
+		"runtime", "hostname", "vtep" };
 
 	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
 		char **f = agent_options_field(o, keys[i]);

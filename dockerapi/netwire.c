@@ -28,6 +28,7 @@
 
 #include "dockerapi/net/net.h"
 #include "networks.h"
+#include "nodes.h"
 #include "xalloc.h"
 
 static struct net_config netwire_cfg;
@@ -62,6 +63,17 @@ netwire_bridge(const struct network *n, struct net_bridge *b)
 	b->prefix = n->prefix;
 	b->gateway.s_addr = htonl(n->gateway);
 	b->internal = n->internal;
+}
+
+/* A head with a node (its agent answered) runs containers in a data
+ * center, where any network may span nodes over VXLAN (the agents'
+ * netsync.c): its veths take the vxlan device's MTU, else a frame over
+ * it would be dropped by the bridge on its way to another node. */
+static void
+netwire_mtu(struct dockerapi *d, struct net_bridge *b)
+{
+	if (nodes_local_id(d) != NULL)
+		b->mtu = NET_VXLAN_MTU;
 }
 
 int
@@ -133,6 +145,7 @@ netwire_attach(struct dockerapi *d, const char *container,
 
 	netwire_endpoint(net, ep, index, default_route, ports, nports, &b,
 	    ifname, &e, &p);
+	netwire_mtu(d, &b);
 	rc = net_bridge_ensure(cfg, &b, err) < 0 ||
 	    net_endpoint_attach(cfg, container, &e, err) < 0 ? -1 : 0;
 	free(p);
@@ -156,6 +169,7 @@ netwire_plan(struct dockerapi *d, const char *path, const char *container,
 		netwire_endpoint(&nets[i], &eps[i], (int)i, i == pub,
 		    i == pub ? ports : NULL, i == pub ? nports : 0, &b[i],
 		    ifname[i], &e[i], &p[i]);
+		netwire_mtu(d, &b[i]);
 		if (rc == 0 && net_bridge_ensure(cfg, &b[i], err) < 0)
 			rc = -1;
 	}

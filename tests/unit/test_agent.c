@@ -58,6 +58,7 @@ test_register_heartbeat(void **state)
 		.hostname = "cn1", .address = "10.0.0.5:2380", .memory = 1 << 30,
 		.disk = (int64_t)1 << 40, .cpus = 8, .runtime = "runc",
 		.heartbeat_interval_ms = 1000, .last_heartbeat_ms = 100000,
+		.vtep = "10.0.0.5",
 	};
 	struct node_list l;
 	sdc_error_t err = NULL;
@@ -67,6 +68,7 @@ test_register_heartbeat(void **state)
 	assert_int_equal(l.n, 1);
 	assert_string_equal(l.v[0].hostname, "cn1");
 	assert_string_equal(l.v[0].address, "10.0.0.5:2380");
+	assert_string_equal(l.v[0].vtep, "10.0.0.5");
 	assert_int_equal(l.v[0].cpus, 8);
 	assert_true(l.v[0].disk == (int64_t)1 << 40);
 	assert_string_equal(l.v[0].state, "running");
@@ -151,9 +153,26 @@ test_options(void **state)
 	assert_true(o.heartbeat_ms == 500);
 	assert_string_equal(o.hostname, "cn9");
 	assert_non_null(strstr(o.tls_cert, "/tls/node-cert.pem"));
+	/* the networking state beside the head's SQLite file */
+	assert_non_null(strstr(o.net_dir, "/dockerapi/net"));
 	assert_int_equal(agent_options_interval(&o, "0", &err), -1);
 	sdc_error_release(&err);
 	assert_int_equal(agent_options_interval(&o, "5s", &err), -1);
+	sdc_error_release(&err);
+	/* the VTEP: the address's host unless set; an IPv4 address only */
+	assert_true(o.netsync_ms == 5000);
+	assert_int_equal(agent_options_netsync_interval(&o, "0.5", &err), 0);
+	assert_true(o.netsync_ms == 500);
+	o.address = strdup("192.0.2.7:2380");
+	assert_string_equal(agent_options_vtep(&o), "192.0.2.7");
+	free(o.vtep);
+	free(o.address);
+	o.vtep = NULL;
+	o.address = strdup("cn9.example:2380");
+	assert_null(agent_options_vtep(&o));
+	o.vtep = strdup("cn9.example");
+	assert_int_equal(agent_options_finish(&o, &err), -1);
+	assert_non_null(strstr(sdc_error_msg(err), "vtep \"cn9.example\""));
 	sdc_error_release(&err);
 	agent_options_free(&o);
 	assert_non_null(f = fopen(path, "w"));

@@ -1,0 +1,388 @@
+#!/usr/bin/env python3
+"""Networks across nodes, programmed by the agents from the store.
+
+Two compute nodes, each a network namespace with its own head
+(dockerapi) and its own sdc-docker-agent, joined by a bridge in a third
+namespace standing for the data center's network (192.0.2.0/24); one
+sapi and one throw-away PostgreSQL 15 for all, reached through unix
+sockets.  Creates still run on the head's own machine, so a container
+runs on node A through head A and on node B through head B, with the
+real docker CLI run inside each node's namespace.  The heads share the
+image store's folder (B's is a link to A's), standing for the layers a
+node will fetch for itself.
+
+Checked: alice's network, created once through head A, carries her
+container on A and her container on B, which reach each other by
+address and by name, also with packets of the underlay's full size
+(the veths take the vxlan device's MTU); each agent made the vxlan
+device with the network's VNI, the forwarding entries to the other
+node's endpoint, and the names table with both; each node's VTEP is
+the host of its agent's address (the nodes table says so); mallory's
+network spans the same nodes on another VNI, and her container on B
+reaches neither of alice's, by address or by name, even sending from
+an address in alice's subnet (arping -s); while node B's agent is
+stopped (SIGSTOP) node A drops B's entries, and takes them back once B
+beats again; once alice's container on B is removed, node A's entries
+for it go and the device with them (the network spans no more).
+Prints how long after the network's create the first ping across nodes
+got through, and what a pass of node A's agent took.
+"""
+import importlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+os.environ["SDC_TEST_STORE"] = "postgres"
+import sdctest  # noqa: E402
+
+images_common = importlib.import_module("65-images-api-common")
+CERTGEN = os.path.join(sdctest.BIN, "sdc-docker-certgen")
+AGENT = os.path.join(sdctest.BIN, "sdc-docker-agent")
+DOCKERAPI = os.path.join(sdctest.BIN, "dockerapi")
+SUFFIX = "%d" % os.getpid()
+DC, NODES = "sdc27d-" + SUFFIX, {"a": "sdc27a-" + SUFFIX, "b": "sdc27b-" + SUFFIX}
+ADDR = {"a": "192.0.2.1", "b": "192.0.2.2"}
+
+
+def run(*args, check=True, timeout=60):
+    return subprocess.run(list(args), capture_output=True, text=True,
+                          check=check, timeout=timeout)
+
+
+def ns(node, *args, check=True, timeout=60):
+    return run("nsenter", "--net=/run/netns/" + NODES[node], *args,
+               check=check, timeout=timeout)
+
+
+def until(what, check, timeout=30.0):
+    """check()'s value once it is true; fails naming what after timeout."""
+    end = time.time() + timeout
+    while True:
+        v = check()
+        if v:
+            return v
+        if time.time() > end:
+            raise AssertionError("timed out waiting for " + what)
+        time.sleep(0.2)
+
+
+class NodesVxlan(unittest.TestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        if os.getuid() != 0:
+            print("needs root (namespaces, links, nftables)")
+            sys.exit(1)
+        for b in (AGENT, CERTGEN, DOCKERAPI):
+            if not os.path.exists(b):
+                print("no %s (make)" % b)
+                sys.exit(1)
+        images_common.need("runc", "busybox", "umoci", "skopeo", "docker")
+        if shutil.which("modprobe"):
+            run("modprobe", "vxlan", check=False)
+        cls.d = d = sdctest.Daemons(allow_private_registries=())
+        cls.made_ns = []
+        cls.heads = {}
+        try:
+            cls.plumb()
+            cls.start_all()
+            cls.load_busybox()
+        except BaseException:
+            for name in list(cls.d.procs):
+                print("--- %s:\n%s" % (name, cls.d.log(name)[-3000:]),
+                      file=sys.stderr)
+            cls.tearDownClass()
+            raise
+
+    @classmethod
+    def plumb(cls):
+        """The data center's network: a bridge, a veth to each node."""
+        for n in [DC] + list(NODES.values()):
+            run("ip", "netns", "add", n)
+            cls.made_ns.append(n)
+        dc = ["nsenter", "--net=/run/netns/" + DC]
+        run(*dc, "ip", "link", "set", "lo", "up")
+        run(*dc, "ip", "link", "add", "dc0", "type", "bridge")
+        run(*dc, "ip", "link", "set", "dc0", "up")
+        for i, node in enumerate(sorted(NODES)):
+            run(*dc, "ip", "link", "add", "p%d" % i, "type", "veth", "peer",
+                "name", "eth0", "netns", "/run/netns/" + NODES[node])
+            run(*dc, "ip", "link", "set", "p%d" % i, "master", "dc0", "up")
+            ns(node, "ip", "addr", "add", ADDR[node] + "/24", "dev", "eth0")
+            ns(node, "ip", "link", "set", "lo", "up")
+            ns(node, "ip", "link", "set", "eth0", "up")
+
+    @classmethod
+    def start_all(cls):
+        d = cls.d
+        d.start_sapi()
+        # the shipped defaults' pools would do in a namespace; the slot's
+        # keep the test's subnets apart from other tests' all the same
+        uri = sdctest.postgres().uri(sdctest.store_db(os.path.join(
+            d.tmp, "dockerapi")))
+        cls.uri = uri
+        ca = os.path.join(d.tmp, "dockerapi", "tls")
+        head_certs = os.path.join(d.tmp, "head-tls")
+        for node in ("a", "b"):
+            data = os.path.join(d.tmp, "dockerapi" if node == "a"
+                                else "dockerapi-b")
+            if node == "b":
+                os.makedirs(data, mode=0o700)
+                shutil.copytree(ca, os.path.join(data, "tls"))
+                os.symlink(os.path.join(d.tmp, "dockerapi", "images"),
+                           os.path.join(data, "images"))
+            port, agent_port = 2375, 2380
+            admin = d.admin_socket if node == "a" else os.path.join(
+                d.tmp, "admin-b.sock")
+            d._spawn("dockerapi-" + node, [
+                "nsenter", "--net=/run/netns/" + NODES[node], DOCKERAPI,
+                "--data-dir", data, "--sapi-url", d.sapi_url,
+                "--listen", "127.0.0.1:%d" % port,
+                "--cloudapi-listen", "127.0.0.1:2376",
+                "--admin-socket", admin,
+                "--zones", os.path.join(d.tmp, "zones-" + node),
+                "--store", uri,
+                "--agent-url", "https://127.0.0.1:%d" % agent_port,
+                "--agent-cert-path", head_certs])
+            sdctest.wait_for("dockerapi " + node, lambda: os.path.exists(admin)
+                             and cls.admin_get(admin, "/nodes")[0] == 200,
+                             timeout=60)
+            cls.heads[node] = {"data": data, "port": port, "admin": admin,
+                               "zones": os.path.join(d.tmp, "zones-" + node)}
+            if node == "a":
+                run(CERTGEN, "head", "--ca", ca, "--out", head_certs)
+            agent_dir = os.path.join(d.tmp, "agent-" + node)
+            run(CERTGEN, "node", "--ca", ca, "--out",
+                os.path.join(agent_dir, "tls"), "--cn", "cn-" + node)
+            d._spawn("agent-" + node, [
+                "nsenter", "--net=/run/netns/" + NODES[node], AGENT,
+                "--data-dir", agent_dir,
+                "--listen", "0.0.0.0:%d" % agent_port,
+                "--address", "%s:%d" % (ADDR[node], agent_port),
+                "--store", uri,
+                "--zones", os.path.join(d.tmp, "zones-" + node),
+                "--net-dir", os.path.join(data, "net"),
+                "--hostname", "cn-" + node,
+                "--heartbeat-interval", "0.3",
+                # the periodic pass is the safety net; the heads'
+                # notifications are what the checks below wait on
+                "--netsync-interval", "1", "--log-level", "debug"])
+        for node in ("a", "b"):
+            sdctest.wait_for("head %s asking its agent" % node, lambda:
+                             "nodes: containers run on node" in
+                             d.log("dockerapi-" + node), timeout=60)
+        cls.certs, _ = d.add_tenants("alice", "mallory")
+
+    # --- the docker CLI inside a node ---
+
+    @classmethod
+    def docker(cls, node, who, *args, check=True, timeout=90):
+        env = cls.d.docker_env(cls.certs[who])
+        env["DOCKER_HOST"] = "tcp://127.0.0.1:%d" % cls.heads[node]["port"]
+        r = subprocess.run(["nsenter", "--net=/run/netns/" + NODES[node],
+                            "docker"] + list(args), env=env,
+                           capture_output=True, text=True, timeout=timeout)
+        if check and r.returncode != 0:
+            raise AssertionError("docker %s through head %s as %s: %s%s" % (
+                " ".join(args), node, who, r.stdout + r.stderr,
+                cls.d.log("dockerapi-" + node)[-1500:]))
+        return r
+
+    @classmethod
+    def load_busybox(cls):
+        work = os.path.join(cls.d.tmp, "work")
+        os.makedirs(work)
+        src = images_common.build_busybox(work)
+        tar = os.path.join(work, "busybox.tar")
+        run("skopeo", "copy", "--quiet", src,
+            "docker-archive:%s:busybox:latest" % tar)
+        for who in ("alice", "mallory"):
+            cls.docker("a", who, "load", "-i", tar)
+
+    @classmethod
+    def tearDownClass(cls):
+        d = cls.d
+        try:
+            for node, who, names in (("a", "alice", ["aa"]),
+                                     ("b", "alice", ["ab"]),
+                                     ("a", "mallory", ["ma"]),
+                                     ("b", "mallory", ["mb"])):
+                if node in cls.heads and who in getattr(cls, "certs", {}):
+                    cls.docker(node, who, "rm", "-f", *names, check=False)
+        finally:
+            for name in reversed(list(d.procs)):
+                d.stop_one(name)
+            # what each head leaves for its next start (its names
+            # server, bridges, rules), in its node
+            driver = os.path.join(sdctest.BIN, "..", "tests", "net-driver")
+            for node, h in cls.heads.items():
+                ns(node, driver, "-r", os.path.join(h["data"], "net"),
+                   "sweep", "-", "-", check=False)
+            for n in reversed(cls.made_ns):
+                run("ip", "netns", "del", n, check=False)
+            with open("/proc/mounts") as f:
+                left = [l.split()[1] for l in f
+                        if l.split()[1].startswith(d.tmp + "/")]
+            for m in sorted(left, key=len, reverse=True):
+                run("umount", "-l", m, check=False)
+            d.procs.clear()
+            d.stop()
+
+    # --- helpers ---
+
+    def inspect(self, node, who, name):
+        return json.loads(self.docker(node, who, "inspect", name).stdout)[0]
+
+    def ip_of(self, node, who, name, net):
+        return self.inspect(node, who, name)["NetworkSettings"]["Networks"][
+            net]["IPAddress"]
+
+    def exec_ok(self, node, who, name, *cmd):
+        return self.docker(node, who, "exec", name, *cmd, check=False,
+                           timeout=30).returncode == 0
+
+    def fdb(self, node, net_id):
+        r = ns(node, "bridge", "fdb", "show", "dev", "sdx" + net_id[:12],
+               check=False)
+        return r.stdout if r.returncode == 0 else None
+
+    # --- the checks ---
+
+    def test_across_nodes(self):
+        t0 = time.time()
+        pool = self.d.pool_net(3)
+        self.docker("a", "alice", "network", "create", "--subnet",
+                    pool + ".0/24", "an")
+        self.docker("a", "mallory", "network", "create", "--subnet",
+                    self.d.pool_net(4) + ".0/24", "mn")
+        an = self.inspect("a", "alice", "an")["Id"]
+        # two runs at once, one through each head, never two on one
+        # network (two heads leasing on one network at the same moment
+        # may both pick one address: one start then fails)
+        for pair in ((("a", "alice", "aa", "an"), ("b", "mallory", "mb", "mn")),
+                     (("b", "alice", "ab", "an"), ("a", "mallory", "ma", "mn"))):
+            runs = [threading.Thread(target=self.docker, args=(
+                node, who, "run", "-d", "--name", name, "--network", net,
+                "busybox", "sleep", "600")) for node, who, name, net in pair]
+            for t in runs:
+                t.start()
+            for t in runs:
+                t.join()
+        for node, who, name in (("a", "alice", "aa"), ("b", "alice", "ab"),
+                                ("a", "mallory", "ma"), ("b", "mallory", "mb")):
+            self.assertEqual(self.inspect(node, who, name)["State"]["Status"],
+                             "running", name)
+        # each container on the node of the head that ran it
+        nodes = {n["Hostname"]: n for n in self.admin_nodes()}
+        self.assertEqual(nodes["cn-a"]["VTEP"], ADDR["a"], nodes)
+        self.assertEqual(nodes["cn-b"]["VTEP"], ADDR["b"], nodes)
+        self.assertEqual(self.inspect("b", "alice", "ab")["Node"]["ID"],
+                         nodes["cn-b"]["ID"])
+        ip_aa = self.ip_of("a", "alice", "aa", "an")
+        ip_ab = self.ip_of("b", "alice", "ab", "an")
+        ip_ma = self.ip_of("a", "mallory", "ma", "mn")
+
+        # alice's two containers, by address and by name, both ways
+        until("aa pinging ab's address across nodes", lambda: self.exec_ok(
+            "a", "alice", "aa", "ping", "-c", "1", "-W", "1", ip_ab))
+        t_first = time.time() - t0
+        until("ab pinging aa's address", lambda: self.exec_ok(
+            "b", "alice", "ab", "ping", "-c", "1", "-W", "1", ip_aa))
+        until("aa reaching ab by name", lambda: self.exec_ok(
+            "a", "alice", "aa", "ping", "-c", "1", "-W", "1", "ab"))
+        until("ab reaching aa by name", lambda: self.exec_ok(
+            "b", "alice", "ab", "ping", "-c", "1", "-W", "1", "aa"))
+        # a packet of the underlay's size (1500): the veths have the
+        # vxlan device's MTU, so it leaves in fragments that fit
+        self.assertTrue(self.exec_ok("a", "alice", "aa", "ping", "-c", "1",
+                                     "-W", "2", "-s", "1472", ip_ab),
+                        "a 1500-byte packet across nodes was lost")
+        fdb = self.fdb("a", an)
+        mac_ab = self.inspect("b", "alice", "ab")["NetworkSettings"][
+            "Networks"]["an"]["MacAddress"]
+        self.assertIn("00:00:00:00:00:00 dst %s" % ADDR["b"], fdb)
+        self.assertIn("%s dst %s" % (mac_ab, ADDR["b"]), fdb)
+        link = ns("a", "ip", "-d", "link", "show", "sdx" + an[:12]).stdout
+        vni = self.d.store_rows("dockerapi", "SELECT vni FROM networks WHERE "
+                                "id = ?", (an,))[0][0]
+        self.assertIn("vxlan id %s local %s " % (vni, ADDR["a"]), link)
+
+        # mallory's network spans the same nodes on its own VNI
+        until("mb pinging ma (mallory's own, across nodes)", lambda:
+              self.exec_ok("b", "mallory", "mb", "ping", "-c", "1", "-W",
+                           "1", ip_ma))
+        for target in (ip_aa, ip_ab):
+            self.assertFalse(self.exec_ok("b", "mallory", "mb", "ping", "-c",
+                                          "1", "-W", "1", target),
+                             "mallory reaches alice's " + target)
+        for name in ("aa", "ab"):
+            self.assertFalse(self.exec_ok("b", "mallory", "mb", "nslookup",
+                                          name), "mallory resolves " + name)
+        # from an address in alice's subnet (her ARP, NET_RAW being in
+        # Docker's default set): it stays on mallory's VNI
+        forged = pool + ".200"
+        self.assertFalse(self.exec_ok("b", "mallory", "mb", "arping", "-c",
+                                      "2", "-w", "2", "-I", "eth0", "-s",
+                                      forged, ip_aa),
+                         "alice's container answered mallory's ARP")
+        neigh = self.docker("a", "alice", "exec", "aa", "ip", "neigh").stdout
+        self.assertNotIn(forged, neigh)
+
+        # node B not heard from (its agent stopped): node A drops its
+        # entries and the device; back once B beats again
+        os.kill(self.d.pid("agent-b"), signal.SIGSTOP)
+        try:
+            until("node A dropping unavailable node B", lambda:
+                  self.fdb("a", an) is None, timeout=15)
+        finally:
+            os.kill(self.d.pid("agent-b"), signal.SIGCONT)
+        until("node A taking node B back", lambda:
+              mac_ab in (self.fdb("a", an) or ""), timeout=15)
+
+        # ab removed: node A's entries for it go, and the device (the
+        # network spans no more)
+        self.docker("b", "alice", "rm", "-f", "ab")
+        until("node A dropping ab's entries", lambda:
+              mac_ab not in (self.fdb("a", an) or ""), timeout=15)
+        until("node A's vxlan device of alice's network gone", lambda:
+              self.fdb("a", an) is None, timeout=15)
+        self.assertFalse(self.exec_ok("a", "alice", "aa", "ping", "-c", "1",
+                                      "-W", "1", ip_ab))
+        passes = sorted(json.loads(l)["msg"] for l in
+                        self.d.log("agent-a").splitlines()
+                        if "a pass in" in l and "2 spanning" in l)
+        ms = sorted(float(m.split("a pass in ")[1].split()[0]) for m in passes)
+        print("\nfirst ping across nodes %.1f s after the network's create "
+              "(4 runs through 2 heads); node A's passes with both networks "
+              "spanning: %d, median %.2f ms" % (
+                  t_first, len(ms), ms[len(ms) // 2] if ms else -1),
+              file=sys.stderr)
+
+    @staticmethod
+    def admin_get(sock, path):
+        conn = sdctest.UnixHTTPConnection(sock)
+        try:
+            conn.request("GET", path)
+            resp = conn.getresponse()
+            return resp.status, resp.read()
+        except OSError as e:
+            return 0, str(e)
+        finally:
+            conn.close()
+
+    def admin_nodes(self):
+        status, raw = self.admin_get(self.heads["a"]["admin"], "/nodes")
+        self.assertEqual(status, 200, raw)
+        return json.loads(raw)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
