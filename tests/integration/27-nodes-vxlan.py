@@ -161,7 +161,8 @@ class NodesVxlan(unittest.TestCase):
                 run(CERTGEN, "head", "--ca", ca, "--out", head_certs)
             agent_dir = os.path.join(d.tmp, "agent-" + node)
             run(CERTGEN, "node", "--ca", ca, "--out",
-                os.path.join(agent_dir, "tls"), "--cn", "cn-" + node)
+                os.path.join(agent_dir, "tls"), "--cn", "cn-" + node,
+                "--san", "IP:127.0.0.1,IP:" + ADDR[node])  # its head; other heads
             d._spawn("agent-" + node, [
                 "nsenter", "--net=/run/netns/" + NODES[node], AGENT,
                 "--data-dir", agent_dir,
@@ -169,6 +170,9 @@ class NodesVxlan(unittest.TestCase):
                 "--address", "%s:%d" % (ADDR[node], agent_port),
                 "--store", uri,
                 "--zones", os.path.join(d.tmp, "zones-" + node),
+                # the node's head's layers, volumes and networking
+                "--images", os.path.join(data, "images", "layers"),
+                "--volumes", os.path.join(data, "volumes"),
                 "--net-dir", os.path.join(data, "net"),
                 "--hostname", "cn-" + node,
                 "--heartbeat-interval", "0.3",
