@@ -86,5 +86,7 @@ void agent_heartbeat_stop(struct agent *a);
 void agent_api_init(struct agent *a);
 /* containers.c: the container routes (state, kill). */
 extern const struct route agent_container_routes[];
+/* container-ops.c: start, pause, unpause, update of a container. */
+extern const struct route agent_container_ops_routes[];
 
 #endif

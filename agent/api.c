@@ -64,5 +64,6 @@ agent_api_init(struct agent *a)
 	a->router = router_new(0);
 	router_add_table(a->router, agent_routes);
 	router_add_table(a->router, agent_container_routes);
+	router_add_table(a->router, agent_container_ops_routes);
 	http_server_set_handler(a->http, api_dispatch, a);
 }
