@@ -167,7 +167,8 @@ class NodeOpsTest(unittest.TestCase):
         st, body = self.agent_post("/v1/containers/%s/pause" %
                                    "00000000-0000-4000-8000-000000000000",
                                    self.head_certs)
-        self.assertEqual(st, 404, body)
+        self.assertEqual((st, body["message"]),
+                         (404, "No such container on this node"))
         self.ok("rm", "-f", "t1")
 
     def test_2_ops_through_agent(self):
