@@ -133,10 +133,12 @@ ops_start(struct http_request *req, void *arg)
 		if (json_is_string(v))
 			strvec_push(&args, json_string_value(v));
 	opts.log_args = args.n > 0 ? args.v : NULL;
+	opts.attach = true;		/* its exit's watch, from the start */
 	if (rt_start(&a->rt, uuid, &opts, &s, &err) < 0)
 		rc = ops_rt_failed(req, a, uuid, 400, &err);
 	else {
 		log_info("container %s: started, pid %d", uuid, (int)s.pid);
+		agent_exits_watch(a, uuid, s.pid, s.attach_fd);
 		rc = http_reply_json(req, 200, json_pack("{s:s, s:i}", "ID", uuid,
 		    "Pid", (int)s.pid));
 	}

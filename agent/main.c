@@ -221,7 +221,8 @@ main(int argc, char **argv)
 		a.rt.runtime = o.runtime;
 	a.base = event_base_new();
 	if (open_store(&a, &err) < 0 || listen_api(&a, &err) < 0 ||
-	    agent_heartbeat_start(&a, &err) < 0)
+	    agent_heartbeat_start(&a, &err) < 0 ||
+	    agent_exits_start(&a, &err) < 0)
 		goto out;
 	sigterm = evsignal_new(a.base, SIGTERM, on_signal, &a);
 	sigint = evsignal_new(a.base, SIGINT, on_signal, &a);
@@ -241,6 +242,7 @@ out:
 		event_free(sigterm);
 	if (sigint != NULL)
 		event_free(sigint);
+	agent_exits_stop(&a);
 	if (a.heartbeat != NULL)
 		event_free(a.heartbeat);
 	if (a.http != NULL)
