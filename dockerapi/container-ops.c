@@ -206,11 +206,11 @@ ops_start_post(struct containers *cs, struct ctr *c, struct ops_start *o,
 	}
 	ops_started_state(cs, c, s);
 	c->stopping = false;
-	if (s->attach_fd >= 0)
+	/* started by its node's agent: the agent watches it, and its exit
+	 * comes from there (node-exits.c) */
+	if (o->t.address == NULL)
 		watch_start(cs, c, s->attach_fd, c->attachers == NULL &&
 		    c->run_out == NULL);
-	else
-		watch_orphan(cs, c);	/* its monitor already gone */
 	attach_started(c);
 	events_container(cs, c, "start", NULL);
 	return 0;
@@ -263,18 +263,8 @@ static int
 ops_start_fn(void *arg, sdc_error_t *err)
 {
 	struct ops_start *o = arg;
-	sdc_error_t ignored = NULL;
 
-	if (node_rt_start(&o->t, &o->cs->rt, o->uuid, &o->opts, &o->s,
-	    err) < 0)
-		return -1;
-	/* Started by the node's agent: its exit is learned, until the
-	 * agents report exits, from the monitor's attach socket, which a
-	 * head beside its node reaches (docs/architecture.md). */
-	if (o->t.address != NULL && (o->s.attach_fd = rt_attach_open(
-	    &o->cs->rt, o->uuid, NULL, &ignored)) < 0)
-		sdc_error_release(&ignored);
-	return 0;
+	return node_rt_start(&o->t, &o->cs->rt, o->uuid, &o->opts, &o->s, err);
 }
 
 static void

@@ -29,6 +29,7 @@
 #include "jsonutil.h"
 #include "log.h"
 #include "node-calls.h"
+#include "node-exits.h"
 #include "nodes.h"
 #include "timeutil.h"
 #include "xalloc.h"
@@ -304,7 +305,8 @@ nodes_init(struct dockerapi *d, sdc_error_t *err)
 		log_info("nodes: no agent_url: containers record no node");
 		return 0;
 	}
-	if (nodes_agent_client(ns, url, d->cfg.agent_cert_path, err) < 0)
+	if (nodes_agent_client(ns, url, d->cfg.agent_cert_path, err) < 0 ||
+	    node_exits_init(d, err) < 0)
 		return -1;
 	ns->ask = event_new(d->base, -1, EV_PERSIST, nodes_ask, ns);
 	event_add(ns->ask, &second);
@@ -322,6 +324,7 @@ nodes_free(struct dockerapi *d)
 	if (ns->ask != NULL)
 		event_free(ns->ask);
 	node_calls_free();
+	node_exits_free();
 	if (ns->agent != NULL)
 		fetch_free(ns->agent);
 	free(ns->agent_url);
