@@ -305,6 +305,9 @@ class NodeOpsTest(unittest.TestCase):
         self.assertIn("container %s: started" % u, self.agent_log())
         self.assertEqual(self.ok("wait", "e1"), "3")
         self.assertEqual(self.state("e1")["ExitCode"], 3)
+        # learned on the node, reported by its agent
+        self.assertIn("container %s: exited (code 3), reported" % u,
+                      self.agent_log())
         self.ok("rm", "e1")
         # the restart policy: its restarts go through the agent too
         self.ok("run", "-d", "--name", "e2", "--restart", "on-failure:2", "tiny:1",
@@ -314,6 +317,8 @@ class NodeOpsTest(unittest.TestCase):
             "inspect", "--format", "{{.RestartCount}} {{.State.Running}} "
             "{{.State.Restarting}}", "e2") == "2 false false", 30)
         self.assertEqual(self.agent_log().count("container %s: started" % u), 3)
+        self.assertEqual(self.agent_log().count(
+            "container %s: exited (code 1), reported" % u), 3)
         self.ok("rm", "e2")
         # --rm: the container goes once its exit is seen
         cid = self.ok("run", "-d", "--rm", "tiny:1", "/bin/busybox", "sleep", "1")
@@ -329,6 +334,43 @@ class NodeOpsTest(unittest.TestCase):
         self.ok("stop", "-t", "0", "e3")
         sdctest.wait_for("e3 removed", lambda: "e3" not in self.ok(
             "ps", "-a", "--format", "{{.Names}}"), 20)
+
+    def test_6_exit_while_agent_down(self):
+        """An agent killed while its container exits: the exit is reported
+        when it is back, acted on once (one die event, the wait answered)."""
+        self.wait_available(True)
+        since = str(int(time.time()) - 1)
+        self.ok("run", "-d", "--name", "r1", "tiny:1", "/bin/busybox", "sleep", "300")
+        u = self.uuid("r1")
+        init = int(self.ok("inspect", "--format", "{{.State.Pid}}", "r1"))
+        waiter = subprocess.Popen(["docker", "wait", "r1"], env=self.d.docker_env(
+            self.alice), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            self.d.stop_one("agent", signal.SIGKILL)
+            os.kill(init, signal.SIGKILL)
+            sdctest.wait_for("r1's init gone", lambda: not os.path.exists(
+                "/proc/%d" % init), 10)
+            self.start_agent()
+            out, err = waiter.communicate(timeout=30)
+        finally:
+            if waiter.poll() is None:
+                waiter.kill()
+        self.assertEqual((waiter.returncode, out.strip()), (0, "137"), err)
+        self.assertIn("container %s: exited (code 137), reported" % u,
+                      self.agent_log())
+        st = self.state("r1")
+        self.assertEqual((st["Running"], st["ExitCode"]), (False, 137))
+        dies = self.ok("events", "--since", since, "--until",
+                       str(int(time.time()) + 1), "--filter", "container=r1",
+                       "--filter", "event=die", "--format", "{{.Status}}")
+        self.assertEqual(dies.split(), ["die"])
+        # reported once however often the agent looks again
+        self.d.stop_one("agent")
+        self.start_agent()
+        self.wait_available(True)
+        self.assertEqual(self.agent_log().count(
+            "container %s: exited (code 137), reported" % u), 1)
+        self.ok("rm", "r1")
 
 
 if __name__ == "__main__":
