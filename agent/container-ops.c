@@ -26,9 +26,11 @@
  * go through rt_error_text() first: a head's client never reads this
  * node's host paths.  A restart is no call of its own: the head sends
  * the stop signal, learns the exit and asks for the start, as it does
- * on its own runtime.  The agent's loop runs these calls itself (tens
- * of milliseconds each); a runtime that hangs holds this node's API
- * until the runtime's timeout, never a head's.
+ * on its own runtime.  A start's attach connection, made before the
+ * container runs, becomes the watch on its exit (exits.c).  The agent's
+ * loop runs these calls itself (tens of milliseconds each); a runtime
+ * that hangs holds this node's API until the runtime's timeout, never a
+ * head's.
  */
 #include <errno.h>
 #include <stdlib.h>

@@ -10,7 +10,8 @@
  * restart, when it cannot know whether it wrote it before dying) and it
  * is there once; a head acts on a row only once its claim (taken_by set
  * where it was NULL) changed that row, so of several heads on one
- * PostgreSQL exactly one acts.  Rows taken are pruned after an hour.
+ * PostgreSQL exactly one acts.  Rows taken are pruned after an hour,
+ * rows no head took (a container no head holds) after a day.
  * One SQL for both engines, as nodes-table.c.
  */
 #include <string.h>
@@ -139,14 +140,16 @@ exits_table_claim(struct store *st, const char *uuid, int64_t pid,
 }
 
 int
-exits_table_prune(struct store *st, int64_t before_ms, sdc_error_t *err)
+exits_table_prune(struct store *st, int64_t taken_before_ms,
+    int64_t recorded_before_ms, sdc_error_t *err)
 {
 	struct store_stmt *s;
 
-	if (store_prepare(st, &s, "DELETE FROM node_exits WHERE taken_by IS "
-	    "NOT NULL AND taken_ms < ?", err) < 0)
+	if (store_prepare(st, &s, "DELETE FROM node_exits WHERE (taken_by IS "
+	    "NOT NULL AND taken_ms < ?) OR recorded_ms < ?", err) < 0)
 		return -1;
-	if (store_bind_int64(s, 1, before_ms, err) < 0) {
+	if (store_bind_int64(s, 1, taken_before_ms, err) < 0 ||
+	    store_bind_int64(s, 2, recorded_before_ms, err) < 0) {
 		store_finalize(s);
 		return -1;
 	}

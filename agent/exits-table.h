@@ -37,7 +37,9 @@ int exits_table_pending(struct store *st, struct node_exit *out, size_t max,
  * when another head took it first, -1 with *err. */
 int exits_table_claim(struct store *st, const char *uuid, int64_t pid,
     const char *head, int64_t now_ms, sdc_error_t *err);
-/* The exits taken before before_ms go. */
-int exits_table_prune(struct store *st, int64_t before_ms, sdc_error_t *err);
+/* The exits taken before taken_before_ms go, and those recorded before
+ * recorded_before_ms, taken or not. */
+int exits_table_prune(struct store *st, int64_t taken_before_ms,
+    int64_t recorded_before_ms, sdc_error_t *err);
 
 #endif

@@ -475,7 +475,7 @@ ops_kill_done(struct ctr *c, void *arg, struct http_request *unused, int rc,
 {
 	struct ops_kill *k = arg;
 	struct containers *cs = k->cs;
-	struct timeval tv = { k->grace, 0 };
+	struct timeval tv = { k->grace, 0 }, retry = { 1, 0 };
 	char sigtext[16];
 
 	(void)unused;
@@ -493,6 +493,8 @@ ops_kill_done(struct ctr *c, void *arg, struct http_request *unused, int rc,
 		ctr_rt_error(cs, c, err);
 		if (k->kind != OPS_KILL_TIMER)
 			c->stopping = k->was_stopping;
+		else if (ctr_running(c) && c->stop_timer != NULL)
+			evtimer_add(c->stop_timer, &retry);	/* once it is back */
 		if (k->req != NULL)
 			api_error_from(k->req, err);
 		else
@@ -557,7 +559,7 @@ static void
 ops_kill_timer_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct ctr *c = arg;
-	struct timeval again = { 0, 100000 };
+	struct timeval again = { 0, 100000 }, retry = { 1, 0 };
 	sdc_error_t err = NULL;
 
 	(void)fd;
@@ -570,8 +572,10 @@ ops_kill_timer_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	if (ops_kill_begin(NULL, c, SIGKILL, OPS_KILL_TIMER, &err) == NULL) {
+		/* its node unavailable: again each second, the stop waiting */
 		log_warn("container %s: SIGKILL: %s", c->id, sdc_error_msg(err));
 		sdc_error_release(&err);
+		evtimer_add(c->stop_timer, &retry);
 	}
 }
 

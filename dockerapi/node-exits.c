@@ -9,9 +9,11 @@
  * a second on the loop (a query on an index, nothing when idle).  An
  * exit is acted on only by the head whose claim took its row, and only
  * if it is the exit of the run the head knows (the container running
- * with that pid): a report of an older run, or of a run this head
- * already saw end through a monitor of its own (after its restart, it
- * attaches to the running containers itself), is taken and dropped.  An
+ * with that pid, and no watcher of the head's own on it): a report of an
+ * older run, or of a run this head watches through its monitor itself
+ * (one it started here, a `docker run` with its output attached, or any
+ * after the head's restart, which attaches to the running containers
+ * itself), is taken and dropped.  An
  * exit of a container this head does not hold is left for the head that
  * does, and one of a container in the middle of a runtime call (a start
  * whose answer is still on its way) waits for the call's end.  Rows
@@ -84,7 +86,10 @@ node_exits_tick(evutil_socket_t fd, short what, void *arg)
 
 		if (c == NULL || c->busy != NULL)
 			continue;
-		ours = ctr_running(c) && c->st.pid == (pid_t)v[i].pid;
+		/* a run the head watches itself (started here, or attached
+		 * again after the head's restart) is the watcher's */
+		ours = ctr_running(c) && c->st.pid == (pid_t)v[i].pid &&
+		    c->watch_fd < 0 && c->watch_ev == NULL;
 		if ((rc = exits_table_claim(d->store, v[i].uuid, v[i].pid,
 		    node_exits_me, now, &err)) < 0) {
 			log_warn("node exits: %s", sdc_error_msg(err));
@@ -96,7 +101,8 @@ node_exits_tick(evutil_socket_t fd, short what, void *arg)
 	}
 	if (now - node_exits_pruned_ms > 60000) {
 		node_exits_pruned_ms = now;
-		if (exits_table_prune(d->store, now - 3600000, &err) < 0) {
+		if (exits_table_prune(d->store, now - 3600000,
+		    now - 86400000, &err) < 0) {
 			log_warn("node exits: %s", sdc_error_msg(err));
 			sdc_error_release(&err);
 		}
