@@ -41,64 +41,27 @@ sys.path.insert(0, HERE)
 import sdctest  # noqa: E402
 
 common = importlib.import_module("37-nodes-common")
-certgen = common.certgen
-
 # Heartbeats of 1 s: the node is judged unavailable 3 s after its agent
 # stops, time for a call to reach a stopped agent before that.
 BEAT = "1"
 
 
-class NodeOpsTest(unittest.TestCase):
+class NodeOpsTest(common.NodesBase):
+
+    HEARTBEAT = BEAT
+    HOSTNAME = "cn-ops"
+    TENANTS = ("alice", "bob")
 
     @classmethod
     def setUpClass(cls):
-        for b in (common.AGENT, common.CERTGEN):
-            if not os.path.exists(b):
-                print("no %s (make)" % b)
-                sys.exit(1)
-        cls.d = d = sdctest.Daemons(allow_private_registries=())
-        cls.agent_port = sdctest.free_port()
-        cls.agent_dir = os.path.join(d.tmp, "agent")
-        cls.head_certs = os.path.join(d.tmp, "head-tls")
-        d.start_sapi()
-        d.start_dockerapi(extra=(
-            "--agent-url", "https://127.0.0.1:%d" % cls.agent_port,
-            "--agent-cert-path", cls.head_certs))
-        ca = os.path.join(d.tmp, "dockerapi", "tls")
-        certgen("node", "--ca", ca, "--out", os.path.join(cls.agent_dir, "tls"),
-                "--cn", "cn-ops")
-        certgen("head", "--ca", ca, "--out", cls.head_certs)
-        cls.other = os.path.join(d.tmp, "other")
-        certgen("server", "--cn", "elsewhere", "--out", os.path.join(cls.other, "ca"))
-        certgen("head", "--ca", os.path.join(cls.other, "ca"), "--out",
-                os.path.join(cls.other, "head"))
-        cls.start_agent()
-        certs, _ = d.add_tenants("alice", "bob")
-        cls.alice, cls.bob = certs["alice"], certs["bob"]
+        super().setUpClass()
+        cls.bob = cls.certs["bob"]
         sdctest.wait_for("head knows its node", lambda: "containers run on node"
-                         in d.log("dockerapi"), 20)
-        cls.import_image()
+                         in cls.d.log("dockerapi"), 20)
+        cls.import_images()
 
     @classmethod
-    def tearDownClass(cls):
-        cls.d.stop()
-
-    @classmethod
-    def start_agent(cls):
-        head = os.path.join(cls.d.tmp, "dockerapi")
-        store = (sdctest.postgres().uri(sdctest.store_db(head))
-                 if sdctest.test_store_postgres()
-                 else os.path.join(head, "dockerapi.db"))
-        cls.d._spawn("agent", [common.AGENT, "--data-dir", cls.agent_dir,
-                               "--listen", "127.0.0.1:%d" % cls.agent_port,
-                               "--store", store,
-                               "--zones", os.path.join(cls.d.tmp, "zones"),
-                               "--hostname", "cn-ops",
-                               "--heartbeat-interval", BEAT])
-        sdctest.wait_for("agent", lambda: sdctest.port_open(cls.agent_port))
-
-    @classmethod
-    def import_image(cls):
+    def import_images(cls):
         raw = io.BytesIO()
         with tarfile.open(fileobj=raw, mode="w") as t:
             t.add("/bin/busybox", arcname="bin/busybox")
@@ -118,11 +81,17 @@ class NodeOpsTest(unittest.TestCase):
         self.assertEqual(r.returncode, 0, "%s: %s" % (args, r.stderr))
         return r.stdout.strip()
 
+    def inspect(self, name):
+        # docker-py in this process: quicker than a CLI per look
+        if not hasattr(self, "_api"):
+            type(self)._api = self.d.dockerpy(self.alice).api
+        return self._api.inspect_container(name)
+
     def state(self, name):
-        return json.loads(self.ok("inspect", "--format", "{{json .State}}", name))
+        return self.inspect(name)["State"]
 
     def uuid(self, name):
-        cid = self.ok("inspect", "--format", "{{.Id}}", name)
+        cid = self.inspect(name)["Id"]
         st, one = self.d.admin("GET", "/containers/" + cid)
         self.assertEqual(st, 200, one)
         return one["Uuid"]
@@ -131,12 +100,11 @@ class NodeOpsTest(unittest.TestCase):
         return self.d.log("agent")
 
     def available(self):
-        st, nodes = self.d.admin("GET", "/nodes")
+        nodes = self.nodes()
         return len(nodes) == 1 and nodes[0]["Available"]
 
     def wait_available(self, want, timeout=15):
-        sdctest.wait_for("node available=%s" % want,
-                         lambda: self.available() == want, timeout)
+        super().wait_available(want, timeout)
 
     def agent_post(self, path, certdir=None):
         ctx = ssl.create_default_context(
@@ -190,7 +158,7 @@ class NodeOpsTest(unittest.TestCase):
         self.assertEqual(self.state("o1")["Status"], "running")
         self.ok("update", "--cpu-shares", "512", "--pids-limit", "99", "o1")
         self.assertIn("container %s: resources updated" % u, self.agent_log())
-        hc = json.loads(self.ok("inspect", "--format", "{{json .HostConfig}}", "o1"))
+        hc = self.inspect("o1")["HostConfig"]
         self.assertEqual((hc["CpuShares"], hc["PidsLimit"]), (512, 99))
         # restart: the stop signal (busybox sleep as init ignores SIGTERM,
         # so the SIGKILL after one second) and a start, all by the agent
@@ -201,8 +169,7 @@ class NodeOpsTest(unittest.TestCase):
         self.assertIn("container %s: signal 9" % u, log)
         self.assertEqual(log.count("container %s: started" % u), before + 1)
         self.assertTrue(self.state("o1")["Running"])
-        self.assertEqual(self.ok("inspect", "--format", "{{.State.Pid}}", "o1") != "0",
-                         True)
+        self.assertNotEqual(self.state("o1")["Pid"], 0)
         # stop of a paused container: signalled, thawed, gone
         self.ok("pause", "o1")
         self.ok("stop", "-t", "1", "o1")
@@ -236,8 +203,7 @@ class NodeOpsTest(unittest.TestCase):
                 self.assertLess(time.monotonic() - t0, 2.5, args)
             st = self.state("u1")
             self.assertEqual((st["Status"], st["Running"]), ("running", True))
-            self.assertNotEqual(json.loads(self.ok(
-                "inspect", "--format", "{{json .HostConfig.CpuShares}}", "u1")), 256)
+            self.assertNotEqual(self.inspect("u1")["HostConfig"]["CpuShares"], 256)
             self.assertEqual(self.state("u2")["Status"], "created")
             # the container itself lives on meanwhile
             self.assertNotIn("Paused", self.ok("ps", "--filter", "name=u1",
@@ -300,7 +266,7 @@ class NodeOpsTest(unittest.TestCase):
         self.wait_available(True)
         # docker wait on a container the agent started
         self.ok("run", "-d", "--name", "e1", "tiny:1", "/bin/busybox", "sh", "-c",
-                "sleep 1; exit 3")
+                "exit 3")
         u = self.uuid("e1")
         self.assertIn("container %s: started" % u, self.agent_log())
         self.assertEqual(self.ok("wait", "e1"), "3")
@@ -313,9 +279,9 @@ class NodeOpsTest(unittest.TestCase):
         self.ok("run", "-d", "--name", "e2", "--restart", "on-failure:2", "tiny:1",
                 "/bin/busybox", "sh", "-c", "exit 1")
         u = self.uuid("e2")
-        sdctest.wait_for("two restarts", lambda: self.ok(
-            "inspect", "--format", "{{.RestartCount}} {{.State.Running}} "
-            "{{.State.Restarting}}", "e2") == "2 false false", 30)
+        sdctest.wait_for("two restarts", lambda: (
+            self.inspect("e2")["RestartCount"], self.state("e2")["Running"],
+            self.state("e2")["Restarting"]) == (2, False, False), 30)
         self.assertEqual(self.agent_log().count("container %s: started" % u), 3)
         self.assertEqual(self.agent_log().count(
             "container %s: exited (code 1), reported" % u), 3)
@@ -342,7 +308,7 @@ class NodeOpsTest(unittest.TestCase):
         since = str(int(time.time()) - 1)
         self.ok("run", "-d", "--name", "r1", "tiny:1", "/bin/busybox", "sleep", "300")
         u = self.uuid("r1")
-        init = int(self.ok("inspect", "--format", "{{.State.Pid}}", "r1"))
+        init = self.state("r1")["Pid"]
         waiter = subprocess.Popen(["docker", "wait", "r1"], env=self.d.docker_env(
             self.alice), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:
