@@ -228,13 +228,15 @@ class NodeOpsTest(common.NodesBase):
         worst = [0.0]
         done = threading.Event()
 
+        bob = self.d.dockerpy(self.bob).api
+        bob.containers()                # connected before
+
         def bob_asks():
             # another tenant's requests while alice's call hangs
             while not done.is_set():
                 t0 = time.monotonic()
-                st, _, _ = self.d.https("GET", "/containers/json", self.bob)
+                bob.containers()
                 worst[0] = max(worst[0], time.monotonic() - t0)
-                assert st == 200, st
                 time.sleep(0.05)
 
         os.kill(pid, signal.SIGSTOP)
@@ -253,8 +255,9 @@ class NodeOpsTest(common.NodesBase):
             self.assertIn("node unavailable", r.stderr)
             self.assertLess(took, 10)
             self.assertGreater(took, 2)           # it did wait on the agent
-            # bob was answered all along
-            self.assertLess(worst[0], 1.5, "the loop was held %.1f s" % worst[0])
+            # bob was answered all along (a loop held by the call would
+            # have kept him waiting the call's three seconds)
+            self.assertLess(worst[0], 2.0, "the loop was held %.1f s" % worst[0])
             self.assertTrue(self.state("h1")["Running"])
         finally:
             os.kill(pid, signal.SIGCONT)
