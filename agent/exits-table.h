@@ -24,6 +24,9 @@ struct node_exit {
 
 int exits_table_migrate(struct store *st, sdc_error_t *err);
 
+/* The channel an agent NOTIFYs on PostgreSQL when it wrote an exit. */
+#define EXITS_CHANNEL "node_exits"
+
 /* The agent: record e once (a second report of the same run, from a
  * restarted agent's look at its containers, changes nothing); 1 when
  * it was new, 0 when already there, -1 with *err. */

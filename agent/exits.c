@@ -10,7 +10,8 @@
  * root.  An exit is written to the exits table (exits-table.c), keyed by
  * the run (uuid and pid), where a head takes it and does the rest (the
  * die event, the restart policy, AutoRemove, the waits:
- * dockerapi/node-exits.c).  Nothing is lost and nothing repeated: an exit
+ * dockerapi/node-exits.c; on PostgreSQL a NOTIFY wakes them).  Nothing is
+ * lost and nothing repeated: an exit
  * the store would not take (PostgreSQL restarting) is tried again every
  * second; an agent that died before writing one finds the container
  * exited at its next start and writes it then, and a run written twice
@@ -67,9 +68,16 @@ exits_write(struct agent_watch *w)
 		sdc_error_release(&err);
 		return -1;
 	}
-	if (rc == 1)
+	if (rc == 1) {
 		log_info("container %s: exited (code %d), reported", w->uuid,
 		    w->e.exit_code);
+		/* the heads on PostgreSQL hear it at once (a no-op on SQLite;
+		 * a notification lost is read by their next look) */
+		if (store_notify(w->a->store, EXITS_CHANNEL, &err) < 0) {
+			log_warn("notifying the heads: %s", sdc_error_msg(err));
+			sdc_error_release(&err);
+		}
+	}
 	return 0;
 }
 

@@ -5,8 +5,8 @@
  * here: the agent writes each exit to the exits table (agent/exits.c,
  * agent/exits-table.c), and the head acts on it as container-watch.c
  * does on a monitor's exit frame (the die event, the waits, stop's
- * answer, the restart policy, AutoRemove).  The table is read four times
- * a second on the loop (a query on an index, nothing when idle).  An
+ * answer, the restart policy, AutoRemove).  The table is read on the
+ * loop (a query on an index, nothing when idle).  An
  * exit is acted on only by the head whose claim took its row, and only
  * if it is the exit of the run the head knows (the container running
  * with that pid, and no watcher of the head's own on it): a report of an
@@ -16,7 +16,11 @@
  * itself), is taken and dropped.  An
  * exit of a container this head does not hold is left for the head that
  * does, and one of a container in the middle of a runtime call (a start
- * whose answer is still on its way) waits for the call's end.  Rows
+ * whose answer is still on its way) waits for the call's end.  On
+ * PostgreSQL the agent's NOTIFY node_exits wakes the heads at once
+ * (lib/store-listen.c, as events-notify.c hears the other heads), and
+ * the table is read every second besides, for what a notification
+ * missed; on SQLite, four times a second.  Rows
  * taken go after an hour, rows no head took after a day.
  */
 #include <stdio.h>
@@ -28,11 +32,13 @@
 #include "containers.h"
 #include "log.h"
 #include "node-exits.h"
+#include "store-listen.h"
 #include "timeutil.h"
 
 #define NODE_EXITS_BATCH 64
 
 static struct event *node_exits_ev;
+static struct store_listener *node_exits_listener;
 static char node_exits_me[300];
 static int64_t node_exits_pruned_ms;
 
@@ -109,10 +115,32 @@ node_exits_tick(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+static void
+node_exits_heard(void *arg, int count)
+{
+	(void)count;
+	node_exits_tick(-1, 0, arg);
+}
+
+static void
+node_exits_back(void *arg)
+{
+	node_exits_tick(-1, 0, arg);
+}
+
+static const struct store_listen_ops node_exits_ops = {
+	.channel = EXITS_CHANNEL,
+	.what = "the nodes' reports of exits (read every second meanwhile)",
+	.again = "listening to the nodes' reports of exits again",
+	.heard = node_exits_heard,
+	.back = node_exits_back,
+};
+
 int
 node_exits_init(struct dockerapi *d, sdc_error_t *err)
 {
-	struct timeval tick = { 0, 250000 };
+	struct timeval tick = { 0, 250000 }, second = { 1, 0 };
+	const char *where = d->cfg.store;
 	char host[256] = "";
 
 	if (exits_table_migrate(d->store, err) < 0)
@@ -120,14 +148,20 @@ node_exits_init(struct dockerapi *d, sdc_error_t *err)
 	gethostname(host, sizeof host - 1);
 	snprintf(node_exits_me, sizeof node_exits_me, "%s/%d", host,
 	    (int)getpid());
+	if (where != NULL && store_is_postgres_uri(where))
+		node_exits_listener = store_listener_start(d->base, where,
+		    &node_exits_ops, d);
 	node_exits_ev = event_new(d->base, -1, EV_PERSIST, node_exits_tick, d);
-	event_add(node_exits_ev, &tick);
+	event_add(node_exits_ev, node_exits_listener != NULL ? &second : &tick);
 	return 0;
 }
 
 void
 node_exits_free(void)
 {
+	if (node_exits_listener != NULL)
+		store_listener_free(node_exits_listener);
+	node_exits_listener = NULL;
 	if (node_exits_ev != NULL)
 		event_free(node_exits_ev);
 	node_exits_ev = NULL;
