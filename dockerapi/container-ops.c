@@ -211,6 +211,8 @@ ops_start_post(struct containers *cs, struct ctr *c, struct ops_start *o,
 	if (o->t.address == NULL)
 		watch_start(cs, c, s->attach_fd, c->attachers == NULL &&
 		    c->run_out == NULL);
+	else
+		watch_stop(c);
 	attach_started(c);
 	events_container(cs, c, "start", NULL);
 	return 0;
