@@ -60,6 +60,7 @@ class NodesBase(unittest.TestCase):
     HEARTBEAT = "0.2"       # seconds between the agent's heartbeats
     HOSTNAME = "cn-test"
     TENANTS = ("alice",)
+    AGENT_EXTRA = ()        # more flags for the agent
 
     @classmethod
     def setUpClass(cls):
@@ -106,7 +107,8 @@ class NodesBase(unittest.TestCase):
                                "--store", cls.agent_store(),
                                "--zones", os.path.join(cls.d.tmp, "zones"),
                                "--hostname", cls.HOSTNAME,
-                               "--heartbeat-interval", cls.HEARTBEAT])
+                               "--heartbeat-interval", cls.HEARTBEAT]
+                     + list(cls.AGENT_EXTRA))
         sdctest.wait_for("agent", lambda: sdctest.port_open(cls.agent_port))
 
     # --- helpers ---

@@ -20,7 +20,11 @@ sdc-docker-certgen under the head's CA.  Checked with the real docker CLI:
   another tenant's requests are answered meanwhile (the loop is free),
   and the call ends in "node unavailable" within its limit;
 - the exit of a container the agent started is seen: docker wait, the
-  restart policy (its restarts through the agent again) and --rm.
+  restart policy (its restarts through the agent again) and --rm, from
+  the agent's report; an agent killed while its container exits reports
+  it when it is back, and the head acts on it once;
+- runc stuck on one container of the node holds that call only: the
+  agent goes on heartbeating and serving the node's other containers.
 """
 import importlib
 import io
@@ -44,6 +48,27 @@ common = importlib.import_module("37-nodes-common")
 # Heartbeats of 1 s: the node is judged unavailable 3 s after its agent
 # stops, time for a call to reach a stopped agent before that.
 BEAT = "1"
+
+# The node's runtime for test_7: runc, except for a command and container
+# the test marked, where it stalls (as 98-runtime-hang's wrapper) and
+# says its pid, so the test can end the stall.
+HANG_DIR = "/tmp/sdc-test-agent-hang.%d" % os.getpid()
+WRAPPER = os.path.join(HANG_DIR, "runc")
+WRAPPER_TEXT = """#!/bin/sh
+id=""
+for a in "$@"; do id="$a"; done
+for a in "$@"; do
+    case "$a" in
+    run|pause|resume|update)
+        if [ -e "%(dir)s/$id.$a" ]; then
+            echo $$ > "%(dir)s/$id.$a.hung"
+            exec sleep 600
+        fi
+        break;;
+    esac
+done
+exec /usr/sbin/runc "$@"
+""" % {"dir": HANG_DIR}
 
 
 class NodeOpsTest(common.NodesBase):
@@ -340,6 +365,59 @@ class NodeOpsTest(common.NodesBase):
         self.assertEqual(self.agent_log().count(
             "container %s: exited (code 137), reported" % u), 1)
         self.ok("rm", "r1")
+
+    def test_7_hung_runtime_on_the_node(self):
+        """runc stuck on one container holds that call only: the agent
+        goes on heartbeating and serving its other containers."""
+        os.makedirs(HANG_DIR, exist_ok=True)
+        with open(WRAPPER, "w") as f:
+            f.write(WRAPPER_TEXT)
+        os.chmod(WRAPPER, 0o755)
+        self.d.stop_one("agent")
+        type(self).AGENT_EXTRA = ("--runtime", WRAPPER)
+        self.start_agent()
+        try:
+            self.wait_available(True)
+            self.ok("run", "-d", "--name", "s1", "tiny:1", "/bin/busybox",
+                    "sleep", "300")
+            self.ok("run", "-d", "--name", "s2", "tiny:1", "/bin/busybox",
+                    "sleep", "300")
+            u = self.uuid("s1")
+            open(os.path.join(HANG_DIR, u + ".pause"), "w").close()
+            hung = os.path.join(HANG_DIR, u + ".pause.hung")
+            stuck = subprocess.Popen(["docker", "pause", "s1"],
+                                     env=self.d.docker_env(self.alice),
+                                     stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True)
+            try:
+                sdctest.wait_for("the node's runc stuck", lambda: (
+                    os.path.exists(hung) and open(hung).read().strip()), 20)
+                beat = self.nodes()[0]["LastHeartbeat"]
+                # the other container's call, and the heartbeats, go on
+                t0 = time.monotonic()
+                self.ok("pause", "s2")
+                self.assertLess(time.monotonic() - t0, 10)
+                self.assertEqual(self.state("s2")["Status"], "paused")
+                for _ in range(2):
+                    sdctest.wait_for("heartbeats go on", lambda: (
+                        self.nodes()[0]["LastHeartbeat"] != beat), 10)
+                    beat = self.nodes()[0]["LastHeartbeat"]
+                self.assertTrue(self.available())
+                self.assertIsNone(stuck.poll())
+            finally:
+                with open(hung) as f:
+                    os.kill(int(f.read()), signal.SIGKILL)
+                os.unlink(os.path.join(HANG_DIR, u + ".pause"))
+                out, err = stuck.communicate(timeout=30)
+            # the failed call left s1 as it was
+            self.assertNotEqual(stuck.returncode, 0)
+            self.assertEqual(self.state("s1")["Status"], "running")
+            self.ok("rm", "-f", "s1", "s2")
+        finally:
+            self.d.stop_one("agent")
+            type(self).AGENT_EXTRA = ()
+            self.start_agent()
+            subprocess.run(["rm", "-rf", HANG_DIR])
 
 
 if __name__ == "__main__":
