@@ -24,6 +24,7 @@ struct event_base;
 struct event;
 struct http_server;
 struct store;
+struct agent_watch;
 
 /* --- options.c: defaults, the YAML file (-f), then flags --- */
 
@@ -80,6 +81,8 @@ struct agent {
 	struct router *router;
 	struct rt_config rt;            /* the node's runtime, zones root */
 	struct netsync *netsync;        /* the node's networks from the store */
+	struct agent_watch *watches;    /* exits.c: the runs it watches */
+	struct event *exits_tick;
 };
 
 /* node-id.c: this node's id, made once and kept in DATA/node-id. */
@@ -112,5 +115,15 @@ extern const struct route agent_create_routes[];
 extern const struct route agent_remove_routes[];
 /* At start: the creates a killed agent left unfinished, taken back. */
 void agent_create_recover(struct agent *a);
+/* container-ops.c: start, pause, unpause, update of a container. */
+extern const struct route agent_container_ops_routes[];
+
+/* exits.c: the node's containers' exits, written to the store for the
+ * heads.  Start: the table, and a watch on every running container. */
+int agent_exits_start(struct agent *a, sdc_error_t *err);
+/* Watch the run of uuid whose init is pid, through fd (a start's attach
+ * fd, taken over) or, with fd -1, a connection of its own. */
+void agent_exits_watch(struct agent *a, const char *uuid, pid_t pid, int fd);
+void agent_exits_stop(struct agent *a);
 
 #endif

@@ -243,7 +243,8 @@ main(int argc, char **argv)
 	agent_create_recover(&a);
 	if (listen_api(&a, &err) < 0 ||
 	    agent_heartbeat_start(&a, &err) < 0 ||
-	    agent_netsync_start(&a, &err) < 0)
+	    agent_netsync_start(&a, &err) < 0 ||
+	    agent_exits_start(&a, &err) < 0)
 		goto out;
 	sigterm = evsignal_new(a.base, SIGTERM, on_signal, &a);
 	sigint = evsignal_new(a.base, SIGINT, on_signal, &a);
@@ -264,6 +265,7 @@ out:
 	if (sigint != NULL)
 		event_free(sigint);
 	agent_netsync_stop(&a);
+	agent_exits_stop(&a);
 	if (a.heartbeat != NULL)
 		event_free(a.heartbeat);
 	if (a.http != NULL)

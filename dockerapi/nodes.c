@@ -15,14 +15,10 @@
  * on the loop thread with a one-second limit.  Containers created before
  * the answer record no node.
  *
- * The first runtime operation behind the agents is a container's signal
- * (docker kill, and stop's signal and SIGKILL): the head asks the node the
- * container records, at the address its row gives, with the same client
- * certificate; the connection is kept for the next call.  A node not
- * heard from is not asked: the caller gets "node unavailable" at once
- * and nothing changes.  These calls also run on the loop thread, each
- * limited to three seconds; moving them off it comes with the rest of the
- * runtime (docs/architecture.md, "Compute nodes").
+ * A container's runtime calls go to the agent of the node it records
+ * (node-calls.c): nodes_agent_of() says where that agent is, from the
+ * node's row, or that the node is not heard from, and the caller then
+ * answers "node unavailable" at once and changes nothing.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -32,7 +28,9 @@
 #include "fetch.h"
 #include "jsonutil.h"
 #include "log.h"
+#include "node-calls.h"
 #include "node-request.h"
+#include "node-exits.h"
 #include "nodes.h"
 #include "timeutil.h"
 #include "xalloc.h"
@@ -192,50 +190,13 @@ int
 nodes_container_kill(struct dockerapi *d, const char *node_id,
     const char *uuid, int sig, sdc_error_t *err)
 {
-	struct nodes *ns = d->nodes;
-	/* a node heard from is asked with room for a busy machine's TLS
-	 * handshake; one not heard from is never asked */
-	struct fetch_request rq = { .method = "POST", .timeout_ms = 3000 };
-	struct fetch_response r;
-	struct node_list l;
-	sdc_error_t ferr = NULL;
-	json_t *j;
-	char *url;
-	int rc = 0;
+	struct node_target t;
+	int rc;
 
-	if (ns == NULL || ns->agent == NULL || node_id == NULL || *node_id == '\0')
-		return NODES_LOCAL;
-	if (nodes_read(d, node_id, &l, err) < 0)
-		return -1;
-	if (l.n != 1 || strcmp(l.v[0].id, node_id) != 0 || !l.v[0].available) {
-		rc = sdc_make_error_code(err, 503, "node unavailable: the node "
-		    "of this container (%s) is not heard from; try again when "
-		    "it is back", l.n == 1 ? l.v[0].hostname : node_id);
-		node_list_free(&l);
+	if ((rc = node_target_get(d, node_id, &t, err)) != 0)
 		return rc;
-	}
-	xasprintf(&url, "https://%s/v1/containers/%s/kill?signal=%d",
-	    l.v[0].address, uuid, sig);
-	rq.url = url;
-	if (fetch_request(ns->agent, &rq, &r, &ferr) < 0) {
-		log_warn("nodes: %s", sdc_error_msg(ferr));
-		sdc_make_error_code(err, 503, "node unavailable: the agent of "
-		    "node %s does not answer", l.v[0].hostname);
-		sdc_error_release(&ferr);
-		node_list_free(&l);
-		free(url);
-		return -1;
-	}
-	if (r.status != 200) {
-		j = json_parse(buf_str(&r.body), r.body.len, &ferr);
-		sdc_error_release(&ferr);
-		rc = sdc_make_error_code(err, r.status == 409 ? 409 : 502,
-		    "%s", json_str(j, "message", "the node's agent failed"));
-		json_decref(j);
-	}
-	fetch_response_free(&r);
-	node_list_free(&l);
-	free(url);
+	rc = node_rt_kill(&t, NULL, uuid, sig, err);
+	node_target_clear(&t);
 	return rc;
 }
 
@@ -345,7 +306,8 @@ nodes_init(struct dockerapi *d, sdc_error_t *err)
 		log_info("nodes: no agent_url: containers record no node");
 		return 0;
 	}
-	if (nodes_agent_client(ns, url, d->cfg.agent_cert_path, err) < 0)
+	if (nodes_agent_client(ns, url, d->cfg.agent_cert_path, err) < 0 ||
+	    node_exits_init(d, err) < 0)
 		return -1;
 	ns->ask = event_new(d->base, -1, EV_PERSIST, nodes_ask, ns);
 	event_add(ns->ask, &second);
@@ -362,6 +324,8 @@ nodes_free(struct dockerapi *d)
 		return;
 	if (ns->ask != NULL)
 		event_free(ns->ask);
+	node_calls_free();
+	node_exits_free();
 	if (ns->agent != NULL)
 		fetch_free(ns->agent);
 	node_create_orphans_free();

@@ -16,6 +16,8 @@
 #include "agent/nodes-table.h"
 #include "dockerapi.h"
 
+struct fetch;
+
 /* The table brought up to date; with agent_url set, the local agent
  * asked who its node is (again every second until it answers). */
 int nodes_init(struct dockerapi *d, sdc_error_t *err);
@@ -47,23 +49,14 @@ void nodes_totals(struct dockerapi *d, struct nodes_totals *t);
  * ID, IP, Addr, Name, Cpus, Memory, Labels), or NULL for no node. */
 json_t *nodes_container_json(struct dockerapi *d, const char *node_id);
 
-/* Signal a container on the node that holds it, through that node's
- * agent: 0 done, -1 with *err (503 "node unavailable" when the node is
- * not heard from or its agent does not answer; the agent's status and
- * message otherwise), NODES_LOCAL when the container records no node
- * or the head has no client certificate for agents (the caller then
- * signals it here, as before nodes). */
-#define NODES_LOCAL 1
-int nodes_container_kill(struct dockerapi *d, const char *node_id,
-    const char *uuid, int sig, sdc_error_t *err);
-
 /* The agent of a container's node, read from the node's row: 0 with *out
- * filled (client is the head's template for agents, for fetch_dup on
- * the loop thread; free address and hostname), -1 with *err (503 "node
+ * filled (free address and hostname; client is the head's template
+ * for agents, for fetch_dup on the loop thread), -1 with *err (503 "node
  * unavailable" when the node is not heard from), or NODES_LOCAL when the
  * container records no node or the head has no client certificate for
- * agents (the caller then acts on its own runtime, as before nodes). */
-struct fetch;
+ * agents (the caller then runs the call on its own runtime, as before
+ * nodes). */
+#define NODES_LOCAL 1
 struct node_agent {
 	char *address;			/* HOST:PORT of its API */
 	char *hostname;
@@ -71,6 +64,12 @@ struct node_agent {
 };
 int nodes_agent_of(struct dockerapi *d, const char *node_id,
     struct node_agent *out, sdc_error_t *err);
+
+/* Signal a container on the node that holds it, on the calling thread
+ * (node-calls.c does it off the loop: node_rt_kill); 0, -1 with *err as
+ * node_call, or NODES_LOCAL as above (nothing done). */
+int nodes_container_kill(struct dockerapi *d, const char *node_id,
+    const char *uuid, int sig, sdc_error_t *err);
 
 /* The admin API: GET /nodes, GET /nodes/:id, POST /nodes/:id/drain and
  * /undrain. */

@@ -27,6 +27,7 @@
 #include "jsonutil.h"
 #include "log.h"
 #include "node-request.h"
+#include "node-calls.h"
 #include "nodes.h"
 #include "volumes.h"
 #include "networks.h"
@@ -111,13 +112,29 @@ struct ops_start {
 	struct rt_started s;
 	bool restart;			/* POST restart: a "restart" event */
 	bool policy;			/* the restart policy's: no client */
+	struct node_target t;		/* the container's node, or here */
 };
 
 static void
 ops_start_free(struct ops_start *o)
 {
 	strvec_clear(&o->ship);
+	node_target_clear(&o->t);
 	free(o);
+}
+
+/* Where a start goes: the agent of the container's node, unless a client
+ * is attached (docker run, start -a, a build's RUN), whose output from
+ * the first byte only the attach fd of a start here gives until streams
+ * are relayed from the node. */
+static int
+ops_start_target(struct ctr *c, struct node_target *t, sdc_error_t *err)
+{
+	memset(t, 0, sizeof *t);
+	if (c->attachers != NULL || c->run_out != NULL)
+		return 0;
+	return node_target_get(c->cs->d, json_str(c->extra, "Node", NULL), t,
+	    err);
 }
 
 /* What comes before the runtime: the log's options, capacity, networks. */
@@ -191,8 +208,13 @@ ops_start_post(struct containers *cs, struct ctr *c, struct ops_start *o,
 	}
 	ops_started_state(cs, c, s);
 	c->stopping = false;
-	watch_start(cs, c, s->attach_fd, c->attachers == NULL &&
-	    c->run_out == NULL);
+	/* started by its node's agent: the agent watches it, and its exit
+	 * comes from there (node-exits.c) */
+	if (o->t.address == NULL)
+		watch_start(cs, c, s->attach_fd, c->attachers == NULL &&
+		    c->run_out == NULL);
+	else
+		watch_stop(c);
 	attach_started(c);
 	events_container(cs, c, "start", NULL);
 	return 0;
@@ -246,7 +268,7 @@ ops_start_fn(void *arg, sdc_error_t *err)
 {
 	struct ops_start *o = arg;
 
-	return rt_start(&o->cs->rt, o->uuid, &o->opts, &o->s, err);
+	return node_rt_start(&o->t, &o->cs->rt, o->uuid, &o->opts, &o->s, err);
 }
 
 static void
@@ -290,17 +312,22 @@ ops_user_start_async(struct http_request *req, struct ctr *c, bool restart,
 {
 	struct containers *cs = c->cs;
 	struct ops_start *o;
+	struct node_target t;
 	sdc_error_t err = NULL;
 
 	if (c->busy != NULL)
 		return api_error(req, 409, "Container %s is busy: its %s "
 		    "is under way", c->id, c->busy);
+	if (ops_start_target(c, &t, &err) < 0)
+		return api_error_from(req, &err);	/* nothing changed */
 	if (ops_user_check(cs, c, &err) < 0 ||
 	    (o = ops_start_pre(cs, c, &err)) == NULL) {
+		node_target_clear(&t);
 		if (!in_exit)
 			ops_start_failed(cs, c);
 		return api_error_from(req, &err);
 	}
+	o->t = t;
 	o->restart = restart;
 	if (ctr_call(req, c, "start", ops_start_fn, ops_start_done, o,
 	    &err) < 0) {
@@ -315,12 +342,18 @@ int
 ctr_start_policy(struct containers *cs, struct ctr *c, sdc_error_t *err)
 {
 	struct ops_start *o;
+	struct node_target t;
 
 	if (c->busy != NULL)
 		return sdc_make_error_code(err, 409, "its %s is under way",
 		    c->busy);
-	if ((o = ops_start_pre(cs, c, err)) == NULL)
+	if (ops_start_target(c, &t, err) < 0)
 		return -1;
+	if ((o = ops_start_pre(cs, c, err)) == NULL) {
+		node_target_clear(&t);
+		return -1;
+	}
+	o->t = t;
 	o->policy = true;
 	if (ctr_call(NULL, c, "start", ops_start_fn, ops_start_done, o,
 	    err) < 0) {
@@ -367,43 +400,7 @@ ops_stopper_closed(struct http_request *req, void *arg)
 	free(s);
 }
 
-/* A signal through the agent of the container's node (nodes.c), or here
- * when it records none. */
-static int
-ops_kill(struct containers *cs, struct ctr *c, int sig, sdc_error_t *err)
-{
-	int rc = nodes_container_kill(cs->d, json_str(c->extra, "Node", NULL),
-	    c->uuid, sig, err);
-
-	return rc == NODES_LOCAL ? rt_kill(&cs->rt, c->uuid, sig, err) : rc;
-}
-
-static void
-ops_kill_timer_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct ctr *c = arg;
-	sdc_error_t err = NULL;
-
-	if (ctr_running(c) && ops_kill(c->cs, c, SIGKILL, &err) < 0) {
-		log_warn("container %s: SIGKILL: %s", c->id, sdc_error_msg(err));
-		sdc_error_release(&err);
-	}
-}
-
 static void ops_thaw(struct ctr *c);
-
-static int
-ops_signal(struct containers *cs, struct ctr *c, int sig, sdc_error_t *err)
-{
-	bool paused = c->st.status == RT_PAUSED;
-
-	if (ops_kill(cs, c, sig, err) < 0)
-		return ctr_rt_error(cs, c, err);
-	/* a frozen container gets the signal once thawed */
-	if (paused && (sig == SIGKILL || sig == SIGTERM))
-		ops_thaw(c);
-	return 0;
-}
 
 static int
 ops_stop_signal(const struct ctr *c)
@@ -414,37 +411,198 @@ ops_stop_signal(const struct ctr *c)
 	return sig > 0 ? sig : SIGTERM;
 }
 
-/* Signal, arm the SIGKILL, answer at the exit. */
+/* A signal, off the loop: through the agent of the container's node
+ * (node-calls.c), or here when it records none.  What follows the signal
+ * (the kill event, the stop's SIGKILL timer, the answer at the exit) is
+ * done on the loop once it was delivered; the client's request is kept
+ * here rather than by ctr_call, as an exit the signal caused may remove
+ * the container (AutoRemove) before the call's end, and the signal was
+ * still delivered. */
+enum ops_kill_kind { OPS_KILL_USER, OPS_KILL_STOP, OPS_KILL_TIMER };
+
+struct ops_kill {
+	struct containers *cs;
+	char uuid[37];
+	int sig;
+	enum ops_kill_kind kind;
+	struct node_target t;
+	struct http_request *req;	/* NULL: none, or the client left */
+	bool paused;			/* frozen when asked: thawed after */
+	bool restart;			/* a stop: the restart's */
+	bool was_stopping;		/* c->stopping before, for a failure */
+	int grace;			/* a stop: seconds before the SIGKILL */
+};
+
+static void ops_kill_timer_cb(evutil_socket_t fd, short what, void *arg);
+
+static void
+ops_kill_free(struct ops_kill *k)
+{
+	node_target_clear(&k->t);
+	free(k);
+}
+
+static void
+ops_kill_closed(struct http_request *req, void *arg)
+{
+	(void)req;
+	((struct ops_kill *)arg)->req = NULL;
+}
+
+static int
+ops_kill_fn(void *arg, sdc_error_t *err)
+{
+	struct ops_kill *k = arg;
+
+	return node_rt_kill(&k->t, &k->cs->rt, k->uuid, k->sig, err);
+}
+
+/* The answer waits for the exit (ops_exited). */
+static void
+ops_kill_stopper(struct ops_kill *k, struct ctr *c)
+{
+	struct ctr_stopper *s = xcalloc(1, sizeof *s);
+
+	s->req = k->req;
+	s->c = c;
+	s->restart = k->restart;
+	s->kill = k->kind == OPS_KILL_USER;
+	s->next = c->stoppers;
+	c->stoppers = s;
+	http_on_close(k->req, ops_stopper_closed, s);
+	k->req = NULL;
+}
+
+static void
+ops_kill_done(struct ctr *c, void *arg, struct http_request *unused, int rc,
+    sdc_error_t *err)
+{
+	struct ops_kill *k = arg;
+	struct containers *cs = k->cs;
+	struct timeval tv = { k->grace, 0 }, retry = { 1, 0 };
+	char sigtext[16];
+
+	(void)unused;
+	if (k->req != NULL)
+		http_on_close(k->req, NULL, NULL);
+	if (c == NULL) {
+		/* removed meanwhile: it exited and went (AutoRemove) */
+		if (k->req != NULL)
+			(void)(rc < 0 ? api_error_from(k->req, err) :
+			    http_reply(k->req, 204, NULL, NULL, 0));
+		ops_kill_free(k);
+		return;
+	}
+	if (rc < 0) {
+		ctr_rt_error(cs, c, err);
+		if (k->kind != OPS_KILL_TIMER)
+			c->stopping = k->was_stopping;
+		else if (ctr_running(c) && c->stop_timer != NULL)
+			evtimer_add(c->stop_timer, &retry);	/* once it is back */
+		if (k->req != NULL)
+			api_error_from(k->req, err);
+		else
+			log_warn("container %s: signal %d: %s", c->id, k->sig,
+			    sdc_error_msg(*err));
+		ops_kill_free(k);
+		return;
+	}
+	/* a frozen container gets the signal once thawed */
+	if (k->paused && (k->sig == SIGKILL || k->sig == SIGTERM))
+		ops_thaw(c);
+	if (k->kind != OPS_KILL_TIMER) {
+		snprintf(sigtext, sizeof sigtext, "%d", k->sig);
+		events_container(cs, c, "kill", json_pack("{s:s}", "signal",
+		    sigtext));
+	}
+	if (k->kind == OPS_KILL_STOP) {
+		if (c->stop_timer == NULL)
+			c->stop_timer = evtimer_new(cs->d->base, ops_kill_timer_cb,
+			    c);
+		evtimer_add(c->stop_timer, &tv);
+	}
+	if (k->req != NULL && (k->kind == OPS_KILL_STOP ||
+	    (k->sig == SIGKILL && ctr_running(c)))) {
+		/* As dockerd: a stop, and a SIGKILL, are answered once the
+		 * container is dead, so an inspect right after shows it
+		 * exited; if it died during the call, that is now. */
+		ops_kill_stopper(k, c);
+		if (!ctr_running(c))
+			ops_exited(cs, c);
+	} else if (k->req != NULL)
+		http_reply(k->req, 204, NULL, NULL, 0);
+	ops_kill_free(k);
+}
+
+/* Send sig to c off the loop; NULL with *err (503 "node unavailable",
+ * nothing sent) when it cannot be. */
+static struct ops_kill *
+ops_kill_begin(struct http_request *req, struct ctr *c, int sig,
+    enum ops_kill_kind kind, sdc_error_t *err)
+{
+	struct ops_kill *k = xcalloc(1, sizeof *k);
+
+	k->cs = c->cs;
+	k->sig = sig;
+	k->kind = kind;
+	k->paused = c->st.status == RT_PAUSED;
+	snprintf(k->uuid, sizeof k->uuid, "%s", c->uuid);
+	if (node_target_get(c->cs->d, json_str(c->extra, "Node", NULL), &k->t,
+	    err) < 0 || ctr_call(NULL, c, "kill", ops_kill_fn, ops_kill_done,
+	    k, err) < 0) {
+		ops_kill_free(k);
+		return NULL;
+	}
+	k->req = req;
+	if (req != NULL)
+		http_on_close(req, ops_kill_closed, k);
+	return k;
+}
+
+static void
+ops_kill_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct ctr *c = arg;
+	struct timeval again = { 0, 100000 }, retry = { 1, 0 };
+	sdc_error_t err = NULL;
+
+	(void)fd;
+	(void)what;
+	if (!ctr_running(c))
+		return;
+	if (c->busy != NULL) {
+		/* another call on it (a thaw): the SIGKILL right after */
+		evtimer_add(c->stop_timer, &again);
+		return;
+	}
+	if (ops_kill_begin(NULL, c, SIGKILL, OPS_KILL_TIMER, &err) == NULL) {
+		/* its node unavailable: again each second, the stop waiting */
+		log_warn("container %s: SIGKILL: %s", c->id, sdc_error_msg(err));
+		sdc_error_release(&err);
+		evtimer_add(c->stop_timer, &retry);
+	}
+}
+
+/* Signal, arm the SIGKILL, answer at the exit (ops_kill_done). */
 static int
 ops_stop_begin(struct http_request *req, struct ctr *c, bool restart)
 {
-	struct containers *cs = ctrs(c->cs->d);
 	const char *t = http_query(req, "t");
 	int secs = t != NULL ? atoi(t) :
 	    (int)json_int(c->config, "StopTimeout", 10);
-	struct timeval tv = { secs > 0 ? secs : 0, 0 };
-	struct ctr_stopper *s;
+	bool was = c->stopping;
+	struct ops_kill *k;
 	sdc_error_t err = NULL;
-	char sigtext[16];
-	int sig = ops_stop_signal(c);
 
 	c->stopping = true;
-	if (ops_signal(cs, c, secs > 0 ? sig : SIGKILL, &err) < 0) {
-		c->stopping = false;
+	if ((k = ops_kill_begin(req, c, secs > 0 ? ops_stop_signal(c) : SIGKILL,
+	    OPS_KILL_STOP, &err)) == NULL) {
+		c->stopping = was;
 		return api_error_from(req, &err);
 	}
-	snprintf(sigtext, sizeof sigtext, "%d", secs > 0 ? sig : SIGKILL);
-	events_container(cs, c, "kill", json_pack("{s:s}", "signal", sigtext));
-	if (c->stop_timer == NULL)
-		c->stop_timer = evtimer_new(cs->d->base, ops_kill_timer_cb, c);
-	evtimer_add(c->stop_timer, &tv);
-	s = xcalloc(1, sizeof *s);
-	s->req = req;
-	s->c = c;
-	s->restart = restart;
-	s->next = c->stoppers;
-	c->stoppers = s;
-	http_on_close(req, ops_stopper_closed, s);
+	k->restart = restart;
+	k->grace = secs > 0 ? secs : 0;
+	k->was_stopping = was;
 	return HTTP_ASYNC;
 }
 
@@ -517,9 +675,9 @@ ctr_kill(struct http_request *req, void *arg)
 	struct ctr *c = ctr_lookup(req, arg);
 	const char *name = http_query(req, "signal");
 	sdc_error_t err = NULL;
-	struct ctr_stopper *s;
-	char sigtext[16];
+	struct ops_kill *k;
 	int sig = SIGKILL;
+	bool was;
 
 	if (c == NULL)
 		return HTTP_DONE;
@@ -534,27 +692,16 @@ ctr_kill(struct http_request *req, void *arg)
 	/* As with dockerd, the exit that follows is the user's (no restart
 	 * after it) unless the container names a stop signal and this is
 	 * another one, a reload say. */
+	was = c->stopping;
 	if (sig == SIGKILL || sig == ops_stop_signal(c) ||
 	    *json_str(c->config, "StopSignal", "") == '\0')
 		c->stopping = true;
-	if (ops_signal(ctrs(arg), c, sig, &err) < 0)
+	if ((k = ops_kill_begin(req, c, sig, OPS_KILL_USER, &err)) == NULL) {
+		c->stopping = was;
 		return api_error_from(req, &err);
-	snprintf(sigtext, sizeof sigtext, "%d", sig);
-	events_container(ctrs(arg), c, "kill", json_pack("{s:s}", "signal",
-	    sigtext));
-	if (sig == SIGKILL && ctr_running(c)) {
-		/* As dockerd: a SIGKILL is answered once the container is dead,
-		 * so an inspect right after shows it exited. */
-		s = xcalloc(1, sizeof *s);
-		s->req = req;
-		s->c = c;
-		s->kill = true;
-		s->next = c->stoppers;
-		c->stoppers = s;
-		http_on_close(req, ops_stopper_closed, s);
-		return HTTP_ASYNC;
 	}
-	return http_reply(req, 204, NULL, NULL, 0);
+	k->was_stopping = was;
+	return HTTP_ASYNC;
 }
 
 /* pause and unpause: runc off the loop, the state changed once it
@@ -564,15 +711,22 @@ struct ops_call {
 	char uuid[37];
 	bool pause;
 	bool quiet;			/* a stop's thaw: no unpause event */
+	struct node_target t;		/* the container's node, or here */
 };
+
+static void
+ops_call_free(struct ops_call *o)
+{
+	node_target_clear(&o->t);
+	free(o);
+}
 
 static int
 ops_pause_fn(void *arg, sdc_error_t *err)
 {
 	struct ops_call *o = arg;
 
-	return o->pause ? rt_pause(&o->cs->rt, o->uuid, err) :
-	    rt_resume(&o->cs->rt, o->uuid, err);
+	return node_rt_pause(&o->t, &o->cs->rt, o->uuid, o->pause, err);
 }
 
 static void
@@ -597,7 +751,7 @@ ops_pause_done(struct ctr *c, void *arg, struct http_request *req, int rc,
 		if (req != NULL)
 			http_reply(req, 204, NULL, NULL, 0);
 	}
-	free(o);
+	ops_call_free(o);
 }
 
 /* Thaw c off the loop, for a stop or kill of a paused container. */
@@ -613,12 +767,13 @@ ops_thaw(struct ctr *c)
 	o->cs = c->cs;
 	o->quiet = true;
 	snprintf(o->uuid, sizeof o->uuid, "%s", c->uuid);
-	if (ctr_call(NULL, c, "unpause", ops_pause_fn, ops_pause_done, o,
-	    &err) < 0) {
+	if (node_target_get(c->cs->d, json_str(c->extra, "Node", NULL), &o->t,
+	    &err) < 0 || ctr_call(NULL, c, "unpause", ops_pause_fn,
+	    ops_pause_done, o, &err) < 0) {
 		log_warn("container %s: thawing it: %s", c->id,
 		    sdc_error_msg(err));
 		sdc_error_release(&err);
-		free(o);
+		ops_call_free(o);
 	}
 }
 
@@ -631,9 +786,10 @@ ops_pause_start(struct http_request *req, struct ctr *c, bool pause)
 	o->cs = c->cs;
 	o->pause = pause;
 	snprintf(o->uuid, sizeof o->uuid, "%s", c->uuid);
-	if (ctr_call(req, c, pause ? "pause" : "unpause", ops_pause_fn,
-	    ops_pause_done, o, &err) < 0) {
-		free(o);
+	if (node_target_get(c->cs->d, json_str(c->extra, "Node", NULL), &o->t,
+	    &err) < 0 || ctr_call(req, c, pause ? "pause" : "unpause",
+	    ops_pause_fn, ops_pause_done, o, &err) < 0) {
+		ops_call_free(o);
 		return api_error_from(req, &err);
 	}
 	return HTTP_ASYNC;

@@ -27,6 +27,7 @@
 
 #include "containers.h"
 #include "jsonutil.h"
+#include "node-calls.h"
 #include "xalloc.h"
 
 #define MIB (1024LL * 1024)
@@ -454,6 +455,7 @@ struct upd_job {
 	struct package pkg;
 	struct upd_ctx u;
 	json_t *body;			/* u's strings point into it */
+	struct node_target t;		/* the container's node, or here */
 };
 
 static void
@@ -462,6 +464,7 @@ upd_job_free(struct upd_job *j)
 	json_decref(j->u.set);
 	json_decref(j->body);
 	package_clear(&j->pkg);
+	node_target_clear(&j->t);
 	free(j);
 }
 
@@ -470,7 +473,7 @@ upd_fn(void *arg, sdc_error_t *err)
 {
 	struct upd_job *j = arg;
 
-	return rt_update(&j->cs->rt, j->uuid, &j->u.r, err);
+	return node_rt_update(&j->t, &j->cs->rt, j->uuid, &j->u.r, err);
 }
 
 /* The new HostConfig in the row and in memory; -1 keeps the old. */
@@ -550,7 +553,9 @@ ctr_update(struct http_request *req, void *arg)
 		upd_job_free(j);
 		return api_json(req, 200, json_pack("{s:[]}", "Warnings"));
 	}
-	if (ctr_call(req, c, "update", upd_fn, upd_done, j, &err) < 0)
+	if (node_target_get(d, json_str(c->extra, "Node", NULL), &j->t,
+	    &err) < 0 || ctr_call(req, c, "update", upd_fn, upd_done, j,
+	    &err) < 0)
 		goto fail;
 	return HTTP_ASYNC;
 fail:

@@ -54,7 +54,13 @@ def certgen(*args):
     subprocess.run([CERTGEN] + list(args), check=True, capture_output=True)
 
 
-class NodesTest(unittest.TestCase):
+class NodesBase(unittest.TestCase):
+    """The head and its agent, and the helpers (no tests)."""
+
+    HEARTBEAT = "0.2"       # seconds between the agent's heartbeats
+    HOSTNAME = "cn-test"
+    TENANTS = ("alice",)
+    AGENT_EXTRA = ()        # more flags for the agent
 
     @classmethod
     def setUpClass(cls):
@@ -72,7 +78,7 @@ class NodesTest(unittest.TestCase):
             "--agent-cert-path", cls.head_certs))
         ca = os.path.join(d.tmp, "dockerapi", "tls")
         certgen("node", "--ca", ca, "--out", os.path.join(cls.agent_dir, "tls"),
-                "--cn", "cn-test")
+                "--cn", cls.HOSTNAME)
         certgen("head", "--ca", ca, "--out", cls.head_certs)
         # another operator's CA, and a head certificate under it
         cls.other = os.path.join(d.tmp, "other")
@@ -80,8 +86,8 @@ class NodesTest(unittest.TestCase):
         certgen("head", "--ca", os.path.join(cls.other, "ca"), "--out",
                 os.path.join(cls.other, "head"))
         cls.start_agent()
-        certs, _ = d.add_tenants("alice")
-        cls.alice = certs["alice"]
+        cls.certs, _ = d.add_tenants(*cls.TENANTS)
+        cls.alice = cls.certs["alice"]
 
     @classmethod
     def tearDownClass(cls):
@@ -105,8 +111,9 @@ class NodesTest(unittest.TestCase):
                                "--images", os.path.join(head, "images", "layers"),
                                "--volumes", os.path.join(head, "volumes"),
                                "--net-dir", os.path.join(head, "net"),
-                               "--hostname", "cn-test",
-                               "--heartbeat-interval", "0.2"])
+                               "--hostname", cls.HOSTNAME,
+                               "--heartbeat-interval", cls.HEARTBEAT]
+                     + list(cls.AGENT_EXTRA))
         sdctest.wait_for("agent", lambda: sdctest.port_open(cls.agent_port))
 
     # --- helpers ---
@@ -163,6 +170,9 @@ class NodesTest(unittest.TestCase):
                            env=self.d.docker_env(self.alice), input=raw.getvalue(),
                            capture_output=True, timeout=60)
         self.assertEqual(r.returncode, 0, r.stderr)
+
+
+class NodesTest(NodesBase):
 
     # --- the tests, in order ---
 

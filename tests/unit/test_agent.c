@@ -2,7 +2,8 @@
  * test_agent.c: the node agent's pieces without the daemon: the nodes
  * table (registration, heartbeat, the "available" judgement, a drain
  * that a registration keeps, leaving), the node id kept in the data dir,
- * and the settings file's refusals.  On SQLite; 37-nodes-postgres runs
+ * the settings file's refusals, and the exits table's once-only hand-over
+ * from an agent to one of several heads.  On SQLite; 37-nodes-postgres runs
  * the same statements on PostgreSQL through the daemons.
  */
 #include <stdarg.h>
@@ -15,6 +16,7 @@
 #include <cmocka.h>
 
 #include "agent/agent.h"
+#include "agent/exits-table.h"
 #include "fsutil.h"
 #include "store.h"
 
@@ -190,6 +192,54 @@ test_options(void **state)
 	agent_options_free(&o);
 }
 
+/* A container's exit, from the agent to one head: written twice (an
+ * agent restarted, not knowing it wrote it), it is one row; of two heads
+ * on the store, one takes it; taken, it is pending for none; pruned. */
+static void
+test_exits_once(void **state)
+{
+	struct store *agent = open_store("x.db"), *h1 = open_store("x.db"),
+	    *h2 = open_store("x.db");
+	struct node_exit e = {
+		.uuid = "5f0b6a1e-2c3d-4e5f-8a9b-0c1d2e3f4a5b", .pid = 4242,
+		.node = "0b7e2f4c-5b6a-4e8b-9c1d-2e3f4a5b6c7d", .exit_code = 137,
+		.signal = 9, .started_ns = 1000, .finished_ns = 2000,
+	}, v[4];
+	sdc_error_t err = NULL;
+	size_t n;
+
+	assert_int_equal(exits_table_migrate(agent, &err), 0);
+	assert_int_equal(exits_table_migrate(h1, &err), 0);
+	assert_int_equal(exits_table_record(agent, &e, 10, &err), 1);
+	assert_int_equal(exits_table_record(agent, &e, 20, &err), 0);
+	e.pid = 4343;                   /* the next run's exit is another */
+	e.exit_code = 3;
+	assert_int_equal(exits_table_record(agent, &e, 30, &err), 1);
+	assert_int_equal(exits_table_pending(h1, v, 4, &n, &err), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(v[0].uuid, e.uuid);
+	assert_int_equal(v[0].pid, 4242);
+	assert_int_equal(v[0].exit_code, 137);
+	assert_int_equal(v[0].signal, 9);
+	assert_int_equal(v[1].pid, 4343);
+	assert_int_equal(exits_table_claim(h2, e.uuid, 4242, "h2", 40, &err), 1);
+	assert_int_equal(exits_table_claim(h1, e.uuid, 4242, "h1", 41, &err), 0);
+	assert_int_equal(exits_table_pending(h1, v, 4, &n, &err), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(v[0].pid, 4343);
+	/* taken before 45 goes; the other, recorded at 30, stays till a day */
+	assert_int_equal(exits_table_prune(h1, 45, 0, &err), 0);
+	assert_int_equal(exits_table_record(agent, &e, 50, &err), 0);
+	e.pid = 4242;                   /* gone: a late report is new again */
+	assert_int_equal(exits_table_record(agent, &e, 60, &err), 1);
+	assert_int_equal(exits_table_prune(h1, 0, 100, &err), 0);
+	assert_int_equal(exits_table_pending(h2, v, 4, &n, &err), 0);
+	assert_int_equal(n, 0);
+	store_close(agent);
+	store_close(h1);
+	store_close(h2);
+}
+
 int
 main(void)
 {
@@ -197,6 +247,7 @@ main(void)
 		cmocka_unit_test(test_register_heartbeat),
 		cmocka_unit_test(test_node_id),
 		cmocka_unit_test(test_options),
+		cmocka_unit_test(test_exits_once),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

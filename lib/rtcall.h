@@ -2,8 +2,8 @@
  * rtcall.h: a blocking call (the OCI runtime, a size walk) run on a
  * thread of its own, its result handed back to the loop thread.
  */
-#ifndef DOCKERAPI_RTCALL_H
-#define DOCKERAPI_RTCALL_H
+#ifndef SDC_RTCALL_H
+#define SDC_RTCALL_H
 
 #include "error.h"
 

@@ -1,0 +1,55 @@
+/*
+ * node-calls.h: a container's runtime calls on the node that holds it,
+ * through that node's agent, off the loop thread (see node-calls.c).
+ */
+#ifndef SDC_DOCKERAPI_NODE_CALLS_H
+#define SDC_DOCKERAPI_NODE_CALLS_H
+
+#include <jansson.h>
+
+#include "dockerapi.h"
+#include "dockerapi/runtime/runtime.h"
+
+/* Where a container's call goes, settled on the loop before the call. */
+struct node_target {
+	char *address;			/* the agent's HOST:PORT; NULL: here */
+	char *hostname;
+	struct fetch *client;		/* this call's, from the pool */
+};
+
+/* On the loop thread: 0 with *t filled (t->address NULL when the
+ * container records no node or the head has no agent certificate: the
+ * call then runs on this head's runtime, as before nodes), or -1 with
+ * *err, 503 "node unavailable" when the node is not heard from.  Free
+ * with node_target_clear(), from any thread. */
+int node_target_get(struct dockerapi *d, const char *node_id,
+    struct node_target *t, sdc_error_t *err);
+void node_target_clear(struct node_target *t);
+
+/* On any thread: POST /v1/containers/UUID/OP[?QUERY] with body (or
+ * none) to t's agent, within timeout_ms; 0 with *out (the answer, or
+ * NULL if out is NULL), or -1 with *err: 503 "node unavailable" when the
+ * agent does not answer, the agent's 400, 404 and 409 as they are (a
+ * start's ExitCode 126 or 127 as err->code, as rt_start gives it), 504
+ * with errnum ETIMEDOUT for a runtime that timed out there, else 502. */
+int node_call(struct node_target *t, const char *uuid, const char *op,
+    const char *query, json_t *body, long timeout_ms, json_t **out,
+    sdc_error_t *err);
+
+/* The runtime library's calls on t's node, or on rt here when t has no
+ * address; the same results and errors either way.  A start through an
+ * agent returns no attach fd from the node (out->attach_fd -1). */
+int node_rt_kill(struct node_target *t, const struct rt_config *rt,
+    const char *uuid, int sig, sdc_error_t *err);
+int node_rt_start(struct node_target *t, const struct rt_config *rt,
+    const char *uuid, const struct rt_start_opts *opts,
+    struct rt_started *out, sdc_error_t *err);
+int node_rt_pause(struct node_target *t, const struct rt_config *rt,
+    const char *uuid, bool pause, sdc_error_t *err);
+int node_rt_update(struct node_target *t, const struct rt_config *rt,
+    const char *uuid, const struct rt_resources *r, sdc_error_t *err);
+
+/* At the daemon's end: the pool's idle clients freed. */
+void node_calls_free(void);
+
+#endif
