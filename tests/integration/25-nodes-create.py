@@ -49,12 +49,12 @@ os.environ["SDC_TEST_STORE"] = "sqlite"     # test 6 writes the node's row
 common = importlib.import_module("37-nodes-common")
 
 
-class NodesCreate(unittest.TestCase):
+class NodesCreate(common.NodesBase):
 
     @classmethod
     def setUpClass(cls):
         # 37-nodes-common's head, certificates and agent, on this class
-        common.NodesTest.setUpClass.__func__(cls)
+        common.NodesBase.setUpClass.__func__(cls)
         cls.zones = os.path.join(cls.d.tmp, "zones")
         d = cls.d
         sdctest.wait_for("head knows its node", lambda: "containers run on node"
