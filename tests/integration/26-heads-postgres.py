@@ -213,7 +213,7 @@ class TwoHeads(common.ContainersTest):
         import docker
         pa, pb = self.py("a"), self.py("b")
         try:
-            for i in range(6):
+            for i in range(4):
                 name = "race%d" % i
                 got = self.race(
                     lambda: pa.api.create_container("busybox", "true",
@@ -239,7 +239,7 @@ class TwoHeads(common.ContainersTest):
         self.ok("network", "create", "--subnet", net + ".0/24", "inet")
         pa, pb = self.py("a"), self.py("b")
         try:
-            for i in range(3):
+            for i in range(2):
                 ip = "%s.%d" % (net, 50 + i)
                 got = self.race(lambda: self.run_ip(self.ok, "ipa%d" % i, ip),
                                 lambda: self.run_ip(self.ok_b, "ipb%d" % i,
