@@ -319,6 +319,8 @@ heads_reload(struct heads *h, const char *id, int restarts)
 	heads_swap_json(&c->config, &fresh->config);
 	heads_swap_json(&c->host_config, &fresh->host_config);
 	heads_swap_json(&c->extra, &fresh->extra);
+	if (fresh->stopped_by_user && !c->stopped_by_user)
+		c->stopping = true;	/* stopped through the other head */
 	c->stopped_by_user = fresh->stopped_by_user;
 	c->restart_count = restarts;	/* the policy's, counted by its head */
 	if (fresh->removing)
@@ -449,7 +451,8 @@ heads_flags(struct heads *h, struct ctr *c)
 	    "FROM containers WHERE id = ?", &err) == 0 &&
 	    store_bind_text(st, 1, c->id, &err) == 0 &&
 	    store_step(st, &err) == 1) {
-		if (store_col_int64(st, 0) != 0) {
+		/* stopped through another head (ours set both itself) */
+		if (store_col_int64(st, 0) != 0 && !c->stopped_by_user) {
 			c->stopped_by_user = true;
 			c->stopping = true;	/* the user's: no restart */
 		}

@@ -286,6 +286,23 @@ class TwoHeads(common.ContainersTest):
         self.assertEqual(ev.count("start"), 3, ev)
         self.assertEqual(self.inspect_b("flaky")["RestartCount"], 2)
         self.ok("rm", "flaky")
+        # --restart always, stopped through the other head: it stays
+        # stopped, whichever head claims the exit
+        t0 = int(time.time()) - 1
+        self.ok("run", "-d", "--name", "steady", "--restart", "always",
+                "busybox", "sleep", "1000")
+        cid = self.inspect("steady")["Id"]
+        self.ok_b("stop", "-t", "1", "steady")
+        # the policy's first restart would come 100 ms after the exit
+        deadline = time.time() + 2
+        while time.time() < deadline:
+            st = self.inspect("steady")
+            self.assertFalse(st["State"]["Running"] or
+                             st["State"]["Restarting"], st["State"])
+            time.sleep(0.2)
+        ev = self.events(self.d.docker_env(self.alice), cid, t0)
+        self.assertEqual((ev.count("start"), ev.count("die")), (1, 1), ev)
+        self.ok("rm", "steady")
         # --rm through b: one destroy, no head complaining of a second
         t0 = int(time.time()) - 1
         out = self.ok_b("run", "--rm", "--name", "once", "busybox", "echo",
