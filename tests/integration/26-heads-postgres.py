@@ -137,7 +137,7 @@ class TwoHeads(common.ContainersTest):
         self.assertEqual(self.inspect_b("both2")["Id"], cid)
         # stopped through b: exited through a, once
         t0 = int(time.time()) - 1
-        self.ok_b("stop", "-t", "1", "both2")
+        self.ok_b("stop", "-t", "0", "both2")
         st = self.inspect("both2")["State"]
         self.assertFalse(st["Running"])
         self.assertEqual(self.inspect_b("both2")["State"]["Status"], "exited")
@@ -294,7 +294,7 @@ class TwoHeads(common.ContainersTest):
         cid = self.inspect("steady")["Id"]
         self.ok_b("stop", "-t", "1", "steady")
         # the policy's first restart would come 100 ms after the exit
-        deadline = time.time() + 2
+        deadline = time.time() + 1
         while time.time() < deadline:
             st = self.inspect("steady")
             self.assertFalse(st["State"]["Running"] or
@@ -330,7 +330,7 @@ class TwoHeads(common.ContainersTest):
         self.ok_b("create", "--name", "after", "busybox", "true")
         # its exits are b's to react to now: one die
         t0 = int(time.time()) - 1
-        self.ok_b("stop", "-t", "1", "lives-b")
+        self.ok_b("stop", "-t", "0", "lives-b")
         cid = self.inspect_b("lives-b")["Id"]
         self.assertEqual(self.events(self.env_b(), cid, t0).count("die"), 1)
         # a again: everything, as b has it
