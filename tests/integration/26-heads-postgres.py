@@ -137,7 +137,17 @@ class TwoHeads(common.ContainersTest):
         self.assertEqual(self.inspect_b("both2")["Id"], cid)
         # stopped through b: exited through a, once
         t0 = int(time.time()) - 1
+        # a wait and a logs -f held by a end at the exit made through b
+        held = [subprocess.Popen(["docker"] + args, env=self.d.docker_env(
+            self.alice), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+            text=True) for args in (["wait", "both2"],
+                                    ["logs", "-f", "both2"])]
+        sdctest.wait_for("the log followed", lambda: "hello from both" in
+                         held[1].stdout.readline())
         self.ok_b("stop", "-t", "0", "both2")
+        self.assertEqual(held[0].communicate(timeout=30)[0].strip(), "137")
+        self.assertEqual(held[1].wait(timeout=30), 0)
+        held[1].communicate()
         st = self.inspect("both2")["State"]
         self.assertFalse(st["Running"])
         self.assertEqual(self.inspect_b("both2")["State"]["Status"], "exited")
