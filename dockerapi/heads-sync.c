@@ -138,7 +138,7 @@ int
 heads_sync_init(struct dockerapi *d, sdc_error_t *err)
 {
 	struct heads *h = xcalloc(1, sizeof *h);
-	struct store_stmt *st;
+	struct store_stmt *st = NULL;
 	int rc;
 
 	h->d = d;
@@ -165,7 +165,7 @@ void
 heads_changed(struct dockerapi *d, const struct ctr *c)
 {
 	struct heads *h = heads_of(d);
-	struct store_stmt *st;
+	struct store_stmt *st = NULL;
 	sdc_error_t err = NULL;
 
 	if (h == NULL || !h->on)
@@ -280,7 +280,7 @@ heads_reload(struct heads *h, const char *id, int restarts)
 {
 	struct containers *cs = h->d->containers;
 	struct ctr *c, *fresh;
-	struct store_stmt *st;
+	struct store_stmt *st = NULL;
 	sdc_error_t err = NULL;
 	int rc;
 
@@ -380,7 +380,7 @@ void
 heads_sync_catch_up(struct dockerapi *d)
 {
 	struct heads *h = heads_of(d);
-	struct store_stmt *st;
+	struct store_stmt *st = NULL;
 	sdc_error_t err = NULL;
 	struct strvec ids = { 0 };
 	int *restarts = NULL;
@@ -444,7 +444,7 @@ heads_ns(const struct timespec *t)
 static void
 heads_flags(struct heads *h, struct ctr *c)
 {
-	struct store_stmt *st;
+	struct store_stmt *st = NULL;
 	sdc_error_t err = NULL;
 
 	if (store_prepare(h->d->store, &st, "SELECT stopped_by_user, removing "
@@ -467,7 +467,7 @@ bool
 heads_exit_mine(struct dockerapi *d, struct ctr *c)
 {
 	struct heads *h = heads_of(d);
-	struct store_stmt *st;
+	struct store_stmt *st = NULL;
 	sdc_error_t err = NULL;
 	int64_t run = heads_ns(&c->st.started_at);
 	bool mine = true;
@@ -524,7 +524,7 @@ static const struct store_listen_ops heads_listen_ops = {
 static void
 heads_prune(struct heads *h)
 {
-	struct store_stmt *st;
+	struct store_stmt *st = NULL;
 	sdc_error_t err = NULL;
 
 	if (store_prepare(h->d->store, &st, "DELETE FROM head_changes WHERE "
