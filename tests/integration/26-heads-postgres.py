@@ -9,7 +9,8 @@ networks and volumes likewise.  The same name created through both at
 once: exactly one create wins, the other gets Docker's 409; the same
 fixed address or published port asked through both at once: never both.
 An exit is reacted to by one head only (one die per exit, the restart
-policy's count as with one daemon, AutoRemove's one destroy).  Head a
+policy's count as with one daemon, AutoRemove's one destroy).
+PostgreSQL restarted: both heads go on.  Head a
 killed with SIGKILL: b serves everything, no container stopped; a started
 again sees everything."""
 import importlib
@@ -322,6 +323,19 @@ class TwoHeads(common.ContainersTest):
             self.alice, "inspect", "once").returncode != 0)
         for head in ("dockerapi", "dockerapi-b"):
             self.assertNotIn("auto-remove", self.d.log(head))
+
+    def test_x_postgres_restarts(self):
+        # both heads connect again by themselves; the log goes on
+        self.ok("create", "--name", "before", "busybox", "true")
+        self.assertEqual(self.inspect_b("before")["Name"], "/before")
+        sdctest.postgres().restart()
+        r = self.docker(self.alice, "create", "--name", "after-pg", "busybox",
+                        "true")
+        if r.returncode != 0:   # a call cut by the restart is refused whole
+            self.ok("create", "--name", "after-pg", "busybox", "true")
+        self.assertEqual(self.inspect_b("after-pg")["Name"], "/after-pg")
+        self.ok_b("rm", "before", "after-pg")
+        self.assertEqual(self.ok("ps", "-aq"), "")
 
     def test_y_head_a_killed(self):
         self.ok("run", "-d", "--name", "lives", "busybox", "sleep", "1000")
