@@ -332,6 +332,47 @@ heads_reload(struct heads *h, const char *id, int restarts)
 	heads_state(cs, c);
 }
 
+/* Every container again, from the store and the folders: after a hole
+ * in the log passed over, which was an insert rolled back or rows
+ * pruned while this head was cut from the store for minutes; the
+ * changes themselves can no longer be read. */
+static void
+heads_reload_all(struct heads *h)
+{
+	struct containers *cs = h->d->containers;
+	struct store_stmt *st = NULL;
+	sdc_error_t err = NULL;
+	struct strvec ids = { 0 };
+	int rc;
+
+	if (cs == NULL)
+		return;
+	if (store_prepare(h->d->store, &st, "SELECT id FROM containers", &err)
+	    == 0) {
+		while ((rc = store_step(st, &err)) == 1)
+			strvec_push(&ids, store_col_text(st, 0));
+	}
+	store_finalize(st);
+	if (err != NULL) {
+		log_warn("heads: reloading the containers: %s",
+		    sdc_error_msg(err));
+		sdc_error_release(&err);
+		strvec_clear(&ids);
+		return;
+	}
+	for (struct ctr *c = cs->list; c != NULL; c = c->next)
+		if (!strvec_has(&ids, c->id))
+			strvec_push(&ids, c->id);
+	h->in_catch_up = true;
+	for (size_t i = 0; i < ids.n; i++)
+		heads_reload(h, ids.v[i], heads_find(cs, ids.v[i]) != NULL ?
+		    heads_find(cs, ids.v[i])->restart_count : 0);
+	h->in_catch_up = false;
+	log_info("heads: behind the change log: %zu containers reloaded",
+	    ids.n);
+	strvec_clear(&ids);
+}
+
 /* --- catching up --- */
 
 static bool
@@ -353,10 +394,13 @@ heads_unsee(struct heads *h, int64_t seq)
 		}
 }
 
-/* done moves over what was applied, and over a hole that stayed. */
-static void
+/* done moves over what was applied, and over a hole that stayed: true
+ * when it passed one. */
+static bool
 heads_advance(struct heads *h)
 {
+	bool passed = false;
+
 	for (;;) {
 		while (heads_seen(h, h->done + 1)) {
 			heads_unsee(h, h->done + 1);
@@ -365,14 +409,15 @@ heads_advance(struct heads *h)
 		}
 		if (h->nseen == 0) {
 			h->hole_since = 0;
-			return;
+			return passed;
 		}
 		if (h->hole_since == 0)
 			h->hole_since = time_mono_ms();
 		if (time_mono_ms() - h->hole_since < HEADS_HOLE_MS)
-			return;
-		h->done++;	/* rolled back: never to come */
+			return passed;
+		h->done++;	/* rolled back, or pruned: never to come */
 		h->hole_since = 0;
+		passed = true;
 	}
 }
 
@@ -422,7 +467,9 @@ heads_sync_catch_up(struct dockerapi *d)
 	h->in_catch_up = false;
 	strvec_clear(&ids);
 	free(restarts);
-	heads_advance(h);
+	/* what the hole was is not known: every container again */
+	if (heads_advance(h))
+		heads_reload_all(h);
 	return;
 fail:
 	strvec_clear(&ids);
@@ -527,8 +574,9 @@ heads_prune(struct heads *h)
 	struct store_stmt *st = NULL;
 	sdc_error_t err = NULL;
 
+	/* the newest row stays: a head behind it tells by MIN(seq) */
 	if (store_prepare(h->d->store, &st, "DELETE FROM head_changes WHERE "
-	    "at < ?", &err) == 0) {
+	    "at < ? AND seq < (SELECT MAX(seq) FROM head_changes)", &err) == 0) {
 		if (store_bind_int64(st, 1, (int64_t)time(NULL) - HEADS_KEEP_SECS,
 		    &err) == 0)
 			(void)store_step(st, &err);
