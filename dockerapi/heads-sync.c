@@ -27,6 +27,12 @@
  *    five seconds (an insert rolled back) is passed over.  Reloading is
  *    idempotent, so a change applied twice costs a query, nothing more.
  *
+ *  - Exec instances are rows too (head_execs: the container, the create
+ *    body, whether a head started it): a head asked about an exec it
+ *    does not know takes it from the row, and reads the state of one
+ *    another head started from its folder.  Starting it flips the row's
+ *    flag, so one head starts it.
+ *
  *  - Exactly one head reacts to an exit.  Every head watches every
  *    running container (its own muted monitor connection: waits, logs -f
  *    and attach through any head end at the exit), but die, the restart
@@ -68,6 +74,12 @@ static const char *const heads_migrations[] = {
 	"CREATE TABLE head_exits ("
 	" id TEXT PRIMARY KEY,"
 	" run BIGINT NOT NULL);",
+	/* exec instances, for a start or inspect through another head */
+	"CREATE TABLE head_execs ("
+	" id TEXT PRIMARY KEY,"
+	" container TEXT NOT NULL,"
+	" config TEXT NOT NULL,"
+	" started INTEGER NOT NULL DEFAULT 0);",
 	NULL,
 };
 
@@ -545,6 +557,91 @@ heads_exit_mine(struct dockerapi *d, struct ctr *c)
 	return mine;
 }
 
+/* --- exec instances --- */
+
+void
+heads_exec_created(struct dockerapi *d, const char *id, const char *container,
+    const json_t *config)
+{
+	struct heads *h = heads_of(d);
+	struct store_stmt *st = NULL;
+	sdc_error_t err = NULL;
+	char *text;
+
+	if (h == NULL || !h->on)
+		return;
+	text = json_dumps(config, JSON_COMPACT);
+	if (store_prepare(d->store, &st, "INSERT INTO head_execs (id, "
+	    "container, config) VALUES (?, ?, ?)", &err) == 0 &&
+	    store_bind_text(st, 1, id, &err) == 0 &&
+	    store_bind_text(st, 2, container, &err) == 0 &&
+	    store_bind_text(st, 3, text != NULL ? text : "{}", &err) == 0)
+		(void)store_step(st, &err);
+	store_finalize(st);
+	free(text);
+	if (err != NULL) {
+		log_warn("exec %s: telling the other heads: %s", id,
+		    sdc_error_msg(err));
+		sdc_error_release(&err);
+	}
+}
+
+int
+heads_exec_get(struct dockerapi *d, const char *id, char **container,
+    json_t **config, bool *started)
+{
+	struct heads *h = heads_of(d);
+	struct store_stmt *st = NULL;
+	sdc_error_t err = NULL;
+	int rc = -1;
+
+	if (h == NULL || !h->on)
+		return -1;
+	if (store_prepare(d->store, &st, "SELECT container, config, started "
+	    "FROM head_execs WHERE id = ?", &err) == 0 &&
+	    store_bind_text(st, 1, id, &err) == 0 &&
+	    store_step(st, &err) == 1) {
+		*container = xstrdup(store_col_text(st, 0));
+		*config = json_loads(store_col_text(st, 1), 0, NULL);
+		if (*config == NULL)
+			*config = json_object();
+		*started = store_col_int64(st, 2) != 0;
+		rc = 0;
+	}
+	store_finalize(st);
+	if (err != NULL) {
+		log_warn("exec %s: asking the other heads: %s", id,
+		    sdc_error_msg(err));
+		sdc_error_release(&err);
+	}
+	return rc;
+}
+
+bool
+heads_exec_start(struct dockerapi *d, const char *id)
+{
+	struct heads *h = heads_of(d);
+	struct store_stmt *st = NULL;
+	sdc_error_t err = NULL;
+	bool mine = true;
+
+	if (h == NULL || !h->on)
+		return true;
+	if (store_prepare(d->store, &st, "UPDATE head_execs SET started = 1 "
+	    "WHERE id = ? AND started = 0", &err) == 0 &&
+	    store_bind_text(st, 1, id, &err) == 0 &&
+	    store_step(st, &err) >= 0)
+		mine = store_changes(d->store) > 0;
+	store_finalize(st);
+	if (err != NULL) {
+		/* made before the table, or no store: this head's word */
+		log_warn("exec %s: %s", id, sdc_error_msg(err));
+		sdc_error_release(&err);
+		return true;
+	}
+	return mine;
+}
+
 /* --- hearing the others between requests --- */
 
 static void
@@ -584,6 +681,12 @@ heads_prune(struct heads *h)
 	}
 	if (err == NULL && store_prepare(h->d->store, &st, "DELETE FROM "
 	    "head_exits WHERE id NOT IN (SELECT id FROM containers)", &err) == 0) {
+		(void)store_step(st, &err);
+		store_finalize(st);
+	}
+	if (err == NULL && store_prepare(h->d->store, &st, "DELETE FROM "
+	    "head_execs WHERE container NOT IN (SELECT id FROM containers)",
+	    &err) == 0) {
 		(void)store_step(st, &err);
 		store_finalize(st);
 	}

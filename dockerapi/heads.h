@@ -7,6 +7,7 @@
 #define DOCKERAPI_HEADS_H
 
 #include <stdbool.h>
+#include <jansson.h>
 
 #include "dockerapi.h"
 
@@ -31,5 +32,15 @@ void heads_changed(struct dockerapi *d, const struct ctr *c);
  * AutoRemove), with the row's stopped_by_user and removing read again
  * into c (a stop or rm made through another head). */
 bool heads_exit_mine(struct dockerapi *d, struct ctr *c);
+
+/* Exec instances (exec.c): one made here, for the other heads; another
+ * head's (0, with the container's id and the create body to free, and
+ * whether it was started; -1: none); and this head starting one (false
+ * when another head started it already).  On SQLite: nothing, -1, true. */
+void heads_exec_created(struct dockerapi *d, const char *id,
+    const char *container, const json_t *config);
+int heads_exec_get(struct dockerapi *d, const char *id, char **container,
+    json_t **config, bool *started);
+bool heads_exec_start(struct dockerapi *d, const char *id);
 
 #endif

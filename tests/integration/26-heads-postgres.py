@@ -10,7 +10,8 @@ once: exactly one create wins, the other gets Docker's 409; the same
 fixed address or published port asked through both at once: never both.
 An exit is reacted to by one head only (one die per exit, the restart
 policy's count as with one daemon, AutoRemove's one destroy).
-PostgreSQL restarted: both heads go on.  Head a
+An exec made through a is started through b and its exit code read
+through a.  PostgreSQL restarted: both heads go on.  Head a
 killed with SIGKILL: b serves everything, no container stopped; a started
 again sees everything."""
 import importlib
@@ -323,6 +324,34 @@ class TwoHeads(common.ContainersTest):
             self.alice, "inspect", "once").returncode != 0)
         for head in ("dockerapi", "dockerapi-b"):
             self.assertNotIn("auto-remove", self.d.log(head))
+
+    def test_g_exec_across_heads(self):
+        import docker
+        self.ok("run", "-d", "--name", "ex", "busybox", "sleep", "1000")
+        pa, pb = self.py("a"), self.py("b")
+        try:
+            # made through a, started through b, inspected through a
+            ex = pa.api.exec_create("ex", ["sh", "-c", "echo across; exit 7"])
+            out = pb.api.exec_start(ex["Id"])
+            self.assertEqual(out.strip(), b"across")
+            sdctest.wait_for("the exit through a", lambda: pa.api.exec_inspect(
+                ex["Id"])["ExitCode"] == 7)
+            self.assertFalse(pb.api.exec_inspect(ex["Id"])["Running"])
+            # started once: a's start is refused
+            with self.assertRaises(docker.errors.APIError) as e:
+                pa.api.exec_start(ex["Id"])
+            self.assertEqual(e.exception.status_code, 409)
+            # bob knows none of it
+            pbob = self.py("b", self.bob)
+            try:
+                with self.assertRaises(docker.errors.NotFound):
+                    pbob.api.exec_inspect(ex["Id"])
+            finally:
+                pbob.close()
+        finally:
+            pa.close()
+            pb.close()
+        self.ok("rm", "-f", "ex")
 
     def test_x_postgres_restarts(self):
         # both heads connect again by themselves; the log goes on
