@@ -33,6 +33,7 @@
 #include "build.h"
 #include "networks.h"
 #include "dockerapi.h"
+#include "heads.h"
 #include "dockerapi/runtime/container-layout.h"
 #include "jsonutil.h"
 #include "log.h"
@@ -441,6 +442,7 @@ admin_dispatch(struct http_request *req, void *arg)
 	if (route == NULL)
 		return api_error(req, status, "%s %s is not an admin route",
 		    req->method, req->path);
+	heads_sync_catch_up(d);	/* what the other heads did, first */
 	return route->handler(req, d);
 }
 

@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "dockerapi.h"
+#include "heads.h"
 #include "jsonutil.h"
 #include "log.h"
 #include "volumes.h"
@@ -240,6 +241,7 @@ api_dispatch(struct http_request *req, void *arg)
 		}
 	}
 	req->data = a;
+	heads_sync_catch_up(d);	/* what the other heads did, first */
 	rc = route->handler(req, d);
 	/* The account is lent to the handler for the call; an async handler
 	 * copies what it needs and may reuse req->data for itself. */

@@ -22,6 +22,7 @@
 #include <event2/event.h>
 
 #include "containers.h"
+#include "heads.h"
 #include "log.h"
 #include "networks.h"
 #include "xalloc.h"
@@ -136,6 +137,14 @@ watch_exited(struct containers *cs, struct ctr *c)
 	char code[16];
 	sdc_error_t err = NULL;
 
+	if (!heads_exit_mine(cs->d, c)) {
+		/* another head reacts; our own clients are told */
+		logs_exited(c);
+		wait_wake(c, false);
+		ops_exited(cs, c);
+		watch_run_end(c);
+		return;
+	}
 	ctrnet_stop(cs, c);
 	snprintf(code, sizeof code, "%d", c->st.exit_code);
 	events_container(cs, c, "die", json_pack("{s:s}", "exitCode", code));

@@ -20,6 +20,7 @@
 #include <event2/event.h>
 
 #include "containers.h"
+#include "heads.h"
 #include "jsonutil.h"
 #include "log.h"
 #include "node-request.h"
@@ -340,7 +341,7 @@ ctr_delete_row(struct containers *cs, const char *id, sdc_error_t *err)
 	return rc;
 }
 
-static void
+void
 ctr_unlink(struct containers *cs, struct ctr *c)
 {
 	struct ctr **p;
@@ -390,8 +391,10 @@ ctr_remove_end(struct containers *cs, struct ctr *c, int rc, sdc_error_t *err)
 		c->st.status = RT_EXITED;
 		c->st.exit_code = 137;
 		clock_gettime(CLOCK_REALTIME, &c->st.finished_at);
-		events_container(cs, c, "die", json_pack("{s:s}", "exitCode",
-		    "137"));
+		/* unless another head's watcher already claimed the exit */
+		if (heads_exit_mine(cs->d, c))
+			events_container(cs, c, "die", json_pack("{s:s}",
+			    "exitCode", "137"));
 	}
 	watch_stop(c);
 	ctrnet_removed(cs, c);
@@ -434,7 +437,7 @@ ctr_col_json(struct store_stmt *st, int col)
 	return j != NULL ? j : json_object();
 }
 
-static struct ctr *
+struct ctr *
 ctr_from_row(struct store_stmt *st)
 {
 	struct ctr *c = xcalloc(1, sizeof *c);
@@ -457,7 +460,7 @@ ctr_from_row(struct store_stmt *st)
 }
 
 /* The folder's state, and a watcher if it runs. */
-static void
+void
 ctr_recover(struct containers *cs, struct ctr *c)
 {
 	sdc_error_t err = NULL;
@@ -487,9 +490,8 @@ ctr_load(struct containers *cs, sdc_error_t *err)
 	struct ctr *c, **tail = &cs->list;
 	int rc;
 
-	if (ctr_stmt(cs, "SELECT id, uuid, account, name, image, image_id, "
-	    "created, package, config, host_config, extra, stopped_by_user, "
-	    "removing FROM containers ORDER BY created DESC", &st, err) < 0)
+	if (ctr_stmt(cs, "SELECT " CTR_ROW_COLUMNS " FROM containers ORDER BY "
+	    "created DESC", &st, err) < 0)
 		return -1;
 	while ((rc = store_step(st, err)) == 1) {
 		c = ctr_from_row(st);

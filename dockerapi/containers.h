@@ -133,6 +133,17 @@ int ctr_remove_begin(struct containers *cs, struct ctr *c, bool force,
 int ctr_remove_end(struct containers *cs, struct ctr *c, int rc,
     sdc_error_t *err);
 void ctr_free(struct ctr *c);
+/* A row of the containers table (its columns in CTR_ROW_COLUMNS' order)
+ * as a container, its state not read yet; then its state from its
+ * folder and a watcher if it runs; and out of the list (heads-sync.c's
+ * reloads). */
+#define CTR_ROW_COLUMNS "id, uuid, account, name, image, image_id, " \
+	"created, package, config, host_config, extra, stopped_by_user, " \
+	"removing"
+struct store_stmt;
+struct ctr *ctr_from_row(struct store_stmt *st);
+void ctr_recover(struct containers *cs, struct ctr *c);
+void ctr_unlink(struct containers *cs, struct ctr *c);
 /* An error of the runtime for container c, made fit for its tenant: the
  * whole text logged for the operator, host paths rewritten out of the
  * message (rt_error_text).  Returns -1. */

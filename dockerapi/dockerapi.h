@@ -93,6 +93,7 @@ struct dockerapi {
 	struct images *images;          /* api/images-routes.c: the image store */
 	struct containers *containers;  /* containers.c: the node backend */
 	struct nodes *nodes;            /* nodes.c: the compute nodes */
+	struct heads *heads;            /* heads-sync.c: the other heads */
 };
 
 /* --- config.c: defaults, the YAML file, flags --- */

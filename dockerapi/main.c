@@ -28,6 +28,7 @@
 #include "certgen/certgen.h"
 #include "dockerapi.h"
 #include "fsutil.h"
+#include "heads.h"
 #include "log.h"
 #include "nodes.h"
 #include "volumes.h"
@@ -295,6 +296,7 @@ daemon_free(struct dockerapi *d)
 	SSL_CTX_free(d->tls);
 	certgen_memo_free(d->cert_memo);
 	free(d->ca_pem);
+	heads_sync_free(d);
 	containers_free(d);
 	nodes_free(d);
 	if (d->images) images_api_free(d);
@@ -327,8 +329,9 @@ main(int argc, char **argv)
 	    images_api_init(&d, &err) < 0 || build_cache_init(&d, &err) < 0 ||
 	    quota_init(&d, &err) < 0 ||
 	    volumes_init(&d, &err) < 0 || nodes_init(&d, &err) < 0 ||
-	    containers_init(&d, &err) < 0)
+	    heads_sync_init(&d, &err) < 0 || containers_init(&d, &err) < 0)
 		goto out;
+	heads_sync_start(&d);
 	d.use_tls = tunable_bool(&d, "USE_TLS", true);
 	if (tls_setup(&d, &err) < 0 || start_listeners(&d, &err) < 0)
 		goto out;

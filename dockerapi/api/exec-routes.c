@@ -20,6 +20,7 @@
 #include <event2/event.h>
 
 #include "containers.h"
+#include "heads.h"
 #include "ids.h"
 #include "jsonutil.h"
 #include "log.h"
@@ -32,6 +33,8 @@ struct exec_inst {
 	struct ctr *c;
 	json_t *config;			/* the create request */
 	bool started, running, cleaned;
+	bool foreign;			/* started through another head: its
+					 * state is read from its folder */
 	int exit_code;
 	pid_t pid;
 	int fd;				/* detached: the exit watcher */
@@ -54,6 +57,37 @@ struct exec_job {
 	bool detach, raw;
 };
 
+/* An exec another head made (heads.h), of the account's container. */
+static struct exec_inst *
+exec_adopt(struct containers *cs, const char *id, const char *account)
+{
+	struct exec_inst *e;
+	struct ctr *c;
+	json_t *config;
+	char *container;
+	bool started;
+
+	if (heads_exec_get(cs->d, id, &container, &config, &started) < 0)
+		return NULL;
+	for (c = cs->list; c != NULL; c = c->next)
+		if (strcmp(c->id, container) == 0)
+			break;
+	free(container);
+	if (c == NULL || strcmp(c->account, account) != 0) {
+		json_decref(config);
+		return NULL;
+	}
+	e = xcalloc(1, sizeof *e);
+	snprintf(e->id, sizeof e->id, "%s", id);
+	e->c = c;
+	e->config = config;
+	e->fd = -1;
+	e->started = e->foreign = started;
+	e->next = cs->execs;
+	cs->execs = e;
+	return e;
+}
+
 static struct exec_inst *
 exec_find(struct containers *cs, struct http_request *req)
 {
@@ -64,8 +98,38 @@ exec_find(struct containers *cs, struct http_request *req)
 		if (strcmp(e->id, id) == 0 &&
 		    strcmp(e->c->account, ctr_account(req)) == 0)
 			return e;
+	if ((e = exec_adopt(cs, id, ctr_account(req))) != NULL)
+		return e;
 	api_error(req, 404, "No such exec instance: %s", id);
 	return NULL;
+}
+
+/* Started through another head: running, pid and exit from its folder. */
+static void
+exec_foreign_state(struct containers *cs, struct exec_inst *e)
+{
+	sdc_error_t err = NULL;
+	struct rt_state st;
+	json_t *config;
+	char *container;
+	bool started;
+
+	if (!e->started && heads_exec_get(cs->d, e->id, &container, &config,
+	    &started) == 0) {
+		free(container);
+		json_decref(config);
+		e->started = e->foreign = started;
+	}
+	if (!e->foreign)
+		return;
+	if (rt_exec_state(&cs->rt, e->c->uuid, e->id, &st, &err) < 0) {
+		sdc_error_release(&err);
+		return;
+	}
+	e->running = st.status == RT_RUNNING;
+	e->pid = st.pid;
+	if (!e->running)
+		e->exit_code = st.exit_code;
 }
 
 static char *
@@ -178,6 +242,7 @@ exec_sweep(struct containers *cs, const struct ctr *c)
 
 	for (e = cs->execs; e != NULL; e = e->next)
 		if (e->c == c && e->started && !e->running && !e->cleaned &&
+		    !e->foreign &&
 		    rt_exec_remove(&cs->rt, c->uuid, e->id, NULL) == 0)
 			e->cleaned = true;
 }
@@ -226,6 +291,7 @@ exec_create(struct http_request *req, void *arg)
 	e->fd = -1;
 	e->next = cs->execs;
 	cs->execs = e;
+	heads_exec_created(cs->d, e->id, c->id, e->config);
 	exec_event(e, "exec_create", json_object());
 	return api_json(req, 201, json_pack("{s:s}", "Id", e->id));
 }
@@ -336,6 +402,8 @@ exec_start(struct http_request *req, void *arg)
 
 	if (e == NULL)
 		return HTTP_DONE;
+	if (!e->started && !heads_exec_start(cs->d, e->id))
+		e->started = e->foreign = true;	/* through another head */
 	if (e->started)
 		return api_error(req, 409, "Error: Exec command %s is already "
 		    "running", e->id);
@@ -388,6 +456,7 @@ exec_inspect(struct http_request *req, void *arg)
 
 	if (e == NULL)
 		return HTTP_DONE;
+	exec_foreign_state(ctrs(arg), e);
 	cmd = json_deep_copy(json_object_get(e->config, "Cmd"));
 	j = json_pack("{s:s,s:b,s:n,s:{s:b,s:O,s:o,s:b,s:s},s:b,s:b,s:b,"
 	    "s:b,s:s,s:s,s:i}", "ID", e->id, "Running", e->running, "ExitCode",

@@ -21,6 +21,7 @@
 #include <event2/event.h>
 
 #include "containers.h"
+#include "heads.h"
 #include "jsonutil.h"
 #include "xalloc.h"
 
@@ -230,6 +231,7 @@ events_container(struct containers *cs, const struct ctr *c,
 
 	if (cs->events == NULL)
 		return;
+	heads_changed(cs->d, c);	/* before the NOTIFY that wakes them */
 	if (attrs == NULL)
 		attrs = json_object();
 	json_object_foreach((json_t *)labels, k, v)
