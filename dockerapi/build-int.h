@@ -89,6 +89,7 @@ struct build {
 	char run_id[65];		/* "" when none */
 	char *run_cmd;			/* the argv joined, for the history */
 	struct event *run_ev;		/* the exit, handled off the watcher */
+	struct build_run_start *run_starting;	/* its start under way */
 	bool keep_run;			/* rm=0 without forcerm: a RUN's container
 					 * stays after its step succeeds */
 	/* the step cache */
@@ -110,6 +111,10 @@ struct build {
 	/* the labels parameter, applied once after the last step */
 	bool labels_done;
 };
+
+/* build-run.c: a RUN's start under way outlives a build that ends
+ * meanwhile (build_run_forget). */
+void build_run_forget(struct build *b);
 
 /* The predefined proxy ARGs, usable without an ARG line. */
 extern const char *const build_proxy_args[];

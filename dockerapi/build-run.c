@@ -6,6 +6,11 @@
  * through the container watcher's run hooks, so the loop never waits.
  * Once it exits 0 its changes are committed as the step's image and the
  * container goes (kept only with rm=0 and no forcerm, as Docker does).
+ * Its start (runc run, its monitor) and its removal run off the loop as
+ * the user's (ctr_start_async, ctr_remove_async): a slow or hung runtime
+ * holds the build, never the other tenants; a build that ends while the
+ * start runs lets go of it (build_run_forget) and the container goes
+ * once the start has answered.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -33,9 +38,7 @@ build_run_remove(struct build *b)
 	if ((c = ctr_find(cs, b->account, b->run_id, &err)) != NULL) {
 		c->run_out = NULL;
 		c->run_end = NULL;
-		if (ctr_remove(cs, c, true, &err) < 0)
-			log_emit(LOG_WARN, NULL, NULL, "build: removing container "
-			    "%s: %s", b->run_id, sdc_error_msg(err));
+		ctr_remove_async(cs, c, true, false, NULL, NULL);
 	}
 	sdc_error_release(&err);
 	b->run_id[0] = '\0';
@@ -180,6 +183,41 @@ run_env(struct build *b)
 	return env;
 }
 
+/* A RUN's start while the runtime runs it; b NULL once the build is
+ * over. */
+struct build_run_start {
+	struct build *b;
+	int line;
+};
+
+void
+build_run_forget(struct build *b)
+{
+	if (b->run_starting != NULL)
+		b->run_starting->b = NULL;
+	b->run_starting = NULL;
+}
+
+/* The runtime answered the start: on failure the build ends; else the
+ * exit comes back through the watcher (build_run_end). */
+static void
+build_run_started(void *arg, int rc, sdc_error_t *err)
+{
+	struct build_run_start *s = arg;
+	struct build *b = s->b;
+	int line = s->line;
+
+	free(s);
+	if (b == NULL)
+		return;
+	b->run_starting = NULL;
+	if (rc < 0) {
+		build_run_remove(b);
+		sdc_error_wrap(err, "Dockerfile line %d: RUN", line);
+		build_finish(b, err);
+	}
+}
+
 /* RUN: a container of the account made as docker create makes one (its
  * package, user namespace, seccomp, network), started; its exit comes
  * back through the watcher (build_run_end), never waited for here. */
@@ -189,6 +227,7 @@ step_run(struct build *b, const struct df_instr *in, sdc_error_t *err)
 	struct containers *cs = ctrs(b->d);
 	json_t *argv, *body, *hc, *v;
 	struct buf cmd = BUF_INIT;
+	struct build_run_start *s;
 	struct ctr *c;
 	size_t i;
 
@@ -220,9 +259,14 @@ step_run(struct build *b, const struct df_instr *in, sdc_error_t *err)
 	c->run_end = build_run_end;
 	c->run_arg = b;
 	build_say(b, " ---> Running in %.12s\n", c->id);
-	if (ctr_start_one(cs, c, err) < 0) {
+	s = xcalloc(1, sizeof *s);
+	s->b = b;
+	s->line = in->line;
+	if (ctr_start_async(cs, c, build_run_started, s, err) < 0) {
+		free(s);
 		build_run_remove(b);
 		return sdc_error_wrap(err, "Dockerfile line %d: RUN", in->line);
 	}
+	b->run_starting = s;
 	return 0;
 }

@@ -200,7 +200,9 @@ restart_at_daemon_start(struct containers *cs)
 	sdc_error_t err = NULL;
 
 	for (struct ctr *c = cs->list; c != NULL; c = c->next) {
-		if (ctr_running(c) || c->st.status == RT_CREATED ||
+		/* c->removing: its removal is under way (recovery) */
+		if (ctr_running(c) || c->removing || c->busy != NULL ||
+		    c->st.status == RT_CREATED ||
 		    restart_policy(c->host_config, &p, NULL) < 0)
 			continue;
 		if (p.kind != RESTART_ALWAYS && (p.kind != RESTART_UNLESS_STOPPED ||

@@ -38,6 +38,8 @@ struct ctr_deferred {
 	int (*handler)(struct http_request *req, void *arg);
 	void *arg;
 	char account[37];		/* the caller's, lent again to handler */
+	/* the daemon's own work instead of a request's (ctr_after_call) */
+	void (*later)(struct ctr *c, void *arg);
 };
 
 static int
@@ -74,6 +76,11 @@ ctr_deferred_run(struct dockerapi *d, struct ctr_deferred *w, bool gone)
 
 	for (; w != NULL; w = next) {
 		next = w->next;
+		if (w->later != NULL) {
+			w->later(gone ? NULL : w->c, w->arg);
+			free(w);
+			continue;
+		}
 		http_on_close(w->req, NULL, NULL);
 		/* the account was lent for the first call only (api.c): the
 		 * handler gets it again, read afresh */
@@ -159,4 +166,18 @@ ctr_busy(struct http_request *req, struct ctr *c,
 	*p = w;
 	http_on_close(req, ctr_deferred_closed, w);
 	return true;
+}
+
+void
+ctr_after_call(struct ctr *c, void (*later)(struct ctr *c, void *arg),
+    void *arg)
+{
+	struct ctr_deferred *w = xcalloc(1, sizeof *w), **p;
+
+	w->c = c;
+	w->later = later;
+	w->arg = arg;
+	for (p = &c->deferred; *p != NULL; p = &(*p)->next)
+		;
+	*p = w;
 }

@@ -135,7 +135,6 @@ void
 watch_exited(struct containers *cs, struct ctr *c)
 {
 	char code[16];
-	sdc_error_t err = NULL;
 
 	if (!heads_exit_mine(cs->d, c)) {
 		/* another head reacts; our own clients are told */
@@ -155,12 +154,8 @@ watch_exited(struct containers *cs, struct ctr *c)
 	if (restart_after_exit(cs, c))
 		return;
 	if (!ctr_running(c) && !c->removing &&
-	    json_is_true(json_object_get(c->host_config, "AutoRemove")) &&
-	    ctr_remove(cs, c, false, &err) < 0) {
-		log_warn("container %s: auto-remove: %s", c->id,
-		    sdc_error_msg(err));
-		sdc_error_release(&err);
-	}
+	    json_is_true(json_object_get(c->host_config, "AutoRemove")))
+		ctr_remove_async(cs, c, false, false, NULL, NULL);
 }
 
 /* The exit record, keeping the start time we already knew. */

@@ -514,7 +514,6 @@ static void
 ctr_finish_removals(struct containers *cs)
 {
 	struct ctr *c, *next;
-	sdc_error_t err = NULL;
 
 	for (c = cs->list; c != NULL; c = next) {
 		next = c->next;
@@ -522,12 +521,7 @@ ctr_finish_removals(struct containers *cs)
 			continue;
 		log_info("container %s: finishing its removal", c->id);
 		c->removing = false;
-		if (ctr_remove(cs, c, true, &err) < 0) {
-			log_warn("container %s: finishing its removal: %s", c->id,
-			    sdc_error_msg(err));
-			sdc_error_release(&err);
-			c->removing = true;
-		}
+		ctr_remove_async(cs, c, true, false, NULL, NULL);
 	}
 }
 
@@ -536,16 +530,12 @@ static void
 ctr_recover_autoremove(struct containers *cs)
 {
 	struct ctr *c, *next;
-	sdc_error_t err = NULL;
 
 	for (c = cs->list; c != NULL; c = next) {
 		next = c->next;
-		if (c->st.status == RT_EXITED &&
-		    json_is_true(json_object_get(c->host_config, "AutoRemove")) &&
-		    ctr_remove(cs, c, true, &err) < 0) {
-			log_warn("container %s: %s", c->id, sdc_error_msg(err));
-			sdc_error_release(&err);
-		}
+		if (c->st.status == RT_EXITED && !c->removing &&
+		    json_is_true(json_object_get(c->host_config, "AutoRemove")))
+			ctr_remove_async(cs, c, true, false, NULL, NULL);
 	}
 }
 

@@ -180,6 +180,22 @@ int ctr_call(struct http_request *req, struct ctr *c, const char *what,
  * meanwhile is answered 404. */
 bool ctr_busy(struct http_request *req, struct ctr *c,
     int (*handler)(struct http_request *req, void *arg), void *arg);
+/* The daemon's own work on c queued as a request is by ctr_busy: while
+ * c->busy, later(c, arg) runs on the loop once the call has ended, in
+ * turn with the requests (c NULL when it was removed meanwhile). */
+void ctr_after_call(struct ctr *c, void (*later)(struct ctr *c, void *arg),
+    void *arg);
+
+/* container-remove.c: the daemon's own removals (AutoRemove, a failed
+ * --rm start, prune, a build's RUN container, recovery), rt_delete off
+ * the loop as ctr_delete's.  A container with a call under way is
+ * removed once it ends.  done, when set, is told on the loop: rc 0 when
+ * the container is gone (size: its writable layer's bytes, measured on
+ * the thread before the delete, when size_first), else -1 and err. */
+typedef void ctr_removed_fn(void *arg, int rc, int64_t size,
+    sdc_error_t *err);
+void ctr_remove_async(struct containers *cs, struct ctr *c, bool force,
+    bool size_first, ctr_removed_fn *done, void *arg);
 
 /* oci-runtime.c: the OCI runtime from OCI_RUNTIME, probed at start. */
 int oci_runtime_init(struct containers *cs, sdc_error_t *err);
@@ -352,6 +368,12 @@ int ctr_start(struct http_request *req, void *arg);
  * logged when it answers; -1 when it could not begin. */
 int ctr_start_policy(struct containers *cs, struct ctr *c, sdc_error_t *err);
 int ctr_start_one(struct containers *cs, struct ctr *c, sdc_error_t *err);
+/* The daemon's own start (a build's RUN): as the user's, the runtime off
+ * the loop; then(arg, rc, err) on the loop once it answered (rc -1 and
+ * err when it failed, the start undone); -1 when it could not begin. */
+typedef void ctr_started_fn(void *arg, int rc, sdc_error_t *err);
+int ctr_start_async(struct containers *cs, struct ctr *c,
+    ctr_started_fn *then, void *arg, sdc_error_t *err);
 int ctr_stop(struct http_request *req, void *arg);
 int ctr_restart(struct http_request *req, void *arg);
 int ctr_kill(struct http_request *req, void *arg);

@@ -31,6 +31,8 @@
 #include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -43,6 +45,7 @@
 #include "ids.h"
 #include "jsonutil.h"
 #include "log.h"
+#include "rtcall.h"
 #include "timeutil.h"
 #include "volumes.h"
 #include "xalloc.h"
@@ -257,16 +260,23 @@ volumes_dir_empty(const char *path)
 	return empty;
 }
 
-/* The account's filesystem made, mounted, or grown to its quota. */
+/* The account's filesystem made, mounted, or grown to limit: paths and
+ * child processes (mke2fs, mount, resize2fs) only, so that it may run on
+ * a thread (volumes_account_fs_start).  One at a time: a request's
+ * thread and the loop (a container's create) may come here for the same
+ * account at once, and the second must find the first one's work done. */
+static pthread_mutex_t volumes_fs_lock = PTHREAD_MUTEX_INITIALIZER;
+
 static int
-volumes_account_fs(struct dockerapi *d, const char *account,
-    sdc_error_t *err)
+volumes_account_fs_at(const char *data_dir, const char *account,
+    int64_t limit, sdc_error_t *err)
 {
-	int64_t limit = quota_limit(d, account, QUOTA_VOLUME_BYTES);
-	char *dir, *img = volumes_account_img(d, account);
+	char *dir, *img;
 	int rc = 0;
 
-	xasprintf(&dir, "%s/volumes/%s", d->cfg.data_dir, account);
+	xasprintf(&img, "%s/volumes/%s.img", data_dir, account);
+	xasprintf(&dir, "%s/volumes/%s", data_dir, account);
+	pthread_mutex_lock(&volumes_fs_lock);
 	if (rt_volume_fs_mounted(dir)) {
 		if (limit >= RT_VOLUME_FS_MIN)
 			rc = rt_volume_fs_grow(img, dir, limit, err);
@@ -279,11 +289,71 @@ volumes_account_fs(struct dockerapi *d, const char *account,
 			log_info("volumes of account %s: a filesystem of %"
 			    PRId64 " bytes (quota volume_bytes)", account, limit);
 	}
+	pthread_mutex_unlock(&volumes_fs_lock);
 	free(dir);
 	free(img);
 	if (rc < 0)
 		sdc_error_wrap(err, "the account's volumes");
 	return rc;
+}
+
+static int
+volumes_account_fs(struct dockerapi *d, const char *account,
+    sdc_error_t *err)
+{
+	return volumes_account_fs_at(d->cfg.data_dir, account,
+	    quota_limit(d, account, QUOTA_VOLUME_BYTES), err);
+}
+
+/* volumes_account_fs on a thread (rtcall.c): mke2fs and mount take
+ * ~10 ms each when all is well, and as long as a stuck loop device
+ * makes them when not; the loop must not wait for them. */
+struct volumes_fs_call {
+	char *data_dir;
+	char account[37];
+	int64_t limit;
+	volumes_fs_done_fn *done;
+	void *arg;
+};
+
+static int
+volumes_fs_call_fn(void *arg, sdc_error_t *err)
+{
+	struct volumes_fs_call *k = arg;
+
+	return volumes_account_fs_at(k->data_dir, k->account, k->limit, err);
+}
+
+static void
+volumes_fs_call_done(void *arg, struct http_request *req, int rc,
+    sdc_error_t *err)
+{
+	struct volumes_fs_call *k = arg;
+
+	k->done(k->arg, req, rc, err);
+	free(k->data_dir);
+	free(k);
+}
+
+int
+volumes_account_fs_start(struct dockerapi *d, struct http_request *req,
+    const char *account, volumes_fs_done_fn *done, void *arg,
+    sdc_error_t *err)
+{
+	struct volumes_fs_call *k = xcalloc(1, sizeof *k);
+
+	k->data_dir = xstrdup(d->cfg.data_dir);
+	snprintf(k->account, sizeof k->account, "%s", account);
+	k->limit = quota_limit(d, account, QUOTA_VOLUME_BYTES);
+	k->done = done;
+	k->arg = arg;
+	if (rtcall_start(d->base, req, "volume filesystem", volumes_fs_call_fn,
+	    volumes_fs_call_done, k, err) < 0) {
+		free(k->data_dir);
+		free(k);
+		return -1;
+	}
+	return 0;
 }
 
 /* Its last volume gone: the account's filesystem and folder go too. */

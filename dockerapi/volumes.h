@@ -41,6 +41,15 @@ struct volume *volume_get(struct dockerapi *d, const char *account,
 struct volume *volume_create(struct dockerapi *d, const char *account,
     const char *name, const json_t *labels, bool anonymous, int64_t size,
     bool *made, sdc_error_t *err);
+/* The account's volume filesystem (QUOTA_VOLUME_BYTES) made, mounted or
+ * grown on a thread; then done(arg, req, rc, err) on the loop (req NULL
+ * when the client has gone), after which volume_create finds it ready
+ * and runs no child for it. */
+typedef void volumes_fs_done_fn(void *arg, struct http_request *req, int rc,
+    sdc_error_t *err);
+int volumes_account_fs_start(struct dockerapi *d, struct http_request *req,
+    const char *account, volumes_fs_done_fn *done, void *arg,
+    sdc_error_t *err);
 /* Remove the volume's row and folder: 409 "volume is in use - [ids]"
  * while a container refers to it. */
 int volume_remove(struct dockerapi *d, const struct volume *v,

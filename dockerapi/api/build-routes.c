@@ -65,6 +65,7 @@ build_free(struct build *b)
 	if (b->ev != NULL)
 		event_free(b->ev);
 	images_job_free(b->job);
+	build_run_forget(b);
 	build_run_remove(b);		/* after the job: it read the layer */
 	if (b->run_ev != NULL)
 		event_free(b->run_ev);

@@ -113,6 +113,8 @@ struct ops_start {
 	bool restart;			/* POST restart: a "restart" event */
 	bool policy;			/* the restart policy's: no client */
 	struct node_target t;		/* the container's node, or here */
+	ctr_started_fn *then;		/* ctr_start_async's */
+	void *then_arg;
 };
 
 static void
@@ -240,16 +242,10 @@ ctr_start_one(struct containers *cs, struct ctr *c, sdc_error_t *err)
 static void
 ops_start_failed(struct containers *cs, struct ctr *c)
 {
-	sdc_error_t err = NULL;
-
 	if (ctr_running(c) || c->removing ||
 	    !json_is_true(json_object_get(c->host_config, "AutoRemove")))
 		return;
-	if (ctr_remove(cs, c, true, &err) < 0) {
-		log_warn("container %s: auto-remove after a failed start: %s",
-		    c->id, sdc_error_msg(err));
-		sdc_error_release(&err);
-	}
+	ctr_remove_async(cs, c, true, false, NULL, NULL);
 }
 
 /* A start the user asked for, not the policy's. */
@@ -278,6 +274,21 @@ ops_start_done(struct ctr *c, void *arg, struct http_request *req, int rc,
 	struct ops_start *o = arg;
 	struct containers *cs = o->cs;
 
+	if (o->then != NULL) {
+		if (c != NULL)
+			rc = ops_start_post(cs, c, o, rc, err);
+		else {
+			if (rc == 0 && o->s.attach_fd >= 0)
+				close(o->s.attach_fd);
+			rc = -1;
+			sdc_error_release(err);
+			sdc_make_error_code(err, 409, "the container was "
+			    "removed while it started");
+		}
+		o->then(o->then_arg, rc, err);
+		ops_start_free(o);
+		return;
+	}
 	if (c == NULL) {
 		if (rc == 0 && o->s.attach_fd >= 0)
 			close(o->s.attach_fd);
@@ -355,6 +366,28 @@ ctr_start_policy(struct containers *cs, struct ctr *c, sdc_error_t *err)
 	}
 	o->t = t;
 	o->policy = true;
+	if (ctr_call(NULL, c, "start", ops_start_fn, ops_start_done, o,
+	    err) < 0) {
+		ctrnet_stop(cs, c);
+		ops_start_free(o);
+		return -1;
+	}
+	return 0;
+}
+
+int
+ctr_start_async(struct containers *cs, struct ctr *c, ctr_started_fn *then,
+    void *arg, sdc_error_t *err)
+{
+	struct ops_start *o;
+
+	if (c->busy != NULL)
+		return sdc_make_error_code(err, 409, "its %s is under way",
+		    c->busy);
+	if ((o = ops_start_pre(cs, c, err)) == NULL)
+		return -1;
+	o->then = then;
+	o->then_arg = arg;
 	if (ctr_call(NULL, c, "start", ops_start_fn, ops_start_done, o,
 	    err) < 0) {
 		ctrnet_stop(cs, c);
@@ -891,59 +924,6 @@ ctr_delete(struct http_request *req, void *arg)
 		return api_error_from(req, &err);
 	}
 	return HTTP_ASYNC;
-}
-
-/* POST /containers/prune: the account's stopped containers, filtered by
- * label (label=K[=V], label!=K[=V]) and `until` (a Unix time). */
-static bool
-ops_prune_match(const struct ctr *c, const json_t *filters)
-{
-	json_t *v = ctr_filter_values(filters, "label");
-	json_t *nv = ctr_filter_values(filters, "label!");
-	json_t *u = ctr_filter_values(filters, "until"), *x;
-	const char *until = json_string_value(json_array_get(u, 0));
-	bool ok = until == NULL ||
-	    c->created / 1000000000 < (int64_t)strtoll(until, NULL, 10);
-	size_t i;
-
-	json_array_foreach(v, i, x)
-		ok = ok && labels_match(ctr_labels(c), json_string_value(x) ?: "");
-	json_array_foreach(nv, i, x)
-		ok = ok && !labels_match(ctr_labels(c), json_string_value(x) ?: "");
-	json_decref(v);
-	json_decref(nv);
-	json_decref(u);
-	return ok;
-}
-
-int
-ctr_prune(struct http_request *req, void *arg)
-{
-	struct containers *cs = ctrs(arg);
-	const char *f = http_query(req, "filters");
-	const char *acct = ctr_account(req);
-	json_t *filters = f != NULL ? json_loads(f, 0, NULL) : NULL;
-	json_t *deleted = json_array();
-	struct ctr *c, *next;
-	sdc_error_t err = NULL;
-	int64_t size, space = 0;
-
-	for (c = cs->list; c != NULL; c = next) {
-		next = c->next;
-		if (strcmp(c->account, acct) != 0 || ctr_running(c) ||
-		    c->removing || !ops_prune_match(c, filters))
-			continue;
-		size = list_size_rw(cs, c);
-		json_array_append_new(deleted, json_string(c->id));
-		if (ctr_remove(cs, c, false, &err) < 0) {
-			json_array_remove(deleted, json_array_size(deleted) - 1);
-			sdc_error_release(&err);
-		} else
-			space += size;
-	}
-	json_decref(filters);
-	return api_json(req, 200, json_pack("{s:o,s:I}", "ContainersDeleted",
-	    deleted, "SpaceReclaimed", (json_int_t)space));
 }
 
 int

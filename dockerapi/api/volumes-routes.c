@@ -12,6 +12,7 @@
  * from 1.42 only anonymous ones unless the filter all=true is given.
  */
 #include <regex.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,6 +20,7 @@
 #include "jsonutil.h"
 #include "log.h"
 #include "volumes.h"
+#include "xalloc.h"
 
 static const char *
 vapi_account(struct http_request *req)
@@ -207,16 +209,60 @@ vapi_opts(struct http_request *req, const char *name, const json_t *opts,
 	return 0;
 }
 
+/* A create whose account filesystem is made off the loop
+ * (volumes_account_fs_start): the rest is done when it is ready. */
+struct vapi_creating {
+	struct dockerapi *d;
+	char account[37];
+	char *login;
+	char *name;			/* NULL: a generated one */
+	json_t *labels;
+	int64_t size;
+};
+
+static void
+vapi_creating_free(struct vapi_creating *o)
+{
+	free(o->login);
+	free(o->name);
+	json_decref(o->labels);
+	free(o);
+}
+
+static void
+vapi_create_fs_ready(void *arg, struct http_request *req, int rc,
+    sdc_error_t *err)
+{
+	struct vapi_creating *o = arg;
+	struct volume *v;
+	bool made;
+
+	if (req == NULL)
+		;			/* the client left: nothing is made */
+	else if (rc < 0)
+		api_error_from(req, err);
+	else if ((v = volume_create(o->d, o->account, o->name, o->labels,
+	    false, o->size, &made, err)) == NULL)
+		api_error_from(req, err);
+	else {
+		if (made)
+			log_emit(LOG_INFO, req->req_id, NULL, "created volume %s "
+			    "(%s) for %s", v->name, v->uuid, o->login);
+		api_json(req, 201, volume_json(o->d, v, false));
+		volume_free(v);
+	}
+	vapi_creating_free(o);
+}
+
 static int
 vapi_create(struct http_request *req, void *arg)
 {
 	struct dockerapi *d = arg;
 	sdc_error_t err = NULL;
 	const char *name, *driver;
-	struct volume *v;
+	struct vapi_creating *o;
 	json_t *body, *opts, *labels;
 	int64_t size;
-	bool made;
 	int rc;
 
 	if ((body = http_body_json(req, &err)) == NULL || !json_is_object(body)) {
@@ -238,16 +284,20 @@ vapi_create(struct http_request *req, void *arg)
 	else if (labels != NULL && !json_is_null(labels) &&
 	    !json_is_object(labels))
 		rc = api_error(req, 400, "Labels must be an object");
-	else if ((v = volume_create(d, vapi_account(req), *name != '\0' ? name :
-	    NULL, labels, false, size, &made, &err)) == NULL)
-		rc = api_error_from(req, &err);
 	else {
-		if (made)
-			log_emit(LOG_INFO, req->req_id, NULL, "created volume %s "
-			    "(%s) for %s", v->name, v->uuid,
-			    api_account(req)->login);
-		rc = api_json(req, 201, volume_json(d, v, false));
-		volume_free(v);
+		o = xcalloc(1, sizeof *o);
+		o->d = d;
+		snprintf(o->account, sizeof o->account, "%s", vapi_account(req));
+		o->login = xstrdup(api_account(req)->login);
+		o->name = *name != '\0' ? xstrdup(name) : NULL;
+		o->labels = json_is_object(labels) ? json_incref(labels) : NULL;
+		o->size = size;
+		if (volumes_account_fs_start(d, req, o->account,
+		    vapi_create_fs_ready, o, &err) < 0) {
+			vapi_creating_free(o);
+			rc = api_error_from(req, &err);
+		} else
+			rc = HTTP_ASYNC;
 	}
 	json_decref(body);
 	return rc;

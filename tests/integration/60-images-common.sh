@@ -12,6 +12,11 @@ FAKEREG="$SDC_TOP/tests/integration/60-images-fakereg.py"
 unset REQUESTS_CA_BUNDLE CURL_CA_BUNDLE
 
 [ -x "$DRIVER" ] || { echo "no $DRIVER (build it first)"; exit 1; }
+# The interpreter python3 names, found once: python3 may be a version
+# manager's shim, which costs a second a start on a loaded machine, and
+# these tests start Python often (each registry, each store count).
+PY=$(python3 -c 'import sys; print(sys.executable)') ||
+    { echo "python3 does not run"; exit 1; }
 
 T=$(mktemp -d /tmp/sdc-images-test.XXXXXX)
 PIDS=""
@@ -26,7 +31,7 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 ok() { echo "ok: $*"; }
 
 free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+	"$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
 wait_http() { # url: any HTTP answer will do
@@ -64,7 +69,7 @@ EOF
 FAKES=0
 start_fakereg() {
 	FAKES=$((FAKES + 1))
-	python3 -u "$FAKEREG" "$@" >"$T/fake$FAKES.port" 2>"$T/fake$FAKES.log" &
+	"$PY" -u "$FAKEREG" "$@" >"$T/fake$FAKES.port" 2>"$T/fake$FAKES.log" &
 	PIDS="$PIDS $!"
 	for _ in $(seq 1 100); do
 		[ -s "$T/fake$FAKES.port" ] && break
@@ -116,6 +121,6 @@ store_counts() {
 	b=$(ls "$T/data/images/blobs/sha256" 2>/dev/null | wc -l)
 	l=$(ls "$T/data/images/layers" 2>/dev/null | wc -l)
 	t=$(ls -A "$T/data/images/tmp" 2>/dev/null | wc -l)
-	r=$(python3 -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); print(sum(c.execute("select count(*) from "+t).fetchone()[0] for t in ("images","image_layers","image_owners","image_tags","image_digests")))' "$T/data/images-test.db" 2>/dev/null || echo 0)
+	r=$("$PY" -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); print(sum(c.execute("select count(*) from "+t).fetchone()[0] for t in ("images","image_layers","image_owners","image_tags","image_digests")))' "$T/data/images-test.db" 2>/dev/null || echo 0)
 	echo "$b $l $t $r"
 }

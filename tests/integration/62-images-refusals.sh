@@ -8,7 +8,7 @@
 
 CANARY=/tmp/sdc-images-canary-$$
 mkdir -p "$T/tars" "$T/data"
-python3 - "$T/tars" "$CANARY" <<'EOF'
+"$PY" - "$T/tars" "$CANARY" <<'EOF'
 import io, os, sys, tarfile
 out, canary = sys.argv[1], sys.argv[2]
 def mk(name, entries):

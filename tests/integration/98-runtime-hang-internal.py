@@ -1,0 +1,223 @@
+#!/usr/bin/env python3
+"""The daemon's own children never hold the event loop.
+
+Beside the API's runtime calls (98-runtime-hang), dockerapi runs
+children of its own: `runc delete` when an AutoRemove container exits,
+when prune removes, when a build's RUN container goes; `runc run` for a
+build's RUN step; mke2fs and mount for an account's volume filesystem.
+Each runs here under a wrapper that stalls it, once, until the test lets
+it go: the wrapper writes its pid, and while it waits another tenant's
+`docker ps` and `docker version` must be answered with the stalled child
+still alive (on the loop, they would wait until the runtime's timeout
+killed it).  Once let go, each job finishes as it would have: the
+container is removed, the prune answers with it, the build completes,
+the volume is made on its own filesystem.
+"""
+import importlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+common = importlib.import_module("76-containers-common")
+
+RUNC_ROOT = "/run/sdc-docker/runc"
+HANG_DIR = "/tmp/sdc-test-hang-internal.%d" % os.getpid()
+BIN_DIR = os.path.join(HANG_DIR, "bin")
+MIB = 1024 * 1024
+
+# Stalls when a marker names this call: "<container id>.<command>" or
+# "any.<command>" (taken by the first call that finds it).  It writes
+# its pid to the marker's .hung file and waits for the .go file.  The
+# runtime's state of an exited container is gone before dockerapi
+# removes it (the monitor forgets it), and then dockerapi runs no runc:
+# a folder pinned in that state (pin_state) makes the monitor run
+# `runc delete`, which a "<container id>.keep" marker makes keep the
+# state, so that dockerapi's delete runs runc.
+WRAPPER = """#!/bin/sh
+dir=%(dir)s
+cmd=%(cmd)s
+id=""
+for a in "$@"; do id="$a"; done
+for a in "$@"; do
+    case "$a" in
+    %(pattern)s)
+        if [ "$a" = delete ] &&
+            mv "$dir/$id.keep" "$dir/$id.kept" 2>/dev/null; then
+            exit 0
+        fi
+        key=""
+        if [ -e "$dir/$id.$a" ]; then key="$id.$a"
+        elif mv "$dir/any.$a" "$dir/any.$a.taken" 2>/dev/null; then key="any.$a"
+        fi
+        if [ -n "$key" ]; then
+            echo $$ > "$dir/$key.tmp" && mv "$dir/$key.tmp" "$dir/$key.hung"
+            while [ ! -e "$dir/$key.go" ]; do sleep 0.05; done
+        fi
+        break;;
+    esac
+done
+exec "$cmd" "$@"
+"""
+
+
+def write_wrapper(name, real, pattern):
+    path = os.path.join(BIN_DIR, name)
+    with open(path, "w") as f:
+        f.write(WRAPPER % {"dir": HANG_DIR, "cmd": real, "pattern": pattern})
+    os.chmod(path, 0o755)
+    return path
+
+
+class HangInternalTest(common.ContainersTest):
+    TUNABLES = {"OCI_RUNTIME_PATH": os.path.join(BIN_DIR, "runc"),
+                "RUNTIME_TIMEOUT": 20}
+
+    @classmethod
+    def setUpClass(cls):
+        os.makedirs(BIN_DIR, exist_ok=True)
+        write_wrapper("runc", "/usr/sbin/runc", "run|delete")
+        # mke2fs as the daemon finds it on its PATH
+        mke2fs = shutil.which("mke2fs", path=os.environ["PATH"] +
+                              ":/usr/sbin:/sbin")
+        write_wrapper("mke2fs", mke2fs, "-q")
+        cls.old_path = os.environ["PATH"]
+        os.environ["PATH"] = BIN_DIR + ":" + cls.old_path
+        super().setUpClass()
+
+    @classmethod
+    def tearDownClass(cls):
+        try:
+            for f in os.listdir(HANG_DIR):
+                if f.endswith(".hung"):
+                    open(os.path.join(HANG_DIR, f[:-5] + ".go"), "w").close()
+            super().tearDownClass()
+        finally:
+            os.environ["PATH"] = cls.old_path
+            subprocess.run(["rm", "-rf", HANG_DIR])
+
+    def mark(self, key):
+        """The next call that matches key stalls; returns its .hung path."""
+        open(os.path.join(HANG_DIR, key), "w").close()
+        return os.path.join(HANG_DIR, key + ".hung")
+
+    def stalled(self, hung):
+        """Waits for the stalled child; returns its pid."""
+        self.wait_until("the child to stall", lambda: os.path.exists(hung),
+                        timeout=60)
+        with open(hung) as f:
+            return int(f.read())
+
+    def release(self, hung):
+        open(hung[:-5] + ".go", "w").close()
+
+    def alive(self, pid):
+        try:
+            os.kill(pid, 0)
+            return True
+        except ProcessLookupError:
+            return False
+
+    def others_answer_while(self, pid):
+        """bob is answered while the child pid still waits."""
+        for args in (("ps", "-a"), ("version",), ("volume", "ls")):
+            r = self.docker(self.bob, *args, timeout=60)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            self.assertTrue(self.alive(pid), "docker %s was answered only "
+                            "after the stalled child had been killed" %
+                            " ".join(args))
+
+    def pin_state(self, name):
+        """name runs: its runtime state is kept past its exit, for
+        dockerapi's removal to run `runc delete`."""
+        uuid = self.uuid_of(name)
+        os.mkdir(os.path.join(RUNC_ROOT, uuid, "pin"))
+        self.mark(uuid + ".keep")
+        return self.mark(uuid + ".delete")
+
+    def background(self, *args, env=None):
+        e = self.d.docker_env(self.alice)
+        e.update(env or {})
+        return subprocess.Popen(["docker"] + list(args), env=e, text=True,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+    def names(self):
+        return self.ok("ps", "-a", "--format", "{{.Names}}").split()
+
+    def test_autoremove_delete(self):
+        """runc delete of an AutoRemove container that exited."""
+        self.ok("run", "-d", "--rm", "--name", "gone", "busybox",
+                "sleep", "600")
+        hung = self.pin_state("gone")
+        self.ok("kill", "gone")
+        pid = self.stalled(hung)
+        self.others_answer_while(pid)
+        self.release(hung)
+        self.wait_until("the container to go",
+                        lambda: "gone" not in self.names(), timeout=30)
+
+    def test_prune_delete(self):
+        """runc delete and the size walk of prune."""
+        self.ok("run", "-d", "--name", "pruned", "busybox", "sh", "-c",
+                "head -c 300000 /dev/zero > /big; sleep 600")
+        hung = self.pin_state("pruned")
+        self.ok("kill", "pruned")
+        p = self.background("container", "prune", "-f")
+        pid = self.stalled(hung)
+        self.others_answer_while(pid)
+        self.assertIsNone(p.poll(), "prune answered before its removal")
+        self.release(hung)
+        out, err = p.communicate(timeout=60)
+        self.assertEqual(p.returncode, 0, err)
+        self.assertNotIn("pruned", self.names())
+        # the writable layer's bytes, measured before the delete
+        self.assertRegex(out, r"Total reclaimed space: [0-9.]+kB")
+        self.assertNotIn("reclaimed space: 0B", out)
+
+    def test_build_run_start(self):
+        """runc run of a build's RUN step."""
+        ctx = os.path.join(self.work, "ctx")
+        os.makedirs(ctx, exist_ok=True)
+        with open(os.path.join(ctx, "Dockerfile"), "w") as f:
+            f.write("FROM busybox\nRUN echo step-ran > /ran\n")
+        hung = self.mark("any.run")
+        p = self.background("build", "-t", "built", ctx,
+                            env={"DOCKER_BUILDKIT": "0"})
+        pid = self.stalled(hung)
+        self.others_answer_while(pid)
+        self.assertIsNone(p.poll(), "the build ended while its RUN stalled")
+        self.release(hung)
+        out, err = p.communicate(timeout=120)
+        self.assertEqual(p.returncode, 0, out + err)
+        self.assertIn("step-ran", self.ok("run", "--rm", "built", "cat", "/ran"))
+        self.wait_until("the step's container to go",
+                        lambda: self.names() == [], timeout=30)
+        self.ok("rmi", "built")
+
+    def test_volume_fs(self):
+        """mke2fs of the account's volume filesystem (QUOTA_VOLUME_BYTES)."""
+        st, _ = self.d.admin("PUT", "/accounts/alice/quota",
+                             {"volume_bytes": 16 * MIB})
+        self.assertIn(st, (200, 204))
+        hung = self.mark("any.-q")
+        p = self.background("volume", "create", "capped")
+        pid = self.stalled(hung)
+        self.others_answer_while(pid)
+        self.assertIsNone(p.poll(), "the volume was made before its "
+                          "filesystem")
+        self.release(hung)
+        out, err = p.communicate(timeout=60)
+        self.assertEqual(p.returncode, 0, err)
+        # the volume lives on the account's filesystem: 16 MiB at most
+        r = self.ok("run", "--rm", "-v", "capped:/v", "busybox", "sh", "-c",
+                    "head -c 20000000 /dev/zero > /v/f; df -k /v | tail -1")
+        self.assertLess(int(r.split()[1]), 17 * 1024, r)
+        self.ok("volume", "rm", "capped")
+
+
+if __name__ == "__main__":
+    common.require_tools()
+    common.main()
