@@ -35,6 +35,7 @@ const struct api_endpoint *const api_tables[] = {
 	containers_json_routes,
 	containers_lifecycle_routes,
 	containers_logs_routes,
+	containers_prune_routes,
 	containers_stats_routes,
 	containers_top_routes,
 	containers_update_routes,

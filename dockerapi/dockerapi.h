@@ -236,6 +236,7 @@ extern const struct api_endpoint containers_export_routes[];
 extern const struct api_endpoint containers_json_routes[];
 extern const struct api_endpoint containers_lifecycle_routes[];
 extern const struct api_endpoint containers_logs_routes[];
+extern const struct api_endpoint containers_prune_routes[];
 extern const struct api_endpoint containers_stats_routes[];
 extern const struct api_endpoint containers_top_routes[];
 extern const struct api_endpoint containers_update_routes[];

@@ -962,7 +962,6 @@ ctr_rename(struct http_request *req, void *arg)
 }
 
 const struct api_endpoint containers_lifecycle_routes[] = {
-	{ { "POST", "/containers/prune", ctr_prune, 0, NULL }, 25 },
 	{ { "POST", "/containers/:id/start", ctr_start, 0, NULL }, 0 },
 	{ { "POST", "/containers/:id/stop", ctr_stop, 0, NULL }, 0 },
 	{ { "POST", "/containers/:id/restart", ctr_restart, 0, NULL }, 0 },

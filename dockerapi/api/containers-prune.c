@@ -1,5 +1,5 @@
 /*
- * container-prune.c: POST /containers/prune, the account's stopped
+ * api/containers-prune.c: POST /containers/prune, the account's stopped
  * containers, filtered by label (label=K[=V], label!=K[=V]) and `until`
  * (a Unix time).
  *
@@ -132,3 +132,8 @@ ctr_prune(struct http_request *req, void *arg)
 	prune_next(p);
 	return HTTP_ASYNC;
 }
+
+const struct api_endpoint containers_prune_routes[] = {
+	{ { "POST", "/containers/prune", ctr_prune, 0, NULL }, 25 },
+	{ { NULL, NULL, NULL, 0, NULL }, 0 },
+};
