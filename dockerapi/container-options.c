@@ -220,13 +220,17 @@ opt_size(const char *s)
 	case 'k': mult = 1024; break;
 	case 'm': mult = MIB; break;
 	case 'g': mult = MIB * 1024; break;
-	case '\0': return (int64_t)v;
+	case '\0': break;
 	default: return -1;
 	}
-	if (end[1] != '\0' && (tolower((unsigned char)end[1]) != 'b' ||
-	    end[2] != '\0'))
+	if (*end != '\0' && end[1] != '\0' &&
+	    (tolower((unsigned char)end[1]) != 'b' || end[2] != '\0'))
 		return -1;
-	return (int64_t)(v * (double)mult);
+	v *= (double)mult;
+	/* 2^63 and more (or inf) has no int64_t: converting it is undefined */
+	if (!(v < 9223372036854775808.0))
+		return -1;
+	return (int64_t)v;
 }
 
 /* --- fields with checks of their own --- */

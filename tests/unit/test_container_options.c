@@ -195,6 +195,25 @@ test_applied(void **state)
 	options_clear(&o);
 }
 
+/* Docker's sizes (tmpfs size=, --shm-size): a number and k, m or g with
+ * an optional b; anything past int64_t is refused, not converted. */
+static void
+test_sizes(void **state)
+{
+	(void)state;
+	assert_int_equal(opt_size("512"), 512);
+	assert_int_equal(opt_size("64m"), 64 * 1024 * 1024);
+	assert_int_equal(opt_size("1gb"), 1024LL * 1024 * 1024);
+	assert_int_equal(opt_size("1.5k"), 1536);
+	assert_int_equal(opt_size("1x"), -1);
+	assert_int_equal(opt_size("1mbb"), -1);
+	assert_int_equal(opt_size("k"), -1);
+	assert_int_equal(opt_size("9223372036854775807000"), -1);
+	assert_int_equal(opt_size("99999999999999999999999999999999999g"), -1);
+	assert_int_equal(opt_size("1e400"), -1);
+	assert_int_equal(opt_size("8589934592g"), -1);	/* 2^63 */
+}
+
 int
 main(void)
 {
@@ -203,6 +222,7 @@ main(void)
 		cmocka_unit_test(test_zero_values),
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_applied),
+		cmocka_unit_test(test_sizes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
