@@ -314,6 +314,22 @@ ops_start_done(struct ctr *c, void *arg, struct http_request *req, int rc,
 	ops_start_free(o);
 }
 
+/* The start's runtime call sent on a thread of its own (req NULL for the
+ * daemon's own starts); on a refusal the network made for it is undone
+ * and o freed. */
+static int
+ops_start_send(struct http_request *req, struct containers *cs,
+    struct ctr *c, struct ops_start *o, sdc_error_t *err)
+{
+	if (ctr_call(req, c, "start", ops_start_fn, ops_start_done, o,
+	    err) < 0) {
+		ctrnet_stop(cs, c);
+		ops_start_free(o);
+		return -1;
+	}
+	return 0;
+}
+
 /* The user's start, its runtime part off the loop; answered when done.
  * in_exit: called from the exit's handling, which goes on using c, so a
  * failure here never removes it (AutoRemove). */
@@ -340,12 +356,8 @@ ops_user_start_async(struct http_request *req, struct ctr *c, bool restart,
 	}
 	o->t = t;
 	o->restart = restart;
-	if (ctr_call(req, c, "start", ops_start_fn, ops_start_done, o,
-	    &err) < 0) {
-		ctrnet_stop(cs, c);
-		ops_start_free(o);
+	if (ops_start_send(req, cs, c, o, &err) < 0)
 		return api_error_from(req, &err);
-	}
 	return HTTP_ASYNC;
 }
 
@@ -366,13 +378,7 @@ ctr_start_policy(struct containers *cs, struct ctr *c, sdc_error_t *err)
 	}
 	o->t = t;
 	o->policy = true;
-	if (ctr_call(NULL, c, "start", ops_start_fn, ops_start_done, o,
-	    err) < 0) {
-		ctrnet_stop(cs, c);
-		ops_start_free(o);
-		return -1;
-	}
-	return 0;
+	return ops_start_send(NULL, cs, c, o, err);
 }
 
 int
@@ -388,13 +394,7 @@ ctr_start_async(struct containers *cs, struct ctr *c, ctr_started_fn *then,
 		return -1;
 	o->then = then;
 	o->then_arg = arg;
-	if (ctr_call(NULL, c, "start", ops_start_fn, ops_start_done, o,
-	    err) < 0) {
-		ctrnet_stop(cs, c);
-		ops_start_free(o);
-		return -1;
-	}
-	return 0;
+	return ops_start_send(NULL, cs, c, o, err);
 }
 
 int
