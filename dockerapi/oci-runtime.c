@@ -75,7 +75,8 @@ oci_runtime_init(struct containers *cs, sdc_error_t *err)
 const char *
 oci_runtime_name(struct dockerapi *d)
 {
-	struct containers *cs = ctrs(d);
+	/* no daemon: the options' checks alone (unit tests, fuzz_create_body) */
+	struct containers *cs = d != NULL ? ctrs(d) : NULL;
 
 	return cs != NULL && cs->runtime_name != NULL ? cs->runtime_name :
 	    "runc";
