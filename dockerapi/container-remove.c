@@ -14,7 +14,8 @@
  * one container stay serialised, and a container busy with another call
  * is removed only once that call ends), and ctr_remove_end on the loop
  * once the runtime has answered, which alone changes the container's
- * state.  Prune wants the writable layer's size as well: it is walked on
+ * state.  A container on a node is removed by the node's agent, the
+ * call made on the same thread (node-create.c).  Prune wants the writable layer's size as well: it is walked on
  * the same thread, before the delete, instead of on the loop.
  */
 #include <stdio.h>
@@ -22,6 +23,7 @@
 
 #include "containers.h"
 #include "log.h"
+#include "node-request.h"
 #include "xalloc.h"
 
 struct ctr_rm {
@@ -32,6 +34,7 @@ struct ctr_rm {
 	int64_t size;
 	ctr_removed_fn *done;
 	void *arg;
+	struct node_request *call;	/* its node's agent removes it */
 };
 
 static void
@@ -43,6 +46,7 @@ ctr_rm_tell(struct ctr_rm *o, int rc, sdc_error_t *err)
 		log_warn("container %s: removal: %s", o->uuid,
 		    sdc_error_msg(*err));
 	sdc_error_release(err);
+	node_request_free(o->call);
 	free(o);
 }
 
@@ -57,6 +61,8 @@ ctr_rm_fn(void *arg, sdc_error_t *err)
 	    &ignored) < 0)
 		o->size = 0;
 	sdc_error_release(&ignored);
+	if (o->call != NULL)
+		return node_request_run(o->call, err);
 	return rt_delete(&o->cs->rt, o->uuid, o->force, err);
 }
 
@@ -94,7 +100,9 @@ ctr_rm_run(struct ctr *c, void *arg)
 		ctr_rm_tell(o, -1, &err);
 		return;
 	}
-	if (ctr_remove_begin(o->cs, c, o->force, &err) < 0) {
+	/* a node not heard from: the container stays as it is */
+	if (node_remove_prepare(o->cs, c, o->force, &o->call, &err) < 0 ||
+	    ctr_remove_begin(o->cs, c, o->force, &err) < 0) {
 		ctr_rm_tell(o, -1, &err);
 		return;
 	}

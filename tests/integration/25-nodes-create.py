@@ -285,6 +285,29 @@ class NodesCreate(common.NodesBase):
                       self.d.log("agent"))
 
 
+    def stop_holding_no_lock(self, pid):
+        """SIGSTOP the agent and make its row look fresh.  The agent
+        writes the store (heartbeats, exits) several times a second: a
+        stop that lands inside one of its transactions keeps the file
+        locked, so it is let go on briefly until the row can be written."""
+        path = os.path.join(self.d.tmp, "dockerapi", "dockerapi.db")
+        deadline = time.monotonic() + 30
+        while True:
+            os.kill(pid, signal.SIGSTOP)
+            db = sqlite3.connect(path, timeout=0.5)
+            try:
+                with db:
+                    db.execute("UPDATE nodes SET last_heartbeat_ms = ?",
+                               (int(time.time() * 1000) + 60000,))
+                return
+            except sqlite3.OperationalError as e:
+                if "locked" not in str(e) or time.monotonic() > deadline:
+                    raise
+            finally:
+                db.close()
+            os.kill(pid, signal.SIGCONT)
+            time.sleep(0.05)
+
     def test_6_lost_create(self):
         """The node stops answering while it looks alive: the create's call
         gets no answer, no container is recorded, and the node is asked to
@@ -298,14 +321,8 @@ class NodesCreate(common.NodesBase):
         self.wait_available(True)
         before = self.folders()
         pid = self.d.pid("agent")
-        os.kill(pid, signal.SIGSTOP)
         try:
-            db = sqlite3.connect(os.path.join(self.d.tmp, "dockerapi",
-                                              "dockerapi.db"), timeout=10)
-            with db:
-                db.execute("UPDATE nodes SET last_heartbeat_ms = ?",
-                           (int(time.time() * 1000) + 60000,))
-            db.close()
+            self.stop_holding_no_lock(pid)
             r = self.docker("create", "--name", "lost", "tiny:1",
                             "/bin/busybox", "true")
             self.assertNotEqual(r.returncode, 0)
