@@ -691,9 +691,12 @@ ops_exited(struct containers *cs, struct ctr *c)
 		next = s->next;
 		http_on_close(s->req, NULL, NULL);
 		if (restart && s->restart && !c->removing) {
-			/* the start, off the loop, answers this one */
+			/* the start, off the loop, answers this one; after
+			 * the stop's own signal call if the exit came first */
 			restart = false;
-			(void)ops_user_start_async(s->req, c, true, true);
+			if (!ctr_busy(s->req, c, ctr_restart, cs->d))
+				(void)ops_user_start_async(s->req, c, true,
+				    true);
 		} else
 			http_reply(s->req, 204, NULL, NULL, 0);
 		free(s);
