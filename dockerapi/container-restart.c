@@ -98,15 +98,33 @@ restart_cancel(struct ctr *c)
 	c->restart_timer = NULL;
 }
 
+static void restart_timer_cb(evutil_socket_t fd, short what, void *arg);
+
+/* The container was busy with another runtime call (a signal still being
+ * answered): the start follows that call's end; nothing if it went. */
+static void
+restart_after_call(struct ctr *c, void *arg)
+{
+	(void)arg;
+	if (c != NULL)
+		restart_timer_cb(-1, 0, c);
+}
+
 static void
 restart_timer_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct ctr *c = arg;
 	sdc_error_t err = NULL;
 
+	(void)fd;
+	(void)what;
 	restart_cancel(c);
 	if (ctr_running(c) || c->removing)
 		return;
+	if (c->busy != NULL) {
+		ctr_after_call(c, restart_after_call, NULL);
+		return;
+	}
 	/* counted when the runtime has answered (ops_start_done), so a
 	 * count seen by inspect always has its start event */
 	if (ctr_start_policy(c->cs, c, &err) < 0) {
