@@ -914,6 +914,27 @@ net_ip_held(struct dockerapi *d, const char *network, uint32_t ip,
 	return *rc != 0;
 }
 
+/* The lowest free address from `from` to hi, 0 when none (rc -1 on a
+ * store error). */
+static uint32_t
+net_ip_free_from(struct dockerapi *d, const struct network *net,
+    uint32_t from, uint32_t hi, sdc_error_t *err, int *rc)
+{
+	uint32_t bcast = net->subnet | ~net_mask(net->prefix);
+
+	*rc = 0;
+	for (uint32_t ip = from; ; ip++) {
+		if (ip != net->subnet && ip != bcast && ip != net->gateway) {
+			if (!net_ip_held(d, net->id, ip, err, rc))
+				return ip;
+			if (*rc < 0)
+				return 0;
+		}
+		if (ip == hi)
+			return 0;
+	}
+}
+
 int
 netep_lease(struct dockerapi *d, const struct network *net, struct netep *ep,
     sdc_error_t *err)
@@ -922,44 +943,40 @@ netep_lease(struct dockerapi *d, const struct network *net, struct netep *ep,
 	char s[16];
 	int rc = 0;
 
-	if (ep->want_ip != 0) {
-		net_ip_str(ep->want_ip, s);
-		if (net_ip_held(d, net->id, ep->want_ip, err, &rc)) {
+	if (net->range_prefix > 0) {
+		lo = net->range;
+		hi = net->range | ~net_mask(net->range_prefix);
+	} else {
+		lo = net->subnet;
+		hi = bcast;
+	}
+	for (;;) {
+		if (ep->want_ip != 0)
+			ip = ep->want_ip;
+		else if ((ip = net_ip_free_from(d, net, ip != 0 ? ip + 1 : lo,
+		    hi, err, &rc)) == 0) {
 			if (rc < 0)
 				return -1;
+			return sdc_make_error_code(err, 403, "no available IPv4 "
+			    "addresses on network %s", net->name);
+		}
+		net_ip_str(ip, s);
+		/* another head may take the same address between the look
+		 * and the insert: the row's key decides, and the next free
+		 * one is tried (a wanted one is refused) */
+		if (nexec(d, "INSERT INTO network_leases (network, ip, container) "
+		    "VALUES (?,?,?) ON CONFLICT DO NOTHING", err, "sss", net->id,
+		    s, ep->container) < 0)
+			return -1;
+		if (store_changes(d->store) > 0)
+			break;
+		if (ep->want_ip != 0)
 			return sdc_make_error_code(err, 403, "Address already in "
 			    "use: %s on network %s", s, net->name);
-		}
-		ip = ep->want_ip;
-	} else {
-		if (net->range_prefix > 0) {
-			lo = net->range;
-			hi = net->range | ~net_mask(net->range_prefix);
-		} else {
-			lo = net->subnet;
-			hi = bcast;
-		}
-		for (ip = lo; ; ip++) {
-			if (ip != net->subnet && ip != bcast &&
-			    ip != net->gateway) {
-				if (!net_ip_held(d, net->id, ip, err, &rc))
-					break;
-				if (rc < 0)
-					return -1;
-			}
-			if (ip == hi) {
-				ip = 0;
-				break;
-			}
-		}
-		if (ip == 0)
+		if (ip == hi)
 			return sdc_make_error_code(err, 403, "no available IPv4 "
 			    "addresses on network %s", net->name);
 	}
-	net_ip_str(ip, s);
-	if (nexec(d, "INSERT INTO network_leases (network, ip, container) "
-	    "VALUES (?,?,?)", err, "sss", net->id, s, ep->container) < 0)
-		return -1;
 	ep->ip = ip;
 	if (ep->want_mac[0] != '\0')
 		snprintf(ep->mac, sizeof ep->mac, "%s", ep->want_mac);

@@ -270,6 +270,22 @@ class TwoHeads(common.ContainersTest):
             self.assertEqual(len(ok), 1, got)
             bad = [g for g in got if isinstance(g, Exception)][0]
             self.assertIsInstance(bad, docker.errors.APIError, got)
+            # no address asked: both heads pick the lowest free one at
+            # the same moment, and both containers start, apart
+            for i in range(3):
+                got = self.race(
+                    lambda: self.ok("run", "-d", "--network", "inet",
+                                    "--name", "auto-a%d" % i, "busybox",
+                                    "sleep", "1000"),
+                    lambda: self.ok_b("run", "-d", "--network", "inet",
+                                      "--name", "auto-b%d" % i, "busybox",
+                                      "sleep", "1000"))
+                self.assertEqual([g for g in got if isinstance(g, Exception)],
+                                 [], got)
+            ips = [self.inspect(n)["NetworkSettings"]["Networks"]["inet"]
+                   ["IPAddress"] for n in ("auto-a0", "auto-b0", "auto-a1",
+                                          "auto-b1", "auto-a2", "auto-b2")]
+            self.assertEqual(len(set(ips)), 6, ips)
         finally:
             pa.close()
             pb.close()
