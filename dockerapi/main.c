@@ -162,6 +162,13 @@ open_store(struct dockerapi *d, sdc_error_t *err)
 	if (mkdir_p(d->cfg.data_dir, 0700, err) < 0 ||
 	    dir_private(d->cfg.data_dir, err) < 0)
 		return -1;
+	/* absolute from here on: paths under it reach runc's hooks and the
+	 * node's agent, which run in other folders (the default is
+	 * var/dockerapi, relative to where the daemon was started) */
+	if ((path = realpath(d->cfg.data_dir, NULL)) == NULL)
+		return sdc_make_error(err, errno, "data dir %s", d->cfg.data_dir);
+	free(d->cfg.data_dir);
+	d->cfg.data_dir = path;
 	if (d->cfg.store != NULL && *d->cfg.store != '\0')
 		path = xstrdup(d->cfg.store);
 	else
