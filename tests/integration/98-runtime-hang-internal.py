@@ -12,7 +12,8 @@ still alive (on the loop, they would wait until the runtime's timeout
 killed it).  Once let go, each job finishes as it would have: the
 container is removed, the prune answers with it, the build completes,
 the volume is made on its own filesystem.  A sized volume's own
-filesystem (--opt size) is made the same way.
+filesystem (--opt size) is made the same way, and an operator's delete
+of an account removes its containers so, answered once they are gone.
 """
 import importlib
 import json
@@ -20,10 +21,12 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 common = importlib.import_module("76-containers-common")
+import sdctest  # noqa: E402
 
 RUNC_ROOT = "/run/sdc-docker/runc"
 HANG_DIR = "/tmp/sdc-test-hang-internal.%d" % os.getpid()
@@ -255,6 +258,42 @@ class HangInternalTest(common.ContainersTest):
         self.assertEqual(self.ok("volume", "ls", "-q").split(), ["plain"])
         self.assertEqual(sorted(os.listdir(folder)), before)
         self.ok("volume", "rm", "plain")
+
+    def test_account_delete(self):
+        """runc delete of an account's containers, deleted by an operator."""
+        key = os.path.join(self.work, "carol")
+        sdctest.keygen(key, "ed25519")
+        self.d.add_account("carol", key + ".pub")
+        carol = self.d.client_certs("carol", key)
+        for args in (("pull", self.reg.addr + "/busybox"),
+                     ("tag", self.reg.addr + "/busybox", "busybox"),
+                     ("run", "-d", "--name", "doomed", "busybox", "sleep",
+                      "600")):
+            self.ok(*args, certs=carol)
+        uuid = self.uuid_of_as("doomed", carol)
+        # its state kept past the kill, as pin_state does
+        os.mkdir(os.path.join(RUNC_ROOT, uuid, "pin"))
+        self.mark(uuid + ".keep")
+        hung = self.mark(uuid + ".delete")
+        answer = {}
+        t = threading.Thread(target=lambda: answer.update(
+            st=self.d.admin("DELETE", "/accounts/carol?force=true")[0]))
+        t.start()
+        pid = self.stalled(hung)
+        self.others_answer_while(pid)
+        self.assertNotIn("st", answer, "the account's delete was answered "
+                         "before its container was removed")
+        self.release(hung)
+        t.join(60)
+        self.assertEqual(answer.get("st"), 204)
+        self.assertEqual(self.d.admin("GET", "/accounts/carol")[0], 404)
+        self.assert_gone(uuid)
+
+    def uuid_of_as(self, name, certs):
+        st, j = self.d.admin("GET", "/containers/" +
+                             self.inspect(name, certs=certs)["Id"])
+        self.assertEqual(st, 200, j)
+        return j["Uuid"]
 
 if __name__ == "__main__":
     common.require_tools()
