@@ -119,33 +119,79 @@ admin_account_update(struct http_request *req, void *arg)
 	return HTTP_DONE;
 }
 
+/* An account's delete: its containers go off the loop (a hung `runc
+ * delete` holds this request only), then the rest, answered at the end. */
+struct admin_deleting {
+	struct dockerapi *d;
+	struct http_request *req;	/* NULL once the client has gone */
+	struct account *a;
+};
+
+static void
+admin_deleting_closed(struct http_request *req, void *arg)
+{
+	struct admin_deleting *o = arg;
+
+	(void)req;
+	o->req = NULL;
+}
+
+static void
+admin_account_emptied(void *arg, int rc, sdc_error_t *err)
+{
+	struct admin_deleting *o = arg;
+	struct dockerapi *d = o->d;
+	struct account *a = o->a;
+
+	/* the client gone: the account goes all the same */
+	if (rc == 0 && (images_api_remove_account(d, a->uuid, err) < 0 ||
+	    build_cache_remove_account(d, a->uuid, err) < 0 ||
+	    volumes_remove_account(d, a->uuid, err) < 0 ||
+	    networks_remove_account(d, a->uuid, err) < 0 ||
+	    account_delete(d, a, err) < 0))
+		rc = -1;
+	if (rc == 0)
+		log_emit(LOG_INFO, o->req != NULL ? o->req->req_id : NULL, NULL,
+		    "admin: deleted account %s", a->login);
+	if (o->req == NULL) {
+		if (rc < 0)
+			log_warn("admin: deleting account %s: %s", a->login,
+			    sdc_error_msg(*err));
+	} else {
+		http_on_close(o->req, NULL, NULL);
+		if (rc < 0)
+			api_error_from(o->req, err);
+		else
+			http_reply(o->req, 204, NULL, NULL, 0);
+	}
+	account_free(a);
+	free(o);
+}
+
 static int
 admin_account_delete(struct http_request *req, void *arg)
 {
 	struct dockerapi *d = arg;
 	struct account *a = admin_account_arg(d, req);
 	struct usage_counts c = { 0 };
-	sdc_error_t err = NULL;
+	struct admin_deleting *o;
 
 	if (a == NULL)
 		return HTTP_DONE;
 	usage_counts(d, a, &c);
-	if (c.containers > 0 && !http_query_bool(req, "force", false))
+	if (c.containers > 0 && !http_query_bool(req, "force", false)) {
 		api_error(req, 409, "account %s still has %d containers; remove "
 		    "them first or use force", a->login, c.containers);
-	else if (containers_remove_account(d, a->uuid, &err) < 0 ||
-	    images_api_remove_account(d, a->uuid, &err) < 0 ||
-	    build_cache_remove_account(d, a->uuid, &err) < 0 ||
-	    volumes_remove_account(d, a->uuid, &err) < 0 ||
-	    networks_remove_account(d, a->uuid, &err) < 0 ||
-	    account_delete(d, a, &err) < 0)
-		api_error_from(req, &err);
-	else {
-		log_emit(LOG_INFO, req->req_id, NULL, "admin: deleted account %s", a->login);
-		http_reply(req, 204, NULL, NULL, 0);
+		account_free(a);
+		return HTTP_DONE;
 	}
-	account_free(a);
-	return HTTP_DONE;
+	o = xcalloc(1, sizeof *o);
+	o->d = d;
+	o->req = req;
+	o->a = a;
+	http_on_close(req, admin_deleting_closed, o);
+	containers_remove_account(d, a->uuid, admin_account_emptied, o);
+	return HTTP_ASYNC;
 }
 
 static int

@@ -7,7 +7,9 @@
  * runc hangs.  DELETE /containers/:id already runs it on a thread
  * (container-ops.c); the daemon's own removals ran it on the loop: the
  * AutoRemove of a container that exited, the --rm of one whose start
- * failed, prune, a build's RUN container, the rm a restart finishes.
+ * failed, the rm of a create whose commit failed, prune, a build's RUN
+ * container, the rm a restart finishes, an operator's delete of an
+ * account.
  * Each of those held every other tenant's request for as long.  Here
  * they take the same road as the user's rm: ctr_remove_begin on the loop
  * (the row marked), rt_delete on a thread through ctr_call (so calls on
@@ -15,15 +17,19 @@
  * is removed only once that call ends), and ctr_remove_end on the loop
  * once the runtime has answered, which alone changes the container's
  * state.  A container on a node is removed by the node's agent, the
- * call made on the same thread (node-create.c).  Prune wants the writable layer's size as well: it is walked on
+ * call made on the same thread (node-create.c).  An account's
+ * containers go one after another, the admin request answered once the
+ * last is gone.  Prune wants the writable layer's size as well: it is walked on
  * the same thread, before the delete, instead of on the loop.
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "containers.h"
 #include "log.h"
 #include "node-request.h"
+#include "strvec.h"
 #include "xalloc.h"
 
 struct ctr_rm {
@@ -125,4 +131,80 @@ ctr_remove_async(struct containers *cs, struct ctr *c, bool force,
 	o->done = done;
 	o->arg = arg;
 	ctr_rm_run(c, o);
+}
+
+/* An operator's removal of an account (the admin API's delete with
+ * force): its containers one after another, running ones killed, each as
+ * ctr_remove_async, so that a hung `runc delete` holds that request
+ * only.  done is told on the loop once the last is gone, or with the
+ * first that could not be removed. */
+struct ctr_rm_account {
+	struct containers *cs;
+	char account[37];
+	struct strvec uuids;
+	size_t next;
+	containers_removed_fn *done;
+	void *arg;
+};
+
+static void ctr_rm_account_next(struct ctr_rm_account *o);
+
+static void
+ctr_rm_account_end(struct ctr_rm_account *o, int rc, sdc_error_t *err)
+{
+	o->done(o->arg, rc, err);
+	strvec_clear(&o->uuids);
+	free(o);
+}
+
+static void
+ctr_rm_account_removed(void *arg, int rc, int64_t size, sdc_error_t *err)
+{
+	struct ctr_rm_account *o = arg;
+
+	(void)size;
+	if (rc < 0)
+		ctr_rm_account_end(o, -1, err);
+	else
+		ctr_rm_account_next(o);
+}
+
+static void
+ctr_rm_account_next(struct ctr_rm_account *o)
+{
+	sdc_error_t err = NULL;
+	const char *uuid;
+	struct ctr *c;
+
+	while (o->next < o->uuids.n) {
+		uuid = o->uuids.v[o->next++];
+		for (c = o->cs->list; c != NULL; c = c->next)
+			if (strcmp(c->uuid, uuid) == 0 &&
+			    strcmp(c->account, o->account) == 0)
+				break;
+		if (c == NULL)
+			continue;	/* gone meanwhile */
+		ctr_remove_async(o->cs, c, true, false, ctr_rm_account_removed,
+		    o);
+		return;
+	}
+	ctr_rm_account_end(o, 0, &err);
+	sdc_error_release(&err);
+}
+
+void
+containers_remove_account(struct dockerapi *d, const char *account,
+    containers_removed_fn *done, void *arg)
+{
+	struct ctr_rm_account *o = xcalloc(1, sizeof *o);
+	struct ctr *c;
+
+	o->cs = d->containers;
+	snprintf(o->account, sizeof o->account, "%s", account);
+	o->done = done;
+	o->arg = arg;
+	for (c = o->cs != NULL ? o->cs->list : NULL; c != NULL; c = c->next)
+		if (strcmp(c->account, account) == 0)
+			strvec_push(&o->uuids, c->uuid);
+	ctr_rm_account_next(o);
 }

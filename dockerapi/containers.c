@@ -413,19 +413,6 @@ ctr_remove_end(struct containers *cs, struct ctr *c, int rc, sdc_error_t *err)
 	return 0;
 }
 
-int
-ctr_remove(struct containers *cs, struct ctr *c, bool force, sdc_error_t *err)
-{
-	int rc;
-
-	if (ctr_remove_begin(cs, c, force, err) < 0)
-		return -1;
-	/* on its node, through the node's agent, when it has one */
-	if ((rc = node_remove_now(cs, c, force, err)) == NODES_LOCAL)
-		rc = rt_delete(&cs->rt, c->uuid, force, err);
-	return ctr_remove_end(cs, c, rc, err);
-}
-
 /* --- loading and recovery --- */
 
 static json_t *
@@ -645,24 +632,6 @@ containers_count(struct dockerapi *d, const char *account,
 		else
 			out->stopped++;
 	}
-}
-
-/* Remove every container of an account (running ones killed): what
- * deleting the account with force means. */
-int
-containers_remove_account(struct dockerapi *d, const char *account, sdc_error_t *err)
-{
-	struct ctr *c, *next;
-
-	if (d->containers == NULL)
-		return 0;
-	for (c = d->containers->list; c != NULL; c = next) {
-		next = c->next;
-		if (strcmp(c->account, account) == 0 &&
-		    ctr_remove(d->containers, c, true, err) < 0)
-			return -1;
-	}
-	return 0;
 }
 
 /* The admin API: every container of an account (or all), inspect-shaped

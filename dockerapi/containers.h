@@ -124,10 +124,9 @@ int ctr_stopped_row(struct containers *cs, struct ctr *c, bool stopped,
 /* api/containers-json.c: the bytes of the container's writable layer (ps's
  * SizeRw, prune's SpaceReclaimed). */
 int64_t list_size_rw(const struct containers *cs, const struct ctr *c);
-/* Remove the folder and the row; events and waiters are told. */
-int ctr_remove(struct containers *cs, struct ctr *c, bool force,
-    sdc_error_t *err);
-/* ctr_remove in two, for rt_delete to run off the loop between them. */
+/* A container's removal in two, rt_delete run off the loop between
+ * them: the row marked; then the folder and the row gone, events and
+ * waiters told (rc: rt_delete's). */
 int ctr_remove_begin(struct containers *cs, struct ctr *c, bool force,
     sdc_error_t *err);
 int ctr_remove_end(struct containers *cs, struct ctr *c, int rc,
@@ -187,7 +186,8 @@ void ctr_after_call(struct ctr *c, void (*later)(struct ctr *c, void *arg),
     void *arg);
 
 /* container-remove.c: the daemon's own removals (AutoRemove, a failed
- * --rm start, prune, a build's RUN container, recovery), rt_delete off
+ * --rm start, a create whose commit failed, prune, a build's RUN
+ * container, recovery, an account's delete), rt_delete off
  * the loop as ctr_delete's.  A container with a call under way is
  * removed once it ends.  done, when set, is told on the loop: rc 0 when
  * the container is gone (size: its writable layer's bytes, measured on

@@ -301,9 +301,12 @@ void containers_count(struct dockerapi *d, const char *account,
 /* The admin API: inspect objects with "Account"; NULL when unknown. */
 json_t *containers_admin_list(struct dockerapi *d, const char *account, bool all);
 json_t *containers_admin_get(struct dockerapi *d, const char *id);
-/* Remove all of an account's containers, running or not. */
-int containers_remove_account(struct dockerapi *d, const char *account,
-    sdc_error_t *err);
+/* Remove all of an account's containers, running or not, off the loop
+ * (container-remove.c); then done(arg, rc, err) on the loop: rc 0 when
+ * all are gone, else -1 and the first failure. */
+typedef void containers_removed_fn(void *arg, int rc, sdc_error_t *err);
+void containers_remove_account(struct dockerapi *d, const char *account,
+    containers_removed_fn *done, void *arg);
 /* The full Docker id and the owner's uuid of any account's container. */
 int containers_admin_find(struct dockerapi *d, const char *ref, const char **id,
     const char **account);

@@ -69,6 +69,7 @@ static const char *const volume_migrations[] = {
 };
 
 static void volumes_mount_all(struct dockerapi *d);
+static bool volumes_account_making(const char *account);
 
 #define VOLUME_COLS "uuid, account, name, labels, created, anonymous, size"
 
@@ -370,7 +371,7 @@ volumes_account_fs_release(struct dockerapi *d, const char *account)
 		return;
 	}
 	volumes_free(vs, n);
-	if (n > 0)
+	if (n > 0 || volumes_account_making(account))
 		return;
 	img = volumes_account_img(d, account);
 	xasprintf(&dir, "%s/volumes/%s", d->cfg.data_dir, account);
@@ -546,19 +547,19 @@ volume_json(struct dockerapi *d, const struct volume *v, bool usage)
 	return j;
 }
 
-struct volume *
-volume_create(struct dockerapi *d, const char *account, const char *name,
-    const json_t *labels, bool anonymous, int64_t size, bool *made,
-    sdc_error_t *err)
+/* volume_create's checks, and a new volume's folder (its filesystem, for
+ * a size, not made yet): the volume of that name when there is one
+ * (*fresh false), else the new one, not yet recorded (*fresh true). */
+static struct volume *
+volume_begin(struct dockerapi *d, const char *account, const char *name,
+    const json_t *labels, bool anonymous, int64_t size,
+    struct rt_idmap *idmap, bool *fresh, sdc_error_t *err)
 {
-	char gen[DOCKER_ID_LEN + 1], *dir, *parent, *text;
-	struct rt_idmap idmap;
-	struct store_stmt *q;
+	char gen[DOCKER_ID_LEN + 1], *dir, *parent;
 	struct volume *v;
 	int64_t limit;
-	int rc;
 
-	*made = false;
+	*fresh = false;
 	if (name != NULL) {
 		if (!volume_name_valid(name))
 			return sdc_make_error_code(err, 400, "create %s: \"%s\" "
@@ -583,7 +584,7 @@ volume_create(struct dockerapi *d, const char *account, const char *name,
 		    " is above this account's volume quota (%" PRId64 " bytes, "
 		    "quota volume_bytes)", name ?: "", size, limit), NULL;
 	if (volumes_quota_check(d, account, err) < 0 ||
-	    isolation_idmap(ctrs(d), account, &idmap, err) < 0 ||
+	    isolation_idmap(ctrs(d), account, idmap, err) < 0 ||
 	    volumes_account_fs(d, account, err) < 0)
 		return NULL;
 	if (name == NULL) {
@@ -598,12 +599,11 @@ volume_create(struct dockerapi *d, const char *account, const char *name,
 	    json_deep_copy(labels) : json_object();
 	v->created = (int64_t)time(NULL);
 	v->anonymous = anonymous;
+	v->size = size;
 	xasprintf(&parent, "%s/volumes/%s", d->cfg.data_dir, account);
 	dir = volume_dir(d, v);
-	v->size = size;
 	if (mkdir_p(parent, 0700, err) < 0 ||
-	    rt_volume_make(dir, &idmap, err) < 0 ||
-	    (size > 0 && volume_fs_make(d, v, &idmap, err) < 0)) {
+	    rt_volume_make(dir, idmap, err) < 0) {
 		sdc_error_t ignored = NULL;
 
 		rt_volume_remove(dir, &ignored);
@@ -615,17 +615,44 @@ volume_create(struct dockerapi *d, const char *account, const char *name,
 		return NULL;
 	}
 	free(parent);
-	text = json_dumps(v->labels, JSON_COMPACT);
+	free(dir);
+	*fresh = true;
+	return v;
+}
+
+/* A volume_begin whose filesystem could not be made: its folder goes. */
+static void
+volume_undo(struct dockerapi *d, struct volume *v)
+{
+	sdc_error_t ignored = NULL;
+	char *dir = volume_dir(d, v);
+
+	rt_volume_remove(dir, &ignored);
+	sdc_error_release(&ignored);
+	free(dir);
+	volumes_account_fs_release(d, v->account);
+	volume_free(v);
+}
+
+/* The new volume's row; on failure its filesystem and folder go (and v
+ * is freed): 409 when the name was taken meanwhile. */
+static int
+volume_record(struct dockerapi *d, struct volume *v, sdc_error_t *err)
+{
+	struct store_stmt *q;
+	char *text = json_dumps(v->labels, JSON_COMPACT);
+	int rc;
+
 	rc = store_prepare(d->store, &q, "INSERT INTO volumes (" VOLUME_COLS
 	    ") VALUES (?, ?, ?, ?, ?, ?, ?)", err);
 	if (rc == 0) {
 		if (store_bind_text(q, 1, v->uuid, err) < 0 ||
-		    store_bind_text(q, 2, account, err) < 0 ||
+		    store_bind_text(q, 2, v->account, err) < 0 ||
 		    store_bind_text(q, 3, v->name, err) < 0 ||
 		    store_bind_text(q, 4, text, err) < 0 ||
 		    store_bind_int64(q, 5, v->created, err) < 0 ||
-		    store_bind_int64(q, 6, anonymous, err) < 0 ||
-		    store_bind_int64(q, 7, size, err) < 0 ||
+		    store_bind_int64(q, 6, v->anonymous, err) < 0 ||
+		    store_bind_int64(q, 7, v->size, err) < 0 ||
 		    store_step(q, err) < 0)
 			rc = -1;
 		store_finalize(q);
@@ -636,18 +663,130 @@ volume_create(struct dockerapi *d, const char *account, const char *name,
 
 		volume_fs_remove(d, v, &ignored);
 		sdc_error_release(&ignored);
-		rt_volume_remove(dir, &ignored);
-		sdc_error_release(&ignored);
-		volumes_account_fs_release(d, account);
-		free(dir);
-		volume_free(v);
+		volume_undo(d, v);
 		if ((*err)->code == STORE_CONSTRAINT)
 			(*err)->code = 409;
+		return -1;
+	}
+	return 0;
+}
+
+struct volume *
+volume_create(struct dockerapi *d, const char *account, const char *name,
+    const json_t *labels, bool anonymous, int64_t size, bool *made,
+    sdc_error_t *err)
+{
+	struct rt_idmap idmap;
+	struct volume *v;
+	bool fresh;
+
+	*made = false;
+	v = volume_begin(d, account, name, labels, anonymous, size, &idmap,
+	    &fresh, err);
+	if (v == NULL || !fresh)
+		return v;
+	if (size > 0 && volume_fs_make(d, v, &idmap, err) < 0) {
+		volume_undo(d, v);
 		return NULL;
 	}
-	free(dir);
+	if (volume_record(d, v, err) < 0)
+		return NULL;
 	*made = true;
 	return v;
+}
+
+/* A volume with a size: mke2fs and mount of its own filesystem on a
+ * thread (rtcall.c), as the account's (volumes_account_fs_start), the
+ * row written on the loop once it is mounted.  While it is made, the
+ * account's filesystem, which holds it, stays (volumes_making). */
+struct volume_making {
+	struct dockerapi *d;
+	struct volume *v;
+	char *img, *data;
+	struct rt_idmap idmap;
+	volume_made_fn *done;
+	void *arg;
+	struct volume_making *next;
+};
+
+static struct volume_making *volumes_making;	/* the loop's only */
+
+static bool
+volumes_account_making(const char *account)
+{
+	struct volume_making *m;
+
+	for (m = volumes_making; m != NULL; m = m->next)
+		if (strcmp(m->v->account, account) == 0)
+			return true;
+	return false;
+}
+
+static int
+volume_making_fn(void *arg, sdc_error_t *err)
+{
+	struct volume_making *m = arg;
+
+	return rt_volume_fs_make(m->img, m->data, m->v->size, m->idmap.uid,
+	    m->idmap.gid, 0755, err);
+}
+
+static void
+volume_making_done(void *arg, struct http_request *req, int rc,
+    sdc_error_t *err)
+{
+	struct volume_making *m = arg, **p;
+	struct volume *v = m->v;
+
+	for (p = &volumes_making; *p != m; p = &(*p)->next)
+		;
+	*p = m->next;
+	if (rc < 0) {
+		volume_undo(m->d, v);
+		v = NULL;
+	} else if (volume_record(m->d, v, err) < 0)
+		v = NULL;
+	/* the client gone: the volume is made all the same, as dockerd's */
+	m->done(m->arg, req, v, v != NULL, err);
+	free(m->img);
+	free(m->data);
+	free(m);
+}
+
+void
+volume_create_start(struct dockerapi *d, struct http_request *req,
+    const char *account, const char *name, const json_t *labels,
+    int64_t size, volume_made_fn *done, void *arg)
+{
+	struct volume_making *m;
+	sdc_error_t err = NULL;
+	struct rt_idmap idmap;
+	struct volume *v;
+	bool fresh;
+
+	v = volume_begin(d, account, name, labels, false, size, &idmap,
+	    &fresh, &err);
+	if (v == NULL || !fresh || size <= 0) {
+		if (v != NULL && fresh && volume_record(d, v, &err) < 0)
+			v = NULL;
+		done(arg, req, v, v != NULL && fresh, &err);
+		sdc_error_release(&err);
+		return;
+	}
+	m = xcalloc(1, sizeof *m);
+	m->d = d;
+	m->v = v;
+	m->img = volume_img(d, v);
+	m->data = volume_data_dir(d, v);
+	m->idmap = idmap;
+	m->done = done;
+	m->arg = arg;
+	m->next = volumes_making;
+	volumes_making = m;
+	if (rtcall_start(d->base, req, "a volume's filesystem",
+	    volume_making_fn, volume_making_done, m, &err) < 0)
+		volume_making_done(m, req, -1, &err);
+	sdc_error_release(&err);
 }
 
 static int

@@ -41,6 +41,15 @@ struct volume *volume_get(struct dockerapi *d, const char *account,
 struct volume *volume_create(struct dockerapi *d, const char *account,
     const char *name, const json_t *labels, bool anonymous, int64_t size,
     bool *made, sdc_error_t *err);
+/* volume_create (not anonymous) for the API: a size's filesystem (mke2fs,
+ * mount) made on a thread, then done(arg, req, v, made, err) on the loop
+ * (req NULL when the client has gone; v NULL and err on failure, nothing
+ * left of it; v the caller's).  done may be called before this returns. */
+typedef void volume_made_fn(void *arg, struct http_request *req,
+    struct volume *v, bool made, sdc_error_t *err);
+void volume_create_start(struct dockerapi *d, struct http_request *req,
+    const char *account, const char *name, const json_t *labels,
+    int64_t size, volume_made_fn *done, void *arg);
 /* The account's volume filesystem (QUOTA_VOLUME_BYTES) made, mounted or
  * grown on a thread; then done(arg, req, rc, err) on the loop (req NULL
  * when the client has gone), after which volume_create finds it ready

@@ -544,7 +544,6 @@ create_record(struct create_ctx *x, const struct rt_idmap *idmap,
 {
 	struct containers *cs = x->cs;
 	struct ctr *c = x->c;
-	sdc_error_t ignored = NULL;
 	int rc;
 
 	if ((rc = cvol_finish(cs->d, c, idmap, &x->vols, err)) < 0 ||
@@ -554,13 +553,12 @@ create_record(struct create_ctx *x, const struct rt_idmap *idmap,
 		create_unmake(x);
 		cvol_abort(cs->d, c, &x->vols);
 	}
-	/* a failure takes the container back */
+	/* a failure takes the container back, runc delete off the loop */
 	if (rc == 0 && ((rc = ctrnet_created(cs, c, err)) < 0 ||
 	    (rc = store_commit(cs->d->store, err)) < 0)) {
 		store_rollback(cs->d->store);
 		x->c = NULL;
-		ctr_remove(cs, c, true, &ignored);
-		sdc_error_release(&ignored);
+		ctr_remove_async(cs, c, true, false, NULL, NULL);
 	}
 	return rc;
 }

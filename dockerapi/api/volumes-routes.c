@@ -230,28 +230,41 @@ vapi_creating_free(struct vapi_creating *o)
 }
 
 static void
+vapi_create_made(void *arg, struct http_request *req, struct volume *v,
+    bool made, sdc_error_t *err)
+{
+	struct vapi_creating *o = arg;
+
+	if (v != NULL && made)
+		log_emit(LOG_INFO, req != NULL ? req->req_id : NULL, NULL,
+		    "created volume %s (%s) for %s", v->name, v->uuid, o->login);
+	if (req == NULL)
+		;			/* the client left: nothing to answer */
+	else if (v == NULL)
+		api_error_from(req, err);
+	else
+		api_json(req, 201, volume_json(o->d, v, false));
+	if (v != NULL)
+		volume_free(v);
+	vapi_creating_free(o);
+}
+
+/* The account's filesystem is ready: the volume is made, a size's own
+ * filesystem on a thread as well (volume_create_start). */
+static void
 vapi_create_fs_ready(void *arg, struct http_request *req, int rc,
     sdc_error_t *err)
 {
 	struct vapi_creating *o = arg;
-	struct volume *v;
-	bool made;
 
 	if (req == NULL)
-		;			/* the client left: nothing is made */
-	else if (rc < 0)
+		vapi_creating_free(o);	/* the client left: nothing is made */
+	else if (rc < 0) {
 		api_error_from(req, err);
-	else if ((v = volume_create(o->d, o->account, o->name, o->labels,
-	    false, o->size, &made, err)) == NULL)
-		api_error_from(req, err);
-	else {
-		if (made)
-			log_emit(LOG_INFO, req->req_id, NULL, "created volume %s "
-			    "(%s) for %s", v->name, v->uuid, o->login);
-		api_json(req, 201, volume_json(o->d, v, false));
-		volume_free(v);
-	}
-	vapi_creating_free(o);
+		vapi_creating_free(o);
+	} else
+		volume_create_start(o->d, req, o->account, o->name, o->labels,
+		    o->size, vapi_create_made, o);
 }
 
 static int

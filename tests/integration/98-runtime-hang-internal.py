@@ -11,7 +11,9 @@ it go: the wrapper writes its pid, and while it waits another tenant's
 still alive (on the loop, they would wait until the runtime's timeout
 killed it).  Once let go, each job finishes as it would have: the
 container is removed, the prune answers with it, the build completes,
-the volume is made on its own filesystem.
+the volume is made on its own filesystem.  A sized volume's own
+filesystem (--opt size) is made the same way, and an operator's delete
+of an account removes its containers so, answered once they are gone.
 """
 import importlib
 import json
@@ -19,10 +21,12 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 common = importlib.import_module("76-containers-common")
+import sdctest  # noqa: E402
 
 RUNC_ROOT = "/run/sdc-docker/runc"
 HANG_DIR = "/tmp/sdc-test-hang-internal.%d" % os.getpid()
@@ -101,6 +105,9 @@ class HangInternalTest(common.ContainersTest):
 
     def mark(self, key):
         """The next call that matches key stalls; returns its .hung path."""
+        for old in (".taken", ".hung", ".go"):    # an earlier use's
+            if os.path.exists(os.path.join(HANG_DIR, key + old)):
+                os.remove(os.path.join(HANG_DIR, key + old))
         open(os.path.join(HANG_DIR, key), "w").close()
         return os.path.join(HANG_DIR, key + ".hung")
 
@@ -217,6 +224,76 @@ class HangInternalTest(common.ContainersTest):
         self.assertLess(int(r.split()[1]), 17 * 1024, r)
         self.ok("volume", "rm", "capped")
 
+    def test_volume_sized_fs(self):
+        """mke2fs of a sized volume's own filesystem (--opt size)."""
+        # the account's filesystem, if its quota asks for one, made first
+        self.ok("volume", "create", "plain")
+        hung = self.mark("any.-q")
+        p = self.background("volume", "create", "--opt", "size=4m", "sized")
+        pid = self.stalled(hung)
+        self.others_answer_while(pid)
+        self.assertIsNone(p.poll(), "the volume was answered before its "
+                          "filesystem was made")
+        self.assertNotIn("sized", self.ok("volume", "ls", "-q").split())
+        self.release(hung)
+        out, err = p.communicate(timeout=60)
+        self.assertEqual(p.returncode, 0, err)
+        r = self.ok("run", "--rm", "-v", "sized:/v", "busybox", "sh", "-c",
+                    "df -k /v | tail -1")
+        self.assertLess(int(r.split()[1]), 5 * 1024, r)
+        self.ok("volume", "rm", "sized", "plain")
+
+    def test_volume_sized_fs_fails(self):
+        """A sized volume whose mke2fs fails on its thread: refused, and
+        nothing of it left."""
+        self.ok("volume", "create", "plain")
+        st, j = self.d.admin("GET", "/accounts/alice")
+        folder = os.path.join(self.d.tmp, "dockerapi", "volumes", j["uuid"])
+        before = sorted(os.listdir(folder))
+        hung = self.mark("any.-q")
+        p = self.background("volume", "create", "--opt", "size=4m", "broken")
+        os.kill(self.stalled(hung), 9)
+        out, err = p.communicate(timeout=60)
+        self.assertNotEqual(p.returncode, 0, out)
+        self.assertEqual(self.ok("volume", "ls", "-q").split(), ["plain"])
+        self.assertEqual(sorted(os.listdir(folder)), before)
+        self.ok("volume", "rm", "plain")
+
+    def test_account_delete(self):
+        """runc delete of an account's containers, deleted by an operator."""
+        key = os.path.join(self.work, "carol")
+        sdctest.keygen(key, "ed25519")
+        self.d.add_account("carol", key + ".pub")
+        carol = self.d.client_certs("carol", key)
+        for args in (("pull", self.reg.addr + "/busybox"),
+                     ("tag", self.reg.addr + "/busybox", "busybox"),
+                     ("run", "-d", "--name", "doomed", "busybox", "sleep",
+                      "600")):
+            self.ok(*args, certs=carol)
+        uuid = self.uuid_of_as("doomed", carol)
+        # its state kept past the kill, as pin_state does
+        os.mkdir(os.path.join(RUNC_ROOT, uuid, "pin"))
+        self.mark(uuid + ".keep")
+        hung = self.mark(uuid + ".delete")
+        answer = {}
+        t = threading.Thread(target=lambda: answer.update(
+            st=self.d.admin("DELETE", "/accounts/carol?force=true")[0]))
+        t.start()
+        pid = self.stalled(hung)
+        self.others_answer_while(pid)
+        self.assertNotIn("st", answer, "the account's delete was answered "
+                         "before its container was removed")
+        self.release(hung)
+        t.join(60)
+        self.assertEqual(answer.get("st"), 204)
+        self.assertEqual(self.d.admin("GET", "/accounts/carol")[0], 404)
+        self.assert_gone(uuid)
+
+    def uuid_of_as(self, name, certs):
+        st, j = self.d.admin("GET", "/containers/" +
+                             self.inspect(name, certs=certs)["Id"])
+        self.assertEqual(st, 200, j)
+        return j["Uuid"]
 
 if __name__ == "__main__":
     common.require_tools()
