@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <openssl/types.h>
+#include <jansson.h>
 
 #include "dockerapi/runtime/runtime.h"
 #include "error.h"
@@ -83,6 +84,7 @@ struct agent {
 	struct netsync *netsync;        /* the node's networks from the store */
 	struct agent_watch *watches;    /* exits.c: the runs it watches */
 	struct event *exits_tick;
+	struct event *net_tick;         /* container-net.c: names servers */
 };
 
 /* node-id.c: this node's id, made once and kept in DATA/node-id. */
@@ -104,6 +106,22 @@ void agent_heartbeat_stop(struct agent *a);
  * Off (0, nothing made) when the node has no VTEP. */
 int agent_netsync_start(struct agent *a, sdc_error_t *err);
 void agent_netsync_stop(struct agent *a);
+/* The names tables of the networks (NULL-terminated ids) written now
+ * from the store, starting (a uuid, or NULL) counted as running; works
+ * with netsync off too. */
+int agent_netsync_names(struct agent *a, const char *const *networks,
+    const char *starting, sdc_error_t *err);
+
+/* container-net.c: a container's network plumbing on this node, from
+ * the "Network" part of its start's body (checked against the store:
+ * 400 and nothing changed when it is not what the store says), taken
+ * down at its death and removal (nothing plumbed: nothing done), and
+ * the names servers' periodic check. */
+int agent_net_up(struct agent *a, const char *uuid, const json_t *doc,
+    sdc_error_t *err);
+void agent_net_down(struct agent *a, const char *uuid);
+void agent_net_start(struct agent *a);
+void agent_net_stop(struct agent *a);
 
 /* api.c: the routes the heads call. */
 void agent_api_init(struct agent *a);

@@ -9,7 +9,8 @@
  * runtime library on the node's zones root:
  *
  *   POST /v1/containers/:uuid/start    {"NoLog", "LogMaxSize", "LogBudget",
- *                                       "LogMaxFile", "LogArgs": [...]}
+ *                                       "LogMaxFile", "LogArgs": [...],
+ *                                       "Network": {...}}
  *                                       -> {"ID", "Pid"}
  *   POST /v1/containers/:uuid/pause    -> {"ID", "Status"}
  *   POST /v1/containers/:uuid/unpause  -> {"ID", "Status"}
@@ -32,7 +33,9 @@
  * the runtime's call on a thread of its own (lib/rtcall.c, as a head's
  * own runtime calls): a runc that hangs on one container holds that
  * call until the runtime's timeout, never the node's heartbeats or its
- * other containers' calls.
+ * other containers' calls.  A start's "Network" (container-net.c) is
+ * checked and plumbed on the loop before the runtime's thread runs it,
+ * and taken down again if the runtime fails.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -155,6 +158,8 @@ ops_job_done(void *arg, struct http_request *req, int rc, sdc_error_t *err)
 	json_t *ans = NULL;
 
 	if (rc < 0) {
+		if (j->kind == OPS_START)
+			agent_net_down(j->a, j->uuid);
 		if (req != NULL)
 			ops_rt_failed(req, j->a, j->uuid, j->kind == OPS_START ?
 			    400 : 500, err);
@@ -200,6 +205,8 @@ ops_job_run(struct http_request *req, struct ops_job *j)
 		return HTTP_ASYNC;
 	rc = ops_error(req, 500, sdc_error_msg(err));
 	sdc_error_release(&err);
+	if (j->kind == OPS_START)
+		agent_net_down(j->a, j->uuid);
 	strvec_clear(&j->args);
 	json_decref(j->body);
 	free(j);
@@ -245,6 +252,21 @@ ops_start(struct http_request *req, void *arg)
 			strvec_push(&j->args, json_string_value(v));
 	j->opts.log_args = j->args.n > 0 ? j->args.v : NULL;
 	j->opts.attach = true;		/* its exit's watch, from the start */
+	if (json_object_get(body, "Network") != NULL) {
+		sdc_error_t err = NULL;
+		int rc;
+
+		if (agent_net_up(a, uuid, json_object_get(body, "Network"),
+		    &err) < 0) {
+			rc = ops_error(req, err->code == 400 ? 400 : 500,
+			    sdc_error_msg(err));
+			sdc_error_release(&err);
+			strvec_clear(&j->args);
+			json_decref(j->body);
+			free(j);
+			return rc;
+		}
+	}
 	return ops_job_run(req, j);
 }
 

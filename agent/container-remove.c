@@ -25,11 +25,19 @@ ctr_remove(struct http_request *req, void *arg)
 	const char *uuid = http_param(req, "uuid");
 	bool force = http_query_bool(req, "force", false);
 	sdc_error_t err = NULL;
+	struct rt_state st;
 	int status, rc;
 
 	if (uuid == NULL || !uuid_valid(uuid))
 		return http_reply_json(req, 400, json_pack("{s:s}", "message",
 		    "a container's uuid, please"));
+	/* its network down first (container-net.c; its record is in the
+	 * folder): a running container only when forced, since a refused
+	 * removal leaves it running; down twice is down once */
+	if (force || (rt_state_read(&a->rt, uuid, &st, &err) == 0 &&
+	    st.status != RT_RUNNING && st.status != RT_PAUSED))
+		agent_net_down(a, uuid);
+	sdc_error_release(&err);
 	if (rt_delete(&a->rt, uuid, force, &err) < 0) {
 		status = err->code == 404 || err->errnum == ENOENT ? 404 :
 		    err->code == 0 && err->errnum == 0 ? 409 : 500;

@@ -99,6 +99,8 @@ exits_ended(struct agent_watch *w, const struct rt_state *st)
 {
 	struct agent *a = w->a;
 
+	/* its endpoints and ports down at once (container-net.c) */
+	agent_net_down(a, w->uuid);
 	if (w->ev != NULL)
 		event_free(w->ev);
 	w->ev = NULL;

@@ -209,6 +209,7 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 	}
 	log_info("signal %d: the node leaves, then the agent exits", (int)sig);
 	agent_netsync_stop(a);
+	agent_net_stop(a);
 	agent_heartbeat_stop(a);
 	http_server_shutdown(a->http, 5, stopped, a);
 }
@@ -246,6 +247,7 @@ main(int argc, char **argv)
 	    agent_netsync_start(&a, &err) < 0 ||
 	    agent_exits_start(&a, &err) < 0)
 		goto out;
+	agent_net_start(&a);
 	sigterm = evsignal_new(a.base, SIGTERM, on_signal, &a);
 	sigint = evsignal_new(a.base, SIGINT, on_signal, &a);
 	evsignal_add(sigterm, NULL);
@@ -265,6 +267,7 @@ out:
 	if (sigint != NULL)
 		event_free(sigint);
 	agent_netsync_stop(&a);
+	agent_net_stop(&a);
 	agent_exits_stop(&a);
 	if (a.heartbeat != NULL)
 		event_free(a.heartbeat);

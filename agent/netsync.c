@@ -88,6 +88,8 @@ struct netsync {
 	size_t nvteps;
 	bool vteps_set;
 	bool failing;                   /* the last pass's reads failed */
+	const char *starting;           /* a uuid counted as running (its
+	                                   start plumbs before it runs) */
 };
 
 /* --- the rows, read from the store --- */
@@ -190,16 +192,37 @@ netsync_names(struct netsync_read *r, size_t i, const char *name,
 	json_decref(hc);
 }
 
+/* Whether this node's container uuid runs (or is the one starting):
+ * the node's own runtime is the truth for its containers, so a name
+ * goes from this node's tables at the exit its agent saw, not when a
+ * head releases the address later. */
+static bool
+netsync_running_here(struct netsync *ns, const char *uuid)
+{
+	struct rt_state st;
+	sdc_error_t err = NULL;
+
+	if (ns->starting != NULL && strcmp(ns->starting, uuid) == 0)
+		return true;
+	if (rt_state_read(&ns->a->rt, uuid, &st, &err) < 0) {
+		sdc_error_release(&err);
+		return false;
+	}
+	return st.status == RT_RUNNING || st.status == RT_PAUSED;
+}
+
 static int
-netsync_read_endpoints(struct store *st, struct netsync_read *r,
+netsync_read_endpoints(struct netsync *ns, struct netsync_read *r,
     sdc_error_t *err)
 {
+	struct store *st = ns->a->store;
 	struct store_stmt *s;
 	size_t cap = 0;
 	int rc;
 
 	if (store_prepare(st, &s, "SELECT e.network, e.container, e.ip, e.mac, "
-	    "e.aliases, c.name, c.extra, c.host_config FROM network_endpoints e "
+	    "e.aliases, c.name, c.extra, c.host_config, c.uuid "
+	    "FROM network_endpoints e "
 	    "JOIN containers c ON c.id = e.container WHERE e.ip <> '' "
 	    "ORDER BY e.network, e.container", err) < 0)
 		return -1;
@@ -223,6 +246,9 @@ netsync_read_endpoints(struct store *st, struct netsync_read *r,
 		extra = json_loads(store_col_text(s, 6) ?: "{}", 0, NULL);
 		e->node = netsync_keep(r, json_str(extra, "Node", ""));
 		json_decref(extra);
+		if (strcmp(e->node, ns->a->self.id) == 0 &&
+		    !netsync_running_here(ns, store_col_text(s, 8) ?: ""))
+			continue;       /* exited here, not yet released */
 		netsync_names(r, r->neps, store_col_text(s, 5),
 		    store_col_text(s, 4), e->container, store_col_text(s, 7));
 		r->neps++;
@@ -239,7 +265,7 @@ netsync_read(struct netsync *ns, struct netsync_read *r, sdc_error_t *err)
 	memset(r, 0, sizeof *r);
 	if (nodes_table_read(st, NULL, time_now_ns() / 1000000, &r->nodes,
 	    err) < 0 || netsync_read_networks(st, r, err) < 0 ||
-	    netsync_read_endpoints(st, r, err) < 0)
+	    netsync_read_endpoints(ns, r, err) < 0)
 		return -1;
 	r->n = xcalloc(r->nodes.n + 1, sizeof *r->n);
 	for (size_t i = 0; i < r->nodes.n; i++) {
@@ -466,6 +492,22 @@ netsync_guard(struct netsync *ns, const struct netsync_want *w)
 	ns->vteps_set = true;
 }
 
+/* A network with endpoints here alone: its names table, as a head
+ * writes its own (an unchanged table is not written again). */
+static void
+netsync_local_names(struct netsync *ns, const struct netsync_net *w)
+{
+	sdc_error_t err = NULL;
+	char br[16];
+
+	net_bridge_ifname(w->net->id, br);
+	if (!netsync_link(br))
+		return;         /* not plumbed here (yet): no server to feed */
+	if (net_dns_set(&ns->cfg, &w->net->bridge, w->names, w->nnames,
+	    &err) < 0)
+		netsync_warn("names of network", w->net->id, &err);
+}
+
 static void
 netsync_pass(struct netsync *ns)
 {
@@ -504,7 +546,8 @@ netsync_pass(struct netsync *ns)
 		if (w.v[i].spans) {
 			netsync_span(ns, &w.v[i]);
 			spans++;
-		}
+		} else
+			netsync_local_names(ns, &w.v[i]);
 	netsync_guard(ns, &w);
 	netsync_unspan(ns, &r, &w);
 	netsync_gone(ns, &r, &markers);
@@ -516,6 +559,55 @@ netsync_pass(struct netsync *ns)
 	netsync_want_free(&w);
 	netsync_read_free(&r);
 	strvec_clear(&markers);
+}
+
+/* The names tables of the networks given, now (a container's start
+ * or end here, container-net.c): every available node's containers on
+ * each, starting counted as running; a network with none of its
+ * endpoints here any more gets an empty table (its server idles out). */
+int
+agent_netsync_names(struct agent *a, const char *const *networks,
+    const char *starting, sdc_error_t *err)
+{
+	struct netsync tmp = { .a = a }, *ns = a->netsync != NULL ?
+	    a->netsync : &tmp;
+	struct netsync_read r;
+	struct netsync_rows rows;
+	struct netsync_want w;
+	int rc = 0;
+
+	tmp.cfg.run_dir = a->opt->net_dir;
+	ns->starting = starting;
+	rc = netsync_read(ns, &r, err);
+	ns->starting = NULL;
+	if (rc < 0) {
+		netsync_read_free(&r);
+		return -1;
+	}
+	rows = (struct netsync_rows){ .self = a->self.id,
+		.self_vtep = ns->vtep, .nodes = r.n, .nnodes = r.nodes.n,
+		.networks = r.nets, .nnetworks = r.nnets, .eps = r.eps,
+		.neps = r.neps };
+	netsync_plan(&rows, &w);
+	for (size_t i = 0; rc == 0 && networks[i] != NULL; i++) {
+		const struct netsync_net *v = NULL;
+		const struct netsync_network *net = NULL;
+
+		for (size_t k = 0; k < w.n; k++)
+			if (strcmp(w.v[k].net->id, networks[i]) == 0)
+				v = &w.v[k];
+		for (size_t k = 0; k < r.nnets && v == NULL; k++)
+			if (strcmp(r.nets[k].id, networks[i]) == 0)
+				net = &r.nets[k];
+		if (v != NULL)
+			rc = net_dns_set(&ns->cfg, &v->net->bridge, v->names,
+			    v->nnames, err);
+		else if (net != NULL)
+			rc = net_dns_set(&ns->cfg, &net->bridge, NULL, 0, err);
+	}
+	netsync_want_free(&w);
+	netsync_read_free(&r);
+	return rc;
 }
 
 /* --- when --- */
