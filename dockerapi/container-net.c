@@ -34,6 +34,7 @@
 #include "jsonutil.h"
 #include "log.h"
 #include "networks.h"
+#include "node-net.h"
 #include "xalloc.h"
 
 #define PLAN(c) json_object_get((c)->extra, "NetPlan")
@@ -480,14 +481,25 @@ cn_path(struct containers *cs, const struct ctr *c, const char *file)
 	return p;
 }
 
+/* The file in the container's folder, or, for a start its node's agent
+ * plumbs (node-net.c), into files for the agent to write there. */
+static json_t *cn_files;
+
 static int
 cn_write(struct containers *cs, const struct ctr *c, const char *file,
     const struct buf *b, sdc_error_t *err)
 {
-	char *p = cn_path(cs, c, file);
-	int rc = file_write_replace(p, b->data != NULL ? b->data : "", b->len,
-	    0644, err);
+	char *p;
+	int rc;
 
+	if (cn_files != NULL) {
+		json_object_set_new(cn_files, file, json_stringn(b->data != NULL ?
+		    b->data : "", b->len));
+		return 0;
+	}
+	p = cn_path(cs, c, file);
+	rc = file_write_replace(p, b->data != NULL ? b->data : "", b->len,
+	    0644, err);
 	free(p);
 	return rc;
 }
@@ -688,8 +700,43 @@ cn_container_mode(struct containers *cs, struct ctr *c, sdc_error_t *err)
 	return rc;
 }
 
+static int cn_start(struct containers *cs, struct ctr *c, json_t **node_doc,
+    sdc_error_t *err);
+
 int
 ctrnet_start(struct containers *cs, struct ctr *c, sdc_error_t *err)
+{
+	return cn_start(cs, c, NULL, err);
+}
+
+/* The same, the kernel's part left to the node's agent: *node_doc, the
+ * start's "Network" (node-net.c), carries the store's settlement and the
+ * files.  --network container: is still written here. */
+int
+ctrnet_start_node(struct containers *cs, struct ctr *c, json_t **node_doc,
+    sdc_error_t *err)
+{
+	json_t *files;
+	int rc;
+
+	*node_doc = NULL;
+	if (strcmp(plan_mode(c), "container") == 0)
+		return cn_start(cs, c, NULL, err);
+	files = json_object();
+	cn_files = files;
+	rc = cn_start(cs, c, node_doc, err);
+	cn_files = NULL;
+	if (rc == 0 && (*node_doc = nodenet_doc(cs, c, files, err)) == NULL) {
+		ctrnet_stop(cs, c);
+		rc = -1;
+	}
+	json_decref(files);
+	return rc;
+}
+
+static int
+cn_start(struct containers *cs, struct ctr *c, json_t **node_doc,
+    sdc_error_t *err)
 {
 	const char *mode = plan_mode(c);
 	struct netep *eps = NULL;
@@ -738,7 +785,7 @@ ctrnet_start(struct containers *cs, struct ctr *c, sdc_error_t *err)
 	}
 	if (cn_resolv(cs, c, neps > 0 ? nets[0].gateway : 0, err) < 0 ||
 	    cn_hosts(cs, c, neps > 0 ? eps[0].ip : 0, err) < 0 ||
-	    cn_plan(cs, c, err) < 0)
+	    (node_doc == NULL && cn_plan(cs, c, err) < 0))
 		goto undo;
 	rc = 0;
 	goto out;
@@ -824,17 +871,21 @@ ctrnet_stop(struct containers *cs, struct ctr *c)
 	struct network n;
 	size_t neps = 0, np = 0, i;
 	sdc_error_t err = NULL;
+	bool here;
 
 	if (strcmp(plan_mode(c), "network") != 0)
 		return;
-	if (netports_list(cs->d, c->id, &ports, &np, &err) < 0) {
+	/* plumbed by its node's agent, which takes it down at the exit it
+	 * sees (node-net.c): the store's part alone here */
+	here = nodenet_here(cs, c);
+	if (here && netports_list(cs->d, c->id, &ports, &np, &err) < 0) {
 		log_warn("container %s: its ports: %s", c->id,
 		    sdc_error_msg(err));
 		sdc_error_release(&err);
 		np = 1;	/* look in the kernel */
 	}
 	free(ports);
-	if (netwire_destroy(cs->d, c->id, np > 0, &err) < 0) {
+	if (here && netwire_destroy(cs->d, c->id, np > 0, &err) < 0) {
 		log_warn("container %s: its sandbox: %s", c->id,
 		    sdc_error_msg(err));
 		sdc_error_release(&err);
@@ -850,7 +901,7 @@ ctrnet_stop(struct containers *cs, struct ctr *c)
 		    c->id, sdc_error_msg(err));
 		sdc_error_release(&err);
 	}
-	for (i = 0; i < neps; i++) {
+	for (i = 0; here && i < neps; i++) {
 		if (eps[i].ip == 0)
 			continue;
 		if (network_find(cs->d, c->account, eps[i].network, &n,
@@ -900,6 +951,10 @@ ctrnet_connect(struct containers *cs, struct ctr *c, const struct network *n,
 		return sdc_make_error_code(err, 400, "container %s has "
 		    "--network %s: it cannot join networks", c->name,
 		    plan_mode(c));
+	if (ctr_running(c) && !nodenet_here(cs, c))
+		return sdc_make_error_code(err, 409, "container %s runs on a "
+		    "compute node: connecting it while it runs is not supported "
+		    "yet; stop it, connect it, start it", c->name);
 	if (*ip != '\0' && (n->is_default || net_ip_parse(ip, &want) < 0))
 		return sdc_make_error_code(err, 400, n->is_default ? "user "
 		    "specified IP address is supported on user defined networks "
@@ -949,6 +1004,10 @@ ctrnet_disconnect(struct containers *cs, struct ctr *c,
 	if (!on)
 		return sdc_make_error_code(err, 403, "container %s is not "
 		    "connected to network %s", c->id, n->name);
+	if (ctr_running(c) && !nodenet_here(cs, c))
+		return sdc_make_error_code(err, 409, "container %s runs on a "
+		    "compute node: disconnecting it while it runs is not "
+		    "supported yet; stop it first", c->name);
 	if (ctr_running(c) && netwire_detach(cs->d, c->id, n->id, err) < 0)
 		return -1;
 	if (netep_remove(cs->d, c->id, n->id, err) < 0)

@@ -152,6 +152,11 @@ int ctrnet_created(struct containers *cs, struct ctr *c, sdc_error_t *err);
  * /etc/resolv.conf, bridges, names and the plan of its endpoints that
  * the runtime's hook applies; all or nothing. */
 int ctrnet_start(struct containers *cs, struct ctr *c, sdc_error_t *err);
+/* The same for a start its node's agent plumbs (node-net.c): the store's
+ * part here, the kernel's and the files' sent as *node_doc (new
+ * reference; NULL for --network container:, written here). */
+int ctrnet_start_node(struct containers *cs, struct ctr *c, json_t **node_doc,
+    sdc_error_t *err);
 /* Once it runs (pid): nothing if the hook attached it; else (a container
  * created without the hook) its namespace as the sandbox, endpoints,
  * names; on failure the caller kills it. */

@@ -204,6 +204,14 @@ node_rt_start(struct node_target *t, const struct rt_config *rt,
     const char *uuid, const struct rt_start_opts *opts,
     struct rt_started *out, sdc_error_t *err)
 {
+	return node_rt_start_net(t, rt, uuid, opts, NULL, out, err);
+}
+
+int
+node_rt_start_net(struct node_target *t, const struct rt_config *rt,
+    const char *uuid, const struct rt_start_opts *opts, json_t *net,
+    struct rt_started *out, sdc_error_t *err)
+{
 	json_t *body, *args = json_array(), *ans;
 	int rc;
 
@@ -216,6 +224,8 @@ node_rt_start(struct node_target *t, const struct rt_config *rt,
 	    "LogMaxSize", (json_int_t)opts->log_max_size,
 	    "LogBudget", (json_int_t)opts->log_budget,
 	    "LogMaxFile", opts->log_max_file, "LogArgs", args);
+	if (net != NULL)
+		json_object_set(body, "Network", net);
 	rc = node_call(t, uuid, "start", NULL, body, node_call_ms(rt), &ans,
 	    err);
 	json_decref(body);

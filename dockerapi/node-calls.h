@@ -44,6 +44,11 @@ int node_rt_kill(struct node_target *t, const struct rt_config *rt,
 int node_rt_start(struct node_target *t, const struct rt_config *rt,
     const char *uuid, const struct rt_start_opts *opts,
     struct rt_started *out, sdc_error_t *err);
+/* The same with the container's network for the node's agent to plumb
+ * ("Network", node-net.c; NULL: none). */
+int node_rt_start_net(struct node_target *t, const struct rt_config *rt,
+    const char *uuid, const struct rt_start_opts *opts, json_t *net,
+    struct rt_started *out, sdc_error_t *err);
 int node_rt_pause(struct node_target *t, const struct rt_config *rt,
     const char *uuid, bool pause, sdc_error_t *err);
 int node_rt_update(struct node_target *t, const struct rt_config *rt,

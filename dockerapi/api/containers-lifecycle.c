@@ -113,6 +113,7 @@ struct ops_start {
 	bool restart;			/* POST restart: a "restart" event */
 	bool policy;			/* the restart policy's: no client */
 	struct node_target t;		/* the container's node, or here */
+	json_t *net;			/* its network, for the node's agent */
 	ctr_started_fn *then;		/* ctr_start_async's */
 	void *then_arg;
 };
@@ -122,6 +123,7 @@ ops_start_free(struct ops_start *o)
 {
 	strvec_clear(&o->ship);
 	node_target_clear(&o->t);
+	json_decref(o->net);
 	free(o);
 }
 
@@ -139,9 +141,12 @@ ops_start_target(struct ctr *c, struct node_target *t, sdc_error_t *err)
 	    err);
 }
 
-/* What comes before the runtime: the log's options, capacity, networks. */
+/* What comes before the runtime: the log's options, capacity, networks
+ * (for a start on a node's agent, t, the store's part here and the rest
+ * sent to the agent: node-net.c). */
 static struct ops_start *
-ops_start_pre(struct containers *cs, struct ctr *c, sdc_error_t *err)
+ops_start_pre(struct containers *cs, struct ctr *c,
+    const struct node_target *t, sdc_error_t *err)
 {
 	struct ops_start *o = xcalloc(1, sizeof *o);
 	struct logconfig lc;
@@ -166,7 +171,9 @@ ops_start_pre(struct containers *cs, struct ctr *c, sdc_error_t *err)
 		return NULL;
 	}
 	restart_cancel(c);
-	if (ctrnet_start(cs, c, err) < 0) {
+	if (t != NULL && t->address != NULL ?
+	    ctrnet_start_node(cs, c, &o->net, err) < 0 :
+	    ctrnet_start(cs, c, err) < 0) {
 		ops_start_free(o);
 		return NULL;
 	}
@@ -191,7 +198,10 @@ ops_start_post(struct containers *cs, struct ctr *c, struct ops_start *o,
 			    504 : 400;
 		return -1;
 	}
-	if (ctrnet_started(cs, c, s->pid, err) < 0 && (*err)->errnum == ENOENT) {
+	if (o->t.address != NULL)
+		;	/* its node's agent plumbed it (node-net.c) */
+	else if (ctrnet_started(cs, c, s->pid, err) < 0 &&
+	    (*err)->errnum == ENOENT) {
 		/* it ran and exited already: nothing left to attach */
 		sdc_error_release(err);
 		ctrnet_stop(cs, c);
@@ -228,7 +238,7 @@ ctr_start_one(struct containers *cs, struct ctr *c, sdc_error_t *err)
 	struct ops_start *o;
 	int rc;
 
-	if ((o = ops_start_pre(cs, c, err)) == NULL)
+	if ((o = ops_start_pre(cs, c, NULL, err)) == NULL)
 		return -1;
 	rc = rt_start(&cs->rt, c->uuid, &o->opts, &o->s, err);
 	rc = ops_start_post(cs, c, o, rc, err);
@@ -264,7 +274,8 @@ ops_start_fn(void *arg, sdc_error_t *err)
 {
 	struct ops_start *o = arg;
 
-	return node_rt_start(&o->t, &o->cs->rt, o->uuid, &o->opts, &o->s, err);
+	return node_rt_start_net(&o->t, &o->cs->rt, o->uuid, &o->opts, o->net,
+	    &o->s, err);
 }
 
 static void
@@ -348,7 +359,7 @@ ops_user_start_async(struct http_request *req, struct ctr *c, bool restart,
 	if (ops_start_target(c, &t, &err) < 0)
 		return api_error_from(req, &err);	/* nothing changed */
 	if (ops_user_check(cs, c, &err) < 0 ||
-	    (o = ops_start_pre(cs, c, &err)) == NULL) {
+	    (o = ops_start_pre(cs, c, &t, &err)) == NULL) {
 		node_target_clear(&t);
 		if (!in_exit)
 			ops_start_failed(cs, c);
@@ -372,7 +383,7 @@ ctr_start_policy(struct containers *cs, struct ctr *c, sdc_error_t *err)
 		    c->busy);
 	if (ops_start_target(c, &t, err) < 0)
 		return -1;
-	if ((o = ops_start_pre(cs, c, err)) == NULL) {
+	if ((o = ops_start_pre(cs, c, &t, err)) == NULL) {
 		node_target_clear(&t);
 		return -1;
 	}
@@ -390,7 +401,7 @@ ctr_start_async(struct containers *cs, struct ctr *c, ctr_started_fn *then,
 	if (c->busy != NULL)
 		return sdc_make_error_code(err, 409, "its %s is under way",
 		    c->busy);
-	if ((o = ops_start_pre(cs, c, err)) == NULL)
+	if ((o = ops_start_pre(cs, c, NULL, err)) == NULL)
 		return -1;
 	o->then = then;
 	o->then_arg = arg;
@@ -748,6 +759,7 @@ struct ops_call {
 	bool pause;
 	bool quiet;			/* a stop's thaw: no unpause event */
 	struct node_target t;		/* the container's node, or here */
+	json_t *net;			/* its network, for the node's agent */
 };
 
 static void

@@ -1,0 +1,28 @@
+/*
+ * node-net.h: a container's network plumbing left to its node's agent
+ * (node-net.c; the agent's side is agent/container-net.c).
+ */
+#ifndef SDC_DOCKERAPI_NODE_NET_H
+#define SDC_DOCKERAPI_NODE_NET_H
+
+#include <stdbool.h>
+
+#include <jansson.h>
+
+#include "error.h"
+
+struct containers;
+struct ctr;
+
+/* Whether this head does c's kernel part: c records no node behind an
+ * agent, or its sandbox is in this head's networking folder (a start
+ * with a client attached, which still runs here). */
+bool nodenet_here(struct containers *cs, const struct ctr *c);
+
+/* The start's "Network" document (version 1) from the store's rows once
+ * the leases and ports are taken, with files ({"hosts", "resolv.conf"}
+ * as rendered here); a new reference, or NULL with *err. */
+json_t *nodenet_doc(struct containers *cs, const struct ctr *c,
+    json_t *files, sdc_error_t *err);
+
+#endif
