@@ -120,6 +120,9 @@ int agent_netsync_names(struct agent *a, const char *const *networks,
 int agent_net_up(struct agent *a, const char *uuid, const json_t *doc,
     sdc_error_t *err);
 void agent_net_down(struct agent *a, const char *uuid);
+/* Whether uuid's network is plumbed here (from its start's plumbing to
+ * its teardown). */
+bool agent_net_plumbed(struct agent *a, const char *uuid);
 void agent_net_start(struct agent *a);
 void agent_net_stop(struct agent *a);
 

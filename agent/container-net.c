@@ -49,6 +49,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -64,6 +65,7 @@
 #include "netsync.h"
 #include "store.h"
 #include "strvec.h"
+#include "timeutil.h"
 #include "xalloc.h"
 
 #define NODENET_VERSION 1
@@ -589,9 +591,11 @@ agent_net_up(struct agent *a, const char *uuid, const json_t *doc,
 	struct nodenet nn;
 	struct strvec nets = STRVEC_INIT;
 	char *plan = NULL;
+	struct timespec t0, t1;
 	size_t i;
 	int rc = -1;
 
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (nodenet_check(a, uuid, doc, &nn, err) < 0) {
 		log_info("container %s: network refused: %s", uuid,
 		    sdc_error_msg(*err));
@@ -631,6 +635,10 @@ agent_net_up(struct agent *a, const char *uuid, const json_t *doc,
 		log_info("container %s: port %u/%s published to %u",
 		    uuid, nn.ports[i].host_port, nn.ports[i].proto ==
 		    IPPROTO_UDP ? "udp" : "tcp", nn.ports[i].container_port);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	log_info("container %s: its network made in %.1f ms (%zu networks, "
+	    "%zu ports, checks included)", uuid,
+	    (double)(time_ts_ns(&t1) - time_ts_ns(&t0)) / 1e6, nn.n, nn.nports);
 	rc = 0;
 	goto out;
 undo:
@@ -642,6 +650,16 @@ out:
 	strvec_clear(&nets);
 	nodenet_free(&nn);
 	return rc;
+}
+
+bool
+agent_net_plumbed(struct agent *a, const char *uuid)
+{
+	char *path = nodenet_path(a, uuid, NODENET_RECORD);
+	bool yes = access(path, F_OK) == 0;
+
+	free(path);
+	return yes;
 }
 
 void

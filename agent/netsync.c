@@ -38,10 +38,12 @@
  * bridge check list the ruleset again).  Both ends of a span see it at
  * the same time, from the same rows.
  *
- * The heads still write a network's names table at each start of one of
- * their own containers (their own containers only, until the runtime
- * moves behind the agents): a pass after the start's notification puts
- * the other nodes' names back.  Expensive steps are skipped when
+ * The containers this agent starts are plumbed by it (container-net.c),
+ * names included, so a pass also writes the names table of every
+ * network with a running container here that spans nothing, and counts
+ * this node's containers by its own word (plumbed and not taken down,
+ * or running) rather than by the store's leases, which a head releases
+ * only after it hears of the exit.  Expensive steps are skipped when
  * nothing changed: the vxlan device is ensured only when missing or its
  * VNI or VTEP changed, and the guard's VTEPs are set only when the list
  * changed.
@@ -202,7 +204,10 @@ netsync_running_here(struct netsync *ns, const char *uuid)
 	struct rt_state st;
 	sdc_error_t err = NULL;
 
-	if (ns->starting != NULL && strcmp(ns->starting, uuid) == 0)
+	/* plumbed here and not yet taken down: from its start's plumbing
+	 * (before runc runs it) to its exit's teardown (container-net.c) */
+	if ((ns->starting != NULL && strcmp(ns->starting, uuid) == 0) ||
+	    agent_net_plumbed(ns->a, uuid))
 		return true;
 	if (rt_state_read(&ns->a->rt, uuid, &st, &err) < 0) {
 		sdc_error_release(&err);

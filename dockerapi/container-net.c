@@ -429,6 +429,8 @@ cn_dns_update(struct containers *cs, const struct network *n)
 			sdc_error_release(&err);
 			continue;
 		}
+		if (!nodenet_here(cs, c))
+			continue;	/* its node's agent names it there */
 		names[m] = xcalloc(json_array_size(eps[i].aliases) + 3,
 		    sizeof **names);
 		k = 0;
@@ -1101,8 +1103,9 @@ ctrnet_recover(struct containers *cs)
 				ctrnet_stop(cs, c);
 			continue;
 		}
-		if (strcmp(plan_mode(c), "network") != 0)
-			continue;
+		if (strcmp(plan_mode(c), "network") != 0 ||
+		    !nodenet_here(cs, c))
+			continue;	/* its node's agent keeps it */
 		if (neteps_list(cs->d, c->id, NULL, &eps, &neps, &err) < 0 ||
 		    cn_networks(cs, c, eps, neps, &cn, &err) < 0 ||
 		    netports_list(cs->d, c->id, &ports, &np, &err) < 0) {
