@@ -734,11 +734,40 @@ nodenet_dns_check(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
+/* At the agent's start: a container plumbed and not running (an agent
+ * killed between a start's plumbing and its run, or while it exited:
+ * exits.c takes down those that ran) is taken down. */
+static void
+nodenet_recover(struct agent *a)
+{
+	struct rt_state st;
+	sdc_error_t err = NULL;
+	char **ids;
+	size_t n;
+
+	if (rt_list(&a->rt, &ids, &n, &err) < 0) {
+		sdc_error_release(&err);        /* no zones root yet */
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (!agent_net_plumbed(a, ids[i]))
+			continue;
+		if (rt_state_read(&a->rt, ids[i], &st, &err) < 0)
+			sdc_error_release(&err);
+		else if (st.status == RT_RUNNING || st.status == RT_PAUSED)
+			continue;
+		agent_net_down(a, ids[i]);
+	}
+	rt_list_free(ids, n);
+}
+
 void
 agent_net_start(struct agent *a)
 {
 	struct timeval every = { NODENET_DNS_CHECK_MS / 1000,
 	    (NODENET_DNS_CHECK_MS % 1000) * 1000 };
+
+	nodenet_recover(a);
 
 	a->net_tick = event_new(a->base, -1, EV_PERSIST, nodenet_dns_check, a);
 	if (a->net_tick != NULL)

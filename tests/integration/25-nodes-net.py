@@ -20,7 +20,9 @@ the real docker CLI:
   range or not reserved, an address outside the subnet, a bridge of the
   host, another account's network or account, a file with a NUL, an
   unknown field, another version) refused with 400 and nothing changed:
-  no link, chain, sandbox or record made, the container not started.
+  no link, chain, sandbox or record made, the container not started;
+- a container plumbed that is not running (its agent killed between the
+  plumbing and runc's run) is taken down at the agent's next start.
 """
 import importlib
 import json
@@ -306,15 +308,24 @@ class NodesNet(common.NodesBase):
             ("an unknown field", doc(Netns="/proc/1/ns/net"), "unknown field"),
             ("another version", doc(Version=2), "version"),
         ]
-        before_links = sorted(l.split(":")[1] for l in self.links().splitlines())
-        before_rules = self.ruleset()
+        # what these documents could have made (the host is shared with
+        # other tests' daemons: only this test's objects are compared)
+        mine = ("sdc" + an[:12], "sdc" + bn[:12], "eth0", "docker0", cid)
+
+        def links():
+            return sorted(l.split("link/")[0] for l in self.links().splitlines()
+                          if any(m in l for m in mine))
+
+        def rules():
+            return [l for l in self.ruleset().splitlines()
+                    if any(m[:12] in l for m in mine)]
+        before_links, before_rules = links(), rules()
         for what, body, why in hostile:
             st, ans = self.agent("POST", "/v1/containers/%s/start" % uuid, body)
             self.assertEqual(st, 400, "%s: %s %s" % (what, st, ans))
             self.assertIn(why, ans["message"], what)
-        self.assertEqual(sorted(l.split(":")[1] for l in
-                                self.links().splitlines()), before_links)
-        self.assertEqual(self.ruleset(), before_rules)
+        self.assertEqual(links(), before_links)
+        self.assertEqual(rules(), before_rules)
         self.assertFalse(os.path.exists(os.path.join(self.agent_net, "netns", cid)))
         self.assertFalse(os.path.exists(os.path.join(self.zones, uuid,
                                                      "netnode.json")))
@@ -327,6 +338,27 @@ class NodesNet(common.NodesBase):
         self.ok(self.alice, "start", "h1")
         self.assertTrue(os.path.exists(os.path.join(self.agent_net, "netns", cid)))
         self.ok(self.alice, "rm", "-f", "h1")
+
+    def test_4_agent_start_takes_down_what_never_ran(self):
+        # a plumbed container that is not running (its agent killed
+        # between the plumbing and runc's run) is taken down at the
+        # agent's next start
+        self.wait_available(True)
+        self.ok(self.alice, "create", "--name", "k1", "tiny:1", "/bin/busybox",
+                "sleep", "300")
+        cid = self.inspect(self.alice, "k1")["Id"]
+        uuid = self.row("SELECT uuid FROM containers WHERE id = ?", cid)[0]
+        record = os.path.join(self.zones, uuid, "netnode.json")
+        with open(record, "w") as f:
+            json.dump({"ID": cid, "Networks": [], "Ports": True}, f)
+        self.d.stop_one("agent")
+        self.start_agent()
+        sdctest.wait_for("the record taken down", lambda:
+                         not os.path.exists(record), timeout=10)
+        self.assertIn("container %s: network taken down" % uuid,
+                      self.d.log("agent"))
+        self.wait_available(True)
+        self.ok(self.alice, "rm", "k1")
 
 
 if __name__ == "__main__":
