@@ -15,6 +15,11 @@
  *     "Ports": [ { "Proto", "HostIP", "HostPort", "ContainerPort" } ],
  *     "Files": { "hosts": TEXT, "resolv.conf": TEXT } }
  *
+ * or, for --network container:OTHER, no networks, ports or files but
+ * "FilesOf": OTHER's Docker id, whose hosts and resolv.conf are copied
+ * (OTHER of the same account, on this node: its sandbox is joined by
+ * the config written at create).
+ *
  * The first network that is not internal has the default route and the
  * published ports, as on a head.  Here, in the agent's own --net-dir,
  * through libsdcnet: each network's bridge ensured, the plan the
@@ -90,6 +95,7 @@ struct nodenet {
 	size_t pub;                     /* n: no network publishes */
 	const char *hosts, *resolv;
 	size_t hosts_len, resolv_len;
+	struct buf of_hosts, of_resolv;	/* FilesOf's */
 };
 
 static void
@@ -101,6 +107,8 @@ nodenet_free(struct nodenet *nn)
 	free(nn->netid);
 	free(nn->vni);
 	free(nn->ports);
+	buf_free(&nn->of_hosts);
+	buf_free(&nn->of_resolv);
 }
 
 static const struct net_config *
@@ -456,13 +464,76 @@ nodenet_check_files(struct nodenet *nn, const json_t *f, sdc_error_t *err)
 	return 0;
 }
 
+static char *nodenet_path(struct agent *a, const char *uuid,
+    const char *file);
+
+/* FilesOf: the other container's files, when it is the account's and
+ * this node's. */
+static int
+nodenet_files_of(struct agent *a, const char *account, const char *other,
+    struct nodenet *nn, sdc_error_t *err)
+{
+	struct store_stmt *s;
+	char ouuid[37] = "";
+	char *p;
+	int rc;
+
+	if (!docker_id_valid(other))
+		return sdc_make_error_code(err, 400, "FilesOf: a Docker id, "
+		    "please");
+	if (store_prepare(a->store, &s, "SELECT uuid, account, extra FROM "
+	    "containers WHERE id = ?", err) < 0)
+		return -1;
+	if (store_bind_text(s, 1, other, err) < 0) {
+		store_finalize(s);
+		return -1;
+	}
+	if ((rc = store_step(s, err)) == 1) {
+		json_t *extra = json_loads(store_col_text(s, 2) ?: "{}", 0,
+		    NULL);
+
+		if (strcmp(store_col_text(s, 1) ?: "", account) != 0 ||
+		    strcmp(json_str(extra, "Node", ""), a->self.id) != 0 ||
+		    !uuid_valid(store_col_text(s, 0) ?: ""))
+			rc = 0;
+		else
+			snprintf(ouuid, sizeof ouuid, "%s", store_col_text(s, 0));
+		json_decref(extra);
+	}
+	store_finalize(s);
+	if (rc < 0)
+		return -1;
+	if (*ouuid == '\0')
+		return sdc_make_error_code(err, 400, "FilesOf: no container of "
+		    "the account's on this node");
+	p = nodenet_path(a, ouuid, RT_FILE_HOSTS);
+	rc = file_read(p, &nn->of_hosts, NODENET_FILE_MAX, err);
+	free(p);
+	if (rc == 0) {
+		p = nodenet_path(a, ouuid, RT_FILE_RESOLV);
+		rc = file_read(p, &nn->of_resolv, NODENET_FILE_MAX, err);
+		free(p);
+	}
+	if (rc < 0) {
+		sdc_error_release(err);
+		return sdc_make_error_code(err, 409, "FilesOf: container %.12s "
+		    "has no files yet (it never ran)", other);
+	}
+	nn->hosts = buf_str(&nn->of_hosts);
+	nn->hosts_len = nn->of_hosts.len;
+	nn->resolv = buf_str(&nn->of_resolv);
+	nn->resolv_len = nn->of_resolv.len;
+	return 0;
+}
+
 /* doc checked into nn (which points into doc); nothing done yet. */
 static int
 nodenet_check(struct agent *a, const char *uuid, const json_t *doc,
     struct nodenet *nn, sdc_error_t *err)
 {
 	static const char *const keys[] = { "Version", "Account", "ID",
-		"Networks", "Ports", "Files", NULL };
+		"Networks", "Ports", "Files", "FilesOf", NULL };
+	const json_t *of = json_object_get(doc, "FilesOf");
 	const json_t *nets = json_object_get(doc, "Networks");
 	const json_t *ports = json_object_get(doc, "Ports");
 	const char *account, *id;
@@ -527,8 +598,15 @@ nodenet_check(struct agent *a, const char *uuid, const json_t *doc,
 		nn->e[nn->pub].ports = nn->ports;
 		nn->e[nn->pub].nports = nn->nports;
 	}
-	if (nodenet_check_files(nn, json_object_get(doc, "Files"), err) < 0 ||
-	    nodenet_container(a, uuid, account, cid, err) < 0)
+	if (of != NULL && (nn->n > 0 || nn->nports > 0 ||
+	    json_object_get(doc, "Files") != NULL || !json_is_string(of)))
+		return sdc_make_error_code(err, 400, "FilesOf: a Docker id, with "
+		    "no Networks, Ports or Files");
+	if ((of == NULL && nodenet_check_files(nn, json_object_get(doc,
+	    "Files"), err) < 0) ||
+	    nodenet_container(a, uuid, account, cid, err) < 0 ||
+	    (of != NULL && nodenet_files_of(a, account, json_string_value(of),
+	    nn, err) < 0))
 		return -1;
 	if (strcmp(cid, id) != 0)
 		return sdc_make_error_code(err, 400, "ID: not the container's");

@@ -258,7 +258,8 @@ ops_start(struct http_request *req, void *arg)
 
 		if (agent_net_up(a, uuid, json_object_get(body, "Network"),
 		    &err) < 0) {
-			rc = ops_error(req, err->code == 400 ? 400 : 500,
+			rc = ops_error(req, err->code == 400 ||
+			    err->code == 409 ? err->code : 500,
 			    sdc_error_msg(err));
 			sdc_error_release(&err);
 			strvec_clear(&j->args);

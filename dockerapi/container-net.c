@@ -713,7 +713,8 @@ ctrnet_start(struct containers *cs, struct ctr *c, sdc_error_t *err)
 
 /* The same, the kernel's part left to the node's agent: *node_doc, the
  * start's "Network" (node-net.c), carries the store's settlement and the
- * files.  --network container: is still written here. */
+ * files; for --network container:, the other's id, whose files the
+ * agent copies. */
 int
 ctrnet_start_node(struct containers *cs, struct ctr *c, json_t **node_doc,
     sdc_error_t *err)
@@ -722,8 +723,18 @@ ctrnet_start_node(struct containers *cs, struct ctr *c, json_t **node_doc,
 	int rc;
 
 	*node_doc = NULL;
-	if (strcmp(plan_mode(c), "container") == 0)
-		return cn_start(cs, c, NULL, err);
+	if (strcmp(plan_mode(c), "container") == 0) {
+		const char *id = json_str(PLAN(c), "Container", "");
+		struct ctr *o = ctr_find(cs, c->account, id, err);
+
+		if (o == NULL || !ctr_running(o)) {
+			sdc_error_release(err);
+			return sdc_make_error_code(err, 409, "cannot join network "
+			    "of a non running container: %s", id);
+		}
+		*node_doc = nodenet_doc_joined(c, o);
+		return 0;
+	}
 	files = json_object();
 	cn_files = files;
 	rc = cn_start(cs, c, node_doc, err);

@@ -102,3 +102,11 @@ out:
 	neteps_free(eps, neps);
 	return doc;
 }
+
+json_t *
+nodenet_doc_joined(const struct ctr *c, const struct ctr *o)
+{
+	return json_pack("{s:i, s:s, s:s, s:[], s:[], s:s}", "Version",
+	    NODENET_VERSION, "Account", c->account, "ID", c->id, "Networks",
+	    "Ports", "FilesOf", o->id);
+}

@@ -25,4 +25,8 @@ bool nodenet_here(struct containers *cs, const struct ctr *c);
 json_t *nodenet_doc(struct containers *cs, const struct ctr *c,
     json_t *files, sdc_error_t *err);
 
+/* The same for --network container:, joining o's sandbox: its files
+ * ("FilesOf"), no networks of its own. */
+json_t *nodenet_doc_joined(const struct ctr *c, const struct ctr *o);
+
 #endif
