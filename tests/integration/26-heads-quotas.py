@@ -199,19 +199,31 @@ class HeadsQuotas(nodes_common.NodesBase):
         p = None
         try:
             # the node stops answering but looks alive: a's create waits
+            # for it (a second, the connection's limit) with its claim
+            # made; a is killed in that second, as soon as the claim is
+            # seen (a loop in the store, started before the create)
             os.kill(agent, signal.SIGSTOP)
             self.d.store_rows("dockerapi", "UPDATE nodes SET "
                               "last_heartbeat_ms = ?",
                               (int(time.time() * 1000) + 600000,))
+            uri = sdctest.postgres().uri(sdctest.store_db(
+                os.path.join(self.d.tmp, "dockerapi")))
+            watch = subprocess.Popen([
+                "psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", uri, "-c",
+                "DO $$ BEGIN LOOP EXIT WHEN EXISTS (SELECT 1 FROM "
+                "quota_claims); PERFORM pg_sleep(0.002); END LOOP; END $$"])
             p = subprocess.Popen(["docker", "create", "--name", "inflight",
                                   "tiny:1", "/bin/busybox", "true"],
                                  env=self.env("a", self.alice),
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-            sdctest.wait_for("a's claim", lambda: len(self.claims()) == 1)
-            uuid = self.claims()[0][0]
+            watch.wait(timeout=60)
             head_a.send_signal(signal.SIGKILL)
             head_a.wait()
             killed = time.monotonic()
+            claims = self.claims()
+            self.assertEqual(len(claims), 1, "the create ended before a was "
+                             "killed: %s" % self.d.log("dockerapi")[-1500:])
+            uuid = claims[0][0]
             os.kill(agent, signal.SIGCONT)
             # the dead head's create still counts on b for a while ...
             r = self.docker_on("b", self.alice, "create", "--name", "after",
