@@ -272,6 +272,8 @@ struct images_job {
  * of the final figure before the job's commit. */
 void budget_init(struct images_job *job);
 int budget_check_commit(struct images_job *job, sdc_error_t *err);
+/* The check, then job->commit, under the account's lock in the store. */
+int budget_commit(struct images_job *job, sdc_error_t *err);
 
 struct images_job *job_new(struct images *im, const char *account,
     images_event_fn *cb, void *arg);

@@ -190,6 +190,55 @@ class HeadsQuotas(nodes_common.NodesBase):
         self.assertEqual(r.returncode, 0, r.stderr)
         return True
 
+    def test_3_image_bytes(self):
+        """Two imports at once, one through each head, each within what
+        alice has left of her image bytes but not both: one is recorded,
+        the other refused with the quota's message."""
+        import io
+        import tarfile
+        self.import_image()
+        st, q = self.d.admin("GET", "/accounts/alice/quota")
+        self.assertEqual(st, 200, q)
+        used = q["image_bytes"]["used"]
+        mib = 1024 * 1024
+        st, q = self.d.admin("PUT", "/accounts/alice/quota",
+                             {"image_bytes": used + mib * 3 // 2})
+        self.assertEqual(st, 200, q)
+        tars = []
+        for i in range(2):
+            raw = io.BytesIO()
+            with tarfile.open(fileobj=raw, mode="w") as t:
+                data = os.urandom(mib)
+                info = tarfile.TarInfo("blob%d" % i)
+                info.size = len(data)
+                t.addfile(info, io.BytesIO(data))
+            tars.append(raw.getvalue())
+        results = {}
+
+        def imp(i):
+            results[i] = subprocess.run(
+                ["docker", "import", "-", "big:%d" % i],
+                env=self.env("ab"[i], self.alice), input=tars[i],
+                capture_output=True, timeout=120)
+        try:
+            threads = [threading.Thread(target=imp, args=(i,)) for i in (0, 1)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(180)
+            ok = [i for i in results if results[i].returncode == 0]
+            self.assertEqual(len(ok), 1, {i: results[i].stderr for i in results})
+            other = results[1 - ok[0]]
+            self.assertIn(b"image store quota exceeded", other.stderr)
+            r = self.docker_on("b", self.alice, "images", "--format",
+                               "{{.Repository}}")
+            self.assertEqual(sorted(x for x in r.stdout.split()
+                                    if x == "big"), ["big"])
+        finally:
+            self.d.admin("PUT", "/accounts/alice/quota", {"image_bytes": None})
+            for i in (0, 1):
+                self.docker_on("a", self.alice, "rmi", "big:%d" % i)
+
     def test_2_head_killed_mid_create(self):
         self.wait_available(True)
         self.import_image()
