@@ -81,6 +81,7 @@ images_close(struct images *im)
 	strvec_clear(&im->insecure);
 	strvec_clear(&im->allow_private);
 	strvec_clear(&im->pins);
+	pinfile_close_all(im);
 	pthread_mutex_destroy(&im->pin_lock);
 	free(im);
 }
@@ -113,6 +114,8 @@ void
 images_pin(struct images *im, const char *digest)
 {
 	pthread_mutex_lock(&im->pin_lock);
+	if (!strvec_has(&im->pins, digest))
+		pinfile_first(im, digest);
 	strvec_push(&im->pins, digest);
 	pthread_mutex_unlock(&im->pin_lock);
 }
@@ -127,6 +130,8 @@ images_unpin(struct images *im, const char *digest)
 		free(im->pins.v[i]);
 		im->pins.v[i] = im->pins.v[--im->pins.n];
 		im->pins.v[im->pins.n] = NULL;
+		if (!strvec_has(&im->pins, digest))
+			pinfile_last(im, digest);
 		break;
 	}
 	pthread_mutex_unlock(&im->pin_lock);
