@@ -14,12 +14,13 @@ than its quota:
 - a head killed (SIGKILL) in the middle of a create, its node not yet
   answering: the create's claim counts at first on the other head (alice
   is at her quota), and no longer once the dead head stops vouching for
-  it, so the room comes back within seconds, not never.
+  it, so the room comes back within seconds, not never;
+- two imports at once, one through each head, each within what alice
+  has left of her image bytes but not both: one recorded, one refused.
 
 Volumes and networks are not counted per account (a volume's bytes are
-capped by the kernel: the account's filesystem), and an image job's
-bytes are checked by the head that records it; see docs/architecture.md
-"Several heads".
+capped by the kernel: the account's filesystem); see
+docs/architecture.md "Several heads".
 """
 import importlib
 import os
