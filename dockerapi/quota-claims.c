@@ -24,7 +24,7 @@
  * its head (origin, drawn at start) and when that head last vouched for
  * it (seen, seconds): a head that has claims in flight touches them
  * every QUOTA_CLAIM_TOUCH_SECS, and a claim not touched for
- * QUOTA_CLAIM_STALE_SECS counts no more and is swept.  So a head's death
+ * QUOTA_CLAIM_STALE_SECS counts no more (and is deleted later).  So a head's death
  * frees its account's room within about ten seconds, while a live
  * head's create that takes minutes (a node fetching layers) keeps its
  * claim.  The heads' clocks are compared, which NTP keeps within far
@@ -49,6 +49,7 @@
 
 #define QUOTA_CLAIM_TOUCH_SECS 2
 #define QUOTA_CLAIM_STALE_SECS 10
+#define QUOTA_CLAIM_SWEEP_TICKS 15	/* the stale rows deleted: 30 s */
 
 static const char *const claims_migrations[] = {
 	"CREATE TABLE quota_claims ("
@@ -63,6 +64,7 @@ static const char *const claims_migrations[] = {
 struct quota_claims {
 	char origin[UUID_LEN + 1];	/* this head's, for its claims */
 	int held;			/* claims of this head in flight */
+	int ticks;
 	struct event *timer;
 };
 
@@ -80,9 +82,9 @@ quota_claims_init(struct dockerapi *d, sdc_error_t *err)
 	return 0;
 }
 
-/* Every few seconds: this head's claims touched, the stale swept (by
- * whichever head comes first; a delete of nothing costs one indexless
- * scan of a table that holds only creates in flight). */
+/* Every few seconds this head's claims touched; now and then the stale
+ * deleted (by every head; they count no more once stale, so this only
+ * keeps the table to the creates in flight). */
 static void
 claims_tick(evutil_socket_t fd, short what, void *arg)
 {
@@ -101,7 +103,8 @@ claims_tick(evutil_socket_t fd, short what, void *arg)
 			(void)store_step(st, &err);
 		store_finalize(st);
 	}
-	if (err == NULL && store_prepare(d->store, &st, "DELETE FROM "
+	if (err == NULL && ++q->ticks % QUOTA_CLAIM_SWEEP_TICKS == 0 &&
+	    store_prepare(d->store, &st, "DELETE FROM "
 	    "quota_claims WHERE seen < ?", &err) == 0) {
 		if (store_bind_int64(st, 1, now - QUOTA_CLAIM_STALE_SECS,
 		    &err) == 0)
@@ -252,7 +255,8 @@ quota_claim_drop(struct dockerapi *d, const char *id)
 	sdc_error_t err = NULL;
 
 	if (claims_delete(d, id, &err) < 0) {
-		/* no longer touched, it is swept within the bound */
+		/* it stops counting QUOTA_CLAIM_STALE_SECS after this
+		 * head's last claim in flight ends (no longer touched) */
 		log_warn("quota claim %s: %s", id, sdc_error_msg(err));
 		sdc_error_release(&err);
 	}
