@@ -23,7 +23,14 @@ images_make_dirs(struct images *im, sdc_error_t *err)
 	sdc_error_t e2 = NULL;
 	int rc;
 
+	char *pins;
+
 	if (mkdir_p(im->blobdir, 0700, err) < 0 || mkdir_p(im->layerdir, 0700, err) < 0)
+		return -1;
+	xasprintf(&pins, "%s/pins", im->root);	/* pin-files.c */
+	rc = mkdir_p(pins, 0700, err);
+	free(pins);
+	if (rc < 0)
 		return -1;
 	/* whatever a crash left in tmp/ is incomplete by construction */
 	rc = fs_rmtree(im->tmpdir, &e2);

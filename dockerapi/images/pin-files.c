@@ -13,10 +13,12 @@
  * ROOT/pins/HEX, from its first pin to its last unpin, and the collector
  * takes the exclusive lock without waiting before it removes anything:
  * held shared elsewhere, the file stays.  The collector removes the pin
- * file with what it collects while it holds the lock; a process whose
+ * file with what it collects while it holds the lock, and so does the
+ * last pin's release when no other process holds it; a process whose
  * shared lock was granted on a file so unlinked opens the new one, so no
  * pin is ever held on a name nobody looks at.  A process that dies drops
- * its locks with its descriptors: no pin outlives it.
+ * its locks with its descriptors: no pin outlives it (its file may stay,
+ * empty, until the digest's next pin or collection).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -132,13 +134,30 @@ pinfile_first(struct images *im, const char *digest)
 	im->npin_files++;
 }
 
+/* The last pin of this process: the file goes too when no other process
+ * holds it (the lock taken exclusively without waiting), so that pins
+ * leave nothing behind; a process waiting for it meanwhile finds the
+ * name gone once granted, and makes the file again. */
+static void
+pinfile_let_go(struct images *im, const char *digest, int fd)
+{
+	char *path;
+
+	if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+		path = pin_path(im, digest);
+		(void)unlink(path);
+		free(path);
+	}
+	close(fd);
+}
+
 void
 pinfile_last(struct images *im, const char *digest)
 {
 	for (size_t i = 0; i < im->npin_files; i++) {
 		if (strcmp(im->pin_files[i].digest, digest) != 0)
 			continue;
-		close(im->pin_files[i].fd);	/* the file stays: see above */
+		pinfile_let_go(im, digest, im->pin_files[i].fd);
 		free(im->pin_files[i].digest);
 		im->pin_files[i] = im->pin_files[--im->npin_files];
 		return;
