@@ -31,7 +31,9 @@
  * less than the bound.
  *
  * Only an account that has a containers quota pays for this: without
- * one nothing is counted or claimed.  The transaction is five short
+ * one nothing is counted or claimed.  The claim's commit is not waited
+ * to disk (store_begin_lazy): a crash of the machine ends the create it
+ * stands for, and the row's own commit follows.  The transaction is five short
  * statements on the loop (about a millisecond on PostgreSQL over a unix
  * socket); the lock is held only for its span, so a head waiting on
  * another's waits that long.
@@ -197,7 +199,8 @@ quota_claim_container(struct dockerapi *d, const char *account,
 	if (d->quota_claims == NULL)
 		return sdc_make_error_code(err, 500, "quota claims: not "
 		    "initialised");
-	if (store_begin(d->store, err) < 0)
+	/* not waited to disk: a crash of the machine ends the create too */
+	if (store_begin_lazy(d->store, err) < 0)
 		return sdc_error_wrap(err, "quota containers");
 	xasprintf(&lock, "quota:%s", account);
 	rc = store_lock(d->store, lock, err);
