@@ -209,9 +209,6 @@ struct ctr *ctr_create_for(struct containers *cs, const char *account,
     json_t *body, sdc_error_t *err);
 /* A Docker-style name ("eager_turing") not taken in the account. */
 char *ctr_name_generate(struct containers *cs, const char *account);
-/* The account's creates its nodes are making now (no row yet): the
- * containers quota counts them. */
-int ctr_create_pending(const char *account);
 bool ctr_name_valid(const char *name);
 /* A JSON array of strings as a NULL-terminated vector, and its free. */
 char **create_strv(const json_t *a);

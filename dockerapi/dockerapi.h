@@ -94,6 +94,7 @@ struct dockerapi {
 	struct containers *containers;  /* containers.c: the node backend */
 	struct nodes *nodes;            /* nodes.c: the compute nodes */
 	struct heads *heads;            /* heads-sync.c: the other heads */
+	struct quota_claims *quota_claims; /* quota-claims.c */
 };
 
 /* --- config.c: defaults, the YAML file, flags --- */
@@ -332,11 +333,27 @@ enum quota_kind { QUOTA_CONTAINERS, QUOTA_IMAGE_BYTES, QUOTA_VOLUME_BYTES,
 int quota_init(struct dockerapi *d, sdc_error_t *err);
 /* The account's (uuid) limit: its own, else the tunable; -1: none. */
 int64_t quota_limit(struct dockerapi *d, const char *account, enum quota_kind k);
-/* 403 naming the quota when the account may not have one more container. */
-int quota_check_containers(struct dockerapi *d, const char *account,
-    sdc_error_t *err);
 /* GET and PUT /accounts/:login/quota of the admin API. */
 int quota_admin(struct http_request *req, void *arg);
+
+/* --- quota-claims.c: the containers quota decided in the store --- */
+
+/* The claims' table (after the store); the timer that touches this
+ * head's claims and sweeps the stale (after the loop is made). */
+int quota_claims_init(struct dockerapi *d, sdc_error_t *err);
+void quota_claims_start(struct dockerapi *d);
+void quota_claims_free(struct dockerapi *d);
+/* Room for one more container of account (uuid), taken in the store
+ * under the account's lock as a claim named id (the container's uuid):
+ * 403 naming the quota when there is none.  *claimed: a claim was
+ * written (none when the account has no quota); it must end in
+ * quota_claim_settle (in the transaction that inserts the container's
+ * row, then quota_claim_done once committed) or quota_claim_drop. */
+int quota_claim_container(struct dockerapi *d, const char *account,
+    const char *id, bool *claimed, sdc_error_t *err);
+int quota_claim_settle(struct dockerapi *d, const char *id, sdc_error_t *err);
+void quota_claim_done(struct dockerapi *d);
+void quota_claim_drop(struct dockerapi *d, const char *id);
 
 /* --- capacity.c: what this node can hold --- */
 

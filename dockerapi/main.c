@@ -304,6 +304,7 @@ daemon_free(struct dockerapi *d)
 	certgen_memo_free(d->cert_memo);
 	free(d->ca_pem);
 	heads_sync_free(d);
+	quota_claims_free(d);
 	containers_free(d);
 	nodes_free(d);
 	if (d->images) images_api_free(d);
@@ -334,11 +335,12 @@ main(int argc, char **argv)
 	d.base = event_base_new();
 	if (open_store(&d, &err) < 0 || tunables_start(&d, &err) < 0 ||
 	    images_api_init(&d, &err) < 0 || build_cache_init(&d, &err) < 0 ||
-	    quota_init(&d, &err) < 0 ||
+	    quota_init(&d, &err) < 0 || quota_claims_init(&d, &err) < 0 ||
 	    volumes_init(&d, &err) < 0 || nodes_init(&d, &err) < 0 ||
 	    heads_sync_init(&d, &err) < 0 || containers_init(&d, &err) < 0)
 		goto out;
 	heads_sync_start(&d);
+	quota_claims_start(&d);
 	d.use_tls = tunable_bool(&d, "USE_TLS", true);
 	if (tls_setup(&d, &err) < 0 || start_listeners(&d, &err) < 0)
 		goto out;

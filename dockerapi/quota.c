@@ -22,7 +22,9 @@
  *
  * Over a quota the request is refused with 403, as Triton's CloudAPI
  * refused provisioning over an account's limits, with the quota's name
- * and value in the message, before anything is made.
+ * and value in the message, before anything is made.  The containers
+ * quota is decided in the store, so that several heads count the same
+ * containers and the creates in flight (quota-claims.c).
  */
 #include <inttypes.h>
 #include <stdlib.h>
@@ -98,24 +100,6 @@ quota_limit(struct dockerapi *d, const char *account, enum quota_kind k)
 	if (over[k] >= 0)
 		return over[k] > 0 ? over[k] : -1;
 	return quota_default(d, k);
-}
-
-int
-quota_check_containers(struct dockerapi *d, const char *account,
-    sdc_error_t *err)
-{
-	int64_t limit = quota_limit(d, account, QUOTA_CONTAINERS);
-	struct usage_counts n = { 0 };
-
-	if (limit < 0)
-		return 0;
-	containers_count(d, account, &n);
-	/* and those a node is making, so parallel creates cannot pass it */
-	if (n.containers + ctr_create_pending(account) >= limit)
-		return sdc_make_error_code(err, 403, "quota exceeded: this "
-		    "account may have at most %" PRId64 " containers (quota "
-		    "containers); remove one first", limit);
-	return 0;
 }
 
 static int64_t

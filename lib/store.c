@@ -149,25 +149,51 @@ store_rollback(struct store *st)
 	store_lazy_end(st);
 }
 
-/* SQLite's BEGIN IMMEDIATE already holds the one write lock, so the
- * lock is PostgreSQL's alone: a transaction-scoped advisory lock keyed
- * by the name's hash, held until commit or rollback. */
-int
-store_lock(struct store *st, const char *name, sdc_error_t *err)
+/* One of PostgreSQL's advisory lock functions on the name's hash. */
+static int
+store_lock_call(struct store *st, const char *sql, const char *name,
+    sdc_error_t *err)
 {
 	struct store_stmt *q;
 	int rc;
 
 	if (st->ops != &store_postgres_ops)
 		return 0;
-	if (store_prepare(st, &q, "SELECT pg_advisory_xact_lock(hashtext(?))",
-	    err) < 0)
+	if (store_prepare(st, &q, sql, err) < 0)
 		return -1;
 	rc = store_bind_text(q, 1, name, err);
 	if (rc == 0)
 		rc = store_step(q, err);
 	store_finalize(q);
 	return rc < 0 ? -1 : 0;
+}
+
+/* SQLite's BEGIN IMMEDIATE already holds the one write lock, so the
+ * lock is PostgreSQL's alone: a transaction-scoped advisory lock keyed
+ * by the name's hash, held until commit or rollback. */
+int
+store_lock(struct store *st, const char *name, sdc_error_t *err)
+{
+	return store_lock_call(st, "SELECT pg_advisory_xact_lock(hashtext(?))",
+	    name, err);
+}
+
+int
+store_lock_session(struct store *st, const char *name, sdc_error_t *err)
+{
+	return store_lock_call(st, "SELECT pg_advisory_lock(hashtext(?))",
+	    name, err);
+}
+
+void
+store_unlock_session(struct store *st, const char *name)
+{
+	sdc_error_t err = NULL;
+
+	/* a connection lost meanwhile took the lock with it */
+	if (store_lock_call(st, "SELECT pg_advisory_unlock(hashtext(?))",
+	    name, &err) < 0)
+		sdc_error_release(&err);
 }
 
 int

@@ -64,6 +64,12 @@ void store_rollback(struct store *st);
  * sharing the database (PostgreSQL's advisory lock; SQLite's
  * transactions already hold its one write lock). */
 int store_lock(struct store *st, const char *name, sdc_error_t *err);
+/* The same around several transactions: held from store_lock_session
+ * until store_unlock_session (PostgreSQL's session advisory lock, lost
+ * with the connection; nothing on SQLite, whose one process orders its
+ * callers itself). */
+int store_lock_session(struct store *st, const char *name, sdc_error_t *err);
+void store_unlock_session(struct store *st, const char *name);
 
 int store_prepare(struct store *st, struct store_stmt **out, const char *sql, sdc_error_t *err);
 void store_finalize(struct store_stmt *stmt);

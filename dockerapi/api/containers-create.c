@@ -27,6 +27,11 @@
  * the same name gets Docker's conflict.  A node not heard from answers
  * 503 before anything is made.  A head without agents makes the folder
  * here, as before.
+ *
+ * The containers quota is decided in the store (quota-claims.c): a claim
+ * written under the account's lock stands for the container from the
+ * check until its row is inserted, in the same transaction that removes
+ * the claim, so the creates in flight through every head count.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -117,16 +122,6 @@ create_pending_remove(const struct ctr *c)
 			free(gone);
 			return;
 		}
-}
-
-int
-ctr_create_pending(const char *account)
-{
-	int n = 0;
-
-	for (struct create_pending *p = create_pending; p != NULL; p = p->next)
-		n += strcmp(p->c->account, account) == 0;
-	return n;
 }
 
 char *
@@ -313,6 +308,8 @@ struct create_ctx {
 	struct cvol_set vols;		/* container-volumes.c */
 	struct affinity_set aff;	/* affinity.c */
 	struct node_request *call;	/* the node's agent makes it */
+	bool claimed;			/* a quota claim named c's uuid */
+	char claim[UUID_LEN + 1];	/* (quota-claims.c) */
 };
 
 char **
@@ -340,6 +337,8 @@ create_ctx_free(struct create_ctx *x)
 	cvol_free(&x->vols);
 	affinity_set_clear(&x->aff);
 	node_request_free(x->call);
+	if (x->claimed)         /* the create failed: its room is free */
+		quota_claim_drop(x->cs->d, x->claim);
 	ctr_free(x->c);
 }
 
@@ -419,7 +418,8 @@ create_check(struct create_ctx *x, const char *account, int minor,
 	json_object_set_new(config, "Labels", labels);
 	if (packages_choose(d, hc, labels, &x->pkg, err) < 0 ||
 	    options_check(d, config, &x->pkg, &x->opts, err) < 0 ||
-	    quota_check_containers(d, account, err) < 0 ||
+	    quota_claim_container(d, account, x->c->uuid, &x->claimed,
+	    err) < 0 ||
 	    place_container(d, account, &x->pkg, &x->aff, NULL, err) < 0 ||
 	    ctrnet_check(x->cs, x->c, config, x->img, err) < 0)
 		return -1;
@@ -486,6 +486,7 @@ create_ctr_init(struct create_ctx *x, const char *account, char *name)
 
 	uuid_make(uuid);
 	snprintf(c->uuid, sizeof c->uuid, "%s", uuid);
+	snprintf(x->claim, sizeof x->claim, "%s", uuid);
 	docker_id_make(c->id);
 	for (i = j = 0; uuid[i] != '\0'; i++)
 		if (uuid[i] != '-')
@@ -548,7 +549,10 @@ create_record(struct create_ctx *x, const struct rt_idmap *idmap,
 
 	if ((rc = cvol_finish(cs->d, c, idmap, &x->vols, err)) < 0 ||
 	    (rc = store_begin(cs->d->store, err)) < 0 ||
-	    (rc = ctr_insert(cs, c, err)) < 0) {
+	    (rc = ctr_insert(cs, c, err)) < 0 ||
+	    /* the row now counts in the quota where the claim did */
+	    (x->claimed && (rc = quota_claim_settle(cs->d, x->claim,
+	    err)) < 0)) {
 		store_rollback(cs->d->store);
 		create_unmake(x);
 		cvol_abort(cs->d, c, &x->vols);
@@ -559,6 +563,10 @@ create_record(struct create_ctx *x, const struct rt_idmap *idmap,
 		store_rollback(cs->d->store);
 		x->c = NULL;
 		ctr_remove_async(cs, c, true, false, NULL, NULL);
+	}
+	if (rc == 0 && x->claimed) {
+		x->claimed = false;
+		quota_claim_done(cs->d);
 	}
 	return rc;
 }

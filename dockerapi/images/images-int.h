@@ -64,12 +64,33 @@ struct images {
 	int max_downloads;
 	pthread_mutex_t pin_lock;
 	struct strvec pins;	/* digests, one entry per pin (a multiset) */
+	struct pin_file *pin_files;	/* pin-files.c: the flocks held */
+	size_t npin_files;
 	int jobs;
 	images_quota_fn *quota_fn;	/* quota.c */
 	void *quota_arg;
 	images_forget_fn *forget_fn;	/* remove.c */
 	void *forget_arg;
 };
+
+/* ---- pin-files.c: pins across the processes sharing the store ---- */
+
+struct pin_file {
+	char *digest;
+	int fd;			/* holds a shared flock on ROOT/pins/HEX */
+};
+
+/* Under pin_lock: the digest's first pin in this process, its last. */
+void pinfile_first(struct images *im, const char *digest);
+void pinfile_last(struct images *im, const char *digest);
+void pinfile_close_all(struct images *im);
+/* Under pin_lock, for the collector: the pin file locked exclusively
+ * (its descriptor), PINFILE_TAKEN when another process pins the digest,
+ * -1 when it cannot be told (no pin file: collect as before); then
+ * pinfile_release, which removes the file with what was collected. */
+#define PINFILE_TAKEN (-2)
+int pinfile_exclusive(struct images *im, const char *digest);
+void pinfile_release(struct images *im, const char *digest, int fd);
 
 void images_pin(struct images *im, const char *digest);
 void images_unpin(struct images *im, const char *digest);
@@ -272,6 +293,8 @@ struct images_job {
  * of the final figure before the job's commit. */
 void budget_init(struct images_job *job);
 int budget_check_commit(struct images_job *job, sdc_error_t *err);
+/* The check, then job->commit, under the account's lock in the store. */
+int budget_commit(struct images_job *job, sdc_error_t *err);
 
 struct images_job *job_new(struct images *im, const char *account,
     images_event_fn *cb, void *arg);

@@ -23,7 +23,14 @@ images_make_dirs(struct images *im, sdc_error_t *err)
 	sdc_error_t e2 = NULL;
 	int rc;
 
+	char *pins;
+
 	if (mkdir_p(im->blobdir, 0700, err) < 0 || mkdir_p(im->layerdir, 0700, err) < 0)
+		return -1;
+	xasprintf(&pins, "%s/pins", im->root);	/* pin-files.c */
+	rc = mkdir_p(pins, 0700, err);
+	free(pins);
+	if (rc < 0)
 		return -1;
 	/* whatever a crash left in tmp/ is incomplete by construction */
 	rc = fs_rmtree(im->tmpdir, &e2);
@@ -81,6 +88,7 @@ images_close(struct images *im)
 	strvec_clear(&im->insecure);
 	strvec_clear(&im->allow_private);
 	strvec_clear(&im->pins);
+	pinfile_close_all(im);
 	pthread_mutex_destroy(&im->pin_lock);
 	free(im);
 }
@@ -113,6 +121,8 @@ void
 images_pin(struct images *im, const char *digest)
 {
 	pthread_mutex_lock(&im->pin_lock);
+	if (!strvec_has(&im->pins, digest))
+		pinfile_first(im, digest);
 	strvec_push(&im->pins, digest);
 	pthread_mutex_unlock(&im->pin_lock);
 }
@@ -127,6 +137,8 @@ images_unpin(struct images *im, const char *digest)
 		free(im->pins.v[i]);
 		im->pins.v[i] = im->pins.v[--im->pins.n];
 		im->pins.v[im->pins.n] = NULL;
+		if (!strvec_has(&im->pins, digest))
+			pinfile_last(im, digest);
 		break;
 	}
 	pthread_mutex_unlock(&im->pin_lock);

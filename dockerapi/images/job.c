@@ -227,9 +227,8 @@ job_finish(struct images_job *job, sdc_error_t *err)
 		sdc_error_release(err);
 		*err = job->werr;
 		job->werr = NULL;
-	} else if (job->commit != NULL &&
-	    (rc = budget_check_commit(job, err)) == 0)
-		rc = job->commit(job, err);
+	} else if (job->commit != NULL)
+		rc = budget_commit(job, err);
 	job_collect(job);
 	job->finished = true;
 	job->rc = rc < 0 ? -1 : 1;

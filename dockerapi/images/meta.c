@@ -321,13 +321,17 @@ void
 meta_gc_blob(struct images *im, const char *digest)
 {
 	char *path;
+	int fd;
 
 	if (!digest_valid(digest) || meta_blob_used(im, digest))
 		return;
 	path = blobs_path(im, digest);
 	pthread_mutex_lock(&im->pin_lock);
-	if (!strvec_has(&im->pins, digest))
+	if (!strvec_has(&im->pins, digest) &&
+	    (fd = pinfile_exclusive(im, digest)) != PINFILE_TAKEN) {
 		unlink(path);
+		pinfile_release(im, digest, fd);
+	}
 	pthread_mutex_unlock(&im->pin_lock);
 	free(path);
 }
@@ -338,6 +342,7 @@ meta_gc_layer(struct images *im, const char *diff_id)
 	char *path, *grave;
 	bool moved = false;
 	sdc_error_t err = NULL;
+	int fd;
 
 	if (!digest_valid(diff_id) || meta_layer_used(im, diff_id))
 		return;
@@ -345,8 +350,11 @@ meta_gc_layer(struct images *im, const char *diff_id)
 	grave = tmp_name(im->tmpdir, "gone");
 	/* out of sight at once, removed at leisure */
 	pthread_mutex_lock(&im->pin_lock);
-	if (!strvec_has(&im->pins, diff_id))
+	if (!strvec_has(&im->pins, diff_id) &&
+	    (fd = pinfile_exclusive(im, diff_id)) != PINFILE_TAKEN) {
 		moved = rename(path, grave) == 0;
+		pinfile_release(im, diff_id, fd);
+	}
 	pthread_mutex_unlock(&im->pin_lock);
 	if (moved && fs_rmtree(grave, &err) < 0) {
 		log_warn("images: %s", sdc_error_msg(err));

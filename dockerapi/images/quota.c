@@ -16,9 +16,11 @@
  * error, and the job's usual failure path removes whatever it wrote.
  * Layers that are already on disk ("Already exists") are not unpacked
  * again and cost the job nothing, so the owner checks the final figure
- * once more before it records anything.  The gzip of a layer a push
- * keeps beside it (push.c) counts for each account that has the layer,
- * as the layer does.
+ * once more before it records anything, under the account's lock in the
+ * store (budget_commit), so that two heads sharing one PostgreSQL check
+ * and record one account's jobs one after the other.  The gzip of a
+ * layer a push keeps beside it (push.c) counts for each account that has
+ * the layer, as the layer does.
  */
 #include <inttypes.h>
 #include <stdlib.h>
@@ -140,5 +142,25 @@ budget_check_commit(struct images_job *job, sdc_error_t *err)
 	/* an account already past a lowered quota may still re-pull */
 	if (rc == 0 && added > 0 && total + added > b->limit)
 		rc = quota_error(b->limit, err);
+	return rc;
+}
+
+int
+budget_commit(struct images_job *job, sdc_error_t *err)
+{
+	char *lock;
+	int rc;
+
+	if (job->budget.limit < 0)
+		return job->commit(job, err);
+	/* held from the check to the record: a head whose check comes
+	 * second reads what the first recorded */
+	xasprintf(&lock, "quota-images:%s", job->account);
+	if ((rc = store_lock_session(job->im->st, lock, err)) == 0) {
+		if ((rc = budget_check_commit(job, err)) == 0)
+			rc = job->commit(job, err);
+		store_unlock_session(job->im->st, lock);
+	}
+	free(lock);
 	return rc;
 }

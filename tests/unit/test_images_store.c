@@ -745,6 +745,45 @@ test_remove_and_gc(void **state)
 	free(id2);
 }
 
+/* Two handles on one store stand for two heads sharing it: a pin taken
+ * through one keeps the layer and its blob from the other's collector,
+ * until it is let go. */
+static void
+test_pins_across_handles(void **state)
+{
+	struct fixture *fx = *state;
+	struct images_opts o = { 0 };
+	struct images *other;
+	sdc_error_t err = NULL;
+	char *diff, *id = make_image(fx, "acct-a", "docker.io/library/one:latest", "1", &diff);
+	json_t *out;
+
+	o.datadir = fx->dir;
+	assert_int_equal(images_open(&other, fx->st, &o, &err), 0);
+	images_pin(fx->im, diff);
+	images_pin(fx->im, diff);	/* twice: the file is held once */
+	assert_int_equal(images_remove(other, "acct-a", id, false, false,
+	    NULL, NULL, &out, &err), 0);
+	json_decref(out);
+	assert_true(layers_exists(fx->im, diff));
+	images_unpin(fx->im, diff);
+	meta_gc_layer(other, diff);
+	assert_true(layers_exists(fx->im, diff));
+	images_unpin(fx->im, diff);
+	meta_gc_layer(other, diff);
+	meta_gc_blob(other, diff);
+	assert_false(layers_exists(fx->im, diff));
+	assert_int_equal(count_entries(fx, "images/layers"), 0);
+	assert_int_equal(count_entries(fx, "images/pins"), 0);
+	/* pinned again after the collection: a new file, held */
+	images_pin(fx->im, diff);
+	assert_int_equal(pinfile_exclusive(other, diff), PINFILE_TAKEN);
+	images_unpin(fx->im, diff);
+	images_close(other);
+	free(diff);
+	free(id);
+}
+
 static void
 test_history_and_inspect(void **state)
 {
@@ -819,6 +858,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_verify, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_accounts_and_tags, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_remove_and_gc, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pins_across_handles, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_history_and_inspect, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_quota_budget, setup, teardown),
 	};
