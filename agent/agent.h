@@ -25,6 +25,7 @@ struct event;
 struct http_server;
 struct store;
 struct agent_watch;
+struct images_node_store;
 
 /* --- options.c: defaults, the YAML file (-f), then flags --- */
 
@@ -83,6 +84,7 @@ struct agent {
 	struct netsync *netsync;        /* the node's networks from the store */
 	struct agent_watch *watches;    /* exits.c: the runs it watches */
 	struct event *exits_tick;
+	struct images_node_store *layers; /* layers.c: the node's layer store */
 };
 
 /* node-id.c: this node's id, made once and kept in DATA/node-id. */
@@ -117,6 +119,17 @@ extern const struct route agent_remove_routes[];
 void agent_create_recover(struct agent *a);
 /* container-ops.c: start, pause, unpause, update of a container. */
 extern const struct route agent_container_ops_routes[];
+
+/* layers.c: PUT /v1/layers/DIFF_ID, a layer the node lacks sent by a
+ * head, checked and unpacked into the node's layer store (--images). */
+extern const struct route agent_layer_routes[];
+/* A route whose body streams to its handler (api.c's head hook); what
+ * of such a body no handler takes goes to agent_body_drop. */
+#define AGENT_BODY_STREAM 0x1
+int agent_body_drop(struct http_request *req, const char *data, size_t len,
+    void *arg);
+int agent_layers_open(struct agent *a, sdc_error_t *err);
+void agent_layers_close(struct agent *a);
 
 /* exits.c: the node's containers' exits, written to the store for the
  * heads.  Start: the table, and a watch on every running container. */

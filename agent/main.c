@@ -241,7 +241,8 @@ main(int argc, char **argv)
 	if (open_store(&a, &err) < 0)
 		goto out;
 	agent_create_recover(&a);
-	if (listen_api(&a, &err) < 0 ||
+	if (agent_layers_open(&a, &err) < 0 ||
+	    listen_api(&a, &err) < 0 ||
 	    agent_heartbeat_start(&a, &err) < 0 ||
 	    agent_netsync_start(&a, &err) < 0 ||
 	    agent_exits_start(&a, &err) < 0)
@@ -272,6 +273,7 @@ out:
 		http_server_free(a.http);
 	if (a.router != NULL)
 		router_free(a.router);
+	agent_layers_close(&a);
 	node_clear(&a.self);
 	store_close(a.store);
 	if (a.base != NULL)
