@@ -46,6 +46,8 @@ struct agent_options {
 	int64_t heartbeat_ms;   /* heartbeat_interval, in ms */
 	char *vtep;             /* the node's VXLAN address; default: address's */
 	int64_t netsync_ms;     /* netsync_interval, in ms */
+	int64_t layer_idle_ms;  /* layer_idle: a layer sent here and used by
+	                           no container is removed after it; 0 never */
 	int log_level;
 };
 
@@ -59,6 +61,9 @@ int agent_options_interval(struct agent_options *o, const char *text,
     sdc_error_t *err);
 /* netsync_interval the same way. */
 int agent_options_netsync_interval(struct agent_options *o, const char *text,
+    sdc_error_t *err);
+/* layer_idle the same way (0 allowed: layers are kept for ever). */
+int agent_options_layer_idle(struct agent_options *o, const char *text,
     sdc_error_t *err);
 /* The VTEP once the address is known: the setting, else the address's
  * host when it is an IPv4 address; NULL (networks across nodes off)
@@ -85,6 +90,7 @@ struct agent {
 	struct agent_watch *watches;    /* exits.c: the runs it watches */
 	struct event *exits_tick;
 	struct images_node_store *layers; /* layers.c: the node's layer store */
+	struct event *layer_sweep;      /* layers-sweep.c */
 };
 
 /* node-id.c: this node's id, made once and kept in DATA/node-id. */
@@ -130,6 +136,11 @@ int agent_body_drop(struct http_request *req, const char *data, size_t len,
     void *arg);
 int agent_layers_open(struct agent *a, sdc_error_t *err);
 void agent_layers_close(struct agent *a);
+/* layers-sweep.c: the layers sent to this node (recorded in DATA/layers)
+ * that no container of the node has used for layer_idle_ms, removed. */
+void agent_layers_sent(struct agent *a, const char *diff_id);
+void agent_layers_sweep_start(struct agent *a);
+void agent_layers_sweep_stop(struct agent *a);
 
 /* exits.c: the node's containers' exits, written to the store for the
  * heads.  Start: the table, and a watch on every running container. */

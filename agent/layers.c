@@ -122,6 +122,9 @@ layer_receive(void *arg, sdc_error_t *err)
 	int rc = images_node_receive(u->a->layers, u->rfd, &up, &u->created,
 	    err);
 
+	if (rc == 0)            /* sent here: the sweep's to remove */
+		agent_layers_sent(u->a, u->diff_id);
+
 	/* the rest of a body refused midway is read and dropped */
 	close(u->rfd);
 	u->rfd = -1;

@@ -21,6 +21,10 @@ empty, as a compute node's does.  Checked:
   declared length, a declared size no disk has, no size, an unknown
   media type, a layer name that is no digest;
 - two uploads of one layer at once end as one layer;
+- with --layer-idle 1, the layers sent to the node that no container
+  uses are removed within seconds, those of a running container stay
+  until it is removed, and a run that needs them again has them sent
+  again;
 - a client without the head's certificate, or with another CA's, is
   refused at the handshake.
 """
@@ -347,6 +351,32 @@ class NodesLayers(common.NodesBase):
             r = handshake(who)
             self.assertNotIsInstance(r, int, "%s got an answer" % who)
         self.assertEqual(self.stored(), before)
+
+    def test_5_unused_layers_swept(self):
+        # the agent again, keeping a layer no container uses for 1 s
+        self.d.stop_one("agent")
+        self.__class__.AGENT_EXTRA = ("--images", self.store, "--layer-idle", "1")
+        common.NodesBase.start_agent.__func__(self.__class__)
+        self.wait_available(True)
+        three = json.loads(self.ok("image", "inspect", "--format",
+                                   "{{json .RootFS.Layers}}", "three:1"))
+        self.ok("run", "-d", "--name", "keep", "three:1", "/bin/sh", "-c",
+                "sleep 300")
+        # the layers test 2 and 3 sent go; the running container's stay
+        sdctest.wait_for("unused layers swept", lambda: self.stored() ==
+                         sorted(d[7:] for d in three), timeout=15)
+        self.assertIn("removed, no container used it", self.d.log("agent"))
+        time.sleep(1.5)         # a sweep or more later, still there
+        self.assertEqual(self.stored(), sorted(d[7:] for d in three))
+        self.ok("rm", "-f", "keep")
+        sdctest.wait_for("the image's layers swept once unused", lambda:
+                         self.stored() == [], timeout=15)
+        sdctest.wait_for("nothing left", lambda: self.incoming() == [])
+        # a run needs them again: sent again
+        sent = self.d.log("dockerapi").count(" sent (")
+        self.assertEqual(self.ok("run", "--rm", "three:1", "/bin/sh", "-c",
+                                 "cat /data/kept"), "layer three")
+        self.assertEqual(self.d.log("dockerapi").count(" sent ("), sent + 3)
 
 
 if __name__ == "__main__":
