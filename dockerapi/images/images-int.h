@@ -394,6 +394,12 @@ int push_layer_gz(struct images *im, const char *diff_id, const char *digest,
     atomic_int *cancel, char **path, char up_digest[72], int64_t *up_size,
     sdc_error_t *err);
 
+/* ---- layer-receive.c: a layer a compute node takes ---- */
+
+/* A layer media type a node takes (tar, gzip, zstd; Docker's or OCI's);
+ * a head sends a kept blob of another as its gzip instead. */
+bool layer_media_ok(const char *m);
+
 /* ---- meta.c: the store (owner thread only) ---- */
 
 int meta_open(struct images *im, sdc_error_t *err);

@@ -35,9 +35,10 @@ struct images_node_store {
 	struct images im;       /* layerdir and tmpdir only: no store */
 };
 
-/* The media types a layer blob may have (registry.c takes the same). */
-static bool
-receive_media_ok(const char *m)
+/* The layer media types of Docker's and OCI's image specs, foreign and
+ * non-distributable ones apart (images-int.h). */
+bool
+layer_media_ok(const char *m)
 {
 	static const char *const ok[] = {
 		"application/vnd.docker.image.rootfs.diff.tar",
@@ -184,7 +185,7 @@ images_node_receive(struct images_node_store *ns, int fd,
 	if (!digest_valid(up->diff_id) || !digest_valid(up->digest))
 		return sdc_make_error_code(err, 400, "a layer is named by its "
 		    "sha256 digests (diff id and blob)");
-	if (!receive_media_ok(up->media_type))
+	if (!layer_media_ok(up->media_type))
 		return sdc_make_error_code(err, 400, "%s is no layer media type "
 		    "this node takes", up->media_type);
 	if (up->size <= 0)

@@ -3,8 +3,9 @@
  * lacks it (the node's side, and why, in layer-receive.c).
  *
  * The head sends what its store keeps.  A layer whose registry blob is
- * still kept (no tar-split could replace it) goes as it is; any other
- * goes as the gzip a push makes of it (push.c: the tar rebuilt from the
+ * still kept (no tar-split could replace it) goes as it is, when its
+ * media type is one a node takes (layer-receive.c); any other goes as
+ * the gzip a push makes of it (push.c: the tar rebuilt from the
  * tar-split and checked against the diff id, compressed once,
  * deterministically, and kept beside the layer), so the second node that
  * needs it costs no compression and every node gets the same bytes.  The
@@ -80,7 +81,8 @@ images_layer_send_open(struct images_layer_send *s, atomic_int *cancel,
 	free(s->path);
 	s->path = NULL;
 	free(s->up_media);
-	if (blobs_exists(s->im, s->digest) && stat(blob, &sb) == 0) {
+	if (layer_media_ok(s->media_type) && blobs_exists(s->im, s->digest) &&
+	    stat(blob, &sb) == 0) {
 		s->path = blob;
 		snprintf(s->up_digest, sizeof s->up_digest, "%s", s->digest);
 		s->up_size = sb.st_size;
