@@ -68,14 +68,17 @@ layer_error(struct http_request *req, int status, const char *fmt, ...)
 {
 	va_list ap;
 	char *msg;
+	int rc;
 
 	va_start(ap, fmt);
 	if (vasprintf(&msg, fmt, ap) < 0)
 		msg = NULL;
 	va_end(ap);
 	log_warn("layer upload refused (%d): %s", status, msg ? msg : "");
-	return http_reply_json(req, status, json_pack("{s:s}", "message",
+	rc = http_reply_json(req, status, json_pack("{s:s}", "message",
 	    msg ? msg : "refused"));
+	free(msg);
+	return rc;
 }
 
 /* sha256:<64 lower hex> */
