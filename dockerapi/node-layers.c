@@ -138,9 +138,12 @@ nl_send(struct node_request *k, struct images_layer_send *s,
 		.timeout_ms = NODE_LAYER_MIN_MS + size / 1000,
 	};
 	if (fetch_request(k->client, &rq, &r, err) < 0) {
+		char *why = xstrdup(sdc_error_msg(*err));     /* *err is replaced */
+
 		rc = sdc_make_error_code(err, 503, "node unavailable: the agent "
 		    "of node %s did not take layer %s: %s", k->hostname,
-		    diff_id, sdc_error_msg(*err));
+		    diff_id, why);
+		free(why);
 	} else if (r.status >= 300) {
 		j = r.body.len > 0 ? json_parse(buf_str(&r.body), r.body.len,
 		    NULL) : NULL;
