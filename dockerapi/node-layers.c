@@ -184,13 +184,7 @@ nl_send_once(struct node_request *k, struct images_layer_send *s,
 	pthread_mutex_unlock(&nl_lock);
 	rc = nl_send(k, s, diff_id, err);
 	pthread_mutex_lock(&nl_lock);
-	for (size_t i = 0; i < nl_flight.n; i++)
-		if (strcmp(nl_flight.v[i], key) == 0) {
-			free(nl_flight.v[i]);
-			nl_flight.v[i] = nl_flight.v[--nl_flight.n];
-			nl_flight.v[nl_flight.n] = NULL;
-			break;
-		}
+	(void)strvec_remove_one(&nl_flight, key);
 	pthread_cond_broadcast(&nl_cond);
 	pthread_mutex_unlock(&nl_lock);
 	free(key);

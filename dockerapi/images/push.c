@@ -29,6 +29,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -140,10 +141,42 @@ push_layer_file(struct images *im, const char *diff_id, const char *name)
 	return p;
 }
 
+/* The layers being gzipped now: a push and a node's send (layer-send.c),
+ * or two sends, of one layer at once make it once, the second waiting
+ * for the first (their temp names would meet: one process). */
+static pthread_mutex_t gz_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t gz_done = PTHREAD_COND_INITIALIZER;
+static struct strvec gz_busy;
+
+static int push_layer_gz_once(struct images *im, const char *diff_id,
+    const char *digest, atomic_int *cancel, char **path, char up_digest[72],
+    int64_t *up_size, sdc_error_t *err);
+
 /* The layer's tar, rebuilt, checked against its diff id, gzipped into
  * layers/<hex>/push.gz once (images-int.h). */
 int
 push_layer_gz(struct images *im, const char *diff_id, const char *digest,
+    atomic_int *cancel, char **path, char up_digest[72], int64_t *up_size,
+    sdc_error_t *err)
+{
+	int rc;
+
+	pthread_mutex_lock(&gz_lock);
+	while (strvec_has(&gz_busy, diff_id))
+		pthread_cond_wait(&gz_done, &gz_lock);
+	strvec_push(&gz_busy, diff_id);
+	pthread_mutex_unlock(&gz_lock);
+	rc = push_layer_gz_once(im, diff_id, digest, cancel, path, up_digest,
+	    up_size, err);
+	pthread_mutex_lock(&gz_lock);
+	(void)strvec_remove_one(&gz_busy, diff_id);
+	pthread_cond_broadcast(&gz_done);
+	pthread_mutex_unlock(&gz_lock);
+	return rc;
+}
+
+static int
+push_layer_gz_once(struct images *im, const char *diff_id, const char *digest,
     atomic_int *cancel, char **path, char up_digest[72], int64_t *up_size,
     sdc_error_t *err)
 {
