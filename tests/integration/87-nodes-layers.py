@@ -20,7 +20,8 @@ empty, as a compute node's does.  Checked:
   symlink, a body cut short (the client gone midway), bytes past the
   declared length, a declared size no disk has, no size, an unknown
   media type, a layer name that is no digest;
-- two uploads of one layer at once end as one layer;
+- two uploads of one layer at once end as one layer; two runs at once
+  of an image the node lacks have each layer sent once;
 - with --layer-idle 1, the layers sent to the node that no container
   uses are removed within seconds, those of a running container stay
   until it is removed, and a run that needs them again has them sent
@@ -351,6 +352,29 @@ class NodesLayers(common.NodesBase):
             r = handshake(who)
             self.assertNotIsInstance(r, int, "%s got an answer" % who)
         self.assertEqual(self.stored(), before)
+
+    def test_4b_two_runs_at_once(self):
+        # two creates needing the same new layers on one node: each layer
+        # is sent and unpacked once
+        self.wait_available(True)
+        layers = [layer_tar(lambda t: add_bytes(t, "f%d" % i, os.urandom(2 << 20)))
+                  for i in range(3)]
+        arch, diff_ids = docker_archive(three_layers()[:1] + layers, "four:1")
+        r = subprocess.run(["docker", "load"], input=arch, capture_output=True,
+                           env=self.d.docker_env(self.alice), timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        runs = [subprocess.Popen(["docker", "run", "--rm", "four:1", "/bin/sh",
+                                  "-c", "ls /f0 /f1 /f2"],
+                                 env=self.d.docker_env(self.alice),
+                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                for _ in range(2)]
+        for p in runs:
+            out, err = p.communicate(timeout=120)
+            self.assertEqual(p.returncode, 0, err)
+        log = self.d.log("agent")
+        for d in diff_ids[1:]:
+            self.assertEqual(log.count("layer %s: received (" % d), 1, d)
+            self.assertEqual(log.count("layer %s: receiving " % d), 1, d)
 
     def test_5_unused_layers_swept(self):
         # the agent again, keeping a layer no container uses for 1 s
