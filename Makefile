@@ -74,12 +74,14 @@ $(BINS): $(LIBRARIES)
 # binary may not use is an undefined reference).  The operator's tool and
 # the config service never take the daemon's libraries, sapiadm only the
 # client, the hook only the networking; a head reads the nodes table
-# through the agent's library, and the agent never takes the head's.  Unit tests and test drivers,
-# which are not listed, link every library.
+# through the agent's library, and the agent takes of the head's only the
+# image store's unpacker (a layer sent to a node is checked by the same
+# code).  Unit tests and test drivers, which are not listed, link every
+# library.
 BIN_LIBS_dockerapi = $(LIBSDCBUILD) $(LIBSDCIMAGES) $(LIBSDCNET) \
 	$(LIBSDCNODE) $(LIBSDCAGENT) $(LIBSAPI) $(LIBCERTGEN) $(LIBSDC)
 BIN_LIBS_sdc-docker-agent = $(LIBSDCAGENT) $(LIBSDCNET) $(LIBSDCNODE) \
-	$(LIBSDC)
+	$(LIBSDCIMAGES) $(LIBSDC)
 BIN_LIBS_sapi = $(LIBSAPID) $(LIBSDC)
 BIN_LIBS_sapiadm = $(LIBSAPI) $(LIBSDC)
 BIN_LIBS_sdcadm-docker = $(LIBADM) $(LIBCERTGEN) $(LIBSAPI) $(LIBSDC)

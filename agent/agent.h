@@ -26,6 +26,7 @@ struct event;
 struct http_server;
 struct store;
 struct agent_watch;
+struct images_node_store;
 
 /* --- options.c: defaults, the YAML file (-f), then flags --- */
 
@@ -46,6 +47,8 @@ struct agent_options {
 	int64_t heartbeat_ms;   /* heartbeat_interval, in ms */
 	char *vtep;             /* the node's VXLAN address; default: address's */
 	int64_t netsync_ms;     /* netsync_interval, in ms */
+	int64_t layer_idle_ms;  /* layer_idle: a layer sent here and used by
+	                           no container is removed after it; 0 never */
 	int log_level;
 };
 
@@ -59,6 +62,9 @@ int agent_options_interval(struct agent_options *o, const char *text,
     sdc_error_t *err);
 /* netsync_interval the same way. */
 int agent_options_netsync_interval(struct agent_options *o, const char *text,
+    sdc_error_t *err);
+/* layer_idle the same way (0 allowed: layers are kept for ever). */
+int agent_options_layer_idle(struct agent_options *o, const char *text,
     sdc_error_t *err);
 /* The VTEP once the address is known: the setting, else the address's
  * host when it is an IPv4 address; NULL (networks across nodes off)
@@ -85,6 +91,8 @@ struct agent {
 	struct agent_watch *watches;    /* exits.c: the runs it watches */
 	struct event *exits_tick;
 	struct event *net_tick;         /* container-net.c: names servers */
+	struct images_node_store *layers; /* layers.c: the node's layer store */
+	struct event *layer_sweep;      /* layers-sweep.c */
 };
 
 /* node-id.c: this node's id, made once and kept in DATA/node-id. */
@@ -138,6 +146,22 @@ extern const struct route agent_remove_routes[];
 void agent_create_recover(struct agent *a);
 /* container-ops.c: start, pause, unpause, update of a container. */
 extern const struct route agent_container_ops_routes[];
+
+/* layers.c: PUT /v1/layers/DIFF_ID, a layer the node lacks sent by a
+ * head, checked and unpacked into the node's layer store (--images). */
+extern const struct route agent_layer_routes[];
+/* A route whose body streams to its handler (api.c's head hook); what
+ * of such a body no handler takes goes to agent_body_drop. */
+#define AGENT_BODY_STREAM 0x1
+int agent_body_drop(struct http_request *req, const char *data, size_t len,
+    void *arg);
+int agent_layers_open(struct agent *a, sdc_error_t *err);
+void agent_layers_close(struct agent *a);
+/* layers-sweep.c: the layers sent to this node (recorded in DATA/layers)
+ * that no container of the node has used for layer_idle_ms, removed. */
+void agent_layers_sent(struct agent *a, const char *diff_id);
+void agent_layers_sweep_start(struct agent *a);
+void agent_layers_sweep_stop(struct agent *a);
 
 /* exits.c: the node's containers' exits, written to the store for the
  * heads.  Start: the table, and a watch on every running container. */

@@ -58,6 +58,35 @@ api_dispatch(struct http_request *req, void *arg)
 	return route->handler(req, a);
 }
 
+/* A streamed body that no handler takes is read and dropped. */
+int
+agent_body_drop(struct http_request *req, const char *data, size_t len,
+    void *arg)
+{
+	(void)req;
+	(void)data;
+	(void)len;
+	(void)arg;
+	return 0;
+}
+
+/* Routes that stream their body (a layer's blob) are decided on before
+ * the body comes; anything else is api_dispatch()'s to answer. */
+static int
+api_head(struct http_request *req, void *arg)
+{
+	struct agent *a = arg;
+	const struct route *route;
+	int status;
+
+	if ((route = router_match(a->router, req, &status)) != NULL &&
+	    (route->flags & AGENT_BODY_STREAM)) {
+		http_set_body_limit(req, (size_t)-1);
+		http_stream_body(req, agent_body_drop, NULL);
+	}
+	return 0;
+}
+
 void
 agent_api_init(struct agent *a)
 {
@@ -67,5 +96,7 @@ agent_api_init(struct agent *a)
 	router_add_table(a->router, agent_create_routes);
 	router_add_table(a->router, agent_remove_routes);
 	router_add_table(a->router, agent_container_ops_routes);
+	router_add_table(a->router, agent_layer_routes);
 	http_server_set_handler(a->http, api_dispatch, a);
+	http_server_set_head_hook(a->http, api_head, a);
 }

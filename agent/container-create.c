@@ -71,6 +71,7 @@ struct create_job {
 	struct rt_tmpfs *tmpfs;
 	char *netns;
 	char **hook;
+	json_t *missing;                /* the layers this node lacks */
 };
 
 static void
@@ -94,6 +95,7 @@ create_job_free(struct create_job *j)
 	free(j->tmpfs);
 	free(j->netns);
 	strvec_array_free(j->hook);
+	json_decref(j->missing);
 	json_decref(j->doc);
 	memset(j, 0, sizeof *j);
 }
@@ -317,10 +319,17 @@ doc_layers(struct agent *a, struct create_job *j, sdc_error_t *err)
 			    "sha256 digest", i);
 		xasprintf(&j->layers[i], "%s/%s/diff", a->opt->images,
 		    json_string_value(v) + 7);
-		if (stat(j->layers[i], &st) < 0 || !S_ISDIR(st.st_mode))
-			return sdc_make_error_code(err, 424, "layer %s is not "
-			    "on this node", json_string_value(v));
+		if (stat(j->layers[i], &st) < 0 || !S_ISDIR(st.st_mode)) {
+			/* every one named, so a head sends them all at once */
+			if (j->missing == NULL)
+				j->missing = json_array();
+			json_array_append(j->missing, (json_t *)v);
+		}
 	}
+	if (j->missing != NULL)
+		return sdc_make_error_code(err, 424, "layer %s is not on this "
+		    "node%s", json_string_value(json_array_get(j->missing, 0)),
+		    json_array_size(j->missing) > 1 ? ", nor are others" : "");
 	j->spec.layers = (const char *const *)j->layers;
 	return 0;
 }
@@ -699,6 +708,14 @@ ctr_create(struct http_request *req, void *arg)
 			sdc_make_error_code(&err, 400, "the body must be a JSON "
 			    "object: the create document");
 		log_warn("create refused: %s", sdc_error_msg(err));
+		if (err->code == 424 && j.missing != NULL) { /* a head sends them */
+			rc = http_reply_json(req, 424, json_pack("{s:s, s:O}",
+			    "message", sdc_error_msg(err), "MissingLayers",
+			    j.missing));
+			sdc_error_release(&err);
+			create_job_free(&j);
+			return rc;
+		}
 		create_job_free(&j);
 		return create_answer_error(req, err->code ? err->code : 400,
 		    &err);

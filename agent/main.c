@@ -51,6 +51,8 @@ static const char usage[] =
 "                              nodes (default: --address's)\n"
 "      --netsync-interval S    seconds between passes over the store's\n"
 "                              networks (default 5)\n"
+"      --layer-idle S          seconds a layer sent to this node and used by\n"
+"                              no container is kept (default 86400; 0: always)\n"
 "      --log-level LEVEL       trace, debug, info, warn, error\n"
 "  -h, --help                  this text\n"
 "  -V, --version               the version\n"
@@ -58,7 +60,7 @@ static const char usage[] =
 "See sdc-docker-agent(8).\n";
 
 enum {
-	OPT_INTERVAL = 256, OPT_LOGLEVEL, OPT_VTEP, OPT_NETSYNC,
+	OPT_INTERVAL = 256, OPT_LOGLEVEL, OPT_VTEP, OPT_NETSYNC, OPT_LAYER_IDLE,
 };
 
 /* Flags that set a string setting carry its key in the file. */
@@ -81,6 +83,7 @@ static const struct option long_options[] = {
 	{ "log-level", required_argument, NULL, OPT_LOGLEVEL },
 	{ "vtep", required_argument, NULL, OPT_VTEP },
 	{ "netsync-interval", required_argument, NULL, OPT_NETSYNC },
+	{ "layer-idle", required_argument, NULL, OPT_LAYER_IDLE },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -125,6 +128,9 @@ parse_args(int argc, char **argv, struct agent_options *o, sdc_error_t *err)
 			return -1;
 		if (c == OPT_NETSYNC &&
 		    agent_options_netsync_interval(o, optarg, err) < 0)
+			return -1;
+		if (c == OPT_LAYER_IDLE &&
+		    agent_options_layer_idle(o, optarg, err) < 0)
 			return -1;
 		if (c == OPT_LOGLEVEL) {
 			if ((level = log_level_parse(optarg)) < 0)
@@ -242,7 +248,8 @@ main(int argc, char **argv)
 	if (open_store(&a, &err) < 0)
 		goto out;
 	agent_create_recover(&a);
-	if (listen_api(&a, &err) < 0 ||
+	if (agent_layers_open(&a, &err) < 0 ||
+	    listen_api(&a, &err) < 0 ||
 	    agent_heartbeat_start(&a, &err) < 0 ||
 	    agent_netsync_start(&a, &err) < 0 ||
 	    agent_exits_start(&a, &err) < 0)
@@ -252,6 +259,7 @@ main(int argc, char **argv)
 	sigint = evsignal_new(a.base, SIGINT, on_signal, &a);
 	evsignal_add(sigterm, NULL);
 	evsignal_add(sigint, NULL);
+	agent_layers_sweep_start(&a);
 	log_info("sdc-docker-agent %s ready: node %s, store %s", SDC_VERSION,
 	    a.self.id, store_backend(a.store));
 	event_base_dispatch(a.base);
@@ -269,12 +277,14 @@ out:
 	agent_netsync_stop(&a);
 	agent_net_stop(&a);
 	agent_exits_stop(&a);
+	agent_layers_sweep_stop(&a);
 	if (a.heartbeat != NULL)
 		event_free(a.heartbeat);
 	if (a.http != NULL)
 		http_server_free(a.http);
 	if (a.router != NULL)
 		router_free(a.router);
+	agent_layers_close(&a);
 	node_clear(&a.self);
 	store_close(a.store);
 	if (a.base != NULL)

@@ -45,6 +45,7 @@ agent_options_defaults(struct agent_options *o)
 	xasprintf(&o->net_dir, "%s/net", head);
 	o->runtime = xstrdup("runc");
 	o->netsync_ms = 5000;
+	o->layer_idle_ms = 24 * 3600 * 1000LL;
 	free(head);
 }
 
@@ -106,6 +107,22 @@ agent_options_netsync_interval(struct agent_options *o, const char *text,
 	    err);
 }
 
+int
+agent_options_layer_idle(struct agent_options *o, const char *text,
+    sdc_error_t *err)
+{
+	char *end;
+	double v = strtod(text, &end);
+
+	if (*text == '\0' || *end != '\0' || !(v == 0 || (v >= 0.05 &&
+	    v <= 30 * 24 * 3600)))
+		return sdc_make_error(err, 0, "layer_idle \"%s\": seconds a "
+		    "layer no container uses is kept, 0.05 to 30 days (0: "
+		    "for ever)", text);
+	o->layer_idle_ms = (int64_t)(v * 1000 + 0.5);
+	return 0;
+}
+
 /* One setting of the file (yaml_load_settings' callback). */
 static int
 agent_options_set(void *arg, const char *key, const json_t *v,
@@ -130,6 +147,13 @@ agent_options_set(void *arg, const char *key, const json_t *v,
 		snprintf(num, sizeof num, "%g", json_number_value(v));
 		return key[0] == 'h' ? agent_options_interval(o, num, err) :
 		    agent_options_netsync_interval(o, num, err);
+	}
+	if (strcmp(key, "layer_idle") == 0) {
+		if (!json_is_number(v))
+			return sdc_make_error(err, 0, "%s must be a number of "
+			    "seconds", key);
+		snprintf(num, sizeof num, "%g", json_number_value(v));
+		return agent_options_layer_idle(o, num, err);
 	}
 	if (strcmp(key, "log_level") == 0) {
 		if (!json_is_string(v) ||

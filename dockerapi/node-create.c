@@ -135,6 +135,9 @@ node_create_prepare(struct containers *cs, const struct ctr *c,
 	rc = node_request_prepare(cs->d, nc_node(c), "POST", "/v1/containers", doc,
 	    nc_timeout_ms(cs), out, err);
 	json_decref(doc);
+	/* the layers the node may lack, sent on its 424 (node-layers.c) */
+	if (rc == 0)
+		(*out)->layers = node_layers_prepare(cs->d, diff_ids);
 	return rc;
 }
 

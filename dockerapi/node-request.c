@@ -40,6 +40,7 @@ node_request_free(struct node_request *k)
 	free(k->node_id);
 	free(k->hostname);
 	json_decref(k->answer);
+	node_layers_free(k->layers);
 	free(k);
 }
 
@@ -71,6 +72,13 @@ node_request_prepare(struct dockerapi *d, const char *node_id,
 
 int
 node_request_run(struct node_request *k, sdc_error_t *err)
+{
+	return k->layers != NULL ? node_layers_run(k, err) :
+	    node_request_send(k, err);
+}
+
+int
+node_request_send(struct node_request *k, sdc_error_t *err)
 {
 	static const char *const json_headers[] = {
 		"Content-Type: application/json", NULL,

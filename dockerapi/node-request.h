@@ -16,6 +16,7 @@ struct rt_spec;
 struct containers;
 struct ctr;
 struct cvol_set;
+struct node_layers;
 
 struct node_request {
 	struct fetch *client;           /* the call's own */
@@ -26,6 +27,7 @@ struct node_request {
 	int status;                     /* the agent's answer, 0: none */
 	json_t *answer;                 /* its body, or NULL */
 	bool lost;                      /* sent, and no answer came */
+	struct node_layers *layers;     /* a create's: node-layers.c */
 };
 
 /* On the loop: a call to the agent of node_id (body copied, or NULL).
@@ -36,9 +38,26 @@ int node_request_prepare(struct dockerapi *d, const char *node_id,
     const char *method, const char *path, const json_t *body,
     long timeout_ms, struct node_request **out, sdc_error_t *err);
 /* On any thread: send it and read the answer.  -1 with err: the agent's
- * status and message (a 5xx as 502), or 503 when no answer came (lost). */
+ * status and message (a 5xx as 502), or 503 when no answer came (lost).
+ * A create's call (k->layers set) first sends the layers the node says
+ * it lacks (node_layers_run). */
 int node_request_run(struct node_request *k, sdc_error_t *err);
+/* The request alone, as node_request_run without the layers. */
+int node_request_send(struct node_request *k, sdc_error_t *err);
 void node_request_free(struct node_request *k);
+
+/* --- node-layers.c --- */
+
+/* On the loop: the sources of a create's layers (diff_ids, lowest
+ * first) in the image store, pinned until node_layers_free; NULL for a
+ * head without an image store. */
+struct node_layers *node_layers_prepare(struct dockerapi *d,
+    const json_t *diff_ids);
+void node_layers_free(struct node_layers *l);
+/* On the create's thread: the create; on the node's 424 naming layers
+ * it lacks, each of them sent (PUT /v1/layers/DIFF_ID), then the create
+ * again.  As node_request_send. */
+int node_layers_run(struct node_request *k, sdc_error_t *err);
 
 /* --- node-create.c --- */
 

@@ -397,6 +397,22 @@ fetch_tls_options(struct fetch *c, CURL *e)
 		curl_easy_setopt(e, CURLOPT_SSLKEY, c->key_file);
 }
 
+/* A body_read body, as libcurl asks for it. */
+static size_t
+fetch_on_read(char *buf, size_t size, size_t n, void *arg)
+{
+	struct fetch_xfer *x = arg;
+	ssize_t got = x->rq->body_read(x->rq->body_read_arg, buf, size * n);
+
+	if (got < 0) {
+		x->cancelled = true;
+		return CURL_READFUNC_ABORT;
+	}
+	if (got > 0)
+		x->last_move = time_mono_ms();
+	return (size_t)got;
+}
+
 /* The easy handle, set for one hop to url. */
 static void
 fetch_setup(struct fetch_xfer *x, const char *url, const char *method,
@@ -436,7 +452,13 @@ fetch_setup(struct fetch_xfer *x, const char *url, const char *method,
 	fetch_tls_options(c, e);
 	if (head)
 		curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
-	else if (body != NULL || strcmp(method, "POST") == 0 ||
+	else if (x->rq->body_read != NULL) {
+		curl_easy_setopt(e, CURLOPT_POST, 1L);
+		curl_easy_setopt(e, CURLOPT_READFUNCTION, fetch_on_read);
+		curl_easy_setopt(e, CURLOPT_READDATA, x);
+		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
+		    (curl_off_t)body_len);
+	} else if (body != NULL || strcmp(method, "POST") == 0 ||
 	    strcmp(method, "PUT") == 0) {
 		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
 		    (curl_off_t)body_len);
@@ -674,7 +696,7 @@ fetch_request(struct fetch *c, const struct fetch_request *rq,
 			break;
 		}
 		rc = fetch_hop(&x, url, method, body, body_len, drop_auth);
-		if (rc < 0 || !x.redirect)
+		if (rc < 0 || !x.redirect || rq->body_read != NULL)
 			break;
 		if (hops == 0)
 			fetch_url_parse(&first, url, NULL);

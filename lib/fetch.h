@@ -41,6 +41,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "buf.h"
 #include "error.h"
@@ -131,6 +132,13 @@ struct fetch_request {
 	void *sink_arg;
 	fetch_progress_fn progress;
 	void *progress_arg;
+	/* A body read as it goes out, in place of body: body_len bytes
+	 * (its Content-Length), read() giving up to len of them, 0 at
+	 * their end, -1 to abort the request (FETCH_E_ABORTED).  A body
+	 * that moves counts as movement for the idle timeout.  It is not
+	 * sent again through a redirect: that answer is the request's. */
+	ssize_t (*body_read)(void *arg, void *buf, size_t len);
+	void *body_read_arg;
 };
 
 /* o may be NULL for the defaults.  Never fails. */

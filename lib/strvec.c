@@ -64,6 +64,19 @@ strvec_has(const struct strvec *sv, const char *s)
 	return false;
 }
 
+bool
+strvec_remove_one(struct strvec *sv, const char *s)
+{
+	for (size_t i = 0; i < sv->n; i++)
+		if (strcmp(sv->v[i], s) == 0) {
+			free(sv->v[i]);
+			sv->v[i] = sv->v[--sv->n];
+			sv->v[sv->n] = NULL;
+			return true;
+		}
+	return false;
+}
+
 static int
 strvec_cmp(const void *a, const void *b)
 {

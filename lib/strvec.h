@@ -31,6 +31,9 @@ void strvec_pushv(struct strvec *sv, const char *const *v);
 /* Append a copy of every string of src to dst. */
 void strvec_copy(struct strvec *dst, const struct strvec *src);
 bool strvec_has(const struct strvec *sv, const char *s);
+/* Remove one copy of s (the last string takes its place); false when
+ * there is none. */
+bool strvec_remove_one(struct strvec *sv, const char *s);
 /* Sort in strcmp order and drop repeats. */
 void strvec_sort_unique(struct strvec *sv);
 void strvec_clear(struct strvec *sv);

@@ -406,6 +406,23 @@ int registry_blob_upload(struct registry *r, const char *digest, int64_t size,
 int registry_manifest_put(struct registry *r, const char *tag,
     const char *media_type, const void *body, size_t len, sdc_error_t *err);
 
+/* ---- push.c: a layer as a push sends it ---- */
+
+/* The layer's tar rebuilt, checked against diff_id and gzipped
+ * deterministically into layers/<hex>/push.gz once (kept, its digest in
+ * push.gz.digest beside it): *path (new string), its digest and size.
+ * digest: the blob the store recorded (read where no tar-split is kept).
+ * Any thread, with the layer pinned. */
+int push_layer_gz(struct images *im, const char *diff_id, const char *digest,
+    atomic_int *cancel, char **path, char up_digest[72], int64_t *up_size,
+    sdc_error_t *err);
+
+/* ---- layer-receive.c: a layer a compute node takes ---- */
+
+/* A layer media type a node takes (tar, gzip, zstd; Docker's or OCI's);
+ * a head sends a kept blob of another as its gzip instead. */
+bool layer_media_ok(const char *m);
+
 /* ---- meta.c: the store (owner thread only) ---- */
 
 int meta_open(struct images *im, sdc_error_t *err);

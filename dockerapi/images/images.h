@@ -52,6 +52,7 @@
 #ifndef SDC_IMAGES_H
 #define SDC_IMAGES_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <jansson.h>
@@ -366,5 +367,53 @@ int images_save_write(struct images_save *sv, images_write_fn *write, void *arg,
     sdc_error_t *err);
 /* Owner thread. */
 void images_save_free(struct images_save *sv);
+
+/* ---- layers for compute nodes (layer-send.c, layer-receive.c) ---------------------------------- */
+
+/* The head's side.  Owner thread: what is sent for layer diff_id to a node
+ * that lacks it (404 when the store has no such layer), the layer and
+ * its blob pinned until images_layer_send_free. */
+struct images_layer_send;
+int images_layer_send_new(struct images *im, const char *diff_id,
+    struct images_layer_send **out, sdc_error_t *err);
+/* Any thread: the blob to send (the registry's, when the store kept it;
+ * else the layer's deterministic gzip, made once and kept), open for
+ * reading in *fd (the caller's to close), its digest, media type and
+ * size (the strings live as long as s). */
+int images_layer_send_open(struct images_layer_send *s, atomic_int *cancel,
+    int *fd, const char **digest, const char **media_type, int64_t *size,
+    sdc_error_t *err);
+/* Any thread. */
+void images_layer_send_free(struct images_layer_send *s);
+
+/* The node's side: a layer store of its own, <layers>/<diff hex>/diff as
+ * the head's, its work in progress in <layers>/.incoming (emptied at
+ * open). */
+#define IMAGES_NODE_INCOMING ".incoming"
+struct images_node_store;
+int images_node_store_open(struct images_node_store **out,
+    const char *layers, sdc_error_t *err);
+void images_node_store_close(struct images_node_store *ns);
+bool images_node_has_layer(struct images_node_store *ns, const char *diff_id);
+
+struct images_node_upload {
+	const char *diff_id;    /* what the uncompressed tar hashes to */
+	const char *digest;     /* what the blob hashes to */
+	const char *media_type; /* a layer's: tar, gzip or zstd */
+	int64_t size;           /* the blob's declared bytes */
+	int64_t max_unpacked;   /* the uncompressed stream's bound; -1 none */
+	int idle_ms;            /* fd silent this long fails it; 0 never */
+	atomic_int *cancel;     /* or NULL */
+};
+
+/* Any thread: the blob read from fd (exactly up->size bytes hashing to
+ * up->digest) unpacked with the image store's rules into <layers>/<diff
+ * hex>, renamed into place only if the tar hashes to up->diff_id.  400
+ * for what the sender got wrong (a digest, a length, a hostile entry),
+ * 408 a body that stalled, 507 one that unpacks past max_unpacked;
+ * nothing is left in the store on failure.  *created: false when
+ * another upload put the same layer in place first. */
+int images_node_receive(struct images_node_store *ns, int fd,
+    const struct images_node_upload *up, bool *created, sdc_error_t *err);
 
 #endif

@@ -29,6 +29,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,7 +90,7 @@ struct push_gz {
 	z_stream z;
 	struct blob_writer *w;
 	EVP_MD_CTX *diff;	/* the uncompressed bytes' digest */
-	struct images_job *job;
+	atomic_int *cancel;
 	sdc_error_t err;
 	unsigned char out[128 * 1024];
 };
@@ -119,7 +120,7 @@ push_gz_write(void *arg, const void *data, size_t len)
 
 	if (g->err != NULL)
 		return -1;
-	if (job_cancelled(g->job)) {
+	if (g->cancel != NULL && atomic_load(g->cancel)) {
 		sdc_make_error(&g->err, 0, "push cancelled");
 		return -1;
 	}
@@ -140,14 +141,48 @@ push_layer_file(struct images *im, const char *diff_id, const char *name)
 	return p;
 }
 
+/* The layers being gzipped now: a push and a node's send (layer-send.c),
+ * or two sends, of one layer at once make it once, the second waiting
+ * for the first (their temp names would meet: one process). */
+static pthread_mutex_t gz_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t gz_done = PTHREAD_COND_INITIALIZER;
+static struct strvec gz_busy;
+
+static int push_layer_gz_once(struct images *im, const char *diff_id,
+    const char *digest, atomic_int *cancel, char **path, char up_digest[72],
+    int64_t *up_size, sdc_error_t *err);
+
 /* The layer's tar, rebuilt, checked against its diff id, gzipped into
- * layers/<hex>/push.gz once. */
-static int
-push_compress(struct images_job *job, struct push_layer *l, sdc_error_t *err)
+ * layers/<hex>/push.gz once (images-int.h). */
+int
+push_layer_gz(struct images *im, const char *diff_id, const char *digest,
+    atomic_int *cancel, char **path, char up_digest[72], int64_t *up_size,
+    sdc_error_t *err)
 {
-	struct images *im = job->im;
-	char *gz = push_layer_file(im, l->diff_id, "push.gz");
-	char *dg = push_layer_file(im, l->diff_id, "push.gz.digest");
+	int rc;
+
+	pthread_mutex_lock(&gz_lock);
+	while (strvec_has(&gz_busy, diff_id))
+		pthread_cond_wait(&gz_done, &gz_lock);
+	strvec_push(&gz_busy, diff_id);
+	pthread_mutex_unlock(&gz_lock);
+	rc = push_layer_gz_once(im, diff_id, digest, cancel, path, up_digest,
+	    up_size, err);
+	pthread_mutex_lock(&gz_lock);
+	(void)strvec_remove_one(&gz_busy, diff_id);
+	pthread_cond_broadcast(&gz_done);
+	pthread_mutex_unlock(&gz_lock);
+	return rc;
+}
+
+static int
+push_layer_gz_once(struct images *im, const char *diff_id, const char *digest,
+    atomic_int *cancel, char **path, char up_digest[72], int64_t *up_size,
+    sdc_error_t *err)
+{
+	char *gz = push_layer_file(im, diff_id, "push.gz");
+	char *dg = push_layer_file(im, diff_id, "push.gz.digest");
+	char short_id[13];
 	struct buf b = BUF_INIT;
 	struct blob_writer w;
 	struct push_gz *g;
@@ -156,12 +191,13 @@ push_compress(struct images_job *job, struct push_layer *l, sdc_error_t *err)
 	int64_t tarsize;
 	int rc = 0;
 
-	l->up_path = gz;
+	*path = gz;
+	digest_short(diff_id, short_id);
 	if (file_read(dg, &b, 128, NULL) == 0 && stat(gz, &sb) == 0 &&
 	    b.len >= 71 && digest_valid(buf_str(&b))) {
-		memcpy(l->up_digest, b.data, 71);
-		l->up_digest[71] = '\0';
-		l->up_size = sb.st_size;
+		memcpy(up_digest, b.data, 71);
+		up_digest[71] = '\0';
+		*up_size = sb.st_size;
 		buf_free(&b);
 		free(dg);
 		return 0;
@@ -173,21 +209,21 @@ push_compress(struct images_job *job, struct push_layer *l, sdc_error_t *err)
 	}
 	g = xcalloc(1, sizeof *g);
 	g->w = &w;
-	g->job = job;
+	g->cancel = cancel;
 	g->diff = EVP_MD_CTX_new();
 	EVP_DigestInit_ex(g->diff, EVP_sha256(), NULL);
 	/* level 6, no name, no time: the same tar gives the same bytes */
 	if (deflateInit2(&g->z, 6, Z_DEFLATED, 15 + 16, 8,
 	    Z_DEFAULT_STRATEGY) != Z_OK)
 		rc = sdc_make_error(err, 0, "gzip failed to start");
-	if (rc == 0 && layers_copy_tar(im, l->diff_id, l->digest, push_gz_write,
+	if (rc == 0 && layers_copy_tar(im, diff_id, digest, push_gz_write,
 	    g, &tarsize, err) < 0) {
 		if (g->err != NULL) {
 			sdc_error_release(err);
 			*err = g->err;
 			g->err = NULL;
 		}
-		rc = sdc_error_wrap(err, "reading layer %s", l->id);
+		rc = sdc_error_wrap(err, "reading layer %s", short_id);
 	}
 	if (rc == 0 && push_gz_drain(g, Z_FINISH) < 0) {
 		*err = g->err;
@@ -199,15 +235,15 @@ push_compress(struct images_job *job, struct push_layer *l, sdc_error_t *err)
 	EVP_MD_CTX_free(g->diff);
 	sdc_error_release(&g->err);
 	free(g);
-	if (rc == 0 && strcmp(diff, l->diff_id) != 0)
+	if (rc == 0 && strcmp(diff, diff_id) != 0)
 		rc = sdc_make_error_code(err, 500, "layer %s reads back as %s: "
-		    "the store is damaged", l->diff_id, diff);
+		    "the store is damaged", diff_id, diff);
 	if (rc == 0)
-		rc = blob_writer_verify(&w, NULL, -1, l->up_digest, err);
+		rc = blob_writer_verify(&w, NULL, -1, up_digest, err);
 	else
 		blob_writer_abort(&w);
 	if (rc == 0) {
-		l->up_size = w.size;
+		*up_size = w.size;
 		if (fsync(w.fd) < 0 || rename(w.tmp, gz) < 0)
 			rc = sdc_make_error(err, errno, "keeping %s", gz);
 		else {
@@ -217,10 +253,17 @@ push_compress(struct images_job *job, struct push_layer *l, sdc_error_t *err)
 		blob_writer_abort(&w);
 	}
 	if (rc == 0)
-		rc = file_write_atomic(dg, l->up_digest, strlen(l->up_digest),
+		rc = file_write_atomic(dg, up_digest, strlen(up_digest),
 		    0644, err);
 	free(dg);
 	return rc;
+}
+
+static int
+push_compress(struct images_job *job, struct push_layer *l, sdc_error_t *err)
+{
+	return push_layer_gz(job->im, l->diff_id, l->digest, &job->cancel,
+	    &l->up_path, l->up_digest, &l->up_size, err);
 }
 
 /* Which blob goes up for l, and from where it may be mounted. */

@@ -54,6 +54,11 @@ handler(struct http_request *req, void *arg)
 		    (int)req->body.len, buf_str(&req->body));
 		return reply(req, 201, tmp);
 	}
+	if (strcmp(p, "/length") == 0) {
+		snprintf(tmp, sizeof tmp, "%s %zu %zu", req->method, req->body.len,
+		    strspn(buf_str(&req->body), "b"));
+		return reply(req, 200, tmp);
+	}
 	if (strcmp(p, "/auth") == 0) {
 		h = http_header(req, "Authorization");
 		return reply(req, 200, h != NULL ? h : "none");
@@ -493,6 +498,54 @@ test_method_headers_body(void **state)
 	    g_plain->port);
 	assert_string_equal(buf_str(&r.body), want);
 	fetch_response_free(&r);
+	fetch_free(c);
+}
+
+/* A body read as it goes (body_read): 200,000 bytes in small reads, its
+ * Content-Length given, sent with PUT; a read that fails aborts. */
+struct reader {
+	size_t left, calls;
+	bool fail;
+};
+
+static ssize_t
+read_body(void *arg, void *buf, size_t len)
+{
+	struct reader *rd = arg;
+
+	rd->calls++;
+	if (rd->fail)
+		return -1;
+	if (len > 1000)
+		len = 1000;
+	if (len > rd->left)
+		len = rd->left;
+	memset(buf, 'b', len);
+	rd->left -= len;
+	return (ssize_t)len;
+}
+
+static void
+test_body_read(void **state)
+{
+	struct fetch *c = fetch_new(NULL);
+	struct reader rd = { .left = 200000 };
+	struct fetch_request rq = { .method = "PUT",
+		.url = url(g_plain, false, "/length"), .body_len = 200000,
+		.body_read = read_body, .body_read_arg = &rd };
+	struct fetch_response r;
+	sdc_error_t err = NULL;
+
+	assert_int_equal(fetch_request(c, &rq, &r, &err), 0);
+	assert_int_equal(r.status, 200);
+	assert_int_equal(rd.left, 0);
+	assert_true(rd.calls >= 200);
+	assert_string_equal(buf_str(&r.body), "PUT 200000 200000");
+	fetch_response_free(&r);
+	rd = (struct reader){ .left = 200000, .fail = true };
+	assert_int_equal(fetch_request(c, &rq, &r, &err), -1);
+	assert_int_equal(err->code, FETCH_E_ABORTED);
+	sdc_error_release(&err);
 	fetch_free(c);
 }
 
@@ -987,6 +1040,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_plain),
 		cmocka_unit_test(test_method_headers_body),
+		cmocka_unit_test(test_body_read),
 		cmocka_unit_test(test_body_framings),
 		cmocka_unit_test(test_cap_and_sink),
 		cmocka_unit_test(test_keep_alive),

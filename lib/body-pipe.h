@@ -1,10 +1,10 @@
 /*
  * body-pipe.h: a request body fed into a pipe that blocking code reads on
- * a thread of its own (docker load and import, docker cp's PUT), at the
- * reader's pace.
+ * a thread of its own (docker load and import, docker cp's PUT, a layer
+ * sent to a node's agent), at the reader's pace.
  */
-#ifndef DOCKERAPI_BODY_PIPE_H
-#define DOCKERAPI_BODY_PIPE_H
+#ifndef SDC_BODY_PIPE_H
+#define SDC_BODY_PIPE_H
 
 #include <stdbool.h>
 
