@@ -69,6 +69,8 @@ struct images {
 	void *quota_arg;
 	images_forget_fn *forget_fn;	/* remove.c */
 	void *forget_arg;
+	images_reap_fn *reap_fn;	/* meta.c */
+	void *reap_arg;
 };
 
 void images_pin(struct images *im, const char *digest);
