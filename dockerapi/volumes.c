@@ -27,6 +27,13 @@
  * refused while the account's volumes hold the quota or more (a walk of
  * their folders, rt_volume_size): the only check for an account whose
  * volumes predate its quota.
+ *
+ * A volume's removal (rm, prune, rm -v, an account's delete) deletes its
+ * row on the loop and answers; its folder, with as many files as the
+ * tenant made, is unlinked on a thread (tree-remove.c), and the account's
+ * filesystem let go after the last.  Until then the kernel still counts
+ * those blocks in the account's filesystem, while the quota's walk (the
+ * rows) no longer does.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -47,6 +54,7 @@
 #include "log.h"
 #include "rtcall.h"
 #include "timeutil.h"
+#include "tree-remove.h"
 #include "volumes.h"
 #include "xalloc.h"
 
@@ -70,6 +78,7 @@ static const char *const volume_migrations[] = {
 
 static void volumes_mount_all(struct dockerapi *d);
 static bool volumes_account_making(const char *account);
+static bool volumes_account_removing(const char *account);
 
 #define VOLUME_COLS "uuid, account, name, labels, created, anonymous, size"
 
@@ -371,7 +380,8 @@ volumes_account_fs_release(struct dockerapi *d, const char *account)
 		return;
 	}
 	volumes_free(vs, n);
-	if (n > 0 || volumes_account_making(account))
+	if (n > 0 || volumes_account_making(account) ||
+	    volumes_account_removing(account))
 		return;
 	img = volumes_account_img(d, account);
 	xasprintf(&dir, "%s/volumes/%s", d->cfg.data_dir, account);
@@ -807,11 +817,53 @@ volume_exec(struct dockerapi *d, const char *sql, const char *a,
 	return rc;
 }
 
+/* A volume's folder being removed on a thread (tree-remove.c): its row
+ * went first, so nothing lists, counts or mounts it; the account's
+ * filesystem is let go once the last of its folders is gone. */
+struct volume_removing {
+	struct volume_removing *next;
+	struct dockerapi *d;
+	char *account;
+	char *what;
+};
+
+static struct volume_removing *volumes_removing;	/* the loop's only */
+
+static bool
+volumes_account_removing(const char *account)
+{
+	struct volume_removing *r;
+
+	for (r = volumes_removing; r != NULL; r = r->next)
+		if (strcmp(r->account, account) == 0)
+			return true;
+	return false;
+}
+
+static void
+volume_removed(void *arg, int rc, sdc_error_t *err)
+{
+	struct volume_removing *r = arg, **p;
+
+	for (p = &volumes_removing; *p != NULL; p = &(*p)->next)
+		if (*p == r) {
+			*p = r->next;
+			break;
+		}
+	if (rc < 0)
+		log_warn("%s: removing its folder: %s", r->what,
+		    sdc_error_msg(*err));
+	volumes_account_fs_release(r->d, r->account);
+	free(r->account);
+	free(r->what);
+	free(r);
+}
+
 int
 volume_remove(struct dockerapi *d, const struct volume *v, sdc_error_t *err)
 {
 	json_t *users = volume_users(d, v, err);
-	char *dir;
+	struct volume_removing *r;
 	int rc;
 
 	if (users == NULL)
@@ -835,16 +887,21 @@ volume_remove(struct dockerapi *d, const struct volume *v, sdc_error_t *err)
 	if (volume_exec(d, "DELETE FROM volumes WHERE uuid = ?", v->uuid, NULL,
 	    err) < 0)
 		return -1;
-	dir = volume_dir(d, v);
-	if ((rc = volume_fs_remove(d, v, err)) == 0)
-		rc = rt_volume_remove(dir, err);
-	free(dir);
-	if (rc < 0) {
+	if ((rc = volume_fs_remove(d, v, err)) < 0) {
 		log_warn("volume %s (%s): removing its folder: %s", v->uuid,
 		    v->name, sdc_error_msg(*err));
 		sdc_error_release(err);
+		volumes_account_fs_release(d, v->account);
+		return 0;
 	}
-	volumes_account_fs_release(d, v->account);
+	/* its files, as many as the tenant made, unlinked off the loop */
+	r = xcalloc(1, sizeof *r);
+	r->d = d;
+	r->account = xstrdup(v->account);
+	xasprintf(&r->what, "volume %s (%s)", v->uuid, v->name);
+	r->next = volumes_removing;
+	volumes_removing = r;
+	tree_remove_async(d->base, volume_dir(d, v), volume_removed, r);
 	return 0;
 }
 
