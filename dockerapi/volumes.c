@@ -53,6 +53,7 @@
 #include "jsonutil.h"
 #include "log.h"
 #include "rtcall.h"
+#include "strvec.h"
 #include "timeutil.h"
 #include "tree-remove.h"
 #include "volumes.h"
@@ -1006,21 +1007,67 @@ volumes_account_bytes(struct dockerapi *d, const char *account,
 }
 
 int
-volumes_quota_check(struct dockerapi *d, const char *account,
-    sdc_error_t *err)
+volumes_quota_prepare(struct dockerapi *d, const char *account,
+    struct volumes_quota *q, sdc_error_t *err)
 {
-	int64_t limit = quota_limit(d, account, QUOTA_VOLUME_BYTES), used;
+	struct volume **vs;
+	size_t n, i;
+	char *dir;
 
-	if (limit < 0)
+	memset(q, 0, sizeof *q);
+	q->limit = quota_limit(d, account, QUOTA_VOLUME_BYTES);
+	if (q->limit < 0)
 		return 0;
-	if (volumes_account_bytes(d, account, &used, err) < 0)
+	if (volumes_list(d, account, &vs, &n, err) < 0)
 		return -1;
-	if (used >= limit)
+	for (i = 0; i < n; i++) {
+		dir = volume_dir(d, vs[i]);
+		strvec_push(&q->dirs, dir);
+		free(dir);
+	}
+	volumes_free(vs, n);
+	return 0;
+}
+
+/* Any thread: the file system alone. */
+int
+volumes_quota_walk(const struct volumes_quota *q, sdc_error_t *err)
+{
+	int64_t used = 0, one;
+	size_t i;
+
+	if (q->limit < 0)
+		return 0;
+	for (i = 0; i < q->dirs.n; i++) {
+		if (rt_volume_size(q->dirs.v[i], &one, err) < 0)
+			return -1;
+		used += one;
+	}
+	if (used >= q->limit)
 		return sdc_make_error_code(err, 403, "quota exceeded: this "
 		    "account's volumes may hold at most %" PRId64 " bytes "
 		    "(quota volume_bytes) and hold %" PRId64 "; remove some "
-		    "data or volumes first", limit, used);
+		    "data or volumes first", q->limit, used);
 	return 0;
+}
+
+void
+volumes_quota_clear(struct volumes_quota *q)
+{
+	strvec_clear(&q->dirs);
+}
+
+int
+volumes_quota_check(struct dockerapi *d, const char *account,
+    sdc_error_t *err)
+{
+	struct volumes_quota q;
+	int rc;
+
+	if ((rc = volumes_quota_prepare(d, account, &q, err)) == 0)
+		rc = volumes_quota_walk(&q, err);
+	volumes_quota_clear(&q);
+	return rc;
 }
 
 json_t *

@@ -12,10 +12,13 @@ ends as a client expects: the image or the account gone, its files
 removed soon after.  (How long the loop waits is measured in bench/, not
 here.)
 """
+import ctypes
+import errno
 import importlib
 import io
 import json
 import os
+import struct
 import subprocess
 import sys
 import tarfile
@@ -29,6 +32,7 @@ import sdctest  # noqa: E402
 
 # Enough files that unlinking them outlasts many requests.
 DIRS, FILES = 20, 1000
+MIB = 1024 * 1024
 
 
 def fill(folder):
@@ -39,6 +43,63 @@ def fill(folder):
         for j in range(FILES):
             os.close(os.open(os.path.join(sub, "f%d" % j),
                              os.O_CREAT | os.O_WRONLY, 0o644))
+
+
+class FuseStall:
+    """A FUSE mount at path whose first request (the walker's stat of
+    its root) is left unanswered until release(): a walk that reaches it
+    waits there, as on a slow disk.  Spoken to /dev/fuse directly (no
+    FUSE library in the test's packages); later requests fail ENOENT."""
+    IN_HEADER = struct.Struct("=IIQQIIII")
+    OUT_HEADER = struct.Struct("=IiQ")
+    INIT = 26
+
+    def __init__(self, path):
+        self.path = path
+        os.makedirs(path, exist_ok=True)
+        self.fd = os.open("/dev/fuse", os.O_RDWR)
+        libc = ctypes.CDLL(None, use_errno=True)
+        opts = "fd=%d,rootmode=40000,user_id=0,group_id=0" % self.fd
+        if libc.mount(b"sdc-stall", path.encode(), b"fuse", 0,
+                      opts.encode()) != 0:
+            raise OSError(ctypes.get_errno(), "mount fuse on " + path)
+        self.stalled = threading.Event()
+        self.go = threading.Event()
+        self.pending = []
+        self.thread = threading.Thread(target=self.serve, daemon=True)
+        self.thread.start()
+
+    def reply(self, unique, error, body=b""):
+        os.write(self.fd, self.OUT_HEADER.pack(16 + len(body), error,
+                                               unique) + body)
+
+    def serve(self):
+        while True:
+            try:
+                req = os.read(self.fd, 1 << 17 | 4096)
+            except OSError:
+                return          # unmounted
+            size, op, unique = self.IN_HEADER.unpack_from(req)[:3]
+            if op == self.INIT:
+                self.reply(unique, 0, struct.pack("=IIIIHHI", 7, 22,
+                                                  0, 0, 0, 0, 65536))
+            elif not self.go.is_set():
+                self.pending.append(unique)
+                self.stalled.set()
+            else:
+                self.reply(unique, -errno.ENOENT)
+
+    def release(self):
+        self.go.set()
+        for unique in self.pending:
+            self.reply(unique, -errno.ENOENT)
+
+    def close(self):
+        if not self.go.is_set():
+            self.release()
+        subprocess.run(["umount", "-l", self.path], capture_output=True)
+        os.close(self.fd)
+        os.rmdir(self.path)
 
 
 class LoopFreeTest(common.ContainersTest):
@@ -104,6 +165,42 @@ class LoopFreeTest(common.ContainersTest):
         self.assertFalse(os.path.exists(layer))
         self.wait_until("the layer's files to go",
                         lambda: self.graves() == [], timeout=120)
+
+    def test_start_quota_walk(self):
+        """The walk of the account's volumes before a start, under
+        QUOTA_VOLUME_BYTES, stalled in one of them."""
+        st, _ = self.d.admin("PUT", "/accounts/bob/quota",
+                             {"volume_bytes": 64 * MIB})
+        self.assertIn(st, (200, 204))
+        self.ok("volume", "create", "walked", certs=self.bob)
+        self.ok("create", "--name", "walker", "-v", "walked:/v", "busybox",
+                "true", certs=self.bob)
+        st, j = self.d.admin("GET", "/accounts/bob")
+        folder = os.path.join(self.d.tmp, "dockerapi", "volumes", j["uuid"])
+        (vol,) = [v for v in os.listdir(folder)
+                  if os.path.isdir(os.path.join(folder, v, "_data"))]
+        stall = FuseStall(os.path.join(folder, vol, "_data", "stall"))
+        try:
+            p = self.background("start", "walker", certs=self.bob)
+            self.assertTrue(stall.stalled.wait(60), "the walk never came")
+            for _ in range(3):
+                try:
+                    st, _, body = self.d.https("GET", "/version",
+                                               certdir=self.alice)
+                except TimeoutError:
+                    self.fail("another account was not answered while "
+                              "the quota's walk stalled")
+                self.assertEqual(st, 200, body)
+            self.assertTrue(stall.pending and not stall.go.is_set())
+            self.assertIsNone(p.poll(), "the start was answered before "
+                              "the quota's walk ended")
+            stall.release()
+            out, err = p.communicate(timeout=60)
+            self.assertEqual(p.returncode, 0, err)
+        finally:
+            stall.close()
+        self.ok("rm", "-f", "walker", certs=self.bob)
+        self.ok("volume", "rm", "walked", certs=self.bob)
 
     def test_account_delete(self):
         """An operator's delete of an account whose volume has many files."""
