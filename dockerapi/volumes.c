@@ -323,6 +323,7 @@ struct volumes_fs_call {
 	char *data_dir;
 	char account[37];
 	int64_t limit;
+	struct volumes_quota quota;	/* walked first, here too */
 	volumes_fs_done_fn *done;
 	void *arg;
 };
@@ -332,6 +333,8 @@ volumes_fs_call_fn(void *arg, sdc_error_t *err)
 {
 	struct volumes_fs_call *k = arg;
 
+	if (volumes_quota_walk(&k->quota, err) < 0)
+		return -1;
 	return volumes_account_fs_at(k->data_dir, k->account, k->limit, err);
 }
 
@@ -342,15 +345,18 @@ volumes_fs_call_done(void *arg, struct http_request *req, int rc,
 	struct volumes_fs_call *k = arg;
 
 	k->done(k->arg, req, rc, err);
+	volumes_quota_clear(&k->quota);
 	free(k->data_dir);
 	free(k);
 }
 
 int
 volumes_account_fs_start(struct dockerapi *d, struct http_request *req,
-    const char *account, volumes_fs_done_fn *done, void *arg,
-    sdc_error_t *err)
+    const char *account, const char *name, volumes_fs_done_fn *done,
+    void *arg, sdc_error_t *err)
 {
+	struct volume *v;
+	sdc_error_t ignored = NULL;
 	struct volumes_fs_call *k = xcalloc(1, sizeof *k);
 
 	k->data_dir = xstrdup(d->cfg.data_dir);
@@ -358,8 +364,21 @@ volumes_account_fs_start(struct dockerapi *d, struct http_request *req,
 	k->limit = quota_limit(d, account, QUOTA_VOLUME_BYTES);
 	k->done = done;
 	k->arg = arg;
+	/* a volume of that name is answered as it is, over the quota or not */
+	v = name != NULL ? volume_get(d, account, name, &ignored) : NULL;
+	sdc_error_release(&ignored);
+	if (v != NULL) {
+		volume_free(v);
+		k->quota.limit = -1;
+	} else if (volumes_quota_prepare(d, account, &k->quota, err) < 0) {
+		volumes_quota_clear(&k->quota);
+		free(k->data_dir);
+		free(k);
+		return -1;
+	}
 	if (rtcall_start(d->base, req, "volume filesystem", volumes_fs_call_fn,
 	    volumes_fs_call_done, k, err) < 0) {
+		volumes_quota_clear(&k->quota);
 		free(k->data_dir);
 		free(k);
 		return -1;
@@ -563,7 +582,7 @@ volume_json(struct dockerapi *d, const struct volume *v, bool usage)
  * (*fresh false), else the new one, not yet recorded (*fresh true). */
 static struct volume *
 volume_begin(struct dockerapi *d, const char *account, const char *name,
-    const json_t *labels, bool anonymous, int64_t size,
+    const json_t *labels, bool anonymous, int64_t size, bool walked,
     struct rt_idmap *idmap, bool *fresh, sdc_error_t *err)
 {
 	char gen[DOCKER_ID_LEN + 1], *dir, *parent;
@@ -594,7 +613,7 @@ volume_begin(struct dockerapi *d, const char *account, const char *name,
 		return sdc_make_error_code(err, 400, "create %s: size %" PRId64
 		    " is above this account's volume quota (%" PRId64 " bytes, "
 		    "quota volume_bytes)", name ?: "", size, limit), NULL;
-	if (volumes_quota_check(d, account, err) < 0 ||
+	if ((!walked && volumes_quota_check(d, account, err) < 0) ||
 	    isolation_idmap(ctrs(d), account, idmap, err) < 0 ||
 	    volumes_account_fs(d, account, err) < 0)
 		return NULL;
@@ -692,8 +711,8 @@ volume_create(struct dockerapi *d, const char *account, const char *name,
 	bool fresh;
 
 	*made = false;
-	v = volume_begin(d, account, name, labels, anonymous, size, &idmap,
-	    &fresh, err);
+	v = volume_begin(d, account, name, labels, anonymous, size, false,
+	    &idmap, &fresh, err);
 	if (v == NULL || !fresh)
 		return v;
 	if (size > 0 && volume_fs_make(d, v, &idmap, err) < 0) {
@@ -775,7 +794,8 @@ volume_create_start(struct dockerapi *d, struct http_request *req,
 	struct volume *v;
 	bool fresh;
 
-	v = volume_begin(d, account, name, labels, false, size, &idmap,
+	/* the quota's walk was volumes_account_fs_start's, on its thread */
+	v = volume_begin(d, account, name, labels, false, size, true, &idmap,
 	    &fresh, &err);
 	if (v == NULL || !fresh || size <= 0) {
 		if (v != NULL && fresh && volume_record(d, v, &err) < 0)

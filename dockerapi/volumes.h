@@ -54,12 +54,14 @@ void volume_create_start(struct dockerapi *d, struct http_request *req,
 /* The account's volume filesystem (QUOTA_VOLUME_BYTES) made, mounted or
  * grown on a thread; then done(arg, req, rc, err) on the loop (req NULL
  * when the client has gone), after which volume_create finds it ready
- * and runs no child for it. */
+ * and runs no child for it.  The quota's walk of the account's volumes
+ * (a 403 when they hold it all) runs first on the same thread, unless
+ * the account has a volume called name already. */
 typedef void volumes_fs_done_fn(void *arg, struct http_request *req, int rc,
     sdc_error_t *err);
 int volumes_account_fs_start(struct dockerapi *d, struct http_request *req,
-    const char *account, volumes_fs_done_fn *done, void *arg,
-    sdc_error_t *err);
+    const char *account, const char *name, volumes_fs_done_fn *done,
+    void *arg, sdc_error_t *err);
 /* Remove the volume's row and folder: 409 "volume is in use - [ids]"
  * while a container refers to it. */
 int volume_remove(struct dockerapi *d, const struct volume *v,

@@ -166,22 +166,17 @@ class LoopFreeTest(common.ContainersTest):
         self.wait_until("the layer's files to go",
                         lambda: self.graves() == [], timeout=120)
 
-    def test_start_quota_walk(self):
-        """The walk of the account's volumes before a start, under
-        QUOTA_VOLUME_BYTES, stalled in one of them."""
-        st, _ = self.d.admin("PUT", "/accounts/bob/quota",
-                             {"volume_bytes": 64 * MIB})
-        self.assertIn(st, (200, 204))
-        self.ok("volume", "create", "walked", certs=self.bob)
-        self.ok("create", "--name", "walker", "-v", "walked:/v", "busybox",
-                "true", certs=self.bob)
+    def walk_stalled(self, *args):
+        """docker args as bob, whose volume "walked" has a FUSE mount
+        that stalls the quota's walk: alice is answered meanwhile and the
+        command only once the walk goes on."""
         st, j = self.d.admin("GET", "/accounts/bob")
         folder = os.path.join(self.d.tmp, "dockerapi", "volumes", j["uuid"])
         (vol,) = [v for v in os.listdir(folder)
                   if os.path.isdir(os.path.join(folder, v, "_data"))]
         stall = FuseStall(os.path.join(folder, vol, "_data", "stall"))
         try:
-            p = self.background("start", "walker", certs=self.bob)
+            p = self.background(*args, certs=self.bob)
             self.assertTrue(stall.stalled.wait(60), "the walk never came")
             for _ in range(3):
                 try:
@@ -192,15 +187,27 @@ class LoopFreeTest(common.ContainersTest):
                               "the quota's walk stalled")
                 self.assertEqual(st, 200, body)
             self.assertTrue(stall.pending and not stall.go.is_set())
-            self.assertIsNone(p.poll(), "the start was answered before "
-                              "the quota's walk ended")
+            self.assertIsNone(p.poll(), "docker %s was answered before "
+                              "the quota's walk ended" % " ".join(args))
             stall.release()
             out, err = p.communicate(timeout=60)
             self.assertEqual(p.returncode, 0, err)
         finally:
             stall.close()
+
+    def test_quota_walk(self):
+        """The walk of the account's volumes under QUOTA_VOLUME_BYTES,
+        before a start and before a volume's create."""
+        st, _ = self.d.admin("PUT", "/accounts/bob/quota",
+                             {"volume_bytes": 64 * MIB})
+        self.assertIn(st, (200, 204))
+        self.ok("volume", "create", "walked", certs=self.bob)
+        self.ok("create", "--name", "walker", "-v", "walked:/v", "busybox",
+                "true", certs=self.bob)
+        self.walk_stalled("start", "walker")
+        self.walk_stalled("volume", "create", "second")
         self.ok("rm", "-f", "walker", certs=self.bob)
-        self.ok("volume", "rm", "walked", certs=self.bob)
+        self.ok("volume", "rm", "walked", "second", certs=self.bob)
 
     def test_account_delete(self):
         """An operator's delete of an account whose volume has many files."""
