@@ -19,6 +19,7 @@
 #include "heads.h"
 #include "jsonutil.h"
 #include "log.h"
+#include "timeutil.h"
 #include "volumes.h"
 #include "networks.h"
 #include "xalloc.h"
@@ -129,14 +130,15 @@ static long
 maint_retry_after(const struct dockerapi *d)
 {
 	const char *eta = tunable_str(d, "DC_MAINT_ETA", "");
-	struct tm tm = { 0 };
-	char *end;
+	sdc_error_t err = NULL;
+	int64_t ns;
 	long secs;
 
-	end = strptime(eta, "%Y-%m-%dT%H:%M:%S", &tm);
-	if (end == NULL)
+	if (time_parse_utc(eta, &ns, &err) < 0) {
+		sdc_error_release(&err);
 		return 60;
-	secs = (long)(timegm(&tm) - time(NULL));
+	}
+	secs = (long)(ns / TIME_NS_PER_SEC - time(NULL));
 	return secs > 0 ? secs : 1;
 }
 

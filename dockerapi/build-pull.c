@@ -13,8 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/evp.h>
-
+#include "base64.h"
+#include "buf.h"
 #include "build-int.h"
 #include "jsonutil.h"
 #include "xalloc.h"
@@ -27,8 +27,8 @@ pull_auth(struct build *b, const char *name, struct images_auth *auth,
 	struct image_ref ref;
 	json_t *all = NULL, *v;
 	const char *k;
-	char *raw;
-	size_t len, n;
+	struct buf raw = BUF_INIT;
+	sdc_error_t e = NULL;
 	int rc = 0;
 
 	memset(auth, 0, sizeof *auth);
@@ -36,19 +36,11 @@ pull_auth(struct build *b, const char *name, struct images_auth *auth,
 		return 0;
 	if (image_ref_parse(&ref, name, err) < 0)
 		return -1;
-	len = strlen(b->registry_config);
-	raw = xcalloc(1, len + 8);
 	/* base64url, padding optional */
-	char *std = xcalloc(1, len + 4);
-	for (size_t i = 0; i < len; i++)
-		std[i] = b->registry_config[i] == '-' ? '+' :
-		    b->registry_config[i] == '_' ? '/' : b->registry_config[i];
-	for (n = len; n % 4; n++)
-		std[n] = '=';
-	int got = EVP_DecodeBlock((unsigned char *)raw, (unsigned char *)std, (int)n);
-	free(std);
-	if (got < 0 || (all = json_loadb(raw, strlen(raw), 0, NULL)) == NULL ||
-	    !json_is_object(all)) {
+	if (base64_decode(b->registry_config, strlen(b->registry_config), true,
+	    &raw, &e) < 0 || (all = json_loadb(buf_str(&raw), raw.len, 0,
+	    NULL)) == NULL || !json_is_object(all)) {
+		sdc_error_release(&e);
 		rc = sdc_make_error_code(err, 400, "X-Registry-Config is not "
 		    "base64 JSON of registries' credentials");
 		goto out;
@@ -74,7 +66,7 @@ pull_auth(struct build *b, const char *name, struct images_auth *auth,
 	}
 out:
 	json_decref(all);
-	free(raw);
+	buf_free(&raw);
 	image_ref_free(&ref);
 	return rc;
 }

@@ -15,6 +15,7 @@
 #include "dockerapi.h"
 #include "jsonutil.h"
 #include "log.h"
+#include "timeutil.h"
 #include "xalloc.h"
 
 #define CLOUDAPI_CLOCK_SKEW 300         /* seconds a Date may be off */
@@ -49,18 +50,17 @@ cloudapi_ping(struct http_request *req, void *arg)
 static int
 check_date(struct http_request *req, const char *date)
 {
-	struct tm tm = { 0 };
-	const char *end;
-	time_t when;
+	sdc_error_t err = NULL;
+	int64_t when;
 
 	if (date == NULL)
 		return cloudapi_error(req, 401, "InvalidCredentials",
 		    "the request has no Date header to check the signature over") - 1;
-	end = strptime(date, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-	if (end == NULL || *end != '\0')
+	if (time_parse_http_date(date, &when, &err) < 0) {
+		sdc_error_release(&err);
 		return cloudapi_error(req, 401, "InvalidCredentials",
 		    "Date header \"%s\" is not an RFC 1123 time", date) - 1;
-	when = timegm(&tm);
+	}
 	if (labs((long)(when - time(NULL))) > CLOUDAPI_CLOCK_SKEW)
 		return cloudapi_error(req, 401, "InvalidCredentials", "Date header is "
 		    "more than %d seconds off the server's clock; check the client's "

@@ -27,6 +27,13 @@
  * refused while the account's volumes hold the quota or more (a walk of
  * their folders, rt_volume_size): the only check for an account whose
  * volumes predate its quota.
+ *
+ * A volume's removal (rm, prune, rm -v, an account's delete) deletes its
+ * row on the loop and answers; its folder, with as many files as the
+ * tenant made, is unlinked on a thread (tree-remove.c), and the account's
+ * filesystem let go after the last.  Until then the kernel still counts
+ * those blocks in the account's filesystem, while the quota's walk (the
+ * rows) no longer does.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -46,7 +53,9 @@
 #include "jsonutil.h"
 #include "log.h"
 #include "rtcall.h"
+#include "strvec.h"
 #include "timeutil.h"
+#include "tree-remove.h"
 #include "volumes.h"
 #include "xalloc.h"
 
@@ -70,6 +79,7 @@ static const char *const volume_migrations[] = {
 
 static void volumes_mount_all(struct dockerapi *d);
 static bool volumes_account_making(const char *account);
+static bool volumes_account_removing(const char *account);
 
 #define VOLUME_COLS "uuid, account, name, labels, created, anonymous, size"
 
@@ -313,6 +323,7 @@ struct volumes_fs_call {
 	char *data_dir;
 	char account[37];
 	int64_t limit;
+	struct volumes_quota quota;	/* walked first, here too */
 	volumes_fs_done_fn *done;
 	void *arg;
 };
@@ -322,6 +333,8 @@ volumes_fs_call_fn(void *arg, sdc_error_t *err)
 {
 	struct volumes_fs_call *k = arg;
 
+	if (volumes_quota_walk(&k->quota, err) < 0)
+		return -1;
 	return volumes_account_fs_at(k->data_dir, k->account, k->limit, err);
 }
 
@@ -332,15 +345,18 @@ volumes_fs_call_done(void *arg, struct http_request *req, int rc,
 	struct volumes_fs_call *k = arg;
 
 	k->done(k->arg, req, rc, err);
+	volumes_quota_clear(&k->quota);
 	free(k->data_dir);
 	free(k);
 }
 
 int
 volumes_account_fs_start(struct dockerapi *d, struct http_request *req,
-    const char *account, volumes_fs_done_fn *done, void *arg,
-    sdc_error_t *err)
+    const char *account, const char *name, volumes_fs_done_fn *done,
+    void *arg, sdc_error_t *err)
 {
+	struct volume *v;
+	sdc_error_t ignored = NULL;
 	struct volumes_fs_call *k = xcalloc(1, sizeof *k);
 
 	k->data_dir = xstrdup(d->cfg.data_dir);
@@ -348,8 +364,21 @@ volumes_account_fs_start(struct dockerapi *d, struct http_request *req,
 	k->limit = quota_limit(d, account, QUOTA_VOLUME_BYTES);
 	k->done = done;
 	k->arg = arg;
+	/* a volume of that name is answered as it is, over the quota or not */
+	v = name != NULL ? volume_get(d, account, name, &ignored) : NULL;
+	sdc_error_release(&ignored);
+	if (v != NULL) {
+		volume_free(v);
+		k->quota.limit = -1;
+	} else if (volumes_quota_prepare(d, account, &k->quota, err) < 0) {
+		volumes_quota_clear(&k->quota);
+		free(k->data_dir);
+		free(k);
+		return -1;
+	}
 	if (rtcall_start(d->base, req, "volume filesystem", volumes_fs_call_fn,
 	    volumes_fs_call_done, k, err) < 0) {
+		volumes_quota_clear(&k->quota);
 		free(k->data_dir);
 		free(k);
 		return -1;
@@ -371,7 +400,8 @@ volumes_account_fs_release(struct dockerapi *d, const char *account)
 		return;
 	}
 	volumes_free(vs, n);
-	if (n > 0 || volumes_account_making(account))
+	if (n > 0 || volumes_account_making(account) ||
+	    volumes_account_removing(account))
 		return;
 	img = volumes_account_img(d, account);
 	xasprintf(&dir, "%s/volumes/%s", d->cfg.data_dir, account);
@@ -552,7 +582,7 @@ volume_json(struct dockerapi *d, const struct volume *v, bool usage)
  * (*fresh false), else the new one, not yet recorded (*fresh true). */
 static struct volume *
 volume_begin(struct dockerapi *d, const char *account, const char *name,
-    const json_t *labels, bool anonymous, int64_t size,
+    const json_t *labels, bool anonymous, int64_t size, bool walked,
     struct rt_idmap *idmap, bool *fresh, sdc_error_t *err)
 {
 	char gen[DOCKER_ID_LEN + 1], *dir, *parent;
@@ -583,7 +613,7 @@ volume_begin(struct dockerapi *d, const char *account, const char *name,
 		return sdc_make_error_code(err, 400, "create %s: size %" PRId64
 		    " is above this account's volume quota (%" PRId64 " bytes, "
 		    "quota volume_bytes)", name ?: "", size, limit), NULL;
-	if (volumes_quota_check(d, account, err) < 0 ||
+	if ((!walked && volumes_quota_check(d, account, err) < 0) ||
 	    isolation_idmap(ctrs(d), account, idmap, err) < 0 ||
 	    volumes_account_fs(d, account, err) < 0)
 		return NULL;
@@ -681,8 +711,8 @@ volume_create(struct dockerapi *d, const char *account, const char *name,
 	bool fresh;
 
 	*made = false;
-	v = volume_begin(d, account, name, labels, anonymous, size, &idmap,
-	    &fresh, err);
+	v = volume_begin(d, account, name, labels, anonymous, size, false,
+	    &idmap, &fresh, err);
 	if (v == NULL || !fresh)
 		return v;
 	if (size > 0 && volume_fs_make(d, v, &idmap, err) < 0) {
@@ -764,7 +794,8 @@ volume_create_start(struct dockerapi *d, struct http_request *req,
 	struct volume *v;
 	bool fresh;
 
-	v = volume_begin(d, account, name, labels, false, size, &idmap,
+	/* the quota's walk was volumes_account_fs_start's, on its thread */
+	v = volume_begin(d, account, name, labels, false, size, true, &idmap,
 	    &fresh, &err);
 	if (v == NULL || !fresh || size <= 0) {
 		if (v != NULL && fresh && volume_record(d, v, &err) < 0)
@@ -807,11 +838,53 @@ volume_exec(struct dockerapi *d, const char *sql, const char *a,
 	return rc;
 }
 
+/* A volume's folder being removed on a thread (tree-remove.c): its row
+ * went first, so nothing lists, counts or mounts it; the account's
+ * filesystem is let go once the last of its folders is gone. */
+struct volume_removing {
+	struct volume_removing *next;
+	struct dockerapi *d;
+	char *account;
+	char *what;
+};
+
+static struct volume_removing *volumes_removing;	/* the loop's only */
+
+static bool
+volumes_account_removing(const char *account)
+{
+	struct volume_removing *r;
+
+	for (r = volumes_removing; r != NULL; r = r->next)
+		if (strcmp(r->account, account) == 0)
+			return true;
+	return false;
+}
+
+static void
+volume_removed(void *arg, int rc, sdc_error_t *err)
+{
+	struct volume_removing *r = arg, **p;
+
+	for (p = &volumes_removing; *p != NULL; p = &(*p)->next)
+		if (*p == r) {
+			*p = r->next;
+			break;
+		}
+	if (rc < 0)
+		log_warn("%s: removing its folder: %s", r->what,
+		    sdc_error_msg(*err));
+	volumes_account_fs_release(r->d, r->account);
+	free(r->account);
+	free(r->what);
+	free(r);
+}
+
 int
 volume_remove(struct dockerapi *d, const struct volume *v, sdc_error_t *err)
 {
 	json_t *users = volume_users(d, v, err);
-	char *dir;
+	struct volume_removing *r;
 	int rc;
 
 	if (users == NULL)
@@ -835,16 +908,21 @@ volume_remove(struct dockerapi *d, const struct volume *v, sdc_error_t *err)
 	if (volume_exec(d, "DELETE FROM volumes WHERE uuid = ?", v->uuid, NULL,
 	    err) < 0)
 		return -1;
-	dir = volume_dir(d, v);
-	if ((rc = volume_fs_remove(d, v, err)) == 0)
-		rc = rt_volume_remove(dir, err);
-	free(dir);
-	if (rc < 0) {
+	if ((rc = volume_fs_remove(d, v, err)) < 0) {
 		log_warn("volume %s (%s): removing its folder: %s", v->uuid,
 		    v->name, sdc_error_msg(*err));
 		sdc_error_release(err);
+		volumes_account_fs_release(d, v->account);
+		return 0;
 	}
-	volumes_account_fs_release(d, v->account);
+	/* its files, as many as the tenant made, unlinked off the loop */
+	r = xcalloc(1, sizeof *r);
+	r->d = d;
+	r->account = xstrdup(v->account);
+	xasprintf(&r->what, "volume %s (%s)", v->uuid, v->name);
+	r->next = volumes_removing;
+	volumes_removing = r;
+	tree_remove_async(d->base, volume_dir(d, v), volume_removed, r);
 	return 0;
 }
 
@@ -949,21 +1027,67 @@ volumes_account_bytes(struct dockerapi *d, const char *account,
 }
 
 int
-volumes_quota_check(struct dockerapi *d, const char *account,
-    sdc_error_t *err)
+volumes_quota_prepare(struct dockerapi *d, const char *account,
+    struct volumes_quota *q, sdc_error_t *err)
 {
-	int64_t limit = quota_limit(d, account, QUOTA_VOLUME_BYTES), used;
+	struct volume **vs;
+	size_t n, i;
+	char *dir;
 
-	if (limit < 0)
+	memset(q, 0, sizeof *q);
+	q->limit = quota_limit(d, account, QUOTA_VOLUME_BYTES);
+	if (q->limit < 0)
 		return 0;
-	if (volumes_account_bytes(d, account, &used, err) < 0)
+	if (volumes_list(d, account, &vs, &n, err) < 0)
 		return -1;
-	if (used >= limit)
+	for (i = 0; i < n; i++) {
+		dir = volume_dir(d, vs[i]);
+		strvec_push(&q->dirs, dir);
+		free(dir);
+	}
+	volumes_free(vs, n);
+	return 0;
+}
+
+/* Any thread: the file system alone. */
+int
+volumes_quota_walk(const struct volumes_quota *q, sdc_error_t *err)
+{
+	int64_t used = 0, one;
+	size_t i;
+
+	if (q->limit < 0)
+		return 0;
+	for (i = 0; i < q->dirs.n; i++) {
+		if (rt_volume_size(q->dirs.v[i], &one, err) < 0)
+			return -1;
+		used += one;
+	}
+	if (used >= q->limit)
 		return sdc_make_error_code(err, 403, "quota exceeded: this "
 		    "account's volumes may hold at most %" PRId64 " bytes "
 		    "(quota volume_bytes) and hold %" PRId64 "; remove some "
-		    "data or volumes first", limit, used);
+		    "data or volumes first", q->limit, used);
 	return 0;
+}
+
+void
+volumes_quota_clear(struct volumes_quota *q)
+{
+	strvec_clear(&q->dirs);
+}
+
+int
+volumes_quota_check(struct dockerapi *d, const char *account,
+    sdc_error_t *err)
+{
+	struct volumes_quota q;
+	int rc;
+
+	if ((rc = volumes_quota_prepare(d, account, &q, err)) == 0)
+		rc = volumes_quota_walk(&q, err);
+	volumes_quota_clear(&q);
+	return rc;
 }
 
 json_t *

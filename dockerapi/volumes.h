@@ -12,6 +12,7 @@
 
 #include "dockerapi.h"
 #include "dockerapi/runtime/runtime.h"
+#include "strvec.h"
 
 struct volume {
 	char uuid[37];			/* its folder's name */
@@ -53,12 +54,14 @@ void volume_create_start(struct dockerapi *d, struct http_request *req,
 /* The account's volume filesystem (QUOTA_VOLUME_BYTES) made, mounted or
  * grown on a thread; then done(arg, req, rc, err) on the loop (req NULL
  * when the client has gone), after which volume_create finds it ready
- * and runs no child for it. */
+ * and runs no child for it.  The quota's walk of the account's volumes
+ * (a 403 when they hold it all) runs first on the same thread, unless
+ * the account has a volume called name already. */
 typedef void volumes_fs_done_fn(void *arg, struct http_request *req, int rc,
     sdc_error_t *err);
 int volumes_account_fs_start(struct dockerapi *d, struct http_request *req,
-    const char *account, volumes_fs_done_fn *done, void *arg,
-    sdc_error_t *err);
+    const char *account, const char *name, volumes_fs_done_fn *done,
+    void *arg, sdc_error_t *err);
 /* Remove the volume's row and folder: 409 "volume is in use - [ids]"
  * while a container refers to it. */
 int volume_remove(struct dockerapi *d, const struct volume *v,
@@ -98,6 +101,18 @@ int volumes_account_bytes(struct dockerapi *d, const char *account,
 /* 403 naming QUOTA_VOLUME_BYTES when the account's volumes hold it all. */
 int volumes_quota_check(struct dockerapi *d, const char *account,
     sdc_error_t *err);
+/* The same check in two halves, for a caller that walks off the loop: on
+ * the loop, the account's quota and its volumes' folders (none, with
+ * *limit -1, when it has no quota); on any thread, the walk of those
+ * folders and the 403. */
+struct volumes_quota {
+	int64_t limit;
+	struct strvec dirs;
+};
+int volumes_quota_prepare(struct dockerapi *d, const char *account,
+    struct volumes_quota *q, sdc_error_t *err);
+int volumes_quota_walk(const struct volumes_quota *q, sdc_error_t *err);
+void volumes_quota_clear(struct volumes_quota *q);
 /* `docker system df`'s Volumes: every volume with UsageData, whose Size
  * (-1 here) the caller measures off the loop in (*dirs)[i], the i-th
  * volume's folder (*dirs a NULL-terminated array, the caller's). */

@@ -127,32 +127,40 @@ fsync_dir_of(const char *path)
 	free(copy);
 }
 
-static int file_write_renamed(const char *path, const void *data, size_t len,
+static int file_write_renamed(int dfd, const char *path, const void *data,
+    size_t len,
     mode_t mode, bool sync, sdc_error_t *err);
 
 int
 file_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
     sdc_error_t *err)
 {
-	return file_write_renamed(path, data, len, mode, true, err);
+	return file_write_renamed(AT_FDCWD, path, data, len, mode, true, err);
 }
 
 int
 file_write_replace(const char *path, const void *data, size_t len,
     mode_t mode, sdc_error_t *err)
 {
-	return file_write_renamed(path, data, len, mode, false, err);
+	return file_write_renamed(AT_FDCWD, path, data, len, mode, false, err);
+}
+
+int
+file_write_replace_at(int dfd, const char *name, const void *data,
+    size_t len, mode_t mode, sdc_error_t *err)
+{
+	return file_write_renamed(dfd, name, data, len, mode, false, err);
 }
 
 static int
-file_write_renamed(const char *path, const void *data, size_t len,
+file_write_renamed(int dfd, const char *path, const void *data, size_t len,
     mode_t mode, bool sync, sdc_error_t *err)
 {
 	char *tmp;
 	int fd, saved;
 
 	xasprintf(&tmp, "%s.tmp.%ld", path, (long)getpid());
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+	fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
 	if (fd < 0) {
 		sdc_make_error(err, errno, "cannot create %s", tmp);
 		free(tmp);
@@ -161,15 +169,15 @@ file_write_renamed(const char *path, const void *data, size_t len,
 	if (fd_write_all(fd, data, len) < 0 || (sync && fsync(fd) < 0)) {
 		saved = errno;
 		close(fd);
-		unlink(tmp);
+		unlinkat(dfd, tmp, 0);
 		sdc_make_error(err, saved, "cannot write %s", tmp);
 		free(tmp);
 		return -1;
 	}
 	close(fd);
-	if (rename(tmp, path) < 0) {
+	if (renameat(dfd, tmp, dfd, path) < 0) {
 		saved = errno;
-		unlink(tmp);
+		unlinkat(dfd, tmp, 0);
 		sdc_make_error(err, saved, "cannot rename %s to %s", tmp, path);
 		free(tmp);
 		return -1;

@@ -45,6 +45,10 @@ int file_write_atomic(const char *path, const void *data, size_t len, mode_t mod
  * a mix, and a start should not wait on the disk twice per file. */
 int file_write_replace(const char *path, const void *data, size_t len,
     mode_t mode, sdc_error_t *err);
+/* file_write_replace of name in the folder dfd (a path relative to it;
+ * AT_FDCWD: as file_write_replace). */
+int file_write_replace_at(int dfd, const char *name, const void *data,
+    size_t len, mode_t mode, sdc_error_t *err);
 /* Append the whole file to out; a file over max bytes is an error
  * (max 0: no limit). */
 int file_read(const char *path, struct buf *out, size_t max, sdc_error_t *err);

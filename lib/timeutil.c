@@ -64,19 +64,20 @@ time_rfc3339(char *out, size_t len, int64_t ns, int digits)
 	return out;
 }
 
+static const char time_days[7][4] = {
+	"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
+static const char time_months[12][4] = { "Jan", "Feb", "Mar", "Apr", "May",
+	"Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+
 const char *
 time_http_date(char *out, size_t len, int64_t secs)
 {
-	static const char days[7][4] = {
-		"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
-	static const char months[12][4] = { "Jan", "Feb", "Mar", "Apr", "May",
-		"Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
 	time_t t = (time_t)secs;
 	struct tm tm;
 
 	gmtime_r(&t, &tm);
 	snprintf(out, len, "%s, %02d %s %04d %02d:%02d:%02d GMT",
-	    days[tm.tm_wday % 7], tm.tm_mday, months[tm.tm_mon % 12],
+	    time_days[tm.tm_wday % 7], tm.tm_mday, time_months[tm.tm_mon % 12],
 	    tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
 	return out;
 }
@@ -160,6 +161,54 @@ time_parse_rfc3339(const char *s, int64_t *ns, sdc_error_t *err)
 	if (s == NULL || !time_read_rfc3339(s, false, ns))
 		return sdc_make_error(err, 0, "'%s' is not an RFC 3339 time",
 		    s != NULL ? s : "");
+	return 0;
+}
+
+int
+time_parse_utc(const char *s, int64_t *ns, sdc_error_t *err)
+{
+	if (s == NULL || !time_read_rfc3339(s, true, ns))
+		return sdc_make_error(err, 0, "'%s' is not an ISO 8601 time",
+		    s != NULL ? s : "");
+	return 0;
+}
+
+/* One of names (n of them, three letters each) at *p, its index in *v. */
+static bool
+time_name(const char **p, const char (*names)[4], int n, int *v)
+{
+	for (*v = 0; *v < n; (*v)++)
+		if (strncmp(*p, names[*v], 3) == 0) {
+			*p += 3;
+			return true;
+		}
+	return false;
+}
+
+int
+time_parse_http_date(const char *s, int64_t *secs, sdc_error_t *err)
+{
+	const char *p = s != NULL ? s : "";
+	struct tm tm = { 0 };
+	int wday, mday, mon, y, h, mi, sec;
+
+	if (!time_name(&p, time_days, 7, &wday) || strncmp(p, ", ", 2) != 0 ||
+	    (p += 2, !time_digits(&p, 2, &mday)) || *p++ != ' ' ||
+	    !time_name(&p, time_months, 12, &mon) || *p++ != ' ' ||
+	    !time_digits(&p, 4, &y) || *p++ != ' ' ||
+	    !time_digits(&p, 2, &h) || *p++ != ':' ||
+	    !time_digits(&p, 2, &mi) || *p++ != ':' ||
+	    !time_digits(&p, 2, &sec) || strcmp(p, " GMT") != 0 ||
+	    mday < 1 || mday > 31 || h > 23 || mi > 59 || sec > 60)
+		return sdc_make_error(err, 0, "'%s' is not an HTTP date (RFC "
+		    "7231's IMF-fixdate)", s != NULL ? s : "");
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mon;
+	tm.tm_mday = mday;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec;
+	*secs = (int64_t)timegm(&tm);
 	return 0;
 }
 

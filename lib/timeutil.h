@@ -46,9 +46,15 @@ const char *time_http_date(char *out, size_t len, int64_t secs);
  * and a "+hh:mm" zone allowed) to ns; anything else is an error naming
  * the text. */
 int time_parse_rfc3339(const char *s, int64_t *ns, sdc_error_t *err);
-/* The same in whole seconds, 0 for NULL or a text that is not one (for
- * records, such as an image's history, where a bad time is not worth
- * refusing the record). */
+/* RFC 3339 or its shorter forms ("2024-01-02", "2024-01-02T03:04:05"),
+ * no zone meaning UTC, to ns (an operator's ISO 8601 time). */
+int time_parse_utc(const char *s, int64_t *ns, sdc_error_t *err);
+/* HTTP's IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT"), the names in
+ * English whatever the locale, to seconds since the epoch. */
+int time_parse_http_date(const char *s, int64_t *secs, sdc_error_t *err);
+/* time_parse_rfc3339 in whole seconds, 0 for NULL or a text that is not
+ * one (for records, such as an image's history, where a bad time is not
+ * worth refusing the record). */
 int64_t time_rfc3339_secs(const char *s);
 
 /* Docker's --since/--until and filters' `until`: Unix seconds with an

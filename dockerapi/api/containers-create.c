@@ -521,20 +521,73 @@ create_drop_net_sysctls(char **v)
 		v[j] = NULL;
 }
 
+/* A failed create's folder (made here or on a node) removed off the
+ * loop: `runc delete`, or the node's agent asked, on a thread.  The
+ * container never had a row nor a place in the list, and its uuid is
+ * its own, so the create's error is answered at once. */
+struct create_unmaking {
+	struct containers *cs;
+	char uuid[37];
+	char *node;
+	struct node_request *call;	/* its node's agent removes it */
+};
+
+static int
+create_unmake_fn(void *arg, sdc_error_t *err)
+{
+	struct create_unmaking *u = arg;
+
+	if (u->call != NULL)
+		return node_request_run(u->call, err);
+	return rt_delete(&u->cs->rt, u->uuid, true, err);
+}
+
+static void
+create_unmake_done(void *arg, struct http_request *req, int rc,
+    sdc_error_t *err)
+{
+	struct create_unmaking *u = arg;
+
+	(void)req;
+	/* a node that did not answer: its orphan is asked again later */
+	if (rc < 0 && u->node[0] != '\0' && *err != NULL &&
+	    (*err)->code != 404)
+		node_create_orphan(u->cs->d, u->node, u->uuid);
+	else if (rc < 0)
+		log_warn("container %s: removing a failed create's folder: %s",
+		    u->uuid, sdc_error_msg(*err));
+	sdc_error_release(err);
+	node_request_free(u->call);
+	free(u->node);
+	free(u);
+}
+
 /* The folder made (here or on the node) goes again. */
 static void
 create_unmake(struct create_ctx *x)
 {
 	struct containers *cs = x->cs;
-	sdc_error_t ignored = NULL;
+	struct create_unmaking *u = xcalloc(1, sizeof *u);
+	sdc_error_t err = NULL;
 	int rc;
 
-	if ((rc = node_remove_now(cs, x->c, true, &ignored)) == NODES_LOCAL)
-		rc = rt_delete(&cs->rt, x->c->uuid, true, &ignored);
-	else if (rc < 0 && ignored != NULL && ignored->code != 404)
-		node_create_orphan(cs->d, json_str(x->c->extra, "Node", ""),
-		    x->c->uuid);
-	sdc_error_release(&ignored);
+	u->cs = cs;
+	snprintf(u->uuid, sizeof u->uuid, "%s", x->c->uuid);
+	u->node = xstrdup(json_str(x->c->extra, "Node", ""));
+	rc = node_remove_prepare(cs, x->c, true, &u->call, &err);
+	if (rc < 0) {			/* nothing asked of the node */
+		create_unmake_done(u, NULL, -1, &err);
+		return;
+	}
+	if (rc == NODES_LOCAL)
+		u->call = NULL;
+	if (cs->d->base == NULL || rtcall_start(cs->d->base, NULL,
+	    "a failed create's clean-up", create_unmake_fn, create_unmake_done,
+	    u, &err) < 0) {
+		sdc_error_release(&err);
+		rc = create_unmake_fn(u, &err);
+		create_unmake_done(u, NULL, rc, &err);
+	}
 }
 
 /* The folder is made: the volumes' references, the container's row and

@@ -116,6 +116,8 @@ struct ops_start {
 	json_t *net;			/* its network, for the node's agent */
 	ctr_started_fn *then;		/* ctr_start_async's */
 	void *then_arg;
+	bool quota_check;		/* the user's start: the walk below */
+	struct volumes_quota quota;	/* QUOTA_VOLUME_BYTES's folders */
 };
 
 static void
@@ -124,6 +126,7 @@ ops_start_free(struct ops_start *o)
 	strvec_clear(&o->ship);
 	node_target_clear(&o->t);
 	json_decref(o->net);
+	volumes_quota_clear(&o->quota);
 	free(o);
 }
 
@@ -258,14 +261,19 @@ ops_start_failed(struct containers *cs, struct ctr *c)
 	ctr_remove_async(cs, c, true, false, NULL, NULL);
 }
 
-/* A start the user asked for, not the policy's. */
+/* A start the user asked for, not the policy's: QUOTA_VOLUME_BYTES, no
+ * start with volumes over it (volumes.c).  The account's volumes are
+ * listed here and walked on the start's thread (a tenant's volume of a
+ * million files is a walk of seconds), before the runtime is called. */
 static int
-ops_user_check(struct containers *cs, struct ctr *c, sdc_error_t *err)
+ops_user_check(struct containers *cs, struct ctr *c, struct ops_start *o,
+    sdc_error_t *err)
 {
-	/* QUOTA_VOLUME_BYTES: no start with volumes over it (volumes.c) */
-	if (json_array_size(json_object_get(c->extra, "Mounts")) > 0 &&
-	    volumes_quota_check(cs->d, c->account, err) < 0)
+	if (json_array_size(json_object_get(c->extra, "Mounts")) == 0)
+		return 0;
+	if (volumes_quota_prepare(cs->d, c->account, &o->quota, err) < 0)
 		return -1;
+	o->quota_check = true;
 	return 0;
 }
 
@@ -274,6 +282,8 @@ ops_start_fn(void *arg, sdc_error_t *err)
 {
 	struct ops_start *o = arg;
 
+	if (o->quota_check && volumes_quota_walk(&o->quota, err) < 0)
+		return -1;
 	return node_rt_start_net(&o->t, &o->cs->rt, o->uuid, &o->opts, o->net,
 	    &o->s, err);
 }
@@ -358,9 +368,16 @@ ops_user_start_async(struct http_request *req, struct ctr *c, bool restart,
 		    "is under way", c->id, c->busy);
 	if (ops_start_target(c, &t, &err) < 0)
 		return api_error_from(req, &err);	/* nothing changed */
-	if (ops_user_check(cs, c, &err) < 0 ||
-	    (o = ops_start_pre(cs, c, &t, &err)) == NULL) {
+	if ((o = ops_start_pre(cs, c, &t, &err)) == NULL) {
 		node_target_clear(&t);
+		if (!in_exit)
+			ops_start_failed(cs, c);
+		return api_error_from(req, &err);
+	}
+	if (ops_user_check(cs, c, o, &err) < 0) {
+		node_target_clear(&t);
+		ctrnet_stop(cs, c);
+		ops_start_free(o);
 		if (!in_exit)
 			ops_start_failed(cs, c);
 		return api_error_from(req, &err);

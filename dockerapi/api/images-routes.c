@@ -26,6 +26,7 @@
 #include "jsonutil.h"
 #include "log.h"
 #include "thread-stream.h"
+#include "tree-remove.h"
 #include "xalloc.h"
 
 /* ---- the container module's hook ---- */
@@ -118,6 +119,14 @@ images_apply_tunables(struct dockerapi *d, void *arg)
 	free(mirror);
 }
 
+static void
+images_api_reap(void *arg, char *dir)
+{
+	struct dockerapi *d = arg;
+
+	tree_remove_async(d->base, dir, NULL, NULL);
+}
+
 int
 images_api_init(struct dockerapi *d, sdc_error_t *err)
 {
@@ -125,6 +134,9 @@ images_api_init(struct dockerapi *d, sdc_error_t *err)
 
 	if (images_open(&d->images, d->store, &opts, err) < 0)
 		return -1;
+	/* a layer's files unlinked off the loop, rmi answered once it is
+	 * out of sight (tree-remove.c) */
+	images_set_reaper(d->images, images_api_reap, d);
 	images_apply_tunables(d, NULL);
 	tunables_on_change(d, images_apply_tunables, NULL);
 	return 0;

@@ -305,7 +305,7 @@ vapi_create(struct http_request *req, void *arg)
 		o->name = *name != '\0' ? xstrdup(name) : NULL;
 		o->labels = json_is_object(labels) ? json_incref(labels) : NULL;
 		o->size = size;
-		if (volumes_account_fs_start(d, req, o->account,
+		if (volumes_account_fs_start(d, req, o->account, o->name,
 		    vapi_create_fs_ready, o, &err) < 0) {
 			vapi_creating_free(o);
 			rc = api_error_from(req, &err);

@@ -71,6 +71,8 @@ struct images {
 	void *quota_arg;
 	images_forget_fn *forget_fn;	/* remove.c */
 	void *forget_arg;
+	images_reap_fn *reap_fn;	/* meta.c */
+	void *reap_arg;
 };
 
 /* ---- pin-files.c: pins across the processes sharing the store ---- */

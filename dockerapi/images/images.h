@@ -126,6 +126,16 @@ typedef int images_forget_fn(void *arg, const char *account, const char *id,
     sdc_error_t *err);
 void images_set_forget(struct images *im, images_forget_fn *fn, void *arg);
 
+/* ---- a layer's files (owner thread; see meta.c) ------------------------- */
+
+/* A layer no image uses any more is renamed out of sight (into tmp/) in
+ * the removal that let it go, so nothing counts or reuses it from then
+ * on, and its folder (a new string, fn's) handed to fn to remove off the
+ * owner thread: a layer of many files takes seconds to unlink.  Without
+ * fn it is removed there and then. */
+typedef void images_reap_fn(void *arg, char *dir);
+void images_set_reaper(struct images *im, images_reap_fn *fn, void *arg);
+
 /* ---- references --------------------------------------------------------- */
 
 /* A reference normalised by Docker Hub's rules: "busybox" is domain

@@ -10,6 +10,11 @@
  * workers, and it is made under the pin lock together with the removal so
  * a worker can never see a blob that is about to go.
  *
+ * A layer's folder no image uses leaves layers/ at once, renamed into
+ * tmp/ (a pull of the same layer unpacks into a new folder), and its
+ * files are unlinked by whoever the owner named (images_set_reaper: the
+ * daemon does it on a thread), as tmp/ is swept at the next open.
+ *
  * Which layers an account may use is proofs.c's, checked here before an
  * image is recorded for an account.
  *
@@ -356,10 +361,20 @@ meta_gc_layer(struct images *im, const char *diff_id)
 		pinfile_release(im, diff_id, fd);
 	}
 	pthread_mutex_unlock(&im->pin_lock);
-	if (moved && fs_rmtree(grave, &err) < 0) {
+	if (moved && im->reap_fn != NULL) {
+		im->reap_fn(im->reap_arg, grave);	/* its own now */
+		grave = NULL;
+	} else if (moved && fs_rmtree(grave, &err) < 0) {
 		log_warn("images: %s", sdc_error_msg(err));
 		sdc_error_release(&err);
 	}
 	free(grave);
 	free(path);
+}
+
+void
+images_set_reaper(struct images *im, images_reap_fn *fn, void *arg)
+{
+	im->reap_fn = fn;
+	im->reap_arg = arg;
 }

@@ -22,6 +22,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "fsutil.h"
 #include "monitor.h"
 #include "dockerapi/runtime/procstat.h"
 #include "dockerapi/runtime/protocol.h"
@@ -79,23 +80,16 @@ exit_now(char *out, size_t len)
 	time_rfc3339(out, len, time_now_ns(), 9);
 }
 
+/* Replaced whole, never seen half written; a failure leaves the state
+ * before it (the daemon then asks the runtime). */
 static void
 exit_state_file(const char *text, size_t len)
 {
-	static const char tmp[] = RT_FILE_STATE ".tmp";
-	int fd;
+	sdc_error_t err = NULL;
 
-	fd = openat(mon_dirfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-	    0644);
-	if (fd < 0)
-		return;
-	if (write(fd, text, len) != (ssize_t)len) {
-		close(fd);
-		unlinkat(mon_dirfd, tmp, 0);
-		return;
-	}
-	close(fd);
-	renameat(mon_dirfd, tmp, mon_dirfd, RT_FILE_STATE);
+	if (file_write_replace_at(mon_dirfd, RT_FILE_STATE, text, len, 0644,
+	    &err) < 0)
+		sdc_error_release(&err);
 }
 
 /* The container's pid is known: record it as running, and report it at

@@ -76,6 +76,7 @@
 #include <unistd.h>
 
 #include "fsutil.h"
+#include "strvec.h"
 #include "timeutil.h"
 #include "xalloc.h"
 #include "dockerapi/net/dns.h"
@@ -807,29 +808,16 @@ dns_settle(struct dns_paths *p, const char *id, long idle_ms, bool *started,
 static char **
 dns_network_dirs(const struct dns_paths *p)
 {
+	struct strvec ids = STRVEC_INIT;
 	struct dirent *de;
-	char **ids = xcalloc(1, sizeof *ids);
-	size_t n = 0;
 	DIR *d = opendir(p->nets);
 
-	while (d != NULL && (de = readdir(d)) != NULL) {
-		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-			continue;
-		ids = xrealloc(ids, (n + 2) * sizeof *ids);
-		ids[n++] = xstrdup(de->d_name);
-		ids[n] = NULL;
-	}
+	while (d != NULL && (de = readdir(d)) != NULL)
+		if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0)
+			strvec_push(&ids, de->d_name);
 	if (d != NULL)
 		closedir(d);
-	return ids;
-}
-
-static void
-dns_ids_free(char **ids)
-{
-	for (size_t i = 0; ids[i] != NULL; i++)
-		free(ids[i]);
-	free(ids);
+	return strvec_detach(&ids);
 }
 
 int
@@ -879,7 +867,7 @@ net_dns_sweep(const struct net_config *cfg, const char *const *network_ids,
 		sdc_error_release(&e);
 		free(old);
 	}
-	dns_ids_free(dirs);
+	strvec_array_free(dirs);
 out:
 	if (rc < 0)
 		sdc_error_wrap(err, "sweeping the name servers");
@@ -905,7 +893,7 @@ net_dns_ensure(const struct net_config *cfg, sdc_error_t *err)
 			sdc_error_release(&e);
 			rc = -1;
 		}
-	dns_ids_free(dirs);
+	strvec_array_free(dirs);
 	if (rc < 0)
 		sdc_error_wrap(err, "restarting the name servers");
 	dns_paths_free(&p);
@@ -926,6 +914,6 @@ net_dns_stop(const struct net_config *cfg)
 			dns_paths_net(&p, dirs[i]);
 			dns_stop(&p);
 		}
-	dns_ids_free(dirs);
+	strvec_array_free(dirs);
 	dns_paths_free(&p);
 }

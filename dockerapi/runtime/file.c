@@ -22,30 +22,7 @@
 int
 rt_file_write(const char *path, const char *data, size_t len, sdc_error_t *err)
 {
-	char *tmp;
-	int fd, closed, rc = -1;
-
-	xasprintf(&tmp, "%s.tmp", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		sdc_make_error(err, errno, "creating %s", tmp);
-	else if (write(fd, data, len) != (ssize_t)len)
-		sdc_make_error(err, errno, "writing %s", tmp);
-	else {
-		closed = close(fd);
-		fd = -1;
-		if (closed < 0 || rename(tmp, path) < 0)
-			sdc_make_error(err, errno, "renaming %s", tmp);
-		else
-			rc = 0;
-	}
-	if (rc < 0) {
-		if (fd >= 0)
-			close(fd);
-		unlink(tmp);
-	}
-	free(tmp);
-	return rc;
+	return file_write_replace(path, data, len, 0644, err);
 }
 
 int

@@ -10,9 +10,13 @@
  * state folder.  What differs is the hosts they accept: crun 1.8 refuses
  * a v1/v2 hybrid whose v2 tree holds any controller ("cgroups in hybrid
  * mode not supported, drop all controllers from cgroupv2"), whatever
- * cgroup manager it is told to use, while runc 1.1 runs there.  That is
- * read from the cgroup files here, the way crun reads it, so the daemon
- * can say why at its start instead of failing every start.
+ * cgroup manager it is told to use, while runc 1.1 runs there.  A
+ * controller sits in the v2 tree of a hybrid when no v1 hierarchy is
+ * mounted with it (this build host's hugetlb: its systemd mounts none);
+ * once one is (mount -t cgroup -o hugetlb cgroup <dir>), the v2 tree
+ * is empty and crun runs a container there.  That is read from the
+ * cgroup files here, the way crun reads it, so the daemon can say why,
+ * and what to do, at its start instead of failing every start.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -70,12 +74,21 @@ rt_runtime_probe(const struct rt_config *cfg, const char *name,
 	buf_free(&out);
 	if (strcmp(name, "crun") == 0) {
 		rt_probe_hybrid_controllers(ctl, sizeof ctl);
+		for (char *c = ctl; *c != '\0'; c++)
+			if (*c == ' ')
+				*c = ',';
 		if (ctl[0] != '\0')
 			return sdc_make_error(err, 0, "OCI_RUNTIME crun: this "
 			    "host's cgroups refuse it: a v1/v2 hybrid whose v2 "
-			    "tree (/sys/fs/cgroup/unified) holds controllers "
-			    "(%s), which crun does not run on; use runc here, "
-			    "or boot the host with cgroups v2 only", ctl);
+			    "tree (/sys/fs/cgroup/unified) holds the controllers "
+			    "no v1 hierarchy has (%s), and crun then refuses "
+			    "every container, whatever its cgroup manager "
+			    "(\"cgroups in hybrid mode not supported, drop all "
+			    "controllers from cgroupv2\"); use runc here, or "
+			    "give those controllers a v1 hierarchy (mkdir "
+			    "/sys/fs/cgroup/%s && mount -t cgroup -o %s cgroup "
+			    "/sys/fs/cgroup/%s), or boot the host with cgroups "
+			    "v2 only", ctl, ctl, ctl, ctl);
 	}
 	return 0;
 }

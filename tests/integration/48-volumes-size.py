@@ -10,6 +10,7 @@ import importlib
 import json
 import os
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 common = importlib.import_module("76-containers-common")
@@ -36,11 +37,18 @@ class VolumeSize(common.ContainersTest):
                 names = cls.d.docker(c, "volume", "ls", "-q").stdout.split()
                 if names:
                     cls.d.docker(c, "volume", "rm", *names)
-            left = []
-            for root, dirs, files in os.walk(cls.vroot):
-                left += [os.path.join(root, x) for x in files + dirs]
-            with open("/proc/mounts") as f:
-                left += [l.split()[1] for l in f if cls.vroot in l.split()[1]]
+            # the folders are removed after the answer, off the loop
+            end = time.time() + 30
+            while True:
+                left = []
+                for root, dirs, files in os.walk(cls.vroot):
+                    left += [os.path.join(root, x) for x in files + dirs]
+                with open("/proc/mounts") as f:
+                    left += [l.split()[1] for l in f
+                             if cls.vroot in l.split()[1]]
+                if left == [] or time.time() > end:
+                    break
+                time.sleep(0.1)
             assert left == [], "volume files or mounts left: %s" % left
         finally:
             super().tearDownClass()
@@ -117,8 +125,10 @@ class VolumeSize(common.ContainersTest):
         self.assertEqual(size, 2 * MIB, out)
         self.ok("volume", "rm", "a1", "a2")
         self.ok("volume", "rm", "bobs2", certs=self.bob)
-        # the account's filesystem went with its last volume
-        self.assertFalse(os.path.exists(acct_img))
+        # the account's filesystem went with its last volume (its
+        # folders removed after the answer, off the loop)
+        self.wait_until("the account's filesystem to go",
+                        lambda: not os.path.exists(acct_img), timeout=30)
 
     def walk_files(self):
         out = []

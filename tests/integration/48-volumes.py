@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 common = importlib.import_module("76-containers-common")
@@ -50,9 +51,16 @@ class Volumes(common.ContainersTest):
                 names = cls.d.docker(c, "volume", "ls", "-q").stdout.split()
                 if names:
                     cls.d.docker(c, "volume", "rm", *names)
-            left = []
-            for root, dirs, files in os.walk(os.path.join(cls.d.tmp, "dockerapi", "volumes")):
-                left += [os.path.join(root, x) for x in files]
+            # the folders are removed after the answer, off the loop
+            end = time.time() + 30
+            while True:
+                left = []
+                for root, dirs, files in os.walk(os.path.join(
+                        cls.d.tmp, "dockerapi", "volumes")):
+                    left += [os.path.join(root, x) for x in files]
+                if left == [] or time.time() > end:
+                    break
+                time.sleep(0.1)
             assert left == [], "volume files left: %s" % left
         finally:
             super().tearDownClass()
@@ -171,7 +179,8 @@ class Volumes(common.ContainersTest):
         self.assertEqual(sorted(os.listdir(data)), ["hello", "root", "sub"])
         self.ok("rm", "-v", "anon")
         self.assertNotIn(name, self.vls())
-        self.assertFalse(os.path.exists(data))
+        self.wait_until("the volume's folder to go",
+                        lambda: not os.path.exists(data), timeout=30)
         # without -v the anonymous volume stays; -v /path too
         self.ok("run", "--name", "anon2", "-v", "/more", "vol", "true")
         names = [x["Name"] for x in self.inspect("anon2")["Mounts"]]
@@ -336,7 +345,9 @@ class Volumes(common.ContainersTest):
         self.assertEqual(len(os.listdir(folder)), 1)
         st, _ = self.d.admin("DELETE", "/accounts/carol?force=true")
         self.assertEqual(st, 204)
-        self.assertFalse(os.path.exists(folder))
+        # its folders unlinked after the answer, off the loop
+        self.wait_until("the account's volumes to go",
+                        lambda: not os.path.exists(folder), timeout=30)
 
     def test_planted_symlinks(self):
         canary = os.path.join(self.work, "canary")

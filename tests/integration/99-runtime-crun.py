@@ -78,6 +78,12 @@ class CrunRefusals(common.unittest.TestCase):
         log = dockerapi_refuses({"OCI_RUNTIME": "crun"})
         self.assertIn("OCI_RUNTIME crun: this host's cgroups refuse it", log)
         self.assertIn("use runc here", log)
+        # the cause named: which controllers, and crun's own words
+        with open("/sys/fs/cgroup/unified/cgroup.controllers") as f:
+            ctl = ",".join(f.read().split())
+        self.assertIn("no v1 hierarchy has (%s)" % ctl, log)
+        self.assertIn("mount -t cgroup -o %s cgroup" % ctl, log)
+        self.assertIn("cgroups in hybrid mode not supported", log)
         # and crun itself agrees: the probe is not stricter than crun
         r = subprocess.run(["crun", "--version"], capture_output=True, text=True)
         self.assertEqual(r.returncode, 0, r.stderr)

@@ -66,6 +66,51 @@ test_http_date(void **state)
 }
 
 static void
+test_parse_http_date(void **state)
+{
+	sdc_error_t err = NULL;
+	int64_t secs = 0;
+
+	(void)state;
+	assert_int_equal(time_parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT",
+	    &secs, &err), 0);
+	assert_int_equal(secs, 784111777);
+	setenv("LC_ALL", "fr_FR.UTF-8", 1);
+	assert_int_equal(time_parse_http_date("Tue, 02 Jan 2024 03:04:05 GMT",
+	    &secs, &err), 0);
+	unsetenv("LC_ALL");
+	assert_int_equal(secs, T0 / TIME_NS_PER_SEC);
+	assert_int_equal(time_parse_http_date("Sun, 06 Nov 1994 08:49:37",
+	    &secs, &err), -1);
+	assert_non_null(strstr(sdc_error_msg(err), "is not an HTTP date"));
+	sdc_error_release(&err);
+	assert_int_equal(time_parse_http_date("Sunday, 06-Nov-94 08:49:37 GMT",
+	    &secs, &err), -1);
+	sdc_error_release(&err);
+	assert_int_equal(time_parse_http_date("Sun, 06 Foo 1994 08:49:37 GMT",
+	    &secs, &err), -1);
+	sdc_error_release(&err);
+	assert_int_equal(time_parse_http_date(NULL, &secs, &err), -1);
+	sdc_error_release(&err);
+}
+
+static void
+test_parse_utc(void **state)
+{
+	sdc_error_t err = NULL;
+	int64_t ns = 0;
+
+	(void)state;
+	assert_int_equal(time_parse_utc("2024-01-02T03:04:05", &ns, &err), 0);
+	assert_int_equal(ns, T0 - T0 % TIME_NS_PER_SEC);
+	assert_int_equal(time_parse_utc("2024-01-02T03:04:05Z", &ns, &err), 0);
+	assert_int_equal(ns, T0 - T0 % TIME_NS_PER_SEC);
+	assert_int_equal(time_parse_utc("2024-01-02", &ns, &err), 0);
+	assert_int_equal(time_parse_utc("soon", &ns, &err), -1);
+	sdc_error_release(&err);
+}
+
+static void
 test_parse_rfc3339(void **state)
 {
 	static const struct { const char *s; int64_t ns; } ok[] = {
@@ -181,6 +226,8 @@ main(void)
 		cmocka_unit_test(test_format),
 		cmocka_unit_test(test_format_ignores_tz),
 		cmocka_unit_test(test_http_date),
+		cmocka_unit_test(test_parse_http_date),
+		cmocka_unit_test(test_parse_utc),
 		cmocka_unit_test(test_parse_rfc3339),
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_parse_docker),
