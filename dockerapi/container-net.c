@@ -34,6 +34,7 @@
 #include "jsonutil.h"
 #include "log.h"
 #include "networks.h"
+#include "node-states.h"
 #include "xalloc.h"
 
 #define PLAN(c) json_object_get((c)->extra, "NetPlan")
@@ -698,6 +699,9 @@ ctrnet_start(struct containers *cs, struct ctr *c, sdc_error_t *err)
 	size_t neps = 0, nports = 0, i, pub = (size_t)-1;
 	int rc = -1;
 
+	/* no network behind an agent: the files its create made stand */
+	if (strcmp(mode, "none") == 0 && node_states_remote(cs->d, c))
+		return 0;
 	if (strcmp(mode, "none") == 0)
 		return cn_resolv(cs, c, 0, err) < 0 || cn_hosts(cs, c, 0, err) < 0 ?
 		    -1 : 0;
