@@ -394,6 +394,23 @@ create_limits(struct create_ctx *x, json_t *hc, json_t *labels)
 	json_object_set_new(x->c->extra, "DiskMiB", json_integer(x->pkg.disk));
 }
 
+/* The node placement chose, recorded on the container: a head whose
+ * agent answered makes it there (node-create.c); a head without one
+ * keeps it here, recording no node. */
+static int
+create_place(struct create_ctx *x, const char *account, sdc_error_t *err)
+{
+	char *node = NULL;
+
+	if (place_container(x->cs->d, account, &x->pkg, &x->aff, &node,
+	    err) < 0)
+		return -1;
+	if (json_object_get(x->c->extra, "Node") != NULL)
+		json_object_set_new(x->c->extra, "Node", json_string(node));
+	free(node);
+	return 0;
+}
+
 /* Check and complete Config and HostConfig; nothing made yet. */
 static int
 create_check(struct create_ctx *x, const char *account, int minor,
@@ -420,7 +437,7 @@ create_check(struct create_ctx *x, const char *account, int minor,
 	if (packages_choose(d, hc, labels, &x->pkg, err) < 0 ||
 	    options_check(d, config, &x->pkg, &x->opts, err) < 0 ||
 	    quota_check_containers(d, account, err) < 0 ||
-	    place_container(d, account, &x->pkg, &x->aff, NULL, err) < 0 ||
+	    create_place(x, account, err) < 0 ||
 	    ctrnet_check(x->cs, x->c, config, x->img, err) < 0)
 		return -1;
 	create_limits(x, hc, labels);
