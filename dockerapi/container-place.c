@@ -169,6 +169,25 @@ place_policy(struct dockerapi *d)
 	return p;
 }
 
+/* Nodes registered and none heard from (agents down, or the store's
+ * heartbeats late): a fault that passes, "node unavailable" (503) as for
+ * an operation on a container of such a node, rather than Triton's "No
+ * compute resources available" for a data center without room. */
+static int
+place_none_heard(struct dockerapi *d, const struct place_input *in,
+    sdc_error_t *err)
+{
+	struct nodes_totals t;
+
+	if (nodes_local_id(d) == NULL || in->nnodes > 0)
+		return 0;
+	nodes_totals(d, &t);
+	if (t.nodes == 0 || t.available > 0)
+		return 0;
+	return sdc_make_error_code(err, 503, "node unavailable: no compute "
+	    "node is heard from; try again when one is back");
+}
+
 int
 place_container(struct dockerapi *d, const char *account,
     const struct package *pkg, const struct affinity_set *aff, char **node,
@@ -183,7 +202,8 @@ place_container(struct dockerapi *d, const char *account,
 	size_t i;
 	int rc;
 
-	if (placement_candidates(d, account, &in, err) < 0) {
+	if (placement_candidates(d, account, &in, err) < 0 ||
+	    place_none_heard(d, &in, err) < 0) {
 		place_input_free(&in);
 		return -1;
 	}
