@@ -55,6 +55,28 @@ place_input_free(struct place_input *in)
 	node_list_free(&in->list);
 }
 
+/* The index of node id in in->nodes, in->nnodes for none: the nodes
+ * are sorted by id (placement_nodes), so a create over many containers
+ * and nodes costs a binary search per container. */
+static size_t
+place_node_index(const struct place_input *in, const char *id)
+{
+	size_t lo = 0, hi = in->nnodes, mid;
+	int c;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		c = strcmp(in->nodes[mid].id, id);
+		if (c == 0)
+			return mid;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return in->nnodes;
+}
+
 /* The account's containers for affinity, each with the index of its
  * node in in->nodes (in->nnodes: on none of them). */
 static void
@@ -71,19 +93,20 @@ placement_account_ctrs(struct dockerapi *d, const char *account,
 	for (c = cs != NULL ? cs->list : NULL; c != NULL; c = c->next) {
 		if (c->removing || strcmp(c->account, account) != 0)
 			continue;
-		k = 0;
-		if (by_node) {
-			const char *node = json_str(c->extra, "Node", "");
-
-			for (k = 0; k < in->nnodes; k++)
-				if (strcmp(in->nodes[k].id, node) == 0)
-					break;
-		}
+		k = by_node ? place_node_index(in, json_str(c->extra, "Node",
+		    "")) : 0;
 		in->ctrs[in->nctrs++] = (struct placement_ctr){
 			.id = c->id, .uuid = c->uuid, .name = c->name,
 			.labels = ctr_labels(c), .node = k,
 		};
 	}
+}
+
+static int
+place_node_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct placement_node *)a)->id,
+	    ((const struct placement_node *)b)->id);
 }
 
 /* The data center's nodes that may take a container, with what the
@@ -106,18 +129,18 @@ placement_nodes(struct dockerapi *d, struct place_input *in,
 			.disk_mib = n->disk / MIB, .cpus = n->cpus,
 		};
 	}
+	qsort(in->nodes, in->nnodes, sizeof *in->nodes, place_node_cmp);
 	for (c = d->containers != NULL ? d->containers->list : NULL; c != NULL;
 	    c = c->next) {
-		const char *node = json_str(c->extra, "Node", "");
-		struct placement_node *p = NULL;
+		struct placement_node *p;
+		size_t k;
 
 		if (c->removing)
 			continue;
-		for (size_t i = 0; i < in->nnodes && p == NULL; i++)
-			if (strcmp(in->nodes[i].id, node) == 0)
-				p = &in->nodes[i];
-		if (p == NULL)
+		k = place_node_index(in, json_str(c->extra, "Node", ""));
+		if (k == in->nnodes)
 			continue;
+		p = &in->nodes[k];
 		p->disk_used_mib += json_int(c->extra, "DiskMiB", 0);
 		if (!ctr_running(c) && !ctr_restarting(c))
 			continue;

@@ -199,6 +199,11 @@ ctr_lookup(struct http_request *req, struct dockerapi *d)
 
 	if (c == NULL)
 		api_error_from(req, &err);
+	else if (strcmp(req->method, "GET") != 0 && node_states_unknown(c)) {
+		api_error(req, 503, "node unavailable: the node of container %s "
+		    "is not heard from; try again when it is back", c->id);
+		return NULL;
+	}
 	return c;
 }
 

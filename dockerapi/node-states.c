@@ -57,6 +57,8 @@ struct node_answer {
 static struct node_answer *pass;
 static size_t npass;
 static bool in_pass;
+static int64_t pass_ms;			/* when the pass began */
+static bool retrying;			/* the every-second pass: quiet */
 static struct strvec pending;		/* uuids whose state is not known */
 static struct event *retry_ev;
 static struct dockerapi *retry_d;
@@ -182,7 +184,7 @@ node_states_answer(struct dockerapi *d, const char *node_id)
 		a->states = NULL;
 	}
 	json_decref(j);
-	if (a->states == NULL)
+	if (a->states == NULL && !retrying)
 		log_warn("nodes: node %s not heard from: its containers kept as "
 		    "they were, asked for again every second", node_id);
 	return a;
@@ -218,17 +220,34 @@ node_states_unpend(const struct ctr *c)
 		}
 }
 
+bool
+node_states_unknown(const struct ctr *c)
+{
+	return pending.n > 0 && strvec_has(&pending, c->uuid);
+}
+
 void
 node_states_begin(struct dockerapi *d)
 {
 	(void)d;
 	in_pass = true;
+	pass_ms = time_mono_ms();
 }
 
 void
 node_states_end(struct dockerapi *d)
 {
+	size_t heard = 0, ctrs = 0;
+
 	(void)d;
+	for (size_t i = 0; i < npass; i++) {
+		heard += pass[i].states != NULL;
+		ctrs += json_object_size(pass[i].states);
+	}
+	if (npass > 0 && in_pass && (!retrying || heard > 0))
+		log_info("nodes: %zu containers' states from %zu of %zu nodes "
+		    "in %lld ms", ctrs, heard, npass,
+		    (long long)(time_mono_ms() - pass_ms));
 	for (size_t i = 0; i < npass; i++)
 		json_decref(pass[i].states);
 	free(pass);
@@ -283,6 +302,7 @@ node_states_retry(evutil_socket_t fd, short what, void *arg)
 		strvec_clear(&was);
 		return;
 	}
+	retrying = true;
 	node_states_begin(d);
 	for (size_t i = 0; i < was.n; i++) {
 		struct ctr *c;
@@ -305,6 +325,7 @@ node_states_retry(evutil_socket_t fd, short what, void *arg)
 		}
 	}
 	node_states_end(d);
+	retrying = false;
 	strvec_clear(&was);
 	if (pending.n == 0)
 		event_del(retry_ev);

@@ -28,6 +28,11 @@ void node_states_end(struct dockerapi *d);
  * c->st as it was, and it is asked again every second until it does. */
 void node_states_apply(struct dockerapi *d, struct ctr *c);
 
+/* Whether c's node has not answered since the head needed its state:
+ * the head's requests that would change c are then refused with 503
+ * "node unavailable" (ctr_lookup), not judged on a state not known. */
+bool node_states_unknown(const struct ctr *c);
+
 /* At the daemon's end. */
 void node_states_free(void);
 

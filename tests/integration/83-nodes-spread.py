@@ -23,7 +23,9 @@ unavailable", containers on the other nodes are unaffected, and once the
 agent is started again the head shows them as before; the head restarted
 without any --zones: it lists every container with the right state
 (also one whose process was killed while the head was down), from the
-agents, and its operations work on every node.
+agents, and its operations work on every node; restarted again while
+a node's agent is down, it answers "node unavailable" for that node's
+container and learns its state once the agent is back.
 """
 import importlib
 import json
@@ -52,6 +54,8 @@ HEAD_ADDR = NET + ".254"
 ADDR = {i: "%s.%d" % (NET, i) for i in NODES}
 AGENT_PORT = 2380
 SMALL = ("-m", "128m", "--network", "none")
+# ends at once on SIGTERM (docker stop), as a real service would
+SERVE = ("sh", "-c", "trap 'exit 0' TERM; sleep 600 & wait")
 
 
 def run(*args, check=True, timeout=60):
@@ -265,7 +269,7 @@ class NodesSpread(unittest.TestCase):
     def node(self, name):
         return self.inspect(name)["Node"]["Name"]
 
-    def run_d(self, name, *args, cmd=("sleep", "600")):
+    def run_d(self, name, *args, cmd=SERVE):
         return self.docker("run", "-d", "--name", name, *SMALL, *args,
                            "busybox", *cmd).stdout.strip()
 
@@ -274,20 +278,32 @@ class NodesSpread(unittest.TestCase):
                           *args).stdout
         return dict(l.split() for l in out.splitlines() if l.strip())
 
+    def setUp(self):
+        self.t0 = time.time()
+
+    def tearDown(self):
+        print("%s: %.1f s" % (self.id().split(".")[-1], time.time() - self.t0),
+              file=sys.stderr)
+
     # --- the checks, in order (one setup for all) ---
 
+    def inspect_all(self, *names):
+        return {j["Name"].lstrip("/"): j for j in json.loads(
+            self.docker("inspect", *names).stdout)}
+
     def test_1_spread(self):
-        ids = {n: self.run_d(n) for n in ("c1", "c2", "c3")}
-        where = {n: self.node(n) for n in ids}
+        for n in ("c1", "c2", "c3"):
+            self.run_d(n)
+        js = self.inspect_all("c1", "c2", "c3")
+        where = {n: j["Node"]["Name"] for n, j in js.items()}
         self.assertEqual(sorted(where.values()), ["cn-1", "cn-2", "cn-3"],
                          where)
-        for n, cid in ids.items():
+        for n, j in js.items():
             i = int(where[n][-1])
-            uuid = self.inspect(n)["Node"]["ID"]
-            self.assertEqual(uuid, self.node_of[where[n]])
+            self.assertEqual(j["Node"]["ID"], self.node_of[where[n]])
             made = [f for f in os.listdir(self.zones(i)) if len(f) == 36]
             self.assertEqual(len(made), 1, (n, made))
-            self.assertEqual(self.state(n)["Status"], "running")
+            self.assertEqual(j["State"]["Status"], "running")
         self.assertFalse(os.path.exists(self.head_zones) and
                          os.listdir(self.head_zones), "made in the head's")
         self.assertEqual(self.ps(), {"c1": "running", "c2": "running",
@@ -295,33 +311,42 @@ class NodesSpread(unittest.TestCase):
         type(self).where = where
 
     def test_2_lifecycle_on_each_node(self):
-        for n in ("c1", "c2", "c3"):
-            self.docker("stop", "-t", "1", n)
-            st = self.state(n)
-            self.assertEqual(st["Status"], "exited", n)
-            self.docker("start", n)
-            pid = self.state(n)["Pid"]
+        cs = ("c1", "c2", "c3")
+        self.docker("stop", "-t", "5", *cs)
+        for n, j in self.inspect_all(*cs).items():
+            # SIGTERM through the agent: the trap's exit code
+            self.assertEqual((j["State"]["Status"], j["State"]["ExitCode"]),
+                             ("exited", 0), n)
+        self.docker("start", *cs)
+        pids = {n: j["State"]["Pid"] for n, j in self.inspect_all(*cs).items()}
+        for n, pid in pids.items():
             self.assertTrue(pid > 0 and alive(pid), n)
-            self.docker("kill", n)
-            until(n + " killed", lambda: self.state(n)["Status"] == "exited")
-            self.assertEqual(self.state(n)["ExitCode"], 137)
-            self.assertFalse(alive(pid))
-            self.docker("start", n)
-            self.assertEqual(self.state(n)["Status"], "running")
+        self.docker("kill", *cs)
+        until("killed on every node", lambda: all(
+            j["State"]["Status"] == "exited"
+            for j in self.inspect_all(*cs).values()))
+        for n, j in self.inspect_all(*cs).items():
+            self.assertEqual(j["State"]["ExitCode"], 137, n)
+            self.assertFalse(alive(pids[n]), n)
+        self.docker("start", *cs)
+        self.assertEqual(self.ps(), {n: "running" for n in cs})
         # a throw-away container on each node: made, waited for, removed
+        ws = []
         for node in ("cn-1", "cn-2", "cn-3"):
             other = [n for n, w in self.where.items() if w == node][0]
-            name = "w" + node[-1]
-            self.run_d(name, "-e", "affinity:container==" + other,
+            ws.append("w" + node[-1])
+            self.run_d(ws[-1], "-e", "affinity:container==" + other,
                        cmd=("sh", "-c", "sleep 0.5; exit %s" % node[-1]))
-            self.assertEqual(self.node(name), node)
-            r = self.docker("wait", name, timeout=30)
-            self.assertEqual(r.stdout.strip(), node[-1], name)
-            self.docker("rm", name)
-            self.assertNotIn(name, self.ps())
-            i = int(node[-1])
+        self.assertEqual({n: j["Node"]["Name"] for n, j in
+                          self.inspect_all(*ws).items()},
+                         {"w1": "cn-1", "w2": "cn-2", "w3": "cn-3"})
+        r = self.docker("wait", *ws, timeout=30)
+        self.assertEqual(r.stdout.split(), ["1", "2", "3"])
+        self.docker("rm", *ws)
+        self.assertEqual(sorted(self.ps()), list(cs))
+        for i in NODES:
             self.assertEqual(len([f for f in os.listdir(self.zones(i))
-                                  if len(f) == 36]), 1, node)
+                                  if len(f) == 36]), 1, i)
 
     def test_3_restart_policy_remote(self):
         far = self.where["c3"]
@@ -373,9 +398,10 @@ class NodesSpread(unittest.TestCase):
             self.assertEqual(self.state("c2")["Status"], "running")
             self.assertEqual(self.state("c2")["Pid"], pid)
             # the other nodes' containers unaffected
-            for n in ("c1", "c3"):
-                self.docker("stop", "-t", "1", n)
-                self.docker("start", n)
+            self.docker("pause", "c1", "c3")
+            self.assertEqual(self.ps(), {"c1": "paused", "c2": "running",
+                                         "c3": "paused"})
+            self.docker("unpause", "c1", "c3")
             r = self.docker("run", "-d", *SMALL, "-e",
                             "affinity:container==c2", "busybox", "true",
                             check=False)
@@ -412,6 +438,24 @@ class NodesSpread(unittest.TestCase):
             self.docker("start", n)
         self.assertEqual(self.ps(), {"c1": "running", "c2": "running",
                                      "c3": "running"})
+        # the head restarted while a node's agent is down: that node's
+        # container is learned once the agent is back
+        victim = self.where["c2"]
+        i = int(victim[-1])
+        pid2 = self.state("c2")["Pid"]
+        self.d.stop_one("agent-%d" % i, signal.SIGKILL)
+        until(victim + " unavailable", lambda: [
+            n for n in self.admin_nodes()
+            if n["Hostname"] == victim and not n.get("Available")])
+        self.d.stop_one("dockerapi")
+        self.start_head()
+        r = self.docker("stop", "-t", "1", "c2", check=False)
+        self.assertIn("node unavailable", r.stderr)
+        self.assertEqual(self.ps()["c1"], "running")
+        self.start_agent(i)
+        until("c2 learned from its agent", lambda:
+              self.state("c2")["Status"] == "running")
+        self.assertEqual(self.state("c2")["Pid"], pid2)
         self.docker("kill", "c2")
         r = self.docker("wait", "c2", timeout=30)
         self.assertEqual(r.stdout.strip(), "137")
