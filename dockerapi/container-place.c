@@ -23,6 +23,11 @@
  *    running containers take as capacity.c counts them (disk and CPUs
  *    not known here, so not checked).
  *
+ * Until the network plumbing at a start moves into the agents, the head
+ * plumbs a container's networks itself, on its own machine: a container
+ * on a network (or in another's namespace) is placed on the head's own
+ * node only (here_only); one with --network none goes anywhere.
+ *
  * The policy is the PLACEMENT_POLICY tunable, read at each create.
  */
 #include <stdlib.h>
@@ -112,13 +117,22 @@ place_node_cmp(const void *a, const void *b)
 /* The data center's nodes that may take a container, with what the
  * containers recorded on each take; -1 when the store cannot say. */
 static int
-placement_nodes(struct dockerapi *d, struct place_input *in,
+placement_nodes(struct dockerapi *d, struct place_input *in, bool here_only,
     sdc_error_t *err)
 {
 	struct ctr *c;
+	size_t k = 0;
 
 	if (nodes_list_available(d, &in->list, err) < 0)
 		return -1;
+	for (size_t i = 0; here_only && i < in->list.n; i++) {
+		if (strcmp(in->list.v[i].id, nodes_local_id(d)) == 0)
+			in->list.v[k++] = in->list.v[i];
+		else
+			node_clear(&in->list.v[i]);
+	}
+	if (here_only)
+		in->list.n = k;
 	in->nodes = xcalloc(in->list.n + 1, sizeof *in->nodes);
 	in->nnodes = in->list.n;
 	for (size_t i = 0; i < in->list.n; i++) {
@@ -154,13 +168,13 @@ placement_nodes(struct dockerapi *d, struct place_input *in,
 /* The candidates and the account's containers (each on its node). */
 static int
 placement_candidates(struct dockerapi *d, const char *account,
-    struct place_input *in, sdc_error_t *err)
+    struct place_input *in, bool here_only, sdc_error_t *err)
 {
 	struct placement_node *n;
 
 	memset(in, 0, sizeof *in);
 	if (nodes_local_id(d) != NULL) {
-		if (placement_nodes(d, in, err) < 0)
+		if (placement_nodes(d, in, here_only, err) < 0)
 			return -1;
 		placement_account_ctrs(d, account, in, true);
 		return 0;
@@ -213,8 +227,8 @@ place_none_heard(struct dockerapi *d, const struct place_input *in,
 
 int
 place_container(struct dockerapi *d, const char *account,
-    const struct package *pkg, const struct affinity_set *aff, char **node,
-    sdc_error_t *err)
+    const struct package *pkg, const struct affinity_set *aff,
+    bool here_only, char **node, sdc_error_t *err)
 {
 	struct placement_want want = {
 		.memory_mib = pkg->memory, .disk_mib = pkg->disk,
@@ -225,7 +239,7 @@ place_container(struct dockerapi *d, const char *account,
 	size_t i;
 	int rc;
 
-	if (placement_candidates(d, account, &in, err) < 0 ||
+	if (placement_candidates(d, account, &in, here_only, err) < 0 ||
 	    place_none_heard(d, &in, err) < 0) {
 		place_input_free(&in);
 		return -1;

@@ -396,14 +396,17 @@ create_limits(struct create_ctx *x, json_t *hc, json_t *labels)
 
 /* The node placement chose, recorded on the container: a head whose
  * agent answered makes it there (node-create.c); a head without one
- * keeps it here, recording no node. */
+ * keeps it here, recording no node.  A container with a network stays
+ * on the head's node while the head plumbs networks at start itself. */
 static int
 create_place(struct create_ctx *x, const char *account, sdc_error_t *err)
 {
+	const char *mode = json_str(json_object_get(x->body, "HostConfig"),
+	    "NetworkMode", "");
 	char *node = NULL;
 
-	if (place_container(x->cs->d, account, &x->pkg, &x->aff, &node,
-	    err) < 0)
+	if (place_container(x->cs->d, account, &x->pkg, &x->aff,
+	    strcmp(mode, "none") != 0, &node, err) < 0)
 		return -1;
 	if (json_object_get(x->c->extra, "Node") != NULL)
 		json_object_set_new(x->c->extra, "Node", json_string(node));
