@@ -89,19 +89,16 @@ node_states_get(struct dockerapi *d, const char *node_id, const char *path,
 	}
 	xasprintf(&url, "https://%s%s", a.address, path);
 	rq.url = url;
-	if (fetch_request(a.client, &rq, &r, &err) < 0)
-		log_warn("nodes: node %s (%s): %s", a.hostname, node_id,
-		    sdc_error_msg(err));
-	else {
+	if (fetch_request(a.client, &rq, &r, &err) == 0) {
 		*status = r.status;
 		if (r.status == 200 && (j = json_parse(buf_str(&r.body),
 		    r.body.len, &err)) == NULL)
 			*status = 0;
 		fetch_response_free(&r);
 	}
-	if (err != NULL)
-		log_warn("nodes: node %s: %s%s", node_id, path,
-		    sdc_error_msg(err));
+	if (err != NULL && !retrying)
+		log_warn("nodes: node %s (%s): %s: %s", a.hostname, node_id,
+		    path, sdc_error_msg(err));
 	sdc_error_release(&err);
 	free(url);
 	free(a.address);
