@@ -138,6 +138,11 @@ void agent_net_stop(struct agent *a);
 void agent_api_init(struct agent *a);
 /* containers.c: the container routes (state, kill). */
 extern const struct route agent_container_routes[];
+/* A container's state as the routes answer it: Status, Pid, ExitCode,
+ * Signal, OOMKilled, StartedAt, FinishedAt. */
+json_t *agent_state_json(const struct rt_state *st);
+/* container-list.c: GET /v1/containers, every container's state. */
+extern const struct route agent_container_list_routes[];
 /* container-create.c: POST /v1/containers, the head's create document
  * made into a container; container-remove.c: DELETE /v1/containers/:uuid. */
 extern const struct route agent_create_routes[];

@@ -41,6 +41,20 @@ ctr_uuid(struct http_request *req)
 	return uuid;
 }
 
+json_t *
+agent_state_json(const struct rt_state *st)
+{
+	char started[TIME_RFC3339_LEN], finished[TIME_RFC3339_LEN];
+
+	time_rfc3339(started, sizeof started, time_ts_ns(&st->started_at), 9);
+	time_rfc3339(finished, sizeof finished, time_ts_ns(&st->finished_at), 9);
+	return json_pack("{s:s, s:i, s:i, s:i, s:b, s:s, s:s}",
+	    "Status", rt_status_name(st->status), "Pid", (int)st->pid,
+	    "ExitCode", st->exit_code, "Signal", st->signal,
+	    "OOMKilled", st->oom_killed, "StartedAt", started,
+	    "FinishedAt", finished);
+}
+
 static int
 ctr_state(struct http_request *req, void *arg)
 {
@@ -48,7 +62,6 @@ ctr_state(struct http_request *req, void *arg)
 	const char *uuid = ctr_uuid(req);
 	struct rt_state st;
 	sdc_error_t err = NULL;
-	char started[TIME_RFC3339_LEN], finished[TIME_RFC3339_LEN];
 	int rc;
 
 	if (uuid == NULL)
@@ -58,13 +71,7 @@ ctr_state(struct http_request *req, void *arg)
 		sdc_error_release(&err);
 		return rc;
 	}
-	time_rfc3339(started, sizeof started, time_ts_ns(&st.started_at), 9);
-	time_rfc3339(finished, sizeof finished, time_ts_ns(&st.finished_at), 9);
-	return http_reply_json(req, 200, json_pack("{s:s, s:i, s:i, s:i, s:b,"
-	    " s:s, s:s}", "Status", rt_status_name(st.status),
-	    "Pid", (int)st.pid, "ExitCode", st.exit_code, "Signal", st.signal,
-	    "OOMKilled", st.oom_killed, "StartedAt", started,
-	    "FinishedAt", finished));
+	return http_reply_json(req, 200, agent_state_json(&st));
 }
 
 static int

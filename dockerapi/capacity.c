@@ -17,6 +17,11 @@
  * tunable is read at each check: a change applies to the next request.
  * At create the same figures are this node's entry among the candidates
  * of placement (container-place.c), which makes the create's check.
+ *
+ * A container that records a node (a head whose containers run behind
+ * agents) is judged on that node: the memory its agent registered, and
+ * the containers recorded on it, not the machine the head runs on nor
+ * the other nodes' containers.
  */
 #include <inttypes.h>
 #include <stdlib.h>
@@ -26,6 +31,7 @@
 #include "containers.h"
 #include "jsonutil.h"
 #include "log.h"
+#include "nodes.h"
 
 #define MIB (1024LL * 1024)
 
@@ -73,11 +79,42 @@ capacity_used_mib(struct dockerapi *d, const struct ctr *self)
 	return used;
 }
 
+/* The node self records, when its agent is the head's to ask: its id,
+ * and its memory (MiB) in *mib; NULL for this machine. */
+static const char *
+capacity_node_of(struct dockerapi *d, const struct ctr *self, int64_t *mib)
+{
+	const char *id = self != NULL ? json_str(self->extra, "Node", "") : "";
+	json_t *j;
+
+	if (*id == '\0' || !nodes_have_agents(d))
+		return NULL;
+	j = nodes_container_json(d, id);
+	*mib = json_int(j, "Memory", 0) / MIB;
+	json_decref(j);
+	return id;
+}
+
+/* capacity_used_mib() of the containers recorded on node id. */
+static int64_t
+capacity_used_on(struct dockerapi *d, const char *id, const struct ctr *self)
+{
+	int64_t used = 0;
+
+	for (struct ctr *c = d->containers != NULL ? d->containers->list : NULL;
+	    c != NULL; c = c->next)
+		if (c != self && (ctr_running(c) || ctr_restarting(c)) &&
+		    strcmp(json_str(c->extra, "Node", ""), id) == 0)
+			used += json_int(c->host_config, "Memory", 0) / MIB;
+	return used;
+}
+
 int
 capacity_check(struct dockerapi *d, int64_t mib, const struct ctr *self,
     sdc_error_t *err)
 {
 	int64_t node = capacity_node_mib();
+	const char *id = capacity_node_of(d, self, &node);
 	int64_t cap = (int64_t)((double)node * capacity_ratio(d));
 	int64_t used;
 
@@ -87,7 +124,8 @@ capacity_check(struct dockerapi *d, int64_t mib, const struct ctr *self,
 		return sdc_make_error_code(err, 409, "No compute resources "
 		    "available: a package of %" PRId64 " MiB of memory does "
 		    "not fit on this node", mib);
-	used = capacity_used_mib(d, self);
+	used = id != NULL ? capacity_used_on(d, id, self) :
+	    capacity_used_mib(d, self);
 	if (used + mib > cap) {
 		log_info("no room for %" PRId64 " MiB: %" PRId64 " of %" PRId64
 		    " MiB taken", mib, used, cap);

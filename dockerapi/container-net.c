@@ -35,6 +35,7 @@
 #include "log.h"
 #include "networks.h"
 #include "node-net.h"
+#include "node-states.h"
 #include "xalloc.h"
 
 #define PLAN(c) json_object_get((c)->extra, "NetPlan")
@@ -758,6 +759,9 @@ cn_start(struct containers *cs, struct ctr *c, json_t **node_doc,
 	size_t neps = 0, nports = 0, i, pub = (size_t)-1;
 	int rc = -1;
 
+	/* no network behind an agent: the files its create made stand */
+	if (strcmp(mode, "none") == 0 && node_states_remote(cs->d, c))
+		return 0;
 	if (strcmp(mode, "none") == 0)
 		return cn_resolv(cs, c, 0, err) < 0 || cn_hosts(cs, c, 0, err) < 0 ?
 		    -1 : 0;

@@ -6,13 +6,29 @@
  * containers with the node each is on (affinity sees no one else's, so
  * that no tenant learns another's names from where its containers land
  * or from an error).  Both come from placement_candidates(), the one
- * place that knows where nodes are listed: today this machine alone (the
- * head still runs containers itself), named by its agent's node id when
- * it has one and out of placement while the operator drains it, its
- * memory and what the running containers take as capacity.c counts them
- * (disk and CPUs are not known here, so not checked).  Once creates go
- * through agents, nodes_list_available() gives the same arrays.  The policy is the
- * PLACEMENT_POLICY tunable, read at each create.
+ * place that knows where nodes are listed:
+ *
+ *  - a head in a data center (its local agent answered, so it makes its
+ *    containers through agents): every node of nodes_list_available()
+ *    (running, heard from in time, not drained), each with the memory,
+ *    disk and CPUs its agent registered, and in use what the containers
+ *    recorded on it take: the memory and CPUs of those that run (or are
+ *    about to, restarting), as capacity.c counts them on one machine, and
+ *    the disk of all of them (a stopped container keeps its disk).  The
+ *    containers are the store's rows as this head holds them, brought up
+ *    to date with the other heads' changes before every request
+ *    (heads-sync.c), so no query is made per create;
+ *  - a head without a node (no agent_url, or its agent has not answered
+ *    yet): this machine alone, as before nodes, its memory and what the
+ *    running containers take as capacity.c counts them (disk and CPUs
+ *    not known here, so not checked).
+ *
+ * Until the network plumbing at a start moves into the agents, the head
+ * plumbs a container's networks itself, on its own machine: a container
+ * on a network (or in another's namespace) is placed on the head's own
+ * node only (here_only); one with --network none goes anywhere.
+ *
+ * The policy is the PLACEMENT_POLICY tunable, read at each create.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -25,12 +41,15 @@
 #include "placement.h"
 #include "xalloc.h"
 
+#define MIB (1024LL * 1024)
+
 struct place_input {
 	struct placement_node *nodes;
 	size_t nnodes;
 	struct placement_ctr *ctrs;
 	size_t nctrs;
-	char host[256];			/* the local node's id */
+	char host[256];			/* this machine, without nodes */
+	struct node_list list;		/* the data center's nodes */
 };
 
 static void
@@ -38,41 +57,138 @@ place_input_free(struct place_input *in)
 {
 	free(in->nodes);
 	free(in->ctrs);
+	node_list_free(&in->list);
 }
 
-/* The candidates and the account's containers (each on its node). */
+/* The index of node id in in->nodes, in->nnodes for none: the nodes
+ * are sorted by id (placement_nodes), so a create over many containers
+ * and nodes costs a binary search per container. */
+static size_t
+place_node_index(const struct place_input *in, const char *id)
+{
+	size_t lo = 0, hi = in->nnodes, mid;
+	int c;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		c = strcmp(in->nodes[mid].id, id);
+		if (c == 0)
+			return mid;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return in->nnodes;
+}
+
+/* The account's containers for affinity, each with the index of its
+ * node in in->nodes (in->nnodes: on none of them). */
 static void
-placement_candidates(struct dockerapi *d, const char *account,
-    struct place_input *in)
+placement_account_ctrs(struct dockerapi *d, const char *account,
+    struct place_input *in, bool by_node)
 {
 	struct containers *cs = d->containers;
-	struct placement_node *n;
 	struct ctr *c;
-	size_t count = 0;
+	size_t count = 0, k;
 
-	memset(in, 0, sizeof *in);
-	if (nodes_local_id(d) != NULL)
-		snprintf(in->host, sizeof in->host, "%s", nodes_local_id(d));
-	else if (gethostname(in->host, sizeof in->host - 1) != 0 ||
-	    in->host[0] == '\0')
-		snprintf(in->host, sizeof in->host, "local");
-	in->nodes = n = xcalloc(1, sizeof *n);
-	in->nnodes = 1;
-	n->id = in->host;
-	n->unavailable = nodes_local_drained(d);
-	n->memory_mib = capacity_node_mib();
-	n->memory_used_mib = capacity_used_mib(d, NULL);
 	for (c = cs != NULL ? cs->list : NULL; c != NULL; c = c->next)
 		count++;
 	in->ctrs = xcalloc(count + 1, sizeof *in->ctrs);
 	for (c = cs != NULL ? cs->list : NULL; c != NULL; c = c->next) {
 		if (c->removing || strcmp(c->account, account) != 0)
 			continue;
+		k = by_node ? place_node_index(in, json_str(c->extra, "Node",
+		    "")) : 0;
 		in->ctrs[in->nctrs++] = (struct placement_ctr){
 			.id = c->id, .uuid = c->uuid, .name = c->name,
-			.labels = ctr_labels(c), .node = 0,
+			.labels = ctr_labels(c), .node = k,
 		};
 	}
+}
+
+static int
+place_node_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct placement_node *)a)->id,
+	    ((const struct placement_node *)b)->id);
+}
+
+/* The data center's nodes that may take a container, with what the
+ * containers recorded on each take; -1 when the store cannot say. */
+static int
+placement_nodes(struct dockerapi *d, struct place_input *in, bool here_only,
+    sdc_error_t *err)
+{
+	struct ctr *c;
+	size_t k = 0;
+
+	if (nodes_list_available(d, &in->list, err) < 0)
+		return -1;
+	for (size_t i = 0; here_only && i < in->list.n; i++) {
+		if (strcmp(in->list.v[i].id, nodes_local_id(d)) == 0)
+			in->list.v[k++] = in->list.v[i];
+		else
+			node_clear(&in->list.v[i]);
+	}
+	if (here_only)
+		in->list.n = k;
+	in->nodes = xcalloc(in->list.n + 1, sizeof *in->nodes);
+	in->nnodes = in->list.n;
+	for (size_t i = 0; i < in->list.n; i++) {
+		const struct node *n = &in->list.v[i];
+
+		in->nodes[i] = (struct placement_node){
+			.id = n->id, .memory_mib = n->memory / MIB,
+			.disk_mib = n->disk / MIB, .cpus = n->cpus,
+		};
+	}
+	qsort(in->nodes, in->nnodes, sizeof *in->nodes, place_node_cmp);
+	for (c = d->containers != NULL ? d->containers->list : NULL; c != NULL;
+	    c = c->next) {
+		struct placement_node *p;
+		size_t k;
+
+		if (c->removing)
+			continue;
+		k = place_node_index(in, json_str(c->extra, "Node", ""));
+		if (k == in->nnodes)
+			continue;
+		p = &in->nodes[k];
+		p->disk_used_mib += json_int(c->extra, "DiskMiB", 0);
+		if (!ctr_running(c) && !ctr_restarting(c))
+			continue;
+		p->memory_used_mib += json_int(c->host_config, "Memory", 0) / MIB;
+		p->cpus_used += (double)json_int(c->host_config, "NanoCpus", 0) /
+		    1e9;
+	}
+	return 0;
+}
+
+/* The candidates and the account's containers (each on its node). */
+static int
+placement_candidates(struct dockerapi *d, const char *account,
+    struct place_input *in, bool here_only, sdc_error_t *err)
+{
+	struct placement_node *n;
+
+	memset(in, 0, sizeof *in);
+	if (nodes_local_id(d) != NULL) {
+		if (placement_nodes(d, in, here_only, err) < 0)
+			return -1;
+		placement_account_ctrs(d, account, in, true);
+		return 0;
+	}
+	if (gethostname(in->host, sizeof in->host - 1) != 0 ||
+	    in->host[0] == '\0')
+		snprintf(in->host, sizeof in->host, "local");
+	in->nodes = n = xcalloc(1, sizeof *n);
+	in->nnodes = 1;
+	n->id = in->host;
+	n->memory_mib = capacity_node_mib();
+	n->memory_used_mib = capacity_used_mib(d, NULL);
+	placement_account_ctrs(d, account, in, false);
+	return 0;
 }
 
 static enum placement_policy
@@ -90,10 +206,29 @@ place_policy(struct dockerapi *d)
 	return p;
 }
 
+/* Nodes registered and none heard from (agents down, or the store's
+ * heartbeats late): a fault that passes, "node unavailable" (503) as for
+ * an operation on a container of such a node, rather than Triton's "No
+ * compute resources available" for a data center without room. */
+static int
+place_none_heard(struct dockerapi *d, const struct place_input *in,
+    sdc_error_t *err)
+{
+	struct nodes_totals t;
+
+	if (nodes_local_id(d) == NULL || in->nnodes > 0)
+		return 0;
+	nodes_totals(d, &t);
+	if (t.nodes == 0 || t.available > 0)
+		return 0;
+	return sdc_make_error_code(err, 503, "node unavailable: no compute "
+	    "node is heard from; try again when one is back");
+}
+
 int
 place_container(struct dockerapi *d, const char *account,
-    const struct package *pkg, const struct affinity_set *aff, char **node,
-    sdc_error_t *err)
+    const struct package *pkg, const struct affinity_set *aff,
+    bool here_only, char **node, sdc_error_t *err)
 {
 	struct placement_want want = {
 		.memory_mib = pkg->memory, .disk_mib = pkg->disk,
@@ -104,7 +239,11 @@ place_container(struct dockerapi *d, const char *account,
 	size_t i;
 	int rc;
 
-	placement_candidates(d, account, &in);
+	if (placement_candidates(d, account, &in, here_only, err) < 0 ||
+	    place_none_heard(d, &in, err) < 0) {
+		place_input_free(&in);
+		return -1;
+	}
 	rc = placement_choose(in.nodes, in.nnodes, in.ctrs, in.nctrs, aff,
 	    &want, &i, err);
 	if (rc == 0 && node != NULL)

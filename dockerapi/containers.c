@@ -24,6 +24,7 @@
 #include "jsonutil.h"
 #include "log.h"
 #include "node-request.h"
+#include "node-states.h"
 #include "nodes.h"
 #include "rtcall.h"
 #include "volumes.h"
@@ -198,6 +199,11 @@ ctr_lookup(struct http_request *req, struct dockerapi *d)
 
 	if (c == NULL)
 		api_error_from(req, &err);
+	else if (strcmp(req->method, "GET") != 0 && node_states_unknown(c)) {
+		api_error(req, 503, "node unavailable: the node of container %s "
+		    "is not heard from; try again when it is back", c->id);
+		return NULL;
+	}
 	return c;
 }
 
@@ -453,6 +459,11 @@ ctr_recover(struct containers *cs, struct ctr *c)
 	sdc_error_t err = NULL;
 	int fd;
 
+	/* behind an agent: its node tells, and watches it (node-states.c) */
+	if (node_states_remote(cs->d, c)) {
+		node_states_apply(cs->d, c);
+		return;
+	}
 	if (rt_state_read(&cs->rt, c->uuid, &c->st, &err) < 0) {
 		log_warn("container %s: %s", c->id, sdc_error_msg(err));
 		sdc_error_release(&err);
@@ -489,8 +500,10 @@ ctr_load(struct containers *cs, sdc_error_t *err)
 	store_finalize(st);
 	if (rc < 0)
 		return -1;
+	node_states_begin(cs->d);	/* one question per node */
 	for (c = cs->list; c != NULL; c = c->next)
 		ctr_recover(cs, c);
+	node_states_end(cs->d);
 	return 0;
 }
 

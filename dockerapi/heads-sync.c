@@ -59,6 +59,7 @@
 #include "heads.h"
 #include "ids.h"
 #include "log.h"
+#include "node-states.h"
 #include "store-listen.h"
 #include "timeutil.h"
 #include "xalloc.h"
@@ -266,6 +267,12 @@ heads_state(struct containers *cs, struct ctr *c)
 
 	if (c->busy != NULL)
 		return;		/* our own call's end sets it */
+	if (node_states_remote(cs->d, c)) {	/* its node's agent tells */
+		node_states_apply(cs->d, c);
+		if (!was && ctr_running(c))
+			c->stopping = false;	/* another head started it */
+		return;
+	}
 	if (rt_state_read(&cs->rt, c->uuid, &st, &err) < 0) {
 		sdc_error_release(&err);
 		return;
@@ -376,9 +383,11 @@ heads_reload_all(struct heads *h)
 		if (!strvec_has(&ids, c->id))
 			strvec_push(&ids, c->id);
 	h->in_catch_up = true;
+	node_states_begin(h->d);	/* one question per node */
 	for (size_t i = 0; i < ids.n; i++)
 		heads_reload(h, ids.v[i], heads_find(cs, ids.v[i]) != NULL ?
 		    heads_find(cs, ids.v[i])->restart_count : 0);
+	node_states_end(h->d);
 	h->in_catch_up = false;
 	log_info("heads: behind the change log: %zu containers reloaded",
 	    ids.n);

@@ -31,6 +31,7 @@
 #include "node-calls.h"
 #include "node-request.h"
 #include "node-exits.h"
+#include "node-states.h"
 #include "nodes.h"
 #include "timeutil.h"
 #include "xalloc.h"
@@ -80,6 +81,12 @@ nodes_local_id(struct dockerapi *d)
 {
 	return d->nodes != NULL && d->nodes->local[0] != '\0' ?
 	    d->nodes->local : NULL;
+}
+
+bool
+nodes_have_agents(struct dockerapi *d)
+{
+	return d->nodes != NULL && d->nodes->agent != NULL;
 }
 
 bool
@@ -326,6 +333,7 @@ nodes_free(struct dockerapi *d)
 		event_free(ns->ask);
 	node_calls_free();
 	node_exits_free();
+	node_states_free();
 	if (ns->agent != NULL)
 		fetch_free(ns->agent);
 	node_create_orphans_free();

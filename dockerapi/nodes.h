@@ -32,6 +32,11 @@ int nodes_list_available(struct dockerapi *d, struct node_list *out,
  * while there is none (no agent_url, or it has not answered yet). */
 const char *nodes_local_id(struct dockerapi *d);
 
+/* Whether the head has a client certificate for agents (agent_url and
+ * agent_cert_path): the containers that record a node are then their
+ * agents' to make, run and tell the state of. */
+bool nodes_have_agents(struct dockerapi *d);
+
 /* Whether the operator drained the local node: placement then has no
  * node for a new container (a read of its row; false without a node). */
 bool nodes_local_drained(struct dockerapi *d);

@@ -393,6 +393,26 @@ create_limits(struct create_ctx *x, json_t *hc, json_t *labels)
 	json_object_set_new(x->c->extra, "DiskMiB", json_integer(x->pkg.disk));
 }
 
+/* The node placement chose, recorded on the container: a head whose
+ * agent answered makes it there (node-create.c); a head without one
+ * keeps it here, recording no node.  A container with a network stays
+ * on the head's node while the head plumbs networks at start itself. */
+static int
+create_place(struct create_ctx *x, const char *account, sdc_error_t *err)
+{
+	const char *mode = json_str(json_object_get(x->body, "HostConfig"),
+	    "NetworkMode", "");
+	char *node = NULL;
+
+	if (place_container(x->cs->d, account, &x->pkg, &x->aff,
+	    strcmp(mode, "none") != 0, &node, err) < 0)
+		return -1;
+	if (json_object_get(x->c->extra, "Node") != NULL)
+		json_object_set_new(x->c->extra, "Node", json_string(node));
+	free(node);
+	return 0;
+}
+
 /* Check and complete Config and HostConfig; nothing made yet. */
 static int
 create_check(struct create_ctx *x, const char *account, int minor,
@@ -420,7 +440,7 @@ create_check(struct create_ctx *x, const char *account, int minor,
 	    options_check(d, config, &x->pkg, &x->opts, err) < 0 ||
 	    quota_claim_container(d, account, x->c->uuid, &x->claimed,
 	    err) < 0 ||
-	    place_container(d, account, &x->pkg, &x->aff, NULL, err) < 0 ||
+	    create_place(x, account, err) < 0 ||
 	    ctrnet_check(x->cs, x->c, config, x->img, err) < 0)
 		return -1;
 	create_limits(x, hc, labels);

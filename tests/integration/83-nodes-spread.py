@@ -1,0 +1,470 @@
+#!/usr/bin/env python3
+"""Containers placed on, and run by, nodes other than the head's own.
+
+Three compute nodes, each a network namespace with its own
+sdc-docker-agent and its own zones root, joined by a bridge standing for
+the data center's network (198.18.83.0/24, the benchmark range, on a
+bridge of the test's own); one head (dockerapi) in the root namespace,
+whose local agent is node 1's; one sapi and one throw-away PostgreSQL 15
+for all, reached through unix sockets.  The agents share the head's
+layer store and volumes root (sending layers to nodes is not this
+test's), and the containers have no network (--network none: the
+network plumbing at a start on a remote node is not this test's either).
+
+Checked, with the real docker CLI: `docker run -d` spreads containers
+over the three nodes (inspect's Node; each made in its node's zones
+root, none in the head's), ps lists them all; stop, start, kill, rm and
+wait of a container on each node; an exit on a remote node seen (docker
+wait returns its code, a restart policy restarts it); affinity
+container==, != (also the swarm label's form) honoured across nodes, and
+a rule no node can meet refused with Triton's message; an agent killed
+(SIGKILL): its containers keep running, operations on them answer "node
+unavailable", containers on the other nodes are unaffected, and once the
+agent is started again the head shows them as before; the head restarted
+without any --zones: it lists every container with the right state
+(also one whose process was killed while the head was down), from the
+agents, and its operations work on every node; restarted again while
+a node's agent is down, it answers "node unavailable" for that node's
+container and learns its state once the agent is back.
+"""
+import importlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+os.environ["SDC_TEST_STORE"] = "postgres"
+import sdctest  # noqa: E402
+
+images_common = importlib.import_module("65-images-api-common")
+CERTGEN = os.path.join(sdctest.BIN, "sdc-docker-certgen")
+AGENT = os.path.join(sdctest.BIN, "sdc-docker-agent")
+DOCKERAPI = os.path.join(sdctest.BIN, "dockerapi")
+SUFFIX = "%d" % (os.getpid() % 1000000)
+BRIDGE = "sdc83b" + SUFFIX
+NODES = {i: "sdc83n%d-%s" % (i, SUFFIX) for i in (1, 2, 3)}
+NET = "198.18.83"
+HEAD_ADDR = NET + ".254"
+ADDR = {i: "%s.%d" % (NET, i) for i in NODES}
+AGENT_PORT = 2380
+SMALL = ("-m", "128m", "--network", "none")
+# ends at once on SIGTERM (docker stop), as a real service would
+SERVE = ("sh", "-c", "trap 'exit 0' TERM; sleep 600 & wait")
+
+
+def run(*args, check=True, timeout=60):
+    return subprocess.run(list(args), capture_output=True, text=True,
+                          check=check, timeout=timeout)
+
+
+def until(what, check, timeout=30.0):
+    """check()'s value once it is true; fails naming what after timeout."""
+    end = time.time() + timeout
+    while True:
+        v = check()
+        if v:
+            return v
+        if time.time() > end:
+            raise AssertionError("timed out waiting for " + what)
+        time.sleep(0.1)
+
+
+def alive(pid):
+    try:
+        os.kill(pid, 0)
+        return True
+    except ProcessLookupError:
+        return False
+
+
+class NodesSpread(unittest.TestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        if os.getuid() != 0:
+            print("needs root (namespaces, links)")
+            sys.exit(1)
+        for b in (AGENT, CERTGEN, DOCKERAPI):
+            if not os.path.exists(b):
+                print("no %s (make)" % b)
+                sys.exit(1)
+        images_common.need("runc", "busybox", "umoci", "skopeo", "docker")
+        cls.d = sdctest.Daemons(allow_private_registries=())
+        cls.made_ns = []
+        cls.bridge = False
+        try:
+            cls.plumb()
+            cls.start_all()
+            cls.load_busybox()
+        except BaseException:
+            cls.dump()
+            cls.tearDownClass()
+            raise
+
+    @classmethod
+    def dump(cls):
+        for name in list(cls.d.procs):
+            print("--- %s:\n%s" % (name, cls.d.log(name)[-3000:]),
+                  file=sys.stderr)
+
+    @classmethod
+    def plumb(cls):
+        """The data center's network: a bridge here, a veth to each node."""
+        run("ip", "link", "add", BRIDGE, "type", "bridge")
+        cls.bridge = True
+        run("ip", "addr", "add", HEAD_ADDR + "/24", "dev", BRIDGE)
+        run("ip", "link", "set", BRIDGE, "up")
+        for i, name in NODES.items():
+            run("ip", "netns", "add", name)
+            cls.made_ns.append(name)
+            peer = "s83p%d%s" % (i, SUFFIX)
+            run("ip", "link", "add", peer, "type", "veth", "peer", "name",
+                "eth0", "netns", "/run/netns/" + name)
+            run("ip", "link", "set", peer, "master", BRIDGE, "up")
+            ns = ["nsenter", "--net=/run/netns/" + name]
+            run(*ns, "ip", "addr", "add", ADDR[i] + "/24", "dev", "eth0")
+            run(*ns, "ip", "link", "set", "lo", "up")
+            run(*ns, "ip", "link", "set", "eth0", "up")
+
+    @classmethod
+    def start_all(cls):
+        d = cls.d
+        d.start_sapi()
+        cls.data = os.path.join(d.tmp, "dockerapi")
+        cls.uri = sdctest.postgres().uri(sdctest.store_db(cls.data))
+        cls.head_certs = os.path.join(d.tmp, "head-tls")
+        cls.head_zones = os.path.join(d.tmp, "head-zones")
+        cls.start_head(zones=cls.head_zones)
+        ca = os.path.join(cls.data, "tls")
+        run(CERTGEN, "head", "--ca", ca, "--out", cls.head_certs)
+        for i in NODES:
+            agent_dir = os.path.join(d.tmp, "agent-%d" % i)
+            run(CERTGEN, "node", "--ca", ca, "--out",
+                os.path.join(agent_dir, "tls"), "--cn", "cn-%d" % i,
+                "--san", "IP:" + ADDR[i])
+            cls.start_agent(i)
+        sdctest.wait_for("the head asking its agent", lambda:
+                         "nodes: containers run on node" in
+                         d.log("dockerapi"), timeout=60)
+        until("three nodes available", lambda: len(
+            [n for n in cls.admin_nodes() if n.get("Available")]) == 3)
+        cls.node_of = {n["Hostname"]: n["ID"] for n in cls.admin_nodes()}
+        cls.certs, _ = d.add_tenants("alice")
+
+    @classmethod
+    def start_head(cls, zones=None):
+        d = cls.d
+        if os.path.exists(d.admin_socket):
+            os.unlink(d.admin_socket)
+        args = [DOCKERAPI, "--data-dir", cls.data, "--sapi-url", d.sapi_url,
+                "--listen", "127.0.0.1:%d" % d.docker_port,
+                "--cloudapi-listen", "127.0.0.1:%d" % d.cloudapi_port,
+                "--admin-socket", d.admin_socket, "--store", cls.uri,
+                "--agent-url", "https://%s:%d" % (ADDR[1], AGENT_PORT),
+                "--agent-cert-path", cls.head_certs]
+        if zones is not None:
+            args += ["--zones", zones]
+        d._spawn("dockerapi", args)
+        sdctest.wait_for("dockerapi", lambda: os.path.exists(d.admin_socket)
+                         and sdctest.port_open(d.docker_port)
+                         and cls.admin_get("/nodes")[0] == 200, timeout=60)
+
+    @classmethod
+    def start_agent(cls, i):
+        d = cls.d
+        d._spawn("agent-%d" % i, [
+            "nsenter", "--net=/run/netns/" + NODES[i], AGENT,
+            "--data-dir", os.path.join(d.tmp, "agent-%d" % i),
+            "--listen", "0.0.0.0:%d" % AGENT_PORT,
+            "--address", "%s:%d" % (ADDR[i], AGENT_PORT),
+            "--store", cls.uri,
+            "--zones", cls.zones(i),
+            # the head's layers and volumes stand for the node's own
+            "--images", os.path.join(cls.data, "images", "layers"),
+            "--volumes", os.path.join(cls.data, "volumes"),
+            "--net-dir", os.path.join(d.tmp, "agent-%d" % i, "net"),
+            "--hostname", "cn-%d" % i,
+            "--heartbeat-interval", "0.3"])
+
+    @classmethod
+    def zones(cls, i):
+        return os.path.join(cls.d.tmp, "zones-%d" % i)
+
+    @classmethod
+    def load_busybox(cls):
+        work = os.path.join(cls.d.tmp, "work")
+        os.makedirs(work)
+        src = images_common.build_busybox(work)
+        tar = os.path.join(work, "busybox.tar")
+        run("skopeo", "copy", "--quiet", src,
+            "docker-archive:%s:busybox:latest" % tar)
+        cls.docker("load", "-i", tar)
+
+    @classmethod
+    def tearDownClass(cls):
+        d = cls.d
+        try:
+            if "dockerapi" in d.procs and hasattr(cls, "certs"):
+                names = cls.docker("ps", "-aq", check=False).stdout.split()
+                if names:
+                    cls.docker("rm", "-f", *names, check=False)
+        finally:
+            for name in reversed(list(d.procs)):
+                d.stop_one(name)
+            for n in reversed(cls.made_ns):
+                run("ip", "netns", "del", n, check=False)
+            if cls.bridge:
+                run("ip", "link", "del", BRIDGE, check=False)
+            with open("/proc/mounts") as f:
+                left = [l.split()[1] for l in f
+                        if l.split()[1].startswith(d.tmp + "/")]
+            for m in sorted(left, key=len, reverse=True):
+                run("umount", "-l", m, check=False)
+            d.procs.clear()
+            d.stop()
+
+    # --- helpers ---
+
+    @classmethod
+    def docker(cls, *args, check=True, timeout=60):
+        r = subprocess.run(["docker"] + list(args),
+                           env=cls.d.docker_env(cls.certs["alice"]),
+                           capture_output=True, text=True, timeout=timeout)
+        if check and r.returncode != 0:
+            raise AssertionError("docker %s: %s\n%s" % (
+                " ".join(args), r.stdout + r.stderr,
+                cls.d.log("dockerapi")[-2000:]))
+        return r
+
+    @classmethod
+    def admin_get(cls, path):
+        conn = sdctest.UnixHTTPConnection(cls.d.admin_socket)
+        try:
+            conn.request("GET", path)
+            resp = conn.getresponse()
+            return resp.status, resp.read()
+        except OSError as e:
+            return 0, str(e)
+        finally:
+            conn.close()
+
+    @classmethod
+    def admin_nodes(cls):
+        status, raw = cls.admin_get("/nodes")
+        assert status == 200, raw
+        return json.loads(raw)
+
+    def inspect(self, name):
+        return json.loads(self.docker("inspect", name).stdout)[0]
+
+    def state(self, name):
+        return self.inspect(name)["State"]
+
+    def node(self, name):
+        return self.inspect(name)["Node"]["Name"]
+
+    def run_d(self, name, *args, cmd=SERVE):
+        return self.docker("run", "-d", "--name", name, *SMALL, *args,
+                           "busybox", *cmd).stdout.strip()
+
+    def ps(self, *args):
+        out = self.docker("ps", "-a", "--format", "{{.Names}} {{.State}}",
+                          *args).stdout
+        return dict(l.split() for l in out.splitlines() if l.strip())
+
+    def setUp(self):
+        self.t0 = time.time()
+
+    def tearDown(self):
+        print("%s: %.1f s" % (self.id().split(".")[-1], time.time() - self.t0),
+              file=sys.stderr)
+
+    # --- the checks, in order (one setup for all) ---
+
+    def inspect_all(self, *names):
+        return {j["Name"].lstrip("/"): j for j in json.loads(
+            self.docker("inspect", *names).stdout)}
+
+    def test_1_spread(self):
+        for n in ("c1", "c2", "c3"):
+            self.run_d(n)
+        js = self.inspect_all("c1", "c2", "c3")
+        where = {n: j["Node"]["Name"] for n, j in js.items()}
+        self.assertEqual(sorted(where.values()), ["cn-1", "cn-2", "cn-3"],
+                         where)
+        for n, j in js.items():
+            i = int(where[n][-1])
+            self.assertEqual(j["Node"]["ID"], self.node_of[where[n]])
+            made = [f for f in os.listdir(self.zones(i)) if len(f) == 36]
+            self.assertEqual(len(made), 1, (n, made))
+            self.assertEqual(j["State"]["Status"], "running")
+        self.assertFalse(os.path.exists(self.head_zones) and
+                         os.listdir(self.head_zones), "made in the head's")
+        self.assertEqual(self.ps(), {"c1": "running", "c2": "running",
+                                     "c3": "running"})
+        type(self).where = where
+
+    def test_2_lifecycle_on_each_node(self):
+        cs = ("c1", "c2", "c3")
+        self.docker("stop", "-t", "5", *cs)
+        for n, j in self.inspect_all(*cs).items():
+            # SIGTERM through the agent: the trap's exit code
+            self.assertEqual((j["State"]["Status"], j["State"]["ExitCode"]),
+                             ("exited", 0), n)
+        self.docker("start", *cs)
+        pids = {n: j["State"]["Pid"] for n, j in self.inspect_all(*cs).items()}
+        for n, pid in pids.items():
+            self.assertTrue(pid > 0 and alive(pid), n)
+        self.docker("kill", *cs)
+        until("killed on every node", lambda: all(
+            j["State"]["Status"] == "exited"
+            for j in self.inspect_all(*cs).values()))
+        for n, j in self.inspect_all(*cs).items():
+            self.assertEqual(j["State"]["ExitCode"], 137, n)
+            self.assertFalse(alive(pids[n]), n)
+        self.docker("start", *cs)
+        self.assertEqual(self.ps(), {n: "running" for n in cs})
+        # a throw-away container on each node: made, waited for, removed
+        ws = []
+        for node in ("cn-1", "cn-2", "cn-3"):
+            other = [n for n, w in self.where.items() if w == node][0]
+            ws.append("w" + node[-1])
+            self.run_d(ws[-1], "-e", "affinity:container==" + other,
+                       cmd=("sh", "-c", "sleep 0.5; exit %s" % node[-1]))
+        self.assertEqual({n: j["Node"]["Name"] for n, j in
+                          self.inspect_all(*ws).items()},
+                         {"w1": "cn-1", "w2": "cn-2", "w3": "cn-3"})
+        r = self.docker("wait", *ws, timeout=30)
+        self.assertEqual(r.stdout.split(), ["1", "2", "3"])
+        self.docker("rm", *ws)
+        self.assertEqual(sorted(self.ps()), list(cs))
+        for i in NODES:
+            self.assertEqual(len([f for f in os.listdir(self.zones(i))
+                                  if len(f) == 36]), 1, i)
+
+    def test_3_restart_policy_remote(self):
+        far = self.where["c3"]
+        self.run_d("rp", "--restart", "always",
+                   "-e", "affinity:container==c3",
+                   cmd=("sh", "-c", "sleep 0.3; exit 5"))
+        self.assertEqual(self.node("rp"), far)
+        until("rp restarted by its policy",
+              lambda: self.inspect("rp")["RestartCount"] >= 1, timeout=30)
+        self.docker("rm", "-f", "rp")
+
+    def test_4_affinity(self):
+        w = self.where
+        self.run_d("a1", "-e", "affinity:container==c2")
+        self.assertEqual(self.node("a1"), w["c2"])
+        # two rules: the label's form (two -e affinity:container!=...
+        # would be one variable to the CLI), then the label and -e mixed
+        self.run_d("a2", "--label",
+                   'com.docker.swarm.affinities=["container!=c1",'
+                   '"container!=c2"]')
+        self.assertEqual(self.node("a2"), w["c3"])
+        self.run_d("a3", "--label",
+                   'com.docker.swarm.affinities=["container!=c2"]',
+                   "-e", "affinity:container!=c3")
+        self.assertEqual(self.node("a3"), w["c1"])
+        before = self.ps()
+        r = self.docker("run", "-d", *SMALL, "-e", "affinity:container!=c*",
+                        "busybox", "true", check=False)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("No compute resources available", r.stderr)
+        r = self.docker("run", "-d", *SMALL, "-e", "affinity:container==nope",
+                        "busybox", "true", check=False)
+        self.assertIn("no active containers found", r.stderr)
+        self.assertEqual(self.ps(), before)
+        self.docker("rm", "-f", "a1", "a2", "a3")
+
+    def test_5_agent_killed(self):
+        w = self.where
+        victim = w["c2"]
+        i = int(victim[-1])
+        pid = self.state("c2")["Pid"]
+        self.d.stop_one("agent-%d" % i, signal.SIGKILL)
+        try:
+            r = self.docker("stop", "-t", "1", "c2", check=False)
+            self.assertIn("node unavailable", r.stderr)
+            r = self.docker("kill", "c2", check=False)
+            self.assertIn("node unavailable", r.stderr)
+            self.assertTrue(alive(pid), "c2's process kept running")
+            self.assertEqual(self.state("c2")["Status"], "running")
+            self.assertEqual(self.state("c2")["Pid"], pid)
+            # the other nodes' containers unaffected
+            self.docker("pause", "c1", "c3")
+            self.assertEqual(self.ps(), {"c1": "paused", "c2": "running",
+                                         "c3": "paused"})
+            self.docker("unpause", "c1", "c3")
+            r = self.docker("run", "-d", *SMALL, "-e",
+                            "affinity:container==c2", "busybox", "true",
+                            check=False)
+            self.assertIn("No compute resources available", r.stderr)
+        finally:
+            self.start_agent(i)
+        until(victim + " available again", lambda: [
+            n for n in self.admin_nodes()
+            if n["Hostname"] == victim and n.get("Available")])
+        st = self.state("c2")
+        self.assertEqual((st["Status"], st["Pid"]), ("running", pid))
+        self.docker("stop", "-t", "1", "c2")
+        self.assertEqual(self.state("c2")["Status"], "exited")
+        self.docker("start", "c2")
+
+    def test_6_head_restarted_without_zones(self):
+        self.docker("stop", "-t", "1", "c1")
+        before = self.ps()
+        self.assertEqual(before, {"c1": "exited", "c2": "running",
+                                  "c3": "running"})
+        pid3 = self.state("c3")["Pid"]
+        self.d.stop_one("dockerapi")
+        # an exit while no head is up: the agent's to tell
+        os.kill(pid3, signal.SIGKILL)
+        until("c3's process gone", lambda: not alive(pid3))
+        self.start_head()
+        self.assertNotIn("--zones", " ".join(self.d.procs["dockerapi"].args))
+        until("c3 seen exited", lambda: self.ps().get("c3") == "exited")
+        self.assertEqual(self.ps(), {"c1": "exited", "c2": "running",
+                                     "c3": "exited"})
+        self.assertEqual(self.state("c3")["ExitCode"], 137)
+        self.assertFalse(os.path.exists(self.head_zones), "head's zones made")
+        for n in ("c1", "c3"):
+            self.docker("start", n)
+        self.assertEqual(self.ps(), {"c1": "running", "c2": "running",
+                                     "c3": "running"})
+        # the head restarted while a node's agent is down: that node's
+        # container is learned once the agent is back
+        victim = self.where["c2"]
+        i = int(victim[-1])
+        pid2 = self.state("c2")["Pid"]
+        self.d.stop_one("agent-%d" % i, signal.SIGKILL)
+        until(victim + " unavailable", lambda: [
+            n for n in self.admin_nodes()
+            if n["Hostname"] == victim and not n.get("Available")])
+        self.d.stop_one("dockerapi")
+        self.start_head()
+        r = self.docker("stop", "-t", "1", "c2", check=False)
+        self.assertIn("node unavailable", r.stderr)
+        self.assertEqual(self.ps()["c1"], "running")
+        self.start_agent(i)
+        until("c2 learned from its agent", lambda:
+              self.state("c2")["Status"] == "running")
+        self.assertEqual(self.state("c2")["Pid"], pid2)
+        self.docker("kill", "c2")
+        r = self.docker("wait", "c2", timeout=30)
+        self.assertEqual(r.stdout.strip(), "137")
+        self.docker("rm", "-f", "c1", "c2", "c3")
+        self.assertEqual(self.ps(), {})
+        for i in NODES:
+            self.assertEqual([f for f in os.listdir(self.zones(i))
+                              if len(f) == 36], [], i)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2, failfast=True)
