@@ -23,6 +23,7 @@
 struct event_base;
 struct event;
 struct http_server;
+struct http_request;
 struct store;
 struct agent_watch;
 
@@ -117,6 +118,12 @@ extern const struct route agent_remove_routes[];
 void agent_create_recover(struct agent *a);
 /* container-ops.c: start, pause, unpause, update of a container. */
 extern const struct route agent_container_ops_routes[];
+/* container-attach.c: the attach and resize routes; and a start's attach
+ * fd (what "start" or "attach") relayed to the head over req's
+ * connection, answered 101 with the pid when pid > 0. */
+extern const struct route agent_attach_routes[];
+void agent_attach_relay(struct http_request *req, struct agent *a,
+    const char *uuid, const char *what, int fd, pid_t pid);
 
 /* exits.c: the node's containers' exits, written to the store for the
  * heads.  Start: the table, and a watch on every running container. */
