@@ -45,6 +45,7 @@ sys.path.insert(0, HERE)
 import sdctest  # noqa: E402
 
 common = importlib.import_module("37-nodes-common")
+create = importlib.import_module("25-nodes-create")    # its helpers
 BB = "/bin/busybox"
 
 # The head's runc: answers the probe, refuses to run or exec anything.
@@ -85,25 +86,14 @@ class NodesAttach(common.NodesBase):
                          in d.log("dockerapi"))
         cls("import_image").import_image()
 
-    @classmethod
-    def tearDownClass(cls):
-        cls.d.stop()
-
     # --- helpers ---
 
     def docker(self, *args, **kw):
         return self.d.docker(self.alice, *args, **kw)
 
-    def ok(self, *args, **kw):
-        r = self.docker(*args, **kw)
-        self.assertEqual(r.returncode, 0, r.stderr + self.d.log("dockerapi")[-1500:])
-        return r.stdout.strip()
-
-    def uuid_of(self, name):
-        cid = self.ok("inspect", "--format", "{{.Id}}", name)
-        st, one = self.d.admin("GET", "/containers/" + cid)
-        self.assertEqual(st, 200, one)
-        return one["Uuid"]
+    ok = create.NodesCreate.ok
+    uuid_of = create.NodesCreate.uuid_of
+    stopped_agent = create.NodesCreate.stopped_agent
 
     def on_node(self, name):
         """The container was made by the node's agent."""
@@ -147,20 +137,6 @@ class NodesAttach(common.NodesBase):
 
     def relays(self, kind):
         return self.d.log("agent").count(": %s relayed to the head" % kind)
-
-    def stopped_agent(self):
-        test = self
-
-        class Stopped:
-            def __enter__(self):
-                self.pid = test.d.pid("agent")
-                os.kill(self.pid, signal.SIGSTOP)
-                test.wait_available(False)
-
-            def __exit__(self, *exc):
-                os.kill(self.pid, signal.SIGCONT)
-                test.wait_available(True)
-        return Stopped()
 
     # --- the tests ---
 
