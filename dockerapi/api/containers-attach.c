@@ -15,8 +15,12 @@
  * (docker run attaches, then starts) waits on the container and is fed
  * from the watcher connection that rt_start returns, which sees output
  * from the very first byte.  A client that attaches to a running
- * container opens a connection of its own.  Either way it is on the
- * container's list, so a removal ends it.  A slow client holds the
+ * container opens a connection of its own.  For a container on a node
+ * behind an agent both are relayed from that node (node-attach.c): the
+ * same frames on a socketpair, the connection to the node made off the
+ * loop.  Either way it is on the container's list, so a removal ends it.
+ * Stdin the monitor (or the relay) cannot take yet waits, the client's
+ * reading stopped until it can.  A slow client holds the
  * watcher back (and so the monitor, and so the container), as a slow
  * attach does with dockerd, instead of growing our buffers.
  *
