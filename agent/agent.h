@@ -124,6 +124,8 @@ extern const struct route agent_container_ops_routes[];
 extern const struct route agent_attach_routes[];
 void agent_attach_relay(struct http_request *req, struct agent *a,
     const char *uuid, const char *what, int fd, pid_t pid);
+/* container-exec.c: docker exec on the node, its stream relayed. */
+extern const struct route agent_exec_routes[];
 
 /* exits.c: the node's containers' exits, written to the store for the
  * heads.  Start: the table, and a watch on every running container. */

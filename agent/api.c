@@ -68,5 +68,6 @@ agent_api_init(struct agent *a)
 	router_add_table(a->router, agent_remove_routes);
 	router_add_table(a->router, agent_container_ops_routes);
 	router_add_table(a->router, agent_attach_routes);
+	router_add_table(a->router, agent_exec_routes);
 	http_server_set_handler(a->http, api_dispatch, a);
 }

@@ -14,6 +14,8 @@
  *        start's own attach connection, made before the container ran,
  *        so not a byte of its output is missed
  *   POST /v1/containers/:uuid/resize?h=H&w=W    -> 200 {"ID"}
+ *   POST /v1/containers/:uuid/exec/:exec/resize?h=H&w=W   an exec's TTY
+ *   (and an exec's stream, container-exec.c, through agent_attach_relay)
  *
  * Behind the same mutual TLS as every route here; the uuid is checked
  * before a path is made of it and the container must be in this node's
@@ -310,7 +312,7 @@ static int
 relay_resize(struct http_request *req, void *arg)
 {
 	struct agent *a = arg;
-	const char *uuid;
+	const char *uuid, *exec = http_param(req, "exec");
 	unsigned h, w;
 	sdc_error_t err = NULL;
 	int fd, rc;
@@ -319,9 +321,11 @@ relay_resize(struct http_request *req, void *arg)
 	    relay_size(http_query(req, "w"), &w) < 0)
 		return relay_error(req, 400, "h and w: a TTY's rows and "
 		    "columns, whole numbers to 65535");
+	if (exec != NULL && !docker_id_valid(exec))
+		return relay_error(req, 400, "an exec's id, please");
 	if ((uuid = relay_container(req, a)) == NULL)
 		return HTTP_DONE;
-	if ((fd = rt_attach_open(&a->rt, uuid, NULL, &err)) < 0) {
+	if ((fd = rt_attach_open(&a->rt, uuid, exec, &err)) < 0) {
 		sdc_error_release(&err);
 		return relay_error(req, 409, "the container is not running");
 	}
@@ -334,12 +338,19 @@ relay_resize(struct http_request *req, void *arg)
 		sdc_error_release(&err);
 		return relay_error(req, 409, "the container is not running");
 	}
-	log_info("container %s: resized to %u rows, %u columns", uuid, h, w);
+	if (exec != NULL)
+		log_info("container %s: exec %.12s resized to %u rows, %u "
+		    "columns", uuid, exec, h, w);
+	else
+		log_info("container %s: resized to %u rows, %u columns", uuid,
+		    h, w);
 	return http_reply_json(req, 200, json_pack("{s:s}", "ID", uuid));
 }
 
 const struct route agent_attach_routes[] = {
 	{ "POST", "/v1/containers/:uuid/attach", relay_attach, 0, NULL },
 	{ "POST", "/v1/containers/:uuid/resize", relay_resize, 0, NULL },
+	{ "POST", "/v1/containers/:uuid/exec/:exec/resize", relay_resize, 0,
+	    NULL },
 	{ NULL, NULL, NULL, 0, NULL },
 };

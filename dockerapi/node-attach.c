@@ -604,3 +604,58 @@ node_attach_resize(struct node_target *t, const char *uuid, unsigned rows,
 	return node_call(t, uuid, "resize", query, NULL, NODE_ATTACH_MS, NULL,
 	    err);
 }
+
+/* A NULL-ended vector as a JSON array of strings. */
+static json_t *
+node_strings(const char *const *v)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; v != NULL && v[i] != NULL; i++)
+		json_array_append_new(a, json_string(v[i]));
+	return a;
+}
+
+int
+node_exec_start(struct node_target *t, const struct rt_config *rt,
+    const char *uuid, const char *exec_id, const struct rt_process *proc,
+    struct rt_started *out, sdc_error_t *err)
+{
+	json_t *body = json_pack("{s:o, s:o, s:b, s:b}", "Argv",
+	    node_strings(proc->argv), "Env", node_strings(proc->env), "Tty",
+	    proc->tty, "OpenStdin", proc->open_stdin);
+	char *text, *what;
+	pid_t pid = 0;
+	int fd;
+
+	if (proc->cwd != NULL)
+		json_object_set_new(body, "Cwd", json_string(proc->cwd));
+	if (proc->user != NULL)
+		json_object_set_new(body, "User", json_string(proc->user));
+	text = json_dumps(body, JSON_COMPACT);
+	json_decref(body);
+	xasprintf(&what, "exec/%s/start", exec_id);
+	fd = node_relay_open(t, uuid, what, NULL, text, node_call_ms(rt), &pid,
+	    err);
+	free(what);
+	free(text);
+	if (fd < 0)
+		return -1;
+	out->pid = pid;
+	out->attach_fd = fd;
+	return 0;
+}
+
+int
+node_exec_resize(struct node_target *t, const char *uuid, const char *exec_id,
+    unsigned rows, unsigned cols, sdc_error_t *err)
+{
+	char query[48], *op;
+	int rc;
+
+	snprintf(query, sizeof query, "h=%u&w=%u", rows, cols);
+	xasprintf(&op, "exec/%s/resize", exec_id);
+	rc = node_call(t, uuid, op, query, NULL, NODE_ATTACH_MS, NULL, err);
+	free(op);
+	return rc;
+}

@@ -76,6 +76,15 @@ int node_attach_open(struct node_target *t, const char *uuid,
 int node_attach_start(struct node_target *t, const struct rt_config *rt,
     const char *uuid, const struct rt_start_opts *opts,
     struct rt_started *out, sdc_error_t *err);
+/* On a thread: run proc in uuid on t's node as exec exec_id, its stream
+ * relayed from the first byte (out->attach_fd, out->pid), whether the
+ * client is attached or not (a detached exec's stream is its exit). */
+int node_exec_start(struct node_target *t, const struct rt_config *rt,
+    const char *uuid, const char *exec_id, const struct rt_process *proc,
+    struct rt_started *out, sdc_error_t *err);
+/* On a thread: an exec's TTY size on t's node. */
+int node_exec_resize(struct node_target *t, const char *uuid,
+    const char *exec_id, unsigned rows, unsigned cols, sdc_error_t *err);
 /* On a thread: a TTY's size on t's node. */
 int node_attach_resize(struct node_target *t, const char *uuid,
     unsigned rows, unsigned cols, sdc_error_t *err);

@@ -24,6 +24,9 @@ attach connections:
 - a stopped agent (SIGSTOP): attach and start -a answer "node
   unavailable" in seconds, the container as it was; attach works again
   once the agent is back;
+- docker exec (attached, with stdin, detached with its exit code, its
+  resize) runs on the node, its stream relayed; "node unavailable"
+  while the agent is stopped;
 - bob cannot attach to alice's container (404); the agent's attach
   route refuses a client without the head's certificate (or with
   another CA's) at the handshake, a uuid that is not one (400) and a
@@ -323,6 +326,35 @@ class NodesAttach(common.NodesBase):
         self.read_until(s, b"\x01\x00\x00\x00\x05echo\n", rest)
         s.close()
         self.ok("rm", "-f", "mine")
+
+    def test_8_exec(self):
+        self.wait_available(True)
+        self.ok("run", "-d", "--name", "ex", "tiny:1", BB, "sleep", "300")
+        u = self.on_node("ex")
+        before = self.relays("exec")
+        r = self.docker("exec", "ex", BB, "sh", "-c", "echo in; exit 4")
+        self.assertEqual((r.returncode, r.stdout), (4, "in\n"), r.stderr)
+        self.assertEqual(self.relays("exec"), before + 1)
+        data = "".join("exec line %05d\n" % i for i in range(5000))
+        r = self.docker("exec", "-i", "ex", BB, "cat", input=data)
+        self.assertEqual((r.returncode, r.stdout), (0, data), r.stderr)
+        # detached: its exit code from the relayed stream, and a resize
+        api = self.d.dockerpy(self.alice).api
+        cid = self.ok("inspect", "--format", "{{.Id}}", "ex")
+        e = api.exec_create(cid, [BB, "sh", "-c", "%s sleep 1; exit 5" % BB],
+                            tty=True)["Id"]
+        api.exec_start(e, detach=True)
+        api.exec_resize(e, height=20, width=70)
+        self.assertIn("container %s: exec %s resized to 20 rows, 70 columns"
+                      % (u, e[:12]), self.d.log("agent"))
+        sdctest.wait_for("the exec's exit", lambda: not api.exec_inspect(e)[
+            "Running"], 15)
+        self.assertEqual(api.exec_inspect(e)["ExitCode"], 5)
+        with self.stopped_agent():
+            r = self.docker("exec", "ex", BB, "true")
+            self.assertNotEqual(r.returncode, 0)
+            self.assertIn("received 503", r.stderr)  # the CLI's words
+        self.ok("rm", "-f", "ex")
 
 
 if __name__ == "__main__":
