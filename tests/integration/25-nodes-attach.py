@@ -95,6 +95,7 @@ class NodesAttach(common.NodesBase):
         return self.d.docker(self.alice, *args, **kw)
 
     ok = create.NodesCreate.ok
+    agent = create.NodesCreate.agent
     uuid_of = create.NodesCreate.uuid_of
     stopped_agent = create.NodesCreate.stopped_agent
 
@@ -324,7 +325,27 @@ class NodesAttach(common.NodesBase):
         self.assertIn("101", status)
         s.sendall(b"\x00\x00\x00\x00\x05echo\n")   # a stdin frame
         self.read_until(s, b"\x01\x00\x00\x00\x05echo\n", rest)
+        # a frame no head sends (the log's limits): the relay ends
+        s.sendall(b"\x06\x00\x00\x00\x051 1 1")
+        s.settimeout(10)
+        while s.recv(65536):
+            pass
         s.close()
+        self.assertIn("container %s: the head sent a frame of type 6" % u,
+                      self.d.log("agent"))
+        # an exec's body checked as the create document is
+        eid = "ab" * 32
+        for body in ({"Argv": [BB, "true"], "Privileged": True},
+                     {"Argv": [BB, "true"], "Cwd": "relative"},
+                     {"Argv": []}, {"Argv": [BB], "Env": ["=x"]}):
+            st, ans = self.agent("POST", "/v1/containers/%s/exec/%s/start"
+                                 % (u, eid), body)
+            self.assertEqual(st, 400, (body, ans))
+        st, _ = self.agent("POST", "/v1/containers/%s/exec/%s/start"
+                           % (u, "../x"), {"Argv": [BB, "true"]})
+        self.assertIn(st, (400, 404))
+        self.assertEqual(self.ok("inspect", "--format", "{{.State.Running}}",
+                                 "mine"), "true")
         self.ok("rm", "-f", "mine")
 
     def test_8_exec(self):
