@@ -213,7 +213,8 @@ watch_cb(evutil_socket_t fd, short what, void *arg)
 	cs = c->cs;
 	if (rc != 1 && c->watch_relayed) {
 		/* the relay from the node broke, not the container: its
-		 * attaches end, its exit comes from the node (node-exits.c) */
+		 * attaches end, its exit comes from the node's report, which
+		 * node-exits.c left untaken while the relay lasted */
 		log_warn("container %s: the stream from its node ended before "
 		    "its exit", c->id);
 		watch_stop(c);

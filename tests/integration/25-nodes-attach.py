@@ -27,6 +27,9 @@ attach connections:
 - docker exec (attached, with stdin, detached with its exit code, its
   resize) runs on the node, its stream relayed, and is refused (503)
   while the agent is stopped;
+- an agent killed while it relays a run: the container runs on, and its
+  exit, reported by the agent started again, ends docker run with its
+  code;
 - bob cannot attach to alice's container (404); the agent's attach
   route refuses a client without the head's certificate (or with
   another CA's) at the handshake, a uuid that is not one (400) and a
@@ -162,10 +165,6 @@ class NodesAttach(common.NodesBase):
                       self.d.log("dockerapi"))
         self.assertEqual(self.ok("inspect", "--format", "{{.State.ExitCode}}",
                                  "r1"), "7")
-        # docker-py the same way
-        out = self.d.dockerpy(self.alice).containers.run(
-            "tiny:1", [BB, "echo", "from docker-py"], remove=True)
-        self.assertEqual(out, b"from docker-py\n")
 
     def test_2_run_stdin(self):
         self.wait_available(True)
@@ -372,6 +371,29 @@ class NodesAttach(common.NodesBase):
             "Running"], 15)
         self.assertEqual(api.exec_inspect(e)["ExitCode"], 5)
         self.ok("rm", "-f", "ex")
+
+    def test_9_relay_cut_short(self):
+        """An agent killed while it relays a run: the stream ends, the
+        container runs on, and its exit comes from the agent started again
+        (docker run's wait gets it, inspect shows it)."""
+        self.wait_available(True)
+        before = self.relays("start")
+        with subprocess.Popen(["docker", "run", "--name", "cut", "tiny:1", BB,
+                               "sh", "-c", "echo up; %s sleep 1; exit 9" % BB],
+                              env=self.d.docker_env(self.alice),
+                              stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE) as p:
+            self.assertEqual(p.stdout.readline(), b"up\n")
+            self.assertEqual(self.relays("start"), before + 1)
+            self.d.stop_one("agent", signal.SIGKILL)
+            self.assertEqual(self.ok("inspect", "--format", "{{.State.Status}}",
+                                     "cut"), "running")
+            self.start_agent()
+            self.assertEqual(p.wait(30), 9, p.stderr.read())
+        self.assertEqual(self.ok("inspect", "--format",
+                                 "{{.State.Status}} {{.State.ExitCode}}", "cut"),
+                         "exited 9")
+        self.ok("rm", "cut")
 
 
 if __name__ == "__main__":
