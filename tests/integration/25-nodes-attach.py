@@ -24,9 +24,8 @@ attach connections:
 - a stopped agent (SIGSTOP): attach and start -a answer "node
   unavailable" in seconds, the container as it was; attach works again
   once the agent is back;
-- docker exec (attached, with stdin, detached with its exit code, its
-  resize) runs on the node, its stream relayed, and is refused (503)
-  while the agent is stopped;
+- docker exec is refused (503) while the agent is stopped (the rest of
+  exec: 25-nodes-exec);
 - an agent killed while it relays a run: the container runs on, and its
   exit, reported by the agent started again, ends docker run with its
   code;
@@ -332,47 +331,11 @@ class NodesAttach(common.NodesBase):
         s.close()
         self.assertIn("container %s: the head sent a frame of type 6" % u,
                       self.d.log("agent"))
-        # an exec's body checked as the create document is
-        eid = "ab" * 32
-        for body in ({"Argv": [BB, "true"], "Privileged": True},
-                     {"Argv": [BB, "true"], "Cwd": "relative"},
-                     {"Argv": []}, {"Argv": [BB], "Env": ["=x"]}):
-            st, ans = self.agent("POST", "/v1/containers/%s/exec/%s/start"
-                                 % (u, eid), body)
-            self.assertEqual(st, 400, (body, ans))
-        st, _ = self.agent("POST", "/v1/containers/%s/exec/%s/start"
-                           % (u, "../x"), {"Argv": [BB, "true"]})
-        self.assertIn(st, (400, 404))
         self.assertEqual(self.ok("inspect", "--format", "{{.State.Running}}",
                                  "mine"), "true")
         self.ok("rm", "-f", "mine")
 
-    def test_8_exec(self):
-        self.wait_available(True)
-        self.ok("run", "-d", "--name", "ex", "tiny:1", BB, "sleep", "300")
-        u = self.on_node("ex")
-        before = self.relays("exec")
-        r = self.docker("exec", "ex", BB, "sh", "-c", "echo in; exit 4")
-        self.assertEqual((r.returncode, r.stdout), (4, "in\n"), r.stderr)
-        self.assertEqual(self.relays("exec"), before + 1)
-        data = "".join("exec line %05d\n" % i for i in range(5000))
-        r = self.docker("exec", "-i", "ex", BB, "cat", input=data)
-        self.assertEqual((r.returncode, r.stdout), (0, data), r.stderr)
-        # detached: its exit code from the relayed stream, and a resize
-        api = self.d.dockerpy(self.alice).api
-        cid = self.ok("inspect", "--format", "{{.Id}}", "ex")
-        e = api.exec_create(cid, [BB, "sh", "-c", "%s sleep 0.5; exit 5" % BB],
-                            tty=True)["Id"]
-        api.exec_start(e, detach=True)
-        api.exec_resize(e, height=20, width=70)
-        self.assertIn("container %s: exec %s resized to 20 rows, 70 columns"
-                      % (u, e[:12]), self.d.log("agent"))
-        sdctest.wait_for("the exec's exit", lambda: not api.exec_inspect(e)[
-            "Running"], 15)
-        self.assertEqual(api.exec_inspect(e)["ExitCode"], 5)
-        self.ok("rm", "-f", "ex")
-
-    def test_9_relay_cut_short(self):
+    def test_8_relay_cut_short(self):
         """An agent killed while it relays a run: the stream ends, the
         container runs on, and its exit comes from the agent started again
         (docker run's wait gets it, inspect shows it)."""
