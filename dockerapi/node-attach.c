@@ -575,14 +575,17 @@ node_attach_open(struct node_target *t, const char *uuid, sdc_error_t *err)
 
 int
 node_attach_start(struct node_target *t, const struct rt_config *rt,
-    const char *uuid, const struct rt_start_opts *opts,
+    const char *uuid, const struct rt_start_opts *opts, json_t *net,
     struct rt_started *out, sdc_error_t *err)
 {
 	json_t *body = node_start_body(opts);
-	char *text = json_dumps(body, JSON_COMPACT);
+	char *text;
 	pid_t pid = 0;
 	int fd;
 
+	if (net != NULL)
+		json_object_set(body, "Network", net);
+	text = json_dumps(body, JSON_COMPACT);
 	json_decref(body);
 	fd = node_relay_open(t, uuid, "start", "attach=1", text,
 	    node_call_ms(rt), &pid, err);

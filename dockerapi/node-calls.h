@@ -71,10 +71,11 @@ int node_attach_ready(struct dockerapi *d, sdc_error_t *err);
 int node_attach_open(struct node_target *t, const char *uuid,
     sdc_error_t *err);
 /* On a thread: start uuid on t's node with its output relayed from the
- * first byte: out->attach_fd as node_attach_open's, out->pid the init's.
- * Errors as node_rt_start's. */
+ * first byte: out->attach_fd as node_attach_open's, out->pid the init's;
+ * net, when not NULL, goes in the start's body as its "Network" (the
+ * container's network for the node's agent).  Errors as node_rt_start's. */
 int node_attach_start(struct node_target *t, const struct rt_config *rt,
-    const char *uuid, const struct rt_start_opts *opts,
+    const char *uuid, const struct rt_start_opts *opts, json_t *net,
     struct rt_started *out, sdc_error_t *err);
 /* On a thread: run proc in uuid on t's node as exec exec_id, its stream
  * relayed from the first byte (out->attach_fd, out->pid), whether the

@@ -274,7 +274,7 @@ ops_start_fn(void *arg, sdc_error_t *err)
 
 	if (o->relay)
 		return node_attach_start(&o->t, &o->cs->rt, o->uuid, &o->opts,
-		    &o->s, err);
+		    NULL, &o->s, err);
 	return node_rt_start(&o->t, &o->cs->rt, o->uuid, &o->opts, &o->s, err);
 }
 
