@@ -24,6 +24,7 @@
 struct event_base;
 struct event;
 struct http_server;
+struct http_request;
 struct store;
 struct agent_watch;
 struct images_node_store;
@@ -151,6 +152,14 @@ extern const struct route agent_remove_routes[];
 void agent_create_recover(struct agent *a);
 /* container-ops.c: start, pause, unpause, update of a container. */
 extern const struct route agent_container_ops_routes[];
+/* container-attach.c: the attach and resize routes; and a start's attach
+ * fd (what "start" or "attach") relayed to the head over req's
+ * connection, answered 101 with the pid when pid > 0. */
+extern const struct route agent_attach_routes[];
+void agent_attach_relay(struct http_request *req, struct agent *a,
+    const char *uuid, const char *what, int fd, pid_t pid);
+/* container-exec.c: docker exec on the node, its stream relayed. */
+extern const struct route agent_exec_routes[];
 
 /* layers.c: PUT /v1/layers/DIFF_ID, a layer the node lacks sent by a
  * head, checked and unpacked into the node's layer store (--images). */

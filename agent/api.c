@@ -98,6 +98,8 @@ agent_api_init(struct agent *a)
 	router_add_table(a->router, agent_container_ops_routes);
 	router_add_table(a->router, agent_layer_routes);
 	router_add_table(a->router, agent_container_list_routes);
+	router_add_table(a->router, agent_attach_routes);
+	router_add_table(a->router, agent_exec_routes);
 	http_server_set_handler(a->http, api_dispatch, a);
 	http_server_set_head_hook(a->http, api_head, a);
 }

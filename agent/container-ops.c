@@ -28,7 +28,8 @@
  * node's host paths.  A restart is no call of its own: the head sends
  * the stop signal, learns the exit and asks for the start, as it does
  * on its own runtime.  A start's attach connection, made before the
- * container runs, becomes the watch on its exit (exits.c).  The checks
+ * container runs, becomes the watch on its exit (exits.c), or with
+ * ?attach=1 the head's attached stream (container-attach.c).  The checks
  * (the container's state, read from its folder) run on the agent's loop,
  * the runtime's call on a thread of its own (lib/rtcall.c, as a head's
  * own runtime calls): a runc that hangs on one container holds that
@@ -127,6 +128,8 @@ struct ops_job {
 	struct strvec args;
 	struct rt_started s;
 	struct rt_resources r;
+	bool relay;			/* start?attach=1: its attach fd to the
+					 * head (container-attach.c) */
 };
 
 static const char *const ops_names[] = { "start", "pause", "unpause",
@@ -168,6 +171,14 @@ ops_job_done(void *arg, struct http_request *req, int rc, sdc_error_t *err)
 	switch (j->kind) {
 	case OPS_START:
 		log_info("container %s: started, pid %d", j->uuid, (int)j->s.pid);
+		if (j->relay && req != NULL) {
+			/* the start's own connection is the head's; the exit
+			 * is watched through one of its own */
+			agent_exits_watch(j->a, j->uuid, j->s.pid, -1);
+			agent_attach_relay(req, j->a, j->uuid, "start",
+			    j->s.attach_fd, j->s.pid);
+			goto out;
+		}
 		/* watched even if the head has gone: its exit is reported */
 		agent_exits_watch(j->a, j->uuid, j->s.pid, j->s.attach_fd);
 		ans = json_pack("{s:s, s:i}", "ID", j->uuid, "Pid", (int)j->s.pid);
@@ -268,6 +279,7 @@ ops_start(struct http_request *req, void *arg)
 			return rc;
 		}
 	}
+	j->relay = http_query_bool(req, "attach", false);
 	return ops_job_run(req, j);
 }
 

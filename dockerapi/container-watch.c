@@ -59,6 +59,7 @@ watch_stop(struct ctr *c)
 		close(c->watch_fd);
 	c->watch_ev = NULL;
 	c->watch_fd = -1;
+	c->watch_relayed = false;
 }
 
 /* No monitor to tell us (it was killed, the container lives on): read
@@ -210,6 +211,16 @@ watch_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	sdc_error_release(&err);
 	cs = c->cs;
+	if (rc != 1 && c->watch_relayed) {
+		/* the relay from the node broke, not the container: its
+		 * attaches end, its exit comes from the node's report, which
+		 * node-exits.c left untaken while the relay lasted */
+		log_warn("container %s: the stream from its node ended before "
+		    "its exit", c->id);
+		watch_stop(c);
+		attach_end_all(c);
+		return;
+	}
 	watch_state(cs, c, rc == 1 ? f : NULL);
 	watch_stop(c);
 	if (rc == 1)

@@ -67,6 +67,8 @@ struct ctr {
 	int watch_fd;
 	struct event *watch_ev;
 	bool watch_muted;
+	bool watch_relayed;		/* the watcher is relayed from the
+					 * container's node (node-attach.c) */
 	struct ctr_attach *attachers;	/* fed from the watcher */
 	struct ctr_waiter *waiters;
 	struct logs_follow *followers;

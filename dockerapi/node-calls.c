@@ -108,7 +108,7 @@ node_target_clear(struct node_target *t)
 }
 
 /* The agent's refusal as the head's runtime would have given it. */
-static int
+int
 node_call_refused(struct node_target *t, const struct fetch_response *r,
     sdc_error_t *err)
 {
@@ -179,7 +179,21 @@ node_call(struct node_target *t, const char *uuid, const char *op,
 	return rc;
 }
 
-static long
+json_t *
+node_start_body(const struct rt_start_opts *opts)
+{
+	json_t *args = json_array();
+
+	for (size_t i = 0; opts->log_args != NULL && opts->log_args[i] != NULL;
+	    i++)
+		json_array_append_new(args, json_string(opts->log_args[i]));
+	return json_pack("{s:b, s:I, s:I, s:i, s:o}", "NoLog", opts->no_log,
+	    "LogMaxSize", (json_int_t)opts->log_max_size,
+	    "LogBudget", (json_int_t)opts->log_budget,
+	    "LogMaxFile", opts->log_max_file, "LogArgs", args);
+}
+
+long
 node_call_ms(const struct rt_config *rt)
 {
 	return (rt != NULL && rt->timeout_ms > 0 ? rt->timeout_ms : 60000) +
@@ -212,18 +226,12 @@ node_rt_start_net(struct node_target *t, const struct rt_config *rt,
     const char *uuid, const struct rt_start_opts *opts, json_t *net,
     struct rt_started *out, sdc_error_t *err)
 {
-	json_t *body, *args = json_array(), *ans;
+	json_t *body, *ans;
 	int rc;
 
 	if (t->address == NULL)
 		return rt_start(rt, uuid, opts, out, err);
-	for (size_t i = 0; opts->log_args != NULL && opts->log_args[i] != NULL;
-	    i++)
-		json_array_append_new(args, json_string(opts->log_args[i]));
-	body = json_pack("{s:b, s:I, s:I, s:i, s:o}", "NoLog", opts->no_log,
-	    "LogMaxSize", (json_int_t)opts->log_max_size,
-	    "LogBudget", (json_int_t)opts->log_budget,
-	    "LogMaxFile", opts->log_max_file, "LogArgs", args);
+	body = node_start_body(opts);
 	if (net != NULL)
 		json_object_set(body, "Network", net);
 	rc = node_call(t, uuid, "start", NULL, body, node_call_ms(rt), &ans,

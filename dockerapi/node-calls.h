@@ -54,6 +54,47 @@ int node_rt_pause(struct node_target *t, const struct rt_config *rt,
 int node_rt_update(struct node_target *t, const struct rt_config *rt,
     const char *uuid, const struct rt_resources *r, sdc_error_t *err);
 
+/* The pieces node-attach.c shares: the agent's refusal r as the head's
+ * runtime would have given it (-1 with *err); a start's body; the time
+ * a runtime call may take on a node, the way there included. */
+struct fetch_response;
+int node_call_refused(struct node_target *t, const struct fetch_response *r,
+    sdc_error_t *err);
+json_t *node_start_body(const struct rt_start_opts *opts);
+long node_call_ms(const struct rt_config *rt);
+
+/* --- node-attach.c: attach streams relayed from the node --- */
+
+/* On the loop, once: the head's TLS client for relays (its agent
+ * certificate); 0, or -1 with *err. */
+int node_attach_ready(struct dockerapi *d, sdc_error_t *err);
+/* On a thread: an attach to running container uuid on t's node; the fd
+ * returned speaks the monitor's frames as rt_attach_open's does, relayed
+ * through the agent by a thread of its own until either side closes it.
+ * -1 with *err: 503 "node unavailable" when the agent does not answer
+ * within a few seconds, else the agent's refusal (404, 409). */
+int node_attach_open(struct node_target *t, const char *uuid,
+    sdc_error_t *err);
+/* On a thread: start uuid on t's node with its output relayed from the
+ * first byte: out->attach_fd as node_attach_open's, out->pid the init's;
+ * net, when not NULL, goes in the start's body as its "Network" (the
+ * container's network for the node's agent).  Errors as node_rt_start's. */
+int node_attach_start(struct node_target *t, const struct rt_config *rt,
+    const char *uuid, const struct rt_start_opts *opts, json_t *net,
+    struct rt_started *out, sdc_error_t *err);
+/* On a thread: run proc in uuid on t's node as exec exec_id, its stream
+ * relayed from the first byte (out->attach_fd, out->pid), whether the
+ * client is attached or not (a detached exec's stream is its exit). */
+int node_exec_start(struct node_target *t, const struct rt_config *rt,
+    const char *uuid, const char *exec_id, const struct rt_process *proc,
+    struct rt_started *out, sdc_error_t *err);
+/* On a thread: an exec's TTY size on t's node. */
+int node_exec_resize(struct node_target *t, const char *uuid,
+    const char *exec_id, unsigned rows, unsigned cols, sdc_error_t *err);
+/* On a thread: a TTY's size on t's node. */
+int node_attach_resize(struct node_target *t, const char *uuid,
+    unsigned rows, unsigned cols, sdc_error_t *err);
+
 /* At the daemon's end: the pool's idle clients freed. */
 void node_calls_free(void);
 

@@ -92,6 +92,11 @@ node_exits_tick(evutil_socket_t fd, short what, void *arg)
 
 		if (c == NULL || c->busy != NULL)
 			continue;
+		/* its stream relayed from the node (node-attach.c) brings
+		 * the exit, or, cut short before it, leaves it to this row:
+		 * taken once the relay has ended either way */
+		if (c->watch_relayed)
+			continue;
 		/* a run the head watches itself (started here, or attached
 		 * again after the head's restart) is the watcher's */
 		ours = ctr_running(c) && c->st.pid == (pid_t)v[i].pid &&

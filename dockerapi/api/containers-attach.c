@@ -15,8 +15,12 @@
  * (docker run attaches, then starts) waits on the container and is fed
  * from the watcher connection that rt_start returns, which sees output
  * from the very first byte.  A client that attaches to a running
- * container opens a connection of its own.  Either way it is on the
- * container's list, so a removal ends it.  A slow client holds the
+ * container opens a connection of its own.  For a container on a node
+ * behind an agent both are relayed from that node (node-attach.c): the
+ * same frames on a socketpair, the connection to the node made off the
+ * loop.  Either way it is on the container's list, so a removal ends it.
+ * Stdin the monitor (or the relay) cannot take yet waits, the client's
+ * reading stopped until it can.  A slow client holds the
  * watcher back (and so the monitor, and so the container), as a slow
  * attach does with dockerd, instead of growing our buffers.
  *
@@ -39,7 +43,9 @@
 #include <event2/event.h>
 
 #include "containers.h"
+#include "jsonutil.h"
 #include "log.h"
+#include "node-calls.h"
 #include "xalloc.h"
 
 #define ATTACH_BACKLOG (1024 * 1024)
@@ -57,6 +63,9 @@ struct ctr_attach {
 	bool close_stdin_due;
 	struct attach_logs *replay;	/* logs=1, until sent */
 	size_t matched;			/* detach keys typed so far */
+	struct buf pend;		/* stdin the monitor has not taken yet */
+	struct event *wev;		/* waiting for it to take more */
+	bool read_closed;		/* the client half-closed */
 	attach_exit_fn *on_exit;
 	void *arg;
 };
@@ -100,6 +109,9 @@ attach_free(struct ctr_attach *a)
 		event_free(a->ev);
 	if (a->linger != NULL)
 		event_free(a->linger);
+	if (a->wev != NULL)
+		event_free(a->wev);
+	buf_free(&a->pend);
 	if (a->fd >= 0)
 		close(a->fd);
 	bufferevent_free(a->bev);
@@ -128,6 +140,10 @@ attach_finish(struct ctr_attach *a)
 	if (a->ev != NULL) {
 		event_free(a->ev);
 		a->ev = NULL;
+	}
+	if (a->wev != NULL) {
+		event_free(a->wev);
+		a->wev = NULL;
 	}
 	http_hijack_shutdown_write(a->bev);
 	a->linger = evtimer_new(bufferevent_get_base(a->bev), attach_linger_cb, a);
@@ -285,15 +301,70 @@ attach_scan(struct ctr_attach *a, const unsigned char *in, size_t n,
 	return false;
 }
 
+/* Send what stdin holds; false when the monitor's socket (or a relay
+ * from the node) is full: the rest waits, nothing is dropped. */
+static bool
+attach_flush(struct ctr_attach *a, int fd)
+{
+	sdc_error_t err = NULL;
+	size_t off = 0, n;
+
+	while (off < a->pend.len) {
+		n = a->pend.len - off < RT_FRAME_MAX - 1 ? a->pend.len - off :
+		    RT_FRAME_MAX - 1;
+		if (rt_attach_send(fd, RT_FRAME_STDIN, a->pend.data + off, n,
+		    &err) < 0) {
+			bool full = err->errnum == EAGAIN ||
+			    err->errnum == EWOULDBLOCK;
+
+			sdc_error_release(&err);
+			if (full)
+				break;
+			off = a->pend.len;	/* the monitor went */
+			break;
+		}
+		off += n;
+	}
+	buf_consume(&a->pend, off);
+	return a->pend.len == 0;
+}
+
+static void attach_stdin(struct ctr_attach *a);
+
+static void
+attach_writable_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct ctr_attach *a = arg;
+
+	if (!a->read_closed)
+		bufferevent_enable(a->bev, EV_READ);
+	attach_stdin(a);
+}
+
+/* The client's input waits until fd takes more. */
+static void
+attach_wait_writable(struct ctr_attach *a, int fd)
+{
+	bufferevent_disable(a->bev, EV_READ);
+	if (a->wev != NULL && event_get_fd(a->wev) != fd) {
+		event_free(a->wev);
+		a->wev = NULL;
+	}
+	if (a->wev == NULL)
+		a->wev = event_new(bufferevent_get_base(a->bev), fd, EV_WRITE,
+		    attach_writable_cb, a);
+	event_add(a->wev, NULL);
+}
+
 static void
 attach_stdin(struct ctr_attach *a)
 {
 	struct evbuffer *in = bufferevent_get_input(a->bev);
 	int fd = attach_target(a);
 	unsigned char buf[RT_FRAME_MAX - 1];
-	struct buf out = BUF_INIT;
+	sdc_error_t err = NULL;
 	bool detach = false;
-	size_t n, off;
+	size_t n;
 
 	if (!a->o.in || a->done) {
 		evbuffer_drain(in, evbuffer_get_length(in));
@@ -303,22 +374,30 @@ attach_stdin(struct ctr_attach *a)
 		bufferevent_disable(a->bev, EV_READ);	/* until the start */
 		return;
 	}
+	if (!attach_flush(a, fd)) {
+		attach_wait_writable(a, fd);
+		return;
+	}
 	while (!detach && (n = (size_t)evbuffer_remove(in, buf, sizeof buf)) >
 	    0 && n != (size_t)-1) {
-		buf_reset(&out);
-		detach = attach_scan(a, buf, n, &out);
-		for (off = 0; off < out.len; off += n) {
-			n = out.len - off < sizeof buf ? out.len - off : sizeof buf;
-			rt_attach_send(fd, RT_FRAME_STDIN, out.data + off, n, NULL);
+		detach = attach_scan(a, buf, n, &a->pend);
+		if (!attach_flush(a, fd) && !detach) {
+			attach_wait_writable(a, fd);
+			return;
 		}
 	}
-	buf_free(&out);
 	if (detach) {
 		attach_detach(a);
 		return;
 	}
 	if (a->close_stdin_due) {
-		rt_attach_send(fd, RT_FRAME_CLOSE_STDIN, NULL, 0, NULL);
+		if (rt_attach_send(fd, RT_FRAME_CLOSE_STDIN, NULL, 0, &err) < 0 &&
+		    (err->errnum == EAGAIN || err->errnum == EWOULDBLOCK)) {
+			sdc_error_release(&err);
+			attach_wait_writable(a, fd);
+			return;
+		}
+		sdc_error_release(&err);
 		a->close_stdin_due = false;
 	}
 }
@@ -356,6 +435,7 @@ attach_event_cb(struct bufferevent *bev, short what, void *arg)
 	/* Half-closed (the CLI does so at once when it sends no input): no
 	 * more input, the output goes on. */
 	http_hijack_read_closed(bev);
+	a->read_closed = true;
 	if (a->done) {
 		/* Finished already: free now unless output is still queued,
 		 * which the linger timer gives the time to leave. */
@@ -464,6 +544,78 @@ attach_open(struct ctr *c, struct bufferevent *bev, int fd,
 	return a;
 }
 
+/* The answer's 101 and the attach, on fd (or fed from the watcher). */
+static void
+attach_hijack(struct http_request *req, struct ctr *c, int fd,
+    struct attach_opts *o)
+{
+	struct bufferevent *bev;
+
+	o->hold = limits_keep(req);
+	if ((bev = http_hijack(req, "application/vnd.docker.raw-stream")) == NULL) {
+		limits_release(o->hold);
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	attach_open(c, bev, fd, o, NULL, NULL);
+	events_container(c->cs, c, "attach", NULL);
+}
+
+/* An attach to a running container on another node: its stream relayed
+ * from there (node-attach.c), connected off the loop. */
+struct attach_node_job {
+	struct node_target t;
+	char uuid[37];
+	struct attach_opts o;
+	int fd;
+};
+
+static int
+attach_node_fn(void *arg, sdc_error_t *err)
+{
+	struct attach_node_job *j = arg;
+
+	return (j->fd = node_attach_open(&j->t, j->uuid, err)) < 0 ? -1 : 0;
+}
+
+static void
+attach_node_done(struct ctr *c, void *arg, struct http_request *req, int rc,
+    sdc_error_t *err)
+{
+	struct attach_node_job *j = arg;
+
+	if (rc < 0 && req != NULL)
+		api_error_from(req, err);
+	else if (rc == 0 && (c == NULL || req == NULL))
+		close(j->fd);
+	else if (rc == 0)
+		attach_hijack(req, c, j->fd, &j->o);
+	node_target_clear(&j->t);
+	free(j);
+}
+
+static int
+attach_node(struct http_request *req, struct ctr *c, struct node_target *t,
+    const struct attach_opts *o)
+{
+	struct attach_node_job *j = xcalloc(1, sizeof *j);
+	sdc_error_t err = NULL;
+
+	j->t = *t;
+	snprintf(j->uuid, sizeof j->uuid, "%s", c->uuid);
+	j->o = *o;
+	j->fd = -1;
+	if (node_attach_ready(c->cs->d, &err) < 0 ||
+	    ctr_call(req, c, "attach", attach_node_fn, attach_node_done, j,
+	    &err) < 0) {
+		node_target_clear(&j->t);
+		free(j);
+		return api_error_from(req, &err);
+	}
+	return HTTP_ASYNC;
+}
+
 /* POST /containers/:id/attach */
 int
 ctr_attach(struct http_request *req, void *arg)
@@ -471,8 +623,8 @@ ctr_attach(struct http_request *req, void *arg)
 	struct dockerapi *d = arg;
 	struct ctr *c = ctr_lookup(req, d);
 	struct attach_opts o = { 0 };
+	struct node_target t;
 	sdc_error_t err = NULL;
-	struct bufferevent *bev;
 	int fd = -1;
 
 	if (c == NULL)
@@ -489,31 +641,88 @@ ctr_attach(struct http_request *req, void *arg)
 	o.err = http_query_bool(req, "stderr", false);
 	o.raw = json_is_true(json_object_get(c->config, "Tty"));
 	o.stdin_once = json_is_true(json_object_get(c->config, "StdinOnce"));
-	if (ctr_running(c) && !o.no_stream &&
-	    (fd = rt_attach_open(&ctrs(d)->rt, c->uuid, NULL, &err)) < 0)
-		return api_error_from(req, &err);
-	o.hold = limits_keep(req);
-	if ((bev = http_hijack(req, "application/vnd.docker.raw-stream")) == NULL) {
-		limits_release(o.hold);
-		if (fd >= 0)
-			close(fd);
-		return HTTP_DONE;
+	if (ctr_running(c) && !o.no_stream) {
+		if (node_target_get(d, json_str(c->extra, "Node", NULL), &t,
+		    &err) < 0)
+			return api_error_from(req, &err);  /* node unavailable */
+		if (t.address != NULL && ctr_busy(req, c, ctr_attach, arg)) {
+			node_target_clear(&t);
+			return HTTP_ASYNC;      /* again once its call ends */
+		}
+		if (t.address != NULL)
+			return attach_node(req, c, &t, &o);
+		if ((fd = rt_attach_open(&ctrs(d)->rt, c->uuid, NULL, &err)) < 0)
+			return api_error_from(req, &err);
 	}
-	attach_open(c, bev, fd, &o, NULL, NULL);
-	events_container(ctrs(d), c, "attach", NULL);
+	attach_hijack(req, c, fd, &o);
 	return HTTP_DONE;
 }
 
-/* POST /containers/:id/resize: the TTY's size, through the watcher. */
+/* A resize on the container's node, off the loop. */
+struct resize_node_job {
+	struct node_target t;
+	char uuid[37];
+	unsigned rows, cols;
+};
+
+static int
+resize_node_fn(void *arg, sdc_error_t *err)
+{
+	struct resize_node_job *j = arg;
+
+	return node_attach_resize(&j->t, j->uuid, j->rows, j->cols, err);
+}
+
+static void
+resize_node_done(struct ctr *c, void *arg, struct http_request *req, int rc,
+    sdc_error_t *err)
+{
+	struct resize_node_job *j = arg;
+
+	if (req != NULL && rc < 0)
+		api_error_from(req, err);
+	else if (req != NULL)
+		http_reply(req, 200, NULL, NULL, 0);
+	node_target_clear(&j->t);
+	free(j);
+}
+
+/* POST /containers/:id/resize: the TTY's size, through the watcher, or
+ * on the container's node when no watcher of ours is relayed from it. */
 int
 ctr_resize(struct http_request *req, void *arg)
 {
 	struct ctr *c = ctr_lookup(req, arg);
 	const char *h = http_query(req, "h"), *w = http_query(req, "w");
+	struct resize_node_job *j;
+	struct node_target t;
 	sdc_error_t err = NULL;
 
 	if (c == NULL)
 		return HTTP_DONE;
+	if (ctr_running(c) && c->watch_fd < 0 && h != NULL && w != NULL) {
+		if (node_target_get(arg, json_str(c->extra, "Node", NULL), &t,
+		    &err) < 0)
+			return api_error_from(req, &err);
+		if (t.address != NULL && ctr_busy(req, c, ctr_resize, arg)) {
+			node_target_clear(&t);
+			return HTTP_ASYNC;
+		}
+		if (t.address != NULL) {
+			j = xcalloc(1, sizeof *j);
+			j->t = t;
+			snprintf(j->uuid, sizeof j->uuid, "%s", c->uuid);
+			j->rows = (unsigned)atoi(h);
+			j->cols = (unsigned)atoi(w);
+			if (ctr_call(req, c, "resize", resize_node_fn,
+			    resize_node_done, j, &err) < 0) {
+				node_target_clear(&j->t);
+				free(j);
+				return api_error_from(req, &err);
+			}
+			return HTTP_ASYNC;
+		}
+	}
 	if (!ctr_running(c) || c->watch_fd < 0)
 		return api_error(req, 409, "Container %s is not running", c->id);
 	if (h != NULL && w != NULL &&

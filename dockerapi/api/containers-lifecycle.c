@@ -114,6 +114,7 @@ struct ops_start {
 	bool policy;			/* the restart policy's: no client */
 	struct node_target t;		/* the container's node, or here */
 	json_t *net;			/* its network, for the node's agent */
+	bool relay;			/* attached: its stream from the node */
 	ctr_started_fn *then;		/* ctr_start_async's */
 	void *then_arg;
 	bool quota_check;		/* the user's start: the walk below */
@@ -130,18 +131,23 @@ ops_start_free(struct ops_start *o)
 	free(o);
 }
 
-/* Where a start goes: the agent of the container's node, unless a client
- * is attached (docker run, start -a, a build's RUN), whose output from
- * the first byte only the attach fd of a start here gives until streams
- * are relayed from the node. */
+/* Where a start goes: the agent of the container's node.  With a client
+ * attached (docker run, start -a) the start's attach connection, which
+ * sees the output from the first byte, is relayed from the node
+ * (node-attach.c) and becomes the watcher, as a start here gives it. */
 static int
 ops_start_target(struct ctr *c, struct node_target *t, sdc_error_t *err)
 {
 	memset(t, 0, sizeof *t);
-	if (c->attachers != NULL || c->run_out != NULL)
-		return 0;
-	return node_target_get(c->cs->d, json_str(c->extra, "Node", NULL), t,
-	    err);
+	if (node_target_get(c->cs->d, json_str(c->extra, "Node", NULL), t,
+	    err) < 0)
+		return -1;
+	if (t->address != NULL && c->attachers != NULL &&
+	    node_attach_ready(c->cs->d, err) < 0) {
+		node_target_clear(t);
+		return -1;
+	}
+	return 0;
 }
 
 /* What comes before the runtime: the log's options, capacity, networks
@@ -224,11 +230,13 @@ ops_start_post(struct containers *cs, struct ctr *c, struct ops_start *o,
 	ops_started_state(cs, c, s);
 	c->stopping = false;
 	/* started by its node's agent: the agent watches it, and its exit
-	 * comes from there (node-exits.c) */
-	if (o->t.address == NULL)
+	 * comes from there (node-exits.c); an attached one's relayed
+	 * stream is the watcher, as here, until it ends */
+	if (o->t.address == NULL || s->attach_fd >= 0) {
 		watch_start(cs, c, s->attach_fd, c->attachers == NULL &&
 		    c->run_out == NULL);
-	else
+		c->watch_relayed = o->t.address != NULL;
+	} else
 		watch_stop(c);
 	attach_started(c);
 	events_container(cs, c, "start", NULL);
@@ -284,6 +292,9 @@ ops_start_fn(void *arg, sdc_error_t *err)
 
 	if (o->quota_check && volumes_quota_walk(&o->quota, err) < 0)
 		return -1;
+	if (o->relay)
+		return node_attach_start(&o->t, &o->cs->rt, o->uuid, &o->opts,
+		    o->net, &o->s, err);
 	return node_rt_start_net(&o->t, &o->cs->rt, o->uuid, &o->opts, o->net,
 	    &o->s, err);
 }
@@ -383,6 +394,7 @@ ops_user_start_async(struct http_request *req, struct ctr *c, bool restart,
 		return api_error_from(req, &err);
 	}
 	o->t = t;
+	o->relay = t.address != NULL && c->attachers != NULL;
 	o->restart = restart;
 	if (ops_start_send(req, cs, c, o, &err) < 0)
 		return api_error_from(req, &err);
@@ -777,6 +789,7 @@ struct ops_call {
 	bool quiet;			/* a stop's thaw: no unpause event */
 	struct node_target t;		/* the container's node, or here */
 	json_t *net;			/* its network, for the node's agent */
+	bool relay;			/* attached: its stream from the node */
 };
 
 static void

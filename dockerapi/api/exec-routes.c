@@ -24,6 +24,7 @@
 #include "ids.h"
 #include "jsonutil.h"
 #include "log.h"
+#include "node-calls.h"
 #include "rtcall.h"
 #include "xalloc.h"
 
@@ -55,6 +56,7 @@ struct exec_job {
 	struct rt_start_opts o;
 	struct rt_started s;
 	bool detach, raw;
+	struct node_target t;		/* the container's node, or here */
 };
 
 /* An exec another head made (heads.h), of the account's container. */
@@ -315,6 +317,7 @@ exec_job_free(struct exec_job *j)
 	free(j->argv);
 	free(j->env);
 	json_decref(j->config);
+	node_target_clear(&j->t);
 	free(j);
 }
 
@@ -323,6 +326,9 @@ exec_job_fn(void *arg, sdc_error_t *err)
 {
 	struct exec_job *j = arg;
 
+	if (j->t.address != NULL)       /* relayed from the node */
+		return node_exec_start(&j->t, &j->cs->rt, j->uuid, j->id, &j->p,
+		    &j->s, err);
 	return rt_exec_start(&j->cs->rt, j->uuid, j->id, &j->p, &j->o, &j->s,
 	    err);
 }
@@ -396,24 +402,40 @@ exec_start(struct http_request *req, void *arg)
 	struct containers *cs = ctrs(arg);
 	struct exec_inst *e = exec_find(cs, req);
 	sdc_error_t err = NULL;
+	struct node_target t;
 	struct exec_job *j;
 	json_t *body;
 	bool tty;
 
 	if (e == NULL)
 		return HTTP_DONE;
+	/* where it runs, before anything is marked: a node not heard from
+	 * answers 503 with the exec as it was */
+	if (node_target_get(cs->d, json_str(e->c->extra, "Node", NULL), &t,
+	    &err) < 0)
+		return api_error_from(req, &err);
+	if (t.address != NULL && node_attach_ready(cs->d, &err) < 0) {
+		node_target_clear(&t);
+		return api_error_from(req, &err);
+	}
 	if (!e->started && !heads_exec_start(cs->d, e->id))
 		e->started = e->foreign = true;	/* through another head */
-	if (e->started)
+	if (e->started) {
+		node_target_clear(&t);
 		return api_error(req, 409, "Error: Exec command %s is already "
 		    "running", e->id);
-	if ((body = http_body_json(req, &err)) == NULL)
+	}
+	if ((body = http_body_json(req, &err)) == NULL) {
+		node_target_clear(&t);
 		return api_error_from(req, &err);
+	}
 	if (!ctr_running(e->c)) {
+		node_target_clear(&t);
 		json_decref(body);
 		return api_error(req, 409, "Container %s is not running", e->c->id);
 	}
 	j = xcalloc(1, sizeof *j);
+	j->t = t;
 	j->detach = json_bool(body, "Detach", false);
 	/* As dockerd: the process has a TTY when the exec was created with
 	 * one; the start's Tty only says how the stream is framed. */
@@ -476,12 +498,42 @@ exec_inspect(struct http_request *req, void *arg)
 	return api_json(req, 200, j);
 }
 
+/* An exec's resize on its container's node, off the loop. */
+struct exec_resize_job {
+	struct node_target t;
+	char uuid[37], id[65];
+	unsigned rows, cols;
+};
+
+static int
+exec_resize_fn(void *arg, sdc_error_t *err)
+{
+	struct exec_resize_job *j = arg;
+
+	return node_exec_resize(&j->t, j->uuid, j->id, j->rows, j->cols, err);
+}
+
+static void
+exec_resize_done(void *arg, struct http_request *req, int rc,
+    sdc_error_t *err)
+{
+	struct exec_resize_job *j = arg;
+
+	if (req != NULL && rc < 0)
+		api_error_from(req, err);
+	else if (req != NULL)
+		http_reply(req, 200, NULL, NULL, 0);
+	node_target_clear(&j->t);
+	free(j);
+}
+
 int
 exec_resize(struct http_request *req, void *arg)
 {
 	struct containers *cs = ctrs(arg);
 	struct exec_inst *e = exec_find(cs, req);
 	const char *h = http_query(req, "h"), *w = http_query(req, "w");
+	struct exec_resize_job *j;
 	sdc_error_t err = NULL;
 	int fd;
 
@@ -489,6 +541,27 @@ exec_resize(struct http_request *req, void *arg)
 		return HTTP_DONE;
 	if (!e->running)
 		return api_error(req, 409, "Exec %s is not running", e->id);
+	j = xcalloc(1, sizeof *j);
+	if (node_target_get(cs->d, json_str(e->c->extra, "Node", NULL), &j->t,
+	    &err) < 0) {
+		free(j);
+		return api_error_from(req, &err);
+	}
+	if (j->t.address != NULL && h != NULL && w != NULL) {
+		snprintf(j->uuid, sizeof j->uuid, "%s", e->c->uuid);
+		snprintf(j->id, sizeof j->id, "%s", e->id);
+		j->rows = (unsigned)atoi(h);
+		j->cols = (unsigned)atoi(w);
+		if (rtcall_start(cs->d->base, req, "exec resize",
+		    exec_resize_fn, exec_resize_done, j, &err) < 0) {
+			node_target_clear(&j->t);
+			free(j);
+			return api_error_from(req, &err);
+		}
+		return HTTP_ASYNC;
+	}
+	node_target_clear(&j->t);
+	free(j);
 	if ((fd = rt_attach_open(&cs->rt, e->c->uuid, e->id, &err)) < 0)
 		return api_error_from(req, &err);
 	rt_attach_send(fd, RT_FRAME_MUTE, NULL, 0, NULL);
