@@ -117,6 +117,10 @@ extern const struct route agent_remove_routes[];
 void agent_create_recover(struct agent *a);
 /* container-ops.c: start, pause, unpause, update of a container. */
 extern const struct route agent_container_ops_routes[];
+/* container-logs.c, container-stats.c: a container's log and readings,
+ * streamed to the head in Docker's shapes. */
+extern const struct route agent_logs_routes[];
+extern const struct route agent_stats_routes[];
 
 /* exits.c: the node's containers' exits, written to the store for the
  * heads.  Start: the table, and a watch on every running container. */

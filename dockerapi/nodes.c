@@ -29,6 +29,7 @@
 #include "jsonutil.h"
 #include "log.h"
 #include "node-calls.h"
+#include "node-relay.h"
 #include "node-request.h"
 #include "node-exits.h"
 #include "nodes.h"
@@ -325,6 +326,7 @@ nodes_free(struct dockerapi *d)
 	if (ns->ask != NULL)
 		event_free(ns->ask);
 	node_calls_free();
+	node_relay_cancel_all();
 	node_exits_free();
 	if (ns->agent != NULL)
 		fetch_free(ns->agent);

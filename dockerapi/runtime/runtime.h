@@ -372,6 +372,11 @@ struct rt_stats {
 };
 int rt_stats_read(const struct rt_config *cfg, const char *id,
     struct rt_stats *out, sdc_error_t *err);
+/* stats-json.c: a reading as Docker's stats answer, prev (or NULL) its
+ * precpu_stats; name without its "/". */
+struct json_t;
+struct json_t *rt_stats_json(const struct rt_stats *s,
+    const struct rt_stats *prev, const char *name, const char *id);
 
 /* The container's processes, for `docker top`: the pids of its cgroup,
  * each read from /proc through a descriptor of its own /proc folder and
