@@ -121,6 +121,8 @@ extern const struct route agent_container_ops_routes[];
  * streamed to the head in Docker's shapes. */
 extern const struct route agent_logs_routes[];
 extern const struct route agent_stats_routes[];
+/* container-files.c: export, changes, top and size of a container. */
+extern const struct route agent_files_routes[];
 
 /* exits.c: the node's containers' exits, written to the store for the
  * heads.  Start: the table, and a watch on every running container. */

@@ -69,5 +69,6 @@ agent_api_init(struct agent *a)
 	router_add_table(a->router, agent_container_ops_routes);
 	router_add_table(a->router, agent_logs_routes);
 	router_add_table(a->router, agent_stats_routes);
+	router_add_table(a->router, agent_files_routes);
 	http_server_set_handler(a->http, api_dispatch, a);
 }

@@ -460,3 +460,17 @@ node_relay_query(struct buf *q, const char *name, const char *value)
 	buf_printf(q, "&%s=%s", name, v);
 	free(v);
 }
+
+bool
+node_relay_answer(struct dockerapi *d, struct http_request *req,
+    const char *node_id, const char *uuid, const char *op, const char *query,
+    const struct node_relay_opts *o, int *ret)
+{
+	sdc_error_t err = NULL;
+	int rc = node_relay_container(d, req, node_id, uuid, op, query, o, &err);
+
+	if (rc == NODES_LOCAL)
+		return false;
+	*ret = rc < 0 ? api_error_from(req, &err) : HTTP_ASYNC;
+	return true;
+}

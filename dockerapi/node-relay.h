@@ -5,6 +5,7 @@
 #ifndef SDC_DOCKERAPI_NODE_RELAY_H
 #define SDC_DOCKERAPI_NODE_RELAY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "dockerapi.h"
@@ -39,6 +40,13 @@ int node_relay(struct dockerapi *d, struct http_request *req,
 int node_relay_container(struct dockerapi *d, struct http_request *req,
     const char *node_id, const char *uuid, const char *op, const char *query,
     const struct node_relay_opts *o, sdc_error_t *err);
+/* For a route's handler: true when the container is on a node behind an
+ * agent, the request then answered or relayed (*ret: HTTP_ASYNC, or
+ * HTTP_DONE with the 503 given); false when it is here (nothing done:
+ * the caller answers from its own machine). */
+bool node_relay_answer(struct dockerapi *d, struct http_request *req,
+    const char *node_id, const char *uuid, const char *op, const char *query,
+    const struct node_relay_opts *o, int *ret);
 /* "&NAME=VALUE" appended to q (VALUE escaped) when value is not NULL. */
 struct buf;
 void node_relay_query(struct buf *q, const char *name, const char *value);

@@ -11,14 +11,18 @@ docker CLI and docker-py:
   stdout and stderr apart (docker-py), and -f that ends at the exit with
   every line;
 - stats --no-stream, and a few frames of the stream (docker-py);
+- export's tar, diff, top (ps_args through docker-py); another
+  account's export, diff, top, logs and stats of them are 404;
 - an agent not heard from (SIGSTOP): logs and stats answer "node
   unavailable" at once.
 """
 import importlib
+import io
 import json
 import os
 import signal
 import sys
+import tarfile
 import time
 import unittest
 
@@ -171,12 +175,45 @@ class NodesFiles(common.NodesBase):
                          frames[1]["cpu_stats"]["cpu_usage"]["total_usage"])
         self.agent_said("container %s: stats (stream)" % u)
 
+    def test_4_export_diff_top(self):
+        u = self.run_on_node("fs", "sh", "-c", "echo made > /made; exec sleep 300")
+        sdctest.wait_for("the file made", lambda: os.path.exists(
+            os.path.join(self.node_zones, u, "rw")) and "A /made" in self.docker(
+                "diff", "fs").stdout, timeout=10)
+        self.agent_said("container %s: changes" % u)
+        # export: the tar the node wrote, through the CLI and docker-py
+        out = os.path.join(self.d.tmp, "fs.tar")
+        self.ok("export", "-o", out, "fs")
+        with tarfile.open(out) as t:
+            names = set(t.getnames())
+            self.assertIn("bin/busybox", names)
+            self.assertEqual(t.extractfile("made").read(), b"made\n")
+        self.agent_said("container %s: export" % u)
+        raw = b"".join(self.d.dockerpy(self.alice).containers.get("fs").export())
+        with tarfile.open(fileobj=io.BytesIO(raw)) as t:
+            self.assertIn("made", t.getnames())
+        # top: the node's processes of the container, ps_args applied
+        r = self.ok("top", "fs")
+        self.assertIn("sleep 300", r)
+        self.agent_said("container %s: top" % u)
+        top = self.d.dockerpy(self.alice).containers.get("fs").top(ps_args="-o pid,args")
+        self.assertEqual(top["Titles"][-1], "COMMAND")
+        self.assertTrue(any("sleep 300" in p[-1] for p in top["Processes"]), top)
+        # another account finds none of it
+        for args in (("export", "-o", out + ".bob", "fs"), ("diff", "fs"),
+                     ("top", "fs"), ("logs", "lg"), ("stats", "--no-stream", "st")):
+            r = self.docker(*args, who=self.bob)
+            self.assertNotEqual(r.returncode, 0, args)
+            self.assertIn("No such container", r.stderr, args)
+
     def test_9_node_unavailable(self):
         pid = self.d.pid("agent")
         os.kill(pid, signal.SIGSTOP)
         try:
             self.wait_available(False)
-            for args in (("logs", "lg"), ("stats", "--no-stream", "st")):
+            for args in (("logs", "lg"), ("stats", "--no-stream", "st"),
+                         ("diff", "fs"), ("top", "fs"),
+                         ("export", "-o", os.path.join(self.d.tmp, "x.tar"), "fs")):
                 t0 = time.monotonic()
                 r = self.docker(*args, timeout=20)
                 self.assertNotEqual(r.returncode, 0, args)
