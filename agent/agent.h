@@ -123,6 +123,11 @@ extern const struct route agent_logs_routes[];
 extern const struct route agent_stats_routes[];
 /* container-files.c: export, changes, top and size of a container. */
 extern const struct route agent_files_routes[];
+/* container-archive.c: docker cp's HEAD, GET and PUT of a container's
+ * paths.  A route with AGENT_BODY_STREAM in its flags gets its body as
+ * it comes (api.c's head hook), whatever its size. */
+#define AGENT_BODY_STREAM 0x100
+extern const struct route agent_archive_routes[];
 
 /* exits.c: the node's containers' exits, written to the store for the
  * heads.  Start: the table, and a watch on every running container. */

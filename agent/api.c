@@ -45,6 +45,34 @@ static const struct route agent_routes[] = {
 	{ NULL, NULL, NULL, 0, NULL },
 };
 
+/* A route that streams its body (AGENT_BODY_STREAM: docker cp's tar)
+ * is told so before the body comes; anything else is api_dispatch()'s. */
+static int
+api_body_drop(struct http_request *req, const char *data, size_t len,
+    void *arg)
+{
+	(void)req;
+	(void)data;
+	(void)len;
+	(void)arg;
+	return 0;
+}
+
+static int
+api_head(struct http_request *req, void *arg)
+{
+	struct agent *a = arg;
+	const struct route *route;
+	int status;
+
+	route = router_match(a->router, req, &status);
+	if (route != NULL && (route->flags & AGENT_BODY_STREAM)) {
+		http_set_body_limit(req, (size_t)-1);
+		http_stream_body(req, api_body_drop, NULL);
+	}
+	return 0;
+}
+
 static int
 api_dispatch(struct http_request *req, void *arg)
 {
@@ -70,5 +98,7 @@ agent_api_init(struct agent *a)
 	router_add_table(a->router, agent_logs_routes);
 	router_add_table(a->router, agent_stats_routes);
 	router_add_table(a->router, agent_files_routes);
+	router_add_table(a->router, agent_archive_routes);
 	http_server_set_handler(a->http, api_dispatch, a);
+	http_server_set_head_hook(a->http, api_head, a);
 }

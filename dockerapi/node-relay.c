@@ -40,6 +40,7 @@
 #include <unistd.h>
 #include <event2/event.h>
 
+#include "body-pipe.h"
 #include "fetch.h"
 #include "fsutil.h"
 #include "http.h"
@@ -65,6 +66,12 @@ struct relay {
 	char **pass;                    /* header names passed on */
 	long first_byte_ms;
 	int64_t started_ms;
+	struct dockerapi *d;
+	/* a body streamed through (docker cp's PUT) */
+	bool body_stream;
+	struct body_pipe upload;
+	int body_fd;                    /* its read end, the thread's */
+	bool ended;                     /* the agent's answer is all in */
 	struct fetch *client;
 	pthread_t thread;
 	bool running;
@@ -146,6 +153,7 @@ relay_main(void *arg)
 	struct fetch_request rq = {
 		.method = r->method, .url = r->url, .timeout_ms = RELAY_LONG_MS,
 		.body = r->body, .body_len = r->body_len,
+		.body_from_fd = r->body_stream, .body_fd = r->body_fd,
 		.sink = relay_sink, .sink_arg = r,
 		.progress = relay_progress, .progress_arg = r,
 	};
@@ -188,14 +196,21 @@ relay_free(struct relay *r)
 {
 	if (r->ev != NULL)
 		event_free(r->ev);
-	if (r->fd >= 0)
-		close(r->fd);   /* the thread's next write fails */
-	if (r->running) {
+	if (r->running)
 		fetch_interrupt(r->client);
+	/* the body's end and the answer's pipe closed: a thread blocked on
+	 * either wakes, and stops */
+	if (r->req == NULL)
+		r->upload.req = NULL;
+	body_pipe_close(&r->upload);
+	if (r->fd >= 0)
+		close(r->fd);
+	if (r->running)
 		pthread_join(r->thread, NULL);
-	}
 	if (r->wfd >= 0)
 		close(r->wfd);
+	if (r->body_fd >= 0)
+		close(r->body_fd);
 	fetch_free(r->client);
 	if (r->prev != NULL)
 		r->prev->next = r->next;
@@ -294,11 +309,10 @@ relay_head(struct relay *r)
 	return true;
 }
 
+/* The answer is in and, for a streamed body, the body too. */
 static void
-relay_end(struct relay *r)
+relay_finish(struct relay *r)
 {
-	pthread_join(r->thread, NULL);
-	r->running = false;
 	if (r->status == 0) {
 		r->status = 502;
 		buf_reset(&r->in);
@@ -309,6 +323,29 @@ relay_end(struct relay *r)
 	} else if (r->req != NULL)
 		relay_error(r);
 	relay_free(r);
+}
+
+static void
+relay_body_end(void *arg)
+{
+	struct relay *r = arg;
+
+	if (r->ended)
+		relay_finish(r);
+}
+
+static void
+relay_end(struct relay *r)
+{
+	pthread_join(r->thread, NULL);
+	r->running = false;
+	r->ended = true;
+	event_del(r->ev);
+	if (r->body_stream && r->req != NULL && !r->upload.done) {
+		body_pipe_close(&r->upload);      /* the rest is dropped */
+		return;                 /* answered at the body's end */
+	}
+	relay_finish(r);
 }
 
 static void relay_resume(struct http_request *req, void *arg);
@@ -395,6 +432,16 @@ node_relay(struct dockerapi *d, struct http_request *req,
 	for (size_t i = 0; i < n; i++)
 		r->pass[i] = xstrdup(o->pass_headers[i]);
 	r->first_byte_ms = o->first_byte_ms;
+	r->d = d;
+	r->body_fd = r->upload.fd = -1;
+	if (o->body_stream && body_pipe_open(&r->upload, &r->body_fd, err) < 0) {
+		close(p[0]);
+		close(p[1]);
+		r->fd = r->wfd = -1;
+		relay_free(r);
+		return -1;
+	}
+	r->body_stream = o->body_stream;
 	r->started_ms = time_mono_ms();
 	atomic_init(&r->got_byte, false);
 	r->fd = p[0];
@@ -419,6 +466,8 @@ node_relay(struct dockerapi *d, struct http_request *req,
 	    r);
 	event_add(r->ev, NULL);
 	http_on_close(req, relay_closed, r);
+	if (r->body_stream)
+		body_pipe_start(&r->upload, req, d->base, relay_body_end, r);
 	return 0;
 }
 

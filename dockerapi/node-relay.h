@@ -19,6 +19,9 @@ struct node_relay_opts {
 	const void *body;               /* sent (copied), or NULL */
 	size_t body_len;
 	const char *body_type;          /* its Content-Type */
+	/* Or the client's body streamed through as it comes (a route with
+	 * API_BODY_STREAM: docker cp's PUT). */
+	bool body_stream;
 	/* The agent's answer headers passed on to the client (NULL-ended),
 	 * beside its Content-Type. */
 	const char *const *pass_headers;

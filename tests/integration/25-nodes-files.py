@@ -11,6 +11,9 @@ docker CLI and docker-py:
   stdout and stderr apart (docker-py), and -f that ends at the exit with
   every line;
 - stats --no-stream, and a few frames of the stream (docker-py);
+- cp both ways (CLI and docker-py), Docker's 404, a tenant's symlink to
+  /etc that leads to no file of the node's either way, another
+  account's cp 404 both ways;
 - export's tar, diff, top (ps_args through docker-py); another
   account's export, diff, top, logs and stats of them are 404;
 - an agent not heard from (SIGSTOP): logs and stats answer "node
@@ -21,6 +24,7 @@ import io
 import json
 import os
 import signal
+import subprocess
 import sys
 import tarfile
 import time
@@ -77,14 +81,14 @@ class NodesFiles(common.NodesBase):
         self.assertEqual(st, 200, one)
         return one["Uuid"]
 
-    def run_on_node(self, name, *cmd):
+    def run_on_node(self, name, *cmd, opts=()):
         """docker run -d, the container's folder on the node.
 
         Until the network plumbing at start moves behind the agent, the
         head writes the container's hosts and resolv.conf into a folder
         of its own zones root: it gets an empty one, and nothing else
         of the container is there to read."""
-        self.ok("create", "--name", name, "--network", "none", "tiny:1",
+        self.ok("create", "--name", name, "--network", "none", *opts, "tiny:1",
                 "/bin/busybox", *cmd)
         u = self.uuid_of(name)
         os.makedirs(os.path.join(self.d.tmp, "zones", u))
@@ -206,13 +210,87 @@ class NodesFiles(common.NodesBase):
             self.assertNotEqual(r.returncode, 0, args)
             self.assertIn("No such container", r.stderr, args)
 
+    def test_5_cp(self):
+        u = self.run_on_node("cp", "sh", "-c",
+                             "mkdir /box; echo inside > /box/f; "
+                             "ln -s /etc /leak; exec sleep 300")
+        sdctest.wait_for("/box/f", lambda: self.docker(
+            "cp", "cp:/box/f", "-").returncode == 0, timeout=10)
+        # out: a file, a folder, through the CLI (HEAD then GET)
+        dst = os.path.join(self.d.tmp, "out")
+        os.makedirs(dst)
+        self.ok("cp", "cp:/box", dst)
+        with open(os.path.join(dst, "box", "f")) as f:
+            self.assertEqual(f.read(), "inside\n")
+        self.agent_said("container %s: archive of /box" % u)
+        # in: a file and a folder, then read back
+        src = os.path.join(self.d.tmp, "in")
+        os.makedirs(os.path.join(src, "sub"))
+        with open(os.path.join(src, "sub", "g"), "w") as f:
+            f.write("from the client\n")
+        self.ok("cp", os.path.join(src, "sub"), "cp:/box/")
+        self.agent_said("container %s: extracted into /box/" % u)
+        raw = subprocess.run(["docker", "cp", "cp:/box/sub/g", "-"],
+                             env=self.d.docker_env(self.alice),
+                             capture_output=True, timeout=30)
+        with tarfile.open(fileobj=io.BytesIO(raw.stdout)) as t:
+            self.assertEqual(t.extractfile("g").read(), b"from the client\n")
+        # docker-py: put_archive and get_archive, HEAD's stat
+        c = self.d.dockerpy(self.alice).containers.get("cp")
+        buf = io.BytesIO()
+        with tarfile.open(fileobj=buf, mode="w") as t:
+            info = tarfile.TarInfo("py.txt")
+            info.size = 3
+            t.addfile(info, io.BytesIO(b"py\n"))
+        self.assertTrue(c.put_archive("/box", buf.getvalue()))
+        bits, stat = c.get_archive("/box/py.txt")
+        self.assertEqual(stat["name"], "py.txt")
+        with tarfile.open(fileobj=io.BytesIO(b"".join(bits))) as t:
+            self.assertEqual(t.extractfile("py.txt").read(), b"py\n")
+        # a missing path: Docker's 404
+        r = self.docker("cp", "cp:/nothing/here", dst)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("Could not find the file /nothing/here", r.stderr)
+        # the tenant's symlink to /etc leads to the container's /etc, never
+        # the node's: no host file out, none in
+        r = self.docker("cp", "cp:/leak/os-release", dst)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertFalse(os.path.exists(os.path.join(dst, "os-release")))
+        marker = "sdc-nodes-files-%d" % os.getpid()
+        with open(os.path.join(src, marker), "w") as f:
+            f.write("x")
+        self.docker("cp", os.path.join(src, marker), "cp:/leak/")
+        self.assertFalse(os.path.exists(os.path.join("/etc", marker)))
+        r = subprocess.run(["docker", "cp", "cp:/leak/" + marker, "-"],
+                           env=self.d.docker_env(self.alice), capture_output=True,
+                           timeout=30)
+        if r.returncode == 0:       # it landed in the container's own /etc
+            self.assertTrue(any(marker in files for _, _, files in
+                                os.walk(os.path.join(self.node_zones, u))))
+        # a volume's path: the node opens the volume's folder
+        self.run_on_node("cv", "sleep", "300", opts=("-v", "vdata:/data"))
+        self.ok("cp", os.path.join(src, "sub"), "cv:/data/")
+        r = subprocess.run(["docker", "cp", "cv:/data/sub/g", "-"],
+                           env=self.d.docker_env(self.alice),
+                           capture_output=True, timeout=30)
+        with tarfile.open(fileobj=io.BytesIO(r.stdout)) as t:
+            self.assertEqual(t.extractfile("g").read(), b"from the client\n")
+        # another account: 404 both ways, nothing written
+        r = self.docker("cp", "cp:/box/f", dst + "-bob", who=self.bob)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("No such container", r.stderr)
+        r = self.docker("cp", os.path.join(src, "sub"), "cp:/box/bob", who=self.bob)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("No such container", r.stderr)
+        self.assertNotEqual(self.docker("cp", "cp:/box/bob", "-").returncode, 0)
+
     def test_9_node_unavailable(self):
         pid = self.d.pid("agent")
         os.kill(pid, signal.SIGSTOP)
         try:
             self.wait_available(False)
             for args in (("logs", "lg"), ("stats", "--no-stream", "st"),
-                         ("diff", "fs"), ("top", "fs"),
+                         ("diff", "fs"), ("top", "fs"), ("cp", "cp:/box", "-"),
                          ("export", "-o", os.path.join(self.d.tmp, "x.tar"), "fs")):
                 t0 = time.monotonic()
                 r = self.docker(*args, timeout=20)

@@ -3,8 +3,8 @@
  * a thread of its own (docker load and import, docker cp's PUT), at the
  * reader's pace.
  */
-#ifndef DOCKERAPI_BODY_PIPE_H
-#define DOCKERAPI_BODY_PIPE_H
+#ifndef SDC_BODY_PIPE_H
+#define SDC_BODY_PIPE_H
 
 #include <stdbool.h>
 
