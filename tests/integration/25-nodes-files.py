@@ -14,6 +14,7 @@ docker CLI and docker-py:
 - cp both ways (CLI and docker-py), Docker's 404, a tenant's symlink to
   /etc that leads to no file of the node's either way, another
   account's cp 404 both ways;
+- ps -s: the writable layers' sizes measured by the node;
 - export's tar, diff, top (ps_args through docker-py); another
   account's export, diff, top, logs and stats of them are 404;
 - an agent not heard from (SIGSTOP): logs and stats answer "node
@@ -284,6 +285,16 @@ class NodesFiles(common.NodesBase):
         self.assertIn("No such container", r.stderr)
         self.assertNotEqual(self.docker("cp", "cp:/box/bob", "-").returncode, 0)
 
+    def test_6_ps_size(self):
+        u = self.uuid_of("fs")
+        # the node measures the writable layer (fs wrote /made)
+        rows = self.d.dockerpy(self.alice).api.containers(all=True, size=True)
+        sizes = {r["Names"][0]: r["SizeRw"] for r in rows}
+        self.assertGreater(sizes["/fs"], 0, rows)
+        self.agent_said("container %s: size" % u)
+        out = self.ok("ps", "-a", "-s", "--format", "{{.Names}} {{.Size}}")
+        self.assertRegex(out, r"(?m)^fs [1-9][0-9.]*[kMG]?B")
+
     def test_9_node_unavailable(self):
         pid = self.d.pid("agent")
         os.kill(pid, signal.SIGSTOP)
@@ -297,6 +308,9 @@ class NodesFiles(common.NodesBase):
                 self.assertNotEqual(r.returncode, 0, args)
                 self.assertIn("node unavailable", r.stderr, args)
                 self.assertLess(time.monotonic() - t0, 5, args)
+            # ps -s still answers, the node's containers at 0
+            r = self.docker("ps", "-a", "-s", timeout=20)
+            self.assertEqual(r.returncode, 0, r.stderr)
         finally:
             os.kill(pid, signal.SIGCONT)
         self.wait_available(True)
