@@ -56,14 +56,7 @@ struct clogs {
 	struct logs_filter f;
 	bool raw, follow;
 	long tail;			/* -1: all */
-	long found;			/* --tail: matches seen from the end */
-	size_t start_file;
-	off_t start_off;
-	char **files;
-	size_t nfiles, idx;
-	FILE *fp;
-	ino_t ino;
-	struct buf partial;
+	struct logs_reader rd;
 	struct buf batch;
 	thread_stream_write_fn *write;
 	void *warg;
@@ -108,115 +101,16 @@ clogs_record(struct clogs *l, const char *line, size_t len)
 	return false;
 }
 
+/* A line read forward: false to go on. */
 static bool
-clogs_before_since(void *arg, const char *line, size_t len)
-{
-	return logs_line_range(&((struct clogs *)arg)->f, line, len) < 0;
-}
-
-/* --tail, from the end: where the answer begins. */
-static int
-clogs_tail_line(void *arg, size_t file, off_t off, const char *line,
-    size_t len)
+clogs_line(void *arg, const char *line, size_t len)
 {
 	struct clogs *l = arg;
-	struct buf b = BUF_INIT;
-	int s;
+	bool past = clogs_record(l, line, len);
 
-	if (l->found >= l->tail || logs_line_range(&l->f, line, len) < 0) {
-		l->start_file = file;
-		l->start_off = off + (off_t)len;
-		return 1;
-	}
-	s = logs_record_parse(&l->f, line, len, &b);
-	buf_free(&b);
-	if (s != 0 && ++l->found >= l->tail) {
-		l->start_file = file;
-		l->start_off = off;
-		return 1;
-	}
-	return 0;
-}
-
-static bool
-clogs_open(struct clogs *l)
-{
-	struct stat st;
-	char *path;
-
-	xasprintf(&path, "%s/%s", l->dir, l->files[l->idx]);
-	l->fp = fopen(path, "re");
-	free(path);
-	if (l->fp != NULL && fstat(fileno(l->fp), &st) == 0)
-		l->ino = st.st_ino;
-	return l->fp != NULL;
-}
-
-/* The live name points at another file: stdio.log was rotated. */
-static bool
-clogs_rotated(struct clogs *l)
-{
-	struct stat st;
-	char *path;
-	bool moved;
-
-	xasprintf(&path, "%s/" RT_LOG_FILE, l->dir);
-	moved = stat(path, &st) == 0 && st.st_ino != l->ino;
-	free(path);
-	return moved;
-}
-
-/* Complete lines to the end of the current file; false when done (past
- * --until without follow, or the head gone). */
-static bool
-clogs_read_file(struct clogs *l)
-{
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n;
-	bool past = false;
-
-	clearerr(l->fp);
-	while ((n = getline(&line, &cap, l->fp)) > 0) {
-		if (line[n - 1] != '\n') {
-			buf_append(&l->partial, line, (size_t)n);
-			continue;
-		}
-		if (l->partial.len > 0) {
-			buf_append(&l->partial, line, (size_t)n);
-			past = clogs_record(l, l->partial.data, l->partial.len);
-			buf_reset(&l->partial);
-		} else
-			past = clogs_record(l, line, (size_t)n);
-		if ((past && !l->follow) || l->failed) {
-			free(line);
-			return false;
-		}
-	}
-	free(line);
-	return true;
-}
-
-/* From where the reading points to the end of the live file. */
-static bool
-clogs_read_through(struct clogs *l)
-{
-	for (;;) {
-		if (l->fp == NULL && !clogs_open(l)) {
-			if (l->idx + 1 < l->nfiles) {
-				l->idx++;
-				continue;
-			}
-			return true;    /* no live log (driver none) */
-		}
-		if (!clogs_read_file(l))
-			return false;
-		if (l->idx + 1 >= l->nfiles)
-			return true;
-		fclose(l->fp);
-		l->fp = NULL;
-		l->idx++;
-	}
+	/* lines are in time order: without follow, none after one past
+	 * --until is wanted */
+	return (past && !l->follow) || l->failed;
 }
 
 static bool
@@ -242,14 +136,10 @@ clogs_follow(struct clogs *l)
 		inotify_add_watch(ino, l->dir, IN_MODIFY | IN_CREATE |
 		    IN_MOVED_FROM | IN_MOVED_TO);
 	for (;;) {
-		if (!clogs_read_through(l))
+		if (!logs_reader_through(&l->rd, clogs_line, l))
 			break;
-		if (l->fp != NULL && clogs_rotated(l)) {
-			fclose(l->fp);
-			l->fp = NULL;	/* the new stdio.log, from its start */
-			l->idx = l->nfiles - 1;
-			continue;
-		}
+		if (logs_reader_rotated(&l->rd))
+			continue;       /* the new stdio.log, from its start */
 		clogs_flush(l);
 		if (stopped || l->failed || thread_stream_gone(l->warg))
 			break;
@@ -272,22 +162,12 @@ clogs_main(void *arg, thread_stream_write_fn *write, void *warg,
 	(void)err;
 	l->write = write;
 	l->warg = warg;
-	l->files = logs_files(l->dir, &l->nfiles);
-	if (l->tail >= 0)
-		logs_tail_scan(l->dir, l->files, l->nfiles, clogs_tail_line, l);
-	else if (l->f.since[0] != '\0')
-		logs_since_seek(l->dir, l->files, l->nfiles, clogs_before_since,
-		    l, &l->start_file, &l->start_off);
-	l->idx = l->start_file;
-	if (l->start_off > 0 && clogs_open(l) &&
-	    fseeko(l->fp, l->start_off, SEEK_SET) != 0) {
-		fclose(l->fp);
-		l->fp = NULL;
-	}
+	logs_reader_init(&l->rd, l->dir);
+	logs_reader_start(&l->rd, &l->f, l->tail, NULL);
 	if (l->follow)
 		clogs_follow(l);
 	else
-		clogs_read_through(l);
+		logs_reader_through(&l->rd, clogs_line, l);
 	clogs_flush(l);
 	return 0;
 }
@@ -297,11 +177,7 @@ clogs_free(void *arg)
 {
 	struct clogs *l = arg;
 
-	if (l->fp != NULL)
-		fclose(l->fp);
-	if (l->files != NULL)
-		logs_files_free(l->files, l->nfiles);
-	buf_free(&l->partial);
+	logs_reader_free(&l->rd);
 	buf_free(&l->batch);
 	free(l->dir);
 	free(l);

@@ -420,8 +420,7 @@ cp_stat_header(struct cpjob *j)
 	const char *path = j->path;
 	struct rt_path_stat st;
 	sdc_error_t err = NULL;
-	char mtime[64], *text, *b64;
-	json_t *o;
+	char *b64;
 
 	if (rt_archive_stat(&j->root, path, &st, &err) < 0) {
 		if (err != NULL && err->code == 404) {
@@ -431,16 +430,9 @@ cp_stat_header(struct cpjob *j)
 			api_error_from(j->req, &err);
 		return -1;
 	}
-	time_rfc3339(mtime, sizeof mtime, time_ts_ns(&st.mtime), 9);
-	o = json_pack("{s:s,s:I,s:I,s:s,s:s}", "name", st.name, "size",
-	    (json_int_t)st.size, "mode", (json_int_t)st.mode, "mtime", mtime,
-	    "linkTarget", st.link_target);
-	text = json_dumps(o, JSON_COMPACT);
-	json_decref(o);
-	b64 = base64_encode(text, strlen(text), true);
+	b64 = rt_path_stat_header(&st);
 	http_set_header(j->req, "X-Docker-Container-Path-Stat", b64);
 	free(b64);
-	free(text);
 	rt_path_stat_free(&st);
 	return 0;
 }

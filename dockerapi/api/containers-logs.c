@@ -66,20 +66,13 @@ struct logs_follow {
 	struct logs_filter f;		/* the records kept */
 	bool raw, follow;
 	long tail;			/* -1: all */
-	long found;			/* --tail: matches seen from the end */
-	size_t start_file;		/* --tail: where the answer begins */
-	off_t start_off;
-	char **files;
-	size_t nfiles, idx;
-	FILE *fp;
-	ino_t ino;
-	struct buf partial;
+	struct logs_reader rd;		/* the files, where the reading is */
 	int ino_fd;
 	struct event *ino_ev;
 	bool exited;			/* read to the end, then stop */
 	bool ended;
 	/* the worker, while `working`: it owns everything above that is
-	 * about reading (files, fp, ino, partial, ring) */
+	 * about reading (rd) */
 	bool working;
 	bool gone;			/* the client left meanwhile */
 	pthread_t thread;
@@ -93,11 +86,6 @@ struct logs_follow {
 	struct event *wake_ev;
 };
 
-static void
-logs_list(struct logs_follow *lf)
-{
-	lf->files = logs_files(lf->dir, &lf->nfiles);
-}
 
 /* The worker's batch goes to the loop; waits while the loop has a full
  * hand-over.  False once the client has gone. */
@@ -158,101 +146,19 @@ logs_record(struct logs_follow *lf, const char *line, size_t len)
 	return false;
 }
 
-/* A line older than --since (logs_since_seek). */
+/* A line read forward (logs-reader.c): true to stop, when the client is
+ * full (on the worker: gone, or the lines are past --until). */
 static bool
-logs_before_since(void *arg, const char *line, size_t len)
-{
-	return logs_line_range(&((struct logs_follow *)arg)->f, line, len) < 0;
-}
-
-/* --tail, from the end (logs-tail.c): find where the answer begins. */
-static int
-logs_tail_line(void *arg, size_t file, off_t off, const char *line, size_t len)
+logs_line(void *arg, const char *line, size_t len)
 {
 	struct logs_follow *lf = arg;
-	struct buf b = BUF_INIT;
-	int s;
+	bool past = logs_record(lf, line, len);
 
-	if (atomic_load(&lf->cancel))
-		return 1;
-	if (lf->found >= lf->tail || logs_line_range(&lf->f, line, len) < 0) {
-		/* enough (--tail 0), or older than --since, as is all before
-		 * it: the answer begins after this line */
-		lf->start_file = file;
-		lf->start_off = off + (off_t)len;
-		return 1;
-	}
-	s = logs_record_parse(&lf->f, line, len, &b);
-	buf_free(&b);
-	if (s != 0 && ++lf->found >= lf->tail) {
-		lf->start_file = file;
-		lf->start_off = off;
-		return 1;
-	}
-	return 0;
-}
-
-static bool
-logs_open(struct logs_follow *lf)
-{
-	struct stat st;
-	char *path;
-
-	xasprintf(&path, "%s/%s", lf->dir, lf->files[lf->idx]);
-	lf->fp = fopen(path, "re");
-	free(path);
-	if (lf->fp != NULL && fstat(fileno(lf->fp), &st) == 0)
-		lf->ino = st.st_ino;
-	return lf->fp != NULL;
-}
-
-/* The live name points at another file: stdio.log was rotated. */
-static bool
-logs_rotated(struct logs_follow *lf)
-{
-	struct stat st;
-	char *path;
-	bool moved;
-
-	xasprintf(&path, "%s/" RT_LOG_FILE, lf->dir);
-	moved = stat(path, &st) == 0 && st.st_ino != lf->ino;
-	free(path);
-	return moved;
-}
-
-/* Lines until EOF of the current file; false if the client is full (on the
- * worker: if it is gone, or the lines are past --until). */
-static bool
-logs_read_file(struct logs_follow *lf)
-{
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n;
-	bool past = false;
-
-	clearerr(lf->fp);
-	while ((n = getline(&line, &cap, lf->fp)) > 0) {
-		if (line[n - 1] != '\n') {
-			buf_append(&lf->partial, line, (size_t)n);
-			continue;
-		}
-		if (lf->partial.len > 0) {
-			buf_append(&lf->partial, line, (size_t)n);
-			past = logs_record(lf, lf->partial.data, lf->partial.len);
-			buf_reset(&lf->partial);
-		} else
-			past = logs_record(lf, line, (size_t)n);
-		/* lines are in time order: reading what already is, nothing
-		 * after one past --until is wanted */
-		if ((past && lf->working && !lf->follow) ||
-		    (lf->working ? atomic_load(&lf->cancel) :
-		    http_stream_pending(lf->req) > LOGS_PENDING_MAX)) {
-			free(line);
-			return false;
-		}
-	}
-	free(line);
-	return true;
+	/* lines are in time order: reading what already is, nothing after
+	 * one past --until is wanted */
+	return (past && lf->working && !lf->follow) ||
+	    (lf->working ? atomic_load(&lf->cancel) :
+	    http_stream_pending(lf->req) > LOGS_PENDING_MAX);
 }
 
 static void logs_pump(struct logs_follow *lf);
@@ -283,19 +189,12 @@ logs_unlink(struct logs_follow *lf)
 static void
 logs_free(struct logs_follow *lf)
 {
-	size_t i;
-
 	logs_unlink(lf);
 	if (lf->ino_ev != NULL)
 		event_free(lf->ino_ev);
 	if (lf->ino_fd >= 0)
 		close(lf->ino_fd);
-	if (lf->fp != NULL)
-		fclose(lf->fp);
-	for (i = 0; i < lf->nfiles; i++)
-		free(lf->files[i]);
-	free(lf->files);
-	buf_free(&lf->partial);
+	logs_reader_free(&lf->rd);
 	if (lf->wake_ev != NULL) {
 		event_free(lf->wake_ev);
 		pthread_mutex_destroy(&lf->lock);
@@ -346,42 +245,16 @@ logs_watch(struct logs_follow *lf)
 	event_add(lf->ino_ev, NULL);
 }
 
-/* Read on from where the reading state points to the end of the live
- * file; false when stopped first (the client is full, or gone). */
-static bool
-logs_read_through(struct logs_follow *lf)
-{
-	for (;;) {
-		if (lf->fp == NULL && !logs_open(lf)) {
-			if (lf->idx + 1 < lf->nfiles) {
-				lf->idx++;
-				continue;
-			}
-			return true;    /* no live log (driver none) */
-		}
-		if (!logs_read_file(lf))
-			return false;
-		if (lf->idx + 1 >= lf->nfiles)
-			return true;
-		fclose(lf->fp);
-		lf->fp = NULL;
-		lf->idx++;
-	}
-}
-
 static void
 logs_pump(struct logs_follow *lf)
 {
 	for (;;) {
-		if (!logs_read_through(lf)) {
+		if (!logs_reader_through(&lf->rd, logs_line, lf)) {
 			http_stream_on_drain(lf->req, logs_drained, lf);
 			return;
 		}
-		if (lf->follow && lf->fp != NULL && logs_rotated(lf)) {
-			fclose(lf->fp);
-			lf->fp = NULL;
+		if (lf->follow && logs_reader_rotated(&lf->rd))
 			continue;       /* the new stdio.log, from its start */
-		}
 		break;
 	}
 	if (!lf->follow || lf->exited || lf->c == NULL)
@@ -431,22 +304,10 @@ logs_work_main(void *arg)
 	struct logs_follow *lf = arg;
 	uint64_t one = 1;
 
-	lf->start_file = 0;
-	lf->start_off = 0;
-	if (lf->tail >= 0)
-		logs_tail_scan(lf->dir, lf->files, lf->nfiles, logs_tail_line, lf);
-	else if (lf->f.since[0] != '\0')
-		logs_since_seek(lf->dir, lf->files, lf->nfiles, logs_before_since,
-		    lf, &lf->start_file, &lf->start_off);
+	logs_reader_start(&lf->rd, &lf->f, lf->tail, &lf->cancel);
 	lf->tail = -1;
-	lf->idx = lf->start_file;
-	if (lf->start_off > 0 && !atomic_load(&lf->cancel) && logs_open(lf) &&
-	    fseeko(lf->fp, lf->start_off, SEEK_SET) != 0) {
-		fclose(lf->fp);
-		lf->fp = NULL;
-	}
-	if (!atomic_load(&lf->cancel))
-		logs_read_through(lf);  /* false only when cancelled */
+	if (!atomic_load(&lf->cancel))  /* false only when cancelled */
+		logs_reader_through(&lf->rd, logs_line, lf);
 	logs_handover(lf);
 	pthread_mutex_lock(&lf->lock);
 	lf->worker_done = true;
@@ -609,7 +470,7 @@ ctr_logs(struct http_request *req, void *arg)
 		return rc;
 	}
 	xasprintf(&lf->dir, "%s/%s/" RT_LOG_DIR, ctrs(arg)->zones, c->uuid);
-	logs_list(lf);
+	logs_reader_init(&lf->rd, lf->dir);
 	lf->wake_fd = -1;
 	if ((rc = logs_work_start(lf, ctrs(arg)->d->base)) != 0) {
 		logs_free(lf);

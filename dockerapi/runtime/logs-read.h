@@ -7,8 +7,10 @@
 #ifndef SDC_RUNTIME_LOGS_READ_H
 #define SDC_RUNTIME_LOGS_READ_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 #include "buf.h"
@@ -42,6 +44,42 @@ int logs_record_parse(const struct logs_filter *f, const char *line,
 /* Docker's multiplexed frame header: stream (1 stdout, 2 stderr), then
  * the length, big-endian. */
 void logs_frame_header(unsigned char hdr[8], int stream, size_t len);
+
+/* logs-reader.c: a log read forward, and where an answer begins */
+
+struct logs_reader {
+	char *dir;
+	char **files;           /* logs_files() */
+	size_t nfiles, idx;     /* the file being read */
+	FILE *fp;
+	ino_t ino;
+	struct buf partial;     /* a line not yet whole */
+};
+/* Each complete line, newline included; true to stop (the next read
+ * goes on after it). */
+typedef bool logs_reader_line_fn(void *arg, const char *line, size_t len);
+/* The folder's files listed, nothing open. */
+void logs_reader_init(struct logs_reader *r, const char *dir);
+void logs_reader_free(struct logs_reader *r);
+/* Where the answer begins: the tail-th record f keeps from the end
+ * (tail >= 0), or f's since, or the start (on a thread: it reads the
+ * files; cancel, when given, stops the search). */
+struct logs_start {
+	const struct logs_filter *f;
+	long tail, found;
+	const atomic_bool *cancel;
+	size_t file;
+	off_t off;
+};
+void logs_reader_start(struct logs_reader *r, const struct logs_filter *f,
+    long tail, const atomic_bool *cancel);
+/* Read on to the end of the live file; false when fn stopped it. */
+bool logs_reader_through(struct logs_reader *r, logs_reader_line_fn *fn,
+    void *arg);
+/* Following: the live name points at another file (a rotation), the
+ * current one read to its end is closed and the next read begins the
+ * new live file; false when not. */
+bool logs_reader_rotated(struct logs_reader *r);
 
 /* logs-tail.c: a log's lines from the end (on a worker thread) */
 
