@@ -169,6 +169,9 @@ clogs_main(void *arg, thread_stream_write_fn *write, void *warg,
 	else
 		logs_reader_through(&l->rd, clogs_line, l);
 	clogs_flush(l);
+	if (l->failed || (l->follow && thread_stream_gone(warg)))
+		log_info("container %s: logs: the head has gone, reading "
+		    "stopped", l->uuid);
 	return 0;
 }
 

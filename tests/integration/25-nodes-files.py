@@ -9,7 +9,7 @@ docker CLI and docker-py:
 
 - logs: all, --tail, --since (a record's own time), --timestamps,
   stdout and stderr apart (docker-py), and -f that ends at the exit with
-  every line;
+  every line; a client that leaves -f ends the node's reading;
 - stats --no-stream, and a few frames of the stream (docker-py);
 - cp both ways (CLI and docker-py), Docker's 404, a tenant's symlink to
   /etc that leads to no file of the node's either way, another
@@ -24,6 +24,7 @@ import importlib
 import io
 import json
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -158,6 +159,23 @@ class NodesFiles(common.NodesBase):
         self.assertEqual(r.stdout, "n1\nn2\nn3\nn4\n")
         self.assertLess(time.monotonic() - t0, 15)
         self.agent_said("logs (follow)")
+
+    def test_2b_logs_follow_left(self):
+        """A client that leaves a followed log ends the node's reading."""
+        u = self.run_on_node("fw", "sh", "-c", "echo begun; exec sleep 300")
+        p = subprocess.Popen(["docker", "logs", "-f", "fw"],
+                             env=self.d.docker_env(self.alice),
+                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        try:
+            ready, _, _ = select.select([p.stdout], [], [], 15)
+            self.assertTrue(ready, "no line from docker logs -f")
+            self.assertEqual(p.stdout.readline(), b"begun\n")
+            self.agent_said("container %s: logs (follow)" % u)
+        finally:
+            p.kill()
+            p.wait()
+            p.stdout.close()
+        self.agent_said("container %s: logs: the head has gone" % u)
 
     def test_3_stats(self):
         u = self.run_on_node("st", "sleep", "300")
