@@ -176,6 +176,15 @@ void agent_layers_close(struct agent *a);
 void agent_layers_sent(struct agent *a, const char *diff_id);
 void agent_layers_sweep_start(struct agent *a);
 void agent_layers_sweep_stop(struct agent *a);
+/* container-logs.c, container-stats.c: a container's log and readings,
+ * streamed to the head in Docker's shapes. */
+extern const struct route agent_logs_routes[];
+extern const struct route agent_stats_routes[];
+/* container-files.c: export, changes, top and size of a container. */
+extern const struct route agent_files_routes[];
+/* container-archive.c: docker cp's HEAD, GET and PUT of a container's
+ * paths (its PUT's body streamed: AGENT_BODY_STREAM above). */
+extern const struct route agent_archive_routes[];
 
 /* exits.c: the node's containers' exits, written to the store for the
  * heads.  Start: the table, and a watch on every running container. */

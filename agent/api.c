@@ -70,7 +70,7 @@ agent_body_drop(struct http_request *req, const char *data, size_t len,
 	return 0;
 }
 
-/* Routes that stream their body (a layer's blob) are decided on before
+/* Routes that stream their body (a layer's blob, docker cp's tar) are decided on before
  * the body comes; anything else is api_dispatch()'s to answer. */
 static int
 api_head(struct http_request *req, void *arg)
@@ -100,6 +100,10 @@ agent_api_init(struct agent *a)
 	router_add_table(a->router, agent_container_list_routes);
 	router_add_table(a->router, agent_attach_routes);
 	router_add_table(a->router, agent_exec_routes);
+	router_add_table(a->router, agent_logs_routes);
+	router_add_table(a->router, agent_stats_routes);
+	router_add_table(a->router, agent_files_routes);
+	router_add_table(a->router, agent_archive_routes);
 	http_server_set_handler(a->http, api_dispatch, a);
 	http_server_set_head_hook(a->http, api_head, a);
 }

@@ -29,6 +29,7 @@
 #include "strvec.h"
 #include "timeutil.h"
 #include "dockerapi/runtime/runtime.h"
+#include "dockerapi/runtime/logs-read.h"
 
 struct event;
 struct bufferevent;
@@ -443,9 +444,6 @@ json_t *ctr_inspect_json(struct containers *cs, const struct ctr *c,
 /* api/containers-logs.c */
 int ctr_logs(struct http_request *req, void *arg);
 void logs_exited(struct ctr *c);
-/* The names of a logs folder's files, oldest first, stdio.log last. */
-char **logs_files(const char *dir, size_t *nfiles);
-void logs_files_free(char **files, size_t nfiles);
 
 /* api/containers-attach-logs.c: attach with logs=1, the log replayed on
  * a thread */
@@ -459,22 +457,6 @@ struct attach_logs *attach_logs_start(struct containers *cs,
 /* The client took what was queued: read on. */
 void attach_logs_drained(struct attach_logs *l);
 void attach_logs_cancel(struct attach_logs *l);
-
-/* logs-tail.c: a log's lines from the end (on a worker thread) */
-/* One line, newline included, of files[file] at offset off; return 1 to
- * stop, 0 for the next (older). */
-typedef int logs_line_fn(void *arg, size_t file, off_t off, const char *line,
-    size_t len);
-/* files (names in dir, oldest first, the live one last) from the newest
- * complete line backward.  -1 on a read error (errno). */
-int logs_tail_scan(const char *dir, char *const *files, size_t nfiles,
-    logs_line_fn *fn, void *arg);
-/* True when a line is older than the point sought. */
-typedef bool logs_before_fn(void *arg, const char *line, size_t len);
-/* Where lines not older than a point in time begin (within a block):
- * *file (an index in files) and *off, a line start. */
-int logs_since_seek(const char *dir, char *const *files, size_t nfiles,
-    logs_before_fn *before, void *arg, size_t *file, off_t *off);
 
 /* api/containers-top.c, api/containers-stats.c */
 int ctr_top(struct http_request *req, void *arg);

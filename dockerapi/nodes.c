@@ -29,6 +29,7 @@
 #include "jsonutil.h"
 #include "log.h"
 #include "node-calls.h"
+#include "node-relay.h"
 #include "node-request.h"
 #include "node-exits.h"
 #include "node-states.h"
@@ -332,6 +333,7 @@ nodes_free(struct dockerapi *d)
 	if (ns->ask != NULL)
 		event_free(ns->ask);
 	node_calls_free();
+	node_relay_cancel_all();
 	node_exits_free();
 	node_states_free();
 	if (ns->agent != NULL)

@@ -23,6 +23,10 @@ typedef void size_walk_done_fn(void *arg, struct http_request *req,
 struct size_walk *size_walk_new(struct containers *cs);
 /* A container's writable layer, by its uuid. */
 void size_walk_add_rw(struct size_walk *w, const char *uuid);
+/* The same for a container recorded on node_id (NULL or "": here): on a
+ * node behind an agent it is that node's to measure.  On the loop. */
+void size_walk_add_rw_on(struct size_walk *w, const char *uuid,
+    const char *node_id);
 /* A volume's folder (taken, freed with the walk). */
 void size_walk_add_dir(struct size_walk *w, char *dir);
 /* Walk on a thread, then done on the loop; the walk is freed after done

@@ -33,6 +33,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 #include <curl/curl.h>
 
 #include "base64.h"
@@ -50,6 +51,7 @@ struct fetch {
 	CURLM *multi;
 	CURL *easy;
 	atomic_bool stopped;
+	bool uploaded;                  /* the last request's body was a fd's */
 };
 
 /* One request, through its hops. */
@@ -414,6 +416,22 @@ fetch_on_read(char *buf, size_t size, size_t n, void *arg)
 }
 
 /* The easy handle, set for one hop to url. */
+/* A body read from rq->body_fd as libcurl sends it (chunked); a client
+ * interrupted meanwhile aborts rather than end the body early. */
+static size_t
+fetch_read_fd(char *data, size_t size, size_t n, void *arg)
+{
+	struct fetch_xfer *x = arg;
+	ssize_t got;
+
+	do
+		got = read(x->rq->body_fd, data, size * n);
+	while (got < 0 && errno == EINTR);
+	if (got < 0 || (got == 0 && atomic_load(&x->c->stopped)))
+		return CURL_READFUNC_ABORT;
+	return (size_t)got;
+}
+
 static void
 fetch_setup(struct fetch_xfer *x, const char *url, const char *method,
     const void *body, size_t body_len, struct curl_slist *headers,
@@ -450,6 +468,11 @@ fetch_setup(struct fetch_xfer *x, const char *url, const char *method,
 	if (proxy != NULL)
 		curl_easy_setopt(e, CURLOPT_PROXYAUTH, CURLAUTH_ANY);
 	fetch_tls_options(c, e);
+	if (c->uploaded) {              /* back to what every request expects */
+		curl_easy_setopt(e, CURLOPT_UPLOAD, 0L);
+		curl_easy_setopt(e, CURLOPT_READFUNCTION, NULL);
+		c->uploaded = false;
+	}
 	if (head)
 		curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
 	else if (x->rq->body_read != NULL) {
@@ -458,6 +481,12 @@ fetch_setup(struct fetch_xfer *x, const char *url, const char *method,
 		curl_easy_setopt(e, CURLOPT_READDATA, x);
 		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
 		    (curl_off_t)body_len);
+	} else if (x->rq->body_from_fd) {
+		curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);
+		curl_easy_setopt(e, CURLOPT_READFUNCTION, fetch_read_fd);
+		curl_easy_setopt(e, CURLOPT_READDATA, x);
+		curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE, (curl_off_t)-1);
+		c->uploaded = true;
 	} else if (body != NULL || strcmp(method, "POST") == 0 ||
 	    strcmp(method, "PUT") == 0) {
 		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,

@@ -126,6 +126,10 @@ struct fetch_request {
 	const char *const *headers;     /* "Name: value", NULL-terminated */
 	const void *body;               /* sent with Content-Length; or NULL */
 	size_t body_len;
+	/* Or the body read from body_fd until its end, sent as it is read
+	 * (chunked; PUT, or method), for a body that streams through. */
+	bool body_from_fd;
+	int body_fd;
 	long timeout_ms;                /* 0: the client's */
 	size_t body_max;                /* into r->body; 0: 16 MiB */
 	fetch_sink_fn sink;             /* or NULL: into r->body */

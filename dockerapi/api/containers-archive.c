@@ -41,6 +41,7 @@
 #include "fsutil.h"
 #include "jsonutil.h"
 #include "log.h"
+#include "node-relay.h"
 #include "thread-stream.h"
 #include "volumes.h"
 #include "xalloc.h"
@@ -325,6 +326,93 @@ cp_job(struct http_request *req, struct dockerapi *d, const char *path,
 	return j;
 }
 
+/* A container on a node behind an agent: the node does the copy, on its
+ * own folder (agent/container-archive.c), and the answer is relayed
+ * (node-relay.c); the head sends what it knows of the mounts (which
+ * holds the path, the volumes by their folders, the tmpfs mounts) and
+ * answers the read-only refusals itself.  False when the container is
+ * here (nothing done); true with *ret the handler's return. */
+static bool
+cp_relay(struct http_request *req, struct dockerapi *d, const char *path,
+    const char *method, int *ret)
+{
+	static const char *const pass[] = { "X-Docker-Container-Path-Stat",
+		NULL };
+	struct node_relay_opts o = { .method = method, .pass_headers = pass,
+		.body_stream = strcmp(method, "PUT") == 0 };
+	bool is_put = o.body_stream, relayed;
+	const struct cpmount *in;
+	struct cpmount *ms;
+	struct volume *vol;
+	struct buf q = BUF_INIT;
+	sdc_error_t err = NULL;
+	json_t *mounts;
+	char *rel, *text, *v;
+	const char *node;
+	struct ctr *c;
+	size_t i, nm;
+
+	if ((c = ctr_lookup(req, d)) == NULL) {
+		*ret = HTTP_DONE;
+		return true;
+	}
+	node = json_str(c->extra, "Node", "");
+	if (*node == '\0')
+		return false;
+	nm = cp_mounts(c, &ms);
+	in = cp_mount_of(ms, nm, path, &rel);
+	if (is_put && (in != NULL ? in->ro : json_is_true(json_object_get(
+	    c->host_config, "ReadonlyRootfs")))) {
+		*ret = api_error(req, 403, in == NULL ? "container rootfs is "
+		    "marked read-only" : in->volume != NULL ? "mounted volume "
+		    "is marked read-only" : "mounted tmpfs is marked read-only");
+		free(rel);
+		free(ms);
+		return true;
+	}
+	mounts = json_array();
+	for (i = 0; i < nm; i++) {
+		json_t *m = json_pack("{s:s, s:b}", "Destination", ms[i].dest,
+		    "ReadOnly", ms[i].ro);
+
+		if (ms[i].volume != NULL) {
+			if ((vol = volume_get(d, c->account, ms[i].volume,
+			    &err)) == NULL) {
+				json_decref(m);
+				json_decref(mounts);
+				free(rel);
+				free(ms);
+				*ret = api_error_from(req, &err);
+				return true;
+			}
+			xasprintf(&v, "%s/%s", vol->account, vol->uuid);
+			json_object_set_new(m, "Volume", json_string(v));
+			free(v);
+			volume_free(vol);
+		}
+		json_array_append_new(mounts, m);
+	}
+	node_relay_query(&q, "path", rel != NULL ? rel : path);
+	node_relay_query(&q, "shown", path);
+	node_relay_query(&q, "id", c->id);
+	text = json_dumps(mounts, JSON_COMPACT);
+	node_relay_query(&q, "mounts", text);
+	free(text);
+	json_decref(mounts);
+	if (in != NULL)
+		buf_printf(&q, "&in=%zu", (size_t)(in - ms));
+	if (is_put)
+		buf_printf(&q, "&noOverwriteDirNonDir=%d&copyUIDGID=%d",
+		    http_query_bool(req, "noOverwriteDirNonDir", false),
+		    http_query_bool(req, "copyUIDGID", false));
+	relayed = node_relay_answer(d, req, node, c->uuid, "archive",
+	    buf_str(&q), &o, ret);
+	buf_free(&q);
+	free(rel);
+	free(ms);
+	return relayed;
+}
+
 /* The stat header; -1 having answered (404 or 500). */
 static int
 cp_stat_header(struct cpjob *j)
@@ -332,8 +420,7 @@ cp_stat_header(struct cpjob *j)
 	const char *path = j->path;
 	struct rt_path_stat st;
 	sdc_error_t err = NULL;
-	char mtime[64], *text, *b64;
-	json_t *o;
+	char *b64;
 
 	if (rt_archive_stat(&j->root, path, &st, &err) < 0) {
 		if (err != NULL && err->code == 404) {
@@ -343,16 +430,9 @@ cp_stat_header(struct cpjob *j)
 			api_error_from(j->req, &err);
 		return -1;
 	}
-	time_rfc3339(mtime, sizeof mtime, time_ts_ns(&st.mtime), 9);
-	o = json_pack("{s:s,s:I,s:I,s:s,s:s}", "name", st.name, "size",
-	    (json_int_t)st.size, "mode", (json_int_t)st.mode, "mtime", mtime,
-	    "linkTarget", st.link_target);
-	text = json_dumps(o, JSON_COMPACT);
-	json_decref(o);
-	b64 = base64_encode(text, strlen(text), true);
+	b64 = rt_path_stat_header(&st);
 	http_set_header(j->req, "X-Docker-Container-Path-Stat", b64);
 	free(b64);
-	free(text);
 	rt_path_stat_free(&st);
 	return 0;
 }
@@ -363,8 +443,13 @@ cp_head(struct http_request *req, void *arg)
 {
 	const char *path = cp_path(req);
 	struct cpjob *j;
+	int rc;
 
-	if (path == NULL || (j = cp_job(req, arg, path, false)) == NULL)
+	if (path == NULL)
+		return HTTP_DONE;
+	if (cp_relay(req, arg, path, "HEAD", &rc))
+		return rc;
+	if ((j = cp_job(req, arg, path, false)) == NULL)
 		return HTTP_DONE;
 	if (cp_stat_header(j) == 0)
 		http_reply(req, 200, "application/json", NULL, 0);
@@ -420,8 +505,13 @@ cp_get(struct http_request *req, void *arg)
 {
 	const char *path = cp_path(req);
 	struct cpjob *j;
+	int rc;
 
-	if (path == NULL || (j = cp_job(req, arg, path, false)) == NULL)
+	if (path == NULL)
+		return HTTP_DONE;
+	if (cp_relay(req, arg, path, "GET", &rc))
+		return rc;
+	if ((j = cp_job(req, arg, path, false)) == NULL)
 		return HTTP_DONE;
 	if (cp_stat_header(j) < 0 || cp_get_start(j) < 0) {
 		j->req = NULL;
@@ -439,6 +529,7 @@ cp_copy(struct http_request *req, void *arg)
 	const char *path;
 	struct cpjob *j;
 	json_t *body;
+	int rc;
 
 	if (api_minor(req) >= 24)
 		return api_error(req, 404, "POST /containers/{id}/copy was removed "
@@ -452,6 +543,10 @@ cp_copy(struct http_request *req, void *arg)
 	if (path == NULL || *path == '\0') {
 		json_decref(body);
 		return api_error(req, 400, "Path cannot be empty");
+	}
+	if (cp_relay(req, arg, path, "GET", &rc)) {
+		json_decref(body);
+		return rc;
 	}
 	j = cp_job(req, arg, path, false);
 	json_decref(body);
@@ -605,8 +700,13 @@ cp_put(struct http_request *req, void *arg)
 	struct dockerapi *d = arg;
 	const char *path = cp_path(req);
 	struct cpjob *j;
+	int rc;
 
-	if (path == NULL || (j = cp_job(req, d, path, true)) == NULL)
+	if (path == NULL)
+		return HTTP_DONE;
+	if (cp_relay(req, d, path, "PUT", &rc))
+		return rc;
+	if ((j = cp_job(req, d, path, true)) == NULL)
 		return HTTP_DONE;
 	j->put.no_overwrite_dir_non_dir = http_query_bool(req,
 	    "noOverwriteDirNonDir", false);

@@ -13,6 +13,7 @@
 
 #include "containers.h"
 #include "jsonutil.h"
+#include "node-relay.h"
 
 static int
 changes_write(const struct rt_config *rt, const char *uuid,
@@ -37,9 +38,15 @@ int
 ctr_changes(struct http_request *req, void *arg)
 {
 	struct ctr *c = ctr_lookup(req, arg);
+	struct node_relay_opts o = { .first_byte_ms = 0 };
+	int rc;
 
 	if (c == NULL)
 		return HTTP_DONE;
+	/* on a node behind an agent: the node's walk, relayed */
+	if (node_relay_answer(arg, req, json_str(c->extra, "Node", NULL),
+	    c->uuid, "changes", NULL, &o, &rc))
+		return rc;
 	return ctr_stream_files(req, arg, c, "container diff",
 	    "application/json", changes_write);
 }

@@ -13,6 +13,8 @@
 #include <string.h>
 
 #include "containers.h"
+#include "jsonutil.h"
+#include "node-relay.h"
 #include "thread-stream.h"
 #include "xalloc.h"
 
@@ -60,12 +62,18 @@ int
 ctr_export(struct http_request *req, void *arg)
 {
 	struct ctr *c = ctr_lookup(req, arg);
+	struct node_relay_opts o = { .first_byte_ms = 0 };
+	int rc;
 
 	if (c == NULL)
 		return HTTP_DONE;
 	if (c->removing)
 		return api_error(req, 409, "You cannot export container %s "
 		    "which is being removed", c->id);
+	/* on a node behind an agent: the node's tar, relayed */
+	if (node_relay_answer(arg, req, json_str(c->extra, "Node", NULL),
+	    c->uuid, "export", NULL, &o, &rc))
+		return rc;
 	return ctr_stream_files(req, arg, c, "container export",
 	    "application/x-tar", rt_export_tar);
 }

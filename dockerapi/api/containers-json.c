@@ -180,7 +180,8 @@ list_entry_sized(struct list_sized *ls, struct containers *cs,
 	b.data[--b.len] = '\0';		/* the closing brace */
 	strvec_push(&ls->entries, b.data);
 	buf_free(&b);
-	size_walk_add_rw(ls->walk, c->uuid);
+	size_walk_add_rw_on(ls->walk, c->uuid, json_str(c->extra, "Node",
+	    NULL));
 }
 
 /* The entries with their sizes, as a JSON array's text. */

@@ -49,6 +49,8 @@
 #include "containers.h"
 #include "dockerapi/runtime/container-layout.h"
 #include "jsonutil.h"
+#include "node-relay.h"
+#include "nodes.h"
 #include "xalloc.h"
 
 #define LOGS_PENDING_MAX (1024 * 1024)
@@ -61,23 +63,16 @@ struct logs_follow {
 	struct http_request *req;
 	struct ctr *c;			/* NULL once the container is gone */
 	char *dir;			/* the logs folder */
-	bool out, err, ts, raw, follow;
-	char since[40], until[40];
+	struct logs_filter f;		/* the records kept */
+	bool raw, follow;
 	long tail;			/* -1: all */
-	long found;			/* --tail: matches seen from the end */
-	size_t start_file;		/* --tail: where the answer begins */
-	off_t start_off;
-	char **files;
-	size_t nfiles, idx;
-	FILE *fp;
-	ino_t ino;
-	struct buf partial;
+	struct logs_reader rd;		/* the files, where the reading is */
 	int ino_fd;
 	struct event *ino_ev;
 	bool exited;			/* read to the end, then stop */
 	bool ended;
 	/* the worker, while `working`: it owns everything above that is
-	 * about reading (files, fp, ino, partial, ring) */
+	 * about reading (rd) */
 	bool working;
 	bool gone;			/* the client left meanwhile */
 	pthread_t thread;
@@ -91,66 +86,6 @@ struct logs_follow {
 	struct event *wake_ev;
 };
 
-/* since/until as Docker takes them (timeutil.h) in the log lines' own
- * spelling: "1700000000.5" → "2023-11-14T22:13:20.500000000Z"; "" for
- * none. */
-static int
-logs_time_arg(const char *s, char *out, size_t len, sdc_error_t *err)
-{
-	int64_t ns;
-
-	out[0] = '\0';
-	if (s == NULL || *s == '\0' || strcmp(s, "0") == 0)
-		return 0;
-	if (time_parse_docker(s, time_now_ns(), &ns, err) < 0)
-		return -1;
-	time_rfc3339(out, len, ns, 9);
-	return 0;
-}
-
-static int
-logs_file_cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-/* Rotated files by age, then the live one. */
-char **
-logs_files(const char *dir, size_t *nfiles)
-{
-	DIR *d = opendir(dir);
-	struct dirent *e;
-	size_t cap = 8, n = 0;
-	char **files = xcalloc(cap, sizeof *files);
-
-	while (d != NULL && (e = readdir(d)) != NULL) {
-		if (!rt_log_is_rotated(e->d_name))
-			continue;
-		if (n + 2 >= cap)
-			files = xrealloc(files, (cap *= 2) * sizeof *files);
-		files[n++] = xstrdup(e->d_name);
-	}
-	if (d != NULL)
-		closedir(d);
-	qsort(files, n, sizeof *files, logs_file_cmp);
-	files[n++] = xstrdup(RT_LOG_FILE);
-	*nfiles = n;
-	return files;
-}
-
-void
-logs_files_free(char **files, size_t nfiles)
-{
-	for (size_t i = 0; i < nfiles; i++)
-		free(files[i]);
-	free(files);
-}
-
-static void
-logs_list(struct logs_follow *lf)
-{
-	lf->files = logs_files(lf->dir, &lf->nfiles);
-}
 
 /* The worker's batch goes to the loop; waits while the loop has a full
  * hand-over.  False once the client has gone. */
@@ -196,85 +131,6 @@ logs_emit(struct logs_follow *lf, int stream, const char *text, size_t len)
 	http_stream_write(lf->req, text, len);
 }
 
-/* The record's "time" as written by the monitor (the last "time":"
- * in the line: inside the log text a quote is escaped), or NULL. */
-static const char *
-logs_line_time(const char *line, size_t len, size_t *tlen)
-{
-	static const char key[] = "\"time\":\"";
-	size_t k = sizeof key - 1;
-	const char *end;
-
-	for (size_t i = len >= k ? len - k + 1 : 0; i-- > 0;)
-		if (memcmp(line + i, key, k) == 0) {
-			end = memchr(line + i + k, '"', len - i - k);
-			if (end == NULL)
-				return NULL;
-			*tlen = (size_t)(end - (line + i + k));
-			return line + i + k;
-		}
-	return NULL;
-}
-
-/* Compare a time of tlen bytes with a NUL-terminated bound, as text. */
-static int
-logs_time_cmp(const char *t, size_t tlen, const char *bound)
-{
-	size_t blen = strlen(bound);
-	int c = memcmp(t, bound, tlen < blen ? tlen : blen);
-
-	return c != 0 ? c : (tlen > blen) - (tlen < blen);
-}
-
-/* -1: before --since, 1: after --until, 0: within (or no time seen: the
- * parse decides). */
-static int
-logs_line_range(const struct logs_follow *lf, const char *line, size_t len)
-{
-	size_t tlen;
-	const char *t;
-
-	if (lf->since[0] == '\0' && lf->until[0] == '\0')
-		return 0;
-	if ((t = logs_line_time(line, len, &tlen)) == NULL)
-		return 0;
-	if (lf->since[0] != '\0' && logs_time_cmp(t, tlen, lf->since) < 0)
-		return -1;
-	if (lf->until[0] != '\0' && logs_time_cmp(t, tlen, lf->until) > 0)
-		return 1;
-	return 0;
-}
-
-/* One json-file record: its stream (1, 2) and text in *b, or 0 when the
- * filters leave it out. */
-static int
-logs_parse(const struct logs_follow *lf, const char *line, size_t len,
-    struct buf *b)
-{
-	json_t *j;
-	const char *stream, *time, *text;
-	int s;
-
-	if (logs_line_range(lf, line, len) != 0)
-		return 0;
-	j = json_loadb(line, len, 0, NULL);
-	stream = json_str(j, "stream", "");
-	time = json_str(j, "time", "");
-	text = json_str(j, "log", NULL);
-	s = strcmp(stream, "stderr") == 0 ? 2 : 1;
-	if (text == NULL || (s == 1 && !lf->out) || (s == 2 && !lf->err) ||
-	    (lf->since[0] != '\0' && strcmp(time, lf->since) < 0) ||
-	    (lf->until[0] != '\0' && strcmp(time, lf->until) > 0)) {
-		json_decref(j);
-		return 0;
-	}
-	if (lf->ts)
-		buf_printf(b, "%s ", time);
-	buf_append(b, text, json_string_length(json_object_get(j, "log")));
-	json_decref(j);
-	return s;
-}
-
 /* One line read forward; true when it is past --until. */
 static bool
 logs_record(struct logs_follow *lf, const char *line, size_t len)
@@ -282,109 +138,27 @@ logs_record(struct logs_follow *lf, const char *line, size_t len)
 	struct buf b = BUF_INIT;
 	int s;
 
-	if (lf->until[0] != '\0' && logs_line_range(lf, line, len) > 0)
+	if (lf->f.until[0] != '\0' && logs_line_range(&lf->f, line, len) > 0)
 		return true;
-	if ((s = logs_parse(lf, line, len, &b)) != 0)
+	if ((s = logs_record_parse(&lf->f, line, len, &b)) != 0)
 		logs_emit(lf, s, b.data, b.len);
 	buf_free(&b);
 	return false;
 }
 
-/* A line older than --since (logs_since_seek). */
+/* A line read forward (logs-reader.c): true to stop, when the client is
+ * full (on the worker: gone, or the lines are past --until). */
 static bool
-logs_before_since(void *arg, const char *line, size_t len)
-{
-	return logs_line_range(arg, line, len) < 0;
-}
-
-/* --tail, from the end (logs-tail.c): find where the answer begins. */
-static int
-logs_tail_line(void *arg, size_t file, off_t off, const char *line, size_t len)
+logs_line(void *arg, const char *line, size_t len)
 {
 	struct logs_follow *lf = arg;
-	struct buf b = BUF_INIT;
-	int s;
+	bool past = logs_record(lf, line, len);
 
-	if (atomic_load(&lf->cancel))
-		return 1;
-	if (lf->found >= lf->tail || logs_line_range(lf, line, len) < 0) {
-		/* enough (--tail 0), or older than --since, as is all before
-		 * it: the answer begins after this line */
-		lf->start_file = file;
-		lf->start_off = off + (off_t)len;
-		return 1;
-	}
-	s = logs_parse(lf, line, len, &b);
-	buf_free(&b);
-	if (s != 0 && ++lf->found >= lf->tail) {
-		lf->start_file = file;
-		lf->start_off = off;
-		return 1;
-	}
-	return 0;
-}
-
-static bool
-logs_open(struct logs_follow *lf)
-{
-	struct stat st;
-	char *path;
-
-	xasprintf(&path, "%s/%s", lf->dir, lf->files[lf->idx]);
-	lf->fp = fopen(path, "re");
-	free(path);
-	if (lf->fp != NULL && fstat(fileno(lf->fp), &st) == 0)
-		lf->ino = st.st_ino;
-	return lf->fp != NULL;
-}
-
-/* The live name points at another file: stdio.log was rotated. */
-static bool
-logs_rotated(struct logs_follow *lf)
-{
-	struct stat st;
-	char *path;
-	bool moved;
-
-	xasprintf(&path, "%s/" RT_LOG_FILE, lf->dir);
-	moved = stat(path, &st) == 0 && st.st_ino != lf->ino;
-	free(path);
-	return moved;
-}
-
-/* Lines until EOF of the current file; false if the client is full (on the
- * worker: if it is gone, or the lines are past --until). */
-static bool
-logs_read_file(struct logs_follow *lf)
-{
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t n;
-	bool past = false;
-
-	clearerr(lf->fp);
-	while ((n = getline(&line, &cap, lf->fp)) > 0) {
-		if (line[n - 1] != '\n') {
-			buf_append(&lf->partial, line, (size_t)n);
-			continue;
-		}
-		if (lf->partial.len > 0) {
-			buf_append(&lf->partial, line, (size_t)n);
-			past = logs_record(lf, lf->partial.data, lf->partial.len);
-			buf_reset(&lf->partial);
-		} else
-			past = logs_record(lf, line, (size_t)n);
-		/* lines are in time order: reading what already is, nothing
-		 * after one past --until is wanted */
-		if ((past && lf->working && !lf->follow) ||
-		    (lf->working ? atomic_load(&lf->cancel) :
-		    http_stream_pending(lf->req) > LOGS_PENDING_MAX)) {
-			free(line);
-			return false;
-		}
-	}
-	free(line);
-	return true;
+	/* lines are in time order: reading what already is, nothing after
+	 * one past --until is wanted */
+	return (past && lf->working && !lf->follow) ||
+	    (lf->working ? atomic_load(&lf->cancel) :
+	    http_stream_pending(lf->req) > LOGS_PENDING_MAX);
 }
 
 static void logs_pump(struct logs_follow *lf);
@@ -415,19 +189,12 @@ logs_unlink(struct logs_follow *lf)
 static void
 logs_free(struct logs_follow *lf)
 {
-	size_t i;
-
 	logs_unlink(lf);
 	if (lf->ino_ev != NULL)
 		event_free(lf->ino_ev);
 	if (lf->ino_fd >= 0)
 		close(lf->ino_fd);
-	if (lf->fp != NULL)
-		fclose(lf->fp);
-	for (i = 0; i < lf->nfiles; i++)
-		free(lf->files[i]);
-	free(lf->files);
-	buf_free(&lf->partial);
+	logs_reader_free(&lf->rd);
 	if (lf->wake_ev != NULL) {
 		event_free(lf->wake_ev);
 		pthread_mutex_destroy(&lf->lock);
@@ -478,42 +245,16 @@ logs_watch(struct logs_follow *lf)
 	event_add(lf->ino_ev, NULL);
 }
 
-/* Read on from where the reading state points to the end of the live
- * file; false when stopped first (the client is full, or gone). */
-static bool
-logs_read_through(struct logs_follow *lf)
-{
-	for (;;) {
-		if (lf->fp == NULL && !logs_open(lf)) {
-			if (lf->idx + 1 < lf->nfiles) {
-				lf->idx++;
-				continue;
-			}
-			return true;    /* no live log (driver none) */
-		}
-		if (!logs_read_file(lf))
-			return false;
-		if (lf->idx + 1 >= lf->nfiles)
-			return true;
-		fclose(lf->fp);
-		lf->fp = NULL;
-		lf->idx++;
-	}
-}
-
 static void
 logs_pump(struct logs_follow *lf)
 {
 	for (;;) {
-		if (!logs_read_through(lf)) {
+		if (!logs_reader_through(&lf->rd, logs_line, lf)) {
 			http_stream_on_drain(lf->req, logs_drained, lf);
 			return;
 		}
-		if (lf->follow && lf->fp != NULL && logs_rotated(lf)) {
-			fclose(lf->fp);
-			lf->fp = NULL;
+		if (lf->follow && logs_reader_rotated(&lf->rd))
 			continue;       /* the new stdio.log, from its start */
-		}
 		break;
 	}
 	if (!lf->follow || lf->exited || lf->c == NULL)
@@ -563,22 +304,10 @@ logs_work_main(void *arg)
 	struct logs_follow *lf = arg;
 	uint64_t one = 1;
 
-	lf->start_file = 0;
-	lf->start_off = 0;
-	if (lf->tail >= 0)
-		logs_tail_scan(lf->dir, lf->files, lf->nfiles, logs_tail_line, lf);
-	else if (lf->since[0] != '\0')
-		logs_since_seek(lf->dir, lf->files, lf->nfiles, logs_before_since,
-		    lf, &lf->start_file, &lf->start_off);
+	logs_reader_start(&lf->rd, &lf->f, lf->tail, &lf->cancel);
 	lf->tail = -1;
-	lf->idx = lf->start_file;
-	if (lf->start_off > 0 && !atomic_load(&lf->cancel) && logs_open(lf) &&
-	    fseeko(lf->fp, lf->start_off, SEEK_SET) != 0) {
-		fclose(lf->fp);
-		lf->fp = NULL;
-	}
-	if (!atomic_load(&lf->cancel))
-		logs_read_through(lf);  /* false only when cancelled */
+	if (!atomic_load(&lf->cancel))  /* false only when cancelled */
+		logs_reader_through(&lf->rd, logs_line, lf);
 	logs_handover(lf);
 	pthread_mutex_lock(&lf->lock);
 	lf->worker_done = true;
@@ -674,6 +403,34 @@ logs_work_start(struct logs_follow *lf, struct event_base *base)
 	return rc;
 }
 
+/* A container on a node behind an agent: the node reads its log and
+ * the answer is relayed (node-relay.c).  False when it is here (nothing
+ * done); true with *answered the handler's return. */
+static bool
+logs_relay(struct http_request *req, struct dockerapi *d, struct ctr *c,
+    const struct logs_follow *lf, int *answered)
+{
+	struct node_relay_opts o = { .first_byte_ms = 0 };
+	struct buf q = BUF_INIT;
+	sdc_error_t err = NULL;
+	int rc;
+
+	buf_printf(&q, "stdout=%d&stderr=%d&timestamps=%d&follow=%d&raw=%d",
+	    lf->f.out, lf->f.err, lf->f.ts, lf->follow, lf->raw);
+	node_relay_query(&q, "since", http_query(req, "since"));
+	node_relay_query(&q, "until", http_query(req, "until"));
+	if (lf->tail >= 0)
+		buf_printf(&q, "&tail=%ld", lf->tail);
+	rc = node_relay_container(d, req, json_str(c->extra, "Node", NULL),
+	    c->uuid, "logs", buf_str(&q), &o, &err);
+	buf_free(&q);
+	if (rc < 0)
+		*answered = api_error_from(req, &err);
+	else if (rc == 0)
+		*answered = HTTP_ASYNC;
+	return rc != NODES_LOCAL;
+}
+
 int
 ctr_logs(struct http_request *req, void *arg)
 {
@@ -681,14 +438,14 @@ ctr_logs(struct http_request *req, void *arg)
 	const char *tail = http_query(req, "tail");
 	struct logs_follow *lf;
 	sdc_error_t err = NULL;
-	int rc;
+	int rc = HTTP_DONE;
 
 	if (c == NULL)
 		return HTTP_DONE;
 	lf = xcalloc(1, sizeof *lf);
-	lf->out = http_query_bool(req, "stdout", false);
-	lf->err = http_query_bool(req, "stderr", false);
-	if (!lf->out && !lf->err) {
+	lf->f.out = http_query_bool(req, "stdout", false);
+	lf->f.err = http_query_bool(req, "stderr", false);
+	if (!lf->f.out && !lf->f.err) {
 		free(lf);
 		return api_error(req, 400, "Bad parameters: you must choose at "
 		    "least one stream");
@@ -696,11 +453,11 @@ ctr_logs(struct http_request *req, void *arg)
 	lf->req = req;
 	lf->c = c;
 	lf->ino_fd = -1;
-	lf->ts = http_query_bool(req, "timestamps", false);
+	lf->f.ts = http_query_bool(req, "timestamps", false);
 	lf->follow = http_query_bool(req, "follow", false) && ctr_running(c);
 	lf->raw = json_is_true(json_object_get(c->config, "Tty"));
-	if (logs_time_arg(http_query(req, "since"), lf->since, sizeof lf->since, &err) < 0 ||
-	    logs_time_arg(http_query(req, "until"), lf->until, sizeof lf->until, &err) < 0) {
+	if (logs_time_arg(http_query(req, "since"), lf->f.since, sizeof lf->f.since, &err) < 0 ||
+	    logs_time_arg(http_query(req, "until"), lf->f.until, sizeof lf->f.until, &err) < 0) {
 		free(lf);
 		return api_error_from(req, &err);
 	}
@@ -708,8 +465,12 @@ ctr_logs(struct http_request *req, void *arg)
 	    -1 : atol(tail);
 	if (lf->tail < -1)
 		lf->tail = -1;
+	if (logs_relay(req, arg, c, lf, &rc)) {
+		free(lf);
+		return rc;
+	}
 	xasprintf(&lf->dir, "%s/%s/" RT_LOG_DIR, ctrs(arg)->zones, c->uuid);
-	logs_list(lf);
+	logs_reader_init(&lf->rd, lf->dir);
 	lf->wake_fd = -1;
 	if ((rc = logs_work_start(lf, ctrs(arg)->d->base)) != 0) {
 		logs_free(lf);

@@ -14,6 +14,9 @@
 #include <event2/event.h>
 
 #include "containers.h"
+#include "jsonutil.h"
+#include "node-relay.h"
+#include "nodes.h"
 #include "xalloc.h"
 
 struct stats_req {
@@ -26,98 +29,6 @@ struct stats_req {
 	struct rt_stats prev;
 	struct event *timer;
 };
-
-static json_t *
-stats_cpu(const struct rt_stats *s, bool have)
-{
-	json_t *percpu = json_array();
-	int i;
-
-	for (i = 0; have && i < s->npercpu; i++)
-		json_array_append_new(percpu, json_integer(s->percpu_ns[i]));
-	return json_pack("{s:{s:I,s:o,s:I,s:I},s:I,s:i,s:{s:i,s:i,s:i}}",
-	    "cpu_usage", "total_usage", (json_int_t)(have ? s->cpu_total_ns : 0),
-	    "percpu_usage", percpu,
-	    "usage_in_kernelmode", (json_int_t)(have ? s->cpu_system_ns : 0),
-	    "usage_in_usermode", (json_int_t)(have ? s->cpu_user_ns : 0),
-	    "system_cpu_usage", (json_int_t)(have ? s->system_cpu_ns : 0),
-	    "online_cpus", have ? s->online_cpus : 0,
-	    "throttling_data", "periods", 0, "throttled_periods", 0,
-	    "throttled_time", 0);
-}
-
-static json_int_t
-stats_nz(int64_t v)
-{
-	return v < 0 ? 0 : (json_int_t)v;
-}
-
-static json_t *
-stats_blkio(const struct rt_stats *s)
-{
-	json_t *a = json_array();
-	int i;
-
-	for (i = 0; i < s->nblkio; i++)
-		json_array_append_new(a, json_pack("{s:i,s:i,s:s,s:I}", "major",
-		    s->blkio[i].major, "minor", s->blkio[i].minor, "op",
-		    s->blkio[i].op, "value", (json_int_t)s->blkio[i].value));
-	return a;
-}
-
-static json_t *
-stats_networks(const struct rt_stats *s)
-{
-	json_t *o = json_object();
-	const struct rt_netdev *n;
-	int i;
-
-	for (i = 0; i < s->nnet; i++) {
-		n = &s->net[i];
-		json_object_set_new(o, n->name, json_pack("{s:I,s:I,s:I,s:I,"
-		    "s:I,s:I,s:I,s:I}", "rx_bytes", (json_int_t)n->rx_bytes,
-		    "rx_packets", (json_int_t)n->rx_packets, "rx_errors",
-		    (json_int_t)n->rx_errors, "rx_dropped", (json_int_t)n->rx_dropped,
-		    "tx_bytes", (json_int_t)n->tx_bytes, "tx_packets",
-		    (json_int_t)n->tx_packets, "tx_errors", (json_int_t)n->tx_errors,
-		    "tx_dropped", (json_int_t)n->tx_dropped));
-	}
-	return o;
-}
-
-static json_t *
-stats_json(const struct ctr *c, const struct rt_stats *s,
-    const struct rt_stats *prev)
-{
-	char read[48], preread[48];
-
-	time_rfc3339(read, sizeof read, time_ts_ns(&s->read_at), 9);
-	if (prev != NULL)
-		time_rfc3339(preread, sizeof preread, time_ts_ns(&prev->read_at), 9);
-	else
-		snprintf(preread, sizeof preread, "0001-01-01T00:00:00Z");
-	return json_pack("{s:s,s:s,s:{s:I,s:I},s:{s:o,s:n,s:n,s:n,s:n,s:n,"
-	    "s:n,s:n},s:i,s:{},s:o,s:o,s:{s:I,s:I,s:{s:I,s:I},s:I,s:I},"
-	    "s:s+,s:s,s:o}",
-	    "read", read, "preread", preread,
-	    "pids_stats", "current", stats_nz(s->pids_current),
-	    "limit", stats_nz(s->pids_limit),
-	    "blkio_stats", "io_service_bytes_recursive", stats_blkio(s),
-	    "io_serviced_recursive", "io_queue_recursive",
-	    "io_service_time_recursive", "io_wait_time_recursive",
-	    "io_merged_recursive", "io_time_recursive", "sectors_recursive",
-	    "num_procs", 0, "storage_stats",
-	    "cpu_stats", stats_cpu(s, true),
-	    "precpu_stats", stats_cpu(prev != NULL ? prev : s, prev != NULL),
-	    "memory_stats", "usage", stats_nz(s->memory_usage),
-	    "max_usage", stats_nz(s->memory_max_usage),
-	    "stats", "cache", stats_nz(s->memory_cache),
-	    "rss", stats_nz(s->memory_rss),
-	    "failcnt", stats_nz(s->memory_failcnt),
-	    "limit", stats_nz(s->memory_limit),
-	    "name", "/", c->name, "id", c->id,
-	    "networks", stats_networks(s));
-}
 
 static void
 stats_free(struct stats_req *r)
@@ -159,7 +70,7 @@ stats_tick(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	if (r->stream || r->have_prev) {
-		j = stats_json(c, s, r->have_prev ? &r->prev : NULL);
+		j = rt_stats_json(s, r->have_prev ? &r->prev : NULL, c->name, c->id);
 		text = json_dumps(j, JSON_COMPACT);
 		http_stream_printf(r->req, "%s\n", text);
 		free(text);
@@ -181,10 +92,37 @@ static int
 stats_blank(struct http_request *req, const struct ctr *c)
 {
 	struct rt_stats *s = xcalloc(1, sizeof *s);
-	json_t *j = stats_json(c, s, NULL);
+	json_t *j = rt_stats_json(s, NULL, c->name, c->id);
 
 	free(s);
 	return api_json(req, 200, j);
+}
+
+/* A container on a node behind an agent: its readings are the node's,
+ * relayed as they come (node-relay.c).  False when it is here (nothing
+ * done); true with *answered the handler's return. */
+static bool
+stats_relay(struct http_request *req, struct dockerapi *d,
+    const struct ctr *c, int *answered)
+{
+	struct node_relay_opts o = { .first_byte_ms = 0 };
+	struct buf q = BUF_INIT;
+	sdc_error_t err = NULL;
+	int rc;
+
+	buf_printf(&q, "stream=%d&one-shot=%d",
+	    http_query_bool(req, "stream", true),
+	    http_query_bool(req, "one-shot", false));
+	node_relay_query(&q, "name", c->name);
+	node_relay_query(&q, "id", c->id);
+	rc = node_relay_container(d, req, json_str(c->extra, "Node", NULL),
+	    c->uuid, "stats", buf_str(&q), &o, &err);
+	buf_free(&q);
+	if (rc < 0)
+		*answered = api_error_from(req, &err);
+	else if (rc == 0)
+		*answered = HTTP_ASYNC;
+	return rc != NODES_LOCAL;
 }
 
 int
@@ -194,16 +132,19 @@ ctr_stats(struct http_request *req, void *arg)
 	struct rt_stats *s;
 	struct stats_req *r;
 	json_t *j;
+	int rc = HTTP_DONE;
 
 	if (c == NULL)
 		return HTTP_DONE;
 	if (!ctr_running(c))
 		return stats_blank(req, c);
+	if (stats_relay(req, arg, c, &rc))
+		return rc;
 	if (http_query_bool(req, "one-shot", false) &&
 	    !http_query_bool(req, "stream", true)) {
 		s = xmalloc(sizeof *s);
 		j = rt_stats_read(&ctrs(arg)->rt, c->uuid, s, NULL) == 0 ?
-		    stats_json(c, s, NULL) : NULL;
+		    rt_stats_json(s, NULL, c->name, c->id) : NULL;
 		free(s);
 		return j != NULL ? api_json(req, 200, j) : stats_blank(req, c);
 	}

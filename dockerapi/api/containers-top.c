@@ -11,6 +11,8 @@
 #include <stdlib.h>
 
 #include "containers.h"
+#include "jsonutil.h"
+#include "node-relay.h"
 #include "rtcall.h"
 #include "xalloc.h"
 
@@ -56,12 +58,23 @@ ctr_top(struct http_request *req, void *arg)
 	struct ctr *c = ctr_lookup(req, arg);
 	const char *ps_args = http_query(req, "ps_args");
 	sdc_error_t err = NULL;
+	struct node_relay_opts o = { .first_byte_ms = 0 };
+	struct buf q = BUF_INIT;
 	struct top_job *j;
+	bool relayed;
+	int rc;
 
 	if (c == NULL)
 		return HTTP_DONE;
 	if (!ctr_running(c))
 		return api_error(req, 409, "Container %s is not running", c->id);
+	/* on a node behind an agent: its processes, read there */
+	node_relay_query(&q, "ps_args", ps_args);
+	relayed = node_relay_answer(arg, req, json_str(c->extra, "Node", NULL),
+	    c->uuid, "top", buf_str(&q), &o, &rc);
+	buf_free(&q);
+	if (relayed)
+		return rc;
 	j = xcalloc(1, sizeof *j);
 	j->cs = ctrs(arg);
 	snprintf(j->uuid, sizeof j->uuid, "%s", c->uuid);

@@ -372,6 +372,11 @@ struct rt_stats {
 };
 int rt_stats_read(const struct rt_config *cfg, const char *id,
     struct rt_stats *out, sdc_error_t *err);
+/* stats-json.c: a reading as Docker's stats answer, prev (or NULL) its
+ * precpu_stats; name without its "/". */
+struct json_t;
+struct json_t *rt_stats_json(const struct rt_stats *s,
+    const struct rt_stats *prev, const char *name, const char *id);
 
 /* The container's processes, for `docker top`: the pids of its cgroup,
  * each read from /proc through a descriptor of its own /proc folder and
@@ -487,6 +492,9 @@ struct rt_path_stat {
 int rt_archive_stat(const struct rt_root *r, const char *path,
     struct rt_path_stat *st, sdc_error_t *err);
 void rt_path_stat_free(struct rt_path_stat *st);
+/* archive-stat.c: st as dockerd's X-Docker-Container-Path-Stat header
+ * (base64 of its JSON); free it. */
+char *rt_path_stat_header(const struct rt_path_stat *st);
 /* A tar of the path (a folder with everything under it) to write(),
  * named as Docker names it, ids as the container sees them. */
 typedef int rt_write_fn(void *arg, const void *data, size_t len);

@@ -5,6 +5,7 @@
 #ifndef DOCKERAPI_THREAD_STREAM_H
 #define DOCKERAPI_THREAD_STREAM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "error.h"
@@ -26,6 +27,9 @@ typedef void thread_stream_done_fn(void *arg);
 int thread_stream_start(struct http_request *req, struct event_base *base,
     const char *what, const char *content_type, thread_stream_fn *fn,
     thread_stream_done_fn *done, void *arg, sdc_error_t *err);
+/* On the thread, with fn's warg: true once the client has gone, for a
+ * writer that waits between writes (a log followed, a stats stream). */
+bool thread_stream_gone(void *warg);
 /* At shutdown: stop every stream (the servers have freed the requests). */
 void thread_stream_cancel_all(void);
 

@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -49,6 +50,15 @@ static int
 ts_write(void *arg, const void *data, size_t len)
 {
 	return fd_write_all(*(int *)arg, data, len);
+}
+
+/* The pipe's reader closed (ts_free): its write end polls as an error. */
+bool
+thread_stream_gone(void *warg)
+{
+	struct pollfd p = { .fd = *(int *)warg, .events = POLLOUT };
+
+	return poll(&p, 1, 0) > 0 && (p.revents & (POLLERR | POLLHUP)) != 0;
 }
 
 static void *

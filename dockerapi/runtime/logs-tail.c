@@ -23,7 +23,8 @@
  * costs a few reads.
  *
  * Plain files and pread(), no stdio: this runs on a worker thread of
- * api/containers-logs.c, never on the loop.
+ * a log reader (api/containers-logs.c on a head, agent/container-logs.c
+ * on a node), never on a loop.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -32,7 +33,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "containers.h"
+#include "buf.h"
+#include "dockerapi/runtime/logs-read.h"
 #include "xalloc.h"
 
 #define TAIL_BLOCK (64 * 1024)

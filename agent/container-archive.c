@@ -1,0 +1,527 @@
+/*
+ * container-archive.c: docker cp on the node that holds the container,
+ * the head relaying its client's request and this answer:
+ *
+ *   HEAD /v1/containers/:uuid/archive?path=P   -> 200, the path's stat in
+ *        X-Docker-Container-Path-Stat (base64 JSON, as dockerd's)
+ *   GET  /v1/containers/:uuid/archive?path=P   -> the same header and the
+ *        path as a tar
+ *   PUT  /v1/containers/:uuid/archive?path=P&noOverwriteDirNonDir=&
+ *        copyUIDGID=   <- a tar, extracted into the folder at P
+ *
+ * with, beside path, what the head knows of the container's mounts:
+ * mounts=[{"Destination", "Volume": "ACCOUNT/VOLUME" (absent: a tmpfs,
+ * found in the running container's namespace), "ReadOnly"}], in=N (path
+ * is then inside mounts[N], relative to its top), and shown and id, the
+ * client's path and the container's id for Docker's 404 "Could not find
+ * the file P in container ID".
+ *
+ * All of it is untrusted input, checked before any file is opened: the
+ * uuid's shape, mounts' destinations absolute paths inside without ".."
+ * and volumes two uuids under the node's volumes root (as a create's
+ * document), N within mounts.  The file work is the runtime library's
+ * (dockerapi/runtime/archive.c), the head's own for a container on its
+ * machine: every path is resolved inside the container's root or the
+ * mount it is in, so a symlink the tenant planted cannot lead out to the
+ * node's files, and a read-only mount refuses a PUT (403).
+ *
+ * A tar can be large and the file calls block: GET's tar is written on a
+ * thread into a pipe the loop copies at the head's pace
+ * (lib/thread-stream.c); PUT's body streams (the head hook in api.c turns
+ * streaming on for this route) through lib/body-pipe.c into a pipe the
+ * extraction reads on a thread of its own, and the answer goes once both
+ * the extraction and the body are done; a head that leaves closes the
+ * pipe, which ends the extraction at its next read.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <event2/event.h>
+
+#include "agent.h"
+#include "base64.h"
+#include "body-pipe.h"
+#include "dockerapi/runtime/runtime.h"
+#include "http.h"
+#include "ids.h"
+#include "jsonutil.h"
+#include "log.h"
+#include "thread-stream.h"
+#include "timeutil.h"
+#include "xalloc.h"
+
+#define CARCH_MOUNTS_MAX 256
+
+struct carch {
+	struct agent *a;
+	struct http_request *req;       /* PUT: NULL once the head has gone */
+	char uuid[37];
+	struct rt_root root;
+	char *path, *shown, *id;
+	/* PUT */
+	struct rt_put_opts put;
+	struct body_pipe body;
+	int in;                         /* the body's read end */
+	pthread_t thread;               /* the extraction */
+	bool running;
+	int note[2];                    /* closed by the thread at its end */
+	struct event *note_ev;
+	bool finished;                  /* the extraction is over */
+	int rc;
+	sdc_error_t err;
+};
+
+static int
+carch_error(struct http_request *req, int status, const char *msg)
+{
+	return http_reply_json(req, status, json_pack("{s:s}", "message", msg));
+}
+
+static void
+carch_free(struct carch *j)
+{
+	if (j->note_ev != NULL)
+		event_free(j->note_ev);
+	/* the loop's end first: the thread then stops at its next read */
+	body_pipe_close(&j->body);
+	if (j->running)
+		pthread_join(j->thread, NULL);
+	if (j->note[0] >= 0)
+		close(j->note[0]);
+	if (j->note[1] >= 0)
+		close(j->note[1]);
+	if (j->in >= 0)
+		close(j->in);
+	rt_root_close(&j->root);
+	sdc_error_release(&j->err);
+	free(j->path);
+	free(j->shown);
+	free(j->id);
+	free(j);
+}
+
+/* An absolute path inside the container, no "..", no NUL. */
+static bool
+carch_inside(const char *p)
+{
+	size_t n = p != NULL ? strlen(p) : 0;
+	const char *s;
+
+	if (n == 0 || n >= PATH_MAX || p[0] != '/')
+		return false;
+	for (s = p; (s = strstr(s, "..")) != NULL; s += 2)
+		if ((s == p || s[-1] == '/') && (s[2] == '/' || s[2] == '\0'))
+			return false;
+	return true;
+}
+
+/* "ACCOUNT/VOLUME", two uuids: a folder under the volumes root. */
+static bool
+carch_volume(const char *s)
+{
+	char acct[UUID_LEN + 1];
+
+	if (s == NULL || strlen(s) != 2 * UUID_LEN + 1 || s[UUID_LEN] != '/')
+		return false;
+	memcpy(acct, s, UUID_LEN);
+	acct[UUID_LEN] = '\0';
+	return uuid_valid(acct) && uuid_valid(s + UUID_LEN + 1);
+}
+
+/* A mount's top opened (O_PATH): a volume's data folder, or the tmpfs in
+ * the running container's namespace. */
+static int
+carch_mount_open(struct carch *j, const char *volume, const char *dest,
+    pid_t pid, sdc_error_t *err)
+{
+	char *dir;
+	int fd;
+
+	if (volume == NULL) {
+		if (pid <= 0)
+			return sdc_make_error_code(err, 409, "the container is "
+			    "not running");
+		return rt_mount_open_tmpfs(pid, dest, err);
+	}
+	xasprintf(&dir, "%s/%s/_data", j->a->opt->volumes, volume);
+	fd = open(dir, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	free(dir);
+	if (fd < 0)
+		return sdc_make_error_code(err, errno == ENOENT ? 404 : 500,
+		    "opening the volume at %s: %s", dest, strerror(errno));
+	return fd;
+}
+
+/* The mounts: the one the path is in made the root, every one grafted
+ * where the container has it.  -1 with *err (400: bad input). */
+static int
+carch_mounts(struct carch *j, struct http_request *req, pid_t pid,
+    sdc_error_t *err)
+{
+	const char *text = http_query(req, "mounts"), *in_s = http_query(req,
+	    "in");
+	json_t *ms = NULL, *m;
+	long in = -1;
+	char *end, *dest;
+	size_t i;
+	int fd, rc = 0;
+
+	if (in_s != NULL && *in_s != '\0') {
+		errno = 0;
+		in = strtol(in_s, &end, 10);
+		if (errno != 0 || *end != '\0' || in < 0)
+			return sdc_make_error_code(err, 400, "in: a mount's index");
+	}
+	if (text != NULL && (ms = json_loads(text, 0, NULL)) == NULL)
+		return sdc_make_error_code(err, 400, "mounts: JSON, please");
+	if (ms != NULL && (!json_is_array(ms) ||
+	    json_array_size(ms) > CARCH_MOUNTS_MAX))
+		rc = sdc_make_error_code(err, 400, "mounts: an array");
+	json_array_foreach(ms, i, m) {
+		const json_t *vol = json_object_get(m, "Volume");
+
+		if (rc < 0)
+			break;
+		if (!json_is_object(m) || !carch_inside(json_str(m,
+		    "Destination", NULL)) || (vol != NULL &&
+		    !carch_volume(json_string_value(vol))))
+			rc = sdc_make_error_code(err, 400, "mounts[%zu]: "
+			    "{\"Destination\": a path inside, \"Volume\": "
+			    "\"ACCOUNT/VOLUME\" or none, \"ReadOnly\"}", i);
+	}
+	if (rc == 0 && in >= (long)json_array_size(ms))
+		rc = sdc_make_error_code(err, 400, "in: a mount's index");
+	json_array_foreach(ms, i, m) {
+		if (rc < 0)
+			break;
+		dest = rt_path_clean(json_str(m, "Destination", "/"));
+		if ((long)i == in && ((fd = carch_mount_open(j, json_str(m,
+		    "Volume", NULL), dest, pid, err)) < 0 ||
+		    rt_root_rebase_fd(&j->root, fd, dest, err) < 0))
+			rc = -1;
+		else if ((fd = carch_mount_open(j, json_str(m, "Volume", NULL),
+		    dest, pid, err)) < 0)
+			rc = -1;
+		else
+			rt_root_graft(&j->root, dest, fd, json_is_true(
+			    json_object_get(m, "ReadOnly")));
+		free(dest);
+	}
+	json_decref(ms);
+	return rc;
+}
+
+/* The job for the request, its root open; NULL having answered. */
+static struct carch *
+carch_job(struct http_request *req, struct agent *a)
+{
+	const char *uuid = http_param(req, "uuid");
+	const char *path = http_query(req, "path");
+	const char *shown = http_query(req, "shown"), *id = http_query(req, "id");
+	struct rt_state st;
+	struct carch *j;
+	sdc_error_t err = NULL;
+	char *text;
+
+	if (uuid == NULL || !uuid_valid(uuid)) {
+		carch_error(req, 400, "a container's uuid, please");
+		return NULL;
+	}
+	if (path == NULL || *path == '\0' || strlen(path) >= PATH_MAX) {
+		carch_error(req, 400, "bad parameter: 'path' cannot be empty");
+		return NULL;
+	}
+	if (rt_state_read(&a->rt, uuid, &st, NULL) < 0) {
+		carch_error(req, 404, "No such container on this node");
+		return NULL;
+	}
+	j = xcalloc(1, sizeof *j);
+	j->a = a;
+	j->req = req;
+	j->in = j->body.fd = j->note[0] = j->note[1] = -1;
+	j->root.fd = -1;
+	snprintf(j->uuid, sizeof j->uuid, "%s", uuid);
+	j->path = xstrdup(path);
+	j->shown = xstrdup(shown != NULL && *shown != '\0' ? shown : path);
+	j->id = xstrdup(id != NULL && *id != '\0' ? id : uuid);
+	if (rt_root_open(&a->rt, uuid, &j->root, &err) < 0 ||
+	    carch_mounts(j, req, st.status == RT_RUNNING ||
+	    st.status == RT_PAUSED ? st.pid : 0, &err) < 0) {
+		text = rt_error_text(&a->rt, uuid, sdc_error_msg(err));
+		carch_error(req, err->code >= 400 && err->code < 500 ? err->code :
+		    500, text);
+		free(text);
+		sdc_error_release(&err);
+		carch_free(j);
+		return NULL;
+	}
+	return j;
+}
+
+/* Docker's answer for a path that is not there, or the runtime's. */
+static void
+carch_failed(struct carch *j, struct http_request *req, sdc_error_t *err)
+{
+	struct buf msg = BUF_INIT;
+	char *text;
+
+	if ((*err)->code == 404) {
+		buf_printf(&msg, "Could not find the file %s in container %s",
+		    j->shown, j->id);
+		carch_error(req, 404, buf_str(&msg));
+		buf_free(&msg);
+	} else {
+		text = rt_error_text(&j->a->rt, j->uuid, sdc_error_msg(*err));
+		carch_error(req, (*err)->code >= 400 && (*err)->code < 500 ?
+		    (*err)->code : 500, text);
+		free(text);
+	}
+	sdc_error_release(err);
+}
+
+/* The stat header; -1 having answered. */
+static int
+carch_stat_header(struct carch *j, struct http_request *req)
+{
+	struct rt_path_stat st;
+	sdc_error_t err = NULL;
+	char *b64;
+
+	if (rt_archive_stat(&j->root, j->path, &st, &err) < 0) {
+		carch_failed(j, req, &err);
+		return -1;
+	}
+	b64 = rt_path_stat_header(&st);
+	http_set_header(req, "X-Docker-Container-Path-Stat", b64);
+	free(b64);
+	rt_path_stat_free(&st);
+	return 0;
+}
+
+static int
+carch_head(struct http_request *req, void *arg)
+{
+	struct carch *j = carch_job(req, arg);
+
+	if (j == NULL)
+		return HTTP_DONE;
+	if (carch_stat_header(j, req) == 0)
+		http_reply(req, 200, "application/json", NULL, 0);
+	carch_free(j);
+	return HTTP_DONE;
+}
+
+/* --- GET: the tar out --- */
+
+static int
+carch_get_run(void *arg, thread_stream_write_fn *write, void *warg,
+    sdc_error_t *err)
+{
+	struct carch *j = arg;
+
+	return rt_archive_get(&j->root, j->path, write, warg, err);
+}
+
+static void
+carch_get_done(void *arg)
+{
+	carch_free(arg);
+}
+
+static int
+carch_get(struct http_request *req, void *arg)
+{
+	struct carch *j = carch_job(req, arg);
+	sdc_error_t err = NULL;
+	int rc;
+
+	if (j == NULL)
+		return HTTP_DONE;
+	if (carch_stat_header(j, req) < 0) {
+		carch_free(j);
+		return HTTP_DONE;
+	}
+	j->req = NULL;
+	if (thread_stream_start(req, j->a->base, "docker cp",
+	    "application/x-tar", carch_get_run, carch_get_done, j, &err) < 0) {
+		rc = carch_error(req, 500, sdc_error_msg(err));
+		sdc_error_release(&err);
+		carch_free(j);
+		return rc;
+	}
+	log_info("container %s: archive of %s", j->uuid, j->shown);
+	return HTTP_ASYNC;
+}
+
+/* --- PUT: a tar in --- */
+
+static void
+carch_put_answer(struct carch *j)
+{
+	struct http_request *req = j->req;
+
+	if (!j->finished || !j->body.done)
+		return;
+	if (req != NULL) {
+		http_on_close(req, NULL, NULL);
+		if (j->rc < 0) {
+			log_info("container %s: extracting into %s: %s", j->uuid,
+			    j->shown, sdc_error_msg(j->err));
+			carch_failed(j, req, &j->err);
+		} else {
+			log_info("container %s: extracted into %s", j->uuid,
+			    j->shown);
+			http_reply(req, 200, "text/plain", NULL, 0);
+		}
+	}
+	j->req = NULL;
+	j->body.req = NULL;
+	carch_free(j);
+}
+
+/* The head has gone: the body's end closed, so the extraction reads its
+ * end and stops; freed once it has. */
+static void
+carch_put_closed(struct http_request *req, void *arg)
+{
+	struct carch *j = arg;
+
+	(void)req;
+	j->req = NULL;
+	j->body.req = NULL;
+	body_pipe_close(&j->body);
+	if (j->finished)
+		carch_free(j);
+}
+
+static void
+carch_put_body_end(void *arg)
+{
+	carch_put_answer(arg);
+}
+
+static void *
+carch_put_main(void *arg)
+{
+	struct carch *j = arg;
+	char drain[4096];
+
+	j->rc = rt_archive_put(&j->root, j->path, &j->put, j->in, &j->err);
+	/* what the head still sends after the tar's end is dropped */
+	while (j->rc == 0 && read(j->in, drain, sizeof drain) > 0)
+		;
+	close(j->in);
+	j->in = -1;
+	close(j->note[1]);              /* the loop sees the end */
+	j->note[1] = -1;
+	return NULL;
+}
+
+static void
+carch_put_note(evutil_socket_t fd, short what, void *arg)
+{
+	struct carch *j = arg;
+	char c;
+
+	(void)what;
+	if (read(fd, &c, 1) != 0 && errno == EAGAIN)
+		return;
+	event_free(j->note_ev);
+	j->note_ev = NULL;
+	pthread_join(j->thread, NULL);
+	j->running = false;
+	j->finished = true;
+	if (j->req == NULL) {
+		carch_free(j);
+		return;
+	}
+	body_pipe_close(&j->body);      /* the rest of the body is dropped */
+	carch_put_answer(j);
+}
+
+static int
+carch_put_start(struct carch *j, struct http_request *req, sdc_error_t *err)
+{
+	int r;
+
+	if (body_pipe_open(&j->body, &j->in, err) < 0)
+		return -1;
+	if (pipe2(j->note, O_CLOEXEC) < 0)
+		return sdc_make_error(err, errno, "a pipe");
+	(void)fcntl(j->note[0], F_SETFL, O_NONBLOCK);
+	if ((r = pthread_create(&j->thread, NULL, carch_put_main, j)) != 0)
+		return sdc_make_error(err, r, "a thread");
+	j->running = true;
+	j->note_ev = event_new(j->a->base, j->note[0], EV_READ | EV_PERSIST,
+	    carch_put_note, j);
+	event_add(j->note_ev, NULL);
+	http_on_close(req, carch_put_closed, j);
+	body_pipe_start(&j->body, req, j->a->base, carch_put_body_end, j);
+	return 0;
+}
+
+/* The destination must be a folder (links followed inside the root). */
+static int
+carch_put_check(struct carch *j, struct http_request *req)
+{
+	struct rt_path_stat st;
+	sdc_error_t err = NULL;
+	char *dir;
+	int rc = 0;
+
+	xasprintf(&dir, "%s/", j->path);
+	if (rt_archive_stat(&j->root, dir, &st, &err) < 0) {
+		free(dir);
+		if (err != NULL && err->errnum == ENOTDIR) {
+			sdc_error_release(&err);
+			carch_error(req, 400, "extraction point is not a directory");
+		} else
+			carch_failed(j, req, &err);
+		return -1;
+	}
+	free(dir);
+	if (!(st.mode & (1u << 31))) {
+		carch_error(req, 400, "extraction point is not a directory");
+		rc = -1;
+	}
+	rt_path_stat_free(&st);
+	return rc;
+}
+
+static int
+carch_put(struct http_request *req, void *arg)
+{
+	struct carch *j = carch_job(req, arg);
+	sdc_error_t err = NULL;
+	int rc;
+
+	if (j == NULL)
+		return HTTP_DONE;
+	j->put.no_overwrite_dir_non_dir = http_query_bool(req,
+	    "noOverwriteDirNonDir", false);
+	j->put.copy_uidgid = http_query_bool(req, "copyUIDGID", false);
+	if (carch_put_check(j, req) < 0) {
+		carch_free(j);
+		return HTTP_DONE;
+	}
+	if (carch_put_start(j, req, &err) < 0) {
+		rc = carch_error(req, 500, sdc_error_msg(err));
+		sdc_error_release(&err);
+		carch_free(j);
+		return rc;
+	}
+	log_info("container %s: extracting into %s", j->uuid, j->shown);
+	return HTTP_ASYNC;
+}
+
+const struct route agent_archive_routes[] = {
+	{ "HEAD", "/v1/containers/:uuid/archive", carch_head, 0, NULL },
+	{ "GET", "/v1/containers/:uuid/archive", carch_get, 0, NULL },
+	{ "PUT", "/v1/containers/:uuid/archive", carch_put, AGENT_BODY_STREAM,
+	  NULL },
+	{ NULL, NULL, NULL, 0, NULL },
+};
