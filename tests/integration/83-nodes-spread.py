@@ -514,6 +514,12 @@ class NodesSpread(unittest.TestCase):
         body = until("n2's port on its node's address", lambda: run(
             "curl", "-sf", "-m", "2", url, check=False).stdout)
         self.assertEqual(body.strip(), "hi")
+        # in n2's namespace: on n2's node, n2's port its own
+        r = self.docker("run", "--name", "j2", "-m", "128m", "--network",
+                        "container:n2", "busybox", "wget", "-qO-",
+                        "http://127.0.0.1:8080/")
+        self.assertEqual(r.stdout.strip(), "hi")
+        self.assertEqual(self.node("j2"), where["n2"])
         # the default network on a node other than the head's: out
         # through that node's NAT to the data center's network
         far = "n1" if where["n1"] != "cn-1" else "n2"
@@ -522,7 +528,7 @@ class NodesSpread(unittest.TestCase):
         self.assertEqual(self.node("d1"), where[far])
         until("d1 reaching the head's address from " + where[far],
               lambda: ping("d1", HEAD_ADDR))
-        self.docker("rm", "-f", "n1", "n2", "d1")
+        self.docker("rm", "-f", "j2", "n1", "n2", "d1")
         self.docker("rm", "-f", "b1", who="bob")
         self.docker("network", "rm", "an")
         self.docker("network", "rm", "bn", who="bob")
