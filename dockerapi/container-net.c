@@ -759,8 +759,11 @@ cn_start(struct containers *cs, struct ctr *c, json_t **node_doc,
 	size_t neps = 0, nports = 0, i, pub = (size_t)-1;
 	int rc = -1;
 
-	/* no network behind an agent: the files its create made stand */
-	if (strcmp(mode, "none") == 0 && node_states_remote(cs->d, c))
+	/* no network on another node, plumbed by the head (no start
+	 * document to carry files): the files its create made stand; a
+	 * start through the agent sends them (its document needs them) */
+	if (strcmp(mode, "none") == 0 && node_doc == NULL &&
+	    node_states_remote(cs->d, c))
 		return 0;
 	if (strcmp(mode, "none") == 0)
 		return cn_resolv(cs, c, 0, err) < 0 || cn_hosts(cs, c, 0, err) < 0 ?

@@ -23,10 +23,11 @@
  *    running containers take as capacity.c counts them (disk and CPUs
  *    not known here, so not checked).
  *
- * Until the network plumbing at a start moves into the agents, the head
- * plumbs a container's networks itself, on its own machine: a container
- * on a network (or in another's namespace) is placed on the head's own
- * node only (here_only); one with --network none goes anywhere.
+ * A container goes to any node whatever its network: the node's agent
+ * plumbs it at start, and a network spans the nodes of its containers
+ * over VXLAN (agent/netsync.c).  The one exception is a container in
+ * another's network namespace (--network container:X): a namespace is
+ * one node's, so the caller names X's node as the only candidate.
  *
  * The policy is the PLACEMENT_POLICY tunable, read at each create.
  */
@@ -117,7 +118,7 @@ place_node_cmp(const void *a, const void *b)
 /* The data center's nodes that may take a container, with what the
  * containers recorded on each take; -1 when the store cannot say. */
 static int
-placement_nodes(struct dockerapi *d, struct place_input *in, bool here_only,
+placement_nodes(struct dockerapi *d, struct place_input *in, const char *only,
     sdc_error_t *err)
 {
 	struct ctr *c;
@@ -125,13 +126,13 @@ placement_nodes(struct dockerapi *d, struct place_input *in, bool here_only,
 
 	if (nodes_list_available(d, &in->list, err) < 0)
 		return -1;
-	for (size_t i = 0; here_only && i < in->list.n; i++) {
-		if (strcmp(in->list.v[i].id, nodes_local_id(d)) == 0)
+	for (size_t i = 0; only != NULL && i < in->list.n; i++) {
+		if (strcmp(in->list.v[i].id, only) == 0)
 			in->list.v[k++] = in->list.v[i];
 		else
 			node_clear(&in->list.v[i]);
 	}
-	if (here_only)
+	if (only != NULL)
 		in->list.n = k;
 	in->nodes = xcalloc(in->list.n + 1, sizeof *in->nodes);
 	in->nnodes = in->list.n;
@@ -168,13 +169,13 @@ placement_nodes(struct dockerapi *d, struct place_input *in, bool here_only,
 /* The candidates and the account's containers (each on its node). */
 static int
 placement_candidates(struct dockerapi *d, const char *account,
-    struct place_input *in, bool here_only, sdc_error_t *err)
+    struct place_input *in, const char *only, sdc_error_t *err)
 {
 	struct placement_node *n;
 
 	memset(in, 0, sizeof *in);
 	if (nodes_local_id(d) != NULL) {
-		if (placement_nodes(d, in, here_only, err) < 0)
+		if (placement_nodes(d, in, only, err) < 0)
 			return -1;
 		placement_account_ctrs(d, account, in, true);
 		return 0;
@@ -228,7 +229,7 @@ place_none_heard(struct dockerapi *d, const struct place_input *in,
 int
 place_container(struct dockerapi *d, const char *account,
     const struct package *pkg, const struct affinity_set *aff,
-    bool here_only, char **node, sdc_error_t *err)
+    const char *only, char **node, sdc_error_t *err)
 {
 	struct placement_want want = {
 		.memory_mib = pkg->memory, .disk_mib = pkg->disk,
@@ -239,7 +240,7 @@ place_container(struct dockerapi *d, const char *account,
 	size_t i;
 	int rc;
 
-	if (placement_candidates(d, account, &in, here_only, err) < 0 ||
+	if (placement_candidates(d, account, &in, only, err) < 0 ||
 	    place_none_heard(d, &in, err) < 0) {
 		place_input_free(&in);
 		return -1;

@@ -472,13 +472,13 @@ void exec_free_all(struct containers *cs);
 
 /* container-place.c: the node of a container being created (its id in
  * *node when node is not NULL), or 409 "No compute resources available"
- * when none has room or meets the hard affinities.  here_only: the head's
- * own node is the only candidate (a container whose network the head
- * plumbs itself at start). */
+ * when none has room or meets the hard affinities.  only: when not NULL,
+ * the one node id that may take it (a container joining another's
+ * network namespace goes where that one runs). */
 struct affinity_set;
 int place_container(struct dockerapi *d, const char *account,
     const struct package *pkg, const struct affinity_set *aff,
-    bool here_only, char **node, sdc_error_t *err);
+    const char *only, char **node, sdc_error_t *err);
 
 /* api/system-events.c */
 void events_init(struct containers *cs);

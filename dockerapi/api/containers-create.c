@@ -395,17 +395,28 @@ create_limits(struct create_ctx *x, json_t *hc, json_t *labels)
 
 /* The node placement chose, recorded on the container: a head whose
  * agent answered makes it there (node-create.c); a head without one
- * keeps it here, recording no node.  A container with a network stays
- * on the head's node while the head plumbs networks at start itself. */
+ * keeps it here, recording no node.  Any node will do whatever the
+ * network: its agent plumbs it at start and the network spans nodes.
+ * A container in another's namespace (--network container:X) goes to
+ * X's node (the head's own when X records none); an X not found is
+ * left to ctrnet_check's 400. */
 static int
 create_place(struct create_ctx *x, const char *account, sdc_error_t *err)
 {
 	const char *mode = json_str(json_object_get(x->body, "HostConfig"),
 	    "NetworkMode", "");
+	const char *only = NULL;
+	struct ctr *o;
 	char *node = NULL;
 
-	if (place_container(x->cs->d, account, &x->pkg, &x->aff,
-	    strcmp(mode, "none") != 0, &node, err) < 0)
+	if (strncmp(mode, "container:", 10) == 0) {
+		if ((o = ctr_find(x->cs, account, mode + 10, err)) == NULL)
+			sdc_error_release(err);
+		else if (*(only = json_str(o->extra, "Node", "")) == '\0')
+			only = nodes_local_id(x->cs->d);
+	}
+	if (place_container(x->cs->d, account, &x->pkg, &x->aff, only, &node,
+	    err) < 0)
 		return -1;
 	if (json_object_get(x->c->extra, "Node") != NULL)
 		json_object_set_new(x->c->extra, "Node", json_string(node));

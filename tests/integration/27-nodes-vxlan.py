@@ -5,9 +5,10 @@ Two compute nodes, each a network namespace with its own head
 (dockerapi) and its own sdc-docker-agent, joined by a bridge in a third
 namespace standing for the data center's network (192.0.2.0/24); one
 sapi and one throw-away PostgreSQL 15 for all, reached through unix
-sockets.  Creates still run on the head's own machine, so a container
-runs on node A through head A and on node B through head B, with the
-real docker CLI run inside each node's namespace.  The heads share the
+sockets.  Each container is run through the head of the node it is to
+run on, the other node drained meanwhile (placement would otherwise
+choose among both), with the real docker CLI run inside each node's
+namespace.  The heads share the
 image store's folder (B's is a link to A's), standing for the layers a
 node will fetch for itself.
 
@@ -268,18 +269,25 @@ class NodesVxlan(unittest.TestCase):
         self.docker("a", "mallory", "network", "create", "--subnet",
                     self.d.pool_net(4) + ".0/24", "mn")
         an = self.inspect("a", "alice", "an")["Id"]
-        # two runs at once, one through each head, never two on one
-        # network (two heads leasing on one network at the same moment
-        # may both pick one address: one start then fails)
-        for pair in ((("a", "alice", "aa", "an"), ("b", "mallory", "mb", "mn")),
-                     (("b", "alice", "ab", "an"), ("a", "mallory", "ma", "mn"))):
+        # two runs at once through one head, never two on one network
+        # (two leases on one network at the same moment may both pick one
+        # address: one start then fails), each pair on its head's node:
+        # the other node drained meanwhile
+        ids = {n["Hostname"]: n["ID"] for n in self.admin_nodes()}
+        for pair in ((("a", "alice", "aa", "an"), ("a", "mallory", "ma", "mn")),
+                     (("b", "alice", "ab", "an"), ("b", "mallory", "mb", "mn"))):
+            other = ids["cn-b" if pair[0][0] == "a" else "cn-a"]
+            self.admin_post("/nodes/%s/drain" % other)
             runs = [threading.Thread(target=self.docker, args=(
                 node, who, "run", "-d", "--name", name, "--network", net,
                 "busybox", "sleep", "600")) for node, who, name, net in pair]
-            for t in runs:
-                t.start()
-            for t in runs:
-                t.join()
+            try:
+                for t in runs:
+                    t.start()
+                for t in runs:
+                    t.join()
+            finally:
+                self.admin_post("/nodes/%s/undrain" % other)
         for node, who, name in (("a", "alice", "aa"), ("b", "alice", "ab"),
                                 ("a", "mallory", "ma"), ("b", "mallory", "mb")):
             self.assertEqual(self.inspect(node, who, name)["State"]["Status"],
@@ -288,8 +296,10 @@ class NodesVxlan(unittest.TestCase):
         nodes = {n["Hostname"]: n for n in self.admin_nodes()}
         self.assertEqual(nodes["cn-a"]["VTEP"], ADDR["a"], nodes)
         self.assertEqual(nodes["cn-b"]["VTEP"], ADDR["b"], nodes)
-        self.assertEqual(self.inspect("b", "alice", "ab")["Node"]["ID"],
-                         nodes["cn-b"]["ID"])
+        for node, who, name in (("a", "alice", "aa"), ("b", "alice", "ab"),
+                                ("a", "mallory", "ma"), ("b", "mallory", "mb")):
+            self.assertEqual(self.inspect(node, who, name)["Node"]["ID"],
+                             nodes["cn-" + node]["ID"], name)
         ip_aa = self.ip_of("a", "alice", "aa", "an")
         ip_ab = self.ip_of("b", "alice", "ab", "an")
         ip_ma = self.ip_of("a", "mallory", "ma", "mn")
@@ -379,6 +389,15 @@ class NodesVxlan(unittest.TestCase):
             return resp.status, resp.read()
         except OSError as e:
             return 0, str(e)
+        finally:
+            conn.close()
+
+    def admin_post(self, path):
+        conn = sdctest.UnixHTTPConnection(self.heads["a"]["admin"])
+        try:
+            conn.request("POST", path)
+            resp = conn.getresponse()
+            self.assertLess(resp.status, 300, resp.read())
         finally:
             conn.close()
 

@@ -8,8 +8,8 @@ bridge of the test's own); one head (dockerapi) in the root namespace,
 whose local agent is node 1's; one sapi and one throw-away PostgreSQL 15
 for all, reached through unix sockets.  The agents share the head's
 layer store and volumes root (sending layers to nodes is not this
-test's), and the containers have no network (--network none: the
-network plumbing at a start on a remote node is not this test's either).
+test's); the containers have no network (--network none) but in the
+last case, and each agent's VTEP is the host of its address.
 
 Checked, with the real docker CLI: `docker run -d` spreads containers
 over the three nodes (inspect's Node; each made in its node's zones
@@ -27,6 +27,7 @@ agents, and its operations work on every node; restarted again while
 a node's agent is down, it answers "node unavailable" for that node's
 container and learns its state once the agent is back.
 """
+import concurrent.futures
 import importlib
 import json
 import os
@@ -155,7 +156,7 @@ class NodesSpread(unittest.TestCase):
         until("three nodes available", lambda: len(
             [n for n in cls.admin_nodes() if n.get("Available")]) == 3)
         cls.node_of = {n["Hostname"]: n["ID"] for n in cls.admin_nodes()}
-        cls.certs, _ = d.add_tenants("alice")
+        cls.certs, _ = d.add_tenants("alice", "bob")
 
     @classmethod
     def start_head(cls, zones=None):
@@ -204,16 +205,19 @@ class NodesSpread(unittest.TestCase):
         tar = os.path.join(work, "busybox.tar")
         run("skopeo", "copy", "--quiet", src,
             "docker-archive:%s:busybox:latest" % tar)
-        cls.docker("load", "-i", tar)
+        for who in ("alice", "bob"):
+            cls.docker("load", "-i", tar, who=who)
 
     @classmethod
     def tearDownClass(cls):
         d = cls.d
         try:
             if "dockerapi" in d.procs and hasattr(cls, "certs"):
-                names = cls.docker("ps", "-aq", check=False).stdout.split()
-                if names:
-                    cls.docker("rm", "-f", *names, check=False)
+                for who in ("alice", "bob"):
+                    names = cls.docker("ps", "-aq", check=False,
+                                       who=who).stdout.split()
+                    if names:
+                        cls.docker("rm", "-f", *names, check=False, who=who)
         finally:
             for name in reversed(list(d.procs)):
                 d.stop_one(name)
@@ -232,9 +236,9 @@ class NodesSpread(unittest.TestCase):
     # --- helpers ---
 
     @classmethod
-    def docker(cls, *args, check=True, timeout=60):
+    def docker(cls, *args, check=True, timeout=60, who="alice"):
         r = subprocess.run(["docker"] + list(args),
-                           env=cls.d.docker_env(cls.certs["alice"]),
+                           env=cls.d.docker_env(cls.certs[who]),
                            capture_output=True, text=True, timeout=timeout)
         if check and r.returncode != 0:
             raise AssertionError("docker %s: %s\n%s" % (
@@ -464,6 +468,70 @@ class NodesSpread(unittest.TestCase):
         for i in NODES:
             self.assertEqual([f for f in os.listdir(self.zones(i))
                               if len(f) == 36], [], i)
+
+    def test_7_networks_across_nodes(self):
+        def ok(*cmd, who="alice"):
+            return self.docker("exec", *cmd, who=who, check=False,
+                               timeout=30).returncode == 0
+
+        def ping(name, target, who="alice"):
+            return ok(name, "ping", "-c", "1", "-W", "1", target, who=who)
+
+        self.docker("network", "create", "--subnet",
+                    self.d.pool_net(1) + ".0/24", "an")
+        self.docker("network", "create", "--subnet",
+                    self.d.pool_net(2) + ".0/24", "bn", who="bob")
+        web = ("sh", "-c", "echo hi > /tmp/index.html; "
+               "exec httpd -f -p 8080 -h /tmp")
+        self.docker("run", "-d", "--name", "n1", "-m", "128m", "--network",
+                    "an", "busybox", *SERVE)
+        self.docker("run", "-d", "--name", "n2", "-m", "128m", "--network",
+                    "an", "-p", "8080", "-e", "affinity:container!=n1",
+                    "busybox", *web)
+        self.docker("run", "-d", "--name", "b1", "-m", "128m", "--network",
+                    "bn", "busybox", *SERVE, who="bob")
+        js = self.inspect_all("n1", "n2")
+        where = {n: j["Node"]["Name"] for n, j in js.items()}
+        self.assertNotEqual(where["n1"], where["n2"], where)
+        ip = {n: j["NetworkSettings"]["Networks"]["an"]["IPAddress"]
+              for n, j in js.items()}
+        until("n1 pinging n2's address across nodes",
+              lambda: ping("n1", ip["n2"]))
+        until("n2 reaching n1 by name", lambda: ping("n2", "n1"))
+        self.assertTrue(ping("n1", "n2"), "n1 resolving n2")
+        # bob's attempts at once: each waits out its timeout
+        tries = {"bob reaches alice's " + t: ("ping", "-c", "1", "-W", "1", t)
+                 for t in (ip["n1"], ip["n2"])}
+        tries["bob resolves n1"] = ("nslookup", "n1")
+        with concurrent.futures.ThreadPoolExecutor(len(tries)) as pool:
+            got = {what: pool.submit(ok, "b1", *cmd, who="bob")
+                   for what, cmd in tries.items()}
+            for what, f in got.items():
+                self.assertFalse(f.result(), what)
+        # the published port, on its node's address
+        port = self.docker("port", "n2", "8080").stdout.split(":")[-1].strip()
+        url = "http://%s:%s/" % (ADDR[int(where["n2"][-1])], port)
+        body = until("n2's port on its node's address", lambda: run(
+            "curl", "-sf", "-m", "2", url, check=False).stdout)
+        self.assertEqual(body.strip(), "hi")
+        # in n2's namespace: on n2's node, n2's port its own
+        r = self.docker("run", "--name", "j2", "-m", "128m", "--network",
+                        "container:n2", "busybox", "wget", "-qO-",
+                        "http://127.0.0.1:8080/")
+        self.assertEqual(r.stdout.strip(), "hi")
+        self.assertEqual(self.node("j2"), where["n2"])
+        # the default network on a node other than the head's: out
+        # through that node's NAT to the data center's network
+        far = "n1" if where["n1"] != "cn-1" else "n2"
+        self.docker("run", "-d", "--name", "d1", "-m", "128m",
+                    "-e", "affinity:container==" + far, "busybox", *SERVE)
+        self.assertEqual(self.node("d1"), where[far])
+        until("d1 reaching the head's address from " + where[far],
+              lambda: ping("d1", HEAD_ADDR))
+        self.docker("rm", "-f", "j2", "n1", "n2", "d1")
+        self.docker("rm", "-f", "b1", who="bob")
+        self.docker("network", "rm", "an")
+        self.docker("network", "rm", "bn", who="bob")
 
 
 if __name__ == "__main__":
