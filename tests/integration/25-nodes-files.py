@@ -86,12 +86,12 @@ class NodesFiles(common.NodesBase):
     def run_on_node(self, name, *cmd, opts=()):
         """docker run -d, the container's folder on the node.
 
-        Until the network plumbing at start moves behind the agent, the
-        head writes the container's hosts and resolv.conf into a folder
-        of its own zones root: it gets an empty one, and nothing else
-        of the container is there to read."""
-        self.ok("create", "--name", name, "--network", "none", *opts, "tiny:1",
-                "/bin/busybox", *cmd)
+        The head's zones root gets an empty folder of the container's
+        name, so that anything the head read or wrote there would show.
+        A small package: placement reserves each container's disk on the
+        node, and the test's node is this machine's free disk."""
+        self.ok("create", "--name", name, "--network", "none", "-m", "128m",
+                *opts, "tiny:1", "/bin/busybox", *cmd)
         u = self.uuid_of(name)
         os.makedirs(os.path.join(self.d.tmp, "zones", u))
         self.ok("start", name)
