@@ -11,10 +11,14 @@
  *  - a head in a data center (its local agent answered, so it makes its
  *    containers through agents): every node of nodes_list_available()
  *    (running, heard from in time, not drained), each with the memory,
- *    disk and CPUs its agent registered, and in use what the containers
- *    recorded on it take: the memory and CPUs of those that run (or are
- *    about to, restarting), as capacity.c counts them on one machine, and
- *    the disk of all of them (a stopped container keeps its disk).  The
+ *    CPUs its agent registered, and in use what the containers recorded
+ *    on it take: the memory and CPUs of those that run (or are about to,
+ *    restarting), as capacity.c counts them on one machine.  Disk is not
+ *    counted: a container's package disk bounds its writable layer, a
+ *    tmpfs of that size (runtime/rootfs.c) whose pages are taken as they
+ *    are written, never blocks of the node's zones root, so reserving it
+ *    there would refuse the eleventh container of a 250 GiB machine
+ *    while the disk stays empty.  The
  *    containers are the store's rows as this head holds them, brought up
  *    to date with the other heads' changes before every request
  *    (heads-sync.c), so no query is made per create;
@@ -140,8 +144,9 @@ placement_nodes(struct dockerapi *d, struct place_input *in, const char *only,
 		const struct node *n = &in->list.v[i];
 
 		in->nodes[i] = (struct placement_node){
+			/* disk 0: not checked (above) */
 			.id = n->id, .memory_mib = n->memory / MIB,
-			.disk_mib = n->disk / MIB, .cpus = n->cpus,
+			.cpus = n->cpus,
 		};
 	}
 	qsort(in->nodes, in->nnodes, sizeof *in->nodes, place_node_cmp);
@@ -156,7 +161,6 @@ placement_nodes(struct dockerapi *d, struct place_input *in, const char *only,
 		if (k == in->nnodes)
 			continue;
 		p = &in->nodes[k];
-		p->disk_used_mib += json_int(c->extra, "DiskMiB", 0);
 		if (!ctr_running(c) && !ctr_restarting(c))
 			continue;
 		p->memory_used_mib += json_int(c->host_config, "Memory", 0) / MIB;

@@ -88,8 +88,7 @@ class NodesFiles(common.NodesBase):
 
         The head's zones root gets an empty folder of the container's
         name, so that anything the head read or wrote there would show.
-        A small package: placement reserves each container's disk on the
-        node, and the test's node is this machine's free disk."""
+        A small package, so the node's memory holds them all."""
         self.ok("create", "--name", name, "--network", "none", "-m", "128m",
                 *opts, "tiny:1", "/bin/busybox", *cmd)
         u = self.uuid_of(name)
