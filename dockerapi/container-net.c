@@ -1100,9 +1100,12 @@ ctrnet_recover(struct containers *cs)
 	ctr_ids = xcalloc(nctrs + 1, sizeof *ctr_ids);
 	for (i = 0; i < nnets; i++)
 		net_ids[i] = nets[i].id;
+	/* a container whose node has not told its state yet (make run's
+	 * agent starts after the head) may be running: its sandbox and
+	 * leases stay until its node says otherwise */
 	i = 0;
 	for (c = cs->list; c != NULL; c = c->next)
-		if (ctr_running(c))
+		if (ctr_running(c) || node_states_unknown(c))
 			ctr_ids[i++] = c->id;
 	if (netwire_sweep(cs->d, net_ids, ctr_ids, &err) < 0) {
 		log_warn("networks: sweep: %s", sdc_error_msg(err));
@@ -1116,6 +1119,8 @@ ctrnet_recover(struct containers *cs)
 		struct netport *ports = NULL;
 		size_t neps = 0, np = 0, k;
 
+		if (node_states_unknown(c))
+			continue;
 		if (!ctr_running(c)) {
 			if (cn_first_ip(cs, c->id) != 0)
 				ctrnet_stop(cs, c);
