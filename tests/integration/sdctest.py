@@ -417,6 +417,20 @@ class Daemons:
             # the sandboxes' folder is a mount point of its own
             subprocess.run(["umount", "-l", os.path.join(net, "netns")],
                            capture_output=True, timeout=60)
+        # name servers an agent of the test's left (its --net-dir is its
+        # own, under the test's folder, not the head's swept above)
+        for pid in os.listdir("/proc"):
+            try:
+                with open("/proc/%s/cmdline" % pid, "rb") as f:
+                    argv = f.read().split(b"\0")
+            except (OSError, ValueError):
+                continue
+            if argv and argv[0].endswith(b"aardvark-dns") and any(
+                    a.startswith(self.tmp.encode() + b"/") for a in argv):
+                try:
+                    os.kill(int(pid), signal.SIGTERM)
+                except (OSError, ValueError):
+                    pass
         # volumes' filesystems (loop devices) a failed test left mounted
         vols = os.path.join(self.tmp, "dockerapi", "volumes") + "/"
         with open("/proc/mounts") as f:
