@@ -406,6 +406,11 @@ class NodesSpread(unittest.TestCase):
             self.assertEqual(self.ps(), {"c1": "paused", "c2": "running",
                                          "c3": "paused"})
             self.docker("unpause", "c1", "c3")
+            # once its missed heartbeats say so, the node is no candidate
+            # (before, a create placed there answers "node unavailable")
+            until(victim + " unavailable", lambda: [
+                n for n in self.admin_nodes()
+                if n["Hostname"] == victim and not n.get("Available")])
             r = self.docker("run", "-d", *SMALL, "-e",
                             "affinity:container==c2", "busybox", "true",
                             check=False)
