@@ -158,23 +158,6 @@ node_remove_prepare(struct containers *cs, const struct ctr *c, bool force,
 	return rc;
 }
 
-int
-node_remove_now(struct containers *cs, const struct ctr *c, bool force,
-    sdc_error_t *err)
-{
-	struct node_request *k;
-	int rc;
-
-	if ((rc = node_remove_prepare(cs, c, force, &k, err)) != 0)
-		return rc;
-	/* on the loop: a node slower than this keeps the container, which
-	 * a later rm (404 once the node did remove it) takes away */
-	k->timeout_ms = NODE_REMOVE_NOW_MS;
-	rc = node_request_run(k, err);
-	node_request_free(k);
-	return rc;
-}
-
 /* --- creates the head lost track of --- */
 
 struct nc_orphan {

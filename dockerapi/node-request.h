@@ -64,8 +64,6 @@ int node_layers_run(struct node_request *k, sdc_error_t *err);
 /* A create's or rm's call waits on the agent as long as a runtime call
  * may take here (RUNTIME_TIMEOUT), and this much more for the way. */
 #define NODE_REQUEST_SLACK_MS 3000
-/* The removals still made on the loop wait no longer than this. */
-#define NODE_REMOVE_NOW_MS 5000
 
 /* The create call for container c on its node (c->extra's Node): the
  * version 1 document of spec, with the image's layers as digests
@@ -77,11 +75,6 @@ int node_create_prepare(struct containers *cs, const struct ctr *c,
  * node_request_prepare. */
 int node_remove_prepare(struct containers *cs, const struct ctr *c,
     bool force, struct node_request **out, sdc_error_t *err);
-/* The same made at once, on the loop (the daemon's own removals: a
- * --rm container's, a failed create's), within NODE_REMOVE_NOW_MS:
- * NODES_LOCAL, 0, or -1. */
-int node_remove_now(struct containers *cs, const struct ctr *c, bool force,
-    sdc_error_t *err);
 /* A container the node may have made though the head never heard it
  * finish (the call was lost): removed from the node as soon as its
  * agent answers, tried again every second until then. */
