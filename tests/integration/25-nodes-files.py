@@ -198,9 +198,12 @@ class NodesFiles(common.NodesBase):
         self.agent_said("container %s: stats (stream)" % u)
 
     def test_4_export_diff_top(self):
-        u = self.run_on_node("fs", "sh", "-c", "echo made > /made; exec sleep 300")
+        # /done comes once /made is written whole (diff lists a file
+        # from its creation, before the shell's write)
+        u = self.run_on_node("fs", "sh", "-c",
+                             "echo made > /made; : > /done; exec sleep 300")
         sdctest.wait_for("the file made", lambda: os.path.exists(
-            os.path.join(self.node_zones, u, "rw")) and "A /made" in self.docker(
+            os.path.join(self.node_zones, u, "rw")) and "A /done" in self.docker(
                 "diff", "fs").stdout, timeout=10)
         self.agent_said("container %s: changes" % u)
         # export: the tar the node wrote, through the CLI and docker-py
