@@ -20,7 +20,15 @@
  * there is what cannot be made here.  Once the root is mounted, a new
  * or empty volume gets what the image has at its path (unless nocopy),
  * as dockerd copies it (runtime/volume.c, which follows no symlink).
+ *
+ * Two steps of a create are as long as a tenant makes them: the quota's
+ * walk of the account's volumes, and that first copy (an image of a
+ * hundred thousand files under its VOLUME).  So they come apart from
+ * the rest (cvol_plan, cvol_make, cvol_copy_*), for the create's route
+ * to run them on a thread with nothing but paths, the loop's own steps
+ * (the store, the volumes' rows) before and after.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -407,7 +415,21 @@ cvol_gather(struct dockerapi *d, struct ctr *c, struct cvol_set *set,
 }
 
 int
-cvol_prepare(struct dockerapi *d, struct ctr *c, struct cvol_set *set,
+cvol_plan(struct dockerapi *d, struct ctr *c, struct cvol_set *set,
+    struct volumes_quota *q, sdc_error_t *err)
+{
+	memset(set, 0, sizeof *set);
+	memset(q, 0, sizeof *q);
+	q->limit = -1;
+	if (cvol_gather(d, c, set, err) < 0)
+		return -1;
+	if (set->n > 0 && volumes_quota_prepare(d, c->account, q, err) < 0)
+		return -1;
+	return 0;
+}
+
+int
+cvol_make(struct dockerapi *d, struct ctr *c, struct cvol_set *set,
     sdc_error_t *err)
 {
 	json_t *list, *anon;
@@ -415,18 +437,14 @@ cvol_prepare(struct dockerapi *d, struct ctr *c, struct cvol_set *set,
 	size_t i;
 	char *mp;
 
-	memset(set, 0, sizeof *set);
-	if (cvol_gather(d, c, set, err) < 0)
-		return -1;
-	if (set->n > 0 && volumes_quota_check(d, c->account, err) < 0)
-		return -1;
 	anon = json_pack("{s:s}", VOLUME_ANON_LABEL, "");
 	for (i = 0; i < set->n; i++) {
 		v = &set->v[i];
 		if (v->vol != NULL)
 			continue;
-		v->vol = volume_create(d, c->account, v->name, v->name != NULL ?
-		    v->labels : anon, v->name == NULL, 0, &v->made, err);
+		v->vol = volume_create_walked(d, c->account, v->name,
+		    v->name != NULL ? v->labels : anon, v->name == NULL,
+		    &v->made, err);
 		if (v->vol == NULL) {
 			json_decref(anon);
 			return -1;
@@ -453,27 +471,87 @@ cvol_prepare(struct dockerapi *d, struct ctr *c, struct cvol_set *set,
 }
 
 int
+cvol_prepare(struct dockerapi *d, struct ctr *c, struct cvol_set *set,
+    sdc_error_t *err)
+{
+	struct volumes_quota q;
+	int rc;
+
+	if ((rc = cvol_plan(d, c, set, &q, err)) == 0 &&
+	    (rc = volumes_quota_walk(&q, err)) == 0)
+		rc = cvol_make(d, c, set, err);
+	volumes_quota_clear(&q);
+	return rc;
+}
+
+struct cvol_copy {
+	const struct rt_config *rt;
+	char uuid[37];
+	struct rt_idmap idmap;
+	struct strvec dests, dirs;
+};
+
+struct cvol_copy *
+cvol_copy_new(struct dockerapi *d, const struct ctr *c,
+    const struct rt_idmap *idmap, const struct cvol_set *set)
+{
+	struct cvol_copy *k = NULL;
+	char *dir;
+	size_t i;
+
+	for (i = 0; i < set->n; i++) {
+		if (set->v[i].nocopy)
+			continue;
+		if (k == NULL) {
+			k = xcalloc(1, sizeof *k);
+			k->rt = &ctrs(d)->rt;
+			snprintf(k->uuid, sizeof k->uuid, "%s", c->uuid);
+			k->idmap = *idmap;
+		}
+		dir = volume_dir(d, set->v[i].vol);
+		strvec_push(&k->dirs, dir);
+		strvec_push(&k->dests, set->v[i].dest);
+		free(dir);
+	}
+	return k;
+}
+
+int
+cvol_copy_run(const struct cvol_copy *k, sdc_error_t *err)
+{
+	for (size_t i = 0; k != NULL && i < k->dirs.n; i++)
+		if (rt_volume_populate(k->rt, k->uuid, k->dests.v[i],
+		    k->dirs.v[i], &k->idmap, err) < 0)
+			return -1;
+	return 0;
+}
+
+void
+cvol_copy_free(struct cvol_copy *k)
+{
+	if (k == NULL)
+		return;
+	strvec_clear(&k->dests);
+	strvec_clear(&k->dirs);
+	free(k);
+}
+
+int
 cvol_finish(struct dockerapi *d, struct ctr *c, const struct rt_idmap *idmap,
     struct cvol_set *set, sdc_error_t *err)
 {
-	struct cvol *v;
-	char *dir;
+	struct cvol_copy *k;
 	size_t i;
 	int rc = 0;
 
-	for (i = 0; i < set->n && rc == 0; i++) {
-		v = &set->v[i];
-		if (!v->nocopy && idmap != NULL) {
-			dir = volume_dir(d, v->vol);
-			rc = rt_volume_populate(&ctrs(d)->rt, c->uuid, v->dest,
-			    dir, idmap, err);
-			free(dir);
-			if (rc < 0)
-				ctr_rt_error(ctrs(d), c, err);
-		}
-		if (rc == 0)
-			rc = volume_ref(d, v->vol, c->id, err);
+	if (idmap != NULL) {
+		k = cvol_copy_new(d, c, idmap, set);
+		if ((rc = cvol_copy_run(k, err)) < 0)
+			ctr_rt_error(ctrs(d), c, err);
+		cvol_copy_free(k);
 	}
+	for (i = 0; i < set->n && rc == 0; i++)
+		rc = volume_ref(d, set->v[i].vol, c->id, err);
 	return rc;
 }
 

@@ -701,17 +701,17 @@ volume_record(struct dockerapi *d, struct volume *v, sdc_error_t *err)
 	return 0;
 }
 
-struct volume *
-volume_create(struct dockerapi *d, const char *account, const char *name,
-    const json_t *labels, bool anonymous, int64_t size, bool *made,
-    sdc_error_t *err)
+static struct volume *
+volume_create_at(struct dockerapi *d, const char *account, const char *name,
+    const json_t *labels, bool anonymous, int64_t size, bool walked,
+    bool *made, sdc_error_t *err)
 {
 	struct rt_idmap idmap;
 	struct volume *v;
 	bool fresh;
 
 	*made = false;
-	v = volume_begin(d, account, name, labels, anonymous, size, false,
+	v = volume_begin(d, account, name, labels, anonymous, size, walked,
 	    &idmap, &fresh, err);
 	if (v == NULL || !fresh)
 		return v;
@@ -723,6 +723,24 @@ volume_create(struct dockerapi *d, const char *account, const char *name,
 		return NULL;
 	*made = true;
 	return v;
+}
+
+struct volume *
+volume_create(struct dockerapi *d, const char *account, const char *name,
+    const json_t *labels, bool anonymous, int64_t size, bool *made,
+    sdc_error_t *err)
+{
+	return volume_create_at(d, account, name, labels, anonymous, size,
+	    false, made, err);
+}
+
+struct volume *
+volume_create_walked(struct dockerapi *d, const char *account,
+    const char *name, const json_t *labels, bool anonymous, bool *made,
+    sdc_error_t *err)
+{
+	return volume_create_at(d, account, name, labels, anonymous, 0, true,
+	    made, err);
 }
 
 /* A volume with a size: mke2fs and mount of its own filesystem on a

@@ -42,6 +42,11 @@ struct volume *volume_get(struct dockerapi *d, const char *account,
 struct volume *volume_create(struct dockerapi *d, const char *account,
     const char *name, const json_t *labels, bool anonymous, int64_t size,
     bool *made, sdc_error_t *err);
+/* volume_create without a size, for a caller that ran the quota's walk
+ * (volumes_quota_walk) off the loop already: none here. */
+struct volume *volume_create_walked(struct dockerapi *d, const char *account,
+    const char *name, const json_t *labels, bool anonymous, bool *made,
+    sdc_error_t *err);
 /* volume_create (not anonymous) for the API: a size's filesystem (mke2fs,
  * mount) made on a thread, then done(arg, req, v, made, err) on the loop
  * (req NULL when the client has gone; v NULL and err on failure, nothing
@@ -139,6 +144,22 @@ int cvol_check_from(const json_t *from, sdc_error_t *err);
  * bad spec, 403 over the quota.  Puts Docker's "Mounts" in c->extra. */
 int cvol_prepare(struct dockerapi *d, struct ctr *c, struct cvol_set *set,
     sdc_error_t *err);
+/* cvol_prepare in three steps, for a create that walks off the loop:
+ * the mounts worked out and the account's volumes listed for the quota
+ * (q->limit -1: no walk); volumes_quota_walk(q) on a thread; then the
+ * volumes missing made (no walk of their own), on the loop. */
+int cvol_plan(struct dockerapi *d, struct ctr *c, struct cvol_set *set,
+    struct volumes_quota *q, sdc_error_t *err);
+int cvol_make(struct dockerapi *d, struct ctr *c, struct cvol_set *set,
+    sdc_error_t *err);
+/* The first copies into new or empty volumes (not nocopy), as
+ * cvol_finish makes them, prepared on the loop (NULL: none to make) and
+ * run on any thread once the root is mounted (the file system alone). */
+struct cvol_copy;
+struct cvol_copy *cvol_copy_new(struct dockerapi *d, const struct ctr *c,
+    const struct rt_idmap *idmap, const struct cvol_set *set);
+int cvol_copy_run(const struct cvol_copy *k, sdc_error_t *err);
+void cvol_copy_free(struct cvol_copy *k);
 /* After rt_create (the root is mounted): the first copy into new or
  * empty volumes, and the references recorded; idmap NULL: the node's
  * agent made the copy (cvol_doc's Populate), only the references. */

@@ -308,6 +308,7 @@ struct create_ctx {
 	struct cvol_set vols;		/* container-volumes.c */
 	struct affinity_set aff;	/* affinity.c */
 	struct node_request *call;	/* the node's agent makes it */
+	struct rt_idmap idmap;		/* the account's (isolation.c) */
 	bool claimed;			/* a quota claim named c's uuid */
 	char claim[UUID_LEN + 1];	/* (quota-claims.c) */
 };
@@ -703,28 +704,122 @@ create_node_done(void *arg, struct http_request *req, int rc, sdc_error_t *err)
 
 #define CREATE_ASYNC 1
 
-/* Make the container: 0 made, -1 with err, CREATE_ASYNC when its node's
- * agent makes it and create_node_done answers req (given; without a
- * request the agent is waited for here). */
+/* A local create answered from a thread's done function: the container
+ * is in the list, the client told (req NULL: it has gone). */
+static void
+create_answer(struct create_ctx *x, struct http_request *req)
+{
+	struct ctr *c = x->c;
+
+	x->c = NULL;            /* the list has it now */
+	create_ctx_free(x);
+	free(x);
+	log_info("created container %s (%s) for %s, package %s", c->id,
+	    c->name, c->account, c->package);
+	events_container(c->cs, c, "create", NULL);
+	if (req != NULL)
+		api_json(req, 201, json_pack("{s:s,s:[]}", "Id", c->id,
+		    "Warnings"));
+}
+
+/* The first copy of an image's files into the new volumes, on a thread:
+ * as many files as the image has at the VOLUME's path.  The volumes'
+ * references are written before (so that no rm takes a volume being
+ * filled) and the container's row after, as create_record does. */
+struct create_copy {
+	struct create_ctx *x;
+	struct cvol_copy *k;
+};
+
 static int
-create_make(struct create_ctx *x, struct http_request *req, sdc_error_t *err)
+create_copy_fn(void *arg, sdc_error_t *err)
+{
+	return cvol_copy_run(((struct create_copy *)arg)->k, err);
+}
+
+static void
+create_copy_done(void *arg, struct http_request *req, int rc,
+    sdc_error_t *err)
+{
+	struct create_copy *cp = arg;
+	struct create_ctx *x = cp->x;
+	struct containers *cs = x->cs;
+
+	cvol_copy_free(cp->k);
+	free(cp);
+	create_pending_remove(x->c);
+	if (rc < 0) {
+		ctr_rt_error(cs, x->c, err);
+		create_unmake(x);
+		cvol_abort(cs->d, x->c, &x->vols);
+	} else		/* the client gone: made all the same, as dockerd's */
+		rc = create_record(x, NULL, err);
+	if (rc < 0) {
+		if (req != NULL)
+			api_error_from(req, err);
+		create_ctx_free(x);
+		free(x);
+		return;
+	}
+	create_answer(x, req);
+}
+
+/* Local, the root mounted: the copies to make go to a thread (k, taken),
+ * CREATE_ASYNC; -1 with everything undone. */
+static int
+create_copy_start(struct create_ctx *x, struct http_request *req,
+    struct cvol_copy *k, sdc_error_t *err)
+{
+	struct containers *cs = x->cs;
+	struct create_copy *cp;
+	struct create_ctx *hx;
+
+	if (cvol_finish(cs->d, x->c, NULL, &x->vols, err) < 0) {
+		cvol_copy_free(k);
+		create_unmake(x);
+		cvol_abort(cs->d, x->c, &x->vols);
+		return -1;
+	}
+	hx = xmalloc(sizeof *hx);
+	*hx = *x;
+	cp = xcalloc(1, sizeof *cp);
+	cp->x = hx;
+	cp->k = k;
+	if (rtcall_start(cs->d->base, req, "a volume's first copy",
+	    create_copy_fn, create_copy_done, cp, err) < 0) {
+		free(cp);
+		free(hx);
+		cvol_copy_free(k);
+		create_unmake(x);
+		cvol_abort(cs->d, x->c, &x->vols);
+		return -1;
+	}
+	memset(x, 0, sizeof *x);        /* hx has it all now */
+	create_pending_add(hx->c);
+	return CREATE_ASYNC;
+}
+
+/* Make the container, its volumes' quota walked: 0 made, -1 with err,
+ * CREATE_ASYNC when a thread goes on with it and answers req (given;
+ * without a request all is done here). */
+static int
+create_build(struct create_ctx *x, struct http_request *req, sdc_error_t *err)
 {
 	struct containers *cs = x->cs;
 	struct ctr *c = x->c;
 	struct create_ctx *hx;
-	struct rt_idmap idmap;
+	struct cvol_copy *k;
 	struct rt_spec spec;
 	char *netns = NULL, **hook;
 	int rc;
 
-	if (isolation_idmap(cs, c->account, &idmap, err) < 0 ||
-	    cvol_prepare(cs->d, c, &x->vols, err) < 0) {
+	if (cvol_make(cs->d, c, &x->vols, err) < 0) {
 		cvol_abort(cs->d, c, &x->vols);
 		return -1;
 	}
 	create_spec(x, &spec);
 	options_spec(&x->opts, &spec);
-	spec.idmap = idmap;
+	spec.idmap = x->idmap;
 	spec.netns_path = netns = ctrnet_netns_path(cs, c);
 	if (netns != NULL)	/* the daemon writes those (container-net.c) */
 		create_drop_net_sysctls(x->opts.sysctls);
@@ -746,8 +841,11 @@ create_make(struct create_ctx *x, struct http_request *req, sdc_error_t *err)
 		cvol_abort(cs->d, c, &x->vols);
 		return -1;
 	}
+	if (x->call == NULL && req != NULL &&
+	    (k = cvol_copy_new(cs->d, c, &x->idmap, &x->vols)) != NULL)
+		return create_copy_start(x, req, k, err);
 	if (x->call == NULL)
-		return create_record(x, &idmap, err);
+		return create_record(x, &x->idmap, err);
 	if (req == NULL)
 		return create_node_answered(x, node_request_run(x->call, err), err);
 	hx = xmalloc(sizeof *hx);
@@ -760,6 +858,95 @@ create_make(struct create_ctx *x, struct http_request *req, sdc_error_t *err)
 	}
 	memset(x, 0, sizeof *x);        /* hx has it all now */
 	create_pending_add(hx->c);
+	return CREATE_ASYNC;
+}
+
+/* The quota's walk of the account's volumes (QUOTA_VOLUME_BYTES) before
+ * a create with volumes, on a thread: their files are as many as the
+ * tenant made.  The name is held meanwhile; a client gone before the
+ * walk ended has nothing made. */
+struct create_walk {
+	struct create_ctx *x;
+	struct volumes_quota q;
+};
+
+static int
+create_walk_fn(void *arg, sdc_error_t *err)
+{
+	return volumes_quota_walk(&((struct create_walk *)arg)->q, err);
+}
+
+static void
+create_walk_done(void *arg, struct http_request *req, int rc,
+    sdc_error_t *err)
+{
+	struct create_walk *w = arg;
+	struct create_ctx *x = w->x;
+
+	volumes_quota_clear(&w->q);
+	free(w);
+	create_pending_remove(x->c);
+	if (rc == 0 && req == NULL) {
+		log_info("container %s: its client left during the create, "
+		    "nothing was made", x->c->id);
+		rc = -1;
+	} else if (rc < 0)
+		cvol_abort(x->cs->d, x->c, &x->vols);
+	else if ((rc = create_build(x, req, err)) == CREATE_ASYNC) {
+		free(x);	/* a copy of it goes on */
+		return;
+	}
+	if (rc < 0) {
+		if (req != NULL)
+			api_error_from(req, err);
+		create_ctx_free(x);
+		free(x);
+		return;
+	}
+	create_answer(x, req);
+}
+
+/* Make the container: 0 made, -1 with err, CREATE_ASYNC when a thread
+ * goes on with it (the quota's walk, the volumes' first copy, its node's
+ * agent) and answers req (given; without a request all is done here). */
+static int
+create_make(struct create_ctx *x, struct http_request *req, sdc_error_t *err)
+{
+	struct containers *cs = x->cs;
+	struct ctr *c = x->c;
+	struct volumes_quota q = { .limit = -1 };
+	struct create_walk *w;
+	int rc;
+
+	if (isolation_idmap(cs, c->account, &x->idmap, err) < 0 ||
+	    cvol_plan(cs->d, c, &x->vols, &q, err) < 0) {
+		volumes_quota_clear(&q);
+		cvol_abort(cs->d, c, &x->vols);
+		return -1;
+	}
+	if (q.limit < 0 || req == NULL) {
+		rc = volumes_quota_walk(&q, err);
+		volumes_quota_clear(&q);
+		if (rc < 0) {
+			cvol_abort(cs->d, c, &x->vols);
+			return -1;
+		}
+		return create_build(x, req, err);
+	}
+	w = xcalloc(1, sizeof *w);
+	w->x = xmalloc(sizeof *w->x);
+	*w->x = *x;
+	w->q = q;
+	if (rtcall_start(cs->d->base, req, "the volumes' quota walk",
+	    create_walk_fn, create_walk_done, w, err) < 0) {
+		volumes_quota_clear(&w->q);
+		free(w->x);
+		free(w);
+		cvol_abort(cs->d, c, &x->vols);
+		return -1;
+	}
+	memset(x, 0, sizeof *x);        /* w has it all now */
+	create_pending_add(w->x->c);
 	return CREATE_ASYNC;
 }
 
