@@ -6,8 +6,8 @@
  * volume a tenant filled with small files.  Unlinking them on the loop
  * thread held every other tenant's request for seconds, and the tenant
  * decides how many files there are.  The daemon's removals of such
- * folders (rmi's and prune's layers, a volume's rm, an account's delete)
- * first take the folder out of sight on the loop (a rename or a row
+ * folders (rmi's and prune's layers; a volume's rm has a trash of its
+ * own, volumes.c) first take the folder out of sight on the loop (a rename or a row
  * deleted, so that nothing counts or reuses it), then call this, which
  * runs fs_rmtree on a thread of its own (rtcall.c) and tells the caller
  * on the loop once the files are gone.  A daemon stopped meanwhile

@@ -28,12 +28,16 @@
  * their folders, rt_volume_size): the only check for an account whose
  * volumes predate its quota.
  *
- * A volume's removal (rm, prune, rm -v, an account's delete) deletes its
- * row on the loop and answers; its folder, with as many files as the
- * tenant made, is unlinked on a thread (tree-remove.c), and the account's
- * filesystem let go after the last.  Until then the kernel still counts
- * those blocks in the account's filesystem, while the quota's walk (the
- * rows) no longer does.
+ * A volume's removal (rm, prune, rm -v, an account's delete) renames its
+ * folder into the account's trash (.trash, beside the volumes: one
+ * rename, atomic), deletes its row on the loop and answers; the folder,
+ * with as many files as the tenant made, is unlinked on a thread, and
+ * the account's filesystem let go after the last.  Until then the kernel
+ * still counts those blocks in the account's filesystem, while the
+ * quota's walk (the rows) no longer does.  A daemon stopped meanwhile
+ * (kill -9 in a removal of a million files) leaves the rest in the
+ * trash, never under a row: its next start empties every trash off the
+ * loop and lets go of a filesystem whose account has no volume left.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -55,7 +59,6 @@
 #include "rtcall.h"
 #include "strvec.h"
 #include "timeutil.h"
-#include "tree-remove.h"
 #include "volumes.h"
 #include "xalloc.h"
 
@@ -78,8 +81,12 @@ static const char *const volume_migrations[] = {
 };
 
 static void volumes_mount_all(struct dockerapi *d);
+static void volumes_trash_sweep(struct dockerapi *d);
 static bool volumes_account_making(const char *account);
 static bool volumes_account_removing(const char *account);
+
+/* In an account's folder: the folders of volumes being removed. */
+#define VOLUMES_TRASH ".trash"
 
 #define VOLUME_COLS "uuid, account, name, labels, created, anonymous, size"
 
@@ -102,8 +109,10 @@ volumes_init(struct dockerapi *d, sdc_error_t *err)
 	xasprintf(&root, "%s/volumes", d->cfg.data_dir);
 	rc = mkdir_p(root, 0700, err);
 	free(root);
-	if (rc == 0)
+	if (rc == 0) {
 		volumes_mount_all(d);
+		volumes_trash_sweep(d);
+	}
 	return rc;
 }
 
@@ -404,6 +413,10 @@ volumes_account_fs_release(struct dockerapi *d, const char *account)
 	    volumes_account_removing(account))
 		return;
 	img = volumes_account_img(d, account);
+	xasprintf(&dir, "%s/volumes/%s/" VOLUMES_TRASH, d->cfg.data_dir,
+	    account);
+	rmdir(dir);			/* emptied by the last removal */
+	free(dir);
 	xasprintf(&dir, "%s/volumes/%s", d->cfg.data_dir, account);
 	if (access(img, F_OK) == 0 &&
 	    rt_volume_fs_unmount(img, dir, &err) < 0) {
@@ -856,14 +869,22 @@ volume_exec(struct dockerapi *d, const char *sql, const char *a,
 	return rc;
 }
 
-/* A volume's folder being removed on a thread (tree-remove.c): its row
- * went first, so nothing lists, counts or mounts it; the account's
- * filesystem is let go once the last of its folders is gone. */
+/* A volume's folder being removed on a thread: its row went first, so
+ * nothing lists, counts or mounts it; the account's filesystem is let
+ * go once the last of its folders is gone.
+ *
+ * The folder is first renamed into its account's trash,
+ * <data>/volumes/<account>/.trash/<uuid> (the same filesystem: the
+ * rename is atomic), before the row goes, and only then unlinked: a
+ * daemon stopped at any point leaves either the volume whole with its
+ * row, or a folder in the trash, which the next start empties
+ * (volumes_trash_sweep), never a row over a half-removed folder. */
 struct volume_removing {
 	struct volume_removing *next;
 	struct dockerapi *d;
 	char *account;
 	char *what;
+	char *path;			/* in the trash */
 };
 
 static struct volume_removing *volumes_removing;	/* the loop's only */
@@ -879,11 +900,33 @@ volumes_account_removing(const char *account)
 	return false;
 }
 
+/* On the thread: a sized volume's own filesystem (still mounted on its
+ * _data when a daemon stopped before it was let go) unmounted, then
+ * every file unlinked. */
+static int
+volume_removing_fn(void *arg, sdc_error_t *err)
+{
+	struct volume_removing *r = arg;
+	char *img, *data;
+	int rc = 0;
+
+	xasprintf(&img, "%s/disk.img", r->path);
+	xasprintf(&data, "%s/_data", r->path);
+	if (access(img, F_OK) == 0)
+		rc = rt_volume_fs_unmount(NULL, data, err);
+	free(img);
+	free(data);
+	if (rc == 0)
+		rc = fs_rmtree(r->path, err);
+	return rc;
+}
+
 static void
-volume_removed(void *arg, int rc, sdc_error_t *err)
+volume_removed(void *arg, struct http_request *req, int rc, sdc_error_t *err)
 {
 	struct volume_removing *r = arg, **p;
 
+	(void)req;
 	for (p = &volumes_removing; *p != NULL; p = &(*p)->next)
 		if (*p == r) {
 			*p = r->next;
@@ -892,17 +935,84 @@ volume_removed(void *arg, int rc, sdc_error_t *err)
 	if (rc < 0)
 		log_warn("%s: removing its folder: %s", r->what,
 		    sdc_error_msg(*err));
+	sdc_error_release(err);
 	volumes_account_fs_release(r->d, r->account);
 	free(r->account);
 	free(r->what);
+	free(r->path);
 	free(r);
+}
+
+/* path (taken), a folder in the account's trash, unlinked off the loop;
+ * the account's filesystem held until it is gone. */
+static void
+volume_remove_start(struct dockerapi *d, const char *account, char *what,
+    char *path)
+{
+	struct volume_removing *r = xcalloc(1, sizeof *r);
+	sdc_error_t err = NULL;
+	int rc;
+
+	r->d = d;
+	r->account = xstrdup(account);
+	r->what = what;
+	r->path = path;
+	r->next = volumes_removing;
+	volumes_removing = r;
+	if (d->base != NULL && rtcall_start(d->base, NULL, "removing a volume",
+	    volume_removing_fn, volume_removed, r, &err) == 0)
+		return;
+	sdc_error_release(&err);
+	rc = volume_removing_fn(r, &err);
+	volume_removed(r, NULL, rc, &err);
+}
+
+static char *
+volumes_trash(struct dockerapi *d, const char *account)
+{
+	char *p;
+
+	xasprintf(&p, "%s/volumes/%s/" VOLUMES_TRASH, d->cfg.data_dir,
+	    account);
+	return p;
+}
+
+/* The volume's folder renamed into the trash: its path there, or NULL
+ * with *gone when there was no folder, or NULL with err. */
+static char *
+volume_to_trash(struct dockerapi *d, const struct volume *v, bool *gone,
+    sdc_error_t *err)
+{
+	char *trash = volumes_trash(d, v->account), *dir = volume_dir(d, v);
+	char *to = NULL;
+
+	*gone = false;
+	if (mkdir(trash, 0700) < 0 && errno != EEXIST)
+		sdc_make_error(err, errno, "remove %s: making %s", v->name,
+		    trash);
+	else {
+		xasprintf(&to, "%s/%s", trash, v->uuid);
+		if (rename(dir, to) < 0) {
+			if (errno == ENOENT)
+				*gone = true;
+			else
+				sdc_make_error(err, errno, "remove %s: moving "
+				    "its folder into %s", v->name, trash);
+			free(to);
+			to = NULL;
+		}
+	}
+	free(trash);
+	free(dir);
+	return to;
 }
 
 int
 volume_remove(struct dockerapi *d, const struct volume *v, sdc_error_t *err)
 {
 	json_t *users = volume_users(d, v, err);
-	struct volume_removing *r;
+	char *path, *dir, *what;
+	bool gone;
 	int rc;
 
 	if (users == NULL)
@@ -923,25 +1033,110 @@ volume_remove(struct dockerapi *d, const struct volume *v, sdc_error_t *err)
 		return rc;
 	}
 	json_decref(users);
-	if (volume_exec(d, "DELETE FROM volumes WHERE uuid = ?", v->uuid, NULL,
-	    err) < 0)
+	if ((path = volume_to_trash(d, v, &gone, err)) == NULL && !gone)
 		return -1;
-	if ((rc = volume_fs_remove(d, v, err)) < 0) {
-		log_warn("volume %s (%s): removing its folder: %s", v->uuid,
-		    v->name, sdc_error_msg(*err));
-		sdc_error_release(err);
+	if (volume_exec(d, "DELETE FROM volumes WHERE uuid = ?", v->uuid, NULL,
+	    err) < 0) {
+		dir = volume_dir(d, v);
+		if (path != NULL && rename(path, dir) < 0)
+			log_warn("volume %s (%s): its folder is left in the "
+			    "trash: %s", v->uuid, v->name, strerror(errno));
+		free(dir);
+		free(path);
+		return -1;
+	}
+	xasprintf(&what, "volume %s (%s)", v->uuid, v->name);
+	if (path == NULL) {
+		log_warn("%s: it had no folder", what);
+		free(what);
 		volumes_account_fs_release(d, v->account);
 		return 0;
 	}
 	/* its files, as many as the tenant made, unlinked off the loop */
-	r = xcalloc(1, sizeof *r);
-	r->d = d;
-	r->account = xstrdup(v->account);
-	xasprintf(&r->what, "volume %s (%s)", v->uuid, v->name);
-	r->next = volumes_removing;
-	volumes_removing = r;
-	tree_remove_async(d->base, volume_dir(d, v), volume_removed, r);
+	volume_remove_start(d, v->account, what, path);
 	return 0;
+}
+
+/* At start: what a daemon stopped in the middle of a removal left in an
+ * account's trash is removed off the loop, and the row of a removal
+ * stopped before its row went is deleted now (the client was not
+ * answered; the folder is in the trash already).  An account with no
+ * volume left whose filesystem is still there (its last volume's
+ * removal stopped) is mounted to be swept, then let go. */
+static void
+volumes_trash_sweep_account(struct dockerapi *d, const char *account)
+{
+	char *dir, *img = volumes_account_img(d, account), *trash, *what, *p;
+	sdc_error_t err = NULL;
+	struct volume **vs;
+	struct dirent *e;
+	size_t n = 0;
+	bool swept = false, had = false;
+	DIR *t;
+
+	xasprintf(&dir, "%s/volumes/%s", d->cfg.data_dir, account);
+	if (volumes_list(d, account, &vs, &n, &err) == 0)
+		volumes_free(vs, n);
+	if (err == NULL && n == 0 && access(img, F_OK) == 0)
+		rt_volume_fs_mount(img, dir, &err);
+	if (err != NULL) {
+		log_warn("volumes of account %s: sweeping its trash: %s",
+		    account, sdc_error_msg(err));
+		sdc_error_release(&err);
+		free(dir);
+		free(img);
+		return;
+	}
+	trash = volumes_trash(d, account);
+	if ((t = opendir(trash)) != NULL) {
+		had = true;
+		while ((e = readdir(t)) != NULL) {
+			if (!uuid_valid(e->d_name))
+				continue;
+			if (volume_exec(d, "DELETE FROM volume_refs WHERE "
+			    "volume = ?", e->d_name, NULL, &err) < 0 ||
+			    volume_exec(d, "DELETE FROM volumes WHERE uuid = ?",
+			    e->d_name, NULL, &err) < 0) {
+				log_warn("volume %s: %s", e->d_name,
+				    sdc_error_msg(err));
+				sdc_error_release(&err);
+				continue;
+			}
+			log_info("volume %s: the removal a stop cut short "
+			    "goes on", e->d_name);
+			xasprintf(&what, "volume %s (trash)", e->d_name);
+			xasprintf(&p, "%s/%s", trash, e->d_name);
+			volume_remove_start(d, account, what, p);
+			swept = true;
+		}
+		closedir(t);
+	}
+	if (had && !swept && n == 0)	/* a removal's end cut short */
+		volumes_account_fs_release(d, account);
+	free(trash);
+	free(dir);
+	free(img);
+}
+
+static void
+volumes_trash_sweep(struct dockerapi *d)
+{
+	struct strvec accounts = STRVEC_INIT;
+	struct dirent *e;
+	char *root;
+	DIR *top;
+
+	xasprintf(&root, "%s/volumes", d->cfg.data_dir);
+	if ((top = opendir(root)) != NULL) {
+		while ((e = readdir(top)) != NULL)
+			if (uuid_valid(e->d_name))
+				strvec_push(&accounts, e->d_name);
+		closedir(top);
+	}
+	for (size_t i = 0; i < accounts.n; i++)
+		volumes_trash_sweep_account(d, accounts.v[i]);
+	strvec_clear(&accounts);
+	free(root);
 }
 
 int

@@ -172,8 +172,10 @@ class LoopFreeTest(common.ContainersTest):
         command only once the walk goes on."""
         st, j = self.d.admin("GET", "/accounts/bob")
         folder = os.path.join(self.d.tmp, "dockerapi", "volumes", j["uuid"])
-        (vol,) = [v for v in os.listdir(folder)
-                  if os.path.isdir(os.path.join(folder, v, "_data"))]
+        # "walked" is the oldest, the first the walk reaches
+        vol = min((v for v in os.listdir(folder)
+                   if os.path.isdir(os.path.join(folder, v, "_data"))),
+                  key=lambda v: os.stat(os.path.join(folder, v)).st_mtime)
         stall = FuseStall(os.path.join(folder, vol, "_data", "stall"))
         try:
             p = self.background(*args, certs=self.bob)
@@ -197,7 +199,8 @@ class LoopFreeTest(common.ContainersTest):
 
     def test_quota_walk(self):
         """The walk of the account's volumes under QUOTA_VOLUME_BYTES,
-        before a start and before a volume's create."""
+        before a start, before a volume's create and before a container's
+        create with volumes."""
         st, _ = self.d.admin("PUT", "/accounts/bob/quota",
                              {"volume_bytes": 64 * MIB})
         self.assertIn(st, (200, 204))
@@ -206,8 +209,11 @@ class LoopFreeTest(common.ContainersTest):
                 "true", certs=self.bob)
         self.walk_stalled("start", "walker")
         self.walk_stalled("volume", "create", "second")
-        self.ok("rm", "-f", "walker", certs=self.bob)
-        self.ok("volume", "rm", "walked", "second", certs=self.bob)
+        # a local create with a volume walks the account's before it
+        self.walk_stalled("create", "--name", "walker2", "-v", "third:/v",
+                          "busybox", "true")
+        self.ok("rm", "-f", "walker", "walker2", certs=self.bob)
+        self.ok("volume", "rm", "walked", "second", "third", certs=self.bob)
 
     def test_account_delete(self):
         """An operator's delete of an account whose volume has many files."""
@@ -220,8 +226,9 @@ class LoopFreeTest(common.ContainersTest):
         self.assertEqual(st, 200, j)
         folder = os.path.join(self.d.tmp, "dockerapi", "volumes", j["uuid"])
         (vol,) = os.listdir(folder)
-        data = os.path.join(folder, vol, "_data")
-        fill(data)
+        fill(os.path.join(folder, vol, "_data"))
+        # its folder is renamed into the account's trash, then unlinked
+        data = os.path.join(folder, ".trash", vol, "_data")
         answer = {}
         t = threading.Thread(target=lambda: answer.update(
             st=self.d.admin("DELETE", "/accounts/carol?force=true")[0]))

@@ -1,0 +1,207 @@
+#!/usr/bin/env python3
+"""A volume's slow file system work holds neither the loop nor the store.
+
+A tenant decides how many files a volume holds, and so how long the
+daemon's own work on it takes: the first copy of an image's files into a
+new volume (an image with a hundred thousand files under its VOLUME),
+and a volume's removal.  Each is staged here with DIRS x FILES files and,
+while it is seen under way (the copy partly made, the removed folder
+partly unlinked), another account's /_ping and `docker ps` must be
+answered: sent while the job runs and answered while it still runs.  On
+the loop thread none could be.  The answers' times are printed (the
+figures are bench/'s to judge).
+
+A daemon killed (-9) in the middle of a volume's removal must leave no
+row over a half-removed folder, and its next start must finish the
+removal: no folder left, no row, the account's volume filesystem (its
+QUOTA_VOLUME_BYTES) let go.
+"""
+import importlib
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import tarfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+common = importlib.import_module("76-containers-common")
+loopfree = importlib.import_module("98-loop-free")
+import sdctest  # noqa: E402
+
+DIRS, FILES = loopfree.DIRS, loopfree.FILES
+MIB = 1024 * 1024
+
+
+def count_files(data):
+    """Files under data's many* folders (0 when data is gone)."""
+    n = 0
+    try:
+        for sub in os.scandir(data):
+            try:
+                n += sum(1 for _ in os.scandir(sub.path))
+            except OSError:
+                pass
+    except OSError:
+        return 0
+    return n
+
+
+class LoopFreeVolumesTest(common.ContainersTest):
+
+    def background(self, *args, certs=None):
+        return subprocess.Popen(["docker"] + list(args),
+                                env=self.d.docker_env(certs or self.alice),
+                                text=True, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE)
+
+    def bob_answered_while(self, busy, over, what):
+        """bob's /_ping and GET /containers/json answered while busy():
+        at least one of each sent and answered with busy() true
+        throughout.  Polls until over().  Prints the answers' times."""
+        end = time.time() + 120
+        seen, times, done = False, [], set()
+        while time.time() < end and not over():
+            if not busy():
+                time.sleep(0.005)
+                continue
+            seen = True
+            for path in ("/_ping", "/containers/json"):
+                t0 = time.monotonic()
+                st, _, body = self.d.https("GET", path, certdir=self.bob)
+                times.append(time.monotonic() - t0)
+                self.assertEqual(st, 200, body)
+                if busy():
+                    done.add(path)
+            if len(done) == 2:
+                print("\n%s: bob answered in %.1f ms at most (%d answers)"
+                      % (what, 1000 * max(times), len(times)),
+                      file=sys.stderr)
+                return
+        self.fail("bob's /_ping and ps were not answered while %s (%s)" %
+                  (what, "seen under way" if seen else
+                   "never seen under way"))
+
+    def account_volumes(self, login):
+        st, j = self.d.admin("GET", "/accounts/" + login)
+        self.assertEqual(st, 200, j)
+        return j["uuid"], os.path.join(self.d.tmp, "dockerapi", "volumes",
+                                       j["uuid"])
+
+    def test_populate(self):
+        """The first copy of an image's many files into a new volume, at
+        the container's create."""
+        tar = os.path.join(self.work, "marker.tar")
+        with tarfile.open(tar, mode="w") as tf:
+            info = tarfile.TarInfo("data/marker")
+            info.size = 6
+            tf.addfile(info, io.BytesIO(b"alice\n"))
+        self.ok("import", tar, "manyfiles:latest")
+        diff = json.loads(self.ok("image", "inspect", "manyfiles"))[0][
+            "RootFS"]["Layers"][0]
+        layer = os.path.join(self.d.tmp, "dockerapi", "images", "layers",
+                             diff.split(":")[1])
+        loopfree.fill(os.path.join(layer, "diff", "data"))
+        _, folder = self.account_volumes("alice")
+        self.assertFalse(os.path.isdir(folder) and os.listdir(folder))
+        p = self.background("create", "--name", "copier", "-v",
+                            "copied:/data", "manyfiles", "true")
+
+        def data():
+            vols = [v for v in os.listdir(folder)
+                    if os.path.isdir(os.path.join(folder, v, "_data"))] \
+                if os.path.isdir(folder) else []
+            return os.path.join(folder, vols[0], "_data") if vols else None
+
+        def copying():
+            d = data()
+            return d is not None and 0 < count_files(d) < DIRS * FILES
+        self.bob_answered_while(
+            copying, lambda: p.poll() is not None,
+            "%d files were copied into a new volume" % (DIRS * FILES))
+        out, err = p.communicate(timeout=120)
+        self.assertEqual(p.returncode, 0, err)
+        self.assertEqual(count_files(data()), DIRS * FILES)
+        self.assertEqual(self.inspect("copier")["Mounts"][0]["Name"],
+                         "copied")
+        self.ok("rm", "copier")
+        self.ok("volume", "rm", "copied")
+        self.ok("rmi", "manyfiles")
+
+    def test_volume_rm(self):
+        """docker volume rm of a volume of many files: its folder goes
+        into the account's trash at once, then is unlinked."""
+        self.ok("volume", "create", "full", certs=self.bob)
+        _, folder = self.account_volumes("bob")
+        (vol,) = os.listdir(folder)
+        loopfree.fill(os.path.join(folder, vol, "_data"))
+        data = os.path.join(folder, ".trash", vol, "_data")
+        p = self.background("volume", "rm", "full", certs=self.bob)
+        self.bob_answered_while(
+            lambda: 0 < count_files(data) < DIRS * FILES,
+            lambda: p.poll() is not None and not os.path.exists(data),
+            "a removed volume's %d files were unlinked" % (DIRS * FILES))
+        out, err = p.communicate(timeout=120)
+        self.assertEqual(p.returncode, 0, err)
+        self.assertEqual(self.ok("volume", "ls", "-q", certs=self.bob), "")
+        self.wait_until("the volume's files to go",
+                        lambda: not os.path.exists(folder), timeout=120)
+
+    def test_zz_killed_in_rm(self):
+        """dockerapi killed -9 while it unlinks a volume's files: the
+        next start finishes the removal and lets the quota's filesystem
+        go.  (Last: it restarts the daemon.)"""
+        key = os.path.join(self.work, "dave")
+        sdctest.keygen(key, "ed25519")
+        self.d.add_account("dave", key + ".pub")
+        dave = self.d.client_certs("dave", key)
+        st, _ = self.d.admin("PUT", "/accounts/dave/quota",
+                             {"volume_bytes": 1024 * MIB})
+        self.assertIn(st, (200, 204))
+        self.ok("volume", "create", "big", certs=dave)
+        uuid, folder = self.account_volumes("dave")
+        img = folder + ".img"
+        self.assertTrue(os.path.exists(img), "no filesystem for the quota")
+        (vol,) = [v for v in os.listdir(folder) if v != "lost+found"]
+        loopfree.fill(os.path.join(folder, vol, "_data"))
+
+        def left():
+            """Files of the volume still on disk, wherever they are."""
+            return (count_files(os.path.join(folder, vol, "_data")) +
+                    count_files(os.path.join(folder, ".trash", vol,
+                                             "_data")))
+        p = self.background("volume", "rm", "big", certs=dave)
+        end = time.time() + 60
+        while time.time() < end and not 0 < left() < DIRS * FILES:
+            time.sleep(0.002)
+        self.d.stop_one("dockerapi", signal.SIGKILL)
+        p.communicate(timeout=60)
+        n = left()
+        self.assertTrue(0 < n < DIRS * FILES,
+                        "not killed in the removal (%d files left)" % n)
+        # what the stop left is no volume's folder any more
+        self.assertFalse(os.path.exists(os.path.join(folder, vol)),
+                         "a half-removed folder where the volume was")
+        self.assertEqual(self.d.store_rows(
+            "dockerapi", "SELECT name FROM volumes WHERE uuid = ?", (vol,)),
+            [])
+        self.d.start_dockerapi()
+        self.wait_until("the removal to be finished",
+                        lambda: not os.path.exists(folder), timeout=60)
+        self.assertFalse(os.path.exists(img),
+                         "the account's filesystem was not let go")
+        self.assertEqual(self.ok("volume", "ls", "-q", certs=dave), "")
+        st, q = self.d.admin("GET", "/accounts/dave/quota")
+        self.assertEqual(st, 200, q)
+        self.assertEqual(q["volume_bytes"]["used"], 0, q)
+        # the quota's room is whole again: a new volume, a new filesystem
+        self.ok("volume", "create", "again", certs=dave)
+        self.ok("volume", "rm", "again", certs=dave)
+
+
+if __name__ == "__main__":
+    common.require_tools()
+    common.main()
