@@ -9,7 +9,8 @@
  * for the volume, volumes.c); type, device and o would mount a host's
  * device or path: refused with a 400 saying so.  Prune
  * follows the API version asked: before 1.42 every unused volume goes,
- * from 1.42 only anonymous ones unless the filter all=true is given.
+ * from 1.42 only anonymous ones unless the filter all=true is given;
+ * the sizes it reports are walked off the loop.
  */
 #include <regex.h>
 #include <stdio.h>
@@ -19,6 +20,7 @@
 #include "containers.h"
 #include "jsonutil.h"
 #include "log.h"
+#include "size-walk.h"
 #include "volumes.h"
 #include "xalloc.h"
 
@@ -357,15 +359,63 @@ vapi_delete(struct http_request *req, void *arg)
 	return http_reply(req, 204, NULL, NULL, 0);
 }
 
+/* Prune's SpaceReclaimed is the size of the volumes it removes, each a
+ * walk of as many files as the tenant made: the walk runs on a thread
+ * (size-walk.c) and the volumes go in its done function, back on the
+ * loop, but for one a container took or a request removed meanwhile. */
+struct vprune {
+	struct dockerapi *d;
+	char account[37];
+	struct volume **vs;
+	size_t n;
+};
+
+static void
+vprune_done(void *arg, struct http_request *req, const int64_t *sizes)
+{
+	struct vprune *p = arg;
+	struct volume *now;
+	sdc_error_t err = NULL;
+	json_t *deleted = json_array();
+	int64_t reclaimed = 0;
+	size_t i;
+
+	for (i = 0; i < p->n; i++) {
+		now = volume_get(p->d, p->account, p->vs[i]->name, &err);
+		sdc_error_release(&err);
+		if (now == NULL || strcmp(now->uuid, p->vs[i]->uuid) != 0 ||
+		    vapi_in_use(p->d, now) || volume_remove(p->d, now,
+		    &err) < 0) {
+			sdc_error_release(&err);
+			volume_free(now);
+			continue;
+		}
+		volume_free(now);
+		if (sizes[i] > 0)
+			reclaimed += sizes[i];
+		json_array_append_new(deleted, json_string(p->vs[i]->name));
+	}
+	volumes_free(p->vs, p->n);
+	free(p);
+	if (req == NULL) {
+		json_decref(deleted);
+		return;
+	}
+	api_json(req, 200, json_pack("{s:o,s:I}", "VolumesDeleted",
+	    json_array_size(deleted) > 0 ? deleted : (json_decref(deleted),
+	    json_null()), "SpaceReclaimed", (json_int_t)reclaimed));
+}
+
 static int
 vapi_prune(struct http_request *req, void *arg)
 {
 	static const char *const allowed[] = { "label", "label!", "all", NULL };
 	struct dockerapi *d = arg;
 	struct volume **vs;
+	struct size_walk *w;
+	struct vprune *p;
 	sdc_error_t err = NULL;
-	json_t *filters, *deleted, *all;
-	int64_t reclaimed = 0, size;
+	json_t *filters, *all;
 	const char *a;
 	bool only_anon;
 	size_t n, i;
@@ -381,29 +431,30 @@ vapi_prune(struct http_request *req, void *arg)
 		json_decref(filters);
 		return api_error_from(req, &err);
 	}
-	deleted = json_array();
+	p = xcalloc(1, sizeof *p);
+	p->d = d;
+	snprintf(p->account, sizeof p->account, "%s", vapi_account(req));
+	p->vs = xcalloc(n + 1, sizeof *p->vs);
+	w = size_walk_new(ctrs(d));
 	for (i = 0; i < n; i++) {
 		if ((only_anon && !vs[i]->anonymous) ||
 		    !vapi_each(filters, "label", vapi_label, vs[i]) ||
 		    !vapi_each(filters, "label!", vapi_not_label, vs[i]) ||
-		    vapi_in_use(d, vs[i]))
-			continue;
-		if (volume_size(d, vs[i], &size, &err) < 0) {
-			sdc_error_release(&err);
-			size = 0;
-		}
-		if (volume_remove(d, vs[i], &err) < 0) {
-			sdc_error_release(&err);
+		    vapi_in_use(d, vs[i])) {
+			volume_free(vs[i]);
 			continue;
 		}
-		reclaimed += size;
-		json_array_append_new(deleted, json_string(vs[i]->name));
+		size_walk_add_dir(w, volume_dir(d, vs[i]));
+		p->vs[p->n++] = vs[i];
 	}
-	volumes_free(vs, n);
+	free(vs);
 	json_decref(filters);
-	return api_json(req, 200, json_pack("{s:o,s:I}", "VolumesDeleted",
-	    json_array_size(deleted) > 0 ? deleted : (json_decref(deleted),
-	    json_null()), "SpaceReclaimed", (json_int_t)reclaimed));
+	if (size_walk_start(w, d->base, req, vprune_done, p, &err) < 0) {
+		volumes_free(p->vs, p->n);
+		free(p);
+		return api_error_from(req, &err);
+	}
+	return HTTP_ASYNC;
 }
 
 #define R(m, p, h, f, v) { { m, p, h, f, NULL }, v }

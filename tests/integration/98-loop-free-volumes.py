@@ -4,12 +4,15 @@
 A tenant decides how many files a volume holds, and so how long the
 daemon's own work on it takes: the first copy of an image's files into a
 new volume (an image with a hundred thousand files under its VOLUME),
-and a volume's removal.  Each is staged here with DIRS x FILES files and,
-while it is seen under way (the copy partly made, the removed folder
-partly unlinked), another account's /_ping and `docker ps` must be
-answered: sent while the job runs and answered while it still runs.  On
+and a volume's removal.  Each is staged here with thousands of files
+(made by the test on the host) and, while it is seen under way (the
+copy partly made, the removed folder partly unlinked), another
+account's /_ping and `docker ps` must be answered: sent while the job runs and answered while it still runs.  On
 the loop thread none could be.  The answers' times are printed (the
 figures are bench/'s to judge).
+
+The walk of the volumes prune removes (for SpaceReclaimed) is stalled
+in a FUSE mount instead, as 98-loop-free.py stalls the quota's walk.
 
 A daemon killed (-9) in the middle of a volume's removal must leave no
 row over a half-removed folder, and its next start must finish the
@@ -33,6 +36,10 @@ loopfree = importlib.import_module("98-loop-free")
 import sdctest  # noqa: E402
 
 DIRS, FILES = loopfree.DIRS, loopfree.FILES
+# A copy makes more of each file than an unlink undoes (a file, its ids,
+# its mode, its bytes): fewer files copied last as long.  The killed
+# removal's are enough to be caught in its middle.
+COPY_DIRS = KILL_DIRS = 5
 MIB = 1024 * 1024
 
 
@@ -51,7 +58,6 @@ def count_files(data):
 
 
 class LoopFreeVolumesTest(common.ContainersTest):
-
     def background(self, *args, certs=None):
         return subprocess.Popen(["docker"] + list(args),
                                 env=self.d.docker_env(certs or self.alice),
@@ -96,7 +102,7 @@ class LoopFreeVolumesTest(common.ContainersTest):
         the container's create."""
         tar = os.path.join(self.work, "marker.tar")
         with tarfile.open(tar, mode="w") as tf:
-            info = tarfile.TarInfo("data/marker")
+            info = tarfile.TarInfo("marker")
             info.size = 6
             tf.addfile(info, io.BytesIO(b"alice\n"))
         self.ok("import", tar, "manyfiles:latest")
@@ -104,7 +110,8 @@ class LoopFreeVolumesTest(common.ContainersTest):
             "RootFS"]["Layers"][0]
         layer = os.path.join(self.d.tmp, "dockerapi", "images", "layers",
                              diff.split(":")[1])
-        loopfree.fill(os.path.join(layer, "diff", "data"))
+        loopfree.fill(os.path.join(layer, "diff", "data"), COPY_DIRS)
+        total = COPY_DIRS * FILES
         _, folder = self.account_volumes("alice")
         self.assertFalse(os.path.isdir(folder) and os.listdir(folder))
         p = self.background("create", "--name", "copier", "-v",
@@ -118,18 +125,62 @@ class LoopFreeVolumesTest(common.ContainersTest):
 
         def copying():
             d = data()
-            return d is not None and 0 < count_files(d) < DIRS * FILES
+            return d is not None and 0 < count_files(d) < total
         self.bob_answered_while(
             copying, lambda: p.poll() is not None,
-            "%d files were copied into a new volume" % (DIRS * FILES))
+            "%d files were copied into a new volume" % total)
         out, err = p.communicate(timeout=120)
         self.assertEqual(p.returncode, 0, err)
-        self.assertEqual(count_files(data()), DIRS * FILES)
+        self.assertEqual(count_files(data()), total)
         self.assertEqual(self.inspect("copier")["Mounts"][0]["Name"],
                          "copied")
         self.ok("rm", "copier")
         self.ok("volume", "rm", "copied")
         self.ok("rmi", "manyfiles")
+
+    def tenant(self, login):
+        key = os.path.join(self.work, login)
+        sdctest.keygen(key, "ed25519")
+        self.d.add_account(login, key + ".pub")
+        return self.d.client_certs(login, key)
+
+    def test_prune_walk(self):
+        """docker volume prune's SpaceReclaimed: the walk of the volumes
+        it removes, stalled in a FUSE mount that answers only when told:
+        other accounts are answered meanwhile, the prune only after."""
+        erin = self.tenant("erin")
+        self.ok("volume", "create", "pruned", certs=erin)
+        _, folder = self.account_volumes("erin")
+        (vol,) = os.listdir(folder)
+        stall = loopfree.FuseStall(os.path.join(folder, vol, "_data",
+                                                "stall"))
+        try:
+            p = self.background("volume", "prune", "-f", "--filter",
+                                "all=true", certs=erin)
+            self.assertTrue(stall.stalled.wait(60), "the walk never came")
+            for path in ("/_ping", "/containers/json"):
+                try:
+                    st, _, body = self.d.https("GET", path,
+                                               certdir=self.bob)
+                except TimeoutError:
+                    self.fail("bob was not answered while prune's walk "
+                              "stalled")
+                self.assertEqual(st, 200, body)
+            self.assertIsNone(p.poll(), "prune answered before its walk")
+            stall.release()
+            out, err = p.communicate(timeout=60)
+            self.assertEqual(p.returncode, 0, err)
+            self.assertIn("pruned", out)
+        finally:
+            # the volume's folder went into the trash, the mount with it
+            moved = os.path.join(folder, ".trash", vol, "_data", "stall")
+            if os.path.isdir(moved):
+                stall.path = moved
+            try:
+                stall.close()
+            except FileNotFoundError:
+                pass            # unlinked with the volume's folder
+        self.assertEqual(self.ok("volume", "ls", "-q", certs=erin), "")
 
     def test_volume_rm(self):
         """docker volume rm of a volume of many files: its folder goes
@@ -154,10 +205,7 @@ class LoopFreeVolumesTest(common.ContainersTest):
         """dockerapi killed -9 while it unlinks a volume's files: the
         next start finishes the removal and lets the quota's filesystem
         go.  (Last: it restarts the daemon.)"""
-        key = os.path.join(self.work, "dave")
-        sdctest.keygen(key, "ed25519")
-        self.d.add_account("dave", key + ".pub")
-        dave = self.d.client_certs("dave", key)
+        dave = self.tenant("dave")
         st, _ = self.d.admin("PUT", "/accounts/dave/quota",
                              {"volume_bytes": 1024 * MIB})
         self.assertIn(st, (200, 204))
@@ -166,7 +214,8 @@ class LoopFreeVolumesTest(common.ContainersTest):
         img = folder + ".img"
         self.assertTrue(os.path.exists(img), "no filesystem for the quota")
         (vol,) = [v for v in os.listdir(folder) if v != "lost+found"]
-        loopfree.fill(os.path.join(folder, vol, "_data"))
+        loopfree.fill(os.path.join(folder, vol, "_data"), KILL_DIRS)
+        total = KILL_DIRS * FILES
 
         def left():
             """Files of the volume still on disk, wherever they are."""
@@ -175,12 +224,12 @@ class LoopFreeVolumesTest(common.ContainersTest):
                                              "_data")))
         p = self.background("volume", "rm", "big", certs=dave)
         end = time.time() + 60
-        while time.time() < end and not 0 < left() < DIRS * FILES:
+        while time.time() < end and not 0 < left() < total:
             time.sleep(0.002)
         self.d.stop_one("dockerapi", signal.SIGKILL)
         p.communicate(timeout=60)
         n = left()
-        self.assertTrue(0 < n < DIRS * FILES,
+        self.assertTrue(0 < n < total,
                         "not killed in the removal (%d files left)" % n)
         # what the stop left is no volume's folder any more
         self.assertFalse(os.path.exists(os.path.join(folder, vol)),

@@ -35,9 +35,9 @@ DIRS, FILES = 20, 1000
 MIB = 1024 * 1024
 
 
-def fill(folder):
-    """DIRS sub-folders of FILES empty files each, in folder."""
-    for i in range(DIRS):
+def fill(folder, dirs=DIRS):
+    """dirs sub-folders of FILES empty files each, in folder."""
+    for i in range(dirs):
         sub = os.path.join(folder, "many%d" % i)
         os.makedirs(sub, exist_ok=True)
         for j in range(FILES):
@@ -87,7 +87,10 @@ class FuseStall:
                 self.pending.append(unique)
                 self.stalled.set()
             else:
-                self.reply(unique, -errno.ENOENT)
+                try:
+                    self.reply(unique, -errno.ENOENT)
+                except OSError:
+                    return      # closed meanwhile
 
     def release(self):
         self.go.set()
