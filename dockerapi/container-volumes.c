@@ -470,20 +470,6 @@ cvol_make(struct dockerapi *d, struct ctr *c, struct cvol_set *set,
 	return 0;
 }
 
-int
-cvol_prepare(struct dockerapi *d, struct ctr *c, struct cvol_set *set,
-    sdc_error_t *err)
-{
-	struct volumes_quota q;
-	int rc;
-
-	if ((rc = cvol_plan(d, c, set, &q, err)) == 0 &&
-	    (rc = volumes_quota_walk(&q, err)) == 0)
-		rc = cvol_make(d, c, set, err);
-	volumes_quota_clear(&q);
-	return rc;
-}
-
 struct cvol_copy {
 	const struct rt_config *rt;
 	char uuid[37];

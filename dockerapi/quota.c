@@ -33,6 +33,7 @@
 #include "containers.h"
 #include "dockerapi/images/images.h"
 #include "jsonutil.h"
+#include "size-walk.h"
 #include "volumes.h"
 #include "xalloc.h"
 
@@ -136,9 +137,7 @@ quota_json(struct dockerapi *d, const struct account *a, sdc_error_t *err)
 	    images_account_bytes(d->images, a->uuid, &used[QUOTA_IMAGE_BYTES],
 	    err) < 0)
 		return NULL;
-	if (volumes_account_bytes(d, a->uuid, &used[QUOTA_VOLUME_BYTES],
-	    err) < 0)
-		return NULL;
+	/* used[QUOTA_VOLUME_BYTES]: walked off the loop (quota_admin) */
 	out = json_object();
 	for (k = 0; k < QUOTA_NKINDS; k++) {
 		lim = over[k] >= 0 ? (over[k] > 0 ? over[k] : -1) :
@@ -206,6 +205,33 @@ quota_update(struct dockerapi *d, const struct account *a, const json_t *body,
 	return rc < 0 ? -1 : 0;
 }
 
+/* The bytes in the account's volumes, a walk of as many files as the
+ * tenant made, measured on a thread (size-walk.c): the answer waits for
+ * it, the loop does not.  A volume removed meanwhile counts 0. */
+struct quota_walk {
+	json_t *out;
+	size_t n;
+};
+
+static void
+quota_walked(void *arg, struct http_request *req, const int64_t *sizes)
+{
+	struct quota_walk *w = arg;
+	int64_t used = 0;
+
+	for (size_t i = 0; i < w->n; i++)
+		if (sizes[i] > 0)
+			used += sizes[i];
+	json_object_set_new(json_object_get(w->out,
+	    quota_kinds[QUOTA_VOLUME_BYTES].name), "used",
+	    json_integer(used));
+	if (req != NULL)
+		api_json(req, 200, w->out);
+	else
+		json_decref(w->out);
+	free(w);
+}
+
 int
 quota_admin(struct http_request *req, void *arg)
 {
@@ -213,6 +239,11 @@ quota_admin(struct http_request *req, void *arg)
 	sdc_error_t err = NULL;
 	struct account *a;
 	json_t *body = NULL, *out = NULL;
+	struct size_walk *sw;
+	struct quota_walk *w;
+	struct volume **vs;
+	size_t n, i;
+	int rc = -1;
 
 	if ((a = account_find(d, http_param(req, "login"), &err)) == NULL)
 		return api_error_from(req, &err);
@@ -220,10 +251,24 @@ quota_admin(struct http_request *req, void *arg)
 	    ((body = http_body_json(req, &err)) == NULL ||
 	    quota_update(d, a, body, &err) < 0))
 		goto out;
-	out = quota_json(d, a, &err);
+	if ((out = quota_json(d, a, &err)) == NULL ||
+	    volumes_list(d, a->uuid, &vs, &n, &err) < 0)
+		goto out;
+	w = xcalloc(1, sizeof *w);
+	w->out = out;
+	w->n = n;
+	sw = size_walk_new(ctrs(d));
+	for (i = 0; i < n; i++)
+		size_walk_add_dir(sw, volume_dir(d, vs[i]));
+	volumes_free(vs, n);
+	if ((rc = size_walk_start(sw, d->base, req, quota_walked, w,
+	    &err)) < 0)
+		free(w);
+	else
+		out = NULL;	/* quota_walked's */
 out:
 	json_decref(body);
+	json_decref(out);
 	account_free(a);
-	return out != NULL ? api_json(req, 200, out) :
-	    api_error_from(req, &err);
+	return rc == 0 ? HTTP_ASYNC : api_error_from(req, &err);
 }

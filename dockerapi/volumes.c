@@ -1221,25 +1221,6 @@ volumes_remove_account(struct dockerapi *d, const char *account,
 }
 
 int
-volumes_account_bytes(struct dockerapi *d, const char *account,
-    int64_t *bytes, sdc_error_t *err)
-{
-	struct volume **vs;
-	size_t n, i;
-	int64_t one;
-	int rc = 0;
-
-	*bytes = 0;
-	if (volumes_list(d, account, &vs, &n, err) < 0)
-		return -1;
-	for (i = 0; i < n && rc == 0; i++)
-		if ((rc = volume_size(d, vs[i], &one, err)) == 0)
-			*bytes += one;
-	volumes_free(vs, n);
-	return rc;
-}
-
-int
 volumes_quota_prepare(struct dockerapi *d, const char *account,
     struct volumes_quota *q, sdc_error_t *err)
 {

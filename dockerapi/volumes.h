@@ -100,9 +100,6 @@ void volumes_release(struct dockerapi *d, const char *account,
  * deleting the account with force means. */
 int volumes_remove_account(struct dockerapi *d, const char *account,
     sdc_error_t *err);
-/* Bytes in all of the account's volumes. */
-int volumes_account_bytes(struct dockerapi *d, const char *account,
-    int64_t *bytes, sdc_error_t *err);
 /* 403 naming QUOTA_VOLUME_BYTES when the account's volumes hold it all. */
 int volumes_quota_check(struct dockerapi *d, const char *account,
     sdc_error_t *err);
@@ -138,16 +135,14 @@ struct ctr;
 int cvol_check_binds(const json_t *binds, sdc_error_t *err);
 int cvol_check_mount(const json_t *mount, sdc_error_t *err);
 int cvol_check_from(const json_t *from, sdc_error_t *err);
-/* Work out the container's volume mounts from its Config (Volumes: the
- * request's and the image's), HostConfig (Binds, Mounts of type volume,
- * VolumesFrom) and make the volumes missing; 400 for a host path or a
- * bad spec, 403 over the quota.  Puts Docker's "Mounts" in c->extra. */
-int cvol_prepare(struct dockerapi *d, struct ctr *c, struct cvol_set *set,
-    sdc_error_t *err);
-/* cvol_prepare in three steps, for a create that walks off the loop:
- * the mounts worked out and the account's volumes listed for the quota
- * (q->limit -1: no walk); volumes_quota_walk(q) on a thread; then the
- * volumes missing made (no walk of their own), on the loop. */
+/* A container's volume mounts, from its Config (Volumes: the request's
+ * and the image's) and HostConfig (Binds, Mounts of type volume,
+ * VolumesFrom), in three steps so that the quota's walk leaves the loop:
+ * the mounts worked out (400 for a host path or a bad spec) and the
+ * account's volumes listed for QUOTA_VOLUME_BYTES (q->limit -1: no walk);
+ * volumes_quota_walk(q) on a thread (403 over the quota); then, on the
+ * loop, the volumes missing made (no walk of their own) and Docker's
+ * "Mounts" put in c->extra. */
 int cvol_plan(struct dockerapi *d, struct ctr *c, struct cvol_set *set,
     struct volumes_quota *q, sdc_error_t *err);
 int cvol_make(struct dockerapi *d, struct ctr *c, struct cvol_set *set,

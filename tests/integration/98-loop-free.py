@@ -105,6 +105,27 @@ class FuseStall:
         os.rmdir(self.path)
 
 
+class AdminCall(threading.Thread):
+    """An operator's GET of path, answered on a thread of the test's, as
+    a background docker command is (poll, communicate, returncode)."""
+
+    def __init__(self, d, path):
+        super().__init__(daemon=True)
+        self.d, self.path, self.returncode = d, path, None
+        self.start()
+
+    def run(self):
+        st, self.body = self.d.admin("GET", self.path)
+        self.returncode = 0 if st == 200 else st
+
+    def poll(self):
+        return None if self.is_alive() else self.returncode
+
+    def communicate(self, timeout=None):
+        self.join(timeout)
+        return self.body, self.body
+
+
 class LoopFreeTest(common.ContainersTest):
 
     def background(self, *args, certs=None):
@@ -169,10 +190,11 @@ class LoopFreeTest(common.ContainersTest):
         self.wait_until("the layer's files to go",
                         lambda: self.graves() == [], timeout=120)
 
-    def walk_stalled(self, *args):
-        """docker args as bob, whose volume "walked" has a FUSE mount
-        that stalls the quota's walk: alice is answered meanwhile and the
-        command only once the walk goes on."""
+    def walk_stalled(self, *args, admin=None):
+        """docker args as bob (or the operator's GET of path admin), whose
+        volume "walked" has a FUSE mount that stalls the quota's walk:
+        alice is answered meanwhile and the command only once the walk
+        goes on."""
         st, j = self.d.admin("GET", "/accounts/bob")
         folder = os.path.join(self.d.tmp, "dockerapi", "volumes", j["uuid"])
         # "walked" is the oldest, the first the walk reaches
@@ -181,7 +203,8 @@ class LoopFreeTest(common.ContainersTest):
                   key=lambda v: os.stat(os.path.join(folder, v)).st_mtime)
         stall = FuseStall(os.path.join(folder, vol, "_data", "stall"))
         try:
-            p = self.background(*args, certs=self.bob)
+            p = self.background(*args, certs=self.bob) if admin is None \
+                else AdminCall(self.d, admin)
             self.assertTrue(stall.stalled.wait(60), "the walk never came")
             for _ in range(3):
                 try:
@@ -192,8 +215,9 @@ class LoopFreeTest(common.ContainersTest):
                               "the quota's walk stalled")
                 self.assertEqual(st, 200, body)
             self.assertTrue(stall.pending and not stall.go.is_set())
-            self.assertIsNone(p.poll(), "docker %s was answered before "
-                              "the quota's walk ended" % " ".join(args))
+            self.assertIsNone(p.poll(), "%s was answered before the "
+                              "quota's walk ended" % (admin or " ".join(
+                                  ("docker",) + args)))
             stall.release()
             out, err = p.communicate(timeout=60)
             self.assertEqual(p.returncode, 0, err)
@@ -203,7 +227,7 @@ class LoopFreeTest(common.ContainersTest):
     def test_quota_walk(self):
         """The walk of the account's volumes under QUOTA_VOLUME_BYTES,
         before a start, before a volume's create and before a container's
-        create with volumes."""
+        create with volumes, and for the operator's GET of the quota."""
         st, _ = self.d.admin("PUT", "/accounts/bob/quota",
                              {"volume_bytes": 64 * MIB})
         self.assertIn(st, (200, 204))
@@ -215,6 +239,8 @@ class LoopFreeTest(common.ContainersTest):
         # a local create with a volume walks the account's before it
         self.walk_stalled("create", "--name", "walker2", "-v", "third:/v",
                           "busybox", "true")
+        # and the operator's view of the quota, its volume_bytes used
+        self.walk_stalled(admin="/accounts/bob/quota")
         self.ok("rm", "-f", "walker", "walker2", certs=self.bob)
         self.ok("volume", "rm", "walked", "second", "third", certs=self.bob)
 
