@@ -704,13 +704,22 @@ create_node_done(void *arg, struct http_request *req, int rc, sdc_error_t *err)
 
 #define CREATE_ASYNC 1
 
-/* A local create answered from a thread's done function: the container
- * is in the list, the client told (req NULL: it has gone). */
+/* A local create answered from a thread's done function: rc < 0, err
+ * answered and everything freed; else the container is in the list and
+ * the client told (req NULL: it has gone). */
 static void
-create_answer(struct create_ctx *x, struct http_request *req)
+create_answer(struct create_ctx *x, struct http_request *req, int rc,
+    sdc_error_t *err)
 {
 	struct ctr *c = x->c;
 
+	if (rc < 0) {
+		if (req != NULL)
+			api_error_from(req, err);
+		create_ctx_free(x);
+		free(x);
+		return;
+	}
 	x->c = NULL;            /* the list has it now */
 	create_ctx_free(x);
 	free(x);
@@ -754,14 +763,7 @@ create_copy_done(void *arg, struct http_request *req, int rc,
 		cvol_abort(cs->d, x->c, &x->vols);
 	} else		/* the client gone: made all the same, as dockerd's */
 		rc = create_record(x, NULL, err);
-	if (rc < 0) {
-		if (req != NULL)
-			api_error_from(req, err);
-		create_ctx_free(x);
-		free(x);
-		return;
-	}
-	create_answer(x, req);
+	create_answer(x, req, rc, err);
 }
 
 /* Local, the root mounted: the copies to make go to a thread (k, taken),
@@ -896,14 +898,7 @@ create_walk_done(void *arg, struct http_request *req, int rc,
 		free(x);	/* a copy of it goes on */
 		return;
 	}
-	if (rc < 0) {
-		if (req != NULL)
-			api_error_from(req, err);
-		create_ctx_free(x);
-		free(x);
-		return;
-	}
-	create_answer(x, req);
+	create_answer(x, req, rc, err);
 }
 
 /* Make the container: 0 made, -1 with err, CREATE_ASYNC when a thread
