@@ -82,6 +82,7 @@ static const char *const volume_migrations[] = {
 
 static void volumes_mount_all(struct dockerapi *d);
 static void volumes_trash_sweep(struct dockerapi *d);
+static void volumes_trash_make(struct dockerapi *d, const char *account);
 static bool volumes_account_making(const char *account);
 static bool volumes_account_removing(const char *account);
 
@@ -601,6 +602,7 @@ volume_begin(struct dockerapi *d, const char *account, const char *name,
 	char gen[DOCKER_ID_LEN + 1], *dir, *parent;
 	struct volume *v;
 	int64_t limit;
+	int made;
 
 	*fresh = false;
 	if (name != NULL) {
@@ -645,8 +647,11 @@ volume_begin(struct dockerapi *d, const char *account, const char *name,
 	v->size = size;
 	xasprintf(&parent, "%s/volumes/%s", d->cfg.data_dir, account);
 	dir = volume_dir(d, v);
-	if (mkdir_p(parent, 0700, err) < 0 ||
-	    rt_volume_make(dir, idmap, err) < 0) {
+	if ((made = mkdir_p(parent, 0700, err)) == 0) {
+		volumes_trash_make(d, account);
+		made = rt_volume_make(dir, idmap, err);
+	}
+	if (made < 0) {
 		sdc_error_t ignored = NULL;
 
 		rt_volume_remove(dir, &ignored);
@@ -977,34 +982,49 @@ volumes_trash(struct dockerapi *d, const char *account)
 	return p;
 }
 
-/* The volume's folder renamed into the trash: its path there, or NULL
- * with *gone when there was no folder, or NULL with err. */
-static char *
-volume_to_trash(struct dockerapi *d, const struct volume *v, bool *gone,
-    sdc_error_t *err)
+/* The account's trash, made with its first volume: a volume that
+ * filled the account's filesystem must still find it there at its rm. */
+static void
+volumes_trash_make(struct dockerapi *d, const char *account)
+{
+	char *trash = volumes_trash(d, account);
+
+	if (mkdir(trash, 0700) < 0 && errno != EEXIST)
+		log_warn("volumes of account %s: making %s: %s", account,
+		    trash, strerror(errno));
+	free(trash);
+}
+
+/* The volume's folder renamed into the trash: *path its path there,
+ * NULL when there was no folder, the folder itself (logged) when it
+ * could not be moved (a full filesystem with no trash yet): removed in
+ * place then, as before the trash.  Returns whether it was moved. */
+static bool
+volume_to_trash(struct dockerapi *d, const struct volume *v, char **path)
 {
 	char *trash = volumes_trash(d, v->account), *dir = volume_dir(d, v);
-	char *to = NULL;
+	char *to;
 
-	*gone = false;
-	if (mkdir(trash, 0700) < 0 && errno != EEXIST)
-		sdc_make_error(err, errno, "remove %s: making %s", v->name,
-		    trash);
-	else {
-		xasprintf(&to, "%s/%s", trash, v->uuid);
-		if (rename(dir, to) < 0) {
-			if (errno == ENOENT)
-				*gone = true;
-			else
-				sdc_make_error(err, errno, "remove %s: moving "
-				    "its folder into %s", v->name, trash);
-			free(to);
-			to = NULL;
-		}
+	*path = NULL;
+	xasprintf(&to, "%s/%s", trash, v->uuid);
+	if ((mkdir(trash, 0700) == 0 || errno == EEXIST) &&
+	    rename(dir, to) == 0) {
+		*path = to;
+		free(trash);
+		free(dir);
+		return true;
 	}
+	if (errno != ENOENT) {
+		log_warn("volume %s (%s): moving its folder into %s: %s; "
+		    "removed where it is", v->uuid, v->name, trash,
+		    strerror(errno));
+		*path = dir;
+		dir = NULL;
+	}
+	free(to);
 	free(trash);
 	free(dir);
-	return to;
+	return false;
 }
 
 int
@@ -1012,7 +1032,7 @@ volume_remove(struct dockerapi *d, const struct volume *v, sdc_error_t *err)
 {
 	json_t *users = volume_users(d, v, err);
 	char *path, *dir, *what;
-	bool gone;
+	bool moved;
 	int rc;
 
 	if (users == NULL)
@@ -1033,12 +1053,11 @@ volume_remove(struct dockerapi *d, const struct volume *v, sdc_error_t *err)
 		return rc;
 	}
 	json_decref(users);
-	if ((path = volume_to_trash(d, v, &gone, err)) == NULL && !gone)
-		return -1;
+	moved = volume_to_trash(d, v, &path);
 	if (volume_exec(d, "DELETE FROM volumes WHERE uuid = ?", v->uuid, NULL,
 	    err) < 0) {
 		dir = volume_dir(d, v);
-		if (path != NULL && rename(path, dir) < 0)
+		if (moved && rename(path, dir) < 0)
 			log_warn("volume %s (%s): its folder is left in the "
 			    "trash: %s", v->uuid, v->name, strerror(errno));
 		free(dir);
