@@ -35,11 +35,12 @@ common = importlib.import_module("76-containers-common")
 loopfree = importlib.import_module("98-loop-free")
 import sdctest  # noqa: E402
 
-DIRS, FILES = loopfree.DIRS, loopfree.FILES
+FILES = loopfree.FILES
 # A copy makes more of each file than an unlink undoes (a file, its ids,
 # its mode, its bytes): fewer files copied last as long.  The killed
 # removal's are enough to be caught in its middle.
 COPY_DIRS = KILL_DIRS = 5
+RM_DIRS = 10
 MIB = 1024 * 1024
 
 
@@ -55,6 +56,13 @@ def count_files(data):
     except OSError:
         return 0
     return n
+
+
+def volume_folders(folder):
+    """The volumes' folders in an account's folder (not its .trash, nor
+    its filesystem's lost+found)."""
+    return [v for v in os.listdir(folder)
+            if not v.startswith(".") and v != "lost+found"]
 
 
 class LoopFreeVolumesTest(common.ContainersTest):
@@ -113,14 +121,12 @@ class LoopFreeVolumesTest(common.ContainersTest):
         loopfree.fill(os.path.join(layer, "diff", "data"), COPY_DIRS)
         total = COPY_DIRS * FILES
         _, folder = self.account_volumes("alice")
-        self.assertFalse(os.path.isdir(folder) and os.listdir(folder))
+        self.assertFalse(os.path.isdir(folder) and volume_folders(folder))
         p = self.background("create", "--name", "copier", "-v",
                             "copied:/data", "manyfiles", "true")
 
         def data():
-            vols = [v for v in os.listdir(folder)
-                    if os.path.isdir(os.path.join(folder, v, "_data"))] \
-                if os.path.isdir(folder) else []
+            vols = volume_folders(folder) if os.path.isdir(folder) else []
             return os.path.join(folder, vols[0], "_data") if vols else None
 
         def copying():
@@ -151,7 +157,7 @@ class LoopFreeVolumesTest(common.ContainersTest):
         erin = self.tenant("erin")
         self.ok("volume", "create", "pruned", certs=erin)
         _, folder = self.account_volumes("erin")
-        (vol,) = os.listdir(folder)
+        (vol,) = volume_folders(folder)
         stall = loopfree.FuseStall(os.path.join(folder, vol, "_data",
                                                 "stall"))
         try:
@@ -187,14 +193,15 @@ class LoopFreeVolumesTest(common.ContainersTest):
         into the account's trash at once, then is unlinked."""
         self.ok("volume", "create", "full", certs=self.bob)
         _, folder = self.account_volumes("bob")
-        (vol,) = os.listdir(folder)
-        loopfree.fill(os.path.join(folder, vol, "_data"))
+        (vol,) = volume_folders(folder)
+        loopfree.fill(os.path.join(folder, vol, "_data"), RM_DIRS)
+        total = RM_DIRS * FILES
         data = os.path.join(folder, ".trash", vol, "_data")
         p = self.background("volume", "rm", "full", certs=self.bob)
         self.bob_answered_while(
-            lambda: 0 < count_files(data) < DIRS * FILES,
+            lambda: 0 < count_files(data) < total,
             lambda: p.poll() is not None and not os.path.exists(data),
-            "a removed volume's %d files were unlinked" % (DIRS * FILES))
+            "a removed volume's %d files were unlinked" % total)
         out, err = p.communicate(timeout=120)
         self.assertEqual(p.returncode, 0, err)
         self.assertEqual(self.ok("volume", "ls", "-q", certs=self.bob), "")
@@ -213,7 +220,7 @@ class LoopFreeVolumesTest(common.ContainersTest):
         uuid, folder = self.account_volumes("dave")
         img = folder + ".img"
         self.assertTrue(os.path.exists(img), "no filesystem for the quota")
-        (vol,) = [v for v in os.listdir(folder) if v != "lost+found"]
+        (vol,) = volume_folders(folder)
         loopfree.fill(os.path.join(folder, vol, "_data"), KILL_DIRS)
         total = KILL_DIRS * FILES
 

@@ -254,7 +254,7 @@ class LoopFreeTest(common.ContainersTest):
         st, j = self.d.admin("GET", "/accounts/carol")
         self.assertEqual(st, 200, j)
         folder = os.path.join(self.d.tmp, "dockerapi", "volumes", j["uuid"])
-        (vol,) = os.listdir(folder)
+        (vol,) = [v for v in os.listdir(folder) if v != ".trash"]
         fill(os.path.join(folder, vol, "_data"))
         # its folder is renamed into the account's trash, then unlinked
         data = os.path.join(folder, ".trash", vol, "_data")
