@@ -28,6 +28,15 @@
  * 503 before anything is made.  A head without agents makes the folder
  * here, as before.
  *
+ * Two steps of a local create with volumes are as long as the tenant
+ * makes them: the walk of the account's volumes for QUOTA_VOLUME_BYTES
+ * and the first copy of the image's files into new volumes.  Each runs
+ * on a thread (rtcall.c) and the create goes on in its done function,
+ * the name held as for a node's create; the volumes' references are
+ * written before the copy, so that no rm takes a volume being filled.
+ * A client gone during the walk has nothing made; one gone during the
+ * copy has its container made all the same, as dockerd makes it.
+ *
  * The containers quota is decided in the store (quota-claims.c): a claim
  * written under the account's lock stands for the container from the
  * check until its row is inserted, in the same transaction that removes
