@@ -591,12 +591,12 @@ volume_json(struct dockerapi *d, const struct volume *v, bool usage)
 	return j;
 }
 
-/* volume_create's checks, and a new volume's folder (its filesystem, for
- * a size, not made yet): the volume of that name when there is one
+/* A new volume's checks and its folder (its filesystem, for a size, not
+ * made yet; the quota's walk was the caller's, off the loop): the volume of that name when there is one
  * (*fresh false), else the new one, not yet recorded (*fresh true). */
 static struct volume *
 volume_begin(struct dockerapi *d, const char *account, const char *name,
-    const json_t *labels, bool anonymous, int64_t size, bool walked,
+    const json_t *labels, bool anonymous, int64_t size,
     struct rt_idmap *idmap, bool *fresh, sdc_error_t *err)
 {
 	char gen[DOCKER_ID_LEN + 1], *dir, *parent;
@@ -628,8 +628,7 @@ volume_begin(struct dockerapi *d, const char *account, const char *name,
 		return sdc_make_error_code(err, 400, "create %s: size %" PRId64
 		    " is above this account's volume quota (%" PRId64 " bytes, "
 		    "quota volume_bytes)", name ?: "", size, limit), NULL;
-	if ((!walked && volumes_quota_check(d, account, err) < 0) ||
-	    isolation_idmap(ctrs(d), account, idmap, err) < 0 ||
+	if (isolation_idmap(ctrs(d), account, idmap, err) < 0 ||
 	    volumes_account_fs(d, account, err) < 0)
 		return NULL;
 	if (name == NULL) {
@@ -719,18 +718,19 @@ volume_record(struct dockerapi *d, struct volume *v, sdc_error_t *err)
 	return 0;
 }
 
-static struct volume *
-volume_create_at(struct dockerapi *d, const char *account, const char *name,
-    const json_t *labels, bool anonymous, int64_t size, bool walked,
-    bool *made, sdc_error_t *err)
+struct volume *
+volume_create_walked(struct dockerapi *d, const char *account,
+    const char *name, const json_t *labels, bool anonymous, bool *made,
+    sdc_error_t *err)
 {
+	const int64_t size = 0;
 	struct rt_idmap idmap;
 	struct volume *v;
 	bool fresh;
 
 	*made = false;
-	v = volume_begin(d, account, name, labels, anonymous, size, walked,
-	    &idmap, &fresh, err);
+	v = volume_begin(d, account, name, labels, anonymous, size, &idmap,
+	    &fresh, err);
 	if (v == NULL || !fresh)
 		return v;
 	if (size > 0 && volume_fs_make(d, v, &idmap, err) < 0) {
@@ -741,24 +741,6 @@ volume_create_at(struct dockerapi *d, const char *account, const char *name,
 		return NULL;
 	*made = true;
 	return v;
-}
-
-struct volume *
-volume_create(struct dockerapi *d, const char *account, const char *name,
-    const json_t *labels, bool anonymous, int64_t size, bool *made,
-    sdc_error_t *err)
-{
-	return volume_create_at(d, account, name, labels, anonymous, size,
-	    false, made, err);
-}
-
-struct volume *
-volume_create_walked(struct dockerapi *d, const char *account,
-    const char *name, const json_t *labels, bool anonymous, bool *made,
-    sdc_error_t *err)
-{
-	return volume_create_at(d, account, name, labels, anonymous, 0, true,
-	    made, err);
 }
 
 /* A volume with a size: mke2fs and mount of its own filesystem on a
@@ -831,7 +813,7 @@ volume_create_start(struct dockerapi *d, struct http_request *req,
 	bool fresh;
 
 	/* the quota's walk was volumes_account_fs_start's, on its thread */
-	v = volume_begin(d, account, name, labels, false, size, true, &idmap,
+	v = volume_begin(d, account, name, labels, false, size, &idmap,
 	    &fresh, &err);
 	if (v == NULL || !fresh || size <= 0) {
 		if (v != NULL && fresh && volume_record(d, v, &err) < 0)
@@ -1288,19 +1270,6 @@ void
 volumes_quota_clear(struct volumes_quota *q)
 {
 	strvec_clear(&q->dirs);
-}
-
-int
-volumes_quota_check(struct dockerapi *d, const char *account,
-    sdc_error_t *err)
-{
-	struct volumes_quota q;
-	int rc;
-
-	if ((rc = volumes_quota_prepare(d, account, &q, err)) == 0)
-		rc = volumes_quota_walk(&q, err);
-	volumes_quota_clear(&q);
-	return rc;
 }
 
 json_t *

@@ -35,19 +35,15 @@ bool volume_name_valid(const char *name);
 /* The account's volume by name; 404 "get NAME: no such volume". */
 struct volume *volume_get(struct dockerapi *d, const char *account,
     const char *name, sdc_error_t *err);
-/* Make a volume (name NULL: 64 random hex digits), or return the one of
- * that name.  *made says which.  labels is copied (NULL: none).  size > 0
- * gives it a filesystem of that many bytes (400 below 1 MiB or above the
- * account's QUOTA_VOLUME_BYTES). */
-struct volume *volume_create(struct dockerapi *d, const char *account,
-    const char *name, const json_t *labels, bool anonymous, int64_t size,
-    bool *made, sdc_error_t *err);
-/* volume_create without a size, for a caller that ran the quota's walk
- * (volumes_quota_walk) off the loop already: none here. */
+/* Make a volume without a size (name NULL: 64 random hex digits), or
+ * return the one of that name; *made says which; labels is copied (NULL:
+ * none).  The caller ran the quota's walk (volumes_quota_walk) off the
+ * loop already. */
 struct volume *volume_create_walked(struct dockerapi *d, const char *account,
     const char *name, const json_t *labels, bool anonymous, bool *made,
     sdc_error_t *err);
-/* volume_create (not anonymous) for the API: a size's filesystem (mke2fs,
+/* A named volume for the API: a size > 0 gives it a filesystem of that
+ * many bytes (400 below 1 MiB or above the account's QUOTA_VOLUME_BYTES), filesystem (mke2fs,
  * mount) made on a thread, then done(arg, req, v, made, err) on the loop
  * (req NULL when the client has gone; v NULL and err on failure, nothing
  * left of it; v the caller's).  done may be called before this returns. */
@@ -58,7 +54,7 @@ void volume_create_start(struct dockerapi *d, struct http_request *req,
     int64_t size, volume_made_fn *done, void *arg);
 /* The account's volume filesystem (QUOTA_VOLUME_BYTES) made, mounted or
  * grown on a thread; then done(arg, req, rc, err) on the loop (req NULL
- * when the client has gone), after which volume_create finds it ready
+ * when the client has gone), after which a volume's create finds it ready
  * and runs no child for it.  The quota's walk of the account's volumes
  * (a 403 when they hold it all) runs first on the same thread, unless
  * the account has a volume called name already. */
@@ -100,10 +96,8 @@ void volumes_release(struct dockerapi *d, const char *account,
  * deleting the account with force means. */
 int volumes_remove_account(struct dockerapi *d, const char *account,
     sdc_error_t *err);
-/* 403 naming QUOTA_VOLUME_BYTES when the account's volumes hold it all. */
-int volumes_quota_check(struct dockerapi *d, const char *account,
-    sdc_error_t *err);
-/* The same check in two halves, for a caller that walks off the loop: on
+/* The 403 naming QUOTA_VOLUME_BYTES when the account's volumes hold it
+ * all, in two halves, for a caller that walks off the loop: on
  * the loop, the account's quota and its volumes' folders (none, with
  * *limit -1, when it has no quota); on any thread, the walk of those
  * folders and the 403. */
