@@ -12,8 +12,10 @@
  * delete that one endpoint in the running container's namespace
  * (agent/container-connect.c, which checks the document against the
  * store as it checks a start's).  The agent writes its node's names
- * table of the network; the other nodes the network spans take the
- * endpoint from the store at their next pass (agent/netsync.c).  A
+ * table of the network; the network's connect or disconnect event, as
+ * dockerd sends it, makes the other nodes' agents take the endpoint
+ * from the store at once (agent/netsync.c: a pass on every network
+ * event, and every few seconds whatever happens).  A
  * refusal or a node that does not answer puts the store back as it was
  * (the row removed, or the address leased again) and answers as the
  * head's runtime would: 503 "node unavailable", or the agent's 400, 404,
@@ -87,6 +89,10 @@ nodeconn_done(struct ctr *c, void *arg, struct http_request *req, int rc,
 			ctrnet_disconnect_undo(k->cs, c, &n, k->ip, k->mac);
 		else if (!k->connect)
 			ctrnet_disconnect_done(k->cs, c, &n);
+		/* the other nodes' agents pass on it: their names tables */
+		if (rc == 0)
+			events_network(k->cs, c->account, n.id, n.name,
+			    k->connect ? "connect" : "disconnect", c->id);
 		network_clear(&n);
 	}
 	if (rc == 0)

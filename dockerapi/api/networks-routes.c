@@ -419,6 +419,9 @@ napi_membership(struct http_request *req, struct dockerapi *d, bool connect)
 		    json_object_get(body, "EndpointConfig"), &err);
 	else
 		rc = ctrnet_disconnect(ctrs(d), c, &n, &err);
+	if (rc == 0)
+		events_network(ctrs(d), c->account, n.id, n.name, connect ?
+		    "connect" : "disconnect", c->id);
 	network_clear(&n);
 	json_decref(body);
 	if (rc < 0)

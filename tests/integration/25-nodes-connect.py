@@ -9,7 +9,8 @@ real docker CLI:
   network (inspect), a second veth on the node, its name in the node's
   names table, and the network's other container reaches it by name and
   by address (the agent's log names the connect); `disconnect`: the
-  veth, the name and the reach go, the first network untouched; stopped
+  veth, the name and the reach go, the first network untouched, and
+  the network's connect and disconnect events are dockerd's; stopped
   with a connected network, everything of both goes;
 - what Docker refuses, refused: a second connect to the same network, a
   disconnect from a network it is not on, a connect of a container
@@ -28,6 +29,7 @@ import importlib
 import json
 import os
 import sys
+import time
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -81,6 +83,7 @@ class NodesConnect(common.NodesBase):
         self.assertFalse(self.ping(self.alice, "c1", "c2"))
 
         # connected while it runs: an address, a veth, its name, reached
+        t0 = int(time.time()) - 1
         self.ok(self.alice, "network", "connect", "--alias", "second", "cn1",
                 "c2")
         ip = self.ip_on(self.alice, "c2", "cn1")
@@ -119,6 +122,13 @@ class NodesConnect(common.NodesBase):
         r = self.docker(self.alice, "network", "disconnect", "cn1", "c2")
         self.assertNotEqual(r.returncode, 0)
         self.assertIn("is not connected", r.stderr)
+        # dockerd's events, one each
+        ev = self.ok(self.alice, "events", "--since", str(t0), "--until",
+                     str(int(time.time()) + 1), "--filter", "type=network",
+                     "--format", "{{.Action}} {{.Actor.ID}} "
+                     "{{index .Actor.Attributes \"container\"}}").splitlines()
+        self.assertEqual(ev, ["connect %s %s" % (n1, c2),
+                              "disconnect %s %s" % (n1, c2)])
 
         # connected again, then stopped: everything of both goes
         self.ok(self.alice, "network", "connect", "cn1", "c2")
