@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """attach with logs=1: the replay read from the node that holds the log.
 
-A head and one sdc-docker-agent beside it (37-nodes-common), the agent
+25-nodes-files' head and one sdc-docker-agent beside it, the agent
 with a zones root of its own: a container's folder, its log included,
 is only on the node, as on another machine, so a replay read from the
 head's own folder comes back empty.  Checked with docker-py (the docker
@@ -29,6 +29,7 @@ import sdctest  # noqa: E402
 
 os.environ["SDC_TEST_STORE"] = "sqlite"
 attach = importlib.import_module("25-nodes-attach")
+files = importlib.import_module("25-nodes-files")
 common = attach.common
 BB = attach.BB
 
@@ -42,29 +43,9 @@ class NodesReplay(common.NodesBase):
     on_node = attach.NodesAttach.on_node
     raw_attach = attach.NodesAttach.raw_attach
 
-    @classmethod
-    def setUpClass(cls):
-        common.NodesBase.setUpClass.__func__(cls)
-        cls.bob = cls.certs["bob"]
-        sdctest.wait_for("head knows its node", lambda: "containers run on node"
-                         in cls.d.log("dockerapi"))
-        cls("import_image").import_image()
-
-    @classmethod
-    def start_agent(cls):
-        """The agent with a zones root of its own."""
-        head = os.path.join(cls.d.tmp, "dockerapi")
-        cls.agent_zones = os.path.join(cls.d.tmp, "node-zones")
-        cls.d._spawn("agent", [common.AGENT, "--data-dir", cls.agent_dir,
-                               "--listen", "127.0.0.1:%d" % cls.agent_port,
-                               "--store", cls.agent_store(),
-                               "--zones", cls.agent_zones,
-                               "--images", os.path.join(head, "images", "layers"),
-                               "--volumes", os.path.join(head, "volumes"),
-                               "--net-dir", os.path.join(head, "net"),
-                               "--hostname", cls.HOSTNAME,
-                               "--heartbeat-interval", cls.HEARTBEAT])
-        sdctest.wait_for("agent", lambda: sdctest.port_open(cls.agent_port))
+    # 25-nodes-files' head and agent: the node's zones root its own
+    setUpClass = classmethod(files.NodesFiles.setUpClass.__func__)
+    start_agent = classmethod(files.NodesFiles.start_agent.__func__)
 
     @classmethod
     def tearDownClass(cls):
@@ -83,7 +64,7 @@ class NodesReplay(common.NodesBase):
         self.ok("run", "--name", "rp1", "tiny:1", BB, "sh", "-c",
                 "echo out-one; echo err-one >&2; echo out-two")
         u = self.on_node("rp1")
-        self.assertTrue(os.path.isdir(os.path.join(self.agent_zones, u)))
+        self.assertTrue(os.path.isdir(os.path.join(self.node_zones, u)))
         self.assertNotIn(u, self.head_zones())
         api = self.d.dockerpy(self.alice).api
         cid = self.ok("inspect", "--format", "{{.Id}}", "rp1")
