@@ -125,6 +125,11 @@ nodenet_membership(struct http_request *req, struct containers *cs,
 	if (node_target_get(cs->d, json_str(c->extra, "Node", NULL), &k->t,
 	    &err) < 0)
 		goto fail;
+	if (k->t.address == NULL) {	/* no agent certificate: no way there */
+		sdc_make_error_code(&err, 503, "node unavailable: this head "
+		    "cannot reach the agent of container %s's node", c->name);
+		goto fail;
+	}
 	k->doc = connect ? ctrnet_connect_node(cs, c, n, epcfg, &err) :
 	    ctrnet_disconnect_node(cs, c, n, &k->ip, k->mac, &err);
 	if (k->doc == NULL)
