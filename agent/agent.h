@@ -129,6 +129,16 @@ int agent_netsync_names(struct agent *a, const char *const *networks,
 int agent_net_up(struct agent *a, const char *uuid, const json_t *doc,
     sdc_error_t *err);
 void agent_net_down(struct agent *a, const char *uuid);
+/* docker network connect and disconnect of uuid while it runs here:
+ * one endpoint plumbed from a connect's document (a start's with one
+ * network and its interface's "Index", checked the same way), or taken
+ * down once the store has released it ({"Version", "Account", "ID",
+ * "Network"}); the record and the network's names table follow.  0, or
+ * -1 with *err (400 a document that is not the store's, 404, 409). */
+int agent_net_connect(struct agent *a, const char *uuid, const json_t *doc,
+    sdc_error_t *err);
+int agent_net_disconnect(struct agent *a, const char *uuid, const json_t *doc,
+    sdc_error_t *err);
 /* Whether uuid's network is plumbed here (from its start's plumbing to
  * its teardown). */
 bool agent_net_plumbed(struct agent *a, const char *uuid);
@@ -152,6 +162,8 @@ extern const struct route agent_remove_routes[];
 void agent_create_recover(struct agent *a);
 /* container-ops.c: start, pause, unpause, update of a container. */
 extern const struct route agent_container_ops_routes[];
+/* container-connect.c: docker network connect and disconnect. */
+extern const struct route agent_connect_routes[];
 /* container-attach.c: the attach and resize routes; and a start's attach
  * fd (what "start" or "attach") relayed to the head over req's
  * connection, answered 101 with the pid when pid > 0. */

@@ -96,6 +96,7 @@ agent_api_init(struct agent *a)
 	router_add_table(a->router, agent_create_routes);
 	router_add_table(a->router, agent_remove_routes);
 	router_add_table(a->router, agent_container_ops_routes);
+	router_add_table(a->router, agent_connect_routes);
 	router_add_table(a->router, agent_layer_routes);
 	router_add_table(a->router, agent_container_list_routes);
 	router_add_table(a->router, agent_attach_routes);

@@ -526,13 +526,17 @@ nodenet_files_of(struct agent *a, const char *account, const char *other,
 	return 0;
 }
 
-/* doc checked into nn (which points into doc); nothing done yet. */
+/* doc checked into nn (which points into doc); nothing done yet.  A
+ * connect's document (connect true) is a start's with one network, its
+ * interface's "Index" and no ports or files, checked the same way. */
 static int
 nodenet_check(struct agent *a, const char *uuid, const json_t *doc,
-    struct nodenet *nn, sdc_error_t *err)
+    bool connect, struct nodenet *nn, sdc_error_t *err)
 {
 	static const char *const keys[] = { "Version", "Account", "ID",
 		"Networks", "Ports", "Files", "FilesOf", NULL };
+	static const char *const connect_keys[] = { "Version", "Account", "ID",
+		"Networks", "Index", NULL };
 	const json_t *of = json_object_get(doc, "FilesOf");
 	const json_t *nets = json_object_get(doc, "Networks");
 	const json_t *ports = json_object_get(doc, "Ports");
@@ -542,8 +546,8 @@ nodenet_check(struct agent *a, const char *uuid, const json_t *doc,
 	size_t i;
 
 	memset(nn, 0, sizeof *nn);
-	if (nodenet_keys(doc, "Network", keys, err) < 0 ||
-	    nodenet_int(doc, "Version", 0, 1000, &version, err) < 0)
+	if (nodenet_keys(doc, "Network", connect ? connect_keys : keys,
+	    err) < 0 || nodenet_int(doc, "Version", 0, 1000, &version, err) < 0)
 		return -1;
 	if (version != NODENET_VERSION)
 		return sdc_make_error_code(err, 400, "Network: version %lld; "
@@ -561,6 +565,9 @@ nodenet_check(struct agent *a, const char *uuid, const json_t *doc,
 		return sdc_make_error_code(err, 400, "Networks and Ports: "
 		    "arrays of at most %d and %d, please", NODENET_MAX_NETWORKS,
 		    NODENET_MAX_PORTS);
+	if (connect && json_array_size(nets) != 1)
+		return sdc_make_error_code(err, 400, "Networks: the one network "
+		    "connected, please");
 	snprintf(nn->id, sizeof nn->id, "%s", id);
 	nn->n = json_array_size(nets);
 	nn->b = xcalloc(nn->n + 1, sizeof *nn->b);
@@ -574,6 +581,17 @@ nodenet_check(struct agent *a, const char *uuid, const json_t *doc,
 		if (nodenet_check_network(nn, i, json_array_get(nets, i),
 		    err) < 0)
 			return -1;
+		if (connect) {
+			json_int_t index;
+
+			/* a second interface: no default route, no ports,
+			 * as a head's own connect */
+			if (nodenet_int(doc, "Index", 0, NODENET_MAX_NETWORKS - 1,
+			    &index, err) < 0)
+				return -1;
+			snprintf(nn->ifname[i], 16, "eth%d", (int)index);
+			continue;
+		}
 		if (!nn->b[i].internal && nn->pub == nn->n) {
 			nn->pub = i;
 			nn->e[i].default_route = true;
@@ -602,8 +620,8 @@ nodenet_check(struct agent *a, const char *uuid, const json_t *doc,
 	    json_object_get(doc, "Files") != NULL || !json_is_string(of)))
 		return sdc_make_error_code(err, 400, "FilesOf: a Docker id, with "
 		    "no Networks, Ports or Files");
-	if ((of == NULL && nodenet_check_files(nn, json_object_get(doc,
-	    "Files"), err) < 0) ||
+	if ((of == NULL && !connect && nodenet_check_files(nn,
+	    json_object_get(doc, "Files"), err) < 0) ||
 	    nodenet_container(a, uuid, account, cid, err) < 0 ||
 	    (of != NULL && nodenet_files_of(a, account, json_string_value(of),
 	    nn, err) < 0))
@@ -674,7 +692,7 @@ agent_net_up(struct agent *a, const char *uuid, const json_t *doc,
 	int rc = -1;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	if (nodenet_check(a, uuid, doc, &nn, err) < 0) {
+	if (nodenet_check(a, uuid, doc, false, &nn, err) < 0) {
 		log_info("container %s: network refused: %s", uuid,
 		    sdc_error_msg(*err));
 		nodenet_free(&nn);
@@ -791,6 +809,224 @@ out:
 	strvec_clear(&nets);
 	buf_free(&b);
 	free(path);
+}
+
+/* --- connect and disconnect of a running container --- */
+
+/* The record's networks with network_id added or taken out; -1 with
+ * 409 when it is already there (add) or not there (take out). */
+static int
+nodenet_record_edit(struct agent *a, const char *uuid, const char *network_id,
+    bool add, sdc_error_t *err)
+{
+	struct buf b = BUF_INIT;
+	char *path = nodenet_path(a, uuid, NODENET_RECORD), *text;
+	json_t *r = NULL, *nets, *v;
+	size_t i, at = (size_t)-1;
+	int rc = -1;
+
+	if (file_read(path, &b, NODENET_FILE_MAX, err) < 0) {
+		sdc_error_release(err);
+		sdc_make_error_code(err, 409, "the container's network was not "
+		    "plumbed on this node");
+		goto out;
+	}
+	r = json_loadb(b.data != NULL ? b.data : "", b.len, 0, NULL);
+	nets = json_object_get(r, "Networks");
+	if (!json_is_array(nets)) {
+		sdc_make_error_code(err, 500, "%s: no list of networks", path);
+		goto out;
+	}
+	json_array_foreach(nets, i, v)
+		if (strcmp(json_string_value(v) ?: "", network_id) == 0)
+			at = i;
+	if (add && at != (size_t)-1) {
+		sdc_make_error_code(err, 409, "network %.12s: the container is "
+		    "already connected to it on this node", network_id);
+		goto out;
+	}
+	if (!add && at == (size_t)-1) {
+		sdc_make_error_code(err, 409, "network %.12s: the container is "
+		    "not connected to it on this node", network_id);
+		goto out;
+	}
+	if (add)
+		json_array_append_new(nets, json_string(network_id));
+	else
+		json_array_remove(nets, at);
+	text = json_dumps(r, JSON_COMPACT);
+	rc = nodenet_write(a, uuid, NODENET_RECORD, text, strlen(text), err);
+	free(text);
+out:
+	json_decref(r);
+	buf_free(&b);
+	free(path);
+	return rc;
+}
+
+/* The container runs here, with its sandbox bound in this node's
+ * networking folder. */
+static int
+nodenet_running(struct agent *a, const char *uuid, const char *id,
+    sdc_error_t *err)
+{
+	struct net_config cfg;
+	struct rt_state st;
+
+	if (rt_state_read(&a->rt, uuid, &st, err) < 0) {
+		sdc_error_release(err);
+		return sdc_make_error_code(err, 404, "No such container on this "
+		    "node");
+	}
+	if (st.status != RT_RUNNING && st.status != RT_PAUSED)
+		return sdc_make_error_code(err, 409, "the container is not "
+		    "running");
+	if (!agent_net_plumbed(a, uuid) ||
+	    !net_sandbox_exists(nodenet_cfg(a, &cfg), id))
+		return sdc_make_error_code(err, 409, "the container's network "
+		    "was not plumbed on this node");
+	return 0;
+}
+
+int
+agent_net_connect(struct agent *a, const char *uuid, const json_t *doc,
+    sdc_error_t *err)
+{
+	struct net_config cfg;
+	struct nodenet nn;
+	const char *nets[2];
+	char ip[INET_ADDRSTRLEN];
+	int rc = -1;
+
+	if (nodenet_check(a, uuid, doc, true, &nn, err) < 0 ||
+	    nodenet_running(a, uuid, nn.id, err) < 0) {
+		log_info("container %s: connect refused: %s", uuid,
+		    sdc_error_msg(*err));
+		goto out;
+	}
+	nodenet_cfg(a, &cfg);
+	/* the record first: a teardown after a failure below takes the
+	 * endpoint with the sandbox, and the names with it */
+	if (nodenet_record_edit(a, uuid, nn.netid[0], true, err) < 0)
+		goto out;
+	if (net_bridge_ensure(&cfg, &nn.b[0], err) < 0 ||
+	    net_endpoint_link(&cfg, nn.id, &nn.e[0], err) < 0) {
+		sdc_error_t ignored = NULL;
+
+		if (nodenet_record_edit(a, uuid, nn.netid[0], false,
+		    &ignored) < 0)
+			sdc_error_release(&ignored);
+		sdc_error_wrap(err, "network %.12s on this node", nn.netid[0]);
+		log_warn("container %s: connect: %s", uuid, sdc_error_msg(*err));
+		goto out;
+	}
+	nets[0] = nn.netid[0];
+	nets[1] = NULL;
+	if (agent_netsync_names(a, nets, NULL, err) < 0) {
+		log_warn("container %s: names of network %.12s: %s (set again "
+		    "at the next pass)", uuid, nn.netid[0], sdc_error_msg(*err));
+		sdc_error_release(err);
+	}
+	inet_ntop(AF_INET, &nn.e[0].ip, ip, sizeof ip);
+	log_info("container %s: network %.12s connected: %s %s/%d, names set",
+	    uuid, nn.netid[0], nn.ifname[0], ip, nn.b[0].prefix);
+	rc = 0;
+out:
+	nodenet_free(&nn);
+	return rc;
+}
+
+/* Whether the store still has the container holding an address on the
+ * network: 1 yes, 0 no (disconnected there first), -1 with *err. */
+static int
+nodenet_still_leased(struct agent *a, const char *cid, const char *network_id,
+    sdc_error_t *err)
+{
+	struct store_stmt *s;
+	int rc;
+
+	if (store_prepare(a->store, &s, "SELECT 1 FROM network_endpoints "
+	    "WHERE container = ? AND network = ? AND ip != ''", err) < 0)
+		return -1;
+	if (store_bind_text(s, 1, cid, err) < 0 ||
+	    store_bind_text(s, 2, network_id, err) < 0) {
+		store_finalize(s);
+		return -1;
+	}
+	rc = store_step(s, err);
+	store_finalize(s);
+	return rc;
+}
+
+int
+agent_net_disconnect(struct agent *a, const char *uuid, const json_t *doc,
+    sdc_error_t *err)
+{
+	static const char *const keys[] = { "Version", "Account", "ID",
+		"Network", NULL };
+	struct net_config cfg;
+	const char *account, *id, *net, *nets[2];
+	json_int_t version;
+	char cid[65];
+	int rc;
+
+	if (nodenet_keys(doc, "Disconnect", keys, err) < 0 ||
+	    nodenet_int(doc, "Version", 0, 1000, &version, err) < 0)
+		goto refused;
+	if (version != NODENET_VERSION) {
+		sdc_make_error_code(err, 400, "Disconnect: version %lld; this "
+		    "agent speaks %d", (long long)version, NODENET_VERSION);
+		goto refused;
+	}
+	if (nodenet_str(doc, "Account", 36, &account, err) < 0 ||
+	    nodenet_str(doc, "ID", 64, &id, err) < 0 ||
+	    nodenet_str(doc, "Network", 64, &net, err) < 0)
+		goto refused;
+	if (!uuid_valid(account) || !docker_id_valid(id) || strlen(net) != 64 ||
+	    strspn(net, "0123456789abcdef") != 64) {
+		sdc_make_error_code(err, 400, "Account, ID and Network: a uuid, "
+		    "a Docker id and a network id, please");
+		goto refused;
+	}
+	if (nodenet_container(a, uuid, account, cid, err) < 0)
+		goto refused;
+	if (strcmp(cid, id) != 0) {
+		sdc_make_error_code(err, 400, "ID: not the container's");
+		goto refused;
+	}
+	/* the store settles first: only an endpoint its head released is
+	 * taken down */
+	if ((rc = nodenet_still_leased(a, cid, net, err)) < 0)
+		goto refused;
+	if (rc == 1) {
+		sdc_make_error_code(err, 400, "network %.12s: the container "
+		    "still holds its address there in the store", net);
+		goto refused;
+	}
+	if (nodenet_running(a, uuid, id, err) < 0 ||
+	    nodenet_record_edit(a, uuid, net, false, err) < 0)
+		goto refused;
+	if (net_endpoint_detach(nodenet_cfg(a, &cfg), id, net, err) < 0) {
+		/* the record says gone: the sandbox's teardown takes the
+		 * rest at the exit */
+		log_warn("container %s: disconnect from %.12s: %s", uuid, net,
+		    sdc_error_msg(*err));
+		sdc_error_release(err);
+	}
+	nets[0] = net;
+	nets[1] = NULL;
+	if (agent_netsync_names(a, nets, NULL, err) < 0) {
+		log_warn("container %s: names of network %.12s: %s (set again "
+		    "at the next pass)", uuid, net, sdc_error_msg(*err));
+		sdc_error_release(err);
+	}
+	log_info("container %s: network %.12s disconnected: veth and names",
+	    uuid, net);
+	return 0;
+refused:
+	log_info("container %s: disconnect refused: %s", uuid,
+	    sdc_error_msg(*err));
+	return -1;
 }
 
 /* --- the names servers' life, as a head keeps its own --- */

@@ -956,31 +956,45 @@ ctrnet_removed(struct containers *cs, struct ctr *c)
 
 /* --- connect, disconnect --- */
 
-int
-ctrnet_connect(struct containers *cs, struct ctr *c, const struct network *n,
+/* The checks of a connect and the endpoint's row. */
+static int
+cn_connect_row(struct containers *cs, struct ctr *c, const struct network *n,
     const json_t *epcfg, sdc_error_t *err)
 {
 	const char *ip = json_str(json_object_get(epcfg, "IPAMConfig"),
 	    "IPv4Address", "");
-	struct netep *eps = NULL, *ep = NULL;
-	size_t neps = 0, i;
 	uint32_t want = 0;
-	int rc;
 
 	if (strcmp(plan_mode(c), "network") != 0)
 		return sdc_make_error_code(err, 400, "container %s has "
 		    "--network %s: it cannot join networks", c->name,
 		    plan_mode(c));
-	if (ctr_running(c) && !nodenet_here(cs, c))
-		return sdc_make_error_code(err, 409, "container %s runs on a "
-		    "compute node: connecting it while it runs is not supported "
-		    "yet; stop it, connect it, start it", c->name);
 	if (*ip != '\0' && (n->is_default || net_ip_parse(ip, &want) < 0))
 		return sdc_make_error_code(err, 400, n->is_default ? "user "
 		    "specified IP address is supported on user defined networks "
 		    "only" : "invalid IPv4 address %s", ip);
-	if (netep_add(cs->d, n, c->id, c->name, json_object_get(epcfg,
-	    "Aliases"), want, json_str(epcfg, "MacAddress", ""), err) < 0)
+	return netep_add(cs->d, n, c->id, c->name, json_object_get(epcfg,
+	    "Aliases"), want, json_str(epcfg, "MacAddress", ""), err);
+}
+
+bool
+ctrnet_on_node(struct containers *cs, const struct ctr *c)
+{
+	return ctr_running(c) && !nodenet_here(cs, c);
+}
+
+int
+ctrnet_connect(struct containers *cs, struct ctr *c, const struct network *n,
+    const json_t *epcfg, sdc_error_t *err)
+{
+	struct netep *eps = NULL, *ep = NULL;
+	size_t neps = 0, i;
+	int rc;
+
+	if (ctrnet_on_node(cs, c))	/* node-connect.c's */
+		return sdc_make_error_code(err, 500, "container %s runs on a "
+		    "compute node: its agent connects it", c->name);
+	if (cn_connect_row(cs, c, n, epcfg, err) < 0)
 		return -1;
 	if (!ctr_running(c))
 		return 0;
@@ -1024,16 +1038,118 @@ ctrnet_disconnect(struct containers *cs, struct ctr *c,
 	if (!on)
 		return sdc_make_error_code(err, 403, "container %s is not "
 		    "connected to network %s", c->id, n->name);
-	if (ctr_running(c) && !nodenet_here(cs, c))
-		return sdc_make_error_code(err, 409, "container %s runs on a "
-		    "compute node: disconnecting it while it runs is not "
-		    "supported yet; stop it first", c->name);
+	if (ctrnet_on_node(cs, c))	/* node-connect.c's */
+		return sdc_make_error_code(err, 500, "container %s runs on a "
+		    "compute node: its agent disconnects it", c->name);
 	if (ctr_running(c) && netwire_detach(cs->d, c->id, n->id, err) < 0)
 		return -1;
 	if (netep_remove(cs->d, c->id, n->id, err) < 0)
 		return -1;
 	cn_dns_update(cs, n);
 	return 0;
+}
+
+/* The node's part left to its agent (node-connect.c): the store's
+ * here. */
+json_t *
+ctrnet_connect_node(struct containers *cs, struct ctr *c,
+    const struct network *n, const json_t *epcfg, sdc_error_t *err)
+{
+	struct netep *eps = NULL, *ep = NULL;
+	size_t neps = 0, i;
+	json_t *doc = NULL;
+
+	if (cn_connect_row(cs, c, n, epcfg, err) < 0)
+		return NULL;
+	if (neteps_list(cs->d, c->id, NULL, &eps, &neps, err) < 0)
+		goto fail;
+	for (i = 0; i < neps; i++)
+		if (strcmp(eps[i].network, n->id) == 0)
+			ep = &eps[i];
+	if (ep == NULL || netep_lease(cs->d, n, ep, err) < 0)
+		goto fail;
+	/* the interface's index as a connect here names it */
+	doc = nodenet_doc_connect(c, n, ep, (int)(ep - eps));
+	neteps_free(eps, neps);
+	return doc;
+fail:
+	neteps_free(eps, neps);
+	ctrnet_connect_undo(cs, c, n->id);
+	return NULL;
+}
+
+void
+ctrnet_connect_undo(struct containers *cs, const struct ctr *c,
+    const char *network_id)
+{
+	sdc_error_t err = NULL;
+
+	if (netep_remove(cs->d, c->id, network_id, &err) < 0) {
+		log_warn("container %s: its endpoint on %.12s: %s", c->id,
+		    network_id, sdc_error_msg(err));
+		sdc_error_release(&err);
+	}
+}
+
+json_t *
+ctrnet_disconnect_node(struct containers *cs, struct ctr *c,
+    const struct network *n, uint32_t *ip, char mac[18], sdc_error_t *err)
+{
+	struct netep *eps = NULL;
+	size_t neps = 0, i;
+	bool on = false;
+
+	if (neteps_list(cs->d, c->id, NULL, &eps, &neps, err) < 0)
+		return NULL;
+	for (i = 0; i < neps; i++)
+		if (strcmp(eps[i].network, n->id) == 0) {
+			on = true;
+			*ip = eps[i].ip;
+			snprintf(mac, 18, "%s", eps[i].mac);
+		}
+	neteps_free(eps, neps);
+	if (!on) {
+		sdc_make_error_code(err, 403, "container %s is not connected to "
+		    "network %s", c->id, n->name);
+		return NULL;
+	}
+	/* the address released first: the agent takes down only what the
+	 * store no longer gives */
+	if (netep_release(cs->d, c->id, n->id, err) < 0)
+		return NULL;
+	return nodenet_doc_disconnect(c, n->id);
+}
+
+void
+ctrnet_disconnect_undo(struct containers *cs, const struct ctr *c,
+    const struct network *n, uint32_t ip, const char *mac)
+{
+	struct netep ep;
+	sdc_error_t err = NULL;
+
+	memset(&ep, 0, sizeof ep);
+	snprintf(ep.network, sizeof ep.network, "%s", n->id);
+	snprintf(ep.container, sizeof ep.container, "%s", c->id);
+	ep.want_ip = ip;
+	snprintf(ep.want_mac, sizeof ep.want_mac, "%s", mac);
+	if (ip != 0 && netep_lease(cs->d, n, &ep, &err) < 0) {
+		log_warn("container %s: its address on %s again: %s", c->id,
+		    n->name, sdc_error_msg(err));
+		sdc_error_release(&err);
+	}
+}
+
+void
+ctrnet_disconnect_done(struct containers *cs, const struct ctr *c,
+    const struct network *n)
+{
+	sdc_error_t err = NULL;
+
+	if (netep_remove(cs->d, c->id, n->id, &err) < 0) {
+		log_warn("container %s: its endpoint on %s: %s", c->id,
+		    n->name, sdc_error_msg(err));
+		sdc_error_release(&err);
+	}
 }
 
 int

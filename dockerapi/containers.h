@@ -486,6 +486,11 @@ void events_free(struct containers *cs);
 /* A container event; attrs (may be NULL) is stolen. */
 void events_container(struct containers *cs, const struct ctr *c,
     const char *action, json_t *attrs);
+/* A network's connect or disconnect of a container, as dockerd's (the
+ * nodes' agents take their names from the store at once on it). */
+void events_network(struct containers *cs, const char *account,
+    const char *network_id, const char *network_name, const char *action,
+    const char *container_id);
 int events_get(struct http_request *req, void *arg);
 /* A message made elsewhere (another process): into the account's
  * history and to its subscribers, as one of ours; takes msg. */

@@ -175,6 +175,23 @@ int ctrnet_connect(struct containers *cs, struct ctr *c,
     const struct network *n, const json_t *epcfg, sdc_error_t *err);
 int ctrnet_disconnect(struct containers *cs, struct ctr *c,
     const struct network *n, sdc_error_t *err);
+/* Connect and disconnect of a container running on a node behind an
+ * agent (ctrnet_on_node), whose kernel part is the agent's
+ * (node-connect.c): the store's part, the agent's document returned (a
+ * new reference, or NULL with *err), undone if the agent refuses; a
+ * disconnect's address released first (*ip, mac: what it was, to put
+ * back), its row removed once the agent took the endpoint down. */
+bool ctrnet_on_node(struct containers *cs, const struct ctr *c);
+json_t *ctrnet_connect_node(struct containers *cs, struct ctr *c,
+    const struct network *n, const json_t *epcfg, sdc_error_t *err);
+void ctrnet_connect_undo(struct containers *cs, const struct ctr *c,
+    const char *network_id);
+json_t *ctrnet_disconnect_node(struct containers *cs, struct ctr *c,
+    const struct network *n, uint32_t *ip, char mac[18], sdc_error_t *err);
+void ctrnet_disconnect_undo(struct containers *cs, const struct ctr *c,
+    const struct network *n, uint32_t ip, const char *mac);
+void ctrnet_disconnect_done(struct containers *cs, const struct ctr *c,
+    const struct network *n);
 /* An account is being deleted, its containers gone: its networks go. */
 int networks_remove_account(struct dockerapi *d, const char *account,
     sdc_error_t *err);

@@ -15,6 +15,12 @@
  * or the container's own /etc/hosts and /etc/resolv.conf, and the agent
  * checks each against the store before it acts.
  *
+ * docker network connect and disconnect of such a container while it
+ * runs go the same way (node-connect.c): the head leases (or releases)
+ * the endpoint's address in the store, the agent links (or deletes) the
+ * one veth in the running container's namespace from the document built
+ * here, checked there as a start's.
+ *
  * What stays with this head: a start with a client attached (docker run
  * without -d, start -a, a build's RUN) still runs here until streams
  * are relayed, and is plumbed here as before; nodenet_here() tells the
@@ -109,4 +115,20 @@ nodenet_doc_joined(const struct ctr *c, const struct ctr *o)
 	return json_pack("{s:i, s:s, s:s, s:[], s:[], s:s}", "Version",
 	    NODENET_VERSION, "Account", c->account, "ID", c->id, "Networks",
 	    "Ports", "FilesOf", o->id);
+}
+
+json_t *
+nodenet_doc_connect(const struct ctr *c, const struct network *n,
+    const struct netep *ep, int index)
+{
+	return json_pack("{s:i, s:s, s:s, s:[o], s:i}", "Version",
+	    NODENET_VERSION, "Account", c->account, "ID", c->id, "Networks",
+	    nodenet_network(n, ep), "Index", index);
+}
+
+json_t *
+nodenet_doc_disconnect(const struct ctr *c, const char *network_id)
+{
+	return json_pack("{s:i, s:s, s:s, s:s}", "Version", NODENET_VERSION,
+	    "Account", c->account, "ID", c->id, "Network", network_id);
 }

@@ -29,4 +29,23 @@ json_t *nodenet_doc(struct containers *cs, const struct ctr *c,
  * ("FilesOf"), no networks of its own. */
 json_t *nodenet_doc_joined(const struct ctr *c, const struct ctr *o);
 
+/* docker network connect of running c to n, its endpoint ep leased (the
+ * agent links interface eth<index>): {"Version", "Account", "ID",
+ * "Networks": [n's], "Index"}; and disconnect, once the store released
+ * the address: {"Version", "Account", "ID", "Network"}.  New references. */
+struct network;
+struct netep;
+json_t *nodenet_doc_connect(const struct ctr *c, const struct network *n,
+    const struct netep *ep, int index);
+json_t *nodenet_doc_disconnect(const struct ctr *c, const char *network_id);
+
+/* node-connect.c: connect (epcfg, the body's EndpointConfig) or
+ * disconnect c, running on a node behind an agent, to or from n: the
+ * store's part here, then the agent's call off the loop; answers req
+ * (HTTP_ASYNC, or done). */
+struct http_request;
+int nodenet_membership(struct http_request *req, struct containers *cs,
+    struct ctr *c, const struct network *n, const json_t *epcfg,
+    bool connect);
+
 #endif

@@ -11,6 +11,14 @@
  * a pipe, blocking while it is full, and the loop copies the pipe to the
  * client only while the client keeps up.  Cancelling closes the pipe's read
  * end: the thread's next write fails and it stops, freeing its own state.
+ *
+ * A container on a node behind an agent has its log there: the thread
+ * asks the node's agent for it (GET /v1/containers/UUID/logs, the route
+ * `docker logs` is relayed to, agent/container-logs.c: the same frames,
+ * or the bare text with raw) and writes the answer into the pipe as it
+ * comes, the head's own folder never read.  Where to ask is settled on
+ * the loop (node_target_get); a node not heard from fails the replay at
+ * once, and one that stops answering ends it, the attach going on live.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -23,15 +31,21 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 
+#include <poll.h>
+
 #include "containers.h"
 #include "dockerapi/runtime/container-layout.h"
+#include "fetch.h"
 #include "fsutil.h"
 #include "jsonutil.h"
 #include "log.h"
+#include "node-calls.h"
 #include "xalloc.h"
 
 #define REPLAY_CHUNK (64 * 1024)
 #define REPLAY_PENDING_HIGH (1024 * 1024)
+/* A node's log read whole, at the client's pace: a bound, not a wait. */
+#define REPLAY_NODE_MS (10 * 60 * 1000)
 
 struct replay_job {			/* the thread's own */
 	char *dir;
@@ -39,6 +53,8 @@ struct replay_job {			/* the thread's own */
 	size_t nfiles;
 	bool out, err, raw;
 	int wfd;
+	struct node_target t;		/* t.address: the log is the node's */
+	char uuid[37];
 };
 
 struct attach_logs {
@@ -89,6 +105,57 @@ replay_record(struct replay_job *j, const char *line, size_t len)
 	return ok;
 }
 
+static int
+replay_node_sink(void *arg, const struct fetch_response *r, const void *data,
+    size_t len, sdc_error_t *err)
+{
+	struct replay_job *j = arg;
+
+	(void)err;
+	if (r->status != 200)
+		return -1;
+	return replay_write(j->wfd, data, len) ? 0 : -1;
+}
+
+/* The attach went (the pipe's read end closed): the request ends. */
+static int
+replay_node_progress(void *arg, int64_t got, int64_t total)
+{
+	struct replay_job *j = arg;
+	struct pollfd p = { .fd = j->wfd, .events = POLLOUT };
+
+	(void)got;
+	(void)total;
+	return poll(&p, 1, 0) == 1 && (p.revents & (POLLERR | POLLHUP)) ? -1 : 0;
+}
+
+/* The log as the node's agent reads it, written into the pipe. */
+static void
+replay_node(struct replay_job *j)
+{
+	struct fetch_request rq = { .timeout_ms = REPLAY_NODE_MS,
+		.sink = replay_node_sink, .sink_arg = j,
+		.progress = replay_node_progress, .progress_arg = j };
+	struct fetch_response r;
+	sdc_error_t err = NULL;
+	char *url;
+
+	xasprintf(&url, "https://%s/v1/containers/%s/logs?stdout=%d&stderr=%d"
+	    "&raw=%d", j->t.address, j->uuid, j->out, j->err, j->raw);
+	rq.url = url;
+	if (fetch_request(j->t.client, &rq, &r, &err) < 0) {
+		log_warn("container %s: its log from node %s: %s", j->uuid,
+		    j->t.hostname, sdc_error_msg(err));
+		sdc_error_release(&err);
+	} else {
+		if (r.status != 200)
+			log_warn("container %s: its log from node %s: %d",
+			    j->uuid, j->t.hostname, r.status);
+		fetch_response_free(&r);
+	}
+	free(url);
+}
+
 static void *
 replay_main(void *arg)
 {
@@ -99,6 +166,8 @@ replay_main(void *arg)
 	bool ok = true;
 	FILE *fp;
 
+	if (j->t.address != NULL)
+		replay_node(j);
 	for (size_t i = 0; ok && i < j->nfiles; i++) {
 		xasprintf(&path, "%s/%s", j->dir, j->files[i]);
 		fp = fopen(path, "re");
@@ -113,6 +182,7 @@ replay_main(void *arg)
 	}
 	free(line);
 	close(j->wfd);
+	node_target_clear(&j->t);
 	free(j->dir);
 	logs_files_free(j->files, j->nfiles);
 	free(j);
@@ -170,8 +240,18 @@ attach_logs_start(struct containers *cs, const struct ctr *c,
 		return NULL;
 	}
 	j = xcalloc(1, sizeof *j);
+	if (node_target_get(cs->d, json_str(c->extra, "Node", NULL), &j->t,
+	    errp) < 0) {
+		close(p[0]);
+		close(p[1]);
+		free(j);
+		return NULL;
+	}
+	snprintf(j->uuid, sizeof j->uuid, "%s", c->uuid);
 	xasprintf(&j->dir, "%s/%s/" RT_LOG_DIR, cs->zones, c->uuid);
-	j->files = logs_files(j->dir, &j->nfiles);
+	/* the node's, not a folder of this head's */
+	if (j->t.address == NULL)
+		j->files = logs_files(j->dir, &j->nfiles);
 	j->out = out;
 	j->err = err;
 	j->raw = raw;
@@ -183,6 +263,7 @@ attach_logs_start(struct containers *cs, const struct ctr *c,
 	if (rc != 0) {
 		close(p[0]);
 		close(p[1]);
+		node_target_clear(&j->t);
 		free(j->dir);
 		logs_files_free(j->files, j->nfiles);
 		free(j);

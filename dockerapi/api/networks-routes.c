@@ -9,7 +9,8 @@
  * network is found by full id, name or id prefix within the caller's
  * account only: another account's network reads "not found", whatever
  * the caller guessed.  Connect and disconnect on a running container
- * take effect at once (container-net.c); a network with containers on it
+ * take effect at once (container-net.c; node-connect.c through the
+ * agent of the node that runs it); a network with containers on it
  * cannot be removed, and the default one never is.
  */
 #include <stdlib.h>
@@ -19,6 +20,7 @@
 #include "jsonutil.h"
 #include "log.h"
 #include "networks.h"
+#include "node-net.h"
 #include "xalloc.h"
 
 static const char *
@@ -369,6 +371,9 @@ napi_prune(struct http_request *req, void *arg)
 
 /* connect and disconnect: the body names the account's container; the
  * network is the path's. */
+static int napi_connect(struct http_request *req, void *arg);
+static int napi_disconnect(struct http_request *req, void *arg);
+
 static int
 napi_membership(struct http_request *req, struct dockerapi *d, bool connect)
 {
@@ -392,6 +397,21 @@ napi_membership(struct http_request *req, struct dockerapi *d, bool connect)
 	}
 	c = ctr_find(ctrs(d), napi_account(req), json_str(body, "Container", ""),
 	    &err);
+	/* a container on a node: the call waits for one under way on it,
+	 * and one running there is its agent's to plumb */
+	if (c != NULL && *json_str(c->extra, "Node", "") != '\0' &&
+	    ctr_busy(req, c, connect ? napi_connect : napi_disconnect, d)) {
+		network_clear(&n);
+		json_decref(body);
+		return HTTP_ASYNC;
+	}
+	if (c != NULL && ctrnet_on_node(ctrs(d), c)) {
+		rc = nodenet_membership(req, ctrs(d), c, &n,
+		    json_object_get(body, "EndpointConfig"), connect);
+		network_clear(&n);
+		json_decref(body);
+		return rc;
+	}
 	if (c == NULL)
 		rc = -1;
 	else if (connect)
@@ -399,6 +419,9 @@ napi_membership(struct http_request *req, struct dockerapi *d, bool connect)
 		    json_object_get(body, "EndpointConfig"), &err);
 	else
 		rc = ctrnet_disconnect(ctrs(d), c, &n, &err);
+	if (rc == 0)
+		events_network(ctrs(d), c->account, n.id, n.name, connect ?
+		    "connect" : "disconnect", c->id);
 	network_clear(&n);
 	json_decref(body);
 	if (rc < 0)

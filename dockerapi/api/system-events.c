@@ -250,6 +250,28 @@ events_container(struct containers *cs, const struct ctr *c,
 }
 
 void
+events_network(struct containers *cs, const char *account,
+    const char *network_id, const char *network_name, const char *action,
+    const char *container_id)
+{
+	struct timespec now;
+	json_t *msg;
+	int64_t ns;
+
+	if (cs->events == NULL)
+		return;
+	clock_gettime(CLOCK_REALTIME, &now);
+	ns = (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
+	msg = json_pack("{s:s,s:s,s:{s:s,s:{s:s,s:s,s:s}},s:s,s:I,s:I}",
+	    "Type", "network", "Action", action, "Actor", "ID", network_id,
+	    "Attributes", "container", container_id, "name", network_name,
+	    "type", "bridge", "scope", "local", "time", (json_int_t)now.tv_sec,
+	    "timeNano", (json_int_t)ns);
+	events_notify_send(cs->events->notify, account, msg);
+	events_publish(cs->events, account, msg);
+}
+
+void
 events_publish_from(struct containers *cs, const char *account, json_t *msg)
 {
 	if (cs->events == NULL) {

@@ -36,6 +36,12 @@ char *rt_exec_path(const struct rt_config *cfg, const char *id,
  * joins one; mounted just before runc runs, detached once it does. */
 int rt_sysfs_mount(const char *dir, sdc_error_t *err);
 void rt_sysfs_unmount(const char *dir);
+/* userns-join.c: with a network namespace joined and a user namespace,
+ * the joined one's owner as the container's user namespace (the same
+ * ids, checked), bound for runc until it runs; released after. */
+int rt_userns_join_prepare(const char *dir, const json_t *rt,
+    sdc_error_t *err);
+void rt_userns_join_release(const char *dir);
 
 /* file.c */
 int rt_file_write(const char *path, const char *data, size_t len,

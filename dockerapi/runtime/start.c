@@ -60,13 +60,16 @@ rt_start(const struct rt_config *cfg, const char *id,
 	rc = rt_start_prepare(cfg, id, dir, &rt, err);
 	if (rc == 0)
 		rc = rt_sysfs_mount(dir, err);
+	if (rc == 0 && (rc = rt_userns_join_prepare(dir, rt, err)) < 0)
+		rt_sysfs_unmount(dir);
 	if (rc == 0) {
 		rc = rt_monitor_spawn(cfg, id, dir, NULL,
 		    json_is_true(json_object_get(rt, "tty")),
 		    json_is_true(json_object_get(rt, "open_stdin")),
 		    opts != NULL ? opts : &none, out, err);
-		/* running, it has its own copy (sysfs.c) */
+		/* running, it has its own copies (sysfs.c, userns-join.c) */
 		rt_sysfs_unmount(dir);
+		rt_userns_join_release(dir);
 	}
 	json_decref(rt);
 	free(dir);

@@ -7,9 +7,10 @@ real docker CLI and docker-py: an attached exec prints its output and
 returns its exit code, its stream relayed from the node (the agent's log
 names the relay); one with stdin echoes what is piped in; a detached one
 with a TTY is resized on the node (the agent's log) and its exit code is
-read from the stream the head keeps; the agent refuses an exec body it
-does not know or whose command, environment or working directory is not
-in shape.
+read from the stream the head keeps; an exec into a container that
+joined another's network (`--network container:`) runs in that network;
+the agent refuses an exec body it does not know or whose command,
+environment or working directory is not in shape.
 """
 import importlib
 import os
@@ -77,6 +78,23 @@ class NodesExec(attach.common.NodesBase):
         self.assertEqual(st, 400)
         self.assertNotIn("exec %s" % eid[:12], self.d.log("agent"))
         self.ok("rm", "-f", "ex2")
+
+    def test_3_exec_joined_netns(self):
+        # --network container:X on the node: the exec joins the
+        # namespaces of the container's own process, X's network
+        self.wait_available(True)
+        self.ok("run", "-d", "--name", "jx", "tiny:1", BB, "sleep", "300")
+        self.ok("run", "-d", "--name", "jy", "--network", "container:jx",
+                "tiny:1", BB, "sleep", "300")
+        self.on_node("jy")
+        r = self.docker("exec", "jy", BB, "sh", "-c",
+                        "%s ip -o link; exit 3" % BB)
+        self.assertEqual(r.returncode, 3, r.stderr + self.d.log("agent")[-1500:])
+        links = self.ok("exec", "jx", BB, "ip", "-o", "link")
+        self.assertEqual(r.stdout.strip(), links)
+        r = self.docker("exec", "-i", "jy", BB, "cat", input="x\n")
+        self.assertEqual((r.returncode, r.stdout), (0, "x\n"), r.stderr)
+        self.ok("rm", "-f", "jy", "jx")
 
 
 if __name__ == "__main__":

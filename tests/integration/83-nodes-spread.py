@@ -25,7 +25,12 @@ without any --zones: it lists every container with the right state
 (also one whose process was killed while the head was down), from the
 agents, and its operations work on every node; restarted again while
 a node's agent is down, it answers "node unavailable" for that node's
-container and learns its state once the agent is back.
+container and learns its state once the agent is back; last, networks
+across nodes ("Networks across nodes" in docs/architecture.md), with a
+running container connected to, and disconnected from, a network whose
+other container is on another node, an exec into a container joined to
+a remote container's namespace, and an attach with logs replayed from
+the remote node.
 """
 import concurrent.futures
 import importlib
@@ -533,10 +538,40 @@ class NodesSpread(unittest.TestCase):
         self.assertEqual(self.node("d1"), where[far])
         until("d1 reaching the head's address from " + where[far],
               lambda: ping("d1", HEAD_ADDR))
-        self.docker("rm", "-f", "j2", "n1", "n2", "d1")
+        # n2 connected while it runs to a network whose other container
+        # is on n1's node: reached by name across nodes; bob's tries
+        # through the node path refused; disconnected, out of reach
+        self.docker("network", "create", "--subnet",
+                    self.d.pool_net(3) + ".0/24", "cn")
+        self.docker("run", "-d", "--name", "n3", "-m", "128m", "--network",
+                    "cn", "-e", "affinity:container==n1", "busybox", *SERVE)
+        self.assertEqual(self.node("n3"), where["n1"])
+        self.docker("network", "connect", "cn", "n2")
+        until("n3 reaching n2 by name on the network connected",
+              lambda: ping("n3", "n2"))
+        r = self.docker("network", "connect", "bn", "n2", who="bob",
+                        check=False)
+        self.assertIn("No such container", r.stderr)
+        r = self.docker("network", "connect", "cn", "b1", who="bob",
+                        check=False)
+        self.assertIn("not found", r.stderr)
+        self.docker("network", "disconnect", "cn", "n2")
+        until("n2 out of n3's reach", lambda: not ping("n3", "n2"))
+        # an exec in a container joined to n2's namespace, on n2's node
+        self.docker("run", "-d", "--name", "j3", "-m", "128m", "--network",
+                    "container:n2", "busybox", *SERVE)
+        r = self.docker("exec", "j3", "wget", "-qO-", "http://127.0.0.1:8080/")
+        self.assertEqual(r.stdout.strip(), "hi")
+        # j2's output replayed by an attach with logs, from its node
+        got = self.d.dockerpy(self.certs["alice"]).api.attach(
+            self.inspect("j2")["Id"], stdout=True, stderr=False,
+            stream=False, logs=True)
+        self.assertEqual(got.strip(), b"hi")
+        self.docker("rm", "-f", "j2", "j3", "n1", "n2", "n3", "d1")
         self.docker("rm", "-f", "b1", who="bob")
         self.docker("network", "rm", "an")
         self.docker("network", "rm", "bn", who="bob")
+        self.docker("network", "rm", "cn")
 
 
 if __name__ == "__main__":

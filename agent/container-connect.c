@@ -1,0 +1,86 @@
+/*
+ * container-connect.c: docker network connect and disconnect of a
+ * container running on this node, behind the agent's API.
+ *
+ *   POST /v1/containers/:uuid/connect     {"Version": 1, "Account", "ID",
+ *                                          "Networks": [ one network ],
+ *                                          "Index": N}
+ *   POST /v1/containers/:uuid/disconnect  {"Version": 1, "Account", "ID",
+ *                                          "Network": network id}
+ *
+ * The head keeps the store's part, as for a start: a connect's endpoint
+ * row and its lease are taken before it asks, a disconnect's address
+ * released before it asks, and it puts them back if the node refuses.
+ * The node's part is the kernel's, in the running container's network
+ * namespace (the sandbox its start's plumbing bound): the endpoint's
+ * veth linked as interface ethN (no default route, no ports, as a
+ * connect on a head) or deleted, and the network's names table written
+ * again from the store.  The documents are checked as a start's
+ * "Network" is (container-net.c: the container this node's and the
+ * account's, the network that account's with the store's subnet,
+ * gateway and VNI, the address and MAC the ones leased), and a
+ * disconnect only takes down an endpoint the store no longer gives an
+ * address: a client holding a head's certificate cannot plumb another
+ * account's network into a container, or cut one a head did not cut.
+ * Everything runs on the loop: a few netlink messages and a names table,
+ * as the start's plumbing.
+ */
+#include "agent.h"
+#include "http.h"
+#include "ids.h"
+#include "jsonutil.h"
+
+static int
+connect_answer(struct http_request *req, int status, const char *msg)
+{
+	return http_reply_json(req, status, json_pack("{s:s}", "message", msg));
+}
+
+static int
+connect_route(struct http_request *req, struct agent *a, bool connect)
+{
+	const char *uuid = http_param(req, "uuid");
+	sdc_error_t err = NULL;
+	json_t *body;
+	int rc, status;
+
+	if (uuid == NULL || !uuid_valid(uuid))
+		return connect_answer(req, 400, "a container's uuid, please");
+	if ((body = http_body_json(req, &err)) == NULL || !json_is_object(body)) {
+		rc = connect_answer(req, 400, err != NULL ? sdc_error_msg(err) :
+		    "the body must be a JSON object");
+		sdc_error_release(&err);
+		json_decref(body);
+		return rc;
+	}
+	if ((connect ? agent_net_connect(a, uuid, body, &err) :
+	    agent_net_disconnect(a, uuid, body, &err)) == 0) {
+		json_decref(body);
+		return http_reply_json(req, 200, json_pack("{s:s}", "ID", uuid));
+	}
+	status = err->code == 400 || err->code == 404 || err->code == 409 ?
+	    err->code : 500;
+	rc = connect_answer(req, status, sdc_error_msg(err));
+	sdc_error_release(&err);
+	json_decref(body);
+	return rc;
+}
+
+static int
+connect_connect(struct http_request *req, void *arg)
+{
+	return connect_route(req, arg, true);
+}
+
+static int
+connect_disconnect(struct http_request *req, void *arg)
+{
+	return connect_route(req, arg, false);
+}
+
+const struct route agent_connect_routes[] = {
+	{ "POST", "/v1/containers/:uuid/connect", connect_connect, 0, NULL },
+	{ "POST", "/v1/containers/:uuid/disconnect", connect_disconnect, 0,
+	    NULL },
+	{ NULL, NULL, NULL, 0, NULL },
+};

@@ -1,0 +1,147 @@
+/*
+ * node-connect.c: docker network connect and disconnect of a container
+ * running on a node behind an agent.
+ *
+ * On a head's own node a connect is the store's lease and the endpoint
+ * attached here (container-net.c).  A container its node's agent
+ * plumbed at start has its namespace on that node, so the head settles
+ * what the store holds on the loop, as for a start (the endpoint's row
+ * and its lease; for a disconnect, the address released), and asks the
+ * agent, from a thread (ctr_call: the container is busy meanwhile, so a
+ * stop, a second connect or an rm waits for the answer), to link or
+ * delete that one endpoint in the running container's namespace
+ * (agent/container-connect.c, which checks the document against the
+ * store as it checks a start's).  The agent writes its node's names
+ * table of the network; the network's connect or disconnect event, as
+ * dockerd sends it, makes the other nodes' agents take the endpoint
+ * from the store at once (agent/netsync.c: a pass on every network
+ * event, and every few seconds whatever happens).  A
+ * refusal or a node that does not answer puts the store back as it was
+ * (the row removed, or the address leased again) and answers as the
+ * head's runtime would: 503 "node unavailable", or the agent's 400, 404,
+ * 409.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "containers.h"
+#include "jsonutil.h"
+#include "log.h"
+#include "networks.h"
+#include "node-calls.h"
+#include "node-net.h"
+#include "xalloc.h"
+
+/* The agent's part is a few netlink messages and a names table on its
+ * loop: milliseconds, seconds when that loop is busy. */
+#define NODECONN_MS 10000
+
+struct nodeconn {
+	struct containers *cs;
+	char uuid[37];
+	char network[65];
+	bool connect;
+	uint32_t ip;			/* a disconnect's, to put back */
+	char mac[18];
+	json_t *doc;
+	struct node_target t;
+};
+
+static void
+nodeconn_free(struct nodeconn *k)
+{
+	node_target_clear(&k->t);
+	json_decref(k->doc);
+	free(k);
+}
+
+static int
+nodeconn_fn(void *arg, sdc_error_t *err)
+{
+	struct nodeconn *k = arg;
+
+	return node_call(&k->t, k->uuid, k->connect ? "connect" : "disconnect",
+	    NULL, k->doc, NODECONN_MS, NULL, err);
+}
+
+static void
+nodeconn_done(struct ctr *c, void *arg, struct http_request *req, int rc,
+    sdc_error_t *err)
+{
+	struct nodeconn *k = arg;
+	sdc_error_t ferr = NULL;
+	struct network n;
+
+	/* removed meanwhile: its rows went with it, req was answered */
+	if (c == NULL)
+		goto out;
+	if (network_find(k->cs->d, c->account, k->network, &n, &ferr) < 0) {
+		/* the network cannot go while the container is on it */
+		log_warn("container %s: network %.12s: %s", c->id, k->network,
+		    sdc_error_msg(ferr));
+		sdc_error_release(&ferr);
+		if ((rc < 0) == k->connect)	/* the row goes all the same */
+			ctrnet_connect_undo(k->cs, c, k->network);
+	} else {
+		if (rc < 0 && k->connect)
+			ctrnet_connect_undo(k->cs, c, k->network);
+		else if (rc < 0)
+			ctrnet_disconnect_undo(k->cs, c, &n, k->ip, k->mac);
+		else if (!k->connect)
+			ctrnet_disconnect_done(k->cs, c, &n);
+		/* the other nodes' agents pass on it: their names tables */
+		if (rc == 0)
+			events_network(k->cs, c->account, n.id, n.name,
+			    k->connect ? "connect" : "disconnect", c->id);
+		network_clear(&n);
+	}
+	if (rc == 0)
+		log_info("container %s: %s network %.12s through its node's "
+		    "agent", c->id, k->connect ? "connected to" :
+		    "disconnected from", k->network);
+	if (req == NULL)
+		;
+	else if (rc < 0)
+		api_error_from(req, err);
+	else
+		http_reply(req, 200, NULL, NULL, 0);
+out:
+	nodeconn_free(k);
+}
+
+int
+nodenet_membership(struct http_request *req, struct containers *cs,
+    struct ctr *c, const struct network *n, const json_t *epcfg,
+    bool connect)
+{
+	struct nodeconn *k = xcalloc(1, sizeof *k);
+	sdc_error_t err = NULL;
+
+	k->cs = cs;
+	k->connect = connect;
+	snprintf(k->uuid, sizeof k->uuid, "%s", c->uuid);
+	snprintf(k->network, sizeof k->network, "%s", n->id);
+	/* where first: a node not heard from changes nothing */
+	if (node_target_get(cs->d, json_str(c->extra, "Node", NULL), &k->t,
+	    &err) < 0)
+		goto fail;
+	if (k->t.address == NULL) {	/* no agent certificate: no way there */
+		sdc_make_error_code(&err, 503, "node unavailable: this head "
+		    "cannot reach the agent of container %s's node", c->name);
+		goto fail;
+	}
+	k->doc = connect ? ctrnet_connect_node(cs, c, n, epcfg, &err) :
+	    ctrnet_disconnect_node(cs, c, n, &k->ip, k->mac, &err);
+	if (k->doc == NULL)
+		goto fail;
+	if (ctr_call(req, c, connect ? "connect" : "disconnect", nodeconn_fn,
+	    nodeconn_done, k, &err) == 0)
+		return HTTP_ASYNC;
+	if (connect)
+		ctrnet_connect_undo(cs, c, n->id);
+	else
+		ctrnet_disconnect_undo(cs, c, n, k->ip, k->mac);
+fail:
+	nodeconn_free(k);
+	return api_error_from(req, &err);
+}

@@ -1,0 +1,290 @@
+#!/usr/bin/env python3
+"""docker network connect and disconnect of a container running on a node.
+
+25-nodes-net's head and agent (the agent's --net-dir a folder of its
+own, so only the agent's plumbing makes these pass).  Checked with the
+real docker CLI:
+
+- `network connect` of a running container: it gets an address on the
+  network (inspect), a second veth on the node, its name in the node's
+  names table, and the network's other container reaches it by name and
+  by address (the agent's log names the connect); `disconnect`: the
+  veth, the name and the reach go, the first network untouched, and
+  the network's connect and disconnect events are dockerd's; stopped
+  with a connected network, everything of both goes;
+- what Docker refuses, refused: a second connect to the same network, a
+  disconnect from a network it is not on, a connect of a container
+  sharing another's namespace (`--network container:`);
+- bob, through the same head and node: connecting alice's running
+  container to his network, or his running container to alice's, is
+  refused, nothing made on the node;
+- documents forged with a head's certificate and sent to the agent's
+  connect route (bob's network, an address never leased, a bridge of
+  the host, a container not running, an unknown field, another
+  version, two networks) and disconnect route (an endpoint the store
+  still gives an address, another account, a network it is not on)
+  are refused with 400 or 409 and nothing changed.
+"""
+import importlib
+import json
+import os
+import sys
+import time
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import sdctest  # noqa: E402
+
+os.environ["SDC_TEST_STORE"] = "sqlite"
+net = importlib.import_module("25-nodes-net")
+common = net.common
+BB = "/bin/busybox"
+
+
+class NodesConnect(common.NodesBase):
+
+    TENANTS = net.NodesNet.TENANTS
+    setUpClass = classmethod(net.NodesNet.setUpClass.__func__)
+    tearDownClass = classmethod(net.NodesNet.tearDownClass.__func__)
+    start_agent = classmethod(net.NodesNet.start_agent.__func__)
+    import_for = classmethod(net.NodesNet.import_for.__func__)
+    docker = net.NodesNet.docker
+    ok = net.NodesNet.ok
+    inspect = net.NodesNet.inspect
+    names_table = net.NodesNet.names_table
+    links = net.NodesNet.links
+    veths_of = net.NodesNet.veths_of
+    agent = net.NodesNet.agent
+    row = net.NodesNet.row
+
+    def ping(self, who, name, target):
+        return self.docker(who, "exec", name, BB, "ping", "-c", "1", "-W", "2",
+                           target).returncode == 0
+
+    def ip_on(self, who, name, netname):
+        nets = self.inspect(who, name)["NetworkSettings"]["Networks"]
+        return (nets.get(netname) or {}).get("IPAddress", "")
+
+    def test_1_connect_disconnect(self):
+        self.wait_available(True)
+        sub1, sub2 = self.d.pool_net(31), self.d.pool_net(32)
+        n1 = self.ok(self.alice, "network", "create", "--subnet",
+                     sub1 + ".0/24", "cn1")
+        self.ok(self.alice, "network", "create", "--subnet", sub2 + ".0/24",
+                "cn2")
+        self.ok(self.alice, "run", "-d", "--name", "c1", "--network", "cn1",
+                "tiny:1", BB, "sleep", "300")
+        self.ok(self.alice, "run", "-d", "--name", "c2", "--network", "cn2",
+                "tiny:1", BB, "sleep", "300")
+        c2 = self.inspect(self.alice, "c2")["Id"]
+        u2 = self.row("SELECT uuid FROM containers WHERE id = ?", c2)[0]
+        self.assertEqual(len(self.veths_of(c2)), 1)
+        self.assertFalse(self.ping(self.alice, "c1", "c2"))
+
+        # connected while it runs: an address, a veth, its name, reached
+        t0 = int(time.time()) - 1
+        took = time.monotonic()
+        self.ok(self.alice, "network", "connect", "--alias", "second", "cn1",
+                "c2")
+        took = time.monotonic() - took
+        ip = self.ip_on(self.alice, "c2", "cn1")
+        self.assertTrue(ip.startswith(sub1 + "."), ip)
+        self.assertEqual(len(self.veths_of(c2)), 2, self.links())
+        self.assertIn(c2, self.names_table(n1))
+        self.assertIn("container %s: network %s connected" % (u2, n1[:12]),
+                      self.d.log("agent"))
+        self.assertTrue(self.ping(self.alice, "c1", ip))
+        self.assertTrue(self.ping(self.alice, "c1", "c2"), self.names_table(n1))
+        self.assertTrue(self.ping(self.alice, "c1", "second"))
+        addrs = self.ok(self.alice, "exec", "c2", BB, "ip", "-o", "-4", "addr")
+        self.assertIn(ip + "/24", addrs)
+
+        # what Docker refuses
+        r = self.docker(self.alice, "network", "connect", "cn1", "c2")
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("already exists", r.stderr)
+        self.ok(self.alice, "run", "-d", "--name", "c3", "--network",
+                "container:c1", "tiny:1", BB, "sleep", "300")
+        r = self.docker(self.alice, "network", "connect", "cn2", "c3")
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("cannot join networks", r.stderr)
+
+        # disconnected: the veth, the name and the reach go
+        took2 = time.monotonic()
+        self.ok(self.alice, "network", "disconnect", "cn1", "c2")
+        print("docker network connect %.0f ms, disconnect %.0f ms (the CLI "
+              "included)" % (took * 1000, (time.monotonic() - took2) * 1000),
+              file=sys.stderr)
+        self.assertEqual(self.ip_on(self.alice, "c2", "cn1"), "")
+        self.assertEqual(len(self.veths_of(c2)), 1, self.links())
+        self.assertNotIn(c2, self.names_table(n1))
+        self.assertIn("container %s: network %s disconnected" % (u2, n1[:12]),
+                      self.d.log("agent"))
+        self.assertFalse(self.ping(self.alice, "c1", ip))
+        self.assertNotIn(ip + "/", self.ok(self.alice, "exec", "c2", BB, "ip",
+                                           "-o", "-4", "addr"))
+        self.assertTrue(self.ip_on(self.alice, "c2", "cn2"))
+        r = self.docker(self.alice, "network", "disconnect", "cn1", "c2")
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("is not connected", r.stderr)
+        # dockerd's events, one each
+        ev = self.ok(self.alice, "events", "--since", str(t0), "--until",
+                     str(int(time.time()) + 1), "--filter", "type=network",
+                     "--format", "{{.Action}} {{.Actor.ID}} "
+                     "{{index .Actor.Attributes \"container\"}}").splitlines()
+        self.assertEqual(ev, ["connect %s %s" % (n1, c2),
+                              "disconnect %s %s" % (n1, c2)])
+
+        # connected again, then stopped: everything of both goes
+        self.ok(self.alice, "network", "connect", "cn1", "c2")
+        self.assertEqual(len(self.veths_of(c2)), 2, self.links())
+        self.ok(self.alice, "stop", "-t", "1", "c2")
+        sdctest.wait_for("c2's veths and name gone", lambda: (
+            not self.veths_of(c2) and c2 not in self.names_table(n1)),
+            timeout=10)
+        # started again: on both networks from the start
+        self.ok(self.alice, "start", "c2")
+        self.assertEqual(len(self.veths_of(c2)), 2, self.links())
+        self.assertTrue(self.ping(self.alice, "c1", "c2"))
+        self.ok(self.alice, "rm", "-f", "c1", "c2", "c3")
+
+    def test_2_other_account(self):
+        self.wait_available(True)
+        sa, sb = self.d.pool_net(33), self.d.pool_net(34)
+        an = self.ok(self.alice, "network", "create", "--subnet",
+                     sa + ".0/24", "an4")
+        bn = self.ok(self.bob, "network", "create", "--subnet", sb + ".0/24",
+                     "bn4")
+        self.ok(self.alice, "run", "-d", "--name", "a4", "--network", "an4",
+                "tiny:1", BB, "sleep", "300")
+        self.ok(self.bob, "run", "-d", "--name", "b4", "--network", "bn4",
+                "tiny:1", BB, "sleep", "300")
+        a4 = self.inspect(self.alice, "a4")["Id"]
+        b4 = self.inspect(self.bob, "b4")["Id"]
+        # bob: alice's container to his network, by name and by id
+        for target in ("a4", a4):
+            r = self.docker(self.bob, "network", "connect", "bn4", target)
+            self.assertNotEqual(r.returncode, 0)
+            self.assertIn("No such container", r.stderr)
+        # his container to alice's network, by name and by id
+        for target in ("an4", an):
+            r = self.docker(self.bob, "network", "connect", target, "b4")
+            self.assertNotEqual(r.returncode, 0)
+            self.assertIn("not found", r.stderr)
+            r = self.docker(self.bob, "network", "disconnect", target, "a4")
+            self.assertNotEqual(r.returncode, 0)
+        self.assertEqual(len(self.veths_of(a4)), 1, self.links())
+        self.assertEqual(len(self.veths_of(b4)), 1, self.links())
+        self.assertNotIn(b4, self.names_table(an))
+        self.assertNotIn(a4, self.names_table(bn))
+        self.assertIsNone(self.row("SELECT 1 FROM network_endpoints WHERE "
+                                   "container = ? AND network = ?", b4, an))
+        self.assertFalse(self.docker(self.bob, "exec", "b4", BB, "ping", "-c",
+                                     "1", "-W", "1", "a4").returncode == 0)
+        self.ok(self.alice, "rm", "-f", "a4")
+        self.ok(self.bob, "rm", "-f", "b4")
+
+    def test_3_forged_documents(self):
+        self.wait_available(True)
+        sa, sa2, sb = (self.d.pool_net(i) for i in (35, 36, 37))
+        an = self.ok(self.alice, "network", "create", "--subnet",
+                     sa + ".0/24", "an5")
+        an2 = self.ok(self.alice, "network", "create", "--subnet",
+                      sa2 + ".0/24", "an6")
+        bn = self.ok(self.bob, "network", "create", "--subnet", sb + ".0/24",
+                     "bn5")
+        self.ok(self.alice, "run", "-d", "--name", "f1", "--network", "an5",
+                "tiny:1", BB, "sleep", "300")
+        self.ok(self.alice, "create", "--name", "f2", "--network", "an6",
+                "tiny:1", BB, "sleep", "300")
+        cid = self.inspect(self.alice, "f1")["Id"]
+        uuid, alice = self.row("SELECT uuid, account FROM containers WHERE "
+                               "id = ?", cid)
+        f2 = self.inspect(self.alice, "f2")["Id"]
+        u2 = self.row("SELECT uuid FROM containers WHERE id = ?", f2)[0]
+        bob = self.row("SELECT account FROM networks WHERE id = ?", bn)[0]
+
+        def vni(n):
+            return self.row("SELECT vni FROM networks WHERE id = ?", n)[0] or 0
+
+        def netdoc(nid, sub, ip):
+            return {"ID": nid, "Bridge": "sdc" + nid[:12],
+                    "Subnet": sub + ".0/24", "Gateway": sub + ".1",
+                    "VNI": vni(nid), "MTU": 1450, "Internal": False,
+                    "IP": ip, "MAC": "02:42:0a:41:17:33", "Aliases": []}
+
+        def doc(cid=cid, **over):
+            d = {"Version": 1, "Account": alice, "ID": cid,
+                 "Networks": [netdoc(an2, sa2, sa2 + ".51")], "Index": 1}
+            d.update(over)
+            return {k: v for k, v in d.items() if v is not None}
+
+        bad_bridge = netdoc(an2, sa2, sa2 + ".51")
+        bad_bridge["Bridge"] = "eth0"
+        connect = [
+            ("bob's network", doc(Networks=[netdoc(bn, sb, sb + ".51")]),
+             400, "not the container's account's"),
+            ("bob's account", doc(Account=bob), 400, "not that account's"),
+            ("an address never leased", doc(), 400, "not the ones leased"),
+            ("the host's eth0", doc(Networks=[bad_bridge]), 400,
+             "not the network's own"),
+            ("two networks", doc(Networks=[netdoc(an2, sa2, sa2 + ".51"),
+                                           netdoc(an, sa, sa + ".52")]),
+             400, "the one network"),
+            ("ports", doc(Ports=[]), 400, "unknown field"),
+            ("an unknown field", doc(Netns="/proc/1/ns/net"), 400,
+             "unknown field"),
+            ("another version", doc(Version=2), 400, "version"),
+            ("an index out of range", doc(Index=99), 400, "Index"),
+        ]
+        mine = ("sdc" + an2[:12], "sdc" + bn[:12], cid, f2)
+
+        def links():
+            return sorted(l.split("link/")[0] for l in self.links().splitlines()
+                          if any(m[:12] in l for m in mine))
+        before = links()
+        for what, body, status, why in connect:
+            st, ans = self.agent("POST", "/v1/containers/%s/connect" % uuid,
+                                 body)
+            self.assertEqual(st, status, "%s: %s %s" % (what, st, ans))
+            self.assertIn(why, ans["message"], what)
+        # a container not running (its own document)
+        st, ans = self.agent("POST", "/v1/containers/%s/connect" % u2,
+                             doc(cid=f2))
+        self.assertIn(st, (400, 409), ans)
+        disconnect = [
+            ("an endpoint the store still gives an address",
+             {"Version": 1, "Account": alice, "ID": cid, "Network": an},
+             400, "still holds"),
+            ("bob's account",
+             {"Version": 1, "Account": bob, "ID": cid, "Network": an},
+             400, "not that account's"),
+            ("a network it is not on",
+             {"Version": 1, "Account": alice, "ID": cid, "Network": an2},
+             409, "not connected"),
+            ("an unknown field", {"Version": 1, "Account": alice, "ID": cid,
+                                  "Network": an, "Bridge": "eth0"},
+             400, "unknown field"),
+        ]
+        for what, body, status, why in disconnect:
+            st, ans = self.agent("POST", "/v1/containers/%s/disconnect" % uuid,
+                                 body)
+            self.assertEqual(st, status, "%s: %s %s" % (what, st, ans))
+            self.assertIn(why, ans["message"], what)
+        self.assertEqual(links(), before)
+        self.assertEqual(len(self.veths_of(cid)), 1, self.links())
+        with open(os.path.join(self.zones, uuid, "netnode.json")) as f:
+            self.assertEqual(json.load(f)["Networks"], [an])
+        addrs = self.ok(self.alice, "exec", "f1", BB, "ip", "-o", "-4", "addr")
+        self.assertIn(" eth0 ", addrs)
+        self.assertNotIn("eth1", addrs)
+        self.ok(self.alice, "rm", "-f", "f1", "f2")
+
+
+def load_tests(loader, tests, pattern):
+    return loader.loadTestsFromTestCase(NodesConnect)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
