@@ -670,7 +670,7 @@ resize_node_fn(void *arg, sdc_error_t *err)
 {
 	struct resize_node_job *j = arg;
 
-	return node_attach_resize(&j->t, j->uuid, j->rows, j->cols, err);
+	return node_resize(&j->t, j->uuid, NULL, j->rows, j->cols, err);
 }
 
 static void

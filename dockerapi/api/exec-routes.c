@@ -510,7 +510,7 @@ exec_resize_fn(void *arg, sdc_error_t *err)
 {
 	struct exec_resize_job *j = arg;
 
-	return node_exec_resize(&j->t, j->uuid, j->id, j->rows, j->cols, err);
+	return node_resize(&j->t, j->uuid, j->id, j->rows, j->cols, err);
 }
 
 static void
