@@ -45,9 +45,8 @@ os.environ["SDC_TEST_STORE"] = "postgres"
 import sdctest  # noqa: E402
 
 common = importlib.import_module("37-nodes-common")
-images_common = importlib.import_module("65-images-api-common")
 run, until = common.run, common.until
-CERTGEN, AGENT = common.CERTGEN, common.AGENT
+CERTGEN = common.CERTGEN
 DOCKERAPI = os.path.join(sdctest.BIN, "dockerapi")
 SUFFIX = "%d" % os.getpid()
 DC, NODES = "sdc27d-" + SUFFIX, {"a": "sdc27a-" + SUFFIX, "b": "sdc27b-" + SUFFIX}
@@ -61,26 +60,12 @@ class NodesVxlan(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        if os.getuid() != 0:
-            print("needs root (namespaces, links, nftables)")
-            sys.exit(1)
-        for b in (AGENT, CERTGEN, DOCKERAPI):
-            if not os.path.exists(b):
-                print("no %s (make)" % b)
-                sys.exit(1)
-        images_common.need("runc", "busybox", "umoci", "skopeo", "docker")
+        common.need_underlay("namespaces, links, nftables")
         if shutil.which("modprobe"):
             run("modprobe", "vxlan", check=False)
         cls.d = sdctest.Daemons(allow_private_registries=())
         cls.heads = {}
-        try:
-            UNDERLAY.plumb()
-            cls.start_all()
-            cls.load_busybox()
-        except BaseException:
-            common.dump_logs(cls.d)
-            cls.tearDownClass()
-            raise
+        common.set_up(cls, UNDERLAY.plumb, cls.start_all, cls.load_busybox)
 
     @classmethod
     def start_all(cls):

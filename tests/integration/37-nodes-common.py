@@ -61,6 +61,33 @@ def certgen(*args):
     subprocess.run([CERTGEN] + list(args), check=True, capture_output=True)
 
 
+def need_underlay(why):
+    """Exits (a failure: the suite installs all of it) unless this runs
+    as root (why: what for) with the daemons built and the tools that
+    load busybox and run containers installed."""
+    if os.getuid() != 0:
+        print("needs root (%s)" % why)
+        sys.exit(1)
+    for b in (AGENT, CERTGEN, os.path.join(sdctest.BIN, "dockerapi")):
+        if not os.path.exists(b):
+            print("no %s (make)" % b)
+            sys.exit(1)
+    importlib.import_module("65-images-api-common").need(
+        "runc", "busybox", "umoci", "skopeo", "docker")
+
+
+def set_up(cls, *steps):
+    """Runs the class's setup steps; on a failure prints the daemons'
+    logs and tears down what was made before raising it."""
+    try:
+        for step in steps:
+            step()
+    except BaseException:
+        dump_logs(cls.d)
+        cls.tearDownClass()
+        raise
+
+
 def run(*args, check=True, timeout=60):
     """The command's CompletedProcess (text); raises if it fails and check."""
     return subprocess.run(list(args), capture_output=True, text=True,

@@ -43,9 +43,8 @@ os.environ["SDC_TEST_STORE"] = "postgres"
 import sdctest  # noqa: E402
 
 common = importlib.import_module("37-nodes-common")
-images_common = importlib.import_module("65-images-api-common")
 run, until = common.run, common.until
-CERTGEN, AGENT = common.CERTGEN, common.AGENT
+CERTGEN = common.CERTGEN
 DOCKERAPI = os.path.join(sdctest.BIN, "dockerapi")
 SUFFIX = "%d" % (os.getpid() % 1000000)
 BRIDGE = "sdc83b" + SUFFIX
@@ -74,23 +73,9 @@ class NodesSpread(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        if os.getuid() != 0:
-            print("needs root (namespaces, links)")
-            sys.exit(1)
-        for b in (AGENT, CERTGEN, DOCKERAPI):
-            if not os.path.exists(b):
-                print("no %s (make)" % b)
-                sys.exit(1)
-        images_common.need("runc", "busybox", "umoci", "skopeo", "docker")
+        common.need_underlay("namespaces, links")
         cls.d = sdctest.Daemons(allow_private_registries=())
-        try:
-            UNDERLAY.plumb()
-            cls.start_all()
-            cls.load_busybox()
-        except BaseException:
-            common.dump_logs(cls.d)
-            cls.tearDownClass()
-            raise
+        common.set_up(cls, UNDERLAY.plumb, cls.start_all, cls.load_busybox)
 
     @classmethod
     def start_all(cls):
