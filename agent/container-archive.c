@@ -319,19 +319,6 @@ carch_put_done(void *arg, struct http_request *req, int rc, sdc_error_t *err)
 	carch_free(j);
 }
 
-/* The destination must be a folder (links followed inside the root). */
-static int
-carch_put_check(struct carch *j, struct http_request *req)
-{
-	sdc_error_t err = NULL;
-
-	if (rt_cp_put_check(&j->cp, &err) < 0) {
-		carch_failed(j, req, &err);
-		return -1;
-	}
-	return 0;
-}
-
 static int
 carch_put(struct http_request *req, void *arg)
 {
@@ -344,7 +331,8 @@ carch_put(struct http_request *req, void *arg)
 	j->cp.put.no_overwrite_dir_non_dir = http_query_bool(req,
 	    "noOverwriteDirNonDir", false);
 	j->cp.put.copy_uidgid = http_query_bool(req, "copyUIDGID", false);
-	if (carch_put_check(j, req) < 0) {
+	if (rt_cp_put_check(&j->cp, &err) < 0) {     /* a folder, please */
+		carch_failed(j, req, &err);
 		carch_free(j);
 		return HTTP_DONE;
 	}
