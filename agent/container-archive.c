@@ -19,60 +19,36 @@
  * All of it is untrusted input, checked before any file is opened: the
  * uuid's shape, mounts' destinations absolute paths inside without ".."
  * and volumes two uuids under the node's volumes root (as a create's
- * document), N within mounts.  The file work is the runtime library's
- * (dockerapi/runtime/archive.c), the head's own for a container on its
- * machine: every path is resolved inside the container's root or the
- * mount it is in, so a symlink the tenant planted cannot lead out to the
- * node's files, and a read-only mount refuses a PUT (403).
- *
- * A tar can be large and the file calls block: GET's tar is written on a
- * thread into a pipe the loop copies at the head's pace
- * (lib/thread-stream.c); PUT's body streams (the head hook in api.c turns
- * streaming on for this route) through lib/body-pipe.c into a pipe the
- * extraction reads on a thread of its own, and the answer goes once both
- * the extraction and the body are done; a head that leaves closes the
- * pipe, which ends the extraction at its next read.
+ * document), N within mounts.  The file work and its threads are the
+ * runtime library's (dockerapi/runtime/archive.c, archive-job.c), the
+ * head's own for a container on its machine: every path is resolved
+ * inside the container's root or the mount it is in, so a symlink the
+ * tenant planted cannot lead out to the node's files, and a read-only
+ * mount refuses a PUT (403).  PUT's body streams (the head hook in
+ * api.c turns streaming on for this route).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <event2/event.h>
 
 #include "agent.h"
-#include "base64.h"
-#include "body-pipe.h"
-#include "dockerapi/runtime/runtime.h"
+#include "dockerapi/runtime/archive-job.h"
 #include "http.h"
 #include "ids.h"
 #include "jsonutil.h"
 #include "log.h"
-#include "thread-stream.h"
-#include "timeutil.h"
 #include "xalloc.h"
 
 #define CARCH_MOUNTS_MAX 256
 
 struct carch {
 	struct agent *a;
-	struct http_request *req;       /* PUT: NULL once the head has gone */
 	char uuid[37];
-	struct rt_root root;
-	char *path, *shown, *id;
-	/* PUT */
-	struct rt_put_opts put;
-	struct body_pipe body;
-	int in;                         /* the body's read end */
-	pthread_t thread;               /* the extraction */
-	bool running;
-	int note[2];                    /* closed by the thread at its end */
-	struct event *note_ev;
-	bool finished;                  /* the extraction is over */
-	int rc;
-	sdc_error_t err;
+	struct rt_cp cp;                /* root, path, the transfer */
+	char *shown, *id;
 };
 
 static int
@@ -84,21 +60,7 @@ carch_error(struct http_request *req, int status, const char *msg)
 static void
 carch_free(struct carch *j)
 {
-	if (j->note_ev != NULL)
-		event_free(j->note_ev);
-	/* the loop's end first: the thread then stops at its next read */
-	body_pipe_close(&j->body);
-	if (j->running)
-		pthread_join(j->thread, NULL);
-	if (j->note[0] >= 0)
-		close(j->note[0]);
-	if (j->note[1] >= 0)
-		close(j->note[1]);
-	if (j->in >= 0)
-		close(j->in);
-	rt_root_close(&j->root);
-	sdc_error_release(&j->err);
-	free(j->path);
+	rt_cp_release(&j->cp);
 	free(j->shown);
 	free(j->id);
 	free(j);
@@ -201,13 +163,13 @@ carch_mounts(struct carch *j, struct http_request *req, pid_t pid,
 		dest = rt_path_clean(json_str(m, "Destination", "/"));
 		if ((long)i == in && ((fd = carch_mount_open(j, json_str(m,
 		    "Volume", NULL), dest, pid, err)) < 0 ||
-		    rt_root_rebase_fd(&j->root, fd, dest, err) < 0))
+		    rt_root_rebase_fd(&j->cp.root, fd, dest, err) < 0))
 			rc = -1;
 		else if ((fd = carch_mount_open(j, json_str(m, "Volume", NULL),
 		    dest, pid, err)) < 0)
 			rc = -1;
 		else
-			rt_root_graft(&j->root, dest, fd, json_is_true(
+			rt_root_graft(&j->cp.root, dest, fd, json_is_true(
 			    json_object_get(m, "ReadOnly")));
 		free(dest);
 	}
@@ -241,14 +203,12 @@ carch_job(struct http_request *req, struct agent *a)
 	}
 	j = xcalloc(1, sizeof *j);
 	j->a = a;
-	j->req = req;
-	j->in = j->body.fd = j->note[0] = j->note[1] = -1;
-	j->root.fd = -1;
+	rt_cp_init(&j->cp);
 	snprintf(j->uuid, sizeof j->uuid, "%s", uuid);
-	j->path = xstrdup(path);
+	j->cp.path = xstrdup(path);
 	j->shown = xstrdup(shown != NULL && *shown != '\0' ? shown : path);
 	j->id = xstrdup(id != NULL && *id != '\0' ? id : uuid);
-	if (rt_root_open(&a->rt, uuid, &j->root, &err) < 0 ||
+	if (rt_root_open(&a->rt, uuid, &j->cp.root, &err) < 0 ||
 	    carch_mounts(j, req, st.status == RT_RUNNING ||
 	    st.status == RT_PAUSED ? st.pid : 0, &err) < 0) {
 		text = rt_error_text(&a->rt, uuid, sdc_error_msg(err));
@@ -287,18 +247,12 @@ carch_failed(struct carch *j, struct http_request *req, sdc_error_t *err)
 static int
 carch_stat_header(struct carch *j, struct http_request *req)
 {
-	struct rt_path_stat st;
 	sdc_error_t err = NULL;
-	char *b64;
 
-	if (rt_archive_stat(&j->root, j->path, &st, &err) < 0) {
+	if (rt_cp_stat_header(&j->cp, req, &err) < 0) {
 		carch_failed(j, req, &err);
 		return -1;
 	}
-	b64 = rt_path_stat_header(&st);
-	http_set_header(req, "X-Docker-Container-Path-Stat", b64);
-	free(b64);
-	rt_path_stat_free(&st);
 	return 0;
 }
 
@@ -316,15 +270,6 @@ carch_head(struct http_request *req, void *arg)
 }
 
 /* --- GET: the tar out --- */
-
-static int
-carch_get_run(void *arg, thread_stream_write_fn *write, void *warg,
-    sdc_error_t *err)
-{
-	struct carch *j = arg;
-
-	return rt_archive_get(&j->root, j->path, write, warg, err);
-}
 
 static void
 carch_get_done(void *arg)
@@ -345,9 +290,8 @@ carch_get(struct http_request *req, void *arg)
 		carch_free(j);
 		return HTTP_DONE;
 	}
-	j->req = NULL;
-	if (thread_stream_start(req, j->a->base, "docker cp",
-	    "application/x-tar", carch_get_run, carch_get_done, j, &err) < 0) {
+	if (rt_cp_get_start(&j->cp, req, j->a->base, carch_get_done, j,
+	    &err) < 0) {
 		rc = carch_error(req, 500, sdc_error_msg(err));
 		sdc_error_release(&err);
 		carch_free(j);
@@ -360,136 +304,19 @@ carch_get(struct http_request *req, void *arg)
 /* --- PUT: a tar in --- */
 
 static void
-carch_put_answer(struct carch *j)
+carch_put_done(void *arg, struct http_request *req, int rc, sdc_error_t *err)
 {
-	struct http_request *req = j->req;
+	struct carch *j = arg;
 
-	if (!j->finished || !j->body.done)
-		return;
-	if (req != NULL) {
-		http_on_close(req, NULL, NULL);
-		if (j->rc < 0) {
-			log_info("container %s: extracting into %s: %s", j->uuid,
-			    j->shown, sdc_error_msg(j->err));
-			carch_failed(j, req, &j->err);
-		} else {
-			log_info("container %s: extracted into %s", j->uuid,
-			    j->shown);
-			http_reply(req, 200, "text/plain", NULL, 0);
-		}
+	if (req != NULL && rc < 0) {
+		log_info("container %s: extracting into %s: %s", j->uuid,
+		    j->shown, sdc_error_msg(*err));
+		carch_failed(j, req, err);
+	} else if (req != NULL) {
+		log_info("container %s: extracted into %s", j->uuid, j->shown);
+		http_reply(req, 200, "text/plain", NULL, 0);
 	}
-	j->req = NULL;
-	j->body.req = NULL;
 	carch_free(j);
-}
-
-/* The head has gone: the body's end closed, so the extraction reads its
- * end and stops; freed once it has. */
-static void
-carch_put_closed(struct http_request *req, void *arg)
-{
-	struct carch *j = arg;
-
-	(void)req;
-	j->req = NULL;
-	j->body.req = NULL;
-	body_pipe_close(&j->body);
-	if (j->finished)
-		carch_free(j);
-}
-
-static void
-carch_put_body_end(void *arg)
-{
-	carch_put_answer(arg);
-}
-
-static void *
-carch_put_main(void *arg)
-{
-	struct carch *j = arg;
-	char drain[4096];
-
-	j->rc = rt_archive_put(&j->root, j->path, &j->put, j->in, &j->err);
-	/* what the head still sends after the tar's end is dropped */
-	while (j->rc == 0 && read(j->in, drain, sizeof drain) > 0)
-		;
-	close(j->in);
-	j->in = -1;
-	close(j->note[1]);              /* the loop sees the end */
-	j->note[1] = -1;
-	return NULL;
-}
-
-static void
-carch_put_note(evutil_socket_t fd, short what, void *arg)
-{
-	struct carch *j = arg;
-	char c;
-
-	(void)what;
-	if (read(fd, &c, 1) != 0 && errno == EAGAIN)
-		return;
-	event_free(j->note_ev);
-	j->note_ev = NULL;
-	pthread_join(j->thread, NULL);
-	j->running = false;
-	j->finished = true;
-	if (j->req == NULL) {
-		carch_free(j);
-		return;
-	}
-	body_pipe_close(&j->body);      /* the rest of the body is dropped */
-	carch_put_answer(j);
-}
-
-static int
-carch_put_start(struct carch *j, struct http_request *req, sdc_error_t *err)
-{
-	int r;
-
-	if (body_pipe_open(&j->body, &j->in, err) < 0)
-		return -1;
-	if (pipe2(j->note, O_CLOEXEC) < 0)
-		return sdc_make_error(err, errno, "a pipe");
-	(void)fcntl(j->note[0], F_SETFL, O_NONBLOCK);
-	if ((r = pthread_create(&j->thread, NULL, carch_put_main, j)) != 0)
-		return sdc_make_error(err, r, "a thread");
-	j->running = true;
-	j->note_ev = event_new(j->a->base, j->note[0], EV_READ | EV_PERSIST,
-	    carch_put_note, j);
-	event_add(j->note_ev, NULL);
-	http_on_close(req, carch_put_closed, j);
-	body_pipe_start(&j->body, req, j->a->base, carch_put_body_end, j);
-	return 0;
-}
-
-/* The destination must be a folder (links followed inside the root). */
-static int
-carch_put_check(struct carch *j, struct http_request *req)
-{
-	struct rt_path_stat st;
-	sdc_error_t err = NULL;
-	char *dir;
-	int rc = 0;
-
-	xasprintf(&dir, "%s/", j->path);
-	if (rt_archive_stat(&j->root, dir, &st, &err) < 0) {
-		free(dir);
-		if (err != NULL && err->errnum == ENOTDIR) {
-			sdc_error_release(&err);
-			carch_error(req, 400, "extraction point is not a directory");
-		} else
-			carch_failed(j, req, &err);
-		return -1;
-	}
-	free(dir);
-	if (!(st.mode & (1u << 31))) {
-		carch_error(req, 400, "extraction point is not a directory");
-		rc = -1;
-	}
-	rt_path_stat_free(&st);
-	return rc;
 }
 
 static int
@@ -501,14 +328,16 @@ carch_put(struct http_request *req, void *arg)
 
 	if (j == NULL)
 		return HTTP_DONE;
-	j->put.no_overwrite_dir_non_dir = http_query_bool(req,
+	j->cp.put.no_overwrite_dir_non_dir = http_query_bool(req,
 	    "noOverwriteDirNonDir", false);
-	j->put.copy_uidgid = http_query_bool(req, "copyUIDGID", false);
-	if (carch_put_check(j, req) < 0) {
+	j->cp.put.copy_uidgid = http_query_bool(req, "copyUIDGID", false);
+	if (rt_cp_put_check(&j->cp, &err) < 0) {     /* a folder, please */
+		carch_failed(j, req, &err);
 		carch_free(j);
 		return HTTP_DONE;
 	}
-	if (carch_put_start(j, req, &err) < 0) {
+	if (rt_cp_put_start(&j->cp, req, j->a->base, carch_put_done, j,
+	    &err) < 0) {
 		rc = carch_error(req, 500, sdc_error_msg(err));
 		sdc_error_release(&err);
 		carch_free(j);

@@ -32,8 +32,7 @@ struct cstats {
 	struct agent *a;
 	char uuid[37];
 	char *name, *id;
-	bool stream, have_prev;
-	struct rt_stats prev;
+	struct rt_stats_answer sa;
 	struct event *timer;
 };
 
@@ -82,35 +81,23 @@ cstats_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct cstats *r = arg;
 	struct timeval sec = { 1, 0 };
-	struct rt_stats *s = xmalloc(sizeof *s);
-	json_t *j;
-	char *text;
+	char *line;
+	bool end;
 
 	(void)fd;
 	(void)what;
-	if (!cstats_running(r->a, r->uuid) ||
-	    rt_stats_read(&r->a->rt, r->uuid, s, NULL) < 0) {
-		free(s);
+	if (!cstats_running(r->a, r->uuid)) {
 		cstats_finish(r);
 		return;
 	}
-	if (r->stream || r->have_prev) {
-		j = rt_stats_json(s, r->have_prev ? &r->prev : NULL, r->name,
-		    r->id);
-		text = json_dumps(j, JSON_COMPACT);
-		http_stream_printf(r->req, "%s\n", text);
-		free(text);
-		json_decref(j);
-	}
-	if (!r->stream && r->have_prev) {
-		free(s);
+	end = rt_stats_next(&r->a->rt, r->uuid, &r->sa, r->name, r->id, &line);
+	if (line != NULL)
+		http_stream_printf(r->req, "%s", line);
+	free(line);
+	if (end)
 		cstats_finish(r);
-		return;
-	}
-	r->prev = *s;
-	r->have_prev = true;
-	free(s);
-	evtimer_add(r->timer, &sec);
+	else
+		evtimer_add(r->timer, &sec);
 }
 
 /* A container's name as Docker spells them, or its id: nothing else is
@@ -135,10 +122,8 @@ cstats_route(struct http_request *req, void *arg)
 	struct agent *a = arg;
 	const char *uuid = http_param(req, "uuid");
 	const char *name = http_query(req, "name"), *id = http_query(req, "id");
-	struct rt_stats *s;
 	struct rt_state st;
 	struct cstats *r;
-	json_t *j;
 
 	if (uuid == NULL || !uuid_valid(uuid))
 		return cstats_error(req, 400, "a container's uuid, please");
@@ -151,32 +136,24 @@ cstats_route(struct http_request *req, void *arg)
 		    "please");
 	if (rt_state_read(&a->rt, uuid, &st, NULL) < 0)
 		return cstats_error(req, 404, "No such container on this node");
-	s = xcalloc(1, sizeof *s);
-	if (st.status != RT_RUNNING && st.status != RT_PAUSED) {
-		j = rt_stats_json(s, NULL, name, id);       /* blank */
-		free(s);
-		return http_reply_json(req, 200, j);
-	}
+	if (st.status != RT_RUNNING && st.status != RT_PAUSED)
+		return http_reply_json(req, 200, rt_stats_once(&a->rt, NULL,
+		    name, id));                         /* blank */
 	if (http_query_bool(req, "one-shot", false) &&
-	    !http_query_bool(req, "stream", true)) {
-		if (rt_stats_read(&a->rt, uuid, s, NULL) < 0)
-			memset(s, 0, sizeof *s);
-		j = rt_stats_json(s, NULL, name, id);
-		free(s);
-		return http_reply_json(req, 200, j);
-	}
-	free(s);
+	    !http_query_bool(req, "stream", true))
+		return http_reply_json(req, 200, rt_stats_once(&a->rt, uuid,
+		    name, id));
 	r = xcalloc(1, sizeof *r);
 	r->req = req;
 	r->a = a;
 	snprintf(r->uuid, sizeof r->uuid, "%s", uuid);
 	r->name = xstrdup(name);
 	r->id = xstrdup(id);
-	r->stream = http_query_bool(req, "stream", true);
+	r->sa.stream = http_query_bool(req, "stream", true);
 	r->timer = evtimer_new(a->base, cstats_tick, r);
 	http_on_close(req, cstats_closed, r);
 	http_stream_start(req, 200, "application/json");
-	log_info("container %s: stats%s", uuid, r->stream ? " (stream)" : "");
+	log_info("container %s: stats%s", uuid, r->sa.stream ? " (stream)" : "");
 	cstats_tick(-1, 0, r);
 	return HTTP_ASYNC;
 }

@@ -352,6 +352,18 @@ struct ctr_attach *attach_open(struct ctr *c, struct bufferevent *bev,
 void attach_started(struct ctr *c);
 int ctr_attach(struct http_request *req, void *arg);
 int ctr_resize(struct http_request *req, void *arg);
+/* A TTY's resize on the node of a container behind an agent, off the
+ * loop (rtcall.h), for the container's own TTY (exec_id NULL) and an
+ * exec's alike: the job takes *t (its address set) and h and w (the
+ * query's); node_resize_run is its runtime call, node_resize_done its
+ * end, which answers req (if still there) and frees the job. */
+struct node_target;
+struct node_resize_job *node_resize_job(struct node_target *t,
+    const char *uuid, const char *exec_id, const char *h, const char *w);
+void node_resize_job_free(struct node_resize_job *j);
+int node_resize_run(void *arg, sdc_error_t *err);
+void node_resize_done(void *arg, struct http_request *req, int rc,
+    sdc_error_t *err);
 /* Frames read by the watcher go to the attachers fed from it. */
 void attach_feed(struct ctr *c, const struct rt_frame *f);
 void attach_end_all(struct ctr *c);

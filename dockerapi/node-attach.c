@@ -573,22 +573,21 @@ node_attach_open(struct node_target *t, const char *uuid, sdc_error_t *err)
 	    NULL, err);
 }
 
-int
-node_attach_start(struct node_target *t, const struct rt_config *rt,
-    const char *uuid, const struct rt_start_opts *opts, json_t *net,
+/* A start whose stream is relayed from its first byte (the container's
+ * attached start, an exec's): body (taken) sent to the agent's what,
+ * within the runtime's time. */
+static int
+node_relay_start(struct node_target *t, const struct rt_config *rt,
+    const char *uuid, const char *what, const char *query, json_t *body,
     struct rt_started *out, sdc_error_t *err)
 {
-	json_t *body = node_start_body(opts);
-	char *text;
+	char *text = json_dumps(body, JSON_COMPACT);
 	pid_t pid = 0;
 	int fd;
 
-	if (net != NULL)
-		json_object_set(body, "Network", net);
-	text = json_dumps(body, JSON_COMPACT);
 	json_decref(body);
-	fd = node_relay_open(t, uuid, "start", "attach=1", text,
-	    node_call_ms(rt), &pid, err);
+	fd = node_relay_open(t, uuid, what, query, text, node_call_ms(rt), &pid,
+	    err);
 	free(text);
 	if (fd < 0)
 		return -1;
@@ -598,13 +597,15 @@ node_attach_start(struct node_target *t, const struct rt_config *rt,
 }
 
 int
-node_attach_resize(struct node_target *t, const char *uuid, unsigned rows,
-    unsigned cols, sdc_error_t *err)
+node_attach_start(struct node_target *t, const struct rt_config *rt,
+    const char *uuid, const struct rt_start_opts *opts, json_t *net,
+    struct rt_started *out, sdc_error_t *err)
 {
-	char query[48];
+	json_t *body = node_start_body(opts);
 
-	snprintf(query, sizeof query, "h=%u&w=%u", rows, cols);
-	return node_call(t, uuid, "resize", query, NULL, NODE_ATTACH_MS, NULL,
+	if (net != NULL)
+		json_object_set(body, "Network", net);
+	return node_relay_start(t, rt, uuid, "start", "attach=1", body, out,
 	    err);
 }
 
@@ -627,37 +628,31 @@ node_exec_start(struct node_target *t, const struct rt_config *rt,
 	json_t *body = json_pack("{s:o, s:o, s:b, s:b}", "Argv",
 	    node_strings(proc->argv), "Env", node_strings(proc->env), "Tty",
 	    proc->tty, "OpenStdin", proc->open_stdin);
-	char *text, *what;
-	pid_t pid = 0;
-	int fd;
+	char *what;
+	int rc;
 
 	if (proc->cwd != NULL)
 		json_object_set_new(body, "Cwd", json_string(proc->cwd));
 	if (proc->user != NULL)
 		json_object_set_new(body, "User", json_string(proc->user));
-	text = json_dumps(body, JSON_COMPACT);
-	json_decref(body);
 	xasprintf(&what, "exec/%s/start", exec_id);
-	fd = node_relay_open(t, uuid, what, NULL, text, node_call_ms(rt), &pid,
-	    err);
+	rc = node_relay_start(t, rt, uuid, what, NULL, body, out, err);
 	free(what);
-	free(text);
-	if (fd < 0)
-		return -1;
-	out->pid = pid;
-	out->attach_fd = fd;
-	return 0;
+	return rc;
 }
 
 int
-node_exec_resize(struct node_target *t, const char *uuid, const char *exec_id,
+node_resize(struct node_target *t, const char *uuid, const char *exec_id,
     unsigned rows, unsigned cols, sdc_error_t *err)
 {
 	char query[48], *op;
 	int rc;
 
 	snprintf(query, sizeof query, "h=%u&w=%u", rows, cols);
-	xasprintf(&op, "exec/%s/resize", exec_id);
+	if (exec_id != NULL)
+		xasprintf(&op, "exec/%s/resize", exec_id);
+	else
+		op = xstrdup("resize");
 	rc = node_call(t, uuid, op, query, NULL, NODE_ATTACH_MS, NULL, err);
 	free(op);
 	return rc;

@@ -88,12 +88,10 @@ int node_attach_start(struct node_target *t, const struct rt_config *rt,
 int node_exec_start(struct node_target *t, const struct rt_config *rt,
     const char *uuid, const char *exec_id, const struct rt_process *proc,
     struct rt_started *out, sdc_error_t *err);
-/* On a thread: an exec's TTY size on t's node. */
-int node_exec_resize(struct node_target *t, const char *uuid,
+/* On a thread: a TTY's size on t's node, the container's (exec_id NULL)
+ * or an exec's. */
+int node_resize(struct node_target *t, const char *uuid,
     const char *exec_id, unsigned rows, unsigned cols, sdc_error_t *err);
-/* On a thread: a TTY's size on t's node. */
-int node_attach_resize(struct node_target *t, const char *uuid,
-    unsigned rows, unsigned cols, sdc_error_t *err);
 
 /* At the daemon's end: the pool's idle clients freed. */
 void node_calls_free(void);

@@ -152,8 +152,10 @@ relay_main(void *arg)
 	char *ctype = NULL;
 	struct fetch_request rq = {
 		.method = r->method, .url = r->url, .timeout_ms = RELAY_LONG_MS,
-		.body = r->body, .body_len = r->body_len,
-		.body_from_fd = r->body_stream, .body_fd = r->body_fd,
+		.body = r->body, .body_len = r->body_stream ?
+		    FETCH_BODY_CHUNKED : r->body_len,
+		.body_read = r->body_stream ? fetch_read_fd : NULL,
+		.body_read_arg = &r->body_fd,
 		.sink = relay_sink, .sink_arg = r,
 		.progress = relay_progress, .progress_arg = r,
 	};

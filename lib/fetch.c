@@ -399,7 +399,8 @@ fetch_tls_options(struct fetch *c, CURL *e)
 		curl_easy_setopt(e, CURLOPT_SSLKEY, c->key_file);
 }
 
-/* A body_read body, as libcurl asks for it. */
+/* A body_read body, as libcurl asks for it; a client interrupted
+ * meanwhile aborts rather than end the body early. */
 static size_t
 fetch_on_read(char *buf, size_t size, size_t n, void *arg)
 {
@@ -410,28 +411,25 @@ fetch_on_read(char *buf, size_t size, size_t n, void *arg)
 		x->cancelled = true;
 		return CURL_READFUNC_ABORT;
 	}
+	if (got == 0 && atomic_load(&x->c->stopped))
+		return CURL_READFUNC_ABORT;
 	if (got > 0)
 		x->last_move = time_mono_ms();
 	return (size_t)got;
 }
 
-/* The easy handle, set for one hop to url. */
-/* A body read from rq->body_fd as libcurl sends it (chunked); a client
- * interrupted meanwhile aborts rather than end the body early. */
-static size_t
-fetch_read_fd(char *data, size_t size, size_t n, void *arg)
+ssize_t
+fetch_read_fd(void *arg, void *buf, size_t len)
 {
-	struct fetch_xfer *x = arg;
 	ssize_t got;
 
 	do
-		got = read(x->rq->body_fd, data, size * n);
+		got = read(*(int *)arg, buf, len);
 	while (got < 0 && errno == EINTR);
-	if (got < 0 || (got == 0 && atomic_load(&x->c->stopped)))
-		return CURL_READFUNC_ABORT;
-	return (size_t)got;
+	return got;
 }
 
+/* The easy handle, set for one hop to url. */
 static void
 fetch_setup(struct fetch_xfer *x, const char *url, const char *method,
     const void *body, size_t body_len, struct curl_slist *headers,
@@ -476,17 +474,18 @@ fetch_setup(struct fetch_xfer *x, const char *url, const char *method,
 	if (head)
 		curl_easy_setopt(e, CURLOPT_NOBODY, 1L);
 	else if (x->rq->body_read != NULL) {
-		curl_easy_setopt(e, CURLOPT_POST, 1L);
 		curl_easy_setopt(e, CURLOPT_READFUNCTION, fetch_on_read);
 		curl_easy_setopt(e, CURLOPT_READDATA, x);
-		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
-		    (curl_off_t)body_len);
-	} else if (x->rq->body_from_fd) {
-		curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);
-		curl_easy_setopt(e, CURLOPT_READFUNCTION, fetch_read_fd);
-		curl_easy_setopt(e, CURLOPT_READDATA, x);
-		curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE, (curl_off_t)-1);
-		c->uploaded = true;
+		if (body_len == FETCH_BODY_CHUNKED) {
+			curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);
+			curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE,
+			    (curl_off_t)-1);
+			c->uploaded = true;
+		} else {
+			curl_easy_setopt(e, CURLOPT_POST, 1L);
+			curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
+			    (curl_off_t)body_len);
+		}
 	} else if (body != NULL || strcmp(method, "POST") == 0 ||
 	    strcmp(method, "PUT") == 0) {
 		curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,

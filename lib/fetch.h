@@ -126,10 +126,6 @@ struct fetch_request {
 	const char *const *headers;     /* "Name: value", NULL-terminated */
 	const void *body;               /* sent with Content-Length; or NULL */
 	size_t body_len;
-	/* Or the body read from body_fd until its end, sent as it is read
-	 * (chunked; PUT, or method), for a body that streams through. */
-	bool body_from_fd;
-	int body_fd;
 	long timeout_ms;                /* 0: the client's */
 	size_t body_max;                /* into r->body; 0: 16 MiB */
 	fetch_sink_fn sink;             /* or NULL: into r->body */
@@ -137,13 +133,22 @@ struct fetch_request {
 	fetch_progress_fn progress;
 	void *progress_arg;
 	/* A body read as it goes out, in place of body: body_len bytes
-	 * (its Content-Length), read() giving up to len of them, 0 at
-	 * their end, -1 to abort the request (FETCH_E_ABORTED).  A body
-	 * that moves counts as movement for the idle timeout.  It is not
-	 * sent again through a redirect: that answer is the request's. */
+	 * (its Content-Length), or FETCH_BODY_CHUNKED for a body that
+	 * streams through until its end, of a length not known (sent
+	 * chunked; PUT, or method).  read() gives up to len bytes, 0 at
+	 * their end, -1 to abort the request (FETCH_E_ABORTED); a client
+	 * interrupted meanwhile aborts rather than end the body early.  A
+	 * body that moves counts as movement for the idle timeout.  It is
+	 * not sent again through a redirect: that answer is the request's.
+	 * fetch_read_fd reads a descriptor (arg: its int's address). */
 	ssize_t (*body_read)(void *arg, void *buf, size_t len);
 	void *body_read_arg;
 };
+
+#define FETCH_BODY_CHUNKED ((size_t)-1)
+
+/* A body_read that reads the descriptor *(int *)arg, EINTR retried. */
+ssize_t fetch_read_fd(void *arg, void *buf, size_t len);
 
 /* o may be NULL for the defaults.  Never fails. */
 struct fetch *fetch_new(const struct fetch_options *o);

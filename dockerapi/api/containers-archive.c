@@ -17,78 +17,41 @@
  * view of the container does.
  *
  * A tar can be large and the file calls block, so they run on a thread
- * of the request's own, joined to the loop by pipes: GET's tar is written
- * on thread-stream.c's thread, as `docker save` and `docker export` are,
- * and copied to the client while it keeps up; PUT's body is fed by
- * body-pipe.c into a pipe the thread reads, as `docker load` is, and the
- * answer goes once both the thread and the body are done.  A client that
- * leaves closes its pipe, which stops the thread at its next read or
- * write.  What is checked before the first
+ * of the request's own, joined to the loop by pipes (runtime/
+ * archive-job.c, the node's agent's too): GET's tar is copied to the
+ * client while it keeps up; PUT's answer goes once both the extraction
+ * and the body are done.  A client that leaves closes its pipe, which
+ * stops the thread at its next read or write.  What is checked before the first
  * byte (the container, the path, the read-only flag) is answered before
  * anything starts, so a tar stream never has to carry an error.
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <event2/event.h>
 
-#include "base64.h"
-#include "body-pipe.h"
 #include "containers.h"
+#include "dockerapi/runtime/archive-job.h"
 #include "fsutil.h"
 #include "jsonutil.h"
 #include "log.h"
 #include "node-relay.h"
-#include "thread-stream.h"
 #include "volumes.h"
 #include "xalloc.h"
 
 struct cpjob {
 	struct dockerapi *d;
-	struct http_request *req;	/* NULL once the client has gone */
-	struct rt_root root;
-	char *path;			/* below root (a volume's, maybe) */
+	struct http_request *req;	/* until the transfer starts */
+	struct rt_cp cp;		/* root, path (a volume's, maybe) */
 	char *shown;			/* as the client gave it */
-	struct rt_put_opts put;
 	bool is_put;
-	/* PUT: the thread reads the body from in, fed by body */
-	pthread_t thread;
-	bool running;
-	int in;
-	struct body_pipe body;
-	int note[2];			/* closed by the thread at its end */
-	struct event *note_ev;
-	bool finished;
-	int rc;
-	sdc_error_t err;
 };
-
-static void
-cp_close(int *fd)
-{
-	if (*fd >= 0)
-		close(*fd);
-	*fd = -1;
-}
 
 static void
 cp_free(struct cpjob *j)
 {
-	if (j->note_ev != NULL)
-		event_free(j->note_ev);
-	/* the loop's end first: the thread then stops at its next read */
-	body_pipe_close(&j->body);
-	if (j->running)
-		pthread_join(j->thread, NULL);
-	cp_close(&j->in);
-	cp_close(&j->note[0]);
-	cp_close(&j->note[1]);
-	rt_root_close(&j->root);
-	sdc_error_release(&j->err);
-	free(j->path);
+	rt_cp_release(&j->cp);
 	free(j->shown);
 	free(j);
 }
@@ -258,7 +221,7 @@ cp_enter_mounts(struct http_request *req, struct dockerapi *d,
 		}
 		dest = rt_path_clean(in->dest);
 		if ((fd = cp_mount_open(d, c, in, &err)) < 0 ||
-		    rt_root_rebase_fd(&j->root, fd, dest, &err) < 0) {
+		    rt_root_rebase_fd(&j->cp.root, fd, dest, &err) < 0) {
 			free(dest);
 			api_error_from(req, &err);
 			return -1;
@@ -271,7 +234,7 @@ cp_enter_mounts(struct http_request *req, struct dockerapi *d,
 			return -1;
 		}
 		dest = rt_path_clean(ms[i].dest);
-		rt_root_graft(&j->root, dest, fd, ms[i].ro);
+		rt_root_graft(&j->cp.root, dest, fd, ms[i].ro);
 		free(dest);
 	}
 	return 0;
@@ -306,11 +269,10 @@ cp_job(struct http_request *req, struct dockerapi *d, const char *path,
 	j->d = d;
 	j->req = req;
 	j->is_put = is_put;
-	j->in = j->body.fd = j->note[0] = j->note[1] = -1;
-	j->root.fd = -1;
+	rt_cp_init(&j->cp);
 	j->shown = xstrdup(path);
-	j->path = rel != NULL ? rel : xstrdup(path);
-	if (rt_root_open(&ctrs(d)->rt, c->uuid, &j->root, &err) < 0) {
+	j->cp.path = rel != NULL ? rel : xstrdup(path);
+	if (rt_root_open(&ctrs(d)->rt, c->uuid, &j->cp.root, &err) < 0) {
 		ctr_rt_error(ctrs(d), c, &err);
 		api_error_from(req, &err);
 		free(ms);
@@ -413,27 +375,26 @@ cp_relay(struct http_request *req, struct dockerapi *d, const char *path,
 	return relayed;
 }
 
+/* Docker's 404 for a path not there, or the error as it is; -1. */
+static int
+cp_failed(struct cpjob *j, struct http_request *req, sdc_error_t *err)
+{
+	if (*err != NULL && (*err)->code == 404) {
+		sdc_error_release(err);
+		cp_not_found(req, j->shown);
+	} else
+		api_error_from(req, err);
+	return -1;
+}
+
 /* The stat header; -1 having answered (404 or 500). */
 static int
 cp_stat_header(struct cpjob *j)
 {
-	const char *path = j->path;
-	struct rt_path_stat st;
 	sdc_error_t err = NULL;
-	char *b64;
 
-	if (rt_archive_stat(&j->root, path, &st, &err) < 0) {
-		if (err != NULL && err->code == 404) {
-			sdc_error_release(&err);
-			cp_not_found(j->req, j->shown);
-		} else
-			api_error_from(j->req, &err);
-		return -1;
-	}
-	b64 = rt_path_stat_header(&st);
-	http_set_header(j->req, "X-Docker-Container-Path-Stat", b64);
-	free(b64);
-	rt_path_stat_free(&st);
+	if (rt_cp_stat_header(&j->cp, j->req, &err) < 0)
+		return cp_failed(j, j->req, &err);
 	return 0;
 }
 
@@ -460,29 +421,10 @@ cp_head(struct http_request *req, void *arg)
 
 /* ---- GET: the tar out ---- */
 
-static int
-cp_get_run(void *arg, thread_stream_write_fn *write, void *warg,
-    sdc_error_t *err)
-{
-	struct cpjob *j = arg;
-
-	return rt_archive_get(&j->root, j->path, write, warg, err);
-}
-
 static void
 cp_get_done(void *arg)
 {
 	cp_free(arg);
-}
-
-static void
-cp_on_close(struct http_request *req, void *arg)
-{
-	struct cpjob *j = arg;
-
-	j->req = NULL;
-	j->body.req = NULL;
-	cp_free(j);
 }
 
 static int
@@ -490,8 +432,8 @@ cp_get_start(struct cpjob *j)
 {
 	sdc_error_t err = NULL;
 
-	if (thread_stream_start(j->req, j->d->base, "docker cp",
-	    "application/x-tar", cp_get_run, cp_get_done, j, &err) < 0) {
+	if (rt_cp_get_start(&j->cp, j->req, j->d->base, cp_get_done, j,
+	    &err) < 0) {
 		api_error(j->req, 500, "copying: %s", sdc_error_msg(err));
 		sdc_error_release(&err);
 		return -1;
@@ -552,13 +494,9 @@ cp_copy(struct http_request *req, void *arg)
 	json_decref(body);
 	if (j == NULL)
 		return HTTP_DONE;
-	if (rt_archive_stat(&j->root, j->path, &(struct rt_path_stat){ 0 },
+	if (rt_archive_stat(&j->cp.root, j->cp.path, &(struct rt_path_stat){ 0 },
 	    &err) < 0) {
-		if (err != NULL && err->code == 404) {
-			sdc_error_release(&err);
-			cp_not_found(req, j->shown);
-		} else
-			api_error_from(req, &err);
+		cp_failed(j, req, &err);
 		j->req = NULL;
 		cp_free(j);
 		return HTTP_DONE;
@@ -573,123 +511,35 @@ cp_copy(struct http_request *req, void *arg)
 
 /* ---- PUT: a tar in ---- */
 
-static void *
-cp_put_main(void *arg)
+static void
+cp_put_done(void *arg, struct http_request *req, int rc, sdc_error_t *err)
 {
 	struct cpjob *j = arg;
-	char drain[4096];
 
-	j->rc = rt_archive_put(&j->root, j->path, &j->put, j->in, &j->err);
-	/* the loop sees the end as EOF on note: close the body's end first,
-	 * so that what the client still sends is dropped, not queued */
-	while (j->rc == 0 && read(j->in, drain, sizeof drain) > 0)
-		;
-	cp_close(&j->in);
-	cp_close(&j->note[1]);
-	return NULL;
-}
-
-/* Both the thread and the body are done: the answer. */
-static void
-cp_put_maybe_answer(struct cpjob *j)
-{
-	struct http_request *req = j->req;
-
-	if (!j->finished || !j->body.done || req == NULL)
-		return;
-	if (j->rc < 0) {
+	if (req != NULL && rc < 0) {
 		log_emit(LOG_INFO, req->req_id, NULL, "extracting into %s: %s",
-		    j->shown, sdc_error_msg(j->err));
-		api_error_from(req, &j->err);
-	} else
+		    j->shown, sdc_error_msg(*err));
+		api_error_from(req, err);
+	} else if (req != NULL)
 		http_reply(req, 200, "text/plain", NULL, 0);
-	http_on_close(req, NULL, NULL);
-	j->req = NULL;
-	j->body.req = NULL;
 	cp_free(j);
 }
 
-static void
-cp_put_body_end(void *arg)
-{
-	cp_put_maybe_answer(arg);
-}
-
-static void
-cp_put_note(evutil_socket_t fd, short what, void *arg)
-{
-	struct cpjob *j = arg;
-	char c;
-
-	if (read(j->note[0], &c, 1) != 0 && errno == EAGAIN)
-		return;
-	event_free(j->note_ev);
-	j->note_ev = NULL;
-	pthread_join(j->thread, NULL);
-	j->running = false;
-	j->finished = true;
-	body_pipe_close(&j->body);	/* the rest of the body is dropped */
-	cp_put_maybe_answer(j);
-}
-
-/* The destination must be a folder (links followed inside the root). */
-static int
-cp_put_check(struct cpjob *j)
-{
-	struct rt_path_stat st;
-	sdc_error_t err = NULL;
-	char *dir;
-	int rc = 0;
-
-	xasprintf(&dir, "%s/", j->path);
-	if (rt_archive_stat(&j->root, dir, &st, &err) < 0) {
-		if (err != NULL && err->code == 404) {
-			sdc_error_release(&err);
-			cp_not_found(j->req, j->shown);
-		} else if (err != NULL && err->errnum == ENOTDIR) {
-			sdc_error_release(&err);
-			api_error(j->req, 400, "extraction point is not a "
-			    "directory");
-		} else
-			api_error_from(j->req, &err);
-		free(dir);
-		return -1;
-	}
-	free(dir);
-	if (!(st.mode & (1u << 31))) {
-		api_error(j->req, 400, "extraction point is not a directory");
-		rc = -1;
-	}
-	rt_path_stat_free(&st);
-	return rc;
-}
-
+/* The destination must be a folder (links followed inside the root);
+ * then the extraction.  -1 having answered. */
 static int
 cp_put_start(struct cpjob *j)
 {
 	sdc_error_t err = NULL;
-	int r;
 
-	if (body_pipe_open(&j->body, &j->in, &err) < 0) {
+	if (rt_cp_put_check(&j->cp, &err) < 0)
+		return cp_failed(j, j->req, &err);
+	if (rt_cp_put_start(&j->cp, j->req, j->d->base, cp_put_done, j,
+	    &err) < 0) {
 		api_error(j->req, 500, "copying: %s", sdc_error_msg(err));
 		sdc_error_release(&err);
 		return -1;
 	}
-	if (pipe2(j->note, O_CLOEXEC) < 0) {
-		api_error(j->req, 500, "copying: %s", strerror(errno));
-		return -1;
-	}
-	(void)fcntl(j->note[0], F_SETFL, O_NONBLOCK);
-	if ((r = pthread_create(&j->thread, NULL, cp_put_main, j)) != 0) {
-		api_error(j->req, 500, "copying: %s", strerror(r));
-		return -1;
-	}
-	j->running = true;
-	j->note_ev = event_new(j->d->base, j->note[0], EV_READ | EV_PERSIST,
-	    cp_put_note, j);
-	event_add(j->note_ev, NULL);
-	http_on_close(j->req, cp_on_close, j);
-	body_pipe_start(&j->body, j->req, j->d->base, cp_put_body_end, j);
 	return 0;
 }
 
@@ -708,10 +558,10 @@ cp_put(struct http_request *req, void *arg)
 		return rc;
 	if ((j = cp_job(req, d, path, true)) == NULL)
 		return HTTP_DONE;
-	j->put.no_overwrite_dir_non_dir = http_query_bool(req,
+	j->cp.put.no_overwrite_dir_non_dir = http_query_bool(req,
 	    "noOverwriteDirNonDir", false);
-	j->put.copy_uidgid = http_query_bool(req, "copyUIDGID", false);
-	if (cp_put_check(j) < 0 || cp_put_start(j) < 0) {
+	j->cp.put.copy_uidgid = http_query_bool(req, "copyUIDGID", false);
+	if (cp_put_start(j) < 0) {
 		j->req = NULL;
 		cp_free(j);
 		return HTTP_DONE;

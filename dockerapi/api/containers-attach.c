@@ -658,33 +658,62 @@ ctr_attach(struct http_request *req, void *arg)
 	return HTTP_DONE;
 }
 
-/* A resize on the container's node, off the loop. */
-struct resize_node_job {
+struct node_resize_job {
 	struct node_target t;
-	char uuid[37];
+	char uuid[37], exec_id[65];	/* "": the container's own TTY */
 	unsigned rows, cols;
 };
 
-static int
-resize_node_fn(void *arg, sdc_error_t *err)
+struct node_resize_job *
+node_resize_job(struct node_target *t, const char *uuid, const char *exec_id,
+    const char *h, const char *w)
 {
-	struct resize_node_job *j = arg;
+	struct node_resize_job *j = xcalloc(1, sizeof *j);
 
-	return node_attach_resize(&j->t, j->uuid, j->rows, j->cols, err);
+	j->t = *t;
+	snprintf(j->uuid, sizeof j->uuid, "%s", uuid);
+	snprintf(j->exec_id, sizeof j->exec_id, "%s", exec_id != NULL ?
+	    exec_id : "");
+	j->rows = (unsigned)atoi(h);
+	j->cols = (unsigned)atoi(w);
+	return j;
 }
 
-static void
-resize_node_done(struct ctr *c, void *arg, struct http_request *req, int rc,
+void
+node_resize_job_free(struct node_resize_job *j)
+{
+	node_target_clear(&j->t);
+	free(j);
+}
+
+int
+node_resize_run(void *arg, sdc_error_t *err)
+{
+	struct node_resize_job *j = arg;
+
+	return node_resize(&j->t, j->uuid, j->exec_id[0] != '\0' ? j->exec_id :
+	    NULL, j->rows, j->cols, err);
+}
+
+void
+node_resize_done(void *arg, struct http_request *req, int rc,
     sdc_error_t *err)
 {
-	struct resize_node_job *j = arg;
-
 	if (req != NULL && rc < 0)
 		api_error_from(req, err);
 	else if (req != NULL)
 		http_reply(req, 200, NULL, NULL, 0);
-	node_target_clear(&j->t);
-	free(j);
+	node_resize_job_free(arg);
+}
+
+/* The container's resize on its node ended (the container busy meanwhile,
+ * ctr_call). */
+static void
+resize_node_done(struct ctr *c, void *arg, struct http_request *req, int rc,
+    sdc_error_t *err)
+{
+	(void)c;
+	node_resize_done(arg, req, rc, err);
 }
 
 /* POST /containers/:id/resize: the TTY's size, through the watcher, or
@@ -694,7 +723,7 @@ ctr_resize(struct http_request *req, void *arg)
 {
 	struct ctr *c = ctr_lookup(req, arg);
 	const char *h = http_query(req, "h"), *w = http_query(req, "w");
-	struct resize_node_job *j;
+	struct node_resize_job *j;
 	struct node_target t;
 	sdc_error_t err = NULL;
 
@@ -709,15 +738,10 @@ ctr_resize(struct http_request *req, void *arg)
 			return HTTP_ASYNC;
 		}
 		if (t.address != NULL) {
-			j = xcalloc(1, sizeof *j);
-			j->t = t;
-			snprintf(j->uuid, sizeof j->uuid, "%s", c->uuid);
-			j->rows = (unsigned)atoi(h);
-			j->cols = (unsigned)atoi(w);
-			if (ctr_call(req, c, "resize", resize_node_fn,
+			j = node_resize_job(&t, c->uuid, NULL, h, w);
+			if (ctr_call(req, c, "resize", node_resize_run,
 			    resize_node_done, j, &err) < 0) {
-				node_target_clear(&j->t);
-				free(j);
+				node_resize_job_free(j);
 				return api_error_from(req, &err);
 			}
 			return HTTP_ASYNC;

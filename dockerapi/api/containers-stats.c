@@ -24,9 +24,7 @@ struct stats_req {
 	struct containers *cs;
 	char id[65];
 	char *account;
-	bool stream;
-	bool have_prev;
-	struct rt_stats prev;
+	struct rt_stats_answer sa;
 	struct event *timer;
 };
 
@@ -58,44 +56,30 @@ stats_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct stats_req *r = arg;
 	struct timeval sec = { 1, 0 };
-	struct rt_stats *s = xmalloc(sizeof *s);
 	struct ctr *c = ctr_find(r->cs, r->account, r->id, NULL);
-	json_t *j;
-	char *text;
+	char *line;
+	bool end;
 
-	if (c == NULL || !ctr_running(c) ||
-	    rt_stats_read(&r->cs->rt, c->uuid, s, NULL) < 0) {
-		free(s);
+	if (c == NULL || !ctr_running(c)) {
 		stats_finish(r);
 		return;
 	}
-	if (r->stream || r->have_prev) {
-		j = rt_stats_json(s, r->have_prev ? &r->prev : NULL, c->name, c->id);
-		text = json_dumps(j, JSON_COMPACT);
-		http_stream_printf(r->req, "%s\n", text);
-		free(text);
-		json_decref(j);
-	}
-	if (!r->stream && r->have_prev) {
-		free(s);
+	end = rt_stats_next(&r->cs->rt, c->uuid, &r->sa, c->name, c->id, &line);
+	if (line != NULL)
+		http_stream_printf(r->req, "%s", line);
+	free(line);
+	if (end)
 		stats_finish(r);
-		return;
-	}
-	r->prev = *s;
-	r->have_prev = true;
-	free(s);
-	evtimer_add(r->timer, &sec);
+	else
+		evtimer_add(r->timer, &sec);
 }
 
 /* A stopped container: Docker's blank reading. */
 static int
-stats_blank(struct http_request *req, const struct ctr *c)
+stats_blank(struct http_request *req, struct dockerapi *d, const struct ctr *c)
 {
-	struct rt_stats *s = xcalloc(1, sizeof *s);
-	json_t *j = rt_stats_json(s, NULL, c->name, c->id);
-
-	free(s);
-	return api_json(req, 200, j);
+	return api_json(req, 200, rt_stats_once(&ctrs(d)->rt, NULL, c->name,
+	    c->id));
 }
 
 /* A container on a node behind an agent: its readings are the node's,
@@ -129,31 +113,25 @@ int
 ctr_stats(struct http_request *req, void *arg)
 {
 	struct ctr *c = ctr_lookup(req, arg);
-	struct rt_stats *s;
 	struct stats_req *r;
-	json_t *j;
 	int rc = HTTP_DONE;
 
 	if (c == NULL)
 		return HTTP_DONE;
 	if (!ctr_running(c))
-		return stats_blank(req, c);
+		return stats_blank(req, arg, c);
 	if (stats_relay(req, arg, c, &rc))
 		return rc;
 	if (http_query_bool(req, "one-shot", false) &&
-	    !http_query_bool(req, "stream", true)) {
-		s = xmalloc(sizeof *s);
-		j = rt_stats_read(&ctrs(arg)->rt, c->uuid, s, NULL) == 0 ?
-		    rt_stats_json(s, NULL, c->name, c->id) : NULL;
-		free(s);
-		return j != NULL ? api_json(req, 200, j) : stats_blank(req, c);
-	}
+	    !http_query_bool(req, "stream", true))
+		return api_json(req, 200, rt_stats_once(&ctrs(arg)->rt, c->uuid,
+		    c->name, c->id));
 	r = xcalloc(1, sizeof *r);
 	r->req = req;
 	r->cs = ctrs(arg);
 	snprintf(r->id, sizeof r->id, "%s", c->id);
 	r->account = xstrdup(c->account);
-	r->stream = http_query_bool(req, "stream", true);
+	r->sa.stream = http_query_bool(req, "stream", true);
 	r->timer = evtimer_new(r->cs->d->base, stats_tick, r);
 	http_on_close(req, stats_closed, r);
 	http_stream_start(req, 200, "application/json");

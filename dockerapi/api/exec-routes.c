@@ -498,42 +498,14 @@ exec_inspect(struct http_request *req, void *arg)
 	return api_json(req, 200, j);
 }
 
-/* An exec's resize on its container's node, off the loop. */
-struct exec_resize_job {
-	struct node_target t;
-	char uuid[37], id[65];
-	unsigned rows, cols;
-};
-
-static int
-exec_resize_fn(void *arg, sdc_error_t *err)
-{
-	struct exec_resize_job *j = arg;
-
-	return node_exec_resize(&j->t, j->uuid, j->id, j->rows, j->cols, err);
-}
-
-static void
-exec_resize_done(void *arg, struct http_request *req, int rc,
-    sdc_error_t *err)
-{
-	struct exec_resize_job *j = arg;
-
-	if (req != NULL && rc < 0)
-		api_error_from(req, err);
-	else if (req != NULL)
-		http_reply(req, 200, NULL, NULL, 0);
-	node_target_clear(&j->t);
-	free(j);
-}
-
 int
 exec_resize(struct http_request *req, void *arg)
 {
 	struct containers *cs = ctrs(arg);
 	struct exec_inst *e = exec_find(cs, req);
 	const char *h = http_query(req, "h"), *w = http_query(req, "w");
-	struct exec_resize_job *j;
+	struct node_resize_job *j;
+	struct node_target t;
 	sdc_error_t err = NULL;
 	int fd;
 
@@ -541,27 +513,19 @@ exec_resize(struct http_request *req, void *arg)
 		return HTTP_DONE;
 	if (!e->running)
 		return api_error(req, 409, "Exec %s is not running", e->id);
-	j = xcalloc(1, sizeof *j);
-	if (node_target_get(cs->d, json_str(e->c->extra, "Node", NULL), &j->t,
-	    &err) < 0) {
-		free(j);
+	if (node_target_get(cs->d, json_str(e->c->extra, "Node", NULL), &t,
+	    &err) < 0)
 		return api_error_from(req, &err);
-	}
-	if (j->t.address != NULL && h != NULL && w != NULL) {
-		snprintf(j->uuid, sizeof j->uuid, "%s", e->c->uuid);
-		snprintf(j->id, sizeof j->id, "%s", e->id);
-		j->rows = (unsigned)atoi(h);
-		j->cols = (unsigned)atoi(w);
+	if (t.address != NULL && h != NULL && w != NULL) {
+		j = node_resize_job(&t, e->c->uuid, e->id, h, w);
 		if (rtcall_start(cs->d->base, req, "exec resize",
-		    exec_resize_fn, exec_resize_done, j, &err) < 0) {
-			node_target_clear(&j->t);
-			free(j);
+		    node_resize_run, node_resize_done, j, &err) < 0) {
+			node_resize_job_free(j);
 			return api_error_from(req, &err);
 		}
 		return HTTP_ASYNC;
 	}
-	node_target_clear(&j->t);
-	free(j);
+	node_target_clear(&t);
 	if ((fd = rt_attach_open(&cs->rt, e->c->uuid, e->id, &err)) < 0)
 		return api_error_from(req, &err);
 	rt_attach_send(fd, RT_FRAME_MUTE, NULL, 0, NULL);

@@ -377,6 +377,24 @@ int rt_stats_read(const struct rt_config *cfg, const char *id,
 struct json_t;
 struct json_t *rt_stats_json(const struct rt_stats *s,
     const struct rt_stats *prev, const char *name, const char *id);
+/* A single reading as an answer, no precpu (one-shot); the blank one
+ * where uuid is NULL (a stopped container) or cannot be read. */
+struct json_t *rt_stats_once(const struct rt_config *cfg, const char *uuid,
+    const char *name, const char *id);
+/* An answer of readings a second apart: a line each (stream), or one
+ * line, the second reading with the first its precpu_stats. */
+struct rt_stats_answer {
+	bool stream;
+	bool have_prev;
+	struct rt_stats prev;
+};
+/* The answer's next reading of the running container uuid: *line gets
+ * the text to send with its newline, the caller's to free (NULL: none
+ * this time).  True when the answer ends after it: the reading failed
+ * (the container has gone) or a single answer has its line. */
+bool rt_stats_next(const struct rt_config *cfg, const char *uuid,
+    struct rt_stats_answer *sa, const char *name, const char *id,
+    char **line);
 
 /* The container's processes, for `docker top`: the pids of its cgroup,
  * each read from /proc through a descriptor of its own /proc folder and

@@ -4,12 +4,18 @@
  * for a container on its own machine (dockerapi/api/containers-stats.c)
  * or the node's agent (agent/container-stats.c), so both answer alike.
  * The previous reading is the answer's precpu_stats, as dockerd's are.
+ * The steps of an answer, a reading a second, are here too
+ * (rt_stats_next, rt_stats_once), so that both send the same lines and
+ * end at the same moment.
  */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <jansson.h>
 
 #include "dockerapi/runtime/runtime.h"
 #include "timeutil.h"
+#include "xalloc.h"
 
 static json_t *
 stats_cpu(const struct rt_stats *s, bool have)
@@ -101,4 +107,47 @@ rt_stats_json(const struct rt_stats *s, const struct rt_stats *prev,
 	    "limit", stats_nz(s->memory_limit),
 	    "name", "/", name, "id", id,
 	    "networks", stats_networks(s));
+}
+
+json_t *
+rt_stats_once(const struct rt_config *cfg, const char *uuid,
+    const char *name, const char *id)
+{
+	struct rt_stats *s = xcalloc(1, sizeof *s);
+	json_t *j;
+
+	if (uuid != NULL && rt_stats_read(cfg, uuid, s, NULL) < 0)
+		memset(s, 0, sizeof *s);
+	j = rt_stats_json(s, NULL, name, id);
+	free(s);
+	return j;
+}
+
+bool
+rt_stats_next(const struct rt_config *cfg, const char *uuid,
+    struct rt_stats_answer *sa, const char *name, const char *id,
+    char **line)
+{
+	struct rt_stats *s = xmalloc(sizeof *s);
+	json_t *j;
+	char *text;
+	bool end;
+
+	*line = NULL;
+	if (rt_stats_read(cfg, uuid, s, NULL) < 0) {
+		free(s);
+		return true;
+	}
+	if (sa->stream || sa->have_prev) {
+		j = rt_stats_json(s, sa->have_prev ? &sa->prev : NULL, name, id);
+		text = json_dumps(j, JSON_COMPACT);
+		xasprintf(line, "%s\n", text);
+		free(text);
+		json_decref(j);
+	}
+	end = !sa->stream && sa->have_prev;
+	sa->prev = *s;
+	sa->have_prev = true;
+	free(s);
+	return end;
 }

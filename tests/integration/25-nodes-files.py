@@ -52,20 +52,10 @@ class NodesFiles(common.NodesBase):
         cls("import_image").import_image()
 
     @classmethod
-    def start_agent(cls):
+    def agent_dirs(cls):
         """The agent's containers in a zones root of its own."""
-        head = os.path.join(cls.d.tmp, "dockerapi")
         cls.node_zones = os.path.join(cls.d.tmp, "node-zones")
-        cls.d._spawn("agent", [common.AGENT, "--data-dir", cls.agent_dir,
-                               "--listen", "127.0.0.1:%d" % cls.agent_port,
-                               "--store", cls.agent_store(),
-                               "--zones", cls.node_zones,
-                               "--images", os.path.join(head, "images", "layers"),
-                               "--volumes", os.path.join(head, "volumes"),
-                               "--net-dir", os.path.join(head, "net"),
-                               "--hostname", cls.HOSTNAME,
-                               "--heartbeat-interval", cls.HEARTBEAT])
-        sdctest.wait_for("agent", lambda: sdctest.port_open(cls.agent_port))
+        return dict(super().agent_dirs(), zones=cls.node_zones)
 
     # --- helpers ---
 

@@ -41,9 +41,7 @@ common = importlib.import_module("37-nodes-common")
 create = importlib.import_module("25-nodes-create")
 
 
-def run(*args, check=True):
-    return subprocess.run(list(args), capture_output=True, text=True,
-                          timeout=30, check=check)
+run = common.run
 
 
 class NodesNet(common.NodesBase):
@@ -62,20 +60,10 @@ class NodesNet(common.NodesBase):
             cls.import_for(who)
 
     @classmethod
-    def start_agent(cls):
+    def agent_dirs(cls):
         """The agent with a networking folder of its own."""
-        head = os.path.join(cls.d.tmp, "dockerapi")
         cls.agent_net = os.path.join(cls.d.tmp, "agent-net")
-        cls.d._spawn("agent", [common.AGENT, "--data-dir", cls.agent_dir,
-                               "--listen", "127.0.0.1:%d" % cls.agent_port,
-                               "--store", cls.agent_store(),
-                               "--zones", os.path.join(cls.d.tmp, "zones"),
-                               "--images", os.path.join(head, "images", "layers"),
-                               "--volumes", os.path.join(head, "volumes"),
-                               "--net-dir", cls.agent_net,
-                               "--hostname", cls.HOSTNAME,
-                               "--heartbeat-interval", cls.HEARTBEAT])
-        sdctest.wait_for("agent", lambda: sdctest.port_open(cls.agent_port))
+        return dict(super().agent_dirs(), **{"net-dir": cls.agent_net})
 
     @classmethod
     def import_for(cls, certs):

@@ -44,82 +44,28 @@ sys.path.insert(0, HERE)
 os.environ["SDC_TEST_STORE"] = "postgres"
 import sdctest  # noqa: E402
 
-images_common = importlib.import_module("65-images-api-common")
-CERTGEN = os.path.join(sdctest.BIN, "sdc-docker-certgen")
-AGENT = os.path.join(sdctest.BIN, "sdc-docker-agent")
+common = importlib.import_module("37-nodes-common")
+run, until = common.run, common.until
+CERTGEN = common.CERTGEN
 DOCKERAPI = os.path.join(sdctest.BIN, "dockerapi")
 SUFFIX = "%d" % os.getpid()
 DC, NODES = "sdc27d-" + SUFFIX, {"a": "sdc27a-" + SUFFIX, "b": "sdc27b-" + SUFFIX}
 ADDR = {"a": "192.0.2.1", "b": "192.0.2.2"}
-
-
-def run(*args, check=True, timeout=60):
-    return subprocess.run(list(args), capture_output=True, text=True,
-                          check=check, timeout=timeout)
-
-
-def ns(node, *args, check=True, timeout=60):
-    return run("nsenter", "--net=/run/netns/" + NODES[node], *args,
-               check=check, timeout=timeout)
-
-
-def until(what, check, timeout=30.0):
-    """check()'s value once it is true; fails naming what after timeout."""
-    end = time.time() + timeout
-    while True:
-        v = check()
-        if v:
-            return v
-        if time.time() > end:
-            raise AssertionError("timed out waiting for " + what)
-        time.sleep(0.2)
+# the data center's network: a bridge in a namespace of its own
+UNDERLAY = common.Underlay(NODES, ADDR, "dc0", "p%s", bridge_ns=DC)
+ns = UNDERLAY.ns
 
 
 class NodesVxlan(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        if os.getuid() != 0:
-            print("needs root (namespaces, links, nftables)")
-            sys.exit(1)
-        for b in (AGENT, CERTGEN, DOCKERAPI):
-            if not os.path.exists(b):
-                print("no %s (make)" % b)
-                sys.exit(1)
-        images_common.need("runc", "busybox", "umoci", "skopeo", "docker")
+        common.need_underlay("namespaces, links, nftables")
         if shutil.which("modprobe"):
             run("modprobe", "vxlan", check=False)
-        cls.d = d = sdctest.Daemons(allow_private_registries=())
-        cls.made_ns = []
+        cls.d = sdctest.Daemons(allow_private_registries=())
         cls.heads = {}
-        try:
-            cls.plumb()
-            cls.start_all()
-            cls.load_busybox()
-        except BaseException:
-            for name in list(cls.d.procs):
-                print("--- %s:\n%s" % (name, cls.d.log(name)[-3000:]),
-                      file=sys.stderr)
-            cls.tearDownClass()
-            raise
-
-    @classmethod
-    def plumb(cls):
-        """The data center's network: a bridge, a veth to each node."""
-        for n in [DC] + list(NODES.values()):
-            run("ip", "netns", "add", n)
-            cls.made_ns.append(n)
-        dc = ["nsenter", "--net=/run/netns/" + DC]
-        run(*dc, "ip", "link", "set", "lo", "up")
-        run(*dc, "ip", "link", "add", "dc0", "type", "bridge")
-        run(*dc, "ip", "link", "set", "dc0", "up")
-        for i, node in enumerate(sorted(NODES)):
-            run(*dc, "ip", "link", "add", "p%d" % i, "type", "veth", "peer",
-                "name", "eth0", "netns", "/run/netns/" + NODES[node])
-            run(*dc, "ip", "link", "set", "p%d" % i, "master", "dc0", "up")
-            ns(node, "ip", "addr", "add", ADDR[node] + "/24", "dev", "eth0")
-            ns(node, "ip", "link", "set", "lo", "up")
-            ns(node, "ip", "link", "set", "eth0", "up")
+        common.set_up(cls, UNDERLAY.plumb, cls.start_all, cls.load_busybox)
 
     @classmethod
     def start_all(cls):
@@ -164,22 +110,18 @@ class NodesVxlan(unittest.TestCase):
             run(CERTGEN, "node", "--ca", ca, "--out",
                 os.path.join(agent_dir, "tls"), "--cn", "cn-" + node,
                 "--san", "IP:127.0.0.1,IP:" + ADDR[node])  # its head; other heads
-            d._spawn("agent-" + node, [
-                "nsenter", "--net=/run/netns/" + NODES[node], AGENT,
-                "--data-dir", agent_dir,
-                "--listen", "0.0.0.0:%d" % agent_port,
-                "--address", "%s:%d" % (ADDR[node], agent_port),
-                "--store", uri,
-                "--zones", os.path.join(d.tmp, "zones-" + node),
+            d._spawn("agent-" + node, common.agent_argv(
+                agent_dir, "0.0.0.0:%d" % agent_port, uri,
                 # the node's head's layers, volumes and networking
-                "--images", os.path.join(data, "images", "layers"),
-                "--volumes", os.path.join(data, "volumes"),
-                "--net-dir", os.path.join(data, "net"),
-                "--hostname", "cn-" + node,
-                "--heartbeat-interval", "0.3",
+                {"zones": os.path.join(d.tmp, "zones-" + node),
+                 "images": os.path.join(data, "images", "layers"),
+                 "volumes": os.path.join(data, "volumes"),
+                 "net-dir": os.path.join(data, "net")},
+                "cn-" + node, "0.3", netns=NODES[node],
+                address="%s:%d" % (ADDR[node], agent_port),
                 # the periodic pass is the safety net; the heads'
                 # notifications are what the checks below wait on
-                "--netsync-interval", "1", "--log-level", "debug"])
+                extra=("--netsync-interval", "1", "--log-level", "debug")))
         for node in ("a", "b"):
             sdctest.wait_for("head %s asking its agent" % node, lambda:
                              "nodes: containers run on node" in
@@ -203,12 +145,7 @@ class NodesVxlan(unittest.TestCase):
 
     @classmethod
     def load_busybox(cls):
-        work = os.path.join(cls.d.tmp, "work")
-        os.makedirs(work)
-        src = images_common.build_busybox(work)
-        tar = os.path.join(work, "busybox.tar")
-        run("skopeo", "copy", "--quiet", src,
-            "docker-archive:%s:busybox:latest" % tar)
+        tar = common.busybox_archive(cls.d.tmp)
         for who in ("alice", "mallory"):
             cls.docker("a", who, "load", "-i", tar)
 
@@ -223,23 +160,11 @@ class NodesVxlan(unittest.TestCase):
                 if node in cls.heads and who in getattr(cls, "certs", {}):
                     cls.docker(node, who, "rm", "-f", *names, check=False)
         finally:
-            for name in reversed(list(d.procs)):
-                d.stop_one(name)
             # what each head leaves for its next start (its names
             # server, bridges, rules), in its node
-            driver = os.path.join(sdctest.BIN, "..", "tests", "net-driver")
-            for node, h in cls.heads.items():
-                ns(node, driver, "-r", os.path.join(h["data"], "net"),
-                   "sweep", "-", "-", check=False)
-            for n in reversed(cls.made_ns):
-                run("ip", "netns", "del", n, check=False)
-            with open("/proc/mounts") as f:
-                left = [l.split()[1] for l in f
-                        if l.split()[1].startswith(d.tmp + "/")]
-            for m in sorted(left, key=len, reverse=True):
-                run("umount", "-l", m, check=False)
-            d.procs.clear()
-            d.stop()
+            common.stop_all(d, UNDERLAY, [
+                (NODES[node], os.path.join(h["data"], "net"))
+                for node, h in cls.heads.items()])
 
     # --- helpers ---
 
@@ -380,17 +305,7 @@ class NodesVxlan(unittest.TestCase):
                   t_first, len(ms), ms[len(ms) // 2] if ms else -1),
               file=sys.stderr)
 
-    @staticmethod
-    def admin_get(sock, path):
-        conn = sdctest.UnixHTTPConnection(sock)
-        try:
-            conn.request("GET", path)
-            resp = conn.getresponse()
-            return resp.status, resp.read()
-        except OSError as e:
-            return 0, str(e)
-        finally:
-            conn.close()
+    admin_get = staticmethod(common.admin_get)
 
     def admin_post(self, path):
         conn = sdctest.UnixHTTPConnection(self.heads["a"]["admin"])

@@ -28,7 +28,14 @@ sdcadm-docker:
   keeps running; once the node is back the kill ends it (exit 137);
   docker stop's signal and its SIGKILL after the grace time go the same
   way.
+
+It also holds what every test of nodes uses, so that each writes it
+once: run() and until(), the agent's command line (agent_argv), the
+data center's network of namespaces (Underlay), busybox as an archive
+to load, the admin socket read as raw bytes (admin_get), and the
+teardown of what such a test leaves (stop_all).
 """
+import importlib
 import io
 import json
 import os
@@ -52,6 +59,184 @@ ADM = os.path.join(sdctest.BIN, "sdcadm-docker")
 
 def certgen(*args):
     subprocess.run([CERTGEN] + list(args), check=True, capture_output=True)
+
+
+def need_underlay(why):
+    """Exits (a failure: the suite installs all of it) unless this runs
+    as root (why: what for) with the daemons built and the tools that
+    load busybox and run containers installed."""
+    if os.getuid() != 0:
+        print("needs root (%s)" % why)
+        sys.exit(1)
+    for b in (AGENT, CERTGEN, os.path.join(sdctest.BIN, "dockerapi")):
+        if not os.path.exists(b):
+            print("no %s (make)" % b)
+            sys.exit(1)
+    importlib.import_module("65-images-api-common").need(
+        "runc", "busybox", "umoci", "skopeo", "docker")
+
+
+def set_up(cls, *steps):
+    """Runs the class's setup steps; on a failure prints the daemons'
+    logs and tears down what was made before raising it."""
+    try:
+        for step in steps:
+            step()
+    except BaseException:
+        dump_logs(cls.d)
+        cls.tearDownClass()
+        raise
+
+
+def run(*args, check=True, timeout=60):
+    """The command's CompletedProcess (text); raises if it fails and check."""
+    return subprocess.run(list(args), capture_output=True, text=True,
+                          check=check, timeout=timeout)
+
+
+def until(what, check, timeout=30.0):
+    """check()'s value once it is true; fails naming what after timeout."""
+    end = time.time() + timeout
+    while True:
+        v = check()
+        if v:
+            return v
+        if time.time() > end:
+            raise AssertionError("timed out waiting for " + what)
+        time.sleep(0.1)
+
+
+def in_netns(netns, *args, check=True, timeout=60):
+    """run() inside the named network namespace (/run/netns/NETNS)."""
+    return run("nsenter", "--net=/run/netns/" + netns, *args, check=check,
+               timeout=timeout)
+
+
+def agent_argv(data_dir, listen, store, dirs, hostname, heartbeat,
+               netns=None, address=None, extra=()):
+    """The agent's command line.  dirs: its "zones", "images", "volumes"
+    and "net-dir" folders; netns: the network namespace it runs in;
+    address: what it tells the heads, where not its listen address."""
+    argv = ["nsenter", "--net=/run/netns/" + netns] if netns else []
+    argv += [AGENT, "--data-dir", data_dir, "--listen", listen]
+    if address:
+        argv += ["--address", address]
+    argv += ["--store", store]
+    for flag in ("zones", "images", "volumes", "net-dir"):
+        argv += ["--" + flag, dirs[flag]]
+    return argv + ["--hostname", hostname, "--heartbeat-interval",
+                   heartbeat] + list(extra)
+
+
+class Underlay:
+    """The data center's network: a network namespace per node, whose
+    eth0 (its address/24) is a veth on one bridge.  The bridge is in a
+    namespace of its own (bridge_ns), or in the root one, where the head
+    is, with the head's address (head_addr).  nodes: key -> namespace
+    name; addrs: key -> address; peer: the bridge side's veth name, %s
+    the node's key."""
+
+    def __init__(self, nodes, addrs, bridge, peer, bridge_ns=None,
+                 head_addr=None):
+        self.nodes, self.addrs = nodes, addrs
+        self.bridge, self.peer = bridge, peer
+        self.bridge_ns, self.head_addr = bridge_ns, head_addr
+        self.made_ns, self.made_bridge = [], False
+
+    def ns(self, node, *args, check=True, timeout=60):
+        """run() in the node's namespace."""
+        return in_netns(self.nodes[node], *args, check=check, timeout=timeout)
+
+    def plumb(self):
+        here = []
+        if self.bridge_ns:
+            run("ip", "netns", "add", self.bridge_ns)
+            self.made_ns.append(self.bridge_ns)
+            here = ["nsenter", "--net=/run/netns/" + self.bridge_ns]
+            run(*here, "ip", "link", "set", "lo", "up")
+        run(*here, "ip", "link", "add", self.bridge, "type", "bridge")
+        self.made_bridge = not self.bridge_ns
+        if self.head_addr:
+            run(*here, "ip", "addr", "add", self.head_addr + "/24", "dev",
+                self.bridge)
+        run(*here, "ip", "link", "set", self.bridge, "up")
+        for node in sorted(self.nodes):
+            name, peer = self.nodes[node], self.peer % node
+            run("ip", "netns", "add", name)
+            self.made_ns.append(name)
+            run(*here, "ip", "link", "add", peer, "type", "veth", "peer",
+                "name", "eth0", "netns", "/run/netns/" + name)
+            run(*here, "ip", "link", "set", peer, "master", self.bridge, "up")
+            self.ns(node, "ip", "addr", "add", self.addrs[node] + "/24",
+                    "dev", "eth0")
+            self.ns(node, "ip", "link", "set", "lo", "up")
+            self.ns(node, "ip", "link", "set", "eth0", "up")
+
+    def remove(self):
+        for n in reversed(self.made_ns):
+            run("ip", "netns", "del", n, check=False)
+        self.made_ns = []
+        if self.made_bridge:
+            run("ip", "link", "del", self.bridge, check=False)
+            self.made_bridge = False
+
+
+def busybox_archive(tmp):
+    """busybox:latest (built by 65-images-api-common) as a docker-archive
+    tar under tmp, for docker load."""
+    images_common = importlib.import_module("65-images-api-common")
+    work = os.path.join(tmp, "work")
+    os.makedirs(work)
+    src = images_common.build_busybox(work)
+    tar = os.path.join(work, "busybox.tar")
+    run("skopeo", "copy", "--quiet", src,
+        "docker-archive:%s:busybox:latest" % tar)
+    return tar
+
+
+def admin_get(sock, path):
+    """(status, raw body) of a GET on the admin socket; (0, the error)
+    where the socket does not answer (yet)."""
+    conn = sdctest.UnixHTTPConnection(sock)
+    try:
+        conn.request("GET", path)
+        resp = conn.getresponse()
+        return resp.status, resp.read()
+    except OSError as e:
+        return 0, str(e)
+    finally:
+        conn.close()
+
+
+def dump_logs(d):
+    """The end of each daemon's log, on stderr (a setup that failed)."""
+    for name in list(d.procs):
+        print("--- %s:\n%s" % (name, d.log(name)[-3000:]), file=sys.stderr)
+
+
+def stop_all(d, underlay=None, sweep=()):
+    """Stops d's daemons, newest first; sweeps what the networking of
+    each (namespace or None, net folder) in sweep left there; removes
+    the underlay and what is still mounted under the test's folder,
+    then the rest as sdctest does."""
+    for name in reversed(list(d.procs)):
+        d.stop_one(name)
+    driver = os.path.join(sdctest.BIN, "..", "tests", "net-driver")
+    for netns, net in sweep:
+        argv = [driver, "-r", net, "sweep", "-", "-"]
+        if netns:
+            in_netns(netns, *argv, check=False)
+        else:
+            run(*argv, check=False)
+    if underlay is not None:
+        underlay.remove()
+    with open("/proc/mounts") as f:
+        left = [l.split()[1] for l in f
+                if l.split()[1].startswith(d.tmp + "/")]
+    for m in sorted(left, key=len, reverse=True):
+        run("umount", "-l", m, check=False)
+    d.procs.clear()
+    d.stop()
 
 
 class NodesBase(unittest.TestCase):
@@ -101,19 +286,22 @@ class NodesBase(unittest.TestCase):
         return os.path.join(head, "dockerapi.db")
 
     @classmethod
-    def start_agent(cls):
+    def agent_dirs(cls):
+        """The agent's folders (agent_argv's dirs).  One machine: the
+        head's zones root, layers, volumes and networking; a test whose
+        node has one of its own overrides it."""
         head = os.path.join(cls.d.tmp, "dockerapi")
-        cls.d._spawn("agent", [AGENT, "--data-dir", cls.agent_dir,
-                               "--listen", "127.0.0.1:%d" % cls.agent_port,
-                               "--store", cls.agent_store(),
-                               "--zones", os.path.join(cls.d.tmp, "zones"),
-                               # one machine: the head's layers, volumes, net
-                               "--images", os.path.join(head, "images", "layers"),
-                               "--volumes", os.path.join(head, "volumes"),
-                               "--net-dir", os.path.join(head, "net"),
-                               "--hostname", cls.HOSTNAME,
-                               "--heartbeat-interval", cls.HEARTBEAT]
-                     + list(cls.AGENT_EXTRA))
+        return {"zones": os.path.join(cls.d.tmp, "zones"),
+                "images": os.path.join(head, "images", "layers"),
+                "volumes": os.path.join(head, "volumes"),
+                "net-dir": os.path.join(head, "net")}
+
+    @classmethod
+    def start_agent(cls):
+        cls.d._spawn("agent", agent_argv(
+            cls.agent_dir, "127.0.0.1:%d" % cls.agent_port, cls.agent_store(),
+            cls.agent_dirs(), cls.HOSTNAME, cls.HEARTBEAT,
+            extra=cls.AGENT_EXTRA))
         sdctest.wait_for("agent", lambda: sdctest.port_open(cls.agent_port))
 
     # --- helpers ---

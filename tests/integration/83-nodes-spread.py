@@ -36,7 +36,6 @@ import concurrent.futures
 import importlib
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -48,9 +47,9 @@ sys.path.insert(0, HERE)
 os.environ["SDC_TEST_STORE"] = "postgres"
 import sdctest  # noqa: E402
 
-images_common = importlib.import_module("65-images-api-common")
-CERTGEN = os.path.join(sdctest.BIN, "sdc-docker-certgen")
-AGENT = os.path.join(sdctest.BIN, "sdc-docker-agent")
+common = importlib.import_module("37-nodes-common")
+run, until = common.run, common.until
+CERTGEN = common.CERTGEN
 DOCKERAPI = os.path.join(sdctest.BIN, "dockerapi")
 SUFFIX = "%d" % (os.getpid() % 1000000)
 BRIDGE = "sdc83b" + SUFFIX
@@ -58,27 +57,13 @@ NODES = {i: "sdc83n%d-%s" % (i, SUFFIX) for i in (1, 2, 3)}
 NET = "198.18.83"
 HEAD_ADDR = NET + ".254"
 ADDR = {i: "%s.%d" % (NET, i) for i in NODES}
+# the data center's network: a bridge here, where the head is
+UNDERLAY = common.Underlay(NODES, ADDR, BRIDGE, "s83p%s" + SUFFIX,
+                           head_addr=HEAD_ADDR)
 AGENT_PORT = 2380
 SMALL = ("-m", "128m", "--network", "none")
 # ends at once on SIGTERM (docker stop), as a real service would
 SERVE = ("sh", "-c", "trap 'exit 0' TERM; sleep 600 & wait")
-
-
-def run(*args, check=True, timeout=60):
-    return subprocess.run(list(args), capture_output=True, text=True,
-                          check=check, timeout=timeout)
-
-
-def until(what, check, timeout=30.0):
-    """check()'s value once it is true; fails naming what after timeout."""
-    end = time.time() + timeout
-    while True:
-        v = check()
-        if v:
-            return v
-        if time.time() > end:
-            raise AssertionError("timed out waiting for " + what)
-        time.sleep(0.1)
 
 
 def alive(pid):
@@ -93,50 +78,9 @@ class NodesSpread(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        if os.getuid() != 0:
-            print("needs root (namespaces, links)")
-            sys.exit(1)
-        for b in (AGENT, CERTGEN, DOCKERAPI):
-            if not os.path.exists(b):
-                print("no %s (make)" % b)
-                sys.exit(1)
-        images_common.need("runc", "busybox", "umoci", "skopeo", "docker")
+        common.need_underlay("namespaces, links")
         cls.d = sdctest.Daemons(allow_private_registries=())
-        cls.made_ns = []
-        cls.bridge = False
-        try:
-            cls.plumb()
-            cls.start_all()
-            cls.load_busybox()
-        except BaseException:
-            cls.dump()
-            cls.tearDownClass()
-            raise
-
-    @classmethod
-    def dump(cls):
-        for name in list(cls.d.procs):
-            print("--- %s:\n%s" % (name, cls.d.log(name)[-3000:]),
-                  file=sys.stderr)
-
-    @classmethod
-    def plumb(cls):
-        """The data center's network: a bridge here, a veth to each node."""
-        run("ip", "link", "add", BRIDGE, "type", "bridge")
-        cls.bridge = True
-        run("ip", "addr", "add", HEAD_ADDR + "/24", "dev", BRIDGE)
-        run("ip", "link", "set", BRIDGE, "up")
-        for i, name in NODES.items():
-            run("ip", "netns", "add", name)
-            cls.made_ns.append(name)
-            peer = "s83p%d%s" % (i, SUFFIX)
-            run("ip", "link", "add", peer, "type", "veth", "peer", "name",
-                "eth0", "netns", "/run/netns/" + name)
-            run("ip", "link", "set", peer, "master", BRIDGE, "up")
-            ns = ["nsenter", "--net=/run/netns/" + name]
-            run(*ns, "ip", "addr", "add", ADDR[i] + "/24", "dev", "eth0")
-            run(*ns, "ip", "link", "set", "lo", "up")
-            run(*ns, "ip", "link", "set", "eth0", "up")
+        common.set_up(cls, UNDERLAY.plumb, cls.start_all, cls.load_busybox)
 
     @classmethod
     def start_all(cls):
@@ -184,19 +128,16 @@ class NodesSpread(unittest.TestCase):
     @classmethod
     def start_agent(cls, i):
         d = cls.d
-        d._spawn("agent-%d" % i, [
-            "nsenter", "--net=/run/netns/" + NODES[i], AGENT,
-            "--data-dir", os.path.join(d.tmp, "agent-%d" % i),
-            "--listen", "0.0.0.0:%d" % AGENT_PORT,
-            "--address", "%s:%d" % (ADDR[i], AGENT_PORT),
-            "--store", cls.uri,
-            "--zones", cls.zones(i),
+        d._spawn("agent-%d" % i, common.agent_argv(
+            os.path.join(d.tmp, "agent-%d" % i), "0.0.0.0:%d" % AGENT_PORT,
+            cls.uri,
             # the head's layers and volumes stand for the node's own
-            "--images", os.path.join(cls.data, "images", "layers"),
-            "--volumes", os.path.join(cls.data, "volumes"),
-            "--net-dir", os.path.join(d.tmp, "agent-%d" % i, "net"),
-            "--hostname", "cn-%d" % i,
-            "--heartbeat-interval", "0.3"])
+            {"zones": cls.zones(i),
+             "images": os.path.join(cls.data, "images", "layers"),
+             "volumes": os.path.join(cls.data, "volumes"),
+             "net-dir": os.path.join(d.tmp, "agent-%d" % i, "net")},
+            "cn-%d" % i, "0.3", netns=NODES[i],
+            address="%s:%d" % (ADDR[i], AGENT_PORT)))
 
     @classmethod
     def zones(cls, i):
@@ -204,12 +145,7 @@ class NodesSpread(unittest.TestCase):
 
     @classmethod
     def load_busybox(cls):
-        work = os.path.join(cls.d.tmp, "work")
-        os.makedirs(work)
-        src = images_common.build_busybox(work)
-        tar = os.path.join(work, "busybox.tar")
-        run("skopeo", "copy", "--quiet", src,
-            "docker-archive:%s:busybox:latest" % tar)
+        tar = common.busybox_archive(cls.d.tmp)
         for who in ("alice", "bob"):
             cls.docker("load", "-i", tar, who=who)
 
@@ -224,19 +160,7 @@ class NodesSpread(unittest.TestCase):
                     if names:
                         cls.docker("rm", "-f", *names, check=False, who=who)
         finally:
-            for name in reversed(list(d.procs)):
-                d.stop_one(name)
-            for n in reversed(cls.made_ns):
-                run("ip", "netns", "del", n, check=False)
-            if cls.bridge:
-                run("ip", "link", "del", BRIDGE, check=False)
-            with open("/proc/mounts") as f:
-                left = [l.split()[1] for l in f
-                        if l.split()[1].startswith(d.tmp + "/")]
-            for m in sorted(left, key=len, reverse=True):
-                run("umount", "-l", m, check=False)
-            d.procs.clear()
-            d.stop()
+            common.stop_all(d, UNDERLAY)
 
     # --- helpers ---
 
@@ -253,15 +177,7 @@ class NodesSpread(unittest.TestCase):
 
     @classmethod
     def admin_get(cls, path):
-        conn = sdctest.UnixHTTPConnection(cls.d.admin_socket)
-        try:
-            conn.request("GET", path)
-            resp = conn.getresponse()
-            return resp.status, resp.read()
-        except OSError as e:
-            return 0, str(e)
-        finally:
-            conn.close()
+        return common.admin_get(cls.d.admin_socket, path)
 
     @classmethod
     def admin_nodes(cls):

@@ -137,11 +137,10 @@ class NodesLayers(common.NodesBase):
         os.makedirs(cls.outside)
 
     @classmethod
-    def start_agent(cls):
-        # a compute node's own layer store, empty at first
+    def agent_dirs(cls):
+        """A compute node's own layer store, empty at first."""
         cls.store = os.path.join(cls.d.tmp, "node-layers")
-        cls.AGENT_EXTRA = ("--images", cls.store)
-        common.NodesBase.start_agent.__func__(cls)
+        return dict(super().agent_dirs(), images=cls.store)
 
     wait_available = common.NodesTest.wait_available
     nodes = common.NodesTest.nodes
@@ -379,8 +378,8 @@ class NodesLayers(common.NodesBase):
     def test_5_unused_layers_swept(self):
         # the agent again, keeping a layer no container uses for 1 s
         self.d.stop_one("agent")
-        self.__class__.AGENT_EXTRA = ("--images", self.store, "--layer-idle", "1")
-        common.NodesBase.start_agent.__func__(self.__class__)
+        self.__class__.AGENT_EXTRA = ("--layer-idle", "1")
+        self.start_agent()
         self.wait_available(True)
         three = json.loads(self.ok("image", "inspect", "--format",
                                    "{{json .RootFS.Layers}}", "three:1"))

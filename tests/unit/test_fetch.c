@@ -549,6 +549,34 @@ test_body_read(void **state)
 	fetch_free(c);
 }
 
+/* A body of a length not known (FETCH_BODY_CHUNKED), read from a
+ * descriptor to its end by fetch_read_fd: sent chunked, all of it. */
+static void
+test_body_read_chunked(void **state)
+{
+	struct fetch *c = fetch_new(NULL);
+	FILE *f = tmpfile();
+	int fd = fileno(f);
+	struct fetch_request rq = { .method = "PUT",
+		.url = url(g_plain, false, "/length"),
+		.body_len = FETCH_BODY_CHUNKED, .body_read = fetch_read_fd,
+		.body_read_arg = &fd };
+	struct fetch_response r;
+	sdc_error_t err = NULL;
+	char b[1000];
+
+	memset(b, 'b', sizeof b);
+	for (int i = 0; i < 150; i++)
+		assert_int_equal(write(fd, b, sizeof b), (ssize_t)sizeof b);
+	assert_int_equal(lseek(fd, 0, SEEK_SET), 0);
+	assert_int_equal(fetch_request(c, &rq, &r, &err), 0);
+	assert_int_equal(r.status, 200);
+	assert_string_equal(buf_str(&r.body), "PUT 150000 150000");
+	fetch_response_free(&r);
+	fclose(f);
+	fetch_free(c);
+}
+
 static void
 test_body_framings(void **state)
 {
@@ -1041,6 +1069,7 @@ main(void)
 		cmocka_unit_test(test_plain),
 		cmocka_unit_test(test_method_headers_body),
 		cmocka_unit_test(test_body_read),
+		cmocka_unit_test(test_body_read_chunked),
 		cmocka_unit_test(test_body_framings),
 		cmocka_unit_test(test_cap_and_sink),
 		cmocka_unit_test(test_keep_alive),
