@@ -206,7 +206,7 @@ dns_drain(void *arg, sdc_error_t *err)
 		pthread_mutex_unlock(&q->mu);
 		rc = dns_job_run(q, ns->id, j, &e);
 		if (rc < 0)
-			log_warn("network %.12s: %s", ns->id, sdc_error_msg(e));
+			log_warn("%s", sdc_error_msg(e));
 		pthread_mutex_lock(&q->mu);
 		ns->cur = NULL;
 		ns->applied = j->seq;
