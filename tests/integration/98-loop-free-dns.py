@@ -8,12 +8,12 @@ Here alice's network's server is stopped (SIGSTOP) and she starts a
 container on it: the reload's wait then lasts until its bound (2 s).
 While it waits (the new table on disk, her `docker run` not answered,
 the server still stopped), bob's /_ping and /containers/json must be
-answered at once, each well under 100 ms: on the loop thread, they
-waited for the reload's bound.  More changes follow while it is stopped
-(a start, a removal); once it runs again, the network's table and
-answers are the last ones computed (a table applied after a newer one
-would name a removed container, or miss a started one), and her started
-containers' names resolve.
+answered at once (under 100 ms, and none near the reload's bound): on
+the loop thread, the first waited for the reload's bound.  More changes
+follow while it is stopped (a start, a removal); once it runs again,
+the network's table and answers are the last ones computed (a table
+applied after a newer one would name a removed container, or miss a
+started one), and her started containers' names resolve.
 """
 import http.client
 import importlib
@@ -31,6 +31,7 @@ common = importlib.import_module("76-containers-common")
 dns = importlib.import_module("45-net-dns")
 
 QUICK = 0.1         # s: an answer while the loop is free
+HELD = 1.0          # s: less than the reload's bound (2 s) by far
 ASKS = 6            # bob's requests while alice's server is stuck
 
 
@@ -122,8 +123,14 @@ class LoopFreeDns(common.ContainersTest):
                   % ", ".join("%.1f" % (t * 1000) for t in took))
             self.assertTrue(under_way, "alice's start was answered before "
                             "bob's requests: nothing was seen stuck")
-            self.assertLess(max(took), QUICK, "bob waited for alice's "
+            # each answered well before the reload's bound (a request
+            # held by it waits up to 2 s), most in a few ms: a neighbour
+            # test's load may slow one, never most
+            self.assertLess(max(took), HELD, "bob waited for alice's "
                             "stuck name server")
+            self.assertLess(sorted(took)[len(took) // 2], QUICK,
+                            "bob's requests were slow while alice's name "
+                            "server was stuck")
             d2 = self.finish(p)
             # more changes while it is still stuck: a start, a removal
             d3 = self.ok("run", "-d", "--name", "d3", "--network", "stuckn",
