@@ -80,7 +80,8 @@ struct dns_net {
 	bool gone;			/* removed: freed once idle */
 	uint64_t queued;		/* the seq of the last job queued */
 	uint64_t applied;		/* of the last one applied */
-	int rc;				/* its result */
+	int rc;				/* the last table's result (a check's
+					 * is not a table's) */
 	char msg[256];
 };
 
@@ -210,9 +211,11 @@ dns_drain(void *arg, sdc_error_t *err)
 		pthread_mutex_lock(&q->mu);
 		ns->cur = NULL;
 		ns->applied = j->seq;
-		ns->rc = rc;
-		snprintf(ns->msg, sizeof ns->msg, "%s", rc < 0 ?
-		    sdc_error_msg(e) : "");
+		if (j->kind == DNS_JOB_SET) {
+			ns->rc = rc;
+			snprintf(ns->msg, sizeof ns->msg, "%s", rc < 0 ?
+			    sdc_error_msg(e) : "");
+		}
 		sdc_error_release(&e);
 		dns_job_free(j);
 		pthread_cond_broadcast(&q->cv);
