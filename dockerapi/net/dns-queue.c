@@ -58,6 +58,7 @@
 #include "dockerapi/net/dns.h"
 
 #define DNS_QUEUE_REMOVAL_MS 10000	/* the longest wait for removals */
+#define DNS_QUEUE_RESULTS 8		/* tables' results kept per network */
 
 enum dns_kind { DNS_JOB_SET, DNS_JOB_REMOVE, DNS_JOB_ENSURE };
 
@@ -80,9 +81,16 @@ struct dns_net {
 	bool gone;			/* removed: freed once idle */
 	uint64_t queued;		/* the seq of the last job queued */
 	uint64_t applied;		/* of the last one applied */
-	int rc;				/* the last table's result (a check's
-					 * is not a table's) */
-	char msg[256];
+	/* the last tables' results, for the starts waiting on them: a
+	 * start's is its table's (or the one that replaced it), not that
+	 * of a job after it (the same table again finds it written and
+	 * the server running, even a stopped one) */
+	struct dns_result {
+		uint64_t seq;
+		int rc;
+		char msg[200];
+	} results[DNS_QUEUE_RESULTS];
+	unsigned nresults;		/* ever recorded */
 };
 
 struct net_dns_queue {
@@ -146,6 +154,22 @@ dns_cond_wait(struct net_dns_queue *q, long deadline)
 	struct timespec ts = { deadline / 1000, (deadline % 1000) * 1000000L };
 
 	pthread_cond_timedwait(&q->cv, &q->mu, &ts);
+}
+
+/* The result of the first table applied at or after seq: the one that
+ * applied a start's table, or replaced it.  None kept (a removal came
+ * first, or many tables since): no failure to tell. */
+static const struct dns_result *
+dns_result_of(const struct dns_net *ns, uint64_t seq)
+{
+	const struct dns_result *best = NULL;
+	unsigned i;
+
+	for (i = 0; i < DNS_QUEUE_RESULTS && i < ns->nresults; i++)
+		if (ns->results[i].seq >= seq &&
+		    (best == NULL || ns->results[i].seq < best->seq))
+			best = &ns->results[i];
+	return best;
 }
 
 /* Whether a removal queued before seq is not applied yet. */
@@ -212,8 +236,12 @@ dns_drain(void *arg, sdc_error_t *err)
 		ns->cur = NULL;
 		ns->applied = j->seq;
 		if (j->kind == DNS_JOB_SET) {
-			ns->rc = rc;
-			snprintf(ns->msg, sizeof ns->msg, "%s", rc < 0 ?
+			struct dns_result *res = &ns->results[ns->nresults++ %
+			    DNS_QUEUE_RESULTS];
+
+			res->seq = j->seq;
+			res->rc = rc;
+			snprintf(res->msg, sizeof res->msg, "%s", rc < 0 ?
 			    sdc_error_msg(e) : "");
 		}
 		sdc_error_release(&e);
@@ -389,6 +417,7 @@ net_dns_wait(const struct net_dns_wait *w, long timeout_ms, sdc_error_t *err)
 {
 	struct net_dns_queue *q = w->q;
 	long deadline = time_mono_ms() + timeout_ms;
+	const struct dns_result *res;
 	struct dns_net *ns;
 	size_t i;
 	int rc = 0;
@@ -408,8 +437,9 @@ net_dns_wait(const struct net_dns_wait *w, long timeout_ms, sdc_error_t *err)
 			    "stuck?)", w->v[i].id, timeout_ms);
 			break;
 		}
-		if (ns->rc < 0) {
-			rc = sdc_make_error(err, 0, "%s", ns->msg);
+		if ((res = dns_result_of(ns, w->v[i].seq)) != NULL &&
+		    res->rc < 0) {
+			rc = sdc_make_error(err, 0, "%s", res->msg);
 			break;
 		}
 	}

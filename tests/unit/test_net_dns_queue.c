@@ -183,6 +183,31 @@ test_wait_deadline(void **state)
 	net_dns_wait_clear(&w);
 }
 
+/* A start's result is its table's, not that of a table after it. */
+static void
+test_result_is_the_starts(void **state)
+{
+	struct fixture *f = *state;
+	struct net_dns_wait first = { 0 }, last = { 0 };
+	sdc_error_t err = NULL;
+	int i;
+
+	assert_int_equal(set(f, "10.1.0.1", "web", &err), 0);
+	net_dns_wait_add(&first, f->q, NET);
+	for (i = 0; i < 2000 && lines(f->spawns) == 0; i++)
+		usleep(1000);	/* begun: the stand-in runs */
+	assert_int_equal(lines(f->spawns), 1);
+	/* no one named any more: no server to start, applied fine */
+	assert_int_equal(set(f, "10.1.0.1", NULL, &err), 0);
+	net_dns_wait_add(&last, f->q, NET);
+	assert_int_equal(net_dns_wait(&last, 10000, &err), 0);
+	assert_int_equal(net_dns_wait(&first, 10000, &err), -1);
+	assert_non_null(strstr(sdc_error_msg(err), "stand-in: no server"));
+	sdc_error_release(&err);
+	net_dns_wait_clear(&first);
+	net_dns_wait_clear(&last);
+}
+
 static void
 test_refused_at_once(void **state)
 {
@@ -239,6 +264,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_order_and_replacement,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_wait_deadline, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_result_is_the_starts, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_refused_at_once, setup,
 		    teardown),
