@@ -78,6 +78,9 @@ void agent_options_free(struct agent_options *o);
 
 /* --- the daemon --- */
 
+struct net_dns_queue;
+struct net_dns_wait;
+
 struct agent {
 	struct event_base *base;
 	struct agent_options *opt;
@@ -92,6 +95,7 @@ struct agent {
 	struct agent_watch *watches;    /* exits.c: the runs it watches */
 	struct event *exits_tick;
 	struct event *net_tick;         /* container-net.c: names servers */
+	struct net_dns_queue *dnsq;     /* container-net.c: names tables */
 	struct images_node_store *layers; /* layers.c: the node's layer store */
 	struct event *layer_sweep;      /* layers-sweep.c */
 };
@@ -115,11 +119,12 @@ void agent_heartbeat_stop(struct agent *a);
  * Off (0, nothing made) when the node has no VTEP. */
 int agent_netsync_start(struct agent *a, sdc_error_t *err);
 void agent_netsync_stop(struct agent *a);
-/* The names tables of the networks (NULL-terminated ids) written now
- * from the store, starting (a uuid, or NULL) counted as running; works
- * with netsync off too. */
+/* The names tables of the networks (NULL-terminated ids) computed now
+ * from the store, starting (a uuid, or NULL) counted as running, and
+ * queued (agent_dns_queue), each added to w if not NULL; works with
+ * netsync off too. */
 int agent_netsync_names(struct agent *a, const char *const *networks,
-    const char *starting, sdc_error_t *err);
+    const char *starting, struct net_dns_wait *w, sdc_error_t *err);
 
 /* container-net.c: a container's network plumbing on this node, from
  * the "Network" part of its start's body (checked against the store:
@@ -127,7 +132,11 @@ int agent_netsync_names(struct agent *a, const char *const *networks,
  * down at its death and removal (nothing plumbed: nothing done), and
  * the names servers' periodic check. */
 int agent_net_up(struct agent *a, const char *uuid, const json_t *doc,
-    sdc_error_t *err);
+    struct net_dns_wait *names, sdc_error_t *err);
+/* The node's names queue (dockerapi/net/dns-queue.c): the tables are
+ * applied off the loop, each network's in order; a start's thread waits
+ * for its own (names, above) before the runtime runs it. */
+struct net_dns_queue *agent_dns_queue(struct agent *a);
 void agent_net_down(struct agent *a, const char *uuid);
 /* docker network connect and disconnect of uuid while it runs here:
  * one endpoint plumbed from a connect's document (a start's with one

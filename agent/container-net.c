@@ -119,6 +119,16 @@ nodenet_cfg(struct agent *a, struct net_config *cfg)
 	return cfg;
 }
 
+struct net_dns_queue *
+agent_dns_queue(struct agent *a)
+{
+	struct net_config cfg;
+
+	if (a->dnsq == NULL)
+		a->dnsq = net_dns_queue_new(a->base, nodenet_cfg(a, &cfg));
+	return a->dnsq;
+}
+
 /* --- the document's shape --- */
 
 static int
@@ -681,7 +691,7 @@ nodenet_record(struct agent *a, const char *uuid, const struct nodenet *nn,
 
 int
 agent_net_up(struct agent *a, const char *uuid, const json_t *doc,
-    sdc_error_t *err)
+    struct net_dns_wait *names, sdc_error_t *err)
 {
 	struct net_config cfg;
 	struct nodenet nn;
@@ -716,7 +726,7 @@ agent_net_up(struct agent *a, const char *uuid, const json_t *doc,
 	    err) < 0)
 		goto undo;
 	if (nets.n > 0 && agent_netsync_names(a, (const char *const *)nets.v,
-	    uuid, err) < 0)
+	    uuid, names, err) < 0)
 		goto undo;
 	for (i = 0; i < nn.n; i++) {
 		char br[16], ip[INET_ADDRSTRLEN];
@@ -796,7 +806,7 @@ agent_net_down(struct agent *a, const char *uuid)
 		log_warn("container %s: removing %s: %s", uuid, path,
 		    strerror(errno));
 	if (nets.n > 0 && agent_netsync_names(a, (const char *const *)nets.v,
-	    NULL, &err) < 0) {
+	    NULL, NULL, &err) < 0) {
 		log_warn("container %s: names of its networks: %s (set again "
 		    "at the next pass)", uuid, sdc_error_msg(err));
 		sdc_error_release(&err);
@@ -1037,15 +1047,10 @@ static void
 nodenet_dns_check(evutil_socket_t fd, short what, void *arg)
 {
 	struct agent *a = arg;
-	struct net_config cfg;
-	sdc_error_t err = NULL;
 
 	(void)fd;
 	(void)what;
-	if (net_dns_ensure(nodenet_cfg(a, &cfg), &err) < 0) {
-		log_warn("networks: names servers: %s", sdc_error_msg(err));
-		sdc_error_release(&err);
-	}
+	net_dns_queue_ensure(agent_dns_queue(a));
 }
 
 /* At the agent's start: a container plumbed and not running (an agent

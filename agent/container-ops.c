@@ -43,6 +43,7 @@
 #include <string.h>
 
 #include "agent.h"
+#include "dockerapi/net/net.h"
 #include "dockerapi/runtime/runtime.h"
 #include "http.h"
 #include "ids.h"
@@ -130,6 +131,7 @@ struct ops_job {
 	struct rt_resources r;
 	bool relay;			/* start?attach=1: its attach fd to the
 					 * head (container-attach.c) */
+	struct net_dns_wait names;	/* a start's networks' tables */
 };
 
 static const char *const ops_names[] = { "start", "pause", "unpause",
@@ -143,6 +145,9 @@ ops_job_fn(void *arg, sdc_error_t *err)
 
 	switch (j->kind) {
 	case OPS_START:
+		/* its names set before it runs, as they were on the loop */
+		if (net_dns_wait(&j->names, NET_DNS_WAIT_MS, err) < 0)
+			return -1;
 		return rt_start(rt, j->uuid, &j->opts, &j->s, err);
 	case OPS_PAUSE:
 		return rt_pause(rt, j->uuid, err);
@@ -201,6 +206,7 @@ ops_job_done(void *arg, struct http_request *req, int rc, sdc_error_t *err)
 		json_decref(ans);
 out:
 	strvec_clear(&j->args);
+	net_dns_wait_clear(&j->names);
 	json_decref(j->body);
 	free(j);
 }
@@ -219,6 +225,7 @@ ops_job_run(struct http_request *req, struct ops_job *j)
 	if (j->kind == OPS_START)
 		agent_net_down(j->a, j->uuid);
 	strvec_clear(&j->args);
+	net_dns_wait_clear(&j->names);
 	json_decref(j->body);
 	free(j);
 	return rc;
@@ -268,7 +275,7 @@ ops_start(struct http_request *req, void *arg)
 		int rc;
 
 		if (agent_net_up(a, uuid, json_object_get(body, "Network"),
-		    &err) < 0) {
+		    &j->names, &err) < 0) {
 			rc = ops_error(req, err->code == 400 ||
 			    err->code == 409 ? err->code : 500,
 			    sdc_error_msg(err));

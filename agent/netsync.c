@@ -381,7 +381,8 @@ netsync_span(struct netsync *ns, const struct netsync_net *w)
 		netsync_warn("forwarding entries of network", net->id, &err);
 		return;
 	}
-	if (net_dns_set(&ns->cfg, &net->bridge, w->names, w->nnames, &err) < 0)
+	if (net_dns_queue_set(agent_dns_queue(ns->a), &net->bridge, w->names,
+	    w->nnames, &err) < 0)
 		netsync_warn("names of network", net->id, &err);
 	if (!strvec_has(&ns->spanned, net->id))
 		strvec_push(&ns->spanned, net->id);
@@ -442,8 +443,9 @@ netsync_unspan(struct netsync *ns, const struct netsync_read *r,
 		}
 		for (size_t k = 0; k < w->n; k++)
 			if (strcmp(w->v[k].net->id, id) == 0 &&
-			    net_dns_set(&ns->cfg, &w->v[k].net->bridge,
-			    w->v[k].names, w->v[k].nnames, &err) < 0)
+			    net_dns_queue_set(agent_dns_queue(ns->a),
+			    &w->v[k].net->bridge, w->v[k].names,
+			    w->v[k].nnames, &err) < 0)
 				netsync_warn("names of network", id, &err);
 	}
 	strvec_clear(&ns->spanned);
@@ -464,7 +466,8 @@ netsync_gone(struct netsync *ns, const struct netsync_read *r,
 		if (netsync_in_store(r, id))
 			continue;
 		netsync_dev_forget(ns, id);
-		if (net_dns_remove(&ns->cfg, id, &err) < 0 ||
+		if (net_dns_queue_remove(agent_dns_queue(ns->a), id,
+		    &err) < 0 ||
 		    net_bridge_remove(&ns->cfg, id, &err) < 0)
 			netsync_warn("removing gone network", id, &err);
 		else
@@ -508,8 +511,8 @@ netsync_local_names(struct netsync *ns, const struct netsync_net *w)
 	net_bridge_ifname(w->net->id, br);
 	if (!netsync_link(br))
 		return;         /* not plumbed here (yet): no server to feed */
-	if (net_dns_set(&ns->cfg, &w->net->bridge, w->names, w->nnames,
-	    &err) < 0)
+	if (net_dns_queue_set(agent_dns_queue(ns->a), &w->net->bridge,
+	    w->names, w->nnames, &err) < 0)
 		netsync_warn("names of network", w->net->id, &err);
 }
 
@@ -572,7 +575,7 @@ netsync_pass(struct netsync *ns)
  * endpoints here any more gets an empty table (its server idles out). */
 int
 agent_netsync_names(struct agent *a, const char *const *networks,
-    const char *starting, sdc_error_t *err)
+    const char *starting, struct net_dns_wait *names, sdc_error_t *err)
 {
 	struct netsync tmp = { .a = a }, *ns = a->netsync != NULL ?
 	    a->netsync : &tmp;
@@ -605,10 +608,13 @@ agent_netsync_names(struct agent *a, const char *const *networks,
 			if (strcmp(r.nets[k].id, networks[i]) == 0)
 				net = &r.nets[k];
 		if (v != NULL)
-			rc = net_dns_set(&ns->cfg, &v->net->bridge, v->names,
-			    v->nnames, err);
+			rc = net_dns_queue_set(agent_dns_queue(a), &v->net->bridge,
+			    v->names, v->nnames, err);
 		else if (net != NULL)
-			rc = net_dns_set(&ns->cfg, &net->bridge, NULL, 0, err);
+			rc = net_dns_queue_set(agent_dns_queue(a), &net->bridge,
+			    NULL, 0, err);
+		if (rc == 0 && names != NULL && (v != NULL || net != NULL))
+			net_dns_wait_add(names, agent_dns_queue(a), networks[i]);
 	}
 	netsync_want_free(&w);
 	netsync_read_free(&r);

@@ -820,8 +820,10 @@ out:
 }
 
 /* The endpoints as the store holds them once leased: the plan the hook
- * applies, each network's bridge, then the names (set before the process
- * starts: aardvark-dns 1.4 answers nothing for a few ms after a reload).
+ * applies, each network's bridge, then the names (queued here, applied
+ * off the loop; the start's thread waits for them before the process
+ * starts, ctrnet_names_wait: aardvark-dns 1.4 answers nothing for a few
+ * ms after a reload).
  * With apply, attached here instead (a container created before the hook
  * existed: its config names none). */
 static int
@@ -869,6 +871,28 @@ static int
 cn_plan(struct containers *cs, struct ctr *c, sdc_error_t *err)
 {
 	return cn_plan_or_attach(cs, c, false, err);
+}
+
+void
+ctrnet_names_wait(struct containers *cs, const struct ctr *c,
+    struct net_dns_wait *w)
+{
+	struct netep *eps = NULL;
+	size_t neps = 0, i;
+	sdc_error_t err = NULL;
+
+	if (strcmp(plan_mode(c), "network") != 0)
+		return;
+	if (neteps_list(cs->d, c->id, NULL, &eps, &neps, &err) < 0) {
+		log_warn("container %s: its networks' names: %s", c->id,
+		    sdc_error_msg(err));
+		sdc_error_release(&err);
+		return;
+	}
+	for (i = 0; i < neps; i++)
+		if (eps[i].ip != 0)
+			netwire_dns_wait_add(cs->d, w, eps[i].network);
+	neteps_free(eps, neps);
 }
 
 int
@@ -1172,14 +1196,10 @@ static void
 cn_dns_check_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct containers *cs = arg;
-	sdc_error_t err = NULL;
 
 	(void)fd;
 	(void)what;
-	if (netwire_dns_ensure(cs->d, &err) < 0) {
-		log_warn("networks: %s", sdc_error_msg(err));
-		sdc_error_release(&err);
-	}
+	netwire_dns_ensure(cs->d);
 }
 
 static void

@@ -32,6 +32,7 @@
 #include "xalloc.h"
 
 static struct net_config netwire_cfg;
+static struct net_dns_queue *netwire_dnsq;
 
 static const struct net_config *
 netwire_config(struct dockerapi *d)
@@ -43,6 +44,16 @@ netwire_config(struct dockerapi *d)
 		netwire_cfg.run_dir = dir;
 	}
 	return &netwire_cfg;
+}
+
+/* The daemon's names queue (net/dns-queue.c): tables applied off the
+ * loop, each network's in the order computed. */
+static struct net_dns_queue *
+netwire_dns_queue(struct dockerapi *d)
+{
+	if (netwire_dnsq == NULL)
+		netwire_dnsq = net_dns_queue_new(d->base, netwire_config(d));
+	return netwire_dnsq;
 }
 
 char *
@@ -241,7 +252,7 @@ netwire_dns(struct dockerapi *d, const struct network *net,
 		for (k = 0; k < v[i].nservers; k++)
 			s[ns++].s_addr = htonl(v[i].servers[k]);
 	}
-	rc = net_dns_set(netwire_config(d), &b, e, n, err);
+	rc = net_dns_queue_set(netwire_dns_queue(d), &b, e, n, err);
 	free(s);
 	free(e);
 	return rc;
@@ -251,13 +262,20 @@ int
 netwire_dns_remove(struct dockerapi *d, const struct network *net,
     sdc_error_t *err)
 {
-	return net_dns_remove(netwire_config(d), net->id, err);
+	return net_dns_queue_remove(netwire_dns_queue(d), net->id, err);
 }
 
-int
-netwire_dns_ensure(struct dockerapi *d, sdc_error_t *err)
+void
+netwire_dns_ensure(struct dockerapi *d)
 {
-	return net_dns_ensure(netwire_config(d), err);
+	net_dns_queue_ensure(netwire_dns_queue(d));
+}
+
+void
+netwire_dns_wait_add(struct dockerapi *d, struct net_dns_wait *w,
+    const char *network_id)
+{
+	net_dns_wait_add(w, netwire_dns_queue(d), network_id);
 }
 
 int

@@ -133,6 +133,7 @@ json_t *network_json(struct dockerapi *d, const struct network *n,
 /* container-net.c: containers on networks */
 struct containers;
 struct ctr;
+struct net_dns_wait;
 /* At create, after the options: NetworkMode, EndpointsConfig, ports,
  * links and DNS options checked and resolved into c->extra "NetPlan";
  * the image's ExposedPorts merged into Config.  Nothing made. */
@@ -152,6 +153,11 @@ int ctrnet_created(struct containers *cs, struct ctr *c, sdc_error_t *err);
  * /etc/resolv.conf, bridges, names and the plan of its endpoints that
  * the runtime's hook applies; all or nothing. */
 int ctrnet_start(struct containers *cs, struct ctr *c, sdc_error_t *err);
+/* After ctrnet_start, on the loop: the names tables of the container's
+ * networks, queued and maybe not applied yet, added to w; the start's
+ * thread waits for them (net_dns_wait) before its process runs. */
+void ctrnet_names_wait(struct containers *cs, const struct ctr *c,
+    struct net_dns_wait *w);
 /* The same for a start its node's agent plumbs (node-net.c): the store's
  * part here, the kernel's and the files' sent as *node_doc (new
  * reference; NULL for --network container:, written here). */
@@ -234,9 +240,14 @@ int netwire_dns(struct dockerapi *d, const struct network *net,
     const struct netwire_name *v, size_t n, sdc_error_t *err);
 int netwire_dns_remove(struct dockerapi *d, const struct network *net,
     sdc_error_t *err);
-/* net_dns_ensure: a dead name server started again, an idle one
- * stopped; 1 when one was started. */
-int netwire_dns_ensure(struct dockerapi *d, sdc_error_t *err);
+/* The tables are applied off the loop, in order (net/dns-queue.c):
+ * netwire_dns and netwire_dns_remove queue them; netwire_dns_wait_add
+ * adds the last one queued for a network to what a start waits for. */
+void netwire_dns_wait_add(struct dockerapi *d, struct net_dns_wait *w,
+    const char *network_id);
+/* net_dns_ensure, queued: a dead name server started again, an idle one
+ * stopped. */
+void netwire_dns_ensure(struct dockerapi *d);
 int netwire_sweep(struct dockerapi *d, const char *const *networks,
     const char *const *containers, sdc_error_t *err);
 

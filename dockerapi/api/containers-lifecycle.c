@@ -24,6 +24,7 @@
 
 #include "containers.h"
 #include "dockerapi/images/images-int.h"
+#include "dockerapi/net/net.h"
 #include "jsonutil.h"
 #include "log.h"
 #include "node-request.h"
@@ -119,6 +120,7 @@ struct ops_start {
 	void *then_arg;
 	bool quota_check;		/* the user's start: the walk below */
 	struct volumes_quota quota;	/* QUOTA_VOLUME_BYTES's folders */
+	struct net_dns_wait names;	/* its networks' tables, queued */
 };
 
 static void
@@ -128,6 +130,7 @@ ops_start_free(struct ops_start *o)
 	node_target_clear(&o->t);
 	json_decref(o->net);
 	volumes_quota_clear(&o->quota);
+	net_dns_wait_clear(&o->names);
 	free(o);
 }
 
@@ -186,7 +189,24 @@ ops_start_pre(struct containers *cs, struct ctr *c,
 		ops_start_free(o);
 		return NULL;
 	}
+	if (t == NULL || t->address == NULL)
+		ctrnet_names_wait(cs, c, &o->names);
 	return o;
+}
+
+/* Its names in its networks' servers before its process starts (the
+ * tables are applied off the loop: net/dns-queue.c); one that could not
+ * be set is logged, and the start goes on, as before the queue. */
+static void
+ops_start_names(struct ops_start *o)
+{
+	sdc_error_t err = NULL;
+
+	if (net_dns_wait(&o->names, NET_DNS_WAIT_MS, &err) < 0) {
+		log_warn("container %s: starting without all its names: %s",
+		    o->uuid, sdc_error_msg(err));
+		sdc_error_release(&err);
+	}
 }
 
 /* What comes after the runtime answered rc: the container's networks
@@ -251,6 +271,7 @@ ctr_start_one(struct containers *cs, struct ctr *c, sdc_error_t *err)
 
 	if ((o = ops_start_pre(cs, c, NULL, err)) == NULL)
 		return -1;
+	ops_start_names(o);
 	rc = rt_start(&cs->rt, c->uuid, &o->opts, &o->s, err);
 	rc = ops_start_post(cs, c, o, rc, err);
 	ops_start_free(o);
@@ -292,6 +313,7 @@ ops_start_fn(void *arg, sdc_error_t *err)
 
 	if (o->quota_check && volumes_quota_walk(&o->quota, err) < 0)
 		return -1;
+	ops_start_names(o);
 	if (o->relay)
 		return node_attach_start(&o->t, &o->cs->rt, o->uuid, &o->opts,
 		    o->net, &o->s, err);

@@ -20,7 +20,8 @@
  * the gap of its own reload (the socket closed, the new one not yet bound)
  * is still refused: 1.4 gives no way to keep it (it binds by itself, with
  * no SO_REUSEPORT), so each set waits until the new socket is bound before
- * it returns, and a container's names are set before its process starts.
+ * it returns (the network's next table waits for it: dns-queue.c), and a
+ * container's names are set before its process starts.
  *
  * On disk, under <run>/dns:
  *   net/<network id>/    that network's aardvark-dns --config dir: its table
@@ -29,7 +30,9 @@
  *                        its dir: aardvark-dns reads every file of its dir on
  *                        a reload and exits on one it cannot parse, so it
  *                        must never see a temp file;
- *   aardvark.lock        held while starting one, as netavark does.
+ * A start holds a lock on the network's dir (flock), as netavark holds
+ * its aardvark.lock, but one per network: a start stuck in its spawn
+ * holds no other network's.
  * A table (aardvark-dns 1.4, src/config/mod.rs) is the gateway on the
  * first line, then "<id> <ipv4s> <ipv6s> <names>" per container.
  *
@@ -55,9 +58,18 @@
  * daemon, the one-process layout before) and every server whose table
  * names no one.
  *
- * Every call runs on the daemon's loop thread and is short: a table write,
- * a pid file and a cmdline read, a kill(2) and the wait for the socket
- * (a few ms); only a start spawns.
+ * Where it runs: a set is a table write, a pid file and a cmdline read, a
+ * kill(2) and the wait for the socket, a few ms when all is well, but up
+ * to 2 s (a reload) or 5 s (a start) when aardvark-dns is slow or stuck
+ * (stopped, swapped out, a host under load).  So the daemons do not call
+ * net_dns_set, net_dns_remove and net_dns_ensure on their loop: they
+ * format the table there (net_dns_format, from the store) and queue it
+ * (dns-queue.c), which applies each network's tables in the order they
+ * were computed on a thread of its own (net_dns_apply), and a start's
+ * thread waits for its networks' tables before its process runs.  Only
+ * net_dns_sweep, at a daemon's start before it serves, runs on its loop.
+ * Everything here is thread-safe: no state but the files and /proc, and
+ * two threads never work on one network's dir at once.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -98,7 +110,6 @@ struct dns_paths {
 	char *base;		/* <run>/dns */
 	char *nets;		/* <run>/dns/net: a config dir per network */
 	char *stage;		/* <run>/dns/new */
-	char *lock;		/* <run>/dns/aardvark.lock */
 	char *conf;		/* <nets>/<id>, after dns_paths_net */
 	char *table;		/* <conf>/<id> */
 	char *pidfile;		/* <conf>/aardvark.pid */
@@ -114,7 +125,6 @@ dns_paths_init(struct dns_paths *p, const struct net_config *cfg)
 	xasprintf(&p->base, "%s/dns", cfg->run_dir);
 	xasprintf(&p->nets, "%s/net", p->base);
 	xasprintf(&p->stage, "%s/new", p->base);
-	xasprintf(&p->lock, "%s/aardvark.lock", p->base);
 	p->binary = cfg->dns_binary;
 	for (i = 0; p->binary == NULL && i < sizeof dns_default_binaries /
 	    sizeof dns_default_binaries[0]; i++)
@@ -142,7 +152,6 @@ dns_paths_free(struct dns_paths *p)
 	free(p->base);
 	free(p->nets);
 	free(p->stage);
-	free(p->lock);
 	free(p->conf);
 	free(p->table);
 	free(p->pidfile);
@@ -509,7 +518,7 @@ dns_spawn(const struct dns_paths *p, pid_t *server, sdc_error_t *err)
 	return 0;
 }
 
-/* Start the network's server, unless one runs: the lock taken and the
+/* Start the network's server, unless one runs: its dir locked and the
  * pid file read again, so that two callers start one. */
 static int
 dns_start(const struct dns_paths *p, struct in_addr gw, sdc_error_t *err)
@@ -517,9 +526,11 @@ dns_start(const struct dns_paths *p, struct in_addr gw, sdc_error_t *err)
 	pid_t pid;
 	int lock, rc = 0;
 
-	lock = open(p->lock, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	/* the network's own dir: a start of another network, stuck in its
+	 * spawn, holds no other one */
+	lock = open(p->conf, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (lock < 0)
-		return sdc_make_error(err, errno, "cannot open %s", p->lock);
+		return sdc_make_error(err, errno, "cannot open %s", p->conf);
 	while (flock(lock, LOCK_EX) < 0 && errno == EINTR)
 		;
 	pid = dns_running(p);
@@ -630,29 +641,28 @@ dns_same(const char *path, const struct buf *want)
 }
 
 int
-net_dns_set(const struct net_config *cfg, const struct net_bridge *b,
-    const struct net_dns_entry *entries, size_t n, sdc_error_t *err)
+net_dns_apply(const struct net_config *cfg, const char *id, struct in_addr gw,
+    const struct buf *table, bool names, sdc_error_t *err)
 {
 	struct dns_paths p;
-	struct buf table = BUF_INIT;
 	char *staged = NULL;
 	bool same;
 	int rc = -1;
 
 	dns_paths_init(&p, cfg);
-	if (!net_dns_id_ok(b->id)) {
+	if (!net_dns_id_ok(id)) {
 		sdc_make_error_code(err, 400, "network id \"%s\" cannot name a name "
-		    "table", b->id != NULL ? b->id : "");
+		    "table", id != NULL ? id : "");
 		goto out;
 	}
-	dns_paths_net(&p, b->id);
-	if (net_dns_format(b, entries, n, &table, err) < 0 ||
-	    dns_dirs(&p, err) < 0)
+	dns_paths_net(&p, id);
+	if (dns_dirs(&p, err) < 0)
 		goto out;
-	same = dns_same(p.table, &table);
+	same = dns_same(p.table, table);
 	if (!same) {
-		xasprintf(&staged, "%s/%s", p.stage, b->id);
-		if (file_write_replace(staged, table.data, table.len, 0600, err) < 0)
+		xasprintf(&staged, "%s/%s", p.stage, id);
+		if (file_write_replace(staged, table->data, table->len, 0600,
+		    err) < 0)
 			goto out;
 		if (rename(staged, p.table) < 0) {
 			sdc_make_error(err, errno, "cannot rename %s to %s", staged,
@@ -661,18 +671,34 @@ net_dns_set(const struct net_config *cfg, const struct net_bridge *b,
 			goto out;
 		}
 	}
-	if (n == 0)	/* no one to answer: a running server forgets the names */
-		rc = same ? 0 : dns_reload(&p, b->gateway, false, err);
+	if (!names)	/* no one to answer: a running server forgets the names */
+		rc = same ? 0 : dns_reload(&p, gw, false, err);
 	else if (!same)
-		rc = dns_reload(&p, b->gateway, true, err);
+		rc = dns_reload(&p, gw, true, err);
 	else		/* a rebuild after a restart, or after a kill -9 */
-		rc = dns_running(&p) > 0 ? 0 : dns_start(&p, b->gateway, err);
+		rc = dns_running(&p) > 0 ? 0 : dns_start(&p, gw, err);
 out:
 	if (rc < 0)
-		sdc_error_wrap(err, "names of network %.12s", b->id != NULL ? b->id : "");
-	buf_free(&table);
+		sdc_error_wrap(err, "names of network %.12s", id != NULL ? id : "");
 	free(staged);
 	dns_paths_free(&p);
+	return rc;
+}
+
+int
+net_dns_set(const struct net_config *cfg, const struct net_bridge *b,
+    const struct net_dns_entry *entries, size_t n, sdc_error_t *err)
+{
+	struct buf table = BUF_INIT;
+	int rc;
+
+	if (net_dns_format(b, entries, n, &table, err) < 0) {
+		buf_free(&table);
+		return sdc_error_wrap(err, "names of network %.12s", b->id != NULL ?
+		    b->id : "");
+	}
+	rc = net_dns_apply(cfg, b->id, b->gateway, &table, n > 0, err);
+	buf_free(&table);
 	return rc;
 }
 
@@ -837,10 +863,13 @@ net_dns_sweep(const struct net_config *cfg, const char *const *network_ids,
 		goto out;
 	}
 	dns_end_strays(&p, network_ids);
-	/* the one-process layout of before, and staged leftovers */
+	/* the one-process layout of before, its lock, and staged leftovers */
 	xasprintf(&old, "%s/aardvark-dns", p.base);
 	fs_rmtree(old, &e);
 	sdc_error_release(&e);
+	free(old);
+	xasprintf(&old, "%s/aardvark.lock", p.base);
+	unlink(old);
 	free(old);
 	fs_rmtree(p.stage, &e);
 	sdc_error_release(&e);
@@ -873,6 +902,26 @@ out:
 		sdc_error_wrap(err, "sweeping the name servers");
 	dns_paths_free(&p);
 	return rc;
+}
+
+int
+net_dns_ensure_net(const struct net_config *cfg, const char *id,
+    sdc_error_t *err)
+{
+	struct dns_paths p;
+	bool started = false;
+	int rc;
+
+	if (!net_dns_id_ok(id))
+		return sdc_make_error_code(err, 400, "network id \"%s\" cannot "
+		    "name a name table", id != NULL ? id : "");
+	dns_paths_init(&p, cfg);
+	rc = dns_settle(&p, id, NET_DNS_IDLE_MS, &started, err);
+	if (rc < 0)
+		sdc_error_wrap(err, "restarting the name server of network %.12s",
+		    id);
+	dns_paths_free(&p);
+	return rc < 0 ? -1 : started ? 1 : 0;
 }
 
 int

@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <netinet/in.h>
 
 #include "buf.h"
 #include "error.h"
@@ -21,6 +22,16 @@
  * A name, id or address that the format cannot carry is a 400 naming it. */
 int net_dns_format(const struct net_bridge *b, const struct net_dns_entry *entries,
     size_t n, struct buf *out, sdc_error_t *err);
+
+/* The second half of net_dns_set, for a table formatted earlier (the
+ * queue, dns-queue.c, formats on the daemon's loop and applies on a
+ * thread): write it as the network's table unless it reads so already,
+ * then reload (names: start) its server and wait for its socket. */
+int net_dns_apply(const struct net_config *cfg, const char *id,
+    struct in_addr gw, const struct buf *table, bool names, sdc_error_t *err);
+/* net_dns_ensure for one network's dir: 1 when its server was started. */
+int net_dns_ensure_net(const struct net_config *cfg, const char *id,
+    sdc_error_t *err);
 
 /* Whether a table's file name (a network id) is one we write. */
 bool net_dns_id_ok(const char *id);

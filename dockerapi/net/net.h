@@ -181,6 +181,40 @@ int net_dns_sweep(const struct net_config *cfg, const char *const *network_ids,
 int net_dns_ensure(const struct net_config *cfg, sdc_error_t *err);
 void net_dns_stop(const struct net_config *cfg);
 
+/* The tables applied off the daemon's loop thread (dns-queue.c): one
+ * queue per daemon, one ordered line of jobs per network, each network's
+ * run by a thread of its own.  net_dns_queue_set formats the table now
+ * (a name it cannot carry is the 400 now) and applies it after every
+ * job queued before it for the network; a table that has not begun is
+ * replaced by a newer one.  Failures are logged.  base NULL: jobs run at
+ * once on the caller's thread.  The queue lives as long as the daemon. */
+struct event_base;
+struct net_dns_queue;
+struct net_dns_queue *net_dns_queue_new(struct event_base *base,
+    const struct net_config *cfg);
+int net_dns_queue_set(struct net_dns_queue *q, const struct net_bridge *b,
+    const struct net_dns_entry *entries, size_t n, sdc_error_t *err);
+int net_dns_queue_remove(struct net_dns_queue *q, const char *network_id,
+    sdc_error_t *err);
+/* net_dns_ensure, a job per network dir (the periodic check). */
+void net_dns_queue_ensure(struct net_dns_queue *q);
+
+/* What a start waits for before its process runs: the last table queued
+ * for each of its networks.  Add on the loop, after the start's tables
+ * are queued; wait on the start's own thread: -1 when a table was not
+ * applied (its error) or not within timeout_ms. */
+struct net_dns_wait {
+	struct net_dns_queue *q;
+	struct net_dns_ticket { char id[65]; uint64_t seq; } *v;
+	size_t n;
+};
+#define NET_DNS_WAIT_MS 15000	/* a start (5 s) behind a reload (2 s), twice */
+void net_dns_wait_add(struct net_dns_wait *w, struct net_dns_queue *q,
+    const char *network_id);
+int net_dns_wait(const struct net_dns_wait *w, long timeout_ms,
+    sdc_error_t *err);
+void net_dns_wait_clear(struct net_dns_wait *w);
+
 /* A network across nodes (vxlan.c): on each node its bridge, as above,
  * plus one vxlan device ("sdx" + 12 hex of the id) enslaved to it,
  * carrying the network's VNI from this node's VTEP address to UDP port
