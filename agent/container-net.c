@@ -932,14 +932,14 @@ agent_net_connect(struct agent *a, const char *uuid, const json_t *doc,
 	}
 	nets[0] = nn.netid[0];
 	nets[1] = NULL;
-	if (agent_netsync_names(a, nets, NULL, err) < 0) {
+	if (agent_netsync_names(a, nets, NULL, NULL, err) < 0) {
 		log_warn("container %s: names of network %.12s: %s (set again "
 		    "at the next pass)", uuid, nn.netid[0], sdc_error_msg(*err));
 		sdc_error_release(err);
 	}
 	inet_ntop(AF_INET, &nn.e[0].ip, ip, sizeof ip);
-	log_info("container %s: network %.12s connected: %s %s/%d, names set",
-	    uuid, nn.netid[0], nn.ifname[0], ip, nn.b[0].prefix);
+	log_info("container %s: network %.12s connected: %s %s/%d, names "
+	    "queued", uuid, nn.netid[0], nn.ifname[0], ip, nn.b[0].prefix);
 	rc = 0;
 out:
 	nodenet_free(&nn);
@@ -1025,12 +1025,12 @@ agent_net_disconnect(struct agent *a, const char *uuid, const json_t *doc,
 	}
 	nets[0] = net;
 	nets[1] = NULL;
-	if (agent_netsync_names(a, nets, NULL, err) < 0) {
+	if (agent_netsync_names(a, nets, NULL, NULL, err) < 0) {
 		log_warn("container %s: names of network %.12s: %s (set again "
 		    "at the next pass)", uuid, net, sdc_error_msg(*err));
 		sdc_error_release(err);
 	}
-	log_info("container %s: network %.12s disconnected: veth and names",
+	log_info("container %s: network %.12s disconnected, names queued",
 	    uuid, net);
 	return 0;
 refused:
