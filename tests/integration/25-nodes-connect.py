@@ -42,21 +42,7 @@ common = net.common
 BB = "/bin/busybox"
 
 
-class NodesConnect(common.NodesBase):
-
-    TENANTS = net.NodesNet.TENANTS
-    setUpClass = classmethod(net.NodesNet.setUpClass.__func__)
-    tearDownClass = classmethod(net.NodesNet.tearDownClass.__func__)
-    start_agent = classmethod(net.NodesNet.start_agent.__func__)
-    import_for = classmethod(net.NodesNet.import_for.__func__)
-    docker = net.NodesNet.docker
-    ok = net.NodesNet.ok
-    inspect = net.NodesNet.inspect
-    names_table = net.NodesNet.names_table
-    links = net.NodesNet.links
-    veths_of = net.NodesNet.veths_of
-    agent = net.NodesNet.agent
-    row = net.NodesNet.row
+class NodesConnect(net.NetNode):
 
     def ping(self, who, name, target):
         return self.docker(who, "exec", name, BB, "ping", "-c", "1", "-W", "2",

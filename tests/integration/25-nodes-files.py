@@ -39,7 +39,9 @@ import sdctest  # noqa: E402
 common = importlib.import_module("37-nodes-common")
 
 
-class NodesFiles(common.NodesBase):
+class FilesNode(common.NodesBase):
+    """The head and its agent with a zones root of its own, and what the
+    tests read of them; other node tests build on it."""
 
     TENANTS = ("alice", "bob")
 
@@ -106,6 +108,8 @@ class NodesFiles(common.NodesBase):
             timeout=20)
 
     # --- the tests ---
+
+class NodesFiles(FilesNode):
 
     def test_1_logs(self):
         self.wait_available(True)

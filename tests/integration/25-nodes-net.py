@@ -44,7 +44,9 @@ create = importlib.import_module("25-nodes-create")
 run = common.run
 
 
-class NodesNet(common.NodesBase):
+class NetNode(common.NodesBase):
+    """The head and its agent with a networking folder of its own, and
+    what the tests read of them; other node tests build on it."""
 
     TENANTS = ("alice", "bob")
 
@@ -136,6 +138,8 @@ class NodesNet(common.NodesBase):
         return rows[0] if rows else None
 
     # --- the tests ---
+
+class NodesNet(NetNode):
 
     def test_1_published_port(self):
         self.wait_available(True)

@@ -34,7 +34,7 @@ common = attach.common
 BB = attach.BB
 
 
-class NodesReplay(common.NodesBase):
+class NodesReplay(files.FilesNode):
 
     TENANTS = ("alice", "bob")
     docker = attach.NodesAttach.docker
@@ -42,10 +42,6 @@ class NodesReplay(common.NodesBase):
     uuid_of = attach.NodesAttach.uuid_of
     on_node = attach.NodesAttach.on_node
     raw_attach = attach.NodesAttach.raw_attach
-
-    # 25-nodes-files' head and agent: the node's zones root its own
-    setUpClass = classmethod(files.NodesFiles.setUpClass.__func__)
-    start_agent = classmethod(files.NodesFiles.start_agent.__func__)
 
     @classmethod
     def tearDownClass(cls):

@@ -38,17 +38,7 @@ HELD = 1.0          # s: less than the reload's bound (2 s) by far
 ASKS = 6
 
 
-class NodeLoopFreeDns(common.NodesBase):
-
-    TENANTS = ("alice", "bob")
-    # the agent with a networking folder of its own, and its cleanup
-    setUpClass = nodes_net.NodesNet.__dict__["setUpClass"]
-    start_agent = nodes_net.NodesNet.__dict__["start_agent"]
-    import_for = nodes_net.NodesNet.__dict__["import_for"]
-    tearDownClass = nodes_net.NodesNet.__dict__["tearDownClass"]
-    ok = nodes_net.NodesNet.ok
-    docker = nodes_net.NodesNet.docker
-    names_table = nodes_net.NodesNet.names_table
+class NodeLoopFreeDns(nodes_net.NetNode):
 
     def table_ids(self, net_id):
         return sorted(l.split()[0] for l in
