@@ -30,7 +30,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static struct store *fuzz_store;
 
 /* A column's value as the node wrote it: a JSON string as text, an
- * integer as one, a real as its integer part, anything else NULL. */
+ * integer as one, a real as its integer part (when it has one),
+ * anything else NULL. */
 static int
 fuzz_bind(struct store_stmt *s, int idx, const json_t *v, sdc_error_t *err)
 {
@@ -39,9 +40,9 @@ fuzz_bind(struct store_stmt *s, int idx, const json_t *v, sdc_error_t *err)
 		    json_string_length(v), err);
 	if (json_is_integer(v))
 		return store_bind_int64(s, idx, json_integer_value(v), err);
-	if (json_is_real(v))
-		return store_bind_int64(s, idx, (int64_t)json_real_value(v) ,
-		    err);
+	if (json_is_real(v) && json_real_value(v) > -9e18 &&
+	    json_real_value(v) < 9e18)
+		return store_bind_int64(s, idx, (int64_t)json_real_value(v), err);
 	return store_bind_null(s, idx, err);
 }
 
