@@ -185,6 +185,30 @@ layer_received(void *arg, struct http_request *req, int rc, sdc_error_t *err)
 	layer_upload_free(u);
 }
 
+/* The request's names, media type and length (each NULL when absent):
+ * the blob's size, or -1 with *err whose code is the answer's status. */
+static int
+layer_request_check(const char *diff, const char *digest, const char *media,
+    const char *length, int64_t *size, sdc_error_t *err)
+{
+	char *end;
+
+	if (!layer_digest_ok(diff))
+		return sdc_make_error_code(err, 400, "a layer is named by its "
+		    "diff id, sha256:<64 hex>");
+	if (!layer_digest_ok(digest))
+		return sdc_make_error_code(err, 400, "digest: the blob's sha256 "
+		    "digest is required");
+	if (media == NULL || *media == '\0')
+		return sdc_make_error_code(err, 400, "Content-Type: the blob's "
+		    "media type is required");
+	if (length == NULL || (errno = 0, *size = strtoll(length, &end, 10),
+	    errno != 0 || *end != '\0' || end == length || *size <= 0))
+		return sdc_make_error_code(err, 411, "Content-Length: the blob's "
+		    "size is required");
+	return 0;
+}
+
 static int
 layer_put(struct http_request *req, void *arg)
 {
@@ -192,28 +216,20 @@ layer_put(struct http_request *req, void *arg)
 	const char *diff = http_param(req, "diff");
 	const char *digest = http_query(req, "digest");
 	const char *media = http_header(req, "Content-Type");
-	const char *length = http_header(req, "Content-Length");
 	struct layer_upload *u;
 	sdc_error_t err = NULL;
-	int64_t size, room;
-	char *end;
+	int64_t size = 0, room;
+	int rc;
 
 	if (a->layers == NULL)
 		return layer_error(req, 503, "this node's layer store is not open");
-	if (!layer_digest_ok(diff))
-		return layer_error(req, 400, "a layer is named by its diff id, "
-		    "sha256:<64 hex>");
-	if (!layer_digest_ok(digest))
-		return layer_error(req, 400, "digest: the blob's sha256 digest "
-		    "is required");
-	if (media == NULL || *media == '\0')
-		return layer_error(req, 400, "Content-Type: the blob's media "
-		    "type is required");
-	if (length == NULL || (errno = 0, size = strtoll(length, &end, 10),
-	    errno != 0 || *end != '\0' || end == length || size <= 0)) {
-		http_close_after(req);
-		return layer_error(req, 411, "Content-Length: the blob's size "
-		    "is required");
+	if (layer_request_check(diff, digest, media, http_header(req,
+	    "Content-Length"), &size, &err) < 0) {
+		if (err->code == 411)
+			http_close_after(req);
+		rc = layer_error(req, err->code, "%s", sdc_error_msg(err));
+		sdc_error_release(&err);
+		return rc;
 	}
 	if (images_node_has_layer(a->layers, diff))
 		return http_reply_json(req, 200, json_pack("{s:s, s:b}",

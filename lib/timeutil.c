@@ -102,7 +102,7 @@ time_read_rfc3339(const char *p, bool partial, int64_t *ns)
 	static const int mdays[12] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
 	struct tm tm = { 0 };
 	int y, mo, d, h = 0, mi = 0, s = 0, zh, zm;
-	int64_t frac = 0, scale = TIME_NS_PER_SEC / 10, off = 0;
+	int64_t frac = 0, scale = TIME_NS_PER_SEC / 10, off = 0, secs;
 
 	if (!time_digits(&p, 4, &y) || *p++ != '-' || !time_digits(&p, 2, &mo) ||
 	    *p++ != '-' || !time_digits(&p, 2, &d))
@@ -151,7 +151,13 @@ time_read_rfc3339(const char *p, bool partial, int64_t *ns)
 	tm.tm_hour = h;
 	tm.tm_min = mi;
 	tm.tm_sec = s;
-	*ns = ((int64_t)timegm(&tm) - off) * TIME_NS_PER_SEC + frac;
+	secs = (int64_t)timegm(&tm) - off;
+	/* nanoseconds in an int64_t: the years 1678 to 2262, so not
+	 * Docker's zero time (year 1), which is no time here */
+	if (secs < INT64_MIN / TIME_NS_PER_SEC ||
+	    secs > (INT64_MAX - frac) / TIME_NS_PER_SEC)
+		return false;
+	*ns = secs * TIME_NS_PER_SEC + frac;
 	return true;
 }
 

@@ -45,7 +45,6 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import sdctest  # noqa: E402
 
-os.environ["SDC_TEST_STORE"] = "sqlite"     # test 6 writes the node's row
 common = importlib.import_module("37-nodes-common")
 
 
@@ -289,24 +288,38 @@ class NodesCreate(common.NodesBase):
         """SIGSTOP the agent and make its row look fresh.  The agent
         writes the store (heartbeats, exits) several times a second: a
         stop that lands inside one of its transactions keeps the file
-        locked, so it is let go on briefly until the row can be written."""
-        path = os.path.join(self.d.tmp, "dockerapi", "dockerapi.db")
+        (on PostgreSQL, the row) locked, so it is let go on briefly until
+        the row can be written."""
         deadline = time.monotonic() + 30
         while True:
             os.kill(pid, signal.SIGSTOP)
-            db = sqlite3.connect(path, timeout=0.5)
             try:
-                with db:
-                    db.execute("UPDATE nodes SET last_heartbeat_ms = ?",
-                               (int(time.time() * 1000) + 60000,))
+                self.write_fresh_heartbeat()
                 return
-            except sqlite3.OperationalError as e:
-                if "locked" not in str(e) or time.monotonic() > deadline:
+            except (sqlite3.OperationalError,
+                    subprocess.CalledProcessError) as e:
+                said = str(e) + str(getattr(e, "stderr", ""))
+                if ("locked" not in said and "lock timeout" not in said) or \
+                        time.monotonic() > deadline:
                     raise
-            finally:
-                db.close()
             os.kill(pid, signal.SIGCONT)
             time.sleep(0.05)
+
+    def write_fresh_heartbeat(self):
+        """The nodes' rows made to look heard from a minute ahead, giving
+        up after half a second on a lock."""
+        ms = int(time.time() * 1000) + 60000
+        if sdctest.test_store_postgres():
+            self.d.store_rows("dockerapi", "SET lock_timeout = '500ms'; "
+                              "UPDATE nodes SET last_heartbeat_ms = ?", (ms,))
+            return
+        db = sqlite3.connect(os.path.join(self.d.tmp, "dockerapi",
+                                          "dockerapi.db"), timeout=0.5)
+        try:
+            with db:
+                db.execute("UPDATE nodes SET last_heartbeat_ms = ?", (ms,))
+        finally:
+            db.close()
 
     def test_6_lost_create(self):
         """The node stops answering while it looks alive: the create's call

@@ -110,6 +110,35 @@ test_parse_utc(void **state)
 	sdc_error_release(&err);
 }
 
+/* A node's agent, a registry's image config or a client may send any
+ * year: those whose nanoseconds do not fit an int64_t (Docker's zero
+ * time, year 1, among them) are refused, not overflowed into another. */
+static void
+test_parse_out_of_range(void **state)
+{
+	static const char *const far[] = {
+		"0001-01-01T00:00:00Z", "1677-09-21T00:12:43Z",
+		"2262-04-11T23:47:17Z", "9999-12-31T23:59:59.999999999Z",
+	};
+	sdc_error_t err = NULL;
+	int64_t ns;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof far / sizeof *far; i++) {
+		assert_int_equal(time_parse_rfc3339(far[i], &ns, &err), -1);
+		sdc_error_release(&err);
+		assert_int_equal(time_parse_utc(far[i], &ns, &err), -1);
+		sdc_error_release(&err);
+	}
+	assert_int_equal(time_rfc3339_secs("0001-01-01T00:00:00Z"), 0);
+	/* the edges that fit still parse */
+	assert_int_equal(time_parse_rfc3339("1677-09-21T00:12:44Z", &ns, &err), 0);
+	assert_true(ns < 0);
+	assert_int_equal(time_parse_rfc3339("2262-04-11T23:47:16.854775807Z",
+	    &ns, &err), 0);
+	assert_true(ns == INT64_MAX);
+}
+
 static void
 test_parse_rfc3339(void **state)
 {
@@ -229,6 +258,7 @@ main(void)
 		cmocka_unit_test(test_parse_http_date),
 		cmocka_unit_test(test_parse_utc),
 		cmocka_unit_test(test_parse_rfc3339),
+		cmocka_unit_test(test_parse_out_of_range),
 		cmocka_unit_test(test_round_trip),
 		cmocka_unit_test(test_parse_docker),
 		cmocka_unit_test(test_mono),

@@ -1,0 +1,126 @@
+/*
+ * fuzz_agent_net.c: arbitrary bytes as the "Network" document of a
+ * start a head sends a node's agent (agent/container-net.c): the
+ * networks, endpoints, published ports and files the node plumbs.
+ * Whoever holds a head's certificate may send a start, so the agent
+ * checks the document's shape and then every value against the store;
+ * that check (nodenet_check) runs here, and nothing is plumbed.
+ *
+ * nodenet_check is the file's own (static), so the file is compiled into
+ * this target.  The store is a SQLite file in a temp folder holding the
+ * rows the seeds in fuzz/corpus/agent_net name (the container, its
+ * network and lease, its port, and a second container whose files
+ * FilesOf copies), in the columns the check reads, so a valid document
+ * gets through the store's checks too.  The plumbing that follows a
+ * check in the route is never reached (left unresolved, as
+ * fuzz/Makefile says).
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "agent/container-net.c"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define SEED_NODE "9d0e7c52-2f4b-4a8e-8d6c-5b1a3e2f4c7d"
+#define SEED_ACCOUNT "6f1d2d6e-6a8b-4b8e-9c55-1d3c8c7a2b10"
+#define SEED_UUID "3f2b6a1e-8c4d-4e5f-9a0b-1c2d3e4f5a6b"
+#define SEED_ID "c0ffee0000000000000000000000000000000000000000000000000000000001"
+#define SEED_UUID2 "7a6b5c4d-3e2f-4a1b-8c9d-0e1f2a3b4c5d"
+#define SEED_ID2 "c0ffee0000000000000000000000000000000000000000000000000000000002"
+#define SEED_NET "a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90"
+#define SEED_NET2 "b1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90"
+
+static struct agent_options fuzz_opt;
+static struct agent fuzz_agent;
+
+static const char fuzz_rows[] =
+	"CREATE TABLE containers (uuid TEXT, id TEXT, account TEXT, extra TEXT);"
+	"CREATE TABLE networks (id TEXT, account TEXT, subnet TEXT, prefix "
+	" INTEGER, gateway TEXT, internal INTEGER, vni INTEGER);"
+	"CREATE TABLE network_endpoints (network TEXT, container TEXT, ip TEXT,"
+	" mac TEXT);"
+	"CREATE TABLE port_bindings (proto TEXT, host_port INTEGER, host_ip "
+	" TEXT, container_port INTEGER, container TEXT, account TEXT);"
+	"INSERT INTO containers VALUES ('" SEED_UUID "', '" SEED_ID "', '"
+	SEED_ACCOUNT "', '{\"Node\": \"" SEED_NODE "\"}');"
+	"INSERT INTO containers VALUES ('" SEED_UUID2 "', '" SEED_ID2 "', '"
+	SEED_ACCOUNT "', '{\"Node\": \"" SEED_NODE "\"}');"
+	"INSERT INTO networks VALUES ('" SEED_NET "', '" SEED_ACCOUNT "', "
+	"'10.99.0.0', 24, '10.99.0.1', 0, NULL);"
+	"INSERT INTO networks VALUES ('" SEED_NET2 "', '" SEED_ACCOUNT "', "
+	"'10.98.0.0', 16, '10.98.0.1', 1, 4097);"
+	"INSERT INTO network_endpoints VALUES ('" SEED_NET "', '" SEED_ID "', "
+	"'10.99.0.5', '02:42:0a:63:00:05');"
+	"INSERT INTO network_endpoints VALUES ('" SEED_NET2 "', '" SEED_ID "', "
+	"'10.98.3.7', '02:42:0a:62:03:07');"
+	"INSERT INTO port_bindings VALUES ('tcp', 8080, '0.0.0.0', 80, '"
+	SEED_ID "', '" SEED_ACCOUNT "');"
+	"INSERT INTO port_bindings VALUES ('udp', 5353, '127.0.0.1', 53, '"
+	SEED_ID "', '" SEED_ACCOUNT "');";
+
+static void
+fuzz_setup(void)
+{
+	static char root[] = "/tmp/fuzz-agent-net.XXXXXX";
+	sdc_error_t err = NULL;
+	char *p;
+
+	if (mkdtemp(root) == NULL)
+		abort();
+	xasprintf(&fuzz_opt.zones, "%s/zones", root);
+	xasprintf(&fuzz_opt.net_dir, "%s/net", root);
+	xasprintf(&p, "%s/" SEED_UUID2, fuzz_opt.zones);
+	if (mkdir_p(p, 0700, &err) < 0)
+		abort();
+	free(p);
+	xasprintf(&p, "%s/" SEED_UUID2 "/" RT_FILE_HOSTS, fuzz_opt.zones);
+	if (file_write_atomic(p, "127.0.0.1 localhost\n", 20, 0644, &err) < 0)
+		abort();
+	free(p);
+	xasprintf(&p, "%s/" SEED_UUID2 "/" RT_FILE_RESOLV, fuzz_opt.zones);
+	if (file_write_atomic(p, "nameserver 10.99.0.1\n", 21, 0644, &err) < 0)
+		abort();
+	free(p);
+	xasprintf(&p, "%s/store.db", root);
+	if (store_open(&fuzz_agent.store, p, &err) < 0 ||
+	    store_exec(fuzz_agent.store, fuzz_rows, &err) < 0)
+		abort();
+	free(p);
+	snprintf(fuzz_agent.self.id, sizeof fuzz_agent.self.id, "%s", SEED_NODE);
+	fuzz_agent.opt = &fuzz_opt;
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	sdc_error_t err = NULL;
+	struct nodenet nn;
+	json_t *doc;
+
+	if (fuzz_agent.opt == NULL)
+		fuzz_setup();
+	/* the start's body as the route reads it, its "Network" member */
+	if ((doc = json_parse((const char *)data, size, &err)) == NULL) {
+		sdc_error_release(&err);
+		return 0;
+	}
+	if (nodenet_check(&fuzz_agent, SEED_UUID, doc, &nn, &err) == 0) {
+		/* what the plumbing then gets is whole */
+		if (strcmp(nn.id, SEED_ID) != 0 || nn.hosts == NULL ||
+		    nn.resolv == NULL || nn.pub > nn.n ||
+		    (nn.nports > 0 && nn.pub == nn.n))
+			abort();
+		for (size_t i = 0; i < nn.n; i++)
+			if (nn.e[i].bridge != &nn.b[i] || nn.b[i].prefix < 8 ||
+			    nn.b[i].prefix > 30)
+				abort();
+	} else if (err == NULL || err->code < 400 || err->code >= 500)
+		abort();        /* a refusal says why, as a 4xx */
+	sdc_error_release(&err);
+	nodenet_free(&nn);
+	json_decref(doc);
+	return 0;
+}
