@@ -36,7 +36,6 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import sdctest  # noqa: E402
 
-os.environ["SDC_TEST_STORE"] = "sqlite"
 net = importlib.import_module("25-nodes-net")
 common = net.common
 BB = "/bin/busybox"

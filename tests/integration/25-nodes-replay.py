@@ -27,7 +27,6 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import sdctest  # noqa: E402
 
-os.environ["SDC_TEST_STORE"] = "sqlite"
 attach = importlib.import_module("25-nodes-attach")
 files = importlib.import_module("25-nodes-files")
 common = attach.common

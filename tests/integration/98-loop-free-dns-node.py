@@ -28,7 +28,6 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import sdctest  # noqa: E402
 
-os.environ["SDC_TEST_STORE"] = "sqlite"
 common = importlib.import_module("37-nodes-common")
 nodes_net = importlib.import_module("25-nodes-net")
 dns = importlib.import_module("45-net-dns")
