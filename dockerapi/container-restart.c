@@ -211,6 +211,30 @@ restart_user_stopped(struct containers *cs, struct ctr *c)
 	return pending;
 }
 
+/* A container of the start whose state its node told after the start
+ * (ctr_recover_learned): started as restart_at_daemon_start would have,
+ * through its node's agent, off the loop. */
+void
+restart_learned(struct containers *cs, struct ctr *c)
+{
+	struct restart_policy p;
+	sdc_error_t err = NULL;
+
+	if (ctr_running(c) || c->removing || c->busy != NULL ||
+	    c->st.status == RT_CREATED ||
+	    restart_policy(c->host_config, &p, NULL) < 0)
+		return;
+	if (p.kind != RESTART_ALWAYS && (p.kind != RESTART_UNLESS_STOPPED ||
+	    c->stopped_by_user))
+		return;
+	if (ctr_start_policy(cs, c, &err) < 0) {
+		log_warn("container %s: start (restart policy): %s", c->id,
+		    sdc_error_msg(err));
+		sdc_error_release(&err);
+	} else
+		log_info("container %s: starting (restart policy)", c->id);
+}
+
 void
 restart_at_daemon_start(struct containers *cs)
 {
