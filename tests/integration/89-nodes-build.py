@@ -53,28 +53,11 @@ CMD ["/bin/busybox", "ls", "/made"]
 
 class NodesBuild(common.NodesBase):
 
-    TENANTS = ("alice",)
+    TENANTS = ("alice", "bob")
+    # the agent's zones root apart (25-nodes-files), the head's runtime
+    # refusing to run anything (25-nodes-attach)
     start_agent = classmethod(files.NodesFiles.start_agent.__func__)
-
-    @classmethod
-    def setUpClass(cls):
-        wrapper = os.path.join(tempfile.mkdtemp(prefix="headrt"), "runc")
-        with open(wrapper, "w") as f:
-            f.write(attach.HEAD_RUNC)
-        os.chmod(wrapper, 0o755)
-        start_sapi = sdctest.Daemons.start_sapi
-
-        def start_sapi_then_tunable(d):
-            start_sapi(d)
-            d.set_tunable("OCI_RUNTIME_PATH", wrapper)
-        sdctest.Daemons.start_sapi = start_sapi_then_tunable
-        try:
-            common.NodesBase.setUpClass.__func__(cls)
-        finally:
-            sdctest.Daemons.start_sapi = start_sapi
-        sdctest.wait_for("head knows its node", lambda: "containers run on node"
-                         in cls.d.log("dockerapi"))
-        cls("import_image").import_image()
+    setUpClass = classmethod(attach.NodesAttach.setUpClass.__func__)
 
     def docker(self, *args, **kw):
         return self.d.docker(self.alice, *args, **kw)

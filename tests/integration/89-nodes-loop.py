@@ -41,6 +41,7 @@ os.environ["SDC_TEST_STORE"] = "postgres"
 import sdctest  # noqa: E402
 
 common = importlib.import_module("37-nodes-common")
+files = importlib.import_module("25-nodes-files")      # its setUpClass
 
 
 class Pinger:
@@ -82,13 +83,7 @@ class NodesLoop(common.NodesBase):
     TENANTS = ("alice", "bob")
     HEARTBEAT = "5"
 
-    @classmethod
-    def setUpClass(cls):
-        common.NodesBase.setUpClass.__func__(cls)
-        cls.bob = cls.certs["bob"]
-        sdctest.wait_for("head knows its node", lambda: "containers run on node"
-                         in cls.d.log("dockerapi"))
-        cls("import_image").import_image()
+    setUpClass = classmethod(files.NodesFiles.setUpClass.__func__)
 
     def docker(self, *args, **kw):
         return self.d.docker(self.alice, *args, **kw)
