@@ -24,6 +24,7 @@ loop thread, and bob, another tenant, pings the head meanwhile:
 The figures (each ping's time) are printed.
 """
 import importlib
+import json
 import os
 import signal
 import socket
@@ -185,6 +186,35 @@ class NodesLoop(common.NodesBase):
         r = self.docker("wait", "h1", timeout=30)
         self.assertEqual(r.stdout.strip(), "137")
         self.ok("rm", "-f", "h1")
+
+    def test_3_start_recovery_when_learned(self):
+        """What the head's start does with a state it reads, done when
+        the (now asynchronous) answer comes: an exited container with
+        --restart always is started again through the agent, an exited
+        --rm one removed."""
+        self.ok("run", "-d", "--name", "r1", "--restart", "always",
+                "--network", "none", "-m", "128m", "tiny:1", "/bin/busybox",
+                "sleep", "300")
+        self.ok("run", "-d", "--rm", "--name", "r2", "--network", "none",
+                "-m", "128m", "tiny:1", "/bin/busybox", "sleep", "300")
+        pids = [int(self.ok("inspect", "--format", "{{.State.Pid}}", n))
+                for n in ("r1", "r2")]
+        self.d.stop_one("dockerapi")
+        for pid in pids:        # exits while no head is up
+            os.kill(pid, signal.SIGKILL)
+        self.d.start_dockerapi(extra=(
+            "--agent-url", "https://127.0.0.1:%d" % self.agent_port,
+            "--agent-cert-path", self.head_certs))
+
+        def restarted():
+            st = json.loads(self.ok("inspect", "--format", "{{json .State}}",
+                                    "r1"))
+            return st["Running"] and st["Pid"] != pids[0]
+        sdctest.wait_for("r1 started again by its policy", restarted,
+                         timeout=30)
+        sdctest.wait_for("r2 removed", lambda: "r2" not in self.ok(
+            "ps", "-a", "--format", "{{.Names}}").split(), timeout=30)
+        self.ok("rm", "-f", "r1")
 
     def nodes_fresh(self):
         """The node's row still says it is heard from."""
