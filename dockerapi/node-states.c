@@ -13,7 +13,10 @@
  * /v1/containers (agent/container-list.c: every container's state, one
  * round trip however many it holds): in a pass over many containers
  * (the head's start, a reload of every container) each node is asked
- * once, and a single container another head changed is one pass of one.
+ * once; a single container another head made or changed is asked for
+ * alone, GET /v1/containers/UUID (one second at most), as a call of the
+ * container's own (ctr_call): the requests that would act on it wait
+ * for the answer (ctr_busy), as they waited for the loop's read.
  *
  * The questions never run on the loop: an agent stopped (SIGSTOP) with
  * its row still fresh holds a connection for the whole bound, and a
@@ -26,8 +29,8 @@
  * the answer is applied on the loop when it comes.  A node whose row
  * says it is not heard from is not asked at all.
  *
- * A container whose state was never known (the head's start, a
- * container another head made) is "not known" until its node answers:
+ * A container of a pass whose state was never known (the head's start)
+ * is "not known" until its node answers:
  * shown as created, neither restarted nor removed on that ground, and a
  * request that would change it answers 503 "node unavailable"
  * (ctr_lookup); its sandbox and leases stay (ctrnet_recover).  One whose
@@ -62,6 +65,7 @@
 #include "xalloc.h"
 
 #define NODE_STATES_LIST_MS 2000
+#define NODE_STATES_ONE_MS 1000
 
 /* One node's question: the containers its answer sets, and the answer
  * (states NULL when none came), filled on the question's thread. */
@@ -197,11 +201,104 @@ node_states_begin(struct dockerapi *d)
 	in_pass = true;
 }
 
+/* One container's state, asked for outside a pass (another head made
+ * or changed it): a call of the container's own (ctr_call), so that
+ * the requests that would act on it wait for the answer (ctr_busy), as
+ * they waited for the loop's read before. */
+struct node_one {
+	struct dockerapi *d;
+	struct node_target t;
+	char uuid[37];
+	int status;			/* the agent's, 0: none */
+	json_t *state;
+};
+
+static void
+node_one_free(struct node_one *o)
+{
+	node_target_clear(&o->t);
+	json_decref(o->state);
+	free(o);
+}
+
+static int
+node_one_fn(void *arg, sdc_error_t *err)
+{
+	struct node_one *o = arg;
+	struct fetch_request rq = { .method = "GET",
+	    .timeout_ms = NODE_STATES_ONE_MS };
+	struct fetch_response r;
+	char *url;
+
+	xasprintf(&url, "https://%s/v1/containers/%s", o->t.address, o->uuid);
+	rq.url = url;
+	if (fetch_request(o->t.client, &rq, &r, err) < 0) {
+		free(url);
+		return -1;
+	}
+	o->status = r.status;
+	if (r.status == 200 && (o->state = json_parse(buf_str(&r.body),
+	    r.body.len, err)) == NULL)
+		o->status = 0;
+	fetch_response_free(&r);
+	free(url);
+	return o->status == 200 || o->status == 404 ? 0 : -1;
+}
+
+static void
+node_one_done(struct ctr *c, void *arg, struct http_request *req, int rc,
+    sdc_error_t *err)
+{
+	struct node_one *o = arg;
+	bool was;
+
+	(void)req;
+	(void)err;
+	if (c != NULL && rc == 0) {
+		was = ctr_running(c);
+		node_states_set(c, o->state);	/* NULL: not on its node */
+		if (!was && ctr_running(c))
+			c->stopping = false;	/* another head started it */
+		free(c->ps_json);
+		c->ps_json = NULL;
+		strvec_remove(&pending, c->uuid);
+	} else if (c != NULL)
+		node_states_pend(o->d, c->uuid);
+	node_one_free(o);
+}
+
+static void
+node_states_one(struct dockerapi *d, struct ctr *c)
+{
+	struct node_one *o;
+	sdc_error_t err = NULL;
+
+	if (c->busy != NULL)
+		return;		/* its call's end tells */
+	o = xcalloc(1, sizeof *o);
+	o->d = d;
+	snprintf(o->uuid, sizeof o->uuid, "%s", c->uuid);
+	if (node_target_get(d, json_str(c->extra, "Node", ""), &o->t,
+	    &err) < 0 || o->t.address == NULL ||
+	    ctr_call(NULL, c, "its state from its node", node_one_fn,
+	    node_one_done, o, &err) < 0) {
+		/* its node not heard from: not known until it is */
+		sdc_error_release(&err);
+		node_one_free(o);
+		node_states_pend(d, c->uuid);
+	}
+}
+
 void
 node_states_apply(struct dockerapi *d, struct ctr *c, bool known)
 {
 	const char *node = json_str(c->extra, "Node", "");
 	struct node_ask *a;
+
+	if (!in_pass) {
+		node_states_one(d, c);
+		return;
+	}
 
 	if (!known && !strvec_has(&pending, c->uuid)) {
 		strvec_push(&pending, c->uuid);
@@ -221,8 +318,6 @@ node_states_apply(struct dockerapi *d, struct ctr *c, bool known)
 	}
 	if (!strvec_has(&a->uuids, c->uuid))
 		strvec_push(&a->uuids, c->uuid);
-	if (!in_pass)		/* a pass of one */
-		node_states_end(d);
 }
 
 /* The node's question, on its thread. */

@@ -24,11 +24,11 @@ bool node_states_remote(struct dockerapi *d, const struct ctr *c);
 void node_states_begin(struct dockerapi *d);
 void node_states_end(struct dockerapi *d);
 
-/* c's state from its node, asked for off the loop (in a pass, with the
- * others of its node; else at once, a pass of one).  known false: the
- * head has no state of c yet (its start, a container another head
- * made), so c is not known (node_states_unknown) until its node
- * answers; true: c keeps the state it has meanwhile.  A node that does
+/* c's state from its node, asked for off the loop: in a pass, with the
+ * others of its node (known false: the head has no state of c yet, its
+ * start's pass, so c is not known, node_states_unknown, until its node
+ * answers; true: c keeps the state it has meanwhile); else alone, as a
+ * call of c's (ctr_call: the requests that would act on it wait).  A node that does
  * not answer leaves c->st as it was, c not known, and it is asked again
  * every second until it does. */
 void node_states_apply(struct dockerapi *d, struct ctr *c, bool known);
