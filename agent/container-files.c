@@ -5,6 +5,9 @@
  *
  *   GET /v1/containers/:uuid/export   -> 200 application/x-tar, the whole
  *                                        root filesystem (docker export)
+ *   GET /v1/containers/:uuid/layer    -> 200 application/x-tar, the
+ *                                        writable layer as an image layer
+ *                                        (a build's RUN committed)
  *   GET /v1/containers/:uuid/changes  -> 200 [{"Path", "Kind"}] (docker
  *                                        diff)
  *   GET /v1/containers/:uuid/top?ps_args=A -> 200 {"Titles", "Processes"}
@@ -65,6 +68,7 @@ cfiles_container(struct http_request *req, struct agent *a,
 struct cexport {
 	const struct rt_config *rt;
 	char uuid[37];
+	bool layer;			/* the writable layer only */
 };
 
 static int
@@ -73,6 +77,8 @@ cexport_run(void *arg, thread_stream_write_fn *write, void *warg,
 {
 	struct cexport *x = arg;
 
+	if (x->layer)
+		return rt_layer_tar(x->rt, x->uuid, write, warg, err);
 	return rt_export_tar(x->rt, x->uuid, write, warg, err);
 }
 
@@ -83,11 +89,11 @@ cexport_done(void *arg)
 }
 
 static int
-cfiles_export(struct http_request *req, void *arg)
+cfiles_tar(struct http_request *req, struct agent *a, bool layer)
 {
-	struct agent *a = arg;
 	struct rt_state st;
 	const char *uuid = cfiles_container(req, a, &st);
+	const char *what = layer ? "layer" : "export";
 	struct cexport *x;
 	sdc_error_t err = NULL;
 	int rc;
@@ -96,16 +102,30 @@ cfiles_export(struct http_request *req, void *arg)
 		return HTTP_DONE;
 	x = xcalloc(1, sizeof *x);
 	x->rt = &a->rt;
+	x->layer = layer;
 	snprintf(x->uuid, sizeof x->uuid, "%s", uuid);
-	if (thread_stream_start(req, a->base, "container export",
-	    "application/x-tar", cexport_run, cexport_done, x, &err) < 0) {
+	if (thread_stream_start(req, a->base, layer ? "container layer" :
+	    "container export", "application/x-tar", cexport_run, cexport_done,
+	    x, &err) < 0) {
 		free(x);
 		rc = cfiles_error(req, 500, sdc_error_msg(err));
 		sdc_error_release(&err);
 		return rc;
 	}
-	log_info("container %s: export", uuid);
+	log_info("container %s: %s", uuid, what);
 	return HTTP_ASYNC;
+}
+
+static int
+cfiles_export(struct http_request *req, void *arg)
+{
+	return cfiles_tar(req, arg, false);
+}
+
+static int
+cfiles_layer(struct http_request *req, void *arg)
+{
+	return cfiles_tar(req, arg, true);
 }
 
 /* --- changes, top, size: one JSON answer from an rtcall thread --- */
@@ -225,6 +245,7 @@ cfiles_size(struct http_request *req, void *arg)
 
 const struct route agent_files_routes[] = {
 	{ "GET", "/v1/containers/:uuid/export", cfiles_export, 0, NULL },
+	{ "GET", "/v1/containers/:uuid/layer", cfiles_layer, 0, NULL },
 	{ "GET", "/v1/containers/:uuid/changes", cfiles_changes, 0, NULL },
 	{ "GET", "/v1/containers/:uuid/top", cfiles_top, 0, NULL },
 	{ "GET", "/v1/containers/:uuid/size", cfiles_size, 0, NULL },

@@ -6,11 +6,19 @@
  * through the container watcher's run hooks, so the loop never waits.
  * Once it exits 0 its changes are committed as the step's image and the
  * container goes (kept only with rm=0 and no forcerm, as Docker does).
- * Its start (runc run, its monitor) and its removal run off the loop as
- * the user's (ctr_start_async, ctr_remove_async): a slow or hung runtime
- * holds the build, never the other tenants; a build that ends while the
- * start runs lets go of it (build_run_forget) and the container goes
- * once the start has answered.
+ *
+ * It takes the path of any container of the tenant, on whichever node
+ * placement gives it: its create (the quota's claim, the node's agent
+ * making it, the layers sent when the node lacks them), its start (the
+ * node's agent starting it, its output relayed from the first byte, so
+ * the relayed stream is its watcher: node-attach.c) and its removal all
+ * run off the loop (ctr_create_for, ctr_start_async, ctr_remove_async),
+ * and its writable layer is read for the commit from the node that
+ * holds it (the agent's GET /v1/containers/UUID/layer, on the commit
+ * job's worker: node_rt_layer_tar).  A slow or hung runtime or agent
+ * holds the build, never the other tenants.  A build that ends while the
+ * create or the start is under way lets go of it (build_run_forget) and
+ * the container goes once it has answered.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +27,7 @@
 #include "containers.h"
 #include "jsonutil.h"
 #include "log.h"
+#include "node-calls.h"
 #include "xalloc.h"
 
 /* ---- RUN ---- */
@@ -96,17 +105,26 @@ build_run_end(void *arg)
 struct run_src {
 	struct rt_config rt;
 	char uuid[37];
+	struct node_target t;		/* its node, or here */
 };
 
-/* The container's writable layer, on the commit job's worker. */
+static void
+run_src_free(struct run_src *s)
+{
+	node_target_clear(&s->t);
+	free(s);
+}
+
+/* The container's writable layer, on the commit job's worker: read
+ * from its node's agent, or here. */
 static int
 build_run_layer(void *arg, int (*write)(void *, const void *, size_t),
     void *warg, sdc_error_t *err)
 {
 	struct run_src *s = arg;
-	int rc = rt_layer_tar(&s->rt, s->uuid, write, warg, err);
+	int rc = node_rt_layer_tar(&s->t, &s->rt, s->uuid, write, warg, err);
 
-	free(s);
+	run_src_free(s);
 	return rc;
 }
 
@@ -139,8 +157,11 @@ build_run_exited(evutil_socket_t fd, short what, void *arg)
 	src = xcalloc(1, sizeof *src);
 	src->rt = cs->rt;
 	memcpy(src->uuid, c->uuid, sizeof src->uuid);
-	if (build_commit(b, b->run_cmd, build_run_layer, src, &err) < 0) {
-		free(src);
+	if (node_target_get(b->d, json_str(c->extra, "Node", NULL), &src->t,
+	    &err) < 0 ||
+	    build_commit(b, b->run_cmd, build_run_layer, src, &err) < 0) {
+		run_src_free(src);
+		sdc_error_wrap(&err, "The command '%s': its changes", b->run_cmd);
 		build_finish(b, &err);
 	}
 	/* build_on_job removes the container and goes on */
@@ -183,8 +204,8 @@ run_env(struct build *b)
 	return env;
 }
 
-/* A RUN's start while the runtime runs it; b NULL once the build is
- * over. */
+/* A RUN's create or start while it is under way; b NULL once the build
+ * is over. */
 struct build_run_start {
 	struct build *b;
 	int line;
@@ -218,9 +239,50 @@ build_run_started(void *arg, int rc, sdc_error_t *err)
 	}
 }
 
+/* The container is made (c), or could not be (err): its start, whose
+ * exit comes back through the watcher (build_run_end). */
+static void
+build_run_created(void *arg, struct ctr *c, sdc_error_t *err)
+{
+	struct build_run_start *s = arg;
+	struct build *b = s->b;
+	sdc_error_t e2 = NULL;
+
+	if (b == NULL) {		/* the build is over: it goes */
+		if (c != NULL)
+			ctr_remove_async(c->cs, c, true, false, NULL, NULL);
+		sdc_error_release(err);
+		free(s);
+		return;
+	}
+	b->run_starting = NULL;
+	if (c == NULL) {
+		sdc_error_wrap(err, "Dockerfile line %d: RUN", s->line);
+		free(s);
+		build_finish(b, err);
+		return;
+	}
+	snprintf(b->run_id, sizeof b->run_id, "%s", c->id);
+	if (b->run_ev == NULL)
+		b->run_ev = evtimer_new(b->d->base, build_run_exited, b);
+	c->run_out = build_run_out;
+	c->run_end = build_run_end;
+	c->run_arg = b;
+	build_say(b, " ---> Running in %.12s\n", c->id);
+	if (ctr_start_async(c->cs, c, build_run_started, s, &e2) < 0) {
+		build_run_remove(b);
+		sdc_error_wrap(&e2, "Dockerfile line %d: RUN", s->line);
+		free(s);
+		build_finish(b, &e2);
+		return;
+	}
+	b->run_starting = s;
+}
+
 /* RUN: a container of the account made as docker create makes one (its
- * package, user namespace, seccomp, network), started; its exit comes
- * back through the watcher (build_run_end), never waited for here. */
+ * package, user namespace, seccomp, network, its node), started; its
+ * exit comes back through the watcher (build_run_end), never waited for
+ * here. */
 int
 step_run(struct build *b, const struct df_instr *in, sdc_error_t *err)
 {
@@ -230,6 +292,7 @@ step_run(struct build *b, const struct df_instr *in, sdc_error_t *err)
 	struct build_run_start *s;
 	struct ctr *c;
 	size_t i;
+	int rc;
 
 	if (dockerfile_check_flags(in, NULL, err) < 0)
 		return -1;
@@ -248,25 +311,17 @@ step_run(struct build *b, const struct df_instr *in, sdc_error_t *err)
 	    "Entrypoint", "Cmd", argv, "Env", run_env(b),
 	    "WorkingDir", json_str(b->config, "WorkingDir", ""),
 	    "User", json_str(b->config, "User", ""), "HostConfig", hc);
-	c = ctr_create_for(cs, b->account, body, err);
-	json_decref(body);
-	if (c == NULL)
-		return sdc_error_wrap(err, "Dockerfile line %d: RUN", in->line);
-	snprintf(b->run_id, sizeof b->run_id, "%s", c->id);
-	if (b->run_ev == NULL)
-		b->run_ev = evtimer_new(b->d->base, build_run_exited, b);
-	c->run_out = build_run_out;
-	c->run_end = build_run_end;
-	c->run_arg = b;
-	build_say(b, " ---> Running in %.12s\n", c->id);
 	s = xcalloc(1, sizeof *s);
 	s->b = b;
 	s->line = in->line;
-	if (ctr_start_async(cs, c, build_run_started, s, err) < 0) {
+	rc = ctr_create_for(cs, b->account, body, build_run_created, s, &c, err);
+	json_decref(body);
+	if (rc < 0) {
 		free(s);
-		build_run_remove(b);
 		return sdc_error_wrap(err, "Dockerfile line %d: RUN", in->line);
 	}
 	b->run_starting = s;
+	if (rc == 0)			/* made here at once */
+		build_run_created(s, c, NULL);
 	return 0;
 }

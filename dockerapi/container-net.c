@@ -1217,6 +1217,13 @@ cn_dns_check_arm(struct containers *cs)
 }
 
 void
+ctrnet_recover_one(struct containers *cs, struct ctr *c)
+{
+	if (!ctr_running(c) && cn_first_ip(cs, c->id) != 0)
+		ctrnet_stop(cs, c);
+}
+
+void
 ctrnet_recover(struct containers *cs)
 {
 	struct network *nets = NULL;

@@ -211,6 +211,39 @@ restart_user_stopped(struct containers *cs, struct ctr *c)
 	return pending;
 }
 
+/* Whether the daemon's start starts c again (its policy always, or
+ * unless-stopped and not stopped by its user), and which. */
+static bool
+restart_at_start_wanted(const struct ctr *c, struct restart_policy *p)
+{
+	/* c->removing: its removal is under way (recovery) */
+	if (ctr_running(c) || c->removing || c->busy != NULL ||
+	    c->st.status == RT_CREATED ||
+	    restart_policy(c->host_config, p, NULL) < 0)
+		return false;
+	return p->kind == RESTART_ALWAYS || (p->kind == RESTART_UNLESS_STOPPED &&
+	    !c->stopped_by_user);
+}
+
+/* A container of the start whose state its node told after the start
+ * (ctr_recover_learned): started as restart_at_daemon_start would have,
+ * through its node's agent, off the loop. */
+void
+restart_learned(struct containers *cs, struct ctr *c)
+{
+	struct restart_policy p;
+	sdc_error_t err = NULL;
+
+	if (!restart_at_start_wanted(c, &p))
+		return;
+	if (ctr_start_policy(cs, c, &err) < 0) {
+		log_warn("container %s: start (restart policy): %s", c->id,
+		    sdc_error_msg(err));
+		sdc_error_release(&err);
+	} else
+		log_info("container %s: starting (restart policy)", c->id);
+}
+
 void
 restart_at_daemon_start(struct containers *cs)
 {
@@ -218,13 +251,7 @@ restart_at_daemon_start(struct containers *cs)
 	sdc_error_t err = NULL;
 
 	for (struct ctr *c = cs->list; c != NULL; c = c->next) {
-		/* c->removing: its removal is under way (recovery) */
-		if (ctr_running(c) || c->removing || c->busy != NULL ||
-		    c->st.status == RT_CREATED ||
-		    restart_policy(c->host_config, &p, NULL) < 0)
-			continue;
-		if (p.kind != RESTART_ALWAYS && (p.kind != RESTART_UNLESS_STOPPED ||
-		    c->stopped_by_user))
+		if (!restart_at_start_wanted(c, &p))
 			continue;
 		if (ctr_start_one(cs, c, &err) < 0) {
 			log_warn("container %s: start (restart policy %s): %s",

@@ -461,7 +461,7 @@ ctr_recover(struct containers *cs, struct ctr *c)
 
 	/* behind an agent: its node tells, and watches it (node-states.c) */
 	if (node_states_remote(cs->d, c)) {
-		node_states_apply(cs->d, c);
+		node_states_apply(cs->d, c, false);
 		return;
 	}
 	if (rt_state_read(&cs->rt, c->uuid, &c->st, &err) < 0) {
@@ -479,6 +479,24 @@ ctr_recover(struct containers *cs, struct ctr *c)
 		sdc_error_release(&err);
 		watch_orphan(cs, c);
 	}
+}
+
+/* A container of the start whose node told its state only once the
+ * start was over (node-states.c asks off the loop): what the start does
+ * with a state it reads (ctrnet_recover, ctr_recover_autoremove,
+ * restart_at_daemon_start), done for it now. */
+void
+ctr_recover_learned(struct containers *cs, struct ctr *c)
+{
+	if (ctr_running(c) || c->removing || c->busy != NULL ||
+	    c->st.status == RT_CREATED)
+		return;
+	ctrnet_recover_one(cs, c);
+	if (json_is_true(json_object_get(c->host_config, "AutoRemove"))) {
+		ctr_remove_async(cs, c, true, false, NULL, NULL);
+		return;
+	}
+	restart_learned(cs, c);
 }
 
 static int

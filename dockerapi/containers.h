@@ -145,6 +145,10 @@ void ctr_free(struct ctr *c);
 struct store_stmt;
 struct ctr *ctr_from_row(struct store_stmt *st);
 void ctr_recover(struct containers *cs, struct ctr *c);
+/* A container behind an agent whose state came after the head's start
+ * (node-states.c): the start's recovery of it (its addresses, AutoRemove,
+ * restart policy) done now. */
+void ctr_recover_learned(struct containers *cs, struct ctr *c);
 void ctr_unlink(struct containers *cs, struct ctr *c);
 /* An error of the runtime for container c, made fit for its tenant: the
  * whole text logged for the operator, host paths rewritten out of the
@@ -207,9 +211,17 @@ void oci_runtime_free(struct containers *cs);
 /* api/containers-create.c */
 int ctr_create(struct http_request *req, void *arg);
 /* A container of account made from body (a create body) as POST
- * /containers/create makes one, for the daemon itself (a build's RUN). */
-struct ctr *ctr_create_for(struct containers *cs, const char *account,
-    json_t *body, sdc_error_t *err);
+ * /containers/create makes one, for the daemon itself (a build's RUN):
+ * 0 with *out when it was made at once (here, no quota to claim);
+ * CTR_CREATE_ASYNC when its quota claim or its node's agent is under
+ * way off the loop, then(arg, c, NULL) or then(arg, NULL, err) (err
+ * then's to release) called on the loop at its end; -1 with *err when
+ * refused (then never called). */
+typedef void ctr_created_fn(void *arg, struct ctr *c, sdc_error_t *err);
+#define CTR_CREATE_ASYNC 1
+int ctr_create_for(struct containers *cs, const char *account,
+    json_t *body, ctr_created_fn *then, void *arg, struct ctr **out,
+    sdc_error_t *err);
 /* A Docker-style name ("eager_turing") not taken in the account. */
 char *ctr_name_generate(struct containers *cs, const char *account);
 bool ctr_name_valid(const char *name);
@@ -381,8 +393,10 @@ int ctr_start(struct http_request *req, void *arg);
 int ctr_start_policy(struct containers *cs, struct ctr *c, sdc_error_t *err);
 int ctr_start_one(struct containers *cs, struct ctr *c, sdc_error_t *err);
 /* The daemon's own start (a build's RUN): as the user's, the runtime off
- * the loop; then(arg, rc, err) on the loop once it answered (rc -1 and
- * err when it failed, the start undone); -1 when it could not begin. */
+ * the loop, on the container's node through its agent (the output
+ * relayed from there when c->run_out is set); then(arg, rc, err) on the
+ * loop once it answered (rc -1 and err when it failed, the start
+ * undone); -1 when it could not begin (503 "node unavailable"). */
 typedef void ctr_started_fn(void *arg, int rc, sdc_error_t *err);
 int ctr_start_async(struct containers *cs, struct ctr *c,
     ctr_started_fn *then, void *arg, sdc_error_t *err);
@@ -431,6 +445,7 @@ void restart_user_started(struct containers *cs, struct ctr *c);
 bool restart_user_stopped(struct containers *cs, struct ctr *c);
 /* The daemon starts: the "always" and "unless-stopped" containers. */
 void restart_at_daemon_start(struct containers *cs);
+void restart_learned(struct containers *cs, struct ctr *c);
 
 /* api/containers-json.c */
 int ctr_list(struct http_request *req, void *arg);

@@ -344,13 +344,24 @@ int quota_claims_init(struct dockerapi *d, sdc_error_t *err);
 void quota_claims_start(struct dockerapi *d);
 void quota_claims_free(struct dockerapi *d);
 /* Room for one more container of account (uuid), taken in the store
- * under the account's lock as a claim named id (the container's uuid):
- * 403 naming the quota when there is none.  *claimed: a claim was
- * written (none when the account has no quota); it must end in
- * quota_claim_settle (in the transaction that inserts the container's
- * row, then quota_claim_done once committed) or quota_claim_drop. */
-int quota_claim_container(struct dockerapi *d, const char *account,
-    const char *id, bool *claimed, sdc_error_t *err);
+ * under the account's lock as a claim named id (the container's uuid),
+ * in three steps.  On the loop, quota_claim_prepare: *out NULL when the
+ * account has no containers quota (nothing to claim) or on SQLite, where
+ * the claim is taken at once (*claimed; 403 naming the quota when there
+ * is no room); else the claim to run.  On a thread, quota_claim_run: the
+ * lock waited for and the claim written through a connection of the
+ * claims' own (403 as above).  On the loop once it ran:
+ * quota_claim_taken.  A claim taken must end in quota_claim_settle (in
+ * the transaction that inserts the container's row, then
+ * quota_claim_done once committed) or quota_claim_drop.
+ * quota_claim_free in any case. */
+struct quota_claim;
+int quota_claim_prepare(struct dockerapi *d, const char *account,
+    const char *id, struct quota_claim **out, bool *claimed,
+    sdc_error_t *err);
+int quota_claim_run(struct quota_claim *c, sdc_error_t *err);
+void quota_claim_taken(struct dockerapi *d);
+void quota_claim_free(struct quota_claim *c);
 int quota_claim_settle(struct dockerapi *d, const char *id, sdc_error_t *err);
 void quota_claim_done(struct dockerapi *d);
 void quota_claim_drop(struct dockerapi *d, const char *id);

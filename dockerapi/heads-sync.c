@@ -268,9 +268,7 @@ heads_state(struct containers *cs, struct ctr *c)
 	if (c->busy != NULL)
 		return;		/* our own call's end sets it */
 	if (node_states_remote(cs->d, c)) {	/* its node's agent tells */
-		node_states_apply(cs->d, c);
-		if (!was && ctr_running(c))
-			c->stopping = false;	/* another head started it */
+		node_states_apply(cs->d, c, true);
 		return;
 	}
 	if (rt_state_read(&cs->rt, c->uuid, &st, &err) < 0) {

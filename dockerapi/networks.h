@@ -174,6 +174,9 @@ void ctrnet_removed(struct containers *cs, struct ctr *c);
 /* The daemon starts: sweep what no live container or network owns and
  * rebuild what running ones need. */
 void ctrnet_recover(struct containers *cs);
+/* The same for one container whose state came later (a node that told
+ * it after the start): a stopped one's ports and addresses go. */
+void ctrnet_recover_one(struct containers *cs, struct ctr *c);
 json_t *ctrnet_settings(struct containers *cs, const struct ctr *c);
 /* ps's Ports of a running container (new reference). */
 json_t *ctrnet_ps_ports(struct containers *cs, const struct ctr *c);

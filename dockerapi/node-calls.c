@@ -32,12 +32,17 @@
 #include "log.h"
 #include "node-calls.h"
 #include "nodes.h"
+#include "timeutil.h"
 #include "xalloc.h"
 
 /* A kill is answered by the agent in milliseconds; the others wait for
  * the node's runtime, which ends its own calls at its timeout. */
 #define NODE_CALL_KILL_MS 3000
 #define NODE_CALL_SLACK_MS 3000
+/* A layer read from a node: as long as it moves, and no longer than
+ * this while nothing comes (the agent writes it as it walks the tree). */
+#define NODE_LAYER_MS (24L * 3600 * 1000)
+#define NODE_LAYER_IDLE_MS 30000
 
 #define NODE_POOL_MAX 8
 
@@ -279,5 +284,84 @@ node_rt_update(struct node_target *t, const struct rt_config *rt,
 	rc = node_call(t, uuid, "update", NULL, body, node_call_ms(rt), NULL,
 	    err);
 	json_decref(body);
+	return rc;
+}
+
+/* --- a container's writable layer read from its node --- */
+
+struct node_layer_read {
+	rt_write_fn *write;
+	void *arg;
+	int64_t got;			/* bytes so far */
+	int64_t moved_ms;		/* when they last grew */
+	bool failed;			/* write refused them */
+};
+
+static int
+node_layer_sink(void *arg, const struct fetch_response *r, const void *data,
+    size_t len, sdc_error_t *err)
+{
+	struct node_layer_read *l = arg;
+
+	(void)err;
+	if (r->status != 200)		/* the refusal's body: kept for it */
+		return 0;
+	if (l->write(l->arg, data, len) < 0) {
+		l->failed = true;
+		return -1;
+	}
+	return 0;
+}
+
+static int
+node_layer_progress(void *arg, int64_t got, int64_t total)
+{
+	struct node_layer_read *l = arg;
+	int64_t now = time_mono_ms();
+
+	(void)total;
+	if (got != l->got) {
+		l->got = got;
+		l->moved_ms = now;
+	}
+	return now - l->moved_ms > NODE_LAYER_IDLE_MS ? -1 : 0;
+}
+
+int
+node_rt_layer_tar(struct node_target *t, const struct rt_config *rt,
+    const char *uuid, rt_write_fn *write, void *arg, sdc_error_t *err)
+{
+	struct node_layer_read l = { .write = write, .arg = arg };
+	struct fetch_request rq = {
+		.method = "GET", .timeout_ms = NODE_LAYER_MS,
+		.sink = node_layer_sink, .sink_arg = &l,
+		.progress = node_layer_progress, .progress_arg = &l,
+	};
+	struct fetch_response r;
+	sdc_error_t ferr = NULL;
+	char *url;
+	int rc = 0;
+
+	if (t->address == NULL)
+		return rt_layer_tar(rt, uuid, write, arg, err);
+	xasprintf(&url, "https://%s/v1/containers/%s/layer", t->address, uuid);
+	rq.url = url;
+	l.moved_ms = time_mono_ms();
+	if (fetch_request(t->client, &rq, &r, &ferr) < 0) {
+		if (l.failed)
+			rc = sdc_make_error(err, 0, "the layer of container %s: "
+			    "its copy stopped", uuid);
+		else
+			rc = sdc_make_error_code(err, 503, "node unavailable: "
+			    "the agent of node %s: %s", t->hostname,
+			    sdc_error_msg(ferr));
+		sdc_error_release(&ferr);
+		free(url);
+		return rc;
+	}
+	if (r.status != 200)
+		rc = node_call_refused(t, &r, err);
+	fetch_response_free(&r);
+	free(url);
 	return rc;
 }

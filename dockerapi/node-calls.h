@@ -54,6 +54,15 @@ int node_rt_pause(struct node_target *t, const struct rt_config *rt,
 int node_rt_update(struct node_target *t, const struct rt_config *rt,
     const char *uuid, const struct rt_resources *r, sdc_error_t *err);
 
+/* On a thread: container uuid's writable layer as an image layer tar
+ * (rt_layer_tar's), read from t's node (its agent's GET
+ * /v1/containers/UUID/layer) or from rt here, written through write as
+ * it comes.  -1 with *err: 503 "node unavailable" when the agent does
+ * not answer or stops sending for 30 s, its refusal (404) as the
+ * runtime's. */
+int node_rt_layer_tar(struct node_target *t, const struct rt_config *rt,
+    const char *uuid, rt_write_fn *write, void *arg, sdc_error_t *err);
+
 /* The pieces node-attach.c shares: the agent's refusal r as the head's
  * runtime would have given it (-1 with *err); a start's body; the time
  * a runtime call may take on a node, the way there included. */

@@ -9,22 +9,39 @@
  * start, and when another head changed the container (heads-sync.c).
  * Before nodes that was the container's folder (rt_state_read) and a
  * monitor connection of the head's own; a container on another machine
- * has neither here, so its node's agent is asked instead:
+ * has neither here, so its node's agent is asked instead, GET
+ * /v1/containers (agent/container-list.c: every container's state, one
+ * round trip however many it holds): in a pass over many containers
+ * (the head's start, a reload of every container) each node is asked
+ * once; a single container another head made or changed is asked for
+ * alone, GET /v1/containers/UUID (one second at most), as a call of the
+ * container's own (ctr_call): the requests that would act on it wait
+ * for the answer (ctr_busy), as they waited for the loop's read.
  *
- *  - in a pass over many containers (the head's start, a reload of every
- *    container) each node is asked once, GET /v1/containers, for all of
- *    its containers (agent/container-list.c): one round trip per node
- *    however many containers it holds;
- *  - for one container (another head's change), GET /v1/containers/UUID.
+ * The questions never run on the loop: an agent stopped (SIGSTOP) with
+ * its row still fresh holds a connection for the whole bound, and a
+ * head whose loop waited two seconds per such node at its start, and
+ * again every second after, answered no client meanwhile (not even
+ * /_ping).  So a pass only collects, per node, the containers whose
+ * state its answer sets; at its end each node's question is sent from
+ * an rtcall thread of its own (all nodes at once, each bounded by two
+ * seconds, with a client of the node calls' pool: node_target_get), and
+ * the answer is applied on the loop when it comes.  A node whose row
+ * says it is not heard from is not asked at all.
  *
- * The calls run on the loop thread, where the containers are, each
- * bounded (two seconds for a node's list, one for a container), and a
- * node not heard from (its row's heartbeats) is not asked at all.  A
- * node that does not answer leaves its containers as the head knew them
- * (at the head's start: not known, shown as created, and neither
- * restarted nor removed on that ground); they are asked for again every
- * second until their node answers, as issue 18's faults bullet wants: an
- * agent down changes nothing the clients see.  A container its node
+ * A container of a pass whose state was never known (the head's start)
+ * is "not known" until its node answers:
+ * shown as created, neither restarted nor removed on that ground, and a
+ * request that would change it answers 503 "node unavailable"
+ * (ctr_lookup); its sandbox and leases stay (ctrnet_recover).  One whose
+ * state the head had keeps it while the question runs.  A node that does
+ * not answer leaves its containers as the head knew them and they are
+ * not known until it does; they are asked for again every second, as
+ * issue 18's faults bullet wants: an agent down changes nothing the
+ * clients see.  What the head's start does with a state it reads (an
+ * exited container's addresses let go, its AutoRemove, its restart
+ * policy) is done for a container of the start's pass when its state
+ * comes (ctr_recover_learned), whenever that is.  A container its node
  * does not have (its folder gone) reads as exited with code -1, as a
  * folder that cannot be read did.
  *
@@ -39,8 +56,10 @@
 #include "fetch.h"
 #include "jsonutil.h"
 #include "log.h"
+#include "node-calls.h"
 #include "node-states.h"
 #include "nodes.h"
+#include "rtcall.h"
 #include "strvec.h"
 #include "timeutil.h"
 #include "xalloc.h"
@@ -48,18 +67,26 @@
 #define NODE_STATES_LIST_MS 2000
 #define NODE_STATES_ONE_MS 1000
 
-/* One node's answer within a pass: states NULL when it did not give one. */
-struct node_answer {
+/* One node's question: the containers its answer sets, and the answer
+ * (states NULL when none came), filled on the question's thread. */
+struct node_ask {
+	struct node_ask *next;
+	struct dockerapi *d;
 	char id[37];
+	struct strvec uuids;
+	struct node_target t;		/* taken on the loop */
 	json_t *states;			/* {UUID: STATE} */
+	int64_t asked_ms;
+	bool quiet;			/* the every-second retry's */
 };
 
-static struct node_answer *pass;
-static size_t npass;
+static struct node_ask *pass;		/* collected in the pass */
 static bool in_pass;
-static int64_t pass_ms;			/* when the pass began */
+static bool started;			/* the head's start's pass is over */
 static bool retrying;			/* the every-second pass: quiet */
 static struct strvec pending;		/* uuids whose state is not known */
+static struct strvec at_start;		/* of those, the start's pass's */
+static struct strvec asking;		/* nodes with a question under way */
 static struct event *retry_ev;
 static struct dockerapi *retry_d;
 
@@ -69,41 +96,25 @@ node_states_remote(struct dockerapi *d, const struct ctr *c)
 	return nodes_have_agents(d) && *json_str(c->extra, "Node", "") != '\0';
 }
 
-/* GET path of node_id's agent within ms: the answer's JSON on 200, else
- * NULL with *status (0: the node was not asked or did not answer). */
-static json_t *
-node_states_get(struct dockerapi *d, const char *node_id, const char *path,
-    long ms, int *status)
+static void
+node_ask_free(struct node_ask *a)
 {
-	struct fetch_request rq = { .method = "GET", .timeout_ms = ms };
-	struct fetch_response r;
-	struct node_agent a;
-	sdc_error_t err = NULL;
-	json_t *j = NULL;
-	char *url;
+	strvec_clear(&a->uuids);
+	node_target_clear(&a->t);
+	json_decref(a->states);
+	free(a);
+}
 
-	*status = 0;
-	if (nodes_agent_of(d, node_id, &a, &err) != 0) {
-		sdc_error_release(&err);
-		return NULL;
-	}
-	xasprintf(&url, "https://%s%s", a.address, path);
-	rq.url = url;
-	if (fetch_request(a.client, &rq, &r, &err) == 0) {
-		*status = r.status;
-		if (r.status == 200 && (j = json_parse(buf_str(&r.body),
-		    r.body.len, &err)) == NULL)
-			*status = 0;
-		fetch_response_free(&r);
-	}
-	if (err != NULL && !retrying)
-		log_warn("nodes: node %s (%s): %s: %s", a.hostname, node_id,
-		    path, sdc_error_msg(err));
-	sdc_error_release(&err);
-	free(url);
-	free(a.address);
-	free(a.hostname);
-	return j;
+static void
+strvec_remove(struct strvec *v, const char *s)
+{
+	for (size_t i = 0; i < v->n; i++)
+		if (strcmp(v->v[i], s) == 0) {
+			free(v->v[i]);
+			v->v[i] = v->v[--v->n];
+			v->v[v->n] = NULL;
+			return;
+		}
 }
 
 static enum rt_status
@@ -159,43 +170,15 @@ node_states_set(struct ctr *c, const json_t *j)
 	c->st = st;
 }
 
-/* The pass's answer of node_id, asked for now if it was not yet. */
-static struct node_answer *
-node_states_answer(struct dockerapi *d, const char *node_id)
-{
-	struct node_answer *a;
-	json_t *j;
-	int status;
-
-	for (size_t i = 0; i < npass; i++)
-		if (strcmp(pass[i].id, node_id) == 0)
-			return &pass[i];
-	pass = xrealloc(pass, (npass + 1) * sizeof *pass);
-	a = &pass[npass++];
-	snprintf(a->id, sizeof a->id, "%s", node_id);
-	j = node_states_get(d, node_id, "/v1/containers", NODE_STATES_LIST_MS,
-	    &status);
-	a->states = json_incref(json_object_get(j, "Containers"));
-	if (a->states != NULL && !json_is_object(a->states)) {
-		json_decref(a->states);
-		a->states = NULL;
-	}
-	json_decref(j);
-	if (a->states == NULL && !retrying)
-		log_warn("nodes: node %s not heard from: its containers kept as "
-		    "they were, asked for again every second", node_id);
-	return a;
-}
-
 static void node_states_retry(evutil_socket_t fd, short what, void *arg);
 
 static void
-node_states_pend(struct dockerapi *d, const struct ctr *c)
+node_states_pend(struct dockerapi *d, const char *uuid)
 {
 	struct timeval second = { 1, 0 };
 
-	if (!strvec_has(&pending, c->uuid))
-		strvec_push(&pending, c->uuid);
+	if (!strvec_has(&pending, uuid))
+		strvec_push(&pending, uuid);
 	if (retry_ev == NULL) {
 		retry_d = d;
 		retry_ev = event_new(d->base, -1, EV_PERSIST, node_states_retry,
@@ -203,18 +186,6 @@ node_states_pend(struct dockerapi *d, const struct ctr *c)
 	}
 	if (!event_pending(retry_ev, EV_TIMEOUT, NULL))
 		event_add(retry_ev, &second);
-}
-
-static void
-node_states_unpend(const struct ctr *c)
-{
-	for (size_t i = 0; i < pending.n; i++)
-		if (strcmp(pending.v[i], c->uuid) == 0) {
-			free(pending.v[i]);
-			pending.v[i] = pending.v[--pending.n];
-			pending.v[pending.n] = NULL;
-			return;
-		}
 }
 
 bool
@@ -228,102 +199,291 @@ node_states_begin(struct dockerapi *d)
 {
 	(void)d;
 	in_pass = true;
-	pass_ms = time_mono_ms();
 }
 
+/* One container's state, asked for outside a pass (another head made
+ * or changed it): a call of the container's own (ctr_call), so that
+ * the requests that would act on it wait for the answer (ctr_busy), as
+ * they waited for the loop's read before. */
+struct node_one {
+	struct dockerapi *d;
+	struct node_target t;
+	char uuid[37];
+	int status;			/* the agent's, 0: none */
+	json_t *state;
+};
+
+static void
+node_one_free(struct node_one *o)
+{
+	node_target_clear(&o->t);
+	json_decref(o->state);
+	free(o);
+}
+
+static int
+node_one_fn(void *arg, sdc_error_t *err)
+{
+	struct node_one *o = arg;
+	struct fetch_request rq = { .method = "GET",
+	    .timeout_ms = NODE_STATES_ONE_MS };
+	struct fetch_response r;
+	char *url;
+
+	xasprintf(&url, "https://%s/v1/containers/%s", o->t.address, o->uuid);
+	rq.url = url;
+	if (fetch_request(o->t.client, &rq, &r, err) < 0) {
+		free(url);
+		return -1;
+	}
+	o->status = r.status;
+	if (r.status == 200 && (o->state = json_parse(buf_str(&r.body),
+	    r.body.len, err)) == NULL)
+		o->status = 0;
+	fetch_response_free(&r);
+	free(url);
+	return o->status == 200 || o->status == 404 ? 0 : -1;
+}
+
+static void
+node_one_done(struct ctr *c, void *arg, struct http_request *req, int rc,
+    sdc_error_t *err)
+{
+	struct node_one *o = arg;
+	bool was;
+
+	(void)req;
+	(void)err;
+	if (c != NULL && rc == 0) {
+		was = ctr_running(c);
+		node_states_set(c, o->state);	/* NULL: not on its node */
+		if (!was && ctr_running(c))
+			c->stopping = false;	/* another head started it */
+		free(c->ps_json);
+		c->ps_json = NULL;
+		strvec_remove(&pending, c->uuid);
+	} else if (c != NULL)
+		node_states_pend(o->d, c->uuid);
+	node_one_free(o);
+}
+
+static void
+node_states_one(struct dockerapi *d, struct ctr *c)
+{
+	struct node_one *o;
+	sdc_error_t err = NULL;
+
+	if (c->busy != NULL)
+		return;		/* its call's end tells */
+	o = xcalloc(1, sizeof *o);
+	o->d = d;
+	snprintf(o->uuid, sizeof o->uuid, "%s", c->uuid);
+	if (node_target_get(d, json_str(c->extra, "Node", ""), &o->t,
+	    &err) < 0 || o->t.address == NULL ||
+	    ctr_call(NULL, c, "its state from its node", node_one_fn,
+	    node_one_done, o, &err) < 0) {
+		/* its node not heard from: not known until it is */
+		sdc_error_release(&err);
+		node_one_free(o);
+		node_states_pend(d, c->uuid);
+	}
+}
+
+void
+node_states_apply(struct dockerapi *d, struct ctr *c, bool known)
+{
+	const char *node = json_str(c->extra, "Node", "");
+	struct node_ask *a;
+
+	if (!in_pass) {
+		node_states_one(d, c);
+		return;
+	}
+
+	if (!known && !strvec_has(&pending, c->uuid)) {
+		strvec_push(&pending, c->uuid);
+		if (!started)
+			strvec_push(&at_start, c->uuid);
+	}
+	for (a = pass; a != NULL; a = a->next)
+		if (strcmp(a->id, node) == 0)
+			break;
+	if (a == NULL) {
+		a = xcalloc(1, sizeof *a);
+		a->d = d;
+		snprintf(a->id, sizeof a->id, "%s", node);
+		a->quiet = retrying;
+		a->next = pass;
+		pass = a;
+	}
+	if (!strvec_has(&a->uuids, c->uuid))
+		strvec_push(&a->uuids, c->uuid);
+}
+
+/* The node's question, on its thread. */
+static int
+node_ask_fn(void *arg, sdc_error_t *err)
+{
+	struct node_ask *a = arg;
+	struct fetch_request rq = { .method = "GET",
+	    .timeout_ms = NODE_STATES_LIST_MS };
+	struct fetch_response r;
+	json_t *j = NULL;
+	char *url;
+	int rc = 0;
+
+	xasprintf(&url, "https://%s/v1/containers", a->t.address);
+	rq.url = url;
+	if (fetch_request(a->t.client, &rq, &r, err) < 0) {
+		free(url);
+		return -1;
+	}
+	if (r.status != 200)
+		rc = sdc_make_error_code(err, 502, "GET /v1/containers: %d",
+		    r.status);
+	else if ((j = json_parse(buf_str(&r.body), r.body.len, err)) != NULL &&
+	    json_is_object(json_object_get(j, "Containers")))
+		a->states = json_incref(json_object_get(j, "Containers"));
+	else if (*err == NULL)
+		rc = sdc_make_error_code(err, 502, "GET /v1/containers: no "
+		    "Containers");
+	else
+		rc = -1;
+	json_decref(j);
+	fetch_response_free(&r);
+	free(url);
+	return rc;
+}
+
+/* The node's answer (a->states), or none, on the loop. */
+static void
+node_states_answered(struct node_ask *a, sdc_error_t *err)
+{
+	struct containers *cs = a->d->containers;
+	size_t set = 0;
+
+	strvec_remove(&asking, a->id);
+	if (a->states == NULL && !a->quiet)
+		log_warn("nodes: node %s not heard from%s%s: its containers "
+		    "kept as they were, asked for again every second", a->id,
+		    *err != NULL ? ": " : "", *err != NULL ?
+		    sdc_error_msg(*err) : "");
+	for (size_t i = 0; cs != NULL && i < a->uuids.n; i++) {
+		const char *uuid = a->uuids.v[i];
+		bool unknown = strvec_has(&pending, uuid), was;
+		struct ctr *c;
+
+		for (c = cs->list; c != NULL; c = c->next)
+			if (strcmp(c->uuid, uuid) == 0)
+				break;
+		if (c == NULL || !node_states_remote(a->d, c) ||
+		    strcmp(json_str(c->extra, "Node", ""), a->id) != 0) {
+			strvec_remove(&pending, uuid);	/* gone meanwhile */
+			strvec_remove(&at_start, uuid);
+			continue;
+		}
+		if (a->states == NULL || c->busy != NULL) {
+			/* not known until its node (or its call's end) tells */
+			if (a->states == NULL || unknown)
+				node_states_pend(a->d, uuid);
+			continue;
+		}
+		was = ctr_running(c);
+		node_states_set(c, json_object_get(a->states, uuid));
+		if (!was && ctr_running(c))
+			c->stopping = false;	/* another head started it */
+		free(c->ps_json);
+		c->ps_json = NULL;
+		set++;
+		if (!unknown)
+			continue;
+		strvec_remove(&pending, uuid);
+		if (a->quiet)
+			log_info("container %s: its node answered: %s", c->id,
+			    rt_status_name(c->st.status));
+		if (strvec_has(&at_start, uuid)) {
+			strvec_remove(&at_start, uuid);
+			ctr_recover_learned(cs, c);
+		}
+	}
+	if (a->states != NULL && (!a->quiet || set > 0))
+		log_info("nodes: %zu containers' states from node %s in %lld ms",
+		    set, a->id, (long long)(time_mono_ms() - a->asked_ms));
+}
+
+static void
+node_ask_done(void *arg, struct http_request *req, int rc, sdc_error_t *err)
+{
+	struct node_ask *a = arg;
+
+	(void)req;
+	(void)rc;
+	node_states_answered(a, err);
+	node_ask_free(a);
+}
+
+/* Each node of the pass asked, off the loop. */
 void
 node_states_end(struct dockerapi *d)
 {
-	size_t heard = 0, ctrs = 0;
+	struct node_ask *a, *next;
+	sdc_error_t err = NULL;
 
 	(void)d;
-	for (size_t i = 0; i < npass; i++) {
-		heard += pass[i].states != NULL;
-		ctrs += json_object_size(pass[i].states);
-	}
-	if (npass > 0 && in_pass && (!retrying || heard > 0))
-		log_info("nodes: %zu containers' states from %zu of %zu nodes "
-		    "in %lld ms", ctrs, heard, npass,
-		    (long long)(time_mono_ms() - pass_ms));
-	for (size_t i = 0; i < npass; i++)
-		json_decref(pass[i].states);
-	free(pass);
-	pass = NULL;
-	npass = 0;
 	in_pass = false;
-}
-
-void
-node_states_apply(struct dockerapi *d, struct ctr *c)
-{
-	const char *node = json_str(c->extra, "Node", "");
-	char *path;
-	json_t *j;
-	int status;
-
-	if (in_pass) {
-		struct node_answer *a = node_states_answer(d, node);
-
-		if (a->states == NULL) {
-			node_states_pend(d, c);
-			return;
+	started = true;
+	for (a = pass, pass = NULL; a != NULL; a = next) {
+		next = a->next;
+		a->next = NULL;
+		a->asked_ms = time_mono_ms();
+		/* a node not heard from is not asked: "not known" */
+		if (node_target_get(a->d, a->id, &a->t, &err) < 0 ||
+		    a->t.address == NULL ||
+		    rtcall_start(a->d->base, NULL, "node states", node_ask_fn,
+		    node_ask_done, a, &err) < 0) {
+			node_states_answered(a, &err);
+			sdc_error_release(&err);
+			node_ask_free(a);
+			continue;
 		}
-		node_states_set(c, json_object_get(a->states, c->uuid));
-		node_states_unpend(c);
-		return;
+		if (!strvec_has(&asking, a->id))
+			strvec_push(&asking, a->id);
 	}
-	xasprintf(&path, "/v1/containers/%s", c->uuid);
-	j = node_states_get(d, node, path, NODE_STATES_ONE_MS, &status);
-	free(path);
-	if (status == 200 || status == 404) {
-		node_states_set(c, j);
-		node_states_unpend(c);
-	} else
-		node_states_pend(d, c);
-	json_decref(j);
 }
 
-/* Every second while some container's node did not answer. */
+/* Every second while some container's node did not answer: the
+ * containers not known asked for again, but of a node whose question
+ * is still under way. */
 static void
 node_states_retry(evutil_socket_t fd, short what, void *arg)
 {
 	struct dockerapi *d = retry_d;
 	struct containers *cs = d != NULL ? d->containers : NULL;
-	struct strvec was = pending;
 
 	(void)fd;
 	(void)what;
 	(void)arg;
-	memset(&pending, 0, sizeof pending);
-	if (cs == NULL) {
-		strvec_clear(&was);
+	if (cs == NULL)
 		return;
-	}
-	retrying = true;
-	node_states_begin(d);
-	for (size_t i = 0; i < was.n; i++) {
+	for (size_t i = pending.n; i-- > 0;) {	/* gone meanwhile */
 		struct ctr *c;
 
 		for (c = cs->list; c != NULL; c = c->next)
-			if (strcmp(c->uuid, was.v[i]) == 0)
+			if (strcmp(c->uuid, pending.v[i]) == 0)
 				break;
-		if (c == NULL || !node_states_remote(d, c))
-			continue;	/* gone meanwhile */
-		if (c->busy != NULL) {	/* its call's end tells */
-			strvec_push(&pending, c->uuid);
-			continue;
-		}
-		node_states_apply(d, c);
-		if (!strvec_has(&pending, c->uuid)) {
-			free(c->ps_json);
-			c->ps_json = NULL;
-			log_info("container %s: its node answered: %s", c->id,
-			    rt_status_name(c->st.status));
+		if (c == NULL || !node_states_remote(d, c)) {
+			strvec_remove(&at_start, pending.v[i]);
+			strvec_remove(&pending, pending.v[i]);
 		}
 	}
+	retrying = true;
+	node_states_begin(d);
+	for (struct ctr *c = cs->list; c != NULL; c = c->next)
+		if (node_states_unknown(c) && node_states_remote(d, c) &&
+		    !strvec_has(&asking, json_str(c->extra, "Node", "")))
+			node_states_apply(d, c, false);
 	node_states_end(d);
 	retrying = false;
-	strvec_clear(&was);
 	if (pending.n == 0)
 		event_del(retry_ev);
 }
@@ -331,8 +491,16 @@ node_states_retry(evutil_socket_t fd, short what, void *arg)
 void
 node_states_free(void)
 {
-	node_states_end(NULL);
+	struct node_ask *a, *next;
+
+	for (a = pass; a != NULL; a = next) {
+		next = a->next;
+		node_ask_free(a);
+	}
+	pass = NULL;
 	strvec_clear(&pending);
+	strvec_clear(&at_start);
+	strvec_clear(&asking);
 	if (retry_ev != NULL)
 		event_free(retry_ev);
 	retry_ev = NULL;

@@ -17,16 +17,21 @@ struct ctr;
 bool node_states_remote(struct dockerapi *d, const struct ctr *c);
 
 /* Around a pass over many containers (the head's start, a reload of
- * every container): each node that is heard from is asked once for all
- * of its containers (GET /v1/containers, bounded), and
- * node_states_apply() reads from those answers. */
+ * every container): node_states_apply() collects each container under
+ * its node, and node_states_end() asks each node that is heard from
+ * once for all of its containers (GET /v1/containers, bounded), off the
+ * loop; the answers set the states on the loop when they come. */
 void node_states_begin(struct dockerapi *d);
 void node_states_end(struct dockerapi *d);
 
-/* c's state from its node (within a pass, from the node's answer; else
- * GET /v1/containers/UUID, bounded).  A node that does not answer leaves
- * c->st as it was, and it is asked again every second until it does. */
-void node_states_apply(struct dockerapi *d, struct ctr *c);
+/* c's state from its node, asked for off the loop: in a pass, with the
+ * others of its node (known false: the head has no state of c yet, its
+ * start's pass, so c is not known, node_states_unknown, until its node
+ * answers; true: c keeps the state it has meanwhile); else alone, as a
+ * call of c's (ctr_call: the requests that would act on it wait).  A node that does
+ * not answer leaves c->st as it was, c not known, and it is asked again
+ * every second until it does. */
+void node_states_apply(struct dockerapi *d, struct ctr *c, bool known);
 
 /* Whether c's node has not answered since the head needed its state:
  * the head's requests that would change c are then refused with 503

@@ -11,9 +11,11 @@
  * (GET /v1/node, with the head's client certificate from
  * agent_cert_path, through lib/fetch).  The head asks at start and, until
  * the agent has answered, once a second, so head and agent may start in
- * either order; the question is a few milliseconds on loopback and runs
- * on the loop thread with a one-second limit.  Containers created before
- * the answer record no node.
+ * either order; the question is a few milliseconds on loopback, with a
+ * one-second limit, and runs on an rtcall thread (an agent stopped with
+ * SIGSTOP holds it for the whole limit, every second, which on the loop
+ * held every client).  Containers created before the answer record no
+ * node.
  *
  * A container's runtime calls go to the agent of the node it records
  * (node-calls.c): nodes_agent_of() says where that agent is, from the
@@ -34,6 +36,7 @@
 #include "node-exits.h"
 #include "node-states.h"
 #include "nodes.h"
+#include "rtcall.h"
 #include "timeutil.h"
 #include "xalloc.h"
 
@@ -43,6 +46,7 @@ struct nodes {
 	char *agent_url;
 	char local[37];                 /* "" until the agent answered */
 	struct event *ask;              /* retry until it does */
+	bool asking;                    /* a question under way */
 };
 
 static int64_t
@@ -211,57 +215,95 @@ nodes_container_kill(struct dockerapi *d, const char *node_id,
 /* --- the local agent --- */
 
 /* GET /v1/node of the local agent; 0 once its id is known. */
+/* Who the local agent's node is: asked from a thread, never on the loop
+ * (an agent stopped with SIGSTOP holds a question for its whole bound,
+ * and it is asked again every second until it answers). */
+struct nodes_asking {
+	struct nodes *ns;
+	struct fetch *client;           /* the question's own */
+	char *url;
+	char id[37];
+};
+
 static int
-nodes_ask_agent(struct nodes *ns, sdc_error_t *err)
+nodes_ask_fn(void *arg, sdc_error_t *err)
 {
-	struct fetch_request rq = { .method = "GET" };
+	struct nodes_asking *q = arg;
+	struct fetch_request rq = { .method = "GET", .url = q->url };
 	struct fetch_response r;
 	json_t *j;
-	char *url;
 	int rc = -1;
 
-	xasprintf(&url, "%s/v1/node", ns->agent_url);
-	rq.url = url;
-	if (fetch_request(ns->agent, &rq, &r, err) < 0) {
-		free(url);
+	if (fetch_request(q->client, &rq, &r, err) < 0)
 		return -1;
-	}
 	if (r.status != 200)
-		sdc_make_error(err, 0, "%s: %d", url, r.status);
+		sdc_make_error(err, 0, "%s: %d", q->url, r.status);
 	else if ((j = json_parse(buf_str(&r.body), r.body.len, err)) != NULL) {
 		const char *id = json_str(j, "ID", "");
 
 		if (strlen(id) != 36)
-			sdc_make_error(err, 0, "%s: no node id in the answer", url);
+			sdc_make_error(err, 0, "%s: no node id in the answer",
+			    q->url);
 		else {
-			memcpy(ns->local, id, 37);
+			memcpy(q->id, id, 37);
 			rc = 0;
 		}
 		json_decref(j);
 	}
 	fetch_response_free(&r);
-	free(url);
 	return rc;
+}
+
+static void
+nodes_ask_done(void *arg, struct http_request *req, int rc, sdc_error_t *err)
+{
+	struct nodes_asking *q = arg;
+	struct nodes *ns = q->ns;
+	static bool warned;
+
+	(void)req;
+	ns->asking = false;
+	if (rc == 0) {
+		memcpy(ns->local, q->id, sizeof ns->local);
+		log_info("nodes: containers run on node %s (the agent at %s)",
+		    ns->local, ns->agent_url);
+		event_del(ns->ask);
+	} else {
+		if (!warned)
+			log_warn("nodes: the local agent: %s (asking again every "
+			    "second)", sdc_error_msg(*err));
+		warned = true;
+	}
+	fetch_free(q->client);
+	free(q->url);
+	free(q);
 }
 
 static void
 nodes_ask(evutil_socket_t fd, short what, void *arg)
 {
 	struct nodes *ns = arg;
-	static bool warned;
+	struct nodes_asking *q;
 	sdc_error_t err = NULL;
 
-	if (nodes_ask_agent(ns, &err) == 0) {
-		log_info("nodes: containers run on node %s (the agent at %s)",
-		    ns->local, ns->agent_url);
-		event_del(ns->ask);
+	(void)fd;
+	(void)what;
+	if (ns->asking || ns->local[0] != '\0')
+		return;
+	q = xcalloc(1, sizeof *q);
+	q->ns = ns;
+	q->client = fetch_dup(ns->agent);
+	xasprintf(&q->url, "%s/v1/node", ns->agent_url);
+	if (rtcall_start(ns->d->base, NULL, "the local agent's node",
+	    nodes_ask_fn, nodes_ask_done, q, &err) < 0) {
+		log_warn("nodes: %s", sdc_error_msg(err));
+		sdc_error_release(&err);
+		fetch_free(q->client);
+		free(q->url);
+		free(q);
 		return;
 	}
-	if (!warned)
-		log_warn("nodes: the local agent: %s (asking again every "
-		    "second)", sdc_error_msg(err));
-	warned = true;
-	sdc_error_release(&err);
+	ns->asking = true;
 }
 
 static int

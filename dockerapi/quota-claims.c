@@ -33,12 +33,27 @@
  * Only an account that has a containers quota pays for this: without
  * one nothing is counted or claimed.  The claim's commit is not waited
  * to disk (store_begin_lazy): a crash of the machine ends the create it
- * stands for, and the row's own commit follows.  The transaction is five short
- * statements on the loop (about a millisecond on PostgreSQL over a unix
- * socket); the lock is held only for its span, so a head waiting on
- * another's waits that long.
+ * stands for, and the row's own commit follows.  The transaction is five
+ * short statements (about a millisecond on PostgreSQL over a unix
+ * socket), but its lock waits for whoever holds the account's lock: the
+ * other heads' claims of the same account (up to 95 ms seen when one
+ * account's creates collide across heads), or any session of the
+ * database that took it.  So it never runs on the loop: the create
+ * prepares the claim on the loop (quota_claim_prepare: the limit), runs
+ * it on a thread of its own (quota_claim_run, from the create's rtcall)
+ * through a store connection of the claims' own, which a thread takes
+ * from a small pool and gives back (a store is one thread's at a time),
+ * and goes on on the loop once it is taken.  The rest (the settle in
+ * the row's transaction, a failed create's drop, the touches) takes no
+ * lock and stays on the loop's connection.  On SQLite (one machine: no
+ * other head, its "lock" the file's write lock, which the agent beside
+ * holds for a commit's span) the claim stays on the loop's connection:
+ * a second connection of the process to the file would not be safe,
+ * POSIX locks being the process's (a descriptor of the file closed
+ * drops the other connection's).
  */
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -52,6 +67,7 @@
 #define QUOTA_CLAIM_TOUCH_SECS 2
 #define QUOTA_CLAIM_STALE_SECS 10
 #define QUOTA_CLAIM_SWEEP_TICKS 15	/* the stale rows deleted: 30 s */
+#define QUOTA_CLAIM_POOL 4		/* idle connections kept for claims */
 
 static const char *const claims_migrations[] = {
 	"CREATE TABLE quota_claims ("
@@ -68,6 +84,18 @@ struct quota_claims {
 	int held;			/* claims of this head in flight */
 	int ticks;
 	struct event *timer;
+	char *where;			/* the store, for the claims' connections */
+	pthread_mutex_t lock;		/* over the pool */
+	struct store *pool[QUOTA_CLAIM_POOL];
+	int npool;
+};
+
+/* One claim, prepared on the loop and taken on a thread. */
+struct quota_claim {
+	struct quota_claims *q;
+	char *account;
+	char id[UUID_LEN + 1];
+	int64_t limit;
 };
 
 int
@@ -80,6 +108,11 @@ quota_claims_init(struct dockerapi *d, sdc_error_t *err)
 		return sdc_error_wrap(err, "quota claims");
 	q = xcalloc(1, sizeof *q);
 	uuid_make(q->origin);
+	if (d->cfg.store != NULL && *d->cfg.store != '\0')
+		q->where = xstrdup(d->cfg.store);
+	else
+		xasprintf(&q->where, "%s/dockerapi.db", d->cfg.data_dir);
+	pthread_mutex_init(&q->lock, NULL);
 	d->quota_claims = q;
 	return 0;
 }
@@ -140,19 +173,23 @@ quota_claims_free(struct dockerapi *d)
 		return;
 	if (q->timer != NULL)
 		event_free(q->timer);
+	while (q->npool > 0)
+		store_close(q->pool[--q->npool]);
+	pthread_mutex_destroy(&q->lock);
+	free(q->where);
 	free(q);
 	d->quota_claims = NULL;
 }
 
 /* The account's containers and live claims, inside the transaction. */
 static int
-claims_count(struct dockerapi *d, const char *account, int64_t *out,
+claims_count(struct store *sto, const char *account, int64_t *out,
     sdc_error_t *err)
 {
 	struct store_stmt *st;
 	int rc;
 
-	if (store_prepare(d->store, &st, "SELECT (SELECT COUNT(*) FROM "
+	if (store_prepare(sto, &st, "SELECT (SELECT COUNT(*) FROM "
 	    "containers WHERE account = ?1) + (SELECT COUNT(*) FROM "
 	    "quota_claims WHERE account_uuid = ?1 AND seen >= ?2)",
 	    err) < 0)
@@ -167,61 +204,153 @@ claims_count(struct dockerapi *d, const char *account, int64_t *out,
 }
 
 static int
-claims_insert(struct dockerapi *d, const char *account, const char *id,
-    sdc_error_t *err)
+claims_insert(struct store *sto, const char *origin, const char *account,
+    const char *id, sdc_error_t *err)
 {
 	struct store_stmt *st;
 	int rc;
 
-	if (store_prepare(d->store, &st, "INSERT INTO quota_claims (id, "
+	if (store_prepare(sto, &st, "INSERT INTO quota_claims (id, "
 	    "account_uuid, origin, seen) VALUES (?, ?, ?, ?)", err) < 0)
 		return -1;
 	if ((rc = store_bind_text(st, 1, id, err)) == 0 &&
 	    (rc = store_bind_text(st, 2, account, err)) == 0 &&
-	    (rc = store_bind_text(st, 3, d->quota_claims->origin, err)) == 0 &&
+	    (rc = store_bind_text(st, 3, origin, err)) == 0 &&
 	    (rc = store_bind_int64(st, 4, (int64_t)time(NULL), err)) == 0)
 		rc = store_step(st, err);
 	store_finalize(st);
 	return rc < 0 ? -1 : 0;
 }
 
-int
-quota_claim_container(struct dockerapi *d, const char *account,
-    const char *id, bool *claimed, sdc_error_t *err)
+/* The claim's transaction on st: 0, or -1 with *err (403: no room);
+ * st's transaction ended either way. */
+static int
+claims_take(struct store *st, const struct quota_claim *c, sdc_error_t *err)
 {
-	int64_t limit = quota_limit(d, account, QUOTA_CONTAINERS), n = 0;
+	int64_t n = 0;
 	char *lock;
 	int rc;
 
+	/* not waited to disk: a crash of the machine ends the create too */
+	if (store_begin_lazy(st, err) < 0)
+		return sdc_error_wrap(err, "quota containers");
+	xasprintf(&lock, "quota:%s", c->account);
+	rc = store_lock(st, lock, err);
+	free(lock);
+	if (rc == 0)
+		rc = claims_count(st, c->account, &n, err);
+	if (rc == 0 && n >= c->limit) {
+		store_rollback(st);
+		return sdc_make_error_code(err, 403, "quota exceeded: this "
+		    "account may have at most %" PRId64 " containers (quota "
+		    "containers); remove one first", c->limit);
+	}
+	if (rc == 0 && (rc = claims_insert(st, c->q->origin, c->account,
+	    c->id, err)) == 0)
+		rc = store_commit(st, err);
+	if (rc < 0) {
+		store_rollback(st);
+		return sdc_error_wrap(err, "quota containers");
+	}
+	return 0;
+}
+
+int
+quota_claim_prepare(struct dockerapi *d, const char *account,
+    const char *id, struct quota_claim **out, bool *claimed,
+    sdc_error_t *err)
+{
+	int64_t limit = quota_limit(d, account, QUOTA_CONTAINERS);
+	struct quota_claim *c;
+	int rc;
+
+	*out = NULL;
 	*claimed = false;
 	if (limit < 0)
 		return 0;
 	if (d->quota_claims == NULL)
 		return sdc_make_error_code(err, 500, "quota claims: not "
 		    "initialised");
-	/* not waited to disk: a crash of the machine ends the create too */
-	if (store_begin_lazy(d->store, err) < 0)
-		return sdc_error_wrap(err, "quota containers");
-	xasprintf(&lock, "quota:%s", account);
-	rc = store_lock(d->store, lock, err);
-	free(lock);
-	if (rc == 0)
-		rc = claims_count(d, account, &n, err);
-	if (rc == 0 && n >= limit) {
-		store_rollback(d->store);
-		return sdc_make_error_code(err, 403, "quota exceeded: this "
-		    "account may have at most %" PRId64 " containers (quota "
-		    "containers); remove one first", limit);
+	c = xcalloc(1, sizeof *c);
+	c->q = d->quota_claims;
+	c->account = xstrdup(account);
+	snprintf(c->id, sizeof c->id, "%s", id);
+	c->limit = limit;
+	if (strcmp(store_backend(d->store), "sqlite") != 0) {
+		*out = c;	/* quota_claim_run, on a thread */
+		return 0;
 	}
-	if (rc == 0 && (rc = claims_insert(d, account, id, err)) == 0)
-		rc = store_commit(d->store, err);
-	if (rc < 0) {
-		store_rollback(d->store);
-		return sdc_error_wrap(err, "quota containers");
-	}
+	rc = claims_take(d->store, c, err);
+	quota_claim_free(c);
+	if (rc < 0)
+		return -1;
 	*claimed = true;
-	d->quota_claims->held++;
+	quota_claim_taken(d);
 	return 0;
+}
+
+void
+quota_claim_free(struct quota_claim *c)
+{
+	if (c == NULL)
+		return;
+	free(c->account);
+	free(c);
+}
+
+/* A connection of the claims' own, from the pool or opened now. */
+static struct store *
+claims_store_take(struct quota_claims *q, sdc_error_t *err)
+{
+	struct store *st = NULL;
+
+	pthread_mutex_lock(&q->lock);
+	if (q->npool > 0)
+		st = q->pool[--q->npool];
+	pthread_mutex_unlock(&q->lock);
+	if (st == NULL && store_open(&st, q->where, err) < 0)
+		return NULL;
+	return st;
+}
+
+static void
+claims_store_give(struct quota_claims *q, struct store *st)
+{
+	pthread_mutex_lock(&q->lock);
+	if (q->npool < QUOTA_CLAIM_POOL) {
+		q->pool[q->npool++] = st;
+		st = NULL;
+	}
+	pthread_mutex_unlock(&q->lock);
+	if (st != NULL)
+		store_close(st);
+}
+
+int
+quota_claim_run(struct quota_claim *c, sdc_error_t *err)
+{
+	struct store *st;
+
+	if ((st = claims_store_take(c->q, err)) == NULL)
+		return sdc_error_wrap(err, "quota containers");
+	if (claims_take(st, c, err) < 0) {
+		/* a connection that failed is not given back */
+		if ((*err)->code != 403) {
+			store_close(st);
+			return -1;
+		}
+		claims_store_give(c->q, st);
+		return -1;
+	}
+	claims_store_give(c->q, st);
+	return 0;
+}
+
+void
+quota_claim_taken(struct dockerapi *d)
+{
+	if (d->quota_claims != NULL)
+		d->quota_claims->held++;
 }
 
 static int

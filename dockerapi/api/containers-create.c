@@ -40,7 +40,14 @@
  * The containers quota is decided in the store (quota-claims.c): a claim
  * written under the account's lock stands for the container from the
  * check until its row is inserted, in the same transaction that removes
- * the claim, so the creates in flight through every head count.
+ * the claim, so the creates in flight through every head count.  The
+ * lock may be waited for (another head's create of the same account), so
+ * the claim is taken on a thread once the checks passed, the name held
+ * meanwhile, and the create goes on on the loop once it is taken.
+ *
+ * A create the daemon makes for itself (a build's RUN container,
+ * ctr_create_for) goes the same way, the same steps off the loop, its
+ * end told to a function of the caller's instead of a client.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -318,8 +325,11 @@ struct create_ctx {
 	struct affinity_set aff;	/* affinity.c */
 	struct node_request *call;	/* the node's agent makes it */
 	struct rt_idmap idmap;		/* the account's (isolation.c) */
+	struct quota_claim *qc;		/* the claim to take, off the loop */
 	bool claimed;			/* a quota claim named c's uuid */
 	char claim[UUID_LEN + 1];	/* (quota-claims.c) */
+	ctr_created_fn *then;		/* ctr_create_for's end, or NULL */
+	void *then_arg;
 };
 
 char **
@@ -347,6 +357,7 @@ create_ctx_free(struct create_ctx *x)
 	cvol_free(&x->vols);
 	affinity_set_clear(&x->aff);
 	node_request_free(x->call);
+	quota_claim_free(x->qc);
 	if (x->claimed)         /* the create failed: its room is free */
 		quota_claim_drop(x->cs->d, x->claim);
 	ctr_free(x->c);
@@ -459,7 +470,7 @@ create_check(struct create_ctx *x, const char *account, int minor,
 	json_object_set_new(config, "Labels", labels);
 	if (packages_choose(d, hc, labels, &x->pkg, err) < 0 ||
 	    options_check(d, config, &x->pkg, &x->opts, err) < 0 ||
-	    quota_claim_container(d, account, x->c->uuid, &x->claimed,
+	    quota_claim_prepare(d, account, x->c->uuid, &x->qc, &x->claimed,
 	    err) < 0 ||
 	    create_place(x, account, err) < 0 ||
 	    ctrnet_check(x->cs, x->c, config, x->img, err) < 0)
@@ -632,7 +643,8 @@ create_unmake(struct create_ctx *x)
 }
 
 /* The folder is made: the volumes' references, the container's row and
- * its networks' in one commit (idmap NULL: the node copied the volumes). */
+ * its networks' in one commit (idmap NULL: the node, or the create's
+ * thread, copied the volumes already). */
 static int
 create_record(struct create_ctx *x, const struct rt_idmap *idmap,
     sdc_error_t *err)
@@ -684,61 +696,53 @@ create_node_fn(void *arg, sdc_error_t *err)
 	return node_request_run(((struct create_ctx *)arg)->call, err);
 }
 
+/* The create's end on the loop: told to ctr_create_for's caller (then)
+ * or answered to req (NULL: none, or its client left); x freed.  The
+ * container made, or NULL. */
+static struct ctr *
+create_end(struct create_ctx *x, struct http_request *req, int rc,
+    sdc_error_t *err)
+{
+	ctr_created_fn *then = x->then;
+	void *then_arg = x->then_arg;
+	struct ctr *c = NULL;
+
+	if (rc == 0) {
+		c = x->c;
+		x->c = NULL;            /* the list has it now */
+	}
+	create_ctx_free(x);
+	free(x);
+	if (c == NULL) {
+		if (then != NULL)
+			then(then_arg, NULL, err);
+		else if (req != NULL)
+			api_error_from(req, err);
+		return NULL;
+	}
+	log_emit(LOG_INFO, req != NULL ? req->req_id : NULL, NULL, "created "
+	    "container %s (%s)%s%s for %s, package %s", c->id, c->name,
+	    *json_str(c->extra, "Node", "") != '\0' ? " on node " : "",
+	    json_str(c->extra, "Node", ""), c->account, c->package);
+	events_container(c->cs, c, "create", NULL);
+	if (then != NULL)
+		then(then_arg, c, NULL);
+	else if (req != NULL)
+		api_json(req, 201, json_pack("{s:s,s:[]}", "Id", c->id,
+		    "Warnings"));
+	return c;
+}
+
 static void
 create_node_done(void *arg, struct http_request *req, int rc, sdc_error_t *err)
 {
 	struct create_ctx *x = arg;
-	struct ctr *c;
 
 	create_pending_remove(x->c);
-	if (create_node_answered(x, rc, err) < 0) {
-		if (req != NULL)
-			api_error_from(req, err);
-		create_ctx_free(x);
-		free(x);
-		return;
-	}
-	c = x->c;
-	x->c = NULL;            /* the list has it now */
-	create_ctx_free(x);
-	free(x);
-	log_info("created container %s (%s) on node %s for %s, package %s",
-	    c->id, c->name, json_str(c->extra, "Node", ""), c->account,
-	    c->package);
-	events_container(c->cs, c, "create", NULL);
-	if (req != NULL)
-		api_json(req, 201, json_pack("{s:s,s:[]}", "Id", c->id,
-		    "Warnings"));
+	create_end(x, req, create_node_answered(x, rc, err), err);
 }
 
 #define CREATE_ASYNC 1
-
-/* A local create answered from a thread's done function: rc < 0, err
- * answered and everything freed; else the container is in the list and
- * the client told (req NULL: it has gone). */
-static void
-create_answer(struct create_ctx *x, struct http_request *req, int rc,
-    sdc_error_t *err)
-{
-	struct ctr *c = x->c;
-
-	if (rc < 0) {
-		if (req != NULL)
-			api_error_from(req, err);
-		create_ctx_free(x);
-		free(x);
-		return;
-	}
-	x->c = NULL;            /* the list has it now */
-	create_ctx_free(x);
-	free(x);
-	log_info("created container %s (%s) for %s, package %s", c->id,
-	    c->name, c->account, c->package);
-	events_container(c->cs, c, "create", NULL);
-	if (req != NULL)
-		api_json(req, 201, json_pack("{s:s,s:[]}", "Id", c->id,
-		    "Warnings"));
-}
 
 /* The first copy of an image's files into the new volumes, on a thread:
  * as many files as the image has at the VOLUME's path.  The volumes'
@@ -772,7 +776,7 @@ create_copy_done(void *arg, struct http_request *req, int rc,
 		cvol_abort(cs->d, x->c, &x->vols);
 	} else		/* the client gone: made all the same, as dockerd's */
 		rc = create_record(x, NULL, err);
-	create_answer(x, req, rc, err);
+	create_end(x, req, rc, err);
 }
 
 /* Local, the root mounted: the copies to make go to a thread (k, taken),
@@ -783,7 +787,6 @@ create_copy_start(struct create_ctx *x, struct http_request *req,
 {
 	struct containers *cs = x->cs;
 	struct create_copy *cp;
-	struct create_ctx *hx;
 
 	if (cvol_finish(cs->d, x->c, NULL, &x->vols, err) < 0) {
 		cvol_copy_free(k);
@@ -791,34 +794,29 @@ create_copy_start(struct create_ctx *x, struct http_request *req,
 		cvol_abort(cs->d, x->c, &x->vols);
 		return -1;
 	}
-	hx = xmalloc(sizeof *hx);
-	*hx = *x;
 	cp = xcalloc(1, sizeof *cp);
-	cp->x = hx;
+	cp->x = x;
 	cp->k = k;
 	if (rtcall_start(cs->d->base, req, "a volume's first copy",
 	    create_copy_fn, create_copy_done, cp, err) < 0) {
 		free(cp);
-		free(hx);
 		cvol_copy_free(k);
 		create_unmake(x);
 		cvol_abort(cs->d, x->c, &x->vols);
 		return -1;
 	}
-	memset(x, 0, sizeof *x);        /* hx has it all now */
-	create_pending_add(hx->c);
+	create_pending_add(x->c);
 	return CREATE_ASYNC;
 }
 
-/* Make the container, its volumes' quota walked: 0 made, -1 with err,
- * CREATE_ASYNC when a thread goes on with it and answers req (given;
- * without a request all is done here). */
+/* Make the container (x on the heap), its volumes' quota walked: 0 made,
+ * -1 with err, CREATE_ASYNC when a thread goes on with it (the volumes'
+ * first copy, its node's agent) and ends it (x is then the thread's). */
 static int
 create_build(struct create_ctx *x, struct http_request *req, sdc_error_t *err)
 {
 	struct containers *cs = x->cs;
 	struct ctr *c = x->c;
-	struct create_ctx *hx;
 	struct cvol_copy *k;
 	struct rt_spec spec;
 	char *netns = NULL, **hook;
@@ -852,23 +850,17 @@ create_build(struct create_ctx *x, struct http_request *req, sdc_error_t *err)
 		cvol_abort(cs->d, c, &x->vols);
 		return -1;
 	}
-	if (x->call == NULL && req != NULL &&
+	if (x->call == NULL &&
 	    (k = cvol_copy_new(cs->d, c, &x->idmap, &x->vols)) != NULL)
 		return create_copy_start(x, req, k, err);
 	if (x->call == NULL)
 		return create_record(x, &x->idmap, err);
-	if (req == NULL)
-		return create_node_answered(x, node_request_run(x->call, err), err);
-	hx = xmalloc(sizeof *hx);
-	*hx = *x;
 	if (rtcall_start(cs->d->base, req, "create", create_node_fn,
-	    create_node_done, hx, err) < 0) {
-		free(hx);
+	    create_node_done, x, err) < 0) {
 		cvol_abort(cs->d, c, &x->vols);
 		return -1;
 	}
-	memset(x, 0, sizeof *x);        /* hx has it all now */
-	create_pending_add(hx->c);
+	create_pending_add(c);
 	return CREATE_ASYNC;
 }
 
@@ -897,22 +889,20 @@ create_walk_done(void *arg, struct http_request *req, int rc,
 	volumes_quota_clear(&w->q);
 	free(w);
 	create_pending_remove(x->c);
-	if (rc == 0 && req == NULL) {
+	if (rc == 0 && req == NULL && x->then == NULL) {
 		log_info("container %s: its client left during the create, "
 		    "nothing was made", x->c->id);
 		rc = -1;
 	} else if (rc < 0)
 		cvol_abort(x->cs->d, x->c, &x->vols);
-	else if ((rc = create_build(x, req, err)) == CREATE_ASYNC) {
-		free(x);	/* a copy of it goes on */
+	else if ((rc = create_build(x, req, err)) == CREATE_ASYNC)
 		return;
-	}
-	create_answer(x, req, rc, err);
+	create_end(x, req, rc, err);
 }
 
-/* Make the container: 0 made, -1 with err, CREATE_ASYNC when a thread
- * goes on with it (the quota's walk, the volumes' first copy, its node's
- * agent) and answers req (given; without a request all is done here). */
+/* Make the container (x on the heap): 0 made, -1 with err, CREATE_ASYNC
+ * when a thread goes on with it (the quota's walk, the volumes' first
+ * copy, its node's agent) and ends it (x is then the thread's). */
 static int
 create_make(struct create_ctx *x, struct http_request *req, sdc_error_t *err)
 {
@@ -920,7 +910,6 @@ create_make(struct create_ctx *x, struct http_request *req, sdc_error_t *err)
 	struct ctr *c = x->c;
 	struct volumes_quota q = { .limit = -1 };
 	struct create_walk *w;
-	int rc;
 
 	if (isolation_idmap(cs, c->account, &x->idmap, err) < 0 ||
 	    cvol_plan(cs->d, c, &x->vols, &q, err) < 0) {
@@ -928,29 +917,59 @@ create_make(struct create_ctx *x, struct http_request *req, sdc_error_t *err)
 		cvol_abort(cs->d, c, &x->vols);
 		return -1;
 	}
-	if (q.limit < 0 || req == NULL) {
-		rc = volumes_quota_walk(&q, err);
+	if (q.limit < 0) {      /* no quota: nothing to walk */
 		volumes_quota_clear(&q);
-		if (rc < 0) {
-			cvol_abort(cs->d, c, &x->vols);
-			return -1;
-		}
 		return create_build(x, req, err);
 	}
 	w = xcalloc(1, sizeof *w);
-	w->x = xmalloc(sizeof *w->x);
-	*w->x = *x;
+	w->x = x;
 	w->q = q;
 	if (rtcall_start(cs->d->base, req, "the volumes' quota walk",
 	    create_walk_fn, create_walk_done, w, err) < 0) {
 		volumes_quota_clear(&w->q);
-		free(w->x);
 		free(w);
 		cvol_abort(cs->d, c, &x->vols);
 		return -1;
 	}
-	memset(x, 0, sizeof *x);        /* w has it all now */
-	create_pending_add(w->x->c);
+	create_pending_add(c);
+	return CREATE_ASYNC;
+}
+
+/* The account's claim, on the create's thread (quota-claims.c). */
+static int
+create_claim_fn(void *arg, sdc_error_t *err)
+{
+	return quota_claim_run(((struct create_ctx *)arg)->qc, err);
+}
+
+static void
+create_claim_done(void *arg, struct http_request *req, int rc,
+    sdc_error_t *err)
+{
+	struct create_ctx *x = arg;
+
+	create_pending_remove(x->c);
+	if (rc == 0) {
+		x->claimed = true;
+		quota_claim_taken(x->cs->d);
+		if ((rc = create_make(x, req, err)) == CREATE_ASYNC)
+			return;
+	}
+	create_end(x, req, rc, err);
+}
+
+/* Once checked (x on the heap): the quota's claim taken off the loop
+ * when the account has a quota, its name held meanwhile, then the
+ * container made.  As create_make. */
+static int
+create_go(struct create_ctx *x, struct http_request *req, sdc_error_t *err)
+{
+	if (x->qc == NULL)
+		return create_make(x, req, err);
+	if (rtcall_start(x->cs->d->base, req, "quota claim", create_claim_fn,
+	    create_claim_done, x, err) < 0)
+		return -1;
+	create_pending_add(x->c);
 	return CREATE_ASYNC;
 }
 
@@ -973,70 +992,59 @@ int
 ctr_create(struct http_request *req, void *arg)
 {
 	struct dockerapi *d = arg;
-	struct create_ctx x = { .cs = ctrs(d) };
+	struct create_ctx *x = xcalloc(1, sizeof *x);
 	sdc_error_t err = NULL;
 	char *name = NULL;
-	struct ctr *c;
 	int rc;
 
-	if ((x.body = http_body_json(req, &err)) == NULL ||
-	    !json_is_object(x.body)) {
+	x->cs = ctrs(d);
+	if ((x->body = http_body_json(req, &err)) == NULL ||
+	    !json_is_object(x->body)) {
 		if (err == NULL)
 			sdc_make_error_code(&err, 400, "the body must be a JSON "
 			    "object");
-		create_ctx_free(&x);
-		return api_error_from(req, &err);
+		create_end(x, req, -1, &err);
+		return HTTP_DONE;
 	}
-	if (create_name(x.cs, req, &name, &err) < 0) {
-		create_ctx_free(&x);
-		return api_error_from(req, &err);
+	if (create_name(x->cs, req, &name, &err) < 0) {
+		create_end(x, req, -1, &err);
+		return HTTP_DONE;
 	}
-	create_ctr_init(&x, ctr_account(req), name);
-	if (create_check(&x, ctr_account(req), api_minor(req), &err) < 0) {
-		create_ctx_free(&x);
-		return api_error_from(req, &err);
+	create_ctr_init(x, ctr_account(req), name);
+	if (create_check(x, ctr_account(req), api_minor(req), &err) < 0) {
+		create_end(x, req, -1, &err);
+		return HTTP_DONE;
 	}
-	create_split(&x);
-	if ((rc = create_make(&x, req, &err)) == CREATE_ASYNC)
+	create_split(x);
+	if ((rc = create_go(x, req, &err)) == CREATE_ASYNC)
 		return HTTP_ASYNC;
-	if (rc < 0) {
-		create_ctx_free(&x);
-		return api_error_from(req, &err);
-	}
-	c = x.c;
-	x.c = NULL;             /* the list has it now */
-	create_ctx_free(&x);
-	log_emit(LOG_INFO, req->req_id, NULL, "created container %s (%s) for "
-	    "%s, package %s", c->id, c->name, api_account(req)->login,
-	    c->package);
-	events_container(x.cs, c, "create", NULL);
-	return api_json(req, 201, json_pack("{s:s,s:[]}", "Id", c->id,
-	    "Warnings"));
+	create_end(x, req, rc, &err);
+	return HTTP_DONE;
 }
 
-struct ctr *
+int
 ctr_create_for(struct containers *cs, const char *account, json_t *body,
-    sdc_error_t *err)
+    ctr_created_fn *then, void *arg, struct ctr **out, sdc_error_t *err)
 {
-	struct create_ctx x = { .cs = cs };
-	struct ctr *c;
+	struct create_ctx *x = xcalloc(1, sizeof *x);
+	int rc;
 
-	x.body = json_incref(body);
-	create_ctr_init(&x, account, ctr_name_generate(cs, account));
-	if (create_check(&x, account, API_MAX_MINOR, err) < 0) {
-		create_ctx_free(&x);
-		return NULL;
+	*out = NULL;
+	x->cs = cs;
+	x->body = json_incref(body);
+	create_ctr_init(x, account, ctr_name_generate(cs, account));
+	if (create_check(x, account, API_MAX_MINOR, err) < 0) {
+		create_end(x, NULL, -1, err);
+		return -1;
 	}
-	create_split(&x);
-	if (create_make(&x, NULL, err) < 0) {
-		create_ctx_free(&x);
-		return NULL;
-	}
-	c = x.c;
-	x.c = NULL;
-	create_ctx_free(&x);
-	events_container(cs, c, "create", NULL);
-	return c;
+	create_split(x);
+	x->then = then;
+	x->then_arg = arg;
+	if ((rc = create_go(x, NULL, err)) == CREATE_ASYNC)
+		return CTR_CREATE_ASYNC;
+	x->then = NULL;		/* answered here, not through then */
+	*out = create_end(x, NULL, rc, err);
+	return *out != NULL ? 0 : -1;
 }
 
 const struct api_endpoint containers_create_routes[] = {

@@ -135,9 +135,16 @@ ops_start_free(struct ops_start *o)
 }
 
 /* Where a start goes: the agent of the container's node.  With a client
- * attached (docker run, start -a) the start's attach connection, which
- * sees the output from the first byte, is relayed from the node
- * (node-attach.c) and becomes the watcher, as a start here gives it. */
+ * attached (docker run, start -a) or a build reading the output of its
+ * RUN (c->run_out) the start's attach connection, which sees the output
+ * from the first byte, is relayed from the node (node-attach.c) and
+ * becomes the watcher, as a start here gives it. */
+static bool
+ops_start_relayed(const struct ctr *c)
+{
+	return c->attachers != NULL || c->run_out != NULL;
+}
+
 static int
 ops_start_target(struct ctr *c, struct node_target *t, sdc_error_t *err)
 {
@@ -145,7 +152,7 @@ ops_start_target(struct ctr *c, struct node_target *t, sdc_error_t *err)
 	if (node_target_get(c->cs->d, json_str(c->extra, "Node", NULL), t,
 	    err) < 0)
 		return -1;
-	if (t->address != NULL && c->attachers != NULL &&
+	if (t->address != NULL && ops_start_relayed(c) &&
 	    node_attach_ready(c->cs->d, err) < 0) {
 		node_target_clear(t);
 		return -1;
@@ -416,7 +423,7 @@ ops_user_start_async(struct http_request *req, struct ctr *c, bool restart,
 		return api_error_from(req, &err);
 	}
 	o->t = t;
-	o->relay = t.address != NULL && c->attachers != NULL;
+	o->relay = t.address != NULL && ops_start_relayed(c);
 	o->restart = restart;
 	if (ops_start_send(req, cs, c, o, &err) < 0)
 		return api_error_from(req, &err);
@@ -448,12 +455,19 @@ ctr_start_async(struct containers *cs, struct ctr *c, ctr_started_fn *then,
     void *arg, sdc_error_t *err)
 {
 	struct ops_start *o;
+	struct node_target t;
 
 	if (c->busy != NULL)
 		return sdc_make_error_code(err, 409, "its %s is under way",
 		    c->busy);
-	if ((o = ops_start_pre(cs, c, NULL, err)) == NULL)
+	if (ops_start_target(c, &t, err) < 0)
 		return -1;
+	if ((o = ops_start_pre(cs, c, &t, err)) == NULL) {
+		node_target_clear(&t);
+		return -1;
+	}
+	o->t = t;
+	o->relay = t.address != NULL && ops_start_relayed(c);
 	o->then = then;
 	o->then_arg = arg;
 	return ops_start_send(NULL, cs, c, o, err);

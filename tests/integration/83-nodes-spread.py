@@ -25,17 +25,19 @@ without any --zones: it lists every container with the right state
 (also one whose process was killed while the head was down), from the
 agents, and its operations work on every node; restarted again while
 a node's agent is down, it answers "node unavailable" for that node's
-container and learns its state once the agent is back; last, networks
+container and learns its state once the agent is back; networks
 across nodes ("Networks across nodes" in docs/architecture.md), with a
 running container connected to, and disconnected from, a network whose
 other container is on another node, an exec into a container joined to
 a remote container's namespace, and an attach with logs replayed from
-the remote node.
+the remote node; last, a build's RUN steps placed on the nodes, each
+run by its node's agent.
 """
 import concurrent.futures
 import importlib
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -488,6 +490,47 @@ class NodesSpread(unittest.TestCase):
         self.docker("network", "rm", "an")
         self.docker("network", "rm", "bn", who="bob")
         self.docker("network", "rm", "cn")
+
+    def test_8_build_run_on_nodes(self):
+        """A build's RUN steps placed on the nodes as containers are,
+        each run by its node's agent (made, started with its output
+        relayed, its layer read, removed: that agent's log), the image
+        running as built."""
+        ctx = os.path.join(self.d.tmp, "ctx8")
+        os.makedirs(ctx)
+        steps = 3
+        with open(os.path.join(ctx, "Dockerfile"), "w") as f:
+            f.write("FROM busybox\n" + "".join(
+                "RUN echo step-%d-ran && echo %d > /s%d\n" % (i, i, i)
+                for i in range(steps)))
+        env = dict(self.d.docker_env(self.certs["alice"]), DOCKER_BUILDKIT="0")
+        r = subprocess.run(["docker", "build", "--network", "none", "-t",
+                            "built8", ctx], env=env, capture_output=True,
+                           text=True, timeout=120)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr +
+                         self.d.log("dockerapi")[-3000:])
+        ran = [l.split()[-1] for l in r.stdout.splitlines()
+               if " ---> Running in " in l]
+        self.assertEqual(len(ran), steps, r.stdout)
+        for i in range(steps):
+            self.assertIn("step-%d-ran" % i, r.stdout)
+        logs = {i: self.d.log("agent-%d" % i) for i in NODES}
+        seen = set()
+        for short in ran:
+            made = [(i, m.group(1)) for i, log in logs.items()
+                    for m in re.finditer(r"container ([0-9a-f-]{36}): created",
+                                         log)
+                    if m.group(1).replace("-", "").startswith(short)]
+            self.assertEqual(len(made), 1, "RUN %s: %s" % (short, made))
+            i, u = made[0]
+            seen.add(i)
+            for what in ("start relayed to the head", "layer"):
+                self.assertIn("container %s: %s" % (u, what), logs[i])
+        print("RUN steps on nodes %s" % sorted(seen), file=sys.stderr)
+        out = self.docker("run", "--rm", *SMALL, "built8", "cat", "/s0", "/s1",
+                          "/s2").stdout.split()
+        self.assertEqual(out, ["0", "1", "2"])
+        self.docker("rmi", "built8")
 
 
 if __name__ == "__main__":
