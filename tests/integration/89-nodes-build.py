@@ -36,7 +36,6 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import sdctest  # noqa: E402
 
-common = importlib.import_module("37-nodes-common")
 files = importlib.import_module("25-nodes-files")      # the agent apart
 attach = importlib.import_module("25-nodes-attach")    # the head's runc
 

@@ -41,7 +41,6 @@ sys.path.insert(0, HERE)
 os.environ["SDC_TEST_STORE"] = "postgres"
 import sdctest  # noqa: E402
 
-common = importlib.import_module("37-nodes-common")
 files = importlib.import_module("25-nodes-files")      # its setUpClass
 
 
