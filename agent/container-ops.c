@@ -11,7 +11,7 @@
  *   POST /v1/containers/:uuid/start    {"NoLog", "LogMaxSize", "LogBudget",
  *                                       "LogMaxFile", "LogArgs": [...],
  *                                       "Network": {...}}
- *                                       -> {"ID", "Pid"}
+ *                                       -> {"ID", "Pid", "StartedAt"}
  *   POST /v1/containers/:uuid/pause    -> {"ID", "Status"}
  *   POST /v1/containers/:uuid/unpause  -> {"ID", "Status"}
  *   POST /v1/containers/:uuid/update   {"Memory", "MemoryReservation",
@@ -154,6 +154,24 @@ ops_job_fn(void *arg, sdc_error_t *err)
 	return -1;
 }
 
+/* The run's start time as the node recorded it, which every head reads
+ * from here later: the head that started it shows the same. */
+static void
+ops_started_at(struct ops_job *j, json_t *ans)
+{
+	sdc_error_t err = NULL;
+	struct rt_state st;
+	json_t *sj;
+
+	if (rt_state_read(&j->a->rt, j->uuid, &st, &err) < 0) {
+		sdc_error_release(&err);
+		return;
+	}
+	sj = agent_state_json(&st);
+	json_object_set(ans, "StartedAt", json_object_get(sj, "StartedAt"));
+	json_decref(sj);
+}
+
 static void
 ops_job_done(void *arg, struct http_request *req, int rc, sdc_error_t *err)
 {
@@ -182,6 +200,7 @@ ops_job_done(void *arg, struct http_request *req, int rc, sdc_error_t *err)
 		/* watched even if the head has gone: its exit is reported */
 		agent_exits_watch(j->a, j->uuid, j->s.pid, j->s.attach_fd);
 		ans = json_pack("{s:s, s:i}", "ID", j->uuid, "Pid", (int)j->s.pid);
+		ops_started_at(j, ans);
 		break;
 	case OPS_PAUSE:
 	case OPS_UNPAUSE:

@@ -118,7 +118,7 @@ node_states_status(const char *s)
 	return RT_EXITED;
 }
 
-static struct timespec
+struct timespec
 node_states_time(const json_t *j, const char *key)
 {
 	struct timespec ts = { 0, 0 };
