@@ -81,6 +81,14 @@ static const char *const heads_migrations[] = {
 	" container TEXT NOT NULL,"
 	" config TEXT NOT NULL,"
 	" started INTEGER NOT NULL DEFAULT 0);",
+	/* the events sent to the other heads, for one that was not
+	 * listening when they were (events-notify.c) */
+	"CREATE TABLE head_events ("
+	" seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+	" origin TEXT NOT NULL,"
+	" payload TEXT NOT NULL,"
+	" at BIGINT NOT NULL);"
+	"CREATE INDEX head_events_at ON head_events (at);",
 	NULL,
 };
 
@@ -697,6 +705,13 @@ heads_prune(struct heads *h)
 	    "head_execs WHERE container NOT IN (SELECT id FROM containers)",
 	    &err) == 0) {
 		(void)store_step(st, &err);
+		store_finalize(st);
+	}
+	if (err == NULL && store_prepare(h->d->store, &st, "DELETE FROM "
+	    "head_events WHERE at < ?", &err) == 0) {
+		if (store_bind_int64(st, 1, (int64_t)time(NULL) - HEADS_KEEP_SECS,
+		    &err) == 0)
+			(void)store_step(st, &err);
 		store_finalize(st);
 	}
 	if (err != NULL) {
