@@ -52,6 +52,10 @@ spread.HEAD_ADDR = spread.NET + ".254"
 spread.ADDR = {i: "%s.%d" % (spread.NET, i) for i in spread.NODES}
 spread.BRIDGE = "sdc88b" + SUFFIX
 spread.NODES = {i: "sdc88n%d-%s" % (i, SUFFIX) for i in (1, 2, 3)}
+if hasattr(spread, "UNDERLAY"):     # 83's plumbing as an object of its own
+    spread.UNDERLAY = type(spread.UNDERLAY)(
+        spread.NODES, spread.ADDR, spread.BRIDGE, "s88p%s" + SUFFIX,
+        head_addr=spread.HEAD_ADDR)
 SMALL = spread.SMALL
 SERVE = spread.SERVE
 # the folder paths inspect makes of each head's own --zones (83's head a
