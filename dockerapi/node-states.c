@@ -35,6 +35,7 @@
 #include <string.h>
 #include <event2/event.h>
 
+#include "agent/exits-table.h"
 #include "containers.h"
 #include "fetch.h"
 #include "jsonutil.h"
@@ -253,12 +254,37 @@ node_states_end(struct dockerapi *d)
 	in_pass = false;
 }
 
+/* The node has not got c (any more): the exit its agent reported for
+ * c's last run (pid), when there is one.  Another head that reacted to
+ * that exit may have removed c from the node already (AutoRemove)
+ * before this head asked: without the report, its wait would answer
+ * "exited, unknown code" (255). */
+static void
+node_states_gone(struct dockerapi *d, struct ctr *c, pid_t pid)
+{
+	sdc_error_t err = NULL;
+	struct node_exit e;
+
+	if (pid <= 0 || exits_table_get(d->store, c->uuid, pid, &e, &err) != 1) {
+		sdc_error_release(&err);
+		return;
+	}
+	c->st.exit_code = e.exit_code;
+	c->st.signal = e.signal;
+	c->st.oom_killed = e.oom_killed;
+	c->st.started_at.tv_sec = (time_t)(e.started_ns / TIME_NS_PER_SEC);
+	c->st.started_at.tv_nsec = (long)(e.started_ns % TIME_NS_PER_SEC);
+	c->st.finished_at.tv_sec = (time_t)(e.finished_ns / TIME_NS_PER_SEC);
+	c->st.finished_at.tv_nsec = (long)(e.finished_ns % TIME_NS_PER_SEC);
+}
+
 void
 node_states_apply(struct dockerapi *d, struct ctr *c)
 {
 	const char *node = json_str(c->extra, "Node", "");
+	pid_t pid = c->st.pid;          /* the run it knew */
+	json_t *j, *one;
 	char *path;
-	json_t *j;
 	int status;
 
 	if (in_pass) {
@@ -268,7 +294,9 @@ node_states_apply(struct dockerapi *d, struct ctr *c)
 			node_states_pend(d, c);
 			return;
 		}
-		node_states_set(c, json_object_get(a->states, c->uuid));
+		node_states_set(c, one = json_object_get(a->states, c->uuid));
+		if (one == NULL)
+			node_states_gone(d, c, pid);
 		node_states_unpend(c);
 		return;
 	}
@@ -277,6 +305,8 @@ node_states_apply(struct dockerapi *d, struct ctr *c)
 	free(path);
 	if (status == 200 || status == 404) {
 		node_states_set(c, j);
+		if (j == NULL || status == 404)
+			node_states_gone(d, c, pid);
 		node_states_unpend(c);
 	} else
 		node_states_pend(d, c);
