@@ -134,8 +134,13 @@ class DataCenter(spread.NodesSpread):
         env = self.d.docker_env(self.certs[who])
         if head == "b":
             env["DOCKER_HOST"] = "tcp://127.0.0.1:%d" % self.b_port
-        r = subprocess.run(["docker"] + list(args), env=env, input="",
-                           capture_output=True, text=True, timeout=timeout)
+        try:
+            r = subprocess.run(["docker"] + list(args), env=env, input="",
+                               capture_output=True, text=True,
+                               timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.dump()         # what the heads and agents were doing
+            raise
         if check and r.returncode != 0:
             raise AssertionError("docker (%s) %s: %s\n%s" % (
                 head, " ".join(args), r.stdout + r.stderr,
