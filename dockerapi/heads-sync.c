@@ -33,6 +33,12 @@
  *    another head started from its folder.  Starting it flips the row's
  *    flag, so one head starts it.
  *
+ *  - A node's agent logs each start it made too (origin "node:ID",
+ *    agent/container-ops.c): a head killed between its start call and
+ *    its own row would leave the others showing the container created
+ *    while it runs.  Such a row reloads the container's state and keeps
+ *    the restart count, which is the heads' to count.
+ *
  *  - Exactly one head reacts to an exit.  Every head watches every
  *    running container (its own muted monitor connection: waits, logs -f
  *    and attach through any head end at the exit), but die, the restart
@@ -333,7 +339,7 @@ heads_reload(struct heads *h, const char *id, int restarts)
 	fresh = ctr_from_row(st);
 	store_finalize(st);
 	fresh->cs = cs;
-	fresh->restart_count = restarts;
+	fresh->restart_count = restarts > 0 ? restarts : 0;
 	if (c == NULL) {
 		heads_link(cs, fresh);
 		ctr_recover(cs, fresh);
@@ -349,7 +355,8 @@ heads_reload(struct heads *h, const char *id, int restarts)
 	if (fresh->stopped_by_user && !c->stopped_by_user)
 		c->stopping = true;	/* stopped through the other head */
 	c->stopped_by_user = fresh->stopped_by_user;
-	c->restart_count = restarts;	/* the policy's, counted by its head */
+	if (restarts >= 0)	/* the policy's, counted by its head */
+		c->restart_count = restarts;
 	if (fresh->removing)
 		c->removing = true;
 	ctr_free(fresh);
@@ -483,6 +490,12 @@ heads_sync_catch_up(struct dockerapi *d)
 			strvec_push(&ids, store_col_text(st, 1));
 			restarts = xrealloc(restarts, ids.n * sizeof *restarts);
 			restarts[ids.n - 1] = (int)store_col_int64(st, 3);
+			/* a node's agent's row (a start it made) says the
+			 * state only: the count is a head's, kept */
+			if (strncmp(store_col_text(st, 2), "node:", 5) == 0)
+				restarts[ids.n - 1] = ids.n > 1 && strcmp(
+				    ids.v[ids.n - 2], ids.v[ids.n - 1]) == 0 ?
+				    restarts[ids.n - 2] : -1;
 		}
 	}
 	store_finalize(st);
