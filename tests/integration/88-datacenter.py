@@ -328,7 +328,8 @@ class DataCenter(spread.NodesSpread):
         for n in ("c1", "c2", "c3"):
             self.assertEqual(self.dk("exec", n, "echo", "in", head="b")
                              .stdout.strip(), "in")
-        # a again: the same answers as b
+        # a again: the same answers as b (also of a create in flight
+        # whose start a asked for: b learns it runs from its node's log)
         self.start_head()
         self.assertEqual(self.ps_on("a"), self.ps_on("b"))
         self.dk("rm", "-f", "after", *[n for n in names if n in
