@@ -50,6 +50,8 @@ struct agent_options {
 	int64_t netsync_ms;     /* netsync_interval, in ms */
 	int64_t layer_idle_ms;  /* layer_idle: a layer sent here and used by
 	                           no container is removed after it; 0 never */
+	int64_t orphan_grace_ms; /* orphan_grace: a never-started container
+	                           no head recorded is removed after it */
 	int log_level;
 };
 
@@ -66,6 +68,9 @@ int agent_options_netsync_interval(struct agent_options *o, const char *text,
     sdc_error_t *err);
 /* layer_idle the same way (0 allowed: layers are kept for ever). */
 int agent_options_layer_idle(struct agent_options *o, const char *text,
+    sdc_error_t *err);
+/* orphan_grace from text: seconds, 0.05 to 3600. */
+int agent_options_orphan_grace(struct agent_options *o, const char *text,
     sdc_error_t *err);
 /* The VTEP once the address is known: the setting, else the address's
  * host when it is an IPv4 address; NULL (networks across nodes off)
@@ -98,6 +103,7 @@ struct agent {
 	struct net_dns_queue *dnsq;     /* container-net.c: names tables */
 	struct images_node_store *layers; /* layers.c: the node's layer store */
 	struct event *layer_sweep;      /* layers-sweep.c */
+	struct event *orphan_sweep;     /* orphans-sweep.c */
 };
 
 /* node-id.c: this node's id, made once and kept in DATA/node-id. */
@@ -197,6 +203,10 @@ void agent_layers_close(struct agent *a);
 void agent_layers_sent(struct agent *a, const char *diff_id);
 void agent_layers_sweep_start(struct agent *a);
 void agent_layers_sweep_stop(struct agent *a);
+/* orphans-sweep.c: never-started containers with no row in the store,
+ * removed once they are orphan_grace old. */
+void agent_orphans_sweep_start(struct agent *a);
+void agent_orphans_sweep_stop(struct agent *a);
 /* container-logs.c, container-stats.c: a container's log and readings,
  * streamed to the head in Docker's shapes. */
 extern const struct route agent_logs_routes[];

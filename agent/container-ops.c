@@ -11,7 +11,7 @@
  *   POST /v1/containers/:uuid/start    {"NoLog", "LogMaxSize", "LogBudget",
  *                                       "LogMaxFile", "LogArgs": [...],
  *                                       "Network": {...}}
- *                                       -> {"ID", "Pid"}
+ *                                       -> {"ID", "Pid", "StartedAt"}
  *   POST /v1/containers/:uuid/pause    -> {"ID", "Status"}
  *   POST /v1/containers/:uuid/unpause  -> {"ID", "Status"}
  *   POST /v1/containers/:uuid/update   {"Memory", "MemoryReservation",
@@ -41,6 +41,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "agent.h"
 #include "dockerapi/net/net.h"
@@ -50,6 +51,7 @@
 #include "jsonutil.h"
 #include "log.h"
 #include "rtcall.h"
+#include "store.h"
 #include "strvec.h"
 #include "xalloc.h"
 
@@ -159,6 +161,56 @@ ops_job_fn(void *arg, sdc_error_t *err)
 	return -1;
 }
 
+/* A start made here, in the heads' change log (dockerapi/heads-sync.c)
+ * on PostgreSQL: every head reloads the container from this node.  The
+ * head that asked logs it too once it has the answer, but a head killed
+ * meanwhile never does, and the others would show the container as
+ * created while it runs.  A row of a node's origin changes no restart
+ * count: the count is the heads'. */
+static void
+ops_started_changed(struct ops_job *j)
+{
+	struct store_stmt *s;
+	sdc_error_t err = NULL;
+	char origin[64];
+
+	if (strcmp(store_backend(j->a->store), "postgresql") != 0)
+		return;
+	snprintf(origin, sizeof origin, "node:%s", j->a->self.id);
+	if (store_prepare(j->a->store, &s, "INSERT INTO head_changes (ref, "
+	    "origin, at) SELECT id, ?, ? FROM containers WHERE uuid = ?",
+	    &err) == 0) {
+		if (store_bind_text(s, 1, origin, &err) == 0 &&
+		    store_bind_int64(s, 2, (int64_t)time(NULL), &err) == 0 &&
+		    store_bind_text(s, 3, j->uuid, &err) == 0)
+			(void)store_step(s, &err);
+		store_finalize(s);
+	}
+	if (err != NULL) {
+		log_warn("container %s: its start not logged for the heads: %s",
+		    j->uuid, sdc_error_msg(err));
+		sdc_error_release(&err);
+	}
+}
+
+/* The run's start time as the node recorded it, which every head reads
+ * from here later: the head that started it shows the same. */
+static void
+ops_started_at(struct ops_job *j, json_t *ans)
+{
+	sdc_error_t err = NULL;
+	struct rt_state st;
+	json_t *sj;
+
+	if (rt_state_read(&j->a->rt, j->uuid, &st, &err) < 0) {
+		sdc_error_release(&err);
+		return;
+	}
+	sj = agent_state_json(&st);
+	json_object_set(ans, "StartedAt", json_object_get(sj, "StartedAt"));
+	json_decref(sj);
+}
+
 static void
 ops_job_done(void *arg, struct http_request *req, int rc, sdc_error_t *err)
 {
@@ -176,6 +228,7 @@ ops_job_done(void *arg, struct http_request *req, int rc, sdc_error_t *err)
 	switch (j->kind) {
 	case OPS_START:
 		log_info("container %s: started, pid %d", j->uuid, (int)j->s.pid);
+		ops_started_changed(j);
 		if (j->relay && req != NULL) {
 			/* the start's own connection is the head's; the exit
 			 * is watched through one of its own */
@@ -187,6 +240,7 @@ ops_job_done(void *arg, struct http_request *req, int rc, sdc_error_t *err)
 		/* watched even if the head has gone: its exit is reported */
 		agent_exits_watch(j->a, j->uuid, j->s.pid, j->s.attach_fd);
 		ans = json_pack("{s:s, s:i}", "ID", j->uuid, "Pid", (int)j->s.pid);
+		ops_started_at(j, ans);
 		break;
 	case OPS_PAUSE:
 	case OPS_UNPAUSE:

@@ -81,6 +81,45 @@ exits_table_record(struct store *st, const struct node_exit *e,
 	return store_changes(st) > 0 ? 1 : 0;
 }
 
+/* A row of the columns pending and get read, into e. */
+static void
+exits_table_row(struct store_stmt *s, struct node_exit *e)
+{
+	const char *t;
+
+	memset(e, 0, sizeof *e);
+	if ((t = store_col_text(s, 0)) != NULL)
+		strncpy(e->uuid, t, sizeof e->uuid - 1);
+	e->pid = store_col_int64(s, 1);
+	if ((t = store_col_text(s, 2)) != NULL)
+		strncpy(e->node, t, sizeof e->node - 1);
+	e->exit_code = (int)store_col_int64(s, 3);
+	e->signal = (int)store_col_int64(s, 4);
+	e->oom_killed = store_col_int64(s, 5) != 0;
+	e->started_ns = store_col_int64(s, 6);
+	e->finished_ns = store_col_int64(s, 7);
+}
+
+int
+exits_table_get(struct store *st, const char *uuid, int64_t pid,
+    struct node_exit *out, sdc_error_t *err)
+{
+	struct store_stmt *s;
+	int rc;
+
+	if (store_prepare(st, &s, "SELECT uuid, pid, node, exit_code, signal, "
+	    "oom_killed, started_ns, finished_ns FROM node_exits "
+	    "WHERE uuid = ? AND pid = ?", err) < 0)
+		return -1;
+	if (store_bind_text(s, 1, uuid, err) < 0 ||
+	    store_bind_int64(s, 2, pid, err) < 0)
+		rc = -1;
+	else if ((rc = store_step(s, err)) == 1)
+		exits_table_row(s, out);
+	store_finalize(s);
+	return rc;
+}
+
 int
 exits_table_pending(struct store *st, struct node_exit *out, size_t max,
     size_t *n, sdc_error_t *err)
@@ -97,22 +136,8 @@ exits_table_pending(struct store *st, struct node_exit *out, size_t max,
 		store_finalize(s);
 		return -1;
 	}
-	while (*n < max && (rc = store_step(s, err)) == 1) {
-		struct node_exit *e = &out[(*n)++];
-		const char *t;
-
-		memset(e, 0, sizeof *e);
-		if ((t = store_col_text(s, 0)) != NULL)
-			strncpy(e->uuid, t, sizeof e->uuid - 1);
-		e->pid = store_col_int64(s, 1);
-		if ((t = store_col_text(s, 2)) != NULL)
-			strncpy(e->node, t, sizeof e->node - 1);
-		e->exit_code = (int)store_col_int64(s, 3);
-		e->signal = (int)store_col_int64(s, 4);
-		e->oom_killed = store_col_int64(s, 5) != 0;
-		e->started_ns = store_col_int64(s, 6);
-		e->finished_ns = store_col_int64(s, 7);
-	}
+	while (*n < max && (rc = store_step(s, err)) == 1)
+		exits_table_row(s, &out[(*n)++]);
 	store_finalize(s);
 	return rc < 0 ? -1 : 0;
 }

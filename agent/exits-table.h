@@ -36,6 +36,10 @@ int exits_table_record(struct store *st, const struct node_exit *e,
 /* A head: the exits no head took yet, oldest first, at most max. */
 int exits_table_pending(struct store *st, struct node_exit *out, size_t max,
     size_t *n, sdc_error_t *err);
+/* A head: the report of run (uuid, pid), taken or not, into *out: 1
+ * found, 0 none, -1 with *err. */
+int exits_table_get(struct store *st, const char *uuid, int64_t pid,
+    struct node_exit *out, sdc_error_t *err);
 /* A head takes exit (uuid, pid): 1 when it is this head's to act on, 0
  * when another head took it first, -1 with *err. */
 int exits_table_claim(struct store *st, const char *uuid, int64_t pid,

@@ -53,6 +53,8 @@ static const char usage[] =
 "                              networks (default 5)\n"
 "      --layer-idle S          seconds a layer sent to this node and used by\n"
 "                              no container is kept (default 86400; 0: always)\n"
+"      --orphan-grace S        seconds before a never-started container no\n"
+"                              head recorded is removed (default 60)\n"
 "      --log-level LEVEL       trace, debug, info, warn, error\n"
 "  -h, --help                  this text\n"
 "  -V, --version               the version\n"
@@ -61,6 +63,7 @@ static const char usage[] =
 
 enum {
 	OPT_INTERVAL = 256, OPT_LOGLEVEL, OPT_VTEP, OPT_NETSYNC, OPT_LAYER_IDLE,
+	OPT_ORPHAN_GRACE,
 };
 
 /* Flags that set a string setting carry its key in the file. */
@@ -84,6 +87,7 @@ static const struct option long_options[] = {
 	{ "vtep", required_argument, NULL, OPT_VTEP },
 	{ "netsync-interval", required_argument, NULL, OPT_NETSYNC },
 	{ "layer-idle", required_argument, NULL, OPT_LAYER_IDLE },
+	{ "orphan-grace", required_argument, NULL, OPT_ORPHAN_GRACE },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -131,6 +135,9 @@ parse_args(int argc, char **argv, struct agent_options *o, sdc_error_t *err)
 			return -1;
 		if (c == OPT_LAYER_IDLE &&
 		    agent_options_layer_idle(o, optarg, err) < 0)
+			return -1;
+		if (c == OPT_ORPHAN_GRACE &&
+		    agent_options_orphan_grace(o, optarg, err) < 0)
 			return -1;
 		if (c == OPT_LOGLEVEL) {
 			if ((level = log_level_parse(optarg)) < 0)
@@ -260,6 +267,7 @@ main(int argc, char **argv)
 	evsignal_add(sigterm, NULL);
 	evsignal_add(sigint, NULL);
 	agent_layers_sweep_start(&a);
+	agent_orphans_sweep_start(&a);
 	log_info("sdc-docker-agent %s ready: node %s, store %s", SDC_VERSION,
 	    a.self.id, store_backend(a.store));
 	event_base_dispatch(a.base);
@@ -278,6 +286,7 @@ out:
 	agent_net_stop(&a);
 	agent_exits_stop(&a);
 	agent_layers_sweep_stop(&a);
+	agent_orphans_sweep_stop(&a);
 	if (a.heartbeat != NULL)
 		event_free(a.heartbeat);
 	if (a.http != NULL)

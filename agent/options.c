@@ -46,6 +46,7 @@ agent_options_defaults(struct agent_options *o)
 	o->runtime = xstrdup("runc");
 	o->netsync_ms = 5000;
 	o->layer_idle_ms = 24 * 3600 * 1000LL;
+	o->orphan_grace_ms = 60 * 1000;
 	free(head);
 }
 
@@ -123,6 +124,14 @@ agent_options_layer_idle(struct agent_options *o, const char *text,
 	return 0;
 }
 
+int
+agent_options_orphan_grace(struct agent_options *o, const char *text,
+    sdc_error_t *err)
+{
+	return agent_options_seconds("orphan_grace", text,
+	    &o->orphan_grace_ms, err);
+}
+
 /* One setting of the file (yaml_load_settings' callback). */
 static int
 agent_options_set(void *arg, const char *key, const json_t *v,
@@ -140,12 +149,14 @@ agent_options_set(void *arg, const char *key, const json_t *v,
 		return 0;
 	}
 	if (strcmp(key, "heartbeat_interval") == 0 ||
-	    strcmp(key, "netsync_interval") == 0) {
+	    strcmp(key, "netsync_interval") == 0 ||
+	    strcmp(key, "orphan_grace") == 0) {
 		if (!json_is_number(v))
 			return sdc_make_error(err, 0, "%s must be a number of "
 			    "seconds", key);
 		snprintf(num, sizeof num, "%g", json_number_value(v));
 		return key[0] == 'h' ? agent_options_interval(o, num, err) :
+		    key[0] == 'o' ? agent_options_orphan_grace(o, num, err) :
 		    agent_options_netsync_interval(o, num, err);
 	}
 	if (strcmp(key, "layer_idle") == 0) {

@@ -18,14 +18,24 @@
  * A payload must stay under PostgreSQL's 8000 bytes: an event whose
  * labels make it longer is sent with the name and image only among its
  * attributes (a label filter on another head then misses it), and one
- * still too long is not sent, with a warning.  Events are not kept in
- * the store: a head that was not listening (PostgreSQL restarted, a
- * failover) misses what happened meanwhile, logs it, and listens again
- * every second until it can.  On SQLite none of this runs: one daemon,
- * one file, nobody else to tell.
+ * still too long is not sent, with a warning.
+ *
+ * A head that was not listening (PostgreSQL restarted, a failover, its
+ * listening connection back a moment after the sender's) would miss
+ * what was sent meanwhile: a container's die made by the head that
+ * claimed the exit just after PostgreSQL came back.  So each event is
+ * also a row of head_events (heads-sync.c makes the table and prunes it
+ * after ten minutes), inserted by the statement that notifies, whose
+ * seq leads the payload.  Once the listener is back, the rows after the
+ * last seq heard (and a margin before it: identity values commit out of
+ * order) made since this head started are published, but for the seqs
+ * already heard (the last EVENTS_RECENT) and this head's own.  Events
+ * made while PostgreSQL itself was away are not sent by anyone.  On
+ * SQLite none of this runs: one daemon, one file, nobody else to tell.
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "containers.h"
 #include "ids.h"
@@ -36,23 +46,40 @@
 
 #define EVENTS_CHANNEL "dockerapi_events"
 #define EVENTS_PAYLOAD_MAX 7999
+#define EVENTS_SEQ_MAX 21		/* "seq\n" before the payload */
+#define EVENTS_RECENT 512		/* seqs heard, kept to skip again */
 
 struct events_notify {
 	struct containers *cs;
 	struct store_listener *l;	/* lib/store-listen.c */
 	char origin[UUID_LEN + 1];
+	int64_t started;		/* time(): rows before are not ours */
+	int64_t top;			/* the highest seq heard */
+	int64_t recent[EVENTS_RECENT];	/* a ring of the seqs heard */
+	size_t next;
 };
+
+/* Whether seq was heard already; it is now. */
+static bool
+events_notify_heard(struct events_notify *n, int64_t seq)
+{
+	for (size_t i = 0; i < EVENTS_RECENT; i++)
+		if (n->recent[i] == seq)
+			return true;
+	n->recent[n->next++ % EVENTS_RECENT] = seq;
+	if (seq > n->top)
+		n->top = seq;
+	return false;
+}
 
 /* "origin\naccount\nmessage" from another process: published here. */
 static void
-events_notify_got(void *arg, const char *channel, const char *payload)
+events_notify_publish(struct events_notify *n, const char *payload)
 {
-	struct events_notify *n = arg;
 	const char *acct, *text;
 	char *account;
 	json_t *msg;
 
-	(void)channel;
 	if ((acct = strchr(payload, '\n')) == NULL ||
 	    (text = strchr(acct + 1, '\n')) == NULL)
 		return;
@@ -71,12 +98,68 @@ events_notify_got(void *arg, const char *channel, const char *payload)
 	free(account);
 }
 
+/* "seq\npayload" (a sender before head_events: the payload alone). */
+static void
+events_notify_got(void *arg, const char *channel, const char *payload)
+{
+	struct events_notify *n = arg;
+	const char *nl = strchr(payload, '\n');
+	int64_t seq = 0;
+
+	(void)channel;
+	if (nl != NULL && nl > payload && (size_t)(nl - payload) ==
+	    strspn(payload, "0123456789")) {
+		seq = strtoll(payload, NULL, 10);
+		payload = nl + 1;
+	}
+	if (seq > 0 && events_notify_heard(n, seq))
+		return;
+	events_notify_publish(n, payload);
+}
+
+/* Listening again: what was sent while it was not. */
+static void
+events_notify_back(void *arg)
+{
+	struct events_notify *n = arg;
+	struct store_stmt *st;
+	sdc_error_t err = NULL;
+	int count = 0, rc;
+
+	if (store_prepare(n->cs->d->store, &st, "SELECT seq, payload FROM "
+	    "head_events WHERE seq > ? AND at >= ? AND origin <> ? "
+	    "ORDER BY seq", &err) < 0)
+		goto out;
+	if (store_bind_int64(st, 1, n->top > EVENTS_RECENT ? n->top -
+	    EVENTS_RECENT : 0, &err) < 0 ||
+	    store_bind_int64(st, 2, n->started, &err) < 0 ||
+	    store_bind_text(st, 3, n->origin, &err) < 0) {
+		store_finalize(st);
+		goto out;
+	}
+	while ((rc = store_step(st, &err)) == 1)
+		if (!events_notify_heard(n, store_col_int64(st, 0))) {
+			events_notify_publish(n, store_col_text(st, 1) ?: "");
+			count++;
+		}
+	store_finalize(st);
+out:
+	if (err != NULL) {
+		log_warn("events of other dockerapi processes sent while not "
+		    "listening: %s", sdc_error_msg(err));
+		sdc_error_release(&err);
+	} else if (count > 0)
+		log_info("events of other dockerapi processes: %d sent while "
+		    "not listening, published", count);
+}
+
 static const struct store_listen_ops events_notify_ops = {
 	.channel = EVENTS_CHANNEL,
 	.what = "events of other dockerapi processes (missed until heard "
 	    "again)",
 	.again = "listening to other dockerapi processes' events again",
 	.each = events_notify_got,
+	.back = events_notify_back,
 };
 
 struct events_notify *
@@ -91,6 +174,7 @@ events_notify_start(struct containers *cs)
 	n = xcalloc(1, sizeof *n);
 	n->cs = cs;
 	uuid_make(n->origin);
+	n->started = (int64_t)time(NULL);
 	n->l = store_listener_start(cs->d->base, where, &events_notify_ops, n);
 	return n;
 }
@@ -115,6 +199,28 @@ events_notify_payload(const struct events_notify *n, const char *account,
 	return payload;
 }
 
+/* The row and its notification, in one statement. */
+static int
+events_notify_insert(struct events_notify *n, const char *payload,
+    sdc_error_t *err)
+{
+	struct store_stmt *st;
+	int rc;
+
+	if (store_prepare(n->cs->d->store, &st, "WITH e AS (INSERT INTO "
+	    "head_events (origin, payload, at) VALUES (?, ?, ?) RETURNING seq) "
+	    "SELECT pg_notify('" EVENTS_CHANNEL "', e.seq::text || chr(10) || "
+	    "?::text) FROM e", err) < 0)
+		return -1;
+	rc = store_bind_text(st, 1, n->origin, err) < 0 ||
+	    store_bind_text(st, 2, payload, err) < 0 ||
+	    store_bind_int64(st, 3, (int64_t)time(NULL), err) < 0 ||
+	    store_bind_text(st, 4, payload, err) < 0 ? -1 :
+	    store_step(st, err);
+	store_finalize(st);
+	return rc < 0 ? -1 : 0;
+}
+
 void
 events_notify_send(struct events_notify *n, const char *account,
     const json_t *msg)
@@ -127,7 +233,7 @@ events_notify_send(struct events_notify *n, const char *account,
 	if (n == NULL)
 		return;
 	payload = events_notify_payload(n, account, msg);
-	if (strlen(payload) > EVENTS_PAYLOAD_MAX) {
+	if (strlen(payload) > EVENTS_PAYLOAD_MAX - EVENTS_SEQ_MAX) {
 		free(payload);
 		small = json_deep_copy(msg);
 		attrs = json_object_get(json_object_get(msg, "Actor"),
@@ -138,15 +244,14 @@ events_notify_send(struct events_notify *n, const char *account,
 		    json_object_get(attrs, "image")));
 		payload = events_notify_payload(n, account, small);
 		json_decref(small);
-		if (strlen(payload) > EVENTS_PAYLOAD_MAX) {
+		if (strlen(payload) > EVENTS_PAYLOAD_MAX - EVENTS_SEQ_MAX) {
 			log_warn("an event of %s too long for the other "
 			    "dockerapi processes: not sent", account);
 			free(payload);
 			return;
 		}
 	}
-	if (store_notify_payload(n->cs->d->store, EVENTS_CHANNEL, payload,
-	    &err) < 0) {
+	if (events_notify_insert(n, payload, &err) < 0) {
 		log_warn("an event not sent to the other dockerapi processes: "
 		    "%s", sdc_error_msg(err));
 		sdc_error_release(&err);

@@ -33,6 +33,12 @@
  *    another head started from its folder.  Starting it flips the row's
  *    flag, so one head starts it.
  *
+ *  - A node's agent logs each start it made too (origin "node:ID",
+ *    agent/container-ops.c): a head killed between its start call and
+ *    its own row would leave the others showing the container created
+ *    while it runs.  Such a row reloads the container's state and keeps
+ *    the restart count, which is the heads' to count.
+ *
  *  - Exactly one head reacts to an exit.  Every head watches every
  *    running container (its own muted monitor connection: waits, logs -f
  *    and attach through any head end at the exit), but die, the restart
@@ -81,6 +87,14 @@ static const char *const heads_migrations[] = {
 	" container TEXT NOT NULL,"
 	" config TEXT NOT NULL,"
 	" started INTEGER NOT NULL DEFAULT 0);",
+	/* the events sent to the other heads, for one that was not
+	 * listening when they were (events-notify.c) */
+	"CREATE TABLE head_events ("
+	" seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,"
+	" origin TEXT NOT NULL,"
+	" payload TEXT NOT NULL,"
+	" at BIGINT NOT NULL);"
+	"CREATE INDEX head_events_at ON head_events (at);",
 	NULL,
 };
 
@@ -323,7 +337,7 @@ heads_reload(struct heads *h, const char *id, int restarts)
 	fresh = ctr_from_row(st);
 	store_finalize(st);
 	fresh->cs = cs;
-	fresh->restart_count = restarts;
+	fresh->restart_count = restarts > 0 ? restarts : 0;
 	if (c == NULL) {
 		heads_link(cs, fresh);
 		ctr_recover(cs, fresh);
@@ -339,7 +353,8 @@ heads_reload(struct heads *h, const char *id, int restarts)
 	if (fresh->stopped_by_user && !c->stopped_by_user)
 		c->stopping = true;	/* stopped through the other head */
 	c->stopped_by_user = fresh->stopped_by_user;
-	c->restart_count = restarts;	/* the policy's, counted by its head */
+	if (restarts >= 0)	/* the policy's, counted by its head */
+		c->restart_count = restarts;
 	if (fresh->removing)
 		c->removing = true;
 	ctr_free(fresh);
@@ -473,6 +488,12 @@ heads_sync_catch_up(struct dockerapi *d)
 			strvec_push(&ids, store_col_text(st, 1));
 			restarts = xrealloc(restarts, ids.n * sizeof *restarts);
 			restarts[ids.n - 1] = (int)store_col_int64(st, 3);
+			/* a node's agent's row (a start it made) says the
+			 * state only: the count is a head's, kept */
+			if (strncmp(store_col_text(st, 2), "node:", 5) == 0)
+				restarts[ids.n - 1] = ids.n > 1 && strcmp(
+				    ids.v[ids.n - 2], ids.v[ids.n - 1]) == 0 ?
+				    restarts[ids.n - 2] : -1;
 		}
 	}
 	store_finalize(st);
@@ -695,6 +716,13 @@ heads_prune(struct heads *h)
 	    "head_execs WHERE container NOT IN (SELECT id FROM containers)",
 	    &err) == 0) {
 		(void)store_step(st, &err);
+		store_finalize(st);
+	}
+	if (err == NULL && store_prepare(h->d->store, &st, "DELETE FROM "
+	    "head_events WHERE at < ?", &err) == 0) {
+		if (store_bind_int64(st, 1, (int64_t)time(NULL) - HEADS_KEEP_SECS,
+		    &err) == 0)
+			(void)store_step(st, &err);
 		store_finalize(st);
 	}
 	if (err != NULL) {

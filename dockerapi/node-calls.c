@@ -31,6 +31,7 @@
 #include "jsonutil.h"
 #include "log.h"
 #include "node-calls.h"
+#include "node-states.h"
 #include "nodes.h"
 #include "timeutil.h"
 #include "xalloc.h"
@@ -234,6 +235,7 @@ node_rt_start_net(struct node_target *t, const struct rt_config *rt,
 	json_t *body, *ans;
 	int rc;
 
+	memset(&out->started_at, 0, sizeof out->started_at);
 	if (t->address == NULL)
 		return rt_start(rt, uuid, opts, out, err);
 	body = node_start_body(opts);
@@ -246,6 +248,8 @@ node_rt_start_net(struct node_target *t, const struct rt_config *rt,
 		return -1;
 	out->pid = (pid_t)json_int(ans, "Pid", 0);
 	out->attach_fd = -1;
+	/* the node's time, as every head reads it from the node after */
+	out->started_at = node_states_time(ans, "StartedAt");
 	json_decref(ans);
 	return 0;
 }

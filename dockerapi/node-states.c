@@ -52,6 +52,7 @@
 #include <string.h>
 #include <event2/event.h>
 
+#include "agent/exits-table.h"
 #include "containers.h"
 #include "fetch.h"
 #include "jsonutil.h"
@@ -129,7 +130,7 @@ node_states_status(const char *s)
 	return RT_EXITED;
 }
 
-static struct timespec
+struct timespec
 node_states_time(const json_t *j, const char *key)
 {
 	struct timespec ts = { 0, 0 };
@@ -145,18 +146,45 @@ node_states_time(const json_t *j, const char *key)
 	return ts;
 }
 
-/* The agent's STATE (agent_state_json) into c, or "exited, unknown
- * code" for a container its node has not got. */
+/* The node has not got c (any more): the exit its agent reported for
+ * c's last run (pid), when there is one.  Another head that reacted to
+ * that exit may have removed c from the node already (AutoRemove)
+ * before this head asked: without the report, its wait would answer
+ * "exited, unknown code" (255). */
 static void
-node_states_set(struct ctr *c, const json_t *j)
+node_states_gone(struct dockerapi *d, struct ctr *c, pid_t pid)
+{
+	sdc_error_t err = NULL;
+	struct node_exit e;
+
+	if (pid <= 0 || exits_table_get(d->store, c->uuid, pid, &e, &err) != 1) {
+		sdc_error_release(&err);
+		return;
+	}
+	c->st.exit_code = e.exit_code;
+	c->st.signal = e.signal;
+	c->st.oom_killed = e.oom_killed;
+	c->st.started_at.tv_sec = (time_t)(e.started_ns / TIME_NS_PER_SEC);
+	c->st.started_at.tv_nsec = (long)(e.started_ns % TIME_NS_PER_SEC);
+	c->st.finished_at.tv_sec = (time_t)(e.finished_ns / TIME_NS_PER_SEC);
+	c->st.finished_at.tv_nsec = (long)(e.finished_ns % TIME_NS_PER_SEC);
+}
+
+/* The agent's STATE (agent_state_json) into c, or, for a container its
+ * node has not got, the exit reported for its last run (else "exited,
+ * unknown code"). */
+static void
+node_states_set(struct dockerapi *d, struct ctr *c, const json_t *j)
 {
 	struct rt_state st;
+	pid_t pid = c->st.pid;          /* the run it knew */
 
 	memset(&st, 0, sizeof st);
 	if (j == NULL) {
 		st.status = RT_EXITED;
 		st.exit_code = -1;
 		c->st = st;
+		node_states_gone(d, c, pid);
 		return;
 	}
 	st.status = node_states_status(json_str(j, "Status", "exited"));
@@ -256,7 +284,7 @@ node_one_done(struct ctr *c, void *arg, struct http_request *req, int rc,
 	(void)err;
 	if (c != NULL && rc == 0) {
 		was = ctr_running(c);
-		node_states_set(c, o->state);	/* NULL: not on its node */
+		node_states_set(o->d, c, o->state); /* NULL: not on its node */
 		if (!was && ctr_running(c))
 			c->stopping = false;	/* another head started it */
 		free(c->ps_json);
@@ -389,7 +417,7 @@ node_states_answered(struct node_ask *a, sdc_error_t *err)
 			continue;
 		}
 		was = ctr_running(c);
-		node_states_set(c, json_object_get(a->states, uuid));
+		node_states_set(a->d, c, json_object_get(a->states, uuid));
 		if (!was && ctr_running(c))
 			c->stopping = false;	/* another head started it */
 		free(c->ps_json);

@@ -41,4 +41,7 @@ bool node_states_unknown(const struct ctr *c);
 /* At the daemon's end. */
 void node_states_free(void);
 
+/* The agent's RFC 3339 time j[key]; 0 when absent or not a time. */
+struct timespec node_states_time(const json_t *j, const char *key);
+
 #endif

@@ -101,7 +101,10 @@ ops_started_state(struct containers *cs, struct ctr *c,
 	memset(&c->st, 0, sizeof c->st);
 	c->st.status = RT_RUNNING;
 	c->st.pid = s->pid;
-	clock_gettime(CLOCK_REALTIME, &c->st.started_at);
+	if (s->started_at.tv_sec != 0)
+		c->st.started_at = s->started_at;       /* its node's */
+	else
+		clock_gettime(CLOCK_REALTIME, &c->st.started_at);
 }
 
 /* A start's options and result, built on the loop, run off it. */

@@ -183,6 +183,7 @@ struct rt_start_opts {
 struct rt_started {
 	pid_t pid;			/* the container's init, on the host */
 	int attach_fd;			/* -1 unless opts->attach */
+	struct timespec started_at;	/* a node's agent's time; 0 unknown */
 };
 
 /* Start the monitor, which starts the container; returns once it runs.

@@ -1,0 +1,435 @@
+#!/usr/bin/env python3
+"""The data center as one Docker host, and its faults, one at a time.
+
+Three compute nodes (each a network namespace with its own agent and
+zones root, joined by a bridge standing for the data center's network),
+TWO heads (dockerapi a and b, in the root namespace) and one sapi on one
+throw-away PostgreSQL 15; the plumbing and the agents are
+83-nodes-spread's (imported, on a network of this test's own).  With the
+real docker CLI, as alice and bob:
+
+- containers spread over the three nodes; ps, inspect, network ls,
+  images and events through either head give the same answer;
+- two of alice's containers on different nodes reach each other by
+  name; bob's container reaches neither, nor resolves them;
+- affinity honoured (==, !=) and refused when no node can meet it;
+- head a killed (SIGKILL) with creates in flight on it: b serves
+  everything, nothing lost, no container stopped, each create in flight
+  ends whole (one container on one node, inspectable) or not at all (no
+  folder left on any node); a started again agrees with b;
+- an agent killed (SIGKILL): its container keeps running, operations on
+  it answer "node unavailable" through both heads, the other nodes'
+  containers are unaffected, and once the agent is back both heads show
+  it as before and operate on it;
+- PostgreSQL stopped and started, then its postmaster killed with
+  SIGKILL and started again: the same head and agent processes go on
+  (ps, run, an exit made while the store was away reported through both
+  heads, with its die event).
+"""
+import concurrent.futures
+import importlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+os.environ["SDC_TEST_STORE"] = "postgres"
+import sdctest  # noqa: E402
+
+spread = importlib.import_module("83-nodes-spread")
+run, until, alive = spread.run, spread.until, spread.alive
+
+# 83's plumbing on a data center network of this test's own, so the two
+# may run at once
+SUFFIX = "%d" % (os.getpid() % 1000000)
+spread.NET = "198.18.88"
+spread.HEAD_ADDR = spread.NET + ".254"
+spread.ADDR = {i: "%s.%d" % (spread.NET, i) for i in spread.NODES}
+spread.BRIDGE = "sdc88b" + SUFFIX
+spread.NODES = {i: "sdc88n%d-%s" % (i, SUFFIX) for i in (1, 2, 3)}
+if hasattr(spread, "UNDERLAY"):     # 83's plumbing as an object of its own
+    spread.UNDERLAY = type(spread.UNDERLAY)(
+        spread.NODES, spread.ADDR, spread.BRIDGE, "s88p%s" + SUFFIX,
+        head_addr=spread.HEAD_ADDR)
+SMALL = spread.SMALL
+SERVE = spread.SERVE
+# the folder paths inspect makes of each head's own --zones (83's head a
+# has one of the test's, b the default)
+HEAD_PATHS = ("HostnamePath", "HostsPath", "ResolvConfPath", "LogPath",
+              "GraphDriver.Data.MergedDir")
+# all of ps but the status's "Up N seconds" (a second may pass between)
+PS = ("ps", "-a", "--no-trunc", "--format", "{{.ID}} {{.Image}} {{.Command}}"
+      " {{.CreatedAt}} {{.State}} {{.Ports}} {{.Names}} {{.Labels}}"
+      " {{.Mounts}} {{.Networks}} {{.Size}}")
+
+
+def flat(v, key=""):
+    """{"a.b.0": leaf} of a JSON value: differences named by their path."""
+    if isinstance(v, dict):
+        items = v.items()
+    elif isinstance(v, list):
+        items = enumerate(v)
+    else:
+        return {key: v}
+    out = {}
+    for k, x in items:
+        out.update(flat(x, "%s.%s" % (key, k) if key else str(k)))
+    return out
+
+
+class DataCenter(spread.NodesSpread):
+    maxDiff = None
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        try:
+            cls.b_port = sdctest.free_port()
+            cls.b_cloud = sdctest.free_port()
+            cls.b_admin = os.path.join(cls.d.tmp, "admin-b.sock")
+            cls.start_head_b()
+        except BaseException:
+            cls.dump()
+            cls.tearDownClass()
+            raise
+
+    @classmethod
+    def start_head_b(cls):
+        """Head b: the same store, data dir and CA as a, its own ports;
+        its local agent is node 2's."""
+        d = cls.d
+        if os.path.exists(cls.b_admin):
+            os.unlink(cls.b_admin)
+        d._spawn("dockerapi-b", [
+            spread.DOCKERAPI, "--data-dir", cls.data,
+            "--sapi-url", d.sapi_url,
+            "--listen", "127.0.0.1:%d" % cls.b_port,
+            "--cloudapi-listen", "127.0.0.1:%d" % cls.b_cloud,
+            "--admin-socket", cls.b_admin, "--store", cls.uri,
+            "--agent-url", "https://%s:%d" % (spread.ADDR[2],
+                                              spread.AGENT_PORT),
+            "--agent-cert-path", cls.head_certs])
+        sdctest.wait_for("dockerapi b", lambda: os.path.exists(cls.b_admin)
+                         and sdctest.port_open(cls.b_port), timeout=60)
+
+    @classmethod
+    def start_agent(cls, i):
+        """83's agent, taking back a create no head recorded after 1 s."""
+        d = cls.d
+        d._spawn = lambda name, args: type(d)._spawn(
+            d, name, args + ["--orphan-grace", "1"])
+        try:
+            super().start_agent(i)
+        finally:
+            del d._spawn
+
+    # --- helpers ---
+
+    def dk(self, *args, head="a", who="alice", check=True, timeout=60):
+        env = self.d.docker_env(self.certs[who])
+        if head == "b":
+            env["DOCKER_HOST"] = "tcp://127.0.0.1:%d" % self.b_port
+        try:
+            r = subprocess.run(["docker"] + list(args), env=env, input="",
+                               capture_output=True, text=True,
+                               timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.dump()         # what the heads and agents were doing
+            raise
+        if check and r.returncode != 0:
+            raise AssertionError("docker (%s) %s: %s\n%s" % (
+                head, " ".join(args), r.stdout + r.stderr,
+                self.d.log("dockerapi" if head == "a" else
+                           "dockerapi-b")[-2000:]))
+        return r
+
+    def both(self, *args, who="alice"):
+        """The output of one command through each head (a, b)."""
+        return [self.dk(*args, head=h, who=who).stdout for h in "ab"]
+
+    def same(self, *args, who="alice"):
+        a, b = self.both(*args, who=who)
+        self.assertEqual(a, b, "heads differ on docker " + " ".join(args))
+        return a
+
+    def ps_on(self, head, who="alice"):
+        out = self.dk("ps", "-a", "--format", "{{.Names}} {{.State}}",
+                      head=head, who=who).stdout
+        return dict(l.split() for l in out.splitlines() if l.strip())
+
+    def events(self, cid, since, head):
+        r = self.dk("events", "--since", str(since), "--until",
+                    str(int(time.time()) + 1), "--format", "{{.Action}}",
+                    "--filter", "container=" + cid, head=head, timeout=30)
+        return r.stdout.split()
+
+    def zones_made(self):
+        """uuid: node number of every container folder on the nodes."""
+        return {f: i for i in spread.NODES for f in os.listdir(self.zones(i))
+                if len(f) == 36}
+
+    def uuid_of(self, name):
+        """The uuid (its folder's name on its node) of a container, by b."""
+        cid = self.dk("inspect", "--format", "{{.Id}}", name,
+                      head="b").stdout.strip()
+        conn = sdctest.UnixHTTPConnection(self.b_admin)
+        try:
+            conn.request("GET", "/containers/" + cid)
+            r = conn.getresponse()
+            body = r.read()
+            self.assertEqual(r.status, 200, body)
+            return json.loads(body)["Uuid"]
+        finally:
+            conn.close()
+
+    def procs_pids(self):
+        return {n: p.pid for n, p in self.d.procs.items()
+                if n != "sapi" and p.poll() is None}
+
+    # 83's checks are not this file's
+    test_1_spread = test_2_lifecycle_on_each_node = None
+    test_3_restart_policy_remote = test_4_affinity = None
+    test_5_agent_killed = test_6_head_restarted_without_zones = None
+    test_7_networks_across_nodes = None
+
+    # --- the checks, in order (one setup for all) ---
+
+    def test_a_spread_through_both_heads(self):
+        # made through a and b in turn
+        for n, h in (("c1", "a"), ("c2", "b"), ("c3", "a")):
+            self.dk("run", "-d", "--name", n, *SMALL, "busybox", *SERVE,
+                    head=h)
+        self.dk("run", "-d", "--name", "bc", *SMALL, "busybox", *SERVE,
+                head="b", who="bob")
+        js = self.inspect_all("c1", "c2", "c3")
+        where = {n: j["Node"]["Name"] for n, j in js.items()}
+        self.assertEqual(sorted(where.values()), ["cn-1", "cn-2", "cn-3"],
+                         where)
+        type(self).where = where
+        type(self).pids = {n: j["State"]["Pid"] for n, j in js.items()}
+        # the same answers through either head
+        self.same(*PS)
+        self.same(*PS, who="bob")
+        self.assertEqual(sorted(self.ps_on("b")), ["c1", "c2", "c3"])
+        self.assertEqual(sorted(self.ps_on("a", who="bob")), ["bc"])
+        a, b = (flat(json.loads(x)) for x in self.both("inspect", "c1", "c2",
+                                                        "c3"))
+        self.assertEqual({k: (a.get(k), b.get(k)) for k in set(a) | set(b)
+                          if a.get(k) != b.get(k) and
+                          k.split(".", 1)[1] not in HEAD_PATHS}, {},
+                         "inspect: a, b")
+        self.same("network", "ls", "--no-trunc")
+        self.same("images", "--no-trunc", "--digests", "--format",
+                  "{{.Repository}} {{.Tag}} {{.Digest}} {{.ID}} {{.CreatedAt}}"
+                  " {{.Size}}")
+        cid = js["c2"]["Id"]
+        since = int(self.t0) - 1
+        ev = [self.events(cid, since, h) for h in "ab"]
+        self.assertEqual(ev[0], ev[1])
+        self.assertEqual(ev[0][-2:], ["create", "start"], ev)
+
+    def test_b_names_across_nodes(self):
+        def ok(name, *cmd, who="alice"):
+            return self.dk("exec", name, *cmd, who=who, check=False,
+                           timeout=30).returncode == 0
+
+        self.dk("network", "create", "--subnet",
+                self.d.pool_net(1) + ".0/24", "an")
+        self.dk("network", "create", "--subnet",
+                self.d.pool_net(2) + ".0/24", "bn", who="bob", head="b")
+        self.dk("run", "-d", "--name", "n1", "-m", "128m", "--network", "an",
+                "busybox", *SERVE)
+        self.dk("run", "-d", "--name", "n2", "-m", "128m", "--network", "an",
+                "-e", "affinity:container!=n1", "busybox", *SERVE, head="b")
+        self.dk("run", "-d", "--name", "b1", "-m", "128m", "--network", "bn",
+                "busybox", *SERVE, who="bob")
+        js = self.inspect_all("n1", "n2")
+        self.assertNotEqual(js["n1"]["Node"]["Name"],
+                            js["n2"]["Node"]["Name"])
+        ip = {n: j["NetworkSettings"]["Networks"]["an"]["IPAddress"]
+              for n, j in js.items()}
+        ping = ("ping", "-c", "1", "-W", "1")
+        until("n1 reaching n2 by name", lambda: ok("n1", *ping, "n2"))
+        self.assertTrue(ok("n2", *ping, "n1"), "n2 reaching n1 by name")
+        # bob's attempts at once: each waits out its timeout
+        tries = {"bob reaches alice's " + t: ping + (t,)
+                 for t in (ip["n1"], ip["n2"])}
+        tries["bob resolves n1"] = ("nslookup", "n1")
+        with concurrent.futures.ThreadPoolExecutor(len(tries)) as pool:
+            got = {what: pool.submit(ok, "b1", *cmd, who="bob")
+                   for what, cmd in tries.items()}
+            for what, f in got.items():
+                self.assertFalse(f.result(), what)
+        self.dk("rm", "-f", "n1", "n2", head="b")
+        self.dk("rm", "-f", "b1", who="bob")
+        self.dk("network", "rm", "an")
+        self.dk("network", "rm", "bn", who="bob")
+
+    def test_c_affinity(self):
+        w = self.where
+        self.dk("run", "-d", "--name", "a1", *SMALL,
+                "-e", "affinity:container==c2", "busybox", *SERVE, head="b")
+        self.assertEqual(self.node("a1"), w["c2"])
+        self.dk("run", "-d", "--name", "a2", *SMALL, "--label",
+                'com.docker.swarm.affinities=["container!=c1",'
+                '"container!=c2"]', "busybox", *SERVE)
+        self.assertEqual(self.node("a2"), w["c3"])
+        before = self.ps_on("a")
+        for h in "ab":
+            r = self.dk("run", "-d", *SMALL, "-e", "affinity:container!=c*",
+                        "busybox", "true", head=h, check=False)
+            self.assertIn("No compute resources available", r.stderr)
+        self.assertEqual(self.ps_on("b"), before)
+        self.dk("rm", "-f", "a1", "a2")
+
+    def test_d_head_killed(self):
+        before = self.ps_on("b")
+        known = set(self.zones_made())
+        names = ["f%d" % i for i in range(4)]
+        flying = [subprocess.Popen(
+            ["docker", "run", "-d", "--name", n, *SMALL, "busybox", *SERVE],
+            env=self.d.docker_env(self.certs["alice"]),
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+            for n in names]
+        # the first of them reaches its node: head a dies
+        until("a create reaching a node",
+              lambda: set(self.zones_made()) - known, timeout=30)
+        self.d.stop_one("dockerapi", signal.SIGKILL)
+        for p in flying:
+            p.communicate(timeout=60)
+        # nothing lost, nothing stopped
+        after = self.ps_on("b")
+        for n, st in before.items():
+            self.assertEqual(after.get(n), st, n)
+        for n, pid in self.pids.items():
+            self.assertTrue(alive(pid), n)
+        # each create in flight whole on one node, or nowhere
+        def whole():
+            made = self.zones_made()
+            ps = self.ps_on("b")
+            mine = {self.uuid_of(n): n for n in names if n in ps}
+            extra = set(made) - known - set(mine)
+            return (made, mine) if not extra and set(mine) <= set(made) \
+                else None
+        made, mine = until("each create in flight whole or gone", whole,
+                           timeout=20)
+        for u, n in mine.items():
+            j = self.dk("inspect", n, head="b")
+            self.assertEqual(json.loads(j.stdout)[0]["Node"]["Name"],
+                             "cn-%d" % made[u], n)
+        # b serves everything: a run, an exec, a stop, on any node
+        self.dk("run", "-d", "--name", "after", *SMALL,
+                "-e", "affinity:container==c1", "busybox", *SERVE, head="b")
+        for n in ("c1", "c2", "c3"):
+            self.assertEqual(self.dk("exec", n, "echo", "in", head="b")
+                             .stdout.strip(), "in")
+        # a again: the same answers as b (also of a create in flight
+        # whose start a asked for: b learns it runs from its node's log)
+        self.start_head()
+        self.assertEqual(self.ps_on("a"), self.ps_on("b"))
+        self.dk("rm", "-f", "after", *[n for n in names if n in
+                                       self.ps_on("a")])
+        for n, pid in self.pids.items():
+            self.assertTrue(alive(pid), n)
+
+    def test_e_agent_killed(self):
+        w = self.where
+        victim = w["c2"]
+        i = int(victim[-1])
+        pid = self.pids["c2"]
+        self.d.stop_one("agent-%d" % i, signal.SIGKILL)
+        try:
+            for h in "ab":
+                for op in (("stop", "-t", "1"), ("kill",), ("pause",)):
+                    r = self.dk(*op, "c2", head=h, check=False)
+                    self.assertIn("node unavailable", r.stderr, (h, op))
+                self.assertEqual(self.ps_on(h)["c2"], "running")
+            self.assertTrue(alive(pid), "c2's process kept running")
+            # the other nodes: through both heads
+            self.dk("pause", "c1")
+            self.dk("pause", "c3", head="b")
+            for h in "ab":
+                ps = self.ps_on(h)
+                self.assertEqual((ps["c1"], ps["c2"], ps["c3"]),
+                                 ("paused", "running", "paused"))
+            self.dk("unpause", "c1", head="b")
+            self.dk("unpause", "c3")
+        finally:
+            self.start_agent(i)
+        until(victim + " available again", lambda: [
+            n for n in self.admin_nodes()
+            if n["Hostname"] == victim and n.get("Available")])
+        for h in "ab":
+            st = json.loads(self.dk("inspect", "c2", head=h).stdout)[0]
+            self.assertEqual((st["State"]["Status"], st["State"]["Pid"]),
+                             ("running", pid), h)
+        self.dk("stop", "-t", "1", "c2", head="b")
+        self.assertEqual(self.ps_on("a")["c2"], "exited")
+        self.dk("start", "c2")
+        type(self).pids["c2"] = self.state("c2")["Pid"]
+
+    def pg_away_and_back(self, away, back):
+        """The store gone (away()) while c3's process is killed, then back
+        (back()): the same processes go on, and report the exit."""
+        procs = self.procs_pids()
+        cid = self.inspect("c3")["Id"]
+        since = int(time.time()) - 1
+        away()
+        os.kill(self.pids["c3"], signal.SIGKILL)
+        until("c3's process gone", lambda: not alive(self.pids["c3"]))
+        back()
+        for h in "ab":
+            until("c3's exit through " + h, lambda: self.ps_on(h).get("c3")
+                  == "exited", timeout=30)
+        self.assertEqual(self.state("c3")["ExitCode"], 137)
+        # one die, through both: the claiming head's, and the other's
+        # copy even if it came before that head listened again
+        for h in "ab":
+            self.assertEqual(self.events(cid, since, h).count("die"), 1, h)
+        for h, n in (("a", "p1"), ("b", "p2")):
+            self.dk("run", "-d", "--name", n, *SMALL, "busybox", *SERVE,
+                    head=h)
+        r = self.dk("run", "--rm", *SMALL, "-e", "affinity:container==c1",
+                    "busybox", "sh", "-c", "exit 4", head="b", check=False)
+        self.assertEqual(r.returncode, 4, r.stderr)
+        self.assertEqual(self.ps_on("a"), self.ps_on("b"))
+        self.dk("rm", "-f", "p1", "p2")
+        self.dk("start", "c3", head="b")
+        type(self).pids["c3"] = self.state("c3")["Pid"]
+        self.assertEqual(self.procs_pids(), procs, "a daemon restarted")
+
+    def test_f_postgres_restarted(self):
+        pg = sdctest.postgres()
+        self.pg_away_and_back(lambda: pg._pgtmp("stop"),
+                              lambda: pg._pgtmp("start"))
+
+    def test_g_postmaster_killed(self):
+        pg = sdctest.postgres()
+        pidfile = os.path.join(pg.dir, "pg", "data", "postmaster.pid")
+
+        def away():
+            with open(pidfile) as f:
+                pid = int(f.readline())
+            os.kill(pid, signal.SIGKILL)
+            until("the postmaster gone", lambda: not alive(pid))
+
+        def back():
+            # refused while its orphaned backends still hold its memory
+            def started():
+                try:
+                    pg._pgtmp("start")
+                    return True
+                except RuntimeError:
+                    return False
+            until("PostgreSQL started again", started)
+
+        self.pg_away_and_back(away, back)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2, failfast=True)
