@@ -13,29 +13,50 @@
  * is read, so the tar is one moment of the container and the freeze
  * lasts only the read; `runc pause` and `resume` run on the worker, off
  * the loop thread, like every runtime call.  Another account's container is not found, like an unknown one.
+ *
+ * A container on a node (behind its agent) is read from there as a
+ * build's RUN step is: the freeze and the thaw are the agent's pause and
+ * unpause, the layer its GET /v1/containers/UUID/layer, all on the job's
+ * worker (node-calls.c), so a slow or hung agent holds this commit only.
+ * Where they go is settled on the loop before the job starts: a node not
+ * heard from answers "node unavailable" at once, nothing frozen.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "containers.h"
 #include "images-api.h"
+#include "jsonutil.h"
 #include "log.h"
+#include "node-calls.h"
+#include "node-states.h"
 #include "xalloc.h"
 
 /* What the worker needs of the container; freed by commit_layer. */
 struct commit_src {
 	struct rt_config rt;
 	char uuid[37];
+	struct node_target t;		/* its node, or here */
 	bool pause;			/* freeze for the read */
 	bool resume;			/* thaw once the layer is read */
 };
+
+static void
+commit_src_free(struct commit_src *s)
+{
+	if (s == NULL)
+		return;
+	node_target_clear(&s->t);
+	free(s);
+}
 
 static void
 commit_thaw(struct commit_src *s)
 {
 	sdc_error_t err = NULL;
 
-	if (s->resume && rt_resume(&s->rt, s->uuid, &err) < 0) {
+	if (s->resume &&
+	    node_rt_pause(&s->t, &s->rt, s->uuid, false, &err) < 0) {
 		log_emit(LOG_WARN, NULL, NULL, "commit: thawing container %s: %s",
 		    s->uuid, sdc_error_msg(err));
 		sdc_error_release(&err);
@@ -50,20 +71,20 @@ commit_layer(void *arg, int (*write)(void *, const void *, size_t),
 	int rc;
 
 	if (s->pause) {
-		if (rt_pause(&s->rt, s->uuid, err) < 0) {
+		if (node_rt_pause(&s->t, &s->rt, s->uuid, true, err) < 0) {
 			/* host paths out, as ctr_rt_error does on the loop */
 			char *text = rt_error_text(&s->rt, s->uuid, (*err)->msg);
 
 			free((*err)->msg);
 			(*err)->msg = text;
-			free(s);
+			commit_src_free(s);
 			return -1;
 		}
 		s->resume = true;
 	}
-	rc = rt_layer_tar(&s->rt, s->uuid, write, warg, err);
+	rc = node_rt_layer_tar(&s->t, &s->rt, s->uuid, write, warg, err);
 	commit_thaw(s);
-	free(s);
+	commit_src_free(s);
 	return rc;
 }
 
@@ -145,6 +166,10 @@ ctr_commit(struct http_request *req, void *arg)
 	if (c->removing)
 		return api_error(req, 409, "You cannot commit container %s "
 		    "which is being removed", c->id);
+	if (node_states_unknown(c))
+		return api_error(req, 503, "node unavailable: the node of "
+		    "container %s is not heard from; try again when it is "
+		    "back", c->id);
 	if ((tag != NULL && *tag != '\0') && (repo == NULL || *repo == '\0'))
 		return api_error(req, 400, "invalid reference format: a tag "
 		    "needs a repository");
@@ -156,6 +181,13 @@ ctr_commit(struct http_request *req, void *arg)
 	src = xcalloc(1, sizeof *src);
 	src->rt = ctrs(d)->rt;
 	memcpy(src->uuid, c->uuid, sizeof src->uuid);
+	if (node_target_get(d, json_str(c->extra, "Node", NULL), &src->t,
+	    &err) < 0) {
+		commit_src_free(src);
+		free(target);
+		json_decref(config);
+		return api_error_from(req, &err);
+	}
 	changes = images_api_changes(req);
 	created_by = commit_created_by(c);
 	o.parent = c->image_id;
@@ -182,7 +214,7 @@ ctr_commit(struct http_request *req, void *arg)
 		src = NULL;			/* the worker's now */
 		rc = imgjob_run(j, job);
 	}
-	free(src);
+	commit_src_free(src);
 	free(target);
 	free(created_by);
 	free(changes);
