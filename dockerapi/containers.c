@@ -190,6 +190,13 @@ ctr_find(struct containers *cs, const char *account, const char *ref,
 	return NULL;
 }
 
+int
+ctr_node_unavailable(struct http_request *req, const struct ctr *c)
+{
+	return api_error(req, 503, "node unavailable: the node of container "
+	    "%s is not heard from; try again when it is back", c->id);
+}
+
 struct ctr *
 ctr_lookup(struct http_request *req, struct dockerapi *d)
 {
@@ -200,8 +207,7 @@ ctr_lookup(struct http_request *req, struct dockerapi *d)
 	if (c == NULL)
 		api_error_from(req, &err);
 	else if (strcmp(req->method, "GET") != 0 && node_states_unknown(c)) {
-		api_error(req, 503, "node unavailable: the node of container %s "
-		    "is not heard from; try again when it is back", c->id);
+		ctr_node_unavailable(req, c);
 		return NULL;
 	}
 	return c;

@@ -110,8 +110,11 @@ struct containers {
 /* containers.c */
 struct containers *ctrs(struct dockerapi *d);
 /* The caller's container by id, id prefix or name; NULL having answered
- * 404 (or 400 for an ambiguous prefix). */
+ * 404 (or 400 for an ambiguous prefix, or ctr_node_unavailable's 503 to
+ * a request other than GET). */
 struct ctr *ctr_lookup(struct http_request *req, struct dockerapi *d);
+/* 503 "node unavailable" for c, whose node has not told its state. */
+int ctr_node_unavailable(struct http_request *req, const struct ctr *c);
 struct ctr *ctr_find(struct containers *cs, const char *account,
     const char *ref, sdc_error_t *err);
 struct ctr *ctr_by_name(struct containers *cs, const char *account,

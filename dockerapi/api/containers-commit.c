@@ -167,9 +167,7 @@ ctr_commit(struct http_request *req, void *arg)
 		return api_error(req, 409, "You cannot commit container %s "
 		    "which is being removed", c->id);
 	if (node_states_unknown(c))
-		return api_error(req, 503, "node unavailable: the node of "
-		    "container %s is not heard from; try again when it is "
-		    "back", c->id);
+		return ctr_node_unavailable(req, c);
 	if ((tag != NULL && *tag != '\0') && (repo == NULL || *repo == '\0'))
 		return api_error(req, 400, "invalid reference format: a tag "
 		    "needs a repository");
