@@ -110,6 +110,7 @@ struct agent {
 	struct event *layer_sweep;      /* layers-sweep.c */
 	struct event *orphan_sweep;     /* orphans-sweep.c */
 	struct event *exec_sweep;       /* execs-sweep.c */
+	bool exec_sweeping;             /* its pass is on a thread */
 };
 
 /* node-id.c: this node's id, made once and kept in DATA/node-id. */

@@ -14,7 +14,9 @@
  * for exec_keep.  Until then another head may still read the exec's exit
  * code through the agent (container-exec.c); the head that started it
  * took it from the exit frame.  A running exec is never touched
- * (rt_exec_remove refuses one whose monitor lives).
+ * (rt_exec_remove refuses one whose monitor lives).  The pass reads and
+ * removes folders, so it runs on a thread (lib/rtcall.c), one at a time:
+ * the loop only starts it.
  */
 #include <dirent.h>
 #include <stdlib.h>
@@ -27,6 +29,7 @@
 #include "dockerapi/runtime/container-layout.h"
 #include "ids.h"
 #include "log.h"
+#include "rtcall.h"
 #include "xalloc.h"
 
 /* Exec id of container uuid finished for exec_keep? */
@@ -85,27 +88,55 @@ execs_sweep_one(struct agent *a, const char *uuid, time_t now)
 	return n;
 }
 
-static void
-execs_run(evutil_socket_t fd, short what, void *arg)
+/* The pass, on a thread: the runtime library and the file system only. */
+static int
+execs_pass(void *arg, sdc_error_t *err)
 {
 	struct agent *a = arg;
-	sdc_error_t err = NULL;
 	time_t now = time(NULL);
 	char **ids;
 	size_t n;
 	int gone;
 
-	(void)fd;
-	(void)what;
-	if (rt_list(&a->rt, &ids, &n, &err) < 0) {
-		sdc_error_release(&err);
-		return;
-	}
+	if (rt_list(&a->rt, &ids, &n, err) < 0)
+		return -1;
 	for (size_t i = 0; i < n; i++)
 		if ((gone = execs_sweep_one(a, ids[i], now)) > 0)
 			log_info("container %s: %d finished exec%s removed",
 			    ids[i], gone, gone == 1 ? "" : "s");
 	rt_list_free(ids, n);
+	return 0;
+}
+
+static void
+execs_pass_done(void *arg, struct http_request *req, int rc,
+    sdc_error_t *err)
+{
+	struct agent *a = arg;
+
+	(void)req;
+	if (rc < 0)
+		log_debug("execs: no pass: %s", sdc_error_msg(*err));
+	a->exec_sweeping = false;
+}
+
+static void
+execs_run(evutil_socket_t fd, short what, void *arg)
+{
+	struct agent *a = arg;
+	sdc_error_t err = NULL;
+
+	(void)fd;
+	(void)what;
+	if (a->exec_sweeping)
+		return;                 /* the last pass is still going */
+	if (rtcall_start(a->base, NULL, "exec sweep", execs_pass,
+	    execs_pass_done, a, &err) < 0) {
+		log_warn("execs: no pass: %s", sdc_error_msg(err));
+		sdc_error_release(&err);
+		return;
+	}
+	a->exec_sweeping = true;
 }
 
 void
