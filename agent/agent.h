@@ -52,6 +52,8 @@ struct agent_options {
 	                           no container is removed after it; 0 never */
 	int64_t orphan_grace_ms; /* orphan_grace: a never-started container
 	                           no head recorded is removed after it */
+	int64_t exec_keep_ms;   /* exec_keep: a finished exec's folder is
+	                           removed after it */
 	int log_level;
 };
 
@@ -71,6 +73,9 @@ int agent_options_layer_idle(struct agent_options *o, const char *text,
     sdc_error_t *err);
 /* orphan_grace from text: seconds, 0.05 to 3600. */
 int agent_options_orphan_grace(struct agent_options *o, const char *text,
+    sdc_error_t *err);
+/* exec_keep from text: seconds, 0.05 to 30 days. */
+int agent_options_exec_keep(struct agent_options *o, const char *text,
     sdc_error_t *err);
 /* The VTEP once the address is known: the setting, else the address's
  * host when it is an IPv4 address; NULL (networks across nodes off)
@@ -104,6 +109,8 @@ struct agent {
 	struct images_node_store *layers; /* layers.c: the node's layer store */
 	struct event *layer_sweep;      /* layers-sweep.c */
 	struct event *orphan_sweep;     /* orphans-sweep.c */
+	struct event *exec_sweep;       /* execs-sweep.c */
+	bool exec_sweeping;             /* its pass is on a thread */
 };
 
 /* node-id.c: this node's id, made once and kept in DATA/node-id. */
@@ -207,6 +214,10 @@ void agent_layers_sweep_stop(struct agent *a);
  * removed once they are orphan_grace old. */
 void agent_orphans_sweep_start(struct agent *a);
 void agent_orphans_sweep_stop(struct agent *a);
+/* execs-sweep.c: the folders of the node's execs finished for
+ * exec_keep_ms, removed. */
+void agent_execs_sweep_start(struct agent *a);
+void agent_execs_sweep_stop(struct agent *a);
 /* container-logs.c, container-stats.c: a container's log and readings,
  * streamed to the head in Docker's shapes. */
 extern const struct route agent_logs_routes[];

@@ -55,6 +55,8 @@ static const char usage[] =
 "                              no container is kept (default 86400; 0: always)\n"
 "      --orphan-grace S        seconds before a never-started container no\n"
 "                              head recorded is removed (default 60)\n"
+"      --exec-keep S           seconds a finished exec's folder is kept\n"
+"                              (default 3600)\n"
 "      --log-level LEVEL       trace, debug, info, warn, error\n"
 "  -h, --help                  this text\n"
 "  -V, --version               the version\n"
@@ -63,7 +65,7 @@ static const char usage[] =
 
 enum {
 	OPT_INTERVAL = 256, OPT_LOGLEVEL, OPT_VTEP, OPT_NETSYNC, OPT_LAYER_IDLE,
-	OPT_ORPHAN_GRACE,
+	OPT_ORPHAN_GRACE, OPT_EXEC_KEEP,
 };
 
 /* Flags that set a string setting carry its key in the file. */
@@ -88,6 +90,7 @@ static const struct option long_options[] = {
 	{ "netsync-interval", required_argument, NULL, OPT_NETSYNC },
 	{ "layer-idle", required_argument, NULL, OPT_LAYER_IDLE },
 	{ "orphan-grace", required_argument, NULL, OPT_ORPHAN_GRACE },
+	{ "exec-keep", required_argument, NULL, OPT_EXEC_KEEP },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
@@ -138,6 +141,9 @@ parse_args(int argc, char **argv, struct agent_options *o, sdc_error_t *err)
 			return -1;
 		if (c == OPT_ORPHAN_GRACE &&
 		    agent_options_orphan_grace(o, optarg, err) < 0)
+			return -1;
+		if (c == OPT_EXEC_KEEP &&
+		    agent_options_exec_keep(o, optarg, err) < 0)
 			return -1;
 		if (c == OPT_LOGLEVEL) {
 			if ((level = log_level_parse(optarg)) < 0)
@@ -268,6 +274,7 @@ main(int argc, char **argv)
 	evsignal_add(sigint, NULL);
 	agent_layers_sweep_start(&a);
 	agent_orphans_sweep_start(&a);
+	agent_execs_sweep_start(&a);
 	log_info("sdc-docker-agent %s ready: node %s, store %s", SDC_VERSION,
 	    a.self.id, store_backend(a.store));
 	event_base_dispatch(a.base);
@@ -287,6 +294,7 @@ out:
 	agent_exits_stop(&a);
 	agent_layers_sweep_stop(&a);
 	agent_orphans_sweep_stop(&a);
+	agent_execs_sweep_stop(&a);
 	if (a.heartbeat != NULL)
 		event_free(a.heartbeat);
 	if (a.http != NULL)

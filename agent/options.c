@@ -47,6 +47,7 @@ agent_options_defaults(struct agent_options *o)
 	o->netsync_ms = 5000;
 	o->layer_idle_ms = 24 * 3600 * 1000LL;
 	o->orphan_grace_ms = 60 * 1000;
+	o->exec_keep_ms = 3600 * 1000;
 	free(head);
 }
 
@@ -132,6 +133,21 @@ agent_options_orphan_grace(struct agent_options *o, const char *text,
 	    &o->orphan_grace_ms, err);
 }
 
+int
+agent_options_exec_keep(struct agent_options *o, const char *text,
+    sdc_error_t *err)
+{
+	char *end;
+	double v = strtod(text, &end);
+
+	if (*text == '\0' || *end != '\0' || !(v >= 0.05 &&
+	    v <= 30 * 24 * 3600))
+		return sdc_make_error(err, 0, "exec_keep \"%s\": seconds a "
+		    "finished exec's folder is kept, 0.05 to 30 days", text);
+	o->exec_keep_ms = (int64_t)(v * 1000 + 0.5);
+	return 0;
+}
+
 /* One setting of the file (yaml_load_settings' callback). */
 static int
 agent_options_set(void *arg, const char *key, const json_t *v,
@@ -159,12 +175,13 @@ agent_options_set(void *arg, const char *key, const json_t *v,
 		    key[0] == 'o' ? agent_options_orphan_grace(o, num, err) :
 		    agent_options_netsync_interval(o, num, err);
 	}
-	if (strcmp(key, "layer_idle") == 0) {
+	if (strcmp(key, "layer_idle") == 0 || strcmp(key, "exec_keep") == 0) {
 		if (!json_is_number(v))
 			return sdc_make_error(err, 0, "%s must be a number of "
 			    "seconds", key);
 		snprintf(num, sizeof num, "%g", json_number_value(v));
-		return agent_options_layer_idle(o, num, err);
+		return key[0] == 'l' ? agent_options_layer_idle(o, num, err) :
+		    agent_options_exec_keep(o, num, err);
 	}
 	if (strcmp(key, "log_level") == 0) {
 		if (!json_is_string(v) ||

@@ -139,14 +139,15 @@ node_call_refused(struct node_target *t, const struct fetch_response *r,
 	return rc;
 }
 
-int
-node_call(struct node_target *t, const char *uuid, const char *op,
-    const char *query, json_t *body, long timeout_ms, json_t **out,
-    sdc_error_t *err)
+/* node_call with the method given (GET: body NULL). */
+static int
+node_request(struct node_target *t, const char *method, const char *uuid,
+    const char *op, const char *query, json_t *body, long timeout_ms,
+    json_t **out, sdc_error_t *err)
 {
 	static const char *const json_hdr[] = {
 		"Content-Type: application/json", NULL };
-	struct fetch_request rq = { .method = "POST", .timeout_ms = timeout_ms };
+	struct fetch_request rq = { .method = method, .timeout_ms = timeout_ms };
 	struct fetch_response r;
 	sdc_error_t ferr = NULL;
 	char *url, *text = NULL;
@@ -183,6 +184,44 @@ node_call(struct node_target *t, const char *uuid, const char *op,
 	free(text);
 	free(url);
 	return rc;
+}
+
+int
+node_call(struct node_target *t, const char *uuid, const char *op,
+    const char *query, json_t *body, long timeout_ms, json_t **out,
+    sdc_error_t *err)
+{
+	return node_request(t, "POST", uuid, op, query, body, timeout_ms, out,
+	    err);
+}
+
+int
+node_rt_exec_state(struct node_target *t, const struct rt_config *rt,
+    const char *uuid, const char *exec_id, struct rt_state *out,
+    sdc_error_t *err)
+{
+	const char *status;
+	json_t *j;
+	char *op;
+	int rc;
+
+	if (t->address == NULL)
+		return rt_exec_state(rt, uuid, exec_id, out, err);
+	xasprintf(&op, "exec/%s", exec_id);
+	rc = node_request(t, "GET", uuid, op, NULL, NULL, node_call_ms(rt), &j,
+	    err);
+	free(op);
+	if (rc < 0)
+		return -1;
+	memset(out, 0, sizeof *out);
+	status = json_str(j, "Status", "");
+	out->status = strcmp(status, "running") == 0 ? RT_RUNNING :
+	    strcmp(status, "paused") == 0 ? RT_PAUSED :
+	    strcmp(status, "created") == 0 ? RT_CREATED : RT_EXITED;
+	out->pid = (pid_t)json_int(j, "Pid", 0);
+	out->exit_code = (int)json_int(j, "ExitCode", 0);
+	json_decref(j);
+	return 0;
 }
 
 json_t *

@@ -97,6 +97,12 @@ int node_attach_start(struct node_target *t, const struct rt_config *rt,
 int node_exec_start(struct node_target *t, const struct rt_config *rt,
     const char *uuid, const char *exec_id, const struct rt_process *proc,
     struct rt_started *out, sdc_error_t *err);
+/* On a thread: exec exec_id's state (running, pid, exit code) on t's
+ * node (its agent's GET /v1/containers/UUID/exec/ID), or from rt here;
+ * errors as node_call's (404: no such exec there). */
+int node_rt_exec_state(struct node_target *t, const struct rt_config *rt,
+    const char *uuid, const char *exec_id, struct rt_state *out,
+    sdc_error_t *err);
 /* On a thread: a TTY's size on t's node, the container's (exec_id NULL)
  * or an exec's. */
 int node_resize(struct node_target *t, const char *uuid,

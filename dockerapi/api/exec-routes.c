@@ -10,7 +10,10 @@
  * when detached, is kept just to learn the exit.  The exit code is recorded
  * from the exit frame before the stream ends, so the CLI's inspect right
  * after the stream always sees it.  A finished exec's folder is removed at
- * the next exec of the same container.
+ * the next exec of the same container; on a node, by its agent once it
+ * has been finished for exec_keep (agent/execs-sweep.c).  An exec another
+ * head started is inspected where it runs: its folder here, or the
+ * node's agent asked off the loop.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -106,7 +109,18 @@ exec_find(struct containers *cs, struct http_request *req)
 	return NULL;
 }
 
-/* Started through another head: running, pid and exit from its folder. */
+static void
+exec_state_set(struct exec_inst *e, const struct rt_state *st)
+{
+	e->running = st->status == RT_RUNNING;
+	e->pid = st->pid;
+	if (!e->running)
+		e->exit_code = st->exit_code;
+}
+
+/* Started through another head?  Then its running state, pid and exit
+ * are read where it runs: from its folder here, or (foreign_node)
+ * from the node's agent, off the loop (exec_inspect). */
 static void
 exec_foreign_state(struct containers *cs, struct exec_inst *e)
 {
@@ -122,16 +136,13 @@ exec_foreign_state(struct containers *cs, struct exec_inst *e)
 		json_decref(config);
 		e->started = e->foreign = started;
 	}
-	if (!e->foreign)
+	if (!e->foreign || json_str(e->c->extra, "Node", NULL) != NULL)
 		return;
 	if (rt_exec_state(&cs->rt, e->c->uuid, e->id, &st, &err) < 0) {
 		sdc_error_release(&err);
 		return;
 	}
-	e->running = st.status == RT_RUNNING;
-	e->pid = st.pid;
-	if (!e->running)
-		e->exit_code = st.exit_code;
+	exec_state_set(e, &st);
 }
 
 static char *
@@ -470,15 +481,11 @@ exec_start(struct http_request *req, void *arg)
 	return HTTP_ASYNC;
 }
 
-int
-exec_inspect(struct http_request *req, void *arg)
+static int
+exec_inspect_reply(struct http_request *req, struct exec_inst *e)
 {
-	struct exec_inst *e = exec_find(ctrs(arg), req);
 	json_t *cmd, *j;
 
-	if (e == NULL)
-		return HTTP_DONE;
-	exec_foreign_state(ctrs(arg), e);
 	cmd = json_deep_copy(json_object_get(e->config, "Cmd"));
 	j = json_pack("{s:s,s:b,s:n,s:{s:b,s:O,s:o,s:b,s:s},s:b,s:b,s:b,"
 	    "s:b,s:s,s:s,s:i}", "ID", e->id, "Running", e->running, "ExitCode",
@@ -496,6 +503,87 @@ exec_inspect(struct http_request *req, void *arg)
 	if (e->started && !e->running)
 		json_object_set_new(j, "ExitCode", json_integer(e->exit_code));
 	return api_json(req, 200, j);
+}
+
+/* The state of an exec another head started on a node, asked of the
+ * node's agent off the loop. */
+struct exec_state_job {
+	struct containers *cs;
+	char uuid[37];
+	char id[65];
+	char *account;
+	struct node_target t;
+	struct rt_state st;
+};
+
+static int
+exec_state_fn(void *arg, sdc_error_t *err)
+{
+	struct exec_state_job *j = arg;
+
+	return node_rt_exec_state(&j->t, &j->cs->rt, j->uuid, j->id, &j->st,
+	    err);
+}
+
+static void
+exec_state_done(void *arg, struct http_request *req, int rc, sdc_error_t *err)
+{
+	struct exec_state_job *j = arg;
+	struct exec_inst *e;
+
+	for (e = j->cs->execs; e != NULL; e = e->next)
+		if (strcmp(e->id, j->id) == 0 &&
+		    strcmp(e->c->account, j->account) == 0)
+			break;
+	if (rc == 0 && e != NULL)
+		exec_state_set(e, &j->st);
+	else if (rc < 0 && e != NULL && (*err)->code != 404)
+		log_info("exec %.12s: its state from node %s: %s", j->id,
+		    j->t.hostname, sdc_error_msg(*err));
+	if (req != NULL) {
+		if (e == NULL)
+			api_error(req, 404, "No such exec instance: %s", j->id);
+		else if (rc < 0 && (*err)->code == 503)
+			api_error_from(req, err);
+		else
+			exec_inspect_reply(req, e);
+	}
+	node_target_clear(&j->t);
+	free(j->account);
+	free(j);
+}
+
+int
+exec_inspect(struct http_request *req, void *arg)
+{
+	struct containers *cs = ctrs(arg);
+	struct exec_inst *e = exec_find(cs, req);
+	struct exec_state_job *j;
+	sdc_error_t err = NULL;
+	struct node_target t;
+
+	if (e == NULL)
+		return HTTP_DONE;
+	exec_foreign_state(cs, e);
+	if (!e->foreign || json_str(e->c->extra, "Node", NULL) == NULL)
+		return exec_inspect_reply(req, e);
+	if (node_target_get(cs->d, json_str(e->c->extra, "Node", NULL), &t,
+	    &err) < 0)
+		return api_error_from(req, &err);
+	j = xcalloc(1, sizeof *j);
+	j->cs = cs;
+	j->t = t;
+	snprintf(j->uuid, sizeof j->uuid, "%s", e->c->uuid);
+	snprintf(j->id, sizeof j->id, "%s", e->id);
+	j->account = xstrdup(e->c->account);
+	if (rtcall_start(cs->d->base, req, "exec inspect", exec_state_fn,
+	    exec_state_done, j, &err) < 0) {
+		node_target_clear(&j->t);
+		free(j->account);
+		free(j);
+		return api_error_from(req, &err);
+	}
+	return HTTP_ASYNC;
 }
 
 int

@@ -148,11 +148,16 @@ test_options(void **state)
 
 	snprintf(path, sizeof path, "%s/agent.yaml", dir);
 	assert_non_null(f = fopen(path, "w"));
-	fputs("listen: 127.0.0.1:0\nheartbeat_interval: 0.5\nhostname: cn9\n", f);
+	fputs("listen: 127.0.0.1:0\nheartbeat_interval: 0.5\nhostname: cn9\n"
+	    "exec_keep: 2.5\n", f);
 	fclose(f);
 	assert_int_equal(agent_options_load(&o, path, &err), 0);
 	assert_int_equal(agent_options_finish(&o, &err), 0);
 	assert_true(o.heartbeat_ms == 500);
+	assert_true(o.exec_keep_ms == 2500);
+	assert_int_equal(agent_options_exec_keep(&o, "0", &err), -1);
+	assert_non_null(strstr(sdc_error_msg(err), "exec_keep \"0\""));
+	sdc_error_release(&err);
 	assert_string_equal(o.hostname, "cn9");
 	assert_non_null(strstr(o.tls_cert, "/tls/node-cert.pem"));
 	/* the networking state beside the head's SQLite file */
