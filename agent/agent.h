@@ -205,6 +205,12 @@ int agent_body_drop(struct http_request *req, const char *data, size_t len,
     void *arg);
 int agent_layers_open(struct agent *a, sdc_error_t *err);
 void agent_layers_close(struct agent *a);
+/* sweep-timer.c: fn(-1, 0, a) every half age_ms, at least every half
+ * second and at most every most_ms; NULL when age_ms <= 0 (that sweep
+ * off).  The stop frees it and sets *ev NULL. */
+struct event *agent_sweep_timer(struct agent *a, int64_t age_ms,
+    int64_t most_ms, void (*fn)(int, short, void *));
+void agent_sweep_timer_stop(struct event **ev);
 /* layers-sweep.c: the layers sent to this node (recorded in DATA/layers)
  * that no container of the node has used for layer_idle_ms, removed. */
 void agent_layers_sent(struct agent *a, const char *diff_id);

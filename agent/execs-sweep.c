@@ -142,20 +142,12 @@ execs_run(evutil_socket_t fd, short what, void *arg)
 void
 agent_execs_sweep_start(struct agent *a)
 {
-	int64_t ms = a->opt->exec_keep_ms / 2;
-	struct timeval tv;
-
-	ms = ms < 500 ? 500 : ms > 600000 ? 600000 : ms;
-	tv.tv_sec = ms / 1000;
-	tv.tv_usec = (ms % 1000) * 1000;
-	a->exec_sweep = event_new(a->base, -1, EV_PERSIST, execs_run, a);
-	event_add(a->exec_sweep, &tv);
+	a->exec_sweep = agent_sweep_timer(a, a->opt->exec_keep_ms, 600000,
+	    execs_run);
 }
 
 void
 agent_execs_sweep_stop(struct agent *a)
 {
-	if (a->exec_sweep != NULL)
-		event_free(a->exec_sweep);
-	a->exec_sweep = NULL;
+	agent_sweep_timer_stop(&a->exec_sweep);
 }

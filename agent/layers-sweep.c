@@ -200,22 +200,12 @@ sweep_run(evutil_socket_t fd, short what, void *arg)
 void
 agent_layers_sweep_start(struct agent *a)
 {
-	int64_t ms = a->opt->layer_idle_ms / 2;
-	struct timeval tv;
-
-	if (a->opt->layer_idle_ms <= 0)
-		return;
-	ms = ms < 500 ? 500 : ms > 600000 ? 600000 : ms;
-	tv.tv_sec = ms / 1000;
-	tv.tv_usec = (ms % 1000) * 1000;
-	a->layer_sweep = event_new(a->base, -1, EV_PERSIST, sweep_run, a);
-	event_add(a->layer_sweep, &tv);
+	a->layer_sweep = agent_sweep_timer(a, a->opt->layer_idle_ms, 600000,
+	    sweep_run);
 }
 
 void
 agent_layers_sweep_stop(struct agent *a)
 {
-	if (a->layer_sweep != NULL)
-		event_free(a->layer_sweep);
-	a->layer_sweep = NULL;
+	agent_sweep_timer_stop(&a->layer_sweep);
 }

@@ -128,22 +128,12 @@ orphans_run(evutil_socket_t fd, short what, void *arg)
 void
 agent_orphans_sweep_start(struct agent *a)
 {
-	int64_t ms = a->opt->orphan_grace_ms / 2;
-	struct timeval tv;
-
-	if (a->opt->orphan_grace_ms <= 0)
-		return;
-	ms = ms < 500 ? 500 : ms > 60000 ? 60000 : ms;
-	tv.tv_sec = ms / 1000;
-	tv.tv_usec = (ms % 1000) * 1000;
-	a->orphan_sweep = event_new(a->base, -1, EV_PERSIST, orphans_run, a);
-	event_add(a->orphan_sweep, &tv);
+	a->orphan_sweep = agent_sweep_timer(a, a->opt->orphan_grace_ms, 60000,
+	    orphans_run);
 }
 
 void
 agent_orphans_sweep_stop(struct agent *a)
 {
-	if (a->orphan_sweep != NULL)
-		event_free(a->orphan_sweep);
-	a->orphan_sweep = NULL;
+	agent_sweep_timer_stop(&a->orphan_sweep);
 }
