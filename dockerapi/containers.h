@@ -70,6 +70,9 @@ struct ctr {
 	bool watch_muted;
 	bool watch_relayed;		/* the watcher is relayed from the
 					 * container's node (node-attach.c) */
+	pid_t exit_unseen;		/* a run a state read found ended on
+					 * its node, its exit row not yet
+					 * taken (node-exits.c) */
 	struct ctr_attach *attachers;	/* fed from the watcher */
 	struct ctr_waiter *waiters;
 	struct logs_follow *followers;

@@ -9,7 +9,9 @@
  * loop (a query on an index, nothing when idle).  An
  * exit is acted on only by the head whose claim took its row, and only
  * if it is the exit of the run the head knows (the container running
- * with that pid, and no watcher of the head's own on it): a report of an
+ * with that pid, or found ended by a state read of its node made after
+ * that run's start, before the row was taken: exit_unseen; and no
+ * watcher of the head's own on it): a report of an
  * older run, or of a run this head watches through its monitor itself
  * (one it started here, a `docker run` with its output attached, or any
  * after the head's restart, which attaches to the running containers
@@ -54,6 +56,7 @@ node_exits_ctr(struct containers *cs, const char *uuid)
 static void
 node_exits_apply(struct containers *cs, struct ctr *c, const struct node_exit *e)
 {
+	c->exit_unseen = 0;
 	c->st.status = RT_EXITED;
 	c->st.exit_code = e->exit_code;
 	c->st.signal = e->signal;
@@ -99,8 +102,9 @@ node_exits_tick(evutil_socket_t fd, short what, void *arg)
 			continue;
 		/* a run the head watches itself (started here, or attached
 		 * again after the head's restart) is the watcher's */
-		ours = ctr_running(c) && c->st.pid == (pid_t)v[i].pid &&
-		    c->watch_fd < 0 && c->watch_ev == NULL;
+		ours = c->watch_fd < 0 && c->watch_ev == NULL &&
+		    ((ctr_running(c) && c->st.pid == (pid_t)v[i].pid) ||
+		    (!ctr_running(c) && c->exit_unseen == (pid_t)v[i].pid));
 		if ((rc = exits_table_claim(d->store, v[i].uuid, v[i].pid,
 		    node_exits_me, now, &err)) < 0) {
 			log_warn("node exits: %s", sdc_error_msg(err));

@@ -283,10 +283,16 @@ node_one_done(struct ctr *c, void *arg, struct http_request *req, int rc,
 	(void)req;
 	(void)err;
 	if (c != NULL && rc == 0) {
+		pid_t ran = ctr_running(c) ? c->st.pid : 0;
+
 		was = ctr_running(c);
 		node_states_set(o->d, c, o->state); /* NULL: not on its node */
 		if (!was && ctr_running(c))
 			c->stopping = false;	/* another head started it */
+		/* read before its exit row was taken: that row still brings
+		 * the exit to the head that claims it (the restart policy) */
+		if (was && !ctr_running(c))
+			c->exit_unseen = ran;
 		free(c->ps_json);
 		c->ps_json = NULL;
 		strvec_remove(&pending, c->uuid);
