@@ -266,6 +266,42 @@ class NodesConnect(net.NetNode):
         self.assertNotIn("eth1", addrs)
         self.ok(self.alice, "rm", "-f", "f1", "f2")
 
+    def test_4_connect_takes_lowest_free_interface(self):
+        # on g1, g2, g3 as eth0, eth1, eth2; g2 leaves; g4 takes eth1 (the
+        # lowest free, as Docker), not eth2, which g3's interface holds
+        self.wait_available(True)
+        subs = [self.d.pool_net(i) for i in (38, 39, 40, 41)]
+        for k, sub in enumerate(subs, 1):
+            self.ok(self.alice, "network", "create", "--subnet",
+                    sub + ".0/24", "g%d" % k)
+        self.ok(self.alice, "run", "-d", "--name", "gc", "--network", "g1",
+                "tiny:1", BB, "sleep", "300")
+        self.ok(self.alice, "run", "-d", "--name", "gpeer", "--network", "g4",
+                "tiny:1", BB, "sleep", "300")
+        self.ok(self.alice, "network", "connect", "g2", "gc")
+        self.ok(self.alice, "network", "connect", "g3", "gc")
+        self.ok(self.alice, "network", "disconnect", "g2", "gc")
+        self.ok(self.alice, "network", "connect", "g4", "gc")
+        cid = self.inspect(self.alice, "gc")["Id"]
+        self.assertEqual(len(self.veths_of(cid)), 3, self.links())
+        addrs = self.ok(self.alice, "exec", "gc", BB, "ip", "-o", "-4", "addr")
+        names = {line.split()[1]: line.split()[3].split("/")[0]
+                 for line in addrs.splitlines()}
+        for ifname, netname in (("eth0", "g1"), ("eth1", "g4"),
+                                ("eth2", "g3")):
+            self.assertEqual(names.get(ifname),
+                             self.ip_on(self.alice, "gc", netname), addrs)
+        # reached by name from g4's other container
+        sdctest.wait_for("gc by name on g4", lambda: self.ping(
+            self.alice, "gpeer", "gc"), timeout=10)
+        self.assertEqual(self.row("SELECT ifname FROM network_endpoints "
+                                  "WHERE container = ? AND network = "
+                                  "(SELECT id FROM networks WHERE name = "
+                                  "'g4')", cid)[0], "eth1")
+        self.ok(self.alice, "rm", "-f", "gc", "gpeer")
+        for k in range(1, 5):
+            self.ok(self.alice, "network", "rm", "g%d" % k)
+
 
 def load_tests(loader, tests, pattern):
     return loader.loadTestsFromTestCase(NodesConnect)
