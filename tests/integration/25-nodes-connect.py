@@ -23,7 +23,11 @@ real docker CLI:
   the host, a container not running, an unknown field, another
   version, two networks) and disconnect route (an endpoint the store
   still gives an address, another account, a network it is not on)
-  are refused with 400 or 409 and nothing changed.
+  are refused with 400 or 409 and nothing changed;
+- connected to n1, n2, n3 (eth0, eth1, eth2), disconnected from n2, a
+  connect to n4 takes eth1, the lowest free name, as Docker, and is
+  reached by name; a connect document naming an interface another
+  endpoint holds in the namespace is refused with a 409.
 """
 import importlib
 import json
@@ -298,6 +302,38 @@ class NodesConnect(net.NetNode):
                                   "WHERE container = ? AND network = "
                                   "(SELECT id FROM networks WHERE name = "
                                   "'g4')", cid)[0], "eth1")
+        # the agent refuses a name in use in the namespace with a 409: g4
+        # leased but unknown to the node (a connect lost on the way),
+        # asked as eth0 (g1's), then as eth1 (its own, made again)
+        uuid, alice = self.row("SELECT uuid, account FROM containers WHERE "
+                               "id = ?", cid)
+        g4 = self.row("SELECT id, vni FROM networks WHERE name = 'g4'")
+        rec = os.path.join(self.zones, uuid, "netnode.json")
+        with open(rec) as f:
+            r = json.load(f)
+        r["Networks"].remove(g4[0])
+        with open(rec, "w") as f:
+            json.dump(r, f)
+        ep = self.inspect(self.alice, "gc")["NetworkSettings"]["Networks"]["g4"]
+        doc = {"Version": 1, "Account": alice, "ID": cid, "Index": 0,
+               "Networks": [{"ID": g4[0], "Bridge": "sdc" + g4[0][:12],
+                             "Subnet": subs[3] + ".0/24",
+                             "Gateway": subs[3] + ".1", "VNI": g4[1] or 0,
+                             "MTU": 1450, "Internal": False,
+                             "IP": ep["IPAddress"], "MAC": ep["MacAddress"],
+                             "Aliases": []}]}
+        st, ans = self.agent("POST", "/v1/containers/%s/connect" % uuid, doc)
+        self.assertEqual(st, 409, ans)
+        self.assertIn("eth0 is already in use", ans["message"])
+        doc["Index"] = 1
+        st, ans = self.agent("POST", "/v1/containers/%s/connect" % uuid, doc)
+        self.assertEqual(st, 200, ans)
+        addrs = self.ok(self.alice, "exec", "gc", BB, "ip", "-o", "-4", "addr")
+        self.assertIn(" eth1 ", addrs)
+        self.assertIn(ep["IPAddress"] + "/24", addrs)
+        self.assertIn(" eth0 ", addrs)
+        self.assertIn(self.ip_on(self.alice, "gc", "g1") + "/24", addrs)
+        self.assertEqual(len(self.veths_of(cid)), 3, self.links())
         self.ok(self.alice, "rm", "-f", "gc", "gpeer")
         for k in range(1, 5):
             self.ok(self.alice, "network", "rm", "g%d" % k)
