@@ -7,8 +7,8 @@
  * its subnet the record of that subnet's allocation: two live rows never
  * overlap, and a removed network's subnet is free again only once its row
  * is gone, after its bridge), network_endpoints (a container's membership
- * of a network: what it asked, and the address and MAC it holds while it
- * runs), network_leases (one row per address held, unique per network)
+ * of a network: what it asked, and the address, MAC and interface name
+ * it holds while it runs), network_leases (one row per address held, unique per network)
  * and port_bindings (a published host port, unique on the node whatever
  * the account: a port belongs to one account).
  *
