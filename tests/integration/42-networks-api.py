@@ -6,7 +6,9 @@ what bob can do to alice's networks (nothing: not found); --network host
 and another account's container:<id> refused; NetworkSettings in
 inspect; published ports in ps and `docker port`; a port held by another
 container, another account or a host process gives Docker's error and
-leaves nothing held."""
+leaves nothing held; connected to n1, n2, n3 and disconnected from n2, a
+connect to n4 comes up as eth1 (the lowest free name, as Docker) and is
+reached by name, and a start names the interfaces in order again."""
 import importlib
 import json
 import os
