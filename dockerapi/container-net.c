@@ -779,6 +779,8 @@ cn_start(struct containers *cs, struct ctr *c, json_t **node_doc,
 	if (store_begin_lazy(cs->d->store, err) < 0)
 		goto out;
 	for (i = 0; i < neps; i++) {
+		/* a start names them in order, here and on a node */
+		snprintf(eps[i].ifname, sizeof eps[i].ifname, "eth%d", (int)i);
 		if (netep_lease(cs->d, &nets[i], &eps[i], err) < 0) {
 			store_rollback(cs->d->store);
 			goto undo;
@@ -1013,7 +1015,7 @@ ctrnet_connect(struct containers *cs, struct ctr *c, const struct network *n,
 {
 	struct netep *eps = NULL, *ep = NULL;
 	size_t neps = 0, i;
-	int rc;
+	int rc, index;
 
 	if (ctrnet_on_node(cs, c))	/* node-connect.c's */
 		return sdc_make_error_code(err, 500, "container %s runs on a "
@@ -1027,9 +1029,13 @@ ctrnet_connect(struct containers *cs, struct ctr *c, const struct network *n,
 	for (i = 0; i < neps; i++)
 		if (strcmp(eps[i].network, n->id) == 0)
 			ep = &eps[i];
-	if (ep == NULL || netep_lease(cs->d, n, ep, err) < 0 ||
-	    netwire_attach(cs->d, c->id, n, ep, (int)(ep - eps), false, NULL, 0,
-	    err) < 0)
+	if (ep == NULL)
+		goto fail;
+	/* the lowest ethN free, as Docker: a disconnect leaves a gap */
+	index = netep_free_ifname(eps, neps, n->id);
+	snprintf(ep->ifname, sizeof ep->ifname, "eth%d", index);
+	if (netep_lease(cs->d, n, ep, err) < 0 ||
+	    netwire_attach(cs->d, c->id, n, ep, index, false, NULL, 0, err) < 0)
 		goto fail;
 	neteps_free(eps, neps);
 	cn_dns_update(cs, n);
@@ -1082,6 +1088,7 @@ ctrnet_connect_node(struct containers *cs, struct ctr *c,
 	struct netep *eps = NULL, *ep = NULL;
 	size_t neps = 0, i;
 	json_t *doc = NULL;
+	int index;
 
 	if (cn_connect_row(cs, c, n, epcfg, err) < 0)
 		return NULL;
@@ -1090,10 +1097,14 @@ ctrnet_connect_node(struct containers *cs, struct ctr *c,
 	for (i = 0; i < neps; i++)
 		if (strcmp(eps[i].network, n->id) == 0)
 			ep = &eps[i];
-	if (ep == NULL || netep_lease(cs->d, n, ep, err) < 0)
+	if (ep == NULL)
 		goto fail;
 	/* the interface's index as a connect here names it */
-	doc = nodenet_doc_connect(c, n, ep, (int)(ep - eps));
+	index = netep_free_ifname(eps, neps, n->id);
+	snprintf(ep->ifname, sizeof ep->ifname, "eth%d", index);
+	if (netep_lease(cs->d, n, ep, err) < 0)
+		goto fail;
+	doc = nodenet_doc_connect(c, n, ep, index);
 	neteps_free(eps, neps);
 	return doc;
 fail:

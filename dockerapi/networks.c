@@ -86,6 +86,12 @@ static const char *const networks_migrations[] = {
 	 * spans nodes as one VNI); rows from before get theirs at start. */
 	"ALTER TABLE networks ADD COLUMN vni BIGINT;"
 	"CREATE UNIQUE INDEX networks_vni ON networks (vni);",
+	/* 4: the interface a running container has the endpoint as (eth0,
+	 * eth1...): a disconnect leaves a gap, which the next connect
+	 * fills (netep_free_ifname).  Rows from before keep '' and are
+	 * taken as named by their order, as a start names them. */
+	"ALTER TABLE network_endpoints ADD COLUMN ifname TEXT NOT NULL "
+	"DEFAULT '';",
 	NULL,
 };
 
@@ -800,7 +806,7 @@ network_delete_row(struct dockerapi *d, const struct network *n,
 /* --- endpoints --- */
 
 #define EP_COLS "container, network, endpoint_id, aliases, want_ip, " \
-	"want_mac, ip, mac"
+	"want_mac, ip, mac, ifname"
 
 static void
 ep_from_row(struct store_stmt *st, struct netep *e)
@@ -819,6 +825,8 @@ ep_from_row(struct store_stmt *st, struct netep *e)
 	snprintf(e->want_mac, sizeof e->want_mac, "%s", store_col_text(st, 5));
 	net_ip_parse(store_col_text(st, 6), &e->ip);
 	snprintf(e->mac, sizeof e->mac, "%s", store_col_text(st, 7));
+	snprintf(e->ifname, sizeof e->ifname, "%s",
+	    store_col_text(st, 8) ?: "");
 }
 
 int
@@ -872,8 +880,8 @@ netep_add(struct dockerapi *d, const struct network *net,
 	docker_id_make(epid);
 	al = json_text(json_is_array(aliases) ? aliases : json_array());
 	rc = nexec(d, "INSERT INTO network_endpoints (" EP_COLS ", seq) "
-	    "VALUES (?,?,?,?,?,?,'','',?)", err, "ssssssi", container, net->id,
-	    epid, al, wip, want_mac != NULL ? want_mac : "", net_now());
+	    "VALUES (?,?,?,?,?,?,'','','',?)", err, "ssssssi", container,
+	    net->id, epid, al, wip, want_mac != NULL ? want_mac : "", net_now());
 	free(al);
 	if (rc < 0 && *err != NULL && (*err)->code == STORE_CONSTRAINT) {
 		sdc_error_release(err);
@@ -983,9 +991,38 @@ netep_lease(struct dockerapi *d, const struct network *net, struct netep *ep,
 	else
 		snprintf(ep->mac, sizeof ep->mac, "02:42:%02x:%02x:%02x:%02x",
 		    ip >> 24, (ip >> 16) & 255, (ip >> 8) & 255, ip & 255);
+	/* the interface, when the caller named it (a start, a connect);
+	 * an address put back after a refused disconnect keeps its own */
+	if (ep->ifname[0] != '\0')
+		return nexec(d, "UPDATE network_endpoints SET ip = ?, mac = ?, "
+		    "ifname = ? WHERE container = ? AND network = ?", err,
+		    "sssss", s, ep->mac, ep->ifname, ep->container, net->id);
 	return nexec(d, "UPDATE network_endpoints SET ip = ?, mac = ? WHERE "
 	    "container = ? AND network = ?", err, "ssss", s, ep->mac,
 	    ep->container, net->id);
+}
+
+int
+netep_free_ifname(const struct netep *eps, size_t n, const char *network)
+{
+	size_t i;
+	int k, index;
+	bool used;
+
+	for (k = 0;; k++) {
+		used = false;
+		for (i = 0; i < n && !used; i++) {
+			if (eps[i].ip == 0 || strcmp(eps[i].network, network) == 0)
+				continue;
+			if (eps[i].ifname[0] == '\0')	/* a row from before */
+				index = (int)i;
+			else if (sscanf(eps[i].ifname, "eth%d", &index) != 1)
+				continue;
+			used = index == k;
+		}
+		if (!used)
+			return k;
+	}
 }
 
 int

@@ -7,8 +7,8 @@
  * its subnet the record of that subnet's allocation: two live rows never
  * overlap, and a removed network's subnet is free again only once its row
  * is gone, after its bridge), network_endpoints (a container's membership
- * of a network: what it asked, and the address and MAC it holds while it
- * runs), network_leases (one row per address held, unique per network)
+ * of a network: what it asked, and the address, MAC and interface name
+ * it holds while it runs), network_leases (one row per address held, unique per network)
  * and port_bindings (a published host port, unique on the node whatever
  * the account: a port belongs to one account).
  *
@@ -54,6 +54,7 @@ struct netep {
 	char want_mac[18];		/* --mac-address; "": from the ip */
 	uint32_t ip;			/* held while running; 0: none */
 	char mac[18];
+	char ifname[16];		/* "ethN" while running; "": not named */
 };
 
 /* networks.c: the tables, IPAM */
@@ -91,6 +92,10 @@ int netep_remove(struct dockerapi *d, const char *container,
  * for ep, recorded; 403 when the one asked is taken or outside. */
 int netep_lease(struct dockerapi *d, const struct network *net,
     struct netep *ep, sdc_error_t *err);
+/* The lowest N whose ethN no endpoint of eps (a container's, running)
+ * holds, network's own aside: the name a connect to network takes, as
+ * Docker picks it. */
+int netep_free_ifname(const struct netep *eps, size_t n, const char *network);
 /* Every address the container holds (all networks, or one) goes. */
 int netep_release(struct dockerapi *d, const char *container,
     const char *network, sdc_error_t *err);

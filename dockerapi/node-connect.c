@@ -19,7 +19,12 @@
  * refusal or a node that does not answer puts the store back as it was
  * (the row removed, or the address leased again) and answers as the
  * head's runtime would: 503 "node unavailable", or the agent's 400, 404,
- * 409.
+ * 409.  A connect the agent did not refuse but did not confirm either
+ * (no answer in time, an error of its own) may have made the interface:
+ * once the store is put back, the head asks the agent to disconnect that
+ * endpoint, which it does since the store gives it no address (a 409,
+ * never made, is the other expected answer), rather than leave an
+ * interface the store does not know until the container exits.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +46,7 @@ struct nodeconn {
 	char uuid[37];
 	char network[65];
 	bool connect;
+	bool takeback;			/* a failed connect's cleanup */
 	uint32_t ip;			/* a disconnect's, to put back */
 	char mac[18];
 	json_t *doc;
@@ -64,6 +70,9 @@ nodeconn_fn(void *arg, sdc_error_t *err)
 	    NULL, k->doc, NODECONN_MS, NULL, err);
 }
 
+static void nodeconn_takeback(struct containers *cs, struct ctr *c,
+    const char *network_id);
+
 static void
 nodeconn_done(struct ctr *c, void *arg, struct http_request *req, int rc,
     sdc_error_t *err)
@@ -71,10 +80,27 @@ nodeconn_done(struct ctr *c, void *arg, struct http_request *req, int rc,
 	struct nodeconn *k = arg;
 	sdc_error_t ferr = NULL;
 	struct network n;
+	bool unsure;
 
 	/* removed meanwhile: its rows went with it, req was answered */
 	if (c == NULL)
 		goto out;
+	if (k->takeback) {
+		if (rc == 0)
+			log_info("container %s: interface on network %.12s "
+			    "taken down on its node after a connect that "
+			    "failed", c->id, k->network);
+		else if (err == NULL || *err == NULL || (*err)->code != 409)
+			log_warn("container %s: interface on network %.12s "
+			    "after a connect that failed: %s (it goes at the "
+			    "container's exit)", c->id, k->network,
+			    err != NULL && *err != NULL ? sdc_error_msg(*err) :
+			    "no answer");
+		goto out;
+	}
+	unsure = rc < 0 && k->connect && (err == NULL || *err == NULL ||
+	    ((*err)->code != 400 && (*err)->code != 404 &&
+	    (*err)->code != 409));
 	if (network_find(k->cs->d, c->account, k->network, &n, &ferr) < 0) {
 		/* the network cannot go while the container is on it */
 		log_warn("container %s: network %.12s: %s", c->id, k->network,
@@ -83,9 +109,11 @@ nodeconn_done(struct ctr *c, void *arg, struct http_request *req, int rc,
 		if ((rc < 0) == k->connect)	/* the row goes all the same */
 			ctrnet_connect_undo(k->cs, c, k->network);
 	} else {
-		if (rc < 0 && k->connect)
+		if (rc < 0 && k->connect) {
 			ctrnet_connect_undo(k->cs, c, k->network);
-		else if (rc < 0)
+			if (unsure)
+				nodeconn_takeback(k->cs, c, k->network);
+		} else if (rc < 0)
 			ctrnet_disconnect_undo(k->cs, c, &n, k->ip, k->mac);
 		else if (!k->connect)
 			ctrnet_disconnect_done(k->cs, c, &n);
@@ -106,6 +134,39 @@ nodeconn_done(struct ctr *c, void *arg, struct http_request *req, int rc,
 	else
 		http_reply(req, 200, NULL, NULL, 0);
 out:
+	nodeconn_free(k);
+}
+
+/* The agent asked to take down what a connect it did not confirm may
+ * have made, the store put back first (its disconnect takes down only
+ * an endpoint the store gives no address).  A fresh target: the
+ * failed call's client may hold a connection in an unknown state. */
+static void
+nodeconn_takeback(struct containers *cs, struct ctr *c, const char *network_id)
+{
+	struct nodeconn *k = xcalloc(1, sizeof *k);
+	sdc_error_t err = NULL;
+
+	k->cs = cs;
+	k->takeback = true;
+	snprintf(k->uuid, sizeof k->uuid, "%s", c->uuid);
+	snprintf(k->network, sizeof k->network, "%s", network_id);
+	if (node_target_get(cs->d, json_str(c->extra, "Node", NULL), &k->t,
+	    &err) < 0)
+		goto fail;
+	if (k->t.address == NULL) {
+		sdc_make_error_code(&err, 503, "no way to its node's agent");
+		goto fail;
+	}
+	k->doc = nodenet_doc_disconnect(c, network_id);
+	if (ctr_call(NULL, c, "disconnect", nodeconn_fn, nodeconn_done, k,
+	    &err) == 0)
+		return;
+fail:
+	log_warn("container %s: interface on network %.12s after a connect "
+	    "that failed: %s (it goes at the container's exit)", c->id,
+	    network_id, sdc_error_msg(err));
+	sdc_error_release(&err);
 	nodeconn_free(k);
 }
 

@@ -20,6 +20,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <netlink/route/link.h>
+
 #include "dockerapi/net/internal.h"
 
 int
@@ -60,6 +62,7 @@ net_endpoint_link(const struct net_config *cfg, const char *container_id,
 {
 	char host[16], bridge[16], *path, *alias;
 	struct nl_sock *sk = NULL, *ns = NULL;
+	struct rtnl_link *taken = NULL;
 	int fd, rc = -1;
 
 	if (net_endpoint_check(container_id, ep, err) < 0)
@@ -75,10 +78,19 @@ net_endpoint_link(const struct net_config *cfg, const char *container_id,
 	}
 	if ((sk = net_nl_open(err)) == NULL ||
 	    net_link_delete(sk, host, err) < 0 ||
-	    net_link_veth(sk, host, alias, bridge, fd, ep, err) < 0)
+	    (ns = net_nl_open_in(path, err)) == NULL)
 		goto out;
-	if ((ns = net_nl_open_in(path, err)) == NULL ||
-	    net_link_configure(ns, ep, err) < 0) {
+	/* this endpoint's old pair is gone with its host end: a link of
+	 * that name left in the sandbox is another endpoint's */
+	if (rtnl_link_get_kernel(ns, 0, ep->ifname, &taken) == 0) {
+		rtnl_link_put(taken);
+		sdc_make_error_code(err, 409, "interface %s is already in use "
+		    "in the container", ep->ifname);
+		goto out;
+	}
+	if (net_link_veth(sk, host, alias, bridge, fd, ep, err) < 0)
+		goto out;
+	if (net_link_configure(ns, ep, err) < 0) {
 		net_link_delete(sk, host, NULL);
 		goto out;
 	}

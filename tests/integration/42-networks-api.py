@@ -6,7 +6,9 @@ what bob can do to alice's networks (nothing: not found); --network host
 and another account's container:<id> refused; NetworkSettings in
 inspect; published ports in ps and `docker port`; a port held by another
 container, another account or a host process gives Docker's error and
-leaves nothing held."""
+leaves nothing held; connected to n1, n2, n3 and disconnected from n2, a
+connect to n4 comes up as eth1 (the lowest free name, as Docker) and is
+reached by name, and a start names the interfaces in order again."""
 import importlib
 import json
 import os
@@ -200,6 +202,47 @@ class NetworksApi(common.ContainersTest):
         r = self.fails("run", "--rm", "--network", "none", "-p", "80", "busybox", "true")
         self.assertIn("conflicting options", r.stderr)
         self.ok("rm", "-f", "nonet")
+
+    def test_connect_takes_lowest_free_interface(self):
+        # on n1, n2, n3 as eth0, eth1, eth2; n2 leaves; n4 takes eth1, as
+        # Docker names it (the lowest free), not eth2 (still n3's)
+        for k in range(1, 5):
+            self.ok("network", "create", "gap%d" % k)
+        self.ok("run", "-d", "--name", "gapc", "--network", "gap1", "busybox",
+                "sleep", "60")
+        self.ok("network", "connect", "gap2", "gapc")
+        self.ok("network", "connect", "gap3", "gapc")
+        self.ok("network", "disconnect", "gap2", "gapc")
+        self.ok("network", "connect", "gap4", "gapc")
+        nets = self.inspect("gapc")["NetworkSettings"]["Networks"]
+        self.assertEqual(sorted(nets), ["gap1", "gap3", "gap4"])
+        links = self.ok("exec", "gapc", "ip", "-o", "-4", "addr", "show")
+        names = {}
+        for line in links.splitlines():
+            f = line.split()
+            names[f[1]] = f[3].split("/")[0]
+        self.assertEqual(names.get("eth0"), nets["gap1"]["IPAddress"], links)
+        self.assertEqual(names.get("eth1"), nets["gap4"]["IPAddress"], links)
+        self.assertEqual(names.get("eth2"), nets["gap3"]["IPAddress"], links)
+        # reachable by name on gap4 from a container there alone
+        self.ok("run", "--rm", "--network", "gap4", "busybox", "sh", "-c",
+                "i=0; while [ $i -lt 50 ]; do ping -c 1 -W 1 gapc && exit 0; "
+                "i=$((i+1)); sleep 0.2; done; exit 1")
+        # a start names them in the order they joined again
+        self.ok("stop", "-t", "0", "gapc")
+        self.ok("start", "gapc")
+        nets = self.inspect("gapc")["NetworkSettings"]["Networks"]
+        links = self.ok("exec", "gapc", "ip", "-o", "-4", "addr", "show")
+        names = {line.split()[1]: line.split()[3].split("/")[0]
+                 for line in links.splitlines()}
+        self.assertEqual(names.get("eth1"), nets["gap3"]["IPAddress"], links)
+        self.assertEqual(names.get("eth2"), nets["gap4"]["IPAddress"], links)
+        self.ok("network", "connect", "gap2", "gapc")
+        links = self.ok("exec", "gapc", "ip", "-o", "-4", "addr", "show")
+        self.assertIn(" eth3 ", links)
+        self.ok("rm", "-f", "gapc")
+        for k in range(1, 5):
+            self.ok("network", "rm", "gap%d" % k)
 
     def test_ports(self):
         port = sdctest.free_port(host="0.0.0.0")
