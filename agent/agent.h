@@ -203,6 +203,9 @@ extern const struct route agent_layer_routes[];
 #define AGENT_BODY_STREAM 0x1
 int agent_body_drop(struct http_request *req, const char *data, size_t len,
     void *arg);
+/* The agent's refusal: status with {"message": msg}, the shape of every
+ * error the agent answers (and Docker's, which the head passes on). */
+int agent_error(struct http_request *req, int status, const char *msg);
 int agent_layers_open(struct agent *a, sdc_error_t *err);
 void agent_layers_close(struct agent *a);
 /* sweep-timer.c: fn(-1, 0, a) every half age_ms, at least every half

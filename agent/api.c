@@ -16,8 +16,8 @@
 #include "router.h"
 #include "timeutil.h"
 
-static int
-api_error(struct http_request *req, int status, const char *msg)
+int
+agent_error(struct http_request *req, int status, const char *msg)
 {
 	return http_reply_json(req, status, json_pack("{s:s}", "message", msg));
 }
@@ -53,7 +53,7 @@ api_dispatch(struct http_request *req, void *arg)
 	int status;
 
 	if ((route = router_match(a->router, req, &status)) == NULL)
-		return api_error(req, status, status == 405 ?
+		return agent_error(req, status, status == 405 ?
 		    "method not allowed" : "no such route");
 	return route->handler(req, a);
 }

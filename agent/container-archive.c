@@ -51,12 +51,6 @@ struct carch {
 	char *shown, *id;
 };
 
-static int
-carch_error(struct http_request *req, int status, const char *msg)
-{
-	return http_reply_json(req, status, json_pack("{s:s}", "message", msg));
-}
-
 static void
 carch_free(struct carch *j)
 {
@@ -190,15 +184,15 @@ carch_job(struct http_request *req, struct agent *a)
 	char *text;
 
 	if (uuid == NULL || !uuid_valid(uuid)) {
-		carch_error(req, 400, "a container's uuid, please");
+		agent_error(req, 400, "a container's uuid, please");
 		return NULL;
 	}
 	if (path == NULL || *path == '\0' || strlen(path) >= PATH_MAX) {
-		carch_error(req, 400, "bad parameter: 'path' cannot be empty");
+		agent_error(req, 400, "bad parameter: 'path' cannot be empty");
 		return NULL;
 	}
 	if (rt_state_read(&a->rt, uuid, &st, NULL) < 0) {
-		carch_error(req, 404, "No such container on this node");
+		agent_error(req, 404, "No such container on this node");
 		return NULL;
 	}
 	j = xcalloc(1, sizeof *j);
@@ -212,7 +206,7 @@ carch_job(struct http_request *req, struct agent *a)
 	    carch_mounts(j, req, st.status == RT_RUNNING ||
 	    st.status == RT_PAUSED ? st.pid : 0, &err) < 0) {
 		text = rt_error_text(&a->rt, uuid, sdc_error_msg(err));
-		carch_error(req, err->code >= 400 && err->code < 500 ? err->code :
+		agent_error(req, err->code >= 400 && err->code < 500 ? err->code :
 		    500, text);
 		free(text);
 		sdc_error_release(&err);
@@ -232,11 +226,11 @@ carch_failed(struct carch *j, struct http_request *req, sdc_error_t *err)
 	if ((*err)->code == 404) {
 		buf_printf(&msg, "Could not find the file %s in container %s",
 		    j->shown, j->id);
-		carch_error(req, 404, buf_str(&msg));
+		agent_error(req, 404, buf_str(&msg));
 		buf_free(&msg);
 	} else {
 		text = rt_error_text(&j->a->rt, j->uuid, sdc_error_msg(*err));
-		carch_error(req, (*err)->code >= 400 && (*err)->code < 500 ?
+		agent_error(req, (*err)->code >= 400 && (*err)->code < 500 ?
 		    (*err)->code : 500, text);
 		free(text);
 	}
@@ -292,7 +286,7 @@ carch_get(struct http_request *req, void *arg)
 	}
 	if (rt_cp_get_start(&j->cp, req, j->a->base, carch_get_done, j,
 	    &err) < 0) {
-		rc = carch_error(req, 500, sdc_error_msg(err));
+		rc = agent_error(req, 500, sdc_error_msg(err));
 		sdc_error_release(&err);
 		carch_free(j);
 		return rc;
@@ -338,7 +332,7 @@ carch_put(struct http_request *req, void *arg)
 	}
 	if (rt_cp_put_start(&j->cp, req, j->a->base, carch_put_done, j,
 	    &err) < 0) {
-		rc = carch_error(req, 500, sdc_error_msg(err));
+		rc = agent_error(req, 500, sdc_error_msg(err));
 		sdc_error_release(&err);
 		carch_free(j);
 		return rc;

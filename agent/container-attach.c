@@ -60,12 +60,6 @@ struct relay {
 
 static struct rt_frame relay_frame;
 
-static int
-relay_error(struct http_request *req, int status, const char *msg)
-{
-	return http_reply_json(req, status, json_pack("{s:s}", "message", msg));
-}
-
 static void
 relay_free(struct relay *r)
 {
@@ -253,21 +247,21 @@ relay_container(struct http_request *req, struct agent *a)
 	sdc_error_t err = NULL;
 
 	if (uuid == NULL || !uuid_valid(uuid)) {
-		relay_error(req, 400, "a container's uuid, please");
+		agent_error(req, 400, "a container's uuid, please");
 		return NULL;
 	}
 	if (rt_state_read(&a->rt, uuid, &st, &err) < 0) {
 		sdc_error_release(&err);
-		relay_error(req, 404, "No such container on this node");
+		agent_error(req, 404, "No such container on this node");
 		return NULL;
 	}
 	if (st.status == RT_PAUSED) {
-		relay_error(req, 409, "You cannot attach to a paused container, "
+		agent_error(req, 409, "You cannot attach to a paused container, "
 		    "unpause it first");
 		return NULL;
 	}
 	if (st.status != RT_RUNNING) {
-		relay_error(req, 409, "the container is not running");
+		agent_error(req, 409, "the container is not running");
 		return NULL;
 	}
 	return uuid;
@@ -285,7 +279,7 @@ relay_attach(struct http_request *req, void *arg)
 		return HTTP_DONE;
 	if ((fd = rt_attach_open(&a->rt, uuid, NULL, &err)) < 0) {
 		sdc_error_release(&err);
-		return relay_error(req, 409, "the container is not running");
+		return agent_error(req, 409, "the container is not running");
 	}
 	agent_attach_relay(req, a, uuid, "attach", fd, 0);
 	return HTTP_DONE;
@@ -319,15 +313,15 @@ relay_resize(struct http_request *req, void *arg)
 
 	if (relay_size(http_query(req, "h"), &h) < 0 ||
 	    relay_size(http_query(req, "w"), &w) < 0)
-		return relay_error(req, 400, "h and w: a TTY's rows and "
+		return agent_error(req, 400, "h and w: a TTY's rows and "
 		    "columns, whole numbers to 65535");
 	if (exec != NULL && !docker_id_valid(exec))
-		return relay_error(req, 400, "an exec's id, please");
+		return agent_error(req, 400, "an exec's id, please");
 	if ((uuid = relay_container(req, a)) == NULL)
 		return HTTP_DONE;
 	if ((fd = rt_attach_open(&a->rt, uuid, exec, &err)) < 0) {
 		sdc_error_release(&err);
-		return relay_error(req, 409, "the container is not running");
+		return agent_error(req, 409, "the container is not running");
 	}
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
 	rc = rt_attach_send(fd, RT_FRAME_MUTE, NULL, 0, &err) < 0 ||
@@ -336,7 +330,7 @@ relay_resize(struct http_request *req, void *arg)
 	if (rc < 0) {
 		log_info("container %s: resize: %s", uuid, sdc_error_msg(err));
 		sdc_error_release(&err);
-		return relay_error(req, 409, "the container is not running");
+		return agent_error(req, 409, "the container is not running");
 	}
 	if (exec != NULL)
 		log_info("container %s: exec %.12s resized to %u rows, %u "

@@ -31,12 +31,6 @@
 #include "jsonutil.h"
 
 static int
-connect_answer(struct http_request *req, int status, const char *msg)
-{
-	return http_reply_json(req, status, json_pack("{s:s}", "message", msg));
-}
-
-static int
 connect_route(struct http_request *req, struct agent *a, bool connect)
 {
 	const char *uuid = http_param(req, "uuid");
@@ -45,9 +39,9 @@ connect_route(struct http_request *req, struct agent *a, bool connect)
 	int rc, status;
 
 	if (uuid == NULL || !uuid_valid(uuid))
-		return connect_answer(req, 400, "a container's uuid, please");
+		return agent_error(req, 400, "a container's uuid, please");
 	if ((body = http_body_json(req, &err)) == NULL || !json_is_object(body)) {
-		rc = connect_answer(req, 400, err != NULL ? sdc_error_msg(err) :
+		rc = agent_error(req, 400, err != NULL ? sdc_error_msg(err) :
 		    "the body must be a JSON object");
 		sdc_error_release(&err);
 		json_decref(body);
@@ -60,7 +54,7 @@ connect_route(struct http_request *req, struct agent *a, bool connect)
 	}
 	status = err->code == 400 || err->code == 404 || err->code == 409 ?
 	    err->code : 500;
-	rc = connect_answer(req, status, sdc_error_msg(err));
+	rc = agent_error(req, status, sdc_error_msg(err));
 	sdc_error_release(&err);
 	json_decref(body);
 	return rc;

@@ -672,8 +672,7 @@ agent_create_recover(struct agent *a)
 static int
 create_answer_error(struct http_request *req, int status, sdc_error_t *err)
 {
-	int rc = http_reply_json(req, status, json_pack("{s:s}", "message",
-	    sdc_error_msg(*err)));
+	int rc = agent_error(req, status, sdc_error_msg(*err));
 
 	sdc_error_release(err);
 	return rc;

@@ -39,12 +39,6 @@
 #include "rtcall.h"
 #include "xalloc.h"
 
-static int
-exec_error(struct http_request *req, int status, const char *msg)
-{
-	return http_reply_json(req, status, json_pack("{s:s}", "message", msg));
-}
-
 struct exec_job {
 	struct agent *a;
 	char uuid[37];
@@ -141,17 +135,17 @@ exec_names(struct http_request *req, struct agent *a, bool running)
 
 	if (uuid == NULL || !uuid_valid(uuid) || id == NULL ||
 	    !docker_id_valid(id)) {
-		exec_error(req, 400, "a container's uuid and an exec's id, "
+		agent_error(req, 400, "a container's uuid and an exec's id, "
 		    "please");
 		return false;
 	}
 	if (rt_state_read(&a->rt, uuid, &st, &err) < 0) {
 		sdc_error_release(&err);
-		exec_error(req, 404, "No such container on this node");
+		agent_error(req, 404, "No such container on this node");
 		return false;
 	}
 	if (running && st.status != RT_RUNNING) {
-		exec_error(req, 409, st.status == RT_PAUSED ? "the container "
+		agent_error(req, 409, st.status == RT_PAUSED ? "the container "
 		    "is paused" : "the container is not running");
 		return false;
 	}
@@ -173,7 +167,7 @@ exec_start(struct http_request *req, void *arg)
 	if (!exec_names(req, a, true))
 		return HTTP_DONE;
 	if ((body = http_body_json(req, &err)) == NULL || !json_is_object(body)) {
-		exec_error(req, 400, err != NULL ? sdc_error_msg(err) :
+		agent_error(req, 400, err != NULL ? sdc_error_msg(err) :
 		    "the body must be a JSON object");
 		sdc_error_release(&err);
 		json_decref(body);
@@ -184,7 +178,7 @@ exec_start(struct http_request *req, void *arg)
 			;
 		if (known[i] == NULL) {
 			json_decref(body);
-			return exec_error(req, 400, "a field the agent does not "
+			return agent_error(req, 400, "a field the agent does not "
 			    "know in the exec");
 		}
 	}
@@ -201,7 +195,7 @@ exec_start(struct http_request *req, void *arg)
 	if (j->argv == NULL || j->argv[0] == NULL || j->env == NULL ||
 	    (cwd != NULL && *cwd != '\0' && *cwd != '/')) {
 		exec_job_free(j);
-		return exec_error(req, 400, "Argv: a command, Env: NAME=value "
+		return agent_error(req, 400, "Argv: a command, Env: NAME=value "
 		    "strings, Cwd: an absolute path");
 	}
 	j->p.argv = j->argv;
@@ -218,7 +212,7 @@ exec_start(struct http_request *req, void *arg)
 	if (rtcall_start(a->base, req, "exec", exec_fn, exec_done, j,
 	    &err) < 0) {
 		exec_job_free(j);
-		exec_error(req, 500, sdc_error_msg(err));
+		agent_error(req, 500, sdc_error_msg(err));
 		sdc_error_release(&err);
 		return HTTP_DONE;
 	}
@@ -237,7 +231,7 @@ exec_state(struct http_request *req, void *arg)
 	if (rt_exec_state(&a->rt, http_param(req, "uuid"),
 	    http_param(req, "exec"), &st, &err) < 0) {
 		sdc_error_release(&err);
-		return exec_error(req, 404, "No such exec on this node");
+		return agent_error(req, 404, "No such exec on this node");
 	}
 	return http_reply_json(req, 200, json_pack("{s:s, s:i, s:i}",
 	    "Status", rt_status_name(st.status), "Pid", (int)st.pid,

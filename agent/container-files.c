@@ -39,12 +39,6 @@
 #include "thread-stream.h"
 #include "xalloc.h"
 
-static int
-cfiles_error(struct http_request *req, int status, const char *msg)
-{
-	return http_reply_json(req, status, json_pack("{s:s}", "message", msg));
-}
-
 /* The container the path names, or an answer already given. */
 static const char *
 cfiles_container(struct http_request *req, struct agent *a,
@@ -53,11 +47,11 @@ cfiles_container(struct http_request *req, struct agent *a,
 	const char *uuid = http_param(req, "uuid");
 
 	if (uuid == NULL || !uuid_valid(uuid)) {
-		cfiles_error(req, 400, "a container's uuid, please");
+		agent_error(req, 400, "a container's uuid, please");
 		return NULL;
 	}
 	if (rt_state_read(&a->rt, uuid, st, NULL) < 0) {
-		cfiles_error(req, 404, "No such container on this node");
+		agent_error(req, 404, "No such container on this node");
 		return NULL;
 	}
 	return uuid;
@@ -108,7 +102,7 @@ cfiles_tar(struct http_request *req, struct agent *a, bool layer)
 	    "container export", "application/x-tar", cexport_run, cexport_done,
 	    x, &err) < 0) {
 		free(x);
-		rc = cfiles_error(req, 500, sdc_error_msg(err));
+		rc = agent_error(req, 500, sdc_error_msg(err));
 		sdc_error_release(&err);
 		return rc;
 	}
@@ -170,9 +164,8 @@ cjob_done(void *arg, struct http_request *req, int rc, sdc_error_t *err)
 		text = rt_error_text(&j->a->rt, j->uuid, sdc_error_msg(*err));
 		log_info("container %s: %s: %s", j->uuid, cjob_names[j->kind],
 		    text);
-		http_reply_json(req, (*err)->code >= 400 && (*err)->code < 500 ?
-		    (*err)->code : 500,
-		    json_pack("{s:s}", "message", text));
+		agent_error(req, (*err)->code >= 400 && (*err)->code < 500 ?
+		    (*err)->code : 500, text);
 		free(text);
 	} else if (req != NULL && j->kind == CJOB_SIZE)
 		http_reply_json(req, 200, json_pack("{s:I}", "SizeRw",
@@ -202,7 +195,7 @@ cjob_start(struct http_request *req, struct agent *a, enum cjob_kind kind,
 	    &err) < 0) {
 		free(j->ps_args);
 		free(j);
-		rc = cfiles_error(req, 500, sdc_error_msg(err));
+		rc = agent_error(req, 500, sdc_error_msg(err));
 		sdc_error_release(&err);
 		return rc;
 	}
@@ -229,7 +222,7 @@ cfiles_top(struct http_request *req, void *arg)
 	if (uuid == NULL)
 		return HTTP_DONE;
 	if (st.status != RT_RUNNING && st.status != RT_PAUSED)
-		return cfiles_error(req, 409, "the container is not running");
+		return agent_error(req, 409, "the container is not running");
 	return cjob_start(req, arg, CJOB_TOP, uuid, http_query(req, "ps_args"));
 }
 

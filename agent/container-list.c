@@ -38,8 +38,8 @@ ctr_list(struct http_request *req, void *arg)
 	if (rt_list(&a->rt, &ids, &n, &err) < 0) {
 		json_decref(all);
 		log_warn("listing the containers: %s", sdc_error_msg(err));
-		rc = http_reply_json(req, 500, json_pack("{s:s}", "message",
-		    "the node could not list its containers"));
+		rc = agent_error(req, 500, "the node could not list its "
+		    "containers");
 		sdc_error_release(&err);
 		return rc;
 	}

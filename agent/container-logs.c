@@ -63,12 +63,6 @@ struct clogs {
 	bool failed;			/* the head has gone */
 };
 
-static int
-clogs_error(struct http_request *req, int status, const char *msg)
-{
-	return http_reply_json(req, status, json_pack("{s:s}", "message", msg));
-}
-
 static void
 clogs_flush(struct clogs *l)
 {
@@ -199,9 +193,9 @@ clogs_route(struct http_request *req, void *arg)
 	int rc;
 
 	if (uuid == NULL || !uuid_valid(uuid))
-		return clogs_error(req, 400, "a container's uuid, please");
+		return agent_error(req, 400, "a container's uuid, please");
 	if (rt_state_read(&a->rt, uuid, &st, NULL) < 0)
-		return clogs_error(req, 404, "No such container on this node");
+		return agent_error(req, 404, "No such container on this node");
 	l = xcalloc(1, sizeof *l);
 	l->rt = &a->rt;
 	snprintf(l->uuid, sizeof l->uuid, "%s", uuid);
@@ -217,21 +211,21 @@ clogs_route(struct http_request *req, void *arg)
 		l->tail = strtol(tail, &end, 10);
 		if (errno != 0 || *end != '\0' || end == tail) {
 			free(l);
-			return clogs_error(req, 400, "tail: a number or \"all\"");
+			return agent_error(req, 400, "tail: a number or \"all\"");
 		}
 		if (l->tail < 0)
 			l->tail = -1;
 	}
 	if (!l->f.out && !l->f.err) {
 		free(l);
-		return clogs_error(req, 400, "Bad parameters: you must choose "
+		return agent_error(req, 400, "Bad parameters: you must choose "
 		    "at least one stream");
 	}
 	if (logs_time_arg(http_query(req, "since"), l->f.since,
 	    sizeof l->f.since, &err) < 0 || logs_time_arg(http_query(req,
 	    "until"), l->f.until, sizeof l->f.until, &err) < 0) {
 		free(l);
-		rc = clogs_error(req, 400, sdc_error_msg(err));
+		rc = agent_error(req, 400, sdc_error_msg(err));
 		sdc_error_release(&err);
 		return rc;
 	}
@@ -240,7 +234,7 @@ clogs_route(struct http_request *req, void *arg)
 	    "application/vnd.docker.raw-stream", clogs_main, clogs_free, l,
 	    &err) < 0) {
 		clogs_free(l);
-		rc = clogs_error(req, 500, sdc_error_msg(err));
+		rc = agent_error(req, 500, sdc_error_msg(err));
 		sdc_error_release(&err);
 		return rc;
 	}

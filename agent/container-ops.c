@@ -55,12 +55,6 @@
 #include "strvec.h"
 #include "xalloc.h"
 
-static int
-ops_error(struct http_request *req, int status, const char *msg)
-{
-	return http_reply_json(req, status, json_pack("{s:s}", "message", msg));
-}
-
 /* The runtime's failure as the head's runtime would have answered it. */
 static int
 ops_rt_failed(struct http_request *req, struct agent *a, const char *uuid,
@@ -91,11 +85,11 @@ ops_container(struct http_request *req, struct agent *a, struct rt_state *st)
 	sdc_error_t err = NULL;
 
 	if (uuid == NULL || !uuid_valid(uuid)) {
-		ops_error(req, 400, "a container's uuid, please");
+		agent_error(req, 400, "a container's uuid, please");
 		return NULL;
 	}
 	if (rt_state_read(&a->rt, uuid, st, &err) < 0) {
-		ops_error(req, 404, "No such container on this node");
+		agent_error(req, 404, "No such container on this node");
 		sdc_error_release(&err);
 		return NULL;
 	}
@@ -109,7 +103,7 @@ ops_body(struct http_request *req)
 	json_t *body;
 
 	if ((body = http_body_json(req, &err)) == NULL || !json_is_object(body)) {
-		ops_error(req, 400, err != NULL ? sdc_error_msg(err) :
+		agent_error(req, 400, err != NULL ? sdc_error_msg(err) :
 		    "the body must be a JSON object");
 		sdc_error_release(&err);
 		json_decref(body);
@@ -274,7 +268,7 @@ ops_job_run(struct http_request *req, struct ops_job *j)
 	if (rtcall_start(j->a->base, req, ops_names[j->kind], ops_job_fn,
 	    ops_job_done, j, &err) == 0)
 		return HTTP_ASYNC;
-	rc = ops_error(req, 500, sdc_error_msg(err));
+	rc = agent_error(req, 500, sdc_error_msg(err));
 	sdc_error_release(&err);
 	if (j->kind == OPS_START)
 		agent_net_down(j->a, j->uuid);
@@ -310,7 +304,7 @@ ops_start(struct http_request *req, void *arg)
 	if (uuid == NULL)
 		return HTTP_DONE;
 	if (st.status == RT_RUNNING || st.status == RT_PAUSED)
-		return ops_error(req, 409, "the container is already running");
+		return agent_error(req, 409, "the container is already running");
 	if ((body = ops_body(req)) == NULL)
 		return HTTP_DONE;
 	j = ops_job_new(a, OPS_START, uuid);
@@ -330,7 +324,7 @@ ops_start(struct http_request *req, void *arg)
 
 		if (agent_net_up(a, uuid, json_object_get(body, "Network"),
 		    &j->names, &err) < 0) {
-			rc = ops_error(req, err->code == 400 ||
+			rc = agent_error(req, err->code == 400 ||
 			    err->code == 409 ? err->code : 500,
 			    sdc_error_msg(err));
 			sdc_error_release(&err);
@@ -353,11 +347,11 @@ ops_pause_or_not(struct http_request *req, struct agent *a, bool pause)
 	if (uuid == NULL)
 		return HTTP_DONE;
 	if (st.status != RT_RUNNING && st.status != RT_PAUSED)
-		return ops_error(req, 409, "the container is not running");
+		return agent_error(req, 409, "the container is not running");
 	if (pause && st.status == RT_PAUSED)
-		return ops_error(req, 409, "the container is already paused");
+		return agent_error(req, 409, "the container is already paused");
 	if (!pause && st.status != RT_PAUSED)
-		return ops_error(req, 409, "the container is not paused");
+		return agent_error(req, 409, "the container is not paused");
 	return ops_job_run(req, ops_job_new(a, pause ? OPS_PAUSE : OPS_UNPAUSE,
 	    uuid));
 }
@@ -391,7 +385,7 @@ ops_update(struct http_request *req, void *arg)
 	    json_int(body, "BlkioWeight", 0) < 0 ||
 	    json_int(body, "BlkioWeight", 0) > 1000) {
 		json_decref(body);
-		return ops_error(req, 400, "a resource out of its range");
+		return agent_error(req, 400, "a resource out of its range");
 	}
 	j = ops_job_new(a, OPS_UPDATE, uuid);
 	j->body = body;

@@ -29,8 +29,7 @@ ctr_remove(struct http_request *req, void *arg)
 	int status, rc;
 
 	if (uuid == NULL || !uuid_valid(uuid))
-		return http_reply_json(req, 400, json_pack("{s:s}", "message",
-		    "a container's uuid, please"));
+		return agent_error(req, 400, "a container's uuid, please");
 	/* its network down first (container-net.c; its record is in the
 	 * folder): a running container only when forced, since a refused
 	 * removal leaves it running; down twice is down once */
@@ -42,9 +41,8 @@ ctr_remove(struct http_request *req, void *arg)
 		status = err->code == 404 || err->errnum == ENOENT ? 404 :
 		    err->code == 0 && err->errnum == 0 ? 409 : 500;
 		log_info("container %s: remove: %s", uuid, sdc_error_msg(err));
-		rc = http_reply_json(req, status, json_pack("{s:s}", "message",
-		    status == 404 ? "no such container on this node" :
-		    sdc_error_msg(err)));
+		rc = agent_error(req, status, status == 404 ?
+		    "no such container on this node" : sdc_error_msg(err));
 		sdc_error_release(&err);
 		return rc;
 	}

@@ -36,12 +36,6 @@ struct cstats {
 	struct event *timer;
 };
 
-static int
-cstats_error(struct http_request *req, int status, const char *msg)
-{
-	return http_reply_json(req, status, json_pack("{s:s}", "message", msg));
-}
-
 static void
 cstats_free(struct cstats *r)
 {
@@ -126,16 +120,16 @@ cstats_route(struct http_request *req, void *arg)
 	struct cstats *r;
 
 	if (uuid == NULL || !uuid_valid(uuid))
-		return cstats_error(req, 400, "a container's uuid, please");
+		return agent_error(req, 400, "a container's uuid, please");
 	if (name == NULL)
 		name = uuid;
 	if (id == NULL)
 		id = uuid;
 	if (!cstats_word(name) || !cstats_word(id))
-		return cstats_error(req, 400, "name and id: a container's, "
+		return agent_error(req, 400, "name and id: a container's, "
 		    "please");
 	if (rt_state_read(&a->rt, uuid, &st, NULL) < 0)
-		return cstats_error(req, 404, "No such container on this node");
+		return agent_error(req, 404, "No such container on this node");
 	if (st.status != RT_RUNNING && st.status != RT_PAUSED)
 		return http_reply_json(req, 200, rt_stats_once(&a->rt, NULL,
 		    name, id));                         /* blank */

@@ -22,12 +22,6 @@
 #include "log.h"
 #include "timeutil.h"
 
-static int
-ctr_error(struct http_request *req, int status, const char *msg)
-{
-	return http_reply_json(req, status, json_pack("{s:s}", "message", msg));
-}
-
 /* The container the path names, or an answer already given. */
 static const char *
 ctr_uuid(struct http_request *req)
@@ -35,7 +29,7 @@ ctr_uuid(struct http_request *req)
 	const char *uuid = http_param(req, "uuid");
 
 	if (uuid == NULL || !uuid_valid(uuid)) {
-		ctr_error(req, 400, "a container's uuid, please");
+		agent_error(req, 400, "a container's uuid, please");
 		return NULL;
 	}
 	return uuid;
@@ -67,7 +61,7 @@ ctr_state(struct http_request *req, void *arg)
 	if (uuid == NULL)
 		return HTTP_DONE;
 	if (rt_state_read(&a->rt, uuid, &st, &err) < 0) {
-		rc = ctr_error(req, 404, sdc_error_msg(err));
+		rc = agent_error(req, 404, sdc_error_msg(err));
 		sdc_error_release(&err);
 		return rc;
 	}
@@ -88,9 +82,9 @@ ctr_kill(struct http_request *req, void *arg)
 		return HTTP_DONE;
 	sig = s != NULL ? strtol(s, &end, 10) : SIGKILL;
 	if (s != NULL && (*s == '\0' || *end != '\0' || sig < 1 || sig > 64))
-		return ctr_error(req, 400, "signal: a number from 1 to 64");
+		return agent_error(req, 400, "signal: a number from 1 to 64");
 	if (rt_kill(&a->rt, uuid, (int)sig, &err) < 0) {
-		rc = ctr_error(req, 409, sdc_error_msg(err));
+		rc = agent_error(req, 409, sdc_error_msg(err));
 		sdc_error_release(&err);
 		return rc;
 	}

@@ -75,8 +75,7 @@ layer_error(struct http_request *req, int status, const char *fmt, ...)
 		msg = NULL;
 	va_end(ap);
 	log_warn("layer upload refused (%d): %s", status, msg ? msg : "");
-	rc = http_reply_json(req, status, json_pack("{s:s}", "message",
-	    msg ? msg : "refused"));
+	rc = agent_error(req, status, msg ? msg : "refused");
 	free(msg);
 	return rc;
 }
@@ -167,9 +166,8 @@ layer_received(void *arg, struct http_request *req, int rc, sdc_error_t *err)
 		if (req != NULL) {
 			if (!u->body_done)
 				http_close_after(req);
-			http_reply_json(req, (*err)->code >= 400 ?
-			    (*err)->code : 500, json_pack("{s:s}", "message",
-			    sdc_error_msg(*err)));
+			agent_error(req, (*err)->code >= 400 ?
+			    (*err)->code : 500, sdc_error_msg(*err));
 		}
 	} else {
 		log_info("layer %s: %s (%" PRId64 " bytes of %s)", u->diff_id,
