@@ -86,6 +86,12 @@ class DataCenter(spread.NodesSpread):
     maxDiff = None
 
     @classmethod
+    def dump(cls):
+        """The end of each daemon's log, on stderr (a docker command that
+        timed out, a setup that failed)."""
+        spread.common.dump_logs(cls.d)
+
+    @classmethod
     def setUpClass(cls):
         super().setUpClass()
         try:
