@@ -284,12 +284,8 @@ node_one_fn(void *arg, sdc_error_t *err)
 /* c's state just set from its node (was: it was running before): an
  * exit another head acted on is told to this head's clients. */
 static void
-node_states_changed(struct dockerapi *d, struct ctr *c, bool was)
+node_states_exit_told(struct dockerapi *d, struct ctr *c, bool was)
 {
-	if (!was && ctr_running(c))
-		c->stopping = false;	/* another head started it */
-	free(c->ps_json);
-	c->ps_json = NULL;
 	if (was && !ctr_running(c) && d->containers != NULL)
 		watch_exited_elsewhere(d->containers, c);
 }
@@ -306,8 +302,12 @@ node_one_done(struct ctr *c, void *arg, struct http_request *req, int rc,
 	if (c != NULL && rc == 0) {
 		was = ctr_running(c);
 		node_states_set(o->d, c, o->state); /* NULL: not on its node */
+		if (!was && ctr_running(c))
+			c->stopping = false;	/* another head started it */
+		free(c->ps_json);
+		c->ps_json = NULL;
 		strvec_remove(&pending, c->uuid);
-		node_states_changed(o->d, c, was);
+		node_states_exit_told(o->d, c, was);
 	} else if (c != NULL)
 		node_states_pend(o->d, c->uuid);
 	node_one_free(o);
@@ -449,7 +449,11 @@ node_states_answered(struct node_ask *a, sdc_error_t *err)
 		}
 		was = ctr_running(c);
 		node_states_set(a->d, c, json_object_get(a->states, uuid));
-		node_states_changed(a->d, c, was);
+		if (!was && ctr_running(c))
+			c->stopping = false;	/* another head started it */
+		free(c->ps_json);
+		c->ps_json = NULL;
+		node_states_exit_told(a->d, c, was);
 		set++;
 		if (!unknown)
 			continue;
