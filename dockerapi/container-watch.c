@@ -133,16 +133,22 @@ watch_removed(struct containers *cs, struct ctr *c)
 }
 
 void
+watch_exited_elsewhere(struct containers *cs, struct ctr *c)
+{
+	logs_exited(c);
+	wait_wake(c, false);
+	ops_exited(cs, c);
+	watch_run_end(c);
+}
+
+void
 watch_exited(struct containers *cs, struct ctr *c)
 {
 	char code[16];
 
 	if (!heads_exit_mine(cs->d, c)) {
 		/* another head reacts; our own clients are told */
-		logs_exited(c);
-		wait_wake(c, false);
-		ops_exited(cs, c);
-		watch_run_end(c);
+		watch_exited_elsewhere(cs, c);
 		return;
 	}
 	ctrnet_stop(cs, c);

@@ -332,6 +332,10 @@ void watch_maybe_mute(struct ctr *c);
 void watch_removed(struct containers *cs, struct ctr *c);
 /* The container exited (state in c->st): events, waiters, AutoRemove. */
 void watch_exited(struct containers *cs, struct ctr *c);
+/* c's exit learned from where another head acted on it (its node's
+ * state after that head took the report): this head's own clients are
+ * told (stop's answer, waits, logs -f), nothing more. */
+void watch_exited_elsewhere(struct containers *cs, struct ctr *c);
 
 /* api/containers-wait.c: the waits */
 int ctr_wait(struct http_request *req, void *arg);

@@ -46,7 +46,15 @@
  * folder that cannot be read did.
  *
  * No monitor connection is opened for such a container: the agent
- * watches its runs and reports their exits (node-exits.c).
+ * watches its runs and reports their exits (node-exits.c).  Only the
+ * head whose claim took a report acts on it; another head learns the
+ * exit here, from the node's state after the claiming head's change
+ * (heads-sync.c), and tells its own clients then (a stop sent through
+ * it is answered at the exit, its waits woken): a running container
+ * read as no longer running is its exit (watch_exited_elsewhere).  A
+ * container busy with a call of this head's when asked for (the stop's
+ * own signal) is asked for again once the call ended, so that exit is
+ * never passed over and the stop left waiting for ever.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -273,6 +281,15 @@ node_one_fn(void *arg, sdc_error_t *err)
 	return o->status == 200 || o->status == 404 ? 0 : -1;
 }
 
+/* c's state just set from its node (was: it was running before): an
+ * exit another head acted on is told to this head's clients. */
+static void
+node_states_exit_told(struct dockerapi *d, struct ctr *c, bool was)
+{
+	if (was && !ctr_running(c) && d->containers != NULL)
+		watch_exited_elsewhere(d->containers, c);
+}
+
 static void
 node_one_done(struct ctr *c, void *arg, struct http_request *req, int rc,
     sdc_error_t *err)
@@ -296,9 +313,19 @@ node_one_done(struct ctr *c, void *arg, struct http_request *req, int rc,
 		free(c->ps_json);
 		c->ps_json = NULL;
 		strvec_remove(&pending, c->uuid);
+		node_states_exit_told(o->d, c, was);
 	} else if (c != NULL)
 		node_states_pend(o->d, c->uuid);
 	node_one_free(o);
+}
+
+static void node_states_one(struct dockerapi *d, struct ctr *c);
+
+static void
+node_states_one_later(struct ctr *c, void *arg)
+{
+	if (c != NULL)
+		node_states_one(arg, c);
 }
 
 static void
@@ -307,8 +334,12 @@ node_states_one(struct dockerapi *d, struct ctr *c)
 	struct node_one *o;
 	sdc_error_t err = NULL;
 
-	if (c->busy != NULL)
-		return;		/* its call's end tells */
+	if (c->busy != NULL) {
+		/* the call may end before the exit another head took: asked
+		 * for once it has ended */
+		ctr_after_call(c, node_states_one_later, d);
+		return;
+	}
 	o = xcalloc(1, sizeof *o);
 	o->d = d;
 	snprintf(o->uuid, sizeof o->uuid, "%s", c->uuid);
@@ -428,6 +459,7 @@ node_states_answered(struct node_ask *a, sdc_error_t *err)
 			c->stopping = false;	/* another head started it */
 		free(c->ps_json);
 		c->ps_json = NULL;
+		node_states_exit_told(a->d, c, was);
 		set++;
 		if (!unknown)
 			continue;

@@ -19,16 +19,28 @@
  * - The store is always there.  When the server restarts or fails over,
  *   the connection breaks; the next call outside a transaction connects
  *   again (the host list again, so it finds the new primary), prepares
- *   its statements afresh, and a statement that failed because the link
+ *   its statements afresh, and a read that failed because the link
  *   broke is run once more.  Inside a transaction nothing is retried:
  *   every call fails until the caller rolls back, so a transaction is
  *   never finished half on the old connection and half on a new one.
+ *
+ * A write is never run again: once it was sent, a broken link leaves
+ * its outcome unknown (the server may have committed it and died, or
+ * been killed, before answering), and running it again would do it
+ * twice, or fail it on its own first run's row (a create answered "name
+ * already in use" by its own INSERT).  So, before a call outside a
+ * transaction, a connection the server closed while it was idle (the
+ * usual case of a restart: its socket reads the end) is found and made
+ * again, and the write goes on the new one; a write or a COMMIT whose
+ * link broke once sent fails with code 503 (STORE_UNKNOWN) saying so,
+ * for the caller's client to check and try again.
  *
  * Transactions run at READ COMMITTED; where a caller reads then writes,
  * a unique constraint or store_lock() (an advisory lock) makes it safe
  * against the other processes (docs/architecture.md, "The store").
  */
 #include <libpq-fe.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -115,12 +127,30 @@ pg_connect(struct store *st, sdc_error_t *err)
 	return 0;
 }
 
+/* Outside a transaction nothing is owed by the server: a socket that
+ * reads holds its last words (a FATAL "terminating connection" comes
+ * before the end) or a notice, which PQconsumeInput takes in, marking
+ * the connection bad once it reads the end. */
+static void
+pg_check_idle(struct pg *pg)
+{
+	struct pollfd p = { .fd = PQsocket(pg->conn), .events = POLLIN };
+
+	for (int i = 0; i < 4; i++) {
+		if (pg->in_txn || p.fd < 0 ||
+		    PQstatus(pg->conn) != CONNECTION_OK ||
+		    poll(&p, 1, 0) <= 0 || PQconsumeInput(pg->conn) == 0)
+			return;
+	}
+}
+
 /* The connection, made again if it broke (never inside a transaction). */
 static int
 pg_ensure(struct store *st, sdc_error_t *err)
 {
 	struct pg *pg = PG(st);
 
+	pg_check_idle(pg);
 	if (PQstatus(pg->conn) == CONNECTION_OK)
 		return 0;
 	if (pg->in_txn)
@@ -130,11 +160,40 @@ pg_ensure(struct store *st, sdc_error_t *err)
 }
 
 /* A command failed: was it because the link broke, and may it be run
- * again on a new one? */
+ * again on a new one?  Only if it changes nothing (write 0). */
 static int
-pg_may_retry(struct store *st)
+pg_may_retry(struct store *st, int write)
 {
-	return PQstatus(PG(st)->conn) != CONNECTION_OK && !PG(st)->in_txn;
+	return PQstatus(PG(st)->conn) != CONNECTION_OK && !PG(st)->in_txn &&
+	    !write;
+}
+
+/* A write sent, and the link broke before its answer. */
+static int
+pg_unknown(struct store *st, const char *what, sdc_error_t *err)
+{
+	const char *msg = PQerrorMessage(PG(st)->conn);
+	int len = (int)strlen(msg);
+
+	while (len > 0 && (msg[len - 1] == '\n' || msg[len - 1] == ' '))
+		len--;
+	return sdc_make_error_code(err, STORE_UNKNOWN, "%s: %s: the "
+	    "connection to the store was lost before its answer; whether it "
+	    "was done is unknown (%.*s); try again", st->where, what, len, msg);
+}
+
+/* Statements run again after a broken link: they change no row. */
+static int
+pg_replayable(const char *sql)
+{
+	static const char *const words[] = { "SELECT", "BEGIN", "SET ",
+	    "SHOW", "LISTEN", "UNLISTEN", "ROLLBACK", "DEALLOCATE", NULL };
+
+	sql += strspn(sql, " \t\n(");
+	for (int i = 0; words[i] != NULL; i++)
+		if (strncasecmp(sql, words[i], strlen(words[i])) == 0)
+			return 1;
+	return 0;
 }
 
 static int
@@ -174,11 +233,15 @@ pg_simple(struct store *st, const char *sql, sdc_error_t *err)
 		s = PQresultStatus(res);
 		if (s == PGRES_COMMAND_OK || s == PGRES_TUPLES_OK)
 			break;
-		if (attempt == 0 && pg_may_retry(st)) {
+		if (attempt == 0 && pg_may_retry(st, !pg_replayable(sql))) {
 			PQclear(res);
 			continue;
 		}
-		pg_error(st, res, err, "query");
+		if (PQstatus(PG(st)->conn) != CONNECTION_OK && !PG(st)->in_txn &&
+		    !pg_replayable(sql))
+			pg_unknown(st, "query", err);
+		else
+			pg_error(st, res, err, "query");
 		PQclear(res);
 		return -1;
 	}
@@ -210,7 +273,10 @@ pg_commit(struct store *st, sdc_error_t *err)
 		    "transaction; nothing of it was committed", st->where);
 	}
 	res = PQexec(PG(st)->conn, "COMMIT");
-	if (PQresultStatus(res) != PGRES_COMMAND_OK)
+	if (PQresultStatus(res) != PGRES_COMMAND_OK &&
+	    PQstatus(PG(st)->conn) != CONNECTION_OK)
+		rc = pg_unknown(st, "commit", err);
+	else if (PQresultStatus(res) != PGRES_COMMAND_OK)
 		rc = pg_error(st, res, err, "commit");
 	else if (strcmp(PQcmdStatus(res), "COMMIT") != 0)
 		rc = sdc_make_error(err, 0, "%s: commit: the transaction had "
@@ -295,7 +361,7 @@ pg_prepare_now(struct store_stmt *q, sdc_error_t *err)
 			s->gen = pg->gen;
 			return 0;
 		}
-		if (attempt == 0 && pg_may_retry(q->st)) {
+		if (attempt == 0 && pg_may_retry(q->st, 0)) {
 			PQclear(res);
 			continue;
 		}
@@ -455,12 +521,16 @@ pg_run(struct store_stmt *q, sdc_error_t *err)
 			pg->changes = atoi(PQcmdTuples(s->res));
 			return 0;
 		}
-		if (attempt == 0 && pg_may_retry(q->st)) {
+		if (attempt == 0 && pg_may_retry(q->st, s->is_write)) {
 			PQclear(s->res);
 			s->res = NULL;
 			continue;
 		}
-		pg_error(q->st, s->res, err, "query");
+		if (s->is_write && !pg->in_txn &&
+		    PQstatus(pg->conn) != CONNECTION_OK)
+			pg_unknown(q->st, "query", err);
+		else
+			pg_error(q->st, s->res, err, "query");
 		PQclear(s->res);
 		s->res = NULL;
 		if (guard && PQstatus(pg->conn) == CONNECTION_OK) {

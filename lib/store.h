@@ -82,9 +82,12 @@ int store_bind_int64(struct store_stmt *stmt, int idx, int64_t value, sdc_error_
 int store_bind_null(struct store_stmt *stmt, int idx, sdc_error_t *err);
 
 /* 1: a row is ready; 0: done; -1: error (a constraint violation has
- * err->code STORE_CONSTRAINT). */
+ * err->code STORE_CONSTRAINT; a write outside a transaction, or a
+ * commit, whose connection broke before the answer has STORE_UNKNOWN:
+ * it may or may not have been done, and is not run again). */
 int store_step(struct store_stmt *stmt, sdc_error_t *err);
 #define STORE_CONSTRAINT 19
+#define STORE_UNKNOWN 503       /* an HTTP 503 as it is */
 
 /* Column values of the current row; text is NULL for SQL NULL and valid
  * until the next step or reset. */

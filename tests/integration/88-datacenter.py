@@ -86,6 +86,12 @@ class DataCenter(spread.NodesSpread):
     maxDiff = None
 
     @classmethod
+    def dump(cls):
+        """The end of each daemon's log, on stderr (a docker command that
+        timed out, a setup that failed)."""
+        spread.common.dump_logs(cls.d)
+
+    @classmethod
     def setUpClass(cls):
         super().setUpClass()
         try:
@@ -430,6 +436,43 @@ class DataCenter(spread.NodesSpread):
 
         self.pg_away_and_back(away, back)
 
+    def test_h_stop_exit_taken_by_the_other_head(self):
+        """A stop through b whose exit a took (b frozen while it came) is
+        answered once b hears of it from the node, not left waiting."""
+        self.dk("run", "-d", "--name", "late", *SMALL, "busybox", "sh",
+                "-c", "trap 'sleep 2; exit 3' TERM; "
+                "while :; do sleep 0.1; done")
+        cid = self.inspect("late")["Id"]
+        since = int(time.time()) - 1
+        env = self.d.docker_env(self.certs["alice"])
+        env["DOCKER_HOST"] = "tcp://127.0.0.1:%d" % self.b_port
+        stop = subprocess.Popen(["docker", "stop", "-t", "30", "late"],
+                                env=env, stdin=subprocess.DEVNULL,
+                                stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        b = self.d.procs["dockerapi-b"].pid
+        try:
+            until("the stop's SIGTERM sent by b",
+                  lambda: "kill" in self.events(cid, since, "a"))
+            os.kill(b, signal.SIGSTOP)
+            try:
+                until("late's exit through a", lambda:
+                      self.ps_on("a").get("late") == "exited")
+            finally:
+                os.kill(b, signal.SIGCONT)
+            try:
+                out, errs = stop.communicate(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.dump()
+                raise
+            self.assertEqual(stop.returncode, 0, errs)
+        finally:
+            if stop.poll() is None:
+                stop.kill()
+                stop.wait()
+        self.assertEqual(self.ps_on("b")["late"], "exited")
+        self.assertEqual(self.state("late")["ExitCode"], 3)
+        self.dk("rm", "late")
 
 if __name__ == "__main__":
     unittest.main(verbosity=2, failfast=True)

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -488,6 +489,113 @@ test_pg_reconnect(void **state)
 	store_close(st);
 }
 
+/* A write whose connection is cut after the server committed it (a
+ * backend terminated while its commit waits for a synchronous standby
+ * that never comes: committed here, unanswered) is not run again on a
+ * new connection, where it would fail on its own row: it fails with
+ * STORE_UNKNOWN, and the row is there once. */
+struct cut_write {
+	struct store *st;
+	struct store_stmt *w;
+	int rc;
+	long code;
+};
+
+static void *
+cut_write_run(void *arg)
+{
+	struct cut_write *c = arg;
+	sdc_error_t err = NULL;
+
+	c->rc = store_step(c->w, &err);
+	c->code = err != NULL ? err->code : 0;
+	sdc_error_release(&err);
+	return NULL;
+}
+
+static int64_t
+one_int(struct store *st, const char *sql)
+{
+	struct store_stmt *q;
+	sdc_error_t err = NULL;
+	int64_t v = -1;
+
+	if (store_prepare(st, &q, sql, &err) < 0) {
+		sdc_error_release(&err);
+		return -1;
+	}
+	if (store_step(q, &err) == 1)
+		v = store_col_int64(q, 0);
+	sdc_error_release(&err);
+	store_finalize(q);
+	return v;
+}
+
+static void
+test_pg_write_not_rerun(void **state)
+{
+	struct store *admin;
+	struct cut_write c = { 0 };
+	sdc_error_t err = NULL;
+	char uri[600];
+	pthread_t t;
+	int64_t pid = 0;
+
+	(void)state;
+	assert_int_equal(store_open(&admin, path, &err), 0);
+	assert_int_equal(store_exec(admin, "ALTER SYSTEM SET "
+	    "synchronous_standby_names = 'nobody'", &err), 0);
+	assert_int_equal(store_exec(admin, "SELECT pg_reload_conf()", &err), 0);
+	snprintf(uri, sizeof uri, "%s&options=-csynchronous_commit%%3Don", path);
+	assert_int_equal(store_open(&c.st, uri, &err), 0);
+	assert_int_equal(store_prepare(c.st, &c.w, "INSERT INTO kv (k, v) "
+	    "VALUES ('once', '1')", &err), 0);
+	assert_int_equal(pthread_create(&t, NULL, cut_write_run, &c), 0);
+	for (int i = 0; i < 100 && pid <= 0; i++) {
+		pid = one_int(admin, "SELECT pid FROM pg_stat_activity WHERE "
+		    "wait_event = 'SyncRep'");
+		if (pid <= 0)
+			poll(NULL, 0, 50);
+	}
+	assert_true(pid > 0);
+	assert_int_equal(one_int(admin, "SELECT pg_terminate_backend(pid)::int "
+	    "FROM pg_stat_activity WHERE wait_event = 'SyncRep'"), 1);
+	pthread_join(t, NULL);
+	assert_int_equal(store_exec(admin, "ALTER SYSTEM RESET "
+	    "synchronous_standby_names", &err), 0);
+	assert_int_equal(store_exec(admin, "SELECT pg_reload_conf()", &err), 0);
+	assert_int_equal(c.rc, -1);
+	assert_int_equal(c.code, STORE_UNKNOWN);
+	assert_int_equal(one_int(admin, "SELECT count(*) FROM kv WHERE "
+	    "k = 'once'"), 1);
+	/* the store goes on, on a new connection */
+	store_finalize(c.w);
+	assert_int_equal(one_int(c.st, "SELECT count(*) FROM kv WHERE "
+	    "k = 'once'"), 1);
+	store_close(c.st);
+	store_close(admin);
+}
+
+/* The server killed while a store sat idle: the next write finds the
+ * connection gone before it sends, and is made on a new one (no
+ * STORE_UNKNOWN for a write the old server never saw). */
+static void
+test_pg_idle_cut_write(void **state)
+{
+	struct store *st;
+	sdc_error_t err = NULL;
+
+	(void)state;
+	assert_int_equal(store_open(&st, path, &err), 0);
+	assert_int_equal(store_exec(st, "DELETE FROM kv WHERE k = 'idle'", &err), 0);
+	assert_int_equal(pg("restart"), 0);
+	assert_int_equal(store_exec(st, "INSERT INTO kv (k, v) VALUES "
+	    "('idle', '1')", &err), 0);
+	assert_int_equal(one_int(st, "SELECT count(*) FROM kv WHERE "
+	    "k = 'idle'"), 1);
+	store_close(st);
+}
+
 static char got[64];
 
 static void
@@ -571,6 +679,8 @@ main(void)
 	};
 	const struct CMUnitTest pg_only[] = {
 		cmocka_unit_test(test_pg_reconnect),
+		cmocka_unit_test(test_pg_write_not_rerun),
+		cmocka_unit_test(test_pg_idle_cut_write),
 		cmocka_unit_test(test_pg_bad_uri),
 	};
 	int failed;
