@@ -288,9 +288,10 @@ ctr_start_one(struct containers *cs, struct ctr *c, sdc_error_t *err)
 	return rc;
 }
 
-/* As dockerd does: an AutoRemove container whose start failed is removed
- * at once, before the error is answered.  `docker run --rm` waits for the
- * removal after a failed start, and waited for ever. */
+/* As dockerd does: an AutoRemove container whose start failed is removed:
+ * its removal begins before the error is answered, and its runtime's
+ * delete ends off the loop, shortly after (`docker run --rm` waits for
+ * the removal after a failed start, and waited for ever before). */
 static void
 ops_start_failed(struct containers *cs, struct ctr *c)
 {

@@ -66,8 +66,11 @@ class Leaks(common.ContainersTest):
         self.ok("create", "--rm", "--name", "rmfail2", "busybox", "/nope")
         r = self.docker(self.alice, "start", "rmfail2", timeout=30)
         self.assertNotEqual(r.returncode, 0)
-        self.assertEqual(self.ok("ps", "-aq", "--filter", "name=rmfail2"), "")
-        self.assertEqual(os.listdir(self.zones) if os.path.isdir(self.zones) else [], [])
+        # its removal began before the answer and ends off the loop
+        sdctest.wait_for("rmfail2 removed", lambda: self.ok(
+            "ps", "-aq", "--filter", "name=rmfail2") == "", 10)
+        sdctest.wait_for("no folder left", lambda: (os.listdir(
+            self.zones) if os.path.isdir(self.zones) else []) == [], 10)
 
     def test_rm_finished_after_a_crash(self):
         self.ok("create", "--name", "halfcreated", "busybox", "true")
