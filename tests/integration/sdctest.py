@@ -431,10 +431,12 @@ class Daemons:
                     os.kill(int(pid), signal.SIGTERM)
                 except (OSError, ValueError):
                     pass
-        # volumes' filesystems (loop devices) a failed test left mounted
-        vols = os.path.join(self.tmp, "dockerapi", "volumes") + "/"
+        # what a test left mounted in its folder: volumes' filesystems
+        # (loop devices), and the roots of containers it left on a node
+        # whose agent has a zones root of its own, which no head removes
         with open("/proc/mounts") as f:
-            left = [l.split()[1] for l in f if l.split()[1].startswith(vols)]
+            left = [l.split()[1] for l in f
+                    if l.split()[1].startswith(self.tmp + "/")]
         for m in sorted(left, key=len, reverse=True):
             subprocess.run(["umount", "-l", m], capture_output=True, timeout=60)
         if os.environ.get("SDCTEST_KEEP"):
