@@ -148,20 +148,29 @@ exits_table_claim(struct store *st, const char *uuid, int64_t pid,
 {
 	struct store_stmt *s;
 
-	if (store_prepare(st, &s, "UPDATE node_exits SET taken_by = ?, "
-	    "taken_ms = ? WHERE uuid = ? AND pid = ? AND taken_by IS NULL",
-	    err) < 0)
-		return -1;
-	if (store_bind_text(s, 1, head, err) < 0 ||
-	    store_bind_int64(s, 2, now_ms, err) < 0 ||
-	    store_bind_text(s, 3, uuid, err) < 0 ||
-	    store_bind_int64(s, 4, pid, err) < 0) {
-		store_finalize(s);
-		return -1;
+	/* Run again by its head, a claim finds its own row (taken_by =
+	 * head): so one whose link broke once sent (STORE_UNKNOWN: it may
+	 * have landed, and the row is then no longer pending for anyone)
+	 * is run once more rather than lost with the exit's reaction. */
+	for (int attempt = 0;; attempt++) {
+		if (store_prepare(st, &s, "UPDATE node_exits SET taken_by = ?, "
+		    "taken_ms = ? WHERE uuid = ? AND pid = ? AND (taken_by IS "
+		    "NULL OR taken_by = ?)", err) < 0)
+			return -1;
+		if (store_bind_text(s, 1, head, err) < 0 ||
+		    store_bind_int64(s, 2, now_ms, err) < 0 ||
+		    store_bind_text(s, 3, uuid, err) < 0 ||
+		    store_bind_int64(s, 4, pid, err) < 0 ||
+		    store_bind_text(s, 5, head, err) < 0) {
+			store_finalize(s);
+			return -1;
+		}
+		if (exits_table_run(s, err) == 0)
+			return store_changes(st) > 0 ? 1 : 0;
+		if (attempt > 0 || (*err)->code != STORE_UNKNOWN)
+			return -1;
+		sdc_error_release(err);
 	}
-	if (exits_table_run(s, err) < 0)
-		return -1;
-	return store_changes(st) > 0 ? 1 : 0;
 }
 
 int

@@ -41,7 +41,8 @@ int exits_table_pending(struct store *st, struct node_exit *out, size_t max,
 int exits_table_get(struct store *st, const char *uuid, int64_t pid,
     struct node_exit *out, sdc_error_t *err);
 /* A head takes exit (uuid, pid): 1 when it is this head's to act on, 0
- * when another head took it first, -1 with *err. */
+ * when another head took it first, -1 with *err.  head names one head
+ * process: a claim it makes again finds the row its own. */
 int exits_table_claim(struct store *st, const char *uuid, int64_t pid,
     const char *head, int64_t now_ms, sdc_error_t *err);
 /* The exits taken before taken_before_ms go, and those recorded before
