@@ -1009,13 +1009,40 @@ ctrnet_on_node(struct containers *cs, const struct ctr *c)
 	return ctr_running(c) && !nodenet_here(cs, c);
 }
 
+/* The endpoint a connect's row made for c on n, named the lowest ethN
+ * free (as Docker: a disconnect leaves a gap) and its address leased:
+ * *ep within *eps (the caller's to free), its index returned; -1 with
+ * err. */
+static int
+cn_connect_lease(struct containers *cs, const struct ctr *c,
+    const struct network *n, struct netep **eps, size_t *neps,
+    struct netep **ep, sdc_error_t *err)
+{
+	int index;
+
+	*ep = NULL;
+	if (neteps_list(cs->d, c->id, NULL, eps, neps, err) < 0)
+		return -1;
+	for (size_t i = 0; i < *neps; i++)
+		if (strcmp((*eps)[i].network, n->id) == 0)
+			*ep = &(*eps)[i];
+	if (*ep == NULL)
+		return sdc_make_error_code(err, 500, "container %s: its "
+		    "endpoint on network %.12s is gone", c->id, n->id);
+	index = netep_free_ifname(*eps, *neps, n->id);
+	snprintf((*ep)->ifname, sizeof (*ep)->ifname, "eth%d", index);
+	if (netep_lease(cs->d, n, *ep, err) < 0)
+		return -1;
+	return index;
+}
+
 int
 ctrnet_connect(struct containers *cs, struct ctr *c, const struct network *n,
     const json_t *epcfg, sdc_error_t *err)
 {
 	struct netep *eps = NULL, *ep = NULL;
-	size_t neps = 0, i;
-	int rc, index;
+	size_t neps = 0;
+	int index;
 
 	if (ctrnet_on_node(cs, c))	/* node-connect.c's */
 		return sdc_make_error_code(err, 500, "container %s runs on a "
@@ -1024,32 +1051,15 @@ ctrnet_connect(struct containers *cs, struct ctr *c, const struct network *n,
 		return -1;
 	if (!ctr_running(c))
 		return 0;
-	if (neteps_list(cs->d, c->id, NULL, &eps, &neps, err) < 0)
-		goto fail;
-	for (i = 0; i < neps; i++)
-		if (strcmp(eps[i].network, n->id) == 0)
-			ep = &eps[i];
-	if (ep == NULL)
-		goto fail;
-	/* the lowest ethN free, as Docker: a disconnect leaves a gap */
-	index = netep_free_ifname(eps, neps, n->id);
-	snprintf(ep->ifname, sizeof ep->ifname, "eth%d", index);
-	if (netep_lease(cs->d, n, ep, err) < 0 ||
-	    netwire_attach(cs->d, c->id, n, ep, index, false, NULL, 0, err) < 0)
-		goto fail;
+	if ((index = cn_connect_lease(cs, c, n, &eps, &neps, &ep, err)) < 0 ||
+	    netwire_attach(cs->d, c->id, n, ep, index, false, NULL, 0, err) < 0) {
+		neteps_free(eps, neps);
+		ctrnet_connect_undo(cs, c, n->id);
+		return -1;
+	}
 	neteps_free(eps, neps);
 	cn_dns_update(cs, n);
 	return 0;
-fail:
-	neteps_free(eps, neps);
-	{
-		sdc_error_t ignored = NULL;
-
-		rc = netep_remove(cs->d, c->id, n->id, &ignored);
-		sdc_error_release(&ignored);
-		(void)rc;
-	}
-	return -1;
 }
 
 int
@@ -1086,31 +1096,20 @@ ctrnet_connect_node(struct containers *cs, struct ctr *c,
     const struct network *n, const json_t *epcfg, sdc_error_t *err)
 {
 	struct netep *eps = NULL, *ep = NULL;
-	size_t neps = 0, i;
+	size_t neps = 0;
 	json_t *doc = NULL;
 	int index;
 
 	if (cn_connect_row(cs, c, n, epcfg, err) < 0)
 		return NULL;
-	if (neteps_list(cs->d, c->id, NULL, &eps, &neps, err) < 0)
-		goto fail;
-	for (i = 0; i < neps; i++)
-		if (strcmp(eps[i].network, n->id) == 0)
-			ep = &eps[i];
-	if (ep == NULL)
-		goto fail;
-	/* the interface's index as a connect here names it */
-	index = netep_free_ifname(eps, neps, n->id);
-	snprintf(ep->ifname, sizeof ep->ifname, "eth%d", index);
-	if (netep_lease(cs->d, n, ep, err) < 0)
-		goto fail;
+	if ((index = cn_connect_lease(cs, c, n, &eps, &neps, &ep, err)) < 0) {
+		neteps_free(eps, neps);
+		ctrnet_connect_undo(cs, c, n->id);
+		return NULL;
+	}
 	doc = nodenet_doc_connect(c, n, ep, index);
 	neteps_free(eps, neps);
 	return doc;
-fail:
-	neteps_free(eps, neps);
-	ctrnet_connect_undo(cs, c, n->id);
-	return NULL;
 }
 
 void
