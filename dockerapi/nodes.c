@@ -47,6 +47,8 @@ struct nodes {
 	char local[37];                 /* "" until the agent answered */
 	struct event *ask;              /* retry until it does */
 	bool asking;                    /* a question under way */
+	unsigned asked;                 /* questions without an answer */
+	char *ask_error;                /* the last one's reason, logged once */
 };
 
 static int64_t
@@ -214,10 +216,13 @@ nodes_container_kill(struct dockerapi *d, const char *node_id,
 
 /* --- the local agent --- */
 
-/* GET /v1/node of the local agent; 0 once its id is known. */
 /* Who the local agent's node is: asked from a thread, never on the loop
  * (an agent stopped with SIGSTOP holds a question for its whole bound,
- * and it is asked again every second until it answers). */
+ * and it is asked again every second until it answers).  The bound is
+ * a few seconds rather than the node calls' one: a TLS handshake with an
+ * agent on a loaded machine can take more than a second, and a bound
+ * shorter than it would fail every try. */
+#define NODES_ASK_TIMEOUT_MS 5000
 struct nodes_asking {
 	struct nodes *ns;
 	struct fetch *client;           /* the question's own */
@@ -229,7 +234,8 @@ static int
 nodes_ask_fn(void *arg, sdc_error_t *err)
 {
 	struct nodes_asking *q = arg;
-	struct fetch_request rq = { .method = "GET", .url = q->url };
+	struct fetch_request rq = { .method = "GET", .url = q->url,
+		.timeout_ms = NODES_ASK_TIMEOUT_MS };
 	struct fetch_response r;
 	json_t *j;
 	int rc = -1;
@@ -259,20 +265,27 @@ nodes_ask_done(void *arg, struct http_request *req, int rc, sdc_error_t *err)
 {
 	struct nodes_asking *q = arg;
 	struct nodes *ns = q->ns;
-	static bool warned;
+	const char *why;
 
 	(void)req;
 	ns->asking = false;
+	ns->asked++;
 	if (rc == 0) {
 		memcpy(ns->local, q->id, sizeof ns->local);
-		log_info("nodes: containers run on node %s (the agent at %s)",
-		    ns->local, ns->agent_url);
+		log_info("nodes: containers run on node %s (the agent at %s, "
+		    "asked %u time%s)", ns->local, ns->agent_url, ns->asked,
+		    ns->asked == 1 ? "" : "s");
 		event_del(ns->ask);
 	} else {
-		if (!warned)
-			log_warn("nodes: the local agent: %s (asking again every "
-			    "second)", sdc_error_msg(*err));
-		warned = true;
+		/* each new reason once: a first refusal and a later
+		 * timeout tell different stories */
+		why = sdc_error_msg(*err);
+		if (ns->ask_error == NULL || strcmp(ns->ask_error, why) != 0) {
+			log_warn("nodes: the local agent: %s (asking again "
+			    "every second)", why);
+			free(ns->ask_error);
+			ns->ask_error = xstrdup(why);
+		}
 	}
 	fetch_free(q->client);
 	free(q->url);
@@ -374,6 +387,7 @@ nodes_free(struct dockerapi *d)
 		return;
 	if (ns->ask != NULL)
 		event_free(ns->ask);
+	free(ns->ask_error);
 	node_calls_free();
 	node_relay_cancel_all();
 	node_exits_free();
