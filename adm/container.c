@@ -40,7 +40,7 @@ container_row(json_t *c)
 	json_t *config = json_object_get(c, "Config");
 	json_t *labels = json_object_get(config, "Labels");
 
-	return json_pack("{s:s, s:s%, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:I, s:O}",
+	return json_pack("{s:s, s:s%, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:O, s:O}",
 	    "id", id, "short_id", id, strlen(id) < 12 ? strlen(id) : (size_t)12,
 	    "account", json_str(c, "Login", json_str(c, "Account", "")),
 	    "name", *name == '/' ? name + 1 : name,
@@ -51,7 +51,8 @@ container_row(json_t *c)
 	    "IPAddress", "") : "-",
 	    "package", json_str(labels, "com.joyent.package", "-"),
 	    "node", json_str(json_object_get(c, "Node"), "Name", "-"),
-	    "log_bytes", json_int(c, "LogBytes", 0),
+	    /* null, "-": on a node whose log sizes the head cannot read */
+	    "log_bytes", json_object_get(c, "LogBytes") ?: json_null(),
 	    "inspect", c);
 }
 

@@ -6,7 +6,9 @@
  * info` adds up over the data center, so they are the machine's own
  * (sysinfo, the online CPUs, statvfs), read at each registration; the
  * zones root need not exist yet (a fresh node), and then the nearest
- * folder above it that does is measured.
+ * folder above it that does is measured.  The zones root itself is
+ * told too, absolute: the heads make the paths docker inspect shows of a
+ * container (LogPath, HostsPath, ...) from the node's root, not their own.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -40,6 +42,19 @@ facts_disk(const char *zones)
 	return bytes;
 }
 
+/* The zones root as an absolute path (the agent's --zones may be
+ * relative to the folder it started in). */
+static char *
+facts_zones(const char *zones)
+{
+	char cwd[4096], *p;
+
+	if (zones[0] == '/' || getcwd(cwd, sizeof cwd) == NULL)
+		return xstrdup(zones);
+	xasprintf(&p, "%s/%s", cwd, zones);
+	return p;
+}
+
 int
 agent_facts(struct agent *a, sdc_error_t *err)
 {
@@ -60,5 +75,7 @@ agent_facts(struct agent *a, sdc_error_t *err)
 	n->heartbeat_interval_ms = a->opt->heartbeat_ms;
 	free(n->vtep);
 	n->vtep = xstrdup(agent_options_vtep(a->opt) ?: "");
+	free(n->zones);
+	n->zones = facts_zones(a->opt->zones);
 	return 0;
 }

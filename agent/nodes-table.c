@@ -32,6 +32,10 @@ static const char *const nodes_migrations[] = {
 	 * leaves from and arrives at (netsync.c); rows from before have
 	 * none until their agent registers again */
 	"ALTER TABLE nodes ADD COLUMN vtep TEXT NOT NULL DEFAULT '';",
+	/* 3: the node's zones root, where its containers' folders are (the
+	 * paths docker inspect shows); rows from before have none until
+	 * their agent registers again */
+	"ALTER TABLE nodes ADD COLUMN zones TEXT NOT NULL DEFAULT '';",
 	NULL,
 };
 
@@ -61,15 +65,16 @@ nodes_table_register(struct store *st, const struct node *n, sdc_error_t *err)
 
 	if (store_prepare(st, &s, "INSERT INTO nodes (id, hostname, address, "
 	    "memory, disk, cpus, runtime, state, drained, "
-	    "heartbeat_interval_ms, last_heartbeat_ms, registered_ms, vtep) "
-	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'running', 0, ?8, ?9, ?9, ?10) "
+	    "heartbeat_interval_ms, last_heartbeat_ms, registered_ms, vtep, zones) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 'running', 0, ?8, ?9, ?9, ?10, "
+	    "?11) "
 	    "ON CONFLICT (id) DO UPDATE SET hostname = excluded.hostname, "
 	    "address = excluded.address, memory = excluded.memory, "
 	    "disk = excluded.disk, cpus = excluded.cpus, "
 	    "runtime = excluded.runtime, state = 'running', "
 	    "heartbeat_interval_ms = excluded.heartbeat_interval_ms, "
 	    "last_heartbeat_ms = excluded.last_heartbeat_ms, "
-	    "vtep = excluded.vtep", err) < 0)
+	    "vtep = excluded.vtep, zones = excluded.zones", err) < 0)
 		return -1;
 	if (store_bind_text(s, 1, n->id, err) < 0 ||
 	    store_bind_text(s, 2, n->hostname, err) < 0 ||
@@ -80,7 +85,8 @@ nodes_table_register(struct store *st, const struct node *n, sdc_error_t *err)
 	    store_bind_text(s, 7, n->runtime, err) < 0 ||
 	    store_bind_int64(s, 8, n->heartbeat_interval_ms, err) < 0 ||
 	    store_bind_int64(s, 9, n->last_heartbeat_ms, err) < 0 ||
-	    store_bind_text(s, 10, n->vtep != NULL ? n->vtep : "", err) < 0) {
+	    store_bind_text(s, 10, n->vtep != NULL ? n->vtep : "", err) < 0 ||
+	    store_bind_text(s, 11, n->zones != NULL ? n->zones : "", err) < 0) {
 		store_finalize(s);
 		return -1;
 	}
@@ -158,6 +164,7 @@ nodes_table_row(struct store_stmt *s, struct node *n, int64_t now_ms)
 	n->last_heartbeat_ms = store_col_int64(s, 10);
 	n->registered_ms = store_col_int64(s, 11);
 	n->vtep = nodes_table_text(s, 12);
+	n->zones = nodes_table_text(s, 13);
 	n->available = nodes_table_heard(n, now_ms);
 }
 
@@ -172,7 +179,8 @@ nodes_table_read(struct store *st, const char *id, int64_t now_ms,
 	memset(out, 0, sizeof *out);
 	if (store_prepare(st, &s, "SELECT id, hostname, address, memory, disk, "
 	    "cpus, runtime, state, drained, heartbeat_interval_ms, "
-	    "last_heartbeat_ms, registered_ms, vtep FROM nodes ORDER BY id",
+	    "last_heartbeat_ms, registered_ms, vtep, zones FROM nodes "
+	    "ORDER BY id",
 	    err) < 0)
 		return -1;
 	while ((rc = store_step(s, err)) == 1) {
@@ -223,10 +231,11 @@ nodes_table_json(const struct node *n)
 
 	time_rfc3339(heard, sizeof heard, n->last_heartbeat_ms * 1000000, 3);
 	time_rfc3339(reg, sizeof reg, n->registered_ms * 1000000, 3);
-	return json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:i, s:s, s:s, s:b,"
-	    " s:b, s:I, s:s, s:s}",
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:i, s:s, s:s,"
+	    " s:b, s:b, s:I, s:s, s:s}",
 	    "ID", n->id, "Hostname", n->hostname, "Address", n->address,
 	    "VTEP", n->vtep != NULL ? n->vtep : "",
+	    "Zones", n->zones != NULL ? n->zones : "",
 	    "Memory", (json_int_t)n->memory, "Disk", (json_int_t)n->disk,
 	    "CPUs", n->cpus, "Runtime", n->runtime, "State", n->state,
 	    "Drained", n->drained, "Available", n->available,
@@ -242,6 +251,7 @@ node_clear(struct node *n)
 	free(n->runtime);
 	free(n->state);
 	free(n->vtep);
+	free(n->zones);
 	memset(n, 0, sizeof *n);
 }
 

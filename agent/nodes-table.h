@@ -32,6 +32,7 @@ struct node {
 	char *hostname;
 	char *address;          /* HOST:PORT of its agent's API */
 	char *vtep;             /* its VXLAN address on the underlay; "" none */
+	char *zones;            /* its zones root, absolute; "" not told yet */
 	int64_t memory;         /* bytes */
 	int64_t disk;           /* bytes of its zones root's file system */
 	int cpus;
@@ -75,7 +76,7 @@ int nodes_table_set_drained(struct store *st, const char *id, bool drained,
 bool nodes_table_heard(const struct node *n, int64_t now_ms);
 
 /* A row as the heads and the agent show it (sdcadm-docker node inspect):
- * ID, Hostname, Address, VTEP, Memory, Disk, CPUs, Runtime, State, Drained,
+ * ID, Hostname, Address, VTEP, Zones, Memory, Disk, CPUs, Runtime, State, Drained,
  * Available, HeartbeatIntervalMs, LastHeartbeat and Registered (RFC 3339). */
 json_t *nodes_table_json(const struct node *n);
 

@@ -282,6 +282,23 @@ admin_log_bytes(const char *log_path)
 	return total;
 }
 
+/* LogBytes of a container as inspect shows it: its log files' sizes
+ * where they are on this head's disk (no node, or the head's own node,
+ * whose agent runs beside it), else null, not known: a node's files are
+ * its own and this head has no route to their sizes, and a 0 would say
+ * the container logged nothing. */
+static json_t *
+admin_log_bytes_of(struct dockerapi *d, const json_t *c)
+{
+	const char *node = json_str(json_object_get(c, "Node"), "ID", NULL);
+	const char *local = nodes_local_id(d), *path = json_str(c, "LogPath", "");
+
+	if (*path == '\0' || (node != NULL && nodes_have_agents(d) &&
+	    (local == NULL || strcmp(node, local) != 0)))
+		return json_null();
+	return json_integer(admin_log_bytes(path));
+}
+
 /* What an operator wants beside Docker's fields: the account's login and
  * how much log the container keeps. */
 static void
@@ -304,8 +321,7 @@ admin_container_extras(struct dockerapi *d, json_t *list)
 			sdc_error_release(&err);
 		}
 		json_object_set(c, "Login", login);
-		json_object_set_new(c, "LogBytes",
-		    json_integer(admin_log_bytes(json_str(c, "LogPath", ""))));
+		json_object_set_new(c, "LogBytes", admin_log_bytes_of(d, c));
 	}
 	json_decref(logins);
 }

@@ -89,7 +89,7 @@ capacity_node_of(struct dockerapi *d, const struct ctr *self, int64_t *mib)
 
 	if (*id == '\0' || !nodes_have_agents(d))
 		return NULL;
-	j = nodes_container_json(d, id);
+	j = nodes_container_json(d, id, NULL);
 	*mib = json_int(j, "Memory", 0) / MIB;
 	json_decref(j);
 	return id;

@@ -139,13 +139,15 @@ nodes_totals(struct dockerapi *d, struct nodes_totals *t)
 }
 
 json_t *
-nodes_container_json(struct dockerapi *d, const char *node_id)
+nodes_container_json(struct dockerapi *d, const char *node_id, char **zones)
 {
 	struct node_list l;
 	sdc_error_t err = NULL;
 	json_t *j = NULL;
 	char *ip;
 
+	if (zones != NULL)
+		*zones = NULL;
 	if (node_id == NULL || *node_id == '\0')
 		return NULL;
 	if (nodes_read(d, node_id, &l, &err) < 0) {
@@ -167,6 +169,8 @@ nodes_container_json(struct dockerapi *d, const char *node_id)
 		    "Memory", (json_int_t)n->memory,
 		    "Labels", "state", n->state, "available", n->available);
 		free(ip);
+		if (zones != NULL && n->zones != NULL && n->zones[0] != '\0')
+			*zones = xstrdup(n->zones);
 	}
 	node_list_free(&l);
 	return j != NULL ? j : json_pack("{s:s}", "ID", node_id);

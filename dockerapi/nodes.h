@@ -51,8 +51,12 @@ struct nodes_totals {
 void nodes_totals(struct dockerapi *d, struct nodes_totals *t);
 
 /* A container's Node field (the shape Docker's API kept from Swarm:
- * ID, IP, Addr, Name, Cpus, Memory, Labels), or NULL for no node. */
-json_t *nodes_container_json(struct dockerapi *d, const char *node_id);
+ * ID, IP, Addr, Name, Cpus, Memory, Labels), or NULL for no node.  With
+ * zones, *zones is the node's zones root as its agent told it (free it),
+ * or NULL when it is not known (no such row, a row from an agent that
+ * did not tell it yet, or the store not answering). */
+json_t *nodes_container_json(struct dockerapi *d, const char *node_id,
+    char **zones);
 
 /* The agent of a container's node, read from the node's row: 0 with *out
  * filled (free address and hostname; client is the head's template

@@ -415,15 +415,44 @@ inspect_docker_defaults(json_t *j, const char *runtime)
 		    "SandboxKey", json_string(""));
 }
 
+/* The folder of the container where its files are: under its node's
+ * zones root when its node's agent runs it (as that agent told it, so
+ * every head shows the same paths whatever its own --zones), else under
+ * this head's.  NULL when the node's root is not known (its row gone, or
+ * its agent has not registered since the root was recorded): the paths
+ * are then shown empty, as dockerd shows a file it has not made, rather
+ * than a folder of this head's that holds nothing of the container.
+ * *node is the container's Node field (NULL for none). */
+static char *
+inspect_dir(struct containers *cs, const struct ctr *c, json_t **node)
+{
+	char *zones = NULL, *dir = NULL;
+
+	*node = nodes_container_json(cs->d, json_str(c->extra, "Node", NULL),
+	    &zones);
+	if (*node == NULL || !nodes_have_agents(cs->d))
+		xasprintf(&dir, "%s/%s", cs->zones, c->uuid);
+	else if (zones != NULL)
+		xasprintf(&dir, "%s/%s", zones, c->uuid);
+	free(zones);
+	return dir;
+}
+
+/* "DIR/name", or "" without a folder. */
+static json_t *
+inspect_path(const char *dir, const char *name)
+{
+	return dir != NULL ? json_sprintf("%s/%s", dir, name) : json_string("");
+}
+
 json_t *
 ctr_inspect_json(struct containers *cs, const struct ctr *c, int minor)
 {
-	char created[48], *dir, *log;
+	char created[48], *dir;
 	json_t *j, *node;
 
 	time_rfc3339(created, sizeof created, c->created, 9);
-	xasprintf(&dir, "%s/%s", cs->zones, c->uuid);
-	xasprintf(&log, "%s/" RT_LOG_DIR "/" RT_LOG_FILE, dir);
+	dir = inspect_dir(cs, c, &node);
 	j = json_pack("{s:s,s:s,s:O,s:O,s:o,s:s,s:s,s:s,s:s,s:s,s:s,s:i,"
 	    "s:s,s:s,s:s,s:s,s:s,s:[],s:O,s:{s:s,s:{s:s}},s:O,s:O,"
 	    "s:o}",
@@ -432,11 +461,12 @@ ctr_inspect_json(struct containers *cs, const struct ctr *c, int minor)
 	    "Args", json_object_get(c->extra, "Args") ?: json_null(),
 	    "State", inspect_state(c), "Image", c->image_id,
 	    "ResolvConfPath", "", "HostnamePath", "", "HostsPath", "",
-	    "LogPath", log, "Name", "", "RestartCount", c->restart_count,
+	    "LogPath", "", "Name", "", "RestartCount", c->restart_count,
 	    "Driver", "sdc", "Platform", "linux", "MountLabel", "",
 	    "ProcessLabel", "", "AppArmorProfile", "", "ExecIDs",
 	    "HostConfig", c->host_config,
-	    "GraphDriver", "Name", "overlay", "Data", "MergedDir", dir,
+	    "GraphDriver", "Name", "overlay", "Data", "MergedDir",
+	    dir != NULL ? dir : "",
 	    "Mounts", json_object_get(c->extra, "Mounts") ?: json_null(),
 	    "Config", c->config,
 	    "NetworkSettings", ctrnet_settings(cs, c));
@@ -448,15 +478,15 @@ ctr_inspect_json(struct containers *cs, const struct ctr *c, int minor)
 		json_object_set_new(j, "Mounts", json_array());
 	json_object_set_new(j, "Name", json_sprintf("/%s", c->name));
 	inspect_docker_defaults(j, c->cs->runtime_name);
-	if ((node = nodes_container_json(cs->d, json_str(c->extra, "Node",
-	    NULL))) != NULL)
+	if (node != NULL)
 		json_object_set_new(j, "Node", node);   /* Swarm's field */
-	json_object_set_new(j, "HostnamePath", json_sprintf("%s/hostname", dir));
-	json_object_set_new(j, "HostsPath", json_sprintf("%s/hosts", dir));
-	json_object_set_new(j, "ResolvConfPath", json_sprintf("%s/resolv.conf",
-	    dir));
+	json_object_set_new(j, "LogPath", inspect_path(dir,
+	    RT_LOG_DIR "/" RT_LOG_FILE));
+	json_object_set_new(j, "HostnamePath", inspect_path(dir, "hostname"));
+	json_object_set_new(j, "HostsPath", inspect_path(dir, "hosts"));
+	json_object_set_new(j, "ResolvConfPath", inspect_path(dir,
+	    "resolv.conf"));
 	free(dir);
-	free(log);
 	(void)minor;
 	return j;
 }

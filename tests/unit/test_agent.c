@@ -60,7 +60,7 @@ test_register_heartbeat(void **state)
 		.hostname = "cn1", .address = "10.0.0.5:2380", .memory = 1 << 30,
 		.disk = (int64_t)1 << 40, .cpus = 8, .runtime = "runc",
 		.heartbeat_interval_ms = 1000, .last_heartbeat_ms = 100000,
-		.vtep = "10.0.0.5",
+		.vtep = "10.0.0.5", .zones = "/zones",
 	};
 	struct node_list l;
 	sdc_error_t err = NULL;
@@ -71,6 +71,7 @@ test_register_heartbeat(void **state)
 	assert_string_equal(l.v[0].hostname, "cn1");
 	assert_string_equal(l.v[0].address, "10.0.0.5:2380");
 	assert_string_equal(l.v[0].vtep, "10.0.0.5");
+	assert_string_equal(l.v[0].zones, "/zones");
 	assert_int_equal(l.v[0].cpus, 8);
 	assert_true(l.v[0].disk == (int64_t)1 << 40);
 	assert_string_equal(l.v[0].state, "running");
@@ -96,11 +97,13 @@ test_register_heartbeat(void **state)
 	/* the operator's drain survives the agent registering again */
 	assert_int_equal(nodes_table_set_drained(st, n.id, true, &err), 0);
 	n.cpus = 16;
+	n.zones = "/data/zones";	/* the agent started on another root */
 	n.last_heartbeat_ms = 200000;
 	assert_int_equal(nodes_table_register(st, &n, &err), 0);
 	assert_int_equal(nodes_table_read(st, NULL, 200000, &l, &err), 0);
 	assert_true(l.v[0].drained);
 	assert_int_equal(l.v[0].cpus, 16);
+	assert_string_equal(l.v[0].zones, "/data/zones");
 	assert_true(l.v[0].registered_ms == 100000);   /* first seen kept */
 	node_list_free(&l);
 	/* leaving: stopped, unavailable at once */

@@ -3,7 +3,9 @@
  * transactions, prepared statements, and that a schema stopped mid-migration
  * stays at a whole version — run once on a SQLite file and once on a
  * PostgreSQL 15 started for the test (tests/pgtmp.sh); then what only one
- * engine has: SQLite's file modes, PostgreSQL's reconnection.
+ * engine has: SQLite's file modes, PostgreSQL's reconnection, and what
+ * the store's callers do of a write whose link broke once sent (a head's
+ * claim of a node's exit runs again and finds its own row).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,6 +20,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "agent/exits-table.h"
 #include "store.h"
 
 static char dir[] = "/tmp/test_store.XXXXXX";
@@ -531,26 +534,30 @@ one_int(struct store *st, const char *sql)
 	return v;
 }
 
+/* Commits wait for a synchronous standby that never comes, and c->st
+ * is opened with synchronous_commit on (the test server's is off): a
+ * write made through it is committed here and held unanswered. */
 static void
-test_pg_write_not_rerun(void **state)
+cut_hold(struct store *admin, struct cut_write *c)
 {
-	struct store *admin;
-	struct cut_write c = { 0 };
 	sdc_error_t err = NULL;
 	char uri[600];
-	pthread_t t;
-	int64_t pid = 0;
 
-	(void)state;
-	assert_int_equal(store_open(&admin, path, &err), 0);
 	assert_int_equal(store_exec(admin, "ALTER SYSTEM SET "
 	    "synchronous_standby_names = 'nobody'", &err), 0);
 	assert_int_equal(store_exec(admin, "SELECT pg_reload_conf()", &err), 0);
 	snprintf(uri, sizeof uri, "%s&options=-csynchronous_commit%%3Don", path);
-	assert_int_equal(store_open(&c.st, uri, &err), 0);
-	assert_int_equal(store_prepare(c.st, &c.w, "INSERT INTO kv (k, v) "
-	    "VALUES ('once', '1')", &err), 0);
-	assert_int_equal(pthread_create(&t, NULL, cut_write_run, &c), 0);
+	assert_int_equal(store_open(&c->st, uri, &err), 0);
+}
+
+/* The held commit's link cut once it shows (its backend terminated),
+ * then commits wait no more. */
+static void
+cut_held(struct store *admin)
+{
+	sdc_error_t err = NULL;
+	int64_t pid = 0;
+
 	for (int i = 0; i < 100 && pid <= 0; i++) {
 		pid = one_int(admin, "SELECT pid FROM pg_stat_activity WHERE "
 		    "wait_event = 'SyncRep'");
@@ -560,10 +567,27 @@ test_pg_write_not_rerun(void **state)
 	assert_true(pid > 0);
 	assert_int_equal(one_int(admin, "SELECT pg_terminate_backend(pid)::int "
 	    "FROM pg_stat_activity WHERE wait_event = 'SyncRep'"), 1);
-	pthread_join(t, NULL);
 	assert_int_equal(store_exec(admin, "ALTER SYSTEM RESET "
 	    "synchronous_standby_names", &err), 0);
 	assert_int_equal(store_exec(admin, "SELECT pg_reload_conf()", &err), 0);
+}
+
+static void
+test_pg_write_not_rerun(void **state)
+{
+	struct store *admin;
+	struct cut_write c = { 0 };
+	sdc_error_t err = NULL;
+	pthread_t t;
+
+	(void)state;
+	assert_int_equal(store_open(&admin, path, &err), 0);
+	cut_hold(admin, &c);
+	assert_int_equal(store_prepare(c.st, &c.w, "INSERT INTO kv (k, v) "
+	    "VALUES ('once', '1')", &err), 0);
+	assert_int_equal(pthread_create(&t, NULL, cut_write_run, &c), 0);
+	cut_held(admin);
+	pthread_join(t, NULL);
 	assert_int_equal(c.rc, -1);
 	assert_int_equal(c.code, STORE_UNKNOWN);
 	assert_int_equal(one_int(admin, "SELECT count(*) FROM kv WHERE "
@@ -572,6 +596,60 @@ test_pg_write_not_rerun(void **state)
 	store_finalize(c.w);
 	assert_int_equal(one_int(c.st, "SELECT count(*) FROM kv WHERE "
 	    "k = 'once'"), 1);
+	store_close(c.st);
+	store_close(admin);
+}
+
+/* A head's claim of a node's exit whose link is cut once its UPDATE
+ * has landed (committed, unanswered, as above): exits_table_claim runs
+ * it once more on a new connection, which finds the row its own, so the
+ * head acts on the exit (1) rather than leave it taken and its reaction
+ * lost; and it is taken once: pending for none, another head's claim
+ * gets 0.  The claim run again may wait for the standby as the first
+ * did, until cut_held stops asking for one. */
+#define CLAIM_UUID "5f0b6a1e-2c3d-4e5f-8a9b-0c1d2e3f4a5b"
+
+static void *
+cut_claim_run(void *arg)
+{
+	struct cut_write *c = arg;
+	sdc_error_t err = NULL;
+
+	c->rc = exits_table_claim(c->st, CLAIM_UUID, 4242, "h1", 40, &err);
+	c->code = err != NULL ? err->code : 0;
+	sdc_error_release(&err);
+	return NULL;
+}
+
+static void
+test_pg_exit_claim_rerun(void **state)
+{
+	struct node_exit e = {
+		.uuid = CLAIM_UUID, .pid = 4242, .exit_code = 0,
+		.node = "0b7e2f4c-5b6a-4e8b-9c1d-2e3f4a5b6c7d",
+	}, v[2];
+	struct store *admin;
+	struct cut_write c = { 0 };
+	sdc_error_t err = NULL;
+	pthread_t t;
+	size_t n;
+
+	(void)state;
+	assert_int_equal(store_open(&admin, path, &err), 0);
+	assert_int_equal(exits_table_migrate(admin, &err), 0);
+	assert_int_equal(exits_table_record(admin, &e, 10, &err), 1);
+	cut_hold(admin, &c);
+	assert_int_equal(pthread_create(&t, NULL, cut_claim_run, &c), 0);
+	cut_held(admin);
+	pthread_join(t, NULL);
+	assert_int_equal(c.code, 0);
+	assert_int_equal(c.rc, 1);
+	assert_int_equal(exits_table_pending(admin, v, 2, &n, &err), 0);
+	assert_int_equal(n, 0);
+	assert_int_equal(exits_table_claim(admin, CLAIM_UUID, 4242, "h2", 50,
+	    &err), 0);
+	assert_int_equal(one_int(admin, "SELECT count(*) FROM node_exits WHERE "
+	    "taken_by = 'h1'"), 1);
 	store_close(c.st);
 	store_close(admin);
 }
@@ -681,6 +759,7 @@ main(void)
 		cmocka_unit_test(test_pg_reconnect),
 		cmocka_unit_test(test_pg_write_not_rerun),
 		cmocka_unit_test(test_pg_idle_cut_write),
+		cmocka_unit_test(test_pg_exit_claim_rerun),
 		cmocka_unit_test(test_pg_bad_uri),
 	};
 	int failed;

@@ -1,0 +1,181 @@
+#!/usr/bin/env python3
+"""What a head says of a node's container's files, and a connect whose
+agent does not answer.
+
+25-nodes-net's head and agent, the agent with a zones root of its own
+(not the head's --zones), heartbeating every 2 s (so a connect sent just
+after the agent is stopped is let through and waits for it), and a
+second head b on the same store (PostgreSQL, started by the test) with a --zones of its own and an
+agent URL nobody answers (a head whose own node is elsewhere).  Checked
+with the real docker CLI and the admin API:
+
+- docker inspect shows the paths of the container's files where they
+  are, under the node's zones root as its agent registered it (LogPath,
+  HostnamePath, HostsPath, ResolvConfPath, GraphDriver.Data.MergedDir:
+  the files and folder are there, none under the head's --zones), and
+  both heads show the same ones; the node's row shows its zones root;
+- the admin API's LogBytes: the log's size through the head whose own
+  node it is, null (not known) through b, never a wrong 0;
+- a network connect sent while the node's agent is stopped (SIGSTOP)
+  fails after the head's wait with an error naming the node, and is
+  undone: the store has no endpoint nor lease for it, and once the agent
+  runs again (SIGCONT) the same address is taken by a second connect,
+  which works (one interface more, not two).
+"""
+import importlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+os.environ["SDC_TEST_STORE"] = "postgres"   # two heads: one PostgreSQL
+import sdctest  # noqa: E402
+
+net = importlib.import_module("25-nodes-net")
+common = net.common
+BB = "/bin/busybox"
+PATHS = ("LogPath", "HostnamePath", "HostsPath", "ResolvConfPath")
+
+
+class NodesPaths(net.NetNode):
+
+    HEARTBEAT = "2"
+
+    @classmethod
+    def agent_dirs(cls):
+        cls.node_zones = os.path.join(cls.d.tmp, "node-zones")
+        return dict(super().agent_dirs(), zones=cls.node_zones)
+
+    @classmethod
+    def start_b(cls):
+        """Head b: the same store and data dir, its own --zones, ports
+        and admin socket; the head's client certificate for agents, and
+        an agent URL where nothing listens."""
+        d = cls.d
+        cls.b_port = sdctest.free_port()
+        cls.b_admin = os.path.join(d.tmp, "admin-b.sock")
+        d._spawn("dockerapi-b", [
+            os.path.join(sdctest.BIN, "dockerapi"),
+            "--data-dir", os.path.join(d.tmp, "dockerapi"),
+            "--sapi-url", d.sapi_url,
+            "--listen", "127.0.0.1:%d" % cls.b_port,
+            "--cloudapi-listen", "127.0.0.1:%d" % sdctest.free_port(),
+            "--admin-socket", cls.b_admin,
+            "--zones", os.path.join(d.tmp, "zones-b"),
+            "--agent-url", "https://127.0.0.1:%d" % sdctest.free_port(),
+            "--agent-cert-path", cls.head_certs]
+            + sdctest.store_args(os.path.join(d.tmp, "dockerapi")))
+        try:
+            sdctest.wait_for("dockerapi b", lambda: os.path.exists(
+                cls.b_admin) and sdctest.port_open(cls.b_port), timeout=30)
+        except AssertionError:
+            print(d.log("dockerapi-b")[-2000:], file=sys.stderr)
+            raise
+
+    def on_b(self, *args):
+        env = self.d.docker_env(self.alice)
+        env["DOCKER_HOST"] = "tcp://127.0.0.1:%d" % self.b_port
+        r = subprocess.run(["docker"] + list(args), env=env, text=True,
+                           capture_output=True, timeout=60, input="")
+        self.assertEqual(r.returncode, 0, r.stderr +
+                         self.d.log("dockerapi-b")[-1500:])
+        return r.stdout
+
+    def admin_b(self, path):
+        st, body = common.admin_get(self.b_admin, path)
+        self.assertEqual(st, 200, body)
+        return json.loads(body)
+
+    def test_1_paths_are_the_nodes(self):
+        self.wait_available(True)
+        self.ok(self.alice, "run", "-d", "--name", "p1", "tiny:1", BB, "sh",
+                "-c", "echo logged; exec %s sleep 300" % BB)
+        a = self.inspect(self.alice, "p1")
+        uuid = self.d.admin("GET", "/containers/" + a["Id"])[1]["Uuid"]
+        folder = os.path.join(self.node_zones, uuid)
+        want = {"LogPath": folder + "/logs/stdio.log",
+                "HostnamePath": folder + "/hostname",
+                "HostsPath": folder + "/hosts",
+                "ResolvConfPath": folder + "/resolv.conf",
+                "MergedDir": folder}
+        got = dict({k: a[k] for k in PATHS},
+                   MergedDir=a["GraphDriver"]["Data"]["MergedDir"])
+        self.assertEqual(got, want)
+        for k in PATHS:
+            self.assertTrue(os.path.isfile(a[k]), k)
+        self.assertTrue(os.path.isdir(got["MergedDir"]))
+        self.assertFalse(os.path.exists(os.path.join(self.d.tmp, "zones",
+                                                     uuid)))
+        common.until("p1's log", lambda: os.path.getsize(a["LogPath"]) > 0)
+        self.assertEqual(self.nodes()[0]["Zones"], self.node_zones)
+
+        # head b, with a --zones of its own, says the same
+        self.start_b()
+        b = json.loads(self.on_b("inspect", "p1"))[0]
+        self.assertEqual({k: b[k] for k in PATHS}, {k: a[k] for k in PATHS})
+        self.assertEqual(b["GraphDriver"], a["GraphDriver"])
+
+        # the log's size: a's own node's files, b's node is elsewhere
+        rows = [c for c in self.d.admin("GET", "/containers")[1]
+                if c["Id"] == a["Id"]]
+        self.assertEqual(rows[0]["LogBytes"], os.path.getsize(a["LogPath"]))
+        rows = [c for c in self.admin_b("/containers") if c["Id"] == a["Id"]]
+        self.assertIsNone(rows[0]["LogBytes"])
+        self.ok(self.alice, "rm", "-f", "p1")
+
+    def test_2_connect_not_answered(self):
+        self.wait_available(True)
+        sub = self.d.pool_net(41)
+        ip = sub + ".77"
+        nid = self.ok(self.alice, "network", "create", "--subnet",
+                      sub + ".0/24", "un1")
+        self.ok(self.alice, "run", "-d", "--name", "u1", "tiny:1", BB,
+                "sleep", "300")
+        cid = self.inspect(self.alice, "u1")["Id"]
+        self.assertEqual(len(self.veths_of(cid)), 1, self.links())
+        pid = self.d.pid("agent")
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            t0 = time.monotonic()
+            r = self.docker(self.alice, "network", "connect", "--ip", ip,
+                            "un1", "u1")
+            took = time.monotonic() - t0
+            self.assertNotEqual(r.returncode, 0)
+            # the agent was asked (the node still heard from) and did not
+            # answer in the head's time
+            self.assertIn("node unavailable: the agent of node %s does not "
+                          "answer" % self.HOSTNAME, r.stderr)
+            self.assertIsNone(self.row("SELECT 1 FROM network_endpoints "
+                                       "WHERE container = ? AND network = ?",
+                                       cid, nid))
+            self.assertIsNone(self.row("SELECT 1 FROM network_leases WHERE "
+                                       "network = ? AND ip = ?", nid, ip))
+            self.assertNotIn("un1", self.inspect(
+                self.alice, "u1")["NetworkSettings"]["Networks"])
+        finally:
+            os.kill(pid, signal.SIGCONT)
+        print("connect to a stopped agent failed after %.1f s" % took,
+              file=sys.stderr)
+        self.wait_available(True)
+        # the address is free: a second connect takes it, and works
+        self.ok(self.alice, "network", "connect", "--ip", ip, "un1", "u1")
+        nets = self.inspect(self.alice, "u1")["NetworkSettings"]["Networks"]
+        self.assertEqual(nets["un1"]["IPAddress"], ip)
+        self.assertEqual(len(self.veths_of(cid)), 2, self.links())
+        self.assertIn(ip + "/24", self.ok(self.alice, "exec", "u1", BB, "ip",
+                                          "-o", "-4", "addr"))
+        self.ok(self.alice, "rm", "-f", "u1")
+        self.ok(self.alice, "network", "rm", "un1")
+
+
+def load_tests(loader, tests, pattern):
+    return loader.loadTestsFromTestCase(NodesPaths)
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2)
