@@ -10,6 +10,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <sys/types.h>
 
@@ -21,6 +22,10 @@
 /* The names of a logs folder's files, oldest first, stdio.log last. */
 char **logs_files(const char *dir, size_t *nfiles);
 void logs_files_free(char **files, size_t nfiles);
+/* Bytes of those files, the live one and the rotated ones: what a
+ * container's log holds on disk (the admin API's LogBytes, read by a
+ * head for its own files and by an agent for its node's). */
+int64_t logs_bytes(const char *dir);
 
 /* What a request keeps of a log's records. */
 struct logs_filter {

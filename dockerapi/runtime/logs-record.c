@@ -10,10 +10,13 @@
  */
 #include <arpa/inet.h>
 #include <dirent.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <jansson.h>
 
 #include "dockerapi/runtime/container-layout.h"
@@ -72,6 +75,28 @@ logs_files_free(char **files, size_t nfiles)
 	for (size_t i = 0; i < nfiles; i++)
 		free(files[i]);
 	free(files);
+}
+
+/* The files logs_files() names, added up: regular files only (a link
+ * planted in the folder counts nothing), a file gone meanwhile (a
+ * rotation's) 0, a folder that cannot be opened 0. */
+int64_t
+logs_bytes(const char *dir)
+{
+	size_t n;
+	char **files = logs_files(dir, &n);
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int64_t total = 0;
+	struct stat sb;
+
+	for (size_t i = 0; dfd >= 0 && i < n; i++)
+		if (fstatat(dfd, files[i], &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISREG(sb.st_mode))
+			total += sb.st_size;
+	if (dfd >= 0)
+		close(dfd);
+	logs_files_free(files, n);
+	return total;
 }
 
 /* The record's "time" as written by the monitor (the last "time":"
