@@ -23,19 +23,16 @@
  *   GET    /accounts/:login/build-cache   POST /accounts/:login/build-cache/prune
  *   GET    /containers/:id                (id, id prefix or uuid)
  */
-#include <dirent.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "build.h"
 #include "networks.h"
 #include "dockerapi.h"
 #include "heads.h"
-#include "dockerapi/runtime/container-layout.h"
 #include "jsonutil.h"
+#include "log-bytes.h"
 #include "log.h"
 #include "nodes.h"
 #include "volumes.h"
@@ -255,52 +252,8 @@ admin_config(struct http_request *req, void *arg)
 	    tunables_source(d), "config", tunables_get(d)));
 }
 
-/* Bytes of a container's live and rotated logs: LogPath and its
- * stdio.log.<time> siblings (rt_log_is_rotated). */
-static json_int_t
-admin_log_bytes(const char *log_path)
-{
-	char *dir = xstrdup(log_path), *slash = strrchr(dir, '/');
-	const char *base = strrchr(log_path, '/') != NULL ? strrchr(log_path, '/') + 1 : log_path;
-	json_int_t total = 0;
-	struct dirent *e;
-	struct stat sb;
-	DIR *dp;
-
-	if (slash != NULL)
-		*slash = '\0';
-	if ((dp = opendir(dir)) != NULL) {
-		while ((e = readdir(dp)) != NULL)
-			if ((strcmp(e->d_name, base) == 0 ||
-			    rt_log_is_rotated(e->d_name)) &&
-			    fstatat(dirfd(dp), e->d_name, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
-			    S_ISREG(sb.st_mode))
-				total += sb.st_size;
-		closedir(dp);
-	}
-	free(dir);
-	return total;
-}
-
-/* LogBytes of a container as inspect shows it: its log files' sizes
- * where they are on this head's disk (no node, or the head's own node,
- * whose agent runs beside it), else null, not known: a node's files are
- * its own and this head has no route to their sizes, and a 0 would say
- * the container logged nothing. */
-static json_t *
-admin_log_bytes_of(struct dockerapi *d, const json_t *c)
-{
-	const char *node = json_str(json_object_get(c, "Node"), "ID", NULL);
-	const char *local = nodes_local_id(d), *path = json_str(c, "LogPath", "");
-
-	if (*path == '\0' || (node != NULL && nodes_have_agents(d) &&
-	    (local == NULL || strcmp(node, local) != 0)))
-		return json_null();
-	return json_integer(admin_log_bytes(path));
-}
-
-/* What an operator wants beside Docker's fields: the account's login and
- * how much log the container keeps. */
+/* What an operator wants beside Docker's fields: the account's login
+ * (how much log the container keeps is log-bytes.c's, off the loop). */
 static void
 admin_container_extras(struct dockerapi *d, json_t *list)
 {
@@ -321,7 +274,6 @@ admin_container_extras(struct dockerapi *d, json_t *list)
 			sdc_error_release(&err);
 		}
 		json_object_set(c, "Login", login);
-		json_object_set_new(c, "LogBytes", admin_log_bytes_of(d, c));
 	}
 	json_decref(logins);
 }
@@ -342,7 +294,7 @@ admin_containers(struct http_request *req, void *arg)
 	    http_query_bool(req, "all", false));
 	account_free(a);
 	admin_container_extras(d, list);
-	return api_json(req, 200, list);
+	return log_bytes_reply(d, req, list);
 }
 
 static int

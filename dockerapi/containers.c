@@ -687,6 +687,7 @@ containers_admin_list(struct dockerapi *d, const char *account, bool all)
 			continue;
 		j = ctr_inspect_json(d->containers, c, API_MAX_MINOR);
 		json_object_set_new(j, "Account", json_string(c->account));
+		json_object_set_new(j, "Uuid", json_string(c->uuid));
 		json_array_append_new(list, j);
 	}
 	return list;
