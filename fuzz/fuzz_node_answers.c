@@ -6,7 +6,9 @@
  * STATE}}) and of GET /v1/containers/UUID, read as dockerapi/node-states.c
  * reads them (node_states_set: the status, pid, exit code, the times);
  * a refusal's body (node_call_refused, dockerapi/node-calls.c), for each
- * status the head treats apart; and the exits the node writes to the
+ * status the head treats apart; the log bytes of GET /v1/log-bytes
+ * ({"Node": ID, "LogBytes": {UUID: BYTES}}, dockerapi/log-bytes.c: each
+ * a non-negative integer or null); and the exits the node writes to the
  * store (agent/exits-table.c's rows, read by the head's node-exits.c),
  * the JSON's "Exits" member giving each row's columns with whatever type
  * the node chose (SQLite keeps what it is given).
@@ -24,6 +26,7 @@
 #include "dockerapi/node-states.c"
 #include "agent/exits-table.h"
 #include "dockerapi/node-calls.h"
+#include "dockerapi/log-bytes.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -128,11 +131,22 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (json_is_object(states))
 		json_object_foreach((json_t *)states, k, v) {
 			memset(&c, 0, sizeof c);
-			node_states_set(&c, v);
+			node_states_set(NULL, &c, v);	/* j, v never NULL: d unused */
+		}
+	/* GET /v1/log-bytes, as the admin list reads it: whatever the
+	 * node sent for a container, a figure >= 0 or null */
+	if ((states = log_bytes_answer(j, "node-1")) != NULL)
+		json_object_foreach((json_t *)states, k, v) {
+			json_t *n = log_bytes_of(states, k);
+
+			if (!json_is_null(n) && (!json_is_integer(n) ||
+			    json_integer_value(n) < 0))
+				abort();
+			json_decref(n);
 		}
 	/* GET /v1/containers/UUID */
 	memset(&c, 0, sizeof c);
-	node_states_set(&c, j);
+	node_states_set(NULL, &c, j);
 	if (c.st.finished_at.tv_nsec < 0 || c.st.started_at.tv_nsec < 0)
 		abort();
 	fuzz_exits(json_object_get(j, "Exits"));
