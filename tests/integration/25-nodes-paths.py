@@ -14,8 +14,12 @@ with the real docker CLI and the admin API:
   HostnamePath, HostsPath, ResolvConfPath, GraphDriver.Data.MergedDir:
   the files and folder are there, none under the head's --zones), and
   both heads show the same ones; the node's row shows its zones root;
-- the admin API's LogBytes: the log's size through the head whose own
-  node it is, null (not known) through b, never a wrong 0;
+- the admin API's LogBytes: the log's live and rotated files (a
+  rotated one put there by hand; a link among them counts nothing)
+  through the head whose own node it is, read on its disk, and the same
+  through b, asked of the node's agent; with the agent stopped
+  (SIGSTOP) b answers null (not known) for it within its 2 s bound,
+  never a wrong 0, and its admin socket answers /ping meanwhile;
 - a network connect sent while the node's agent is stopped (SIGSTOP)
   fails after the head's wait with an error naming the node, and is
   undone: the store has no endpoint nor lease for it, and once the agent
@@ -28,6 +32,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import unittest
 
@@ -121,11 +126,42 @@ class NodesPaths(net.NetNode):
         self.assertEqual(b["GraphDriver"], a["GraphDriver"])
 
         # the log's size: a's own node's files, b's node is elsewhere
-        rows = [c for c in self.d.admin("GET", "/containers")[1]
-                if c["Id"] == a["Id"]]
-        self.assertEqual(rows[0]["LogBytes"], os.path.getsize(a["LogPath"]))
-        rows = [c for c in self.admin_b("/containers") if c["Id"] == a["Id"]]
-        self.assertIsNone(rows[0]["LogBytes"])
+        logs = os.path.dirname(a["LogPath"])
+        with open(os.path.join(logs, "stdio.log.2026-11-23T18:20:01.1Z"),
+                  "w") as f:
+            f.write("x" * 100)
+        os.symlink("/bin/busybox", os.path.join(
+            logs, "stdio.log.2026-11-23T18:20:02.1Z"))
+        want = os.path.getsize(a["LogPath"]) + 100
+
+        def log_bytes(rows):
+            return [c["LogBytes"] for c in rows if c["Id"] == a["Id"]][0]
+        self.assertEqual(log_bytes(self.d.admin("GET", "/containers")[1]),
+                         want)
+        self.assertEqual(log_bytes(self.admin_b("/containers")), want)
+
+        # the node's agent stopped: null within the bound, b's loop free
+        got = {}
+
+        def listing():
+            t0 = time.monotonic()
+            got["rows"] = self.admin_b("/containers")
+            got["took"] = time.monotonic() - t0
+        pid = self.d.pid("agent")
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            t = threading.Thread(target=listing)
+            t.start()
+            time.sleep(0.3)
+            self.assertEqual(common.admin_get(self.b_admin, "/ping")[0], 200)
+            self.assertTrue(t.is_alive(), "b did not wait for the agent")
+            t.join(30)
+        finally:
+            os.kill(pid, signal.SIGCONT)
+        print("log bytes of a stopped agent's container: null after %.1f s"
+              % got["took"], file=sys.stderr)
+        self.assertIsNone(log_bytes(got["rows"]))
+        self.assertLess(got["took"], 5)
         self.ok(self.alice, "rm", "-f", "p1")
 
     def test_2_connect_not_answered(self):
