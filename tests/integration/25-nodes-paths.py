@@ -17,7 +17,8 @@ with the real docker CLI and the admin API:
 - the admin API's LogBytes: the log's live and rotated files (a
   rotated one put there by hand; a link among them counts nothing)
   through the head whose own node it is, read on its disk, and the same
-  through b, asked of the node's agent; with the agent stopped
+  through b, asked of the node's agent (GET /v1/log-bytes, which a
+  tenant's certificate does not reach); with the agent stopped
   (SIGSTOP) b answers null (not known) for it within its 2 s bound,
   never a wrong 0, and its admin socket answers /ping meanwhile;
 - a network connect sent while the node's agent is stopped (SIGSTOP)
@@ -30,11 +31,13 @@ import importlib
 import json
 import os
 import signal
+import ssl
 import subprocess
 import sys
 import threading
 import time
 import unittest
+import urllib.error
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -139,6 +142,13 @@ class NodesPaths(net.NetNode):
         self.assertEqual(log_bytes(self.d.admin("GET", "/containers")[1]),
                          want)
         self.assertEqual(log_bytes(self.admin_b("/containers")), want)
+        # the agent's route, for a head's certificate only
+        st, body = self.agent_get("/v1/log-bytes", self.head_certs)
+        self.assertEqual((st, body["Node"], body["LogBytes"][uuid]),
+                         (200, self.node_id(), want))
+        with self.assertRaises((ssl.SSLError, ConnectionError,
+                                urllib.error.URLError, OSError)):
+            self.agent_get("/v1/log-bytes", self.alice)
 
         # the node's agent stopped: null within the bound, b's loop free
         got = {}
@@ -147,14 +157,15 @@ class NodesPaths(net.NetNode):
             t0 = time.monotonic()
             got["rows"] = self.admin_b("/containers")
             got["took"] = time.monotonic() - t0
+            got["done"] = time.monotonic()
         pid = self.d.pid("agent")
         os.kill(pid, signal.SIGSTOP)
         try:
             t = threading.Thread(target=listing)
             t.start()
-            time.sleep(0.3)
+            time.sleep(0.2)         # the listing's request sent first
             self.assertEqual(common.admin_get(self.b_admin, "/ping")[0], 200)
-            self.assertTrue(t.is_alive(), "b did not wait for the agent")
+            pinged = time.monotonic()
             t.join(30)
         finally:
             os.kill(pid, signal.SIGCONT)
@@ -162,6 +173,7 @@ class NodesPaths(net.NetNode):
               % got["took"], file=sys.stderr)
         self.assertIsNone(log_bytes(got["rows"]))
         self.assertLess(got["took"], 5)
+        self.assertLess(pinged, got["done"], "b did not wait for the agent")
         self.ok(self.alice, "rm", "-f", "p1")
 
     def test_2_connect_not_answered(self):
