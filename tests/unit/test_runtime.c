@@ -1,7 +1,8 @@
 /*
  * test_runtime.c: libsdcnode's pieces that need no runc and no root:
  * config.json from a spec, users from an image's passwd and group, the
- * state file read back, ids, and attach frames over a socketpair.
+ * state file read back, ids, attach frames over a socketpair, and a
+ * logs folder's bytes.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,6 +19,7 @@
 #include "fsutil.h"
 #include "xalloc.h"
 #include "dockerapi/runtime/internal.h"
+#include "dockerapi/runtime/logs-read.h"
 
 static char tmpdir[64];
 
@@ -303,6 +305,30 @@ test_attach_frames(void **state)
 	free(f);
 }
 
+/* A logs folder's bytes: the live file and the rotated ones, not a link
+ * nor a file of another name; a folder that is not there, 0. */
+static void
+test_logs_bytes(void **state)
+{
+	sdc_error_t err = NULL;
+	char *dir = in_tmp("c2/logs"), *link;
+
+	assert_int_equal(mkdir_p(dir, 0755, &err), 0);
+	put("c2/logs/stdio.log", "12345");
+	put("c2/logs/stdio.log.2026-11-23T18:20:01.123456789Z", "abc");
+	put("c2/logs/stdio.log.gz", "not a log");
+	put("c2/logs/stdio.log.tmp", "nor this");
+	link = in_tmp("c2/logs/stdio.log.2026-11-23T18:20:02Z");
+	assert_int_equal(symlink("/bin/sh", link), 0);
+	assert_int_equal(logs_bytes(dir), 8);
+	unlink(link);
+	free(link);
+	free(dir);
+	dir = in_tmp("c3/logs");
+	assert_int_equal(logs_bytes(dir), 0);
+	free(dir);
+}
+
 int
 main(void)
 {
@@ -314,6 +340,7 @@ main(void)
 		cmocka_unit_test(test_state_file),
 		cmocka_unit_test(test_ids),
 		cmocka_unit_test(test_attach_frames),
+		cmocka_unit_test(test_logs_bytes),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
