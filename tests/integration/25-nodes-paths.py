@@ -141,7 +141,10 @@ class NodesPaths(net.NetNode):
             return [c["LogBytes"] for c in rows if c["Id"] == a["Id"]][0]
         self.assertEqual(log_bytes(self.d.admin("GET", "/containers")[1]),
                          want)
+        t0 = time.monotonic()
         self.assertEqual(log_bytes(self.admin_b("/containers")), want)
+        print("log bytes through b, asked of the node: %.3f s"
+              % (time.monotonic() - t0), file=sys.stderr)
         # the agent's route, for a head's certificate only
         st, body = self.agent_get("/v1/log-bytes", self.head_certs)
         self.assertEqual((st, body["Node"], body["LogBytes"][uuid]),
