@@ -174,10 +174,9 @@ extern const struct route agent_container_routes[];
 /* A container's state as the routes answer it: Status, Pid, ExitCode,
  * Signal, OOMKilled, StartedAt, FinishedAt. */
 json_t *agent_state_json(const struct rt_state *st);
-/* container-list.c: GET /v1/containers, every container's state. */
+/* container-list.c: GET /v1/containers, every container's state, and
+ * GET /v1/log-bytes, every container's log's bytes. */
 extern const struct route agent_container_list_routes[];
-/* log-bytes.c: GET /v1/log-bytes, every container's log's bytes. */
-extern const struct route agent_log_bytes_routes[];
 /* container-create.c: POST /v1/containers, the head's create document
  * made into a container; container-remove.c: DELETE /v1/containers/:uuid. */
 extern const struct route agent_create_routes[];

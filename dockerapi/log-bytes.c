@@ -6,7 +6,7 @@
  * runs beside it), has its files on this disk: they are measured here
  * (logs_bytes, the runtime library's walk of a logs folder).  A
  * container on another node has its files there, so that node's agent
- * is asked, GET /v1/log-bytes (agent/log-bytes.c): once per node for
+ * is asked, GET /v1/log-bytes (agent/container-list.c): once per node for
  * all of the node's containers, not once per container, so a list of
  * many containers costs one round trip per node.
  *
