@@ -29,9 +29,24 @@
  * seq leads the payload.  Once the listener is back, the rows after the
  * last seq heard (and a margin before it: identity values commit out of
  * order) made since this head started are published, but for the seqs
- * already heard (the last EVENTS_RECENT) and this head's own.  Events
- * made while PostgreSQL itself was away are not sent by anyone.  On
- * SQLite none of this runs: one daemon, one file, nobody else to tell.
+ * already heard (the last EVENTS_RECENT) and this head's own.
+ *
+ * Events made while PostgreSQL itself is away (no request then, each is
+ * refused; but an attach detached, an exec's end: an exit's die waits
+ * for its claim, heads-sync.c) would be lost: so each event goes
+ * through an outbox (events-outbox.c).  A send that fails leaves it
+ * there; later events wait behind it, and a timer (every
+ * EVENTS_RETRY_SECS) and the listener's return send them, oldest
+ * first, up to the first failure.
+ * Their rows keep the event's own time, so pruning and a receiver's
+ * --since (its history is kept in the order of the times) stay right.
+ * The outbox is bounded (EVENTS_WAIT_MAX events, EVENTS_WAIT_BYTES):
+ * past it the oldest go, counted and logged.  A send whose link broke
+ * once sent (STORE_UNKNOWN) may have landed and is sent again, so the
+ * payload's first line is "origin:id", the id a counter of the origin's
+ * own, and a receiver skips an id of an origin not above the last it
+ * heard.  On SQLite none of this runs: one daemon, one file, nobody
+ * else to tell.
  */
 #include <inttypes.h>
 #include <stdlib.h>

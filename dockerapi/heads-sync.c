@@ -45,7 +45,15 @@
  *    policy and AutoRemove belong to the head that claims the exit: an
  *    upsert keyed by the container and its run's start time whose WHERE
  *    lets only the first writer change the row (head_exits).  A head
- *    killed leaves the claims to the others; no lock outlives it.
+ *    killed leaves the claims to the others; no lock outlives it.  A
+ *    claim the store did not answer (PostgreSQL away) is made again
+ *    every second: the head tells its own clients at once and reacts
+ *    only if its claim takes the row then (the row's origin tells a
+ *    claim sent twice its own), so each exit has one reaction.
+ *
+ *  - A change row the store did not take is owed: one per container,
+ *    written when the store answers, so the others reload what changed
+ *    here meanwhile.
  *
  * Races between heads are the store's: a container name is unique per
  * account (the loser of two creates gets Docker's 409), leases and
