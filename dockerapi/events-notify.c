@@ -56,6 +56,7 @@
 
 #include "containers.h"
 #include "events-outbox.h"
+#include "heads.h"
 #include "ids.h"
 #include "jsonutil.h"
 #include "log.h"
@@ -288,6 +289,8 @@ events_notify_flush(struct events_notify *n)
 	struct timeval tv = { EVENTS_RETRY_SECS, 0 };
 	sdc_error_t err = NULL;
 
+	if (n->out.count > 0)	/* what the events say changed, first */
+		heads_changed_owed(n->cs->d);
 	while ((e = events_outbox_oldest(&n->out)) != NULL) {
 		if (events_notify_insert(n, e->payload, e->at, &err) < 0)
 			break;

@@ -257,6 +257,15 @@ heads_owed_send(struct heads *h)
 }
 
 void
+heads_changed_owed(struct dockerapi *d)
+{
+	struct heads *h = heads_of(d);
+
+	if (h != NULL && h->on && h->owed.n > 0)
+		heads_owed_send(h);
+}
+
+void
 heads_changed(struct dockerapi *d, const struct ctr *c)
 {
 	struct heads *h = heads_of(d);
@@ -709,9 +718,11 @@ heads_claims_send(struct heads *h)
 
 	while (h->nclaims > 0) {
 		c = cs != NULL ? heads_find(cs, h->claims[0].id) : NULL;
+		if (c != NULL && c->busy != NULL)
+			return;		/* its call's end first: kept */
 		if (c != NULL && (heads_run(c) != h->claims[0].run ||
-		    ctr_running(c) || c->busy != NULL))
-			c = NULL;
+		    ctr_running(c)))
+			c = NULL;	/* gone, or a new run since */
 		if (c != NULL && (rc = heads_claim(h, c, h->claims[0].run,
 		    true, &err)) < 0) {
 			sdc_error_release(&err);
