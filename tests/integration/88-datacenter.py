@@ -508,7 +508,7 @@ class DataCenter(spread.NodesSpread):
         until("ew's die and a's events through b", lambda:
               fa.has("die", wid) and len(fb.since(t)) >= len(fa.since(t)))
         since = self.dk("events", "--since", "%.9f" % (t / 1e9), "--until",
-                        str(int(time.time()) + 1), "--format", "{{json .}}",
+                        "%.9f" % time.time(), "--format", "{{json .}}",
                         *ours, head="b").stdout.splitlines()
         since = [(m["Action"], m["id"], m["timeNano"])
                  for m in map(json.loads, since)]
