@@ -144,13 +144,20 @@ watch_exited_elsewhere(struct containers *cs, struct ctr *c)
 void
 watch_exited(struct containers *cs, struct ctr *c)
 {
-	char code[16];
-
 	if (!heads_exit_mine(cs->d, c)) {
-		/* another head reacts; our own clients are told */
+		/* another head reacts (or this one, once the store is back
+		 * to claim it); our own clients are told */
 		watch_exited_elsewhere(cs, c);
 		return;
 	}
+	watch_exit_react(cs, c);
+}
+
+void
+watch_exit_react(struct containers *cs, struct ctr *c)
+{
+	char code[16];
+
 	ctrnet_stop(cs, c);
 	snprintf(code, sizeof code, "%d", c->st.exit_code);
 	events_container(cs, c, "die", json_pack("{s:s}", "exitCode", code));

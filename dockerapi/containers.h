@@ -336,6 +336,9 @@ void watch_exited(struct containers *cs, struct ctr *c);
  * state after that head took the report): this head's own clients are
  * told (stop's answer, waits, logs -f), nothing more. */
 void watch_exited_elsewhere(struct containers *cs, struct ctr *c);
+/* The reaction of the head that claimed c's exit (heads_exit_mine):
+ * die, the restart policy, AutoRemove, and its own clients told. */
+void watch_exit_react(struct containers *cs, struct ctr *c);
 
 /* api/containers-wait.c: the waits */
 int ctr_wait(struct http_request *req, void *arg);

@@ -29,15 +29,34 @@
  * seq leads the payload.  Once the listener is back, the rows after the
  * last seq heard (and a margin before it: identity values commit out of
  * order) made since this head started are published, but for the seqs
- * already heard (the last EVENTS_RECENT) and this head's own.  Events
- * made while PostgreSQL itself was away are not sent by anyone.  On
- * SQLite none of this runs: one daemon, one file, nobody else to tell.
+ * already heard (the last EVENTS_RECENT) and this head's own.
+ *
+ * Events made while PostgreSQL itself is away (no request then, each is
+ * refused; but an attach detached, an exec's end: an exit's die waits
+ * for its claim, heads-sync.c) would be lost: so each event goes
+ * through an outbox (events-outbox.c).  A send that fails leaves it
+ * there; later events wait behind it, and a timer (every
+ * EVENTS_RETRY_SECS) and the listener's return send them, oldest
+ * first, up to the first failure.
+ * Their rows keep the event's own time, so pruning and a receiver's
+ * --since (its history is kept in the order of the times) stay right.
+ * The outbox is bounded (EVENTS_WAIT_MAX events, EVENTS_WAIT_BYTES):
+ * past it the oldest go, counted and logged.  A send whose link broke
+ * once sent (STORE_UNKNOWN) may have landed and is sent again, so the
+ * payload's first line is "origin:id", the id a counter of the origin's
+ * own, and a receiver skips an id of an origin not above the last it
+ * heard.  On SQLite none of this runs: one daemon, one file, nobody
+ * else to tell.
  */
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <event2/event.h>
 
 #include "containers.h"
+#include "events-outbox.h"
+#include "heads.h"
 #include "ids.h"
 #include "jsonutil.h"
 #include "log.h"
@@ -48,6 +67,9 @@
 #define EVENTS_PAYLOAD_MAX 7999
 #define EVENTS_SEQ_MAX 21		/* "seq\n" before the payload */
 #define EVENTS_RECENT 512		/* seqs heard, kept to skip again */
+#define EVENTS_WAIT_MAX 10000		/* events waiting for the store */
+#define EVENTS_WAIT_BYTES (8 << 20)	/* and their payloads' bytes */
+#define EVENTS_RETRY_SECS 1		/* between sends of the waiting */
 
 struct events_notify {
 	struct containers *cs;
@@ -57,6 +79,12 @@ struct events_notify {
 	int64_t top;			/* the highest seq heard */
 	int64_t recent[EVENTS_RECENT];	/* a ring of the seqs heard */
 	size_t next;
+	uint64_t ids;			/* the last id given to an event */
+	struct events_outbox out;	/* not sent yet, oldest first */
+	struct event *retry;		/* sends them again while any wait */
+	bool waiting;			/* since a send failed, told once */
+	size_t late;			/* sent after waiting */
+	struct events_seen seen;	/* each origin's last id heard */
 };
 
 /* Whether seq was heard already; it is now. */
@@ -72,20 +100,27 @@ events_notify_heard(struct events_notify *n, int64_t seq)
 	return false;
 }
 
-/* "origin\naccount\nmessage" from another process: published here. */
+/* "origin:id\naccount\nmessage" from another process (a sender before
+ * the ids: "origin\n..."): published here, unless its id was already. */
 static void
 events_notify_publish(struct events_notify *n, const char *payload)
 {
-	const char *acct, *text;
+	const char *acct, *text, *colon;
+	size_t olen;
 	char *account;
 	json_t *msg;
 
 	if ((acct = strchr(payload, '\n')) == NULL ||
 	    (text = strchr(acct + 1, '\n')) == NULL)
 		return;
-	if ((size_t)(acct - payload) == strlen(n->origin) &&
-	    strncmp(payload, n->origin, strlen(n->origin)) == 0)
+	colon = memchr(payload, ':', (size_t)(acct - payload));
+	olen = (size_t)((colon != NULL ? colon : acct) - payload);
+	if (olen == strlen(n->origin) &&
+	    strncmp(payload, n->origin, olen) == 0)
 		return;		/* our own */
+	if (colon != NULL && !events_seen_fresh(&n->seen, payload, olen,
+	    strtoull(colon + 1, NULL, 10)))
+		return;		/* sent twice: a send whose outcome was unknown */
 	if ((msg = json_loads(text + 1, 0, NULL)) == NULL ||
 	    !json_is_object(msg)) {
 		json_decref(msg);
@@ -116,6 +151,8 @@ events_notify_got(void *arg, const char *channel, const char *payload)
 		return;
 	events_notify_publish(n, payload);
 }
+
+static void events_notify_flush(struct events_notify *n);
 
 /* Listening again: what was sent while it was not. */
 static void
@@ -151,6 +188,7 @@ out:
 	} else if (count > 0)
 		log_info("events of other dockerapi processes: %d sent while "
 		    "not listening, published", count);
+	events_notify_flush(n);		/* the store is back: ours too */
 }
 
 static const struct store_listen_ops events_notify_ops = {
@@ -161,6 +199,14 @@ static const struct store_listen_ops events_notify_ops = {
 	.each = events_notify_got,
 	.back = events_notify_back,
 };
+
+static void
+events_notify_retry(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	events_notify_flush(arg);
+}
 
 struct events_notify *
 events_notify_start(struct containers *cs)
@@ -175,6 +221,8 @@ events_notify_start(struct containers *cs)
 	n->cs = cs;
 	uuid_make(n->origin);
 	n->started = (int64_t)time(NULL);
+	events_outbox_init(&n->out, EVENTS_WAIT_MAX, EVENTS_WAIT_BYTES);
+	n->retry = evtimer_new(cs->d->base, events_notify_retry, n);
 	n->l = store_listener_start(cs->d->base, where, &events_notify_ops, n);
 	return n;
 }
@@ -184,25 +232,34 @@ events_notify_free(struct events_notify *n)
 {
 	if (n == NULL)
 		return;
+	if (n->out.count > 0)
+		log_warn("%zu events never sent to the other dockerapi "
+		    "processes: the store was away until the end",
+		    n->out.count);
 	store_listener_free(n->l);
+	event_free(n->retry);
+	events_outbox_clear(&n->out);
+	events_seen_clear(&n->seen);
 	free(n);
 }
 
 static char *
-events_notify_payload(const struct events_notify *n, const char *account,
-    const json_t *msg)
+events_notify_payload(const struct events_notify *n, uint64_t id,
+    const char *account, const json_t *msg)
 {
 	char *text = json_text(msg), *payload;
 
-	xasprintf(&payload, "%s\n%s\n%s", n->origin, account, text);
+	xasprintf(&payload, "%s:%" PRIu64 "\n%s\n%s", n->origin, id, account,
+	    text);
 	free(text);
 	return payload;
 }
 
-/* The row and its notification, in one statement. */
+/* The row and its notification, in one statement; at is the event's own
+ * time, so a late one is pruned and replayed by it. */
 static int
 events_notify_insert(struct events_notify *n, const char *payload,
-    sdc_error_t *err)
+    int64_t at, sdc_error_t *err)
 {
 	struct store_stmt *st;
 	int rc;
@@ -214,11 +271,71 @@ events_notify_insert(struct events_notify *n, const char *payload,
 		return -1;
 	rc = store_bind_text(st, 1, n->origin, err) < 0 ||
 	    store_bind_text(st, 2, payload, err) < 0 ||
-	    store_bind_int64(st, 3, (int64_t)time(NULL), err) < 0 ||
+	    store_bind_int64(st, 3, at, err) < 0 ||
 	    store_bind_text(st, 4, payload, err) < 0 ? -1 :
 	    store_step(st, err);
 	store_finalize(st);
 	return rc < 0 ? -1 : 0;
+}
+
+/* The waiting events, oldest first, up to the first that fails (tried
+ * again in a second, or when the store is heard again).  A send whose
+ * outcome is unknown is sent again: the receivers skip its id if the
+ * first one landed. */
+static void
+events_notify_flush(struct events_notify *n)
+{
+	const struct events_outbox_entry *e;
+	struct timeval tv = { EVENTS_RETRY_SECS, 0 };
+	sdc_error_t err = NULL;
+
+	if (n->out.count > 0)	/* what the events say changed, first */
+		heads_changed_owed(n->cs->d);
+	while ((e = events_outbox_oldest(&n->out)) != NULL) {
+		if (events_notify_insert(n, e->payload, e->at, &err) < 0)
+			break;
+		events_outbox_pop(&n->out);
+		if (n->waiting)
+			n->late++;
+	}
+	if (err != NULL) {
+		if (!n->waiting)
+			log_warn("events not sent to the other dockerapi "
+			    "processes yet (sent in order once the store "
+			    "answers): %s", sdc_error_msg(err));
+		n->waiting = true;
+		sdc_error_release(&err);
+		if (!evtimer_pending(n->retry, NULL))
+			evtimer_add(n->retry, &tv);
+		return;
+	}
+	if (n->waiting)
+		log_info("%zu events made while the store was away sent to "
+		    "the other dockerapi processes", n->late);
+	if (n->out.dropped_run > 0)
+		log_warn("%" PRIu64 " events made while the store was away "
+		    "dropped, never sent to the other dockerapi processes "
+		    "(more than %d or %d bytes waiting); %" PRIu64 " since the "
+		    "start", n->out.dropped_run, EVENTS_WAIT_MAX,
+		    EVENTS_WAIT_BYTES, n->out.dropped);
+	n->out.dropped_run = 0;
+	n->waiting = false;
+	n->late = 0;
+}
+
+/* Each of an overflow's first, tenth, hundredth... drop is told. */
+static void
+events_notify_dropped(struct events_notify *n, size_t dropped)
+{
+	uint64_t run = n->out.dropped_run, tell = 1;
+
+	while (tell * 10 <= run)
+		tell *= 10;
+	if (run - dropped < tell)
+		log_warn("the events waiting for the store to be sent to the "
+		    "other dockerapi processes passed %d or %d bytes: %" PRIu64
+		    " of the oldest dropped", EVENTS_WAIT_MAX,
+		    EVENTS_WAIT_BYTES, run);
 }
 
 void
@@ -227,12 +344,15 @@ events_notify_send(struct events_notify *n, const char *account,
 {
 	const json_t *attrs;
 	json_t *small;
-	sdc_error_t err = NULL;
 	char *payload;
+	uint64_t id;
+	size_t dropped;
+	bool idle;
 
 	if (n == NULL)
 		return;
-	payload = events_notify_payload(n, account, msg);
+	id = ++n->ids;
+	payload = events_notify_payload(n, id, account, msg);
 	if (strlen(payload) > EVENTS_PAYLOAD_MAX - EVENTS_SEQ_MAX) {
 		free(payload);
 		small = json_deep_copy(msg);
@@ -242,7 +362,7 @@ events_notify_send(struct events_notify *n, const char *account,
 		    "Attributes", json_pack("{s:O?,s:O?}", "name",
 		    json_object_get(attrs, "name"), "image",
 		    json_object_get(attrs, "image")));
-		payload = events_notify_payload(n, account, small);
+		payload = events_notify_payload(n, id, account, small);
 		json_decref(small);
 		if (strlen(payload) > EVENTS_PAYLOAD_MAX - EVENTS_SEQ_MAX) {
 			log_warn("an event of %s too long for the other "
@@ -251,10 +371,12 @@ events_notify_send(struct events_notify *n, const char *account,
 			return;
 		}
 	}
-	if (events_notify_insert(n, payload, &err) < 0) {
-		log_warn("an event not sent to the other dockerapi processes: "
-		    "%s", sdc_error_msg(err));
-		sdc_error_release(&err);
-	}
-	free(payload);
+	/* behind the ones waiting, if any: they go first, at the retry */
+	idle = n->out.count == 0;
+	dropped = events_outbox_push(&n->out, payload,
+	    json_int(msg, "time", (json_int_t)time(NULL)));
+	if (dropped > 0)
+		events_notify_dropped(n, dropped);
+	if (idle)
+		events_notify_flush(n);
 }

@@ -45,7 +45,15 @@
  *    policy and AutoRemove belong to the head that claims the exit: an
  *    upsert keyed by the container and its run's start time whose WHERE
  *    lets only the first writer change the row (head_exits).  A head
- *    killed leaves the claims to the others; no lock outlives it.
+ *    killed leaves the claims to the others; no lock outlives it.  A
+ *    claim the store did not answer (PostgreSQL away) is made again
+ *    every second: the head tells its own clients at once and reacts
+ *    only if its claim takes the row then (the row's origin tells a
+ *    claim sent twice its own), so each exit has one reaction.
+ *
+ *  - A change row the store did not take is owed: one per container,
+ *    written when the store answers, so the others reload what changed
+ *    here meanwhile.
  *
  * Races between heads are the store's: a container name is unique per
  * account (the loser of two creates gets Docker's 409), leases and
@@ -54,6 +62,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -95,6 +104,9 @@ static const char *const heads_migrations[] = {
 	" payload TEXT NOT NULL,"
 	" at BIGINT NOT NULL);"
 	"CREATE INDEX head_events_at ON head_events (at);",
+	/* the head whose claim took an exit: a claim made again after
+	 * the store was away finds its own row (heads_claims_send) */
+	"ALTER TABLE head_exits ADD COLUMN origin TEXT;",
 	NULL,
 };
 
@@ -116,6 +128,14 @@ struct heads {
 	struct event *timer;
 	int ticks;
 	int lock_fd;			/* SQLite: the head lock */
+	struct strvec owed;		/* containers whose change row did
+					 * not land (the store away) */
+	struct heads_claim {		/* exits seen while the store was
+					 * away, to claim once it is back */
+		char id[65];
+		int64_t run;
+	} *claims;
+	size_t nclaims;
 };
 
 static struct heads *
@@ -188,30 +208,84 @@ heads_sync_init(struct dockerapi *d, sdc_error_t *err)
 	return rc < 0 ? sdc_error_wrap(err, "heads") : 0;
 }
 
+static int
+heads_change_row(struct heads *h, const char *id, int restarts,
+    sdc_error_t *err)
+{
+	struct store_stmt *st = NULL;
+	int rc;
+
+	if (store_prepare(h->d->store, &st, "INSERT INTO head_changes (ref, "
+	    "origin, at, restarts) VALUES (?, ?, ?, ?)", err) < 0)
+		return -1;
+	rc = store_bind_text(st, 1, id, err) < 0 ||
+	    store_bind_text(st, 2, h->origin, err) < 0 ||
+	    store_bind_int64(st, 3, (int64_t)time(NULL), err) < 0 ||
+	    store_bind_int64(st, 4, restarts, err) < 0 ? -1 :
+	    store_step(st, err);
+	store_finalize(st);
+	return rc < 0 ? -1 : 0;
+}
+
+static struct ctr *heads_find(struct containers *cs, const char *id);
+
+/* The rows owed since the store went away, one per container (a reload
+ * reads the state as it is now), up to the first that fails.  A row
+ * whose outcome was unknown may land twice: a reload more. */
+static void
+heads_owed_send(struct heads *h)
+{
+	struct containers *cs = h->d->containers;
+	sdc_error_t err = NULL;
+	const struct ctr *c;
+	size_t sent = 0;
+
+	while (h->owed.n > 0) {
+		c = cs != NULL ? heads_find(cs, h->owed.v[0]) : NULL;
+		/* one removed meanwhile: its row has the others drop it */
+		if (heads_change_row(h, h->owed.v[0], c != NULL ?
+		    c->restart_count : 0, &err) < 0) {
+			sdc_error_release(&err);
+			return;
+		}
+		strvec_remove_one(&h->owed, h->owed.v[0]);
+		sent++;
+	}
+	if (sent > 0)
+		log_info("heads: the other heads told of %zu containers changed "
+		    "while the store was away", sent);
+}
+
+void
+heads_changed_owed(struct dockerapi *d)
+{
+	struct heads *h = heads_of(d);
+
+	if (h != NULL && h->on && h->owed.n > 0)
+		heads_owed_send(h);
+}
+
 void
 heads_changed(struct dockerapi *d, const struct ctr *c)
 {
 	struct heads *h = heads_of(d);
-	struct store_stmt *st = NULL;
 	sdc_error_t err = NULL;
 
 	if (h == NULL || !h->on)
 		return;
-	if (store_prepare(d->store, &st, "INSERT INTO head_changes (ref, "
-	    "origin, at, restarts) VALUES (?, ?, ?, ?)", &err) == 0) {
-		if (store_bind_text(st, 1, c->id, &err) == 0 &&
-		    store_bind_text(st, 2, h->origin, &err) == 0 &&
-		    store_bind_int64(st, 3, (int64_t)time(NULL), &err) == 0 &&
-		    store_bind_int64(st, 4, c->restart_count, &err) == 0)
-			(void)store_step(st, &err);
-		store_finalize(st);
-	}
+	if (h->owed.n > 0)
+		heads_owed_send(h);	/* the older ones first */
+	if (h->owed.n == 0 && heads_change_row(h, c->id, c->restart_count,
+	    &err) == 0)
+		return;
 	if (err != NULL) {
-		/* the others see it at their next reload of the container */
-		log_warn("container %s: telling the other heads: %s", c->id,
-		    sdc_error_msg(err));
+		/* told again every second until the store answers */
+		log_warn("container %s: telling the other heads (again once "
+		    "the store answers): %s", c->id, sdc_error_msg(err));
 		sdc_error_release(&err);
 	}
+	if (!strvec_has(&h->owed, c->id))
+		strvec_push(&h->owed, c->id);
 }
 
 /* --- reloading one container --- */
@@ -550,39 +624,116 @@ heads_flags(struct heads *h, struct ctr *c)
 	sdc_error_release(&err);
 }
 
+/* Whether the row of c's exit in run is this head's: a claim made again
+ * whose first try landed before the link broke. */
+static int
+heads_claimed_here(struct heads *h, struct ctr *c, int64_t run,
+    sdc_error_t *err)
+{
+	struct store_stmt *st = NULL;
+	int rc;
+
+	if (store_prepare(h->d->store, &st, "SELECT 1 FROM head_exits WHERE "
+	    "id = ? AND run = ? AND origin = ?", err) < 0)
+		return -1;
+	rc = store_bind_text(st, 1, c->id, err) < 0 ||
+	    store_bind_int64(st, 2, run, err) < 0 ||
+	    store_bind_text(st, 3, h->origin, err) < 0 ? -1 :
+	    store_step(st, err);
+	store_finalize(st);
+	return rc;
+}
+
+/* 1: the claim of c's exit in run took the row (or, again, had taken
+ * it); 0: another head's did; -1: no store to ask. */
+static int
+heads_claim(struct heads *h, struct ctr *c, int64_t run, bool again,
+    sdc_error_t *err)
+{
+	struct store_stmt *st = NULL;
+	int rc;
+
+	if (store_prepare(h->d->store, &st, "INSERT INTO head_exits (id, run, "
+	    "origin) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE SET run = "
+	    "excluded.run, origin = excluded.origin WHERE head_exits.run < "
+	    "excluded.run", err) < 0)
+		return -1;
+	rc = store_bind_text(st, 1, c->id, err) < 0 ||
+	    store_bind_int64(st, 2, run, err) < 0 ||
+	    store_bind_text(st, 3, h->origin, err) < 0 ? -1 :
+	    store_step(st, err);
+	if (rc >= 0)
+		rc = store_changes(h->d->store) > 0;
+	store_finalize(st);
+	if (rc == 0 && again)
+		rc = heads_claimed_here(h, c, run, err);
+	if (rc == 1)
+		heads_flags(h, c);
+	return rc;
+}
+
+static int64_t
+heads_run(const struct ctr *c)
+{
+	int64_t run = heads_ns(&c->st.started_at);
+
+	return run != 0 ? run : heads_ns(&c->st.finished_at);
+}
+
 bool
 heads_exit_mine(struct dockerapi *d, struct ctr *c)
 {
 	struct heads *h = heads_of(d);
-	struct store_stmt *st = NULL;
 	sdc_error_t err = NULL;
-	int64_t run = heads_ns(&c->st.started_at);
-	bool mine = true;
+	int64_t run;
+	int rc;
 
 	if (h == NULL || !h->on)
 		return true;
-	if (run == 0)
-		run = heads_ns(&c->st.finished_at);
-	if (store_prepare(d->store, &st, "INSERT INTO head_exits (id, run) "
-	    "VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET run = excluded.run "
-	    "WHERE head_exits.run < excluded.run", &err) == 0) {
-		if (store_bind_text(st, 1, c->id, &err) == 0 &&
-		    store_bind_int64(st, 2, run, &err) == 0 &&
-		    store_step(st, &err) >= 0)
-			mine = store_changes(d->store) > 0;
-		store_finalize(st);
+	run = heads_run(c);
+	if ((rc = heads_claim(h, c, run, false, &err)) >= 0)
+		return rc == 1;
+	/* no store to agree through: claimed again once it answers, so
+	 * that one head reacts, once (its own clients are told meanwhile) */
+	log_warn("container %s: claiming its exit (again once the store "
+	    "answers): %s", c->id, sdc_error_msg(err));
+	sdc_error_release(&err);
+	h->claims = xrealloc(h->claims, (h->nclaims + 1) * sizeof *h->claims);
+	snprintf(h->claims[h->nclaims].id, sizeof h->claims->id, "%s", c->id);
+	h->claims[h->nclaims++].run = run;
+	return false;
+}
+
+/* The exits seen while the store was away, claimed now, oldest first,
+ * up to the first the store does not answer: the head whose claim takes
+ * the row reacts, if the container is still at that run's end (a start
+ * since, through any head, is a new run). */
+static void
+heads_claims_send(struct heads *h)
+{
+	struct containers *cs = h->d->containers;
+	sdc_error_t err = NULL;
+	struct ctr *c;
+	int rc = 0;
+
+	while (h->nclaims > 0) {
+		c = cs != NULL ? heads_find(cs, h->claims[0].id) : NULL;
+		if (c != NULL && c->busy != NULL)
+			return;		/* its call's end first: kept */
+		if (c != NULL && (heads_run(c) != h->claims[0].run ||
+		    ctr_running(c)))
+			c = NULL;	/* gone, or a new run since */
+		if (c != NULL && (rc = heads_claim(h, c, h->claims[0].run,
+		    true, &err)) < 0) {
+			sdc_error_release(&err);
+			return;
+		}
+		memmove(h->claims, h->claims + 1, (h->nclaims - 1) *
+		    sizeof *h->claims);
+		h->nclaims--;
+		if (c != NULL && rc == 1)
+			watch_exit_react(cs, c);
 	}
-	if (err != NULL) {
-		/* no store to agree through: each head reacts for its own
-		 * clients rather than none */
-		log_warn("container %s: claiming its exit: %s", c->id,
-		    sdc_error_msg(err));
-		sdc_error_release(&err);
-		return true;
-	}
-	if (mine)
-		heads_flags(h, c);
-	return mine;
 }
 
 /* --- exec instances --- */
@@ -682,6 +833,10 @@ heads_heard(void *arg, int count)
 static void
 heads_back(void *arg)
 {
+	struct heads *h = heads_of(arg);
+
+	heads_owed_send(h);
+	heads_claims_send(h);
 	heads_sync_catch_up(arg);
 }
 
@@ -739,6 +894,10 @@ heads_tick(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	if (h->owed.n > 0)
+		heads_owed_send(h);
+	if (h->nclaims > 0)
+		heads_claims_send(h);
 	heads_sync_catch_up(d);
 	if (++h->ticks % HEADS_PRUNE_TICKS == 0)
 		heads_prune(h);
@@ -772,6 +931,8 @@ heads_sync_free(struct dockerapi *d)
 	if (h->lock_fd >= 0)
 		close(h->lock_fd);
 	free(h->seen);
+	strvec_clear(&h->owed);
+	free(h->claims);
 	free(h);
 	d->heads = NULL;
 }

@@ -27,6 +27,9 @@ void heads_sync_catch_up(struct dockerapi *d);
 /* This head changed container c (its row or its state): the others
  * reload it, and take its restart policy's count. */
 void heads_changed(struct dockerapi *d, const struct ctr *c);
+/* The change rows the store did not take (it was away), written now if
+ * it answers: before the events that waited with them are sent. */
+void heads_changed_owed(struct dockerapi *d);
 /* A running container's exit, seen by every head that watches it: true
  * for exactly one of them, which then reacts (die, the restart policy,
  * AutoRemove), with the row's stopped_by_user and removing read again

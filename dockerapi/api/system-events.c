@@ -200,11 +200,19 @@ events_publish(struct events *ev, const char *account, json_t *msg)
 	json_t *hist = json_object_get(ev->hist, account);
 	struct ev_sub *s;
 
+	size_t at;
+
 	if (hist == NULL) {
 		hist = json_array();
 		json_object_set_new(ev->hist, account, hist);
 	}
-	json_array_append(hist, msg);
+	/* in the order of their times: another head's event may come late
+	 * (made while the store was away), and since= reads them in order */
+	at = json_array_size(hist);
+	while (at > 0 && json_int(json_array_get(hist, at - 1), "timeNano", 0) >
+	    json_int(msg, "timeNano", 0))
+		at--;
+	json_array_insert(hist, at, msg);
 	ev->total++;
 	if (json_array_size(hist) > EVENTS_KEEP) {
 		json_array_remove(hist, 0);

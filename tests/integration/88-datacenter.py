@@ -24,7 +24,12 @@ real docker CLI, as alice and bob:
 - PostgreSQL stopped and started, then its postmaster killed with
   SIGKILL and started again: the same head and agent processes go on
   (ps, run, an exit made while the store was away reported through both
-  heads, with its die event).
+  heads, with its die event);
+- the events head a made while PostgreSQL was stopped (every request is
+  refused then, but a detach, an exec's end and an attached run's exit
+  through a still happen) reach alice's `docker events` through b, live
+  and with --since, once each, in order, with their own times; bob's
+  sees none of them.
 """
 import concurrent.futures
 import importlib
@@ -33,6 +38,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import unittest
 
@@ -80,6 +86,47 @@ def flat(v, key=""):
     for k, x in items:
         out.update(flat(x, "%s.%s" % (key, k) if key else str(k)))
     return out
+
+
+class Follow:
+    """`docker events` left running: its messages, as they come."""
+
+    def __init__(self, env, *args):
+        self.p = subprocess.Popen(
+            ["docker", "events", "--format", "{{json .}}", *args], env=env,
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL, text=True)
+        self.got = []
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        for line in self.p.stdout:
+            self.got.append(json.loads(line))
+
+    def has(self, action, cid):
+        return [m for m in list(self.got)
+                if m["Action"] == action and m["id"] == cid]
+
+    def since(self, ns):
+        return [(m["Action"], m["id"], m["timeNano"]) for m in list(self.got)
+                if m["timeNano"] >= ns]
+
+    def end(self):
+        self.p.kill()
+        self.p.wait()
+        self.p.stdout.close()
+
+
+def find_pid(text):
+    """The pid of the one process whose command line is text."""
+    for p in os.listdir("/proc"):
+        try:
+            with open("/proc/%s/cmdline" % p, "rb") as f:
+                if f.read().replace(b"\0", b" ").strip() == text.encode():
+                    return int(p)
+        except (OSError, ValueError):
+            pass
+    return None
 
 
 class DataCenter(spread.NodesSpread):
@@ -409,10 +456,93 @@ class DataCenter(spread.NodesSpread):
         type(self).pids["c3"] = self.state("c3")["Pid"]
         self.assertEqual(self.procs_pids(), procs, "a daemon restarted")
 
+    def late_events(self):
+        """Events head a makes while the store is away, none of them a
+        request (those are refused meanwhile): a detach and an exec's end;
+        and an attached run's exit, told to its client at once, and
+        reacted to (its die) by one head once the store is back.  A
+        generator: set up, then (next) made once the store is away, then
+        (next) checked once it is back: alice's clients of b, live and
+        --since, have a's events, once each, in order, with their own
+        times, and one die; bob's none of them."""
+        env = {h: self.d.docker_env(self.certs["alice"]) for h in "ab"}
+        env["b"]["DOCKER_HOST"] = "tcp://127.0.0.1:%d" % self.b_port
+        bob = self.d.docker_env(self.certs["bob"])
+        bob["DOCKER_HOST"] = env["b"]["DOCKER_HOST"]
+        sleeps = ["sleep %d" % (os.getpid() % 100000 + 7000 + i)
+                  for i in (0, 1)]
+        ours = ("--filter", "container=ev", "--filter", "container=ew")
+        fa, fb = Follow(env["a"], *ours), Follow(env["b"], *ours)
+        fbob = Follow(bob)
+        self.dk("run", "-d", "-i", "--name", "ev", *SMALL, "busybox", "cat")
+        cid = self.inspect("ev")["Id"]
+        until("alice's clients following",
+              lambda: fa.has("start", cid) and fb.has("start", cid))
+        procs = [subprocess.Popen(
+            ["docker", *cmd], env=env["a"], stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            for cmd in (("attach", "--detach-keys", "ctrl-x", "ev"),
+                        ("exec", "ev", *sleeps[0].split()),
+                        ("run", "--name", "ew", *SMALL, "busybox",
+                         *sleeps[1].split()))]
+        until("attached, exec'd and run through a", lambda:
+              fa.has("attach", cid) and all(map(find_pid, sleeps)))
+        wid = [m["id"] for m in fa.got if m["Action"] == "start"
+               and m["id"] != cid][0]
+        t = time.time_ns()
+        yield
+        procs[0].stdin.write(b"\x18")
+        procs[0].stdin.flush()
+        for cmd in sleeps:
+            os.kill(find_pid(cmd), signal.SIGKILL)
+        made = until("the detach and exec_die made by a", lambda:
+                     fa.has("detach", cid) and fa.has("exec_die", cid) and
+                     fa.since(t))
+        until("the run's exit told to its client",
+              lambda: procs[2].poll() is not None)
+        self.assertEqual(procs[2].returncode, 137)
+        yield
+        procs[0].kill()     # detached, it waits for ev's exit, as docker's
+        for p in procs:
+            p.communicate(timeout=30)
+        until("ew's die and a's events through b", lambda:
+              fa.has("die", wid) and len(fb.since(t)) >= len(fa.since(t)))
+        since = self.dk("events", "--since", "%.9f" % (t / 1e9), "--until",
+                        "%.9f" % time.time(), "--format", "{{json .}}",
+                        *ours, head="b").stdout.splitlines()
+        since = [(m["Action"], m["id"], m["timeNano"])
+                 for m in map(json.loads, since)]
+        got, mine = fa.since(t), fb.since(t)
+        # a send made again after its outcome was unknown: its row twice
+        # (the copy's notification after the original); b skips the copy
+        pg = sdctest.postgres()
+        pg.psql("WITH e AS (INSERT INTO head_events (origin, payload, at) "
+                "SELECT origin, payload, at FROM head_events WHERE payload "
+                "LIKE '%exec_die%' ORDER BY seq DESC LIMIT 1 RETURNING seq, "
+                "payload) SELECT pg_notify('dockerapi_events', e.seq::text "
+                "|| chr(10) || e.payload) FROM e",
+                db=sdctest.store_db(self.data))
+        self.dk("rm", "-f", "ev", "ew")
+        until("ev's destroy through b", lambda: fb.has("destroy", cid))
+        for f in (fa, fb, fbob):
+            f.end()
+        self.assertEqual(len(fb.has("exec_die", cid)), 1, "the copy skipped")
+        self.assertEqual(got[:len(made)], made)
+        self.assertEqual([a for a, i, _ in got if i == wid], ["die"])
+        # live: what a made in the order made (b's own die may come
+        # first); --since: all in the order of their times
+        self.assertEqual(sorted(mine), sorted(got), "b's live client")
+        self.assertEqual([e for e in mine if e in made], made)
+        self.assertEqual(since, got, "b's --since client")
+        self.assertEqual([m for m in fbob.got if m["id"] in (cid, wid)], [])
+
     def test_f_postgres_restarted(self):
         pg = sdctest.postgres()
-        self.pg_away_and_back(lambda: pg._pgtmp("stop"),
+        late = self.late_events()
+        next(late)
+        self.pg_away_and_back(lambda: (pg._pgtmp("stop"), next(late)),
                               lambda: pg._pgtmp("start"))
+        next(late, None)
 
     def test_g_postmaster_killed(self):
         pg = sdctest.postgres()
