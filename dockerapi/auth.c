@@ -21,6 +21,12 @@
  * form (self-signed ones too, which Triton let live for ever).  An unknown
  * login and a known one with a key that is not its own get the same 401
  * text, so the answer does not tell which logins exist; the log says which.
+ *
+ * A store that does not answer (PostgreSQL restarting, a failover) is
+ * not a verdict on the certificate: the client gets 503 "try again", not
+ * a 401 that tells it its key is not registered, and a connection whose
+ * handshake came while the store was away keeps the certificate to check
+ * it again at its next request rather than keeping the 503 for its life.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -35,12 +41,15 @@
  * login's: which of the two it was is not the client's to learn. */
 #define AUTH_NOT_VOUCHED "Unauthorized: the client certificate is not " \
 	"vouched for by an SSH key of the account it names"
+#define AUTH_STORE_AWAY "the account store does not answer; try again " \
+	"in a moment"
 
 struct auth_result {
 	int status;             /* 0 when the certificate was accepted */
 	char *message;
 	char account_uuid[37];
 	char *key_sha256;	/* the vouching key, by its SHA-256 fingerprint */
+	X509 *recheck;		/* the store was away: checked again later */
 };
 
 static void
@@ -50,6 +59,7 @@ auth_result_free(void *p)
 
 	free(r->message);
 	free(r->key_sha256);
+	X509_free(r->recheck);
 	free(r);
 }
 
@@ -60,6 +70,38 @@ refuse(const char *fmt, const char *arg)
 
 	r->status = 401;
 	xasprintf(&r->message, fmt, arg);
+	return r;
+}
+
+/* account_find's error was the store's, not "no such account". */
+static bool
+auth_store_failed(sdc_error_t err)
+{
+	return err == NULL || err->code != 404;
+}
+
+/* A request's answer when the store did not answer (err). */
+static void
+auth_store_away(struct http_request *req, sdc_error_t err)
+{
+	log_warn("request not checked: %s", sdc_error_msg(err));
+	api_error(req, 503, "%s", AUTH_STORE_AWAY);
+}
+
+/* No verdict: the store did not answer (err), so the same certificate
+ * is checked again at the connection's next request. */
+static struct auth_result *
+store_away(X509 *peer, const char *login, sdc_error_t *err)
+{
+	struct auth_result *r = xcalloc(1, sizeof *r);
+
+	log_warn("certificate for %s not checked: %s", login,
+	    sdc_error_msg(*err));
+	sdc_error_release(err);
+	r->status = 503;
+	r->message = xstrdup(AUTH_STORE_AWAY);
+	X509_up_ref(peer);
+	r->recheck = peer;
 	return r;
 }
 
@@ -135,6 +177,11 @@ auth_check_cert(struct dockerapi *d, X509 *peer)
 		return r;
 	}
 	a = account_find(d, login, &err);
+	if (a == NULL && auth_store_failed(err)) {
+		r = store_away(peer, login, &err);
+		free(login);
+		return r;
+	}
 	if (a == NULL) {
 		log_emit(LOG_INFO, NULL, NULL, "refused certificate for %s: %s",
 		    login, sdc_error_msg(err));
@@ -143,8 +190,13 @@ auth_check_cert(struct dockerapi *d, X509 *peer)
 		free(login);
 		return r;
 	}
-	if (account_pubkeys(d, a, &keys, &nkeys, &err) < 0 ||
-	    (i = certgen_memo_verify(d->cert_memo, peer, keys, nkeys, time(NULL),
+	if (account_pubkeys(d, a, &keys, &nkeys, &err) < 0) {
+		r = store_away(peer, login, &err);
+		account_free(a);
+		free(login);
+		return r;
+	}
+	if ((i = certgen_memo_verify(d->cert_memo, peer, keys, nkeys, time(NULL),
 	    NULL, &err)) < 0) {
 		log_emit(LOG_INFO, NULL, NULL, "refused certificate for %s: %s",
 		    login, sdc_error_msg(err));
@@ -185,25 +237,37 @@ auth_dc_allowed(const struct dockerapi *d, const struct account *a)
 	return false;
 }
 
-/* The key that vouched at the handshake is still the account's: matched
+/* The key that vouched at the handshake is still the account's (1; 0 when
+ * it is not, -1 when the store did not answer): matched
  * by SHA-256, as the memo matches, not by MD5, whose collisions are
  * cheap. */
-static bool
-auth_key_current(struct dockerapi *d, const struct account *a, const char *sha256)
+static int
+auth_key_current(struct dockerapi *d, const struct account *a,
+    const char *sha256, sdc_error_t *err)
 {
 	struct store_stmt *q;
-	sdc_error_t err = NULL;
 	int rc = -1;
 
 	if (store_prepare(d->store, &q, "SELECT 1 FROM account_keys WHERE "
-	    "account_uuid = ? AND sha256 = ?", &err) == 0) {
-		if (store_bind_text(q, 1, a->uuid, &err) == 0 &&
-		    store_bind_text(q, 2, sha256, &err) == 0)
-			rc = store_step(q, &err);
+	    "account_uuid = ? AND sha256 = ?", err) == 0) {
+		if (store_bind_text(q, 1, a->uuid, err) == 0 &&
+		    store_bind_text(q, 2, sha256, err) == 0)
+			rc = store_step(q, err);
 		store_finalize(q);
 	}
-	sdc_error_release(&err);
-	return rc == 1;
+	return rc;
+}
+
+/* A connection whose handshake came while the store was away: its
+ * certificate checked now, the verdict kept for its next requests. */
+static struct auth_result *
+auth_recheck(struct dockerapi *d, struct http_request *req,
+    struct auth_result *r)
+{
+	struct auth_result *now = auth_check_cert(d, r->recheck);
+
+	http_conn_set_data(req->conn, now, auth_result_free);  /* frees r */
+	return now;
 }
 
 static struct account *
@@ -218,37 +282,62 @@ auth_plain(struct dockerapi *d, struct http_request *req)
 		return NULL;
 	}
 	a = account_find(d, d->cfg.plain_account, &err);
-	if (a == NULL)
+	if (a == NULL && auth_store_failed(err))
+		auth_store_away(req, err);
+	else if (a == NULL)
 		api_error(req, 401, "Unauthorized: %s", sdc_error_msg(err));
 	sdc_error_release(&err);
+	return a;
+}
+
+/* The account a certificate accepted at the handshake speaks for, if
+ * it still has the key that vouched; NULL with the answer made. */
+static struct account *
+auth_tls_account(struct dockerapi *d, struct http_request *req,
+    struct auth_result *r)
+{
+	struct account *a;
+	sdc_error_t err = NULL;
+	int rc = 1;
+
+	if (r == NULL) {
+		api_error(req, 401, "Unauthorized: no client certificate");
+		return NULL;
+	}
+	if (r->recheck != NULL)
+		r = auth_recheck(d, req, r);
+	if (r->status != 0) {
+		api_error(req, r->status, "%s", r->message);
+		return NULL;
+	}
+	a = account_find(d, r->account_uuid, &err);
+	if (a != NULL && (rc = auth_key_current(d, a, r->key_sha256,
+	    &err)) < 0) {
+		account_free(a);
+		a = NULL;
+	}
+	if (a == NULL && auth_store_failed(err)) {
+		auth_store_away(req, err);
+		sdc_error_release(&err);
+		return NULL;
+	}
+	sdc_error_release(&err);
+	if (a == NULL || rc == 0) {
+		api_error(req, 401, "Unauthorized: the key of this "
+		    "certificate is no longer registered");
+		account_free(a);
+		return NULL;
+	}
 	return a;
 }
 
 struct account *
 auth_account(struct dockerapi *d, struct http_request *req)
 {
-	struct auth_result *r = http_conn_data(req->conn);
-	struct account *a;
-	sdc_error_t err = NULL;
+	struct account *a = d->use_tls ?
+	    auth_tls_account(d, req, http_conn_data(req->conn)) :
+	    auth_plain(d, req);
 
-	if (!d->use_tls)
-		a = auth_plain(d, req);
-	else if (r == NULL) {
-		api_error(req, 401, "Unauthorized: no client certificate");
-		return NULL;
-	} else if (r->status != 0) {
-		api_error(req, r->status, "%s", r->message);
-		return NULL;
-	} else {
-		a = account_find(d, r->account_uuid, &err);
-		sdc_error_release(&err);
-		if (a == NULL || !auth_key_current(d, a, r->key_sha256)) {
-			api_error(req, 401, "Unauthorized: the key of this "
-			    "certificate is no longer registered");
-			account_free(a);
-			return NULL;
-		}
-	}
 	if (a == NULL)
 		return NULL;
 	if (a->disabled) {

@@ -32,10 +32,12 @@ real docker CLI, as alice and bob:
   sees none of them.
 """
 import concurrent.futures
+import http.client
 import importlib
 import json
 import os
 import signal
+import ssl
 import subprocess
 import sys
 import threading
@@ -433,9 +435,16 @@ class DataCenter(spread.NodesSpread):
         cid = self.inspect("c3")["Id"]
         since = int(time.time()) - 1
         away()
+        kept = self.kept_connection()
+        self.refused_meanwhile(kept)
         os.kill(self.pids["c3"], signal.SIGKILL)
         until("c3's process gone", lambda: not alive(self.pids["c3"]))
         back()
+        # the certificate of a handshake made while the store was away is
+        # checked again at the connection's next request
+        until("alice's kept connection served", lambda:
+              self.kept_get(kept)[0] == 200)
+        kept.close()
         for h in "ab":
             until("c3's exit through " + h, lambda: self.ps_on(h).get("c3")
                   == "exited", timeout=30)
@@ -455,6 +464,38 @@ class DataCenter(spread.NodesSpread):
         self.dk("start", "c3", head="b")
         type(self).pids["c3"] = self.state("c3")["Pid"]
         self.assertEqual(self.procs_pids(), procs, "a daemon restarted")
+
+    def kept_connection(self):
+        """A connection of alice's to head a, kept alive across
+        requests, its handshake made now."""
+        ctx = ssl.create_default_context(cafile=os.path.join(
+            self.data, "tls", "ca.pem"))
+        ctx.load_cert_chain(os.path.join(self.certs["alice"], "cert.pem"),
+                            os.path.join(self.certs["alice"], "key.pem"))
+        conn = http.client.HTTPSConnection("127.0.0.1", self.d.docker_port,
+                                           context=ctx, timeout=30)
+        conn.connect()
+        return conn
+
+    @staticmethod
+    def kept_get(conn):
+        conn.request("GET", "/v1.24/containers/json")
+        r = conn.getresponse()
+        return r.status, r.read().decode()
+
+    def refused_meanwhile(self, kept):
+        """While the store is away a request is told to try again (503),
+        not that its key is not registered (401): through a new
+        connection to either head, and through one whose handshake came
+        meanwhile."""
+        for h in "ab":
+            r = self.dk("ps", head=h, check=False)
+            self.assertNotEqual(r.returncode, 0, h)
+            self.assertIn("try again", r.stderr, h)
+            self.assertNotIn("Unauthorized", r.stderr, h)
+        status, body = self.kept_get(kept)
+        self.assertEqual(status, 503, body)
+        self.assertIn("try again", body)
 
     def late_events(self):
         """Events head a makes while the store is away, none of them a
