@@ -22,6 +22,7 @@ process's: a fixed network, as it was, let a head whose agent's address
 another test's bridge also had reach that test's agent, and fail its
 TLS (another CA) until that test ended.
 """
+import concurrent.futures
 import importlib
 import json
 import os
@@ -262,6 +263,24 @@ class DataCenterBase(unittest.TestCase):
                         str(int(time.time()) + 1), "--format", "{{.Action}}",
                         "--filter", "container=" + cid, head=head, timeout=30)
         return r.stdout.split()
+
+    def execs(self, name, *cmd, who="alice"):
+        """Whether cmd, exec'd in container name, exits 0."""
+        return self.docker("exec", name, *cmd, who=who, check=False,
+                           timeout=30).returncode == 0
+
+    def assert_bob_reaches_none(self, bobs, addrs, name):
+        """bob's container bobs pings none of alice's addrs and does not
+        resolve her container's name: tried at once, each waiting out
+        its timeout."""
+        tries = {"bob reaches alice's " + t: ("ping", "-c", "1", "-W", "1", t)
+                 for t in addrs}
+        tries["bob resolves " + name] = ("nslookup", name)
+        with concurrent.futures.ThreadPoolExecutor(len(tries)) as pool:
+            got = {what: pool.submit(self.execs, bobs, *cmd, who="bob")
+                   for what, cmd in tries.items()}
+            for what, f in got.items():
+                self.assertFalse(f.result(), what)
 
     def zones_made(self):
         """uuid: node number of every container folder on the nodes."""
