@@ -30,12 +30,12 @@ uri() {
 }
 
 # initdb's data folder for these settings, made once (under a lock, for
-# tests that start at once) per PostgreSQL version and user, and copied
+# tests that start at once) per PostgreSQL version and users, and copied
 # for each new folder: initdb took longer than the rest of a test's
 # PostgreSQL start.  Prints its path.
 INITDB_ARGS="-U postgres --auth=trust --no-locale -E UTF8 --no-sync"
 template() {
-	key=$( { "$PGBIN/postgres" --version; id -u "$PGUSER_OS"
+	key=$( { "$PGBIN/postgres" --version; id -u; id -u "$PGUSER_OS"
 	    echo "$INITDB_ARGS"; } | md5sum | cut -c1-12)
 	tpl=${TMPDIR:-/tmp}/sdc-pgtmp-template-$key
 	(
