@@ -5,7 +5,8 @@
 # test (fsync off: a crash of the machine may lose the test's data, which
 # is gone anyway).
 #
-#   tests/pgtmp.sh start DIR    initdb (first time) and start; prints the
+#   tests/pgtmp.sh start DIR    initdb (first time: a copy of the one
+#                               template folder) and start; prints the
 #                               libpq URI the daemons take as `store:`
 #   tests/pgtmp.sh stop DIR     fast shutdown (connections are cut)
 #   tests/pgtmp.sh restart DIR  stop, then start on the same data
@@ -28,14 +29,39 @@ uri() {
 	echo "postgresql:///postgres?host=$dir&user=postgres"
 }
 
+# initdb's data folder for these settings, made once (under a lock, for
+# tests that start at once) per PostgreSQL version and users, and copied
+# for each new folder: initdb took longer than the rest of a test's
+# PostgreSQL start.  Prints its path.
+INITDB_ARGS="-U postgres --auth=trust --no-locale -E UTF8 --no-sync"
+template() {
+	key=$( { "$PGBIN/postgres" --version; id -u; id -u "$PGUSER_OS"
+	    echo "$INITDB_ARGS"; } | md5sum | cut -c1-12)
+	tpl=${TMPDIR:-/tmp}/sdc-pgtmp-template-$key
+	(
+		flock 9
+		if [ ! -f "$tpl/PG_VERSION" ]; then
+			new=$tpl.new.$$
+			mkdir -p "$new" "$tpl.logs"
+			[ "$(id -u)" = 0 ] && chown "$PGUSER_OS" "$new"
+			# shellcheck disable=SC2086 # the arguments, split
+			as_pg "$PGBIN/initdb" -D "$new" $INITDB_ARGS \
+			    >"$tpl.logs/initdb.log" 2>&1 || {
+				cat "$tpl.logs/initdb.log" >&2; rm -rf "$new"
+				exit 1; }
+			mv "$new" "$tpl"
+		fi
+	) 9>"$tpl.lock" || exit 1
+	echo "$tpl"
+}
+
 start() {
 	mkdir -p "$dir"
 	[ "$(id -u)" = 0 ] && chown "$PGUSER_OS" "$dir"
 	chmod 0755 "$dir"
 	if [ ! -f "$dir/data/PG_VERSION" ]; then
-		as_pg "$PGBIN/initdb" -D "$dir/data" -U postgres --auth=trust \
-		    --no-locale -E UTF8 --no-sync >"$dir/initdb.log" 2>&1 || {
-			cat "$dir/initdb.log" >&2; exit 1; }
+		tpl=$(template) || exit 1
+		cp -a "$tpl" "$dir/data"
 	fi
 	as_pg "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 30 \
 	    -o "-k $dir -c listen_addresses= -c fsync=off \

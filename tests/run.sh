@@ -1,7 +1,10 @@
 #!/bin/bash
 # Runs every test: the cmocka unit tests in $BUILD/tests, then the
 # integration tests in tests/integration (executables; exit 0 = pass,
-# anything else = fail).  There is no skip: `make test` installs all a
+# anything else = fail; the NN-*-common.py files there are the fixtures
+# and helpers tests import, not executable, so not run: a test whose
+# fixture another test builds on keeps its checks in a class of its own,
+# so that they run once).  There is no skip: `make test` installs all a
 # test needs, so a test that cannot run (a tool or a built binary missing)
 # fails and says what it missed.  Ends with the total time, the ten
 # slowest tests and one line "N passed, N failed", and exits non-zero on

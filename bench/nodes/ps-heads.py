@@ -4,8 +4,8 @@ account holding N containers on each of three compute nodes (300 by
 default: 900 in all), through one head and through two heads of the
 same PostgreSQL store, the load split between them.
 
-The data center is tests/integration/88-datacenter's (its class sets it
-up and tears it down: PostgreSQL, sapi, three agents in network
+The data center is tests/integration/88-datacenter-common's (its class
+sets it up and tears it down: PostgreSQL, sapi, three agents in network
 namespaces, heads a and b).  One container runs on each node (placed by
 spread); the others are created, not started (a row, a folder and a
 mounted root on their node each), through both heads at once, each
@@ -17,7 +17,6 @@ and the heads' CPU time per request (from /proc), best of RUNS rounds,
 and the ratio; on a machine of two cores wrk and PostgreSQL take their
 share, so twice one head's rate needs more cores than that."""
 import concurrent.futures
-import importlib
 import json
 import os
 import re
@@ -27,12 +26,7 @@ import time
 import urllib.error
 import urllib.request
 
-TOP = os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__))))
-sys.path.insert(0, os.path.join(TOP, "tests", "integration"))
-dc = importlib.import_module("88-datacenter")  # noqa: E402
-sdctest = dc.sdctest
-spread = dc.spread
+from datacenter import dc, sdctest
 
 N = int(os.environ.get("N", "300"))             # per node
 RUNS = int(os.environ.get("RUNS", "3"))
@@ -66,7 +60,7 @@ def cpu_us(t, requests):
     return t / os.sysconf("SC_CLK_TCK") * 1e6 / requests if requests else 0
 
 
-class Bench(dc.DataCenter):
+class Bench(dc.DataCenterBase):
     """88's data center, its heads on plain HTTP."""
 
     @classmethod
@@ -135,7 +129,7 @@ def main():
         # created ones beside each in turn
         for i in range(3):
             post(ports[0], "/containers/create?name=anchor%d" % i,
-                 {"Image": "busybox", "Cmd": list(spread.SERVE),
+                 {"Image": "busybox", "Cmd": list(dc.SERVE),
                   "HostConfig": host})
             post(ports[0], "/containers/anchor%d/start" % i, {})
 
@@ -190,7 +184,7 @@ def main():
         if left:
             print("cleanup: %d containers not removed" % left,
                   file=sys.stderr)
-        del cls.certs           # nothing left for 83's cleanup by CLI
+        del cls.certs           # nothing left for the class's cleanup by CLI
         cls.tearDownClass()
 
 

@@ -2,26 +2,19 @@
 """bench/nodes/run: `docker run --rm` placed on another node, timed
 against a head that runs the container on its own machine.
 
-The three-node data center is 83-nodes-spread's (its class sets it up
-and tears it down: PostgreSQL, sapi, one head, three agents in network
-namespaces); the container is sent to the node that holds a pinned
+The three-node data center is 88-datacenter-common's with head a alone
+(its class sets it up and tears it down: PostgreSQL, sapi, one head,
+three agents in network namespaces); the container is sent to the node that holds a pinned
 container other than the head's local agent's (`-e affinity:container==`).
 The single-machine head is sdctest's plain daemon on the same
 PostgreSQL server.  Runs alternate between the two, so load changes
 fall on both alike."""
-import importlib
 import os
 import statistics
 import subprocess
-import sys
 import time
 
-TOP = os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__))))
-sys.path.insert(0, os.path.join(TOP, "tests", "integration"))
-spread = importlib.import_module("83-nodes-spread")  # noqa: E402
-sdctest = spread.sdctest
-images_common = spread.images_common
+from datacenter import dc, sdctest
 
 RUNS = int(os.environ.get("RUNS", "10"))
 
@@ -41,25 +34,24 @@ def single_head():
     d.start()
     certs, _ = d.add_tenants("alice")
     env = d.docker_env(certs["alice"])
-    work = os.path.join(d.tmp, "work")
-    os.makedirs(work)
-    src = images_common.build_busybox(work)
-    tar = os.path.join(work, "busybox.tar")
-    subprocess.run(["skopeo", "copy", "--quiet", src,
-                    "docker-archive:%s:busybox:latest" % tar], check=True)
+    tar = dc.common.busybox_archive(d.tmp)
     subprocess.run(["docker", "load", "-i", tar], env=env, check=True,
                    capture_output=True)
     return d, env
 
 
+class OneHead(dc.DataCenterBase):
+    HEAD_B = False
+
+
 def main():
-    cls = spread.NodesSpread
+    cls = OneHead
     cls.setUpClass()
     single = None
     try:
         for n in ("p1", "p2", "p3"):
-            cls.docker("run", "-d", "--name", n, *spread.SMALL, "busybox",
-                       *spread.SERVE)
+            cls.docker("run", "-d", "--name", n, *dc.SMALL, "busybox",
+                       *dc.SERVE)
         where = {n: cls.docker("inspect", "-f", "{{.Node.Name}}",
                                n).stdout.strip() for n in ("p1", "p2", "p3")}
         remote = next(n for n, w in where.items() if w != "cn-1")

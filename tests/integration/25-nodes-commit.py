@@ -36,10 +36,12 @@ attach = importlib.import_module("25-nodes-attach")    # the head's runc
 BB = "/bin/busybox"
 
 
-class NodesCommit(files.FilesNode):
+class ImageNode(files.FilesNode):
+    """The node whose containers only its agent can read into an image:
+    the agent's zones root apart (25-nodes-files), the head's runtime
+    refusing to run anything (25-nodes-attach); 89-nodes-build builds
+    on it too."""
 
-    # the agent's zones root apart (25-nodes-files), the head's runtime
-    # refusing to run anything (25-nodes-attach)
     setUpClass = classmethod(attach.NodesAttach.setUpClass.__func__)
 
     def ok(self, *args, **kw):
@@ -48,6 +50,9 @@ class NodesCommit(files.FilesNode):
                          self.d.log("dockerapi")[-2000:] +
                          self.d.log("agent")[-2000:])
         return r.stdout
+
+
+class NodesCommit(ImageNode):
 
     def agent_lines(self, since, u):
         """What the agent's log said of container u since (each record's

@@ -75,7 +75,9 @@ class Compose(common.ContainersTest):
         seen = " ".join(net.leftovers(self.d, cids, [nid]))
         for what in ("bridge sdc", "nft element", "link sdv", "sandbox file", "names table"):
             self.assertIn(what, seen)
-        self.compose("down")
+        # httpd, the web service's pid 1, ignores SIGTERM: killed after
+        # 1 s rather than the 10 s default
+        self.compose("down", "-t", "1")
         self.assertNotIn("nt_default", self.ok("network", "ls"))
         self.assertEqual(self.ok("ps", "-aq"), "")
         left = net.wait_empty("leftovers", lambda: net.leftovers(self.d, cids, [nid])

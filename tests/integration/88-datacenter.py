@@ -3,10 +3,38 @@
 
 Three compute nodes (each a network namespace with its own agent and
 zones root, joined by a bridge standing for the data center's network),
-TWO heads (dockerapi a and b, in the root namespace) and one sapi on one
-throw-away PostgreSQL 15; the plumbing and the agents are
-83-nodes-spread's (imported, on a network of this test's own).  With the
-real docker CLI, as alice and bob:
+heads a and b (dockerapi, in the root namespace) and one sapi on one
+throw-away PostgreSQL 15: 88-datacenter-common's, set up once for all
+the checks below.  With the real docker CLI, as alice and bob.
+
+First through head a alone (head b not started yet):
+
+- `docker run -d` spreads containers over the three nodes (inspect's
+  Node; each made in its node's zones root, none in the head's), ps
+  lists them all; stop, start, kill, rm and wait of a container on each
+  node; an exit on a remote node seen (docker wait returns its code, a
+  restart policy restarts it);
+- affinity container==, != (also the swarm label's form) honoured
+  across nodes, and a rule no node can meet refused with Triton's
+  message;
+- an agent killed (SIGKILL): its containers keep running, operations
+  on them answer "node unavailable", containers on the other nodes are
+  unaffected, and once the agent is started again the head shows them
+  as before;
+- the head restarted without any --zones: it lists every container with
+  the right state (also one whose process was killed while no head was
+  up), from the agents, and its operations work on every node;
+  restarted again while a node's agent is down, it answers "node
+  unavailable" for that node's container and learns its state once the
+  agent is back;
+- networks across nodes ("Networks across nodes" in
+  docs/architecture.md), with a running container connected to, and
+  disconnected from, a network whose other container is on another
+  node, an exec into a container joined to a remote container's
+  namespace, and an attach with logs replayed from the remote node;
+- a build's RUN steps placed on the nodes, each run by its node's agent.
+
+Then with head b beside a:
 
 - containers spread over the three nodes; ps, inspect, network ls,
   images and events through either head give the same answer;
@@ -24,18 +52,21 @@ real docker CLI, as alice and bob:
 - PostgreSQL stopped and started, then its postmaster killed with
   SIGKILL and started again: the same head and agent processes go on
   (ps, run, an exit made while the store was away reported through both
-  heads, with its die event);
+  heads, with its die event); a request meanwhile is told to try again
+  (503), not that its key is unknown, and a connection whose handshake
+  came meanwhile is served once the store is back;
 - the events head a made while PostgreSQL was stopped (every request is
   refused then, but a detach, an exec's end and an attached run's exit
   through a still happen) reach alice's `docker events` through b, live
   and with --since, once each, in order, with their own times; bob's
-  sees none of them.
+  sees none of them;
+- a stop through b whose exit a took is answered, not left waiting.
 """
-import concurrent.futures
 import http.client
 import importlib
 import json
 import os
+import re
 import signal
 import ssl
 import subprocess
@@ -46,30 +77,10 @@ import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-os.environ["SDC_TEST_STORE"] = "postgres"
-import sdctest  # noqa: E402
-
-spread = importlib.import_module("83-nodes-spread")
-run, until, alive = spread.run, spread.until, spread.alive
-
-# 83's plumbing on a data center network of this test's own, so the two
-# may run at once
-SUFFIX = "%d" % (os.getpid() % 1000000)
-spread.NET = "198.18.88"
-spread.HEAD_ADDR = spread.NET + ".254"
-spread.ADDR = {i: "%s.%d" % (spread.NET, i) for i in spread.NODES}
-spread.BRIDGE = "sdc88b" + SUFFIX
-spread.NODES = {i: "sdc88n%d-%s" % (i, SUFFIX) for i in (1, 2, 3)}
-if hasattr(spread, "UNDERLAY"):     # 83's plumbing as an object of its own
-    spread.UNDERLAY = type(spread.UNDERLAY)(
-        spread.NODES, spread.ADDR, spread.BRIDGE, "s88p%s" + SUFFIX,
-        head_addr=spread.HEAD_ADDR)
-SMALL = spread.SMALL
-SERVE = spread.SERVE
-# the folder paths inspect makes of each head's own --zones (83's head a
-# has one of the test's, b the default)
-HEAD_PATHS = ("HostnamePath", "HostsPath", "ResolvConfPath", "LogPath",
-              "GraphDriver.Data.MergedDir")
+dc = importlib.import_module("88-datacenter-common")
+sdctest = dc.sdctest
+run, until, alive = dc.run, dc.until, dc.alive
+SMALL, SERVE = dc.SMALL, dc.SERVE
 # all of ps but the status's "Up N seconds" (a second may pass between)
 PS = ("ps", "-a", "--no-trunc", "--format", "{{.ID}} {{.Image}} {{.Command}}"
       " {{.CreatedAt}} {{.State}} {{.Ports}} {{.Names}} {{.Labels}}"
@@ -131,135 +142,327 @@ def find_pid(text):
     return None
 
 
-class DataCenter(spread.NodesSpread):
-    maxDiff = None
+class DataCenter(dc.DataCenterBase):
+    # the numbered checks with head a alone (an exit no head saw, a head
+    # restarted with no other up), then the lettered ones with b beside
+    HEAD_B = False
 
-    @classmethod
-    def dump(cls):
-        """The end of each daemon's log, on stderr (a docker command that
-        timed out, a setup that failed)."""
-        spread.common.dump_logs(cls.d)
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        try:
-            cls.b_port = sdctest.free_port()
-            cls.b_cloud = sdctest.free_port()
-            cls.b_admin = os.path.join(cls.d.tmp, "admin-b.sock")
-            cls.start_head_b()
-        except BaseException:
-            cls.dump()
-            cls.tearDownClass()
-            raise
-
-    @classmethod
-    def start_head_b(cls):
-        """Head b: the same store, data dir and CA as a, its own ports;
-        its local agent is node 2's."""
-        d = cls.d
-        if os.path.exists(cls.b_admin):
-            os.unlink(cls.b_admin)
-        d._spawn("dockerapi-b", [
-            spread.DOCKERAPI, "--data-dir", cls.data,
-            "--sapi-url", d.sapi_url,
-            "--listen", "127.0.0.1:%d" % cls.b_port,
-            "--cloudapi-listen", "127.0.0.1:%d" % cls.b_cloud,
-            "--admin-socket", cls.b_admin, "--store", cls.uri,
-            "--agent-url", "https://%s:%d" % (spread.ADDR[2],
-                                              spread.AGENT_PORT),
-            "--agent-cert-path", cls.head_certs])
-        sdctest.wait_for("dockerapi b", lambda: os.path.exists(cls.b_admin)
-                         and sdctest.port_open(cls.b_port), timeout=60)
-
-    @classmethod
-    def start_agent(cls, i):
-        """83's agent, taking back a create no head recorded after 1 s."""
-        d = cls.d
-        d._spawn = lambda name, args: type(d)._spawn(
-            d, name, args + ["--orphan-grace", "1"])
-        try:
-            super().start_agent(i)
-        finally:
-            del d._spawn
-
-    # --- helpers ---
-
-    def dk(self, *args, head="a", who="alice", check=True, timeout=60):
-        env = self.d.docker_env(self.certs[who])
-        if head == "b":
-            env["DOCKER_HOST"] = "tcp://127.0.0.1:%d" % self.b_port
-        try:
-            r = subprocess.run(["docker"] + list(args), env=env, input="",
-                               capture_output=True, text=True,
-                               timeout=timeout)
-        except subprocess.TimeoutExpired:
-            self.dump()         # what the heads and agents were doing
-            raise
-        if check and r.returncode != 0:
-            raise AssertionError("docker (%s) %s: %s\n%s" % (
-                head, " ".join(args), r.stdout + r.stderr,
-                self.d.log("dockerapi" if head == "a" else
-                           "dockerapi-b")[-2000:]))
-        return r
-
-    def both(self, *args, who="alice"):
-        """The output of one command through each head (a, b)."""
-        return [self.dk(*args, head=h, who=who).stdout for h in "ab"]
-
-    def same(self, *args, who="alice"):
-        a, b = self.both(*args, who=who)
-        self.assertEqual(a, b, "heads differ on docker " + " ".join(args))
-        return a
-
-    def ps_on(self, head, who="alice"):
-        out = self.dk("ps", "-a", "--format", "{{.Names}} {{.State}}",
-                      head=head, who=who).stdout
-        return dict(l.split() for l in out.splitlines() if l.strip())
-
-    def events(self, cid, since, head):
-        r = self.dk("events", "--since", str(since), "--until",
-                    str(int(time.time()) + 1), "--format", "{{.Action}}",
-                    "--filter", "container=" + cid, head=head, timeout=30)
-        return r.stdout.split()
-
-    def zones_made(self):
-        """uuid: node number of every container folder on the nodes."""
-        return {f: i for i in spread.NODES for f in os.listdir(self.zones(i))
-                if len(f) == 36}
-
-    def uuid_of(self, name):
-        """The uuid (its folder's name on its node) of a container, by b."""
-        cid = self.dk("inspect", "--format", "{{.Id}}", name,
-                      head="b").stdout.strip()
-        conn = sdctest.UnixHTTPConnection(self.b_admin)
-        try:
-            conn.request("GET", "/containers/" + cid)
-            r = conn.getresponse()
-            body = r.read()
-            self.assertEqual(r.status, 200, body)
-            return json.loads(body)["Uuid"]
-        finally:
-            conn.close()
-
-    def procs_pids(self):
-        return {n: p.pid for n, p in self.d.procs.items()
-                if n != "sapi" and p.poll() is None}
-
-    # 83's checks are not this file's
-    test_1_spread = test_2_lifecycle_on_each_node = None
-    test_3_restart_policy_remote = test_4_affinity = None
-    test_5_agent_killed = test_6_head_restarted_without_zones = None
-    test_7_networks_across_nodes = None
+    def setUp(self):
+        if self._testMethodName[len("test_")].isalpha() and \
+                "dockerapi-b" not in self.d.procs:
+            self.start_head_b()
+        super().setUp()
 
     # --- the checks, in order (one setup for all) ---
+
+    def test_1_spread(self):
+        for n in ("c1", "c2", "c3"):
+            self.run_d(n)
+        js = self.inspect_all("c1", "c2", "c3")
+        where = {n: j["Node"]["Name"] for n, j in js.items()}
+        self.assertEqual(sorted(where.values()), ["cn-1", "cn-2", "cn-3"],
+                         where)
+        for n, j in js.items():
+            i = int(where[n][-1])
+            self.assertEqual(j["Node"]["ID"], self.node_of[where[n]])
+            made = [f for f in os.listdir(self.zones(i)) if len(f) == 36]
+            self.assertEqual(len(made), 1, (n, made))
+            self.assertEqual(j["State"]["Status"], "running")
+        self.assertFalse(os.path.exists(self.head_zones) and
+                         os.listdir(self.head_zones), "made in the head's")
+        self.assertEqual(self.ps(), {"c1": "running", "c2": "running",
+                                     "c3": "running"})
+        type(self).where = where
+
+    def test_2_lifecycle_on_each_node(self):
+        cs = ("c1", "c2", "c3")
+        self.docker("stop", "-t", "5", *cs)
+        for n, j in self.inspect_all(*cs).items():
+            # SIGTERM through the agent: the trap's exit code
+            self.assertEqual((j["State"]["Status"], j["State"]["ExitCode"]),
+                             ("exited", 0), n)
+        self.docker("start", *cs)
+        pids = {n: j["State"]["Pid"] for n, j in self.inspect_all(*cs).items()}
+        for n, pid in pids.items():
+            self.assertTrue(pid > 0 and alive(pid), n)
+        self.docker("kill", *cs)
+        until("killed on every node", lambda: all(
+            j["State"]["Status"] == "exited"
+            for j in self.inspect_all(*cs).values()))
+        for n, j in self.inspect_all(*cs).items():
+            self.assertEqual(j["State"]["ExitCode"], 137, n)
+            self.assertFalse(alive(pids[n]), n)
+        self.docker("start", *cs)
+        self.assertEqual(self.ps(), {n: "running" for n in cs})
+        # a throw-away container on each node: made, waited for, removed
+        ws = []
+        for node in ("cn-1", "cn-2", "cn-3"):
+            other = [n for n, w in self.where.items() if w == node][0]
+            ws.append("w" + node[-1])
+            self.run_d(ws[-1], "-e", "affinity:container==" + other,
+                       cmd=("sh", "-c", "sleep 0.5; exit %s" % node[-1]))
+        self.assertEqual({n: j["Node"]["Name"] for n, j in
+                          self.inspect_all(*ws).items()},
+                         {"w1": "cn-1", "w2": "cn-2", "w3": "cn-3"})
+        r = self.docker("wait", *ws, timeout=30)
+        self.assertEqual(r.stdout.split(), ["1", "2", "3"])
+        self.docker("rm", *ws)
+        self.assertEqual(sorted(self.ps()), list(cs))
+        for i in self.nodes:
+            self.assertEqual(len([f for f in os.listdir(self.zones(i))
+                                  if len(f) == 36]), 1, i)
+
+    def test_3_restart_policy_remote(self):
+        far = self.where["c3"]
+        self.run_d("rp", "--restart", "always",
+                   "-e", "affinity:container==c3",
+                   cmd=("sh", "-c", "sleep 0.3; exit 5"))
+        self.assertEqual(self.node("rp"), far)
+        until("rp restarted by its policy",
+              lambda: self.inspect("rp")["RestartCount"] >= 1, timeout=30)
+        self.docker("rm", "-f", "rp")
+
+    def test_4_affinity(self):
+        w = self.where
+        self.run_d("a1", "-e", "affinity:container==c2")
+        self.assertEqual(self.node("a1"), w["c2"])
+        # two rules: the label's form (two -e affinity:container!=...
+        # would be one variable to the CLI), then the label and -e mixed
+        self.run_d("a2", "--label",
+                   'com.docker.swarm.affinities=["container!=c1",'
+                   '"container!=c2"]')
+        self.assertEqual(self.node("a2"), w["c3"])
+        self.run_d("a3", "--label",
+                   'com.docker.swarm.affinities=["container!=c2"]',
+                   "-e", "affinity:container!=c3")
+        self.assertEqual(self.node("a3"), w["c1"])
+        before = self.ps()
+        r = self.docker("run", "-d", *SMALL, "-e", "affinity:container!=c*",
+                        "busybox", "true", check=False)
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("No compute resources available", r.stderr)
+        r = self.docker("run", "-d", *SMALL, "-e", "affinity:container==nope",
+                        "busybox", "true", check=False)
+        self.assertIn("no active containers found", r.stderr)
+        self.assertEqual(self.ps(), before)
+        self.docker("rm", "-f", "a1", "a2", "a3")
+
+    def test_5_agent_killed(self):
+        w = self.where
+        victim = w["c2"]
+        i = int(victim[-1])
+        pid = self.state("c2")["Pid"]
+        self.d.stop_one("agent-%d" % i, signal.SIGKILL)
+        try:
+            r = self.docker("stop", "-t", "1", "c2", check=False)
+            self.assertIn("node unavailable", r.stderr)
+            r = self.docker("kill", "c2", check=False)
+            self.assertIn("node unavailable", r.stderr)
+            self.assertTrue(alive(pid), "c2's process kept running")
+            self.assertEqual(self.state("c2")["Status"], "running")
+            self.assertEqual(self.state("c2")["Pid"], pid)
+            # the other nodes' containers unaffected
+            self.docker("pause", "c1", "c3")
+            self.assertEqual(self.ps(), {"c1": "paused", "c2": "running",
+                                         "c3": "paused"})
+            self.docker("unpause", "c1", "c3")
+            # once its missed heartbeats say so, the node is no candidate
+            # (before, a create placed there answers "node unavailable")
+            until(victim + " unavailable", lambda: [
+                n for n in self.admin_nodes()
+                if n["Hostname"] == victim and not n.get("Available")])
+            r = self.docker("run", "-d", *SMALL, "-e",
+                            "affinity:container==c2", "busybox", "true",
+                            check=False)
+            self.assertIn("No compute resources available", r.stderr)
+        finally:
+            self.start_agent(i)
+        until(victim + " available again", lambda: [
+            n for n in self.admin_nodes()
+            if n["Hostname"] == victim and n.get("Available")])
+        st = self.state("c2")
+        self.assertEqual((st["Status"], st["Pid"]), ("running", pid))
+        self.docker("stop", "-t", "1", "c2")
+        self.assertEqual(self.state("c2")["Status"], "exited")
+        self.docker("start", "c2")
+
+    def test_6_head_restarted_without_zones(self):
+        self.docker("stop", "-t", "1", "c1")
+        before = self.ps()
+        self.assertEqual(before, {"c1": "exited", "c2": "running",
+                                  "c3": "running"})
+        pid3 = self.state("c3")["Pid"]
+        self.d.stop_one("dockerapi")
+        # an exit while no head is up: the agent's to tell
+        os.kill(pid3, signal.SIGKILL)
+        until("c3's process gone", lambda: not alive(pid3))
+        self.start_head()
+        self.assertNotIn("--zones", " ".join(self.d.procs["dockerapi"].args))
+        until("c3 seen exited", lambda: self.ps().get("c3") == "exited")
+        self.assertEqual(self.ps(), {"c1": "exited", "c2": "running",
+                                     "c3": "exited"})
+        self.assertEqual(self.state("c3")["ExitCode"], 137)
+        self.assertFalse(os.path.exists(self.head_zones), "head's zones made")
+        for n in ("c1", "c3"):
+            self.docker("start", n)
+        self.assertEqual(self.ps(), {"c1": "running", "c2": "running",
+                                     "c3": "running"})
+        # the head restarted while a node's agent is down: that node's
+        # container is learned once the agent is back
+        victim = self.where["c2"]
+        i = int(victim[-1])
+        pid2 = self.state("c2")["Pid"]
+        self.d.stop_one("agent-%d" % i, signal.SIGKILL)
+        until(victim + " unavailable", lambda: [
+            n for n in self.admin_nodes()
+            if n["Hostname"] == victim and not n.get("Available")])
+        self.d.stop_one("dockerapi")
+        self.start_head()
+        r = self.docker("stop", "-t", "1", "c2", check=False)
+        self.assertIn("node unavailable", r.stderr)
+        self.assertEqual(self.ps()["c1"], "running")
+        self.start_agent(i)
+        until("c2 learned from its agent", lambda:
+              self.state("c2")["Status"] == "running")
+        self.assertEqual(self.state("c2")["Pid"], pid2)
+        self.docker("kill", "c2")
+        r = self.docker("wait", "c2", timeout=30)
+        self.assertEqual(r.stdout.strip(), "137")
+        self.docker("rm", "-f", "c1", "c2", "c3")
+        self.assertEqual(self.ps(), {})
+        for i in self.nodes:
+            self.assertEqual([f for f in os.listdir(self.zones(i))
+                              if len(f) == 36], [], i)
+
+    def test_7_networks_across_nodes(self):
+        def ping(name, target):
+            return self.execs(name, "ping", "-c", "1", "-W", "1", target)
+
+        self.docker("network", "create", "--subnet",
+                    self.d.pool_net(1) + ".0/24", "an")
+        self.docker("network", "create", "--subnet",
+                    self.d.pool_net(2) + ".0/24", "bn", who="bob")
+        web = ("sh", "-c", "echo hi > /tmp/index.html; "
+               "exec httpd -f -p 8080 -h /tmp")
+        self.docker("run", "-d", "--name", "n1", "-m", "128m", "--network",
+                    "an", "busybox", *SERVE)
+        self.docker("run", "-d", "--name", "n2", "-m", "128m", "--network",
+                    "an", "-p", "8080", "-e", "affinity:container!=n1",
+                    "busybox", *web)
+        self.docker("run", "-d", "--name", "b1", "-m", "128m", "--network",
+                    "bn", "busybox", *SERVE, who="bob")
+        js = self.inspect_all("n1", "n2")
+        where = {n: j["Node"]["Name"] for n, j in js.items()}
+        self.assertNotEqual(where["n1"], where["n2"], where)
+        ip = {n: j["NetworkSettings"]["Networks"]["an"]["IPAddress"]
+              for n, j in js.items()}
+        until("n1 pinging n2's address across nodes",
+              lambda: ping("n1", ip["n2"]))
+        until("n2 reaching n1 by name", lambda: ping("n2", "n1"))
+        self.assertTrue(ping("n1", "n2"), "n1 resolving n2")
+        self.assert_bob_reaches_none("b1", (ip["n1"], ip["n2"]), "n1")
+        # the published port, on its node's address
+        port = self.docker("port", "n2", "8080").stdout.split(":")[-1].strip()
+        url = "http://%s:%s/" % (self.addr[int(where["n2"][-1])], port)
+        body = until("n2's port on its node's address", lambda: run(
+            "curl", "-sf", "-m", "2", url, check=False).stdout)
+        self.assertEqual(body.strip(), "hi")
+        # in n2's namespace: on n2's node, n2's port its own
+        r = self.docker("run", "--name", "j2", "-m", "128m", "--network",
+                        "container:n2", "busybox", "wget", "-qO-",
+                        "http://127.0.0.1:8080/")
+        self.assertEqual(r.stdout.strip(), "hi")
+        self.assertEqual(self.node("j2"), where["n2"])
+        # the default network on a node other than the head's: out
+        # through that node's NAT to the data center's network
+        far = "n1" if where["n1"] != "cn-1" else "n2"
+        self.docker("run", "-d", "--name", "d1", "-m", "128m",
+                    "-e", "affinity:container==" + far, "busybox", *SERVE)
+        self.assertEqual(self.node("d1"), where[far])
+        until("d1 reaching the head's address from " + where[far],
+              lambda: ping("d1", self.head_addr))
+        # n2 connected while it runs to a network whose other container
+        # is on n1's node: reached by name across nodes; bob's tries
+        # through the node path refused; disconnected, out of reach
+        self.docker("network", "create", "--subnet",
+                    self.d.pool_net(3) + ".0/24", "cn")
+        self.docker("run", "-d", "--name", "n3", "-m", "128m", "--network",
+                    "cn", "-e", "affinity:container==n1", "busybox", *SERVE)
+        self.assertEqual(self.node("n3"), where["n1"])
+        self.docker("network", "connect", "cn", "n2")
+        until("n3 reaching n2 by name on the network connected",
+              lambda: ping("n3", "n2"))
+        r = self.docker("network", "connect", "bn", "n2", who="bob",
+                        check=False)
+        self.assertIn("No such container", r.stderr)
+        r = self.docker("network", "connect", "cn", "b1", who="bob",
+                        check=False)
+        self.assertIn("not found", r.stderr)
+        self.docker("network", "disconnect", "cn", "n2")
+        until("n2 out of n3's reach", lambda: not ping("n3", "n2"))
+        # an exec in a container joined to n2's namespace, on n2's node
+        self.docker("run", "-d", "--name", "j3", "-m", "128m", "--network",
+                    "container:n2", "busybox", *SERVE)
+        r = self.docker("exec", "j3", "wget", "-qO-", "http://127.0.0.1:8080/")
+        self.assertEqual(r.stdout.strip(), "hi")
+        # j2's output replayed by an attach with logs, from its node
+        got = self.d.dockerpy(self.certs["alice"]).api.attach(
+            self.inspect("j2")["Id"], stdout=True, stderr=False,
+            stream=False, logs=True)
+        self.assertEqual(got.strip(), b"hi")
+        self.docker("rm", "-f", "j2", "j3", "n1", "n2", "n3", "d1")
+        self.docker("rm", "-f", "b1", who="bob")
+        self.docker("network", "rm", "an")
+        self.docker("network", "rm", "bn", who="bob")
+        self.docker("network", "rm", "cn")
+
+    def test_8_build_run_on_nodes(self):
+        """A build's RUN steps placed on the nodes as containers are,
+        each run by its node's agent (made, started with its output
+        relayed, its layer read, removed: that agent's log), the image
+        running as built."""
+        ctx = os.path.join(self.d.tmp, "ctx8")
+        os.makedirs(ctx)
+        steps = 3
+        with open(os.path.join(ctx, "Dockerfile"), "w") as f:
+            f.write("FROM busybox\n" + "".join(
+                "RUN echo step-%d-ran && echo %d > /s%d\n" % (i, i, i)
+                for i in range(steps)))
+        env = dict(self.d.docker_env(self.certs["alice"]), DOCKER_BUILDKIT="0")
+        r = subprocess.run(["docker", "build", "--network", "none", "-t",
+                            "built8", ctx], env=env, capture_output=True,
+                           text=True, timeout=120)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr +
+                         self.d.log("dockerapi")[-3000:])
+        ran = [l.split()[-1] for l in r.stdout.splitlines()
+               if " ---> Running in " in l]
+        self.assertEqual(len(ran), steps, r.stdout)
+        for i in range(steps):
+            self.assertIn("step-%d-ran" % i, r.stdout)
+        logs = {i: self.d.log("agent-%d" % i) for i in self.nodes}
+        seen = set()
+        for short in ran:
+            made = [(i, m.group(1)) for i, log in logs.items()
+                    for m in re.finditer(r"container ([0-9a-f-]{36}): created",
+                                         log)
+                    if m.group(1).replace("-", "").startswith(short)]
+            self.assertEqual(len(made), 1, "RUN %s: %s" % (short, made))
+            i, u = made[0]
+            seen.add(i)
+            for what in ("start relayed to the head", "layer"):
+                self.assertIn("container %s: %s" % (u, what), logs[i])
+        print("RUN steps on nodes %s" % sorted(seen), file=sys.stderr)
+        out = self.docker("run", "--rm", *SMALL, "built8", "cat", "/s0", "/s1",
+                          "/s2").stdout.split()
+        self.assertEqual(out, ["0", "1", "2"])
+        self.docker("rmi", "built8")
 
     def test_a_spread_through_both_heads(self):
         # made through a and b in turn
         for n, h in (("c1", "a"), ("c2", "b"), ("c3", "a")):
-            self.dk("run", "-d", "--name", n, *SMALL, "busybox", *SERVE,
+            self.docker("run", "-d", "--name", n, *SMALL, "busybox", *SERVE,
                     head=h)
-        self.dk("run", "-d", "--name", "bc", *SMALL, "busybox", *SERVE,
+        self.docker("run", "-d", "--name", "bc", *SMALL, "busybox", *SERVE,
                 head="b", who="bob")
         js = self.inspect_all("c1", "c2", "c3")
         where = {n: j["Node"]["Name"] for n, j in js.items()}
@@ -274,10 +477,9 @@ class DataCenter(spread.NodesSpread):
         self.assertEqual(sorted(self.ps_on("a", who="bob")), ["bc"])
         a, b = (flat(json.loads(x)) for x in self.both("inspect", "c1", "c2",
                                                         "c3"))
+        # the node's paths too, whatever each head's own --zones
         self.assertEqual({k: (a.get(k), b.get(k)) for k in set(a) | set(b)
-                          if a.get(k) != b.get(k) and
-                          k.split(".", 1)[1] not in HEAD_PATHS}, {},
-                         "inspect: a, b")
+                          if a.get(k) != b.get(k)}, {}, "inspect: a, b")
         self.same("network", "ls", "--no-trunc")
         self.same("images", "--no-trunc", "--digests", "--format",
                   "{{.Repository}} {{.Tag}} {{.Digest}} {{.ID}} {{.CreatedAt}}"
@@ -289,19 +491,16 @@ class DataCenter(spread.NodesSpread):
         self.assertEqual(ev[0][-2:], ["create", "start"], ev)
 
     def test_b_names_across_nodes(self):
-        def ok(name, *cmd, who="alice"):
-            return self.dk("exec", name, *cmd, who=who, check=False,
-                           timeout=30).returncode == 0
-
-        self.dk("network", "create", "--subnet",
+        ok = self.execs
+        self.docker("network", "create", "--subnet",
                 self.d.pool_net(1) + ".0/24", "an")
-        self.dk("network", "create", "--subnet",
+        self.docker("network", "create", "--subnet",
                 self.d.pool_net(2) + ".0/24", "bn", who="bob", head="b")
-        self.dk("run", "-d", "--name", "n1", "-m", "128m", "--network", "an",
+        self.docker("run", "-d", "--name", "n1", "-m", "128m", "--network", "an",
                 "busybox", *SERVE)
-        self.dk("run", "-d", "--name", "n2", "-m", "128m", "--network", "an",
+        self.docker("run", "-d", "--name", "n2", "-m", "128m", "--network", "an",
                 "-e", "affinity:container!=n1", "busybox", *SERVE, head="b")
-        self.dk("run", "-d", "--name", "b1", "-m", "128m", "--network", "bn",
+        self.docker("run", "-d", "--name", "b1", "-m", "128m", "--network", "bn",
                 "busybox", *SERVE, who="bob")
         js = self.inspect_all("n1", "n2")
         self.assertNotEqual(js["n1"]["Node"]["Name"],
@@ -311,36 +510,28 @@ class DataCenter(spread.NodesSpread):
         ping = ("ping", "-c", "1", "-W", "1")
         until("n1 reaching n2 by name", lambda: ok("n1", *ping, "n2"))
         self.assertTrue(ok("n2", *ping, "n1"), "n2 reaching n1 by name")
-        # bob's attempts at once: each waits out its timeout
-        tries = {"bob reaches alice's " + t: ping + (t,)
-                 for t in (ip["n1"], ip["n2"])}
-        tries["bob resolves n1"] = ("nslookup", "n1")
-        with concurrent.futures.ThreadPoolExecutor(len(tries)) as pool:
-            got = {what: pool.submit(ok, "b1", *cmd, who="bob")
-                   for what, cmd in tries.items()}
-            for what, f in got.items():
-                self.assertFalse(f.result(), what)
-        self.dk("rm", "-f", "n1", "n2", head="b")
-        self.dk("rm", "-f", "b1", who="bob")
-        self.dk("network", "rm", "an")
-        self.dk("network", "rm", "bn", who="bob")
+        self.assert_bob_reaches_none("b1", (ip["n1"], ip["n2"]), "n1")
+        self.docker("rm", "-f", "n1", "n2", head="b")
+        self.docker("rm", "-f", "b1", who="bob")
+        self.docker("network", "rm", "an")
+        self.docker("network", "rm", "bn", who="bob")
 
     def test_c_affinity(self):
         w = self.where
-        self.dk("run", "-d", "--name", "a1", *SMALL,
+        self.docker("run", "-d", "--name", "a1", *SMALL,
                 "-e", "affinity:container==c2", "busybox", *SERVE, head="b")
         self.assertEqual(self.node("a1"), w["c2"])
-        self.dk("run", "-d", "--name", "a2", *SMALL, "--label",
+        self.docker("run", "-d", "--name", "a2", *SMALL, "--label",
                 'com.docker.swarm.affinities=["container!=c1",'
                 '"container!=c2"]', "busybox", *SERVE)
         self.assertEqual(self.node("a2"), w["c3"])
         before = self.ps_on("a")
         for h in "ab":
-            r = self.dk("run", "-d", *SMALL, "-e", "affinity:container!=c*",
+            r = self.docker("run", "-d", *SMALL, "-e", "affinity:container!=c*",
                         "busybox", "true", head=h, check=False)
             self.assertIn("No compute resources available", r.stderr)
         self.assertEqual(self.ps_on("b"), before)
-        self.dk("rm", "-f", "a1", "a2")
+        self.docker("rm", "-f", "a1", "a2")
 
     def test_d_head_killed(self):
         before = self.ps_on("b")
@@ -374,20 +565,20 @@ class DataCenter(spread.NodesSpread):
         made, mine = until("each create in flight whole or gone", whole,
                            timeout=20)
         for u, n in mine.items():
-            j = self.dk("inspect", n, head="b")
+            j = self.docker("inspect", n, head="b")
             self.assertEqual(json.loads(j.stdout)[0]["Node"]["Name"],
                              "cn-%d" % made[u], n)
         # b serves everything: a run, an exec, a stop, on any node
-        self.dk("run", "-d", "--name", "after", *SMALL,
+        self.docker("run", "-d", "--name", "after", *SMALL,
                 "-e", "affinity:container==c1", "busybox", *SERVE, head="b")
         for n in ("c1", "c2", "c3"):
-            self.assertEqual(self.dk("exec", n, "echo", "in", head="b")
+            self.assertEqual(self.docker("exec", n, "echo", "in", head="b")
                              .stdout.strip(), "in")
         # a again: the same answers as b (also of a create in flight
         # whose start a asked for: b learns it runs from its node's log)
         self.start_head()
         self.assertEqual(self.ps_on("a"), self.ps_on("b"))
-        self.dk("rm", "-f", "after", *[n for n in names if n in
+        self.docker("rm", "-f", "after", *[n for n in names if n in
                                        self.ps_on("a")])
         for n, pid in self.pids.items():
             self.assertTrue(alive(pid), n)
@@ -401,31 +592,31 @@ class DataCenter(spread.NodesSpread):
         try:
             for h in "ab":
                 for op in (("stop", "-t", "1"), ("kill",), ("pause",)):
-                    r = self.dk(*op, "c2", head=h, check=False)
+                    r = self.docker(*op, "c2", head=h, check=False)
                     self.assertIn("node unavailable", r.stderr, (h, op))
                 self.assertEqual(self.ps_on(h)["c2"], "running")
             self.assertTrue(alive(pid), "c2's process kept running")
             # the other nodes: through both heads
-            self.dk("pause", "c1")
-            self.dk("pause", "c3", head="b")
+            self.docker("pause", "c1")
+            self.docker("pause", "c3", head="b")
             for h in "ab":
                 ps = self.ps_on(h)
                 self.assertEqual((ps["c1"], ps["c2"], ps["c3"]),
                                  ("paused", "running", "paused"))
-            self.dk("unpause", "c1", head="b")
-            self.dk("unpause", "c3")
+            self.docker("unpause", "c1", head="b")
+            self.docker("unpause", "c3")
         finally:
             self.start_agent(i)
         until(victim + " available again", lambda: [
             n for n in self.admin_nodes()
             if n["Hostname"] == victim and n.get("Available")])
         for h in "ab":
-            st = json.loads(self.dk("inspect", "c2", head=h).stdout)[0]
+            st = json.loads(self.docker("inspect", "c2", head=h).stdout)[0]
             self.assertEqual((st["State"]["Status"], st["State"]["Pid"]),
                              ("running", pid), h)
-        self.dk("stop", "-t", "1", "c2", head="b")
+        self.docker("stop", "-t", "1", "c2", head="b")
         self.assertEqual(self.ps_on("a")["c2"], "exited")
-        self.dk("start", "c2")
+        self.docker("start", "c2")
         type(self).pids["c2"] = self.state("c2")["Pid"]
 
     def pg_away_and_back(self, away, back):
@@ -454,14 +645,14 @@ class DataCenter(spread.NodesSpread):
         for h in "ab":
             self.assertEqual(self.events(cid, since, h).count("die"), 1, h)
         for h, n in (("a", "p1"), ("b", "p2")):
-            self.dk("run", "-d", "--name", n, *SMALL, "busybox", *SERVE,
+            self.docker("run", "-d", "--name", n, *SMALL, "busybox", *SERVE,
                     head=h)
-        r = self.dk("run", "--rm", *SMALL, "-e", "affinity:container==c1",
+        r = self.docker("run", "--rm", *SMALL, "-e", "affinity:container==c1",
                     "busybox", "sh", "-c", "exit 4", head="b", check=False)
         self.assertEqual(r.returncode, 4, r.stderr)
         self.assertEqual(self.ps_on("a"), self.ps_on("b"))
-        self.dk("rm", "-f", "p1", "p2")
-        self.dk("start", "c3", head="b")
+        self.docker("rm", "-f", "p1", "p2")
+        self.docker("start", "c3", head="b")
         type(self).pids["c3"] = self.state("c3")["Pid"]
         self.assertEqual(self.procs_pids(), procs, "a daemon restarted")
 
@@ -489,7 +680,7 @@ class DataCenter(spread.NodesSpread):
         connection to either head, and through one whose handshake came
         meanwhile."""
         for h in "ab":
-            r = self.dk("ps", head=h, check=False)
+            r = self.docker("ps", head=h, check=False)
             self.assertNotEqual(r.returncode, 0, h)
             self.assertIn("try again", r.stderr, h)
             self.assertNotIn("Unauthorized", r.stderr, h)
@@ -515,7 +706,7 @@ class DataCenter(spread.NodesSpread):
         ours = ("--filter", "container=ev", "--filter", "container=ew")
         fa, fb = Follow(env["a"], *ours), Follow(env["b"], *ours)
         fbob = Follow(bob)
-        self.dk("run", "-d", "-i", "--name", "ev", *SMALL, "busybox", "cat")
+        self.docker("run", "-d", "-i", "--name", "ev", *SMALL, "busybox", "cat")
         cid = self.inspect("ev")["Id"]
         until("alice's clients following",
               lambda: fa.has("start", cid) and fb.has("start", cid))
@@ -548,7 +739,7 @@ class DataCenter(spread.NodesSpread):
             p.communicate(timeout=30)
         until("ew's die and a's events through b", lambda:
               fa.has("die", wid) and len(fb.since(t)) >= len(fa.since(t)))
-        since = self.dk("events", "--since", "%.9f" % (t / 1e9), "--until",
+        since = self.docker("events", "--since", "%.9f" % (t / 1e9), "--until",
                         "%.9f" % time.time(), "--format", "{{json .}}",
                         *ours, head="b").stdout.splitlines()
         since = [(m["Action"], m["id"], m["timeNano"])
@@ -563,7 +754,7 @@ class DataCenter(spread.NodesSpread):
                 "payload) SELECT pg_notify('dockerapi_events', e.seq::text "
                 "|| chr(10) || e.payload) FROM e",
                 db=sdctest.store_db(self.data))
-        self.dk("rm", "-f", "ev", "ew")
+        self.docker("rm", "-f", "ev", "ew")
         until("ev's destroy through b", lambda: fb.has("destroy", cid))
         for f in (fa, fb, fbob):
             f.end()
@@ -610,7 +801,7 @@ class DataCenter(spread.NodesSpread):
     def test_h_stop_exit_taken_by_the_other_head(self):
         """A stop through b whose exit a took (b frozen while it came) is
         answered once b hears of it from the node, not left waiting."""
-        self.dk("run", "-d", "--name", "late", *SMALL, "busybox", "sh",
+        self.docker("run", "-d", "--name", "late", *SMALL, "busybox", "sh",
                 "-c", "trap 'sleep 2; exit 3' TERM; "
                 "while :; do sleep 0.1; done")
         cid = self.inspect("late")["Id"]
@@ -643,7 +834,8 @@ class DataCenter(spread.NodesSpread):
                 stop.wait()
         self.assertEqual(self.ps_on("b")["late"], "exited")
         self.assertEqual(self.state("late")["ExitCode"], 3)
-        self.dk("rm", "late")
+        self.docker("rm", "late")
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2, failfast=True)

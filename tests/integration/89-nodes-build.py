@@ -1,12 +1,11 @@
 #!/usr/bin/env python3
 """docker build's RUN on the node placement gives it, through its agent.
 
-A head (sapi + dockerapi) and one sdc-docker-agent, as 25-nodes-files
-has them (the agent's zones root is NOT the head's --zones), and the
-head's own runtime a wrapper that refuses to run anything, as
-25-nodes-attach has it: a RUN step's container can only run if the
-node's agent made it, started it, relayed its output and gave its
-writable layer for the commit.  With the real docker CLI (the classic
+A head (sapi + dockerapi) and one sdc-docker-agent, 25-nodes-commit's
+(the agent's zones root is NOT the head's --zones, and the head's own
+runtime a wrapper that refuses to run anything): a RUN step's container
+can only run if the node's agent made it, started it, relayed its
+output and gave its writable layer for the commit.  With the real docker CLI (the classic
 builder):
 
 - a build of two RUN steps (a file written, one of the image's files
@@ -36,8 +35,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import sdctest  # noqa: E402
 
-files = importlib.import_module("25-nodes-files")      # the agent apart
-attach = importlib.import_module("25-nodes-attach")    # the head's runc
+commit = importlib.import_module("25-nodes-commit")    # its node
 
 BB = "/bin/busybox"
 DOCKERFILE = """\
@@ -50,21 +48,9 @@ CMD ["/bin/busybox", "ls", "/made"]
 """
 
 
-class NodesBuild(files.FilesNode):
-
-    # the agent's zones root apart (25-nodes-files), the head's runtime
-    # refusing to run anything (25-nodes-attach)
-    setUpClass = classmethod(attach.NodesAttach.setUpClass.__func__)
-
-    def docker(self, *args, **kw):
-        return self.d.docker(self.alice, *args, **kw)
-
-    def ok(self, *args, **kw):
-        r = self.docker(*args, **kw)
-        self.assertEqual(r.returncode, 0, r.stdout + r.stderr +
-                         self.d.log("dockerapi")[-2000:] +
-                         self.d.log("agent")[-2000:])
-        return r.stdout
+class NodesBuild(commit.ImageNode):
+    """25-nodes-commit's node: the agent's zones root apart, the head's
+    runtime refusing to run anything."""
 
     def build(self, dockerfile, *args, d=None, certs=None):
         d = d or self.d

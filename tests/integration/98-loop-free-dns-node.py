@@ -22,7 +22,6 @@ import signal
 import ssl
 import subprocess
 import sys
-import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -31,6 +30,7 @@ import sdctest  # noqa: E402
 common = importlib.import_module("37-nodes-common")
 nodes_net = importlib.import_module("25-nodes-net")
 dns = importlib.import_module("45-net-dns")
+head = importlib.import_module("98-loop-free-dns")    # the head's own
 
 QUICK = 0.1         # s: an answer while the agent's loop is free
 HELD = 1.0          # s: less than the reload's bound (2 s) by far
@@ -48,10 +48,9 @@ class NodeLoopFreeDns(nodes_net.NetNode):
                                "aardvark.pid")) as f:
             return int(f.read().split()[0])
 
-    @staticmethod
-    def stopped(pid):
-        with open("/proc/%d/stat" % pid) as f:
-            return f.read().rsplit(")", 1)[1].split()[0] == "T"
+    # whether a process is stopped, a request timed: the head's test's
+    stopped = staticmethod(head.LoopFreeDns.stopped)
+    timed = head.LoopFreeDns.timed
 
     def agent_conn(self):
         ctx = ssl.create_default_context(
@@ -60,15 +59,6 @@ class NodeLoopFreeDns(nodes_net.NetNode):
                             os.path.join(self.head_certs, "key.pem"))
         return http.client.HTTPSConnection("127.0.0.1", self.agent_port,
                                            context=ctx, timeout=30)
-
-    def timed(self, conn, path):
-        t0 = time.monotonic()
-        conn.request("GET", path)
-        resp = conn.getresponse()
-        body = resp.read()
-        took = time.monotonic() - t0
-        self.assertEqual(resp.status, 200, body)
-        return took
 
     def test_stuck_server_holds_not_the_agent(self):
         self.wait_available(True)
