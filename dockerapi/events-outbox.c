@@ -4,7 +4,8 @@
  *
  * events-notify.c sends each event to the other heads through a row of
  * PostgreSQL.  While PostgreSQL is away the events a head still makes
- * (a kill, a pause, an exec through it) wait here, oldest first, to be
+ * (no request's, each is refused then, but an attach detached, an
+ * exec's end) wait here, oldest first, to be
  * sent once it is back, in the order they were made.  The queue is
  * bounded in events and in bytes: past either bound the oldest goes,
  * counted (the caller says how many in its log), so a long outage costs
