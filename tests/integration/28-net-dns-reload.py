@@ -153,9 +153,12 @@ class DnsReload(common.ContainersTest):
         self.assertEqual(dns.resolve(gw, "kpeer"), [kpeer])
         # a kill -9 of the server: the daemon starts it again
         os.kill(servers[k_id][0], signal.SIGKILL)
-        self.wait_until("drk's server again", lambda: len(dns_servers(
-            self.d).get(k_id, [])) == 1 and dns_servers(self.d)[k_id][0] !=
-            servers[k_id][0])
+        def started_again():
+            # one reading per try: between two, the killed server may go
+            # and its successor not yet have begun
+            now = dns_servers(self.d).get(k_id, [])
+            return len(now) == 1 and now[0] != servers[k_id][0]
+        self.wait_until("drk's server again", started_again)
         self.assertEqual(dns.resolve(gw, "kpeer"), [kpeer])
         self.ok("rm", "-f", "kpeer")
         self.ok("network", "rm", "drk", "drq")
