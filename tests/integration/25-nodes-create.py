@@ -114,8 +114,7 @@ class NodesCreate(common.NodesBase):
 
         class Stopped:
             def __enter__(self):
-                self.pid = test.d.pid("agent")
-                os.kill(self.pid, signal.SIGSTOP)
+                self.pid = test.freeze_agent()
                 test.wait_available(False)
 
             def __exit__(self, *exc):

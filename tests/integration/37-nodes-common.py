@@ -40,6 +40,7 @@ import io
 import json
 import os
 import signal
+import sqlite3
 import ssl
 import subprocess
 import sys
@@ -285,6 +286,30 @@ class NodesBase(unittest.TestCase):
             return sdctest.postgres().uri(sdctest.store_db(head))
         return os.path.join(head, "dockerapi.db")
 
+    def freeze_agent(self):
+        """SIGSTOP the agent, at a moment it holds no write of the store:
+        on SQLite the agent shares the head's file, and frozen inside a
+        write (its heartbeat's) it would hold the file's one write lock,
+        so the head's own writes would fail "database is locked" instead
+        of its node being unavailable.  The pid, to SIGCONT."""
+        pid = self.d.pid("agent")
+        store = self.agent_store()
+        for _ in range(50):
+            os.kill(pid, signal.SIGSTOP)
+            if sdctest.test_store_postgres():
+                return pid
+            db = sqlite3.connect(store, timeout=0, isolation_level=None)
+            try:
+                db.execute("BEGIN IMMEDIATE")
+                db.execute("ROLLBACK")
+                return pid
+            except sqlite3.OperationalError:
+                os.kill(pid, signal.SIGCONT)
+                time.sleep(0.05)
+            finally:
+                db.close()
+        raise AssertionError("the agent always held the store's write lock")
+
     @classmethod
     def agent_dirs(cls):
         """The agent's folders (agent_argv's dirs).  One machine: the
@@ -450,8 +475,7 @@ class NodesTest(NodesBase):
 
     def test_5_heartbeat(self):
         self.wait_available(True)
-        pid = self.d.pid("agent")
-        os.kill(pid, signal.SIGSTOP)
+        pid = self.freeze_agent()
         try:
             t0 = time.monotonic()
             self.wait_available(False, timeout=10)
@@ -487,8 +511,7 @@ class NodesTest(NodesBase):
         st, one = self.d.admin("GET", "/containers/" + cid)
         self.assertEqual(st, 200, one)
         uuid = one["Uuid"]
-        pid = self.d.pid("agent")
-        os.kill(pid, signal.SIGSTOP)
+        pid = self.freeze_agent()
         try:
             self.wait_available(False)
             r = self.d.docker(self.alice, "kill", "k1")
