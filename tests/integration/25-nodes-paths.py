@@ -67,20 +67,13 @@ class NodesPaths(net.NetNode):
         d = cls.d
         cls.b_port = sdctest.free_port()
         cls.b_admin = os.path.join(d.tmp, "admin-b.sock")
-        d._spawn("dockerapi-b", [
-            os.path.join(sdctest.BIN, "dockerapi"),
-            "--data-dir", os.path.join(d.tmp, "dockerapi"),
-            "--sapi-url", d.sapi_url,
-            "--listen", "127.0.0.1:%d" % cls.b_port,
-            "--cloudapi-listen", "127.0.0.1:%d" % sdctest.free_port(),
-            "--admin-socket", cls.b_admin,
-            "--zones", os.path.join(d.tmp, "zones-b"),
-            "--agent-url", "https://127.0.0.1:%d" % sdctest.free_port(),
-            "--agent-cert-path", cls.head_certs]
-            + sdctest.store_args(os.path.join(d.tmp, "dockerapi")))
         try:
-            sdctest.wait_for("dockerapi b", lambda: os.path.exists(
-                cls.b_admin) and sdctest.port_open(cls.b_port), timeout=30)
+            d.start_other_head(
+                "dockerapi-b", cls.b_port, cls.b_admin,
+                zones=os.path.join(d.tmp, "zones-b"),
+                extra=("--agent-url", "https://127.0.0.1:%d" %
+                       sdctest.free_port(), "--agent-cert-path",
+                       cls.head_certs))
         except AssertionError:
             print(d.log("dockerapi-b")[-2000:], file=sys.stderr)
             raise

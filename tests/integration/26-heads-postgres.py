@@ -39,26 +39,12 @@ class TwoHeads(common.ContainersTest):
         # head b: the node's data dir and zones root, the same store; its
         # own ports and admin socket
         cls.b_port = sdctest.free_port()
-        cls.b_cloud = sdctest.free_port()
         cls.b_admin = os.path.join(d.tmp, "admin-b.sock")
         cls.start_b()
 
     @classmethod
     def start_b(cls):
-        d = cls.d
-        if os.path.exists(cls.b_admin):
-            os.unlink(cls.b_admin)
-        d._spawn("dockerapi-b", [
-            os.path.join(sdctest.BIN, "dockerapi"),
-            "--data-dir", os.path.join(d.tmp, "dockerapi"),
-            "--sapi-url", d.sapi_url,
-            "--listen", "127.0.0.1:%d" % cls.b_port,
-            "--cloudapi-listen", "127.0.0.1:%d" % cls.b_cloud,
-            "--admin-socket", cls.b_admin,
-            "--zones", os.path.join(d.tmp, "zones")]
-            + sdctest.store_args(os.path.join(d.tmp, "dockerapi")))
-        sdctest.wait_for("dockerapi b", lambda: os.path.exists(cls.b_admin)
-                         and sdctest.port_open(cls.b_port), timeout=30)
+        cls.d.start_other_head("dockerapi-b", cls.b_port, cls.b_admin)
 
     # --- through head b ---
 

@@ -59,20 +59,10 @@ class HeadsQuotas(nodes_common.NodesBase):
 
     @classmethod
     def start_b(cls):
-        d = cls.d
-        d._spawn("dockerapi-b", [
-            os.path.join(sdctest.BIN, "dockerapi"),
-            "--data-dir", os.path.join(d.tmp, "dockerapi"),
-            "--sapi-url", d.sapi_url,
-            "--listen", "127.0.0.1:%d" % cls.b_port,
-            "--cloudapi-listen", "127.0.0.1:%d" % sdctest.free_port(),
-            "--admin-socket", cls.b_admin,
-            "--zones", os.path.join(d.tmp, "zones"),
-            "--agent-url", "https://127.0.0.1:%d" % cls.agent_port,
-            "--agent-cert-path", cls.head_certs]
-            + sdctest.store_args(os.path.join(d.tmp, "dockerapi")))
-        sdctest.wait_for("dockerapi b", lambda: os.path.exists(cls.b_admin)
-                         and sdctest.port_open(cls.b_port), timeout=30)
+        cls.d.start_other_head("dockerapi-b", cls.b_port, cls.b_admin,
+                               extra=("--agent-url", "https://127.0.0.1:%d"
+                                      % cls.agent_port, "--agent-cert-path",
+                                      cls.head_certs))
 
     def env(self, head, certs):
         env = self.d.docker_env(certs)

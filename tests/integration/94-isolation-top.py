@@ -111,6 +111,11 @@ class Top(common.ContainersTest):
 
     def test_titles_as_dockerd_and_refusals(self):
         self.ok("run", "-d", "--name", "titles", "busybox", "sleep", "300")
+        # run -d answers once runc started the process, which may still be
+        # inside its execve: its command line is empty ("[sleep]") until
+        # then
+        self.wait_until("sleep's command line", lambda: self.api_top(
+            "titles")[1]["Processes"][0][7] == "sleep 300")
         st, j = self.api_top("titles")
         self.assertEqual(j["Titles"], ["UID", "PID", "PPID", "C", "STIME", "TTY",
                                        "TIME", "CMD"])

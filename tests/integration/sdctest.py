@@ -377,6 +377,23 @@ class Daemons:
         wait_for("dockerapi", lambda: os.path.exists(self.admin_socket)
                  and port_open(self.docker_port) and port_open(self.cloudapi_port))
 
+    def start_other_head(self, name, port, admin, zones=None, extra=()):
+        """Another dockerapi head beside the first: the same data dir and
+        store (PostgreSQL's), its own docker port, admin socket and (by
+        default the first's) zones root; waited for."""
+        if os.path.exists(admin):
+            os.unlink(admin)
+        self._spawn(name, [os.path.join(BIN, "dockerapi"),
+                           "--data-dir", os.path.join(self.tmp, "dockerapi"),
+                           "--sapi-url", self.sapi_url,
+                           "--listen", "127.0.0.1:%d" % port,
+                           "--cloudapi-listen", "127.0.0.1:%d" % free_port(),
+                           "--admin-socket", admin,
+                           "--zones", zones or os.path.join(self.tmp, "zones")]
+                    + store_args(os.path.join(self.tmp, "dockerapi")) + list(extra))
+        wait_for(name, lambda: os.path.exists(admin) and port_open(port),
+                 timeout=30)
+
     def start(self, tunables=None):
         """sapi, then dockerapi; tunables (name: value) set in between."""
         self.start_sapi()
