@@ -408,9 +408,15 @@ EOF
 			break
 		fi
 		cp "$key_path" "$work/tmp/ssh.key"
+		# A wrong passphrase on a PEM key is caught by CBC's padding
+		# check, but about one in 256 pass it and fail later, as a
+		# key OpenSSL cannot decode: for a key known to be encrypted
+		# that is the passphrase's fault too.
 		case $out in
+		*DSA*) key_unlock_die "$out" ;;
 		*'incorrect passphrase'* | *'bad decrypt'* | *'Bad passphrase'* | \
-		    *'wrong password'* | *'wrong passphrase'*) ;;
+		    *'wrong password'* | *'wrong passphrase'* | \
+		    *'ossl_store_handle_load_result:unsupported'*) ;;
 		*) key_unlock_die "$out" ;;
 		esac
 		[ -n "${SDC_KEY_PASSPHRASE+set}" ] ||

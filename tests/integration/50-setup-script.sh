@@ -371,6 +371,18 @@ SDC_KEY_PASSPHRASE=nope run wrong-passphrase 3 -k "$url" jill "$tmp/k/ec256-ossh
 expect err "wrong passphrase for $tmp/k/ec256-ossh-pw"
 SDC_KEY_PASSPHRASE=nope run wrong-passphrase-pem 3 -k "$url" jill "$tmp/k/rsa-pem-pw"
 expect err "wrong passphrase for $tmp/k/rsa-pem-pw"
+# a wrong passphrase that passes CBC's padding check (about one in 256):
+# OpenSSL then fails to decode the key rather than to decrypt it
+unlucky=
+for i in $(seq 1 4000); do
+	case $(openssl pkey -in "$tmp/k/rsa-pem-pw" -passin "pass:w$i" -noout 2>&1) in
+	*'bad decrypt'*) ;;
+	*) unlucky=w$i; break ;;
+	esac
+done
+[ -n "$unlucky" ] || fail "no passphrase passing the padding check in 4000"
+SDC_KEY_PASSPHRASE=$unlucky run wrong-passphrase-pem-padded 3 -k "$url" jill "$tmp/k/rsa-pem-pw"
+expect err "wrong passphrase for $tmp/k/rsa-pem-pw"
 run no-terminal 3 -k "$url" jill "$tmp/k/ed-ossh-pw"
 expect err "no terminal to ask for its passphrase"
 expect err "SDC_KEY_PASSPHRASE"
