@@ -160,7 +160,11 @@ ctr_busy(struct http_request *req, struct ctr *c,
 	w->req = req;
 	w->handler = handler;
 	w->arg = arg;
-	snprintf(w->account, sizeof w->account, "%s", ctr_account(req));
+	/* the container's own account, which is the requester's (it was
+	 * found among that account's): a request deferred after its first
+	 * call (a restart's start once the stop's exit came) no longer
+	 * holds the account it was lent then */
+	snprintf(w->account, sizeof w->account, "%s", c->account);
 	for (p = &c->deferred; *p != NULL; p = &(*p)->next)
 		;
 	*p = w;
