@@ -36,6 +36,7 @@
 #include "networks.h"
 #include "node-net.h"
 #include "node-states.h"
+#include "strvec.h"
 #include "xalloc.h"
 
 #define PLAN(c) json_object_get((c)->extra, "NetPlan")
@@ -876,14 +877,14 @@ cn_plan(struct containers *cs, struct ctr *c, sdc_error_t *err)
 }
 
 void
-ctrnet_names_wait(struct containers *cs, const struct ctr *c,
-    struct net_dns_wait *w)
+ctrnet_named_networks(struct containers *cs, const struct ctr *c,
+    struct strvec *ids)
 {
 	struct netep *eps = NULL;
 	size_t neps = 0, i;
 	sdc_error_t err = NULL;
 
-	if (strcmp(plan_mode(c), "network") != 0)
+	if (strcmp(plan_mode(c), "network") != 0 || !nodenet_here(cs, c))
 		return;
 	if (neteps_list(cs->d, c->id, NULL, &eps, &neps, &err) < 0) {
 		log_warn("container %s: its networks' names: %s", c->id,
@@ -893,8 +894,42 @@ ctrnet_names_wait(struct containers *cs, const struct ctr *c,
 	}
 	for (i = 0; i < neps; i++)
 		if (eps[i].ip != 0)
-			netwire_dns_wait_add(cs->d, w, eps[i].network);
+			strvec_push(ids, eps[i].network);
 	neteps_free(eps, neps);
+}
+
+void
+ctrnet_names_wait(struct containers *cs, const struct ctr *c,
+    struct net_dns_wait *w)
+{
+	struct strvec ids = STRVEC_INIT;
+
+	ctrnet_named_networks(cs, c, &ids);
+	for (size_t i = 0; i < ids.n; i++)
+		netwire_dns_wait_add(cs->d, w, ids.v[i]);
+	strvec_clear(&ids);
+}
+
+void
+ctrnet_renamed(struct containers *cs, const struct ctr *c,
+    struct net_dns_wait *w)
+{
+	struct strvec ids = STRVEC_INIT;
+	struct network n;
+	sdc_error_t err = NULL;
+
+	if (ctr_running(c))
+		ctrnet_named_networks(cs, c, &ids);
+	for (size_t i = 0; i < ids.n; i++) {
+		if (network_find(cs->d, c->account, ids.v[i], &n, &err) < 0) {
+			sdc_error_release(&err);
+			continue;
+		}
+		cn_dns_update(cs, &n);
+		network_clear(&n);
+		netwire_dns_wait_add(cs->d, w, ids.v[i]);
+	}
+	strvec_clear(&ids);
 }
 
 int
