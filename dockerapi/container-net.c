@@ -29,6 +29,7 @@
 
 #include "buf.h"
 #include "containers.h"
+#include "dockerapi/net/dns.h"
 #include "dockerapi/runtime/container-layout.h"
 #include "fsutil.h"
 #include "jsonutil.h"
@@ -36,6 +37,7 @@
 #include "networks.h"
 #include "node-net.h"
 #include "node-states.h"
+#include "strvec.h"
 #include "xalloc.h"
 
 #define PLAN(c) json_object_get((c)->extra, "NetPlan")
@@ -401,6 +403,18 @@ ctrnet_created(struct containers *cs, struct ctr *c, sdc_error_t *err)
 
 /* --- names --- */
 
+/* A name the network's server can answer is added to names; another
+ * (a container named "web." or "a..b", which Docker allows, by create
+ * or rename) is left out, since the table would not be written at all
+ * with it, and the network's every later change lost: that container
+ * still answers by its short id and its other names. */
+static void
+cn_dns_name_add(const char **names, size_t *k, const char *name)
+{
+	if (name != NULL && net_dns_name_ok(name))
+		names[(*k)++] = name;
+}
+
 /* The network's whole name table, from the endpoints that hold an
  * address: container name, aliases, short id. */
 static void
@@ -435,11 +449,10 @@ cn_dns_update(struct containers *cs, const struct network *n)
 		names[m] = xcalloc(json_array_size(eps[i].aliases) + 3,
 		    sizeof **names);
 		k = 0;
-		names[m][k++] = c->name;
+		cn_dns_name_add(names[m], &k, c->name);
 		for (size_t a = 0; a < json_array_size(eps[i].aliases); a++)
-			if (json_string_value(json_array_get(eps[i].aliases, a)))
-				names[m][k++] = json_string_value(
-				    json_array_get(eps[i].aliases, a));
+			cn_dns_name_add(names[m], &k, json_string_value(
+			    json_array_get(eps[i].aliases, a)));
 		snprintf(shorts[m], sizeof shorts[m], "%.12s", c->id);
 		names[m][k++] = shorts[m];
 		v[m].container = c->id;
@@ -876,14 +889,14 @@ cn_plan(struct containers *cs, struct ctr *c, sdc_error_t *err)
 }
 
 void
-ctrnet_names_wait(struct containers *cs, const struct ctr *c,
-    struct net_dns_wait *w)
+ctrnet_named_networks(struct containers *cs, const struct ctr *c,
+    struct strvec *ids)
 {
 	struct netep *eps = NULL;
 	size_t neps = 0, i;
 	sdc_error_t err = NULL;
 
-	if (strcmp(plan_mode(c), "network") != 0)
+	if (strcmp(plan_mode(c), "network") != 0 || !nodenet_here(cs, c))
 		return;
 	if (neteps_list(cs->d, c->id, NULL, &eps, &neps, &err) < 0) {
 		log_warn("container %s: its networks' names: %s", c->id,
@@ -893,8 +906,42 @@ ctrnet_names_wait(struct containers *cs, const struct ctr *c,
 	}
 	for (i = 0; i < neps; i++)
 		if (eps[i].ip != 0)
-			netwire_dns_wait_add(cs->d, w, eps[i].network);
+			strvec_push(ids, eps[i].network);
 	neteps_free(eps, neps);
+}
+
+void
+ctrnet_names_wait(struct containers *cs, const struct ctr *c,
+    struct net_dns_wait *w)
+{
+	struct strvec ids = STRVEC_INIT;
+
+	ctrnet_named_networks(cs, c, &ids);
+	for (size_t i = 0; i < ids.n; i++)
+		netwire_dns_wait_add(cs->d, w, ids.v[i]);
+	strvec_clear(&ids);
+}
+
+void
+ctrnet_renamed(struct containers *cs, const struct ctr *c,
+    struct net_dns_wait *w)
+{
+	struct strvec ids = STRVEC_INIT;
+	struct network n;
+	sdc_error_t err = NULL;
+
+	if (ctr_running(c))
+		ctrnet_named_networks(cs, c, &ids);
+	for (size_t i = 0; i < ids.n; i++) {
+		if (network_find(cs->d, c->account, ids.v[i], &n, &err) < 0) {
+			sdc_error_release(&err);
+			continue;
+		}
+		cn_dns_update(cs, &n);
+		network_clear(&n);
+		netwire_dns_wait_add(cs->d, w, ids.v[i]);
+	}
+	strvec_clear(&ids);
 }
 
 int

@@ -139,6 +139,7 @@ json_t *network_json(struct dockerapi *d, const struct network *n,
 struct containers;
 struct ctr;
 struct net_dns_wait;
+struct strvec;
 /* At create, after the options: NetworkMode, EndpointsConfig, ports,
  * links and DNS options checked and resolved into c->extra "NetPlan";
  * the image's ExposedPorts merged into Config.  Nothing made. */
@@ -176,6 +177,14 @@ int ctrnet_started(struct containers *cs, struct ctr *c, pid_t pid,
 /* It stopped (or its start failed): sandbox, ports, addresses go. */
 void ctrnet_stop(struct containers *cs, struct ctr *c);
 void ctrnet_removed(struct containers *cs, struct ctr *c);
+/* The networks whose names c's stop or removal changes (ids pushed to
+ * ids): those it has an address on, here (a node's agent names its own). */
+void ctrnet_named_networks(struct containers *cs, const struct ctr *c,
+    struct strvec *ids);
+/* After a rename: the names tables of the networks a running container
+ * is on, queued again with its new name; those tables added to w. */
+void ctrnet_renamed(struct containers *cs, const struct ctr *c,
+    struct net_dns_wait *w);
 /* The daemon starts: sweep what no live container or network owns and
  * rebuild what running ones need. */
 void ctrnet_recover(struct containers *cs);
@@ -256,6 +265,14 @@ void netwire_dns_wait_add(struct dockerapi *d, struct net_dns_wait *w,
 /* net_dns_ensure, queued: a dead name server started again, an idle one
  * stopped. */
 void netwire_dns_ensure(struct dockerapi *d);
+/* names-reply.c: answer req with status and no body once the tables w
+ * waits for are applied, or NET_DNS_WAIT_MS passed (then logged): the
+ * request deferred (HTTP_ASYNC), not the loop.  Nothing to wait for:
+ * answered now (HTTP_DONE).  Takes w's tickets; req NULL (its client
+ * gone): w cleared. */
+struct http_request;
+int names_reply(struct dockerapi *d, struct http_request *req,
+    struct net_dns_wait *w, int status);
 int netwire_sweep(struct dockerapi *d, const char *const *networks,
     const char *const *containers, sdc_error_t *err);
 

@@ -29,6 +29,7 @@
 #include "log.h"
 #include "node-request.h"
 #include "node-calls.h"
+#include "strvec.h"
 #include "nodes.h"
 #include "volumes.h"
 #include "networks.h"
@@ -950,7 +951,16 @@ struct ops_rm {
 	char uuid[37];
 	bool force;
 	struct node_request *call;	/* its node's agent removes it */
+	struct strvec named;		/* the networks it had names on */
 };
+
+static void
+ops_rm_free(struct ops_rm *o)
+{
+	strvec_clear(&o->named);
+	node_request_free(o->call);
+	free(o);
+}
 
 static int
 ops_rm_fn(void *arg, sdc_error_t *err)
@@ -962,21 +972,27 @@ ops_rm_fn(void *arg, sdc_error_t *err)
 	return rt_delete(&o->cs->rt, o->uuid, o->force, err);
 }
 
+/* A removal that took a running container's names (at its exit, which
+ * the delete's kill may bring first, or here): answered once its
+ * networks' servers have forgotten them (names-reply.c). */
 static void
 ops_rm_done(struct ctr *c, void *arg, struct http_request *req, int rc,
     sdc_error_t *err)
 {
 	struct ops_rm *o = arg;
+	struct net_dns_wait names = { 0 };
 
 	if (c != NULL && ctr_remove_end(o->cs, c, rc, err) < 0) {
 		if ((*err)->errnum == ETIMEDOUT && (*err)->code == 0)
 			(*err)->code = 504;
 		if (req != NULL)
 			api_error_from(req, err);
-	} else if (req != NULL)
-		http_reply(req, 204, NULL, NULL, 0);
-	node_request_free(o->call);
-	free(o);
+	} else {
+		for (size_t i = 0; i < o->named.n; i++)
+			netwire_dns_wait_add(o->cs->d, &names, o->named.v[i]);
+		names_reply(o->cs->d, req, &names, 204);
+	}
+	ops_rm_free(o);
 }
 
 int
@@ -1000,12 +1016,12 @@ ctr_delete(struct http_request *req, void *arg)
 		free(o);
 		return api_error_from(req, &err);
 	}
+	ctrnet_named_networks(o->cs, c, &o->named);
 	if (ctr_remove_begin(o->cs, c, o->force, &err) < 0 ||
 	    ctr_call(req, c, "rm", ops_rm_fn, ops_rm_done, o, &err) < 0) {
 		if (c->removing)
 			ctr_remove_end(o->cs, c, -1, &err);
-		node_request_free(o->call);
-		free(o);
+		ops_rm_free(o);
 		return api_error_from(req, &err);
 	}
 	return HTTP_ASYNC;
@@ -1016,6 +1032,7 @@ ctr_rename(struct http_request *req, void *arg)
 {
 	struct ctr *c = ctr_lookup(req, arg), *other;
 	const char *name = http_query(req, "name");
+	struct net_dns_wait names = { 0 };
 	sdc_error_t err = NULL;
 	char *old;
 
@@ -1040,10 +1057,13 @@ ctr_rename(struct http_request *req, void *arg)
 		free(old);
 		return api_error_from(req, &err);
 	}
+	/* a running container's names change in its networks' servers,
+	 * as Docker's do; answered once they have them */
+	ctrnet_renamed(ctrs(arg), c, &names);
 	events_container(ctrs(arg), c, "rename", json_pack("{s:s}", "oldName",
 	    old));
 	free(old);
-	return http_reply(req, 204, NULL, NULL, 0);
+	return names_reply(ctrs(arg)->d, req, &names, 204);
 }
 
 const struct api_endpoint containers_lifecycle_routes[] = {

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "containers.h"
+#include "dockerapi/net/net.h"
 #include "jsonutil.h"
 #include "log.h"
 #include "networks.h"
@@ -378,6 +379,7 @@ static int
 napi_membership(struct http_request *req, struct dockerapi *d, bool connect)
 {
 	struct network n;
+	struct net_dns_wait names = { 0 };
 	sdc_error_t err = NULL;
 	json_t *body;
 	struct ctr *c;
@@ -419,14 +421,17 @@ napi_membership(struct http_request *req, struct dockerapi *d, bool connect)
 		    json_object_get(body, "EndpointConfig"), &err);
 	else
 		rc = ctrnet_disconnect(ctrs(d), c, &n, &err);
-	if (rc == 0)
+	if (rc == 0) {
 		events_network(ctrs(d), c->account, n.id, n.name, connect ?
 		    "connect" : "disconnect", c->id);
+		/* answered once the network's server has the names */
+		netwire_dns_wait_add(d, &names, n.id);
+	}
 	network_clear(&n);
 	json_decref(body);
 	if (rc < 0)
 		return api_error_from(req, &err);
-	return http_reply(req, 200, NULL, NULL, 0);
+	return names_reply(d, req, &names, 200);
 }
 
 static int

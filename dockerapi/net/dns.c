@@ -65,8 +65,10 @@
  * net_dns_set, net_dns_remove and net_dns_ensure on their loop: they
  * format the table there (net_dns_format, from the store) and queue it
  * (dns-queue.c), which applies each network's tables in the order they
- * were computed on a thread of its own (net_dns_apply), and a start's
- * thread waits for its networks' tables before its process runs.  Only
+ * were computed on a thread of its own (net_dns_apply), a start's
+ * thread waits for its networks' tables before its process runs, and a
+ * request that changed names (rm, rename, connect, disconnect) is
+ * answered once they are applied (dockerapi/names-reply.c).  Only
  * net_dns_sweep, at a daemon's start before it serves, runs on its loop.
  * Everything here is thread-safe: no state but the files and /proc, and
  * two threads never work on one network's dir at once.

@@ -199,10 +199,11 @@ int net_dns_queue_remove(struct net_dns_queue *q, const char *network_id,
 /* net_dns_ensure, a job per network dir (the periodic check). */
 void net_dns_queue_ensure(struct net_dns_queue *q);
 
-/* What a start waits for before its process runs: the last table queued
- * for each of its networks.  Add on the loop, after the start's tables
- * are queued; wait on the start's own thread: -1 when a table was not
- * applied (its error) or not within timeout_ms. */
+/* What a start waits for before its process runs (and a request that
+ * changed names before it is answered): the last table queued for each
+ * of its networks.  Add on the loop, after the tables are queued; wait
+ * on a thread (the start's own): -1 when a table was not applied (its
+ * error) or not within timeout_ms. */
 struct net_dns_wait {
 	struct net_dns_queue *q;
 	struct net_dns_ticket { char id[65]; uint64_t seq; } *v;

@@ -50,6 +50,7 @@ class NodeLoopFreeDns(nodes_net.NetNode):
 
     # whether a process is stopped, a request timed: the head's test's
     stopped = staticmethod(head.LoopFreeDns.stopped)
+    get = head.LoopFreeDns.get
     timed = head.LoopFreeDns.timed
 
     def agent_conn(self):
