@@ -87,10 +87,14 @@ BIN_LIBS_sapiadm = $(LIBSAPI) $(LIBSDC)
 BIN_LIBS_sdcadm-docker = $(LIBADM) $(LIBCERTGEN) $(LIBSAPI) $(LIBSDC)
 BIN_LIBS_sdc-docker-nethook = $(LIBSDCNET) $(LIBSDC)
 
+# Prints "LINK target" instead of the command, unless V=1; for every link
+# rule, the modules' own too.
+LINK_ECHO = $(Q)$(if $(Q),echo "  LINK    $@";)
+
 # Link a binary from its objects and its libraries (above; every library
 # for one not listed); the group lets the libraries refer to each other in
 # any order.
-LINK = $(Q)$(if $(Q),echo "  LINK    $@";) $(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) \
+LINK = $(LINK_ECHO) $(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) \
 	-Wl,--start-group $(or $(BIN_LIBS_$(@F)),$(LIBRARIES)) -Wl,--end-group $(LDLIBS)
 
 # Unit tests: tests/unit/test_NAME.c → $(BUILD)/tests/test_NAME, linked

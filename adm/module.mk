@@ -11,7 +11,7 @@ ETC_FILES += etc/cron.d/sdc-docker-logs etc/systemd/sdc-docker-logs.service \
 
 $(LIBADM): $(ADM_SRCS:%.c=$(BUILD)/%.o)
 	@mkdir -p $(dir $@)
-	$(AR) rcs $@ $^
+	$(Q)$(AR) rcs $@ $^
 
 # Second expansion: the modules after this one add their libraries later.
 .SECONDEXPANSION:

@@ -14,9 +14,9 @@ MANPAGES += man/sdc-docker-certgen.1
 
 $(LIBCERTGEN): $(CERTGEN_LIB_SRCS:%.c=$(BUILD)/%.o)
 	@mkdir -p $(dir $@)
-	$(AR) rcs $@ $^
+	$(Q)$(AR) rcs $@ $^
 
 $(CERTGEN_BIN): $(CERTGEN_CMD_SRCS:%.c=$(BUILD)/%.o) $(LIBCERTGEN) $(BUILD)/libsdc.a
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -Wl,--as-needed -o $@ $(filter %.o,$^) $(LIBCERTGEN) \
+	$(LINK_ECHO) $(CC) $(LDFLAGS) -Wl,--as-needed -o $@ $(filter %.o,$^) $(LIBCERTGEN) \
 		$(BUILD)/libsdc.a $(CERTGEN_LDLIBS)

@@ -9,7 +9,7 @@ MANPAGES += man/sapiadm.1
 
 $(LIBSAPI): $(LIBSAPI_SRCS:%.c=$(BUILD)/%.o)
 	@mkdir -p $(dir $@)
-	$(AR) rcs $@ $^
+	$(Q)$(AR) rcs $@ $^
 
 # Every library, including those of modules read after this one.
 .SECONDEXPANSION:

@@ -10,7 +10,7 @@ ETC_FILES += etc/sapi.yaml etc/sapi-bootstrap.yaml etc/systemd/sdc-docker-sapi.s
 
 $(LIBSAPID): $(SAPID_SRCS:%.c=$(BUILD)/%.o)
 	@mkdir -p $(dir $@)
-	$(AR) rcs $@ $^
+	$(Q)$(AR) rcs $@ $^
 
 # Where an installed sapi finds its bootstrap file.
 $(BUILD)/sapi/options.o: CPPFLAGS += -DSAPI_ETCDIR='"$(PREFIX)/etc/sdc-docker"'

@@ -9,4 +9,4 @@ all: $(BENCH_HTTP)
 .SECONDEXPANSION:
 $(BENCH_HTTP): $(BUILD)/bench/http/server.o $$(LIBSDC)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIBSDC) $(LDLIBS)
+	$(LINK_ECHO) $(CC) $(LDFLAGS) -o $@ $(filter %.o,$^) $(LIBSDC) $(LDLIBS)

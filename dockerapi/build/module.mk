@@ -7,4 +7,4 @@ LIBRARIES += $(LIBSDCBUILD)
 
 $(LIBSDCBUILD): $(LIBSDCBUILD_SRCS:%.c=$(BUILD)/%.o)
 	@mkdir -p $(dir $@)
-	$(AR) rcs $@ $^
+	$(Q)$(AR) rcs $@ $^

@@ -7,7 +7,7 @@ LIBRARIES += $(LIBSDCIMAGES)
 
 $(LIBSDCIMAGES): $(LIBSDCIMAGES_SRCS:%.c=$(BUILD)/%.o)
 	@mkdir -p $(dir $@)
-	$(AR) rcs $@ $^
+	$(Q)$(AR) rcs $@ $^
 
 # A test-only driver for the integration tests and bench/pull; it sits with
 # the unit tests and is never installed.  Its prerequisites are expanded

@@ -17,4 +17,4 @@ BINS += $(BUILD)/bin/sdc-docker-monitor
 
 $(BUILD)/bin/sdc-docker-monitor: $(MONITOR_OBJS)
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) $(MONITOR_STATIC) -o $@ $(MONITOR_OBJS) -lz
+	$(LINK_ECHO) $(CC) $(LDFLAGS) $(MONITOR_STATIC) -o $@ $(MONITOR_OBJS) -lz

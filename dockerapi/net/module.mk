@@ -7,7 +7,7 @@ LIBRARIES += $(LIBSDCNET)
 
 $(LIBSDCNET): $(LIBSDCNET_SRCS:%.c=$(BUILD)/%.o)
 	@mkdir -p $(dir $@)
-	$(AR) rcs $@ $^
+	$(Q)$(AR) rcs $@ $^
 
 # libnl-route-3 (rtnetlink) and libnftables, shared: Debian ships
 # libnftables only so, and its security updates then reach the daemon.

@@ -17,5 +17,5 @@ BINS += $(BUILD)/bin/sdc-docker-nethook
 
 $(BUILD)/bin/sdc-docker-nethook: $(NETHOOK_SRCS:%.c=$(BUILD)/%.o) $(LIBRARIES)
 	@mkdir -p $(dir $@)
-	$(Q)$(if $(Q),echo "  LINK    $@";) $(CC) $(LDFLAGS) $(NETHOOK_STATIC) -o $@ $(filter %.o,$^) \
+	$(LINK_ECHO) $(CC) $(LDFLAGS) $(NETHOOK_STATIC) -o $@ $(filter %.o,$^) \
 		-Wl,--start-group $(LIBRARIES) -Wl,--end-group $(NETHOOK_LIBS)

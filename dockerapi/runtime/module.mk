@@ -5,7 +5,7 @@ LIBRARIES += $(LIBSDCNODE)
 
 $(LIBSDCNODE): $(LIBSDCNODE_SRCS:%.c=$(BUILD)/%.o) $(BUILD)/gen/seccomp.o
 	@mkdir -p $(dir $@)
-	$(AR) rcs $@ $^
+	$(Q)$(AR) rcs $@ $^
 
 # The seccomp profile is built into the library (seccomp.c says why).
 $(BUILD)/gen/seccomp.c: etc/seccomp.json
@@ -22,7 +22,7 @@ BINS += $(BUILD)/bin/sdc-node
 $(BUILD)/bin/sdc-node: $(BUILD)/dockerapi/runtime/cli/sdc-node.o \
 		$(LIBSDCNODE) $(BUILD)/libsdc.a
 	@mkdir -p $(dir $@)
-	$(CC) $(LDFLAGS) -Wl,--as-needed -o $@ $(BUILD)/dockerapi/runtime/cli/sdc-node.o \
+	$(LINK_ECHO) $(CC) $(LDFLAGS) -Wl,--as-needed -o $@ $(BUILD)/dockerapi/runtime/cli/sdc-node.o \
 		$(LIBSDCNODE) $(BUILD)/libsdc.a $(LDLIBS)
 
 # The isolation tests' attacker, a static binary put into their image;
@@ -31,4 +31,4 @@ ISOLATION_HELPER := $(BUILD)/tests/isolation-helper
 UNIT_TESTS += $(ISOLATION_HELPER)
 $(ISOLATION_HELPER): tests/isolation-helper.c | deps
 	@mkdir -p $(dir $@)
-	$(CC) -D_GNU_SOURCE -std=c11 $(WARN) -O2 -static -o $@ $<
+	$(LINK_ECHO) $(CC) -D_GNU_SOURCE -std=c11 $(WARN) -O2 -static -o $@ $<
