@@ -129,15 +129,7 @@ usage_rows(const struct usage_run *r, struct usage_row *sum, size_t *count)
 	return usage_sorted(rows);
 }
 
-static const struct adm_column usage_columns[] = {
-	{ "uuid", "CONTAINER", ADM_COL_SHRINK },
-	{ "live", "LIVE", ADM_COL_RIGHT | ADM_COL_BYTES },
-	{ "rotated", "ROTATED", ADM_COL_RIGHT | ADM_COL_BYTES },
-	{ "rotatedFiles", "FILES", ADM_COL_RIGHT },
-	{ "total", "TOTAL", ADM_COL_RIGHT | ADM_COL_BYTES },
-	{ NULL, NULL, 0 }
-};
-
+/* NODE, then a folder's table (which has no node) from the second on. */
 const struct adm_column adm_logs_usage_node_columns[] = {
 	{ "node", "NODE", 0 },
 	{ "uuid", "CONTAINER", ADM_COL_SHRINK },
@@ -147,6 +139,8 @@ const struct adm_column adm_logs_usage_node_columns[] = {
 	{ "total", "TOTAL", ADM_COL_RIGHT | ADM_COL_BYTES },
 	{ NULL, NULL, 0 }
 };
+static const struct adm_column *const usage_columns =
+    adm_logs_usage_node_columns + 1;
 
 static void
 usage_print(const struct usage_run *r, const struct adm_ctx *ctx)
