@@ -25,8 +25,8 @@
  * asks the head for every node's unless --zones names a folder here.
  *
  * Exit statuses (adm_exit): 0 success, 1 the work was done in part (for
- * cleanup: some file could not be removed), 2 usage error, 3 another run
- * holds the lock.
+ * cleanup: some file could not be removed; for usage: some node did not
+ * answer, or in part), 2 usage error, 3 another run holds the lock.
  */
 #ifndef SDC_ADM_H
 #define SDC_ADM_H

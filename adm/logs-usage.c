@@ -424,7 +424,7 @@ const struct adm_cmd_entry adm_cmd_logs_usage_entry = {
 	    "                \"nodeId\", \"uuid\", \"live\", \"rotated\",\n"
 	    "                \"rotatedFiles\", \"total\"}], \"total\": {...}};\n"
 	    "                with --zones, {\"zones\", \"containers\", \"total\"}\n",
-	.flags = 0,
+	.flags = ADM_CMD_NEEDS_ADMIN,	/* unless --zones */
 	.opts = usage_options,
 	.complete = NULL,
 	.exec = usage_exec,

@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """sdcadm-docker's container commands against real containers: list
 across accounts (login, package, log bytes), inspect, logs (framed or
-tty, --tail), kill with a signal the process sees, stop, and the refusal
-to delete an account that still has containers unless --force."""
+tty, --tail), kill with a signal the process sees, stop, the refusal
+to delete an account that still has containers unless --force, and logs
+usage of a head with no agents (its own zones root)."""
 import importlib
 import json
 import os

@@ -11,9 +11,12 @@ First through head a alone (head b not started yet):
 
 - `docker run -d` spreads containers over the three nodes (inspect's
   Node; each made in its node's zones root, none in the head's), ps
-  lists them all; stop, start, kill, rm and wait of a container on each
-  node; an exit on a remote node seen (docker wait returns its code, a
-  restart policy restarts it);
+  lists them all; `sdcadm-docker logs usage` lists each on its node with
+  its log files' sizes, asked of every node's agent (GET /v1/log-usage,
+  which a tenant's certificate does not reach), and names a node whose
+  agent is stopped as not answering, with status 1; stop, start, kill,
+  rm and wait of a container on each node; an exit on a remote node
+  seen (docker wait returns its code, a restart policy restarts it);
 - affinity container==, != (also the swarm label's form) honoured
   across nodes, and a rule no node can meet refused with Triton's
   message;
