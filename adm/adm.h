@@ -21,11 +21,12 @@
  *
  * The log commands share logs-walk.c, a directory walk under the zones root
  * that never follows a symbolic link and spreads its work over a few threads
- * by container directory.
+ * by container directory.  Cleanup works on this machine's root; usage
+ * asks the head for every node's unless --zones names a folder here.
  *
  * Exit statuses (adm_exit): 0 success, 1 the work was done in part (for
- * cleanup: some file could not be removed), 2 usage error, 3 another run
- * holds the lock.
+ * cleanup: some file could not be removed; for usage: some node did not
+ * answer, or in part), 2 usage error, 3 another run holds the lock.
  */
 #ifndef SDC_ADM_H
 #define SDC_ADM_H
@@ -63,7 +64,8 @@ struct adm_ctx {
 	const char *admin;	/* --admin PATH / DOCKERAPI_ADMIN: dockerapi's admin socket */
 	const char *sapi_url;	/* --sapi-url URL / SAPI_URL */
 	const char *sapi_cert_path; /* --sapi-cert-path DIR / SAPI_CERT_PATH (https) */
-	const char *zones;	/* --zones DIR: the zones root */
+	const char *zones;	/* --zones DIR: the zones root; NULL when not
+				 * given (adm_zones: the default) */
 	bool interactive;	/* running inside the shell */
 	FILE *out;		/* results (stdout; tests use a memstream) */
 };
@@ -203,6 +205,8 @@ void adm_output_json(const struct adm_ctx *ctx, json_t *value);
 
 /* logs-walk.c: the safe walk of <zones>/<uuid>/logs/ shared by the log
  * commands. */
+/* The zones root a command works on: --zones, else ADM_ZONES_DEFAULT. */
+const char *adm_zones(const struct adm_ctx *ctx);
 struct logs_tree {
 	char *path;		/* the zones root, as given */
 	int rootfd;		/* opened once; every lookup is relative to it */
@@ -352,9 +356,11 @@ extern const struct adm_cmd_entry adm_cmd_node_inspect_entry;
 extern const struct adm_cmd_entry adm_cmd_node_drain_entry;
 extern const struct adm_cmd_entry adm_cmd_node_undrain_entry;
 
-/* logs-usage.c, for the TUI: the rows `logs usage` prints. */
-extern const struct adm_column adm_logs_usage_columns[];
-json_t *adm_logs_usage_rows(const char *zones, sdc_error_t *err);
+/* logs-usage.c, for the TUI: the rows `logs usage` prints, every
+ * node's (through the admin API) or, with ctx->zones, that folder's;
+ * the node columns show both (a folder's rows have no node: "-"). */
+extern const struct adm_column adm_logs_usage_node_columns[];
+json_t *adm_logs_usage_rows(const struct adm_ctx *ctx, sdc_error_t *err);
 
 /* tui.c */
 extern const struct adm_cmd_entry adm_cmd_tui_entry;

@@ -392,7 +392,7 @@ cleanup_go(const struct adm_cmd_entry *self, const struct adm_ctx *ctx,
 	memset(&r, 0, sizeof r);
 	r.self = self;
 	r.o = o;
-	if (logs_walk_open(&r.tree, ctx->zones, &err) < 0) {
+	if (logs_walk_open(&r.tree, adm_zones(ctx), &err) < 0) {
 		adm_cmd_warn(self, "%s", sdc_error_msg(err));
 		sdc_error_release(&err);
 		return ADM_EXIT_FAIL;

@@ -33,6 +33,12 @@
 #define LOGS_DIR_FLAGS (O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
 
 
+const char *
+adm_zones(const struct adm_ctx *ctx)
+{
+	return ctx->zones != NULL ? ctx->zones : ADM_ZONES_DEFAULT;
+}
+
 static int
 walk_cmp_ids(const void *a, const void *b)
 {

@@ -35,7 +35,6 @@ main_defaults(struct adm_ctx *ctx)
 
 	memset(ctx, 0, sizeof *ctx);
 	ctx->out = stdout;
-	ctx->zones = ADM_ZONES_DEFAULT;
 	if ((s = getenv("DOCKERAPI_ADMIN")) != NULL && *s != '\0')
 		ctx->admin = s;
 	if ((s = getenv("SAPI_URL")) != NULL && *s != '\0')

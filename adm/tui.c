@@ -164,7 +164,7 @@ tui_inspect_row(const struct adm_ctx *ctx, json_t *row, sdc_error_t *err)
 static json_t *
 tui_load_logs(const struct adm_ctx *ctx, sdc_error_t *err)
 {
-	return adm_logs_usage_rows(ctx->zones, err);
+	return adm_logs_usage_rows(ctx, err);
 }
 
 static json_t *
@@ -177,7 +177,7 @@ static const struct tui_pane tui_panes[] = {
 	{ "Accounts", tui_account_columns, tui_load_accounts, tui_inspect_account, false },
 	{ "Containers", adm_container_columns, tui_load_containers, tui_inspect_container, false },
 	{ "Tunables", tui_tunable_columns, tui_load_tunables, tui_inspect_row, true },
-	{ "Log usage", adm_logs_usage_columns, tui_load_logs, tui_inspect_row, false },
+	{ "Log usage", adm_logs_usage_node_columns, tui_load_logs, tui_inspect_row, false },
 	{ "Nodes", adm_node_columns, adm_node_rows, tui_inspect_node, false },
 	{ "Networks", adm_network_columns, tui_load_networks, tui_inspect_network, false },
 };

@@ -177,6 +177,9 @@ json_t *agent_state_json(const struct rt_state *st);
 /* container-list.c: GET /v1/containers, every container's state, and
  * GET /v1/log-bytes, every container's log's bytes. */
 extern const struct route agent_container_list_routes[];
+/* log-usage.c: GET /v1/log-usage, every container's live and rotated
+ * logs of the node, measured off the loop. */
+extern const struct route agent_log_usage_routes[];
 /* container-create.c: POST /v1/containers, the head's create document
  * made into a container; container-remove.c: DELETE /v1/containers/:uuid. */
 extern const struct route agent_create_routes[];

@@ -99,6 +99,7 @@ agent_api_init(struct agent *a)
 	router_add_table(a->router, agent_connect_routes);
 	router_add_table(a->router, agent_layer_routes);
 	router_add_table(a->router, agent_container_list_routes);
+	router_add_table(a->router, agent_log_usage_routes);
 	router_add_table(a->router, agent_attach_routes);
 	router_add_table(a->router, agent_exec_routes);
 	router_add_table(a->router, agent_logs_routes);

@@ -22,6 +22,7 @@
  *   GET    /build-cache                   (every account's step cache)
  *   GET    /accounts/:login/build-cache   POST /accounts/:login/build-cache/prune
  *   GET    /containers/:id                (id, id prefix or uuid)
+ *   GET    /logs/usage                    (every node's containers' logs)
  */
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,7 @@
 #include "heads.h"
 #include "jsonutil.h"
 #include "log-bytes.h"
+#include "log-usage.h"
 #include "log.h"
 #include "nodes.h"
 #include "volumes.h"
@@ -433,6 +435,7 @@ static const struct route admin_routes[] = {
 	{ "GET", "/containers/:id/logs", admin_container_logs, 0, NULL },
 	{ "POST", "/containers/:id/stop", admin_container_stop, 0, NULL },
 	{ "POST", "/containers/:id/kill", admin_container_kill, 0, NULL },
+	{ "GET", "/logs/usage", log_usage_admin, 0, NULL },
 	{ "GET", "/networks", networks_admin_list, 0, NULL },
 	{ "GET", "/networks/:id", networks_admin_get, 0, NULL },
 	{ "GET", "/nodes", nodes_admin_list, 0, NULL },

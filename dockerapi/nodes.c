@@ -83,6 +83,12 @@ nodes_list_available(struct dockerapi *d, struct node_list *out,
 	return 0;
 }
 
+int
+nodes_list_all(struct dockerapi *d, struct node_list *out, sdc_error_t *err)
+{
+	return nodes_read(d, NULL, out, err);
+}
+
 const char *
 nodes_local_id(struct dockerapi *d)
 {

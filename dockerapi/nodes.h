@@ -28,6 +28,11 @@ void nodes_free(struct dockerapi *d);
 int nodes_list_available(struct dockerapi *d, struct node_list *out,
     sdc_error_t *err);
 
+/* Every registered node, available or not (available judged now), in
+ * id order.  Free with node_list_free. */
+int nodes_list_all(struct dockerapi *d, struct node_list *out,
+    sdc_error_t *err);
+
 /* The node containers made now run on: the local agent's node, or NULL
  * while there is none (no agent_url, or it has not answered yet). */
 const char *nodes_local_id(struct dockerapi *d);

@@ -8,7 +8,11 @@
  * a refusal's body (node_call_refused, dockerapi/node-calls.c), for each
  * status the head treats apart; the log bytes of GET /v1/log-bytes
  * ({"Node": ID, "LogBytes": {UUID: BYTES}}, dockerapi/log-bytes.c: each
- * a non-negative integer or null); and the exits the node writes to the
+ * a non-negative integer or null); its log usage of GET /v1/log-usage
+ * ({"Node": ID, "Complete": BOOL, "LogUsage": {UUID: {"Live", "Rotated",
+ * "RotatedFiles"}}}, dockerapi/log-usage.c: kept only when every figure
+ * is a non-negative integer of a container named by a uuid); and the
+ * exits the node writes to the
  * store (agent/exits-table.c's rows, read by the head's node-exits.c),
  * the JSON's "Exits" member giving each row's columns with whatever type
  * the node chose (SQLite keeps what it is given).
@@ -27,6 +31,8 @@
 #include "agent/exits-table.h"
 #include "dockerapi/node-calls.h"
 #include "dockerapi/log-bytes.h"
+#include "dockerapi/log-usage.h"
+#include "ids.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -95,9 +101,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct node_target t = { .hostname = "node-1" };
 	struct fetch_response r = { 0 };
 	sdc_error_t err = NULL;
-	const json_t *states, *v;
+	const json_t *states, *v, *fig;
 	struct ctr c;
-	const char *k;
+	const char *k, *name;
 	json_t *j;
 
 	if (fuzz_store == NULL) {
@@ -143,6 +149,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			    json_integer_value(n) < 0))
 				abort();
 			json_decref(n);
+		}
+	/* GET /v1/log-usage, as the admin route keeps it: all or nothing */
+	if ((states = log_usage_answer(j, "node-1")) != NULL)
+		json_object_foreach((json_t *)states, k, v) {
+			if (!uuid_valid(k))
+				abort();
+			json_object_foreach((json_t *)v, name, fig)
+				if (!json_is_integer(fig) ||
+				    json_integer_value(fig) < 0)
+					abort();
 		}
 	/* GET /v1/containers/UUID */
 	memset(&c, 0, sizeof c);

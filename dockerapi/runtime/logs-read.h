@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/types.h>
+#include <jansson.h>
 
 #include "buf.h"
 #include "error.h"
@@ -22,10 +23,35 @@
 /* The names of a logs folder's files, oldest first, stdio.log last. */
 char **logs_files(const char *dir, size_t *nfiles);
 void logs_files_free(char **files, size_t nfiles);
+/* What a logs folder's files take: the live one's bytes, the rotated
+ * ones' bytes and how many they are (sdcadm-docker logs usage, read by
+ * a node's agent for its node and by a head for its own folder). */
+struct logs_usage {
+	int64_t live, rotated;
+	int64_t rotated_files;
+};
+void logs_usage(const char *dir, struct logs_usage *u);
 /* Bytes of those files, the live one and the rotated ones: what a
  * container's log holds on disk (the admin API's LogBytes, read by a
  * head for its own files and by an agent for its node's). */
 int64_t logs_bytes(const char *dir);
+
+/* logs-usage.c: every container's logs of a zones root */
+
+/* {"Live", "Rotated", "RotatedFiles"} of u. */
+json_t *logs_usage_json(const struct logs_usage *u);
+/* {UUID: logs_usage_json(...)} for every container folder of cfg's
+ * zones root (none when the root is not there), measured until
+ * deadline_ms (time_mono_ms); *complete is false when the deadline cut
+ * the walk short (the folders measured by then are in).  NULL with *err
+ * when the root cannot be listed.  On a thread: it reads the disk. */
+struct rt_config;
+/* The deadline both of its callers give it, from the question's arrival:
+ * a node's agent (agent/log-usage.c) and a head on its own root
+ * (dockerapi/log-usage.c, whose question to a node waits twice this). */
+#define LOGS_USAGE_WALK_MS 1500
+json_t *logs_usage_zones(const struct rt_config *cfg, int64_t deadline_ms,
+    bool *complete, sdc_error_t *err);
 
 /* What a request keeps of a log's records. */
 struct logs_filter {

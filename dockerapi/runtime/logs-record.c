@@ -77,26 +77,50 @@ logs_files_free(char **files, size_t nfiles)
 	free(files);
 }
 
-/* The files logs_files() names, added up: regular files only (a link
- * planted in the folder counts nothing), a file gone meanwhile (a
- * rotation's) 0, a folder that cannot be opened 0. */
+/* The live file and the rotated ones, regular files only (a link
+ * planted in the folder counts nothing, and the folder itself is not
+ * followed if it is one), a file gone meanwhile (a rotation's) not
+ * counted, a folder that cannot be opened all 0.  Read in one pass
+ * over the folder, the names not sorted: sizes need no order. */
+void
+logs_usage(const char *dir, struct logs_usage *u)
+{
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	int lfd = dfd >= 0 ? dup(dfd) : -1;
+	DIR *d = lfd >= 0 ? fdopendir(lfd) : NULL;
+	struct dirent *e;
+	struct stat sb;
+	bool live;
+
+	memset(u, 0, sizeof *u);
+	while (d != NULL && (e = readdir(d)) != NULL) {
+		live = strcmp(e->d_name, RT_LOG_FILE) == 0;
+		if ((!live && !rt_log_is_rotated(e->d_name)) ||
+		    fstatat(dfd, e->d_name, &sb, AT_SYMLINK_NOFOLLOW) < 0 ||
+		    !S_ISREG(sb.st_mode))
+			continue;
+		if (live)
+			u->live = sb.st_size;
+		else {
+			u->rotated += sb.st_size;
+			u->rotated_files++;
+		}
+	}
+	if (d != NULL)
+		closedir(d);
+	else if (lfd >= 0)
+		close(lfd);
+	if (dfd >= 0)
+		close(dfd);
+}
+
 int64_t
 logs_bytes(const char *dir)
 {
-	size_t n;
-	char **files = logs_files(dir, &n);
-	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int64_t total = 0;
-	struct stat sb;
+	struct logs_usage u;
 
-	for (size_t i = 0; dfd >= 0 && i < n; i++)
-		if (fstatat(dfd, files[i], &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
-		    S_ISREG(sb.st_mode))
-			total += sb.st_size;
-	if (dfd >= 0)
-		close(dfd);
-	logs_files_free(files, n);
-	return total;
+	logs_usage(dir, &u);
+	return u.live + u.rotated;
 }
 
 /* The record's "time" as written by the monitor (the last "time":"

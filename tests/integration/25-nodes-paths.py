@@ -25,11 +25,15 @@ with the real docker CLI and the admin API:
   fails after the head's wait with an error naming the node, and is
   undone: the store has no endpoint nor lease for it, and once the agent
   runs again (SIGCONT) the same address is taken by a second connect,
-  which works (one interface more, not two).
+  which works (one interface more, not two);
+- `sdcadm-docker logs usage` through a: the node's containers from its
+  agent, and a folder of a's own zones root (not its node's) under the
+  head ("-").
 """
 import importlib
 import json
 import os
+import shutil
 import signal
 import ssl
 import subprocess
@@ -215,6 +219,28 @@ class NodesPaths(net.NetNode):
                                           "-o", "-4", "addr"))
         self.ok(self.alice, "rm", "-f", "u1")
         self.ok(self.alice, "network", "rm", "un1")
+
+    def test_3_logs_usage_of_the_heads_own_root(self):
+        """A folder in head a's own zones root, which is not its node's
+        (a container made there before its agent answered): logs usage
+        shows it under the head ("-") beside the node's answer."""
+        self.wait_available(True)
+        u1 = "77777777-7777-4777-8777-777777777777"
+        logs = os.path.join(self.d.tmp, "zones", u1, "logs")
+        os.makedirs(logs)
+        try:
+            with open(os.path.join(logs, "stdio.log"), "w") as f:
+                f.write("y" * 42)
+            u = json.loads(self.adm("--json", "logs", "usage").stdout)
+        finally:
+            shutil.rmtree(os.path.dirname(logs))
+        self.assertEqual(sorted((n["id"], n["hostname"], n["answered"])
+                                for n in u["nodes"]),
+                         [("", "-", True), (self.node_id(), self.HOSTNAME,
+                                            True)])
+        self.assertEqual([(c["node"], c["uuid"], c["live"], c["total"])
+                          for c in u["containers"] if c["node"] == "-"],
+                         [("-", u1, 42, 42)])
 
 
 def load_tests(loader, tests, pattern):

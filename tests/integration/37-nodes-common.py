@@ -18,7 +18,8 @@ sdcadm-docker:
   the node count (SystemStatus);
 - a container created records the node, and docker inspect shows it
   (Node, as Docker's API kept from Swarm); sdcadm-docker container list
-  shows its node;
+  shows its node, and `logs usage` has it once, from the node's agent
+  (the head's zones root being the node's);
 - node list|inspect|drain|undrain through the admin API;
 - an agent not heard from (stopped with SIGSTOP) is unavailable within
   three intervals and out of the totals, and available again once it
@@ -445,6 +446,18 @@ class NodesTest(NodesBase):
                          self.node_id())
         st, one = self.d.admin("GET", "/nodes/" + self.node_id()[:8])
         self.assertEqual((st, one["Containers"]), (200, 1))
+        # logs usage: the node answers for the zones root it shares with
+        # the head, which adds no entry of its own
+        cid = self.d.docker(self.alice, "inspect", "--format", "{{.Id}}",
+                            "c1").stdout.strip()
+        uuid = self.d.admin("GET", "/containers/" + cid)[1]["Uuid"]
+        u = json.loads(self.adm("--json", "logs", "usage").stdout)
+        self.assertEqual(u["nodes"], [{"id": self.node_id(),
+                                       "hostname": "cn-test",
+                                       "answered": True, "complete": True,
+                                       "containers": 1}])
+        self.assertEqual([(c["node"], c["uuid"]) for c in u["containers"]],
+                         [("cn-test", uuid)])
         self.d.docker(self.alice, "rm", "-f", "c1")
 
     def test_4_drain(self):

@@ -277,6 +277,11 @@ class Adm(unittest.TestCase):
         self.wait_screen("saved")
         self.assertEqual(self.adm("config", "get", "DEFAULT_MAX_LOG_SIZE").stdout.strip(),
                          "7777777")
+        # Log usage pane: asked of the head (no agents here: its own
+        # folder), not read from /zones on this machine.
+        self.tmux("send-keys", "-t", "t", "4")
+        self.wait_screen("NODE  CONTAINER")
+        self.assertNotIn("cannot open", self.screen())
         # Keys, resize, quit: the terminal is given back (no alternate screen left).
         self.tmux("send-keys", "-t", "t", "?")
         self.wait_screen("Keys")

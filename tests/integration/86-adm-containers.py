@@ -1,8 +1,9 @@
 #!/usr/bin/python3
 """sdcadm-docker's container commands against real containers: list
 across accounts (login, package, log bytes), inspect, logs (framed or
-tty, --tail), kill with a signal the process sees, stop, and the refusal
-to delete an account that still has containers unless --force."""
+tty, --tail), kill with a signal the process sees, stop, the refusal
+to delete an account that still has containers unless --force, and logs
+usage of a head with no agents (its own zones root)."""
 import importlib
 import json
 import os
@@ -90,6 +91,31 @@ class AdmContainers(common.ContainersTest):
         self.adm("container", "kill", "ffffffffffff", rc=1)
         self.adm("container", "logs", "ffffffffffff", rc=1)
         self.adm("container", "logs", cid, "--tail", "x", rc=2)
+
+    def test_logs_usage_of_the_head(self):
+        """A head with no agents runs its containers in its own zones
+        root: `logs usage` (no --zones) asks it, and it measures that
+        folder (node "-"), the live log and a rotated one put there."""
+        cid = self.run_ok(self.alice, "run", "-d", "busybox", "sh", "-c",
+                          "echo usage-line")
+        self.run_ok(self.alice, "wait", cid)
+        uuid = self.d.admin("GET", "/containers/" + cid)[1]["Uuid"]
+        logs = os.path.join(self.d.tmp, "zones", uuid, "logs")
+        with open(os.path.join(logs, "stdio.log.2026-11-23T18:20:01Z"),
+                  "w") as f:
+            f.write("r" * 300)
+        live = os.path.getsize(os.path.join(logs, "stdio.log"))
+        self.assertGreater(live, 0)
+        u = json.loads(self.adm("--json", "logs", "usage").stdout)
+        self.assertEqual(u["nodes"], [{"id": "", "hostname": "-",
+                                       "answered": True, "complete": True,
+                                       "containers": len(u["containers"])}])
+        mine = [c for c in u["containers"] if c["uuid"] == uuid]
+        self.assertEqual(mine, [{"uuid": uuid, "live": live, "rotated": 300,
+                                 "rotatedFiles": 1, "total": live + 300,
+                                 "node": "-", "nodeId": ""}])
+        self.assertIn(uuid, self.adm("logs", "usage").stdout)
+        self.run_ok(self.alice, "rm", cid)
 
     def test_tty_logs(self):
         cid = self.run_ok(self.alice, "run", "-d", "-t", "busybox", "sh", "-c", "echo hello-tty")

@@ -11,9 +11,12 @@ First through head a alone (head b not started yet):
 
 - `docker run -d` spreads containers over the three nodes (inspect's
   Node; each made in its node's zones root, none in the head's), ps
-  lists them all; stop, start, kill, rm and wait of a container on each
-  node; an exit on a remote node seen (docker wait returns its code, a
-  restart policy restarts it);
+  lists them all; `sdcadm-docker logs usage` lists each on its node with
+  its log files' sizes, asked of every node's agent (GET /v1/log-usage,
+  which a tenant's certificate does not reach), and names a node whose
+  agent is stopped as not answering, with status 1; stop, start, kill,
+  rm and wait of a container on each node; an exit on a remote node
+  seen (docker wait returns its code, a restart policy restarts it);
 - affinity container==, != (also the swarm label's form) honoured
   across nodes, and a rule no node can meet refused with Triton's
   message;
@@ -173,6 +176,100 @@ class DataCenter(dc.DataCenterBase):
         self.assertEqual(self.ps(), {"c1": "running", "c2": "running",
                                      "c3": "running"})
         type(self).where = where
+
+    def test_1a_logs_usage_of_every_node(self):
+        """`sdcadm-docker logs usage` through head a: every node's agent
+        asked (GET /v1/log-usage, for heads' certificates only), each
+        container on its node with its files' sizes; a stopped agent
+        named as not answering, the others' figures still there."""
+        uuids = {}
+        for n in ("c1", "c2", "c3"):
+            st, raw = self.admin_get("/containers/" + self.inspect(n)["Id"])
+            self.assertEqual(st, 200, raw)
+            uuids[n] = json.loads(raw)["Uuid"]
+        made = self.zones_made()
+        logs = {n: os.path.join(self.zones(made[u]), u, "logs")
+                for n, u in uuids.items()}
+        # rotated logs by hand: 100 bytes on c1's node, 2 x 150 on c2's,
+        # and a link with a rotated name, which counts nothing
+        for n, sizes in (("c1", (100,)), ("c2", (150, 150))):
+            for k, size in enumerate(sizes):
+                with open(os.path.join(logs[n], "stdio.log.2026-11-23T18:20:"
+                                       "0%dZ" % k), "w") as f:
+                    f.write("x" * size)
+        os.symlink("/bin/busybox", os.path.join(
+            logs["c2"], "stdio.log.2026-11-23T18:20:09Z"))
+        want = {}
+        for n, u in uuids.items():
+            live = os.path.getsize(os.path.join(logs[n], "stdio.log"))
+            rot, files = {"c1": (100, 1), "c2": (300, 2), "c3": (0, 0)}[n]
+            want[u] = {"node": self.where[n], "nodeId":
+                       self.node_of[self.where[n]], "uuid": u, "live": live,
+                       "rotated": rot, "rotatedFiles": files,
+                       "total": live + rot}
+        env = dict(os.environ, DOCKERAPI_ADMIN=self.d.admin_socket)
+        r = subprocess.run([dc.common.ADM, "--json", "logs", "usage"],
+                           env=env, capture_output=True, text=True,
+                           timeout=30)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        u = json.loads(r.stdout)
+        self.assertEqual(sorted((n["hostname"], n["answered"], n["complete"])
+                                for n in u["nodes"]),
+                         [("cn-%d" % i, True, True) for i in (1, 2, 3)])
+        self.assertEqual({c["uuid"]: c for c in u["containers"]}, want)
+        self.assertEqual(u["total"]["rotated"], 400)
+        table = subprocess.run([dc.common.ADM, "logs", "usage"], env=dict(
+            env, COLUMNS="120"), capture_output=True, text=True, timeout=30)
+        self.assertEqual(table.returncode, 0, table.stderr)
+        for n, x in uuids.items():
+            self.assertRegex(table.stdout, r"(?m)^%s +%s " % (
+                self.where[n], x))
+        # the agent's route: a head's certificate, never a tenant's
+        i = made[uuids["c2"]]
+        ca = os.path.join(self.data, "tls", "ca.pem")
+
+        def agent_get(certs):
+            ctx = ssl.create_default_context(cafile=ca)
+            ctx.load_cert_chain(os.path.join(certs, "cert.pem"),
+                                os.path.join(certs, "key.pem"))
+            conn = http.client.HTTPSConnection(self.addr[i], dc.AGENT_PORT,
+                                               context=ctx, timeout=10)
+            try:
+                conn.request("GET", "/v1/log-usage")
+                resp = conn.getresponse()
+                return resp.status, json.loads(resp.read())
+            finally:
+                conn.close()
+        st, body = agent_get(self.head_certs)
+        self.assertEqual((st, body["Node"], body["Complete"]),
+                         (200, self.node_of["cn-%d" % i], True))
+        self.assertEqual(body["LogUsage"][uuids["c2"]],
+                         {"Live": want[uuids["c2"]]["live"], "Rotated": 300,
+                          "RotatedFiles": 2})
+        with self.assertRaises((ssl.SSLError, ConnectionError, OSError)):
+            agent_get(self.certs["alice"])
+        # c3's node's agent stopped: named, not left out; the rest shown
+        k = made[uuids["c3"]]
+        pid = self.d.pid("agent-%d" % k)
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            r = subprocess.run([dc.common.ADM, "--json", "logs", "usage"],
+                               env=env, capture_output=True, text=True,
+                               timeout=30)
+        finally:
+            os.kill(pid, signal.SIGCONT)
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertIn("node cn-%d (%s) did not answer" % (
+            k, self.node_of["cn-%d" % k]), r.stderr)
+        u = json.loads(r.stdout)
+        gone = [n for n in u["nodes"] if not n["answered"]]
+        self.assertEqual([n["hostname"] for n in gone], ["cn-%d" % k])
+        self.assertTrue(gone[0]["error"])
+        self.assertEqual({c["uuid"]: c for c in u["containers"]},
+                         {x: c for x, c in want.items() if x != uuids["c3"]})
+        until("cn-%d available again" % k, lambda: [
+            n for n in self.admin_nodes()
+            if n["Hostname"] == "cn-%d" % k and n.get("Available")])
 
     def test_2_lifecycle_on_each_node(self):
         cs = ("c1", "c2", "c3")

@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "fsutil.h"
+#include "timeutil.h"
 #include "xalloc.h"
 #include "dockerapi/runtime/internal.h"
 #include "dockerapi/runtime/logs-read.h"
@@ -329,6 +330,69 @@ test_logs_bytes(void **state)
 	free(dir);
 }
 
+/* A logs folder's usage: the live file, the rotated ones and how many,
+ * not a link nor a file of another name; a logs folder that is a link
+ * (to another container's, say) counts nothing; and a zones root's
+ * every container folder, one not a container's left out. */
+static void
+test_logs_usage(void **state)
+{
+	struct rt_config cfg = { 0 };
+	struct logs_usage u;
+	sdc_error_t err = NULL;
+	char *dir = in_tmp("z/11111111-1111-4111-8111-111111111111/logs");
+	char *link, *zones = in_tmp("z");
+	bool complete;
+	json_t *all;
+
+	assert_int_equal(mkdir_p(dir, 0755, &err), 0);
+	put("z/11111111-1111-4111-8111-111111111111/logs/stdio.log", "12345");
+	put("z/11111111-1111-4111-8111-111111111111/logs/"
+	    "stdio.log.2026-11-23T18:20:01.1Z", "abc");
+	put("z/11111111-1111-4111-8111-111111111111/logs/"
+	    "stdio.log.2026-11-23T18:20:02Z", "abcdefg");
+	put("z/11111111-1111-4111-8111-111111111111/logs/stdio.log.gz", "no");
+	link = in_tmp("z/11111111-1111-4111-8111-111111111111/logs/"
+	    "stdio.log.2026-11-23T18:20:03Z");
+	assert_int_equal(symlink("/bin/sh", link), 0);
+	free(link);
+	logs_usage(dir, &u);
+	assert_int_equal(u.live, 5);
+	assert_int_equal(u.rotated, 10);
+	assert_int_equal(u.rotated_files, 2);
+	free(dir);
+
+	dir = in_tmp("z/22222222-2222-4222-8222-222222222222");
+	assert_int_equal(mkdir_p(dir, 0755, &err), 0);
+	link = in_tmp("z/22222222-2222-4222-8222-222222222222/logs");
+	assert_int_equal(symlink(
+	    "../11111111-1111-4111-8111-111111111111/logs", link), 0);
+	logs_usage(link, &u);
+	assert_int_equal(u.live + u.rotated + u.rotated_files, 0);
+	free(link);
+	free(dir);
+	dir = in_tmp("z/not-a-container/logs");
+	assert_int_equal(mkdir_p(dir, 0755, &err), 0);
+	free(dir);
+
+	cfg.zones = zones;
+	all = logs_usage_zones(&cfg, time_mono_ms() + 10000, &complete, &err);
+	assert_non_null(all);
+	assert_true(complete);
+	assert_int_equal(json_object_size(all), 2);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(
+	    all, "11111111-1111-4111-8111-111111111111"), "RotatedFiles")), 2);
+	assert_int_equal(json_integer_value(json_object_get(json_object_get(
+	    all, "22222222-2222-4222-8222-222222222222"), "Live")), 0);
+	json_decref(all);
+	/* a deadline passed: nothing measured, and said so */
+	all = logs_usage_zones(&cfg, time_mono_ms() - 1, &complete, &err);
+	assert_false(complete);
+	assert_int_equal(json_object_size(all), 0);
+	json_decref(all);
+	free(zones);
+}
+
 int
 main(void)
 {
@@ -341,6 +405,7 @@ main(void)
 		cmocka_unit_test(test_ids),
 		cmocka_unit_test(test_attach_frames),
 		cmocka_unit_test(test_logs_bytes),
+		cmocka_unit_test(test_logs_usage),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
