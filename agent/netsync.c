@@ -104,7 +104,7 @@ struct netsync_read {
 	struct netsync_endpoint *eps;
 	size_t neps;
 	struct strvec text;             /* every string the rows point to */
-	char ***names;                  /* each endpoint's, NULL-terminated */
+	const char ***names;            /* each endpoint's, NULL-terminated */
 	struct in_addr **servers;
 };
 
@@ -164,7 +164,9 @@ netsync_read_networks(struct store *st, struct netsync_read *r,
 }
 
 /* One endpoint's names as its head sets them (container-net.c): the
- * container's name, its aliases on the network, its short id. */
+ * container's name, its aliases on the network, its short id; a name no
+ * name server can carry left out as there (net_dns_name_add), so the
+ * container still starts and answers by its id, as on a head. */
 static void
 netsync_names(struct netsync_read *r, size_t i, const char *name,
     const char *aliases, const char *container, const char *host_config)
@@ -172,18 +174,18 @@ netsync_names(struct netsync_read *r, size_t i, const char *name,
 	json_t *al = json_loads(aliases ?: "[]", 0, NULL);
 	json_t *hc = json_loads(host_config ?: "{}", 0, NULL);
 	json_t *dns = json_object_get(hc, "Dns");
-	char **v = xcalloc(json_array_size(al) + 3, sizeof *v);
+	const char **v = xcalloc(json_array_size(al) + 3, sizeof *v);
 	struct in_addr *sv = xcalloc(json_array_size(dns) + 1, sizeof *sv);
 	size_t k = 0, a;
 
-	v[k++] = (char *)netsync_keep(r, name);
+	net_dns_name_add(v, &k, netsync_keep(r, name));
 	for (a = 0; a < json_array_size(al); a++)
 		if (json_string_value(json_array_get(al, a)) != NULL)
-			v[k++] = (char *)netsync_keep(r,
-			    json_string_value(json_array_get(al, a)));
-	v[k++] = (char *)strvec_pushf(&r->text, "%.12s", container);
+			net_dns_name_add(v, &k, netsync_keep(r,
+			    json_string_value(json_array_get(al, a))));
+	v[k++] = strvec_pushf(&r->text, "%.12s", container);
 	r->names[i] = v;
-	r->eps[i].names = (const char *const *)v;
+	r->eps[i].names = v;
 	for (a = 0; a < json_array_size(dns); a++)
 		if (inet_pton(AF_INET, json_string_value(json_array_get(dns, a))
 		    ?: "", &sv[r->eps[i].nservers]) == 1)

@@ -203,6 +203,13 @@ net_dns_name_ok(const char *name)
 	return n <= 253;
 }
 
+void
+net_dns_name_add(const char **names, size_t *k, const char *name)
+{
+	if (name != NULL && net_dns_name_ok(name))
+		names[(*k)++] = name;
+}
+
 int
 net_dns_format(const struct net_bridge *b, const struct net_dns_entry *entries,
     size_t n, struct buf *out, sdc_error_t *err)

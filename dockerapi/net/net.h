@@ -138,6 +138,14 @@ struct net_dns_entry {
 	const struct in_addr *servers;
 	size_t nservers;
 };
+/* The one rule for the names a table lists, a head's and a node's
+ * agent's alike: name is added at names[*k] (*k advanced) when a name
+ * server can answer it; another (a container named "web." or "a..b",
+ * which Docker allows at create and rename, an alias the same) is left
+ * out, since a table with it would be refused whole and the network's
+ * every later change lost: that container still answers by its short
+ * id and its other names.  A NULL name is left out too. */
+void net_dns_name_add(const char **names, size_t *k, const char *name);
 /* Replace a network's whole name table and return once the network's
  * server answers from it (started with the first table that names a
  * container).  With no entries the table stays, with no names, and its
