@@ -150,17 +150,24 @@ int agent_net_up(struct agent *a, const char *uuid, const json_t *doc,
  * applied off the loop, each network's in order; a start's thread waits
  * for its own (names, above) before the runtime runs it. */
 struct net_dns_queue *agent_dns_queue(struct agent *a);
-void agent_net_down(struct agent *a, const char *uuid);
+/* Taken down; the names tables it queues added to names (NULL: none). */
+void agent_net_down(struct agent *a, const char *uuid,
+    struct net_dns_wait *names);
 /* docker network connect and disconnect of uuid while it runs here:
  * one endpoint plumbed from a connect's document (a start's with one
  * network and its interface's "Index", checked the same way), or taken
  * down once the store has released it ({"Version", "Account", "ID",
- * "Network"}); the record and the network's names table follow.  0, or
+ * "Network"}); the record and the network's names table follow.  A
+ * rename ({"Version", "Account", "ID", "Name"}, the store's new name of
+ * it): its networks' names tables made again from the store.  The
+ * tables queued are added to names, for the answer to wait on.  0, or
  * -1 with *err (400 a document that is not the store's, 404, 409). */
 int agent_net_connect(struct agent *a, const char *uuid, const json_t *doc,
-    sdc_error_t *err);
+    struct net_dns_wait *names, sdc_error_t *err);
 int agent_net_disconnect(struct agent *a, const char *uuid, const json_t *doc,
-    sdc_error_t *err);
+    struct net_dns_wait *names, sdc_error_t *err);
+int agent_net_rename(struct agent *a, const char *uuid, const json_t *doc,
+    struct net_dns_wait *names, sdc_error_t *err);
 /* Whether uuid's network is plumbed here (from its start's plumbing to
  * its teardown). */
 bool agent_net_plumbed(struct agent *a, const char *uuid);

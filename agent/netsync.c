@@ -644,9 +644,10 @@ netsync_schedule(void *arg)
 }
 
 /* A head's event ("origin\naccount\nmessage", events-notify.c): the
- * ones that change where endpoints are (a container's start, death or
- * removal, a network's create, removal, connect or disconnect) bring a
- * pass; execs, attaches and the rest do not. */
+ * ones that change where endpoints are or what they are named (a
+ * container's start, death, removal or rename, a network's create,
+ * removal, connect or disconnect) bring a pass; execs, attaches and the
+ * rest do not. */
 static void
 netsync_heard(void *arg, const char *channel, const char *payload)
 {
@@ -662,7 +663,7 @@ netsync_heard(void *arg, const char *channel, const char *payload)
 	action = json_str(j, "Action", "");
 	if (strcmp(type, "network") == 0 || (strcmp(type, "container") == 0 &&
 	    (strcmp(action, "start") == 0 || strcmp(action, "die") == 0 ||
-	    strcmp(action, "destroy") == 0)))
+	    strcmp(action, "destroy") == 0 || strcmp(action, "rename") == 0)))
 		netsync_schedule(arg);
 	json_decref(j);
 }

@@ -40,6 +40,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <jansson.h>
+
 #include "error.h"
 
 /* Where the library keeps its state (netns bind mounts, aardvark's config). */
@@ -223,6 +225,14 @@ void net_dns_wait_add(struct net_dns_wait *w, struct net_dns_queue *q,
 int net_dns_wait(const struct net_dns_wait *w, long timeout_ms,
     sdc_error_t *err);
 void net_dns_wait_clear(struct net_dns_wait *w);
+/* names-reply.c: answer req with status and body (taken; NULL: none)
+ * once the tables w waits for are applied, or NET_DNS_WAIT_MS passed
+ * (then logged): the request deferred (HTTP_ASYNC) on a thread of
+ * base's, not the loop.  Nothing to wait for: answered now (HTTP_DONE).
+ * Takes w's tickets; req NULL (its client gone): w cleared. */
+struct http_request;
+int net_names_reply(struct event_base *base, struct http_request *req,
+    struct net_dns_wait *w, int status, json_t *body);
 
 /* A network across nodes (vxlan.c): on each node its bridge, as above,
  * plus one vxlan device ("sdx" + 12 hex of the id) enslaved to it,
