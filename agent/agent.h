@@ -133,11 +133,14 @@ void agent_heartbeat_stop(struct agent *a);
 int agent_netsync_start(struct agent *a, sdc_error_t *err);
 void agent_netsync_stop(struct agent *a);
 /* The names tables of the networks (NULL-terminated ids) computed now
- * from the store, starting (a uuid, or NULL) counted as running, and
- * queued (agent_dns_queue), each added to w if not NULL; works with
- * netsync off too. */
+ * from the store, uuid (or NULL) counted as running or not, whatever
+ * its runtime says (its start plumbs before it runs; a forced rm takes
+ * its network down before the delete kills it), and queued
+ * (agent_dns_queue), each added to w if not NULL; works with netsync off
+ * too. */
 int agent_netsync_names(struct agent *a, const char *const *networks,
-    const char *starting, struct net_dns_wait *w, sdc_error_t *err);
+    const char *uuid, bool running, struct net_dns_wait *w,
+    sdc_error_t *err);
 
 /* container-net.c: a container's network plumbing on this node, from
  * the "Network" part of its start's body (checked against the store:

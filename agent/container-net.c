@@ -748,7 +748,7 @@ agent_net_up(struct agent *a, const char *uuid, const json_t *doc,
 	    err) < 0)
 		goto undo;
 	if (nets.n > 0 && agent_netsync_names(a, (const char *const *)nets.v,
-	    uuid, names, err) < 0)
+	    uuid, true, names, err) < 0)
 		goto undo;
 	for (i = 0; i < nn.n; i++) {
 		char br[16], ip[INET_ADDRSTRLEN];
@@ -846,7 +846,7 @@ agent_net_down(struct agent *a, const char *uuid, struct net_dns_wait *names)
 		log_warn("container %s: removing %s: %s", uuid, path,
 		    strerror(errno));
 	if (nets.n > 0 && agent_netsync_names(a, (const char *const *)nets.v,
-	    NULL, names, &err) < 0) {
+	    uuid, false, names, &err) < 0) {
 		log_warn("container %s: names of its networks: %s (set again "
 		    "at the next pass)", uuid, sdc_error_msg(err));
 		sdc_error_release(&err);
@@ -971,7 +971,7 @@ agent_net_connect(struct agent *a, const char *uuid, const json_t *doc,
 	}
 	nets[0] = nn.netid[0];
 	nets[1] = NULL;
-	if (agent_netsync_names(a, nets, NULL, names, err) < 0) {
+	if (agent_netsync_names(a, nets, NULL, false, names, err) < 0) {
 		log_warn("container %s: names of network %.12s: %s (set again "
 		    "at the next pass)", uuid, nn.netid[0], sdc_error_msg(*err));
 		sdc_error_release(err);
@@ -1065,7 +1065,7 @@ agent_net_disconnect(struct agent *a, const char *uuid, const json_t *doc,
 	}
 	nets[0] = net;
 	nets[1] = NULL;
-	if (agent_netsync_names(a, nets, NULL, names, err) < 0) {
+	if (agent_netsync_names(a, nets, NULL, false, names, err) < 0) {
 		log_warn("container %s: names of network %.12s: %s (set again "
 		    "at the next pass)", uuid, net, sdc_error_msg(*err));
 		sdc_error_release(err);
@@ -1107,7 +1107,7 @@ agent_net_rename(struct agent *a, const char *uuid, const json_t *doc,
 	/* not running here: no names of it in this node's tables */
 	r = nodenet_record_read(a, uuid, &nets);
 	if (nets.n > 0 && agent_netsync_names(a, (const char *const *)nets.v,
-	    NULL, names, err) < 0) {
+	    NULL, false, names, err) < 0) {
 		log_warn("container %s: names of its networks: %s (set again "
 		    "at the next pass)", uuid, sdc_error_msg(*err));
 		sdc_error_release(err);

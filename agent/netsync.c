@@ -92,6 +92,9 @@ struct netsync {
 	bool failing;                   /* the last pass's reads failed */
 	const char *starting;           /* a uuid counted as running (its
 	                                   start plumbs before it runs) */
+	const char *ending;             /* one counted as not (its network
+	                                   taken down: a forced rm's runs
+	                                   until the delete after it) */
 };
 
 /* --- the rows, read from the store --- */
@@ -196,7 +199,8 @@ netsync_names(struct netsync_read *r, size_t i, const char *name,
 	json_decref(hc);
 }
 
-/* Whether this node's container uuid runs (or is the one starting):
+/* Whether this node's container uuid runs (or is the one starting, and
+ * not the one ending):
  * the node's own runtime is the truth for its containers, so a name
  * goes from this node's tables at the exit its agent saw, not when a
  * head releases the address later. */
@@ -206,6 +210,8 @@ netsync_running_here(struct netsync *ns, const char *uuid)
 	struct rt_state st;
 	sdc_error_t err = NULL;
 
+	if (ns->ending != NULL && strcmp(ns->ending, uuid) == 0)
+		return false;
 	/* plumbed here and not yet taken down: from its start's plumbing
 	 * (before runc runs it) to its exit's teardown (container-net.c) */
 	if ((ns->starting != NULL && strcmp(ns->starting, uuid) == 0) ||
@@ -573,11 +579,12 @@ netsync_pass(struct netsync *ns)
 
 /* The names tables of the networks given, now (a container's start
  * or end here, container-net.c): every available node's containers on
- * each, starting counted as running; a network with none of its
+ * each, uuid counted as running or not; a network with none of its
  * endpoints here any more gets an empty table (its server idles out). */
 int
 agent_netsync_names(struct agent *a, const char *const *networks,
-    const char *starting, struct net_dns_wait *names, sdc_error_t *err)
+    const char *uuid, bool running, struct net_dns_wait *names,
+    sdc_error_t *err)
 {
 	struct netsync tmp = { .a = a }, *ns = a->netsync != NULL ?
 	    a->netsync : &tmp;
@@ -587,9 +594,10 @@ agent_netsync_names(struct agent *a, const char *const *networks,
 	int rc = 0;
 
 	tmp.cfg.run_dir = a->opt->net_dir;
-	ns->starting = starting;
+	ns->starting = running ? uuid : NULL;
+	ns->ending = running ? NULL : uuid;
 	rc = netsync_read(ns, &r, err);
-	ns->starting = NULL;
+	ns->starting = ns->ending = NULL;
 	if (rc < 0) {
 		netsync_read_free(&r);
 		return -1;
