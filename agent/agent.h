@@ -133,11 +133,14 @@ void agent_heartbeat_stop(struct agent *a);
 int agent_netsync_start(struct agent *a, sdc_error_t *err);
 void agent_netsync_stop(struct agent *a);
 /* The names tables of the networks (NULL-terminated ids) computed now
- * from the store, starting (a uuid, or NULL) counted as running, and
- * queued (agent_dns_queue), each added to w if not NULL; works with
- * netsync off too. */
+ * from the store, uuid (or NULL) counted as running or not, whatever
+ * its runtime says (its start plumbs before it runs; a forced rm takes
+ * its network down before the delete kills it), and queued
+ * (agent_dns_queue), each added to w if not NULL; works with netsync off
+ * too. */
 int agent_netsync_names(struct agent *a, const char *const *networks,
-    const char *starting, struct net_dns_wait *w, sdc_error_t *err);
+    const char *uuid, bool running, struct net_dns_wait *w,
+    sdc_error_t *err);
 
 /* container-net.c: a container's network plumbing on this node, from
  * the "Network" part of its start's body (checked against the store:
@@ -150,17 +153,24 @@ int agent_net_up(struct agent *a, const char *uuid, const json_t *doc,
  * applied off the loop, each network's in order; a start's thread waits
  * for its own (names, above) before the runtime runs it. */
 struct net_dns_queue *agent_dns_queue(struct agent *a);
-void agent_net_down(struct agent *a, const char *uuid);
+/* Taken down; the names tables it queues added to names (NULL: none). */
+void agent_net_down(struct agent *a, const char *uuid,
+    struct net_dns_wait *names);
 /* docker network connect and disconnect of uuid while it runs here:
  * one endpoint plumbed from a connect's document (a start's with one
  * network and its interface's "Index", checked the same way), or taken
  * down once the store has released it ({"Version", "Account", "ID",
- * "Network"}); the record and the network's names table follow.  0, or
+ * "Network"}); the record and the network's names table follow.  A
+ * rename ({"Version", "Account", "ID", "Name"}, the store's new name of
+ * it): its networks' names tables made again from the store.  The
+ * tables queued are added to names, for the answer to wait on.  0, or
  * -1 with *err (400 a document that is not the store's, 404, 409). */
 int agent_net_connect(struct agent *a, const char *uuid, const json_t *doc,
-    sdc_error_t *err);
+    struct net_dns_wait *names, sdc_error_t *err);
 int agent_net_disconnect(struct agent *a, const char *uuid, const json_t *doc,
-    sdc_error_t *err);
+    struct net_dns_wait *names, sdc_error_t *err);
+int agent_net_rename(struct agent *a, const char *uuid, const json_t *doc,
+    struct net_dns_wait *names, sdc_error_t *err);
 /* Whether uuid's network is plumbed here (from its start's plumbing to
  * its teardown). */
 bool agent_net_plumbed(struct agent *a, const char *uuid);

@@ -1,12 +1,15 @@
 /*
  * container-connect.c: docker network connect and disconnect of a
- * container running on this node, behind the agent's API.
+ * container running on this node, and its rename, behind the agent's
+ * API: the changes of a running container's names.
  *
  *   POST /v1/containers/:uuid/connect     {"Version": 1, "Account", "ID",
  *                                          "Networks": [ one network ],
  *                                          "Index": N}
  *   POST /v1/containers/:uuid/disconnect  {"Version": 1, "Account", "ID",
  *                                          "Network": network id}
+ *   POST /v1/containers/:uuid/rename      {"Version": 1, "Account", "ID",
+ *                                          "Name": its new name}
  *
  * The head keeps the store's part, as for a start: a connect's endpoint
  * row and its lease are taken before it asks, a disconnect's address
@@ -22,18 +25,31 @@
  * disconnect only takes down an endpoint the store no longer gives an
  * address: a client holding a head's certificate cannot plumb another
  * account's network into a container, or cut one a head did not cut.
- * Everything runs on the loop: a few netlink messages and a names table,
- * as the start's plumbing.
+ * A rename is the head's in the store; the node's part is its names
+ * tables made again from the store's rows, the new name in them (a name
+ * no name server can carry left out, as on a head), once the document's
+ * Name is checked to be the store's (a forged one names nothing).
+ * Everything runs on the loop (a few netlink messages and a names table,
+ * as the start's plumbing) but the wait for the tables: each is answered
+ * once this node's name servers have them (dockerapi/net/names-reply.c,
+ * a thread of its own, bounded by NET_DNS_WAIT_MS), so the head answers
+ * its client only then and a peer's first lookup sees the change.
  */
 #include "agent.h"
+#include "dockerapi/net/net.h"
 #include "http.h"
 #include "ids.h"
 #include "jsonutil.h"
 
+/* agent_net_connect, agent_net_disconnect, agent_net_rename */
+typedef int connect_op_fn(struct agent *a, const char *uuid,
+    const json_t *doc, struct net_dns_wait *names, sdc_error_t *err);
+
 static int
-connect_route(struct http_request *req, struct agent *a, bool connect)
+connect_route(struct http_request *req, struct agent *a, connect_op_fn *op)
 {
 	const char *uuid = http_param(req, "uuid");
+	struct net_dns_wait names = { 0 };
 	sdc_error_t err = NULL;
 	json_t *body;
 	int rc, status;
@@ -47,11 +63,12 @@ connect_route(struct http_request *req, struct agent *a, bool connect)
 		json_decref(body);
 		return rc;
 	}
-	if ((connect ? agent_net_connect(a, uuid, body, &err) :
-	    agent_net_disconnect(a, uuid, body, &err)) == 0) {
+	if (op(a, uuid, body, &names, &err) == 0) {
 		json_decref(body);
-		return http_reply_json(req, 200, json_pack("{s:s}", "ID", uuid));
+		return net_names_reply(a->base, req, &names, 200,
+		    json_pack("{s:s}", "ID", uuid));
 	}
+	net_dns_wait_clear(&names);
 	status = err->code == 400 || err->code == 404 || err->code == 409 ?
 	    err->code : 500;
 	rc = agent_error(req, status, sdc_error_msg(err));
@@ -63,18 +80,25 @@ connect_route(struct http_request *req, struct agent *a, bool connect)
 static int
 connect_connect(struct http_request *req, void *arg)
 {
-	return connect_route(req, arg, true);
+	return connect_route(req, arg, agent_net_connect);
 }
 
 static int
 connect_disconnect(struct http_request *req, void *arg)
 {
-	return connect_route(req, arg, false);
+	return connect_route(req, arg, agent_net_disconnect);
+}
+
+static int
+connect_rename(struct http_request *req, void *arg)
+{
+	return connect_route(req, arg, agent_net_rename);
 }
 
 const struct route agent_connect_routes[] = {
 	{ "POST", "/v1/containers/:uuid/connect", connect_connect, 0, NULL },
 	{ "POST", "/v1/containers/:uuid/disconnect", connect_disconnect, 0,
 	    NULL },
+	{ "POST", "/v1/containers/:uuid/rename", connect_rename, 0, NULL },
 	{ NULL, NULL, NULL, 0, NULL },
 };

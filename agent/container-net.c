@@ -29,9 +29,10 @@
  * container counted as running), all before the runtime runs it.  At its
  * death (exits.c) and removal (container-remove.c) the sandbox, its veths
  * and its ports' chain go, and the names tables are written again
- * without it.  What was plumbed is kept in the container's folder
- * (netnode.json: the Docker id, the networks, whether ports), so the
- * teardown needs no head and no store.
+ * without it (a rename makes them again with its new name:
+ * agent_net_rename, for container-connect.c).  What was plumbed is kept
+ * in the container's folder (netnode.json: the Docker id, the networks,
+ * whether ports), so the teardown needs no head and no store.
  *
  * Whoever holds a head's certificate may send a start, so the document
  * is input to check, and everything in it must be what the store says:
@@ -80,6 +81,7 @@
 #define NODENET_MAX_PORTS 1024
 #define NODENET_MTU_MIN 1280
 #define NODENET_MTU_MAX 1500
+#define NODENET_NAME_MAX 128		/* a Docker name's longest */
 
 /* The document checked, in libsdcnet's terms. */
 struct nodenet {
@@ -198,15 +200,16 @@ nodenet_int(const json_t *o, const char *key, json_int_t lo, json_int_t hi,
 
 /* --- against the store --- */
 
-/* The container's row: this node's, the account's; its Docker id. */
+/* The container's row: this node's, the account's; its Docker id, and
+ * its name when name is not NULL. */
 static int
 nodenet_container(struct agent *a, const char *uuid, const char *account,
-    char id[65], sdc_error_t *err)
+    char id[65], char name[NODENET_NAME_MAX + 1], sdc_error_t *err)
 {
 	struct store_stmt *s;
 	int rc;
 
-	if (store_prepare(a->store, &s, "SELECT id, account, extra FROM "
+	if (store_prepare(a->store, &s, "SELECT id, account, extra, name FROM "
 	    "containers WHERE uuid = ?", err) < 0)
 		return -1;
 	if (store_bind_text(s, 1, uuid, err) < 0) {
@@ -223,8 +226,12 @@ nodenet_container(struct agent *a, const char *uuid, const char *account,
 		else if (strcmp(json_str(extra, "Node", ""), a->self.id) != 0)
 			rc = sdc_make_error_code(err, 400, "the container is "
 			    "not recorded on this node");
-		else
+		else {
 			snprintf(id, 65, "%s", store_col_text(s, 0) ?: "");
+			if (name != NULL)
+				snprintf(name, NODENET_NAME_MAX + 1, "%s",
+				    store_col_text(s, 3) ?: "");
+		}
 		json_decref(extra);
 	} else if (rc == 0)
 		rc = sdc_make_error_code(err, 400, "no such container in the "
@@ -536,6 +543,32 @@ nodenet_files_of(struct agent *a, const char *account, const char *other,
 	return 0;
 }
 
+/* What every document a head sends begins with: the keys known (what
+ * names the document), its version this agent's, an Account (a uuid)
+ * and an ID (a Docker id), which the caller then checks in the store. */
+static int
+nodenet_check_head(const json_t *doc, const char *what,
+    const char *const *keys, const char **account, const char **id,
+    sdc_error_t *err)
+{
+	json_int_t version;
+
+	if (nodenet_keys(doc, what, keys, err) < 0 ||
+	    nodenet_int(doc, "Version", 0, 1000, &version, err) < 0)
+		return -1;
+	if (version != NODENET_VERSION)
+		return sdc_make_error_code(err, 400, "%s: version %lld; this "
+		    "agent speaks %d", what, (long long)version,
+		    NODENET_VERSION);
+	if (nodenet_str(doc, "Account", 36, account, err) < 0 ||
+	    nodenet_str(doc, "ID", 64, id, err) < 0)
+		return -1;
+	if (!uuid_valid(*account) || !docker_id_valid(*id))
+		return sdc_make_error_code(err, 400, "Account and ID: a uuid "
+		    "and a Docker id, please");
+	return 0;
+}
+
 /* doc checked into nn (which points into doc); nothing done yet.  A
  * connect's document (connect true) is a start's with one network, its
  * interface's "Index" and no ports or files, checked the same way. */
@@ -551,24 +584,13 @@ nodenet_check(struct agent *a, const char *uuid, const json_t *doc,
 	const json_t *nets = json_object_get(doc, "Networks");
 	const json_t *ports = json_object_get(doc, "Ports");
 	const char *account, *id;
-	json_int_t version;
 	char cid[65];
 	size_t i;
 
 	memset(nn, 0, sizeof *nn);
-	if (nodenet_keys(doc, "Network", connect ? connect_keys : keys,
-	    err) < 0 || nodenet_int(doc, "Version", 0, 1000, &version, err) < 0)
+	if (nodenet_check_head(doc, "Network", connect ? connect_keys : keys,
+	    &account, &id, err) < 0)
 		return -1;
-	if (version != NODENET_VERSION)
-		return sdc_make_error_code(err, 400, "Network: version %lld; "
-		    "this agent speaks %d", (long long)version,
-		    NODENET_VERSION);
-	if (nodenet_str(doc, "Account", 36, &account, err) < 0 ||
-	    nodenet_str(doc, "ID", 64, &id, err) < 0)
-		return -1;
-	if (!uuid_valid(account) || !docker_id_valid(id))
-		return sdc_make_error_code(err, 400, "Account and ID: a uuid "
-		    "and a Docker id, please");
 	if (!json_is_array(nets) || json_array_size(nets) >
 	    NODENET_MAX_NETWORKS || (ports != NULL && (!json_is_array(ports) ||
 	    json_array_size(ports) > NODENET_MAX_PORTS)))
@@ -632,7 +654,7 @@ nodenet_check(struct agent *a, const char *uuid, const json_t *doc,
 		    "no Networks, Ports or Files");
 	if ((of == NULL && !connect && nodenet_check_files(nn,
 	    json_object_get(doc, "Files"), err) < 0) ||
-	    nodenet_container(a, uuid, account, cid, err) < 0 ||
+	    nodenet_container(a, uuid, account, cid, NULL, err) < 0 ||
 	    (of != NULL && nodenet_files_of(a, account, json_string_value(of),
 	    nn, err) < 0))
 		return -1;
@@ -726,7 +748,7 @@ agent_net_up(struct agent *a, const char *uuid, const json_t *doc,
 	    err) < 0)
 		goto undo;
 	if (nets.n > 0 && agent_netsync_names(a, (const char *const *)nets.v,
-	    uuid, names, err) < 0)
+	    uuid, true, names, err) < 0)
 		goto undo;
 	for (i = 0; i < nn.n; i++) {
 		char br[16], ip[INET_ADDRSTRLEN];
@@ -750,7 +772,7 @@ agent_net_up(struct agent *a, const char *uuid, const json_t *doc,
 undo:
 	sdc_error_wrap(err, "the container's network on this node");
 	log_warn("container %s: %s", uuid, sdc_error_msg(*err));
-	agent_net_down(a, uuid);
+	agent_net_down(a, uuid, NULL);
 out:
 	free(plan);
 	strvec_clear(&nets);
@@ -768,16 +790,15 @@ agent_net_plumbed(struct agent *a, const char *uuid)
 	return yes;
 }
 
-void
-agent_net_down(struct agent *a, const char *uuid)
+/* What was plumbed for uuid (its NODENET_RECORD), its networks pushed
+ * to nets; NULL when nothing is (or a record not ours, logged). */
+static json_t *
+nodenet_record_read(struct agent *a, const char *uuid, struct strvec *nets)
 {
-	struct net_config cfg;
 	struct buf b = BUF_INIT;
-	struct strvec nets = STRVEC_INIT;
 	sdc_error_t err = NULL;
 	char *path = nodenet_path(a, uuid, NODENET_RECORD);
-	json_t *r, *v;
-	const char *id;
+	json_t *r = NULL, *v;
 	size_t i;
 
 	if (file_read(path, &b, NODENET_FILE_MAX, &err) < 0) {
@@ -785,12 +806,34 @@ agent_net_down(struct agent *a, const char *uuid)
 		goto out;
 	}
 	r = json_loadb(b.data != NULL ? b.data : "", b.len, 0, NULL);
-	id = json_str(r, "ID", "");
-	if (!docker_id_valid(id)) {
+	if (!docker_id_valid(json_str(r, "ID", ""))) {
 		log_warn("container %s: %s is not ours; left", uuid, path);
 		json_decref(r);
+		r = NULL;
 		goto out;
 	}
+	json_array_foreach(json_object_get(r, "Networks"), i, v)
+		if (json_is_string(v) && strlen(json_string_value(v)) == 64)
+			strvec_push(nets, json_string_value(v));
+out:
+	buf_free(&b);
+	free(path);
+	return r;
+}
+
+void
+agent_net_down(struct agent *a, const char *uuid, struct net_dns_wait *names)
+{
+	struct net_config cfg;
+	struct strvec nets = STRVEC_INIT;
+	sdc_error_t err = NULL;
+	char *path = nodenet_path(a, uuid, NODENET_RECORD);
+	const char *id;
+	json_t *r;
+
+	if ((r = nodenet_record_read(a, uuid, &nets)) == NULL)
+		goto out;
+	id = json_str(r, "ID", "");
 	nodenet_cfg(a, &cfg);
 	if ((json_is_true(json_object_get(r, "Ports")) ?
 	    net_sandbox_destroy(&cfg, id, &err) :
@@ -799,14 +842,11 @@ agent_net_down(struct agent *a, const char *uuid)
 		    sdc_error_msg(err));
 		sdc_error_release(&err);
 	}
-	json_array_foreach(json_object_get(r, "Networks"), i, v)
-		if (json_is_string(v) && strlen(json_string_value(v)) == 64)
-			strvec_push(&nets, json_string_value(v));
 	if (unlink(path) < 0 && errno != ENOENT)
 		log_warn("container %s: removing %s: %s", uuid, path,
 		    strerror(errno));
 	if (nets.n > 0 && agent_netsync_names(a, (const char *const *)nets.v,
-	    NULL, NULL, &err) < 0) {
+	    uuid, false, names, &err) < 0) {
 		log_warn("container %s: names of its networks: %s (set again "
 		    "at the next pass)", uuid, sdc_error_msg(err));
 		sdc_error_release(&err);
@@ -817,7 +857,6 @@ agent_net_down(struct agent *a, const char *uuid)
 	json_decref(r);
 out:
 	strvec_clear(&nets);
-	buf_free(&b);
 	free(path);
 }
 
@@ -900,7 +939,7 @@ nodenet_running(struct agent *a, const char *uuid, const char *id,
 
 int
 agent_net_connect(struct agent *a, const char *uuid, const json_t *doc,
-    sdc_error_t *err)
+    struct net_dns_wait *names, sdc_error_t *err)
 {
 	struct net_config cfg;
 	struct nodenet nn;
@@ -932,7 +971,7 @@ agent_net_connect(struct agent *a, const char *uuid, const json_t *doc,
 	}
 	nets[0] = nn.netid[0];
 	nets[1] = NULL;
-	if (agent_netsync_names(a, nets, NULL, NULL, err) < 0) {
+	if (agent_netsync_names(a, nets, NULL, false, names, err) < 0) {
 		log_warn("container %s: names of network %.12s: %s (set again "
 		    "at the next pass)", uuid, nn.netid[0], sdc_error_msg(*err));
 		sdc_error_release(err);
@@ -968,40 +1007,41 @@ nodenet_still_leased(struct agent *a, const char *cid, const char *network_id,
 	return rc;
 }
 
+/* A document naming the container alone (a disconnect's, a rename's):
+ * its head checked (nodenet_check_head), its Account and ID the
+ * container's in the store, and the container this node's; cid its
+ * Docker id, name (when not NULL) its name in the store. */
+static int
+nodenet_check_ids(struct agent *a, const char *uuid, const json_t *doc,
+    const char *what, const char *const *keys, char cid[65],
+    char name[NODENET_NAME_MAX + 1], sdc_error_t *err)
+{
+	const char *account, *id;
+
+	if (nodenet_check_head(doc, what, keys, &account, &id, err) < 0 ||
+	    nodenet_container(a, uuid, account, cid, name, err) < 0)
+		return -1;
+	if (strcmp(cid, id) != 0)
+		return sdc_make_error_code(err, 400, "ID: not the container's");
+	return 0;
+}
+
 int
 agent_net_disconnect(struct agent *a, const char *uuid, const json_t *doc,
-    sdc_error_t *err)
+    struct net_dns_wait *names, sdc_error_t *err)
 {
 	static const char *const keys[] = { "Version", "Account", "ID",
 		"Network", NULL };
 	struct net_config cfg;
-	const char *account, *id, *net, *nets[2];
-	json_int_t version;
+	const char *net, *nets[2];
 	char cid[65];
 	int rc;
 
-	if (nodenet_keys(doc, "Disconnect", keys, err) < 0 ||
-	    nodenet_int(doc, "Version", 0, 1000, &version, err) < 0)
+	if (nodenet_check_ids(a, uuid, doc, "Disconnect", keys, cid, NULL,
+	    err) < 0 || nodenet_str(doc, "Network", 64, &net, err) < 0)
 		goto refused;
-	if (version != NODENET_VERSION) {
-		sdc_make_error_code(err, 400, "Disconnect: version %lld; this "
-		    "agent speaks %d", (long long)version, NODENET_VERSION);
-		goto refused;
-	}
-	if (nodenet_str(doc, "Account", 36, &account, err) < 0 ||
-	    nodenet_str(doc, "ID", 64, &id, err) < 0 ||
-	    nodenet_str(doc, "Network", 64, &net, err) < 0)
-		goto refused;
-	if (!uuid_valid(account) || !docker_id_valid(id) || strlen(net) != 64 ||
-	    strspn(net, "0123456789abcdef") != 64) {
-		sdc_make_error_code(err, 400, "Account, ID and Network: a uuid, "
-		    "a Docker id and a network id, please");
-		goto refused;
-	}
-	if (nodenet_container(a, uuid, account, cid, err) < 0)
-		goto refused;
-	if (strcmp(cid, id) != 0) {
-		sdc_make_error_code(err, 400, "ID: not the container's");
+	if (strlen(net) != 64 || strspn(net, "0123456789abcdef") != 64) {
+		sdc_make_error_code(err, 400, "Network: a network id, please");
 		goto refused;
 	}
 	/* the store settles first: only an endpoint its head released is
@@ -1013,10 +1053,10 @@ agent_net_disconnect(struct agent *a, const char *uuid, const json_t *doc,
 		    "still holds its address there in the store", net);
 		goto refused;
 	}
-	if (nodenet_running(a, uuid, id, err) < 0 ||
+	if (nodenet_running(a, uuid, cid, err) < 0 ||
 	    nodenet_record_edit(a, uuid, net, false, err) < 0)
 		goto refused;
-	if (net_endpoint_detach(nodenet_cfg(a, &cfg), id, net, err) < 0) {
+	if (net_endpoint_detach(nodenet_cfg(a, &cfg), cid, net, err) < 0) {
 		/* the record says gone: the sandbox's teardown takes the
 		 * rest at the exit */
 		log_warn("container %s: disconnect from %.12s: %s", uuid, net,
@@ -1025,7 +1065,7 @@ agent_net_disconnect(struct agent *a, const char *uuid, const json_t *doc,
 	}
 	nets[0] = net;
 	nets[1] = NULL;
-	if (agent_netsync_names(a, nets, NULL, NULL, err) < 0) {
+	if (agent_netsync_names(a, nets, NULL, false, names, err) < 0) {
 		log_warn("container %s: names of network %.12s: %s (set again "
 		    "at the next pass)", uuid, net, sdc_error_msg(*err));
 		sdc_error_release(err);
@@ -1035,6 +1075,50 @@ agent_net_disconnect(struct agent *a, const char *uuid, const json_t *doc,
 	return 0;
 refused:
 	log_info("container %s: disconnect refused: %s", uuid,
+	    sdc_error_msg(*err));
+	return -1;
+}
+
+/* --- a rename of a running container --- */
+
+int
+agent_net_rename(struct agent *a, const char *uuid, const json_t *doc,
+    struct net_dns_wait *names, sdc_error_t *err)
+{
+	static const char *const keys[] = { "Version", "Account", "ID",
+		"Name", NULL };
+	struct strvec nets = STRVEC_INIT;
+	char cid[65], stored[NODENET_NAME_MAX + 1];
+	const char *name;
+	json_t *r;
+
+	if (nodenet_check_ids(a, uuid, doc, "Rename", keys, cid, stored,
+	    err) < 0 || nodenet_str(doc, "Name", NODENET_NAME_MAX, &name,
+	    err) < 0)
+		goto refused;
+	/* the tables are made from the store's rows: a name it does not
+	 * give the container (a forged one, or renamed again since) names
+	 * nothing here */
+	if (strcmp(name, stored) != 0) {
+		sdc_make_error_code(err, 400, "Name: not the container's name "
+		    "in the store");
+		goto refused;
+	}
+	/* not running here: no names of it in this node's tables */
+	r = nodenet_record_read(a, uuid, &nets);
+	if (nets.n > 0 && agent_netsync_names(a, (const char *const *)nets.v,
+	    NULL, false, names, err) < 0) {
+		log_warn("container %s: names of its networks: %s (set again "
+		    "at the next pass)", uuid, sdc_error_msg(*err));
+		sdc_error_release(err);
+	}
+	log_info("container %s: renamed, the names of its %zu networks "
+	    "queued", uuid, nets.n);
+	json_decref(r);
+	strvec_clear(&nets);
+	return 0;
+refused:
+	log_info("container %s: rename refused: %s", uuid,
 	    sdc_error_msg(*err));
 	return -1;
 }
@@ -1075,7 +1159,7 @@ nodenet_recover(struct agent *a)
 			sdc_error_release(&err);
 		else if (st.status == RT_RUNNING || st.status == RT_PAUSED)
 			continue;
-		agent_net_down(a, ids[i]);
+		agent_net_down(a, ids[i], NULL);
 	}
 	rt_list_free(ids, n);
 }

@@ -213,7 +213,7 @@ ops_job_done(void *arg, struct http_request *req, int rc, sdc_error_t *err)
 
 	if (rc < 0) {
 		if (j->kind == OPS_START)
-			agent_net_down(j->a, j->uuid);
+			agent_net_down(j->a, j->uuid, NULL);
 		if (req != NULL)
 			ops_rt_failed(req, j->a, j->uuid, j->kind == OPS_START ?
 			    400 : 500, err);
@@ -271,7 +271,7 @@ ops_job_run(struct http_request *req, struct ops_job *j)
 	rc = agent_error(req, 500, sdc_error_msg(err));
 	sdc_error_release(&err);
 	if (j->kind == OPS_START)
-		agent_net_down(j->a, j->uuid);
+		agent_net_down(j->a, j->uuid, NULL);
 	strvec_clear(&j->args);
 	net_dns_wait_clear(&j->names);
 	json_decref(j->body);

@@ -9,11 +9,17 @@
  * all the same), 409 it runs and force was not given, 500 the runtime
  * failed (the row is kept, the container as it was).  rt_delete does the
  * node's whole part: runc's state, the cgroups, the root's unmount, the
- * folder.  The uuid is checked before any path is made of it.
+ * folder.  The uuid is checked before any path is made of it.  A
+ * running container's names go from its networks' tables with its
+ * network, and the 204 waits until this node's name servers have the
+ * tables without it (dockerapi/net/names-reply.c, off the loop, bounded
+ * as a head's own): the head answers its client once this one is, so a
+ * peer's lookup right after `docker rm -f` finds the name gone.
  */
 #include <errno.h>
 
 #include "agent.h"
+#include "dockerapi/net/net.h"
 #include "http.h"
 #include "ids.h"
 #include "log.h"
@@ -26,6 +32,7 @@ ctr_remove(struct http_request *req, void *arg)
 	bool force = http_query_bool(req, "force", false);
 	sdc_error_t err = NULL;
 	struct rt_state st;
+	struct net_dns_wait names = { 0 };
 	int status, rc;
 
 	if (uuid == NULL || !uuid_valid(uuid))
@@ -35,9 +42,10 @@ ctr_remove(struct http_request *req, void *arg)
 	 * removal leaves it running; down twice is down once */
 	if (force || (rt_state_read(&a->rt, uuid, &st, &err) == 0 &&
 	    st.status != RT_RUNNING && st.status != RT_PAUSED))
-		agent_net_down(a, uuid);
+		agent_net_down(a, uuid, &names);
 	sdc_error_release(&err);
 	if (rt_delete(&a->rt, uuid, force, &err) < 0) {
+		net_dns_wait_clear(&names);
 		status = err->code == 404 || err->errnum == ENOENT ? 404 :
 		    err->code == 0 && err->errnum == 0 ? 409 : 500;
 		log_info("container %s: remove: %s", uuid, sdc_error_msg(err));
@@ -47,7 +55,7 @@ ctr_remove(struct http_request *req, void *arg)
 		return rc;
 	}
 	log_info("container %s: removed%s", uuid, force ? " (forced)" : "");
-	return http_reply(req, 204, NULL, NULL, 0);
+	return net_names_reply(a->base, req, &names, 204, NULL);
 }
 
 const struct route agent_remove_routes[] = {

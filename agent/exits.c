@@ -100,7 +100,7 @@ exits_ended(struct agent_watch *w, const struct rt_state *st)
 	struct agent *a = w->a;
 
 	/* its endpoints and ports down at once (container-net.c) */
-	agent_net_down(a, w->uuid);
+	agent_net_down(a, w->uuid, NULL);
 	if (w->ev != NULL)
 		event_free(w->ev);
 	w->ev = NULL;

@@ -92,6 +92,9 @@ struct netsync {
 	bool failing;                   /* the last pass's reads failed */
 	const char *starting;           /* a uuid counted as running (its
 	                                   start plumbs before it runs) */
+	const char *ending;             /* one counted as not (its network
+	                                   taken down: a forced rm's runs
+	                                   until the delete after it) */
 };
 
 /* --- the rows, read from the store --- */
@@ -104,7 +107,7 @@ struct netsync_read {
 	struct netsync_endpoint *eps;
 	size_t neps;
 	struct strvec text;             /* every string the rows point to */
-	char ***names;                  /* each endpoint's, NULL-terminated */
+	const char ***names;            /* each endpoint's, NULL-terminated */
 	struct in_addr **servers;
 };
 
@@ -164,7 +167,9 @@ netsync_read_networks(struct store *st, struct netsync_read *r,
 }
 
 /* One endpoint's names as its head sets them (container-net.c): the
- * container's name, its aliases on the network, its short id. */
+ * container's name, its aliases on the network, its short id; a name no
+ * name server can carry left out as there (net_dns_name_add), so the
+ * container still starts and answers by its id, as on a head. */
 static void
 netsync_names(struct netsync_read *r, size_t i, const char *name,
     const char *aliases, const char *container, const char *host_config)
@@ -172,18 +177,18 @@ netsync_names(struct netsync_read *r, size_t i, const char *name,
 	json_t *al = json_loads(aliases ?: "[]", 0, NULL);
 	json_t *hc = json_loads(host_config ?: "{}", 0, NULL);
 	json_t *dns = json_object_get(hc, "Dns");
-	char **v = xcalloc(json_array_size(al) + 3, sizeof *v);
+	const char **v = xcalloc(json_array_size(al) + 3, sizeof *v);
 	struct in_addr *sv = xcalloc(json_array_size(dns) + 1, sizeof *sv);
 	size_t k = 0, a;
 
-	v[k++] = (char *)netsync_keep(r, name);
+	net_dns_name_add(v, &k, netsync_keep(r, name));
 	for (a = 0; a < json_array_size(al); a++)
 		if (json_string_value(json_array_get(al, a)) != NULL)
-			v[k++] = (char *)netsync_keep(r,
-			    json_string_value(json_array_get(al, a)));
-	v[k++] = (char *)strvec_pushf(&r->text, "%.12s", container);
+			net_dns_name_add(v, &k, netsync_keep(r,
+			    json_string_value(json_array_get(al, a))));
+	v[k++] = strvec_pushf(&r->text, "%.12s", container);
 	r->names[i] = v;
-	r->eps[i].names = (const char *const *)v;
+	r->eps[i].names = v;
 	for (a = 0; a < json_array_size(dns); a++)
 		if (inet_pton(AF_INET, json_string_value(json_array_get(dns, a))
 		    ?: "", &sv[r->eps[i].nservers]) == 1)
@@ -194,7 +199,8 @@ netsync_names(struct netsync_read *r, size_t i, const char *name,
 	json_decref(hc);
 }
 
-/* Whether this node's container uuid runs (or is the one starting):
+/* Whether this node's container uuid runs (or is the one starting, and
+ * not the one ending):
  * the node's own runtime is the truth for its containers, so a name
  * goes from this node's tables at the exit its agent saw, not when a
  * head releases the address later. */
@@ -204,6 +210,8 @@ netsync_running_here(struct netsync *ns, const char *uuid)
 	struct rt_state st;
 	sdc_error_t err = NULL;
 
+	if (ns->ending != NULL && strcmp(ns->ending, uuid) == 0)
+		return false;
 	/* plumbed here and not yet taken down: from its start's plumbing
 	 * (before runc runs it) to its exit's teardown (container-net.c) */
 	if ((ns->starting != NULL && strcmp(ns->starting, uuid) == 0) ||
@@ -571,11 +579,12 @@ netsync_pass(struct netsync *ns)
 
 /* The names tables of the networks given, now (a container's start
  * or end here, container-net.c): every available node's containers on
- * each, starting counted as running; a network with none of its
+ * each, uuid counted as running or not; a network with none of its
  * endpoints here any more gets an empty table (its server idles out). */
 int
 agent_netsync_names(struct agent *a, const char *const *networks,
-    const char *starting, struct net_dns_wait *names, sdc_error_t *err)
+    const char *uuid, bool running, struct net_dns_wait *names,
+    sdc_error_t *err)
 {
 	struct netsync tmp = { .a = a }, *ns = a->netsync != NULL ?
 	    a->netsync : &tmp;
@@ -585,9 +594,10 @@ agent_netsync_names(struct agent *a, const char *const *networks,
 	int rc = 0;
 
 	tmp.cfg.run_dir = a->opt->net_dir;
-	ns->starting = starting;
+	ns->starting = running ? uuid : NULL;
+	ns->ending = running ? NULL : uuid;
 	rc = netsync_read(ns, &r, err);
-	ns->starting = NULL;
+	ns->starting = ns->ending = NULL;
 	if (rc < 0) {
 		netsync_read_free(&r);
 		return -1;
@@ -642,9 +652,10 @@ netsync_schedule(void *arg)
 }
 
 /* A head's event ("origin\naccount\nmessage", events-notify.c): the
- * ones that change where endpoints are (a container's start, death or
- * removal, a network's create, removal, connect or disconnect) bring a
- * pass; execs, attaches and the rest do not. */
+ * ones that change where endpoints are or what they are named (a
+ * container's start, death, removal or rename, a network's create,
+ * removal, connect or disconnect) bring a pass; execs, attaches and the
+ * rest do not. */
 static void
 netsync_heard(void *arg, const char *channel, const char *payload)
 {
@@ -660,7 +671,7 @@ netsync_heard(void *arg, const char *channel, const char *payload)
 	action = json_str(j, "Action", "");
 	if (strcmp(type, "network") == 0 || (strcmp(type, "container") == 0 &&
 	    (strcmp(action, "start") == 0 || strcmp(action, "die") == 0 ||
-	    strcmp(action, "destroy") == 0)))
+	    strcmp(action, "destroy") == 0 || strcmp(action, "rename") == 0)))
 		netsync_schedule(arg);
 	json_decref(j);
 }

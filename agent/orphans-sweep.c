@@ -112,7 +112,7 @@ orphans_run(evutil_socket_t fd, short what, void *arg)
 		}
 		if (rc == 1)
 			continue;
-		agent_net_down(a, ids[i]);
+		agent_net_down(a, ids[i], NULL);
 		if (rt_delete(&a->rt, ids[i], true, &err) < 0) {
 			log_warn("container %s: no head recorded its create; "
 			    "not removed: %s", ids[i], sdc_error_msg(err));

@@ -29,7 +29,7 @@
 
 #include "buf.h"
 #include "containers.h"
-#include "dockerapi/net/dns.h"
+#include "dockerapi/net/net.h"
 #include "dockerapi/runtime/container-layout.h"
 #include "fsutil.h"
 #include "jsonutil.h"
@@ -403,18 +403,6 @@ ctrnet_created(struct containers *cs, struct ctr *c, sdc_error_t *err)
 
 /* --- names --- */
 
-/* A name the network's server can answer is added to names; another
- * (a container named "web." or "a..b", which Docker allows, by create
- * or rename) is left out, since the table would not be written at all
- * with it, and the network's every later change lost: that container
- * still answers by its short id and its other names. */
-static void
-cn_dns_name_add(const char **names, size_t *k, const char *name)
-{
-	if (name != NULL && net_dns_name_ok(name))
-		names[(*k)++] = name;
-}
-
 /* The network's whole name table, from the endpoints that hold an
  * address: container name, aliases, short id. */
 static void
@@ -449,9 +437,9 @@ cn_dns_update(struct containers *cs, const struct network *n)
 		names[m] = xcalloc(json_array_size(eps[i].aliases) + 3,
 		    sizeof **names);
 		k = 0;
-		cn_dns_name_add(names[m], &k, c->name);
+		net_dns_name_add(names[m], &k, c->name);
 		for (size_t a = 0; a < json_array_size(eps[i].aliases); a++)
-			cn_dns_name_add(names[m], &k, json_string_value(
+			net_dns_name_add(names[m], &k, json_string_value(
 			    json_array_get(eps[i].aliases, a)));
 		snprintf(shorts[m], sizeof shorts[m], "%.12s", c->id);
 		names[m][k++] = shorts[m];

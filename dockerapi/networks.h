@@ -265,14 +265,6 @@ void netwire_dns_wait_add(struct dockerapi *d, struct net_dns_wait *w,
 /* net_dns_ensure, queued: a dead name server started again, an idle one
  * stopped. */
 void netwire_dns_ensure(struct dockerapi *d);
-/* names-reply.c: answer req with status and no body once the tables w
- * waits for are applied, or NET_DNS_WAIT_MS passed (then logged): the
- * request deferred (HTTP_ASYNC), not the loop.  Nothing to wait for:
- * answered now (HTTP_DONE).  Takes w's tickets; req NULL (its client
- * gone): w cleared. */
-struct http_request;
-int names_reply(struct dockerapi *d, struct http_request *req,
-    struct net_dns_wait *w, int status);
 int netwire_sweep(struct dockerapi *d, const char *const *networks,
     const char *const *containers, sdc_error_t *err);
 

@@ -25,11 +25,23 @@
  * endpoint, which it does since the store gives it no address (a 409,
  * never made, is the other expected answer), rather than leave an
  * interface the store does not know until the container exits.
+ *
+ * The agent answers once its node's name servers have the tables
+ * (agent/container-connect.c), so the head's answer, given on the
+ * agent's, comes after them too: a peer's lookup right after `docker
+ * network connect` finds the name.  A rename of such a container while
+ * it runs goes the same way: the store's row is renamed here, then the
+ * agent makes its networks' tables again from the store, the new name
+ * in them (nodenet_renamed), and the 204 waits for its answer.  The
+ * rename is made whatever the agent answers: a failure is logged and
+ * the node's next pass sets its tables, as a head's own stuck server is
+ * logged and the request answered all the same.
  */
 #include <stdlib.h>
 #include <string.h>
 
 #include "containers.h"
+#include "dockerapi/net/net.h"
 #include "jsonutil.h"
 #include "log.h"
 #include "networks.h"
@@ -38,8 +50,9 @@
 #include "xalloc.h"
 
 /* The agent's part is a few netlink messages and a names table on its
- * loop: milliseconds, seconds when that loop is busy. */
-#define NODECONN_MS 10000
+ * loop: milliseconds, seconds when that loop is busy; then its wait for
+ * its name servers, up to NET_DNS_WAIT_MS. */
+#define NODECONN_MS (NET_DNS_WAIT_MS + 10000)
 
 struct nodeconn {
 	struct containers *cs;
@@ -47,6 +60,7 @@ struct nodeconn {
 	char network[65];
 	bool connect;
 	bool takeback;			/* a failed connect's cleanup */
+	bool rename;			/* a rename's names, not a membership */
 	uint32_t ip;			/* a disconnect's, to put back */
 	char mac[18];
 	json_t *doc;
@@ -66,8 +80,8 @@ nodeconn_fn(void *arg, sdc_error_t *err)
 {
 	struct nodeconn *k = arg;
 
-	return node_call(&k->t, k->uuid, k->connect ? "connect" : "disconnect",
-	    NULL, k->doc, NODECONN_MS, NULL, err);
+	return node_call(&k->t, k->uuid, k->rename ? "rename" : k->connect ?
+	    "connect" : "disconnect", NULL, k->doc, NODECONN_MS, NULL, err);
 }
 
 static void nodeconn_takeback(struct containers *cs, struct ctr *c,
@@ -85,6 +99,16 @@ nodeconn_done(struct ctr *c, void *arg, struct http_request *req, int rc,
 	/* removed meanwhile: its rows went with it, req was answered */
 	if (c == NULL)
 		goto out;
+	if (k->rename) {
+		if (rc < 0)
+			log_warn("container %s: renamed; the names tables on its "
+			    "node: %s (set again at the node's next pass)", c->id,
+			    err != NULL && *err != NULL ? sdc_error_msg(*err) :
+			    "no answer");
+		if (req != NULL)
+			http_reply(req, 204, NULL, NULL, 0);
+		goto out;
+	}
 	if (k->takeback) {
 		if (rc == 0)
 			log_info("container %s: interface on network %.12s "
@@ -137,6 +161,24 @@ out:
 	nodeconn_free(k);
 }
 
+/* c's node's agent as k's target, on the loop: -1 with *err when the
+ * node is not heard from (503) or this head has no way to its agent. */
+static int
+nodeconn_target(struct containers *cs, struct ctr *c, struct nodeconn *k,
+    sdc_error_t *err)
+{
+	k->cs = cs;
+	snprintf(k->uuid, sizeof k->uuid, "%s", c->uuid);
+	if (node_target_get(cs->d, json_str(c->extra, "Node", NULL), &k->t,
+	    err) < 0)
+		return -1;
+	if (k->t.address == NULL)	/* no agent certificate: no way there */
+		return sdc_make_error_code(err, 503, "node unavailable: this "
+		    "head cannot reach the agent of container %s's node",
+		    c->name);
+	return 0;
+}
+
 /* The agent asked to take down what a connect it did not confirm may
  * have made, the store put back first (its disconnect takes down only
  * an endpoint the store gives no address).  A fresh target: the
@@ -147,17 +189,10 @@ nodeconn_takeback(struct containers *cs, struct ctr *c, const char *network_id)
 	struct nodeconn *k = xcalloc(1, sizeof *k);
 	sdc_error_t err = NULL;
 
-	k->cs = cs;
 	k->takeback = true;
-	snprintf(k->uuid, sizeof k->uuid, "%s", c->uuid);
 	snprintf(k->network, sizeof k->network, "%s", network_id);
-	if (node_target_get(cs->d, json_str(c->extra, "Node", NULL), &k->t,
-	    &err) < 0)
+	if (nodeconn_target(cs, c, k, &err) < 0)
 		goto fail;
-	if (k->t.address == NULL) {
-		sdc_make_error_code(&err, 503, "no way to its node's agent");
-		goto fail;
-	}
 	k->doc = nodenet_doc_disconnect(c, network_id);
 	if (ctr_call(NULL, c, "disconnect", nodeconn_fn, nodeconn_done, k,
 	    &err) == 0)
@@ -178,19 +213,11 @@ nodenet_membership(struct http_request *req, struct containers *cs,
 	struct nodeconn *k = xcalloc(1, sizeof *k);
 	sdc_error_t err = NULL;
 
-	k->cs = cs;
 	k->connect = connect;
-	snprintf(k->uuid, sizeof k->uuid, "%s", c->uuid);
 	snprintf(k->network, sizeof k->network, "%s", n->id);
 	/* where first: a node not heard from changes nothing */
-	if (node_target_get(cs->d, json_str(c->extra, "Node", NULL), &k->t,
-	    &err) < 0)
+	if (nodeconn_target(cs, c, k, &err) < 0)
 		goto fail;
-	if (k->t.address == NULL) {	/* no agent certificate: no way there */
-		sdc_make_error_code(&err, 503, "node unavailable: this head "
-		    "cannot reach the agent of container %s's node", c->name);
-		goto fail;
-	}
 	k->doc = connect ? ctrnet_connect_node(cs, c, n, epcfg, &err) :
 	    ctrnet_disconnect_node(cs, c, n, &k->ip, k->mac, &err);
 	if (k->doc == NULL)
@@ -205,4 +232,26 @@ nodenet_membership(struct http_request *req, struct containers *cs,
 fail:
 	nodeconn_free(k);
 	return api_error_from(req, &err);
+}
+
+int
+nodenet_renamed(struct http_request *req, struct containers *cs,
+    struct ctr *c)
+{
+	struct nodeconn *k = xcalloc(1, sizeof *k);
+	sdc_error_t err = NULL;
+
+	k->rename = true;
+	if (nodeconn_target(cs, c, k, &err) < 0)
+		goto fail;
+	k->doc = nodenet_doc_rename(c);
+	if (ctr_call(req, c, "rename", nodeconn_fn, nodeconn_done, k,
+	    &err) == 0)
+		return HTTP_ASYNC;
+fail:
+	log_warn("container %s: renamed; the names tables on its node: %s "
+	    "(set again at the node's next pass)", c->id, sdc_error_msg(err));
+	sdc_error_release(&err);
+	nodeconn_free(k);
+	return http_reply(req, 204, NULL, NULL, 0);
 }

@@ -28,6 +28,7 @@
 #include <event2/event.h>
 
 #include "containers.h"
+#include "dockerapi/net/net.h"
 #include "jsonutil.h"
 #include "log.h"
 #include "node-request.h"
@@ -152,8 +153,10 @@ node_remove_prepare(struct containers *cs, const struct ctr *c, bool force,
 		return NODES_LOCAL;
 	xasprintf(&path, "/v1/containers/%s%s", c->uuid,
 	    force ? "?force=1" : "");
+	/* the agent answers once its name servers have the tables without
+	 * it (agent/container-remove.c), up to NET_DNS_WAIT_MS more */
 	rc = node_request_prepare(cs->d, nc_node(c), "DELETE", path, NULL,
-	    nc_timeout_ms(cs), out, err);
+	    nc_timeout_ms(cs) + NET_DNS_WAIT_MS, out, err);
 	free(path);
 	return rc;
 }

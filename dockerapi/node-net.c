@@ -132,3 +132,10 @@ nodenet_doc_disconnect(const struct ctr *c, const char *network_id)
 	return json_pack("{s:i, s:s, s:s, s:s}", "Version", NODENET_VERSION,
 	    "Account", c->account, "ID", c->id, "Network", network_id);
 }
+
+json_t *
+nodenet_doc_rename(const struct ctr *c)
+{
+	return json_pack("{s:i, s:s, s:s, s:s}", "Version", NODENET_VERSION,
+	    "Account", c->account, "ID", c->id, "Name", c->name);
+}

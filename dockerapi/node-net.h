@@ -38,6 +38,9 @@ struct netep;
 json_t *nodenet_doc_connect(const struct ctr *c, const struct network *n,
     const struct netep *ep, int index);
 json_t *nodenet_doc_disconnect(const struct ctr *c, const char *network_id);
+/* A rename of running c, the store's row renamed: {"Version", "Account",
+ * "ID", "Name": its new name}.  A new reference. */
+json_t *nodenet_doc_rename(const struct ctr *c);
 
 /* node-connect.c: connect (epcfg, the body's EndpointConfig) or
  * disconnect c, running on a node behind an agent, to or from n: the
@@ -47,5 +50,12 @@ struct http_request;
 int nodenet_membership(struct http_request *req, struct containers *cs,
     struct ctr *c, const struct network *n, const json_t *epcfg,
     bool connect);
+/* node-connect.c: the names tables of running c's networks on its node
+ * made again by its agent after c's rename (its row renamed); req
+ * answered 204 once the agent has them (HTTP_ASYNC), or at once, the
+ * failure logged, when the agent cannot be asked.  Not while c->busy
+ * (ctr_busy first). */
+int nodenet_renamed(struct http_request *req, struct containers *cs,
+    struct ctr *c);
 
 #endif

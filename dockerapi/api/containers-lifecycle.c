@@ -31,6 +31,7 @@
 #include "node-calls.h"
 #include "strvec.h"
 #include "nodes.h"
+#include "node-net.h"
 #include "volumes.h"
 #include "networks.h"
 #include "xalloc.h"
@@ -974,7 +975,7 @@ ops_rm_fn(void *arg, sdc_error_t *err)
 
 /* A removal that took a running container's names (at its exit, which
  * the delete's kill may bring first, or here): answered once its
- * networks' servers have forgotten them (names-reply.c). */
+ * networks' servers have forgotten them (net/names-reply.c). */
 static void
 ops_rm_done(struct ctr *c, void *arg, struct http_request *req, int rc,
     sdc_error_t *err)
@@ -990,7 +991,7 @@ ops_rm_done(struct ctr *c, void *arg, struct http_request *req, int rc,
 	} else {
 		for (size_t i = 0; i < o->named.n; i++)
 			netwire_dns_wait_add(o->cs->d, &names, o->named.v[i]);
-		names_reply(o->cs->d, req, &names, 204);
+		net_names_reply(o->cs->d->base, req, &names, 204, NULL);
 	}
 	ops_rm_free(o);
 }
@@ -1038,6 +1039,9 @@ ctr_rename(struct http_request *req, void *arg)
 
 	if (c == NULL)
 		return HTTP_DONE;
+	/* its node's agent is told (below) after a call under way */
+	if (!nodenet_here(ctrs(arg), c) && ctr_busy(req, c, ctr_rename, arg))
+		return HTTP_ASYNC;
 	if (name == NULL || !ctr_name_valid(name))
 		return api_error(req, 400, "Invalid container name (%s), only "
 		    "[a-zA-Z0-9][a-zA-Z0-9_.-] are allowed", name ? name : "");
@@ -1058,12 +1062,17 @@ ctr_rename(struct http_request *req, void *arg)
 		return api_error_from(req, &err);
 	}
 	/* a running container's names change in its networks' servers,
-	 * as Docker's do; answered once they have them */
+	 * as Docker's do, its node's when an agent runs it; answered once
+	 * they have them */
 	ctrnet_renamed(ctrs(arg), c, &names);
 	events_container(ctrs(arg), c, "rename", json_pack("{s:s}", "oldName",
 	    old));
 	free(old);
-	return names_reply(ctrs(arg)->d, req, &names, 204);
+	if (ctr_running(c) && !nodenet_here(ctrs(arg), c)) {
+		net_dns_wait_clear(&names);
+		return nodenet_renamed(req, ctrs(arg), c);
+	}
+	return net_names_reply(ctrs(arg)->d->base, req, &names, 204, NULL);
 }
 
 const struct api_endpoint containers_lifecycle_routes[] = {

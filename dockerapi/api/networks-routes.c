@@ -431,7 +431,7 @@ napi_membership(struct http_request *req, struct dockerapi *d, bool connect)
 	json_decref(body);
 	if (rc < 0)
 		return api_error_from(req, &err);
-	return names_reply(d, req, &names, 200);
+	return net_names_reply(d->base, req, &names, 200, NULL);
 }
 
 static int

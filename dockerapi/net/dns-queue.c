@@ -34,7 +34,7 @@
  * waits until each is applied (net_dns_wait) before it does.  A head's
  * rm, rename, connect and disconnect are answered once their tables are
  * applied, a thread of their own waiting the same way
- * (dockerapi/names-reply.c): the request is deferred, not the loop.
+ * (names-reply.c): the request is deferred, not the loop.
  *
  * A network's removal is queued on its own queue too, and a later job
  * that may start a server on another network waits for the removals

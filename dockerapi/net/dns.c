@@ -68,7 +68,7 @@
  * were computed on a thread of its own (net_dns_apply), a start's
  * thread waits for its networks' tables before its process runs, and a
  * request that changed names (rm, rename, connect, disconnect) is
- * answered once they are applied (dockerapi/names-reply.c).  Only
+ * answered once they are applied (names-reply.c).  Only
  * net_dns_sweep, at a daemon's start before it serves, runs on its loop.
  * Everything here is thread-safe: no state but the files and /proc, and
  * two threads never work on one network's dir at once.
@@ -201,6 +201,13 @@ net_dns_name_ok(const char *name)
 			return false;
 	}
 	return n <= 253;
+}
+
+void
+net_dns_name_add(const char **names, size_t *k, const char *name)
+{
+	if (name != NULL && net_dns_name_ok(name))
+		names[(*k)++] = name;
 }
 
 int

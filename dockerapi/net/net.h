@@ -40,6 +40,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <jansson.h>
+
 #include "error.h"
 
 /* Where the library keeps its state (netns bind mounts, aardvark's config). */
@@ -138,6 +140,14 @@ struct net_dns_entry {
 	const struct in_addr *servers;
 	size_t nservers;
 };
+/* The one rule for the names a table lists, a head's and a node's
+ * agent's alike: name is added at names[*k] (*k advanced) when a name
+ * server can answer it; another (a container named "web." or "a..b",
+ * which Docker allows at create and rename, an alias the same) is left
+ * out, since a table with it would be refused whole and the network's
+ * every later change lost: that container still answers by its short
+ * id and its other names.  A NULL name is left out too. */
+void net_dns_name_add(const char **names, size_t *k, const char *name);
 /* Replace a network's whole name table and return once the network's
  * server answers from it (started with the first table that names a
  * container).  With no entries the table stays, with no names, and its
@@ -215,6 +225,14 @@ void net_dns_wait_add(struct net_dns_wait *w, struct net_dns_queue *q,
 int net_dns_wait(const struct net_dns_wait *w, long timeout_ms,
     sdc_error_t *err);
 void net_dns_wait_clear(struct net_dns_wait *w);
+/* names-reply.c: answer req with status and body (taken; NULL: none)
+ * once the tables w waits for are applied, or NET_DNS_WAIT_MS passed
+ * (then logged): the request deferred (HTTP_ASYNC) on a thread of
+ * base's, not the loop.  Nothing to wait for: answered now (HTTP_DONE).
+ * Takes w's tickets; req NULL (its client gone): w cleared. */
+struct http_request;
+int net_names_reply(struct event_base *base, struct http_request *req,
+    struct net_dns_wait *w, int status, json_t *body);
 
 /* A network across nodes (vxlan.c): on each node its bridge, as above,
  * plus one vxlan device ("sdx" + 12 hex of the id) enslaved to it,

@@ -23,7 +23,10 @@ real docker CLI:
   the host, a container not running, an unknown field, another
   version, two networks) and disconnect route (an endpoint the store
   still gives an address, another account, a network it is not on)
-  are refused with 400 or 409 and nothing changed;
+  and rename route (a name the store does not give the container, a
+  name with a NUL or too long, another account, another container's
+  id) are refused with 400 or 409 and nothing changed: a forged rename
+  leaves the names table as it was;
 - connected to n1, n2, n3 (eth0, eth1, eth2), disconnected from n2, a
   connect to n4 takes eth1, the lowest free name, as Docker, and is
   reached by name; a connect document naming an interface another
@@ -261,6 +264,27 @@ class NodesConnect(net.NetNode):
                                  body)
             self.assertEqual(st, status, "%s: %s %s" % (what, st, ans))
             self.assertIn(why, ans["message"], what)
+        table = self.names_table(an)
+        def ren(**over):
+            d = {"Version": 1, "Account": alice, "ID": cid, "Name": "f1"}
+            d.update(over)
+            return d
+        rename = [
+            ("a name the store does not give it", ren(Name="x1"),
+             "not the container's name"),
+            ("a NUL in the name", ren(Name="f1\u0000"), "NUL"),
+            ("a name too long", ren(Name="f" * 129), "at most 128"),
+            ("bob's account", ren(Account=bob), "not that account's"),
+            ("another container's id", ren(ID=f2), "not the container's"),
+            ("an unknown field", ren(Network=an), "unknown field"),
+            ("another version", ren(Version=2), "version"),
+        ]
+        for what, body, why in rename:
+            st, ans = self.agent("POST", "/v1/containers/%s/rename" % uuid,
+                                 body)
+            self.assertEqual(st, 400, "%s: %s %s" % (what, st, ans))
+            self.assertIn(why, ans["message"], what)
+        self.assertEqual(self.names_table(an), table)
         self.assertEqual(links(), before)
         self.assertEqual(len(self.veths_of(cid)), 1, self.links())
         with open(os.path.join(self.zones, uuid, "netnode.json")) as f:

@@ -13,7 +13,21 @@ certificate, on a kept-alive connection) must answer at once: on the
 agent's loop, it waited for the reload's bound.  Once the server runs
 again, a start on the network is named, the refused container is not,
 and the table is the last one computed.
+
+Then, as the head's test, the agent's names held: alice's network's
+server is killed and its dir's lock taken (a start stuck in its spawn
+holds it).  Her rename, connect, disconnect and rm of containers
+running on the node are all made (the store and the agent's log show
+them), none answered while the server is held (the agent answers once
+its tables are applied, and the head on the agent's answer), and once
+the lock is let go each is answered and the first query to the server,
+and a peer's lookup, get its change: the renamed container's new name
+(the node's tables are made again at a rename), the connected one's,
+none of the others'.  A container named "a..b" or "web." (names Docker
+allows that no DNS server can carry) starts on the node, left out of
+its network's table, and answers by its id.
 """
+import fcntl
 import http.client
 import importlib
 import json
@@ -48,8 +62,10 @@ class NodeLoopFreeDns(nodes_net.NetNode):
                                "aardvark.pid")) as f:
             return int(f.read().split()[0])
 
-    # whether a process is stopped, a request timed: the head's test's
+    # whether a process is stopped or gone, a request timed: the head's
+    # test's
     stopped = staticmethod(head.LoopFreeDns.stopped)
+    gone = staticmethod(head.LoopFreeDns.gone)
     get = head.LoopFreeDns.get
     timed = head.LoopFreeDns.timed
 
@@ -112,9 +128,113 @@ class NodeLoopFreeDns(nodes_net.NetNode):
         self.ok(self.alice, "rm", "-f", "n1", "n2", "n3")
         self.ok(self.alice, "network", "rm", "stuckn")
 
-    def inspect_ip(self, name):
+    def inspect_ip(self, name, net="stuckn"):
         j = json.loads(self.ok(self.alice, "inspect", name))[0]
-        return j["NetworkSettings"]["Networks"]["stuckn"]["IPAddress"]
+        return j["NetworkSettings"]["Networks"].get(net, {}).get(
+            "IPAddress", "")
+
+    def run_small(self, name, net, *args):
+        """A sleeper of the smallest package (the node's room is a few
+        GiB), removed at the test's end whatever happens."""
+        self.addCleanup(self.docker, self.alice, "rm", "-f", name)
+        return self.ok(self.alice, "run", "-d", "-m", "128m", "--name", name,
+                       "--network", net, *args, "tiny:1", "/bin/busybox",
+                       "sleep", "300")
+
+    def background(self, *args):
+        return subprocess.Popen(["docker"] + list(args),
+                                env=self.d.docker_env(self.alice), text=True,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+    def test_names_docker_allows_and_dns_cannot_carry(self):
+        # the head leaves them out of the table; the node's agent too,
+        # where it refused the start with a 400
+        self.wait_available(True)
+        sub = self.d.pool_net(25)
+        net_id = self.ok(self.alice, "network", "create", "--subnet",
+                         sub + ".0/24", "oddn")
+        gw = sub + ".1"
+        self.run_small("peer", "oddn")
+        odd = [self.run_small(name, "oddn", "--network-alias", "fine%d" % k)
+               for k, name in enumerate(("a..b", "web."))]
+        for k, (name, cid) in enumerate(zip(("a..b", "web."), odd)):
+            ip = self.inspect_ip(name, "oddn")
+            self.assertIn(cid, self.table_ids(net_id))
+            self.assertEqual(dns.query(gw, cid[:12]), (dns.NOERROR, [ip]))
+            self.assertEqual(dns.query(gw, "fine%d" % k), (dns.NOERROR, [ip]))
+        self.assertNotIn("a..b", self.names_table(net_id))
+        self.assertEqual(dns.resolve(gw, "peer"), [self.inspect_ip(
+            "peer", "oddn")])
+        self.ok(self.alice, "rm", "-f", "peer", "a..b", "web.")
+        self.ok(self.alice, "network", "rm", "oddn")
+
+    def test_held_names_defer_the_node_changes(self):
+        """alice's network's server on the node is killed and its start
+        held; her rename, connect, disconnect and rm of containers on the
+        node are answered only once it runs with their names."""
+        self.wait_available(True)
+        sub, sub2 = self.d.pool_net(26), self.d.pool_net(27)
+        net_id = self.ok(self.alice, "network", "create", "--subnet",
+                         sub + ".0/24", "heldn")
+        self.ok(self.alice, "network", "create", "--subnet", sub2 + ".0/24",
+                "otherm")
+        gw = sub + ".1"
+        for name, net in (("h1", "heldn"), ("h4", "heldn"), ("h5", "heldn"),
+                          ("peer", "heldn"), ("h3", "otherm")):
+            self.run_small(name, net)
+        self.addCleanup(self.docker, self.alice, "rm", "-f", "h1new")
+        uuids = {name: self.row("SELECT uuid FROM containers WHERE name = ?",
+                                name)[0] for name in ("h1", "h3", "h4", "h5")}
+        ip1 = self.inspect_ip("h1", "heldn")
+        self.assertEqual(dns.resolve(gw, "h1"), [ip1])
+        pid = self.server(net_id)
+        lock = os.open(os.path.join(self.agent_net, "dns", "net", net_id),
+                       os.O_RDONLY | os.O_DIRECTORY)
+        procs = []
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            os.kill(pid, signal.SIGKILL)
+            sdctest.wait_for("the server's end", lambda: self.gone(pid))
+            procs = [self.background(*a) for a in (
+                ("rename", "h1", "h1new"),
+                ("network", "connect", "heldn", "h3"),
+                ("network", "disconnect", "heldn", "h4"),
+                ("rm", "-f", "h5"))]
+            # each made: the store's rename, the agent's part of the rest
+            sdctest.wait_for("alice's changes", lambda: self.row(
+                "SELECT 1 FROM containers WHERE name = 'h1new'") and all(
+                ("container %s: %s" % (uuids[name], what)) in
+                self.d.log("agent") for name, what in (
+                    ("h3", "network %s connected" % net_id[:12]),
+                    ("h4", "network %s disconnected" % net_id[:12]),
+                    ("h5", "removed"))), timeout=30)
+            # a round trip through the head after them: an answer the
+            # agent gave before its names (the rm's, given as it logs
+            # "removed") has reached its client by its end
+            self.ok(self.alice, "ps", "-q")
+            early = [p.args[1:3] for p in procs if p.poll() is not None]
+            self.assertEqual(early, [], "answered while the network's "
+                             "server on the node was held, before it had "
+                             "the names")
+        finally:
+            os.close(lock)          # the server's start goes on
+            for p in procs:
+                p.wait(timeout=60)
+        for p in procs:
+            self.assertEqual(p.returncode, 0, p.stderr.read())
+        # answered: the server has every change, at the first query
+        ip3 = self.inspect_ip("h3", "heldn")
+        self.assertEqual(dns.query(gw, "h1new"), (dns.NOERROR, [ip1]))
+        self.assertEqual(dns.query(gw, "h3"), (dns.NOERROR, [ip3]))
+        for name in ("h1", "h4", "h5"):
+            self.assertEqual(dns.query(gw, name)[0], dns.NXDOMAIN, name)
+        # and a peer on the network asks the same server
+        out = self.ok(self.alice, "exec", "peer", "/bin/busybox", "nslookup",
+                      "h1new")
+        self.assertIn(ip1, out)
+        self.ok(self.alice, "rm", "-f", "h1new", "h3", "h4", "peer")
+        for net in ("heldn", "otherm"):
+            self.ok(self.alice, "network", "rm", net)
 
 
 if __name__ == "__main__":
