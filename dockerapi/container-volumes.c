@@ -474,7 +474,7 @@ struct cvol_copy {
 	const struct rt_config *rt;
 	char uuid[37];
 	struct rt_idmap idmap;
-	struct strvec dests, dirs;
+	struct strvec dests, dirs, names;
 };
 
 struct cvol_copy *
@@ -497,6 +497,7 @@ cvol_copy_new(struct dockerapi *d, const struct ctr *c,
 		dir = volume_dir(d, set->v[i].vol);
 		strvec_push(&k->dirs, dir);
 		strvec_push(&k->dests, set->v[i].dest);
+		strvec_push(&k->names, set->v[i].vol->name);
 		free(dir);
 	}
 	return k;
@@ -508,7 +509,7 @@ cvol_copy_run(const struct cvol_copy *k, sdc_error_t *err)
 	for (size_t i = 0; k != NULL && i < k->dirs.n; i++)
 		if (rt_volume_populate(k->rt, k->uuid, k->dests.v[i],
 		    k->dirs.v[i], &k->idmap, err) < 0)
-			return -1;
+			return sdc_error_wrap(err, "volume %s", k->names.v[i]);
 	return 0;
 }
 
@@ -519,6 +520,7 @@ cvol_copy_free(struct cvol_copy *k)
 		return;
 	strvec_clear(&k->dests);
 	strvec_clear(&k->dirs);
+	strvec_clear(&k->names);
 	free(k);
 }
 
