@@ -109,7 +109,10 @@ class VolumeSize(common.ContainersTest):
         for v in ("capped", "other"):
             self.ok("volume", "rm", v)
         self.ok("volume", "rm", "bobs", certs=self.bob)
-        self.assertEqual([p for p in self.walk_files() if p.endswith("/disk.img")], [])
+        # the removed folders are unlinked after the answer, off the loop
+        self.wait_until("the sized volume's filesystem to go", lambda: not [
+            p for p in self.walk_files() if p.endswith("/disk.img")],
+            timeout=30)
 
     def test_account_cap(self):
         """Two plain volumes, each written past the quota: together they
