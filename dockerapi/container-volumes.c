@@ -25,8 +25,10 @@
  * walk of the account's volumes, and that first copy (an image of a
  * hundred thousand files under its VOLUME).  So they come apart from
  * the rest (cvol_plan, cvol_make, cvol_copy_*), for the create's route
- * to run them on a thread with nothing but paths, the loop's own steps
- * (the store, the volumes' rows) before and after.
+ * to run them on a thread with nothing but paths (the walk with the
+ * mke2fs, mount or resize2fs of the account's volume filesystem,
+ * volumes.c), the loop's own steps (the store, the volumes' rows)
+ * before and after.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -379,8 +381,8 @@ cvol_tmpfs_at(const json_t *hc, const char *dest)
 	return false;
 }
 
-static int
-cvol_gather(struct dockerapi *d, struct ctr *c, struct cvol_set *set,
+int
+cvol_plan(struct dockerapi *d, struct ctr *c, struct cvol_set *set,
     sdc_error_t *err)
 {
 	const json_t *hc = c->host_config, *e;
@@ -388,6 +390,7 @@ cvol_gather(struct dockerapi *d, struct ctr *c, struct cvol_set *set,
 	struct cvol *v;
 	size_t i;
 
+	memset(set, 0, sizeof *set);
 	json_array_foreach(json_object_get(hc, "VolumesFrom"), i, e)
 		if (cvol_from(d, c, json_string_value(e) ?: "", set, err) < 0)
 			return -1;
@@ -411,20 +414,6 @@ cvol_gather(struct dockerapi *d, struct ctr *c, struct cvol_set *set,
 			return -1;
 		v->mode = xstrdup("");
 	}
-	return 0;
-}
-
-int
-cvol_plan(struct dockerapi *d, struct ctr *c, struct cvol_set *set,
-    struct volumes_quota *q, sdc_error_t *err)
-{
-	memset(set, 0, sizeof *set);
-	memset(q, 0, sizeof *q);
-	q->limit = -1;
-	if (cvol_gather(d, c, set, err) < 0)
-		return -1;
-	if (set->n > 0 && volumes_quota_prepare(d, c->account, q, err) < 0)
-		return -1;
 	return 0;
 }
 
@@ -474,7 +463,7 @@ struct cvol_copy {
 	const struct rt_config *rt;
 	char uuid[37];
 	struct rt_idmap idmap;
-	struct strvec dests, dirs;
+	struct strvec dests, dirs, names;
 };
 
 struct cvol_copy *
@@ -497,6 +486,7 @@ cvol_copy_new(struct dockerapi *d, const struct ctr *c,
 		dir = volume_dir(d, set->v[i].vol);
 		strvec_push(&k->dirs, dir);
 		strvec_push(&k->dests, set->v[i].dest);
+		strvec_push(&k->names, set->v[i].vol->name);
 		free(dir);
 	}
 	return k;
@@ -508,7 +498,7 @@ cvol_copy_run(const struct cvol_copy *k, sdc_error_t *err)
 	for (size_t i = 0; k != NULL && i < k->dirs.n; i++)
 		if (rt_volume_populate(k->rt, k->uuid, k->dests.v[i],
 		    k->dirs.v[i], &k->idmap, err) < 0)
-			return -1;
+			return sdc_error_wrap(err, "volume %s", k->names.v[i]);
 	return 0;
 }
 
@@ -519,6 +509,7 @@ cvol_copy_free(struct cvol_copy *k)
 		return;
 	strvec_clear(&k->dests);
 	strvec_clear(&k->dirs);
+	strvec_clear(&k->names);
 	free(k);
 }
 

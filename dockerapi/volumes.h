@@ -37,8 +37,8 @@ struct volume *volume_get(struct dockerapi *d, const char *account,
     const char *name, sdc_error_t *err);
 /* Make a volume without a size (name NULL: 64 random hex digits), or
  * return the one of that name; *made says which; labels is copied (NULL:
- * none).  The caller ran the quota's walk (volumes_quota_walk) off the
- * loop already. */
+ * none).  The caller readied the account's volumes off the loop already
+ * (volumes_account_fs_start: the quota's walk, their filesystem). */
 struct volume *volume_create_walked(struct dockerapi *d, const char *account,
     const char *name, const json_t *labels, bool anonymous, bool *made,
     sdc_error_t *err);
@@ -131,14 +131,14 @@ int cvol_check_mount(const json_t *mount, sdc_error_t *err);
 int cvol_check_from(const json_t *from, sdc_error_t *err);
 /* A container's volume mounts, from its Config (Volumes: the request's
  * and the image's) and HostConfig (Binds, Mounts of type volume,
- * VolumesFrom), in three steps so that the quota's walk leaves the loop:
- * the mounts worked out (400 for a host path or a bad spec) and the
- * account's volumes listed for QUOTA_VOLUME_BYTES (q->limit -1: no walk);
- * volumes_quota_walk(q) on a thread (403 over the quota); then, on the
- * loop, the volumes missing made (no walk of their own) and Docker's
+ * VolumesFrom), in two steps so that the quota's walk and the account's
+ * filesystem leave the loop: the mounts worked out (400 for a host path
+ * or a bad spec); the caller readies the account's volumes on a thread
+ * (volumes_account_fs_start: 403 over the quota); then, on the loop, the
+ * volumes missing made (no walk nor child of their own) and Docker's
  * "Mounts" put in c->extra. */
 int cvol_plan(struct dockerapi *d, struct ctr *c, struct cvol_set *set,
-    struct volumes_quota *q, sdc_error_t *err);
+    sdc_error_t *err);
 int cvol_make(struct dockerapi *d, struct ctr *c, struct cvol_set *set,
     sdc_error_t *err);
 /* The first copies into new or empty volumes (not nocopy), as

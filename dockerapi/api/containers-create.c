@@ -32,10 +32,13 @@
  * makes them: the walk of the account's volumes for QUOTA_VOLUME_BYTES
  * and the first copy of the image's files into new volumes.  Each runs
  * on a thread (rtcall.c) and the create goes on in its done function,
- * the name held as for a node's create; the volumes' references are
- * written before the copy, so that no rm takes a volume being filled.
- * A client gone during the walk has nothing made; one gone during the
- * copy has its container made all the same, as dockerd makes it.
+ * the name held as for a node's create; the walk's thread also makes,
+ * mounts or grows the account's volume filesystem (mke2fs, mount,
+ * resize2fs: children), so the volumes made on the loop run none; the
+ * volumes' references are written before the copy, so that no rm takes
+ * a volume being filled.  A client gone during the walk has nothing
+ * made; one gone during the copy has its container made all the same,
+ * as dockerd makes it.
  *
  * The containers quota is decided in the store (quota-claims.c): a claim
  * written under the account's lock stands for the container from the
@@ -864,30 +867,18 @@ create_build(struct create_ctx *x, struct http_request *req, sdc_error_t *err)
 	return CREATE_ASYNC;
 }
 
-/* The quota's walk of the account's volumes (QUOTA_VOLUME_BYTES) before
- * a create with volumes, on a thread: their files are as many as the
- * tenant made.  The name is held meanwhile; a client gone before the
- * walk ended has nothing made. */
-struct create_walk {
-	struct create_ctx *x;
-	struct volumes_quota q;
-};
-
-static int
-create_walk_fn(void *arg, sdc_error_t *err)
-{
-	return volumes_quota_walk(&((struct create_walk *)arg)->q, err);
-}
-
+/* The account's volumes readied before a create with volumes, on a
+ * thread (volumes_account_fs_start): the quota's walk of them
+ * (QUOTA_VOLUME_BYTES), as many files as the tenant made, then the
+ * mke2fs, mount or resize2fs of their filesystem, so that the volumes
+ * made here run no child.  The name is held meanwhile; a client gone
+ * before it ended has nothing made. */
 static void
-create_walk_done(void *arg, struct http_request *req, int rc,
+create_volumes_ready(void *arg, struct http_request *req, int rc,
     sdc_error_t *err)
 {
-	struct create_walk *w = arg;
-	struct create_ctx *x = w->x;
+	struct create_ctx *x = arg;
 
-	volumes_quota_clear(&w->q);
-	free(w);
 	create_pending_remove(x->c);
 	if (rc == 0 && req == NULL && x->then == NULL) {
 		log_info("container %s: its client left during the create, "
@@ -901,33 +892,26 @@ create_walk_done(void *arg, struct http_request *req, int rc,
 }
 
 /* Make the container (x on the heap): 0 made, -1 with err, CREATE_ASYNC
- * when a thread goes on with it (the quota's walk, the volumes' first
- * copy, its node's agent) and ends it (x is then the thread's). */
+ * when a thread goes on with it (the account's volumes readied, the
+ * volumes' first copy, its node's agent) and ends it (x is then the
+ * thread's). */
 static int
 create_make(struct create_ctx *x, struct http_request *req, sdc_error_t *err)
 {
 	struct containers *cs = x->cs;
 	struct ctr *c = x->c;
-	struct volumes_quota q = { .limit = -1 };
-	struct create_walk *w;
 
 	if (isolation_idmap(cs, c->account, &x->idmap, err) < 0 ||
-	    cvol_plan(cs->d, c, &x->vols, &q, err) < 0) {
-		volumes_quota_clear(&q);
+	    cvol_plan(cs->d, c, &x->vols, err) < 0) {
 		cvol_abort(cs->d, c, &x->vols);
 		return -1;
 	}
-	if (q.limit < 0) {      /* no quota: nothing to walk */
-		volumes_quota_clear(&q);
+	/* no volumes, or no quota: nothing to walk, no filesystem to make */
+	if (x->vols.n == 0 ||
+	    quota_limit(cs->d, c->account, QUOTA_VOLUME_BYTES) < 0)
 		return create_build(x, req, err);
-	}
-	w = xcalloc(1, sizeof *w);
-	w->x = x;
-	w->q = q;
-	if (rtcall_start(cs->d->base, req, "the volumes' quota walk",
-	    create_walk_fn, create_walk_done, w, err) < 0) {
-		volumes_quota_clear(&w->q);
-		free(w);
+	if (volumes_account_fs_start(cs->d, req, c->account, NULL,
+	    create_volumes_ready, x, err) < 0) {
 		cvol_abort(cs->d, c, &x->vols);
 		return -1;
 	}

@@ -160,9 +160,13 @@ rt_volcopy_file(int sfd, int dfd, const char *name, const struct stat *st,
 			rc = -1;
 			break;
 		}
+		/* a write that fails (ENOSPC: the account's volume quota)
+		 * fails the copy, never leaves the file cut short */
 		while ((n = read(in, buf, sizeof buf)) > 0)
-			if (fd_write_all(out, buf, (size_t)n) < 0)
+			if (fd_write_all(out, buf, (size_t)n) < 0) {
+				n = -1;
 				break;
+			}
 		rc = n < 0 ? -1 : 0;
 		break;
 	}
@@ -287,6 +291,7 @@ rt_volume_populate(const struct rt_config *cfg, const char *id,
 	struct open_how how = { .flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC,
 	    .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
 	struct rt_volcopy vc = { .idmap = idmap };
+	const char *rel = dest;
 	char *root, *data;
 	struct stat st;
 	int rfd, sfd, dfd, rc = 0;
@@ -298,9 +303,9 @@ rt_volume_populate(const struct rt_config *cfg, const char *id,
 	free(data);
 	if (rfd < 0)
 		return sdc_make_error(err, errno, "opening the root of %s", id);
-	while (*dest == '/')
-		dest++;
-	sfd = (int)syscall(SYS_openat2, rfd, *dest != '\0' ? dest : ".", &how,
+	while (*rel == '/')
+		rel++;
+	sfd = (int)syscall(SYS_openat2, rfd, *rel != '\0' ? rel : ".", &how,
 	    sizeof how);
 	close(rfd);
 	if (sfd < 0)
@@ -318,8 +323,8 @@ rt_volume_populate(const struct rt_config *cfg, const char *id,
 		return 0;
 	}
 	if (rt_volcopy_dir(&vc, sfd, dfd, 0) < 0)
-		rc = sdc_make_error(err, errno, "copying %s into the volume",
-		    dest);
+		rc = sdc_make_error(err, errno, "copying the image's %s into "
+		    "the volume", dest);
 	else {
 		uid_t uid;
 		gid_t gid;

@@ -7,9 +7,11 @@ sizes above the quota and other options refused with a 400 saying so);
 bob's volumes and alice's other volumes keep working meanwhile; and
 nothing is left on the host when the volumes go."""
 import importlib
+import io
 import json
 import os
 import sys
+import tarfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -107,7 +109,10 @@ class VolumeSize(common.ContainersTest):
         for v in ("capped", "other"):
             self.ok("volume", "rm", v)
         self.ok("volume", "rm", "bobs", certs=self.bob)
-        self.assertEqual([p for p in self.walk_files() if p.endswith("/disk.img")], [])
+        # the removed folders are unlinked after the answer, off the loop
+        self.wait_until("the sized volume's filesystem to go", lambda: not [
+            p for p in self.walk_files() if p.endswith("/disk.img")],
+            timeout=30)
 
     def test_account_cap(self):
         """Two plain volumes, each written past the quota: together they
@@ -129,6 +134,39 @@ class VolumeSize(common.ContainersTest):
         # folders removed after the answer, off the loop)
         self.wait_until("the account's filesystem to go",
                         lambda: not os.path.exists(acct_img), timeout=30)
+
+    def test_copy_past_quota(self):
+        """An image with more under its VOLUME than the quota holds: the
+        first copy into the new volume runs out of room, and the create
+        fails saying so, leaving no container, no volume and no folder
+        (a copy cut short and taken as done left a truncated file)."""
+        tar = os.path.join(self.work, "big.tar")
+        with tarfile.open(tar, mode="w") as tf:
+            info = tarfile.TarInfo("data/big")
+            info.size = QUOTA + 8 * MIB
+            tf.addfile(info, io.BytesIO(b"\0" * info.size))
+        self.ok("import", "--change", "VOLUME /data", tar, "bigdata:latest")
+        os.unlink(tar)
+        def zones():
+            return sorted(os.listdir(self.zones)) if os.path.isdir(
+                self.zones) else []
+        before = zones()
+        r = self.fails("create", "--name", "filler", "-v", "filled:/data",
+                       "bigdata", "true")
+        self.assertIn("volume filled: copying the image's /data into the "
+                      "volume: No space left on device", r.stderr)
+        self.assertEqual(self.ok("ps", "-aq", "--filter", "name=filler"), "")
+        self.assertNotIn("filled", self.ok("volume", "ls", "-q").split())
+        self.wait_until("the failed create's folders to go", lambda: (
+            zones() == before and
+            not [p for p in self.walk_files() if p.endswith("_data/big")]),
+            timeout=30)
+        # its name and its volume's are free; nocopy makes it
+        self.ok("create", "--name", "filler", "--mount", "type=volume,"
+                "src=filled,dst=/data,volume-nocopy", "bigdata", "true")
+        self.ok("rm", "-v", "filler")
+        self.ok("volume", "rm", "filled")
+        self.ok("rmi", "bigdata")
 
     def walk_files(self):
         out = []

@@ -29,6 +29,8 @@ import sys
 import tarfile
 import time
 
+import docker
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 common = importlib.import_module("76-containers-common")
@@ -72,12 +74,14 @@ class LoopFreeVolumesTest(common.ContainersTest):
                                 text=True, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE)
 
-    def bob_answered_while(self, busy, over, what):
-        """bob's /_ping and GET /containers/json answered while busy():
+    def bob_answered_while(self, busy, over, what, also=None):
+        """bob's /_ping and GET /containers/json (and also(), whose
+        requests and checks may be made again) answered while busy():
         at least one of each sent and answered with busy() true
         throughout.  Polls until over().  Prints the answers' times."""
         end = time.time() + 120
         seen, times, done = False, [], set()
+        want = 2 if also is None else 3
         while time.time() < end and not over():
             if not busy():
                 time.sleep(0.005)
@@ -90,7 +94,11 @@ class LoopFreeVolumesTest(common.ContainersTest):
                 self.assertEqual(st, 200, body)
                 if busy():
                     done.add(path)
-            if len(done) == 2:
+            if also is not None:
+                also()
+                if busy():
+                    done.add("also")
+            if len(done) == want:
                 print("\n%s: bob answered in %.1f ms at most (%d answers)"
                       % (what, 1000 * max(times), len(times)),
                       file=sys.stderr)
@@ -104,6 +112,23 @@ class LoopFreeVolumesTest(common.ContainersTest):
         self.assertEqual(st, 200, j)
         return j["uuid"], os.path.join(self.d.tmp, "dockerapi", "volumes",
                                        j["uuid"])
+
+    def copy_held(self):
+        """While alice's create of copier fills its new volume: the name
+        is held (a second create of it refused as dockerd refuses a name
+        in use), the volume is in use (no rm takes it half filled), and
+        bob cannot reach it at all."""
+        alice = self.d.dockerpy(self.alice).api
+        with self.assertRaises(docker.errors.APIError) as e:
+            alice.create_container("manyfiles", "true", name="copier")
+        self.assertEqual(e.exception.status_code, 409)
+        self.assertIn('name "/copier" is already in use', str(e.exception))
+        with self.assertRaises(docker.errors.APIError) as e:
+            alice.remove_volume("copied")
+        self.assertEqual(e.exception.status_code, 409)
+        self.assertIn("volume is in use", str(e.exception))
+        with self.assertRaises(docker.errors.NotFound):
+            self.d.dockerpy(self.bob).api.remove_volume("copied")
 
     def test_populate(self):
         """The first copy of an image's many files into a new volume, at
@@ -134,7 +159,8 @@ class LoopFreeVolumesTest(common.ContainersTest):
             return d is not None and 0 < count_files(d) < total
         self.bob_answered_while(
             copying, lambda: p.poll() is not None,
-            "%d files were copied into a new volume" % total)
+            "%d files were copied into a new volume" % total,
+            also=self.copy_held)
         out, err = p.communicate(timeout=120)
         self.assertEqual(p.returncode, 0, err)
         self.assertEqual(count_files(data()), total)

@@ -25,6 +25,8 @@ import tarfile
 import threading
 import time
 
+import docker
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 common = importlib.import_module("76-containers-common")
@@ -190,11 +192,12 @@ class LoopFreeTest(common.ContainersTest):
         self.wait_until("the layer's files to go",
                         lambda: self.graves() == [], timeout=120)
 
-    def walk_stalled(self, *args, admin=None):
+    def walk_stalled(self, *args, admin=None, meanwhile=None):
         """docker args as bob (or the operator's GET of path admin), whose
         volume "walked" has a FUSE mount that stalls the quota's walk:
-        alice is answered meanwhile and the command only once the walk
-        goes on."""
+        alice is answered meanwhile (and meanwhile() is called: its
+        requests answered while the walk still stalls) and the command
+        only once the walk goes on."""
         st, j = self.d.admin("GET", "/accounts/bob")
         folder = os.path.join(self.d.tmp, "dockerapi", "volumes", j["uuid"])
         # "walked" is the oldest, the first the walk reaches
@@ -214,6 +217,8 @@ class LoopFreeTest(common.ContainersTest):
                     self.fail("another account was not answered while "
                               "the quota's walk stalled")
                 self.assertEqual(st, 200, body)
+            if meanwhile is not None:
+                meanwhile()
             self.assertTrue(stall.pending and not stall.go.is_set())
             self.assertIsNone(p.poll(), "%s was answered before the "
                               "quota's walk ended" % (admin or " ".join(
@@ -223,6 +228,24 @@ class LoopFreeTest(common.ContainersTest):
             self.assertEqual(p.returncode, 0, err)
         finally:
             stall.close()
+
+    def create_held(self):
+        """While bob's create of walker2 walks his volumes: a second
+        create of that name is refused as dockerd refuses a name in use,
+        an rm finds no container and the volume it makes is not there
+        yet; alice's own walker2 is hers, made at once."""
+        bob = self.d.dockerpy(self.bob).api
+        with self.assertRaises(docker.errors.APIError) as e:
+            bob.create_container("busybox", "true", name="walker2")
+        self.assertEqual(e.exception.status_code, 409)
+        self.assertIn('name "/walker2" is already in use', str(e.exception))
+        with self.assertRaises(docker.errors.NotFound):
+            bob.remove_container("walker2", force=True)
+        with self.assertRaises(docker.errors.NotFound):
+            bob.remove_volume("third")
+        alice = self.d.dockerpy(self.alice).api
+        alice.create_container("busybox", "true", name="walker2")
+        alice.remove_container("walker2")
 
     def test_quota_walk(self):
         """The walk of the account's volumes under QUOTA_VOLUME_BYTES,
@@ -236,9 +259,10 @@ class LoopFreeTest(common.ContainersTest):
                 "true", certs=self.bob)
         self.walk_stalled("start", "walker")
         self.walk_stalled("volume", "create", "second")
-        # a local create with a volume walks the account's before it
+        # a local create with a volume walks the account's before it;
+        # meanwhile its name is held and nothing of it is made yet
         self.walk_stalled("create", "--name", "walker2", "-v", "third:/v",
-                          "busybox", "true")
+                          "busybox", "true", meanwhile=self.create_held)
         # and the operator's view of the quota, its volume_bytes used
         self.walk_stalled(admin="/accounts/bob/quota")
         self.ok("rm", "-f", "walker", "walker2", certs=self.bob)

@@ -16,7 +16,6 @@ filesystem (--opt size) is made the same way, and an operator's delete
 of an account removes its containers so, answered once they are gone.
 """
 import importlib
-import json
 import os
 import shutil
 import subprocess
@@ -223,6 +222,39 @@ class HangInternalTest(common.ContainersTest):
                     "head -c 20000000 /dev/zero > /v/f; df -k /v | tail -1")
         self.assertLess(int(r.split()[1]), 17 * 1024, r)
         self.ok("volume", "rm", "capped")
+
+    def test_volume_fs_at_create(self):
+        """mke2fs of the account's volume filesystem at a container's
+        create that makes the account's first volume (-v): the create
+        waits for it, held by its name, nothing of it listed meanwhile."""
+        st, _ = self.d.admin("PUT", "/accounts/alice/quota",
+                             {"volume_bytes": 16 * MIB})
+        self.assertIn(st, (200, 204))
+        st, j = self.d.admin("GET", "/accounts/alice")
+        img = os.path.join(self.d.tmp, "dockerapi", "volumes",
+                           j["uuid"] + ".img")
+        # an earlier test's filesystem goes after its last volume's rm
+        self.wait_until("the account's filesystem to go",
+                        lambda: not os.path.exists(img), timeout=30)
+        hung = self.mark("any.-q")
+        p = self.background("create", "--name", "filler", "-v",
+                            "firstvol:/v", "busybox", "true")
+        pid = self.stalled(hung)
+        self.others_answer_while(pid)
+        self.assertIsNone(p.poll(), "the container was made before its "
+                          "account's volume filesystem")
+        self.assertNotIn("filler", self.names())
+        r = self.docker(self.alice, "create", "--name", "filler",
+                        "busybox", "true")
+        self.assertIn("is already in use", r.stderr)
+        self.release(hung)
+        out, err = p.communicate(timeout=60)
+        self.assertEqual(p.returncode, 0, err)
+        self.assertEqual(self.inspect("filler")["Mounts"][0]["Name"],
+                         "firstvol")
+        self.assertTrue(os.path.exists(img), "no filesystem for the quota")
+        self.ok("rm", "filler")
+        self.ok("volume", "rm", "firstvol")
 
     def test_volume_sized_fs(self):
         """mke2fs of a sized volume's own filesystem (--opt size)."""
