@@ -9,6 +9,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -76,7 +77,14 @@ class Run(common.ContainersTest):
         follow = subprocess.Popen(["docker", "logs", "-f", "life"],
                                   env=self.d.docker_env(self.alice),
                                   stdout=subprocess.PIPE, text=True)
-        time.sleep(0.5)
+        followed = []
+
+        def read():
+            for line in follow.stdout:
+                followed.append(line)
+        reader = threading.Thread(target=read, daemon=True)
+        reader.start()
+        self.wait_until("logs -f's first line", lambda: followed)
         self.ok("kill", "-s", "HUP", "life")
         self.wait_until("the trap", lambda: "got HUP" in self.ok("logs", "life"))
         self.assertEqual(self.ok("exec", "life", "echo", "in"), "in\n")
@@ -107,8 +115,9 @@ class Run(common.ContainersTest):
         self.ok("stop", "-t", "1", "life2")
         self.assertLess(time.time() - t0, 5)
         follow.wait(10)
-        out = follow.stdout.read()
+        reader.join(10)
         follow.stdout.close()
+        out = "".join(followed)
         self.assertIn("tick 0\n", out)
         self.assertIn("got HUP\n", out)
         st = self.inspect("life2")["State"]
