@@ -67,10 +67,16 @@ class Restart(common.ContainersTest):
         self.ok("run", "-d", "--name", "flaps", "--restart", "always",
                 "busybox", "false")
 
+        seen = set()
+
         def waiting_long():
             c = self.inspect("flaps")
+            seen.add(c["State"]["Status"])
             return c["State"]["Restarting"] and c["RestartCount"] >= 4
         self.wait_until("the restarting state", waiting_long, timeout=15)
+        # never "exited" between its runs, its restart's start under way
+        # included: an exit shown "exited" is final
+        self.assertNotIn("exited", seen)
         st = self.state("flaps")
         self.assertEqual((st["Status"], st["Running"]), ("restarting", True))
         ps = self.ok("ps", "--filter", "name=flaps", "--format", "{{.Status}}")
