@@ -379,10 +379,14 @@ class DataCenterTwoHeads(dc.DataCenterBase):
                         ("exec", "ev", *sleeps[0].split()),
                         ("run", "--name", "ew", *SMALL, "busybox",
                          *sleeps[1].split()))]
+        # ew's process may run before its start event reaches fa
+        def ew_started():
+            return [m["id"] for m in list(fa.got) if m["Action"] == "start"
+                    and m["id"] != cid]
         until("attached, exec'd and run through a", lambda:
-              fa.has("attach", cid) and all(map(find_pid, sleeps)))
-        wid = [m["id"] for m in fa.got if m["Action"] == "start"
-               and m["id"] != cid][0]
+              fa.has("attach", cid) and all(map(find_pid, sleeps)) and
+              ew_started())
+        wid = ew_started()[0]
         t = time.time_ns()
         yield
         procs[0].stdin.write(b"\x18")
