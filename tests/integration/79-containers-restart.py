@@ -149,6 +149,9 @@ class Restart(common.ContainersTest):
         self.ok("run", "-d", "--name", "reloads", "--restart", "always",
                 "--stop-signal", "USR1", "busybox", "sh", "-c",
                 'trap "exit 3" HUP; while true; do sleep 0.1; done')
+        # its trap set (sh, its pid 1, ignores a HUP until then): the
+        # loop after it has begun
+        self.wait_until("the loop's sleep", lambda: "sleep 0.1" in self.ok("top", "reloads"))
         self.ok("kill", "-s", "HUP", "reloads")
         self.wait_until("the restart after HUP",
                         lambda: self.inspect("reloads")["RestartCount"] == 1)
