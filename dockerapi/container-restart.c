@@ -9,9 +9,11 @@
  * signal (a reload) does not count (api/containers-lifecycle.c sets
  * c->stopping).
  * Restarts wait 100 ms, then twice as long each time, up to a minute; a
- * run of ten seconds or more starts the wait over.  While it waits the
- * container is "restarting": stop and kill cancel the restart, rm refuses
- * without force.
+ * run of ten seconds or more starts the wait over.  While it waits, and
+ * then until its start has answered (after any runtime call on the
+ * container still under way), the container is "restarting": stop and
+ * kill cancel the restart, rm refuses without force, and an exit this
+ * head shows "exited" is final.
  *
  * When the daemon starts, "always" containers that are not running are
  * started, and "unless-stopped" ones unless their last stop was the
@@ -87,7 +89,7 @@ restart_validate(const json_t *host_config, sdc_error_t *err)
 bool
 ctr_restarting(const struct ctr *c)
 {
-	return c->restart_timer != NULL;
+	return c->restart_timer != NULL || c->restart_underway;
 }
 
 void
@@ -96,17 +98,20 @@ restart_cancel(struct ctr *c)
 	if (c->restart_timer != NULL)
 		event_free(c->restart_timer);
 	c->restart_timer = NULL;
+	c->restart_underway = false;
 }
 
 static void restart_timer_cb(evutil_socket_t fd, short what, void *arg);
 
 /* The container was busy with another runtime call (a signal still being
- * answered): the start follows that call's end; nothing if it went. */
+ * answered): the start follows that call's end; nothing if it went, or if
+ * the restart was cancelled meanwhile (a stop, a kill, a start: it was
+ * "restarting" all along, as while it waited). */
 static void
 restart_after_call(struct ctr *c, void *arg)
 {
 	(void)arg;
-	if (c != NULL)
+	if (c != NULL && c->restart_underway)
 		restart_timer_cb(-1, 0, c);
 }
 
@@ -122,17 +127,27 @@ restart_timer_cb(evutil_socket_t fd, short what, void *arg)
 	if (ctr_running(c) || c->removing)
 		return;
 	if (c->busy != NULL) {
+		c->restart_underway = true;
 		ctr_after_call(c, restart_after_call, NULL);
 		return;
 	}
-	/* counted when the runtime has answered (ops_start_done), so a
-	 * count seen by inspect always has its start event */
+	/* counted when the runtime has answered (ops_start_done, which
+	 * calls restart_policy_answered), so a count seen by inspect always
+	 * has its start event */
 	if (ctr_start_policy(c->cs, c, &err) < 0) {
 		c->restart_count++;
 		log_warn("container %s: restart (policy): %s", c->id,
 		    sdc_error_msg(err));
 		sdc_error_release(&err);
-	}
+	} else
+		c->restart_underway = true;
+}
+
+void
+restart_policy_answered(struct ctr *c)
+{
+	c->restart_count++;
+	c->restart_underway = false;
 }
 
 /* Docker's decision for an exit with code `code`, and the wait before. */

@@ -60,6 +60,9 @@ struct ctr {
 	int restart_count;		/* the policy's, since the user's start */
 	int64_t restart_delay_ms;	/* the wait before the next one */
 	struct event *restart_timer;	/* pending: the container restarts */
+	bool restart_underway;		/* pending too, its wait over: its
+					 * start waits for the runtime call
+					 * under way, or is that call */
 	bool stopped_by_user;		/* the last stop was the user's (row) */
 	bool removing;			/* rm in progress, or AutoRemove due */
 	bool stopping;			/* stop/kill by the API: not an error */
@@ -448,9 +451,12 @@ int ctr_stream_files(struct http_request *req, struct dockerapi *d,
 int restart_validate(const json_t *host_config, sdc_error_t *err);
 /* After an exit: schedule the restart the policy asks for, if any. */
 bool restart_after_exit(struct containers *cs, struct ctr *c);
-/* A restart is scheduled. */
+/* A restart is scheduled, or its start has not answered yet. */
 bool ctr_restarting(const struct ctr *c);
 void restart_cancel(struct ctr *c);
+/* The policy's start has answered (either way): counted, and no longer
+ * restarting. */
+void restart_policy_answered(struct ctr *c);
 /* The user started the container: the policy's count starts over. */
 void restart_user_started(struct containers *cs, struct ctr *c);
 /* The user stopped or killed it: no restart follows.  True when a restart

@@ -160,31 +160,38 @@ reap() { # waits for one test to end and reports it
 # this run's times (another run may share the folder), kept as
 # $logdir/times at the end
 times=$(mktemp "$logdir/times.XXXXXX")
-# How long each test took when it last ran (any earlier run, kept in
-# $logdir/durations): the longest start first, so that no long test is
-# left alone at the end.  A test never timed here goes first.
+# How long each test takes: tests/durations (a whole `make test`'s times,
+# two at a time on 2 cores, kept with the tests, so that a fresh clone
+# has them too: after a whole run, `sort -k2 $BUILD/test-logs/times`
+# renews it), then what this build's earlier runs measured
+# ($logdir/durations), the later one of a test's times kept.  The
+# longest start first, "net" and "free" alike (a lane that ends with a
+# long test waits alone for it), so that the two lanes end together; a
+# test timed nowhere goes first.
 declare -A took
-if [ -f "$logdir/durations" ]; then
-	while read -r secs name; do took[$name]=$secs; done <"$logdir/durations"
-fi
+for f in tests/durations "$logdir/durations"; do
+	[ -f "$f" ] || continue
+	while read -r secs name; do took[$name]=$secs; done <"$f"
+done
 order=()
 if [ "$jobs" -le 1 ]; then	# one by one: in name order
 	order=("${!names[@]}")
 else
-	for want in net free alone; do
+	for want in others alone; do
 		while read -r _ i; do
 			order+=("$i")
 		done < <(for i in "${!names[@]}"; do
-			[ "${classes[$i]}" = "$want" ] &&
-			    echo "${took[${names[$i]}]:-100000} $i"
+			case "$want:${classes[$i]}" in
+			alone:alone|others:net|others:free)
+				echo "${took[${names[$i]}]:-100000} $i" ;;
+			esac
 		done | sort -s -k1,1nr)
 	done
 fi
 
 # Each round starts the first waiting test of the order if it may start
 # ("alone" ones wait until nothing runs), or else waits for a running one
-# to end.  The "net" tests go first: they are the longest ones, the short
-# "free" ones fill in at the end, the "alone" ones come last.
+# to end.  The "alone" ones come last, once the others are done.
 left=${#order[@]} next=0
 while [ "$left" -gt 0 ] || [ "$running" -gt 0 ]; do
 	if [ "$left" -gt 0 ] && may_start "${classes[${order[$next]}]}"; then

@@ -363,7 +363,7 @@ ops_start_done(struct ctr *c, void *arg, struct http_request *req, int rc,
 		return;
 	}
 	if (o->policy) {
-		c->restart_count++;
+		restart_policy_answered(c);
 		if (ops_start_post(cs, c, o, rc, err) < 0)
 			log_warn("container %s: restart (policy): %s", c->id,
 			    sdc_error_msg(*err));

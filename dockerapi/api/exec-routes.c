@@ -247,15 +247,19 @@ exec_detached(void *arg, int fd)
 	event_add(e->ev, NULL);
 }
 
-/* Finished execs of the container: their folders can go. */
+/* Finished execs of the container: their folders can go.  One whose
+ * start is still with the runtime (job set) is started but not yet
+ * running, and its folder is being made: removing it then failed that
+ * start ("opening ...: No such file or directory", a 500) whenever
+ * another exec of the container was created meanwhile. */
 static void
 exec_sweep(struct containers *cs, const struct ctr *c)
 {
 	struct exec_inst *e;
 
 	for (e = cs->execs; e != NULL; e = e->next)
-		if (e->c == c && e->started && !e->running && !e->cleaned &&
-		    !e->foreign &&
+		if (e->c == c && e->started && e->job == NULL && !e->running &&
+		    !e->cleaned && !e->foreign &&
 		    rt_exec_remove(&cs->rt, c->uuid, e->id, NULL) == 0)
 			e->cleaned = true;
 }

@@ -30,7 +30,10 @@ class Forged(iso.IsolationBase):
     def test_spoofed_source_reflects_nothing(self):
         """alice's container sends, with bob's container's address as its
         source, to an outside UDP echo: the frame must not leave (else the
-        echo, de-masqueraded, is delivered into bob's container)."""
+        echo, de-masqueraded, is delivered into bob's container).  Then
+        the same frame with its own address, on the same CPU: the kernel
+        passes a CPU's frames on in the order sent, so once that one has
+        arrived the spoofed one would have too."""
         self.ok("run", "-d", "--name", "target", "busybox", "sleep", "120", certs=self.bob)
         self.note(self.bob)
         bip = self.inspect("target", certs=self.bob)["NetworkSettings"]["IPAddress"]
@@ -38,21 +41,27 @@ class Forged(iso.IsolationBase):
         echo = subprocess.Popen(
             ["ip", "netns", "exec", self.outside.ns, "python3", "-c",
              "import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); "
-             "s.bind(('0.0.0.0', %d)); s.settimeout(6)\n"
+             "s.bind(('0.0.0.0', %d)); s.settimeout(20)\n"
              "try:\n"
              "  while True:\n"
              "    d, a = s.recvfrom(100); print(d.decode(), flush=True); s.sendto(d, a)\n"
+             "    if d == b'as-itself': break\n"
              "except OSError: pass" % port], stdout=subprocess.PIPE, text=True)
         try:
             self.raw_sender("spoof")
             info = self.inspect("spoof")["NetworkSettings"]
             gw, ip = info["Gateway"], info["IPAddress"]
             before = self.counters("target")
+            # both sent from the first CPU the container may use
             script = ("ping -c 1 -W 1 %s >/dev/null; "
                       "mac=$(awk '$1 == \"%s\" {print $4}' /proc/net/arp); "
-                      "/rawudp eth0 $mac %s %s %d spoofed-as-bob && "
-                      "/rawudp eth0 $mac %s %s %d as-itself"
-                      % (gw, gw, bip, self.outside.addr, port, ip, self.outside.addr, port))
+                      "cpu=$(sed -n 's/^Cpus_allowed_list:[[:space:]]*\\([0-9]*\\).*/\\1/p' "
+                      "/proc/self/status); "
+                      "taskset -c $cpu sh -c '"
+                      "/rawudp eth0 %s %s %s %d spoofed-as-bob && "
+                      "/rawudp eth0 %s %s %s %d as-itself' \"$mac\""
+                      % (gw, gw, "$0", bip, self.outside.addr, port,
+                         "$0", ip, self.outside.addr, port))
             r = self.docker(self.alice, "exec", "spoof", "sh", "-c", script)
             self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
             got = echo.communicate(timeout=20)[0]

@@ -1,4 +1,5 @@
-"""The data center 88-datacenter.py tests (imported, not run).
+"""The data center the 88-datacenter-*.py tests are run on (imported, not
+run): each test file sets up its own, so that they run side by side.
 
 Three compute nodes, each a network namespace with its own
 sdc-docker-agent and its own zones root, joined by a bridge standing for
