@@ -104,7 +104,7 @@ $(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(LIBRARIES)
 	@mkdir -p $(dir $@)
 	$(LINK) $(TEST_LDLIBS)
 
-.PHONY: all deps test test-postgres check run install bench fuzz clean lint-clang
+.PHONY: all deps test test-postgres test-agent check run install bench fuzz clean lint-clang
 # Keep the objects of unit tests: they are intermediate files to make.
 .SECONDARY:
 .DEFAULT_GOAL := all
@@ -140,7 +140,9 @@ $(BUILD)/clang/%.ok: %.c | deps
 
 # make test: every test on SQLite, and the ones that lean on the store's
 # SQL again on PostgreSQL (TEST_PG=store, tests/run.sh says which);
-# make test-postgres: every test that starts a daemon, on PostgreSQL.
+# make test-postgres: every test that starts a daemon, on PostgreSQL;
+# make test-agent: every test, each head with an agent beside it running
+# its containers, as make run has them (SDC_TEST_NODE=agent).
 test: all
 	@scripts/deps.sh test
 	@BUILD=$(BUILD) TEST_PG=store tests/run.sh
@@ -148,6 +150,10 @@ test: all
 test-postgres: all
 	@scripts/deps.sh test
 	@BUILD=$(BUILD) SDC_TEST_STORE=postgres tests/run.sh
+
+test-agent: all
+	@scripts/deps.sh test
+	@BUILD=$(BUILD) SDC_TEST_NODE=agent tests/run.sh
 
 check:
 	$(MAKE) BUILD=build-asan SAN=1 test

@@ -13,8 +13,8 @@
  * mounts=[{"Destination", "Volume": "ACCOUNT/VOLUME" (absent: a tmpfs,
  * found in the running container's namespace), "ReadOnly"}], in=N (path
  * is then inside mounts[N], relative to its top), and shown and id, the
- * client's path and the container's id for Docker's 404 "Could not find
- * the file P in container ID".
+ * client's path and the container as the client named it (its name or
+ * id) for Docker's 404 "Could not find the file P in container ID".
  *
  * All of it is untrusted input, checked before any file is opened: the
  * uuid's shape, mounts' destinations absolute paths inside without ".."

@@ -729,8 +729,11 @@ ctr_create(struct http_request *req, void *arg)
 		sdc_error_release(&ignored);
 	}
 	if (rc < 0) {
-		status = err->errnum == EEXIST ? 409 : err->code == 0 ? 500 :
-		    err->code;
+		/* with no code and no errno, the runtime refused what the
+		 * document asks (a user or group the image has not): the
+		 * client's 400, as a head's own create answers it */
+		status = err->errnum == EEXIST ? 409 : err->code != 0 ?
+		    err->code : err->errnum == 0 ? 400 : 500;
 		text = rt_error_public(&j.rt, j.spec.id,
 		    (const char *const *)j.layers, sdc_error_msg(err));
 		log_warn("container %s: create: %s", j.spec.id,

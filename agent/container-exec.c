@@ -19,7 +19,8 @@
  *
  * The body is untrusted input: the container a uuid in this node's zones
  * root, running; the exec a Docker id; Argv a non-empty list of strings,
- * Env "NAME=value" strings, Cwd absolute, no field the agent does not
+ * Env "NAME=value" strings or bare names (unset in the process, as
+ * dockerd does), Cwd absolute, no field the agent does not
  * know.  The process runs in the container as the container runs, in
  * its user namespace: nothing of the node is named.  The runtime's call
  * runs on a thread of its own (lib/rtcall.c), so the agent's loop never
@@ -79,12 +80,12 @@ exec_strings(const json_t *a, bool (*ok)(const char *))
 	return v;
 }
 
+/* NAME=value, or a bare NAME, which unsets the container's variable as
+ * dockerd does (rt_exec_env); never an empty name. */
 static bool
 exec_env_ok(const char *s)
 {
-	const char *eq = strchr(s, '=');
-
-	return eq != NULL && eq != s;
+	return *s != '\0' && *s != '=';
 }
 
 static int
@@ -196,7 +197,7 @@ exec_start(struct http_request *req, void *arg)
 	    (cwd != NULL && *cwd != '\0' && *cwd != '/')) {
 		exec_job_free(j);
 		return agent_error(req, 400, "Argv: a command, Env: NAME=value "
-		    "strings, Cwd: an absolute path");
+		    "strings or names, Cwd: an absolute path");
 	}
 	j->p.argv = j->argv;
 	j->p.env = j->env;

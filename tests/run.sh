@@ -17,6 +17,13 @@
 #                            (through sdctest.py or 30-sapi-common.py, and
 #                            the store's unit test), each daemon on a
 #                            throw-away PostgreSQL: `make test-postgres`
+#   SDC_TEST_NODE=agent      each test daemon (sdctest.Daemons) with one
+#                            sdc-docker-agent beside its head, as `make run`
+#                            starts them, so its containers are made and run
+#                            by the agent: `make test-agent` (the tests of
+#                            nodes, which start agents of their own, as
+#                            they are; docs/architecture.md, "One code
+#                            path", says which tests still fail and why)
 #   TEST_PG=store            besides every test on SQLite, the ones that
 #                            exercise the store most (store_heavy below)
 #                            again on PostgreSQL, as NAME@postgres, in the

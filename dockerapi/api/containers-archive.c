@@ -356,7 +356,8 @@ cp_relay(struct http_request *req, struct dockerapi *d, const char *path,
 	}
 	node_relay_query(&q, "path", rel != NULL ? rel : path);
 	node_relay_query(&q, "shown", path);
-	node_relay_query(&q, "id", c->id);
+	/* Docker's 404 names the container as the client did */
+	node_relay_query(&q, "id", http_param(req, "id"));
 	text = json_dumps(mounts, JSON_COMPACT);
 	node_relay_query(&q, "mounts", text);
 	free(text);

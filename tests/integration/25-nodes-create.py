@@ -9,7 +9,7 @@ certificate and the node's made by sdc-docker-certgen.  Checked:
 - docker create, start, rm, run -v, run --rm: the agent makes the
   container's folder (its log says so, config.json is in its zones root),
   copies the image's files into a new volume, and removes the folder at
-  rm;
+  rm; a group the image has not is the client's 400 with nothing made;
 - an agent not heard from (SIGSTOP): create answers 503 "node
   unavailable" and leaves no container, no volume, no address lease and
   no folder; rm answers 503 and the container stays as it was, then goes
@@ -40,6 +40,8 @@ import unittest
 import urllib.error
 import urllib.request
 import uuid as uuidlib
+
+import docker
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -141,6 +143,16 @@ class NodesCreate(common.NodesBase):
         self.assertIn("container %s: created" % ub, self.d.log("agent"))
         self.ok("rm", "w1b")
         self.assertNotIn(ub, self.folders())
+        # a group the image has not: the runtime's refusal on the node is
+        # the client's 400, as on a head's own create, nothing left
+        folders = self.folders()
+        with self.assertRaises(docker.errors.APIError) as cm:
+            self.d.dockerpy(self.alice).api.create_container(
+                "tiny:1", ["/bin/busybox", "true"], name="w1g",
+                host_config={"GroupAdd": ["no-such-group"]})
+        self.assertEqual(cm.exception.status_code, 400, cm.exception)
+        self.assertIn("unable to find group no-such-group", str(cm.exception))
+        self.assertEqual(self.folders(), folders)
         self.ok("rm", "-f", "w1")
         self.assertIn("container %s: removed (forced)" % u, self.d.log("agent"))
         self.assertNotIn(u, self.folders())

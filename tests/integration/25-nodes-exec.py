@@ -7,7 +7,8 @@ real docker CLI and docker-py: an attached exec prints its output and
 returns its exit code, its stream relayed from the node (the agent's log
 names the relay); one with stdin echoes what is piped in; a detached one
 with a TTY is resized on the node (the agent's log) and its exit code is
-read from the stream the head keeps; an exec into a container that
+read from the stream the head keeps; an exec's bare variable name
+unsets the container's, as dockerd does; an exec into a container that
 joined another's network (`--network container:`) runs in that network;
 the agent refuses an exec body it does not know or whose command,
 environment or working directory is not in shape.
@@ -38,7 +39,8 @@ class NodesExec(attach.common.NodesBase):
 
     def test_1_exec(self):
         self.wait_available(True)
-        self.ok("run", "-d", "--name", "ex", "tiny:1", BB, "sleep", "300")
+        self.ok("run", "-d", "--name", "ex", "-e", "KEEP=1", "-e", "GONE=2",
+                "tiny:1", BB, "sleep", "300")
         u = self.on_node("ex")
         before = self.relays("exec")
         r = self.docker("exec", "ex", BB, "sh", "-c", "echo in; exit 4")
@@ -59,6 +61,14 @@ class NodesExec(attach.common.NodesBase):
         sdctest.wait_for("the exec's exit", lambda: not api.exec_inspect(e)[
             "Running"], 15)
         self.assertEqual(api.exec_inspect(e)["ExitCode"], 5)
+        # a bare name unsets the container's variable, as dockerd does
+        e = api.exec_create(cid, [BB, "env"], environment=["GONE", "NEW=3",
+                                                           "NOPE"])["Id"]
+        lines = api.exec_start(e).decode().splitlines()
+        self.assertIn("KEEP=1", lines)
+        self.assertIn("NEW=3", lines)
+        self.assertFalse([x for x in lines if x.startswith(("GONE", "NOPE"))],
+                         lines)
         self.ok("rm", "-f", "ex")
 
     def test_2_hostile_bodies(self):
@@ -69,6 +79,7 @@ class NodesExec(attach.common.NodesBase):
         for body in ({"Argv": [BB, "true"], "Privileged": True},
                      {"Argv": [BB, "true"], "Cwd": "relative"},
                      {"Argv": []}, {"Argv": [BB], "Env": ["=x"]},
+                     {"Argv": [BB], "Env": [""]},
                      {"Argv": "not a list"}):
             st, ans = self.agent("POST", "/v1/containers/%s/exec/%s/start"
                                  % (u, eid), body)

@@ -265,7 +265,9 @@ class NodesFiles(FilesNode):
         # a missing path: Docker's 404
         r = self.docker("cp", "cp:/nothing/here", dst)
         self.assertNotEqual(r.returncode, 0)
-        self.assertIn("Could not find the file /nothing/here", r.stderr)
+        # named as the client named it, as Docker does
+        self.assertIn("Could not find the file /nothing/here in container cp\n",
+                      r.stderr)
         # the tenant's symlink to /etc leads to the container's /etc, never
         # the node's: no host file out, none in
         r = self.docker("cp", "cp:/leak/os-release", dst)

@@ -110,7 +110,7 @@ class NodesVxlan(unittest.TestCase):
             run(CERTGEN, "node", "--ca", ca, "--out",
                 os.path.join(agent_dir, "tls"), "--cn", "cn-" + node,
                 "--san", "IP:127.0.0.1,IP:" + ADDR[node])  # its head; other heads
-            d._spawn("agent-" + node, common.agent_argv(
+            d._spawn("agent-" + node, sdctest.agent_argv(
                 agent_dir, "0.0.0.0:%d" % agent_port, uri,
                 # the node's head's layers, volumes and networking
                 {"zones": os.path.join(d.tmp, "zones-" + node),

@@ -31,8 +31,8 @@ sdcadm-docker:
   way.
 
 It also holds what every test of nodes uses, so that each writes it
-once: run() and until(), the agent's command line (agent_argv), the
-data center's network of namespaces (Underlay), busybox as an archive
+once: run() and until(), the agent's command line (sdctest.agent_argv),
+the data center's network of namespaces (Underlay), busybox as an archive
 to load, the admin socket read as raw bytes (admin_get), and the
 teardown of what such a test leaves (stop_all).
 """
@@ -55,7 +55,7 @@ sys.path.insert(0, HERE)
 import sdctest  # noqa: E402
 
 CERTGEN = os.path.join(sdctest.BIN, "sdc-docker-certgen")
-AGENT = os.path.join(sdctest.BIN, "sdc-docker-agent")
+AGENT = sdctest.AGENT
 ADM = os.path.join(sdctest.BIN, "sdcadm-docker")
 
 
@@ -112,22 +112,6 @@ def in_netns(netns, *args, check=True, timeout=60):
     """run() inside the named network namespace (/run/netns/NETNS)."""
     return run("nsenter", "--net=/run/netns/" + netns, *args, check=check,
                timeout=timeout)
-
-
-def agent_argv(data_dir, listen, store, dirs, hostname, heartbeat,
-               netns=None, address=None, extra=()):
-    """The agent's command line.  dirs: its "zones", "images", "volumes"
-    and "net-dir" folders; netns: the network namespace it runs in;
-    address: what it tells the heads, where not its listen address."""
-    argv = ["nsenter", "--net=/run/netns/" + netns] if netns else []
-    argv += [AGENT, "--data-dir", data_dir, "--listen", listen]
-    if address:
-        argv += ["--address", address]
-    argv += ["--store", store]
-    for flag in ("zones", "images", "volumes", "net-dir"):
-        argv += ["--" + flag, dirs[flag]]
-    return argv + ["--hostname", hostname, "--heartbeat-interval",
-                   heartbeat] + list(extra)
 
 
 class Underlay:
@@ -313,18 +297,14 @@ class NodesBase(unittest.TestCase):
 
     @classmethod
     def agent_dirs(cls):
-        """The agent's folders (agent_argv's dirs).  One machine: the
+        """The agent's folders (sdctest.agent_argv's dirs).  One machine: the
         head's zones root, layers, volumes and networking; a test whose
         node has one of its own overrides it."""
-        head = os.path.join(cls.d.tmp, "dockerapi")
-        return {"zones": os.path.join(cls.d.tmp, "zones"),
-                "images": os.path.join(head, "images", "layers"),
-                "volumes": os.path.join(head, "volumes"),
-                "net-dir": os.path.join(head, "net")}
+        return sdctest.one_machine_dirs(cls.d.tmp)
 
     @classmethod
     def start_agent(cls):
-        cls.d._spawn("agent", agent_argv(
+        cls.d._spawn("agent", sdctest.agent_argv(
             cls.agent_dir, "127.0.0.1:%d" % cls.agent_port, cls.agent_store(),
             cls.agent_dirs(), cls.HOSTNAME, cls.HEARTBEAT,
             extra=cls.AGENT_EXTRA))

@@ -150,7 +150,7 @@ class DataCenterBase(unittest.TestCase):
     @classmethod
     def start_agent(cls, i):
         d = cls.d
-        d._spawn("agent-%d" % i, common.agent_argv(
+        d._spawn("agent-%d" % i, sdctest.agent_argv(
             os.path.join(d.tmp, "agent-%d" % i), "0.0.0.0:%d" % AGENT_PORT,
             cls.uri,
             # the head's layers and volumes stand for the node's own

@@ -13,6 +13,16 @@ SDC_TEST_STORE=postgres runs the daemons on PostgreSQL instead of their
 SQLite files: one throw-away PostgreSQL 15 per test process
 (tests/pgtmp.sh), a database per daemon data dir (so a daemon restarted
 on the same data dir finds its data), passed as --store.
+
+SDC_TEST_NODE=agent gives every head started here (start_dockerapi,
+start_other_head) one sdc-docker-agent beside it, as `make run` does
+(scripts/run.sh): the head gets --agent-url and --agent-cert-path, the
+node's and the head's certificates are made under the head's CA, and
+the agent runs on the head's store, zones root, layers, volumes and
+network folder with its default heartbeat and hostname; the head is
+waited for until it knows its node, so every container of the test is
+made and run by the agent (the one code path).  A test that gives its
+head an agent of its own (--agent-url) is left as it is.
 """
 import atexit
 import fcntl
@@ -32,6 +42,7 @@ import urllib.request
 TOP = os.environ.get("SDC_TOP") or os.path.dirname(os.path.dirname(
     os.path.dirname(os.path.abspath(__file__))))
 BIN = os.environ.get("SDC_BIN") or os.path.join(TOP, "build", "bin")
+AGENT = os.path.join(BIN, "sdc-docker-agent")
 
 class Postgres:
     """A throw-away PostgreSQL 15 (tests/pgtmp.sh) in its own temp dir,
@@ -120,6 +131,43 @@ def _sql_literals(sql, params):
     if params:
         raise ValueError("more parameters than ? in " + sql)
     return "".join(out)
+
+
+def test_node_agent():
+    """Whether each test head runs its containers through an agent beside
+    it (SDC_TEST_NODE=agent), as `make run` does."""
+    return os.environ.get("SDC_TEST_NODE", "") == "agent"
+
+
+def agent_argv(data_dir, listen, store, dirs, hostname=None, heartbeat=None,
+               netns=None, address=None, extra=()):
+    """The agent's command line.  dirs: its "zones", "images", "volumes"
+    and "net-dir" folders; hostname and heartbeat (seconds) where not its
+    defaults; netns: the network namespace it runs in; address: what it
+    tells the heads, where not its listen address."""
+    argv = ["nsenter", "--net=/run/netns/" + netns] if netns else []
+    argv += [AGENT, "--data-dir", data_dir, "--listen", listen]
+    if address:
+        argv += ["--address", address]
+    argv += ["--store", store]
+    for flag in ("zones", "images", "volumes", "net-dir"):
+        argv += ["--" + flag, dirs[flag]]
+    if hostname:
+        argv += ["--hostname", hostname]
+    if heartbeat:
+        argv += ["--heartbeat-interval", heartbeat]
+    return argv + list(extra)
+
+
+def one_machine_dirs(tmp):
+    """An agent's folders on the machine of the head under tmp (as
+    sdctest starts it): the head's zones root, layers, volumes and
+    network plumbing, as `make run`'s agent has them."""
+    head = os.path.join(tmp, "dockerapi")
+    return {"zones": os.path.join(tmp, "zones"),
+            "images": os.path.join(head, "images", "layers"),
+            "volumes": os.path.join(head, "volumes"),
+            "net-dir": os.path.join(head, "net")}
 
 
 def store_db(data_dir):
@@ -331,6 +379,7 @@ class Daemons:
         self.sapi_socket = os.path.join(self.tmp, "sapi.sock")
         self.sapi_url = "unix:" + self.sapi_socket
         self.procs = {}
+        self.agent_port = None       # the agent beside the head (SDC_TEST_NODE)
         self.use_tls = use_tls
         # the test registries listen on loopback, which the daemon refuses
         # to reach unless the operator allows it (REGISTRY_ALLOW_PRIVATE)
@@ -365,7 +414,49 @@ class Daemons:
                     + store_args(os.path.join(self.tmp, "sapi")))
         wait_for("sapi", lambda: unix_open(self.sapi_socket))
 
+    def _node_flags(self, extra):
+        """The head flags of SDC_TEST_NODE=agent (its local agent, as
+        scripts/run.sh gives them), unless the test names an agent of its
+        own in extra."""
+        if not test_node_agent() or "--agent-url" in extra:
+            return []
+        if self.agent_port is None:
+            self.agent_port = free_port()
+        return ["--agent-url", "https://127.0.0.1:%d" % self.agent_port,
+                "--agent-cert-path", os.path.join(self.tmp, "head-agent-tls")]
+
+    def _start_local_agent(self, name, log_from):
+        """As scripts/run.sh: the node's and the head's certificates under
+        the head's CA (made once), the agent on the head's store and
+        folders (unless it runs), then the head (name) waited for until
+        it says which node its containers run on, in its log past
+        log_from."""
+        ca = os.path.join(self.tmp, "dockerapi", "tls")
+        agent_dir = os.path.join(self.tmp, "agent")
+        certgen = os.path.join(BIN, "sdc-docker-certgen")
+        if not os.path.exists(os.path.join(agent_dir, "tls", "node-cert.pem")):
+            subprocess.run([certgen, "node", "--ca", ca, "--out",
+                            os.path.join(agent_dir, "tls"), "--cn", "localhost"],
+                           check=True, capture_output=True)
+        head = os.path.join(self.tmp, "head-agent-tls")
+        if not os.path.exists(os.path.join(head, "cert.pem")):
+            subprocess.run([certgen, "head", "--ca", ca, "--out", head],
+                           check=True, capture_output=True)
+        p = self.procs.get("agent")
+        if p is None or p.poll() is not None:
+            data = os.path.join(self.tmp, "dockerapi")
+            store = store_args(data)
+            self._spawn("agent", agent_argv(
+                agent_dir, "127.0.0.1:%d" % self.agent_port,
+                store[1] if store else os.path.join(data, "dockerapi.db"),
+                one_machine_dirs(self.tmp)))
+            wait_for("agent", lambda: port_open(self.agent_port), timeout=30)
+        wait_for(name + " knows its node", lambda: "containers run on node"
+                 in self.log(name)[log_from:], timeout=30)
+
     def start_dockerapi(self, extra=()):
+        node = self._node_flags(extra)
+        log_from = len(self.log("dockerapi"))
         self._spawn("dockerapi", [os.path.join(BIN, "dockerapi"),
                                   "--data-dir", os.path.join(self.tmp, "dockerapi"),
                                   "--sapi-url", self.sapi_url,
@@ -373,9 +464,12 @@ class Daemons:
                                   "--cloudapi-listen", "127.0.0.1:%d" % self.cloudapi_port,
                                   "--admin-socket", self.admin_socket,
                                   "--zones", os.path.join(self.tmp, "zones")]
-                    + store_args(os.path.join(self.tmp, "dockerapi")) + list(extra))
+                    + store_args(os.path.join(self.tmp, "dockerapi")) + list(extra)
+                    + node)
         wait_for("dockerapi", lambda: os.path.exists(self.admin_socket)
                  and port_open(self.docker_port) and port_open(self.cloudapi_port))
+        if node:
+            self._start_local_agent("dockerapi", log_from)
 
     def start_other_head(self, name, port, admin, zones=None, extra=()):
         """Another dockerapi head beside the first: the same data dir and
@@ -383,6 +477,8 @@ class Daemons:
         default the first's) zones root; waited for."""
         if os.path.exists(admin):
             os.unlink(admin)
+        node = self._node_flags(extra)
+        log_from = len(self.log(name))
         self._spawn(name, [os.path.join(BIN, "dockerapi"),
                            "--data-dir", os.path.join(self.tmp, "dockerapi"),
                            "--sapi-url", self.sapi_url,
@@ -390,9 +486,12 @@ class Daemons:
                            "--cloudapi-listen", "127.0.0.1:%d" % free_port(),
                            "--admin-socket", admin,
                            "--zones", zones or os.path.join(self.tmp, "zones")]
-                    + store_args(os.path.join(self.tmp, "dockerapi")) + list(extra))
+                    + store_args(os.path.join(self.tmp, "dockerapi")) + list(extra)
+                    + node)
         wait_for(name, lambda: os.path.exists(admin) and port_open(port),
                  timeout=30)
+        if node:
+            self._start_local_agent(name, log_from)
 
     def start(self, tunables=None):
         """sapi, then dockerapi; tunables (name: value) set in between."""
