@@ -40,8 +40,9 @@
  * first, up to the first failure.
  * Their rows keep the event's own time, so pruning and a receiver's
  * --since (its history is kept in the order of the times) stay right.
- * The outbox is bounded (EVENTS_WAIT_MAX events, EVENTS_WAIT_BYTES):
- * past it the oldest go, counted and logged.  A send whose link broke
+ * The outbox is bounded (the tunables EVENTS_OUTBOX_MAX_EVENTS and
+ * EVENTS_OUTBOX_MAX_BYTES, applied live): past either the oldest go,
+ * counted and logged.  A send whose link broke
  * once sent (STORE_UNKNOWN) may have landed and is sent again, so the
  * payload's first line is "origin:id", the id a counter of the origin's
  * own, and a receiver skips an id of an origin not above the last it
@@ -67,8 +68,10 @@
 #define EVENTS_PAYLOAD_MAX 7999
 #define EVENTS_SEQ_MAX 21		/* "seq\n" before the payload */
 #define EVENTS_RECENT 512		/* seqs heard, kept to skip again */
-#define EVENTS_WAIT_MAX 10000		/* events waiting for the store */
-#define EVENTS_WAIT_BYTES (8 << 20)	/* and their payloads' bytes */
+/* The outbox's bounds when the tunables lack them (etc/sapi-bootstrap.yaml
+ * gives the same): events waiting for the store, and their bytes. */
+#define EVENTS_WAIT_MAX 10000
+#define EVENTS_WAIT_BYTES (8 << 20)
 #define EVENTS_RETRY_SECS 1		/* between sends of the waiting */
 
 struct events_notify {
@@ -153,6 +156,7 @@ events_notify_got(void *arg, const char *channel, const char *payload)
 }
 
 static void events_notify_flush(struct events_notify *n);
+static void events_notify_bounds(struct dockerapi *d, void *arg);
 
 /* Listening again: what was sent while it was not. */
 static void
@@ -222,6 +226,8 @@ events_notify_start(struct containers *cs)
 	uuid_make(n->origin);
 	n->started = (int64_t)time(NULL);
 	events_outbox_init(&n->out, EVENTS_WAIT_MAX, EVENTS_WAIT_BYTES);
+	events_notify_bounds(cs->d, n);
+	tunables_on_change(cs->d, events_notify_bounds, n);
 	n->retry = evtimer_new(cs->d->base, events_notify_retry, n);
 	n->l = store_listener_start(cs->d->base, where, &events_notify_ops, n);
 	return n;
@@ -333,9 +339,30 @@ events_notify_dropped(struct events_notify *n, size_t dropped)
 		tell *= 10;
 	if (run - dropped < tell)
 		log_warn("the events waiting for the store to be sent to the "
-		    "other dockerapi processes passed %d or %d bytes: %" PRIu64
-		    " of the oldest dropped", EVENTS_WAIT_MAX,
-		    EVENTS_WAIT_BYTES, run);
+		    "other dockerapi processes passed %zu or %zu bytes: %"
+		    PRIu64 " of the oldest dropped", n->out.max_count,
+		    n->out.max_bytes, run);
+}
+
+/* The outbox's bounds as the tunables say now (their schema keeps
+ * them in range). */
+static void
+events_notify_bounds(struct dockerapi *d, void *arg)
+{
+	struct events_notify *n = arg;
+	size_t count = (size_t)tunable_int(d, "EVENTS_OUTBOX_MAX_EVENTS",
+	    EVENTS_WAIT_MAX);
+	size_t bytes = (size_t)tunable_int(d, "EVENTS_OUTBOX_MAX_BYTES",
+	    EVENTS_WAIT_BYTES);
+	size_t dropped;
+
+	if (count == n->out.max_count && bytes == n->out.max_bytes)
+		return;
+	dropped = events_outbox_set_bounds(&n->out, count, bytes);
+	log_info("events waiting for the store: at most %zu events or %zu "
+	    "bytes", count, bytes);
+	if (dropped > 0)
+		events_notify_dropped(n, dropped);
 }
 
 void
