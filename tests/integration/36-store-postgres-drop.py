@@ -12,6 +12,11 @@ one on a new connection are each answered within 2 s, the latter two 503
 "try again" (the store does not answer), again and again over longer
 than the listeners' retry (a second); once the drop is lifted, the kept
 connection is served again.  The rule goes whatever happens.
+
+With it, the bounds of the events a head keeps while the store is away
+(EVENTS_OUTBOX_MAX_EVENTS, EVENTS_OUTBOX_MAX_BYTES): a value out of range
+or of the wrong type is refused naming the tunable, and a good one
+reaches the running head.
 """
 import ctypes
 import http.client
@@ -173,6 +178,23 @@ class StorePostgresDrop(unittest.TestCase):
         r = self.d.docker(self.certs["alice"], "info")
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIsNone(self.d.procs["dockerapi"].poll(), "dockerapi ended")
+
+    def test_b_outbox_bounds_are_tunables(self):
+        uuid = self.d.docker_service_uuid()
+        for key, bad, says in (
+                ("EVENTS_OUTBOX_MAX_EVENTS", 0, "must be from 1 to"),
+                ("EVENTS_OUTBOX_MAX_BYTES", 100, "must be from 65536 to"),
+                ("EVENTS_OUTBOX_MAX_BYTES", "\"8M\"", "must be integer")):
+            r = self.d.sapiadm("update", uuid, "metadata.%s=%s" % (key, bad),
+                               check=False)
+            self.assertNotEqual(r.returncode, 0, r.stdout)
+            self.assertIn("SchemaValidationError: metadata.%s %s" % (
+                key, says), r.stderr)
+        self.d.set_tunable("EVENTS_OUTBOX_MAX_EVENTS", 50)
+        self.d.set_tunable("EVENTS_OUTBOX_MAX_BYTES", 1 << 20)
+        sdctest.wait_for("the head's new bounds", lambda:
+                         "at most 50 events or 1048576 bytes" in
+                         self.d.log("dockerapi"))
 
 
 if __name__ == "__main__":
