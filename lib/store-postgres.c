@@ -118,12 +118,21 @@ pg_error(struct store *st, const PGresult *res, sdc_error_t *err, const char *wh
 
 /* A new connection, as the store wants it: touches nothing of a store,
  * so a thread may make it.  Up to connect_timeout for each host of the
- * URI when a host drops packets; its status says how it went. */
+ * URI when a host drops packets; its status says how it went.
+ *
+ * Over TCP, a host that goes dark under a made connection would hold a
+ * query's caller until the kernel gives up on its retransmissions
+ * (about a quarter of an hour), and a listener would hear nothing for
+ * ever: so data unacknowledged for 5 s, or an idle link whose probes go
+ * unanswered, ends the connection, which is then made again as after
+ * any break.  Keys before dbname: the URI's own settings win. */
 static PGconn *
 pg_dial(const char *conninfo)
 {
-	static const char *const keys[] = { "connect_timeout", "dbname", NULL };
-	const char *values[] = { "10", conninfo, NULL };
+	static const char *const keys[] = { "connect_timeout",
+	    "tcp_user_timeout", "keepalives_idle", "keepalives_interval",
+	    "keepalives_count", "dbname", NULL };
+	const char *values[] = { "10", "5000", "5", "2", "3", conninfo, NULL };
 	PGconn *conn = PQconnectdbParams(keys, values, 1);
 
 	if (PQstatus(conn) == CONNECTION_OK) {
