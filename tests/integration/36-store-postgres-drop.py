@@ -11,7 +11,10 @@ authenticated request on a connection of alice's kept from before, and
 one on a new connection are each answered within 2 s, the latter two 503
 "try again" (the store does not answer), again and again over longer
 than the listeners' retry (a second); once the drop is lifted, the kept
-connection is served again.  The rule goes whatever happens.
+connection is served again.  The same when the drop begins under the
+head's connections, but for the one request that meets it: it waits
+for the connection's TCP timeout (5 s), not for the kernel's own (about
+a quarter of an hour).  The rule goes whatever happens.
 
 With it, the bounds of the events a head keeps while the store is away
 (EVENTS_OUTBOX_MAX_EVENTS, EVENTS_OUTBOX_MAX_BYTES): a value out of range
@@ -178,6 +181,35 @@ class StorePostgresDrop(unittest.TestCase):
         r = self.d.docker(self.certs["alice"], "info")
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIsNone(self.d.procs["dockerapi"].poll(), "dockerapi ended")
+
+    def test_c_dropped_under_a_connection(self):
+        """The drop begins under the head's made connections: the request
+        that meets it waits for the kernel to give up on its query (5 s
+        unacknowledged, where the default is a quarter of an hour), the
+        later ones are answered at once, and once the drop ends the kept
+        connection is served again."""
+        kept = self.kept_connection()
+        try:
+            self.assertEqual(self.get(kept, "/v1.41/containers/json")[0], 200)
+            with PacketDrop(self.pg.tcp_port):
+                t0 = time.monotonic()
+                status, body = self.get(kept, "/v1.41/containers/json")
+                took = time.monotonic() - t0
+                self.assertEqual(status, 503, body)
+                print("the first request answered after %.1f s" % took,
+                      file=sys.stderr)
+                self.assertLess(took, 15)
+                status, _, body = self.timed("/_ping", lambda: self.d.https(
+                    "GET", "/_ping"))
+                self.assertEqual((status, body), (200, b"OK"))
+                status, body = self.timed("the next request", lambda:
+                                          self.get(kept, "/v1.41/info"))
+                self.assertEqual(status, 503, body)
+            sdctest.wait_for("the kept connection served again", lambda:
+                             self.get(kept, "/v1.41/containers/json")[0] ==
+                             200, timeout=30)
+        finally:
+            kept.close()
 
     def test_b_outbox_bounds_are_tunables(self):
         uuid = self.d.docker_service_uuid()
