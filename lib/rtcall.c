@@ -12,7 +12,8 @@
  * event, as thread-stream.c and the copy jobs do.  A thread per call
  * rather than a pool: calls are few and short, and a hung one must not
  * hold up the calls queued behind it; each ends at the runtime's timeout
- * (rt_config.timeout_ms), which kills the child, so threads never pile up.
+ * (rt_config.timeout_ms), which kills the child, or a store's connect at
+ * its connect_timeout, so threads never pile up.
  *
  * A call that is quick when all is well and hangs when not (a connect
  * to a server whose host drops packets) may wait a little on the loop
