@@ -29,7 +29,9 @@
  * seq leads the payload.  Once the listener is back, the rows after the
  * last seq heard (and a margin before it: identity values commit out of
  * order) made since this head started are published, but for the seqs
- * already heard (the last EVENTS_RECENT) and this head's own.
+ * already heard (the last EVENTS_RECENT) and this head's own; that read
+ * is tried again every second until the store answers it (the
+ * listener's connection is its own, made again apart from the store's).
  *
  * Events made while PostgreSQL itself is away (no request then, each is
  * refused; but an attach detached, an exec's end: an exit's die waits
@@ -86,6 +88,7 @@ struct events_notify {
 	struct events_outbox out;	/* not sent yet, oldest first */
 	struct event *retry;		/* sends them again while any wait */
 	bool waiting;			/* since a send failed, told once */
+	bool missed;			/* listening again, not yet caught up */
 	size_t late;			/* sent after waiting */
 	struct events_seen seen;	/* each origin's last id heard */
 };
@@ -158,11 +161,14 @@ events_notify_got(void *arg, const char *channel, const char *payload)
 static void events_notify_flush(struct events_notify *n);
 static void events_notify_bounds(struct dockerapi *d, void *arg);
 
-/* Listening again: what was sent while it was not. */
+/* What the others sent while this head was not listening, from the
+ * store.  The listener's connection is its own: the store's may not be
+ * back yet when it is, so a read that fails is tried again each second
+ * (events_notify_retry) until one is done. */
 static void
-events_notify_back(void *arg)
+events_notify_catch_up(struct events_notify *n)
 {
-	struct events_notify *n = arg;
+	struct timeval tv = { EVENTS_RETRY_SECS, 0 };
 	struct store_stmt *st;
 	sdc_error_t err = NULL;
 	int count = 0, rc;
@@ -187,12 +193,28 @@ events_notify_back(void *arg)
 out:
 	if (err != NULL) {
 		log_warn("events of other dockerapi processes sent while not "
-		    "listening: %s", sdc_error_msg(err));
+		    "listening (read again in a second): %s",
+		    sdc_error_msg(err));
 		sdc_error_release(&err);
-	} else if (count > 0)
+		if (!evtimer_pending(n->retry, NULL))
+			evtimer_add(n->retry, &tv);
+		return;
+	}
+	n->missed = false;
+	if (count > 0)
 		log_info("events of other dockerapi processes: %d sent while "
 		    "not listening, published", count);
-	events_notify_flush(n);		/* the store is back: ours too */
+}
+
+/* Listening again: what was sent meanwhile; and ours, the store back. */
+static void
+events_notify_back(void *arg)
+{
+	struct events_notify *n = arg;
+
+	n->missed = true;
+	events_notify_catch_up(n);
+	events_notify_flush(n);
 }
 
 static const struct store_listen_ops events_notify_ops = {
@@ -207,9 +229,13 @@ static const struct store_listen_ops events_notify_ops = {
 static void
 events_notify_retry(evutil_socket_t fd, short what, void *arg)
 {
+	struct events_notify *n = arg;
+
 	(void)fd;
 	(void)what;
-	events_notify_flush(arg);
+	if (n->missed)
+		events_notify_catch_up(n);
+	events_notify_flush(n);
 }
 
 struct events_notify *
@@ -321,9 +347,9 @@ events_notify_flush(struct events_notify *n)
 	if (n->out.dropped_run > 0)
 		log_warn("%" PRIu64 " events made while the store was away "
 		    "dropped, never sent to the other dockerapi processes "
-		    "(more than %d or %d bytes waiting); %" PRIu64 " since the "
-		    "start", n->out.dropped_run, EVENTS_WAIT_MAX,
-		    EVENTS_WAIT_BYTES, n->out.dropped);
+		    "(more than %zu or %zu bytes waiting); %" PRIu64 " since "
+		    "the start", n->out.dropped_run, n->out.max_count,
+		    n->out.max_bytes, n->out.dropped);
 	n->out.dropped_run = 0;
 	n->waiting = false;
 	n->late = 0;
