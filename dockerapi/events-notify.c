@@ -29,7 +29,9 @@
  * seq leads the payload.  Once the listener is back, the rows after the
  * last seq heard (and a margin before it: identity values commit out of
  * order) made since this head started are published, but for the seqs
- * already heard (the last EVENTS_RECENT) and this head's own.
+ * already heard (the last EVENTS_RECENT) and this head's own; that read
+ * is tried again every second until the store answers it (the
+ * listener's connection is its own, made again apart from the store's).
  *
  * Events made while PostgreSQL itself is away (no request then, each is
  * refused; but an attach detached, an exec's end: an exit's die waits
@@ -40,8 +42,9 @@
  * first, up to the first failure.
  * Their rows keep the event's own time, so pruning and a receiver's
  * --since (its history is kept in the order of the times) stay right.
- * The outbox is bounded (EVENTS_WAIT_MAX events, EVENTS_WAIT_BYTES):
- * past it the oldest go, counted and logged.  A send whose link broke
+ * The outbox is bounded (the tunables EVENTS_OUTBOX_MAX_EVENTS and
+ * EVENTS_OUTBOX_MAX_BYTES, applied live): past either the oldest go,
+ * counted and logged.  A send whose link broke
  * once sent (STORE_UNKNOWN) may have landed and is sent again, so the
  * payload's first line is "origin:id", the id a counter of the origin's
  * own, and a receiver skips an id of an origin not above the last it
@@ -67,8 +70,10 @@
 #define EVENTS_PAYLOAD_MAX 7999
 #define EVENTS_SEQ_MAX 21		/* "seq\n" before the payload */
 #define EVENTS_RECENT 512		/* seqs heard, kept to skip again */
-#define EVENTS_WAIT_MAX 10000		/* events waiting for the store */
-#define EVENTS_WAIT_BYTES (8 << 20)	/* and their payloads' bytes */
+/* The outbox's bounds when the tunables lack them (etc/sapi-bootstrap.yaml
+ * gives the same): events waiting for the store, and their bytes. */
+#define EVENTS_WAIT_MAX 10000
+#define EVENTS_WAIT_BYTES (8 << 20)
 #define EVENTS_RETRY_SECS 1		/* between sends of the waiting */
 
 struct events_notify {
@@ -83,6 +88,7 @@ struct events_notify {
 	struct events_outbox out;	/* not sent yet, oldest first */
 	struct event *retry;		/* sends them again while any wait */
 	bool waiting;			/* since a send failed, told once */
+	bool missed;			/* listening again, not yet caught up */
 	size_t late;			/* sent after waiting */
 	struct events_seen seen;	/* each origin's last id heard */
 };
@@ -153,12 +159,16 @@ events_notify_got(void *arg, const char *channel, const char *payload)
 }
 
 static void events_notify_flush(struct events_notify *n);
+static void events_notify_bounds(struct dockerapi *d, void *arg);
 
-/* Listening again: what was sent while it was not. */
+/* What the others sent while this head was not listening, from the
+ * store.  The listener's connection is its own: the store's may not be
+ * back yet when it is, so a read that fails is tried again each second
+ * (events_notify_retry) until one is done. */
 static void
-events_notify_back(void *arg)
+events_notify_catch_up(struct events_notify *n)
 {
-	struct events_notify *n = arg;
+	struct timeval tv = { EVENTS_RETRY_SECS, 0 };
 	struct store_stmt *st;
 	sdc_error_t err = NULL;
 	int count = 0, rc;
@@ -183,12 +193,28 @@ events_notify_back(void *arg)
 out:
 	if (err != NULL) {
 		log_warn("events of other dockerapi processes sent while not "
-		    "listening: %s", sdc_error_msg(err));
+		    "listening (read again in a second): %s",
+		    sdc_error_msg(err));
 		sdc_error_release(&err);
-	} else if (count > 0)
+		if (!evtimer_pending(n->retry, NULL))
+			evtimer_add(n->retry, &tv);
+		return;
+	}
+	n->missed = false;
+	if (count > 0)
 		log_info("events of other dockerapi processes: %d sent while "
 		    "not listening, published", count);
-	events_notify_flush(n);		/* the store is back: ours too */
+}
+
+/* Listening again: what was sent meanwhile; and ours, the store back. */
+static void
+events_notify_back(void *arg)
+{
+	struct events_notify *n = arg;
+
+	n->missed = true;
+	events_notify_catch_up(n);
+	events_notify_flush(n);
 }
 
 static const struct store_listen_ops events_notify_ops = {
@@ -203,9 +229,13 @@ static const struct store_listen_ops events_notify_ops = {
 static void
 events_notify_retry(evutil_socket_t fd, short what, void *arg)
 {
+	struct events_notify *n = arg;
+
 	(void)fd;
 	(void)what;
-	events_notify_flush(arg);
+	if (n->missed)
+		events_notify_catch_up(n);
+	events_notify_flush(n);
 }
 
 struct events_notify *
@@ -222,6 +252,8 @@ events_notify_start(struct containers *cs)
 	uuid_make(n->origin);
 	n->started = (int64_t)time(NULL);
 	events_outbox_init(&n->out, EVENTS_WAIT_MAX, EVENTS_WAIT_BYTES);
+	events_notify_bounds(cs->d, n);
+	tunables_on_change(cs->d, events_notify_bounds, n);
 	n->retry = evtimer_new(cs->d->base, events_notify_retry, n);
 	n->l = store_listener_start(cs->d->base, where, &events_notify_ops, n);
 	return n;
@@ -315,9 +347,9 @@ events_notify_flush(struct events_notify *n)
 	if (n->out.dropped_run > 0)
 		log_warn("%" PRIu64 " events made while the store was away "
 		    "dropped, never sent to the other dockerapi processes "
-		    "(more than %d or %d bytes waiting); %" PRIu64 " since the "
-		    "start", n->out.dropped_run, EVENTS_WAIT_MAX,
-		    EVENTS_WAIT_BYTES, n->out.dropped);
+		    "(more than %zu or %zu bytes waiting); %" PRIu64 " since "
+		    "the start", n->out.dropped_run, n->out.max_count,
+		    n->out.max_bytes, n->out.dropped);
 	n->out.dropped_run = 0;
 	n->waiting = false;
 	n->late = 0;
@@ -333,9 +365,30 @@ events_notify_dropped(struct events_notify *n, size_t dropped)
 		tell *= 10;
 	if (run - dropped < tell)
 		log_warn("the events waiting for the store to be sent to the "
-		    "other dockerapi processes passed %d or %d bytes: %" PRIu64
-		    " of the oldest dropped", EVENTS_WAIT_MAX,
-		    EVENTS_WAIT_BYTES, run);
+		    "other dockerapi processes passed %zu or %zu bytes: %"
+		    PRIu64 " of the oldest dropped", n->out.max_count,
+		    n->out.max_bytes, run);
+}
+
+/* The outbox's bounds as the tunables say now (their schema keeps
+ * them in range). */
+static void
+events_notify_bounds(struct dockerapi *d, void *arg)
+{
+	struct events_notify *n = arg;
+	size_t count = (size_t)tunable_int(d, "EVENTS_OUTBOX_MAX_EVENTS",
+	    EVENTS_WAIT_MAX);
+	size_t bytes = (size_t)tunable_int(d, "EVENTS_OUTBOX_MAX_BYTES",
+	    EVENTS_WAIT_BYTES);
+	size_t dropped;
+
+	if (count == n->out.max_count && bytes == n->out.max_bytes)
+		return;
+	dropped = events_outbox_set_bounds(&n->out, count, bytes);
+	log_info("events waiting for the store: at most %zu events or %zu "
+	    "bytes", count, bytes);
+	if (dropped > 0)
+		events_notify_dropped(n, dropped);
 }
 
 void

@@ -9,7 +9,9 @@
  * sent once it is back, in the order they were made.  The queue is
  * bounded in events and in bytes: past either bound the oldest goes,
  * counted (the caller says how many in its log), so a long outage costs
- * the oldest events, never the head's memory.
+ * the oldest events, never the head's memory.  The bounds are the
+ * operator's (tunables, read by events-notify.c) and may change while
+ * events wait: lowered, the oldest go at once, as at the next push.
  *
  * A send whose link broke after the row was sent may have committed
  * (lib/store-postgres.c's STORE_UNKNOWN), and is sent again: the row may
@@ -63,11 +65,35 @@ events_outbox_clear(struct events_outbox *o)
 		events_outbox_pop(o);
 }
 
+/* The oldest go while a bound is passed: how many went. */
+static size_t
+events_outbox_trim(struct events_outbox *o)
+{
+	size_t dropped = 0;
+
+	while (o->count > 0 &&
+	    (o->count > o->max_count || o->bytes > o->max_bytes)) {
+		events_outbox_pop(o);
+		o->dropped_run++;
+		o->dropped++;
+		dropped++;
+	}
+	return dropped;
+}
+
+size_t
+events_outbox_set_bounds(struct events_outbox *o, size_t max_count,
+    size_t max_bytes)
+{
+	o->max_count = max_count;
+	o->max_bytes = max_bytes;
+	return events_outbox_trim(o);
+}
+
 size_t
 events_outbox_push(struct events_outbox *o, char *payload, int64_t at)
 {
 	struct events_outbox_entry *e = xcalloc(1, sizeof *e);
-	size_t dropped = 0;
 
 	e->payload = payload;
 	e->len = strlen(payload);
@@ -79,14 +105,7 @@ events_outbox_push(struct events_outbox *o, char *payload, int64_t at)
 	o->last = e;
 	o->count++;
 	o->bytes += e->len;
-	while (o->count > 0 &&
-	    (o->count > o->max_count || o->bytes > o->max_bytes)) {
-		events_outbox_pop(o);
-		o->dropped_run++;
-		o->dropped++;
-		dropped++;
-	}
-	return dropped;
+	return events_outbox_trim(o);
 }
 
 /* --- the receiving side --- */

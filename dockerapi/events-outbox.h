@@ -27,6 +27,9 @@ struct events_outbox {
 void events_outbox_init(struct events_outbox *o, size_t max_count,
     size_t max_bytes);
 void events_outbox_clear(struct events_outbox *o);
+/* New bounds; the oldest go while one is passed: returns how many went. */
+size_t events_outbox_set_bounds(struct events_outbox *o, size_t max_count,
+    size_t max_bytes);
 /* Appends payload (taken), then drops the oldest while a bound is
  * passed (a payload alone over max_bytes is dropped itself): returns how
  * many went. */

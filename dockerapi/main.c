@@ -177,6 +177,8 @@ open_store(struct dockerapi *d, sdc_error_t *err)
 	free(path);
 	if (rc < 0 || accounts_init(d, err) < 0)
 		return -1;
+	/* serving: a store that does not answer must not hold every client */
+	store_connect_off_loop(d->store, d->base);
 	return 0;
 }
 

@@ -12,7 +12,13 @@
  * event, as thread-stream.c and the copy jobs do.  A thread per call
  * rather than a pool: calls are few and short, and a hung one must not
  * hold up the calls queued behind it; each ends at the runtime's timeout
- * (rt_config.timeout_ms), which kills the child, so threads never pile up.
+ * (rt_config.timeout_ms), which kills the child, or a store's connect at
+ * its connect_timeout, so threads never pile up.
+ *
+ * A call that is quick when all is well and hangs when not (a connect
+ * to a server whose host drops packets) may wait a little on the loop
+ * for its end (rtcall_start_waiting): the usual case is then done at
+ * once, as on the loop, and only the other is left to the thread.
  *
  * The client may leave while its call runs; the call's effect is still
  * recorded (done runs with req NULL), since the container changed
@@ -20,6 +26,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -30,6 +37,7 @@
 #include "http.h"
 #include "log.h"
 #include "rtcall.h"
+#include "timeutil.h"
 #include "xalloc.h"
 
 struct rtcall {
@@ -110,8 +118,8 @@ rtcall_note(evutil_socket_t fd, short what, void *arg)
 	rtcall_free(c);
 }
 
-int
-rtcall_start(struct event_base *base, struct http_request *req,
+static struct rtcall *
+rtcall_begin(struct event_base *base, struct http_request *req,
     const char *what, rtcall_fn *fn, rtcall_done_fn *done, void *arg,
     sdc_error_t *err)
 {
@@ -125,13 +133,15 @@ rtcall_start(struct event_base *base, struct http_request *req,
 	c->arg = arg;
 	if (pipe2(c->note, O_CLOEXEC) < 0) {
 		free(c);
-		return sdc_make_error(err, errno, "%s: pipe", what);
+		sdc_make_error(err, errno, "%s: pipe", what);
+		return NULL;
 	}
 	c->ev = event_new(base, c->note[0], EV_READ, rtcall_note, c);
 	event_add(c->ev, NULL);
 	if ((r = pthread_create(&c->thread, NULL, rtcall_main, c)) != 0) {
 		rtcall_free(c);
-		return sdc_make_error(err, r, "%s: a thread", what);
+		sdc_make_error(err, r, "%s: a thread", what);
+		return NULL;
 	}
 	c->next = rtcalls;
 	if (rtcalls != NULL)
@@ -139,6 +149,38 @@ rtcall_start(struct event_base *base, struct http_request *req,
 	rtcalls = c;
 	if (req != NULL)
 		http_on_close(req, rtcall_closed, c);
+	return c;
+}
+
+int
+rtcall_start(struct event_base *base, struct http_request *req,
+    const char *what, rtcall_fn *fn, rtcall_done_fn *done, void *arg,
+    sdc_error_t *err)
+{
+	return rtcall_begin(base, req, what, fn, done, arg, err) != NULL ? 0 :
+	    -1;
+}
+
+/* The thread's note is read here rather than by the loop when it comes
+ * within wait_ms: done runs now, and the loop's event goes with c. */
+int
+rtcall_start_waiting(struct event_base *base, const char *what,
+    rtcall_fn *fn, rtcall_done_fn *done, void *arg, int wait_ms,
+    sdc_error_t *err)
+{
+	struct rtcall *c = rtcall_begin(base, NULL, what, fn, done, arg, err);
+	struct pollfd p;
+	int64_t end = time_mono_ms() + wait_ms, left;
+
+	if (c == NULL)
+		return -1;
+	p = (struct pollfd){ .fd = c->note[0], .events = POLLIN };
+	while ((left = end - time_mono_ms()) > 0) {
+		if (poll(&p, 1, (int)left) > 0) {
+			rtcall_note(c->note[0], EV_READ, c);
+			return 1;
+		}
+	}
 	return 0;
 }
 

@@ -11,7 +11,9 @@ struct event_base;
 struct http_request;
 
 /* Runs on the thread: only what the runtime library and the file system
- * offer, never the loop's state (containers, requests, the store). */
+ * offer, and what arg alone holds (a store connection made on the
+ * thread, handed to done), never the loop's state (containers,
+ * requests, the loop's store). */
 typedef int rtcall_fn(void *arg, sdc_error_t *err);
 /* Runs on the loop thread once fn has returned; owns arg.  req is the
  * request given to rtcall_start, or NULL when there was none or its
@@ -24,6 +26,12 @@ typedef void rtcall_done_fn(void *arg, struct http_request *req, int rc,
  * (arg is still the caller's). */
 int rtcall_start(struct event_base *base, struct http_request *req,
     const char *what, rtcall_fn *fn, rtcall_done_fn *done, void *arg,
+    sdc_error_t *err);
+/* The same with no request, then a wait of up to wait_ms on the loop
+ * thread for fn's end: 1 when it ended, done having run already; 0 when
+ * it still runs (done runs on the loop later); -1 when nothing started. */
+int rtcall_start_waiting(struct event_base *base, const char *what,
+    rtcall_fn *fn, rtcall_done_fn *done, void *arg, int wait_ms,
     sdc_error_t *err);
 /* At shutdown: forget every call; their threads finish on their own
  * (each is bounded by the runtime's timeout) and nothing is answered. */

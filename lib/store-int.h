@@ -47,6 +47,8 @@ struct store_ops {
 	/* each notification's channel and payload to fn, when not NULL */
 	int (*notified)(struct store *st, store_notify_fn *fn, void *arg,
 	    sdc_error_t *err);
+	/* NULL: the engine never connects (store_connect_off_loop) */
+	void (*off_loop)(struct store *st, struct event_base *base);
 	/* store_begin_lazy: SQL run before BEGIN, just after it, and once
 	 * the transaction ended (NULL: none) */
 	const char *lazy_before, *lazy_begun, *lazy_after;

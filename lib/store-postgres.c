@@ -23,6 +23,9 @@
  *   broke is run once more.  Inside a transaction nothing is retried:
  *   every call fails until the caller rolls back, so a transaction is
  *   never finished half on the old connection and half on a new one.
+ *   A daemon's event loop has its store connect again on a thread
+ *   (store_connect_off_loop): a host that drops packets holds the
+ *   thread for connect_timeout, and the loop's calls fail meanwhile.
  *
  * A write is never run again: once it was sent, a broken link leaves
  * its outcome unknown (the server may have committed it and died, or
@@ -46,6 +49,7 @@
 #include <string.h>
 
 #include "buf.h"
+#include "rtcall.h"
 #include "store-int.h"
 #include "xalloc.h"
 
@@ -59,6 +63,9 @@ struct pg {
 	unsigned next_name;
 	int changes;
 	int in_txn;
+	struct event_base *base;        /* set: connect again off its loop */
+	struct pg_dialing *dialing;     /* such a connect under way */
+	char *dial_failed;              /* the last one's failure */
 };
 
 struct pgstmt {
@@ -86,6 +93,17 @@ quiet_notices(void *arg, const char *msg)
 	(void)msg;
 }
 
+/* libpq's message, its last newline left out. */
+static int
+pg_message_len(const char *msg)
+{
+	int len = (int)strlen(msg);
+
+	while (len > 0 && (msg[len - 1] == '\n' || msg[len - 1] == ' '))
+		len--;
+	return len;
+}
+
 /* A failed result (or connection) as an error: unique, foreign key, not
  * null and check violations (SQLSTATE class 23) are STORE_CONSTRAINT. */
 static int
@@ -95,36 +113,149 @@ pg_error(struct store *st, const PGresult *res, sdc_error_t *err, const char *wh
 	    PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
 	const char *msg = res != NULL && *PQresultErrorMessage(res) != '\0' ?
 	    PQresultErrorMessage(res) : PQerrorMessage(PG(st)->conn);
-	int len = (int)strlen(msg);
 
-	while (len > 0 && (msg[len - 1] == '\n' || msg[len - 1] == ' '))
-		len--;
 	return sdc_make_error_code(err, state != NULL &&
 	    strncmp(state, "23", 2) == 0 ? STORE_CONSTRAINT : 0,
-	    "%s: %s: %.*s", st->where, what, len, msg);
+	    "%s: %s: %.*s", st->where, what, pg_message_len(msg), msg);
+}
+
+/* A new connection, as the store wants it: touches nothing of a store,
+ * so a thread may make it.  Up to connect_timeout for each host of the
+ * URI when a host drops packets; its status says how it went.
+ *
+ * Over TCP, a host that goes dark under a made connection would hold a
+ * query's caller until the kernel gives up on its retransmissions
+ * (about a quarter of an hour), and a listener would hear nothing for
+ * ever: so data unacknowledged for 5 s, or an idle link whose probes go
+ * unanswered, ends the connection, which is then made again as after
+ * any break.  Keys before dbname: the URI's own settings win. */
+static PGconn *
+pg_dial(const char *conninfo)
+{
+	static const char *const keys[] = { "connect_timeout",
+	    "tcp_user_timeout", "keepalives_idle", "keepalives_interval",
+	    "keepalives_count", "dbname", NULL };
+	const char *values[] = { "10", "5000", "5", "2", "3", conninfo, NULL };
+	PGconn *conn = PQconnectdbParams(keys, values, 1);
+
+	if (PQstatus(conn) == CONNECTION_OK) {
+		PQsetNoticeProcessor(conn, quiet_notices, NULL);
+		PQclear(PQexec(conn, "SET client_min_messages = warning"));
+	}
+	return conn;
+}
+
+/* conn, connected, becomes the store's: statements are prepared again. */
+static void
+pg_adopt(struct pg *pg, PGconn *conn)
+{
+	PQfinish(pg->conn);
+	pg->conn = conn;
+	pg->gen++;
+	if (pg->gen == 0)
+		pg->gen = 1;
 }
 
 static int
 pg_connect(struct store *st, sdc_error_t *err)
 {
-	static const char *const keys[] = { "connect_timeout", "dbname", NULL };
-	const char *values[] = { "10", PG(st)->conninfo, NULL };
-	struct pg *pg = PG(st);
-	PGresult *res;
+	PGconn *conn = pg_dial(PG(st)->conninfo);
 
-	if (pg->conn != NULL)
-		PQfinish(pg->conn);
-	pg->conn = PQconnectdbParams(keys, values, 1);
-	if (PQstatus(pg->conn) != CONNECTION_OK)
-		return sdc_make_error(err, 0, "%s: cannot connect: %s", st->where,
-		    PQerrorMessage(pg->conn));
-	PQsetNoticeProcessor(pg->conn, quiet_notices, NULL);
-	res = PQexec(pg->conn, "SET client_min_messages = warning");
-	PQclear(res);
-	pg->gen++;
-	if (pg->gen == 0)
-		pg->gen = 1;
+	if (PQstatus(conn) != CONNECTION_OK) {
+		sdc_make_error(err, 0, "%s: cannot connect: %.*s", st->where,
+		    pg_message_len(PQerrorMessage(conn)), PQerrorMessage(conn));
+		PQfinish(conn);
+		return -1;
+	}
+	pg_adopt(PG(st), conn);
 	return 0;
+}
+
+/* --- connecting again off the loop (store_connect_off_loop) --- */
+
+/* A connect under way on a thread.  pg is NULL once the store closed:
+ * the connection is then let go when it comes. */
+struct pg_dialing {
+	struct pg *pg;
+	char *conninfo;
+	PGconn *conn;
+};
+
+static int
+pg_dialing_run(void *arg, sdc_error_t *err)
+{
+	struct pg_dialing *d = arg;
+
+	(void)err;
+	d->conn = pg_dial(d->conninfo);
+	return 0;
+}
+
+static void
+pg_dialing_done(void *arg, struct http_request *req, int rc,
+    sdc_error_t *err)
+{
+	struct pg_dialing *d = arg;
+	struct pg *pg = d->pg;
+
+	(void)req;
+	(void)rc;
+	(void)err;
+	if (pg != NULL) {
+		pg->dialing = NULL;
+		free(pg->dial_failed);
+		pg->dial_failed = NULL;
+		if (PQstatus(d->conn) == CONNECTION_OK) {
+			pg_adopt(pg, d->conn);
+			d->conn = NULL;
+		} else
+			xasprintf(&pg->dial_failed, "%.*s", pg_message_len(
+			    PQerrorMessage(d->conn)), PQerrorMessage(d->conn));
+	}
+	PQfinish(d->conn);
+	free(d->conninfo);
+	free(d);
+}
+
+/* Made again on a thread: a server that answers is connected within the
+ * short wait (a few milliseconds on a LAN) and the call goes on as if
+ * connected here; one whose host drops packets holds the thread, not the
+ * loop, and every call meanwhile fails at once. */
+#define PG_DIAL_WAIT_MS 100
+
+static int
+pg_connect_aside(struct store *st, sdc_error_t *err)
+{
+	struct pg *pg = PG(st);
+	struct pg_dialing *d;
+
+	if (pg->dialing == NULL) {
+		d = xcalloc(1, sizeof *d);
+		d->pg = pg;
+		d->conninfo = xstrdup(pg->conninfo);
+		pg->dialing = d;
+		if (rtcall_start_waiting(pg->base, "connecting to the store",
+		    pg_dialing_run, pg_dialing_done, d, PG_DIAL_WAIT_MS,
+		    err) < 0) {
+			pg->dialing = NULL;
+			free(d->conninfo);
+			free(d);
+			return -1;
+		}
+	}
+	if (PQstatus(pg->conn) == CONNECTION_OK)
+		return 0;
+	if (pg->dialing != NULL)
+		return sdc_make_error(err, 0, "%s: cannot connect: no answer "
+		    "yet (still trying)", st->where);
+	return sdc_make_error(err, 0, "%s: cannot connect: %s", st->where,
+	    pg->dial_failed);
+}
+
+static void
+pg_off_loop(struct store *st, struct event_base *base)
+{
+	PG(st)->base = base;
 }
 
 /* Outside a transaction nothing is owed by the server: a socket that
@@ -156,7 +287,8 @@ pg_ensure(struct store *st, sdc_error_t *err)
 	if (pg->in_txn)
 		return sdc_make_error(err, 0, "%s: the connection was lost in a "
 		    "transaction", st->where);
-	return pg_connect(st, err);
+	return pg->base != NULL ? pg_connect_aside(st, err) :
+	    pg_connect(st, err);
 }
 
 /* A command failed: was it because the link broke, and may it be run
@@ -173,13 +305,11 @@ static int
 pg_unknown(struct store *st, const char *what, sdc_error_t *err)
 {
 	const char *msg = PQerrorMessage(PG(st)->conn);
-	int len = (int)strlen(msg);
 
-	while (len > 0 && (msg[len - 1] == '\n' || msg[len - 1] == ' '))
-		len--;
 	return sdc_make_error_code(err, STORE_UNKNOWN, "%s: %s: the "
 	    "connection to the store was lost before its answer; whether it "
-	    "was done is unknown (%.*s); try again", st->where, what, len, msg);
+	    "was done is unknown (%.*s); try again", st->where, what,
+	    pg_message_len(msg), msg);
 }
 
 /* Statements run again after a broken link: they change no row. */
@@ -215,6 +345,9 @@ pg_open(struct store *st, const char *uri, sdc_error_t *err)
 static void
 pg_close(struct store *st)
 {
+	if (PG(st)->dialing != NULL)
+		PG(st)->dialing->pg = NULL;
+	free(PG(st)->dial_failed);
 	PQfinish(PG(st)->conn);
 	free(PG(st)->conninfo);
 	free(PG(st));
@@ -682,4 +815,5 @@ const struct store_ops store_postgres_ops = {
 	.changes = pg_changes,
 	.listen = pg_listen,
 	.notified = pg_notified,
+	.off_loop = pg_off_loop,
 };

@@ -85,6 +85,13 @@ store_close(struct store *st)
 	free(st);
 }
 
+void
+store_connect_off_loop(struct store *st, struct event_base *base)
+{
+	if (st->ops->off_loop != NULL)
+		st->ops->off_loop(st, base);
+}
+
 const char *
 store_backend(const struct store *st)
 {

@@ -21,6 +21,7 @@
 
 #include "error.h"
 
+struct event_base;
 struct store;
 struct store_stmt;
 
@@ -33,6 +34,16 @@ void store_close(struct store *st);
 int store_is_postgres_uri(const char *where);
 /* "sqlite" or "postgresql". */
 const char *store_backend(const struct store *st);
+
+/* From now on, on PostgreSQL, a lost connection is made again on a
+ * thread (lib/rtcall.c) whose end base's loop hears, not on the calling
+ * thread: a call that finds the link broken waits at most a tenth of a
+ * second for the new one, then fails (the store does not answer), and
+ * every call fails at once while that connect goes on; one whose host
+ * drops packets would otherwise hold the loop connect_timeout (10 s)
+ * for each host of the URI at each try.  For a store used on base's
+ * loop thread; nothing on SQLite, which never connects. */
+void store_connect_off_loop(struct store *st, struct event_base *base);
 
 /* Bring one component's tables up to date.  Each module that keeps tables
  * (accounts, images, containers, ...) owns its own list and its own

@@ -11,6 +11,10 @@
 #   tests/pgtmp.sh stop DIR     fast shutdown (connections are cut)
 #   tests/pgtmp.sh restart DIR  stop, then start on the same data
 #   tests/pgtmp.sh uri DIR      the URI only
+#
+# PGTMP_PORT=N: the server also listens on TCP, 127.0.0.1:N (its socket
+# is then .s.PGSQL.N, and the URI names the port), for a test that needs
+# the network between a daemon and PostgreSQL (a host dropping packets).
 set -eu
 PGBIN=${PGBIN:-/usr/lib/postgresql/15/bin}
 PGUSER_OS=${PGUSER_OS:-postgres}
@@ -25,8 +29,12 @@ as_pg() {
 	fi
 }
 
+port=${PGTMP_PORT:-5432}
+listen=
+[ -n "${PGTMP_PORT:-}" ] && listen=127.0.0.1
+
 uri() {
-	echo "postgresql:///postgres?host=$dir&user=postgres"
+	echo "postgresql:///postgres?host=$dir&port=$port&user=postgres"
 }
 
 # initdb's data folder for these settings, made once (under a lock, for
@@ -64,7 +72,7 @@ start() {
 		cp -a "$tpl" "$dir/data"
 	fi
 	as_pg "$PGBIN/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t 30 \
-	    -o "-k $dir -c listen_addresses= -c fsync=off \
+	    -o "-k $dir -p $port -c listen_addresses=$listen -c fsync=off \
 	    -c synchronous_commit=off -c full_page_writes=off \
 	    -c max_connections=100 -c shared_buffers=16MB \
 	    -c unix_socket_permissions=0700" start >/dev/null || {

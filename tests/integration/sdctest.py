@@ -46,18 +46,24 @@ AGENT = os.path.join(BIN, "sdc-docker-agent")
 
 class Postgres:
     """A throw-away PostgreSQL 15 (tests/pgtmp.sh) in its own temp dir,
-    stopped at exit.  uri(name) makes the database name on first use."""
+    stopped at exit.  uri(name) makes the database name on first use.
+    With tcp_port it also listens on 127.0.0.1:tcp_port, which
+    tcp_uri(name) names."""
 
-    def __init__(self):
+    def __init__(self, tcp_port=None):
         self.dir = tempfile.mkdtemp(prefix="sdcpg.")
         os.chmod(self.dir, 0o711)          # the server runs as postgres
         self.made = set()
+        self.tcp_port = tcp_port
         self.base = self._pgtmp("start")
         atexit.register(self.stop)
 
     def _pgtmp(self, what):
+        env = dict(os.environ)
+        if self.tcp_port is not None:
+            env["PGTMP_PORT"] = str(self.tcp_port)
         out = subprocess.run([os.path.join(TOP, "tests", "pgtmp.sh"), what,
-                              os.path.join(self.dir, "pg")],
+                              os.path.join(self.dir, "pg")], env=env,
                              capture_output=True, text=True, timeout=120)
         if out.returncode != 0:
             raise RuntimeError("pgtmp.sh %s: %s" % (what, out.stderr))
@@ -75,6 +81,10 @@ class Postgres:
             self.psql("CREATE DATABASE %s" % name)
             self.made.add(name)
         return self.base.replace("/postgres?", "/%s?" % name)
+
+    def tcp_uri(self, name):
+        self.uri(name)
+        return "postgresql://postgres@127.0.0.1:%d/%s" % (self.tcp_port, name)
 
     def restart(self):
         self._pgtmp("restart")

@@ -127,6 +127,35 @@ test_seen(void **state)
 	assert_int_equal(s.n, 0);
 }
 
+/* Bounds changed while events wait (the tunables, live): lowered, the
+ * oldest go at once, counted; raised, what waits stays and more fits. */
+static void
+test_bounds_changed(void **state)
+{
+	struct events_outbox o;
+
+	(void)state;
+	events_outbox_init(&o, 10, 1000);
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(events_outbox_push(&o, ev(i), i), 0);
+	assert_int_equal(events_outbox_set_bounds(&o, 3, 1000), 2);
+	assert_int_equal(o.count, 3);
+	assert_int_equal(o.dropped, 2);
+	assert_string_equal(events_outbox_oldest(&o)->payload, "event 2");
+	/* 7 bytes each: 14 keeps two */
+	assert_int_equal(events_outbox_set_bounds(&o, 3, 14), 1);
+	assert_int_equal(o.bytes, 14);
+	assert_string_equal(events_outbox_oldest(&o)->payload, "event 3");
+	assert_int_equal(events_outbox_set_bounds(&o, 5, 1000), 0);
+	assert_int_equal(o.count, 2);
+	for (int i = 5; i < 8; i++)
+		assert_int_equal(events_outbox_push(&o, ev(i), i), 0);
+	assert_int_equal(events_outbox_push(&o, ev(8), 8), 1);
+	assert_int_equal(o.count, 5);
+	assert_int_equal(o.dropped, 4);
+	events_outbox_clear(&o);
+}
+
 int
 main(void)
 {
@@ -134,6 +163,7 @@ main(void)
 		cmocka_unit_test(test_order),
 		cmocka_unit_test(test_bound_count),
 		cmocka_unit_test(test_bound_bytes),
+		cmocka_unit_test(test_bounds_changed),
 		cmocka_unit_test(test_seen),
 	};
 

@@ -258,12 +258,17 @@ test_dockerapi_side(void **state)
 	tunables_init(&d);
 	assert_string_equal(tunables_source(&d), "defaults");
 	assert_string_equal(tunable_str(&d, "datacenter_name", "x"), "coal");
-	tunables_apply(&d, json_pack("{s:i, s:i, s:s, s:i}",
+	tunables_apply(&d, json_pack("{s:i, s:i, s:s, s:i, s:i, s:i}",
 	    "DEFAULT_MAX_LOG_SIZE", -5, "HANDSHAKE_TIMEOUT", 0,
-	    "datacenter_name", "west-1", "QUOTA_CONTAINERS", 7), "sapi");
+	    "datacenter_name", "west-1", "QUOTA_CONTAINERS", 7,
+	    "EVENTS_OUTBOX_MAX_EVENTS", 0, "EVENTS_OUTBOX_MAX_BYTES", 100),
+	    "sapi");
 	/* out of range: the default, not the value */
 	assert_int_equal(tunable_int(&d, "DEFAULT_MAX_LOG_SIZE", 1), 50000000);
 	assert_int_equal(tunable_int(&d, "HANDSHAKE_TIMEOUT", 1), 10);
+	assert_int_equal(tunable_int(&d, "EVENTS_OUTBOX_MAX_EVENTS", 1), 10000);
+	assert_int_equal(tunable_int(&d, "EVENTS_OUTBOX_MAX_BYTES", 1),
+	    8388608);
 	/* in range: SAPI's; absent: the file's default, not the caller's */
 	assert_int_equal(tunable_int(&d, "QUOTA_CONTAINERS", 1), 7);
 	assert_string_equal(tunable_str(&d, "datacenter_name", "x"), "west-1");

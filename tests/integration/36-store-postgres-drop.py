@@ -1,0 +1,233 @@
+#!/usr/bin/env python3
+"""A PostgreSQL whose host drops packets holds no client of dockerapi.
+
+dockerapi runs on a throw-away PostgreSQL reached over TCP (127.0.0.1, a
+port of the test's own).  Its connections are cut (pg_terminate_backend),
+then every packet to that port is dropped (an nftables table of the
+test's own, in the input hook: a SYN is never answered, as by a host gone
+dark, where a stopped server would refuse at once), so each connect
+waits out its connect_timeout (10 s).  While the drop lasts, /_ping, an
+authenticated request on a connection of alice's kept from before, and
+one on a new connection are each answered within 2 s, the latter two 503
+"try again" (the store does not answer), again and again over longer
+than the listeners' retry (a second); once the drop is lifted, the kept
+connection is served again.  The same when the drop begins under the
+head's connections, but for the one request that meets it: it waits
+for the connection's TCP timeout (5 s), not for the kernel's own (about
+a quarter of an hour).  The rule goes whatever happens.
+
+With it, the bounds of the events a head keeps while the store is away
+(EVENTS_OUTBOX_MAX_EVENTS, EVENTS_OUTBOX_MAX_BYTES): a value out of range
+or of the wrong type is refused naming the tunable, and a good one
+reaches the running head.
+"""
+import ctypes
+import http.client
+import os
+import ssl
+import sys
+import time
+import unittest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import sdctest  # noqa: E402
+
+# a request's answer while PostgreSQL's packets are dropped, at most
+# (the loop waits a tenth of a second at each new connect; the old code
+# waited 10 s for each)
+BOUND_S = 2.0
+
+
+class PacketDrop:
+    """Packets to 127.0.0.1:port dropped while inside `with`, by a table
+    of this process's own (libnftables: the nft command is not installed),
+    deleted on leaving whatever happened."""
+
+    def __init__(self, port):
+        self.lib = ctypes.CDLL("libnftables.so.1")
+        self.lib.nft_ctx_new.restype = ctypes.c_void_p
+        self.lib.nft_ctx_new.argtypes = [ctypes.c_uint32]
+        for f in ("nft_ctx_buffer_error", "nft_ctx_free"):
+            getattr(self.lib, f).argtypes = [ctypes.c_void_p]
+        self.lib.nft_ctx_get_error_buffer.argtypes = [ctypes.c_void_p]
+        self.lib.nft_ctx_get_error_buffer.restype = ctypes.c_char_p
+        self.lib.nft_run_cmd_from_buffer.argtypes = [ctypes.c_void_p,
+                                                     ctypes.c_char_p]
+        self.table = "inet sdc_pgdrop_%d" % os.getpid()
+        self.port = port
+
+    def nft(self, cmd):
+        ctx = self.lib.nft_ctx_new(0)
+        try:
+            self.lib.nft_ctx_buffer_error(ctx)
+            if self.lib.nft_run_cmd_from_buffer(ctx, cmd.encode()) != 0:
+                raise RuntimeError("nft %s: %s" % (cmd, self.lib.
+                                   nft_ctx_get_error_buffer(ctx).decode()))
+        finally:
+            self.lib.nft_ctx_free(ctx)
+
+    def __enter__(self):
+        self.nft("add table %s" % self.table)
+        try:
+            self.nft("add chain %s input { type filter hook input "
+                     "priority -10 ; }" % self.table)
+            self.nft("add rule %s input ip daddr 127.0.0.1 tcp dport %d "
+                     "drop" % (self.table, self.port))
+        except BaseException:
+            self.nft("delete table %s" % self.table)
+            raise
+        return self
+
+    def __exit__(self, *exc):
+        self.nft("delete table %s" % self.table)
+
+
+class StorePostgresDrop(unittest.TestCase):
+
+    @classmethod
+    def setUpClass(cls):
+        if os.getuid() != 0:
+            print("needs root (an nftables rule)")
+            sys.exit(1)
+        cls.pg = sdctest.Postgres(tcp_port=sdctest.free_port())
+        cls.d = sdctest.Daemons()
+        data = os.path.join(cls.d.tmp, "dockerapi")
+        cls.db = sdctest.store_db(data)
+        try:
+            cls.d.start_sapi()
+            cls.d.start_dockerapi(extra=("--store", cls.pg.tcp_uri(cls.db)))
+            cls.certs, _ = cls.d.add_tenants("alice")
+        except BaseException:
+            cls.tearDownClass()
+            raise
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.d.stop()
+        cls.pg.stop()
+
+    def kept_connection(self):
+        """alice's connection to the docker listener, its handshake made
+        now, kept alive across requests."""
+        ctx = ssl.create_default_context(cafile=os.path.join(
+            self.d.tmp, "dockerapi", "tls", "ca.pem"))
+        certs = self.certs["alice"]
+        ctx.load_cert_chain(os.path.join(certs, "cert.pem"),
+                            os.path.join(certs, "key.pem"))
+        conn = http.client.HTTPSConnection("127.0.0.1", self.d.docker_port,
+                                           context=ctx, timeout=30)
+        conn.connect()
+        return conn
+
+    @staticmethod
+    def get(conn, path):
+        conn.request("GET", path)
+        r = conn.getresponse()
+        return r.status, r.read().decode()
+
+    def timed(self, what, call):
+        """call()'s answer, asserted to have come within BOUND_S."""
+        t0 = time.monotonic()
+        out = call()
+        took = time.monotonic() - t0
+        self.assertLess(took, BOUND_S, "%s answered after %.1f s" % (
+            what, took))
+        self.slowest = max(getattr(self, "slowest", 0), took)
+        return out
+
+    def cut_connections(self):
+        """Every connection of the head's to its database ended by the
+        server (its FATAL and FIN reach the head; nothing it sends back
+        arrives while the drop lasts)."""
+        self.pg.psql("SELECT pg_terminate_backend(pid) FROM "
+                     "pg_stat_activity WHERE datname = '%s'" % self.db)
+        sdctest.wait_for("the head's connections ended", lambda: self.pg.psql(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = '%s'"
+            % self.db).strip() == "0")
+
+    def test_a_dropped_packets_hold_no_client(self):
+        kept = self.kept_connection()
+        try:
+            self.assertEqual(self.get(kept, "/v1.41/containers/json")[0], 200)
+            with PacketDrop(self.pg.tcp_port):
+                self.cut_connections()
+                # longer than the listeners' retry, so theirs are tried too
+                end = time.monotonic() + 3
+                while time.monotonic() < end:
+                    status, _, body = self.timed("/_ping", lambda: self.d.https(
+                        "GET", "/_ping"))
+                    self.assertEqual((status, body), (200, b"OK"))
+                    for what, call in (
+                            ("a kept connection's request",
+                             lambda: self.get(kept, "/v1.41/containers/json")),
+                            ("a new connection's request",
+                             lambda: self.d.https("GET", "/v1.41/info",
+                                                  self.certs["alice"])[::2])):
+                        status, body = self.timed(what, call)
+                        self.assertEqual(status, 503, body)
+                        self.assertIn("try again", str(body))
+                    time.sleep(0.2)     # a client's pace, not a wait
+            print("the slowest answer meanwhile: %.2f s" % self.slowest,
+                  file=sys.stderr)
+            lifted = time.monotonic()
+            sdctest.wait_for("the kept connection served again", lambda:
+                             self.get(kept, "/v1.41/containers/json")[0] ==
+                             200, timeout=30)
+            print("served again %.1f s after the drop ended" % (
+                time.monotonic() - lifted), file=sys.stderr)
+        finally:
+            kept.close()
+        r = self.d.docker(self.certs["alice"], "info")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIsNone(self.d.procs["dockerapi"].poll(), "dockerapi ended")
+
+    def test_c_dropped_under_a_connection(self):
+        """The drop begins under the head's made connections: the request
+        that meets it waits for the kernel to give up on its query (5 s
+        unacknowledged, where the default is a quarter of an hour), the
+        later ones are answered at once, and once the drop ends the kept
+        connection is served again."""
+        kept = self.kept_connection()
+        try:
+            self.assertEqual(self.get(kept, "/v1.41/containers/json")[0], 200)
+            with PacketDrop(self.pg.tcp_port):
+                t0 = time.monotonic()
+                status, body = self.get(kept, "/v1.41/containers/json")
+                took = time.monotonic() - t0
+                self.assertEqual(status, 503, body)
+                print("the first request answered after %.1f s" % took,
+                      file=sys.stderr)
+                self.assertLess(took, 15)
+                status, _, body = self.timed("/_ping", lambda: self.d.https(
+                    "GET", "/_ping"))
+                self.assertEqual((status, body), (200, b"OK"))
+                status, body = self.timed("the next request", lambda:
+                                          self.get(kept, "/v1.41/info"))
+                self.assertEqual(status, 503, body)
+            sdctest.wait_for("the kept connection served again", lambda:
+                             self.get(kept, "/v1.41/containers/json")[0] ==
+                             200, timeout=30)
+        finally:
+            kept.close()
+
+    def test_b_outbox_bounds_are_tunables(self):
+        uuid = self.d.docker_service_uuid()
+        for key, bad, says in (
+                ("EVENTS_OUTBOX_MAX_EVENTS", 0, "must be from 1 to"),
+                ("EVENTS_OUTBOX_MAX_BYTES", 100, "must be from 65536 to"),
+                ("EVENTS_OUTBOX_MAX_BYTES", "\"8M\"", "must be integer")):
+            r = self.d.sapiadm("update", uuid, "metadata.%s=%s" % (key, bad),
+                               check=False)
+            self.assertNotEqual(r.returncode, 0, r.stdout)
+            self.assertIn("SchemaValidationError: metadata.%s %s" % (
+                key, says), r.stderr)
+        self.d.set_tunable("EVENTS_OUTBOX_MAX_EVENTS", 50)
+        self.d.set_tunable("EVENTS_OUTBOX_MAX_BYTES", 1 << 20)
+        sdctest.wait_for("the head's new bounds", lambda:
+                         "at most 50 events or 1048576 bytes" in
+                         self.d.log("dockerapi"))
+
+
+if __name__ == "__main__":
+    unittest.main(verbosity=2, failfast=True)
