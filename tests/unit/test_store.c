@@ -551,7 +551,10 @@ cut_hold(struct store *admin, struct cut_write *c)
 }
 
 /* The held commit's link cut once it shows (its backend terminated),
- * then commits wait no more. */
+ * then commits wait no more.  The terminate waits for the backend's end:
+ * the reset below releases every commit still waiting, and a backend
+ * slow to take its SIGTERM (a busy machine) would answer the write as
+ * committed instead of dying in its wait. */
 static void
 cut_held(struct store *admin)
 {
@@ -565,8 +568,9 @@ cut_held(struct store *admin)
 			poll(NULL, 0, 50);
 	}
 	assert_true(pid > 0);
-	assert_int_equal(one_int(admin, "SELECT pg_terminate_backend(pid)::int "
-	    "FROM pg_stat_activity WHERE wait_event = 'SyncRep'"), 1);
+	assert_int_equal(one_int(admin, "SELECT pg_terminate_backend(pid, "
+	    "10000)::int FROM pg_stat_activity WHERE wait_event = 'SyncRep'"),
+	    1);
 	assert_int_equal(store_exec(admin, "ALTER SYSTEM RESET "
 	    "synchronous_standby_names", &err), 0);
 	assert_int_equal(store_exec(admin, "SELECT pg_reload_conf()", &err), 0);
