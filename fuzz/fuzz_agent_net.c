@@ -2,9 +2,11 @@
  * fuzz_agent_net.c: arbitrary bytes as the "Network" document of a
  * start a head sends a node's agent (agent/container-net.c): the
  * networks, endpoints, published ports and files the node plumbs.
- * Whoever holds a head's certificate may send a start, so the agent
- * checks the document's shape and then every value against the store;
- * that check (nodenet_check) runs here, and nothing is plumbed.
+ * Whoever holds a head's certificate may send a start, or a connect
+ * (POST /v1/containers/UUID/connect, the same document with one network
+ * and its interface's "Index"), so the agent checks the document's shape
+ * and then every value against the store; that check (nodenet_check)
+ * runs here on every input both ways, and nothing is plumbed.
  *
  * nodenet_check is the file's own (static), so the file is compiled into
  * this target.  The store is a SQLite file in a temp folder holding the
@@ -21,6 +23,7 @@
 #include <stdlib.h>
 
 #include "agent/container-net.c"
+#include "fuzz/fuzz-tmp.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -64,27 +67,18 @@ static const char fuzz_rows[] =
 static void
 fuzz_setup(void)
 {
-	static char root[] = "/tmp/fuzz-agent-net.XXXXXX";
 	sdc_error_t err = NULL;
 	char *p;
 
-	if (mkdtemp(root) == NULL)
-		abort();
-	xasprintf(&fuzz_opt.zones, "%s/zones", root);
-	xasprintf(&fuzz_opt.net_dir, "%s/net", root);
-	xasprintf(&p, "%s/" SEED_UUID2, fuzz_opt.zones);
-	if (mkdir_p(p, 0700, &err) < 0)
-		abort();
-	free(p);
-	xasprintf(&p, "%s/" SEED_UUID2 "/" RT_FILE_HOSTS, fuzz_opt.zones);
-	if (file_write_atomic(p, "127.0.0.1 localhost\n", 20, 0644, &err) < 0)
-		abort();
-	free(p);
-	xasprintf(&p, "%s/" SEED_UUID2 "/" RT_FILE_RESOLV, fuzz_opt.zones);
-	if (file_write_atomic(p, "nameserver 10.99.0.1\n", 21, 0644, &err) < 0)
-		abort();
-	free(p);
-	xasprintf(&p, "%s/store.db", root);
+	fuzz_tmp_dir("fuzz-agent-net");
+	fuzz_opt.zones = fuzz_tmp_path("zones");
+	fuzz_opt.net_dir = fuzz_tmp_path("net");
+	fuzz_tmp_mkdir("zones/" SEED_UUID2);
+	fuzz_tmp_put("zones/" SEED_UUID2 "/" RT_FILE_HOSTS,
+	    "127.0.0.1 localhost\n");
+	fuzz_tmp_put("zones/" SEED_UUID2 "/" RT_FILE_RESOLV,
+	    "nameserver 10.99.0.1\n");
+	p = fuzz_tmp_path("store.db");
 	if (store_open(&fuzz_agent.store, p, &err) < 0 ||
 	    store_exec(fuzz_agent.store, fuzz_rows, &err) < 0)
 		abort();
@@ -93,34 +87,49 @@ fuzz_setup(void)
 	fuzz_agent.opt = &fuzz_opt;
 }
 
-int
-LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+/* doc checked as a start's (connect false) or a connect's Network
+ * document; what a check lets through must be whole for the plumbing. */
+static void
+fuzz_check(json_t *doc, bool connect)
 {
 	sdc_error_t err = NULL;
 	struct nodenet nn;
-	json_t *doc;
 
-	if (fuzz_agent.opt == NULL)
-		fuzz_setup();
-	/* the start's body as the route reads it, its "Network" member */
-	if ((doc = json_parse((const char *)data, size, &err)) == NULL) {
-		sdc_error_release(&err);
-		return 0;
-	}
-	if (nodenet_check(&fuzz_agent, SEED_UUID, doc, &nn, &err) == 0) {
-		/* what the plumbing then gets is whole */
-		if (strcmp(nn.id, SEED_ID) != 0 || nn.hosts == NULL ||
-		    nn.resolv == NULL || nn.pub > nn.n ||
+	if (nodenet_check(&fuzz_agent, SEED_UUID, doc, connect, &nn,
+	    &err) == 0) {
+		if (strcmp(nn.id, SEED_ID) != 0 || nn.pub > nn.n ||
 		    (nn.nports > 0 && nn.pub == nn.n))
+			abort();
+		if (connect ? nn.n != 1 || nn.nports != 0 :
+		    nn.hosts == NULL || nn.resolv == NULL)
 			abort();
 		for (size_t i = 0; i < nn.n; i++)
 			if (nn.e[i].bridge != &nn.b[i] || nn.b[i].prefix < 8 ||
-			    nn.b[i].prefix > 30)
+			    nn.b[i].prefix > 30 ||
+			    strncmp(nn.e[i].ifname, "eth", 3) != 0)
 				abort();
 	} else if (err == NULL || err->code < 400 || err->code >= 500)
 		abort();        /* a refusal says why, as a 4xx */
 	sdc_error_release(&err);
 	nodenet_free(&nn);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	sdc_error_t err = NULL;
+	json_t *doc;
+
+	if (fuzz_agent.opt == NULL)
+		fuzz_setup();
+	/* the start's body as the route reads it, its "Network" member; a
+	 * connect's body, the same checks with one network and its Index */
+	if ((doc = json_parse((const char *)data, size, &err)) == NULL) {
+		sdc_error_release(&err);
+		return 0;
+	}
+	fuzz_check(doc, false);
+	fuzz_check(doc, true);
 	json_decref(doc);
 	return 0;
 }
