@@ -968,37 +968,45 @@ nodenet_still_leased(struct agent *a, const char *cid, const char *network_id,
 	return rc;
 }
 
+/* A disconnect's document checked for its shape (the store's word on
+ * it is the caller's); the strings point into doc. */
+static int
+nodenet_disconnect_check(const json_t *doc, const char **account,
+    const char **id, const char **net, sdc_error_t *err)
+{
+	static const char *const keys[] = { "Version", "Account", "ID",
+		"Network", NULL };
+	json_int_t version;
+
+	if (nodenet_keys(doc, "Disconnect", keys, err) < 0 ||
+	    nodenet_int(doc, "Version", 0, 1000, &version, err) < 0)
+		return -1;
+	if (version != NODENET_VERSION)
+		return sdc_make_error_code(err, 400, "Disconnect: version %lld; "
+		    "this agent speaks %d", (long long)version,
+		    NODENET_VERSION);
+	if (nodenet_str(doc, "Account", 36, account, err) < 0 ||
+	    nodenet_str(doc, "ID", 64, id, err) < 0 ||
+	    nodenet_str(doc, "Network", 64, net, err) < 0)
+		return -1;
+	if (!uuid_valid(*account) || !docker_id_valid(*id) ||
+	    strlen(*net) != 64 || strspn(*net, "0123456789abcdef") != 64)
+		return sdc_make_error_code(err, 400, "Account, ID and Network: "
+		    "a uuid, a Docker id and a network id, please");
+	return 0;
+}
+
 int
 agent_net_disconnect(struct agent *a, const char *uuid, const json_t *doc,
     sdc_error_t *err)
 {
-	static const char *const keys[] = { "Version", "Account", "ID",
-		"Network", NULL };
 	struct net_config cfg;
 	const char *account, *id, *net, *nets[2];
-	json_int_t version;
 	char cid[65];
 	int rc;
 
-	if (nodenet_keys(doc, "Disconnect", keys, err) < 0 ||
-	    nodenet_int(doc, "Version", 0, 1000, &version, err) < 0)
-		goto refused;
-	if (version != NODENET_VERSION) {
-		sdc_make_error_code(err, 400, "Disconnect: version %lld; this "
-		    "agent speaks %d", (long long)version, NODENET_VERSION);
-		goto refused;
-	}
-	if (nodenet_str(doc, "Account", 36, &account, err) < 0 ||
-	    nodenet_str(doc, "ID", 64, &id, err) < 0 ||
-	    nodenet_str(doc, "Network", 64, &net, err) < 0)
-		goto refused;
-	if (!uuid_valid(account) || !docker_id_valid(id) || strlen(net) != 64 ||
-	    strspn(net, "0123456789abcdef") != 64) {
-		sdc_make_error_code(err, 400, "Account, ID and Network: a uuid, "
-		    "a Docker id and a network id, please");
-		goto refused;
-	}
-	if (nodenet_container(a, uuid, account, cid, err) < 0)
+	if (nodenet_disconnect_check(doc, &account, &id, &net, err) < 0 ||
+	    nodenet_container(a, uuid, account, cid, err) < 0)
 		goto refused;
 	if (strcmp(cid, id) != 0) {
 		sdc_make_error_code(err, 400, "ID: not the container's");

@@ -6,7 +6,9 @@
  * (POST /v1/containers/UUID/connect, the same document with one network
  * and its interface's "Index"), so the agent checks the document's shape
  * and then every value against the store; that check (nodenet_check)
- * runs here on every input both ways, and nothing is plumbed.
+ * runs here on every input both ways, and so does a disconnect's
+ * (nodenet_disconnect_check, then its container's row), and nothing is
+ * plumbed.
  *
  * nodenet_check is the file's own (static), so the file is compiled into
  * this target.  The store is a SQLite file in a temp folder holding the
@@ -114,6 +116,26 @@ fuzz_check(json_t *doc, bool connect)
 	nodenet_free(&nn);
 }
 
+/* doc checked as a disconnect's: its shape, then its container in the
+ * store, as agent_net_disconnect begins (what follows is the
+ * runtime's). */
+static void
+fuzz_disconnect(json_t *doc)
+{
+	const char *account, *id, *net;
+	sdc_error_t err = NULL;
+	char cid[65];
+
+	if (nodenet_disconnect_check(doc, &account, &id, &net, &err) == 0 &&
+	    nodenet_container(&fuzz_agent, SEED_UUID, account, cid, &err) == 0) {
+		if (!uuid_valid(account) || !docker_id_valid(id) ||
+		    strlen(net) != 64 || strcmp(cid, SEED_ID) != 0)
+			abort();
+	} else if (err == NULL || err->code < 400 || err->code >= 500)
+		abort();        /* a refusal says why, as a 4xx */
+	sdc_error_release(&err);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -130,6 +152,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	fuzz_check(doc, false);
 	fuzz_check(doc, true);
+	fuzz_disconnect(doc);
 	json_decref(doc);
 	return 0;
 }
