@@ -75,6 +75,14 @@ carch_inside(const char *p)
 	return true;
 }
 
+/* The query's path: the one the client named, not empty, not past
+ * PATH_MAX (resolved inside the root later, never checked as clean). */
+static bool
+carch_path_ok(const char *path)
+{
+	return path != NULL && *path != '\0' && strlen(path) < PATH_MAX;
+}
+
 /* "ACCOUNT/VOLUME", two uuids: a folder under the volumes root. */
 static bool
 carch_volume(const char *s)
@@ -187,7 +195,7 @@ carch_job(struct http_request *req, struct agent *a)
 		agent_error(req, 400, "a container's uuid, please");
 		return NULL;
 	}
-	if (path == NULL || *path == '\0' || strlen(path) >= PATH_MAX) {
+	if (!carch_path_ok(path)) {
 		agent_error(req, 400, "bad parameter: 'path' cannot be empty");
 		return NULL;
 	}

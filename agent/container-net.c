@@ -1007,22 +1007,37 @@ nodenet_still_leased(struct agent *a, const char *cid, const char *network_id,
 	return rc;
 }
 
-/* A document naming the container alone (a disconnect's, a rename's):
- * its head checked (nodenet_check_head), its Account and ID the
+/* A document naming the container alone (a disconnect's, a rename's),
+ * its head checked (nodenet_check_head): its Account and ID the
  * container's in the store, and the container this node's; cid its
  * Docker id, name (when not NULL) its name in the store. */
 static int
-nodenet_check_ids(struct agent *a, const char *uuid, const json_t *doc,
-    const char *what, const char *const *keys, char cid[65],
-    char name[NODENET_NAME_MAX + 1], sdc_error_t *err)
+nodenet_check_ids(struct agent *a, const char *uuid, const char *account,
+    const char *id, char cid[65], char name[NODENET_NAME_MAX + 1],
+    sdc_error_t *err)
 {
-	const char *account, *id;
-
-	if (nodenet_check_head(doc, what, keys, &account, &id, err) < 0 ||
-	    nodenet_container(a, uuid, account, cid, name, err) < 0)
+	if (nodenet_container(a, uuid, account, cid, name, err) < 0)
 		return -1;
 	if (strcmp(cid, id) != 0)
 		return sdc_make_error_code(err, 400, "ID: not the container's");
+	return 0;
+}
+
+/* A disconnect's document checked for its shape (the store's word on
+ * it is nodenet_check_ids'); the strings point into doc. */
+static int
+nodenet_disconnect_check(const json_t *doc, const char **account,
+    const char **id, const char **net, sdc_error_t *err)
+{
+	static const char *const keys[] = { "Version", "Account", "ID",
+		"Network", NULL };
+
+	if (nodenet_check_head(doc, "Disconnect", keys, account, id,
+	    err) < 0 || nodenet_str(doc, "Network", 64, net, err) < 0)
+		return -1;
+	if (strlen(*net) != 64 || strspn(*net, "0123456789abcdef") != 64)
+		return sdc_make_error_code(err, 400, "Network: a network id, "
+		    "please");
 	return 0;
 }
 
@@ -1030,20 +1045,14 @@ int
 agent_net_disconnect(struct agent *a, const char *uuid, const json_t *doc,
     struct net_dns_wait *names, sdc_error_t *err)
 {
-	static const char *const keys[] = { "Version", "Account", "ID",
-		"Network", NULL };
 	struct net_config cfg;
-	const char *net, *nets[2];
+	const char *account, *id, *net, *nets[2];
 	char cid[65];
 	int rc;
 
-	if (nodenet_check_ids(a, uuid, doc, "Disconnect", keys, cid, NULL,
-	    err) < 0 || nodenet_str(doc, "Network", 64, &net, err) < 0)
+	if (nodenet_disconnect_check(doc, &account, &id, &net, err) < 0 ||
+	    nodenet_check_ids(a, uuid, account, id, cid, NULL, err) < 0)
 		goto refused;
-	if (strlen(net) != 64 || strspn(net, "0123456789abcdef") != 64) {
-		sdc_make_error_code(err, 400, "Network: a network id, please");
-		goto refused;
-	}
 	/* the store settles first: only an endpoint its head released is
 	 * taken down */
 	if ((rc = nodenet_still_leased(a, cid, net, err)) < 0)
@@ -1081,29 +1090,38 @@ refused:
 
 /* --- a rename of a running container --- */
 
+/* A rename's document checked: the container's, this node's, and its
+ * Name the one the store gives it.  The tables are made from the
+ * store's rows, so a name it does not give the container (a forged one,
+ * or renamed again since) would name nothing here. */
+static int
+nodenet_rename_check(struct agent *a, const char *uuid, const json_t *doc,
+    sdc_error_t *err)
+{
+	static const char *const keys[] = { "Version", "Account", "ID",
+		"Name", NULL };
+	char cid[65], stored[NODENET_NAME_MAX + 1];
+	const char *account, *id, *name;
+
+	if (nodenet_check_head(doc, "Rename", keys, &account, &id, err) < 0 ||
+	    nodenet_check_ids(a, uuid, account, id, cid, stored, err) < 0 ||
+	    nodenet_str(doc, "Name", NODENET_NAME_MAX, &name, err) < 0)
+		return -1;
+	if (strcmp(name, stored) != 0)
+		return sdc_make_error_code(err, 400, "Name: not the "
+		    "container's name in the store");
+	return 0;
+}
+
 int
 agent_net_rename(struct agent *a, const char *uuid, const json_t *doc,
     struct net_dns_wait *names, sdc_error_t *err)
 {
-	static const char *const keys[] = { "Version", "Account", "ID",
-		"Name", NULL };
 	struct strvec nets = STRVEC_INIT;
-	char cid[65], stored[NODENET_NAME_MAX + 1];
-	const char *name;
 	json_t *r;
 
-	if (nodenet_check_ids(a, uuid, doc, "Rename", keys, cid, stored,
-	    err) < 0 || nodenet_str(doc, "Name", NODENET_NAME_MAX, &name,
-	    err) < 0)
+	if (nodenet_rename_check(a, uuid, doc, err) < 0)
 		goto refused;
-	/* the tables are made from the store's rows: a name it does not
-	 * give the container (a forged one, or renamed again since) names
-	 * nothing here */
-	if (strcmp(name, stored) != 0) {
-		sdc_make_error_code(err, 400, "Name: not the container's name "
-		    "in the store");
-		goto refused;
-	}
 	/* not running here: no names of it in this node's tables */
 	r = nodenet_record_read(a, uuid, &nets);
 	if (nets.n > 0 && agent_netsync_names(a, (const char *const *)nets.v,

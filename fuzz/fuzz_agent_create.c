@@ -21,6 +21,7 @@
 #include <sys/stat.h>
 
 #include "agent/container-create.c"
+#include "fuzz/fuzz-tmp.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -33,40 +34,20 @@ static struct agent_options fuzz_opt;
 static struct agent fuzz_agent;
 
 static void
-fuzz_mkdir(const char *root, const char *sub)
-{
-	sdc_error_t err = NULL;
-	char *p;
-
-	xasprintf(&p, "%s/%s", root, sub);
-	if (mkdir_p(p, 0700, &err) < 0)
-		abort();
-	free(p);
-}
-
-static void
 fuzz_setup(void)
 {
-	static char root[] = "/tmp/fuzz-agent-create.XXXXXX";
-	FILE *f;
-	char *p;
+	const char *root = fuzz_tmp_dir("fuzz-agent-create");
 
-	if (mkdtemp(root) == NULL)
-		abort();
-	fuzz_mkdir(root, "images/" SEED_LAYER "/diff");
-	fuzz_mkdir(root, "volumes/" SEED_VOLUME "/_data");
-	fuzz_mkdir(root, "net/netns");
-	fuzz_mkdir(root, "zones");
-	xasprintf(&p, "%s/net/netns/%s", root, SEED_NETNS);
-	if ((f = fopen(p, "w")) == NULL)
-		abort();
-	fclose(f);
-	free(p);
-	xasprintf(&fuzz_opt.images, "%s/images", root);
-	xasprintf(&fuzz_opt.volumes, "%s/volumes", root);
-	xasprintf(&fuzz_opt.net_dir, "%s/net", root);
-	xasprintf(&fuzz_opt.zones, "%s/zones", root);
-	xasprintf(&fuzz_opt.data_dir, "%s", root);
+	fuzz_tmp_mkdir("images/" SEED_LAYER "/diff");
+	fuzz_tmp_mkdir("volumes/" SEED_VOLUME "/_data");
+	fuzz_tmp_mkdir("net/netns");
+	fuzz_tmp_mkdir("zones");
+	fuzz_tmp_put("net/netns/" SEED_NETNS, "");
+	fuzz_opt.images = fuzz_tmp_path("images");
+	fuzz_opt.volumes = fuzz_tmp_path("volumes");
+	fuzz_opt.net_dir = fuzz_tmp_path("net");
+	fuzz_opt.zones = fuzz_tmp_path("zones");
+	fuzz_opt.data_dir = xstrdup(root);
 	fuzz_agent.opt = &fuzz_opt;
 }
 

@@ -2,9 +2,13 @@
  * fuzz_agent_net.c: arbitrary bytes as the "Network" document of a
  * start a head sends a node's agent (agent/container-net.c): the
  * networks, endpoints, published ports and files the node plumbs.
- * Whoever holds a head's certificate may send a start, so the agent
- * checks the document's shape and then every value against the store;
- * that check (nodenet_check) runs here, and nothing is plumbed.
+ * Whoever holds a head's certificate may send a start, or a connect
+ * (POST /v1/containers/UUID/connect, the same document with one network
+ * and its interface's "Index"), so the agent checks the document's shape
+ * and then every value against the store; that check (nodenet_check)
+ * runs here on every input both ways, and so do a disconnect's
+ * (nodenet_disconnect_check, then its container's row) and a rename's
+ * (nodenet_rename_check), and nothing is plumbed.
  *
  * nodenet_check is the file's own (static), so the file is compiled into
  * this target.  The store is a SQLite file in a temp folder holding the
@@ -21,6 +25,7 @@
 #include <stdlib.h>
 
 #include "agent/container-net.c"
+#include "fuzz/fuzz-tmp.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -37,7 +42,8 @@ static struct agent_options fuzz_opt;
 static struct agent fuzz_agent;
 
 static const char fuzz_rows[] =
-	"CREATE TABLE containers (uuid TEXT, id TEXT, account TEXT, extra TEXT);"
+	"CREATE TABLE containers (uuid TEXT, id TEXT, account TEXT, extra TEXT, "
+	"name TEXT);"
 	"CREATE TABLE networks (id TEXT, account TEXT, subnet TEXT, prefix "
 	" INTEGER, gateway TEXT, internal INTEGER, vni INTEGER);"
 	"CREATE TABLE network_endpoints (network TEXT, container TEXT, ip TEXT,"
@@ -45,9 +51,9 @@ static const char fuzz_rows[] =
 	"CREATE TABLE port_bindings (proto TEXT, host_port INTEGER, host_ip "
 	" TEXT, container_port INTEGER, container TEXT, account TEXT);"
 	"INSERT INTO containers VALUES ('" SEED_UUID "', '" SEED_ID "', '"
-	SEED_ACCOUNT "', '{\"Node\": \"" SEED_NODE "\"}');"
+	SEED_ACCOUNT "', '{\"Node\": \"" SEED_NODE "\"}', 'web');"
 	"INSERT INTO containers VALUES ('" SEED_UUID2 "', '" SEED_ID2 "', '"
-	SEED_ACCOUNT "', '{\"Node\": \"" SEED_NODE "\"}');"
+	SEED_ACCOUNT "', '{\"Node\": \"" SEED_NODE "\"}', 'db');"
 	"INSERT INTO networks VALUES ('" SEED_NET "', '" SEED_ACCOUNT "', "
 	"'10.99.0.0', 24, '10.99.0.1', 0, NULL);"
 	"INSERT INTO networks VALUES ('" SEED_NET2 "', '" SEED_ACCOUNT "', "
@@ -64,27 +70,18 @@ static const char fuzz_rows[] =
 static void
 fuzz_setup(void)
 {
-	static char root[] = "/tmp/fuzz-agent-net.XXXXXX";
 	sdc_error_t err = NULL;
 	char *p;
 
-	if (mkdtemp(root) == NULL)
-		abort();
-	xasprintf(&fuzz_opt.zones, "%s/zones", root);
-	xasprintf(&fuzz_opt.net_dir, "%s/net", root);
-	xasprintf(&p, "%s/" SEED_UUID2, fuzz_opt.zones);
-	if (mkdir_p(p, 0700, &err) < 0)
-		abort();
-	free(p);
-	xasprintf(&p, "%s/" SEED_UUID2 "/" RT_FILE_HOSTS, fuzz_opt.zones);
-	if (file_write_atomic(p, "127.0.0.1 localhost\n", 20, 0644, &err) < 0)
-		abort();
-	free(p);
-	xasprintf(&p, "%s/" SEED_UUID2 "/" RT_FILE_RESOLV, fuzz_opt.zones);
-	if (file_write_atomic(p, "nameserver 10.99.0.1\n", 21, 0644, &err) < 0)
-		abort();
-	free(p);
-	xasprintf(&p, "%s/store.db", root);
+	fuzz_tmp_dir("fuzz-agent-net");
+	fuzz_opt.zones = fuzz_tmp_path("zones");
+	fuzz_opt.net_dir = fuzz_tmp_path("net");
+	fuzz_tmp_mkdir("zones/" SEED_UUID2);
+	fuzz_tmp_put("zones/" SEED_UUID2 "/" RT_FILE_HOSTS,
+	    "127.0.0.1 localhost\n");
+	fuzz_tmp_put("zones/" SEED_UUID2 "/" RT_FILE_RESOLV,
+	    "nameserver 10.99.0.1\n");
+	p = fuzz_tmp_path("store.db");
 	if (store_open(&fuzz_agent.store, p, &err) < 0 ||
 	    store_exec(fuzz_agent.store, fuzz_rows, &err) < 0)
 		abort();
@@ -93,34 +90,87 @@ fuzz_setup(void)
 	fuzz_agent.opt = &fuzz_opt;
 }
 
-int
-LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+/* doc checked as a start's (connect false) or a connect's Network
+ * document; what a check lets through must be whole for the plumbing. */
+static void
+fuzz_check(json_t *doc, bool connect)
 {
 	sdc_error_t err = NULL;
 	struct nodenet nn;
-	json_t *doc;
 
-	if (fuzz_agent.opt == NULL)
-		fuzz_setup();
-	/* the start's body as the route reads it, its "Network" member */
-	if ((doc = json_parse((const char *)data, size, &err)) == NULL) {
-		sdc_error_release(&err);
-		return 0;
-	}
-	if (nodenet_check(&fuzz_agent, SEED_UUID, doc, &nn, &err) == 0) {
-		/* what the plumbing then gets is whole */
-		if (strcmp(nn.id, SEED_ID) != 0 || nn.hosts == NULL ||
-		    nn.resolv == NULL || nn.pub > nn.n ||
+	if (nodenet_check(&fuzz_agent, SEED_UUID, doc, connect, &nn,
+	    &err) == 0) {
+		if (strcmp(nn.id, SEED_ID) != 0 || nn.pub > nn.n ||
 		    (nn.nports > 0 && nn.pub == nn.n))
+			abort();
+		if (connect ? nn.n != 1 || nn.nports != 0 :
+		    nn.hosts == NULL || nn.resolv == NULL)
 			abort();
 		for (size_t i = 0; i < nn.n; i++)
 			if (nn.e[i].bridge != &nn.b[i] || nn.b[i].prefix < 8 ||
-			    nn.b[i].prefix > 30)
+			    nn.b[i].prefix > 30 ||
+			    strncmp(nn.e[i].ifname, "eth", 3) != 0)
 				abort();
 	} else if (err == NULL || err->code < 400 || err->code >= 500)
 		abort();        /* a refusal says why, as a 4xx */
 	sdc_error_release(&err);
 	nodenet_free(&nn);
+}
+
+/* doc checked as a disconnect's: its shape, then its container in the
+ * store, as agent_net_disconnect begins (what follows is the
+ * runtime's). */
+static void
+fuzz_disconnect(json_t *doc)
+{
+	const char *account, *id, *net;
+	sdc_error_t err = NULL;
+	char cid[65];
+
+	if (nodenet_disconnect_check(doc, &account, &id, &net, &err) == 0 &&
+	    nodenet_check_ids(&fuzz_agent, SEED_UUID, account, id, cid, NULL,
+	    &err) == 0) {
+		if (!uuid_valid(account) || !docker_id_valid(id) ||
+		    strlen(net) != 64 || strcmp(cid, SEED_ID) != 0)
+			abort();
+	} else if (err == NULL || err->code < 400 || err->code >= 500)
+		abort();        /* a refusal says why, as a 4xx */
+	sdc_error_release(&err);
+}
+
+/* doc checked as a rename's, as agent_net_rename begins. */
+static void
+fuzz_rename(json_t *doc)
+{
+	sdc_error_t err = NULL;
+
+	if (nodenet_rename_check(&fuzz_agent, SEED_UUID, doc, &err) == 0) {
+		if (strcmp(json_string_value(json_object_get(doc, "Name")),
+		    "web") != 0)
+			abort();
+	} else if (err == NULL || err->code < 400 || err->code >= 500)
+		abort();        /* a refusal says why, as a 4xx */
+	sdc_error_release(&err);
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	sdc_error_t err = NULL;
+	json_t *doc;
+
+	if (fuzz_agent.opt == NULL)
+		fuzz_setup();
+	/* the start's body as the route reads it, its "Network" member; a
+	 * connect's body, the same checks with one network and its Index */
+	if ((doc = json_parse((const char *)data, size, &err)) == NULL) {
+		sdc_error_release(&err);
+		return 0;
+	}
+	fuzz_check(doc, false);
+	fuzz_check(doc, true);
+	fuzz_disconnect(doc);
+	fuzz_rename(doc);
 	json_decref(doc);
 	return 0;
 }

@@ -28,6 +28,7 @@
 #include <sys/mman.h>
 
 #include "agent/layers.c"
+#include "fuzz/fuzz-tmp.h"
 #include "dockerapi/images/images-int.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -61,10 +62,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int fd;
 
 	if (fuzz_store == NULL) {
-		static char root[] = "/tmp/fuzz-layer-upload.XXXXXX";
+		const char *root = fuzz_tmp_dir("fuzz-layer-upload");
 
-		if (mkdtemp(root) == NULL)
-			abort();
 		xasprintf(&fuzz_layers, "%s/layers", root);
 		if (images_node_store_open(&fuzz_store, fuzz_layers, &err) < 0)
 			abort();

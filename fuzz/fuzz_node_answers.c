@@ -28,6 +28,7 @@
 #include <stdlib.h>
 
 #include "dockerapi/node-states.c"
+#include "fuzz/fuzz-tmp.h"
 #include "agent/exits-table.h"
 #include "dockerapi/node-calls.h"
 #include "dockerapi/log-bytes.h"
@@ -107,11 +108,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	json_t *j;
 
 	if (fuzz_store == NULL) {
-		static char root[] = "/tmp/fuzz-node-answers.XXXXXX";
+		const char *root = fuzz_tmp_dir("fuzz-node-answers");
 		char *p;
 
-		if (mkdtemp(root) == NULL)
-			abort();
 		xasprintf(&p, "%s/store.db", root);
 		if (store_open(&fuzz_store, p, &err) < 0 ||
 		    exits_table_migrate(fuzz_store, &err) < 0)

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "dockerapi/images/images-int.h"
+#include "fuzz/fuzz-tmp.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -47,17 +48,17 @@ fuzz_read(struct archive *a, void *arg, const void **buf)
 	return (la_ssize_t)n;
 }
 
-static char fuzz_split[64];
+static char *fuzz_split;
 
+/* The split's file, in the target's temp folder (on a tmpfs where there
+ * is one: the split is written with an fsync, cheap only there). */
 static void
 fuzz_split_path(void)
 {
-	/* tmpfs: the split is written with an fsync, cheap only there */
-	const char *tmp = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp";
-
-	if (fuzz_split[0] == '\0')
-		snprintf(fuzz_split, sizeof fuzz_split, "%s/fuzz-split.%d",
-		    tmp, (int)getpid());
+	if (fuzz_split == NULL) {
+		fuzz_tmp_dir("fuzz-tar-layer");
+		fuzz_split = fuzz_tmp_path("split");
+	}
 }
 
 static void

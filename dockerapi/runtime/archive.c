@@ -1429,6 +1429,8 @@ arc_put_all(const struct rt_root *r, const char *path,
     const struct rt_put_opts *o, int in, sdc_error_t *err)
 {
 	struct arc_put p = { .r = r, .o = o, .pfd = -1 };
+	const struct rt_graft *gr;
+	const char *rest;
 	struct archive_entry *e;
 	struct archive *a;
 	struct stat st;
@@ -1461,6 +1463,16 @@ arc_put_all(const struct rt_root *r, const char *path,
 		close(p.dest);
 		return sdc_make_error(err, 0, "extracting: the destination "
 		    "moved");
+	}
+	/* the caller refuses a path named inside a read-only mount; one
+	 * that only resolves there (a tenant's link to it) is refused here,
+	 * where it is known */
+	if ((gr = arc_graft_holding(r, p.dcpath, &rest)) != NULL && gr->ro) {
+		rc = sdc_make_error_code(err, 403, "extracting into %s: the "
+		    "volume mounted at %s is marked read-only", path, gr->path);
+		free(p.dcpath);
+		close(p.dest);
+		return rc;
 	}
 	a = archive_read_new();
 	archive_read_support_format_tar(a);

@@ -6,8 +6,9 @@ in a tmpfs (--tmpfs, --mount type=tmpfs) of a running container is its
 tmpfs both ways, and a tree copied above a tmpfs lands in it.  Tried as
 a tenant would break it: links planted in the volume and the tmpfs (to a
 host folder, to "/", climbing with ".."), a tar entry that would replace
-a mount point with a file, a read-only volume reached from above: nothing
-on the host is read or written, no mount point is replaced."""
+a mount point with a file, a read-only volume reached from above or
+through a link planted in the root: nothing on the host is read or
+written, no mount point is replaced, the read-only volume stays empty."""
 import importlib
 import io
 import os
@@ -113,7 +114,8 @@ class CpMounts(common.ContainersTest):
         self.ok("exec", "hv", "sh", "-c",
                 "ln -s %s /srv/data/tohost && ln -s / /srv/data/toroot && "
                 "ln -s ../../../../../../.. /scratch/up && ln -s %s /scratch/tohost && "
-                "ln -s /srv/data /srv/link" % (host, host))
+                "ln -s /srv/data /srv/link && ln -s /srv/ro /srv/toro" %
+                (host, host))
         # in: entries through the planted links stay inside the container
         for ctr_path, entries in (
                 ("/", [("srv/data/tohost/new", b"bad\n"),
@@ -145,6 +147,12 @@ class CpMounts(common.ContainersTest):
         r = self.put_tar("hv", "/srv/", [("ro/x", b"x\n")])
         self.assertNotEqual(r.returncode, 0)
         self.assertIn("read-only", r.stderr.decode())
+        # and so does one a link planted in the root leads to (the mount
+        # the path names is found by its text: /srv/toro is in none)
+        for ctr_path in ("/srv/toro/", "/srv/toro"):
+            r = self.put_tar("hv", ctr_path, [("x", b"x\n")])
+            self.assertNotEqual(r.returncode, 0, ctr_path)
+            self.assertIn("read-only", r.stderr.decode(), ctr_path)
         self.assertEqual(self.ok("run", "--rm", "-v", "hro:/v", "busybox", "ls", "/v"), "")
         # bob reaches none of it
         r = self.docker(self.bob, "cp", "hv:/srv", "-")

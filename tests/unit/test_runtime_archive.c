@@ -3,9 +3,10 @@
  * archive.c) on a made-up root beside a folder it must never reach:
  * paths cleaned as Go cleans them, tars whose names climb out refused,
  * symlinks planted in the root (absolute, and a ../../.. chain) followed
- * only inside it, hard links out and device nodes refused, a tar of
- * the root through a link holding nothing of the folder beside it, and
- * a tar of a folder read back entry by entry.
+ * only inside it, hard links out and device nodes refused, a read-only
+ * volume refused as a destination however it is reached, a tar of the
+ * root through a link holding nothing of the folder beside it, and a tar
+ * of a folder read back entry by entry.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -43,6 +44,17 @@ put_file(const char *dir, const char *name, const char *text)
 	free(p);
 }
 
+/* A link at dir/name to target, as a tenant plants one. */
+static void
+plant(const char *dir, const char *name, const char *target)
+{
+	char *p;
+
+	xasprintf(&p, "%s/%s", dir, name);
+	assert_int_equal(symlink(target, p), 0);
+	free(p);
+}
+
 static int
 setup(void **state)
 {
@@ -60,12 +72,8 @@ setup(void **state)
 	free(p);
 	put_file(rootdir, "etc/passwd", "root:x:0:0::/:/bin/sh\n");
 	/* what a tenant plants */
-	xasprintf(&p, "%s/x", rootdir);
-	assert_int_equal(symlink("/", p), 0);
-	free(p);
-	xasprintf(&p, "%s/up", rootdir);
-	assert_int_equal(symlink("../../../..", p), 0);
-	free(p);
+	plant(rootdir, "x", "/");
+	plant(rootdir, "up", "../../../..");
 	root.fd = open(rootdir, O_PATH | O_DIRECTORY);
 	assert_true(root.fd >= 0);
 	root.host = xstrdup(rootdir);
@@ -136,17 +144,24 @@ tar_fd(const char *const *spec)
 }
 
 static int
-put(const char *dest, const char *const *spec, int *code)
+put_in(const struct rt_root *r, const char *dest, const char *const *spec,
+    int *code)
 {
 	struct rt_put_opts o = { 0 };
 	sdc_error_t err = NULL;
 	int fd = tar_fd(spec), rc;
 
-	rc = rt_archive_put(&root, dest, &o, fd, &err);
+	rc = rt_archive_put(r, dest, &o, fd, &err);
 	close(fd);
 	*code = err != NULL ? err->code : 0;
 	sdc_error_release(&err);
 	return rc;
+}
+
+static int
+put(const char *dest, const char *const *spec, int *code)
+{
+	return put_in(&root, dest, spec, code);
 }
 
 static bool
@@ -252,6 +267,71 @@ test_links_stay_inside(void **state)
 		close(fd);
 		assert_string_equal(buf, "secret");
 	}
+}
+
+/* A folder under top, made, its O_PATH fd. */
+static int
+volume_dir(const char *name)
+{
+	char *p;
+	int fd;
+
+	xasprintf(&p, "%s/%s", top, name);
+	assert_int_equal(mkdir(p, 0755), 0);
+	fd = open(p, O_PATH | O_DIRECTORY);
+	assert_true(fd >= 0);
+	free(p);
+	return fd;
+}
+
+/* A read-only volume the tenant's link leads to: the caller finds the
+ * mount a path is in by the path's text, so "/toro" (a link to /ro)
+ * reaches the extraction, which refuses it once resolved (found by
+ * fuzz_cp_put, which wrote into the read-only volume). */
+static void
+test_read_only_through_link(void **state)
+{
+	static const char *const one[] = { "f", "new", "n", NULL };
+	static const char *const via[] = { "f", "toro/new", "n", NULL };
+	static const char *const dests[] = { "/ro", "/toro", "/toro/",
+		"/torel/.", "/x/ro", "/rw/back", NULL };
+	struct rt_root r = { .host = rootdir };
+	char *ro, *p;
+	int code;
+
+	(void)state;
+	r.fd = open(rootdir, O_PATH | O_DIRECTORY);
+	assert_true(r.fd >= 0);
+	rt_root_graft(&r, "/ro", volume_dir("ro"), true);
+	rt_root_graft(&r, "/rw", volume_dir("rw"), false);
+	xasprintf(&ro, "%s/ro", top);
+	put_file(ro, "keep", "kept");
+	for (size_t i = 0; i < 2; i++) {
+		xasprintf(&p, "%s/%s", rootdir, i == 0 ? "ro" : "rw");
+		assert_int_equal(mkdir(p, 0755), 0);
+		free(p);
+	}
+	plant(rootdir, "toro", "/ro");
+	plant(rootdir, "torel", "ro");
+	xasprintf(&p, "%s/rw", top);
+	plant(p, "back", "../ro");
+	free(p);
+	for (size_t i = 0; dests[i] != NULL; i++) {
+		assert_int_equal(put_in(&r, dests[i], one, &code), -1);
+		assert_int_equal(code, 403);
+	}
+	assert_int_equal(put_in(&r, "/", via, &code), -1);
+	assert_int_equal(code, 400);	/* a link to nothing it may hold */
+	assert_false(exists(ro, "new"));
+	assert_true(exists(ro, "keep"));
+	/* the writable one takes it, its own name and through a link */
+	assert_int_equal(put_in(&r, "/rw", one, &code), 0);
+	xasprintf(&p, "%s/rw", top);
+	assert_true(exists(p, "new"));
+	free(p);
+	r.host = NULL;		/* rootdir is the suite's */
+	rt_root_close(&r);
+	free(ro);
 }
 
 static int
@@ -365,6 +445,7 @@ main(void)
 		cmocka_unit_test(test_clean),
 		cmocka_unit_test(test_refused),
 		cmocka_unit_test(test_links_stay_inside),
+		cmocka_unit_test(test_read_only_through_link),
 		cmocka_unit_test(test_get_through_links),
 		cmocka_unit_test(test_get_entries),
 	};
