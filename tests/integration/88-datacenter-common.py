@@ -132,9 +132,18 @@ class DataCenterBase(unittest.TestCase):
             os.unlink(d.admin_socket)
         d._spawn("dockerapi", cls.head_argv(
             d.docker_port, d.cloudapi_port, d.admin_socket, 1, zones))
-        sdctest.wait_for("dockerapi", lambda: os.path.exists(d.admin_socket)
-                         and sdctest.port_open(d.docker_port)
-                         and cls.admin_get("/nodes")[0] == 200, timeout=60)
+        seen = {}
+
+        def up():
+            seen["socket"] = os.path.exists(d.admin_socket)
+            seen["port"] = seen["socket"] and sdctest.port_open(d.docker_port)
+            seen["nodes"] = seen["port"] and cls.admin_get("/nodes")
+            return seen["nodes"] and seen["nodes"][0] == 200
+        try:
+            sdctest.wait_for("dockerapi", up, timeout=60)
+        except AssertionError as e:
+            # what the head answered last: a failure says where it was
+            raise AssertionError("%s (last seen: %r)" % (e, seen)) from None
 
     @classmethod
     def start_head_b(cls):

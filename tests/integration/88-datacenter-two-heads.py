@@ -468,9 +468,12 @@ class DataCenterTwoHeads(dc.DataCenterBase):
         """A stop through b whose exit a took (b frozen while it came) is
         answered once b hears of it from the node, not left waiting."""
         self.docker("run", "-d", "--name", "late", *SMALL, "busybox", "sh",
-                "-c", "trap 'sleep 2; exit 3' TERM; "
+                "-c", "trap 'sleep 2; exit 3' TERM; echo trapped; "
                 "while :; do sleep 0.1; done")
         cid = self.inspect("late")["Id"]
+        # sh as pid 1 ignores a SIGTERM that comes before its trap
+        until("late's trap set", lambda: "trapped" in self.docker(
+            "logs", "late").stdout)
         since = int(time.time()) - 1
         env = self.d.docker_env(self.certs["alice"])
         env["DOCKER_HOST"] = "tcp://127.0.0.1:%d" % self.b_port
