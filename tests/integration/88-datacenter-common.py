@@ -10,7 +10,9 @@ ports of its own, whose local agent is node 2's; one sapi and one
 throw-away PostgreSQL 15 for all, reached through unix sockets.  The
 agents share the head's layer store and volumes root (sending layers to
 nodes is not this fixture's) and take back a create no head recorded
-after 1 s (--orphan-grace 1); the containers have no network
+after 4 s (--orphan-grace 4: a head on a busy machine may take over a
+second between its agent's answer and its row, and a grace shorter than
+that takes back a create the head then records); the containers have no network
 (--network none) unless a test gives one, and each agent's VTEP is the
 host of its address.
 
@@ -169,7 +171,7 @@ class DataCenterBase(unittest.TestCase):
              "net-dir": os.path.join(d.tmp, "agent-%d" % i, "net")},
             "cn-%d" % i, "0.3", netns=cls.nodes[i],
             address="%s:%d" % (cls.addr[i], AGENT_PORT),
-            extra=("--orphan-grace", "1")))
+            extra=("--orphan-grace", "4")))
 
     @classmethod
     def zones(cls, i):
