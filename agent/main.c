@@ -7,7 +7,9 @@
  * the node's networks across nodes kept to the store (netsync.c), then
  * the loop until SIGTERM or SIGINT, which mark the node stopped in
  * the store and let requests in flight finish.  A second signal exits at
- * once.
+ * once.  Once the loop serves, the store connects again on a thread
+ * (store_connect_off_loop): a PostgreSQL host that drops packets fails a
+ * heartbeat at once instead of holding the node's API connect_timeout.
  */
 #include <event2/event.h>
 #include <getopt.h>
@@ -275,6 +277,8 @@ main(int argc, char **argv)
 	agent_layers_sweep_start(&a);
 	agent_orphans_sweep_start(&a);
 	agent_execs_sweep_start(&a);
+	/* serving: a store that does not answer must not hold the API */
+	store_connect_off_loop(a.store, a.base);
 	log_info("sdc-docker-agent %s ready: node %s, store %s", SDC_VERSION,
 	    a.self.id, store_backend(a.store));
 	event_base_dispatch(a.base);

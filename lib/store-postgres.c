@@ -23,9 +23,10 @@
  *   broke is run once more.  Inside a transaction nothing is retried:
  *   every call fails until the caller rolls back, so a transaction is
  *   never finished half on the old connection and half on a new one.
- *   A daemon's event loop has its store connect again on a thread
- *   (store_connect_off_loop): a host that drops packets holds the
- *   thread for connect_timeout, and the loop's calls fail meanwhile.
+ *   A daemon's event loop (dockerapi's, sapi's, the agent's) has its
+ *   store connect again on a thread (store_connect_off_loop): a host
+ *   that drops packets holds the thread for connect_timeout, and the
+ *   loop's calls fail meanwhile.
  *
  * A write is never run again: once it was sent, a broken link leaves
  * its outcome unknown (the server may have committed it and died, or

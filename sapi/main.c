@@ -251,6 +251,8 @@ main(int argc, char **argv)
 	else
 		log_info("data in %s/sapi.db", o.data_dir);
 	m.s.base = event_base_new();
+	/* serving: a store that does not answer must not hold /ping */
+	sapi_model_connect_off_loop(m.s.model, m.s.base);
 	m.s.commit = sapi_commit_new(&m.s);
 	if ((m.s.notify = sapi_notify_start(&m.s, o.store, &err)) == NULL &&
 	    err != NULL)

@@ -13,7 +13,10 @@
  *
  * The statements are prepared once.  The daemon is one thread, and a write
  * is a transaction the handler opens and commits around its statements, so
- * validation that reads other objects sees the write it is checking.
+ * validation that reads other objects sees the write it is checking.  Once
+ * it serves, a lost PostgreSQL connection is made again on a thread
+ * (sapi_model_connect_off_loop), so /ping answers "store unavailable" at
+ * once rather than after libpq's connect_timeout.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -144,6 +147,12 @@ sapi_model_open_at(struct sapi_model **out, const char *where, sdc_error_t *err)
 fail:
 	sapi_model_close(m);
 	return -1;
+}
+
+void
+sapi_model_connect_off_loop(struct sapi_model *m, struct event_base *base)
+{
+	store_connect_off_loop(m->st, base);
 }
 
 void

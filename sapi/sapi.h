@@ -65,6 +65,11 @@ const char *sapi_model_backend(struct sapi_model *m);
 /* Tell the other processes sharing the store that configs changed
  * (notify.c); nothing on SQLite. */
 int sapi_model_notify(struct sapi_model *m, sdc_error_t *err);
+struct event_base;
+/* From now on the store connects again on a thread whose end base's loop
+ * hears (store_connect_off_loop): a PostgreSQL host that drops packets
+ * holds no request, /ping included, for connect_timeout. */
+void sapi_model_connect_off_loop(struct sapi_model *m, struct event_base *base);
 void sapi_model_close(struct sapi_model *m);
 /* True when the store holds no object at all (first start). */
 int sapi_model_is_empty(struct sapi_model *m, bool *empty, sdc_error_t *err);

@@ -1,17 +1,21 @@
 #!/usr/bin/env python3
-"""A PostgreSQL whose host drops packets holds no client of dockerapi.
+"""A PostgreSQL whose host drops packets holds no client of dockerapi,
+sapi or a node's agent.
 
-dockerapi runs on a throw-away PostgreSQL reached over TCP (127.0.0.1, a
-port of the test's own).  Its connections are cut (pg_terminate_backend),
+dockerapi, sapi and an agent (heartbeats every 0.2 s, on dockerapi's
+database) run on a throw-away PostgreSQL reached over TCP (127.0.0.1, a
+port of the test's own).  Their connections are cut (pg_terminate_backend),
 then every packet to that port is dropped (an nftables table of the
 test's own, in the input hook: a SYN is never answered, as by a host gone
 dark, where a stopped server would refuse at once), so each connect
 waits out its connect_timeout (10 s).  While the drop lasts, /_ping, an
 authenticated request on a connection of alice's kept from before, and
 one on a new connection are each answered within 2 s, the latter two 503
-"try again" (the store does not answer), again and again over longer
-than the listeners' retry (a second); once the drop is lifted, the kept
-connection is served again.  The same when the drop begins under the
+"try again" (the store does not answer), and so are sapi's /ping (503,
+the store unavailable) and the agent's /v1/ping, again and again over
+longer than the listeners' retry (a second); once the drop is lifted, the
+kept connection is served again, sapi's /ping says the store is back and
+the agent's heartbeat reaches the store.  The same when the drop begins under the
 head's connections, but for the one request that meets it: it waits
 for the connection's TCP timeout (5 s), not for the kernel's own (about
 a quarter of an hour).  The rule goes whatever happens.
@@ -22,12 +26,14 @@ or of the wrong type is refused naming the tunable, and a good one
 reaches the running head.
 """
 import http.client
+import json
 import os
 import ssl
 import subprocess
 import sys
 import time
 import unittest
+import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -37,6 +43,13 @@ import sdctest  # noqa: E402
 # (the loop waits a tenth of a second at each new connect; the old code
 # waited 10 s for each)
 BOUND_S = 2.0
+
+CERTGEN = os.path.join(sdctest.BIN, "sdc-docker-certgen")
+
+
+def certgen(*args):
+    subprocess.run([CERTGEN] + list(args), check=True, capture_output=True,
+                   timeout=60)
 
 
 class PacketDrop:
@@ -81,13 +94,32 @@ class StorePostgresDrop(unittest.TestCase):
         cls.d = sdctest.Daemons()
         data = os.path.join(cls.d.tmp, "dockerapi")
         cls.db = sdctest.store_db(data)
+        cls.sapi_db = sdctest.store_db(os.path.join(cls.d.tmp, "sapi"))
         try:
-            cls.d.start_sapi()
+            cls.d.start_sapi(store=cls.pg.tcp_uri(cls.sapi_db))
             cls.d.start_dockerapi(extra=("--store", cls.pg.tcp_uri(cls.db)))
             cls.certs, _ = cls.d.add_tenants("alice")
+            cls.start_agent(data)
         except BaseException:
             cls.tearDownClass()
             raise
+
+    @classmethod
+    def start_agent(cls, head):
+        """A node's agent on the head's database, beating every 0.2 s, so
+        its loop meets the store often; its client a head's certificate."""
+        cls.agent_port = sdctest.free_port()
+        cls.agent_dir = os.path.join(cls.d.tmp, "agent")
+        cls.head_certs = os.path.join(cls.d.tmp, "head-tls")
+        ca = os.path.join(head, "tls")
+        certgen("node", "--ca", ca, "--out", os.path.join(cls.agent_dir, "tls"),
+                "--cn", "cn-drop")
+        certgen("head", "--ca", ca, "--out", cls.head_certs)
+        cls.d._spawn("agent", sdctest.agent_argv(
+            cls.agent_dir, "127.0.0.1:%d" % cls.agent_port,
+            cls.pg.tcp_uri(cls.db), sdctest.one_machine_dirs(cls.d.tmp),
+            "cn-drop", "0.2"))
+        sdctest.wait_for("agent", lambda: sdctest.port_open(cls.agent_port))
 
     @classmethod
     def tearDownClass(cls):
@@ -107,6 +139,19 @@ class StorePostgresDrop(unittest.TestCase):
         conn.connect()
         return conn
 
+    def agent_ping(self):
+        ctx = ssl.create_default_context(
+            cafile=os.path.join(self.agent_dir, "tls", "ca.pem"))
+        ctx.load_cert_chain(os.path.join(self.head_certs, "cert.pem"),
+                            os.path.join(self.head_certs, "key.pem"))
+        url = "https://127.0.0.1:%d/v1/ping" % self.agent_port
+        with urllib.request.urlopen(url, context=ctx, timeout=30) as r:
+            return r.status, json.loads(r.read())
+
+    def last_heartbeat(self):
+        return int(self.pg.psql("SELECT max(last_heartbeat_ms) FROM nodes",
+                                db=self.db).strip() or 0)
+
     @staticmethod
     def get(conn, path):
         conn.request("GET", path)
@@ -124,14 +169,15 @@ class StorePostgresDrop(unittest.TestCase):
         return out
 
     def cut_connections(self):
-        """Every connection of the head's to its database ended by the
-        server (its FATAL and FIN reach the head; nothing it sends back
-        arrives while the drop lasts)."""
+        """Every connection of the head's, the agent's and sapi's to their
+        databases ended by the server (its FATAL and FIN reach them;
+        nothing they send back arrives while the drop lasts)."""
+        dbs = "datname IN ('%s', '%s')" % (self.db, self.sapi_db)
         self.pg.psql("SELECT pg_terminate_backend(pid) FROM "
-                     "pg_stat_activity WHERE datname = '%s'" % self.db)
-        sdctest.wait_for("the head's connections ended", lambda: self.pg.psql(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = '%s'"
-            % self.db).strip() == "0")
+                     "pg_stat_activity WHERE %s" % dbs)
+        sdctest.wait_for("the daemons' connections ended", lambda:
+                         self.pg.psql("SELECT count(*) FROM pg_stat_activity "
+                                      "WHERE %s" % dbs).strip() == "0")
 
     def test_a_dropped_packets_hold_no_client(self):
         kept = self.kept_connection()
@@ -145,6 +191,13 @@ class StorePostgresDrop(unittest.TestCase):
                     status, _, body = self.timed("/_ping", lambda: self.d.https(
                         "GET", "/_ping"))
                     self.assertEqual((status, body), (200, b"OK"))
+                    status, ping = self.timed("sapi's /ping", lambda:
+                                              self.d.sapi_http("GET", "/ping"))
+                    self.assertEqual((status, ping["storAvailable"]),
+                                     (503, False), ping)
+                    status, _ = self.timed("the agent's /v1/ping",
+                                           self.agent_ping)
+                    self.assertEqual(status, 200)
                     for what, call in (
                             ("a kept connection's request",
                              lambda: self.get(kept, "/v1.41/containers/json")),
@@ -163,11 +216,18 @@ class StorePostgresDrop(unittest.TestCase):
                              200, timeout=30)
             print("served again %.1f s after the drop ended" % (
                 time.monotonic() - lifted), file=sys.stderr)
+            sdctest.wait_for("sapi's store back", lambda: self.d.sapi_http(
+                "GET", "/ping")[0] == 200, timeout=30)
+            beat = self.last_heartbeat()
+            sdctest.wait_for("the agent's heartbeat in the store", lambda:
+                             self.last_heartbeat() > beat, timeout=30)
+            self.assertEqual(self.agent_ping()[0], 200)
         finally:
             kept.close()
         r = self.d.docker(self.certs["alice"], "info")
         self.assertEqual(r.returncode, 0, r.stderr)
-        self.assertIsNone(self.d.procs["dockerapi"].poll(), "dockerapi ended")
+        for name in ("dockerapi", "sapi", "agent"):
+            self.assertIsNone(self.d.procs[name].poll(), "%s ended" % name)
 
     def test_c_dropped_under_a_connection(self):
         """The drop begins under the head's made connections: the request

@@ -416,12 +416,15 @@ class Daemons:
                                             stdin=subprocess.DEVNULL)
         log.close()
 
-    def start_sapi(self):
+    def start_sapi(self, store=None):
+        """sapi on its socket; store: its --store, where not the one
+        SDC_TEST_STORE says."""
         self._spawn("sapi", [os.path.join(BIN, "sapi"),
                              "--listen", "unix:" + self.sapi_socket,
                              "--data-dir", os.path.join(self.tmp, "sapi"),
                              "--bootstrap", self.bootstrap]
-                    + store_args(os.path.join(self.tmp, "sapi")))
+                    + (["--store", store] if store else
+                       store_args(os.path.join(self.tmp, "sapi"))))
         wait_for("sapi", lambda: unix_open(self.sapi_socket))
 
     def _node_flags(self, extra):
