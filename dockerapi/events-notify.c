@@ -81,6 +81,7 @@
 #define EVENTS_WAIT_BYTES (8 << 20)
 #define EVENTS_RETRY_SECS 1		/* between sends of the waiting */
 #define EVENTS_OUTBOX_FILE "events-outbox"	/* in the data dir */
+#define EVENTS_OUTBOX_FILES 16	/* heads sharing a data dir, at most */
 
 struct events_notify {
 	struct containers *cs;
@@ -259,6 +260,31 @@ events_notify_retry(evutil_socket_t fd, short what, void *arg)
 	events_notify_flush(n);
 }
 
+/* The first outbox file no other process holds (heads may share a data
+ * dir: each takes its own; a restarted head, the one its last run left,
+ * or another's that stopped, whose events it sends as well): 0, its
+ * path in *path; 1 when every one is held. */
+static int
+events_notify_open_file(struct events_notify *n, char **path, size_t *torn,
+    sdc_error_t *err)
+{
+	int rc = 1;
+
+	for (int i = 1; i <= EVENTS_OUTBOX_FILES && rc == 1; i++) {
+		if (i == 1)
+			xasprintf(path, "%s/" EVENTS_OUTBOX_FILE,
+			    n->cs->d->cfg.data_dir);
+		else
+			xasprintf(path, "%s/" EVENTS_OUTBOX_FILE "-%d",
+			    n->cs->d->cfg.data_dir, i);
+		if ((rc = events_outbox_open(&n->out, *path, torn, err)) != 0) {
+			free(*path);
+			*path = NULL;
+		}
+	}
+	return rc;
+}
+
 /* What the last run of this head left in the outbox's file: sent now
  * (listening already, its own come back to it: their origin is the last
  * run's), or once the store answers. */
@@ -268,13 +294,14 @@ events_notify_reload(struct events_notify *n)
 	sdc_error_t err = NULL;
 	size_t torn;
 	char *path;
+	int rc = events_notify_open_file(n, &path, &torn, &err);
 
-	xasprintf(&path, "%s/" EVENTS_OUTBOX_FILE, n->cs->d->cfg.data_dir);
-	if (events_outbox_open(&n->out, path, &torn, &err) < 0) {
+	if (rc != 0) {
 		log_warn("events waiting for the store will not be kept on "
-		    "disk: %s", sdc_error_msg(err));
+		    "disk: %s", rc < 0 ? sdc_error_msg(err) : "every one of "
+		    "the data dir's " EVENTS_OUTBOX_FILE " files is another "
+		    "process's");
 		sdc_error_release(&err);
-		free(path);
 		return;
 	}
 	if (torn > 0)

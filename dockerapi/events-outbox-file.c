@@ -19,12 +19,19 @@
  * between sends sends some twice, which the receivers skip.  A record
  * cut short (power lost mid-write) can only be the last: loading stops
  * there and cuts it off, keeping those before.
+ *
+ * One process at a time uses a file: it holds an flock(2) on a file
+ * beside it (path".lock", never renamed, unlike the file when written
+ * anew), and a second head on the same data dir takes another file
+ * (events-notify.c).  The lock goes with the process, so a restarted
+ * head takes the file its killed run left.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include "buf.h"
@@ -94,18 +101,52 @@ events_outbox_load(struct events_outbox *o, const struct buf *b)
 	return at;
 }
 
+/* path".lock" held: 0; 1 when another process holds it. */
+static int
+events_outbox_lock(struct events_outbox *o, const char *path,
+    sdc_error_t *err)
+{
+	char *lock;
+
+	xasprintf(&lock, "%s.lock", path);
+	o->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC,
+	    EVENTS_OUTBOX_FILE_MODE);
+	if (o->lock_fd < 0 || flock(o->lock_fd, LOCK_EX | LOCK_NB) < 0) {
+		int e = errno;
+
+		if (o->lock_fd >= 0)
+			close(o->lock_fd);
+		o->lock_fd = -1;
+		if (e == EWOULDBLOCK) {
+			free(lock);
+			return 1;
+		}
+		sdc_make_error(err, e, "cannot lock %s", lock);
+		free(lock);
+		return -1;
+	}
+	free(lock);
+	return 0;
+}
+
 int
 events_outbox_open(struct events_outbox *o, const char *path, size_t *torn,
     sdc_error_t *err)
 {
 	struct buf b = { 0 };
 	size_t whole;
+	int rc;
 
 	*torn = 0;
+	if ((rc = events_outbox_lock(o, path, err)) != 0)
+		return rc;
 	o->fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC,
 	    EVENTS_OUTBOX_FILE_MODE);
-	if (o->fd < 0)
-		return sdc_make_error(err, errno, "cannot open %s", path);
+	if (o->fd < 0) {
+		sdc_make_error(err, errno, "cannot open %s", path);
+		events_outbox_close(o);
+		return -1;
+	}
 	o->path = xstrdup(path);
 	if (file_read(path, &b, 0, err) < 0) {
 		events_outbox_close(o);
@@ -130,7 +171,10 @@ events_outbox_close(struct events_outbox *o)
 {
 	if (o->fd >= 0)
 		close(o->fd);
+	if (o->lock_fd >= 0)
+		close(o->lock_fd);	/* lets the lock go */
 	o->fd = -1;
+	o->lock_fd = -1;
 	free(o->path);
 	o->path = NULL;
 }

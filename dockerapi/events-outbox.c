@@ -35,6 +35,7 @@ events_outbox_init(struct events_outbox *o, size_t max_count,
 	o->max_count = max_count;
 	o->max_bytes = max_bytes;
 	o->fd = -1;
+	o->lock_fd = -1;
 }
 
 const struct events_outbox_entry *

@@ -27,6 +27,7 @@ struct events_outbox {
 	uint64_t dropped_run;		/* since the caller last said so */
 	/* events-outbox-file.c's copy on disk: none while fd is -1 */
 	int fd;
+	int lock_fd;			/* path".lock", held while open */
 	char *path;
 	size_t file_bytes;		/* its length, all whole records */
 	size_t file_dead;		/* its records gone from the queue */
@@ -51,9 +52,10 @@ void events_outbox_pop(struct events_outbox *o);
 /* events-outbox-file.c: the queue kept in the file path too, so that a
  * head killed while the store is away still sends its events.  Opening
  * loads what the file holds (oldest first, within the bounds; a torn
- * last record is cut off: *torn says how many bytes); save writes what
- * was pushed since, and forgets what was popped; close leaves the file
- * as it is. */
+ * last record is cut off: *torn says how many bytes) and returns 0, or
+ * returns 1 when another process holds the file (its path".lock"),
+ * opening nothing; save writes what was pushed since, and forgets what
+ * was popped; close leaves the file as it is and lets it go. */
 int events_outbox_open(struct events_outbox *o, const char *path,
     size_t *torn, sdc_error_t *err);
 int events_outbox_save(struct events_outbox *o, sdc_error_t *err);

@@ -385,6 +385,30 @@ test_file_bounds(void **state)
 	stop(&o);
 }
 
+/* One process at a time: a second open of a held file opens nothing;
+ * once the first lets it go (a kill does too), it opens with the events
+ * left in it. */
+static void
+test_file_held(void **state)
+{
+	struct outbox_dir *t = *state;
+	struct events_outbox o, other;
+	sdc_error_t err = NULL;
+	size_t torn;
+
+	reopen(&o, t->path, 10, 1000, &torn);
+	push_saved(&o, 0);
+	events_outbox_init(&other, 10, 1000);
+	assert_int_equal(events_outbox_open(&other, t->path, &torn, &err), 1);
+	assert_null(err);
+	assert_int_equal(other.fd, -1);
+	assert_int_equal(other.count, 0);
+	stop(&o);
+	assert_int_equal(events_outbox_open(&other, t->path, &torn, &err), 0);
+	assert_holds(&other, 0, 1);
+	stop(&other);
+}
+
 int
 main(void)
 {
@@ -399,6 +423,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_file_torn, dir_make,
 		    dir_remove),
 		cmocka_unit_test_setup_teardown(test_file_bounds, dir_make,
+		    dir_remove),
+		cmocka_unit_test_setup_teardown(test_file_held, dir_make,
 		    dir_remove),
 	};
 
