@@ -345,9 +345,10 @@ events_notify_free(struct events_notify *n)
 	if (n == NULL)
 		return;
 	if (n->out.count > 0)
-		log_warn("%zu events never sent to the other dockerapi "
-		    "processes: the store was away until the end",
-		    n->out.count);
+		log_warn("%zu events not sent to the other dockerapi "
+		    "processes, the store away until the end: %s",
+		    n->out.count, n->out.fd >= 0 ? "kept on disk for the "
+		    "next start" : "lost");
 	store_listener_free(n->l);
 	event_free(n->retry);
 	events_outbox_close(&n->out);	/* the file keeps what is unsent */
