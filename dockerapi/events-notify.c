@@ -48,7 +48,12 @@
  * once sent (STORE_UNKNOWN) may have landed and is sent again, so the
  * payload's first line is "origin:id", the id a counter of the origin's
  * own, and a receiver skips an id of an origin not above the last it
- * heard.  On SQLite none of this runs: one daemon, one file, nobody
+ * heard.  The outbox is kept in DATA/events-outbox as well
+ * (events-outbox-file.c), written before an event counts as waiting:
+ * a head killed or restarted during the outage sends, once the store
+ * answers, what its last run left there, with the origin and ids those
+ * events were made with (a receiver, this head too, publishes them as
+ * another origin's).  On SQLite none of this runs: one daemon, one file, nobody
  * else to tell.
  */
 #include <inttypes.h>
@@ -75,6 +80,8 @@
 #define EVENTS_WAIT_MAX 10000
 #define EVENTS_WAIT_BYTES (8 << 20)
 #define EVENTS_RETRY_SECS 1		/* between sends of the waiting */
+#define EVENTS_OUTBOX_FILE "events-outbox"	/* in the data dir */
+#define EVENTS_OUTBOX_FILES 16	/* heads sharing a data dir, at most */
 
 struct events_notify {
 	struct containers *cs;
@@ -159,6 +166,21 @@ events_notify_got(void *arg, const char *channel, const char *payload)
 }
 
 static void events_notify_flush(struct events_notify *n);
+
+/* The outbox's file as the queue is now; a disk that fails costs the
+ * copy (the queue in memory still waits), told. */
+static void
+events_notify_save(struct events_notify *n)
+{
+	sdc_error_t err = NULL;
+
+	if (events_outbox_save(&n->out, &err) < 0) {
+		log_warn("events waiting for the store not kept on disk "
+		    "(lost if this head stops before the store answers): %s",
+		    sdc_error_msg(err));
+		sdc_error_release(&err);
+	}
+}
 static void events_notify_bounds(struct dockerapi *d, void *arg);
 
 /* What the others sent while this head was not listening, from the
@@ -238,6 +260,63 @@ events_notify_retry(evutil_socket_t fd, short what, void *arg)
 	events_notify_flush(n);
 }
 
+/* The first outbox file no other process holds (heads may share a data
+ * dir: each takes its own; a restarted head, the one its last run left,
+ * or another's that stopped, whose events it sends as well): 0, its
+ * path in *path; 1 when every one is held. */
+static int
+events_notify_open_file(struct events_notify *n, char **path, size_t *torn,
+    sdc_error_t *err)
+{
+	int rc = 1;
+
+	for (int i = 1; i <= EVENTS_OUTBOX_FILES && rc == 1; i++) {
+		if (i == 1)
+			xasprintf(path, "%s/" EVENTS_OUTBOX_FILE,
+			    n->cs->d->cfg.data_dir);
+		else
+			xasprintf(path, "%s/" EVENTS_OUTBOX_FILE "-%d",
+			    n->cs->d->cfg.data_dir, i);
+		if ((rc = events_outbox_open(&n->out, *path, torn, err)) != 0) {
+			free(*path);
+			*path = NULL;
+		}
+	}
+	return rc;
+}
+
+/* What the last run of this head left in the outbox's file: sent now
+ * (listening already, its own come back to it: their origin is the last
+ * run's), or once the store answers. */
+static void
+events_notify_reload(struct events_notify *n)
+{
+	sdc_error_t err = NULL;
+	size_t torn;
+	char *path;
+	int rc = events_notify_open_file(n, &path, &torn, &err);
+
+	if (rc != 0) {
+		log_warn("events waiting for the store will not be kept on "
+		    "disk: %s", rc < 0 ? sdc_error_msg(err) : "every one of "
+		    "the data dir's " EVENTS_OUTBOX_FILE " files is another "
+		    "process's");
+		sdc_error_release(&err);
+		return;
+	}
+	if (torn > 0)
+		log_warn("%s: a last event cut short (%zu bytes, written as "
+		    "the head stopped) skipped", path, torn);
+	free(path);
+	if (n->out.count == 0)
+		return;
+	log_info("%zu events made before this head's start, while the store "
+	    "was away, to send to the other dockerapi processes",
+	    n->out.count);
+	n->waiting = true;
+	events_notify_flush(n);
+}
+
 struct events_notify *
 events_notify_start(struct containers *cs)
 {
@@ -256,6 +335,7 @@ events_notify_start(struct containers *cs)
 	tunables_on_change(cs->d, events_notify_bounds, n);
 	n->retry = evtimer_new(cs->d->base, events_notify_retry, n);
 	n->l = store_listener_start(cs->d->base, where, &events_notify_ops, n);
+	events_notify_reload(n);
 	return n;
 }
 
@@ -265,11 +345,13 @@ events_notify_free(struct events_notify *n)
 	if (n == NULL)
 		return;
 	if (n->out.count > 0)
-		log_warn("%zu events never sent to the other dockerapi "
-		    "processes: the store was away until the end",
-		    n->out.count);
+		log_warn("%zu events not sent to the other dockerapi "
+		    "processes, the store away until the end: %s",
+		    n->out.count, n->out.fd >= 0 ? "kept on disk for the "
+		    "next start" : "lost");
 	store_listener_free(n->l);
 	event_free(n->retry);
+	events_outbox_close(&n->out);	/* the file keeps what is unsent */
 	events_outbox_clear(&n->out);
 	events_seen_clear(&n->seen);
 	free(n);
@@ -337,6 +419,7 @@ events_notify_flush(struct events_notify *n)
 			    "answers): %s", sdc_error_msg(err));
 		n->waiting = true;
 		sdc_error_release(&err);
+		events_notify_save(n);
 		if (!evtimer_pending(n->retry, NULL))
 			evtimer_add(n->retry, &tv);
 		return;
@@ -350,6 +433,7 @@ events_notify_flush(struct events_notify *n)
 		    "(more than %zu or %zu bytes waiting); %" PRIu64 " since "
 		    "the start", n->out.dropped_run, n->out.max_count,
 		    n->out.max_bytes, n->out.dropped);
+	events_notify_save(n);
 	n->out.dropped_run = 0;
 	n->waiting = false;
 	n->late = 0;
@@ -389,6 +473,7 @@ events_notify_bounds(struct dockerapi *d, void *arg)
 	    "bytes", count, bytes);
 	if (dropped > 0)
 		events_notify_dropped(n, dropped);
+	events_notify_save(n);
 }
 
 void
@@ -432,4 +517,6 @@ events_notify_send(struct events_notify *n, const char *account,
 		events_notify_dropped(n, dropped);
 	if (idle)
 		events_notify_flush(n);
+	else
+		events_notify_save(n);
 }

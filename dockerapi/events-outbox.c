@@ -34,6 +34,8 @@ events_outbox_init(struct events_outbox *o, size_t max_count,
 	memset(o, 0, sizeof *o);
 	o->max_count = max_count;
 	o->max_bytes = max_bytes;
+	o->fd = -1;
+	o->lock_fd = -1;
 }
 
 const struct events_outbox_entry *
@@ -54,6 +56,8 @@ events_outbox_pop(struct events_outbox *o)
 		o->last = NULL;
 	o->count--;
 	o->bytes -= e->len;
+	if (e->saved)
+		o->file_dead++;
 	free(e->payload);
 	free(e);
 }

@@ -9,11 +9,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "error.h"
+
 struct events_outbox_entry {
 	struct events_outbox_entry *next;
 	int64_t at;			/* the event's own time, seconds */
 	size_t len;
 	char *payload;
+	bool saved;			/* in the file (events-outbox-file.c) */
 };
 
 struct events_outbox {
@@ -22,6 +25,12 @@ struct events_outbox {
 	size_t max_count, max_bytes;
 	uint64_t dropped;		/* since the start */
 	uint64_t dropped_run;		/* since the caller last said so */
+	/* events-outbox-file.c's copy on disk: none while fd is -1 */
+	int fd;
+	int lock_fd;			/* path".lock", held while open */
+	char *path;
+	size_t file_bytes;		/* its length, all whole records */
+	size_t file_dead;		/* its records gone from the queue */
 };
 
 void events_outbox_init(struct events_outbox *o, size_t max_count,
@@ -39,6 +48,18 @@ size_t events_outbox_push(struct events_outbox *o, char *payload,
 const struct events_outbox_entry *events_outbox_oldest(
     const struct events_outbox *o);
 void events_outbox_pop(struct events_outbox *o);
+
+/* events-outbox-file.c: the queue kept in the file path too, so that a
+ * head killed while the store is away still sends its events.  Opening
+ * loads what the file holds (oldest first, within the bounds; a torn
+ * last record is cut off: *torn says how many bytes) and returns 0, or
+ * returns 1 when another process holds the file (its path".lock"),
+ * opening nothing; save writes what was pushed since, and forgets what
+ * was popped; close leaves the file as it is and lets it go. */
+int events_outbox_open(struct events_outbox *o, const char *path,
+    size_t *torn, sdc_error_t *err);
+int events_outbox_save(struct events_outbox *o, sdc_error_t *err);
+void events_outbox_close(struct events_outbox *o);
 
 /* The last event id heard of each origin (an origin's ids rise in the
  * order its events are sent): the most recently heard origins are kept. */

@@ -43,5 +43,6 @@ $(BUILD)/tests/test_placement: $(BUILD)/dockerapi/placement.o \
 # build-rootfs.c's test drives it on layer folders of its own.
 $(BUILD)/tests/test_build_rootfs: $(BUILD)/dockerapi/build-rootfs.o
 
-# The events' outbox and the ids heard are pure: their test links them alone.
-$(BUILD)/tests/test_events_outbox: $(BUILD)/dockerapi/events-outbox.o
+# The events' outbox, its file and the ids heard: their test links them alone.
+$(BUILD)/tests/test_events_outbox: $(BUILD)/dockerapi/events-outbox.o \
+	$(BUILD)/dockerapi/events-outbox-file.o

@@ -4,10 +4,13 @@ the real docker CLI: accounts, images, containers, networks and volumes
 land in PostgreSQL tables (no SQLite file is made); PostgreSQL restarted
 underneath, the daemons reconnect by themselves and serve reads and
 writes, and nothing written before is lost; the daemons restarted on the
-same database find everything again."""
+same database find everything again; an event the daemon made while
+PostgreSQL was away reaches `docker events --since` though the daemon was
+killed (SIGKILL) before PostgreSQL came back."""
 import importlib
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -114,6 +117,7 @@ class StorePostgres(common.ContainersTest):
         self.assertEqual(svc[0]["metadata"]["DC_MAINT_MESSAGE"], "pg-after")
         self.assertEqual(self.ok("exec", "pgtop", "cat", "/data/f").strip(), "kept")
         print("postgres restart took %.2f s" % restart_s)
+        self.event_kept_across_a_kill()
 
         # Cleanup through the API: the rows go from PostgreSQL.
         self.ok("rm", "-f", "pgtop")
@@ -122,6 +126,48 @@ class StorePostgres(common.ContainersTest):
         self.ok("volume", "rm", "pgvol", "pgvol2")
         self.assertEqual(self.q("dockerapi", "SELECT count(*) FROM containers"), "0")
         self.assertEqual(self.q("dockerapi", "SELECT count(*) FROM volumes"), "0")
+
+    def event_kept_across_a_kill(self):
+        """An exec's end while PostgreSQL is stopped (no request: those
+        are refused then) waits in dockerapi's outbox; dockerapi killed,
+        PostgreSQL started, dockerapi started again: the event is sent
+        from DATA/events-outbox and `docker events --since` shows it."""
+        d, pg = self.d, sdctest.postgres()
+        sleep = "sleep %d" % (os.getpid() % 100000 + 9000)
+        t = time.time()
+        cid = self.ok("inspect", "-f", "{{.Id}}", "pgtop").strip()
+        ex = subprocess.Popen(["docker", "exec", "pgtop", *sleep.split()],
+                              env=d.docker_env(self.alice),
+                              stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+
+        def pid():
+            r = subprocess.run(["pgrep", "-x", "-f", sleep],
+                               capture_output=True, text=True)
+            return int(r.stdout.split()[0]) if r.stdout.split() else None
+        try:
+            sdctest.wait_for("the exec running", pid, timeout=30)
+            log_from = len(d.log("dockerapi"))
+            pg._pgtmp("stop")
+            os.kill(pid(), signal.SIGKILL)
+            sdctest.wait_for("the exec's end waiting for the store",
+                             lambda: "events not sent to the other" in
+                             d.log("dockerapi")[log_from:], timeout=30)
+        finally:
+            ex.kill()
+            ex.wait()
+        d.stop_one("dockerapi", signal.SIGKILL)
+        pg._pgtmp("start")
+        d.start_dockerapi()
+
+        def exec_dies():
+            return d.docker(self.alice, "events", "--since", "%.3f" % t,
+                            "--until", "%.3f" % time.time(), "--filter",
+                            "event=exec_die", "--format",
+                            "{{.ID}}").stdout.split()
+        sdctest.wait_for("the exec_die through --since", exec_dies,
+                         timeout=30)
+        self.assertEqual(exec_dies(), [cid])
 
 
 if __name__ == "__main__":
