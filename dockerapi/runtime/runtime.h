@@ -453,7 +453,8 @@ int rt_volume_fs_unmount(const char *img, const char *mnt, sdc_error_t *err);
 /* Docker's first copy: when dir/_data is empty, what the mounted root of
  * container id has at dest (resolved inside that root) is copied in,
  * ids outside idmap's range given to its nobody.  Nothing at dest is no
- * error. */
+ * error.  A copy into dir under way (another thread, another process)
+ * is waited for first; a copy that fails leaves _data empty. */
 int rt_volume_populate(const struct rt_config *cfg, const char *id,
     const char *dest, const char *dir, const struct rt_idmap *idmap,
     sdc_error_t *err);
