@@ -388,3 +388,20 @@ rt_volume_populate(const struct rt_config *cfg, const char *id,
 	close(lfd);		/* lets the next copy go */
 	return rc;
 }
+
+void
+rt_volumes_settled(const char *const *dirs, size_t n)
+{
+	int fd;
+
+	for (size_t i = 0; i < n; i++) {
+		fd = open(dirs[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+		    O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		/* waits for a copy's LOCK_EX; a wait cut short (EINTR)
+		 * starts the container as before */
+		(void)flock(fd, LOCK_SH);
+		close(fd);
+	}
+}

@@ -13,7 +13,8 @@ figures are bench/'s to judge).
 
 A second create mounting the same new volume while its first copy runs
 waits for that copy's end, on its own thread: it is answered with every
-file of the image in the volume, never on part of them.
+file of the image in the volume, never on part of them.  So is a start
+of a container mounting that volume: it runs once the copy has ended.
 
 The walk of the volumes prune removes (for SpaceReclaimed) is stalled
 in a FUSE mount instead, as 98-loop-free.py stalls the quota's walk.
@@ -221,6 +222,37 @@ class LoopFreeVolumesTest(common.ContainersTest):
             self.ok("rm", name)
         self.ok("volume", "rm", "shared")
         self.ok("rmi", "sharedfiles")
+
+    def test_start_waits_populate(self):
+        """A container mounting an empty volume (nocopy), started while
+        another create's first copy fills that volume: the start waits
+        for the copy's end, so it counts every file of the image."""
+        total = self.many_files_image("startfiles")
+        _, folder = self.account_volumes("alice")
+        before = set(volume_folders(folder)) if os.path.isdir(folder) \
+            else set()
+        self.ok("volume", "create", "filling")
+        (vol,) = set(volume_folders(folder)) - before
+        self.ok("create", "--name", "reader", "--mount", "type=volume,"
+                "src=filling,dst=/data,volume-nocopy", "busybox", "sh",
+                "-c", "find /data -type f | wc -l")
+        data = os.path.join(folder, vol, "_data")
+        filler = self.background("create", "--name", "filler", "-v",
+                                 "filling:/data", "startfiles", "true")
+        end = time.time() + 60
+        while time.time() < end and not 0 < count_files(data) < total:
+            time.sleep(0.002)
+        self.assertIsNone(filler.poll(), "the copy was never seen under "
+                          "way")
+        out = self.ok("start", "-a", "reader")
+        out_f, err = filler.communicate(timeout=120)
+        self.assertEqual(filler.returncode, 0, err)
+        self.assertEqual(out.strip(), str(total), "reader started on a "
+                         "volume partly filled")
+        for name in ("reader", "filler"):
+            self.ok("rm", name)
+        self.ok("volume", "rm", "filling")
+        self.ok("rmi", "startfiles")
 
     def tenant(self, login):
         key = os.path.join(self.work, login)
