@@ -548,6 +548,33 @@ cvol_abort(struct dockerapi *d, struct ctr *c, struct cvol_set *set)
 		}
 }
 
+int
+cvol_dirs(struct dockerapi *d, const struct ctr *c, struct strvec *dirs,
+    sdc_error_t *err)
+{
+	const json_t *m;
+	struct volume *vol;
+	char *dir;
+	size_t i;
+
+	json_array_foreach(json_object_get(c->extra, "Mounts"), i, m) {
+		if (strcmp(json_str(m, "Type", ""), "volume") != 0)
+			continue;
+		vol = volume_get(d, c->account, json_str(m, "Name", ""), err);
+		if (vol == NULL && (*err)->code != 404)
+			return -1;
+		if (vol == NULL) {	/* the runtime's start says so */
+			sdc_error_release(err);
+			continue;
+		}
+		dir = volume_dir(d, vol);
+		strvec_push(dirs, dir);
+		free(dir);
+		volume_free(vol);
+	}
+	return 0;
+}
+
 json_t *
 cvol_doc(const struct cvol_set *set)
 {

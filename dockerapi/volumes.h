@@ -154,6 +154,10 @@ void cvol_copy_free(struct cvol_copy *k);
  * agent made the copy (cvol_doc's Populate), only the references. */
 int cvol_finish(struct dockerapi *d, struct ctr *c,
     const struct rt_idmap *idmap, struct cvol_set *set, sdc_error_t *err);
+/* The folders of c's volumes, for its start to wait for a first copy
+ * into one of them (rt_volumes_settled). */
+int cvol_dirs(struct dockerapi *d, const struct ctr *c, struct strvec *dirs,
+    sdc_error_t *err);
 /* The create failed: the volumes made for it go again. */
 void cvol_abort(struct dockerapi *d, struct ctr *c, struct cvol_set *set);
 void cvol_free(struct cvol_set *set);

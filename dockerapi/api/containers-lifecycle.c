@@ -125,6 +125,7 @@ struct ops_start {
 	void *then_arg;
 	bool quota_check;		/* the user's start: the walk below */
 	struct volumes_quota quota;	/* QUOTA_VOLUME_BYTES's folders */
+	struct strvec voldirs;		/* its volumes', a first copy waited */
 	struct net_dns_wait names;	/* its networks' tables, queued */
 };
 
@@ -135,6 +136,7 @@ ops_start_free(struct ops_start *o)
 	node_target_clear(&o->t);
 	json_decref(o->net);
 	volumes_quota_clear(&o->quota);
+	strvec_clear(&o->voldirs);
 	net_dns_wait_clear(&o->names);
 	free(o);
 }
@@ -306,14 +308,17 @@ ops_start_failed(struct containers *cs, struct ctr *c)
 /* A start the user asked for, not the policy's: QUOTA_VOLUME_BYTES, no
  * start with volumes over it (volumes.c).  The account's volumes are
  * listed here and walked on the start's thread (a tenant's volume of a
- * million files is a walk of seconds), before the runtime is called. */
+ * million files is a walk of seconds), before the runtime is called;
+ * there too the start waits for a first copy under way into one of its
+ * volumes (another create's), so it never runs on part of the files. */
 static int
 ops_user_check(struct containers *cs, struct ctr *c, struct ops_start *o,
     sdc_error_t *err)
 {
 	if (json_array_size(json_object_get(c->extra, "Mounts")) == 0)
 		return 0;
-	if (volumes_quota_prepare(cs->d, c->account, &o->quota, err) < 0)
+	if (cvol_dirs(cs->d, c, &o->voldirs, err) < 0 ||
+	    volumes_quota_prepare(cs->d, c->account, &o->quota, err) < 0)
 		return -1;
 	o->quota_check = true;
 	return 0;
@@ -324,6 +329,8 @@ ops_start_fn(void *arg, sdc_error_t *err)
 {
 	struct ops_start *o = arg;
 
+	/* a volume another create is filling: its copy's end first */
+	rt_volumes_settled((const char *const *)o->voldirs.v, o->voldirs.n);
 	if (o->quota_check && volumes_quota_walk(&o->quota, err) < 0)
 		return -1;
 	ops_start_names(o);

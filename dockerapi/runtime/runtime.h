@@ -453,10 +453,15 @@ int rt_volume_fs_unmount(const char *img, const char *mnt, sdc_error_t *err);
 /* Docker's first copy: when dir/_data is empty, what the mounted root of
  * container id has at dest (resolved inside that root) is copied in,
  * ids outside idmap's range given to its nobody.  Nothing at dest is no
- * error. */
+ * error.  A copy into dir under way (another thread, another process)
+ * is waited for first; a copy that fails leaves _data empty. */
 int rt_volume_populate(const struct rt_config *cfg, const char *id,
     const char *dest, const char *dir, const struct rt_idmap *idmap,
     sdc_error_t *err);
+/* Once any first copy under way into these volumes' folders has ended
+ * (a start of a container mounting a volume another create fills); a
+ * folder not there is let be, the runtime's start says what is missing. */
+void rt_volumes_settled(const char *const *dirs, size_t n);
 /* docker cp (archive.c): a container's root opened, whatever its state
  * (mounted again if a reboot unmounted it), and paths inside it resolved
  * so that nothing leads out of it. */

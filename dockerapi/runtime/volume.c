@@ -17,6 +17,14 @@
  * (the root is idmapped, so they read as the account's host ids already),
  * device nodes skipped (a tenant may not make them), ids outside the
  * account's range given to its nobody.
+ *
+ * Two creates may mount the same new volume at once, each copying on a
+ * thread of its own.  The copy holds an exclusive flock on the volume's
+ * folder (the daemon's, not the tenant's `_data`), so the second waits
+ * for the first's end and then finds the volume filled, rather than
+ * copying beside it ("File exists") or starting its container on half
+ * the files.  A copy that fails empties `_data` again before letting
+ * go, so the one that waited makes the copy whole.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -25,6 +33,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -283,6 +292,53 @@ rt_volume_empty(int fd)
 	return empty;
 }
 
+/* A failed copy's files taken out again, so that the next copy finds
+ * the volume empty. */
+static void
+rt_volume_empty_out(int dfd)
+{
+	sdc_error_t err = NULL;
+	struct dirent *e;
+	int dup_fd = dup(dfd);
+	DIR *d;
+
+	if (dup_fd < 0 || (d = fdopendir(dup_fd)) == NULL) {
+		if (dup_fd >= 0)
+			close(dup_fd);
+		return;
+	}
+	while ((e = readdir(d)) != NULL)
+		if (strcmp(e->d_name, ".") != 0 &&
+		    strcmp(e->d_name, "..") != 0 &&
+		    fs_rmtree_at(dirfd(d), e->d_name, &err) < 0)
+			sdc_error_release(&err);
+	closedir(d);
+}
+
+/* Copy what sfd (which this closes) has into the empty dfd, the volume's
+ * owner and mode taken from sfd as dockerd does. */
+static int
+rt_volume_fill(const struct rt_volcopy *vc, int sfd, int dfd,
+    const char *dest, sdc_error_t *err)
+{
+	struct stat st;
+	uid_t uid;
+	gid_t gid;
+
+	if (fstat(sfd, &st) < 0) {
+		close(sfd);
+		return 0;
+	}
+	if (rt_volcopy_dir(vc, sfd, dfd, 0) < 0)
+		return sdc_make_error(err, errno, "copying the image's %s into "
+		    "the volume", dest);
+	rt_volcopy_ids(vc, &st, &uid, &gid);
+	if (fchown(dfd, uid, gid) < 0 || fchmod(dfd, st.st_mode & 07777) < 0)
+		return sdc_make_error(err, errno, "giving the volume the ids "
+		    "of %s", dest);
+	return 0;
+}
+
 int
 rt_volume_populate(const struct rt_config *cfg, const char *id,
     const char *dest, const char *dir, const struct rt_idmap *idmap,
@@ -293,8 +349,7 @@ rt_volume_populate(const struct rt_config *cfg, const char *id,
 	struct rt_volcopy vc = { .idmap = idmap };
 	const char *rel = dest;
 	char *root, *data;
-	struct stat st;
-	int rfd, sfd, dfd, rc = 0;
+	int rfd, sfd, lfd, dfd, rc = 0;
 
 	root = rt_dir(cfg, id);
 	xasprintf(&data, "%s/%s", root, RT_DIR_ROOT);
@@ -310,30 +365,43 @@ rt_volume_populate(const struct rt_config *cfg, const char *id,
 	close(rfd);
 	if (sfd < 0)
 		return 0;	/* nothing there, or not a folder: nothing to copy */
-	xasprintf(&data, "%s/_data", dir);
-	dfd = open(data, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	free(data);
-	if (dfd < 0) {
+	lfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (lfd < 0 || flock(lfd, LOCK_EX) < 0) {
+		rc = sdc_make_error(err, errno, "locking volume %s", dir);
+		if (lfd >= 0)
+			close(lfd);
 		close(sfd);
-		return sdc_make_error(err, errno, "opening volume %s", dir);
+		return rc;
 	}
-	if (!rt_volume_empty(dfd) || fstat(sfd, &st) < 0) {
-		close(sfd);
+	dfd = openat(lfd, "_data", O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC);
+	if (dfd < 0)
+		rc = sdc_make_error(err, errno, "opening volume %s", dir);
+	else if (!rt_volume_empty(dfd))
+		close(sfd);	/* filled already, maybe by a copy we waited for */
+	else if ((rc = rt_volume_fill(&vc, sfd, dfd, dest, err)) < 0)
+		rt_volume_empty_out(dfd);
+	if (dfd >= 0)
 		close(dfd);
-		return 0;
-	}
-	if (rt_volcopy_dir(&vc, sfd, dfd, 0) < 0)
-		rc = sdc_make_error(err, errno, "copying the image's %s into "
-		    "the volume", dest);
-	else {
-		uid_t uid;
-		gid_t gid;
-
-		rt_volcopy_ids(&vc, &st, &uid, &gid);
-		if (fchown(dfd, uid, gid) < 0 || fchmod(dfd, st.st_mode & 07777) < 0)
-			rc = sdc_make_error(err, errno, "giving the volume the "
-			    "ids of %s", dest);
-	}
-	close(dfd);
+	else
+		close(sfd);
+	close(lfd);		/* lets the next copy go */
 	return rc;
+}
+
+void
+rt_volumes_settled(const char *const *dirs, size_t n)
+{
+	int fd;
+
+	for (size_t i = 0; i < n; i++) {
+		fd = open(dirs[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+		    O_CLOEXEC);
+		if (fd < 0)
+			continue;
+		/* waits for a copy's LOCK_EX; a wait cut short (EINTR)
+		 * starts the container as before */
+		(void)flock(fd, LOCK_SH);
+		close(fd);
+	}
 }

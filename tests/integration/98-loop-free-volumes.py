@@ -11,6 +11,11 @@ account's /_ping and `docker ps` must be answered: sent while the job runs and a
 the loop thread none could be.  The answers' times are printed (the
 figures are bench/'s to judge).
 
+A second create mounting the same new volume while its first copy runs
+waits for that copy's end, on its own thread: it is answered with every
+file of the image in the volume, never on part of them.  So is a start
+of a container mounting that volume: it runs once the copy has ended.
+
 The walk of the volumes prune removes (for SpaceReclaimed) is stalled
 in a FUSE mount instead, as 98-loop-free.py stalls the quota's walk.
 
@@ -130,21 +135,28 @@ class LoopFreeVolumesTest(common.ContainersTest):
         with self.assertRaises(docker.errors.NotFound):
             self.d.dockerpy(self.bob).api.remove_volume("copied")
 
-    def test_populate(self):
-        """The first copy of an image's many files into a new volume, at
-        the container's create."""
-        tar = os.path.join(self.work, "marker.tar")
+    def many_files_image(self, name):
+        """An image name of one marker file, then COPY_DIRS folders of
+        FILES files each under /data put straight into its layer (an
+        import of that many would be slow): how many files it has
+        there."""
+        tar = os.path.join(self.work, name + ".tar")
         with tarfile.open(tar, mode="w") as tf:
             info = tarfile.TarInfo("marker")
             info.size = 6
             tf.addfile(info, io.BytesIO(b"alice\n"))
-        self.ok("import", tar, "manyfiles:latest")
-        diff = json.loads(self.ok("image", "inspect", "manyfiles"))[0][
+        self.ok("import", tar, name + ":latest")
+        diff = json.loads(self.ok("image", "inspect", name))[0][
             "RootFS"]["Layers"][0]
         layer = os.path.join(self.d.tmp, "dockerapi", "images", "layers",
                              diff.split(":")[1])
         loopfree.fill(os.path.join(layer, "diff", "data"), COPY_DIRS)
-        total = COPY_DIRS * FILES
+        return COPY_DIRS * FILES
+
+    def test_populate(self):
+        """The first copy of an image's many files into a new volume, at
+        the container's create."""
+        total = self.many_files_image("manyfiles")
         _, folder = self.account_volumes("alice")
         self.assertFalse(os.path.isdir(folder) and volume_folders(folder))
         p = self.background("create", "--name", "copier", "-v",
@@ -169,6 +181,78 @@ class LoopFreeVolumesTest(common.ContainersTest):
         self.ok("rm", "copier")
         self.ok("volume", "rm", "copied")
         self.ok("rmi", "manyfiles")
+
+    def test_populate_shared(self):
+        """Two creates mounting the same new volume, the second sent
+        while the first copies into it: the second waits for that copy's
+        end, so its container finds every file of the image in the
+        volume, and neither create fails ("File exists" when both copy)."""
+        total = self.many_files_image("sharedfiles")
+        _, folder = self.account_volumes("alice")
+        before = set(volume_folders(folder)) if os.path.isdir(folder) \
+            else set()
+
+        def data():
+            vols = (set(volume_folders(folder)) - before
+                    if os.path.isdir(folder) else set())
+            return (os.path.join(folder, vols.pop(), "_data") if vols
+                    else None)
+        first = self.background("create", "--name", "sharer1", "-v",
+                                "shared:/data", "sharedfiles", "true")
+        end = time.time() + 60
+        while time.time() < end and not (data() is not None and
+                                          0 < count_files(data()) < total):
+            time.sleep(0.002)
+        self.assertIsNone(first.poll(), "the first copy was never seen "
+                          "under way")
+        # sent at once (no CLI to start): the first copy still runs
+        self.d.dockerpy(self.alice).api.create_container(
+            "sharedfiles", "true", name="sharer2",
+            host_config={"Binds": ["shared:/data"]})
+        # what sharer2 would start on, the moment its create is answered
+        seen = count_files(data())
+        out, err = first.communicate(timeout=120)
+        self.assertEqual(first.returncode, 0, err)
+        self.assertEqual(seen, total, "sharer2 was made on a volume "
+                         "partly filled")
+        self.assertEqual(count_files(data()), total)
+        for name in ("sharer1", "sharer2"):
+            self.assertEqual(self.inspect(name)["Mounts"][0]["Name"],
+                             "shared")
+            self.ok("rm", name)
+        self.ok("volume", "rm", "shared")
+        self.ok("rmi", "sharedfiles")
+
+    def test_start_waits_populate(self):
+        """A container mounting an empty volume (nocopy), started while
+        another create's first copy fills that volume: the start waits
+        for the copy's end, so it counts every file of the image."""
+        total = self.many_files_image("startfiles")
+        _, folder = self.account_volumes("alice")
+        before = set(volume_folders(folder)) if os.path.isdir(folder) \
+            else set()
+        self.ok("volume", "create", "filling")
+        (vol,) = set(volume_folders(folder)) - before
+        self.ok("create", "--name", "reader", "--mount", "type=volume,"
+                "src=filling,dst=/data,volume-nocopy", "busybox", "sh",
+                "-c", "find /data -type f | wc -l")
+        data = os.path.join(folder, vol, "_data")
+        filler = self.background("create", "--name", "filler", "-v",
+                                 "filling:/data", "startfiles", "true")
+        end = time.time() + 60
+        while time.time() < end and not 0 < count_files(data) < total:
+            time.sleep(0.002)
+        self.assertIsNone(filler.poll(), "the copy was never seen under "
+                          "way")
+        out = self.ok("start", "-a", "reader")
+        out_f, err = filler.communicate(timeout=120)
+        self.assertEqual(filler.returncode, 0, err)
+        self.assertEqual(out.strip(), str(total), "reader started on a "
+                         "volume partly filled")
+        for name in ("reader", "filler"):
+            self.ok("rm", name)
+        self.ok("volume", "rm", "filling")
+        self.ok("rmi", "startfiles")
 
     def tenant(self, login):
         key = os.path.join(self.work, login)
