@@ -29,7 +29,16 @@
  * An agent killed in the middle leaves a mark, DATA/creating/UUID, made
  * before the folder and removed once the answer is written; at its next
  * start the agent removes every container still marked, so a create the
- * head never heard the end of is not left half-made on the node.
+ * head never heard the end of is not left half-made on the node.  A mark
+ * already there refuses a second create of the same id (409).
+ *
+ * The document's checks run on the agent's loop; the runtime's work (the
+ * overlay mounted, the bundle written, and the volumes' first copy,
+ * seconds for an image of thousands of files) on a thread of its own
+ * (lib/rtcall.c, as container-ops.c), so the heads' pings and the other
+ * containers' calls are answered meanwhile.  Two creates filling the
+ * same new volume may now overlap: rt_volume_populate's lock has the
+ * second wait for the first's copy.
  */
 #include <errno.h>
 #include <dirent.h>
@@ -47,6 +56,7 @@
 #include "ids.h"
 #include "jsonutil.h"
 #include "log.h"
+#include "rtcall.h"
 #include "strvec.h"
 #include "xalloc.h"
 
@@ -59,6 +69,7 @@
 
 /* Everything the spec points to: strings are the document's own. */
 struct create_job {
+	struct agent *a;
 	json_t *doc;
 	struct rt_config rt;             /* the node's, lxcfs as asked */
 	struct rt_spec spec;
@@ -97,7 +108,7 @@ create_job_free(struct create_job *j)
 	strvec_array_free(j->hook);
 	json_decref(j->missing);
 	json_decref(j->doc);
-	memset(j, 0, sizeof *j);
+	free(j);
 }
 
 /* --- the shapes a field may have --- */
@@ -612,18 +623,25 @@ create_mark_path(struct agent *a, const char *uuid)
 	return p;
 }
 
+/* Made anew or not at all: a mark already there is a create of this id
+ * under way (its thread still running), and a second would unmark it. */
 static int
 create_mark(struct agent *a, const char *uuid, sdc_error_t *err)
 {
 	char *dir, *p = create_mark_path(a, uuid);
-	int rc;
+	int fd = -1;
 
 	xasprintf(&dir, "%s/creating", a->opt->data_dir);
-	rc = mkdir_p(dir, 0700, err) < 0 ? -1 :
-	    file_write_atomic(p, "", 0, 0600, err);
+	if (mkdir_p(dir, 0700, err) == 0 && (fd = open(p, O_WRONLY | O_CREAT |
+	    O_EXCL | O_CLOEXEC, 0600)) < 0)
+		sdc_make_error(err, errno, "%s", p);
+	if (fd >= 0) {
+		close(fd);
+		fsync_dir_of(p);	/* a crash keeps the mark */
+	}
 	free(dir);
 	free(p);
-	return rc;
+	return fd >= 0 ? 0 : -1;
 }
 
 static void
@@ -669,18 +687,9 @@ agent_create_recover(struct agent *a)
 
 /* --- the route --- */
 
-static int
-create_answer_error(struct http_request *req, int status, sdc_error_t *err)
-{
-	int rc = agent_error(req, status, sdc_error_msg(*err));
-
-	sdc_error_release(err);
-	return rc;
-}
-
 /* The volumes' first copy, once the root is mounted. */
 static int
-create_populate(struct agent *a, struct create_job *j, sdc_error_t *err)
+create_populate(struct create_job *j, sdc_error_t *err)
 {
 	for (size_t i = 0; i < j->spec.nmounts; i++)
 		if (j->populate[i] && rt_volume_populate(&j->rt, j->spec.id,
@@ -690,67 +699,119 @@ create_populate(struct agent *a, struct create_job *j, sdc_error_t *err)
 	return 0;
 }
 
+/* On the create's thread (lib/rtcall.c): the rootfs mounted and the
+ * bundle written, then the volumes' first copy, which for an image of
+ * thousands of files takes seconds; j is the thread's alone until done.
+ * A copy that fails takes the container back. */
 static int
-ctr_create(struct http_request *req, void *arg)
+create_job_fn(void *arg, sdc_error_t *err)
 {
-	struct agent *a = arg;
-	struct create_job j = { 0 };
-	sdc_error_t err = NULL, ignored = NULL;
-	char *text;
-	int status, rc;
+	struct create_job *j = arg;
+	sdc_error_t ignored = NULL;
 
-	j.rt = a->rt;
-	j.rt.lxcfs_dir = NULL;
-	if ((j.doc = http_body_json(req, &err)) == NULL ||
-	    create_parse(a, &j, &err) < 0) {
-		if (err == NULL)
-			sdc_make_error_code(&err, 400, "the body must be a JSON "
-			    "object: the create document");
-		log_warn("create refused: %s", sdc_error_msg(err));
-		if (err->code == 424 && j.missing != NULL) { /* a head sends them */
-			rc = http_reply_json(req, 424, json_pack("{s:s, s:O}",
-			    "message", sdc_error_msg(err), "MissingLayers",
-			    j.missing));
-			sdc_error_release(&err);
-			create_job_free(&j);
-			return rc;
-		}
-		create_job_free(&j);
-		return create_answer_error(req, err->code ? err->code : 400,
-		    &err);
-	}
-	if (create_mark(a, j.spec.id, &err) < 0) {
-		create_job_free(&j);
-		return create_answer_error(req, 500, &err);
-	}
-	if ((rc = rt_create(&j.rt, &j.spec, &err)) == 0 &&
-	    (rc = create_populate(a, &j, &err)) < 0) {
-		rt_delete(&j.rt, j.spec.id, true, &ignored);
+	if (rt_create(&j->rt, &j->spec, err) < 0)
+		return -1;
+	if (create_populate(j, err) < 0) {
+		rt_delete(&j->rt, j->spec.id, true, &ignored);
 		sdc_error_release(&ignored);
+		return -1;
 	}
+	return 0;
+}
+
+/* Back on the loop: the answer (none if the head has gone: the
+ * container stays made, and the head that asks again is told 409), then
+ * the mark removed, so an agent killed before the answer left still
+ * takes the container back at its next start. */
+static void
+create_job_done(void *arg, struct http_request *req, int rc,
+    sdc_error_t *err)
+{
+	struct create_job *j = arg;
+	int status;
+	char *text;
+
 	if (rc < 0) {
 		/* with no code and no errno, the runtime refused what the
 		 * document asks (a user or group the image has not): the
 		 * client's 400, as a head's own create answers it */
-		status = err->errnum == EEXIST ? 409 : err->code != 0 ?
-		    err->code : err->errnum == 0 ? 400 : 500;
-		text = rt_error_public(&j.rt, j.spec.id,
-		    (const char *const *)j.layers, sdc_error_msg(err));
-		log_warn("container %s: create: %s", j.spec.id,
-		    sdc_error_msg(err));
-		sdc_error_release(&err);
-		sdc_make_error_code(&err, status, "%s", status == 409 ?
-		    "a container of this id is already on this node" : text);
+		status = (*err)->errnum == EEXIST ? 409 : (*err)->code != 0 ?
+		    (*err)->code : (*err)->errnum == 0 ? 400 : 500;
+		text = rt_error_public(&j->rt, j->spec.id,
+		    (const char *const *)j->layers, sdc_error_msg(*err));
+		log_warn("container %s: create: %s", j->spec.id,
+		    sdc_error_msg(*err));
+		sdc_error_release(err);
+		if (req != NULL)
+			agent_error(req, status, status == 409 ? "a container "
+			    "of this id is already on this node" : text);
 		free(text);
-		create_unmark(a, j.spec.id);
-		create_job_free(&j);
-		return create_answer_error(req, status, &err);
+	} else {
+		log_info("container %s: created (%zu layers, %zu volumes)",
+		    j->spec.id, json_array_size(json_object_get(j->doc,
+		    "Layers")), j->spec.nmounts);
+		if (req != NULL)
+			http_reply_json(req, 201, json_pack("{s:s}", "ID",
+			    j->spec.id));
 	}
-	log_info("container %s: created (%zu layers, %zu volumes)", j.spec.id,
-	    json_array_size(json_object_get(j.doc, "Layers")), j.spec.nmounts);
-	rc = http_reply_json(req, 201, json_pack("{s:s}", "ID", j.spec.id));
-	create_unmark(a, j.spec.id);
-	create_job_free(&j);
+	create_unmark(j->a, j->spec.id);
+	create_job_free(j);
+}
+
+/* The document refused: 400, or 424 naming what this node lacks. */
+static int
+create_refused(struct http_request *req, struct create_job *j,
+    sdc_error_t *err)
+{
+	int rc;
+
+	if (*err == NULL)
+		sdc_make_error_code(err, 400, "the body must be a JSON "
+		    "object: the create document");
+	log_warn("create refused: %s", sdc_error_msg(*err));
+	if ((*err)->code == 424 && j->missing != NULL) /* a head sends them */
+		rc = http_reply_json(req, 424, json_pack("{s:s, s:O}",
+		    "message", sdc_error_msg(*err), "MissingLayers", j->missing));
+	else
+		rc = agent_error(req, (*err)->code ? (*err)->code : 400,
+		    sdc_error_msg(*err));
+	sdc_error_release(err);
+	create_job_free(j);
+	return rc;
+}
+
+/* The document is parsed and checked on the loop (its layers' and
+ * volumes' folders looked at), the runtime's work done on a thread. */
+static int
+ctr_create(struct http_request *req, void *arg)
+{
+	struct agent *a = arg;
+	struct create_job *j = xcalloc(1, sizeof *j);
+	sdc_error_t err = NULL;
+	int rc;
+
+	j->a = a;
+	j->rt = a->rt;
+	j->rt.lxcfs_dir = NULL;
+	if ((j->doc = http_body_json(req, &err)) == NULL ||
+	    create_parse(a, j, &err) < 0)
+		return create_refused(req, j, &err);
+	if (create_mark(a, j->spec.id, &err) < 0) {
+		/* a create of this id under way here already */
+		rc = agent_error(req, err->errnum == EEXIST ? 409 : 500,
+		    err->errnum == EEXIST ? "a container of this id is "
+		    "already on this node" : sdc_error_msg(err));
+		sdc_error_release(&err);
+		create_job_free(j);
+		return rc;
+	}
+	if (rtcall_start(a->base, req, "create", create_job_fn,
+	    create_job_done, j, &err) == 0)
+		return HTTP_ASYNC;
+	create_unmark(a, j->spec.id);
+	rc = agent_error(req, 500, sdc_error_msg(err));
+	sdc_error_release(&err);
+	create_job_free(j);
 	return rc;
 }
 

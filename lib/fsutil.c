@@ -114,7 +114,7 @@ fd_write_all(int fd, const void *buf, size_t len)
 	return 0;
 }
 
-static void
+void
 fsync_dir_of(const char *path)
 {
 	char *copy = xstrdup(path);

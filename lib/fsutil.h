@@ -39,6 +39,8 @@ int fs_rmtree(const char *path, sdc_error_t *err);
 int fs_rmtree_at(int dfd, const char *name, sdc_error_t *err);
 int file_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
     sdc_error_t *err);
+/* path's name made lasting in its folder (a crash keeps the entry). */
+void fsync_dir_of(const char *path);
 /* The same rename over the target, without the two fsyncs: for a file
  * made again from the store before each use (a container's hosts,
  * resolv.conf, network plan), where a crash may lose it but never shows
