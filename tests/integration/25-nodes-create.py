@@ -25,16 +25,24 @@ certificate and the node's made by sdc-docker-certgen.  Checked:
   answers 503 after RUNTIME_TIMEOUT and 3 s, records nothing, and is
   taken back from the node once it answers;
 - the creates a node is still making count in the containers quota, so
-  parallel creates cannot pass it.
+  parallel creates cannot pass it;
+- a create copying an image's 5000 files into a new volume holds not
+  the agent: its pings are answered within a second during the copy
+  (the figures printed), and the same create sent twice at once is
+  made once, the other 409, the first's mark kept to its answer.
 """
 import importlib
+import io
 import json
 import os
+import shutil
 import signal
 import sqlite3
 import ssl
 import subprocess
 import sys
+import tarfile
+import threading
 import time
 import unittest
 import urllib.error
@@ -388,6 +396,120 @@ class NodesCreate(common.NodesBase):
             for i in range(6):
                 self.docker("rm", "-f", "q%d" % i)
 
+
+    def many_files_image(self, name, dirs=5):
+        """An image of one marker file and, under /data, dirs folders of
+        98-loop-free's FILES empty files each, put straight into its
+        layer on this machine (the node's layer store is the head's): how
+        many files it has there."""
+        loopfree = importlib.import_module("98-loop-free")
+        raw = io.BytesIO()
+        with tarfile.open(fileobj=raw, mode="w") as t:
+            info = tarfile.TarInfo("marker")
+            info.size = 6
+            t.addfile(info, io.BytesIO(b"alice\n"))
+        r = subprocess.run(["docker", "import", "-", name + ":1"],
+                           env=self.d.docker_env(self.alice),
+                           input=raw.getvalue(), capture_output=True,
+                           timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        diff = json.loads(self.ok("image", "inspect", "--format",
+                                  "{{json .RootFS.Layers}}", name + ":1"))[0]
+        loopfree.fill(os.path.join(self.d.tmp, "dockerapi", "images",
+                                   "layers", diff.split(":")[1], "diff",
+                                   "data"), dirs)
+        return dirs * loopfree.FILES
+
+    def same_id_while_copying(self, total):
+        """A head's create sent twice at once (the second while the first
+        copies into its volume): one is made, the other is 409, and the
+        first's mark stays until its own answer."""
+        doc = self.valid_doc()
+        doc["Layers"] = json.loads(self.ok(
+            "image", "inspect", "--format", "{{json .RootFS.Layers}}",
+            "manyfiles:1"))
+        acct, vol = str(uuidlib.uuid4()), str(uuidlib.uuid4())
+        volume = os.path.join(self.d.tmp, "dockerapi", "volumes", acct)
+        os.makedirs(os.path.join(volume, vol, "_data"))
+        doc["Mounts"] = [{"Volume": acct + "/" + vol, "Destination": "/data",
+                          "Populate": True}]
+        mark = os.path.join(self.agent_dir, "creating", doc["ID"])
+        answers = []
+        first = threading.Thread(target=lambda: answers.append(
+            self.agent("POST", "/v1/containers", doc)))
+        first.start()
+        try:
+            sdctest.wait_for("the first create marked", lambda:
+                             os.path.exists(mark) or not first.is_alive())
+            answers.append(self.agent("POST", "/v1/containers", doc))
+            if first.is_alive():
+                self.assertTrue(os.path.exists(mark))
+            first.join(120)
+            self.assertEqual(sorted(a[0] for a in answers), [201, 409],
+                             answers)
+            self.assertFalse(os.path.exists(mark))
+            self.assertEqual(sum(len(os.listdir(sub.path)) for sub in
+                                 os.scandir(os.path.join(volume, vol,
+                                                         "_data"))), total)
+        finally:
+            first.join(120)
+            self.agent("DELETE", "/v1/containers/" + doc["ID"])
+            shutil.rmtree(volume)
+
+    def test_8_agent_answers_while_a_create_copies(self):
+        """A create whose new volume gets an image's 5000 files: the copy
+        runs off the agent's loop, so the agent answers the heads' pings
+        all along (each within a second, at least one sent and answered
+        while the copy is half done), and the create is made with every
+        file."""
+        self.wait_available(True)
+        total = self.many_files_image("manyfiles")
+        st, acct = self.d.admin("GET", "/accounts/alice")
+        self.assertEqual(st, 200, acct)
+        folder = os.path.join(self.d.tmp, "dockerapi", "volumes",
+                              acct["uuid"])
+        before = set(os.listdir(folder)) if os.path.isdir(folder) else set()
+
+        def copied():
+            """Files in the new volume so far."""
+            new = (set(os.listdir(folder)) - before
+                   if os.path.isdir(folder) else set())
+            n = 0
+            for v in new:
+                data = os.path.join(folder, v, "_data")
+                for sub in (os.scandir(data) if os.path.isdir(data) else ()):
+                    n += len(os.listdir(sub.path))
+            return n
+
+        p = subprocess.Popen(
+            ["docker", "create", "--name", "copier", "-v", "copied:/data",
+             "manyfiles:1", "true"], env=self.d.docker_env(self.alice),
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            times, during = [], 0
+            while p.poll() is None:
+                was = copied()
+                t0 = time.monotonic()
+                st, _ = self.agent("GET", "/v1/ping")
+                times.append(time.monotonic() - t0)
+                self.assertEqual(st, 200)
+                if 0 < was and copied() < total:
+                    during += 1
+            out, err = p.communicate(timeout=120)
+            print("agent pings during the create: %d, %d within the copy, "
+                  "slowest %.3f s" % (len(times), during, max(times or [0])))
+            self.assertEqual(p.returncode, 0, err)
+            self.assertLess(max(times), 1.0, times)
+            self.assertGreater(during, 0, "no ping answered within the copy")
+            self.assertEqual(copied(), total)
+            self.same_id_while_copying(total)
+        finally:
+            if p.poll() is None:
+                p.kill()
+                p.communicate()
+            self.docker("rm", "-f", "copier")
+            self.docker("volume", "rm", "copied")
+            self.docker("rmi", "manyfiles:1")
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)
