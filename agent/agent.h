@@ -194,6 +194,10 @@ extern const struct route agent_log_usage_routes[];
  * made into a container; container-remove.c: DELETE /v1/containers/:uuid. */
 extern const struct route agent_create_routes[];
 extern const struct route agent_remove_routes[];
+/* A create of uuid is under way on this node (its mark is there: made
+ * before the runtime's work, gone once answered), or was cut short by a
+ * kill and not yet taken back. */
+bool agent_create_underway(struct agent *a, const char *uuid);
 /* At start: the creates a killed agent left unfinished, taken back. */
 void agent_create_recover(struct agent *a);
 /* container-ops.c: start, pause, unpause, update of a container. */

@@ -653,6 +653,16 @@ create_unmark(struct agent *a, const char *uuid)
 	free(p);
 }
 
+bool
+agent_create_underway(struct agent *a, const char *uuid)
+{
+	char *p = create_mark_path(a, uuid);
+	bool yes = access(p, F_OK) == 0;
+
+	free(p);
+	return yes;
+}
+
 void
 agent_create_recover(struct agent *a)
 {

@@ -6,7 +6,8 @@
  * asks (dockerapi/containers.c), so whatever happens here the head
  * finishes or undoes its part by the answer: 204 removed, 404 there was
  * no such container on this node (already gone: the head drops its row
- * all the same), 409 it runs and force was not given, 500 the runtime
+ * all the same), 409 it runs and force was not given or its create is
+ * still under way (its mark, container-create.c), 500 the runtime
  * failed (the row is kept, the container as it was).  rt_delete does the
  * node's whole part: runc's state, the cgroups, the root's unmount, the
  * folder.  The uuid is checked before any path is made of it.  A
@@ -37,6 +38,11 @@ ctr_remove(struct http_request *req, void *arg)
 
 	if (uuid == NULL || !uuid_valid(uuid))
 		return agent_error(req, 400, "a container's uuid, please");
+	/* its create's thread still works in its folder: a head that gave
+	 * up on that create asks again (node-create.c) */
+	if (agent_create_underway(a, uuid))
+		return agent_error(req, 409, "the container is still being "
+		    "made on this node; try again");
 	/* its network down first (container-net.c; its record is in the
 	 * folder): a running container only when forced, since a refused
 	 * removal leaves it running; down twice is down once */

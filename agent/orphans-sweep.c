@@ -65,18 +65,6 @@ orphans_age(struct agent *a, const char *uuid, time_t now)
 	return now > t ? (int64_t)(now - t) : 0;
 }
 
-static bool
-orphans_creating(struct agent *a, const char *uuid)
-{
-	char *p;
-	bool yes;
-
-	xasprintf(&p, "%s/creating/%s", a->opt->data_dir, uuid);
-	yes = access(p, F_OK) == 0;
-	free(p);
-	return yes;
-}
-
 static void
 orphans_run(evutil_socket_t fd, short what, void *arg)
 {
@@ -96,7 +84,7 @@ orphans_run(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	for (size_t i = 0; i < n; i++) {
-		if (orphans_creating(a, ids[i]) ||
+		if (agent_create_underway(a, ids[i]) ||
 		    rt_state_read(&a->rt, ids[i], &st, &err) < 0 ||
 		    st.status != RT_CREATED ||
 		    (age = orphans_age(a, ids[i], now)) < 0 ||

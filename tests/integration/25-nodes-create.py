@@ -423,7 +423,8 @@ class NodesCreate(common.NodesBase):
     def same_id_while_copying(self, total):
         """A head's create sent twice at once (the second while the first
         copies into its volume): one is made, the other is 409, and the
-        first's mark stays until its own answer."""
+        first's mark stays until its own answer; a DELETE meanwhile is 409
+        too, and takes nothing from under it."""
         doc = self.valid_doc()
         doc["Layers"] = json.loads(self.ok(
             "image", "inspect", "--format", "{{json .RootFS.Layers}}",
@@ -442,8 +443,13 @@ class NodesCreate(common.NodesBase):
             sdctest.wait_for("the first create marked", lambda:
                              os.path.exists(mark) or not first.is_alive())
             answers.append(self.agent("POST", "/v1/containers", doc))
+            # nor is it removed while its create's thread still works
+            gone = self.agent("DELETE", "/v1/containers/" + doc["ID"] +
+                              "?force=1")
             if first.is_alive():
                 self.assertTrue(os.path.exists(mark))
+                self.assertEqual(gone[0], 409, gone)
+                self.assertIn("still being made", json.dumps(gone[1]))
             first.join(120)
             self.assertEqual(sorted(a[0] for a in answers), [201, 409],
                              answers)
