@@ -54,26 +54,30 @@ fuzz_setup(void)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct create_job j = { 0 };
+	struct create_job *j;
 	sdc_error_t err = NULL;
+	json_t *doc;
 
 	if (fuzz_agent.opt == NULL)
 		fuzz_setup();
 	/* http_body_json's reading: any JSON value, checked by the parse */
-	if ((j.doc = json_parse((const char *)data, size, &err)) == NULL) {
+	if ((doc = json_parse((const char *)data, size, &err)) == NULL) {
 		sdc_error_release(&err);
 		return 0;
 	}
-	j.rt = fuzz_agent.rt;
-	if (create_parse(&fuzz_agent, &j, &err) == 0) {
+	/* the route's job, which create_job_free frees whole */
+	j = xcalloc(1, sizeof *j);
+	j->doc = doc;
+	j->rt = fuzz_agent.rt;
+	if (create_parse(&fuzz_agent, j, &err) == 0) {
 		/* what the runtime then gets is whole */
-		if (j.spec.id == NULL || j.spec.argv == NULL ||
-		    j.spec.argv[0] == NULL || j.spec.layers == NULL ||
-		    j.spec.idmap.uid < CREATE_MIN_HOST_ID)
+		if (j->spec.id == NULL || j->spec.argv == NULL ||
+		    j->spec.argv[0] == NULL || j->spec.layers == NULL ||
+		    j->spec.idmap.uid < CREATE_MIN_HOST_ID)
 			abort();
 	} else if (err == NULL || (err->code != 400 && err->code != 424))
 		abort();        /* a refusal always says why, as a 4xx */
 	sdc_error_release(&err);
-	create_job_free(&j);
+	create_job_free(j);
 	return 0;
 }
