@@ -177,8 +177,6 @@ open_store(struct dockerapi *d, sdc_error_t *err)
 	free(path);
 	if (rc < 0 || accounts_init(d, err) < 0)
 		return -1;
-	/* serving: a store that does not answer must not hold every client */
-	store_connect_off_loop(d->store, d->base);
 	return 0;
 }
 
@@ -350,6 +348,10 @@ main(int argc, char **argv)
 	sigint = evsignal_new(d.base, SIGINT, on_signal, &d);
 	evsignal_add(sigterm, NULL);
 	evsignal_add(sigint, NULL);
+	/* serving from here: a store that does not answer must not hold
+	 * every client; before, a connect lost in start-up is made again in
+	 * place, as nothing is served yet and the loop does not run */
+	store_connect_off_loop(d.store, d.base);
 	log_info("dockerapi %s ready (tunables from %s)", SDC_VERSION, tunables_source(&d));
 	event_base_dispatch(d.base);
 	log_info("dockerapi stopped");

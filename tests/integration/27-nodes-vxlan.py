@@ -99,9 +99,17 @@ class NodesVxlan(unittest.TestCase):
                 "--store", uri,
                 "--agent-url", "https://127.0.0.1:%d" % agent_port,
                 "--agent-cert-path", head_certs])
-            sdctest.wait_for("dockerapi " + node, lambda: os.path.exists(admin)
-                             and cls.admin_get(admin, "/nodes")[0] == 200,
-                             timeout=60)
+            seen = {}
+
+            def up():
+                seen["nodes"] = os.path.exists(admin) and cls.admin_get(
+                    admin, "/nodes")
+                return seen["nodes"] and seen["nodes"][0] == 200
+            try:
+                sdctest.wait_for("dockerapi " + node, up, timeout=60,
+                                 proc=d.procs["dockerapi-" + node])
+            except AssertionError as e:
+                raise AssertionError("%s (last seen: %r)" % (e, seen)) from None
             cls.heads[node] = {"data": data, "port": port, "admin": admin,
                                "zones": os.path.join(d.tmp, "zones-" + node)}
             if node == "a":

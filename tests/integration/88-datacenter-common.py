@@ -142,7 +142,8 @@ class DataCenterBase(unittest.TestCase):
             seen["nodes"] = seen["port"] and cls.admin_get("/nodes")
             return seen["nodes"] and seen["nodes"][0] == 200
         try:
-            sdctest.wait_for("dockerapi", up, timeout=60)
+            sdctest.wait_for("dockerapi", up, timeout=60,
+                             proc=d.procs["dockerapi"])
         except AssertionError as e:
             # what the head answered last: a failure says where it was
             raise AssertionError("%s (last seen: %r)" % (e, seen)) from None
@@ -156,7 +157,8 @@ class DataCenterBase(unittest.TestCase):
         cls.d._spawn("dockerapi-b", cls.head_argv(
             cls.b_port, cls.b_cloud, cls.b_admin, 2, None))
         sdctest.wait_for("dockerapi b", lambda: os.path.exists(cls.b_admin)
-                         and sdctest.port_open(cls.b_port), timeout=60)
+                         and sdctest.port_open(cls.b_port), timeout=60,
+                         proc=cls.d.procs["dockerapi-b"])
 
     @classmethod
     def start_agent(cls, i):

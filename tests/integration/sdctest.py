@@ -328,7 +328,9 @@ def fetch(url, timeout=10):
             time.sleep(0.1)
 
 
-def wait_for(what, check, timeout=10.0):
+def wait_for(what, check, timeout=10.0, proc=None):
+    """Until check() is true; fails naming what after timeout, and
+    whether proc (the daemon waited for) still runs or how it ended."""
     end = time.time() + timeout
     while time.time() < end:
         try:
@@ -337,7 +339,19 @@ def wait_for(what, check, timeout=10.0):
         except OSError:
             pass
         time.sleep(0.05)
-    raise AssertionError("timed out waiting for " + what)
+    raise AssertionError("timed out waiting for " + what + process_state(proc))
+
+
+def process_state(proc):
+    """How a daemon's process stands, for a failure's message."""
+    if proc is None:
+        return ""
+    rc = proc.poll()
+    if rc is None:
+        return " (its process %d still runs)" % proc.pid
+    if rc < 0:
+        return " (its process %d was killed by signal %d)" % (proc.pid, -rc)
+    return " (its process %d exited with status %d)" % (proc.pid, rc)
 
 
 def port_open(port):
@@ -480,7 +494,8 @@ class Daemons:
                     + store_args(os.path.join(self.tmp, "dockerapi")) + list(extra)
                     + node)
         wait_for("dockerapi", lambda: os.path.exists(self.admin_socket)
-                 and port_open(self.docker_port) and port_open(self.cloudapi_port))
+                 and port_open(self.docker_port) and port_open(self.cloudapi_port),
+                 proc=self.procs["dockerapi"])
         if node:
             self._start_local_agent("dockerapi", log_from)
 
@@ -502,7 +517,7 @@ class Daemons:
                     + store_args(os.path.join(self.tmp, "dockerapi")) + list(extra)
                     + node)
         wait_for(name, lambda: os.path.exists(admin) and port_open(port),
-                 timeout=30)
+                 timeout=30, proc=self.procs[name])
         if node:
             self._start_local_agent(name, log_from)
 
