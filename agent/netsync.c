@@ -651,29 +651,15 @@ netsync_schedule(void *arg)
 		evtimer_add(ns->soon, &tv);
 }
 
-/* A head's event ("origin\naccount\nmessage", events-notify.c): the
- * ones that change where endpoints are or what they are named (a
- * container's start, death, removal or rename, a network's create,
- * removal, connect or disconnect) bring a pass; execs, attaches and the
- * rest do not. */
+/* A head's event that can move an endpoint or rename one
+ * (netsync_event_moves) brings a pass; execs, attaches and the rest do
+ * not. */
 static void
 netsync_heard(void *arg, const char *channel, const char *payload)
 {
-	const char *msg = strchr(payload, '\n');
-	json_t *j;
-	const char *type, *action;
-
 	(void)channel;
-	if (msg == NULL || (msg = strchr(msg + 1, '\n')) == NULL ||
-	    (j = json_loads(msg + 1, 0, NULL)) == NULL)
-		return;
-	type = json_str(j, "Type", "");
-	action = json_str(j, "Action", "");
-	if (strcmp(type, "network") == 0 || (strcmp(type, "container") == 0 &&
-	    (strcmp(action, "start") == 0 || strcmp(action, "die") == 0 ||
-	    strcmp(action, "destroy") == 0 || strcmp(action, "rename") == 0)))
+	if (netsync_event_moves(payload))
 		netsync_schedule(arg);
-	json_decref(j);
 }
 
 static const struct store_listen_ops netsync_listen_ops = {
