@@ -8,7 +8,9 @@
  * try row by row, with no database and no root.  Everything comes out
  * sorted (networks by id, VTEPs by address, names by container), so the
  * same rows give the same plan and an unchanged names table is not
- * written again.
+ * written again.  Which of the heads' events bring a pass
+ * (netsync_event_moves) is a rule of the same kind, tried on payloads
+ * as the heads send them.
  */
 #include <jansson.h>
 #include <stdlib.h>

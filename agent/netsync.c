@@ -24,10 +24,10 @@
  * dump, an unchanged names table is not written), and a pass repairs
  * whatever was missed (a notification lost while PostgreSQL restarted,
  * an agent restarted, a device deleted by hand).  Passes run at start,
- * soon after each notification on dockerapi_events that can move an
- * endpoint (every head sends one for each container's start, death or
- * removal and each network's event: lib/store-listen.c, PostgreSQL
- * only; execs and the like are passed over), and every
+ * soon after each notification on dockerapi_events that can move or
+ * rename an endpoint (every head sends one for each container's start,
+ * death, removal or rename and each network's event: lib/store-listen.c,
+ * PostgreSQL only; execs and the like are passed over), and every
  * netsync_interval, the safety net and, on SQLite (one machine), the
  * only trigger.  A node not heard from is seen by the periodic pass.
  *
