@@ -8,14 +8,47 @@
  * try row by row, with no database and no root.  Everything comes out
  * sorted (networks by id, VTEPs by address, names by container), so the
  * same rows give the same plan and an unchanged names table is not
- * written again.
+ * written again.  Which of the heads' events bring a pass
+ * (netsync_event_moves) is a rule of the same kind, tried on payloads
+ * as the heads send them.
  */
+#include <jansson.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "events-payload.h"
+#include "jsonutil.h"
 #include "netsync.h"
 #include "xalloc.h"
+
+bool
+netsync_event_moves(const char *payload)
+{
+	static const char *const moves[] = { "start", "die", "destroy",
+	    "rename", NULL };
+	struct events_payload p;
+	sdc_error_t err = NULL;
+	const char *type, *action;
+	bool yes = false;
+	json_t *j;
+
+	if (events_payload_split(payload, &p, &err) < 0) {
+		sdc_error_release(&err);
+		return false;
+	}
+	if ((j = json_loads(p.message, 0, NULL)) == NULL)
+		return false;
+	type = json_str(j, "Type", "");
+	action = json_str(j, "Action", "");
+	if (strcmp(type, "network") == 0)
+		yes = true;
+	else if (strcmp(type, "container") == 0)
+		for (size_t i = 0; moves[i] != NULL && !yes; i++)
+			yes = strcmp(action, moves[i]) == 0;
+	json_decref(j);
+	return yes;
+}
 
 int
 netsync_mac_parse(const char *text, uint8_t mac[6])

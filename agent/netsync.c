@@ -24,10 +24,10 @@
  * dump, an unchanged names table is not written), and a pass repairs
  * whatever was missed (a notification lost while PostgreSQL restarted,
  * an agent restarted, a device deleted by hand).  Passes run at start,
- * soon after each notification on dockerapi_events that can move an
- * endpoint (every head sends one for each container's start, death or
- * removal and each network's event: lib/store-listen.c, PostgreSQL
- * only; execs and the like are passed over), and every
+ * soon after each notification on dockerapi_events that can move or
+ * rename an endpoint (every head sends one for each container's start,
+ * death, removal or rename and each network's event: lib/store-listen.c,
+ * PostgreSQL only; execs and the like are passed over), and every
  * netsync_interval, the safety net and, on SQLite (one machine), the
  * only trigger.  A node not heard from is seen by the periodic pass.
  *
@@ -651,29 +651,15 @@ netsync_schedule(void *arg)
 		evtimer_add(ns->soon, &tv);
 }
 
-/* A head's event ("origin\naccount\nmessage", events-notify.c): the
- * ones that change where endpoints are or what they are named (a
- * container's start, death, removal or rename, a network's create,
- * removal, connect or disconnect) bring a pass; execs, attaches and the
- * rest do not. */
+/* A head's event that can move an endpoint or rename one
+ * (netsync_event_moves) brings a pass; execs, attaches and the rest do
+ * not. */
 static void
 netsync_heard(void *arg, const char *channel, const char *payload)
 {
-	const char *msg = strchr(payload, '\n');
-	json_t *j;
-	const char *type, *action;
-
 	(void)channel;
-	if (msg == NULL || (msg = strchr(msg + 1, '\n')) == NULL ||
-	    (j = json_loads(msg + 1, 0, NULL)) == NULL)
-		return;
-	type = json_str(j, "Type", "");
-	action = json_str(j, "Action", "");
-	if (strcmp(type, "network") == 0 || (strcmp(type, "container") == 0 &&
-	    (strcmp(action, "start") == 0 || strcmp(action, "die") == 0 ||
-	    strcmp(action, "destroy") == 0 || strcmp(action, "rename") == 0)))
+	if (netsync_event_moves(payload))
 		netsync_schedule(arg);
-	json_decref(j);
 }
 
 static const struct store_listen_ops netsync_listen_ops = {

@@ -90,6 +90,13 @@ struct netsync_want {
 void netsync_plan(const struct netsync_rows *rows, struct netsync_want *out);
 void netsync_want_free(struct netsync_want *w);
 
+/* Whether a head's event, as NOTIFY dockerapi_events carries it
+ * (lib/events-payload.h), can change where endpoints are or what they
+ * are named: a container's start, death, removal or rename, any
+ * network's event (create, removal, connect, disconnect).  Execs,
+ * attaches and the rest, and a payload that does not parse, cannot. */
+bool netsync_event_moves(const char *payload);
+
 /* MAC text ("02:42:0a:00:00:02") to bytes; -1 when it is not one. */
 int netsync_mac_parse(const char *text, uint8_t mac[6]);
 

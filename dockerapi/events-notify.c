@@ -64,6 +64,7 @@
 
 #include "containers.h"
 #include "events-outbox.h"
+#include "events-payload.h"
 #include "heads.h"
 #include "ids.h"
 #include "jsonutil.h"
@@ -113,56 +114,59 @@ events_notify_heard(struct events_notify *n, int64_t seq)
 	return false;
 }
 
-/* "origin:id\naccount\nmessage" from another process (a sender before
- * the ids: "origin\n..."): published here, unless its id was already. */
+/* Another process's event (events-payload.h): published here, unless
+ * it is our own or its id was already. */
 static void
-events_notify_publish(struct events_notify *n, const char *payload)
+events_notify_publish(struct events_notify *n, const struct events_payload *p)
 {
-	const char *acct, *text, *colon;
-	size_t olen;
 	char *account;
 	json_t *msg;
 
-	if ((acct = strchr(payload, '\n')) == NULL ||
-	    (text = strchr(acct + 1, '\n')) == NULL)
-		return;
-	colon = memchr(payload, ':', (size_t)(acct - payload));
-	olen = (size_t)((colon != NULL ? colon : acct) - payload);
-	if (olen == strlen(n->origin) &&
-	    strncmp(payload, n->origin, olen) == 0)
+	if (p->origin_len == strlen(n->origin) &&
+	    strncmp(p->origin, n->origin, p->origin_len) == 0)
 		return;		/* our own */
-	if (colon != NULL && !events_seen_fresh(&n->seen, payload, olen,
-	    strtoull(colon + 1, NULL, 10)))
+	if (p->has_id && !events_seen_fresh(&n->seen, p->origin,
+	    p->origin_len, p->id))
 		return;		/* sent twice: a send whose outcome was unknown */
-	if ((msg = json_loads(text + 1, 0, NULL)) == NULL ||
+	if ((msg = json_loads(p->message, 0, NULL)) == NULL ||
 	    !json_is_object(msg)) {
 		json_decref(msg);
 		log_warn("events of other dockerapi processes: a message that "
 		    "is not JSON, dropped");
 		return;
 	}
-	account = xstrndup(acct + 1, (size_t)(text - acct - 1));
+	account = xstrndup(p->account, p->account_len);
 	events_publish_from(n->cs, account, msg);
 	free(account);
 }
 
-/* "seq\npayload" (a sender before head_events: the payload alone). */
+/* A payload as the store gives it, split; false (logged) when it does
+ * not split. */
+static bool
+events_notify_split(const char *payload, struct events_payload *p)
+{
+	sdc_error_t err = NULL;
+
+	if (events_payload_split(payload, p, &err) < 0) {
+		log_warn("events of other dockerapi processes: %s, dropped",
+		    sdc_error_msg(err));
+		sdc_error_release(&err);
+		return false;
+	}
+	return true;
+}
+
 static void
 events_notify_got(void *arg, const char *channel, const char *payload)
 {
 	struct events_notify *n = arg;
-	const char *nl = strchr(payload, '\n');
-	int64_t seq = 0;
+	struct events_payload p;
 
 	(void)channel;
-	if (nl != NULL && nl > payload && (size_t)(nl - payload) ==
-	    strspn(payload, "0123456789")) {
-		seq = strtoll(payload, NULL, 10);
-		payload = nl + 1;
-	}
-	if (seq > 0 && events_notify_heard(n, seq))
+	if (!events_notify_split(payload, &p) ||
+	    (p.seq > 0 && events_notify_heard(n, p.seq)))
 		return;
-	events_notify_publish(n, payload);
+	events_notify_publish(n, &p);
 }
 
 static void events_notify_flush(struct events_notify *n);
@@ -192,6 +196,7 @@ events_notify_catch_up(struct events_notify *n)
 {
 	struct timeval tv = { EVENTS_RETRY_SECS, 0 };
 	struct store_stmt *st;
+	struct events_payload p;
 	sdc_error_t err = NULL;
 	int count = 0, rc;
 
@@ -207,8 +212,9 @@ events_notify_catch_up(struct events_notify *n)
 		goto out;
 	}
 	while ((rc = store_step(st, &err)) == 1)
-		if (!events_notify_heard(n, store_col_int64(st, 0))) {
-			events_notify_publish(n, store_col_text(st, 1) ?: "");
+		if (!events_notify_heard(n, store_col_int64(st, 0)) &&
+		    events_notify_split(store_col_text(st, 1) ?: "", &p)) {
+			events_notify_publish(n, &p);
 			count++;
 		}
 	store_finalize(st);

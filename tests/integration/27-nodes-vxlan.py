@@ -23,14 +23,22 @@ network spans the same nodes on another VNI, and her container on B
 reaches neither of alice's, by address or by name, even sending from
 an address in alice's subnet (arping -s); while node B's agent is
 stopped (SIGSTOP) node A drops B's entries, and takes them back once B
-beats again; once alice's container on B is removed, node A's entries
-for it go and the device with them (the network spans no more).
+beats again; alice's container on A renamed, node B's table has the
+new name and not the old within 2 s (node B's periodic pass is a
+minute: the heads' notifications alone bring it) and her container on
+B resolves it and no longer the old, while mallory's container on B
+does not resolve the new name and her network's table on B does not
+list it; once the renamed container is removed on A, its name leaves
+B's table within 2 s and stops resolving on B, and B's entries for it
+go and the device with them (the network spans no more).
 Prints how long after the network's create the first ping across nodes
-got through, and what a pass of node A's agent took.
+got through, what a pass of node A's agent took, and how long after a
+rename or an rm on A node B answered with the change.
 """
 import importlib
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -128,8 +136,13 @@ class NodesVxlan(unittest.TestCase):
                 "cn-" + node, "0.3", netns=NODES[node],
                 address="%s:%d" % (ADDR[node], agent_port),
                 # the periodic pass is the safety net; the heads'
-                # notifications are what the checks below wait on
-                extra=("--netsync-interval", "1", "--log-level", "debug")))
+                # notifications are what the checks below wait on: node
+                # B's is a minute, so what B must learn of a change on A
+                # (a rename, an rm) comes by them or not in time; node
+                # A's is a second, since a node not heard from (B's
+                # agent stopped, below) is seen by that pass alone
+                extra=("--netsync-interval", "1" if node == "a" else "60",
+                       "--log-level", "debug")))
         for node in ("a", "b"):
             sdctest.wait_for("head %s asking its agent" % node, lambda:
                              "nodes: containers run on node" in
@@ -161,7 +174,7 @@ class NodesVxlan(unittest.TestCase):
     def tearDownClass(cls):
         d = cls.d
         try:
-            for node, who, names in (("a", "alice", ["aa"]),
+            for node, who, names in (("a", "alice", ["aa", "ar"]),
                                      ("b", "alice", ["ab"]),
                                      ("a", "mallory", ["ma"]),
                                      ("b", "mallory", ["mb"])):
@@ -186,6 +199,28 @@ class NodesVxlan(unittest.TestCase):
     def exec_ok(self, node, who, name, *cmd):
         return self.docker(node, who, "exec", name, *cmd, check=False,
                            timeout=30).returncode == 0
+
+    def lookup(self, node, who, ctr, name):
+        """The address ctr's network server gives name, or None."""
+        r = self.docker(node, who, "exec", ctr, "nslookup", name,
+                        check=False, timeout=30)
+        m = re.search(r"Name:.*?(\d+\.\d+\.\d+\.\d+)", r.stdout, re.S)
+        return m.group(1) if r.returncode == 0 and m else None
+
+    def table_path(self, node, net_id):
+        return os.path.join(self.heads[node]["data"], "net", "dns", "net",
+                            net_id, net_id)
+
+    def table_names(self, node, net_id):
+        """Every name in the table node's agent wrote for the network
+        (after the gateway's line: "<id> <ipv4> <ipv6> <names> ...")."""
+        with open(self.table_path(node, net_id)) as f:
+            rows = [line.split() for line in f.read().splitlines()[1:]]
+        return {n for r in rows if len(r) > 2 for n in r[2].split(",")}
+
+    def names_are(self, node, net_id, has, lacks):
+        names = self.table_names(node, net_id)
+        return has in names and lacks not in names
 
     def fdb(self, node, net_id):
         r = ns(node, "bridge", "fdb", "show", "dev", "sdx" + net_id[:12],
@@ -294,23 +329,59 @@ class NodesVxlan(unittest.TestCase):
         until("node A taking node B back", lambda:
               mac_ab in (self.fdb("a", an) or ""), timeout=15)
 
-        # ab removed: node A's entries for it go, and the device (the
-        # network spans no more)
-        self.docker("b", "alice", "rm", "-f", "ab")
-        until("node A dropping ab's entries", lambda:
-              mac_ab not in (self.fdb("a", an) or ""), timeout=15)
-        until("node A's vxlan device of alice's network gone", lambda:
-              self.fdb("a", an) is None, timeout=15)
-        self.assertFalse(self.exec_ok("a", "alice", "aa", "ping", "-c", "1",
-                                      "-W", "1", ip_ab))
+        # a rename on node A reaches node B's table by the head's event,
+        # not B's periodic pass (a minute here), within 2 s: the new name
+        # resolves from B, the old one no more, and never in mallory's
+        # network (the lookups' bound allows for docker exec under load)
+        mac_aa = self.inspect("a", "alice", "aa")["NetworkSettings"][
+            "Networks"]["an"]["MacAddress"]
+        t = time.time()
+        self.docker("a", "alice", "rename", "aa", "ar")
+        t_call = time.time() - t
+        until("node B's table naming ar, not aa", lambda: self.names_are(
+            "b", an, has="ar", lacks="aa"), timeout=2)
+        # when node B wrote it, after the call's answer (< 0: before)
+        t_table = os.stat(self.table_path("b", an)).st_mtime - (t + t_call)
+        until("ab resolving aa's new name ar", lambda: self.lookup(
+            "b", "alice", "ab", "ar") == ip_aa, timeout=10)
+        until("ab no longer resolving aa's old name", lambda: self.lookup(
+            "b", "alice", "ab", "aa") is None, timeout=10)
+        t_rename = time.time() - t
+        self.assertIsNone(self.lookup("b", "mallory", "mb", "ar"),
+                          "mallory resolves alice's renamed container")
+        mn_names = self.table_names("b", self.inspect("b", "mallory",
+                                                      "mn")["Id"])
+        self.assertIn("mb", mn_names)
+        self.assertNotIn("ar", mn_names)
+
+        # ar (aa) removed on node A: its name leaves node B's table, its
+        # entries go from B, and B's device with them (the network spans
+        # no more)
+        t = time.time()
+        self.docker("a", "alice", "rm", "-f", "ar")
+        until("node B's table without ar", lambda: self.names_are(
+            "b", an, has="ab", lacks="ar"), timeout=2)
+        until("ab no longer resolving ar", lambda: self.lookup(
+            "b", "alice", "ab", "ar") is None, timeout=10)
+        t_rm = time.time() - t
+        until("node B dropping ar's entries", lambda:
+              mac_aa not in (self.fdb("b", an) or ""), timeout=15)
+        until("node B's vxlan device of alice's network gone", lambda:
+              self.fdb("b", an) is None, timeout=15)
+        self.assertFalse(self.exec_ok("b", "alice", "ab", "ping", "-c", "1",
+                                      "-W", "1", ip_aa))
         passes = sorted(json.loads(l)["msg"] for l in
                         self.d.log("agent-a").splitlines()
                         if "a pass in" in l and "2 spanning" in l)
         ms = sorted(float(m.split("a pass in ")[1].split()[0]) for m in passes)
         print("\nfirst ping across nodes %.1f s after the network's create "
               "(4 runs through 2 heads); node A's passes with both networks "
-              "spanning: %d, median %.2f ms" % (
-                  t_first, len(ms), ms[len(ms) // 2] if ms else -1),
+              "spanning: %d, median %.2f ms; a rename on A answered in "
+              "%.3f s, in node B's table %+.3f s after the answer, "
+              "resolved from B %.2f s after the call was sent (an rm's "
+              "end %.2f s)" % (
+                  t_first, len(ms), ms[len(ms) // 2] if ms else -1,
+                  t_call, t_table, t_rename, t_rm),
               file=sys.stderr)
 
     admin_get = staticmethod(common.admin_get)

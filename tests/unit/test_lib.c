@@ -1,6 +1,6 @@
 /*
  * test_lib.c: the small core modules — errors, buffers, JSON helpers, ids,
- * YAML config loading and the JSON log line.
+ * YAML config loading, the JSON log line and the heads' event payload.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,6 +15,7 @@
 #include "base64.h"
 #include "buf.h"
 #include "error.h"
+#include "events-payload.h"
 #include "ids.h"
 #include "jsonutil.h"
 #include "log.h"
@@ -304,6 +305,41 @@ test_base64(void **state)
 	buf_free(&out);
 }
 
+/* As the heads send it (dockerapi/events-notify.c), as a head_events
+ * row keeps it (no seq), and as senders before the ids sent it. */
+static void
+test_events_payload(void **state)
+{
+	struct events_payload p;
+	sdc_error_t err = NULL;
+
+	(void)state;
+	assert_int_equal(events_payload_split("42\nab-12:7\nalice\n{}", &p,
+	    &err), 0);
+	assert_int_equal(p.seq, 42);
+	assert_int_equal(p.origin_len, 5);
+	assert_memory_equal(p.origin, "ab-12", 5);
+	assert_true(p.has_id);
+	assert_int_equal(p.id, 7);
+	assert_int_equal(p.account_len, 5);
+	assert_memory_equal(p.account, "alice", 5);
+	assert_string_equal(p.message, "{}");
+	assert_int_equal(events_payload_split("ab-12:7\nbob\n{\"a\":\"x\ny\"}",
+	    &p, &err), 0);
+	assert_int_equal(p.seq, 0);
+	assert_memory_equal(p.account, "bob", p.account_len);
+	assert_string_equal(p.message, "{\"a\":\"x\ny\"}");
+	assert_int_equal(events_payload_split("ab-12\nbob\n{}", &p, &err), 0);
+	assert_false(p.has_id);
+	assert_int_equal(p.origin_len, 5);
+	assert_int_equal(events_payload_split("42\nab-12:7\nalice", &p, &err),
+	    -1);
+	assert_non_null(err);
+	sdc_error_release(&err);
+	assert_int_equal(events_payload_split("", &p, &err), -1);
+	sdc_error_release(&err);
+}
+
 int
 main(void)
 {
@@ -316,6 +352,7 @@ main(void)
 		cmocka_unit_test(test_yaml),
 		cmocka_unit_test(test_log_line),
 		cmocka_unit_test(test_netns_run),
+		cmocka_unit_test(test_events_payload),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -158,12 +158,40 @@ test_mac(void **state)
 	assert_int_equal(netsync_mac_parse(NULL, m), -1);
 }
 
+/* The payloads as the heads send them (dockerapi/events-notify.c):
+ * "seq\norigin:id\naccount\nmessage"; the head_events row's without
+ * its seq; a sender's from before either. */
+static void
+test_event_moves(void **state)
+{
+	(void)state;
+	assert_true(netsync_event_moves("42\n6f1c0d3e-aaaa:7\nalice\n"
+	    "{\"Type\":\"container\",\"Action\":\"rename\"}"));
+	assert_true(netsync_event_moves("42\n6f1c0d3e-aaaa:7\nalice\n"
+	    "{\"Type\":\"container\",\"Action\":\"destroy\"}"));
+	assert_true(netsync_event_moves("9\n6f1c0d3e-aaaa:1\nbob\n"
+	    "{\"Type\":\"network\",\"Action\":\"disconnect\"}"));
+	assert_true(netsync_event_moves("6f1c0d3e-aaaa:7\nalice\n"
+	    "{\"Type\":\"container\",\"Action\":\"start\"}"));
+	assert_true(netsync_event_moves("6f1c0d3e-aaaa\nalice\n"
+	    "{\"Type\":\"container\",\"Action\":\"die\"}"));
+	assert_false(netsync_event_moves("42\n6f1c0d3e-aaaa:7\nalice\n"
+	    "{\"Type\":\"container\",\"Action\":\"exec_start: sh\"}"));
+	assert_false(netsync_event_moves("42\n6f1c0d3e-aaaa:7\nalice\n"
+	    "{\"Type\":\"image\",\"Action\":\"pull\"}"));
+	assert_false(netsync_event_moves("42\nalice\n{\"Type\":\"network\"}"
+	    "trailing"));
+	assert_false(netsync_event_moves("42"));
+	assert_false(netsync_event_moves(""));
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_plan),
 		cmocka_unit_test(test_mac),
+		cmocka_unit_test(test_event_moves),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
