@@ -67,18 +67,27 @@ struct lu_job {
 	size_t nasks, pending;
 };
 
-/* Each figure of a container's entry a non-negative integer. */
+/* A container's entry: its three figures and nothing else, each an
+ * integer from 0 to its bound (log-usage.h). */
 static bool
 lu_figures_valid(const json_t *c)
 {
-	static const char *const keys[] = { "Live", "Rotated", "RotatedFiles" };
+	static const struct {
+		const char *key;
+		json_int_t max;
+	} figures[] = {
+		{ "Live", LOG_USAGE_MAX_BYTES },
+		{ "Rotated", LOG_USAGE_MAX_BYTES },
+		{ "RotatedFiles", LOG_USAGE_MAX_FILES },
+	};
 	const json_t *v;
 
 	if (!json_is_object(c) || json_object_size(c) != 3)
 		return false;
-	for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
-		if (!json_is_integer(v = json_object_get(c, keys[i])) ||
-		    json_integer_value(v) < 0)
+	for (size_t i = 0; i < sizeof figures / sizeof *figures; i++)
+		if (!json_is_integer(v = json_object_get(c, figures[i].key)) ||
+		    json_integer_value(v) < 0 ||
+		    json_integer_value(v) > figures[i].max)
 			return false;
 	return true;
 }
@@ -91,7 +100,9 @@ log_usage_answer(const json_t *answer, const char *node_id)
 
 	if (!json_is_object(answer) || !json_is_object(usage) ||
 	    !json_is_boolean(json_object_get(answer, "Complete")) ||
-	    strcmp(json_str(answer, "Node", ""), node_id) != 0)
+	    !json_is_string(json_object_get(answer, "Node")) ||
+	    strcmp(json_str(answer, "Node", ""), node_id) != 0 ||
+	    json_object_size(usage) > LOG_USAGE_MAX_CONTAINERS)
 		return NULL;
 	json_object_foreach((json_t *)usage, uuid, c)
 		if (!uuid_valid(uuid) || !lu_figures_valid(c))
