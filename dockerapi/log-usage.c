@@ -25,6 +25,11 @@
  * it) or empty; the rare containers a head made there before its agent
  * answered are shown under an entry of the head's own ("ID" "") when
  * the root is not the local node's.
+ *
+ * One question at a time: an admin request arriving while one is in
+ * flight joins it (req-group.c) and gets its answer, so two operators,
+ * or a cron job and the TUI, cost each node one walk, never one each.
+ * At most LOG_USAGE_WAITERS wait for it; one more is refused with 429.
  */
 #include <stdbool.h>
 #include <stdlib.h>
@@ -39,6 +44,7 @@
 #include "log.h"
 #include "node-request.h"
 #include "nodes.h"
+#include "req-group.h"
 #include "rtcall.h"
 #include "timeutil.h"
 #include "xalloc.h"
@@ -61,8 +67,15 @@ struct lu_ask {
 	char *error;			/* why there are no figures */
 };
 
+/* Admin requests that may wait for the question in flight: more than
+ * a data center's operators and crons ask at once, few enough that
+ * their answers are cheap to write. */
+#define LOG_USAGE_WAITERS 8
+
+/* The question in flight (d->log_usage), and who waits for it. */
 struct lu_job {
-	struct http_request *req;	/* NULL once the client has gone */
+	struct dockerapi *d;
+	struct req_group waiting;
 	struct lu_ask **asks;
 	size_t nasks, pending;
 };
@@ -210,15 +223,6 @@ lu_ask_fn(void *arg, sdc_error_t *err)
 	    node_request_send(a->k, err);
 }
 
-static void
-lu_closed(struct http_request *req, void *arg)
-{
-	struct lu_job *j = arg;
-
-	(void)req;
-	j->req = NULL;
-}
-
 static json_t *
 lu_entry(const struct lu_ask *a)
 {
@@ -235,11 +239,18 @@ lu_entry(const struct lu_ask *a)
 	return e;
 }
 
-/* Every ask over: the answer, in the nodes' order, the head's last. */
+static void
+lu_answer(struct http_request *req, void *arg)
+{
+	api_json(req, 200, json_incref(arg));
+}
+
+/* Every ask over: the answer, in the nodes' order, the head's last, to
+ * every request that waits for it. */
 static void
 lu_finish(struct lu_job *j)
 {
-	json_t *nodes = json_array();
+	json_t *nodes = json_array(), *doc;
 
 	for (size_t i = 0; i < j->nasks; i++) {
 		struct lu_ask *a = j->asks[i];
@@ -249,11 +260,10 @@ lu_finish(struct lu_job *j)
 			json_array_append_new(nodes, lu_entry(a));
 		lu_ask_free(a);
 	}
-	if (j->req != NULL) {
-		http_on_close(j->req, NULL, NULL);
-		api_json(j->req, 200, json_pack("{s:o}", "Nodes", nodes));
-	} else
-		json_decref(nodes);
+	j->d->log_usage = NULL;	/* a request from now on asks anew */
+	doc = json_pack("{s:o}", "Nodes", nodes);
+	req_group_answer(&j->waiting, lu_answer, doc);
+	json_decref(doc);
 	free(j->asks);
 	free(j);
 }
@@ -297,16 +307,26 @@ log_usage_admin(struct http_request *req, void *arg)
 	struct node_list l;
 	sdc_error_t err = NULL;
 
+	if (d->log_usage != NULL) {
+		if (req_group_join(&d->log_usage->waiting, req, &err) < 0)
+			return api_error_from(req, &err);
+		log_info("log usage: a request joins the question in flight "
+		    "(%zu waiting)", req_group_waiting(&d->log_usage->waiting));
+		return HTTP_ASYNC;
+	}
 	if (nodes_list_all(d, &l, &err) < 0)
 		return api_error_from(req, &err);
 	j = xcalloc(1, sizeof *j);
-	j->req = req;
+	j->d = d;
+	j->waiting.max = LOG_USAGE_WAITERS;
+	/* the first of an empty group: it always joins */
+	(void)req_group_join(&j->waiting, req, &err);
+	d->log_usage = j;
 	for (size_t i = 0; i < l.n; i++)
 		lu_ask_node(d, j, &l.v[i]);
 	lu_ask_own(d, j, &l);
 	node_list_free(&l);
 	j->pending = 1;		/* held until every ask is started */
-	http_on_close(req, lu_closed, j);
 	for (size_t i = 0; i < j->nasks; i++) {
 		struct lu_ask *a = j->asks[i];
 

@@ -33,7 +33,8 @@ sdcadm-docker:
   the check, at a container's logs folder by a fanotify permission
   event), further GET /v1/log-usage join it and get its answer, no
   second walk starts, and past 8 waiting one more is refused with 429 at
-  once.
+  once; the head's GET /logs/usage shares its question to the nodes the
+  same way (one question reaches the agent) and refuses the same.
 
 It also holds what every test of nodes uses, so that each writes it
 once: run() and until(), the agent's command line (sdctest.agent_argv),
@@ -632,9 +633,9 @@ class NodesTest(NodesBase):
         self.d.docker(self.alice, "rm", "-f", "k2")
 
     def test_7_log_usage_one_walk(self):
-        """Log usage asked of the node at once: one walk, its answer for
-        every request waiting, and a flood past 8 waiting refused at once
-        (37-nodes-common's docstring)."""
+        """Log usage asked at once, of the node and through the head: one
+        walk, its answer for every request waiting, and a flood past 8
+        waiting refused at once (37-nodes-common's docstring)."""
         self.wait_available(True)
         sdctest.wait_for("head knows its node", lambda: "containers run on "
                          "node" in self.d.log("dockerapi"))
@@ -645,6 +646,7 @@ class NodesTest(NodesBase):
         hold = OpenHold(os.path.join(folder, "logs"))
         try:
             self.one_walk_on_the_node(hold, os.path.basename(folder))
+            self.one_question_through_the_head(hold, os.path.basename(folder))
         finally:
             hold.close()
             shutil.rmtree(folder)
@@ -692,6 +694,18 @@ class NodesTest(NodesBase):
         self.assertEqual((st, body["Node"]), (200, self.node_id()))
         self.assertEqual(body["LogUsage"][fake],
                          {"Live": 10, "Rotated": 0, "RotatedFiles": 0})
+
+    def one_question_through_the_head(self, hold, fake):
+        st, body = self.shared_while_held(
+            hold, lambda: self.d.admin("GET", "/logs/usage"),
+            self.log_counter("dockerapi", "joins the question in flight"),
+            self.log_counter("agent", "joins the walk in flight"))
+        self.assertEqual(st, 200, body)
+        node = [n for n in body["Nodes"] if n["ID"] == self.node_id()]
+        self.assertEqual([(n["Answered"], n["Containers"].get(fake))
+                          for n in node],
+                         [(True, {"Live": 10, "Rotated": 0,
+                                  "RotatedFiles": 0})])
 
 
 def main():
