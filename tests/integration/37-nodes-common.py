@@ -43,6 +43,7 @@ to load, the admin socket read as raw bytes (admin_get), and the
 teardown of what such a test leaves (stop_all).
 """
 import ctypes
+import http.client
 import importlib
 import io
 import json
@@ -396,14 +397,24 @@ class NodesBase(unittest.TestCase):
 
     # --- helpers ---
 
-    def agent_get(self, path, certdir=None, cert="cert.pem", key="key.pem"):
+    def agent_tls(self, certdir=None, cert="cert.pem", key="key.pem"):
         ctx = ssl.create_default_context(
             cafile=os.path.join(self.agent_dir, "tls", "ca.pem"))
         if certdir is not None:
             ctx.load_cert_chain(os.path.join(certdir, cert), os.path.join(certdir, key))
+        return ctx
+
+    def agent_get(self, path, certdir=None, cert="cert.pem", key="key.pem"):
         url = "https://127.0.0.1:%d%s" % (self.agent_port, path)
-        with urllib.request.urlopen(url, context=ctx, timeout=10) as r:
+        with urllib.request.urlopen(url, context=self.agent_tls(
+                certdir, cert, key), timeout=10) as r:
             return r.status, json.loads(r.read())
+
+    def agent_connection(self):
+        """A connection to the agent with the head's certificate."""
+        return http.client.HTTPSConnection(
+            "127.0.0.1", self.agent_port, timeout=10,
+            context=self.agent_tls(self.head_certs))
 
     def refused(self, certdir=None, cert="cert.pem", key="key.pem"):
         try:
@@ -651,32 +662,51 @@ class NodesTest(NodesBase):
             hold.close()
             shutil.rmtree(folder)
 
-    def shared_while_held(self, hold, ask, joins, more_asked):
-        """ask() on a thread, held in its walk at hold's folder, then 9
-        more asks: 7 of them join (joins() counts them), 2 are refused,
-        and nothing asks the node again (more_asked()); then the walk
-        goes on, and the 8 waiting get one answer: that answer."""
+    def shared_while_held(self, hold, ask, connect, path, joins,
+                          more_asked):
+        """ask() on a thread, held in its walk at hold's folder; a client
+        that asks (connect(), GET path) waits, and 8 more asks: 6 of them
+        join (joins() counts them all), 2 are refused, and nothing asks
+        the node again (more_asked()).  The client then leaves, and its
+        place is taken by one more ask.  The walk then goes on, and the 8
+        waiting get one answer: that answer."""
         agent = self.d.pid("agent")
         first = in_threads(ask, 1)
         self.assertEqual(until("the walk at the held folder",
                                lambda: hold.poll(0.5)), [agent])
-        more = in_threads(ask, 9)
+        leaver = connect()
+        leaver.request("GET", path)
+        until("the client that leaves waiting", lambda: joins() == 1)
+        more = in_threads(ask, 8)
+
+        def asked_again():
+            again = hold.poll() or more_asked()
+            return "asked again: %r" % (again,) if again else None
 
         def settled():
-            again = hold.poll() or more_asked()
-            if again:
-                return "asked again: %r" % (again,)
-            return joins() == 7 and sum(not t.is_alive() for t in more) == 2
-        self.assertIs(until("7 joined and 2 refused", settled), True)
-        refused = [t for t in more if not t.is_alive()]
+            return asked_again() or (
+                joins() == 7 and sum(not t.is_alive() for t in more) == 2)
+        self.assertIs(until("6 more joined and 2 refused", settled), True)
+        leaver.close()
+        late = []
+
+        def retaken():
+            # refused until the server has seen the client leave
+            if not late or (not late[-1].is_alive() and
+                            late[-1].result[0] == 429):
+                late.extend(in_threads(ask, 1))
+            return asked_again() or joins() == 8
+        self.assertIs(until("the place of the client that left taken",
+                            retaken), True)
+        refused = [t for t in more + late if not t.is_alive()]
         hold.allow()
-        for t in first + more:
+        for t in first + more + late:
             t.join(30)
         self.assertEqual(hold.poll(), [])
         for st, body in (t.result for t in refused):
             self.assertEqual(st, 429, body)
             self.assertIn("too many requests wait", body["message"])
-        answers = [t.result for t in first + more if t not in refused]
+        answers = [t.result for t in first + more + late if t not in refused]
         self.assertEqual(len(answers), 8)
         self.assertEqual([a for a in answers if a != answers[0]], [])
         return answers[0]
@@ -689,6 +719,7 @@ class NodesTest(NodesBase):
     def one_walk_on_the_node(self, hold, fake):
         st, body = self.shared_while_held(
             hold, lambda: self.agent_get_status("/v1/log-usage"),
+            self.agent_connection, "/v1/log-usage",
             self.log_counter("agent", "joins the walk in flight"),
             lambda: False)
         self.assertEqual((st, body["Node"]), (200, self.node_id()))
@@ -698,6 +729,8 @@ class NodesTest(NodesBase):
     def one_question_through_the_head(self, hold, fake):
         st, body = self.shared_while_held(
             hold, lambda: self.d.admin("GET", "/logs/usage"),
+            lambda: sdctest.UnixHTTPConnection(self.d.admin_socket),
+            "/logs/usage",
             self.log_counter("dockerapi", "joins the question in flight"),
             self.log_counter("agent", "joins the walk in flight"))
         self.assertEqual(st, 200, body)
