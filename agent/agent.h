@@ -111,6 +111,7 @@ struct agent {
 	struct event *orphan_sweep;     /* orphans-sweep.c */
 	struct event *exec_sweep;       /* execs-sweep.c */
 	bool exec_sweeping;             /* its pass is on a thread */
+	struct usage_walk *usage_walk;  /* log-usage.c: the walk in flight */
 };
 
 /* node-id.c: this node's id, made once and kept in DATA/node-id. */
@@ -188,7 +189,8 @@ json_t *agent_state_json(const struct rt_state *st);
  * GET /v1/log-bytes, every container's log's bytes. */
 extern const struct route agent_container_list_routes[];
 /* log-usage.c: GET /v1/log-usage, every container's live and rotated
- * logs of the node, measured off the loop. */
+ * logs of the node, measured off the loop, one walk at a time: a request
+ * arriving while one runs gets its answer. */
 extern const struct route agent_log_usage_routes[];
 /* container-create.c: POST /v1/containers, the head's create document
  * made into a container; container-remove.c: DELETE /v1/containers/:uuid. */

@@ -95,6 +95,7 @@ struct dockerapi {
 	struct nodes *nodes;            /* nodes.c: the compute nodes */
 	struct heads *heads;            /* heads-sync.c: the other heads */
 	struct quota_claims *quota_claims; /* quota-claims.c */
+	struct lu_job *log_usage;       /* log-usage.c: the question in flight */
 };
 
 /* --- config.c: defaults, the YAML file, flags --- */

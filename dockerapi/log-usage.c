@@ -25,6 +25,11 @@
  * it) or empty; the rare containers a head made there before its agent
  * answered are shown under an entry of the head's own ("ID" "") when
  * the root is not the local node's.
+ *
+ * One question at a time: an admin request arriving while one is in
+ * flight joins it (req-group.c) and gets its answer, so two operators,
+ * or a cron job and the TUI, cost each node one walk, never one each.
+ * At most LOG_USAGE_WAITERS wait for it; one more is refused with 429.
  */
 #include <stdbool.h>
 #include <stdlib.h>
@@ -39,6 +44,7 @@
 #include "log.h"
 #include "node-request.h"
 #include "nodes.h"
+#include "req-group.h"
 #include "rtcall.h"
 #include "timeutil.h"
 #include "xalloc.h"
@@ -61,24 +67,40 @@ struct lu_ask {
 	char *error;			/* why there are no figures */
 };
 
+/* Admin requests that may wait for the question in flight: more than
+ * a data center's operators and crons ask at once, few enough that
+ * their answers are cheap to write. */
+#define LOG_USAGE_WAITERS 8
+
+/* The question in flight (d->log_usage), and who waits for it. */
 struct lu_job {
-	struct http_request *req;	/* NULL once the client has gone */
+	struct dockerapi *d;
+	struct req_group waiting;
 	struct lu_ask **asks;
 	size_t nasks, pending;
 };
 
-/* Each figure of a container's entry a non-negative integer. */
+/* A container's entry: its three figures and nothing else, each an
+ * integer from 0 to its bound (log-usage.h). */
 static bool
 lu_figures_valid(const json_t *c)
 {
-	static const char *const keys[] = { "Live", "Rotated", "RotatedFiles" };
+	static const struct {
+		const char *key;
+		json_int_t max;
+	} figures[] = {
+		{ "Live", LOG_USAGE_MAX_BYTES },
+		{ "Rotated", LOG_USAGE_MAX_BYTES },
+		{ "RotatedFiles", LOG_USAGE_MAX_FILES },
+	};
 	const json_t *v;
 
 	if (!json_is_object(c) || json_object_size(c) != 3)
 		return false;
-	for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
-		if (!json_is_integer(v = json_object_get(c, keys[i])) ||
-		    json_integer_value(v) < 0)
+	for (size_t i = 0; i < sizeof figures / sizeof *figures; i++)
+		if (!json_is_integer(v = json_object_get(c, figures[i].key)) ||
+		    json_integer_value(v) < 0 ||
+		    json_integer_value(v) > figures[i].max)
 			return false;
 	return true;
 }
@@ -91,7 +113,9 @@ log_usage_answer(const json_t *answer, const char *node_id)
 
 	if (!json_is_object(answer) || !json_is_object(usage) ||
 	    !json_is_boolean(json_object_get(answer, "Complete")) ||
-	    strcmp(json_str(answer, "Node", ""), node_id) != 0)
+	    !json_is_string(json_object_get(answer, "Node")) ||
+	    strcmp(json_str(answer, "Node", ""), node_id) != 0 ||
+	    json_object_size(usage) > LOG_USAGE_MAX_CONTAINERS)
 		return NULL;
 	json_object_foreach((json_t *)usage, uuid, c)
 		if (!uuid_valid(uuid) || !lu_figures_valid(c))
@@ -199,15 +223,6 @@ lu_ask_fn(void *arg, sdc_error_t *err)
 	    node_request_send(a->k, err);
 }
 
-static void
-lu_closed(struct http_request *req, void *arg)
-{
-	struct lu_job *j = arg;
-
-	(void)req;
-	j->req = NULL;
-}
-
 static json_t *
 lu_entry(const struct lu_ask *a)
 {
@@ -224,11 +239,18 @@ lu_entry(const struct lu_ask *a)
 	return e;
 }
 
-/* Every ask over: the answer, in the nodes' order, the head's last. */
+static void
+lu_answer(struct http_request *req, void *arg)
+{
+	api_json(req, 200, json_incref(arg));
+}
+
+/* Every ask over: the answer, in the nodes' order, the head's last, to
+ * every request that waits for it. */
 static void
 lu_finish(struct lu_job *j)
 {
-	json_t *nodes = json_array();
+	json_t *nodes = json_array(), *doc;
 
 	for (size_t i = 0; i < j->nasks; i++) {
 		struct lu_ask *a = j->asks[i];
@@ -238,11 +260,10 @@ lu_finish(struct lu_job *j)
 			json_array_append_new(nodes, lu_entry(a));
 		lu_ask_free(a);
 	}
-	if (j->req != NULL) {
-		http_on_close(j->req, NULL, NULL);
-		api_json(j->req, 200, json_pack("{s:o}", "Nodes", nodes));
-	} else
-		json_decref(nodes);
+	j->d->log_usage = NULL;	/* a request from now on asks anew */
+	doc = json_pack("{s:o}", "Nodes", nodes);
+	req_group_answer(&j->waiting, lu_answer, doc);
+	json_decref(doc);
 	free(j->asks);
 	free(j);
 }
@@ -286,16 +307,26 @@ log_usage_admin(struct http_request *req, void *arg)
 	struct node_list l;
 	sdc_error_t err = NULL;
 
+	if (d->log_usage != NULL) {
+		if (req_group_join(&d->log_usage->waiting, req, &err) < 0)
+			return api_error_from(req, &err);
+		log_info("log usage: a request joins the question in flight "
+		    "(%zu waiting)", req_group_waiting(&d->log_usage->waiting));
+		return HTTP_ASYNC;
+	}
 	if (nodes_list_all(d, &l, &err) < 0)
 		return api_error_from(req, &err);
 	j = xcalloc(1, sizeof *j);
-	j->req = req;
+	j->d = d;
+	j->waiting.max = LOG_USAGE_WAITERS;
+	/* the first of an empty group: it always joins */
+	(void)req_group_join(&j->waiting, req, &err);
+	d->log_usage = j;
 	for (size_t i = 0; i < l.n; i++)
 		lu_ask_node(d, j, &l.v[i]);
 	lu_ask_own(d, j, &l);
 	node_list_free(&l);
 	j->pending = 1;		/* held until every ask is started */
-	http_on_close(req, lu_closed, j);
 	for (size_t i = 0; i < j->nasks; i++) {
 		struct lu_ask *a = j->asks[i];
 

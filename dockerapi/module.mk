@@ -30,9 +30,10 @@ $(BUILD)/bin/dockerapi: $(BUILD)/gen/bootstrap.o
 
 # The options table's test renders the pages from dockerapi's own objects;
 # the tunables' test reads the built-in defaults as dockerapi does; the
-# routes' test walks the route tables api_init() reads.
+# routes' test walks the route tables api_init() reads; the log usage's
+# test checks nodes' answers with the admin route's own check.
 $(BUILD)/tests/test_container_options $(BUILD)/tests/test_tunables \
-	$(BUILD)/tests/test_api_routes: \
+	$(BUILD)/tests/test_api_routes $(BUILD)/tests/test_log_usage: \
 	$(filter-out $(BUILD)/dockerapi/main.o,\
 	$(DOCKERAPI_SRCS:%.c=$(BUILD)/%.o)) $(BUILD)/gen/bootstrap.o
 

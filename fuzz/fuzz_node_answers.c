@@ -11,7 +11,9 @@
  * a non-negative integer or null); its log usage of GET /v1/log-usage
  * ({"Node": ID, "Complete": BOOL, "LogUsage": {UUID: {"Live", "Rotated",
  * "RotatedFiles"}}}, dockerapi/log-usage.c: kept only when every figure
- * is a non-negative integer of a container named by a uuid); and the
+ * is an integer within its bound of a container named by a uuid, and
+ * the containers are not too many; test_log_usage checks each
+ * refusal); and the
  * exits the node writes to the
  * store (agent/exits-table.c's rows, read by the head's node-exits.c),
  * the JSON's "Exits" member giving each row's columns with whatever type

@@ -28,7 +28,13 @@ sdcadm-docker:
   node is unavailable the kill says "node unavailable" and the container
   keeps running; once the node is back the kill ends it (exit 137);
   docker stop's signal and its SIGKILL after the grace time go the same
-  way.
+  way;
+- the node's log usage walk is shared: while one walk runs (held, for
+  the check, at a container's logs folder by a fanotify permission
+  event), further GET /v1/log-usage join it and get its answer, no
+  second walk starts, and past 8 waiting one more is refused with 429 at
+  once; the head's GET /logs/usage shares its question to the nodes the
+  same way (one question reaches the agent) and refuses the same.
 
 It also holds what every test of nodes uses, so that each writes it
 once: run() and until(), the agent's command line (sdctest.agent_argv),
@@ -36,19 +42,27 @@ the data center's network of namespaces (Underlay), busybox as an archive
 to load, the admin socket read as raw bytes (admin_get), and the
 teardown of what such a test leaves (stop_all).
 """
+import ctypes
+import http.client
 import importlib
 import io
 import json
 import os
+import select
+import shutil
 import signal
 import sqlite3
 import ssl
+import struct
 import subprocess
 import sys
 import tarfile
+import threading
 import time
 import unittest
+import urllib.error
 import urllib.request
+import uuid as uuidlib
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -112,6 +126,77 @@ def in_netns(netns, *args, check=True, timeout=60):
     """run() inside the named network namespace (/run/netns/NETNS)."""
     return run("nsenter", "--net=/run/netns/" + netns, *args, check=check,
                timeout=timeout)
+
+
+class OpenHold:
+    """Every open of one folder held until allowed (a fanotify
+    permission event, FAN_OPEN_PERM on the folder itself): a walk that
+    opens it stops there, and each open is seen, so a test counts the
+    walks that reached it without timing them.  Needs root."""
+
+    FAN_CLASS_CONTENT, FAN_CLOEXEC, FAN_NONBLOCK = 0x4, 0x1, 0x2
+    FAN_OPEN_PERM, FAN_ONDIR, FAN_MARK_ADD, FAN_ALLOW = (
+        0x10000, 0x40000000, 0x1, 0x1)
+
+    def __init__(self, path):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.fanotify_mark.argtypes = [ctypes.c_int, ctypes.c_uint,
+                                       ctypes.c_uint64, ctypes.c_int,
+                                       ctypes.c_char_p]
+        self.fd = libc.fanotify_init(self.FAN_CLASS_CONTENT |
+                                     self.FAN_CLOEXEC | self.FAN_NONBLOCK,
+                                     os.O_RDONLY)
+        if self.fd < 0:
+            raise AssertionError("fanotify_init: " +
+                                 os.strerror(ctypes.get_errno()))
+        if libc.fanotify_mark(self.fd, self.FAN_MARK_ADD,
+                              self.FAN_OPEN_PERM | self.FAN_ONDIR, -100,
+                              path.encode()) < 0:
+            os.close(self.fd)
+            raise AssertionError("fanotify_mark %s: %s" % (
+                path, os.strerror(ctypes.get_errno())))
+        self.held = []          # (event fd, pid) of the opens held
+
+    def poll(self, timeout=0.0):
+        """The opens that arrived within timeout, held; their pids."""
+        if not select.select([self.fd], [], [], timeout)[0]:
+            return []
+        try:
+            buf = os.read(self.fd, 4096)
+        except BlockingIOError:
+            return []
+        pids = []
+        while buf:
+            length, _, _, _, _, efd, pid = struct.unpack("IBBHQii", buf[:24])
+            self.held.append((efd, pid))
+            pids.append(pid)
+            buf = buf[length:]
+        return pids
+
+    def allow(self):
+        for efd, _ in self.held:
+            os.write(self.fd, struct.pack("iI", efd, self.FAN_ALLOW))
+            os.close(efd)
+        self.held = []
+
+    def close(self):
+        """Allows what is held and stops watching."""
+        self.allow()
+        os.close(self.fd)
+
+
+def in_threads(fn, n):
+    """fn() on n threads at once; the threads (each .result, fn's
+    value, once joined)."""
+    def one(t):
+        t.result = fn()
+    ts = []
+    for _ in range(n):
+        t = threading.Thread(target=lambda: one(threading.current_thread()),
+                             daemon=True)
+        ts.append(t)
+        t.start()
+    return ts
 
 
 class Underlay:
@@ -312,14 +397,24 @@ class NodesBase(unittest.TestCase):
 
     # --- helpers ---
 
-    def agent_get(self, path, certdir=None, cert="cert.pem", key="key.pem"):
+    def agent_tls(self, certdir=None, cert="cert.pem", key="key.pem"):
         ctx = ssl.create_default_context(
             cafile=os.path.join(self.agent_dir, "tls", "ca.pem"))
         if certdir is not None:
             ctx.load_cert_chain(os.path.join(certdir, cert), os.path.join(certdir, key))
+        return ctx
+
+    def agent_get(self, path, certdir=None, cert="cert.pem", key="key.pem"):
         url = "https://127.0.0.1:%d%s" % (self.agent_port, path)
-        with urllib.request.urlopen(url, context=ctx, timeout=10) as r:
+        with urllib.request.urlopen(url, context=self.agent_tls(
+                certdir, cert, key), timeout=10) as r:
             return r.status, json.loads(r.read())
+
+    def agent_connection(self):
+        """A connection to the agent with the head's certificate."""
+        return http.client.HTTPSConnection(
+            "127.0.0.1", self.agent_port, timeout=10,
+            context=self.agent_tls(self.head_certs))
 
     def refused(self, certdir=None, cert="cert.pem", key="key.pem"):
         try:
@@ -327,6 +422,14 @@ class NodesBase(unittest.TestCase):
         except (ssl.SSLError, ConnectionError, urllib.error.URLError, OSError) as e:
             return e
         self.fail("the agent answered a client it should refuse (%s)" % certdir)
+
+    def agent_get_status(self, path):
+        """agent_get with the head's certificate, an HTTP error as
+        (status, body) too."""
+        try:
+            return self.agent_get(path, self.head_certs)
+        except urllib.error.HTTPError as e:
+            return e.code, json.loads(e.read())
 
     def adm(self, *args, check=True):
         env = dict(os.environ, DOCKERAPI_ADMIN=self.d.admin_socket)
@@ -539,6 +642,103 @@ class NodesTest(NodesBase):
                                        "{{.State.ExitCode}}", "k2").stdout.strip(),
                          "137")
         self.d.docker(self.alice, "rm", "-f", "k2")
+
+    def test_7_log_usage_one_walk(self):
+        """Log usage asked at once, of the node and through the head: one
+        walk, its answer for every request waiting, and a flood past 8
+        waiting refused at once (37-nodes-common's docstring)."""
+        self.wait_available(True)
+        sdctest.wait_for("head knows its node", lambda: "containers run on "
+                         "node" in self.d.log("dockerapi"))
+        folder = os.path.join(self.agent_dirs()["zones"], str(uuidlib.uuid4()))
+        os.makedirs(os.path.join(folder, "logs"))
+        with open(os.path.join(folder, "logs", "stdio.log"), "w") as f:
+            f.write("x" * 10)
+        hold = OpenHold(os.path.join(folder, "logs"))
+        try:
+            self.one_walk_on_the_node(hold, os.path.basename(folder))
+            self.one_question_through_the_head(hold, os.path.basename(folder))
+        finally:
+            hold.close()
+            shutil.rmtree(folder)
+
+    def shared_while_held(self, hold, ask, connect, path, joins,
+                          more_asked):
+        """ask() on a thread, held in its walk at hold's folder; a client
+        that asks (connect(), GET path) waits, and 8 more asks: 6 of them
+        join (joins() counts them all), 2 are refused, and nothing asks
+        the node again (more_asked()).  The client then leaves, and its
+        place is taken by one more ask.  The walk then goes on, and the 8
+        waiting get one answer: that answer."""
+        agent = self.d.pid("agent")
+        first = in_threads(ask, 1)
+        self.assertEqual(until("the walk at the held folder",
+                               lambda: hold.poll(0.5)), [agent])
+        leaver = connect()
+        leaver.request("GET", path)
+        until("the client that leaves waiting", lambda: joins() == 1)
+        more = in_threads(ask, 8)
+
+        def asked_again():
+            again = hold.poll() or more_asked()
+            return "asked again: %r" % (again,) if again else None
+
+        def settled():
+            return asked_again() or (
+                joins() == 7 and sum(not t.is_alive() for t in more) == 2)
+        self.assertIs(until("6 more joined and 2 refused", settled), True)
+        leaver.close()
+        late = []
+
+        def retaken():
+            # refused until the server has seen the client leave
+            if not late or (not late[-1].is_alive() and
+                            late[-1].result[0] == 429):
+                late.extend(in_threads(ask, 1))
+            return asked_again() or joins() == 8
+        self.assertIs(until("the place of the client that left taken",
+                            retaken), True)
+        refused = [t for t in more + late if not t.is_alive()]
+        hold.allow()
+        for t in first + more + late:
+            t.join(30)
+        self.assertEqual(hold.poll(), [])
+        for st, body in (t.result for t in refused):
+            self.assertEqual(st, 429, body)
+            self.assertIn("too many requests wait", body["message"])
+        answers = [t.result for t in first + more + late if t not in refused]
+        self.assertEqual(len(answers), 8)
+        self.assertEqual([a for a in answers if a != answers[0]], [])
+        return answers[0]
+
+    def log_counter(self, name, line):
+        """A function counting line in name's log from now on."""
+        before = self.d.log(name).count(line)
+        return lambda: self.d.log(name).count(line) - before
+
+    def one_walk_on_the_node(self, hold, fake):
+        st, body = self.shared_while_held(
+            hold, lambda: self.agent_get_status("/v1/log-usage"),
+            self.agent_connection, "/v1/log-usage",
+            self.log_counter("agent", "joins the walk in flight"),
+            lambda: False)
+        self.assertEqual((st, body["Node"]), (200, self.node_id()))
+        self.assertEqual(body["LogUsage"][fake],
+                         {"Live": 10, "Rotated": 0, "RotatedFiles": 0})
+
+    def one_question_through_the_head(self, hold, fake):
+        st, body = self.shared_while_held(
+            hold, lambda: self.d.admin("GET", "/logs/usage"),
+            lambda: sdctest.UnixHTTPConnection(self.d.admin_socket),
+            "/logs/usage",
+            self.log_counter("dockerapi", "joins the question in flight"),
+            self.log_counter("agent", "joins the walk in flight"))
+        self.assertEqual(st, 200, body)
+        node = [n for n in body["Nodes"] if n["ID"] == self.node_id()]
+        self.assertEqual([(n["Answered"], n["Containers"].get(fake))
+                          for n in node],
+                         [(True, {"Live": 10, "Rotated": 0,
+                                  "RotatedFiles": 0})])
 
 
 def main():
