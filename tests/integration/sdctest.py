@@ -340,6 +340,22 @@ def wait_for(what, check, timeout=10.0):
     raise AssertionError("timed out waiting for " + what)
 
 
+def thread_named(pid, name, timeout=30.0):
+    """The id (a string) of process pid's thread named name (lib/rtcall.c
+    names its threads after their call), once there is one; None."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        for tid in os.listdir("/proc/%d/task" % pid):
+            try:
+                with open("/proc/%d/task/%s/comm" % (pid, tid)) as f:
+                    if f.read().strip() == name:
+                        return tid
+            except OSError:
+                pass
+        time.sleep(0.001)
+    return None
+
+
 def port_open(port):
     with socket.socket() as s:
         return s.connect_ex(("127.0.0.1", port)) == 0
