@@ -470,6 +470,11 @@ int rt_volume_populate(const struct rt_config *cfg, const char *id,
  * (a start of a container mounting a volume another create fills); a
  * folder not there is let be, the runtime's start says what is missing. */
 void rt_volumes_settled(const char *const *dirs, size_t n);
+/* The same for the volumes container id's bundle binds from under the
+ * volumes' root vroot (ACCOUNT/VOLUME/_data): a node's agent, which
+ * keeps no list of a container's volumes but its config.json. */
+void rt_volumes_settled_of(const struct rt_config *cfg, const char *id,
+    const char *vroot);
 /* docker cp (archive.c): a container's root opened, whatever its state
  * (mounted again if a reboot unmounted it), and paths inside it resolved
  * so that nothing leads out of it. */

@@ -430,3 +430,42 @@ rt_volumes_settled(const char *const *dirs, size_t n)
 	}
 }
 
+/* "<vroot>/ACCOUNT/VOLUME/_data": the volume's folder, or NULL. */
+static char *
+rt_volume_dir_of_source(const char *source, const char *vroot)
+{
+	size_t rl = strlen(vroot), sl = strlen(source);
+	static const char data[] = "/_data";
+
+	if (sl <= rl + sizeof data || strncmp(source, vroot, rl) != 0 ||
+	    source[rl] != '/' || strcmp(source + sl - (sizeof data - 1),
+	    data) != 0)
+		return NULL;
+	return xstrndup(source, sl - (sizeof data - 1));
+}
+
+void
+rt_volumes_settled_of(const struct rt_config *cfg, const char *id,
+    const char *vroot)
+{
+	char *path = rt_path(cfg, id, RT_FILE_CONFIG), *dir;
+	sdc_error_t err = NULL;
+	const json_t *m;
+	json_t *config;
+	size_t i;
+
+	config = rt_json_read(path, &err);
+	free(path);
+	if (config == NULL) {		/* the runtime's start says so */
+		sdc_error_release(&err);
+		return;
+	}
+	json_array_foreach(json_object_get(config, "mounts"), i, m) {
+		dir = rt_volume_dir_of_source(json_string_value(
+		    json_object_get(m, "source")) ?: "", vroot);
+		if (dir != NULL)
+			rt_volumes_settled((const char *const *)&dir, 1);
+		free(dir);
+	}
+	json_decref(config);
+}

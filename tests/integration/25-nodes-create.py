@@ -35,8 +35,12 @@ certificate and the node's made by sdc-docker-certgen.  Checked:
   frozen in a freezer cgroup) but moves in between is made, though it
   takes longer than 4 s; one whose copy is held for good answers 503
   "made no progress" within seconds, records nothing, and is taken back
-  from the node once the copy goes on.
+  from the node once the copy goes on;
+- the agent's start of a container mounting a volume whose first copy
+  is under way (its folder's lock held, as a copy holds it) waits on
+  its thread for the copy's end, the agent answering meanwhile.
 """
+import fcntl
 import importlib
 import io
 import json
@@ -652,6 +656,50 @@ class NodesCreate(common.NodesBase):
                              "is taken back from node") > taken)
         self.assertEqual(self.folders(), zones)
         self.ok("rmi", "slowfiles:1")
+
+    def test_10_agent_start_waits_populate(self):
+        """The agent's start of a container whose volume another create
+        is filling (its folder's flock held here, as rt_volume_populate
+        holds it) waits on its thread until the lock goes; the agent
+        answers its pings meanwhile."""
+        self.wait_available(True)
+        st, acct = self.d.admin("GET", "/accounts/alice")
+        self.assertEqual(st, 200, acct)
+        folder = os.path.join(self.d.tmp, "dockerapi", "volumes",
+                              acct["uuid"])
+        before = set(os.listdir(folder)) if os.path.isdir(folder) else set()
+        self.ok("volume", "create", "held")
+        (vol,) = {v for v in os.listdir(folder) if v[0] != "."} - before
+        self.ok("create", "--name", "waiter", "--network", "none", "-v",
+                "held:/data", "tiny:1",
+                "/bin/busybox", "sleep", "300")
+        u = self.uuid_of("waiter")
+        answers = []
+        path = os.path.join(folder, vol)
+        lock = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            # the head's call straight to the agent: the agent's own wait
+            start = threading.Thread(target=lambda: answers.append(
+                self.agent("POST", "/v1/containers/%s/start" % u, {})))
+            start.start()
+            agent = self.d.pid("agent")
+            sdctest.wait_for("the agent's start waiting for the lock",
+                             lambda: agent in sdctest.flock_waiters(path) or
+                             not start.is_alive())
+            t0 = time.monotonic()
+            st, _ = self.agent("GET", "/v1/ping")
+            self.assertEqual(st, 200)
+            self.assertLess(time.monotonic() - t0, 1.0)
+            self.assertIn(agent, sdctest.flock_waiters(path))
+            self.assertEqual(answers, [], "started while the copy ran")
+            self.assertTrue(start.is_alive())
+        finally:
+            os.close(lock)      # the lock goes with it
+        start.join(60)
+        self.assertEqual([a[0] for a in answers], [200], answers)
+        self.ok("rm", "-f", "waiter")
+        self.ok("volume", "rm", "held")
 
 
 if __name__ == "__main__":
