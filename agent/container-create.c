@@ -39,11 +39,22 @@
  * containers' calls are answered meanwhile.  Two creates filling the
  * same new volume may now overlap: rt_volume_populate's lock has the
  * second wait for the first's copy.
+ *
+ * That copy is as long as the image makes it, so a head cannot bound the
+ * call by a total time.  A head that asks with ?progress=1 is answered
+ * 200 at once with a stream of JSON lines: {"Entries", "Bytes"} each
+ * CREATE_TICK_MS the copy has moved (nothing while it does not), and last
+ * the create's own answer, {"Status", "ID"} or {"Status", "message"}, the
+ * status the plain call would have had.  The head then gives up on a
+ * create only when it stops moving (dockerapi/node-create.c).  The
+ * document's refusals (400, 409, 424) come before the stream, as plain
+ * answers.
  */
 #include <errno.h>
 #include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -66,6 +77,8 @@
 /* A container's ids start above the host's own (userns.c); a document
  * asking for lower ones is refused. */
 #define CREATE_MIN_HOST_ID 65536u
+/* How often a create's stream says how far its copy has got. */
+#define CREATE_TICK_MS 250
 
 /* Everything the spec points to: strings are the document's own. */
 struct create_job {
@@ -83,6 +96,9 @@ struct create_job {
 	char *netns;
 	char **hook;
 	json_t *missing;                /* the layers this node lacks */
+	bool stream;                    /* ?progress=1: answered in lines */
+	struct rt_copy_progress progress; /* the copy's, read by the tick */
+	int64_t told;                   /* what the stream said last */
 };
 
 static void
@@ -704,7 +720,7 @@ create_populate(struct create_job *j, sdc_error_t *err)
 	for (size_t i = 0; i < j->spec.nmounts; i++)
 		if (j->populate[i] && rt_volume_populate(&j->rt, j->spec.id,
 		    j->mounts[i].destination, j->volume_dirs[i], &j->spec.idmap,
-		    err) < 0)
+		    &j->progress, err) < 0)
 			return -1;
 	return 0;
 }
@@ -727,6 +743,41 @@ create_job_fn(void *arg, sdc_error_t *err)
 		return -1;
 	}
 	return 0;
+}
+
+/* On the loop while the create's thread runs: a line on the stream
+ * when its copy has moved since the last. */
+static void
+create_job_tick(void *arg, struct http_request *req)
+{
+	struct create_job *j = arg;
+	int64_t entries = atomic_load(&j->progress.entries);
+	int64_t bytes = atomic_load(&j->progress.bytes);
+
+	if (entries + bytes == j->told)
+		return;
+	j->told = entries + bytes;
+	http_stream_printf(req, "{\"Entries\":%lld,\"Bytes\":%lld}\n",
+	    (long long)entries, (long long)bytes);
+}
+
+/* The create's answer: plain, or the stream's last line. */
+static void
+create_answer(struct http_request *req, struct create_job *j, int status,
+    json_t *body)
+{
+	char *line;
+
+	if (!j->stream) {
+		http_reply_json(req, status, body);
+		return;
+	}
+	json_object_set_new(body, "Status", json_integer(status));
+	line = json_dumps(body, JSON_COMPACT);
+	http_stream_printf(req, "%s\n", line);
+	http_stream_end(req);
+	free(line);
+	json_decref(body);
 }
 
 /* Back on the loop: the answer (none if the head has gone: the
@@ -753,15 +804,16 @@ create_job_done(void *arg, struct http_request *req, int rc,
 		    sdc_error_msg(*err));
 		sdc_error_release(err);
 		if (req != NULL)
-			agent_error(req, status, status == 409 ? "a container "
-			    "of this id is already on this node" : text);
+			create_answer(req, j, status, json_pack("{s:s}",
+			    "message", status == 409 ? "a container of this id "
+			    "is already on this node" : text));
 		free(text);
 	} else {
 		log_info("container %s: created (%zu layers, %zu volumes)",
 		    j->spec.id, json_array_size(json_object_get(j->doc,
 		    "Layers")), j->spec.nmounts);
 		if (req != NULL)
-			http_reply_json(req, 201, json_pack("{s:s}", "ID",
+			create_answer(req, j, 201, json_pack("{s:s}", "ID",
 			    j->spec.id));
 	}
 	create_unmark(j->a, j->spec.id);
@@ -815,9 +867,17 @@ ctr_create(struct http_request *req, void *arg)
 		create_job_free(j);
 		return rc;
 	}
-	if (rtcall_start(a->base, req, "create", create_job_fn,
-	    create_job_done, j, &err) == 0)
+	/* a head's create: told as it goes (a plain call has no stream) */
+	j->stream = http_query_bool(req, "progress", false);
+	rc = j->stream ? rtcall_start_ticking(a->base, req, "create",
+	    create_job_fn, create_job_tick, CREATE_TICK_MS, create_job_done, j,
+	    &err) : rtcall_start(a->base, req, "create", create_job_fn,
+	    create_job_done, j, &err);
+	if (rc == 0) {
+		if (j->stream)
+			http_stream_start(req, 200, "application/x-ndjson");
 		return HTTP_ASYNC;
+	}
 	create_unmark(a, j->spec.id);
 	rc = agent_error(req, 500, sdc_error_msg(err));
 	sdc_error_release(&err);

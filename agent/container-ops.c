@@ -36,7 +36,9 @@
  * call until the runtime's timeout, never the node's heartbeats or its
  * other containers' calls.  A start's "Network" (container-net.c) is
  * checked and plumbed on the loop before the runtime's thread runs it,
- * and taken down again if the runtime fails.
+ * and taken down again if the runtime fails.  On that thread too a start
+ * waits for a first copy under way into one of its volumes (another
+ * create's, rt_volumes_settled_of), as a head's own start does.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -144,6 +146,9 @@ ops_job_fn(void *arg, sdc_error_t *err)
 		/* its names set before it runs, as they were on the loop */
 		if (net_dns_wait(&j->names, NET_DNS_WAIT_MS, err) < 0)
 			return -1;
+		/* a volume another create is filling: its copy's end
+		 * first, so the container never runs on part of it */
+		rt_volumes_settled_of(rt, j->uuid, j->a->opt->volumes);
 		return rt_start(rt, j->uuid, &j->opts, &j->s, err);
 	case OPS_PAUSE:
 		return rt_pause(rt, j->uuid, err);

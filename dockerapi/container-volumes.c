@@ -497,7 +497,7 @@ cvol_copy_run(const struct cvol_copy *k, sdc_error_t *err)
 {
 	for (size_t i = 0; k != NULL && i < k->dirs.n; i++)
 		if (rt_volume_populate(k->rt, k->uuid, k->dests.v[i],
-		    k->dirs.v[i], &k->idmap, err) < 0)
+		    k->dirs.v[i], &k->idmap, NULL, err) < 0)
 			return sdc_error_wrap(err, "volume %s", k->names.v[i]);
 	return 0;
 }

@@ -13,8 +13,15 @@
  * network's hook and lxcfs are asked for by name; the agent puts its own
  * paths to them.
  *
+ * The create's call is answered as a stream of its progress (the
+ * volumes' first copy, as long as the image makes it: agent/container-
+ * create.c), so it is bounded by the time it may go without a word
+ * (RUNTIME_TIMEOUT's and the way's, as any other call), not by a total:
+ * a copy of an image's many files that keeps moving is made, one that
+ * is stuck ends as any lost call.
+ *
  * A create whose call got no answer (the node died or stopped answering
- * meanwhile) leaves no row on the head; the node may have made the
+ * or moving meanwhile) leaves no row on the head; the node may have made the
  * container all the same (it finished after the head gave up), so the
  * container is put on a list here and removed from the node as soon as
  * its agent answers again, tried once a second while the node is heard
@@ -108,6 +115,9 @@ nc_doc(struct containers *cs, const struct rt_spec *s, const json_t *diff_ids,
 	return doc;
 }
 
+/* A create that keeps moving is let go on this long at most. */
+#define NC_CREATE_MS (24L * 3600 * 1000)
+
 /* RUNTIME_TIMEOUT's, and the way there and back. */
 static long
 nc_timeout_ms(const struct containers *cs)
@@ -133,9 +143,11 @@ node_create_prepare(struct containers *cs, const struct ctr *c,
 	if (*nc_node(c) == '\0')
 		return NODES_LOCAL;
 	doc = nc_doc(cs, spec, diff_ids, vols);
-	rc = node_request_prepare(cs->d, nc_node(c), "POST", "/v1/containers", doc,
-	    nc_timeout_ms(cs), out, err);
+	rc = node_request_prepare(cs->d, nc_node(c), "POST",
+	    "/v1/containers?progress=1", doc, NC_CREATE_MS, out, err);
 	json_decref(doc);
+	if (rc == 0)
+		(*out)->idle_ms = nc_timeout_ms(cs);
 	/* the layers the node may lack, sent on its 424 (node-layers.c) */
 	if (rc == 0)
 		(*out)->layers = node_layers_prepare(cs->d, diff_ids);

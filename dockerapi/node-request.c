@@ -17,6 +17,8 @@
  * answering within the call's time) is a 503 too, and the call says so
  * (lost), since the caller then cannot know what the node did: a create
  * is then taken back on the node once it answers again (node-create.c).
+ * A create is answered as a stream of its progress (k->idle_ms), and
+ * given up only when that stops moving: its last line is the answer.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -77,6 +79,52 @@ node_request_run(struct node_request *k, sdc_error_t *err)
 	    node_request_send(k, err);
 }
 
+/* No answer: the caller cannot know what the node did (lost).  A create
+ * followed by its progress (k->idle_ms) says it stopped moving. */
+static int
+node_request_lost(struct node_request *k, sdc_error_t *ferr,
+    sdc_error_t *err)
+{
+	bool stalled = k->idle_ms > 0 && *ferr != NULL &&
+	    (*ferr)->code == FETCH_E_TIMEOUT;
+
+	log_warn("node %s: %s %s: %s", k->hostname, k->method, k->url,
+	    *ferr != NULL ? sdc_error_msg(*ferr) : "its answer cut short");
+	sdc_error_release(ferr);
+	k->lost = true;
+	if (stalled)
+		return sdc_make_error_code(err, 503, "node unavailable: the "
+		    "create on node %s made no progress for %ld s", k->hostname,
+		    k->idle_ms / 1000);
+	return sdc_make_error_code(err, 503, "node unavailable: the agent "
+	    "of node %s did not answer", k->hostname);
+}
+
+/* A create's progress stream (k->idle_ms, 200): its last line is the
+ * answer, its "Status" the one the plain call would have had.  NULL
+ * when the stream ended before it (the agent died meanwhile). */
+static json_t *
+node_request_last_line(struct node_request *k, const struct buf *body)
+{
+	const char *s = buf_str(body), *end = s + body->len, *line;
+	sdc_error_t ferr = NULL;
+	json_t *j;
+
+	while (end > s && end[-1] == '\n')
+		end--;
+	for (line = end; line > s && line[-1] != '\n'; line--)
+		;
+	j = json_parse(line, (size_t)(end - line), &ferr);
+	sdc_error_release(&ferr);
+	if (!json_is_integer(json_object_get(j, "Status"))) {
+		json_decref(j);
+		return NULL;
+	}
+	k->status = (int)json_integer_value(json_object_get(j, "Status"));
+	json_object_del(j, "Status");
+	return j;
+}
+
 int
 node_request_send(struct node_request *k, sdc_error_t *err)
 {
@@ -85,6 +133,7 @@ node_request_send(struct node_request *k, sdc_error_t *err)
 	};
 	struct fetch_request rq = {
 		.method = k->method, .url = k->url, .timeout_ms = k->timeout_ms,
+		.idle_timeout_ms = k->idle_ms,
 		.headers = k->body != NULL ? json_headers : NULL,
 		.body = k->body, .body_len = k->body != NULL ? strlen(k->body) : 0,
 	};
@@ -93,21 +142,20 @@ node_request_send(struct node_request *k, sdc_error_t *err)
 	json_t *j = NULL;
 	int rc = 0;
 
-	if (fetch_request(k->client, &rq, &r, &ferr) < 0) {
-		log_warn("node %s: %s %s: %s", k->hostname, k->method, k->url,
-		    sdc_error_msg(ferr));
-		sdc_error_release(&ferr);
-		k->lost = true;
-		return sdc_make_error_code(err, 503, "node unavailable: the agent "
-		    "of node %s did not answer", k->hostname);
-	}
+	if (fetch_request(k->client, &rq, &r, &ferr) < 0)
+		return node_request_lost(k, &ferr, err);
 	k->status = (int)r.status;
-	if (r.body.len > 0)
+	if (k->idle_ms > 0 && r.status == 200) {
+		if ((j = node_request_last_line(k, &r.body)) == NULL) {
+			fetch_response_free(&r);
+			return node_request_lost(k, &ferr, err);
+		}
+	} else if (r.body.len > 0)
 		j = json_parse(buf_str(&r.body), r.body.len, &ferr);
 	sdc_error_release(&ferr);
-	if (r.status >= 300)
-		rc = sdc_make_error_code(err, r.status >= 500 ? 502 :
-		    (int)r.status, "%s", json_str(j, "message",
+	if (k->status >= 300)
+		rc = sdc_make_error_code(err, k->status >= 500 ? 502 :
+		    k->status, "%s", json_str(j, "message",
 		    "the node's agent failed"));
 	k->answer = j;
 	fetch_response_free(&r);

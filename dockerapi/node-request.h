@@ -23,6 +23,11 @@ struct node_request {
 	const char *method;
 	char *url, *body;
 	long timeout_ms;
+	long idle_ms;                   /* > 0: a create answered in progress
+	                                   lines (agent/container-create.c),
+	                                   given up when none came for this
+	                                   long; timeout_ms then bounds the
+	                                   whole */
 	char *node_id, *hostname;
 	int status;                     /* the agent's answer, 0: none */
 	json_t *answer;                 /* its body, or NULL */

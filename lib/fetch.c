@@ -578,7 +578,8 @@ static int
 fetch_check(struct fetch_xfer *x)
 {
 	int64_t now = time_mono_ms();
-	long idle = x->c->o.idle_timeout_ms;
+	long idle = x->rq->idle_timeout_ms > 0 ? x->rq->idle_timeout_ms :
+	    x->c->o.idle_timeout_ms;
 
 	if (atomic_load(&x->c->stopped))
 		return sdc_make_error_code(x->err, FETCH_E_ABORTED,

@@ -127,6 +127,8 @@ struct fetch_request {
 	const void *body;               /* sent with Content-Length; or NULL */
 	size_t body_len;
 	long timeout_ms;                /* 0: the client's */
+	long idle_timeout_ms;           /* nothing received for this long;
+	                                   0: the client's */
 	size_t body_max;                /* into r->body; 0: 16 MiB */
 	fetch_sink_fn sink;             /* or NULL: into r->body */
 	void *sink_arg;

@@ -23,6 +23,14 @@
  * The client may leave while its call runs; the call's effect is still
  * recorded (done runs with req NULL), since the container changed
  * whether anyone waits for the answer.
+ *
+ * A call as long as its input makes it (a volume's first copy of an
+ * image's files) may tell its client how far it has got: a tick on the
+ * loop, while the thread runs and the client is there, reads what the
+ * thread's progress left in arg and writes it to the request
+ * (rtcall_start_ticking), so the client judges the call by its progress
+ * rather than by its total time.  The thread is named after the call
+ * (what), as `top -H` and /proc/PID/task/TID/comm show it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -49,6 +57,8 @@ struct rtcall {
 	pthread_t thread;
 	int note[2];			/* the thread writes one byte at its end */
 	struct event *ev;
+	struct event *tick;		/* rtcall_start_ticking's, or NULL */
+	rtcall_tick_fn *tick_fn;
 	int rc;
 	sdc_error_t err;
 	struct rtcall *prev, *next;
@@ -85,6 +95,8 @@ rtcall_free(struct rtcall *c)
 {
 	if (c->ev != NULL)
 		event_free(c->ev);
+	if (c->tick != NULL)
+		event_free(c->tick);
 	close(c->note[0]);
 	close(c->note[1]);
 	sdc_error_release(&c->err);
@@ -98,6 +110,27 @@ rtcall_closed(struct http_request *req, void *arg)
 
 	(void)req;
 	c->req = NULL;
+}
+
+static void
+rtcall_ticked(evutil_socket_t fd, short what, void *arg)
+{
+	struct rtcall *c = arg;
+
+	(void)fd;
+	(void)what;
+	if (c->req != NULL)
+		c->tick_fn(c->arg, c->req);
+}
+
+/* Its name as far as the kernel keeps one (15 bytes). */
+static void
+rtcall_name(struct rtcall *c)
+{
+	char name[16];
+
+	snprintf(name, sizeof name, "%s", c->what);
+	(void)pthread_setname_np(c->thread, name);
 }
 
 static void
@@ -143,6 +176,7 @@ rtcall_begin(struct event_base *base, struct http_request *req,
 		sdc_make_error(err, r, "%s: a thread", what);
 		return NULL;
 	}
+	rtcall_name(c);
 	c->next = rtcalls;
 	if (rtcalls != NULL)
 		rtcalls->prev = c;
@@ -159,6 +193,22 @@ rtcall_start(struct event_base *base, struct http_request *req,
 {
 	return rtcall_begin(base, req, what, fn, done, arg, err) != NULL ? 0 :
 	    -1;
+}
+
+int
+rtcall_start_ticking(struct event_base *base, struct http_request *req,
+    const char *what, rtcall_fn *fn, rtcall_tick_fn *tick, int tick_ms,
+    rtcall_done_fn *done, void *arg, sdc_error_t *err)
+{
+	struct timeval every = { tick_ms / 1000, (tick_ms % 1000) * 1000 };
+	struct rtcall *c = rtcall_begin(base, req, what, fn, done, arg, err);
+
+	if (c == NULL)
+		return -1;
+	c->tick_fn = tick;
+	c->tick = event_new(base, -1, EV_PERSIST, rtcall_ticked, c);
+	event_add(c->tick, &every);
+	return 0;
 }
 
 /* The thread's note is read here rather than by the loop when it comes
@@ -194,6 +244,9 @@ rtcall_cancel_all(void)
 		/* the thread still owns c and its pipe: let it be */
 		event_free(c->ev);
 		c->ev = NULL;
+		if (c->tick != NULL)
+			event_free(c->tick);
+		c->tick = NULL;
 		pthread_detach(c->thread);
 		log_info("%s: still running at exit", c->what);
 	}

@@ -21,12 +21,21 @@ typedef int rtcall_fn(void *arg, sdc_error_t *err);
 typedef void rtcall_done_fn(void *arg, struct http_request *req, int rc,
     sdc_error_t *err);
 
+/* Runs on the loop thread every tick_ms while fn runs, its client still
+ * there (req never NULL): tells it how far fn has got, from what fn
+ * leaves in arg for other threads to read (atomics). */
+typedef void rtcall_tick_fn(void *arg, struct http_request *req);
+
 /* Run fn(arg) off the loop and done(arg, ...) on it afterwards.  what
- * names the call in the log ("pause").  On failure nothing was started
- * (arg is still the caller's). */
+ * names the call in the log ("pause") and its thread.  On failure
+ * nothing was started (arg is still the caller's). */
 int rtcall_start(struct event_base *base, struct http_request *req,
     const char *what, rtcall_fn *fn, rtcall_done_fn *done, void *arg,
     sdc_error_t *err);
+/* The same, with tick(arg, req) every tick_ms until fn's end. */
+int rtcall_start_ticking(struct event_base *base, struct http_request *req,
+    const char *what, rtcall_fn *fn, rtcall_tick_fn *tick, int tick_ms,
+    rtcall_done_fn *done, void *arg, sdc_error_t *err);
 /* The same with no request, then a wait of up to wait_ms on the loop
  * thread for fn's end: 1 when it ended, done having run already; 0 when
  * it still runs (done runs on the loop later); -1 when nothing started. */

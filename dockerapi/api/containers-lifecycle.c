@@ -196,6 +196,15 @@ ops_start_pre(struct containers *cs, struct ctr *c,
 		ops_start_free(o);
 		return NULL;
 	}
+	/* every start, the user's, the restart policy's and the daemon's
+	 * own, waits on its thread for a first copy under way into one of
+	 * its volumes (another create's), so it never runs on part of the
+	 * files; a node's agent waits so on its own */
+	if ((t == NULL || t->address == NULL) &&
+	    cvol_dirs(cs->d, c, &o->voldirs, err) < 0) {
+		ops_start_free(o);
+		return NULL;
+	}
 	restart_cancel(c);
 	if (t != NULL && t->address != NULL ?
 	    ctrnet_start_node(cs, c, &o->net, err) < 0 :
@@ -308,17 +317,14 @@ ops_start_failed(struct containers *cs, struct ctr *c)
 /* A start the user asked for, not the policy's: QUOTA_VOLUME_BYTES, no
  * start with volumes over it (volumes.c).  The account's volumes are
  * listed here and walked on the start's thread (a tenant's volume of a
- * million files is a walk of seconds), before the runtime is called;
- * there too the start waits for a first copy under way into one of its
- * volumes (another create's), so it never runs on part of the files. */
+ * million files is a walk of seconds), before the runtime is called. */
 static int
 ops_user_check(struct containers *cs, struct ctr *c, struct ops_start *o,
     sdc_error_t *err)
 {
 	if (json_array_size(json_object_get(c->extra, "Mounts")) == 0)
 		return 0;
-	if (cvol_dirs(cs->d, c, &o->voldirs, err) < 0 ||
-	    volumes_quota_prepare(cs->d, c->account, &o->quota, err) < 0)
+	if (volumes_quota_prepare(cs->d, c->account, &o->quota, err) < 0)
 		return -1;
 	o->quota_check = true;
 	return 0;

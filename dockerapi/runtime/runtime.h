@@ -450,18 +450,31 @@ int rt_volume_fs_mount(const char *img, const char *mnt, sdc_error_t *err);
 int rt_volume_fs_grow(const char *img, const char *mnt, int64_t bytes,
     sdc_error_t *err);
 int rt_volume_fs_unmount(const char *img, const char *mnt, sdc_error_t *err);
+/* How far a first copy has gone, read from another thread while it
+ * runs (a node's agent tells the head, whose wait follows it): entries
+ * made and bytes written so far, only ever growing. */
+struct rt_copy_progress {
+	_Atomic int64_t entries;
+	_Atomic int64_t bytes;
+};
 /* Docker's first copy: when dir/_data is empty, what the mounted root of
  * container id has at dest (resolved inside that root) is copied in,
  * ids outside idmap's range given to its nobody.  Nothing at dest is no
  * error.  A copy into dir under way (another thread, another process)
- * is waited for first; a copy that fails leaves _data empty. */
+ * is waited for first; a copy that fails leaves _data empty.  progress
+ * (or NULL) grows as the copy goes. */
 int rt_volume_populate(const struct rt_config *cfg, const char *id,
     const char *dest, const char *dir, const struct rt_idmap *idmap,
-    sdc_error_t *err);
+    struct rt_copy_progress *progress, sdc_error_t *err);
 /* Once any first copy under way into these volumes' folders has ended
  * (a start of a container mounting a volume another create fills); a
  * folder not there is let be, the runtime's start says what is missing. */
 void rt_volumes_settled(const char *const *dirs, size_t n);
+/* The same for the volumes container id's bundle binds from under the
+ * volumes' root vroot (ACCOUNT/VOLUME/_data): a node's agent, which
+ * keeps no list of a container's volumes but its config.json. */
+void rt_volumes_settled_of(const struct rt_config *cfg, const char *id,
+    const char *vroot);
 /* docker cp (archive.c): a container's root opened, whatever its state
  * (mounted again if a reboot unmounted it), and paths inside it resolved
  * so that nothing leads out of it. */

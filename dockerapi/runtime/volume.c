@@ -25,6 +25,12 @@
  * copying beside it ("File exists") or starting its container on half
  * the files.  A copy that fails empties `_data` again before letting
  * go, so the one that waited makes the copy whole.
+ *
+ * A copy is as long as the image makes it, so whoever waits for one
+ * (the head, for a node's create) judges it by its progress, not by a
+ * total time: each entry made and each chunk of bytes written grows a
+ * counter another thread reads (rt_copy_progress).  A file's bytes go in
+ * chunks of VOLUME_COPY_CHUNK, so a large one moves the counter too.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -33,6 +39,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdatomic.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -43,6 +50,7 @@
 #include "dockerapi/runtime/internal.h"
 
 #define VOLUME_DEPTH_MAX 256
+#define VOLUME_COPY_CHUNK (64 << 20)
 
 int
 rt_volume_make(const char *dir, const struct rt_idmap *idmap, sdc_error_t *err)
@@ -123,7 +131,17 @@ rt_volume_size(const char *dir, int64_t *bytes, sdc_error_t *err)
 
 struct rt_volcopy {
 	const struct rt_idmap *idmap;
+	struct rt_copy_progress *progress;	/* or NULL */
 };
+
+static void
+rt_volcopy_moved(const struct rt_volcopy *vc, int64_t entries, int64_t bytes)
+{
+	if (vc->progress == NULL)
+		return;
+	atomic_fetch_add(&vc->progress->entries, entries);
+	atomic_fetch_add(&vc->progress->bytes, bytes);
+}
 
 static void
 rt_volcopy_ids(const struct rt_volcopy *vc, const struct stat *st,
@@ -142,8 +160,8 @@ rt_volcopy_ids(const struct rt_volcopy *vc, const struct stat *st,
 }
 
 static int
-rt_volcopy_file(int sfd, int dfd, const char *name, const struct stat *st,
-    uid_t uid, gid_t gid)
+rt_volcopy_file(const struct rt_volcopy *vc, int sfd, int dfd,
+    const char *name, const struct stat *st, uid_t uid, gid_t gid)
 {
 	char buf[65536];
 	ssize_t n;
@@ -159,11 +177,13 @@ rt_volcopy_file(int sfd, int dfd, const char *name, const struct stat *st,
 		return -1;
 	}
 	for (;;) {
-		n = copy_file_range(in, NULL, out, NULL, 1 << 30, 0);
+		n = copy_file_range(in, NULL, out, NULL, VOLUME_COPY_CHUNK, 0);
 		if (n == 0)
 			break;
-		if (n > 0)
+		if (n > 0) {
+			rt_volcopy_moved(vc, 0, n);
 			continue;
+		}
 		if (errno != EXDEV && errno != EINVAL && errno != ENOSYS &&
 		    errno != EOPNOTSUPP) {
 			rc = -1;
@@ -171,11 +191,13 @@ rt_volcopy_file(int sfd, int dfd, const char *name, const struct stat *st,
 		}
 		/* a write that fails (ENOSPC: the account's volume quota)
 		 * fails the copy, never leaves the file cut short */
-		while ((n = read(in, buf, sizeof buf)) > 0)
+		while ((n = read(in, buf, sizeof buf)) > 0) {
 			if (fd_write_all(out, buf, (size_t)n) < 0) {
 				n = -1;
 				break;
 			}
+			rt_volcopy_moved(vc, 0, n);
+		}
 		rc = n < 0 ? -1 : 0;
 		break;
 	}
@@ -186,6 +208,7 @@ rt_volcopy_file(int sfd, int dfd, const char *name, const struct stat *st,
 		struct timespec ts[2] = { st->st_atim, st->st_mtim };
 
 		futimens(out, ts);
+		rt_volcopy_moved(vc, 1, 0);
 	}
 	close(in);
 	close(out);
@@ -210,7 +233,8 @@ rt_volcopy_entry(const struct rt_volcopy *vc, int sfd, int dfd,
 		return errno == ENOENT ? 0 : -1;
 	rt_volcopy_ids(vc, &st, &uid, &gid);
 	if (S_ISREG(st.st_mode))
-		return rt_volcopy_file(sfd, dfd, name, &st, uid, gid);
+		return rt_volcopy_file(vc, sfd, dfd, name, &st, uid, gid);
+	rt_volcopy_moved(vc, 1, 0);
 	if (S_ISLNK(st.st_mode)) {
 		if ((n = readlinkat(sfd, name, target, sizeof target - 1)) < 0)
 			return -1;
@@ -342,11 +366,11 @@ rt_volume_fill(const struct rt_volcopy *vc, int sfd, int dfd,
 int
 rt_volume_populate(const struct rt_config *cfg, const char *id,
     const char *dest, const char *dir, const struct rt_idmap *idmap,
-    sdc_error_t *err)
+    struct rt_copy_progress *progress, sdc_error_t *err)
 {
 	struct open_how how = { .flags = O_RDONLY | O_DIRECTORY | O_CLOEXEC,
 	    .resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS };
-	struct rt_volcopy vc = { .idmap = idmap };
+	struct rt_volcopy vc = { .idmap = idmap, .progress = progress };
 	const char *rel = dest;
 	char *root, *data;
 	int rfd, sfd, lfd, dfd, rc = 0;
@@ -404,4 +428,44 @@ rt_volumes_settled(const char *const *dirs, size_t n)
 		(void)flock(fd, LOCK_SH);
 		close(fd);
 	}
+}
+
+/* "<vroot>/ACCOUNT/VOLUME/_data": the volume's folder, or NULL. */
+static char *
+rt_volume_dir_of_source(const char *source, const char *vroot)
+{
+	size_t rl = strlen(vroot), sl = strlen(source);
+	static const char data[] = "/_data";
+
+	if (sl <= rl + sizeof data || strncmp(source, vroot, rl) != 0 ||
+	    source[rl] != '/' || strcmp(source + sl - (sizeof data - 1),
+	    data) != 0)
+		return NULL;
+	return xstrndup(source, sl - (sizeof data - 1));
+}
+
+void
+rt_volumes_settled_of(const struct rt_config *cfg, const char *id,
+    const char *vroot)
+{
+	char *path = rt_path(cfg, id, RT_FILE_CONFIG), *dir;
+	sdc_error_t err = NULL;
+	const json_t *m;
+	json_t *config;
+	size_t i;
+
+	config = rt_json_read(path, &err);
+	free(path);
+	if (config == NULL) {		/* the runtime's start says so */
+		sdc_error_release(&err);
+		return;
+	}
+	json_array_foreach(json_object_get(config, "mounts"), i, m) {
+		dir = rt_volume_dir_of_source(json_string_value(
+		    json_object_get(m, "source")) ?: "", vroot);
+		if (dir != NULL)
+			rt_volumes_settled((const char *const *)&dir, 1);
+		free(dir);
+	}
+	json_decref(config);
 }

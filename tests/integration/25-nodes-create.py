@@ -29,8 +29,18 @@ certificate and the node's made by sdc-docker-certgen.  Checked:
 - a create copying an image's 5000 files into a new volume holds not
   the agent: its pings are answered within a second during the copy
   (the figures printed), and the same create sent twice at once is
-  made once, the other 409, the first's mark kept to its answer.
+  made once, the other 409, the first's mark kept to its answer;
+- with RUNTIME_TIMEOUT at 1 s (the head's call bounded by 4 s without
+  progress), a create whose copy is held twice for 2.5 s (its thread
+  frozen in a freezer cgroup) but moves in between is made, though it
+  takes longer than 4 s; one whose copy is held for good answers 503
+  "made no progress" within seconds, records nothing, and is taken back
+  from the node once the copy goes on;
+- the agent's start of a container mounting a volume whose first copy
+  is under way (its folder's lock held, as a copy holds it) waits on
+  its thread for the copy's end, the agent answering meanwhile.
 """
+import fcntl
 import importlib
 import io
 import json
@@ -56,6 +66,43 @@ sys.path.insert(0, HERE)
 import sdctest  # noqa: E402
 
 common = importlib.import_module("37-nodes-common")
+
+
+class ThreadFreezer:
+    """The agent's thread named name, once it runs, put in a freezer
+    cgroup of its own (cgroup v1 places threads one by one): frozen and
+    thawed at will while the rest of the agent runs on."""
+    ROOT = "/sys/fs/cgroup/freezer"
+
+    def __init__(self, pid, name, timeout=30):
+        self.dir = os.path.join(self.ROOT, "sdc-test-%d" % os.getpid())
+        self.tid = sdctest.thread_named(pid, name, timeout)
+        if self.tid is None:
+            raise AssertionError("no thread %s in the agent" % name)
+        os.makedirs(self.dir, exist_ok=True)
+        self.put(self.dir)
+
+    def put(self, cgroup):
+        try:
+            with open(os.path.join(cgroup, "tasks"), "w") as f:
+                f.write(self.tid)
+        except OSError:
+            pass                # it has ended meanwhile
+
+    def state(self, want):
+        with open(os.path.join(self.dir, "freezer.state"), "w") as f:
+            f.write(want)
+
+    def freeze(self):
+        self.state("FROZEN")
+
+    def thaw(self):
+        self.state("THAWED")
+
+    def close(self):
+        self.thaw()
+        self.put(self.ROOT)
+        os.rmdir(self.dir)
 
 
 class NodesCreate(common.NodesBase):
@@ -427,6 +474,27 @@ class NodesCreate(common.NodesBase):
                                    "data"), dirs)
         return dirs * loopfree.FILES
 
+    def new_volumes_files(self):
+        """A function counting the files in alice's volumes made from
+        now on (the many_files_image's folders in their _data)."""
+        st, acct = self.d.admin("GET", "/accounts/alice")
+        self.assertEqual(st, 200, acct)
+        folder = os.path.join(self.d.tmp, "dockerapi", "volumes",
+                              acct["uuid"])
+        before = set(os.listdir(folder)) if os.path.isdir(folder) else set()
+
+        def copied():
+            """Files in the new volumes so far."""
+            new = (set(os.listdir(folder)) - before
+                   if os.path.isdir(folder) else set())
+            n = 0
+            for v in new:
+                data = os.path.join(folder, v, "_data")
+                for sub in (os.scandir(data) if os.path.isdir(data) else ()):
+                    n += len(os.listdir(sub.path))
+            return n
+        return copied
+
     def same_id_while_copying(self, total):
         """A head's create sent twice at once (the second while the first
         copies into its volume): one is made, the other is 409, and the
@@ -477,22 +545,7 @@ class NodesCreate(common.NodesBase):
         file."""
         self.wait_available(True)
         total = self.many_files_image("manyfiles")
-        st, acct = self.d.admin("GET", "/accounts/alice")
-        self.assertEqual(st, 200, acct)
-        folder = os.path.join(self.d.tmp, "dockerapi", "volumes",
-                              acct["uuid"])
-        before = set(os.listdir(folder)) if os.path.isdir(folder) else set()
-
-        def copied():
-            """Files in the new volume so far."""
-            new = (set(os.listdir(folder)) - before
-                   if os.path.isdir(folder) else set())
-            n = 0
-            for v in new:
-                data = os.path.join(folder, v, "_data")
-                for sub in (os.scandir(data) if os.path.isdir(data) else ()):
-                    n += len(os.listdir(sub.path))
-            return n
+        copied = self.new_volumes_files()
 
         p = subprocess.Popen(
             ["docker", "create", "--name", "copier", "-v", "copied:/data",
@@ -523,6 +576,131 @@ class NodesCreate(common.NodesBase):
             self.docker("rm", "-f", "copier")
             self.docker("volume", "rm", "copied")
             self.docker("rmi", "manyfiles:1")
+
+    def test_9_create_bounded_by_progress(self):
+        """RUNTIME_TIMEOUT 1 s: a create whose copy moves is made however
+        long it takes; one whose copy is stuck ends in seconds, 503, and
+        is taken back once the copy goes on."""
+        self.restart_head_with_timeout(1)
+        # the default again after, whatever happens here
+        self.addCleanup(self.restart_head_with_timeout, 60)
+        total = self.many_files_image("slowfiles", dirs=2)
+        copied = self.new_volumes_files()
+
+        def create(name, vol):
+            return subprocess.Popen(
+                ["docker", "create", "--name", name, "-v", vol + ":/data",
+                 "slowfiles:1", "true"], env=self.d.docker_env(self.alice),
+                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+        zones = self.folders()
+        pid = self.d.pid("agent")
+        t0 = time.monotonic()
+        p = create("slow", "slowvol")
+        fz = ThreadFreezer(pid, "create")
+        held = []
+        try:
+            # held twice in the middle of its copy (not in rt_create's
+            # fork, where a frozen thread may hold malloc's locks), each
+            # hold 2.5 s long, within the 4 s the head waits for a word
+            for _ in range(2):
+                was = held[-1] if held else 0
+                sdctest.wait_for("the copy under way", lambda: copied() >
+                                 was or p.poll() is not None, timeout=30)
+                fz.freeze()
+                held.append(copied())
+                time.sleep(2.5)
+                fz.thaw()
+            out, err = p.communicate(timeout=60)
+            took = time.monotonic() - t0
+        finally:
+            fz.close()
+            if p.poll() is None:
+                p.kill()
+                p.communicate()
+        print("a create held 5 s in all: made in %.1f s" % took)
+        self.assertEqual(p.returncode, 0, err)
+        self.assertLess(0, held[0])
+        self.assertLess(held[0], held[1])
+        self.assertLess(held[1], total, "the copy ended before it was held")
+        self.assertGreater(took, 5.0)     # past the old 4 s bound
+        self.assertEqual(copied(), total)
+        self.ok("rm", "slow")
+        self.ok("volume", "rm", "slowvol")
+        self.assertEqual(self.folders(), zones)
+
+        # stuck for good: 503 within the bound, nothing recorded
+        taken = self.d.log("dockerapi").count("is taken back from node")
+        t0 = time.monotonic()
+        p = create("stuck", "stuckvol")
+        fz = ThreadFreezer(pid, "create")
+        try:
+            sdctest.wait_for("the copy under way", lambda: copied() > 0 or
+                             p.poll() is not None, timeout=30)
+            fz.freeze()
+            out, err = p.communicate(timeout=60)
+            took = time.monotonic() - t0
+            self.assertNotEqual(p.returncode, 0)
+            self.assertIn("node unavailable", err)
+            self.assertIn("made no progress for 4 s", err)
+            self.assertLess(took, 10.0)
+            self.assertNotIn("stuck", self.ok("ps", "-a"))
+            self.assertNotIn("stuckvol", self.ok("volume", "ls", "-q"))
+        finally:
+            fz.close()
+            if p.poll() is None:
+                p.kill()
+                p.communicate()
+        sdctest.wait_for("the stuck create taken back", lambda:
+                         self.d.log("dockerapi").count(
+                             "is taken back from node") > taken)
+        self.assertEqual(self.folders(), zones)
+        self.ok("rmi", "slowfiles:1")
+
+    def test_10_agent_start_waits_populate(self):
+        """The agent's start of a container whose volume another create
+        is filling (its folder's flock held here, as rt_volume_populate
+        holds it) waits on its thread until the lock goes; the agent
+        answers its pings meanwhile."""
+        self.wait_available(True)
+        st, acct = self.d.admin("GET", "/accounts/alice")
+        self.assertEqual(st, 200, acct)
+        folder = os.path.join(self.d.tmp, "dockerapi", "volumes",
+                              acct["uuid"])
+        before = set(os.listdir(folder)) if os.path.isdir(folder) else set()
+        self.ok("volume", "create", "held")
+        (vol,) = {v for v in os.listdir(folder) if v[0] != "."} - before
+        self.ok("create", "--name", "waiter", "--network", "none", "-v",
+                "held:/data", "tiny:1",
+                "/bin/busybox", "sleep", "300")
+        u = self.uuid_of("waiter")
+        answers = []
+        path = os.path.join(folder, vol)
+        lock = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            # the head's call straight to the agent: the agent's own wait
+            start = threading.Thread(target=lambda: answers.append(
+                self.agent("POST", "/v1/containers/%s/start" % u, {})))
+            start.start()
+            agent = self.d.pid("agent")
+            sdctest.wait_for("the agent's start waiting for the lock",
+                             lambda: agent in sdctest.flock_waiters(path) or
+                             not start.is_alive())
+            t0 = time.monotonic()
+            st, _ = self.agent("GET", "/v1/ping")
+            self.assertEqual(st, 200)
+            self.assertLess(time.monotonic() - t0, 1.0)
+            self.assertIn(agent, sdctest.flock_waiters(path))
+            self.assertEqual(answers, [], "started while the copy ran")
+            self.assertTrue(start.is_alive())
+        finally:
+            os.close(lock)      # the lock goes with it
+        start.join(60)
+        self.assertEqual([a[0] for a in answers], [200], answers)
+        self.ok("rm", "-f", "waiter")
+        self.ok("volume", "rm", "held")
+
 
 if __name__ == "__main__":
     unittest.main(verbosity=2)

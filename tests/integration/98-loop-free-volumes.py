@@ -14,7 +14,9 @@ figures are bench/'s to judge).
 A second create mounting the same new volume while its first copy runs
 waits for that copy's end, on its own thread: it is answered with every
 file of the image in the volume, never on part of them.  So is a start
-of a container mounting that volume: it runs once the copy has ended.
+of a container mounting that volume, the user's and a restart policy's:
+it runs once the copy has ended (the policy's held by the volume's lock
+taken here, other tenants answered meanwhile).
 
 The walk of the volumes prune removes (for SpaceReclaimed) is stalled
 in a FUSE mount instead, as 98-loop-free.py stalls the quota's walk.
@@ -24,6 +26,7 @@ row over a half-removed folder, and its next start must finish the
 removal: no folder left, no row, the account's volume filesystem (its
 QUOTA_VOLUME_BYTES) let go.
 """
+import fcntl
 import importlib
 import io
 import json
@@ -253,6 +256,40 @@ class LoopFreeVolumesTest(common.ContainersTest):
             self.ok("rm", name)
         self.ok("volume", "rm", "filling")
         self.ok("rmi", "startfiles")
+
+    def test_restart_waits_populate(self):
+        """A restart policy's start of a container whose volume another
+        create is filling (its folder's flock held here, as the copy holds
+        it) waits on its thread until the lock goes, bob answered
+        meanwhile; then the container runs again."""
+        _, folder = self.account_volumes("alice")
+        before = set(volume_folders(folder)) if os.path.isdir(folder) \
+            else set()
+        self.ok("volume", "create", "refilled")
+        (vol,) = set(volume_folders(folder)) - before
+        self.ok("run", "-d", "--name", "again", "--restart", "always", "-v",
+                "refilled:/data", "busybox", "sh", "-c", "while [ ! -e "
+                "/data/exit ]; do sleep 0.05; done; rm /data/exit; exit 3")
+        pid, path = self.d.pid("dockerapi"), os.path.join(folder, vol)
+        lock = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            # the container exits by itself: its policy's start follows
+            open(os.path.join(path, "_data", "exit"), "w").close()
+            sdctest.wait_for("the policy's start waiting for the lock",
+                             lambda: pid in sdctest.flock_waiters(path))
+            self.bob_answered_while(lambda: pid in sdctest.flock_waiters(
+                path), lambda: False, "a restart waits for a volume's copy")
+            self.assertEqual(self.ok("inspect", "--format",
+                                     "{{.State.Status}} {{.State.Pid}}",
+                                     "again").strip(), "restarting 0")
+        finally:
+            os.close(lock)      # the lock goes with it
+        sdctest.wait_for("the restart once the copy ended", lambda: self.ok(
+            "inspect", "--format", "{{.State.Status}} {{.RestartCount}}",
+            "again").strip() == "running 1")
+        self.ok("rm", "-f", "again")
+        self.ok("volume", "rm", "refilled")
 
     def tenant(self, login):
         key = os.path.join(self.work, login)

@@ -354,6 +354,36 @@ def process_state(proc):
     return " (its process %d exited with status %d)" % (proc.pid, rc)
 
 
+def thread_named(pid, name, timeout=30.0):
+    """The id (a string) of process pid's thread named name (lib/rtcall.c
+    names its threads after their call), once there is one; None."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        for tid in os.listdir("/proc/%d/task" % pid):
+            try:
+                with open("/proc/%d/task/%s/comm" % (pid, tid)) as f:
+                    if f.read().strip() == name:
+                        return tid
+            except OSError:
+                pass
+        time.sleep(0.001)
+    return None
+
+
+def flock_waiters(path):
+    """The pids blocked in flock(2) on path (the lines of /proc/locks
+    marked "->" for its inode)."""
+    ino = os.stat(path).st_ino
+    pids = set()
+    with open("/proc/locks") as f:
+        for line in f:
+            w = line.split()
+            if len(w) > 5 and w[1] == "->" and w[2] == "FLOCK" and \
+                    int(w[6].split(":")[2]) == ino:
+                pids.add(int(w[5]))
+    return pids
+
+
 def port_open(port):
     with socket.socket() as s:
         return s.connect_ex(("127.0.0.1", port)) == 0

@@ -77,6 +77,7 @@ test_copy_and_remove(void **state)
 {
 	struct rt_config cfg = { 0 };
 	struct rt_idmap none = { 0 };
+	struct rt_copy_progress progress = { 0 };
 	sdc_error_t err = NULL;
 	char zones[512], vol[512], outside[512];
 	int64_t size;
@@ -102,7 +103,10 @@ test_copy_and_remove(void **state)
 	snprintf(vol, sizeof vol, "%s/vol", top);
 	assert_int_equal(rt_volume_make(vol, &none, &err), 0);
 	assert_int_equal(rt_volume_populate(&cfg, ID, "/alias", vol, &none,
-	    &err), 0);
+	    &progress, &err), 0);
+	/* hello, sub, sub/deep and the link root, and their 12 bytes */
+	assert_int_equal(progress.entries, 4);
+	assert_int_equal(progress.bytes, 12);
 	assert_true(exists("vol/_data/hello"));
 	assert_true(exists("vol/_data/sub/deep"));
 	assert_true(is_link("vol/_data/root"));
@@ -112,11 +116,11 @@ test_copy_and_remove(void **state)
 	/* not empty: no second copy */
 	put("zones/" ID "/root/seed/later", "x\n");
 	assert_int_equal(rt_volume_populate(&cfg, ID, "/seed", vol, &none,
-	    &err), 0);
+	    NULL, &err), 0);
 	assert_false(exists("vol/_data/later"));
 	/* nothing at the path: nothing to do */
 	assert_int_equal(rt_volume_populate(&cfg, ID, "/nope", vol, &none,
-	    &err), 0);
+	    NULL, &err), 0);
 
 	/* links planted by the tenant: removal takes them, not their targets */
 	link_(outside, "vol/_data/out");
@@ -130,7 +134,7 @@ test_copy_and_remove(void **state)
 	assert_int_equal(rt_volume_make(vol, &none, &err), 0);
 	link_(outside, "vol/_data/hello");
 	assert_int_equal(rt_volume_populate(&cfg, ID, "/seed", vol, &none,
-	    &err), 0);
+	    NULL, &err), 0);
 	assert_false(exists("outside/hello"));
 	assert_int_equal(rt_volume_remove(vol, &err), 0);
 	{
