@@ -90,6 +90,9 @@ struct build {
 	char *run_cmd;			/* the argv joined, for the history */
 	struct event *run_ev;		/* the exit, handled off the watcher */
 	struct build_run_start *run_starting;	/* its start under way */
+	struct build_run_rm *run_rm;	/* its removal under way */
+	void (*run_rm_then)(struct build *b);	/* called once it is gone */
+	sdc_error_t end_err;		/* the build's end, held for it */
 	bool keep_run;			/* rm=0 without forcerm: a RUN's container
 					 * stays after its step succeeds */
 	/* the step cache */
@@ -112,8 +115,8 @@ struct build {
 	bool labels_done;
 };
 
-/* build-run.c: a RUN's start under way outlives a build that ends
- * meanwhile (build_run_forget). */
+/* build-run.c: a RUN's start or removal under way outlives a build that
+ * ends meanwhile (build_run_forget). */
 void build_run_forget(struct build *b);
 
 /* The predefined proxy ARGs, usable without an ARG line. */
@@ -165,7 +168,7 @@ void build_pull_done(struct build *b, int r, sdc_error_t *err);
 /* build-run.c */
 void build_run_exited(evutil_socket_t fd, short what, void *arg);
 void build_run_keep(struct build *b);
-void build_run_remove(struct build *b);
+void build_run_remove(struct build *b, void (*then)(struct build *b));
 int step_run(struct build *b, const struct df_instr *in, sdc_error_t *err);
 
 /* build-rootfs.c */

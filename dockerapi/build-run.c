@@ -16,9 +16,11 @@
  * and its writable layer is read for the commit from the node that
  * holds it (the agent's GET /v1/containers/UUID/layer, on the commit
  * job's worker: node_rt_layer_tar).  A slow or hung runtime or agent
- * holds the build, never the other tenants.  A build that ends while the
- * create or the start is under way lets go of it (build_run_forget) and
- * the container goes once it has answered.
+ * holds the build, never the other tenants.  The build waits for the
+ * container's removal before its next step and before its answer ends,
+ * as Docker's builder does (build_run_remove).  A build that ends while
+ * the create, the start or the removal is under way lets go of it
+ * (build_run_forget) and the container goes once it has answered.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -32,25 +34,84 @@
 
 /* ---- RUN ---- */
 
-/* The RUN container goes, whatever happened; its hooks first, so its
- * removal does not call back. */
-void
-build_run_remove(struct build *b)
-{
-	struct containers *cs;
-	sdc_error_t err = NULL;
-	struct ctr *c;
+/* A RUN container's removal the build waits for; b NULL once the build
+ * is freed meanwhile (its client went), so that the answer touches
+ * nothing of it. */
+struct build_run_rm {
+	struct build *b;
+	char id[13];
+};
 
-	if (b->run_id[0] == '\0')
-		return;
-	cs = ctrs(b->d);
-	if ((c = ctr_find(cs, b->account, b->run_id, &err)) != NULL) {
-		c->run_out = NULL;
-		c->run_end = NULL;
-		ctr_remove_async(cs, c, true, false, NULL, NULL);
+static void
+build_run_removed(void *arg, int rc, int64_t size, sdc_error_t *err)
+{
+	struct build_run_rm *o = arg;
+	struct build *b = o->b;
+	void (*then)(struct build *);
+
+	(void)size;
+	if (rc < 0) {
+		log_warn("build: removing intermediate container %s: %s", o->id,
+		    sdc_error_msg(*err));
+		if (b != NULL)
+			build_say(b, "Error removing intermediate container %s: "
+			    "%s\n", o->id, sdc_error_msg(*err));
 	}
+	free(o);
+	if (b == NULL)
+		return;
+	then = b->run_rm_then;
+	b->run_rm = NULL;
+	b->run_rm_then = NULL;
+	if (then != NULL)
+		then(b);
+}
+
+/* The RUN container goes, whatever happened; its hooks first, so its
+ * removal does not call back.  With then, the build waits: then is
+ * called on the loop once the container is gone or could not be removed
+ * (said in the stream, and the build goes on, as Docker's does), perhaps
+ * before this returns; Docker's builder removes the container before its
+ * next step and before its answer ends, so a client listing containers
+ * right after `docker build` sees none.  A removal already under way
+ * calls then instead of what it was to call.  Without then (the build is
+ * freed) the container goes on its own. */
+void
+build_run_remove(struct build *b, void (*then)(struct build *))
+{
+	struct containers *cs = ctrs(b->d);
+	struct build_run_rm *o;
+	sdc_error_t err = NULL;
+	struct ctr *c = NULL;
+
+	if (b->run_rm != NULL) {
+		b->run_rm_then = then;
+		return;
+	}
+	if (b->run_ev != NULL)		/* an exit told: moot now */
+		event_del(b->run_ev);
+	if (b->run_id[0] != '\0')
+		c = ctr_find(cs, b->account, b->run_id, &err);
 	sdc_error_release(&err);
 	b->run_id[0] = '\0';
+	if (c == NULL) {
+		if (then != NULL)
+			then(b);
+		return;
+	}
+	c->run_out = NULL;
+	c->run_end = NULL;
+	if (then == NULL) {
+		ctr_remove_async(cs, c, true, false, NULL, NULL);
+		return;
+	}
+	build_say(b, "Removing intermediate container %.12s\n", c->id);
+	o = xcalloc(1, sizeof *o);
+	o->b = b;
+	snprintf(o->id, sizeof o->id, "%.12s", c->id);
+	b->run_rm = o;			/* before: it may answer at once */
+	b->run_rm_then = then;
+	ctr_remove_async(cs, c, true, false, build_run_removed, o);
 }
 
 /* rm=0: the step's container stays, an ordinary stopped container of
@@ -151,7 +212,7 @@ build_run_exited(evutil_socket_t fd, short what, void *arg)
 		sdc_make_error_code(&err, 500, "The command '%s' returned a "
 		    "non-zero code: %d", b->run_cmd,
 		    c->st.exit_code < 0 ? 255 : c->st.exit_code);
-		build_finish(b, &err);	/* build_free removes the container */
+		build_finish(b, &err);	/* once the container is gone */
 		return;
 	}
 	src = xcalloc(1, sizeof *src);
@@ -217,6 +278,9 @@ build_run_forget(struct build *b)
 	if (b->run_starting != NULL)
 		b->run_starting->b = NULL;
 	b->run_starting = NULL;
+	if (b->run_rm != NULL)
+		b->run_rm->b = NULL;
+	b->run_rm = NULL;
 }
 
 /* The runtime answered the start: on failure the build ends; else the
@@ -233,9 +297,8 @@ build_run_started(void *arg, int rc, sdc_error_t *err)
 		return;
 	b->run_starting = NULL;
 	if (rc < 0) {
-		build_run_remove(b);
 		sdc_error_wrap(err, "Dockerfile line %d: RUN", line);
-		build_finish(b, err);
+		build_finish(b, err);	/* once its container is gone */
 	}
 }
 
@@ -270,7 +333,6 @@ build_run_created(void *arg, struct ctr *c, sdc_error_t *err)
 	c->run_arg = b;
 	build_say(b, " ---> Running in %.12s\n", c->id);
 	if (ctr_start_async(c->cs, c, build_run_started, s, &e2) < 0) {
-		build_run_remove(b);
 		sdc_error_wrap(&e2, "Dockerfile line %d: RUN", s->line);
 		free(s);
 		build_finish(b, &e2);

@@ -27,7 +27,10 @@
  * watcher feeds its output into the build's stream and tells its exit
  * (struct ctr's run hooks), then its writable layer is committed as the
  * step's image like POST /commit does, and the container is removed, also
- * when the build fails or its client leaves.
+ * when the build fails or its client leaves.  The next step, and the
+ * answer's end, wait for that removal (on the loop, told by its
+ * callback), as in Docker, where `docker ps -a` right after a build
+ * never shows a step's container.
  *
  * The builder's parts: this file (the request, its options and the
  * loop over the instructions, ONBUILD triggers and the labels parameter
@@ -66,7 +69,8 @@ build_free(struct build *b)
 		event_free(b->ev);
 	images_job_free(b->job);
 	build_run_forget(b);
-	build_run_remove(b);		/* after the job: it read the layer */
+	build_run_remove(b, NULL);	/* after the job: it read the layer */
+	sdc_error_release(&b->end_err);
 	if (b->run_ev != NULL)
 		event_free(b->run_ev);
 	free(b->run_cmd);
@@ -141,10 +145,43 @@ build_say(struct build *b, const char *fmt, ...)
 	free(s);
 }
 
-/* The build is over: answer, and free it. */
+static void
+build_finish_removed(struct build *b)
+{
+	sdc_error_t err = b->end_err;
+
+	b->end_err = NULL;
+	build_finish(b, &err);
+}
+
+/* The build ends once its step's container is gone, as Docker's does:
+ * nothing else runs meanwhile (a commit under way is stopped first, as
+ * it reads the container's layer); the first end's error is kept. */
+static void
+build_finish_after_removal(struct build *b, sdc_error_t *err)
+{
+	if (b->end_err == NULL && err != NULL) {
+		b->end_err = *err;
+		*err = NULL;
+	}
+	sdc_error_release(err);
+	if (b->ev != NULL)
+		event_free(b->ev);
+	b->ev = NULL;
+	images_job_free(b->job);
+	b->job = NULL;
+	build_run_remove(b, build_finish_removed);
+}
+
+/* The build is over: once its step's container is gone, answer, and
+ * free it.  A client that went is not waited for. */
 void
 build_finish(struct build *b, sdc_error_t *err)
 {
+	if (b->req != NULL && (b->run_id[0] != '\0' || b->run_rm != NULL)) {
+		build_finish_after_removal(b, err);
+		return;
+	}
 	if (err != NULL && *err != NULL) {
 		/* Nothing of a failed build stays. */
 		for (size_t i = b->nmade; i-- > 0;) {
@@ -244,6 +281,14 @@ build_on_event(void *arg, const struct images_event *ev)
 	(void)ev;
 }
 
+/* The step's image is made and its container gone: the next step. */
+static void
+build_step_done(struct build *b)
+{
+	build_say(b, " ---> %.12s\n", b->image + 7);
+	build_next(b);
+}
+
 void
 build_on_job(evutil_socket_t fd, short what, void *arg)
 {
@@ -263,16 +308,12 @@ build_on_job(evutil_socket_t fd, short what, void *arg)
 		build_pull_done(b, r, &err);
 		return;
 	}
-	if (b->run_id[0] != '\0' && r > 0 && b->keep_run) {
+	if (b->run_id[0] != '\0' && r > 0 && b->keep_run)
 		build_run_keep(b);
-	} else if (b->run_id[0] != '\0') {
-		build_say(b, "Removing intermediate container %.12s\n", b->run_id);
-		build_run_remove(b);
-	}
 	if (r < 0) {
 		images_job_free(b->job);
 		b->job = NULL;
-		build_finish(b, &err);
+		build_finish(b, &err);	/* once the step's container is gone */
 		return;
 	}
 	free(b->image);
@@ -282,8 +323,7 @@ build_on_job(evutil_socket_t fd, short what, void *arg)
 	b->made = xrealloc(b->made, (b->nmade + 1) * sizeof *b->made);
 	b->made[b->nmade++] = xstrdup(b->image);
 	build_cache_store(b);
-	build_say(b, " ---> %.12s\n", b->image + 7);
-	build_next(b);
+	build_run_remove(b, build_step_done);	/* at once when none */
 }
 
 /* Commit the current config (and a layer, when layer is set). */

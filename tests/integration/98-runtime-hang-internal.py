@@ -10,10 +10,12 @@ it go: the wrapper writes its pid, and while it waits another tenant's
 `docker ps` and `docker version` must be answered with the stalled child
 still alive (on the loop, they would wait until the runtime's timeout
 killed it).  Once let go, each job finishes as it would have: the
-container is removed, the prune answers with it, the build completes,
-the volume is made on its own filesystem.  A sized volume's own
-filesystem (--opt size) is made the same way, and an operator's delete
-of an account removes its containers so, answered once they are gone.
+container is removed, the prune answers with it, the build completes
+(its next step and its end wait for its RUN container's removal, as
+Docker's do), the volume is made on its own filesystem.  A sized
+volume's own filesystem (--opt size) is made the same way, and an
+operator's delete of an account removes its containers so, answered
+once they are gone.
 """
 import importlib
 import os
@@ -39,7 +41,8 @@ MIB = 1024 * 1024
 # removes it (the monitor forgets it), and then dockerapi runs no runc:
 # a folder pinned in that state (pin_state) makes the monitor run
 # `runc delete`, which a "<container id>.keep" marker makes keep the
-# state, so that dockerapi's delete runs runc.
+# state, so that dockerapi's delete runs runc; a "<container id>.fail"
+# marker makes that delete fail.
 WRAPPER = """#!/bin/sh
 dir=%(dir)s
 cmd=%(cmd)s
@@ -51,6 +54,10 @@ for a in "$@"; do
         if [ "$a" = delete ] &&
             mv "$dir/$id.keep" "$dir/$id.kept" 2>/dev/null; then
             exit 0
+        fi
+        if [ "$a" = delete ] && [ -e "$dir/$id.fail" ]; then
+            echo "delete refused by the test" >&2
+            exit 1
         fi
         key=""
         if [ -e "$dir/$id.$a" ]; then key="$id.$a"
@@ -136,6 +143,15 @@ class HangInternalTest(common.ContainersTest):
                             "after the stalled child had been killed" %
                             " ".join(args))
 
+    def held_while_stalled(self, hung, p, what, timeout=60):
+        """The stalled child holds p (still under way: what says so if
+        not), no other tenant; once let go, p ends: its out and err."""
+        pid = self.stalled(hung)
+        self.others_answer_while(pid)
+        self.assertIsNone(p.poll(), what)
+        self.release(hung)
+        return p.communicate(timeout=timeout)
+
     def pin_state(self, name):
         """name runs: its runtime state is kept past its exit, for
         dockerapi's removal to run `runc delete`."""
@@ -172,11 +188,8 @@ class HangInternalTest(common.ContainersTest):
         hung = self.pin_state("pruned")
         self.ok("kill", "pruned")
         p = self.background("container", "prune", "-f")
-        pid = self.stalled(hung)
-        self.others_answer_while(pid)
-        self.assertIsNone(p.poll(), "prune answered before its removal")
-        self.release(hung)
-        out, err = p.communicate(timeout=60)
+        out, err = self.held_while_stalled(
+            hung, p, "prune answered before its removal")
         self.assertEqual(p.returncode, 0, err)
         self.assertNotIn("pruned", self.names())
         # the writable layer's bytes, measured before the delete
@@ -192,16 +205,85 @@ class HangInternalTest(common.ContainersTest):
         hung = self.mark("any.run")
         p = self.background("build", "-t", "built", ctx,
                             env={"DOCKER_BUILDKIT": "0"})
-        pid = self.stalled(hung)
-        self.others_answer_while(pid)
-        self.assertIsNone(p.poll(), "the build ended while its RUN stalled")
-        self.release(hung)
-        out, err = p.communicate(timeout=120)
+        out, err = self.held_while_stalled(
+            hung, p, "the build ended while its RUN stalled", timeout=120)
         self.assertEqual(p.returncode, 0, out + err)
         self.assertIn("step-ran", self.ok("run", "--rm", "built", "cat", "/ran"))
         self.wait_until("the step's container to go",
                         lambda: self.names() == [], timeout=30)
         self.ok("rmi", "built")
+
+    def build_run_pinned(self, tag, run):
+        """A build whose RUN runs run once /go is made (by exec), its
+        container's state pinned (pin_state): the build's process, the
+        container's name and the hung path of its delete."""
+        ctx = os.path.join(self.work, tag)
+        os.makedirs(ctx, exist_ok=True)
+        with open(os.path.join(ctx, "Dockerfile"), "w") as f:
+            f.write("FROM busybox\nRUN until [ -e /go ]; do sleep 0.05; "
+                    "done; %s\n" % run)
+        p = self.background("build", "--no-cache", "-t", tag, ctx,
+                            env={"DOCKER_BUILDKIT": "0"})
+        self.addCleanup(self.end, p)
+
+        def running():
+            return self.ok("ps", "--format", "{{.Names}}").split()
+        self.wait_until("the RUN container to run", running, timeout=60)
+        cid = running()[0]
+        return p, cid, self.pin_state(cid)
+
+    def build_waits_for_run_delete(self, tag, run, code):
+        """The RUN container's `runc delete` stalls: the build is still
+        under way while it does, and ends (with code) with it gone."""
+        p, cid, hung = self.build_run_pinned(tag, run)
+        self.ok("exec", cid, "touch", "/go")
+        out, err = self.held_while_stalled(
+            hung, p, "the build ended before its RUN container was removed",
+            timeout=120)
+        self.assertEqual(p.returncode, code, out + err)
+        # right after the build: nothing of it left
+        self.assertEqual(self.names(), [])
+        return out + err
+
+    def end(self, p):
+        if p.poll() is None:
+            p.kill()
+        p.communicate()
+
+    def test_build_run_delete(self):
+        """runc delete of a build's RUN container: the next step, and the
+        build's end, wait for it (as Docker's do, so a client listing
+        containers right after a build sees none)."""
+        out = self.build_waits_for_run_delete("rmwait", "echo step-ran", 0)
+        self.assertLess(out.index("Removing intermediate container"),
+                        out.index("Successfully built"))
+        self.ok("rmi", "rmwait")
+
+    def test_build_run_delete_failed(self):
+        """The same for a RUN that failed: the error ends the build once
+        its container is gone."""
+        out = self.build_waits_for_run_delete("rmwaitfail", "exit 3", 1)
+        self.assertIn("returned a non-zero code: 3", out)
+
+    def test_build_run_delete_refused(self):
+        """A RUN container whose removal fails: the stream says so, and
+        the build goes on to its end, as Docker's does."""
+        p, cid, hung = self.build_run_pinned("rmrefused", "echo step-ran")
+        os.remove(hung[:-5])            # failed at once, not stalled
+        fail = os.path.join(HANG_DIR, self.uuid_of(cid) + ".fail")
+        open(fail, "w").close()
+        self.addCleanup(lambda: os.path.exists(fail) and os.remove(fail))
+        self.ok("exec", cid, "touch", "/go")
+        out, err = p.communicate(timeout=120)
+        self.assertEqual(p.returncode, 0, out + err)
+        self.assertIn("Error removing intermediate container", out)
+        self.assertIn("delete refused by the test", out)
+        self.assertIn("Successfully built", out)
+        # the container stays, for its owner to remove
+        self.assertEqual(self.names(), [cid])
+        os.remove(fail)
+        self.ok("rm", "-f", cid)
+        self.ok("rmi", "rmrefused")
 
     def test_volume_fs(self):
         """mke2fs of the account's volume filesystem (QUOTA_VOLUME_BYTES)."""
@@ -210,12 +292,8 @@ class HangInternalTest(common.ContainersTest):
         self.assertIn(st, (200, 204))
         hung = self.mark("any.-q")
         p = self.background("volume", "create", "capped")
-        pid = self.stalled(hung)
-        self.others_answer_while(pid)
-        self.assertIsNone(p.poll(), "the volume was made before its "
-                          "filesystem")
-        self.release(hung)
-        out, err = p.communicate(timeout=60)
+        out, err = self.held_while_stalled(
+            hung, p, "the volume was made before its filesystem")
         self.assertEqual(p.returncode, 0, err)
         # the volume lives on the account's filesystem: 16 MiB at most
         r = self.ok("run", "--rm", "-v", "capped:/v", "busybox", "sh", "-c",
