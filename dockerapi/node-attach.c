@@ -315,7 +315,9 @@ node_conn_ask(struct node_conn *k, struct node_target *t, const char *path,
 	buf_free(&req);
 	if (rc < 0)
 		return -1;
-	while ((end = memmem(k->in.data, k->in.len, "\r\n\r\n", 4)) == NULL) {
+	/* memmem of an empty buffer (data NULL) is undefined: none read yet */
+	while ((end = k->in.len == 0 ? NULL :
+	    memmem(k->in.data, k->in.len, "\r\n\r\n", 4)) == NULL) {
 		if (k->in.len > NODE_ATTACH_HEAD_MAX ||
 		    node_conn_read(k, deadline) <= 0)
 			return -1;
