@@ -20,9 +20,7 @@
  * never made, whatever name or redirect led there; see fetch-route.c for
  * the proxied case.
  */
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -31,7 +29,6 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include <curl/curl.h>
@@ -94,32 +91,6 @@ fetch_strdup(const char *s)
 	return s != NULL ? xstrdup(s) : NULL;
 }
 
-/* libcurl 7.88 makes the multi handle's wake-up socketpair without
- * close-on-exec, and it lives as long as the client (the config watch's:
- * as long as the daemon): every runc and monitor spawned meanwhile would
- * inherit it.  Every descriptor of this tree is made close-on-exec, so
- * any socket found without it is libcurl's, and gets it. */
-static void
-fetch_cloexec_sockets(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	struct dirent *e;
-	struct stat st;
-	int fd, fl;
-
-	if (d == NULL)
-		return;
-	while ((e = readdir(d)) != NULL) {
-		fd = atoi(e->d_name);
-		if (fd <= 2 || fd == dirfd(d) || fstat(fd, &st) < 0 ||
-		    !S_ISSOCK(st.st_mode) || (fl = fcntl(fd, F_GETFD)) < 0 ||
-		    (fl & FD_CLOEXEC))
-			continue;
-		fcntl(fd, F_SETFD, fl | FD_CLOEXEC);
-	}
-	closedir(d);
-}
-
 struct fetch *
 fetch_new(const struct fetch_options *o)
 {
@@ -138,7 +109,10 @@ fetch_new(const struct fetch_options *o)
 	if ((c->multi = curl_multi_init()) == NULL ||
 	    (c->easy = curl_easy_init()) == NULL)
 		fetch_oom();
-	fetch_cloexec_sockets();
+	/* libcurl 7.88 makes the multi handle's wake-up socketpair without
+	 * close-on-exec; it is left so: every spawn closes what the child
+	 * was not given (lib/run-command.c), and a walk of the process's
+	 * descriptors here would reach into the other threads' */
 	return c;
 }
 

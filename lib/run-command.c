@@ -6,6 +6,12 @@
  * fork and exec.  Both pipes are read in one poll loop so that a child
  * filling one while we wait on the other cannot deadlock us, and the
  * same loop keeps the deadline.
+ *
+ * The child gets its three standard descriptors and no other: every
+ * descriptor above them is closed in it (closefrom), so none of the
+ * daemon's outlives it in the child, whether it was made close-on-exec
+ * or not (libcurl's multi handle makes its wake-up socketpair without,
+ * on whichever thread made the client).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -48,6 +54,7 @@ run_spawn(const struct run_command *rc, int outfd, int errfd, pid_t *pid)
 		posix_spawn_file_actions_addopen(&fa, 1, "/dev/null", O_WRONLY, 0);
 	if (rc->log_path == NULL)
 		posix_spawn_file_actions_adddup2(&fa, errfd, 2);
+	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
 	r = posix_spawnp(pid, rc->argv[0], &fa, NULL, (char *const *)rc->argv,
 	    environ);
 	posix_spawn_file_actions_destroy(&fa);

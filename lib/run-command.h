@@ -6,9 +6,10 @@
  *     struct run_command rc = { .argv = argv, .timeout_ms = 10000 };
  *     if (run_command(&rc, &err) < 0) ...   // err: runc's own stderr
  *
- * The child gets /dev/null for stdin and, unless captured, stdout; its
- * stderr is captured and, when it fails, becomes the error message as it
- * stands (a program's own wording is what a user can act on).  With a
+ * The child gets /dev/null for stdin and, unless captured, stdout, and
+ * no other descriptor of the caller's; its stderr is captured and, when
+ * it fails, becomes the error message as it stands (a program's own
+ * wording is what a user can act on).  With a
  * timeout the child is killed with SIGKILL when it runs over, and the
  * error says so: a hung helper never holds its caller forever.
  *

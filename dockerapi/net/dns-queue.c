@@ -289,7 +289,7 @@ dns_enqueue(struct net_dns_queue *q, const char *id, struct dns_job *j)
 	struct dns_job **tail;
 	struct dns_run *r;
 	sdc_error_t err = NULL;
-	bool start;
+	bool start, removal = j->kind == DNS_JOB_REMOVE;
 
 	pthread_mutex_lock(&q->mu);
 	if ((ns = dns_net_find(q, id)) == NULL) {
@@ -318,7 +318,7 @@ dns_enqueue(struct net_dns_queue *q, const char *id, struct dns_job *j)
 	else
 		ns->jobs = j;
 	ns->queued = q->seq;
-	if (j->kind == DNS_JOB_REMOVE)
+	if (removal)		/* j may have been folded into the table */
 		ns->gone = true;
 	start = !ns->running;
 	ns->running = true;

@@ -205,6 +205,9 @@ rt_monitor_exec(const struct rt_argv *a, int sync_w, int attach, pid_t *pid,
 	posix_spawn_file_actions_adddup2(&fa, hi_sync, 3);
 	if (hi_attach >= 0)
 		posix_spawn_file_actions_adddup2(&fa, hi_attach, 4);
+	/* the monitor lives as long as the container: none of the daemon's
+	 * descriptors may live on in it (lib/run-command.c) */
+	posix_spawn_file_actions_addclosefrom_np(&fa, hi_attach >= 0 ? 5 : 4);
 	rc = strchr(a->v[0], '/') != NULL ?
 	    posix_spawn(pid, a->v[0], &fa, NULL, (char *const *)a->v, environ) :
 	    posix_spawnp(pid, a->v[0], &fa, NULL, (char *const *)a->v, environ);

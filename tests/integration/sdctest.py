@@ -343,12 +343,15 @@ def wait_for(what, check, timeout=10.0, proc=None):
 
 
 def process_state(proc):
-    """How a daemon's process stands, for a failure's message."""
+    """How a daemon's process stands, for a failure's message; one that
+    still runs but did not answer adds its threads' stacks, which say
+    where it waits."""
     if proc is None:
         return ""
     rc = proc.poll()
     if rc is None:
-        return " (its process %d still runs)" % proc.pid
+        return " (its process %d still runs; its threads:\n%s)" % (
+            proc.pid, thread_stacks(proc.pid))
     if rc < 0:
         return " (its process %d was killed by signal %d)" % (proc.pid, -rc)
     return " (its process %d exited with status %d)" % (proc.pid, rc)
@@ -384,8 +387,24 @@ def flock_waiters(path):
     return pids
 
 
+def thread_stacks(pid):
+    """Every thread's stack of process pid (gdb attaches for a moment)."""
+    try:
+        r = subprocess.run(["gdb", "-p", str(pid), "-batch", "-ex",
+                            "thread apply all bt"], capture_output=True,
+                           text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        return "gdb: %s" % e
+    return "\n".join(line for line in r.stdout.splitlines()
+                     if line.startswith(("Thread ", "#")))
+
+
 def port_open(port):
+    """Whether a connect to the port is taken; a loop that accepts no
+    more fills its listen queue, and a connect then waits: a second
+    is a no, so the caller's deadline holds."""
     with socket.socket() as s:
+        s.settimeout(1)
         return s.connect_ex(("127.0.0.1", port)) == 0
 
 

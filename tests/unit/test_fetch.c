@@ -4,7 +4,8 @@
  * and a unix socket) in a thread, plus two small raw servers for what it
  * would never do: a body that ends when the connection closes, a body cut
  * short, a server that never answers, and a forward proxy that tunnels
- * CONNECT.
+ * CONNECT.  A client's making touches no descriptor of the process but
+ * its own.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -1053,6 +1054,25 @@ test_basic_auth(void **state)
 	free(b);
 }
 
+/* A client made on one thread (the loop) touches no descriptor but its
+ * own: another thread's socket, made without close-on-exec as libcurl
+ * makes its own, keeps its flags. */
+static void
+test_new_leaves_other_descriptors(void **state)
+{
+	struct fetch *c;
+	int sv[2];
+
+	(void)state;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	c = fetch_new(NULL);
+	assert_false(fcntl(sv[0], F_GETFD) & FD_CLOEXEC);
+	assert_false(fcntl(sv[1], F_GETFD) & FD_CLOEXEC);
+	fetch_free(c);
+	close(sv[0]);
+	close(sv[1]);
+}
+
 static void
 test_escape(void **state)
 {
@@ -1084,6 +1104,7 @@ main(void)
 		cmocka_unit_test(test_addr_check),
 		cmocka_unit_test(test_basic_auth),
 		cmocka_unit_test(test_escape),
+		cmocka_unit_test(test_new_leaves_other_descriptors),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

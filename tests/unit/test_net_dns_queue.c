@@ -3,7 +3,8 @@
  * a stand-in for aardvark-dns that takes its time and fails: tables are
  * applied in the order queued, a table not begun is replaced by a newer
  * one, a start's wait sees the last one's result or its own deadline, a
- * table the format refuses is refused at once, a removal is applied.
+ * table the format refuses is refused at once, a removal is applied, a
+ * check of the servers queued behind a table waiting is folded into it.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -227,6 +228,35 @@ test_refused_at_once(void **state)
 	free(t);
 }
 
+/* A check of every network's server (net_dns_queue_ensure, a node's
+ * periodic pass) queued behind a table not begun is folded into it: its
+ * wait is the table's, and the table is applied once. */
+static void
+test_check_behind_a_table(void **state)
+{
+	struct fixture *f = *state;
+	struct net_dns_wait w = { 0 };
+	sdc_error_t err = NULL;
+	char *dir, *t;
+
+	xasprintf(&dir, "%s/dns/net/%s", f->dir, NET);
+	assert_int_equal(mkdir_p(dir, 0755, &err), 0);
+	free(dir);
+	/* the first table takes its time; the second waits to begin */
+	assert_int_equal(set(f, "10.1.0.1", "web", &err), 0);
+	assert_int_equal(set(f, "10.1.0.2", "web", &err), 0);
+	net_dns_queue_ensure(f->q);
+	net_dns_wait_add(&w, f->q, NET);
+	assert_int_equal(w.n, 1);
+	assert_int_equal(net_dns_wait(&w, 10000, &err), -1);
+	assert_non_null(strstr(sdc_error_msg(err), "stand-in: no server"));
+	sdc_error_release(&err);
+	net_dns_wait_clear(&w);
+	assert_non_null(t = table(f));
+	assert_string_equal(t, "10.1.0.2\n" C1 " 10.1.0.2  web\n");
+	free(t);
+}
+
 static void
 test_removal(void **state)
 {
@@ -270,6 +300,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_refused_at_once, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_removal, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_check_behind_a_table, setup,
+		    teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

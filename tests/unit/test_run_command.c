@@ -2,7 +2,8 @@
  * test_run_command.c: lib/run-command against real programs: output
  * captured, stderr as the error, exit codes and signals, a missing
  * program, output sent to a log file, and a child that runs over its timeout (killed, and the call
- * returns near the deadline rather than when the child would have).
+ * returns near the deadline rather than when the child would have), and
+ * no descriptor of the caller's but the three standard ones in a child.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/socket.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -102,6 +104,29 @@ test_log_file(void **state)
 	assert_string_equal(text, "to-log\nerr-log\n");
 }
 
+/* A descriptor of the caller's reaches no child, close-on-exec or not
+ * (libcurl's wake-up socketpair is made without). */
+static void
+test_no_descriptor_inherited(void **state)
+{
+	char script[128];
+	const char *argv[] = { "sh", "-c", script, NULL };
+	struct buf out = BUF_INIT;
+	struct run_command rc = { .argv = argv, .out = &out };
+	sdc_error_t err = NULL;
+	int sv[2];
+
+	(void)state;
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	snprintf(script, sizeof script, "for fd in %d %d; do [ -e "
+	    "/proc/self/fd/$fd ] && echo $fd; done; echo end", sv[0], sv[1]);
+	assert_int_equal(run_command(&rc, &err), 0);
+	assert_string_equal(buf_str(&out), "end\n");
+	buf_free(&out);
+	close(sv[0]);
+	close(sv[1]);
+}
+
 static void
 test_timeout_kills(void **state)
 {
@@ -128,6 +153,7 @@ main(void)
 		cmocka_unit_test(test_missing_program),
 		cmocka_unit_test(test_log_file),
 		cmocka_unit_test(test_timeout_kills),
+		cmocka_unit_test(test_no_descriptor_inherited),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
