@@ -148,23 +148,25 @@ class NodesConnect(net.NetNode):
                      sa + ".0/24", "an4")
         bn = self.ok(self.bob, "network", "create", "--subnet", sb + ".0/24",
                      "bn4")
-        self.ok(self.alice, "run", "-d", "--name", "a4", "--network", "an4",
+        self.ok(self.alice, "run", "-d", "--name", "ax4", "--network", "an4",
                 "tiny:1", BB, "sleep", "300")
-        self.ok(self.bob, "run", "-d", "--name", "b4", "--network", "bn4",
+        self.ok(self.bob, "run", "-d", "--name", "bx4", "--network", "bn4",
                 "tiny:1", BB, "sleep", "300")
-        a4 = self.inspect(self.alice, "a4")["Id"]
-        b4 = self.inspect(self.bob, "b4")["Id"]
-        # bob: alice's container to his network, by name and by id
-        for target in ("a4", a4):
+        a4 = self.inspect(self.alice, "ax4")["Id"]
+        b4 = self.inspect(self.bob, "bx4")["Id"]
+        # bob: alice's container to his network, by name and by id (names
+        # that are no hex: "a4" would be a prefix of one id in 256, bob's
+        # own container's among them)
+        for target in ("ax4", a4):
             r = self.docker(self.bob, "network", "connect", "bn4", target)
             self.assertNotEqual(r.returncode, 0)
             self.assertIn("No such container", r.stderr)
         # his container to alice's network, by name and by id
         for target in ("an4", an):
-            r = self.docker(self.bob, "network", "connect", target, "b4")
+            r = self.docker(self.bob, "network", "connect", target, "bx4")
             self.assertNotEqual(r.returncode, 0)
             self.assertIn("not found", r.stderr)
-            r = self.docker(self.bob, "network", "disconnect", target, "a4")
+            r = self.docker(self.bob, "network", "disconnect", target, "ax4")
             self.assertNotEqual(r.returncode, 0)
         self.assertEqual(len(self.veths_of(a4)), 1, self.links())
         self.assertEqual(len(self.veths_of(b4)), 1, self.links())
@@ -172,10 +174,10 @@ class NodesConnect(net.NetNode):
         self.assertNotIn(a4, self.names_table(bn))
         self.assertIsNone(self.row("SELECT 1 FROM network_endpoints WHERE "
                                    "container = ? AND network = ?", b4, an))
-        self.assertFalse(self.docker(self.bob, "exec", "b4", BB, "ping", "-c",
-                                     "1", "-W", "1", "a4").returncode == 0)
-        self.ok(self.alice, "rm", "-f", "a4")
-        self.ok(self.bob, "rm", "-f", "b4")
+        self.assertFalse(self.docker(self.bob, "exec", "bx4", BB, "ping", "-c",
+                                     "1", "-W", "1", "ax4").returncode == 0)
+        self.ok(self.alice, "rm", "-f", "ax4")
+        self.ok(self.bob, "rm", "-f", "bx4")
 
     def test_3_forged_documents(self):
         self.wait_available(True)
