@@ -11,7 +11,7 @@ nettle-dev libacl1-dev liblzma-dev libzstd-dev liblz4-dev libbz2-dev zlib1g-dev
 libxml2-dev libcurl4-openssl-dev libnl-3-dev libnl-route-3-dev libnftables-dev"
 test="openssl openssh-client curl tmux python3 python3-docker python3-cryptography runc crun busybox-static tini
 docker-registry apache2-utils skopeo umoci keyutils docker-compose lxcfs nftables aardvark-dns iproute2
-postgresql-15 e2fsprogs mount nodejs"
+postgresql-15 e2fsprogs mount nodejs gdb"
 run="openssl openssh-client curl tini crun lxcfs nftables aardvark-dns iproute2 e2fsprogs mount"
 bench="wrk docker.io hyperfine"
 fuzz="libclang-rt-14-dev"

@@ -544,7 +544,7 @@ class Daemons:
                     + node)
         wait_for("dockerapi", lambda: os.path.exists(self.admin_socket)
                  and port_open(self.docker_port) and port_open(self.cloudapi_port),
-                 proc=self.procs["dockerapi"])
+                 timeout=60, proc=self.procs["dockerapi"])
         if node:
             self._start_local_agent("dockerapi", log_from)
 
@@ -566,7 +566,7 @@ class Daemons:
                     + store_args(os.path.join(self.tmp, "dockerapi")) + list(extra)
                     + node)
         wait_for(name, lambda: os.path.exists(admin) and port_open(port),
-                 timeout=30, proc=self.procs[name])
+                 timeout=60, proc=self.procs[name])
         if node:
             self._start_local_agent(name, log_from)
 
