@@ -4,20 +4,20 @@
  *
  * These are the figures placement weighs packages against and `docker
  * info` adds up over the data center, so they are the machine's own
- * (sysinfo, the online CPUs, statvfs), read at each registration; the
+ * (machine_size_read(), the one reading a head without a node places
+ * by too, and statvfs), read at each registration; the
  * zones root need not exist yet (a fresh node), and then the nearest
  * folder above it that does is measured.  The zones root itself is
  * told too, absolute: the heads make the paths docker inspect shows of a
  * container (LogPath, HostsPath, ...) from the node's root, not their own.
  */
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/statvfs.h>
-#include <sys/sysinfo.h>
 #include <unistd.h>
 
 #include "agent.h"
+#include "machine.h"
 #include "xalloc.h"
 
 static int64_t
@@ -59,12 +59,12 @@ int
 agent_facts(struct agent *a, sdc_error_t *err)
 {
 	struct node *n = &a->self;
-	struct sysinfo si;
+	struct machine_size m;
 
-	if (sysinfo(&si) != 0)
-		return sdc_make_error(err, errno, "sysinfo");
-	n->memory = (int64_t)si.totalram * si.mem_unit;
-	n->cpus = (int)sysconf(_SC_NPROCESSORS_ONLN);
+	if (machine_size_read(&m, err) < 0)
+		return -1;
+	n->memory = m.memory;
+	n->cpus = m.cpus;
 	n->disk = facts_disk(a->opt->zones);
 	free(n->hostname);
 	n->hostname = xstrdup(a->opt->hostname);

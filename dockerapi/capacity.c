@@ -26,11 +26,11 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/sysinfo.h>
 
 #include "containers.h"
 #include "jsonutil.h"
 #include "log.h"
+#include "machine.h"
 #include "nodes.h"
 
 #define MIB (1024LL * 1024)
@@ -54,18 +54,8 @@ capacity_ratio(struct dockerapi *d)
 	return r > 0 ? r : 1.0;
 }
 
-int64_t
-capacity_node_mib(void)
-{
-	struct sysinfo si;
-
-	if (sysinfo(&si) != 0)
-		return 0;
-	return (int64_t)((unsigned long long)si.totalram * si.mem_unit / MIB);
-}
-
 /* The MiB the containers that hold memory now take, self aside. */
-int64_t
+static int64_t
 capacity_used_mib(struct dockerapi *d, const struct ctr *self)
 {
 	int64_t used = 0;
@@ -113,11 +103,16 @@ int
 capacity_check(struct dockerapi *d, int64_t mib, const struct ctr *self,
     sdc_error_t *err)
 {
-	int64_t node = capacity_node_mib();
+	struct machine_size m = { 0 };
+	int64_t node, cap, used;
 	const char *id = capacity_node_of(d, self, &node);
-	int64_t cap = (int64_t)((double)node * capacity_ratio(d));
-	int64_t used;
 
+	if (id == NULL) {
+		if (machine_size_read(&m, err) < 0)
+			return -1;
+		node = m.memory / MIB;
+	}
+	cap = (int64_t)((double)node * capacity_ratio(d));
 	if (node <= 0)
 		return 0;	/* no figure: nothing to go by */
 	if (mib > cap)

@@ -23,9 +23,12 @@
  *    to date with the other heads' changes before every request
  *    (heads-sync.c), so no query is made per create;
  *  - a head without a node (no agent_url, or its agent has not answered
- *    yet): this machine alone, as before nodes, its memory and what the
- *    running containers take as capacity.c counts them (disk and CPUs
- *    not known here, so not checked).
+ *    yet): this machine alone, as before nodes, weighed as a node is:
+ *    its memory and CPUs read as a node's agent reads its node's
+ *    (machine_size_read), and in use the memory and CPUs of every
+ *    container that runs or is about to.  One rule on both paths, so a
+ *    package refused on a node of this machine's size is refused here
+ *    too (CPUs sold NODE_OVERPROVISION_RATIO times over at most).
  *
  * A container goes to any node whatever its network: the node's agent
  * plumbs it at start, and a network spans the nodes of its containers
@@ -42,6 +45,7 @@
 #include "containers.h"
 #include "jsonutil.h"
 #include "log.h"
+#include "machine.h"
 #include "nodes.h"
 #include "placement.h"
 #include "xalloc.h"
@@ -112,6 +116,28 @@ placement_account_ctrs(struct dockerapi *d, const char *account,
 	}
 }
 
+/* A candidate of `memory` bytes and `cpus` CPUs, nothing in use yet;
+ * disk 0: not checked (above). */
+static void
+place_node_set(struct placement_node *p, const char *id, int64_t memory,
+    int cpus)
+{
+	*p = (struct placement_node){
+		.id = id, .memory_mib = memory / MIB, .cpus = cpus,
+	};
+}
+
+/* What container c takes of its node: its package's memory and CPUs
+ * while it runs (or waits for its policy's restart), nothing else. */
+static void
+place_add_use(struct placement_node *p, const struct ctr *c)
+{
+	if (c->removing || (!ctr_running(c) && !ctr_restarting(c)))
+		return;
+	p->memory_used_mib += json_int(c->host_config, "Memory", 0) / MIB;
+	p->cpus_used += (double)json_int(c->host_config, "NanoCpus", 0) / 1e9;
+}
+
 static int
 place_node_cmp(const void *a, const void *b)
 {
@@ -140,33 +166,41 @@ placement_nodes(struct dockerapi *d, struct place_input *in, const char *only,
 		in->list.n = k;
 	in->nodes = xcalloc(in->list.n + 1, sizeof *in->nodes);
 	in->nnodes = in->list.n;
-	for (size_t i = 0; i < in->list.n; i++) {
-		const struct node *n = &in->list.v[i];
-
-		in->nodes[i] = (struct placement_node){
-			/* disk 0: not checked (above) */
-			.id = n->id, .memory_mib = n->memory / MIB,
-			.cpus = n->cpus,
-		};
-	}
+	for (size_t i = 0; i < in->list.n; i++)
+		place_node_set(&in->nodes[i], in->list.v[i].id,
+		    in->list.v[i].memory, in->list.v[i].cpus);
 	qsort(in->nodes, in->nnodes, sizeof *in->nodes, place_node_cmp);
 	for (c = d->containers != NULL ? d->containers->list : NULL; c != NULL;
 	    c = c->next) {
-		struct placement_node *p;
-		size_t k;
+		size_t k = place_node_index(in, json_str(c->extra, "Node", ""));
 
-		if (c->removing)
-			continue;
-		k = place_node_index(in, json_str(c->extra, "Node", ""));
-		if (k == in->nnodes)
-			continue;
-		p = &in->nodes[k];
-		if (!ctr_running(c) && !ctr_restarting(c))
-			continue;
-		p->memory_used_mib += json_int(c->host_config, "Memory", 0) / MIB;
-		p->cpus_used += (double)json_int(c->host_config, "NanoCpus", 0) /
-		    1e9;
+		if (k < in->nnodes)
+			place_add_use(&in->nodes[k], c);
 	}
+	return 0;
+}
+
+/* This machine as the one candidate of a head without a node: its size
+ * read as a node's agent reads its node's, and what every container
+ * takes of it, so a package is weighed here as it is on a node. */
+static int
+placement_this_machine(struct dockerapi *d, struct place_input *in,
+    sdc_error_t *err)
+{
+	struct machine_size m;
+	struct ctr *c;
+
+	if (machine_size_read(&m, err) < 0)
+		return -1;
+	if (gethostname(in->host, sizeof in->host - 1) != 0 ||
+	    in->host[0] == '\0')
+		snprintf(in->host, sizeof in->host, "local");
+	in->nodes = xcalloc(1, sizeof *in->nodes);
+	in->nnodes = 1;
+	place_node_set(&in->nodes[0], in->host, m.memory, m.cpus);
+	for (c = d->containers != NULL ? d->containers->list : NULL; c != NULL;
+	    c = c->next)
+		place_add_use(&in->nodes[0], c);
 	return 0;
 }
 
@@ -175,8 +209,6 @@ static int
 placement_candidates(struct dockerapi *d, const char *account,
     struct place_input *in, const char *only, sdc_error_t *err)
 {
-	struct placement_node *n;
-
 	memset(in, 0, sizeof *in);
 	if (nodes_local_id(d) != NULL) {
 		if (placement_nodes(d, in, only, err) < 0)
@@ -184,14 +216,8 @@ placement_candidates(struct dockerapi *d, const char *account,
 		placement_account_ctrs(d, account, in, true);
 		return 0;
 	}
-	if (gethostname(in->host, sizeof in->host - 1) != 0 ||
-	    in->host[0] == '\0')
-		snprintf(in->host, sizeof in->host, "local");
-	in->nodes = n = xcalloc(1, sizeof *n);
-	in->nnodes = 1;
-	n->id = in->host;
-	n->memory_mib = capacity_node_mib();
-	n->memory_used_mib = capacity_used_mib(d, NULL);
+	if (placement_this_machine(d, in, err) < 0)
+		return -1;
 	placement_account_ctrs(d, account, in, false);
 	return 0;
 }

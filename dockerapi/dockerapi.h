@@ -375,11 +375,8 @@ void quota_claim_drop(struct dockerapi *d, const char *id);
 struct ctr;
 int capacity_check(struct dockerapi *d, int64_t mib, const struct ctr *self,
     sdc_error_t *err);
-/* The figures it goes by: NODE_OVERPROVISION_RATIO (> 0), this node's
- * memory (0: not known), the MiB running containers take (self aside). */
+/* NODE_OVERPROVISION_RATIO (> 0), which placement goes by too. */
 double capacity_ratio(struct dockerapi *d);
-int64_t capacity_node_mib(void);
-int64_t capacity_used_mib(struct dockerapi *d, const struct ctr *self);
 
 /* --- counts the other modules provide for /info --- */
 

@@ -858,7 +858,11 @@ create_build(struct create_ctx *x, struct http_request *req, sdc_error_t *err)
 		return create_copy_start(x, req, k, err);
 	if (x->call == NULL)
 		return create_record(x, &x->idmap, err);
-	if (rtcall_start(cs->d->base, req, "create", create_node_fn,
+	/* the volumes' references first, as for a local copy: the node
+	 * fills a new volume meanwhile, and no rm may take it from under
+	 * it (a failed create lets them go in cvol_abort) */
+	if (cvol_finish(cs->d, c, NULL, &x->vols, err) < 0 ||
+	    rtcall_start(cs->d->base, req, "create", create_node_fn,
 	    create_node_done, x, err) < 0) {
 		cvol_abort(cs->d, c, &x->vols);
 		return -1;

@@ -12,7 +12,6 @@
  */
 #include <stdio.h>
 #include <string.h>
-#include <sys/sysinfo.h>
 #include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
@@ -20,6 +19,7 @@
 #include "dockerapi.h"
 #include "jsonutil.h"
 #include "log.h"
+#include "machine.h"
 #include "nodes.h"
 #include "timeutil.h"
 #include "xalloc.h"
@@ -138,14 +138,15 @@ system_info(struct http_request *req, void *arg)
 	struct dockerapi *d = arg;
 	struct account *a = api_account(req);
 	struct usage_counts c = { 0 };
-	struct sysinfo si;
+	struct machine_size m = { 0 };
+	sdc_error_t err = NULL;
 	char now[TIME_RFC3339_LEN];
 	json_t *v;
 
 	time_rfc3339(now, sizeof now, time_now_ns(), 9);
 	usage_counts(d, a, &c);
-	if (sysinfo(&si) != 0)
-		memset(&si, 0, sizeof si);
+	if (machine_size_read(&m, &err) < 0)
+		sdc_error_release(&err);	/* no figure: 0, as an empty data center */
 	v = json_pack("{s:s, s:i, s:i, s:i, s:i, s:i, s:s, s:[[s,s]], s:o,"
 	    " s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:b, s:s, s:s, s:s,"
 	    " s:s, s:s, s:s, s:s, s:i, s:I, s:s, s:s, s:[], s:b, s:s,"
@@ -169,8 +170,8 @@ system_info(struct http_request *req, void *arg)
 	    "OperatingSystem", "SmartDataCenter",
 	    "OSType", "linux",
 	    "Architecture", "x86_64",
-	    "NCPU", (int)sysconf(_SC_NPROCESSORS_ONLN),
-	    "MemTotal", (json_int_t)si.totalram * si.mem_unit,
+	    "NCPU", m.cpus,
+	    "MemTotal", (json_int_t)m.memory,
 	    "Name", tunable_str(d, "datacenter_name", ""),
 	    "ServerVersion", SDC_VERSION,
 	    "Labels",

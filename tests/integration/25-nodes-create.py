@@ -29,7 +29,8 @@ certificate and the node's made by sdc-docker-certgen.  Checked:
 - a create copying an image's 5000 files into a new volume holds not
   the agent: its pings are answered within a second during the copy
   (the figures printed), and the same create sent twice at once is
-  made once, the other 409, the first's mark kept to its answer;
+  made once, the other 409, the first's mark kept to its answer; and
+  its volume is in use meanwhile (no rm takes it half filled);
 - with RUNTIME_TIMEOUT at 1 s (the head's call bounded by 4 s without
   progress), a create whose copy is held twice for 2.5 s (its thread
   frozen in a freezer cgroup) but moves in between is made, though it
@@ -552,7 +553,7 @@ class NodesCreate(common.NodesBase):
              "manyfiles:1", "true"], env=self.d.docker_env(self.alice),
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:
-            times, during = [], 0
+            times, during, rm_tried = [], 0, None
             while p.poll() is None:
                 was = copied()
                 t0 = time.monotonic()
@@ -561,12 +562,22 @@ class NodesCreate(common.NodesBase):
                 self.assertEqual(st, 200)
                 if 0 < was and copied() < total:
                     during += 1
+                    if rm_tried is None:
+                        # the volume is in use while the node fills it:
+                        # no rm takes it half filled
+                        rm_tried = self.docker("volume", "rm", "copied")
+                        rm_during = copied() < total
             out, err = p.communicate(timeout=120)
             print("agent pings during the create: %d, %d within the copy, "
                   "slowest %.3f s" % (len(times), during, max(times or [0])))
             self.assertEqual(p.returncode, 0, err)
             self.assertLess(max(times), 1.0, times)
             self.assertGreater(during, 0, "no ping answered within the copy")
+            self.assertIsNotNone(rm_tried)
+            self.assertNotEqual(rm_tried.returncode, 0, "the volume was removed "
+                                "while its first copy ran")
+            self.assertIn("volume is in use", rm_tried.stderr)
+            self.assertTrue(rm_during, "the copy ended before the rm was answered")
             self.assertEqual(copied(), total)
             self.same_id_while_copying(total)
         finally:

@@ -50,6 +50,10 @@ def dns_servers(d):
 
 
 class DnsReload(common.ContainersTest):
+    # The smallest package by default (1/16 of a CPU): more of these
+    # containers run at once than a two-core node has CPUs for 1G ones.
+    TUNABLES = {"DEFAULT_MEMORY": 128}
+
     def net(self, name, certs):
         j = json.loads(self.ok("network", "inspect", name, certs=certs))[0]
         return j["Id"], j["IPAM"]["Config"][0]["Gateway"]

@@ -3,13 +3,13 @@
 across accounts (login, package, log bytes), inspect, logs (framed or
 tty, --tail), kill with a signal the process sees, stop, the refusal
 to delete an account that still has containers unless --force, and logs
-usage of a head with no agents (its own zones root)."""
+usage of where the containers run (the head's own zones root, or its
+machine's node)."""
 import importlib
 import json
 import os
 import subprocess
 import sys
-import time
 import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -93,9 +93,11 @@ class AdmContainers(common.ContainersTest):
         self.adm("container", "logs", cid, "--tail", "x", rc=2)
 
     def test_logs_usage_of_the_head(self):
-        """A head with no agents runs its containers in its own zones
-        root: `logs usage` (no --zones) asks it, and it measures that
-        folder (node "-"), the live log and a rotated one put there."""
+        """`logs usage` (no --zones) measures where the containers run:
+        a head with no agents its own zones root (node "-"), a head with
+        the one agent of its machine (SDC_TEST_NODE=agent) that node,
+        which answers with its id and hostname; either way the live log
+        and a rotated one put in the container's folder."""
         cid = self.run_ok(self.alice, "run", "-d", "busybox", "sh", "-c",
                           "echo usage-line")
         self.run_ok(self.alice, "wait", cid)
@@ -106,14 +108,18 @@ class AdmContainers(common.ContainersTest):
             f.write("r" * 300)
         live = os.path.getsize(os.path.join(logs, "stdio.log"))
         self.assertGreater(live, 0)
+        st, nodes = self.d.admin("GET", "/nodes")
+        self.assertEqual(st, 200, nodes)
+        node_id, host = ("", "-") if not nodes else (nodes[0]["ID"], nodes[0]["Hostname"])
+        self.assertLessEqual(len(nodes), 1, nodes)     # one machine
         u = json.loads(self.adm("--json", "logs", "usage").stdout)
-        self.assertEqual(u["nodes"], [{"id": "", "hostname": "-",
+        self.assertEqual(u["nodes"], [{"id": node_id, "hostname": host,
                                        "answered": True, "complete": True,
                                        "containers": len(u["containers"])}])
         mine = [c for c in u["containers"] if c["uuid"] == uuid]
         self.assertEqual(mine, [{"uuid": uuid, "live": live, "rotated": 300,
                                  "rotatedFiles": 1, "total": live + 300,
-                                 "node": "-", "nodeId": ""}])
+                                 "node": host, "nodeId": node_id}])
         self.assertIn(uuid, self.adm("logs", "usage").stdout)
         self.run_ok(self.alice, "rm", cid)
 

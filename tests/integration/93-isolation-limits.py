@@ -3,7 +3,8 @@
 within its package's pids limit; a package larger than the node, or one
 that would take the running containers past the node's memory times
 NODE_OVERPROVISION_RATIO, is refused with Triton's "No compute resources
-available." (at once after a live change of the ratio); the containers
+available." (at once after a live change of the ratio), and so is one
+whose vCPUs would pass the node's CPUs times the same ratio; the containers
 quota holds for one account and not the other; a gzip bomb imported,
 loaded or pulled stops at the image-bytes quota and leaves no file and no
 row; a chatty container's logs stay within its share of its package's
@@ -27,6 +28,19 @@ ADM = os.path.join(sdctest.BIN, "sdcadm-docker")
 MIB = 1024 * 1024
 TINY = {"name": "t4-standard-tiny", "uuid": "0bd3c3a0-2d5b-4a4e-9a54-3f0e8b7d1c11",
         "memory": 64, "vcpus": 0.0625, "disk": 10, "pids": 32}
+# The node's CPUs as dockerapi and a node's agent read them.
+NCPU = os.sysconf("SC_NPROCESSORS_ONLN")
+# Packages chosen by name only (no -m picks them before a standard one):
+# memory with next to no CPU, so a test of the memory rule is not
+# refused for CPUs first, and CPUs with little memory, the other way.
+MEM_1G = {"name": "t4-standard-test-mem-1G", "uuid": "5c0c3b57-9d1e-4d52-8a4c-0d7a3c2f1e01",
+          "memory": 1000, "vcpus": 0.01, "disk": 100}
+MEM_SMALL = {"name": "t4-standard-test-mem-small", "uuid": "5c0c3b57-9d1e-4d52-8a4c-0d7a3c2f1e02",
+             "memory": 100, "vcpus": 0.01, "disk": 100}
+CPU_60 = {"name": "t4-standard-test-cpu-60", "uuid": "5c0c3b57-9d1e-4d52-8a4c-0d7a3c2f1e03",
+          "memory": 120, "vcpus": round(NCPU * 0.6, 3), "disk": 100}
+CPU_MORE = {"name": "t4-standard-test-cpu-more", "uuid": "5c0c3b57-9d1e-4d52-8a4c-0d7a3c2f1e04",
+            "memory": 121, "vcpus": NCPU + 1, "disk": 100}
 
 
 class Zeros(io.RawIOBase):
@@ -68,7 +82,8 @@ class Limits(common.ContainersTest):
         super().setUpClass()
         st, cfg = cls.d.admin("GET", "/config")
         assert st == 200, cfg
-        cls.packages = cfg["config"]["PACKAGES"] + [TINY]
+        cls.packages = cfg["config"]["PACKAGES"] + [TINY, MEM_1G, MEM_SMALL,
+                                                    CPU_60, CPU_MORE]
         cls.d.set_tunable("PACKAGES", cls.packages)
         cls.wait_tunable("PACKAGES", cls.packages)
 
@@ -163,15 +178,18 @@ class Limits(common.ContainersTest):
     def test_3_sum_past_the_node_after_a_live_change(self):
         with open("/proc/meminfo") as f:
             node_mib = int(f.readline().split()[1]) // 1024
-        self.ok("run", "-d", "--name", "big1", "-m", "1g", "busybox", "sleep", "600")
-        self.ok("create", "--name", "big3", "-m", "1g", "busybox", "sleep", "600")
+        # packages of next to no CPU: the ratio below leaves little of
+        # the node's CPUs, and this is the memory's rule
+        mem_1g = ("--label", "com.joyent.package=" + MEM_1G["name"])
+        self.ok("run", "-d", "--name", "big1", *mem_1g, "busybox", "sleep", "600")
+        self.ok("create", "--name", "big3", *mem_1g, "busybox", "sleep", "600")
         try:
             # room for 1.5 GiB of packages: the running 1G and no second
             ratio = 1536.0 / node_mib
             self.d.set_tunable("NODE_OVERPROVISION_RATIO", ratio)
             self.wait_tunable("NODE_OVERPROVISION_RATIO", ratio)
             before = self.ok("ps", "-aq")
-            r = self.fails("run", "-d", "--name", "big2", "-m", "1g", "busybox",
+            r = self.fails("run", "-d", "--name", "big2", *mem_1g, "busybox",
                            "sleep", "600")
             self.assertIn("No compute resources available.", r.stderr)
             self.assertEqual(self.ok("ps", "-aq"), before)   # nothing made
@@ -180,10 +198,11 @@ class Limits(common.ContainersTest):
             self.assertIn("No compute resources available.", r.stderr)
             self.assertEqual(self.inspect("big3")["State"]["Status"], "created")
             # the other account is held by the same node
-            r = self.fails("run", "-d", "-m", "1g", "busybox", "true", certs=self.bob)
+            r = self.fails("run", "-d", *mem_1g, "busybox", "true", certs=self.bob)
             self.assertIn("No compute resources available.", r.stderr)
             # small ones still fit, and the room comes back with a stop
-            self.ok("run", "--rm", "-m", "256m", "busybox", "true")
+            self.ok("run", "--rm", "--label", "com.joyent.package=" + MEM_SMALL["name"],
+                    "busybox", "true")
             self.ok("stop", "-t", "0", "big1")
             self.ok("start", "big3")
             r = self.fails("start", "big1")
@@ -192,6 +211,33 @@ class Limits(common.ContainersTest):
             self.d.set_tunable("NODE_OVERPROVISION_RATIO", 1.0)
             self.wait_tunable("NODE_OVERPROVISION_RATIO", 1.0)
             self.ok("rm", "-f", "big1", "big3")
+
+    def test_3_cpus_sold_ratio_times(self):
+        """The node's CPUs count against the packages' vCPUs, within the
+        ratio, whatever the memory: a package of more vCPUs than the node
+        has is refused alone, one of 60% of them once another runs, and
+        both fit once the ratio sells the CPUs twice."""
+        cpu_60 = ("--label", "com.joyent.package=" + CPU_60["name"])
+        before = self.ok("ps", "-aq")
+        r = self.fails("run", "-d", "--label", "com.joyent.package=" + CPU_MORE["name"],
+                       "busybox", "true")
+        self.assertIn("No compute resources available", r.stderr)
+        self.ok("run", "-d", "--name", "cpu1", *cpu_60, "busybox", "sleep", "600")
+        try:
+            r = self.fails("run", "-d", "--name", "cpu2", *cpu_60, "busybox",
+                           "sleep", "600")
+            self.assertIn("No compute resources available.", r.stderr)
+            self.assertEqual(self.ok("ps", "-aq").split(),
+                             [self.ok("ps", "-q", "-f", "name=cpu1").strip()]
+                             + before.split())
+            self.d.set_tunable("NODE_OVERPROVISION_RATIO", 2.0)
+            self.wait_tunable("NODE_OVERPROVISION_RATIO", 2.0)
+            self.ok("run", "-d", "--name", "cpu2", *cpu_60, "busybox", "sleep", "600")
+        finally:
+            self.d.set_tunable("NODE_OVERPROVISION_RATIO", 1.0)
+            self.wait_tunable("NODE_OVERPROVISION_RATIO", 1.0)
+            self.ok("rm", "-f", "cpu1")
+            self.docker(self.alice, "rm", "-f", "cpu2")
 
     # --- the containers quota ---
 

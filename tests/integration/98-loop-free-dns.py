@@ -48,6 +48,9 @@ ASKS = 6            # bob's requests while alice's server is stuck
 
 
 class LoopFreeDns(common.ContainersTest):
+    # The smallest package by default (1/16 of a CPU): more of these
+    # containers run at once than a two-core node has CPUs for 1G ones.
+    TUNABLES = {"DEFAULT_MEMORY": 128}
 
     def net(self, name):
         j = json.loads(self.ok("network", "inspect", name))[0]
