@@ -18,7 +18,6 @@ CLI's attach asks no logs) and a raw attach:
 """
 import importlib
 import os
-import socket
 import sys
 import time
 import unittest

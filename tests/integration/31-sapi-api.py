@@ -284,7 +284,6 @@ result = {}
 
 
 def poll():
-    t = time.time()
     result["r"] = R("GET", "/configs/%s?wait=20" % inst["uuid"],
                     headers={"If-None-Match": etag})
     result["t"] = time.time()
@@ -322,7 +321,6 @@ th.join(10)
 check(res2.get("r", (0,))[0] == 404, "a poll on a deleted instance gets 404")
 
 # a poll whose client goes away does not hurt the daemon
-import socket
 so = s.connect()
 so.sendall(("GET /configs/%s?wait=30 HTTP/1.1\r\nHost: x\r\n"
             "If-None-Match: %s\r\n\r\n" % (inst["uuid"], h3["etag"])).encode())

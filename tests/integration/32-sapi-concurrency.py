@@ -4,7 +4,6 @@
 # on 412.  Optimistic concurrency must lose no increment and apply none
 # twice: the counter ends at exactly 4000, and the object's version says
 # 4000 writes succeeded.
-import http.client
 import importlib.util
 import json
 import os

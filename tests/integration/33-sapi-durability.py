@@ -8,7 +8,6 @@
 # SIGKILL every acknowledged object and value must be found, and a value
 # may be at most one ahead of its last acknowledgement (a write committed
 # whose answer was lost with the process).
-import http.client
 import importlib.util
 import json
 import os

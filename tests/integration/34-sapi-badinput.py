@@ -4,7 +4,6 @@
 # keeps serving after every one of them.
 import importlib.util
 import os
-import socket
 import time
 
 _spec = importlib.util.spec_from_file_location("sapicommon", os.path.join(

@@ -8,7 +8,6 @@ same database find everything again; an event the daemon made while
 PostgreSQL was away reaches `docker events --since` though the daemon was
 killed (SIGKILL) before PostgreSQL came back."""
 import importlib
-import json
 import os
 import signal
 import subprocess

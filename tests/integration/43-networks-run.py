@@ -8,12 +8,9 @@ At the end nothing of the networks is left: no veth, bridge or sandbox
 of ours."""
 import concurrent.futures
 import importlib
-import json
 import os
 import subprocess
 import sys
-import unittest
-import urllib.request
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)

@@ -9,7 +9,6 @@ its first instruction), then retries."""
 import importlib
 import os
 import shutil
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))

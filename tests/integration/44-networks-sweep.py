@@ -10,7 +10,6 @@ import importlib
 import os
 import signal
 import sys
-import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import sdctest  # noqa: E402

@@ -11,7 +11,6 @@ a clear error and leaves the daemon serving."""
 import importlib
 import io
 import os
-import subprocess
 import sys
 import tarfile
 import threading

@@ -7,7 +7,6 @@ container is dead; container inspect holding every key of Docker's newest
 ContainerInspectResponse (the API reference's schema), HostConfig.Runtime
 included."""
 import importlib
-import json
 import os
 import shutil
 import subprocess

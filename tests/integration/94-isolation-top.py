@@ -13,7 +13,6 @@ import json
 import os
 import subprocess
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 common = importlib.import_module("76-containers-common")
