@@ -143,9 +143,8 @@ ops_job_fn(void *arg, sdc_error_t *err)
 
 	switch (j->kind) {
 	case OPS_START:
-		/* its names set before it runs, as they were on the loop */
-		if (net_dns_wait(&j->names, NET_DNS_WAIT_MS, err) < 0)
-			return -1;
+		/* its names set before it runs, as a head's start waits */
+		net_dns_wait_start(&j->names, j->uuid);
 		/* a volume another create is filling: its copy's end
 		 * first, so the container never runs on part of it */
 		rt_volumes_settled_of(rt, j->uuid, j->a->opt->volumes);

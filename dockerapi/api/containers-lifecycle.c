@@ -217,21 +217,6 @@ ops_start_pre(struct containers *cs, struct ctr *c,
 	return o;
 }
 
-/* Its names in its networks' servers before its process starts (the
- * tables are applied off the loop: net/dns-queue.c); one that could not
- * be set is logged, and the start goes on, as before the queue. */
-static void
-ops_start_names(struct ops_start *o)
-{
-	sdc_error_t err = NULL;
-
-	if (net_dns_wait(&o->names, NET_DNS_WAIT_MS, &err) < 0) {
-		log_warn("container %s: starting without all its names: %s",
-		    o->uuid, sdc_error_msg(err));
-		sdc_error_release(&err);
-	}
-}
-
 /* What comes after the runtime answered rc: the container's networks
  * attached, its watcher, the events; undone on failure.  A runtime that
  * timed out answers 504. */
@@ -294,7 +279,7 @@ ctr_start_one(struct containers *cs, struct ctr *c, sdc_error_t *err)
 
 	if ((o = ops_start_pre(cs, c, NULL, err)) == NULL)
 		return -1;
-	ops_start_names(o);
+	net_dns_wait_start(&o->names, o->uuid);
 	rc = rt_start(&cs->rt, c->uuid, &o->opts, &o->s, err);
 	rc = ops_start_post(cs, c, o, rc, err);
 	ops_start_free(o);
@@ -339,7 +324,7 @@ ops_start_fn(void *arg, sdc_error_t *err)
 	rt_volumes_settled((const char *const *)o->voldirs.v, o->voldirs.n);
 	if (o->quota_check && volumes_quota_walk(&o->quota, err) < 0)
 		return -1;
-	ops_start_names(o);
+	net_dns_wait_start(&o->names, o->uuid);
 	if (o->relay)
 		return node_attach_start(&o->t, &o->cs->rt, o->uuid, &o->opts,
 		    o->net, &o->s, err);

@@ -31,7 +31,10 @@
  * servers before its process starts.  A start notes, on the loop, the
  * last job queued for each of its networks (net_dns_wait_add, after its
  * tables are queued) and its thread, the one that then runs the runtime,
- * waits until each is applied (net_dns_wait) before it does.  A head's
+ * waits until each is applied (net_dns_wait_start, a head's start and an
+ * agent's alike) before it does; a table not applied is logged and the
+ * start goes on, so one server stuck or dead for a while fails no run on
+ * its network (its names come with the next check).  A head's
  * rm, rename, connect and disconnect are answered once their tables are
  * applied, a thread of their own waiting the same way
  * (names-reply.c): the request is deferred, not the loop.
@@ -448,6 +451,18 @@ net_dns_wait(const struct net_dns_wait *w, long timeout_ms, sdc_error_t *err)
 	}
 	pthread_mutex_unlock(&q->mu);
 	return rc;
+}
+
+void
+net_dns_wait_start(const struct net_dns_wait *w, const char *uuid)
+{
+	sdc_error_t err = NULL;
+
+	if (net_dns_wait(w, NET_DNS_WAIT_MS, &err) < 0) {
+		log_warn("container %s: starting without all its names: %s",
+		    uuid, sdc_error_msg(err));
+		sdc_error_release(&err);
+	}
 }
 
 void

@@ -224,6 +224,11 @@ void net_dns_wait_add(struct net_dns_wait *w, struct net_dns_queue *q,
     const char *network_id);
 int net_dns_wait(const struct net_dns_wait *w, long timeout_ms,
     sdc_error_t *err);
+/* A start's wait, on its thread, a head's or an agent's alike: up to
+ * NET_DNS_WAIT_MS for w's tables; one not applied (a stuck or dead
+ * server, not back in time) is logged for container uuid and the start
+ * goes on: its names come with the server's next check. */
+void net_dns_wait_start(const struct net_dns_wait *w, const char *uuid);
 void net_dns_wait_clear(struct net_dns_wait *w);
 /* names-reply.c: answer req with status and body (taken; NULL: none)
  * once the tables w waits for are applied, or NET_DNS_WAIT_MS passed
